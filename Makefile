@@ -1,0 +1,52 @@
+# tix — the two commands of the README, and a few more. CMake does the
+# building; this file only wires the steps together.
+#
+#   make run    install missing build dependencies, build, load the sample
+#               data into ./var/tix.db and show what the node holds
+#   make test   the same set-up, then every test (unit, conformance, CLI),
+#               also under AddressSanitizer and UndefinedBehaviorSanitizer
+
+JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
+DB    ?= var/tix.db
+BUILD := build
+ASAN  := build-asan
+
+.PHONY: all deps deps-test build build-asan run test test-unit test-cli test-asan \
+        bench-ingest format clean
+
+all: build
+
+deps:
+	@sh tools/deps.sh build
+
+deps-test:
+	@sh tools/deps.sh test
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTIX_TESTS=OFF >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+build-asan: deps-test
+	@cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DTIX_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN) -j $(JOBS)
+
+run: build
+	@mkdir -p $(dir $(DB))
+	@$(BUILD)/tix import --db $(DB) --collection sample --org tix-sample data/sample.json
+	@$(BUILD)/tix stats --db $(DB)
+
+# Unit tests (cmocka, through ctest) and the CLI tests, on the sanitizer
+# build; then the CLI tests again on the release build users run.
+test: deps-test build build-asan
+	@cd $(ASAN) && ctest --output-on-failure -j $(JOBS)
+	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/cli/run_tests.py
+	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/cli/run_tests.py
+
+bench-ingest: deps
+	@bash bench/ingest/run.sh
+
+format:
+	@clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(ASAN) build-bench

@@ -1,0 +1,42 @@
+/*
+ * cli.h — what the tix subcommands share: exit codes, the store location,
+ * and small helpers for reading input and reporting errors.
+ */
+#ifndef TIX_CLI_H
+#define TIX_CLI_H
+
+#include <stdio.h>
+
+#include "core/core.h"
+#include "store/store.h"
+
+/* Exit codes, the same for every command. */
+enum {
+	EXIT_OK_ = 0,
+	EXIT_INVALID = 1, /* invalid input, or nothing found / matched */
+	EXIT_USAGE = 2,
+	EXIT_SYSTEM = 3 /* store or system error */
+};
+
+/* The store path: --db, else $TIX_DB, else ./var/tix.db. */
+const char *cli_db_path(const char *opt);
+/* Opens the store, creating its directory and schema on first use.
+ * Prints the error and returns NULL on failure. */
+struct store *cli_open_store(const char *path);
+/* Maps an error code to an exit code. */
+int cli_exit_code(enum tix_err e);
+/* Prints "tix CMD: where: msg" on stderr. */
+void cli_print_error(const char *cmd, const struct tix_error *err);
+
+/* Reads a whole file (or stdin for "-") up to max bytes. Caller frees. */
+enum tix_err cli_read_input(const char *path, size_t max, char **data, size_t *len,
+                            struct tix_error *err);
+/* Parses sizes such as "16M", "1G", "4096". Returns 0 on success. */
+int cli_parse_size(const char *s, size_t *out);
+
+int cmd_import(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_get(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+
+#endif

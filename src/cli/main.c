@@ -1,0 +1,52 @@
+/*
+ * cli/main.c — the `tix` entry point: dispatches to subcommands and
+ * answers --version and --help.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const struct {
+	const char *name;
+	int (*run)(int, char **);
+	const char *summary;
+} commands[] = {
+	{"import", cmd_import, "validate STIX 2.1 files and store their objects"},
+	{"export", cmd_export, "write stored objects as a STIX bundle"},
+	{"get", cmd_get, "print one object (or all its versions)"},
+	{"stats", cmd_stats, "count stored objects by type, versions and collections"},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: tix [--version] [--help] COMMAND [ARGS]\n\n"
+	           "tix stores STIX 2.1 threat intelligence and shares it.\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nEvery command takes --db PATH (default $TIX_DB or ./var/tix.db) and --help.\n"
+	           "Exit codes: 0 ok, 1 invalid input or nothing found, 2 usage, 3 store or "
+	           "system error.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		printf("tix %s (store schema %d)\n", TIX_VERSION, store_schema_version());
+		return 0;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "tix: '%s' is not a command; see 'tix --help'\n", argv[1]);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,151 @@
+/*
+ * core/buf.c — a bounded, growable string builder. The limit set at init is
+ * the most it will ever hold, so untrusted input cannot make it grow
+ * without bound.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+
+void tix_buf_init(struct tix_buf *b, size_t limit)
+{
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+	b->limit = limit;
+}
+
+void tix_buf_release(struct tix_buf *b)
+{
+	if (b == NULL)
+		return;
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+void tix_buf_reset(struct tix_buf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = '\0';
+}
+
+/* Makes room for `more` bytes plus the terminating NUL. */
+static enum tix_err buf_grow(struct tix_buf *b, size_t more)
+{
+	size_t need, ncap;
+	char *nd;
+
+	if (more > b->limit || b->len > b->limit - more)
+		return TIX_ETOOBIG;
+	need = b->len + more + 1;
+	if (need <= b->cap)
+		return TIX_OK;
+	ncap = b->cap ? b->cap : 64;
+	while (ncap < need)
+		ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
+	nd = realloc(b->data, ncap);
+	if (nd == NULL)
+		return TIX_ENOMEM;
+	b->data = nd;
+	b->cap = ncap;
+	return TIX_OK;
+}
+
+enum tix_err tix_buf_reserve(struct tix_buf *b, size_t more)
+{
+	return buf_grow(b, more);
+}
+
+enum tix_err tix_buf_add(struct tix_buf *b, const void *data, size_t len)
+{
+	enum tix_err e = buf_grow(b, len);
+
+	if (e != TIX_OK)
+		return e;
+	if (len)
+		memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+	return TIX_OK;
+}
+
+enum tix_err tix_buf_adds(struct tix_buf *b, const char *s)
+{
+	return tix_buf_add(b, s, strlen(s));
+}
+
+enum tix_err tix_buf_addc(struct tix_buf *b, char c)
+{
+	return tix_buf_add(b, &c, 1);
+}
+
+enum tix_err tix_buf_vaddf(struct tix_buf *b, const char *fmt, va_list ap)
+{
+	va_list ap2;
+	int n;
+	enum tix_err e;
+
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		return TIX_EINVAL;
+	if ((e = buf_grow(b, (size_t)n)) != TIX_OK)
+		return e;
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+	return TIX_OK;
+}
+
+enum tix_err tix_buf_addf(struct tix_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	enum tix_err e;
+
+	va_start(ap, fmt);
+	e = tix_buf_vaddf(b, fmt, ap);
+	va_end(ap);
+	return e;
+}
+
+enum tix_err tix_buf_add_json_string(struct tix_buf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	enum tix_err e = tix_buf_addc(b, '"');
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; e == TIX_OK && *p; p++) {
+		switch (*p) {
+		case '"': e = tix_buf_add(b, "\\\"", 2); break;
+		case '\\': e = tix_buf_add(b, "\\\\", 2); break;
+		case '\n': e = tix_buf_add(b, "\\n", 2); break;
+		case '\r': e = tix_buf_add(b, "\\r", 2); break;
+		case '\t': e = tix_buf_add(b, "\\t", 2); break;
+		default:
+			if (*p < 0x20) {
+				char u[6] = {'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15]};
+				e = tix_buf_add(b, u, 6);
+			} else {
+				e = tix_buf_addc(b, (char)*p);
+			}
+		}
+	}
+	return e == TIX_OK ? tix_buf_addc(b, '"') : e;
+}
+
+char *tix_buf_detach(struct tix_buf *b, size_t *len)
+{
+	char *d = b->data;
+
+	if (d == NULL)
+		d = calloc(1, 1);
+	if (len)
+		*len = b->len;
+	b->data = NULL;
+	b->len = b->cap = 0;
+	return d;
+}

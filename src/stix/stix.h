@@ -1,0 +1,110 @@
+/*
+ * stix.h — STIX 2.1 objects: reading documents (bundles, arrays, single
+ * objects) as a stream of jansson objects, validating them against the
+ * spec's MUST rules, deterministic SCO ids, and the metadata the store
+ * indexes.
+ *
+ * Objects are jansson json_t values; the caller owns the references it is
+ * handed (json_decref). Messages name the JSON path of the problem, e.g.
+ * "objects[17].valid_from: '2016-13-01T00:00:00Z': month out of range".
+ */
+#ifndef TIX_STIX_H
+#define TIX_STIX_H
+
+#include <jansson.h>
+
+#include "core/core.h"
+
+/* Nesting deeper than this (counting the document's own levels) is
+ * rejected before validation. */
+#define STIX_MAX_DEPTH 64
+
+/* ---- JSON ------------------------------------------------------------ */
+
+/* Parses one JSON value from data[0..len) with duplicate keys rejected,
+ * invalid UTF-8 rejected, and depth limited to STIX_MAX_DEPTH. On error
+ * err->where is "SOURCE:LINE:COLUMN". Returns a new reference or NULL. */
+json_t *stix_json_parse(const char *data, size_t len, const char *source, struct tix_error *err);
+
+/* Serialises compactly, keeping key order. Returns TIX_OK or TIX_ENOMEM. */
+enum tix_err stix_json_dump(const json_t *obj, struct tix_buf *out);
+
+/* Depth of a JSON value (a scalar is 1). Stops counting at limit + 1. */
+int stix_json_depth(const json_t *v, int limit);
+
+/* ---- reading documents ------------------------------------------------ */
+
+enum stix_doc_kind { STIX_DOC_BUNDLE, STIX_DOC_ARRAY, STIX_DOC_OBJECT };
+
+/* Streams the objects of a document held in memory, one at a time, so a
+ * bundle of any size is read in memory proportional to its largest
+ * object. The buffer must outlive the reader. */
+struct stix_reader;
+
+enum tix_err stix_reader_open(const char *data, size_t len, const char *source,
+                              struct stix_reader **out, struct tix_error *err);
+void stix_reader_close(struct stix_reader *r);
+enum stix_doc_kind stix_reader_kind(const struct stix_reader *r);
+/* The bundle's id, or NULL. */
+const char *stix_reader_bundle_id(const struct stix_reader *r);
+/* How far into the document the reader has got, in bytes. */
+size_t stix_reader_offset(const struct stix_reader *r);
+/* Sets *obj to the next object (caller decrefs) and *path to its JSON path
+ * ("objects[3]", "[3]" or ""), or *obj to NULL at the end. A malformed
+ * element ends the stream with an error that names line and column. */
+enum tix_err stix_reader_next(struct stix_reader *r, json_t **obj, const char **path,
+                              struct tix_error *err);
+
+/* ---- validation -------------------------------------------------------- */
+
+/* The problems found in one object: each message is "PATH: what is wrong". */
+struct stix_problems {
+	char **msgs;
+	size_t count, cap;
+	size_t limit; /* stop recording after this many (default 20) */
+	size_t dropped;
+};
+
+void stix_problems_init(struct stix_problems *p);
+void stix_problems_release(struct stix_problems *p);
+void stix_problems_reset(struct stix_problems *p);
+
+struct stix_validate_opts {
+	int strict; /* also enforce selected SHOULD rules (UUIDv4 ids, known hash names) */
+};
+
+/* Validates obj (a top-level STIX object; not a bundle) against the STIX
+ * 2.1 MUST rules: common properties, the type's own properties and their
+ * kinds, references, vocabularies that are enums, and the cross-property
+ * rules. Returns the number of problems added. */
+size_t stix_validate(const json_t *obj, const char *path, const struct stix_validate_opts *opts,
+                     struct stix_problems *out);
+
+/* ---- ids and metadata --------------------------------------------------- */
+
+/* 1 when `type` names an SCO (built in, or a custom type whose
+ * extension-definition says new-sco), else 0. */
+int stix_is_sco_type(const char *type);
+
+/* For an SCO without "id": computes the deterministic UUIDv5 id of section
+ * 3.4 from its ID-contributing properties (or a UUIDv4 when it has none)
+ * and sets it. Does nothing when the object has an id or is not an SCO. */
+enum tix_err stix_sco_ensure_id(json_t *obj, struct tix_error *err);
+/* Computes the deterministic id into out ("type--uuid", 300 bytes).
+ * Returns TIX_ENOTFOUND when the type has no contributing property present. */
+enum tix_err stix_sco_compute_id(const json_t *obj, char *out, size_t size);
+
+/* What the store indexes about a version. Pointers borrow from the object. */
+struct stix_meta {
+	const char *id;
+	const char *type;
+	const char *spec_version; /* NULL when absent */
+	char created[32];         /* canonical timestamp or "" */
+	char modified[32];        /* canonical: modified, else created, else "" */
+	int revoked;
+};
+
+/* Fills m from a validated object. */
+enum tix_err stix_meta_get(const json_t *obj, struct stix_meta *m, struct tix_error *err);
+
+#endif

@@ -1,0 +1,540 @@
+/*
+ * store/sqlite.c — the SQLite backend of store.h: WAL mode, prepared
+ * statements only, every version kept under (id, modified), and a
+ * node-wide increasing date_added stamp kept in the meta table so that
+ * concurrent writers (serialised by BEGIN IMMEDIATE) never reuse one.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store.h"
+
+/* Each entry moves the schema from version i to i + 1. Never edit a
+ * released entry: add a new one. */
+static const char *const migrations[] = {
+	/* 0 -> 1 */
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE objects ("
+	"  vid INTEGER PRIMARY KEY,"
+	"  id TEXT NOT NULL,"
+	"  type TEXT NOT NULL,"
+	"  spec_version TEXT,"
+	"  created TEXT NOT NULL,"
+	"  modified TEXT NOT NULL,"
+	"  date_added INTEGER NOT NULL UNIQUE,"
+	"  revoked INTEGER NOT NULL DEFAULT 0,"
+	"  owner_org TEXT,"
+	"  body TEXT NOT NULL,"
+	"  UNIQUE (id, modified));"
+	"CREATE INDEX objects_type ON objects (type);"
+	"CREATE INDEX objects_modified ON objects (modified);"
+	"CREATE TABLE collections ("
+	"  ckey INTEGER PRIMARY KEY,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  title TEXT NOT NULL UNIQUE,"
+	"  description TEXT,"
+	"  created INTEGER NOT NULL);"
+	"CREATE TABLE collection_objects ("
+	"  ckey INTEGER NOT NULL REFERENCES collections (ckey) ON DELETE CASCADE,"
+	"  vid INTEGER NOT NULL REFERENCES objects (vid) ON DELETE CASCADE,"
+	"  date_added INTEGER NOT NULL UNIQUE,"
+	"  PRIMARY KEY (ckey, vid)) WITHOUT ROWID;"
+	"CREATE INDEX collection_objects_added ON collection_objects (ckey, date_added);"
+	"INSERT INTO meta (key, value) VALUES ('last_stamp', '0');",
+};
+
+#define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+enum {
+	ST_HAS,
+	ST_INSERT,
+	ST_VID,
+	ST_MEMBER,
+	ST_GET_STAMP,
+	ST_SET_STAMP,
+	ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_HAS] = "SELECT 1 FROM objects WHERE id = ?1 AND modified = ?2",
+	[ST_INSERT] = "INSERT INTO objects (id, type, spec_version, created, modified, date_added,"
+	              " revoked, owner_org, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+	              " ON CONFLICT (id, modified) DO NOTHING",
+	[ST_VID] = "SELECT vid FROM objects WHERE id = ?1 AND modified = ?2",
+	[ST_MEMBER] = "INSERT INTO collection_objects (ckey, vid, date_added) VALUES (?1, ?2, ?3)"
+	              " ON CONFLICT (ckey, vid) DO NOTHING",
+	[ST_GET_STAMP] = "SELECT value FROM meta WHERE key = 'last_stamp'",
+	[ST_SET_STAMP] = "UPDATE meta SET value = ?1 WHERE key = 'last_stamp'",
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_COUNT];
+	int in_tx;
+	int64_t last_stamp;  /* within a transaction: the last stamp handed out */
+	int64_t saved_stamp; /* the value in the meta table at begin */
+};
+
+static enum tix_err db_error(struct store *s, struct tix_error *err, const char *what)
+{
+	return tix_error_set(err, TIX_ESTORE, "store", "%s: %s", what, sqlite3_errmsg(s->db));
+}
+
+static enum tix_err exec(struct store *s, const char *sql, struct tix_error *err)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		tix_error_set(err, TIX_ESTORE, "store", "%s", msg ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		return TIX_ESTORE;
+	}
+	return TIX_OK;
+}
+
+int store_schema_version(void)
+{
+	return NMIGRATIONS;
+}
+
+static enum tix_err migrate(struct store *s, struct tix_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int version = 0;
+	char sql[64];
+	enum tix_err e;
+
+	if ((e = exec(s, "BEGIN IMMEDIATE", err)) != TIX_OK)
+		return e;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) {
+		e = db_error(s, err, "reading the schema version");
+		goto out;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version > NMIGRATIONS) {
+		e = tix_error_set(err, TIX_ESTORE, "store",
+		                  "schema version %d is newer than this tix (%d): upgrade tix", version,
+		                  NMIGRATIONS);
+		goto out;
+	}
+	for (; version < NMIGRATIONS; version++) {
+		if ((e = exec(s, migrations[version], err)) != TIX_OK)
+			goto out;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", version + 1);
+		if ((e = exec(s, sql, err)) != TIX_OK)
+			goto out;
+	}
+	return exec(s, "COMMIT", err);
+out:
+	exec(s, "ROLLBACK", NULL);
+	return e;
+}
+
+struct store *store_open(const char *path, const struct store_options *opts,
+                         struct tix_error *err)
+{
+	static const struct store_options defaults = {1, 0};
+	struct store *s;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+
+	if (opts == NULL)
+		opts = &defaults;
+	if (opts->create)
+		flags |= SQLITE_OPEN_CREATE;
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		tix_error_set(err, TIX_ENOMEM, path, "out of memory");
+		return NULL;
+	}
+	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+		tix_error_set(err, TIX_ESTORE, path, "cannot open the store: %s",
+		              s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, 10000);
+	sqlite3_extended_result_codes(s->db, 1);
+	if (exec(s, "PRAGMA journal_mode = WAL", err) != TIX_OK ||
+	    exec(s, opts->durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+	         err) != TIX_OK ||
+	    exec(s, "PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384;"
+	            "PRAGMA temp_store = MEMORY",
+	         err) != TIX_OK)
+		goto fail;
+	if (migrate(s, err) != TIX_OK)
+		goto fail;
+	for (int i = 0; i < ST_COUNT; i++) {
+		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
+		                       NULL) != SQLITE_OK) {
+			db_error(s, err, "preparing a statement");
+			goto fail;
+		}
+	}
+	return s;
+fail:
+	if (err && err->where[0] == '\0')
+		snprintf(err->where, sizeof(err->where), "%s", path);
+	store_close(s);
+	return NULL;
+}
+
+void store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->in_tx)
+		store_rollback(s);
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(s->st[i]);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+/* ---- transactions and stamps ------------------------------------------- */
+
+enum tix_err store_begin(struct store *s, struct tix_error *err)
+{
+	sqlite3_stmt *st = s->st[ST_GET_STAMP];
+	enum tix_err e;
+
+	if (s->in_tx)
+		return tix_error_set(err, TIX_ESTORE, "store", "a transaction is already open");
+	if ((e = exec(s, "BEGIN IMMEDIATE", err)) != TIX_OK)
+		return e;
+	s->in_tx = 1;
+	sqlite3_reset(st);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		e = db_error(s, err, "reading the date_added stamp");
+		sqlite3_reset(st);
+		store_rollback(s);
+		return e;
+	}
+	s->saved_stamp = s->last_stamp = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return TIX_OK;
+}
+
+/* The next date_added: the current time in microseconds, or one past the
+ * last stamp when the clock has not moved on (or went back). */
+static int64_t next_stamp(struct store *s)
+{
+	struct tix_time now;
+	int64_t us;
+
+	tix_time_now(&now);
+	us = tix_time_to_us(&now);
+	s->last_stamp = us > s->last_stamp ? us : s->last_stamp + 1;
+	return s->last_stamp;
+}
+
+enum tix_err store_commit(struct store *s, struct tix_error *err)
+{
+	sqlite3_stmt *st = s->st[ST_SET_STAMP];
+	enum tix_err e;
+
+	if (!s->in_tx)
+		return tix_error_set(err, TIX_ESTORE, "store", "no transaction is open");
+	if (s->last_stamp != s->saved_stamp) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, s->last_stamp);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			e = db_error(s, err, "saving the date_added stamp");
+			sqlite3_reset(st);
+			store_rollback(s);
+			return e;
+		}
+		sqlite3_reset(st);
+	}
+	if ((e = exec(s, "COMMIT", err)) != TIX_OK) {
+		store_rollback(s);
+		return e;
+	}
+	s->in_tx = 0;
+	return TIX_OK;
+}
+
+void store_rollback(struct store *s)
+{
+	if (!s->in_tx)
+		return;
+	exec(s, "ROLLBACK", NULL);
+	s->in_tx = 0;
+	s->last_stamp = s->saved_stamp;
+}
+
+/* ---- writing ----------------------------------------------------------- */
+
+int store_has_version(struct store *s, const char *id, const char *modified)
+{
+	sqlite3_stmt *st = s->st[ST_HAS];
+	int rc;
+
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, modified, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int looks_like_uuid(const char *s)
+{
+	struct tix_uuid u;
+
+	return strlen(s) == 36 && tix_uuid_parse(s, &u) == TIX_OK;
+}
+
+enum tix_err store_collection_get(struct store *s, const char *name_or_id, int create,
+                                  struct store_collection *out, struct tix_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	enum tix_err e = TIX_ENOTFOUND;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (sqlite3_prepare_v2(s->db,
+	                       "SELECT ckey, id, title FROM collections WHERE id = ?1 OR title = ?1"
+	                       " ORDER BY id = ?1 DESC LIMIT 1",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return db_error(s, err, "looking up a collection");
+	sqlite3_bind_text(st, 1, name_or_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->key = sqlite3_column_int64(st, 0);
+		snprintf(out->id, sizeof(out->id), "%s", (const char *)sqlite3_column_text(st, 1));
+		snprintf(out->title, sizeof(out->title), "%s", (const char *)sqlite3_column_text(st, 2));
+		e = TIX_OK;
+	} else if (rc != SQLITE_DONE) {
+		e = db_error(s, err, "looking up a collection");
+	} else if (!create || looks_like_uuid(name_or_id) || name_or_id[0] == '\0') {
+		e = tix_error_set(err, TIX_ENOTFOUND, name_or_id, "no such collection");
+	} else {
+		struct tix_uuid u;
+		struct tix_time now;
+		char us[37];
+
+		sqlite3_finalize(st);
+		st = NULL;
+		if (strlen(name_or_id) >= sizeof(out->title))
+			return tix_error_set(err, TIX_EINVAL, "collection",
+			                     "a title has at most %zu bytes", sizeof(out->title) - 1);
+		if (tix_uuid_v4(&u) != TIX_OK)
+			return tix_error_set(err, TIX_EIO, "collection", "no randomness for an id");
+		tix_uuid_format(&u, us);
+		tix_time_now(&now);
+		if (sqlite3_prepare_v2(s->db,
+		                       "INSERT INTO collections (id, title, created) VALUES (?1, ?2, ?3)",
+		                       -1, &st, NULL) != SQLITE_OK)
+			return db_error(s, err, "creating a collection");
+		sqlite3_bind_text(st, 1, us, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, name_or_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, tix_time_to_us(&now));
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			e = db_error(s, err, "creating a collection");
+		} else {
+			out->key = sqlite3_last_insert_rowid(s->db);
+			snprintf(out->id, sizeof(out->id), "%s", us);
+			snprintf(out->title, sizeof(out->title), "%s", name_or_id);
+			e = TIX_OK;
+		}
+	}
+	sqlite3_finalize(st);
+	return e;
+}
+
+enum tix_err store_put(struct store *s, const struct stix_meta *m, const char *body,
+                       size_t body_len, const char *owner_org,
+                       const struct store_collection *collection, int *added,
+                       struct tix_error *err)
+{
+	sqlite3_stmt *st = s->st[ST_INSERT];
+	int64_t vid;
+	enum tix_err e = TIX_OK;
+
+	*added = 0;
+	if (!s->in_tx)
+		return tix_error_set(err, TIX_ESTORE, "store", "store_put outside a transaction");
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, m->type, -1, SQLITE_STATIC);
+	if (m->spec_version)
+		sqlite3_bind_text(st, 3, m->spec_version, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 3);
+	sqlite3_bind_text(st, 4, m->created, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, m->modified, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, next_stamp(s));
+	sqlite3_bind_int(st, 7, m->revoked);
+	if (owner_org)
+		sqlite3_bind_text(st, 8, owner_org, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 8);
+	sqlite3_bind_text(st, 9, body, (int)body_len, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		e = db_error(s, err, "storing a version");
+		sqlite3_reset(st);
+		return e;
+	}
+	sqlite3_reset(st);
+	if (sqlite3_changes(s->db) == 1) {
+		*added = 1;
+		vid = sqlite3_last_insert_rowid(s->db);
+	} else {
+		s->last_stamp--; /* the stamp was not used; hand it out again */
+		if (collection == NULL)
+			return TIX_OK;
+		st = s->st[ST_VID];
+		sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, m->modified, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_ROW) {
+			e = db_error(s, err, "finding a stored version");
+			sqlite3_reset(st);
+			return e;
+		}
+		vid = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+	}
+	if (collection) {
+		st = s->st[ST_MEMBER];
+		sqlite3_bind_int64(st, 1, collection->key);
+		sqlite3_bind_int64(st, 2, vid);
+		sqlite3_bind_int64(st, 3, next_stamp(s));
+		if (sqlite3_step(st) != SQLITE_DONE)
+			e = db_error(s, err, "adding a version to a collection");
+		else if (sqlite3_changes(s->db) == 1)
+			*added = 1;
+		else
+			s->last_stamp--;
+		sqlite3_reset(st);
+	}
+	return e;
+}
+
+/* ---- reading ----------------------------------------------------------- */
+
+enum tix_err store_query(struct store *s, const struct store_query *q, store_row_cb cb, void *arg,
+                         struct tix_error *err)
+{
+	struct tix_buf sql;
+	sqlite3_stmt *st = NULL;
+	enum tix_err e = TIX_OK;
+	int rc;
+
+	tix_buf_init(&sql, 1 << 16);
+	if (q->collection)
+		tix_buf_adds(&sql, "SELECT o.id, o.type, o.modified, m.date_added, o.body"
+		                   " FROM collection_objects m JOIN objects o ON o.vid = m.vid"
+		                   " WHERE m.ckey = ?1");
+	else
+		tix_buf_adds(&sql, "SELECT o.id, o.type, o.modified, o.date_added, o.body"
+		                   " FROM objects o WHERE ?1 IS NOT NULL");
+	if (q->added_after > 0)
+		tix_buf_adds(&sql, q->collection ? " AND m.date_added > ?2" : " AND o.date_added > ?2");
+	if (q->id)
+		tix_buf_adds(&sql, " AND o.id = ?3");
+	if (q->types && q->types[0]) {
+		tix_buf_adds(&sql, " AND o.type IN (");
+		for (int i = 0; q->types[i]; i++)
+			tix_buf_addf(&sql, "%s?%d", i ? ", " : "", 10 + i);
+		tix_buf_adds(&sql, ")");
+	}
+	if (!q->all_versions) {
+		if (q->collection)
+			tix_buf_adds(&sql, " AND NOT EXISTS (SELECT 1 FROM collection_objects m2"
+			                   " JOIN objects o2 ON o2.vid = m2.vid WHERE m2.ckey = m.ckey"
+			                   " AND o2.id = o.id AND o2.modified > o.modified)");
+		else
+			tix_buf_adds(&sql, " AND NOT EXISTS (SELECT 1 FROM objects o2"
+			                   " WHERE o2.id = o.id AND o2.modified > o.modified)");
+	}
+	tix_buf_adds(&sql, q->collection ? " ORDER BY m.date_added" : " ORDER BY o.date_added");
+	if (sqlite3_prepare_v2(s->db, tix_buf_str(&sql), -1, &st, NULL) != SQLITE_OK) {
+		e = db_error(s, err, "preparing a query");
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, q->collection ? q->collection->key : 1);
+	if (q->added_after > 0)
+		sqlite3_bind_int64(st, 2, q->added_after);
+	if (q->id)
+		sqlite3_bind_text(st, 3, q->id, -1, SQLITE_STATIC);
+	for (int i = 0; q->types && q->types[i]; i++)
+		sqlite3_bind_text(st, 10 + i, q->types[i], -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_row row = {
+			(const char *)sqlite3_column_text(st, 0),
+			(const char *)sqlite3_column_text(st, 1),
+			(const char *)sqlite3_column_text(st, 2),
+			sqlite3_column_int64(st, 3),
+			(const char *)sqlite3_column_text(st, 4),
+			(size_t)sqlite3_column_bytes(st, 4),
+		};
+
+		if (cb(arg, &row) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		e = db_error(s, err, "reading objects");
+out:
+	sqlite3_finalize(st);
+	tix_buf_release(&sql);
+	return e;
+}
+
+enum tix_err store_stats(struct store *s, const struct store_stats_cb *cb, struct tix_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	enum tix_err e = TIX_OK;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db,
+	                       "SELECT type, count(DISTINCT id), count(*) FROM objects"
+	                       " GROUP BY type ORDER BY type",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return db_error(s, err, "counting objects");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_type_count c = {(const char *)sqlite3_column_text(st, 0),
+		                             sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2)};
+		if (cb->type)
+			cb->type(cb->arg, &c);
+	}
+	if (rc != SQLITE_DONE)
+		e = db_error(s, err, "counting objects");
+	sqlite3_finalize(st);
+	if (e != TIX_OK)
+		return e;
+	if (sqlite3_prepare_v2(s->db,
+	                       "SELECT c.id, c.title, (SELECT count(DISTINCT o.id) FROM"
+	                       " collection_objects m JOIN objects o ON o.vid = m.vid"
+	                       " WHERE m.ckey = c.ckey) FROM collections c ORDER BY c.title",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return db_error(s, err, "counting collections");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_collection_count c = {(const char *)sqlite3_column_text(st, 0),
+		                                   (const char *)sqlite3_column_text(st, 1),
+		                                   sqlite3_column_int64(st, 2)};
+		if (cb->collection)
+			cb->collection(cb->arg, &c);
+	}
+	if (rc != SQLITE_DONE)
+		e = db_error(s, err, "counting collections");
+	sqlite3_finalize(st);
+	return e;
+}
+
+enum tix_err store_check(struct store *s, struct tix_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	enum tix_err e = TIX_OK;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK)
+		return db_error(s, err, "checking integrity");
+	if (sqlite3_step(st) != SQLITE_ROW ||
+	    strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0)
+		e = tix_error_set(err, TIX_ESTORE, "store", "integrity check failed: %s",
+		                  sqlite3_column_text(st, 0) ? (const char *)sqlite3_column_text(st, 0)
+		                                             : sqlite3_errmsg(s->db));
+	sqlite3_finalize(st);
+	return e;
+}

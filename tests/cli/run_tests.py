@@ -1,0 +1,371 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the `tix` command line: the official STIX validator's
+verdicts, round trips, atomic imports, bad input and exit codes. They run the
+real binary ($TIX) on temporary stores; Python's standard library only."""
+
+import glob
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+TIX = os.environ.get("TIX", os.path.join(ROOT, "build", "tix"))
+SHARED = os.environ.get("TIX_SHARED", os.path.join(ROOT, "..", "shared"))
+CORPUS = os.path.join(SHARED, "corpora", "stix")
+SAMPLE = os.path.join(ROOT, "data", "sample.json")
+
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+class Env:
+    """A temporary directory with a store in it."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="tix-cli-")
+        self.db = os.path.join(self.dir, "var", "tix.db")
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def write(self, name, content):
+        p = self.path(name)
+        mode = "wb" if isinstance(content, bytes) else "w"
+        with open(p, mode) as f:
+            f.write(content if isinstance(content, (str, bytes)) else json.dumps(content))
+        return p
+
+    def tix(self, *args, stdin=None, db=True):
+        cmd = [TIX] + list(args[:1]) + (["--db", self.db] if db and args else []) + list(args[1:])
+        return subprocess.run(cmd, input=stdin, capture_output=True, timeout=300)
+
+    def objects(self, *extra):
+        r = self.tix("export", "--all-versions", *extra)
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout)["objects"]
+
+    def snapshot(self):
+        """Everything a user could observe about the store."""
+        if not os.path.exists(self.db):
+            return None
+        con = sqlite3.connect(self.db)
+        try:
+            rows = con.execute("SELECT id, modified, date_added, body FROM objects ORDER BY vid").fetchall()
+            members = con.execute("SELECT * FROM collection_objects ORDER BY date_added").fetchall()
+            colls = con.execute("SELECT id, title FROM collections ORDER BY id").fetchall()
+        finally:
+            con.close()
+        return rows, members, colls
+
+    def close(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def canon(objs):
+    return sorted(json.dumps(o, sort_keys=True, separators=(",", ":")) for o in objs)
+
+
+def ident(n, **extra):
+    o = {
+        "type": "identity", "spec_version": "2.1",
+        "id": "identity--%08d-1111-4111-8111-111111111111" % n,
+        "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+        "name": "Org %d" % n, "identity_class": "organization",
+    }
+    o.update(extra)
+    return o
+
+
+def bundle(objs):
+    return {"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d", "objects": objs}
+
+
+# ---- the official validator's verdicts ------------------------------------
+
+@test
+def manifest_documents_match_the_validator(env):
+    with open(os.path.join(CORPUS, "manifest.jsonl")) as f:
+        cases = [json.loads(l) for l in f]
+    assert len(cases) == 18
+    for c in cases:
+        e = Env()
+        try:
+            r = e.tix("import", "--quiet", os.path.join(CORPUS, c["file"]))
+            assert r.returncode in (0, 1), (c["file"], r.returncode, r.stderr)
+            got = r.returncode == 0
+            assert got == c["validator_default"], (c["file"], r.stderr.decode()[:500])
+            if not got:
+                assert e.snapshot() == ([], [], []), "a rejected file left objects behind"
+        finally:
+            e.close()
+
+
+@test
+def inline_objects_agree_with_the_validator(env):
+    """Every disagreement must be one of those explained in
+    docs/conformance.md (tests/cli/conformance_known.json lists them)."""
+    with open(os.path.join(CORPUS, "validator_inline_v21.jsonl")) as f:
+        cases = [json.loads(l) for l in f]
+    with open(os.path.join(HERE, "conformance_known.json")) as f:
+        known = {int(k): v for k, v in json.load(f).items()}
+    agree, unexpected, fixed = 0, [], []
+    for i, c in enumerate(cases):
+        p = env.write("case.json", c["instance"])
+        db = env.path("case-%d.db" % i)
+        r = subprocess.run([TIX, "import", "--quiet", "--db", db, p], capture_output=True, timeout=60)
+        assert r.returncode in (0, 1), (i, r.returncode, r.stderr)
+        ok = (r.returncode == 0) == c["valid_default"]
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(db + suffix):
+                os.unlink(db + suffix)
+        if ok:
+            agree += 1
+            if i in known:
+                fixed.append(i)
+        elif i not in known:
+            unexpected.append((i, c["valid_default"], r.stderr.decode()[:300]))
+    print("    inline conformance: %d of %d agree (%.1f%%), %d documented disagreements"
+          % (agree, len(cases), 100.0 * agree / len(cases), len(known)))
+    assert not unexpected, "disagreements not in docs/conformance.md: %r" % unexpected
+    assert not fixed, "now agreeing, remove from conformance_known.json and the docs: %r" % fixed
+
+
+# ---- round trips and idempotence ----------------------------------------------
+
+@test
+def sample_imports_and_round_trips_byte_for_byte(env):
+    r = env.tix("import", SAMPLE)
+    assert r.returncode == 0, r.stderr
+    with open(SAMPLE) as f:
+        original = json.load(f)["objects"]
+    first = env.objects()
+    assert canon(first) == canon(original)
+    p = env.write("export.json", env.tix("export", "--all-versions").stdout)
+    e2 = Env()
+    try:
+        r = e2.tix("import", p)
+        assert r.returncode == 0, r.stderr
+        assert canon(e2.objects()) == canon(first)
+    finally:
+        e2.close()
+
+
+@test
+def reimporting_the_same_file_changes_nothing(env):
+    assert env.tix("import", "--collection", "c1", SAMPLE).returncode == 0
+    before = env.snapshot()
+    r = env.tix("import", "--collection", "c1", SAMPLE)
+    assert r.returncode == 0, r.stderr
+    assert b"0 added" in r.stderr, r.stderr
+    assert env.snapshot() == before
+
+
+@test
+def versions_are_kept_and_latest_is_default(env):
+    v1 = ident(1)
+    v2 = ident(1, modified="2024-02-01T00:00:00.000Z", name="Org 1 renamed")
+    assert env.tix("import", env.write("b.json", bundle([v2, v1]))).returncode == 0
+    r = env.tix("get", v1["id"])
+    assert r.returncode == 0 and json.loads(r.stdout)["name"] == "Org 1 renamed"
+    r = env.tix("get", "--all-versions", v1["id"])
+    lines = r.stdout.decode().strip().split("\n")
+    assert len(lines) == 2
+    assert len(env.objects()) == 2
+    assert len(json.loads(env.tix("export").stdout)["objects"]) == 1
+    # the same instant written with another precision is the same version
+    v1b = dict(v1, modified="2024-01-01T00:00:00Z", created="2024-01-01T00:00:00Z")
+    r = env.tix("import", env.write("c.json", bundle([dict(v1, modified="2024-01-01T00:00:00.000000Z")])))
+    assert r.returncode == 0 and b"1 unchanged" in r.stderr, r.stderr
+    del v1b
+
+
+@test
+def sco_without_id_gets_the_deterministic_id(env):
+    obj = {"type": "ipv4-addr", "value": "198.51.100.3"}
+    assert env.tix("import", env.write("a.json", [obj])).returncode == 0
+    r = env.tix("get", "ipv4-addr--28bb3599-77cd-5a82-a950-b5bc3caf07c4")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["value"] == "198.51.100.3"
+
+
+@test
+def export_filters_by_type_time_and_collection(env):
+    assert env.tix("import", "--collection", "first", env.write("a.json", bundle([ident(1), ident(2)]))).returncode == 0
+    mid = json.loads(env.tix("stats", "--json").stdout)
+    assert mid["objects"] == 2
+    con = sqlite3.connect(env.db)
+    (last_us,) = con.execute("SELECT max(date_added) FROM objects").fetchone()
+    con.close()
+    import datetime
+    ts = datetime.datetime.fromtimestamp(last_us / 1e6, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    ind = {"type": "indicator", "spec_version": "2.1", "id": "indicator--00000001-2222-4222-8222-222222222222",
+           "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+           "pattern": "[ipv4-addr:value = '203.0.113.9']", "pattern_type": "stix",
+           "valid_from": "2024-01-01T00:00:00Z"}
+    assert env.tix("import", "--collection", "second", env.write("b.json", [ind])).returncode == 0
+    assert [o["id"] for o in env.objects("--type", "indicator")] == [ind["id"]]
+    assert len(env.objects("--type", "indicator", "--type", "identity")) == 3
+    assert [o["id"] for o in env.objects("--added-after", ts)] == [ind["id"]]
+    assert len(env.objects("--collection", "first")) == 2
+    assert [o["id"] for o in env.objects("--collection", "second")] == [ind["id"]]
+    r = env.tix("export", "--collection", "no-such-collection")
+    assert r.returncode == 1 and b"no such collection" in r.stderr
+
+
+@test
+def stdin_is_read_with_dash(env):
+    r = env.tix("import", "-", stdin=json.dumps(bundle([ident(3)])).encode())
+    assert r.returncode == 0, r.stderr
+    assert env.tix("get", ident(3)["id"]).returncode == 0
+
+
+# ---- atomicity and bad input --------------------------------------------------
+
+@test
+def one_invalid_object_rejects_the_whole_file(env):
+    assert env.tix("import", env.write("ok.json", bundle([ident(9)]))).returncode == 0
+    before = env.snapshot()
+    bad = ident(5)
+    bad["created"] = "2024-02-30T00:00:00.000Z"
+    objs = [ident(1), ident(2), bad, ident(3)]
+    r = env.tix("import", env.write("b.json", bundle(objs)))
+    assert r.returncode == 1
+    err = r.stderr.decode()
+    assert "objects[2].created" in err and "day out of range" in err, err
+    assert "nothing from this file was stored" in err
+    assert env.snapshot() == before
+
+
+@test
+def skip_invalid_keeps_the_valid_part_and_writes_rejects(env):
+    bad = ident(5)
+    del bad["name"]
+    objs = [ident(1), bad, ident(3)]
+    rejects = env.path("rejects.jsonl")
+    r = env.tix("import", "--skip-invalid", "--rejects", rejects, env.write("b.json", bundle(objs)))
+    assert r.returncode == 0, r.stderr
+    assert len(env.objects()) == 2
+    with open(rejects) as f:
+        lines = [json.loads(l) for l in f]
+    assert len(lines) == 1 and lines[0]["path"] == "objects[1]"
+    assert any("objects[1].name" in e for e in lines[0]["errors"]), lines
+
+
+@test
+def bad_input_gets_a_clear_error_and_leaves_the_store_alone(env):
+    assert env.tix("import", env.write("ok.json", bundle([ident(9)]))).returncode == 0
+    before = env.snapshot()
+    deep = {"type": "x-deep", "spec_version": "2.1", "id": "x-deep--00000001-3333-4333-8333-333333333333",
+            "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z"}
+    nested = "x"
+    for _ in range(70):
+        nested = [nested]
+    deep["x_nested"] = nested
+    unknown = dict(ident(4), type="my-thing", id="my-thing--00000001-1111-4111-8111-111111111111")
+    cases = [
+        ("malformed.json", '{"type": "bundle",\n "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d",\n "objects": [{"a": 1,,}]}', 1, "malformed.json:3:"),
+        ("dupkeys.json", '{"type":"identity","type":"identity"}', 1, "duplicate"),
+        ("utf8.json", b'{"type": "identity", "name": "\xff\xfe"}', 1, "UTF-8"),
+        ("types.json", json.dumps(dict(ident(4), revoked="yes")), 1, "revoked: must be true or false"),
+        ("deep.json", json.dumps(deep), 1, "nested deeper than 64"),
+        ("unknown.json", json.dumps(unknown), 1, "not a STIX 2.1 type"),
+        ("empty.json", "", 1, "empty document"),
+        ("scalar.json", "42", 1, "expected a STIX bundle"),
+        ("trailing.json", json.dumps(bundle([ident(4)])) + " {}", 1, "end of file expected"),
+        ("notobject.json", json.dumps(bundle([ident(4), 7])), 1, "objects[1]: not a JSON object"),
+    ]
+    for name, content, code, needle in cases:
+        r = env.tix("import", env.write(name, content))
+        assert r.returncode == code, (name, r.returncode, r.stderr)
+        assert needle.encode() in r.stderr, (name, r.stderr)
+        assert env.snapshot() == before, name
+    r = env.tix("import", "--max-size", "100", SAMPLE)
+    assert r.returncode == 1 and b"over the limit" in r.stderr, r.stderr
+    r = env.tix("import", "--max-size", "100", "-", stdin=open(SAMPLE, "rb").read())
+    assert r.returncode == 1 and b"over the limit" in r.stderr, r.stderr
+    r = env.tix("import", env.path("missing.json"))
+    assert r.returncode == 3 and b"cannot open" in r.stderr, r.stderr
+    assert env.snapshot() == before
+
+
+@test
+def a_good_file_after_a_bad_one_is_still_stored(env):
+    bad = env.write("bad.json", "{")
+    good = env.write("good.json", bundle([ident(1)]))
+    r = env.tix("import", bad, good)
+    assert r.returncode == 1
+    assert env.tix("get", ident(1)["id"]).returncode == 0
+
+
+# ---- the command line -----------------------------------------------------------
+
+@test
+def exit_codes_and_help(env):
+    assert subprocess.run([TIX, "--version"], capture_output=True).returncode == 0
+    assert subprocess.run([TIX, "--help"], capture_output=True).returncode == 0
+    assert subprocess.run([TIX], capture_output=True).returncode == 2
+    assert subprocess.run([TIX, "frobnicate"], capture_output=True).returncode == 2
+    for cmd in ("import", "export", "get", "stats"):
+        r = subprocess.run([TIX, cmd, "--help"], capture_output=True)
+        assert r.returncode == 0 and b"usage: tix " + cmd.encode() in r.stdout, cmd
+        assert subprocess.run([TIX, cmd, "--no-such-option"], capture_output=True).returncode == 2, cmd
+    assert env.tix("import").returncode == 2
+    assert env.tix("get", "identity--00000001-1111-4111-8111-111111111111").returncode == 1
+    assert env.tix("export", "--added-after", "yesterday").returncode == 2
+
+
+@test
+def tix_db_environment_variable_is_the_default_store(env):
+    db = env.path("from-env.db")
+    r = subprocess.run([TIX, "import", env.write("a.json", [ident(1)])], capture_output=True,
+                       env=dict(os.environ, TIX_DB=db))
+    assert r.returncode == 0, r.stderr
+    assert os.path.exists(db)
+
+
+@test
+def stats_counts_types_versions_and_collections(env):
+    assert env.tix("import", "--collection", "feed", env.write("a.json", bundle([ident(1), ident(2), ident(1, modified="2024-03-01T00:00:00.000Z")]))).returncode == 0
+    s = json.loads(env.tix("stats", "--json").stdout)
+    assert s["types"]["identity"] == {"objects": 2, "versions": 3}
+    assert s["collections"][0]["title"] == "feed" and s["collections"][0]["objects"] == 2
+    r = env.tix("stats")
+    assert r.returncode == 0 and b"identity" in r.stdout
+
+
+def main():
+    if not os.path.exists(TIX):
+        print("tix binary not found at %s (set TIX)" % TIX)
+        return 2
+    passed = failed = 0
+    only = sys.argv[1:]
+    for fn in TESTS:
+        if only and fn.__name__ not in only:
+            continue
+        env = Env()
+        try:
+            fn(env)
+            passed += 1
+            print("ok   %s" % fn.__name__)
+        except Exception:
+            failed += 1
+            print("FAIL %s" % fn.__name__)
+            traceback.print_exc()
+        finally:
+            env.close()
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+#!/bin/sh
+# Installs the Debian packages tix needs that are missing: the build set for
+# `make run`, plus the test set for `make test`. Runs apt-get as root, through
+# sudo otherwise, and prints the exact command when it can do neither.
+set -eu
+
+build_pkgs="gcc make cmake pkg-config libjansson-dev libsqlite3-dev"
+test_pkgs="libcmocka-dev python3 sqlite3"
+
+want="$build_pkgs"
+[ "${1:-build}" = "test" ] && want="$build_pkgs $test_pkgs"
+
+missing=""
+for p in $want; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "tix: installing missing packages:$missing" >&2
+if [ "$(id -u)" = 0 ]; then
+	sudo=""
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+	sudo="sudo"
+else
+	echo "tix: cannot install packages as $(id -un); run this as root and try again:" >&2
+	echo "  apt-get update && apt-get install -y$missing" >&2
+	exit 1
+fi
+# A fresh machine has no package lists yet: update first.
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
