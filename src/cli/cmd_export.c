@@ -68,7 +68,7 @@ int cmd_export(int argc, char **argv)
 
 	tix_error_clear(&err);
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': db = optarg; break;
 		case 't':

@@ -123,19 +123,41 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 	}
 	for (;;) {
 		json_t *obj;
-		const char *path;
+		const char *path, *raw;
+		size_t rawlen;
 		struct stix_meta meta;
+		struct store_source src;
+		int64_t vid;
 		int added;
 
-		if ((e = stix_reader_next(r, &obj, &path, &err)) != TIX_OK) {
-			rc = cli_exit_code(e);
-			cli_print_error("import", &err);
-			fprintf(stderr, "tix import: %s: rejected; nothing from this file was stored\n",
-			        name);
-			goto out;
-		}
-		if (obj == NULL)
+		if ((e = stix_reader_peek(r, &raw, &rawlen, &path, &err)) != TIX_OK)
+			goto bad_document;
+		if (raw == NULL)
 			break;
+		/* Bytes stored before were valid then and are valid now: no need
+		 * to parse them again (a feed re-published whole costs a digest
+		 * and a lookup per object). */
+		if (rawlen > 0) {
+			store_source_digest(raw, rawlen, &src);
+			if (store_find_source(s, &src, &vid) == 1) {
+				if ((e = stix_reader_skip(r, &err)) != TIX_OK)
+					goto bad_document;
+				c.objects++;
+				added = 0;
+				if (collp && (e = store_collection_add(s, collp, vid, &added, &err)) !=
+				                     TIX_OK) {
+					cli_print_error("import", &err);
+					goto out;
+				}
+				if (added)
+					c.added++;
+				else
+					c.unchanged++;
+				continue;
+			}
+		}
+		if ((e = stix_reader_take(r, &obj, &err)) != TIX_OK)
+			goto bad_document;
 		c.objects++;
 		stix_problems_reset(&probs);
 		if (stix_sco_ensure_id(obj, &err) != TIX_OK ||
@@ -164,7 +186,7 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 			cli_print_error("import", &err);
 			goto out;
 		}
-		if (collp == NULL && store_has_version(s, meta.id, meta.modified) == 1) {
+		if (collp == NULL && rawlen == 0 && store_has_version(s, meta.id, meta.modified) == 1) {
 			/* Already stored: nothing to write, and no need to serialise. */
 			c.unchanged++;
 			json_decref(obj);
@@ -177,7 +199,7 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 				goto out;
 			}
 			e = store_put(s, &meta, tix_buf_str(&body), tix_buf_len(&body), o->org, collp,
-			              &added, &err);
+			              rawlen > 0 ? &src : NULL, &added, &err);
 			json_decref(obj);
 			if (e != TIX_OK) {
 				cli_print_error("import", &err);
@@ -193,6 +215,13 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 			fprintf(stderr, "\r%s: %zu objects (%.0f%%)...", name, c.objects,
 			        len ? 100.0 * (double)stix_reader_offset(r) / (double)len : 100.0);
 		}
+	}
+	if (0) {
+bad_document:
+		rc = cli_exit_code(e);
+		cli_print_error("import", &err);
+		fprintf(stderr, "tix import: %s: rejected; nothing from this file was stored\n", name);
+		goto out;
 	}
 	if (progress && last_progress != started)
 		fprintf(stderr, "\r\033[K");
@@ -254,7 +283,7 @@ int cmd_import(int argc, char **argv)
 
 	o.max_size = DEFAULT_MAX_SIZE;
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': db = optarg; break;
 		case 'c': o.collection = optarg; break;

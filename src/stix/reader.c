@@ -19,6 +19,9 @@ struct stix_reader {
 	size_t index;  /* index of the next element */
 	int done;
 	int base_depth; /* nesting levels above each element */
+	int has_cur;      /* an element has been peeked at and not taken */
+	size_t cur_start; /* its first byte */
+	size_t cur_end;   /* one past its last byte, or 0 when not scanned */
 	json_t *single; /* the DOC_OBJECT value, until handed out */
 	char path[48];
 };
@@ -98,11 +101,19 @@ static size_t skip_value(const char *d, size_t len, size_t pos)
 		char c = d[pos];
 
 		if (c == '"') {
-			for (pos++; pos < len && d[pos] != '"'; pos++)
-				if (d[pos] == '\\')
-					pos++;
-			if (pos >= len)
-				return 0;
+			/* Strings are most of a bundle: jump from quote to quote. */
+			for (;;) {
+				const char *q = memchr(d + pos + 1, '"', len - pos - 1);
+				size_t bs = 0;
+
+				if (q == NULL)
+					return 0;
+				pos = (size_t)(q - d);
+				while (d[pos - 1 - bs] == '\\')
+					bs++;
+				if (bs % 2 == 0)
+					break;
+			}
 			if (depth == 0)
 				return pos + 1;
 		} else if (c == '[' || c == '{') {
@@ -117,6 +128,19 @@ static size_t skip_value(const char *d, size_t len, size_t pos)
 		}
 	}
 	return depth == 0 ? pos : 0;
+}
+
+/* The array of elements ends at pos: a bare array must end the document. */
+static enum tix_err end_array(struct stix_reader *r, size_t pos, struct tix_error *err)
+{
+	r->done = 1;
+	r->pos = pos;
+	if (r->kind == STIX_DOC_ARRAY) {
+		pos = skip_ws(r->data, r->len, pos);
+		if (pos != r->len)
+			return fail_at(r, pos, err, TIX_EPARSE, "malformed JSON: end of file expected");
+	}
+	return TIX_OK;
 }
 
 /* Walks the members of a top-level object. Every member but a
@@ -259,8 +283,12 @@ enum tix_err stix_reader_open(const char *data, size_t len, const char *source,
 			else
 				r->pos = objects_at + 1;
 		} else {
+			size_t pos = r->pos;
+
+			/* Parsed here, not with stix_json_parse, so that error
+			 * positions count from the start of the file. */
 			r->kind = STIX_DOC_OBJECT;
-			r->single = stix_json_parse(data + r->pos, len - r->pos, r->source, err);
+			r->single = parse_at(r, &pos, STIX_MAX_DEPTH, err);
 			if (r->single == NULL) {
 				e = err->code;
 				goto fail;
@@ -304,66 +332,118 @@ const char *stix_reader_bundle_id(const struct stix_reader *r)
 	return r->bundle_id;
 }
 
-enum tix_err stix_reader_next(struct stix_reader *r, json_t **obj, const char **path,
-                              struct tix_error *err)
+/* Moves past the separator after an element that ends at pos. */
+static enum tix_err advance(struct stix_reader *r, size_t pos, struct tix_error *err)
+{
+	pos = skip_ws(r->data, r->len, pos);
+	if (pos < r->len && r->data[pos] == ',') {
+		r->pos = pos + 1;
+		return TIX_OK;
+	}
+	if (pos < r->len && r->data[pos] == ']')
+		return end_array(r, pos + 1, err);
+	return fail_at(r, pos, err, TIX_EPARSE, "malformed JSON: expected ',' or ']'");
+}
+
+enum tix_err stix_reader_peek(struct stix_reader *r, const char **raw, size_t *rawlen,
+                              const char **path, struct tix_error *err)
+{
+	size_t pos, end;
+
+	*raw = NULL;
+	*rawlen = 0;
+	*path = r->path;
+	if (r->has_cur) {
+		*raw = r->data + r->cur_start;
+		*rawlen = r->cur_end ? r->cur_end - r->cur_start : 0;
+		return TIX_OK;
+	}
+	if (r->done)
+		return TIX_OK;
+	if (r->kind == STIX_DOC_OBJECT) {
+		r->path[0] = '\0';
+		r->cur_start = skip_ws(r->data, r->len, r->pos);
+		end = r->len;
+		while (end > r->cur_start && strchr(" \t\r\n", r->data[end - 1]))
+			end--;
+		r->cur_end = end;
+	} else {
+		pos = skip_ws(r->data, r->len, r->pos);
+		if (r->index == 0 && pos < r->len && r->data[pos] == ']') {
+			enum tix_err e = end_array(r, pos + 1, err);
+
+			return e;
+		}
+		snprintf(r->path, sizeof(r->path), "%s[%zu]",
+		         r->kind == STIX_DOC_BUNDLE ? "objects" : "", r->index);
+		r->cur_start = pos;
+		/* The extent of an object is found by a structural scan; anything
+		 * else is left for the parser to judge (extent 0). */
+		r->cur_end = pos < r->len && r->data[pos] == '{' ? skip_value(r->data, r->len, pos) : 0;
+	}
+	r->has_cur = 1;
+	*raw = r->data + r->cur_start;
+	*rawlen = r->cur_end ? r->cur_end - r->cur_start : 0;
+	return TIX_OK;
+}
+
+enum tix_err stix_reader_take(struct stix_reader *r, json_t **obj, struct tix_error *err)
 {
 	size_t pos;
 	json_t *v;
 
 	*obj = NULL;
-	*path = r->path;
+	if (!r->has_cur)
+		return tix_error_set(err, TIX_EINVAL, r->source, "no element to take");
+	r->has_cur = 0;
 	if (r->kind == STIX_DOC_OBJECT) {
-		r->path[0] = '\0';
 		*obj = r->single;
 		r->single = NULL;
+		r->done = 1;
 		return TIX_OK;
 	}
-	if (r->done)
-		return TIX_OK;
-	pos = skip_ws(r->data, r->len, r->pos);
-	if (r->index == 0 && pos < r->len && r->data[pos] == ']') {
-		pos++;
-		goto end_of_array;
-	}
-	snprintf(r->path, sizeof(r->path), "%s[%zu]", r->kind == STIX_DOC_BUNDLE ? "objects" : "",
-	         r->index);
+	pos = r->cur_start;
 	if ((v = parse_at(r, &pos, STIX_MAX_DEPTH - r->base_depth, err)) == NULL)
 		return err->code;
 	if (!json_is_object(v)) {
 		json_decref(v);
 		return tix_error_set(err, TIX_EINVAL, r->path, "not a JSON object");
 	}
+	if (r->cur_end && pos != r->cur_end) {
+		json_decref(v);
+		return fail_at(r, pos, err, TIX_EPARSE, "malformed JSON");
+	}
 	r->index++;
-	pos = skip_ws(r->data, r->len, pos);
-	if (pos < r->len && r->data[pos] == ',') {
-		r->pos = pos + 1;
-		*obj = v;
-		return TIX_OK;
+	if (advance(r, pos, err) != TIX_OK) {
+		json_decref(v);
+		return err->code;
 	}
-	if (pos < r->len && r->data[pos] == ']') {
-		pos++;
-		*obj = v;
-		r->done = 1;
-		r->pos = pos;
-		if (r->kind == STIX_DOC_ARRAY) {
-			pos = skip_ws(r->data, r->len, pos);
-			if (pos != r->len) {
-				json_decref(v);
-				*obj = NULL;
-				return fail_at(r, pos, err, TIX_EPARSE,
-				               "malformed JSON: end of file expected");
-			}
-		}
-		return TIX_OK;
-	}
-	json_decref(v);
-	return fail_at(r, pos, err, TIX_EPARSE, "malformed JSON: expected ',' or ']'");
-end_of_array:
-	r->done = 1;
-	if (r->kind == STIX_DOC_ARRAY) {
-		pos = skip_ws(r->data, r->len, pos);
-		if (pos != r->len)
-			return fail_at(r, pos, err, TIX_EPARSE, "malformed JSON: end of file expected");
-	}
+	*obj = v;
 	return TIX_OK;
+}
+
+enum tix_err stix_reader_skip(struct stix_reader *r, struct tix_error *err)
+{
+	if (!r->has_cur || r->cur_end == 0)
+		return tix_error_set(err, TIX_EINVAL, r->source, "no scanned element to skip");
+	r->has_cur = 0;
+	if (r->kind == STIX_DOC_OBJECT) {
+		r->done = 1;
+		return TIX_OK;
+	}
+	r->index++;
+	return advance(r, r->cur_end, err);
+}
+
+enum tix_err stix_reader_next(struct stix_reader *r, json_t **obj, const char **path,
+                              struct tix_error *err)
+{
+	const char *raw;
+	size_t rawlen;
+	enum tix_err e;
+
+	*obj = NULL;
+	if ((e = stix_reader_peek(r, &raw, &rawlen, path, err)) != TIX_OK || raw == NULL)
+		return e;
+	return stix_reader_take(r, obj, err);
 }

@@ -49,6 +49,17 @@ enum stix_doc_kind stix_reader_kind(const struct stix_reader *r);
 const char *stix_reader_bundle_id(const struct stix_reader *r);
 /* How far into the document the reader has got, in bytes. */
 size_t stix_reader_offset(const struct stix_reader *r);
+/* Two-step reading, for callers that can decide from an object's bytes
+ * alone (say, that exactly these bytes were stored before) whether to parse
+ * it. peek finds the next object without parsing it: *raw and *rawlen are
+ * its bytes (*rawlen is 0 when its extent cannot be known without parsing,
+ * *raw NULL at the end). take then parses it as next does, or skip moves
+ * past it unparsed (only when *rawlen was not 0). */
+enum tix_err stix_reader_peek(struct stix_reader *r, const char **raw, size_t *rawlen,
+                              const char **path, struct tix_error *err);
+enum tix_err stix_reader_take(struct stix_reader *r, json_t **obj, struct tix_error *err);
+enum tix_err stix_reader_skip(struct stix_reader *r, struct tix_error *err);
+
 /* Sets *obj to the next object (caller decrefs) and *path to its JSON path
  * ("objects[3]", "[3]" or ""), or *obj to NULL at the end. A malformed
  * element ends the stream with an error that names line and column. */

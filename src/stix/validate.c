@@ -22,6 +22,35 @@ struct vctx {
 	int stix20; /* no spec_version: a STIX 2.0 object, read leniently */
 };
 
+/* The JSON path of the value being checked, as a chain of stack nodes
+ * that is only turned into text when a problem is recorded: validating a
+ * valid object formats nothing. */
+struct vpath {
+	const struct vpath *up;
+	const char *name; /* a property name, or NULL for a list index */
+	size_t index;
+};
+
+#define VP(up, n)  (&(const struct vpath){(up), (n), 0})
+#define VPI(up, i) (&(const struct vpath){(up), NULL, (i)})
+
+static size_t vpath_format(const struct vpath *p, char *buf, size_t size)
+{
+	size_t n = 0;
+	int w;
+
+	if (p == NULL)
+		return 0;
+	n = vpath_format(p->up, buf, size);
+	if (n >= size)
+		return n;
+	if (p->name == NULL)
+		w = snprintf(buf + n, size - n, "[%zu]", p->index);
+	else
+		w = snprintf(buf + n, size - n, "%s%s", n && *p->name ? "." : "", p->name);
+	return w < 0 ? n : n + (size_t)w;
+}
+
 /* ---- problems -------------------------------------------------------- */
 
 void stix_problems_init(struct stix_problems *p)
@@ -48,9 +77,10 @@ void stix_problems_release(struct stix_problems *p)
 	p->cap = 0;
 }
 
-static void problem(struct vctx *c, const char *path, const char *fmt, ...) TIX_PRINTF(3, 4);
+static void problem(struct vctx *c, const struct vpath *path, const char *fmt, ...)
+        TIX_PRINTF(3, 4);
 
-static void problem(struct vctx *c, const char *path, const char *fmt, ...)
+static void problem(struct vctx *c, const struct vpath *path, const char *fmt, ...)
 {
 	struct stix_problems *p = c->out;
 	char msg[640];
@@ -61,7 +91,9 @@ static void problem(struct vctx *c, const char *path, const char *fmt, ...)
 		p->dropped++;
 		return;
 	}
-	n = snprintf(msg, sizeof(msg), "%s%s", path, *path ? ": " : "");
+	n = (int)vpath_format(path, msg, sizeof(msg) - 3);
+	if (n > 0)
+		n += snprintf(msg + n, sizeof(msg) - (size_t)n, ": ");
 	va_start(ap, fmt);
 	if (n >= 0 && (size_t)n < sizeof(msg))
 		vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
@@ -81,19 +113,6 @@ static void problem(struct vctx *c, const char *path, const char *fmt, ...)
 		p->dropped++;
 	else
 		p->count++;
-}
-
-/* Joins a path and a property name: "objects[3]" + "name". */
-static const char *join(char *buf, size_t size, const char *path, const char *name)
-{
-	snprintf(buf, size, "%s%s%s", path, *path && *name ? "." : "", name);
-	return buf;
-}
-
-static const char *joini(char *buf, size_t size, const char *path, size_t i)
-{
-	snprintf(buf, size, "%s[%zu]", path, i);
-	return buf;
 }
 
 /* ---- lexical checks --------------------------------------------------- */
@@ -222,36 +241,36 @@ static int valid_dict_key(const char *s)
 
 /* ISO 639-1 codes, for the primary subtag of an RFC 5646 tag. */
 static const char iso639_1[] =
-	"aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu "
-	"cv cy da de dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi "
-	"ho hr ht hu hy hz ia id ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks "
-	"ku kv kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl "
-	"nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl "
-	"sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve "
-	"vi vo wa wo xh yi yo za zh zu ";
+        "aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu "
+        "cv cy da de dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi "
+        "ho hr ht hu hy hz ia id ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks "
+        "ku kv kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl "
+        "nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl "
+        "sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve "
+        "vi vo wa wo xh yi yo za zh zu ";
 
 /* A commonly used subset of ISO 639-2/3 three-letter codes (those without
  * a two-letter code, plus the bibliographic and terminology forms of the
  * most used languages). */
 static const char iso639_3[] =
-	"ace ach ada ady afa afh ain akk ale alt ang anp apa arc arn arp art arw ast ath aus awa "
-	"bad bai bal ban bas bat bej bem ber bho bik bin bla bnt bra btk bua bug byn cad cai car "
-	"cau ceb cel chb chg chk chm chn cho chp chr chy cmc cop cpe cpf cpp crh crp csb cus dak "
-	"dar day del den dgr din doi dra dsb dua dum dyu efi egy eka elx enm epo ewo fan fat fil "
-	"fiu fon frm fro frr frs fur gaa gay gba gem gez gil gmh goh gon gor got grb grc gsw gwi "
-	"hai haw hil him hit hmn hsb hup iba ijo ilo inc ine inh ira iro jbo jpr jrb kaa kab kac "
-	"kam kar kaw kbd kha khi kho kmb kok kos kpe krc krl kro kru kum kut lad lah lam lez lol "
-	"loz lua lui lun luo lus mad mag mai mak man map mas mdf mdr men mga mic min mis mkh mnc "
-	"mni mno moh mos mul mun mus mwl mwr myn myv nah nai nap nds new nia nic niu nog non nqo "
-	"nso nub nwc nym nyn nyo nzi osa ota oto paa pag pal pam pap pau peo phi phn pon pra pro "
-	"raj rap rar roa rom rup sad sah sai sal sam sas sat scn sco sel sem sga sgn shn sid sio "
-	"sit sla sma smi smj smn sms snk sog son srn srr ssa suk sus sux syc syr tai tem ter tet "
-	"tig tiv tkl tlh tli tmh tog tpi tsi tum tup tut tvl tyv udm uga umb und urd vai vot wak "
-	"wal war was wen xal yao yap ypk zap zbl zen zgh znd zun zxx zza "
-	"alb arm baq bur chi cze dut fre geo ger gre ice mac mao may per rum slo tib wel "
-	"sqi hye eus mya zho ces nld fra kat deu ell isl mkd mri msa fas ron slk bod cym "
-	"eng spa por rus ara hin ben jpn kor ita tur pol ukr vie tha heb swe nor dan fin hun "
-	"ind tgl swa amh yor ibo hau zul xho som orm tir kin run lug lin wol ful ";
+        "ace ach ada ady afa afh ain akk ale alt ang anp apa arc arn arp art arw ast ath aus awa "
+        "bad bai bal ban bas bat bej bem ber bho bik bin bla bnt bra btk bua bug byn cad cai car "
+        "cau ceb cel chb chg chk chm chn cho chp chr chy cmc cop cpe cpf cpp crh crp csb cus dak "
+        "dar day del den dgr din doi dra dsb dua dum dyu efi egy eka elx enm epo ewo fan fat fil "
+        "fiu fon frm fro frr frs fur gaa gay gba gem gez gil gmh goh gon gor got grb grc gsw gwi "
+        "hai haw hil him hit hmn hsb hup iba ijo ilo inc ine inh ira iro jbo jpr jrb kaa kab kac "
+        "kam kar kaw kbd kha khi kho kmb kok kos kpe krc krl kro kru kum kut lad lah lam lez lol "
+        "loz lua lui lun luo lus mad mag mai mak man map mas mdf mdr men mga mic min mis mkh mnc "
+        "mni mno moh mos mul mun mus mwl mwr myn myv nah nai nap nds new nia nic niu nog non nqo "
+        "nso nub nwc nym nyn nyo nzi osa ota oto paa pag pal pam pap pau peo phi phn pon pra pro "
+        "raj rap rar roa rom rup sad sah sai sal sam sas sat scn sco sel sem sga sgn shn sid sio "
+        "sit sla sma smi smj smn sms snk sog son srn srr ssa suk sus sux syc syr tai tem ter tet "
+        "tig tiv tkl tlh tli tmh tog tpi tsi tum tup tut tvl tyv udm uga umb und urd vai vot wak "
+        "wal war was wen xal yao yap ypk zap zbl zen zgh znd zun zxx zza "
+        "alb arm baq bur chi cze dut fre geo ger gre ice mac mao may per rum slo tib wel "
+        "sqi hye eus mya zho ces nld fra kat deu ell isl mkd mri msa fas ron slk bod cym "
+        "eng spa por rus ara hin ben jpn kor ita tur pol ukr vie tha heb swe nor dan fin hun "
+        "ind tgl swa amh yor ibo hau zul xho som orm tir kin run lug lin wol ful ";
 
 static int in_wordlist(const char *list, const char *w, size_t n)
 {
@@ -371,7 +390,7 @@ static void list_refs(char *buf, size_t size, const char *const *refs)
 	}
 }
 
-static void check_identifier(struct vctx *c, const char *path, const json_t *v,
+static void check_identifier(struct vctx *c, const struct vpath *path, const json_t *v,
                              const char *const *refs)
 {
 	size_t tl;
@@ -396,28 +415,27 @@ static void check_identifier(struct vctx *c, const char *path, const json_t *v,
 
 /* ---- values by kind ------------------------------------------------------ */
 
-static void check_props(struct vctx *c, const char *path, const json_t *obj,
+static void check_props(struct vctx *c, const struct vpath *path, const json_t *obj,
                         const struct stix_type *t, int own_only);
 
-static const char *const hash_names[] = {"MD5",      "SHA-1",    "SHA-256", "SHA-512",
-                                         "SHA3-256", "SHA3-512", "SSDEEP",  "TLSH", NULL};
+static const char *const hash_names[] = {"MD5",      "SHA-1",  "SHA-256", "SHA-512", "SHA3-256",
+                                         "SHA3-512", "SSDEEP", "TLSH",    NULL};
 
-static void check_hashes(struct vctx *c, const char *path, const json_t *v)
+static void check_hashes(struct vctx *c, const struct vpath *path, const json_t *v)
 {
 	const char *k;
 	json_t *h;
-	char sub[512];
 
 	if (!json_is_object(v) || json_object_size(v) == 0) {
 		problem(c, path, "must be a non-empty hashes dictionary");
 		return;
 	}
-	json_object_foreach((json_t *)v, k, h) {
+	json_object_foreach ((json_t *)v, k, h) {
 		const char *hs = json_string_value(h);
 		size_t n = hs ? strlen(hs) : 0;
 		int known = 0;
 
-		join(sub, sizeof(sub), path, k);
+		const struct vpath *sub = VP(path, k);
 		if (!json_is_string(h)) {
 			problem(c, sub, "hash value must be a string");
 			continue;
@@ -435,7 +453,9 @@ static void check_hashes(struct vctx *c, const char *path, const json_t *v)
 			if (!ok)
 				problem(c, sub, "'%.80s' is not a hash algorithm name", k);
 			else if (c->opts->strict)
-				problem(c, sub, "'%.80s' is not a hash algorithm of the hashing-algorithm-ov",
+				problem(c, sub,
+				        "'%.80s' is not a hash algorithm of the "
+				        "hashing-algorithm-ov",
 				        k);
 			continue;
 		}
@@ -480,10 +500,9 @@ static int match_capec(const char *s)
 	return n > 0 && strspn(s + 6, "0123456789") == n;
 }
 
-static void check_extref(struct vctx *c, const char *path, const json_t *v)
+static void check_extref(struct vctx *c, const struct vpath *path, const json_t *v)
 {
 	const char *src, *eid;
-	char sub[512];
 
 	if (!json_is_object(v)) {
 		problem(c, path, "an external reference must be an object");
@@ -491,56 +510,51 @@ static void check_extref(struct vctx *c, const char *path, const json_t *v)
 	}
 	src = json_string_value(json_object_get(v, "source_name"));
 	if (src == NULL)
-		problem(c, join(sub, sizeof(sub), path, "source_name"),
-		        "is required and must be a string");
+		problem(c, VP(path, "source_name"), "is required and must be a string");
 	if (!json_object_get(v, "description") && !json_object_get(v, "url") &&
 	    !json_object_get(v, "external_id"))
 		problem(c, path, "needs at least one of description, url or external_id");
 	if (json_object_get(v, "description") && !json_is_string(json_object_get(v, "description")))
-		problem(c, join(sub, sizeof(sub), path, "description"), "must be a string");
+		problem(c, VP(path, "description"), "must be a string");
 	if (json_object_get(v, "url")) {
 		const char *u = json_string_value(json_object_get(v, "url"));
 
 		if (u == NULL || !valid_uri(u))
-			problem(c, join(sub, sizeof(sub), path, "url"), "'%.120s' is not a URI",
+			problem(c, VP(path, "url"), "'%.120s' is not a URI",
 			        u ? u : "(not a string)");
 	}
 	if (json_object_get(v, "hashes"))
-		check_hashes(c, join(sub, sizeof(sub), path, "hashes"), json_object_get(v, "hashes"));
+		check_hashes(c, VP(path, "hashes"), json_object_get(v, "hashes"));
 	eid = json_string_value(json_object_get(v, "external_id"));
 	if (json_object_get(v, "external_id") && eid == NULL)
-		problem(c, join(sub, sizeof(sub), path, "external_id"), "must be a string");
+		problem(c, VP(path, "external_id"), "must be a string");
 	if (src && strcmp(src, "cve") == 0 && !(eid && match_cve(eid)))
-		problem(c, join(sub, sizeof(sub), path, "external_id"),
+		problem(c, VP(path, "external_id"),
 		        "a 'cve' reference needs an external_id of the form CVE-YYYY-NNNN");
 	if (src && eid && strcmp(src, "cve") != 0 && match_cve(eid))
-		problem(c, join(sub, sizeof(sub), path, "source_name"),
-		        "a CVE external_id needs source_name 'cve'");
+		problem(c, VP(path, "source_name"), "a CVE external_id needs source_name 'cve'");
 	if (src && eid && strcmp(src, "capec") != 0 && match_capec(eid))
-		problem(c, join(sub, sizeof(sub), path, "source_name"),
+		problem(c, VP(path, "source_name"),
 		        "a CAPEC external_id needs source_name 'capec'");
 	if (src && strcmp(src, "capec") == 0 && !(eid && match_capec(eid)))
-		problem(c, join(sub, sizeof(sub), path, "external_id"),
+		problem(c, VP(path, "external_id"),
 		        "a 'capec' reference needs an external_id of the form CAPEC-N");
 }
 
-static void check_kill_chain(struct vctx *c, const char *path, const json_t *v)
+static void check_kill_chain(struct vctx *c, const struct vpath *path, const json_t *v)
 {
-	char sub[512];
 
 	if (!json_is_object(v)) {
 		problem(c, path, "a kill chain phase must be an object");
 		return;
 	}
 	if (!json_is_string(json_object_get(v, "kill_chain_name")))
-		problem(c, join(sub, sizeof(sub), path, "kill_chain_name"),
-		        "is required and must be a string");
+		problem(c, VP(path, "kill_chain_name"), "is required and must be a string");
 	if (!json_is_string(json_object_get(v, "phase_name")))
-		problem(c, join(sub, sizeof(sub), path, "phase_name"),
-		        "is required and must be a string");
+		problem(c, VP(path, "phase_name"), "is required and must be a string");
 }
 
-static void check_value(struct vctx *c, const char *path, const json_t *v,
+static void check_value(struct vctx *c, const struct vpath *path, const json_t *v,
                         const struct stix_prop *p)
 {
 	struct tix_time t;
@@ -566,10 +580,10 @@ static void check_value(struct vctx *c, const char *path, const json_t *v,
 			problem(c, path, "must be an integer");
 			return;
 		}
-		if ((p->flags & SP_RANGE) &&
-		    ((double)json_integer_value(v) < p->min || (double)json_integer_value(v) > p->max))
-			problem(c, path, "%lld is outside %.0f..%.0f", (long long)json_integer_value(v),
-			        p->min, p->max);
+		if ((p->flags & SP_RANGE) && ((double)json_integer_value(v) < p->min ||
+		                              (double)json_integer_value(v) > p->max))
+			problem(c, path, "%lld is outside %.0f..%.0f",
+			        (long long)json_integer_value(v), p->min, p->max);
 		return;
 	case SK_NUMBER:
 		if (!json_is_number(v)) {
@@ -578,7 +592,8 @@ static void check_value(struct vctx *c, const char *path, const json_t *v,
 		}
 		if ((p->flags & SP_RANGE) &&
 		    (json_number_value(v) < p->min || json_number_value(v) > p->max))
-			problem(c, path, "%g is outside %g..%g", json_number_value(v), p->min, p->max);
+			problem(c, path, "%g is outside %g..%g", json_number_value(v), p->min,
+			        p->max);
 		return;
 	case SK_BOOLEAN:
 		if (!json_is_boolean(v))
@@ -590,9 +605,7 @@ static void check_value(struct vctx *c, const char *path, const json_t *v,
 		else if (tix_time_parse(json_string_value(v), &t, &err) != TIX_OK)
 			problem(c, path, "%s", err.msg);
 		return;
-	case SK_IDENTIFIER:
-		check_identifier(c, path, v, p->refs);
-		return;
+	case SK_IDENTIFIER: check_identifier(c, path, v, p->refs); return;
 	case SK_HEX:
 		s = json_string_value(v);
 		if (s == NULL || strlen(s) % 2 != 0 || !is_hex(s, strlen(s)))
@@ -611,29 +624,23 @@ static void check_value(struct vctx *c, const char *path, const json_t *v,
 	case SK_DICTIONARY: {
 		const char *k;
 		json_t *x;
-		char sub[512];
 
 		if (!json_is_object(v)) {
 			problem(c, path, "must be a dictionary (JSON object)");
 			return;
 		}
-		json_object_foreach((json_t *)v, k, x) {
+		json_object_foreach ((json_t *)v, k, x) {
 			(void)x;
 			if (!valid_dict_key(k))
-				problem(c, join(sub, sizeof(sub), path, k),
-				        "dictionary keys are 1-250 ASCII letters, digits, '-' or '_'");
+				problem(c, VP(path, k),
+				        "dictionary keys are 1-250 ASCII letters, digits, '-' or "
+				        "'_'");
 		}
 		return;
 	}
-	case SK_HASHES:
-		check_hashes(c, path, v);
-		return;
-	case SK_KILL_CHAIN:
-		check_kill_chain(c, path, v);
-		return;
-	case SK_EXTREF:
-		check_extref(c, path, v);
-		return;
+	case SK_HASHES: check_hashes(c, path, v); return;
+	case SK_KILL_CHAIN: check_kill_chain(c, path, v); return;
+	case SK_EXTREF: check_extref(c, path, v); return;
 	case SK_EMBEDDED:
 		if (!json_is_object(v))
 			problem(c, path, "must be an object");
@@ -644,14 +651,13 @@ static void check_value(struct vctx *c, const char *path, const json_t *v,
 		if (!json_is_object(v))
 			problem(c, path, "must be an object");
 		return;
-	default:
-		return;
+	default: return;
 	}
 }
 
-static void check_prop(struct vctx *c, const char *path, const json_t *v, const struct stix_prop *p)
+static void check_prop(struct vctx *c, const struct vpath *path, const json_t *v,
+                       const struct stix_prop *p)
 {
-	char sub[512];
 	size_t i;
 	json_t *item;
 
@@ -664,8 +670,8 @@ static void check_prop(struct vctx *c, const char *path, const json_t *v, const 
 			problem(c, path, "must not be an empty list");
 			return;
 		}
-		json_array_foreach(v, i, item)
-			check_value(c, joini(sub, sizeof(sub), path, i), item, p);
+		json_array_foreach (v, i, item)
+			check_value(c, VPI(path, i), item, p);
 		return;
 	}
 	check_value(c, path, v, p);
@@ -675,17 +681,16 @@ static int is_common_prop(const char *k);
 
 /* Checks obj's properties against t. With own_only, properties that are
  * neither in t nor common are left to the caller. */
-static void check_props(struct vctx *c, const char *path, const json_t *obj,
+static void check_props(struct vctx *c, const struct vpath *path, const json_t *obj,
                         const struct stix_type *t, int own_only)
 {
-	char sub[512];
 	size_t i;
 
 	for (i = 0; i < t->nprops; i++) {
 		const struct stix_prop *p = &t->props[i];
 		const json_t *v = json_object_get(obj, p->name);
 
-		join(sub, sizeof(sub), path, p->name);
+		const struct vpath *sub = VP(path, p->name);
 		if (v == NULL) {
 			if ((p->flags & SP_REQUIRED) && !c->stix20)
 				problem(c, sub, "is required");
@@ -701,7 +706,8 @@ static void check_props(struct vctx *c, const char *path, const json_t *obj,
 		for (const char *const *o = t->one_of; *o; o++) {
 			if (json_object_get(obj, *o))
 				found = 1;
-			n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", n ? ", " : "", *o);
+			n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", n ? ", " : "",
+			                      *o);
 			if (n >= sizeof(names))
 				n = sizeof(names) - 1;
 		}
@@ -721,16 +727,29 @@ static const struct stix_prop *find_prop(const struct stix_type *t, const char *
 
 /* ---- common properties ------------------------------------------------------ */
 
-static const char *const common_props[] = {
-	"type",       "spec_version", "id",     "created",           "modified",
-	"created_by_ref", "revoked",  "labels", "confidence",        "lang",
-	"external_references", "object_marking_refs", "granular_markings", "extensions",
-	"defanged", NULL};
+static const char *const common_props[] = {"type",
+                                           "spec_version",
+                                           "id",
+                                           "created",
+                                           "modified",
+                                           "created_by_ref",
+                                           "revoked",
+                                           "labels",
+                                           "confidence",
+                                           "lang",
+                                           "external_references",
+                                           "object_marking_refs",
+                                           "granular_markings",
+                                           "extensions",
+                                           "defanged",
+                                           NULL};
 
 static int is_common_prop(const char *k)
 {
+	/* Called for every property of every object: look only at the names
+	 * that share the first letter. */
 	for (int i = 0; common_props[i]; i++)
-		if (strcmp(common_props[i], k) == 0)
+		if (common_props[i][0] == k[0] && strcmp(common_props[i], k) == 0)
 			return 1;
 	return 0;
 }
@@ -771,9 +790,9 @@ static int selector_ok(const char *s)
 	return *s == '\0';
 }
 
-static void check_granular(struct vctx *c, const char *path, const json_t *v, const char *self_id)
+static void check_granular(struct vctx *c, const struct vpath *path, const json_t *v,
+                           const char *self_id)
 {
-	char sub[512], sub2[512];
 	size_t i, j;
 	json_t *g, *sel;
 
@@ -781,10 +800,10 @@ static void check_granular(struct vctx *c, const char *path, const json_t *v, co
 		problem(c, path, "must be a non-empty list");
 		return;
 	}
-	json_array_foreach(v, i, g) {
+	json_array_foreach (v, i, g) {
 		const json_t *mref, *lang, *sels;
 
-		joini(sub, sizeof(sub), path, i);
+		const struct vpath *sub = VPI(path, i);
 		if (!json_is_object(g)) {
 			problem(c, sub, "a granular marking must be an object");
 			continue;
@@ -795,31 +814,29 @@ static void check_granular(struct vctx *c, const char *path, const json_t *v, co
 		if ((mref == NULL) == (lang == NULL))
 			problem(c, sub, "needs exactly one of marking_ref and lang");
 		if (mref) {
-			check_identifier(c, join(sub2, sizeof(sub2), sub, "marking_ref"), mref,
-			                 refs_marking);
+			check_identifier(c, VP(sub, "marking_ref"), mref, refs_marking);
 			if (self_id && json_is_string(mref) &&
 			    strcmp(json_string_value(mref), self_id) == 0)
-				problem(c, sub2, "a marking definition cannot mark itself");
+				problem(c, VP(sub, "marking_ref"),
+				        "a marking definition cannot mark itself");
 		}
 		if (lang && !(json_is_string(lang) && stix__valid_lang(json_string_value(lang))))
-			problem(c, join(sub2, sizeof(sub2), sub, "lang"),
-			        "is not an RFC 5646 language code");
-		join(sub2, sizeof(sub2), sub, "selectors");
+			problem(c, VP(sub, "lang"), "is not an RFC 5646 language code");
+		const struct vpath *sub2 = VP(sub, "selectors");
 		if (!json_is_array(sels) || json_array_size(sels) == 0) {
 			problem(c, sub2, "is required and must be a non-empty list");
 			continue;
 		}
-		json_array_foreach(sels, j, sel) {
-			char sub3[560];
+		json_array_foreach (sels, j, sel) {
 
 			if (!json_is_string(sel) || !selector_ok(json_string_value(sel)))
-				problem(c, joini(sub3, sizeof(sub3), sub2, j), "is not a valid selector");
+				problem(c, VPI(sub2, j), "is not a valid selector");
 		}
 	}
 }
 
-static const char *const ext_types[] = {"new-sdo", "new-sco", "new-sro", "property-extension",
-                                        "toplevel-property-extension", NULL};
+static const char *const ext_types[] = {
+        "new-sdo", "new-sco", "new-sro", "property-extension", "toplevel-property-extension", NULL};
 
 static int is_custom_ext_name(const char *s)
 {
@@ -841,18 +858,18 @@ static int is_custom_ext_name(const char *s)
 
 /* Checks the extensions dictionary; returns the extension_type of the first
  * new-sdo/new-sco/new-sro extension-definition found, or NULL. */
-static const char *check_extensions(struct vctx *c, const char *path, const json_t *v, int is_sco)
+static const char *check_extensions(struct vctx *c, const struct vpath *path, const json_t *v,
+                                    int is_sco)
 {
 	const char *k, *newkind = NULL;
 	json_t *e;
-	char sub[512], sub2[560];
 
 	if (!json_is_object(v) || json_object_size(v) == 0) {
 		problem(c, path, "must be a non-empty dictionary of extensions");
 		return NULL;
 	}
-	json_object_foreach((json_t *)v, k, e) {
-		join(sub, sizeof(sub), path, k);
+	json_object_foreach ((json_t *)v, k, e) {
+		const struct vpath *sub = VP(path, k);
 		if (!json_is_object(e)) {
 			problem(c, sub, "an extension must be an object");
 			continue;
@@ -866,7 +883,7 @@ static const char *check_extensions(struct vctx *c, const char *path, const json
 			if (et) {
 				int ok = 0;
 
-				join(sub2, sizeof(sub2), sub, "extension_type");
+				const struct vpath *sub2 = VP(sub, "extension_type");
 				if (!json_is_string(et)) {
 					problem(c, sub2, "must be a string");
 					continue;
@@ -886,12 +903,14 @@ static const char *check_extensions(struct vctx *c, const char *path, const json
 
 		if (t && t->category == SC_EXTENSION) {
 			if (!is_sco)
-				problem(c, sub, "predefined extensions belong to cyber-observables");
+				problem(c, sub,
+				        "predefined extensions belong to cyber-observables");
 			else
 				check_props(c, sub, e, t, 0);
 		} else if (!is_custom_ext_name(k)) {
-			problem(c, sub, "is neither an extension-definition id nor an extension "
-			                "name ending in -ext");
+			problem(c, sub,
+			        "is neither an extension-definition id nor an extension "
+			        "name ending in -ext");
 		}
 	}
 	return newkind;
@@ -902,19 +921,18 @@ static const char *check_extensions(struct vctx *c, const char *path, const json
 static const struct {
 	const char *id, *tlp;
 } tlp1[] = {
-	{"marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9", "white"},
-	{"marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da", "green"},
-	{"marking-definition--f88d31f6-486f-44da-b317-01333bde0b82", "amber"},
-	{"marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed", "red"},
+        {"marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9", "white"},
+        {"marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da", "green"},
+        {"marking-definition--f88d31f6-486f-44da-b317-01333bde0b82", "amber"},
+        {"marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed", "red"},
 };
 
-static void check_marking_definition(struct vctx *c, const char *path, const json_t *obj,
+static void check_marking_definition(struct vctx *c, const struct vpath *path, const json_t *obj,
                                      const char *id)
 {
 	const char *dt = json_string_value(json_object_get(obj, "definition_type"));
 	const json_t *def = json_object_get(obj, "definition");
 	const json_t *oref = json_object_get(obj, "object_marking_refs");
-	char sub[512];
 	size_t i;
 	json_t *r;
 
@@ -931,22 +949,22 @@ static void check_marking_definition(struct vctx *c, const char *path, const jso
 				        strcmp(cr, "2017-01-20T00:00:00.000Z") == 0 &&
 				        json_object_size(def) == 1;
 		if (!found)
-			problem(c, path, "TLP marking definitions must be exactly those the spec "
-			                 "defines (section 7.2.1.4)");
+			problem(c, path,
+			        "TLP marking definitions must be exactly those the spec "
+			        "defines (section 7.2.1.4)");
 	}
 	if (json_is_array(oref)) {
-		char sub2[560];
 
-		join(sub, sizeof(sub), path, "object_marking_refs");
-		json_array_foreach(oref, i, r)
+		const struct vpath *sub = VP(path, "object_marking_refs");
+		json_array_foreach (oref, i, r)
 			if (id && json_is_string(r) && strcmp(json_string_value(r), id) == 0)
-				problem(c, joini(sub2, sizeof(sub2), sub, i),
-				        "a marking definition cannot mark itself");
+				problem(c, VPI(sub, i), "a marking definition cannot mark itself");
 	}
 	if (dt == NULL && def == NULL) {
 		if (json_object_get(obj, "extensions") == NULL)
-			problem(c, path, "a marking definition needs definition_type and definition, "
-			                 "or an extension that defines it");
+			problem(c, path,
+			        "a marking definition needs definition_type and definition, "
+			        "or an extension that defines it");
 		return;
 	}
 	if (dt == NULL || def == NULL) {
@@ -954,19 +972,17 @@ static void check_marking_definition(struct vctx *c, const char *path, const jso
 		return;
 	}
 	if (!json_is_object(def)) {
-		problem(c, join(sub, sizeof(sub), path, "definition"), "must be an object");
+		problem(c, VP(path, "definition"), "must be an object");
 		return;
 	}
-	if (strcmp(dt, "statement") == 0 &&
-	    !json_is_string(json_object_get(def, "statement")))
-		problem(c, join(sub, sizeof(sub), path, "definition.statement"),
-		        "is required and must be a string");
+	if (strcmp(dt, "statement") == 0 && !json_is_string(json_object_get(def, "statement")))
+		problem(c, VP(path, "definition.statement"), "is required and must be a string");
 	if (strcmp(dt, "tlp") == 0) {
 		const char *tlp = json_string_value(json_object_get(def, "tlp"));
 
 		if (tlp == NULL || !(strcmp(tlp, "white") == 0 || strcmp(tlp, "green") == 0 ||
 		                     strcmp(tlp, "amber") == 0 || strcmp(tlp, "red") == 0))
-			problem(c, join(sub, sizeof(sub), path, "definition.tlp"),
+			problem(c, VP(path, "definition.tlp"),
 			        "must be white, green, amber or red");
 	}
 }
@@ -974,20 +990,19 @@ static void check_marking_definition(struct vctx *c, const char *path, const jso
 /* ---- cross-property rules -------------------------------------------------- */
 
 /* later must be >= earlier (or > with strict). */
-static void check_order(struct vctx *c, const char *path, const json_t *obj, const char *earlier,
-                        const char *later, int strictly)
+static void check_order(struct vctx *c, const struct vpath *path, const json_t *obj,
+                        const char *earlier, const char *later, int strictly)
 {
 	struct tix_time a, b;
 	const char *sa = json_string_value(json_object_get(obj, earlier));
 	const char *sb = json_string_value(json_object_get(obj, later));
-	char sub[512];
 
 	if (!sa || !sb || tix_time_parse(sa, &a, NULL) != TIX_OK ||
 	    tix_time_parse(sb, &b, NULL) != TIX_OK)
 		return;
 	if (strictly ? tix_time_cmp(&b, &a) <= 0 : tix_time_cmp(&b, &a) < 0)
-		problem(c, join(sub, sizeof(sub), path, later), "(%s) must be later than %s%s (%s)",
-		        sb, strictly ? "" : "or equal to ", earlier, sa);
+		problem(c, VP(path, later), "(%s) must be later than %s%s (%s)", sb,
+		        strictly ? "" : "or equal to ", earlier, sa);
 }
 
 static int has(const json_t *o, const char *k)
@@ -995,13 +1010,12 @@ static int has(const json_t *o, const char *k)
 	return json_object_get(o, k) != NULL;
 }
 
-static void check_mime(struct vctx *c, const char *path, const json_t *obj)
+static void check_mime(struct vctx *c, const struct vpath *path, const json_t *obj)
 {
 	static const char *const tops[] = {"application/", "audio/", "font/",      "image/",
 	                                   "message/",     "model/", "multipart/", "text/",
 	                                   "video/",       NULL};
 	const char *m = json_string_value(json_object_get(obj, "mime_type"));
-	char sub[512];
 
 	if (m == NULL)
 		return;
@@ -1009,11 +1023,12 @@ static void check_mime(struct vctx *c, const char *path, const json_t *obj)
 		size_t n = strlen(tops[i]);
 
 		if (strncmp(m, tops[i], n) == 0 && m[n] != '\0' &&
-		    strspn(m + n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.+_-") >
+		    strspn(m + n,
+		           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.+_-") >
 		            0)
 			return;
 	}
-	problem(c, join(sub, sizeof(sub), path, "mime_type"), "'%.80s' is not an IANA media type", m);
+	problem(c, VP(path, "mime_type"), "'%.80s' is not an IANA media type", m);
 }
 
 static int valid_ipv4(const char *s)
@@ -1122,47 +1137,44 @@ static int valid_cpe23(const char *s)
 	return fields == 13;
 }
 
-static void check_language_content(struct vctx *c, const char *path, const json_t *obj)
+static void check_language_content(struct vctx *c, const struct vpath *path, const json_t *obj)
 {
 	const json_t *contents = json_object_get(obj, "contents");
 	const char *lang, *pname;
 	json_t *props, *pv;
-	char sub[512], sub2[560];
 
 	if (!json_is_object(contents))
 		return;
-	json_object_foreach((json_t *)contents, lang, props) {
-		join(sub, sizeof(sub), join(sub2, sizeof(sub2), path, "contents"), lang);
+	json_object_foreach ((json_t *)contents, lang, props) {
+		const struct vpath *sub = VP(VP(path, "contents"), lang);
 		if (!valid_dict_key(lang) || !stix__valid_lang(lang))
 			problem(c, sub, "keys of contents must be RFC 5646 language codes");
 		if (!json_is_object(props)) {
 			problem(c, sub, "must be a dictionary of translated properties");
 			continue;
 		}
-		json_object_foreach(props, pname, pv) {
+		json_object_foreach (props, pname, pv) {
 			(void)pv;
 			if (!valid_prop_name(pname))
-				problem(c, join(sub2, sizeof(sub2), sub, pname),
-				        "is not a valid property name");
+				problem(c, VP(sub, pname), "is not a valid property name");
 		}
 	}
 }
 
-static void check_observed_objects(struct vctx *c, const char *path, const json_t *objs)
+static void check_observed_objects(struct vctx *c, const struct vpath *path, const json_t *objs)
 {
 	const char *k;
 	json_t *o;
-	char sub[512];
 
 	if (!json_is_object(objs)) {
 		problem(c, path, "must be a dictionary of cyber-observable objects");
 		return;
 	}
-	json_object_foreach((json_t *)objs, k, o) {
+	json_object_foreach ((json_t *)objs, k, o) {
 		const char *t;
 		const struct stix_type *st;
 
-		join(sub, sizeof(sub), path, k);
+		const struct vpath *sub = VP(path, k);
 		if (!json_is_object(o) || !(t = json_string_value(json_object_get(o, "type")))) {
 			problem(c, sub, "must be a cyber-observable object with a type");
 			continue;
@@ -1176,13 +1188,12 @@ static void check_observed_objects(struct vctx *c, const char *path, const json_
 }
 
 static const char *const forbidden_rel_targets[] = {
-	"relationship", "sighting", "bundle", "marking-definition", "language-content",
-	"extension-definition", NULL};
+        "relationship",         "sighting", "bundle", "marking-definition", "language-content",
+        "extension-definition", NULL};
 
-static void check_type_rules(struct vctx *c, const char *path, const json_t *obj, const char *type,
-                             const char *id)
+static void check_type_rules(struct vctx *c, const struct vpath *path, const json_t *obj,
+                             const char *type, const char *id)
 {
-	char sub[512];
 
 	if (strcmp(type, "indicator") == 0) {
 		check_order(c, path, obj, "valid_from", "valid_until", 1);
@@ -1192,7 +1203,7 @@ static void check_type_rules(struct vctx *c, const char *path, const json_t *obj
 
 		if (rt && (strlen(rt) < 1 ||
 		           strspn(rt, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(rt)))
-			problem(c, join(sub, sizeof(sub), path, "relationship_type"),
+			problem(c, VP(path, "relationship_type"),
 			        "'%.80s' may contain only a-z, 0-9 and '-'", rt);
 		for (int i = 0; ends[i]; i++) {
 			const char *r = json_string_value(json_object_get(obj, ends[i]));
@@ -1204,8 +1215,9 @@ static void check_type_rules(struct vctx *c, const char *path, const json_t *obj
 
 				if (strncmp(r, forbidden_rel_targets[j], n) == 0 && r[n] == '-' &&
 				    r[n + 1] == '-')
-					problem(c, join(sub, sizeof(sub), path, ends[i]),
-					        "relationships cannot link %ss", forbidden_rel_targets[j]);
+					problem(c, VP(path, ends[i]),
+					        "relationships cannot link %ss",
+					        forbidden_rel_targets[j]);
 			}
 		}
 		check_order(c, path, obj, "start_time", "stop_time", 1);
@@ -1215,6 +1227,9 @@ static void check_type_rules(struct vctx *c, const char *path, const json_t *obj
 	           strcmp(type, "threat-actor") == 0 || strcmp(type, "infrastructure") == 0 ||
 	           strcmp(type, "malware") == 0) {
 		check_order(c, path, obj, "first_seen", "last_seen", 0);
+		if (type[0] == 'm' && json_is_true(json_object_get(obj, "is_family")) &&
+		    !has(obj, "name"))
+			problem(c, VP(path, "name"), "is required when is_family is true");
 	} else if (strcmp(type, "observed-data") == 0) {
 		check_order(c, path, obj, "first_observed", "last_observed", 0);
 		if (has(obj, "objects") && has(obj, "object_refs"))
@@ -1222,18 +1237,18 @@ static void check_type_rules(struct vctx *c, const char *path, const json_t *obj
 		else if (!has(obj, "objects") && !has(obj, "object_refs"))
 			problem(c, path, "needs object_refs (or the deprecated objects)");
 		if (has(obj, "objects"))
-			check_observed_objects(c, join(sub, sizeof(sub), path, "objects"),
+			check_observed_objects(c, VP(path, "objects"),
 			                       json_object_get(obj, "objects"));
 	} else if (strcmp(type, "location") == 0) {
 		int lat = has(obj, "latitude"), lon = has(obj, "longitude");
 
 		if (!has(obj, "region") && !has(obj, "country") && !(lat && lon))
-			problem(c, path, "a location needs region, country, or latitude and longitude");
+			problem(c, path,
+			        "a location needs region, country, or latitude and longitude");
 		if (lat != lon)
 			problem(c, path, "latitude and longitude go together");
 		if (has(obj, "precision") && !lat)
-			problem(c, join(sub, sizeof(sub), path, "precision"),
-			        "needs latitude and longitude");
+			problem(c, VP(path, "precision"), "needs latitude and longitude");
 	} else if (strcmp(type, "marking-definition") == 0) {
 		check_marking_definition(c, path, obj, id);
 	} else if (strcmp(type, "extension-definition") == 0) {
@@ -1242,47 +1257,47 @@ static void check_type_rules(struct vctx *c, const char *path, const json_t *obj
 		size_t i;
 		json_t *x;
 
-		json_array_foreach(types, i, x)
+		json_array_foreach (types, i, x)
 			if (json_is_string(x) &&
 			    strcmp(json_string_value(x), "toplevel-property-extension") == 0)
 				toplevel = 1;
 		if (has(obj, "extension_properties") && !toplevel)
-			problem(c, join(sub, sizeof(sub), path, "extension_properties"),
+			problem(c, VP(path, "extension_properties"),
 			        "is only for toplevel-property-extension extensions");
 	} else if (strcmp(type, "language-content") == 0) {
 		check_language_content(c, path, obj);
 	} else if (strcmp(type, "network-traffic") == 0) {
 		check_order(c, path, obj, "start", "end", 0);
 		if (json_is_true(json_object_get(obj, "is_active")) && has(obj, "end"))
-			problem(c, join(sub, sizeof(sub), path, "end"),
-			        "must not be present when is_active is true");
+			problem(c, VP(path, "end"), "must not be present when is_active is true");
 	} else if (strcmp(type, "artifact") == 0) {
 		if (has(obj, "payload_bin") == has(obj, "url"))
 			problem(c, path, "an artifact needs exactly one of payload_bin and url");
 		if (has(obj, "url") && !has(obj, "hashes"))
-			problem(c, join(sub, sizeof(sub), path, "hashes"), "is required with url");
+			problem(c, VP(path, "hashes"), "is required with url");
 		if (has(obj, "decryption_key") && !has(obj, "encryption_algorithm"))
-			problem(c, join(sub, sizeof(sub), path, "decryption_key"),
+			problem(c, VP(path, "decryption_key"),
 			        "must not be present without encryption_algorithm");
 		check_mime(c, path, obj);
 	} else if (strcmp(type, "email-message") == 0) {
 		const json_t *mp = json_object_get(obj, "is_multipart");
 
 		if (json_is_true(mp) && has(obj, "body"))
-			problem(c, join(sub, sizeof(sub), path, "body"),
+			problem(c, VP(path, "body"),
 			        "must not be present when is_multipart is true");
 		if (json_is_false(mp) && has(obj, "body_multipart"))
-			problem(c, join(sub, sizeof(sub), path, "body_multipart"),
+			problem(c, VP(path, "body_multipart"),
 			        "must not be present when is_multipart is false");
 	} else if (strcmp(type, "windows-registry-key") == 0) {
 		const char *k = json_string_value(json_object_get(obj, "key"));
-		static const char *const abbr[] = {"HKLM", "HKCC", "HKCR", "HKCU", "HKU",
-		                                   "hklm", "hkcc", "hkcr", "hkcu", "hku", NULL};
+		static const char *const abbr[] = {"HKLM", "HKCC", "HKCR", "HKCU", "HKU", "hklm",
+		                                   "hkcc", "hkcr", "hkcu", "hku",  NULL};
 
 		for (int i = 0; k && abbr[i]; i++)
 			if (strncmp(k, abbr[i], strlen(abbr[i])) == 0)
-				problem(c, join(sub, sizeof(sub), path, "key"),
-				        "hive names must not be abbreviated (HKEY_LOCAL_MACHINE, not HKLM)");
+				problem(c, VP(path, "key"),
+				        "hive names must not be abbreviated (HKEY_LOCAL_MACHINE, "
+				        "not HKLM)");
 	} else if (strcmp(type, "software") == 0) {
 		const char *cpe = json_string_value(json_object_get(obj, "cpe"));
 		const json_t *langs = json_object_get(obj, "languages");
@@ -1290,12 +1305,11 @@ static void check_type_rules(struct vctx *c, const char *path, const json_t *obj
 		json_t *l;
 
 		if (cpe && !valid_cpe23(cpe))
-			problem(c, join(sub, sizeof(sub), path, "cpe"), "'%.80s' is not a CPE 2.3 name",
-			        cpe);
+			problem(c, VP(path, "cpe"), "'%.80s' is not a CPE 2.3 name", cpe);
 		if (json_is_array(langs))
-			json_array_foreach(langs, i, l)
+			json_array_foreach (langs, i, l)
 				if (json_is_string(l) && !stix__valid_lang(json_string_value(l)))
-					problem(c, joini(sub, sizeof(sub), "languages", i),
+					problem(c, VPI(VP(path, "languages"), i),
 					        "'%.40s' is not an RFC 5646 language code",
 					        json_string_value(l));
 	} else if (strcmp(type, "ipv4-addr") == 0 || strcmp(type, "ipv6-addr") == 0 ||
@@ -1314,18 +1328,17 @@ static void check_type_rules(struct vctx *c, const char *path, const json_t *obj
 		else
 			ok = valid_email(v);
 		if (!ok)
-			problem(c, join(sub, sizeof(sub), path, "value"), "'%.120s' is not a valid %s", v,
-			        type);
+			problem(c, VP(path, "value"), "'%.120s' is not a valid %s", v, type);
 	}
 }
 
 /* ---- the object ------------------------------------------------------------ */
 
-static const char *const reserved_props[] = {"severity", "username", "phone_number",
-                                             "phone_numbers", "action", NULL};
+static const char *const reserved_props[] = {"severity",      "username", "phone_number",
+                                             "phone_numbers", "action",   NULL};
 
-size_t stix_validate(const json_t *obj, const char *path, const struct stix_validate_opts *opts,
-                     struct stix_problems *out)
+static size_t validate_object(const json_t *obj, const struct vpath *path,
+                              const struct stix_validate_opts *opts, struct stix_problems *out)
 {
 	static const struct stix_validate_opts defaults = {0};
 	struct vctx c = {opts ? opts : &defaults, out, out->count + out->dropped, 0};
@@ -1336,7 +1349,6 @@ size_t stix_validate(const json_t *obj, const char *path, const struct stix_vali
 	int cat;
 	size_t tl;
 	struct tix_uuid u;
-	char sub[512];
 
 	if (!json_is_object(obj)) {
 		problem(&c, path, "a STIX object must be a JSON object");
@@ -1344,16 +1356,16 @@ size_t stix_validate(const json_t *obj, const char *path, const struct stix_vali
 	}
 	type = json_string_value(json_object_get(obj, "type"));
 	if (type == NULL) {
-		problem(&c, join(sub, sizeof(sub), path, "type"), "is required and must be a string");
+		problem(&c, VP(path, "type"), "is required and must be a string");
 		return out->count + out->dropped - c.before;
 	}
 	if (!stix__valid_type_name(type)) {
-		problem(&c, join(sub, sizeof(sub), path, "type"),
+		problem(&c, VP(path, "type"),
 		        "'%.80s' is not a valid type name (3-250 of a-z, 0-9, '-')", type);
 		return out->count + out->dropped - c.before;
 	}
 	if (strcmp(type, "bundle") == 0) {
-		problem(&c, join(sub, sizeof(sub), path, "type"), "a bundle cannot be nested");
+		problem(&c, VP(path, "type"), "a bundle cannot be nested");
 		return out->count + out->dropped - c.before;
 	}
 	t = stix_type_find(type);
@@ -1362,18 +1374,18 @@ size_t stix_validate(const json_t *obj, const char *path, const struct stix_vali
 
 	v = json_object_get(obj, "extensions");
 	if (v)
-		newkind = check_extensions(&c, join(sub, sizeof(sub), path, "extensions"), v,
+		newkind = check_extensions(&c, VP(path, "extensions"), v,
 		                           t ? t->category == SC_SCO : 0);
 	if (t) {
 		cat = t->category;
 	} else if (newkind) {
-		cat = strcmp(newkind, "new-sco") == 0 ? SC_SCO
+		cat = strcmp(newkind, "new-sco") == 0   ? SC_SCO
 		      : strcmp(newkind, "new-sro") == 0 ? SC_SRO
 		                                        : SC_SDO;
 	} else if (strncmp(type, "x-", 2) == 0) {
 		cat = SC_SDO; /* a custom object of the 2.0 kind */
 	} else {
-		problem(&c, join(sub, sizeof(sub), path, "type"),
+		problem(&c, VP(path, "type"),
 		        "'%.80s' is not a STIX 2.1 type; custom types start with 'x-' or are "
 		        "defined by an extension-definition (new-sdo, new-sco, new-sro)",
 		        type);
@@ -1390,11 +1402,11 @@ size_t stix_validate(const json_t *obj, const char *path, const struct stix_vali
 	} else if (json_is_string(v) && strcmp(json_string_value(v), "2.0") == 0) {
 		c.stix20 = 1;
 	} else if (!json_is_string(v) || strcmp(json_string_value(v), "2.1") != 0) {
-		problem(&c, join(sub, sizeof(sub), path, "spec_version"), "must be \"2.1\" (or \"2.0\")");
+		problem(&c, VP(path, "spec_version"), "must be \"2.1\" (or \"2.0\")");
 	}
 
 	id = json_string_value(json_object_get(obj, "id"));
-	join(sub, sizeof(sub), path, "id");
+	const struct vpath *sub = VP(path, "id");
 	if (id == NULL) {
 		problem(&c, sub, "is required and must be a string");
 	} else if (!stix__parse_identifier(id, &tl, &u)) {
@@ -1408,7 +1420,8 @@ size_t stix_validate(const json_t *obj, const char *path, const struct stix_vali
 			if (has(obj, *p))
 				any = 1;
 		if (!any)
-			problem(&c, sub, "a %s without ID-contributing properties must have a UUIDv4 id",
+			problem(&c, sub,
+			        "a %s without ID-contributing properties must have a UUIDv4 id",
 			        type);
 	} else if (c.opts->strict && cat != SC_SCO && tix_uuid_version(&u) != 4) {
 		problem(&c, sub, "'%.120s' should use a UUIDv4", id);
@@ -1422,90 +1435,103 @@ size_t stix_validate(const json_t *obj, const char *path, const struct stix_vali
 			struct tix_error err;
 			const char *s;
 
+			const struct vpath *tsub = VP(path, ts[i]);
+
 			v = json_object_get(obj, ts[i]);
-			join(sub, sizeof(sub), path, ts[i]);
 			if (v == NULL) {
 				if (i == 0 || strcmp(type, "marking-definition") != 0)
-					problem(&c, sub, "is required");
+					problem(&c, tsub, "is required");
 				continue;
 			}
 			if ((s = json_string_value(v)) == NULL) {
-				problem(&c, sub, "must be a timestamp string");
+				problem(&c, tsub, "must be a timestamp string");
 			} else if (tix_time_parse(s, &tt, &err) != TIX_OK) {
-				problem(&c, sub, "%s", err.msg);
+				problem(&c, tsub, "%s", err.msg);
 			} else if (tt.digits < 3 && !c.stix20) {
-				problem(&c, sub, "'%.40s' must be precise to at least the millisecond", s);
+				problem(&c, tsub,
+				        "'%.40s' must be precise to at least the millisecond", s);
 			}
 		}
 		check_order(&c, path, obj, "created", "modified", 0);
 		if ((v = json_object_get(obj, "revoked")) && !json_is_boolean(v))
-			problem(&c, join(sub, sizeof(sub), path, "revoked"), "must be true or false");
+			problem(&c, VP(path, "revoked"), "must be true or false");
 	}
 	if ((v = json_object_get(obj, "created_by_ref")))
 		/* The spec names an identity but states no MUST on the type. */
-		check_identifier(&c, join(sub, sizeof(sub), path, "created_by_ref"), v, NULL);
+		check_identifier(&c, VP(path, "created_by_ref"), v, NULL);
 	if ((v = json_object_get(obj, "labels"))) {
-		static const struct stix_prop labels = {"labels", SK_STRING, SP_LIST, NULL, NULL, 0, 0,
-		                                        NULL};
+		static const struct stix_prop labels = {"labels", SK_STRING, SP_LIST, NULL,
+		                                        NULL,     0,         0,       NULL};
 
-		check_prop(&c, join(sub, sizeof(sub), path, "labels"), v, &labels);
+		check_prop(&c, VP(path, "labels"), v, &labels);
 	}
 	if ((v = json_object_get(obj, "confidence")) &&
 	    (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 100))
-		problem(&c, join(sub, sizeof(sub), path, "confidence"),
-		        "must be an integer from 0 to 100");
+		problem(&c, VP(path, "confidence"), "must be an integer from 0 to 100");
 	if ((v = json_object_get(obj, "lang")) &&
 	    !(json_is_string(v) && stix__valid_lang(json_string_value(v))))
-		problem(&c, join(sub, sizeof(sub), path, "lang"), "is not an RFC 5646 language code");
+		problem(&c, VP(path, "lang"), "is not an RFC 5646 language code");
 	if ((v = json_object_get(obj, "external_references"))) {
-		static const struct stix_prop er = {"external_references", SK_EXTREF, SP_LIST, NULL,
-		                                    NULL, 0, 0, NULL};
+		static const struct stix_prop er = {
+		        "external_references", SK_EXTREF, SP_LIST, NULL, NULL, 0, 0, NULL};
 
-		check_prop(&c, join(sub, sizeof(sub), path, "external_references"), v, &er);
+		check_prop(&c, VP(path, "external_references"), v, &er);
 	}
 	if ((v = json_object_get(obj, "object_marking_refs"))) {
-		static const struct stix_prop om = {"object_marking_refs", SK_IDENTIFIER, SP_LIST,
-		                                    refs_marking, NULL, 0, 0, NULL};
+		static const struct stix_prop om = {"object_marking_refs",
+		                                    SK_IDENTIFIER,
+		                                    SP_LIST,
+		                                    refs_marking,
+		                                    NULL,
+		                                    0,
+		                                    0,
+		                                    NULL};
 
-		check_prop(&c, join(sub, sizeof(sub), path, "object_marking_refs"), v, &om);
+		check_prop(&c, VP(path, "object_marking_refs"), v, &om);
 	}
 	if ((v = json_object_get(obj, "granular_markings")))
-		check_granular(&c, join(sub, sizeof(sub), path, "granular_markings"), v,
+		check_granular(&c, VP(path, "granular_markings"), v,
 		               strcmp(type, "marking-definition") == 0 ? id : NULL);
 	if ((v = json_object_get(obj, "defanged")) && !json_is_boolean(v))
-		problem(&c, join(sub, sizeof(sub), path, "defanged"), "must be true or false");
+		problem(&c, VP(path, "defanged"), "must be true or false");
 
 	if (t)
 		check_props(&c, path, obj, t, 1);
 
 	/* Properties that are neither common nor the type's own are custom:
 	 * their names follow section 3.1 and reserved names are refused. */
-	json_object_foreach((json_t *)obj, k, x) {
+	json_object_foreach ((json_t *)obj, k, x) {
 		if (is_common_prop(k) || (t && find_prop(t, k)))
 			continue;
-		join(sub, sizeof(sub), path, k);
+		const struct vpath *psub = VP(path, k);
 		for (int i = 0; reserved_props[i]; i++)
 			if (strcmp(k, reserved_props[i]) == 0)
-				problem(&c, sub, "is a reserved property name");
+				problem(&c, psub, "is a reserved property name");
 		if (!valid_prop_name(k)) {
-			problem(&c, sub, "custom property names are 3-250 of a-z, 0-9 and '_', "
-			                 "starting with a letter");
+			problem(&c, psub,
+			        "custom property names are 3-250 of a-z, 0-9 and '_', "
+			        "starting with a letter");
 			continue;
 		}
 		if (json_is_array(x) && json_array_size(x) == 0)
-			problem(&c, sub, "must not be an empty list");
+			problem(&c, psub, "must not be an empty list");
 		size_t kl = strlen(k);
 		if (kl > 4 && strcmp(k + kl - 4, "_ref") == 0)
-			check_identifier(&c, sub, x, NULL);
+			check_identifier(&c, psub, x, NULL);
 		else if (kl > 5 && strcmp(k + kl - 5, "_refs") == 0 && json_is_array(x)) {
 			size_t i;
 			json_t *r;
-			char sub2[560];
 
-			json_array_foreach(x, i, r)
-				check_identifier(&c, joini(sub2, sizeof(sub2), sub, i), r, NULL);
+			json_array_foreach (x, i, r)
+				check_identifier(&c, VPI(psub, i), r, NULL);
 		}
 	}
 	check_type_rules(&c, path, obj, type, id);
 	return out->count + out->dropped - c.before;
+}
+
+size_t stix_validate(const json_t *obj, const char *path, const struct stix_validate_opts *opts,
+                     struct stix_problems *out)
+{
+	return validate_object(obj, VP(NULL, path ? path : ""), opts, out);
 }

@@ -4,6 +4,7 @@
  * node-wide increasing date_added stamp kept in the meta table so that
  * concurrent writers (serialised by BEGIN IMMEDIATE) never reuse one.
  */
+#include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,9 @@ static const char *const migrations[] = {
 	"  date_added INTEGER NOT NULL UNIQUE,"
 	"  PRIMARY KEY (ckey, vid)) WITHOUT ROWID;"
 	"CREATE INDEX collection_objects_added ON collection_objects (ckey, date_added);"
+	"CREATE TABLE source_digests ("
+	"  digest BLOB PRIMARY KEY,"
+	"  vid INTEGER NOT NULL REFERENCES objects (vid) ON DELETE CASCADE) WITHOUT ROWID;"
 	"INSERT INTO meta (key, value) VALUES ('last_stamp', '0');",
 };
 
@@ -53,19 +57,24 @@ enum {
 	ST_VID,
 	ST_MEMBER,
 	ST_GET_STAMP,
+	ST_FIND_SOURCE,
+	ST_ADD_SOURCE,
 	ST_SET_STAMP,
 	ST_COUNT
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_HAS] = "SELECT 1 FROM objects WHERE id = ?1 AND modified = ?2",
-	[ST_INSERT] = "INSERT INTO objects (id, type, spec_version, created, modified, date_added,"
+	[ST_INSERT] = ("INSERT INTO objects (id, type, spec_version, created, modified, date_added,"
 	              " revoked, owner_org, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-	              " ON CONFLICT (id, modified) DO NOTHING",
+	              " ON CONFLICT (id, modified) DO NOTHING"),
 	[ST_VID] = "SELECT vid FROM objects WHERE id = ?1 AND modified = ?2",
-	[ST_MEMBER] = "INSERT INTO collection_objects (ckey, vid, date_added) VALUES (?1, ?2, ?3)"
-	              " ON CONFLICT (ckey, vid) DO NOTHING",
+	[ST_MEMBER] = ("INSERT INTO collection_objects (ckey, vid, date_added) VALUES (?1, ?2, ?3)"
+	              " ON CONFLICT (ckey, vid) DO NOTHING"),
 	[ST_GET_STAMP] = "SELECT value FROM meta WHERE key = 'last_stamp'",
+	[ST_FIND_SOURCE] = "SELECT vid FROM source_digests WHERE digest = ?1",
+	[ST_ADD_SOURCE] = ("INSERT INTO source_digests (digest, vid) VALUES (?1, ?2)"
+	                   " ON CONFLICT (digest) DO NOTHING"),
 	[ST_SET_STAMP] = "UPDATE meta SET value = ?1 WHERE key = 'last_stamp'",
 };
 
@@ -145,6 +154,10 @@ struct store *store_open(const char *path, const struct store_options *opts,
 		opts = &defaults;
 	if (opts->create)
 		flags |= SQLITE_OPEN_CREATE;
+	if (sodium_init() < 0) {
+		tix_error_set(err, TIX_ESTORE, path, "libsodium could not start");
+		return NULL;
+	}
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		tix_error_set(err, TIX_ENOMEM, path, "out of memory");
 		return NULL;
@@ -346,8 +359,8 @@ enum tix_err store_collection_get(struct store *s, const char *name_or_id, int c
 
 enum tix_err store_put(struct store *s, const struct stix_meta *m, const char *body,
                        size_t body_len, const char *owner_org,
-                       const struct store_collection *collection, int *added,
-                       struct tix_error *err)
+                       const struct store_collection *collection,
+                       const struct store_source *src, int *added, struct tix_error *err)
 {
 	sqlite3_stmt *st = s->st[ST_INSERT];
 	int64_t vid;
@@ -383,7 +396,7 @@ enum tix_err store_put(struct store *s, const struct stix_meta *m, const char *b
 		vid = sqlite3_last_insert_rowid(s->db);
 	} else {
 		s->last_stamp--; /* the stamp was not used; hand it out again */
-		if (collection == NULL)
+		if (collection == NULL && src == NULL)
 			return TIX_OK;
 		st = s->st[ST_VID];
 		sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC);
@@ -396,19 +409,62 @@ enum tix_err store_put(struct store *s, const struct stix_meta *m, const char *b
 		vid = sqlite3_column_int64(st, 0);
 		sqlite3_reset(st);
 	}
-	if (collection) {
-		st = s->st[ST_MEMBER];
-		sqlite3_bind_int64(st, 1, collection->key);
+	if (src) {
+		st = s->st[ST_ADD_SOURCE];
+		sqlite3_bind_blob(st, 1, src->digest, sizeof(src->digest), SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, vid);
-		sqlite3_bind_int64(st, 3, next_stamp(s));
 		if (sqlite3_step(st) != SQLITE_DONE)
-			e = db_error(s, err, "adding a version to a collection");
-		else if (sqlite3_changes(s->db) == 1)
-			*added = 1;
-		else
-			s->last_stamp--;
+			e = db_error(s, err, "recording the source digest");
 		sqlite3_reset(st);
+		if (e != TIX_OK)
+			return e;
 	}
+	if (collection) {
+		int member_added;
+
+		e = store_collection_add(s, collection, vid, &member_added, err);
+		*added |= member_added;
+	}
+	return e;
+}
+
+void store_source_digest(const void *bytes, size_t len, struct store_source *out)
+{
+	crypto_generichash(out->digest, sizeof(out->digest), bytes, len, NULL, 0);
+}
+
+int store_find_source(struct store *s, const struct store_source *src, int64_t *vid)
+{
+	sqlite3_stmt *st = s->st[ST_FIND_SOURCE];
+	int rc;
+
+	sqlite3_bind_blob(st, 1, src->digest, sizeof(src->digest), SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*vid = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+enum tix_err store_collection_add(struct store *s, const struct store_collection *c, int64_t vid,
+                                  int *added, struct tix_error *err)
+{
+	sqlite3_stmt *st = s->st[ST_MEMBER];
+	enum tix_err e = TIX_OK;
+
+	*added = 0;
+	if (!s->in_tx)
+		return tix_error_set(err, TIX_ESTORE, "store", "collection_add outside a transaction");
+	sqlite3_bind_int64(st, 1, c->key);
+	sqlite3_bind_int64(st, 2, vid);
+	sqlite3_bind_int64(st, 3, next_stamp(s));
+	if (sqlite3_step(st) != SQLITE_DONE)
+		e = db_error(s, err, "adding a version to a collection");
+	else if (sqlite3_changes(s->db) == 1)
+		*added = 1;
+	else
+		s->last_stamp--;
+	sqlite3_reset(st);
 	return e;
 }
 

@@ -56,14 +56,31 @@ struct store_collection {
 enum tix_err store_collection_get(struct store *s, const char *name_or_id, int create,
                                   struct store_collection *out, struct tix_error *err);
 
+/* A digest of the exact bytes an object arrived as. A node that is sent
+ * the same bytes again (a feed re-published whole, a file imported twice)
+ * can then skip parsing and validating them: they were valid before. */
+struct store_source {
+	unsigned char digest[16]; /* BLAKE2b-128 */
+};
+
+void store_source_digest(const void *bytes, size_t len, struct store_source *out);
+/* 1 and *vid when these bytes were stored before, 0 when not, negative on
+ * a store error. */
+int store_find_source(struct store *s, const struct store_source *src, int64_t *vid);
+/* Adds a stored version (by the vid store_find_source gave) to a
+ * collection; *added is 0 when it was already a member. */
+enum tix_err store_collection_add(struct store *s, const struct store_collection *c, int64_t vid,
+                                  int *added, struct tix_error *err);
+
 /* Stores one validated version. body is its JSON text. owner_org names the
  * organisation that wrote it (may be NULL). When collection is not NULL the
- * version is added to it. *added is set to 1 when a new version was stored,
+ * version is added to it. src, when not NULL, records the bytes the object
+ * arrived as (see store_find_source). *added is set to 1 when a new version was stored,
  * 0 when it was already there (nothing changes then, not even date_added). */
 enum tix_err store_put(struct store *s, const struct stix_meta *meta, const char *body,
                        size_t body_len, const char *owner_org,
-                       const struct store_collection *collection, int *added,
-                       struct tix_error *err);
+                       const struct store_collection *collection,
+                       const struct store_source *src, int *added, struct tix_error *err);
 
 /* ---- reading ----------------------------------------------------------- */
 

@@ -190,6 +190,35 @@ def versions_are_kept_and_latest_is_default(env):
 
 
 @test
+def same_objects_in_other_bytes_or_collections(env):
+    objs = [ident(1), ident(2)]
+    assert env.tix("import", env.write("compact.json", bundle(objs))).returncode == 0
+    before = env.snapshot()
+    # the same objects written differently are recognised as stored
+    pretty = env.write("pretty.json", json.dumps(bundle(objs), indent=4))
+    r = env.tix("import", pretty)
+    assert r.returncode == 0 and b"2 unchanged" in r.stderr, r.stderr
+    assert env.snapshot()[0] == before[0]
+    # bytes seen before still join a collection they are not in yet
+    r = env.tix("import", "--collection", "later", env.write("again.json", bundle(objs)))
+    assert r.returncode == 0 and b"2 added" in r.stderr, r.stderr
+    assert len(env.objects("--collection", "later")) == 2
+    # known bytes do not excuse an invalid neighbour
+    bad = dict(ident(3), created="yesterday")
+    r = env.tix("import", env.write("mixed.json", bundle(objs + [bad])))
+    assert r.returncode == 1 and b"objects[2].created" in r.stderr, r.stderr
+
+
+@test
+def options_may_follow_the_arguments(env):
+    p = env.write("a.json", bundle([ident(1)]))
+    r = subprocess.run([TIX, "import", p, "--db", env.db], capture_output=True)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([TIX, "get", ident(1)["id"], "--all-versions", "--db", env.db], capture_output=True)
+    assert r.returncode == 0 and json.loads(r.stdout)["name"] == "Org 1", r.stderr
+
+
+@test
 def sco_without_id_gets_the_deterministic_id(env):
     obj = {"type": "ipv4-addr", "value": "198.51.100.3"}
     assert env.tix("import", env.write("a.json", [obj])).returncode == 0
