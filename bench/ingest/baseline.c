@@ -44,7 +44,7 @@ static int exec_sql(sqlite3 *db, const char *sql)
 /* Remove DB and its WAL/SHM files so every run starts from nothing. */
 static void remove_db(const char *path)
 {
-	static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
+	static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
 	char buf[4096];
 	for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
 		if ((size_t)snprintf(buf, sizeof buf, "%s%s", path, suffix[i]) < sizeof buf)
@@ -74,9 +74,8 @@ static json_t *objects_of(json_t *root, json_t **owned)
 
 static int insert_all(sqlite3 *db, json_t *objs, size_t *count)
 {
-	static const char sql[] =
-		"INSERT INTO objects(id, type, modified, date_added, body) "
-		"VALUES (?1, ?2, ?3, ?4, ?5)";
+	static const char sql[] = "INSERT INTO objects(id, type, modified, date_added, body) "
+	                          "VALUES (?1, ?2, ?3, ?4, ?5)";
 	sqlite3_stmt *st = NULL;
 	long long added = realtime_us(); /* unique and increasing, like tix's */
 	size_t i;
@@ -88,7 +87,7 @@ static int insert_all(sqlite3 *db, json_t *objs, size_t *count)
 		fprintf(stderr, "baseline: prepare: %s\n", sqlite3_errmsg(db));
 		return EXIT_STORE;
 	}
-	json_array_foreach(objs, i, obj) {
+	json_array_foreach (objs, i, obj) {
 		const char *id = json_string_value(json_object_get(obj, "id"));
 		const char *type = json_string_value(json_object_get(obj, "type"));
 		const char *mod = json_string_value(json_object_get(obj, "modified"));
@@ -131,7 +130,8 @@ static int insert_all(sqlite3 *db, json_t *objs, size_t *count)
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
-		fprintf(stderr, "usage: %s BUNDLE.json DB\n"
+		fprintf(stderr,
+		        "usage: %s BUNDLE.json DB\n"
 		        "Parses BUNDLE with jansson and inserts every object into a\n"
 		        "fresh SQLite database DB (WAL) in one transaction.\n",
 		        argc > 0 ? argv[0] : "tix-bench-ingest-baseline");
@@ -159,8 +159,8 @@ int main(int argc, char **argv)
 	sqlite3 *db = NULL;
 	int rc = EXIT_STORE;
 	size_t count = 0;
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-	                    NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK) {
 		fprintf(stderr, "baseline: %s: %s\n", path,
 		        db ? sqlite3_errmsg(db) : "cannot open");
 	} else if (exec_sql(db, "PRAGMA journal_mode=WAL") == 0 &&
@@ -179,8 +179,7 @@ int main(int argc, char **argv)
 	double secs = monotonic_s() - t0;
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
-	printf("baseline: %zu objects in %.3f s = %.0f objects/s, peak RSS %.1f MiB\n",
-	       count, secs, secs > 0 ? (double)count / secs : 0.0,
-	       (double)ru.ru_maxrss / 1024.0);
+	printf("baseline: %zu objects in %.3f s = %.0f objects/s, peak RSS %.1f MiB\n", count, secs,
+	       secs > 0 ? (double)count / secs : 0.0, (double)ru.ru_maxrss / 1024.0);
 	return EXIT_OK;
 }

@@ -68,17 +68,13 @@ struct store *cli_open_store(const char *path)
 int cli_exit_code(enum tix_err e)
 {
 	switch (e) {
-	case TIX_OK:
-		return 0;
+	case TIX_OK: return 0;
 	case TIX_EPARSE:
 	case TIX_EINVAL:
 	case TIX_ETOOBIG:
-	case TIX_ENOTFOUND:
-		return EXIT_INVALID;
-	case TIX_EUSAGE:
-		return EXIT_USAGE;
-	default:
-		return EXIT_SYSTEM;
+	case TIX_ENOTFOUND: return EXIT_INVALID;
+	case TIX_EUSAGE: return EXIT_USAGE;
+	default: return EXIT_SYSTEM;
 	}
 }
 
@@ -100,9 +96,21 @@ int cli_parse_size(const char *s, size_t *out)
 	if (errno || end == s)
 		return -1;
 	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
+	case 'k':
+	case 'K':
+		v <<= 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		v <<= 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		v <<= 30;
+		end++;
+		break;
 	default: break;
 	}
 	if (*end == 'i' || *end == 'B')

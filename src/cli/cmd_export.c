@@ -46,13 +46,13 @@ static int write_row(void *arg, const struct store_row *row)
 int cmd_export(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"db", required_argument, NULL, 'd'},
-		{"type", required_argument, NULL, 't'},
-		{"added-after", required_argument, NULL, 'a'},
-		{"collection", required_argument, NULL, 'c'},
-		{"all-versions", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	        {"db", required_argument, NULL, 'd'},
+	        {"type", required_argument, NULL, 't'},
+	        {"added-after", required_argument, NULL, 'a'},
+	        {"collection", required_argument, NULL, 'c'},
+	        {"all-versions", no_argument, NULL, 'v'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
 	};
 	const char *types[MAX_TYPES + 1] = {NULL};
 	const char *db = NULL, *collection = NULL;
@@ -73,7 +73,8 @@ int cmd_export(int argc, char **argv)
 		case 'd': db = optarg; break;
 		case 't':
 			if (ntypes == MAX_TYPES) {
-				fprintf(stderr, "tix export: at most %d --type options\n", MAX_TYPES);
+				fprintf(stderr, "tix export: at most %d --type options\n",
+				        MAX_TYPES);
 				return EXIT_USAGE;
 			}
 			types[ntypes++] = optarg;

@@ -12,7 +12,7 @@
 #include "cli/cli.h"
 
 #define DEFAULT_MAX_SIZE ((size_t)1 << 30)
-#define MAX_REPORTED 50 /* invalid objects described in full per file */
+#define MAX_REPORTED     50 /* invalid objects described in full per file */
 
 struct import_opts {
 	const char *collection;
@@ -144,8 +144,8 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 					goto bad_document;
 				c.objects++;
 				added = 0;
-				if (collp && (e = store_collection_add(s, collp, vid, &added, &err)) !=
-				                     TIX_OK) {
+				if (collp && (e = store_collection_add(s, collp, vid, &added,
+				                                       &err)) != TIX_OK) {
 					cli_print_error("import", &err);
 					goto out;
 				}
@@ -170,8 +170,8 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 					fprintf(stderr, "%s: %s%s%s%s\n", name, probs.msgs[i],
 					        id ? " (" : "", id ? id : "", id ? ")" : "");
 				if (probs.dropped)
-					fprintf(stderr, "%s: %s: ... and %zu more problems\n", name, path,
-					        probs.dropped);
+					fprintf(stderr, "%s: %s: ... and %zu more problems\n", name,
+					        path, probs.dropped);
 			}
 			write_reject(o, name, path, obj, &probs);
 			json_decref(obj);
@@ -186,7 +186,8 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 			cli_print_error("import", &err);
 			goto out;
 		}
-		if (collp == NULL && rawlen == 0 && store_has_version(s, meta.id, meta.modified) == 1) {
+		if (collp == NULL && rawlen == 0 &&
+		    store_has_version(s, meta.id, meta.modified) == 1) {
 			/* Already stored: nothing to write, and no need to serialise. */
 			c.unchanged++;
 			json_decref(obj);
@@ -198,8 +199,8 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 				cli_print_error("import", &err);
 				goto out;
 			}
-			e = store_put(s, &meta, tix_buf_str(&body), tix_buf_len(&body), o->org, collp,
-			              rawlen > 0 ? &src : NULL, &added, &err);
+			e = store_put(s, &meta, tix_buf_str(&body), tix_buf_len(&body), o->org,
+			              collp, rawlen > 0 ? &src : NULL, &added, &err);
 			json_decref(obj);
 			if (e != TIX_OK) {
 				cli_print_error("import", &err);
@@ -217,10 +218,11 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 		}
 	}
 	if (0) {
-bad_document:
+	bad_document:
 		rc = cli_exit_code(e);
 		cli_print_error("import", &err);
-		fprintf(stderr, "tix import: %s: rejected; nothing from this file was stored\n", name);
+		fprintf(stderr, "tix import: %s: rejected; nothing from this file was stored\n",
+		        name);
 		goto out;
 	}
 	if (progress && last_progress != started)
@@ -243,9 +245,11 @@ bad_document:
 	}
 	in_tx = 0;
 	if (!o->quiet)
-		fprintf(stderr, "%s: %zu objects: %zu added, %zu unchanged, %zu invalid skipped%s%s%s (%.2f s)\n",
-		        name, c.objects, c.added, c.unchanged, c.invalid, collp ? "; collection '" : "",
-		        collp ? collp->title : "", collp ? "'" : "", now_seconds() - started);
+		fprintf(stderr,
+		        "%s: %zu objects: %zu added, %zu unchanged, %zu invalid skipped%s%s%s (%.2f s)\n",
+		        name, c.objects, c.added, c.unchanged, c.invalid,
+		        collp ? "; collection '" : "", collp ? collp->title : "", collp ? "'" : "",
+		        now_seconds() - started);
 	rc = 0;
 out:
 	if (in_tx)
@@ -264,16 +268,16 @@ out:
 int cmd_import(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"db", required_argument, NULL, 'd'},
-		{"collection", required_argument, NULL, 'c'},
-		{"org", required_argument, NULL, 'o'},
-		{"skip-invalid", no_argument, NULL, 's'},
-		{"rejects", required_argument, NULL, 'r'},
-		{"strict", no_argument, NULL, 'S'},
-		{"max-size", required_argument, NULL, 'm'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	        {"db", required_argument, NULL, 'd'},
+	        {"collection", required_argument, NULL, 'c'},
+	        {"org", required_argument, NULL, 'o'},
+	        {"skip-invalid", no_argument, NULL, 's'},
+	        {"rejects", required_argument, NULL, 'r'},
+	        {"strict", no_argument, NULL, 'S'},
+	        {"max-size", required_argument, NULL, 'm'},
+	        {"quiet", no_argument, NULL, 'q'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
 	};
 	struct import_opts o = {0};
 	struct import_counts total = {0, 0, 0, 0};
@@ -294,7 +298,8 @@ int cmd_import(int argc, char **argv)
 		case 'q': o.quiet = 1; break;
 		case 'm':
 			if (cli_parse_size(optarg, &o.max_size) != 0) {
-				fprintf(stderr, "tix import: --max-size: '%s' is not a size\n", optarg);
+				fprintf(stderr, "tix import: --max-size: '%s' is not a size\n",
+				        optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -333,7 +338,8 @@ int cmd_import(int argc, char **argv)
 		fprintf(stderr, "total: %zu objects: %zu added, %zu unchanged, %zu invalid\n",
 		        total.objects, total.added, total.unchanged, total.invalid);
 	if (o.rejects && fclose(o.rejects) != 0) {
-		fprintf(stderr, "tix import: %s: writing the rejects file failed\n", o.rejects_path);
+		fprintf(stderr, "tix import: %s: writing the rejects file failed\n",
+		        o.rejects_path);
 		rc = EXIT_SYSTEM;
 	}
 	store_close(s);

@@ -43,8 +43,8 @@ static void on_collection(void *arg, const struct store_collection_count *c)
 	st->ncollections++;
 	if (st->json) {
 		json_array_append_new(st->collections,
-		                      json_pack("{sssssI}", "id", c->id, "title", c->title, "objects",
-		                                (json_int_t)c->objects));
+		                      json_pack("{sssssI}", "id", c->id, "title", c->title,
+		                                "objects", (json_int_t)c->objects));
 	} else {
 		if (st->ncollections == 1)
 			printf("\ncollections:\n");
@@ -55,10 +55,10 @@ static void on_collection(void *arg, const struct store_collection_count *c)
 int cmd_stats(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"db", required_argument, NULL, 'd'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	        {"db", required_argument, NULL, 'd'},
+	        {"json", no_argument, NULL, 'j'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
 	};
 	struct stats_state st = {0, NULL, NULL, 0, 0, 0};
 	struct store_stats_cb cb = {on_type, on_collection, &st};

@@ -12,10 +12,10 @@ static const struct {
 	int (*run)(int, char **);
 	const char *summary;
 } commands[] = {
-	{"import", cmd_import, "validate STIX 2.1 files and store their objects"},
-	{"export", cmd_export, "write stored objects as a STIX bundle"},
-	{"get", cmd_get, "print one object (or all its versions)"},
-	{"stats", cmd_stats, "count stored objects by type, versions and collections"},
+        {"import", cmd_import, "validate STIX 2.1 files and store their objects"},
+        {"export", cmd_export, "write stored objects as a STIX bundle"},
+        {"get", cmd_get, "print one object (or all its versions)"},
+        {"stats", cmd_stats, "count stored objects by type, versions and collections"},
 };
 
 static void usage(FILE *f)

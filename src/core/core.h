@@ -22,17 +22,17 @@
 
 /* ---- errors ---------------------------------------------------------- */
 
-#define TIX_ERR_MAP(X)                                  \
-	X(OK, "success")                                \
-	X(ENOMEM, "out of memory")                      \
-	X(EPARSE, "malformed input")                    \
-	X(EINVAL, "invalid input")                      \
-	X(ETOOBIG, "input too large")                   \
-	X(ENOTFOUND, "no such object")                  \
-	X(EEXIST, "already exists")                     \
-	X(EDENIED, "access denied")                     \
-	X(EUSAGE, "usage error")                        \
-	X(EIO, "input/output error")                    \
+#define TIX_ERR_MAP(X)                                                                             \
+	X(OK, "success")                                                                           \
+	X(ENOMEM, "out of memory")                                                                 \
+	X(EPARSE, "malformed input")                                                               \
+	X(EINVAL, "invalid input")                                                                 \
+	X(ETOOBIG, "input too large")                                                              \
+	X(ENOTFOUND, "no such object")                                                             \
+	X(EEXIST, "already exists")                                                                \
+	X(EDENIED, "access denied")                                                                \
+	X(EUSAGE, "usage error")                                                                   \
+	X(EIO, "input/output error")                                                               \
 	X(ESTORE, "store error")
 
 enum tix_err {
@@ -84,8 +84,14 @@ enum tix_err tix_buf_addf(struct tix_buf *b, const char *fmt, ...) TIX_PRINTF(2,
 enum tix_err tix_buf_vaddf(struct tix_buf *b, const char *fmt, va_list ap);
 /* Appends s as a JSON string literal (quotes and escapes included). */
 enum tix_err tix_buf_add_json_string(struct tix_buf *b, const char *s);
-static inline const char *tix_buf_str(const struct tix_buf *b) { return b->data ? b->data : ""; }
-static inline size_t tix_buf_len(const struct tix_buf *b) { return b->len; }
+static inline const char *tix_buf_str(const struct tix_buf *b)
+{
+	return b->data ? b->data : "";
+}
+static inline size_t tix_buf_len(const struct tix_buf *b)
+{
+	return b->len;
+}
 /* Hands the bytes to the caller (caller frees) and leaves b empty. */
 char *tix_buf_detach(struct tix_buf *b, size_t *len);
 
@@ -162,8 +168,8 @@ enum tix_log_level tix_log_get_level(void);
 void tix_log(enum tix_log_level level, const char *fmt, ...) TIX_PRINTF(2, 3);
 
 #define tix_log_error(...) tix_log(TIX_LOG_ERROR, __VA_ARGS__)
-#define tix_log_warn(...) tix_log(TIX_LOG_WARN, __VA_ARGS__)
-#define tix_log_info(...) tix_log(TIX_LOG_INFO, __VA_ARGS__)
+#define tix_log_warn(...)  tix_log(TIX_LOG_WARN, __VA_ARGS__)
+#define tix_log_info(...)  tix_log(TIX_LOG_INFO, __VA_ARGS__)
 #define tix_log_debug(...) tix_log(TIX_LOG_DEBUG, __VA_ARGS__)
 
 #endif

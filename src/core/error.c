@@ -9,7 +9,7 @@
 
 static const char *const err_names[] = {
 #define X(n, s) s,
-	TIX_ERR_MAP(X)
+        TIX_ERR_MAP(X)
 #undef X
 };
 
@@ -47,7 +47,8 @@ enum tix_err tix_error_set(struct tix_error *err, enum tix_err code, const char 
 const char *tix_error_str(const struct tix_error *err, char *buf, size_t size)
 {
 	if (err->where[0] != '\0')
-		snprintf(buf, size, "%s: %s", err->where, err->msg[0] ? err->msg : tix_err_name(err->code));
+		snprintf(buf, size, "%s: %s", err->where,
+		         err->msg[0] ? err->msg : tix_err_name(err->code));
 	else
 		snprintf(buf, size, "%s", err->msg[0] ? err->msg : tix_err_name(err->code));
 	return buf;

@@ -84,7 +84,8 @@ enum tix_err tix_time_parse(const char *s, struct tix_time *t, struct tix_error 
 		while (*p >= '0' && *p <= '9') {
 			if (nd == 9)
 				return tix_error_set(err, TIX_EPARSE, NULL,
-				                     "'%.64s' has more than 9 fractional digits", s);
+				                     "'%.64s' has more than 9 fractional digits",
+				                     s);
 			ns = ns * 10 + (*p - '0');
 			nd++;
 			p++;
@@ -97,7 +98,8 @@ enum tix_err tix_time_parse(const char *s, struct tix_time *t, struct tix_error 
 	if (mo < 1 || mo > 12)
 		return tix_error_set(err, TIX_EPARSE, NULL, "'%.64s': month out of range", s);
 	if (d < 1 || d > days_in_month(y, (unsigned)mo))
-		return tix_error_set(err, TIX_EPARSE, NULL, "'%.64s': day out of range for month", s);
+		return tix_error_set(err, TIX_EPARSE, NULL, "'%.64s': day out of range for month",
+		                     s);
 	if (h > 23 || mi > 59 || se > 59)
 		return tix_error_set(err, TIX_EPARSE, NULL, "'%.64s': time of day out of range", s);
 	for (int i = nd; i < 9; i++)

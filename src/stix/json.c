@@ -17,7 +17,7 @@ int stix_json_depth(const json_t *v, int limit)
 	if (limit < 0)
 		return 1;
 	if (json_is_object(v)) {
-		json_object_foreach((json_t *)v, k, c) {
+		json_object_foreach ((json_t *)v, k, c) {
 			d = stix_json_depth(c, limit - 1);
 			if (d > max)
 				max = d;
@@ -25,7 +25,7 @@ int stix_json_depth(const json_t *v, int limit)
 				break;
 		}
 	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, c) {
+		json_array_foreach (v, i, c) {
 			d = stix_json_depth(c, limit - 1);
 			if (d > max)
 				max = d;
@@ -50,7 +50,7 @@ json_t *stix_json_parse(const char *data, size_t len, const char *source, struct
 		         je.column);
 		tix_error_set(err, TIX_EPARSE, where, "%s: %s",
 		              strstr(je.text, "unable to decode byte") ? "invalid UTF-8"
-		                                                      : "malformed JSON",
+		                                                       : "malformed JSON",
 		              je.text);
 		return NULL;
 	}

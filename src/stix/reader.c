@@ -15,14 +15,14 @@ struct stix_reader {
 	const char *source;
 	enum stix_doc_kind kind;
 	char *bundle_id;
-	size_t pos;    /* next array element, or end */
-	size_t index;  /* index of the next element */
+	size_t pos;   /* next array element, or end */
+	size_t index; /* index of the next element */
 	int done;
-	int base_depth; /* nesting levels above each element */
+	int base_depth;   /* nesting levels above each element */
 	int has_cur;      /* an element has been peeked at and not taken */
 	size_t cur_start; /* its first byte */
 	size_t cur_end;   /* one past its last byte, or 0 when not scanned */
-	json_t *single; /* the DOC_OBJECT value, until handed out */
+	json_t *single;   /* the DOC_OBJECT value, until handed out */
 	char path[48];
 };
 
@@ -74,7 +74,8 @@ static json_t *parse_at(struct stix_reader *r, size_t *pos, int depth_left, stru
 	               JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, &je);
 	if (v == NULL) {
 		snprintf(msg, sizeof(msg), "%s: %s",
-		         strstr(je.text, "unable to decode byte") ? "invalid UTF-8" : "malformed JSON",
+		         strstr(je.text, "unable to decode byte") ? "invalid UTF-8"
+		                                                  : "malformed JSON",
 		         je.text);
 		fail_at(r, *pos + (size_t)(je.position > 0 ? je.position : 0), err, TIX_EPARSE,
 		        msg);
@@ -123,7 +124,8 @@ static size_t skip_value(const char *d, size_t len, size_t pos)
 				return pos + 1;
 			if (depth < 0)
 				return 0;
-		} else if (depth == 0 && (c == ',' || c == ' ' || c == '\n' || c == '\t' || c == '\r')) {
+		} else if (depth == 0 &&
+		           (c == ',' || c == ' ' || c == '\n' || c == '\t' || c == '\r')) {
 			return pos;
 		}
 	}
@@ -138,7 +140,8 @@ static enum tix_err end_array(struct stix_reader *r, size_t pos, struct tix_erro
 	if (r->kind == STIX_DOC_ARRAY) {
 		pos = skip_ws(r->data, r->len, pos);
 		if (pos != r->len)
-			return fail_at(r, pos, err, TIX_EPARSE, "malformed JSON: end of file expected");
+			return fail_at(r, pos, err, TIX_EPARSE,
+			               "malformed JSON: end of file expected");
 	}
 	return TIX_OK;
 }
@@ -163,7 +166,8 @@ static enum tix_err scan_envelope(struct stix_reader *r, json_t *env, size_t *ob
 			break;
 		}
 		if (pos >= r->len || r->data[pos] != '"')
-			return fail_at(r, pos, err, TIX_EPARSE, "malformed JSON: expected a string key");
+			return fail_at(r, pos, err, TIX_EPARSE,
+			               "malformed JSON: expected a string key");
 		if ((k = parse_at(r, &pos, 1, err)) == NULL)
 			return err->code;
 		key = json_string_value(k);
@@ -177,7 +181,8 @@ static enum tix_err scan_envelope(struct stix_reader *r, json_t *env, size_t *ob
 		    (strcmp(key, "objects") == 0 && *objects_at != 0)) {
 			char msg[200];
 
-			snprintf(msg, sizeof(msg), "malformed JSON: duplicate object key \"%.100s\"", key);
+			snprintf(msg, sizeof(msg),
+			         "malformed JSON: duplicate object key \"%.100s\"", key);
 			json_decref(k);
 			return fail_at(r, pos, err, TIX_EPARSE, msg);
 		}
@@ -240,8 +245,9 @@ enum tix_err stix_reader_open(const char *data, size_t len, const char *source,
 		r->pos = 3; /* a UTF-8 byte-order mark, which RFC 8259 lets us ignore */
 	r->pos = skip_ws(data, len, r->pos);
 	if (r->pos >= len) {
-		e = fail_at(r, r->pos, err, TIX_EPARSE, "empty document: expected a STIX bundle, "
-		                                         "an array of objects or one object");
+		e = fail_at(r, r->pos, err, TIX_EPARSE,
+		            "empty document: expected a STIX bundle, "
+		            "an array of objects or one object");
 		goto fail;
 	}
 	if (data[r->pos] == '[') {
@@ -379,7 +385,8 @@ enum tix_err stix_reader_peek(struct stix_reader *r, const char **raw, size_t *r
 		r->cur_start = pos;
 		/* The extent of an object is found by a structural scan; anything
 		 * else is left for the parser to judge (extent 0). */
-		r->cur_end = pos < r->len && r->data[pos] == '{' ? skip_value(r->data, r->len, pos) : 0;
+		r->cur_end =
+		        pos < r->len && r->data[pos] == '{' ? skip_value(r->data, r->len, pos) : 0;
 	}
 	r->has_cur = 1;
 	*raw = r->data + r->cur_start;

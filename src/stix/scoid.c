@@ -33,7 +33,7 @@ static json_t *one_hash(const json_t *hashes)
 		if (json_object_get(hashes, pref[i]))
 			best = pref[i];
 	if (best == NULL) {
-		json_object_foreach((json_t *)hashes, k, v) {
+		json_object_foreach ((json_t *)hashes, k, v) {
 			(void)v;
 			if (best == NULL || strcmp(k, best) < 0)
 				best = k;

@@ -15,38 +15,38 @@
 /* Each entry moves the schema from version i to i + 1. Never edit a
  * released entry: add a new one. */
 static const char *const migrations[] = {
-	/* 0 -> 1 */
-	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
-	"CREATE TABLE objects ("
-	"  vid INTEGER PRIMARY KEY,"
-	"  id TEXT NOT NULL,"
-	"  type TEXT NOT NULL,"
-	"  spec_version TEXT,"
-	"  created TEXT NOT NULL,"
-	"  modified TEXT NOT NULL,"
-	"  date_added INTEGER NOT NULL UNIQUE,"
-	"  revoked INTEGER NOT NULL DEFAULT 0,"
-	"  owner_org TEXT,"
-	"  body TEXT NOT NULL,"
-	"  UNIQUE (id, modified));"
-	"CREATE INDEX objects_type ON objects (type);"
-	"CREATE INDEX objects_modified ON objects (modified);"
-	"CREATE TABLE collections ("
-	"  ckey INTEGER PRIMARY KEY,"
-	"  id TEXT NOT NULL UNIQUE,"
-	"  title TEXT NOT NULL UNIQUE,"
-	"  description TEXT,"
-	"  created INTEGER NOT NULL);"
-	"CREATE TABLE collection_objects ("
-	"  ckey INTEGER NOT NULL REFERENCES collections (ckey) ON DELETE CASCADE,"
-	"  vid INTEGER NOT NULL REFERENCES objects (vid) ON DELETE CASCADE,"
-	"  date_added INTEGER NOT NULL UNIQUE,"
-	"  PRIMARY KEY (ckey, vid)) WITHOUT ROWID;"
-	"CREATE INDEX collection_objects_added ON collection_objects (ckey, date_added);"
-	"CREATE TABLE source_digests ("
-	"  digest BLOB PRIMARY KEY,"
-	"  vid INTEGER NOT NULL REFERENCES objects (vid) ON DELETE CASCADE) WITHOUT ROWID;"
-	"INSERT INTO meta (key, value) VALUES ('last_stamp', '0');",
+        /* 0 -> 1 */
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+        "CREATE TABLE objects ("
+        "  vid INTEGER PRIMARY KEY,"
+        "  id TEXT NOT NULL,"
+        "  type TEXT NOT NULL,"
+        "  spec_version TEXT,"
+        "  created TEXT NOT NULL,"
+        "  modified TEXT NOT NULL,"
+        "  date_added INTEGER NOT NULL UNIQUE,"
+        "  revoked INTEGER NOT NULL DEFAULT 0,"
+        "  owner_org TEXT,"
+        "  body TEXT NOT NULL,"
+        "  UNIQUE (id, modified));"
+        "CREATE INDEX objects_type ON objects (type);"
+        "CREATE INDEX objects_modified ON objects (modified);"
+        "CREATE TABLE collections ("
+        "  ckey INTEGER PRIMARY KEY,"
+        "  id TEXT NOT NULL UNIQUE,"
+        "  title TEXT NOT NULL UNIQUE,"
+        "  description TEXT,"
+        "  created INTEGER NOT NULL);"
+        "CREATE TABLE collection_objects ("
+        "  ckey INTEGER NOT NULL REFERENCES collections (ckey) ON DELETE CASCADE,"
+        "  vid INTEGER NOT NULL REFERENCES objects (vid) ON DELETE CASCADE,"
+        "  date_added INTEGER NOT NULL UNIQUE,"
+        "  PRIMARY KEY (ckey, vid)) WITHOUT ROWID;"
+        "CREATE INDEX collection_objects_added ON collection_objects (ckey, date_added);"
+        "CREATE TABLE source_digests ("
+        "  digest BLOB PRIMARY KEY,"
+        "  vid INTEGER NOT NULL REFERENCES objects (vid) ON DELETE CASCADE) WITHOUT ROWID;"
+        "INSERT INTO meta (key, value) VALUES ('last_stamp', '0');",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -64,18 +64,18 @@ enum {
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
-	[ST_HAS] = "SELECT 1 FROM objects WHERE id = ?1 AND modified = ?2",
-	[ST_INSERT] = ("INSERT INTO objects (id, type, spec_version, created, modified, date_added,"
-	              " revoked, owner_org, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-	              " ON CONFLICT (id, modified) DO NOTHING"),
-	[ST_VID] = "SELECT vid FROM objects WHERE id = ?1 AND modified = ?2",
-	[ST_MEMBER] = ("INSERT INTO collection_objects (ckey, vid, date_added) VALUES (?1, ?2, ?3)"
-	              " ON CONFLICT (ckey, vid) DO NOTHING"),
-	[ST_GET_STAMP] = "SELECT value FROM meta WHERE key = 'last_stamp'",
-	[ST_FIND_SOURCE] = "SELECT vid FROM source_digests WHERE digest = ?1",
-	[ST_ADD_SOURCE] = ("INSERT INTO source_digests (digest, vid) VALUES (?1, ?2)"
-	                   " ON CONFLICT (digest) DO NOTHING"),
-	[ST_SET_STAMP] = "UPDATE meta SET value = ?1 WHERE key = 'last_stamp'",
+        [ST_HAS] = "SELECT 1 FROM objects WHERE id = ?1 AND modified = ?2",
+        [ST_INSERT] = ("INSERT INTO objects (id, type, spec_version, created, modified, date_added,"
+                       " revoked, owner_org, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                       " ON CONFLICT (id, modified) DO NOTHING"),
+        [ST_VID] = "SELECT vid FROM objects WHERE id = ?1 AND modified = ?2",
+        [ST_MEMBER] = ("INSERT INTO collection_objects (ckey, vid, date_added) VALUES (?1, ?2, ?3)"
+                       " ON CONFLICT (ckey, vid) DO NOTHING"),
+        [ST_GET_STAMP] = "SELECT value FROM meta WHERE key = 'last_stamp'",
+        [ST_FIND_SOURCE] = "SELECT vid FROM source_digests WHERE digest = ?1",
+        [ST_ADD_SOURCE] = ("INSERT INTO source_digests (digest, vid) VALUES (?1, ?2)"
+                           " ON CONFLICT (digest) DO NOTHING"),
+        [ST_SET_STAMP] = "UPDATE meta SET value = ?1 WHERE key = 'last_stamp'",
 };
 
 struct store {
@@ -126,8 +126,8 @@ static enum tix_err migrate(struct store *s, struct tix_error *err)
 	sqlite3_finalize(st);
 	if (version > NMIGRATIONS) {
 		e = tix_error_set(err, TIX_ESTORE, "store",
-		                  "schema version %d is newer than this tix (%d): upgrade tix", version,
-		                  NMIGRATIONS);
+		                  "schema version %d is newer than this tix (%d): upgrade tix",
+		                  version, NMIGRATIONS);
 		goto out;
 	}
 	for (; version < NMIGRATIONS; version++) {
@@ -143,8 +143,7 @@ out:
 	return e;
 }
 
-struct store *store_open(const char *path, const struct store_options *opts,
-                         struct tix_error *err)
+struct store *store_open(const char *path, const struct store_options *opts, struct tix_error *err)
 {
 	static const struct store_options defaults = {1, 0};
 	struct store *s;
@@ -172,8 +171,9 @@ struct store *store_open(const char *path, const struct store_options *opts,
 	if (exec(s, "PRAGMA journal_mode = WAL", err) != TIX_OK ||
 	    exec(s, opts->durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
 	         err) != TIX_OK ||
-	    exec(s, "PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384;"
-	            "PRAGMA temp_store = MEMORY",
+	    exec(s,
+	         "PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384;"
+	         "PRAGMA temp_store = MEMORY",
 	         err) != TIX_OK)
 		goto fail;
 	if (migrate(s, err) != TIX_OK)
@@ -317,7 +317,8 @@ enum tix_err store_collection_get(struct store *s, const char *name_or_id, int c
 	if (rc == SQLITE_ROW) {
 		out->key = sqlite3_column_int64(st, 0);
 		snprintf(out->id, sizeof(out->id), "%s", (const char *)sqlite3_column_text(st, 1));
-		snprintf(out->title, sizeof(out->title), "%s", (const char *)sqlite3_column_text(st, 2));
+		snprintf(out->title, sizeof(out->title), "%s",
+		         (const char *)sqlite3_column_text(st, 2));
 		e = TIX_OK;
 	} else if (rc != SQLITE_DONE) {
 		e = db_error(s, err, "looking up a collection");
@@ -332,14 +333,16 @@ enum tix_err store_collection_get(struct store *s, const char *name_or_id, int c
 		st = NULL;
 		if (strlen(name_or_id) >= sizeof(out->title))
 			return tix_error_set(err, TIX_EINVAL, "collection",
-			                     "a title has at most %zu bytes", sizeof(out->title) - 1);
+			                     "a title has at most %zu bytes",
+			                     sizeof(out->title) - 1);
 		if (tix_uuid_v4(&u) != TIX_OK)
 			return tix_error_set(err, TIX_EIO, "collection", "no randomness for an id");
 		tix_uuid_format(&u, us);
 		tix_time_now(&now);
-		if (sqlite3_prepare_v2(s->db,
-		                       "INSERT INTO collections (id, title, created) VALUES (?1, ?2, ?3)",
-		                       -1, &st, NULL) != SQLITE_OK)
+		if (sqlite3_prepare_v2(
+		            s->db,
+		            "INSERT INTO collections (id, title, created) VALUES (?1, ?2, ?3)", -1,
+		            &st, NULL) != SQLITE_OK)
 			return db_error(s, err, "creating a collection");
 		sqlite3_bind_text(st, 1, us, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, name_or_id, -1, SQLITE_STATIC);
@@ -359,8 +362,8 @@ enum tix_err store_collection_get(struct store *s, const char *name_or_id, int c
 
 enum tix_err store_put(struct store *s, const struct stix_meta *m, const char *body,
                        size_t body_len, const char *owner_org,
-                       const struct store_collection *collection,
-                       const struct store_source *src, int *added, struct tix_error *err)
+                       const struct store_collection *collection, const struct store_source *src,
+                       int *added, struct tix_error *err)
 {
 	sqlite3_stmt *st = s->st[ST_INSERT];
 	int64_t vid;
@@ -454,7 +457,8 @@ enum tix_err store_collection_add(struct store *s, const struct store_collection
 
 	*added = 0;
 	if (!s->in_tx)
-		return tix_error_set(err, TIX_ESTORE, "store", "collection_add outside a transaction");
+		return tix_error_set(err, TIX_ESTORE, "store",
+		                     "collection_add outside a transaction");
 	sqlite3_bind_int64(st, 1, c->key);
 	sqlite3_bind_int64(st, 2, vid);
 	sqlite3_bind_int64(st, 3, next_stamp(s));
@@ -487,7 +491,8 @@ enum tix_err store_query(struct store *s, const struct store_query *q, store_row
 		tix_buf_adds(&sql, "SELECT o.id, o.type, o.modified, o.date_added, o.body"
 		                   " FROM objects o WHERE ?1 IS NOT NULL");
 	if (q->added_after > 0)
-		tix_buf_adds(&sql, q->collection ? " AND m.date_added > ?2" : " AND o.date_added > ?2");
+		tix_buf_adds(&sql,
+		             q->collection ? " AND m.date_added > ?2" : " AND o.date_added > ?2");
 	if (q->id)
 		tix_buf_adds(&sql, " AND o.id = ?3");
 	if (q->types && q->types[0]) {
@@ -498,9 +503,10 @@ enum tix_err store_query(struct store *s, const struct store_query *q, store_row
 	}
 	if (!q->all_versions) {
 		if (q->collection)
-			tix_buf_adds(&sql, " AND NOT EXISTS (SELECT 1 FROM collection_objects m2"
-			                   " JOIN objects o2 ON o2.vid = m2.vid WHERE m2.ckey = m.ckey"
-			                   " AND o2.id = o.id AND o2.modified > o.modified)");
+			tix_buf_adds(&sql,
+			             " AND NOT EXISTS (SELECT 1 FROM collection_objects m2"
+			             " JOIN objects o2 ON o2.vid = m2.vid WHERE m2.ckey = m.ckey"
+			             " AND o2.id = o.id AND o2.modified > o.modified)");
 		else
 			tix_buf_adds(&sql, " AND NOT EXISTS (SELECT 1 FROM objects o2"
 			                   " WHERE o2.id = o.id AND o2.modified > o.modified)");
@@ -519,12 +525,12 @@ enum tix_err store_query(struct store *s, const struct store_query *q, store_row
 		sqlite3_bind_text(st, 10 + i, q->types[i], -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_row row = {
-			(const char *)sqlite3_column_text(st, 0),
-			(const char *)sqlite3_column_text(st, 1),
-			(const char *)sqlite3_column_text(st, 2),
-			sqlite3_column_int64(st, 3),
-			(const char *)sqlite3_column_text(st, 4),
-			(size_t)sqlite3_column_bytes(st, 4),
+		        (const char *)sqlite3_column_text(st, 0),
+		        (const char *)sqlite3_column_text(st, 1),
+		        (const char *)sqlite3_column_text(st, 2),
+		        sqlite3_column_int64(st, 3),
+		        (const char *)sqlite3_column_text(st, 4),
+		        (size_t)sqlite3_column_bytes(st, 4),
 		};
 
 		if (cb(arg, &row) != 0)
@@ -551,7 +557,8 @@ enum tix_err store_stats(struct store *s, const struct store_stats_cb *cb, struc
 		return db_error(s, err, "counting objects");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_type_count c = {(const char *)sqlite3_column_text(st, 0),
-		                             sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2)};
+		                             sqlite3_column_int64(st, 1),
+		                             sqlite3_column_int64(st, 2)};
 		if (cb->type)
 			cb->type(cb->arg, &c);
 	}
@@ -589,8 +596,9 @@ enum tix_err store_check(struct store *s, struct tix_error *err)
 	if (sqlite3_step(st) != SQLITE_ROW ||
 	    strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0)
 		e = tix_error_set(err, TIX_ESTORE, "store", "integrity check failed: %s",
-		                  sqlite3_column_text(st, 0) ? (const char *)sqlite3_column_text(st, 0)
-		                                             : sqlite3_errmsg(s->db));
+		                  sqlite3_column_text(st, 0)
+		                          ? (const char *)sqlite3_column_text(st, 0)
+		                          : sqlite3_errmsg(s->db));
 	sqlite3_finalize(st);
 	return e;
 }

@@ -28,8 +28,7 @@ struct store_options {
 };
 
 /* Opens (and, unless told not to, creates and migrates) the store. */
-struct store *store_open(const char *path, const struct store_options *opts,
-                         struct tix_error *err);
+struct store *store_open(const char *path, const struct store_options *opts, struct tix_error *err);
 void store_close(struct store *s);
 
 /* The schema version this build writes. */
@@ -79,8 +78,8 @@ enum tix_err store_collection_add(struct store *s, const struct store_collection
  * 0 when it was already there (nothing changes then, not even date_added). */
 enum tix_err store_put(struct store *s, const struct stix_meta *meta, const char *body,
                        size_t body_len, const char *owner_org,
-                       const struct store_collection *collection,
-                       const struct store_source *src, int *added, struct tix_error *err);
+                       const struct store_collection *collection, const struct store_source *src,
+                       int *added, struct tix_error *err);
 
 /* ---- reading ----------------------------------------------------------- */
 
@@ -97,11 +96,11 @@ struct store_row {
 typedef int (*store_row_cb)(void *arg, const struct store_row *row);
 
 struct store_query {
-	const char *const *types;    /* NULL-terminated, or NULL for every type */
-	const char *id;              /* one object, or NULL */
+	const char *const *types;                  /* NULL-terminated, or NULL for every type */
+	const char *id;                            /* one object, or NULL */
 	const struct store_collection *collection; /* or NULL for the whole store */
-	int64_t added_after;         /* microseconds; 0 for no bound */
-	int all_versions;            /* else the latest version of each object */
+	int64_t added_after;                       /* microseconds; 0 for no bound */
+	int all_versions;                          /* else the latest version of each object */
 };
 
 /* Streams matching versions in date_added order, in constant memory. */
