@@ -186,11 +186,11 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 			cli_print_error("import", &err);
 			goto out;
 		}
-		if (collp == NULL && rawlen == 0 &&
-		    store_has_version(s, meta.id, meta.modified) == 1) {
-			/* Already stored: nothing to write, and no need to serialise. */
-			c.unchanged++;
-			json_decref(obj);
+		if (store_has_version(s, meta.id, meta.modified) == 1) {
+			/* Stored before in other bytes: remember these bytes too,
+			 * and the collection, without serialising anything. */
+			e = store_link(s, &meta, collp, rawlen > 0 ? &src : NULL, &added, &err);
+			json_decref(obj); /* meta borrows from obj: release it only now */
 		} else {
 			tix_buf_reset(&body);
 			if (stix_json_dump(obj, &body) != TIX_OK) {
@@ -202,15 +202,15 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 			e = store_put(s, &meta, tix_buf_str(&body), tix_buf_len(&body), o->org,
 			              collp, rawlen > 0 ? &src : NULL, &added, &err);
 			json_decref(obj);
-			if (e != TIX_OK) {
-				cli_print_error("import", &err);
-				goto out;
-			}
-			if (added)
-				c.added++;
-			else
-				c.unchanged++;
 		}
+		if (e != TIX_OK) {
+			cli_print_error("import", &err);
+			goto out;
+		}
+		if (added)
+			c.added++;
+		else
+			c.unchanged++;
 		if (progress && (c.objects & 1023) == 0 && now_seconds() - last_progress > 0.5) {
 			last_progress = now_seconds();
 			fprintf(stderr, "\r%s: %zu objects (%.0f%%)...", name, c.objects,

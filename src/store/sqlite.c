@@ -360,6 +360,32 @@ enum tix_err store_collection_get(struct store *s, const char *name_or_id, int c
 	return e;
 }
 
+/* Records the source digest of version vid and adds it to a collection. */
+static enum tix_err link_version(struct store *s, int64_t vid,
+                                 const struct store_collection *collection,
+                                 const struct store_source *src, int *added, struct tix_error *err)
+{
+	sqlite3_stmt *st;
+	enum tix_err e = TIX_OK;
+	int member_added = 0;
+
+	if (src) {
+		st = s->st[ST_ADD_SOURCE];
+		sqlite3_bind_blob(st, 1, src->digest, sizeof(src->digest), SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, vid);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			e = db_error(s, err, "recording the source digest");
+		sqlite3_reset(st);
+		if (e != TIX_OK)
+			return e;
+	}
+	if (collection) {
+		e = store_collection_add(s, collection, vid, &member_added, err);
+		*added |= member_added;
+	}
+	return e;
+}
+
 enum tix_err store_put(struct store *s, const struct stix_meta *m, const char *body,
                        size_t body_len, const char *owner_org,
                        const struct store_collection *collection, const struct store_source *src,
@@ -387,7 +413,7 @@ enum tix_err store_put(struct store *s, const struct stix_meta *m, const char *b
 		sqlite3_bind_text(st, 8, owner_org, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 8);
-	sqlite3_bind_text(st, 9, body, (int)body_len, SQLITE_STATIC);
+	sqlite3_bind_text64(st, 9, body, body_len, SQLITE_STATIC, SQLITE_UTF8);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		e = db_error(s, err, "storing a version");
 		sqlite3_reset(st);
@@ -397,38 +423,33 @@ enum tix_err store_put(struct store *s, const struct stix_meta *m, const char *b
 	if (sqlite3_changes(s->db) == 1) {
 		*added = 1;
 		vid = sqlite3_last_insert_rowid(s->db);
-	} else {
-		s->last_stamp--; /* the stamp was not used; hand it out again */
-		if (collection == NULL && src == NULL)
-			return TIX_OK;
-		st = s->st[ST_VID];
-		sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, m->modified, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_ROW) {
-			e = db_error(s, err, "finding a stored version");
-			sqlite3_reset(st);
-			return e;
-		}
-		vid = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
+		return link_version(s, vid, collection, src, added, err);
 	}
-	if (src) {
-		st = s->st[ST_ADD_SOURCE];
-		sqlite3_bind_blob(st, 1, src->digest, sizeof(src->digest), SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, vid);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			e = db_error(s, err, "recording the source digest");
-		sqlite3_reset(st);
-		if (e != TIX_OK)
-			return e;
-	}
-	if (collection) {
-		int member_added;
+	s->last_stamp--; /* the stamp was not used; hand it out again */
+	return store_link(s, m, collection, src, added, err);
+}
 
-		e = store_collection_add(s, collection, vid, &member_added, err);
-		*added |= member_added;
+enum tix_err store_link(struct store *s, const struct stix_meta *m,
+                        const struct store_collection *collection, const struct store_source *src,
+                        int *added, struct tix_error *err)
+{
+	sqlite3_stmt *st = s->st[ST_VID];
+	int64_t vid;
+	enum tix_err e;
+
+	*added = 0;
+	if (collection == NULL && src == NULL)
+		return TIX_OK;
+	sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, m->modified, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		e = db_error(s, err, "finding a stored version");
+		sqlite3_reset(st);
+		return e;
 	}
-	return e;
+	vid = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return link_version(s, vid, collection, src, added, err);
 }
 
 void store_source_digest(const void *bytes, size_t len, struct store_source *out)

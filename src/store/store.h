@@ -81,6 +81,13 @@ enum tix_err store_put(struct store *s, const struct stix_meta *meta, const char
                        const struct store_collection *collection, const struct store_source *src,
                        int *added, struct tix_error *err);
 
+/* For a version already stored (store_has_version said so): records src
+ * and adds it to collection, either of which may be NULL. *added is 1 when
+ * it joined the collection. Cheaper than store_put: no body is needed. */
+enum tix_err store_link(struct store *s, const struct stix_meta *meta,
+                        const struct store_collection *collection, const struct store_source *src,
+                        int *added, struct tix_error *err);
+
 /* ---- reading ----------------------------------------------------------- */
 
 struct store_row {
