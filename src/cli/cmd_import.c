@@ -83,7 +83,7 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 {
 	const char *name = strcmp(file, "-") == 0 ? "<stdin>" : file;
 	struct import_counts c = {0, 0, 0, 0};
-	struct stix_validate_opts vopts = {o->strict};
+	struct stix_validate_opts vopts = {o->strict, NULL};
 	struct stix_problems probs;
 	struct stix_reader *r = NULL;
 	struct store_collection coll, *collp = NULL;

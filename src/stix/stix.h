@@ -80,8 +80,16 @@ void stix_problems_init(struct stix_problems *p);
 void stix_problems_release(struct stix_problems *p);
 void stix_problems_reset(struct stix_problems *p);
 
+/* Checks an indicator's pattern of pattern_type "stix". Returns TIX_OK, or
+ * an error whose message says what is wrong and where (the column). The
+ * stix module cannot depend on the pattern module (which depends on it),
+ * so the caller plugs the pattern parser in here. */
+typedef enum tix_err (*stix_pattern_check_fn)(const char *pattern, const char *pattern_version,
+                                              struct tix_error *err);
+
 struct stix_validate_opts {
 	int strict; /* also enforce selected SHOULD rules (UUIDv4 ids, known hash names) */
+	stix_pattern_check_fn check_pattern; /* NULL: patterns are not checked */
 };
 
 /* Validates obj (a top-level STIX object; not a bundle) against the STIX

@@ -927,6 +927,50 @@ static const struct {
         {"marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed", "red"},
 };
 
+/* The TLP 2.0 marking definitions (FIRST TLP 2.0 as a STIX 2.1 property
+ * extension): the only five instances there may be. */
+#define TLP2_EXTENSION "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
+static const struct {
+	const char *id, *tlp, *name;
+} tlp2[] = {
+        {"marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487", "clear", "TLP:CLEAR"},
+        {"marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb", "green", "TLP:GREEN"},
+        {"marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421", "amber", "TLP:AMBER"},
+        {"marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003", "amber+strict",
+         "TLP:AMBER+STRICT"},
+        {"marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1", "red", "TLP:RED"},
+};
+
+static void check_tlp2(struct vctx *c, const struct vpath *path, const json_t *obj, const char *id)
+{
+	const json_t *ext = json_object_get(json_object_get(obj, "extensions"), TLP2_EXTENSION);
+	const char *tlp, *name, *cr, *et;
+	size_t i;
+
+	if (ext == NULL)
+		return;
+	tlp = json_string_value(json_object_get(ext, "tlp_2_0"));
+	et = json_string_value(json_object_get(ext, "extension_type"));
+	name = json_string_value(json_object_get(obj, "name"));
+	cr = json_string_value(json_object_get(obj, "created"));
+	for (i = 0; i < sizeof(tlp2) / sizeof(tlp2[0]); i++)
+		if (id && strcmp(id, tlp2[i].id) == 0)
+			break;
+	if (i == sizeof(tlp2) / sizeof(tlp2[0])) {
+		problem(c, VP(path, "id"),
+		        "TLP 2.0 markings are the five the TLP 2.0 extension defines; '%.80s' is not "
+		        "one of them",
+		        id ? id : "(none)");
+		return;
+	}
+	if (tlp == NULL || strcmp(tlp, tlp2[i].tlp) != 0 || et == NULL ||
+	    strcmp(et, "property-extension") != 0 || json_object_size(ext) != 2 || name == NULL ||
+	    strcmp(name, tlp2[i].name) != 0 || cr == NULL ||
+	    strcmp(cr, "2022-10-01T00:00:00.000Z") != 0)
+		problem(c, path, "%s must be exactly as the TLP 2.0 extension defines it (%s, %s)",
+		        id, tlp2[i].name, tlp2[i].tlp);
+}
+
 static void check_marking_definition(struct vctx *c, const struct vpath *path, const json_t *obj,
                                      const char *id)
 {
@@ -1196,7 +1240,20 @@ static void check_type_rules(struct vctx *c, const struct vpath *path, const jso
 {
 
 	if (strcmp(type, "indicator") == 0) {
+		const char *pattern = json_string_value(json_object_get(obj, "pattern"));
+		const char *ptype = json_string_value(json_object_get(obj, "pattern_type"));
+
 		check_order(c, path, obj, "valid_from", "valid_until", 1);
+		if (c->opts->check_pattern && pattern && ptype && strcmp(ptype, "stix") == 0) {
+			struct tix_error err;
+
+			tix_error_clear(&err);
+			if (c->opts->check_pattern(
+			            pattern,
+			            json_string_value(json_object_get(obj, "pattern_version")),
+			            &err) != TIX_OK)
+				problem(c, VP(path, "pattern"), "%s", err.msg);
+		}
 	} else if (strcmp(type, "relationship") == 0) {
 		const char *rt = json_string_value(json_object_get(obj, "relationship_type"));
 		static const char *const ends[] = {"source_ref", "target_ref", NULL};
@@ -1251,6 +1308,7 @@ static void check_type_rules(struct vctx *c, const struct vpath *path, const jso
 			problem(c, VP(path, "precision"), "needs latitude and longitude");
 	} else if (strcmp(type, "marking-definition") == 0) {
 		check_marking_definition(c, path, obj, id);
+		check_tlp2(c, path, obj, id);
 	} else if (strcmp(type, "extension-definition") == 0) {
 		const json_t *types = json_object_get(obj, "extension_types");
 		int toplevel = 0;
