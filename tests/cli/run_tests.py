@@ -312,6 +312,12 @@ def bad_input_gets_a_clear_error_and_leaves_the_store_alone(env):
         ("scalar.json", "42", 1, "expected a STIX bundle"),
         ("trailing.json", json.dumps(bundle([ident(4)])) + " {}", 1, "end of file expected"),
         ("notobject.json", json.dumps(bundle([ident(4), 7])), 1, "objects[1]: not a JSON object"),
+        ("tlp2.json", json.dumps({"type": "marking-definition", "spec_version": "2.1",
+                                  "id": "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
+                                  "created": "2022-10-01T00:00:00.000Z", "name": "TLP:RED",
+                                  "extensions": {"extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d":
+                                                 {"extension_type": "property-extension", "tlp_2_0": "green"}}}),
+         1, "exactly as the TLP 2.0 extension defines it"),
     ]
     for name, content, code, needle in cases:
         r = env.tix("import", env.write(name, content))
@@ -334,6 +340,42 @@ def a_good_file_after_a_bad_one_is_still_stored(env):
     r = env.tix("import", bad, good)
     assert r.returncode == 1
     assert env.tix("get", ident(1)["id"]).returncode == 0
+
+
+@test
+def a_killed_import_leaves_all_or_nothing(env):
+    """kill -9 in the middle of an import: the store passes SQLite's
+    integrity check and holds what was committed before, plus either all of
+    the interrupted file or none of it."""
+    import random
+    import time
+    first = env.write("first.json", bundle([ident(1), ident(2)]))
+    assert env.tix("import", first).returncode == 0
+    big = env.write("big.json", bundle([ident(1000 + i) for i in range(40000)]))
+    rng = random.Random(7)
+    outcomes = set()
+    for _ in range(4):
+        p = subprocess.Popen([TIX, "import", "--quiet", "--db", env.db, big],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.05, 0.6))
+        p.kill()
+        p.wait()
+        con = sqlite3.connect(env.db)
+        try:
+            assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            (n,) = con.execute("SELECT count(*) FROM objects").fetchone()
+        finally:
+            con.close()
+        assert n in (2, 40002), n
+        outcomes.add(n)
+        if n == 40002:  # it finished before the kill: start again from the first file
+            os.unlink(env.db)
+            for suffix in ("-wal", "-shm"):
+                if os.path.exists(env.db + suffix):
+                    os.unlink(env.db + suffix)
+            assert env.tix("import", first).returncode == 0
+    assert env.tix("get", ident(1)["id"]).returncode == 0
+    print("    outcomes after kill -9: %s" % sorted(outcomes))
 
 
 # ---- the command line -----------------------------------------------------------
