@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/store.h"
+#include "store/store_int.h"
 
 /* Each entry moves the schema from version i to i + 1. Never edit a
  * released entry: add a new one. */
@@ -51,17 +51,6 @@ static const char *const migrations[] = {
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
-enum {
-	ST_HAS,
-	ST_INSERT,
-	ST_VID,
-	ST_MEMBER,
-	ST_GET_STAMP,
-	ST_FIND_SOURCE,
-	ST_ADD_SOURCE,
-	ST_SET_STAMP,
-	ST_COUNT
-};
 
 static const char *const stmt_sql[ST_COUNT] = {
         [ST_HAS] = "SELECT 1 FROM objects WHERE id = ?1 AND modified = ?2",
@@ -78,20 +67,13 @@ static const char *const stmt_sql[ST_COUNT] = {
         [ST_SET_STAMP] = "UPDATE meta SET value = ?1 WHERE key = 'last_stamp'",
 };
 
-struct store {
-	sqlite3 *db;
-	sqlite3_stmt *st[ST_COUNT];
-	int in_tx;
-	int64_t last_stamp;  /* within a transaction: the last stamp handed out */
-	int64_t saved_stamp; /* the value in the meta table at begin */
-};
 
-static enum tix_err db_error(struct store *s, struct tix_error *err, const char *what)
+enum tix_err store__db_error(struct store *s, struct tix_error *err, const char *what)
 {
 	return tix_error_set(err, TIX_ESTORE, "store", "%s: %s", what, sqlite3_errmsg(s->db));
 }
 
-static enum tix_err exec(struct store *s, const char *sql, struct tix_error *err)
+enum tix_err store__exec(struct store *s, const char *sql, struct tix_error *err)
 {
 	char *msg = NULL;
 
@@ -115,10 +97,10 @@ static enum tix_err migrate(struct store *s, struct tix_error *err)
 	char sql[64];
 	enum tix_err e;
 
-	if ((e = exec(s, "BEGIN IMMEDIATE", err)) != TIX_OK)
+	if ((e = store__exec(s, "BEGIN IMMEDIATE", err)) != TIX_OK)
 		return e;
 	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) {
-		e = db_error(s, err, "reading the schema version");
+		e = store__db_error(s, err, "reading the schema version");
 		goto out;
 	}
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -131,15 +113,15 @@ static enum tix_err migrate(struct store *s, struct tix_error *err)
 		goto out;
 	}
 	for (; version < NMIGRATIONS; version++) {
-		if ((e = exec(s, migrations[version], err)) != TIX_OK)
+		if ((e = store__exec(s, migrations[version], err)) != TIX_OK)
 			goto out;
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", version + 1);
-		if ((e = exec(s, sql, err)) != TIX_OK)
+		if ((e = store__exec(s, sql, err)) != TIX_OK)
 			goto out;
 	}
-	return exec(s, "COMMIT", err);
+	return store__exec(s, "COMMIT", err);
 out:
-	exec(s, "ROLLBACK", NULL);
+	store__exec(s, "ROLLBACK", NULL);
 	return e;
 }
 
@@ -168,10 +150,10 @@ struct store *store_open(const char *path, const struct store_options *opts, str
 	}
 	sqlite3_busy_timeout(s->db, 10000);
 	sqlite3_extended_result_codes(s->db, 1);
-	if (exec(s, "PRAGMA journal_mode = WAL", err) != TIX_OK ||
-	    exec(s, opts->durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+	if (store__exec(s, "PRAGMA journal_mode = WAL", err) != TIX_OK ||
+	    store__exec(s, opts->durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
 	         err) != TIX_OK ||
-	    exec(s,
+	    store__exec(s,
 	         "PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384;"
 	         "PRAGMA temp_store = MEMORY",
 	         err) != TIX_OK)
@@ -181,7 +163,7 @@ struct store *store_open(const char *path, const struct store_options *opts, str
 	for (int i = 0; i < ST_COUNT; i++) {
 		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
 		                       NULL) != SQLITE_OK) {
-			db_error(s, err, "preparing a statement");
+			store__db_error(s, err, "preparing a statement");
 			goto fail;
 		}
 	}
@@ -214,12 +196,12 @@ enum tix_err store_begin(struct store *s, struct tix_error *err)
 
 	if (s->in_tx)
 		return tix_error_set(err, TIX_ESTORE, "store", "a transaction is already open");
-	if ((e = exec(s, "BEGIN IMMEDIATE", err)) != TIX_OK)
+	if ((e = store__exec(s, "BEGIN IMMEDIATE", err)) != TIX_OK)
 		return e;
 	s->in_tx = 1;
 	sqlite3_reset(st);
 	if (sqlite3_step(st) != SQLITE_ROW) {
-		e = db_error(s, err, "reading the date_added stamp");
+		e = store__db_error(s, err, "reading the date_added stamp");
 		sqlite3_reset(st);
 		store_rollback(s);
 		return e;
@@ -253,14 +235,14 @@ enum tix_err store_commit(struct store *s, struct tix_error *err)
 		sqlite3_reset(st);
 		sqlite3_bind_int64(st, 1, s->last_stamp);
 		if (sqlite3_step(st) != SQLITE_DONE) {
-			e = db_error(s, err, "saving the date_added stamp");
+			e = store__db_error(s, err, "saving the date_added stamp");
 			sqlite3_reset(st);
 			store_rollback(s);
 			return e;
 		}
 		sqlite3_reset(st);
 	}
-	if ((e = exec(s, "COMMIT", err)) != TIX_OK) {
+	if ((e = store__exec(s, "COMMIT", err)) != TIX_OK) {
 		store_rollback(s);
 		return e;
 	}
@@ -272,7 +254,7 @@ void store_rollback(struct store *s)
 {
 	if (!s->in_tx)
 		return;
-	exec(s, "ROLLBACK", NULL);
+	store__exec(s, "ROLLBACK", NULL);
 	s->in_tx = 0;
 	s->last_stamp = s->saved_stamp;
 }
@@ -311,7 +293,7 @@ enum tix_err store_collection_get(struct store *s, const char *name_or_id, int c
 	                       "SELECT ckey, id, title FROM collections WHERE id = ?1 OR title = ?1"
 	                       " ORDER BY id = ?1 DESC LIMIT 1",
 	                       -1, &st, NULL) != SQLITE_OK)
-		return db_error(s, err, "looking up a collection");
+		return store__db_error(s, err, "looking up a collection");
 	sqlite3_bind_text(st, 1, name_or_id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
@@ -321,7 +303,7 @@ enum tix_err store_collection_get(struct store *s, const char *name_or_id, int c
 		         (const char *)sqlite3_column_text(st, 2));
 		e = TIX_OK;
 	} else if (rc != SQLITE_DONE) {
-		e = db_error(s, err, "looking up a collection");
+		e = store__db_error(s, err, "looking up a collection");
 	} else if (!create || looks_like_uuid(name_or_id) || name_or_id[0] == '\0') {
 		e = tix_error_set(err, TIX_ENOTFOUND, name_or_id, "no such collection");
 	} else {
@@ -343,12 +325,12 @@ enum tix_err store_collection_get(struct store *s, const char *name_or_id, int c
 		            s->db,
 		            "INSERT INTO collections (id, title, created) VALUES (?1, ?2, ?3)", -1,
 		            &st, NULL) != SQLITE_OK)
-			return db_error(s, err, "creating a collection");
+			return store__db_error(s, err, "creating a collection");
 		sqlite3_bind_text(st, 1, us, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, name_or_id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 3, tix_time_to_us(&now));
 		if (sqlite3_step(st) != SQLITE_DONE) {
-			e = db_error(s, err, "creating a collection");
+			e = store__db_error(s, err, "creating a collection");
 		} else {
 			out->key = sqlite3_last_insert_rowid(s->db);
 			snprintf(out->id, sizeof(out->id), "%s", us);
@@ -374,7 +356,7 @@ static enum tix_err link_version(struct store *s, int64_t vid,
 		sqlite3_bind_blob(st, 1, src->digest, sizeof(src->digest), SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, vid);
 		if (sqlite3_step(st) != SQLITE_DONE)
-			e = db_error(s, err, "recording the source digest");
+			e = store__db_error(s, err, "recording the source digest");
 		sqlite3_reset(st);
 		if (e != TIX_OK)
 			return e;
@@ -415,7 +397,7 @@ enum tix_err store_put(struct store *s, const struct stix_meta *m, const char *b
 		sqlite3_bind_null(st, 8);
 	sqlite3_bind_text64(st, 9, body, body_len, SQLITE_STATIC, SQLITE_UTF8);
 	if (sqlite3_step(st) != SQLITE_DONE) {
-		e = db_error(s, err, "storing a version");
+		e = store__db_error(s, err, "storing a version");
 		sqlite3_reset(st);
 		return e;
 	}
@@ -443,7 +425,7 @@ enum tix_err store_link(struct store *s, const struct stix_meta *m,
 	sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, m->modified, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_ROW) {
-		e = db_error(s, err, "finding a stored version");
+		e = store__db_error(s, err, "finding a stored version");
 		sqlite3_reset(st);
 		return e;
 	}
@@ -484,7 +466,7 @@ enum tix_err store_collection_add(struct store *s, const struct store_collection
 	sqlite3_bind_int64(st, 2, vid);
 	sqlite3_bind_int64(st, 3, next_stamp(s));
 	if (sqlite3_step(st) != SQLITE_DONE)
-		e = db_error(s, err, "adding a version to a collection");
+		e = store__db_error(s, err, "adding a version to a collection");
 	else if (sqlite3_changes(s->db) == 1)
 		*added = 1;
 	else
@@ -534,7 +516,7 @@ enum tix_err store_query(struct store *s, const struct store_query *q, store_row
 	}
 	tix_buf_adds(&sql, q->collection ? " ORDER BY m.date_added" : " ORDER BY o.date_added");
 	if (sqlite3_prepare_v2(s->db, tix_buf_str(&sql), -1, &st, NULL) != SQLITE_OK) {
-		e = db_error(s, err, "preparing a query");
+		e = store__db_error(s, err, "preparing a query");
 		goto out;
 	}
 	sqlite3_bind_int64(st, 1, q->collection ? q->collection->key : 1);
@@ -558,7 +540,7 @@ enum tix_err store_query(struct store *s, const struct store_query *q, store_row
 			break;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		e = db_error(s, err, "reading objects");
+		e = store__db_error(s, err, "reading objects");
 out:
 	sqlite3_finalize(st);
 	tix_buf_release(&sql);
@@ -575,7 +557,7 @@ enum tix_err store_stats(struct store *s, const struct store_stats_cb *cb, struc
 	                       "SELECT type, count(DISTINCT id), count(*) FROM objects"
 	                       " GROUP BY type ORDER BY type",
 	                       -1, &st, NULL) != SQLITE_OK)
-		return db_error(s, err, "counting objects");
+		return store__db_error(s, err, "counting objects");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_type_count c = {(const char *)sqlite3_column_text(st, 0),
 		                             sqlite3_column_int64(st, 1),
@@ -584,7 +566,7 @@ enum tix_err store_stats(struct store *s, const struct store_stats_cb *cb, struc
 			cb->type(cb->arg, &c);
 	}
 	if (rc != SQLITE_DONE)
-		e = db_error(s, err, "counting objects");
+		e = store__db_error(s, err, "counting objects");
 	sqlite3_finalize(st);
 	if (e != TIX_OK)
 		return e;
@@ -593,7 +575,7 @@ enum tix_err store_stats(struct store *s, const struct store_stats_cb *cb, struc
 	                       " collection_objects m JOIN objects o ON o.vid = m.vid"
 	                       " WHERE m.ckey = c.ckey) FROM collections c ORDER BY c.title",
 	                       -1, &st, NULL) != SQLITE_OK)
-		return db_error(s, err, "counting collections");
+		return store__db_error(s, err, "counting collections");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_collection_count c = {(const char *)sqlite3_column_text(st, 0),
 		                                   (const char *)sqlite3_column_text(st, 1),
@@ -602,7 +584,7 @@ enum tix_err store_stats(struct store *s, const struct store_stats_cb *cb, struc
 			cb->collection(cb->arg, &c);
 	}
 	if (rc != SQLITE_DONE)
-		e = db_error(s, err, "counting collections");
+		e = store__db_error(s, err, "counting collections");
 	sqlite3_finalize(st);
 	return e;
 }
@@ -613,7 +595,7 @@ enum tix_err store_check(struct store *s, struct tix_error *err)
 	enum tix_err e = TIX_OK;
 
 	if (sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK)
-		return db_error(s, err, "checking integrity");
+		return store__db_error(s, err, "checking integrity");
 	if (sqlite3_step(st) != SQLITE_ROW ||
 	    strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0)
 		e = tix_error_set(err, TIX_ESTORE, "store", "integrity check failed: %s",

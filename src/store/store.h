@@ -137,4 +137,108 @@ enum tix_err store_stats(struct store *s, const struct store_stats_cb *cb, struc
 /* Runs the backend's integrity check; TIX_OK when the store is sound. */
 enum tix_err store_check(struct store *s, struct tix_error *err);
 
+/* ---- accounts and access (src/store/accounts.c) -------------------------- */
+
+/* Organisations own users; users have a role; API keys belong to users.
+ * Collections grant read and/or write to organisations. Secrets are never
+ * stored: passwords as argon2id strings, keys as keyed BLAKE2b digests
+ * (both made by src/auth). Names are unique. Removing an organisation
+ * removes its users, their keys and its grants. */
+
+enum store_role { STORE_ROLE_ADMIN, STORE_ROLE_ANALYST, STORE_ROLE_READER, STORE_ROLE_SENSOR };
+
+const char *store_role_name(enum store_role r);
+/* Returns 0 and sets *r for "admin", "analyst", "reader", "sensor"; -1 otherwise. */
+int store_role_parse(const char *name, enum store_role *r);
+
+struct store_org {
+	int64_t key;
+	char name[128];
+	char country[3]; /* ISO 3166-1 alpha-2, or "" */
+};
+
+struct store_user {
+	int64_t key;
+	char name[128];
+	int64_t org_key;
+	char org[128];
+	enum store_role role;
+	char password_hash[192]; /* crypto_pwhash_str output, or "" (no password) */
+};
+
+struct store_apikey {
+	int64_t key;
+	char key_id[32];        /* the public prefix that finds the key */
+	unsigned char hash[32]; /* keyed BLAKE2b-256 of the whole secret */
+	int64_t user_key;
+	char user[128];
+	int64_t created;  /* µs since the epoch */
+	int64_t last_used; /* µs, 0 = never */
+};
+
+/* Each *_add fails with TIX_EEXIST when the name is taken, TIX_ENOTFOUND
+ * when a referenced org/user does not exist. They run in their own
+ * transaction (do not call them inside store_begin/commit). */
+enum tix_err store_org_add(struct store *s, const char *name, const char *country,
+                           struct tix_error *err);
+enum tix_err store_org_get(struct store *s, const char *name, struct store_org *out,
+                           struct tix_error *err);
+enum tix_err store_org_remove(struct store *s, const char *name, struct tix_error *err);
+/* Calls cb for each organisation in name order; stop by returning non-zero. */
+enum tix_err store_org_list(struct store *s, int (*cb)(void *, const struct store_org *), void *arg,
+                            struct tix_error *err);
+
+enum tix_err store_user_add(struct store *s, const char *name, const char *org, enum store_role role,
+                            const char *password_hash, struct tix_error *err);
+enum tix_err store_user_get(struct store *s, const char *name, struct store_user *out,
+                            struct tix_error *err);
+enum tix_err store_user_remove(struct store *s, const char *name, struct tix_error *err);
+enum tix_err store_user_list(struct store *s, int (*cb)(void *, const struct store_user *),
+                             void *arg, struct tix_error *err);
+
+enum tix_err store_apikey_add(struct store *s, const char *user, const char *key_id,
+                              const unsigned char hash[32], struct tix_error *err);
+/* Finds a key by its public key_id; TIX_ENOTFOUND when there is none. */
+enum tix_err store_apikey_get(struct store *s, const char *key_id, struct store_apikey *out,
+                              struct tix_error *err);
+enum tix_err store_apikey_touch(struct store *s, const char *key_id, int64_t when_us,
+                                struct tix_error *err);
+enum tix_err store_apikey_remove(struct store *s, const char *key_id, struct tix_error *err);
+/* user NULL lists every key. */
+enum tix_err store_apikey_list(struct store *s, const char *user,
+                               int (*cb)(void *, const struct store_apikey *), void *arg,
+                               struct tix_error *err);
+
+/* Node-wide secret bytes (created randomly on first use, kept in the meta
+ * table): the key for API-key digests and for signing pagination tokens. */
+enum tix_err store_node_secret(struct store *s, unsigned char out[32], struct tix_error *err);
+
+/* Collections and grants. store_collection_get (above) finds by id or
+ * title. Creating with grants: orgs are names, comma-separated lists are
+ * split by the caller. */
+struct store_collection_info {
+	const char *id;
+	const char *title;
+	const char *description; /* may be NULL */
+	int can_read, can_write; /* for the org asked about (see list) */
+};
+
+enum tix_err store_collection_create(struct store *s, const char *title, const char *description,
+                                     struct store_collection *out, struct tix_error *err);
+/* Sets what org may do with a collection (replacing an earlier grant). */
+enum tix_err store_collection_grant(struct store *s, const struct store_collection *c,
+                                    const char *org, int can_read, int can_write,
+                                    struct tix_error *err);
+/* Reads the grant of org (by key) on c: *can_read, *can_write (0 when none). */
+enum tix_err store_collection_access(struct store *s, const struct store_collection *c,
+                                     int64_t org_key, int *can_read, int *can_write,
+                                     struct tix_error *err);
+enum tix_err store_collection_remove(struct store *s, const char *id_or_title,
+                                     struct tix_error *err);
+/* Every collection in title order with the grants of org_key (all_access:
+ * report can_read = can_write = 1, for administrators). */
+enum tix_err store_collection_list(struct store *s, int64_t org_key, int all_access,
+                                   int (*cb)(void *, const struct store_collection_info *),
+                                   void *arg, struct tix_error *err);
+
 #endif

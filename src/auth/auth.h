@@ -1,0 +1,61 @@
+/*
+ * auth.h — who is calling: accounts' credentials checked against the
+ * store. Passwords are argon2id (crypto_pwhash_str); API keys are long
+ * random secrets "tix_<key_id>_<secret>" stored only as a keyed BLAKE2b
+ * digest under the node secret, found by their key_id. Every comparison of
+ * secrets is constant-time.
+ *
+ * An argon2id check costs ~50 ms and 64 MiB, too much for every request, so
+ * a verified credential is remembered for a short time under a keyed digest
+ * of the credential (never the credential itself); failed attempts are
+ * rate-limited per user name and per client address. struct auth is
+ * thread-safe (one per server, shared by every worker thread); the store
+ * handle passed to each call belongs to the calling thread.
+ */
+#ifndef TIX_AUTH_H
+#define TIX_AUTH_H
+
+#include <stdint.h>
+
+#include "core/core.h"
+#include "store/store.h"
+
+/* The authenticated caller. */
+struct auth_principal {
+	int64_t user_key;
+	char user[128];
+	int64_t org_key;
+	char org[128];
+	enum store_role role;
+	char key_id[32]; /* the API key used, or "" for a password */
+};
+
+struct auth;
+
+struct auth_options {
+	int64_t cache_ttl_us;       /* how long a verified credential is remembered (60 s) */
+	unsigned max_failures;      /* failures per user or address per window (10) */
+	int64_t failure_window_us;  /* (60 s) */
+};
+
+/* Reads the node secret from s. NULL on error. */
+struct auth *auth_new(struct store *s, const struct auth_options *opts, struct tix_error *err);
+void auth_free(struct auth *a);
+
+/* Checks an HTTP Authorization header value ("Basic ..." or "Bearer ...").
+ * client names the peer address for rate limiting. Returns TIX_OK and fills
+ * p, TIX_EDENIED for wrong or unknown credentials, TIX_ETOOBIG when the
+ * caller is rate-limited (answer 429), TIX_EINVAL for a malformed header. */
+enum tix_err auth_check_header(struct auth *a, struct store *s, const char *header,
+                               const char *client, struct auth_principal *p,
+                               struct tix_error *err);
+
+/* Used by `tix admin`: hashes a password with argon2id (out: 128+ bytes). */
+enum tix_err auth_hash_password(const char *password, char *out, size_t size,
+                                struct tix_error *err);
+/* Makes a new API key for user: writes the whole secret to out (shown to
+ * the operator once) and stores only its digest. */
+enum tix_err auth_new_key(struct store *s, const char *user, char *out, size_t size,
+                          struct tix_error *err);
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * store_int.h — what the files of src/store/ share and nobody else sees:
+ * the store handle's layout and the SQL helpers.
+ */
+#ifndef TIX_STORE_INT_H
+#define TIX_STORE_INT_H
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+/* The prepared statements of sqlite.c, made once per handle. */
+enum {
+	ST_HAS,
+	ST_INSERT,
+	ST_VID,
+	ST_MEMBER,
+	ST_GET_STAMP,
+	ST_FIND_SOURCE,
+	ST_ADD_SOURCE,
+	ST_SET_STAMP,
+	ST_COUNT
+};
+
+/* Per-thread: SQLite connections are not shared between threads here. */
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_COUNT];
+	int in_tx;
+	int64_t last_stamp;  /* within a transaction: the last stamp handed out */
+	int64_t saved_stamp; /* the value in the meta table at begin */
+};
+
+enum tix_err store__db_error(struct store *s, struct tix_error *err, const char *what);
+enum tix_err store__exec(struct store *s, const char *sql, struct tix_error *err);
+
+/* The accounts schema, one migration (src/store/accounts.c). */
+extern const char store__schema_accounts[];
+
+#endif
