@@ -32,6 +32,10 @@ struct auth_principal {
 
 struct auth;
 
+/* Zero (or opts NULL) means the default in brackets. A negative
+ * cache_ttl_us caches nothing. A user or key removed keeps working until
+ * its cache entry expires, so cache_ttl_us is also how long a revocation
+ * may take to bite. */
 struct auth_options {
 	int64_t cache_ttl_us;       /* how long a verified credential is remembered (60 s) */
 	unsigned max_failures;      /* failures per user or address per window (10) */
@@ -57,5 +61,10 @@ enum tix_err auth_hash_password(const char *password, char *out, size_t size,
  * the operator once) and stores only its digest. */
 enum tix_err auth_new_key(struct store *s, const char *user, char *out, size_t size,
                           struct tix_error *err);
+
+#ifdef TIX_UNITTEST
+/* How many argon2id verifications a has run (tests only). */
+unsigned long auth__verify_count(struct auth *a);
+#endif
 
 #endif

@@ -16,6 +16,7 @@ static const struct {
         {"export", cmd_export, "write stored objects as a STIX bundle"},
         {"get", cmd_get, "print one object (or all its versions)"},
         {"stats", cmd_stats, "count stored objects by type, versions and collections"},
+        {"admin", cmd_admin, "manage organisations, users, API keys and collections"},
 };
 
 static void usage(FILE *f)

@@ -47,6 +47,8 @@ static const char *const migrations[] = {
         "  digest BLOB PRIMARY KEY,"
         "  vid INTEGER NOT NULL REFERENCES objects (vid) ON DELETE CASCADE) WITHOUT ROWID;"
         "INSERT INTO meta (key, value) VALUES ('last_stamp', '0');",
+        /* 1 -> 2 */
+        store__schema_accounts,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -65,6 +67,9 @@ static const char *const stmt_sql[ST_COUNT] = {
         [ST_ADD_SOURCE] = ("INSERT INTO source_digests (digest, vid) VALUES (?1, ?2)"
                            " ON CONFLICT (digest) DO NOTHING"),
         [ST_SET_STAMP] = "UPDATE meta SET value = ?1 WHERE key = 'last_stamp'",
+        [ST_USER_GET] = store__sql_user_get,
+        [ST_APIKEY_GET] = store__sql_apikey_get,
+        [ST_COLL_ACCESS] = store__sql_coll_access,
 };
 
 

@@ -19,6 +19,9 @@ enum {
 	ST_FIND_SOURCE,
 	ST_ADD_SOURCE,
 	ST_SET_STAMP,
+	ST_USER_GET,    /* accounts.c: the request path of src/auth */
+	ST_APIKEY_GET,  /* accounts.c */
+	ST_COLL_ACCESS, /* accounts.c */
 	ST_COUNT
 };
 
@@ -36,5 +39,9 @@ enum tix_err store__exec(struct store *s, const char *sql, struct tix_error *err
 
 /* The accounts schema, one migration (src/store/accounts.c). */
 extern const char store__schema_accounts[];
+/* The SQL of the accounts statements cached in the handle (accounts.c). */
+extern const char store__sql_user_get[];
+extern const char store__sql_apikey_get[];
+extern const char store__sql_coll_access[];
 
 #endif

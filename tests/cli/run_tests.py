@@ -414,6 +414,213 @@ def stats_counts_types_versions_and_collections(env):
     assert r.returncode == 0 and b"identity" in r.stdout
 
 
+# ---- tix admin: accounts, keys, collections and grants ---------------------
+
+def _db_bytes(env):
+    """Every byte of the store's files (the database, and any WAL left)."""
+    data = b""
+    for p in glob.glob(env.db + "*"):
+        with open(p, "rb") as f:
+            data += f.read()
+    return data
+
+
+def _admin_json(env, *args):
+    r = env.tix("admin", *args, "--json")
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+@test
+def admin_org_add_list_remove(env):
+    assert env.tix("admin", "org", "add", "acme", "--country", "de").returncode == 0
+    assert env.tix("admin", "org", "add", "--country", "FR", "gendarmerie").returncode == 0
+    r = env.tix("admin", "org", "add", "acme")
+    assert r.returncode == 1 and b"organisation 'acme' already exists" in r.stderr, r.stderr
+    assert _admin_json(env, "org", "list") == [
+        {"name": "acme", "country": "DE"}, {"name": "gendarmerie", "country": "FR"}]
+    r = env.tix("admin", "org", "list")
+    assert r.returncode == 0 and b"acme" in r.stdout and b"NAME" in r.stdout
+    assert env.tix("admin", "org", "remove", "acme").returncode == 0
+    r = env.tix("admin", "org", "remove", "acme")
+    assert r.returncode == 1 and b"no organisation 'acme'" in r.stderr
+    assert env.tix("admin", "org", "add", "bad,name").returncode == 1
+    assert env.tix("admin", "org", "add").returncode == 2
+    assert env.tix("admin", "org", "add", "x", "y").returncode == 2
+    assert env.tix("admin", "org", "add", "x", "--country", "DEU").returncode == 2
+    assert [o["name"] for o in _admin_json(env, "org", "list")] == ["gendarmerie"]
+
+
+@test
+def admin_user_add_list_remove_and_passwords_never_in_clear(env):
+    password = "Tr0ub4dor-and-3-horses"
+    assert env.tix("admin", "org", "add", "acme").returncode == 0
+    r = env.tix("admin", "user", "add", "alice", "--org", "acme", "--role", "analyst",
+                "--password-stdin", stdin=(password + "\n").encode())
+    assert r.returncode == 0, r.stderr
+    assert env.tix("admin", "user", "add", "sensor1", "--org", "acme", "--role", "sensor").returncode == 0
+    r = env.tix("admin", "user", "add", "alice", "--org", "acme", "--role", "reader")
+    assert r.returncode == 1 and b"user 'alice' already exists" in r.stderr
+    r = env.tix("admin", "user", "add", "bob", "--org", "nope", "--role", "reader")
+    assert r.returncode == 1 and b"no organisation 'nope'" in r.stderr
+    assert env.tix("admin", "user", "add", "bob", "--org", "acme", "--role", "boss").returncode == 2
+    assert env.tix("admin", "user", "add", "bob", "--org", "acme").returncode == 2
+    assert env.tix("admin", "user", "add", "bob", "--role", "reader").returncode == 2
+    for empty in (b"", b"\n", b"\r\n"):
+        r = env.tix("admin", "user", "add", "bob", "--org", "acme", "--role", "reader",
+                    "--password-stdin", stdin=empty)
+        assert r.returncode == 1 and b"empty" in r.stderr, (empty, r.stderr)
+    users = _admin_json(env, "user", "list")
+    assert users == [
+        {"name": "alice", "org": "acme", "role": "analyst", "password": True},
+        {"name": "sensor1", "org": "acme", "role": "sensor", "password": False}]
+    r = env.tix("admin", "user", "list")
+    assert r.returncode == 0 and b"alice" in r.stdout and b"argon2" not in r.stdout
+    con = sqlite3.connect(env.db)
+    try:
+        (h,) = con.execute("SELECT password_hash FROM users WHERE name = 'alice'").fetchone()
+    finally:
+        con.close()
+    assert h.startswith("$argon2id$"), h
+    data = _db_bytes(env)
+    assert password.encode() not in data
+    assert env.tix("admin", "user", "remove", "sensor1").returncode == 0
+    assert env.tix("admin", "user", "remove", "sensor1").returncode == 1
+    assert [u["name"] for u in _admin_json(env, "user", "list")] == ["alice"]
+
+
+@test
+def admin_key_is_printed_once_and_only_its_digest_stored(env):
+    import hashlib
+    import re
+    assert env.tix("admin", "org", "add", "acme").returncode == 0
+    assert env.tix("admin", "user", "add", "alice", "--org", "acme", "--role", "sensor").returncode == 0
+    r = env.tix("admin", "key", "add", "--user", "alice")
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.decode()
+    assert re.fullmatch(r"tix_[a-z2-7]{12}_[A-Za-z0-9_-]{43}\n", out), out
+    key = out.strip()
+    key_id, secret = key[4:16], key[17:]
+    assert key.encode() not in r.stderr
+    # Listing shows the public id, never the secret.
+    r = env.tix("admin", "key", "list")
+    assert r.returncode == 0 and key_id.encode() in r.stdout and secret.encode() not in r.stdout
+    keys = _admin_json(env, "key", "list", "--user", "alice")
+    assert [(k["key_id"], k["user"], k["last_used"]) for k in keys] == [(key_id, "alice", None)]
+    # Only BLAKE2b-256 of the whole key, keyed with the node secret, is kept.
+    con = sqlite3.connect(env.db)
+    try:
+        (digest,) = con.execute("SELECT hash FROM api_keys WHERE key_id = ?", (key_id,)).fetchone()
+        (node,) = con.execute("SELECT value FROM meta WHERE key = 'node_secret'").fetchone()
+    finally:
+        con.close()
+    assert digest == hashlib.blake2b(key.encode(), key=bytes.fromhex(node), digest_size=32).digest()
+    data = _db_bytes(env)
+    assert key.encode() not in data and secret.encode() not in data
+    # A second key is another key.
+    r2 = env.tix("admin", "key", "add", "--user", "alice")
+    assert r2.returncode == 0 and r2.stdout.strip() != key.encode()
+    assert len(_admin_json(env, "key", "list")) == 2
+    r = env.tix("admin", "key", "add", "--user", "nobody")
+    assert r.returncode == 1 and b"no user 'nobody'" in r.stderr and r.stdout == b""
+    assert env.tix("admin", "key", "add").returncode == 2
+    assert env.tix("admin", "key", "list", "--user", "nobody").returncode == 1
+    assert env.tix("admin", "key", "remove", key_id).returncode == 0
+    assert env.tix("admin", "key", "remove", key_id).returncode == 1
+    assert len(_admin_json(env, "key", "list")) == 1
+
+
+@test
+def admin_collections_and_grants(env):
+    import uuid
+    for o in ("acme", "police", "cert"):
+        assert env.tix("admin", "org", "add", o).returncode == 0
+    r = env.tix("admin", "collection", "add", "Phishing", "--read", "acme,police", "--write", "police")
+    assert r.returncode == 0, r.stderr
+    cid = r.stdout.decode().strip()
+    assert uuid.UUID(cid).version == 4 and r.stdout.decode() == cid + "\n"
+    # Writing without reading is allowed: the lists are kept apart.
+    r = env.tix("admin", "collection", "add", "Sensors", "--write", "cert", "--description", "drop box")
+    assert r.returncode == 0, r.stderr
+    colls = {c["title"]: c for c in _admin_json(env, "collection", "list")}
+    assert colls["Phishing"]["id"] == cid
+    assert (colls["Phishing"]["read"], colls["Phishing"]["write"]) == (["acme", "police"], ["police"])
+    assert (colls["Sensors"]["read"], colls["Sensors"]["write"]) == ([], ["cert"])
+    assert colls["Sensors"]["description"] == "drop box"
+    r = env.tix("admin", "collection", "list")
+    assert r.returncode == 0 and cid.encode() in r.stdout and b"acme,police" in r.stdout
+
+    r = env.tix("admin", "collection", "add", "Phishing")
+    assert r.returncode == 1 and b"collection 'Phishing' already exists" in r.stderr
+    r = env.tix("admin", "collection", "add", "Other", "--read", "acme,nope")
+    assert r.returncode == 1 and b"no organisation 'nope'" in r.stderr
+    assert "Other" not in [c["title"] for c in _admin_json(env, "collection", "list")]
+    assert env.tix("admin", "collection", "add", "Other", "--read", "acme,").returncode == 2
+    assert env.tix("admin", "collection", "add").returncode == 2
+
+    # grant: by title or id; replaces the earlier grant; neither flag takes access away.
+    assert env.tix("admin", "collection", "grant", "Phishing", "--org", "acme", "--write").returncode == 0
+    assert env.tix("admin", "collection", "grant", cid, "--org", "cert", "--read", "--write").returncode == 0
+    assert env.tix("admin", "collection", "grant", "Phishing", "--org", "police").returncode == 0
+    c = {c["title"]: c for c in _admin_json(env, "collection", "list")}["Phishing"]
+    assert (c["read"], c["write"]) == (["cert"], ["acme", "cert"])
+    assert env.tix("admin", "collection", "grant", "Nope", "--org", "acme", "--read").returncode == 1
+    assert env.tix("admin", "collection", "grant", "Phishing", "--org", "nope", "--read").returncode == 1
+    assert env.tix("admin", "collection", "grant", "Phishing", "--read").returncode == 2
+
+    # remove: by title or id; the objects stay.
+    assert env.tix("import", "--collection", "Phishing", env.write("a.json", [ident(1)])).returncode == 0
+    assert env.tix("admin", "collection", "remove", cid).returncode == 0
+    assert env.tix("admin", "collection", "remove", "Phishing").returncode == 1
+    assert env.tix("admin", "collection", "remove", "Sensors").returncode == 0
+    assert _admin_json(env, "collection", "list") == []
+    assert len(env.objects()) == 1
+
+
+@test
+def admin_org_removal_takes_users_keys_and_grants(env):
+    assert env.tix("admin", "org", "add", "acme").returncode == 0
+    assert env.tix("admin", "org", "add", "cert").returncode == 0
+    assert env.tix("admin", "user", "add", "alice", "--org", "acme", "--role", "admin").returncode == 0
+    assert env.tix("admin", "user", "add", "carl", "--org", "cert", "--role", "reader").returncode == 0
+    assert env.tix("admin", "key", "add", "--user", "alice").returncode == 0
+    assert env.tix("admin", "collection", "add", "Feed", "--read", "acme,cert", "--write", "acme").returncode == 0
+    assert env.tix("admin", "org", "remove", "acme").returncode == 0
+    assert [u["name"] for u in _admin_json(env, "user", "list")] == ["carl"]
+    assert _admin_json(env, "key", "list") == []
+    c = _admin_json(env, "collection", "list")[0]
+    assert (c["read"], c["write"]) == (["cert"], [])
+
+
+@test
+def admin_usage_help_and_option_order(env):
+    shapes = [("org", "add"), ("org", "list"), ("org", "remove"), ("user", "add"), ("user", "list"),
+              ("user", "remove"), ("key", "add"), ("key", "list"), ("key", "remove"),
+              ("collection", "add"), ("collection", "list"), ("collection", "remove"),
+              ("collection", "grant")]
+    for obj, verb in shapes:
+        r = subprocess.run([TIX, "admin", obj, verb, "--help"], capture_output=True)
+        assert r.returncode == 0 and ("usage: tix admin %s %s" % (obj, verb)).encode() in r.stdout, (obj, verb)
+        r = subprocess.run([TIX, "admin", obj, verb, "--no-such-option"], capture_output=True)
+        assert r.returncode == 2, (obj, verb)
+    for args in (["admin", "--help"], ["admin", "org", "--help"]):
+        r = subprocess.run([TIX] + args, capture_output=True)
+        assert r.returncode == 0 and b"usage: tix admin" in r.stdout, args
+    for args in (["admin"], ["admin", "frob"], ["admin", "org"], ["admin", "org", "frob"]):
+        assert subprocess.run([TIX] + args, capture_output=True).returncode == 2, args
+    assert env.tix("admin", "org", "list", "--country", "DE").returncode == 2  # not for list
+    assert env.tix("admin", "org", "list", "extra").returncode == 2
+    assert env.tix("admin", "collection", "grant", "x", "--org", "a", "--read=y").returncode == 2
+    # Options before, between and after the words; --db anywhere.
+    db = env.path("other.db")
+    r = subprocess.run([TIX, "admin", "org", "add", "--country", "se", "acme", "--db", db], capture_output=True)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([TIX, "admin", "--db", db, "org", "--json", "list"], capture_output=True)
+    assert r.returncode == 0 and json.loads(r.stdout) == [{"name": "acme", "country": "SE"}]
+    r = subprocess.run([TIX, "--help"], capture_output=True)
+    assert b"admin" in r.stdout
+
+
 def main():
     if not os.path.exists(TIX):
         print("tix binary not found at %s (set TIX)" % TIX)

@@ -1,0 +1,613 @@
+/*
+ * auth/auth.c — checks HTTP credentials against the accounts in the store:
+ * argon2id passwords, API keys kept only as keyed BLAKE2b digests, a short
+ * cache so that a repeated valid credential costs one hash instead of an
+ * argon2id, and per-name and per-address limits on failed attempts.
+ */
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "auth/auth.h"
+
+#define MAX_HEADER       1024 /* bytes of an Authorization value we look at */
+#define MAX_PASSWORD     512  /* longer ones could not fit in MAX_HEADER */
+#define KEY_PREFIX       "tix_"
+#define KEY_PREFIX_LEN   4
+#define KEY_ID_LEN       12 /* lowercase base32: 60 random bits */
+#define KEY_SECRET_BYTES 32
+#define KEY_SECRET_LEN   43 /* base64url of 32 bytes, no padding */
+#define KEY_LEN          (KEY_PREFIX_LEN + KEY_ID_LEN + 1 + KEY_SECRET_LEN)
+
+#define DEFAULT_TTL_US    (60 * INT64_C(1000000))
+#define DEFAULT_FAILURES  10
+#define DEFAULT_WINDOW_US (60 * INT64_C(1000000))
+/* argon2id takes 64 MiB per check: at most this many run at once, so a
+ * burst of attempts cannot take all the memory. */
+#define MAX_HASHING 4
+
+/* Both tables are set-associative: a keyed digest picks a set, and within a
+ * set the least useful way is replaced. The key is random per process, so a
+ * caller cannot aim at one set. */
+#define CACHE_SETS 128
+#define CACHE_WAYS 4
+#define LIMIT_SETS 512
+#define LIMIT_WAYS 8
+
+struct cache_entry {
+	unsigned char digest[32]; /* keyed BLAKE2b of the credential */
+	int64_t expires;          /* monotonic µs; 0 = free */
+	struct auth_principal p;
+};
+
+struct limit_entry {
+	unsigned char digest[16]; /* keyed BLAKE2b of "u" name or "a" address */
+	int64_t start;            /* monotonic µs the window began; 0 = free */
+	unsigned failures;
+};
+
+struct auth {
+	pthread_mutex_t mu; /* guards everything below that changes */
+	pthread_cond_t hashing_done;
+	unsigned hashing;       /* argon2id checks running */
+	unsigned long verifies; /* argon2id checks done (for the tests) */
+	int64_t ttl_us;         /* <= 0: nothing is cached */
+	unsigned max_failures;
+	int64_t window_us;
+	unsigned char node_secret[32];           /* the key of API-key digests */
+	unsigned char local_key[32];             /* the key of cache and limit digests */
+	char dummy_hash[crypto_pwhash_STRBYTES]; /* verified for unknown users */
+	struct cache_entry cache[CACHE_SETS][CACHE_WAYS];
+	struct limit_entry limits[LIMIT_SETS][LIMIT_WAYS];
+};
+
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	/* Never 0, which marks a free entry. */
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 + 1;
+}
+
+static uint32_t set_of(const unsigned char *digest, uint32_t nsets)
+{
+	return ((uint32_t)digest[0] | (uint32_t)digest[1] << 8 | (uint32_t)digest[2] << 16 |
+	        (uint32_t)digest[3] << 24) %
+	       nsets;
+}
+
+/* ---- setting up -------------------------------------------------------- */
+
+struct auth *auth_new(struct store *s, const struct auth_options *opts, struct tix_error *err)
+{
+	unsigned char pw[16];
+	char pw_hex[33];
+	struct auth *a;
+
+	if (sodium_init() < 0) {
+		tix_error_set(err, TIX_EIO, "auth", "libsodium could not start");
+		return NULL;
+	}
+	if ((a = calloc(1, sizeof(*a))) == NULL) {
+		tix_error_set(err, TIX_ENOMEM, "auth", "out of memory");
+		return NULL;
+	}
+	if (pthread_mutex_init(&a->mu, NULL) != 0) {
+		free(a);
+		tix_error_set(err, TIX_EIO, "auth", "cannot create a mutex");
+		return NULL;
+	}
+	if (pthread_cond_init(&a->hashing_done, NULL) != 0) {
+		pthread_mutex_destroy(&a->mu);
+		free(a);
+		tix_error_set(err, TIX_EIO, "auth", "cannot create a condition variable");
+		return NULL;
+	}
+	a->ttl_us = opts && opts->cache_ttl_us ? opts->cache_ttl_us : DEFAULT_TTL_US;
+	a->max_failures = opts && opts->max_failures ? opts->max_failures : DEFAULT_FAILURES;
+	a->window_us =
+	        opts && opts->failure_window_us > 0 ? opts->failure_window_us : DEFAULT_WINDOW_US;
+	if (store_node_secret(s, a->node_secret, err) != TIX_OK)
+		goto fail;
+	if (tix_random(a->local_key, sizeof(a->local_key)) != TIX_OK ||
+	    tix_random(pw, sizeof(pw)) != TIX_OK) {
+		tix_error_set(err, TIX_EIO, "auth", "no randomness");
+		goto fail;
+	}
+	/* A hash of a password nobody knows, with the parameters real ones
+	 * have, so an unknown user costs what a known one does. */
+	sodium_bin2hex(pw_hex, sizeof(pw_hex), pw, sizeof(pw));
+	if (crypto_pwhash_str(a->dummy_hash, pw_hex, strlen(pw_hex),
+	                      crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	                      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+		tix_error_set(err, TIX_ENOMEM, "auth", "out of memory hashing a password");
+		goto fail;
+	}
+	sodium_memzero(pw, sizeof(pw));
+	sodium_memzero(pw_hex, sizeof(pw_hex));
+	return a;
+fail:
+	sodium_memzero(pw, sizeof(pw));
+	sodium_memzero(pw_hex, sizeof(pw_hex));
+	auth_free(a);
+	return NULL;
+}
+
+void auth_free(struct auth *a)
+{
+	if (a == NULL)
+		return;
+	pthread_cond_destroy(&a->hashing_done);
+	pthread_mutex_destroy(&a->mu);
+	sodium_memzero(a, sizeof(*a)); /* keys, and the principals cached */
+	free(a);
+}
+
+#ifdef TIX_UNITTEST
+unsigned long auth__verify_count(struct auth *a)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&a->mu);
+	n = a->verifies;
+	pthread_mutex_unlock(&a->mu);
+	return n;
+}
+#endif
+
+/* ---- the cache (a->mu held) ------------------------------------------- */
+
+static int cache_get(struct auth *a, const unsigned char digest[32], int64_t now,
+                     struct auth_principal *p)
+{
+	struct cache_entry *set = a->cache[set_of(digest, CACHE_SETS)];
+
+	for (int i = 0; i < CACHE_WAYS; i++) {
+		if (set[i].expires > now && sodium_memcmp(set[i].digest, digest, 32) == 0) {
+			*p = set[i].p;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void cache_put(struct auth *a, const unsigned char digest[32], int64_t now,
+                      const struct auth_principal *p)
+{
+	struct cache_entry *set = a->cache[set_of(digest, CACHE_SETS)];
+	struct cache_entry *victim = &set[0];
+
+	if (a->ttl_us <= 0)
+		return;
+	/* The same credential, else a free or expired way, else the one that
+	 * expires first. */
+	for (int i = 0; i < CACHE_WAYS; i++) {
+		if (set[i].expires > now && sodium_memcmp(set[i].digest, digest, 32) == 0) {
+			victim = &set[i];
+			break;
+		}
+		if (set[i].expires <= now) {
+			victim = &set[i];
+			continue;
+		}
+		if (victim->expires > now && set[i].expires < victim->expires)
+			victim = &set[i];
+	}
+	memcpy(victim->digest, digest, 32);
+	victim->expires = now + a->ttl_us;
+	victim->p = *p;
+}
+
+/* ---- failure limits (a->mu held) --------------------------------------- */
+
+static void limit_digest(struct auth *a, char kind, const char *name, unsigned char out[16])
+{
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, a->local_key, sizeof(a->local_key), 16);
+	crypto_generichash_update(&st, (const unsigned char *)&kind, 1);
+	crypto_generichash_update(&st, (const unsigned char *)name, strlen(name));
+	crypto_generichash_final(&st, out, 16);
+}
+
+/* The counter of digest; with create, a fresh one when there is none
+ * (replacing the least useful way of its set). A window that has passed
+ * starts again at zero. */
+static struct limit_entry *limit_find(struct auth *a, const unsigned char digest[16], int64_t now,
+                                      int create)
+{
+	struct limit_entry *set = a->limits[set_of(digest, LIMIT_SETS)];
+	struct limit_entry *victim = &set[0], *e = NULL;
+
+	for (int i = 0; i < LIMIT_WAYS && e == NULL; i++) {
+		if (set[i].start != 0 && memcmp(set[i].digest, digest, 16) == 0)
+			e = &set[i];
+		else if (set[i].start == 0 || now - set[i].start >= a->window_us)
+			victim = &set[i];
+		else if (victim->start != 0 && now - victim->start < a->window_us &&
+		         set[i].start < victim->start)
+			victim = &set[i];
+	}
+	if (e == NULL) {
+		if (!create)
+			return NULL;
+		e = victim;
+		memcpy(e->digest, digest, 16);
+		e->start = 0;
+	}
+	if (e->start == 0 || now - e->start >= a->window_us) {
+		e->start = now;
+		e->failures = 0;
+	}
+	return e;
+}
+
+/* Seconds until the counter lets attempts through again, or 0 when it
+ * does now. */
+static int64_t limit_wait(struct auth *a, const unsigned char digest[16], int64_t now)
+{
+	struct limit_entry *e = limit_find(a, digest, now, 0);
+
+	if (e == NULL || e->failures < a->max_failures)
+		return 0;
+	return (e->start + a->window_us - now + 999999) / 1000000;
+}
+
+/* ---- checking a credential --------------------------------------------- */
+
+/* One argon2id verification, at most MAX_HASHING at a time. 1 when the
+ * password matches. */
+static int argon2_verify(struct auth *a, const char *hash, const char *pw, size_t len)
+{
+	int ok;
+
+	pthread_mutex_lock(&a->mu);
+	while (a->hashing >= MAX_HASHING)
+		pthread_cond_wait(&a->hashing_done, &a->mu);
+	a->hashing++;
+	a->verifies++;
+	pthread_mutex_unlock(&a->mu);
+	ok = crypto_pwhash_str_verify(hash, pw, len) == 0;
+	pthread_mutex_lock(&a->mu);
+	a->hashing--;
+	pthread_cond_signal(&a->hashing_done);
+	pthread_mutex_unlock(&a->mu);
+	return ok;
+}
+
+static void principal_of(const struct store_user *u, const char *key_id, struct auth_principal *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->user_key = u->key;
+	snprintf(p->user, sizeof(p->user), "%s", u->name);
+	p->org_key = u->org_key;
+	snprintf(p->org, sizeof(p->org), "%s", u->org);
+	p->role = u->role;
+	snprintf(p->key_id, sizeof(p->key_id), "%s", key_id ? key_id : "");
+}
+
+/* An unknown user, or one without a password, costs an argon2id check of
+ * the dummy hash, so the time taken does not tell which names exist. */
+static enum tix_err check_password(struct auth *a, struct store *s, const char *user,
+                                   const char *pw, size_t pw_len, struct auth_principal *p,
+                                   struct tix_error *err)
+{
+	struct store_user u;
+	struct tix_error lerr;
+	enum tix_err e;
+	int known, ok;
+
+	e = store_user_get(s, user, &u, &lerr);
+	if (e != TIX_OK && e != TIX_ENOTFOUND) {
+		if (err)
+			*err = lerr;
+		return e;
+	}
+	known = e == TIX_OK && u.password_hash[0] != '\0';
+	ok = argon2_verify(a, known ? u.password_hash : a->dummy_hash, pw, pw_len);
+	if (known && ok)
+		principal_of(&u, NULL, p);
+	sodium_memzero(&u, sizeof(u));
+	if (!(known && ok))
+		return tix_error_set(err, TIX_EDENIED, "auth", "wrong user name or password");
+	return TIX_OK;
+}
+
+static int base32_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '2' && c <= '7');
+}
+
+static int base64url_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '_';
+}
+
+/* "tix_<12 base32>_<43 base64url>". */
+static int key_well_formed(const char *t, size_t len)
+{
+	if (len != KEY_LEN || memcmp(t, KEY_PREFIX, KEY_PREFIX_LEN) != 0 ||
+	    t[KEY_PREFIX_LEN + KEY_ID_LEN] != '_')
+		return 0;
+	for (size_t i = KEY_PREFIX_LEN; i < KEY_PREFIX_LEN + KEY_ID_LEN; i++)
+		if (!base32_char(t[i]))
+			return 0;
+	for (size_t i = KEY_PREFIX_LEN + KEY_ID_LEN + 1; i < len; i++)
+		if (!base64url_char(t[i]))
+			return 0;
+	return 1;
+}
+
+static int64_t wall_us(void)
+{
+	struct tix_time t;
+
+	tix_time_now(&t);
+	return tix_time_to_us(&t);
+}
+
+static enum tix_err check_key(struct auth *a, struct store *s, const char *token, size_t len,
+                              struct auth_principal *p, struct tix_error *err)
+{
+	unsigned char digest[32];
+	char key_id[KEY_ID_LEN + 1];
+	struct store_apikey k;
+	struct store_user u;
+	struct tix_error lerr;
+	enum tix_err e;
+
+	if (!key_well_formed(token, len))
+		return tix_error_set(err, TIX_EDENIED, "auth", "not a tix API key");
+	memcpy(key_id, token + KEY_PREFIX_LEN, KEY_ID_LEN);
+	key_id[KEY_ID_LEN] = '\0';
+	if ((e = store_apikey_get(s, key_id, &k, &lerr)) == TIX_ENOTFOUND)
+		return tix_error_set(err, TIX_EDENIED, "auth", "unknown API key");
+	if (e != TIX_OK)
+		goto store_error;
+	crypto_generichash(digest, sizeof(digest), (const unsigned char *)token, len,
+	                   a->node_secret, sizeof(a->node_secret));
+	if (sodium_memcmp(digest, k.hash, sizeof(digest)) != 0) {
+		sodium_memzero(digest, sizeof(digest));
+		return tix_error_set(err, TIX_EDENIED, "auth", "wrong API key");
+	}
+	sodium_memzero(digest, sizeof(digest));
+	if ((e = store_user_get(s, k.user, &u, &lerr)) == TIX_ENOTFOUND)
+		return tix_error_set(err, TIX_EDENIED, "auth", "unknown API key");
+	if (e != TIX_OK)
+		goto store_error;
+	principal_of(&u, key_id, p);
+	sodium_memzero(&u, sizeof(u));
+	/* Only recorded when the key is checked, not on every cached use:
+	 * last_used is as fresh as the cache's TTL. */
+	if (store_apikey_touch(s, key_id, wall_us(), &lerr) != TIX_OK)
+		tix_log_debug("auth: cannot record the use of key %s: %s", key_id, lerr.msg);
+	return TIX_OK;
+store_error:
+	if (err)
+		*err = lerr;
+	return e;
+}
+
+enum tix_err auth_check_header(struct auth *a, struct store *s, const char *header,
+                               const char *client, struct auth_principal *p, struct tix_error *err)
+{
+	unsigned char cache_digest[32], user_digest[16], client_digest[16];
+	unsigned char decoded[MAX_HEADER + 1];
+	struct limit_entry *le;
+	const char *scheme, *token, *end, *user = NULL, *pw = NULL, *colon;
+	size_t len, slen, tlen, dlen = 0, pw_len = 0;
+	int64_t now, wait = 0, user_start = 0, client_start = 0;
+	int basic, have_client = client && client[0];
+	crypto_generichash_state hs;
+	enum tix_err e = TIX_EINVAL;
+
+	memset(p, 0, sizeof(*p));
+	if (header == NULL)
+		return tix_error_set(err, TIX_EINVAL, "auth", "no credentials");
+	if ((len = strnlen(header, MAX_HEADER + 1)) > MAX_HEADER)
+		return tix_error_set(err, TIX_EINVAL, "auth",
+		                     "the Authorization header is longer than %d bytes",
+		                     MAX_HEADER);
+	/* "<scheme> <token>", optional white space around them. */
+	for (scheme = header; *scheme == ' ' || *scheme == '\t'; scheme++)
+		;
+	for (slen = 0; scheme[slen] && scheme[slen] != ' ' && scheme[slen] != '\t'; slen++)
+		;
+	for (token = scheme + slen; *token == ' ' || *token == '\t'; token++)
+		;
+	for (end = header + len; end > token && (end[-1] == ' ' || end[-1] == '\t'); end--)
+		;
+	tlen = (size_t)(end - token);
+	if (slen == 5 && strncasecmp(scheme, "basic", 5) == 0)
+		basic = 1;
+	else if (slen == 6 && strncasecmp(scheme, "bearer", 6) == 0)
+		basic = 0;
+	else
+		return tix_error_set(err, TIX_EINVAL, "auth",
+		                     "the Authorization scheme is neither Basic nor Bearer");
+	if (tlen == 0 || memchr(token, ' ', tlen) || memchr(token, '\t', tlen))
+		return tix_error_set(err, TIX_EINVAL, "auth", "malformed credentials");
+	if (basic) {
+		/* RFC 7617: base64("user:password"). */
+		const char *b64_end = NULL;
+
+		if (sodium_base642bin(decoded, sizeof(decoded) - 1, token, tlen, NULL, &dlen,
+		                      &b64_end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+		    b64_end != end) {
+			e = tix_error_set(err, TIX_EINVAL, "auth",
+			                  "malformed base64 in Basic credentials");
+			goto out;
+		}
+		decoded[dlen] = '\0';
+		if (memchr(decoded, '\0', dlen) != NULL) {
+			e = tix_error_set(err, TIX_EINVAL, "auth",
+			                  "a NUL byte in Basic credentials");
+			goto out;
+		}
+		if ((colon = memchr(decoded, ':', dlen)) == NULL ||
+		    colon == (const char *)decoded) {
+			e = tix_error_set(err, TIX_EINVAL, "auth",
+			                  "Basic credentials are not \"user:password\"");
+			goto out;
+		}
+		user = (const char *)decoded;
+		decoded[colon - user] = '\0';
+		pw = colon + 1;
+		pw_len = dlen - (size_t)(pw - user);
+		limit_digest(a, 'u', user, user_digest);
+	}
+	if (have_client)
+		limit_digest(a, 'a', client, client_digest);
+	crypto_generichash_init(&hs, a->local_key, sizeof(a->local_key), sizeof(cache_digest));
+	crypto_generichash_update(&hs, (const unsigned char *)(basic ? "basic " : "bearer "),
+	                          basic ? 6 : 7);
+	crypto_generichash_update(&hs, (const unsigned char *)token, tlen);
+	crypto_generichash_final(&hs, cache_digest, sizeof(cache_digest));
+
+	/* Refused while rate-limited, before any work and even for a right
+	 * credential; then the cache; then the real check. An attempt counts
+	 * as a failure from its start (taken back when it succeeds), so a burst
+	 * of attempts in parallel cannot pass the limit either. */
+	pthread_mutex_lock(&a->mu);
+	now = mono_us();
+	if (have_client)
+		wait = limit_wait(a, client_digest, now);
+	if (basic && wait == 0)
+		wait = limit_wait(a, user_digest, now);
+	if (wait > 0) {
+		pthread_mutex_unlock(&a->mu);
+		e = tix_error_set(err, TIX_ETOOBIG, "auth",
+		                  "too many failed attempts; try again in %lld s", (long long)wait);
+		goto out;
+	}
+	if (cache_get(a, cache_digest, now, p)) {
+		pthread_mutex_unlock(&a->mu);
+		e = TIX_OK;
+		goto out;
+	}
+	if (have_client) {
+		le = limit_find(a, client_digest, now, 1);
+		le->failures++;
+		client_start = le->start;
+	}
+	if (basic) {
+		le = limit_find(a, user_digest, now, 1);
+		le->failures++;
+		user_start = le->start;
+	}
+	pthread_mutex_unlock(&a->mu);
+
+	if (basic)
+		e = check_password(a, s, user, pw, pw_len, p, err);
+	else
+		e = check_key(a, s, token, tlen, p, err);
+
+	pthread_mutex_lock(&a->mu);
+	now = mono_us();
+	if (e != TIX_EDENIED) {
+		/* Not a failure: take back the attempt, if its window is the same. */
+		if (have_client && (le = limit_find(a, client_digest, now, 0)) &&
+		    le->start == client_start && le->failures > 0)
+			le->failures--;
+		if (basic && (le = limit_find(a, user_digest, now, 0)) && le->start == user_start &&
+		    le->failures > 0)
+			le->failures--;
+	}
+	if (e == TIX_OK)
+		cache_put(a, cache_digest, now, p);
+	pthread_mutex_unlock(&a->mu);
+	if (e != TIX_OK)
+		memset(p, 0, sizeof(*p));
+out:
+	sodium_memzero(decoded, sizeof(decoded));
+	sodium_memzero(cache_digest, sizeof(cache_digest));
+	sodium_memzero(&hs, sizeof(hs));
+	return e;
+}
+
+/* ---- making credentials ------------------------------------------------ */
+
+enum tix_err auth_hash_password(const char *password, char *out, size_t size, struct tix_error *err)
+{
+	size_t len = password ? strlen(password) : 0;
+
+	if (size < crypto_pwhash_STRBYTES)
+		return tix_error_set(err, TIX_EINVAL, "auth", "a password hash needs %d bytes",
+		                     (int)crypto_pwhash_STRBYTES);
+	out[0] = '\0';
+	if (len == 0)
+		return tix_error_set(err, TIX_EINVAL, "auth", "the password is empty");
+	if (len > MAX_PASSWORD)
+		return tix_error_set(err, TIX_EINVAL, "auth",
+		                     "the password is longer than %d bytes", MAX_PASSWORD);
+	if (sodium_init() < 0)
+		return tix_error_set(err, TIX_EIO, "auth", "libsodium could not start");
+	if (crypto_pwhash_str(out, password, len, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	                      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+		return tix_error_set(err, TIX_ENOMEM, "auth", "out of memory hashing a password");
+	return TIX_OK;
+}
+
+/* 12 lowercase base32 characters from 60 random bits. */
+static enum tix_err new_key_id(char out[KEY_ID_LEN + 1])
+{
+	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+	unsigned char r[8];
+	uint64_t v = 0;
+
+	if (tix_random(r, sizeof(r)) != TIX_OK)
+		return TIX_EIO;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | r[i];
+	for (int i = 0; i < KEY_ID_LEN; i++, v >>= 5)
+		out[i] = alphabet[v & 31];
+	out[KEY_ID_LEN] = '\0';
+	return TIX_OK;
+}
+
+enum tix_err auth_new_key(struct store *s, const char *user, char *out, size_t size,
+                          struct tix_error *err)
+{
+	unsigned char secret[KEY_SECRET_BYTES], node_secret[32], digest[32];
+	char key[KEY_LEN + 2], key_id[KEY_ID_LEN + 1];
+	enum tix_err e;
+
+	if (size < KEY_LEN + 1)
+		return tix_error_set(err, TIX_EINVAL, "auth", "an API key needs %d bytes",
+		                     KEY_LEN + 1);
+	out[0] = '\0';
+	if ((e = store_node_secret(s, node_secret, err)) != TIX_OK)
+		return e;
+	/* A key id is 60 random bits: a clash is unlikely, but cheap to
+	 * survive. */
+	for (int attempt = 0; attempt < 4; attempt++) {
+		if (new_key_id(key_id) != TIX_OK || tix_random(secret, sizeof(secret)) != TIX_OK) {
+			e = tix_error_set(err, TIX_EIO, "auth", "no randomness for a key");
+			goto out;
+		}
+		memcpy(key, KEY_PREFIX, KEY_PREFIX_LEN);
+		memcpy(key + KEY_PREFIX_LEN, key_id, KEY_ID_LEN);
+		key[KEY_PREFIX_LEN + KEY_ID_LEN] = '_';
+		sodium_bin2base64(key + KEY_PREFIX_LEN + KEY_ID_LEN + 1, KEY_SECRET_LEN + 1, secret,
+		                  sizeof(secret), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+		crypto_generichash(digest, sizeof(digest), (const unsigned char *)key, KEY_LEN,
+		                   node_secret, sizeof(node_secret));
+		e = store_apikey_add(s, user, key_id, digest, err);
+		if (e != TIX_EEXIST)
+			break;
+	}
+	if (e == TIX_OK)
+		memcpy(out, key, KEY_LEN + 1);
+out:
+	sodium_memzero(secret, sizeof(secret));
+	sodium_memzero(node_secret, sizeof(node_secret));
+	sodium_memzero(key, sizeof(key));
+	sodium_memzero(digest, sizeof(digest));
+	return e;
+}
