@@ -2,7 +2,8 @@
 # building; this file only wires the steps together.
 #
 #   make run    install missing build dependencies, build, load the sample
-#               data into ./var/tix.db and show what the node holds
+#               data into ./var/tix.db, print an admin key and serve TAXII 2.1
+#               on 127.0.0.1:8600
 #   make test   the same set-up, then every test (unit, conformance, CLI),
 #               also under AddressSanitizer and UndefinedBehaviorSanitizer
 
@@ -31,9 +32,7 @@ build-asan: deps-test
 	@cmake --build $(ASAN) -j $(JOBS)
 
 run: build
-	@mkdir -p $(dir $(DB))
-	@$(BUILD)/tix import --db $(DB) --collection sample --org tix-sample data/sample.json
-	@$(BUILD)/tix stats --db $(DB)
+	@TIX=$(BUILD)/tix DB=$(DB) sh tools/run.sh
 
 # Unit tests (cmocka, through ctest) and the CLI tests, on the sanitizer
 # build; then the CLI tests again on the release build users run.

@@ -4,7 +4,7 @@
 # sudo otherwise, and prints the exact command when it can do neither.
 set -eu
 
-build_pkgs="gcc make cmake pkg-config libjansson-dev libsqlite3-dev libsodium-dev"
+build_pkgs="gcc make cmake pkg-config libjansson-dev libsqlite3-dev libsodium-dev libmicrohttpd-dev libpcre2-dev"
 test_pkgs="libcmocka-dev python3 sqlite3"
 
 want="$build_pkgs"

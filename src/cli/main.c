@@ -17,6 +17,7 @@ static const struct {
         {"get", cmd_get, "print one object (or all its versions)"},
         {"stats", cmd_stats, "count stored objects by type, versions and collections"},
         {"admin", cmd_admin, "manage organisations, users, API keys and collections"},
+        {"serve", cmd_serve, "serve the store over TAXII 2.1"},
 };
 
 static void usage(FILE *f)

@@ -125,10 +125,15 @@ enum tix_err stix_meta_get(const json_t *obj, struct stix_meta *m, struct tix_er
 	if ((s = json_string_value(json_object_get(obj, "created"))) &&
 	    tix_time_parse(s, &t, NULL) == TIX_OK)
 		tix_time_canonical(&t, m->created);
+	m->version = json_string_value(json_object_get(obj, "created"));
 	if ((s = json_string_value(json_object_get(obj, "modified"))) &&
-	    tix_time_parse(s, &t, NULL) == TIX_OK)
+	    tix_time_parse(s, &t, NULL) == TIX_OK) {
 		tix_time_canonical(&t, m->modified);
-	else
+		m->version = s;
+	} else {
 		memcpy(m->modified, m->created, sizeof(m->modified));
+	}
+	if (m->version == NULL || m->modified[0] == '\0')
+		m->version = "";
 	return TIX_OK;
 }

@@ -120,6 +120,7 @@ struct stix_meta {
 	const char *spec_version; /* NULL when absent */
 	char created[32];         /* canonical timestamp or "" */
 	char modified[32];        /* canonical: modified, else created, else "" */
+	const char *version;      /* the text of modified, else created, else "" */
 	int revoked;
 };
 

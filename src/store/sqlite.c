@@ -24,6 +24,7 @@ static const char *const migrations[] = {
         "  spec_version TEXT,"
         "  created TEXT NOT NULL,"
         "  modified TEXT NOT NULL,"
+        "  version TEXT NOT NULL,"
         "  date_added INTEGER NOT NULL UNIQUE,"
         "  revoked INTEGER NOT NULL DEFAULT 0,"
         "  owner_org TEXT,"
@@ -47,8 +48,15 @@ static const char *const migrations[] = {
         "  digest BLOB PRIMARY KEY,"
         "  vid INTEGER NOT NULL REFERENCES objects (vid) ON DELETE CASCADE) WITHOUT ROWID;"
         "INSERT INTO meta (key, value) VALUES ('last_stamp', '0');",
-        /* 1 -> 2 */
+        /* 1 -> 2: accounts, keys and collection grants (src/store/accounts.c) */
         store__schema_accounts,
+        /* 2 -> 3: the status resources of TAXII POST requests */
+        "CREATE TABLE taxii_status ("
+        "  id TEXT PRIMARY KEY,"
+        "  user_key INTEGER,"
+        "  created INTEGER NOT NULL,"
+        "  body TEXT NOT NULL);"
+        "CREATE INDEX taxii_status_created ON taxii_status (created);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -57,7 +65,8 @@ static const char *const migrations[] = {
 static const char *const stmt_sql[ST_COUNT] = {
         [ST_HAS] = "SELECT 1 FROM objects WHERE id = ?1 AND modified = ?2",
         [ST_INSERT] = ("INSERT INTO objects (id, type, spec_version, created, modified, date_added,"
-                       " revoked, owner_org, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+	               " revoked, owner_org, body, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+	               " ?9, ?10)"
                        " ON CONFLICT (id, modified) DO NOTHING"),
         [ST_VID] = "SELECT vid FROM objects WHERE id = ?1 AND modified = ?2",
         [ST_MEMBER] = ("INSERT INTO collection_objects (ckey, vid, date_added) VALUES (?1, ?2, ?3)"
@@ -70,6 +79,7 @@ static const char *const stmt_sql[ST_COUNT] = {
         [ST_USER_GET] = store__sql_user_get,
         [ST_APIKEY_GET] = store__sql_apikey_get,
         [ST_COLL_ACCESS] = store__sql_coll_access,
+        [ST_DATA_VERSION] = "PRAGMA data_version",
 };
 
 
@@ -87,7 +97,61 @@ enum tix_err store__exec(struct store *s, const char *sql, struct tix_error *err
 		sqlite3_free(msg);
 		return TIX_ESTORE;
 	}
+	/* Every write transaction ends here: count it for store_data_version. */
+	if (strcmp(sql, "COMMIT") == 0)
+		s->own_commits++;
 	return TIX_OK;
+}
+
+sqlite3_stmt *store__cached(struct store *s, const char *sql, struct tix_error *err)
+{
+	struct store_qcache *slot = &s->qcache[0];
+
+	for (int i = 0; i < STORE_QCACHE; i++) {
+		struct store_qcache *q = &s->qcache[i];
+
+		if (q->sql && strcmp(q->sql, sql) == 0) {
+			q->last_used = ++s->qclock;
+			sqlite3_reset(q->st);
+			sqlite3_clear_bindings(q->st);
+			return q->st;
+		}
+		if (q->last_used < slot->last_used)
+			slot = q;
+	}
+	/* Not cached: replace the least recently used entry. */
+	sqlite3_finalize(slot->st);
+	free(slot->sql);
+	slot->st = NULL;
+	slot->sql = NULL;
+	slot->last_used = 0;
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &slot->st, NULL) !=
+	    SQLITE_OK) {
+		store__db_error(s, err, "preparing a query");
+		sqlite3_finalize(slot->st);
+		slot->st = NULL;
+		return NULL;
+	}
+	if ((slot->sql = strdup(sql)) == NULL) {
+		sqlite3_finalize(slot->st);
+		slot->st = NULL;
+		tix_error_set(err, TIX_ENOMEM, "store", "out of memory");
+		return NULL;
+	}
+	slot->last_used = ++s->qclock;
+	return slot->st;
+}
+
+uint64_t store_data_version(struct store *s)
+{
+	sqlite3_stmt *st = s->st[ST_DATA_VERSION];
+	uint64_t v = 0;
+
+	sqlite3_reset(st);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return v << 32 ^ s->own_commits;
 }
 
 int store_schema_version(void)
@@ -144,6 +208,11 @@ struct store *store_open(const char *path, const struct store_options *opts, str
 		tix_error_set(err, TIX_ESTORE, path, "libsodium could not start");
 		return NULL;
 	}
+	/* SQLite's memory statistics take a global mutex on every allocation,
+	 * which worker threads would fight over. This only takes effect
+	 * before SQLite initialises, i.e. on the process's first open, which
+	 * happens before any worker thread starts. */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		tix_error_set(err, TIX_ENOMEM, path, "out of memory");
 		return NULL;
@@ -188,6 +257,10 @@ void store_close(struct store *s)
 		store_rollback(s);
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->st[i]);
+	for (int i = 0; i < STORE_QCACHE; i++) {
+		sqlite3_finalize(s->qcache[i].st);
+		free(s->qcache[i].sql);
+	}
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -401,6 +474,7 @@ enum tix_err store_put(struct store *s, const struct stix_meta *m, const char *b
 	else
 		sqlite3_bind_null(st, 8);
 	sqlite3_bind_text64(st, 9, body, body_len, SQLITE_STATIC, SQLITE_UTF8);
+	sqlite3_bind_text(st, 10, m->version ? m->version : "", -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		e = store__db_error(s, err, "storing a version");
 		sqlite3_reset(st);

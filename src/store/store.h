@@ -137,6 +137,54 @@ enum tix_err store_stats(struct store *s, const struct store_stats_cb *cb, struc
 /* Runs the backend's integrity check; TIX_OK when the store is sound. */
 enum tix_err store_check(struct store *s, struct tix_error *err);
 
+/* ---- TAXII queries (src/store/taxii.c) ---------------------------------- */
+
+/* What a TAXII objects / manifest / object / versions request selects in
+ * one collection. Lists are NULL-terminated; NULL means no filter. */
+struct store_taxii_filter {
+	const struct store_collection *collection; /* required */
+	const char *const *ids;
+	const char *const *types;
+	const char *const *spec_versions; /* "2.0" also matches objects without one */
+	/* match[version]: none set means "last" */
+	int version_all, version_first, version_last;
+	const char *const *versions; /* canonical timestamps (tix_time_canonical) */
+	int64_t added_after;         /* membership date_added strictly after (µs) */
+	size_t limit;                /* at most this many rows; 0 = no limit */
+};
+
+struct store_taxii_row {
+	const char *id;
+	const char *type;
+	const char *version;      /* modified, else created, as the object wrote it */
+	const char *spec_version; /* NULL for STIX 2.0 objects */
+	int64_t date_added;       /* when it was added to the collection (µs) */
+	const char *body;
+	size_t body_len;
+};
+
+/* Calls cb for each selected version in date_added order; *more is set to 1
+ * when rows beyond limit exist. */
+enum tix_err store_taxii_select(struct store *s, const struct store_taxii_filter *f,
+                                int (*cb)(void *, const struct store_taxii_row *), void *arg,
+                                int *more, struct tix_error *err);
+/* Removes the selected versions from the collection (limit is ignored);
+ * versions left in no collection are deleted from the store. */
+enum tix_err store_taxii_delete(struct store *s, const struct store_taxii_filter *f,
+                                size_t *removed, struct tix_error *err);
+
+/* A number that changes whenever the data this handle can read may have
+ * changed: a commit by any connection (any thread or process) or by this
+ * one. Cheap (no disk I/O): for caching answers. */
+uint64_t store_data_version(struct store *s);
+
+/* Status resources of POST requests, kept for later GETs. */
+enum tix_err store_status_put(struct store *s, const char *id, int64_t user_key, const char *body,
+                              struct tix_error *err);
+/* *body is the caller's to free. TIX_ENOTFOUND when there is none. */
+enum tix_err store_status_get(struct store *s, const char *id, char **body, int64_t *user_key,
+                              struct tix_error *err);
+
 /* ---- accounts and access (src/store/accounts.c) -------------------------- */
 
 /* Organisations own users; users have a role; API keys belong to users.

@@ -22,7 +22,17 @@ enum {
 	ST_USER_GET,    /* accounts.c: the request path of src/auth */
 	ST_APIKEY_GET,  /* accounts.c */
 	ST_COLL_ACCESS, /* accounts.c */
+	ST_DATA_VERSION,
 	ST_COUNT
+};
+
+/* Statements whose SQL is built per query (src/store/taxii.c) are kept
+ * here by their text, so a repeated query shape is prepared once. */
+#define STORE_QCACHE 16
+struct store_qcache {
+	char *sql;
+	sqlite3_stmt *st;
+	uint64_t last_used;
 };
 
 /* Per-thread: SQLite connections are not shared between threads here. */
@@ -32,10 +42,16 @@ struct store {
 	int in_tx;
 	int64_t last_stamp;  /* within a transaction: the last stamp handed out */
 	int64_t saved_stamp; /* the value in the meta table at begin */
+	uint64_t own_commits; /* write transactions this handle committed */
+	struct store_qcache qcache[STORE_QCACHE];
+	uint64_t qclock;
 };
 
 enum tix_err store__db_error(struct store *s, struct tix_error *err, const char *what);
 enum tix_err store__exec(struct store *s, const char *sql, struct tix_error *err);
+/* A prepared, reset statement for sql from the handle's cache (prepared
+ * on first use). The statement belongs to the cache: reset, never finalise. */
+sqlite3_stmt *store__cached(struct store *s, const char *sql, struct tix_error *err);
 
 /* The accounts schema, one migration (src/store/accounts.c). */
 extern const char store__schema_accounts[];

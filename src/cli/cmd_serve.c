@@ -1,0 +1,293 @@
+/*
+ * cli/cmd_serve.c — `tix serve`: reads the options (and an optional config
+ * file), opens the store once to migrate it and read the node secret, then
+ * runs the TAXII 2.1 server until SIGTERM.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "http/http.h"
+#include "taxii/taxii.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: tix serve [--listen HOST:PORT] [--db PATH] [--config FILE]\n"
+	        "                 [--tls-cert FILE --tls-key FILE] [--threads N] [--max-body N]\n"
+	        "                 [--max-connections N] [--idle-timeout SECONDS]\n"
+	        "                 [--access-log FILE|-|off] [--insecure-http] [--cache N]\n\n"
+	        "Serves the store over TAXII 2.1 at /taxii2/ (discovery) and /api1/ (the API\n"
+	        "root) until SIGTERM or SIGINT, which finish the requests in progress first.\n\n"
+	        "  --listen HOST:PORT   address to listen on (default 127.0.0.1:8600)\n"
+	        "  --tls-cert/--tls-key PEM certificate and key: serve HTTPS\n"
+	        "  --insecure-http      allow plain HTTP on a non-loopback address\n"
+	        "  --threads N          worker threads (default: the number of cores)\n"
+	        "  --max-body N         largest POST body (default 16M; K, M, G)\n"
+	        "  --max-connections N  open connections at most (default 1024)\n"
+	        "  --idle-timeout S     close connections idle this long (default 30)\n"
+	        "  --cache N            per worker thread, memory for recent GET answers,\n"
+	        "                       reused until anything is written (default 32M; 0: off)\n"
+	        "  --access-log DEST    one line per request: a file, '-' for stderr (the\n"
+	        "                       default) or 'off'\n"
+	        "  --config FILE        'key = value' lines: any long option above without its\n"
+	        "                       dashes, plus title, description, contact, page-size,\n"
+	        "                       page-max; command-line options win\n");
+}
+
+struct serve_opts {
+	char listen[256], db[4096], tls_cert[4096], tls_key[4096], access_log[4096];
+	char title[256], description[512], contact[256];
+	unsigned threads, max_connections, idle_timeout;
+	size_t max_body, page_size, page_max, cache_bytes;
+	int insecure;
+};
+
+/* Applies one setting; returns 0, or -1 with a message. */
+static int set_option(struct serve_opts *o, const char *key, const char *value, const char *where)
+{
+	size_t n;
+	char *end;
+
+#define STR(field) snprintf(o->field, sizeof(o->field), "%s", value)
+	if (strcmp(key, "listen") == 0)
+		STR(listen);
+	else if (strcmp(key, "db") == 0)
+		STR(db);
+	else if (strcmp(key, "tls-cert") == 0)
+		STR(tls_cert);
+	else if (strcmp(key, "tls-key") == 0)
+		STR(tls_key);
+	else if (strcmp(key, "access-log") == 0)
+		STR(access_log);
+	else if (strcmp(key, "title") == 0)
+		STR(title);
+	else if (strcmp(key, "description") == 0)
+		STR(description);
+	else if (strcmp(key, "contact") == 0)
+		STR(contact);
+	else if (strcmp(key, "insecure-http") == 0)
+		o->insecure = strcmp(value, "false") != 0 && strcmp(value, "0") != 0;
+	else if (strcmp(key, "max-body") == 0) {
+		if (cli_parse_size(value, &o->max_body) != 0 || o->max_body == 0)
+			goto bad;
+	} else if (strcmp(key, "cache") == 0) {
+		if (cli_parse_size(value, &o->cache_bytes) != 0)
+			goto bad;
+	} else if (strcmp(key, "threads") == 0 || strcmp(key, "max-connections") == 0 ||
+	           strcmp(key, "idle-timeout") == 0 || strcmp(key, "page-size") == 0 ||
+	           strcmp(key, "page-max") == 0) {
+		errno = 0;
+		n = strtoul(value, &end, 10);
+		if (errno || *end || n == 0 || n > 1000000)
+			goto bad;
+		if (key[0] == 't')
+			o->threads = (unsigned)n;
+		else if (key[0] == 'm')
+			o->max_connections = (unsigned)n;
+		else if (key[0] == 'i')
+			o->idle_timeout = (unsigned)n;
+		else if (strcmp(key, "page-size") == 0)
+			o->page_size = n;
+		else
+			o->page_max = n;
+	} else {
+		fprintf(stderr, "tix serve: %s: unknown setting '%s'\n", where, key);
+		return -1;
+	}
+#undef STR
+	return 0;
+bad:
+	fprintf(stderr, "tix serve: %s: '%s' is not a valid %s\n", where, value, key);
+	return -1;
+}
+
+static int read_config(struct serve_opts *o, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[8192], where[4200];
+	int lineno = 0, rc = 0;
+
+	if (f == NULL) {
+		fprintf(stderr, "tix serve: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *k = line, *eq, *v, *e;
+
+		lineno++;
+		while (*k == ' ' || *k == '\t')
+			k++;
+		if (*k == '#' || *k == '\n' || *k == '\0')
+			continue;
+		snprintf(where, sizeof(where), "%s:%d", path, lineno);
+		if ((eq = strchr(k, '=')) == NULL) {
+			fprintf(stderr, "tix serve: %s: expected 'key = value'\n", where);
+			rc = -1;
+			break;
+		}
+		*eq = '\0';
+		v = eq + 1;
+		for (e = eq; e > k && (e[-1] == ' ' || e[-1] == '\t'); e--)
+			e[-1] = '\0';
+		while (*v == ' ' || *v == '\t')
+			v++;
+		for (e = v + strlen(v); e > v && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ');)
+			*--e = '\0';
+		if (set_option(o, k, v, where) != 0) {
+			rc = -1;
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+static void on_listening(void *arg, const char *url)
+{
+	(void)arg;
+	fprintf(stderr, "tix serve: TAXII 2.1 at %s/taxii2/ (API root %s/api1/)\n", url, url);
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"listen", required_argument, NULL, 'l'},
+		{"db", required_argument, NULL, 'd'},
+		{"config", required_argument, NULL, 'c'},
+		{"tls-cert", required_argument, NULL, 'C'},
+		{"tls-key", required_argument, NULL, 'K'},
+		{"threads", required_argument, NULL, 't'},
+		{"max-body", required_argument, NULL, 'b'},
+		{"max-connections", required_argument, NULL, 'm'},
+		{"idle-timeout", required_argument, NULL, 'i'},
+		{"access-log", required_argument, NULL, 'a'},
+		{"insecure-http", no_argument, NULL, 'I'},
+		{"cache", required_argument, NULL, 'H'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	/* Options from the command line are applied after the config file. */
+	const char *keys[64], *values[64];
+	const char *config = NULL;
+	struct serve_opts o;
+	struct taxii_config cfg = {0};
+	struct http_options hopts;
+	struct auth *auth = NULL;
+	struct store *s;
+	struct tix_error err;
+	FILE *log = stderr;
+	int ch, n = 0, rc = EXIT_SYSTEM;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+	memset(&o, 0, sizeof(o));
+	snprintf(o.listen, sizeof(o.listen), "127.0.0.1:8600");
+	snprintf(o.access_log, sizeof(o.access_log), "-");
+	snprintf(o.title, sizeof(o.title), "tix");
+	snprintf(o.description, sizeof(o.description), "a tix threat-information exchange node");
+	snprintf(o.contact, sizeof(o.contact), "the node's operator");
+	o.threads = cores > 0 && cores < 64 ? (unsigned)cores : 2;
+	o.max_connections = 1024;
+	o.idle_timeout = 30;
+	o.max_body = (size_t)16 << 20;
+	o.page_size = 100;
+	o.page_max = 1000;
+	o.cache_bytes = (size_t)32 << 20;
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		const char *key = NULL;
+
+		for (int i = 0; longopts[i].name; i++)
+			if (longopts[i].val == ch)
+				key = longopts[i].name;
+		if (ch == 'h') {
+			usage(stdout);
+			return 0;
+		}
+		if (ch == '?' || key == NULL) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+		if (ch == 'c') {
+			config = optarg;
+			continue;
+		}
+		if (n == 64)
+			return EXIT_USAGE;
+		keys[n] = key;
+		values[n++] = ch == 'I' ? "true" : optarg;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "tix serve: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (config && read_config(&o, config) != 0)
+		return EXIT_USAGE;
+	for (int i = 0; i < n; i++)
+		if (set_option(&o, keys[i], values[i], "command line") != 0)
+			return EXIT_USAGE;
+	if (o.page_size > o.page_max)
+		o.page_size = o.page_max;
+	if (o.db[0] == '\0')
+		snprintf(o.db, sizeof(o.db), "%s", cli_db_path(NULL));
+	if (strcmp(o.access_log, "off") == 0)
+		log = NULL;
+	else if (strcmp(o.access_log, "-") != 0 && (log = fopen(o.access_log, "a")) == NULL) {
+		fprintf(stderr, "tix serve: %s: %s\n", o.access_log, strerror(errno));
+		return EXIT_SYSTEM;
+	}
+	if (log)
+		setvbuf(log, NULL, _IOLBF, 0);
+
+	/* Open the store once here: it is created and migrated before any
+	 * worker thread touches it, and the node secret is read. */
+	tix_error_clear(&err);
+	if ((s = cli_open_store(o.db)) == NULL)
+		goto out;
+	if (store_node_secret(s, cfg.secret, &err) != TIX_OK ||
+	    (auth = auth_new(s, NULL, &err)) == NULL) {
+		cli_print_error("serve", &err);
+		store_close(s);
+		goto out;
+	}
+	store_close(s);
+	cfg.title = o.title;
+	cfg.description = o.description;
+	cfg.contact = o.contact;
+	cfg.api_root = "api1";
+	cfg.max_content_length = o.max_body;
+	cfg.page_default = o.page_size;
+	cfg.page_max = o.page_max;
+	cfg.check_pattern = NULL;
+
+	memset(&hopts, 0, sizeof(hopts));
+	hopts.listen = o.listen;
+	hopts.db_path = o.db;
+	hopts.tls_cert = o.tls_cert[0] ? o.tls_cert : NULL;
+	hopts.tls_key = o.tls_key[0] ? o.tls_key : NULL;
+	hopts.threads = o.threads;
+	hopts.max_connections = o.max_connections;
+	hopts.idle_timeout_s = o.idle_timeout;
+	hopts.max_header_bytes = 64 * 1024;
+	hopts.access_log = log;
+	hopts.insecure = o.insecure;
+	hopts.cache_bytes = o.cache_bytes;
+	hopts.on_listening = on_listening;
+	if (http_serve(&hopts, &cfg, auth, &err) != TIX_OK) {
+		cli_print_error("serve", &err);
+		rc = err.code == TIX_EUSAGE ? EXIT_USAGE : EXIT_SYSTEM;
+		goto out;
+	}
+	fprintf(stderr, "tix serve: stopped\n");
+	rc = 0;
+out:
+	auth_free(auth);
+	sodium_memzero(cfg.secret, sizeof(cfg.secret));
+	if (log && log != stderr)
+		fclose(log);
+	return rc;
+}

@@ -1,0 +1,39 @@
+/*
+ * http.h — the TAXII server's HTTP side on libmicrohttpd: listening (plain
+ * HTTP on loopback, HTTPS through GnuTLS elsewhere), a bounded thread pool,
+ * limits on bodies, headers, connections and idle time, authentication
+ * headers, one access-log line per request, and a clean stop on SIGTERM.
+ */
+#ifndef TIX_HTTP_H
+#define TIX_HTTP_H
+
+#include <stdio.h>
+
+#include "auth/auth.h"
+#include "core/core.h"
+#include "taxii/taxii.h"
+
+struct http_options {
+	const char *listen;        /* "127.0.0.1:8600", "[::1]:8600", "0.0.0.0:8600" */
+	const char *db_path;       /* each worker thread opens its own handle */
+	const char *tls_cert;      /* PEM files, both or neither */
+	const char *tls_key;
+	unsigned threads;          /* worker threads (the pool) */
+	unsigned max_connections;
+	unsigned idle_timeout_s;   /* a connection idle this long is closed */
+	size_t max_header_bytes;   /* per-connection memory for the request head */
+	FILE *access_log;          /* NULL: no access log */
+	int insecure;              /* allow plain HTTP on a non-loopback address */
+	size_t cache_bytes;        /* per worker thread, for recent GET answers; 0: none */
+	/* Called once the server listens (for printing the URL), or NULL. */
+	void (*on_listening)(void *arg, const char *base_url);
+	void *arg;
+};
+
+/* Serves until SIGTERM or SIGINT, then finishes the requests in progress
+ * and returns TIX_OK. Returns an error without serving when the address,
+ * certificate or store cannot be used. */
+enum tix_err http_serve(const struct http_options *opts, const struct taxii_config *cfg,
+                        struct auth *auth, struct tix_error *err);
+
+#endif

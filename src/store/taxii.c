@@ -1,0 +1,283 @@
+/*
+ * store/taxii.c — the queries behind the TAXII 2.1 endpoints: one
+ * collection's versions filtered by id, type, spec_version and
+ * match[version], in date_added order with a cursor; deletion from a
+ * collection; and the status resources of POST requests.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_int.h"
+
+/* Values bound in the order their '?' appear in the SQL. */
+struct binds {
+	const char *text[512];
+	int64_t num[512];
+	int is_text[512];
+	int n;
+};
+
+static void bind_text(struct binds *b, const char *v)
+{
+	if (b->n < 512) {
+		b->text[b->n] = v;
+		b->is_text[b->n++] = 1;
+	}
+}
+
+static void bind_num(struct binds *b, int64_t v)
+{
+	if (b->n < 512) {
+		b->num[b->n] = v;
+		b->is_text[b->n++] = 0;
+	}
+}
+
+static int count(const char *const *l)
+{
+	int n = 0;
+
+	while (l && l[n])
+		n++;
+	return n;
+}
+
+/* Appends " AND col IN (?, ?, ...)" for a list. */
+static void in_list(struct tix_buf *sql, struct binds *b, const char *col, const char *const *l)
+{
+	tix_buf_addf(sql, " AND %s IN (", col);
+	for (int i = 0; l[i]; i++) {
+		tix_buf_adds(sql, i ? ", ?" : "?");
+		bind_text(b, l[i]);
+	}
+	tix_buf_adds(sql, ")");
+}
+
+/* The WHERE clause shared by select and delete. */
+static enum tix_err build_where(const struct store_taxii_filter *f, struct tix_buf *sql,
+                                struct binds *b, struct tix_error *err)
+{
+	int nv = count(f->versions), any_version;
+
+	if (f->collection == NULL)
+		return tix_error_set(err, TIX_EINVAL, "store", "a TAXII query needs a collection");
+	if (count(f->ids) + count(f->types) + count(f->spec_versions) + nv > 400)
+		return tix_error_set(err, TIX_ETOOBIG, "match", "too many values to match");
+	tix_buf_adds(sql, " WHERE m.ckey = ? AND m.date_added > ?");
+	bind_num(b, f->collection->key);
+	bind_num(b, f->added_after);
+	if (f->ids && f->ids[0])
+		in_list(sql, b, "o.id", f->ids);
+	if (f->types && f->types[0])
+		in_list(sql, b, "o.type", f->types);
+	if (f->spec_versions && f->spec_versions[0]) {
+		int with20 = 0;
+
+		tix_buf_adds(sql, " AND (o.spec_version IN (");
+		for (int i = 0; f->spec_versions[i]; i++) {
+			tix_buf_adds(sql, i ? ", ?" : "?");
+			bind_text(b, f->spec_versions[i]);
+			if (strcmp(f->spec_versions[i], "2.0") == 0)
+				with20 = 1;
+		}
+		tix_buf_adds(sql, with20 ? ") OR o.spec_version IS NULL)" : "))");
+	}
+	if (f->version_all)
+		return TIX_OK;
+	any_version = f->version_first || nv > 0;
+	tix_buf_adds(sql, " AND (0");
+	if (f->version_last || !any_version)
+		tix_buf_adds(sql, " OR NOT EXISTS (SELECT 1 FROM objects o2 JOIN collection_objects m2"
+		                  " ON m2.vid = o2.vid AND m2.ckey = m.ckey"
+		                  " WHERE o2.id = o.id AND o2.modified > o.modified)");
+	if (f->version_first)
+		tix_buf_adds(sql, " OR NOT EXISTS (SELECT 1 FROM objects o2 JOIN collection_objects m2"
+		                  " ON m2.vid = o2.vid AND m2.ckey = m.ckey"
+		                  " WHERE o2.id = o.id AND o2.modified < o.modified)");
+	if (nv > 0) {
+		tix_buf_adds(sql, " OR o.modified IN (");
+		for (int i = 0; i < nv; i++) {
+			tix_buf_adds(sql, i ? ", ?" : "?");
+			bind_text(b, f->versions[i]);
+		}
+		tix_buf_adds(sql, ")");
+	}
+	tix_buf_adds(sql, ")");
+	return TIX_OK;
+}
+
+static enum tix_err prepare(struct store *s, struct tix_buf *sql, struct binds *b,
+                            sqlite3_stmt **st, struct tix_error *err)
+{
+	if ((*st = store__cached(s, tix_buf_str(sql), err)) == NULL)
+		return err ? err->code : TIX_ESTORE;
+	for (int i = 0; i < b->n; i++) {
+		if (b->is_text[i])
+			sqlite3_bind_text(*st, i + 1, b->text[i], -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_int64(*st, i + 1, b->num[i]);
+	}
+	return TIX_OK;
+}
+
+enum tix_err store_taxii_select(struct store *s, const struct store_taxii_filter *f,
+                                int (*cb)(void *, const struct store_taxii_row *), void *arg,
+                                int *more, struct tix_error *err)
+{
+	struct tix_buf sql;
+	struct binds *b = calloc(1, sizeof(*b));
+	sqlite3_stmt *st = NULL;
+	enum tix_err e;
+	size_t n = 0;
+	int rc;
+
+	*more = 0;
+	if (b == NULL)
+		return tix_error_set(err, TIX_ENOMEM, "store", "out of memory");
+	tix_buf_init(&sql, 1 << 16);
+	tix_buf_adds(&sql, "SELECT o.id, o.type, o.version, o.spec_version, m.date_added, o.body"
+	                   " FROM collection_objects m JOIN objects o ON o.vid = m.vid");
+	if ((e = build_where(f, &sql, b, err)) != TIX_OK)
+		goto out;
+	tix_buf_adds(&sql, " ORDER BY m.date_added");
+	if (f->limit > 0) {
+		tix_buf_adds(&sql, " LIMIT ?");
+		bind_num(b, (int64_t)f->limit + 1);
+	}
+	if ((e = prepare(s, &sql, b, &st, err)) != TIX_OK)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_taxii_row row = {
+			(const char *)sqlite3_column_text(st, 0),
+			(const char *)sqlite3_column_text(st, 1),
+			(const char *)sqlite3_column_text(st, 2),
+			(const char *)sqlite3_column_text(st, 3),
+			sqlite3_column_int64(st, 4),
+			(const char *)sqlite3_column_text(st, 5),
+			(size_t)sqlite3_column_bytes(st, 5),
+		};
+
+		if (f->limit > 0 && n == f->limit) {
+			*more = 1;
+			break;
+		}
+		n++;
+		if (cb(arg, &row) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		e = store__db_error(s, err, "reading a collection");
+out:
+	if (st)
+		sqlite3_reset(st); /* cached: reset, not finalised */
+	tix_buf_release(&sql);
+	free(b);
+	return e;
+}
+
+enum tix_err store_taxii_delete(struct store *s, const struct store_taxii_filter *f,
+                                size_t *removed, struct tix_error *err)
+{
+	struct tix_buf sql;
+	struct binds *b = calloc(1, sizeof(*b));
+	sqlite3_stmt *st = NULL;
+	enum tix_err e;
+
+	*removed = 0;
+	if (b == NULL)
+		return tix_error_set(err, TIX_ENOMEM, "store", "out of memory");
+	tix_buf_init(&sql, 1 << 16);
+	if ((e = store__exec(s, "BEGIN IMMEDIATE", err)) != TIX_OK)
+		goto out_free;
+	/* The versions to remove, found with the same filter as a GET. */
+	tix_buf_adds(&sql, "CREATE TEMP TABLE IF NOT EXISTS doomed (vid INTEGER PRIMARY KEY);"
+	                   "DELETE FROM doomed;");
+	if ((e = store__exec(s, tix_buf_str(&sql), err)) != TIX_OK)
+		goto rollback;
+	tix_buf_reset(&sql);
+	tix_buf_adds(&sql, "INSERT INTO doomed (vid) SELECT m.vid"
+	                   " FROM collection_objects m JOIN objects o ON o.vid = m.vid");
+	if ((e = build_where(f, &sql, b, err)) != TIX_OK)
+		goto rollback;
+	if ((e = prepare(s, &sql, b, &st, err)) != TIX_OK)
+		goto rollback;
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		e = store__db_error(s, err, "selecting versions to delete");
+		goto rollback;
+	}
+	sqlite3_reset(st);
+	st = NULL;
+	*removed = (size_t)sqlite3_changes(s->db);
+	tix_buf_reset(&sql);
+	tix_buf_addf(&sql,
+	             "DELETE FROM collection_objects WHERE ckey = %lld"
+	             " AND vid IN (SELECT vid FROM doomed);"
+	             "DELETE FROM objects WHERE vid IN (SELECT vid FROM doomed)"
+	             " AND NOT EXISTS (SELECT 1 FROM collection_objects c WHERE c.vid = objects.vid);"
+	             "DELETE FROM doomed;",
+	             (long long)f->collection->key);
+	if ((e = store__exec(s, tix_buf_str(&sql), err)) != TIX_OK)
+		goto rollback;
+	e = store__exec(s, "COMMIT", err);
+	if (e == TIX_OK)
+		goto out_free;
+rollback:
+	if (st)
+		sqlite3_reset(st);
+	store__exec(s, "ROLLBACK", NULL);
+	*removed = 0;
+out_free:
+	tix_buf_release(&sql);
+	free(b);
+	return e;
+}
+
+enum tix_err store_status_put(struct store *s, const char *id, int64_t user_key, const char *body,
+                              struct tix_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	struct tix_time now;
+	enum tix_err e = TIX_OK;
+
+	tix_time_now(&now);
+	if (sqlite3_prepare_v2(s->db,
+	                       "INSERT INTO taxii_status (id, user_key, created, body)"
+	                       " VALUES (?1, ?2, ?3, ?4)",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return store__db_error(s, err, "saving a status");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, user_key);
+	sqlite3_bind_int64(st, 3, tix_time_to_us(&now));
+	sqlite3_bind_text(st, 4, body, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		e = store__db_error(s, err, "saving a status");
+	sqlite3_finalize(st);
+	return e;
+}
+
+enum tix_err store_status_get(struct store *s, const char *id, char **body, int64_t *user_key,
+                              struct tix_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	enum tix_err e = TIX_OK;
+	int rc;
+
+	*body = NULL;
+	if (sqlite3_prepare_v2(s->db, "SELECT body, user_key FROM taxii_status WHERE id = ?1", -1,
+	                       &st, NULL) != SQLITE_OK)
+		return store__db_error(s, err, "reading a status");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*body = strdup((const char *)sqlite3_column_text(st, 0));
+		*user_key = sqlite3_column_int64(st, 1);
+		if (*body == NULL)
+			e = tix_error_set(err, TIX_ENOMEM, "store", "out of memory");
+	} else if (rc == SQLITE_DONE) {
+		e = tix_error_set(err, TIX_ENOTFOUND, id, "no such status");
+	} else {
+		e = store__db_error(s, err, "reading a status");
+	}
+	sqlite3_finalize(st);
+	return e;
+}

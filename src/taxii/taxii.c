@@ -1,0 +1,1076 @@
+/*
+ * taxii/taxii.c — the TAXII 2.1 endpoints (discovery, API root, status,
+ * collections, manifest, objects, object, versions) over the store:
+ * routing, content negotiation, filters, signed pagination tokens and the
+ * envelopes, without any HTTP library.
+ */
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "taxii/taxii.h"
+
+#define STIX_MEDIA_TYPE "application/stix+json;version=2.1"
+#define MAX_SEGMENTS 8
+#define MAX_MATCH_VALUES 200
+
+/* ---- responses ----------------------------------------------------------- */
+
+void taxii_response_init(struct taxii_response *r)
+{
+	memset(r, 0, sizeof(*r));
+	tix_buf_init(&r->body, TIX_BUF_UNLIMITED);
+}
+
+void taxii_response_release(struct taxii_response *r)
+{
+	if (r)
+		tix_buf_release(&r->body);
+}
+
+void taxii_error(struct taxii_response *resp, int status, const char *title, const char *fmt, ...)
+{
+	char desc[600];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(desc, sizeof(desc), fmt, ap);
+	va_end(ap);
+	resp->status = status;
+	resp->date_added_first[0] = resp->date_added_last[0] = '\0';
+	tix_buf_reset(&resp->body);
+	tix_buf_adds(&resp->body, "{\"title\":");
+	tix_buf_add_json_string(&resp->body, title);
+	tix_buf_adds(&resp->body, ",\"description\":");
+	tix_buf_add_json_string(&resp->body, desc);
+	tix_buf_addf(&resp->body, ",\"http_status\":\"%d\"}", status);
+}
+
+static void set_json(struct taxii_response *resp, int status, json_t *v)
+{
+	tix_buf_reset(&resp->body);
+	if (v == NULL || stix_json_dump(v, &resp->body) != TIX_OK) {
+		taxii_error(resp, 500, "Internal error", "out of memory");
+		return;
+	}
+	resp->status = status;
+}
+
+static void format_us(int64_t us, char out[32])
+{
+	struct tix_time t;
+
+	tix_time_from_us(us, &t);
+	tix_time_format(&t, 6, out);
+}
+
+/* ---- content negotiation ------------------------------------------------- */
+
+/* Does one media range of an Accept header (or a Content-Type) name TAXII
+ * 2.1? with_wildcards also lets * / * and application / * through. */
+static int taxii_media(const char *s, size_t n, int with_wildcards)
+{
+	char buf[256], *p, *q;
+	int version_ok = 1;
+
+	if (n >= sizeof(buf))
+		return 0;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	p = buf;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	q = strchr(p, ';');
+	if (q)
+		*q++ = '\0';
+	for (char *e = p + strlen(p); e > p && (e[-1] == ' ' || e[-1] == '\t');)
+		*--e = '\0';
+	while (q && *q) {
+		char *next = strchr(q, ';'), *eq;
+
+		if (next)
+			*next++ = '\0';
+		while (*q == ' ' || *q == '\t')
+			q++;
+		eq = strchr(q, '=');
+		if (eq && strncasecmp(q, "version", (size_t)(eq - q)) == 0 && eq - q == 7) {
+			const char *v = eq + 1;
+
+			version_ok = strncmp(v, "2.1", 3) == 0 && (v[3] == '\0' || v[3] == ' ');
+		}
+		q = next;
+	}
+	if (strcasecmp(p, "application/taxii+json") == 0)
+		return version_ok;
+	return with_wildcards && (strcmp(p, "*/*") == 0 || strcasecmp(p, "application/*") == 0);
+}
+
+static int accept_ok(const char *accept)
+{
+	const char *p = accept;
+
+	if (accept == NULL || *accept == '\0')
+		return 1; /* no preference: anything goes (RFC 7231 5.3.2) */
+	while (*p) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (taxii_media(p, n, 1))
+			return 1;
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	return 0;
+}
+
+/* ---- query parameters ------------------------------------------------------ */
+
+enum { F_ADDED_AFTER = 1, F_LIMIT = 2, F_NEXT = 4, F_ID = 8, F_TYPE = 16, F_VERSION = 32,
+       F_SPEC = 64 };
+
+struct query {
+	struct tix_arena *arena;
+	int64_t added_after;
+	size_t limit;
+	const char *next;
+	const char **ids, **types, **spec_versions, **versions;
+	int v_all, v_first, v_last;
+	int seen;
+};
+
+/* Splits "a,b,c" into a NULL-terminated list in the arena. */
+static const char **split_list(struct tix_arena *a, const char *v, size_t *n)
+{
+	size_t count = 1, i = 0;
+	const char **out;
+	const char *p;
+
+	for (p = v; *p; p++)
+		if (*p == ',')
+			count++;
+	*n = count;
+	if (count > MAX_MATCH_VALUES)
+		return NULL;
+	if ((out = tix_arena_alloc(a, (count + 1) * sizeof(*out))) == NULL)
+		return NULL;
+	for (p = v;;) {
+		const char *c = strchr(p, ',');
+		size_t len = c ? (size_t)(c - p) : strlen(p);
+
+		out[i++] = tix_arena_strndup(a, p, len);
+		if (!c)
+			break;
+		p = c + 1;
+	}
+	out[i] = NULL;
+	return out;
+}
+
+static int parse_query(const struct taxii_request *req, int allowed, struct query *q,
+                       struct taxii_response *resp)
+{
+	for (size_t i = 0; i < req->nparams; i++) {
+		const char *k = req->params[i].key, *v = req->params[i].value ? req->params[i].value : "";
+		int flag = 0;
+		const char ***list = NULL;
+		size_t n;
+
+		if (strcmp(k, "added_after") == 0)
+			flag = F_ADDED_AFTER;
+		else if (strcmp(k, "limit") == 0)
+			flag = F_LIMIT;
+		else if (strcmp(k, "next") == 0)
+			flag = F_NEXT;
+		else if (strcmp(k, "match[id]") == 0)
+			flag = F_ID, list = &q->ids;
+		else if (strcmp(k, "match[type]") == 0)
+			flag = F_TYPE, list = &q->types;
+		else if (strcmp(k, "match[version]") == 0)
+			flag = F_VERSION, list = &q->versions;
+		else if (strcmp(k, "match[spec_version]") == 0)
+			flag = F_SPEC, list = &q->spec_versions;
+		if (flag == 0 || !(allowed & flag))
+			continue; /* fields a server does not understand MAY be ignored */
+		if (q->seen & flag) {
+			taxii_error(resp, 400, "Bad request", "'%.40s' may be given only once", k);
+			return -1;
+		}
+		q->seen |= flag;
+		if (flag == F_ADDED_AFTER) {
+			struct tix_time t;
+			struct tix_error err;
+
+			if (tix_time_parse(v, &t, &err) != TIX_OK) {
+				taxii_error(resp, 400, "Bad request", "added_after: %s", err.msg);
+				return -1;
+			}
+			q->added_after = tix_time_to_us(&t);
+		} else if (flag == F_LIMIT) {
+			char *end;
+			unsigned long long l = strtoull(v, &end, 10);
+
+			if (*v < '1' || *v > '9' || *end != '\0' || l == 0) {
+				taxii_error(resp, 400, "Bad request",
+				            "limit must be a positive integer, not '%.40s'", v);
+				return -1;
+			}
+			q->limit = l > SIZE_MAX ? SIZE_MAX : (size_t)l;
+		} else if (flag == F_NEXT) {
+			q->next = v;
+		} else {
+			*list = split_list(q->arena, v, &n);
+			if (*list == NULL) {
+				taxii_error(resp, 400, "Bad request", "%s: at most %d values", k,
+				            MAX_MATCH_VALUES);
+				return -1;
+			}
+			for (size_t j = 0; j < n; j++) {
+				if ((*list)[j][0] == '\0') {
+					taxii_error(resp, 400, "Bad request", "%s: an empty value", k);
+					return -1;
+				}
+				for (size_t m = 0; m < j; m++)
+					if (strcmp((*list)[j], (*list)[m]) == 0) {
+						taxii_error(resp, 400, "Bad request",
+						            "%s: '%.60s' given twice", k, (*list)[j]);
+						return -1;
+					}
+			}
+		}
+	}
+	/* match[version]: all, first, last or timestamps (kept canonical). */
+	if (q->versions) {
+		size_t n = 0, j = 0;
+
+		while (q->versions[n])
+			n++;
+		const char **ts = tix_arena_alloc(q->arena, (n + 1) * sizeof(*ts));
+
+		if (ts == NULL) {
+			taxii_error(resp, 500, "Internal error", "out of memory");
+			return -1;
+		}
+		for (size_t i = 0; i < n; i++) {
+			const char *v = q->versions[i];
+			struct tix_time t;
+			struct tix_error err;
+			char canon[32];
+
+			if (strcmp(v, "all") == 0)
+				q->v_all = 1;
+			else if (strcmp(v, "first") == 0)
+				q->v_first = 1;
+			else if (strcmp(v, "last") == 0)
+				q->v_last = 1;
+			else if (tix_time_parse(v, &t, &err) == TIX_OK)
+				ts[j++] = tix_arena_strdup(q->arena, tix_time_canonical(&t, canon));
+			else {
+				taxii_error(resp, 400, "Bad request",
+				            "match[version]: '%.60s' is not all, first, last or a timestamp",
+				            v);
+				return -1;
+			}
+		}
+		ts[j] = NULL;
+		if (q->v_all && n > 1) {
+			taxii_error(resp, 400, "Bad request",
+			            "match[version]=all cannot be combined with other versions");
+			return -1;
+		}
+		q->versions = ts;
+	}
+	return 0;
+}
+
+/* ---- pagination tokens ------------------------------------------------------ */
+
+/* A next token is base64url(cursor || MAC), the MAC a keyed BLAKE2b over
+ * the caller, the endpoint, the query (every parameter but next and limit,
+ * in order) and the cursor. A token is only good for the caller and the
+ * query it was made for; forged or replayed elsewhere, it is refused. */
+static void token_mac(const struct taxii_config *cfg, const struct taxii_request *req,
+                      int64_t cursor, unsigned char mac[16])
+{
+	crypto_generichash_state st;
+	unsigned char c[8];
+
+	for (int i = 0; i < 8; i++)
+		c[i] = (unsigned char)((uint64_t)cursor >> (8 * i));
+	crypto_generichash_init(&st, cfg->secret, sizeof(cfg->secret), 16);
+	crypto_generichash_update(&st, (const unsigned char *)&req->who->user_key,
+	                          sizeof(req->who->user_key));
+	crypto_generichash_update(&st, (const unsigned char *)req->path, strlen(req->path) + 1);
+	for (size_t i = 0; i < req->nparams; i++) {
+		const char *k = req->params[i].key, *v = req->params[i].value;
+
+		if (strcmp(k, "next") == 0 || strcmp(k, "limit") == 0)
+			continue;
+		crypto_generichash_update(&st, (const unsigned char *)k, strlen(k) + 1);
+		crypto_generichash_update(&st, (const unsigned char *)(v ? v : ""),
+		                          (v ? strlen(v) : 0) + 1);
+	}
+	crypto_generichash_update(&st, c, sizeof(c));
+	crypto_generichash_final(&st, mac, 16);
+}
+
+static void token_make(const struct taxii_config *cfg, const struct taxii_request *req,
+                       int64_t cursor, char out[64])
+{
+	unsigned char raw[24];
+
+	for (int i = 0; i < 8; i++)
+		raw[i] = (unsigned char)((uint64_t)cursor >> (8 * i));
+	token_mac(cfg, req, cursor, raw + 8);
+	sodium_bin2base64(out, 64, raw, sizeof(raw), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+static int token_check(const struct taxii_config *cfg, const struct taxii_request *req,
+                       const char *token, int64_t *cursor)
+{
+	unsigned char raw[24], mac[16];
+	size_t len = 0;
+	uint64_t c = 0;
+
+	if (strlen(token) > 64 ||
+	    sodium_base642bin(raw, sizeof(raw), token, strlen(token), NULL, &len, NULL,
+	                      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	    len != sizeof(raw))
+		return -1;
+	for (int i = 0; i < 8; i++)
+		c |= (uint64_t)raw[i] << (8 * i);
+	token_mac(cfg, req, (int64_t)c, mac);
+	if (sodium_memcmp(mac, raw + 8, sizeof(mac)) != 0)
+		return -1;
+	*cursor = (int64_t)c;
+	return 0;
+}
+
+/* ---- collections and access ---------------------------------------------------- */
+
+struct access {
+	struct store_collection coll;
+	int can_read, can_write;
+};
+
+/* Finds collection cid and what the caller may do with it. 0 when found
+ * and visible; otherwise the error response is set. */
+static int find_collection(const struct taxii_request *req, struct store *s, const char *cid,
+                           struct access *a, struct taxii_response *resp)
+{
+	struct tix_error err;
+	enum tix_err e;
+
+	a->can_read = a->can_write = 0;
+	e = store_collection_get(s, cid, 0, &a->coll, &err);
+	if (e == TIX_OK && strcmp(a->coll.id, cid) != 0)
+		e = TIX_ENOTFOUND; /* found by title: TAXII names collections by id */
+	if (e == TIX_OK) {
+		if (req->who->role == STORE_ROLE_ADMIN) {
+			a->can_read = a->can_write = 1;
+		} else if (store_collection_access(s, &a->coll, req->who->org_key, &a->can_read,
+		                                   &a->can_write, &err) != TIX_OK) {
+			taxii_error(resp, 500, "Internal error", "%s", err.msg);
+			return -1;
+		}
+		if (req->who->role == STORE_ROLE_READER)
+			a->can_write = 0;
+	}
+	if (e == TIX_ENOTFOUND || (e == TIX_OK && !a->can_read && !a->can_write)) {
+		/* Collections one may not use are not revealed to exist. */
+		taxii_error(resp, 404, "Not found", "no such collection");
+		return -1;
+	}
+	if (e != TIX_OK) {
+		taxii_error(resp, 500, "Internal error", "%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static json_t *collection_json(const char *id, const char *title, const char *description,
+                               int can_read, int can_write)
+{
+	json_t *c = json_object();
+
+	json_object_set_new(c, "id", json_string(id));
+	json_object_set_new(c, "title", json_string(title));
+	if (description && *description)
+		json_object_set_new(c, "description", json_string(description));
+	json_object_set_new(c, "can_read", json_boolean(can_read));
+	json_object_set_new(c, "can_write", json_boolean(can_write));
+	json_object_set_new(c, "media_types", json_pack("[s]", STIX_MEDIA_TYPE));
+	return c;
+}
+
+struct list_state {
+	json_t *list;
+	const char *only; /* one collection id, or NULL */
+};
+
+static int add_collection(void *arg, const struct store_collection_info *c)
+{
+	struct list_state *ls = arg;
+
+	if (!c->can_read && !c->can_write)
+		return 0;
+	if (ls->only && strcmp(ls->only, c->id) != 0)
+		return 0;
+	json_array_append_new(ls->list, collection_json(c->id, c->title, c->description,
+	                                                c->can_read, c->can_write));
+	return 0;
+}
+
+static void get_collections(const struct taxii_request *req, struct store *s, const char *only,
+                            struct taxii_response *resp)
+{
+	struct list_state ls = {json_array(), only};
+	struct tix_error err;
+	json_t *out;
+
+	if (store_collection_list(s, req->who->org_key, req->who->role == STORE_ROLE_ADMIN,
+	                          add_collection, &ls, &err) != TIX_OK) {
+		json_decref(ls.list);
+		taxii_error(resp, 500, "Internal error", "%s", err.msg);
+		return;
+	}
+	if (only) {
+		if (json_array_size(ls.list) == 0) {
+			taxii_error(resp, 404, "Not found", "no such collection");
+		} else {
+			json_t *c = json_array_get(ls.list, 0);
+
+			if (req->who->role == STORE_ROLE_READER)
+				json_object_set_new(c, "can_write", json_false());
+			set_json(resp, 200, c);
+		}
+		json_decref(ls.list);
+		return;
+	}
+	out = json_object();
+	if (req->who->role == STORE_ROLE_READER) {
+		size_t i;
+		json_t *c;
+
+		json_array_foreach(ls.list, i, c)
+			json_object_set_new(c, "can_write", json_false());
+	}
+	if (json_array_size(ls.list) > 0)
+		json_object_set(out, "collections", ls.list);
+	json_decref(ls.list);
+	set_json(resp, 200, out);
+	json_decref(out);
+}
+
+/* ---- objects, manifest, object, versions ----------------------------------------- */
+
+enum listing { L_OBJECTS, L_MANIFEST, L_VERSIONS };
+
+struct page {
+	enum listing kind;
+	struct tix_buf *out;
+	size_t n;
+	int64_t first, last;
+};
+
+static int page_row(void *arg, const struct store_taxii_row *r)
+{
+	struct page *p = arg;
+	char ts[32];
+
+	if (p->n == 0)
+		p->first = r->date_added;
+	p->last = r->date_added;
+	if (p->n++)
+		tix_buf_addc(p->out, ',');
+	switch (p->kind) {
+	case L_OBJECTS:
+		tix_buf_add(p->out, r->body, r->body_len);
+		break;
+	case L_MANIFEST:
+		format_us(r->date_added, ts);
+		tix_buf_adds(p->out, "{\"id\":");
+		tix_buf_add_json_string(p->out, r->id);
+		tix_buf_addf(p->out, ",\"date_added\":\"%s\",\"version\":", ts);
+		tix_buf_add_json_string(p->out, r->version);
+		tix_buf_addf(p->out, ",\"media_type\":\"application/stix+json;version=%s\"}",
+		             r->spec_version && strcmp(r->spec_version, "2.1") != 0 ? "2.0" : "2.1");
+		break;
+	case L_VERSIONS:
+		tix_buf_add_json_string(p->out, r->version);
+		break;
+	}
+	return 0;
+}
+
+static void listing(const struct taxii_config *cfg, const struct taxii_request *req,
+                    struct store *s, struct access *a, const char *oid, enum listing kind,
+                    struct taxii_response *resp)
+{
+	struct tix_arena arena;
+	struct query q;
+	struct store_taxii_filter f;
+	struct tix_buf items;
+	struct page p = {kind, &items, 0, 0, 0};
+	const char *one[2] = {oid, NULL};
+	struct tix_error err;
+	int more = 0, allowed;
+	int64_t cursor = 0;
+
+	if (!a->can_read) {
+		taxii_error(resp, 403, "Forbidden", "you may not read this collection");
+		return;
+	}
+	memset(&q, 0, sizeof(q));
+	tix_arena_init(&arena, 4096);
+	tix_buf_init(&items, TIX_BUF_UNLIMITED);
+	q.arena = &arena;
+	allowed = F_ADDED_AFTER | F_LIMIT | F_NEXT | F_SPEC;
+	if (kind != L_VERSIONS)
+		allowed |= F_VERSION;
+	if (oid == NULL)
+		allowed |= F_ID | F_TYPE;
+	if (parse_query(req, allowed, &q, resp) != 0)
+		goto out;
+	if (q.next && token_check(cfg, req, q.next, &cursor) != 0) {
+		taxii_error(resp, 400, "Bad request",
+		            "next: not a token this server gave you for this query");
+		goto out;
+	}
+	memset(&f, 0, sizeof(f));
+	f.collection = &a->coll;
+	f.ids = oid ? one : q.ids;
+	f.types = q.types;
+	f.spec_versions = q.spec_versions;
+	f.version_all = q.v_all || kind == L_VERSIONS;
+	f.version_first = q.v_first;
+	f.version_last = q.v_last;
+	f.versions = q.versions;
+	f.added_after = q.added_after > cursor ? q.added_after : cursor;
+	f.limit = q.limit ? q.limit : cfg->page_default;
+	if (f.limit > cfg->page_max)
+		f.limit = cfg->page_max;
+	if (store_taxii_select(s, &f, page_row, &p, &more, &err) != TIX_OK) {
+		taxii_error(resp, 500, "Internal error", "%s", err.msg);
+		goto out;
+	}
+	if (p.n == 0 && oid != NULL && !q.next && !(q.seen & F_ADDED_AFTER)) {
+		taxii_error(resp, 404, "Not found", "no such object in this collection");
+		goto out;
+	}
+	resp->status = 200;
+	tix_buf_reset(&resp->body);
+	tix_buf_addf(&resp->body, "{\"more\":%s", more ? "true" : "false");
+	if (more) {
+		char tok[64];
+
+		token_make(cfg, req, p.last, tok);
+		tix_buf_addf(&resp->body, ",\"next\":\"%s\"", tok);
+	}
+	if (p.n > 0) {
+		tix_buf_addf(&resp->body, ",\"%s\":[", kind == L_VERSIONS ? "versions" : "objects");
+		tix_buf_add(&resp->body, tix_buf_str(&items), tix_buf_len(&items));
+		tix_buf_addc(&resp->body, ']');
+		format_us(p.first, resp->date_added_first);
+		format_us(p.last, resp->date_added_last);
+	}
+	tix_buf_addc(&resp->body, '}');
+out:
+	tix_buf_release(&items);
+	tix_arena_release(&arena);
+}
+
+static void delete_object(const struct taxii_request *req, struct store *s, struct access *a,
+                          const char *oid, struct taxii_response *resp)
+{
+	struct tix_arena arena;
+	struct query q;
+	struct store_taxii_filter f;
+	const char *one[2] = {oid, NULL};
+	struct tix_error err;
+	size_t removed = 0;
+
+	if (!a->can_read || !a->can_write) {
+		taxii_error(resp, 403, "Forbidden", "deleting needs read and write access");
+		return;
+	}
+	memset(&q, 0, sizeof(q));
+	tix_arena_init(&arena, 4096);
+	q.arena = &arena;
+	if (parse_query(req, F_VERSION | F_SPEC, &q, resp) != 0)
+		goto out;
+	memset(&f, 0, sizeof(f));
+	f.collection = &a->coll;
+	f.ids = one;
+	f.spec_versions = q.spec_versions;
+	/* Without match[version], every version of the object goes. */
+	f.version_all = q.v_all || q.versions == NULL;
+	f.version_first = q.v_first;
+	f.version_last = q.v_last;
+	f.versions = q.versions;
+	if (store_taxii_delete(s, &f, &removed, &err) != TIX_OK) {
+		taxii_error(resp, 500, "Internal error", "%s", err.msg);
+		goto out;
+	}
+	if (removed == 0) {
+		taxii_error(resp, 404, "Not found", "no such object in this collection");
+		goto out;
+	}
+	resp->status = 200;
+	tix_buf_reset(&resp->body);
+	tix_buf_adds(&resp->body, "{}");
+out:
+	tix_arena_release(&arena);
+}
+
+/* ---- adding objects ----------------------------------------------------------------- */
+
+static void add_entry(json_t *list, const char *id, const char *version, const char *message)
+{
+	json_t *e = json_object();
+
+	json_object_set_new(e, "id", json_string(id ? id : ""));
+	json_object_set_new(e, "version", json_string(version ? version : ""));
+	if (message)
+		json_object_set_new(e, "message", json_string(message));
+	json_array_append_new(list, e);
+}
+
+static void post_objects(const struct taxii_config *cfg, const struct taxii_request *req,
+                         struct store *s, struct access *a, struct taxii_response *resp)
+{
+	struct stix_validate_opts vopts = {0, cfg->check_pattern};
+	struct stix_problems probs;
+	struct tix_error err;
+	struct tix_buf body;
+	json_t *env = NULL, *objs, *obj, *successes, *failures, *status;
+	struct tix_uuid u;
+	struct tix_time now;
+	char sid[37], ts[32];
+	size_t i;
+	int in_tx = 0;
+
+	if (!a->can_write) {
+		taxii_error(resp, 403, "Forbidden", "you may not write to this collection");
+		return;
+	}
+	if (req->content_type == NULL || !taxii_media(req->content_type, strlen(req->content_type), 0)) {
+		taxii_error(resp, 415, "Unsupported media type",
+		            "send the envelope as %s", TAXII_MEDIA_TYPE);
+		return;
+	}
+	if (req->body_len > cfg->max_content_length) {
+		taxii_error(resp, 413, "Payload too large", "the limit is %zu bytes",
+		            cfg->max_content_length);
+		return;
+	}
+	tix_error_clear(&err);
+	env = stix_json_parse(req->body, req->body_len, "body", &err);
+	if (env == NULL) {
+		taxii_error(resp, 400, "Bad request", "%s: %s", err.where, err.msg);
+		return;
+	}
+	objs = json_object_get(env, "objects");
+	if (!json_is_object(env) || (objs && !json_is_array(objs))) {
+		json_decref(env);
+		taxii_error(resp, 422, "Unprocessable content",
+		            "the body must be a TAXII envelope: {\"objects\": [...]}");
+		return;
+	}
+	stix_problems_init(&probs);
+	tix_buf_init(&body, TIX_BUF_UNLIMITED);
+	successes = json_array();
+	failures = json_array();
+	tix_time_now(&now);
+	if (store_begin(s, &err) != TIX_OK) {
+		taxii_error(resp, 503, "Service unavailable", "%s", err.msg);
+		goto out;
+	}
+	in_tx = 1;
+	json_array_foreach(objs, i, obj) {
+		char path[32];
+		struct stix_meta meta;
+		const char *id, *version;
+		int added;
+
+		snprintf(path, sizeof(path), "objects[%zu]", i);
+		stix_problems_reset(&probs);
+		if (json_is_object(obj))
+			stix_sco_ensure_id(obj, NULL);
+		id = json_string_value(json_object_get(obj, "id"));
+		version = json_string_value(json_object_get(obj, "modified"));
+		if (version == NULL)
+			version = json_string_value(json_object_get(obj, "created"));
+		if (stix_validate(obj, path, &vopts, &probs) > 0) {
+			struct tix_buf msg;
+
+			tix_buf_init(&msg, 4096);
+			for (size_t k = 0; k < probs.count; k++)
+				tix_buf_addf(&msg, "%s%s", k ? "; " : "", probs.msgs[k]);
+			add_entry(failures, id, version, tix_buf_str(&msg));
+			tix_buf_release(&msg);
+			continue;
+		}
+		if (stix_meta_get(obj, &meta, &err) != TIX_OK) {
+			add_entry(failures, id, version, err.msg);
+			continue;
+		}
+		if (store_has_version(s, meta.id, meta.modified) == 1) {
+			if (store_link(s, &meta, &a->coll, NULL, &added, &err) != TIX_OK)
+				goto store_failed;
+		} else {
+			tix_buf_reset(&body);
+			if (stix_json_dump(obj, &body) != TIX_OK ||
+			    store_put(s, &meta, tix_buf_str(&body), tix_buf_len(&body), req->who->org,
+			              &a->coll, NULL, &added, &err) != TIX_OK)
+				goto store_failed;
+		}
+		add_entry(successes, meta.id, meta.version, NULL);
+	}
+	tix_uuid_v4(&u);
+	tix_uuid_format(&u, sid);
+	tix_time_format(&now, 6, ts);
+	status = json_pack("{sssssssIsIsosIsosIso}", "id", sid, "status", "complete",
+	                   "request_timestamp", ts, "total_count", (json_int_t)json_array_size(objs),
+	                   "success_count", (json_int_t)json_array_size(successes), "successes",
+	                   successes, "failure_count", (json_int_t)json_array_size(failures),
+	                   "failures", failures, "pending_count", (json_int_t)0, "pendings",
+	                   json_array());
+	successes = failures = NULL; /* status holds them now */
+	if (status == NULL) {
+		taxii_error(resp, 500, "Internal error", "out of memory");
+		goto out;
+	}
+	set_json(resp, 202, status);
+	json_decref(status);
+	/* The status is saved in the same transaction as the objects: once the
+	 * client has it, both are there. */
+	if (store_status_put(s, sid, req->who->user_key, tix_buf_str(&resp->body), &err) != TIX_OK)
+		goto store_failed;
+	in_tx = 0; /* store_commit rolls back itself when it fails */
+	if (store_commit(s, &err) != TIX_OK)
+		taxii_error(resp, 503, "Service unavailable", "could not store: %s", err.msg);
+	goto out;
+store_failed:
+	taxii_error(resp, 503, "Service unavailable", "could not store: %s", err.msg);
+out:
+	if (in_tx)
+		store_rollback(s);
+	json_decref(successes);
+	json_decref(failures);
+	json_decref(env);
+	tix_buf_release(&body);
+	stix_problems_release(&probs);
+}
+
+static void get_status(const struct taxii_request *req, struct store *s, const char *sid,
+                       struct taxii_response *resp)
+{
+	struct tix_error err;
+	char *body = NULL;
+	int64_t owner = 0;
+	enum tix_err e = store_status_get(s, sid, &body, &owner, &err);
+
+	if (e == TIX_OK && (owner == req->who->user_key || req->who->role == STORE_ROLE_ADMIN)) {
+		resp->status = 200;
+		tix_buf_reset(&resp->body);
+		tix_buf_adds(&resp->body, body);
+	} else if (e == TIX_OK || e == TIX_ENOTFOUND) {
+		taxii_error(resp, 404, "Not found", "no such status");
+	} else {
+		taxii_error(resp, 500, "Internal error", "%s", err.msg);
+	}
+	free(body);
+}
+
+/* ---- the answer cache ---------------------------------------------------------------- */
+
+#define CACHE_SLOTS 64
+
+struct cache_entry {
+	char *key;
+	uint64_t hash, version;
+	int status;
+	char *body;
+	size_t len;
+	char first[32], last[32];
+};
+
+struct taxii_cache {
+	struct cache_entry slot[CACHE_SLOTS];
+	size_t bytes, max_bytes;
+};
+
+struct taxii_cache *taxii_cache_new(size_t max_bytes)
+{
+	struct taxii_cache *c = calloc(1, sizeof(*c));
+
+	if (c)
+		c->max_bytes = max_bytes;
+	return c;
+}
+
+static void cache_drop(struct taxii_cache *c, struct cache_entry *e)
+{
+	c->bytes -= e->len;
+	free(e->key);
+	free(e->body);
+	memset(e, 0, sizeof(*e));
+}
+
+void taxii_cache_free(struct taxii_cache *c)
+{
+	if (c == NULL)
+		return;
+	for (int i = 0; i < CACHE_SLOTS; i++)
+		cache_drop(c, &c->slot[i]);
+	free(c);
+}
+
+/* Everything an answer depends on besides the data: the caller (its
+ * access and its pagination tokens), the URL it used, path and query. */
+static char *cache_key(const struct taxii_request *req, uint64_t *hash)
+{
+	struct tix_buf k;
+	uint64_t h = 1469598103934665603ULL;
+	char *key;
+	size_t len;
+
+	tix_buf_init(&k, 16384);
+	if (tix_buf_addf(&k, "%lld|%d|%lld|%s|%s", (long long)req->who->user_key, (int)req->who->role,
+	                 (long long)req->who->org_key, req->base_url ? req->base_url : "",
+	                 req->path) != TIX_OK)
+		goto fail;
+	for (size_t i = 0; i < req->nparams; i++)
+		if (tix_buf_addf(&k, "\x01%s=%s", req->params[i].key,
+		                 req->params[i].value ? req->params[i].value : "") != TIX_OK)
+			goto fail;
+	key = tix_buf_detach(&k, &len);
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)key[i]) * 1099511628211ULL;
+	*hash = h;
+	return key;
+fail:
+	tix_buf_release(&k);
+	return NULL;
+}
+
+static int cache_get(struct taxii_cache *c, const char *key, uint64_t hash, uint64_t version,
+                     struct taxii_response *resp)
+{
+	struct cache_entry *e = &c->slot[hash % CACHE_SLOTS];
+
+	if (e->key == NULL || e->hash != hash || strcmp(e->key, key) != 0)
+		return 0;
+	if (e->version != version) {
+		cache_drop(c, e);
+		return 0;
+	}
+	tix_buf_reset(&resp->body);
+	if (tix_buf_add(&resp->body, e->body, e->len) != TIX_OK)
+		return 0;
+	resp->status = e->status;
+	memcpy(resp->date_added_first, e->first, sizeof(e->first));
+	memcpy(resp->date_added_last, e->last, sizeof(e->last));
+	return 1;
+}
+
+static void cache_put(struct taxii_cache *c, char *key_take, uint64_t hash, uint64_t version,
+                      const struct taxii_response *resp)
+{
+	struct cache_entry *e = &c->slot[hash % CACHE_SLOTS];
+	size_t len = tix_buf_len(&resp->body);
+
+	if (len > c->max_bytes / 8) {
+		free(key_take);
+		return;
+	}
+	cache_drop(c, e);
+	/* Stay within the budget by emptying slots until the entry fits. */
+	for (int i = 0; c->bytes + len > c->max_bytes && i < CACHE_SLOTS; i++)
+		cache_drop(c, &c->slot[i]);
+	if ((e->body = malloc(len ? len : 1)) == NULL) {
+		free(key_take);
+		return;
+	}
+	memcpy(e->body, tix_buf_str(&resp->body), len);
+	e->key = key_take;
+	e->hash = hash;
+	e->version = version;
+	e->status = resp->status;
+	e->len = len;
+	memcpy(e->first, resp->date_added_first, sizeof(e->first));
+	memcpy(e->last, resp->date_added_last, sizeof(e->last));
+	c->bytes += len;
+}
+
+/* ---- routing ----------------------------------------------------------------------- */
+
+static int method_is(const struct taxii_request *req, const char *m)
+{
+	return strcmp(req->method, m) == 0;
+}
+
+static int allow(const struct taxii_request *req, struct taxii_response *resp, const char *methods)
+{
+	char m[16];
+	const char *p = methods;
+
+	/* methods is "GET" or "GET, POST" ...; HEAD is answered as GET by the
+	 * HTTP layer. */
+	while (*p) {
+		size_t n = strcspn(p, ",");
+
+		if (n < sizeof(m)) {
+			memcpy(m, p, n);
+			m[n] = '\0';
+			if (strcmp(m, req->method) == 0)
+				return 1;
+		}
+		p += n;
+		while (*p == ',' || *p == ' ')
+			p++;
+	}
+	resp->allow = methods;
+	taxii_error(resp, 405, "Method not allowed", "use %s", methods);
+	return 0;
+}
+
+static void route(const struct taxii_config *cfg, struct store *s, const struct taxii_request *req,
+                  struct taxii_response *resp);
+
+void taxii_handle(const struct taxii_config *cfg, struct store *s, struct taxii_cache *cache,
+                  const struct taxii_request *req, struct taxii_response *resp)
+{
+	uint64_t hash = 0, version = 0;
+	char *key = NULL;
+
+	/* Only authenticated, acceptable GETs are cached; anything else takes
+	 * the full path (which answers 401 or 406 itself). */
+	if (cache && req->who && strcmp(req->method, "GET") == 0 && accept_ok(req->accept) &&
+	    (key = cache_key(req, &hash)) != NULL) {
+		version = store_data_version(s);
+		if (cache_get(cache, key, hash, version, resp)) {
+			free(key);
+			return;
+		}
+	}
+	route(cfg, s, req, resp);
+	if (key && resp->status == 200)
+		cache_put(cache, key, hash, version, resp);
+	else
+		free(key);
+}
+
+static void route(const struct taxii_config *cfg, struct store *s, const struct taxii_request *req,
+                  struct taxii_response *resp)
+{
+	char path[1024], *seg[MAX_SEGMENTS + 1], *p;
+	int n = 0;
+	struct access a;
+
+	resp->status = 500;
+	if (strlen(req->path) >= sizeof(path)) {
+		taxii_error(resp, 404, "Not found", "no such resource");
+		return;
+	}
+	memcpy(path, req->path, strlen(req->path) + 1);
+	/* Split on '/', ignoring empty segments (a trailing slash is optional). */
+	for (p = path; *p && n <= MAX_SEGMENTS;) {
+		while (*p == '/')
+			*p++ = '\0';
+		if (*p == '\0')
+			break;
+		seg[n++] = p;
+		while (*p && *p != '/')
+			p++;
+	}
+	if (n > MAX_SEGMENTS || n == 0) {
+		taxii_error(resp, 404, "Not found", "no such resource");
+		return;
+	}
+	if (!accept_ok(req->accept)) {
+		taxii_error(resp, 406, "Not acceptable", "this server answers %s", TAXII_MEDIA_TYPE);
+		return;
+	}
+	if (req->who == NULL) {
+		resp->authenticate = 1;
+		taxii_error(resp, 401, "Unauthorized", "authenticate with HTTP Basic or a Bearer key");
+		return;
+	}
+	if (n == 1 && strcmp(seg[0], "taxii2") == 0) {
+		json_t *d;
+		char root[512];
+
+		if (!allow(req, resp, "GET"))
+			return;
+		snprintf(root, sizeof(root), "%s/%s/", req->base_url ? req->base_url : "", cfg->api_root);
+		d = json_pack("{sssssssss[s]}", "title", cfg->title, "description", cfg->description,
+		              "contact", cfg->contact, "default", root, "api_roots", root);
+		set_json(resp, 200, d);
+		json_decref(d);
+		return;
+	}
+	if (strcmp(seg[0], cfg->api_root) != 0) {
+		taxii_error(resp, 404, "Not found", "no such API root");
+		return;
+	}
+	if (n == 1) {
+		json_t *r;
+
+		if (!allow(req, resp, "GET"))
+			return;
+		r = json_pack("{sssss[s]sI}", "title", cfg->title, "description", cfg->description,
+		              "versions", TAXII_MEDIA_TYPE, "max_content_length",
+		              (json_int_t)cfg->max_content_length);
+		set_json(resp, 200, r);
+		json_decref(r);
+		return;
+	}
+	if (strcmp(seg[1], "status") == 0 && n == 3) {
+		if (allow(req, resp, "GET"))
+			get_status(req, s, seg[2], resp);
+		return;
+	}
+	if (strcmp(seg[1], "collections") != 0) {
+		taxii_error(resp, 404, "Not found", "no such resource");
+		return;
+	}
+	if (n == 2) {
+		if (allow(req, resp, "GET"))
+			get_collections(req, s, NULL, resp);
+		return;
+	}
+	if (n == 3) {
+		if (allow(req, resp, "GET"))
+			get_collections(req, s, seg[2], resp);
+		return;
+	}
+	if (find_collection(req, s, seg[2], &a, resp) != 0)
+		return;
+	if (n == 4 && strcmp(seg[3], "manifest") == 0) {
+		if (allow(req, resp, "GET"))
+			listing(cfg, req, s, &a, NULL, L_MANIFEST, resp);
+	} else if (n == 4 && strcmp(seg[3], "objects") == 0) {
+		if (!allow(req, resp, "GET, POST"))
+			return;
+		if (method_is(req, "POST"))
+			post_objects(cfg, req, s, &a, resp);
+		else
+			listing(cfg, req, s, &a, NULL, L_OBJECTS, resp);
+	} else if (n == 5 && strcmp(seg[3], "objects") == 0) {
+		if (!allow(req, resp, "GET, DELETE"))
+			return;
+		if (method_is(req, "DELETE"))
+			delete_object(req, s, &a, seg[4], resp);
+		else
+			listing(cfg, req, s, &a, seg[4], L_OBJECTS, resp);
+	} else if (n == 6 && strcmp(seg[3], "objects") == 0 && strcmp(seg[5], "versions") == 0) {
+		if (allow(req, resp, "GET"))
+			listing(cfg, req, s, &a, seg[4], L_VERSIONS, resp);
+	} else {
+		taxii_error(resp, 404, "Not found", "no such resource");
+	}
+}

@@ -1,0 +1,79 @@
+/*
+ * taxii.h — the TAXII 2.1 API as plain functions: a request in (method,
+ * path, query parameters, the headers TAXII cares about, body, the
+ * authenticated caller), a response out (status, body, TAXII headers). No
+ * HTTP library type crosses this interface, so the same code can sit
+ * behind libmicrohttpd, a test harness or another server.
+ */
+#ifndef TIX_TAXII_H
+#define TIX_TAXII_H
+
+#include "auth/auth.h"
+#include "core/core.h"
+#include "stix/stix.h"
+#include "store/store.h"
+
+#define TAXII_MEDIA_TYPE "application/taxii+json;version=2.1"
+
+/* Read-only after start-up; shared by every worker thread. */
+struct taxii_config {
+	const char *title;       /* of the discovery resource */
+	const char *description;
+	const char *contact;
+	const char *api_root;    /* name of the one API root, e.g. "api1" */
+	size_t max_content_length; /* bytes of a POST body (413 above) */
+	size_t page_default;     /* objects per page when the client gives no limit */
+	size_t page_max;         /* the most a client may ask for */
+	unsigned char secret[32]; /* signs pagination tokens (store_node_secret) */
+	stix_pattern_check_fn check_pattern; /* validation of posted indicators, or NULL */
+};
+
+struct taxii_param {
+	const char *key;
+	const char *value;
+};
+
+struct taxii_request {
+	const char *method;
+	const char *path;      /* decoded, without the query string */
+	const struct taxii_param *params;
+	size_t nparams;
+	const char *accept;    /* header values, or NULL when absent */
+	const char *content_type;
+	const char *base_url;  /* "https://host:port", for absolute URLs */
+	const char *body;
+	size_t body_len;
+	const struct auth_principal *who; /* NULL: not authenticated */
+};
+
+struct taxii_response {
+	int status;
+	struct tix_buf body;          /* JSON */
+	char date_added_first[32];    /* X-TAXII-Date-Added-First, or "" */
+	char date_added_last[32];
+	const char *allow;            /* Allow header with 405, or NULL */
+	int authenticate;             /* send WWW-Authenticate (401) */
+};
+
+void taxii_response_init(struct taxii_response *r);
+void taxii_response_release(struct taxii_response *r);
+
+/* A cache of recent GET answers, for one thread (not thread-safe). An
+ * answer is reused only for the same caller, path, query and base URL, and
+ * only while store_data_version() says nothing was written since: sensors
+ * polling the same page cost a lookup, not a query. */
+struct taxii_cache;
+
+struct taxii_cache *taxii_cache_new(size_t max_bytes);
+void taxii_cache_free(struct taxii_cache *c);
+
+/* Answers one request. The store handle (and the cache, which may be NULL)
+ * belong to the calling thread. */
+void taxii_handle(const struct taxii_config *cfg, struct store *s, struct taxii_cache *cache,
+                  const struct taxii_request *req, struct taxii_response *resp);
+
+/* Fills resp with a TAXII error resource. */
+void taxii_error(struct taxii_response *resp, int status, const char *title, const char *fmt, ...)
+	TIX_PRINTF(4, 5);
+
+#endif
