@@ -72,7 +72,9 @@ int cli_exit_code(enum tix_err e)
 	case TIX_EPARSE:
 	case TIX_EINVAL:
 	case TIX_ETOOBIG:
-	case TIX_ENOTFOUND: return EXIT_INVALID;
+	case TIX_ENOTFOUND:
+	case TIX_EEXIST:
+	case TIX_EDENIED: return EXIT_INVALID;
 	case TIX_EUSAGE: return EXIT_USAGE;
 	default: return EXIT_SYSTEM;
 	}
