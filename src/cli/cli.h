@@ -40,5 +40,6 @@ int cmd_get(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_admin(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_pattern(int argc, char **argv);
 
 #endif

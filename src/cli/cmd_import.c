@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "pattern/pattern.h"
 
 #define DEFAULT_MAX_SIZE ((size_t)1 << 30)
 #define MAX_REPORTED     50 /* invalid objects described in full per file */
@@ -83,7 +84,7 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 {
 	const char *name = strcmp(file, "-") == 0 ? "<stdin>" : file;
 	struct import_counts c = {0, 0, 0, 0};
-	struct stix_validate_opts vopts = {o->strict, NULL};
+	struct stix_validate_opts vopts = {o->strict, pattern_check};
 	struct stix_problems probs;
 	struct stix_reader *r = NULL;
 	struct store_collection coll, *collp = NULL;

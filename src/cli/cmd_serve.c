@@ -12,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "http/http.h"
+#include "pattern/pattern.h"
 #include "taxii/taxii.h"
 
 static void usage(FILE *f)
@@ -262,7 +263,7 @@ int cmd_serve(int argc, char **argv)
 	cfg.max_content_length = o.max_body;
 	cfg.page_default = o.page_size;
 	cfg.page_max = o.page_max;
-	cfg.check_pattern = NULL;
+	cfg.check_pattern = pattern_check;
 
 	memset(&hopts, 0, sizeof(hopts));
 	hopts.listen = o.listen;

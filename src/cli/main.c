@@ -18,6 +18,7 @@ static const struct {
         {"stats", cmd_stats, "count stored objects by type, versions and collections"},
         {"admin", cmd_admin, "manage organisations, users, API keys and collections"},
         {"serve", cmd_serve, "serve the store over TAXII 2.1"},
+        {"pattern", cmd_pattern, "check, explain and match STIX patterns"},
 };
 
 static void usage(FILE *f)

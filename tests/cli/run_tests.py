@@ -621,6 +621,199 @@ def admin_usage_help_and_option_order(env):
     assert b"admin" in r.stdout
 
 
+# ---- STIX patterns (`tix pattern`, and patterns on import) -------------------
+
+PATTERNS = os.path.join(SHARED, "corpora", "patterns", "validity.jsonl")
+
+
+def _observed(oid, first, refs=None, objects=None, n=1, last=None):
+    o = {"type": "observed-data", "spec_version": "2.1", "id": "observed-data--%s" % oid,
+         "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+         "first_observed": first, "last_observed": last or first, "number_observed": n}
+    if refs is not None:
+        o["object_refs"] = refs
+    if objects is not None:
+        o["objects"] = objects
+    return o
+
+
+def _indicator(n, pattern, **extra):
+    o = {"type": "indicator", "spec_version": "2.1",
+         "id": "indicator--%08d-2222-4222-8222-222222222222" % n,
+         "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+         "pattern": pattern, "pattern_type": "stix", "valid_from": "2024-01-01T00:00:00Z"}
+    o.update(extra)
+    return o
+
+
+@test
+def pattern_check_points_at_the_column(env):
+    r = env.tix("pattern", "check", "[ipv4-addr:value = '198.51.100.1']", db=False)
+    assert r.returncode == 0 and b"valid STIX 2.1 pattern" in r.stdout, r.stderr
+    r = env.tix("pattern", "check", "[file:size = ]", db=False)
+    assert r.returncode == 1
+    lines = r.stderr.decode().split("\n")
+    assert lines[0] == "tix pattern: column 14: expected a constant after '=', found ']'", lines
+    assert lines[1] == "  [file:size = ]" and lines[2] == "  " + " " * 13 + "^", lines
+    # the column counts characters, not bytes
+    r = env.tix("pattern", "check", "[file:name = 'caf\u00e9' AND file:size = ]", db=False)
+    lines = r.stderr.decode().split("\n")
+    assert r.returncode == 1 and lines[2].index("^") == lines[1].index("]"), lines
+    for pattern, needle in [
+        ("[file:name = 'unterminated]", "unterminated string"),
+        ("[file:created = t'2024-13-01T00:00:00Z']", "month must be 01 to 12"),
+        ("[file:magic_number_hex = h'abc']", "even number of hex digits"),
+        ("[artifact:payload_bin = b'====']", "not a binary constant"),
+        ("[file:name MATCHES '(']", "does not compile"),
+        ("[file:hashes.MD5 = 'f00']", "not a valid MD5 hash"),
+        ("[file:name = 'a'] within 5 seconds", "keywords are written in capitals"),
+        ("(" * 10000 + "[file:name = 'a']" + ")" * 10000, "nested deeper than 64"),
+    ]:
+        r = env.tix("pattern", "check", pattern, db=False)
+        assert r.returncode == 1 and needle.encode() in r.stderr, (pattern[:60], r.stderr[:300])
+    # a pattern too long for the command line comes on standard input
+    r = env.tix("pattern", "check", "-", db=False, stdin=b"[a:b = 1]" + b" " * (1 << 20))
+    assert r.returncode == 1 and b"more than the limit" in r.stderr, r.stderr[:200]
+    r = env.tix("pattern", "check", "--quiet", "-", db=False, stdin=b"[file:name = 'a']\n")
+    assert r.returncode == 0 and r.stdout == b"", r.stderr
+    # names are checked as import checks them, unless --syntax-only
+    r = env.tix("pattern", "check", "[ab:name = 'a']", db=False)
+    assert r.returncode == 1 and b"'ab' is not a valid observable type name" in r.stderr
+    assert env.tix("pattern", "check", "--syntax-only", "[ab:name = 'a']", db=False).returncode == 0
+    r = env.tix("pattern", "check", "[foo:name = 'a']", db=False)
+    assert r.returncode == 0 and b"warning: custom observable type 'foo'" in r.stderr, r.stderr
+    # the 2.0 grammar differs slightly
+    dup = "[file:name = 'a'] REPEATS 2 TIMES REPEATS 3 TIMES"
+    assert env.tix("pattern", "check", dup, db=False).returncode == 1
+    assert env.tix("pattern", "check", "--stix-version", "2.0", dup, db=False).returncode == 0
+    assert env.tix("pattern", "check", "--stix-version", "2.2", dup, db=False).returncode == 2
+    # usage
+    for args in (["pattern"], ["pattern", "check"], ["pattern", "frob", "x"],
+                 ["pattern", "match", "[a:b = 1]"], ["pattern", "check", "--nope", "x"]):
+        assert subprocess.run([TIX] + args, capture_output=True).returncode == 2, args
+    r = subprocess.run([TIX, "pattern", "--help"], capture_output=True)
+    assert r.returncode == 0 and b"usage: tix pattern check" in r.stdout
+    assert b"pattern" in subprocess.run([TIX, "--help"], capture_output=True).stdout
+
+
+@test
+def pattern_corpus_through_the_command_line(env):
+    """The validator's cases, through `tix pattern check --syntax-only`
+    (the grammar and constants; the unit test checks the columns)."""
+    with open(PATTERNS) as f:
+        rows = [json.loads(l) for l in f]
+    agree = {"2.0": [0, 0], "2.1": [0, 0]}
+    for row in rows:
+        r = env.tix("pattern", "check", "--syntax-only", "--quiet", "--stix-version",
+                    row["stix_version"], row["pattern"], db=False)
+        assert r.returncode in (0, 1), (row, r.stderr)
+        a = agree[row["stix_version"]]
+        a[1] += 1
+        if (r.returncode == 0) == row["valid"]:
+            a[0] += 1
+        else:
+            print("    disagree: %r: %s" % (row, r.stderr.decode()))
+    print("    pattern corpus: STIX 2.1 %d of %d agree, STIX 2.0 %d of %d"
+          % (agree["2.1"][0], agree["2.1"][1], agree["2.0"][0], agree["2.0"][1]))
+    assert agree["2.1"][0] == agree["2.1"][1] and agree["2.0"][0] == agree["2.0"][1]
+
+
+@test
+def pattern_explain_shows_the_tree_and_atoms(env):
+    r = env.tix("pattern", "explain",
+                "([ipv4-addr:value='198.51.100.1' OR ipv4-addr:value ISSUBSET '203.0.113.0/24'] "
+                "FOLLOWEDBY [file:hashes.MD5 = 'cead3f77f6cda6ec00f57d76c9a6879f']) WITHIN 60 SECONDS",
+                db=False)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.decode()
+    assert out.startswith("([ipv4-addr:value = '198.51.100.1' OR "), out
+    assert "WITHIN 60 SECONDS\n    FOLLOWEDBY" in out, out
+    assert "atoms: 3, not simple" in out, out
+    assert "#2 file:hashes.MD5 = 'cead3f77f6cda6ec00f57d76c9a6879f' (string)" in out, out
+    r = env.tix("pattern", "explain", "[ipv4-addr:value = '198.51.100.1'] OR [url:value = 'x']",
+                db=False)
+    assert r.returncode == 0 and b"atoms: 2, simple" in r.stdout, r.stdout
+    assert env.tix("pattern", "explain", "[a:b =]", db=False).returncode == 1
+
+
+@test
+def pattern_match_exit_codes_like_grep(env):
+    objs = [
+        _observed("00000000-0000-4000-8000-000000000001", "2024-01-01T00:00:00Z",
+                  refs=["ipv4-addr--00000000-0000-4000-8000-0000000000a1",
+                        "network-traffic--00000000-0000-4000-8000-0000000000a2"]),
+        {"type": "ipv4-addr", "spec_version": "2.1",
+         "id": "ipv4-addr--00000000-0000-4000-8000-0000000000a1", "value": "198.51.100.7"},
+        {"type": "network-traffic", "spec_version": "2.1",
+         "id": "network-traffic--00000000-0000-4000-8000-0000000000a2",
+         "dst_ref": "ipv4-addr--00000000-0000-4000-8000-0000000000a1", "protocols": ["tcp"]},
+        _observed("00000000-0000-4000-8000-000000000002", "2024-01-01T00:05:00Z",
+                  refs=["file--00000000-0000-4000-8000-0000000000b1"]),
+        {"type": "file", "spec_version": "2.1", "id": "file--00000000-0000-4000-8000-0000000000b1",
+         "name": "invoice.exe", "size": 4096},
+    ]
+    data = env.write("data.json", bundle(objs))
+    r = env.tix("pattern", "match", "[network-traffic:dst_ref.value ISSUBSET '198.51.100.0/24'] "
+                "FOLLOWEDBY [file:name LIKE '%.exe']", data, db=False)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.decode().split("\n")[1:3] == [
+        "  observation expression #1: observed-data--00000000-0000-4000-8000-000000000001",
+        "  observation expression #2: observed-data--00000000-0000-4000-8000-000000000002"], r.stdout
+    r = env.tix("pattern", "match", "[file:name LIKE '%.exe'] FOLLOWEDBY [ipv4-addr:value = "
+                "'198.51.100.7']", data, db=False)
+    assert r.returncode == 1 and b"no match" in r.stdout, (r.returncode, r.stderr)
+    r = env.tix("pattern", "match", "([ipv4-addr:value = '198.51.100.7'] AND [file:size > 1000]) "
+                "WITHIN 300 SECONDS", data, db=False)
+    assert r.returncode == 1, r.stderr
+    r = env.tix("pattern", "match", "([ipv4-addr:value = '198.51.100.7'] AND [file:size > 1000]) "
+                "WITHIN 301 SECONDS", data, db=False)
+    assert r.returncode == 0, r.stderr
+    # 2.0 style: embedded objects, in a JSON array of observed-data, read from stdin
+    old = [_observed("00000000-0000-4000-8000-000000000003", "2016-01-01T00:00:00Z", n=3,
+                     objects={"0": {"type": "domain-name", "value": "example.com",
+                                    "resolves_to_refs": ["1"]},
+                              "1": {"type": "ipv4-addr", "value": "203.0.113.5"}})]
+    r = env.tix("pattern", "match", "--stix-version", "2.0",
+                "[domain-name:resolves_to_refs[*].value = '203.0.113.5'] REPEATS 3 TIMES", "-",
+                db=False, stdin=json.dumps(old).encode())
+    assert r.returncode == 0 and r.stdout.count(b"observed-data--") == 3, (r.stdout, r.stderr)
+    # invalid pattern or data: 2
+    assert env.tix("pattern", "match", "[a:b = ]", data, db=False).returncode == 2
+    assert env.tix("pattern", "match", "[a:b = 1]", env.write("bad.json", "{\"type\": "),
+                   db=False).returncode == 2
+    assert env.tix("pattern", "match", "[a:b = 1]", env.path("missing.json"), db=False).returncode == 2
+    bad = [_observed("00000000-0000-4000-8000-000000000004", "2024-01-01T00:00:00Z", objects={}, n=0)]
+    r = env.tix("pattern", "match", "[a:b = 1]", env.write("bad2.json", bad), db=False)
+    assert r.returncode == 2 and b"number_observed" in r.stderr, r.stderr
+    # a runaway regular expression is stopped, not waited for
+    slow = [_observed("00000000-0000-4000-8000-000000000005", "2024-01-01T00:00:00Z",
+                      objects={"0": {"type": "x-s", "v": "a" * 20000 + "!"}})]
+    r = env.tix("pattern", "match", "[x-s:v MATCHES '^(a|aa)+$']", env.write("slow.json", slow),
+                db=False)
+    assert r.returncode == 1 and b"stopped at the PCRE2 limits" in r.stderr, r.stderr
+
+
+@test
+def import_checks_indicator_patterns(env):
+    good = _indicator(1, "[ipv4-addr:value = '198.51.100.1']")
+    custom = _indicator(2, "[x-acme-sensor:x_acme_alert_id = 7]")
+    sigma = _indicator(3, "title: not a STIX pattern", pattern_type="sigma")
+    old = _indicator(4, "[file:name = 'a'] REPEATS 2 TIMES REPEATS 3 TIMES", pattern_version="2.0")
+    r = env.tix("import", env.write("ok.json", bundle([good, custom, sigma, old])))
+    assert r.returncode == 0, r.stderr
+    before = env.snapshot()
+    for i, (pattern, needle) in enumerate([
+        ("[ipv4-addr:value = ]", "objects[0].pattern: column 20: expected a constant after '='"),
+        ("[ab:name = 'x']", "'ab' is not a valid observable type name"),
+        ("[file:n = 'x']", "'n' is not a valid observable property name"),
+        ("[file:name = 'a'] REPEATS 2 TIMES REPEATS 3 TIMES", "a second REPEATS qualifier"),
+        ("[file:hashes.'SHA-256' = 'f00']", "not a valid SHA-256 hash"),
+    ]):
+        r = env.tix("import", env.write("bad%d.json" % i, bundle([_indicator(10 + i, pattern)])))
+        assert r.returncode == 1 and needle.encode() in r.stderr, (pattern, r.stderr)
+        assert env.snapshot() == before
+
+
 def main():
     if not os.path.exists(TIX):
         print("tix binary not found at %s (set TIX)" % TIX)
