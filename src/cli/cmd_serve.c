@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "http/http.h"
 #include "pattern/pattern.h"
+#include "pattern/pattern.h"
 #include "taxii/taxii.h"
 
 static void usage(FILE *f)
