@@ -34,12 +34,15 @@ build-asan: deps-test
 run: build
 	@TIX=$(BUILD)/tix DB=$(DB) sh tools/run.sh
 
-# Unit tests (cmocka, through ctest) and the CLI tests, on the sanitizer
-# build; then the CLI tests again on the release build users run.
+# Unit tests (cmocka, through ctest), the CLI tests and the TAXII server's
+# end-to-end tests on the sanitizer build; then the CLI and TAXII tests again
+# on the release build users run.
 test: deps-test build build-asan
 	@cd $(ASAN) && ctest --output-on-failure -j $(JOBS)
 	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/cli/run_tests.py
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/cli/run_tests.py
+	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_taxii.py
+	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_taxii.py
 
 bench-ingest: deps
 	@bash bench/ingest/run.sh

@@ -5,7 +5,7 @@
 set -eu
 
 build_pkgs="gcc make cmake pkg-config libjansson-dev libsqlite3-dev libsodium-dev libmicrohttpd-dev libpcre2-dev"
-test_pkgs="libcmocka-dev python3 sqlite3"
+test_pkgs="libcmocka-dev python3 sqlite3 openssl"
 
 want="$build_pkgs"
 [ "${1:-build}" = "test" ] && want="$build_pkgs $test_pkgs"
