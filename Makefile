@@ -13,7 +13,7 @@ BUILD := build
 ASAN  := build-asan
 
 .PHONY: all deps deps-test build build-asan run test test-unit test-cli test-asan \
-        bench-ingest format clean
+        bench-ingest bench-taxii format clean
 
 all: build
 
@@ -46,6 +46,9 @@ test: deps-test build build-asan
 
 bench-ingest: deps
 	@bash bench/ingest/run.sh
+
+bench-taxii: deps
+	@bash bench/taxii/run.sh
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
