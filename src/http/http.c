@@ -36,6 +36,7 @@ struct server {
 struct req_state {
 	struct tix_buf body;
 	int too_big;
+	size_t discarded; /* bytes of an oversized body read and dropped */
 	int status;
 	size_t bytes;
 	struct timespec started;
@@ -214,17 +215,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return MHD_YES;
 	}
 	if (*upload_size > 0) {
-		if (!st->too_big && tix_buf_add(&st->body, upload_data, *upload_size) != TIX_OK) {
+		/* A body without a declared length that grows past the limit is
+		 * read on and dropped, so the client gets its 413 when it is done;
+		 * one that goes on far past the limit is cut off. */
+		if (st->too_big || tix_buf_add(&st->body, upload_data, *upload_size) != TIX_OK) {
 			st->too_big = 1;
-			*upload_size = 0;
-			return send_error(c, st, 413, "Payload too large",
-			                  "the body is larger than max_content_length");
+			st->discarded += *upload_size;
+			tix_buf_release(&st->body);
+			if (st->discarded > 4 * srv->cfg->max_content_length + (1u << 20))
+				return MHD_NO;
 		}
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (st->too_big)
-		return MHD_YES; /* already answered */
+	if (st->too_big) {
+		if (st->status != 0)
+			return MHD_YES; /* answered on the first call */
+		return send_error(c, st, 413, "Payload too large",
+		                  "the body is larger than max_content_length");
+	}
 	if ((s = worker_store(srv, &err)) == NULL)
 		return send_error(c, st, 503, "Service unavailable", err.msg);
 	if ((ps = malloc(sizeof(*ps))) == NULL)

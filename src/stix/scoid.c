@@ -119,6 +119,10 @@ enum tix_err stix_meta_get(const json_t *obj, struct stix_meta *m, struct tix_er
 	m->id = json_string_value(json_object_get(obj, "id"));
 	m->type = json_string_value(json_object_get(obj, "type"));
 	m->spec_version = json_string_value(json_object_get(obj, "spec_version"));
+	/* A top-level cyber-observable is a STIX 2.1 object (2.0 had them only
+	 * inside observed-data), whose spec_version is optional. */
+	if (m->spec_version == NULL && m->type && stix_is_sco_type(m->type))
+		m->spec_version = "2.1";
 	m->revoked = json_is_true(json_object_get(obj, "revoked"));
 	if (m->id == NULL || m->type == NULL)
 		return tix_error_set(err, TIX_EINVAL, NULL, "object without id or type");
