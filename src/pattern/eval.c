@@ -1,11 +1,8 @@
 /*
- * pattern/eval.c — decides whether a pattern matches a set of observed-data
- * objects. Each observation expression ([ ]) is first evaluated against
- * every observed-data; then a backtracking search binds observation
- * expressions to distinct observations under AND, OR, FOLLOWEDBY and the
- * qualifiers, pruning as it binds. The search, the object paths it follows
- * and the regular expressions it runs all draw on one step budget, so no
- * input can make it run unbounded.
+ * pattern/eval.c — does a pattern match a set of observed-data? Each [ ] is
+ * evaluated against every observation, then a backtracking search binds them
+ * to distinct observations under the operators and qualifiers. Paths, LIKE,
+ * regexes and the search share one step budget, so no input runs unbounded.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>

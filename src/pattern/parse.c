@@ -1,9 +1,8 @@
 /*
- * pattern/parse.c — a recursive-descent parser for the grammar of STIX 2.1
- * section 9 (STIXPattern.g4), one token of lookahead, building the tree of
- * pattern_int.h in an arena. Besides the grammar it checks what the OASIS
- * pattern validator checks (hash values, duplicate qualifiers in 2.1) and
- * compiles MATCHES regular expressions, so a pattern that parses can run.
+ * pattern/parse.c — recursive descent over STIXPattern.g4 with one token of
+ * lookahead, building pattern_int.h's tree in an arena; also checks what the
+ * OASIS validator checks (hashes, 2.1 duplicate qualifiers) and compiles
+ * MATCHES regexes, so a pattern that parses can run.
  */
 #include <errno.h>
 #include <stdarg.h>

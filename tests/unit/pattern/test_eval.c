@@ -1,10 +1,8 @@
 /*
- * Unit tests for pattern/eval.c: every comparison operator and constant
- * kind against observed SCO values, object paths (lists, dictionaries,
- * references), the same-object rule, the observation operators and the
- * temporal qualifiers over first_observed, last_observed and
- * number_observed, 2.0 embedded objects and 2.1 object_refs, and the limits
- * that keep a hostile pattern from running long.
+ * Unit tests for pattern/eval.c: every operator and constant kind, paths and
+ * references, the same-object rule, observation operators and qualifiers over
+ * first/last_observed and number_observed, 2.0 and 2.1 observed data, and the
+ * limits that keep a hostile pattern from running long.
  */
 #include <setjmp.h>
 #include <stdarg.h>
