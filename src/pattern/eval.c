@@ -287,8 +287,7 @@ static int cmp_bytes(const char *a, size_t an, const char *b, size_t bn)
 
 /* Compares a string with octets: the string's code points as octets when all
  * are below U+0100 (section 9.6.4), else incomparable. */
-static int cmp_str_bytes(struct ev *ev, const char *s, size_t sn, const char *b, size_t bn,
-                         int str_first)
+static int cmp_str_bytes(const char *s, size_t sn, const char *b, size_t bn, int str_first)
 {
 	unsigned char small[256], *buf = small;
 	long n;
@@ -302,7 +301,6 @@ static int cmp_str_bytes(struct ev *ev, const char *s, size_t sn, const char *b,
 	                : cmp_bytes(b, bn, (const char *)buf, (size_t)n);
 	if (buf != small)
 		free(buf);
-	(void)ev;
 	return c;
 }
 
@@ -332,7 +330,7 @@ static int compare(struct ev *ev, const struct val *v, const struct pattern__lit
 		if (v->k == V_STR)
 			return cmp_bytes(v->s, v->len, lit->s, lit->len);
 		if (v->k == V_BYTES)
-			return cmp_str_bytes(ev, lit->s, lit->len, v->s, v->len, 0);
+			return cmp_str_bytes(lit->s, lit->len, v->s, v->len, 0);
 		return INCOMPARABLE;
 	case PATTERN_LIT_BOOL:
 		if (v->k == V_BOOL)
@@ -343,7 +341,7 @@ static int compare(struct ev *ev, const struct val *v, const struct pattern__lit
 		if (v->k == V_BYTES)
 			return cmp_bytes(v->s, v->len, lit->s, lit->len);
 		if (v->k == V_STR)
-			return cmp_str_bytes(ev, v->s, v->len, lit->s, lit->len, 1);
+			return cmp_str_bytes(v->s, v->len, lit->s, lit->len, 1);
 		return INCOMPARABLE;
 	case PATTERN_LIT_TIMESTAMP:
 		if (v->k == V_STR && v->len < 64 && memchr(v->s, '\0', v->len) == NULL) {

@@ -116,7 +116,8 @@ static struct pattern__node *new_node(struct parser *ps, enum pattern__kind kind
  * waste stays under half). */
 static int add_kid(struct parser *ps, struct pattern__node *n, struct pattern__node *kid)
 {
-	if ((n->nkids & (n->nkids - 1)) == 0) { /* 0, 1, 2, 4, ...: full */
+	if (n->nkids == 0 || (n->nkids >= 2 && (n->nkids & (n->nkids - 1)) == 0)) {
+		/* the array holds 2, 4, 8, ... and is full */
 		unsigned cap = n->nkids ? n->nkids * 2 : 2;
 		struct pattern__node **k = alloc0(ps, cap * sizeof(*k));
 
