@@ -12,8 +12,8 @@ DB    ?= var/tix.db
 BUILD := build
 ASAN  := build-asan
 
-.PHONY: all deps deps-test build build-asan run test test-unit test-cli test-asan \
-        bench-ingest bench-taxii format clean
+.PHONY: all deps deps-test build build-asan run test \
+        bench-ingest bench-taxii bench-pattern format clean
 
 all: build
 
@@ -49,6 +49,9 @@ bench-ingest: deps
 
 bench-taxii: deps
 	@bash bench/taxii/run.sh
+
+bench-pattern: deps
+	@bash bench/pattern/run.sh
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')

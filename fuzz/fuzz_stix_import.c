@@ -7,13 +7,14 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "pattern/pattern.h"
 #include "stix/stix.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct stix_validate_opts opts = {0};
+	struct stix_validate_opts opts = {0, pattern_check};
 	struct stix_problems probs;
 	struct stix_reader *r = NULL;
 	struct tix_error err;

@@ -136,6 +136,6 @@ BEGIN {
 	goal("tix / baseline rate", bw > 0 && fw > 0 ? bw / fw : 0, ">=", 0.60)
 	goal("tix peak RSS / file size", (fm / 1024) / sizemib, "<=", 2.0)
 	goal("first / re-import time", rw > 0 ? fw / rw : 0, ">=", 2.0)
-	printf "%-30s %8.2f   (no goal: same objects, other bytes)\n", "first / re-import other bytes", xw > 0 ? fw / xw : 0
+	printf "%-30s %8.2f   (no goal: same objects, other bytes)\n", "first / re-import other bytes", (xw > 0 ? fw / xw : 0)
 }'
 exit 0

@@ -42,6 +42,7 @@ struct cache_entry {
 	unsigned char digest[32]; /* keyed BLAKE2b of the credential */
 	int64_t expires;          /* monotonic µs; 0 = free */
 	struct auth_principal p;
+	unsigned char hash_digest[16]; /* password: keyed BLAKE2b of the stored hash */
 };
 
 struct limit_entry {
@@ -163,13 +164,14 @@ unsigned long auth__verify_count(struct auth *a)
 /* ---- the cache (a->mu held) ------------------------------------------- */
 
 static int cache_get(struct auth *a, const unsigned char digest[32], int64_t now,
-                     struct auth_principal *p)
+                     struct auth_principal *p, unsigned char hash_digest[16])
 {
 	struct cache_entry *set = a->cache[set_of(digest, CACHE_SETS)];
 
 	for (int i = 0; i < CACHE_WAYS; i++) {
 		if (set[i].expires > now && sodium_memcmp(set[i].digest, digest, 32) == 0) {
 			*p = set[i].p;
+			memcpy(hash_digest, set[i].hash_digest, 16);
 			return 1;
 		}
 	}
@@ -177,7 +179,7 @@ static int cache_get(struct auth *a, const unsigned char digest[32], int64_t now
 }
 
 static void cache_put(struct auth *a, const unsigned char digest[32], int64_t now,
-                      const struct auth_principal *p)
+                      const struct auth_principal *p, const unsigned char hash_digest[16])
 {
 	struct cache_entry *set = a->cache[set_of(digest, CACHE_SETS)];
 	struct cache_entry *victim = &set[0];
@@ -201,6 +203,7 @@ static void cache_put(struct auth *a, const unsigned char digest[32], int64_t no
 	memcpy(victim->digest, digest, 32);
 	victim->expires = now + a->ttl_us;
 	victim->p = *p;
+	memcpy(victim->hash_digest, hash_digest, 16);
 }
 
 /* ---- failure limits (a->mu held) --------------------------------------- */
@@ -293,9 +296,17 @@ static void principal_of(const struct store_user *u, const char *key_id, struct 
 
 /* An unknown user, or one without a password, costs an argon2id check of
  * the dummy hash, so the time taken does not tell which names exist. */
+/* A keyed digest of a stored password hash, kept in the cache so that a
+ * changed password is noticed without keeping the hash itself. */
+static void hash_digest_of(struct auth *a, const char *hash, unsigned char out[16])
+{
+	crypto_generichash(out, 16, (const unsigned char *)hash, strlen(hash), a->local_key,
+	                   sizeof(a->local_key));
+}
+
 static enum tix_err check_password(struct auth *a, struct store *s, const char *user,
                                    const char *pw, size_t pw_len, struct auth_principal *p,
-                                   struct tix_error *err)
+                                   unsigned char hdigest[16], struct tix_error *err)
 {
 	struct store_user u;
 	struct tix_error lerr;
@@ -310,8 +321,10 @@ static enum tix_err check_password(struct auth *a, struct store *s, const char *
 	}
 	known = e == TIX_OK && u.password_hash[0] != '\0';
 	ok = argon2_verify(a, known ? u.password_hash : a->dummy_hash, pw, pw_len);
-	if (known && ok)
+	if (known && ok) {
 		principal_of(&u, NULL, p);
+		hash_digest_of(a, u.password_hash, hdigest);
+	}
 	sodium_memzero(&u, sizeof(u));
 	if (!(known && ok))
 		return tix_error_set(err, TIX_EDENIED, "auth", "wrong user name or password");
@@ -394,10 +407,42 @@ store_error:
 	return e;
 }
 
+/* A cached principal is still checked against the store (one indexed
+ * lookup, no argon2id): a removed key or user, or a changed password, is
+ * refused at once, and a changed role or organisation applies at once. */
+static int still_valid(struct auth *a, struct store *s, struct auth_principal *p,
+                       const unsigned char hdigest[16])
+{
+	struct store_apikey k;
+	struct store_user u;
+	struct tix_error lerr;
+	unsigned char now_digest[16];
+	char key_id[sizeof(p->key_id)];
+	int ok = 0;
+
+	memcpy(key_id, p->key_id, sizeof(key_id));
+	if (key_id[0]) {
+		if (store_apikey_get(s, key_id, &k, &lerr) != TIX_OK || k.user_key != p->user_key)
+			return 0;
+		if (store_user_get(s, k.user, &u, &lerr) != TIX_OK)
+			return 0;
+		ok = u.key == p->user_key;
+	} else {
+		if (store_user_get(s, p->user, &u, &lerr) != TIX_OK || u.password_hash[0] == '\0')
+			return 0;
+		hash_digest_of(a, u.password_hash, now_digest);
+		ok = u.key == p->user_key && sodium_memcmp(now_digest, hdigest, 16) == 0;
+	}
+	if (ok)
+		principal_of(&u, key_id[0] ? key_id : NULL, p);
+	sodium_memzero(&u, sizeof(u));
+	return ok;
+}
+
 enum tix_err auth_check_header(struct auth *a, struct store *s, const char *header,
                                const char *client, struct auth_principal *p, struct tix_error *err)
 {
-	unsigned char cache_digest[32], user_digest[16], client_digest[16];
+	unsigned char cache_digest[32], user_digest[16], client_digest[16], hdigest[16];
 	unsigned char decoded[MAX_HEADER + 1];
 	struct limit_entry *le;
 	const char *scheme, *token, *end, *user = NULL, *pw = NULL, *colon;
@@ -486,10 +531,16 @@ enum tix_err auth_check_header(struct auth *a, struct store *s, const char *head
 		                  "too many failed attempts; try again in %lld s", (long long)wait);
 		goto out;
 	}
-	if (cache_get(a, cache_digest, now, p)) {
+	if (cache_get(a, cache_digest, now, p, hdigest)) {
 		pthread_mutex_unlock(&a->mu);
-		e = TIX_OK;
-		goto out;
+		if (still_valid(a, s, p, hdigest)) {
+			e = TIX_OK;
+			goto out;
+		}
+		/* Gone or changed: check the credential in full, as if uncached. */
+		memset(p, 0, sizeof(*p));
+		pthread_mutex_lock(&a->mu);
+		now = mono_us();
 	}
 	if (have_client) {
 		le = limit_find(a, client_digest, now, 1);
@@ -503,8 +554,9 @@ enum tix_err auth_check_header(struct auth *a, struct store *s, const char *head
 	}
 	pthread_mutex_unlock(&a->mu);
 
+	memset(hdigest, 0, sizeof(hdigest));
 	if (basic)
-		e = check_password(a, s, user, pw, pw_len, p, err);
+		e = check_password(a, s, user, pw, pw_len, p, hdigest, err);
 	else
 		e = check_key(a, s, token, tlen, p, err);
 
@@ -520,7 +572,7 @@ enum tix_err auth_check_header(struct auth *a, struct store *s, const char *head
 			le->failures--;
 	}
 	if (e == TIX_OK)
-		cache_put(a, cache_digest, now, p);
+		cache_put(a, cache_digest, now, p, hdigest);
 	pthread_mutex_unlock(&a->mu);
 	if (e != TIX_OK)
 		memset(p, 0, sizeof(*p));

@@ -33,9 +33,9 @@ struct auth_principal {
 struct auth;
 
 /* Zero (or opts NULL) means the default in brackets. A negative
- * cache_ttl_us caches nothing. A user or key removed keeps working until
- * its cache entry expires, so cache_ttl_us is also how long a revocation
- * may take to bite. */
+ * cache_ttl_us caches nothing. The cache saves only the argon2id (or key
+ * digest): every request still reads the account from the store, so a
+ * removed user or key, or a changed password, is refused at once. */
 struct auth_options {
 	int64_t cache_ttl_us;       /* how long a verified credential is remembered (60 s) */
 	unsigned max_failures;      /* failures per user or address per window (10) */

@@ -13,7 +13,6 @@
 #include "cli/cli.h"
 #include "http/http.h"
 #include "pattern/pattern.h"
-#include "pattern/pattern.h"
 #include "taxii/taxii.h"
 
 static void usage(FILE *f)
@@ -158,20 +157,20 @@ static void on_listening(void *arg, const char *url)
 int cmd_serve(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"listen", required_argument, NULL, 'l'},
-		{"db", required_argument, NULL, 'd'},
-		{"config", required_argument, NULL, 'c'},
-		{"tls-cert", required_argument, NULL, 'C'},
-		{"tls-key", required_argument, NULL, 'K'},
-		{"threads", required_argument, NULL, 't'},
-		{"max-body", required_argument, NULL, 'b'},
-		{"max-connections", required_argument, NULL, 'm'},
-		{"idle-timeout", required_argument, NULL, 'i'},
-		{"access-log", required_argument, NULL, 'a'},
-		{"insecure-http", no_argument, NULL, 'I'},
-		{"cache", required_argument, NULL, 'H'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	        {"listen", required_argument, NULL, 'l'},
+	        {"db", required_argument, NULL, 'd'},
+	        {"config", required_argument, NULL, 'c'},
+	        {"tls-cert", required_argument, NULL, 'C'},
+	        {"tls-key", required_argument, NULL, 'K'},
+	        {"threads", required_argument, NULL, 't'},
+	        {"max-body", required_argument, NULL, 'b'},
+	        {"max-connections", required_argument, NULL, 'm'},
+	        {"idle-timeout", required_argument, NULL, 'i'},
+	        {"access-log", required_argument, NULL, 'a'},
+	        {"insecure-http", no_argument, NULL, 'I'},
+	        {"cache", required_argument, NULL, 'H'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
 	};
 	/* Options from the command line are applied after the config file. */
 	const char *keys[64], *values[64];

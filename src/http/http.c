@@ -151,7 +151,7 @@ static enum MHD_Result send_error(struct MHD_Connection *c, struct req_state *st
 static void client_address(struct MHD_Connection *c, char *out, size_t size)
 {
 	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 
 	snprintf(out, size, "-");
 	if (ci == NULL || ci->client_addr == NULL)
@@ -179,8 +179,8 @@ static void base_url(struct server *srv, struct MHD_Connection *c, char *out, si
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **con_cls)
 {
 	struct server *srv = cls;
 	struct req_state *st = *con_cls;
@@ -204,7 +204,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		snprintf(st->url, sizeof(st->url), "%s", url);
 		*con_cls = st;
 		/* Refuse a declared oversized body before reading any of it. */
-		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl && strtoull(cl, NULL, 10) > srv->cfg->max_content_length) {
 			st->too_big = 1;
 			return send_error(c, st, 413, "Payload too large",
@@ -269,7 +270,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	req.nparams = ps->n;
 	req.accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
 	req.content_type =
-		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	req.base_url = base;
 	req.body = tix_buf_str(&st->body);
 	req.body_len = tix_buf_len(&st->body);
@@ -389,7 +390,8 @@ static enum tix_err parse_listen(const char *listen, struct sockaddr_storage *ad
 	}
 bad:
 	return tix_error_set(err, TIX_EUSAGE, "--listen",
-	                     "'%s' is not HOST:PORT (an IPv4 address, [IPv6] or localhost)", listen);
+	                     "'%s' is not HOST:PORT (an IPv4 address, [IPv6] or localhost)",
+	                     listen);
 }
 
 enum tix_err http_serve(const struct http_options *opts, const struct taxii_config *cfg,
@@ -445,19 +447,19 @@ enum tix_err http_serve(const struct http_options *opts, const struct taxii_conf
 		flags |= MHD_USE_TLS;
 	if (srv.tls)
 		d = MHD_start_daemon(
-			flags, 0, NULL, NULL, on_request, &srv, MHD_OPTION_SOCK_ADDR, &addr,
-			MHD_OPTION_THREAD_POOL_SIZE, opts->threads, MHD_OPTION_CONNECTION_LIMIT,
-			opts->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, opts->idle_timeout_s,
-			MHD_OPTION_CONNECTION_MEMORY_LIMIT, opts->max_header_bytes,
-			MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv, MHD_OPTION_HTTPS_MEM_CERT, cert,
-			MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
+		        flags, 0, NULL, NULL, on_request, &srv, MHD_OPTION_SOCK_ADDR, &addr,
+		        MHD_OPTION_THREAD_POOL_SIZE, opts->threads, MHD_OPTION_CONNECTION_LIMIT,
+		        opts->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, opts->idle_timeout_s,
+		        MHD_OPTION_CONNECTION_MEMORY_LIMIT, opts->max_header_bytes,
+		        MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv, MHD_OPTION_HTTPS_MEM_CERT,
+		        cert, MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
 	else
 		d = MHD_start_daemon(
-			flags, 0, NULL, NULL, on_request, &srv, MHD_OPTION_SOCK_ADDR, &addr,
-			MHD_OPTION_THREAD_POOL_SIZE, opts->threads, MHD_OPTION_CONNECTION_LIMIT,
-			opts->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, opts->idle_timeout_s,
-			MHD_OPTION_CONNECTION_MEMORY_LIMIT, opts->max_header_bytes,
-			MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv, MHD_OPTION_END);
+		        flags, 0, NULL, NULL, on_request, &srv, MHD_OPTION_SOCK_ADDR, &addr,
+		        MHD_OPTION_THREAD_POOL_SIZE, opts->threads, MHD_OPTION_CONNECTION_LIMIT,
+		        opts->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, opts->idle_timeout_s,
+		        MHD_OPTION_CONNECTION_MEMORY_LIMIT, opts->max_header_bytes,
+		        MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv, MHD_OPTION_END);
 	if (d == NULL) {
 		e = tix_error_set(err, TIX_EIO, opts->listen,
 		                  "cannot serve here (address in use, or a bad certificate/key)");

@@ -12,8 +12,8 @@
 
 #include "taxii/taxii.h"
 
-#define STIX_MEDIA_TYPE "application/stix+json;version=2.1"
-#define MAX_SEGMENTS 8
+#define STIX_MEDIA_TYPE  "application/stix+json;version=2.1"
+#define MAX_SEGMENTS     8
 #define MAX_MATCH_VALUES 200
 
 /* ---- responses ----------------------------------------------------------- */
@@ -128,8 +128,15 @@ static int accept_ok(const char *accept)
 
 /* ---- query parameters ------------------------------------------------------ */
 
-enum { F_ADDED_AFTER = 1, F_LIMIT = 2, F_NEXT = 4, F_ID = 8, F_TYPE = 16, F_VERSION = 32,
-       F_SPEC = 64 };
+enum {
+	F_ADDED_AFTER = 1,
+	F_LIMIT = 2,
+	F_NEXT = 4,
+	F_ID = 8,
+	F_TYPE = 16,
+	F_VERSION = 32,
+	F_SPEC = 64
+};
 
 struct query {
 	struct tix_arena *arena;
@@ -173,7 +180,8 @@ static int parse_query(const struct taxii_request *req, int allowed, struct quer
                        struct taxii_response *resp)
 {
 	for (size_t i = 0; i < req->nparams; i++) {
-		const char *k = req->params[i].key, *v = req->params[i].value ? req->params[i].value : "";
+		const char *k = req->params[i].key,
+		           *v = req->params[i].value ? req->params[i].value : "";
 		int flag = 0;
 		const char ***list = NULL;
 		size_t n;
@@ -229,13 +237,15 @@ static int parse_query(const struct taxii_request *req, int allowed, struct quer
 			}
 			for (size_t j = 0; j < n; j++) {
 				if ((*list)[j][0] == '\0') {
-					taxii_error(resp, 400, "Bad request", "%s: an empty value", k);
+					taxii_error(resp, 400, "Bad request", "%s: an empty value",
+					            k);
 					return -1;
 				}
 				for (size_t m = 0; m < j; m++)
 					if (strcmp((*list)[j], (*list)[m]) == 0) {
 						taxii_error(resp, 400, "Bad request",
-						            "%s: '%.60s' given twice", k, (*list)[j]);
+						            "%s: '%.60s' given twice", k,
+						            (*list)[j]);
 						return -1;
 					}
 			}
@@ -268,9 +278,10 @@ static int parse_query(const struct taxii_request *req, int allowed, struct quer
 			else if (tix_time_parse(v, &t, &err) == TIX_OK)
 				ts[j++] = tix_arena_strdup(q->arena, tix_time_canonical(&t, canon));
 			else {
-				taxii_error(resp, 400, "Bad request",
-				            "match[version]: '%.60s' is not all, first, last or a timestamp",
-				            v);
+				taxii_error(
+				        resp, 400, "Bad request",
+				        "match[version]: '%.60s' is not all, first, last or a timestamp",
+				        v);
 				return -1;
 			}
 		}
@@ -454,7 +465,7 @@ static void get_collections(const struct taxii_request *req, struct store *s, co
 		size_t i;
 		json_t *c;
 
-		json_array_foreach(ls.list, i, c)
+		json_array_foreach (ls.list, i, c)
 			json_object_set_new(c, "can_write", json_false());
 	}
 	if (json_array_size(ls.list) > 0)
@@ -486,9 +497,7 @@ static int page_row(void *arg, const struct store_taxii_row *r)
 	if (p->n++)
 		tix_buf_addc(p->out, ',');
 	switch (p->kind) {
-	case L_OBJECTS:
-		tix_buf_add(p->out, r->body, r->body_len);
-		break;
+	case L_OBJECTS: tix_buf_add(p->out, r->body, r->body_len); break;
 	case L_MANIFEST:
 		format_us(r->date_added, ts);
 		tix_buf_adds(p->out, "{\"id\":");
@@ -496,11 +505,10 @@ static int page_row(void *arg, const struct store_taxii_row *r)
 		tix_buf_addf(p->out, ",\"date_added\":\"%s\",\"version\":", ts);
 		tix_buf_add_json_string(p->out, r->version);
 		tix_buf_addf(p->out, ",\"media_type\":\"application/stix+json;version=%s\"}",
-		             r->spec_version && strcmp(r->spec_version, "2.1") != 0 ? "2.0" : "2.1");
+		             r->spec_version && strcmp(r->spec_version, "2.1") == 0 ? "2.1"
+		                                                                    : "2.0");
 		break;
-	case L_VERSIONS:
-		tix_buf_add_json_string(p->out, r->version);
-		break;
+	case L_VERSIONS: tix_buf_add_json_string(p->out, r->version); break;
 	}
 	return 0;
 }
@@ -656,9 +664,10 @@ static void post_objects(const struct taxii_config *cfg, const struct taxii_requ
 		taxii_error(resp, 403, "Forbidden", "you may not write to this collection");
 		return;
 	}
-	if (req->content_type == NULL || !taxii_media(req->content_type, strlen(req->content_type), 0)) {
-		taxii_error(resp, 415, "Unsupported media type",
-		            "send the envelope as %s", TAXII_MEDIA_TYPE);
+	if (req->content_type == NULL ||
+	    !taxii_media(req->content_type, strlen(req->content_type), 0)) {
+		taxii_error(resp, 415, "Unsupported media type", "send the envelope as %s",
+		            TAXII_MEDIA_TYPE);
 		return;
 	}
 	if (req->body_len > cfg->max_content_length) {
@@ -689,7 +698,7 @@ static void post_objects(const struct taxii_config *cfg, const struct taxii_requ
 		goto out;
 	}
 	in_tx = 1;
-	json_array_foreach(objs, i, obj) {
+	json_array_foreach (objs, i, obj) {
 		char path[32];
 		struct stix_meta meta;
 		const char *id, *version;
@@ -723,8 +732,8 @@ static void post_objects(const struct taxii_config *cfg, const struct taxii_requ
 		} else {
 			tix_buf_reset(&body);
 			if (stix_json_dump(obj, &body) != TIX_OK ||
-			    store_put(s, &meta, tix_buf_str(&body), tix_buf_len(&body), req->who->org,
-			              &a->coll, NULL, &added, &err) != TIX_OK)
+			    store_put(s, &meta, tix_buf_str(&body), tix_buf_len(&body),
+			              req->who->org, &a->coll, NULL, &added, &err) != TIX_OK)
 				goto store_failed;
 		}
 		add_entry(successes, meta.id, meta.version, NULL);
@@ -733,11 +742,11 @@ static void post_objects(const struct taxii_config *cfg, const struct taxii_requ
 	tix_uuid_format(&u, sid);
 	tix_time_format(&now, 6, ts);
 	status = json_pack("{sssssssIsIsosIsosIso}", "id", sid, "status", "complete",
-	                   "request_timestamp", ts, "total_count", (json_int_t)json_array_size(objs),
-	                   "success_count", (json_int_t)json_array_size(successes), "successes",
-	                   successes, "failure_count", (json_int_t)json_array_size(failures),
-	                   "failures", failures, "pending_count", (json_int_t)0, "pendings",
-	                   json_array());
+	                   "request_timestamp", ts, "total_count",
+	                   (json_int_t)json_array_size(objs), "success_count",
+	                   (json_int_t)json_array_size(successes), "successes", successes,
+	                   "failure_count", (json_int_t)json_array_size(failures), "failures",
+	                   failures, "pending_count", (json_int_t)0, "pendings", json_array());
 	successes = failures = NULL; /* status holds them now */
 	if (status == NULL) {
 		taxii_error(resp, 500, "Internal error", "out of memory");
@@ -839,9 +848,9 @@ static char *cache_key(const struct taxii_request *req, uint64_t *hash)
 	size_t len;
 
 	tix_buf_init(&k, 16384);
-	if (tix_buf_addf(&k, "%lld|%d|%lld|%s|%s", (long long)req->who->user_key, (int)req->who->role,
-	                 (long long)req->who->org_key, req->base_url ? req->base_url : "",
-	                 req->path) != TIX_OK)
+	if (tix_buf_addf(&k, "%lld|%d|%lld|%s|%s", (long long)req->who->user_key,
+	                 (int)req->who->role, (long long)req->who->org_key,
+	                 req->base_url ? req->base_url : "", req->path) != TIX_OK)
 		goto fail;
 	for (size_t i = 0; i < req->nparams; i++)
 		if (tix_buf_addf(&k, "\x01%s=%s", req->params[i].key,
@@ -992,12 +1001,14 @@ static void route(const struct taxii_config *cfg, struct store *s, const struct 
 		return;
 	}
 	if (!accept_ok(req->accept)) {
-		taxii_error(resp, 406, "Not acceptable", "this server answers %s", TAXII_MEDIA_TYPE);
+		taxii_error(resp, 406, "Not acceptable", "this server answers %s",
+		            TAXII_MEDIA_TYPE);
 		return;
 	}
 	if (req->who == NULL) {
 		resp->authenticate = 1;
-		taxii_error(resp, 401, "Unauthorized", "authenticate with HTTP Basic or a Bearer key");
+		taxii_error(resp, 401, "Unauthorized",
+		            "authenticate with HTTP Basic or a Bearer key");
 		return;
 	}
 	if (n == 1 && strcmp(seg[0], "taxii2") == 0) {
@@ -1006,9 +1017,15 @@ static void route(const struct taxii_config *cfg, struct store *s, const struct 
 
 		if (!allow(req, resp, "GET"))
 			return;
-		snprintf(root, sizeof(root), "%s/%s/", req->base_url ? req->base_url : "", cfg->api_root);
-		d = json_pack("{sssssssss[s]}", "title", cfg->title, "description", cfg->description,
-		              "contact", cfg->contact, "default", root, "api_roots", root);
+		/* API root URLs must be absolute https URLs or relative ones
+		 * (section 4.1.1): relative unless the server speaks HTTPS. */
+		snprintf(root, sizeof(root), "%s/%s/",
+		         req->base_url && strncmp(req->base_url, "https://", 8) == 0 ? req->base_url
+		                                                                     : "",
+		         cfg->api_root);
+		d = json_pack("{sssssssss[s]}", "title", cfg->title, "description",
+		              cfg->description, "contact", cfg->contact, "default", root,
+		              "api_roots", root);
 		set_json(resp, 200, d);
 		json_decref(d);
 		return;

@@ -443,6 +443,9 @@ def discovery_and_api_root(w):
     assert len(roots) == 1, d
     if "default" in d:
         assert d["default"] in roots, d
+    # API root URLs are absolute https URLs or relative (section 4.1.1)
+    assert all(r.startswith("https://") or (r.startswith("/") and not r.startswith("//"))
+               for r in roots), roots
     base = "http://127.0.0.1:%d/taxii2/" % w.server.port
     url = urllib.parse.urlsplit(urllib.parse.urljoin(base, roots[0]))
     assert url.path == "/api1/" and not url.query, roots
@@ -887,10 +890,12 @@ def invalid_objects_fail_one_by_one_and_valid_ones_are_stored(w):
     bad_id = malware()
     bad_id["id"] = "malware--not-a-uuid"
     bad_time = indicator(modified="2023-01-01T00:00:00.000Z")  # modified before created
-    objs = [good[0], no_pattern, bad_id, good[1], bad_time, 42]
+    bad_pattern = indicator()
+    bad_pattern["pattern"] = "[ipv4-addr:value = '198.51.100.7'"
+    objs = [good[0], no_pattern, bad_id, good[1], bad_time, 42, bad_pattern]
     st = expect(ana.post(objects_path(cid), envelope(objs)), 202).json()
     assert st["status"] == "complete"
-    assert (st["total_count"], st["success_count"], st["failure_count"]) == (6, 2, 4), st
+    assert (st["total_count"], st["success_count"], st["failure_count"]) == (7, 2, 5), st
     assert sorted(s["id"] for s in st["successes"]) == sorted(o["id"] for o in good), st
     failed = {f.get("id"): f for f in st["failures"]}
     for o in (no_pattern, bad_id, bad_time):
@@ -898,9 +903,12 @@ def invalid_objects_fail_one_by_one_and_valid_ones_are_stored(w):
         assert isinstance(failed[o["id"]].get("message"), str) and failed[o["id"]]["message"]
     assert all(isinstance(f.get("message"), str) and f["message"] for f in st["failures"]), st
     assert "pattern" in failed[no_pattern["id"]]["message"], failed[no_pattern["id"]]
+    # an invalid STIX pattern is refused with the column the parser stopped at
+    assert "pattern" in failed[bad_pattern["id"]]["message"], failed[bad_pattern["id"]]
+    assert "column" in failed[bad_pattern["id"]]["message"], failed[bad_pattern["id"]]
     for o in good:
         expect(ana.get(objects_path(cid, o["id"])), 200)
-    for o in (no_pattern, bad_time):
+    for o in (no_pattern, bad_time, bad_pattern):
         expect_error(ana.get(objects_path(cid, o["id"])), 404)
     assert expect(ana.get("/api1/status/%s/" % st["id"]), 200).json() == st
 

@@ -524,8 +524,8 @@ static void test_bundle_id_required_and_checked(void **state)
 	        "{\"type\": \"bundle\", \"id\": \"bundle--1234\", \"objects\": []}",
 	        "{\"type\": \"bundle\", \"id\": \"" IND_ID "\", \"objects\": []}",
 	        "{\"type\": \"bundle\", \"id\": 7, \"objects\": []}",
-	        "{\"type\": \"bundle\", \"id\": \"bundle--5d0092c5-5f74-4287-9642-33f4c354e56\","
-	        " \"objects\": []}",
+	        ("{\"type\": \"bundle\", \"id\": \"bundle--5d0092c5-5f74-4287-9642-33f4c354e56\","
+	         " \"objects\": []}"),
 	};
 	struct result res;
 

@@ -749,12 +749,12 @@ static void test_meta_get(void **state)
 	assert_int_equal(m.revoked, 0);
 	json_decref(o);
 
-	/* An SCO has neither; no spec_version gives NULL. */
+	/* An SCO has neither created nor modified; without spec_version it is 2.1. */
 	o = with(ipv4, "spec_version", NULL);
 	assert_int_equal(stix_meta_get(o, &m, &err), TIX_OK);
 	assert_string_equal(m.created, "");
 	assert_string_equal(m.modified, "");
-	assert_null(m.spec_version);
+	assert_string_equal(m.spec_version, "2.1"); /* a top-level SCO is STIX 2.1 */
 	json_decref(o);
 
 	/* No id: refused. */
