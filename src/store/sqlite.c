@@ -61,12 +61,11 @@ static const char *const migrations[] = {
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
-
 static const char *const stmt_sql[ST_COUNT] = {
         [ST_HAS] = "SELECT 1 FROM objects WHERE id = ?1 AND modified = ?2",
         [ST_INSERT] = ("INSERT INTO objects (id, type, spec_version, created, modified, date_added,"
-	               " revoked, owner_org, body, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-	               " ?9, ?10)"
+                       " revoked, owner_org, body, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+                       " ?9, ?10)"
                        " ON CONFLICT (id, modified) DO NOTHING"),
         [ST_VID] = "SELECT vid FROM objects WHERE id = ?1 AND modified = ?2",
         [ST_MEMBER] = ("INSERT INTO collection_objects (ckey, vid, date_added) VALUES (?1, ?2, ?3)"
@@ -81,7 +80,6 @@ static const char *const stmt_sql[ST_COUNT] = {
         [ST_COLL_ACCESS] = store__sql_coll_access,
         [ST_DATA_VERSION] = "PRAGMA data_version",
 };
-
 
 enum tix_err store__db_error(struct store *s, struct tix_error *err, const char *what)
 {
@@ -225,12 +223,13 @@ struct store *store_open(const char *path, const struct store_options *opts, str
 	sqlite3_busy_timeout(s->db, 10000);
 	sqlite3_extended_result_codes(s->db, 1);
 	if (store__exec(s, "PRAGMA journal_mode = WAL", err) != TIX_OK ||
-	    store__exec(s, opts->durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
-	         err) != TIX_OK ||
 	    store__exec(s,
-	         "PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384;"
-	         "PRAGMA temp_store = MEMORY",
-	         err) != TIX_OK)
+	                opts->durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+	                err) != TIX_OK ||
+	    store__exec(s,
+	                "PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384;"
+	                "PRAGMA temp_store = MEMORY",
+	                err) != TIX_OK)
 		goto fail;
 	if (migrate(s, err) != TIX_OK)
 		goto fail;
@@ -362,23 +361,26 @@ static int looks_like_uuid(const char *s)
 enum tix_err store_collection_get(struct store *s, const char *name_or_id, int create,
                                   struct store_collection *out, struct tix_error *err)
 {
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *look, *st = NULL;
 	enum tix_err e = TIX_ENOTFOUND;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (sqlite3_prepare_v2(s->db,
-	                       "SELECT ckey, id, title FROM collections WHERE id = ?1 OR title = ?1"
-	                       " ORDER BY id = ?1 DESC LIMIT 1",
-	                       -1, &st, NULL) != SQLITE_OK)
-		return store__db_error(s, err, "looking up a collection");
-	sqlite3_bind_text(st, 1, name_or_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
+	/* On every TAXII request: the statement is kept in the handle. */
+	if ((look = store__cached(
+	             s,
+	             "SELECT ckey, id, title FROM collections WHERE id = ?1 OR title = ?1"
+	             " ORDER BY id = ?1 DESC LIMIT 1",
+	             err)) == NULL)
+		return err ? err->code : TIX_ESTORE;
+	sqlite3_bind_text(look, 1, name_or_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(look);
 	if (rc == SQLITE_ROW) {
-		out->key = sqlite3_column_int64(st, 0);
-		snprintf(out->id, sizeof(out->id), "%s", (const char *)sqlite3_column_text(st, 1));
+		out->key = sqlite3_column_int64(look, 0);
+		snprintf(out->id, sizeof(out->id), "%s",
+		         (const char *)sqlite3_column_text(look, 1));
 		snprintf(out->title, sizeof(out->title), "%s",
-		         (const char *)sqlite3_column_text(st, 2));
+		         (const char *)sqlite3_column_text(look, 2));
 		e = TIX_OK;
 	} else if (rc != SQLITE_DONE) {
 		e = store__db_error(s, err, "looking up a collection");
@@ -389,8 +391,7 @@ enum tix_err store_collection_get(struct store *s, const char *name_or_id, int c
 		struct tix_time now;
 		char us[37];
 
-		sqlite3_finalize(st);
-		st = NULL;
+		sqlite3_reset(look);
 		if (strlen(name_or_id) >= sizeof(out->title))
 			return tix_error_set(err, TIX_EINVAL, "collection",
 			                     "a title has at most %zu bytes",
@@ -416,6 +417,7 @@ enum tix_err store_collection_get(struct store *s, const char *name_or_id, int c
 			e = TIX_OK;
 		}
 	}
+	sqlite3_reset(look);
 	sqlite3_finalize(st);
 	return e;
 }
