@@ -84,19 +84,25 @@ static void problem(struct vctx *c, const struct vpath *path, const char *fmt, .
 {
 	struct stix_problems *p = c->out;
 	char msg[640];
-	int n;
+	size_t len;
 	va_list ap;
 
 	if (p->count >= p->limit) {
 		p->dropped++;
 		return;
 	}
-	n = (int)vpath_format(path, msg, sizeof(msg) - 3);
-	if (n > 0)
-		n += snprintf(msg + n, sizeof(msg) - (size_t)n, ": ");
+	/* vpath_format returns the length the whole path would have; a path
+	 * longer than the buffer (hostile property names) is cut there. */
+	len = vpath_format(path, msg, sizeof(msg) - 3);
+	if (len > sizeof(msg) - 4)
+		len = sizeof(msg) - 4;
+	if (len > 0) {
+		msg[len++] = ':';
+		msg[len++] = ' ';
+		msg[len] = '\0';
+	}
 	va_start(ap, fmt);
-	if (n >= 0 && (size_t)n < sizeof(msg))
-		vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+	vsnprintf(msg + len, sizeof(msg) - len, fmt, ap);
 	va_end(ap);
 	if (p->count == p->cap) {
 		size_t ncap = p->cap ? p->cap * 2 : 8;

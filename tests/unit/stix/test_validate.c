@@ -764,9 +764,34 @@ static void test_meta_get(void **state)
 	json_decref(o);
 }
 
+/* Regression (found by fuzz_stix_import): a problem whose JSON path is
+ * longer than the message buffer (a hostile 2,000-character hash name)
+ * is reported, cut, instead of writing past the buffer. */
+static void test_very_long_paths_are_cut(void **state)
+{
+	struct stix_problems p;
+	json_t *o;
+	char name[2001];
+
+	(void)state;
+	memset(name, 'H', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	o = json_pack("{sssssss{ss}}", "type", "file", "spec_version", "2.1", "id",
+	              "file--ff1e0780-358c-5808-a8c7-d0fca4ef6ef4", "hashes", name, "abc");
+	assert_non_null(o);
+	stix_problems_init(&p);
+	assert_true(stix_validate(o, "objects[0]", NULL, &p) > 0);
+	assert_true(p.count > 0);
+	assert_non_null(strstr(p.msgs[0], "objects[0].hashes.HHHH"));
+	assert_true(strlen(p.msgs[0]) < 640);
+	stix_problems_release(&p);
+	json_decref(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_very_long_paths_are_cut),
 	        cmocka_unit_test(test_valid_examples_pass),
 	        cmocka_unit_test(test_valid_variants_pass),
 	        cmocka_unit_test(test_missing_required_property),
