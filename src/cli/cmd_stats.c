@@ -15,6 +15,7 @@ static void usage(FILE *f)
 
 struct stats_state {
 	int json;
+	struct tix_buf coll_lines; /* the table's collection part, printed after the totals */
 	json_t *types, *collections;
 	int64_t objects, versions;
 	size_t ncollections;
@@ -47,8 +48,9 @@ static void on_collection(void *arg, const struct store_collection_count *c)
 		                                "objects", (json_int_t)c->objects));
 	} else {
 		if (st->ncollections == 1)
-			printf("\ncollections:\n");
-		printf("  %-36s %10lld  %s\n", c->id, (long long)c->objects, c->title);
+			tix_buf_adds(&st->coll_lines, "\ncollections:\n");
+		tix_buf_addf(&st->coll_lines, "  %-36s %10lld  %s\n", c->id, (long long)c->objects,
+		             c->title);
 	}
 }
 
@@ -60,7 +62,7 @@ int cmd_stats(int argc, char **argv)
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
-	struct stats_state st = {0, NULL, NULL, 0, 0, 0};
+	struct stats_state st = {0};
 	struct store_stats_cb cb = {on_type, on_collection, &st};
 	struct tix_error err;
 	const char *db = NULL, *path;
@@ -68,6 +70,7 @@ int cmd_stats(int argc, char **argv)
 	int ch, rc = 0;
 
 	tix_error_clear(&err);
+	tix_buf_init(&st.coll_lines, TIX_BUF_UNLIMITED);
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -106,7 +109,9 @@ int cmd_stats(int argc, char **argv)
 	} else {
 		printf("  %-24s %10lld %10lld\n", "total", (long long)st.objects,
 		       (long long)st.versions);
+		fputs(tix_buf_str(&st.coll_lines), stdout);
 	}
+	tix_buf_release(&st.coll_lines);
 	json_decref(st.types);
 	json_decref(st.collections);
 	store_close(s);
