@@ -27,7 +27,7 @@ static void usage(FILE *f)
 	        "  --listen HOST:PORT   address to listen on (default 127.0.0.1:8600)\n"
 	        "  --tls-cert/--tls-key PEM certificate and key: serve HTTPS\n"
 	        "  --insecure-http      allow plain HTTP on a non-loopback address\n"
-	        "  --threads N          worker threads (default: the number of cores)\n"
+	        "  --threads N          worker threads (default: twice the cores, at least 4)\n"
 	        "  --max-body N         largest POST body (default 16M; K, M, G)\n"
 	        "  --max-connections N  open connections at most (default 1024)\n"
 	        "  --idle-timeout S     close connections idle this long (default 30)\n"
@@ -191,7 +191,11 @@ int cmd_serve(int argc, char **argv)
 	snprintf(o.title, sizeof(o.title), "tix");
 	snprintf(o.description, sizeof(o.description), "a tix threat-information exchange node");
 	snprintf(o.contact, sizeof(o.contact), "the node's operator");
-	o.threads = cores > 0 && cores < 64 ? (unsigned)cores : 2;
+	/* Twice the cores, at least 4: a thread busy storing a large POST
+	 * leaves others to answer reads (SQLite WAL lets them read meanwhile). */
+	o.threads = cores > 1 && cores < 32 ? 2 * (unsigned)cores : 4;
+	if (o.threads < 4)
+		o.threads = 4;
 	o.max_connections = 1024;
 	o.idle_timeout = 30;
 	o.max_body = (size_t)16 << 20;
