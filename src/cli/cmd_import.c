@@ -129,7 +129,7 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 		struct stix_meta meta;
 		struct store_source src;
 		int64_t vid;
-		int added;
+		int added, had_id;
 
 		if ((e = stix_reader_peek(r, &raw, &rawlen, &path, &err)) != TIX_OK)
 			goto bad_document;
@@ -161,6 +161,9 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 			goto bad_document;
 		c.objects++;
 		stix_problems_reset(&probs);
+		/* The stored text is the bytes as sent, minified, unless tix
+		 * changed the object (an SCO given its id). */
+		had_id = json_object_get(obj, "id") != NULL;
 		if (stix_sco_ensure_id(obj, &err) != TIX_OK ||
 		    stix_validate(obj, path, &vopts, &probs) > 0) {
 			const char *id = json_string_value(json_object_get(obj, "id"));
@@ -194,7 +197,8 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 			json_decref(obj); /* meta borrows from obj: release it only now */
 		} else {
 			tix_buf_reset(&body);
-			if (stix_json_dump(obj, &body) != TIX_OK) {
+			if ((had_id && rawlen > 0 ? stix_json_minify(raw, rawlen, &body)
+			                          : stix_json_dump(obj, &body)) != TIX_OK) {
 				json_decref(obj);
 				tix_error_set(&err, TIX_ENOMEM, name, "out of memory");
 				cli_print_error("import", &err);

@@ -137,6 +137,22 @@ enum tix_err tix_buf_add_json_string(struct tix_buf *b, const char *s)
 	return e == TIX_OK ? tix_buf_addc(b, '"') : e;
 }
 
+char *tix_buf_space(struct tix_buf *b, size_t want)
+{
+	if (buf_grow(b, want) != TIX_OK)
+		return NULL;
+	return b->data + b->len;
+}
+
+void tix_buf_commit(struct tix_buf *b, size_t n)
+{
+	/* n never exceeds what tix_buf_space made room for. */
+	if (b->data == NULL || b->len + n >= b->cap)
+		return;
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
 char *tix_buf_detach(struct tix_buf *b, size_t *len)
 {
 	char *d = b->data;

@@ -92,6 +92,12 @@ static inline size_t tix_buf_len(const struct tix_buf *b)
 {
 	return b->len;
 }
+/* For writers that fill the buffer themselves: tix_buf_space returns the
+ * room after the current contents (at least `want` bytes, or NULL when
+ * that would pass the limit or memory runs out), and tix_buf_commit then
+ * adds the `n` bytes written there. */
+char *tix_buf_space(struct tix_buf *b, size_t want);
+void tix_buf_commit(struct tix_buf *b, size_t n);
 /* Hands the bytes to the caller (caller frees) and leaves b empty. */
 char *tix_buf_detach(struct tix_buf *b, size_t *len);
 

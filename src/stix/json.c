@@ -63,14 +63,57 @@ json_t *stix_json_parse(const char *data, size_t len, const char *source, struct
 	return v;
 }
 
-static int dump_cb(const char *buf, size_t size, void *data)
-{
-	return tix_buf_add(data, buf, size) == TIX_OK ? 0 : -1;
-}
-
 enum tix_err stix_json_dump(const json_t *obj, struct tix_buf *out)
 {
-	if (json_dump_callback(obj, dump_cb, out, JSON_COMPACT | JSON_ENCODE_ANY) != 0)
+	size_t want = 4096, n;
+	char *space;
+
+	/* json_dumpb writes into the buffer in one go (a callback per token is
+	 * several times slower); when the room was too small it says how much
+	 * is needed, and the second try fits. */
+	for (int tries = 0; tries < 2; tries++) {
+		if ((space = tix_buf_space(out, want)) == NULL)
+			return TIX_ENOMEM;
+		n = json_dumpb(obj, space, want, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (n == 0)
+			return TIX_ENOMEM;
+		if (n <= want) {
+			tix_buf_commit(out, n);
+			return TIX_OK;
+		}
+		want = n;
+	}
+	return TIX_ENOMEM;
+}
+
+enum tix_err stix_json_minify(const char *raw, size_t len, struct tix_buf *out)
+{
+	char *dst = tix_buf_space(out, len);
+	size_t n = 0, i = 0;
+
+	if (dst == NULL)
 		return TIX_ENOMEM;
+	while (i < len) {
+		char c = raw[i];
+
+		if (c == '"') {
+			/* Copy a string whole, escapes included. */
+			size_t start = i++;
+
+			while (i < len && raw[i] != '"')
+				i += raw[i] == '\\' ? 2 : 1;
+			if (i >= len)
+				return TIX_EPARSE;
+			i++;
+			memcpy(dst + n, raw + start, i - start);
+			n += i - start;
+		} else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+			i++;
+		} else {
+			dst[n++] = c;
+			i++;
+		}
+	}
+	tix_buf_commit(out, n);
 	return TIX_OK;
 }

@@ -588,9 +588,34 @@ static void test_not_nul_terminated_buffer(void **state)
 	assert_int_equal(res.n, 1);
 }
 
+/* The stored text of an imported object is its bytes without the white
+ * space between tokens: white space inside strings, escaped quotes and
+ * backslashes survive, and the result parses to the same value. */
+static void test_minify_keeps_strings_whole(void **state)
+{
+	const char raw[] = "{ \"a\" : [ 1 , 2.5e3 ,\n\t\"x y\" ],\r\n \"b\\\"c\" :"
+	                   " \"q \\\" \\\\ \\n\" , \"d\": { } }";
+	struct tix_buf out;
+	json_t *a, *b;
+
+	(void)state;
+	tix_buf_init(&out, TIX_BUF_UNLIMITED);
+	assert_int_equal(stix_json_minify(raw, strlen(raw), &out), TIX_OK);
+	assert_string_equal(tix_buf_str(&out),
+	                    "{\"a\":[1,2.5e3,\"x y\"],\"b\\\"c\":\"q \\\" \\\\ \\n\",\"d\":{}}");
+	a = json_loads(raw, 0, NULL);
+	b = json_loads(tix_buf_str(&out), 0, NULL);
+	assert_non_null(a);
+	assert_true(json_equal(a, b));
+	json_decref(a);
+	json_decref(b);
+	tix_buf_release(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_minify_keeps_strings_whole),
 	        cmocka_unit_test(test_bundle_streams_objects_with_paths),
 	        cmocka_unit_test(test_bundle_members_in_any_order),
 	        cmocka_unit_test(test_array_streams_objects_with_paths),
