@@ -12,7 +12,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <sqlite3.h>
@@ -22,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../tmpdir.h"
 #include "auth/auth.h"
 
 #define PASSWORD "correct horse battery staple"
@@ -37,24 +37,6 @@ struct fixture {
 	char key[128]; /* alice's API key */
 };
 
-static void remove_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char p[512];
-
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		unlink(p);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
 /* A store with organisation acme, alice (analyst, PASSWORD, one API key)
  * and keyless (sensor, no password). No struct auth yet: each test makes
  * its own with the options it needs. */
@@ -65,12 +47,10 @@ static int setup(void **state)
 
 	if (f == NULL)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/tix-ut-auth-XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
+	if (test_tmpdir_make("auth", f->dir, sizeof(f->dir), f->path, sizeof(f->path)) != 0) {
 		free(f);
 		return -1;
 	}
-	snprintf(f->path, sizeof(f->path), "%s/tix.db", f->dir);
 	if ((f->s = store_open(f->path, NULL, &err)) == NULL ||
 	    store_org_add(f->s, "acme", "DE", &err) != TIX_OK ||
 	    store_user_add(f->s, "alice", "acme", STORE_ROLE_ANALYST, password_hash, &err) !=
@@ -79,7 +59,7 @@ static int setup(void **state)
 	    auth_new_key(f->s, "alice", f->key, sizeof(f->key), &err) != TIX_OK) {
 		print_error("setup: %s\n", err.msg);
 		store_close(f->s);
-		remove_dir(f->dir);
+		test_tmpdir_remove(f->dir);
 		free(f);
 		return -1;
 	}
@@ -93,7 +73,7 @@ static int teardown(void **state)
 
 	auth_free(f->a);
 	store_close(f->s);
-	remove_dir(f->dir);
+	test_tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }

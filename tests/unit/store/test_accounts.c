@@ -10,13 +10,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "../tmpdir.h"
 #include "core/core.h"
 #include "stix/stix.h"
 #include "store/store.h"
@@ -27,24 +27,6 @@ struct fixture {
 	struct store *s;
 };
 
-static void remove_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char p[512];
-
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		unlink(p);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
@@ -52,16 +34,14 @@ static int setup(void **state)
 
 	if (f == NULL)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/tix-ut-acct-XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
+	if (test_tmpdir_make("acct", f->dir, sizeof(f->dir), f->path, sizeof(f->path)) != 0) {
 		free(f);
 		return -1;
 	}
-	snprintf(f->path, sizeof(f->path), "%s/tix.db", f->dir);
 	f->s = store_open(f->path, NULL, &err);
 	if (f->s == NULL) {
 		print_error("store_open: %s: %s\n", err.where, err.msg);
-		remove_dir(f->dir);
+		test_tmpdir_remove(f->dir);
 		free(f);
 		return -1;
 	}
@@ -74,7 +54,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	store_close(f->s);
-	remove_dir(f->dir);
+	test_tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }

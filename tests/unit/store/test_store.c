@@ -10,7 +10,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../tmpdir.h"
 #include "core/core.h"
 #include "stix/stix.h"
 #include "store/store.h"
@@ -39,24 +39,6 @@ struct fixture {
 
 /* ---- fixture: a fresh store in a fresh temporary directory ------------- */
 
-static void remove_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char p[512];
-
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		unlink(p);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
@@ -64,17 +46,15 @@ static int setup(void **state)
 
 	if (f == NULL)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/tix-ut-store-XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
+	if (test_tmpdir_make("store", f->dir, sizeof(f->dir), f->path, sizeof(f->path)) != 0) {
 		free(f);
 		return -1;
 	}
-	snprintf(f->path, sizeof(f->path), "%s/tix.db", f->dir);
 	tix_error_clear(&err);
 	f->s = store_open(f->path, NULL, &err);
 	if (f->s == NULL) {
 		print_error("store_open: %s: %s\n", err.where, err.msg);
-		remove_dir(f->dir);
+		test_tmpdir_remove(f->dir);
 		free(f);
 		return -1;
 	}
@@ -87,7 +67,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	store_close(f->s);
-	remove_dir(f->dir);
+	test_tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }
