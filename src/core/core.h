@@ -138,6 +138,9 @@ char *tix_time_format(const struct tix_time *t, int digits, char out[32]);
 /* The sortable canonical form: always 9 fractional digits, so that byte
  * order is time order. */
 char *tix_time_canonical(const struct tix_time *t, char out[32]);
+/* Days since 1970-01-01 of a proleptic Gregorian date (no range checks:
+ * 30 February is 2 March). */
+int64_t tix_days_from_civil(int64_t y, unsigned m, unsigned d);
 /* Current time. */
 void tix_time_now(struct tix_time *t);
 int64_t tix_time_to_us(const struct tix_time *t);
@@ -157,6 +160,8 @@ char *tix_uuid_format(const struct tix_uuid *u, char out[37]);
 enum tix_err tix_uuid_parse(const char *s, struct tix_uuid *u);
 /* The version nibble (1..8), or 0 if the variant is not RFC 4122. */
 int tix_uuid_version(const struct tix_uuid *u);
+/* The value of a hexadecimal digit (either case), or -1. */
+int tix_hex_value(char c);
 /* Fills buf with len cryptographically random bytes (getrandom). */
 enum tix_err tix_random(void *buf, size_t len);
 

@@ -9,9 +9,8 @@
 
 #include "core/core.h"
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
- * days_from_civil). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+/* H. Hinnant's days_from_civil. */
+int64_t tix_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
 	int64_t era;
 	unsigned yoe, doy, doe;
@@ -104,7 +103,8 @@ enum tix_err tix_time_parse(const char *s, struct tix_time *t, struct tix_error 
 		return tix_error_set(err, TIX_EPARSE, NULL, "'%.64s': time of day out of range", s);
 	for (int i = nd; i < 9; i++)
 		ns *= 10;
-	t->sec = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se;
+	t->sec =
+	        tix_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se;
 	t->nsec = ns;
 	t->digits = (int8_t)nd;
 	return TIX_OK;

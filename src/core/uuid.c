@@ -78,7 +78,7 @@ char *tix_uuid_format(const struct tix_uuid *u, char out[37])
 	return out;
 }
 
-static int hexval(char c)
+int tix_hex_value(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -99,11 +99,11 @@ enum tix_err tix_uuid_parse(const char *s, struct tix_uuid *u)
 				return TIX_EPARSE;
 			continue;
 		}
-		int hi = hexval(s[i]), lo;
+		int hi = tix_hex_value(s[i]), lo;
 		if (hi < 0)
 			return TIX_EPARSE;
 		i++;
-		if (i == 8 || i == 13 || i == 18 || i == 23 || (lo = hexval(s[i])) < 0)
+		if (i == 8 || i == 13 || i == 18 || i == 23 || (lo = tix_hex_value(s[i])) < 0)
 			return TIX_EPARSE;
 		u->b[j++] = (uint8_t)(hi << 4 | lo);
 	}

@@ -527,17 +527,6 @@ static int b64v(char c)
 	return c == '+' ? 62 : c == '/' ? 63 : -1;
 }
 
-static int hexv(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes a binary property's string (base64 for _bin, hex for _hex) into
  * the scratch buffer. Returns 0, or -1 when it is not valid. */
 static int decode_binary(struct ev *ev, const char *s, size_t n, int is_hex, struct val *v)
@@ -551,7 +540,7 @@ static int decode_binary(struct ev *ev, const char *s, size_t n, int is_hex, str
 		if (n % 2)
 			return -1;
 		for (size_t i = 0; i < n; i += 2) {
-			int hi = hexv(s[i]), lo = hexv(s[i + 1]);
+			int hi = tix_hex_value(s[i]), lo = tix_hex_value(s[i + 1]);
 
 			if (hi < 0 || lo < 0)
 				return -1;

@@ -160,19 +160,6 @@ static int open_nest(struct parser *ps)
 
 /* ---- constants ------------------------------------------------------------ */
 
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
 static int num(const char *s, int n)
 {
 	int v = 0;
@@ -189,9 +176,10 @@ static void timestamp_value(const char *t, size_t n, struct tix_time *out)
 	int32_t ns = 0;
 	int digits = 0;
 
-	out->sec = days_from_civil(num(t, 4), (unsigned)num(t + 5, 2), (unsigned)num(t + 8, 2)) *
-	                   86400 +
-	           num(t + 11, 2) * 3600 + num(t + 14, 2) * 60 + num(t + 17, 2);
+	out->sec =
+	        tix_days_from_civil(num(t, 4), (unsigned)num(t + 5, 2), (unsigned)num(t + 8, 2)) *
+	                86400 +
+	        num(t + 11, 2) * 3600 + num(t + 14, 2) * 60 + num(t + 17, 2);
 	if (n > 20 && t[19] == '.') {
 		for (size_t i = 20; i < n && t[i] != 'Z'; i++) {
 			if (digits < 9) {
@@ -219,15 +207,6 @@ static int b64val(char c)
 	if (c == '/')
 		return 63;
 	return -1;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return c - 'A' + 10;
 }
 
 /* Decodes the lookahead (a constant token) into lit. */
@@ -292,7 +271,7 @@ static int literal(struct parser *ps, struct pattern__lit *lit)
 		if ((s = alloc0(ps, n / 2 + 1)) == NULL)
 			return -1;
 		for (size_t i = 2; i + 1 < n; i += 2)
-			s[lit->len++] = (char)(hexval(t[i]) << 4 | hexval(t[i + 1]));
+			s[lit->len++] = (char)(tix_hex_value(t[i]) << 4 | tix_hex_value(t[i + 1]));
 		lit->s = s;
 		lit->kind = PATTERN_LIT_HEX;
 		break;
