@@ -42,6 +42,7 @@ static const char *const migrations[] = {
         "  ckey INTEGER NOT NULL REFERENCES collections (ckey) ON DELETE CASCADE,"
         "  vid INTEGER NOT NULL REFERENCES objects (vid) ON DELETE CASCADE,"
         "  date_added INTEGER NOT NULL UNIQUE,"
+        "  superseded INTEGER NOT NULL DEFAULT 0," /* a later version is in it too */
         "  PRIMARY KEY (ckey, vid)) WITHOUT ROWID;"
         "CREATE INDEX collection_objects_added ON collection_objects (ckey, date_added);"
         "CREATE TABLE source_digests ("
@@ -553,7 +554,45 @@ enum tix_err store_collection_add(struct store *s, const struct store_collection
 	else
 		s->last_stamp--;
 	sqlite3_reset(st);
+	if (e == TIX_OK && *added)
+		e = store__mark_superseded(s, c->key, vid, err);
 	return e;
+}
+
+/* Keeps collection_objects.superseded true exactly for the versions that
+ * have a later version of the same object in the same collection, so that
+ * "the latest version in this collection" needs no subquery per row. After
+ * vid joined collection ckey: its earlier versions there are superseded,
+ * and it is itself if a later one was there already. */
+enum tix_err store__mark_superseded(struct store *s, int64_t ckey, int64_t vid,
+                                    struct tix_error *err)
+{
+	static const char *const sql[] = {
+	        "UPDATE collection_objects SET superseded = 1"
+	        " WHERE ckey = ?1 AND superseded = 0 AND vid IN ("
+	        "  SELECT o2.vid FROM objects o, objects o2"
+	        "  WHERE o.vid = ?2 AND o2.id = o.id AND o2.modified < o.modified)",
+	        "UPDATE collection_objects SET superseded = 1"
+	        " WHERE ckey = ?1 AND vid = ?2 AND EXISTS ("
+	        "  SELECT 1 FROM objects o, objects o2, collection_objects m2"
+	        "  WHERE o.vid = ?2 AND o2.id = o.id AND o2.modified > o.modified"
+	        "  AND m2.ckey = ?1 AND m2.vid = o2.vid)",
+	};
+
+	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		sqlite3_stmt *st = store__cached(s, sql[i], err);
+
+		if (st == NULL)
+			return err ? err->code : TIX_ESTORE;
+		sqlite3_bind_int64(st, 1, ckey);
+		sqlite3_bind_int64(st, 2, vid);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sqlite3_reset(st);
+			return store__db_error(s, err, "marking superseded versions");
+		}
+		sqlite3_reset(st);
+	}
+	return TIX_OK;
 }
 
 /* ---- reading ----------------------------------------------------------- */

@@ -220,7 +220,7 @@ struct store_apikey {
 	unsigned char hash[32]; /* keyed BLAKE2b-256 of the whole secret */
 	int64_t user_key;
 	char user[128];
-	int64_t created;  /* µs since the epoch */
+	int64_t created;   /* µs since the epoch */
 	int64_t last_used; /* µs, 0 = never */
 };
 
@@ -236,8 +236,8 @@ enum tix_err store_org_remove(struct store *s, const char *name, struct tix_erro
 enum tix_err store_org_list(struct store *s, int (*cb)(void *, const struct store_org *), void *arg,
                             struct tix_error *err);
 
-enum tix_err store_user_add(struct store *s, const char *name, const char *org, enum store_role role,
-                            const char *password_hash, struct tix_error *err);
+enum tix_err store_user_add(struct store *s, const char *name, const char *org,
+                            enum store_role role, const char *password_hash, struct tix_error *err);
 enum tix_err store_user_get(struct store *s, const char *name, struct store_user *out,
                             struct tix_error *err);
 enum tix_err store_user_remove(struct store *s, const char *name, struct tix_error *err);

@@ -40,8 +40,8 @@ struct store {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_COUNT];
 	int in_tx;
-	int64_t last_stamp;  /* within a transaction: the last stamp handed out */
-	int64_t saved_stamp; /* the value in the meta table at begin */
+	int64_t last_stamp;   /* within a transaction: the last stamp handed out */
+	int64_t saved_stamp;  /* the value in the meta table at begin */
 	uint64_t own_commits; /* write transactions this handle committed */
 	struct store_qcache qcache[STORE_QCACHE];
 	uint64_t qclock;
@@ -52,6 +52,10 @@ enum tix_err store__exec(struct store *s, const char *sql, struct tix_error *err
 /* A prepared, reset statement for sql from the handle's cache (prepared
  * on first use). The statement belongs to the cache: reset, never finalise. */
 sqlite3_stmt *store__cached(struct store *s, const char *sql, struct tix_error *err);
+
+/* Marks superseded versions after vid joined collection ckey (sqlite.c). */
+enum tix_err store__mark_superseded(struct store *s, int64_t ckey, int64_t vid,
+                                    struct tix_error *err);
 
 /* The accounts schema, one migration (src/store/accounts.c). */
 extern const char store__schema_accounts[];

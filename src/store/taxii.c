@@ -87,13 +87,12 @@ static enum tix_err build_where(const struct store_taxii_filter *f, struct tix_b
 	any_version = f->version_first || nv > 0;
 	tix_buf_adds(sql, " AND (0");
 	if (f->version_last || !any_version)
-		tix_buf_adds(sql, " OR NOT EXISTS (SELECT 1 FROM objects o2 JOIN collection_objects m2"
-		                  " ON m2.vid = o2.vid AND m2.ckey = m.ckey"
-		                  " WHERE o2.id = o.id AND o2.modified > o.modified)");
+		tix_buf_adds(sql, " OR m.superseded = 0");
 	if (f->version_first)
-		tix_buf_adds(sql, " OR NOT EXISTS (SELECT 1 FROM objects o2 JOIN collection_objects m2"
-		                  " ON m2.vid = o2.vid AND m2.ckey = m.ckey"
-		                  " WHERE o2.id = o.id AND o2.modified < o.modified)");
+		tix_buf_adds(sql,
+		             " OR NOT EXISTS (SELECT 1 FROM objects o2 JOIN collection_objects m2"
+		             " ON m2.vid = o2.vid AND m2.ckey = m.ckey"
+		             " WHERE o2.id = o.id AND o2.modified < o.modified)");
 	if (nv > 0) {
 		tix_buf_adds(sql, " OR o.modified IN (");
 		for (int i = 0; i < nv; i++) {
@@ -148,13 +147,13 @@ enum tix_err store_taxii_select(struct store *s, const struct store_taxii_filter
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_taxii_row row = {
-			(const char *)sqlite3_column_text(st, 0),
-			(const char *)sqlite3_column_text(st, 1),
-			(const char *)sqlite3_column_text(st, 2),
-			(const char *)sqlite3_column_text(st, 3),
-			sqlite3_column_int64(st, 4),
-			(const char *)sqlite3_column_text(st, 5),
-			(size_t)sqlite3_column_bytes(st, 5),
+		        (const char *)sqlite3_column_text(st, 0),
+		        (const char *)sqlite3_column_text(st, 1),
+		        (const char *)sqlite3_column_text(st, 2),
+		        (const char *)sqlite3_column_text(st, 3),
+		        sqlite3_column_int64(st, 4),
+		        (const char *)sqlite3_column_text(st, 5),
+		        (size_t)sqlite3_column_bytes(st, 5),
 		};
 
 		if (f->limit > 0 && n == f->limit) {
@@ -209,13 +208,28 @@ enum tix_err store_taxii_delete(struct store *s, const struct store_taxii_filter
 	st = NULL;
 	*removed = (size_t)sqlite3_changes(s->db);
 	tix_buf_reset(&sql);
-	tix_buf_addf(&sql,
-	             "DELETE FROM collection_objects WHERE ckey = %lld"
-	             " AND vid IN (SELECT vid FROM doomed);"
-	             "DELETE FROM objects WHERE vid IN (SELECT vid FROM doomed)"
-	             " AND NOT EXISTS (SELECT 1 FROM collection_objects c WHERE c.vid = objects.vid);"
-	             "DELETE FROM doomed;",
-	             (long long)f->collection->key);
+	/* After the removal, the latest remaining version of each object
+	 * touched is no longer superseded. */
+	tix_buf_addf(
+	        &sql,
+	        "CREATE TEMP TABLE IF NOT EXISTS doomed_ids (id TEXT PRIMARY KEY);"
+	        "DELETE FROM doomed_ids;"
+	        "INSERT OR IGNORE INTO doomed_ids SELECT o.id FROM objects o"
+	        " WHERE o.vid IN (SELECT vid FROM doomed);"
+	        "DELETE FROM collection_objects WHERE ckey = %lld"
+	        " AND vid IN (SELECT vid FROM doomed);"
+	        "UPDATE collection_objects SET superseded = EXISTS ("
+	        " SELECT 1 FROM objects o, objects o2, collection_objects m2"
+	        " WHERE o.vid = collection_objects.vid AND o2.id = o.id"
+	        " AND o2.modified > o.modified AND m2.ckey = collection_objects.ckey"
+	        " AND m2.vid = o2.vid)"
+	        " WHERE ckey = %lld AND vid IN (SELECT o.vid FROM objects o"
+	        " WHERE o.id IN (SELECT id FROM doomed_ids));"
+	        "DELETE FROM doomed_ids;"
+	        "DELETE FROM objects WHERE vid IN (SELECT vid FROM doomed)"
+	        " AND NOT EXISTS (SELECT 1 FROM collection_objects c WHERE c.vid = objects.vid);"
+	        "DELETE FROM doomed;",
+	        (long long)f->collection->key, (long long)f->collection->key);
 	if ((e = store__exec(s, tix_buf_str(&sql), err)) != TIX_OK)
 		goto rollback;
 	e = store__exec(s, "COMMIT", err);

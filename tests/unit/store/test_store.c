@@ -843,6 +843,106 @@ static void test_close_with_open_transaction_rolls_back(void **state)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
+/* ---- the latest version in a collection, under random changes ---------------- */
+
+struct latest_state {
+	char ids[64][80];
+	char versions[64][40];
+	size_t n;
+};
+
+static int collect_latest(void *arg, const struct store_taxii_row *r)
+{
+	struct latest_state *ls = arg;
+
+	if (ls->n < 64) {
+		snprintf(ls->ids[ls->n], sizeof(ls->ids[0]), "%s", r->id);
+		snprintf(ls->versions[ls->n], sizeof(ls->versions[0]), "%s", r->version);
+		ls->n++;
+	}
+	return 0;
+}
+
+/* Random versions of a few objects go into a collection in random order and
+ * random versions are deleted from it; after every step, the TAXII query's
+ * "latest version of each object in this collection" (kept by a flag on
+ * memberships) must equal the latest among what remains. */
+static void test_collection_latest_follows_random_changes(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const ids[] = {
+	        "indicator--00000000-0000-4000-8000-000000000001",
+	        "indicator--00000000-0000-4000-8000-000000000002",
+	        "indicator--00000000-0000-4000-8000-000000000003",
+	};
+	int member[3][6] = {{0}}; /* is version v of object i in the collection? */
+	struct store_collection c;
+	struct tix_error err;
+	unsigned seed = 12345;
+
+	begin(f->s);
+	assert_int_equal(store_collection_get(f->s, "random", 1, &c, &err), TIX_OK);
+	commit(f->s);
+	for (int step = 0; step < 200; step++) {
+		struct store_taxii_filter q;
+		struct latest_state ls;
+		int i, v, more, expected = 0;
+		char mod[40];
+
+		seed = seed * 1103515245u + 12345u;
+		i = (int)((seed >> 8) % 3);
+		v = (int)((seed >> 12) % 6);
+		snprintf(mod, sizeof(mod), "2020-01-0%dT00:00:00.000Z", v + 1);
+		if (((seed >> 20) % 3) != 0) {
+			begin(f->s);
+			put_in(f->s, ids[i], "2020-01-01T00:00:00.000Z", mod, &c);
+			commit(f->s);
+			member[i][v] = 1;
+		} else {
+			struct store_taxii_filter df;
+			const char *one[2] = {ids[i], NULL};
+			char canon[32];
+			const char *vers[2] = {canon, NULL};
+			struct tix_time t;
+			size_t removed;
+
+			assert_int_equal(tix_time_parse(mod, &t, NULL), TIX_OK);
+			tix_time_canonical(&t, canon);
+			memset(&df, 0, sizeof(df));
+			df.collection = &c;
+			df.ids = one;
+			df.versions = vers;
+			assert_int_equal(store_taxii_delete(f->s, &df, &removed, &err), TIX_OK);
+			assert_int_equal(removed, (size_t)member[i][v]);
+			member[i][v] = 0;
+		}
+		memset(&q, 0, sizeof(q));
+		memset(&ls, 0, sizeof(ls));
+		q.collection = &c;
+		assert_int_equal(store_taxii_select(f->s, &q, collect_latest, &ls, &more, &err),
+		                 TIX_OK);
+		for (int k = 0; k < 3; k++) {
+			int last = -1, found = 0;
+			char want[40];
+
+			for (int w = 0; w < 6; w++)
+				if (member[k][w])
+					last = w;
+			if (last < 0)
+				continue;
+			expected++;
+			snprintf(want, sizeof(want), "2020-01-0%dT00:00:00.000Z", last + 1);
+			for (size_t r = 0; r < ls.n; r++)
+				if (strcmp(ls.ids[r], ids[k]) == 0) {
+					assert_string_equal(ls.versions[r], want);
+					found++;
+				}
+			assert_int_equal(found, 1);
+		}
+		assert_int_equal((int)ls.n, expected);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -860,6 +960,7 @@ int main(void)
 	        T(test_collection_create_and_lookup),
 	        T(test_uuid_shaped_unknown_name_not_created),
 	        T(test_collection_membership),
+	        T(test_collection_latest_follows_random_changes),
 	        T(test_collection_added_after),
 	        T(test_collection_title_length),
 	        T(test_two_handles_share_the_stamp),
