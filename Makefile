@@ -13,7 +13,7 @@ BUILD := build
 ASAN  := build-asan
 
 .PHONY: all deps deps-test build build-asan run test \
-        bench-ingest bench-taxii bench-pattern format clean
+        bench-ingest bench-taxii bench-pattern fuzz format clean
 
 all: build
 
@@ -52,6 +52,23 @@ bench-taxii: deps
 
 bench-pattern: deps
 	@bash bench/pattern/run.sh
+
+# Every libFuzzer target for FUZZ_SECONDS each (ASan + UBSan, clang), on a
+# scratch copy of its seed corpus; a crash stops with the input in build-fuzz/.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@sh tools/deps.sh fuzz
+	@CC=clang cmake -S . -B build-fuzz -DTIX_FUZZ=ON -DTIX_SANITIZE=ON -DTIX_TESTS=OFF \
+		-DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@cmake --build build-fuzz -j $(JOBS)
+	@for t in stix_import pattern; do \
+		mkdir -p build-fuzz/corpus/$$t && \
+		echo "== fuzz_$$t, $(FUZZ_SECONDS) s" && \
+		(cd build-fuzz && ./fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+			-print_final_stats=1 corpus/$$t ../fuzz/corpus/$$t > fuzz_$$t.log 2>&1); \
+		rc=$$?; grep -E 'stat::number_of_executed_units|ERROR|SUMMARY' build-fuzz/fuzz_$$t.log; \
+		[ $$rc -eq 0 ] || { echo "fuzz_$$t failed: see build-fuzz/fuzz_$$t.log"; exit 1; }; \
+	done
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')

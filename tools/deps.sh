@@ -7,8 +7,11 @@ set -eu
 build_pkgs="gcc make cmake pkg-config libjansson-dev libsqlite3-dev libsodium-dev libmicrohttpd-dev libpcre2-dev"
 test_pkgs="libcmocka-dev python3 sqlite3 openssl"
 
+fuzz_pkgs="clang libclang-rt-14-dev"
+
 want="$build_pkgs"
 [ "${1:-build}" = "test" ] && want="$build_pkgs $test_pkgs"
+[ "${1:-build}" = "fuzz" ] && want="$build_pkgs $fuzz_pkgs"
 
 missing=""
 for p in $want; do
