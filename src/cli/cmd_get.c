@@ -17,7 +17,6 @@ static void usage(FILE *f)
 struct get_state {
 	int pretty;
 	size_t n;
-	const char *best_modified; /* unused with all versions */
 };
 
 static int print_row(void *arg, const struct store_row *row)
@@ -49,7 +48,7 @@ int cmd_get(int argc, char **argv)
 	        {NULL, 0, NULL, 0},
 	};
 	struct store_query q = {0};
-	struct get_state g = {0, 0, NULL};
+	struct get_state g = {0, 0};
 	struct tix_error err;
 	const char *db = NULL;
 	struct store *s;

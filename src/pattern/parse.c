@@ -654,29 +654,38 @@ static struct pattern__node *parse_nary(struct parser *ps, enum pattern__tok op,
 
 static struct pattern__node *parse_cmp_or(struct parser *ps);
 
+/* "(" inner ")" at either level of the grammar (comparison expressions
+ * inside brackets, observation expressions outside): the nesting depth is
+ * counted and the parentheses recorded on the node. */
+static struct pattern__node *
+parse_group(struct parser *ps, struct pattern__node *(*inner)(struct parser *), const char *want)
+{
+	struct pattern__node *n;
+	size_t open = ps->tok.off;
+
+	if (open_nest(ps) != 0 || advance(ps) != 0)
+		return NULL;
+	if ((n = inner(ps)) == NULL)
+		return NULL;
+	if (ps->tok.t != T_RPAREN) {
+		expected(ps, want);
+		return NULL;
+	}
+	ps->nest--;
+	n->paren++;
+	if (deepen(ps, n, open) != 0 || advance(ps) != 0)
+		return NULL;
+	return n;
+}
+
 static struct pattern__node *parse_test(struct parser *ps)
 {
 	struct pattern__node *n;
 	struct pattern__test *t;
 	char what[80];
 
-	if (ps->tok.t == T_LPAREN) {
-		size_t open = ps->tok.off;
-
-		if (open_nest(ps) != 0 || advance(ps) != 0)
-			return NULL;
-		if ((n = parse_cmp_or(ps)) == NULL)
-			return NULL;
-		if (ps->tok.t != T_RPAREN) {
-			expected(ps, "AND, OR or ')'");
-			return NULL;
-		}
-		ps->nest--;
-		n->paren++;
-		if (deepen(ps, n, open) != 0 || advance(ps) != 0)
-			return NULL;
-		return n;
-	}
+	if (ps->tok.t == T_LPAREN)
+		return parse_group(ps, parse_cmp_or, "AND, OR or ')'");
 	if ((n = new_node(ps, PN_TEST)) == NULL)
 		return NULL;
 	t = &n->u.test;
@@ -826,21 +835,8 @@ static struct pattern__node *parse_primary(struct parser *ps)
 	struct pattern__node *n, *cmp;
 	size_t open = ps->tok.off;
 
-	if (ps->tok.t == T_LPAREN) {
-		if (open_nest(ps) != 0 || advance(ps) != 0)
-			return NULL;
-		if ((n = parse_fb(ps)) == NULL)
-			return NULL;
-		if (ps->tok.t != T_RPAREN) {
-			expected(ps, "AND, OR, FOLLOWEDBY, a qualifier or ')'");
-			return NULL;
-		}
-		ps->nest--;
-		n->paren++;
-		if (deepen(ps, n, open) != 0 || advance(ps) != 0)
-			return NULL;
-		return n;
-	}
+	if (ps->tok.t == T_LPAREN)
+		return parse_group(ps, parse_fb, "AND, OR, FOLLOWEDBY, a qualifier or ')'");
 	if (ps->tok.t != T_LBRACK) {
 		expected(ps, "'[' or '(' to start an observation expression");
 		return NULL;

@@ -422,7 +422,7 @@ static void check_identifier(struct vctx *c, const struct vpath *path, const jso
 /* ---- values by kind ------------------------------------------------------ */
 
 static void check_props(struct vctx *c, const struct vpath *path, const json_t *obj,
-                        const struct stix_type *t, int own_only);
+                        const struct stix_type *t);
 
 static const char *const hash_names[] = {"MD5",      "SHA-1",  "SHA-256", "SHA-512", "SHA3-256",
                                          "SHA3-512", "SSDEEP", "TLSH",    NULL};
@@ -651,7 +651,7 @@ static void check_value(struct vctx *c, const struct vpath *path, const json_t *
 		if (!json_is_object(v))
 			problem(c, path, "must be an object");
 		else if (p->sub)
-			check_props(c, path, v, p->sub, 0);
+			check_props(c, path, v, p->sub);
 		return;
 	case SK_OBJECT:
 		if (!json_is_object(v))
@@ -685,10 +685,11 @@ static void check_prop(struct vctx *c, const struct vpath *path, const json_t *v
 
 static int is_common_prop(const char *k);
 
-/* Checks obj's properties against t. With own_only, properties that are
- * neither in t nor common are left to the caller. */
+/* Checks obj's own properties against t (required, kind, list, range,
+ * vocabulary) and t's "at least one of" rule. Properties t does not name
+ * are the caller's business (custom properties of top-level objects). */
 static void check_props(struct vctx *c, const struct vpath *path, const json_t *obj,
-                        const struct stix_type *t, int own_only)
+                        const struct stix_type *t)
 {
 	size_t i;
 
@@ -720,7 +721,6 @@ static void check_props(struct vctx *c, const struct vpath *path, const json_t *
 		if (!found)
 			problem(c, path, "needs at least one of: %s", names);
 	}
-	(void)own_only;
 }
 
 static const struct stix_prop *find_prop(const struct stix_type *t, const char *name)
@@ -912,7 +912,7 @@ static const char *check_extensions(struct vctx *c, const struct vpath *path, co
 				problem(c, sub,
 				        "predefined extensions belong to cyber-observables");
 			else
-				check_props(c, sub, e, t, 0);
+				check_props(c, sub, e, t);
 		} else if (!is_custom_ext_name(k)) {
 			problem(c, sub,
 			        "is neither an extension-definition id nor an extension "
@@ -1231,7 +1231,7 @@ static void check_observed_objects(struct vctx *c, const struct vpath *path, con
 		}
 		st = stix_type_find(t);
 		if (st && st->category == SC_SCO)
-			check_props(c, sub, o, st, 0);
+			check_props(c, sub, o, st);
 		else if (st)
 			problem(c, sub, "'%.80s' is not a cyber-observable type", t);
 	}
@@ -1560,7 +1560,7 @@ static size_t validate_object(const json_t *obj, const struct vpath *path,
 		problem(&c, VP(path, "defanged"), "must be true or false");
 
 	if (t)
-		check_props(&c, path, obj, t, 1);
+		check_props(&c, path, obj, t);
 
 	/* Properties that are neither common nor the type's own are custom:
 	 * their names follow section 3.1 and reserved names are refused. */
