@@ -178,6 +178,9 @@ enum tix_err store_taxii_delete(struct store *s, const struct store_taxii_filter
  * one. Cheap (no disk I/O): for caching answers. */
 uint64_t store_data_version(struct store *s);
 
+/* Status resources of POST requests, kept for later GETs for a week
+ * (older ones are dropped as new ones are saved). */
+#define STORE_STATUS_KEEP_US ((int64_t)7 * 24 * 3600 * 1000000)
 /* Status resources of POST requests, kept for later GETs. */
 enum tix_err store_status_put(struct store *s, const char *id, int64_t user_key, const char *body,
                               struct tix_error *err);

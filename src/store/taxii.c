@@ -266,6 +266,16 @@ enum tix_err store_status_put(struct store *s, const char *id, int64_t user_key,
 	if (sqlite3_step(st) != SQLITE_DONE)
 		e = store__db_error(s, err, "saving a status");
 	sqlite3_finalize(st);
+	if (e != TIX_OK)
+		return e;
+	/* Statuses are kept STORE_STATUS_KEEP_US (TAXII asks for at least 24
+	 * hours), then dropped here, so the table does not grow forever. */
+	if ((st = store__cached(s, "DELETE FROM taxii_status WHERE created < ?1", err)) == NULL)
+		return err ? err->code : TIX_ESTORE;
+	sqlite3_bind_int64(st, 1, tix_time_to_us(&now) - STORE_STATUS_KEEP_US);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		e = store__db_error(s, err, "dropping old statuses");
+	sqlite3_reset(st);
 	return e;
 }
 

@@ -943,6 +943,35 @@ static void test_collection_latest_follows_random_changes(void **state)
 	}
 }
 
+/* A POST's status can be read back by id; statuses older than
+ * STORE_STATUS_KEEP_US are dropped when a new one is saved. */
+static void test_status_kept_then_dropped(void **state)
+{
+	struct fixture *f = *state;
+	struct tix_error err;
+	char *body = NULL;
+	int64_t user = 0;
+	sqlite3 *db;
+
+	assert_int_equal(store_status_put(f->s, "s-old", 7, "{\"n\":1}", &err), TIX_OK);
+	assert_int_equal(store_status_get(f->s, "s-old", &body, &user, &err), TIX_OK);
+	assert_string_equal(body, "{\"n\":1}");
+	assert_int_equal(user, 7);
+	free(body);
+	assert_int_equal(store_status_get(f->s, "s-none", &body, &user, &err), TIX_ENOTFOUND);
+	/* Age the first one past the keeping time, from another connection. */
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+	                              "UPDATE taxii_status SET created = created - 8 * 86400000000",
+	                              NULL, NULL, NULL),
+	                 SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_status_put(f->s, "s-new", 7, "{\"n\":2}", &err), TIX_OK);
+	assert_int_equal(store_status_get(f->s, "s-old", &body, &user, &err), TIX_ENOTFOUND);
+	assert_int_equal(store_status_get(f->s, "s-new", &body, &user, &err), TIX_OK);
+	free(body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -960,6 +989,7 @@ int main(void)
 	        T(test_collection_create_and_lookup),
 	        T(test_uuid_shaped_unknown_name_not_created),
 	        T(test_collection_membership),
+	        T(test_status_kept_then_dropped),
 	        T(test_collection_latest_follows_random_changes),
 	        T(test_collection_added_after),
 	        T(test_collection_title_length),
