@@ -139,5 +139,6 @@ enum tix_err stix_meta_get(const json_t *obj, struct stix_meta *m, struct tix_er
 	}
 	if (m->version == NULL || m->modified[0] == '\0')
 		m->version = "";
+	stix_tlp_resolve(obj, m);
 	return TIX_OK;
 }

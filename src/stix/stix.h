@@ -128,7 +128,50 @@ struct stix_meta {
 	char modified[32];        /* canonical: modified, else created, else "" */
 	const char *version;      /* the text of modified, else created, else "" */
 	int revoked;
+	/* Who may see it (stix_tlp_resolve fills these; see src/stix/tlp.c). */
+	int tlp;                    /* STIX_TLP_* of object_marking_refs, or STIX_TLP_UNSET */
+	unsigned tlp_flags;         /* STIX_TLPF_* */
+	const json_t *marking_refs; /* object_marking_refs (array) or NULL */
+	const char *sharing_group;  /* tix extension, or NULL */
+	const json_t *recipients;   /* tix extension: array of organisation names, or NULL */
 };
+
+/* ---- markings: TLP and the tix policy extension (src/stix/tlp.c) ------- */
+
+/* TLP 2.0 levels, least restrictive first, so the most restrictive of two
+ * is the larger number. */
+enum stix_tlp {
+	STIX_TLP_CLEAR = 0,
+	STIX_TLP_GREEN = 1,
+	STIX_TLP_AMBER = 2,
+	STIX_TLP_AMBER_STRICT = 3,
+	STIX_TLP_RED = 4,
+};
+#define STIX_TLP_UNSET (-1) /* no TLP marking: the node's default applies */
+
+enum {
+	STIX_TLPF_CONTRADICTORY = 1, /* several different TLP levels: the most restrictive holds */
+	STIX_TLPF_UNKNOWN = 2,  /* a marking the node cannot interpret: AMBER+STRICT at least */
+	STIX_TLPF_GRANULAR = 4, /* has granular_markings: properties may be redacted */
+};
+
+/* The extension-definition of tix's top-level policy properties. */
+#define STIX_TIX_POLICY_EXT    "extension-definition--da5a1e8b-49f4-5041-b48e-c59de73ab482"
+#define STIX_TIX_RECIPIENTS    "tix_recipients"    /* list of organisation names (RED) */
+#define STIX_TIX_SHARING_GROUP "tix_sharing_group" /* sharing group name (AMBER) */
+
+/* The TLP level a marking-definition id stands for (TLP 2.0 ids and the
+ * TLP 1.0 ids of STIX 2.1 section 7.2.1.4), or STIX_TLP_UNSET. */
+int stix_tlp_of_marking(const char *id);
+/* "clear", "green", "amber", "amber+strict", "red". */
+const char *stix_tlp_name(int tlp);
+/* Parses those names (case-insensitive, "TLP:" prefix allowed); -1 if none. */
+int stix_tlp_parse(const char *name);
+
+/* Fills m->tlp, tlp_flags, marking_refs, sharing_group and recipients
+ * from obj (stix_meta_get calls it). Marking refs that are not TLP ids are
+ * left for the store to judge (it knows which definitions it holds). */
+void stix_tlp_resolve(const json_t *obj, struct stix_meta *m);
 
 /* Fills m from a validated object. */
 enum tix_err stix_meta_get(const json_t *obj, struct stix_meta *m, struct tix_error *err);

@@ -1590,6 +1590,25 @@ static size_t validate_object(const json_t *obj, const struct vpath *path,
 				check_identifier(&c, VPI(psub, i), r, NULL);
 		}
 	}
+	/* The tix policy extension's properties decide who may read: a wrong
+	 * shape must be refused, never read as "no restriction". */
+	if ((x = json_object_get(obj, STIX_TIX_SHARING_GROUP)) &&
+	    (!json_is_string(x) || json_string_length(x) == 0 || json_string_length(x) > 127))
+		problem(&c, VP(path, STIX_TIX_SHARING_GROUP),
+		        "must be the name of a sharing group (1-127 bytes)");
+	if ((x = json_object_get(obj, STIX_TIX_RECIPIENTS))) {
+		size_t i;
+		json_t *r;
+
+		if (!json_is_array(x))
+			problem(&c, VP(path, STIX_TIX_RECIPIENTS),
+			        "must be a list of organisation names");
+		json_array_foreach (x, i, r)
+			if (!json_is_string(r) || json_string_length(r) == 0 ||
+			    json_string_length(r) > 127 || strchr(json_string_value(r), '\n'))
+				problem(&c, VPI(VP(path, STIX_TIX_RECIPIENTS), i),
+				        "must be an organisation name (1-127 bytes, one line)");
+	}
 	check_type_rules(&c, path, obj, type, id);
 	return out->count + out->dropped - c.before;
 }

@@ -58,6 +58,9 @@ static const char *const migrations[] = {
         "  created INTEGER NOT NULL,"
         "  body TEXT NOT NULL);"
         "CREATE INDEX taxii_status_created ON taxii_status (created);",
+        /* 3 -> 4: the sharing policy: resolved TLP and audience per version,
+         * sharing groups, the audit log (src/store/policy.c) */
+        store__schema_policy,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -65,8 +68,9 @@ static const char *const migrations[] = {
 static const char *const stmt_sql[ST_COUNT] = {
         [ST_HAS] = "SELECT 1 FROM objects WHERE id = ?1 AND modified = ?2",
         [ST_INSERT] = ("INSERT INTO objects (id, type, spec_version, created, modified, date_added,"
-                       " revoked, owner_org, body, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-                       " ?9, ?10)"
+                       " revoked, owner_org, body, version, tlp, tlp_flags, sharing_group,"
+                       " recipients) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+                       " ?13, ?14)"
                        " ON CONFLICT (id, modified) DO NOTHING"),
         [ST_VID] = "SELECT vid FROM objects WHERE id = ?1 AND modified = ?2",
         [ST_MEMBER] = ("INSERT INTO collection_objects (ckey, vid, date_added) VALUES (?1, ?2, ?3)"
@@ -455,6 +459,7 @@ enum tix_err store_put(struct store *s, const struct stix_meta *m, const char *b
                        int *added, struct tix_error *err)
 {
 	sqlite3_stmt *st = s->st[ST_INSERT];
+	char *recipients;
 	int64_t vid;
 	enum tix_err e = TIX_OK;
 
@@ -478,12 +483,26 @@ enum tix_err store_put(struct store *s, const struct stix_meta *m, const char *b
 		sqlite3_bind_null(st, 8);
 	sqlite3_bind_text64(st, 9, body, body_len, SQLITE_STATIC, SQLITE_UTF8);
 	sqlite3_bind_text(st, 10, m->version ? m->version : "", -1, SQLITE_STATIC);
+	/* The audience is resolved once, here, so reads compare integers. */
+	sqlite3_bind_int(st, 11, m->tlp);
+	sqlite3_bind_int(st, 12, (int)store_marking_flags(s, m));
+	if (m->sharing_group)
+		sqlite3_bind_text(st, 13, m->sharing_group, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 13);
+	recipients = store__recipients_text(m->recipients);
+	if (recipients)
+		sqlite3_bind_text(st, 14, recipients, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 14);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		e = store__db_error(s, err, "storing a version");
 		sqlite3_reset(st);
+		free(recipients);
 		return e;
 	}
 	sqlite3_reset(st);
+	free(recipients);
 	if (sqlite3_changes(s->db) == 1) {
 		*added = 1;
 		vid = sqlite3_last_insert_rowid(s->db);
@@ -597,6 +616,19 @@ enum tix_err store__mark_superseded(struct store *s, int64_t ckey, int64_t vid,
 
 /* ---- reading ----------------------------------------------------------- */
 
+struct store_audience store__audience(sqlite3_stmt *st, int col)
+{
+	struct store_audience a = {
+	        sqlite3_column_int(st, col),
+	        (unsigned)sqlite3_column_int(st, col + 1),
+	        (const char *)sqlite3_column_text(st, col + 2),
+	        (const char *)sqlite3_column_text(st, col + 3),
+	        (const char *)sqlite3_column_text(st, col + 4),
+	        (const char *)sqlite3_column_text(st, col + 5),
+	};
+	return a;
+}
+
 enum tix_err store_query(struct store *s, const struct store_query *q, store_row_cb cb, void *arg,
                          struct tix_error *err)
 {
@@ -607,11 +639,11 @@ enum tix_err store_query(struct store *s, const struct store_query *q, store_row
 
 	tix_buf_init(&sql, 1 << 16);
 	if (q->collection)
-		tix_buf_adds(&sql, "SELECT o.id, o.type, o.modified, m.date_added, o.body"
+		tix_buf_adds(&sql, "SELECT o.id, o.type, o.modified, m.date_added, o.body" AUD_COLS
 		                   " FROM collection_objects m JOIN objects o ON o.vid = m.vid"
 		                   " WHERE m.ckey = ?1");
 	else
-		tix_buf_adds(&sql, "SELECT o.id, o.type, o.modified, o.date_added, o.body"
+		tix_buf_adds(&sql, "SELECT o.id, o.type, o.modified, o.date_added, o.body" AUD_COLS
 		                   " FROM objects o WHERE ?1 IS NOT NULL");
 	if (q->added_after > 0)
 		tix_buf_adds(&sql,
@@ -654,6 +686,7 @@ enum tix_err store_query(struct store *s, const struct store_query *q, store_row
 		        sqlite3_column_int64(st, 3),
 		        (const char *)sqlite3_column_text(st, 4),
 		        (size_t)sqlite3_column_bytes(st, 4),
+		        store__audience(st, 5),
 		};
 
 		if (cb(arg, &row) != 0)

@@ -90,6 +90,17 @@ enum tix_err store_link(struct store *s, const struct stix_meta *meta,
 
 /* ---- reading ----------------------------------------------------------- */
 
+/* What the store recorded about a version's audience when it was written
+ * (src/policy decides from these; see docs/policy.md). */
+struct store_audience {
+	int tlp;                   /* STIX_TLP_*, or STIX_TLP_UNSET: the node default applies */
+	unsigned tlp_flags;        /* STIX_TLPF_* */
+	const char *owner_org;     /* NULL when no organisation wrote it */
+	const char *sharing_group; /* NULL or a name */
+	const char *recipients;    /* "\norg\norg\n", or NULL */
+	const char *origin_node;   /* NULL: written on this node */
+};
+
 struct store_row {
 	const char *id;
 	const char *type;
@@ -97,6 +108,7 @@ struct store_row {
 	int64_t date_added;   /* microseconds since the epoch */
 	const char *body;
 	size_t body_len;
+	struct store_audience aud;
 };
 
 /* Return non-zero from the callback to stop early. */
@@ -139,6 +151,8 @@ enum tix_err store_check(struct store *s, struct tix_error *err);
 
 /* ---- TAXII queries (src/store/taxii.c) ---------------------------------- */
 
+struct store_taxii_row;
+
 /* What a TAXII objects / manifest / object / versions request selects in
  * one collection. Lists are NULL-terminated; NULL means no filter. */
 struct store_taxii_filter {
@@ -151,6 +165,10 @@ struct store_taxii_filter {
 	const char *const *versions; /* canonical timestamps (tix_time_canonical) */
 	int64_t added_after;         /* membership date_added strictly after (µs) */
 	size_t limit;                /* at most this many rows; 0 = no limit */
+	/* When set, only rows keep() accepts are handed out or counted towards
+	 * limit (the sharing policy's filter). */
+	int (*keep)(void *keep_arg, const struct store_taxii_row *row);
+	void *keep_arg;
 };
 
 struct store_taxii_row {
@@ -161,6 +179,7 @@ struct store_taxii_row {
 	int64_t date_added;       /* when it was added to the collection (µs) */
 	const char *body;
 	size_t body_len;
+	struct store_audience aud;
 };
 
 /* Calls cb for each selected version in date_added order; *more is set to 1
@@ -291,5 +310,67 @@ enum tix_err store_collection_remove(struct store *s, const char *id_or_title,
 enum tix_err store_collection_list(struct store *s, int64_t org_key, int all_access,
                                    int (*cb)(void *, const struct store_collection_info *),
                                    void *arg, struct tix_error *err);
+
+/* ---- sharing policy (src/store/policy.c) ---------------------------------- */
+
+/* m->tlp_flags plus STIX_TLPF_UNKNOWN when a marking ref is neither a TLP
+ * id nor a marking-definition the store holds. store_put records this. */
+unsigned store_marking_flags(struct store *s, const struct stix_meta *m);
+
+/* Node settings (e.g. "default_tlp", "anonymous_read"), kept in the store. */
+enum tix_err store_setting_get(struct store *s, const char *key, char *out, size_t size,
+                               struct tix_error *err);
+/* value NULL removes the setting. */
+enum tix_err store_setting_set(struct store *s, const char *key, const char *value,
+                               struct tix_error *err);
+
+/* Sharing groups: named sets of organisation names (which may be
+ * organisations of other nodes, so they are names, not keys). Each call is
+ * its own transaction. */
+enum tix_err store_group_add(struct store *s, const char *name, struct tix_error *err);
+enum tix_err store_group_remove(struct store *s, const char *name, struct tix_error *err);
+/* add 1 adds org to group, 0 removes it. */
+enum tix_err store_group_member(struct store *s, const char *group, const char *org, int add,
+                                struct tix_error *err);
+/* Every group with each member (org NULL for a group without members). */
+enum tix_err store_group_list(struct store *s,
+                              int (*cb)(void *, const char *group, const char *org), void *arg,
+                              struct tix_error *err);
+/* The groups naming org. */
+enum tix_err store_org_groups(struct store *s, const char *org,
+                              int (*cb)(void *, const char *group), void *arg,
+                              struct tix_error *err);
+enum tix_err store_org_set_sector(struct store *s, const char *org, const char *sector,
+                                  struct tix_error *err);
+
+/* ---- audit log (src/store/audit.c) --------------------------------------- */
+
+/* One entry: who (actor, org) did what (action: "read", "write", "delete",
+ * "auth-failure", "admin", "export") to which objects ("\nid\nid\n", or "")
+ * and how (detail: the request or command). */
+struct store_audit_entry {
+	int64_t at; /* µs since the epoch */
+	const char *action, *actor, *org, *objects, *detail;
+};
+
+/* Appends entries to the hash chain; inside the caller's transaction when
+ * one is open (so a write and its audit entry commit together). */
+enum tix_err store_audit_append(struct store *s, const struct store_audit_entry *entries, size_t n,
+                                struct tix_error *err);
+/* Recomputes the chain. TIX_OK with *entries counted, or TIX_EINVAL with
+ * *bad_seq the first entry changed, missing or out of order. */
+enum tix_err store_audit_verify(struct store *s, int64_t *entries, int64_t *bad_seq,
+                                struct tix_error *err);
+/* Entries at or after since (µs) naming object (or all when NULL). */
+enum tix_err store_audit_list(struct store *s, const char *object, int64_t since,
+                              int (*cb)(void *, int64_t seq, const struct store_audit_entry *),
+                              void *arg, struct tix_error *err);
+
+/* A thread-safe queue feeding a writer thread with its own store handle:
+ * entries pushed are appended in batches within ~50 ms. close flushes. */
+struct store_audit_queue;
+struct store_audit_queue *store_audit_queue_open(const char *path, struct tix_error *err);
+void store_audit_queue_push(struct store_audit_queue *q, const struct store_audit_entry *e);
+void store_audit_queue_close(struct store_audit_queue *q);
 
 #endif

@@ -59,6 +59,16 @@ enum tix_err store__mark_superseded(struct store *s, int64_t ckey, int64_t vid,
 
 /* The accounts schema, one migration (src/store/accounts.c). */
 extern const char store__schema_accounts[];
+/* The audience columns of objects o, in store_audience's order, and
+ * reading them from column col on (sqlite.c). */
+#define AUD_COLS ", o.tlp, o.tlp_flags, o.owner_org, o.sharing_group, o.recipients, o.origin_node"
+struct store_audience store__audience(sqlite3_stmt *st, int col);
+
+/* Migration 4: the sharing policy's columns and tables (policy.c). */
+extern const char store__schema_policy[];
+/* "\nA\nB\n" of a recipients list, or NULL (caller frees; policy.c). */
+char *store__recipients_text(const json_t *list);
+
 /* The SQL of the accounts statements cached in the handle (accounts.c). */
 extern const char store__sql_user_get[];
 extern const char store__sql_apikey_get[];

@@ -134,12 +134,15 @@ enum tix_err store_taxii_select(struct store *s, const struct store_taxii_filter
 	if (b == NULL)
 		return tix_error_set(err, TIX_ENOMEM, "store", "out of memory");
 	tix_buf_init(&sql, 1 << 16);
-	tix_buf_adds(&sql, "SELECT o.id, o.type, o.version, o.spec_version, m.date_added, o.body"
-	                   " FROM collection_objects m JOIN objects o ON o.vid = m.vid");
+	tix_buf_adds(&sql,
+	             "SELECT o.id, o.type, o.version, o.spec_version, m.date_added, o.body" AUD_COLS
+	             " FROM collection_objects m JOIN objects o ON o.vid = m.vid");
 	if ((e = build_where(f, &sql, b, err)) != TIX_OK)
 		goto out;
 	tix_buf_adds(&sql, " ORDER BY m.date_added");
-	if (f->limit > 0) {
+	/* With a policy filter, rows it drops do not count: no LIMIT in SQL,
+	 * the loop stops at limit + 1 kept rows instead. */
+	if (f->limit > 0 && f->keep == NULL) {
 		tix_buf_adds(&sql, " LIMIT ?");
 		bind_num(b, (int64_t)f->limit + 1);
 	}
@@ -154,8 +157,11 @@ enum tix_err store_taxii_select(struct store *s, const struct store_taxii_filter
 		        sqlite3_column_int64(st, 4),
 		        (const char *)sqlite3_column_text(st, 5),
 		        (size_t)sqlite3_column_bytes(st, 5),
+		        store__audience(st, 6),
 		};
 
+		if (f->keep && !f->keep(f->keep_arg, &row))
+			continue;
 		if (f->limit > 0 && n == f->limit) {
 			*more = 1;
 			break;

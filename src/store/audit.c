@@ -1,0 +1,432 @@
+/*
+ * store/audit.c — the append-only audit log: every entry's hash is
+ * BLAKE2b-256(previous hash || the entry's canonical bytes), so changing,
+ * deleting or reordering entries breaks the chain where it happened. The
+ * head (last seq and hash) is also kept in the meta table, so cutting
+ * entries off the end shows too. A queue with its own thread and store
+ * handle lets the TAXII server log reads without waiting for a write.
+ */
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_int.h"
+
+#define HASH_BYTES 32
+
+static void put_u64(crypto_generichash_state *h, uint64_t v)
+{
+	unsigned char b[8];
+
+	for (int i = 0; i < 8; i++)
+		b[i] = (unsigned char)(v >> (8 * i));
+	crypto_generichash_update(h, b, sizeof(b));
+}
+
+static void put_str(crypto_generichash_state *h, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	put_u64(h, n);
+	crypto_generichash_update(h, (const unsigned char *)(s ? s : ""), n);
+}
+
+static void entry_hash(const unsigned char prev[HASH_BYTES], int64_t seq,
+                       const struct store_audit_entry *e, unsigned char out[HASH_BYTES])
+{
+	crypto_generichash_state h;
+
+	crypto_generichash_init(&h, NULL, 0, HASH_BYTES);
+	crypto_generichash_update(&h, prev, HASH_BYTES);
+	put_u64(&h, (uint64_t)seq);
+	put_u64(&h, (uint64_t)e->at);
+	put_str(&h, e->action);
+	put_str(&h, e->actor);
+	put_str(&h, e->org);
+	put_str(&h, e->objects);
+	put_str(&h, e->detail);
+	crypto_generichash_final(&h, out, HASH_BYTES);
+}
+
+static void hex(const unsigned char *b, size_t n, char *out)
+{
+	static const char d[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = d[b[i] >> 4];
+		out[2 * i + 1] = d[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/* The head: "SEQ HEXHASH" in meta, or seq 0 and a zero hash. */
+static enum tix_err read_head(struct store *s, int64_t *seq, unsigned char hash[HASH_BYTES],
+                              struct tix_error *err)
+{
+	sqlite3_stmt *st = store__cached(s, "SELECT value FROM meta WHERE key = 'audit_head'", err);
+	int rc;
+
+	*seq = 0;
+	memset(hash, 0, HASH_BYTES);
+	if (st == NULL)
+		return err ? err->code : TIX_ESTORE;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(st, 0);
+		long long n = 0;
+		char hx[2 * HASH_BYTES + 1] = "";
+
+		if (v && sscanf(v, "%lld %64s", &n, hx) == 2 && strlen(hx) == 2 * HASH_BYTES) {
+			*seq = n;
+			for (int i = 0; i < HASH_BYTES; i++)
+				hash[i] = (unsigned char)(tix_hex_value(hx[2 * i]) << 4 |
+				                          tix_hex_value(hx[2 * i + 1]));
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store__db_error(s, err, "reading the audit head");
+	return TIX_OK;
+}
+
+enum tix_err store_audit_append(struct store *s, const struct store_audit_entry *entries, size_t n,
+                                struct tix_error *err)
+{
+	unsigned char hash[HASH_BYTES];
+	char head[2 * HASH_BYTES + 32], hx[2 * HASH_BYTES + 1];
+	int64_t seq;
+	int own_tx = !s->in_tx;
+	sqlite3_stmt *st;
+	enum tix_err e;
+
+	if (n == 0)
+		return TIX_OK;
+	if (own_tx && (e = store__exec(s, "BEGIN IMMEDIATE", err)) != TIX_OK)
+		return e;
+	if ((e = read_head(s, &seq, hash, err)) != TIX_OK)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const struct store_audit_entry *a = &entries[i];
+
+		seq++;
+		entry_hash(hash, seq, a, hash);
+		st = store__cached(
+		        s,
+		        "INSERT INTO audit (seq, at, action, actor, org, objects, detail,"
+		        " hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+		        err);
+		if (st == NULL) {
+			e = err ? err->code : TIX_ESTORE;
+			goto out;
+		}
+		sqlite3_bind_int64(st, 1, seq);
+		sqlite3_bind_int64(st, 2, a->at);
+		sqlite3_bind_text(st, 3, a->action ? a->action : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, a->actor ? a->actor : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, a->org ? a->org : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, a->objects ? a->objects : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 7, a->detail ? a->detail : "", -1, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 8, hash, HASH_BYTES, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			e = store__db_error(s, err, "appending to the audit log");
+			sqlite3_reset(st);
+			goto out;
+		}
+		sqlite3_reset(st);
+	}
+	hex(hash, HASH_BYTES, hx);
+	snprintf(head, sizeof(head), "%lld %s", (long long)seq, hx);
+	st = store__cached(s,
+	                   "INSERT INTO meta (key, value) VALUES ('audit_head', ?1)"
+	                   " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+	                   err);
+	if (st == NULL) {
+		e = err ? err->code : TIX_ESTORE;
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, head, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		e = store__db_error(s, err, "saving the audit head");
+	sqlite3_reset(st);
+out:
+	if (own_tx) {
+		if (e == TIX_OK)
+			e = store__exec(s, "COMMIT", err);
+		if (e != TIX_OK)
+			store__exec(s, "ROLLBACK", NULL);
+	}
+	return e;
+}
+
+enum tix_err store_audit_verify(struct store *s, int64_t *entries, int64_t *bad_seq,
+                                struct tix_error *err)
+{
+	unsigned char hash[HASH_BYTES] = {0}, head_hash[HASH_BYTES], calc[HASH_BYTES];
+	sqlite3_stmt *st = NULL;
+	int64_t expect = 1, head_seq;
+	enum tix_err e;
+	int rc;
+
+	*entries = 0;
+	*bad_seq = 0;
+	if ((e = read_head(s, &head_seq, head_hash, err)) != TIX_OK)
+		return e;
+	if (sqlite3_prepare_v2(
+	            s->db,
+	            "SELECT seq, at, action, actor, org, objects, detail, hash FROM audit"
+	            " ORDER BY seq",
+	            -1, &st, NULL) != SQLITE_OK)
+		return store__db_error(s, err, "reading the audit log");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t seq = sqlite3_column_int64(st, 0);
+		struct store_audit_entry a = {
+		        sqlite3_column_int64(st, 1),
+		        (const char *)sqlite3_column_text(st, 2),
+		        (const char *)sqlite3_column_text(st, 3),
+		        (const char *)sqlite3_column_text(st, 4),
+		        (const char *)sqlite3_column_text(st, 5),
+		        (const char *)sqlite3_column_text(st, 6),
+		};
+		const void *stored = sqlite3_column_blob(st, 7);
+
+		if (seq != expect) {
+			*bad_seq = expect;
+			e = tix_error_set(err, TIX_EINVAL, "audit",
+			                  "entry %lld is missing (the next is %lld)",
+			                  (long long)expect, (long long)seq);
+			goto out;
+		}
+		entry_hash(hash, seq, &a, calc);
+		if (stored == NULL || sqlite3_column_bytes(st, 7) != HASH_BYTES ||
+		    sodium_memcmp(stored, calc, HASH_BYTES) != 0) {
+			*bad_seq = seq;
+			e = tix_error_set(
+			        err, TIX_EINVAL, "audit",
+			        "entry %lld was changed (or an earlier one was): its hash does"
+			        " not follow from the chain",
+			        (long long)seq);
+			goto out;
+		}
+		memcpy(hash, calc, HASH_BYTES);
+		(*entries)++;
+		expect++;
+	}
+	if (rc != SQLITE_DONE) {
+		e = store__db_error(s, err, "reading the audit log");
+		goto out;
+	}
+	if (head_seq != expect - 1 || sodium_memcmp(head_hash, hash, HASH_BYTES) != 0) {
+		*bad_seq = expect;
+		e = tix_error_set(
+		        err, TIX_EINVAL, "audit",
+		        "the log ends at entry %lld but its head says %lld: entries were cut "
+		        "off the end",
+		        (long long)(expect - 1), (long long)head_seq);
+	}
+out:
+	sqlite3_finalize(st);
+	return e;
+}
+
+enum tix_err store_audit_list(struct store *s, const char *object, int64_t since,
+                              int (*cb)(void *, int64_t seq, const struct store_audit_entry *),
+                              void *arg, struct tix_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	enum tix_err e = TIX_OK;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db,
+	                       "SELECT seq, at, action, actor, org, objects, detail FROM audit"
+	                       " WHERE at >= ?2 AND (?1 IS NULL OR"
+	                       " instr(objects, char(10) || ?1 || char(10)) > 0) ORDER BY seq",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return store__db_error(s, err, "reading the audit log");
+	if (object)
+		sqlite3_bind_text(st, 1, object, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 1);
+	sqlite3_bind_int64(st, 2, since);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_audit_entry a = {
+		        sqlite3_column_int64(st, 1),
+		        (const char *)sqlite3_column_text(st, 2),
+		        (const char *)sqlite3_column_text(st, 3),
+		        (const char *)sqlite3_column_text(st, 4),
+		        (const char *)sqlite3_column_text(st, 5),
+		        (const char *)sqlite3_column_text(st, 6),
+		};
+
+		if (cb(arg, sqlite3_column_int64(st, 0), &a) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		e = store__db_error(s, err, "reading the audit log");
+	sqlite3_finalize(st);
+	return e;
+}
+
+/* ---- the queue -------------------------------------------------------------- */
+
+#define QUEUE_MAX 4096 /* entries waiting; beyond this, pushing waits */
+
+struct qentry {
+	struct store_audit_entry e;
+	char *buf; /* the strings of e, one allocation */
+};
+
+struct store_audit_queue {
+	pthread_mutex_t mu;
+	pthread_cond_t wake, room;
+	pthread_t thread;
+	struct store *s;
+	struct qentry *q;
+	size_t n, cap;
+	int stop, failed;
+};
+
+static void *writer(void *arg)
+{
+	struct store_audit_queue *aq = arg;
+	struct tix_error err;
+
+	pthread_mutex_lock(&aq->mu);
+	for (;;) {
+		struct timespec until;
+		struct qentry *batch;
+		size_t n;
+
+		while (aq->n == 0 && !aq->stop)
+			pthread_cond_wait(&aq->wake, &aq->mu);
+		if (aq->n == 0 && aq->stop)
+			break;
+		/* Gather for a moment: one transaction for many reads. */
+		if (!aq->stop && aq->n < 256) {
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_nsec += 50 * 1000000L;
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&aq->wake, &aq->mu, &until);
+		}
+		batch = aq->q;
+		n = aq->n;
+		aq->q = calloc(aq->cap, sizeof(*aq->q));
+		if (aq->q == NULL) {
+			aq->q = batch; /* keep them; try later */
+			continue;
+		}
+		aq->n = 0;
+		pthread_cond_broadcast(&aq->room);
+		pthread_mutex_unlock(&aq->mu);
+		{
+			struct store_audit_entry *es = malloc(n * sizeof(*es));
+
+			if (es) {
+				for (size_t i = 0; i < n; i++)
+					es[i] = batch[i].e;
+				if (store_audit_append(aq->s, es, n, &err) != TIX_OK) {
+					tix_log_error("audit: %zu entries not logged: %s", n,
+					              err.msg);
+					aq->failed = 1;
+				}
+				free(es);
+			}
+			for (size_t i = 0; i < n; i++)
+				free(batch[i].buf);
+			free(batch);
+		}
+		pthread_mutex_lock(&aq->mu);
+	}
+	pthread_mutex_unlock(&aq->mu);
+	return NULL;
+}
+
+struct store_audit_queue *store_audit_queue_open(const char *path, struct tix_error *err)
+{
+	struct store_audit_queue *aq = calloc(1, sizeof(*aq));
+
+	if (aq == NULL) {
+		tix_error_set(err, TIX_ENOMEM, "audit", "out of memory");
+		return NULL;
+	}
+	aq->cap = QUEUE_MAX;
+	if ((aq->q = calloc(aq->cap, sizeof(*aq->q))) == NULL ||
+	    (aq->s = store_open(path, NULL, err)) == NULL) {
+		free(aq->q);
+		free(aq);
+		return NULL;
+	}
+	pthread_mutex_init(&aq->mu, NULL);
+	pthread_cond_init(&aq->wake, NULL);
+	pthread_cond_init(&aq->room, NULL);
+	if (pthread_create(&aq->thread, NULL, writer, aq) != 0) {
+		store_close(aq->s);
+		free(aq->q);
+		free(aq);
+		tix_error_set(err, TIX_ESTORE, "audit", "cannot start the audit writer");
+		return NULL;
+	}
+	return aq;
+}
+
+static char *dup_into(char **p, const char *s)
+{
+	char *start = *p;
+	size_t n = s ? strlen(s) : 0;
+
+	memcpy(start, s ? s : "", n);
+	start[n] = '\0';
+	*p += n + 1;
+	return start;
+}
+
+void store_audit_queue_push(struct store_audit_queue *aq, const struct store_audit_entry *e)
+{
+	struct qentry q;
+	size_t len;
+	char *p;
+
+	if (aq == NULL)
+		return;
+	len = strlen(e->action ? e->action : "") + strlen(e->actor ? e->actor : "") +
+	      strlen(e->org ? e->org : "") + strlen(e->objects ? e->objects : "") +
+	      strlen(e->detail ? e->detail : "") + 5;
+	if ((q.buf = malloc(len)) == NULL) {
+		tix_log_error("audit: out of memory: an entry was not logged");
+		return;
+	}
+	p = q.buf;
+	q.e.at = e->at;
+	q.e.action = dup_into(&p, e->action);
+	q.e.actor = dup_into(&p, e->actor);
+	q.e.org = dup_into(&p, e->org);
+	q.e.objects = dup_into(&p, e->objects);
+	q.e.detail = dup_into(&p, e->detail);
+	pthread_mutex_lock(&aq->mu);
+	while (aq->n == aq->cap)
+		pthread_cond_wait(&aq->room, &aq->mu);
+	aq->q[aq->n++] = q;
+	pthread_cond_signal(&aq->wake);
+	pthread_mutex_unlock(&aq->mu);
+}
+
+void store_audit_queue_close(struct store_audit_queue *aq)
+{
+	if (aq == NULL)
+		return;
+	pthread_mutex_lock(&aq->mu);
+	aq->stop = 1;
+	pthread_cond_signal(&aq->wake);
+	pthread_mutex_unlock(&aq->mu);
+	pthread_join(aq->thread, NULL);
+	store_close(aq->s);
+	free(aq->q);
+	pthread_cond_destroy(&aq->wake);
+	pthread_cond_destroy(&aq->room);
+	pthread_mutex_destroy(&aq->mu);
+	free(aq);
+}

@@ -1,0 +1,339 @@
+/*
+ * store/policy.c — what the sharing policy needs stored: migration 4 (each
+ * version's resolved TLP, flags, sharing group, recipients and origin;
+ * sharing groups; the audit table), node settings, and the judgement of
+ * marking references that are not TLP ids (held definitions or unknown).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_int.h"
+
+/* The TLP level of a marking id, in SQL (TLP 2.0 and 1.0 ids), NULL for others. */
+#define TLP_CASE(x)                                                                                \
+	"(CASE " x " WHEN 'marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487' THEN 0"       \
+	" WHEN 'marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9' THEN 0"                  \
+	" WHEN 'marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb' THEN 1"                  \
+	" WHEN 'marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da' THEN 1"                  \
+	" WHEN 'marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421' THEN 2"                  \
+	" WHEN 'marking-definition--f88d31f6-486f-44da-b317-01333bde0b82' THEN 2"                  \
+	" WHEN 'marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003' THEN 3"                  \
+	" WHEN 'marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1' THEN 4"                  \
+	" WHEN 'marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed' THEN 4 END)"
+
+const char store__schema_policy[] =
+        "ALTER TABLE objects ADD COLUMN tlp INTEGER NOT NULL DEFAULT -1;"
+        "ALTER TABLE objects ADD COLUMN tlp_flags INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE objects ADD COLUMN sharing_group TEXT;"
+        "ALTER TABLE objects ADD COLUMN recipients TEXT;"
+        "ALTER TABLE objects ADD COLUMN origin_node TEXT;"
+        "ALTER TABLE orgs ADD COLUMN sector TEXT NOT NULL DEFAULT '';"
+        "CREATE TABLE sharing_groups ("
+        "  gkey INTEGER PRIMARY KEY,"
+        "  name TEXT NOT NULL UNIQUE,"
+        "  created INTEGER NOT NULL);"
+        "CREATE TABLE sharing_group_members ("
+        "  gkey INTEGER NOT NULL REFERENCES sharing_groups (gkey) ON DELETE CASCADE,"
+        "  org TEXT NOT NULL," /* a name: possibly an organisation of another node */
+        "  PRIMARY KEY (gkey, org)) WITHOUT ROWID;"
+        "CREATE INDEX sharing_group_members_org ON sharing_group_members (org);"
+        "CREATE TABLE audit ("
+        "  seq INTEGER PRIMARY KEY,"
+        "  at INTEGER NOT NULL,"
+        "  action TEXT NOT NULL,"
+        "  actor TEXT NOT NULL,"
+        "  org TEXT NOT NULL,"
+        "  objects TEXT NOT NULL," /* "\nid\nid\n" */
+        "  detail TEXT NOT NULL,"
+        "  hash BLOB NOT NULL);"
+        /* Versions stored before: resolve their markings as store_put would. */
+        "UPDATE objects SET tlp = coalesce((SELECT max(" TLP_CASE(
+                "j.value") ") FROM json_each(objects.body, '$.object_marking_refs') j), -1)"
+                           " WHERE json_type(body, '$.object_marking_refs') = 'array';"
+                           "UPDATE objects SET tlp_flags = tlp_flags | 1 WHERE json_type(body, "
+                           "'$.object_marking_refs') = 'array' AND (SELECT count(DISTINCT " TLP_CASE(
+                                   "j.value") ") FROM json_each(objects.body, "
+                                              "'$.object_marking_refs') j) > 1;"
+                                              "UPDATE objects SET tlp_flags = tlp_flags | 2 WHERE "
+                                              "json_type(body, '$.object_marking_refs') = 'array' "
+                                              "AND EXISTS (SELECT 1 FROM json_each(objects.body, "
+                                              "'$.object_marking_refs') j WHERE " TLP_CASE(
+                                                      "j.value") " IS NULL AND NOT EXISTS (SELECT "
+                                                                 "1 FROM objects d WHERE d.id = "
+                                                                 "j.value AND d.type = "
+                                                                 "'marking-definition'));"
+                                                                 "UPDATE objects SET tlp_flags = tlp_flags | 4"
+                                                                 " WHERE json_type(body, '$.granular_markings') IS NOT NULL;"
+                                                                 "UPDATE objects SET sharing_group = json_extract(body, '$.tix_sharing_group')"
+                                                                 " WHERE json_type(body, '$.tix_sharing_group') = 'text';"
+                                                                 "UPDATE objects SET recipients = char(10) || (SELECT group_concat(value, char(10))"
+                                                                 " FROM json_each(objects.body, '$.tix_recipients')) || char(10)"
+                                                                 " WHERE json_type(body, '$.tix_recipients') = 'array';";
+
+/* ---- markings ------------------------------------------------------------ */
+
+unsigned store_marking_flags(struct store *s, const struct stix_meta *m)
+{
+	unsigned flags = m->tlp_flags;
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach (m->marking_refs, i, v) {
+		const char *id = json_string_value(v);
+		sqlite3_stmt *st;
+		int rc;
+
+		if (id == NULL || stix_tlp_of_marking(id) != STIX_TLP_UNSET)
+			continue;
+		/* A definition the node holds (a statement, say) does not change
+		 * the audience; one it has never seen cannot be honoured, so the
+		 * object is held back as AMBER+STRICT. */
+		st = store__cached(
+		        s,
+		        "SELECT 1 FROM objects WHERE id = ?1 AND type = 'marking-definition'"
+		        " LIMIT 1",
+		        NULL);
+		if (st == NULL) {
+			flags |= STIX_TLPF_UNKNOWN;
+			continue;
+		}
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_ROW)
+			flags |= STIX_TLPF_UNKNOWN;
+	}
+	return flags;
+}
+
+/* "\nA\nB\n" from the recipients list; NULL when there are none. Caller frees. */
+char *store__recipients_text(const json_t *list)
+{
+	struct tix_buf b;
+	const json_t *v;
+	size_t i;
+
+	if (list == NULL || json_array_size(list) == 0)
+		return NULL;
+	tix_buf_init(&b, 1 << 20);
+	tix_buf_addc(&b, '\n');
+	json_array_foreach (list, i, v) {
+		const char *o = json_string_value(v);
+
+		if (o && *o && !strchr(o, '\n')) {
+			tix_buf_adds(&b, o);
+			tix_buf_addc(&b, '\n');
+		}
+	}
+	return tix_buf_detach(&b, NULL);
+}
+
+/* ---- node settings -------------------------------------------------------- */
+
+enum tix_err store_setting_get(struct store *s, const char *key, char *out, size_t size,
+                               struct tix_error *err)
+{
+	sqlite3_stmt *st =
+	        store__cached(s, "SELECT value FROM meta WHERE key = 'setting.' || ?1", err);
+	enum tix_err e = TIX_OK;
+	int rc;
+
+	if (st == NULL)
+		return err ? err->code : TIX_ESTORE;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		snprintf(out, size, "%s", (const char *)sqlite3_column_text(st, 0));
+	else if (rc == SQLITE_DONE)
+		e = tix_error_set(err, TIX_ENOTFOUND, key, "not set");
+	else
+		e = store__db_error(s, err, "reading a setting");
+	sqlite3_reset(st);
+	return e;
+}
+
+enum tix_err store_setting_set(struct store *s, const char *key, const char *value,
+                               struct tix_error *err)
+{
+	sqlite3_stmt *st;
+	enum tix_err e = TIX_OK;
+
+	st = store__cached(s,
+	                   value ? "INSERT INTO meta (key, value) VALUES ('setting.' || ?1, ?2)"
+	                           " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+	                         : "DELETE FROM meta WHERE key = 'setting.' || ?1",
+	                   err);
+	if (st == NULL)
+		return err ? err->code : TIX_ESTORE;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (value)
+		sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		e = store__db_error(s, err, "saving a setting");
+	sqlite3_reset(st);
+	return e;
+}
+
+/* ---- sharing groups --------------------------------------------------------- */
+
+static enum tix_err run1(struct store *s, const char *sql, const char *a, const char *b,
+                         int *changes, const char *what, struct tix_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	enum tix_err e = TIX_OK;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return store__db_error(s, err, what);
+	sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+	if (b)
+		sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE) {
+		if (sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_UNIQUE ||
+		    sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_PRIMARYKEY)
+			e = tix_error_set(err, TIX_EEXIST, a, "already exists");
+		else
+			e = store__db_error(s, err, what);
+	} else if (changes) {
+		*changes = sqlite3_changes(s->db);
+	}
+	sqlite3_finalize(st);
+	return e;
+}
+
+static enum tix_err check_group_name(const char *name, struct tix_error *err)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	if (n == 0 || n > 127)
+		return tix_error_set(err, TIX_EINVAL, "",
+		                     "a group or organisation name has 1-127 bytes");
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p < 0x20 || *p == 0x7f || *p == ',')
+			return tix_error_set(err, TIX_EINVAL, name,
+			                     "names may not hold control characters or ','");
+	return TIX_OK;
+}
+
+enum tix_err store_group_add(struct store *s, const char *name, struct tix_error *err)
+{
+	struct tix_time t;
+	char now[32];
+	enum tix_err e;
+
+	if ((e = check_group_name(name, err)) != TIX_OK)
+		return e;
+	tix_time_now(&t);
+	snprintf(now, sizeof(now), "%lld", (long long)tix_time_to_us(&t));
+	return run1(s,
+	            "INSERT INTO sharing_groups (name, created) VALUES (?1, CAST(?2 AS INTEGER))",
+	            name, now, NULL, "adding a sharing group", err);
+}
+
+enum tix_err store_group_remove(struct store *s, const char *name, struct tix_error *err)
+{
+	int n = 0;
+	enum tix_err e = run1(s, "DELETE FROM sharing_groups WHERE name = ?1", name, NULL, &n,
+	                      "removing a sharing group", err);
+
+	if (e == TIX_OK && n == 0)
+		e = tix_error_set(err, TIX_ENOTFOUND, name, "no such sharing group");
+	return e;
+}
+
+enum tix_err store_group_member(struct store *s, const char *group, const char *org, int add,
+                                struct tix_error *err)
+{
+	int n = 0;
+	enum tix_err e;
+
+	if ((e = check_group_name(org, err)) != TIX_OK)
+		return e;
+	e = run1(s,
+	         add ? "INSERT INTO sharing_group_members (gkey, org)"
+	               " SELECT gkey, ?2 FROM sharing_groups WHERE name = ?1"
+	               " ON CONFLICT DO NOTHING"
+	             : "DELETE FROM sharing_group_members WHERE org = ?2"
+	               " AND gkey = (SELECT gkey FROM sharing_groups WHERE name = ?1)",
+	         group, org, &n, "changing a sharing group", err);
+	if (e != TIX_OK)
+		return e;
+	if (n == 0) {
+		sqlite3_stmt *st = NULL;
+		int found = 0;
+
+		if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM sharing_groups WHERE name = ?1", -1,
+		                       &st, NULL) == SQLITE_OK) {
+			sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
+			found = sqlite3_step(st) == SQLITE_ROW;
+		}
+		sqlite3_finalize(st);
+		if (!found)
+			return tix_error_set(err, TIX_ENOTFOUND, group, "no such sharing group");
+		if (!add)
+			return tix_error_set(err, TIX_ENOTFOUND, org, "is not a member of '%s'",
+			                     group);
+	}
+	return TIX_OK;
+}
+
+enum tix_err store_group_list(struct store *s,
+                              int (*cb)(void *, const char *group, const char *org), void *arg,
+                              struct tix_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	enum tix_err e = TIX_OK;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db,
+	                       "SELECT g.name, m.org FROM sharing_groups g LEFT JOIN"
+	                       " sharing_group_members m ON m.gkey = g.gkey ORDER BY g.name, m.org",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return store__db_error(s, err, "listing sharing groups");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (cb(arg, (const char *)sqlite3_column_text(st, 0),
+		       (const char *)sqlite3_column_text(st, 1)) != 0)
+			break;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		e = store__db_error(s, err, "listing sharing groups");
+	sqlite3_finalize(st);
+	return e;
+}
+
+enum tix_err store_org_groups(struct store *s, const char *org,
+                              int (*cb)(void *, const char *group), void *arg,
+                              struct tix_error *err)
+{
+	sqlite3_stmt *st = store__cached(s,
+	                                 "SELECT g.name FROM sharing_group_members m JOIN"
+	                                 " sharing_groups g ON g.gkey = m.gkey WHERE m.org = ?1"
+	                                 " ORDER BY g.name",
+	                                 err);
+	enum tix_err e = TIX_OK;
+	int rc;
+
+	if (st == NULL)
+		return err ? err->code : TIX_ESTORE;
+	sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (cb(arg, (const char *)sqlite3_column_text(st, 0)) != 0)
+			break;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		e = store__db_error(s, err, "reading sharing groups");
+	sqlite3_reset(st);
+	return e;
+}
+
+enum tix_err store_org_set_sector(struct store *s, const char *org, const char *sector,
+                                  struct tix_error *err)
+{
+	int n = 0;
+	enum tix_err e = run1(s, "UPDATE orgs SET sector = ?2 WHERE name = ?1", org, sector, &n,
+	                      "setting a sector", err);
+
+	if (e == TIX_OK && n == 0)
+		e = tix_error_set(err, TIX_ENOTFOUND, org, "no such organisation");
+	return e;
+}
