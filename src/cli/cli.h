@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "core/core.h"
+#include "policy/policy.h"
 #include "store/store.h"
 
 /* Exit codes, the same for every command. */
@@ -33,6 +34,11 @@ enum tix_err cli_read_input(const char *path, size_t max, char **data, size_t *l
                             struct tix_error *err);
 /* Parses sizes such as "16M", "1G", "4096". Returns 0 on success. */
 int cli_parse_size(const char *s, size_t *out);
+
+/* The node's sharing-policy settings from the store (default TLP AMBER,
+ * no anonymous reading unless set with `tix admin node set`). 0, or -1
+ * with a message when a stored setting is invalid. */
+int cli_policy_node(struct store *s, struct policy_node *n);
 
 int cmd_import(int argc, char **argv);
 int cmd_export(int argc, char **argv);

@@ -35,6 +35,13 @@ static void usage(FILE *f)
 	        "                       reused until anything is written (default 32M; 0: off)\n"
 	        "  --access-log DEST    one line per request: a file, '-' for stderr (the\n"
 	        "                       default) or 'off'\n"
+	        "  --default-tlp LEVEL  TLP of objects without a TLP marking: clear, green,\n"
+	        "                       amber, amber+strict or red (default: the node setting,\n"
+	        "                       `tix admin node set default-tlp`, else amber)\n"
+	        "  --anonymous-read     callers without credentials may read TLP:CLEAR objects\n"
+	        "                       (default: the node setting anonymous-read, else off)\n"
+	        "  --insecure-no-policy FOR BENCHMARKS ONLY: no TLP/sharing-group filtering;\n"
+	        "                       refused unless listening on a loopback address\n"
 	        "  --config FILE        'key = value' lines: any long option above without its\n"
 	        "                       dashes, plus title, description, contact, page-size,\n"
 	        "                       page-max; command-line options win\n");
@@ -46,6 +53,9 @@ struct serve_opts {
 	unsigned threads, max_connections, idle_timeout;
 	size_t max_body, page_size, page_max, cache_bytes;
 	int insecure;
+	int default_tlp;    /* -1: the node setting */
+	int anonymous_read; /* -1: the node setting */
+	int no_policy;
 };
 
 /* Applies one setting; returns 0, or -1 with a message. */
@@ -71,6 +81,14 @@ static int set_option(struct serve_opts *o, const char *key, const char *value, 
 		STR(description);
 	else if (strcmp(key, "contact") == 0)
 		STR(contact);
+	else if (strcmp(key, "default-tlp") == 0) {
+		if ((o->default_tlp = stix_tlp_parse(value)) < 0)
+			goto bad;
+	} else if (strcmp(key, "anonymous-read") == 0)
+		o->anonymous_read = strcmp(value, "false") != 0 && strcmp(value, "0") != 0 &&
+		                    strcmp(value, "off") != 0;
+	else if (strcmp(key, "insecure-no-policy") == 0)
+		o->no_policy = strcmp(value, "false") != 0 && strcmp(value, "0") != 0;
 	else if (strcmp(key, "insecure-http") == 0)
 		o->insecure = strcmp(value, "false") != 0 && strcmp(value, "0") != 0;
 	else if (strcmp(key, "max-body") == 0) {
@@ -169,6 +187,9 @@ int cmd_serve(int argc, char **argv)
 	        {"access-log", required_argument, NULL, 'a'},
 	        {"insecure-http", no_argument, NULL, 'I'},
 	        {"cache", required_argument, NULL, 'H'},
+	        {"default-tlp", required_argument, NULL, 'T'},
+	        {"anonymous-read", no_argument, NULL, 'A'},
+	        {"insecure-no-policy", no_argument, NULL, 'P'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -202,6 +223,7 @@ int cmd_serve(int argc, char **argv)
 	o.page_size = 100;
 	o.page_max = 1000;
 	o.cache_bytes = (size_t)32 << 20;
+	o.default_tlp = o.anonymous_read = -1;
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		const char *key = NULL;
@@ -224,7 +246,7 @@ int cmd_serve(int argc, char **argv)
 		if (n == 64)
 			return EXIT_USAGE;
 		keys[n] = key;
-		values[n++] = ch == 'I' ? "true" : optarg;
+		values[n++] = ch == 'I' || ch == 'A' || ch == 'P' ? "true" : optarg;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "tix serve: unexpected argument '%s'\n", argv[optind]);
@@ -259,7 +281,31 @@ int cmd_serve(int argc, char **argv)
 		store_close(s);
 		goto out;
 	}
+	if (cli_policy_node(s, &cfg.policy) != 0) {
+		store_close(s);
+		goto out;
+	}
 	store_close(s);
+	if (o.default_tlp >= 0)
+		cfg.policy.default_tlp = o.default_tlp;
+	if (o.anonymous_read >= 0)
+		cfg.policy.anonymous_read = o.anonymous_read;
+	if (o.no_policy) {
+		if (strncmp(o.listen, "127.", 4) != 0 && strncmp(o.listen, "[::1]", 5) != 0 &&
+		    strncmp(o.listen, "localhost:", 10) != 0) {
+			fprintf(stderr, "tix serve: --insecure-no-policy is for benchmarks on a "
+			                "loopback address only\n");
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		fprintf(stderr, "tix serve: WARNING: --insecure-no-policy: TLP and sharing groups "
+		                "are NOT enforced (benchmark mode)\n");
+		cfg.policy_off = 1;
+	}
+	if ((cfg.audit = store_audit_queue_open(o.db, &err)) == NULL) {
+		cli_print_error("serve", &err);
+		goto out;
+	}
 	cfg.title = o.title;
 	cfg.description = o.description;
 	cfg.contact = o.contact;
@@ -290,6 +336,7 @@ int cmd_serve(int argc, char **argv)
 	fprintf(stderr, "tix serve: stopped\n");
 	rc = 0;
 out:
+	store_audit_queue_close(cfg.audit);
 	auth_free(auth);
 	sodium_memzero(cfg.secret, sizeof(cfg.secret));
 	if (log && log != stderr)

@@ -260,7 +260,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			req.who = &who;
 			snprintf(st->user, sizeof(st->user), "%s", who.user);
 		} else {
-			tix_log_info("%s: authentication failed: %s [%s]", client, err.msg, authz);
+			struct store_audit_entry ae;
+			struct tix_time now;
+			char detail[600];
+
+			/* The header itself is never logged: it holds the credential. */
+			tix_log_info("%s: authentication failed: %s", client, err.msg);
+			tix_time_now(&now);
+			snprintf(detail, sizeof(detail), "%s %.200s from %s: %.300s", method, url,
+			         client, err.msg);
+			ae = (struct store_audit_entry){
+			        tix_time_to_us(&now), "auth-failure", "", "", "", detail};
+			store_audit_queue_push(srv->cfg->audit, &ae);
 		}
 	}
 	base_url(srv, c, base, sizeof(base));
@@ -272,6 +283,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	req.content_type =
 	        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	req.base_url = base;
+	req.client = client;
 	req.body = tix_buf_str(&st->body);
 	req.body_len = tix_buf_len(&st->body);
 	taxii_response_init(&resp);

@@ -22,12 +22,15 @@ void taxii_response_init(struct taxii_response *r)
 {
 	memset(r, 0, sizeof(*r));
 	tix_buf_init(&r->body, TIX_BUF_UNLIMITED);
+	tix_buf_init(&r->audit_ids, TIX_BUF_UNLIMITED);
 }
 
 void taxii_response_release(struct taxii_response *r)
 {
-	if (r)
+	if (r) {
 		tix_buf_release(&r->body);
+		tix_buf_release(&r->audit_ids);
+	}
 }
 
 void taxii_error(struct taxii_response *resp, int status, const char *title, const char *fmt, ...)
@@ -311,8 +314,9 @@ static void token_mac(const struct taxii_config *cfg, const struct taxii_request
 	for (int i = 0; i < 8; i++)
 		c[i] = (unsigned char)((uint64_t)cursor >> (8 * i));
 	crypto_generichash_init(&st, cfg->secret, sizeof(cfg->secret), 16);
-	crypto_generichash_update(&st, (const unsigned char *)&req->who->user_key,
-	                          sizeof(req->who->user_key));
+	int64_t user_key = req->who ? req->who->user_key : -1; /* -1: anonymous */
+
+	crypto_generichash_update(&st, (const unsigned char *)&user_key, sizeof(user_key));
 	crypto_generichash_update(&st, (const unsigned char *)req->path, strlen(req->path) + 1);
 	for (size_t i = 0; i < req->nparams; i++) {
 		const char *k = req->params[i].key, *v = req->params[i].value;
@@ -361,10 +365,58 @@ static int token_check(const struct taxii_config *cfg, const struct taxii_reques
 
 /* ---- collections and access ---------------------------------------------------- */
 
+#define MAX_GROUPS 64
+
 struct access {
 	struct store_collection coll;
 	int can_read, can_write;
+	/* The caller as the policy sees it: role, organisation, its sharing
+	 * groups, and whether the organisation itself is granted read (the
+	 * community of GREEN and AMBER; an admin's access to every collection
+	 * is not membership of its community). */
+	struct policy_principal pp;
+	const char *groups[MAX_GROUPS + 1];
+	char group_names[MAX_GROUPS][128];
+	size_t ngroups;
 };
+
+static enum policy_role policy_role_of(const struct auth_principal *who)
+{
+	if (who == NULL)
+		return POLICY_ANONYMOUS;
+	switch (who->role) {
+	case STORE_ROLE_ADMIN: return POLICY_ADMIN;
+	case STORE_ROLE_ANALYST: return POLICY_ANALYST;
+	case STORE_ROLE_READER: return POLICY_READER;
+	case STORE_ROLE_SENSOR: return POLICY_SENSOR;
+	}
+	return POLICY_ANONYMOUS;
+}
+
+static int add_group(void *arg, const char *group)
+{
+	struct access *a = arg;
+
+	if (a->ngroups == MAX_GROUPS)
+		return 1;
+	snprintf(a->group_names[a->ngroups], sizeof(a->group_names[0]), "%s", group);
+	a->groups[a->ngroups] = a->group_names[a->ngroups];
+	a->ngroups++;
+	a->groups[a->ngroups] = NULL;
+	return 0;
+}
+
+static struct policy_object policy_object_of(const char *type, const struct store_audience *aud)
+{
+	struct policy_object o = {type,
+	                          aud->tlp,
+	                          aud->tlp_flags,
+	                          aud->owner_org,
+	                          aud->sharing_group,
+	                          aud->recipients,
+	                          aud->origin_node == NULL};
+	return o;
+}
 
 /* Finds collection cid and what the caller may do with it. 0 when found
  * and visible; otherwise the error response is set. */
@@ -375,17 +427,29 @@ static int find_collection(const struct taxii_request *req, struct store *s, con
 	enum tix_err e;
 
 	a->can_read = a->can_write = 0;
+	a->ngroups = 0;
+	a->groups[0] = NULL;
+	memset(&a->pp, 0, sizeof(a->pp));
+	a->pp.role = policy_role_of(req->who);
+	a->pp.groups = a->groups;
 	e = store_collection_get(s, cid, 0, &a->coll, &err);
 	if (e == TIX_OK && strcmp(a->coll.id, cid) != 0)
 		e = TIX_ENOTFOUND; /* found by title: TAXII names collections by id */
-	if (e == TIX_OK) {
-		if (req->who->role == STORE_ROLE_ADMIN) {
-			a->can_read = a->can_write = 1;
-		} else if (store_collection_access(s, &a->coll, req->who->org_key, &a->can_read,
-		                                   &a->can_write, &err) != TIX_OK) {
+	if (e == TIX_OK && req->who == NULL) {
+		/* Anonymous (only when the node allows it): CLEAR objects of any
+		 * collection, nothing else (the policy filters every row). */
+		a->can_read = 1;
+	} else if (e == TIX_OK) {
+		a->pp.org = req->who->org;
+		if (store_collection_access(s, &a->coll, req->who->org_key, &a->can_read,
+		                            &a->can_write, &err) != TIX_OK ||
+		    store_org_groups(s, req->who->org, add_group, a, &err) != TIX_OK) {
 			taxii_error(resp, 500, "Internal error", "%s", err.msg);
 			return -1;
 		}
+		a->pp.collection_reader = a->can_read;
+		if (req->who->role == STORE_ROLE_ADMIN)
+			a->can_read = a->can_write = 1;
 		if (req->who->role == STORE_ROLE_READER)
 			a->can_write = 0;
 	}
@@ -441,7 +505,10 @@ static void get_collections(const struct taxii_request *req, struct store *s, co
 	struct tix_error err;
 	json_t *out;
 
-	if (store_collection_list(s, req->who->org_key, req->who->role == STORE_ROLE_ADMIN,
+	/* Anonymous callers (when allowed) see every collection, read-only:
+	 * the policy lets them read only CLEAR objects in it. */
+	if (store_collection_list(s, req->who ? req->who->org_key : 0,
+	                          req->who == NULL || req->who->role == STORE_ROLE_ADMIN,
 	                          add_collection, &ls, &err) != TIX_OK) {
 		json_decref(ls.list);
 		taxii_error(resp, 500, "Internal error", "%s", err.msg);
@@ -453,7 +520,7 @@ static void get_collections(const struct taxii_request *req, struct store *s, co
 		} else {
 			json_t *c = json_array_get(ls.list, 0);
 
-			if (req->who->role == STORE_ROLE_READER)
+			if (req->who == NULL || req->who->role == STORE_ROLE_READER)
 				json_object_set_new(c, "can_write", json_false());
 			set_json(resp, 200, c);
 		}
@@ -461,7 +528,7 @@ static void get_collections(const struct taxii_request *req, struct store *s, co
 		return;
 	}
 	out = json_object();
-	if (req->who->role == STORE_ROLE_READER) {
+	if (req->who == NULL || req->who->role == STORE_ROLE_READER) {
 		size_t i;
 		json_t *c;
 
@@ -484,7 +551,36 @@ struct page {
 	struct tix_buf *out;
 	size_t n;
 	int64_t first, last;
+	const struct taxii_config *cfg;
+	struct access *a;
+	struct tix_buf *ids; /* for the audit log */
 };
+
+/* The sharing policy's filter on every row a listing reads. */
+static int keep_row(void *arg, const struct store_taxii_row *r)
+{
+	struct page *p = arg;
+	struct policy_object o = policy_object_of(r->type, &r->aud);
+
+	return policy_may_read(&p->cfg->policy, &p->a->pp, &o);
+}
+
+/* Appends an object the caller may read, without the properties its
+ * granular markings keep from the caller. */
+static void add_body(struct page *p, const struct store_taxii_row *r)
+{
+	struct policy_object o = policy_object_of(r->type, &r->aud);
+	json_t *v;
+
+	if (!(r->aud.tlp_flags & STIX_TLPF_GRANULAR) || p->cfg->policy_off ||
+	    (v = json_loadb(r->body, r->body_len, 0, NULL)) == NULL) {
+		tix_buf_add(p->out, r->body, r->body_len);
+		return;
+	}
+	policy_redact(v, &p->cfg->policy, &p->a->pp, &o);
+	stix_json_dump(v, p->out);
+	json_decref(v);
+}
 
 static int page_row(void *arg, const struct store_taxii_row *r)
 {
@@ -496,8 +592,12 @@ static int page_row(void *arg, const struct store_taxii_row *r)
 	p->last = r->date_added;
 	if (p->n++)
 		tix_buf_addc(p->out, ',');
+	if (tix_buf_len(p->ids) == 0)
+		tix_buf_addc(p->ids, '\n');
+	tix_buf_adds(p->ids, r->id);
+	tix_buf_addc(p->ids, '\n');
 	switch (p->kind) {
-	case L_OBJECTS: tix_buf_add(p->out, r->body, r->body_len); break;
+	case L_OBJECTS: add_body(p, r); break;
 	case L_MANIFEST:
 		format_us(r->date_added, ts);
 		tix_buf_adds(p->out, "{\"id\":");
@@ -521,7 +621,7 @@ static void listing(const struct taxii_config *cfg, const struct taxii_request *
 	struct query q;
 	struct store_taxii_filter f;
 	struct tix_buf items;
-	struct page p = {kind, &items, 0, 0, 0};
+	struct page p = {kind, &items, 0, 0, 0, cfg, a, &resp->audit_ids};
 	const char *one[2] = {oid, NULL};
 	struct tix_error err;
 	int more = 0, allowed;
@@ -560,6 +660,10 @@ static void listing(const struct taxii_config *cfg, const struct taxii_request *
 	f.limit = q.limit ? q.limit : cfg->page_default;
 	if (f.limit > cfg->page_max)
 		f.limit = cfg->page_max;
+	if (!cfg->policy_off) {
+		f.keep = keep_row;
+		f.keep_arg = &p;
+	}
 	if (store_taxii_select(s, &f, page_row, &p, &more, &err) != TIX_OK) {
 		taxii_error(resp, 500, "Internal error", "%s", err.msg);
 		goto out;
@@ -590,8 +694,20 @@ out:
 	tix_arena_release(&arena);
 }
 
-static void delete_object(const struct taxii_request *req, struct store *s, struct access *a,
-                          const char *oid, struct taxii_response *resp)
+struct counter {
+	size_t n;
+};
+
+static int count_row(void *arg, const struct store_taxii_row *r)
+{
+	(void)r;
+	((struct counter *)arg)->n++;
+	return 0;
+}
+
+static void delete_object(const struct taxii_config *cfg, const struct taxii_request *req,
+                          struct store *s, struct access *a, const char *oid,
+                          struct taxii_response *resp)
 {
 	struct tix_arena arena;
 	struct query q;
@@ -618,6 +734,30 @@ static void delete_object(const struct taxii_request *req, struct store *s, stru
 	f.version_first = q.v_first;
 	f.version_last = q.v_last;
 	f.versions = q.versions;
+	{
+		/* One may delete only what one may read: when the selection holds
+		 * versions hidden from the caller, nothing is deleted, and the
+		 * answer does not say whether they exist. */
+		struct tix_buf ids;
+		struct page pa = {L_VERSIONS, NULL, 0, 0, 0, cfg, a, &ids};
+		struct counter all = {0}, seen = {0};
+		int more = 0;
+
+		tix_buf_init(&ids, 1 << 20);
+		f.keep = NULL;
+		if (store_taxii_select(s, &f, count_row, &all, &more, &err) == TIX_OK) {
+			f.keep = keep_row;
+			f.keep_arg = &pa;
+			if (store_taxii_select(s, &f, count_row, &seen, &more, &err) != TIX_OK)
+				seen.n = (size_t)-1;
+		}
+		f.keep = NULL;
+		tix_buf_release(&ids);
+		if (seen.n != all.n) {
+			taxii_error(resp, 404, "Not found", "no such object in this collection");
+			goto out;
+		}
+	}
 	if (store_taxii_delete(s, &f, &removed, &err) != TIX_OK) {
 		taxii_error(resp, 500, "Internal error", "%s", err.msg);
 		goto out;
@@ -629,6 +769,18 @@ static void delete_object(const struct taxii_request *req, struct store *s, stru
 	resp->status = 200;
 	tix_buf_reset(&resp->body);
 	tix_buf_adds(&resp->body, "{}");
+	{
+		struct tix_time now;
+		struct store_audit_entry ae;
+		char objs[300];
+
+		tix_time_now(&now);
+		snprintf(objs, sizeof(objs), "\n%s\n", oid);
+		ae = (struct store_audit_entry){tix_time_to_us(&now), "delete", req->who->user,
+		                                req->who->org,        objs,     req->path};
+		if (store_audit_append(s, &ae, 1, &err) != TIX_OK)
+			tix_log_error("audit: a deletion was not logged: %s", err.msg);
+	}
 out:
 	tix_arena_release(&arena);
 }
@@ -659,6 +811,9 @@ static void post_objects(const struct taxii_config *cfg, const struct taxii_requ
 	char sid[37], ts[32];
 	size_t i;
 	int in_tx = 0;
+	unsigned flags;
+	struct tix_buf ids;
+	struct store_audit_entry ae;
 
 	if (!a->can_write) {
 		taxii_error(resp, 403, "Forbidden", "you may not write to this collection");
@@ -690,6 +845,7 @@ static void post_objects(const struct taxii_config *cfg, const struct taxii_requ
 	}
 	stix_problems_init(&probs);
 	tix_buf_init(&body, TIX_BUF_UNLIMITED);
+	tix_buf_init(&ids, TIX_BUF_UNLIMITED);
 	successes = json_array();
 	failures = json_array();
 	tix_time_now(&now);
@@ -726,6 +882,12 @@ static void post_objects(const struct taxii_config *cfg, const struct taxii_requ
 			add_entry(failures, id, version, err.msg);
 			continue;
 		}
+		if (!policy_may_write(&a->pp, meta.type, a->can_write)) {
+			add_entry(failures, meta.id, meta.version,
+			          "a sensor may write only sightings and observed-data");
+			continue;
+		}
+		flags = store_marking_flags(s, &meta);
 		if (store_has_version(s, meta.id, meta.modified) == 1) {
 			if (store_link(s, &meta, &a->coll, NULL, &added, &err) != TIX_OK)
 				goto store_failed;
@@ -736,7 +898,21 @@ static void post_objects(const struct taxii_config *cfg, const struct taxii_requ
 			              req->who->org, &a->coll, NULL, &added, &err) != TIX_OK)
 				goto store_failed;
 		}
-		add_entry(successes, meta.id, meta.version, NULL);
+		/* The status says when the node holds an object back further
+		 * than its markings seem to say. */
+		if (flags & STIX_TLPF_UNKNOWN)
+			add_entry(successes, meta.id, meta.version,
+			          "a marking this node does not know (no TLP id, no stored "
+			          "marking-definition): readable as TLP:AMBER+STRICT at most");
+		else if (flags & STIX_TLPF_CONTRADICTORY)
+			add_entry(successes, meta.id, meta.version,
+			          "contradictory TLP markings: the most restrictive applies");
+		else
+			add_entry(successes, meta.id, meta.version, NULL);
+		if (tix_buf_len(&ids) == 0)
+			tix_buf_addc(&ids, '\n');
+		tix_buf_adds(&ids, meta.id);
+		tix_buf_addc(&ids, '\n');
 	}
 	tix_uuid_v4(&u);
 	tix_uuid_format(&u, sid);
@@ -758,6 +934,11 @@ static void post_objects(const struct taxii_config *cfg, const struct taxii_requ
 	 * client has it, both are there. */
 	if (store_status_put(s, sid, req->who->user_key, tix_buf_str(&resp->body), &err) != TIX_OK)
 		goto store_failed;
+	/* The write and its audit entry commit together. */
+	ae = (struct store_audit_entry){tix_time_to_us(&now), "write",           req->who->user,
+	                                req->who->org,        tix_buf_str(&ids), req->path};
+	if (tix_buf_len(&ids) > 0 && store_audit_append(s, &ae, 1, &err) != TIX_OK)
+		goto store_failed;
 	in_tx = 0; /* store_commit rolls back itself when it fails */
 	if (store_commit(s, &err) != TIX_OK)
 		taxii_error(resp, 503, "Service unavailable", "could not store: %s", err.msg);
@@ -771,6 +952,7 @@ out:
 	json_decref(failures);
 	json_decref(env);
 	tix_buf_release(&body);
+	tix_buf_release(&ids);
 	stix_problems_release(&probs);
 }
 
@@ -805,6 +987,7 @@ struct cache_entry {
 	char *body;
 	size_t len;
 	char first[32], last[32];
+	char *ids; /* the objects the answer reveals, for the audit log */
 };
 
 struct taxii_cache {
@@ -826,6 +1009,7 @@ static void cache_drop(struct taxii_cache *c, struct cache_entry *e)
 	c->bytes -= e->len;
 	free(e->key);
 	free(e->body);
+	free(e->ids);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -848,8 +1032,9 @@ static char *cache_key(const struct taxii_request *req, uint64_t *hash)
 	size_t len;
 
 	tix_buf_init(&k, 16384);
-	if (tix_buf_addf(&k, "%lld|%d|%lld|%s|%s", (long long)req->who->user_key,
-	                 (int)req->who->role, (long long)req->who->org_key,
+	if (tix_buf_addf(&k, "%lld|%d|%lld|%s|%s", req->who ? (long long)req->who->user_key : -1LL,
+	                 req->who ? (int)req->who->role : -1,
+	                 req->who ? (long long)req->who->org_key : -1LL,
 	                 req->base_url ? req->base_url : "", req->path) != TIX_OK)
 		goto fail;
 	for (size_t i = 0; i < req->nparams; i++)
@@ -881,6 +1066,9 @@ static int cache_get(struct taxii_cache *c, const char *key, uint64_t hash, uint
 	if (tix_buf_add(&resp->body, e->body, e->len) != TIX_OK)
 		return 0;
 	resp->status = e->status;
+	tix_buf_reset(&resp->audit_ids);
+	if (e->ids)
+		tix_buf_adds(&resp->audit_ids, e->ids);
 	memcpy(resp->date_added_first, e->first, sizeof(e->first));
 	memcpy(resp->date_added_last, e->last, sizeof(e->last));
 	return 1;
@@ -905,6 +1093,13 @@ static void cache_put(struct taxii_cache *c, char *key_take, uint64_t hash, uint
 		return;
 	}
 	memcpy(e->body, tix_buf_str(&resp->body), len);
+	if (tix_buf_len(&resp->audit_ids) > 0 &&
+	    (e->ids = strdup(tix_buf_str(&resp->audit_ids))) == NULL) {
+		free(e->body);
+		e->body = NULL;
+		free(key_take);
+		return;
+	}
 	e->key = key_take;
 	e->hash = hash;
 	e->version = version;
@@ -950,19 +1145,44 @@ static int allow(const struct taxii_request *req, struct taxii_response *resp, c
 static void route(const struct taxii_config *cfg, struct store *s, const struct taxii_request *req,
                   struct taxii_response *resp);
 
+/* Every answer that reveals objects is logged, cached answers too. */
+static void audit_read(const struct taxii_config *cfg, const struct taxii_request *req,
+                       const struct taxii_response *resp)
+{
+	struct store_audit_entry ae;
+	struct tix_time now;
+	char detail[1200];
+
+	if (cfg->audit == NULL || resp->status != 200 || tix_buf_len(&resp->audit_ids) == 0)
+		return;
+	tix_time_now(&now);
+	snprintf(detail, sizeof(detail), "GET %s%s%s", req->path, req->client ? " from " : "",
+	         req->client ? req->client : "");
+	ae = (struct store_audit_entry){tix_time_to_us(&now),
+	                                "read",
+	                                req->who ? req->who->user : "anonymous",
+	                                req->who ? req->who->org : "",
+	                                tix_buf_str(&resp->audit_ids),
+	                                detail};
+	store_audit_queue_push(cfg->audit, &ae);
+}
+
 void taxii_handle(const struct taxii_config *cfg, struct store *s, struct taxii_cache *cache,
                   const struct taxii_request *req, struct taxii_response *resp)
 {
 	uint64_t hash = 0, version = 0;
 	char *key = NULL;
 
-	/* Only authenticated, acceptable GETs are cached; anything else takes
-	 * the full path (which answers 401 or 406 itself). */
-	if (cache && req->who && strcmp(req->method, "GET") == 0 && accept_ok(req->accept) &&
-	    (key = cache_key(req, &hash)) != NULL) {
+	/* Only acceptable GETs by authenticated callers (or anonymous ones
+	 * the node allows) are cached; anything else takes the full path
+	 * (which answers 401 or 406 itself). The key holds the caller, so one
+	 * reader never gets another's answer. */
+	if (cache && (req->who || cfg->policy.anonymous_read) && strcmp(req->method, "GET") == 0 &&
+	    accept_ok(req->accept) && (key = cache_key(req, &hash)) != NULL) {
 		version = store_data_version(s);
 		if (cache_get(cache, key, hash, version, resp)) {
 			free(key);
+			audit_read(cfg, req, resp);
 			return;
 		}
 	}
@@ -971,6 +1191,7 @@ void taxii_handle(const struct taxii_config *cfg, struct store *s, struct taxii_
 		cache_put(cache, key, hash, version, resp);
 	else
 		free(key);
+	audit_read(cfg, req, resp);
 }
 
 static void route(const struct taxii_config *cfg, struct store *s, const struct taxii_request *req,
@@ -1005,7 +1226,8 @@ static void route(const struct taxii_config *cfg, struct store *s, const struct 
 		            TAXII_MEDIA_TYPE);
 		return;
 	}
-	if (req->who == NULL) {
+	if (req->who == NULL && !(cfg->policy.anonymous_read && method_is(req, "GET") &&
+	                          !(n >= 2 && strcmp(seg[1], "status") == 0))) {
 		resp->authenticate = 1;
 		taxii_error(resp, 401, "Unauthorized",
 		            "authenticate with HTTP Basic or a Bearer key");
@@ -1081,7 +1303,7 @@ static void route(const struct taxii_config *cfg, struct store *s, const struct 
 		if (!allow(req, resp, "GET, DELETE"))
 			return;
 		if (method_is(req, "DELETE"))
-			delete_object(req, s, &a, seg[4], resp);
+			delete_object(cfg, req, s, &a, seg[4], resp);
 		else
 			listing(cfg, req, s, &a, seg[4], L_OBJECTS, resp);
 	} else if (n == 6 && strcmp(seg[3], "objects") == 0 && strcmp(seg[5], "versions") == 0) {

@@ -10,6 +10,7 @@
 
 #include "auth/auth.h"
 #include "core/core.h"
+#include "policy/policy.h"
 #include "stix/stix.h"
 #include "store/store.h"
 
@@ -17,15 +18,20 @@
 
 /* Read-only after start-up; shared by every worker thread. */
 struct taxii_config {
-	const char *title;       /* of the discovery resource */
+	const char *title; /* of the discovery resource */
 	const char *description;
 	const char *contact;
-	const char *api_root;    /* name of the one API root, e.g. "api1" */
-	size_t max_content_length; /* bytes of a POST body (413 above) */
-	size_t page_default;     /* objects per page when the client gives no limit */
-	size_t page_max;         /* the most a client may ask for */
-	unsigned char secret[32]; /* signs pagination tokens (store_node_secret) */
+	const char *api_root;                /* name of the one API root, e.g. "api1" */
+	size_t max_content_length;           /* bytes of a POST body (413 above) */
+	size_t page_default;                 /* objects per page when the client gives no limit */
+	size_t page_max;                     /* the most a client may ask for */
+	unsigned char secret[32];            /* signs pagination tokens (store_node_secret) */
 	stix_pattern_check_fn check_pattern; /* validation of posted indicators, or NULL */
+	struct policy_node policy;           /* default TLP, anonymous reading */
+	/* Benchmarks only (`tix serve --insecure-no-policy`, loopback only):
+	 * every collection reader reads every object. Never in production. */
+	int policy_off;
+	struct store_audit_queue *audit; /* reads are logged here; NULL: not logged */
 };
 
 struct taxii_param {
@@ -35,24 +41,26 @@ struct taxii_param {
 
 struct taxii_request {
 	const char *method;
-	const char *path;      /* decoded, without the query string */
+	const char *path; /* decoded, without the query string */
 	const struct taxii_param *params;
 	size_t nparams;
-	const char *accept;    /* header values, or NULL when absent */
+	const char *accept; /* header values, or NULL when absent */
 	const char *content_type;
-	const char *base_url;  /* "https://host:port", for absolute URLs */
+	const char *base_url; /* "https://host:port", for absolute URLs */
 	const char *body;
 	size_t body_len;
-	const struct auth_principal *who; /* NULL: not authenticated */
+	const struct auth_principal *who; /* NULL: not authenticated (anonymous) */
+	const char *client;               /* the peer address, for the audit log, or NULL */
 };
 
 struct taxii_response {
 	int status;
-	struct tix_buf body;          /* JSON */
-	char date_added_first[32];    /* X-TAXII-Date-Added-First, or "" */
+	struct tix_buf body;       /* JSON */
+	char date_added_first[32]; /* X-TAXII-Date-Added-First, or "" */
 	char date_added_last[32];
-	const char *allow;            /* Allow header with 405, or NULL */
-	int authenticate;             /* send WWW-Authenticate (401) */
+	const char *allow;        /* Allow header with 405, or NULL */
+	int authenticate;         /* send WWW-Authenticate (401) */
+	struct tix_buf audit_ids; /* "\nid\nid\n": the objects this answer reveals */
 };
 
 void taxii_response_init(struct taxii_response *r);
@@ -74,6 +82,6 @@ void taxii_handle(const struct taxii_config *cfg, struct store *s, struct taxii_
 
 /* Fills resp with a TAXII error resource. */
 void taxii_error(struct taxii_response *resp, int status, const char *title, const char *fmt, ...)
-	TIX_PRINTF(4, 5);
+        TIX_PRINTF(4, 5);
 
 #endif
