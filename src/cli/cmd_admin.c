@@ -27,10 +27,14 @@ enum {
 	O_READ = 1 << 6,
 	O_WRITE = 1 << 7,
 	O_DESCRIPTION = 1 << 8,
+	O_SECTOR = 1 << 9,
+	O_DEFAULT_TLP = 1 << 10,
+	O_ANONYMOUS = 1 << 11,
 };
 
 struct opts {
 	const char *db, *country, *org, *role, *user, *read, *write, *description;
+	const char *sector, *default_tlp, *anonymous;
 	int json, password_stdin, can_read, can_write;
 	unsigned given;  /* the O_ bits seen */
 	const char *arg; /* the one positional argument, when the command has one */
@@ -62,10 +66,19 @@ static int coll_add(struct store *s, const struct command *c, struct opts *o);
 static int coll_list(struct store *s, const struct command *c, struct opts *o);
 static int coll_remove(struct store *s, const struct command *c, struct opts *o);
 static int coll_grant(struct store *s, const struct command *c, struct opts *o);
+static int group_add(struct store *s, const struct command *c, struct opts *o);
+static int group_list(struct store *s, const struct command *c, struct opts *o);
+static int group_remove(struct store *s, const struct command *c, struct opts *o);
+static int group_member(struct store *s, const struct command *c, struct opts *o);
+static int node_set(struct store *s, const struct command *c, struct opts *o);
+static int node_show(struct store *s, const struct command *c, struct opts *o);
 
 static const struct command commands[] = {
-        {"org", "add", O_COUNTRY, 0, 1, 0, "org add NAME [--country CC]",
-         "Adds an organisation. CC is an ISO 3166-1 alpha-2 country code.\n", org_add},
+        {"org", "add", O_COUNTRY | O_SECTOR, 0, 1, 0,
+         "org add NAME [--country CC] [--sector SECTOR]",
+         "Adds an organisation. CC is an ISO 3166-1 alpha-2 country code; SECTOR is\n"
+         "free text (e.g. finance, energy, government).\n",
+         org_add},
         {"org", "list", O_JSON, 0, 0, 0, "org list [--json]", "Lists the organisations.\n",
          org_list},
         {"org", "remove", 0, 0, 1, 0, "org remove NAME",
@@ -108,6 +121,29 @@ static const struct command commands[] = {
          "Sets what ORG may do with a collection, replacing its earlier grant: --read,\n"
          "--write, both, or neither (which takes its access away).\n",
          coll_grant},
+        {"group", "add", 0, 0, 1, 0, "group add NAME",
+         "Adds a sharing group: a named set of organisations, which may be\n"
+         "organisations of other nodes (named as they are named there). An AMBER\n"
+         "object whose tix_sharing_group names it is readable by its members only.\n",
+         group_add},
+        {"group", "list", O_JSON, 0, 0, 0, "group list [--json]",
+         "Lists the sharing groups and their members.\n", group_list},
+        {"group", "remove", 0, 0, 1, 0, "group remove NAME",
+         "Removes a sharing group. AMBER objects naming it are then readable by their\n"
+         "owner only (a group that does not exist has no members).\n",
+         group_remove},
+        {"group", "member-add", O_ORG, O_ORG, 1, 0, "group member-add NAME --org ORG",
+         "Adds an organisation (of this node or another) to a sharing group.\n", group_member},
+        {"group", "member-remove", O_ORG, O_ORG, 1, 0, "group member-remove NAME --org ORG",
+         "Removes an organisation from a sharing group.\n", group_member},
+        {"node", "set", O_DEFAULT_TLP | O_ANONYMOUS, 0, 0, 0,
+         "node set [--default-tlp clear|green|amber|amber+strict|red] [--anonymous-read on|off]",
+         "Sets the node's sharing policy: the TLP of objects without a TLP marking\n"
+         "(amber unless set), and whether callers without credentials may read TLP:CLEAR\n"
+         "objects (off unless set). `tix serve` reads them when it starts.\n",
+         node_set},
+        {"node", "show", O_JSON, 0, 0, 0, "node show [--json]",
+         "Shows the node's sharing-policy settings.\n", node_show},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -171,8 +207,10 @@ static int usage_error(const struct command *c, const char *fmt, const char *wha
  * among the arguments when options come first. */
 static int takes_value(const char *a)
 {
-	static const char *const with_value[] = {"--db",   "--country", "--org",   "--role",
-	                                         "--user", "--read",    "--write", "--description"};
+	static const char *const with_value[] = {"--db",          "--country",       "--org",
+	                                         "--role",        "--user",          "--read",
+	                                         "--write",       "--description",   "--sector",
+	                                         "--default-tlp", "--anonymous-read"};
 
 	for (size_t i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
 		if (strcmp(a, with_value[i]) == 0)
@@ -194,6 +232,9 @@ static int parse(const struct command *c, int argc, char **argv, struct opts *o)
 	        {"read", required_argument, NULL, 'R'},
 	        {"write", required_argument, NULL, 'W'},
 	        {"description", required_argument, NULL, 'D'},
+	        {"sector", required_argument, NULL, 's'},
+	        {"default-tlp", required_argument, NULL, 'T'},
+	        {"anonymous-read", required_argument, NULL, 'A'},
 	        {NULL, 0, NULL, 0},
 	};
 	static const struct option flags[] = {
@@ -248,6 +289,24 @@ static int parse(const struct command *c, int argc, char **argv, struct opts *o)
 		case 'D':
 			bit = O_DESCRIPTION;
 			o->description = optarg;
+			break;
+		case 's':
+			bit = O_SECTOR;
+			o->sector = optarg;
+			break;
+		case 'T':
+			bit = O_DEFAULT_TLP;
+			o->default_tlp = optarg;
+			if (stix_tlp_parse(optarg) < 0)
+				return usage_error(c, "--default-tlp '%s' is not a TLP level",
+				                   optarg);
+			break;
+		case 'A':
+			bit = O_ANONYMOUS;
+			o->anonymous = optarg;
+			if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
+				return usage_error(c, "--anonymous-read '%s' is not on or off",
+				                   optarg);
 			break;
 		default: usage_one(stderr, c); return EXIT_USAGE;
 		}
@@ -318,7 +377,8 @@ int cmd_admin(int argc, char **argv)
 		}
 		if (object && !known)
 			fprintf(stderr,
-			        "tix admin: '%s' is not one of org, user, key, collection\n",
+			        "tix admin: '%s' is not one of org, user, key, collection, group, "
+			        "node\n",
 			        object);
 		else if (verb)
 			fprintf(stderr, "tix admin %s: '%s' is not a command\n", object, verb);
@@ -346,6 +406,30 @@ int cmd_admin(int argc, char **argv)
 		return EXIT_SYSTEM;
 	}
 	rc = c->run(s, c, &o);
+	if (rc == 0 && strcmp(c->verb, "list") != 0 && strcmp(c->verb, "show") != 0) {
+		/* Every administrative change is audited (never the password). */
+		struct store_audit_entry ae;
+		struct tix_error err;
+		struct tix_time now;
+		char detail[1024];
+		const char *who = getenv("USER");
+
+		snprintf(detail, sizeof(detail), "tix admin %s %s%s%s%s%s%s%s%s%s", c->object,
+		         c->verb, o.arg ? " " : "", o.arg ? o.arg : "", o.org ? " --org " : "",
+		         o.org ? o.org : "", o.role ? " --role " : "", o.role ? o.role : "",
+		         o.user ? " --user " : "", o.user ? o.user : "");
+		tix_time_now(&now);
+		ae = (struct store_audit_entry){tix_time_to_us(&now),
+		                                "admin",
+		                                who && *who ? who : "operator",
+		                                "",
+		                                "",
+		                                detail};
+		if (store_audit_append(s, &ae, 1, &err) != TIX_OK) {
+			cli_print_error("admin", &err);
+			rc = EXIT_SYSTEM;
+		}
+	}
 	if (fflush(stdout) != 0 && rc == 0)
 		rc = EXIT_SYSTEM;
 	store_close(s);
@@ -446,6 +530,8 @@ static int org_add(struct store *s, const struct command *c, struct opts *o)
 
 	tix_error_clear(&err);
 	if (store_org_add(s, o->arg, o->country, &err) != TIX_OK)
+		return fail(c, &err);
+	if (o->sector && store_org_set_sector(s, o->arg, o->sector, &err) != TIX_OK)
 		return fail(c, &err);
 	return 0;
 }
@@ -776,5 +862,112 @@ static int coll_grant(struct store *s, const struct command *c, struct opts *o)
 	if (store_collection_get(s, o->arg, 0, &coll, &err) != TIX_OK ||
 	    store_collection_grant(s, &coll, o->org, o->can_read, o->can_write, &err) != TIX_OK)
 		return fail(c, &err);
+	return 0;
+}
+
+/* ---- sharing groups and node settings --------------------------------------- */
+
+static int group_add(struct store *s, const struct command *c, struct opts *o)
+{
+	struct tix_error err;
+
+	tix_error_clear(&err);
+	if (store_group_add(s, o->arg, &err) != TIX_OK)
+		return fail(c, &err);
+	return 0;
+}
+
+static int group_remove(struct store *s, const struct command *c, struct opts *o)
+{
+	struct tix_error err;
+
+	tix_error_clear(&err);
+	if (store_group_remove(s, o->arg, &err) != TIX_OK)
+		return fail(c, &err);
+	return 0;
+}
+
+static int group_member(struct store *s, const struct command *c, struct opts *o)
+{
+	struct tix_error err;
+
+	tix_error_clear(&err);
+	if (store_group_member(s, o->arg, o->org, strcmp(c->verb, "member-add") == 0, &err) !=
+	    TIX_OK)
+		return fail(c, &err);
+	return 0;
+}
+
+struct group_print {
+	json_t *list, *cur;
+	char last[128];
+};
+
+static int print_group(void *arg, const char *group, const char *org)
+{
+	struct group_print *g = arg;
+
+	if (g->list) {
+		if (g->cur == NULL || strcmp(g->last, group) != 0) {
+			g->cur = json_pack("{sss[]}", "name", group, "members");
+			json_array_append_new(g->list, g->cur);
+		}
+		if (org)
+			json_array_append_new(json_object_get(g->cur, "members"), json_string(org));
+	} else {
+		printf("%-32s %s\n", group, org ? org : "-");
+	}
+	snprintf(g->last, sizeof(g->last), "%s", group);
+	return 0;
+}
+
+static int group_list(struct store *s, const struct command *c, struct opts *o)
+{
+	struct group_print g = {o->json ? json_array() : NULL, NULL, ""};
+	struct tix_error err;
+
+	tix_error_clear(&err);
+	if (!o->json)
+		printf("%-32s %s\n", "GROUP", "MEMBER");
+	if (store_group_list(s, print_group, &g, &err) != TIX_OK) {
+		json_decref(g.list);
+		return fail(c, &err);
+	}
+	if (g.list)
+		print_json(g.list);
+	return 0;
+}
+
+static int node_set(struct store *s, const struct command *c, struct opts *o)
+{
+	struct tix_error err;
+
+	tix_error_clear(&err);
+	if (o->default_tlp &&
+	    store_setting_set(s, "default_tlp", stix_tlp_name(stix_tlp_parse(o->default_tlp)),
+	                      &err) != TIX_OK)
+		return fail(c, &err);
+	if (o->anonymous && store_setting_set(s, "anonymous_read", o->anonymous, &err) != TIX_OK)
+		return fail(c, &err);
+	return 0;
+}
+
+static int node_show(struct store *s, const struct command *c, struct opts *o)
+{
+	struct policy_node n;
+
+	(void)c;
+	if (cli_policy_node(s, &n) != 0)
+		return EXIT_INVALID;
+	if (o->json) {
+		json_t *v = json_pack("{sssb}", "default_tlp", stix_tlp_name(n.default_tlp),
+		                      "anonymous_read", n.anonymous_read);
+
+		print_json(v);
+		json_decref(v);
+	} else {
+		printf("default-tlp     %s\nanonymous-read  %s\n", stix_tlp_name(n.default_tlp),
+		       n.anonymous_read ? "on" : "off");
+	}
 	return 0;
 }

@@ -14,32 +14,91 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: tix export [--db PATH] [--type T]... [--added-after TIMESTAMP]\n"
-	           "                  [--collection NAME|ID] [--all-versions]\n\n"
+	           "                  [--collection NAME|ID] [--all-versions]\n"
+	           "                  [--as-org ORG | --public]\n\n"
 	           "Writes a STIX 2.1 bundle to standard output: the latest version of each\n"
 	           "object, in the order the node added them.\n\n"
 	           "  --type T          only objects of type T (repeatable)\n"
 	           "  --added-after TS  only versions added after TS (RFC 3339, e.g.\n"
 	           "                    2026-01-01T00:00:00Z; in a collection, added to it)\n"
 	           "  --collection C    only objects of collection C (title or id)\n"
-	           "  --all-versions    every stored version, not only the latest\n");
+	           "  --all-versions    every stored version, not only the latest\n"
+	           "  --as-org ORG      only what ORG may read under the sharing policy (its\n"
+	           "                    sharing groups; with --collection, its grant there\n"
+	           "                    makes it part of the community for GREEN and AMBER),\n"
+	           "                    with properties under granular markings it may not see\n"
+	           "                    removed: a feed for that audience\n"
+	           "  --public          only TLP:CLEAR objects (what anyone may read)\n\n"
+	           "Without --as-org or --public the operator exports with the node's full\n"
+	           "rights. Every export is recorded in the audit log.\n");
 }
 
 struct export_state {
 	FILE *out;
 	size_t n;
 	int failed;
+	int filtered; /* --as-org or --public */
+	struct policy_node node;
+	struct policy_principal who;
+	struct tix_buf ids;
+	struct tix_buf redacted;
 };
 
 static int write_row(void *arg, const struct store_row *row)
 {
 	struct export_state *x = arg;
+	const char *body = row->body;
+	size_t len = row->body_len;
 
-	if (fputs(x->n ? ",\n" : "\n", x->out) == EOF ||
-	    fwrite(row->body, 1, row->body_len, x->out) != row->body_len) {
+	if (x->filtered) {
+		struct policy_object o = {row->type,
+		                          row->aud.tlp,
+		                          row->aud.tlp_flags,
+		                          row->aud.owner_org,
+		                          row->aud.sharing_group,
+		                          row->aud.recipients,
+		                          row->aud.origin_node == NULL};
+		json_t *v;
+
+		if (!policy_may_read(&x->node, &x->who, &o))
+			return 0;
+		if ((row->aud.tlp_flags & STIX_TLPF_GRANULAR) &&
+		    (v = json_loadb(row->body, row->body_len, 0, NULL)) != NULL) {
+			policy_redact(v, &x->node, &x->who, &o);
+			tix_buf_reset(&x->redacted);
+			stix_json_dump(v, &x->redacted);
+			json_decref(v);
+			body = tix_buf_str(&x->redacted);
+			len = tix_buf_len(&x->redacted);
+		}
+	}
+	if (tix_buf_len(&x->ids) == 0)
+		tix_buf_addc(&x->ids, '\n');
+	tix_buf_adds(&x->ids, row->id);
+	tix_buf_addc(&x->ids, '\n');
+	if (fputs(x->n ? ",\n" : "\n", x->out) == EOF || fwrite(body, 1, len, x->out) != len) {
 		x->failed = 1;
 		return 1;
 	}
 	x->n++;
+	return 0;
+}
+
+struct gcollect {
+	const char **g;
+	char (*names)[128];
+	size_t *n;
+};
+
+static int collect_group(void *arg, const char *group)
+{
+	struct gcollect *gc = arg;
+
+	if (*gc->n == 64)
+		return 1;
+	snprintf(gc->names[*gc->n], 128, "%s", group);
+	gc->g[*gc->n] = gc->names[*gc->n];
+	(*gc->n)++;
 	return 0;
 }
 
@@ -51,14 +110,20 @@ int cmd_export(int argc, char **argv)
 	        {"added-after", required_argument, NULL, 'a'},
 	        {"collection", required_argument, NULL, 'c'},
 	        {"all-versions", no_argument, NULL, 'v'},
+	        {"as-org", required_argument, NULL, 'o'},
+	        {"public", no_argument, NULL, 'P'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
 	const char *types[MAX_TYPES + 1] = {NULL};
-	const char *db = NULL, *collection = NULL;
+	const char *db = NULL, *collection = NULL, *as_org = NULL;
+	const char *groups[65] = {NULL};
+	char group_names[64][128];
+	size_t ngroups = 0;
+	int public_only = 0;
 	struct store_query q = {0};
 	struct store_collection coll;
-	struct export_state x = {stdout, 0, 0};
+	struct export_state x;
 	struct tix_error err;
 	struct tix_uuid u;
 	struct store *s;
@@ -67,6 +132,8 @@ int cmd_export(int argc, char **argv)
 	enum tix_err e;
 
 	tix_error_clear(&err);
+	memset(&x, 0, sizeof(x));
+	x.out = stdout;
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -91,6 +158,8 @@ int cmd_export(int argc, char **argv)
 		}
 		case 'c': collection = optarg; break;
 		case 'v': q.all_versions = 1; break;
+		case 'o': as_org = optarg; break;
+		case 'P': public_only = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -99,9 +168,24 @@ int cmd_export(int argc, char **argv)
 		fprintf(stderr, "tix export: unexpected argument '%s'\n", argv[optind]);
 		return EXIT_USAGE;
 	}
+	if (as_org && public_only) {
+		fprintf(stderr, "tix export: --as-org and --public exclude each other\n");
+		return EXIT_USAGE;
+	}
 	q.types = ntypes ? types : NULL;
 	if ((s = cli_open_store(cli_db_path(db))) == NULL)
 		return EXIT_SYSTEM;
+	tix_buf_init(&x.ids, TIX_BUF_UNLIMITED);
+	tix_buf_init(&x.redacted, TIX_BUF_UNLIMITED);
+	if (cli_policy_node(s, &x.node) != 0) {
+		store_close(s);
+		return EXIT_INVALID;
+	}
+	if (public_only) {
+		x.filtered = 1;
+		x.who.role = POLICY_ANONYMOUS;
+		x.node.anonymous_read = 1; /* what anyone may read, whatever the server allows */
+	}
 	if (collection) {
 		if ((e = store_collection_get(s, collection, 0, &coll, &err)) != TIX_OK) {
 			cli_print_error("export", &err);
@@ -109,6 +193,34 @@ int cmd_export(int argc, char **argv)
 			return cli_exit_code(e);
 		}
 		q.collection = &coll;
+	}
+	if (as_org) {
+		struct store_org org;
+		int can_read = 0, can_write = 0;
+
+		x.filtered = 1;
+		x.who.role = POLICY_ANALYST;
+		x.who.org = as_org;
+		x.who.groups = groups;
+		if (collection && store_org_get(s, as_org, &org, &err) == TIX_OK &&
+		    store_collection_access(s, &coll, org.key, &can_read, &can_write, &err) !=
+		            TIX_OK) {
+			cli_print_error("export", &err);
+			store_close(s);
+			return EXIT_SYSTEM;
+		}
+		x.who.collection_reader = can_read;
+		for (size_t i = 0; i < 64; i++)
+			groups[i] = NULL;
+		{
+			struct gcollect gc = {groups, group_names, &ngroups};
+
+			if (store_org_groups(s, as_org, collect_group, &gc, &err) != TIX_OK) {
+				cli_print_error("export", &err);
+				store_close(s);
+				return EXIT_SYSTEM;
+			}
+		}
 	}
 	if (tix_uuid_v4(&u) != TIX_OK) {
 		fprintf(stderr, "tix export: no randomness for the bundle id\n");
@@ -123,6 +235,30 @@ int cmd_export(int argc, char **argv)
 		cli_print_error("export", &err);
 		rc = EXIT_SYSTEM;
 	}
+	if (x.n > 0) {
+		struct store_audit_entry ae;
+		struct tix_time now;
+		char detail[512];
+		const char *who = getenv("USER");
+
+		snprintf(detail, sizeof(detail), "tix export%s%s%s%s%s",
+		         collection ? " --collection " : "", collection ? collection : "",
+		         as_org ? " --as-org " : "", as_org ? as_org : "",
+		         public_only ? " --public" : "");
+		tix_time_now(&now);
+		ae = (struct store_audit_entry){tix_time_to_us(&now),
+		                                "export",
+		                                who && *who ? who : "operator",
+		                                as_org ? as_org : "",
+		                                tix_buf_str(&x.ids),
+		                                detail};
+		if (store_audit_append(s, &ae, 1, &err) != TIX_OK) {
+			cli_print_error("export", &err);
+			rc = EXIT_SYSTEM;
+		}
+	}
+	tix_buf_release(&x.ids);
+	tix_buf_release(&x.redacted);
 	if (fflush(stdout) != 0 || x.failed) {
 		fprintf(stderr, "tix export: writing the output failed\n");
 		rc = EXIT_SYSTEM;

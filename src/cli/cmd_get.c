@@ -3,6 +3,7 @@
  * every version (oldest first, one JSON document per line).
  */
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -11,7 +12,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: tix get [--db PATH] [--all-versions] [--pretty] ID\n\n"
 	           "Prints the latest version of object ID as JSON. With --all-versions, prints\n"
-	           "every stored version, oldest first, one per line. Exit 1 when not found.\n");
+	           "every stored version, oldest first, one per line. Exit 1 when not found.\n"
+	           "The operator reads with the node's full rights; each read is audited.\n");
 }
 
 struct get_state {
@@ -78,6 +80,25 @@ int cmd_get(int argc, char **argv)
 	else if (g.n == 0) {
 		fprintf(stderr, "tix get: %s: no such object\n", q.id);
 		rc = EXIT_INVALID;
+	}
+	if (g.n > 0) {
+		struct store_audit_entry ae;
+		struct tix_time now;
+		char objs[400];
+		const char *who = getenv("USER");
+
+		snprintf(objs, sizeof(objs), "\n%s\n", q.id);
+		tix_time_now(&now);
+		ae = (struct store_audit_entry){tix_time_to_us(&now),
+		                                "read",
+		                                who && *who ? who : "operator",
+		                                "",
+		                                objs,
+		                                "tix get"};
+		if (store_audit_append(s, &ae, 1, &err) != TIX_OK) {
+			cli_print_error("get", &err);
+			rc = EXIT_SYSTEM;
+		}
 	}
 	if (fflush(stdout) != 0)
 		rc = EXIT_SYSTEM;

@@ -16,9 +16,11 @@ static const struct {
         {"export", cmd_export, "write stored objects as a STIX bundle"},
         {"get", cmd_get, "print one object (or all its versions)"},
         {"stats", cmd_stats, "count stored objects by type, versions and collections"},
-        {"admin", cmd_admin, "manage organisations, users, API keys and collections"},
+        {"admin", cmd_admin,
+         "manage organisations, users, keys, collections, sharing groups, node policy"},
         {"serve", cmd_serve, "serve the store over TAXII 2.1"},
         {"pattern", cmd_pattern, "check, explain and match STIX patterns"},
+        {"audit", cmd_audit, "verify the audit log's hash chain; who has seen an object"},
 };
 
 static void usage(FILE *f)
