@@ -1,0 +1,337 @@
+/*
+ * Unit tests for store/policy.c and store/audit.c: the audience a version
+ * is stored with (TLP resolved at write time, unknown and contradictory
+ * markings, recipients, sharing group), sharing groups and settings, and
+ * the audit log's hash chain: any edited, deleted, reordered or cut-off
+ * entry is found by store_audit_verify.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../tmpdir.h"
+#include "core/core.h"
+#include "stix/stix.h"
+#include "store/store.h"
+
+#define RED   "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
+#define GREEN "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
+#define WHITE "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9" /* TLP 1.0 */
+#define STMT  "marking-definition--3b4dfb6a-7e2d-4c5c-9a5a-2d4e1d6b8c11"
+#define GONE  "marking-definition--00000000-0000-4000-8000-000000000001"
+
+struct fixture {
+	char dir[64], path[128];
+	struct store *s;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct tix_error err;
+
+	if (f == NULL ||
+	    test_tmpdir_make("policy", f->dir, sizeof(f->dir), f->path, sizeof(f->path)) != 0)
+		return -1;
+	if ((f->s = store_open(f->path, NULL, &err)) == NULL)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	store_close(f->s);
+	test_tmpdir_remove(f->dir);
+	free(f);
+	return 0;
+}
+
+static void put_json(struct store *s, const char *text, const char *owner)
+{
+	struct tix_error err;
+	struct stix_meta m;
+	json_t *v = json_loads(text, 0, NULL);
+	int added;
+
+	assert_non_null(v);
+	assert_int_equal(stix_meta_get(v, &m, &err), TIX_OK);
+	assert_int_equal(store_begin(s, &err), TIX_OK);
+	assert_int_equal(store_put(s, &m, text, strlen(text), owner, NULL, NULL, &added, &err),
+	                 TIX_OK);
+	assert_int_equal(store_commit(s, &err), TIX_OK);
+	json_decref(v);
+}
+
+struct seen {
+	int tlp;
+	unsigned flags;
+	char owner[64], group[64], recipients[128];
+	int n;
+};
+
+static int grab(void *arg, const struct store_row *row)
+{
+	struct seen *w = arg;
+
+	w->tlp = row->aud.tlp;
+	w->flags = row->aud.tlp_flags;
+	snprintf(w->owner, sizeof(w->owner), "%s", row->aud.owner_org ? row->aud.owner_org : "");
+	snprintf(w->group, sizeof(w->group), "%s",
+	         row->aud.sharing_group ? row->aud.sharing_group : "");
+	snprintf(w->recipients, sizeof(w->recipients), "%s",
+	         row->aud.recipients ? row->aud.recipients : "");
+	w->n++;
+	return 0;
+}
+
+static struct seen audience(struct store *s, const char *id)
+{
+	struct store_query q = {0};
+	struct tix_error err;
+	struct seen w;
+
+	memset(&w, 0, sizeof(w));
+	q.id = id;
+	assert_int_equal(store_query(s, &q, grab, &w, &err), TIX_OK);
+	assert_int_equal(w.n, 1);
+	return w;
+}
+
+#define IND(n, refs, extra)                                                                        \
+	"{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--"                    \
+	"00000000-0000-4000-8000-00000000000" n "\",\"created\":\"2024-01-01T00:00:00Z\","         \
+	"\"modified\":\"2024-01-01T00:00:00Z\",\"pattern\":\"[ipv4-addr:value = '1.2.3.4']\","     \
+	"\"pattern_type\":\"stix\",\"valid_from\":\"2024-01-01T00:00:00Z\"" refs extra "}"
+#define ID(n) "indicator--00000000-0000-4000-8000-00000000000" n
+
+static void tlp_is_resolved_when_a_version_is_written(void **state)
+{
+	struct fixture *f = *state;
+	struct seen w;
+
+	put_json(f->s, IND("1", "", ""), "cert");
+	put_json(f->s,
+	         IND("2", ",\"object_marking_refs\":[\"" RED "\"]",
+	             ",\"tix_recipients\":[\"bank\",\"police\"]"),
+	         "cert");
+	put_json(f->s, IND("3", ",\"object_marking_refs\":[\"" WHITE "\"]", ""), NULL);
+	put_json(f->s,
+	         IND("4", ",\"object_marking_refs\":[\"" GREEN "\",\"" RED "\"]",
+	             ",\"tix_sharing_group\":\"banks\""),
+	         "cert");
+	w = audience(f->s, ID("1"));
+	assert_int_equal(w.tlp, STIX_TLP_UNSET);
+	assert_string_equal(w.owner, "cert");
+	w = audience(f->s, ID("2"));
+	assert_int_equal(w.tlp, STIX_TLP_RED);
+	assert_string_equal(w.recipients, "\nbank\npolice\n");
+	w = audience(f->s, ID("3"));
+	assert_int_equal(w.tlp, STIX_TLP_CLEAR);
+	assert_string_equal(w.owner, "");
+	w = audience(f->s, ID("4"));
+	assert_int_equal(w.tlp, STIX_TLP_RED);
+	assert_true(w.flags & STIX_TLPF_CONTRADICTORY);
+	assert_string_equal(w.group, "banks");
+}
+
+static void unknown_markings_are_flagged_held_definitions_are_not(void **state)
+{
+	struct fixture *f = *state;
+	struct seen w;
+
+	put_json(f->s,
+	         "{\"type\":\"marking-definition\",\"spec_version\":\"2.1\",\"id\":\"" STMT "\","
+	         "\"created\":\"2024-01-01T00:00:00Z\",\"definition_type\":\"statement\","
+	         "\"definition\":{\"statement\":\"Copyright CERT\"}}",
+	         "cert");
+	put_json(f->s, IND("5", ",\"object_marking_refs\":[\"" STMT "\",\"" GREEN "\"]", ""),
+	         "cert");
+	put_json(f->s, IND("6", ",\"object_marking_refs\":[\"" GONE "\"]", ""), "cert");
+	w = audience(f->s, ID("5"));
+	assert_int_equal(w.tlp, STIX_TLP_GREEN);
+	assert_false(w.flags & STIX_TLPF_UNKNOWN);
+	w = audience(f->s, ID("6"));
+	assert_true(w.flags & STIX_TLPF_UNKNOWN);
+}
+
+static void sharing_groups_and_settings(void **state)
+{
+	struct fixture *f = *state;
+	struct tix_error err;
+	char v[32];
+
+	assert_int_equal(store_group_add(f->s, "banks", &err), TIX_OK);
+	assert_int_equal(store_group_add(f->s, "banks", &err), TIX_EEXIST);
+	assert_int_equal(store_group_member(f->s, "banks", "bank-of-x", 1, &err), TIX_OK);
+	assert_int_equal(store_group_member(f->s, "nope", "bank-of-x", 1, &err), TIX_ENOTFOUND);
+	assert_int_equal(store_group_member(f->s, "banks", "a,b", 1, &err), TIX_EINVAL);
+	assert_int_equal(store_group_member(f->s, "banks", "bank-of-y", 0, &err), TIX_ENOTFOUND);
+	assert_int_equal(store_setting_get(f->s, "default_tlp", v, sizeof(v), &err), TIX_ENOTFOUND);
+	assert_int_equal(store_setting_set(f->s, "default_tlp", "green", &err), TIX_OK);
+	assert_int_equal(store_setting_get(f->s, "default_tlp", v, sizeof(v), &err), TIX_OK);
+	assert_string_equal(v, "green");
+	assert_int_equal(store_group_remove(f->s, "banks", &err), TIX_OK);
+	assert_int_equal(store_group_remove(f->s, "banks", &err), TIX_ENOTFOUND);
+}
+
+/* ---- audit ------------------------------------------------------------------ */
+
+static void log_entries(struct store *s, int n)
+{
+	struct tix_error err;
+
+	for (int i = 0; i < n; i++) {
+		char objs[64];
+		struct store_audit_entry e = {
+		        1700000000000000 + i, i % 2 ? "read" : "write", "ana", "cert", objs,
+		        "GET /api1/..."};
+
+		snprintf(objs, sizeof(objs), "\n%s\n", i % 3 ? ID("1") : ID("2"));
+		assert_int_equal(store_audit_append(s, &e, 1, &err), TIX_OK);
+	}
+}
+
+static int64_t verify(struct store *s, enum tix_err want)
+{
+	int64_t entries = 0, bad = 0;
+	struct tix_error err;
+
+	assert_int_equal(store_audit_verify(s, &entries, &bad, &err), want);
+	return want == TIX_OK ? entries : bad;
+}
+
+static void raw(const char *path, const char *sql)
+{
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static int count_cb(void *arg, int64_t seq, const struct store_audit_entry *e)
+{
+	(void)seq;
+	(void)e;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void an_intact_log_verifies_and_answers_who_has_seen(void **state)
+{
+	struct fixture *f = *state;
+	struct tix_error err;
+	int n = 0;
+
+	assert_int_equal(verify(f->s, TIX_OK), 0);
+	log_entries(f->s, 30);
+	assert_int_equal(verify(f->s, TIX_OK), 30);
+	assert_int_equal(store_audit_list(f->s, ID("2"), 0, count_cb, &n, &err), TIX_OK);
+	assert_int_equal(n, 10);
+	n = 0;
+	assert_int_equal(store_audit_list(f->s, NULL, 1700000000000020, count_cb, &n, &err),
+	                 TIX_OK);
+	assert_int_equal(n, 10);
+}
+
+static void an_edited_entry_is_found(void **state)
+{
+	struct fixture *f = *state;
+
+	log_entries(f->s, 20);
+	store_close(f->s);
+	raw(f->path, "UPDATE audit SET actor = 'nobody' WHERE seq = 7");
+	f->s = store_open(f->path, NULL, NULL);
+	assert_int_equal(verify(f->s, TIX_EINVAL), 7);
+}
+
+static void a_deleted_entry_is_found(void **state)
+{
+	struct fixture *f = *state;
+
+	log_entries(f->s, 20);
+	store_close(f->s);
+	raw(f->path, "DELETE FROM audit WHERE seq = 12");
+	f->s = store_open(f->path, NULL, NULL);
+	assert_int_equal(verify(f->s, TIX_EINVAL), 12);
+}
+
+static void renumbered_or_reordered_entries_are_found(void **state)
+{
+	struct fixture *f = *state;
+
+	log_entries(f->s, 20);
+	store_close(f->s);
+	/* swap the contents of entries 4 and 5 */
+	raw(f->path, "UPDATE audit SET seq = -4 WHERE seq = 4; UPDATE audit SET seq = 4 WHERE "
+	             "seq = 5; UPDATE audit SET seq = 5 WHERE seq = -4;");
+	f->s = store_open(f->path, NULL, NULL);
+	assert_int_equal(verify(f->s, TIX_EINVAL), 4);
+}
+
+static void entries_cut_off_the_end_are_found(void **state)
+{
+	struct fixture *f = *state;
+
+	log_entries(f->s, 20);
+	store_close(f->s);
+	raw(f->path, "DELETE FROM audit WHERE seq > 17");
+	f->s = store_open(f->path, NULL, NULL);
+	assert_int_equal(verify(f->s, TIX_EINVAL), 18);
+}
+
+static void a_rewritten_hash_is_found(void **state)
+{
+	struct fixture *f = *state;
+
+	log_entries(f->s, 5);
+	store_close(f->s);
+	raw(f->path, "UPDATE audit SET hash = zeroblob(32) WHERE seq = 3");
+	f->s = store_open(f->path, NULL, NULL);
+	assert_int_equal(verify(f->s, TIX_EINVAL), 3);
+}
+
+static void the_queue_writes_everything_pushed_before_close(void **state)
+{
+	struct fixture *f = *state;
+	struct tix_error err;
+	struct store_audit_queue *q = store_audit_queue_open(f->path, &err);
+
+	assert_non_null(q);
+	for (int i = 0; i < 5000; i++) {
+		struct store_audit_entry e = {1700000000000000 + i, "read", "ana", "cert",
+		                              "\n" ID("1") "\n",    "GET"};
+
+		store_audit_queue_push(q, &e);
+	}
+	store_audit_queue_close(q);
+	assert_int_equal(verify(f->s, TIX_OK), 5000);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+	        T(tlp_is_resolved_when_a_version_is_written),
+	        T(unknown_markings_are_flagged_held_definitions_are_not),
+	        T(sharing_groups_and_settings),
+	        T(an_intact_log_verifies_and_answers_who_has_seen),
+	        T(an_edited_entry_is_found),
+	        T(a_deleted_entry_is_found),
+	        T(renumbered_or_reordered_entries_are_found),
+	        T(entries_cut_off_the_end_are_found),
+	        T(a_rewritten_hash_is_found),
+	        T(the_queue_writes_everything_pushed_before_close),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
