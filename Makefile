@@ -35,14 +35,16 @@ run: build
 	@TIX=$(BUILD)/tix DB=$(DB) sh tools/run.sh
 
 # Unit tests (cmocka, through ctest), the CLI tests and the TAXII server's
-# end-to-end tests on the sanitizer build; then the CLI and TAXII tests again
+# end-to-end tests (TAXII and sharing policy) on the sanitizer build; then the CLI and TAXII tests again
 # on the release build users run.
 test: deps-test build build-asan
 	@cd $(ASAN) && ctest --output-on-failure -j $(JOBS)
 	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/cli/run_tests.py
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/cli/run_tests.py
 	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_taxii.py
+	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_policy.py
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_taxii.py
+	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_policy.py
 
 bench-ingest: deps
 	@bash bench/ingest/run.sh

@@ -264,6 +264,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			struct tix_time now;
 			char detail[600];
 
+			req.auth_failed = 1;
 			/* The header itself is never logged: it holds the credential. */
 			tix_log_info("%s: authentication failed: %s", client, err.msg);
 			tix_time_now(&now);

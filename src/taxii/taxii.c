@@ -1177,8 +1177,9 @@ void taxii_handle(const struct taxii_config *cfg, struct store *s, struct taxii_
 	 * the node allows) are cached; anything else takes the full path
 	 * (which answers 401 or 406 itself). The key holds the caller, so one
 	 * reader never gets another's answer. */
-	if (cache && (req->who || cfg->policy.anonymous_read) && strcmp(req->method, "GET") == 0 &&
-	    accept_ok(req->accept) && (key = cache_key(req, &hash)) != NULL) {
+	if (cache && (req->who || (cfg->policy.anonymous_read && !req->auth_failed)) &&
+	    strcmp(req->method, "GET") == 0 && accept_ok(req->accept) &&
+	    (key = cache_key(req, &hash)) != NULL) {
 		version = store_data_version(s);
 		if (cache_get(cache, key, hash, version, resp)) {
 			free(key);
@@ -1226,8 +1227,9 @@ static void route(const struct taxii_config *cfg, struct store *s, const struct 
 		            TAXII_MEDIA_TYPE);
 		return;
 	}
-	if (req->who == NULL && !(cfg->policy.anonymous_read && method_is(req, "GET") &&
-	                          !(n >= 2 && strcmp(seg[1], "status") == 0))) {
+	if (req->who == NULL &&
+	    (req->auth_failed || !cfg->policy.anonymous_read || !method_is(req, "GET") ||
+	     (n >= 2 && strcmp(seg[1], "status") == 0))) {
 		resp->authenticate = 1;
 		taxii_error(resp, 401, "Unauthorized",
 		            "authenticate with HTTP Basic or a Bearer key");

@@ -51,6 +51,7 @@ struct taxii_request {
 	size_t body_len;
 	const struct auth_principal *who; /* NULL: not authenticated (anonymous) */
 	const char *client;               /* the peer address, for the audit log, or NULL */
+	int auth_failed;                  /* credentials were sent and refused: never anonymous */
 };
 
 struct taxii_response {
