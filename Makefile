@@ -13,7 +13,7 @@ BUILD := build
 ASAN  := build-asan
 
 .PHONY: all deps deps-test build build-asan run test \
-        bench-ingest bench-taxii bench-pattern fuzz format clean
+        bench-ingest bench-taxii bench-pattern bench-policy fuzz format clean
 
 all: build
 
@@ -54,6 +54,9 @@ bench-taxii: deps
 
 bench-pattern: deps
 	@bash bench/pattern/run.sh
+
+bench-policy: deps
+	@bash bench/policy/run.sh
 
 # Every libFuzzer target for FUZZ_SECONDS each (ASan + UBSan, clang), on a
 # scratch copy of its seed corpus; a crash stops with the input in build-fuzz/.

@@ -128,7 +128,8 @@ enum tix_err store_taxii_select(struct store *s, const struct store_taxii_filter
 	sqlite3_stmt *st = NULL;
 	enum tix_err e;
 	size_t n = 0;
-	int rc;
+	int64_t chunk = 0;
+	int rc = SQLITE_DONE, stop = 0;
 
 	*more = 0;
 	if (b == NULL)
@@ -140,35 +141,58 @@ enum tix_err store_taxii_select(struct store *s, const struct store_taxii_filter
 	if ((e = build_where(f, &sql, b, err)) != TIX_OK)
 		goto out;
 	tix_buf_adds(&sql, " ORDER BY m.date_added");
-	/* With a policy filter, rows it drops do not count: no LIMIT in SQL,
-	 * the loop stops at limit + 1 kept rows instead. */
-	if (f->limit > 0 && f->keep == NULL) {
+	/* With a policy filter, rows it drops do not count towards limit. The
+	 * SQL keeps a LIMIT (so SQLite walks the date_added index and stops
+	 * early) but fetches more than a page, and when the filter dropped so
+	 * many that the page is not full, reads on after the last row seen. */
+	if (f->limit > 0) {
+		chunk = (int64_t)f->limit + 1;
+		if (f->keep)
+			chunk = chunk + chunk / 2 + 16;
 		tix_buf_adds(&sql, " LIMIT ?");
-		bind_num(b, (int64_t)f->limit + 1);
+		bind_num(b, chunk);
 	}
-	if ((e = prepare(s, &sql, b, &st, err)) != TIX_OK)
-		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_taxii_row row = {
-		        (const char *)sqlite3_column_text(st, 0),
-		        (const char *)sqlite3_column_text(st, 1),
-		        (const char *)sqlite3_column_text(st, 2),
-		        (const char *)sqlite3_column_text(st, 3),
-		        sqlite3_column_int64(st, 4),
-		        (const char *)sqlite3_column_text(st, 5),
-		        (size_t)sqlite3_column_bytes(st, 5),
-		        store__audience(st, 6),
-		};
+	for (;;) {
+		int64_t got = 0, last = 0;
 
-		if (f->keep && !f->keep(f->keep_arg, &row))
-			continue;
-		if (f->limit > 0 && n == f->limit) {
-			*more = 1;
-			break;
+		if ((e = prepare(s, &sql, b, &st, err)) != TIX_OK)
+			goto out;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			/* The body is read only for rows the filter keeps. */
+			struct store_taxii_row row = {
+			        (const char *)sqlite3_column_text(st, 0),
+			        (const char *)sqlite3_column_text(st, 1),
+			        (const char *)sqlite3_column_text(st, 2),
+			        (const char *)sqlite3_column_text(st, 3),
+			        sqlite3_column_int64(st, 4),
+			        NULL,
+			        0,
+			        store__audience(st, 6),
+			};
+
+			got++;
+			last = row.date_added;
+			if (f->keep && !f->keep(f->keep_arg, &row))
+				continue;
+			row.body = (const char *)sqlite3_column_text(st, 5);
+			row.body_len = (size_t)sqlite3_column_bytes(st, 5);
+			if (f->limit > 0 && n == f->limit) {
+				*more = 1;
+				stop = 1;
+				break;
+			}
+			n++;
+			if (cb(arg, &row) != 0) {
+				stop = 1;
+				break;
+			}
 		}
-		n++;
-		if (cb(arg, &row) != 0)
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 			break;
+		sqlite3_reset(st);
+		if (stop || f->keep == NULL || chunk == 0 || got < chunk)
+			break;
+		b->num[1] = last; /* the next rows: added after the last one read */
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		e = store__db_error(s, err, "reading a collection");
