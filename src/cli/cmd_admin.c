@@ -963,8 +963,7 @@ static int node_show(struct store *s, const struct command *c, struct opts *o)
 		json_t *v = json_pack("{sssb}", "default_tlp", stix_tlp_name(n.default_tlp),
 		                      "anonymous_read", n.anonymous_read);
 
-		print_json(v);
-		json_decref(v);
+		print_json(v); /* takes v */
 	} else {
 		printf("default-tlp     %s\nanonymous-read  %s\n", stix_tlp_name(n.default_tlp),
 		       n.anonymous_read ? "on" : "off");
