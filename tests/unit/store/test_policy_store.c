@@ -72,6 +72,8 @@ static void put_json(struct store *s, const char *text, const char *owner)
 	json_decref(v);
 }
 
+static void raw(const char *path, const char *sql);
+
 struct seen {
 	int tlp;
 	unsigned flags;
@@ -182,6 +184,56 @@ static void sharing_groups_and_settings(void **state)
 	assert_string_equal(v, "green");
 	assert_int_equal(store_group_remove(f->s, "banks", &err), TIX_OK);
 	assert_int_equal(store_group_remove(f->s, "banks", &err), TIX_ENOTFOUND);
+}
+
+/* A store of schema 3 (before the policy) with marked objects in it is
+ * resolved by migration 4 as store_put would have done. The v3 store is
+ * made by taking a v4 one back (dropping what migration 4 added). */
+static void migration_4_resolves_versions_stored_before(void **state)
+{
+	struct fixture *f = *state;
+	struct seen w;
+
+	put_json(f->s,
+	         "{\"type\":\"marking-definition\",\"spec_version\":\"2.1\",\"id\":\"" STMT "\","
+	         "\"created\":\"2024-01-01T00:00:00Z\",\"definition_type\":\"statement\","
+	         "\"definition\":{\"statement\":\"Copyright CERT\"}}",
+	         "cert");
+	put_json(f->s,
+	         IND("1", ",\"object_marking_refs\":[\"" RED "\"]",
+	             ",\"tix_recipients\":[\"bank\",\"police\"]"),
+	         "cert");
+	put_json(f->s,
+	         IND("2", ",\"object_marking_refs\":[\"" GREEN "\",\"" WHITE "\"]",
+	             ",\"tix_sharing_group\":\"banks\""),
+	         "cert");
+	put_json(f->s, IND("3", ",\"object_marking_refs\":[\"" STMT "\",\"" GONE "\"]", ""),
+	         "cert");
+	put_json(f->s, IND("4", "", ""), "cert");
+	store_close(f->s);
+	raw(f->path,
+	    "DROP TABLE audit; DROP TABLE sharing_group_members; DROP TABLE sharing_groups;"
+	    "ALTER TABLE objects DROP COLUMN tlp; ALTER TABLE objects DROP COLUMN tlp_flags;"
+	    "ALTER TABLE objects DROP COLUMN sharing_group;"
+	    "ALTER TABLE objects DROP COLUMN recipients;"
+	    "ALTER TABLE objects DROP COLUMN origin_node; ALTER TABLE orgs DROP COLUMN sector;"
+	    "PRAGMA user_version = 3;");
+	f->s = store_open(f->path, NULL, NULL);
+	assert_non_null(f->s);
+	w = audience(f->s, ID("1"));
+	assert_int_equal(w.tlp, STIX_TLP_RED);
+	assert_string_equal(w.recipients, "\nbank\npolice\n");
+	w = audience(f->s, ID("2"));
+	assert_int_equal(w.tlp, STIX_TLP_GREEN);
+	assert_true(w.flags & STIX_TLPF_CONTRADICTORY);
+	assert_string_equal(w.group, "banks");
+	w = audience(f->s, ID("3"));
+	assert_int_equal(w.tlp, STIX_TLP_UNSET);
+	assert_true(w.flags & STIX_TLPF_UNKNOWN);
+	w = audience(f->s, ID("4"));
+	assert_int_equal(w.tlp, STIX_TLP_UNSET);
+	assert_int_equal(w.flags, 0);
+	assert_string_equal(w.owner, "cert");
 }
 
 /* ---- audit ------------------------------------------------------------------ */
@@ -325,6 +377,7 @@ int main(void)
 	        T(tlp_is_resolved_when_a_version_is_written),
 	        T(unknown_markings_are_flagged_held_definitions_are_not),
 	        T(sharing_groups_and_settings),
+	        T(migration_4_resolves_versions_stored_before),
 	        T(an_intact_log_verifies_and_answers_who_has_seen),
 	        T(an_edited_entry_is_found),
 	        T(a_deleted_entry_is_found),
