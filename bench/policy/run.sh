@@ -11,8 +11,12 @@
 # the filter). Prints medians and the ratio policy-on / policy-off.
 # Exit 0 whatever the goal says (a benchmark is not a test).
 #
+# With BASE_REV=<commit> (e.g. the commit before the policy), that revision
+# is built too and serves the same objects from its own store: the cost of
+# the policy and the audit log against the code before them.
+#
 # Environment: COUNT (10000), ROUNDS (3), DURATION (10 s per run), CONNS (32),
-# BUILD_DIR (build-bench), KEEP=1 keeps the work directory.
+# BUILD_DIR (build-bench), BASE_REV, KEEP=1 keeps the work directory.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -95,6 +99,34 @@ serve on_cache
 serve off_cache --insecure-no-policy
 serve on_nocache --cache 0
 serve off_nocache --insecure-no-policy --cache 0
+VARIANTS="off_nocache on_nocache off_cache on_cache"
+if [ -n "${BASE_REV:-}" ]; then
+	echo "== building $BASE_REV as the baseline"
+	mkdir -p "$WORK/base"
+	git archive "$BASE_REV" | tar -x -C "$WORK/base"
+	{ cmake -S "$WORK/base" -B "$WORK/base/build" -DCMAKE_BUILD_TYPE=Release -DTIX_TESTS=OFF &&
+	  cmake --build "$WORK/base/build" -j2 --target tix; } >"$WORK/base-build.log" 2>&1 ||
+		die "building $BASE_REV failed"
+	BDB="$WORK/base.db"
+	BTIX="$WORK/base/build/tix"
+	for org in cert bank; do "$BTIX" admin org add "$org" --db "$BDB" >/dev/null; done
+	"$BTIX" admin user add reader --org bank --role reader --db "$BDB" >/dev/null
+	BKEY="$("$BTIX" admin key add --user reader --db "$BDB" | grep '^tix_')"
+	BCID="$("$BTIX" admin collection add feed --read cert,bank --write cert --db "$BDB")"
+	"$BTIX" import --quiet --db "$BDB" --collection "$BCID" --org cert "$WORK/marked.json"
+	for v in base_cache base_nocache; do
+		port="$(free_port)"
+		extra=""
+		[ "$v" = base_nocache ] && extra="--cache 0"
+		# shellcheck disable=SC2086
+		"$BTIX" serve --listen "127.0.0.1:$port" --db "$BDB" --access-log off --threads 4 $extra \
+			2>"$WORK/$v.log" &
+		PIDS="$PIDS $!"
+		wait_http "http://127.0.0.1:$port/taxii2/" || die "$v did not start"
+		eval "URL_$v=http://127.0.0.1:$port/api1/collections/$BCID/objects/?limit=100"
+	done
+	VARIANTS="$VARIANTS base_nocache base_cache"
+fi
 
 # The filtered reader gets a full page either way; bank sees 80% of the rows.
 for v in on_nocache off_nocache; do
@@ -105,19 +137,22 @@ for v in on_nocache off_nocache; do
 done
 
 run() {
-	local name="$1" u="URL_$1"
-	wrk --timeout 10s -t2 -c"$CONNS" -d"${DURATION}s" -s "$GET_LUA" "${!u}" >"$WORK/$name.out" 2>&1 ||
+	local name="$1" u="URL_$1" key="$KEY"
+	case "$name" in base_*) key="$BKEY" ;; esac
+	TIX_BENCH_KEY="$key" wrk --timeout 10s -t2 -c"$CONNS" -d"${DURATION}s" -s "$GET_LUA" "${!u}" >"$WORK/$name.out" 2>&1 ||
 		{ cat "$WORK/$name.out" >&2; die "wrk failed"; }
 	grep '^RESULT' "$WORK/$name.out" | cut -d' ' -f2- >>"$WORK/$name.res"
 }
 echo "== warm-up"
-for v in on_cache off_cache on_nocache off_nocache; do
+for v in $VARIANTS; do
 	u="URL_$v"
-	wrk -t2 -c"$CONNS" -d3s -s "$GET_LUA" "${!u}" >/dev/null
+	key="$KEY"
+	case "$v" in base_*) key="$BKEY" ;; esac
+	TIX_BENCH_KEY="$key" wrk -t2 -c"$CONNS" -d3s -s "$GET_LUA" "${!u}" >/dev/null
 done
 for r in $(seq 1 "$ROUNDS"); do
 	echo "== round $r/$ROUNDS (${DURATION}s per run, $CONNS connections)"
-	for v in off_nocache on_nocache off_cache on_cache; do run "$v"; done
+	for v in $VARIANTS; do run "$v"; done
 	printf '   --cache 0: policy on %s req/s, off %s req/s; cache: on %s, off %s\n' \
 		"$(tail -n1 "$WORK/on_nocache.res" | cut -d' ' -f1)" \
 		"$(tail -n1 "$WORK/off_nocache.res" | cut -d' ' -f1)" \
@@ -133,7 +168,7 @@ echo
 echo "Policy benchmark: GET objects?limit=100 of $COUNT marked indicators as a reader of" \
 	"another organisation, medians of $ROUNDS rounds, $(date -u +%Y-%m-%d), $(nproc) cores"
 printf '%-28s %10s %9s %9s %8s\n' "" "req/s" "p50 ms" "p99 ms" "errors"
-for v in off_nocache on_nocache off_cache on_cache; do
+for v in $VARIANTS; do
 	printf '%-28s %10.0f %9.2f %9.2f %8d\n' "$v" "$(median 1 "$WORK/$v.res")" \
 		"$(median 2 "$WORK/$v.res")" "$(median 3 "$WORK/$v.res")" \
 		"$(awk '{s += $4 + $5} END {print s + 0}' "$WORK/$v.res")"
@@ -143,4 +178,11 @@ awk -v a="$(median 1 "$WORK/on_nocache.res")" -v b="$(median 1 "$WORK/off_nocach
 	printf "policy on / off, --cache 0: %.3f   goal >= 0.85   %s\n", a / b, ((a / b) >= 0.85) ? "PASS" : "MISS"
 	printf "policy on / off, cache on:  %.3f   goal >= 0.85   %s\n", c / d, ((c / d) >= 0.85) ? "PASS" : "MISS"
 }'
+if [ -n "${BASE_REV:-}" ]; then
+	awk -v a="$(median 1 "$WORK/on_nocache.res")" -v b="$(median 1 "$WORK/base_nocache.res")" \
+	    -v c="$(median 1 "$WORK/on_cache.res")" -v d="$(median 1 "$WORK/base_cache.res")" 'BEGIN {
+		printf "policy on / %s (no policy, no audit), --cache 0: %.3f\n", "'"$BASE_REV"'", a / b
+		printf "policy on / %s (no policy, no audit), cache on:  %.3f\n", "'"$BASE_REV"'", c / d
+	}'
+fi
 exit 0

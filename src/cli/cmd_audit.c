@@ -23,7 +23,8 @@ static void usage(FILE *f)
 	        "  show            the entries, oldest first\n"
 	        "  --object ID     only entries about object ID (who has seen it)\n"
 	        "  --since TS      only entries at or after TS (RFC 3339)\n"
-	        "  --json          one JSON object per line\n");
+	        "  --json          one JSON object per line; \"objects\" is \"=SEQ\" when they are\n"
+	        "                  the same as in entry SEQ (a repeated answer)\n");
 }
 
 struct show {
@@ -55,9 +56,14 @@ static int print_entry(void *arg, int64_t seq, const struct store_audit_entry *e
 			json_decref(v);
 		}
 	} else {
-		printf("%-8lld %s %-12s %-16s %-16s %zu object%s  %s\n", (long long)seq, ts,
-		       e->action, e->actor[0] ? e->actor : "-", e->org[0] ? e->org : "-", nobj,
-		       nobj == 1 ? " " : "s", e->detail);
+		char what[48];
+
+		if (e->objects[0] == '=') /* the objects of an earlier entry (a repeated answer) */
+			snprintf(what, sizeof(what), "objects of #%s", e->objects + 1);
+		else
+			snprintf(what, sizeof(what), "%zu object%s", nobj, nobj == 1 ? "" : "s");
+		printf("%-8lld %s %-12s %-16s %-16s %-18s %s\n", (long long)seq, ts, e->action,
+		       e->actor[0] ? e->actor : "-", e->org[0] ? e->org : "-", what, e->detail);
 	}
 	sh->n++;
 	return 0;

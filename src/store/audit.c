@@ -91,8 +91,27 @@ static enum tix_err read_head(struct store *s, int64_t *seq, unsigned char hash[
 	return TIX_OK;
 }
 
+/* Answers repeat (sensors poll the same pages; cached answers are served
+ * again and again): the queue's writer logs a list of objects it logged
+ * recently as "=SEQ", "the objects of entry SEQ", instead of thousands of
+ * bytes again. recent maps a digest of the list to the entry holding it. */
+#define RECENT 256
+struct recent {
+	unsigned char digest[16];
+	int64_t seq;
+};
+
+static enum tix_err append(struct store *s, const struct store_audit_entry *entries, size_t n,
+                           struct recent *recent, struct tix_error *err);
+
 enum tix_err store_audit_append(struct store *s, const struct store_audit_entry *entries, size_t n,
                                 struct tix_error *err)
+{
+	return append(s, entries, n, NULL, err);
+}
+
+static enum tix_err append(struct store *s, const struct store_audit_entry *entries, size_t n,
+                           struct recent *recent, struct tix_error *err)
 {
 	unsigned char hash[HASH_BYTES];
 	char head[2 * HASH_BYTES + 32], hx[2 * HASH_BYTES + 1];
@@ -108,9 +127,27 @@ enum tix_err store_audit_append(struct store *s, const struct store_audit_entry 
 	if ((e = read_head(s, &seq, hash, err)) != TIX_OK)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
+		struct store_audit_entry ref = entries[i];
 		const struct store_audit_entry *a = &entries[i];
+		unsigned char dg[16];
+		char same[32];
 
 		seq++;
+		if (recent && a->objects && strlen(a->objects) > 64) {
+			struct recent *r;
+
+			crypto_generichash(dg, sizeof(dg), (const unsigned char *)a->objects,
+			                   strlen(a->objects), NULL, 0);
+			r = &recent[(dg[0] | dg[1] << 8) % RECENT];
+			if (r->seq > 0 && sodium_memcmp(r->digest, dg, sizeof(dg)) == 0) {
+				snprintf(same, sizeof(same), "=%lld", (long long)r->seq);
+				ref.objects = same;
+				a = &ref;
+			} else {
+				memcpy(r->digest, dg, sizeof(dg));
+				r->seq = seq;
+			}
+		}
 		entry_hash(hash, seq, a, hash);
 		st = store__cached(
 		        s,
@@ -157,6 +194,8 @@ out:
 		if (e != TIX_OK)
 			store__exec(s, "ROLLBACK", NULL);
 	}
+	if (e != TIX_OK && recent)
+		memset(recent, 0, RECENT * sizeof(*recent)); /* may name entries not kept */
 	return e;
 }
 
@@ -241,7 +280,10 @@ enum tix_err store_audit_list(struct store *s, const char *object, int64_t since
 	if (sqlite3_prepare_v2(s->db,
 	                       "SELECT seq, at, action, actor, org, objects, detail FROM audit"
 	                       " WHERE at >= ?2 AND (?1 IS NULL OR"
-	                       " instr(objects, char(10) || ?1 || char(10)) > 0) ORDER BY seq",
+	                       " instr(objects, char(10) || ?1 || char(10)) > 0 OR objects IN"
+	                       " (SELECT '=' || seq FROM audit"
+	                       "  WHERE instr(objects, char(10) || ?1 || char(10)) > 0))"
+	                       " ORDER BY seq",
 	                       -1, &st, NULL) != SQLITE_OK)
 		return store__db_error(s, err, "reading the audit log");
 	if (object)
@@ -285,6 +327,7 @@ struct store_audit_queue {
 	struct qentry *q;
 	size_t n, cap;
 	int stop, failed;
+	struct recent recent[RECENT]; /* the writer thread's only */
 };
 
 static void *writer(void *arg)
@@ -328,7 +371,7 @@ static void *writer(void *arg)
 			if (es) {
 				for (size_t i = 0; i < n; i++)
 					es[i] = batch[i].e;
-				if (store_audit_append(aq->s, es, n, &err) != TIX_OK) {
+				if (append(aq->s, es, n, aq->recent, &err) != TIX_OK) {
 					tix_log_error("audit: %zu entries not logged: %s", n,
 					              err.msg);
 					aq->failed = 1;

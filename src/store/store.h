@@ -367,7 +367,9 @@ enum tix_err store_audit_list(struct store *s, const char *object, int64_t since
                               void *arg, struct tix_error *err);
 
 /* A thread-safe queue feeding a writer thread with its own store handle:
- * entries pushed are appended in batches within ~50 ms. close flushes. */
+ * entries pushed are appended in batches within ~50 ms. close flushes. A
+ * list of objects the writer logged recently is logged again as "=SEQ"
+ * (the objects of entry SEQ); store_audit_list finds those entries too. */
 struct store_audit_queue;
 struct store_audit_queue *store_audit_queue_open(const char *path, struct tix_error *err);
 void store_audit_queue_push(struct store_audit_queue *q, const struct store_audit_entry *e);

@@ -370,6 +370,41 @@ static void the_queue_writes_everything_pushed_before_close(void **state)
 	assert_int_equal(verify(f->s, TIX_OK), 5000);
 }
 
+static int count_refs(void *arg, int64_t seq, const struct store_audit_entry *e)
+{
+	int *n = arg;
+
+	(void)seq;
+	n[0]++;
+	n[1] += e->objects[0] == '=';
+	return 0;
+}
+
+static void repeated_answers_are_logged_by_reference_and_still_found(void **state)
+{
+	struct fixture *f = *state;
+	struct tix_error err;
+	struct store_audit_queue *q = store_audit_queue_open(f->path, &err);
+	int n[2] = {0, 0};
+
+	assert_non_null(q);
+	for (int i = 0; i < 300; i++) {
+		struct store_audit_entry e = {1700000000000000 + i,
+		                              "read",
+		                              "ana",
+		                              "cert",
+		                              "\n" ID("1") "\n" ID("2") "\n" ID("3") "\n",
+		                              "GET"};
+
+		store_audit_queue_push(q, &e);
+	}
+	store_audit_queue_close(q);
+	assert_int_equal(verify(f->s, TIX_OK), 300);
+	assert_int_equal(store_audit_list(f->s, ID("2"), 0, count_refs, n, &err), TIX_OK);
+	assert_int_equal(n[0], 300);
+	assert_int_equal(n[1], 299); /* all but the first name it by reference */
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -385,6 +420,7 @@ int main(void)
 	        T(entries_cut_off_the_end_are_found),
 	        T(a_rewritten_hash_is_found),
 	        T(the_queue_writes_everything_pushed_before_close),
+	        T(repeated_answers_are_logged_by_reference_and_still_found),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
