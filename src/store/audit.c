@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store/store_int.h"
 
@@ -324,7 +325,7 @@ struct store_audit_queue {
 	pthread_cond_t wake, room;
 	pthread_t thread;
 	struct store *s;
-	struct qentry *q;
+	struct qentry *q, *spare; /* filled by pushers; the one the writer last emptied */
 	size_t n, cap;
 	int stop, failed;
 	struct recent recent[RECENT]; /* the writer thread's only */
@@ -333,11 +334,11 @@ struct store_audit_queue {
 static void *writer(void *arg)
 {
 	struct store_audit_queue *aq = arg;
+	struct store_audit_entry *es = malloc(aq->cap * sizeof(*es));
 	struct tix_error err;
 
 	pthread_mutex_lock(&aq->mu);
 	for (;;) {
-		struct timespec until;
 		struct qentry *batch;
 		size_t n;
 
@@ -345,46 +346,41 @@ static void *writer(void *arg)
 			pthread_cond_wait(&aq->wake, &aq->mu);
 		if (aq->n == 0 && aq->stop)
 			break;
-		/* Gather for a moment: one transaction for many reads. */
-		if (!aq->stop && aq->n < 256) {
-			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_nsec += 50 * 1000000L;
-			if (until.tv_nsec >= 1000000000L) {
-				until.tv_sec++;
-				until.tv_nsec -= 1000000000L;
-			}
-			pthread_cond_timedwait(&aq->wake, &aq->mu, &until);
+		/* Gather for a moment, out of the pushers' way (they signal only
+		 * an empty queue): one transaction for many reads. */
+		if (!aq->stop && aq->n < aq->cap / 2) {
+			struct timespec pause = {0, 50 * 1000000L};
+
+			pthread_mutex_unlock(&aq->mu);
+			nanosleep(&pause, NULL);
+			pthread_mutex_lock(&aq->mu);
 		}
+		/* Swap the buffers: pushers fill the other one meanwhile. */
 		batch = aq->q;
 		n = aq->n;
-		aq->q = calloc(aq->cap, sizeof(*aq->q));
-		if (aq->q == NULL) {
-			aq->q = batch; /* keep them; try later */
-			continue;
-		}
+		aq->q = aq->spare;
+		aq->spare = NULL;
 		aq->n = 0;
 		pthread_cond_broadcast(&aq->room);
 		pthread_mutex_unlock(&aq->mu);
-		{
-			struct store_audit_entry *es = malloc(n * sizeof(*es));
-
-			if (es) {
-				for (size_t i = 0; i < n; i++)
-					es[i] = batch[i].e;
-				if (append(aq->s, es, n, aq->recent, &err) != TIX_OK) {
-					tix_log_error("audit: %zu entries not logged: %s", n,
-					              err.msg);
-					aq->failed = 1;
-				}
-				free(es);
-			}
+		if (es == NULL) {
+			tix_log_error("audit: out of memory: %zu entries not logged", n);
+			aq->failed = 1;
+		} else {
 			for (size_t i = 0; i < n; i++)
-				free(batch[i].buf);
-			free(batch);
+				es[i] = batch[i].e;
+			if (append(aq->s, es, n, aq->recent, &err) != TIX_OK) {
+				tix_log_error("audit: %zu entries not logged: %s", n, err.msg);
+				aq->failed = 1;
+			}
 		}
+		for (size_t i = 0; i < n; i++)
+			free(batch[i].buf);
 		pthread_mutex_lock(&aq->mu);
+		aq->spare = batch;
 	}
 	pthread_mutex_unlock(&aq->mu);
+	free(es);
 	return NULL;
 }
 
@@ -398,8 +394,10 @@ struct store_audit_queue *store_audit_queue_open(const char *path, struct tix_er
 	}
 	aq->cap = QUEUE_MAX;
 	if ((aq->q = calloc(aq->cap, sizeof(*aq->q))) == NULL ||
+	    (aq->spare = calloc(aq->cap, sizeof(*aq->q))) == NULL ||
 	    (aq->s = store_open(path, NULL, err)) == NULL) {
 		free(aq->q);
+		free(aq->spare);
 		free(aq);
 		return NULL;
 	}
@@ -409,6 +407,7 @@ struct store_audit_queue *store_audit_queue_open(const char *path, struct tix_er
 	if (pthread_create(&aq->thread, NULL, writer, aq) != 0) {
 		store_close(aq->s);
 		free(aq->q);
+		free(aq->spare);
 		free(aq);
 		tix_error_set(err, TIX_ESTORE, "audit", "cannot start the audit writer");
 		return NULL;
@@ -450,10 +449,11 @@ void store_audit_queue_push(struct store_audit_queue *aq, const struct store_aud
 	q.e.objects = dup_into(&p, e->objects);
 	q.e.detail = dup_into(&p, e->detail);
 	pthread_mutex_lock(&aq->mu);
-	while (aq->n == aq->cap)
+	while (aq->n == aq->cap || aq->q == NULL)
 		pthread_cond_wait(&aq->room, &aq->mu);
 	aq->q[aq->n++] = q;
-	pthread_cond_signal(&aq->wake);
+	if (aq->n == 1) /* the writer waits only on an empty queue */
+		pthread_cond_signal(&aq->wake);
 	pthread_mutex_unlock(&aq->mu);
 }
 
@@ -468,6 +468,7 @@ void store_audit_queue_close(struct store_audit_queue *aq)
 	pthread_join(aq->thread, NULL);
 	store_close(aq->s);
 	free(aq->q);
+	free(aq->spare);
 	pthread_cond_destroy(&aq->wake);
 	pthread_cond_destroy(&aq->room);
 	pthread_mutex_destroy(&aq->mu);
