@@ -371,9 +371,8 @@ struct access {
 	struct store_collection coll;
 	int can_read, can_write;
 	/* The caller as the policy sees it: role, organisation, its sharing
-	 * groups, and whether the organisation itself is granted read (the
-	 * community of GREEN and AMBER; an admin's access to every collection
-	 * is not membership of its community). */
+	 * groups, and whether it is in the collection's community (granted
+	 * read, or an administrator) for GREEN and group-less AMBER. */
 	struct policy_principal pp;
 	const char *groups[MAX_GROUPS + 1];
 	char group_names[MAX_GROUPS][128];
@@ -447,9 +446,11 @@ static int find_collection(const struct taxii_request *req, struct store *s, con
 			taxii_error(resp, 500, "Internal error", "%s", err.msg);
 			return -1;
 		}
-		a->pp.collection_reader = a->can_read;
 		if (req->who->role == STORE_ROLE_ADMIN)
 			a->can_read = a->can_write = 1;
+		/* The community of GREEN and group-less AMBER: the organisations
+		 * granted read, and administrators (who read every collection). */
+		a->pp.collection_reader = a->can_read;
 		if (req->who->role == STORE_ROLE_READER)
 			a->can_write = 0;
 	}

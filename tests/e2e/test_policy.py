@@ -53,7 +53,8 @@ def marked(refs, kind="indicator", **extra):
 
 # Principal kinds: (user, org, role). cert owns everything written; bank is in
 # the sharing group "banks"; telco is another organisation of the collection;
-# police is the RED object's named recipient; hub's admin has no grant.
+# police is the RED object's named recipient; hub's admin has no grant (the
+# admin role reads every collection as a member of its community).
 USERS = [("cert-ana", "cert", "analyst"), ("bank-rita", "bank", "reader"),
          ("telco-tom", "telco", "reader"), ("police-pia", "police", "reader"),
          ("bank-sensor", "bank", "sensor"), ("hub-root", "hub", "admin")]
@@ -83,7 +84,7 @@ EXPECTED = {
     "other-org": COMMUNITY,
     "recipient": COMMUNITY | {"red"},
     "sensor": {"clear", "green", "amber", "unmarked", "amber-group"},  # indicators only
-    "admin": {"clear"},       # no grant: not in the community; no extra read rights
+    "admin": COMMUNITY,       # reads every collection, but no AMBER+STRICT, RED or groups
     "anonymous": {"clear"},   # the server below enables anonymous reading
 }
 

@@ -58,7 +58,7 @@ static void green_is_for_the_collection_community(void **state)
 	(void)state;
 	assert_true(policy_may_read(&node, WHO(POLICY_READER, "bank", no_groups, 1), &o));
 	assert_false(policy_may_read(&node, WHO(POLICY_READER, "bank", no_groups, 0), &o));
-	/* an admin's access to every collection is not community membership */
+	/* the caller (src/taxii) says who is in the community; the role adds nothing */
 	assert_false(policy_may_read(&node, WHO(POLICY_ADMIN, "hub", no_groups, 0), &o));
 	assert_true(policy_may_read(&node, WHO(POLICY_ANALYST, "cert", no_groups, 0), &o));
 }
