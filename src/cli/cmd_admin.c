@@ -529,6 +529,9 @@ static int org_add(struct store *s, const struct command *c, struct opts *o)
 	struct tix_error err;
 
 	tix_error_clear(&err);
+	if (o->sector && (strlen(o->sector) > 63 || strchr(o->sector, '\n')))
+		return usage_error(c, "--sector '%s' is longer than 63 bytes or not one line",
+		                   o->sector);
 	if (store_org_add(s, o->arg, o->country, &err) != TIX_OK)
 		return fail(c, &err);
 	if (o->sector && store_org_set_sector(s, o->arg, o->sector, &err) != TIX_OK)
@@ -540,11 +543,16 @@ static int print_org(void *arg, const struct store_org *org)
 {
 	json_t *list = arg;
 
-	if (list)
-		json_array_append_new(
-		        list, json_pack("{ssss}", "name", org->name, "country", org->country));
-	else
-		printf("%-32s %s\n", org->name, org->country[0] ? org->country : "-");
+	if (list) {
+		json_t *o = json_pack("{ssss}", "name", org->name, "country", org->country);
+
+		if (org->sector[0])
+			json_object_set_new(o, "sector", json_string(org->sector));
+		json_array_append_new(list, o);
+	} else {
+		printf("%-32s %-7s %s\n", org->name, org->country[0] ? org->country : "-",
+		       org->sector[0] ? org->sector : "-");
+	}
 	return 0;
 }
 
@@ -555,7 +563,7 @@ static int org_list(struct store *s, const struct command *c, struct opts *o)
 
 	tix_error_clear(&err);
 	if (!o->json)
-		printf("%-32s %s\n", "NAME", "COUNTRY");
+		printf("%-32s %-7s %s\n", "NAME", "COUNTRY", "SECTOR");
 	if (store_org_list(s, print_org, list, &err) != TIX_OK) {
 		json_decref(list);
 		return fail(c, &err);

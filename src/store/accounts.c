@@ -276,6 +276,7 @@ static void fill_org(sqlite3_stmt *st, struct store_org *o)
 	o->key = sqlite3_column_int64(st, 0);
 	copy_text(o->name, sizeof(o->name), st, 1);
 	copy_text(o->country, sizeof(o->country), st, 2);
+	copy_text(o->sector, sizeof(o->sector), st, 3);
 }
 
 enum tix_err store_org_get(struct store *s, const char *name, struct store_org *out,
@@ -286,7 +287,7 @@ enum tix_err store_org_get(struct store *s, const char *name, struct store_org *
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((e = prepare(s, "SELECT okey, name, country FROM orgs WHERE name = ?1", &st,
+	if ((e = prepare(s, "SELECT okey, name, country, sector FROM orgs WHERE name = ?1", &st,
 	                 "reading an organisation", err)) != TIX_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -317,7 +318,7 @@ enum tix_err store_org_list(struct store *s, int (*cb)(void *, const struct stor
 	enum tix_err e;
 	int rc;
 
-	if ((e = prepare(s, "SELECT okey, name, country FROM orgs ORDER BY name", &st,
+	if ((e = prepare(s, "SELECT okey, name, country, sector FROM orgs ORDER BY name", &st,
 	                 "listing organisations", err)) != TIX_OK)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -330,8 +330,13 @@ enum tix_err store_org_set_sector(struct store *s, const char *org, const char *
                                   struct tix_error *err)
 {
 	int n = 0;
-	enum tix_err e = run1(s, "UPDATE orgs SET sector = ?2 WHERE name = ?1", org, sector, &n,
-	                      "setting a sector", err);
+	enum tix_err e;
+
+	if (sector == NULL || strlen(sector) > 63 || strchr(sector, '\n'))
+		return tix_error_set(err, TIX_EINVAL, org,
+		                     "a sector has at most 63 bytes, one line");
+	e = run1(s, "UPDATE orgs SET sector = ?2 WHERE name = ?1", org, sector, &n,
+	         "setting a sector", err);
 
 	if (e == TIX_OK && n == 0)
 		e = tix_error_set(err, TIX_ENOTFOUND, org, "no such organisation");

@@ -225,6 +225,7 @@ struct store_org {
 	int64_t key;
 	char name[128];
 	char country[3]; /* ISO 3166-1 alpha-2, or "" */
+	char sector[64]; /* free text (store_org_set_sector), or "" */
 };
 
 struct store_user {
