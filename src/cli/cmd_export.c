@@ -15,7 +15,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: tix export [--db PATH] [--type T]... [--added-after TIMESTAMP]\n"
 	           "                  [--collection NAME|ID] [--all-versions]\n"
-	           "                  [--as-org ORG | --public]\n\n"
+	           "                  [--as-org ORG | --for-peer ORG | --public]\n\n"
 	           "Writes a STIX 2.1 bundle to standard output: the latest version of each\n"
 	           "object, in the order the node added them.\n\n"
 	           "  --type T          only objects of type T (repeatable)\n"
@@ -28,6 +28,10 @@ static void usage(FILE *f)
 	           "                    makes it part of the community for GREEN and AMBER),\n"
 	           "                    with properties under granular markings it may not see\n"
 	           "                    removed: a feed for that audience\n"
+	           "  --for-peer ORG    only what this node may send to a peer node of ORG\n"
+	           "                    (policy_may_forward: never RED beyond its recipients,\n"
+	           "                    never AMBER+STRICT beyond its owner, AMBER and RED only\n"
+	           "                    from the node they were written on)\n"
 	           "  --public          only TLP:CLEAR objects (what anyone may read)\n\n"
 	           "Without --as-org or --public the operator exports with the node's full\n"
 	           "rights. Every export is recorded in the audit log.\n");
@@ -37,7 +41,8 @@ struct export_state {
 	FILE *out;
 	size_t n;
 	int failed;
-	int filtered; /* --as-org or --public */
+	int filtered; /* --as-org, --for-peer or --public */
+	int for_peer;
 	struct policy_node node;
 	struct policy_principal who;
 	struct tix_buf ids;
@@ -60,8 +65,15 @@ static int write_row(void *arg, const struct store_row *row)
 		                          row->aud.origin_node == NULL};
 		json_t *v;
 
-		if (!policy_may_read(&x->node, &x->who, &o))
+		if (x->for_peer) {
+			struct policy_peer peer = {x->who.org, x->who.groups,
+			                           x->who.collection_reader};
+
+			if (!policy_may_forward(&x->node, &peer, &o))
+				return 0;
+		} else if (!policy_may_read(&x->node, &x->who, &o)) {
 			return 0;
+		}
 		if ((row->aud.tlp_flags & STIX_TLPF_GRANULAR) &&
 		    (v = json_loadb(row->body, row->body_len, 0, NULL)) != NULL) {
 			policy_redact(v, &x->node, &x->who, &o);
@@ -111,6 +123,7 @@ int cmd_export(int argc, char **argv)
 	        {"collection", required_argument, NULL, 'c'},
 	        {"all-versions", no_argument, NULL, 'v'},
 	        {"as-org", required_argument, NULL, 'o'},
+	        {"for-peer", required_argument, NULL, 'F'},
 	        {"public", no_argument, NULL, 'P'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
@@ -120,7 +133,7 @@ int cmd_export(int argc, char **argv)
 	const char *groups[65] = {NULL};
 	char group_names[64][128];
 	size_t ngroups = 0;
-	int public_only = 0;
+	int public_only = 0, for_peer = 0, modes = 0;
 	struct store_query q = {0};
 	struct store_collection coll;
 	struct export_state x;
@@ -158,8 +171,19 @@ int cmd_export(int argc, char **argv)
 		}
 		case 'c': collection = optarg; break;
 		case 'v': q.all_versions = 1; break;
-		case 'o': as_org = optarg; break;
-		case 'P': public_only = 1; break;
+		case 'o':
+			as_org = optarg;
+			modes++;
+			break;
+		case 'F':
+			as_org = optarg;
+			for_peer = 1;
+			modes++;
+			break;
+		case 'P':
+			public_only = 1;
+			modes++;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -168,8 +192,9 @@ int cmd_export(int argc, char **argv)
 		fprintf(stderr, "tix export: unexpected argument '%s'\n", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (as_org && public_only) {
-		fprintf(stderr, "tix export: --as-org and --public exclude each other\n");
+	if (modes > 1) {
+		fprintf(stderr,
+		        "tix export: --as-org, --for-peer and --public exclude each other\n");
 		return EXIT_USAGE;
 	}
 	q.types = ntypes ? types : NULL;
@@ -199,6 +224,7 @@ int cmd_export(int argc, char **argv)
 		int can_read = 0, can_write = 0;
 
 		x.filtered = 1;
+		x.for_peer = for_peer;
 		x.who.role = POLICY_ANALYST;
 		x.who.org = as_org;
 		x.who.groups = groups;
@@ -243,8 +269,8 @@ int cmd_export(int argc, char **argv)
 
 		snprintf(detail, sizeof(detail), "tix export%s%s%s%s%s",
 		         collection ? " --collection " : "", collection ? collection : "",
-		         as_org ? " --as-org " : "", as_org ? as_org : "",
-		         public_only ? " --public" : "");
+		         as_org ? (for_peer ? " --for-peer " : " --as-org ") : "",
+		         as_org ? as_org : "", public_only ? " --public" : "");
 		tix_time_now(&now);
 		ae = (struct store_audit_entry){tix_time_to_us(&now),
 		                                "export",

@@ -176,6 +176,15 @@ def export_for_an_audience_matches_taxii(w):
         out = tix_ok("export", "--db", w.db, "--collection", w.cid, *args)
         got = names(w, json.loads(out)["objects"])
         assert got == EXPECTED[kind], (kind, sorted(got ^ EXPECTED[kind]))
+    # what may be sent to a peer node of each organisation (policy_may_forward)
+    peers = {"police": COMMUNITY | {"red"}, "bank": COMMUNITY | {"amber-group"},
+             "telco": COMMUNITY, "cert": ALL, "stranger": {"clear"}}
+    for org, want in peers.items():
+        out = tix_ok("export", "--db", w.db, "--collection", w.cid, "--for-peer", org)
+        got = names(w, json.loads(out)["objects"])
+        assert got == want, (org, sorted(got ^ want))
+    r = tix("export", "--db", w.db, "--as-org", "bank", "--for-peer", "bank")
+    assert r.returncode == 2, r
     # the operator, unfiltered, exports everything
     got = names(w, json.loads(tix_ok("export", "--db", w.db))["objects"])
     assert got == ALL, sorted(ALL - got)
