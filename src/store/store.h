@@ -152,6 +152,7 @@ enum tix_err store_check(struct store *s, struct tix_error *err);
 /* ---- TAXII queries (src/store/taxii.c) ---------------------------------- */
 
 struct store_taxii_row;
+struct store_audit_entry;
 
 /* What a TAXII objects / manifest / object / versions request selects in
  * one collection. Lists are NULL-terminated; NULL means no filter. */
@@ -169,6 +170,9 @@ struct store_taxii_filter {
 	 * limit (the sharing policy's filter). */
 	int (*keep)(void *keep_arg, const struct store_taxii_row *row);
 	void *keep_arg;
+	/* store_taxii_delete: appended to the audit log in the same
+	 * transaction when versions go; or NULL. */
+	const struct store_audit_entry *audit;
 };
 
 struct store_taxii_row {

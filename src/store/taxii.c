@@ -262,6 +262,15 @@ enum tix_err store_taxii_delete(struct store *s, const struct store_taxii_filter
 	        (long long)f->collection->key, (long long)f->collection->key);
 	if ((e = store__exec(s, tix_buf_str(&sql), err)) != TIX_OK)
 		goto rollback;
+	if (f->audit && *removed > 0) {
+		/* The deletion and its audit entry commit together. (in_tx tells
+		 * store_audit_append that a transaction is open.) */
+		s->in_tx = 1;
+		e = store_audit_append(s, f->audit, 1, err);
+		s->in_tx = 0;
+		if (e != TIX_OK)
+			goto rollback;
+	}
 	e = store__exec(s, "COMMIT", err);
 	if (e == TIX_OK)
 		goto out_free;

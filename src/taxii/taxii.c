@@ -715,6 +715,9 @@ static void delete_object(const struct taxii_config *cfg, const struct taxii_req
 	struct store_taxii_filter f;
 	const char *one[2] = {oid, NULL};
 	struct tix_error err;
+	struct store_audit_entry ae;
+	struct tix_time now;
+	char objs[300];
 	size_t removed = 0;
 
 	if (!a->can_read || !a->can_write) {
@@ -759,6 +762,11 @@ static void delete_object(const struct taxii_config *cfg, const struct taxii_req
 			goto out;
 		}
 	}
+	tix_time_now(&now);
+	snprintf(objs, sizeof(objs), "\n%s\n", oid);
+	ae = (struct store_audit_entry){tix_time_to_us(&now), "delete", req->who->user,
+	                                req->who->org,        objs,     req->path};
+	f.audit = &ae;
 	if (store_taxii_delete(s, &f, &removed, &err) != TIX_OK) {
 		taxii_error(resp, 500, "Internal error", "%s", err.msg);
 		goto out;
@@ -770,18 +778,6 @@ static void delete_object(const struct taxii_config *cfg, const struct taxii_req
 	resp->status = 200;
 	tix_buf_reset(&resp->body);
 	tix_buf_adds(&resp->body, "{}");
-	{
-		struct tix_time now;
-		struct store_audit_entry ae;
-		char objs[300];
-
-		tix_time_now(&now);
-		snprintf(objs, sizeof(objs), "\n%s\n", oid);
-		ae = (struct store_audit_entry){tix_time_to_us(&now), "delete", req->who->user,
-		                                req->who->org,        objs,     req->path};
-		if (store_audit_append(s, &ae, 1, &err) != TIX_OK)
-			tix_log_error("audit: a deletion was not logged: %s", err.msg);
-	}
 out:
 	tix_arena_release(&arena);
 }

@@ -304,6 +304,14 @@ def the_audit_log_knows_who_has_seen_an_object(w):
     assert "police-pia" in readers, rows
     assert "telco-tom" not in readers and "bank-rita" not in readers, readers
     assert any(r["action"] == "write" and r["actor"] == "cert-ana" for r in rows), rows
+    # a deletion is logged with it
+    gone = indicator()
+    post = expect(w.client("cert-ana").post(objects_path(w.cid), {"objects": [gone]}), 202)
+    assert post.json()["success_count"] == 1
+    expect(w.client("cert-ana").delete(objects_path(w.cid, gone["id"])), 200)
+    out = tix_ok("audit", "show", "--object", gone["id"], "--json", "--db", w.db)
+    acts = [json.loads(line)["action"] for line in out.splitlines() if line.strip()]
+    assert acts == ["write", "delete"], acts
     # an authentication failure and an administrative change are logged too
     r = Client(w.server, bearer("tix_nope_nope")).get(objects_path(w.cid))
     assert r.status == 401, r
