@@ -414,10 +414,21 @@ int cmd_admin(int argc, char **argv)
 		char detail[1024];
 		const char *who = getenv("USER");
 
-		snprintf(detail, sizeof(detail), "tix admin %s %s%s%s%s%s%s%s%s%s", c->object,
+		/* What changed, never a password (it is read from stdin). */
+		snprintf(detail, sizeof(detail),
+		         "tix admin %s %s%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s", c->object,
 		         c->verb, o.arg ? " " : "", o.arg ? o.arg : "", o.org ? " --org " : "",
 		         o.org ? o.org : "", o.role ? " --role " : "", o.role ? o.role : "",
-		         o.user ? " --user " : "", o.user ? o.user : "");
+		         o.user ? " --user " : "", o.user ? o.user : "",
+		         c->rw_flags && o.can_read ? " --read" : "",
+		         c->rw_flags && o.can_write ? " --write" : "",
+		         !c->rw_flags && o.read ? " --read " : "",
+		         !c->rw_flags && o.read ? o.read : "",
+		         !c->rw_flags && o.write ? " --write " : "",
+		         !c->rw_flags && o.write ? o.write : "",
+		         o.default_tlp ? " --default-tlp " : "", o.default_tlp ? o.default_tlp : "",
+		         o.anonymous ? " --anonymous-read " : "", o.anonymous ? o.anonymous : "",
+		         o.sector ? " --sector " : "", o.sector ? o.sector : "");
 		tix_time_now(&now);
 		ae = (struct store_audit_entry){tix_time_to_us(&now),
 		                                "admin",
