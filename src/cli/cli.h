@@ -41,5 +41,6 @@ int cmd_stats(int argc, char **argv);
 int cmd_admin(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_pattern(int argc, char **argv);
+int cmd_match(int argc, char **argv);
 
 #endif

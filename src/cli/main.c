@@ -19,6 +19,7 @@ static const struct {
         {"admin", cmd_admin, "manage organisations, users, API keys and collections"},
         {"serve", cmd_serve, "serve the store over TAXII 2.1"},
         {"pattern", cmd_pattern, "check, explain and match STIX patterns"},
+        {"match", cmd_match, "find indicators in logs at line rate; record sightings"},
 };
 
 static void usage(FILE *f)
