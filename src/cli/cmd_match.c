@@ -933,7 +933,7 @@ int cmd_match(int argc, char **argv)
 				fprintf(stderr, "tix match: %zu sightings recorded as \"%s\"\n",
 				        written, sensor);
 		}
-		rc = errors || tot.truncated_gz ? EXIT_USAGE : r.hits ? EXIT_OK_ : EXIT_INVALID;
+		rc = errors ? EXIT_USAGE : r.hits ? EXIT_OK_ : EXIT_INVALID;
 	}
 	goto out;
 oom:

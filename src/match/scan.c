@@ -1030,22 +1030,32 @@ static void do_line(struct match_scanner *s, const char *p, size_t n, uint64_t o
 		s->st.bad_utf8_lines++;
 		return;
 	}
-	if (s->fmt == MATCH_FORMAT_AUTO)
-		s->fmt = *p == '{'                           ? MATCH_FORMAT_JSONL
-		         : *p == '#' && n > 1 && p[1] != ' ' ? MATCH_FORMAT_ZEEK
-		                                             : MATCH_FORMAT_TEXT;
+	/* auto: Zeek when the file starts with its header, else per line:
+	 * JSON when it parses as an object, text otherwise */
+	if (s->fmt == MATCH_FORMAT_AUTO && s->line == 1 && n > 10 &&
+	    (memcmp(p, "#separator", 10) == 0 || memcmp(p, "#fields", 7) == 0))
+		s->fmt = MATCH_FORMAT_ZEEK;
 	if (s->nc + 64 > BATCH || s->sused + 2 * n + 4096 > SCRATCH_BYTES)
 		flush(s);
 	mark_nc = s->nc;
 	mark_used = s->sused;
 	switch (s->fmt) {
+	case MATCH_FORMAT_AUTO:
 	case MATCH_FORMAT_JSONL:
+		if (s->fmt == MATCH_FORMAT_AUTO && *p != '{') {
+			tokenize(s, &t, p, n);
+			break;
+		}
 		if (scan_json(s, &t, p, n) != 0) {
-			s->st.bad_json_lines++;
 			if (s->nc >= mark_nc && s->sused >= mark_used) { /* drop what it found */
 				s->nc = mark_nc;
 				s->sused = mark_used;
 			}
+			s->cur_field = UINT32_MAX;
+			if (s->fmt == MATCH_FORMAT_JSONL)
+				s->st.bad_json_lines++;
+			else
+				tokenize(s, &t, p, n);
 		}
 		s->cur_field = UINT32_MAX;
 		break;
