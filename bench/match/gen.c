@@ -101,15 +101,17 @@ static void line_proxy(FILE *f, uint64_t t, const char *host, const char *url, c
 	label(path, 10);
 	if (url)
 		fprintf(f,
-		        "%" PRIu64 ".%03u %u %s TCP_MISS/200 %u GET %s - HIER_DIRECT/%s text/html%s%s\n",
+		        "%" PRIu64
+		        ".%03u %u %s TCP_MISS/200 %u GET %s - HIER_DIRECT/%s text/html%s%s\n",
 		        t, below(1000), below(5000), src, below(100000), url, ip, extra ? " " : "",
 		        extra ? extra : "");
 	else
 		fprintf(f,
-		        "%" PRIu64 ".%03u %u %s TCP_MISS/200 %u GET http://%s/%s/index.html?id=%u - "
+		        "%" PRIu64
+		        ".%03u %u %s TCP_MISS/200 %u GET http://%s/%s/index.html?id=%u - "
 		        "HIER_DIRECT/%s text/html%s%s\n",
-		        t, below(1000), below(5000), src, below(100000), host, path, below(100000), ip,
-		        extra ? " " : "", extra ? extra : "");
+		        t, below(1000), below(5000), src, below(100000), host, path, below(100000),
+		        ip, extra ? " " : "", extra ? extra : "");
 }
 
 static void line_dns(FILE *f, uint64_t t, const char *host)
@@ -118,8 +120,8 @@ static void line_dns(FILE *f, uint64_t t, const char *host)
 	        "27-Nov-2026 %02u:%02u:%02u.%03u queries: info: client @0x7f%08x 10.%u.%u.%u#%u "
 	        "(%s): query: %s IN A +E(0) (10.0.0.53)\n",
 	        (unsigned)(t / 3600 % 24), (unsigned)(t / 60 % 60), (unsigned)(t % 60), below(1000),
-	        below(0x7fffffff), below(256), below(256), below(254) + 1, 1024 + below(60000), host,
-	        host);
+	        below(0x7fffffff), below(256), below(256), below(254) + 1, 1024 + below(60000),
+	        host, host);
 }
 
 static void line_json(FILE *f, uint64_t t, const char *host, const char *ip, const char *sha)
@@ -133,8 +135,8 @@ static void line_json(FILE *f, uint64_t t, const char *host, const char *ip, con
 	        below(1000000), next() >> 12, sha ? "fileinfo" : "http", below(256), below(256),
 	        below(254) + 1, 1024 + below(60000), ip, below(2) ? 80 : 443, host, below(100000));
 	if (sha)
-		fprintf(f, ",\"fileinfo\":{\"filename\":\"/x.exe\",\"sha256\":\"%s\",\"size\":%u}", sha,
-		        below(1000000));
+		fprintf(f, ",\"fileinfo\":{\"filename\":\"/x.exe\",\"sha256\":\"%s\",\"size\":%u}",
+		        sha, below(1000000));
 	fputs("}\n", f);
 }
 
@@ -236,12 +238,8 @@ int main(int argc, char **argv)
 				shape = shape == 1 ? 0 : shape;
 				break;
 			case K_DOMAIN: snprintf(host, sizeof(host), "%s", d->v); break;
-			case K_HASH:
-				line_json(fl, t, host, ip, d->v);
-				continue;
-			case K_URL:
-				line_proxy(fl, t, host, d->v, ip, NULL);
-				continue;
+			case K_HASH: line_json(fl, t, host, ip, d->v); continue;
+			case K_URL: line_proxy(fl, t, host, d->v, ip, NULL); continue;
 			}
 		} else if (roll < 200) { /* a near miss */
 			struct ind *d = &ind[below((unsigned)n)];
@@ -256,10 +254,11 @@ int main(int argc, char **argv)
 				if (o[0] < 100 && o[3] < 10) /* 72.191.13.1 -> 172.191.13.123 */
 					sprintf(tmp, "1%u.%u.%u.%u23", o[0], o[1], o[2], o[3]);
 				else
-					sprintf(tmp, "%u.%u.%u.%u", o[0], o[1], o[2], (o[3] + 1) % 256);
+					sprintf(tmp, "%u.%u.%u.%u", o[0], o[1], o[2],
+					        (o[3] + 1) % 256);
 				a = 0;
-				if (sscanf(tmp, "%u.%u.%u.%u", &o[0], &o[1], &o[2], &o[3]) == 4 && o[0] < 256 &&
-				    o[3] < 256)
+				if (sscanf(tmp, "%u.%u.%u.%u", &o[0], &o[1], &o[2], &o[3]) == 4 &&
+				    o[0] < 256 && o[3] < 256)
 					a = o[0] << 24 | o[1] << 16 | o[2] << 8 | o[3];
 				if (a && is_ind_ip(a)) {
 					near--; /* by chance another indicator: plain background */

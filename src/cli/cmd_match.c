@@ -162,14 +162,21 @@ struct build {
 	int oom;
 };
 
+static void count_add(struct build *bd, enum match_add r);
+
 static void build_add(struct build *bd, const json_t *obj)
 {
 	const char *type = json_string_value(json_object_get(obj, "type"));
 
 	if (type == NULL || strcmp(type, "indicator") != 0)
 		return;
+	count_add(bd, match_builder_add(bd->b, obj, bd->now, &bd->err));
+}
+
+static void count_add(struct build *bd, enum match_add r)
+{
 	bd->seen++;
-	switch (match_builder_add(bd->b, obj, bd->now, &bd->err)) {
+	switch (r) {
 	case MATCH_ADDED: bd->added++; break;
 	case MATCH_INACTIVE: bd->inactive++; break;
 	case MATCH_NOT_STIX: bd->not_stix++; break;
@@ -185,43 +192,67 @@ static void build_add(struct build *bd, const json_t *obj)
 static int build_row(void *arg, const struct store_row *row)
 {
 	struct build *bd = arg;
-	json_error_t je;
-	json_t *obj = json_loadb(row->body, row->body_len, 0, &je);
+	int other;
+	enum match_add r =
+	        match_builder_add_raw(bd->b, row->body, row->body_len, bd->now, &other, &bd->err);
 
-	if (obj == NULL) {
-		bd->invalid++;
-		return 0;
-	}
-	build_add(bd, obj);
-	json_decref(obj);
+	if (!other)
+		count_add(bd, r);
 	return bd->oom;
 }
 
+/* Reads indicators from a STIX bundle (or array) file, mapped: each
+ * object's bytes go to the builder without a JSON tree when they can. */
 static enum tix_err build_bundle(struct build *bd, const char *path, struct tix_error *err)
 {
-	char *data = NULL;
-	size_t len;
 	struct stix_reader *r = NULL;
+	struct stat st;
+	void *m = NULL;
 	enum tix_err e;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if ((e = cli_read_input(path, (size_t)1 << 34, &data, &len, err)) != TIX_OK)
-		return e;
-	if ((e = stix_reader_open(data, len, path, &r, err)) == TIX_OK) {
+	if (fd < 0)
+		return tix_error_set(err, TIX_EIO, path, "cannot open: %s", strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+		close(fd);
+		return tix_error_set(err, TIX_EINVAL, path, "not a regular, non-empty file");
+	}
+	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return tix_error_set(err, TIX_EIO, path, "cannot map: %s", strerror(errno));
+	madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
+	if ((e = stix_reader_open(m, (size_t)st.st_size, path, &r, err)) == TIX_OK) {
 		for (;;) {
-			json_t *obj;
-			const char *p;
+			const char *raw, *p;
+			size_t rawlen;
 
-			e = stix_reader_next(r, &obj, &p, err);
-			if (e != TIX_OK || obj == NULL)
+			e = stix_reader_peek(r, &raw, &rawlen, &p, err);
+			if (e != TIX_OK || raw == NULL)
 				break;
-			build_add(bd, obj);
-			json_decref(obj);
-			if (bd->oom)
+			if (rawlen > 0) {
+				int other;
+				enum match_add a = match_builder_add_raw(bd->b, raw, rawlen,
+				                                         bd->now, &other, &bd->err);
+
+				if (!other)
+					count_add(bd, a);
+				e = stix_reader_skip(r, err);
+			} else {
+				json_t *obj;
+
+				e = stix_reader_take(r, &obj, err);
+				if (e == TIX_OK) {
+					build_add(bd, obj);
+					json_decref(obj);
+				}
+			}
+			if (e != TIX_OK || bd->oom)
 				break;
 		}
 	}
 	stix_reader_close(r);
-	free(data);
+	munmap(m, (size_t)st.st_size);
 	return e;
 }
 

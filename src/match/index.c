@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -71,6 +72,7 @@ struct match_builder *match_builder_new(const struct match_warninglists *warn)
 	if (b == NULL)
 		return NULL;
 	b->warn = warn;
+	match__init_tables();
 	tix_buf_init(&b->pool, (size_t)UINT32_MAX - 1);
 	if (tix_buf_addc(&b->pool, '\0') != TIX_OK) { /* offset 0 means "none" */
 		free(b);
@@ -104,7 +106,24 @@ static uint32_t pool_add(struct match_builder *b, const void *p, size_t n)
 	return (uint32_t)off;
 }
 
-static unsigned tlp_of(const json_t *ind)
+#define MAX_MARKINGS 16
+
+/* What the index needs of an indicator; strings are not NUL-terminated. */
+struct fields {
+	const char *id, *type, *pattern, *ptype, *pver, *name, *valid_from, *valid_until;
+	size_t id_len, type_len, pattern_len, ptype_len, pver_len, name_len, vf_len, vu_len;
+	int revoked;
+	const char *marking[MAX_MARKINGS];
+	size_t marking_len[MAX_MARKINGS];
+	size_t nmarkings;
+};
+
+static int str_is(const char *s, size_t n, const char *lit)
+{
+	return s != NULL && strlen(lit) == n && memcmp(s, lit, n) == 0;
+}
+
+static unsigned tlp_of(const struct fields *f)
 {
 	static const struct {
 		const char *id;
@@ -120,17 +139,13 @@ static unsigned tlp_of(const json_t *ind)
 	        {"marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1", 5},
 	        {"marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed", 5},
 	};
-	const json_t *refs = json_object_get(ind, "object_marking_refs"), *r;
-	size_t i;
 	unsigned best = 0;
 
-	json_array_foreach (refs, i, r) {
-		const char *s = json_string_value(r);
-
-		for (size_t k = 0; s && k < sizeof(known) / sizeof(known[0]); k++)
-			if (strcmp(s, known[k].id) == 0 && known[k].tlp > best)
+	for (size_t i = 0; i < f->nmarkings; i++)
+		for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+			if (str_is(f->marking[i], f->marking_len[i], known[k].id) &&
+			    known[k].tlp > best)
 				best = known[k].tlp;
-	}
 	return best;
 }
 
@@ -236,27 +251,26 @@ static int add_atom(struct match_builder *b, const struct pattern_atom *a, uint3
 	return b->values > before;
 }
 
-static int in_time(const json_t *ind, const char *key, int64_t now_us, int before)
+static int in_time(const char *s, size_t n, int64_t now_us, int before)
 {
-	const char *s = json_string_value(json_object_get(ind, key));
+	char buf[64];
 	struct tix_time t;
 	struct tix_error e;
 
 	if (s == NULL)
 		return 1;
-	if (tix_time_parse(s, &t, &e) != TIX_OK)
+	if (n >= sizeof(buf))
+		return 0;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (tix_time_parse(buf, &t, &e) != TIX_OK)
 		return 0;
 	return before ? tix_time_to_us(&t) <= now_us : now_us < tix_time_to_us(&t);
 }
 
-enum match_add match_builder_add(struct match_builder *b, const json_t *indicator, int64_t now_us,
+static enum match_add add_fields(struct match_builder *b, const struct fields *f, int64_t now_us,
                                  struct tix_error *err)
 {
-	const char *id = json_string_value(json_object_get(indicator, "id"));
-	const char *ptype = json_string_value(json_object_get(indicator, "pattern_type"));
-	const char *text = json_string_value(json_object_get(indicator, "pattern"));
-	const char *name = json_string_value(json_object_get(indicator, "name"));
-	const char *pver = json_string_value(json_object_get(indicator, "pattern_version"));
 	struct tix_uuid u;
 	struct pattern *p;
 	struct pattern_atoms *atoms;
@@ -266,17 +280,24 @@ enum match_add match_builder_add(struct match_builder *b, const json_t *indicato
 	uint32_t idx = (uint32_t)b->ind.n;
 	int any = 0, has_suffix = b->has_suffix;
 	const char *wl;
+	char idbuf[48];
+	enum pattern_version ver = PATTERN_V21;
 
-	if (id == NULL || strncmp(id, "indicator--", 11) != 0 || text == NULL ||
-	    tix_uuid_parse(id + 11, &u) != TIX_OK)
+	if (f->id == NULL || f->id_len != 47 || memcmp(f->id, "indicator--", 11) != 0 ||
+	    f->pattern == NULL)
 		return MATCH_INVALID;
-	if (json_is_true(json_object_get(indicator, "revoked")) ||
-	    !in_time(indicator, "valid_from", now_us, 1) ||
-	    !in_time(indicator, "valid_until", now_us, 0))
+	memcpy(idbuf, f->id + 11, 36);
+	idbuf[36] = '\0';
+	if (tix_uuid_parse(idbuf, &u) != TIX_OK)
+		return MATCH_INVALID;
+	if (f->revoked || !in_time(f->valid_from, f->vf_len, now_us, 1) ||
+	    !in_time(f->valid_until, f->vu_len, now_us, 0))
 		return MATCH_INACTIVE;
-	if (ptype == NULL || strcmp(ptype, "stix") != 0)
+	if (!str_is(f->ptype, f->ptype_len, "stix"))
 		return MATCH_NOT_STIX;
-	p = pattern_parse(text, strlen(text), pattern_version_from_string(pver), err);
+	if (str_is(f->pver, f->pver_len, "2.0"))
+		ver = PATTERN_V20;
+	p = pattern_parse(f->pattern, f->pattern_len, ver, err);
 	if (p == NULL)
 		return MATCH_INVALID;
 	atoms = pattern_atoms_extract(p, err);
@@ -288,17 +309,16 @@ enum match_add match_builder_add(struct match_builder *b, const json_t *indicato
 		any |= add_atom(b, &atoms->atoms[i], idx);
 	memset(&bi, 0, sizeof(bi));
 	memcpy(bi.uuid, u.b, 16);
-	bi.meta = (uint8_t)tlp_of(indicator);
-	if (any && name && *name)
-		bi.name = pool_add(b, name, strlen(name));
+	bi.meta = (uint8_t)tlp_of(f);
+	if (any && f->name && f->name_len)
+		bi.name = pool_add(b, f->name, f->name_len);
 	if (any && !atoms->simple) {
 		bi.meta |= MM_CONFIRM;
-		bi.pattern = pool_add(b, text, strlen(text));
-		bi.version = (uint8_t)pattern_version_from_string(pver);
+		bi.pattern = pool_add(b, f->pattern, f->pattern_len);
+		bi.version = (uint8_t)ver;
 		b->nconfirm++;
 	}
-	if (any && b->warn &&
-	    (wl = match_warninglists_check_indicator(b->warn, indicator)) != NULL) {
+	if (any && b->warn && (wl = match__warninglists_check_atoms(b->warn, atoms)) != NULL) {
 		bi.meta |= MM_FLAGGED;
 		bi.wl = pool_add(b, wl, strlen(wl));
 		b->nflag++;
@@ -321,6 +341,203 @@ enum match_add match_builder_add(struct match_builder *b, const json_t *indicato
 		return MATCH_UNINDEXABLE;
 	}
 	return MATCH_ADDED;
+}
+
+static void jfield(const json_t *obj, const char *key, const char **s, size_t *n)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	*s = json_string_value(v);
+	*n = *s ? json_string_length(v) : 0;
+}
+
+enum match_add match_builder_add(struct match_builder *b, const json_t *indicator, int64_t now_us,
+                                 struct tix_error *err)
+{
+	struct fields f;
+	const json_t *refs = json_object_get(indicator, "object_marking_refs"), *r;
+	size_t i;
+
+	memset(&f, 0, sizeof(f));
+	jfield(indicator, "id", &f.id, &f.id_len);
+	jfield(indicator, "type", &f.type, &f.type_len);
+	jfield(indicator, "pattern", &f.pattern, &f.pattern_len);
+	jfield(indicator, "pattern_type", &f.ptype, &f.ptype_len);
+	jfield(indicator, "pattern_version", &f.pver, &f.pver_len);
+	jfield(indicator, "name", &f.name, &f.name_len);
+	jfield(indicator, "valid_from", &f.valid_from, &f.vf_len);
+	jfield(indicator, "valid_until", &f.valid_until, &f.vu_len);
+	f.revoked = json_is_true(json_object_get(indicator, "revoked"));
+	json_array_foreach (refs, i, r) {
+		if (f.nmarkings < MAX_MARKINGS && json_is_string(r)) {
+			f.marking[f.nmarkings] = json_string_value(r);
+			f.marking_len[f.nmarkings++] = json_string_length(r);
+		}
+	}
+	return add_fields(b, &f, now_us, err);
+}
+
+/* Past a JSON value that is not read (p at its first byte): up to the next
+ * ',' or '}' at this level, nested objects and arrays skipped whole. */
+static const char *skip_value(const char *p, const char *e)
+{
+	int depth = 0;
+
+	while (p < e) {
+		if (*p == '"') {
+			for (p++; p < e && *p != '"'; p++)
+				if (*p == '\\')
+					p++;
+		} else if (*p == '{' || *p == '[') {
+			depth++;
+		} else if (*p == '}' || *p == ']') {
+			if (depth == 0)
+				return p;
+			depth--;
+		} else if (*p == ',' && depth == 0) {
+			return p;
+		}
+		p++;
+	}
+	return NULL;
+}
+
+static const char *ws(const char *p, const char *e)
+{
+	while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/* A string at p without escapes (an escape sends the caller to jansson). */
+static const char *plain_string(const char *p, const char *e, const char **s, size_t *n)
+{
+	const char *q;
+
+	if (p >= e || *p != '"')
+		return NULL;
+	for (q = p + 1; q < e && *q != '"'; q++)
+		if (*q == '\\' || (unsigned char)*q < 0x20)
+			return NULL;
+	if (q >= e)
+		return NULL;
+	*s = p + 1;
+	*n = (size_t)(q - p - 1);
+	return q + 1;
+}
+
+static enum match_add add_slow(struct match_builder *b, const char *json, size_t len,
+                               int64_t now_us, int *not_indicator, struct tix_error *err)
+{
+	json_error_t je;
+	json_t *obj = json_loadb(json, len, 0, &je);
+	enum match_add r;
+	const char *type;
+
+	if (obj == NULL)
+		return MATCH_INVALID;
+	type = json_string_value(json_object_get(obj, "type"));
+	if (type == NULL || strcmp(type, "indicator") != 0) {
+		*not_indicator = 1;
+		json_decref(obj);
+		return MATCH_INVALID;
+	}
+	r = match_builder_add(b, obj, now_us, err);
+	json_decref(obj);
+	return r;
+}
+
+enum match_add match_builder_add_raw(struct match_builder *b, const char *json, size_t len,
+                                     int64_t now_us, int *not_indicator, struct tix_error *err)
+{
+#define K(name, s, n)                                                                              \
+	{                                                                                          \
+		name, offsetof(struct fields, s), offsetof(struct fields, n)                       \
+	}
+	static const struct {
+		const char *key;
+		size_t off_s, off_n;
+	} keys[] = {
+	        K("id", id, id_len),
+	        K("type", type, type_len),
+	        K("pattern", pattern, pattern_len),
+	        K("pattern_type", ptype, ptype_len),
+	        K("pattern_version", pver, pver_len),
+	        K("name", name, name_len),
+	        K("valid_from", valid_from, vf_len),
+	        K("valid_until", valid_until, vu_len),
+	};
+#undef K
+	const char *p = json, *e = json + len;
+	struct fields f;
+
+	memset(&f, 0, sizeof(f));
+	*not_indicator = 0;
+	p = ws(p, e);
+	if (p >= e || *p != '{')
+		return add_slow(b, json, len, now_us, not_indicator, err);
+	p = ws(p + 1, e);
+	while (p < e && *p != '}') {
+		const char *k, *v;
+		size_t kn, vn;
+		int done = 0;
+
+		if ((p = plain_string(p, e, &k, &kn)) == NULL)
+			return add_slow(b, json, len, now_us, not_indicator, err);
+		p = ws(p, e);
+		if (p >= e || *p != ':')
+			return add_slow(b, json, len, now_us, not_indicator, err);
+		p = ws(p + 1, e);
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && !done; i++) {
+			if (!str_is(k, kn, keys[i].key))
+				continue;
+			if ((p = plain_string(p, e, &v, &vn)) == NULL)
+				return add_slow(b, json, len, now_us, not_indicator, err);
+			memcpy((char *)&f + keys[i].off_s, &v, sizeof(v));
+			memcpy((char *)&f + keys[i].off_n, &vn, sizeof(vn));
+			done = 1;
+		}
+		if (!done && str_is(k, kn, "revoked")) {
+			if (e - p >= 4 && memcmp(p, "true", 4) == 0)
+				f.revoked = 1;
+			else if (!(e - p >= 5 && memcmp(p, "false", 5) == 0))
+				return add_slow(b, json, len, now_us, not_indicator, err);
+		}
+		if (!done && str_is(k, kn, "object_marking_refs")) {
+			if (*p != '[')
+				return add_slow(b, json, len, now_us, not_indicator, err);
+			p = ws(p + 1, e);
+			while (p < e && *p != ']') {
+				if ((p = plain_string(p, e, &v, &vn)) == NULL)
+					return add_slow(b, json, len, now_us, not_indicator, err);
+				if (f.nmarkings < MAX_MARKINGS) {
+					f.marking[f.nmarkings] = v;
+					f.marking_len[f.nmarkings++] = vn;
+				}
+				p = ws(p, e);
+				if (p < e && *p == ',')
+					p = ws(p + 1, e);
+			}
+			if (p >= e)
+				return add_slow(b, json, len, now_us, not_indicator, err);
+			p++;
+			done = 1;
+		}
+		if (!done && (p = skip_value(p, e)) == NULL)
+			return add_slow(b, json, len, now_us, not_indicator, err);
+		p = ws(p, e);
+		if (p < e && *p == ',')
+			p = ws(p + 1, e);
+		else if (p < e && *p != '}')
+			return add_slow(b, json, len, now_us, not_indicator, err);
+	}
+	if (p >= e)
+		return add_slow(b, json, len, now_us, not_indicator, err);
+	if (!str_is(f.type, f.type_len, "indicator")) {
+		*not_indicator = 1;
+		return MATCH_INVALID;
+	}
+	return add_fields(b, &f, now_us, err);
 }
 
 /* ---- compiling ----------------------------------------------------------- */

@@ -69,6 +69,11 @@ void match_builder_free(struct match_builder *b);
  * MATCH_INVALID with err set. */
 enum match_add match_builder_add(struct match_builder *b, const json_t *indicator, int64_t now_us,
                                  struct tix_error *err);
+/* The same from the JSON text of one object, read without building a JSON
+ * tree when it is plain (jansson is used otherwise). Sets *not_indicator
+ * when the object is of another type (and returns MATCH_INVALID). */
+enum match_add match_builder_add_raw(struct match_builder *b, const char *json, size_t len,
+                                     int64_t now_us, int *not_indicator, struct tix_error *err);
 /* Compiles the index and frees the builder (also on failure). */
 struct match_index *match_builder_finish(struct match_builder *b, struct tix_error *err);
 

@@ -103,6 +103,11 @@ static inline uint32_t match__ip4_slot(uint32_t addr, uint32_t mask)
 	return (uint32_t)(match__mix(addr) & mask);
 }
 
+/* Builds the byte tables of the tokenizer and the normalisers. Called by
+ * every constructor, before any thread can use them. */
+void match__init_tables(void);
+void match__init_scan_tables(void);
+
 /* Normalisation, shared by the builder and the scanners (normalise.c).
  * Each writes at most n (or the stated) bytes to out and returns the
  * length, or -1 when the text is not such a value. */
@@ -114,6 +119,11 @@ int match__parse_ip4(const char *s, size_t n, uint32_t *addr);
 int match__parse_ip6(const char *s, size_t n, unsigned char addr[16]);
 /* "a.b.c.d/p" or an address (p = 32 / 128). Returns 4, 6 or -1. */
 int match__parse_cidr(const char *s, size_t n, unsigned char addr[16], unsigned *plen);
+
+struct pattern_atoms;
+/* The warninglist name of the first equality atom on a list, or NULL. */
+const char *match__warninglists_check_atoms(const struct match_warninglists *w,
+                                            const struct pattern_atoms *a);
 
 /* Lookups (index.c). Each calls fn for every indicator the value hits. */
 typedef void (*match__found_fn)(void *arg, uint32_t ind);

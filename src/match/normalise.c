@@ -10,9 +10,27 @@
 
 #include "match/match_int.h"
 
-static int is_label_char(unsigned char c)
+/* Per byte: its lowercase form, and whether it may be in a label (1) and
+ * is a letter (2). */
+static unsigned char lower_tab[256], label_tab[256];
+
+static void init_tabs(void)
 {
-	return isalnum(c) || c == '-' || c == '_';
+	if (lower_tab[0] == 0xff)
+		return;
+	for (int c = 0; c < 256; c++) {
+		lower_tab[c] = (unsigned char)(c < 0x80 ? tolower(c) : c);
+		label_tab[c] = c < 0x80 && (isalnum(c) || c == '-' || c == '_') ? 1 : 0;
+		if (c < 0x80 && isalpha(c))
+			label_tab[c] |= 2;
+	}
+	lower_tab[0] = 0xff; /* marks the tables as built */
+}
+
+void match__init_tables(void)
+{
+	init_tabs();
+	match__init_scan_tables();
 }
 
 /* Lowercase, without one trailing dot; labels of letters, digits, '-' and
@@ -20,7 +38,7 @@ static int is_label_char(unsigned char c)
 int match__norm_domain(const char *s, size_t n, char *out)
 {
 	size_t label = 0, dots = 0;
-	int alpha_last = 0;
+	unsigned alpha_last = 0;
 
 	if (n > 0 && s[n - 1] == '.')
 		n--;
@@ -28,6 +46,7 @@ int match__norm_domain(const char *s, size_t n, char *out)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
+		unsigned k;
 
 		if (c == '.') {
 			if (label == 0)
@@ -38,11 +57,11 @@ int match__norm_domain(const char *s, size_t n, char *out)
 			out[i] = '.';
 			continue;
 		}
-		if (!is_label_char(c) || ++label > 63)
+		k = label_tab[c];
+		if (!k || ++label > 63)
 			return -1;
-		if (isalpha(c))
-			alpha_last = 1;
-		out[i] = (char)tolower(c);
+		alpha_last |= k & 2;
+		out[i] = (char)lower_tab[c];
 	}
 	if (label == 0 || dots == 0 || !alpha_last)
 		return -1;

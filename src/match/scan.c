@@ -91,6 +91,7 @@ struct match_scanner *match_scanner_new(const struct match_index *x,
 		s->o.max_line = MATCH_DEFAULT_MAX_LINE;
 	s->cb = cb;
 	s->arg = arg;
+	match__init_tables();
 	s->carry = malloc(s->o.max_line + 1);
 	s->unesc = malloc(s->o.max_line + 1);
 	s->scratch = malloc(SCRATCH_BYTES);
@@ -474,9 +475,13 @@ enum {
 };
 
 static uint16_t cls[256];
+static int cls_ready;
 
-static void init_classes(void)
+void match__init_scan_tables(void)
 {
+	if (cls_ready)
+		return;
+	cls_ready = 1;
 	for (int c = 0; c < 256; c++) {
 		uint16_t k = 0;
 
@@ -622,29 +627,38 @@ static void url(struct match_scanner *s, const struct tokctx *t, const char *p, 
 	}
 }
 
-/* Splits text into spans between separators, and spans into pieces. */
+/* Splits text into spans between separators, and spans into pieces. Most
+ * spans of a log (words, numbers, times) hold no '.', ':' or '@' and are
+ * shorter than a hash: they are dropped after one pass over their bytes. */
 static void tokenize(struct match_scanner *s, const struct tokctx *t, const char *p, size_t n)
 {
 	const char *e = p + n;
 
 	while (p < e) {
 		const char *span, *q, *sch;
+		unsigned any = 0, k;
 
 		while (p < e && (cls[(unsigned char)*p] & C_SEP))
 			p++;
 		span = p;
-		while (p < e && !(cls[(unsigned char)*p] & C_SEP))
+		while (p < e && !((k = cls[(unsigned char)*p]) & C_SEP)) {
+			any |= k;
 			p++;
-		if (p - span < 4)
+		}
+		if (p - span < 4 || (!(any & (C_DOT | C_COLON | C_AT)) && p - span < 32))
 			continue;
 		/* a URL: "scheme://" anywhere in the span */
 		sch = NULL;
-		for (q = span; q + 3 <= p; q++) {
-			if (q[0] == ':' && q + 3 <= p && q[1] == '/' && q[2] == '/') {
-				sch = q;
-				break;
+		if (any & C_COLON)
+			for (q = span; q + 3 <= p; q++) {
+				q = memchr(q, ':', (size_t)(p - q));
+				if (q == NULL || q + 3 > p)
+					break;
+				if (q[1] == '/' && q[2] == '/') {
+					sch = q;
+					break;
+				}
 			}
-		}
 		if (sch && sch > span) {
 			const char *b = sch;
 
@@ -730,23 +744,21 @@ static int jws(struct jw *w)
 	return w->p < w->e;
 }
 
-/* The end of the string whose opening quote is at w->p; sets *esc. */
+/* The end of the string whose opening quote is at w->p; sets *esc. A
+ * plain loop: the strings of a log line are short, too short for memchr. */
 static const char *jstr_end(struct jw *w, int *esc)
 {
 	const char *q = w->p + 1;
 
 	*esc = 0;
 	while (q < w->e) {
-		const char *quote = memchr(q, '"', (size_t)(w->e - q));
-		const char *bs;
-
-		if (quote == NULL)
-			return NULL;
-		bs = memchr(q, '\\', (size_t)(quote - q));
-		if (bs == NULL)
-			return quote;
-		*esc = 1;
-		q = bs + 2;
+		if (*q == '"')
+			return q;
+		if (*q == '\\') {
+			*esc = 1;
+			q++;
+		}
+		q++;
 	}
 	return NULL;
 }
@@ -998,35 +1010,43 @@ static int valid_utf8(const unsigned char *p, size_t n)
 	return 1;
 }
 
-static int has_high_bit(const char *p, size_t n)
+/* One pass over the line: bit 1 when it has a NUL byte, bit 2 when it has
+ * a byte over 0x7f. */
+static unsigned line_bytes(const char *p, size_t n)
 {
-	uint64_t acc = 0, w;
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	uint64_t acc = 0, zero = 0, w;
 	size_t i = 0;
 
 	for (; i + 8 <= n; i += 8) {
 		memcpy(&w, p + i, 8);
 		acc |= w;
+		zero |= (w - ones) & ~w & highs;
 	}
-	for (; i < n; i++)
+	for (; i < n; i++) {
 		acc |= (unsigned char)p[i];
-	return (acc & 0x8080808080808080ULL) != 0;
+		zero |= p[i] == '\0' ? highs : 0;
+	}
+	return (zero ? 1u : 0u) | ((acc & highs) ? 2u : 0u);
 }
 
 static void do_line(struct match_scanner *s, const char *p, size_t n, uint64_t off)
 {
 	struct tokctx t = {++s->line, off, p, NULL, 0};
 	size_t mark_nc, mark_used;
+	unsigned bytes;
 
 	s->st.lines++;
 	if (n > 0 && p[n - 1] == '\r')
 		n--;
 	if (n == 0)
 		return;
-	if (memchr(p, '\0', n) != NULL) {
+	bytes = line_bytes(p, n);
+	if (bytes & 1) {
 		s->st.binary_lines++;
 		return;
 	}
-	if (has_high_bit(p, n) && !valid_utf8((const unsigned char *)p, n)) {
+	if ((bytes & 2) && !valid_utf8((const unsigned char *)p, n)) {
 		s->st.bad_utf8_lines++;
 		return;
 	}
@@ -1071,13 +1091,7 @@ static void do_line(struct match_scanner *s, const char *p, size_t n, uint64_t o
 
 int match_scanner_feed(struct match_scanner *s, const char *data, size_t len)
 {
-	static int once;
 	size_t pos = 0;
-
-	if (!once) {
-		init_classes();
-		once = 1;
-	}
 	s->st.bytes += len;
 	while (pos < len && !s->stop) {
 		const char *nl = memchr(data + pos, '\n', len - pos);

@@ -46,6 +46,7 @@ struct match_warninglists {
 
 struct match_warninglists *match_warninglists_new(void)
 {
+	match__init_tables();
 	return calloc(1, sizeof(struct match_warninglists));
 }
 
@@ -387,23 +388,14 @@ const char *match_warninglists_hit(const struct match_warninglists *w, const cha
 	return NULL;
 }
 
-const char *match_warninglists_check_indicator(const struct match_warninglists *w,
-                                               const json_t *indicator)
+const char *match__warninglists_check_atoms(const struct match_warninglists *w,
+                                            const struct pattern_atoms *a)
 {
-	const char *text = json_string_value(json_object_get(indicator, "pattern"));
-	const char *ver = json_string_value(json_object_get(indicator, "pattern_version"));
-	struct pattern *p;
-	struct pattern_atoms *a;
 	const char *hit = NULL;
-	struct tix_error err;
 
-	if (w == NULL || w->nlists == 0 || text == NULL)
+	if (w == NULL || w->nlists == 0 || a == NULL)
 		return NULL;
-	p = pattern_parse(text, strlen(text), pattern_version_from_string(ver), &err);
-	if (p == NULL)
-		return NULL;
-	a = pattern_atoms_extract(p, &err);
-	for (size_t i = 0; a && hit == NULL && i < a->count; i++) {
+	for (size_t i = 0; hit == NULL && i < a->count; i++) {
 		const struct pattern_atom *at = &a->atoms[i];
 
 		if (at->negated || at->value == NULL || at->kind != PATTERN_LIT_STRING ||
@@ -412,6 +404,26 @@ const char *match_warninglists_check_indicator(const struct match_warninglists *
 			continue;
 		hit = match_warninglists_hit(w, at->object_type, at->value, at->value_len);
 	}
+	return hit;
+}
+
+const char *match_warninglists_check_indicator(const struct match_warninglists *w,
+                                               const json_t *indicator)
+{
+	const char *text = json_string_value(json_object_get(indicator, "pattern"));
+	const char *ver = json_string_value(json_object_get(indicator, "pattern_version"));
+	struct pattern *p;
+	struct pattern_atoms *a;
+	const char *hit;
+	struct tix_error err;
+
+	if (w == NULL || w->nlists == 0 || text == NULL)
+		return NULL;
+	p = pattern_parse(text, strlen(text), pattern_version_from_string(ver), &err);
+	if (p == NULL)
+		return NULL;
+	a = pattern_atoms_extract(p, &err);
+	hit = match__warninglists_check_atoms(w, a);
 	pattern_atoms_free(a);
 	pattern_free(p);
 	return hit;
