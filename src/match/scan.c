@@ -547,6 +547,8 @@ static void piece(struct match_scanner *s, const struct tokctx *t, const char *p
 	unsigned char a6[16];
 	int k;
 
+	while (n > 0 && p[n - 1] == '.') /* the end of a sentence */
+		n--;
 	for (size_t i = 0; i < n; i++) {
 		unsigned c = cls[(unsigned char)p[i]];
 

@@ -278,8 +278,10 @@ enum tix_err match_warninglists_load(struct match_warninglists *w, const char *p
 	} else {
 		rc = load_file(w, path, err);
 	}
-	qsort(w->str, w->nstr, sizeof(*w->str), cmp_wstr);
-	qsort(w->cidr, w->ncidr, sizeof(*w->cidr), cmp_wcidr);
+	if (w->nstr)
+		qsort(w->str, w->nstr, sizeof(*w->str), cmp_wstr);
+	if (w->ncidr)
+		qsort(w->cidr, w->ncidr, sizeof(*w->cidr), cmp_wcidr);
 	return rc;
 }
 
