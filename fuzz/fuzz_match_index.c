@@ -17,6 +17,8 @@ static int on_hit(void *arg, const struct match_hit *h)
 	return 0;
 }
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char log[] = "1.2.3.4 a.evil.example 10.1.1.1 2001:db8::1 "

@@ -44,6 +44,8 @@ static void build(void)
 		abort();
 }
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct match_scan_opts o = {MATCH_FORMAT_AUTO, 0, 1, 512};
