@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <curl/curl.h>
 #include <zlib.h>
 
 #include "cli/cli.h"
@@ -32,8 +33,8 @@ static void usage(FILE *f)
 	        "usage: tix match [--db PATH | --index FILE | --bundle FILE...] [--subdomains]\n"
 	        "                 [--format auto|text|jsonl|zeek] [--threads N] [--follow]\n"
 	        "                 [--warninglists DIR|FILE]... [--no-warninglists] [--list-flagged]\n"
-	        "                 [--index-out FILE] [--sightings [--sensor NAME]] [--quiet]\n"
-	        "                 [--max-line N] FILE...|-\n\n"
+	        "                 [--index-out FILE] [--sightings [--sensor NAME]] [--report URL]\n"
+	        "                 [--quiet] [--max-line N] FILE...|-\n\n"
 	        "Finds the values of active STIX indicators (not revoked, inside valid_from /\n"
 	        "valid_until, pattern_type stix) in logs: plain text, JSON lines (Suricata\n"
 	        "eve.json, Zeek JSON) and Zeek TSV; files, globs, gzip files and stdin (-).\n"
@@ -57,6 +58,9 @@ static void usage(FILE *f)
 	        "  --sightings          record a STIX sighting per matched indicator in the store\n"
 	        "  --sensor NAME        the identity named in where_sighted_refs (default: the\n"
 	        "                       host name)\n"
+	        "  --report URL         post the sightings to the TAXII 2.1 collection at URL\n"
+	        "                       (.../collections/ID/) instead of the store; the key\n"
+	        "                       comes from $TIX_API_KEY, or $TIX_USER and $TIX_PASSWORD\n"
 	        "  --quiet              no match lines, only the summary and exit code\n"
 	        "  --max-line N         skip lines longer than N bytes (default 1M)\n");
 }
@@ -615,42 +619,29 @@ static enum tix_err put_object(struct store *s, json_t *obj, struct tix_error *e
 	return e;
 }
 
-/* One sighting per matched indicator, sighted by the sensor's identity
- * (its id is derived from the name, so every run reuses it), in one
- * transaction. */
-static int record_sightings(const char *db, const struct match_index *x, const struct agg *agg,
-                            const char *sensor, size_t *written)
+/* The sensor's identity and one sighting per matched indicator. The
+ * identity's id is derived from the sensor's name, so every run reuses it. */
+static json_t *make_sightings(const struct match_index *x, const struct agg *agg,
+                              const char *sensor, size_t *count)
 {
 	static const struct tix_uuid ns = {{0x6b, 0xa7, 0xb8, 0x10, 0x9d, 0xad, 0x11, 0xd1, 0x80,
 	                                    0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8}};
-	struct tix_error err;
-	struct store *s = cli_open_store(cli_db_path(db));
 	struct tix_uuid u;
-	char ident[64], us[37], now[32], first[32], last[32], name[256];
-	json_t *obj;
-	int rc = 0;
+	char ident[64], us[37], now[32], first[32], last[32], name[300];
+	json_t *objs = json_array(), *obj;
 
-	*written = 0;
-	if (s == NULL)
-		return -1;
-	tix_error_clear(&err);
+	*count = 0;
+	if (objs == NULL)
+		return NULL;
 	snprintf(name, sizeof(name), "tix-sensor:%s", sensor);
 	tix_uuid_v5(&ns, name, strlen(name), &u);
 	snprintf(ident, sizeof(ident), "identity--%s", tix_uuid_format(&u, us));
 	iso(now_us(), now);
-	if (store_begin(s, &err) != TIX_OK)
+	obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "identity", "spec_version",
+	                "2.1", "id", ident, "created", "2020-01-01T00:00:00.000Z", "modified",
+	                "2020-01-01T00:00:00.000Z", "name", sensor, "identity_class", "system");
+	if (obj == NULL || json_array_append_new(objs, obj) != 0)
 		goto fail;
-	if (store_has_version(s, ident, "2020-01-01T00:00:00.000Z") != 1) {
-		obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "identity",
-		                "spec_version", "2.1", "id", ident, "created",
-		                "2020-01-01T00:00:00.000Z", "modified", "2020-01-01T00:00:00.000Z",
-		                "name", sensor, "identity_class", "system");
-		if (obj == NULL || put_object(s, obj, &err) != TIX_OK) {
-			json_decref(obj);
-			goto fail;
-		}
-		json_decref(obj);
-	}
 	for (uint32_t i = 0; i < match_index_count(x); i++) {
 		struct match_indicator ind;
 		char sid[64];
@@ -669,23 +660,157 @@ static int record_sightings(const char *db, const struct match_index *x, const s
 		                "sighting_of_ref", ind.id, "count",
 		                (json_int_t)(agg[i].count > 999999999 ? 999999999 : agg[i].count),
 		                "where_sighted_refs", ident, "created_by_ref", ident);
-		if (obj == NULL || put_object(s, obj, &err) != TIX_OK) {
-			json_decref(obj);
+		if (obj == NULL || json_array_append_new(objs, obj) != 0)
 			goto fail;
-		}
-		json_decref(obj);
-		(*written)++;
+		(*count)++;
+	}
+	return objs;
+fail:
+	json_decref(objs);
+	return NULL;
+}
+
+/* Validates and stores the objects in one transaction. */
+static int store_sightings(const char *db, json_t *objs)
+{
+	struct tix_error err;
+	struct store *s = cli_open_store(cli_db_path(db));
+	size_t i;
+	json_t *obj;
+
+	if (s == NULL)
+		return -1;
+	tix_error_clear(&err);
+	if (store_begin(s, &err) != TIX_OK)
+		goto fail;
+	json_array_foreach (objs, i, obj) {
+		if (put_object(s, obj, &err) != TIX_OK)
+			goto fail;
 	}
 	if (store_commit(s, &err) != TIX_OK)
 		goto fail;
 	store_close(s);
-	return rc;
+	return 0;
 fail:
 	store_rollback(s);
 	cli_print_error("match", &err);
 	store_close(s);
-	*written = 0;
 	return -1;
+}
+
+static size_t curl_body(char *data, size_t size, size_t n, void *arg)
+{
+	struct tix_buf *b = arg;
+
+	if (tix_buf_add(b, data, size * n) != TIX_OK)
+		return 0;
+	return size * n;
+}
+
+/* POSTs the objects, validated, as one TAXII 2.1 envelope to the objects
+ * endpoint of a collection (url, with "objects/" added unless it is there).
+ * The API key comes from $TIX_API_KEY (Bearer), user and password from
+ * $TIX_USER and $TIX_PASSWORD (Basic): never from the command line, where
+ * other users of the machine could read it. */
+static int report_sightings(const char *url, json_t *objs)
+{
+	struct stix_validate_opts vopts = {0, pattern_check};
+	struct stix_problems probs;
+	struct tix_buf body, resp, target, auth;
+	struct curl_slist *hdrs = NULL;
+	const char *key = getenv("TIX_API_KEY"), *user = getenv("TIX_USER");
+	json_t *env, *obj;
+	CURL *c = NULL;
+	CURLcode cr;
+	long status = 0;
+	size_t i;
+	int rc = -1;
+
+	stix_problems_init(&probs);
+	json_array_foreach (objs, i, obj) {
+		if (stix_validate(obj, "sighting", &vopts, &probs) > 0) {
+			fprintf(stderr, "tix match: invalid sighting: %s\n",
+			        probs.count ? probs.msgs[0] : "?");
+			stix_problems_release(&probs);
+			return -1;
+		}
+	}
+	stix_problems_release(&probs);
+	tix_buf_init(&body, TIX_BUF_UNLIMITED);
+	tix_buf_init(&resp, (size_t)1 << 20);
+	tix_buf_init(&target, 8192);
+	tix_buf_init(&auth, 8192);
+	env = json_pack("{s:O}", "objects", objs);
+	if (env == NULL || stix_json_dump(env, &body) != TIX_OK)
+		goto out;
+	tix_buf_adds(&target, url);
+	if (tix_buf_len(&target) == 0 || tix_buf_str(&target)[tix_buf_len(&target) - 1] != '/')
+		tix_buf_addc(&target, '/');
+	if (strstr(tix_buf_str(&target), "/objects/") == NULL)
+		tix_buf_adds(&target, "objects/");
+	c = curl_easy_init();
+	if (c == NULL)
+		goto out;
+	hdrs = curl_slist_append(hdrs, "Content-Type: application/taxii+json;version=2.1");
+	hdrs = curl_slist_append(hdrs, "Accept: application/taxii+json;version=2.1");
+	if (key && *key) {
+		tix_buf_addf(&auth, "Authorization: Bearer %s", key);
+		hdrs = curl_slist_append(hdrs, tix_buf_str(&auth));
+	} else if (user && *user) {
+		const char *pw = getenv("TIX_PASSWORD");
+
+		curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(c, CURLOPT_USERNAME, user);
+		curl_easy_setopt(c, CURLOPT_PASSWORD, pw ? pw : "");
+	}
+	curl_easy_setopt(c, CURLOPT_URL, tix_buf_str(&target));
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, tix_buf_str(&body));
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)tix_buf_len(&body));
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curl_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	cr = curl_easy_perform(c);
+	if (cr != CURLE_OK) {
+		fprintf(stderr, "tix match: --report %s: %s\n", tix_buf_str(&target),
+		        curl_easy_strerror(cr));
+		goto out;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 202 && status != 200) {
+		fprintf(stderr, "tix match: --report %s: HTTP %ld: %.*s\n", tix_buf_str(&target),
+		        status, (int)(tix_buf_len(&resp) > 500 ? 500 : tix_buf_len(&resp)),
+		        tix_buf_str(&resp));
+		goto out;
+	}
+	{
+		json_error_t je;
+		json_t *st = json_loadb(tix_buf_str(&resp), tix_buf_len(&resp), 0, &je);
+		json_int_t ok = json_integer_value(json_object_get(st, "success_count"));
+		json_int_t failed = json_integer_value(json_object_get(st, "failure_count"));
+
+		fprintf(stderr,
+		        "tix match: reported to %s: HTTP %ld, status %s: %lld stored, %lld failed\n",
+		        tix_buf_str(&target), status,
+		        json_string_value(json_object_get(st, "id"))
+		                ? json_string_value(json_object_get(st, "id"))
+		                : "?",
+		        (long long)ok, (long long)failed);
+		rc = failed > 0 ? -1 : 0;
+		json_decref(st);
+	}
+out:
+	curl_slist_free_all(hdrs);
+	if (c)
+		curl_easy_cleanup(c);
+	json_decref(env);
+	tix_buf_release(&body);
+	tix_buf_release(&resp);
+	tix_buf_release(&target);
+	tix_buf_release(&auth);
+	return rc;
 }
 
 /* ---- the command ------------------------------------------------------------- */
@@ -706,12 +831,13 @@ int cmd_match(int argc, char **argv)
 	        {"list-flagged", no_argument, NULL, 'L'},
 	        {"sightings", no_argument, NULL, 'S'},
 	        {"sensor", required_argument, NULL, 'n'},
+	        {"report", required_argument, NULL, 'R'},
 	        {"quiet", no_argument, NULL, 'q'},
 	        {"max-line", required_argument, NULL, 'm'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
-	const char *db = NULL, *index_in = NULL, *index_out = NULL, *sensor = NULL;
+	const char *db = NULL, *index_in = NULL, *index_out = NULL, *sensor = NULL, *report = NULL;
 	const char *bundles[64], *wls[64];
 	size_t nbundles = 0, nwls = 0;
 	int ch, threads = (int)sysconf(_SC_NPROCESSORS_ONLN), follow = 0, list_flagged = 0,
@@ -765,6 +891,10 @@ int cmd_match(int argc, char **argv)
 		case 'L': list_flagged = 1; break;
 		case 'S': sightings = 1; break;
 		case 'n': sensor = optarg; break;
+		case 'R':
+			report = optarg;
+			sightings = 1;
+			break;
 		case 'q': r.quiet = 1; break;
 		case 'm':
 			if (cli_parse_size(optarg, &max_line) != 0 || max_line < 256 ||
@@ -958,11 +1088,21 @@ int cmd_match(int argc, char **argv)
 				host[sizeof(host) - 1] = '\0';
 				sensor = host;
 			}
-			if (record_sightings(db, x, r.agg, sensor, &written) != 0)
-				errors++;
-			else
-				fprintf(stderr, "tix match: %zu sightings recorded as \"%s\"\n",
-				        written, sensor);
+			{
+				json_t *objs = make_sightings(x, r.agg, sensor, &written);
+
+				if (objs == NULL) {
+					fprintf(stderr, "tix match: out of memory\n");
+					errors++;
+				} else if (report ? report_sightings(report, objs) != 0
+				                  : store_sightings(db, objs) != 0) {
+					errors++;
+				} else {
+					fprintf(stderr, "tix match: %zu sightings %s as \"%s\"\n",
+					        written, report ? "reported" : "recorded", sensor);
+				}
+				json_decref(objs);
+			}
 		}
 		rc = errors ? EXIT_USAGE : r.hits ? EXIT_OK_ : EXIT_INVALID;
 	}
