@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <glob.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -81,6 +82,15 @@ struct run {
 	uint64_t hits;
 	pthread_mutex_t *lock;
 };
+
+/* Set by SIGINT or SIGTERM: --follow then ends as if its input had. */
+static volatile sig_atomic_t stop_following;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_following = 1;
+}
 
 static int64_t now_us(void)
 {
@@ -501,7 +511,7 @@ static int scan_stream(struct run *r, const char *path, int fd, int follow, stru
 					tot->truncated_gz++;
 				}
 			}
-			if (!follow)
+			if (!follow || stop_following)
 				break;
 			fflush(r->out);
 			usleep(FOLLOW_POLL);
@@ -516,6 +526,8 @@ static int scan_stream(struct run *r, const char *path, int fd, int follow, stru
 						match_scanner_feed(sc, buf, (size_t)n);
 					close(fd);
 					fd = nfd;
+					match_scanner_end(sc); /* line numbers start again */
+					match_scanner_begin(sc);
 				}
 			}
 			continue;
@@ -918,9 +930,18 @@ int cmd_match(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (follow && argc - optind != 1) {
+	if (follow && (argc - optind != 1 || strcmp(argv[optind], "-") == 0)) {
 		fprintf(stderr, "tix match: --follow takes one FILE\n");
 		return EXIT_USAGE;
+	}
+	if (follow) {
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_stop_signal; /* no SA_RESTART: the poll's sleep ends */
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
 	}
 	r.so.suppress_flagged = !no_wl;
 	r.so.max_line = max_line;

@@ -1025,6 +1025,31 @@ def match_warninglists_flag_and_suppress(env):
 
 
 
+@test
+def match_follow_reads_a_growing_log_across_rotation(env):
+    import time
+    _match_setup(env)
+    lp = env.write("f.log", "start 10.0.0.1\n")
+    p = subprocess.Popen([TIX, "match", "--db", env.db, "--follow", lp], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    try:
+        time.sleep(1.0)
+        with open(lp, "a") as f:
+            f.write("hit 72.191.13.1\n")
+        time.sleep(1.0)
+        os.rename(lp, lp + ".1")
+        with open(lp, "w") as f:
+            f.write("after rotation evil.example\n")
+        time.sleep(1.5)
+    finally:
+        p.terminate()
+        out, err = p.communicate(timeout=60)
+    assert p.returncode == 0, err
+    got = [(m["line"], m["value"]) for m in (json.loads(l) for l in out.decode().splitlines())]
+    assert got == [(2, "72.191.13.1"), (1, "evil.example")], (got, err)
+    assert b"2 matches on 2 lines" in err, err
+
+
 def main():
     if not os.path.exists(TIX):
         print("tix binary not found at %s (set TIX)" % TIX)
