@@ -80,7 +80,7 @@ struct run {
 	struct tix_buf line;
 	struct agg *agg; /* NULL unless --sightings */
 	uint64_t hits;
-	pthread_mutex_t *lock;
+	uint64_t line_add, offset_add; /* when a part of a file is scanned alone */
 };
 
 /* Set by SIGINT or SIGTERM: --follow then ends as if its input had. */
@@ -157,11 +157,14 @@ static void note_hit(struct run *r, const struct match_hit *h)
 static int on_hit(void *arg, const struct match_hit *h)
 {
 	struct run *r = arg;
+	struct match_hit h2 = *h;
 
 	note_hit(r, h);
 	if (r->quiet)
 		return 0;
-	format_hit(&r->line, r->x, r->source, h);
+	h2.line += r->line_add;
+	h2.offset += r->offset_add;
+	format_hit(&r->line, r->x, r->source, &h2);
 	fwrite(tix_buf_str(&r->line), 1, tix_buf_len(&r->line), r->out);
 	return 0;
 }
@@ -287,13 +290,33 @@ struct chunk_job {
 	size_t nrec, caprec;
 	struct match_scan_stats st;
 	int oom;
+	int buffered;       /* not the first part: its matches wait for the parts before */
+	size_t cap;         /* PART_BUFFER_CAP, or $TIX_MATCH_PART_BUFFER for tests */
+	uint64_t stop_line; /* the buffer filled up on this line: scan on from it later */
+	size_t stop_off;    /* where that line starts in the part */
 };
+
+/* A part's matches wait in memory until the parts before it are printed;
+ * past this much, the part stops and the rest of it is scanned after them
+ * (so memory stays bounded whatever the input). */
+#define PART_BUFFER_CAP ((size_t)64 << 20)
 
 static int chunk_hit(void *arg, const struct match_hit *h)
 {
 	struct chunk_job *j = arg;
 	struct match_hit h2 = *h;
 
+	if (j->buffered && tix_buf_len(&j->hits) + j->nrec * sizeof(*j->rec) > j->cap) {
+		size_t at = h->offset < j->len ? (size_t)h->offset : j->len;
+
+		while (j->nrec > 0 && j->rec[j->nrec - 1].line == h->line)
+			j->nrec--; /* the whole line is scanned again later */
+		while (at > 0 && j->data[at - 1] != '\n')
+			at--;
+		j->stop_line = h->line;
+		j->stop_off = at;
+		return 1;
+	}
 	if (j->nrec == j->caprec) {
 		size_t nc = j->caprec ? j->caprec * 2 : 64;
 		void *nv = realloc(j->rec, nc * sizeof(*j->rec));
@@ -380,6 +403,10 @@ static int scan_mapped(struct run *r, const char *data, size_t len, int threads,
 		jobs[n].data = data + start;
 		jobs[n].len = end - start;
 		jobs[n].base_off = start;
+		jobs[n].buffered = n > 0;
+		jobs[n].cap = getenv("TIX_MATCH_PART_BUFFER")
+		                      ? strtoull(getenv("TIX_MATCH_PART_BUFFER"), NULL, 10)
+		                      : PART_BUFFER_CAP;
 		jobs[n].sc = match_scanner_new(r->x, &r->so, chunk_hit, &jobs[n]);
 		if (jobs[n].sc == NULL) {
 			rc = -1;
@@ -421,8 +448,38 @@ static int scan_mapped(struct run *r, const char *data, size_t len, int threads,
 			}
 			if (j->oom)
 				rc = -1;
-			line_base += j->st.lines;
-			add_stats(&tot->st, &j->st);
+			if (j->stop_line == 0) {
+				line_base += j->st.lines;
+				add_stats(&tot->st, &j->st);
+			} else {
+				/* the buffer filled up: the rest of this part now, printed directly
+				 */
+				struct match_scanner *sc =
+				        match_scanner_new(r->x, &r->so, on_hit, r);
+				struct match_scan_stats st;
+
+				if (sc == NULL) {
+					rc = -1;
+				} else {
+					r->line_add = line_base + j->stop_line - 1;
+					r->offset_add = j->base_off + j->stop_off;
+					match_scanner_feed(sc, j->data + j->stop_off,
+					                   j->len - j->stop_off);
+					match_scanner_end(sc);
+					match_scanner_get_stats(sc, &st);
+					match_scanner_free(sc);
+					r->line_add = r->offset_add = 0;
+					st.lines += j->stop_line - 1;
+					for (size_t k = 0; k < j->nrec;
+					     k++) /* the lines printed before */
+						st.hit_lines +=
+						        k == 0 ||
+						        j->rec[k].line != j->rec[k - 1].line;
+					st.bytes = j->len;
+					line_base += st.lines;
+					add_stats(&tot->st, &st);
+				}
+			}
 		}
 		match_scanner_free(j->sc);
 		tix_buf_release(&j->r.line);
@@ -520,8 +577,8 @@ static int scan_stream(struct run *r, const char *path, int fd, int follow, stru
 			     b.st_size < lseek(fd, 0, SEEK_CUR))) {
 				int nfd = open(path, O_RDONLY | O_CLOEXEC);
 
-				if (nfd >=
-				    0) { /* rotated: finish the old one, go on with the new */
+				if (nfd >= 0) { /* rotated: finish the old one, go on with
+					           the new */
 					while ((n = read(fd, buf, READ_CHUNK)) > 0)
 						match_scanner_feed(sc, buf, (size_t)n);
 					close(fd);
@@ -577,8 +634,10 @@ static int scan_path(struct run *r, const char *path, int threads, int follow, s
 			return -1;
 		}
 		madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL | MADV_WILLNEED);
-		/* small files are not worth a thread */
-		if ((size_t)st.st_size < ((size_t)8 << 20))
+		/* small files are not worth a thread; a Zeek file's parts would
+		 * lack its header */
+		if ((size_t)st.st_size < ((size_t)8 << 20) || r->so.format == MATCH_FORMAT_ZEEK ||
+		    (r->so.format == MATCH_FORMAT_AUTO && *(const char *)m == '#'))
 			threads = 1;
 		rc = scan_mapped(r, m, (size_t)st.st_size, threads, tot);
 		munmap(m, (size_t)st.st_size);

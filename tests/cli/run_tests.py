@@ -1050,6 +1050,25 @@ def match_follow_reads_a_growing_log_across_rotation(env):
     assert b"2 matches on 2 lines" in err, err
 
 
+@test
+def match_threads_keep_order_and_bounded_memory(env):
+    _match_setup(env)
+    # 9 MB (threads are used from 8 MB), a match on every 3rd line
+    lines = []
+    for i in range(200000):
+        lines.append("%d GET http://host%d.example.com/a %s" % (i, i, "72.191.13.1" if i % 3 == 0 else "10.1.1.1"))
+    lp = env.write("big.log", "\n".join(lines) + "\n")
+    one = env.tix("match", "--threads", "1", lp)
+    assert one.returncode == 0 and len(one.stdout.splitlines()) == 66667, one.stderr
+    two = env.tix("match", "--threads", "2", lp)
+    assert two.stdout == one.stdout
+    # the second part's buffer limited to 4 KB: it stops, and is finished after the first
+    r = subprocess.run([TIX, "match", "--db", env.db, "--threads", "2", lp], capture_output=True,
+                       timeout=300, env=dict(os.environ, TIX_MATCH_PART_BUFFER="4096"))
+    assert r.stdout == one.stdout
+    assert b"66667 matches on 66667 lines" in r.stderr and b"200000 lines" in r.stderr, r.stderr
+
+
 def main():
     if not os.path.exists(TIX):
         print("tix binary not found at %s (set TIX)" % TIX)
