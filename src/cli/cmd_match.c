@@ -345,6 +345,16 @@ static int chunk_hit(void *arg, const struct match_hit *h)
 	return 0;
 }
 
+/* Where ,"line": is in a formatted match (the source before it is a JSON
+ * string, so the sequence cannot occur inside it). */
+static const char *line_field(const char *txt, size_t len)
+{
+	for (size_t i = 0; i + 8 <= len; i++)
+		if (txt[i] == ',' && memcmp(txt + i, ",\"line\":", 8) == 0)
+			return txt + i;
+	return txt;
+}
+
 static void *chunk_main(void *arg)
 {
 	struct chunk_job *j = arg;
@@ -407,7 +417,10 @@ static int scan_mapped(struct run *r, const char *data, size_t len, int threads,
 		jobs[n].cap = getenv("TIX_MATCH_PART_BUFFER")
 		                      ? strtoull(getenv("TIX_MATCH_PART_BUFFER"), NULL, 10)
 		                      : PART_BUFFER_CAP;
-		jobs[n].sc = match_scanner_new(r->x, &r->so, chunk_hit, &jobs[n]);
+		/* the first part prints as it goes; the others wait for it */
+		jobs[n].r.hits = 0;
+		jobs[n].sc = n == 0 ? match_scanner_new(r->x, &r->so, on_hit, &jobs[n].r)
+		                    : match_scanner_new(r->x, &r->so, chunk_hit, &jobs[n]);
 		if (jobs[n].sc == NULL) {
 			rc = -1;
 			break;
@@ -435,8 +448,10 @@ static int scan_mapped(struct run *r, const char *data, size_t len, int threads,
 				if (!r->quiet) {
 					/* the chunk's line numbers start at 1: shift them */
 					const char *txt = tix_buf_str(&j->hits) + j->rec[k].at;
-					const char *ln = strstr(txt, ",\"line\":");
-					const char *rest = strchr(ln + 8, ',');
+					const char *ln = line_field(txt, j->rec[k].len);
+					const char *rest =
+					        memchr(ln + 8, ',',
+					               j->rec[k].len - (size_t)(ln + 8 - txt));
 
 					fwrite(txt, 1, (size_t)(ln - txt), r->out);
 					fprintf(r->out, ",\"line\":%llu",
@@ -448,6 +463,8 @@ static int scan_mapped(struct run *r, const char *data, size_t len, int threads,
 			}
 			if (j->oom)
 				rc = -1;
+			if (i == 0)
+				r->hits += j->r.hits;
 			if (j->stop_line == 0) {
 				line_base += j->st.lines;
 				add_stats(&tot->st, &j->st);
