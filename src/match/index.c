@@ -20,7 +20,8 @@
 
 struct bstr {
 	uint64_t hash;
-	uint32_t ind, pool; /* value bytes at pool */
+	uint32_t ind;
+	size_t val; /* value bytes in the builder's vals */
 	uint16_t len;
 	uint8_t kind;
 };
@@ -39,7 +40,8 @@ struct bind {
 
 struct match_builder {
 	const struct match_warninglists *warn;
-	struct tix_buf pool;
+	struct tix_buf pool; /* becomes the image's pool: names, patterns, list names */
+	struct tix_buf vals; /* string values until they are written as records */
 	VEC(struct bind) ind;
 	VEC(struct bstr) str;
 	VEC(struct match__ip4) ip4;
@@ -74,6 +76,7 @@ struct match_builder *match_builder_new(const struct match_warninglists *warn)
 	b->warn = warn;
 	match__init_tables();
 	tix_buf_init(&b->pool, (size_t)UINT32_MAX - 1);
+	tix_buf_init(&b->vals, TIX_BUF_UNLIMITED);
 	if (tix_buf_addc(&b->pool, '\0') != TIX_OK) { /* offset 0 means "none" */
 		free(b);
 		return NULL;
@@ -86,6 +89,7 @@ void match_builder_free(struct match_builder *b)
 	if (b == NULL)
 		return;
 	tix_buf_release(&b->pool);
+	tix_buf_release(&b->vals);
 	free(b->ind.v);
 	free(b->str.v);
 	free(b->ip4.v);
@@ -159,7 +163,11 @@ static void add_str(struct match_builder *b, unsigned kind, const void *v, size_
 	e.ind = ind;
 	e.len = (uint16_t)n;
 	e.kind = (uint8_t)kind;
-	e.pool = pool_add(b, v, n);
+	e.val = b->vals.len;
+	if (tix_buf_add(&b->vals, v, n) != TIX_OK) {
+		b->oom = 1;
+		return;
+	}
 	PUSH(b->str, e);
 	b->values++;
 }
@@ -648,7 +656,7 @@ struct match_index *match_builder_finish(struct match_builder *b, struct tix_err
 			memcpy(r, &e->ind, 4);
 			r[4] = e->kind;
 			memcpy(r + 5, &e->len, 2);
-			memcpy(r + 7, b->pool.data + e->pool, e->len);
+			memcpy(r + 7, b->vals.data + e->val, e->len);
 			while (slots[pos].off != 0)
 				pos = (pos + 1) & (strcap - 1);
 			slots[pos].tag = (uint32_t)(e->hash >> 32);
