@@ -675,8 +675,10 @@ struct match_index *match_builder_finish(struct match_builder *b, struct tix_err
 			t[pos] = b->ip4.v[i];
 		}
 	}
-	qsort(b->cidr4.v, b->cidr4.n, sizeof(*b->cidr4.v), cmp_c4);
-	qsort(b->cidr6.v, b->cidr6.n, sizeof(*b->cidr6.v), cmp_c6);
+	if (b->cidr4.n) /* qsort's base may not be NULL, even for none */
+		qsort(b->cidr4.v, b->cidr4.n, sizeof(*b->cidr4.v), cmp_c4);
+	if (b->cidr6.n)
+		qsort(b->cidr6.v, b->cidr6.n, sizeof(*b->cidr6.v), cmp_c6);
 	if (b->cidr4.n)
 		memcpy(img + h.cidr4_off, b->cidr4.v, b->cidr4.n * sizeof(*b->cidr4.v));
 	if (b->cidr6.n)
@@ -836,7 +838,8 @@ struct match_index *match_index_from_memory(const void *data, size_t len, struct
 		tix_error_set(err, TIX_ENOMEM, "match index", "out of memory");
 		return NULL;
 	}
-	memcpy(copy, data, len);
+	if (len)
+		memcpy(copy, data, len);
 	x->base = copy;
 	x->size = len;
 	if (check_image(x, err) != 0) {

@@ -393,6 +393,34 @@ static void test_inactive(void **state)
 	match_builder_free(b);
 }
 
+/* Indexes with one kind of value only, or none at all, work too. */
+static void test_small_indexes(void **state)
+{
+	static const char *const one[] = {"[domain-name:value = 'evil.example']", NULL};
+	struct tix_error err;
+	struct found f;
+
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		struct match_builder *b = match_builder_new(NULL);
+		struct match_index *x;
+
+		for (int i = 0; k == 0 && one[i]; i++) {
+			json_t *o = indicator((unsigned)i, one[i]);
+
+			assert_int_equal(match_builder_add(b, o, NOW_US, &err), MATCH_ADDED);
+			json_decref(o);
+		}
+		x = match_builder_finish(b, &err);
+		assert_non_null(x);
+		scan(x, MATCH_FORMAT_AUTO, 1, "evil.example 1.2.3.4 2001:db8::1 a.evil.example\n",
+		     &f);
+		assert_int_equal(f.n, k == 0 ? 1 : 0); /* one report per indicator and line */
+		assert_int_equal(match_index_count(x), k == 0 ? 1 : 0);
+		match_index_free(x);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -404,6 +432,7 @@ int main(void)
 	        cmocka_unit_test(test_warninglists),
 	        cmocka_unit_test(test_index_file),
 	        cmocka_unit_test(test_inactive),
+	        cmocka_unit_test(test_small_indexes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
