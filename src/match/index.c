@@ -460,11 +460,11 @@ enum match_add match_builder_add_raw(struct match_builder *b, const char *json, 
 {
 #define K(name, s, n)                                                                              \
 	{                                                                                          \
-		name, offsetof(struct fields, s), offsetof(struct fields, n)                       \
+		name, sizeof(name) - 1, offsetof(struct fields, s), offsetof(struct fields, n)     \
 	}
 	static const struct {
 		const char *key;
-		size_t off_s, off_n;
+		size_t len, off_s, off_n;
 	} keys[] = {
 	        K("id", id, id_len),
 	        K("type", type, type_len),
@@ -497,7 +497,7 @@ enum match_add match_builder_add_raw(struct match_builder *b, const char *json, 
 			return add_slow(b, json, len, now_us, not_indicator, err);
 		p = ws(p + 1, e);
 		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && !done; i++) {
-			if (!str_is(k, kn, keys[i].key))
+			if (kn != keys[i].len || memcmp(k, keys[i].key, kn) != 0)
 				continue;
 			if ((p = plain_string(p, e, &v, &vn)) == NULL)
 				return add_slow(b, json, len, now_us, not_indicator, err);
