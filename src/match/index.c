@@ -259,6 +259,64 @@ static int add_atom(struct match_builder *b, const struct pattern_atom *a, uint3
 	return b->values > before;
 }
 
+/* Most feeds' patterns are one comparison in canonical form,
+ * "[T:P = 'V']": those are read here without the parser (the index takes
+ * the same atom from them). Returns 0 for anything else, which the parser
+ * then reads; so only the forms below are taken, a hash only with the
+ * number of digits its algorithm has (as the parser checks). */
+static int fast_atom(const char *t, size_t n, struct pattern_atom *a)
+{
+	static const struct {
+		const char *type, *path;
+		size_t hex; /* digits of a hash; 0 for a value */
+	} forms[] = {
+	        {"ipv4-addr", "value", 0},      {"ipv6-addr", "value", 0},
+	        {"domain-name", "value", 0},    {"url", "value", 0},
+	        {"email-addr", "value", 0},     {"file", "hashes.'SHA-256'", 64},
+	        {"file", "hashes.'SHA-1'", 40}, {"file", "hashes.MD5", 32},
+	        {"file", "hashes.'MD5'", 32},   {"file", "hashes.'SHA-512'", 128},
+	};
+	const char *colon, *eq, *v, *end = t + n;
+
+	if (n < 10 || t[0] != '[' || memcmp(end - 2, "']", 2) != 0)
+		return 0;
+	colon = memchr(t, ':', n);
+	eq = colon ? memchr(colon, ' ', (size_t)(end - colon)) : NULL;
+	if (eq == NULL || end - eq < 6 || memcmp(eq, " = '", 4) != 0)
+		return 0;
+	v = eq + 4;
+	for (const char *q = v; q < end - 2; q++)
+		if (*q == '\'' || *q == '\\' || (unsigned char)*q < 0x20)
+			return 0;
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		size_t tl = strlen(forms[i].type), pl = strlen(forms[i].path), vl;
+
+		if ((size_t)(colon - t - 1) != tl || memcmp(t + 1, forms[i].type, tl) != 0 ||
+		    (size_t)(eq - colon - 1) != pl || memcmp(colon + 1, forms[i].path, pl) != 0)
+			continue;
+		vl = (size_t)(end - 2 - v);
+		if (vl == 0)
+			return 0;
+		if (forms[i].hex) {
+			if (vl != forms[i].hex)
+				return 0;
+			for (size_t k = 0; k < vl; k++)
+				if (tix_hex_value(v[k]) < 0)
+					return 0;
+		}
+		memset(a, 0, sizeof(*a));
+		a->object_type = forms[i].type;
+		a->path = forms[i].path;
+		a->op = PATTERN_OP_EQ;
+		a->kind = PATTERN_LIT_STRING;
+		a->value = v;
+		a->value_len = vl;
+		a->plain = 1;
+		return 1;
+	}
+	return 0;
+}
+
 static int in_time(const char *s, size_t n, int64_t now_us, int before)
 {
 	char buf[64];
@@ -290,6 +348,10 @@ static enum match_add add_fields(struct match_builder *b, const struct fields *f
 	const char *wl;
 	char idbuf[48];
 	enum pattern_version ver = PATTERN_V21;
+	struct {
+		struct pattern_atoms atoms;
+		struct pattern_atom atom;
+	} fast;
 
 	if (f->id == NULL || f->id_len != 47 || memcmp(f->id, "indicator--", 11) != 0 ||
 	    f->pattern == NULL)
@@ -305,13 +367,21 @@ static enum match_add add_fields(struct match_builder *b, const struct fields *f
 		return MATCH_NOT_STIX;
 	if (str_is(f->pver, f->pver_len, "2.0"))
 		ver = PATTERN_V20;
-	p = pattern_parse(f->pattern, f->pattern_len, ver, err);
-	if (p == NULL)
-		return MATCH_INVALID;
-	atoms = pattern_atoms_extract(p, err);
-	if (atoms == NULL) {
-		pattern_free(p);
-		return MATCH_INVALID;
+	if (fast_atom(f->pattern, f->pattern_len, &fast.atom)) {
+		p = NULL;
+		atoms = &fast.atoms;
+		fast.atoms.atoms = &fast.atom;
+		fast.atoms.count = 1;
+		fast.atoms.simple = 1;
+	} else {
+		p = pattern_parse(f->pattern, f->pattern_len, ver, err);
+		if (p == NULL)
+			return MATCH_INVALID;
+		atoms = pattern_atoms_extract(p, err);
+		if (atoms == NULL) {
+			pattern_free(p);
+			return MATCH_INVALID;
+		}
 	}
 	for (size_t i = 0; i < atoms->count; i++)
 		any |= add_atom(b, &atoms->atoms[i], idx);
@@ -331,8 +401,10 @@ static enum match_add add_fields(struct match_builder *b, const struct fields *f
 		bi.wl = pool_add(b, wl, strlen(wl));
 		b->nflag++;
 	}
-	pattern_atoms_free(atoms);
-	pattern_free(p);
+	if (p) {
+		pattern_atoms_free(atoms);
+		pattern_free(p);
+	}
 	if (any)
 		PUSH(b->ind, bi);
 	if (b->oom) {

@@ -393,6 +393,49 @@ static void test_inactive(void **state)
 	match_builder_free(b);
 }
 
+/* One-comparison patterns are read without the parser: they must give
+ * what the parser gives, and what it refuses must still be refused. */
+static void test_simple_patterns_read_fast(void **state)
+{
+	static const struct {
+		const char *pattern;
+		enum match_add want;
+	} cases[] = {
+	        {"[file:hashes.MD5 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855']",
+	         MATCH_INVALID}, /* 64 digits are no MD5 */
+	        {"[file:hashes.'SHA-256' = 'xyz0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855']",
+	         MATCH_INVALID},
+	        {"[domain-name:value = 'it''s.example']", MATCH_INVALID},
+	        {"[domain-name:value = 'EVIL.example']", MATCH_ADDED},
+	        {"[domain-name:value =  'evil.example']",
+	         MATCH_ADDED}, /* not canonical: the parser */
+	        {"[file:hashes.'SHA-1' = 'da39a3ee5e6b4b0d3255bfef95601890afd80709']", MATCH_ADDED},
+	        {"[ipv4-addr:value = '10.0.0.0/8']", MATCH_ADDED},
+	        {"[x-custom:value = 'evil.example']", MATCH_UNINDEXABLE},
+	};
+	struct match_builder *b = match_builder_new(NULL);
+	struct tix_error err;
+	struct match_index *x;
+	struct found f;
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *o = indicator(i, cases[i].pattern);
+		enum match_add r = match_builder_add(b, o, NOW_US, &err);
+
+		if (r != cases[i].want)
+			fail_msg("%s: %d, expected %d", cases[i].pattern, (int)r,
+			         (int)cases[i].want);
+		json_decref(o);
+	}
+	x = match_builder_finish(b, &err);
+	assert_non_null(x);
+	scan(x, MATCH_FORMAT_TEXT, 0,
+	     "evil.example\nDA39A3EE5E6B4B0D3255BFEF95601890AFD80709\n10.9.9.9\n", &f);
+	assert_int_equal(f.n, 4); /* two indicators on the first line */
+	match_index_free(x);
+}
+
 /* Indexes with one kind of value only, or none at all, work too. */
 static void test_small_indexes(void **state)
 {
@@ -433,6 +476,7 @@ int main(void)
 	        cmocka_unit_test(test_index_file),
 	        cmocka_unit_test(test_inactive),
 	        cmocka_unit_test(test_small_indexes),
+	        cmocka_unit_test(test_simple_patterns_read_fast),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
