@@ -13,7 +13,7 @@ BUILD := build
 ASAN  := build-asan
 
 .PHONY: all deps deps-test build build-asan run test \
-        bench-ingest bench-taxii bench-pattern bench-policy fuzz format clean
+        bench-ingest bench-taxii bench-pattern bench-policy bench-match fuzz format clean
 
 all: build
 
@@ -58,6 +58,10 @@ bench-pattern: deps
 bench-policy: deps
 	@bash bench/policy/run.sh
 
+bench-match: deps
+	@sh tools/deps.sh bench
+	@bash bench/match/run.sh
+
 # Every libFuzzer target for FUZZ_SECONDS each (ASan + UBSan, clang), on a
 # scratch copy of its seed corpus; a crash stops with the input in build-fuzz/.
 FUZZ_SECONDS ?= 60
@@ -66,7 +70,7 @@ fuzz:
 	@CC=clang cmake -S . -B build-fuzz -DTIX_FUZZ=ON -DTIX_SANITIZE=ON -DTIX_TESTS=OFF \
 		-DCMAKE_BUILD_TYPE=Debug >/dev/null
 	@cmake --build build-fuzz -j $(JOBS)
-	@for t in stix_import pattern; do \
+	@for t in stix_import pattern match_scan match_index; do \
 		mkdir -p build-fuzz/corpus/$$t && \
 		echo "== fuzz_$$t, $(FUZZ_SECONDS) s" && \
 		(cd build-fuzz && ./fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \

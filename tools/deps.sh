@@ -4,14 +4,17 @@
 # sudo otherwise, and prints the exact command when it can do neither.
 set -eu
 
-build_pkgs="gcc make cmake pkg-config libjansson-dev libsqlite3-dev libsodium-dev libmicrohttpd-dev libpcre2-dev"
+build_pkgs="gcc make cmake pkg-config libjansson-dev libsqlite3-dev libsodium-dev libmicrohttpd-dev libpcre2-dev zlib1g-dev libcurl4-gnutls-dev"
 test_pkgs="libcmocka-dev python3 sqlite3 openssl"
 
 fuzz_pkgs="clang libclang-rt-14-dev"
+# bench-match also runs GNU grep and ripgrep as its baselines
+bench_pkgs="ripgrep"
 
 want="$build_pkgs"
 [ "${1:-build}" = "test" ] && want="$build_pkgs $test_pkgs"
 [ "${1:-build}" = "fuzz" ] && want="$build_pkgs $fuzz_pkgs"
+[ "${1:-build}" = "bench" ] && want="$build_pkgs $bench_pkgs"
 
 missing=""
 for p in $want; do

@@ -48,5 +48,6 @@ int cmd_admin(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_pattern(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_match(int argc, char **argv);
 
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "match/match.h"
 #include "pattern/pattern.h"
 
 #define DEFAULT_MAX_SIZE ((size_t)1 << 30)
@@ -24,6 +25,8 @@ struct import_opts {
 	size_t max_size;
 	int strict;
 	int quiet;
+	struct match_warninglists *warn; /* --warninglists, or NULL */
+	size_t flagged;
 };
 
 struct import_counts {
@@ -47,7 +50,9 @@ static void usage(FILE *f)
 	        "                   reasons to FILE as JSON lines\n"
 	        "  --strict         also enforce SHOULD rules (UUIDv4 ids, known hash names)\n"
 	        "  --max-size N     refuse files larger than N bytes (default 1G; K, M, G)\n"
-	        "  --quiet          print only errors\n");
+	        "  --quiet          print only errors\n"
+	        "  --warninglists P warn about each indicator on a MISP warninglist (a list.json\n"
+	        "                   or a directory of them; repeatable)\n");
 }
 
 static double now_seconds(void)
@@ -185,6 +190,21 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 			json_decref(obj); /* the file is rejected; keep validating to report all */
 			continue;
 		}
+		if (o->warn &&
+		    strcmp(json_string_value(json_object_get(obj, "type")), "indicator") == 0) {
+			const char *wl = match_warninglists_check_indicator(o->warn, obj);
+			const char *iname = json_string_value(json_object_get(obj, "name"));
+
+			if (wl) {
+				o->flagged++;
+				fprintf(stderr,
+				        "%s: warning: %s%s%s%s is on warninglist \"%s\": `tix match` "
+				        "suppresses its matches\n",
+				        name, json_string_value(json_object_get(obj, "id")),
+				        iname ? " (" : "", iname ? iname : "", iname ? ")" : "",
+				        wl);
+			}
+		}
 		if ((e = stix_meta_get(obj, &meta, &err)) != TIX_OK) {
 			json_decref(obj);
 			cli_print_error("import", &err);
@@ -281,6 +301,7 @@ int cmd_import(int argc, char **argv)
 	        {"strict", no_argument, NULL, 'S'},
 	        {"max-size", required_argument, NULL, 'm'},
 	        {"quiet", no_argument, NULL, 'q'},
+	        {"warninglists", required_argument, NULL, 'w'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -301,6 +322,18 @@ int cmd_import(int argc, char **argv)
 		case 'r': o.rejects_path = optarg; break;
 		case 'S': o.strict = 1; break;
 		case 'q': o.quiet = 1; break;
+		case 'w': {
+			struct tix_error werr;
+
+			if (o.warn == NULL && (o.warn = match_warninglists_new()) == NULL)
+				return EXIT_SYSTEM;
+			if (match_warninglists_load(o.warn, optarg, &werr) != TIX_OK) {
+				cli_print_error("import", &werr);
+				match_warninglists_free(o.warn);
+				return EXIT_USAGE;
+			}
+			break;
+		}
 		case 'm':
 			if (cli_parse_size(optarg, &o.max_size) != 0) {
 				fprintf(stderr, "tix import: --max-size: '%s' is not a size\n",
@@ -347,6 +380,10 @@ int cmd_import(int argc, char **argv)
 		        o.rejects_path);
 		rc = EXIT_SYSTEM;
 	}
+	if (o.warn && !o.quiet)
+		fprintf(stderr, "%zu indicators on MISP warninglists (stored, flagged)\n",
+		        o.flagged);
+	match_warninglists_free(o.warn);
 	store_close(s);
 	return rc;
 }

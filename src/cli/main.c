@@ -21,6 +21,7 @@ static const struct {
         {"serve", cmd_serve, "serve the store over TAXII 2.1"},
         {"pattern", cmd_pattern, "check, explain and match STIX patterns"},
         {"audit", cmd_audit, "verify the audit log's hash chain; who has seen an object"},
+        {"match", cmd_match, "find indicators in logs at line rate; record sightings"},
 };
 
 static void usage(FILE *f)

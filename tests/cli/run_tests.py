@@ -813,6 +813,261 @@ def import_checks_indicator_patterns(env):
         assert r.returncode == 1 and needle.encode() in r.stderr, (pattern, r.stderr)
         assert env.snapshot() == before
 
+# ---- tix match: indicators against logs --------------------------------------
+
+WARNINGLISTS = os.path.join(SHARED, "corpora", "warninglists")
+
+
+def indicator(n, pattern, **extra):
+    o = {
+        "type": "indicator", "spec_version": "2.1",
+        "id": "indicator--%08d-0000-4000-8000-000000000000" % n,
+        "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+        "name": "ind %d" % n, "pattern": pattern, "pattern_type": "stix",
+        "valid_from": "2024-01-01T00:00:00Z",
+    }
+    o.update(extra)
+    return o
+
+
+MATCH_INDICATORS = [
+    indicator(1, "[ipv4-addr:value = '72.191.13.1']",
+              object_marking_refs=["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]),
+    indicator(2, "[domain-name:value = 'evil.example']"),
+    indicator(3, "[file:hashes.'SHA-256' = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855']"),
+    indicator(4, "[url:value = 'http://bad.example/dl.php?id=7']"),
+    indicator(5, "[ipv4-addr:value ISSUBSET '198.51.100.0/24']"),
+    indicator(6, "[ipv6-addr:value = '2001:db8::bad']"),
+    indicator(7, "[email-addr:value = 'ceo@phish.example']"),
+    indicator(8, "[domain-name:value = 'wild.example' OR domain-name:value LIKE '%.wild.example']"),
+    indicator(9, "[ipv4-addr:value = '8.8.8.8']"),  # on the public-dns-v4 warninglist
+    indicator(10, "[ipv4-addr:value = '192.0.2.99']", revoked=True),
+    indicator(11, "[ipv4-addr:value = '192.0.2.98']", valid_until="2025-01-01T00:00:00Z"),
+]
+
+
+def _match_setup(env):
+    r = env.tix("import", env.write("ind.json", bundle(MATCH_INDICATORS)))
+    assert r.returncode == 0, r.stderr
+
+
+def _matches(r):
+    return [json.loads(l) for l in r.stdout.decode().splitlines()]
+
+
+def _generated_log(seed_lines=3000):
+    """A log with planted hits (line number -> value) among noise and near misses."""
+    import random
+    rnd = random.Random(5)
+    lines, planted = [], {}
+    hits = ["72.191.13.1", "evil.example", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+            "http://bad.example/dl.php?id=7", "198.51.100.200", "2001:db8::bad", "ceo@phish.example",
+            "cdn.wild.example"]
+    misses = ["172.191.13.123", "72.191.13.10", "72.191.13.1.4", "notevil.example", "evil.example.org",
+              "a.evil.example", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b8551",
+              "http://bad.example/dl.php?id=77", "198.51.101.1", "2001:db8::bade", "xceo@phish.example.net",
+              "192.0.2.99", "192.0.2.98"]
+    for i in range(1, seed_lines + 1):
+        roll = rnd.random()
+        if roll < 0.01:
+            v = rnd.choice(hits)
+            planted[i] = v
+        elif roll < 0.05:
+            v = rnd.choice(misses)
+        else:
+            v = "host%d.example.com" % rnd.randrange(100000)
+        lines.append("%d.%03d 10.0.%d.%d GET %s 200 %d" % (1700000000 + i, i % 1000, i % 256,
+                                                          rnd.randrange(1, 255), v, rnd.randrange(9999)))
+    return "\n".join(lines) + "\n", planted
+
+
+@test
+def match_finds_planted_hits_and_nothing_else(env):
+    _match_setup(env)
+    log, planted = _generated_log()
+    r = env.tix("match", env.write("proxy.log", log))
+    assert r.returncode == 0, r.stderr
+    got = {m["line"]: m["value"] for m in _matches(r)}
+    assert got == planted, (sorted(set(got.items()) ^ set(planted.items())))[:10]
+    m = [m for m in _matches(r) if m["value"] == "72.191.13.1"][0]
+    assert m["indicator"] == "indicator--00000001-0000-4000-8000-000000000000"
+    assert m["name"] == "ind 1" and m["tlp"] == "green" and m["source"].endswith("proxy.log")
+    off = m["offset"]
+    assert log.encode()[off:off + len("72.191.13.1")] == b"72.191.13.1"
+    assert b"11 indicators read" in r.stderr and b"2 inactive" in r.stderr, r.stderr
+    assert ("matches on %d lines" % len(planted)).encode() in r.stderr
+    # --subdomains: a.evil.example now matches evil.example too
+    r2 = env.tix("match", "--subdomains", "--quiet", env.path("proxy.log"))
+    extra = log.count(" a.evil.example ")
+    assert ("matches on %d lines" % (len(planted) + extra)).encode() in r2.stderr, r2.stderr
+    # the same on two threads, and through stdin
+    r3 = env.tix("match", "--threads", "2", env.path("proxy.log"))
+    assert r3.stdout == r.stdout
+    r4 = env.tix("match", "-", stdin=log.encode())
+    assert {m["line"]: m["value"] for m in _matches(r4)} == planted
+    assert _matches(r4)[0]["source"] == "<stdin>"
+
+
+@test
+def match_reads_json_lines_zeek_and_gzip(env):
+    import gzip
+    _match_setup(env)
+    eve = "\n".join(json.dumps(o) for o in [
+        {"event_type": "dns", "src_ip": "10.0.0.1", "dest_ip": "10.0.0.53", "dns": {"rrname": "Evil.Example"}},
+        {"event_type": "alert", "src_ip": "172.191.13.123", "dest_ip": "72.191.13.1"},
+        {"event_type": "fileinfo", "fileinfo": {"sha256": "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"}},
+    ]) + "\n"
+    r = env.tix("match", "--format", "jsonl", env.write("eve.json", eve))
+    assert r.returncode == 0, r.stderr
+    assert [(m["line"], m["field"], m["value"]) for m in _matches(r)] == [
+        (1, "dns.rrname", "evil.example"), (2, "dest_ip", "72.191.13.1"),
+        (3, "fileinfo.sha256", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")]
+    zeek = ("#separator \\x09\n#set_separator\t,\n#fields\tts\tuid\tid.orig_h\tid.resp_h\tquery\n"
+            "#types\ttime\tstring\taddr\taddr\tstring\n"
+            "1.0\tC1\t10.0.0.1\t198.51.100.7\t-\n"
+            "2.0\tC2\t10.0.0.1\t10.0.0.53\tx.wild.example\n"
+            "3.0\tC3\t10.0.0.1\t10.0.0.53\tnotwild.example\n")
+    r = env.tix("match", env.write("dns.log", zeek))
+    assert [(m["line"], m["field"], m["value"]) for m in _matches(r)] == [
+        (5, "id.resp_h", "198.51.100.7"), (6, "query", "x.wild.example")], r.stdout
+    with gzip.open(env.path("old.log.gz"), "wt") as f:
+        f.write("a 2001:DB8:0::BAD b\nc ceo@Phish.Example d\n")
+    r = env.tix("match", env.path("old.log.gz"))
+    assert [(m["line"], m["value"]) for m in _matches(r)] == [(1, "2001:db8::bad"), (2, "ceo@phish.example")]
+    # a glob the shell did not expand
+    r = env.tix("match", "--quiet", os.path.join(env.dir, "*.log*"))
+    assert r.returncode == 0 and b"2 files" in r.stderr, r.stderr
+    # nothing matched: 1; a missing file: 2
+    assert env.tix("match", env.write("clean.log", "nothing 172.191.13.123 here\n")).returncode == 1
+    r = env.tix("match", env.path("no-such.log"))
+    assert r.returncode == 2 and b"no-such.log" in r.stderr
+
+
+@test
+def match_bad_input_is_counted_not_fatal(env):
+    import gzip
+    _match_setup(env)
+    junk = bytes(range(256)) * 64 + b"\n72.191.13.1 ok\n" + b"x" * (3 << 20) + b" 72.191.13.1\n" \
+        + b"bad \xff\xfe 72.191.13.1\n" + b"nul \x00 72.191.13.1\n" + b"last 72.191.13.1"
+    r = env.tix("match", env.write("junk.log", junk))
+    assert r.returncode == 0, r.stderr
+    assert [m["line"] for m in _matches(r)] == [66, 70], r.stdout
+    assert b"1 lines over the line limit" in r.stderr and b"invalid UTF-8" in r.stderr, r.stderr
+    data = gzip.compress(b"72.191.13.1\n" * 10000)
+    r = env.tix("match", "--quiet", env.write("cut.gz", data[:len(data) // 2]))
+    assert r.returncode in (0, 1) and b"truncated gzip" in r.stderr, r.stderr
+    r = env.tix("match", "--format", "xml", env.path("junk.log"))
+    assert r.returncode == 2
+
+
+@test
+def match_index_file_serves_without_a_database(env):
+    _match_setup(env)
+    log, planted = _generated_log(500)
+    lp = env.write("p.log", log)
+    r = env.tix("match", "--index-out", env.path("ind.tix"))
+    assert r.returncode == 0 and os.path.getsize(env.path("ind.tix")) > 0, r.stderr
+    r1 = env.tix("match", lp)
+    r2 = env.tix("match", "--index", env.path("ind.tix"), lp, db=False)
+    assert r2.returncode == 0 and r2.stdout == r1.stdout, r2.stderr
+    data = open(env.path("ind.tix"), "rb").read()
+    for bad in (data[:100], b"TIXMIDX\0" + b"\xff" * 200, data[:-8], b""):
+        r = env.tix("match", "--index", env.write("bad.tix", bad), lp, db=False)
+        assert r.returncode == 2 and b"corrupt index" in r.stderr, r.stderr
+    r = env.tix("match", "--index", env.path("ind.tix"), "--warninglists", WARNINGLISTS, lp, db=False)
+    assert r.returncode == 2
+
+
+@test
+def match_sightings_are_stored_once_per_indicator(env):
+    _match_setup(env)
+    log = "a 72.191.13.1\nb 72.191.13.1 evil.example\nc 198.51.100.1\n"
+    r = env.tix("match", "--sightings", "--sensor", "ministry-proxy", env.write("s.log", log))
+    assert r.returncode == 0 and b"3 sightings recorded" in r.stderr, r.stderr
+    objs = env.objects()
+    sightings = [o for o in objs if o["type"] == "sighting"]
+    idents = [o for o in objs if o["type"] == "identity" and o["name"] == "ministry-proxy"]
+    assert len(idents) == 1
+    counts = {s["sighting_of_ref"]: s["count"] for s in sightings}
+    assert counts == {"indicator--00000001-0000-4000-8000-000000000000": 2,
+                      "indicator--00000002-0000-4000-8000-000000000000": 1,
+                      "indicator--00000005-0000-4000-8000-000000000000": 1}
+    for s in sightings:
+        assert s["where_sighted_refs"] == [idents[0]["id"]] and s["first_seen"] <= s["last_seen"]
+    r = env.tix("get", sightings[0]["id"])
+    assert r.returncode == 0 and b"sighting" in r.stdout
+    # a second run reuses the sensor's identity
+    assert env.tix("match", "--sightings", "--sensor", "ministry-proxy", env.path("s.log")).returncode == 0
+    objs = env.objects()
+    assert len([o for o in objs if o["type"] == "identity" and o["name"] == "ministry-proxy"]) == 1
+    assert len([o for o in objs if o["type"] == "sighting"]) == 6
+
+
+@test
+def match_warninglists_flag_and_suppress(env):
+    _match_setup(env)
+    lp = env.write("w.log", "dns 8.8.8.8\n")
+    assert env.tix("match", lp).returncode == 0
+    r = env.tix("match", "--warninglists", WARNINGLISTS, "--list-flagged", lp)
+    assert r.returncode == 1 and r.stdout == b"", r.stdout
+    assert b"3 flagged by warninglists" in r.stderr and b"1 suppressed" in r.stderr, r.stderr
+    assert b"indicator--00000009-0000-4000-8000-000000000000 (ind 9) on warninglist" in r.stderr
+    r = env.tix("match", "--warninglists", os.path.join(WARNINGLISTS, "public-dns-v4", "list.json"),
+                "--no-warninglists", lp)
+    assert r.returncode == 0 and _matches(r)[0]["warninglist"].startswith("List of known IPv4 public DNS"), r.stdout
+    r = env.tix("import", "--warninglists", WARNINGLISTS, env.write("again.json", bundle([
+        indicator(12, "[domain-name:value = 'google.com']"), indicator(13, "[domain-name:value = 'evil.example']")])))
+    assert r.returncode == 0, r.stderr
+    assert b"indicator--00000012-0000-4000-8000-000000000000" in r.stderr and b"warninglist" in r.stderr
+    assert b"indicator--00000013" not in r.stderr
+    r = env.tix("match", "--warninglists", env.write("notalist.json", {"x": 1}), lp)
+    assert r.returncode == 2 and b"not a MISP warninglist" in r.stderr
+
+
+
+@test
+def match_follow_reads_a_growing_log_across_rotation(env):
+    import time
+    _match_setup(env)
+    lp = env.write("f.log", "start 10.0.0.1\n")
+    p = subprocess.Popen([TIX, "match", "--db", env.db, "--follow", lp], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    try:
+        time.sleep(1.0)
+        with open(lp, "a") as f:
+            f.write("hit 72.191.13.1\n")
+        time.sleep(1.0)
+        os.rename(lp, lp + ".1")
+        with open(lp, "w") as f:
+            f.write("after rotation evil.example\n")
+        time.sleep(1.5)
+    finally:
+        p.terminate()
+        out, err = p.communicate(timeout=60)
+    assert p.returncode == 0, err
+    got = [(m["line"], m["value"]) for m in (json.loads(l) for l in out.decode().splitlines())]
+    assert got == [(2, "72.191.13.1"), (1, "evil.example")], (got, err)
+    assert b"2 matches on 2 lines" in err, err
+
+
+@test
+def match_threads_keep_order_and_bounded_memory(env):
+    _match_setup(env)
+    # 9 MB (threads are used from 8 MB), a match on every 3rd line
+    lines = []
+    for i in range(200000):
+        lines.append("%d GET http://host%d.example.com/a %s" % (i, i, "72.191.13.1" if i % 3 == 0 else "10.1.1.1"))
+    lp = env.write("big.log", "\n".join(lines) + "\n")
+    one = env.tix("match", "--threads", "1", lp)
+    assert one.returncode == 0 and len(one.stdout.splitlines()) == 66667, one.stderr
+    two = env.tix("match", "--threads", "2", lp)
+    assert two.stdout == one.stdout
+    # the second part's buffer limited to 4 KB: it stops, and is finished after the first
+    r = subprocess.run([TIX, "match", "--db", env.db, "--threads", "2", lp], capture_output=True,
+                       timeout=300, env=dict(os.environ, TIX_MATCH_PART_BUFFER="4096"))
+    assert r.stdout == one.stdout
+    assert b"66667 matches on 66667 lines" in r.stderr and b"200000 lines" in r.stderr, r.stderr
+
 
 def main():
     if not os.path.exists(TIX):

@@ -1591,6 +1591,41 @@ def sigterm_during_posts_keeps_every_acknowledged_object(w):
 
 
 @test
+def match_report_posts_sightings_to_a_remote_collection(w):
+    """A sensor with only an index file runs `tix match --report` against
+    this node: the sightings and the sensor's identity arrive in the
+    collection, readable by the node's analysts; a bad key is refused."""
+    d = tempfile.mkdtemp(prefix="tix-e2e-match-", dir=w.dir)
+    ind = indicator(pattern="[ipv4-addr:value = '203.0.113.77']")
+    bpath = os.path.join(d, "ind.json")
+    with open(bpath, "w") as f:
+        json.dump({"type": "bundle", "id": new_id("bundle"), "objects": [ind]}, f)
+    idx = os.path.join(d, "sensor.tix")
+    tix_ok("match", "--bundle", bpath, "--index-out", idx)
+    log = os.path.join(d, "fw.log")
+    with open(log, "w") as f:
+        f.write("deny 10.0.0.1 -> 203.0.113.77:443\nallow 10.0.0.1 -> 203.0.113.7:443\n"
+                "deny 10.0.0.2 -> 203.0.113.77:80\n")
+    cid = w.coll["dropbox"]
+    url = "http://127.0.0.1:%d/api1/collections/%s/" % (w.server.port, cid)
+    env = dict(os.environ, TIX_API_KEY=w.keys["sam"])
+    r = subprocess.run([TIX, "match", "--index", idx, "--report", url, "--sensor", "fw-gw-1", log],
+                       capture_output=True, timeout=TIMEOUT, env=env)
+    assert r.returncode == 0, r.stderr
+    assert b"1 sightings reported" in r.stderr and b"2 stored, 0 failed" in r.stderr, r.stderr
+    objs = expect(w.client("ana").get(objects_path(cid), [("match[type]", "sighting,identity")]),
+                  200).json()["objects"]
+    sight = [o for o in objs if o["type"] == "sighting" and o["sighting_of_ref"] == ind["id"]]
+    ident = [o for o in objs if o["type"] == "identity" and o.get("name") == "fw-gw-1"]
+    assert len(sight) == 1 and len(ident) == 1, objs
+    assert sight[0]["count"] == 2 and sight[0]["where_sighted_refs"] == [ident[0]["id"]]
+    env["TIX_API_KEY"] = "tix_not-a-key"
+    r = subprocess.run([TIX, "match", "--index", idx, "--report", url, log],
+                       capture_output=True, timeout=TIMEOUT, env=env)
+    assert r.returncode == 2 and b"HTTP 401" in r.stderr, r.stderr
+
+
+@test
 def main_server_stops_cleanly_on_sigterm(w):
     """With a keep-alive client idle and another half-way through a request."""
     conn = w.client("ana").connect()

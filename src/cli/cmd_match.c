@@ -1,0 +1,1216 @@
+/*
+ * cli/cmd_match.c — `tix match`: compiles the store's active indicators (or
+ * loads a compiled index file), scans log files, globs, gzip files and
+ * stdin with the match module, prints one JSON line per match and a
+ * summary, and records sightings of what matched.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <glob.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <curl/curl.h>
+#include <zlib.h>
+
+#include "cli/cli.h"
+#include "match/match.h"
+#include "pattern/pattern.h"
+#include "stix/stix.h"
+
+#define READ_CHUNK  ((size_t)1 << 20)
+#define MAX_INPUTS  4096
+#define FOLLOW_POLL 250000 /* microseconds */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: tix match [--db PATH | --index FILE | --bundle FILE...] [--subdomains]\n"
+	        "                 [--format auto|text|jsonl|zeek] [--threads N] [--follow]\n"
+	        "                 [--warninglists DIR|FILE]... [--no-warninglists] [--list-flagged]\n"
+	        "                 [--index-out FILE] [--sightings [--sensor NAME]] [--report URL]\n"
+	        "                 [--quiet] [--max-line N] FILE...|-\n\n"
+	        "Finds the values of active STIX indicators (not revoked, inside valid_from /\n"
+	        "valid_until, pattern_type stix) in logs: plain text, JSON lines (Suricata\n"
+	        "eve.json, Zeek JSON) and Zeek TSV; files, globs, gzip files and stdin (-).\n"
+	        "Prints one JSON line per match and a summary on stderr. Exit 0 when\n"
+	        "something matched, 1 when nothing did, 2 on error. See docs/match.md.\n\n"
+	        "  --db PATH            the store to read indicators from (default $TIX_DB\n"
+	        "                       or ./var/tix.db)\n"
+	        "  --index FILE         use a compiled index file instead of a store\n"
+	        "  --bundle FILE        read indicators from a STIX bundle instead of a store\n"
+	        "                       (repeatable)\n"
+	        "  --index-out FILE     write the compiled index to FILE (then scan any FILEs)\n"
+	        "  --subdomains         a.b.evil.example matches evil.example (as DNS RPZ)\n"
+	        "  --format F           how to read the logs (default auto, per file)\n"
+	        "  --threads N          scan a large regular file with N threads (default:\n"
+	        "                       the number of cores)\n"
+	        "  --follow             keep reading the (last) FILE as it grows, across rotation\n"
+	        "  --warninglists P     MISP warninglists: flag indicators on them and\n"
+	        "                       suppress their matches (repeatable)\n"
+	        "  --no-warninglists    report matches of flagged indicators too\n"
+	        "  --list-flagged       print the flagged indicators on stderr\n"
+	        "  --sightings          record a STIX sighting per matched indicator in the store\n"
+	        "  --sensor NAME        the identity named in where_sighted_refs (default: the\n"
+	        "                       host name)\n"
+	        "  --report URL         post the sightings to the TAXII 2.1 collection at URL\n"
+	        "                       (.../collections/ID/) instead of the store; the key\n"
+	        "                       comes from $TIX_API_KEY, or $TIX_USER and $TIX_PASSWORD\n"
+	        "  --quiet              no match lines, only the summary and exit code\n"
+	        "  --max-line N         skip lines longer than N bytes (default 1M)\n");
+}
+
+struct agg { /* per indicator, for sightings */
+	uint64_t count;
+	int64_t first_us, last_us;
+};
+
+struct run {
+	const struct match_index *x;
+	struct match_scan_opts so;
+	const char *source;
+	int quiet;
+	FILE *out;
+	struct tix_buf line;
+	struct agg *agg; /* NULL unless --sightings */
+	uint64_t hits;
+	uint64_t line_add, offset_add; /* when a part of a file is scanned alone */
+};
+
+/* Set by SIGINT or SIGTERM: --follow then ends as if its input had. */
+static volatile sig_atomic_t stop_following;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_following = 1;
+}
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static double mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void format_hit(struct tix_buf *b, const struct match_index *x, const char *source,
+                       const struct match_hit *h)
+{
+	struct match_indicator ind;
+
+	match_index_indicator(x, h->indicator, &ind);
+	tix_buf_reset(b);
+	tix_buf_adds(b, "{\"source\":");
+	tix_buf_add_json_string(b, source);
+	tix_buf_addf(b, ",\"line\":%llu,\"offset\":%llu,\"field\":", (unsigned long long)h->line,
+	             (unsigned long long)h->offset);
+	if (h->field)
+		tix_buf_add_json_string(b, h->field);
+	else
+		tix_buf_adds(b, "null");
+	tix_buf_adds(b, ",\"value\":");
+	tix_buf_add_json_string(b, h->value);
+	tix_buf_adds(b, ",\"indicator\":");
+	tix_buf_add_json_string(b, ind.id);
+	tix_buf_adds(b, ",\"name\":");
+	tix_buf_add_json_string(b, ind.name);
+	tix_buf_adds(b, ",\"tlp\":");
+	if (ind.tlp)
+		tix_buf_add_json_string(b, ind.tlp);
+	else
+		tix_buf_adds(b, "null");
+	if (h->flagged) {
+		tix_buf_adds(b, ",\"warninglist\":");
+		tix_buf_add_json_string(b, ind.warninglist ? ind.warninglist : "");
+	}
+	tix_buf_adds(b, "}\n");
+}
+
+static void note_hit(struct run *r, const struct match_hit *h)
+{
+	r->hits++;
+	if (r->agg) {
+		struct agg *a = &r->agg[h->indicator];
+		int64_t t = now_us();
+
+		if (a->count++ == 0)
+			a->first_us = t;
+		a->last_us = t;
+	}
+}
+
+static int on_hit(void *arg, const struct match_hit *h)
+{
+	struct run *r = arg;
+	struct match_hit h2 = *h;
+
+	note_hit(r, h);
+	if (r->quiet)
+		return 0;
+	h2.line += r->line_add;
+	h2.offset += r->offset_add;
+	format_hit(&r->line, r->x, r->source, &h2);
+	fwrite(tix_buf_str(&r->line), 1, tix_buf_len(&r->line), r->out);
+	return 0;
+}
+
+/* ---- building the index ---------------------------------------------------- */
+
+struct build {
+	struct match_builder *b;
+	int64_t now;
+	size_t seen, added, inactive, not_stix, unindexable, invalid;
+	struct tix_error err;
+	int oom;
+};
+
+static void count_add(struct build *bd, enum match_add r);
+
+static void build_add(struct build *bd, const json_t *obj)
+{
+	const char *type = json_string_value(json_object_get(obj, "type"));
+
+	if (type == NULL || strcmp(type, "indicator") != 0)
+		return;
+	count_add(bd, match_builder_add(bd->b, obj, bd->now, &bd->err));
+}
+
+static void count_add(struct build *bd, enum match_add r)
+{
+	bd->seen++;
+	switch (r) {
+	case MATCH_ADDED: bd->added++; break;
+	case MATCH_INACTIVE: bd->inactive++; break;
+	case MATCH_NOT_STIX: bd->not_stix++; break;
+	case MATCH_UNINDEXABLE: bd->unindexable++; break;
+	default:
+		if (bd->err.code == TIX_ENOMEM)
+			bd->oom = 1;
+		bd->invalid++;
+		break;
+	}
+}
+
+static int build_row(void *arg, const struct store_row *row)
+{
+	struct build *bd = arg;
+	int other;
+	enum match_add r =
+	        match_builder_add_raw(bd->b, row->body, row->body_len, bd->now, &other, &bd->err);
+
+	if (!other)
+		count_add(bd, r);
+	return bd->oom;
+}
+
+/* Reads indicators from a STIX bundle (or array) file, mapped: each
+ * object's bytes go to the builder without a JSON tree when they can. */
+static enum tix_err build_bundle(struct build *bd, const char *path, struct tix_error *err)
+{
+	struct stix_reader *r = NULL;
+	struct stat st;
+	void *m = NULL;
+	enum tix_err e;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return tix_error_set(err, TIX_EIO, path, "cannot open: %s", strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+		close(fd);
+		return tix_error_set(err, TIX_EINVAL, path, "not a regular, non-empty file");
+	}
+	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return tix_error_set(err, TIX_EIO, path, "cannot map: %s", strerror(errno));
+	madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
+	if ((e = stix_reader_open(m, (size_t)st.st_size, path, &r, err)) == TIX_OK) {
+		for (;;) {
+			const char *raw, *p;
+			size_t rawlen;
+
+			e = stix_reader_peek(r, &raw, &rawlen, &p, err);
+			if (e != TIX_OK || raw == NULL)
+				break;
+			if (rawlen > 0) {
+				int other;
+				enum match_add a = match_builder_add_raw(bd->b, raw, rawlen,
+				                                         bd->now, &other, &bd->err);
+
+				if (!other)
+					count_add(bd, a);
+				e = stix_reader_skip(r, err);
+			} else {
+				json_t *obj;
+
+				e = stix_reader_take(r, &obj, err);
+				if (e == TIX_OK) {
+					build_add(bd, obj);
+					json_decref(obj);
+				}
+			}
+			if (e != TIX_OK || bd->oom)
+				break;
+		}
+	}
+	stix_reader_close(r);
+	munmap(m, (size_t)st.st_size);
+	return e;
+}
+
+/* ---- reading inputs ------------------------------------------------------- */
+
+struct chunk_job {
+	struct run r;
+	const char *data;
+	size_t len;
+	uint64_t base_off;
+	struct match_scanner *sc;
+	struct tix_buf hits; /* formatted with line 0: fixed when printed */
+	struct {
+		uint64_t line, offset;
+		uint32_t ind;
+		size_t at, len;
+	} * rec;
+	size_t nrec, caprec;
+	struct match_scan_stats st;
+	int oom;
+	int buffered;       /* not the first part: its matches wait for the parts before */
+	size_t cap;         /* PART_BUFFER_CAP, or $TIX_MATCH_PART_BUFFER for tests */
+	uint64_t stop_line; /* the buffer filled up on this line: scan on from it later */
+	size_t stop_off;    /* where that line starts in the part */
+};
+
+/* A part's matches wait in memory until the parts before it are printed;
+ * past this much, the part stops and the rest of it is scanned after them
+ * (so memory stays bounded whatever the input). */
+#define PART_BUFFER_CAP ((size_t)64 << 20)
+
+static int chunk_hit(void *arg, const struct match_hit *h)
+{
+	struct chunk_job *j = arg;
+	struct match_hit h2 = *h;
+
+	if (j->buffered && tix_buf_len(&j->hits) + j->nrec * sizeof(*j->rec) > j->cap) {
+		size_t at = h->offset < j->len ? (size_t)h->offset : j->len;
+
+		while (j->nrec > 0 && j->rec[j->nrec - 1].line == h->line)
+			j->nrec--; /* the whole line is scanned again later */
+		while (at > 0 && j->data[at - 1] != '\n')
+			at--;
+		j->stop_line = h->line;
+		j->stop_off = at;
+		return 1;
+	}
+	if (j->nrec == j->caprec) {
+		size_t nc = j->caprec ? j->caprec * 2 : 64;
+		void *nv = realloc(j->rec, nc * sizeof(*j->rec));
+
+		if (nv == NULL) {
+			j->oom = 1;
+			return 1;
+		}
+		j->rec = nv;
+		j->caprec = nc;
+	}
+	h2.offset += j->base_off;
+	j->rec[j->nrec].line = h->line;
+	j->rec[j->nrec].ind = h->indicator;
+	j->rec[j->nrec].at = tix_buf_len(&j->hits);
+	if (!j->r.quiet) {
+		format_hit(&j->r.line, j->r.x, j->r.source, &h2);
+		if (tix_buf_add(&j->hits, tix_buf_str(&j->r.line), tix_buf_len(&j->r.line)) !=
+		    TIX_OK) {
+			j->oom = 1;
+			return 1;
+		}
+	}
+	j->rec[j->nrec].len = tix_buf_len(&j->hits) - j->rec[j->nrec].at;
+	j->nrec++;
+	return 0;
+}
+
+/* Where ,"line": is in a formatted match (the source before it is a JSON
+ * string, so the sequence cannot occur inside it). */
+static const char *line_field(const char *txt, size_t len)
+{
+	for (size_t i = 0; i + 8 <= len; i++)
+		if (txt[i] == ',' && memcmp(txt + i, ",\"line\":", 8) == 0)
+			return txt + i;
+	return txt;
+}
+
+static void *chunk_main(void *arg)
+{
+	struct chunk_job *j = arg;
+
+	match_scanner_feed(j->sc, j->data, j->len);
+	match_scanner_end(j->sc);
+	match_scanner_get_stats(j->sc, &j->st);
+	return NULL;
+}
+
+struct totals {
+	struct match_scan_stats st;
+	size_t files, unreadable, truncated_gz;
+};
+
+static void add_stats(struct match_scan_stats *t, const struct match_scan_stats *s)
+{
+	t->lines += s->lines;
+	t->bytes += s->bytes;
+	t->hits += s->hits;
+	t->hit_lines += s->hit_lines;
+	t->suppressed += s->suppressed;
+	t->long_lines += s->long_lines;
+	t->binary_lines += s->binary_lines;
+	t->bad_utf8_lines += s->bad_utf8_lines;
+	t->bad_json_lines += s->bad_json_lines;
+	t->tokens += s->tokens;
+}
+
+/* A mapped regular file split at line ends over threads; matches are
+ * printed in file order, with line numbers counted across the chunks. */
+static int scan_mapped(struct run *r, const char *data, size_t len, int threads, struct totals *tot)
+{
+	struct chunk_job *jobs = calloc((size_t)threads, sizeof(*jobs));
+	pthread_t *tid = calloc((size_t)threads, sizeof(*tid));
+	size_t start = 0;
+	uint64_t line_base = 0;
+	int n = 0, rc = 0;
+
+	if (jobs == NULL || tid == NULL) {
+		free(jobs);
+		free(tid);
+		return -1;
+	}
+	for (int i = 0; i < threads && start < len; i++) {
+		size_t end = i == threads - 1 ? len : start + (len - start) / (size_t)(threads - i);
+		const char *nl;
+
+		if (end < len && (nl = memchr(data + end, '\n', len - end)) != NULL)
+			end = (size_t)(nl - data) + 1;
+		else
+			end = len;
+		jobs[n].r = *r;
+		tix_buf_init(&jobs[n].r.line, TIX_BUF_UNLIMITED);
+		tix_buf_init(&jobs[n].hits, TIX_BUF_UNLIMITED);
+		jobs[n].data = data + start;
+		jobs[n].len = end - start;
+		jobs[n].base_off = start;
+		jobs[n].buffered = n > 0;
+		jobs[n].cap = getenv("TIX_MATCH_PART_BUFFER")
+		                      ? strtoull(getenv("TIX_MATCH_PART_BUFFER"), NULL, 10)
+		                      : PART_BUFFER_CAP;
+		/* the first part prints as it goes; the others wait for it */
+		jobs[n].r.hits = 0;
+		jobs[n].sc = n == 0 ? match_scanner_new(r->x, &r->so, on_hit, &jobs[n].r)
+		                    : match_scanner_new(r->x, &r->so, chunk_hit, &jobs[n]);
+		if (jobs[n].sc == NULL) {
+			rc = -1;
+			break;
+		}
+		n++;
+		start = end;
+	}
+	for (int i = 0; rc == 0 && i < n; i++)
+		if (n == 1 || pthread_create(&tid[i], NULL, chunk_main, &jobs[i]) != 0) {
+			chunk_main(&jobs[i]);
+			tid[i] = 0;
+		}
+	for (int i = 0; i < n; i++) {
+		struct chunk_job *j = &jobs[i];
+
+		if (rc == 0 && n > 1 && tid[i])
+			pthread_join(tid[i], NULL);
+		if (rc == 0) {
+			for (size_t k = 0; k < j->nrec; k++) {
+				struct match_hit h;
+
+				h.indicator = j->rec[k].ind;
+				r->hits--; /* note_hit counts it again */
+				note_hit(r, &h);
+				if (!r->quiet) {
+					/* the chunk's line numbers start at 1: shift them */
+					const char *txt = tix_buf_str(&j->hits) + j->rec[k].at;
+					const char *ln = line_field(txt, j->rec[k].len);
+					const char *rest =
+					        memchr(ln + 8, ',',
+					               j->rec[k].len - (size_t)(ln + 8 - txt));
+
+					fwrite(txt, 1, (size_t)(ln - txt), r->out);
+					fprintf(r->out, ",\"line\":%llu",
+					        (unsigned long long)(j->rec[k].line + line_base));
+					fwrite(rest, 1, j->rec[k].len - (size_t)(rest - txt),
+					       r->out);
+				}
+				r->hits++;
+			}
+			if (j->oom)
+				rc = -1;
+			if (i == 0)
+				r->hits += j->r.hits;
+			if (j->stop_line == 0) {
+				line_base += j->st.lines;
+				add_stats(&tot->st, &j->st);
+			} else {
+				/* the buffer filled up: the rest of this part now, printed directly
+				 */
+				struct match_scanner *sc =
+				        match_scanner_new(r->x, &r->so, on_hit, r);
+				struct match_scan_stats st;
+
+				if (sc == NULL) {
+					rc = -1;
+				} else {
+					r->line_add = line_base + j->stop_line - 1;
+					r->offset_add = j->base_off + j->stop_off;
+					match_scanner_feed(sc, j->data + j->stop_off,
+					                   j->len - j->stop_off);
+					match_scanner_end(sc);
+					match_scanner_get_stats(sc, &st);
+					match_scanner_free(sc);
+					r->line_add = r->offset_add = 0;
+					st.lines += j->stop_line - 1;
+					for (size_t k = 0; k < j->nrec;
+					     k++) /* the lines printed before */
+						st.hit_lines +=
+						        k == 0 ||
+						        j->rec[k].line != j->rec[k - 1].line;
+					st.bytes = j->len;
+					line_base += st.lines;
+					add_stats(&tot->st, &st);
+				}
+			}
+		}
+		match_scanner_free(j->sc);
+		tix_buf_release(&j->r.line);
+		tix_buf_release(&j->hits);
+		free(j->rec);
+	}
+	free(jobs);
+	free(tid);
+	return rc;
+}
+
+static int is_gzip(int fd)
+{
+	unsigned char m[2];
+
+	if (pread(fd, m, 2, 0) != 2)
+		return 0;
+	return m[0] == 0x1f && m[1] == 0x8b;
+}
+
+/* Streams fd (gzip or not) through one scanner. With follow, keeps
+ * reading at the end of the file and reopens path when it was rotated
+ * (another inode, or the file shrank). */
+static int scan_stream(struct run *r, const char *path, int fd, int follow, struct totals *tot)
+{
+	struct match_scanner *sc = match_scanner_new(r->x, &r->so, on_hit, r);
+	struct match_scan_stats st;
+	char *buf = malloc(READ_CHUNK);
+	gzFile gz = NULL;
+	int rc = 0;
+
+	if (sc == NULL || buf == NULL) {
+		match_scanner_free(sc);
+		free(buf);
+		close(fd);
+		return -1;
+	}
+	if (!follow && is_gzip(fd)) {
+		gz = gzdopen(fd, "rb");
+		if (gz == NULL) {
+			close(fd);
+			rc = -1;
+			goto out;
+		}
+		gzbuffer(gz, 256 * 1024);
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (gz) {
+			int gn = gzread(gz, buf, (unsigned)READ_CHUNK);
+
+			if (gn < 0) {
+				int e;
+
+				fprintf(stderr, "tix match: %s: %s (the rest of it is skipped)\n",
+				        r->source, gzerror(gz, &e));
+				tot->truncated_gz++;
+				break;
+			}
+			n = gn;
+			if (n == 0 && !gzeof(gz))
+				continue;
+		} else {
+			n = read(fd, buf, READ_CHUNK);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				fprintf(stderr, "tix match: %s: %s\n", r->source, strerror(errno));
+				rc = -1;
+				break;
+			}
+		}
+		if (n == 0) {
+			struct stat a, b;
+
+			if (gz && gzdirect(gz) == 0) {
+				/* gzread reports a truncated stream as a plain end
+				 * only through gzerror's Z_BUF_ERROR */
+				int e;
+
+				gzerror(gz, &e);
+				if (e == Z_BUF_ERROR) {
+					fprintf(stderr, "tix match: %s: truncated gzip stream\n",
+					        r->source);
+					tot->truncated_gz++;
+				}
+			}
+			if (!follow || stop_following)
+				break;
+			fflush(r->out);
+			usleep(FOLLOW_POLL);
+			if (stat(path, &b) == 0 && fstat(fd, &a) == 0 &&
+			    (a.st_ino != b.st_ino || a.st_dev != b.st_dev ||
+			     b.st_size < lseek(fd, 0, SEEK_CUR))) {
+				int nfd = open(path, O_RDONLY | O_CLOEXEC);
+
+				if (nfd >= 0) { /* rotated: finish the old one, go on with
+					           the new */
+					while ((n = read(fd, buf, READ_CHUNK)) > 0)
+						match_scanner_feed(sc, buf, (size_t)n);
+					close(fd);
+					fd = nfd;
+					match_scanner_end(sc); /* line numbers start again */
+					match_scanner_begin(sc);
+				}
+			}
+			continue;
+		}
+		if (match_scanner_feed(sc, buf, (size_t)n))
+			break;
+		if (follow)
+			fflush(r->out);
+	}
+	match_scanner_end(sc);
+out:
+	if (gz)
+		gzclose(gz);
+	else
+		close(fd);
+	match_scanner_get_stats(sc, &st);
+	add_stats(&tot->st, &st);
+	match_scanner_free(sc);
+	free(buf);
+	return rc;
+}
+
+static int scan_path(struct run *r, const char *path, int threads, int follow, struct totals *tot)
+{
+	struct stat st;
+	int fd, rc;
+
+	r->source = strcmp(path, "-") == 0 ? "<stdin>" : path;
+	tot->files++;
+	if (strcmp(path, "-") == 0)
+		return scan_stream(r, path, 0, 0, tot);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		fprintf(stderr, "tix match: %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		tot->unreadable++;
+		return -1;
+	}
+	if (!follow && S_ISREG(st.st_mode) && st.st_size > 0 && !is_gzip(fd)) {
+		void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+
+		close(fd);
+		if (m == MAP_FAILED) {
+			fprintf(stderr, "tix match: %s: %s\n", path, strerror(errno));
+			tot->unreadable++;
+			return -1;
+		}
+		madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL | MADV_WILLNEED);
+		/* small files are not worth a thread; a Zeek file's parts would
+		 * lack its header */
+		if ((size_t)st.st_size < ((size_t)8 << 20) || r->so.format == MATCH_FORMAT_ZEEK ||
+		    (r->so.format == MATCH_FORMAT_AUTO && *(const char *)m == '#'))
+			threads = 1;
+		rc = scan_mapped(r, m, (size_t)st.st_size, threads, tot);
+		munmap(m, (size_t)st.st_size);
+		return rc;
+	}
+	if (follow)
+		lseek(fd, 0, SEEK_SET);
+	return scan_stream(r, path, fd, follow, tot);
+}
+
+/* ---- sightings ------------------------------------------------------------- */
+
+static void iso(int64_t us, char out[32])
+{
+	struct tix_time t;
+
+	tix_time_from_us(us, &t);
+	tix_time_format(&t, 3, out);
+}
+
+static enum tix_err put_object(struct store *s, json_t *obj, struct tix_error *err)
+{
+	struct stix_validate_opts vopts = {0, pattern_check};
+	struct stix_problems probs;
+	struct stix_meta meta;
+	struct tix_buf body;
+	int added;
+	enum tix_err e;
+
+	stix_problems_init(&probs);
+	if (stix_validate(obj, "sighting", &vopts, &probs) > 0) {
+		e = tix_error_set(err, TIX_EINVAL, "sighting", "%s",
+		                  probs.count ? probs.msgs[0] : "invalid");
+		stix_problems_release(&probs);
+		return e;
+	}
+	stix_problems_release(&probs);
+	if ((e = stix_meta_get(obj, &meta, err)) != TIX_OK)
+		return e;
+	if (store_has_version(s, meta.id, meta.modified) == 1)
+		return TIX_OK;
+	tix_buf_init(&body, TIX_BUF_UNLIMITED);
+	if (stix_json_dump(obj, &body) != TIX_OK) {
+		tix_buf_release(&body);
+		return tix_error_set(err, TIX_ENOMEM, "sighting", "out of memory");
+	}
+	e = store_put(s, &meta, tix_buf_str(&body), tix_buf_len(&body), NULL, NULL, NULL, &added,
+	              err);
+	tix_buf_release(&body);
+	return e;
+}
+
+/* The sensor's identity and one sighting per matched indicator. The
+ * identity's id is derived from the sensor's name, so every run reuses it. */
+static json_t *make_sightings(const struct match_index *x, const struct agg *agg,
+                              const char *sensor, size_t *count)
+{
+	static const struct tix_uuid ns = {{0x6b, 0xa7, 0xb8, 0x10, 0x9d, 0xad, 0x11, 0xd1, 0x80,
+	                                    0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8}};
+	struct tix_uuid u;
+	char ident[64], us[37], now[32], first[32], last[32], name[300];
+	json_t *objs = json_array(), *obj;
+
+	*count = 0;
+	if (objs == NULL)
+		return NULL;
+	snprintf(name, sizeof(name), "tix-sensor:%s", sensor);
+	tix_uuid_v5(&ns, name, strlen(name), &u);
+	snprintf(ident, sizeof(ident), "identity--%s", tix_uuid_format(&u, us));
+	iso(now_us(), now);
+	obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "identity", "spec_version",
+	                "2.1", "id", ident, "created", "2020-01-01T00:00:00.000Z", "modified",
+	                "2020-01-01T00:00:00.000Z", "name", sensor, "identity_class", "system");
+	if (obj == NULL || json_array_append_new(objs, obj) != 0)
+		goto fail;
+	for (uint32_t i = 0; i < match_index_count(x); i++) {
+		struct match_indicator ind;
+		char sid[64];
+
+		if (agg[i].count == 0)
+			continue;
+		match_index_indicator(x, i, &ind);
+		if (tix_uuid_v4(&u) != TIX_OK)
+			goto fail;
+		snprintf(sid, sizeof(sid), "sighting--%s", tix_uuid_format(&u, us));
+		iso(agg[i].first_us, first);
+		iso(agg[i].last_us, last);
+		obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:[s], s:s}", "type",
+		                "sighting", "spec_version", "2.1", "id", sid, "created", now,
+		                "modified", now, "first_seen", first, "last_seen", last,
+		                "sighting_of_ref", ind.id, "count",
+		                (json_int_t)(agg[i].count > 999999999 ? 999999999 : agg[i].count),
+		                "where_sighted_refs", ident, "created_by_ref", ident);
+		if (obj == NULL || json_array_append_new(objs, obj) != 0)
+			goto fail;
+		(*count)++;
+	}
+	return objs;
+fail:
+	json_decref(objs);
+	return NULL;
+}
+
+/* Validates and stores the objects in one transaction. */
+static int store_sightings(const char *db, json_t *objs)
+{
+	struct tix_error err;
+	struct store *s = cli_open_store(cli_db_path(db));
+	size_t i;
+	json_t *obj;
+
+	if (s == NULL)
+		return -1;
+	tix_error_clear(&err);
+	if (store_begin(s, &err) != TIX_OK)
+		goto fail;
+	json_array_foreach (objs, i, obj) {
+		if (put_object(s, obj, &err) != TIX_OK)
+			goto fail;
+	}
+	if (store_commit(s, &err) != TIX_OK)
+		goto fail;
+	store_close(s);
+	return 0;
+fail:
+	store_rollback(s);
+	cli_print_error("match", &err);
+	store_close(s);
+	return -1;
+}
+
+static size_t curl_body(char *data, size_t size, size_t n, void *arg)
+{
+	struct tix_buf *b = arg;
+
+	if (tix_buf_add(b, data, size * n) != TIX_OK)
+		return 0;
+	return size * n;
+}
+
+/* POSTs the objects, validated, as one TAXII 2.1 envelope to the objects
+ * endpoint of a collection (url, with "objects/" added unless it is there).
+ * The API key comes from $TIX_API_KEY (Bearer), user and password from
+ * $TIX_USER and $TIX_PASSWORD (Basic): never from the command line, where
+ * other users of the machine could read it. */
+static int report_sightings(const char *url, json_t *objs)
+{
+	struct stix_validate_opts vopts = {0, pattern_check};
+	struct stix_problems probs;
+	struct tix_buf body, resp, target, auth;
+	struct curl_slist *hdrs = NULL;
+	const char *key = getenv("TIX_API_KEY"), *user = getenv("TIX_USER");
+	json_t *env, *obj;
+	CURL *c = NULL;
+	CURLcode cr;
+	long status = 0;
+	size_t i;
+	int rc = -1;
+
+	stix_problems_init(&probs);
+	json_array_foreach (objs, i, obj) {
+		if (stix_validate(obj, "sighting", &vopts, &probs) > 0) {
+			fprintf(stderr, "tix match: invalid sighting: %s\n",
+			        probs.count ? probs.msgs[0] : "?");
+			stix_problems_release(&probs);
+			return -1;
+		}
+	}
+	stix_problems_release(&probs);
+	tix_buf_init(&body, TIX_BUF_UNLIMITED);
+	tix_buf_init(&resp, (size_t)1 << 20);
+	tix_buf_init(&target, 8192);
+	tix_buf_init(&auth, 8192);
+	env = json_pack("{s:O}", "objects", objs);
+	if (env == NULL || stix_json_dump(env, &body) != TIX_OK)
+		goto out;
+	tix_buf_adds(&target, url);
+	if (tix_buf_len(&target) == 0 || tix_buf_str(&target)[tix_buf_len(&target) - 1] != '/')
+		tix_buf_addc(&target, '/');
+	if (strstr(tix_buf_str(&target), "/objects/") == NULL)
+		tix_buf_adds(&target, "objects/");
+	c = curl_easy_init();
+	if (c == NULL)
+		goto out;
+	hdrs = curl_slist_append(hdrs, "Content-Type: application/taxii+json;version=2.1");
+	hdrs = curl_slist_append(hdrs, "Accept: application/taxii+json;version=2.1");
+	if (key && *key) {
+		tix_buf_addf(&auth, "Authorization: Bearer %s", key);
+		hdrs = curl_slist_append(hdrs, tix_buf_str(&auth));
+	} else if (user && *user) {
+		const char *pw = getenv("TIX_PASSWORD");
+
+		curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(c, CURLOPT_USERNAME, user);
+		curl_easy_setopt(c, CURLOPT_PASSWORD, pw ? pw : "");
+	}
+	curl_easy_setopt(c, CURLOPT_URL, tix_buf_str(&target));
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, tix_buf_str(&body));
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)tix_buf_len(&body));
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curl_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	cr = curl_easy_perform(c);
+	if (cr != CURLE_OK) {
+		fprintf(stderr, "tix match: --report %s: %s\n", tix_buf_str(&target),
+		        curl_easy_strerror(cr));
+		goto out;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 202 && status != 200) {
+		fprintf(stderr, "tix match: --report %s: HTTP %ld: %.*s\n", tix_buf_str(&target),
+		        status, (int)(tix_buf_len(&resp) > 500 ? 500 : tix_buf_len(&resp)),
+		        tix_buf_str(&resp));
+		goto out;
+	}
+	{
+		json_error_t je;
+		json_t *st = json_loadb(tix_buf_str(&resp), tix_buf_len(&resp), 0, &je);
+		json_int_t ok = json_integer_value(json_object_get(st, "success_count"));
+		json_int_t failed = json_integer_value(json_object_get(st, "failure_count"));
+
+		fprintf(stderr,
+		        "tix match: reported to %s: HTTP %ld, status %s: %lld stored, %lld failed\n",
+		        tix_buf_str(&target), status,
+		        json_string_value(json_object_get(st, "id"))
+		                ? json_string_value(json_object_get(st, "id"))
+		                : "?",
+		        (long long)ok, (long long)failed);
+		rc = failed > 0 ? -1 : 0;
+		json_decref(st);
+	}
+out:
+	curl_slist_free_all(hdrs);
+	if (c)
+		curl_easy_cleanup(c);
+	json_decref(env);
+	tix_buf_release(&body);
+	tix_buf_release(&resp);
+	tix_buf_release(&target);
+	tix_buf_release(&auth);
+	return rc;
+}
+
+/* ---- the command ------------------------------------------------------------- */
+
+int cmd_match(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	        {"db", required_argument, NULL, 'd'},
+	        {"index", required_argument, NULL, 'i'},
+	        {"index-out", required_argument, NULL, 'o'},
+	        {"bundle", required_argument, NULL, 'b'},
+	        {"subdomains", no_argument, NULL, 's'},
+	        {"format", required_argument, NULL, 'f'},
+	        {"threads", required_argument, NULL, 't'},
+	        {"follow", no_argument, NULL, 'F'},
+	        {"warninglists", required_argument, NULL, 'w'},
+	        {"no-warninglists", no_argument, NULL, 'W'},
+	        {"list-flagged", no_argument, NULL, 'L'},
+	        {"sightings", no_argument, NULL, 'S'},
+	        {"sensor", required_argument, NULL, 'n'},
+	        {"report", required_argument, NULL, 'R'},
+	        {"quiet", no_argument, NULL, 'q'},
+	        {"max-line", required_argument, NULL, 'm'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
+	};
+	const char *db = NULL, *index_in = NULL, *index_out = NULL, *sensor = NULL, *report = NULL;
+	const char *bundles[64], *wls[64];
+	size_t nbundles = 0, nwls = 0;
+	int ch, threads = (int)sysconf(_SC_NPROCESSORS_ONLN), follow = 0, list_flagged = 0,
+	        no_wl = 0, sightings = 0, rc = EXIT_INVALID;
+	struct run r;
+	struct match_index *x = NULL;
+	struct match_warninglists *wl = NULL;
+	struct tix_error err;
+	struct totals tot;
+	struct match_index_stats ist;
+	double t0 = mono(), t_build, t_scan;
+	size_t max_line = 0;
+	char host[256];
+
+	memset(&r, 0, sizeof(r));
+	memset(&tot, 0, sizeof(tot));
+	tix_error_clear(&err);
+	r.so.format = MATCH_FORMAT_AUTO;
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd': db = optarg; break;
+		case 'i': index_in = optarg; break;
+		case 'o': index_out = optarg; break;
+		case 'b':
+			if (nbundles == 64)
+				goto usage_err;
+			bundles[nbundles++] = optarg;
+			break;
+		case 's': r.so.subdomains = 1; break;
+		case 'f':
+			if (match_format_parse(optarg, &r.so.format) != 0) {
+				fprintf(stderr, "tix match: --format: auto, text, jsonl or zeek\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 't':
+			threads = atoi(optarg);
+			if (threads < 1 || threads > 256) {
+				fprintf(stderr, "tix match: --threads: 1 to 256\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'F': follow = 1; break;
+		case 'w':
+			if (nwls == 64)
+				goto usage_err;
+			wls[nwls++] = optarg;
+			break;
+		case 'W': no_wl = 1; break;
+		case 'L': list_flagged = 1; break;
+		case 'S': sightings = 1; break;
+		case 'n': sensor = optarg; break;
+		case 'R':
+			report = optarg;
+			sightings = 1;
+			break;
+		case 'q': r.quiet = 1; break;
+		case 'm':
+			if (cli_parse_size(optarg, &max_line) != 0 || max_line < 256 ||
+			    max_line > ((size_t)1 << 30)) {
+				fprintf(stderr, "tix match: --max-line: 256 to 1G\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h': usage(stdout); return 0;
+		default: goto usage_err;
+		}
+	}
+	if (threads < 1)
+		threads = 1;
+	if ((index_in && (db || nbundles)) || (optind >= argc && index_out == NULL) ||
+	    (index_in && nwls)) {
+	usage_err:
+		if (index_in && nwls)
+			fprintf(stderr, "tix match: warninglists are applied when an index is "
+			                "compiled: give them with --index-out, not with --index\n");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (follow && (argc - optind != 1 || strcmp(argv[optind], "-") == 0)) {
+		fprintf(stderr, "tix match: --follow takes one FILE\n");
+		return EXIT_USAGE;
+	}
+	if (follow) {
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_stop_signal; /* no SA_RESTART: the poll's sleep ends */
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
+	r.so.suppress_flagged = !no_wl;
+	r.so.max_line = max_line;
+	r.out = stdout;
+	tix_buf_init(&r.line, TIX_BUF_UNLIMITED);
+
+	/* the index */
+	if (index_in) {
+		x = match_index_load(index_in, &err);
+		if (x == NULL) {
+			cli_print_error("match", &err);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+	} else {
+		struct build bd;
+
+		memset(&bd, 0, sizeof(bd));
+		tix_error_clear(&bd.err);
+		bd.now = now_us();
+		if (nwls) {
+			wl = match_warninglists_new();
+			for (size_t i = 0; wl && i < nwls; i++)
+				if (match_warninglists_load(wl, wls[i], &err) != TIX_OK) {
+					cli_print_error("match", &err);
+					rc = EXIT_USAGE;
+					goto out;
+				}
+		}
+		bd.b = match_builder_new(wl);
+		if (bd.b == NULL)
+			goto oom;
+		if (nbundles) {
+			for (size_t i = 0; i < nbundles; i++)
+				if (build_bundle(&bd, bundles[i], &err) != TIX_OK) {
+					match_builder_free(bd.b);
+					cli_print_error("match", &err);
+					rc = EXIT_USAGE;
+					goto out;
+				}
+		} else {
+			static const char *const types[] = {"indicator", NULL};
+			struct store_query q = {types, NULL, NULL, 0, 0};
+			struct store *s = cli_open_store(cli_db_path(db));
+
+			if (s == NULL) {
+				match_builder_free(bd.b);
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			if (store_query(s, &q, build_row, &bd, &err) != TIX_OK) {
+				store_close(s);
+				match_builder_free(bd.b);
+				cli_print_error("match", &err);
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			store_close(s);
+		}
+		if (bd.oom) {
+			match_builder_free(bd.b);
+			goto oom;
+		}
+		x = match_builder_finish(bd.b, &err);
+		if (x == NULL) {
+			cli_print_error("match", &err);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		fprintf(stderr,
+		        "tix match: %zu indicators read: %zu indexed, %zu inactive, %zu not stix, "
+		        "%zu with nothing to look up, %zu invalid\n",
+		        bd.seen, bd.added, bd.inactive, bd.not_stix, bd.unindexable, bd.invalid);
+	}
+	t_build = mono() - t0;
+	match_index_get_stats(x, &ist);
+	fprintf(stderr,
+	        "tix match: index of %zu indicators, %zu values (%zu IPv4, %zu ranges, %zu "
+	        "strings, %zu confirmed by the evaluator), %zu flagged by warninglists, %zu bytes "
+	        "(%.1f per indicator), ready in %.3f s\n",
+	        ist.indicators, ist.values, ist.ipv4, ist.cidr, ist.strings, ist.confirm,
+	        ist.flagged, ist.bytes,
+	        ist.indicators ? (double)ist.bytes / (double)ist.indicators : 0.0, t_build);
+	if (list_flagged)
+		for (uint32_t i = 0; i < match_index_count(x); i++) {
+			struct match_indicator ind;
+
+			match_index_indicator(x, i, &ind);
+			if (ind.warninglist)
+				fprintf(stderr,
+				        "tix match: flagged: %s%s%s%s on warninglist \"%s\"\n",
+				        ind.id, *ind.name ? " (" : "", ind.name,
+				        *ind.name ? ")" : "", ind.warninglist);
+		}
+	if (index_out) {
+		if (match_index_write(x, index_out, &err) != TIX_OK) {
+			cli_print_error("match", &err);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		fprintf(stderr, "tix match: index written to %s\n", index_out);
+		if (optind >= argc) {
+			rc = EXIT_OK_;
+			goto out;
+		}
+	}
+
+	/* the scan */
+	r.x = x;
+	if (sightings) {
+		r.agg = calloc(match_index_count(x) + 1, sizeof(*r.agg));
+		if (r.agg == NULL)
+			goto oom;
+	}
+	t0 = mono();
+	{
+		int errors = 0;
+
+		for (int i = optind; i < argc; i++) {
+			glob_t g;
+
+			if (strcmp(argv[i], "-") != 0 && strpbrk(argv[i], "*?[") != NULL &&
+			    access(argv[i], F_OK) != 0) {
+				if (glob(argv[i], 0, NULL, &g) != 0) {
+					fprintf(stderr, "tix match: %s: no such file\n", argv[i]);
+					errors++;
+					continue;
+				}
+				for (size_t k = 0; k < g.gl_pathc; k++)
+					errors +=
+					        scan_path(&r, g.gl_pathv[k], threads, 0, &tot) != 0;
+				globfree(&g);
+				continue;
+			}
+			errors += scan_path(&r, argv[i], threads, follow, &tot) != 0;
+		}
+		fflush(stdout);
+		t_scan = mono() - t0;
+		fprintf(stderr,
+		        "tix match: %zu files, %llu lines, %llu bytes in %.3f s (%.1f MB/s): %llu "
+		        "matches on %llu lines",
+		        tot.files, (unsigned long long)tot.st.lines,
+		        (unsigned long long)tot.st.bytes, t_scan,
+		        t_scan > 0 ? (double)tot.st.bytes / 1e6 / t_scan : 0.0,
+		        (unsigned long long)r.hits, (unsigned long long)tot.st.hit_lines);
+		if (tot.st.suppressed)
+			fprintf(stderr, ", %llu suppressed by warninglists",
+			        (unsigned long long)tot.st.suppressed);
+		fputc('\n', stderr);
+		if (tot.st.long_lines || tot.st.binary_lines || tot.st.bad_utf8_lines ||
+		    tot.st.bad_json_lines || tot.truncated_gz)
+			fprintf(stderr,
+			        "tix match: warning: skipped %llu lines over the line limit, %llu with NUL "
+			        "bytes, %llu with invalid UTF-8, %llu not JSON; %zu truncated gzip files\n",
+			        (unsigned long long)tot.st.long_lines,
+			        (unsigned long long)tot.st.binary_lines,
+			        (unsigned long long)tot.st.bad_utf8_lines,
+			        (unsigned long long)tot.st.bad_json_lines, tot.truncated_gz);
+		if (sightings && r.hits) {
+			size_t written;
+
+			if (sensor == NULL) {
+				if (gethostname(host, sizeof(host)) != 0)
+					snprintf(host, sizeof(host), "tix");
+				host[sizeof(host) - 1] = '\0';
+				sensor = host;
+			}
+			{
+				json_t *objs = make_sightings(x, r.agg, sensor, &written);
+
+				if (objs == NULL) {
+					fprintf(stderr, "tix match: out of memory\n");
+					errors++;
+				} else if (report ? report_sightings(report, objs) != 0
+				                  : store_sightings(db, objs) != 0) {
+					errors++;
+				} else {
+					fprintf(stderr, "tix match: %zu sightings %s as \"%s\"\n",
+					        written, report ? "reported" : "recorded", sensor);
+				}
+				json_decref(objs);
+			}
+		}
+		rc = errors ? EXIT_USAGE : r.hits ? EXIT_OK_ : EXIT_INVALID;
+	}
+	goto out;
+oom:
+	fprintf(stderr, "tix match: out of memory\n");
+	rc = EXIT_USAGE;
+out:
+	free(r.agg);
+	tix_buf_release(&r.line);
+	match_index_free(x);
+	match_warninglists_free(wl);
+	return rc;
+}

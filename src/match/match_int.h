@@ -1,0 +1,139 @@
+/*
+ * match/match_int.h — what the files of src/match share: the index image
+ * layout, value normalisation and hashing. Only the files of src/match include it.
+ */
+#ifndef TIX_MATCH_INT_H
+#define TIX_MATCH_INT_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "match/match.h"
+
+#define MATCH_MAGIC   "TIXMIDX"
+#define MATCH_VERSION 1u
+#define MATCH_ENDIAN  0x01020304u
+
+/* Kinds of string values in the hash table. */
+enum { MK_DOMAIN = 1, MK_SUFFIX = 2, MK_URL = 3, MK_EMAIL = 4, MK_HASH = 5 };
+
+/* Bits of the per-indicator meta byte: TLP in the low 3 bits. */
+#define MM_TLP_MASK 7u
+#define MM_FLAGGED  8u
+#define MM_CONFIRM  16u
+
+#define MATCH_IND_BYTES 20 /* uuid[16], name_off u32 */
+
+/* The image header; every section is 8-byte aligned. */
+struct match__header {
+	char magic[8];
+	uint32_t version, endian;
+	uint64_t size;
+	uint32_t n_ind, n_values, str_cap, ip4_cap;
+	uint32_t n_cidr4, n_cidr6, n_confirm, n_flag;
+	uint32_t has_suffix, pad;
+	uint64_t cidr4_plens;    /* bit p: some IPv4 range has prefix length p */
+	uint64_t cidr6_plens[3]; /* bits 0..128 */
+	uint64_t ind_off, meta_off, str_off, ip4_off, cidr4_off, cidr6_off, confirm_off, flag_off;
+	uint64_t pool_off, pool_size;
+};
+
+struct match__slot {
+	uint32_t tag; /* high half of the value's hash */
+	uint32_t off; /* pool record: ind u32, kind u8, len u16, bytes; 0 = empty */
+};
+struct match__ip4 {
+	uint32_t addr;
+	uint32_t ind1; /* indicator + 1; 0 = empty */
+};
+struct match__cidr4 {
+	uint32_t net, plen, ind;
+};
+struct match__cidr6 {
+	uint8_t net[16];
+	uint32_t plen, ind;
+};
+struct match__ref {
+	uint32_t ind, off, aux; /* confirm: pattern text, version; flag: list name */
+};
+
+struct match_index {
+	const unsigned char *base;
+	size_t size;
+	int mapped; /* munmap rather than free */
+	const struct match__header *h;
+	const unsigned char *ind, *meta, *pool;
+	const struct match__slot *str;
+	const struct match__ip4 *ip4;
+	const struct match__cidr4 *cidr4;
+	const struct match__cidr6 *cidr6;
+	const struct match__ref *confirm, *flag;
+};
+
+static inline uint64_t match__mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static inline uint64_t match__hash(unsigned kind, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ ((uint64_t)kind << 56) ^ n, w;
+
+	while (n >= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0x2127599bf4325c37ULL;
+		h ^= h >> 29;
+		p += 8;
+		n -= 8;
+	}
+	w = 0;
+	memcpy(&w, p, n);
+	h = (h ^ w) * 0x2127599bf4325c37ULL;
+	return match__mix(h);
+}
+
+static inline uint32_t match__ip4_slot(uint32_t addr, uint32_t mask)
+{
+	return (uint32_t)(match__mix(addr) & mask);
+}
+
+/* Builds the byte tables of the tokenizer and the normalisers. Called by
+ * every constructor, before any thread can use them. */
+void match__init_tables(void);
+void match__init_scan_tables(void);
+
+/* Normalisation, shared by the builder and the scanners (normalise.c).
+ * Each writes at most n (or the stated) bytes to out and returns the
+ * length, or -1 when the text is not such a value. */
+int match__norm_domain(const char *s, size_t n, char *out);
+int match__norm_email(const char *s, size_t n, char *out);
+int match__norm_url(const char *s, size_t n, char *out, size_t cap);
+int match__hex_hash(const char *s, size_t n, unsigned char out[64]); /* bytes */
+int match__parse_ip4(const char *s, size_t n, uint32_t *addr);
+int match__parse_ip6(const char *s, size_t n, unsigned char addr[16]);
+/* "a.b.c.d/p" or an address (p = 32 / 128). Returns 4, 6 or -1. */
+int match__parse_cidr(const char *s, size_t n, unsigned char addr[16], unsigned *plen);
+
+struct pattern_atoms;
+/* The warninglist name of the first equality atom on a list, or NULL. */
+const char *match__warninglists_check_atoms(const struct match_warninglists *w,
+                                            const struct pattern_atoms *a);
+
+/* Lookups (index.c). Each calls fn for every indicator the value hits. */
+typedef void (*match__found_fn)(void *arg, uint32_t ind);
+void match__lookup_str(const struct match_index *x, unsigned kind, const void *v, size_t n,
+                       uint64_t h, match__found_fn fn, void *arg);
+void match__lookup_ip4(const struct match_index *x, uint32_t addr, match__found_fn fn, void *arg);
+void match__lookup_ip6(const struct match_index *x, const unsigned char addr[16],
+                       match__found_fn fn, void *arg);
+/* The pattern text and version of an indicator that needs confirming, or NULL. */
+const char *match__confirm_pattern(const struct match_index *x, uint32_t ind, unsigned *version);
+unsigned match__meta(const struct match_index *x, uint32_t ind);
+
+#endif

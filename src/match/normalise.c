@@ -1,0 +1,257 @@
+/*
+ * match/normalise.c — the one normal form of each kind of value, used both
+ * for indicator values when the index is built and for tokens found in
+ * logs, so that equal things compare equal (docs/match.md, "Normalisation").
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "match/match_int.h"
+
+/* Per byte: its lowercase form, and whether it may be in a label (1) and
+ * is a letter (2). */
+static unsigned char lower_tab[256], label_tab[256];
+
+static void init_tabs(void)
+{
+	if (lower_tab[0] == 0xff)
+		return;
+	for (int c = 0; c < 256; c++) {
+		lower_tab[c] = (unsigned char)(c < 0x80 ? tolower(c) : c);
+		label_tab[c] = c < 0x80 && (isalnum(c) || c == '-' || c == '_') ? 1 : 0;
+		if (c < 0x80 && isalpha(c))
+			label_tab[c] |= 2;
+	}
+	lower_tab[0] = 0xff; /* marks the tables as built */
+}
+
+void match__init_tables(void)
+{
+	init_tabs();
+	match__init_scan_tables();
+}
+
+/* Lowercase, without one trailing dot; labels of letters, digits, '-' and
+ * '_', at least two labels, the last not all digits. out holds n bytes. */
+int match__norm_domain(const char *s, size_t n, char *out)
+{
+	size_t label = 0, dots = 0;
+	unsigned alpha_last = 0;
+
+	if (n > 0 && s[n - 1] == '.')
+		n--;
+	if (n == 0 || n > 253)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		unsigned k;
+
+		if (c == '.') {
+			if (label == 0)
+				return -1;
+			label = 0;
+			dots++;
+			alpha_last = 0;
+			out[i] = '.';
+			continue;
+		}
+		k = label_tab[c];
+		if (!k || ++label > 63)
+			return -1;
+		alpha_last |= k & 2;
+		out[i] = (char)lower_tab[c];
+	}
+	if (label == 0 || dots == 0 || !alpha_last)
+		return -1;
+	return (int)n;
+}
+
+int match__norm_email(const char *s, size_t n, char *out)
+{
+	const char *at = memchr(s, '@', n);
+	size_t local;
+	int d;
+
+	if (at == NULL || at == s || n > 320)
+		return -1;
+	local = (size_t)(at - s);
+	for (size_t i = 0; i < local; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!(isalnum(c) || strchr("._%+-=!#$&'*/?^`{|}~", c)) || c == '\0')
+			return -1;
+		out[i] = (char)tolower(c);
+	}
+	out[local] = '@';
+	d = match__norm_domain(at + 1, n - local - 1, out + local + 1);
+	return d < 0 ? -1 : (int)local + 1 + d;
+}
+
+/* scheme://[userinfo@]host[:port][/path][?query][#fragment]: the scheme
+ * and host lowercased, a trailing dot of the host, the default port of
+ * http (80) and https (443) and the fragment dropped, an empty path made
+ * "/". Everything else is kept byte for byte. */
+int match__norm_url(const char *s, size_t n, char *out, size_t cap)
+{
+	size_t i = 0, o = 0, auth, host, hend, port = 0, pstart, end = n;
+	const char *hash = memchr(s, '#', n);
+	int http, https;
+
+	if (cap < n + 1)
+		return -1;
+	if (hash)
+		end = (size_t)(hash - s);
+	while (i < end &&
+	       (isalnum((unsigned char)s[i]) || s[i] == '+' || s[i] == '-' || s[i] == '.'))
+		i++;
+	if (i == 0 || !isalpha((unsigned char)s[0]) || i + 3 > end || memcmp(s + i, "://", 3) != 0)
+		return -1;
+	for (size_t k = 0; k < i; k++)
+		out[o++] = (char)tolower((unsigned char)s[k]);
+	http = i == 4 && memcmp(out, "http", 4) == 0;
+	https = i == 5 && memcmp(out, "https", 5) == 0;
+	memcpy(out + o, "://", 3);
+	o += 3;
+	auth = host = i + 3;
+	for (pstart = auth; pstart < end && s[pstart] != '/' && s[pstart] != '?'; pstart++)
+		if (s[pstart] == '@')
+			host = pstart + 1;
+	memcpy(out + o, s + auth, host - auth); /* user information, as it is */
+	o += host - auth;
+	if (host < pstart && s[host] == '[') {
+		const char *rb = memchr(s + host, ']', pstart - host);
+
+		if (rb == NULL)
+			return -1;
+		hend = (size_t)(rb - s) + 1;
+	} else {
+		const char *colon = memchr(s + host, ':', pstart - host);
+
+		hend = colon ? (size_t)(colon - s) : pstart;
+	}
+	if (hend < pstart) {
+		if (s[hend] != ':')
+			return -1;
+		port = hend + 1;
+	}
+	{
+		size_t hl = hend;
+
+		if (hl > host && s[hl - 1] == '.')
+			hl--;
+		if (hl == host)
+			return -1;
+		for (size_t k = host; k < hl; k++)
+			out[o++] = (char)tolower((unsigned char)s[k]);
+	}
+	if (port) {
+		size_t plen = pstart - port;
+		int dflt = plen == 0 || (http && plen == 2 && memcmp(s + port, "80", 2) == 0) ||
+		           (https && plen == 3 && memcmp(s + port, "443", 3) == 0);
+
+		if (!dflt) {
+			out[o++] = ':';
+			memcpy(out + o, s + port, plen);
+			o += plen;
+		}
+	}
+	if (pstart == end || s[pstart] == '?')
+		out[o++] = '/';
+	memcpy(out + o, s + pstart, end - pstart);
+	o += end - pstart;
+	return (int)o;
+}
+
+int match__hex_hash(const char *s, size_t n, unsigned char out[64])
+{
+	if (n != 32 && n != 40 && n != 64 && n != 128)
+		return -1;
+	for (size_t i = 0; i < n; i += 2) {
+		int hi = tix_hex_value(s[i]), lo = tix_hex_value(s[i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i / 2] = (unsigned char)(hi << 4 | lo);
+	}
+	return (int)(n / 2);
+}
+
+/* Four decimal octets 0..255 of one to three digits. */
+int match__parse_ip4(const char *s, size_t n, uint32_t *addr)
+{
+	uint32_t a = 0;
+	unsigned part = 0, digits = 0, dots = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '.') {
+			if (digits == 0 || ++dots > 3)
+				return -1;
+			a = a << 8 | part;
+			part = digits = 0;
+		} else if (s[i] >= '0' && s[i] <= '9') {
+			if (++digits > 3)
+				return -1;
+			part = part * 10 + (unsigned)(s[i] - '0');
+			if (part > 255)
+				return -1;
+		} else {
+			return -1;
+		}
+	}
+	if (dots != 3 || digits == 0)
+		return -1;
+	*addr = a << 8 | part;
+	return 0;
+}
+
+int match__parse_ip6(const char *s, size_t n, unsigned char addr[16])
+{
+	char tmp[64];
+
+	if (n < 2 || n >= sizeof(tmp) || memchr(s, ':', n) == NULL)
+		return -1;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	return inet_pton(AF_INET6, tmp, addr) == 1 ? 0 : -1;
+}
+
+int match__parse_cidr(const char *s, size_t n, unsigned char addr[16], unsigned *plen)
+{
+	const char *slash = memchr(s, '/', n);
+	size_t alen = slash ? (size_t)(slash - s) : n;
+	unsigned max, p = 0;
+	uint32_t a4;
+	int v;
+
+	if (match__parse_ip4(s, alen, &a4) == 0) {
+		v = 4;
+		max = 32;
+		memset(addr, 0, 16);
+		addr[0] = (unsigned char)(a4 >> 24);
+		addr[1] = (unsigned char)(a4 >> 16);
+		addr[2] = (unsigned char)(a4 >> 8);
+		addr[3] = (unsigned char)a4;
+	} else if (match__parse_ip6(s, alen, addr) == 0) {
+		v = 6;
+		max = 128;
+	} else {
+		return -1;
+	}
+	if (slash == NULL) {
+		*plen = max;
+		return v;
+	}
+	if (n - alen - 1 == 0 || n - alen - 1 > 3)
+		return -1;
+	for (size_t i = alen + 1; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		p = p * 10 + (unsigned)(s[i] - '0');
+	}
+	if (p > max)
+		return -1;
+	*plen = p;
+	return v;
+}

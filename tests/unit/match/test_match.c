@@ -1,0 +1,483 @@
+/*
+ * Unit tests for src/match: every kind of indicator value, tokens inside
+ * longer tokens, IPv6 forms, CIDR boundaries, URL normalisation, the three
+ * log formats, bad input, warninglists, and the index file (round trip, and
+ * corrupt files rejected without a crash).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "match/match.h"
+#include "../tmpdir.h"
+
+#define NOW_US ((int64_t)1800000000 * 1000000) /* 2027-01-15 */
+
+static const char *const patterns[] = {
+        "[ipv4-addr:value = '72.191.13.1']",     /* 0 */
+        "[domain-name:value = 'Evil.Example.']", /* 1 */
+        "[domain-name:value = 'wild.example' OR domain-name:value LIKE '%.wild.example']",
+        "[file:hashes.'SHA-256' = 'E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855']",
+        "[url:value = 'HTTP://Bad.Example:80/x?y=1#frag']",                        /* 4 */
+        "[ipv4-addr:value ISSUBSET '10.20.0.0/16']",                               /* 5 */
+        "[ipv6-addr:value ISSUBSET '2001:db8:bad::/48']",                          /* 6 */
+        "[email-addr:value = 'Phish@Evil.Example']",                               /* 7 */
+        "[file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e']",                  /* 8 */
+        "[ipv6-addr:value = '2001:db8::1']",                                       /* 9 */
+        "[domain-name:value = 'a.example'] AND [domain-name:value = 'b.example']", /* 10 */
+        "[ipv4-addr:value IN ('192.0.2.1', '192.0.2.2')]",                         /* 11 */
+        "[file:name MATCHES '^x']",       /* 12: unindexable */
+        "[ipv4-addr:value = '10.1.2.3']", /* 13: rfc1918 */
+};
+#define NPAT (sizeof(patterns) / sizeof(patterns[0]))
+
+static json_t *indicator(unsigned i, const char *pattern)
+{
+	char id[64];
+
+	snprintf(id, sizeof(id), "indicator--00000000-0000-4000-8000-%012u", i);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "indicator",
+	                 "spec_version", "2.1", "id", id, "created", "2024-01-01T00:00:00Z",
+	                 "modified", "2024-01-01T00:00:00Z", "name", "n", "pattern", pattern,
+	                 "pattern_type", "stix", "valid_from", "2024-01-01T00:00:00Z");
+}
+
+static struct match_index *build(const struct match_warninglists *wl)
+{
+	struct match_builder *b = match_builder_new(wl);
+	struct tix_error err;
+	struct match_index *x;
+
+	assert_non_null(b);
+	for (unsigned i = 0; i < NPAT; i++) {
+		json_t *o = indicator(i, patterns[i]);
+		enum match_add r = match_builder_add(b, o, NOW_US, &err);
+
+		if (r != (i == 12 ? MATCH_UNINDEXABLE : MATCH_ADDED))
+			fail_msg("pattern %u: %d %s", i, (int)r, err.msg);
+		json_decref(o);
+	}
+	x = match_builder_finish(b, &err);
+	if (x == NULL)
+		fail_msg("finish: %s", err.msg);
+	return x;
+}
+
+/* What a scan found: "line:id-suffix:value:field" lines. */
+struct found {
+	char text[8192];
+	size_t len;
+	unsigned n;
+};
+
+static int collect(void *arg, const struct match_hit *h)
+{
+	struct found *f = arg;
+	int w = snprintf(f->text + f->len, sizeof(f->text) - f->len, "%llu:%s:%s%s%s\n",
+	                 (unsigned long long)h->line, "i", h->value, h->field ? "@" : "",
+	                 h->field ? h->field : "");
+
+	(void)w;
+	f->len = strlen(f->text);
+	f->n++;
+	return 0;
+}
+
+static struct match_scan_stats scan(const struct match_index *x, enum match_format fmt,
+                                    int subdomains, const char *text, struct found *f)
+{
+	struct match_scan_opts o = {fmt, subdomains, 1, 0};
+	struct match_scanner *s;
+	struct match_scan_stats st;
+
+	memset(f, 0, sizeof(*f));
+	s = match_scanner_new(x, &o, collect, f);
+	assert_non_null(s);
+	match_scanner_begin(s);
+	/* fed in small pieces, so lines cross calls */
+	for (size_t i = 0, n = strlen(text); i < n; i += 7)
+		match_scanner_feed(s, text + i, n - i < 7 ? n - i : 7);
+	match_scanner_end(s);
+	match_scanner_get_stats(s, &st);
+	match_scanner_free(s);
+	return st;
+}
+
+static void has(const struct found *f, const char *needle)
+{
+	if (strstr(f->text, needle) == NULL)
+		fail_msg("expected %s in:\n%s", needle, f->text);
+}
+
+static void test_every_kind(void **state)
+{
+	struct match_index *x = build(NULL);
+	struct found f;
+
+	(void)state;
+	scan(x, MATCH_FORMAT_TEXT, 0,
+	     "conn 72.191.13.1:443\n"
+	     "dns EVIL.example. A\n"
+	     "sub x.y.wild.example\n"
+	     "sha E3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855.\n"
+	     "GET http://bad.example/x?y=1 HTTP/1.1\n"
+	     "fw 10.20.7.7\n"
+	     "v6 [2001:DB8:BAD:0:0::5]:80\n"
+	     "from <phish@evil.EXAMPLE>\n"
+	     "md5=d41d8cd98f00b204e9800998ecf8427e\n"
+	     "v6 2001:0db8:0:0:0:0:0:1\n"
+	     "set 192.0.2.2\n",
+	     &f);
+	has(&f, "1:i:72.191.13.1\n");
+	has(&f, "2:i:evil.example\n");
+	has(&f, "3:i:x.y.wild.example\n");
+	has(&f, "4:i:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n");
+	has(&f, "5:i:http://bad.example/x?y=1\n");
+	has(&f, "6:i:10.20.7.7\n");
+	has(&f, "7:i:2001:db8:bad::5\n");
+	has(&f, "8:i:phish@evil.example\n");
+	has(&f, "9:i:d41d8cd98f00b204e9800998ecf8427e\n");
+	has(&f, "10:i:2001:db8::1\n");
+	has(&f, "11:i:192.0.2.2\n");
+	assert_int_equal(f.n, 11);
+	match_index_free(x);
+}
+
+static void test_no_match_inside_tokens(void **state)
+{
+	struct match_index *x = build(NULL);
+	struct found f;
+
+	(void)state;
+	scan(x, MATCH_FORMAT_TEXT, 0,
+	     "172.191.13.123 72.191.13.10 72.191.13.1.5 x72.191.13.1 72.191.13.1x\n"
+	     "notevil.example evil.example.com evil-example a.evil.example\n"
+	     "ae3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
+	     "http://bad.example/x?y=12 http://bad.example/x\n"
+	     "xphish@evil.example.org 10.19.255.255 10.21.0.0 wild.example.com\n"
+	     "2001:db8:bae::1 2001:db8::2 a.example b.example\n",
+	     &f);
+	if (f.n != 0)
+		fail_msg("near misses matched:\n%s", f.text);
+	/* the operator's --subdomains makes a.evil.example match, only it */
+	scan(x, MATCH_FORMAT_TEXT, 1, "notevil.example a.evil.example evil.example.com\n", &f);
+	assert_int_equal(f.n, 1);
+	has(&f, "1:i:a.evil.example\n");
+	match_index_free(x);
+}
+
+static void test_cidr_boundaries(void **state)
+{
+	struct match_index *x = build(NULL);
+	struct found f;
+
+	(void)state;
+	scan(x, MATCH_FORMAT_TEXT, 0,
+	     "10.20.0.0\n10.20.255.255\n10.19.255.255\n10.21.0.0\n"
+	     "2001:db8:bad::\n2001:db8:bad:ffff:ffff:ffff:ffff:ffff\n2001:db8:bac:ffff::1\n"
+	     "2001:db8:bae::\n",
+	     &f);
+	has(&f, "1:i:10.20.0.0\n");
+	has(&f, "2:i:10.20.255.255\n");
+	has(&f, "5:i:2001:db8:bad::\n");
+	has(&f, "6:i:2001:db8:bad:ffff:ffff:ffff:ffff:ffff\n");
+	assert_int_equal(f.n, 4);
+	match_index_free(x);
+}
+
+static void test_formats(void **state)
+{
+	struct match_index *x = build(NULL);
+	struct found f;
+	struct match_scan_stats st;
+
+	(void)state;
+	st = scan(
+	        x, MATCH_FORMAT_AUTO, 0,
+	        "{\"src_ip\":\"10.0.0.1\",\"dest_ip\":\"72.191.13.1\",\"dns\":{\"rrname\":\"Evil.Example\"}}\n"
+	        "{\"http\":{\"url\":\"http:\\/\\/bad.example\\/x?y=1\",\"tags\":[\"a\",\"192.0.2.1\"]}}\n"
+	        "plain text 72.191.13.1\n"
+	        "{\"unterminated\":\"evil.example\n",
+	        &f);
+	has(&f, "1:i:72.191.13.1@dest_ip\n");
+	has(&f, "1:i:evil.example@dns.rrname\n");
+	has(&f, "2:i:http://bad.example/x?y=1@http.url\n");
+	has(&f, "2:i:192.0.2.1@http.tags\n");
+	has(&f, "3:i:72.191.13.1\n");
+	has(&f, "4:i:evil.example\n"); /* auto: not JSON, so read as text */
+	assert_int_equal(st.bad_json_lines, 0);
+	st = scan(x, MATCH_FORMAT_JSONL, 0, "{\"a\":\"evil.example\"\nnot json evil.example\n", &f);
+	assert_int_equal(f.n, 0);
+	assert_int_equal(st.bad_json_lines, 2);
+
+	scan(x, MATCH_FORMAT_AUTO, 0,
+	     "#separator \\x09\n#fields\tts\tid.orig_h\tid.resp_h\tquery\n"
+	     "1.0\t10.0.0.1\t72.191.13.1\t-\n"
+	     "2.0\t10.0.0.2\t1.1.1.1\tevil.example\n",
+	     &f);
+	has(&f, "3:i:72.191.13.1@id.resp_h\n");
+	has(&f, "4:i:evil.example@query\n");
+	assert_int_equal(f.n, 2);
+	match_index_free(x);
+}
+
+static void test_bad_input(void **state)
+{
+	struct match_index *x = build(NULL);
+	struct match_scan_opts o = {MATCH_FORMAT_TEXT, 0, 1, 256};
+	struct match_scanner *s;
+	struct match_scan_stats st;
+	struct found f;
+	char big[5000];
+	static const char bin[] = "72.191.13.1 \0 binary\n"
+	                          "bad \xff\xfe utf8 72.191.13.1\n"
+	                          "ok \xc3\xa9 72.191.13.1\n";
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	memset(big, 'a', sizeof(big));
+	s = match_scanner_new(x, &o, collect, &f);
+	assert_non_null(s);
+	memcpy(big, "72.191.13.1 ", 12);
+	match_scanner_feed(s, big, sizeof(big)); /* one line of 5000+ bytes */
+	match_scanner_feed(s, "\n72.191.13.1\n", 13);
+	match_scanner_feed(s, bin, sizeof(bin) - 1);
+	match_scanner_end(s);
+	match_scanner_get_stats(s, &st);
+	assert_int_equal(st.long_lines, 1);
+	assert_int_equal(st.binary_lines, 1);
+	assert_int_equal(st.bad_utf8_lines, 1);
+	assert_int_equal(f.n, 2);
+	has(&f, "2:i:72.191.13.1\n");
+	has(&f, "5:i:72.191.13.1\n");
+	match_scanner_free(s);
+	match_index_free(x);
+}
+
+static void test_warninglists(void **state)
+{
+	struct match_warninglists *wl = match_warninglists_new();
+	struct tix_error err;
+	struct match_index *x;
+	struct match_index_stats st;
+	struct match_indicator ind;
+	struct found f;
+	struct match_scan_stats ss;
+
+	(void)state;
+	assert_int_equal(
+	        match_warninglists_load(wl, TIX_SHARED_DIR "/corpora/warninglists/rfc1918", &err),
+	        TIX_OK);
+	assert_non_null(match_warninglists_hit(wl, "ipv4-addr", "192.168.1.1", 11));
+	assert_null(match_warninglists_hit(wl, "ipv4-addr", "192.169.1.1", 11));
+	x = build(wl);
+	match_index_get_stats(x, &st);
+	/* 10.20.0.0/16 and 10.1.2.3 are inside 10.0.0.0/8 */
+	assert_int_equal(st.flagged, 2);
+	for (uint32_t i = 0; i < match_index_count(x); i++) {
+		match_index_indicator(x, i, &ind);
+		if (strcmp(ind.id, "indicator--00000000-0000-4000-8000-000000000013") == 0)
+			assert_non_null(ind.warninglist);
+		if (strcmp(ind.id, "indicator--00000000-0000-4000-8000-000000000000") == 0)
+			assert_null(ind.warninglist);
+	}
+	ss = scan(x, MATCH_FORMAT_TEXT, 0, "10.1.2.3 72.191.13.1\n", &f);
+	assert_int_equal(f.n, 1);
+	assert_int_equal(ss.suppressed, 1);
+	match_index_free(x);
+	match_warninglists_free(wl);
+}
+
+static void test_index_file(void **state)
+{
+	char dir[256], path[512], ipath[600];
+	struct tix_error err;
+	struct match_index *x = build(NULL), *y;
+	struct found f1, f2;
+	const char *log =
+	        "72.191.13.1 x.wild.example 10.20.1.1 2001:db8:bad::1 phish@evil.example\n";
+	FILE *fp;
+	long size;
+	unsigned char *img;
+
+	(void)state;
+	assert_int_equal(test_tmpdir_make("match", dir, sizeof(dir), path, sizeof(path)), 0);
+	snprintf(ipath, sizeof(ipath), "%s/index.tix", dir);
+	assert_int_equal(match_index_write(x, ipath, &err), TIX_OK);
+	y = match_index_load(ipath, &err);
+	assert_non_null(y);
+	scan(x, MATCH_FORMAT_TEXT, 0, log, &f1);
+	scan(y, MATCH_FORMAT_TEXT, 0, log, &f2);
+	assert_int_equal(f1.n, 5);
+	assert_string_equal(f1.text, f2.text);
+	match_index_free(y);
+
+	fp = fopen(ipath, "rb");
+	assert_non_null(fp);
+	fseek(fp, 0, SEEK_END);
+	size = ftell(fp);
+	fseek(fp, 0, SEEK_SET);
+	img = malloc((size_t)size);
+	assert_int_equal(fread(img, 1, (size_t)size, fp), (size_t)size);
+	fclose(fp);
+	/* truncated anywhere: rejected */
+	for (long n = 0; n < size; n += n < 256 ? 1 : 97)
+		assert_null(match_index_from_memory(img, (size_t)n, &err));
+	/* a wrong magic, version, size or table size: rejected */
+	{
+		static const size_t offs[] = {0, 8, 16, 24, 32, 36};
+
+		for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+			img[offs[i]] ^= 0x41;
+			y = match_index_from_memory(img, (size_t)size, &err);
+			assert_null(y);
+			assert_int_equal(err.code, TIX_EPARSE);
+			img[offs[i]] ^= 0x41;
+		}
+	}
+	/* any byte changed: rejected, or loads and scans without a crash */
+	srand(7);
+	for (int k = 0; k < 2000; k++) {
+		size_t at = (size_t)rand() % (size_t)size;
+		unsigned char old = img[at];
+
+		img[at] = (unsigned char)rand();
+		y = match_index_from_memory(img, (size_t)size, &err);
+		if (y) {
+			scan(y, MATCH_FORMAT_TEXT, 1, log, &f2);
+			match_index_free(y);
+		}
+		img[at] = old;
+	}
+	free(img);
+	unlink(ipath);
+	test_tmpdir_remove(dir);
+	match_index_free(x);
+}
+
+static void test_inactive(void **state)
+{
+	struct match_builder *b = match_builder_new(NULL);
+	struct tix_error err;
+	json_t *o = indicator(1, "[ipv4-addr:value = '1.2.3.4']");
+
+	(void)state;
+	json_object_set_new(o, "valid_until", json_string("2025-01-01T00:00:00Z"));
+	assert_int_equal(match_builder_add(b, o, NOW_US, &err), MATCH_INACTIVE);
+	json_object_del(o, "valid_until");
+	json_object_set_new(o, "revoked", json_true());
+	assert_int_equal(match_builder_add(b, o, NOW_US, &err), MATCH_INACTIVE);
+	json_object_del(o, "revoked");
+	json_object_set_new(o, "pattern_type", json_string("sigma"));
+	assert_int_equal(match_builder_add(b, o, NOW_US, &err), MATCH_NOT_STIX);
+	json_decref(o);
+	{
+		const char raw[] =
+		        "{\"type\":\"indicator\",\"id\":\"indicator--00000000-0000-4000-8000-"
+		        "000000000001\",\"pattern\":\"[ipv4-addr:value = '1.2.3.4']\","
+		        "\"pattern_type\":\"stix\",\"valid_from\":\"2030-01-01T00:00:00Z\"}";
+		int other;
+
+		assert_int_equal(
+		        match_builder_add_raw(b, raw, sizeof(raw) - 1, NOW_US, &other, &err),
+		        MATCH_INACTIVE);
+		assert_int_equal(other, 0);
+	}
+	match_builder_free(b);
+}
+
+/* One-comparison patterns are read without the parser: they must give
+ * what the parser gives, and what it refuses must still be refused. */
+static void test_simple_patterns_read_fast(void **state)
+{
+	static const struct {
+		const char *pattern;
+		enum match_add want;
+	} cases[] = {
+	        {"[file:hashes.MD5 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855']",
+	         MATCH_INVALID}, /* 64 digits are no MD5 */
+	        {"[file:hashes.'SHA-256' = 'xyz0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855']",
+	         MATCH_INVALID},
+	        {"[domain-name:value = 'it''s.example']", MATCH_INVALID},
+	        {"[domain-name:value = 'EVIL.example']", MATCH_ADDED},
+	        {"[domain-name:value =  'evil.example']",
+	         MATCH_ADDED}, /* not canonical: the parser */
+	        {"[file:hashes.'SHA-1' = 'da39a3ee5e6b4b0d3255bfef95601890afd80709']", MATCH_ADDED},
+	        {"[ipv4-addr:value = '10.0.0.0/8']", MATCH_ADDED},
+	        {"[x-custom:value = 'evil.example']", MATCH_UNINDEXABLE},
+	};
+	struct match_builder *b = match_builder_new(NULL);
+	struct tix_error err;
+	struct match_index *x;
+	struct found f;
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *o = indicator(i, cases[i].pattern);
+		enum match_add r = match_builder_add(b, o, NOW_US, &err);
+
+		if (r != cases[i].want)
+			fail_msg("%s: %d, expected %d", cases[i].pattern, (int)r,
+			         (int)cases[i].want);
+		json_decref(o);
+	}
+	x = match_builder_finish(b, &err);
+	assert_non_null(x);
+	scan(x, MATCH_FORMAT_TEXT, 0,
+	     "evil.example\nDA39A3EE5E6B4B0D3255BFEF95601890AFD80709\n10.9.9.9\n", &f);
+	assert_int_equal(f.n, 4); /* two indicators on the first line */
+	match_index_free(x);
+}
+
+/* Indexes with one kind of value only, or none at all, work too. */
+static void test_small_indexes(void **state)
+{
+	static const char *const one[] = {"[domain-name:value = 'evil.example']", NULL};
+	struct tix_error err;
+	struct found f;
+
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		struct match_builder *b = match_builder_new(NULL);
+		struct match_index *x;
+
+		for (int i = 0; k == 0 && one[i]; i++) {
+			json_t *o = indicator((unsigned)i, one[i]);
+
+			assert_int_equal(match_builder_add(b, o, NOW_US, &err), MATCH_ADDED);
+			json_decref(o);
+		}
+		x = match_builder_finish(b, &err);
+		assert_non_null(x);
+		scan(x, MATCH_FORMAT_AUTO, 1, "evil.example 1.2.3.4 2001:db8::1 a.evil.example\n",
+		     &f);
+		assert_int_equal(f.n, k == 0 ? 1 : 0); /* one report per indicator and line */
+		assert_int_equal(match_index_count(x), k == 0 ? 1 : 0);
+		match_index_free(x);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_every_kind),
+	        cmocka_unit_test(test_no_match_inside_tokens),
+	        cmocka_unit_test(test_cidr_boundaries),
+	        cmocka_unit_test(test_formats),
+	        cmocka_unit_test(test_bad_input),
+	        cmocka_unit_test(test_warninglists),
+	        cmocka_unit_test(test_index_file),
+	        cmocka_unit_test(test_inactive),
+	        cmocka_unit_test(test_small_indexes),
+	        cmocka_unit_test(test_simple_patterns_read_fast),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
