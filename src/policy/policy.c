@@ -97,7 +97,8 @@ int policy_may_read(const struct policy_node *n, const struct policy_principal *
 	return policy_may_read_level(n, p, o, policy_effective_tlp(n, o));
 }
 
-int policy_may_write(const struct policy_principal *p, const char *type, int collection_writer)
+int policy_may_write(const struct policy_principal *p, const char *type, const char *identity_class,
+                     int collection_writer)
 {
 	if (!collection_writer || !has_org(p->org))
 		return 0;
@@ -105,8 +106,11 @@ int policy_may_write(const struct policy_principal *p, const char *type, int col
 	case POLICY_ADMIN:
 	case POLICY_ANALYST: return 1;
 	case POLICY_SENSOR:
-		return type != NULL &&
-		       (strcmp(type, "sighting") == 0 || strcmp(type, "observed-data") == 0);
+		if (type == NULL)
+			return 0;
+		if (strcmp(type, "identity") == 0)
+			return identity_class != NULL && strcmp(identity_class, "system") == 0;
+		return strcmp(type, "sighting") == 0 || strcmp(type, "observed-data") == 0;
 	case POLICY_READER:
 	case POLICY_ANONYMOUS: break;
 	}

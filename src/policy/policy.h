@@ -79,9 +79,12 @@ int policy_may_read_level(const struct policy_node *n, const struct policy_princ
                           const struct policy_object *o, int tlp);
 
 /* 1 when p may write an object of this type to a collection it may write
- * (collection_writer): readers never, sensors only sightings and observed
- * data, anonymous callers never. */
-int policy_may_write(const struct policy_principal *p, const char *type, int collection_writer);
+ * (collection_writer): readers never, sensors only sightings, observed data
+ * and identities of class "system" (the sensor naming itself in a
+ * sighting's where_sighted_refs; identity_class is the object's, or NULL),
+ * anonymous callers never. */
+int policy_may_write(const struct policy_principal *p, const char *type, const char *identity_class,
+                     int collection_writer);
 
 /* 1 when this node may send o to peer. */
 int policy_may_forward(const struct policy_node *n, const struct policy_peer *peer,

@@ -879,9 +879,12 @@ static void post_objects(const struct taxii_config *cfg, const struct taxii_requ
 			add_entry(failures, id, version, err.msg);
 			continue;
 		}
-		if (!policy_may_write(&a->pp, meta.type, a->can_write)) {
+		if (!policy_may_write(&a->pp, meta.type,
+		                      json_string_value(json_object_get(obj, "identity_class")),
+		                      a->can_write)) {
 			add_entry(failures, meta.id, meta.version,
-			          "a sensor may write only sightings and observed-data");
+			          "a sensor may write only sightings, observed-data and its own "
+			          "identity (identity_class \"system\")");
 			continue;
 		}
 		flags = store_marking_flags(s, &meta);

@@ -138,7 +138,7 @@ static void principals_without_an_organisation_read_only_clear(void **state)
 	assert_false(policy_may_read(&open_node, WHO(POLICY_ANALYST, NULL, no_groups, 1), &o));
 	o.tlp = STIX_TLP_CLEAR;
 	assert_false(policy_may_read(&node, WHO(POLICY_ANALYST, "", no_groups, 1), &o));
-	assert_false(policy_may_write(WHO(POLICY_ADMIN, "", no_groups, 1), "indicator", 1));
+	assert_false(policy_may_write(WHO(POLICY_ADMIN, "", no_groups, 1), "indicator", NULL, 1));
 }
 
 static void sensors_read_indicators_and_write_sightings(void **state)
@@ -150,13 +150,20 @@ static void sensors_read_indicators_and_write_sightings(void **state)
 	assert_true(policy_may_read(&node, &s, &o));
 	o.type = "malware";
 	assert_false(policy_may_read(&node, &s, &o));
-	assert_true(policy_may_write(&s, "sighting", 1));
-	assert_true(policy_may_write(&s, "observed-data", 1));
-	assert_false(policy_may_write(&s, "indicator", 1));
-	assert_false(policy_may_write(&s, "sighting", 0));
-	assert_false(policy_may_write(WHO(POLICY_READER, "bank", no_groups, 1), "sighting", 1));
-	assert_true(policy_may_write(WHO(POLICY_ANALYST, "bank", no_groups, 1), "indicator", 1));
-	assert_false(policy_may_write(WHO(POLICY_ANONYMOUS, NULL, NULL, 1), "indicator", 1));
+	assert_true(policy_may_write(&s, "sighting", NULL, 1));
+	assert_true(policy_may_write(&s, "observed-data", NULL, 1));
+	assert_false(policy_may_write(&s, "indicator", NULL, 1));
+	assert_true(policy_may_write(&s, "identity", "system", 1));
+	assert_false(policy_may_write(&s, "identity", "organization", 1));
+	assert_false(policy_may_write(&s, "identity", NULL, 1));
+	assert_false(policy_may_write(WHO(POLICY_READER, "bank", no_groups, 1), "identity",
+	                              "system", 1));
+	assert_false(policy_may_write(&s, "sighting", NULL, 0));
+	assert_false(
+	        policy_may_write(WHO(POLICY_READER, "bank", no_groups, 1), "sighting", NULL, 1));
+	assert_true(
+	        policy_may_write(WHO(POLICY_ANALYST, "bank", no_groups, 1), "indicator", NULL, 1));
+	assert_false(policy_may_write(WHO(POLICY_ANONYMOUS, NULL, NULL, 1), "indicator", NULL, 1));
 }
 
 static void forwarding_keeps_red_and_amber_strict_home(void **state)
