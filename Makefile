@@ -13,7 +13,7 @@ BUILD := build
 ASAN  := build-asan
 
 .PHONY: all deps deps-test build build-asan run test \
-        bench-ingest bench-taxii bench-pattern fuzz format clean
+        bench-ingest bench-taxii bench-pattern fuzz fuzz-ci lint soak format clean
 
 all: build
 
@@ -53,25 +53,46 @@ bench-taxii: deps
 bench-pattern: deps
 	@bash bench/pattern/run.sh
 
-# Every libFuzzer target for FUZZ_SECONDS each (ASan + UBSan, clang), on a
-# scratch copy of its seed corpus; a crash stops with the input in build-fuzz/.
+# Every libFuzzer target (each fuzz/fuzz_*.c) for FUZZ_SECONDS each (ASan +
+# UBSan, clang), on a scratch copy of its seed corpus with its dictionary
+# (fuzz/<target>.dict) when there is one; a crash stops with the input and
+# the log in build-fuzz/. `make fuzz-ci` is the 60-second run CI does.
 FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
 fuzz:
 	@sh tools/deps.sh fuzz
 	@CC=clang cmake -S . -B build-fuzz -DTIX_FUZZ=ON -DTIX_SANITIZE=ON -DTIX_TESTS=OFF \
 		-DCMAKE_BUILD_TYPE=Debug >/dev/null
 	@cmake --build build-fuzz -j $(JOBS)
-	@for t in stix_import pattern; do \
+	@for t in $(FUZZ_TARGETS); do \
+		dict=""; [ -f fuzz/$$t.dict ] && dict="-dict=../fuzz/$$t.dict"; \
 		mkdir -p build-fuzz/corpus/$$t && \
 		echo "== fuzz_$$t, $(FUZZ_SECONDS) s" && \
-		(cd build-fuzz && ./fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+		(cd build-fuzz && ./fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) $$dict \
 			-print_final_stats=1 corpus/$$t ../fuzz/corpus/$$t > fuzz_$$t.log 2>&1); \
 		rc=$$?; grep -E 'stat::number_of_executed_units|ERROR|SUMMARY' build-fuzz/fuzz_$$t.log; \
-		[ $$rc -eq 0 ] || { echo "fuzz_$$t failed: see build-fuzz/fuzz_$$t.log"; exit 1; }; \
+		[ $$rc -eq 0 ] || { echo "fuzz_$$t failed: see build-fuzz/fuzz_$$t.log"; \
+			tail -40 build-fuzz/fuzz_$$t.log; exit 1; }; \
 	done
+
+fuzz-ci:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60
+
+# Static analysis: banned functions, cppcheck and clang-tidy over every C
+# file in git (tools/lint.sh).
+lint:
+	@sh tools/deps.sh lint
+	@sh tools/lint.sh
+
+# A wrk soak of mixed TAXII reads and writes for SOAK_SECONDS (600), with
+# errors, latency percentiles and the server's RSS over time (bench/soak/).
+SOAK_SECONDS ?= 600
+soak: build
+	@sh tools/deps.sh soak
+	@SOAK_SECONDS=$(SOAK_SECONDS) TIX=$(CURDIR)/$(BUILD)/tix bash bench/soak/run.sh
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN) build-bench
+	rm -rf $(BUILD) $(ASAN) build-bench build-fuzz
