@@ -109,7 +109,7 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 		cli_print_error("import", &err);
 		goto out;
 	}
-	if ((e = store_begin(s, &err)) != TIX_OK) {
+	if (store_begin(s, &err) != TIX_OK) { /* EXIT_SYSTEM */
 		cli_print_error("import", &err);
 		goto out;
 	}
@@ -145,8 +145,8 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 					goto bad_document;
 				c.objects++;
 				added = 0;
-				if (collp && (e = store_collection_add(s, collp, vid, &added,
-				                                       &err)) != TIX_OK) {
+				if (collp &&
+				    store_collection_add(s, collp, vid, &added, &err) != TIX_OK) {
 					cli_print_error("import", &err);
 					goto out;
 				}
@@ -185,7 +185,7 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 			json_decref(obj); /* the file is rejected; keep validating to report all */
 			continue;
 		}
-		if ((e = stix_meta_get(obj, &meta, &err)) != TIX_OK) {
+		if (stix_meta_get(obj, &meta, &err) != TIX_OK) {
 			json_decref(obj);
 			cli_print_error("import", &err);
 			goto out;
@@ -243,7 +243,7 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 		rc = EXIT_INVALID;
 		goto out;
 	}
-	if ((e = store_commit(s, &err)) != TIX_OK) {
+	if (store_commit(s, &err) != TIX_OK) {
 		in_tx = 0;
 		cli_print_error("import", &err);
 		goto out;
