@@ -73,7 +73,7 @@ fuzz:
 	@sh tools/deps.sh fuzz
 	@CC=clang cmake -S . -B build-fuzz -DTIX_FUZZ=ON -DTIX_SANITIZE=ON -DTIX_TESTS=OFF \
 		-DCMAKE_BUILD_TYPE=Debug >/dev/null
-	@cmake --build build-fuzz -j $(JOBS)
+	@cmake --build build-fuzz -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
 	@sh tools/fuzz.sh $(FUZZ_SECONDS) $(JOBS) $(FUZZ_TARGETS)
 
 fuzz-ci:
