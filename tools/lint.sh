@@ -57,6 +57,8 @@ fi
 
 # 3. clang-tidy on the files the build compiles (headers through them).
 indb=$(for f in $cfiles; do grep -q "\"file\": \"$(pwd)/$f\"" "$LINT/compile_commands.json" && echo "$f"; done || true)
+skipped=$(for f in $cfiles; do printf '%s\n' $indb | grep -qx "$f" || echo "$f"; done)
+[ -z "$skipped" ] || echo "lint: clang-tidy skips files no build compiles:" $skipped
 if printf '%s\n' $indb | xargs -r -P "$JOBS" -n 4 clang-tidy --quiet -p "$LINT" >"$LINT/tidy.log" 2>&1 &&
 	! grep -qE '(warning|error):' "$LINT/tidy.log"; then
 	echo "lint: clang-tidy clean ($(printf '%s\n' $indb | wc -l) files)"
