@@ -15,15 +15,33 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct store *store;
+static char dir[64];
+
+/* At exit: close the store and remove its directory (the WAL files stay
+ * until the last handle is closed). */
+static void cleanup(void)
+{
+	char path[96];
+
+	store_close(store);
+	store = NULL;
+	for (const char *const *ext = (const char *const[]){"", "-wal", "-shm", NULL}; *ext;
+	     ext++) {
+		snprintf(path, sizeof(path), "%s/tix.db%s", dir, *ext);
+		unlink(path);
+	}
+	rmdir(dir);
+}
 static struct auth *limited, *unlimited;
 static char key[128];
 
 static void setup(void)
 {
-	char dir[] = "/tmp/tix-fuzz-auth-XXXXXX", path[64], hash[256];
+	char path[96], hash[256];
 	struct auth_options many = {0, 1000000000u, 0};
 	struct tix_error err;
 
+	snprintf(dir, sizeof(dir), "%s", "/tmp/tix-fuzz-auth-XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		abort();
 	snprintf(path, sizeof(path), "%s/tix.db", dir);
@@ -37,8 +55,7 @@ static void setup(void)
 		fprintf(stderr, "fuzz_auth_header setup: %s\n", err.msg);
 		abort();
 	}
-	unlink(path);
-	rmdir(dir);
+	atexit(cleanup);
 }
 
 /* The input is the header value. A first byte 0x01 stands for "Bearer" and

@@ -19,6 +19,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAX_FIELDS 300
 
 static struct store *store;
+static char dir[64];
+
+/* At exit: close the store and remove its directory (the WAL files stay
+ * until the last handle is closed). */
+static void cleanup(void)
+{
+	char path[96];
+
+	store_close(store);
+	store = NULL;
+	for (const char *const *ext = (const char *const[]){"", "-wal", "-shm", NULL}; *ext;
+	     ext++) {
+		snprintf(path, sizeof(path), "%s/tix.db%s", dir, *ext);
+		unlink(path);
+	}
+	rmdir(dir);
+}
 static struct taxii_cache *cache;
 static struct taxii_config cfg;
 static struct auth_principal admin, reader, stranger;
@@ -32,7 +49,7 @@ static void setup(void)
 	        "\"created\":\"2020-01-01T00:00:00.000Z\",\"modified\":\"2020-01-01T00:00:00.000Z\","
 	        "\"pattern\":\"[ipv4-addr:value = '198.51.100.1']\",\"pattern_type\":\"stix\","
 	        "\"valid_from\":\"2020-01-01T00:00:00Z\"}";
-	char dir[] = "/tmp/tix-fuzz-taxii-XXXXXX", path[64];
+	char path[96];
 	struct store_collection c;
 	struct store_user u;
 	struct tix_error err;
@@ -40,6 +57,7 @@ static void setup(void)
 	struct taxii_response resp;
 	char body[1024], objects[192];
 
+	snprintf(dir, sizeof(dir), "%s", "/tmp/tix-fuzz-taxii-XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		abort();
 	snprintf(path, sizeof(path), "%s/tix.db", dir);
@@ -55,9 +73,7 @@ static void setup(void)
 		fprintf(stderr, "fuzz_taxii setup: %s\n", err.msg);
 		abort();
 	}
-	/* The store file is unlinked now; the open handle keeps it. */
-	unlink(path);
-	rmdir(dir);
+	atexit(cleanup);
 	cfg.title = "fuzz";
 	cfg.api_root = "api1";
 	cfg.max_content_length = 1 << 20;
