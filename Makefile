@@ -4,8 +4,9 @@
 #   make run    install missing build dependencies, build, load the sample
 #               data into ./var/tix.db, print an admin key and serve TAXII 2.1
 #               on 127.0.0.1:8600
-#   make test   the same set-up, then every test (unit, conformance, CLI),
-#               also under AddressSanitizer and UndefinedBehaviorSanitizer
+#   make test   the same set-up, then every test (unit, conformance, CLI,
+#               TAXII, abuse, crash consistency), also under AddressSanitizer
+#               and UndefinedBehaviorSanitizer; static analysis; fuzzing
 
 JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
 DB    ?= var/tix.db
@@ -13,7 +14,8 @@ BUILD := build
 ASAN  := build-asan
 
 .PHONY: all deps deps-test build build-asan run test \
-        bench-ingest bench-taxii bench-pattern bench-policy bench-match fuzz format clean
+        bench-ingest bench-taxii bench-pattern bench-policy bench-match fuzz fuzz-ci lint soak \
+        format clean
 
 all: build
 
@@ -35,8 +37,11 @@ run: build
 	@TIX=$(BUILD)/tix DB=$(DB) sh tools/run.sh
 
 # Unit tests (cmocka, through ctest), the CLI tests and the TAXII server's
-# end-to-end tests (TAXII and sharing policy) on the sanitizer build; then the CLI and TAXII tests again
-# on the release build users run.
+# end-to-end (TAXII, sharing policy) and abuse tests on the sanitizer build; then the CLI, TAXII,
+# policy and abuse tests again on the release build users run, and the kill -9 rounds
+# (tests/e2e/test_crash.py) on it; then static analysis (make lint) and
+# every fuzz target for 60 s (make fuzz-ci). docs/testing.md says what each
+# guarantees.
 test: deps-test build build-asan
 	@cd $(ASAN) && ctest --output-on-failure -j $(JOBS)
 	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/cli/run_tests.py
@@ -45,6 +50,11 @@ test: deps-test build build-asan
 	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_policy.py
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_taxii.py
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_policy.py
+	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_abuse.py
+	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_abuse.py
+	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_crash.py
+	@$(MAKE) --no-print-directory lint
+	@$(MAKE) --no-print-directory fuzz-ci
 
 bench-ingest: deps
 	@bash bench/ingest/run.sh
@@ -62,25 +72,38 @@ bench-match: deps
 	@sh tools/deps.sh bench
 	@bash bench/match/run.sh
 
-# Every libFuzzer target for FUZZ_SECONDS each (ASan + UBSan, clang), on a
-# scratch copy of its seed corpus; a crash stops with the input in build-fuzz/.
+# Every libFuzzer target (each fuzz/fuzz_*.c) for FUZZ_SECONDS each (ASan +
+# UBSan, clang), JOBS at a time, on a scratch copy of its seed corpus with
+# its dictionary (fuzz/<target>.dict) when there is one (tools/fuzz.sh); a
+# crash fails, leaving the input and the log in build-fuzz/. `make fuzz-ci`
+# is the 60-second run that `make test` (CI) does.
 FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
 fuzz:
 	@sh tools/deps.sh fuzz
 	@CC=clang cmake -S . -B build-fuzz -DTIX_FUZZ=ON -DTIX_SANITIZE=ON -DTIX_TESTS=OFF \
 		-DCMAKE_BUILD_TYPE=Debug >/dev/null
-	@cmake --build build-fuzz -j $(JOBS)
-	@for t in stix_import pattern match_scan match_index; do \
-		mkdir -p build-fuzz/corpus/$$t && \
-		echo "== fuzz_$$t, $(FUZZ_SECONDS) s" && \
-		(cd build-fuzz && ./fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
-			-print_final_stats=1 corpus/$$t ../fuzz/corpus/$$t > fuzz_$$t.log 2>&1); \
-		rc=$$?; grep -E 'stat::number_of_executed_units|ERROR|SUMMARY' build-fuzz/fuzz_$$t.log; \
-		[ $$rc -eq 0 ] || { echo "fuzz_$$t failed: see build-fuzz/fuzz_$$t.log"; exit 1; }; \
-	done
+	@cmake --build build-fuzz -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+	@sh tools/fuzz.sh $(FUZZ_SECONDS) $(JOBS) $(FUZZ_TARGETS)
+
+fuzz-ci:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60
+
+# Static analysis: banned functions, cppcheck and clang-tidy over every C
+# file in git (tools/lint.sh).
+lint:
+	@sh tools/deps.sh lint
+	@sh tools/lint.sh
+
+# A wrk soak of mixed TAXII reads and writes for SOAK_SECONDS (600), with
+# errors, latency percentiles and the server's RSS over time (bench/soak/).
+SOAK_SECONDS ?= 600
+soak: build
+	@sh tools/deps.sh soak
+	@SOAK_SECONDS=$(SOAK_SECONDS) TIX=$(CURDIR)/$(BUILD)/tix bash bench/soak/run.sh
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN) build-bench
+	rm -rf $(BUILD) $(ASAN) build-bench build-fuzz

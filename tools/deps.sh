@@ -5,16 +5,20 @@
 set -eu
 
 build_pkgs="gcc make cmake pkg-config libjansson-dev libsqlite3-dev libsodium-dev libmicrohttpd-dev libpcre2-dev zlib1g-dev libcurl4-gnutls-dev"
-test_pkgs="libcmocka-dev python3 sqlite3 openssl"
-
+# make test also fuzzes (clang) and lints (cppcheck, clang-tidy); the soak
+# (wrk) and the match benchmark's baselines (ripgrep) are sets of their own.
 fuzz_pkgs="clang libclang-rt-14-dev"
-# bench-match also runs GNU grep and ripgrep as its baselines
+lint_pkgs="clang libclang-rt-14-dev clang-tidy cppcheck libcmocka-dev python3 git"
+test_pkgs="libcmocka-dev python3 sqlite3 openssl $fuzz_pkgs $lint_pkgs"
+soak_pkgs="wrk curl"
 bench_pkgs="ripgrep"
 
 want="$build_pkgs"
 [ "${1:-build}" = "test" ] && want="$build_pkgs $test_pkgs"
 [ "${1:-build}" = "fuzz" ] && want="$build_pkgs $fuzz_pkgs"
 [ "${1:-build}" = "bench" ] && want="$build_pkgs $bench_pkgs"
+[ "${1:-build}" = "lint" ] && want="$build_pkgs $lint_pkgs"
+[ "${1:-build}" = "soak" ] && want="$build_pkgs $soak_pkgs"
 
 missing=""
 for p in $want; do

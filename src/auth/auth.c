@@ -231,6 +231,7 @@ static struct limit_entry *limit_find(struct auth *a, const unsigned char digest
 		if (set[i].start != 0 && memcmp(set[i].digest, digest, 16) == 0)
 			e = &set[i];
 		else if (set[i].start == 0 || now - set[i].start >= a->window_us)
+			// NOLINTNEXTLINE(bugprone-branch-clone): free or expired, or the oldest
 			victim = &set[i];
 		else if (victim->start != 0 && now - victim->start < a->window_us &&
 		         set[i].start < victim->start)
@@ -643,6 +644,8 @@ enum tix_err auth_new_key(struct store *s, const char *user, char *out, size_t s
 			e = tix_error_set(err, TIX_EIO, "auth", "no randomness for a key");
 			goto out;
 		}
+		/* Terminated by sodium_bin2base64 below. */
+		// NOLINTNEXTLINE(bugprone-not-null-terminated-result)
 		memcpy(key, KEY_PREFIX, KEY_PREFIX_LEN);
 		memcpy(key + KEY_PREFIX_LEN, key_id, KEY_ID_LEN);
 		key[KEY_PREFIX_LEN + KEY_ID_LEN] = '_';

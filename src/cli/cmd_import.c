@@ -114,7 +114,7 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 		cli_print_error("import", &err);
 		goto out;
 	}
-	if ((e = store_begin(s, &err)) != TIX_OK) {
+	if (store_begin(s, &err) != TIX_OK) { /* EXIT_SYSTEM */
 		cli_print_error("import", &err);
 		goto out;
 	}
@@ -150,8 +150,8 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 					goto bad_document;
 				c.objects++;
 				added = 0;
-				if (collp && (e = store_collection_add(s, collp, vid, &added,
-				                                       &err)) != TIX_OK) {
+				if (collp &&
+				    store_collection_add(s, collp, vid, &added, &err) != TIX_OK) {
 					cli_print_error("import", &err);
 					goto out;
 				}
@@ -205,7 +205,7 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 				        wl);
 			}
 		}
-		if ((e = stix_meta_get(obj, &meta, &err)) != TIX_OK) {
+		if (stix_meta_get(obj, &meta, &err) != TIX_OK) {
 			json_decref(obj);
 			cli_print_error("import", &err);
 			goto out;
@@ -263,7 +263,7 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 		rc = EXIT_INVALID;
 		goto out;
 	}
-	if ((e = store_commit(s, &err)) != TIX_OK) {
+	if (store_commit(s, &err) != TIX_OK) {
 		in_tx = 0;
 		cli_print_error("import", &err);
 		goto out;

@@ -608,7 +608,7 @@ enum tix_err store_node_secret(struct store *s, unsigned char out[32], struct ti
 		return e;
 	/* First use. Two processes may get here at once: the insert keeps the
 	 * first secret written and both read that one back. */
-	if ((e = tix_random(fresh, sizeof(fresh))) != TIX_OK) {
+	if (tix_random(fresh, sizeof(fresh)) != TIX_OK) {
 		e = tix_error_set(err, TIX_EIO, "store", "no randomness for the node secret");
 		goto out;
 	}

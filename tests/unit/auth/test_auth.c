@@ -99,6 +99,7 @@ static char *basic(char *out, size_t size, const char *user, const char *passwor
 	char plain[512];
 	int n = snprintf(plain, sizeof(plain), "%s:%s", user, password);
 
+	// NOLINTNEXTLINE(bugprone-not-null-terminated-result): bin2base64 ends it
 	memcpy(out, "Basic ", 6);
 	sodium_bin2base64(out + 6, size - 6, (const unsigned char *)plain, (size_t)n,
 	                  sodium_base64_VARIANT_ORIGINAL);

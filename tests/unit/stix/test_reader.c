@@ -94,6 +94,7 @@ static int where_line(const struct tix_error *err)
 
 	if (strncmp(err->where, "test.json:", 10) != 0)
 		return -1;
+	// NOLINTNEXTLINE(cert-err34-c): our own "file:line:col"
 	if (sscanf(err->where + 10, "%d:%d%c", &line, &col, &tail) != 2 || col < 1)
 		return -1;
 	return line;
@@ -420,6 +421,7 @@ static char *deep_doc(enum stix_doc_kind kind, int depth)
 {
 	const char *pre, *post;
 	int wrap, arrays;
+	size_t size;
 	char *s, *p;
 
 	switch (kind) {
@@ -436,18 +438,19 @@ static char *deep_doc(enum stix_doc_kind kind, int depth)
 	default: pre = post = ""; wrap = 0;
 	}
 	arrays = depth - wrap - 1;
-	s = malloc(strlen(pre) + strlen(post) + 200 + 2 * (size_t)arrays);
+	size = strlen(pre) + strlen(post) + 200 + 2 * (size_t)arrays;
+	s = malloc(size);
 	assert_non_null(s);
-	p = s + sprintf(s,
-	                "%s{\"type\": \"x-deep\", \"id\": \"x-deep--"
-	                "8e2e2d2b-17d4-4cbf-938f-"
-	                "98ee46b3cd3f\", \"x_deep\": ",
-	                pre);
+	p = s + snprintf(s, size,
+	                 "%s{\"type\": \"x-deep\", \"id\": \"x-deep--"
+	                 "8e2e2d2b-17d4-4cbf-938f-"
+	                 "98ee46b3cd3f\", \"x_deep\": ",
+	                 pre);
 	for (int i = 0; i < arrays; i++)
 		*p++ = '[';
 	for (int i = 0; i < arrays; i++)
 		*p++ = ']';
-	sprintf(p, "}%s", post);
+	snprintf(p, size - (size_t)(p - s), "}%s", post);
 	return s;
 }
 
@@ -522,7 +525,7 @@ static void test_bundle_id_required_and_checked(void **state)
 	static const char *const docs[] = {
 	        "{\"type\": \"bundle\", \"objects\": []}",
 	        "{\"type\": \"bundle\", \"id\": \"bundle--1234\", \"objects\": []}",
-	        "{\"type\": \"bundle\", \"id\": \"" IND_ID "\", \"objects\": []}",
+	        ("{\"type\": \"bundle\", \"id\": \"" IND_ID "\", \"objects\": []}"),
 	        "{\"type\": \"bundle\", \"id\": 7, \"objects\": []}",
 	        ("{\"type\": \"bundle\", \"id\": \"bundle--5d0092c5-5f74-4287-9642-33f4c354e56\","
 	         " \"objects\": []}"),
