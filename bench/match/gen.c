@@ -74,9 +74,28 @@ static uint32_t ind_ip(void)
 	}
 }
 
+/* Reads up to four dot-separated decimal numbers of s into o (each stops at
+ * 100000); returns how many it read, as sscanf's "%u.%u.%u.%u" would. */
+static int parse_ip4(const char *s, unsigned o[4])
+{
+	int n = 0;
+
+	while (n < 4 && *s >= '0' && *s <= '9') {
+		unsigned v = 0;
+
+		while (*s >= '0' && *s <= '9' && v < 100000)
+			v = v * 10 + (unsigned)(*s++ - '0');
+		o[n++] = v;
+		if (*s != '.')
+			break;
+		s++;
+	}
+	return n;
+}
+
 static void ipstr(uint32_t a, char *out)
 {
-	sprintf(out, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+	snprintf(out, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
 }
 
 static void bg_host(char *out) /* 12-character labels: never an indicator's */
@@ -84,7 +103,7 @@ static void bg_host(char *out) /* 12-character labels: never an indicator's */
 	char l[16];
 
 	label(l, 12);
-	sprintf(out, "%s%s.%s", below(2) ? "www." : "", l, tlds[below(9)]);
+	snprintf(out, 128, "%s%s.%s", below(2) ? "www." : "", l, tlds[below(9)]);
 }
 
 static void bg_ip(char *out) /* 100.64.0.0/10 */
@@ -97,7 +116,7 @@ static void line_proxy(FILE *f, uint64_t t, const char *host, const char *url, c
 {
 	char src[20], path[40];
 
-	sprintf(src, "10.%u.%u.%u", below(256), below(256), below(254) + 1);
+	snprintf(src, sizeof(src), "10.%u.%u.%u", below(256), below(256), below(254) + 1);
 	label(path, 10);
 	if (url)
 		fprintf(f,
@@ -170,7 +189,7 @@ int main(int argc, char **argv)
 			ipstr(ips[nips - 1], ind[i].v);
 		} else if (r < 15) {
 			ind[i].kind = K_DOMAIN;
-			sprintf(ind[i].v, "%s.%s", l1, tlds[below(9)]);
+			snprintf(ind[i].v, sizeof(ind[i].v), "%s.%s", l1, tlds[below(9)]);
 		} else if (r < 19) {
 			ind[i].kind = K_HASH;
 			for (int k = 0; k < 64; k++)
@@ -178,7 +197,8 @@ int main(int argc, char **argv)
 		} else {
 			ind[i].kind = K_URL;
 			label(l2, 8);
-			sprintf(ind[i].v, "http://%s.%s/%s/payload.php", l1, tlds[below(9)], l2);
+			snprintf(ind[i].v, sizeof(ind[i].v), "http://%s.%s/%s/payload.php", l1,
+			         tlds[below(9)], l2);
 		}
 	}
 	qsort(ips, nips, sizeof(*ips), cmp_u32);
@@ -222,7 +242,7 @@ int main(int argc, char **argv)
 			struct ind *d = &ind[below((unsigned)n)];
 
 			if (d->kind == K_DOMAIN && below(5) == 0) { /* only as a subdomain */
-				sprintf(host, "cdn.%s", d->v);
+				snprintf(host, sizeof(host), "cdn.%s", d->v);
 				sub++;
 				shape = below(2) ? 1 : 0;
 				if (shape == 0)
@@ -248,17 +268,17 @@ int main(int argc, char **argv)
 			switch (d->kind) {
 			case K_IP: {
 				uint32_t a;
-				unsigned o[4];
+				unsigned o[4] = {0, 0, 0, 0};
 
-				sscanf(d->v, "%u.%u.%u.%u", &o[0], &o[1], &o[2], &o[3]);
+				parse_ip4(d->v, o);
 				if (o[0] < 100 && o[3] < 10) /* 72.191.13.1 -> 172.191.13.123 */
-					sprintf(tmp, "1%u.%u.%u.%u23", o[0], o[1], o[2], o[3]);
+					snprintf(tmp, sizeof(tmp), "1%u.%u.%u.%u23", o[0], o[1],
+					         o[2], o[3]);
 				else
-					sprintf(tmp, "%u.%u.%u.%u", o[0], o[1], o[2],
-					        (o[3] + 1) % 256);
+					snprintf(tmp, sizeof(tmp), "%u.%u.%u.%u", o[0], o[1], o[2],
+					         (o[3] + 1) % 256);
 				a = 0;
-				if (sscanf(tmp, "%u.%u.%u.%u", &o[0], &o[1], &o[2], &o[3]) == 4 &&
-				    o[0] < 256 && o[3] < 256)
+				if (parse_ip4(tmp, o) == 4 && o[0] < 256 && o[3] < 256)
 					a = o[0] << 24 | o[1] << 16 | o[2] << 8 | o[3];
 				if (a && is_ind_ip(a)) {
 					near--; /* by chance another indicator: plain background */
@@ -268,7 +288,7 @@ int main(int argc, char **argv)
 				shape = shape == 1 ? 0 : shape;
 				break;
 			}
-			case K_DOMAIN: sprintf(host, "x%s", d->v); break;
+			case K_DOMAIN: snprintf(host, sizeof(host), "x%s", d->v); break;
 			case K_HASH:
 				snprintf(tmp, sizeof(tmp), "%sa", d->v);
 				line_json(fl, t, host, ip, tmp);

@@ -58,7 +58,8 @@ static int print_entry(void *arg, int64_t seq, const struct store_audit_entry *e
 	} else {
 		char what[48];
 
-		if (e->objects[0] == '=') /* the objects of an earlier entry (a repeated answer) */
+		if (e->objects &&
+		    e->objects[0] == '=') /* the objects of an earlier entry (a repeated answer) */
 			snprintf(what, sizeof(what), "objects of #%s", e->objects + 1);
 		else
 			snprintf(what, sizeof(what), "%zu object%s", nobj, nobj == 1 ? "" : "s");

@@ -393,6 +393,7 @@ static int scan_mapped(struct run *r, const char *data, size_t len, int threads,
 	size_t start = 0;
 	uint64_t line_base = 0;
 	int n = 0, rc = 0;
+	const char *part_cap_env = getenv("TIX_MATCH_PART_BUFFER"); /* tests only */
 
 	if (jobs == NULL || tid == NULL) {
 		free(jobs);
@@ -414,9 +415,7 @@ static int scan_mapped(struct run *r, const char *data, size_t len, int threads,
 		jobs[n].len = end - start;
 		jobs[n].base_off = start;
 		jobs[n].buffered = n > 0;
-		jobs[n].cap = getenv("TIX_MATCH_PART_BUFFER")
-		                      ? strtoull(getenv("TIX_MATCH_PART_BUFFER"), NULL, 10)
-		                      : PART_BUFFER_CAP;
+		jobs[n].cap = part_cap_env ? strtoull(part_cap_env, NULL, 10) : PART_BUFFER_CAP;
 		/* the first part prints as it goes; the others wait for it */
 		jobs[n].r.hits = 0;
 		jobs[n].sc = n == 0 ? match_scanner_new(r->x, &r->so, on_hit, &jobs[n].r)
@@ -455,7 +454,8 @@ static int scan_mapped(struct run *r, const char *data, size_t len, int threads,
 
 					fwrite(txt, 1, (size_t)(ln - txt), r->out);
 					fprintf(r->out, ",\"line\":%llu",
-					        (unsigned long long)(j->rec[k].line + line_base));
+					        (unsigned long long)j->rec[k].line +
+					                (unsigned long long)line_base);
 					fwrite(rest, 1, j->rec[k].len - (size_t)(rest - txt),
 					       r->out);
 				}
@@ -962,13 +962,17 @@ int cmd_match(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
-		case 't':
-			threads = atoi(optarg);
-			if (threads < 1 || threads > 256) {
+		case 't': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (end == optarg || *end != '\0' || v < 1 || v > 256) {
 				fprintf(stderr, "tix match: --threads: 1 to 256\n");
 				return EXIT_USAGE;
 			}
+			threads = (int)v;
 			break;
+		}
 		case 'F': follow = 1; break;
 		case 'w':
 			if (nwls == 64)

@@ -76,10 +76,13 @@ static enum tix_err read_head(struct store *s, int64_t *seq, unsigned char hash[
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		const char *v = (const char *)sqlite3_column_text(st, 0);
-		long long n = 0;
-		char hx[2 * HASH_BYTES + 1] = "";
+		char *end = NULL;
+		long long n = v ? strtoll(v, &end, 10) : 0;
 
-		if (v && sscanf(v, "%lld %64s", &n, hx) == 2 && strlen(hx) == 2 * HASH_BYTES) {
+		/* "SEQ HASH": the sequence number, a space, the hash in hex */
+		if (v && end != v && n >= 0 && *end == ' ' && strlen(end + 1) == 2 * HASH_BYTES) {
+			const char *hx = end + 1;
+
 			*seq = n;
 			for (int i = 0; i < HASH_BYTES; i++)
 				hash[i] = (unsigned char)(tix_hex_value(hx[2 * i]) << 4 |
