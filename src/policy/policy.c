@@ -42,8 +42,9 @@ static int has_org(const char *org)
 static int in_recipients(const char *list, const char *org)
 {
 	size_t n = strlen(org);
+	const char *p = list ? strchr(list, '\n') : NULL;
 
-	for (const char *p = list; p && (p = strchr(p, '\n')) != NULL;) {
+	for (; p != NULL; p = strchr(p, '\n')) {
 		p++;
 		if (strncmp(p, org, n) == 0 && p[n] == '\n')
 			return 1;

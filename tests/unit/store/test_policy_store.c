@@ -37,11 +37,13 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct tix_error err;
 
-	if (f == NULL ||
-	    test_tmpdir_make("policy", f->dir, sizeof(f->dir), f->path, sizeof(f->path)) != 0)
+	if (f == NULL)
 		return -1;
-	if ((f->s = store_open(f->path, NULL, &err)) == NULL)
+	if (test_tmpdir_make("policy", f->dir, sizeof(f->dir), f->path, sizeof(f->path)) != 0 ||
+	    (f->s = store_open(f->path, NULL, &err)) == NULL) {
+		free(f);
 		return -1;
+	}
 	*state = f;
 	return 0;
 }
