@@ -38,6 +38,15 @@ struct bind {
 	uint8_t meta, version;
 };
 
+/* Feeds repeat the same timestamps (one valid_from for a whole batch):
+ * the last text parsed and its value are remembered. */
+struct time_memo {
+	char text[64];
+	size_t n;
+	int ok;
+	int64_t us;
+};
+
 struct match_builder {
 	const struct match_warninglists *warn;
 	struct tix_buf pool; /* becomes the image's pool: names, patterns, list names */
@@ -50,6 +59,7 @@ struct match_builder {
 	size_t values, nconfirm, nflag;
 	int has_suffix;
 	int oom;
+	struct time_memo memo[2]; /* valid_from, valid_until */
 };
 
 #define PUSH(vec, item)                                                                            \
@@ -301,7 +311,7 @@ static int fast_atom(const char *t, size_t n, struct pattern_atom *a)
 			if (vl != forms[i].hex)
 				return 0;
 			for (size_t k = 0; k < vl; k++)
-				if (tix_hex_value(v[k]) < 0)
+				if (match__hexval((unsigned char)v[k]) < 0)
 					return 0;
 		}
 		memset(a, 0, sizeof(*a));
@@ -317,7 +327,31 @@ static int fast_atom(const char *t, size_t n, struct pattern_atom *a)
 	return 0;
 }
 
-static int in_time(const char *s, size_t n, int64_t now_us, int before)
+/* The 36 characters of a UUID (8-4-4-4-12 hex digits, either case), as
+ * tix_uuid_parse reads them, without a copy. 0 or -1. */
+static int uuid_of(const char *s, struct tix_uuid *u)
+{
+	int j = 0;
+
+	for (int i = 0; i < 36; i += 2) {
+		int hi, lo;
+
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return -1;
+			i--; /* the next pair starts one byte on */
+			continue;
+		}
+		hi = match__hexval((unsigned char)s[i]);
+		lo = match__hexval((unsigned char)s[i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		u->b[j++] = (uint8_t)(hi << 4 | lo);
+	}
+	return j == 16 ? 0 : -1;
+}
+
+static int in_time(struct time_memo *m, const char *s, size_t n, int64_t now_us, int before)
 {
 	char buf[64];
 	struct tix_time t;
@@ -327,11 +361,17 @@ static int in_time(const char *s, size_t n, int64_t now_us, int before)
 		return 1;
 	if (n >= sizeof(buf))
 		return 0;
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	if (tix_time_parse(buf, &t, &e) != TIX_OK)
+	if (m->n != n || memcmp(m->text, s, n) != 0) {
+		memcpy(buf, s, n);
+		buf[n] = '\0';
+		m->ok = tix_time_parse(buf, &t, &e) == TIX_OK;
+		m->us = m->ok ? tix_time_to_us(&t) : 0;
+		memcpy(m->text, s, n);
+		m->n = n;
+	}
+	if (!m->ok)
 		return 0;
-	return before ? tix_time_to_us(&t) <= now_us : now_us < tix_time_to_us(&t);
+	return before ? m->us <= now_us : now_us < m->us;
 }
 
 static enum match_add add_fields(struct match_builder *b, const struct fields *f, int64_t now_us,
@@ -346,7 +386,6 @@ static enum match_add add_fields(struct match_builder *b, const struct fields *f
 	uint32_t idx = (uint32_t)b->ind.n;
 	int any = 0, has_suffix = b->has_suffix;
 	const char *wl;
-	char idbuf[48];
 	enum pattern_version ver = PATTERN_V21;
 	struct {
 		struct pattern_atoms atoms;
@@ -356,12 +395,10 @@ static enum match_add add_fields(struct match_builder *b, const struct fields *f
 	if (f->id == NULL || f->id_len != 47 || memcmp(f->id, "indicator--", 11) != 0 ||
 	    f->pattern == NULL)
 		return MATCH_INVALID;
-	memcpy(idbuf, f->id + 11, 36);
-	idbuf[36] = '\0';
-	if (tix_uuid_parse(idbuf, &u) != TIX_OK)
+	if (uuid_of(f->id + 11, &u) != 0)
 		return MATCH_INVALID;
-	if (f->revoked || !in_time(f->valid_from, f->vf_len, now_us, 1) ||
-	    !in_time(f->valid_until, f->vu_len, now_us, 0))
+	if (f->revoked || !in_time(&b->memo[0], f->valid_from, f->vf_len, now_us, 1) ||
+	    !in_time(&b->memo[1], f->valid_until, f->vu_len, now_us, 0))
 		return MATCH_INACTIVE;
 	if (!str_is(f->ptype, f->ptype_len, "stix"))
 		return MATCH_NOT_STIX;
@@ -465,9 +502,13 @@ static const char *skip_value(const char *p, const char *e)
 
 	while (p < e) {
 		if (*p == '"') {
-			for (p++; p < e && *p != '"'; p++)
+			for (p++; p < e; p++) {
+				p = match__str_stop(p, (size_t)(e - p));
+				if (p >= e || *p == '"')
+					break;
 				if (*p == '\\')
 					p++;
+			}
 		} else if (*p == '{' || *p == '[') {
 			depth++;
 		} else if (*p == '}' || *p == ']') {
@@ -496,10 +537,8 @@ static const char *plain_string(const char *p, const char *e, const char **s, si
 
 	if (p >= e || *p != '"')
 		return NULL;
-	for (q = p + 1; q < e && *q != '"'; q++)
-		if (*q == '\\' || (unsigned char)*q < 0x20)
-			return NULL;
-	if (q >= e)
+	q = match__str_stop(p + 1, (size_t)(e - p - 1));
+	if (q >= e || *q != '"')
 		return NULL;
 	*s = p + 1;
 	*n = (size_t)(q - p - 1);
