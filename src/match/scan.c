@@ -655,6 +655,26 @@ static void url(struct match_scanner *s, const struct tokctx *t, const char *p, 
 /* One span (between separators) that holds '.', ':' or '@', or is long
  * enough for a hash: a URL when "scheme://" is in it, else its pieces.
  * has_colon: whether the span holds a ':'. */
+/* A span with "://" at sch: the URL from its scheme on; 0 when the
+ * scheme is not one (the caller then reads the span's pieces). */
+static int span_url(struct match_scanner *s, const struct tokctx *t, const char *span,
+                    const char *p, const char *sch)
+{
+	const char *b = sch;
+
+	if (sch == NULL || sch == span)
+		return 0;
+	while (b > span &&
+	       (isalnum((unsigned char)b[-1]) || b[-1] == '+' || b[-1] == '-' || b[-1] == '.'))
+		b--;
+	while (b < sch && !isalpha((unsigned char)*b))
+		b++;
+	if (b >= sch)
+		return 0;
+	url(s, t, b, (size_t)(p - b));
+	return 1;
+}
+
 static void span(struct match_scanner *s, const struct tokctx *t, const char *span, const char *p,
                  int has_colon)
 {
@@ -666,19 +686,8 @@ static void span(struct match_scanner *s, const struct tokctx *t, const char *sp
 				sch = q;
 				break;
 			}
-	if (sch && sch > span) {
-		const char *b = sch;
-
-		while (b > span && (isalnum((unsigned char)b[-1]) || b[-1] == '+' || b[-1] == '-' ||
-		                    b[-1] == '.'))
-			b--;
-		while (b < sch && !isalpha((unsigned char)*b))
-			b++;
-		if (b < sch) {
-			url(s, t, b, (size_t)(p - b));
-			return;
-		}
-	}
+	if (span_url(s, t, span, p, sch))
+		return;
 	for (q = span; q < p;) {
 		const char *r = q;
 
@@ -740,7 +749,7 @@ static void tokenize(struct match_scanner *s, const struct tokctx *t, const char
 		return;
 	}
 	while (p < e) {
-		const char *sp, *q;
+		const char *sp, *q, *sch = NULL;
 		unsigned any = 0, pall = 0xffff, pany = 0, k;
 		size_t np = 0, pcol = 0;
 		int over = 0;
@@ -756,7 +765,11 @@ static void tokenize(struct match_scanner *s, const struct tokctx *t, const char
 			if (k & C_PIECE) {
 				pall &= k;
 				pany |= k;
-				pcol += (k & C_COLON) != 0;
+				if (k & C_COLON) {
+					pcol++;
+					if (!sch && e - p > 2 && p[1] == '/' && p[2] == '/')
+						sch = p; /* the first "://" */
+				}
 				continue;
 			}
 			/* a byte between pieces ('/', '=', '#', ...): the piece before it ends */
@@ -780,10 +793,12 @@ static void tokenize(struct match_scanner *s, const struct tokctx *t, const char
 			else
 				over = 1;
 		}
-		if (over || (any & C_COLON)) { /* maybe a URL; or too many pieces */
+		if (over) { /* too many pieces to note: read them again */
 			span(s, t, sp, p, (any & C_COLON) != 0);
 			continue;
 		}
+		if (span_url(s, t, sp, p, sch))
+			continue;
 		for (size_t i = 0; i < np; i++) {
 			if (pc[i].p[pc[i].n - 1] == '.') /* the end of a sentence: trimmed */
 				piece(s, t, pc[i].p, pc[i].n);
@@ -997,8 +1012,8 @@ static int jvalue(struct jw *w)
 	case '"': return jstring_value(w);
 	default:
 		/* numbers and literals: skip them */
-		while (w->p < w->e && (isalnum((unsigned char)*w->p) || *w->p == '-' ||
-		                       *w->p == '+' || *w->p == '.'))
+		while (w->p < w->e && ((cls[(unsigned char)*w->p] & (C_ALPHA | C_DIGIT)) ||
+		                       *w->p == '-' || *w->p == '+' || *w->p == '.'))
 			w->p++;
 		return 0;
 	}
