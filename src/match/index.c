@@ -566,8 +566,12 @@ static enum match_add add_slow(struct match_builder *b, const char *json, size_t
 	return r;
 }
 
-enum match_add match_builder_add_raw(struct match_builder *b, const char *json, size_t len,
-                                     int64_t now_us, int *not_indicator, struct tix_error *err)
+/* Reads the fields the index needs from the JSON text of one object that
+ * starts at json (and may be followed by more text before json + len).
+ * Returns the bytes of the object, or 0 when it is not plain (an escape
+ * in a field read, a value of the wrong kind, malformed) and jansson must
+ * read it. */
+static size_t raw_fields(const char *json, size_t len, struct fields *f)
 {
 #define K(name, s, n)                                                                              \
 	{                                                                                          \
@@ -588,13 +592,11 @@ enum match_add match_builder_add_raw(struct match_builder *b, const char *json, 
 	};
 #undef K
 	const char *p = json, *e = json + len;
-	struct fields f;
 
-	memset(&f, 0, sizeof(f));
-	*not_indicator = 0;
+	memset(f, 0, sizeof(*f));
 	p = ws(p, e);
 	if (p >= e || *p != '{')
-		return add_slow(b, json, len, now_us, not_indicator, err);
+		return 0;
 	p = ws(p + 1, e);
 	while (p < e && *p != '}') {
 		const char *k, *v;
@@ -602,61 +604,95 @@ enum match_add match_builder_add_raw(struct match_builder *b, const char *json, 
 		int done = 0;
 
 		if ((p = plain_string(p, e, &k, &kn)) == NULL)
-			return add_slow(b, json, len, now_us, not_indicator, err);
+			return 0;
 		p = ws(p, e);
 		if (p >= e || *p != ':')
-			return add_slow(b, json, len, now_us, not_indicator, err);
+			return 0;
 		p = ws(p + 1, e);
 		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && !done; i++) {
 			if (kn != keys[i].len || memcmp(k, keys[i].key, kn) != 0)
 				continue;
 			if ((p = plain_string(p, e, &v, &vn)) == NULL)
-				return add_slow(b, json, len, now_us, not_indicator, err);
-			memcpy((char *)&f + keys[i].off_s, &v, sizeof(v));
-			memcpy((char *)&f + keys[i].off_n, &vn, sizeof(vn));
+				return 0;
+			memcpy((char *)f + keys[i].off_s, &v, sizeof(v));
+			memcpy((char *)f + keys[i].off_n, &vn, sizeof(vn));
 			done = 1;
 		}
 		if (!done && str_is(k, kn, "revoked")) {
 			if (e - p >= 4 && memcmp(p, "true", 4) == 0)
-				f.revoked = 1;
+				f->revoked = 1;
 			else if (!(e - p >= 5 && memcmp(p, "false", 5) == 0))
-				return add_slow(b, json, len, now_us, not_indicator, err);
+				return 0;
 		}
 		if (!done && str_is(k, kn, "object_marking_refs")) {
 			if (*p != '[')
-				return add_slow(b, json, len, now_us, not_indicator, err);
+				return 0;
 			p = ws(p + 1, e);
 			while (p < e && *p != ']') {
 				if ((p = plain_string(p, e, &v, &vn)) == NULL)
-					return add_slow(b, json, len, now_us, not_indicator, err);
-				if (f.nmarkings < MAX_MARKINGS) {
-					f.marking[f.nmarkings] = v;
-					f.marking_len[f.nmarkings++] = vn;
+					return 0;
+				if (f->nmarkings < MAX_MARKINGS) {
+					f->marking[f->nmarkings] = v;
+					f->marking_len[f->nmarkings++] = vn;
 				}
 				p = ws(p, e);
 				if (p < e && *p == ',')
 					p = ws(p + 1, e);
 			}
 			if (p >= e)
-				return add_slow(b, json, len, now_us, not_indicator, err);
+				return 0;
 			p++;
 			done = 1;
 		}
 		if (!done && (p = skip_value(p, e)) == NULL)
-			return add_slow(b, json, len, now_us, not_indicator, err);
+			return 0;
 		p = ws(p, e);
 		if (p < e && *p == ',')
 			p = ws(p + 1, e);
 		else if (p < e && *p != '}')
-			return add_slow(b, json, len, now_us, not_indicator, err);
+			return 0;
 	}
 	if (p >= e)
-		return add_slow(b, json, len, now_us, not_indicator, err);
-	if (!str_is(f.type, f.type_len, "indicator")) {
+		return 0;
+	return (size_t)(p + 1 - json);
+}
+
+static enum match_add add_parsed(struct match_builder *b, const struct fields *f, int64_t now_us,
+                                 int *not_indicator, struct tix_error *err)
+{
+	if (!str_is(f->type, f->type_len, "indicator")) {
 		*not_indicator = 1;
 		return MATCH_INVALID;
 	}
-	return add_fields(b, &f, now_us, err);
+	return add_fields(b, f, now_us, err);
+}
+
+enum match_add match_builder_add_raw(struct match_builder *b, const char *json, size_t len,
+                                     int64_t now_us, int *not_indicator, struct tix_error *err)
+{
+	struct fields f;
+	size_t used;
+
+	*not_indicator = 0;
+	used = raw_fields(json, len, &f);
+	/* only whitespace may follow the object */
+	if (used == 0 || ws(json + used, json + len) != json + len)
+		return add_slow(b, json, len, now_us, not_indicator, err);
+	return add_parsed(b, &f, now_us, not_indicator, err);
+}
+
+int match_builder_add_prefix(struct match_builder *b, const char *json, size_t avail,
+                             int64_t now_us, size_t *used, enum match_add *res, int *not_indicator,
+                             struct tix_error *err)
+{
+	struct fields f;
+
+	*not_indicator = 0;
+	*used = raw_fields(json, avail, &f);
+	if (*used == 0)
+		return 0;
+	*res = add_parsed(b, &f, now_us, not_indicator, err);
+	return 1;
 }
 
 /* ---- compiling ----------------------------------------------------------- */
@@ -693,10 +729,31 @@ static int cmp_c6(const void *a, const void *b)
 	return memcmp(x->net, y->net, 16);
 }
 
+static int check_image(struct match_index *x, struct tix_error *err);
+
+/* An index over img (from malloc, 8-byte aligned), which it then owns
+ * (freed also on failure). */
+static struct match_index *adopt(unsigned char *img, size_t len, struct tix_error *err)
+{
+	struct match_index *x = calloc(1, sizeof(*x));
+
+	if (x == NULL) {
+		free(img);
+		tix_error_set(err, TIX_ENOMEM, "match index", "out of memory");
+		return NULL;
+	}
+	x->base = img;
+	x->size = len;
+	if (check_image(x, err) != 0) {
+		match_index_free(x);
+		return NULL;
+	}
+	return x;
+}
+
 struct match_index *match_builder_finish(struct match_builder *b, struct tix_error *err)
 {
 	struct match__header h;
-	struct match_index *x = NULL;
 	unsigned char *img;
 	size_t off, nrecs_bytes = 0;
 	uint32_t strcap, ip4cap;
@@ -819,9 +876,7 @@ struct match_index *match_builder_finish(struct match_builder *b, struct tix_err
 	}
 	memcpy(img, &h, sizeof(h));
 	match_builder_free(b);
-	x = match_index_from_memory(img, h.size, err);
-	free(img);
-	return x;
+	return adopt(img, h.size, err); /* no copy of the whole image */
 }
 
 /* ---- checking an image ----------------------------------------------------- */

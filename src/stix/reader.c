@@ -438,6 +438,35 @@ enum tix_err stix_reader_peek(struct stix_reader *r, const char **raw, size_t *r
 	return TIX_OK;
 }
 
+enum tix_err stix_reader_head(struct stix_reader *r, const char **raw, size_t *avail,
+                              struct tix_error *err)
+{
+	size_t pos;
+
+	*raw = NULL;
+	*avail = 0;
+	if (r->has_cur || r->kind == STIX_DOC_OBJECT)
+		return tix_error_set(err, TIX_EINVAL, r->source, "head: not between elements");
+	if (r->done)
+		return TIX_OK;
+	pos = skip_ws(r->data, r->len, r->pos);
+	if (r->index == 0 && pos < r->len && r->data[pos] == ']')
+		return end_array(r, pos + 1, err);
+	r->pos = pos;
+	*raw = r->data + pos;
+	*avail = r->len - pos;
+	return TIX_OK;
+}
+
+enum tix_err stix_reader_skip_len(struct stix_reader *r, size_t len, struct tix_error *err)
+{
+	if (r->has_cur || r->kind == STIX_DOC_OBJECT || r->done || len == 0 ||
+	    len > r->len - r->pos)
+		return tix_error_set(err, TIX_EINVAL, r->source, "skip_len: no such element");
+	r->index++;
+	return advance(r, r->pos + len, err);
+}
+
 enum tix_err stix_reader_take(struct stix_reader *r, json_t **obj, struct tix_error *err)
 {
 	size_t pos;
