@@ -626,6 +626,32 @@ static void test_tokenizer_differential(void **state)
 	match_index_free(x);
 }
 
+/* A domain found as a URL's host is reported where the host starts in the
+ * line (it once came from a pointer into the normalised copy). */
+static void test_url_host_offset(void **state)
+{
+	static const char text[] =
+	        "first line\n"
+	        "GET http://user@EVIL.example:8080/x?q=1 and HTTP://evil.example\n";
+	struct match_index *x = build(NULL);
+	static struct hits f;
+	struct match_scan_stats st;
+	char want[256];
+	size_t at = (size_t)(strstr(text, "EVIL") - text);
+
+	(void)state;
+	/* one report per indicator and line: the first host's */
+	snprintf(want, sizeof(want), "2@%zu:1:evil.example:-\n", at);
+	for (int ref = 0; ref < 2; ref++) {
+		match__reference_tokenizer = ref;
+		scan_all(x, MATCH_FORMAT_TEXT, 0, text, strlen(text), &f, &st);
+		if (strcmp(f.text, want) != 0)
+			fail_msg("expected %s, got %s", want, f.text);
+	}
+	match__reference_tokenizer = 0;
+	match_index_free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -640,6 +666,7 @@ int main(void)
 	        cmocka_unit_test(test_small_indexes),
 	        cmocka_unit_test(test_simple_patterns_read_fast),
 	        cmocka_unit_test(test_tokenizer_differential),
+	        cmocka_unit_test(test_url_host_offset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
