@@ -70,7 +70,7 @@ fuzz:
 	@CC=clang cmake -S . -B build-fuzz -DTIX_FUZZ=ON -DTIX_SANITIZE=ON -DTIX_TESTS=OFF \
 		-DCMAKE_BUILD_TYPE=Debug >/dev/null
 	@cmake --build build-fuzz -j $(JOBS)
-	@for t in stix_import pattern match_scan match_index; do \
+	@for t in stix_import pattern match_scan match_index match_build; do \
 		mkdir -p build-fuzz/corpus/$$t && \
 		echo "== fuzz_$$t, $(FUZZ_SECONDS) s" && \
 		(cd build-fuzz && ./fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \

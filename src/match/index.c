@@ -625,7 +625,7 @@ static size_t raw_fields(const char *json, size_t len, struct fields *f)
 				return 0;
 		}
 		if (!done && str_is(k, kn, "object_marking_refs")) {
-			if (*p != '[')
+			if (p >= e || *p != '[')
 				return 0;
 			p = ws(p + 1, e);
 			while (p < e && *p != ']') {

@@ -652,6 +652,44 @@ static void test_url_host_offset(void **state)
 	match_index_free(x);
 }
 
+/* Every prefix of an indicator object, each in a buffer of exactly its
+ * length (so ASan sees a read past it), read by add_raw and add_prefix:
+ * only the whole object is added. */
+static void test_raw_reader_truncated(void **state)
+{
+	static const char obj[] =
+	        "{\"type\":\"indicator\",\"id\":\"indicator--00000000-0000-4000-8000-000000000001\","
+	        "\"pattern\":\"[ipv4-addr:value = '198.51.100.9']\",\"pattern_type\":\"stix\","
+	        "\"revoked\":false,\"x\":{\"a\":[1,\"}\"]},"
+	        "\"object_marking_refs\":[\"marking-definition--f88d31f6-486f-44da-b317-01333bde0b82\"]}";
+	size_t full = sizeof(obj) - 1;
+
+	(void)state;
+	for (size_t len = 0; len <= full; len++) {
+		struct match_builder *b = match_builder_new(NULL);
+		struct tix_error err;
+		char *buf = malloc(len ? len : 1);
+		enum match_add r = MATCH_INVALID;
+		size_t used = 0;
+		int other;
+
+		assert_non_null(b);
+		assert_non_null(buf);
+		memcpy(buf, obj, len);
+		assert_int_equal(match_builder_add_raw(b, buf, len, NOW_US, &other, &err),
+		                 len == full ? MATCH_ADDED : MATCH_INVALID);
+		if (match_builder_add_prefix(b, buf, len, NOW_US, &used, &r, &other, &err)) {
+			assert_int_equal(len, full);
+			assert_int_equal(used, full);
+			assert_int_equal(r, MATCH_ADDED);
+		} else {
+			assert_true(len < full);
+		}
+		match_index_free(match_builder_finish(b, &err));
+		free(buf);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -667,6 +705,7 @@ int main(void)
 	        cmocka_unit_test(test_simple_patterns_read_fast),
 	        cmocka_unit_test(test_tokenizer_differential),
 	        cmocka_unit_test(test_url_host_offset),
+	        cmocka_unit_test(test_raw_reader_truncated),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
