@@ -242,15 +242,31 @@ static enum tix_err build_bundle(struct build *bd, const char *path, struct tix_
 	if ((e = stix_reader_open(m, (size_t)st.st_size, path, &r, err)) == TIX_OK) {
 		for (;;) {
 			const char *raw, *p;
-			size_t rawlen;
+			size_t rawlen, used;
+			int other;
+			enum match_add a;
 
+			/* one pass over a plain object: the builder finds its end */
+			if (stix_reader_kind(r) != STIX_DOC_OBJECT) {
+				e = stix_reader_head(r, &raw, &rawlen, err);
+				if (e != TIX_OK || raw == NULL)
+					break;
+				if (match_builder_add_prefix(bd->b, raw, rawlen, bd->now, &used, &a,
+				                             &other, &bd->err)) {
+					if (!other)
+						count_add(bd, a);
+					e = stix_reader_skip_len(r, used, err);
+					if (e != TIX_OK || bd->oom)
+						break;
+					continue;
+				}
+			}
 			e = stix_reader_peek(r, &raw, &rawlen, &p, err);
 			if (e != TIX_OK || raw == NULL)
 				break;
 			if (rawlen > 0) {
-				int other;
-				enum match_add a = match_builder_add_raw(bd->b, raw, rawlen,
-				                                         bd->now, &other, &bd->err);
+				a = match_builder_add_raw(bd->b, raw, rawlen, bd->now, &other,
+				                          &bd->err);
 
 				if (!other)
 					count_add(bd, a);

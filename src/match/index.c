@@ -38,6 +38,15 @@ struct bind {
 	uint8_t meta, version;
 };
 
+/* Feeds repeat the same timestamps (one valid_from for a whole batch):
+ * the last text parsed and its value are remembered. */
+struct time_memo {
+	char text[64];
+	size_t n;
+	int ok;
+	int64_t us;
+};
+
 struct match_builder {
 	const struct match_warninglists *warn;
 	struct tix_buf pool; /* becomes the image's pool: names, patterns, list names */
@@ -50,6 +59,7 @@ struct match_builder {
 	size_t values, nconfirm, nflag;
 	int has_suffix;
 	int oom;
+	struct time_memo memo[2]; /* valid_from, valid_until */
 };
 
 #define PUSH(vec, item)                                                                            \
@@ -301,7 +311,7 @@ static int fast_atom(const char *t, size_t n, struct pattern_atom *a)
 			if (vl != forms[i].hex)
 				return 0;
 			for (size_t k = 0; k < vl; k++)
-				if (tix_hex_value(v[k]) < 0)
+				if (match__hexval((unsigned char)v[k]) < 0)
 					return 0;
 		}
 		memset(a, 0, sizeof(*a));
@@ -317,7 +327,31 @@ static int fast_atom(const char *t, size_t n, struct pattern_atom *a)
 	return 0;
 }
 
-static int in_time(const char *s, size_t n, int64_t now_us, int before)
+/* The 36 characters of a UUID (8-4-4-4-12 hex digits, either case), as
+ * tix_uuid_parse reads them, without a copy. 0 or -1. */
+static int uuid_of(const char *s, struct tix_uuid *u)
+{
+	int j = 0;
+
+	for (int i = 0; i < 36; i += 2) {
+		int hi, lo;
+
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return -1;
+			i--; /* the next pair starts one byte on */
+			continue;
+		}
+		hi = match__hexval((unsigned char)s[i]);
+		lo = match__hexval((unsigned char)s[i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		u->b[j++] = (uint8_t)(hi << 4 | lo);
+	}
+	return j == 16 ? 0 : -1;
+}
+
+static int in_time(struct time_memo *m, const char *s, size_t n, int64_t now_us, int before)
 {
 	char buf[64];
 	struct tix_time t;
@@ -327,11 +361,17 @@ static int in_time(const char *s, size_t n, int64_t now_us, int before)
 		return 1;
 	if (n >= sizeof(buf))
 		return 0;
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	if (tix_time_parse(buf, &t, &e) != TIX_OK)
+	if (m->n != n || memcmp(m->text, s, n) != 0) {
+		memcpy(buf, s, n);
+		buf[n] = '\0';
+		m->ok = tix_time_parse(buf, &t, &e) == TIX_OK;
+		m->us = m->ok ? tix_time_to_us(&t) : 0;
+		memcpy(m->text, s, n);
+		m->n = n;
+	}
+	if (!m->ok)
 		return 0;
-	return before ? tix_time_to_us(&t) <= now_us : now_us < tix_time_to_us(&t);
+	return before ? m->us <= now_us : now_us < m->us;
 }
 
 static enum match_add add_fields(struct match_builder *b, const struct fields *f, int64_t now_us,
@@ -346,7 +386,6 @@ static enum match_add add_fields(struct match_builder *b, const struct fields *f
 	uint32_t idx = (uint32_t)b->ind.n;
 	int any = 0, has_suffix = b->has_suffix;
 	const char *wl;
-	char idbuf[48];
 	enum pattern_version ver = PATTERN_V21;
 	struct {
 		struct pattern_atoms atoms;
@@ -356,12 +395,10 @@ static enum match_add add_fields(struct match_builder *b, const struct fields *f
 	if (f->id == NULL || f->id_len != 47 || memcmp(f->id, "indicator--", 11) != 0 ||
 	    f->pattern == NULL)
 		return MATCH_INVALID;
-	memcpy(idbuf, f->id + 11, 36);
-	idbuf[36] = '\0';
-	if (tix_uuid_parse(idbuf, &u) != TIX_OK)
+	if (uuid_of(f->id + 11, &u) != 0)
 		return MATCH_INVALID;
-	if (f->revoked || !in_time(f->valid_from, f->vf_len, now_us, 1) ||
-	    !in_time(f->valid_until, f->vu_len, now_us, 0))
+	if (f->revoked || !in_time(&b->memo[0], f->valid_from, f->vf_len, now_us, 1) ||
+	    !in_time(&b->memo[1], f->valid_until, f->vu_len, now_us, 0))
 		return MATCH_INACTIVE;
 	if (!str_is(f->ptype, f->ptype_len, "stix"))
 		return MATCH_NOT_STIX;
@@ -465,9 +502,13 @@ static const char *skip_value(const char *p, const char *e)
 
 	while (p < e) {
 		if (*p == '"') {
-			for (p++; p < e && *p != '"'; p++)
+			for (p++; p < e; p++) {
+				p = match__str_stop(p, (size_t)(e - p));
+				if (p >= e || *p == '"')
+					break;
 				if (*p == '\\')
 					p++;
+			}
 		} else if (*p == '{' || *p == '[') {
 			depth++;
 		} else if (*p == '}' || *p == ']') {
@@ -496,10 +537,8 @@ static const char *plain_string(const char *p, const char *e, const char **s, si
 
 	if (p >= e || *p != '"')
 		return NULL;
-	for (q = p + 1; q < e && *q != '"'; q++)
-		if (*q == '\\' || (unsigned char)*q < 0x20)
-			return NULL;
-	if (q >= e)
+	q = match__str_stop(p + 1, (size_t)(e - p - 1));
+	if (q >= e || *q != '"')
 		return NULL;
 	*s = p + 1;
 	*n = (size_t)(q - p - 1);
@@ -527,8 +566,12 @@ static enum match_add add_slow(struct match_builder *b, const char *json, size_t
 	return r;
 }
 
-enum match_add match_builder_add_raw(struct match_builder *b, const char *json, size_t len,
-                                     int64_t now_us, int *not_indicator, struct tix_error *err)
+/* Reads the fields the index needs from the JSON text of one object that
+ * starts at json (and may be followed by more text before json + len).
+ * Returns the bytes of the object, or 0 when it is not plain (an escape
+ * in a field read, a value of the wrong kind, malformed) and jansson must
+ * read it. */
+static size_t raw_fields(const char *json, size_t len, struct fields *f)
 {
 #define K(name, s, n)                                                                              \
 	{                                                                                          \
@@ -549,13 +592,11 @@ enum match_add match_builder_add_raw(struct match_builder *b, const char *json, 
 	};
 #undef K
 	const char *p = json, *e = json + len;
-	struct fields f;
 
-	memset(&f, 0, sizeof(f));
-	*not_indicator = 0;
+	memset(f, 0, sizeof(*f));
 	p = ws(p, e);
 	if (p >= e || *p != '{')
-		return add_slow(b, json, len, now_us, not_indicator, err);
+		return 0;
 	p = ws(p + 1, e);
 	while (p < e && *p != '}') {
 		const char *k, *v;
@@ -563,61 +604,95 @@ enum match_add match_builder_add_raw(struct match_builder *b, const char *json, 
 		int done = 0;
 
 		if ((p = plain_string(p, e, &k, &kn)) == NULL)
-			return add_slow(b, json, len, now_us, not_indicator, err);
+			return 0;
 		p = ws(p, e);
 		if (p >= e || *p != ':')
-			return add_slow(b, json, len, now_us, not_indicator, err);
+			return 0;
 		p = ws(p + 1, e);
 		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && !done; i++) {
 			if (kn != keys[i].len || memcmp(k, keys[i].key, kn) != 0)
 				continue;
 			if ((p = plain_string(p, e, &v, &vn)) == NULL)
-				return add_slow(b, json, len, now_us, not_indicator, err);
-			memcpy((char *)&f + keys[i].off_s, &v, sizeof(v));
-			memcpy((char *)&f + keys[i].off_n, &vn, sizeof(vn));
+				return 0;
+			memcpy((char *)f + keys[i].off_s, &v, sizeof(v));
+			memcpy((char *)f + keys[i].off_n, &vn, sizeof(vn));
 			done = 1;
 		}
 		if (!done && str_is(k, kn, "revoked")) {
 			if (e - p >= 4 && memcmp(p, "true", 4) == 0)
-				f.revoked = 1;
+				f->revoked = 1;
 			else if (!(e - p >= 5 && memcmp(p, "false", 5) == 0))
-				return add_slow(b, json, len, now_us, not_indicator, err);
+				return 0;
 		}
 		if (!done && str_is(k, kn, "object_marking_refs")) {
-			if (*p != '[')
-				return add_slow(b, json, len, now_us, not_indicator, err);
+			if (p >= e || *p != '[')
+				return 0;
 			p = ws(p + 1, e);
 			while (p < e && *p != ']') {
 				if ((p = plain_string(p, e, &v, &vn)) == NULL)
-					return add_slow(b, json, len, now_us, not_indicator, err);
-				if (f.nmarkings < MAX_MARKINGS) {
-					f.marking[f.nmarkings] = v;
-					f.marking_len[f.nmarkings++] = vn;
+					return 0;
+				if (f->nmarkings < MAX_MARKINGS) {
+					f->marking[f->nmarkings] = v;
+					f->marking_len[f->nmarkings++] = vn;
 				}
 				p = ws(p, e);
 				if (p < e && *p == ',')
 					p = ws(p + 1, e);
 			}
 			if (p >= e)
-				return add_slow(b, json, len, now_us, not_indicator, err);
+				return 0;
 			p++;
 			done = 1;
 		}
 		if (!done && (p = skip_value(p, e)) == NULL)
-			return add_slow(b, json, len, now_us, not_indicator, err);
+			return 0;
 		p = ws(p, e);
 		if (p < e && *p == ',')
 			p = ws(p + 1, e);
 		else if (p < e && *p != '}')
-			return add_slow(b, json, len, now_us, not_indicator, err);
+			return 0;
 	}
 	if (p >= e)
-		return add_slow(b, json, len, now_us, not_indicator, err);
-	if (!str_is(f.type, f.type_len, "indicator")) {
+		return 0;
+	return (size_t)(p + 1 - json);
+}
+
+static enum match_add add_parsed(struct match_builder *b, const struct fields *f, int64_t now_us,
+                                 int *not_indicator, struct tix_error *err)
+{
+	if (!str_is(f->type, f->type_len, "indicator")) {
 		*not_indicator = 1;
 		return MATCH_INVALID;
 	}
-	return add_fields(b, &f, now_us, err);
+	return add_fields(b, f, now_us, err);
+}
+
+enum match_add match_builder_add_raw(struct match_builder *b, const char *json, size_t len,
+                                     int64_t now_us, int *not_indicator, struct tix_error *err)
+{
+	struct fields f;
+	size_t used;
+
+	*not_indicator = 0;
+	used = raw_fields(json, len, &f);
+	/* only whitespace may follow the object */
+	if (used == 0 || ws(json + used, json + len) != json + len)
+		return add_slow(b, json, len, now_us, not_indicator, err);
+	return add_parsed(b, &f, now_us, not_indicator, err);
+}
+
+int match_builder_add_prefix(struct match_builder *b, const char *json, size_t avail,
+                             int64_t now_us, size_t *used, enum match_add *res, int *not_indicator,
+                             struct tix_error *err)
+{
+	struct fields f;
+
+	*not_indicator = 0;
+	*used = raw_fields(json, avail, &f);
+	if (*used == 0)
+		return 0;
+	*res = add_parsed(b, &f, now_us, not_indicator, err);
+	return 1;
 }
 
 /* ---- compiling ----------------------------------------------------------- */
@@ -654,10 +729,31 @@ static int cmp_c6(const void *a, const void *b)
 	return memcmp(x->net, y->net, 16);
 }
 
+static int check_image(struct match_index *x, struct tix_error *err);
+
+/* An index over img (from malloc, 8-byte aligned), which it then owns
+ * (freed also on failure). */
+static struct match_index *adopt(unsigned char *img, size_t len, struct tix_error *err)
+{
+	struct match_index *x = calloc(1, sizeof(*x));
+
+	if (x == NULL) {
+		free(img);
+		tix_error_set(err, TIX_ENOMEM, "match index", "out of memory");
+		return NULL;
+	}
+	x->base = img;
+	x->size = len;
+	if (check_image(x, err) != 0) {
+		match_index_free(x);
+		return NULL;
+	}
+	return x;
+}
+
 struct match_index *match_builder_finish(struct match_builder *b, struct tix_error *err)
 {
 	struct match__header h;
-	struct match_index *x = NULL;
 	unsigned char *img;
 	size_t off, nrecs_bytes = 0;
 	uint32_t strcap, ip4cap;
@@ -780,9 +876,7 @@ struct match_index *match_builder_finish(struct match_builder *b, struct tix_err
 	}
 	memcpy(img, &h, sizeof(h));
 	match_builder_free(b);
-	x = match_index_from_memory(img, h.size, err);
-	free(img);
-	return x;
+	return adopt(img, h.size, err); /* no copy of the whole image */
 }
 
 /* ---- checking an image ----------------------------------------------------- */

@@ -74,6 +74,13 @@ enum match_add match_builder_add(struct match_builder *b, const json_t *indicato
  * when the object is of another type (and returns MATCH_INVALID). */
 enum match_add match_builder_add_raw(struct match_builder *b, const char *json, size_t len,
                                      int64_t now_us, int *not_indicator, struct tix_error *err);
+/* The same from an object that starts at json, followed by more of a
+ * document (up to json + avail), in one pass: when the object is plain,
+ * adds it, sets *used to its length and *res, and returns 1; otherwise
+ * adds nothing and returns 0 (find the object's extent, then add_raw). */
+int match_builder_add_prefix(struct match_builder *b, const char *json, size_t avail,
+                             int64_t now_us, size_t *used, enum match_add *res, int *not_indicator,
+                             struct tix_error *err);
 /* Compiles the index and frees the builder (also on failure). */
 struct match_index *match_builder_finish(struct match_builder *b, struct tix_error *err);
 

@@ -98,6 +98,41 @@ static inline uint64_t match__hash(unsigned kind, const void *data, size_t n)
 	return match__mix(h);
 }
 
+/* The value of a hex digit, or -1; inline, for the hot loops. */
+static inline int match__hexval(unsigned char c)
+{
+	if ((unsigned)c - '0' < 10u)
+		return c - '0';
+	c |= 0x20;
+	if ((unsigned)c - 'a' < 6u)
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* The first byte of p[0..n) that is '"', '\\' or a control byte (< 0x20),
+ * or p + n: eight bytes a step. */
+static inline const char *match__str_stop(const char *p, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w, q, b, c;
+
+		memcpy(&w, p + i, 8);
+		q = w ^ (ones * '"');
+		b = w ^ (ones * '\\');
+		c = ((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w);
+		c &= highs;
+		if (c)
+			break; /* the byte loop below finds which (any byte order) */
+	}
+	for (; i < n; i++)
+		if (p[i] == '"' || p[i] == '\\' || (unsigned char)p[i] < 0x20)
+			return p + i;
+	return p + n;
+}
+
 static inline uint32_t match__ip4_slot(uint32_t addr, uint32_t mask)
 {
 	return (uint32_t)(match__mix(addr) & mask);
@@ -119,6 +154,10 @@ int match__parse_ip4(const char *s, size_t n, uint32_t *addr);
 int match__parse_ip6(const char *s, size_t n, unsigned char addr[16]);
 /* "a.b.c.d/p" or an address (p = 32 / 128). Returns 4, 6 or -1. */
 int match__parse_cidr(const char *s, size_t n, unsigned char addr[16], unsigned *plen);
+
+/* Set to make the scanners use the reference tokenizer, which reads
+ * spans and pieces in separate passes (scan.c; the tests compare). */
+extern int match__reference_tokenizer;
 
 struct pattern_atoms;
 /* The warninglist name of the first equality atom on a list, or NULL. */

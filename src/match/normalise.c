@@ -169,7 +169,8 @@ int match__hex_hash(const char *s, size_t n, unsigned char out[64])
 	if (n != 32 && n != 40 && n != 64 && n != 128)
 		return -1;
 	for (size_t i = 0; i < n; i += 2) {
-		int hi = tix_hex_value(s[i]), lo = tix_hex_value(s[i + 1]);
+		int hi = match__hexval((unsigned char)s[i]),
+		    lo = match__hexval((unsigned char)s[i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -1;

@@ -539,23 +539,15 @@ static void classify(struct match_scanner *s, const struct tokctx *t, const char
 		emit_domain(s, t, p, norm, (size_t)k);
 }
 
-static void piece(struct match_scanner *s, const struct tokctx *t, const char *p, size_t n)
+/* A piece whose byte classes are known: all, and-ed; any, or-ed; colons,
+ * the number of ':'. */
+static void piece_classes(struct match_scanner *s, const struct tokctx *t, const char *p, size_t n,
+                          unsigned all, unsigned any, size_t colons)
 {
-	unsigned all = 0xffff, any = 0;
-	size_t colons = 0;
 	char norm[512];
 	unsigned char a6[16];
 	int k;
 
-	while (n > 0 && p[n - 1] == '.') /* the end of a sentence */
-		n--;
-	for (size_t i = 0; i < n; i++) {
-		unsigned c = cls[(unsigned char)p[i]];
-
-		all &= c;
-		any |= c;
-		colons += (c & C_COLON) != 0;
-	}
 	if (!(any & (C_DOT | C_COLON | C_AT)) && n < 32)
 		return;
 	if (any & C_AT) {
@@ -589,6 +581,23 @@ static void piece(struct match_scanner *s, const struct tokctx *t, const char *p
 	classify(s, t, p, n, all, any);
 }
 
+static void piece(struct match_scanner *s, const struct tokctx *t, const char *p, size_t n)
+{
+	unsigned all = 0xffff, any = 0;
+	size_t colons = 0;
+
+	while (n > 0 && p[n - 1] == '.') /* the end of a sentence */
+		n--;
+	for (size_t i = 0; i < n; i++) {
+		unsigned c = cls[(unsigned char)p[i]];
+
+		all &= c;
+		any |= c;
+		colons += (c & C_COLON) != 0;
+	}
+	piece_classes(s, t, p, n, all, any, colons);
+}
+
 static void url(struct match_scanner *s, const struct tokctx *t, const char *p, size_t n)
 {
 	char norm[4096];
@@ -619,69 +628,183 @@ static void url(struct match_scanner *s, const struct tokctx *t, const char *p, 
 		const char *colon = memchr(h, ':', (size_t)(e - h));
 		size_t hl = colon ? (size_t)(colon - h) : (size_t)(e - h);
 		unsigned all = 0xffff, any = 0;
+		struct tokctx th = *t;
+		const char *oh = p, *oe = p + n;
 
 		for (size_t i = 0; i < hl; i++) {
 			all &= cls[(unsigned char)h[i]];
 			any |= cls[(unsigned char)h[i]];
 		}
+		/* h points into norm: the host's offset is where it starts in the
+		 * line, after "://" and any user part */
+		for (const char *q = p; q + 3 <= oe; q++)
+			if (q[0] == ':' && q[1] == '/' && q[2] == '/') {
+				oh = q + 3;
+				break;
+			}
+		for (const char *q = oh; q < oe && *q != '/' && *q != '?' && *q != '#'; q++)
+			if (*q == '@')
+				oh = q + 1;
+		th.line_start = h;
+		th.base = t->base + (uint64_t)(oh - t->line_start);
 		if (hl)
-			classify(s, t, h, hl, all, any);
+			classify(s, &th, h, hl, all, any);
 	}
 }
 
-/* Splits text into spans between separators, and spans into pieces. Most
- * spans of a log (words, numbers, times) hold no '.', ':' or '@' and are
- * shorter than a hash: they are dropped after one pass over their bytes. */
-static void tokenize(struct match_scanner *s, const struct tokctx *t, const char *p, size_t n)
+/* One span (between separators) that holds '.', ':' or '@', or is long
+ * enough for a hash: a URL when "scheme://" is in it, else its pieces.
+ * has_colon: whether the span holds a ':'. */
+/* A span with "://" at sch: the URL from its scheme on; 0 when the
+ * scheme is not one (the caller then reads the span's pieces). */
+static int span_url(struct match_scanner *s, const struct tokctx *t, const char *span,
+                    const char *p, const char *sch)
+{
+	const char *b = sch;
+
+	if (sch == NULL || sch == span)
+		return 0;
+	while (b > span &&
+	       (isalnum((unsigned char)b[-1]) || b[-1] == '+' || b[-1] == '-' || b[-1] == '.'))
+		b--;
+	while (b < sch && !isalpha((unsigned char)*b))
+		b++;
+	if (b >= sch)
+		return 0;
+	url(s, t, b, (size_t)(p - b));
+	return 1;
+}
+
+static void span(struct match_scanner *s, const struct tokctx *t, const char *span, const char *p,
+                 int has_colon)
+{
+	const char *q, *sch = NULL;
+
+	if (has_colon) /* spans are short: a plain loop rather than memchr */
+		for (q = span; q + 3 <= p; q++)
+			if (q[0] == ':' && q[1] == '/' && q[2] == '/') {
+				sch = q;
+				break;
+			}
+	if (span_url(s, t, span, p, sch))
+		return;
+	for (q = span; q < p;) {
+		const char *r = q;
+
+		while (r < p && (cls[(unsigned char)*r] & C_PIECE))
+			r++;
+		if (r - q >= 4)
+			piece(s, t, q, (size_t)(r - q));
+		q = r + 1;
+	}
+}
+
+/* The reference tokenizer: splits text into spans between separators one
+ * byte at a time. tokenize() below must find the same spans; the unit
+ * tests and the fuzz target compare the two (match__reference_tokenizer). */
+static void tokenize_bytes(struct match_scanner *s, const struct tokctx *t, const char *p, size_t n)
 {
 	const char *e = p + n;
 
 	while (p < e) {
-		const char *span, *q, *sch;
+		const char *sp;
 		unsigned any = 0, k;
 
 		while (p < e && (cls[(unsigned char)*p] & C_SEP))
 			p++;
-		span = p;
+		sp = p;
 		while (p < e && !((k = cls[(unsigned char)*p]) & C_SEP)) {
 			any |= k;
 			p++;
 		}
-		if (p - span < 4 || (!(any & (C_DOT | C_COLON | C_AT)) && p - span < 32))
+		if (p - sp < 4 || (!(any & (C_DOT | C_COLON | C_AT)) && p - sp < 32))
 			continue;
-		/* a URL: "scheme://" anywhere in the span */
-		sch = NULL;
-		if (any & C_COLON)
-			for (q = span; q + 3 <= p; q++) {
-				q = memchr(q, ':', (size_t)(p - q));
-				if (q == NULL || q + 3 > p)
-					break;
-				if (q[1] == '/' && q[2] == '/') {
-					sch = q;
-					break;
-				}
-			}
-		if (sch && sch > span) {
-			const char *b = sch;
+		span(s, t, sp, p, (any & C_COLON) != 0);
+	}
+}
 
-			while (b > span && (isalnum((unsigned char)b[-1]) || b[-1] == '+' ||
-			                    b[-1] == '-' || b[-1] == '.'))
-				b--;
-			while (b < sch && !isalpha((unsigned char)*b))
-				b++;
-			if (b < sch) {
-				url(s, t, b, (size_t)(p - b));
+int match__reference_tokenizer;
+
+#define MAX_SPAN_PIECES 32
+
+struct piece_at {
+	const char *p;
+	size_t n, colons;
+	unsigned all, any;
+};
+
+/* Splits text into spans between separators and spans into pieces in one
+ * pass over the bytes, noting each piece's byte classes on the way, so
+ * that a piece is read again only to be parsed. Most spans of a log
+ * (words, numbers, times) hold no '.', ':' or '@' and are shorter than a
+ * hash: they are dropped at their end. Finds what tokenize_bytes finds
+ * (the unit tests and the fuzz target compare the two). */
+static void tokenize(struct match_scanner *s, const struct tokctx *t, const char *p, size_t n)
+{
+	const char *e = p + n;
+	struct piece_at pc[MAX_SPAN_PIECES];
+
+	if (match__reference_tokenizer) {
+		tokenize_bytes(s, t, p, n);
+		return;
+	}
+	while (p < e) {
+		const char *sp, *q, *sch = NULL;
+		unsigned any = 0, pall = 0xffff, pany = 0, k;
+		size_t np = 0, pcol = 0;
+		int over = 0;
+
+		while (p < e && (cls[(unsigned char)*p] & C_SEP))
+			p++;
+		sp = q = p;
+		for (; p < e; p++) {
+			k = cls[(unsigned char)*p];
+			if (k & C_SEP)
+				break;
+			any |= k;
+			if (k & C_PIECE) {
+				pall &= k;
+				pany |= k;
+				if (k & C_COLON) {
+					pcol++;
+					if (!sch && e - p > 2 && p[1] == '/' && p[2] == '/')
+						sch = p; /* the first "://" */
+				}
 				continue;
 			}
+			/* a byte between pieces ('/', '=', '#', ...): the piece before it ends */
+			if (p - q >= 4) {
+				if (np < MAX_SPAN_PIECES)
+					pc[np++] = (struct piece_at){q, (size_t)(p - q), pcol, pall,
+					                             pany};
+				else
+					over = 1;
+			}
+			q = p + 1;
+			pall = 0xffff;
+			pany = 0;
+			pcol = 0;
 		}
-		for (q = span; q < p;) {
-			const char *r = q;
-
-			while (r < p && (cls[(unsigned char)*r] & C_PIECE))
-				r++;
-			if (r - q >= 4)
-				piece(s, t, q, (size_t)(r - q));
-			q = r + 1;
+		if (p - sp < 4 || (!(any & (C_DOT | C_COLON | C_AT)) && p - sp < 32))
+			continue;
+		if (p - q >= 4) {
+			if (np < MAX_SPAN_PIECES)
+				pc[np++] = (struct piece_at){q, (size_t)(p - q), pcol, pall, pany};
+			else
+				over = 1;
+		}
+		if (over) { /* too many pieces to note: read them again */
+			span(s, t, sp, p, (any & C_COLON) != 0);
+			continue;
+		}
+		if (span_url(s, t, sp, p, sch))
+			continue;
+		for (size_t i = 0; i < np; i++) {
+			if (pc[i].p[pc[i].n - 1] == '.') /* the end of a sentence: trimmed */
+				piece(s, t, pc[i].p, pc[i].n);
+			else
+				piece_classes(s, t, pc[i].p, pc[i].n, pc[i].all, pc[i].any,
+				              pc[i].colons);
 		}
 	}
 }
@@ -746,14 +869,17 @@ static int jws(struct jw *w)
 	return w->p < w->e;
 }
 
-/* The end of the string whose opening quote is at w->p; sets *esc. A
- * plain loop: the strings of a log line are short, too short for memchr. */
+/* The end of the string whose opening quote is at w->p; sets *esc. Eight
+ * bytes a step: the strings of a log line are short, too short for memchr. */
 static const char *jstr_end(struct jw *w, int *esc)
 {
 	const char *q = w->p + 1;
 
 	*esc = 0;
 	while (q < w->e) {
+		q = match__str_stop(q, (size_t)(w->e - q)); /* a '"', '\\' or control byte */
+		if (q >= w->e)
+			break;
 		if (*q == '"')
 			return q;
 		if (*q == '\\') {
@@ -886,8 +1012,8 @@ static int jvalue(struct jw *w)
 	case '"': return jstring_value(w);
 	default:
 		/* numbers and literals: skip them */
-		while (w->p < w->e && (isalnum((unsigned char)*w->p) || *w->p == '-' ||
-		                       *w->p == '+' || *w->p == '.'))
+		while (w->p < w->e && ((cls[(unsigned char)*w->p] & (C_ALPHA | C_DIGIT)) ||
+		                       *w->p == '-' || *w->p == '+' || *w->p == '.'))
 			w->p++;
 		return 0;
 	}

@@ -91,6 +91,28 @@ static json_t *parse_at(struct stix_reader *r, size_t *pos, int depth_left, stru
 	return v;
 }
 
+/* memchr(p, '"', n), eight bytes a step: the strings of a bundle are
+ * mostly short, where a call to memchr costs more than the search. */
+static const char *find_quote(const char *p, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w, q;
+
+		memcpy(&w, p + i, 8);
+		q = w ^ (ones * '"');
+		q = (q - ones) & ~q & highs;
+		if (q)
+			break; /* the byte loop below finds which (any byte order) */
+	}
+	for (; i < n; i++)
+		if (p[i] == '"')
+			return p + i;
+	return NULL;
+}
+
 /* Skips a JSON value structurally (strings and brackets only) and returns
  * the offset past it, or 0 when the document ends first. The elements are
  * parsed properly later; this only finds where the array ends. */
@@ -104,7 +126,7 @@ static size_t skip_value(const char *d, size_t len, size_t pos)
 		if (c == '"') {
 			/* Strings are most of a bundle: jump from quote to quote. */
 			for (;;) {
-				const char *q = memchr(d + pos + 1, '"', len - pos - 1);
+				const char *q = find_quote(d + pos + 1, len - pos - 1);
 				size_t bs = 0;
 
 				if (q == NULL)
@@ -351,6 +373,29 @@ static enum tix_err advance(struct stix_reader *r, size_t pos, struct tix_error 
 	return fail_at(r, pos, err, TIX_EPARSE, "malformed JSON: expected ',' or ']'");
 }
 
+/* r->path = "objects[i]" (a bundle) or "[i]": once per element, so by
+ * hand rather than with snprintf. */
+static void set_path(struct stix_reader *r)
+{
+	char digits[24];
+	size_t nd = 0, o = 0;
+	size_t i = r->index;
+
+	do {
+		digits[nd++] = (char)('0' + i % 10);
+		i /= 10;
+	} while (i);
+	if (r->kind == STIX_DOC_BUNDLE) {
+		memcpy(r->path, "objects", 7);
+		o = 7;
+	}
+	r->path[o++] = '[';
+	while (nd)
+		r->path[o++] = digits[--nd];
+	r->path[o++] = ']';
+	r->path[o] = '\0';
+}
+
 enum tix_err stix_reader_peek(struct stix_reader *r, const char **raw, size_t *rawlen,
                               const char **path, struct tix_error *err)
 {
@@ -380,8 +425,7 @@ enum tix_err stix_reader_peek(struct stix_reader *r, const char **raw, size_t *r
 
 			return e;
 		}
-		snprintf(r->path, sizeof(r->path), "%s[%zu]",
-		         r->kind == STIX_DOC_BUNDLE ? "objects" : "", r->index);
+		set_path(r);
 		r->cur_start = pos;
 		/* The extent of an object is found by a structural scan; anything
 		 * else is left for the parser to judge (extent 0). */
@@ -392,6 +436,35 @@ enum tix_err stix_reader_peek(struct stix_reader *r, const char **raw, size_t *r
 	*raw = r->data + r->cur_start;
 	*rawlen = r->cur_end ? r->cur_end - r->cur_start : 0;
 	return TIX_OK;
+}
+
+enum tix_err stix_reader_head(struct stix_reader *r, const char **raw, size_t *avail,
+                              struct tix_error *err)
+{
+	size_t pos;
+
+	*raw = NULL;
+	*avail = 0;
+	if (r->has_cur || r->kind == STIX_DOC_OBJECT)
+		return tix_error_set(err, TIX_EINVAL, r->source, "head: not between elements");
+	if (r->done)
+		return TIX_OK;
+	pos = skip_ws(r->data, r->len, r->pos);
+	if (r->index == 0 && pos < r->len && r->data[pos] == ']')
+		return end_array(r, pos + 1, err);
+	r->pos = pos;
+	*raw = r->data + pos;
+	*avail = r->len - pos;
+	return TIX_OK;
+}
+
+enum tix_err stix_reader_skip_len(struct stix_reader *r, size_t len, struct tix_error *err)
+{
+	if (r->has_cur || r->kind == STIX_DOC_OBJECT || r->done || len == 0 ||
+	    len > r->len - r->pos)
+		return tix_error_set(err, TIX_EINVAL, r->source, "skip_len: no such element");
+	r->index++;
+	return advance(r, r->pos + len, err);
 }
 
 enum tix_err stix_reader_take(struct stix_reader *r, json_t **obj, struct tix_error *err)

@@ -65,6 +65,14 @@ enum tix_err stix_reader_peek(struct stix_reader *r, const char **raw, size_t *r
                               const char **path, struct tix_error *err);
 enum tix_err stix_reader_take(struct stix_reader *r, json_t **obj, struct tix_error *err);
 enum tix_err stix_reader_skip(struct stix_reader *r, struct tix_error *err);
+/* For callers that find an element's end themselves while reading it:
+ * head gives the next element's first byte and the bytes left in the
+ * document (*raw NULL at the end), without looking for its end; skip_len
+ * then moves past an element of len bytes. Or peek, take and skip as
+ * above. Only for the elements of an array (not a single object). */
+enum tix_err stix_reader_head(struct stix_reader *r, const char **raw, size_t *avail,
+                              struct tix_error *err);
+enum tix_err stix_reader_skip_len(struct stix_reader *r, size_t len, struct tix_error *err);
 
 /* Sets *obj to the next object (caller decrefs) and *path to its JSON path
  * ("objects[3]", "[3]" or ""), or *obj to NULL at the end. A malformed

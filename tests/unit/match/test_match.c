@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "match/match.h"
+#include "match/match_int.h" /* match__reference_tokenizer, for the differential test */
 
 /* xorshift64*: a small seeded generator, so a failing case repeats. */
 static uint64_t next_random(uint64_t *state)
@@ -475,6 +476,231 @@ static void test_small_indexes(void **state)
 	}
 }
 
+/* ---- the one-pass tokenizer against the byte-at-a-time reference ---------- */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t rng(void)
+{
+	uint64_t x = rng_state;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return rng_state = x;
+}
+
+struct hits {
+	char text[65536];
+	size_t len;
+};
+
+static int collect_all(void *arg, const struct match_hit *h)
+{
+	struct hits *f = arg;
+	int w = snprintf(f->text + f->len, sizeof(f->text) - f->len, "%llu@%llu:%u:%s:%s\n",
+	                 (unsigned long long)h->line, (unsigned long long)h->offset,
+	                 (unsigned)h->indicator, h->value, h->field ? h->field : "-");
+
+	if (w > 0 && (size_t)w < sizeof(f->text) - f->len)
+		f->len += (size_t)w;
+	return 0;
+}
+
+static void scan_all(const struct match_index *x, enum match_format fmt, int sub, const char *text,
+                     size_t n, struct hits *f, struct match_scan_stats *st)
+{
+	struct match_scan_opts o = {fmt, sub, 1, 20000};
+	struct match_scanner *s;
+
+	memset(f, 0, sizeof(*f));
+	s = match_scanner_new(x, &o, collect_all, f);
+	assert_non_null(s);
+	match_scanner_feed(s, text, n);
+	match_scanner_end(s);
+	match_scanner_get_stats(s, st);
+	match_scanner_free(s);
+}
+
+/* Random logs made of indicator values, near misses, separators and
+ * noise, in every format: the scanners find the same hits (line, offset,
+ * indicator, value, field) with the one-pass tokenizer as with the
+ * reference that reads spans and pieces in separate passes. */
+static void test_tokenizer_differential(void **state)
+{
+	static const char *const frags[] = {
+	        "72.191.13.1",
+	        "172.191.13.123",
+	        "evil.example",
+	        "EVIL.EXAMPLE.",
+	        "a.wild.example",
+	        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+	        "http://bad.example/x?y=1",
+	        "HTTP://Bad.Example:80/x?y=1#frag",
+	        "10.20.7.7",
+	        "[2001:db8:bad::5]:80",
+	        "phish@evil.example",
+	        "d41d8cd98f00b204e9800998ecf8427e",
+	        "2001:db8::1",
+	        "192.0.2.2",
+	        "x.y",
+	        "a",
+	        "12:34:56.789",
+	        "\"",
+	        "{",
+	        "}",
+	        ":",
+	        ",",
+	        "\t",
+	        " ",
+	        "  ",
+	        "\\",
+	        "'",
+	        "(",
+	        ")",
+	        "[",
+	        "]",
+	        "<",
+	        ">",
+	        "|",
+	        ";",
+	        "^",
+	        "`",
+	        "~",
+	        "\x7f",
+	        "\xc3\xa9",
+	        "\xff",
+	        "@",
+	        ".",
+	        "..",
+	        "://",
+	        "-",
+	        "_",
+	        "%",
+	        "+",
+	        "/",
+	        "=",
+	        "?",
+	        "#",
+	        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	        "\"k\":\"",
+	        "\",\"f.g\":\"",
+	        "{\"a\":\"",
+	        "\"}",
+	        "abcd/",
+	        "1.2.3.4/",
+	        "evil.example=",
+	        "x.y.z.",
+	        "a:b",
+	        "http:",
+	        "//",
+	};
+	static char text[16384];
+	struct match_index *x = build(NULL);
+	static struct hits f1, f2;
+	struct match_scan_stats st1, st2;
+
+	(void)state;
+	for (int round = 0; round < 3000; round++) {
+		size_t n = 0, lines = 1 + rng() % 6;
+
+		for (size_t l = 0; l < lines; l++) {
+			size_t parts = rng() % 40;
+
+			if (rng() % 3 == 0)
+				n += (size_t)snprintf(text + n, sizeof(text) - n, "{\"m\":\"");
+			for (size_t k = 0; k < parts && n + 200 < sizeof(text); k++) {
+				const char *fr = frags[rng() % (sizeof(frags) / sizeof(frags[0]))];
+				size_t fl = strlen(fr);
+
+				memcpy(text + n, fr, fl);
+				n += fl;
+			}
+			if (text[0] == '{' && rng() % 2)
+				n += (size_t)snprintf(text + n, sizeof(text) - n, "\"}");
+			text[n++] = '\n';
+		}
+		for (int fmt = 0; fmt < 3; fmt++) {
+			int sub = (int)(rng() & 1);
+
+			match__reference_tokenizer = 1;
+			scan_all(x, (enum match_format)fmt, sub, text, n, &f1, &st1);
+			match__reference_tokenizer = 0;
+			scan_all(x, (enum match_format)fmt, sub, text, n, &f2, &st2);
+			if (f1.len != f2.len || memcmp(f1.text, f2.text, f1.len) != 0 ||
+			    st1.tokens != st2.tokens || st1.hits != st2.hits)
+				fail_msg("round %d format %d: the tokenizers differ on:\n%.*s\n-- "
+				         "reference:\n%s\n-- one pass:\n%s",
+				         round, fmt, (int)n, text, f1.text, f2.text);
+		}
+	}
+	match_index_free(x);
+}
+
+/* A domain found as a URL's host is reported where the host starts in the
+ * line (it once came from a pointer into the normalised copy). */
+static void test_url_host_offset(void **state)
+{
+	static const char text[] =
+	        "first line\n"
+	        "GET http://user@EVIL.example:8080/x?q=1 and HTTP://evil.example\n";
+	struct match_index *x = build(NULL);
+	static struct hits f;
+	struct match_scan_stats st;
+	char want[256];
+	size_t at = (size_t)(strstr(text, "EVIL") - text);
+
+	(void)state;
+	/* one report per indicator and line: the first host's */
+	snprintf(want, sizeof(want), "2@%zu:1:evil.example:-\n", at);
+	for (int ref = 0; ref < 2; ref++) {
+		match__reference_tokenizer = ref;
+		scan_all(x, MATCH_FORMAT_TEXT, 0, text, strlen(text), &f, &st);
+		if (strcmp(f.text, want) != 0)
+			fail_msg("expected %s, got %s", want, f.text);
+	}
+	match__reference_tokenizer = 0;
+	match_index_free(x);
+}
+
+/* Every prefix of an indicator object, each in a buffer of exactly its
+ * length (so ASan sees a read past it), read by add_raw and add_prefix:
+ * only the whole object is added. */
+static void test_raw_reader_truncated(void **state)
+{
+	static const char obj[] =
+	        "{\"type\":\"indicator\",\"id\":\"indicator--00000000-0000-4000-8000-000000000001\","
+	        "\"pattern\":\"[ipv4-addr:value = '198.51.100.9']\",\"pattern_type\":\"stix\","
+	        "\"revoked\":false,\"x\":{\"a\":[1,\"}\"]},"
+	        "\"object_marking_refs\":[\"marking-definition--f88d31f6-486f-44da-b317-01333bde0b82\"]}";
+	size_t full = sizeof(obj) - 1;
+
+	(void)state;
+	for (size_t len = 0; len <= full; len++) {
+		struct match_builder *b = match_builder_new(NULL);
+		struct tix_error err;
+		char *buf = malloc(len ? len : 1);
+		enum match_add r = MATCH_INVALID;
+		size_t used = 0;
+		int other;
+
+		assert_non_null(b);
+		assert_non_null(buf);
+		memcpy(buf, obj, len);
+		assert_int_equal(match_builder_add_raw(b, buf, len, NOW_US, &other, &err),
+		                 len == full ? MATCH_ADDED : MATCH_INVALID);
+		if (match_builder_add_prefix(b, buf, len, NOW_US, &used, &r, &other, &err)) {
+			assert_int_equal(len, full);
+			assert_int_equal(used, full);
+			assert_int_equal(r, MATCH_ADDED);
+		} else {
+			assert_true(len < full);
+		}
+		match_index_free(match_builder_finish(b, &err));
+		free(buf);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -488,6 +714,9 @@ int main(void)
 	        cmocka_unit_test(test_inactive),
 	        cmocka_unit_test(test_small_indexes),
 	        cmocka_unit_test(test_simple_patterns_read_fast),
+	        cmocka_unit_test(test_tokenizer_differential),
+	        cmocka_unit_test(test_url_host_offset),
+	        cmocka_unit_test(test_raw_reader_truncated),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
