@@ -4,7 +4,7 @@
 # sudo otherwise, and prints the exact command when it can do neither.
 set -eu
 
-build_pkgs="gcc make cmake pkg-config libjansson-dev libsqlite3-dev libsodium-dev libmicrohttpd-dev libpcre2-dev"
+build_pkgs="gcc make cmake pkg-config libjansson-dev libsqlite3-dev libsodium-dev libmicrohttpd-dev libpcre2-dev libcurl4-gnutls-dev"
 test_pkgs="libcmocka-dev python3 sqlite3 openssl"
 
 fuzz_pkgs="clang libclang-rt-14-dev"

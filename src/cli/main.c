@@ -21,6 +21,8 @@ static const struct {
         {"serve", cmd_serve, "serve the store over TAXII 2.1"},
         {"pattern", cmd_pattern, "check, explain and match STIX patterns"},
         {"audit", cmd_audit, "verify the audit log's hash chain; who has seen an object"},
+        {"peer", cmd_peer, "add, list, remove peers to federate with; their sync status"},
+        {"sync", cmd_sync, "pull from and push to peers over TAXII 2.1 (once or on intervals)"},
 };
 
 static void usage(FILE *f)
