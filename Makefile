@@ -13,7 +13,7 @@ BUILD := build
 ASAN  := build-asan
 
 .PHONY: all deps deps-test build build-asan run test \
-        bench-ingest bench-taxii bench-pattern bench-policy fuzz format clean
+        bench-ingest bench-taxii bench-pattern bench-policy bench-sync test-sync-long fuzz format clean
 
 all: build
 
@@ -45,6 +45,12 @@ test: deps-test build build-asan
 	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_policy.py
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_taxii.py
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_policy.py
+	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_sync.py
+	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_sync.py
+
+# Federation with 100,000 objects (make test runs 5,000).
+test-sync-long: build
+	@SYNC_OBJECTS=100000 TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_sync.py
 
 bench-ingest: deps
 	@bash bench/ingest/run.sh
@@ -58,6 +64,9 @@ bench-pattern: deps
 bench-policy: deps
 	@bash bench/policy/run.sh
 
+bench-sync: deps
+	@bash bench/sync/run.sh
+
 # Every libFuzzer target for FUZZ_SECONDS each (ASan + UBSan, clang), on a
 # scratch copy of its seed corpus; a crash stops with the input in build-fuzz/.
 FUZZ_SECONDS ?= 60
@@ -66,7 +75,7 @@ fuzz:
 	@CC=clang cmake -S . -B build-fuzz -DTIX_FUZZ=ON -DTIX_SANITIZE=ON -DTIX_TESTS=OFF \
 		-DCMAKE_BUILD_TYPE=Debug >/dev/null
 	@cmake --build build-fuzz -j $(JOBS)
-	@for t in stix_import pattern; do \
+	@for t in stix_import pattern sync_page; do \
 		mkdir -p build-fuzz/corpus/$$t && \
 		echo "== fuzz_$$t, $(FUZZ_SECONDS) s" && \
 		(cd build-fuzz && ./fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
