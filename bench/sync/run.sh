@@ -72,7 +72,7 @@ A="$WORK/a.db"
 "$TIX" admin org add org-b --db "$A" >/dev/null
 CID=$("$TIX" admin collection add feed --read org-a,org-b --write org-a --db "$A" | grep -oE '[0-9a-f-]{36}' | head -1)
 "$TIX" admin user add sync-b --org org-b --role reader --db "$A" >/dev/null
-KEY=$("$TIX" admin key add --user sync-b --db "$A" | grep -oE 'tix_[A-Za-z0-9_]+' | head -1)
+KEY=$("$TIX" admin key add --user sync-b --db "$A" 2>/dev/null | grep -E '^\s*tix_\S+\s*$' | tr -d ' ' | head -1)
 gen "$COUNT" 0 "2024-01-01T00:00:00.000Z" > "$WORK/objects.json"
 "$TIX" import --quiet --collection feed --org org-a --db "$A" "$WORK/objects.json"
 PA=$(free_port)
@@ -80,9 +80,10 @@ serve "$A" "$PA" "$WORK/a.err"
 URL="http://127.0.0.1:$PA/taxii2/"
 OBJ_URL="http://127.0.0.1:$PA/api1/collections/$CID/objects/"
 
-# The baseline: curl pages through the collection; prints "seconds bytes last".
+# The baseline: curl pages through the collection; prints "seconds bytes
+# last-date-added" (the cursor a careful client would keep).
 curl_walk() { # added_after ("" for all)
-	local after="$1" next="" bytes=0 t0 t1 more=true
+	local after="$1" next="" bytes=0 t0 t1 more=true last_seen="$1"
 	t0=$(now)
 	while [ "$more" = true ]; do
 		local q="limit=1000"
@@ -95,10 +96,10 @@ curl_walk() { # added_after ("" for all)
 		read -r more next < <(python3 -c 'import json,sys; p=json.load(open(sys.argv[1])); print(str(p.get("more", False)).lower(), p.get("next", ""))' "$WORK/page")
 		local last
 		last=$(grep -i '^x-taxii-date-added-last:' "$WORK/h" | tr -d '\r' | awk '{print $2}')
-		[ -n "$last" ] && LAST="$last"
+		[ -n "$last" ] && last_seen="$last"
 	done
 	t1=$(now)
-	echo "$(echo "$t1 - $t0" | bc -l) $bytes"
+	echo "$(echo "$t1 - $t0" | bc -l) $bytes $last_seen"
 }
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
@@ -116,8 +117,7 @@ for r in $(seq "$ROUNDS"); do
 	t1=$(now)
 	full_t=$(echo "$t1 - $t0" | bc -l)
 	full_b=$(peer_bytes "$B")
-	LAST=""
-	read -r cfull_t cfull_b < <(curl_walk "")
+	read -r cfull_t cfull_b last < <(curl_walk "")
 	# 1% of the objects get a new version on A.
 	gen $((COUNT / 100)) $((r * 7919 % (COUNT - COUNT / 100))) "2025-0$((r % 9 + 1))-01T00:00:00.000Z" > "$WORK/changed$r.json"
 	"$TIX" import --quiet --collection feed --org org-a --db "$A" "$WORK/changed$r.json"
@@ -126,7 +126,7 @@ for r in $(seq "$ROUNDS"); do
 	t1=$(now)
 	inc_t=$(echo "$t1 - $t0" | bc -l)
 	inc_b=$(( $(peer_bytes "$B") - full_b ))
-	read -r cinc_t cinc_b < <(curl_walk "$LAST")
+	read -r cinc_t cinc_b _ < <(curl_walk "$last")
 	echo "$full_t $full_b $cfull_t $cfull_b $inc_t $inc_b $cinc_t $cinc_b" | tee -a "$WORK/results"
 done
 
