@@ -36,6 +36,20 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+/* Lets a stop request (SIGTERM of `tix serve --sync`) end a transfer in
+ * progress instead of waiting for it. */
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+	const struct sync_http *h = arg;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return h->cfg->stop && *h->cfg->stop ? 1 : 0;
+}
+
 static size_t on_header(char *data, size_t size, size_t n, void *arg)
 {
 	struct sync_http *h = arg;
@@ -107,6 +121,9 @@ enum tix_err sync__http_open(struct sync_http *h, const struct store_peer *p,
 	curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, h);
 	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, h->errbuf);
+	curl_easy_setopt(h->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, h);
+	curl_easy_setopt(h->curl, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(h->curl, CURLOPT_USERAGENT, "tix/" TIX_VERSION);
 	return TIX_OK;
 }
