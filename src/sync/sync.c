@@ -354,8 +354,10 @@ static enum tix_err pull(struct run *r, int *done, struct tix_error *err)
 struct sent {
 	char id[300];
 	char modified[32];
-	int failed;
+	int failed; /* 1: refused or pending; DROPPED: not to be sent at all */
 };
+
+#define DROPPED 2
 
 struct batch {
 	struct run *r;
@@ -447,7 +449,8 @@ static size_t read_status(struct batch *bt, json_t *status)
 			if (ver && tix_time_parse(ver, &t, NULL) == TIX_OK)
 				tix_time_canonical(&t, canon);
 			for (size_t k = 0; k < bt->n; k++)
-				if (strcmp(bt->items[k].id, id) == 0 &&
+				if (bt->items[k].failed != DROPPED &&
+				    strcmp(bt->items[k].id, id) == 0 &&
 				    (canon[0] == '\0' || strcmp(bt->items[k].modified, canon) == 0))
 					bt->items[k].failed = 1;
 			if (logged++ < MAX_FAILURES)
@@ -527,7 +530,8 @@ static enum tix_err post_bundle(struct run *r, struct batch *bt, size_t *ok, int
 			/* Not complete: everything not listed as a success is
 			 * treated as failed (and sent again). */
 			for (size_t k = 0; k < bt->n; k++)
-				bt->items[k].failed = 1;
+				if (bt->items[k].failed != DROPPED)
+					bt->items[k].failed = 1;
 		if (state == NULL || strcmp(state, "complete") != 0) {
 			json_t *succ = json_object_get(status, "successes"), *ent;
 			size_t i;
@@ -536,7 +540,8 @@ static enum tix_err post_bundle(struct run *r, struct batch *bt, size_t *ok, int
 				const char *id = json_string_value(json_object_get(ent, "id"));
 
 				for (size_t k = 0; id && k < bt->n; k++)
-					if (strcmp(bt->items[k].id, id) == 0)
+					if (bt->items[k].failed != DROPPED &&
+					    strcmp(bt->items[k].id, id) == 0)
 						bt->items[k].failed = 0;
 			}
 		}
@@ -550,8 +555,17 @@ static int outbox_row(void *arg, const struct store_row *row)
 {
 	struct batch *bt = arg;
 
-	if (!may_send(bt->r, row))
-		return 0; /* policy changed since: it stays home (and in the outbox) */
+	if (!may_send(bt->r, row)) {
+		/* The policy changed since (a grant, a group): it stays home,
+		 * and leaves the outbox (marked, cleared in commit_batch). */
+		if (batch_remember(bt, row) != 0) {
+			bt->full = 1;
+			return 1;
+		}
+		bt->items[bt->n - 1].failed = DROPPED;
+		bt->skipped++;
+		return 0;
+	}
 	if (sync_bundle_add(&bt->b, row->body, row->body_len) != TIX_OK ||
 	    batch_remember(bt, row) != 0) {
 		bt->full = 1;
@@ -592,7 +606,8 @@ static enum tix_err commit_batch(struct run *r, struct batch *bt, int advance, s
 		return e;
 	r->st = next;
 	r->res->objects_out += (int64_t)ok;
-	r->res->objects_refused += (int64_t)(bt->n - ok);
+	for (size_t k = 0; k < bt->n; k++)
+		r->res->objects_refused += bt->items[k].failed == 1;
 	return TIX_OK;
 fail:
 	store_rollback(r->s);
@@ -653,11 +668,14 @@ static enum tix_err push(struct run *r, int *done, struct tix_error *err)
 	if ((e = store_peer_outbox_list(r->s, r->peer.name, outbox_row, &bt, err)) != TIX_OK)
 		goto out;
 	if (bt.n > 0) {
-		if ((e = post_bundle(r, &bt, &ok, &too_big, err)) != TIX_OK)
+		ok = 0;
+		too_big = 0;
+		if (bt.b.count > 0 && (e = post_bundle(r, &bt, &ok, &too_big, err)) != TIX_OK)
 			goto out;
 		if (too_big)
 			for (size_t k = 0; k < bt.n; k++)
-				bt.items[k].failed = 1;
+				if (bt.items[k].failed != DROPPED)
+					bt.items[k].failed = 1;
 		if ((e = commit_batch(r, &bt, 0, too_big ? 0 : ok, err)) != TIX_OK)
 			goto out;
 	}

@@ -263,6 +263,48 @@ def a_puller_killed_ten_times_converges_without_duplicates(w):
     assert st["objects_in"] == N and st["objects_stored"] == N, st
 
 
+@test
+def refused_versions_wait_in_the_outbox_and_only_they_are_sent_again(w):
+    a, b = w.node("a"), w.node("b")
+    # b lets a's node write only as a sensor (sightings only), by password.
+    b.ensure_org(a.org)
+    tix_ok("admin", "user", "add", "sync-a", "--org", a.org, "--role", "sensor",
+           "--password-stdin", "--db", b.db, stdin="pw-of-a-on-b\n")
+    tix_ok("admin", "collection", "grant", "feed", "--org", a.org, "--read", "--write",
+           "--db", b.db)
+    a.ensure_org(b.org)
+    tix_ok("admin", "collection", "grant", "feed", "--org", b.org, "--read", "--db", a.db)
+    tix_ok("peer", "add", "b", "--url", b.url(), "--remote-collection", b.cid,
+           "--local-collection", "feed", "--user", "sync-a", "--password-stdin",
+           "--direction", "push", "--org", b.org, "--db", a.db, stdin="pw-of-a-on-b\n")
+    inds = [obj(CLEAR, i) for i in range(10)]
+    sightings = [{"type": "sighting", "spec_version": "2.1", "id": "sighting--%s" % uuid.uuid4(),
+                  "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+                  "sighting_of_ref": inds[i]["id"],
+                  "object_marking_refs": [CLEAR]} for i in range(5)]
+    a.load(inds + sightings)
+    r = a.sync("--bundle-objects", "4")
+    assert r.returncode == 1, r.stderr  # not converged: b refused the indicators
+    st = a.status()["b"]
+    assert st["objects_out"] == 5 and st["outbox"] == 10, st
+    assert len(b.ids()) == 5
+    # b's operator makes the account an analyst (same password): the outbox
+    # is sent again, and only it.
+    tix_ok("admin", "user", "remove", "sync-a", "--db", b.db)
+    tix_ok("admin", "user", "add", "sync-a", "--org", a.org, "--role", "analyst",
+           "--password-stdin", "--db", b.db, stdin="pw-of-a-on-b\n")
+    time.sleep(1.5)  # the server's credential cache
+    for _ in range(5):
+        r = a.sync()
+        if r.returncode == 0:
+            break
+        time.sleep(1)
+    assert r.returncode == 0, r.stderr
+    st = a.status()["b"]
+    assert st["objects_out"] == 15 and st["outbox"] == 0, st
+    assert b.ids() == a.ids()
+
+
 class CuttingProxy:
     """A TCP relay to a node that cuts each connection after a random
     number of bytes (a thin link that drops)."""
