@@ -97,6 +97,19 @@ static int peer_add(struct store *s, const char *db, int argc, char **argv)
 				fprintf(stderr, "tix peer: --url: an http:// or https:// URL\n");
 				goto out;
 			}
+			{
+				/* Credentials in the URL would end up in messages and
+				 * logs: they go on stdin. */
+				const char *host = strstr(optarg, "://") + 3;
+				size_t auth = strcspn(host, "/?#");
+
+				if (memchr(host, '@', auth) != NULL) {
+					fprintf(stderr,
+					        "tix peer: --url: no user or password in the URL; "
+					        "use --user with --password-stdin, or --key-stdin\n");
+					goto out;
+				}
+			}
 			break;
 		case 'r':
 			if (copy_opt(p.remote_collection, sizeof(p.remote_collection), optarg,
