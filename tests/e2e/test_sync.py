@@ -272,6 +272,104 @@ def a_puller_killed_ten_times_converges_without_duplicates(w):
     assert st["objects_in"] == total and st["objects_stored"] == total, st
 
 
+@test
+def refused_versions_wait_in_the_outbox_and_only_they_are_sent_again(w):
+    a, b = w.node("a"), w.node("b")
+    # b lets a's node write only as a sensor (sightings only), by password.
+    b.ensure_org(a.org)
+    tix_ok("admin", "user", "add", "sync-a", "--org", a.org, "--role", "sensor",
+           "--password-stdin", "--db", b.db, stdin="pw-of-a-on-b\n")
+    tix_ok("admin", "collection", "grant", "feed", "--org", a.org, "--read", "--write",
+           "--db", b.db)
+    a.ensure_org(b.org)
+    tix_ok("admin", "collection", "grant", "feed", "--org", b.org, "--read", "--db", a.db)
+    tix_ok("peer", "add", "b", "--url", b.url(), "--remote-collection", b.cid,
+           "--local-collection", "feed", "--user", "sync-a", "--password-stdin",
+           "--direction", "push", "--org", b.org, "--db", a.db, stdin="pw-of-a-on-b\n")
+    inds = [obj(CLEAR, i) for i in range(10)]
+    sightings = [{"type": "sighting", "spec_version": "2.1", "id": "sighting--%s" % uuid.uuid4(),
+                  "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+                  "sighting_of_ref": inds[i]["id"],
+                  "object_marking_refs": [CLEAR]} for i in range(5)]
+    a.load(inds + sightings)
+    r = a.sync("--bundle-objects", "4")
+    assert r.returncode == 1, r.stderr  # not converged: b refused the indicators
+    st = a.status()["b"]
+    assert st["objects_out"] == 5 and st["outbox"] == 10, st
+    assert len(b.ids()) == 5
+    # b's operator makes the account an analyst (same password): the outbox
+    # is sent again, and only it.
+    tix_ok("admin", "user", "remove", "sync-a", "--db", b.db)
+    tix_ok("admin", "user", "add", "sync-a", "--org", a.org, "--role", "analyst",
+           "--password-stdin", "--db", b.db, stdin="pw-of-a-on-b\n")
+    time.sleep(1.5)  # the server's credential cache
+    for _ in range(5):
+        r = a.sync()
+        if r.returncode == 0:
+            break
+        time.sleep(1)
+    assert r.returncode == 0, r.stderr
+    st = a.status()["b"]
+    assert st["objects_out"] == 15 and st["outbox"] == 0, st
+    assert b.ids() == a.ids()
+
+
+@test
+def peer_commands_check_their_input_and_never_print_the_secret(w):
+    d = os.path.join(w.dir, "p")
+    os.makedirs(d)
+    db = os.path.join(d, "tix.db")
+    tix_ok("admin", "collection", "add", "feed", "--db", db)
+    base = ["peer", "add", "hub", "--url", "https://hub.example/taxii2/", "--remote-collection",
+            "c1", "--local-collection", "feed", "--db", db]
+    secret = "tix_s3cret-value-never-shown"
+    for extra, stdin, code in (
+            (["--key-stdin"], secret, 2),                                  # no --direction
+            (["--key-stdin", "--password-stdin", "--user", "u", "--direction", "pull"], secret, 2),
+            (["--password-stdin", "--direction", "pull"], secret, 2),      # no --user
+            (["--key-stdin", "--direction", "sideways"], secret, 2),
+            (["--key-stdin", "--direction", "pull", "--interval", "0"], secret, 2),
+            (["--key-stdin", "--direction", "pull"], "", 1),               # no key on stdin
+    ):
+        r = tix(*(base + extra), stdin=stdin + "\n" if stdin else "")
+        assert r.returncode == code, (extra, r.returncode, r.stderr)
+    r = tix("peer", "add", "x", "--url", "https://u:p@hub.example/taxii2/", "--remote-collection",
+            "c1", "--local-collection", "feed", "--key-stdin", "--direction", "pull", "--db", db,
+            stdin=secret + "\n")
+    assert r.returncode == 2 and "no user or password in the URL" in r.stderr, r.stderr
+    r = tix("peer", "add", "x", "--url", "https://hub.example/taxii2/", "--remote-collection",
+            "c1", "--local-collection", "nope", "--key-stdin", "--direction", "pull", "--db", db,
+            stdin=secret + "\n")
+    assert r.returncode == 1, r.stderr
+    tix_ok(*(base + ["--key-stdin", "--direction", "both", "--org", "hub-org", "--limit-rate",
+                     "64K", "--interval", "60"]), stdin=secret + "\n")
+    assert os.stat(db).st_mode & 0o077 == 0, oct(os.stat(db).st_mode)
+    r = tix(*(base + ["--key-stdin", "--direction", "both"]), stdin=secret + "\n")
+    assert r.returncode == 1 and "exists" in r.stderr, r.stderr
+    outs = [tix_ok("peer", "list", "--db", db), tix_ok("peer", "list", "--json", "--db", db),
+            tix_ok("peer", "status", "--db", db), tix_ok("peer", "status", "--json", "--db", db)]
+    for out in outs:
+        assert secret not in out and "s3cret" not in out, out
+    p = json.loads(outs[1])[0]
+    assert p["direction"] == "both" and p["limit_rate"] == 65536 and p["has_secret"], p
+    st = json.loads(outs[3])[0]
+    for k in ("pull_after", "push_cursor", "objects_in", "objects_out", "bytes_in", "bytes_out",
+              "lag_seconds", "last_success", "last_error", "failing", "outbox"):
+        assert k in st, (k, st)
+    # An unreachable peer: failing, with the reason, and the secret still unsaid.
+    tix_ok("peer", "add", "gone", "--url", "http://127.0.0.1:9/taxii2/", "--remote-collection",
+           "c1", "--local-collection", "feed", "--key-stdin", "--direction", "pull", "--db", db,
+           stdin=secret + "\n")
+    r = tix("sync", "--once", "--peer", "gone", "--attempts", "2", "--db", db)
+    assert r.returncode == 1 and secret not in r.stderr, r.stderr
+    st = {p["name"]: p for p in json.loads(tix_ok("peer", "status", "--json", "--db", db))}
+    assert st["gone"]["failing"] and st["gone"]["last_error"], st["gone"]
+    tix_ok("peer", "remove", "hub", "--db", db)
+    assert tix("peer", "remove", "hub", "--db", db).returncode == 1
+    assert [p["name"] for p in json.loads(tix_ok("peer", "list", "--json", "--db", db))] == [
+        "gone"]
+
+
 class CuttingProxy:
     """A TCP relay to a node that cuts each connection after a random
     number of bytes (a thin link that drops)."""
