@@ -12,6 +12,7 @@ endless body leaves the peer failing and local data untouched.
     SYNC_OBJECTS=100000 ...   (the default is 5000; `make test-sync-long`)
 """
 
+import gzip
 import http.server
 import json
 import os
@@ -533,6 +534,12 @@ class FakePeer:
                                       % one).encode(),
                                      extra=[("X-TAXII-Date-Added-Last",
                                              "2024-01-01T00:00:00.000000Z")])
+                if fake.mode == "gzip":
+                    fake.accept_encoding = self.headers.get("Accept-Encoding", "")
+                    objs = [obj(CLEAR, i) for i in range(3)]
+                    fake.sent = {o["id"] for o in objs}
+                    body = gzip.compress(json.dumps({"more": False, "objects": objs}).encode())
+                    return self.send(body, extra=[("Content-Encoding", "gzip")])
                 if fake.mode == "invalid-objects":
                     bad = dict(obj(CLEAR), pattern="[not a pattern")
                     return self.send(json.dumps({"more": False, "objects": [bad]}).encode())
@@ -603,6 +610,22 @@ def a_misbehaving_peer_is_bounded_marked_failing_and_changes_nothing(w):
     # The credential is never printed.
     out = tix_ok("peer", "list", "--json", "--db", b.db)
     assert '"k"' not in out and "secret\"" not in out.replace("has_secret", ""), out
+
+
+@test
+def a_peer_that_compresses_is_read_through_gzip(w):
+    b = w.node("b")
+    fake = FakePeer("gzip")
+    try:
+        tix_ok("peer", "add", "zipped", "--url", "http://127.0.0.1:%d/taxii2/" % fake.port,
+               "--remote-collection", "c1", "--local-collection", "feed", "--key-stdin",
+               "--direction", "pull", "--org", "org-z", "--db", b.db, stdin="k\n")
+        r = tix("sync", "--once", "--db", b.db)
+        assert r.returncode == 0, r.stderr
+        assert "gzip" in fake.accept_encoding, fake.accept_encoding
+        assert b.ids() == fake.sent, (b.ids(), fake.sent)
+    finally:
+        fake.close()
 
 
 @test
