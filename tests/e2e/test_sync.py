@@ -32,7 +32,7 @@ import traceback
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_taxii import SANITIZER_MARKS, TIX, Server  # noqa: E402
+from test_taxii import SANITIZER_MARKS, TIX, Server, make_certificates  # noqa: E402
 from test_taxii import tix as _tix  # noqa: E402
 
 
@@ -84,8 +84,9 @@ def obj(marking=CLEAR, n=0, **extra):
 class Node:
     """One tix node: a store, organisation org-NAME, collection 'feed', a server."""
 
-    def __init__(self, root, name, extra=()):
+    def __init__(self, root, name, extra=(), tls=None):
         self.name, self.org = name, "org-" + name
+        self.tls = tls
         self.dir = os.path.join(root, name)
         os.makedirs(self.dir)
         self.db = os.path.join(self.dir, "tix.db")
@@ -94,7 +95,7 @@ class Node:
         out = tix_ok("admin", "collection", "add", "feed", "--read", self.org, "--write",
                      self.org, "--db", self.db)
         self.cid = re.search(r"[0-9a-f-]{36}", out).group(0)
-        self.server = Server(self.db, self.dir, name, list(extra)).start()
+        self.server = Server(self.db, self.dir, name, list(extra), tls=tls).start()
 
     def ensure_org(self, org):
         if org not in self.orgs:
@@ -102,7 +103,7 @@ class Node:
             self.orgs.add(org)
 
     def url(self):
-        return "http://127.0.0.1:%d/taxii2/" % self.server.port
+        return "%s://127.0.0.1:%d/taxii2/" % ("https" if self.tls else "http", self.server.port)
 
     def account_for(self, other):
         """An analyst account for node `other` here, reading and writing feed."""
@@ -163,8 +164,8 @@ class World:
         self.dir = tempfile.mkdtemp(prefix="tix-sync-")
         self.nodes = []
 
-    def node(self, name, extra=()):
-        n = Node(self.dir, name, extra)
+    def node(self, name, extra=(), tls=None):
+        n = Node(self.dir, name, extra, tls)
         self.nodes.append(n)
         return n
 
@@ -626,6 +627,34 @@ def a_peer_that_compresses_is_read_through_gzip(w):
         assert b.ids() == fake.sent, (b.ids(), fake.sent)
     finally:
         fake.close()
+
+
+@test
+def tls_peers_are_verified_against_the_ca_file(w):
+    if shutil.which("openssl") is None:
+        raise AssertionError("the openssl command is needed (tools/deps.sh test)")
+    d = os.path.join(w.dir, "tls")
+    os.mkdir(d)
+    ca, cert, key = make_certificates(d)
+    a = w.node("a", tls=(cert, key))
+    b = w.node("b")
+    a.load([obj(CLEAR, i) for i in range(30)])
+    # Without the CA the certificate cannot be verified: nothing is fetched.
+    b.add_peer(a, "pull")
+    r = b.sync()
+    assert r.returncode == 1, r.stderr
+    st = b.status()["a"]
+    assert st["failing"] and "certificate" in st["last_error"].lower(), st
+    assert not b.ids()
+    tix_ok("peer", "remove", "a", "--db", b.db)
+    out = tix_ok("admin", "key", "add", "--user", "sync-b", "--db", a.db)
+    key_b = re.findall(r"^\s*(tix_\S+)\s*$", out, re.M)[0]
+    tix_ok("peer", "add", "a", "--url", a.url(), "--remote-collection", a.cid,
+           "--local-collection", "feed", "--key-stdin", "--direction", "pull", "--org", a.org,
+           "--ca-file", ca, "--db", b.db, stdin=key_b + "\n")
+    r = b.sync()
+    assert r.returncode == 0, r.stderr
+    assert b.ids() == a.ids() and len(a.ids()) == 30
 
 
 @test
