@@ -267,10 +267,10 @@ static int print_peer(void *arg, const struct store_peer *p)
 			                  p->ca_file, "limit_rate", (json_int_t)p->limit_rate,
 			                  "has_secret", p->secret[0] != '\0'));
 		else
-			printf("%-16s %-5s %-40s %s -> %s  org=%s  every %llds%s\n", p->name,
+			printf("%-16s %-5s %-40s %s -> %s  org=%s  every %llds  %s%s\n", p->name,
 			       direction_name(p->direction), p->url, p->remote_collection,
 			       p->local_collection, p->org[0] ? p->org : "-",
-			       (long long)p->interval, p->user[0] ? "  user=" : "  (API key)");
+			       (long long)p->interval, p->user[0] ? "user " : "API key", p->user);
 		return 0;
 	}
 	if (store_peer_state_get(l->s, p->name, &st, &err) != TIX_OK)
