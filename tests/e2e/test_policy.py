@@ -344,6 +344,20 @@ def tampering_with_the_audit_log_is_detected(w):
         os.unlink(copy)
 
 
+@test
+def principals_of_a_removed_organisation_read_nothing(w):
+    # last: it changes the world. The key of a removed organisation's user is
+    # refused at once, with 401, even on a node that lets anonymous callers
+    # read CLEAR objects.
+    c = w.client("telco-tom")
+    expect(c.get(objects_path(w.cid, w.objs["clear"]["id"])), 200)
+    tix_ok("admin", "org", "remove", "telco", "--db", w.db)
+    for path in (objects_path(w.cid), objects_path(w.cid, w.objs["clear"]["id"]),
+                 manifest_path(w.cid)):
+        r = c.get(path)
+        assert r.status == 401, (path, r)
+
+
 def main():
     only = set(sys.argv[1:])
     passed = failed = 0
