@@ -253,16 +253,23 @@ def a_puller_killed_ten_times_converges_without_duplicates(w):
     rnd = random.Random(8)
     seen = []
     total = N
+    scale = 1.0
     for k in range(10):
         # More arrives on a between kills, so every puller has a walk to die in.
         a.load([obj(CLEAR, N + k * 1000 + i) for i in range(N // 20)])
         total += N // 20
         p = subprocess.Popen([TIX, "sync", "--once", "--page-size", "10", "--db", b.db],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rnd.uniform(0.05, 0.3))
+        time.sleep(rnd.uniform(0.05, 0.3) * scale)
         p.send_signal(signal.SIGKILL)
         p.wait()
         seen.append(b.status()["a"]["objects_in"])
+        # A slow machine may not get to a page before the kill: wait longer
+        # next time; one that finished the walk: kill sooner.
+        if len(seen) > 1 and seen[-1] == seen[-2]:
+            scale = min(scale * 2, 16)
+        elif seen[-1] == total:
+            scale = max(scale / 2, 0.25)
     # The kills landed inside walks, not only before or after them.
     mid = {v for v in seen if 0 < v < total}
     assert len(mid) >= 5, "the kills missed the walk: %s" % seen
