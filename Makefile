@@ -14,8 +14,8 @@ BUILD := build
 ASAN  := build-asan
 
 .PHONY: all deps deps-test build build-asan run test \
-        bench-ingest bench-taxii bench-pattern bench-policy bench-match fuzz fuzz-ci lint soak \
-        format clean
+        bench-ingest bench-taxii bench-pattern bench-policy bench-match bench-sync \
+        test-sync-long fuzz fuzz-ci lint soak format clean
 
 all: build
 
@@ -50,11 +50,17 @@ test: deps-test build build-asan
 	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_policy.py
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_taxii.py
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_policy.py
+	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_sync.py
+	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_sync.py
 	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_abuse.py
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_abuse.py
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_crash.py
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory fuzz-ci
+
+# Federation with 100,000 objects (make test runs 5,000).
+test-sync-long: build
+	@SYNC_OBJECTS=100000 TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_sync.py
 
 bench-ingest: deps
 	@bash bench/ingest/run.sh
@@ -71,6 +77,9 @@ bench-policy: deps
 bench-match: deps
 	@sh tools/deps.sh bench
 	@bash bench/match/run.sh
+
+bench-sync: deps
+	@bash bench/sync/run.sh
 
 # Every libFuzzer target (each fuzz/fuzz_*.c) for FUZZ_SECONDS each (ASan +
 # UBSan, clang), JOBS at a time, on a scratch copy of its seed corpus with

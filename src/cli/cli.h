@@ -49,5 +49,13 @@ int cmd_serve(int argc, char **argv);
 int cmd_pattern(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_match(int argc, char **argv);
+int cmd_peer(int argc, char **argv);
+int cmd_sync(int argc, char **argv);
+
+struct sync_config;
+/* Runs every peer (or only `only`) on its interval until *cfg->stop is
+ * set, with its own store handle: `tix sync` without --once, and the
+ * thread of `tix serve --sync`. */
+int cli_sync_loop(const char *db, const struct sync_config *cfg, const char *only);
 
 #endif

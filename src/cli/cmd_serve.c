@@ -5,6 +5,8 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 #include "cli/cli.h"
 #include "http/http.h"
 #include "pattern/pattern.h"
+#include "sync/sync.h"
 #include "taxii/taxii.h"
 
 static void usage(FILE *f)
@@ -40,6 +43,8 @@ static void usage(FILE *f)
 	        "                       `tix admin node set default-tlp`, else amber)\n"
 	        "  --anonymous-read     callers without credentials may read TLP:CLEAR objects\n"
 	        "                       (default: the node setting anonymous-read, else off)\n"
+	        "  --sync               also run the peers (`tix peer`) on their intervals, as\n"
+	        "                       `tix sync` does, stopping with the server\n"
 	        "  --insecure-no-policy FOR BENCHMARKS ONLY: no TLP/sharing-group filtering;\n"
 	        "                       refused unless listening on a loopback address\n"
 	        "  --config FILE        'key = value' lines: any long option above without its\n"
@@ -56,7 +61,26 @@ struct serve_opts {
 	int default_tlp;    /* -1: the node setting */
 	int anonymous_read; /* -1: the node setting */
 	int no_policy;
+	int sync; /* run the peers (tix sync) in a thread beside the server */
 };
+
+/* The federation thread of `tix serve --sync`: started once the server
+ * listens (so it inherits the blocked SIGTERM/SIGINT), stopped after. */
+struct serve_sync {
+	const char *db;
+	struct sync_config cfg;
+	volatile sig_atomic_t stop;
+	pthread_t thread;
+	int started;
+};
+
+static void *sync_thread(void *arg)
+{
+	struct serve_sync *ss = arg;
+
+	cli_sync_loop(ss->db, &ss->cfg, NULL);
+	return NULL;
+}
 
 /* Applies one setting; returns 0, or -1 with a message. */
 static int set_option(struct serve_opts *o, const char *key, const char *value, const char *where)
@@ -87,6 +111,8 @@ static int set_option(struct serve_opts *o, const char *key, const char *value, 
 	} else if (strcmp(key, "anonymous-read") == 0)
 		o->anonymous_read = strcmp(value, "false") != 0 && strcmp(value, "0") != 0 &&
 		                    strcmp(value, "off") != 0;
+	else if (strcmp(key, "sync") == 0)
+		o->sync = strcmp(value, "true") == 0 || strcmp(value, "on") == 0;
 	else if (strcmp(key, "insecure-no-policy") == 0)
 		o->no_policy = strcmp(value, "false") != 0 && strcmp(value, "0") != 0;
 	else if (strcmp(key, "insecure-http") == 0)
@@ -168,8 +194,16 @@ static int read_config(struct serve_opts *o, const char *path)
 
 static void on_listening(void *arg, const char *url)
 {
-	(void)arg;
+	struct serve_sync *ss = arg;
+
 	fprintf(stderr, "tix serve: TAXII 2.1 at %s/taxii2/ (API root %s/api1/)\n", url, url);
+	if (ss && pthread_create(&ss->thread, NULL, sync_thread, ss) == 0) {
+		ss->started = 1;
+		fprintf(stderr,
+		        "tix serve: syncing with peers (tix peer list) on their intervals\n");
+	} else if (ss) {
+		fprintf(stderr, "tix serve: could not start the sync thread\n");
+	}
 }
 
 int cmd_serve(int argc, char **argv)
@@ -190,6 +224,7 @@ int cmd_serve(int argc, char **argv)
 	        {"default-tlp", required_argument, NULL, 'T'},
 	        {"anonymous-read", no_argument, NULL, 'A'},
 	        {"insecure-no-policy", no_argument, NULL, 'P'},
+	        {"sync", no_argument, NULL, 'S'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -199,6 +234,8 @@ int cmd_serve(int argc, char **argv)
 	struct serve_opts o;
 	struct taxii_config cfg = {0};
 	struct http_options hopts;
+	struct serve_sync ss;
+	enum tix_err e;
 	struct auth *auth = NULL;
 	struct store *s;
 	struct tix_error err;
@@ -246,7 +283,7 @@ int cmd_serve(int argc, char **argv)
 		if (n == 64)
 			return EXIT_USAGE;
 		keys[n] = key;
-		values[n++] = ch == 'I' || ch == 'A' || ch == 'P' ? "true" : optarg;
+		values[n++] = ch == 'I' || ch == 'A' || ch == 'P' || ch == 'S' ? "true" : optarg;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "tix serve: unexpected argument '%s'\n", argv[optind]);
@@ -328,7 +365,24 @@ int cmd_serve(int argc, char **argv)
 	hopts.insecure = o.insecure;
 	hopts.cache_bytes = o.cache_bytes;
 	hopts.on_listening = on_listening;
-	if (http_serve(&hopts, &cfg, auth, &err) != TIX_OK) {
+	memset(&ss, 0, sizeof(ss));
+	if (o.sync) {
+		sync_global_init();
+		ss.db = o.db;
+		sync_config_init(&ss.cfg);
+		ss.cfg.check_pattern = pattern_check;
+		ss.cfg.policy = cfg.policy;
+		ss.cfg.stop = &ss.stop;
+		hopts.arg = &ss;
+	}
+	e = http_serve(&hopts, &cfg, auth, &err);
+	if (ss.started) {
+		/* SIGTERM: the thread stops between requests (a page in
+		 * progress is either committed or not at all). */
+		ss.stop = 1;
+		pthread_join(ss.thread, NULL);
+	}
+	if (e != TIX_OK) {
 		cli_print_error("serve", &err);
 		rc = err.code == TIX_EUSAGE ? EXIT_USAGE : EXIT_SYSTEM;
 		goto out;

@@ -22,6 +22,8 @@ static const struct {
         {"pattern", cmd_pattern, "check, explain and match STIX patterns"},
         {"audit", cmd_audit, "verify the audit log's hash chain; who has seen an object"},
         {"match", cmd_match, "find indicators in logs at line rate; record sightings"},
+        {"peer", cmd_peer, "add, list, remove peers to federate with; their sync status"},
+        {"sync", cmd_sync, "pull from and push to peers over TAXII 2.1 (once or on intervals)"},
 };
 
 static void usage(FILE *f)

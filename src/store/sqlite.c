@@ -61,6 +61,8 @@ static const char *const migrations[] = {
         /* 3 -> 4: the sharing policy: resolved TLP and audience per version,
          * sharing groups, the audit log (src/store/policy.c) */
         store__schema_policy,
+        /* 4 -> 5: federation peers, their cursors and push outboxes (src/store/sync.c) */
+        store__schema_sync,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -69,8 +71,8 @@ static const char *const stmt_sql[ST_COUNT] = {
         [ST_HAS] = "SELECT 1 FROM objects WHERE id = ?1 AND modified = ?2",
         [ST_INSERT] = ("INSERT INTO objects (id, type, spec_version, created, modified, date_added,"
                        " revoked, owner_org, body, version, tlp, tlp_flags, sharing_group,"
-                       " recipients) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-                       " ?13, ?14)"
+                       " recipients, origin_node) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+                       " ?11, ?12, ?13, ?14, ?15)"
                        " ON CONFLICT (id, modified) DO NOTHING"),
         [ST_VID] = "SELECT vid FROM objects WHERE id = ?1 AND modified = ?2",
         [ST_MEMBER] = ("INSERT INTO collection_objects (ckey, vid, date_added) VALUES (?1, ?2, ?3)"
@@ -458,6 +460,14 @@ enum tix_err store_put(struct store *s, const struct stix_meta *m, const char *b
                        const struct store_collection *collection, const struct store_source *src,
                        int *added, struct tix_error *err)
 {
+	return store_put_from(s, m, body, body_len, owner_org, NULL, collection, src, added, err);
+}
+
+enum tix_err store_put_from(struct store *s, const struct stix_meta *m, const char *body,
+                            size_t body_len, const char *owner_org, const char *origin_node,
+                            const struct store_collection *collection,
+                            const struct store_source *src, int *added, struct tix_error *err)
+{
 	sqlite3_stmt *st = s->st[ST_INSERT];
 	char *recipients;
 	int64_t vid;
@@ -495,6 +505,10 @@ enum tix_err store_put(struct store *s, const struct stix_meta *m, const char *b
 		sqlite3_bind_text(st, 14, recipients, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 14);
+	if (origin_node)
+		sqlite3_bind_text(st, 15, origin_node, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 15);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		e = store__db_error(s, err, "storing a version");
 		sqlite3_reset(st);

@@ -81,6 +81,14 @@ enum tix_err store_put(struct store *s, const struct stix_meta *meta, const char
                        const struct store_collection *collection, const struct store_source *src,
                        int *added, struct tix_error *err);
 
+/* store_put for a version received from a peer: origin_node names the
+ * peer that vouched for it (recorded so that it is never sent back there
+ * and so that policy_may_forward knows this node is not its origin). */
+enum tix_err store_put_from(struct store *s, const struct stix_meta *meta, const char *body,
+                            size_t body_len, const char *owner_org, const char *origin_node,
+                            const struct store_collection *collection,
+                            const struct store_source *src, int *added, struct tix_error *err);
+
 /* For a version already stored (store_has_version said so): records src
  * and adds it to collection, either of which may be NULL. *added is 1 when
  * it joined the collection. Cheaper than store_put: no body is needed. */
@@ -347,6 +355,67 @@ enum tix_err store_org_groups(struct store *s, const char *org,
                               struct tix_error *err);
 enum tix_err store_org_set_sector(struct store *s, const char *org, const char *sector,
                                   struct tix_error *err);
+
+/* ---- federation peers (src/store/sync.c) -------------------------------- */
+
+/* A peer node: where it is, which collections are synchronised, and the
+ * credentials this node presents there. The secret must be usable, so it
+ * is stored as given (protected by the store file's permissions); callers
+ * never print or log it and wipe their copies. */
+enum { STORE_PEER_PULL = 1, STORE_PEER_PUSH = 2 };
+
+struct store_peer {
+	char name[64];
+	char url[1024]; /* the discovery URL */
+	char remote_collection[128];
+	char local_collection[128];
+	char user[128];   /* HTTP Basic user, or "" for a Bearer API key */
+	char secret[512]; /* password or API key */
+	int direction;    /* STORE_PEER_PULL | STORE_PEER_PUSH */
+	int64_t interval; /* seconds between runs under `tix serve --sync` */
+	char org[128];    /* the peer's organisation: the policy audience of pushes */
+	char ca_file[1024];
+	int64_t limit_rate; /* bytes per second, 0: no limit */
+};
+
+/* The durable cursors and counters of one peer. */
+struct store_peer_state {
+	char pull_after[64];  /* remote date_added of the last page stored, "" at first */
+	char pull_base[64];   /* the added_after an unfinished walk's next token belongs to */
+	char pull_next[1024]; /* that next token, or "" */
+	int64_t push_cursor;  /* local date_added (µs) of the last version pushed or skipped */
+	int64_t objects_in, objects_stored, objects_rejected, objects_out;
+	int64_t bytes_in, bytes_out;
+	int64_t last_attempt, last_success; /* µs */
+	char last_error[512];
+	int failing;
+	int64_t outbox; /* versions the peer refused, to be sent again (read only) */
+};
+
+/* Own transaction; TIX_EEXIST when the name is taken. */
+enum tix_err store_peer_add(struct store *s, const struct store_peer *p, struct tix_error *err);
+enum tix_err store_peer_get(struct store *s, const char *name, struct store_peer *out,
+                            struct tix_error *err);
+enum tix_err store_peer_remove(struct store *s, const char *name, struct tix_error *err);
+enum tix_err store_peer_list(struct store *s, int (*cb)(void *, const struct store_peer *),
+                             void *arg, struct tix_error *err);
+/* The name of a peer whose organisation is org; TIX_ENOTFOUND (without
+ * touching err) when there is none. */
+enum tix_err store_peer_by_org(struct store *s, const char *org, char *name, size_t size,
+                               struct tix_error *err);
+enum tix_err store_peer_state_get(struct store *s, const char *name, struct store_peer_state *out,
+                                  struct tix_error *err);
+/* Inside the caller's transaction when one is open: a page's objects and
+ * the cursor past them commit together. */
+enum tix_err store_peer_state_put(struct store *s, const char *name,
+                                  const struct store_peer_state *v, struct tix_error *err);
+/* The outbox: versions (id, canonical modified) a peer refused. */
+enum tix_err store_peer_outbox_put(struct store *s, const char *peer, const char *id,
+                                   const char *modified, const char *error, struct tix_error *err);
+enum tix_err store_peer_outbox_done(struct store *s, const char *peer, const char *id,
+                                    const char *modified, struct tix_error *err);
+enum tix_err store_peer_outbox_list(struct store *s, const char *peer, store_row_cb cb, void *arg,
+                                    struct tix_error *err);
 
 /* ---- audit log (src/store/audit.c) --------------------------------------- */
 

@@ -66,6 +66,8 @@ struct store_audience store__audience(sqlite3_stmt *st, int col);
 
 /* Migration 4: the sharing policy's columns and tables (policy.c). */
 extern const char store__schema_policy[];
+/* Migration 5: federation peers, cursors, outboxes (sync.c). */
+extern const char store__schema_sync[];
 /* "\nA\nB\n" of a recipients list, or NULL (caller frees; policy.c). */
 char *store__recipients_text(const json_t *list);
 

@@ -377,6 +377,10 @@ struct access {
 	const char *groups[MAX_GROUPS + 1];
 	char group_names[MAX_GROUPS][128];
 	size_t ngroups;
+	/* The peer node the caller's organisation is, or "": what the caller
+	 * writes is recorded as received from that peer, and what was
+	 * received from it is not listed back to it (federation, docs/sync.md). */
+	char peer[64];
 };
 
 static enum policy_role policy_role_of(const struct auth_principal *who)
@@ -426,6 +430,7 @@ static int find_collection(const struct taxii_request *req, struct store *s, con
 	enum tix_err e;
 
 	a->can_read = a->can_write = 0;
+	a->peer[0] = '\0';
 	a->ngroups = 0;
 	a->groups[0] = NULL;
 	memset(&a->pp, 0, sizeof(a->pp));
@@ -448,6 +453,11 @@ static int find_collection(const struct taxii_request *req, struct store *s, con
 		}
 		if (req->who->role == STORE_ROLE_ADMIN)
 			a->can_read = a->can_write = 1;
+		if (store_peer_by_org(s, req->who->org, a->peer, sizeof(a->peer), &err) ==
+		    TIX_ESTORE) {
+			taxii_error(resp, 500, "Internal error", "%s", err.msg);
+			return -1;
+		}
 		/* The community of GREEN and group-less AMBER: the organisations
 		 * granted read, and administrators (who read every collection). */
 		a->pp.collection_reader = a->can_read;
@@ -563,6 +573,17 @@ static int keep_row(void *arg, const struct store_taxii_row *r)
 	struct page *p = arg;
 	struct policy_object o = policy_object_of(r->type, &r->aud);
 
+	/* A peer node reading is this node forwarding: the forwarding rule
+	 * decides (no AMBER or RED onward from a node that is not their
+	 * origin), and a peer's own objects are never echoed back to it. */
+	if (p->a->peer[0]) {
+		struct policy_peer peer = {p->a->pp.org, p->a->pp.groups,
+		                           p->a->pp.collection_reader};
+
+		if (r->aud.origin_node && strcmp(r->aud.origin_node, p->a->peer) == 0)
+			return 0;
+		return policy_may_forward(&p->cfg->policy, &peer, &o);
+	}
 	return policy_may_read(&p->cfg->policy, &p->a->pp, &o);
 }
 
@@ -894,8 +915,9 @@ static void post_objects(const struct taxii_config *cfg, const struct taxii_requ
 		} else {
 			tix_buf_reset(&body);
 			if (stix_json_dump(obj, &body) != TIX_OK ||
-			    store_put(s, &meta, tix_buf_str(&body), tix_buf_len(&body),
-			              req->who->org, &a->coll, NULL, &added, &err) != TIX_OK)
+			    store_put_from(s, &meta, tix_buf_str(&body), tix_buf_len(&body),
+			                   req->who->org, a->peer[0] ? a->peer : NULL, &a->coll,
+			                   NULL, &added, &err) != TIX_OK)
 				goto store_failed;
 		}
 		/* The status says when the node holds an object back further

@@ -1,0 +1,814 @@
+/*
+ * sync/sync.c — one peer run: discovery, the pull walk (a page and the
+ * cursor past it commit together) and the push (policy-filtered bounded
+ * bundles, status checked, refused versions kept in the outbox).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sync/sync_int.h"
+
+#define MAX_GROUPS    64
+#define STATUS_POLLS  20
+#define MAX_FAILURES  64 /* failed entries of one status resource reported in the log */
+#define ERROR_EXCERPT 200
+
+void sync_global_init(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+void sync_config_init(struct sync_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->policy.default_tlp = STIX_TLP_AMBER;
+	c->page_limit = 1000;
+	c->max_page_bytes = SYNC_MAX_PAGE_BYTES;
+	c->max_pages = 100000;
+	c->push_max_objects = 1000;
+	c->push_max_bytes = (size_t)8 << 20;
+	c->attempts = 6;
+	c->connect_timeout = 10;
+	c->low_speed_time = 30;
+	c->backoff_base = 0.5;
+	c->backoff_max = 30;
+}
+
+struct run {
+	struct store *s;
+	const struct sync_config *cfg;
+	struct store_peer peer;
+	struct store_peer_state st;
+	struct store_collection coll;
+	struct sync_http h;
+	struct sync_result *res;
+	char api_root[1024];
+	char objects_url[1400];
+	/* the policy audience of pushes */
+	const char *groups[MAX_GROUPS + 1];
+	char group_names[MAX_GROUPS][128];
+	size_t ngroups;
+	struct policy_peer pp;
+};
+
+static int64_t now_us(void)
+{
+	struct tix_time t;
+
+	tix_time_now(&t);
+	return tix_time_to_us(&t);
+}
+
+/* The byte counters of the connection, moved into the state and result. */
+static void take_bytes(struct run *r)
+{
+	r->st.bytes_in += r->h.bytes_in;
+	r->st.bytes_out += r->h.bytes_out;
+	r->res->bytes_in += r->h.bytes_in;
+	r->res->bytes_out += r->h.bytes_out;
+	r->h.bytes_in = r->h.bytes_out = 0;
+}
+
+/* An HTTP answer that is not the one expected, as an error with an excerpt
+ * of the body (peers' error resources say why). */
+static enum tix_err http_refused(struct run *r, const char *url, struct tix_error *err)
+{
+	char excerpt[ERROR_EXCERPT + 1];
+	size_t n = tix_buf_len(&r->h.body);
+
+	if (n > ERROR_EXCERPT)
+		n = ERROR_EXCERPT;
+	for (size_t i = 0; i < n; i++) {
+		char c = tix_buf_str(&r->h.body)[i];
+
+		excerpt[i] = (c >= 0x20 && c < 0x7f) ? c : ' ';
+	}
+	excerpt[n] = '\0';
+	return tix_error_set(err, TIX_EIO, url, "HTTP %ld: %s", r->h.status, excerpt);
+}
+
+static enum tix_err discover(struct run *r, struct tix_error *err)
+{
+	json_t *d, *v;
+	const char *root = NULL;
+	char *esc;
+	enum tix_err e;
+
+	if ((e = sync__http_do(&r->h, r->peer.url, NULL, 0, err)) != TIX_OK)
+		return e;
+	if (r->h.status != 200)
+		return http_refused(r, r->peer.url, err);
+	d = stix_json_parse(tix_buf_str(&r->h.body), tix_buf_len(&r->h.body), "discovery", err);
+	if (d == NULL)
+		return TIX_EPARSE;
+	v = json_object_get(d, "default");
+	if (json_is_string(v))
+		root = json_string_value(v);
+	else if (json_is_array(v = json_object_get(d, "api_roots")) &&
+	         json_is_string(json_array_get(v, 0)))
+		root = json_string_value(json_array_get(v, 0));
+	if (root == NULL ||
+	    sync_url_resolve(r->peer.url, root, r->api_root, sizeof(r->api_root) - 1) != 0) {
+		json_decref(d);
+		return tix_error_set(err, TIX_EPARSE, r->peer.url,
+		                     "the discovery resource names no usable API root");
+	}
+	json_decref(d);
+	{
+		size_t l = strlen(r->api_root); /* at most sizeof - 2: room for a '/' */
+
+		if (l == 0 || r->api_root[l - 1] != '/') {
+			r->api_root[l] = '/';
+			r->api_root[l + 1] = '\0';
+		}
+	}
+	if ((esc = curl_easy_escape(r->h.curl, r->peer.remote_collection, 0)) == NULL)
+		return tix_error_set(err, TIX_ENOMEM, r->peer.name, "out of memory");
+	snprintf(r->objects_url, sizeof(r->objects_url), "%scollections/%s/objects/", r->api_root,
+	         esc);
+	curl_free(esc);
+	return TIX_OK;
+}
+
+/* ---- pull -------------------------------------------------------------------- */
+
+/* Stores one received object as a local write would: validated, its
+ * audience resolved by the store, owned by the peer's organisation and
+ * recorded as received from the peer. 1 stored, 0 known, -1 rejected,
+ * -2 on a store error (err set). */
+static int ingest(struct run *r, json_t *obj, size_t i, struct stix_problems *probs,
+                  struct tix_buf *body, struct tix_error *err)
+{
+	struct stix_validate_opts vopts = {0, r->cfg->check_pattern};
+	struct stix_meta meta;
+	char path[48];
+	int added = 0;
+	enum tix_err e;
+
+	snprintf(path, sizeof(path), "objects[%zu]", i);
+	stix_problems_reset(probs);
+	if (stix_sco_ensure_id(obj, NULL) != TIX_OK ||
+	    stix_validate(obj, path, &vopts, probs) > 0 ||
+	    stix_meta_get(obj, &meta, NULL) != TIX_OK) {
+		const char *id = json_string_value(json_object_get(obj, "id"));
+
+		tix_log_warn("sync: peer %s: rejected %s: %s", r->peer.name, id ? id : path,
+		             probs->count ? probs->msgs[0] : "invalid");
+		return -1;
+	}
+	if (store_has_version(r->s, meta.id, meta.modified) == 1) {
+		e = store_link(r->s, &meta, &r->coll, NULL, &added, err);
+	} else {
+		tix_buf_reset(body);
+		if (stix_json_dump(obj, body) != TIX_OK) {
+			tix_error_set(err, TIX_ENOMEM, r->peer.name, "out of memory");
+			return -2;
+		}
+		e = store_put_from(r->s, &meta, tix_buf_str(body), tix_buf_len(body),
+		                   r->peer.org[0] ? r->peer.org : NULL, r->peer.name, &r->coll,
+		                   NULL, &added, err);
+		if (e == TIX_OK && added)
+			return 1;
+		added = 0;
+	}
+	return e != TIX_OK ? -2 : 0;
+}
+
+/* Inside the page's transaction: the stored cursor must be the one this
+ * run started from, else another run (a second `tix sync`, the server's
+ * sync thread) moved it and this page must not be stored over it. */
+static enum tix_err check_cursor(struct run *r, struct tix_error *err)
+{
+	struct store_peer_state now;
+	enum tix_err e;
+
+	if ((e = store_peer_state_get(r->s, r->peer.name, &now, err)) != TIX_OK)
+		return e;
+	if (strcmp(now.pull_after, r->st.pull_after) != 0 ||
+	    strcmp(now.pull_next, r->st.pull_next) != 0 || now.push_cursor != r->st.push_cursor)
+		return tix_error_set(err, TIX_EINVAL, r->peer.name,
+		                     "another run of this peer moved its cursors: stopped");
+	return TIX_OK;
+}
+
+static enum tix_err pull(struct run *r, int *done, struct tix_error *err)
+{
+	struct sync_seen seen = {0};
+	struct stix_problems probs;
+	struct tix_buf body, url;
+	int dropped_token = 0;
+	enum tix_err e = TIX_OK;
+
+	*done = 0;
+	stix_problems_init(&probs);
+	tix_buf_init(&body, TIX_BUF_UNLIMITED);
+	tix_buf_init(&url, 8192);
+	for (size_t pages = 0;; pages++) {
+		struct sync_page pg;
+		struct store_peer_state next = r->st;
+		const char *after = r->st.pull_next[0] ? r->st.pull_base : r->st.pull_after;
+		int64_t stored = 0, rejected = 0;
+		size_t i, n;
+		json_t *obj;
+		char *esc;
+
+		if (r->cfg->stop && *r->cfg->stop) {
+			e = tix_error_set(err, TIX_EINVAL, r->peer.name, "stopped");
+			break;
+		}
+		if (pages >= r->cfg->max_pages) {
+			e = tix_error_set(
+			        err, TIX_ETOOBIG, r->peer.name,
+			        "more than %zu pages in one run: stopped (the rest next run)",
+			        r->cfg->max_pages);
+			break;
+		}
+		tix_buf_reset(&url);
+		tix_buf_addf(&url, "%s?limit=%zu", r->objects_url, r->cfg->page_limit);
+		if (after[0]) {
+			esc = curl_easy_escape(r->h.curl, after, 0);
+			tix_buf_addf(&url, "&added_after=%s", esc ? esc : "");
+			curl_free(esc);
+		}
+		if (r->st.pull_next[0]) {
+			esc = curl_easy_escape(r->h.curl, r->st.pull_next, 0);
+			tix_buf_addf(&url, "&next=%s", esc ? esc : "");
+			curl_free(esc);
+		}
+		e = sync__http_do(&r->h, tix_buf_str(&url), NULL, 0, err);
+		take_bytes(r);
+		if (e != TIX_OK)
+			break;
+		if (r->st.pull_next[0] && !dropped_token &&
+		    (r->h.status == 400 || r->h.status == 404 || r->h.status == 410)) {
+			/* The peer no longer honours the token (restarted, new
+			 * secret): continue from the last stored page instead. */
+			tix_log_info("sync: peer %s: next token refused; continuing from %s",
+			             r->peer.name, r->st.pull_after);
+			r->st.pull_next[0] = r->st.pull_base[0] = '\0';
+			dropped_token = 1;
+			continue;
+		}
+		if (r->h.status != 200) {
+			e = http_refused(r, tix_buf_str(&url), err);
+			break;
+		}
+		if ((e = sync_page_parse(tix_buf_str(&r->h.body), tix_buf_len(&r->h.body), &pg,
+		                         err)) != TIX_OK)
+			break;
+		n = json_array_size(pg.objects);
+		if (pg.more && n == 0) {
+			e = tix_error_set(err, TIX_EPARSE, tix_buf_str(&url),
+			                  "the page says more objects follow but holds none");
+			sync_page_release(&pg);
+			break;
+		}
+		if (pg.more && pg.next && sync_seen_check(&seen, pg.next) != 0) {
+			e = tix_error_set(err, TIX_EPARSE, tix_buf_str(&url),
+			                  "the next token repeats one given before in this walk");
+			sync_page_release(&pg);
+			break;
+		}
+		if (r->h.date_added_last[0]) {
+			struct tix_time t;
+
+			if (tix_time_parse(r->h.date_added_last, &t, NULL) != TIX_OK) {
+				e = tix_error_set(err, TIX_EPARSE, tix_buf_str(&url),
+				                  "X-TAXII-Date-Added-Last is not a timestamp");
+				sync_page_release(&pg);
+				break;
+			}
+			snprintf(next.pull_after, sizeof(next.pull_after), "%s",
+			         r->h.date_added_last);
+		}
+		if (pg.more && pg.next == NULL && strcmp(next.pull_after, r->st.pull_after) == 0) {
+			e = tix_error_set(
+			        err, TIX_EPARSE, tix_buf_str(&url),
+			        "more objects follow but the page gives no way to reach them "
+			        "(no next token, no new X-TAXII-Date-Added-Last)");
+			sync_page_release(&pg);
+			break;
+		}
+		if (pg.more && pg.next) {
+			if (r->st.pull_next[0] == '\0')
+				snprintf(next.pull_base, sizeof(next.pull_base), "%s", after);
+			snprintf(next.pull_next, sizeof(next.pull_next), "%s", pg.next);
+		} else {
+			next.pull_next[0] = next.pull_base[0] = '\0';
+		}
+		/* The page's objects and the cursor past them: one transaction. */
+		if ((e = store_begin(r->s, err)) != TIX_OK) {
+			sync_page_release(&pg);
+			break;
+		}
+		if ((e = check_cursor(r, err)) != TIX_OK)
+			goto rollback;
+		json_array_foreach (pg.objects, i, obj) {
+			int rc = ingest(r, obj, i, &probs, &body, err);
+
+			if (rc == -2) {
+				e = TIX_ESTORE;
+				goto rollback;
+			}
+			stored += rc == 1;
+			rejected += rc == -1;
+		}
+		next.objects_in += (int64_t)n;
+		next.objects_stored += stored;
+		next.objects_rejected += rejected;
+		next.bytes_in = r->st.bytes_in;
+		next.bytes_out = r->st.bytes_out;
+		if ((e = store_peer_state_put(r->s, r->peer.name, &next, err)) != TIX_OK)
+			goto rollback;
+		if ((e = store_commit(r->s, err)) != TIX_OK) {
+			sync_page_release(&pg);
+			break;
+		}
+		r->st = next;
+		r->res->pages++;
+		r->res->objects_in += (int64_t)n;
+		r->res->objects_stored += stored;
+		r->res->objects_rejected += rejected;
+		if (!pg.more) {
+			sync_page_release(&pg);
+			*done = 1;
+			break;
+		}
+		sync_page_release(&pg);
+		continue;
+	rollback:
+		store_rollback(r->s);
+		sync_page_release(&pg);
+		break;
+	}
+	sync_seen_release(&seen);
+	stix_problems_release(&probs);
+	tix_buf_release(&body);
+	tix_buf_release(&url);
+	return e;
+}
+
+/* ---- push -------------------------------------------------------------------- */
+
+struct sent {
+	char id[300];
+	char modified[32];
+	int failed; /* 1: refused or pending; DROPPED: not to be sent at all */
+};
+
+#define DROPPED 2
+
+struct batch {
+	struct run *r;
+	struct sync_bundle b;
+	struct sent *items;
+	size_t n, cap;
+	int64_t scan_last; /* date_added of the last row looked at */
+	int64_t skipped;
+	int full;
+};
+
+static int batch_remember(struct batch *bt, const struct store_row *row)
+{
+	if (bt->n == bt->cap) {
+		size_t cap = bt->cap ? bt->cap * 2 : 256;
+		struct sent *it = realloc(bt->items, cap * sizeof(*it));
+
+		if (it == NULL)
+			return -1;
+		bt->items = it;
+		bt->cap = cap;
+	}
+	snprintf(bt->items[bt->n].id, sizeof(bt->items[0].id), "%s", row->id);
+	snprintf(bt->items[bt->n].modified, sizeof(bt->items[0].modified), "%s", row->modified);
+	bt->items[bt->n].failed = 0;
+	bt->n++;
+	return 0;
+}
+
+/* 1 when the row may go to this peer: not received from it, and allowed
+ * by the sharing policy. */
+static int may_send(struct run *r, const struct store_row *row)
+{
+	struct policy_object o = {row->type,
+	                          row->aud.tlp,
+	                          row->aud.tlp_flags,
+	                          row->aud.owner_org,
+	                          row->aud.sharing_group,
+	                          row->aud.recipients,
+	                          row->aud.origin_node == NULL};
+
+	if (row->aud.origin_node && strcmp(row->aud.origin_node, r->peer.name) == 0)
+		return 0; /* never back to the peer it came from */
+	return policy_may_forward(&r->cfg->policy, &r->pp, &o);
+}
+
+static int batch_row(void *arg, const struct store_row *row)
+{
+	struct batch *bt = arg;
+	enum tix_err e;
+
+	if (!may_send(bt->r, row)) {
+		bt->scan_last = row->date_added;
+		bt->skipped++;
+		return 0;
+	}
+	e = sync_bundle_add(&bt->b, row->body, row->body_len);
+	if (e == TIX_ETOOBIG) {
+		bt->full = 1;
+		return 1; /* this row starts the next bundle */
+	}
+	if (e != TIX_OK || batch_remember(bt, row) != 0) {
+		bt->full = -1;
+		return 1;
+	}
+	bt->scan_last = row->date_added;
+	return 0;
+}
+
+/* Marks the bundle's items the status resource lists as failures (or
+ * still pending). Returns the number of successes. */
+static size_t read_status(struct batch *bt, json_t *status)
+{
+	json_t *f, *ent;
+	size_t i, ok = 0, logged = 0;
+	const char *lists[2] = {"failures", "pendings"};
+
+	for (int l = 0; l < 2; l++) {
+		f = json_object_get(status, lists[l]);
+		json_array_foreach (f, i, ent) {
+			const char *id = json_string_value(json_object_get(ent, "id"));
+			const char *ver = json_string_value(json_object_get(ent, "version"));
+			const char *msg = json_string_value(json_object_get(ent, "message"));
+			struct tix_time t;
+			char canon[32] = "";
+
+			if (id == NULL)
+				continue;
+			if (ver && tix_time_parse(ver, &t, NULL) == TIX_OK)
+				tix_time_canonical(&t, canon);
+			for (size_t k = 0; k < bt->n; k++)
+				if (bt->items[k].failed != DROPPED &&
+				    strcmp(bt->items[k].id, id) == 0 &&
+				    (canon[0] == '\0' || strcmp(bt->items[k].modified, canon) == 0))
+					bt->items[k].failed = 1;
+			if (logged++ < MAX_FAILURES)
+				tix_log_warn("sync: peer %s refused %s: %s", bt->r->peer.name, id,
+				             msg ? msg : lists[l]);
+		}
+	}
+	for (size_t k = 0; k < bt->n; k++)
+		ok += !bt->items[k].failed;
+	return ok;
+}
+
+/* POSTs the bundle and reads its status (polling while pending). TIX_OK
+ * with the failed items marked; *too_big when the peer answered 413. */
+static enum tix_err post_bundle(struct run *r, struct batch *bt, size_t *ok, int *too_big,
+                                struct tix_error *err)
+{
+	const char *text;
+	size_t len;
+	json_t *status = NULL;
+	enum tix_err e;
+
+	*ok = 0;
+	*too_big = 0;
+	text = sync_bundle_finish(&bt->b, &len);
+	e = sync__http_do(&r->h, r->objects_url, text, len, err);
+	take_bytes(r);
+	if (e != TIX_OK)
+		return e;
+	if (r->h.status == 413) {
+		*too_big = 1;
+		return TIX_OK;
+	}
+	if (r->h.status != 202 && r->h.status != 200)
+		return http_refused(r, r->objects_url, err);
+	for (int poll = 0;; poll++) {
+		const char *state, *sid;
+		char url[1600];
+		char *esc;
+
+		json_decref(status);
+		status = stix_json_parse(tix_buf_str(&r->h.body), tix_buf_len(&r->h.body), "status",
+		                         err);
+		if (status == NULL || !json_is_object(status))
+			return status ? (json_decref(status),
+			                 tix_error_set(err, TIX_EPARSE, r->objects_url,
+			                               "the status resource is not a JSON object"))
+			              : TIX_EPARSE;
+		state = json_string_value(json_object_get(status, "status"));
+		sid = json_string_value(json_object_get(status, "id"));
+		if (state && strcmp(state, "complete") == 0)
+			break;
+		if (sid == NULL || poll >= STATUS_POLLS)
+			break; /* what is still pending counts as failed: sent again later */
+		if (sync__sleep(r->cfg, sync_backoff_delay(0.2, 5, poll + 1, 0x80000000u)) != 0) {
+			json_decref(status);
+			return tix_error_set(err, TIX_EINVAL, r->peer.name, "stopped");
+		}
+		esc = curl_easy_escape(r->h.curl, sid, 0);
+		snprintf(url, sizeof(url), "%sstatus/%s/", r->api_root, esc ? esc : "");
+		curl_free(esc);
+		e = sync__http_do(&r->h, url, NULL, 0, err);
+		take_bytes(r);
+		if (e != TIX_OK) {
+			json_decref(status);
+			return e;
+		}
+		if (r->h.status != 200) {
+			json_decref(status);
+			return http_refused(r, url, err);
+		}
+	}
+	{
+		const char *state = json_string_value(json_object_get(status, "status"));
+
+		if (state == NULL || strcmp(state, "complete") != 0)
+			/* Not complete: everything not listed as a success is
+			 * treated as failed (and sent again). */
+			for (size_t k = 0; k < bt->n; k++)
+				if (bt->items[k].failed != DROPPED)
+					bt->items[k].failed = 1;
+		if (state == NULL || strcmp(state, "complete") != 0) {
+			json_t *succ = json_object_get(status, "successes"), *ent;
+			size_t i;
+
+			json_array_foreach (succ, i, ent) {
+				const char *id = json_string_value(json_object_get(ent, "id"));
+
+				for (size_t k = 0; id && k < bt->n; k++)
+					if (bt->items[k].failed != DROPPED &&
+					    strcmp(bt->items[k].id, id) == 0)
+						bt->items[k].failed = 0;
+			}
+		}
+	}
+	*ok = read_status(bt, status);
+	json_decref(status);
+	return TIX_OK;
+}
+
+static int outbox_row(void *arg, const struct store_row *row)
+{
+	struct batch *bt = arg;
+
+	if (!may_send(bt->r, row)) {
+		/* The policy changed since (a grant, a group): it stays home,
+		 * and leaves the outbox (marked, cleared in commit_batch). */
+		if (batch_remember(bt, row) != 0) {
+			bt->full = 1;
+			return 1;
+		}
+		bt->items[bt->n - 1].failed = DROPPED;
+		bt->skipped++;
+		return 0;
+	}
+	if (sync_bundle_add(&bt->b, row->body, row->body_len) != TIX_OK ||
+	    batch_remember(bt, row) != 0) {
+		bt->full = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Records a posted batch: refused items into the outbox, sent ones out of
+ * it, and (when advance) the push cursor past the batch; one transaction. */
+static enum tix_err commit_batch(struct run *r, struct batch *bt, int advance, size_t ok,
+                                 struct tix_error *err)
+{
+	struct store_peer_state next = r->st;
+	enum tix_err e;
+
+	if ((e = store_begin(r->s, err)) != TIX_OK)
+		return e;
+	if ((e = check_cursor(r, err)) != TIX_OK)
+		goto fail;
+	for (size_t k = 0; k < bt->n; k++) {
+		e = bt->items[k].failed
+		            ? store_peer_outbox_put(r->s, r->peer.name, bt->items[k].id,
+		                                    bt->items[k].modified, "refused", err)
+		            : store_peer_outbox_done(r->s, r->peer.name, bt->items[k].id,
+		                                     bt->items[k].modified, err);
+		if (e != TIX_OK)
+			goto fail;
+	}
+	if (advance)
+		next.push_cursor = bt->scan_last;
+	next.objects_out += (int64_t)ok;
+	next.bytes_in = r->st.bytes_in;
+	next.bytes_out = r->st.bytes_out;
+	if ((e = store_peer_state_put(r->s, r->peer.name, &next, err)) != TIX_OK)
+		goto fail;
+	if ((e = store_commit(r->s, err)) != TIX_OK)
+		return e;
+	r->st = next;
+	r->res->objects_out += (int64_t)ok;
+	for (size_t k = 0; k < bt->n; k++)
+		r->res->objects_refused += bt->items[k].failed == 1;
+	return TIX_OK;
+fail:
+	store_rollback(r->s);
+	return e;
+}
+
+static void batch_reset(struct batch *bt)
+{
+	sync_bundle_reset(&bt->b);
+	bt->n = 0;
+	bt->full = 0;
+	bt->skipped = 0;
+}
+
+static int add_group(void *arg, const char *group)
+{
+	struct run *r = arg;
+
+	if (r->ngroups == MAX_GROUPS)
+		return 1;
+	snprintf(r->group_names[r->ngroups], sizeof(r->group_names[0]), "%s", group);
+	r->groups[r->ngroups] = r->group_names[r->ngroups];
+	r->groups[++r->ngroups] = NULL;
+	return 0;
+}
+
+static enum tix_err push(struct run *r, int *done, struct tix_error *err)
+{
+	struct batch bt;
+	size_t max_objects = r->cfg->push_max_objects, max_bytes = r->cfg->push_max_bytes;
+	struct store_org org;
+	int can_read = 0, can_write = 0, too_big;
+	size_t ok;
+	enum tix_err e = TIX_OK;
+
+	*done = 0;
+	/* The peer's audience: its organisation, the sharing groups naming
+	 * it here, and whether it is granted read on the collection pushed. */
+	r->groups[0] = NULL;
+	r->ngroups = 0;
+	if (r->peer.org[0]) {
+		if (store_org_get(r->s, r->peer.org, &org, NULL) == TIX_OK &&
+		    (e = store_collection_access(r->s, &r->coll, org.key, &can_read, &can_write,
+		                                 err)) != TIX_OK)
+			return e;
+		if ((e = store_org_groups(r->s, r->peer.org, add_group, r, err)) != TIX_OK)
+			return e;
+	}
+	r->pp.org = r->peer.org[0] ? r->peer.org : NULL;
+	r->pp.groups = r->groups;
+	r->pp.collection_reader = can_read;
+
+	memset(&bt, 0, sizeof(bt));
+	bt.r = r;
+	sync_bundle_init(&bt.b, max_objects, max_bytes);
+	/* First what the peer refused before: only those are sent again. */
+	batch_reset(&bt);
+	if ((e = store_peer_outbox_list(r->s, r->peer.name, outbox_row, &bt, err)) != TIX_OK)
+		goto out;
+	if (bt.n > 0) {
+		ok = 0;
+		too_big = 0;
+		if (bt.b.count > 0 && (e = post_bundle(r, &bt, &ok, &too_big, err)) != TIX_OK)
+			goto out;
+		if (too_big)
+			for (size_t k = 0; k < bt.n; k++)
+				if (bt.items[k].failed != DROPPED)
+					bt.items[k].failed = 1;
+		if ((e = commit_batch(r, &bt, 0, too_big ? 0 : ok, err)) != TIX_OK)
+			goto out;
+	}
+	for (;;) {
+		struct store_query q = {0};
+
+		if (r->cfg->stop && *r->cfg->stop) {
+			e = tix_error_set(err, TIX_EINVAL, r->peer.name, "stopped");
+			break;
+		}
+		batch_reset(&bt);
+		bt.b.max_count = max_objects;
+		bt.b.max_bytes = max_bytes;
+		bt.scan_last = r->st.push_cursor;
+		q.collection = &r->coll;
+		q.added_after = r->st.push_cursor;
+		q.all_versions = 1;
+		if ((e = store_query(r->s, &q, batch_row, &bt, err)) != TIX_OK)
+			break;
+		if (bt.full < 0) {
+			e = tix_error_set(err, TIX_ENOMEM, r->peer.name, "out of memory");
+			break;
+		}
+		r->res->objects_skipped += bt.skipped;
+		if (bt.n == 0) {
+			/* Only rows that stay home: move past them. */
+			if (bt.scan_last != r->st.push_cursor)
+				e = commit_batch(r, &bt, 1, 0, err);
+			*done = 1;
+			break;
+		}
+		if ((e = post_bundle(r, &bt, &ok, &too_big, err)) != TIX_OK)
+			break;
+		if (too_big && bt.n > 1) {
+			/* The peer takes less at once: halve and send again. */
+			max_objects = bt.n / 2;
+			max_bytes = max_bytes / 2 > 4096 ? max_bytes / 2 : 4096;
+			continue;
+		}
+		if (too_big)
+			bt.items[0].failed = 1; /* one object too big for the peer: keep it */
+		if ((e = commit_batch(r, &bt, 1, too_big ? 0 : ok, err)) != TIX_OK)
+			break;
+	}
+out:
+	free(bt.items);
+	sync_bundle_release(&bt.b);
+	if (e == TIX_OK && *done && r->st.outbox == 0) {
+		struct store_peer_state s2;
+
+		if (store_peer_state_get(r->s, r->peer.name, &s2, NULL) == TIX_OK && s2.outbox > 0)
+			*done = 0; /* refused versions wait for the next run */
+	}
+	return e;
+}
+
+/* ---- one run -------------------------------------------------------------------- */
+
+enum tix_err sync_peer_run(struct store *s, const struct sync_config *cfg, const char *peer,
+                           int do_pull, int do_push, struct sync_result *res, struct tix_error *err)
+{
+	struct run *r;
+	int pulled = 1, pushed = 1;
+	enum tix_err e;
+
+	memset(res, 0, sizeof(*res));
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return tix_error_set(err, TIX_ENOMEM, peer, "out of memory");
+	r->s = s;
+	r->cfg = cfg;
+	r->res = res;
+	if ((e = store_peer_get(s, peer, &r->peer, err)) != TIX_OK ||
+	    (e = store_peer_state_get(s, peer, &r->st, err)) != TIX_OK) {
+		free(r);
+		return e;
+	}
+	if ((e = store_collection_get(s, r->peer.local_collection, 1, &r->coll, err)) != TIX_OK)
+		goto record;
+	if ((e = sync__http_open(&r->h, &r->peer, cfg, err)) != TIX_OK)
+		goto record;
+	if ((e = discover(r, err)) != TIX_OK)
+		goto record;
+	take_bytes(r);
+	if (do_pull && (r->peer.direction & STORE_PEER_PULL) &&
+	    (e = pull(r, &pulled, err)) != TIX_OK)
+		goto record;
+	if (do_push && (r->peer.direction & STORE_PEER_PUSH) &&
+	    (e = push(r, &pushed, err)) != TIX_OK)
+		goto record;
+	res->converged = pulled && pushed;
+record:
+	take_bytes(r);
+	r->st.last_attempt = now_us();
+	if (e == TIX_OK) {
+		r->st.last_success = r->st.last_attempt;
+		r->st.failing = 0;
+	} else {
+		char msg[sizeof(r->st.last_error)];
+
+		r->st.failing = 1;
+		snprintf(r->st.last_error, sizeof(r->st.last_error), "%s",
+		         tix_error_str(err, msg, sizeof(msg)));
+		tix_log_warn("sync: peer %s: %s", peer, r->st.last_error);
+	}
+	{
+		/* The counters and the verdict; the cursors are what the last
+		 * committed page or batch left (re-read, so this never moves
+		 * them). */
+		struct store_peer_state cur;
+		struct tix_error e2;
+
+		if (store_peer_state_get(s, peer, &cur, &e2) == TIX_OK) {
+			cur.bytes_in =
+			        r->st.bytes_in > cur.bytes_in ? r->st.bytes_in : cur.bytes_in;
+			cur.bytes_out =
+			        r->st.bytes_out > cur.bytes_out ? r->st.bytes_out : cur.bytes_out;
+			cur.last_attempt = r->st.last_attempt;
+			cur.last_success =
+			        r->st.last_success ? r->st.last_success : cur.last_success;
+			cur.failing = r->st.failing;
+			if (e != TIX_OK)
+				memcpy(cur.last_error, r->st.last_error, sizeof(cur.last_error));
+			store_peer_state_put(s, peer, &cur, &e2);
+		}
+	}
+	sync__http_close(&r->h);
+	{
+		/* The credentials leave no copy behind in freed memory. */
+		volatile char *p = (volatile char *)r->peer.secret;
+
+		for (size_t i = 0; i < sizeof(r->peer.secret); i++)
+			p[i] = 0;
+	}
+	free(r);
+	return e;
+}

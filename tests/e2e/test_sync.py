@@ -1,0 +1,709 @@
+#!/usr/bin/env python3
+"""End-to-end tests of federation (docs/sync.md) between real `tix serve`
+nodes on loopback ports: two nodes converge both ways; a puller SIGKILLed
+ten times at random moments still converges without duplicates and without
+fetching a stored page twice; a relay that cuts connections still
+converges; TLP:RED, AMBER+STRICT and onward AMBER never reach the wrong
+node; a triangle of nodes goes quiet after converging; a fake peer that
+sends malformed pages, lies about `more`, repeats `next` or sends an
+endless body leaves the peer failing and local data untouched.
+
+    TIX=build/tix python3 tests/e2e/test_sync.py [TEST_NAME...]
+    SYNC_OBJECTS=100000 ...   (the default is 5000; `make test-sync-long`)
+"""
+
+import gzip
+import http.server
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import socketserver
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_taxii import SANITIZER_MARKS, TIX, Server, make_certificates  # noqa: E402
+from test_taxii import tix as _tix  # noqa: E402
+
+
+def tix(*args, stdin=None):
+    """tix with text in and out."""
+    r = _tix(*args, stdin=stdin.encode() if isinstance(stdin, str) else stdin)
+    r.stdout = r.stdout.decode(errors="replace")
+    r.stderr = r.stderr.decode(errors="replace")
+    bad = [m for m in SANITIZER_MARKS if m in r.stderr]
+    assert not bad, "sanitizer report from tix %s: %s" % (args[0], r.stderr[-3000:])
+    return r
+
+
+def tix_ok(*args, stdin=None):
+    r = tix(*args, stdin=stdin)
+    assert r.returncode == 0, "tix %s: exit %d: %s" % (
+        " ".join(map(str, args)), r.returncode, r.stderr[-2000:])
+    return r.stdout
+
+N = int(os.environ.get("SYNC_OBJECTS", "5000"))
+CLEAR = "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"
+GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
+AMBER = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
+STRICT = "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003"
+RED = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
+EXT = "extension-definition--da5a1e8b-49f4-5041-b48e-c59de73ab482"
+
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+def obj(marking=CLEAR, n=0, **extra):
+    o = {"type": "indicator", "spec_version": "2.1", "id": "indicator--%s" % uuid.uuid4(),
+         "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+         "name": "sync test %d" % n, "pattern": "[ipv4-addr:value = '10.%d.%d.%d']" % (
+             (n >> 16) & 255, (n >> 8) & 255, n & 255),
+         "pattern_type": "stix", "valid_from": "2024-01-01T00:00:00Z",
+         "object_marking_refs": [marking]}
+    if extra:
+        o.update(extra)
+        o["extensions"] = {EXT: {"extension_type": "toplevel-property-extension"}}
+    return o
+
+
+class Node:
+    """One tix node: a store, organisation org-NAME, collection 'feed', a server."""
+
+    def __init__(self, root, name, extra=(), tls=None):
+        self.name, self.org = name, "org-" + name
+        self.tls = tls
+        self.dir = os.path.join(root, name)
+        os.makedirs(self.dir)
+        self.db = os.path.join(self.dir, "tix.db")
+        self.orgs = set()
+        self.ensure_org(self.org)
+        out = tix_ok("admin", "collection", "add", "feed", "--read", self.org, "--write",
+                     self.org, "--db", self.db)
+        self.cid = re.search(r"[0-9a-f-]{36}", out).group(0)
+        self.server = Server(self.db, self.dir, name, list(extra), tls=tls).start()
+
+    def ensure_org(self, org):
+        if org not in self.orgs:
+            tix_ok("admin", "org", "add", org, "--db", self.db)
+            self.orgs.add(org)
+
+    def url(self):
+        return "%s://127.0.0.1:%d/taxii2/" % ("https" if self.tls else "http", self.server.port)
+
+    def account_for(self, other):
+        """An analyst account for node `other` here, reading and writing feed."""
+        self.ensure_org(other.org)
+        user = "sync-" + other.name
+        tix_ok("admin", "user", "add", user, "--org", other.org, "--role", "analyst",
+               "--db", self.db)
+        tix_ok("admin", "collection", "grant", "feed", "--org", other.org, "--read", "--write",
+               "--db", self.db)
+        out = tix_ok("admin", "key", "add", "--user", user, "--db", self.db)
+        return re.findall(r"^\s*(tix_\S+)\s*$", out, re.M)[0]
+
+    def add_peer(self, other, direction="both", url=None, extra=()):
+        key = other.account_for(self)
+        # The peer's organisation reads (and writes) feed here: it is in the
+        # community GREEN goes to.
+        self.ensure_org(other.org)
+        tix_ok("admin", "collection", "grant", "feed", "--org", other.org, "--read", "--write",
+               "--db", self.db)
+        tix_ok("peer", "add", other.name, "--url", url or other.url(), "--remote-collection",
+               other.cid, "--local-collection", "feed", "--key-stdin", "--direction", direction,
+               "--org", other.org, "--interval", "1", *extra, "--db", self.db,
+               stdin=key + "\n")
+
+    def load(self, objs):
+        path = os.path.join(self.dir, "load-%d.json" % random.randrange(1 << 30))
+        with open(path, "w") as f:
+            json.dump({"type": "bundle", "id": "bundle--%s" % uuid.uuid4(), "objects": objs}, f)
+        tix_ok("import", "--quiet", "--collection", "feed", "--org", self.org, path,
+               "--db", self.db)
+
+    def sync(self, *args):
+        return tix("sync", "--once", "--db", self.db, *args)
+
+    def status(self):
+        out = tix_ok("peer", "status", "--json", "--db", self.db)
+        return {p["name"]: p for p in json.loads(out)}
+
+    def ids(self):
+        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True, timeout=30)
+        try:
+            rows = con.execute("SELECT o.id, count(*) FROM objects o JOIN collection_objects m"
+                               " ON m.vid = o.vid JOIN collections c ON c.ckey = m.ckey"
+                               " WHERE c.title = 'feed' GROUP BY o.id").fetchall()
+        finally:
+            con.close()
+        dup = [i for i, n in rows if n != 1]
+        assert not dup, "%s holds %d objects in several versions: %s" % (
+            self.name, len(dup), dup[:3])
+        return {i for i, _ in rows}
+
+    def close(self):
+        self.server.stop()
+
+
+class World:
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="tix-sync-")
+        self.nodes = []
+
+    def node(self, name, extra=(), tls=None):
+        n = Node(self.dir, name, extra, tls)
+        self.nodes.append(n)
+        return n
+
+    def close(self, ok):
+        for n in self.nodes:
+            n.close()
+        if ok:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def converge(nodes, rounds=6):
+    """Runs `tix sync --once` on every node until each exits 0."""
+    for _ in range(rounds):
+        rcs = [n.sync() for n in nodes]
+        if all(r.returncode == 0 for r in rcs):
+            return
+    raise AssertionError("no convergence after %d rounds: %s" % (
+        rounds, [r.stderr[-1500:] for r in rcs]))
+
+
+def totals(nodes):
+    t = {}
+    for n in nodes:
+        for peer, st in n.status().items():
+            for k in ("objects_in", "objects_stored", "objects_out"):
+                t[(n.name, peer, k)] = st[k]
+    return t
+
+
+def quiet_round(nodes):
+    """One more round moves nothing: no object received, stored or pushed."""
+    before = totals(nodes)
+    for n in nodes:
+        r = n.sync()
+        assert r.returncode == 0, r.stderr
+    after = totals(nodes)
+    moved = {k: after[k] - before[k] for k in after if after[k] != before[k]}
+    assert not moved, "a round after convergence moved objects (a loop?): %s" % moved
+
+
+def settle(nodes, rounds=4):
+    """Rounds until one moves nothing (copies that crossed in the last
+    converging round may still travel once); fails if none does."""
+    for _ in range(rounds):
+        try:
+            quiet_round(nodes)
+            return
+        except AssertionError:
+            pass
+    quiet_round(nodes)
+
+
+@test
+def two_nodes_converge_both_ways(w):
+    a, b = w.node("a"), w.node("b")
+    a.add_peer(b)
+    b.add_peer(a)
+    a.load([obj(GREEN if i % 2 else CLEAR, i) for i in range(N * 3 // 5)])
+    b.load([obj(CLEAR, i) for i in range(N - N * 3 // 5)])
+    converge([a, b])
+    ia, ib = a.ids(), b.ids()
+    assert len(ia) == N and ia == ib, (len(ia), len(ib))
+    st = a.status()["b"]
+    assert st["objects_out"] == N * 3 // 5 and not st["failing"], st
+    assert st["pull_after"] and st["bytes_in"] > 0 and st["bytes_out"] > 0, st
+    quiet_round([a, b])
+    # A new version on one side reaches the other, as a second version.
+    con = sqlite3.connect(a.db)
+    body = json.loads(con.execute("SELECT body FROM objects LIMIT 1").fetchone()[0])
+    con.close()
+    body["modified"] = "2025-01-01T00:00:00.000Z"
+    a.load([body])
+    converge([a, b])
+    con = sqlite3.connect("file:%s?mode=ro" % b.db, uri=True)
+    n = con.execute("SELECT count(*) FROM objects WHERE id = ?", (body["id"],)).fetchone()[0]
+    con.close()
+    assert n == 2, n
+
+
+@test
+def a_puller_killed_ten_times_converges_without_duplicates(w):
+    a, b = w.node("a"), w.node("b")
+    b.add_peer(a, "pull")
+    a.load([obj(CLEAR, i) for i in range(N)])
+    rnd = random.Random(8)
+    seen = []
+    total = N
+    scale = 1.0
+    for k in range(10):
+        # More arrives on a between kills, so every puller has a walk to die in.
+        a.load([obj(CLEAR, N + k * 1000 + i) for i in range(N // 20)])
+        total += N // 20
+        p = subprocess.Popen([TIX, "sync", "--once", "--page-size", "10", "--db", b.db],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rnd.uniform(0.05, 0.3) * scale)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        seen.append(b.status()["a"]["objects_in"])
+        # A slow machine may not get to a page before the kill: wait longer
+        # next time; one that finished the walk: kill sooner.
+        if len(seen) > 1 and seen[-1] == seen[-2]:
+            scale = min(scale * 2, 16)
+        elif seen[-1] == total:
+            scale = max(scale / 2, 0.25)
+    # The kills landed inside walks, not only before or after them.
+    mid = {v for v in seen if 0 < v < total}
+    assert len(mid) >= 5, "the kills missed the walk: %s" % seen
+    r = b.sync("--page-size", "50")
+    assert r.returncode == 0, r.stderr
+    assert b.ids() == a.ids() and len(a.ids()) == total
+    st = b.status()["a"]
+    # Only committed pages count: every object was received exactly once.
+    assert st["objects_in"] == total and st["objects_stored"] == total, st
+
+
+@test
+def refused_versions_wait_in_the_outbox_and_only_they_are_sent_again(w):
+    a, b = w.node("a"), w.node("b")
+    # b lets a's node write only as a sensor (sightings only), by password.
+    b.ensure_org(a.org)
+    tix_ok("admin", "user", "add", "sync-a", "--org", a.org, "--role", "sensor",
+           "--password-stdin", "--db", b.db, stdin="pw-of-a-on-b\n")
+    tix_ok("admin", "collection", "grant", "feed", "--org", a.org, "--read", "--write",
+           "--db", b.db)
+    a.ensure_org(b.org)
+    tix_ok("admin", "collection", "grant", "feed", "--org", b.org, "--read", "--db", a.db)
+    tix_ok("peer", "add", "b", "--url", b.url(), "--remote-collection", b.cid,
+           "--local-collection", "feed", "--user", "sync-a", "--password-stdin",
+           "--direction", "push", "--org", b.org, "--db", a.db, stdin="pw-of-a-on-b\n")
+    inds = [obj(CLEAR, i) for i in range(10)]
+    sightings = [{"type": "sighting", "spec_version": "2.1", "id": "sighting--%s" % uuid.uuid4(),
+                  "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+                  "sighting_of_ref": inds[i]["id"],
+                  "object_marking_refs": [CLEAR]} for i in range(5)]
+    a.load(inds + sightings)
+    r = a.sync("--bundle-objects", "4")
+    assert r.returncode == 1, r.stderr  # not converged: b refused the indicators
+    st = a.status()["b"]
+    assert st["objects_out"] == 5 and st["outbox"] == 10, st
+    assert len(b.ids()) == 5
+    # b's operator makes the account an analyst (same password): the outbox
+    # is sent again, and only it.
+    tix_ok("admin", "user", "remove", "sync-a", "--db", b.db)
+    tix_ok("admin", "user", "add", "sync-a", "--org", a.org, "--role", "analyst",
+           "--password-stdin", "--db", b.db, stdin="pw-of-a-on-b\n")
+    time.sleep(1.5)  # the server's credential cache
+    for _ in range(5):
+        r = a.sync()
+        if r.returncode == 0:
+            break
+        time.sleep(1)
+    assert r.returncode == 0, r.stderr
+    st = a.status()["b"]
+    assert st["objects_out"] == 15 and st["outbox"] == 0, st
+    assert b.ids() == a.ids()
+
+
+@test
+def peer_commands_check_their_input_and_never_print_the_secret(w):
+    d = os.path.join(w.dir, "p")
+    os.makedirs(d)
+    db = os.path.join(d, "tix.db")
+    tix_ok("admin", "collection", "add", "feed", "--db", db)
+    base = ["peer", "add", "hub", "--url", "https://hub.example/taxii2/", "--remote-collection",
+            "c1", "--local-collection", "feed", "--db", db]
+    secret = "tix_s3cret-value-never-shown"
+    for extra, stdin, code in (
+            (["--key-stdin"], secret, 2),                                  # no --direction
+            (["--key-stdin", "--password-stdin", "--user", "u", "--direction", "pull"], secret, 2),
+            (["--password-stdin", "--direction", "pull"], secret, 2),      # no --user
+            (["--key-stdin", "--direction", "sideways"], secret, 2),
+            (["--key-stdin", "--direction", "pull", "--interval", "0"], secret, 2),
+            (["--key-stdin", "--direction", "pull"], "", 1),               # no key on stdin
+    ):
+        r = tix(*(base + extra), stdin=stdin + "\n" if stdin else "")
+        assert r.returncode == code, (extra, r.returncode, r.stderr)
+    r = tix("peer", "add", "x", "--url", "https://u:p@hub.example/taxii2/", "--remote-collection",
+            "c1", "--local-collection", "feed", "--key-stdin", "--direction", "pull", "--db", db,
+            stdin=secret + "\n")
+    assert r.returncode == 2 and "no user or password in the URL" in r.stderr, r.stderr
+    r = tix("peer", "add", "x", "--url", "https://hub.example/taxii2/", "--remote-collection",
+            "c1", "--local-collection", "nope", "--key-stdin", "--direction", "pull", "--db", db,
+            stdin=secret + "\n")
+    assert r.returncode == 1, r.stderr
+    tix_ok(*(base + ["--key-stdin", "--direction", "both", "--org", "hub-org", "--limit-rate",
+                     "64K", "--interval", "60"]), stdin=secret + "\n")
+    assert os.stat(db).st_mode & 0o077 == 0, oct(os.stat(db).st_mode)
+    r = tix(*(base + ["--key-stdin", "--direction", "both"]), stdin=secret + "\n")
+    assert r.returncode == 1 and "exists" in r.stderr, r.stderr
+    outs = [tix_ok("peer", "list", "--db", db), tix_ok("peer", "list", "--json", "--db", db),
+            tix_ok("peer", "status", "--db", db), tix_ok("peer", "status", "--json", "--db", db)]
+    for out in outs:
+        assert secret not in out and "s3cret" not in out, out
+    p = json.loads(outs[1])[0]
+    assert p["direction"] == "both" and p["limit_rate"] == 65536 and p["has_secret"], p
+    st = json.loads(outs[3])[0]
+    for k in ("pull_after", "push_cursor", "objects_in", "objects_out", "bytes_in", "bytes_out",
+              "lag_seconds", "last_success", "last_error", "failing", "outbox"):
+        assert k in st, (k, st)
+    # An unreachable peer: failing, with the reason, and the secret still unsaid.
+    tix_ok("peer", "add", "gone", "--url", "http://127.0.0.1:9/taxii2/", "--remote-collection",
+           "c1", "--local-collection", "feed", "--key-stdin", "--direction", "pull", "--db", db,
+           stdin=secret + "\n")
+    r = tix("sync", "--once", "--peer", "gone", "--attempts", "2", "--db", db)
+    assert r.returncode == 1 and secret not in r.stderr, r.stderr
+    st = {p["name"]: p for p in json.loads(tix_ok("peer", "status", "--json", "--db", db))}
+    assert st["gone"]["failing"] and st["gone"]["last_error"], st["gone"]
+    tix_ok("peer", "remove", "hub", "--db", db)
+    assert tix("peer", "remove", "hub", "--db", db).returncode == 1
+    assert [p["name"] for p in json.loads(tix_ok("peer", "list", "--json", "--db", db))] == [
+        "gone"]
+
+
+class CuttingProxy:
+    """A TCP relay to a node that cuts each connection after a random
+    number of bytes (a thin link that drops)."""
+
+    def __init__(self, port, lo=3000, hi=60000, seed=5):
+        self.target = port
+        self.rnd = random.Random(seed)
+        self.lo, self.hi = lo, hi
+        self.cuts = 0
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.stop = False
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while not self.stop:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            budget = [self.rnd.randint(self.lo, self.hi)]
+            s = socket.create_connection(("127.0.0.1", self.target))
+            for x, y in ((c, s), (s, c)):
+                threading.Thread(target=self.pipe, args=(x, y, budget, c, s),
+                                 daemon=True).start()
+
+    def pipe(self, src, dst, budget, c, s):
+        try:
+            while True:
+                d = src.recv(4096)
+                if not d:
+                    break
+                budget[0] -= len(d)
+                if budget[0] <= 0:
+                    dst.sendall(d[:len(d) // 2])
+                    self.cuts += 1
+                    break
+                dst.sendall(d)
+        except OSError:
+            pass
+        for x in (c, s):
+            try:
+                x.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            x.close()
+
+    def close(self):
+        self.stop = True
+        self.sock.close()
+
+
+@test
+def a_relay_cutting_connections_still_converges(w):
+    a, b = w.node("a"), w.node("b")
+    proxy = CuttingProxy(a.server.port)
+    try:
+        b.add_peer(a, "both", url="http://127.0.0.1:%d/taxii2/" % proxy.port)
+        # The point is the cuts, not the volume: at most 1,400 objects.
+        na, nb = min(N // 2, 1000), min(N // 5, 400)
+        a.load([obj(CLEAR, i) for i in range(na)])
+        b.load([obj(CLEAR, i) for i in range(nb)])
+        for _ in range(30):
+            r = b.sync("--page-size", "40", "--bundle-objects", "40", "--attempts", "10")
+            if r.returncode == 0:
+                break
+        assert r.returncode == 0, r.stderr[-2000:]
+        assert proxy.cuts > 0, "the relay never cut a connection: the test tested nothing"
+        assert a.ids() == b.ids() and len(a.ids()) == na + nb
+    finally:
+        proxy.close()
+
+
+@test
+def red_amber_strict_and_onward_amber_stay_where_policy_keeps_them(w):
+    a, b, c = w.node("a"), w.node("b"), w.node("c")
+    for x, y in ((a, b), (b, a), (b, c), (c, b)):
+        x.add_peer(y)
+    objs = {
+        "clear": obj(CLEAR), "green": obj(GREEN), "amber": obj(AMBER),
+        "strict": obj(STRICT),
+        "red-b": obj(RED, tix_recipients=["org-b"]),
+        "red-c": obj(RED, tix_recipients=["org-c"]),
+        "red-bc": obj(RED, tix_recipients=["org-b", "org-c"]),
+    }
+    a.load(list(objs.values()))
+    converge([a, b, c])
+    settle([a, b, c])
+    name = {o["id"]: k for k, o in objs.items()}
+    got = {n.name: {name[i] for i in n.ids() if i in name} for n in (a, b, c)}
+    assert got["a"] == set(objs), got
+    # b: a recipient of red-b and red-bc, in a's community for GREEN/AMBER.
+    assert got["b"] == {"clear", "green", "amber", "red-b", "red-bc"}, got
+    # c: GREEN through b (c reads b's feed); never AMBER or RED onward from b.
+    assert got["c"] == {"clear", "green"}, got
+
+
+@test
+def a_triangle_converges_and_goes_quiet(w):
+    a, b, c = w.node("a"), w.node("b"), w.node("c")
+    for x, y in ((a, b), (b, c), (c, a), (b, a), (c, b), (a, c)):
+        x.add_peer(y)
+    k = max(N // 10, 50)
+    a.load([obj(CLEAR, i) for i in range(k)])
+    b.load([obj(GREEN, i) for i in range(k)])
+    c.load([obj(CLEAR, i) for i in range(k)])
+    converge([a, b, c])
+    ids = a.ids()
+    assert len(ids) == 3 * k and ids == b.ids() == c.ids()
+    settle([a, b, c])
+    quiet_round([a, b, c])
+    # No object went round: each directed link carried each object at most
+    # once (6 links, 3k objects).
+    t = totals([a, b, c])
+    sent = sum(v for (_, _, kind), v in t.items() if kind == "objects_out")
+    got = sum(v for (_, _, kind), v in t.items() if kind == "objects_in")
+    assert sent <= 6 * 3 * k and got <= 6 * 3 * k, (sent, got, 3 * k)
+
+
+class FakePeer:
+    """A TAXII server that misbehaves in one of several ways."""
+
+    def __init__(self, mode):
+        self.mode = mode
+        self.requests = 0
+        fake = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def send(self, body, status=200, extra=()):
+                self.send_response(status)
+                self.send_header("Content-Type", "application/taxii+json;version=2.1")
+                self.send_header("Content-Length", str(len(body)))
+                for k, v in extra:
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self):
+                fake.requests += 1
+                if self.path.startswith("/taxii2/"):
+                    return self.send(json.dumps({"title": "fake", "default": "/api1/",
+                                                 "api_roots": ["/api1/"]}).encode())
+                if "/objects/" not in self.path:
+                    return self.send(b"{}", 404)
+                one = json.dumps(obj(CLEAR, fake.requests))
+                if fake.mode == "malformed":
+                    return self.send(b'{"more": false, "objects": [' + one.encode() + b', {"ty')
+                if fake.mode == "lying-more":
+                    return self.send(b'{"more": true, "next": "n%d", "objects": []}'
+                                     % fake.requests)
+                if fake.mode == "repeated-next":
+                    return self.send(('{"more": true, "next": "same", "objects": [%s]}'
+                                      % one).encode(),
+                                     extra=[("X-TAXII-Date-Added-Last",
+                                             "2024-01-01T00:00:00.000000Z")])
+                if fake.mode == "gzip":
+                    fake.accept_encoding = self.headers.get("Accept-Encoding", "")
+                    objs = [obj(CLEAR, i) for i in range(3)]
+                    fake.sent = {o["id"] for o in objs}
+                    body = gzip.compress(json.dumps({"more": False, "objects": objs}).encode())
+                    return self.send(body, extra=[("Content-Encoding", "gzip")])
+                if fake.mode == "invalid-objects":
+                    bad = dict(obj(CLEAR), pattern="[not a pattern")
+                    return self.send(json.dumps({"more": False, "objects": [bad]}).encode())
+                if fake.mode == "huge":
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/taxii+json;version=2.1")
+                    self.end_headers()
+                    try:
+                        self.wfile.write(b'{"more": false, "objects": [')
+                        chunk = (one + ",").encode() * 200
+                        for _ in range(10 ** 6):
+                            self.wfile.write(chunk)
+                    except OSError:
+                        pass
+                    self.close_connection = True
+                    return None
+                return self.send(b"{}", 500)
+
+        class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
+            daemon_threads = True
+
+        self.httpd = S(("127.0.0.1", 0), H)
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@test
+def a_misbehaving_peer_is_bounded_marked_failing_and_changes_nothing(w):
+    b = w.node("b")
+    b.load([obj(CLEAR, i) for i in range(20)])
+    before = b.ids()
+    for mode, words in (("malformed", "page"), ("lying-more", "holds none"),
+                        ("repeated-next", "repeats"), ("huge", "larger than"),
+                        ("invalid-objects", None)):
+        fake = FakePeer(mode)
+        try:
+            tix_ok("peer", "add", mode, "--url", "http://127.0.0.1:%d/taxii2/" % fake.port,
+                   "--remote-collection", "c1", "--local-collection", "feed", "--key-stdin",
+                   "--direction", "pull", "--org", "org-fake", "--db", b.db, stdin="k\n")
+            t0 = time.monotonic()
+            r = tix("sync", "--once", "--peer", mode, "--max-page-bytes", "1M", "--max-pages",
+                    "50", "--db", b.db)
+            took = time.monotonic() - t0
+            st = b.status()[mode]
+            if words is None:
+                # Invalid objects are refused one by one; the page is fine.
+                assert r.returncode == 0, r.stderr
+                assert st["objects_rejected"] == 1 and st["objects_stored"] == 0, st
+            else:
+                assert r.returncode == 1, (mode, r.returncode, r.stderr)
+                assert st["failing"] and words in st["last_error"], (mode, st)
+                assert fake.requests < 60, (mode, fake.requests)
+            assert took < 60, (mode, took)
+            # Pages before the bad one were sound and are kept (the one
+            # object of the first page with the repeated token); nothing of
+            # a bad page is.
+            new = b.ids() - before
+            assert len(new) == (1 if mode == "repeated-next" else 0), (mode, len(new))
+            assert before <= b.ids(), mode
+            before = b.ids()
+            assert "k" not in [st.get("secret")]  # never shown
+        finally:
+            fake.close()
+    # The credential is never printed.
+    out = tix_ok("peer", "list", "--json", "--db", b.db)
+    assert '"k"' not in out and "secret\"" not in out.replace("has_secret", ""), out
+
+
+@test
+def a_peer_that_compresses_is_read_through_gzip(w):
+    b = w.node("b")
+    fake = FakePeer("gzip")
+    try:
+        tix_ok("peer", "add", "zipped", "--url", "http://127.0.0.1:%d/taxii2/" % fake.port,
+               "--remote-collection", "c1", "--local-collection", "feed", "--key-stdin",
+               "--direction", "pull", "--org", "org-z", "--db", b.db, stdin="k\n")
+        r = tix("sync", "--once", "--db", b.db)
+        assert r.returncode == 0, r.stderr
+        assert "gzip" in fake.accept_encoding, fake.accept_encoding
+        assert b.ids() == fake.sent, (b.ids(), fake.sent)
+    finally:
+        fake.close()
+
+
+@test
+def tls_peers_are_verified_against_the_ca_file(w):
+    if shutil.which("openssl") is None:
+        raise AssertionError("the openssl command is needed (tools/deps.sh test)")
+    d = os.path.join(w.dir, "tls")
+    os.mkdir(d)
+    ca, cert, key = make_certificates(d)
+    a = w.node("a", tls=(cert, key))
+    b = w.node("b")
+    a.load([obj(CLEAR, i) for i in range(30)])
+    # Without the CA the certificate cannot be verified: nothing is fetched.
+    b.add_peer(a, "pull")
+    r = b.sync()
+    assert r.returncode == 1, r.stderr
+    st = b.status()["a"]
+    assert st["failing"] and "certificate" in st["last_error"].lower(), st
+    assert not b.ids()
+    tix_ok("peer", "remove", "a", "--db", b.db)
+    out = tix_ok("admin", "key", "add", "--user", "sync-b", "--db", a.db)
+    key_b = re.findall(r"^\s*(tix_\S+)\s*$", out, re.M)[0]
+    tix_ok("peer", "add", "a", "--url", a.url(), "--remote-collection", a.cid,
+           "--local-collection", "feed", "--key-stdin", "--direction", "pull", "--org", a.org,
+           "--ca-file", ca, "--db", b.db, stdin=key_b + "\n")
+    r = b.sync()
+    assert r.returncode == 0, r.stderr
+    assert b.ids() == a.ids() and len(a.ids()) == 30
+
+
+@test
+def serve_sync_runs_peers_and_stops_on_sigterm(w):
+    a = w.node("a")
+    b = w.node("b", ["--sync"])
+    b.add_peer(a, "pull")
+    a.load([obj(CLEAR, i) for i in range(300)])
+    deadline = time.monotonic() + 60
+    while b.ids() != a.ids():
+        assert time.monotonic() < deadline, "tix serve --sync never pulled"
+        time.sleep(0.3)
+    # w.close() stops b with SIGTERM and asserts a clean exit.
+
+
+def main():
+    names = sys.argv[1:]
+    failed = 0
+    for fn in TESTS:
+        if names and fn.__name__ not in names:
+            continue
+        w = World()
+        t0 = time.monotonic()
+        ok = False
+        try:
+            fn(w)
+            ok = True
+            print("ok   %s (%.1f s)" % (fn.__name__, time.monotonic() - t0))
+        except Exception:
+            failed += 1
+            print("FAIL %s\n%s" % (fn.__name__, traceback.format_exc()))
+            print("     (kept %s)" % w.dir)
+        finally:
+            try:
+                w.close(ok)
+            except Exception:
+                if ok:
+                    failed += 1
+                    print("FAIL %s (stopping)\n%s" % (fn.__name__, traceback.format_exc()))
+    print("%d failed" % failed if failed else "all sync tests passed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
