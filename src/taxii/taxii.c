@@ -573,9 +573,11 @@ static int keep_row(void *arg, const struct store_taxii_row *r)
 	struct page *p = arg;
 	struct policy_object o = policy_object_of(r->type, &r->aud);
 
-	/* A peer node reading is this node forwarding: the forwarding rule
-	 * decides (no AMBER or RED onward from a node that is not their
-	 * origin), and a peer's own objects are never echoed back to it. */
+	if (!policy_may_read(&p->cfg->policy, &p->a->pp, &o))
+		return 0;
+	/* A peer node reading is also this node forwarding: the forwarding
+	 * rule must allow it too (no AMBER or RED onward from a node that is
+	 * not their origin), and a peer's own objects are never echoed back. */
 	if (p->a->peer[0]) {
 		struct policy_peer peer = {p->a->pp.org, p->a->pp.groups,
 		                           p->a->pp.collection_reader};
@@ -584,7 +586,7 @@ static int keep_row(void *arg, const struct store_taxii_row *r)
 			return 0;
 		return policy_may_forward(&p->cfg->policy, &peer, &o);
 	}
-	return policy_may_read(&p->cfg->policy, &p->a->pp, &o);
+	return 1;
 }
 
 /* Appends an object the caller may read, without the properties its
