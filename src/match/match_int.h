@@ -7,6 +7,9 @@
 
 #include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "match/match.h"
 
@@ -110,11 +113,27 @@ static inline int match__hexval(unsigned char c)
 }
 
 /* The first byte of p[0..n) that is '"', '\\' or a control byte (< 0x20),
- * or p + n: eight bytes a step. */
+ * or p + n: sixteen bytes a step with SSE2 (part of every x86-64), else
+ * eight bytes a step. */
 static inline const char *match__str_stop(const char *p, size_t n)
 {
-	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
 	size_t i = 0;
+#if defined(__SSE2__)
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
+	              ctl = _mm_set1_epi8(0x1f);
+
+	for (; i + 16 <= n; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		__m128i m = _mm_or_si128(
+		        _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+		        _mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v));
+		unsigned bits = (unsigned)_mm_movemask_epi8(m);
+
+		if (bits)
+			return p + i + (unsigned)__builtin_ctz(bits);
+	}
+#else
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
 
 	for (; i + 8 <= n; i += 8) {
 		uint64_t w, q, b, c;
@@ -127,6 +146,7 @@ static inline const char *match__str_stop(const char *p, size_t n)
 		if (c)
 			break; /* the byte loop below finds which (any byte order) */
 	}
+#endif
 	for (; i < n; i++)
 		if (p[i] == '"' || p[i] == '\\' || (unsigned char)p[i] < 0x20)
 			return p + i;

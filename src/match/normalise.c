@@ -210,8 +210,17 @@ int match__parse_ip4(const char *s, size_t n, uint32_t *addr)
 int match__parse_ip6(const char *s, size_t n, unsigned char addr[16])
 {
 	char tmp[64];
+	size_t colons = 0, dots = 0;
 
-	if (n < 2 || n >= sizeof(tmp) || memchr(s, ':', n) == NULL)
+	if (n < 2 || n >= sizeof(tmp))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		colons += s[i] == ':';
+		dots += s[i] == '.';
+	}
+	/* a dot only in a trailing dotted quad: none or three (a time such as
+	 * 14:13:21.692 is not worth a call to inet_pton) */
+	if (colons == 0 || (dots != 0 && dots != 3))
 		return -1;
 	memcpy(tmp, s, n);
 	tmp[n] = '\0';

@@ -471,7 +471,11 @@ enum {
 	C_AT = 64,
 	C_PIECE = 128,
 	C_NUMDOT = 256,
-	C_V6 = 512
+	C_V6 = 512,
+	C_BRK = 1024,       /* neither a separator nor part of a piece ('/', '=', '#', ...) */
+	C_NOTNUMDOT = 2048, /* the complements of C_NUMDOT, C_HEX and C_V6, so that or-ing */
+	C_NOTHEX = 4096,    /* the classes of a piece's bytes also says whether all of */
+	C_NOTV6 = 8192      /* them are in these */
 };
 
 static uint16_t cls[256];
@@ -505,6 +509,14 @@ void match__init_scan_tables(void)
 			k |= C_AT | C_PIECE;
 		if (c == '-' || c == '_' || c == '%' || c == '+')
 			k |= C_PIECE;
+		if (!(k & (C_SEP | C_PIECE)))
+			k |= C_BRK;
+		if (!(k & C_NUMDOT))
+			k |= C_NOTNUMDOT;
+		if (!(k & C_HEX))
+			k |= C_NOTHEX;
+		if (!(k & C_V6))
+			k |= C_NOTV6;
 		cls[c] = k;
 	}
 }
@@ -749,50 +761,45 @@ static void tokenize(struct match_scanner *s, const struct tokctx *t, const char
 		return;
 	}
 	while (p < e) {
-		const char *sp, *q, *sch = NULL;
-		unsigned any = 0, pall = 0xffff, pany = 0, k;
-		size_t np = 0, pcol = 0;
+		const char *sp, *sch = NULL;
+		unsigned any = 0;
+		size_t np = 0;
 		int over = 0;
 
 		while (p < e && (cls[(unsigned char)*p] & C_SEP))
 			p++;
-		sp = q = p;
-		for (; p < e; p++) {
-			k = cls[(unsigned char)*p];
-			if (k & C_SEP)
-				break;
-			any |= k;
-			if (k & C_PIECE) {
-				pall &= k;
-				pany |= k;
-				if (k & C_COLON) {
-					pcol++;
-					if (!sch && e - p > 2 && p[1] == '/' && p[2] == '/')
-						sch = p; /* the first "://" */
-				}
-				continue;
+		if (p >= e)
+			break;
+		sp = p;
+		for (;;) { /* the pieces of the span, and the bytes between them */
+			const char *q = p;
+			unsigned acc = 0, k = C_SEP;
+
+			while (p < e && !((k = cls[(unsigned char)*p]) & (C_SEP | C_BRK))) {
+				acc |= k; /* the classes of a piece's bytes, or-ed */
+				p++;
 			}
-			/* a byte between pieces ('/', '=', '#', ...): the piece before it ends */
+			any |= acc;
 			if (p - q >= 4) {
 				if (np < MAX_SPAN_PIECES)
-					pc[np++] = (struct piece_at){q, (size_t)(p - q), pcol, pall,
-					                             pany};
+					pc[np++] = (struct piece_at){
+					        q, (size_t)(p - q), 0,
+					        ((acc & C_NOTNUMDOT) ? 0u : (unsigned)C_NUMDOT) |
+					                ((acc & C_NOTHEX) ? 0u : (unsigned)C_HEX) |
+					                ((acc & C_NOTV6) ? 0u : (unsigned)C_V6),
+					        acc};
 				else
 					over = 1;
 			}
-			q = p + 1;
-			pall = 0xffff;
-			pany = 0;
-			pcol = 0;
+			if (p >= e || (k & C_SEP))
+				break;
+			/* a byte between pieces: "://" when the piece ends with ':' */
+			if (!sch && p > q && p[-1] == ':' && *p == '/' && e - p > 1 && p[1] == '/')
+				sch = p - 1;
+			p++;
 		}
 		if (p - sp < 4 || (!(any & (C_DOT | C_COLON | C_AT)) && p - sp < 32))
 			continue;
-		if (p - q >= 4) {
-			if (np < MAX_SPAN_PIECES)
-				pc[np++] = (struct piece_at){q, (size_t)(p - q), pcol, pall, pany};
-			else
-				over = 1;
-		}
 		if (over) { /* too many pieces to note: read them again */
 			span(s, t, sp, p, (any & C_COLON) != 0);
 			continue;
@@ -800,11 +807,14 @@ static void tokenize(struct match_scanner *s, const struct tokctx *t, const char
 		if (span_url(s, t, sp, p, sch))
 			continue;
 		for (size_t i = 0; i < np; i++) {
-			if (pc[i].p[pc[i].n - 1] == '.') /* the end of a sentence: trimmed */
+			if (pc[i].p[pc[i].n - 1] == '.') { /* the end of a sentence: trimmed */
 				piece(s, t, pc[i].p, pc[i].n);
-			else
-				piece_classes(s, t, pc[i].p, pc[i].n, pc[i].all, pc[i].any,
-				              pc[i].colons);
+				continue;
+			}
+			if (pc[i].any & C_COLON)
+				for (size_t j = 0; j < pc[i].n; j++)
+					pc[i].colons += pc[i].p[j] == ':';
+			piece_classes(s, t, pc[i].p, pc[i].n, pc[i].all, pc[i].any, pc[i].colons);
 		}
 	}
 }
@@ -1139,18 +1149,33 @@ static int valid_utf8(const unsigned char *p, size_t n)
 }
 
 /* One pass over the line: bit 1 when it has a NUL byte, bit 2 when it has
- * a byte over 0x7f. */
+ * a byte over 0x7f. Sixteen bytes a step with SSE2, else eight. */
 static unsigned line_bytes(const char *p, size_t n)
 {
-	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-	uint64_t acc = 0, zero = 0, w;
+	const uint64_t highs = 0x8080808080808080ULL;
+	uint64_t acc = 0, zero = 0;
 	size_t i = 0;
+#if defined(__SSE2__)
+	__m128i vacc = _mm_setzero_si128(), vmin = _mm_set1_epi8(-1);
+
+	for (; i + 16 <= n; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+
+		vacc = _mm_or_si128(vacc, v);
+		vmin = _mm_min_epu8(vmin, v);
+	}
+	acc = (unsigned)_mm_movemask_epi8(vacc) ? highs : 0;
+	zero = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(vmin, _mm_setzero_si128())) ? highs : 0;
+#else
+	const uint64_t ones = 0x0101010101010101ULL;
+	uint64_t w;
 
 	for (; i + 8 <= n; i += 8) {
 		memcpy(&w, p + i, 8);
 		acc |= w;
 		zero |= (w - ones) & ~w & highs;
 	}
+#endif
 	for (; i < n; i++) {
 		acc |= (unsigned char)p[i];
 		zero |= p[i] == '\0' ? highs : 0;
@@ -1158,7 +1183,57 @@ static unsigned line_bytes(const char *p, size_t n)
 	return (zero ? 1u : 0u) | ((acc & highs) ? 2u : 0u);
 }
 
+/* The end of the line at p (its '\n', or NULL when p[0..n) has none), and in
+ * *bytes what line_bytes says of the bytes before it: one pass for both. */
+static const char *line_end(const char *p, size_t n, unsigned *bytes)
+{
+	size_t i = 0;
+#if defined(__SSE2__)
+	const __m128i nl = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
+	unsigned z = 0, h = 0;
+
+	for (; i + 16 <= n; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl));
+		unsigned zm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, zero));
+		unsigned hm = (unsigned)_mm_movemask_epi8(v);
+
+		if (m) {
+			unsigned before = (m & (0u - m)) - 1;
+
+			z |= zm & before;
+			h |= hm & before;
+			*bytes = (z ? 1u : 0u) | (h ? 2u : 0u);
+			return p + i + (unsigned)__builtin_ctz(m);
+		}
+		z |= zm;
+		h |= hm;
+	}
+	for (; i < n && p[i] != '\n'; i++) {
+		z |= p[i] == '\0';
+		h |= (unsigned char)p[i] >> 7;
+	}
+	*bytes = (z ? 1u : 0u) | (h ? 2u : 0u);
+	return i < n ? p + i : NULL;
+#else
+	const char *e = memchr(p, '\n', n);
+
+	(void)i;
+	*bytes = line_bytes(p, e ? (size_t)(e - p) : n);
+	return e;
+#endif
+}
+
+/* One line; bytes: what line_bytes says of it, or -1 when not yet known. */
+static void do_line_bytes(struct match_scanner *s, const char *p, size_t n, uint64_t off,
+                          int known);
+
 static void do_line(struct match_scanner *s, const char *p, size_t n, uint64_t off)
+{
+	do_line_bytes(s, p, n, off, -1);
+}
+
+static void do_line_bytes(struct match_scanner *s, const char *p, size_t n, uint64_t off, int known)
 {
 	struct tokctx t = {++s->line, off, p, NULL, 0};
 	size_t mark_nc, mark_used;
@@ -1169,7 +1244,7 @@ static void do_line(struct match_scanner *s, const char *p, size_t n, uint64_t o
 		n--;
 	if (n == 0)
 		return;
-	bytes = line_bytes(p, n);
+	bytes = known >= 0 ? (unsigned)known : line_bytes(p, n);
 	if (bytes & 1) {
 		s->st.binary_lines++;
 		return;
@@ -1222,7 +1297,8 @@ int match_scanner_feed(struct match_scanner *s, const char *data, size_t len)
 	size_t pos = 0;
 	s->st.bytes += len;
 	while (pos < len && !s->stop) {
-		const char *nl = memchr(data + pos, '\n', len - pos);
+		unsigned bytes;
+		const char *nl = line_end(data + pos, len - pos, &bytes);
 		size_t n = nl ? (size_t)(nl - (data + pos)) : len - pos;
 
 		if (s->skipping) {
@@ -1251,7 +1327,7 @@ int match_scanner_feed(struct match_scanner *s, const char *data, size_t len)
 			else
 				s->skipping = 1;
 		} else if (nl) {
-			do_line(s, data + pos, n, s->consumed + pos);
+			do_line_bytes(s, data + pos, n, s->consumed + pos, (int)bytes);
 		} else {
 			memcpy(s->carry, data + pos, n);
 			s->carry_len = n;
