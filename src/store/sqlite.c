@@ -643,6 +643,20 @@ struct store_audience store__audience(sqlite3_stmt *st, int col)
 	return a;
 }
 
+struct store_row store__row(sqlite3_stmt *st)
+{
+	struct store_row row = {
+	        (const char *)sqlite3_column_text(st, 0),
+	        (const char *)sqlite3_column_text(st, 1),
+	        (const char *)sqlite3_column_text(st, 2),
+	        sqlite3_column_int64(st, 3),
+	        (const char *)sqlite3_column_text(st, 4),
+	        (size_t)sqlite3_column_bytes(st, 4),
+	        store__audience(st, 5),
+	};
+	return row;
+}
+
 enum tix_err store_query(struct store *s, const struct store_query *q, store_row_cb cb, void *arg,
                          struct tix_error *err)
 {
@@ -693,15 +707,7 @@ enum tix_err store_query(struct store *s, const struct store_query *q, store_row
 	for (int i = 0; q->types && q->types[i]; i++)
 		sqlite3_bind_text(st, 10 + i, q->types[i], -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_row row = {
-		        (const char *)sqlite3_column_text(st, 0),
-		        (const char *)sqlite3_column_text(st, 1),
-		        (const char *)sqlite3_column_text(st, 2),
-		        sqlite3_column_int64(st, 3),
-		        (const char *)sqlite3_column_text(st, 4),
-		        (size_t)sqlite3_column_bytes(st, 4),
-		        store__audience(st, 5),
-		};
+		struct store_row row = store__row(st);
 
 		if (cb(arg, &row) != 0)
 			break;

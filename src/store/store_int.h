@@ -63,6 +63,9 @@ extern const char store__schema_accounts[];
  * reading them from column col on (sqlite.c). */
 #define AUD_COLS ", o.tlp, o.tlp_flags, o.owner_org, o.sharing_group, o.recipients, o.origin_node"
 struct store_audience store__audience(sqlite3_stmt *st, int col);
+/* A store_row from a statement selecting id, type, modified, date_added,
+ * body, then AUD_COLS (sqlite.c); valid until the next step. */
+struct store_row store__row(sqlite3_stmt *st);
 
 /* Migration 4: the sharing policy's columns and tables (policy.c). */
 extern const char store__schema_policy[];

@@ -365,15 +365,7 @@ enum tix_err store_peer_outbox_list(struct store *s, const char *peer, store_row
 		return e;
 	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_row row = {
-		        (const char *)sqlite3_column_text(st, 0),
-		        (const char *)sqlite3_column_text(st, 1),
-		        (const char *)sqlite3_column_text(st, 2),
-		        sqlite3_column_int64(st, 3),
-		        (const char *)sqlite3_column_text(st, 4),
-		        (size_t)sqlite3_column_bytes(st, 4),
-		        store__audience(st, 5),
-		};
+		struct store_row row = store__row(st);
 
 		if (cb(arg, &row) != 0)
 			break;
