@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/core.h"
 #include "pattern/pattern.h"
 #include "taxii/taxii.h"
 
@@ -115,25 +116,14 @@ static void setup(void)
 	taxii_response_release(&resp);
 }
 
-static int hex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decoding in place, '+' as space, as libmicrohttpd does. */
 static void unescape(char *s)
 {
 	char *o = s;
 
 	for (; *s; s++) {
-		if (*s == '%' && hex(s[1]) >= 0 && hex(s[2]) >= 0) {
-			*o++ = (char)(hex(s[1]) * 16 + hex(s[2]));
+		if (*s == '%' && tix_hex_value(s[1]) >= 0 && tix_hex_value(s[2]) >= 0) {
+			*o++ = (char)(tix_hex_value(s[1]) * 16 + tix_hex_value(s[2]));
 			s += 2;
 		} else {
 			*o++ = *s == '+' ? ' ' : *s;
