@@ -203,6 +203,21 @@ out:
 	return e;
 }
 
+/* An entry from a statement selecting seq, at, action, actor, org,
+ * objects, detail (in that order); valid until the next step. */
+static struct store_audit_entry audit_entry_of(sqlite3_stmt *st)
+{
+	struct store_audit_entry a = {
+	        sqlite3_column_int64(st, 1),
+	        (const char *)sqlite3_column_text(st, 2),
+	        (const char *)sqlite3_column_text(st, 3),
+	        (const char *)sqlite3_column_text(st, 4),
+	        (const char *)sqlite3_column_text(st, 5),
+	        (const char *)sqlite3_column_text(st, 6),
+	};
+	return a;
+}
+
 enum tix_err store_audit_verify(struct store *s, int64_t *entries, int64_t *bad_seq,
                                 struct tix_error *err)
 {
@@ -224,14 +239,7 @@ enum tix_err store_audit_verify(struct store *s, int64_t *entries, int64_t *bad_
 		return store__db_error(s, err, "reading the audit log");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t seq = sqlite3_column_int64(st, 0);
-		struct store_audit_entry a = {
-		        sqlite3_column_int64(st, 1),
-		        (const char *)sqlite3_column_text(st, 2),
-		        (const char *)sqlite3_column_text(st, 3),
-		        (const char *)sqlite3_column_text(st, 4),
-		        (const char *)sqlite3_column_text(st, 5),
-		        (const char *)sqlite3_column_text(st, 6),
-		};
+		struct store_audit_entry a = audit_entry_of(st);
 		const void *stored = sqlite3_column_blob(st, 7);
 
 		if (seq != expect) {
@@ -296,14 +304,7 @@ enum tix_err store_audit_list(struct store *s, const char *object, int64_t since
 		sqlite3_bind_null(st, 1);
 	sqlite3_bind_int64(st, 2, since);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_audit_entry a = {
-		        sqlite3_column_int64(st, 1),
-		        (const char *)sqlite3_column_text(st, 2),
-		        (const char *)sqlite3_column_text(st, 3),
-		        (const char *)sqlite3_column_text(st, 4),
-		        (const char *)sqlite3_column_text(st, 5),
-		        (const char *)sqlite3_column_text(st, 6),
-		};
+		struct store_audit_entry a = audit_entry_of(st);
 
 		if (cb(arg, sqlite3_column_int64(st, 0), &a) != 0)
 			break;
