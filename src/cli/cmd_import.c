@@ -64,7 +64,7 @@ static double now_seconds(void)
 }
 
 static void write_reject(struct import_opts *o, const char *file, const char *path,
-                         const json_t *obj, const struct stix_problems *p)
+                         const json_t *obj, const char *const *msgs, size_t n)
 {
 	json_t *line, *errs;
 
@@ -72,8 +72,8 @@ static void write_reject(struct import_opts *o, const char *file, const char *pa
 		return;
 	line = json_object();
 	errs = json_array();
-	for (size_t i = 0; i < p->count; i++)
-		json_array_append_new(errs, json_string(p->msgs[i]));
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(errs, json_string(msgs[i]));
 	json_object_set_new(line, "file", json_string(file));
 	json_object_set_new(line, "path", json_string(path));
 	json_object_set_new(line, "errors", errs);
@@ -145,7 +145,7 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 		 * and a lookup per object). */
 		if (rawlen > 0) {
 			store_source_digest(raw, rawlen, &src);
-			if (store_find_source(s, &src, &vid) == 1) {
+			if (store_find_source(s, &src, o->org, &vid) == 1) {
 				if ((e = stix_reader_skip(r, &err)) != TIX_OK)
 					goto bad_document;
 				c.objects++;
@@ -182,7 +182,8 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 					fprintf(stderr, "%s: %s: ... and %zu more problems\n", name,
 					        path, probs.dropped);
 			}
-			write_reject(o, name, path, obj, &probs);
+			write_reject(o, name, path, obj, (const char *const *)probs.msgs,
+			             probs.count);
 			json_decref(obj);
 			continue;
 		}
@@ -210,11 +211,11 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 			cli_print_error("import", &err);
 			goto out;
 		}
-		if (store_has_version(s, meta.id, meta.modified) == 1) {
+		if (store_has_version(s, &meta, o->org) == 1) {
 			/* Stored before in other bytes: remember these bytes too,
 			 * and the collection, without serialising anything. */
-			e = store_link(s, &meta, collp, rawlen > 0 ? &src : NULL, &added, &err);
-			json_decref(obj); /* meta borrows from obj: release it only now */
+			e = store_link(s, &meta, o->org, collp, rawlen > 0 ? &src : NULL, &added,
+			               &err);
 		} else {
 			tix_buf_reset(&body);
 			if ((had_id && rawlen > 0 ? stix_json_minify(raw, rawlen, &body)
@@ -226,8 +227,22 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 			}
 			e = store_put(s, &meta, tix_buf_str(&body), tix_buf_len(&body), o->org,
 			              collp, rawlen > 0 ? &src : NULL, &added, &err);
-			json_decref(obj);
 		}
+		if (e == TIX_EDENIED) {
+			/* The write rules (docs/policy.md): refused like an invalid
+			 * object, with the reason; nothing of it was stored. */
+			char reason[700];
+			const char *msgs[1] = {reason};
+
+			snprintf(reason, sizeof(reason), "%s: %s", err.where, err.msg);
+			c.invalid++;
+			if (c.invalid <= MAX_REPORTED)
+				fprintf(stderr, "%s: %s: %s\n", name, path, reason);
+			write_reject(o, name, path, obj, msgs, 1);
+			json_decref(obj);
+			continue;
+		}
+		json_decref(obj); /* meta borrows from obj: release it only now */
 		if (e != TIX_OK) {
 			cli_print_error("import", &err);
 			goto out;
@@ -269,12 +284,20 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 		goto out;
 	}
 	in_tx = 0;
-	if (!o->quiet)
+	if (!o->quiet) {
+		int64_t unknown = 0;
+
 		fprintf(stderr,
 		        "%s: %zu objects: %zu added, %zu unchanged, %zu invalid skipped%s%s%s (%.2f s)\n",
 		        name, c.objects, c.added, c.unchanged, c.invalid,
 		        collp ? "; collection '" : "", collp ? collp->title : "", collp ? "'" : "",
 		        now_seconds() - started);
+		if (store_unknown_markings(s, &unknown, NULL) == TIX_OK && unknown > 0)
+			fprintf(stderr,
+			        "%s: %lld stored versions refer to a marking this node does not "
+			        "know (readable as TLP:AMBER+STRICT at most until it arrives)\n",
+			        name, (long long)unknown);
+	}
 	rc = 0;
 out:
 	if (in_tx)

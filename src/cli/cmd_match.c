@@ -710,7 +710,7 @@ static enum tix_err put_object(struct store *s, json_t *obj, struct tix_error *e
 	stix_problems_release(&probs);
 	if ((e = stix_meta_get(obj, &meta, err)) != TIX_OK)
 		return e;
-	if (store_has_version(s, meta.id, meta.modified) == 1)
+	if (store_has_version(s, &meta, NULL) == 1)
 		return TIX_OK;
 	tix_buf_init(&body, TIX_BUF_UNLIMITED);
 	if (stix_json_dump(obj, &body) != TIX_OK) {

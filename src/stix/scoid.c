@@ -124,6 +124,7 @@ enum tix_err stix_meta_get(const json_t *obj, struct stix_meta *m, struct tix_er
 	if (m->spec_version == NULL && m->type && stix_is_sco_type(m->type))
 		m->spec_version = "2.1";
 	m->revoked = json_is_true(json_object_get(obj, "revoked"));
+	m->created_by_ref = json_string_value(json_object_get(obj, "created_by_ref"));
 	if (m->id == NULL || m->type == NULL)
 		return tix_error_set(err, TIX_EINVAL, NULL, "object without id or type");
 	if ((s = json_string_value(json_object_get(obj, "created"))) &&

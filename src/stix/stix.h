@@ -136,6 +136,7 @@ struct stix_meta {
 	char modified[32];        /* canonical: modified, else created, else "" */
 	const char *version;      /* the text of modified, else created, else "" */
 	int revoked;
+	const char *created_by_ref; /* NULL when absent */
 	/* Who may see it (stix_tlp_resolve fills these; see src/stix/tlp.c). */
 	int tlp;                    /* STIX_TLP_* of object_marking_refs, or STIX_TLP_UNSET */
 	unsigned tlp_flags;         /* STIX_TLPF_* */

@@ -63,6 +63,10 @@ static const char *const migrations[] = {
         store__schema_policy,
         /* 4 -> 5: federation peers, their cursors and push outboxes (src/store/sync.c) */
         store__schema_sync,
+        /* 5 -> 6: object owners, observables per organisation, late markings
+         * re-resolved, old versions that break the ownership rule reported
+         * (src/store/ownership.c) */
+        store__schema_ownership,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -78,7 +82,11 @@ static const char *const stmt_sql[ST_COUNT] = {
         [ST_MEMBER] = ("INSERT INTO collection_objects (ckey, vid, date_added) VALUES (?1, ?2, ?3)"
                        " ON CONFLICT (ckey, vid) DO NOTHING"),
         [ST_GET_STAMP] = "SELECT value FROM meta WHERE key = 'last_stamp'",
-        [ST_FIND_SOURCE] = "SELECT vid FROM source_digests WHERE digest = ?1",
+        /* Only the writer's own versions: the bytes of another organisation's
+         * object are judged as any write to its id (store__check_write). */
+        [ST_FIND_SOURCE] = ("SELECT d.vid FROM source_digests d JOIN objects o ON o.vid = d.vid"
+                            " LEFT JOIN object_owners w ON w.id = o.id WHERE d.digest = ?1"
+                            " AND o.owner_org IS ?2 AND (w.id IS NULL OR w.owner_org IS ?2)"),
         [ST_ADD_SOURCE] = ("INSERT INTO source_digests (digest, vid) VALUES (?1, ?2)"
                            " ON CONFLICT (digest) DO NOTHING"),
         [ST_SET_STAMP] = "UPDATE meta SET value = ?1 WHERE key = 'last_stamp'",
@@ -292,6 +300,7 @@ enum tix_err store_begin(struct store *s, struct tix_error *err)
 	}
 	s->saved_stamp = s->last_stamp = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
+	store__load_write_rules(s);
 	return TIX_OK;
 }
 
@@ -345,14 +354,16 @@ void store_rollback(struct store *s)
 
 /* ---- writing ----------------------------------------------------------- */
 
-int store_has_version(struct store *s, const char *id, const char *modified)
+int store_has_version(struct store *s, const struct stix_meta *m, const char *owner_org)
 {
 	sqlite3_stmt *st = s->st[ST_HAS];
+	char key[160];
 	int rc;
 
 	sqlite3_reset(st);
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, modified, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, store__version_key(m, owner_org, key, sizeof(key)), -1,
+	                  SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
@@ -463,6 +474,15 @@ enum tix_err store_put(struct store *s, const struct stix_meta *m, const char *b
 	return store_put_from(s, m, body, body_len, owner_org, NULL, collection, src, added, err);
 }
 
+/* The version key of an observable copy names its owner: keep it short. */
+static enum tix_err check_owner_name(const char *owner_org, struct tix_error *err)
+{
+	if (owner_org && strlen(owner_org) > 127)
+		return tix_error_set(err, TIX_EINVAL, "store",
+		                     "an organisation name has at most 127 bytes");
+	return TIX_OK;
+}
+
 enum tix_err store_put_from(struct store *s, const struct stix_meta *m, const char *body,
                             size_t body_len, const char *owner_org, const char *origin_node,
                             const struct store_collection *collection,
@@ -470,12 +490,17 @@ enum tix_err store_put_from(struct store *s, const struct stix_meta *m, const ch
 {
 	sqlite3_stmt *st = s->st[ST_INSERT];
 	char *recipients;
+	char key[160];
 	int64_t vid;
 	enum tix_err e = TIX_OK;
 
 	*added = 0;
 	if (!s->in_tx)
 		return tix_error_set(err, TIX_ESTORE, "store", "store_put outside a transaction");
+	if ((e = check_owner_name(owner_org, err)) != TIX_OK ||
+	    (e = store__check_write(s, m, owner_org, store_has_version(s, m, owner_org) != 1,
+	                            err)) != TIX_OK)
+		return e;
 	sqlite3_reset(st);
 	sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, m->type, -1, SQLITE_STATIC);
@@ -484,7 +509,8 @@ enum tix_err store_put_from(struct store *s, const struct stix_meta *m, const ch
 	else
 		sqlite3_bind_null(st, 3);
 	sqlite3_bind_text(st, 4, m->created, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, m->modified, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, store__version_key(m, owner_org, key, sizeof(key)), -1,
+	                  SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, next_stamp(s));
 	sqlite3_bind_int(st, 7, m->revoked);
 	if (owner_org)
@@ -520,25 +546,32 @@ enum tix_err store_put_from(struct store *s, const struct stix_meta *m, const ch
 	if (sqlite3_changes(s->db) == 1) {
 		*added = 1;
 		vid = sqlite3_last_insert_rowid(s->db);
+		if ((e = store__record_owner(s, m, owner_org, err)) != TIX_OK)
+			return e;
 		return link_version(s, vid, collection, src, added, err);
 	}
 	s->last_stamp--; /* the stamp was not used; hand it out again */
-	return store_link(s, m, collection, src, added, err);
+	return store_link(s, m, owner_org, collection, src, added, err);
 }
 
-enum tix_err store_link(struct store *s, const struct stix_meta *m,
+enum tix_err store_link(struct store *s, const struct stix_meta *m, const char *owner_org,
                         const struct store_collection *collection, const struct store_source *src,
                         int *added, struct tix_error *err)
 {
 	sqlite3_stmt *st = s->st[ST_VID];
+	char key[160];
 	int64_t vid;
 	enum tix_err e;
 
 	*added = 0;
+	if ((e = check_owner_name(owner_org, err)) != TIX_OK ||
+	    (e = store__check_write(s, m, owner_org, 0, err)) != TIX_OK)
+		return e;
 	if (collection == NULL && src == NULL)
 		return TIX_OK;
 	sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, m->modified, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, store__version_key(m, owner_org, key, sizeof(key)), -1,
+	                  SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		e = store__db_error(s, err, "finding a stored version");
 		sqlite3_reset(st);
@@ -554,12 +587,17 @@ void store_source_digest(const void *bytes, size_t len, struct store_source *out
 	crypto_generichash(out->digest, sizeof(out->digest), bytes, len, NULL, 0);
 }
 
-int store_find_source(struct store *s, const struct store_source *src, int64_t *vid)
+int store_find_source(struct store *s, const struct store_source *src, const char *owner_org,
+                      int64_t *vid)
 {
 	sqlite3_stmt *st = s->st[ST_FIND_SOURCE];
 	int rc;
 
 	sqlite3_bind_blob(st, 1, src->digest, sizeof(src->digest), SQLITE_STATIC);
+	if (owner_org)
+		sqlite3_bind_text(st, 2, owner_org, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 2);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*vid = sqlite3_column_int64(st, 0);
@@ -604,12 +642,13 @@ enum tix_err store__mark_superseded(struct store *s, int64_t ckey, int64_t vid,
 	        "UPDATE collection_objects SET superseded = 1"
 	        " WHERE ckey = ?1 AND superseded = 0 AND vid IN ("
 	        "  SELECT o2.vid FROM objects o, objects o2"
-	        "  WHERE o.vid = ?2 AND o2.id = o.id AND o2.modified < o.modified)",
+	        "  WHERE o.vid = ?2 AND o2.id = o.id AND o2.modified < o.modified"
+	        "  AND substr(o.modified, 1, 1) <> '#')",
 	        "UPDATE collection_objects SET superseded = 1"
 	        " WHERE ckey = ?1 AND vid = ?2 AND EXISTS ("
 	        "  SELECT 1 FROM objects o, objects o2, collection_objects m2"
 	        "  WHERE o.vid = ?2 AND o2.id = o.id AND o2.modified > o.modified"
-	        "  AND m2.ckey = ?1 AND m2.vid = o2.vid)",
+	        "  AND substr(o.modified, 1, 1) <> '#' AND m2.ckey = ?1 AND m2.vid = o2.vid)",
 	};
 
 	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
@@ -689,10 +728,12 @@ enum tix_err store_query(struct store *s, const struct store_query *q, store_row
 			tix_buf_adds(&sql,
 			             " AND NOT EXISTS (SELECT 1 FROM collection_objects m2"
 			             " JOIN objects o2 ON o2.vid = m2.vid WHERE m2.ckey = m.ckey"
-			             " AND o2.id = o.id AND o2.modified > o.modified)");
+			             " AND o2.id = o.id AND o2.modified > o.modified"
+			             " AND substr(o.modified, 1, 1) <> '#')");
 		else
 			tix_buf_adds(&sql, " AND NOT EXISTS (SELECT 1 FROM objects o2"
-			                   " WHERE o2.id = o.id AND o2.modified > o.modified)");
+			                   " WHERE o2.id = o.id AND o2.modified > o.modified"
+			                   " AND substr(o.modified, 1, 1) <> '#')");
 	}
 	tix_buf_adds(&sql, q->collection ? " ORDER BY m.date_added" : " ORDER BY o.date_added");
 	if (sqlite3_prepare_v2(s->db, tix_buf_str(&sql), -1, &st, NULL) != SQLITE_OK) {

@@ -41,8 +41,9 @@ enum tix_err store_commit(struct store *s, struct tix_error *err);
 void store_rollback(struct store *s);
 
 /* 1 when the version (id, canonical modified) is stored, 0 when not,
- * negative on a store error. */
-int store_has_version(struct store *s, const char *id, const char *modified);
+ * negative on a store error. An observable is stored once per owner: 1
+ * only when owner_org's copy is there. */
+int store_has_version(struct store *s, const struct stix_meta *m, const char *owner_org);
 
 struct store_collection {
 	int64_t key; /* internal key */
@@ -63,16 +64,22 @@ struct store_source {
 };
 
 void store_source_digest(const void *bytes, size_t len, struct store_source *out);
-/* 1 and *vid when these bytes were stored before, 0 when not, negative on
- * a store error. */
-int store_find_source(struct store *s, const struct store_source *src, int64_t *vid);
+/* 1 and *vid when these bytes were stored before as owner_org's version
+ * (of an object owner_org owns), 0 when not, negative on a store error. */
+int store_find_source(struct store *s, const struct store_source *src, const char *owner_org,
+                      int64_t *vid);
 /* Adds a stored version (by the vid store_find_source gave) to a
  * collection; *added is 0 when it was already a member. */
 enum tix_err store_collection_add(struct store *s, const struct store_collection *c, int64_t vid,
                                   int *added, struct tix_error *err);
 
 /* Stores one validated version. body is its JSON text. owner_org names the
- * organisation that wrote it (may be NULL). When collection is not NULL the
+ * organisation that wrote it (may be NULL: the operator). The write rules
+ * (docs/policy.md) are checked first: an id belongs to the organisation
+ * that first stored it, created and created_by_ref never change, modified
+ * is at most the node's skew ahead of its clock; a write that breaks one
+ * fails with TIX_EDENIED (err->where the id, err->msg why) and changes
+ * nothing. An observable is kept once per owner, with its own body. When collection is not NULL the
  * version is added to it. src, when not NULL, records the bytes the object
  * arrived as (see store_find_source). *added is set to 1 when a new version was stored,
  * 0 when it was already there (nothing changes then, not even date_added). */
@@ -91,8 +98,9 @@ enum tix_err store_put_from(struct store *s, const struct stix_meta *meta, const
 
 /* For a version already stored (store_has_version said so): records src
  * and adds it to collection, either of which may be NULL. *added is 1 when
- * it joined the collection. Cheaper than store_put: no body is needed. */
-enum tix_err store_link(struct store *s, const struct stix_meta *meta,
+ * it joined the collection. Cheaper than store_put: no body is needed.
+ * The write rules are checked as by store_put (TIX_EDENIED). */
+enum tix_err store_link(struct store *s, const struct stix_meta *meta, const char *owner_org,
                         const struct store_collection *collection, const struct store_source *src,
                         int *added, struct tix_error *err);
 
@@ -329,6 +337,15 @@ enum tix_err store_collection_list(struct store *s, int64_t org_key, int all_acc
 /* m->tlp_flags plus STIX_TLPF_UNKNOWN when a marking ref is neither a TLP
  * id nor a marking-definition the store holds. store_put records this. */
 unsigned store_marking_flags(struct store *s, const struct stix_meta *m);
+/* How many stored versions refer to a marking the node does not know. */
+enum tix_err store_unknown_markings(struct store *s, int64_t *versions, struct tix_error *err);
+/* Versions stored before schema 6 that break the ownership rule (written
+ * by another organisation than the id's owner, created or created_by_ref
+ * changed): kept, and listed here with the reason. */
+enum tix_err store_ownership_conflicts(struct store *s,
+                                       int (*cb)(void *, const char *id, const char *version,
+                                                 const char *reason),
+                                       void *arg, struct tix_error *err);
 
 /* Node settings (e.g. "default_tlp", "anonymous_read"), kept in the store. */
 enum tix_err store_setting_get(struct store *s, const char *key, char *out, size_t size,

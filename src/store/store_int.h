@@ -45,7 +45,30 @@ struct store {
 	uint64_t own_commits; /* write transactions this handle committed */
 	struct store_qcache qcache[STORE_QCACHE];
 	uint64_t qclock;
+	int64_t skew_us; /* how far modified may be ahead of the clock (µs) */
 };
+
+/* ---- ownership (ownership.c) ---- */
+#define STORE_DEFAULT_SKEW_US ((int64_t)24 * 3600 * 1000000)
+/* Migration 6: owners, per-organisation observables, late markings. */
+extern const char store__schema_ownership[];
+/* A cyber-observable (no created, no modified): kept per organisation. */
+int store__is_observable(const struct stix_meta *m);
+/* The version key of objects.modified: m->modified, or for an observable
+ * '#' and the owner's name (buf holds it). */
+const char *store__version_key(const struct stix_meta *m, const char *owner, char *buf,
+                               size_t size);
+/* Reads the node settings the write rules need (at store_begin). */
+void store__load_write_rules(struct store *s);
+/* TIX_OK when owner may write this version of m->id; TIX_EDENIED with the
+ * reason (another organisation's id, created or created_by_ref changed,
+ * modified too far ahead when new_version) otherwise. */
+enum tix_err store__check_write(struct store *s, const struct stix_meta *m, const char *owner,
+                                int new_version, struct tix_error *err);
+/* After a new version was stored: the first one of an id makes its owner;
+ * a marking-definition re-resolves the versions that refer to it. */
+enum tix_err store__record_owner(struct store *s, const struct stix_meta *m, const char *owner,
+                                 struct tix_error *err);
 
 enum tix_err store__db_error(struct store *s, struct tix_error *err, const char *what);
 enum tix_err store__exec(struct store *s, const char *sql, struct tix_error *err);

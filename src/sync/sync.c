@@ -157,20 +157,27 @@ static int ingest(struct run *r, json_t *obj, size_t i, struct stix_problems *pr
 		             probs->count ? probs->msgs[0] : "invalid");
 		return -1;
 	}
-	if (store_has_version(r->s, meta.id, meta.modified) == 1) {
-		e = store_link(r->s, &meta, &r->coll, NULL, &added, err);
+	const char *owner = r->peer.org[0] ? r->peer.org : NULL;
+
+	if (store_has_version(r->s, &meta, owner) == 1) {
+		e = store_link(r->s, &meta, owner, &r->coll, NULL, &added, err);
 	} else {
 		tix_buf_reset(body);
 		if (stix_json_dump(obj, body) != TIX_OK) {
 			tix_error_set(err, TIX_ENOMEM, r->peer.name, "out of memory");
 			return -2;
 		}
-		e = store_put_from(r->s, &meta, tix_buf_str(body), tix_buf_len(body),
-		                   r->peer.org[0] ? r->peer.org : NULL, r->peer.name, &r->coll,
-		                   NULL, &added, err);
+		e = store_put_from(r->s, &meta, tix_buf_str(body), tix_buf_len(body), owner,
+		                   r->peer.name, &r->coll, NULL, &added, err);
 		if (e == TIX_OK && added)
 			return 1;
 		added = 0;
+	}
+	if (e == TIX_EDENIED) {
+		/* The write rules hold for peers too: refused and counted. */
+		tix_log_warn("sync: peer %s: rejected %s: %s", r->peer.name, err->where, err->msg);
+		tix_error_clear(err);
+		return -1;
 	}
 	return e != TIX_OK ? -2 : 0;
 }

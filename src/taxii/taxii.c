@@ -832,6 +832,7 @@ static void post_objects(const struct taxii_config *cfg, const struct taxii_requ
 	size_t i;
 	int in_tx = 0;
 	unsigned flags;
+	enum tix_err e;
 	struct tix_buf ids;
 	struct store_audit_entry ae;
 
@@ -911,17 +912,29 @@ static void post_objects(const struct taxii_config *cfg, const struct taxii_requ
 			continue;
 		}
 		flags = store_marking_flags(s, &meta);
-		if (store_has_version(s, meta.id, meta.modified) == 1) {
-			if (store_link(s, &meta, &a->coll, NULL, &added, &err) != TIX_OK)
-				goto store_failed;
+		if (store_has_version(s, &meta, req->who->org) == 1) {
+			e = store_link(s, &meta, req->who->org, &a->coll, NULL, &added, &err);
 		} else {
 			tix_buf_reset(&body);
-			if (stix_json_dump(obj, &body) != TIX_OK ||
-			    store_put_from(s, &meta, tix_buf_str(&body), tix_buf_len(&body),
-			                   req->who->org, a->peer[0] ? a->peer : NULL, &a->coll,
-			                   NULL, &added, &err) != TIX_OK)
+			if (stix_json_dump(obj, &body) != TIX_OK) {
+				tix_error_set(&err, TIX_ENOMEM, "body", "out of memory");
 				goto store_failed;
+			}
+			e = store_put_from(s, &meta, tix_buf_str(&body), tix_buf_len(&body),
+			                   req->who->org, a->peer[0] ? a->peer : NULL, &a->coll, NULL,
+			                   &added, &err);
 		}
+		if (e == TIX_EDENIED) {
+			/* The write rules (docs/policy.md): a failure of this object
+			 * only; nothing of it was stored. */
+			char reason[700];
+
+			snprintf(reason, sizeof(reason), "%s: %s", err.where, err.msg);
+			add_entry(failures, meta.id, meta.version, reason);
+			continue;
+		}
+		if (e != TIX_OK)
+			goto store_failed;
 		/* The status says when the node holds an object back further
 		 * than its markings seem to say. */
 		if (flags & STIX_TLPF_UNKNOWN)

@@ -863,8 +863,10 @@ def delete_removes_from_get_versions_and_manifest(w):
     assert other["id"] in {m["id"] for m in man}, "deleting one object removed another"
     expect_error(ana.delete(objects_path(cid, oid)), 404)
     expect_error(ana.delete(objects_path(cid, new_id("malware"))), 404)
-    # Administrators may delete; other collections keep their copy.
-    shared_one = w.sample[20]
+    # Administrators of the owning organisation may delete; other
+    # collections keep their copy.
+    shared_one = malware()
+    post_ok(ana, w.coll["shared"], [shared_one])
     post_ok(ana, cid, [shared_one])
     expect(w.client("root").delete(objects_path(cid, shared_one["id"])), 200)
     expect_error(ana.get(objects_path(cid, shared_one["id"])), 404)

@@ -1,0 +1,254 @@
+/*
+ * store/ownership.c — who may add versions of an object (docs/policy.md):
+ * migration 6 (owners, per-organisation observables, late markings, the
+ * report of old versions that break the rules), the write check every
+ * store_put/store_link runs, and re-resolving markings that arrive late.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_int.h"
+
+/* The TLP level of a marking id, in SQL (TLP 2.0 and 1.0 ids), NULL for others. */
+#define TLP_ID_IN                                                                                  \
+	"('marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487',"                             \
+	"'marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9',"                              \
+	"'marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb',"                              \
+	"'marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da',"                              \
+	"'marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421',"                              \
+	"'marking-definition--f88d31f6-486f-44da-b317-01333bde0b82',"                              \
+	"'marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003',"                              \
+	"'marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1',"                              \
+	"'marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed')"
+
+/* Versions flagged "unknown marking" whose marking refs are all known now
+ * (TLP ids or stored marking-definitions) lose the flag. */
+#define RERESOLVE_WHERE                                                                            \
+	" WHERE tlp_flags & 2 <> 0 AND NOT EXISTS (SELECT 1 FROM"                                  \
+	" json_each(objects.body, '$.object_marking_refs') j WHERE j.value NOT IN " TLP_ID_IN      \
+	" AND NOT EXISTS (SELECT 1 FROM objects d WHERE d.id = j.value"                            \
+	" AND d.type = 'marking-definition'))"
+
+const char store__schema_ownership[] =
+        /* The organisation that first stored an id owns it (NULL: the
+         * operator, an import without --org); created and created_by_ref
+         * as that first version had them. Observables are not here: each
+         * organisation has its own copy. */
+        "CREATE TABLE object_owners ("
+        "  id TEXT PRIMARY KEY,"
+        "  owner_org TEXT,"
+        "  created TEXT NOT NULL,"
+        "  created_by_ref TEXT) WITHOUT ROWID;"
+        /* Observables (no created, no modified) are kept per organisation:
+         * their version key is '#' and the owner's name. */
+        "UPDATE objects SET modified = '#' || coalesce(owner_org, '') WHERE modified = '';"
+        "INSERT INTO object_owners (id, owner_org, created, created_by_ref)"
+        " SELECT o.id, o.owner_org, o.created, json_extract(o.body, '$.created_by_ref')"
+        " FROM objects o WHERE substr(o.modified, 1, 1) <> '#' AND o.date_added ="
+        " (SELECT min(o2.date_added) FROM objects o2 WHERE o2.id = o.id);"
+        /* Versions stored before these rules that break them: kept and
+         * reported (tix stats), never dropped. */
+        "CREATE TABLE ownership_conflicts ("
+        "  vid INTEGER PRIMARY KEY REFERENCES objects (vid) ON DELETE CASCADE,"
+        "  reason TEXT NOT NULL);"
+        "INSERT INTO ownership_conflicts (vid, reason)"
+        " SELECT o.vid, CASE"
+        "  WHEN o.owner_org IS NOT w.owner_org THEN 'written by '"
+        "   || coalesce(o.owner_org, 'the operator') || ', but the object belongs to '"
+        "   || coalesce(w.owner_org, 'the operator')"
+        "  WHEN o.created <> w.created THEN 'created changed from ' || w.created"
+        "  ELSE 'created_by_ref changed from ' || coalesce(w.created_by_ref, 'none') END"
+        " FROM objects o JOIN object_owners w ON w.id = o.id"
+        " WHERE o.owner_org IS NOT w.owner_org OR o.created <> w.created"
+        " OR json_extract(o.body, '$.created_by_ref') IS NOT w.created_by_ref;"
+        "CREATE INDEX objects_unknown_marking ON objects (vid) WHERE tlp_flags & 2 <> 0;"
+        /* Markings that arrived after the objects using them. */
+        "UPDATE objects SET tlp_flags = tlp_flags & ~2" RERESOLVE_WHERE ";";
+
+/* After a marking-definition was stored: the versions referring to it are
+ * re-resolved in the same transaction. */
+static enum tix_err reresolve(struct store *s, const char *marking_id, struct tix_error *err)
+{
+	sqlite3_stmt *st = store__cached(
+	        s,
+	        "UPDATE objects SET tlp_flags = tlp_flags & ~2" RERESOLVE_WHERE
+	        " AND EXISTS (SELECT 1 FROM json_each(objects.body, '$.object_marking_refs') r"
+	        " WHERE r.value = ?1)",
+	        err);
+	enum tix_err e = TIX_OK;
+
+	if (st == NULL)
+		return err ? err->code : TIX_ESTORE;
+	sqlite3_bind_text(st, 1, marking_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		e = store__db_error(s, err, "re-resolving markings");
+	sqlite3_reset(st);
+	return e;
+}
+
+int store__is_observable(const struct stix_meta *m)
+{
+	return m->created[0] == '\0' && m->modified[0] == '\0' && stix_is_sco_type(m->type);
+}
+
+const char *store__version_key(const struct stix_meta *m, const char *owner, char *buf,
+                               size_t size)
+{
+	if (!store__is_observable(m))
+		return m->modified;
+	snprintf(buf, size, "#%s", owner ? owner : "");
+	return buf;
+}
+
+/* The skew allowed for modified ahead of the clock, read at store_begin. */
+void store__load_write_rules(struct store *s)
+{
+	char v[64];
+
+	s->skew_us = STORE_DEFAULT_SKEW_US;
+	if (store_setting_get(s, "modified_skew", v, sizeof(v), NULL) == TIX_OK) {
+		char *end;
+		long long secs = strtoll(v, &end, 10);
+
+		if (*end == '\0' && secs >= 0 && secs < (1LL << 40))
+			s->skew_us = (int64_t)secs * 1000000;
+	}
+}
+
+static int same(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
+}
+
+/* The spec-defined TLP marking-definitions are the same everywhere: anyone
+ * may send them again (they are never anyone's intelligence). */
+static int is_standard_marking(const struct stix_meta *m)
+{
+	return strcmp(m->type, "marking-definition") == 0 &&
+	       stix_tlp_of_marking(m->id) != STIX_TLP_UNSET;
+}
+
+enum tix_err store__check_write(struct store *s, const struct stix_meta *m, const char *owner,
+                                int new_version, struct tix_error *err)
+{
+	sqlite3_stmt *st;
+	enum tix_err e = TIX_OK;
+	int rc;
+
+	if (store__is_observable(m))
+		return TIX_OK;
+	if (new_version && m->modified[0] != '\0') {
+		struct tix_time now;
+		char limit[32];
+
+		tix_time_now(&now);
+		tix_time_from_us(tix_time_to_us(&now) + s->skew_us, &now);
+		tix_time_canonical(&now, limit);
+		if (strcmp(m->modified, limit) > 0)
+			return tix_error_set(err, TIX_EDENIED, m->id,
+			                     "modified %s is more than %lld seconds ahead of this "
+			                     "node's clock",
+			                     m->version, (long long)(s->skew_us / 1000000));
+	}
+	if ((st = store__cached(s,
+	                        "SELECT owner_org, created, created_by_ref FROM object_owners"
+	                        " WHERE id = ?1",
+	                        err)) == NULL)
+		return err ? err->code : TIX_ESTORE;
+	sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *o = (const char *)sqlite3_column_text(st, 0);
+		const char *created = (const char *)sqlite3_column_text(st, 1);
+		const char *cbr = (const char *)sqlite3_column_text(st, 2);
+
+		if (!same(o, owner) && !is_standard_marking(m))
+			e = tix_error_set(err, TIX_EDENIED, m->id,
+			                  "belongs to another organisation; publish your own object "
+			                  "and relate it (derived-from, sighting, note, opinion)");
+		else if (strcmp(created, m->created) != 0)
+			e = tix_error_set(err, TIX_EDENIED, m->id,
+			                  "created does not change across versions (STIX 2.1 "
+			                  "section 3.6): the object was created %s",
+			                  created);
+		else if (!same(cbr, m->created_by_ref))
+			e = tix_error_set(err, TIX_EDENIED, m->id,
+			                  "created_by_ref does not change across versions (STIX 2.1 "
+			                  "section 3.6): the object's is %s",
+			                  cbr ? cbr : "absent");
+	} else if (rc != SQLITE_DONE) {
+		e = store__db_error(s, err, "finding an object's owner");
+	}
+	sqlite3_reset(st);
+	return e;
+}
+
+enum tix_err store__record_owner(struct store *s, const struct stix_meta *m, const char *owner,
+                                 struct tix_error *err)
+{
+	sqlite3_stmt *st;
+	enum tix_err e = TIX_OK;
+
+	if (store__is_observable(m))
+		return TIX_OK;
+	if ((st = store__cached(s,
+	                        "INSERT INTO object_owners (id, owner_org, created, created_by_ref)"
+	                        " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO NOTHING",
+	                        err)) == NULL)
+		return err ? err->code : TIX_ESTORE;
+	sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC);
+	if (owner)
+		sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, m->created, -1, SQLITE_STATIC);
+	if (m->created_by_ref)
+		sqlite3_bind_text(st, 4, m->created_by_ref, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		e = store__db_error(s, err, "recording an object's owner");
+	sqlite3_reset(st);
+	if (e == TIX_OK && strcmp(m->type, "marking-definition") == 0)
+		e = reresolve(s, m->id, err);
+	return e;
+}
+
+enum tix_err store_unknown_markings(struct store *s, int64_t *versions, struct tix_error *err)
+{
+	sqlite3_stmt *st =
+	        store__cached(s, "SELECT count(*) FROM objects WHERE tlp_flags & 2 <> 0", err);
+	enum tix_err e = TIX_OK;
+
+	*versions = 0;
+	if (st == NULL)
+		return err ? err->code : TIX_ESTORE;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*versions = sqlite3_column_int64(st, 0);
+	else
+		e = store__db_error(s, err, "counting unknown markings");
+	sqlite3_reset(st);
+	return e;
+}
+
+enum tix_err store_ownership_conflicts(struct store *s,
+                                       int (*cb)(void *, const char *id, const char *version,
+                                                 const char *reason),
+                                       void *arg, struct tix_error *err)
+{
+	sqlite3_stmt *st = store__cached(s,
+	                                 "SELECT o.id, o.version, c.reason FROM ownership_conflicts c"
+	                                 " JOIN objects o ON o.vid = c.vid ORDER BY o.date_added",
+	                                 err);
+	enum tix_err e = TIX_OK;
+	int rc;
+
+	if (st == NULL)
+		return err ? err->code : TIX_ESTORE;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (cb(arg, (const char *)sqlite3_column_text(st, 0),
+		       (const char *)sqlite3_column_text(st, 1),
+		       (const char *)sqlite3_column_text(st, 2)) != 0)
+			break;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		e = store__db_error(s, err, "listing ownership conflicts");
+	sqlite3_reset(st);
+	return e;
+}
