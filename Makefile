@@ -50,6 +50,8 @@ test: deps-test build build-asan
 	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_policy.py
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_taxii.py
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_policy.py
+	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_ownership.py
+	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_ownership.py
 	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_sync.py
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_sync.py
 	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_abuse.py

@@ -30,11 +30,12 @@ enum {
 	O_SECTOR = 1 << 9,
 	O_DEFAULT_TLP = 1 << 10,
 	O_ANONYMOUS = 1 << 11,
+	O_SKEW = 1 << 12,
 };
 
 struct opts {
 	const char *db, *country, *org, *role, *user, *read, *write, *description;
-	const char *sector, *default_tlp, *anonymous;
+	const char *sector, *default_tlp, *anonymous, *skew;
 	int json, password_stdin, can_read, can_write;
 	unsigned given;  /* the O_ bits seen */
 	const char *arg; /* the one positional argument, when the command has one */
@@ -136,8 +137,9 @@ static const struct command commands[] = {
          "Adds an organisation (of this node or another) to a sharing group.\n", group_member},
         {"group", "member-remove", O_ORG, O_ORG, 1, 0, "group member-remove NAME --org ORG",
          "Removes an organisation from a sharing group.\n", group_member},
-        {"node", "set", O_DEFAULT_TLP | O_ANONYMOUS, 0, 0, 0,
-         "node set [--default-tlp clear|green|amber|amber+strict|red] [--anonymous-read on|off]",
+        {"node", "set", O_DEFAULT_TLP | O_ANONYMOUS | O_SKEW, 0, 0, 0,
+         "node set [--default-tlp clear|green|amber|amber+strict|red] [--anonymous-read on|off]"
+         " [--modified-skew SECONDS]",
          "Sets the node's sharing policy: the TLP of objects without a TLP marking\n"
          "(amber unless set), and whether callers without credentials may read TLP:CLEAR\n"
          "objects (off unless set). `tix serve` reads them when it starts.\n",
@@ -210,7 +212,7 @@ static int takes_value(const char *a)
 	static const char *const with_value[] = {"--db",          "--country",       "--org",
 	                                         "--role",        "--user",          "--read",
 	                                         "--write",       "--description",   "--sector",
-	                                         "--default-tlp", "--anonymous-read"};
+	                                         "--default-tlp", "--anonymous-read", "--modified-skew"};
 
 	for (size_t i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
 		if (strcmp(a, with_value[i]) == 0)
@@ -235,6 +237,7 @@ static int parse(const struct command *c, int argc, char **argv, struct opts *o)
 	        {"sector", required_argument, NULL, 's'},
 	        {"default-tlp", required_argument, NULL, 'T'},
 	        {"anonymous-read", required_argument, NULL, 'A'},
+	        {"modified-skew", required_argument, NULL, 'K'},
 	        {NULL, 0, NULL, 0},
 	};
 	static const struct option flags[] = {
@@ -301,6 +304,18 @@ static int parse(const struct command *c, int argc, char **argv, struct opts *o)
 				return usage_error(c, "--default-tlp '%s' is not a TLP level",
 				                   optarg);
 			break;
+		case 'K': {
+			char *end;
+			long long v = strtoll(optarg, &end, 10);
+
+			bit = O_SKEW;
+			o->skew = optarg;
+			if (*end != '\0' || end == optarg || v < 0 || v > 10LL * 365 * 86400)
+				return usage_error(c, "--modified-skew '%s' is not a number of seconds "
+				                      "(0 to ten years)",
+				                   optarg);
+			break;
+		}
 		case 'A':
 			bit = O_ANONYMOUS;
 			o->anonymous = optarg;
@@ -416,7 +431,7 @@ int cmd_admin(int argc, char **argv)
 
 		/* What changed, never a password (it is read from stdin). */
 		snprintf(detail, sizeof(detail),
-		         "tix admin %s %s%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s", c->object,
+		         "tix admin %s %s%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s", c->object,
 		         c->verb, o.arg ? " " : "", o.arg ? o.arg : "", o.org ? " --org " : "",
 		         o.org ? o.org : "", o.role ? " --role " : "", o.role ? o.role : "",
 		         o.user ? " --user " : "", o.user ? o.user : "",
@@ -428,7 +443,8 @@ int cmd_admin(int argc, char **argv)
 		         !c->rw_flags && o.write ? o.write : "",
 		         o.default_tlp ? " --default-tlp " : "", o.default_tlp ? o.default_tlp : "",
 		         o.anonymous ? " --anonymous-read " : "", o.anonymous ? o.anonymous : "",
-		         o.sector ? " --sector " : "", o.sector ? o.sector : "");
+		         o.sector ? " --sector " : "", o.sector ? o.sector : "",
+		         o.skew ? " --modified-skew " : "", o.skew ? o.skew : "");
 		tix_time_now(&now);
 		ae = (struct store_audit_entry){tix_time_to_us(&now),
 		                                "admin",
@@ -968,24 +984,30 @@ static int node_set(struct store *s, const struct command *c, struct opts *o)
 		return fail(c, &err);
 	if (o->anonymous && store_setting_set(s, "anonymous_read", o->anonymous, &err) != TIX_OK)
 		return fail(c, &err);
+	if (o->skew && store_setting_set(s, "modified_skew", o->skew, &err) != TIX_OK)
+		return fail(c, &err);
 	return 0;
 }
 
 static int node_show(struct store *s, const struct command *c, struct opts *o)
 {
 	struct policy_node n;
+	char skew[32];
 
 	(void)c;
 	if (cli_policy_node(s, &n) != 0)
 		return EXIT_INVALID;
+	if (store_setting_get(s, "modified_skew", skew, sizeof(skew), NULL) != TIX_OK)
+		snprintf(skew, sizeof(skew), "86400"); /* the store's default: one day */
 	if (o->json) {
-		json_t *v = json_pack("{sssb}", "default_tlp", stix_tlp_name(n.default_tlp),
-		                      "anonymous_read", n.anonymous_read);
+		json_t *v = json_pack("{sssbsI}", "default_tlp", stix_tlp_name(n.default_tlp),
+		                      "anonymous_read", n.anonymous_read, "modified_skew",
+		                      (json_int_t)strtoll(skew, NULL, 10));
 
 		print_json(v); /* takes v */
 	} else {
-		printf("default-tlp     %s\nanonymous-read  %s\n", stix_tlp_name(n.default_tlp),
-		       n.anonymous_read ? "on" : "off");
+		printf("default-tlp     %s\nanonymous-read  %s\nmodified-skew   %s s\n",
+		       stix_tlp_name(n.default_tlp), n.anonymous_read ? "on" : "off", skew);
 	}
 	return 0;
 }

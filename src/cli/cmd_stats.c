@@ -54,6 +54,14 @@ static void on_collection(void *arg, const struct store_collection_count *c)
 	}
 }
 
+/* A version stored before schema 6 that breaks the ownership rule. */
+static int on_conflict(void *arg, const char *id, const char *version, const char *reason)
+{
+	json_array_append_new(*(json_t **)arg,
+	                      json_pack("{ssssss}", "id", id, "version", version, "reason", reason));
+	return 0;
+}
+
 int cmd_stats(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -64,6 +72,8 @@ int cmd_stats(int argc, char **argv)
 	};
 	struct stats_state st = {0};
 	struct store_stats_cb cb = {on_type, on_collection, &st};
+	json_t *conflicts = json_array();
+	int64_t unknown = 0;
 	struct tix_error err;
 	const char *db = NULL, *path;
 	struct store *s;
@@ -94,14 +104,18 @@ int cmd_stats(int argc, char **argv)
 		printf("store %s (schema %d)\n\n  %-24s %10s %10s\n", path, store_schema_version(),
 		       "type", "objects", "versions");
 	}
-	if (store_stats(s, &cb, &err) != TIX_OK) {
+	if (store_stats(s, &cb, &err) != TIX_OK ||
+	    store_unknown_markings(s, &unknown, &err) != TIX_OK ||
+	    store_ownership_conflicts(s, on_conflict, &conflicts, &err) != TIX_OK) {
 		cli_print_error("stats", &err);
 		rc = EXIT_SYSTEM;
 	} else if (st.json) {
-		json_t *out = json_pack("{sssisIsIsoso}", "store", path, "schema",
+		json_t *out = json_pack("{sssisIsIsososIso}", "store", path, "schema",
 		                        store_schema_version(), "objects", (json_int_t)st.objects,
 		                        "versions", (json_int_t)st.versions, "types", st.types,
-		                        "collections", st.collections);
+		                        "collections", st.collections, "unknown_markings",
+		                        (json_int_t)unknown, "ownership_conflicts", conflicts);
+		conflicts = NULL;
 		st.types = st.collections = NULL;
 		json_dumpf(out, stdout, JSON_INDENT(2));
 		putchar('\n');
@@ -110,7 +124,21 @@ int cmd_stats(int argc, char **argv)
 		printf("  %-24s %10lld %10lld\n", "total", (long long)st.objects,
 		       (long long)st.versions);
 		fputs(tix_buf_str(&st.coll_lines), stdout);
+		printf("\n  versions referring to an unknown marking: %lld\n", (long long)unknown);
+		if (json_array_size(conflicts) > 0) {
+			size_t i;
+			json_t *v;
+
+			printf("  versions from before schema 6 that break the ownership rule: %zu\n",
+			       json_array_size(conflicts));
+			json_array_foreach (conflicts, i, v)
+				printf("    %s %s: %s\n",
+				       json_string_value(json_object_get(v, "id")),
+				       json_string_value(json_object_get(v, "version")),
+				       json_string_value(json_object_get(v, "reason")));
+		}
 	}
+	json_decref(conflicts);
 	tix_buf_release(&st.coll_lines);
 	json_decref(st.types);
 	json_decref(st.collections);

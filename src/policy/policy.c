@@ -118,6 +118,15 @@ int policy_may_write(const struct policy_principal *p, const char *type, const c
 	return 0;
 }
 
+int policy_may_delete(const struct policy_principal *p, const struct policy_object *o,
+                      int collection_writer)
+{
+	if (!collection_writer || !has_org(p->org) || !has_org(o->owner) ||
+	    strcmp(p->org, o->owner) != 0)
+		return 0;
+	return p->role == POLICY_ADMIN || p->role == POLICY_ANALYST;
+}
+
 int policy_may_forward(const struct policy_node *n, const struct policy_peer *peer,
                        const struct policy_object *o)
 {

@@ -86,6 +86,13 @@ int policy_may_read_level(const struct policy_node *n, const struct policy_princ
 int policy_may_write(const struct policy_principal *p, const char *type, const char *identity_class,
                      int collection_writer);
 
+/* 1 when p may delete a version o of an object from a collection it may
+ * write (collection_writer): only analysts and administrators of the
+ * organisation that owns the object (docs/policy.md); never a sensor, a
+ * reader, another organisation, or anyone for an object nobody owns. */
+int policy_may_delete(const struct policy_principal *p, const struct policy_object *o,
+                      int collection_writer);
+
 /* 1 when this node may send o to peer. */
 int policy_may_forward(const struct policy_node *n, const struct policy_peer *peer,
                        const struct policy_object *o);

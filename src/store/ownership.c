@@ -129,6 +129,29 @@ static int is_standard_marking(const struct stix_meta *m)
 	       stix_tlp_of_marking(m->id) != STIX_TLP_UNSET;
 }
 
+/* A modified more than the node's skew ahead of its clock would make the
+ * version current for good: refused. */
+static enum tix_err check_clock(struct store *s, const struct stix_meta *m,
+                                struct tix_error *err)
+{
+	enum tix_err e = TIX_OK;
+
+	if (m->modified[0] != '\0') {
+		struct tix_time now;
+		char limit[32];
+
+		tix_time_now(&now);
+		tix_time_from_us(tix_time_to_us(&now) + s->skew_us, &now);
+		tix_time_canonical(&now, limit);
+		if (strcmp(m->modified, limit) > 0)
+			e = tix_error_set(err, TIX_EDENIED, m->id,
+			                     "modified %s is more than %lld seconds ahead of this "
+			                     "node's clock",
+			                     m->version, (long long)(s->skew_us / 1000000));
+	}
+	return e;
+}
+
 enum tix_err store__check_write(struct store *s, const struct stix_meta *m, const char *owner,
                                 int new_version, struct tix_error *err)
 {
@@ -138,19 +161,6 @@ enum tix_err store__check_write(struct store *s, const struct stix_meta *m, cons
 
 	if (store__is_observable(m))
 		return TIX_OK;
-	if (new_version && m->modified[0] != '\0') {
-		struct tix_time now;
-		char limit[32];
-
-		tix_time_now(&now);
-		tix_time_from_us(tix_time_to_us(&now) + s->skew_us, &now);
-		tix_time_canonical(&now, limit);
-		if (strcmp(m->modified, limit) > 0)
-			return tix_error_set(err, TIX_EDENIED, m->id,
-			                     "modified %s is more than %lld seconds ahead of this "
-			                     "node's clock",
-			                     m->version, (long long)(s->skew_us / 1000000));
-	}
 	if ((st = store__cached(s,
 	                        "SELECT owner_org, created, created_by_ref FROM object_owners"
 	                        " WHERE id = ?1",
@@ -181,6 +191,8 @@ enum tix_err store__check_write(struct store *s, const struct stix_meta *m, cons
 		e = store__db_error(s, err, "finding an object's owner");
 	}
 	sqlite3_reset(st);
+	if (e == TIX_OK && new_version)
+		e = check_clock(s, m, err);
 	return e;
 }
 

@@ -189,6 +189,9 @@ struct store_taxii_filter {
 	/* store_taxii_delete: appended to the audit log in the same
 	 * transaction when versions go; or NULL. */
 	const struct store_audit_entry *audit;
+	/* store_taxii_delete: only versions this organisation owns go (an
+	 * observable's copies of other organisations stay); NULL: any. */
+	const char *delete_owner;
 };
 
 struct store_taxii_row {

@@ -228,6 +228,10 @@ enum tix_err store_taxii_delete(struct store *s, const struct store_taxii_filter
 	                   " FROM collection_objects m JOIN objects o ON o.vid = m.vid");
 	if ((e = build_where(f, &sql, b, err)) != TIX_OK)
 		goto rollback;
+	if (f->delete_owner) {
+		tix_buf_adds(&sql, " AND o.owner_org = ?");
+		bind_text(b, f->delete_owner);
+	}
 	if ((e = prepare(s, &sql, b, &st, err)) != TIX_OK)
 		goto rollback;
 	if (sqlite3_step(st) != SQLITE_DONE) {
@@ -251,7 +255,8 @@ enum tix_err store_taxii_delete(struct store *s, const struct store_taxii_filter
 	        "UPDATE collection_objects SET superseded = EXISTS ("
 	        " SELECT 1 FROM objects o, objects o2, collection_objects m2"
 	        " WHERE o.vid = collection_objects.vid AND o2.id = o.id"
-	        " AND o2.modified > o.modified AND m2.ckey = collection_objects.ckey"
+	        " AND o2.modified > o.modified AND substr(o.modified, 1, 1) <> '#'"
+	        " AND m2.ckey = collection_objects.ckey"
 	        " AND m2.vid = o2.vid)"
 	        " WHERE ckey = %lld AND vid IN (SELECT o.vid FROM objects o"
 	        " WHERE o.id IN (SELECT id FROM doomed_ids));"

@@ -718,14 +718,40 @@ out:
 	tix_arena_release(&arena);
 }
 
-struct counter {
-	size_t n;
+/* What a DELETE selects, as the caller may see it: how many versions it
+ * reads, how many its organisation may delete, and the latest of those
+ * (canonical and as written) and whether it is revoked. */
+struct del_scan {
+	struct page *pa;
+	size_t readable, mine, other;
+	int latest_revoked;
+	char latest[32], latest_text[64];
 };
 
-static int count_row(void *arg, const struct store_taxii_row *r)
+static int scan_delete(void *arg, const struct store_taxii_row *r)
 {
-	(void)r;
-	((struct counter *)arg)->n++;
+	struct del_scan *d = arg;
+	struct policy_object o = policy_object_of(r->type, &r->aud);
+	struct tix_time t;
+	char canon[32];
+
+	d->readable++;
+	if (!policy_may_delete(&d->pa->a->pp, &o, d->pa->a->can_write)) {
+		d->other++;
+		return 0;
+	}
+	d->mine++;
+	if (tix_time_parse(r->version, &t, NULL) != TIX_OK)
+		return 0; /* an observable: one copy per organisation, no versions */
+	tix_time_canonical(&t, canon);
+	if (strcmp(canon, d->latest) > 0) {
+		json_t *v = json_loadb(r->body, r->body_len, 0, NULL);
+
+		snprintf(d->latest, sizeof(d->latest), "%s", canon);
+		snprintf(d->latest_text, sizeof(d->latest_text), "%s", r->version);
+		d->latest_revoked = v && json_is_true(json_object_get(v, "revoked"));
+		json_decref(v);
+	}
 	return 0;
 }
 
@@ -762,28 +788,70 @@ static void delete_object(const struct taxii_config *cfg, const struct taxii_req
 	f.version_last = q.v_last;
 	f.versions = q.versions;
 	{
-		/* One may delete only what one may read: when the selection holds
-		 * versions hidden from the caller, nothing is deleted, and the
-		 * answer does not say whether they exist. */
+		/* Deleting is the owner's right (docs/policy.md): the caller's
+		 * organisation's versions go, nobody else's. A caller who can
+		 * read none of the selection learns nothing (404); one who reads
+		 * another organisation's object is told it may not (403). */
 		struct tix_buf ids;
 		struct page pa = {L_VERSIONS, NULL, 0, 0, 0, cfg, a, &ids};
-		struct counter all = {0}, seen = {0};
-		int more = 0;
+		struct del_scan all = {.pa = &pa}, sel;
+		int more = 0, refused = 0;
 
 		tix_buf_init(&ids, 1 << 20);
-		f.keep = NULL;
-		if (store_taxii_select(s, &f, count_row, &all, &more, &err) == TIX_OK) {
-			f.keep = keep_row;
-			f.keep_arg = &pa;
-			if (store_taxii_select(s, &f, count_row, &seen, &more, &err) != TIX_OK)
-				seen.n = (size_t)-1;
+		sel = all;
+		f.keep = keep_row;
+		f.keep_arg = &pa;
+		if (store_taxii_select(s, &f, scan_delete, &sel, &more, &err) != TIX_OK) {
+			tix_buf_release(&ids);
+			taxii_error(resp, 500, "Internal error", "%s", err.msg);
+			goto out;
+		}
+		/* Every version of the object here, to see what would be current
+		 * afterwards. */
+		{
+			struct store_taxii_filter every = f;
+
+			every.version_all = 1;
+			every.version_first = every.version_last = 0;
+			every.versions = NULL;
+			if (store_taxii_select(s, &every, scan_delete, &all, &more, &err) != TIX_OK) {
+				tix_buf_release(&ids);
+				taxii_error(resp, 500, "Internal error", "%s", err.msg);
+				goto out;
+			}
 		}
 		f.keep = NULL;
 		tix_buf_release(&ids);
-		if (seen.n != all.n) {
+		if (sel.readable == 0) {
 			taxii_error(resp, 404, "Not found", "no such object in this collection");
 			goto out;
 		}
+		if (sel.mine == 0) {
+			taxii_error(resp, 403, "Forbidden",
+			            "%s: only the analysts and administrators of the organisation "
+			            "that owns it may delete it",
+			            oid);
+			goto out;
+		}
+		/* Removing a revoked latest version while earlier ones stay would
+		 * make an earlier version current again: only when the owner asks
+		 * for exactly that, by naming the version's timestamp. */
+		if (all.latest_revoked && sel.mine < all.mine &&
+		    strcmp(all.latest, sel.latest) == 0) {
+			refused = 1;
+			for (size_t k = 0; q.versions && q.versions[k]; k++)
+				if (strcmp(q.versions[k], all.latest) == 0)
+					refused = 0;
+		}
+		if (refused) {
+			taxii_error(resp, 409, "Conflict",
+			            "%s: deleting the revoked version %s would make an earlier "
+			            "version current again; delete every version, or name this "
+			            "one with match[version]=%s if that is what you want",
+			            oid, all.latest_text, all.latest_text);
+			goto out;
+		}
+		f.delete_owner = a->pp.org;
 	}
 	tix_time_now(&now);
 	snprintf(objs, sizeof(objs), "\n%s\n", oid);

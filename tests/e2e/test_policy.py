@@ -217,7 +217,7 @@ def the_node_default_tlp_decides_for_unmarked_objects(w):
     tix_ok("admin", "node", "set", "--default-tlp", "clear", "--db", w.db)
     try:
         out = json.loads(tix_ok("admin", "node", "show", "--json", "--db", w.db))
-        assert out == {"default_tlp": "clear", "anonymous_read": False}, out
+        assert out == {"default_tlp": "clear", "anonymous_read": False, "modified_skew": 86400}, out
         s = Server(w.db, w.dir, "default-clear", ["--anonymous-read"]).start()
         try:
             expect(Client(s).get(objects_path(w.cid, unmarked)), 200)
