@@ -46,7 +46,6 @@ struct export_state {
 	struct policy_node node;
 	struct policy_principal who;
 	struct tix_buf ids;
-	struct tix_buf redacted;
 };
 
 static int write_row(void *arg, const struct store_row *row)
@@ -63,7 +62,6 @@ static int write_row(void *arg, const struct store_row *row)
 		                          row->aud.sharing_group,
 		                          row->aud.recipients,
 		                          row->aud.origin_node == NULL};
-		json_t *v;
 
 		if (x->for_peer) {
 			struct policy_peer peer = {x->who.org, x->who.groups,
@@ -73,15 +71,6 @@ static int write_row(void *arg, const struct store_row *row)
 				return 0;
 		} else if (!policy_may_read(&x->node, &x->who, &o)) {
 			return 0;
-		}
-		if ((row->aud.tlp_flags & STIX_TLPF_GRANULAR) &&
-		    (v = json_loadb(row->body, row->body_len, 0, NULL)) != NULL) {
-			policy_redact(v, &x->node, &x->who, &o);
-			tix_buf_reset(&x->redacted);
-			stix_json_dump(v, &x->redacted);
-			json_decref(v);
-			body = tix_buf_str(&x->redacted);
-			len = tix_buf_len(&x->redacted);
 		}
 	}
 	if (tix_buf_len(&x->ids) == 0)
@@ -201,7 +190,6 @@ int cmd_export(int argc, char **argv)
 	if ((s = cli_open_store(cli_db_path(db))) == NULL)
 		return EXIT_SYSTEM;
 	tix_buf_init(&x.ids, TIX_BUF_UNLIMITED);
-	tix_buf_init(&x.redacted, TIX_BUF_UNLIMITED);
 	if (cli_policy_node(s, &x.node) != 0) {
 		store_close(s);
 		return EXIT_INVALID;
@@ -284,7 +272,6 @@ int cmd_export(int argc, char **argv)
 		}
 	}
 	tix_buf_release(&x.ids);
-	tix_buf_release(&x.redacted);
 	if (fflush(stdout) != 0 || x.failed) {
 		fprintf(stderr, "tix export: writing the output failed\n");
 		rc = EXIT_SYSTEM;

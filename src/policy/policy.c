@@ -1,7 +1,7 @@
 /*
- * policy/policy.c — the one decision on reading, writing and forwarding
- * objects (TLP 2.0, sharing groups, roles), and the redaction of properties
- * under granular markings. Cheap integer and string checks only: it runs
+ * policy/policy.c — the one decision on reading, writing, deleting and
+ * forwarding objects (TLP 2.0, sharing groups, roles, ownership; an object
+ * whose granular markings hide anything is withheld whole). Cheap integer and string checks only: it runs
  * for every row every read path returns.
  */
 #include <string.h>
@@ -92,10 +92,25 @@ int policy_may_read_level(const struct policy_node *n, const struct policy_princ
 	return audience_has(p->org, p->groups, p->collection_reader, o, tlp);
 }
 
+/* The levels of o's granular markings (bit l: level l is used). */
+static unsigned granular_levels(const struct policy_object *o)
+{
+	return (o->flags >> STIX_TLPF_GRANULAR_SHIFT) & 31u;
+}
+
 int policy_may_read(const struct policy_node *n, const struct policy_principal *p,
                     const struct policy_object *o)
 {
-	return policy_may_read_level(n, p, o, policy_effective_tlp(n, o));
+	unsigned levels = granular_levels(o);
+
+	if (!policy_may_read_level(n, p, o, policy_effective_tlp(n, o)))
+		return 0;
+	/* Whole or nothing: never a body that differs from the stored one
+	 * under the same id and modified. */
+	for (int l = STIX_TLP_CLEAR; l <= STIX_TLP_RED; l++)
+		if ((levels & (1u << l)) && !policy_may_read_level(n, p, o, l))
+			return 0;
+	return 1;
 }
 
 int policy_may_write(const struct policy_principal *p, const char *type, const char *identity_class,
@@ -127,10 +142,8 @@ int policy_may_delete(const struct policy_principal *p, const struct policy_obje
 	return p->role == POLICY_ADMIN || p->role == POLICY_ANALYST;
 }
 
-int policy_may_forward(const struct policy_node *n, const struct policy_peer *peer,
-                       const struct policy_object *o)
+static int may_forward_level(const struct policy_peer *peer, const struct policy_object *o, int tlp)
 {
-	int tlp = policy_effective_tlp(n, o);
 	int to_owner = has_org(peer->org) && has_org(o->owner) && strcmp(peer->org, o->owner) == 0;
 
 	if (tlp == STIX_TLP_CLEAR)
@@ -151,46 +164,15 @@ int policy_may_forward(const struct policy_node *n, const struct policy_peer *pe
 	}
 }
 
-/* The first property name of a granular marking selector ("a.b.[0]" -> "a"). */
-static int selector_root(const char *sel, char *out, size_t size)
+int policy_may_forward(const struct policy_node *n, const struct policy_peer *peer,
+                       const struct policy_object *o)
 {
-	size_t n = strcspn(sel, ".[");
+	unsigned levels = granular_levels(o);
 
-	if (n == 0 || n >= size)
-		return -1;
-	memcpy(out, sel, n);
-	out[n] = '\0';
-	return 0;
-}
-
-size_t policy_redact(json_t *obj, const struct policy_node *n, const struct policy_principal *p,
-                     const struct policy_object *o)
-{
-	json_t *gms = json_object_get(obj, "granular_markings"), *gm, *sel;
-	size_t i, j, removed = 0;
-	char root[256];
-
-	if (!json_is_array(gms))
+	if (!may_forward_level(peer, o, policy_effective_tlp(n, o)))
 		return 0;
-	json_array_foreach (gms, i, gm) {
-		const char *ref = json_string_value(json_object_get(gm, "marking_ref"));
-		int tlp;
-
-		if (ref == NULL) /* a language marking ("lang"): not about access */
-			continue;
-		tlp = stix_tlp_of_marking(ref);
-		if (tlp == STIX_TLP_UNSET)
-			tlp = STIX_TLP_AMBER_STRICT; /* a marking not known here: deny by default */
-		if (policy_may_read_level(n, p, o, tlp))
-			continue;
-		json_array_foreach (json_object_get(gm, "selectors"), j, sel) {
-			const char *s = json_string_value(sel);
-
-			if (s && selector_root(s, root, sizeof(root)) == 0 &&
-			    strcmp(root, "granular_markings") != 0 && strcmp(root, "id") != 0 &&
-			    strcmp(root, "type") != 0 && json_object_del(obj, root) == 0)
-				removed++;
-		}
-	}
-	return removed;
+	for (int l = STIX_TLP_CLEAR; l <= STIX_TLP_RED; l++)
+		if ((levels & (1u << l)) && !may_forward_level(peer, o, l))
+			return 0;
+	return 1;
 }

@@ -97,11 +97,6 @@ int policy_may_delete(const struct policy_principal *p, const struct policy_obje
 int policy_may_forward(const struct policy_node *n, const struct policy_peer *peer,
                        const struct policy_object *o);
 
-/* Removes from obj the properties its granular markings put beyond p
- * (the top-level property each selector starts with; a marking the node
- * does not know counts as AMBER+STRICT). Returns how many were removed. */
-size_t policy_redact(json_t *obj, const struct policy_node *n, const struct policy_principal *p,
-                     const struct policy_object *o);
 
 /* "admin", "analyst", "reader", "sensor", "anonymous". */
 const char *policy_role_name(enum policy_role r);

@@ -161,8 +161,14 @@ enum stix_tlp {
 enum {
 	STIX_TLPF_CONTRADICTORY = 1, /* several different TLP levels: the most restrictive holds */
 	STIX_TLPF_UNKNOWN = 2,  /* a marking the node cannot interpret: AMBER+STRICT at least */
-	STIX_TLPF_GRANULAR = 4, /* has granular_markings: properties may be redacted */
+	STIX_TLPF_GRANULAR = 4, /* has granular_markings */
 };
+/* The TLP levels the object's granular markings use (a marking that is not
+ * a TLP id counts as AMBER+STRICT; language markings are not counted),
+ * one bit per level above the flags: an object whose granular markings
+ * put anything beyond a receiver is withheld from it whole. */
+#define STIX_TLPF_GRANULAR_SHIFT 8
+#define STIX_TLPF_GRANULAR_LEVEL(l) (1u << (STIX_TLPF_GRANULAR_SHIFT + (unsigned)(l)))
 
 /* The extension-definition of tix's top-level policy properties. */
 #define STIX_TIX_POLICY_EXT    "extension-definition--da5a1e8b-49f4-5041-b48e-c59de73ab482"

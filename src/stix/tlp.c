@@ -76,8 +76,18 @@ void stix_tlp_resolve(const json_t *obj, struct stix_meta *m)
 		if (t > m->tlp)
 			m->tlp = t;
 	}
-	if (json_object_get(obj, "granular_markings"))
+	if (json_object_get(obj, "granular_markings")) {
+		json_array_foreach (json_object_get(obj, "granular_markings"), i, v) {
+			const char *ref = json_string_value(json_object_get(v, "marking_ref"));
+			int t;
+
+			if (ref == NULL)
+				continue; /* a language marking: not about access */
+			t = stix_tlp_of_marking(ref);
+			m->tlp_flags |= STIX_TLPF_GRANULAR_LEVEL(t == STIX_TLP_UNSET ? STIX_TLP_AMBER_STRICT : t);
+		}
 		m->tlp_flags |= STIX_TLPF_GRANULAR;
+	}
 	m->sharing_group = json_string_value(json_object_get(obj, STIX_TIX_SHARING_GROUP));
 	v = json_object_get(obj, STIX_TIX_RECIPIENTS);
 	m->recipients = json_is_array(v) ? v : NULL;

@@ -589,21 +589,12 @@ static int keep_row(void *arg, const struct store_taxii_row *r)
 	return 1;
 }
 
-/* Appends an object the caller may read, without the properties its
- * granular markings keep from the caller. */
+/* Appends an object the caller may read: always the stored body (an
+ * object whose granular markings hide anything from the caller was
+ * withheld whole by keep_row). */
 static void add_body(struct page *p, const struct store_taxii_row *r)
 {
-	struct policy_object o = policy_object_of(r->type, &r->aud);
-	json_t *v;
-
-	if (!(r->aud.tlp_flags & STIX_TLPF_GRANULAR) || p->cfg->policy_off ||
-	    (v = json_loadb(r->body, r->body_len, 0, NULL)) == NULL) {
-		tix_buf_add(p->out, r->body, r->body_len);
-		return;
-	}
-	policy_redact(v, &p->cfg->policy, &p->a->pp, &o);
-	stix_json_dump(v, p->out);
-	json_decref(v);
+	tix_buf_add(p->out, r->body, r->body_len);
 }
 
 static int page_row(void *arg, const struct store_taxii_row *r)

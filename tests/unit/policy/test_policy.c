@@ -194,31 +194,42 @@ static void forwarding_keeps_red_and_amber_strict_home(void **state)
 	assert_true(policy_may_forward(&node, &bank, &o));
 }
 
-static void redaction_removes_what_granular_markings_hide(void **state)
+static void granular_markings_withhold_the_whole_object(void **state)
 {
-	json_t *v = json_pack(
-	        "{ssssssssss s[{s[s]ss}{s[s]ss}{s[s]ss}{s[s]ss}]}", "type", "indicator", "id",
-	        "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "name", "n", "description", "d",
-	        "pattern", "[ipv4-addr:value = '1.2.3.4']", "granular_markings", "selectors",
-	        "description", "marking_ref",
-	        "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1", "selectors", "name",
-	        "marking_ref", "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
-	        "selectors", "pattern.[0]", "marking_ref",
-	        "marking-definition--00000000-0000-4000-8000-000000000000", "selectors", "id",
-	        "marking_ref", "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1");
+	struct policy_object o = obj(STIX_TLP_GREEN, "cert");
+	struct policy_peer bank = {"bank", no_groups, 1};
+
+	(void)state;
+	o.flags = STIX_TLPF_GRANULAR | STIX_TLPF_GRANULAR_LEVEL(STIX_TLP_CLEAR);
+	assert_true(policy_may_read(&node, WHO(POLICY_READER, "bank", no_groups, 1), &o));
+	assert_true(policy_may_forward(&node, &bank, &o));
+	/* a RED description: the owner reads it, nobody else gets any of it */
+	o.flags |= STIX_TLPF_GRANULAR_LEVEL(STIX_TLP_RED);
+	assert_true(policy_may_read(&node, WHO(POLICY_READER, "cert", no_groups, 0), &o));
+	assert_false(policy_may_read(&node, WHO(POLICY_READER, "bank", no_groups, 1), &o));
+	assert_false(policy_may_forward(&node, &bank, &o));
+	/* ... unless it names them */
+	o.recipients = "\nbank\n";
+	assert_true(policy_may_read(&node, WHO(POLICY_READER, "bank", no_groups, 1), &o));
+	assert_true(policy_may_forward(&node, &bank, &o));
+	o.local = 0; /* received from a peer: RED never goes onward */
+	assert_false(policy_may_forward(&node, &bank, &o));
+}
+
+static void deleting_is_for_the_owners_analysts_and_admins(void **state)
+{
 	struct policy_object o = obj(STIX_TLP_GREEN, "cert");
 
 	(void)state;
-	assert_non_null(v);
-	/* the owner sees everything */
-	assert_int_equal(policy_redact(v, &node, WHO(POLICY_READER, "cert", no_groups, 1), &o), 0);
-	/* another org: the RED description and the unknown-marked pattern go; id stays */
-	assert_int_equal(policy_redact(v, &node, WHO(POLICY_READER, "bank", no_groups, 1), &o), 2);
-	assert_null(json_object_get(v, "description"));
-	assert_null(json_object_get(v, "pattern"));
-	assert_non_null(json_object_get(v, "name"));
-	assert_non_null(json_object_get(v, "id"));
-	json_decref(v);
+	assert_true(policy_may_delete(WHO(POLICY_ANALYST, "cert", no_groups, 1), &o, 1));
+	assert_true(policy_may_delete(WHO(POLICY_ADMIN, "cert", no_groups, 1), &o, 1));
+	assert_false(policy_may_delete(WHO(POLICY_ANALYST, "cert", no_groups, 1), &o, 0));
+	assert_false(policy_may_delete(WHO(POLICY_SENSOR, "cert", no_groups, 1), &o, 1));
+	assert_false(policy_may_delete(WHO(POLICY_READER, "cert", no_groups, 1), &o, 1));
+	assert_false(policy_may_delete(WHO(POLICY_ADMIN, "bank", no_groups, 1), &o, 1));
+	assert_false(policy_may_delete(WHO(POLICY_ANALYST, "certx", no_groups, 1), &o, 1));
+	o.owner = NULL; /* nobody's (imported without --org): the operator's only */
+	assert_false(policy_may_delete(WHO(POLICY_ADMIN, "cert", no_groups, 1), &o, 1));
 }
 
 /* ---- property-based ------------------------------------------------------- */
@@ -240,16 +251,13 @@ static const char *const recipient_lists[] = {NULL, "\nbank\n", "\ncert\ntelco\n
 static const char *const types[] = {"indicator", "malware", "sighting", "report"};
 
 /* The rules of docs/policy.md, said again in another shape: the set of
- * organisations that may read, then membership. */
-static int oracle(const struct policy_node *n, const struct policy_principal *p,
-                  const struct policy_object *o)
+ * organisations that may read, then membership; for one level. */
+static int oracle_level(const struct policy_node *n, const struct policy_principal *p,
+                        const struct policy_object *o, int level)
 {
-	int level = o->tlp >= 0 && o->tlp <= 4 ? o->tlp : n->default_tlp;
 	int anonymous = p->role == POLICY_ANONYMOUS || p->org == NULL || p->org[0] == '\0';
 	char needle[140];
 
-	if ((o->flags & STIX_TLPF_UNKNOWN) && level < 3)
-		level = 3;
 	if (anonymous)
 		return level == 0 && n->anonymous_read;
 	if (p->role == POLICY_SENSOR && strcmp(o->type, "indicator") != 0)
@@ -275,10 +283,39 @@ static int oracle(const struct policy_node *n, const struct policy_principal *p,
 	return 0;
 }
 
+/* The object's level, and every level its granular markings use: all of
+ * them, or nothing (never a part of an object). */
+static int oracle(const struct policy_node *n, const struct policy_principal *p,
+                  const struct policy_object *o)
+{
+	int level = o->tlp >= 0 && o->tlp <= 4 ? o->tlp : n->default_tlp;
+
+	if ((o->flags & STIX_TLPF_UNKNOWN) && level < 3)
+		level = 3;
+	if (!oracle_level(n, p, o, level))
+		return 0;
+	for (int l = 0; l <= 4; l++)
+		if ((o->flags >> 8 & 1u << l) && !oracle_level(n, p, o, l))
+			return 0;
+	return 1;
+}
+
+/* Deleting: the owning organisation's analysts and admins, in a collection
+ * they may write; nobody for an object without an owner. */
+static int oracle_delete(const struct policy_principal *p, const struct policy_object *o,
+                         int writer)
+{
+	if (!writer || o->owner == NULL || o->owner[0] == '\0' || p->org == NULL)
+		return 0;
+	if (strcmp(o->owner, p->org) != 0)
+		return 0;
+	return p->role == POLICY_ANALYST || p->role == POLICY_ADMIN;
+}
+
 static void random_objects_and_principals_never_read_what_the_rules_forbid(void **state)
 {
 	const char *groupsets[4][3] = {{NULL}, {"banks", NULL}, {"isac", "eu", NULL}, {"eu", NULL}};
-	long reads = 0;
+	long reads = 0, deletes = 0;
 
 	(void)state;
 	for (int i = 0; i < 200000; i++) {
@@ -287,7 +324,10 @@ static void random_objects_and_principals_never_read_what_the_rules_forbid(void 
 		        types[next_rand() % 4],
 		        (int)(next_rand() % 7) - 1, /* -1 (unset) .. 5 (out of range) */
 		        (next_rand() % 4 == 0 ? STIX_TLPF_UNKNOWN : 0) |
-		                (next_rand() % 4 == 0 ? STIX_TLPF_CONTRADICTORY : 0),
+		                (next_rand() % 4 == 0 ? STIX_TLPF_CONTRADICTORY : 0) |
+		                (next_rand() % 3 == 0
+		                         ? STIX_TLPF_GRANULAR | (next_rand() % 32) << 8
+		                         : 0),
 		        next_rand() % 6 == 0 ? NULL : orgs[next_rand() % 5],
 		        next_rand() % 2 ? NULL : groupnames[next_rand() % 3],
 		        recipient_lists[next_rand() % 4],
@@ -295,7 +335,7 @@ static void random_objects_and_principals_never_read_what_the_rules_forbid(void 
 		struct policy_principal p = {(enum policy_role)(next_rand() % 5),
 		                             orgs[next_rand() % 5], groupsets[next_rand() % 4],
 		                             (int)(next_rand() % 2)};
-		int got, want, eff;
+		int got, want, eff, writer;
 
 		if (o.tlp == 5)
 			o.tlp = 99; /* garbage from a damaged row: treated as unset */
@@ -309,6 +349,21 @@ static void random_objects_and_principals_never_read_what_the_rules_forbid(void 
 			         o.recipients ? o.recipients : "(null)", (int)p.role,
 			         p.org ? p.org : "(null)", p.collection_reader);
 		reads += got;
+		writer = (int)(next_rand() % 2);
+		if (policy_may_delete(&p, &o, writer) != oracle_delete(&p, &o, writer))
+			fail_msg("case %d: delete: got %d (role %d org %s owner %s writer %d)", i,
+			         policy_may_delete(&p, &o, writer), (int)p.role,
+			         p.org ? p.org : "(null)", o.owner ? o.owner : "(null)", writer);
+		/* Ownership: an organisation reads all of its own objects, whatever
+		 * their markings and granular markings (sensors: indicators). */
+		if (o.owner && o.owner[0] && p.org && strcmp(o.owner, p.org) == 0 &&
+		    p.role != POLICY_ANONYMOUS &&
+		    (p.role != POLICY_SENSOR || strcmp(o.type, "indicator") == 0))
+			assert_true(got);
+		/* Who may delete may read: an owner never deletes blind. */
+		if (policy_may_delete(&p, &o, writer) && p.role != POLICY_SENSOR)
+			assert_true(policy_may_read(&n, &p, &o));
+		deletes += policy_may_delete(&p, &o, writer);
 		eff = policy_effective_tlp(&n, &o);
 		/* Invariants, whatever the rest says. */
 		if (got && eff >= STIX_TLP_AMBER_STRICT &&
@@ -333,6 +388,7 @@ static void random_objects_and_principals_never_read_what_the_rules_forbid(void 
 	}
 	/* The generator reaches both answers often. */
 	assert_true(reads > 20000 && reads < 180000);
+	assert_true(deletes > 5000 && deletes < 100000);
 }
 
 int main(void)
@@ -348,7 +404,8 @@ int main(void)
 	        cmocka_unit_test(principals_without_an_organisation_read_only_clear),
 	        cmocka_unit_test(sensors_read_indicators_and_write_sightings),
 	        cmocka_unit_test(forwarding_keeps_red_and_amber_strict_home),
-	        cmocka_unit_test(redaction_removes_what_granular_markings_hide),
+	        cmocka_unit_test(granular_markings_withhold_the_whole_object),
+	        cmocka_unit_test(deleting_is_for_the_owners_analysts_and_admins),
 	        cmocka_unit_test(random_objects_and_principals_never_read_what_the_rules_forbid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -214,7 +214,9 @@ static void migration_4_resolves_versions_stored_before(void **state)
 	put_json(f->s, IND("4", "", ""), "cert");
 	store_close(f->s);
 	raw(f->path,
-	    /* back to schema 3: without migration 5's tables, then 4's */
+	    /* back to schema 3: without migration 6's and 5's tables, then 4's */
+	    "DROP TABLE ownership_conflicts; DROP TABLE object_owners;"
+	    "DROP INDEX objects_unknown_marking;"
 	    "DROP TABLE peer_outbox; DROP TABLE peer_state; DROP TABLE peers;"
 	    "DROP TABLE audit; DROP TABLE sharing_group_members; DROP TABLE sharing_groups;"
 	    "ALTER TABLE objects DROP COLUMN tlp; ALTER TABLE objects DROP COLUMN tlp_flags;"

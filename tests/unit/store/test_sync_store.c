@@ -66,7 +66,7 @@ static void peers_are_added_found_and_removed(void **state)
 	struct tix_error err;
 	char name[64];
 
-	assert_int_equal(store_schema_version(), 5);
+	assert_int_equal(store_schema_version(), 6);
 	add_peer(f->s, "hub", "org-hub");
 	assert_int_equal(store_peer_get(f->s, "hub", &p, &err), TIX_OK);
 	assert_string_equal(p.secret, "tix_secret");
@@ -141,8 +141,13 @@ static void origin_is_recorded_and_the_outbox_holds_refused_versions(void **stat
 	                                &added, &err),
 	                 TIX_OK);
 	assert_int_equal(added, 1);
-	/* The same version from another peer: stored once. */
+	/* The same version from a peer of another organisation: the id is
+	 * org-b's, so it is refused; from one vouching for org-b: stored once. */
 	assert_int_equal(store_put_from(f->s, &meta, text, strlen(text), "org-c", "c", &c, NULL,
+	                                &added, &err),
+	                 TIX_EDENIED);
+	assert_non_null(strstr(err.msg, "belongs to another organisation"));
+	assert_int_equal(store_put_from(f->s, &meta, text, strlen(text), "org-b", "c", &c, NULL,
 	                                &added, &err),
 	                 TIX_OK);
 	assert_int_equal(added, 0);
