@@ -323,6 +323,81 @@ def refused_versions_wait_in_the_outbox_and_only_they_are_sent_again(w):
     assert b.ids() == a.ids()
 
 
+def bodies(node):
+    """id -> the bodies of feed's versions on node, as stored."""
+    con = sqlite3.connect("file:%s?mode=ro" % node.db, uri=True, timeout=30)
+    try:
+        rows = con.execute("SELECT o.id, o.body FROM objects o JOIN collection_objects m"
+                           " ON m.vid = o.vid JOIN collections c ON c.ckey = m.ckey"
+                           " WHERE c.title = 'feed'").fetchall()
+    finally:
+        con.close()
+    out = {}
+    for i, body in rows:
+        out.setdefault(i, []).append(json.loads(body))
+    return out
+
+
+def valid(node, objs):
+    """Everything received is valid STIX 2.1 for tix's validator in strict
+    mode (the OASIS validator is not packaged for Debian)."""
+    path = os.path.join(node.dir, "received-%d.json" % random.randrange(1 << 30))
+    with open(path, "w") as f:
+        json.dump({"type": "bundle", "id": "bundle--%s" % uuid.uuid4(), "objects": objs}, f)
+    r = tix("import", "--strict", path, "--db", os.path.join(node.dir, "scratch.db"))
+    assert r.returncode == 0, r.stderr
+
+
+def granular(marking, n, level):
+    o = obj(marking, n)
+    o["description"] = "under %s" % level
+    o["granular_markings"] = [{"selectors": ["description"], "marking_ref": level}]
+    return o
+
+
+@test
+def push_sends_objects_whole_or_not_at_all_along_a_line(w):
+    a, b, c = w.node("a"), w.node("b"), w.node("c")
+    a.add_peer(b, "push")
+    b.add_peer(a, "pull")   # so that b knows what came from a
+    b.add_peer(c, "push")
+    hidden = [granular(GREEN, 1, RED), granular(CLEAR, 2, STRICT)]
+    amber = granular(GREEN, 3, AMBER)   # b is in a's community; AMBER goes no further
+    whole = [granular(GREEN, 4, CLEAR), granular(GREEN, 5, GREEN), obj(GREEN, 6)]
+    a.load(hidden + [amber] + whole)
+    converge([a])
+    converge([b])
+    for n, expected in ((b, whole + [amber]), (c, whole)):
+        sent = {o["id"]: o for o in expected}
+        got = bodies(n)
+        assert set(got) == set(sent), (n.name, set(got) ^ set(sent))
+        for i, vs in got.items():   # never a body other than the stored one
+            assert vs == [sent[i]], (n.name, vs, sent[i])
+        valid(n, [v for vs in got.values() for v in vs])
+
+
+@test
+def a_peer_sending_versions_of_local_objects_is_refused(w):
+    a, b = w.node("a"), w.node("b")
+    mine = obj(CLEAR, 1)
+    b.load([mine])
+    takeover = dict(mine, modified="2025-01-01T00:00:00.000Z", revoked=True)
+    a.load([takeover, obj(CLEAR, 2)])
+    # a pushes to b: b refuses the version, a keeps it in its outbox
+    a.add_peer(b, "push")
+    r = a.sync()
+    assert r.returncode == 1, r.stderr
+    st = a.status()["b"]
+    assert st["outbox"] == 1 and st["objects_out"] == 1, st
+    # b pulls from a: refused and counted
+    b.add_peer(a, "pull")
+    b.sync()
+    st = b.status()["a"]
+    assert st["objects_rejected"] == 1, st
+    assert bodies(b)[mine["id"]] == [mine], bodies(b)[mine["id"]]
+    valid(b, [v for vs in bodies(b).values() for v in vs])
+
+
 @test
 def peer_commands_check_their_input_and_never_print_the_secret(w):
     d = os.path.join(w.dir, "p")
