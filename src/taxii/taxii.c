@@ -1052,18 +1052,91 @@ out:
 	stix_problems_release(&probs);
 }
 
-static void get_status(const struct taxii_request *req, struct store *s, const char *sid,
-                       struct taxii_response *resp)
+/* Whether a status entry (id, version) names a stored version the reader
+ * may read (an observable's version is "": any readable copy). */
+struct status_look {
+	const struct policy_node *node;
+	const struct policy_principal *pp;
+	char canon[32];
+	int readable;
+};
+
+static int status_look_row(void *arg, const struct store_row *row)
+{
+	struct status_look *l = arg;
+	struct policy_object o = policy_object_of(row->type, &row->aud);
+	int same = l->canon[0] ? strcmp(row->modified, l->canon) == 0 : row->modified[0] == '#';
+
+	if (same && policy_may_read(l->node, l->pp, &o)) {
+		l->readable = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* An administrator reading another user's status: the counts, and the
+ * entries of objects it may read only (never ids of what it may not). */
+static void status_for_admin(const struct taxii_config *cfg, const struct taxii_request *req,
+                             struct store *s, json_t *status)
+{
+	static const char *const lists[] = {"successes", "failures", "pendings"};
+	struct access a;
+	struct policy_principal pp;
+	struct tix_error err;
+
+	memset(&a, 0, sizeof(a));
+	a.groups[0] = NULL;
+	if (store_org_groups(s, req->who->org, add_group, &a, &err) != TIX_OK)
+		a.groups[0] = NULL;
+	pp = (struct policy_principal){POLICY_ADMIN, req->who->org, a.groups, 1};
+	for (size_t k = 0; k < sizeof(lists) / sizeof(lists[0]); k++) {
+		json_t *list = json_object_get(status, lists[k]), *kept = json_array(), *e;
+		size_t i;
+
+		json_array_foreach (list, i, e) {
+			const char *id = json_string_value(json_object_get(e, "id"));
+			const char *version = json_string_value(json_object_get(e, "version"));
+			struct status_look look = {&cfg->policy, &pp, "", 0};
+			struct store_query q = {NULL, id, NULL, 0, 1};
+			struct tix_time tv;
+
+			if (id == NULL)
+				continue;
+			if (version && version[0]) {
+				if (tix_time_parse(version, &tv, NULL) != TIX_OK)
+					continue;
+				tix_time_canonical(&tv, look.canon);
+			}
+			if (store_query(s, &q, status_look_row, &look, &err) == TIX_OK &&
+			    look.readable)
+				json_array_append(kept, e);
+		}
+		json_object_set_new(status, lists[k], kept);
+	}
+}
+
+static void get_status(const struct taxii_config *cfg, const struct taxii_request *req,
+                       struct store *s, const char *sid, struct taxii_response *resp)
 {
 	struct tix_error err;
 	char *body = NULL;
 	int64_t owner = 0;
 	enum tix_err e = store_status_get(s, sid, &body, &owner, &err);
 
-	if (e == TIX_OK && (owner == req->who->user_key || req->who->role == STORE_ROLE_ADMIN)) {
+	if (e == TIX_OK && owner == req->who->user_key) {
 		resp->status = 200;
 		tix_buf_reset(&resp->body);
 		tix_buf_adds(&resp->body, body);
+	} else if (e == TIX_OK && req->who->role == STORE_ROLE_ADMIN) {
+		json_t *st = json_loads(body, 0, NULL);
+
+		if (st == NULL) {
+			taxii_error(resp, 500, "Internal error", "a stored status is not JSON");
+		} else {
+			status_for_admin(cfg, req, s, st);
+			set_json(resp, 200, st);
+			json_decref(st);
+		}
 	} else if (e == TIX_OK || e == TIX_ENOTFOUND) {
 		taxii_error(resp, 404, "Not found", "no such status");
 	} else {
@@ -1368,7 +1441,7 @@ static void route(const struct taxii_config *cfg, struct store *s, const struct 
 	}
 	if (strcmp(seg[1], "status") == 0 && n == 3) {
 		if (allow(req, resp, "GET"))
-			get_status(req, s, seg[2], resp);
+			get_status(cfg, req, s, seg[2], resp);
 		return;
 	}
 	if (strcmp(seg[1], "collections") != 0) {

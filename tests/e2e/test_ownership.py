@@ -333,6 +333,122 @@ def observables_are_per_organisation_with_no_existence_oracle(w):
     assert [g.get("x_bob_note") for g in got] == ["bob's secret"], got
 
 
+STMT = "marking-definition--%s" % uuid.uuid4()
+STATEMENT = {"type": "marking-definition", "spec_version": "2.1", "id": STMT,
+             "created": "2024-01-01T00:00:00.000Z", "definition_type": "statement",
+             "definition": {"statement": "Copyright cert-a"}}
+TLP_DEFS = {CLEAR: "clear", GREEN: "green", AMBER: "amber"}
+
+
+def tlp_definition(mid, name):
+    """The TLP 2.0 marking-definition exactly as the spec gives it."""
+    return {"type": "marking-definition", "spec_version": "2.1", "id": mid,
+            "created": "2022-10-01T00:00:00.000Z", "name": "TLP:%s" % name.upper(),
+            "extensions": {"extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d": {
+                "extension_type": "property-extension", "tlp_2_0": name}}}
+
+
+def bundle_file(w, name, objs):
+    path = os.path.join(w.dir, name)
+    with open(path, "w") as f:
+        json.dump({"type": "bundle", "id": "bundle--%s" % uuid.uuid4(), "objects": objs}, f)
+    return path
+
+
+def readable_by_carl(w, objs):
+    return [w.get("carl", "shared", o["id"]).status for o in objs]
+
+
+@test
+def bundle_order_does_not_matter(w):
+    global STMT
+    # markings after their users, in one file: every TLP definition and a
+    # statement the node does not know yet
+    users = [indicator(object_marking_refs=[m, STMT]) for m in TLP_DEFS]
+    defs = [tlp_definition(m, n) for m, n in TLP_DEFS.items()] + [STATEMENT]
+    r = tix("import", "--org", "cert-a", "--collection", "shared",
+            bundle_file(w, "late.json", users + defs), "--db", w.db)
+    assert r.returncode == 0, r.stderr
+    assert b"refer to a marking this node does not know" not in r.stderr, r.stderr
+    assert readable_by_carl(w, users) == [200] * 3
+    # across files: the definition comes in a later file (and the first
+    # import says how many stored objects wait for it)
+    later_def = dict(STATEMENT, id="marking-definition--%s" % uuid.uuid4())
+    users2 = [indicator(object_marking_refs=[GREEN, later_def["id"]]) for _ in range(3)]
+    r = tix("import", "--org", "cert-a", "--collection", "shared",
+            bundle_file(w, "users.json", users2), "--db", w.db)
+    assert r.returncode == 0 and b"3 stored versions refer to a marking" in r.stderr, r.stderr
+    assert "versions referring to an unknown marking: 3" in tix_ok("stats", "--db", w.db)
+    assert readable_by_carl(w, users2) == [404] * 3   # unknown: AMBER+STRICT meanwhile
+    tix_ok("import", "--org", "cert-a", "--collection", "shared",
+           bundle_file(w, "def.json", [later_def]), "--db", w.db)
+    assert readable_by_carl(w, users2) == [200] * 3
+    stats = json.loads(tix_ok("stats", "--json", "--db", w.db))
+    assert stats["unknown_markings"] == 0, stats
+    # across TAXII envelopes, and within one
+    env_def = dict(STATEMENT, id="marking-definition--%s" % uuid.uuid4())
+    users3 = [indicator(object_marking_refs=[GREEN, env_def["id"]]) for _ in range(2)]
+    w.post_ok("alice", "shared", users3[:1])
+    assert readable_by_carl(w, users3[:1]) == [404]
+    w.post_ok("alice", "shared", users3[1:] + [env_def])
+    assert readable_by_carl(w, users3) == [200, 200]
+    # a marking nobody defines stays unknown: owner-only
+    ghost = indicator(object_marking_refs=[GREEN, "marking-definition--%s" % uuid.uuid4()])
+    st = w.post_ok("alice", "shared", [ghost])
+    assert "does not know" in st["successes"][0]["message"], st
+    assert readable_by_carl(w, [ghost]) == [404]
+    expect(w.get("alice", "shared", ghost["id"]), 200)
+
+
+@test
+def markings_on_later_sync_pages_resolve_the_earlier_pages(w):
+    pdir = os.path.join(w.dir, "peer2")
+    os.makedirs(pdir)
+    pdb = os.path.join(pdir, "tix.db")
+    tix_ok("admin", "org", "add", "hub2", "--db", pdb)
+    out = tix_ok("admin", "collection", "add", "out", "--read", "hub2", "--db", pdb)
+    pcid = re.search(r"[0-9a-f-]{36}", out).group(0)
+    tix_ok("admin", "user", "add", "puller", "--org", "hub2", "--role", "reader", "--db", pdb)
+    key = re.findall(r"^\s*(tix_\S+)\s*$",
+                     tix_ok("admin", "key", "add", "--user", "puller", "--db", pdb), re.M)[0]
+    mdef = dict(STATEMENT, id="marking-definition--%s" % uuid.uuid4())
+    users = [indicator(object_marking_refs=[CLEAR, mdef["id"]]) for _ in range(4)]
+    tix_ok("import", "--org", "hub2", "--collection", "out",
+           bundle_file(w, "p-users.json", users), "--db", pdb)
+    tix_ok("import", "--org", "hub2", "--collection", "out",
+           bundle_file(w, "p-def.json", [mdef]), "--db", pdb)
+    peer = Server(pdb, pdir, "peer2").start()
+    try:
+        tix_ok("peer", "add", "hub2", "--url", "http://127.0.0.1:%d/taxii2/" % peer.port,
+               "--remote-collection", pcid, "--local-collection", "shared", "--key-stdin",
+               "--direction", "pull", "--org", "hub2-node", "--db", w.db,
+               stdin=(key + "\n").encode())
+        r = tix("sync", "--once", "--peer", "hub2", "--page-size", "2", "--db", w.db)
+        assert r.returncode == 0, r.stderr
+    finally:
+        peer.kill()
+    assert readable_by_carl(w, users) == [200] * 4
+
+
+@test
+def status_resources_are_their_authors(w):
+    red = indicator(object_marking_refs=[RED])
+    st = w.post_ok("bob", "shared", [red, malware()])
+    path = "/api1/status/%s/" % st["id"]
+    assert expect(w.client("bob").get(path), 200).json() == st
+    for user in ("alice", "carl", "bsensor"):
+        expect_error(w.client(user).get(path), 404)
+    # an administrator of another organisation sees the counts, and ids only
+    # of what it may read (not bob's RED indicator)
+    seen = expect(w.client("ada").get(path), 200).json()
+    for k in ("total_count", "success_count", "failure_count", "pending_count"):
+        assert seen[k] == st[k], (k, seen)
+    assert red["id"] not in json.dumps(seen), seen
+    assert len(seen["successes"]) == 1, seen
+    # bob's own administrator reads it all (same organisation: owner)
+    assert expect(w.client("bert").get(path), 200).json()["successes"] == st["successes"]
+
+
 def main():
     only = set(sys.argv[1:])
     passed = failed = 0
