@@ -411,6 +411,173 @@ static void repeated_answers_are_logged_by_reference_and_still_found(void **stat
 	assert_int_equal(n[1], 299); /* all but the first name it by reference */
 }
 
+/* The write rules in the store: an id is its first writer's; created and
+ * created_by_ref never change; modified at most the skew ahead; an
+ * observable is kept per organisation. */
+static enum tix_err try_put(struct store *s, const char *text, const char *owner, int *added,
+                            struct tix_error *err)
+{
+	struct stix_meta m;
+	json_t *v = json_loads(text, 0, NULL);
+	enum tix_err e;
+
+	assert_non_null(v);
+	if (stix_sco_ensure_id(v, NULL) != TIX_OK || stix_meta_get(v, &m, err) != TIX_OK)
+		fail_msg("not an object: %s", text);
+	assert_int_equal(store_begin(s, err), TIX_OK);
+	e = store_put(s, &m, text, strlen(text), owner, NULL, NULL, added, err);
+	if (e == TIX_OK)
+		assert_int_equal(store_commit(s, err), TIX_OK);
+	else
+		store_rollback(s);
+	json_decref(v);
+	return e;
+}
+
+#define IND_AT(modified, extra)                                                                    \
+	"{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"" ID("7") "\","                 \
+	"\"created\":\"2024-01-01T00:00:00Z\",\"modified\":\"" modified "\","                      \
+	"\"pattern\":\"[ipv4-addr:value = '1.2.3.4']\",\"pattern_type\":\"stix\","                 \
+	"\"valid_from\":\"2024-01-01T00:00:00Z\"" extra "}"
+#define CBR ",\"created_by_ref\":\"identity--00000000-0000-4000-8000-0000000000aa\""
+#define IP(extra) "{\"type\":\"ipv4-addr\",\"spec_version\":\"2.1\",\"value\":\"192.0.2.7\"" extra "}"
+
+static int count_versions(void *arg, const struct store_row *row)
+{
+	(void)row;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void an_id_belongs_to_its_first_writer(void **state)
+{
+	struct fixture *f = *state;
+	struct tix_error err;
+	struct store_query q = {0};
+	int added = 0, n = 0;
+
+	assert_int_equal(try_put(f->s, IND_AT("2024-01-01T00:00:00Z", CBR), "cert", &added, &err),
+	                 TIX_OK);
+	/* another organisation, the operator, another version or the same one */
+	assert_int_equal(try_put(f->s, IND_AT("2024-02-01T00:00:00Z", CBR), "bank", &added, &err),
+	                 TIX_EDENIED);
+	assert_string_equal(err.where, ID("7"));
+	assert_non_null(strstr(err.msg, "belongs to another organisation; publish your own"));
+	assert_int_equal(try_put(f->s, IND_AT("2024-01-01T00:00:00Z", CBR), "bank", &added, &err),
+	                 TIX_EDENIED);
+	assert_int_equal(try_put(f->s, IND_AT("2024-02-01T00:00:00Z", CBR), NULL, &added, &err),
+	                 TIX_EDENIED);
+	/* the owner: created_by_ref kept, modified not far ahead */
+	assert_int_equal(try_put(f->s, IND_AT("2024-02-01T00:00:00Z", ""), "cert", &added, &err),
+	                 TIX_EDENIED);
+	assert_non_null(strstr(err.msg, "created_by_ref does not change"));
+	assert_int_equal(try_put(f->s, IND_AT("9999-12-31T23:59:59Z", CBR), "cert", &added, &err),
+	                 TIX_EDENIED);
+	assert_non_null(strstr(err.msg, "ahead of this node's clock"));
+	assert_int_equal(try_put(f->s, IND_AT("2024-02-01T00:00:00Z", CBR), "cert", &added, &err),
+	                 TIX_OK);
+	assert_int_equal(added, 1);
+	q.id = ID("7");
+	q.all_versions = 1;
+	assert_int_equal(store_query(f->s, &q, count_versions, &n, &err), TIX_OK);
+	assert_int_equal(n, 2);
+	/* observables: one copy per organisation, each its own body */
+	assert_int_equal(try_put(f->s, IP(",\"x_a\":1"), "cert", &added, &err), TIX_OK);
+	assert_int_equal(added, 1);
+	assert_int_equal(try_put(f->s, IP(",\"x_b\":2"), "bank", &added, &err), TIX_OK);
+	assert_int_equal(added, 1);
+	assert_int_equal(try_put(f->s, IP(",\"x_b\":3"), "bank", &added, &err), TIX_OK);
+	assert_int_equal(added, 0);
+	n = 0;
+	q.id = NULL;
+	{
+		static const char *const ips[] = {"ipv4-addr", NULL};
+
+		q.types = ips;
+		assert_int_equal(store_query(f->s, &q, count_versions, &n, &err), TIX_OK);
+		assert_int_equal(n, 2);
+		n = 0;
+		q.all_versions = 0; /* the latest: both copies, neither supersedes the other */
+		assert_int_equal(store_query(f->s, &q, count_versions, &n, &err), TIX_OK);
+		assert_int_equal(n, 2);
+	}
+}
+
+/* A store of schema 5 (before ownership): migration 6 assigns owners,
+ * keys observables per organisation, re-resolves markings that are known
+ * now, records granular levels and reports versions breaking the rule. */
+static int conflict_seen(void *arg, const char *id, const char *version, const char *reason)
+{
+	int *n = arg;
+
+	assert_string_equal(id, ID("1"));
+	assert_string_equal(version, "2024-03-01T00:00:00Z");
+	assert_non_null(strstr(reason, "written by bank, but the object belongs to cert"));
+	(*n)++;
+	return 0;
+}
+
+static void migration_6_brings_old_stores_under_the_rules(void **state)
+{
+	struct fixture *f = *state;
+	struct tix_error err;
+	struct seen w;
+	int64_t unknown = -1;
+	int n = 0, added = 0;
+
+	put_json(f->s, IND("1", "", ""), "cert");
+	put_json(f->s,
+	         "{\"type\":\"marking-definition\",\"spec_version\":\"2.1\",\"id\":\"" STMT "\","
+	         "\"created\":\"2024-01-01T00:00:00Z\",\"definition_type\":\"statement\","
+	         "\"definition\":{\"statement\":\"Copyright CERT\"}}",
+	         "cert");
+	put_json(f->s, IND("2", ",\"object_marking_refs\":[\"" GREEN "\",\"" STMT "\"]", ""), "cert");
+	put_json(f->s,
+	         IND("3", ",\"object_marking_refs\":[\"" GREEN "\"]",
+	             ",\"description\":\"d\",\"granular_markings\":[{\"selectors\":"
+	             "[\"description\"],\"marking_ref\":\"" RED "\"}]"),
+	         "cert");
+	assert_int_equal(try_put(f->s, IP(""), "cert", &added, &err), TIX_OK);
+	store_close(f->s);
+	raw(f->path,
+	    /* back to schema 5: what migration 6 added and changed, and what a
+	     * schema 5 store allowed (another organisation's version of cert's
+	     * object; markings judged when the objects came) */
+	    "DROP TABLE ownership_conflicts; DROP TABLE object_owners;"
+	    "DROP INDEX objects_unknown_marking;"
+	    "UPDATE objects SET modified = '' WHERE modified LIKE '#%';"
+	    "UPDATE objects SET tlp_flags = tlp_flags & 7;"
+	    "UPDATE objects SET tlp_flags = tlp_flags | 2 WHERE id = '" ID("2") "';"
+	    "INSERT INTO objects (id, type, spec_version, created, modified, version, date_added,"
+	    " owner_org, body) SELECT id, type, spec_version, created,"
+	    " '2024-03-01T00:00:00.000000000Z', '2024-03-01T00:00:00Z', date_added + 1000000,"
+	    " 'bank', body FROM objects WHERE id = '" ID("1") "';"
+	    "PRAGMA user_version = 5;");
+	f->s = store_open(f->path, NULL, &err);
+	assert_non_null(f->s);
+	assert_int_equal(store_ownership_conflicts(f->s, conflict_seen, &n, &err), TIX_OK);
+	assert_int_equal(n, 1);
+	w = audience(f->s, ID("2"));
+	assert_false(w.flags & STIX_TLPF_UNKNOWN);
+	assert_int_equal(store_unknown_markings(f->s, &unknown, &err), TIX_OK);
+	assert_int_equal(unknown, 0);
+	w = audience(f->s, ID("3"));
+	assert_true(w.flags & STIX_TLPF_GRANULAR_LEVEL(STIX_TLP_RED));
+	/* owners: cert's id stays cert's; cert's observable copy is keyed */
+	assert_int_equal(try_put(f->s,
+	                         "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"" ID(
+	                                 "1") "\",\"created\":\"2024-01-01T00:00:00Z\","
+	                                      "\"modified\":\"2024-04-01T00:00:00Z\",\"pattern\":"
+	                                      "\"[ipv4-addr:value = '1.2.3.4']\",\"pattern_type\":"
+	                                      "\"stix\",\"valid_from\":\"2024-01-01T00:00:00Z\"}",
+	                         "bank", &added, &err),
+	                 TIX_EDENIED);
+	assert_int_equal(try_put(f->s, IP(""), "cert", &added, &err), TIX_OK);
+	assert_int_equal(added, 0); /* cert's copy, found under its key */
+	assert_int_equal(try_put(f->s, IP(""), "bank", &added, &err), TIX_OK);
+	assert_int_equal(added, 1);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -419,6 +586,8 @@ int main(void)
 	        T(unknown_markings_are_flagged_held_definitions_are_not),
 	        T(sharing_groups_and_settings),
 	        T(migration_4_resolves_versions_stored_before),
+	        T(an_id_belongs_to_its_first_writer),
+	        T(migration_6_brings_old_stores_under_the_rules),
 	        T(an_intact_log_verifies_and_answers_who_has_seen),
 	        T(an_edited_entry_is_found),
 	        T(a_deleted_entry_is_found),
