@@ -877,6 +877,10 @@ static void add_entry(json_t *list, const char *id, const char *version, const c
 	json_array_append_new(list, e);
 }
 
+#define UNKNOWN_MARKING                                                                            \
+	"a marking this node does not know (no TLP id, no stored marking-definition): readable "  \
+	"as TLP:AMBER+STRICT at most until its definition arrives"
+
 static void post_objects(const struct taxii_config *cfg, const struct taxii_request *req,
                          struct store *s, struct access *a, struct taxii_response *resp)
 {
@@ -892,6 +896,7 @@ static void post_objects(const struct taxii_config *cfg, const struct taxii_requ
 	int in_tx = 0;
 	unsigned flags;
 	enum tix_err e;
+	json_t **late = NULL; /* per success: an object whose marking was unknown */
 	struct tix_buf ids;
 	struct store_audit_entry ae;
 
@@ -928,6 +933,7 @@ static void post_objects(const struct taxii_config *cfg, const struct taxii_requ
 	tix_buf_init(&ids, TIX_BUF_UNLIMITED);
 	successes = json_array();
 	failures = json_array();
+	late = calloc(json_array_size(objs) + 1, sizeof(*late));
 	tix_time_now(&now);
 	if (store_begin(s, &err) != TIX_OK) {
 		taxii_error(resp, 503, "Service unavailable", "%s", err.msg);
@@ -996,11 +1002,12 @@ static void post_objects(const struct taxii_config *cfg, const struct taxii_requ
 			goto store_failed;
 		/* The status says when the node holds an object back further
 		 * than its markings seem to say. */
-		if (flags & STIX_TLPF_UNKNOWN)
-			add_entry(successes, meta.id, meta.version,
-			          "a marking this node does not know (no TLP id, no stored "
-			          "marking-definition): readable as TLP:AMBER+STRICT at most");
-		else if (flags & STIX_TLPF_CONTRADICTORY)
+		if (flags & STIX_TLPF_UNKNOWN) {
+			/* looked at again after the envelope (below) */
+			if (late)
+				late[json_array_size(successes)] = obj;
+			add_entry(successes, meta.id, meta.version, UNKNOWN_MARKING);
+		} else if (flags & STIX_TLPF_CONTRADICTORY)
 			add_entry(successes, meta.id, meta.version,
 			          "contradictory TLP markings: the most restrictive applies");
 		else
@@ -1009,6 +1016,20 @@ static void post_objects(const struct taxii_config *cfg, const struct taxii_requ
 			tix_buf_addc(&ids, '\n');
 		tix_buf_adds(&ids, meta.id);
 		tix_buf_addc(&ids, '\n');
+	}
+	/* Markings are resolved after the whole envelope: a definition later
+	 * in it made an earlier object's marking known. */
+	{
+		size_t k;
+		json_t *entry;
+
+		json_array_foreach (successes, k, entry) {
+			struct stix_meta m2;
+
+			if (late && late[k] && stix_meta_get(late[k], &m2, NULL) == TIX_OK &&
+			    !(store_marking_flags(s, &m2) & STIX_TLPF_UNKNOWN))
+				json_object_del(entry, "message");
+		}
 	}
 	tix_uuid_v4(&u);
 	tix_uuid_format(&u, sid);
@@ -1047,6 +1068,7 @@ out:
 	json_decref(successes);
 	json_decref(failures);
 	json_decref(env);
+	free(late);
 	tix_buf_release(&body);
 	tix_buf_release(&ids);
 	stix_problems_release(&probs);
