@@ -209,10 +209,11 @@ static int usage_error(const struct command *c, const char *fmt, const char *wha
  * among the arguments when options come first. */
 static int takes_value(const char *a)
 {
-	static const char *const with_value[] = {"--db",          "--country",       "--org",
-	                                         "--role",        "--user",          "--read",
-	                                         "--write",       "--description",   "--sector",
-	                                         "--default-tlp", "--anonymous-read", "--modified-skew"};
+	static const char *const with_value[] = {
+	        "--db",          "--country",        "--org",
+	        "--role",        "--user",           "--read",
+	        "--write",       "--description",    "--sector",
+	        "--default-tlp", "--anonymous-read", "--modified-skew"};
 
 	for (size_t i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
 		if (strcmp(a, with_value[i]) == 0)
@@ -311,9 +312,11 @@ static int parse(const struct command *c, int argc, char **argv, struct opts *o)
 			bit = O_SKEW;
 			o->skew = optarg;
 			if (*end != '\0' || end == optarg || v < 0 || v > 10LL * 365 * 86400)
-				return usage_error(c, "--modified-skew '%s' is not a number of seconds "
-				                      "(0 to ten years)",
-				                   optarg);
+				return usage_error(
+				        c,
+				        "--modified-skew '%s' is not a number of seconds "
+				        "(0 to ten years)",
+				        optarg);
 			break;
 		}
 		case 'A':

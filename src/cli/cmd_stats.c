@@ -57,8 +57,8 @@ static void on_collection(void *arg, const struct store_collection_count *c)
 /* A version stored before schema 6 that breaks the ownership rule. */
 static int on_conflict(void *arg, const char *id, const char *version, const char *reason)
 {
-	json_array_append_new(*(json_t **)arg,
-	                      json_pack("{ssssss}", "id", id, "version", version, "reason", reason));
+	json_array_append_new(*(json_t **)arg, json_pack("{ssssss}", "id", id, "version", version,
+	                                                 "reason", reason));
 	return 0;
 }
 

@@ -1,8 +1,8 @@
 /*
  * policy/policy.c — the one decision on reading, writing, deleting and
  * forwarding objects (TLP 2.0, sharing groups, roles, ownership; an object
- * whose granular markings hide anything is withheld whole). Cheap integer and string checks only: it runs
- * for every row every read path returns.
+ * whose granular markings hide anything is withheld whole). Cheap integer and string checks only:
+ * it runs for every row every read path returns.
  */
 #include <string.h>
 

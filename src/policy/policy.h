@@ -97,7 +97,6 @@ int policy_may_delete(const struct policy_principal *p, const struct policy_obje
 int policy_may_forward(const struct policy_node *n, const struct policy_peer *peer,
                        const struct policy_object *o);
 
-
 /* "admin", "analyst", "reader", "sensor", "anonymous". */
 const char *policy_role_name(enum policy_role r);
 

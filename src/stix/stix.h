@@ -167,7 +167,7 @@ enum {
  * a TLP id counts as AMBER+STRICT; language markings are not counted),
  * one bit per level above the flags: an object whose granular markings
  * put anything beyond a receiver is withheld from it whole. */
-#define STIX_TLPF_GRANULAR_SHIFT 8
+#define STIX_TLPF_GRANULAR_SHIFT    8
 #define STIX_TLPF_GRANULAR_LEVEL(l) (1u << (STIX_TLPF_GRANULAR_SHIFT + (unsigned)(l)))
 
 /* The extension-definition of tix's top-level policy properties. */

@@ -84,7 +84,8 @@ void stix_tlp_resolve(const json_t *obj, struct stix_meta *m)
 			if (ref == NULL)
 				continue; /* a language marking: not about access */
 			t = stix_tlp_of_marking(ref);
-			m->tlp_flags |= STIX_TLPF_GRANULAR_LEVEL(t == STIX_TLP_UNSET ? STIX_TLP_AMBER_STRICT : t);
+			m->tlp_flags |= STIX_TLPF_GRANULAR_LEVEL(
+			        t == STIX_TLP_UNSET ? STIX_TLP_AMBER_STRICT : t);
 		}
 		m->tlp_flags |= STIX_TLPF_GRANULAR;
 	}

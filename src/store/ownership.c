@@ -112,8 +112,7 @@ int store__is_observable(const struct stix_meta *m)
 	return m->created[0] == '\0' && m->modified[0] == '\0' && stix_is_sco_type(m->type);
 }
 
-const char *store__version_key(const struct stix_meta *m, const char *owner, char *buf,
-                               size_t size)
+const char *store__version_key(const struct stix_meta *m, const char *owner, char *buf, size_t size)
 {
 	if (!store__is_observable(m))
 		return m->modified;
@@ -151,8 +150,7 @@ static int is_standard_marking(const struct stix_meta *m)
 
 /* A modified more than the node's skew ahead of its clock would make the
  * version current for good: refused. */
-static enum tix_err check_clock(struct store *s, const struct stix_meta *m,
-                                struct tix_error *err)
+static enum tix_err check_clock(struct store *s, const struct stix_meta *m, struct tix_error *err)
 {
 	enum tix_err e = TIX_OK;
 
@@ -165,9 +163,9 @@ static enum tix_err check_clock(struct store *s, const struct stix_meta *m,
 		tix_time_canonical(&now, limit);
 		if (strcmp(m->modified, limit) > 0)
 			e = tix_error_set(err, TIX_EDENIED, m->id,
-			                     "modified %s is more than %lld seconds ahead of this "
-			                     "node's clock",
-			                     m->version, (long long)(s->skew_us / 1000000));
+			                  "modified %s is more than %lld seconds ahead of this "
+			                  "node's clock",
+			                  m->version, (long long)(s->skew_us / 1000000));
 	}
 	return e;
 }
@@ -194,19 +192,21 @@ enum tix_err store__check_write(struct store *s, const struct stix_meta *m, cons
 		const char *cbr = (const char *)sqlite3_column_text(st, 2);
 
 		if (!same(o, owner) && !is_standard_marking(m))
-			e = tix_error_set(err, TIX_EDENIED, m->id,
-			                  "belongs to another organisation; publish your own object "
-			                  "and relate it (derived-from, sighting, note, opinion)");
+			e = tix_error_set(
+			        err, TIX_EDENIED, m->id,
+			        "belongs to another organisation; publish your own object "
+			        "and relate it (derived-from, sighting, note, opinion)");
 		else if (strcmp(created, m->created) != 0)
 			e = tix_error_set(err, TIX_EDENIED, m->id,
 			                  "created does not change across versions (STIX 2.1 "
 			                  "section 3.6): the object was created %s",
 			                  created);
 		else if (!same(cbr, m->created_by_ref))
-			e = tix_error_set(err, TIX_EDENIED, m->id,
-			                  "created_by_ref does not change across versions (STIX 2.1 "
-			                  "section 3.6): the object's is %s",
-			                  cbr ? cbr : "absent");
+			e = tix_error_set(
+			        err, TIX_EDENIED, m->id,
+			        "created_by_ref does not change across versions (STIX 2.1 "
+			        "section 3.6): the object's is %s",
+			        cbr ? cbr : "absent");
 	} else if (rc != SQLITE_DONE) {
 		e = store__db_error(s, err, "finding an object's owner");
 	}
@@ -265,10 +265,11 @@ enum tix_err store_ownership_conflicts(struct store *s,
                                                  const char *reason),
                                        void *arg, struct tix_error *err)
 {
-	sqlite3_stmt *st = store__cached(s,
-	                                 "SELECT o.id, o.version, c.reason FROM ownership_conflicts c"
-	                                 " JOIN objects o ON o.vid = c.vid ORDER BY o.date_added",
-	                                 err);
+	sqlite3_stmt *st =
+	        store__cached(s,
+	                      "SELECT o.id, o.version, c.reason FROM ownership_conflicts c"
+	                      " JOIN objects o ON o.vid = c.vid ORDER BY o.date_added",
+	                      err);
 	enum tix_err e = TIX_OK;
 	int rc;
 

@@ -805,7 +805,8 @@ static void delete_object(const struct taxii_config *cfg, const struct taxii_req
 			every.version_all = 1;
 			every.version_first = every.version_last = 0;
 			every.versions = NULL;
-			if (store_taxii_select(s, &every, scan_delete, &all, &more, &err) != TIX_OK) {
+			if (store_taxii_select(s, &every, scan_delete, &all, &more, &err) !=
+			    TIX_OK) {
 				tix_buf_release(&ids);
 				taxii_error(resp, 500, "Internal error", "%s", err.msg);
 				goto out;
@@ -878,7 +879,7 @@ static void add_entry(json_t *list, const char *id, const char *version, const c
 }
 
 #define UNKNOWN_MARKING                                                                            \
-	"a marking this node does not know (no TLP id, no stored marking-definition): readable "  \
+	"a marking this node does not know (no TLP id, no stored marking-definition): readable "   \
 	"as TLP:AMBER+STRICT at most until its definition arrives"
 
 static void post_objects(const struct taxii_config *cfg, const struct taxii_request *req,
@@ -986,8 +987,8 @@ static void post_objects(const struct taxii_config *cfg, const struct taxii_requ
 				goto store_failed;
 			}
 			e = store_put_from(s, &meta, tix_buf_str(&body), tix_buf_len(&body),
-			                   req->who->org, a->peer[0] ? a->peer : NULL, &a->coll, NULL,
-			                   &added, &err);
+			                   req->who->org, a->peer[0] ? a->peer : NULL, &a->coll,
+			                   NULL, &added, &err);
 		}
 		if (e == TIX_EDENIED) {
 			/* The write rules (docs/policy.md): a failure of this object

@@ -325,9 +325,8 @@ static void random_objects_and_principals_never_read_what_the_rules_forbid(void 
 		        (int)(next_rand() % 7) - 1, /* -1 (unset) .. 5 (out of range) */
 		        (next_rand() % 4 == 0 ? STIX_TLPF_UNKNOWN : 0) |
 		                (next_rand() % 4 == 0 ? STIX_TLPF_CONTRADICTORY : 0) |
-		                (next_rand() % 3 == 0
-		                         ? STIX_TLPF_GRANULAR | (next_rand() % 32) << 8
-		                         : 0),
+		                (next_rand() % 3 == 0 ? STIX_TLPF_GRANULAR | (next_rand() % 32) << 8
+		                                      : 0),
 		        next_rand() % 6 == 0 ? NULL : orgs[next_rand() % 5],
 		        next_rand() % 2 ? NULL : groupnames[next_rand() % 3],
 		        recipient_lists[next_rand() % 4],

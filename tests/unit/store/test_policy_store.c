@@ -435,12 +435,14 @@ static enum tix_err try_put(struct store *s, const char *text, const char *owner
 }
 
 #define IND_AT(modified, extra)                                                                    \
-	"{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"" ID("7") "\","                 \
-	"\"created\":\"2024-01-01T00:00:00Z\",\"modified\":\"" modified "\","                      \
-	"\"pattern\":\"[ipv4-addr:value = '1.2.3.4']\",\"pattern_type\":\"stix\","                 \
-	"\"valid_from\":\"2024-01-01T00:00:00Z\"" extra "}"
+	"{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"" ID(                           \
+	        "7") "\","                                                                         \
+	             "\"created\":\"2024-01-01T00:00:00Z\",\"modified\":\"" modified "\","         \
+	             "\"pattern\":\"[ipv4-addr:value = '1.2.3.4']\",\"pattern_type\":\"stix\","    \
+	             "\"valid_from\":\"2024-01-01T00:00:00Z\"" extra "}"
 #define CBR ",\"created_by_ref\":\"identity--00000000-0000-4000-8000-0000000000aa\""
-#define IP(extra) "{\"type\":\"ipv4-addr\",\"spec_version\":\"2.1\",\"value\":\"192.0.2.7\"" extra "}"
+#define IP(extra)                                                                                  \
+	"{\"type\":\"ipv4-addr\",\"spec_version\":\"2.1\",\"value\":\"192.0.2.7\"" extra "}"
 
 static int count_versions(void *arg, const struct store_row *row)
 {
@@ -531,7 +533,8 @@ static void migration_6_brings_old_stores_under_the_rules(void **state)
 	         "\"created\":\"2024-01-01T00:00:00Z\",\"definition_type\":\"statement\","
 	         "\"definition\":{\"statement\":\"Copyright CERT\"}}",
 	         "cert");
-	put_json(f->s, IND("2", ",\"object_marking_refs\":[\"" GREEN "\",\"" STMT "\"]", ""), "cert");
+	put_json(f->s, IND("2", ",\"object_marking_refs\":[\"" GREEN "\",\"" STMT "\"]", ""),
+	         "cert");
 	put_json(f->s,
 	         IND("3", ",\"object_marking_refs\":[\"" GREEN "\"]",
 	             ",\"description\":\"d\",\"granular_markings\":[{\"selectors\":"
@@ -547,12 +550,14 @@ static void migration_6_brings_old_stores_under_the_rules(void **state)
 	    "DROP INDEX objects_unknown_marking;"
 	    "UPDATE objects SET modified = '' WHERE modified LIKE '#%';"
 	    "UPDATE objects SET tlp_flags = tlp_flags & 7;"
-	    "UPDATE objects SET tlp_flags = tlp_flags | 2 WHERE id = '" ID("2") "';"
-	    "INSERT INTO objects (id, type, spec_version, created, modified, version, date_added,"
-	    " owner_org, body) SELECT id, type, spec_version, created,"
-	    " '2024-03-01T00:00:00.000000000Z', '2024-03-01T00:00:00Z', date_added + 1000000,"
-	    " 'bank', body FROM objects WHERE id = '" ID("1") "';"
-	    "PRAGMA user_version = 5;");
+	    "UPDATE objects SET tlp_flags = tlp_flags | 2 WHERE id = '" ID(
+	            "2") "';"
+	                 "INSERT INTO objects (id, type, spec_version, created, modified, version, date_added,"
+	                 " owner_org, body) SELECT id, type, spec_version, created,"
+	                 " '2024-03-01T00:00:00.000000000Z', '2024-03-01T00:00:00Z', date_added + 1000000,"
+	                 " 'bank', body FROM objects WHERE id = '" ID(
+	                         "1") "';"
+	                              "PRAGMA user_version = 5;");
 	f->s = store_open(f->path, NULL, &err);
 	assert_non_null(f->s);
 	assert_int_equal(store_ownership_conflicts(f->s, conflict_seen, &n, &err), TIX_OK);
