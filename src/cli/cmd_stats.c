@@ -72,7 +72,7 @@ int cmd_stats(int argc, char **argv)
 	};
 	struct stats_state st = {0};
 	struct store_stats_cb cb = {on_type, on_collection, &st};
-	json_t *conflicts = json_array();
+	json_t *conflicts = NULL;
 	int64_t unknown = 0;
 	struct tix_error err;
 	const char *db = NULL, *path;
@@ -97,6 +97,7 @@ int cmd_stats(int argc, char **argv)
 	path = cli_db_path(db);
 	if ((s = cli_open_store(path)) == NULL)
 		return EXIT_SYSTEM;
+	conflicts = json_array();
 	if (st.json) {
 		st.types = json_object();
 		st.collections = json_array();
