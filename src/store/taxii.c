@@ -261,8 +261,16 @@ enum tix_err store_taxii_delete(struct store *s, const struct store_taxii_filter
 	        " WHERE ckey = %lld AND vid IN (SELECT o.vid FROM objects o"
 	        " WHERE o.id IN (SELECT id FROM doomed_ids));"
 	        "DELETE FROM doomed_ids;"
+	        /* A version leaves the store when no collection holds it, except
+	         * a revoked one with an earlier version that stays: that would
+	         * make the earlier one current again (tix get, export, match). */
 	        "DELETE FROM objects WHERE vid IN (SELECT vid FROM doomed)"
-	        " AND NOT EXISTS (SELECT 1 FROM collection_objects c WHERE c.vid = objects.vid);"
+	        " AND NOT EXISTS (SELECT 1 FROM collection_objects c WHERE c.vid = objects.vid)"
+	        " AND NOT (objects.revoked = 1 AND EXISTS (SELECT 1 FROM objects e"
+	        "  WHERE e.id = objects.id AND e.modified < objects.modified"
+	        "  AND substr(objects.modified, 1, 1) <> '#'"
+	        "  AND (e.vid NOT IN (SELECT vid FROM doomed) OR EXISTS"
+	        "   (SELECT 1 FROM collection_objects c2 WHERE c2.vid = e.vid))));"
 	        "DELETE FROM doomed;",
 	        (long long)f->collection->key, (long long)f->collection->key);
 	if ((e = store__exec(s, tix_buf_str(&sql), err)) != TIX_OK)

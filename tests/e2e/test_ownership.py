@@ -286,6 +286,22 @@ def deleting_a_revoked_version_never_resurrects_the_earlier_one(w):
                                     [("match[version]", v2["modified"])]), 200)
     got = expect(w.get("carl", "shared", v1["id"]), 200).json()["objects"]
     assert [g["modified"] for g in got] == [v1["modified"]], got
+    # a revoked version that leaves its last collection while an earlier one
+    # stays elsewhere is kept (in no collection): the object stays revoked
+    # for tix get, export and tix match
+    u1 = indicator(object_marking_refs=[GREEN],
+                   pattern="[domain-name:value = 'revoked-once.example']")
+    u2 = later(u1, modified="2024-05-01T00:00:00.000Z", revoked=True)
+    w.post_ok("alice", "alices", [u1])
+    w.post_ok("alice", "shared", [u1, u2])
+    expect(w.client("alice").delete(objects_path(w.coll["shared"], u1["id"])), 200)
+    assert json.loads(tix_ok("get", u1["id"], "--db", w.db)).get("revoked") is True
+    log = os.path.join(w.dir, "revoked.log")
+    with open(log, "w") as f:
+        f.write("query revoked-once.example A\n")
+    r = tix("match", log, "--db", w.db)
+    assert u1["id"].encode() not in r.stdout, r.stdout
+    expect(w.get("alice", "alices", u1["id"]), 200)
 
 
 def normalised_status(st, oid):
