@@ -34,6 +34,8 @@ static void usage(FILE *f)
 	        "  --max-body N         largest POST body (default 16M; K, M, G)\n"
 	        "  --max-connections N  open connections at most (default 1024)\n"
 	        "  --idle-timeout S     close connections idle this long (default 30)\n"
+	        "  --examine-max N      rows one listing page examines at most (default 2000);\n"
+	        "                       past it the page is short, with more and next\n"
 	        "  --cache N            per worker thread, memory for recent GET answers,\n"
 	        "                       reused until anything is written (default 32M; 0: off)\n"
 	        "  --access-log DEST    one line per request: a file, '-' for stderr (the\n"
@@ -56,7 +58,7 @@ struct serve_opts {
 	char listen[256], db[4096], tls_cert[4096], tls_key[4096], access_log[4096];
 	char title[256], description[512], contact[256];
 	unsigned threads, max_connections, idle_timeout;
-	size_t max_body, page_size, page_max, cache_bytes;
+	size_t max_body, page_size, page_max, cache_bytes, examine_max;
 	int insecure;
 	int default_tlp;    /* -1: the node setting */
 	int anonymous_read; /* -1: the node setting */
@@ -125,7 +127,7 @@ static int set_option(struct serve_opts *o, const char *key, const char *value, 
 			goto bad;
 	} else if (strcmp(key, "threads") == 0 || strcmp(key, "max-connections") == 0 ||
 	           strcmp(key, "idle-timeout") == 0 || strcmp(key, "page-size") == 0 ||
-	           strcmp(key, "page-max") == 0) {
+	           strcmp(key, "page-max") == 0 || strcmp(key, "examine-max") == 0) {
 		errno = 0;
 		n = strtoul(value, &end, 10);
 		if (errno || *end || n == 0 || n > 1000000)
@@ -138,6 +140,8 @@ static int set_option(struct serve_opts *o, const char *key, const char *value, 
 			o->idle_timeout = (unsigned)n;
 		else if (strcmp(key, "page-size") == 0)
 			o->page_size = n;
+		else if (strcmp(key, "examine-max") == 0)
+			o->examine_max = n;
 		else
 			o->page_max = n;
 	} else {
@@ -225,6 +229,7 @@ int cmd_serve(int argc, char **argv)
 	        {"anonymous-read", no_argument, NULL, 'A'},
 	        {"insecure-no-policy", no_argument, NULL, 'P'},
 	        {"sync", no_argument, NULL, 'S'},
+	        {"examine-max", required_argument, NULL, 'E'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -350,6 +355,7 @@ int cmd_serve(int argc, char **argv)
 	cfg.max_content_length = o.max_body;
 	cfg.page_default = o.page_size;
 	cfg.page_max = o.page_max;
+	cfg.examine_max = o.examine_max;
 	cfg.check_pattern = pattern_check;
 
 	memset(&hopts, 0, sizeof(hopts));

@@ -63,6 +63,10 @@ static const char *const migrations[] = {
         store__schema_policy,
         /* 4 -> 5: federation peers, their cursors and push outboxes (src/store/sync.c) */
         store__schema_sync,
+        /* 5 -> 6: the audience index of TAXII listings (src/store/audience.c;
+         * issue 13). At merge it goes after the ownership migration of issue
+         * 12, whatever number that makes it. */
+        store__schema_audience,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -228,6 +232,11 @@ struct store *store_open(const char *path, const struct store_options *opts, str
 		goto fail;
 	}
 	sqlite3_busy_timeout(s->db, 10000);
+	if (store__audience_register(s->db) != SQLITE_OK) {
+		tix_error_set(err, TIX_ESTORE, path, "cannot register tix_audience: %s",
+		              sqlite3_errmsg(s->db));
+		goto fail;
+	}
 	sqlite3_extended_result_codes(s->db, 1);
 	if (store__exec(s, "PRAGMA journal_mode = WAL", err) != TIX_OK ||
 	    store__exec(s,

@@ -181,6 +181,24 @@ struct store_taxii_filter {
 	/* store_taxii_delete: appended to the audit log in the same
 	 * transaction when versions go; or NULL. */
 	const struct store_audit_entry *audit;
+	/* When set, only rows this reader's audience keys name are examined
+	 * (the audience index; keep still decides each row). */
+	const struct store_reader *reader;
+	/* At most this many rows examined (0: no bound). When it runs out
+	 * before the page fills, *more is 1 and *resume says where to go on. */
+	size_t budget;
+	/* When set: the date_added the next page starts after (the last row
+	 * handed out, or the last row examined when the budget ran out). */
+	int64_t *resume;
+};
+
+/* Who reads, as the audience index needs it (mirrors policy_may_read). */
+struct store_reader {
+	const char *org;           /* NULL or "": anonymous */
+	const char *const *groups; /* sharing groups naming org, NULL-terminated, or NULL */
+	int collection_reader;     /* org is granted read on the collection */
+	int default_tlp;           /* the node's default TLP now (STIX_TLP_*) */
+	int anonymous_read;        /* the node lets anonymous callers read CLEAR */
 };
 
 struct store_taxii_row {

@@ -71,6 +71,13 @@ struct store_row store__row(sqlite3_stmt *st);
 extern const char store__schema_policy[];
 /* Migration 5: federation peers, cursors, outboxes (sync.c). */
 extern const char store__schema_sync[];
+/* Migration 6: the audience index (audience.c); its SQL function
+ * tix_audience, registered on every connection before migrating. */
+extern const char store__schema_audience[];
+int store__audience_register(sqlite3 *db);
+/* The audience keys a reader's rows may carry; returns how many (<= max). */
+#define STORE_READER_KEYS 40
+size_t store__reader_keys(const struct store_reader *r, char keys[][160], size_t max);
 /* "\nA\nB\n" of a recipients list, or NULL (caller frees; policy.c). */
 char *store__recipients_text(const json_t *list);
 

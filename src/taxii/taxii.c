@@ -649,7 +649,8 @@ static void listing(const struct taxii_config *cfg, const struct taxii_request *
 	const char *one[2] = {oid, NULL};
 	struct tix_error err;
 	int more = 0, allowed;
-	int64_t cursor = 0;
+	int64_t cursor = 0, resume = 0;
+	struct store_reader reader;
 
 	if (!a->can_read) {
 		taxii_error(resp, 403, "Forbidden", "you may not read this collection");
@@ -687,7 +688,12 @@ static void listing(const struct taxii_config *cfg, const struct taxii_request *
 	if (!cfg->policy_off) {
 		f.keep = keep_row;
 		f.keep_arg = &p;
+		reader = (struct store_reader){a->pp.org, a->pp.groups, a->pp.collection_reader,
+		                               cfg->policy.default_tlp, cfg->policy.anonymous_read};
+		f.reader = &reader;
 	}
+	f.budget = cfg->examine_max ? cfg->examine_max : TAXII_EXAMINE_MAX;
+	f.resume = &resume;
 	if (store_taxii_select(s, &f, page_row, &p, &more, &err) != TIX_OK) {
 		taxii_error(resp, 500, "Internal error", "%s", err.msg);
 		goto out;
@@ -702,7 +708,7 @@ static void listing(const struct taxii_config *cfg, const struct taxii_request *
 	if (more) {
 		char tok[64];
 
-		token_make(cfg, req, p.last, tok);
+		token_make(cfg, req, resume > p.last ? resume : p.last, tok);
 		tix_buf_addf(&resp->body, ",\"next\":\"%s\"", tok);
 	}
 	if (p.n > 0) {

@@ -15,17 +15,21 @@
 #include "store/store.h"
 
 #define TAXII_MEDIA_TYPE "application/taxii+json;version=2.1"
+/* Rows a listing examines at most, by default: a short page with a next
+ * token when they run out before the page fills (docs/architecture.md). */
+#define TAXII_EXAMINE_MAX 2000
 
 /* Read-only after start-up; shared by every worker thread. */
 struct taxii_config {
 	const char *title; /* of the discovery resource */
 	const char *description;
 	const char *contact;
-	const char *api_root;                /* name of the one API root, e.g. "api1" */
-	size_t max_content_length;           /* bytes of a POST body (413 above) */
-	size_t page_default;                 /* objects per page when the client gives no limit */
-	size_t page_max;                     /* the most a client may ask for */
-	unsigned char secret[32];            /* signs pagination tokens (store_node_secret) */
+	const char *api_root;      /* name of the one API root, e.g. "api1" */
+	size_t max_content_length; /* bytes of a POST body (413 above) */
+	size_t page_default;       /* objects per page when the client gives no limit */
+	size_t page_max;           /* the most a client may ask for */
+	size_t examine_max;        /* rows a listing examines at most (0: TAXII_EXAMINE_MAX) */
+	unsigned char secret[32];  /* signs pagination tokens (store_node_secret) */
 	stix_pattern_check_fn check_pattern; /* validation of posted indicators, or NULL */
 	struct policy_node policy;           /* default TLP, anonymous reading */
 	/* Benchmarks only (`tix serve --insecure-no-policy`, loopback only):
