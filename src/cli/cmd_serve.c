@@ -36,6 +36,9 @@ static void usage(FILE *f)
 	        "  --idle-timeout S     close connections idle this long (default 30)\n"
 	        "  --examine-max N      rows one listing page examines at most (default 2000);\n"
 	        "                       past it the page is short, with more and next\n"
+	        "  --body-budget N      POST bodies buffered at once, node-wide (default 256M);\n"
+	        "                       past it (or a principal's share) 503 with Retry-After\n"
+	        "  --body-share N       of which one principal may hold (default a quarter)\n"
 	        "  --cache N            per worker thread, memory for recent GET answers,\n"
 	        "                       reused until anything is written (default 32M; 0: off)\n"
 	        "  --access-log DEST    one line per request: a file, '-' for stderr (the\n"
@@ -58,7 +61,7 @@ struct serve_opts {
 	char listen[256], db[4096], tls_cert[4096], tls_key[4096], access_log[4096];
 	char title[256], description[512], contact[256];
 	unsigned threads, max_connections, idle_timeout;
-	size_t max_body, page_size, page_max, cache_bytes, examine_max;
+	size_t max_body, page_size, page_max, cache_bytes, examine_max, body_budget, body_share;
 	int insecure;
 	int default_tlp;    /* -1: the node setting */
 	int anonymous_read; /* -1: the node setting */
@@ -121,6 +124,9 @@ static int set_option(struct serve_opts *o, const char *key, const char *value, 
 		o->insecure = strcmp(value, "false") != 0 && strcmp(value, "0") != 0;
 	else if (strcmp(key, "max-body") == 0) {
 		if (cli_parse_size(value, &o->max_body) != 0 || o->max_body == 0)
+			goto bad;
+	} else if (strcmp(key, "body-budget") == 0 || strcmp(key, "body-share") == 0) {
+		if (cli_parse_size(value, key[5] == 'b' ? &o->body_budget : &o->body_share) != 0)
 			goto bad;
 	} else if (strcmp(key, "cache") == 0) {
 		if (cli_parse_size(value, &o->cache_bytes) != 0)
@@ -230,6 +236,8 @@ int cmd_serve(int argc, char **argv)
 	        {"insecure-no-policy", no_argument, NULL, 'P'},
 	        {"sync", no_argument, NULL, 'S'},
 	        {"examine-max", required_argument, NULL, 'E'},
+	        {"body-budget", required_argument, NULL, 'B'},
+	        {"body-share", required_argument, NULL, 'U'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -370,6 +378,8 @@ int cmd_serve(int argc, char **argv)
 	hopts.access_log = log;
 	hopts.insecure = o.insecure;
 	hopts.cache_bytes = o.cache_bytes;
+	hopts.body_budget = o.body_budget;
+	hopts.body_share = o.body_share;
 	hopts.on_listening = on_listening;
 	memset(&ss, 0, sizeof(ss));
 	if (o.sync) {

@@ -25,6 +25,9 @@ struct http_options {
 	FILE *access_log;          /* NULL: no access log */
 	int insecure;              /* allow plain HTTP on a non-loopback address */
 	size_t cache_bytes;        /* per worker thread, for recent GET answers; 0: none */
+	/* POST bodies buffered at once, node-wide and per principal (0: the
+	 * defaults, 256 MiB and a quarter of it); past them, 503 Retry-After. */
+	size_t body_budget, body_share;
 	/* Called once the server listens (for printing the URL), or NULL. */
 	void (*on_listening)(void *arg, const char *base_url);
 	void *arg;

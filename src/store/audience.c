@@ -125,10 +125,10 @@ size_t store__reader_keys(const struct store_reader *r, char keys[][160], size_t
 	                  ? r->default_tlp
 	                  : STIX_TLP_AMBER;
 
-#define KEY(...)                                                                                  \
-	do {                                                                                      \
-		if (n < max)                                                                      \
-			snprintf(keys[n++], 160, __VA_ARGS__);                                    \
+#define KEY(...)                                                                                   \
+	do {                                                                                       \
+		if (n < max)                                                                       \
+			snprintf(keys[n++], 160, __VA_ARGS__);                                     \
 	} while (0)
 	if (anon) {
 		if (!r->anonymous_read)

@@ -192,12 +192,18 @@ static enum tix_err check_cursor(struct run *r, struct tix_error *err)
 	return TIX_OK;
 }
 
+/* Pages in a row that hold nothing but say more follows: a TAXII server
+ * may end a page early (tix does when a page's examined-rows budget runs
+ * out), but not forever. */
+#define SYNC_EMPTY_PAGES_MAX 1000
+
 static enum tix_err pull(struct run *r, int *done, struct tix_error *err)
 {
 	struct sync_seen seen = {0};
 	struct stix_problems probs;
 	struct tix_buf body, url;
 	int dropped_token = 0;
+	size_t empty_run = 0;
 	enum tix_err e = TIX_OK;
 
 	*done = 0;
@@ -215,6 +221,14 @@ static enum tix_err pull(struct run *r, int *done, struct tix_error *err)
 
 		if (r->cfg->stop && *r->cfg->stop) {
 			e = tix_error_set(err, TIX_EINVAL, r->peer.name, "stopped");
+			break;
+		}
+		if (empty_run >= SYNC_EMPTY_PAGES_MAX ||
+		    (empty_run > 0 && pages >= r->cfg->max_pages)) {
+			e = tix_error_set(err, TIX_EPARSE, r->peer.name,
+			                  "stopped after %zu pages: each of the last %zu says more "
+			                  "objects follow but holds none",
+			                  pages, empty_run);
 			break;
 		}
 		if (pages >= r->cfg->max_pages) {
@@ -258,12 +272,16 @@ static enum tix_err pull(struct run *r, int *done, struct tix_error *err)
 		                         err)) != TIX_OK)
 			break;
 		n = json_array_size(pg.objects);
-		if (pg.more && n == 0) {
+		/* A short, even empty, page with a next token is allowed (a
+		 * server whose examined-rows budget ran out), a run of them only
+		 * up to SYNC_EMPTY_PAGES_MAX; without a token it is a lie. */
+		if (pg.more && n == 0 && pg.next == NULL) {
 			e = tix_error_set(err, TIX_EPARSE, tix_buf_str(&url),
 			                  "the page says more objects follow but holds none");
 			sync_page_release(&pg);
 			break;
 		}
+		empty_run = n == 0 ? empty_run + 1 : 0;
 		if (pg.more && pg.next && sync_seen_check(&seen, pg.next) != 0) {
 			e = tix_error_set(err, TIX_EPARSE, tix_buf_str(&url),
 			                  "the next token repeats one given before in this walk");

@@ -824,6 +824,47 @@ static void add_entry(json_t *list, const char *id, const char *version, const c
 	json_array_append_new(list, e);
 }
 
+static void route(const struct taxii_config *cfg, struct store *s, const struct taxii_request *req,
+                  struct taxii_response *resp);
+
+/* What a POST's headers decide, before its body is read: the caller's
+ * right to write and the media type. status 0: go on. */
+static int post_refused(const struct taxii_request *req, struct access *a,
+                        struct taxii_response *resp)
+{
+	if (!a->can_write) {
+		taxii_error(resp, 403, "Forbidden", "you may not write to this collection");
+		return 1;
+	}
+	if (req->content_type == NULL ||
+	    !taxii_media(req->content_type, strlen(req->content_type), 0)) {
+		taxii_error(resp, 415, "Unsupported media type", "send the envelope as %s",
+		            TAXII_MEDIA_TYPE);
+		return 1;
+	}
+	return 0;
+}
+
+static void post_precheck(const struct taxii_config *cfg, const struct taxii_request *req,
+                          struct access *a, struct taxii_response *resp)
+{
+	(void)cfg;
+	if (!post_refused(req, a, resp))
+		resp->status = 0;
+}
+
+int taxii_precheck(const struct taxii_config *cfg, struct store *s, const struct taxii_request *req,
+                   struct taxii_response *resp)
+{
+	struct taxii_request r = *req;
+
+	r.precheck = 1;
+	r.body = NULL;
+	r.body_len = 0;
+	route(cfg, s, &r, resp);
+	return resp->status == 0;
+}
+
 static void post_objects(const struct taxii_config *cfg, const struct taxii_request *req,
                          struct store *s, struct access *a, struct taxii_response *resp)
 {
@@ -841,16 +882,8 @@ static void post_objects(const struct taxii_config *cfg, const struct taxii_requ
 	struct tix_buf ids;
 	struct store_audit_entry ae;
 
-	if (!a->can_write) {
-		taxii_error(resp, 403, "Forbidden", "you may not write to this collection");
+	if (post_refused(req, a, resp))
 		return;
-	}
-	if (req->content_type == NULL ||
-	    !taxii_media(req->content_type, strlen(req->content_type), 0)) {
-		taxii_error(resp, 415, "Unsupported media type", "send the envelope as %s",
-		            TAXII_MEDIA_TYPE);
-		return;
-	}
 	if (req->body_len > cfg->max_content_length) {
 		taxii_error(resp, 413, "Payload too large", "the limit is %zu bytes",
 		            cfg->max_content_length);
@@ -1327,7 +1360,9 @@ static void route(const struct taxii_config *cfg, struct store *s, const struct 
 	} else if (n == 4 && strcmp(seg[3], "objects") == 0) {
 		if (!allow(req, resp, "GET, POST"))
 			return;
-		if (method_is(req, "POST"))
+		if (method_is(req, "POST") && req->precheck)
+			post_precheck(cfg, req, &a, resp);
+		else if (method_is(req, "POST"))
 			post_objects(cfg, req, s, &a, resp);
 		else
 			listing(cfg, req, s, &a, NULL, L_OBJECTS, resp);

@@ -56,6 +56,7 @@ struct taxii_request {
 	const struct auth_principal *who; /* NULL: not authenticated (anonymous) */
 	const char *client;               /* the peer address, for the audit log, or NULL */
 	int auth_failed;                  /* credentials were sent and refused: never anonymous */
+	int precheck; /* the body is not read yet: check only what the headers decide */
 };
 
 struct taxii_response {
@@ -79,6 +80,13 @@ struct taxii_cache;
 
 struct taxii_cache *taxii_cache_new(size_t max_bytes);
 void taxii_cache_free(struct taxii_cache *c);
+
+/* A POST whose body has not been read yet (req->body NULL): 1 when the
+ * caller may send it (authenticated, may write the collection, the media
+ * type is right), else 0 with the refusal (401, 403, 404, 405, 406, 415)
+ * in resp, to be sent at once without reading the body. */
+int taxii_precheck(const struct taxii_config *cfg, struct store *s, const struct taxii_request *req,
+                   struct taxii_response *resp);
 
 /* Answers one request. The store handle (and the cache, which may be NULL)
  * belong to the calling thread. */

@@ -11,8 +11,11 @@ import json
 import os
 import re
 import shutil
+import socket
 import sys
 import tempfile
+import threading
+import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -134,6 +137,113 @@ def match_lists_are_bounded(w):
                  400)
     many = ",".join("2024-01-01T00:00:%02d.%03dZ" % (i // 1000, i % 1000) for i in range(201))
     expect_error(c.get(objects_path(w.cid), (("match[version]", many),)), 400)
+
+
+def rss_kib(pid, field="VmRSS"):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise AssertionError("no %s for %d" % (field, pid))
+
+
+BODY = 16 << 20
+
+
+def raw_post(port, path, authorization, length=BODY, send=True, source="127.0.0.1"):
+    """A POST declaring a 16 MiB body: the status line of the answer, and
+    how many body bytes the server let us send before answering."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=60, source_address=(source, 0))
+    head = ("POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+            "application/taxii+json;version=2.1\r\nAccept: application/taxii+json;version=2.1"
+            "\r\nContent-Length: %d\r\n" % (path, length))
+    if authorization:
+        head += "Authorization: %s\r\n" % authorization
+    s.sendall((head + "\r\n").encode())
+    sent, chunk = 0, b"x" * (1 << 16)
+    s.settimeout(0.5)
+    answer = b""
+    try:
+        while send and sent < length:
+            try:
+                answer += s.recv(65536, socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                pass
+            if answer:
+                break
+            sent += s.send(chunk[:length - sent])
+    except (BrokenPipeError, ConnectionResetError, socket.timeout):
+        pass
+    s.settimeout(60)
+    try:
+        while b"\r\n" not in answer:
+            more = s.recv(65536)
+            if not more:
+                break
+            answer += more
+    except (ConnectionResetError, socket.timeout):
+        pass
+    s.close()
+    return answer.split(b"\r\n", 1)[0].decode(errors="replace"), sent, answer
+
+
+@test
+def bodies_of_callers_who_may_not_write_are_never_read(w):
+    srv = Server(w.db, w.dir, "bodies", ["--max-body", "17M", "--threads", "4"]).start()
+    try:
+        path = objects_path(w.cid)
+        before = rss_kib(srv.proc.pid)
+        for who in (None, "Bearer tix_nobody_0000000000000000", bearer(w.keys["sven"])):
+            out, threads = [], []
+
+            def one():
+                # Wrong keys from an address of their own: its lock-out
+                # must not shut out the others.
+                out.append(raw_post(srv.port, path, who, source="127.0.0.9"
+                                    if who and "nobody" in who else "127.0.0.1"))
+            for _ in range(40):
+                t = threading.Thread(target=one)
+                t.start()
+                threads.append(t)
+            for t in threads:
+                t.join()
+            # A wrong key: 401, or 429 once failures from this address add up.
+            want = ("403",) if who and "nobody" not in who else ("401", "429")
+            assert len(out) == 40 and all(o[0].split(" ")[1] in want for o in out), \
+                (who, out[:3])
+            assert sum(o[1] for o in out) < 40 * BODY // 4, [o[1] for o in out]
+        after = rss_kib(srv.proc.pid)
+        peak = rss_kib(srv.proc.pid, "VmHWM")
+        assert after - before < 64 * 1024 and peak - before < 64 * 1024, (before, after, peak)
+        # A writer still posts normally.
+        o = indicator()
+        r = expect(Client(srv, bearer(w.keys["olga"])).post(path, {"objects": [o]}), 202)
+        assert r.json()["success_count"] == 1
+    finally:
+        srv.stop()
+
+
+@test
+def past_the_body_budget_the_answer_is_503_with_retry_after(w):
+    srv = Server(w.db, w.dir, "budget", ["--max-body", "17M", "--body-budget", "20M",
+                                          "--body-share", "20M"]).start()
+    try:
+        path = objects_path(w.cid)
+        olga = bearer(w.keys["olga"])
+        # One upload holds 16 MiB of the 20: a second is told to come back.
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=60)
+        s.sendall(("POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/taxii+json;"
+                   "version=2.1\r\nAuthorization: %s\r\nContent-Length: %d\r\n\r\n"
+                   % (path, olga, BODY)).encode() + b"{")
+        time.sleep(0.5)
+        status, _, answer = raw_post(srv.port, path, olga, send=False)
+        assert "503" in status and b"Retry-After:" in answer, answer[:300]
+        s.close()
+        time.sleep(0.5)
+        r = expect(Client(srv, olga).post(path, {"objects": [indicator()]}), 202)
+        assert r.json()["success_count"] == 1
+    finally:
+        srv.stop()
 
 
 def main():
