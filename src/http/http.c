@@ -18,7 +18,9 @@
 
 #include "http/http.h"
 
-#define MAX_PARAMS 256
+#define MAX_PARAMS       256
+#define FAIL_PREFIXES    256
+#define FAIL_INTERVAL_US (10 * INT64_C(1000000))
 
 struct server {
 	const struct http_options *opts;
@@ -39,6 +41,17 @@ struct server {
 		size_t bytes;
 	} * shares;
 	size_t nshares;
+	/* Failed authentications of the current interval per source prefix:
+	 * the first of each prefix is logged as it happens, the rest as one
+	 * count when the interval ends (a flood is a few audit rows). */
+	int64_t fail_since; /* monotonic µs; 0: none counted */
+	int64_t fail_since_wall;
+	struct fail_count {
+		char prefix[64];
+		unsigned long more;
+	} fails[FAIL_PREFIXES];
+	size_t nfails;
+	unsigned long fail_other; /* failures from prefixes beyond FAIL_PREFIXES */
 };
 
 /* What one request gathers across the access handler's calls. */
@@ -241,6 +254,87 @@ static void body_release(struct server *srv, int64_t user_key, size_t n)
 	pthread_mutex_unlock(&srv->lock);
 }
 
+static int64_t mono_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 + 1;
+}
+
+static void push_audit(struct server *srv, const char *action, const char *detail)
+{
+	struct store_audit_entry ae;
+	struct tix_time now;
+
+	tix_time_now(&now);
+	ae = (struct store_audit_entry){tix_time_to_us(&now), action, "", "", "", detail};
+	store_audit_queue_push(srv->cfg->audit, &ae);
+}
+
+/* Writes the counts of the interval that ended (srv->lock held). */
+static void fail_flush_locked(struct server *srv, int64_t now, int force)
+{
+	char detail[300], since[40];
+	struct tix_time t;
+
+	if (srv->fail_since == 0 || (!force && now - srv->fail_since < FAIL_INTERVAL_US))
+		return;
+	tix_time_from_us(srv->fail_since_wall, &t);
+	tix_time_format(&t, 3, since);
+	for (size_t i = 0; i < srv->nfails; i++) {
+		if (srv->fails[i].more == 0)
+			continue;
+		snprintf(detail, sizeof(detail),
+		         "%lu more failed authentications from %s in %lld s since %s",
+		         srv->fails[i].more, srv->fails[i].prefix,
+		         (long long)((now - srv->fail_since) / 1000000), since);
+		push_audit(srv, "auth-failures", detail);
+	}
+	if (srv->fail_other) {
+		snprintf(detail, sizeof(detail),
+		         "%lu failed authentications from other prefixes in %lld s since %s",
+		         srv->fail_other, (long long)((now - srv->fail_since) / 1000000), since);
+		push_audit(srv, "auth-failures", detail);
+	}
+	srv->nfails = 0;
+	srv->fail_other = 0;
+	srv->fail_since = 0;
+}
+
+/* A failed authentication: logged in full when it is its prefix's first in
+ * the interval, else counted. */
+static void fail_record(struct server *srv, const char *client, const char *detail)
+{
+	char prefix[64];
+	int64_t now = mono_now_us();
+	size_t i;
+
+	auth_client_prefix(client, prefix, sizeof(prefix));
+	pthread_mutex_lock(&srv->lock);
+	fail_flush_locked(srv, now, 0);
+	if (srv->fail_since == 0) {
+		struct tix_time t;
+
+		tix_time_now(&t);
+		srv->fail_since = now;
+		srv->fail_since_wall = tix_time_to_us(&t);
+	}
+	for (i = 0; i < srv->nfails && strcmp(srv->fails[i].prefix, prefix) != 0; i++)
+		;
+	if (i < srv->nfails) {
+		srv->fails[i].more++;
+	} else if (srv->nfails < FAIL_PREFIXES) {
+		snprintf(srv->fails[i].prefix, sizeof(srv->fails[i].prefix), "%s", prefix);
+		srv->fails[i].more = 0;
+		srv->nfails++;
+		push_audit(srv, "auth-failure", detail);
+	} else {
+		srv->fail_other++;
+	}
+	pthread_mutex_unlock(&srv->lock);
+}
+
 /* Authenticates the request from its Authorization header, once per
  * request; a failure is written to the audit log. TIX_ETOOBIG: the
  * credential or the address is locked out (err says until when). */
@@ -265,19 +359,14 @@ static enum tix_err authenticate(struct server *srv, struct MHD_Connection *c, s
 	if (e == TIX_OK) {
 		snprintf(st->user, sizeof(st->user), "%s", st->who.user);
 	} else {
-		struct store_audit_entry ae;
-		struct tix_time now;
 		char detail[600];
 
 		st->auth_failed = 1;
 		/* The header itself is never logged: it holds the credential. */
 		tix_log_info("%s: authentication failed: %s", client, err->msg);
-		tix_time_now(&now);
 		snprintf(detail, sizeof(detail), "%s %.200s from %s: %.300s", method, url, client,
 		         err->msg);
-		ae = (struct store_audit_entry){
-		        tix_time_to_us(&now), "auth-failure", "", "", "", detail};
-		store_audit_queue_push(srv->cfg->audit, &ae);
+		fail_record(srv, client, detail);
 	}
 	return TIX_OK;
 }
@@ -467,6 +556,10 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	}
 	if (st->reserved)
 		body_release(srv, st->who.user_key, st->reserved);
+	/* An interval of failures that ended is written out. */
+	pthread_mutex_lock(&srv->lock);
+	fail_flush_locked(srv, mono_now_us(), 0);
+	pthread_mutex_unlock(&srv->lock);
 	tix_buf_release(&st->body);
 	free(st);
 	*con_cls = NULL;
@@ -641,6 +734,7 @@ enum tix_err http_serve(const struct http_options *opts, const struct taxii_conf
 	/* Stops accepting, lets the handlers that run finish (their writes
 	 * commit before their responses are queued), and joins the threads. */
 	MHD_stop_daemon(d);
+	fail_flush_locked(&srv, mono_now_us(), 1);
 	e = TIX_OK;
 out:
 	for (size_t i = 0; i < srv.nstores; i++) {

@@ -9,9 +9,11 @@ bounded match lists, and the store not created by read-only commands.
 
 import json
 import os
+import http.client
 import re
 import shutil
 import socket
+import sqlite3
 import sys
 import tempfile
 import threading
@@ -19,7 +21,7 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_taxii import (Client, Server, bearer, expect, expect_error, indicator,  # noqa: E402
+from test_taxii import (Client, Server, basic, bearer, expect, expect_error, indicator,  # noqa: E402
                         malware, manifest_path, new_id, objects_path, page_all, tix, tix_ok)
 
 STRICT = "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003"
@@ -53,6 +55,8 @@ class World:
             tix_ok("admin", "user", "add", user, "--org", org, "--role", role, "--db", self.db)
             out = tix_ok("admin", "key", "add", "--user", user, "--db", self.db)
             self.keys[user] = re.findall(r"^\s*(tix_\S+)\s*$", out, re.M)[0]
+        tix_ok("admin", "user", "add", "pat", "--org", "owner", "--role", "analyst",
+               "--password-stdin", "--db", self.db, stdin=b"right-password\n")
         out = tix_ok("admin", "collection", "add", "feed", "--read", "owner,sparse,other",
                      "--write", "owner", "--db", self.db)
         self.cid = re.search(r"[0-9a-f-]{36}", out).group(0)
@@ -244,6 +248,53 @@ def past_the_body_budget_the_answer_is_503_with_retry_after(w):
         assert r.json()["success_count"] == 1
     finally:
         srv.stop()
+
+
+def get_from(port, source, authorization, path="/taxii2/"):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60, source_address=(source, 0))
+    try:
+        c.request("GET", path, headers={"Authorization": authorization,
+                                        "Accept": "application/taxii+json;version=2.1"})
+        r = c.getresponse()
+        r.read()
+        return r.status
+    finally:
+        c.close()
+
+
+@test
+def a_locked_user_stays_locked_through_a_flood_from_4096_addresses(w):
+    srv = Server(w.db, w.dir, "flood", ["--threads", "4"]).start()
+    try:
+        for i in range(10):
+            assert get_from(srv.port, "127.0.0.7", basic("pat", "guess-%d" % i)) == 401
+        assert get_from(srv.port, "127.0.0.8", basic("pat", "right-password")) == 429
+
+        def flood(k):
+            for i in range(k, 4096, 8):
+                get_from(srv.port, "127.2.%d.%d" % (i // 250, 1 + i % 250),
+                         bearer("tix_aaaaaaaaaaaa_" + "A" * 43))
+        threads = [threading.Thread(target=flood, args=(k,)) for k in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        # Still locked, for the right password and for fresh guesses, from
+        # an address of its own; others are not shut out.
+        assert get_from(srv.port, "127.0.0.8", basic("pat", "right-password")) == 429
+        for i in range(3):
+            assert get_from(srv.port, "127.0.0.9", basic("pat", "fresh-%d" % i)) == 429
+        assert get_from(srv.port, "127.0.0.10", bearer(w.keys["sven"])) == 200
+    finally:
+        srv.stop()
+    # The flood is a few rows of counts per source prefix, not one row each.
+    db = sqlite3.connect(w.db)
+    rows = db.execute("SELECT action, detail FROM audit WHERE action LIKE 'auth-failure%'"
+                      " AND detail LIKE '%127.2.%'").fetchall()
+    db.close()
+    counted = sum(int(d.split()[0]) for a, d in rows if a == "auth-failures")
+    singles = sum(1 for a, d in rows if a == "auth-failure")
+    assert len(rows) < 100 and counted > 1000 and singles <= 17, (len(rows), counted, singles)
 
 
 def main():
