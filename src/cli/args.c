@@ -65,6 +65,18 @@ struct store *cli_open_store(const char *path)
 	return s;
 }
 
+struct store *cli_open_existing_store(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0 && errno == ENOENT) {
+		fprintf(stderr, "tix: no store at %s (tix import or tix admin creates one)\n",
+		        path);
+		return NULL;
+	}
+	return cli_open_store(path);
+}
+
 int cli_exit_code(enum tix_err e)
 {
 	switch (e) {

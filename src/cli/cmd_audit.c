@@ -115,7 +115,7 @@ int cmd_audit(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if ((s = cli_open_store(cli_db_path(db))) == NULL)
+	if ((s = cli_open_existing_store(cli_db_path(db))) == NULL)
 		return EXIT_SYSTEM;
 	if (strcmp(verb, "verify") == 0) {
 		enum tix_err e = store_audit_verify(s, &entries, &bad, &err);

@@ -385,7 +385,9 @@ int cmd_peer(int argc, char **argv)
 		default: usage(stderr); return EXIT_USAGE;
 		}
 	}
-	if ((s = cli_open_store(db)) == NULL)
+	/* list and status only read: they never create a store. */
+	if ((s = strcmp(sub, "remove") == 0 ? cli_open_store(db) : cli_open_existing_store(db)) ==
+	    NULL)
 		return EXIT_SYSTEM;
 	if (strcmp(sub, "remove") == 0) {
 		enum tix_err e;

@@ -297,6 +297,26 @@ def a_locked_user_stays_locked_through_a_flood_from_4096_addresses(w):
     assert len(rows) < 100 and counted > 1000 and singles <= 17, (len(rows), counted, singles)
 
 
+@test
+def read_only_commands_never_create_a_store(w):
+    missing = os.path.join(w.dir, "typo", "tix.db")
+    log = os.path.join(w.dir, "proxy.log")
+    with open(log, "w") as f:
+        f.write("GET http://example.org/ 200\n")
+    for args in (["export"], ["get", "indicator--" + "0" * 8 + "-0000-4000-8000-" + "0" * 12],
+                 ["stats"], ["match", log], ["audit", "verify"], ["audit", "show"],
+                 ["peer", "list"], ["peer", "status"]):
+        r = tix(*args, "--db", missing)
+        err = r.stderr.decode()
+        assert r.returncode == 3, (args, r.returncode, err)
+        assert "no store at %s (tix import or tix admin creates one)" % missing in err, (args, err)
+        assert not os.path.exists(missing) and not os.path.exists(os.path.dirname(missing)), args
+    # Writing commands still create it.
+    tix_ok("admin", "org", "add", "newcomer", "--db", missing)
+    assert os.path.exists(missing)
+    assert json.loads(tix_ok("export", "--db", missing))["type"] == "bundle"
+
+
 def main():
     only = set(sys.argv[1:])
     passed = failed = 0
