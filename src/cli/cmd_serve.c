@@ -336,10 +336,16 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	store_close(s);
-	if (o.default_tlp >= 0)
+	/* The node settings apply live unless the command line fixed them. */
+	cfg.policy_live = TAXII_LIVE_DEFAULT_TLP | TAXII_LIVE_ANONYMOUS_READ;
+	if (o.default_tlp >= 0) {
 		cfg.policy.default_tlp = o.default_tlp;
-	if (o.anonymous_read >= 0)
+		cfg.policy_live &= ~(unsigned)TAXII_LIVE_DEFAULT_TLP;
+	}
+	if (o.anonymous_read >= 0) {
 		cfg.policy.anonymous_read = o.anonymous_read;
+		cfg.policy_live &= ~(unsigned)TAXII_LIVE_ANONYMOUS_READ;
+	}
 	if (o.no_policy) {
 		if (strncmp(o.listen, "127.", 4) != 0 && strncmp(o.listen, "[::1]", 5) != 0 &&
 		    strncmp(o.listen, "localhost:", 10) != 0) {

@@ -826,6 +826,8 @@ static void add_entry(json_t *list, const char *id, const char *version, const c
 
 static void route(const struct taxii_config *cfg, struct store *s, const struct taxii_request *req,
                   struct taxii_response *resp);
+static const struct taxii_config *live_config(const struct taxii_config *cfg, struct store *s,
+                                              struct taxii_config *copy);
 
 /* What a POST's headers decide, before its body is read: the caller's
  * right to write and the media type. status 0: go on. */
@@ -853,10 +855,12 @@ static void post_precheck(const struct taxii_config *cfg, const struct taxii_req
 		resp->status = 0;
 }
 
-int taxii_precheck(const struct taxii_config *cfg, struct store *s, const struct taxii_request *req,
-                   struct taxii_response *resp)
+int taxii_precheck(const struct taxii_config *cfg_in, struct store *s,
+                   const struct taxii_request *req, struct taxii_response *resp)
 {
 	struct taxii_request r = *req;
+	struct taxii_config copy;
+	const struct taxii_config *cfg = live_config(cfg_in, s, &copy);
 
 	r.precheck = 1;
 	r.body = NULL;
@@ -1230,11 +1234,70 @@ static void audit_read(const struct taxii_config *cfg, const struct taxii_reques
 	store_audit_queue_push(cfg->audit, &ae);
 }
 
-void taxii_handle(const struct taxii_config *cfg, struct store *s, struct taxii_cache *cache,
+enum tix_err taxii_node_settings(struct store *s, struct policy_node *n, struct tix_error *err)
+{
+	char v[64];
+	int t;
+	enum tix_err e = TIX_OK;
+
+	n->default_tlp = STIX_TLP_AMBER;
+	n->anonymous_read = 0;
+	if (store_setting_get(s, "default_tlp", v, sizeof(v), NULL) == TIX_OK) {
+		if ((t = stix_tlp_parse(v)) < 0)
+			e = tix_error_set(err, TIX_EINVAL, "default_tlp",
+			                  "the node's default_tlp '%s' is not a TLP level", v);
+		else
+			n->default_tlp = t;
+	}
+	if (store_setting_get(s, "anonymous_read", v, sizeof(v), NULL) == TIX_OK)
+		n->anonymous_read = strcmp(v, "on") == 0;
+	return e;
+}
+
+/* This thread's view of the live node settings, and the data version it
+ * was read at. */
+static _Thread_local struct {
+	const struct taxii_config *cfg;
+	uint64_t version;
+	struct policy_node node;
+} live;
+
+/* cfg, or a copy of it with the node settings as the store has them now
+ * (read again only when the store's data version moved: any commit, by
+ * any process). */
+static const struct taxii_config *live_config(const struct taxii_config *cfg, struct store *s,
+                                              struct taxii_config *copy)
+{
+	uint64_t v;
+
+	if (cfg->policy_live == 0)
+		return cfg;
+	v = store_data_version(s);
+	if (live.cfg != cfg || live.version != v) {
+		struct policy_node n;
+
+		/* A stored value that is not valid keeps the default. */
+		(void)taxii_node_settings(s, &n, NULL);
+		live.node = cfg->policy;
+		if (cfg->policy_live & TAXII_LIVE_DEFAULT_TLP)
+			live.node.default_tlp = n.default_tlp;
+		if (cfg->policy_live & TAXII_LIVE_ANONYMOUS_READ)
+			live.node.anonymous_read = n.anonymous_read;
+		live.cfg = cfg;
+		live.version = v;
+	}
+	*copy = *cfg;
+	copy->policy = live.node;
+	return copy;
+}
+
+void taxii_handle(const struct taxii_config *cfg_in, struct store *s, struct taxii_cache *cache,
                   const struct taxii_request *req, struct taxii_response *resp)
 {
 	uint64_t hash = 0, version = 0;
 	char *key = NULL;
+	struct taxii_config copy;
+	const struct taxii_config *cfg = live_config(cfg_in, s, &copy);
 
 	/* Only acceptable GETs by authenticated callers (or anonymous ones
 	 * the node allows) are cached; anything else takes the full path

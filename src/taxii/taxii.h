@@ -32,6 +32,11 @@ struct taxii_config {
 	unsigned char secret[32];  /* signs pagination tokens (store_node_secret) */
 	stix_pattern_check_fn check_pattern; /* validation of posted indicators, or NULL */
 	struct policy_node policy;           /* default TLP, anonymous reading */
+	/* Which of policy follow the node settings in the store while serving
+	 * (TAXII_LIVE_*): re-read whenever the store's data version changes,
+	 * so `tix admin node set` applies to the next request. A setting given
+	 * on the command line is fixed. */
+	unsigned policy_live;
 	/* Benchmarks only (`tix serve --insecure-no-policy`, loopback only):
 	 * every collection reader reads every object. Never in production. */
 	int policy_off;
@@ -80,6 +85,13 @@ struct taxii_cache;
 
 struct taxii_cache *taxii_cache_new(size_t max_bytes);
 void taxii_cache_free(struct taxii_cache *c);
+
+enum { TAXII_LIVE_DEFAULT_TLP = 1, TAXII_LIVE_ANONYMOUS_READ = 2 };
+
+/* Reads the node settings (default TLP, anonymous reading) from the store
+ * into n: AMBER and off where unset. TIX_EINVAL when a stored value is not
+ * valid (n keeps the default for it). */
+enum tix_err taxii_node_settings(struct store *s, struct policy_node *n, struct tix_error *err);
 
 /* A POST whose body has not been read yet (req->body NULL): 1 when the
  * caller may send it (authenticated, may write the collection, the media

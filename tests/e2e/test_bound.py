@@ -297,6 +297,48 @@ def a_locked_user_stays_locked_through_a_flood_from_4096_addresses(w):
     assert len(rows) < 100 and counted > 1000 and singles <= 17, (len(rows), counted, singles)
 
 
+def within_a_second(check):
+    deadline = time.monotonic() + 1.0
+    while True:
+        if check():
+            return
+        assert time.monotonic() < deadline, "not applied within a second"
+        time.sleep(0.05)
+
+
+@test
+def node_settings_apply_to_a_running_server(w):
+    srv = Server(w.db, w.dir, "live", []).start()
+    try:
+        anon, otto = Client(srv), Client(srv, bearer(w.keys["otto"]))
+        path = objects_path(w.cid)
+        unmarked = indicator()
+        expect(Client(srv, bearer(w.keys["olga"])).post(path, {"objects": [unmarked]}), 202)
+        one = objects_path(w.cid, unmarked["id"])
+        assert anon.get(path).status == 401
+        assert otto.get(one).status == 200  # unmarked: the default, AMBER, for readers
+        r = tix("admin", "node", "set", "--anonymous-read", "on", "--db", w.db)
+        assert r.returncode == 0 and b"next request" in r.stderr, r.stderr
+        within_a_second(lambda: anon.get(path).status == 200)
+        tix_ok("admin", "node", "set", "--default-tlp", "amber+strict", "--db", w.db)
+        within_a_second(lambda: otto.get(one).status == 404)
+        tix_ok("admin", "node", "set", "--default-tlp", "amber", "--anonymous-read", "off",
+               "--db", w.db)
+        within_a_second(lambda: otto.get(one).status == 200 and anon.get(path).status == 401)
+    finally:
+        srv.stop()
+    # A server started with --default-tlp keeps it.
+    srv = Server(w.db, w.dir, "fixed", ["--default-tlp", "amber+strict"]).start()
+    try:
+        otto = Client(srv, bearer(w.keys["otto"]))
+        tix_ok("admin", "node", "set", "--default-tlp", "green", "--db", w.db)
+        time.sleep(0.3)
+        assert otto.get(one).status == 404
+    finally:
+        srv.stop()
+        tix_ok("admin", "node", "set", "--default-tlp", "amber", "--db", w.db)
+
+
 @test
 def read_only_commands_never_create_a_store(w):
     missing = os.path.join(w.dir, "typo", "tix.db")
