@@ -193,6 +193,10 @@ static enum tix_err migrate(struct store *s, struct tix_error *err)
 	for (; version < NMIGRATIONS; version++) {
 		if ((e = store__exec(s, migrations[version], err)) != TIX_OK)
 			goto out;
+		/* Issue 13's migration has one step in C: the audit key point. */
+		if (migrations[version] == store__schema_audience &&
+		    (e = store__audit_key_point(s, err)) != TIX_OK)
+			goto out;
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", version + 1);
 		if ((e = store__exec(s, sql, err)) != TIX_OK)
 			goto out;

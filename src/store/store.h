@@ -454,6 +454,13 @@ enum tix_err store_audit_append(struct store *s, const struct store_audit_entry 
 enum tix_err store_audit_verify(struct store *s, int64_t *entries, int64_t *bad_seq,
                                 struct tix_error *err);
 /* Entries at or after since (µs) naming object (or all when NULL). */
+/* The same, and the chain must hold entry anchor_seq with hash anchor_hex
+ * (64 hex digits, as store_audit_anchor gives it). */
+enum tix_err store_audit_verify_anchor(struct store *s, int64_t anchor_seq, const char *anchor_hex,
+                                       int64_t *entries, int64_t *bad_seq, struct tix_error *err);
+/* The head of the chain: its last entry's sequence number and hash. */
+enum tix_err store_audit_anchor(struct store *s, int64_t *seq, char hash_hex[65],
+                                struct tix_error *err);
 enum tix_err store_audit_list(struct store *s, const char *object, int64_t since,
                               int (*cb)(void *, int64_t seq, const struct store_audit_entry *),
                               void *arg, struct tix_error *err);

@@ -45,6 +45,10 @@ struct store {
 	uint64_t own_commits; /* write transactions this handle committed */
 	struct store_qcache qcache[STORE_QCACHE];
 	uint64_t qclock;
+	/* audit.c: the audit key (from the node secret) and the key point */
+	int audit_key_loaded;
+	unsigned char audit_key[32];
+	int64_t audit_keyed_from;
 };
 
 enum tix_err store__db_error(struct store *s, struct tix_error *err, const char *what);
@@ -75,6 +79,8 @@ extern const char store__schema_sync[];
  * tix_audience, registered on every connection before migrating. */
 extern const char store__schema_audience[];
 int store__audience_register(sqlite3 *db);
+/* Migration 6's step in C (audit.c): the audit key point and a MACed head. */
+enum tix_err store__audit_key_point(struct store *s, struct tix_error *err);
 /* The audience keys a reader's rows may carry; returns how many (<= max). */
 #define STORE_READER_KEYS 40
 size_t store__reader_keys(const struct store_reader *r, char keys[][160], size_t max);

@@ -9,11 +9,13 @@ bounded match lists, and the store not created by read-only commands.
 
 import json
 import os
+import hashlib
 import http.client
 import re
 import shutil
 import socket
 import sqlite3
+import struct
 import sys
 import tempfile
 import threading
@@ -337,6 +339,69 @@ def node_settings_apply_to_a_running_server(w):
     finally:
         srv.stop()
         tix_ok("admin", "node", "set", "--default-tlp", "amber", "--db", w.db)
+
+
+def legacy_hash(prev, seq, row):
+    """The unkeyed chain of stores before the audit key: what anyone could
+    recompute without the node secret."""
+    h = hashlib.blake2b(digest_size=32)
+    h.update(prev)
+    for v in (seq, row[0]):
+        h.update(struct.pack("<Q", v))
+    for text in row[1:]:
+        b = (text or "").encode()
+        h.update(struct.pack("<Q", len(b)))
+        h.update(b)
+    return h.digest()
+
+
+def audit_verify(db, *extra):
+    r = tix("audit", "verify", "--db", db, *extra)
+    return r.returncode, (r.stdout + r.stderr).decode()
+
+
+@test
+def a_truncated_or_rewritten_audit_chain_fails_verify_and_the_anchor(w):
+    for i in range(3):
+        expect(w.client("sven").get(objects_path(w.cid)), 200)  # read entries
+    time.sleep(1.5)  # the server's audit queue writes them
+    anchor = tix_ok("audit", "anchor", "--db", w.db).strip()
+    seq = int(anchor.split(":")[0])
+    assert seq >= 3 and re.fullmatch(r"\d+:[0-9a-f]{64}", anchor), anchor
+    assert audit_verify(w.db, "--anchor", anchor)[0] == 0
+    bad = "%d:%s" % (seq, "0" * 64)
+    assert audit_verify(w.db, "--anchor", bad)[0] == 1
+    for kind in ("truncate", "rewrite"):
+        db = os.path.join(w.dir, "tampered-%s.db" % kind)
+        src = sqlite3.connect(w.db)
+        dst = sqlite3.connect(db)
+        src.backup(dst)
+        src.close()
+        if kind == "truncate":
+            # Cut the last entry off and move the head back onto the one before.
+            prev_hash = dst.execute("SELECT hash FROM audit WHERE seq = ?", (seq - 1,)).fetchone()[0]
+            dst.execute("DELETE FROM audit WHERE seq = ?", (seq,))
+            dst.execute("UPDATE meta SET value = ? WHERE key = 'audit_head'",
+                        ("%d %s" % (seq - 1, prev_hash.hex()),))
+        else:
+            # Change an actor and recompute the whole chain without the key.
+            dst.execute("UPDATE audit SET actor = 'someone-else' WHERE seq = ?", (seq - 1,))
+            prev = bytes(32)
+            for row in dst.execute("SELECT seq, at, action, actor, org, objects, detail"
+                                   " FROM audit ORDER BY seq").fetchall():
+                prev = legacy_hash(prev, row[0], row[1:])
+                dst.execute("UPDATE audit SET hash = ? WHERE seq = ?", (prev, row[0]))
+            dst.execute("UPDATE meta SET value = ? WHERE key = 'audit_head'",
+                        ("%d %s" % (seq, prev.hex()),))
+            dst.execute("UPDATE meta SET value = ? WHERE key = 'audit_keyed_from'",
+                        ("%d 0" % seq,))
+        dst.commit()
+        dst.close()
+        rc, out = audit_verify(db)
+        assert rc == 1 and "BROKEN" in out, (kind, rc, out)
+        rc, out = audit_verify(db, "--anchor", anchor)
+        assert rc == 1 and "BROKEN" in out, (kind, rc, out)
+    assert audit_verify(w.db, "--anchor", anchor)[0] == 0
 
 
 @test
