@@ -207,6 +207,30 @@ static void base_url(struct server *srv, struct MHD_Connection *c, char *out, si
 		snprintf(out, size, "%s", srv->base_url);
 }
 
+/* A peer node's audit anchor (X-Tix-Audit-Anchor, sent by `tix sync` on
+ * every request of a run): kept in the store (written only when it is not
+ * the newest kept already). */
+static void keep_anchor(struct MHD_Connection *c, struct store *s, const struct auth_principal *who)
+{
+	const char *a = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Tix-Audit-Anchor");
+	char peer[64];
+	struct tix_error err;
+	struct tix_time now;
+	int problem = 0;
+
+	if (a == NULL || strlen(a) > 100 ||
+	    store_peer_by_org(s, who->org, peer, sizeof(peer), &err) != TIX_OK)
+		return;
+	tix_time_now(&now);
+	if (store_peer_anchor_put(s, peer, a, tix_time_to_us(&now), &problem, &err) != TIX_OK) {
+		tix_log_info("peer %s: audit anchor not kept: %s", peer, err.msg);
+		return;
+	}
+	if (problem)
+		tix_log_warn("peer %s: its audit chain went backwards or forked (tix peer status)",
+		             peer);
+}
+
 /* The principal's slot in the share table (found or free), under lock. */
 static struct body_share *share_of(struct server *srv, int64_t user_key)
 {
@@ -509,6 +533,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	req.who = st->user[0] ? &st->who : NULL;
 	req.auth_failed = st->auth_failed;
+	if (req.who)
+		keep_anchor(c, s, req.who);
 	base_url(srv, c, base, sizeof(base));
 	req.method = strcmp(method, "HEAD") == 0 ? "GET" : method;
 	req.path = url;

@@ -38,7 +38,19 @@ const char store__schema_audience[] =
         " INSERT OR IGNORE INTO collection_audience (ckey, key, date_added)"
         " SELECT m.ckey, j.value, m.date_added FROM collection_objects m,"
         " json_each(tix_audience(new.tlp, new.tlp_flags, new.owner_org, new.sharing_group,"
-        " new.recipients)) j WHERE m.vid = new.vid; END;";
+        " new.recipients)) j WHERE m.vid = new.vid; END;"
+        /* The audit anchors peers send (audit.c): the last few per peer,
+         * and what was wrong with the latest that did not follow. */
+        "CREATE TABLE peer_anchors ("
+        "  peer TEXT NOT NULL,"
+        "  seq INTEGER NOT NULL,"
+        "  hash TEXT NOT NULL,"
+        "  received INTEGER NOT NULL,"
+        "  PRIMARY KEY (peer, seq)) WITHOUT ROWID;"
+        "CREATE TABLE peer_anchor_problems ("
+        "  peer TEXT PRIMARY KEY,"
+        "  problem TEXT NOT NULL,"
+        "  at INTEGER NOT NULL);";
 
 static void add_key(struct tix_buf *b, const char *prefix, const char *name, size_t len)
 {

@@ -502,6 +502,152 @@ enum tix_err store_audit_list(struct store *s, const char *object, int64_t since
 	return e;
 }
 
+/* ---- anchors from peers ------------------------------------------------------ */
+
+static enum tix_err step_done(struct store *s, sqlite3_stmt *st, const char *what,
+                              struct tix_error *err)
+{
+	enum tix_err e = sqlite3_step(st) == SQLITE_DONE ? TIX_OK : store__db_error(s, err, what);
+
+	sqlite3_reset(st);
+	return e;
+}
+
+enum tix_err store_peer_anchor_put(struct store *s, const char *peer, const char *anchor,
+                                   int64_t now_us, int *problem, struct tix_error *err)
+{
+	char msg[400] = "", *end = NULL;
+	long long seq = strtoll(anchor, &end, 10);
+	const char *hx = end && *end == ':' ? end + 1 : "";
+	sqlite3_stmt *st;
+	enum tix_err e;
+	int64_t max_seq = -1;
+
+	*problem = 0;
+	if (end == anchor || seq < 0 || strlen(hx) != 2 * HASH_BYTES ||
+	    strspn(hx, "0123456789abcdef") != 2 * HASH_BYTES)
+		return tix_error_set(err, TIX_EINVAL, peer, "'%.100s' is not an audit anchor",
+		                     anchor);
+	/* Every request of a sync run carries the same anchor: when it is the
+	 * newest kept, there is nothing to write (no write lock taken). */
+	if ((st = store__cached(s,
+	                        "SELECT 1 FROM peer_anchors WHERE peer = ?1 AND seq = ?2 AND"
+	                        " hash = ?3 AND seq = (SELECT max(seq) FROM peer_anchors"
+	                        " WHERE peer = ?1)",
+	                        err)) == NULL)
+		return TIX_ESTORE;
+	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, seq);
+	sqlite3_bind_text(st, 3, hx, -1, SQLITE_STATIC);
+	e = sqlite3_step(st) == SQLITE_ROW ? TIX_EEXIST : TIX_OK;
+	sqlite3_reset(st);
+	if (e == TIX_EEXIST)
+		return TIX_OK;
+	if ((e = store__exec(s, "BEGIN IMMEDIATE", err)) != TIX_OK)
+		return e;
+	if ((st = store__cached(s,
+	                        "SELECT max(seq), (SELECT hash FROM peer_anchors WHERE peer = ?1"
+	                        " AND seq = ?2) FROM peer_anchors WHERE peer = ?1",
+	                        err)) == NULL) {
+		e = TIX_ESTORE;
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, seq);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const char *same = (const char *)sqlite3_column_text(st, 1);
+
+		if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+			max_seq = sqlite3_column_int64(st, 0);
+		if (same && strcmp(same, hx) != 0)
+			snprintf(msg, sizeof(msg),
+			         "its audit chain forked: entry %lld was %.16s..., now %.16s...",
+			         seq, same, hx);
+		else if (seq < max_seq)
+			snprintf(msg, sizeof(msg),
+			         "its audit chain went backwards: entry %lld after %lld was seen",
+			         seq, (long long)max_seq);
+	}
+	sqlite3_reset(st);
+	if ((st = store__cached(s,
+	                        "INSERT INTO peer_anchors (peer, seq, hash, received)"
+	                        " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (peer, seq) DO UPDATE"
+	                        " SET received = excluded.received",
+	                        err)) == NULL) {
+		e = TIX_ESTORE;
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, seq);
+	sqlite3_bind_text(st, 3, hx, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, now_us);
+	if ((e = step_done(s, st, "keeping a peer's anchor", err)) != TIX_OK)
+		goto out;
+	if ((st = store__cached(
+	             s,
+	             "DELETE FROM peer_anchors WHERE peer = ?1 AND seq NOT IN (SELECT seq"
+	             " FROM peer_anchors WHERE peer = ?1 ORDER BY received DESC, seq DESC"
+	             " LIMIT ?2)",
+	             err)) == NULL) {
+		e = TIX_ESTORE;
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, STORE_PEER_ANCHORS);
+	if ((e = step_done(s, st, "dropping old anchors", err)) != TIX_OK)
+		goto out;
+	if (msg[0]) {
+		*problem = 1;
+		if ((st = store__cached(s,
+		                        "INSERT INTO peer_anchor_problems (peer, problem, at)"
+		                        " VALUES (?1, ?2, ?3) ON CONFLICT (peer) DO UPDATE"
+		                        " SET problem = excluded.problem, at = excluded.at",
+		                        err)) == NULL) {
+			e = TIX_ESTORE;
+			goto out;
+		}
+		sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, msg, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, now_us);
+		e = step_done(s, st, "recording a peer's anchor problem", err);
+	}
+out:
+	if (e == TIX_OK)
+		return store__exec(s, "COMMIT", err);
+	store__exec(s, "ROLLBACK", NULL);
+	return e;
+}
+
+enum tix_err store_peer_anchor_status(struct store *s, const char *peer, char *last, size_t lsize,
+                                      char *problem, size_t psize, struct tix_error *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	last[0] = problem[0] = '\0';
+	if ((st = store__cached(s,
+	                        "SELECT seq || ':' || hash FROM peer_anchors WHERE peer = ?1"
+	                        " ORDER BY received DESC, seq DESC LIMIT 1",
+	                        err)) == NULL)
+		return TIX_ESTORE;
+	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		snprintf(last, lsize, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store__db_error(s, err, "reading a peer's anchors");
+	if ((st = store__cached(s, "SELECT problem FROM peer_anchor_problems WHERE peer = ?1",
+	                        err)) == NULL)
+		return TIX_ESTORE;
+	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		snprintf(problem, psize, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store__db_error(s, err, "reading a peer's anchor problem");
+	return TIX_OK;
+}
+
 /* ---- the queue -------------------------------------------------------------- */
 
 #define QUEUE_MAX 4096 /* entries waiting; beyond this, pushing waits */

@@ -461,6 +461,17 @@ enum tix_err store_audit_verify_anchor(struct store *s, int64_t anchor_seq, cons
 /* The head of the chain: its last entry's sequence number and hash. */
 enum tix_err store_audit_anchor(struct store *s, int64_t *seq, char hash_hex[65],
                                 struct tix_error *err);
+/* An anchor ("SEQ:HASH") a peer sent: kept (the last STORE_PEER_ANCHORS
+ * per peer); when it does not follow the ones kept (a lower SEQ than one
+ * seen: the chain went backwards; the same SEQ with another HASH: it
+ * forked) the problem is recorded for `tix peer status` and *problem set
+ * to 1. Own transaction. */
+#define STORE_PEER_ANCHORS 8
+enum tix_err store_peer_anchor_put(struct store *s, const char *peer, const char *anchor,
+                                   int64_t now_us, int *problem, struct tix_error *err);
+/* The latest anchor kept for peer ("" when none) and the last problem ("" when none). */
+enum tix_err store_peer_anchor_status(struct store *s, const char *peer, char *last, size_t lsize,
+                                      char *problem, size_t psize, struct tix_error *err);
 enum tix_err store_audit_list(struct store *s, const char *object, int64_t since,
                               int (*cb)(void *, int64_t seq, const struct store_audit_entry *),
                               void *arg, struct tix_error *err);

@@ -774,6 +774,21 @@ enum tix_err sync_peer_run(struct store *s, const struct sync_config *cfg, const
 		goto record;
 	if ((e = sync__http_open(&r->h, &r->peer, cfg, err)) != TIX_OK)
 		goto record;
+	{
+		/* Every request of the run carries this node's audit anchor: a
+		 * tix peer keeps the last few and reports a chain that went
+		 * backwards or forked (docs/sync.md); a plain TAXII server
+		 * ignores the header. */
+		char hdr[128], hx[65];
+		int64_t aseq;
+
+		if (store_audit_anchor(s, &aseq, hx, NULL) == TIX_OK) {
+			snprintf(hdr, sizeof(hdr), "X-Tix-Audit-Anchor: %lld:%s", (long long)aseq,
+			         hx);
+			r->h.hdrs_get = curl_slist_append(r->h.hdrs_get, hdr);
+			r->h.hdrs_post = curl_slist_append(r->h.hdrs_post, hdr);
+		}
+	}
 	if ((e = discover(r, err)) != TIX_OK)
 		goto record;
 	take_bytes(r);
