@@ -217,6 +217,8 @@ static void migration_4_resolves_versions_stored_before(void **state)
 	    /* back to schema 3: without migration 6's index, 5's tables, then 4's */
 	    "DROP TRIGGER collection_audience_add; DROP TRIGGER collection_audience_drop;"
 	    "DROP TRIGGER collection_audience_change; DROP TABLE collection_audience;"
+	    "DROP TABLE peer_anchors; DROP TABLE peer_anchor_problems;"
+	    "DELETE FROM meta WHERE key IN ('audit_keyed_from', 'audit_head');"
 	    "DROP TABLE peer_outbox; DROP TABLE peer_state; DROP TABLE peers;"
 	    "DROP TABLE audit; DROP TABLE sharing_group_members; DROP TABLE sharing_groups;"
 	    "ALTER TABLE objects DROP COLUMN tlp; ALTER TABLE objects DROP COLUMN tlp_flags;"
