@@ -14,7 +14,7 @@ BUILD := build
 ASAN  := build-asan
 
 .PHONY: all deps deps-test build build-asan run test \
-        bench-ingest bench-taxii bench-pattern bench-policy bench-match bench-sync \
+        bench-ingest bench-taxii bench-pattern bench-policy bench-match bench-sync bench-sparse \
         test-sync-long fuzz fuzz-ci lint soak format clean
 
 all: build
@@ -56,6 +56,7 @@ test: deps-test build build-asan
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_sync.py
 	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_abuse.py
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_abuse.py
+	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_bound.py
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_crash.py
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory fuzz-ci
@@ -82,6 +83,9 @@ bench-match: deps
 
 bench-sync: deps
 	@bash bench/sync/run.sh
+
+bench-sparse: deps
+	@bash bench/sparse/run.sh
 
 # Every libFuzzer target (each fuzz/fuzz_*.c) for FUZZ_SECONDS each (ASan +
 # UBSan, clang), JOBS at a time, on a scratch copy of its seed corpus with

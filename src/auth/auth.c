@@ -4,6 +4,7 @@
  * cache so that a repeated valid credential costs one hash instead of an
  * argon2id, and per-name and per-address limits on failed attempts.
  */
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -37,6 +38,9 @@
 #define CACHE_WAYS 4
 #define LIMIT_SETS 512
 #define LIMIT_WAYS 8
+/* A source prefix (IPv4 /24, IPv6 /64) may fail this many times the
+ * per-address limit in a window. */
+#define PREFIX_FACTOR 16
 
 struct cache_entry {
 	unsigned char digest[32]; /* keyed BLAKE2b of the credential */
@@ -49,6 +53,7 @@ struct limit_entry {
 	unsigned char digest[16]; /* keyed BLAKE2b of "u" name or "a" address */
 	int64_t start;            /* monotonic µs the window began; 0 = free */
 	unsigned failures;
+	unsigned limit; /* failures at which it locks */
 };
 
 struct auth {
@@ -63,6 +68,9 @@ struct auth {
 	unsigned char local_key[32];             /* the key of cache and limit digests */
 	char dummy_hash[crypto_pwhash_STRBYTES]; /* verified for unknown users */
 	struct cache_entry cache[CACHE_SETS][CACHE_WAYS];
+	/* Users, and addresses with their prefixes, in tables of their own:
+	 * a flood of one kind never displaces a counter of the other. */
+	struct limit_entry user_limits[LIMIT_SETS][LIMIT_WAYS];
 	struct limit_entry limits[LIMIT_SETS][LIMIT_WAYS];
 };
 
@@ -218,31 +226,41 @@ static void limit_digest(struct auth *a, char kind, const char *name, unsigned c
 	crypto_generichash_final(&st, out, 16);
 }
 
-/* The counter of digest; with create, a fresh one when there is none
- * (replacing the least useful way of its set). A window that has passed
- * starts again at zero. */
-static struct limit_entry *limit_find(struct auth *a, const unsigned char digest[16], int64_t now,
-                                      int create)
+/* How much an entry is worth keeping: free or expired 0; else its
+ * failures; a locked entry (at its own limit) is never given up (-1). */
+static long limit_worth(const struct auth *a, const struct limit_entry *e, int64_t now)
 {
-	struct limit_entry *set = a->limits[set_of(digest, LIMIT_SETS)];
-	struct limit_entry *victim = &set[0], *e = NULL;
+	if (e->start == 0 || now - e->start >= a->window_us)
+		return 0;
+	return e->failures >= e->limit ? -1 : (long)e->failures + 1;
+}
+
+/* The counter of digest (kind 'u': the user table, else the address
+ * table); with create, a fresh one when there is none, replacing the way
+ * of its set with the fewest failures, never one at or past limit: a
+ * flood of new names cannot erase a lock. NULL when every way is locked. */
+static struct limit_entry *limit_find(struct auth *a, char kind, const unsigned char digest[16],
+                                      int64_t now, int create, unsigned limit)
+{
+	struct limit_entry *set =
+	        (kind == 'u' ? a->user_limits : a->limits)[set_of(digest, LIMIT_SETS)];
+	struct limit_entry *victim = NULL, *e = NULL;
 
 	for (int i = 0; i < LIMIT_WAYS && e == NULL; i++) {
+		long w = limit_worth(a, &set[i], now);
+
 		if (set[i].start != 0 && memcmp(set[i].digest, digest, 16) == 0)
 			e = &set[i];
-		else if (set[i].start == 0 || now - set[i].start >= a->window_us)
-			// NOLINTNEXTLINE(bugprone-branch-clone): free or expired, or the oldest
-			victim = &set[i];
-		else if (victim->start != 0 && now - victim->start < a->window_us &&
-		         set[i].start < victim->start)
+		else if (w >= 0 && (victim == NULL || w < limit_worth(a, victim, now)))
 			victim = &set[i];
 	}
 	if (e == NULL) {
-		if (!create)
+		if (!create || victim == NULL)
 			return NULL;
 		e = victim;
 		memcpy(e->digest, digest, 16);
 		e->start = 0;
+		e->limit = limit;
 	}
 	if (e->start == 0 || now - e->start >= a->window_us) {
 		e->start = now;
@@ -253,13 +271,58 @@ static struct limit_entry *limit_find(struct auth *a, const unsigned char digest
 
 /* Seconds until the counter lets attempts through again, or 0 when it
  * does now. */
-static int64_t limit_wait(struct auth *a, const unsigned char digest[16], int64_t now)
+static int64_t limit_wait(struct auth *a, char kind, const unsigned char digest[16], int64_t now,
+                          unsigned limit)
 {
-	struct limit_entry *e = limit_find(a, digest, now, 0);
+	struct limit_entry *e = limit_find(a, kind, digest, now, 0, limit);
 
-	if (e == NULL || e->failures < a->max_failures)
+	if (e == NULL || e->failures < limit)
 		return 0;
 	return (e->start + a->window_us - now + 999999) / 1000000;
+}
+
+/* One more failure (an attempt in progress) on a counter; its window start. */
+static int64_t limit_count(struct auth *a, char kind, const unsigned char digest[16], int64_t now,
+                           unsigned limit)
+{
+	struct limit_entry *le = limit_find(a, kind, digest, now, 1, limit);
+
+	if (le == NULL)
+		return 0;
+	le->failures++;
+	return le->start;
+}
+
+/* Takes back an attempt that did not fail, if its window is still the one
+ * it was counted in. */
+static void limit_uncount(struct auth *a, char kind, const unsigned char digest[16], int64_t now,
+                          int64_t start, unsigned limit)
+{
+	struct limit_entry *le = limit_find(a, kind, digest, now, 0, limit);
+
+	if (le && start != 0 && le->start == start && le->failures > 0)
+		le->failures--;
+}
+
+void auth_client_prefix(const char *client, char *out, size_t size)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+	char text[INET6_ADDRSTRLEN];
+
+	if (strncmp(client, "::ffff:", 7) == 0 && strchr(client, '.'))
+		client += 7; /* an IPv4-mapped address is its IPv4 address */
+	if (inet_pton(AF_INET, client, &a4) == 1) {
+		unsigned char *b = (unsigned char *)&a4;
+
+		snprintf(out, size, "%u.%u.%u.0/24", b[0], b[1], b[2]);
+	} else if (inet_pton(AF_INET6, client, &a6) == 1) {
+		memset(a6.s6_addr + 8, 0, 8);
+		inet_ntop(AF_INET6, &a6, text, sizeof(text));
+		snprintf(out, size, "%s/64", text);
+	} else {
+		snprintf(out, size, "%s", client);
+	}
 }
 
 /* ---- checking a credential --------------------------------------------- */
@@ -443,12 +506,13 @@ static int still_valid(struct auth *a, struct store *s, struct auth_principal *p
 enum tix_err auth_check_header(struct auth *a, struct store *s, const char *header,
                                const char *client, struct auth_principal *p, struct tix_error *err)
 {
-	unsigned char cache_digest[32], user_digest[16], client_digest[16], hdigest[16];
+	unsigned char cache_digest[32], user_digest[16], client_digest[16], prefix_digest[16];
+	unsigned char hdigest[16];
+	unsigned plimit = a->max_failures * PREFIX_FACTOR;
 	unsigned char decoded[MAX_HEADER + 1];
-	struct limit_entry *le;
 	const char *scheme, *token, *end, *user = NULL, *pw = NULL, *colon;
 	size_t len, slen, tlen, dlen = 0, pw_len = 0;
-	int64_t now, wait = 0, user_start = 0, client_start = 0;
+	int64_t now, wait = 0, user_start = 0, client_start = 0, prefix_start = 0;
 	int basic, have_client = client && client[0];
 	crypto_generichash_state hs;
 	enum tix_err e = TIX_EINVAL;
@@ -508,8 +572,13 @@ enum tix_err auth_check_header(struct auth *a, struct store *s, const char *head
 		pw_len = dlen - (size_t)(pw - user);
 		limit_digest(a, 'u', user, user_digest);
 	}
-	if (have_client)
+	if (have_client) {
+		char prefix[64];
+
+		auth_client_prefix(client, prefix, sizeof(prefix));
 		limit_digest(a, 'a', client, client_digest);
+		limit_digest(a, 'p', prefix, prefix_digest);
+	}
 	crypto_generichash_init(&hs, a->local_key, sizeof(a->local_key), sizeof(cache_digest));
 	crypto_generichash_update(&hs, (const unsigned char *)(basic ? "basic " : "bearer "),
 	                          basic ? 6 : 7);
@@ -523,9 +592,11 @@ enum tix_err auth_check_header(struct auth *a, struct store *s, const char *head
 	pthread_mutex_lock(&a->mu);
 	now = mono_us();
 	if (have_client)
-		wait = limit_wait(a, client_digest, now);
+		wait = limit_wait(a, 'a', client_digest, now, a->max_failures);
+	if (have_client && wait == 0)
+		wait = limit_wait(a, 'p', prefix_digest, now, plimit);
 	if (basic && wait == 0)
-		wait = limit_wait(a, user_digest, now);
+		wait = limit_wait(a, 'u', user_digest, now, a->max_failures);
 	if (wait > 0) {
 		pthread_mutex_unlock(&a->mu);
 		e = tix_error_set(err, TIX_ETOOBIG, "auth",
@@ -544,15 +615,11 @@ enum tix_err auth_check_header(struct auth *a, struct store *s, const char *head
 		now = mono_us();
 	}
 	if (have_client) {
-		le = limit_find(a, client_digest, now, 1);
-		le->failures++;
-		client_start = le->start;
+		client_start = limit_count(a, 'a', client_digest, now, a->max_failures);
+		prefix_start = limit_count(a, 'p', prefix_digest, now, plimit);
 	}
-	if (basic) {
-		le = limit_find(a, user_digest, now, 1);
-		le->failures++;
-		user_start = le->start;
-	}
+	if (basic)
+		user_start = limit_count(a, 'u', user_digest, now, a->max_failures);
 	pthread_mutex_unlock(&a->mu);
 
 	memset(hdigest, 0, sizeof(hdigest));
@@ -565,12 +632,12 @@ enum tix_err auth_check_header(struct auth *a, struct store *s, const char *head
 	now = mono_us();
 	if (e != TIX_EDENIED) {
 		/* Not a failure: take back the attempt, if its window is the same. */
-		if (have_client && (le = limit_find(a, client_digest, now, 0)) &&
-		    le->start == client_start && le->failures > 0)
-			le->failures--;
-		if (basic && (le = limit_find(a, user_digest, now, 0)) && le->start == user_start &&
-		    le->failures > 0)
-			le->failures--;
+		if (have_client) {
+			limit_uncount(a, 'a', client_digest, now, client_start, a->max_failures);
+			limit_uncount(a, 'p', prefix_digest, now, prefix_start, plimit);
+		}
+		if (basic)
+			limit_uncount(a, 'u', user_digest, now, user_start, a->max_failures);
 	}
 	if (e == TIX_OK)
 		cache_put(a, cache_digest, now, p, hdigest);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "taxii/taxii.h"
 
 const char *cli_db_path(const char *opt)
 {
@@ -63,6 +64,18 @@ struct store *cli_open_store(const char *path)
 	if (s == NULL)
 		cli_print_error(NULL, &err);
 	return s;
+}
+
+struct store *cli_open_existing_store(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0 && errno == ENOENT) {
+		fprintf(stderr, "tix: no store at %s (tix import or tix admin creates one)\n",
+		        path);
+		return NULL;
+	}
+	return cli_open_store(path);
 }
 
 int cli_exit_code(enum tix_err e)
@@ -182,19 +195,10 @@ fail:
 int cli_policy_node(struct store *s, struct policy_node *n)
 {
 	struct tix_error err;
-	char v[64];
-	int t;
 
-	n->default_tlp = STIX_TLP_AMBER;
-	n->anonymous_read = 0;
-	if (store_setting_get(s, "default_tlp", v, sizeof(v), &err) == TIX_OK) {
-		if ((t = stix_tlp_parse(v)) < 0) {
-			fprintf(stderr, "tix: the node's default_tlp '%s' is not a TLP level\n", v);
-			return -1;
-		}
-		n->default_tlp = t;
+	if (taxii_node_settings(s, n, &err) != TIX_OK) {
+		fprintf(stderr, "tix: %s\n", err.msg);
+		return -1;
 	}
-	if (store_setting_get(s, "anonymous_read", v, sizeof(v), &err) == TIX_OK)
-		n->anonymous_read = strcmp(v, "on") == 0;
 	return 0;
 }

@@ -24,6 +24,10 @@ const char *cli_db_path(const char *opt);
 /* Opens the store, creating its directory and schema on first use.
  * Prints the error and returns NULL on failure. */
 struct store *cli_open_store(const char *path);
+/* For read-only commands: never creates a store. A missing path prints
+ * "no store at PATH (tix import or tix admin creates one)"; NULL then
+ * (the caller exits 3). */
+struct store *cli_open_existing_store(const char *path);
 /* Maps an error code to an exit code. */
 int cli_exit_code(enum tix_err e);
 /* Prints "tix CMD: where: msg" on stderr. */

@@ -13,13 +13,17 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-	        "usage: tix audit verify [--db PATH]\n"
+	        "usage: tix audit verify [--db PATH] [--anchor SEQ:HASH]\n"
+	        "       tix audit anchor [--db PATH]\n"
 	        "       tix audit show [--db PATH] [--object ID] [--since TIMESTAMP] [--json]\n\n"
 	        "The audit log records every read and write of objects over TAXII, every\n"
 	        "export, every authentication failure and every administrative change, each\n"
 	        "entry chained to the one before by a BLAKE2b hash.\n\n"
 	        "  verify          exit 0 when the chain is whole; 1 naming the first entry\n"
 	        "                  that was changed, deleted or moved\n"
+	        "  --anchor SEQ:HASH  and the chain still holds that entry with that hash\n"
+	        "                  (an anchor printed earlier, or one a peer keeps)\n"
+	        "  anchor          print the head, SEQ:HASH, to keep elsewhere\n"
 	        "  show            the entries, oldest first\n"
 	        "  --object ID     only entries about object ID (who has seen it)\n"
 	        "  --since TS      only entries at or after TS (RFC 3339)\n"
@@ -73,14 +77,19 @@ static int print_entry(void *arg, int64_t seq, const struct store_audit_entry *e
 int cmd_audit(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	        {"db", required_argument, NULL, 'd'},    {"object", required_argument, NULL, 'o'},
-	        {"since", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
-	        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+	        {"db", required_argument, NULL, 'd'},
+	        {"object", required_argument, NULL, 'o'},
+	        {"since", required_argument, NULL, 's'},
+	        {"json", no_argument, NULL, 'j'},
+	        {"anchor", required_argument, NULL, 'a'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
 	};
 	struct show sh = {0, NULL, 0};
 	const char *db = NULL, *verb;
 	struct tix_error err;
-	int64_t since = 0, entries = 0, bad = 0;
+	int64_t since = 0, entries = 0, bad = 0, anchor_seq = 0;
+	const char *anchor = NULL, *anchor_hex = NULL;
 	struct store *s;
 	int ch, rc = 0;
 
@@ -101,6 +110,23 @@ int cmd_audit(int argc, char **argv)
 			since = tix_time_to_us(&t);
 			break;
 		}
+		case 'a': {
+			char *end = NULL;
+			long long n = strtoll(optarg, &end, 10);
+
+			anchor = optarg;
+			if (end == optarg || n < 0 || *end != ':' || strlen(end + 1) != 64 ||
+			    strspn(end + 1, "0123456789abcdef") != 64) {
+				fprintf(stderr,
+				        "tix audit: --anchor: '%.100s' is not SEQ:HASH (as "
+				        "`tix audit anchor` prints it)\n",
+				        optarg);
+				return EXIT_USAGE;
+			}
+			anchor_seq = n;
+			anchor_hex = end + 1;
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -110,17 +136,33 @@ int cmd_audit(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	verb = argv[optind];
-	if (strcmp(verb, "verify") != 0 && strcmp(verb, "show") != 0) {
-		fprintf(stderr, "tix audit: '%s' is not verify or show\n", verb);
+	if (strcmp(verb, "verify") != 0 && strcmp(verb, "show") != 0 &&
+	    strcmp(verb, "anchor") != 0) {
+		fprintf(stderr, "tix audit: '%s' is not verify, show or anchor\n", verb);
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if ((s = cli_open_store(cli_db_path(db))) == NULL)
+	if ((s = cli_open_existing_store(cli_db_path(db))) == NULL)
 		return EXIT_SYSTEM;
-	if (strcmp(verb, "verify") == 0) {
-		enum tix_err e = store_audit_verify(s, &entries, &bad, &err);
+	if (strcmp(verb, "anchor") == 0) {
+		int64_t seq;
+		char hx[65];
 
-		if (e == TIX_OK) {
+		if (store_audit_anchor(s, &seq, hx, &err) != TIX_OK) {
+			cli_print_error("audit", &err);
+			rc = EXIT_SYSTEM;
+		} else {
+			printf("%lld:%s\n", (long long)seq, hx);
+		}
+	} else if (strcmp(verb, "verify") == 0) {
+		enum tix_err e = anchor ? store_audit_verify_anchor(s, anchor_seq, anchor_hex,
+		                                                    &entries, &bad, &err)
+		                        : store_audit_verify(s, &entries, &bad, &err);
+
+		if (e == TIX_OK && anchor) {
+			printf("audit log intact: %lld entries, holding anchor %s\n",
+			       (long long)entries, anchor);
+		} else if (e == TIX_OK) {
 			printf("audit log intact: %lld entries\n", (long long)entries);
 		} else if (e == TIX_EINVAL) {
 			fprintf(stderr, "tix audit verify: BROKEN at entry %lld: %s\n",

@@ -187,7 +187,7 @@ int cmd_export(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	q.types = ntypes ? types : NULL;
-	if ((s = cli_open_store(cli_db_path(db))) == NULL)
+	if ((s = cli_open_existing_store(cli_db_path(db))) == NULL)
 		return EXIT_SYSTEM;
 	tix_buf_init(&x.ids, TIX_BUF_UNLIMITED);
 	if (cli_policy_node(s, &x.node) != 0) {

@@ -72,7 +72,7 @@ int cmd_get(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	q.id = argv[optind];
-	if ((s = cli_open_store(cli_db_path(db))) == NULL)
+	if ((s = cli_open_existing_store(cli_db_path(db))) == NULL)
 		return EXIT_SYSTEM;
 	rc = store_query(s, &q, print_row, &g, &err) == TIX_OK ? 0 : EXIT_SYSTEM;
 	if (rc != 0)

@@ -1081,11 +1081,11 @@ int cmd_match(int argc, char **argv)
 		} else {
 			static const char *const types[] = {"indicator", NULL};
 			struct store_query q = {types, NULL, NULL, 0, 0};
-			struct store *s = cli_open_store(cli_db_path(db));
+			struct store *s = cli_open_existing_store(cli_db_path(db));
 
 			if (s == NULL) {
 				match_builder_free(bd.b);
-				rc = EXIT_USAGE;
+				rc = EXIT_SYSTEM;
 				goto out;
 			}
 			if (store_query(s, &q, build_row, &bd, &err) != TIX_OK) {

@@ -247,6 +247,7 @@ static int print_peer(void *arg, const struct store_peer *p)
 {
 	struct listing *l = arg;
 	struct store_peer_state st;
+	char anchor[128], aproblem[400];
 	struct tix_error err;
 	char ls[32], la[32];
 	int64_t lag = 0;
@@ -273,7 +274,9 @@ static int print_peer(void *arg, const struct store_peer *p)
 			       (long long)p->interval, p->user[0] ? "user " : "API key", p->user);
 		return 0;
 	}
-	if (store_peer_state_get(l->s, p->name, &st, &err) != TIX_OK)
+	if (store_peer_state_get(l->s, p->name, &st, &err) != TIX_OK ||
+	    store_peer_anchor_status(l->s, p->name, anchor, sizeof(anchor), aproblem,
+	                             sizeof(aproblem), &err) != TIX_OK)
 		return 0;
 	if (st.last_success) {
 		struct tix_time now;
@@ -305,6 +308,9 @@ static int print_peer(void *arg, const struct store_peer *p)
 			json_t *o = json_array_get(l->list, json_array_size(l->list) - 1);
 			char pc[32] = "";
 
+			json_object_set_new(o, "audit_anchor", json_string(anchor));
+			json_object_set_new(o, "audit_problem", json_string(aproblem));
+
 			if (st.push_cursor) {
 				struct tix_time t;
 
@@ -332,6 +338,9 @@ static int print_peer(void *arg, const struct store_peer *p)
 		printf("  last attempt:  %s\n", la);
 		if (st.last_error[0])
 			printf("  last error:    %s\n", st.last_error);
+		printf("  audit anchor:  %s\n", anchor[0] ? anchor : "(none received)");
+		if (aproblem[0])
+			printf("  AUDIT CHAIN:   %s\n", aproblem);
 	}
 	return 0;
 }
@@ -385,7 +394,9 @@ int cmd_peer(int argc, char **argv)
 		default: usage(stderr); return EXIT_USAGE;
 		}
 	}
-	if ((s = cli_open_store(db)) == NULL)
+	/* list and status only read: they never create a store. */
+	if ((s = strcmp(sub, "remove") == 0 ? cli_open_store(db) : cli_open_existing_store(db)) ==
+	    NULL)
 		return EXIT_SYSTEM;
 	if (strcmp(sub, "remove") == 0) {
 		enum tix_err e;

@@ -34,6 +34,11 @@ static void usage(FILE *f)
 	        "  --max-body N         largest POST body (default 16M; K, M, G)\n"
 	        "  --max-connections N  open connections at most (default 1024)\n"
 	        "  --idle-timeout S     close connections idle this long (default 30)\n"
+	        "  --examine-max N      rows one listing page examines at most (default 2000);\n"
+	        "                       past it the page is short, with more and next\n"
+	        "  --body-budget N      POST bodies buffered at once, node-wide (default 256M);\n"
+	        "                       past it (or a principal's share) 503 with Retry-After\n"
+	        "  --body-share N       of which one principal may hold (default a quarter)\n"
 	        "  --cache N            per worker thread, memory for recent GET answers,\n"
 	        "                       reused until anything is written (default 32M; 0: off)\n"
 	        "  --access-log DEST    one line per request: a file, '-' for stderr (the\n"
@@ -56,7 +61,7 @@ struct serve_opts {
 	char listen[256], db[4096], tls_cert[4096], tls_key[4096], access_log[4096];
 	char title[256], description[512], contact[256];
 	unsigned threads, max_connections, idle_timeout;
-	size_t max_body, page_size, page_max, cache_bytes;
+	size_t max_body, page_size, page_max, cache_bytes, examine_max, body_budget, body_share;
 	int insecure;
 	int default_tlp;    /* -1: the node setting */
 	int anonymous_read; /* -1: the node setting */
@@ -120,12 +125,15 @@ static int set_option(struct serve_opts *o, const char *key, const char *value, 
 	else if (strcmp(key, "max-body") == 0) {
 		if (cli_parse_size(value, &o->max_body) != 0 || o->max_body == 0)
 			goto bad;
+	} else if (strcmp(key, "body-budget") == 0 || strcmp(key, "body-share") == 0) {
+		if (cli_parse_size(value, key[5] == 'b' ? &o->body_budget : &o->body_share) != 0)
+			goto bad;
 	} else if (strcmp(key, "cache") == 0) {
 		if (cli_parse_size(value, &o->cache_bytes) != 0)
 			goto bad;
 	} else if (strcmp(key, "threads") == 0 || strcmp(key, "max-connections") == 0 ||
 	           strcmp(key, "idle-timeout") == 0 || strcmp(key, "page-size") == 0 ||
-	           strcmp(key, "page-max") == 0) {
+	           strcmp(key, "page-max") == 0 || strcmp(key, "examine-max") == 0) {
 		errno = 0;
 		n = strtoul(value, &end, 10);
 		if (errno || *end || n == 0 || n > 1000000)
@@ -138,6 +146,8 @@ static int set_option(struct serve_opts *o, const char *key, const char *value, 
 			o->idle_timeout = (unsigned)n;
 		else if (strcmp(key, "page-size") == 0)
 			o->page_size = n;
+		else if (strcmp(key, "examine-max") == 0)
+			o->examine_max = n;
 		else
 			o->page_max = n;
 	} else {
@@ -225,6 +235,9 @@ int cmd_serve(int argc, char **argv)
 	        {"anonymous-read", no_argument, NULL, 'A'},
 	        {"insecure-no-policy", no_argument, NULL, 'P'},
 	        {"sync", no_argument, NULL, 'S'},
+	        {"examine-max", required_argument, NULL, 'E'},
+	        {"body-budget", required_argument, NULL, 'B'},
+	        {"body-share", required_argument, NULL, 'U'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -323,10 +336,16 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	store_close(s);
-	if (o.default_tlp >= 0)
+	/* The node settings apply live unless the command line fixed them. */
+	cfg.policy_live = TAXII_LIVE_DEFAULT_TLP | TAXII_LIVE_ANONYMOUS_READ;
+	if (o.default_tlp >= 0) {
 		cfg.policy.default_tlp = o.default_tlp;
-	if (o.anonymous_read >= 0)
+		cfg.policy_live &= ~(unsigned)TAXII_LIVE_DEFAULT_TLP;
+	}
+	if (o.anonymous_read >= 0) {
 		cfg.policy.anonymous_read = o.anonymous_read;
+		cfg.policy_live &= ~(unsigned)TAXII_LIVE_ANONYMOUS_READ;
+	}
 	if (o.no_policy) {
 		if (strncmp(o.listen, "127.", 4) != 0 && strncmp(o.listen, "[::1]", 5) != 0 &&
 		    strncmp(o.listen, "localhost:", 10) != 0) {
@@ -350,6 +369,7 @@ int cmd_serve(int argc, char **argv)
 	cfg.max_content_length = o.max_body;
 	cfg.page_default = o.page_size;
 	cfg.page_max = o.page_max;
+	cfg.examine_max = o.examine_max;
 	cfg.check_pattern = pattern_check;
 
 	memset(&hopts, 0, sizeof(hopts));
@@ -364,6 +384,8 @@ int cmd_serve(int argc, char **argv)
 	hopts.access_log = log;
 	hopts.insecure = o.insecure;
 	hopts.cache_bytes = o.cache_bytes;
+	hopts.body_budget = o.body_budget;
+	hopts.body_share = o.body_share;
 	hopts.on_listening = on_listening;
 	memset(&ss, 0, sizeof(ss));
 	if (o.sync) {

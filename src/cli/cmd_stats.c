@@ -95,7 +95,7 @@ int cmd_stats(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	path = cli_db_path(db);
-	if ((s = cli_open_store(path)) == NULL)
+	if ((s = cli_open_existing_store(path)) == NULL)
 		return EXIT_SYSTEM;
 	conflicts = json_array();
 	if (st.json) {

@@ -18,7 +18,9 @@
 
 #include "http/http.h"
 
-#define MAX_PARAMS 256
+#define MAX_PARAMS       256
+#define FAIL_PREFIXES    256
+#define FAIL_INTERVAL_US (10 * INT64_C(1000000))
 
 struct server {
 	const struct http_options *opts;
@@ -26,16 +28,41 @@ struct server {
 	struct auth *auth;
 	char base_url[300];
 	int tls;
-	pthread_mutex_t lock; /* guards stores[] */
+	pthread_mutex_t lock; /* guards stores[] and the body budget */
 	struct store **stores;
 	struct taxii_cache **caches; /* one per worker thread, beside its store */
 	size_t nstores, capstores;
+	/* Bytes of POST bodies being buffered, in all and per principal (an
+	 * open-addressing table larger than the connection limit, so it never
+	 * fills; a slot whose bytes fall to 0 is free again). */
+	size_t body_budget, body_share, body_bytes;
+	struct body_share {
+		int64_t user_key;
+		size_t bytes;
+	} * shares;
+	size_t nshares;
+	/* Failed authentications of the current interval per source prefix:
+	 * the first of each prefix is logged as it happens, the rest as one
+	 * count when the interval ends (a flood is a few audit rows). */
+	int64_t fail_since; /* monotonic µs; 0: none counted */
+	int64_t fail_since_wall;
+	struct fail_count {
+		char prefix[64];
+		unsigned long more;
+	} fails[FAIL_PREFIXES];
+	size_t nfails;
+	unsigned long fail_other; /* failures from prefixes beyond FAIL_PREFIXES */
 };
 
 /* What one request gathers across the access handler's calls. */
 struct req_state {
 	struct tix_buf body;
 	int too_big;
+	int discard;     /* a body on a request that takes none: read, not kept */
+	int authed;      /* the headers were authenticated on the first call */
+	int auth_failed; /* ... and credentials were sent and refused */
+	struct auth_principal who;
+	size_t reserved;  /* bytes of the body budget this request holds */
 	size_t discarded; /* bytes of an oversized body read and dropped */
 	int status;
 	size_t bytes;
@@ -128,6 +155,8 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct req_state 
 		                        "Basic realm=\"tix\", Bearer realm=\"tix\"");
 	if (r->allow)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+	if (r->status == 503)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "2");
 	st->status = r->status;
 	st->bytes = len;
 	ret = MHD_queue_response(c, (unsigned)r->status, resp);
@@ -178,6 +207,239 @@ static void base_url(struct server *srv, struct MHD_Connection *c, char *out, si
 		snprintf(out, size, "%s", srv->base_url);
 }
 
+/* A peer node's audit anchor (X-Tix-Audit-Anchor, sent by `tix sync` on
+ * every request of a run): kept in the store (written only when it is not
+ * the newest kept already). */
+static void keep_anchor(struct MHD_Connection *c, struct store *s, const struct auth_principal *who)
+{
+	const char *a = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Tix-Audit-Anchor");
+	char peer[64];
+	struct tix_error err;
+	struct tix_time now;
+	int problem = 0;
+
+	if (a == NULL || strlen(a) > 100 ||
+	    store_peer_by_org(s, who->org, peer, sizeof(peer), &err) != TIX_OK)
+		return;
+	tix_time_now(&now);
+	if (store_peer_anchor_put(s, peer, a, tix_time_to_us(&now), &problem, &err) != TIX_OK) {
+		tix_log_info("peer %s: audit anchor not kept: %s", peer, err.msg);
+		return;
+	}
+	if (problem)
+		tix_log_warn("peer %s: its audit chain went backwards or forked (tix peer status)",
+		             peer);
+}
+
+/* The principal's slot in the share table (found or free), under lock. */
+static struct body_share *share_of(struct server *srv, int64_t user_key)
+{
+	size_t i = (size_t)((uint64_t)user_key * 0x9E3779B97F4A7C15u >> 32) % srv->nshares;
+	struct body_share *free_slot = NULL;
+
+	for (size_t n = 0; n < srv->nshares; n++, i = (i + 1) % srv->nshares) {
+		struct body_share *b = &srv->shares[i];
+
+		if (b->bytes > 0 && b->user_key == user_key)
+			return b;
+		if (b->bytes == 0 && free_slot == NULL)
+			free_slot = b;
+	}
+	return free_slot;
+}
+
+/* Reserves n bytes of the body budget for user_key; 0 when granted. */
+static int body_reserve(struct server *srv, int64_t user_key, size_t n)
+{
+	struct body_share *b;
+	int ok = 0;
+
+	pthread_mutex_lock(&srv->lock);
+	b = share_of(srv, user_key);
+	if (b && srv->body_bytes + n <= srv->body_budget && b->bytes + n <= srv->body_share) {
+		b->user_key = user_key;
+		b->bytes += n;
+		srv->body_bytes += n;
+		ok = 1;
+	}
+	pthread_mutex_unlock(&srv->lock);
+	return ok ? 0 : -1;
+}
+
+static void body_release(struct server *srv, int64_t user_key, size_t n)
+{
+	struct body_share *b;
+
+	pthread_mutex_lock(&srv->lock);
+	b = share_of(srv, user_key);
+	if (b && b->bytes >= n && b->user_key == user_key)
+		b->bytes -= n;
+	srv->body_bytes -= n <= srv->body_bytes ? n : srv->body_bytes;
+	pthread_mutex_unlock(&srv->lock);
+}
+
+static int64_t mono_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 + 1;
+}
+
+static void push_audit(struct server *srv, const char *action, const char *detail)
+{
+	struct store_audit_entry ae;
+	struct tix_time now;
+
+	tix_time_now(&now);
+	ae = (struct store_audit_entry){tix_time_to_us(&now), action, "", "", "", detail};
+	store_audit_queue_push(srv->cfg->audit, &ae);
+}
+
+/* Writes the counts of the interval that ended (srv->lock held). */
+static void fail_flush_locked(struct server *srv, int64_t now, int force)
+{
+	char detail[300], since[40];
+	struct tix_time t;
+
+	if (srv->fail_since == 0 || (!force && now - srv->fail_since < FAIL_INTERVAL_US))
+		return;
+	tix_time_from_us(srv->fail_since_wall, &t);
+	tix_time_format(&t, 3, since);
+	for (size_t i = 0; i < srv->nfails; i++) {
+		if (srv->fails[i].more == 0)
+			continue;
+		snprintf(detail, sizeof(detail),
+		         "%lu more failed authentications from %s in %lld s since %s",
+		         srv->fails[i].more, srv->fails[i].prefix,
+		         (long long)((now - srv->fail_since) / 1000000), since);
+		push_audit(srv, "auth-failures", detail);
+	}
+	if (srv->fail_other) {
+		snprintf(detail, sizeof(detail),
+		         "%lu failed authentications from other prefixes in %lld s since %s",
+		         srv->fail_other, (long long)((now - srv->fail_since) / 1000000), since);
+		push_audit(srv, "auth-failures", detail);
+	}
+	srv->nfails = 0;
+	srv->fail_other = 0;
+	srv->fail_since = 0;
+}
+
+/* A failed authentication: logged in full when it is its prefix's first in
+ * the interval, else counted. */
+static void fail_record(struct server *srv, const char *client, const char *detail)
+{
+	char prefix[64];
+	int64_t now = mono_now_us();
+	size_t i;
+
+	auth_client_prefix(client, prefix, sizeof(prefix));
+	pthread_mutex_lock(&srv->lock);
+	fail_flush_locked(srv, now, 0);
+	if (srv->fail_since == 0) {
+		struct tix_time t;
+
+		tix_time_now(&t);
+		srv->fail_since = now;
+		srv->fail_since_wall = tix_time_to_us(&t);
+	}
+	for (i = 0; i < srv->nfails && strcmp(srv->fails[i].prefix, prefix) != 0; i++)
+		;
+	if (i < srv->nfails) {
+		srv->fails[i].more++;
+	} else if (srv->nfails < FAIL_PREFIXES) {
+		snprintf(srv->fails[i].prefix, sizeof(srv->fails[i].prefix), "%s", prefix);
+		srv->fails[i].more = 0;
+		srv->nfails++;
+		push_audit(srv, "auth-failure", detail);
+	} else {
+		srv->fail_other++;
+	}
+	pthread_mutex_unlock(&srv->lock);
+}
+
+/* Authenticates the request from its Authorization header, once per
+ * request; a failure is written to the audit log. TIX_ETOOBIG: the
+ * credential or the address is locked out (err says until when). */
+static enum tix_err authenticate(struct server *srv, struct MHD_Connection *c, struct store *s,
+                                 struct req_state *st, const char *method, const char *url,
+                                 const char *client, struct tix_error *err)
+{
+	const char *authz =
+	        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	enum tix_err e;
+
+	if (st->authed)
+		return TIX_OK;
+	st->authed = 1;
+	if (authz == NULL)
+		return TIX_OK;
+	e = auth_check_header(srv->auth, s, authz, client, &st->who, err);
+	if (e == TIX_ETOOBIG) {
+		st->authed = 0;
+		return e;
+	}
+	if (e == TIX_OK) {
+		snprintf(st->user, sizeof(st->user), "%s", st->who.user);
+	} else {
+		char detail[600];
+
+		st->auth_failed = 1;
+		/* The header itself is never logged: it holds the credential. */
+		tix_log_info("%s: authentication failed: %s", client, err->msg);
+		snprintf(detail, sizeof(detail), "%s %.200s from %s: %.300s", method, url, client,
+		         err->msg);
+		fail_record(srv, client, detail);
+	}
+	return TIX_OK;
+}
+
+/* The first call of a POST: before any body byte is read, the caller is
+ * authenticated and the request checked as far as its headers allow (the
+ * collection, the caller's right to write it, the media type); a refusal is
+ * queued at once and the body never read. A POST that may go on reserves
+ * its declared length (the most allowed when undeclared) of the body
+ * budget, or is told to come back later. */
+static enum MHD_Result begin_post(struct server *srv, struct MHD_Connection *c,
+                                  struct req_state *st, const char *url, size_t declared)
+{
+	struct taxii_request req;
+	struct taxii_response resp;
+	struct tix_error err;
+	struct store *s;
+	char client[64];
+	enum MHD_Result ret;
+
+	if ((s = worker_store(srv, &err)) == NULL)
+		return send_error(c, st, 503, "Service unavailable", err.msg);
+	client_address(c, client, sizeof(client));
+	tix_error_clear(&err);
+	if (authenticate(srv, c, s, st, "POST", url, client, &err) == TIX_ETOOBIG)
+		return send_error(c, st, 429, "Too many requests", err.msg);
+	memset(&req, 0, sizeof(req));
+	req.method = "POST";
+	req.path = url;
+	req.accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+	req.content_type =
+	        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	req.client = client;
+	req.who = st->user[0] ? &st->who : NULL;
+	req.auth_failed = st->auth_failed;
+	taxii_response_init(&resp);
+	if (!taxii_precheck(srv->cfg, s, &req, &resp)) {
+		ret = send_response(c, st, &resp);
+		taxii_response_release(&resp);
+		return ret;
+	}
+	taxii_response_release(&resp);
+	if (body_reserve(srv, st->who.user_key, declared) != 0)
+		return send_error(c, st, 503, "Service unavailable",
+		                  "too many request bodies are being received; retry shortly");
+	st->reserved = declared;
+	return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_size, void **con_cls)
@@ -186,11 +448,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct req_state *st = *con_cls;
 	struct taxii_request req;
 	struct taxii_response resp;
-	struct auth_principal who;
 	struct params *ps = NULL;
 	struct tix_error err;
 	struct store *s;
-	const char *authz, *cl;
+	const char *cl;
 	char client[64], base[300];
 	enum MHD_Result ret;
 
@@ -211,15 +472,32 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return send_error(c, st, 413, "Payload too large",
 			                  "the body is larger than max_content_length");
 		}
+		if (strcmp(method, "POST") == 0)
+			return begin_post(srv, c, st, url,
+			                  cl ? (size_t)strtoull(cl, NULL, 10)
+			                     : srv->cfg->max_content_length);
+		/* Only a POST takes a body: any other is read and dropped. */
+		st->discard = 1;
 		/* Answer on a later call: libmicrohttpd 0.9.75 drops keep-alive
 		 * when a response is queued on the first. */
+		return MHD_YES;
+	}
+	if (st->status != 0) {
+		/* Refused on the first call: nothing of the body is kept. */
+		*upload_size = 0;
 		return MHD_YES;
 	}
 	if (*upload_size > 0) {
 		/* A body without a declared length that grows past the limit is
 		 * read on and dropped, so the client gets its 413 when it is done;
 		 * one that goes on far past the limit is cut off. */
-		if (st->too_big || tix_buf_add(&st->body, upload_data, *upload_size) != TIX_OK) {
+		if (st->discard) {
+			st->discarded += *upload_size;
+			*upload_size = 0;
+			return st->discarded > 4 * srv->cfg->max_content_length ? MHD_NO : MHD_YES;
+		}
+		if (st->too_big || tix_buf_len(&st->body) + *upload_size > st->reserved ||
+		    tix_buf_add(&st->body, upload_data, *upload_size) != TIX_OK) {
 			st->too_big = 1;
 			st->discarded += *upload_size;
 			tix_buf_release(&st->body);
@@ -248,33 +526,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	client_address(c, client, sizeof(client));
 	memset(&req, 0, sizeof(req));
-	authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-	if (authz) {
-		enum tix_err e = auth_check_header(srv->auth, s, authz, client, &who, &err);
-
-		if (e == TIX_ETOOBIG) {
-			free(ps);
-			return send_error(c, st, 429, "Too many requests", err.msg);
-		}
-		if (e == TIX_OK) {
-			req.who = &who;
-			snprintf(st->user, sizeof(st->user), "%s", who.user);
-		} else {
-			struct store_audit_entry ae;
-			struct tix_time now;
-			char detail[600];
-
-			req.auth_failed = 1;
-			/* The header itself is never logged: it holds the credential. */
-			tix_log_info("%s: authentication failed: %s", client, err.msg);
-			tix_time_now(&now);
-			snprintf(detail, sizeof(detail), "%s %.200s from %s: %.300s", method, url,
-			         client, err.msg);
-			ae = (struct store_audit_entry){
-			        tix_time_to_us(&now), "auth-failure", "", "", "", detail};
-			store_audit_queue_push(srv->cfg->audit, &ae);
-		}
+	tix_error_clear(&err);
+	if (authenticate(srv, c, s, st, method, url, client, &err) == TIX_ETOOBIG) {
+		free(ps);
+		return send_error(c, st, 429, "Too many requests", err.msg);
 	}
+	req.who = st->user[0] ? &st->who : NULL;
+	req.auth_failed = st->auth_failed;
+	if (req.who)
+		keep_anchor(c, s, req.who);
 	base_url(srv, c, base, sizeof(base));
 	req.method = strcmp(method, "HEAD") == 0 ? "GET" : method;
 	req.path = url;
@@ -320,6 +580,12 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		        st->method, st->url, st->status, st->bytes, ms,
 		        st->user[0] ? st->user : "-");
 	}
+	if (st->reserved)
+		body_release(srv, st->who.user_key, st->reserved);
+	/* An interval of failures that ended is written out. */
+	pthread_mutex_lock(&srv->lock);
+	fail_flush_locked(srv, mono_now_us(), 0);
+	pthread_mutex_unlock(&srv->lock);
 	tix_buf_release(&st->body);
 	free(st);
 	*con_cls = NULL;
@@ -424,6 +690,13 @@ enum tix_err http_serve(const struct http_options *opts, const struct taxii_conf
 	srv.cfg = cfg;
 	srv.auth = auth;
 	pthread_mutex_init(&srv.lock, NULL);
+	srv.body_budget = opts->body_budget ? opts->body_budget : (size_t)256 << 20;
+	srv.body_share = opts->body_share ? opts->body_share : srv.body_budget / 4;
+	srv.nshares = 2 * (size_t)opts->max_connections + 16;
+	if ((srv.shares = calloc(srv.nshares, sizeof(*srv.shares))) == NULL) {
+		e = tix_error_set(err, TIX_ENOMEM, "http", "out of memory");
+		goto out;
+	}
 	if ((e = parse_listen(opts->listen, &addr, &v6, &loopback, err)) != TIX_OK)
 		goto out;
 	srv.tls = opts->tls_cert != NULL;
@@ -487,6 +760,7 @@ enum tix_err http_serve(const struct http_options *opts, const struct taxii_conf
 	/* Stops accepting, lets the handlers that run finish (their writes
 	 * commit before their responses are queued), and joins the threads. */
 	MHD_stop_daemon(d);
+	fail_flush_locked(&srv, mono_now_us(), 1);
 	e = TIX_OK;
 out:
 	for (size_t i = 0; i < srv.nstores; i++) {
@@ -495,6 +769,7 @@ out:
 	}
 	free(srv.stores);
 	free(srv.caches);
+	free(srv.shares);
 	pthread_mutex_destroy(&srv.lock);
 	if (key)
 		sodium_memzero(key, strlen(key));

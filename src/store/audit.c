@@ -34,12 +34,14 @@ static void put_str(crypto_generichash_state *h, const char *s)
 	crypto_generichash_update(h, (const unsigned char *)(s ? s : ""), n);
 }
 
-static void entry_hash(const unsigned char prev[HASH_BYTES], int64_t seq,
+/* key NULL: the unkeyed chain of stores before the audit key (entries up
+ * to the key point); else keyed BLAKE2b under the audit key. */
+static void entry_hash(const unsigned char *key, const unsigned char prev[HASH_BYTES], int64_t seq,
                        const struct store_audit_entry *e, unsigned char out[HASH_BYTES])
 {
 	crypto_generichash_state h;
 
-	crypto_generichash_init(&h, NULL, 0, HASH_BYTES);
+	crypto_generichash_init(&h, key, key ? HASH_BYTES : 0, HASH_BYTES);
 	crypto_generichash_update(&h, prev, HASH_BYTES);
 	put_u64(&h, (uint64_t)seq);
 	put_u64(&h, (uint64_t)e->at);
@@ -62,14 +64,128 @@ static void hex(const unsigned char *b, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-/* The head: "SEQ HEXHASH" in meta, or seq 0 and a zero hash. */
+/* ---- the audit key -------------------------------------------------------- */
+
+/* A MAC (hex, 32 digits) under the audit key over a label, a number and
+ * optional bytes: the key point and the head carry one, so neither can be
+ * moved without the key. */
+static void mac_hex(const unsigned char key[HASH_BYTES], const char *label, int64_t n,
+                    const unsigned char *bytes, size_t len, char out[33])
+{
+	crypto_generichash_state h;
+	unsigned char mac[16];
+
+	crypto_generichash_init(&h, key, HASH_BYTES, sizeof(mac));
+	put_str(&h, label);
+	put_u64(&h, (uint64_t)n);
+	if (bytes)
+		crypto_generichash_update(&h, bytes, len);
+	crypto_generichash_final(&h, mac, sizeof(mac));
+	hex(mac, sizeof(mac), out);
+}
+
+/* Loads (once per handle) the audit key, derived from the node secret, and
+ * the key point: entries after it are keyed. keyed_from is -1 when the
+ * point is missing or its MAC is wrong (verify then fails). */
+static enum tix_err load_key(struct store *s, struct tix_error *err)
+{
+	unsigned char secret[32];
+	static const char label[] = "tix audit chain v1";
+	sqlite3_stmt *st;
+	enum tix_err e;
+	int rc;
+
+	if (s->audit_key_loaded)
+		return TIX_OK;
+	if ((e = store_node_secret(s, secret, err)) != TIX_OK)
+		return e;
+	crypto_generichash(s->audit_key, HASH_BYTES, (const unsigned char *)label,
+	                   sizeof(label) - 1, secret, sizeof(secret));
+	sodium_memzero(secret, sizeof(secret));
+	s->audit_keyed_from = -1;
+	if ((st = store__cached(s, "SELECT value FROM meta WHERE key = 'audit_keyed_from'", err)) ==
+	    NULL)
+		return err ? err->code : TIX_ESTORE;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(st, 0);
+		char *end = NULL, want[33];
+		long long n = v ? strtoll(v, &end, 10) : -1;
+
+		if (v && end != v && n >= 0 && *end == ' ') {
+			mac_hex(s->audit_key, "keyed-from", n, NULL, 0, want);
+			if (strlen(end + 1) == 32 && sodium_memcmp(end + 1, want, 32) == 0)
+				s->audit_keyed_from = n;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store__db_error(s, err, "reading the audit key point");
+	s->audit_key_loaded = 1;
+	return TIX_OK;
+}
+
+static const unsigned char *key_for(const struct store *s, int64_t seq)
+{
+	return s->audit_keyed_from >= 0 && seq > s->audit_keyed_from ? s->audit_key : NULL;
+}
+
+static enum tix_err write_head(struct store *s, int64_t seq, const unsigned char hash[HASH_BYTES],
+                               struct tix_error *err);
+
+/* The head: "SEQ HEXHASH MAC" in meta (MAC under the audit key; stores
+ * before it wrote "SEQ HEXHASH"), or seq 0 and a zero hash. *mac_ok says
+ * whether the MAC is there and right. */
+static enum tix_err read_head_mac(struct store *s, int64_t *seq, unsigned char hash[HASH_BYTES],
+                                  int *mac_ok, struct tix_error *err);
+
 static enum tix_err read_head(struct store *s, int64_t *seq, unsigned char hash[HASH_BYTES],
                               struct tix_error *err)
+{
+	int ok;
+
+	return read_head_mac(s, seq, hash, &ok, err);
+}
+
+/* Migration 7 (after the ownership migration): the
+ * chain so far stays as it is, unkeyed, and verifies as before; from the
+ * next entry on, entries are keyed. The point and the head get MACs. Runs
+ * inside the migration's transaction. */
+enum tix_err store__audit_key_point(struct store *s, struct tix_error *err)
+{
+	unsigned char hash[HASH_BYTES];
+	char v[64], mac[33];
+	int64_t seq;
+	sqlite3_stmt *st;
+	enum tix_err e;
+
+	s->audit_key_loaded = 0;
+	if ((e = read_head(s, &seq, hash, err)) != TIX_OK || (e = load_key(s, err)) != TIX_OK)
+		return e;
+	mac_hex(s->audit_key, "keyed-from", seq, NULL, 0, mac);
+	snprintf(v, sizeof(v), "%lld %s", (long long)seq, mac);
+	if ((st = store__cached(s,
+	                        "INSERT INTO meta (key, value) VALUES ('audit_keyed_from', ?1)"
+	                        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+	                        err)) == NULL)
+		return err ? err->code : TIX_ESTORE;
+	sqlite3_bind_text(st, 1, v, -1, SQLITE_STATIC);
+	e = sqlite3_step(st) == SQLITE_DONE ? TIX_OK
+	                                    : store__db_error(s, err, "saving the audit key point");
+	sqlite3_reset(st);
+	s->audit_keyed_from = seq;
+	if (e == TIX_OK)
+		e = write_head(s, seq, hash, err);
+	return e;
+}
+
+static enum tix_err read_head_mac(struct store *s, int64_t *seq, unsigned char hash[HASH_BYTES],
+                                  int *mac_ok, struct tix_error *err)
 {
 	sqlite3_stmt *st = store__cached(s, "SELECT value FROM meta WHERE key = 'audit_head'", err);
 	int rc;
 
 	*seq = 0;
+	*mac_ok = 0;
 	memset(hash, 0, HASH_BYTES);
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
@@ -79,14 +195,24 @@ static enum tix_err read_head(struct store *s, int64_t *seq, unsigned char hash[
 		char *end = NULL;
 		long long n = v ? strtoll(v, &end, 10) : 0;
 
-		/* "SEQ HASH": the sequence number, a space, the hash in hex */
-		if (v && end != v && n >= 0 && *end == ' ' && strlen(end + 1) == 2 * HASH_BYTES) {
+		/* "SEQ HASH MAC": the sequence number, a space, the hash in hex,
+		 * and (since the audit key) a space and the head's MAC */
+		size_t rest = v && end ? strlen(end) : 0;
+
+		if (v && end != v && n >= 0 && *end == ' ' &&
+		    (rest == 1 + 2 * HASH_BYTES || rest == 2 + 2 * HASH_BYTES + 32)) {
 			const char *hx = end + 1;
 
 			*seq = n;
 			for (int i = 0; i < HASH_BYTES; i++)
 				hash[i] = (unsigned char)(tix_hex_value(hx[2 * i]) << 4 |
 				                          tix_hex_value(hx[2 * i + 1]));
+			if (rest > 1 + 2 * HASH_BYTES && s->audit_key_loaded) {
+				char want[33];
+
+				mac_hex(s->audit_key, "head", n, hash, HASH_BYTES, want);
+				*mac_ok = sodium_memcmp(hx + 2 * HASH_BYTES + 1, want, 32) == 0;
+			}
 		}
 	}
 	sqlite3_reset(st);
@@ -118,7 +244,6 @@ static enum tix_err append(struct store *s, const struct store_audit_entry *entr
                            struct recent *recent, struct tix_error *err)
 {
 	unsigned char hash[HASH_BYTES];
-	char head[2 * HASH_BYTES + 32], hx[2 * HASH_BYTES + 1];
 	int64_t seq;
 	int own_tx = !s->in_tx;
 	sqlite3_stmt *st;
@@ -128,7 +253,7 @@ static enum tix_err append(struct store *s, const struct store_audit_entry *entr
 		return TIX_OK;
 	if (own_tx && (e = store__exec(s, "BEGIN IMMEDIATE", err)) != TIX_OK)
 		return e;
-	if ((e = read_head(s, &seq, hash, err)) != TIX_OK)
+	if ((e = load_key(s, err)) != TIX_OK || (e = read_head(s, &seq, hash, err)) != TIX_OK)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		struct store_audit_entry ref = entries[i];
@@ -152,7 +277,7 @@ static enum tix_err append(struct store *s, const struct store_audit_entry *entr
 				r->seq = seq;
 			}
 		}
-		entry_hash(hash, seq, a, hash);
+		entry_hash(key_for(s, seq), hash, seq, a, hash);
 		st = store__cached(
 		        s,
 		        "INSERT INTO audit (seq, at, action, actor, org, objects, detail,"
@@ -177,20 +302,7 @@ static enum tix_err append(struct store *s, const struct store_audit_entry *entr
 		}
 		sqlite3_reset(st);
 	}
-	hex(hash, HASH_BYTES, hx);
-	snprintf(head, sizeof(head), "%lld %s", (long long)seq, hx);
-	st = store__cached(s,
-	                   "INSERT INTO meta (key, value) VALUES ('audit_head', ?1)"
-	                   " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-	                   err);
-	if (st == NULL) {
-		e = err ? err->code : TIX_ESTORE;
-		goto out;
-	}
-	sqlite3_bind_text(st, 1, head, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		e = store__db_error(s, err, "saving the audit head");
-	sqlite3_reset(st);
+	e = write_head(s, seq, hash, err);
 out:
 	if (own_tx) {
 		if (e == TIX_OK)
@@ -201,6 +313,41 @@ out:
 	if (e != TIX_OK && recent)
 		memset(recent, 0, RECENT * sizeof(*recent)); /* may name entries not kept */
 	return e;
+}
+
+static enum tix_err write_head(struct store *s, int64_t seq, const unsigned char hash[HASH_BYTES],
+                               struct tix_error *err)
+{
+	char head[2 * HASH_BYTES + 64], hx[2 * HASH_BYTES + 1], mac[33];
+	sqlite3_stmt *st;
+	enum tix_err e = TIX_OK;
+
+	hex(hash, HASH_BYTES, hx);
+	mac_hex(s->audit_key, "head", seq, hash, HASH_BYTES, mac);
+	snprintf(head, sizeof(head), "%lld %s %s", (long long)seq, hx, mac);
+	st = store__cached(s,
+	                   "INSERT INTO meta (key, value) VALUES ('audit_head', ?1)"
+	                   " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+	                   err);
+	if (st == NULL)
+		return err ? err->code : TIX_ESTORE;
+	sqlite3_bind_text(st, 1, head, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		e = store__db_error(s, err, "saving the audit head");
+	sqlite3_reset(st);
+	return e;
+}
+
+enum tix_err store_audit_anchor(struct store *s, int64_t *seq, char hash_hex[65],
+                                struct tix_error *err)
+{
+	unsigned char hash[HASH_BYTES];
+	enum tix_err e;
+
+	if ((e = load_key(s, err)) != TIX_OK || (e = read_head(s, seq, hash, err)) != TIX_OK)
+		return e;
+	hex(hash, HASH_BYTES, hash_hex);
+	return TIX_OK;
 }
 
 /* An entry from a statement selecting seq, at, action, actor, org,
@@ -221,16 +368,27 @@ static struct store_audit_entry audit_entry_of(sqlite3_stmt *st)
 enum tix_err store_audit_verify(struct store *s, int64_t *entries, int64_t *bad_seq,
                                 struct tix_error *err)
 {
+	return store_audit_verify_anchor(s, 0, NULL, entries, bad_seq, err);
+}
+
+enum tix_err store_audit_verify_anchor(struct store *s, int64_t anchor_seq, const char *anchor_hex,
+                                       int64_t *entries, int64_t *bad_seq, struct tix_error *err)
+{
 	unsigned char hash[HASH_BYTES] = {0}, head_hash[HASH_BYTES], calc[HASH_BYTES];
 	sqlite3_stmt *st = NULL;
 	int64_t expect = 1, head_seq;
 	enum tix_err e;
-	int rc;
+	int rc, head_mac = 0, anchor_seen = 0;
 
 	*entries = 0;
 	*bad_seq = 0;
-	if ((e = read_head(s, &head_seq, head_hash, err)) != TIX_OK)
+	if ((e = load_key(s, err)) != TIX_OK ||
+	    (e = read_head_mac(s, &head_seq, head_hash, &head_mac, err)) != TIX_OK)
 		return e;
+	if (s->audit_keyed_from < 0)
+		return tix_error_set(err, TIX_EINVAL, "audit",
+		                     "the audit key point is missing or was changed: the chain "
+		                     "cannot be trusted");
 	if (sqlite3_prepare_v2(
 	            s->db,
 	            "SELECT seq, at, action, actor, org, objects, detail, hash FROM audit"
@@ -249,7 +407,7 @@ enum tix_err store_audit_verify(struct store *s, int64_t *entries, int64_t *bad_
 			                  (long long)expect, (long long)seq);
 			goto out;
 		}
-		entry_hash(hash, seq, &a, calc);
+		entry_hash(key_for(s, seq), hash, seq, &a, calc);
 		if (stored == NULL || sqlite3_column_bytes(st, 7) != HASH_BYTES ||
 		    sodium_memcmp(stored, calc, HASH_BYTES) != 0) {
 			*bad_seq = seq;
@@ -261,6 +419,22 @@ enum tix_err store_audit_verify(struct store *s, int64_t *entries, int64_t *bad_
 			goto out;
 		}
 		memcpy(hash, calc, HASH_BYTES);
+		if (anchor_hex && seq == anchor_seq) {
+			char hx[2 * HASH_BYTES + 1];
+
+			hex(calc, HASH_BYTES, hx);
+			anchor_seen = 1;
+			if (strlen(anchor_hex) != 2 * HASH_BYTES ||
+			    sodium_memcmp(hx, anchor_hex, 2 * HASH_BYTES) != 0) {
+				*bad_seq = seq;
+				e = tix_error_set(
+				        err, TIX_EINVAL, "audit",
+				        "entry %lld is not the anchor given: the chain was "
+				        "rewritten at or before it",
+				        (long long)seq);
+				goto out;
+			}
+		}
 		(*entries)++;
 		expect++;
 	}
@@ -275,6 +449,19 @@ enum tix_err store_audit_verify(struct store *s, int64_t *entries, int64_t *bad_
 		        "the log ends at entry %lld but its head says %lld: entries were cut "
 		        "off the end",
 		        (long long)(expect - 1), (long long)head_seq);
+	} else if (!head_mac) {
+		*bad_seq = expect;
+		e = tix_error_set(
+		        err, TIX_EINVAL, "audit",
+		        "the head (entry %lld) does not carry the audit key's MAC: it was "
+		        "moved (entries cut off the end) or rewritten",
+		        (long long)head_seq);
+	} else if (anchor_hex && !anchor_seen) {
+		*bad_seq = anchor_seq;
+		e = tix_error_set(err, TIX_EINVAL, "audit",
+		                  "the chain (%lld entries) does not contain anchor %lld: it was "
+		                  "cut or rewritten",
+		                  (long long)(expect - 1), (long long)anchor_seq);
 	}
 out:
 	sqlite3_finalize(st);
@@ -313,6 +500,152 @@ enum tix_err store_audit_list(struct store *s, const char *object, int64_t since
 		e = store__db_error(s, err, "reading the audit log");
 	sqlite3_finalize(st);
 	return e;
+}
+
+/* ---- anchors from peers ------------------------------------------------------ */
+
+static enum tix_err step_done(struct store *s, sqlite3_stmt *st, const char *what,
+                              struct tix_error *err)
+{
+	enum tix_err e = sqlite3_step(st) == SQLITE_DONE ? TIX_OK : store__db_error(s, err, what);
+
+	sqlite3_reset(st);
+	return e;
+}
+
+enum tix_err store_peer_anchor_put(struct store *s, const char *peer, const char *anchor,
+                                   int64_t now_us, int *problem, struct tix_error *err)
+{
+	char msg[400] = "", *end = NULL;
+	long long seq = strtoll(anchor, &end, 10);
+	const char *hx = end && *end == ':' ? end + 1 : "";
+	sqlite3_stmt *st;
+	enum tix_err e;
+	int64_t max_seq = -1;
+
+	*problem = 0;
+	if (end == anchor || seq < 0 || strlen(hx) != 2 * HASH_BYTES ||
+	    strspn(hx, "0123456789abcdef") != 2 * HASH_BYTES)
+		return tix_error_set(err, TIX_EINVAL, peer, "'%.100s' is not an audit anchor",
+		                     anchor);
+	/* Every request of a sync run carries the same anchor: when it is the
+	 * newest kept, there is nothing to write (no write lock taken). */
+	if ((st = store__cached(s,
+	                        "SELECT 1 FROM peer_anchors WHERE peer = ?1 AND seq = ?2 AND"
+	                        " hash = ?3 AND seq = (SELECT max(seq) FROM peer_anchors"
+	                        " WHERE peer = ?1)",
+	                        err)) == NULL)
+		return TIX_ESTORE;
+	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, seq);
+	sqlite3_bind_text(st, 3, hx, -1, SQLITE_STATIC);
+	e = sqlite3_step(st) == SQLITE_ROW ? TIX_EEXIST : TIX_OK;
+	sqlite3_reset(st);
+	if (e == TIX_EEXIST)
+		return TIX_OK;
+	if ((e = store__exec(s, "BEGIN IMMEDIATE", err)) != TIX_OK)
+		return e;
+	if ((st = store__cached(s,
+	                        "SELECT max(seq), (SELECT hash FROM peer_anchors WHERE peer = ?1"
+	                        " AND seq = ?2) FROM peer_anchors WHERE peer = ?1",
+	                        err)) == NULL) {
+		e = TIX_ESTORE;
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, seq);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const char *same = (const char *)sqlite3_column_text(st, 1);
+
+		if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+			max_seq = sqlite3_column_int64(st, 0);
+		if (same && strcmp(same, hx) != 0)
+			snprintf(msg, sizeof(msg),
+			         "its audit chain forked: entry %lld was %.16s..., now %.16s...",
+			         seq, same, hx);
+		else if (seq < max_seq)
+			snprintf(msg, sizeof(msg),
+			         "its audit chain went backwards: entry %lld after %lld was seen",
+			         seq, (long long)max_seq);
+	}
+	sqlite3_reset(st);
+	if ((st = store__cached(s,
+	                        "INSERT INTO peer_anchors (peer, seq, hash, received)"
+	                        " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (peer, seq) DO UPDATE"
+	                        " SET received = excluded.received",
+	                        err)) == NULL) {
+		e = TIX_ESTORE;
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, seq);
+	sqlite3_bind_text(st, 3, hx, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, now_us);
+	if ((e = step_done(s, st, "keeping a peer's anchor", err)) != TIX_OK)
+		goto out;
+	if ((st = store__cached(
+	             s,
+	             "DELETE FROM peer_anchors WHERE peer = ?1 AND seq NOT IN (SELECT seq"
+	             " FROM peer_anchors WHERE peer = ?1 ORDER BY received DESC, seq DESC"
+	             " LIMIT ?2)",
+	             err)) == NULL) {
+		e = TIX_ESTORE;
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, STORE_PEER_ANCHORS);
+	if ((e = step_done(s, st, "dropping old anchors", err)) != TIX_OK)
+		goto out;
+	if (msg[0]) {
+		*problem = 1;
+		if ((st = store__cached(s,
+		                        "INSERT INTO peer_anchor_problems (peer, problem, at)"
+		                        " VALUES (?1, ?2, ?3) ON CONFLICT (peer) DO UPDATE"
+		                        " SET problem = excluded.problem, at = excluded.at",
+		                        err)) == NULL) {
+			e = TIX_ESTORE;
+			goto out;
+		}
+		sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, msg, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, now_us);
+		e = step_done(s, st, "recording a peer's anchor problem", err);
+	}
+out:
+	if (e == TIX_OK)
+		return store__exec(s, "COMMIT", err);
+	store__exec(s, "ROLLBACK", NULL);
+	return e;
+}
+
+enum tix_err store_peer_anchor_status(struct store *s, const char *peer, char *last, size_t lsize,
+                                      char *problem, size_t psize, struct tix_error *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	last[0] = problem[0] = '\0';
+	if ((st = store__cached(s,
+	                        "SELECT seq || ':' || hash FROM peer_anchors WHERE peer = ?1"
+	                        " ORDER BY received DESC, seq DESC LIMIT 1",
+	                        err)) == NULL)
+		return TIX_ESTORE;
+	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		snprintf(last, lsize, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store__db_error(s, err, "reading a peer's anchors");
+	if ((st = store__cached(s, "SELECT problem FROM peer_anchor_problems WHERE peer = ?1",
+	                        err)) == NULL)
+		return TIX_ESTORE;
+	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		snprintf(problem, psize, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store__db_error(s, err, "reading a peer's anchor problem");
+	return TIX_OK;
 }
 
 /* ---- the queue -------------------------------------------------------------- */

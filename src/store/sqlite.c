@@ -67,6 +67,9 @@ static const char *const migrations[] = {
          * re-resolved, old versions that break the ownership rule reported
          * (src/store/ownership.c) */
         store__schema_ownership,
+        /* 6 -> 7: the audience index of TAXII listings, peers' audit anchors,
+         * the audit key point (src/store/audience.c) */
+        store__schema_audience,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -197,6 +200,10 @@ static enum tix_err migrate(struct store *s, struct tix_error *err)
 	for (; version < NMIGRATIONS; version++) {
 		if ((e = store__exec(s, migrations[version], err)) != TIX_OK)
 			goto out;
+		/* Issue 13's migration has one step in C: the audit key point. */
+		if (migrations[version] == store__schema_audience &&
+		    (e = store__audit_key_point(s, err)) != TIX_OK)
+			goto out;
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", version + 1);
 		if ((e = store__exec(s, sql, err)) != TIX_OK)
 			goto out;
@@ -236,6 +243,11 @@ struct store *store_open(const char *path, const struct store_options *opts, str
 		goto fail;
 	}
 	sqlite3_busy_timeout(s->db, 10000);
+	if (store__audience_register(s->db) != SQLITE_OK) {
+		tix_error_set(err, TIX_ESTORE, path, "cannot register tix_audience: %s",
+		              sqlite3_errmsg(s->db));
+		goto fail;
+	}
 	sqlite3_extended_result_codes(s->db, 1);
 	if (store__exec(s, "PRAGMA journal_mode = WAL", err) != TIX_OK ||
 	    store__exec(s,

@@ -192,6 +192,24 @@ struct store_taxii_filter {
 	/* store_taxii_delete: only versions this organisation owns go (an
 	 * observable's copies of other organisations stay); NULL: any. */
 	const char *delete_owner;
+	/* When set, only rows this reader's audience keys name are examined
+	 * (the audience index; keep still decides each row). */
+	const struct store_reader *reader;
+	/* At most this many rows examined (0: no bound). When it runs out
+	 * before the page fills, *more is 1 and *resume says where to go on. */
+	size_t budget;
+	/* When set: the date_added the next page starts after (the last row
+	 * handed out, or the last row examined when the budget ran out). */
+	int64_t *resume;
+};
+
+/* Who reads, as the audience index needs it (mirrors policy_may_read). */
+struct store_reader {
+	const char *org;           /* NULL or "": anonymous */
+	const char *const *groups; /* sharing groups naming org, NULL-terminated, or NULL */
+	int collection_reader;     /* org is granted read on the collection */
+	int default_tlp;           /* the node's default TLP now (STIX_TLP_*) */
+	int anonymous_read;        /* the node lets anonymous callers read CLEAR */
 };
 
 struct store_taxii_row {
@@ -456,6 +474,24 @@ enum tix_err store_audit_append(struct store *s, const struct store_audit_entry 
 enum tix_err store_audit_verify(struct store *s, int64_t *entries, int64_t *bad_seq,
                                 struct tix_error *err);
 /* Entries at or after since (µs) naming object (or all when NULL). */
+/* The same, and the chain must hold entry anchor_seq with hash anchor_hex
+ * (64 hex digits, as store_audit_anchor gives it). */
+enum tix_err store_audit_verify_anchor(struct store *s, int64_t anchor_seq, const char *anchor_hex,
+                                       int64_t *entries, int64_t *bad_seq, struct tix_error *err);
+/* The head of the chain: its last entry's sequence number and hash. */
+enum tix_err store_audit_anchor(struct store *s, int64_t *seq, char hash_hex[65],
+                                struct tix_error *err);
+/* An anchor ("SEQ:HASH") a peer sent: kept (the last STORE_PEER_ANCHORS
+ * per peer); when it does not follow the ones kept (a lower SEQ than one
+ * seen: the chain went backwards; the same SEQ with another HASH: it
+ * forked) the problem is recorded for `tix peer status` and *problem set
+ * to 1. Own transaction. */
+#define STORE_PEER_ANCHORS 8
+enum tix_err store_peer_anchor_put(struct store *s, const char *peer, const char *anchor,
+                                   int64_t now_us, int *problem, struct tix_error *err);
+/* The latest anchor kept for peer ("" when none) and the last problem ("" when none). */
+enum tix_err store_peer_anchor_status(struct store *s, const char *peer, char *last, size_t lsize,
+                                      char *problem, size_t psize, struct tix_error *err);
 enum tix_err store_audit_list(struct store *s, const char *object, int64_t since,
                               int (*cb)(void *, int64_t seq, const struct store_audit_entry *),
                               void *arg, struct tix_error *err);

@@ -46,6 +46,10 @@ struct store {
 	struct store_qcache qcache[STORE_QCACHE];
 	uint64_t qclock;
 	int64_t skew_us; /* how far modified may be ahead of the clock (µs) */
+	/* audit.c: the audit key (from the node secret) and the key point */
+	int audit_key_loaded;
+	unsigned char audit_key[32];
+	int64_t audit_keyed_from;
 };
 
 /* ---- ownership (ownership.c) ---- */
@@ -94,6 +98,15 @@ struct store_row store__row(sqlite3_stmt *st);
 extern const char store__schema_policy[];
 /* Migration 5: federation peers, cursors, outboxes (sync.c). */
 extern const char store__schema_sync[];
+/* Migration 7: the audience index (audience.c); its SQL function
+ * tix_audience, registered on every connection before migrating. */
+extern const char store__schema_audience[];
+int store__audience_register(sqlite3 *db);
+/* Migration 7's step in C (audit.c): the audit key point and a MACed head. */
+enum tix_err store__audit_key_point(struct store *s, struct tix_error *err);
+/* The audience keys a reader's rows may carry; returns how many (<= max). */
+#define STORE_READER_KEYS 40
+size_t store__reader_keys(const struct store_reader *r, char keys[][160], size_t max);
 /* "\nA\nB\n" of a recipients list, or NULL (caller frees; policy.c). */
 char *store__recipients_text(const json_t *list);
 

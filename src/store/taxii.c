@@ -53,20 +53,16 @@ static void in_list(struct tix_buf *sql, struct binds *b, const char *col, const
 	tix_buf_adds(sql, ")");
 }
 
-/* The WHERE clause shared by select and delete. */
-static enum tix_err build_where(const struct store_taxii_filter *f, struct tix_buf *sql,
-                                struct binds *b, struct tix_error *err)
+/* The conditions on ids, types, spec_version and match[version], each
+ * " AND ...", over membership m and version o. */
+static enum tix_err filter_conditions(const struct store_taxii_filter *f, int with_ids,
+                                      struct tix_buf *sql, struct binds *b, struct tix_error *err)
 {
 	int nv = count(f->versions), any_version;
 
-	if (f->collection == NULL)
-		return tix_error_set(err, TIX_EINVAL, "store", "a TAXII query needs a collection");
 	if (count(f->ids) + count(f->types) + count(f->spec_versions) + nv > 400)
 		return tix_error_set(err, TIX_ETOOBIG, "match", "too many values to match");
-	tix_buf_adds(sql, " WHERE m.ckey = ? AND m.date_added > ?");
-	bind_num(b, f->collection->key);
-	bind_num(b, f->added_after);
-	if (f->ids && f->ids[0])
+	if (with_ids && f->ids && f->ids[0])
 		in_list(sql, b, "o.id", f->ids);
 	if (f->types && f->types[0])
 		in_list(sql, b, "o.type", f->types);
@@ -105,6 +101,18 @@ static enum tix_err build_where(const struct store_taxii_filter *f, struct tix_b
 	return TIX_OK;
 }
 
+/* The WHERE clause of delete. */
+static enum tix_err build_where(const struct store_taxii_filter *f, struct tix_buf *sql,
+                                struct binds *b, struct tix_error *err)
+{
+	if (f->collection == NULL)
+		return tix_error_set(err, TIX_EINVAL, "store", "a TAXII query needs a collection");
+	tix_buf_adds(sql, " WHERE m.ckey = ? AND m.date_added > ?");
+	bind_num(b, f->collection->key);
+	bind_num(b, f->added_after);
+	return filter_conditions(f, 1, sql, b, err);
+}
+
 static enum tix_err prepare(struct store *s, struct tix_buf *sql, struct binds *b,
                             sqlite3_stmt **st, struct tix_error *err)
 {
@@ -119,42 +127,121 @@ static enum tix_err prepare(struct store *s, struct tix_buf *sql, struct binds *
 	return TIX_OK;
 }
 
+/* Where the candidate rows of a listing come from, in date_added order,
+ * at most a chunk at a time: the versions of the listed ids (an index
+ * lookup each), the reader's audience keys (one index range each, merged),
+ * or the whole collection. The positions of the cursor and chunk binds
+ * are recorded so the next chunk rebinds them. */
+struct source {
+	int after[STORE_READER_KEYS + 1], chunk[STORE_READER_KEYS + 2];
+	int nafter, nchunk;
+};
+
+static void source_sql(const struct store_taxii_filter *f, char keys[][160], size_t nkeys,
+                       struct tix_buf *sql, struct binds *b, struct source *src)
+{
+	if (f->ids && f->ids[0]) {
+		/* CROSS JOIN and "+": find the few versions of the ids by id and
+		 * sort them, rather than walk the collection in date_added order
+		 * looking for them. */
+		tix_buf_adds(sql, "SELECT m.date_added AS d FROM objects o CROSS JOIN"
+		                  " collection_objects m ON m.vid = o.vid AND m.ckey = ?"
+		                  " WHERE +m.date_added > ?");
+		bind_num(b, f->collection->key);
+		src->after[src->nafter++] = b->n;
+		bind_num(b, 0);
+		in_list(sql, b, "o.id", f->ids);
+		tix_buf_adds(sql, " ORDER BY m.date_added + 0 LIMIT ?");
+		src->chunk[src->nchunk++] = b->n;
+		bind_num(b, 0);
+		return;
+	}
+	if (f->reader) {
+		for (size_t i = 0; i < nkeys; i++) {
+			tix_buf_adds(sql, i ? " UNION " : "");
+			tix_buf_adds(
+			        sql,
+			        "SELECT d FROM (SELECT date_added AS d FROM collection_audience"
+			        " WHERE ckey = ? AND key = ? AND date_added > ?"
+			        " ORDER BY date_added LIMIT ?)");
+			bind_num(b, f->collection->key);
+			bind_text(b, keys[i]);
+			src->after[src->nafter++] = b->n;
+			bind_num(b, 0);
+			src->chunk[src->nchunk++] = b->n;
+			bind_num(b, 0);
+		}
+		tix_buf_adds(sql, " ORDER BY 1 LIMIT ?");
+		src->chunk[src->nchunk++] = b->n;
+		bind_num(b, 0);
+		return;
+	}
+	tix_buf_adds(sql, "SELECT date_added AS d FROM collection_objects WHERE ckey = ?"
+	                  " AND date_added > ? ORDER BY date_added LIMIT ?");
+	bind_num(b, f->collection->key);
+	src->after[src->nafter++] = b->n;
+	bind_num(b, 0);
+	src->chunk[src->nchunk++] = b->n;
+	bind_num(b, 0);
+}
+
+/* Reads a chunk of candidates after the cursor, tests each against the
+ * filters (in SQL, as a column) and keep (in C), and goes on with the next
+ * chunk until the page is full, the candidates end or the budget does:
+ * the rows examined per request are bounded by the budget, whatever the
+ * caller may or may not see. */
 enum tix_err store_taxii_select(struct store *s, const struct store_taxii_filter *f,
                                 int (*cb)(void *, const struct store_taxii_row *), void *arg,
                                 int *more, struct tix_error *err)
 {
 	struct tix_buf sql;
 	struct binds *b = calloc(1, sizeof(*b));
+	struct source src = {{0}, {0}, 0, 0};
+	char keys[STORE_READER_KEYS][160];
+	size_t nkeys = 0, n = 0, examined = 0;
 	sqlite3_stmt *st = NULL;
-	enum tix_err e;
-	size_t n = 0;
-	int64_t chunk = 0;
+	enum tix_err e = TIX_OK;
+	int64_t chunk, after = f->added_after, last_out = f->added_after;
 	int rc = SQLITE_DONE, stop = 0;
 
 	*more = 0;
+	if (f->resume)
+		*f->resume = f->added_after;
 	if (b == NULL)
 		return tix_error_set(err, TIX_ENOMEM, "store", "out of memory");
+	if (f->collection == NULL) {
+		free(b);
+		return tix_error_set(err, TIX_EINVAL, "store", "a TAXII query needs a collection");
+	}
+	if (f->reader && !(f->ids && f->ids[0]) &&
+	    (nkeys = store__reader_keys(f->reader, keys, STORE_READER_KEYS)) == 0) {
+		free(b);
+		return TIX_OK; /* nobody this reader could be: nothing to examine */
+	}
 	tix_buf_init(&sql, 1 << 16);
 	tix_buf_adds(&sql,
 	             "SELECT o.id, o.type, o.version, o.spec_version, m.date_added, o.body" AUD_COLS
-	             " FROM collection_objects m JOIN objects o ON o.vid = m.vid");
-	if ((e = build_where(f, &sql, b, err)) != TIX_OK)
+	             ", (1");
+	if ((e = filter_conditions(f, 0, &sql, b, err)) != TIX_OK)
 		goto out;
-	tix_buf_adds(&sql, " ORDER BY m.date_added");
-	/* With a policy filter, rows it drops do not count towards limit. The
-	 * SQL keeps a LIMIT (so SQLite walks the date_added index and stops
-	 * early) but fetches more than a page, and when the filter dropped so
-	 * many that the page is not full, reads on after the last row seen. */
-	if (f->limit > 0) {
-		chunk = (int64_t)f->limit + 1;
-		if (f->keep)
-			chunk = chunk + chunk / 2 + 16;
-		tix_buf_adds(&sql, " LIMIT ?");
-		bind_num(b, chunk);
-	}
+	tix_buf_adds(&sql, ") FROM (");
+	source_sql(f, keys, nkeys, &sql, b, &src);
+	tix_buf_adds(&sql, ") c JOIN collection_objects m ON m.date_added = c.d"
+	                   " JOIN objects o ON o.vid = m.vid ORDER BY m.date_added");
+	/* A chunk a little larger than a page: with a policy filter, some rows
+	 * examined are not handed out. */
+	chunk = f->limit > 0 ? (int64_t)f->limit + 1 : -1;
+	if (chunk > 0 && f->keep)
+		chunk = chunk + chunk / 2 + 16;
 	for (;;) {
-		int64_t got = 0, last = 0;
+		int64_t got = 0, want = chunk, last = after;
 
+		if (f->budget > 0 && (want < 0 || (size_t)want > f->budget - examined))
+			want = (int64_t)(f->budget - examined);
+		for (int i = 0; i < src.nafter; i++)
+			b->num[src.after[i]] = after;
+		for (int i = 0; i < src.nchunk; i++)
+			b->num[src.chunk[i]] = want;
 		if ((e = prepare(s, &sql, b, &st, err)) != TIX_OK)
 			goto out;
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -171,8 +258,10 @@ enum tix_err store_taxii_select(struct store *s, const struct store_taxii_filter
 			};
 
 			got++;
+			examined++;
 			last = row.date_added;
-			if (f->keep && !f->keep(f->keep_arg, &row))
+			if (sqlite3_column_int(st, 12) == 0 ||
+			    (f->keep && !f->keep(f->keep_arg, &row)))
 				continue;
 			row.body = (const char *)sqlite3_column_text(st, 5);
 			row.body_len = (size_t)sqlite3_column_bytes(st, 5);
@@ -182,6 +271,7 @@ enum tix_err store_taxii_select(struct store *s, const struct store_taxii_filter
 				break;
 			}
 			n++;
+			last_out = row.date_added;
 			if (cb(arg, &row) != 0) {
 				stop = 1;
 				break;
@@ -190,9 +280,24 @@ enum tix_err store_taxii_select(struct store *s, const struct store_taxii_filter
 		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 			break;
 		sqlite3_reset(st);
-		if (stop || f->keep == NULL || chunk == 0 || got < chunk)
+		if (stop) {
+			if (f->resume)
+				*f->resume = last_out;
 			break;
-		b->num[1] = last; /* the next rows: added after the last one read */
+		}
+		if (want < 0 || got < want) {
+			if (f->resume)
+				*f->resume = last;
+			break; /* the candidates ended */
+		}
+		after = last;
+		if (f->budget > 0 && examined >= f->budget) {
+			/* A short page: the walk goes on after the last row examined. */
+			*more = 1;
+			if (f->resume)
+				*f->resume = last;
+			break;
+		}
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		e = store__db_error(s, err, "reading a collection");

@@ -199,12 +199,18 @@ static enum tix_err check_cursor(struct run *r, struct tix_error *err)
 	return TIX_OK;
 }
 
+/* Pages in a row that hold nothing but say more follows: a TAXII server
+ * may end a page early (tix does when a page's examined-rows budget runs
+ * out), but not forever. */
+#define SYNC_EMPTY_PAGES_MAX 1000
+
 static enum tix_err pull(struct run *r, int *done, struct tix_error *err)
 {
 	struct sync_seen seen = {0};
 	struct stix_problems probs;
 	struct tix_buf body, url;
 	int dropped_token = 0;
+	size_t empty_run = 0;
 	enum tix_err e = TIX_OK;
 
 	*done = 0;
@@ -222,6 +228,14 @@ static enum tix_err pull(struct run *r, int *done, struct tix_error *err)
 
 		if (r->cfg->stop && *r->cfg->stop) {
 			e = tix_error_set(err, TIX_EINVAL, r->peer.name, "stopped");
+			break;
+		}
+		if (empty_run >= SYNC_EMPTY_PAGES_MAX ||
+		    (empty_run > 0 && pages >= r->cfg->max_pages)) {
+			e = tix_error_set(err, TIX_EPARSE, r->peer.name,
+			                  "stopped after %zu pages: each of the last %zu says more "
+			                  "objects follow but holds none",
+			                  pages, empty_run);
 			break;
 		}
 		if (pages >= r->cfg->max_pages) {
@@ -265,12 +279,16 @@ static enum tix_err pull(struct run *r, int *done, struct tix_error *err)
 		                         err)) != TIX_OK)
 			break;
 		n = json_array_size(pg.objects);
-		if (pg.more && n == 0) {
+		/* A short, even empty, page with a next token is allowed (a
+		 * server whose examined-rows budget ran out), a run of them only
+		 * up to SYNC_EMPTY_PAGES_MAX; without a token it is a lie. */
+		if (pg.more && n == 0 && pg.next == NULL) {
 			e = tix_error_set(err, TIX_EPARSE, tix_buf_str(&url),
 			                  "the page says more objects follow but holds none");
 			sync_page_release(&pg);
 			break;
 		}
+		empty_run = n == 0 ? empty_run + 1 : 0;
 		if (pg.more && pg.next && sync_seen_check(&seen, pg.next) != 0) {
 			e = tix_error_set(err, TIX_EPARSE, tix_buf_str(&url),
 			                  "the next token repeats one given before in this walk");
@@ -763,6 +781,21 @@ enum tix_err sync_peer_run(struct store *s, const struct sync_config *cfg, const
 		goto record;
 	if ((e = sync__http_open(&r->h, &r->peer, cfg, err)) != TIX_OK)
 		goto record;
+	{
+		/* Every request of the run carries this node's audit anchor: a
+		 * tix peer keeps the last few and reports a chain that went
+		 * backwards or forked (docs/sync.md); a plain TAXII server
+		 * ignores the header. */
+		char hdr[128], hx[65];
+		int64_t aseq;
+
+		if (store_audit_anchor(s, &aseq, hx, NULL) == TIX_OK) {
+			snprintf(hdr, sizeof(hdr), "X-Tix-Audit-Anchor: %lld:%s", (long long)aseq,
+			         hx);
+			r->h.hdrs_get = curl_slist_append(r->h.hdrs_get, hdr);
+			r->h.hdrs_post = curl_slist_append(r->h.hdrs_post, hdr);
+		}
+	}
 	if ((e = discover(r, err)) != TIX_OK)
 		goto record;
 	take_bytes(r);

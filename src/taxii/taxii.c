@@ -640,7 +640,8 @@ static void listing(const struct taxii_config *cfg, const struct taxii_request *
 	const char *one[2] = {oid, NULL};
 	struct tix_error err;
 	int more = 0, allowed;
-	int64_t cursor = 0;
+	int64_t cursor = 0, resume = 0;
+	struct store_reader reader;
 
 	if (!a->can_read) {
 		taxii_error(resp, 403, "Forbidden", "you may not read this collection");
@@ -678,7 +679,12 @@ static void listing(const struct taxii_config *cfg, const struct taxii_request *
 	if (!cfg->policy_off) {
 		f.keep = keep_row;
 		f.keep_arg = &p;
+		reader = (struct store_reader){a->pp.org, a->pp.groups, a->pp.collection_reader,
+		                               cfg->policy.default_tlp, cfg->policy.anonymous_read};
+		f.reader = &reader;
 	}
+	f.budget = cfg->examine_max ? cfg->examine_max : TAXII_EXAMINE_MAX;
+	f.resume = &resume;
 	if (store_taxii_select(s, &f, page_row, &p, &more, &err) != TIX_OK) {
 		taxii_error(resp, 500, "Internal error", "%s", err.msg);
 		goto out;
@@ -693,7 +699,7 @@ static void listing(const struct taxii_config *cfg, const struct taxii_request *
 	if (more) {
 		char tok[64];
 
-		token_make(cfg, req, p.last, tok);
+		token_make(cfg, req, resume > p.last ? resume : p.last, tok);
 		tix_buf_addf(&resp->body, ",\"next\":\"%s\"", tok);
 	}
 	if (p.n > 0) {
@@ -881,6 +887,50 @@ static void add_entry(json_t *list, const char *id, const char *version, const c
 #define UNKNOWN_MARKING                                                                            \
 	"a marking this node does not know (no TLP id, no stored marking-definition): readable "   \
 	"as TLP:AMBER+STRICT at most until its definition arrives"
+static void route(const struct taxii_config *cfg, struct store *s, const struct taxii_request *req,
+                  struct taxii_response *resp);
+static const struct taxii_config *live_config(const struct taxii_config *cfg, struct store *s,
+                                              struct taxii_config *copy);
+
+/* What a POST's headers decide, before its body is read: the caller's
+ * right to write and the media type. status 0: go on. */
+static int post_refused(const struct taxii_request *req, struct access *a,
+                        struct taxii_response *resp)
+{
+	if (!a->can_write) {
+		taxii_error(resp, 403, "Forbidden", "you may not write to this collection");
+		return 1;
+	}
+	if (req->content_type == NULL ||
+	    !taxii_media(req->content_type, strlen(req->content_type), 0)) {
+		taxii_error(resp, 415, "Unsupported media type", "send the envelope as %s",
+		            TAXII_MEDIA_TYPE);
+		return 1;
+	}
+	return 0;
+}
+
+static void post_precheck(const struct taxii_config *cfg, const struct taxii_request *req,
+                          struct access *a, struct taxii_response *resp)
+{
+	(void)cfg;
+	if (!post_refused(req, a, resp))
+		resp->status = 0;
+}
+
+int taxii_precheck(const struct taxii_config *cfg_in, struct store *s,
+                   const struct taxii_request *req, struct taxii_response *resp)
+{
+	struct taxii_request r = *req;
+	struct taxii_config copy;
+	const struct taxii_config *cfg = live_config(cfg_in, s, &copy);
+
+	r.precheck = 1;
+	r.body = NULL;
+	r.body_len = 0;
+	route(cfg, s, &r, resp);
+	return resp->status == 0;
+}
 
 static void post_objects(const struct taxii_config *cfg, const struct taxii_request *req,
                          struct store *s, struct access *a, struct taxii_response *resp)
@@ -901,16 +951,8 @@ static void post_objects(const struct taxii_config *cfg, const struct taxii_requ
 	struct tix_buf ids;
 	struct store_audit_entry ae;
 
-	if (!a->can_write) {
-		taxii_error(resp, 403, "Forbidden", "you may not write to this collection");
+	if (post_refused(req, a, resp))
 		return;
-	}
-	if (req->content_type == NULL ||
-	    !taxii_media(req->content_type, strlen(req->content_type), 0)) {
-		taxii_error(resp, 415, "Unsupported media type", "send the envelope as %s",
-		            TAXII_MEDIA_TYPE);
-		return;
-	}
 	if (req->body_len > cfg->max_content_length) {
 		taxii_error(resp, 413, "Payload too large", "the limit is %zu bytes",
 		            cfg->max_content_length);
@@ -1359,11 +1401,70 @@ static void audit_read(const struct taxii_config *cfg, const struct taxii_reques
 	store_audit_queue_push(cfg->audit, &ae);
 }
 
-void taxii_handle(const struct taxii_config *cfg, struct store *s, struct taxii_cache *cache,
+enum tix_err taxii_node_settings(struct store *s, struct policy_node *n, struct tix_error *err)
+{
+	char v[64];
+	int t;
+	enum tix_err e = TIX_OK;
+
+	n->default_tlp = STIX_TLP_AMBER;
+	n->anonymous_read = 0;
+	if (store_setting_get(s, "default_tlp", v, sizeof(v), NULL) == TIX_OK) {
+		if ((t = stix_tlp_parse(v)) < 0)
+			e = tix_error_set(err, TIX_EINVAL, "default_tlp",
+			                  "the node's default_tlp '%s' is not a TLP level", v);
+		else
+			n->default_tlp = t;
+	}
+	if (store_setting_get(s, "anonymous_read", v, sizeof(v), NULL) == TIX_OK)
+		n->anonymous_read = strcmp(v, "on") == 0;
+	return e;
+}
+
+/* This thread's view of the live node settings, and the data version it
+ * was read at. */
+static _Thread_local struct {
+	const struct taxii_config *cfg;
+	uint64_t version;
+	struct policy_node node;
+} live;
+
+/* cfg, or a copy of it with the node settings as the store has them now
+ * (read again only when the store's data version moved: any commit, by
+ * any process). */
+static const struct taxii_config *live_config(const struct taxii_config *cfg, struct store *s,
+                                              struct taxii_config *copy)
+{
+	uint64_t v;
+
+	if (cfg->policy_live == 0)
+		return cfg;
+	v = store_data_version(s);
+	if (live.cfg != cfg || live.version != v) {
+		struct policy_node n;
+
+		/* A stored value that is not valid keeps the default. */
+		(void)taxii_node_settings(s, &n, NULL);
+		live.node = cfg->policy;
+		if (cfg->policy_live & TAXII_LIVE_DEFAULT_TLP)
+			live.node.default_tlp = n.default_tlp;
+		if (cfg->policy_live & TAXII_LIVE_ANONYMOUS_READ)
+			live.node.anonymous_read = n.anonymous_read;
+		live.cfg = cfg;
+		live.version = v;
+	}
+	*copy = *cfg;
+	copy->policy = live.node;
+	return copy;
+}
+
+void taxii_handle(const struct taxii_config *cfg_in, struct store *s, struct taxii_cache *cache,
                   const struct taxii_request *req, struct taxii_response *resp)
 {
 	uint64_t hash = 0, version = 0;
 	char *key = NULL;
+	struct taxii_config copy;
+	const struct taxii_config *cfg = live_config(cfg_in, s, &copy);
 
 	/* Only acceptable GETs by authenticated callers (or anonymous ones
 	 * the node allows) are cached; anything else takes the full path
@@ -1489,7 +1590,9 @@ static void route(const struct taxii_config *cfg, struct store *s, const struct 
 	} else if (n == 4 && strcmp(seg[3], "objects") == 0) {
 		if (!allow(req, resp, "GET, POST"))
 			return;
-		if (method_is(req, "POST"))
+		if (method_is(req, "POST") && req->precheck)
+			post_precheck(cfg, req, &a, resp);
+		else if (method_is(req, "POST"))
 			post_objects(cfg, req, s, &a, resp);
 		else
 			listing(cfg, req, s, &a, NULL, L_OBJECTS, resp);

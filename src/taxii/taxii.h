@@ -15,19 +15,28 @@
 #include "store/store.h"
 
 #define TAXII_MEDIA_TYPE "application/taxii+json;version=2.1"
+/* Rows a listing examines at most, by default: a short page with a next
+ * token when they run out before the page fills (docs/architecture.md). */
+#define TAXII_EXAMINE_MAX 2000
 
 /* Read-only after start-up; shared by every worker thread. */
 struct taxii_config {
 	const char *title; /* of the discovery resource */
 	const char *description;
 	const char *contact;
-	const char *api_root;                /* name of the one API root, e.g. "api1" */
-	size_t max_content_length;           /* bytes of a POST body (413 above) */
-	size_t page_default;                 /* objects per page when the client gives no limit */
-	size_t page_max;                     /* the most a client may ask for */
-	unsigned char secret[32];            /* signs pagination tokens (store_node_secret) */
+	const char *api_root;      /* name of the one API root, e.g. "api1" */
+	size_t max_content_length; /* bytes of a POST body (413 above) */
+	size_t page_default;       /* objects per page when the client gives no limit */
+	size_t page_max;           /* the most a client may ask for */
+	size_t examine_max;        /* rows a listing examines at most (0: TAXII_EXAMINE_MAX) */
+	unsigned char secret[32];  /* signs pagination tokens (store_node_secret) */
 	stix_pattern_check_fn check_pattern; /* validation of posted indicators, or NULL */
 	struct policy_node policy;           /* default TLP, anonymous reading */
+	/* Which of policy follow the node settings in the store while serving
+	 * (TAXII_LIVE_*): re-read whenever the store's data version changes,
+	 * so `tix admin node set` applies to the next request. A setting given
+	 * on the command line is fixed. */
+	unsigned policy_live;
 	/* Benchmarks only (`tix serve --insecure-no-policy`, loopback only):
 	 * every collection reader reads every object. Never in production. */
 	int policy_off;
@@ -52,6 +61,7 @@ struct taxii_request {
 	const struct auth_principal *who; /* NULL: not authenticated (anonymous) */
 	const char *client;               /* the peer address, for the audit log, or NULL */
 	int auth_failed;                  /* credentials were sent and refused: never anonymous */
+	int precheck; /* the body is not read yet: check only what the headers decide */
 };
 
 struct taxii_response {
@@ -75,6 +85,20 @@ struct taxii_cache;
 
 struct taxii_cache *taxii_cache_new(size_t max_bytes);
 void taxii_cache_free(struct taxii_cache *c);
+
+enum { TAXII_LIVE_DEFAULT_TLP = 1, TAXII_LIVE_ANONYMOUS_READ = 2 };
+
+/* Reads the node settings (default TLP, anonymous reading) from the store
+ * into n: AMBER and off where unset. TIX_EINVAL when a stored value is not
+ * valid (n keeps the default for it). */
+enum tix_err taxii_node_settings(struct store *s, struct policy_node *n, struct tix_error *err);
+
+/* A POST whose body has not been read yet (req->body NULL): 1 when the
+ * caller may send it (authenticated, may write the collection, the media
+ * type is right), else 0 with the refusal (401, 403, 404, 405, 406, 415)
+ * in resp, to be sent at once without reading the body. */
+int taxii_precheck(const struct taxii_config *cfg, struct store *s, const struct taxii_request *req,
+                   struct taxii_response *resp);
 
 /* Answers one request. The store handle (and the cache, which may be NULL)
  * belong to the calling thread. */

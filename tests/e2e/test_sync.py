@@ -219,6 +219,39 @@ def settle(nodes, rounds=4):
 
 
 @test
+def a_peer_whose_audit_chain_went_backwards_is_reported(w):
+    a, b = w.node("anchor-a"), w.node("anchor-b")
+    b.add_peer(a, direction="pull")
+    a.add_peer(b, direction="pull")
+    b.load([obj(CLEAR, i) for i in range(3)])
+    assert b.sync().returncode == 0
+    st = a.status()["anchor-b"]
+    assert re.fullmatch(r"\d+:[0-9a-f]{64}", st["audit_anchor"]) and not st["audit_problem"], st
+    # b's store as it is now, to roll back to.
+    old = os.path.join(w.dir, "anchor-b-old.db")
+    src, dst = sqlite3.connect(b.db), sqlite3.connect(old)
+    src.backup(dst)
+    dst.close()
+    src.close()
+    for _ in range(3):
+        tix_ok("export", "--db", b.db)  # audited: b's chain grows
+    assert b.sync().returncode == 0
+    later = a.status()["anchor-b"]
+    assert int(later["audit_anchor"].split(":")[0]) > int(st["audit_anchor"].split(":")[0])
+    assert not later["audit_problem"], later
+    # b restored from the old copy: its chain is shorter than a has seen.
+    src, dst = sqlite3.connect(old), sqlite3.connect(b.db)
+    src.backup(dst)
+    dst.close()
+    src.close()
+    b.sync()
+    st = a.status()["anchor-b"]
+    assert "went backwards" in st["audit_problem"], st
+    out = tix_ok("peer", "status", "--db", a.db)
+    assert "AUDIT CHAIN:" in out and "went backwards" in out, out
+
+
+@test
 def two_nodes_converge_both_ways(w):
     a, b = w.node("a"), w.node("b")
     a.add_peer(b)

@@ -214,7 +214,11 @@ static void migration_4_resolves_versions_stored_before(void **state)
 	put_json(f->s, IND("4", "", ""), "cert");
 	store_close(f->s);
 	raw(f->path,
-	    /* back to schema 3: without migration 6's and 5's tables, then 4's */
+	    /* back to schema 3: without migration 7's index, 6's and 5's tables, then 4's */
+	    "DROP TRIGGER collection_audience_add; DROP TRIGGER collection_audience_drop;"
+	    "DROP TRIGGER collection_audience_change; DROP TABLE collection_audience;"
+	    "DROP TABLE peer_anchors; DROP TABLE peer_anchor_problems;"
+	    "DELETE FROM meta WHERE key IN ('audit_keyed_from', 'audit_head');"
 	    "DROP TABLE ownership_conflicts; DROP TABLE object_owners;"
 	    "DROP INDEX objects_unknown_marking;"
 	    "DROP TABLE peer_outbox; DROP TABLE peer_state; DROP TABLE peers;"
@@ -545,7 +549,12 @@ static void migration_6_brings_old_stores_under_the_rules(void **state)
 	raw(f->path,
 	    /* back to schema 5: what migration 6 added and changed, and what a
 	     * schema 5 store allowed (another organisation's version of cert's
-	     * object; markings judged when the objects came) */
+	     * object; markings judged when the objects came), after what
+	     * migration 7 added */
+	    "DROP TRIGGER collection_audience_add; DROP TRIGGER collection_audience_drop;"
+	    "DROP TRIGGER collection_audience_change; DROP TABLE collection_audience;"
+	    "DROP TABLE peer_anchors; DROP TABLE peer_anchor_problems;"
+	    "DELETE FROM meta WHERE key IN ('audit_keyed_from', 'audit_head');"
 	    "DROP TABLE ownership_conflicts; DROP TABLE object_owners;"
 	    "DROP INDEX objects_unknown_marking;"
 	    "UPDATE objects SET modified = '' WHERE modified LIKE '#%';"
