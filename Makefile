@@ -3,7 +3,7 @@
 #
 #   make run    install missing build dependencies, build, load the sample
 #               data into ./var/tix.db, print an admin key and serve TAXII 2.1
-#               on 127.0.0.1:8600
+#               on 127.0.0.1:8600 (PORT=N or LISTEN=HOST:PORT to change it)
 #   make test   the same set-up, then every test (unit, conformance, CLI,
 #               TAXII, abuse, crash consistency), also under AddressSanitizer
 #               and UndefinedBehaviorSanitizer; static analysis; fuzzing
@@ -33,8 +33,11 @@ build-asan: deps-test
 	@cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DTIX_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN) -j $(JOBS)
 
+# make run PORT=8601 (on 127.0.0.1), or make run LISTEN=HOST:PORT
+PORT   ?= 8600
+LISTEN ?=
 run: build
-	@TIX=$(BUILD)/tix DB=$(DB) sh tools/run.sh
+	@TIX=$(BUILD)/tix DB=$(DB) PORT=$(PORT) LISTEN=$(LISTEN) sh tools/run.sh
 
 # Unit tests (cmocka, through ctest), the CLI tests and the TAXII server's
 # end-to-end (TAXII, sharing policy) and abuse tests on the sanitizer build; then the CLI, TAXII,

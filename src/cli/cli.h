@@ -21,6 +21,8 @@ enum {
 
 /* The store path: --db, else $TIX_DB, else ./var/tix.db. */
 const char *cli_db_path(const char *opt);
+/* mkdir -p of the store's directory (0750). 0, or -1 with a message. */
+int cli_make_store_dir(const char *path);
 /* Opens the store, creating its directory and schema on first use.
  * Prints the error and returns NULL on failure. */
 struct store *cli_open_store(const char *path);
@@ -40,6 +42,15 @@ int cli_parse_size(const char *s, size_t *out);
  * with a message when a stored setting is invalid. */
 int cli_policy_node(struct store *s, struct policy_node *n);
 
+struct option;
+/* getopt_long(argc, argv, "", longopts, longindex) with tix's messages: an
+ * unknown option names the nearest known one ("did you mean
+ * --collection?"), a missing value names the option. argv[0] is the
+ * command's name as printed ("tix export"). */
+int cli_getopt(int argc, char **argv, const struct option *longopts, int *longindex);
+/* The name in names[0..n) nearest to word (a likely typo), or NULL. */
+const char *cli_nearest(const char *word, const char *const *names, size_t n);
+
 int cmd_import(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_get(int argc, char **argv);
@@ -51,6 +62,9 @@ int cmd_audit(int argc, char **argv);
 int cmd_match(int argc, char **argv);
 int cmd_peer(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
+int cmd_verify_store(int argc, char **argv);
 
 struct sync_config;
 /* Runs every peer (or only `only`) on its interval until *cfg->stop is

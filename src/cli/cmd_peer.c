@@ -86,7 +86,7 @@ static int peer_add(struct store *s, const char *db, int argc, char **argv)
 	p.interval = 300;
 	tix_error_clear(&err);
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((ch = cli_getopt(argc, argv, longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': break;
 		case 'u':
@@ -377,7 +377,7 @@ int cmd_peer(int argc, char **argv)
 		return rc;
 	}
 	optind = 0;
-	while ((ch = getopt_long(argc - 1, argv + 1, "", longopts, NULL)) != -1) {
+	while ((ch = cli_getopt(argc - 1, argv + 1, longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': break;
 		case 'j': json = 1; break;

@@ -24,10 +24,13 @@ static void usage(FILE *f)
 	        "usage: tix serve [--listen HOST:PORT] [--db PATH] [--config FILE]\n"
 	        "                 [--tls-cert FILE --tls-key FILE] [--threads N] [--max-body N]\n"
 	        "                 [--max-connections N] [--idle-timeout SECONDS]\n"
-	        "                 [--access-log FILE|-|off] [--insecure-http] [--cache N]\n\n"
+	        "                 [--access-log FILE|-|off] [--insecure-http] [--cache N]\n"
+	        "                 [--default-tlp LEVEL] [--anonymous-read] [--sync]\n"
+	        "                 [--insecure-no-policy] [--check]\n\n"
 	        "Serves the store over TAXII 2.1 at /taxii2/ (discovery) and /api1/ (the API\n"
 	        "root) until SIGTERM or SIGINT, which finish the requests in progress first.\n\n"
 	        "  --listen HOST:PORT   address to listen on (default 127.0.0.1:8600)\n"
+	        "  --db PATH            the store (default $TIX_DB, else ./var/tix.db)\n"
 	        "  --tls-cert/--tls-key PEM certificate and key: serve HTTPS\n"
 	        "  --insecure-http      allow plain HTTP on a non-loopback address\n"
 	        "  --threads N          worker threads (default: twice the cores, at least 4)\n"
@@ -40,11 +43,14 @@ static void usage(FILE *f)
 	        "                       default) or 'off'\n"
 	        "  --default-tlp LEVEL  TLP of objects without a TLP marking: clear, green,\n"
 	        "                       amber, amber+strict or red (default: the node setting,\n"
-	        "                       `tix admin node set default-tlp`, else amber)\n"
+	        "                       `tix admin node set --default-tlp L`, else amber)\n"
 	        "  --anonymous-read     callers without credentials may read TLP:CLEAR objects\n"
-	        "                       (default: the node setting anonymous-read, else off)\n"
+	        "                       (default: the node setting, `tix admin node set\n"
+	        "                       --anonymous-read on|off`, else off)\n"
 	        "  --sync               also run the peers (`tix peer`) on their intervals, as\n"
 	        "                       `tix sync` does, stopping with the server\n"
+	        "  --check              check the settings and that the address is free, then\n"
+	        "                       exit (0 when `tix serve` would start)\n"
 	        "  --insecure-no-policy FOR BENCHMARKS ONLY: no TLP/sharing-group filtering;\n"
 	        "                       refused unless listening on a loopback address\n"
 	        "  --config FILE        'key = value' lines: any long option above without its\n"
@@ -225,6 +231,7 @@ int cmd_serve(int argc, char **argv)
 	        {"anonymous-read", no_argument, NULL, 'A'},
 	        {"insecure-no-policy", no_argument, NULL, 'P'},
 	        {"sync", no_argument, NULL, 'S'},
+	        {"check", no_argument, NULL, 'k'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -240,7 +247,7 @@ int cmd_serve(int argc, char **argv)
 	struct store *s;
 	struct tix_error err;
 	FILE *log = stderr;
-	int ch, n = 0, rc = EXIT_SYSTEM;
+	int ch, n = 0, rc = EXIT_SYSTEM, check = 0;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 
 	memset(&o, 0, sizeof(o));
@@ -262,7 +269,7 @@ int cmd_serve(int argc, char **argv)
 	o.cache_bytes = (size_t)32 << 20;
 	o.default_tlp = o.anonymous_read = -1;
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((ch = cli_getopt(argc, argv, longopts, NULL)) != -1) {
 		const char *key = NULL;
 
 		for (int i = 0; longopts[i].name; i++)
@@ -278,6 +285,10 @@ int cmd_serve(int argc, char **argv)
 		}
 		if (ch == 'c') {
 			config = optarg;
+			continue;
+		}
+		if (ch == 'k') {
+			check = 1;
 			continue;
 		}
 		if (n == 64)
@@ -298,6 +309,37 @@ int cmd_serve(int argc, char **argv)
 		o.page_size = o.page_max;
 	if (o.db[0] == '\0')
 		snprintf(o.db, sizeof(o.db), "%s", cli_db_path(NULL));
+	if (check) {
+		/* Would `tix serve` start? The address is bound and let go, the
+		 * TLS files are read; the store is not touched. */
+		tix_error_clear(&err);
+		if ((e = http_check_listen(o.listen, 1, &err)) != TIX_OK) {
+			cli_print_error("serve", &err);
+			return e == TIX_EUSAGE ? EXIT_USAGE : EXIT_SYSTEM;
+		}
+		for (int i = 0; i < 2; i++) {
+			const char *f = i ? o.tls_key : o.tls_cert;
+
+			if (f[0] && access(f, R_OK) != 0) {
+				fprintf(stderr, "tix serve: %s: cannot read: %s\n", f,
+				        strerror(errno));
+				return EXIT_SYSTEM;
+			}
+		}
+		if (!o.tls_cert[0] != !o.tls_key[0]) {
+			fprintf(stderr, "tix serve: --tls-cert and --tls-key go together\n");
+			return EXIT_USAGE;
+		}
+		printf("tix serve: %s is free; the settings are valid\n", o.listen);
+		return 0;
+	}
+	/* A clear reason when the address cannot be used, before anything
+	 * is opened. */
+	tix_error_clear(&err);
+	if ((e = http_check_listen(o.listen, 1, &err)) != TIX_OK) {
+		cli_print_error("serve", &err);
+		return e == TIX_EUSAGE ? EXIT_USAGE : EXIT_SYSTEM;
+	}
 	if (strcmp(o.access_log, "off") == 0)
 		log = NULL;
 	else if (strcmp(o.access_log, "-") != 0 && (log = fopen(o.access_log, "a")) == NULL) {

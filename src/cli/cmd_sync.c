@@ -210,7 +210,7 @@ int cmd_sync(int argc, char **argv)
 	o.pull = o.push = 1;
 	tix_error_clear(&err);
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((ch = cli_getopt(argc, argv, longopts, NULL)) != -1) {
 		int bad = 0;
 
 		switch (ch) {

@@ -502,3 +502,26 @@ out:
 	free(key);
 	return e;
 }
+
+enum tix_err http_check_listen(const char *listen, int bind_it, struct tix_error *err)
+{
+	struct sockaddr_storage addr;
+	int v6 = 0, loopback = 0, fd, one = 1;
+	enum tix_err e;
+
+	if ((e = parse_listen(listen, &addr, &v6, &loopback, err)) != TIX_OK || !bind_it)
+		return e;
+	if ((fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return tix_error_set(err, TIX_EIO, listen, "cannot make a socket: %s",
+		                     strerror(errno));
+	/* As the server binds: SO_REUSEADDR, so a port in TIME_WAIT is free. */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&addr,
+	         v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) != 0) {
+		e = tix_error_set(err, TIX_EIO, listen, "cannot listen here: %s", strerror(errno));
+		close(fd);
+		return e;
+	}
+	close(fd);
+	return TIX_OK;
+}

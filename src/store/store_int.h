@@ -47,6 +47,9 @@ struct store {
 	uint64_t qclock;
 };
 
+/* Creates path with mode 0600 (whatever the umask) when it does not exist;
+ * with exclusive, an existing path is an error (TIX_EEXIST). */
+enum tix_err store__create_private(const char *path, int exclusive, struct tix_error *err);
 enum tix_err store__db_error(struct store *s, struct tix_error *err, const char *what);
 enum tix_err store__exec(struct store *s, const char *sql, struct tix_error *err);
 /* A prepared, reset statement for sql from the handle's cache (prepared
