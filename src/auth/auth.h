@@ -37,9 +37,9 @@ struct auth;
  * digest): every request still reads the account from the store, so a
  * removed user or key, or a changed password, is refused at once. */
 struct auth_options {
-	int64_t cache_ttl_us;      /* how long a verified credential is remembered (60 s) */
-	unsigned max_failures;     /* failures per user or address per window (10) */
-	int64_t failure_window_us; /* (60 s) */
+	int64_t cache_ttl_us;       /* how long a verified credential is remembered (60 s) */
+	unsigned max_failures;      /* failures per user or address per window (10) */
+	int64_t failure_window_us;  /* (60 s) */
 };
 
 /* Reads the node secret from s. NULL on error. */
@@ -51,7 +51,8 @@ void auth_free(struct auth *a);
  * p, TIX_EDENIED for wrong or unknown credentials, TIX_ETOOBIG when the
  * caller is rate-limited (answer 429), TIX_EINVAL for a malformed header. */
 enum tix_err auth_check_header(struct auth *a, struct store *s, const char *header,
-                               const char *client, struct auth_principal *p, struct tix_error *err);
+                               const char *client, struct auth_principal *p,
+                               struct tix_error *err);
 
 /* Used by `tix admin`: hashes a password with argon2id (out: 128+ bytes). */
 enum tix_err auth_hash_password(const char *password, char *out, size_t size,

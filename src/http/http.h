@@ -14,17 +14,17 @@
 #include "taxii/taxii.h"
 
 struct http_options {
-	const char *listen;   /* "127.0.0.1:8600", "[::1]:8600", "0.0.0.0:8600" */
-	const char *db_path;  /* each worker thread opens its own handle */
-	const char *tls_cert; /* PEM files, both or neither */
+	const char *listen;        /* "127.0.0.1:8600", "[::1]:8600", "0.0.0.0:8600" */
+	const char *db_path;       /* each worker thread opens its own handle */
+	const char *tls_cert;      /* PEM files, both or neither */
 	const char *tls_key;
-	unsigned threads; /* worker threads (the pool) */
+	unsigned threads;          /* worker threads (the pool) */
 	unsigned max_connections;
-	unsigned idle_timeout_s; /* a connection idle this long is closed */
-	size_t max_header_bytes; /* per-connection memory for the request head */
-	FILE *access_log;        /* NULL: no access log */
-	int insecure;            /* allow plain HTTP on a non-loopback address */
-	size_t cache_bytes;      /* per worker thread, for recent GET answers; 0: none */
+	unsigned idle_timeout_s;   /* a connection idle this long is closed */
+	size_t max_header_bytes;   /* per-connection memory for the request head */
+	FILE *access_log;          /* NULL: no access log */
+	int insecure;              /* allow plain HTTP on a non-loopback address */
+	size_t cache_bytes;        /* per worker thread, for recent GET answers; 0: none */
 	/* Called once the server listens (for printing the URL), or NULL. */
 	void (*on_listening)(void *arg, const char *base_url);
 	void *arg;
