@@ -57,6 +57,8 @@ test: deps-test build build-asan
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_sync.py
 	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_abuse.py
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_abuse.py
+	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_ops.py
+	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_ops.py
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_crash.py
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory fuzz-ci
