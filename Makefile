@@ -13,7 +13,7 @@ DB    ?= var/tix.db
 BUILD := build
 ASAN  := build-asan
 
-.PHONY: all deps deps-test build build-asan run test \
+.PHONY: all deps deps-test build build-asan run test install deb \
         bench-ingest bench-taxii bench-pattern bench-policy bench-match bench-sync \
         test-sync-long fuzz fuzz-ci lint soak format clean
 
@@ -32,6 +32,16 @@ build: deps
 build-asan: deps-test
 	@cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DTIX_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN) -j $(JOBS)
+
+# The binary, the man pages, the systemd unit (with its sysusers.d and
+# tmpfiles.d files) and the example configuration, under DESTDIR/PREFIX;
+# /etc/tix/tix.conf only when there is none (docs/operations.md).
+PREFIX ?= /usr/local
+install: build
+	@sh tools/deps.sh install
+	@cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+	@DESTDIR=$(DESTDIR) cmake --install $(BUILD)
 
 # make run PORT=8601 (on 127.0.0.1), or make run LISTEN=HOST:PORT
 PORT   ?= 8600

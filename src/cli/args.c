@@ -13,16 +13,6 @@
 
 #include "cli/cli.h"
 
-const char *cli_db_path(const char *opt)
-{
-	const char *env;
-
-	if (opt && *opt)
-		return opt;
-	env = getenv("TIX_DB");
-	return env && *env ? env : "./var/tix.db";
-}
-
 /* mkdir -p of the directory part of path. */
 static int make_parent_dirs(const char *path)
 {
@@ -206,48 +196,6 @@ int cli_policy_node(struct store *s, struct policy_node *n)
 	return 0;
 }
 
-/* Edit distance between a and b (both short option names). */
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), prev[64], cur[64];
-
-	if (la >= 63 || lb >= 63)
-		return (size_t)-1;
-	for (size_t j = 0; j <= lb; j++)
-		prev[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		cur[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
-
-			cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-		}
-		memcpy(prev, cur, (lb + 1) * sizeof(prev[0]));
-	}
-	return prev[lb];
-}
-
-const char *cli_nearest(const char *word, const char *const *names, size_t n)
-{
-	const char *best = NULL;
-	size_t best_d = (size_t)-1, len = strlen(word);
-
-	for (size_t i = 0; i < n; i++) {
-		size_t d = edit_distance(word, names[i]);
-
-		/* A prefix of a longer name ("--coll") is a near miss too. */
-		if (len >= 3 && strncmp(names[i], word, len) == 0)
-			d = 1;
-		if (d < best_d) {
-			best_d = d;
-			best = names[i];
-		}
-	}
-	/* Close enough to be a typo: at most a third of the letters wrong. */
-	return best && best_d <= (len < 6 ? 2 : len / 3) ? best : NULL;
-}
-
 int cli_getopt(int argc, char **argv, const struct option *longopts, int *longindex)
 {
 	const char *cmd = argv[0];
@@ -300,7 +248,7 @@ int cli_getopt(int argc, char **argv, const struct option *longopts, int *longin
 		n = 0;
 		for (int i = 0; longopts[i].name && n < 64; i++)
 			names[n++] = longopts[i].name;
-		near = cli_nearest(name, names, n);
+		near = tix_nearest(name, names, n);
 		if (near)
 			fprintf(stderr, "%s%s: unknown option '--%s'; did you mean --%s?\n", pre,
 			        cmd, name, near);

@@ -224,8 +224,7 @@ int cmd_restore(int argc, char **argv)
 	store_close(s);
 	if (rc == 0) {
 		fprintf(stderr, "tix restore: %s restored from %s (schema %d%s)\n", db, file,
-		        info.schema,
-		        info.schema < store_schema_version() ? ", migrated" : "");
+		        info.schema, info.schema < store_schema_version() ? ", migrated" : "");
 		if (!info.has_secret)
 			fprintf(stderr,
 			        "tix restore: the backup held no node secret: a new one was made. "
@@ -276,7 +275,8 @@ int cmd_verify_store(int argc, char **argv)
 	       store_schema_version());
 	e = store_audit_verify(s, &entries, &bad, &err);
 	if (e == TIX_OK) {
-		printf("ok   audit log: %lld entries, the hash chain is intact\n", (long long)entries);
+		printf("ok   audit log: %lld entries, the hash chain is intact\n",
+		       (long long)entries);
 	} else if (e == TIX_EINVAL) {
 		printf("FAIL audit log: broken at entry %lld: %s\n", (long long)bad, err.msg);
 		rc = EXIT_INVALID;

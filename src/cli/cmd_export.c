@@ -148,7 +148,7 @@ static int check_type(struct store *s, const char *type)
 		if (stix_builtin_types[i]->category != SC_EXTENSION &&
 		    stix_builtin_types[i]->category != SC_EMBEDDED)
 			names[n++] = stix_builtin_types[i]->name;
-	near = cli_nearest(type, names, n);
+	near = tix_nearest(type, names, n);
 	fprintf(stderr, "tix export: --type '%s' is not a STIX 2.1 object type%s%s%s\n", type,
 	        near ? "; did you mean " : " and no stored object has it", near ? near : "",
 	        near ? "?" : "");

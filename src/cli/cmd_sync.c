@@ -268,6 +268,11 @@ int cmd_sync(int argc, char **argv)
 		store_close(s);
 		return EXIT_INVALID;
 	}
+	/* The [peer NAME] settings of tix.conf, over the stored peers. */
+	if (cli_config_apply_peers(s) != 0) {
+		store_close(s);
+		return EXIT_USAGE;
+	}
 	if (!o.once) {
 		store_close(s);
 		signal(SIGTERM, on_signal);

@@ -24,6 +24,7 @@ static const struct {
         {"match", cmd_match, "find indicators in logs at line rate; record sightings"},
         {"peer", cmd_peer, "add, list, remove peers to federate with; their sync status"},
         {"sync", cmd_sync, "pull from and push to peers over TAXII 2.1 (once or on intervals)"},
+        {"config", cmd_config, "check the configuration file and print the effective settings"},
         {"backup", cmd_backup, "write a consistent copy of the store (also while serving)"},
         {"restore", cmd_restore, "put the store back from a backup"},
         {"verify-store", cmd_verify_store,

@@ -58,6 +58,11 @@ enum tix_err tix_error_set(struct tix_error *err, enum tix_err code, const char 
 /* "where: msg", or msg alone when where is empty. Returns buf. */
 const char *tix_error_str(const struct tix_error *err, char *buf, size_t size);
 
+/* The name in names[0..n) nearest to word by edit distance, when close
+ * enough to be a typo of it (a third of its letters, or a prefix); NULL
+ * otherwise. For "did you mean ...?" messages. */
+const char *tix_nearest(const char *word, const char *const *names, size_t n);
+
 /* ---- bounded string builder ------------------------------------------ */
 
 /* A growable, always NUL-terminated byte string that refuses to grow past

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "http/http.h"
+#include "http/metrics.h"
 
 #define MAX_PARAMS 256
 
@@ -249,6 +250,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	client_address(c, client, sizeof(client));
 	memset(&req, 0, sizeof(req));
 	authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	if (srv->opts->metrics && strcmp(url, "/metrics") == 0) { /* src/http/metrics.c */
+		free(ps);
+		return http_metrics_answer(c, s, srv->opts, client, authz, method, &st->status,
+		                           &st->bytes);
+	}
 	if (authz) {
 		enum tix_err e = auth_check_header(srv->auth, s, authz, client, &who, &err);
 
@@ -308,10 +314,12 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)toe;
 	if (st == NULL)
 		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (double)(now.tv_sec - st->started.tv_sec) * 1e3 +
+	     (double)(now.tv_nsec - st->started.tv_nsec) / 1e6;
+	http_metrics_observe(st->method, st->url, st->status, tix_buf_len(&st->body) + st->discarded,
+	                     st->bytes, ms / 1e3);
 	if (srv->opts->access_log) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		ms = (double)(now.tv_sec - st->started.tv_sec) * 1e3 +
-		     (double)(now.tv_nsec - st->started.tv_nsec) / 1e6;
 		tix_time_now(&t);
 		tix_time_format(&t, 3, ts);
 		client_address(c, client, sizeof(client));

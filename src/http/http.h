@@ -28,6 +28,12 @@ struct http_options {
 	/* Called once the server listens (for printing the URL), or NULL. */
 	void (*on_listening)(void *arg, const char *base_url);
 	void *arg;
+	/* GET /metrics (src/http/metrics.c): answered when metrics is set, to
+	 * loopback callers, or with metrics_key_set only to callers presenting
+	 * the key whose BLAKE2b-256 is metrics_key_digest. */
+	int metrics;
+	int metrics_key_set;
+	unsigned char metrics_key_digest[32];
 };
 
 /* Serves until SIGTERM or SIGINT, then finishes the requests in progress

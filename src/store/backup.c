@@ -69,8 +69,7 @@ static enum tix_err fsync_path(const char *path, int dir, struct tix_error *err)
 	return TIX_OK;
 }
 
-enum tix_err store_backup(struct store *s, const char *dest, int with_secret,
-                          struct tix_error *err)
+enum tix_err store_backup(struct store *s, const char *dest, int with_secret, struct tix_error *err)
 {
 	char tmp[4200], dir[4200], *slash;
 	sqlite3 *d = NULL;
@@ -97,11 +96,10 @@ enum tix_err store_backup(struct store *s, const char *dest, int with_secret,
 		goto fail;
 	/* Without the node secret, the copy cannot check API keys; its bytes
 	 * are overwritten, not just unlinked from the table. */
-	if (!with_secret &&
-	    (e = raw_exec(d, dest,
-	                  "PRAGMA secure_delete = ON;"
-	                  "DELETE FROM meta WHERE key = 'node_secret'",
-	                  "removing the node secret from the copy", err)) != TIX_OK)
+	if (!with_secret && (e = raw_exec(d, dest,
+	                                  "PRAGMA secure_delete = ON;"
+	                                  "DELETE FROM meta WHERE key = 'node_secret'",
+	                                  "removing the node secret from the copy", err)) != TIX_OK)
 		goto fail;
 	if (sqlite3_close(d) != SQLITE_OK) {
 		e = tix_error_set(err, TIX_ESTORE, tmp, "closing the copy failed");
@@ -114,8 +112,8 @@ enum tix_err store_backup(struct store *s, const char *dest, int with_secret,
 	/* The finished copy appears under its name at once, never half-written;
 	 * a file made meanwhile is not overwritten. */
 	if (link(tmp, dest) != 0) {
-		e = tix_error_set(err, errno == EEXIST ? TIX_EEXIST : TIX_EIO, dest, "cannot create: %s",
-		                  strerror(errno));
+		e = tix_error_set(err, errno == EEXIST ? TIX_EEXIST : TIX_EIO, dest,
+		                  "cannot create: %s", strerror(errno));
 		goto fail;
 	}
 	unlink(tmp);
@@ -160,8 +158,9 @@ enum tix_err store_backup_check(const char *path, struct store_backup_info *info
 	st = NULL;
 	if (info->schema < 1 || info->schema > store_schema_version()) {
 		e = tix_error_set(err, TIX_EINVAL, path,
-		                  info->schema < 1 ? "not a tix store (no schema version)"
-		                                   : "schema %d is newer than this tix (%d): upgrade tix",
+		                  info->schema < 1
+		                          ? "not a tix store (no schema version)"
+		                          : "schema %d is newer than this tix (%d): upgrade tix",
 		                  info->schema, store_schema_version());
 		goto out;
 	}
@@ -203,7 +202,9 @@ enum tix_err store_restore(const char *backup, const char *dest, struct tix_erro
 	if (sqlite3_open_v2(backup, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
 	    sqlite3_open_v2(dest, &dst, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
 		e = tix_error_set(err, TIX_ESTORE, dest, "cannot open: %s",
-		                  dst ? sqlite3_errmsg(dst) : src ? sqlite3_errmsg(src) : "no memory");
+		                  dst   ? sqlite3_errmsg(dst)
+		                  : src ? sqlite3_errmsg(src)
+		                        : "no memory");
 		goto out;
 	}
 	sqlite3_busy_timeout(dst, 10000);
@@ -220,7 +221,7 @@ out:
 }
 
 enum tix_err store_check_report(struct store *s, int (*cb)(void *, const char *problem), void *arg,
-                         size_t *problems, struct tix_error *err)
+                                size_t *problems, struct tix_error *err)
 {
 	sqlite3_stmt *st = NULL;
 	char msg[512];
@@ -241,7 +242,8 @@ enum tix_err store_check_report(struct store *s, int (*cb)(void *, const char *p
 	if (rc != SQLITE_DONE) {
 		/* A damaged file can make the check itself fail. */
 		(*problems)++;
-		snprintf(msg, sizeof(msg), "the integrity check stopped: %s", sqlite3_errmsg(s->db));
+		snprintf(msg, sizeof(msg), "the integrity check stopped: %s",
+		         sqlite3_errmsg(s->db));
 		cb(arg, msg);
 		return TIX_OK;
 	}
@@ -249,7 +251,8 @@ enum tix_err store_check_report(struct store *s, int (*cb)(void *, const char *p
 		return store__db_error(s, err, "checking references");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		snprintf(msg, sizeof(msg), "table %s row %lld refers to a missing row of %s",
-		         (const char *)sqlite3_column_text(st, 0), (long long)sqlite3_column_int64(st, 1),
+		         (const char *)sqlite3_column_text(st, 0),
+		         (long long)sqlite3_column_int64(st, 1),
 		         (const char *)sqlite3_column_text(st, 2));
 		(*problems)++;
 		cb(arg, msg);

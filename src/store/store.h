@@ -397,6 +397,9 @@ struct store_peer_state {
 
 /* Own transaction; TIX_EEXIST when the name is taken. */
 enum tix_err store_peer_add(struct store *s, const struct store_peer *p, struct tix_error *err);
+/* Changes every setting of a peer but its name and credentials (user,
+ * secret): the settings of a [peer NAME] section of tix.conf. */
+enum tix_err store_peer_update(struct store *s, const struct store_peer *p, struct tix_error *err);
 enum tix_err store_peer_get(struct store *s, const char *name, struct store_peer *out,
                             struct tix_error *err);
 enum tix_err store_peer_remove(struct store *s, const char *name, struct tix_error *err);

@@ -891,6 +891,159 @@ def make_run_checks_the_port_and_keeps_one_admin_key(env):
         assert "make run PORT=" in f.read()
 
 
+# ---- tix.conf and `tix config check` (issue 22) ----------------------------
+
+@test
+def config_check_accepts_the_example_and_prints_the_effective_settings(env):
+    example = os.path.join(ROOT, "docs", "tix.conf.example")
+    r = subprocess.run([TIX, "config", "check", "--config", example], capture_output=True)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.decode()
+    assert "path = /var/lib/tix/tix.db" in out and "tix.conf.example:" in out, out
+    assert "max-body = 16M" in out and "# default" in out, out
+    # every setting of the table is shown, and documented in tix.conf(5)
+    man = open(os.path.join(ROOT, "docs", "man", "tix.conf.5.scd")).read()
+    for key in ("path", "listen", "tls-cert", "tls-key", "insecure-http", "threads", "max-body",
+                "max-connections", "idle-timeout", "cache", "access-log", "sync", "title",
+                "description", "contact", "page-size", "page-max", "insecure-no-policy",
+                "default-tlp", "anonymous-read"):
+        assert ("\n%s = " % key in out) or ("# %s =" % key in out), key
+        assert "*%s*" % key in man, key
+
+
+@test
+def config_check_refuses_bad_files_with_file_line_and_reason(env):
+    cases = [
+        ("[serve]\nthreds = 4\n", 2, "unknown key 'threds' in [serve]; did you mean 'threads'?"),
+        ("[serve]\nthreads = many\n", 2, "threads is a whole number"),
+        ("[serve]\nmax-body = 0\n", 2, "max-body is a size"),
+        ("[serve]\nlisten = 8600\n", 2, "listen is HOST:PORT"),
+        ("[policy]\ndefault-tlp = amberr\n", 2, "default-tlp is clear, green"),
+        ("[policy]\nanonymous-read = maybe\n", 2, "anonymous-read is true or false"),
+        ("[serve]\nsync = on\nsync = off\n", 3, "sync is set twice: also at line 2"),
+        ("\n[polcy]\nx = 1\n", 2, "unknown section [polcy] (did you mean [policy]?)"),
+        ("[serve]\ntls-cert = /x.pem\n", 2, "tls-cert is set but tls-key is not"),
+        ("[serve]\npage-size = 50\npage-max = 10\n", 2, "page-size 50 is larger than page-max 10"),
+        ("[serve]\nlisten = 0.0.0.0:8600\ninsecure-no-policy = true\n", 3, "loopback"),
+        ("[peer hub]\nkey = tix_abc\n", 2, "credentials are not kept in the configuration"),
+        ("[peer hub]\nurl = ftp://hub\n", 2, "url is an http:// or https:// URL"),
+        ("[peer hub]\ndirection = sideways\n", 2, "direction is pull, push or both"),
+        ("[peer hub]\n[peer hub]\n", 2, "[peer hub] again: it began at line 1"),
+        ("[peer]\n", 1, "[peer NAME] needs the peer's name"),
+        ("[serve]\njust words\n", 2, "expected 'key = value'"),
+        ("[serve]\ntitle = \"open\n", 2, "quote is not closed"),
+    ]
+    for text, line, reason in cases:
+        p = env.write("bad.conf", text)
+        r = subprocess.run([TIX, "config", "check", "--config", p], capture_output=True)
+        err = r.stderr.decode()
+        assert r.returncode == 1, (text, r.returncode, err)
+        assert "%s:%d: " % (p, line) in err and reason in err, (text, err)
+        assert r.stdout == b"", text
+        # the server refuses it too, before it listens or opens the store
+        s = subprocess.run([TIX, "serve", "--config", p, "--db", env.db, "--listen", "127.0.0.1:1"],
+                           capture_output=True, timeout=60)
+        assert s.returncode == 2 and reason in s.stderr.decode(), (text, s.stderr)
+        assert not os.path.exists(env.db)
+    p = env.write("nul.conf", b"[serve]\x00\n")
+    assert subprocess.run([TIX, "config", "check", "--config", p], capture_output=True).returncode == 1
+    r = subprocess.run([TIX, "config", "check", "--config", env.path("missing.conf")], capture_output=True)
+    assert r.returncode == 3 and b"cannot open" in r.stderr
+
+
+@test
+def config_names_the_store_for_every_command(env):
+    db = env.path("from-config.db")
+    conf = env.write("tix.conf", "[store]\npath = %s\n" % db)
+    cfg_env = dict(os.environ, TIX_CONFIG=conf)
+    cfg_env.pop("TIX_DB", None)
+    p = env.write("a.json", [ident(1)])
+    r = subprocess.run([TIX, "import", p], capture_output=True, env=cfg_env)
+    assert r.returncode == 0 and os.path.exists(db), r.stderr
+    r = subprocess.run([TIX, "export"], capture_output=True, env=cfg_env)
+    assert len(json.loads(r.stdout)["objects"]) == 1
+    # --db and $TIX_DB still win
+    r = subprocess.run([TIX, "stats", "--json", "--db", env.db], capture_output=True, env=cfg_env)
+    assert r.returncode == 0 and os.path.exists(env.db)
+    # a refused configuration is never replaced by another store
+    bad = env.write("bad.conf", "[store]\npaht = /tmp/x\n")
+    os.mkdir(env.path("cwd"))
+    r = subprocess.run([TIX, "stats"], capture_output=True, cwd=env.path("cwd"),
+                       env=dict(cfg_env, TIX_CONFIG=bad))
+    assert r.returncode == 2 and b"did you mean 'path'" in r.stderr, r.stderr
+    assert os.listdir(env.path("cwd")) == []
+
+
+@test
+def config_check_reads_the_flat_format_of_serve_config(env):
+    p = env.write("flat.conf", "# old style\nlisten = 127.0.0.1:9999\ndb = /srv/tix.db\n"
+                               "default-tlp = green\npage-size = 7\n")
+    r = subprocess.run([TIX, "config", "check", "--config", p], capture_output=True)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.decode()
+    for line in ("path = /srv/tix.db", "listen = 127.0.0.1:9999", "default-tlp = green", "page-size = 7"):
+        assert line in out, (line, out)
+
+
+@test
+def man_pages_document_every_command_and_option(env):
+    import re
+    man = {n: open(os.path.join(ROOT, "docs", "man", n + ".scd")).read()
+           for n in ("tix.1", "tix-serve.8", "tix.conf.5")}
+    top = subprocess.run([TIX, "--help"], capture_output=True).stdout.decode()
+    commands = re.findall(r"^  ([a-z][a-z-]*) ", top, re.M)
+    assert len(commands) >= 15, commands
+    for cmd in commands:
+        assert "\n## %s\n" % cmd in man["tix.1"], "tix(1) has no section for %s" % cmd
+        help_text = subprocess.run([TIX, cmd, "--help"], capture_output=True).stdout.decode()
+        page = man["tix-serve.8"] if cmd == "serve" else man["tix.1"]
+        for opt in set(re.findall(r"(--[a-z][a-z0-9-]*)", help_text)) - {"--help"}:
+            assert re.search(r"\*[^*\n]*%s(?![a-z-])[^*\n]*\*" % re.escape(opt), page), \
+                "%s: %s is not in the man page" % (cmd, opt)
+    admin = subprocess.run([TIX, "admin", "--help"], capture_output=True).stdout.decode()
+    for obj, verb in re.findall(r"tix admin ([a-z]+) ([a-z-]+)", admin):
+        assert re.search(r"\*%s %s\*" % (obj, verb), man["tix.1"]) or \
+            "*%s %s* " % (obj, verb) in man["tix.1"] or \
+            ("*%s %s*" % (obj, verb)) in man["tix.1"].replace(", *", " *"), (obj, verb)
+    # the build turned them into roff
+    built = os.path.join(os.path.dirname(TIX), "man")
+    if shutil.which("scdoc"):
+        for n in man:
+            with open(os.path.join(built, n)) as f:
+                assert f.read().startswith(".\\\" Generated by scdoc"), n
+
+
+@test
+def make_install_puts_everything_under_destdir(env):
+    if not os.path.exists(os.path.join(ROOT, "build", "CMakeCache.txt")):
+        return  # `make test` builds it first
+    dest = env.path("root")
+    def install():
+        r = subprocess.run(["make", "--no-print-directory", "-C", ROOT, "install", "DESTDIR=" + dest,
+                            "PREFIX=/usr", "JOBS=2"], capture_output=True, timeout=900)
+        assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    install()
+    for p in ("usr/bin/tix", "usr/share/man/man1/tix.1", "usr/share/man/man8/tix-serve.8",
+              "usr/share/man/man5/tix.conf.5", "usr/lib/systemd/system/tix.service",
+              "usr/lib/sysusers.d/tix.conf", "usr/lib/tmpfiles.d/tix.conf",
+              "usr/share/doc/tix/tix.conf.example", "etc/tix/tix.conf"):
+        assert os.path.exists(os.path.join(dest, p)), p
+    conf = os.path.join(dest, "etc/tix/tix.conf")
+    r = subprocess.run([os.path.join(dest, "usr/bin/tix"), "config", "check", "--config", conf],
+                       capture_output=True)
+    assert r.returncode == 0, r.stderr
+    # an operator's configuration is never overwritten
+    with open(conf, "a") as f:
+        f.write("\n# mine\n")
+    install()
+    assert open(conf).read().endswith("# mine\n")
+    unit = open(os.path.join(dest, "usr/lib/systemd/system/tix.service")).read()
+    for line in ("StateDirectory=tix", "ProtectSystem=strict", "NoNewPrivileges=yes", "PrivateTmp=yes",
+                 "RestrictAddressFamilies=", "SystemCallFilter=@system-service", "CapabilityBoundingSet=\n",
+                 "User=tix"):
+        assert line in unit, line
+
+
 # ---- STIX patterns (`tix pattern`, and patterns on import) -------------------
 
 PATTERNS = os.path.join(SHARED, "corpora", "patterns", "validity.jsonl")

@@ -170,6 +170,116 @@ def verify_store_names_what_is_wrong(work):
     assert not os.path.exists(os.path.join(work, "j.db"))
 
 
+@test
+def serve_reads_a_sectioned_configuration_and_the_command_line_wins(work):
+    db, key, cid = t.small_store(work)
+    clear = t.indicator()
+    conf = os.path.join(work, "tix.conf")
+    with open(conf, "w") as f:
+        f.write("# the new format\n[store]\npath = %s\n\n[serve]\ntitle = \"  Sectioned node \"\n"
+                "page-size = 3\nmax-body = 4K\n\n[policy]\ndefault-tlp = clear\n"
+                "anonymous-read = on\n" % db)
+    r = t.tix("config", "check", "--config", conf)
+    assert r.returncode == 0, r.stderr
+    server = t.Server(db, work, "sectioned", ["--config", conf]).start()
+    try:
+        c = t.Client(server, t.bearer(key))
+        t.post_ok(c, cid, [clear] + [t.indicator() for _ in range(4)])
+        d = t.expect(c.get("/taxii2/"), 200).json()
+        assert d["title"] == "  Sectioned node ", d
+        # --max-body of the command line (t.MAX_BODY) wins over the file's 4K
+        assert t.expect(c.get("/api1/"), 200).json()["max_content_length"] == t.MAX_BODY
+        j = t.expect(c.get(t.objects_path(cid)), 200).json()
+        assert len(j["objects"]) == 3 and j["more"] is True, j
+        # [policy]: unmarked objects are CLEAR here, and anonymous callers read them
+        anon = t.Client(server)
+        got = t.expect(anon.get(t.objects_path(cid, clear["id"])), 200).json()["objects"]
+        assert got[0]["id"] == clear["id"]
+        # a stray SIGHUP does not stop the server
+        import signal
+        server.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.3)
+        t.expect(c.get("/taxii2/"), 200)
+    finally:
+        server.stop()
+    # a refused file keeps the server from starting, naming the line
+    with open(conf, "a") as f:
+        f.write("[serve]\n")
+    with open(conf, "a") as f:
+        f.write("threads = lots\n")
+    r = t.tix("serve", "--config", conf, "--listen", "127.0.0.1:%d" % t.free_port())
+    assert r.returncode == 2 and (conf + ":").encode() in r.stderr, r.stderr
+
+
+def scrape(server, authorization=None):
+    r = t.Client(server, authorization).get("/metrics", accept=None)
+    return r
+
+
+def samples(text):
+    """name{labels} -> value, checking each line is in the text format."""
+    import re
+    out = {}
+    line_re = re.compile(r'^([a-z_:][a-z0-9_:]*)(\{(?:[a-z_]+="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.e+]+|\+Inf|NaN)$')
+    for line in text.splitlines():
+        if line.startswith("#") or not line:
+            assert line == "" or line.startswith("# HELP ") or line.startswith("# TYPE "), line
+            continue
+        m = line_re.match(line)
+        assert m, "not in the Prometheus text format: %r" % line
+        out[m.group(1) + (m.group(2) or "")] = float(m.group(3))
+    return out
+
+
+@test
+def metrics_count_requests_latency_bytes_and_the_store(work):
+    db, key, cid = t.small_store(work)
+    server = t.Server(db, work, "metrics").start()
+    try:
+        c = t.Client(server, t.bearer(key))
+        t.expect(c.get("/taxii2/"), 200)
+        t.post_ok(c, cid, [t.indicator() for _ in range(3)])
+        t.expect(c.get(t.objects_path(cid)), 200)
+        t.expect_error(t.Client(server, t.bearer("tix_nope_nope")).get(t.objects_path(cid)), 401)
+        r = scrape(server)
+        assert r.status == 200, r
+        assert r.header("Content-Type").startswith("text/plain; version=0.0.4"), r.header("Content-Type")
+        m = samples(r.body.decode())
+        assert m['tix_http_requests_total{endpoint="discovery",method="GET",status="200"}'] >= 1, m
+        assert m['tix_http_requests_total{endpoint="objects",method="POST",status="202"}'] == 1
+        assert m['tix_http_requests_total{endpoint="objects",method="GET",status="200"}'] == 1
+        assert m['tix_http_rejected_total{reason="unauthenticated"}'] >= 1
+        # a histogram: buckets grow, +Inf is the count
+        b = [v for k, v in m.items() if k.startswith('tix_http_request_duration_seconds_bucket{endpoint="objects"')]
+        assert b == sorted(b) and b[-1] == m['tix_http_request_duration_seconds_count{endpoint="objects"}'] == 3, b  # POST, GET, 401
+        assert m['tix_http_request_bytes_total{endpoint="objects"}'] > 500
+        assert m['tix_http_response_bytes_total{endpoint="objects"}'] > 500
+        assert m['tix_store_objects{type="indicator"}'] == 3 and m["tix_store_size_bytes"] > 4096
+        # the scrape itself is counted by the next one
+        m2 = samples(scrape(server).body.decode())
+        assert m2['tix_http_requests_total{endpoint="metrics",method="GET",status="200"}'] >= 1
+    finally:
+        server.stop()
+    # its own key: required from everywhere, loopback too
+    keyfile = os.path.join(work, "metrics.key")
+    with open(keyfile, "w") as f:
+        f.write("a-metrics-key-of-some-length\n")
+    server = t.Server(db, work, "metrics-key", ["--metrics-key-file", keyfile]).start()
+    try:
+        assert scrape(server).status == 401
+        assert scrape(server, "Bearer wrong-key-of-some-length").status == 401
+        assert scrape(server, t.bearer(key)).status == 401   # a user's key is not it
+        assert scrape(server, "Bearer a-metrics-key-of-some-length").status == 200
+    finally:
+        server.stop()
+    server = t.Server(db, work, "no-metrics", ["--no-metrics"]).start()
+    try:
+        assert scrape(server).status in (401, 404), "GET /metrics answered with --no-metrics"
+        assert b"tix_http" not in scrape(server).body
+    finally:
+        server.stop()
+
+
 def main():
     if not os.path.exists(t.TIX):
         print("tix binary not found at %s (set TIX)" % t.TIX)
