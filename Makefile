@@ -13,7 +13,7 @@ DB    ?= var/tix.db
 BUILD := build
 ASAN  := build-asan
 
-.PHONY: all deps deps-test build build-asan run test install deb \
+.PHONY: all deps deps-test build build-asan run test install deb test-deb \
         bench-ingest bench-taxii bench-pattern bench-policy bench-match bench-sync \
         test-sync-long fuzz fuzz-ci lint soak format clean
 
@@ -43,6 +43,22 @@ install: build
 	@cmake --build $(BUILD) -j $(JOBS)
 	@DESTDIR=$(DESTDIR) cmake --install $(BUILD)
 
+# A Debian package (dpkg-buildpackage, debhelper; debian/), built from a copy
+# of the tree in build-deb/ so nothing is written outside it; then lintian,
+# which must report no error. The .deb is build-deb/tix_VERSION_ARCH.deb.
+deb:
+	@sh tools/deps.sh deb
+	@rm -rf build-deb && mkdir -p build-deb/src
+	@git ls-files -co --exclude-standard -z | xargs -0 tar cf - | tar xf - -C build-deb/src
+	@cd build-deb/src && DEB_BUILD_OPTIONS="parallel=$(JOBS) nocheck" \
+		dpkg-buildpackage -us -uc -b >../build.log 2>&1 || { tail -40 ../build.log; exit 1; }
+	@lintian --fail-on error build-deb/*.deb
+	@ls build-deb/*.deb
+
+# The package built, unpacked, its unit's commands run (tests/e2e/test_deb.py).
+test-deb: deb
+	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_deb.py
+
 # make run PORT=8601 (on 127.0.0.1), or make run LISTEN=HOST:PORT
 PORT   ?= 8600
 LISTEN ?=
@@ -70,6 +86,7 @@ test: deps-test build build-asan
 	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_ops.py
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_ops.py
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_crash.py
+	@$(MAKE) --no-print-directory test-deb
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory fuzz-ci
 
@@ -130,4 +147,4 @@ format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN) build-bench build-fuzz
+	rm -rf $(BUILD) $(ASAN) build-bench build-fuzz build-deb

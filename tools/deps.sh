@@ -11,6 +11,8 @@ fuzz_pkgs="clang libclang-rt-14-dev"
 lint_pkgs="clang libclang-rt-14-dev clang-tidy cppcheck libcmocka-dev python3 git"
 # scdoc turns docs/man/*.scd into the man pages (the build, make install).
 install_pkgs="scdoc"
+# make deb: the Debian packaging tools.
+deb_pkgs="dpkg-dev debhelper lintian scdoc"
 test_pkgs="libcmocka-dev python3 sqlite3 openssl $install_pkgs $fuzz_pkgs $lint_pkgs"
 soak_pkgs="wrk curl"
 bench_pkgs="ripgrep"
@@ -22,6 +24,7 @@ want="$build_pkgs"
 [ "${1:-build}" = "lint" ] && want="$build_pkgs $lint_pkgs"
 [ "${1:-build}" = "soak" ] && want="$build_pkgs $soak_pkgs"
 [ "${1:-build}" = "install" ] && want="$build_pkgs $install_pkgs"
+[ "${1:-build}" = "deb" ] && want="$build_pkgs $deb_pkgs"
 
 missing=""
 for p in $want; do
