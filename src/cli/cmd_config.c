@@ -108,7 +108,7 @@ int cli_config_apply_peers(struct store *s)
 		if (strstr(done, mark))
 			continue;
 		if (strlen(done) + strlen(mark) < sizeof(done))
-			strcat(done, mark);
+			snprintf(done + strlen(done), sizeof(done) - strlen(done), "%s", mark);
 		tix_error_clear(&err);
 		if (store_peer_get(s, name, &p, &err) != TIX_OK) {
 			fprintf(stderr,

@@ -27,7 +27,7 @@ static void usage(FILE *f)
 	        "                 [--max-connections N] [--idle-timeout SECONDS]\n"
 	        "                 [--access-log FILE|-|off] [--insecure-http] [--cache N]\n"
 	        "                 [--default-tlp LEVEL] [--anonymous-read] [--sync]\n"
-	        "                 [--no-metrics] [--metrics-key-file FILE]\n"
+	        "                 [--no-metrics] [--metrics-key-file FILE] [--log-format text|json]\n"
 	        "                 [--insecure-no-policy] [--check]\n\n"
 	        "Serves the store over TAXII 2.1 at /taxii2/ (discovery) and /api1/ (the API\n"
 	        "root) until SIGTERM or SIGINT, which finish the requests in progress first.\n\n"
@@ -51,6 +51,9 @@ static void usage(FILE *f)
 	        "                       --anonymous-read on|off`, else off)\n"
 	        "  --sync               also run the peers (`tix peer`) on their intervals, as\n"
 	        "                       `tix sync` does, stopping with the server\n"
+	        "  --log-format F       text (the default) or json: the access log and messages\n"
+	        "                       as one JSON object per line, each request with its id\n"
+	        "                       (also the X-Request-Id header and TAXII errors' error_id)\n"
 	        "  --no-metrics         do not answer GET /metrics (Prometheus text format;\n"
 	        "                       by default answered to loopback callers only)\n"
 	        "  --metrics-key-file F GET /metrics needs the key on F's first line (16+\n"
@@ -79,6 +82,7 @@ struct serve_opts {
 	int no_policy;
 	int sync; /* run the peers (tix sync) in a thread beside the server */
 	int metrics;
+	int log_json;
 };
 
 /* The federation thread of `tix serve --sync`: started once the server
@@ -149,6 +153,8 @@ static int set_option(struct serve_opts *o, const char *key, const char *value, 
 		STR(metrics_key_file);
 	else if (strcmp(key, "metrics") == 0)
 		o->metrics = b;
+	else if (strcmp(key, "log-format") == 0)
+		o->log_json = strcmp(value, "json") == 0;
 	else if (strcmp(key, "default-tlp") == 0)
 		o->default_tlp = stix_tlp_parse(value);
 	else if (strcmp(key, "anonymous-read") == 0)
@@ -241,6 +247,7 @@ int cmd_serve(int argc, char **argv)
 	        {"sync", no_argument, NULL, 'S'},
 	        {"check", no_argument, NULL, 'k'},
 	        {"no-metrics", no_argument, NULL, 'N'},
+	        {"log-format", required_argument, NULL, 'L'},
 	        {"metrics-key-file", required_argument, NULL, 'F'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
@@ -433,6 +440,8 @@ int cmd_serve(int argc, char **argv)
 	hopts.cache_bytes = o.cache_bytes;
 	hopts.on_listening = on_listening;
 	hopts.metrics = o.metrics;
+	hopts.log_json = o.log_json;
+	tix_log_set_json(o.log_json);
 	if (o.metrics && o.metrics_key_file[0] &&
 	    read_metrics_key(o.metrics_key_file, hopts.metrics_key_digest) != 0)
 		goto out;

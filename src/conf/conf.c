@@ -38,6 +38,8 @@ const struct conf_setting conf_settings[] = {
          "per worker thread, memory for recent GET answers (0: off)"},
         {"serve", "access-log", CONF_STRING, 0, NO_MAX, "-",
          "one line per request: a file, - (standard error) or off"},
+        {"serve", "log-format", CONF_LOG_FORMAT, 0, NO_MAX, "text",
+         "the access log and messages: text, or json (one object per line)"},
         {"serve", "sync", CONF_BOOL, 0, NO_MAX, "false",
          "also run the peers on their intervals, as tix sync does"},
         {"serve", "title", CONF_STRING, 0, NO_MAX, "tix", "the discovery resource's title"},
@@ -237,6 +239,11 @@ int conf_check_value(const struct conf_setting *s, const char *v, char *why, siz
 			return 0;
 		snprintf(why, size, "%s is an http:// or https:// URL, not '%s'", s->key, v);
 		return -1;
+	case CONF_LOG_FORMAT:
+		if (strcmp(v, "text") == 0 || strcmp(v, "json") == 0)
+			return 0;
+		snprintf(why, size, "%s is text or json, not '%s'", s->key, v);
+		return -1;
 	case CONF_DIRECTION:
 		if (strcmp(v, "pull") == 0 || strcmp(v, "push") == 0 || strcmp(v, "both") == 0)
 			return 0;
@@ -384,7 +391,7 @@ enum tix_err conf_parse(const char *text, size_t len, const char *path, struct c
 	struct {
 		char name[64];
 		int line;
-	} peers[256];
+	} peers[256] = {{"", 0}};
 	size_t npeers = 0;
 
 	memset(out, 0, sizeof(*out));

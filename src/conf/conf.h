@@ -25,7 +25,8 @@ enum conf_type {
 	CONF_TLP,      /* clear, green, amber, amber+strict, red (also white) */
 	CONF_LISTEN,   /* HOST:PORT, [IPv6]:PORT */
 	CONF_URL,      /* http:// or https:// */
-	CONF_DIRECTION /* pull, push or both */
+	CONF_DIRECTION, /* pull, push or both */
+	CONF_LOG_FORMAT /* text or json */
 };
 
 /* One known setting. */

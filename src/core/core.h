@@ -180,6 +180,8 @@ enum tix_log_level { TIX_LOG_ERROR, TIX_LOG_WARN, TIX_LOG_INFO, TIX_LOG_DEBUG };
 /* The threshold is read once from $TIX_LOG (error|warn|info|debug, default
  * warn) or set by the CLI before any thread starts. */
 void tix_log_set_level(enum tix_log_level level);
+/* Messages as one JSON object per line ({"time","level","message"}). */
+void tix_log_set_json(int on);
 enum tix_log_level tix_log_get_level(void);
 void tix_log(enum tix_log_level level, const char *fmt, ...) TIX_PRINTF(2, 3);
 

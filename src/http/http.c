@@ -42,6 +42,7 @@ struct req_state {
 	size_t bytes;
 	struct timespec started;
 	char user[128];
+	char request_id[17]; /* random, per request: X-Request-Id, error_id, the logs */
 	char method[16];
 	char url[256];
 };
@@ -111,8 +112,13 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct req_state 
 {
 	struct MHD_Response *resp;
 	size_t len;
-	char *body = tix_buf_detach(&r->body, &len);
+	char *body;
 	enum MHD_Result ret;
+
+	/* A TAXII error names its request (error_id), as the logs do. */
+	if (r->status >= 400)
+		http_error_set_id(&r->body, st->request_id);
+	body = tix_buf_detach(&r->body, &len);
 
 	resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {
@@ -120,6 +126,7 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct req_state 
 		return MHD_NO;
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, TAXII_MEDIA_TYPE);
+	MHD_add_response_header(resp, "X-Request-Id", st->request_id);
 	if (r->date_added_first[0])
 		MHD_add_response_header(resp, "X-TAXII-Date-Added-First", r->date_added_first);
 	if (r->date_added_last[0])
@@ -201,6 +208,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return MHD_NO;
 		tix_buf_init(&st->body, srv->cfg->max_content_length);
 		clock_gettime(CLOCK_MONOTONIC, &st->started);
+		{
+			unsigned char rid[8];
+
+			randombytes_buf(rid, sizeof(rid));
+			sodium_bin2hex(st->request_id, sizeof(st->request_id), rid, sizeof(rid));
+		}
 		snprintf(st->method, sizeof(st->method), "%s", method);
 		snprintf(st->url, sizeof(st->url), "%s", url);
 		*con_cls = st;
@@ -317,16 +330,20 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	ms = (double)(now.tv_sec - st->started.tv_sec) * 1e3 +
 	     (double)(now.tv_nsec - st->started.tv_nsec) / 1e6;
-	http_metrics_observe(st->method, st->url, st->status, tix_buf_len(&st->body) + st->discarded,
-	                     st->bytes, ms / 1e3);
+	http_metrics_observe(st->method, st->url, st->status,
+	                     tix_buf_len(&st->body) + st->discarded, st->bytes, ms / 1e3);
 	if (srv->opts->access_log) {
 		tix_time_now(&t);
 		tix_time_format(&t, 3, ts);
 		client_address(c, client, sizeof(client));
 		/* One write per line, so lines from the worker threads do not mix. */
-		fprintf(srv->opts->access_log, "%s %s %s %s %d %zu %.1fms %s\n", ts, client,
-		        st->method, st->url, st->status, st->bytes, ms,
-		        st->user[0] ? st->user : "-");
+		if (srv->opts->log_json)
+			http_log_json(srv->opts->access_log, ts, st->request_id, client, st->method,
+			              st->url, st->status, st->bytes, ms, st->user);
+		else
+			fprintf(srv->opts->access_log, "%s %s %s %s %d %zu %.1fms %s %s\n", ts,
+			        client, st->method, st->url, st->status, st->bytes, ms,
+			        st->request_id, st->user[0] ? st->user : "-");
 	}
 	tix_buf_release(&st->body);
 	free(st);

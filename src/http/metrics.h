@@ -10,6 +10,7 @@
 
 #include <microhttpd.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "http/http.h"
 
@@ -24,5 +25,12 @@ enum MHD_Result http_metrics_answer(struct MHD_Connection *c, struct store *s,
                                     const struct http_options *opts, const char *client,
                                     const char *authorization, const char *method, int *status,
                                     size_t *bytes);
+
+/* http/log.c: sets error_id of a TAXII error body (a JSON object without
+ * one) to the request id; writes one access-log line as JSON. */
+void http_error_set_id(struct tix_buf *body, const char *request_id);
+void http_log_json(FILE *f, const char *ts, const char *request_id, const char *client,
+                   const char *method, const char *path, int status, size_t bytes, double ms,
+                   const char *user);
 
 #endif

@@ -280,6 +280,54 @@ def metrics_count_requests_latency_bytes_and_the_store(work):
         server.stop()
 
 
+@test
+def json_logs_carry_the_request_id_of_the_header_and_the_error_body(work):
+    db, key, cid = t.small_store(work)
+    server = t.Server(db, work, "jsonlog", ["--log-format", "json"]).start()
+    try:
+        c = t.Client(server, t.bearer(key))
+        ok = t.expect(c.get("/taxii2/"), 200)
+        missing = t.expect_error(c.get(t.objects_path(cid, "indicator--00000000-0000-4000-8000-000000000000")), 404)
+        denied = t.Client(server, t.bearer("tix_nope_nope")).get(t.objects_path(cid))
+        ids = [r.header("X-Request-Id") for r in (ok, denied)]
+        rid404 = None
+        # the error body names the request: error_id is its X-Request-Id
+        r = c.get(t.objects_path(cid, "indicator--00000000-0000-4000-8000-000000000000"))
+        rid404 = r.header("X-Request-Id")
+        assert r.json()["error_id"] == rid404, (r.json(), rid404)
+        assert denied.json()["error_id"] == ids[1]
+        assert missing.get("error_id") and len(set(ids + [rid404])) == 3, ids
+        deadline = time.monotonic() + 10
+        while True:
+            lines = [json.loads(l) for l in open(server.logpath) if l.strip()]
+            if len(lines) >= 4 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        by_id = {l["request_id"]: l for l in lines}
+        assert by_id[ids[0]]["path"] == "/taxii2/" and by_id[ids[0]]["status"] == 200
+        assert by_id[ids[0]]["user"] == "writer"
+        assert by_id[ids[1]]["status"] == 401 and by_id[ids[1]].get("user") is None
+        assert by_id[rid404]["status"] == 404
+    finally:
+        server.stop()
+    # messages on stderr are JSON lines too
+    for line in server.stderr().splitlines():
+        if line.startswith("{"):
+            assert json.loads(line)["level"] in ("error", "warn", "info", "debug")
+    # the text log has the id as well, before the user
+    server = t.Server(db, work, "textlog").start()
+    try:
+        r = t.expect(t.Client(server, t.bearer(key)).get("/taxii2/"), 200)
+        rid = r.header("X-Request-Id")
+        deadline = time.monotonic() + 10
+        while rid not in open(server.logpath).read() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        line = [l for l in open(server.logpath) if rid in l][0]
+        assert line.rstrip().endswith(" %s writer" % rid), line
+    finally:
+        server.stop()
+
+
 def main():
     if not os.path.exists(t.TIX):
         print("tix binary not found at %s (set TIX)" % t.TIX)
