@@ -724,9 +724,7 @@ static int org_remove(struct store *s, const struct command *c, struct opts *o)
 	}
 	if (e == TIX_OK && (e = store_collection_list(s, 0, 1, count_grant, &d, &err)) == TIX_OK)
 		e = d.e;
-	if (e != TIX_OK) {
-		rc = fail(c, &err);
-	} else if (!o->force && d.users + d.keys + d.grants > 0) {
+	if (e == TIX_OK && !o->force && d.users + d.keys + d.grants > 0) {
 		fprintf(stderr,
 		        "tix admin org remove: '%s' still has %zu user%s, %zu API key%s and %zu "
 		        "collection grant%s, which would be removed with it:%s\n"
@@ -734,7 +732,7 @@ static int org_remove(struct store *s, const struct command *c, struct opts *o)
 		        o->arg, d.users, d.users == 1 ? "" : "s", d.keys, d.keys == 1 ? "" : "s",
 		        d.grants, d.grants == 1 ? "" : "s", tix_buf_str(&d.names));
 		rc = EXIT_INVALID;
-	} else if (store_org_remove(s, o->arg, &err) != TIX_OK) {
+	} else if (e != TIX_OK || store_org_remove(s, o->arg, &err) != TIX_OK) {
 		rc = fail(c, &err);
 	}
 	tix_buf_release(&d.names);
