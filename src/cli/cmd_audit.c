@@ -53,7 +53,8 @@ static int print_entry(void *arg, int64_t seq, const struct store_audit_entry *e
 		                      "detail", e->detail, "objects", objs);
 
 		if (e->objects && e->objects[0] == '=') {
-			json_object_set_new(v, "objects_of", json_integer(strtoll(e->objects + 1, NULL, 10)));
+			json_object_set_new(v, "objects_of",
+			                    json_integer(strtoll(e->objects + 1, NULL, 10)));
 		} else {
 			/* "\nID\nID\n" */
 			for (const char *p = e->objects; p && *p;) {
