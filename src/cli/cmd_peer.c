@@ -347,6 +347,7 @@ int cmd_peer(int argc, char **argv)
 	const char *db = NULL, *sub;
 	struct tix_error err;
 	struct store *s;
+	char label[32];
 	int rc = 0, json = 0, ch;
 
 	tix_error_clear(&err);
@@ -368,6 +369,9 @@ int cmd_peer(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	/* Messages of the sub-parsers name the whole command. */
+	snprintf(label, sizeof(label), "tix peer %s", sub);
+	argv[1] = label;
 	db = cli_db_path(db);
 	if (strcmp(sub, "add") == 0) {
 		if ((s = cli_open_store(db)) == NULL)

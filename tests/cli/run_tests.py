@@ -986,6 +986,32 @@ def config_check_reads_the_flat_format_of_serve_config(env):
 
 
 @test
+def config_peer_sections_replace_the_stored_settings_but_not_the_key(env):
+    assert env.tix("admin", "collection", "add", "feed").returncode == 0
+    r = subprocess.run([TIX, "peer", "add", "hub", "--url", "http://127.0.0.1:1/taxii2/", "--remote-collection",
+                        "r", "--local-collection", "feed", "--key-stdin", "--direction", "pull", "--db", env.db],
+                       input=b"tix_secret_key\n", capture_output=True)
+    assert r.returncode == 0, r.stderr
+    conf = env.write("tix.conf", "[peer hub]\ndirection = push\ninterval = 77\norg = regional-hub\n"
+                                 "limit-rate = 64K\nurl = http://127.0.0.1:2/taxii2/\n\n"
+                                 "[peer ghost]\ninterval = 5\n")
+    r = subprocess.run([TIX, "sync", "--once", "--attempts", "1", "--db", env.db], capture_output=True,
+                       timeout=120, env=dict(os.environ, TIX_CONFIG=conf))
+    assert b"[peer ghost] is not in the store" in r.stderr and b"tix.conf:9" in r.stderr, r.stderr
+    assert b"127.0.0.1 port 2" in r.stderr   # the run used the configured URL
+    p = _json_of(subprocess.run([TIX, "peer", "list", "--json", "--db", env.db], capture_output=True))[0]
+    assert (p["direction"], p["interval"], p["org"], p["limit_rate"], p["url"]) == \
+        ("push", 77, "regional-hub", 65536, "http://127.0.0.1:2/taxii2/"), p
+    assert p["has_secret"] and p["remote_collection"] == "r"   # the rest is as stored
+    assert b"tix_secret_key" not in r.stderr + r.stdout
+
+
+def _json_of(r):
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+@test
 def man_pages_document_every_command_and_option(env):
     import re
     man = {n: open(os.path.join(ROOT, "docs", "man", n + ".scd")).read()
