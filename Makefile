@@ -3,7 +3,7 @@
 #
 #   make run    install missing build dependencies, build, load the sample
 #               data into ./var/tix.db, print an admin key and serve TAXII 2.1
-#               on 127.0.0.1:8600
+#               on 127.0.0.1:8600 (PORT=N or LISTEN=HOST:PORT to change it)
 #   make test   the same set-up, then every test (unit, conformance, CLI,
 #               TAXII, abuse, crash consistency), also under AddressSanitizer
 #               and UndefinedBehaviorSanitizer; static analysis; fuzzing
@@ -13,7 +13,7 @@ DB    ?= var/tix.db
 BUILD := build
 ASAN  := build-asan
 
-.PHONY: all deps deps-test build build-asan run test \
+.PHONY: all deps deps-test build build-asan run test install deb test-deb \
         bench-ingest bench-taxii bench-pattern bench-policy bench-match bench-sync bench-sparse \
         test-sync-long fuzz fuzz-ci lint soak format clean
 
@@ -33,8 +33,37 @@ build-asan: deps-test
 	@cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DTIX_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN) -j $(JOBS)
 
+# The binary, the man pages, the systemd unit (with its sysusers.d and
+# tmpfiles.d files) and the example configuration, under DESTDIR/PREFIX;
+# /etc/tix/tix.conf only when there is none (docs/operations.md).
+PREFIX ?= /usr/local
+install: build
+	@sh tools/deps.sh install
+	@cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+	@DESTDIR=$(DESTDIR) cmake --install $(BUILD)
+
+# A Debian package (dpkg-buildpackage, debhelper; debian/), built from a copy
+# of the tree in build-deb/ so nothing is written outside it; then lintian,
+# which must report no error. The .deb is build-deb/tix_VERSION_ARCH.deb.
+deb:
+	@sh tools/deps.sh deb
+	@rm -rf build-deb && mkdir -p build-deb/src
+	@git ls-files -co --exclude-standard -z | xargs -0 tar cf - | tar xf - -C build-deb/src
+	@cd build-deb/src && DEB_BUILD_OPTIONS="parallel=$(JOBS) nocheck" \
+		dpkg-buildpackage -us -uc -b >../build.log 2>&1 || { tail -40 ../build.log; exit 1; }
+	@lintian --fail-on error build-deb/*.deb
+	@ls build-deb/*.deb
+
+# The package built, unpacked, its unit's commands run (tests/e2e/test_deb.py).
+test-deb: deb
+	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_deb.py
+
+# make run PORT=8601 (on 127.0.0.1), or make run LISTEN=HOST:PORT
+PORT   ?= 8600
+LISTEN ?=
 run: build
-	@TIX=$(BUILD)/tix DB=$(DB) sh tools/run.sh
+	@TIX=$(BUILD)/tix DB=$(DB) PORT=$(PORT) LISTEN=$(LISTEN) sh tools/run.sh
 
 # Unit tests (cmocka, through ctest), the CLI tests and the TAXII server's
 # end-to-end (TAXII, sharing policy) and abuse tests on the sanitizer build; then the CLI, TAXII,
@@ -57,7 +86,10 @@ test: deps-test build build-asan
 	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_abuse.py
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_abuse.py
 	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_bound.py
+	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_ops.py
+	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_ops.py
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_crash.py
+	@$(MAKE) --no-print-directory test-deb
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory fuzz-ci
 
@@ -121,4 +153,4 @@ format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN) build-bench build-fuzz
+	rm -rf $(BUILD) $(ASAN) build-bench build-fuzz build-deb

@@ -9,7 +9,11 @@ build_pkgs="gcc make cmake pkg-config libjansson-dev libsqlite3-dev libsodium-de
 # (wrk) and the match benchmark's baselines (ripgrep) are sets of their own.
 fuzz_pkgs="clang libclang-rt-14-dev"
 lint_pkgs="clang libclang-rt-14-dev clang-tidy cppcheck libcmocka-dev python3 git"
-test_pkgs="libcmocka-dev python3 sqlite3 openssl $fuzz_pkgs $lint_pkgs"
+# scdoc turns docs/man/*.scd into the man pages (the build, make install).
+install_pkgs="scdoc"
+# make deb: the Debian packaging tools.
+deb_pkgs="dpkg-dev debhelper lintian scdoc"
+test_pkgs="libcmocka-dev python3 sqlite3 openssl $install_pkgs $fuzz_pkgs $lint_pkgs"
 soak_pkgs="wrk curl"
 bench_pkgs="ripgrep"
 
@@ -19,6 +23,8 @@ want="$build_pkgs"
 [ "${1:-build}" = "bench" ] && want="$build_pkgs $bench_pkgs"
 [ "${1:-build}" = "lint" ] && want="$build_pkgs $lint_pkgs"
 [ "${1:-build}" = "soak" ] && want="$build_pkgs $soak_pkgs"
+[ "${1:-build}" = "install" ] && want="$build_pkgs $install_pkgs"
+[ "${1:-build}" = "deb" ] && want="$build_pkgs $deb_pkgs"
 
 missing=""
 for p in $want; do

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,16 +13,6 @@
 
 #include "cli/cli.h"
 #include "taxii/taxii.h"
-
-const char *cli_db_path(const char *opt)
-{
-	const char *env;
-
-	if (opt && *opt)
-		return opt;
-	env = getenv("TIX_DB");
-	return env && *env ? env : "./var/tix.db";
-}
 
 /* mkdir -p of the directory part of path. */
 static int make_parent_dirs(const char *path)
@@ -49,17 +40,23 @@ static int make_parent_dirs(const char *path)
 	return 0;
 }
 
+int cli_make_store_dir(const char *path)
+{
+	if (make_parent_dirs(path) == 0)
+		return 0;
+	fprintf(stderr, "tix: %s: cannot create the store's directory: %s\n", path,
+	        strerror(errno));
+	return -1;
+}
+
 struct store *cli_open_store(const char *path)
 {
 	struct tix_error err;
 	struct store *s;
 
 	tix_error_clear(&err);
-	if (make_parent_dirs(path) != 0) {
-		fprintf(stderr, "tix: %s: cannot create the store's directory: %s\n", path,
-		        strerror(errno));
+	if (cli_make_store_dir(path) != 0)
 		return NULL;
-	}
 	s = store_open(path, NULL, &err);
 	if (s == NULL)
 		cli_print_error(NULL, &err);
@@ -201,4 +198,66 @@ int cli_policy_node(struct store *s, struct policy_node *n)
 		return -1;
 	}
 	return 0;
+}
+
+int cli_getopt(int argc, char **argv, const struct option *longopts, int *longindex)
+{
+	const char *cmd = argv[0];
+	const char *pre = strncmp(cmd, "tix", 3) == 0 ? "" : "tix ";
+	int ch;
+
+	opterr = 0;
+	ch = getopt_long(argc, argv, "", longopts, longindex);
+	if (ch != '?')
+		return ch;
+	if (optopt != 0) {
+		/* A known option without its value, or an unknown short one. */
+		const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+
+		for (int i = 0; longopts[i].name; i++)
+			if (longopts[i].val == optopt) {
+				fprintf(stderr, "%s%s: option --%s %s\n", pre, cmd,
+				        longopts[i].name,
+				        longopts[i].has_arg == no_argument && strchr(arg, '=')
+				                ? "takes no value"
+				                : "needs a value");
+				return '?';
+			}
+		fprintf(stderr, "%s%s: unknown option '-%c'\n", pre, cmd, optopt);
+		return '?';
+	} else {
+		const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+		char name[64];
+		const char *names[64], *near;
+		size_t n = 0, len;
+
+		/* The name without dashes and without "=value". */
+		while (*arg == '-')
+			arg++;
+		len = strcspn(arg, "=");
+		if (len >= sizeof(name))
+			len = sizeof(name) - 1;
+		memcpy(name, arg, len);
+		name[len] = '\0';
+		for (int i = 0; longopts[i].name && n < 64; i++)
+			if (strncmp(longopts[i].name, name, len) == 0)
+				names[n++] = longopts[i].name;
+		if (n > 1 && len > 0) {
+			fprintf(stderr, "%s%s: option --%s is ambiguous:", pre, cmd, name);
+			for (size_t i = 0; i < n; i++)
+				fprintf(stderr, " --%s", names[i]);
+			fputc('\n', stderr);
+			return '?';
+		}
+		n = 0;
+		for (int i = 0; longopts[i].name && n < 64; i++)
+			names[n++] = longopts[i].name;
+		near = tix_nearest(name, names, n);
+		if (near)
+			fprintf(stderr, "%s%s: unknown option '--%s'; did you mean --%s?\n", pre,
+			        cmd, name, near);
+		else
+			fprintf(stderr, "%s%s: unknown option '--%s'\n", pre, cmd, name);
+	}
+	return '?';
 }

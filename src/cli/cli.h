@@ -19,8 +19,27 @@ enum {
 	EXIT_SYSTEM = 3 /* store or system error */
 };
 
-/* The store path: --db, else $TIX_DB, else ./var/tix.db. */
+/* The store path: --db, else $TIX_DB, else [store] path of the
+ * configuration (cli_config), else ./var/tix.db. A configuration that is
+ * refused ends the program (exit 2) rather than use another store. */
 const char *cli_db_path(const char *opt);
+
+/* ---- the configuration file (cmd_config.c, tix.conf(5)) ---- */
+struct conf;
+/* The file to read: opt (--config), else $TIX_CONFIG, else
+ * /etc/tix/tix.conf; *chosen is 0 for the last, which may be missing. */
+const char *cli_config_path(const char *opt, int *chosen);
+/* Loads the configuration every later cli_config() returns. Problems are
+ * printed (FILE:LINE: reason); 0, or -1 when it is refused. */
+int cli_config_use(const char *opt);
+/* The configuration (the default file, loaded on first use; empty when
+ * it does not exist), or NULL when it was refused. */
+const struct conf *cli_config(void);
+/* Lays the [peer NAME] settings over the stored peers (their credentials
+ * stay those of `tix peer add`). 0, or -1 on an error. */
+int cli_config_apply_peers(struct store *s);
+/* mkdir -p of the store's directory (0750). 0, or -1 with a message. */
+int cli_make_store_dir(const char *path);
 /* Opens the store, creating its directory and schema on first use.
  * Prints the error and returns NULL on failure. */
 struct store *cli_open_store(const char *path);
@@ -44,6 +63,13 @@ int cli_parse_size(const char *s, size_t *out);
  * with a message when a stored setting is invalid. */
 int cli_policy_node(struct store *s, struct policy_node *n);
 
+struct option;
+/* getopt_long(argc, argv, "", longopts, longindex) with tix's messages: an
+ * unknown option names the nearest known one ("did you mean
+ * --collection?"), a missing value names the option. argv[0] is the
+ * command's name as printed ("tix export"). */
+int cli_getopt(int argc, char **argv, const struct option *longopts, int *longindex);
+
 int cmd_import(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_get(int argc, char **argv);
@@ -55,6 +81,10 @@ int cmd_audit(int argc, char **argv);
 int cmd_match(int argc, char **argv);
 int cmd_peer(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
+int cmd_verify_store(int argc, char **argv);
 
 struct sync_config;
 /* Runs every peer (or only `only`) on its interval until *cfg->stop is

@@ -31,12 +31,15 @@ enum {
 	O_DEFAULT_TLP = 1 << 10,
 	O_ANONYMOUS = 1 << 11,
 	O_SKEW = 1 << 12,
+	O_FORCE = 1 << 13,
+	O_REMOTE = 1 << 14,
+	O_REVOKE = 1 << 15,
 };
 
 struct opts {
 	const char *db, *country, *org, *role, *user, *read, *write, *description;
 	const char *sector, *default_tlp, *anonymous, *skew;
-	int json, password_stdin, can_read, can_write;
+	int json, password_stdin, can_read, can_write, force, remote, revoke;
 	unsigned given;  /* the O_ bits seen */
 	const char *arg; /* the one positional argument, when the command has one */
 };
@@ -60,6 +63,7 @@ static int org_remove(struct store *s, const struct command *c, struct opts *o);
 static int user_add(struct store *s, const struct command *c, struct opts *o);
 static int user_list(struct store *s, const struct command *c, struct opts *o);
 static int user_remove(struct store *s, const struct command *c, struct opts *o);
+static int user_passwd(struct store *s, const struct command *c, struct opts *o);
 static int key_add(struct store *s, const struct command *c, struct opts *o);
 static int key_list(struct store *s, const struct command *c, struct opts *o);
 static int key_remove(struct store *s, const struct command *c, struct opts *o);
@@ -82,9 +86,10 @@ static const struct command commands[] = {
          org_add},
         {"org", "list", O_JSON, 0, 0, 0, "org list [--json]", "Lists the organisations.\n",
          org_list},
-        {"org", "remove", 0, 0, 1, 0, "org remove NAME",
-         "Removes an organisation with its users, their API keys and its grants.\n"
-         "The objects it wrote stay.\n",
+        {"org", "remove", O_FORCE, 0, 1, 0, "org remove NAME [--force]",
+         "Removes an organisation. When it still has users, API keys or collection\n"
+         "grants, it is refused with what would go, unless --force is given: then\n"
+         "they are removed with it. The objects it wrote stay.\n",
          org_remove},
         {"user", "add", O_ORG | O_ROLE | O_PASSWORD_STDIN, O_ORG | O_ROLE, 1, 0,
          "user add NAME --org ORG --role admin|analyst|reader|sensor [--password-stdin]",
@@ -97,6 +102,12 @@ static const struct command commands[] = {
          "Lists the users with their organisation and role.\n", user_list},
         {"user", "remove", 0, 0, 1, 0, "user remove NAME",
          "Removes a user and the user's API keys.\n", user_remove},
+        {"user", "passwd", O_PASSWORD_STDIN, O_PASSWORD_STDIN, 1, 0,
+         "user passwd NAME --password-stdin",
+         "Sets a user's password to the first line of standard input (its newline\n"
+         "removed; it may not be empty), stored only as an argon2id hash. The old\n"
+         "password is refused from the next request on; API keys stay valid.\n",
+         user_passwd},
         {"key", "add", O_USER, O_USER, 0, 0, "key add --user NAME",
          "Makes a new API key for a user and prints it on standard output, alone on its\n"
          "line. It is shown this once: only a keyed digest of it is stored.\n",
@@ -117,10 +128,10 @@ static const struct command commands[] = {
          "Lists the collections with the organisations that may read and write them.\n", coll_list},
         {"collection", "remove", 0, 0, 1, 0, "collection remove ID|TITLE",
          "Removes a collection and its grants. The objects stay in the store.\n", coll_remove},
-        {"collection", "grant", O_ORG | O_READ | O_WRITE, O_ORG, 1, 1,
-         "collection grant ID|TITLE --org ORG [--read] [--write]",
+        {"collection", "grant", O_ORG | O_READ | O_WRITE | O_REVOKE, O_ORG, 1, 1,
+         "collection grant ID|TITLE --org ORG --read|--write|--read --write|--revoke",
          "Sets what ORG may do with a collection, replacing its earlier grant: --read,\n"
-         "--write, both, or neither (which takes its access away).\n",
+         "--write or both; --revoke takes its access away. One of them is required.\n",
          coll_grant},
         {"group", "add", 0, 0, 1, 0, "group add NAME",
          "Adds a sharing group: a named set of organisations, which may be\n"
@@ -133,8 +144,12 @@ static const struct command commands[] = {
          "Removes a sharing group. AMBER objects naming it are then readable by their\n"
          "owner only (a group that does not exist has no members).\n",
          group_remove},
-        {"group", "member-add", O_ORG, O_ORG, 1, 0, "group member-add NAME --org ORG",
-         "Adds an organisation (of this node or another) to a sharing group.\n", group_member},
+        {"group", "member-add", O_ORG | O_REMOTE, O_ORG, 1, 0,
+         "group member-add NAME --org ORG [--remote]",
+         "Adds an organisation of this node to a sharing group; an organisation that\n"
+         "does not exist here is refused (a typo would share nothing), unless --remote\n"
+         "says it is an organisation of another node, named as it is named there.\n",
+         group_member},
         {"group", "member-remove", O_ORG, O_ORG, 1, 0, "group member-remove NAME --org ORG",
          "Removes an organisation from a sharing group.\n", group_member},
         {"node", "set", O_DEFAULT_TLP | O_ANONYMOUS | O_SKEW, 0, 0, 0,
@@ -239,20 +254,25 @@ static int parse(const struct command *c, int argc, char **argv, struct opts *o)
 	        {"default-tlp", required_argument, NULL, 'T'},
 	        {"anonymous-read", required_argument, NULL, 'A'},
 	        {"modified-skew", required_argument, NULL, 'K'},
+	        {"force", no_argument, NULL, 'f'},
+	        {"remote", no_argument, NULL, 'm'},
 	        {NULL, 0, NULL, 0},
 	};
 	static const struct option flags[] = {
-	        {"db", required_argument, NULL, 'd'},  {"help", no_argument, NULL, 'h'},
-	        {"org", required_argument, NULL, 'o'}, {"read", no_argument, NULL, 'R'},
-	        {"write", no_argument, NULL, 'W'},     {NULL, 0, NULL, 0},
+	        {"db", required_argument, NULL, 'd'},
+	        {"help", no_argument, NULL, 'h'},
+	        {"org", required_argument, NULL, 'o'},
+	        {"read", no_argument, NULL, 'R'},
+	        {"write", no_argument, NULL, 'W'},
+	        {"revoke", no_argument, NULL, 'X'},
+	        {NULL, 0, NULL, 0},
 	};
 	enum store_role role;
 	unsigned bit;
 	int ch, idx;
 
 	optind = 0;
-	opterr = 1;
-	while ((ch = getopt_long(argc, argv, "", c->rw_flags ? flags : lists, &idx)) != -1) {
+	while ((ch = cli_getopt(argc, argv, c->rw_flags ? flags : lists, &idx)) != -1) {
 		switch (ch) {
 		case 'd': o->db = optarg; continue;
 		case 'h': help_one(c); return -1;
@@ -326,6 +346,18 @@ static int parse(const struct command *c, int argc, char **argv, struct opts *o)
 				return usage_error(c, "--anonymous-read '%s' is not on or off",
 				                   optarg);
 			break;
+		case 'f':
+			bit = O_FORCE;
+			o->force = 1;
+			break;
+		case 'm':
+			bit = O_REMOTE;
+			o->remote = 1;
+			break;
+		case 'X':
+			bit = O_REVOKE;
+			o->revoke = 1;
+			break;
 		default: usage_one(stderr, c); return EXIT_USAGE;
 		}
 		if (!(c->allowed & bit))
@@ -340,9 +372,17 @@ static int parse(const struct command *c, int argc, char **argv, struct opts *o)
 		unsigned missing = c->required & ~o->given;
 
 		return usage_error(c, "%s is required",
-		                   missing & O_ORG    ? "--org"
-		                   : missing & O_ROLE ? "--role"
-		                                      : "--user");
+		                   missing & O_ORG              ? "--org"
+		                   : missing & O_ROLE           ? "--role"
+		                   : missing & O_PASSWORD_STDIN ? "--password-stdin"
+		                                                : "--user");
+	}
+	if (c->allowed & O_REVOKE) {
+		if (o->revoke && (o->can_read || o->can_write))
+			return usage_error(c, "%s", "--revoke excludes --read and --write");
+		if (!o->revoke && !o->can_read && !o->can_write)
+			return usage_error(
+			        c, "%s", "say what ORG may do: --read, --write, both, or --revoke");
 	}
 	/* Option values are checked before the store is opened. */
 	if (o->role && store_role_parse(o->role, &role) != 0)
@@ -448,6 +488,10 @@ int cmd_admin(int argc, char **argv)
 		         o.anonymous ? " --anonymous-read " : "", o.anonymous ? o.anonymous : "",
 		         o.sector ? " --sector " : "", o.sector ? o.sector : "",
 		         o.skew ? " --modified-skew " : "", o.skew ? o.skew : "");
+		if (o.force || o.remote || o.revoke)
+			snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail), "%s%s%s",
+			         o.force ? " --force" : "", o.remote ? " --remote" : "",
+			         o.revoke ? " --revoke" : "");
 		tix_time_now(&now);
 		ae = (struct store_audit_entry){tix_time_to_us(&now),
 		                                "admin",
@@ -603,14 +647,116 @@ static int org_list(struct store *s, const struct command *c, struct opts *o)
 	return 0;
 }
 
+/* What removing an organisation would take with it. */
+struct org_dependents {
+	struct store *s;
+	const char *org;
+	int64_t okey;
+	size_t users, keys, grants;
+	struct tix_buf names; /* "user alice", "collection Phishing (read)" ... */
+	enum tix_err e;
+	struct tix_error *err;
+};
+
+static int count_key(void *arg, const struct store_apikey *k)
+{
+	struct org_dependents *d = arg;
+
+	d->keys++;
+	tix_buf_addf(&d->names, "\n  key %s (of %s)", k->key_id, k->user);
+	return 0;
+}
+
+static int count_user(void *arg, const struct store_user *u)
+{
+	struct org_dependents *d = arg;
+
+	if (strcmp(u->org, d->org) != 0)
+		return 0;
+	d->users++;
+	tix_buf_addf(&d->names, "\n  user %s", u->name);
+	return 0;
+}
+
+static int count_grant(void *arg, const struct store_collection_info *ci)
+{
+	struct org_dependents *d = arg;
+	struct store_collection coll;
+	int r = 0, w = 0;
+
+	if ((d->e = store_collection_get(d->s, ci->id, 0, &coll, d->err)) != TIX_OK ||
+	    (d->e = store_collection_access(d->s, &coll, d->okey, &r, &w, d->err)) != TIX_OK)
+		return 1;
+	if (r || w) {
+		d->grants++;
+		tix_buf_addf(&d->names, "\n  grant on collection %s (%s)", ci->title,
+		             r && w ? "read, write"
+		             : r    ? "read"
+		                    : "write");
+	}
+	return 0;
+}
+
+/* The user names of org, for listing their keys. */
+struct user_names {
+	const char *org;
+	struct tix_buf buf; /* NUL-separated */
+};
+
+static int collect_user(void *arg, const struct store_user *u)
+{
+	struct user_names *un = arg;
+
+	if (strcmp(u->org, un->org) == 0)
+		tix_buf_add(&un->buf, u->name, strlen(u->name) + 1);
+	return 0;
+}
+
 static int org_remove(struct store *s, const struct command *c, struct opts *o)
 {
+	struct org_dependents d;
+	struct user_names un;
+	struct store_org org;
 	struct tix_error err;
+	enum tix_err e;
+	int rc = 0;
 
 	tix_error_clear(&err);
-	if (store_org_remove(s, o->arg, &err) != TIX_OK)
+	if (store_org_get(s, o->arg, &org, &err) != TIX_OK)
 		return fail(c, &err);
-	return 0;
+	memset(&d, 0, sizeof(d));
+	d.s = s;
+	d.org = o->arg;
+	d.okey = org.key;
+	d.err = &err;
+	tix_buf_init(&d.names, TIX_BUF_UNLIMITED);
+	un.org = o->arg;
+	tix_buf_init(&un.buf, TIX_BUF_UNLIMITED);
+	e = store_user_list(s, count_user, &d, &err);
+	if (e == TIX_OK)
+		e = store_user_list(s, collect_user, &un, &err);
+	for (size_t at = 0; e == TIX_OK && at < tix_buf_len(&un.buf);) {
+		const char *name = tix_buf_str(&un.buf) + at;
+
+		e = store_apikey_list(s, name, count_key, &d, &err);
+		at += strlen(name) + 1;
+	}
+	if (e == TIX_OK && (e = store_collection_list(s, 0, 1, count_grant, &d, &err)) == TIX_OK)
+		e = d.e;
+	if (e == TIX_OK && !o->force && d.users + d.keys + d.grants > 0) {
+		fprintf(stderr,
+		        "tix admin org remove: '%s' still has %zu user%s, %zu API key%s and %zu "
+		        "collection grant%s, which would be removed with it:%s\n"
+		        "Give --force to remove them all, or remove them first.\n",
+		        o->arg, d.users, d.users == 1 ? "" : "s", d.keys, d.keys == 1 ? "" : "s",
+		        d.grants, d.grants == 1 ? "" : "s", tix_buf_str(&d.names));
+		rc = EXIT_INVALID;
+	} else if (e != TIX_OK || store_org_remove(s, o->arg, &err) != TIX_OK) {
+		rc = fail(c, &err);
+	}
+	tix_buf_release(&d.names);
+	tix_buf_release(&un.buf);
+	return rc;
 }
 
 /* ---- users -------------------------------------------------------------- */
@@ -666,6 +812,27 @@ static int user_list(struct store *s, const struct command *c, struct opts *o)
 	if (list)
 		print_json(list);
 	return 0;
+}
+
+static int user_passwd(struct store *s, const struct command *c, struct opts *o)
+{
+	char password[MAX_PASSWORD_LINE + 2], hash[256] = "";
+	struct store_user u;
+	struct tix_error err;
+	enum tix_err e;
+
+	tix_error_clear(&err);
+	/* The user must exist before the password is read and hashed. */
+	if ((e = store_user_get(s, o->arg, &u, &err)) == TIX_OK)
+		e = read_password(password, sizeof(password), &err);
+	if (e == TIX_OK)
+		e = auth_hash_password(password, hash, sizeof(hash), &err);
+	explicit_bzero(password, sizeof(password));
+	if (e == TIX_OK)
+		e = store_user_set_password(s, o->arg, hash, &err);
+	explicit_bzero(hash, sizeof(hash));
+	explicit_bzero(&u, sizeof(u));
+	return e == TIX_OK ? 0 : fail(c, &err);
 }
 
 static int user_remove(struct store *s, const struct command *c, struct opts *o)
@@ -897,6 +1064,7 @@ static int coll_grant(struct store *s, const struct command *c, struct opts *o)
 	struct tix_error err;
 
 	tix_error_clear(&err);
+	/* --revoke is the grant of neither (parse() requires one of them). */
 	if (store_collection_get(s, o->arg, 0, &coll, &err) != TIX_OK ||
 	    store_collection_grant(s, &coll, o->org, o->can_read, o->can_write, &err) != TIX_OK)
 		return fail(c, &err);
@@ -927,9 +1095,21 @@ static int group_remove(struct store *s, const struct command *c, struct opts *o
 
 static int group_member(struct store *s, const struct command *c, struct opts *o)
 {
+	struct store_org org;
 	struct tix_error err;
 
 	tix_error_clear(&err);
+	if (strcmp(c->verb, "member-add") == 0 && !o->remote &&
+	    store_org_get(s, o->org, &org, &err) != TIX_OK) {
+		if (err.code != TIX_ENOTFOUND)
+			return fail(c, &err);
+		fprintf(stderr,
+		        "tix admin group member-add: no organisation '%s' on this node; add it "
+		        "with `tix admin org add`, or give --remote for an organisation of another "
+		        "node\n",
+		        o->org);
+		return EXIT_INVALID;
+	}
 	if (store_group_member(s, o->arg, o->org, strcmp(c->verb, "member-add") == 0, &err) !=
 	    TIX_OK)
 		return fail(c, &err);

@@ -27,8 +27,9 @@ static void usage(FILE *f)
 	        "  show            the entries, oldest first\n"
 	        "  --object ID     only entries about object ID (who has seen it)\n"
 	        "  --since TS      only entries at or after TS (RFC 3339)\n"
-	        "  --json          one JSON object per line; \"objects\" is \"=SEQ\" when they are\n"
-	        "                  the same as in entry SEQ (a repeated answer)\n");
+	        "  --json          one JSON object per line; \"objects\" is an array of ids;\n"
+	        "                  when they are those of entry SEQ (a repeated answer) it\n"
+	        "                  is empty and \"objects_of\" is SEQ\n");
 }
 
 struct show {
@@ -50,10 +51,26 @@ static int print_entry(void *arg, int64_t seq, const struct store_audit_entry *e
 	tix_time_from_us(e->at, &t);
 	tix_time_format(&t, 6, ts);
 	if (sh->json) {
-		json_t *v = json_pack("{sIssssssssssss}", "seq", (json_int_t)seq, "at", ts,
+		json_t *objs = json_array();
+		json_t *v = json_pack("{sIssssssssssso}", "seq", (json_int_t)seq, "at", ts,
 		                      "action", e->action, "actor", e->actor, "org", e->org,
-		                      "detail", e->detail, "objects", e->objects);
+		                      "detail", e->detail, "objects", objs);
 
+		if (e->objects && e->objects[0] == '=') {
+			json_object_set_new(v, "objects_of",
+			                    json_integer(strtoll(e->objects + 1, NULL, 10)));
+		} else {
+			/* "\nID\nID\n" */
+			for (const char *p = e->objects; p && *p;) {
+				size_t n = strcspn(p, "\n");
+
+				if (n > 0)
+					json_array_append_new(objs, json_stringn(p, n));
+				p += n;
+				if (*p == '\n')
+					p++;
+			}
+		}
 		if (v) {
 			json_dumpf(v, stdout, JSON_COMPACT);
 			fputc('\n', stdout);
@@ -95,7 +112,7 @@ int cmd_audit(int argc, char **argv)
 
 	tix_error_clear(&err);
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((ch = cli_getopt(argc, argv, longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': db = optarg; break;
 		case 'o': sh.object = optarg; break;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "stix/stix_types.h"
 
 #define MAX_TYPES 64
 
@@ -18,7 +19,8 @@ static void usage(FILE *f)
 	           "                  [--as-org ORG | --for-peer ORG | --public]\n\n"
 	           "Writes a STIX 2.1 bundle to standard output: the latest version of each\n"
 	           "object, in the order the node added them.\n\n"
-	           "  --type T          only objects of type T (repeatable)\n"
+	           "  --type T          only objects of type T (repeatable); a T that is not a\n"
+	           "                    STIX 2.1 type nor stored is a usage error\n"
 	           "  --added-after TS  only versions added after TS (RFC 3339, e.g.\n"
 	           "                    2026-01-01T00:00:00Z; in a collection, added to it)\n"
 	           "  --collection C    only objects of collection C (title or id)\n"
@@ -103,6 +105,45 @@ static int collect_group(void *arg, const char *group)
 	return 0;
 }
 
+/* Whether a --type names something that can be stored: a STIX 2.1 object
+ * type, or a type with objects in this store (a custom type). */
+struct type_seen {
+	const char *type;
+	int seen;
+};
+
+static void note_type(void *arg, const struct store_type_count *c)
+{
+	struct type_seen *ts = arg;
+
+	ts->seen |= strcmp(c->type, ts->type) == 0;
+}
+
+static int check_type(struct store *s, const char *type)
+{
+	const struct stix_type *t = stix_type_find(type);
+	const char *names[256], *near;
+	struct type_seen ts = {type, 0};
+	struct store_stats_cb cb = {note_type, NULL, &ts};
+	struct tix_error err;
+	size_t n = 0;
+
+	if (t && t->category != SC_EXTENSION && t->category != SC_EMBEDDED)
+		return 0;
+	tix_error_clear(&err);
+	if (store_stats(s, &cb, &err) == TIX_OK && ts.seen)
+		return 0;
+	for (size_t i = 0; i < stix_builtin_ntypes && n < 256; i++)
+		if (stix_builtin_types[i]->category != SC_EXTENSION &&
+		    stix_builtin_types[i]->category != SC_EMBEDDED)
+			names[n++] = stix_builtin_types[i]->name;
+	near = tix_nearest(type, names, n);
+	fprintf(stderr, "tix export: --type '%s' is not a STIX 2.1 object type%s%s%s\n", type,
+	        near ? "; did you mean " : " and no stored object has it", near ? near : "",
+	        near ? "?" : "");
+	return -1;
+}
+
 int cmd_export(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -137,7 +178,7 @@ int cmd_export(int argc, char **argv)
 	memset(&x, 0, sizeof(x));
 	x.out = stdout;
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((ch = cli_getopt(argc, argv, longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': db = optarg; break;
 		case 't':
@@ -189,6 +230,11 @@ int cmd_export(int argc, char **argv)
 	q.types = ntypes ? types : NULL;
 	if ((s = cli_open_existing_store(cli_db_path(db))) == NULL)
 		return EXIT_SYSTEM;
+	for (int i = 0; i < ntypes; i++)
+		if (check_type(s, types[i]) != 0) {
+			store_close(s);
+			return EXIT_USAGE;
+		}
 	tix_buf_init(&x.ids, TIX_BUF_UNLIMITED);
 	if (cli_policy_node(s, &x.node) != 0) {
 		store_close(s);

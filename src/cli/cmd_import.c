@@ -94,7 +94,7 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 	struct stix_reader *r = NULL;
 	struct store_collection coll, *collp = NULL;
 	struct tix_error err;
-	struct tix_buf body;
+	struct tix_buf body, ids; /* ids: "\nID\nID\n", the versions added, for the audit log */
 	char *data = NULL;
 	size_t len;
 	int rc = EXIT_SYSTEM, in_tx = 0, progress = isatty(2) && !o->quiet;
@@ -104,6 +104,7 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 	tix_error_clear(&err);
 	stix_problems_init(&probs);
 	tix_buf_init(&body, TIX_BUF_UNLIMITED);
+	tix_buf_init(&ids, TIX_BUF_UNLIMITED);
 	if ((e = cli_read_input(file, o->max_size, &data, &len, &err)) != TIX_OK) {
 		rc = cli_exit_code(e);
 		cli_print_error("import", &err);
@@ -227,6 +228,12 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 			}
 			e = store_put(s, &meta, tix_buf_str(&body), tix_buf_len(&body), o->org,
 			              collp, rawlen > 0 ? &src : NULL, &added, &err);
+			if (e == TIX_OK && added) {
+				if (tix_buf_len(&ids) == 0)
+					tix_buf_addc(&ids, '\n');
+				tix_buf_adds(&ids, meta.id);
+				tix_buf_addc(&ids, '\n');
+			}
 		}
 		if (e == TIX_EDENIED) {
 			/* The write rules (docs/policy.md): refused like an invalid
@@ -278,6 +285,26 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 		rc = EXIT_INVALID;
 		goto out;
 	}
+	if (tix_buf_len(&ids) > 0) {
+		/* The versions written and their audit entry commit together, as
+		 * for a TAXII write. */
+		struct store_audit_entry ae;
+		struct tix_time now;
+		char detail[1024];
+		const char *who = getenv("USER");
+
+		snprintf(detail, sizeof(detail), "tix import %s%s%s%s%s", name,
+		         collp ? " --collection " : "", collp ? collp->title : "",
+		         o->org ? " --org " : "", o->org ? o->org : "");
+		tix_time_now(&now);
+		ae = (struct store_audit_entry){
+		        tix_time_to_us(&now), "write",           who && *who ? who : "operator",
+		        o->org ? o->org : "", tix_buf_str(&ids), detail};
+		if (store_audit_append(s, &ae, 1, &err) != TIX_OK) {
+			cli_print_error("import", &err);
+			goto out;
+		}
+	}
 	if (store_commit(s, &err) != TIX_OK) {
 		in_tx = 0;
 		cli_print_error("import", &err);
@@ -309,6 +336,7 @@ out:
 	stix_reader_close(r);
 	stix_problems_release(&probs);
 	tix_buf_release(&body);
+	tix_buf_release(&ids);
 	free(data);
 	return rc;
 }
@@ -336,7 +364,7 @@ int cmd_import(int argc, char **argv)
 
 	o.max_size = DEFAULT_MAX_SIZE;
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((ch = cli_getopt(argc, argv, longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': db = optarg; break;
 		case 'c': o.collection = optarg; break;

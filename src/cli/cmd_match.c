@@ -40,7 +40,8 @@ static void usage(FILE *f)
 	        "valid_until, pattern_type stix) in logs: plain text, JSON lines (Suricata\n"
 	        "eve.json, Zeek JSON) and Zeek TSV; files, globs, gzip files and stdin (-).\n"
 	        "Prints one JSON line per match and a summary on stderr. Exit 0 when\n"
-	        "something matched, 1 when nothing did, 2 on error. See docs/match.md.\n\n"
+	        "something matched, 1 when nothing did, 2 on a usage error or a failed\n"
+	        "report, 3 when a FILE cannot be read. See docs/match.md.\n\n"
 	        "  --db PATH            the store to read indicators from (default $TIX_DB\n"
 	        "                       or ./var/tix.db)\n"
 	        "  --index FILE         use a compiled index file instead of a store\n"
@@ -961,7 +962,7 @@ int cmd_match(int argc, char **argv)
 	tix_error_clear(&err);
 	r.so.format = MATCH_FORMAT_AUTO;
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((ch = cli_getopt(argc, argv, longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': db = optarg; break;
 		case 'i': index_in = optarg; break;
@@ -1154,7 +1155,7 @@ int cmd_match(int argc, char **argv)
 	}
 	t0 = mono();
 	{
-		int errors = 0;
+		int errors = 0, file_errors = 0;
 
 		for (int i = optind; i < argc; i++) {
 			glob_t g;
@@ -1163,16 +1164,16 @@ int cmd_match(int argc, char **argv)
 			    access(argv[i], F_OK) != 0) {
 				if (glob(argv[i], 0, NULL, &g) != 0) {
 					fprintf(stderr, "tix match: %s: no such file\n", argv[i]);
-					errors++;
+					file_errors++;
 					continue;
 				}
 				for (size_t k = 0; k < g.gl_pathc; k++)
-					errors +=
+					file_errors +=
 					        scan_path(&r, g.gl_pathv[k], threads, 0, &tot) != 0;
 				globfree(&g);
 				continue;
 			}
-			errors += scan_path(&r, argv[i], threads, follow, &tot) != 0;
+			file_errors += scan_path(&r, argv[i], threads, follow, &tot) != 0;
 		}
 		fflush(stdout);
 		t_scan = mono() - t0;
@@ -1221,7 +1222,12 @@ int cmd_match(int argc, char **argv)
 				json_decref(objs);
 			}
 		}
-		rc = errors ? EXIT_USAGE : r.hits ? EXIT_OK_ : EXIT_INVALID;
+		/* A file that cannot be read is a system error (3), as for every
+		 * command; a failed report or sighting is 2. */
+		rc = file_errors ? EXIT_SYSTEM
+		     : errors    ? EXIT_USAGE
+		     : r.hits    ? EXIT_OK_
+		                 : EXIT_INVALID;
 	}
 	goto out;
 oom:

@@ -229,7 +229,7 @@ int cmd_pattern(int argc, char **argv)
 	tix_error_clear(&err);
 	tix_buf_init(&warnings, 1 << 16);
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((ch = cli_getopt(argc, argv, longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'v':
 			if (strcmp(optarg, "2.0") == 0) {

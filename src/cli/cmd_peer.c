@@ -86,7 +86,7 @@ static int peer_add(struct store *s, const char *db, int argc, char **argv)
 	p.interval = 300;
 	tix_error_clear(&err);
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((ch = cli_getopt(argc, argv, longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': break;
 		case 'u':
@@ -356,6 +356,7 @@ int cmd_peer(int argc, char **argv)
 	const char *db = NULL, *sub;
 	struct tix_error err;
 	struct store *s;
+	char label[32];
 	int rc = 0, json = 0, ch;
 
 	tix_error_clear(&err);
@@ -377,6 +378,9 @@ int cmd_peer(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	/* Messages of the sub-parsers name the whole command. */
+	snprintf(label, sizeof(label), "tix peer %s", sub);
+	argv[1] = label;
 	db = cli_db_path(db);
 	if (strcmp(sub, "add") == 0) {
 		if ((s = cli_open_store(db)) == NULL)
@@ -386,7 +390,7 @@ int cmd_peer(int argc, char **argv)
 		return rc;
 	}
 	optind = 0;
-	while ((ch = getopt_long(argc - 1, argv + 1, "", longopts, NULL)) != -1) {
+	while ((ch = cli_getopt(argc - 1, argv + 1, longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': break;
 		case 'j': json = 1; break;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "conf/conf.h"
 #include "http/http.h"
 #include "pattern/pattern.h"
 #include "sync/sync.h"
@@ -24,10 +25,14 @@ static void usage(FILE *f)
 	        "usage: tix serve [--listen HOST:PORT] [--db PATH] [--config FILE]\n"
 	        "                 [--tls-cert FILE --tls-key FILE] [--threads N] [--max-body N]\n"
 	        "                 [--max-connections N] [--idle-timeout SECONDS]\n"
-	        "                 [--access-log FILE|-|off] [--insecure-http] [--cache N]\n\n"
+	        "                 [--access-log FILE|-|off] [--insecure-http] [--cache N]\n"
+	        "                 [--default-tlp LEVEL] [--anonymous-read] [--sync]\n"
+	        "                 [--no-metrics] [--metrics-key-file FILE] [--log-format text|json]\n"
+	        "                 [--insecure-no-policy] [--check]\n\n"
 	        "Serves the store over TAXII 2.1 at /taxii2/ (discovery) and /api1/ (the API\n"
 	        "root) until SIGTERM or SIGINT, which finish the requests in progress first.\n\n"
 	        "  --listen HOST:PORT   address to listen on (default 127.0.0.1:8600)\n"
+	        "  --db PATH            the store (default $TIX_DB, else ./var/tix.db)\n"
 	        "  --tls-cert/--tls-key PEM certificate and key: serve HTTPS\n"
 	        "  --insecure-http      allow plain HTTP on a non-loopback address\n"
 	        "  --threads N          worker threads (default: twice the cores, at least 4)\n"
@@ -45,21 +50,35 @@ static void usage(FILE *f)
 	        "                       default) or 'off'\n"
 	        "  --default-tlp LEVEL  TLP of objects without a TLP marking: clear, green,\n"
 	        "                       amber, amber+strict or red (default: the node setting,\n"
-	        "                       `tix admin node set default-tlp`, else amber)\n"
+	        "                       `tix admin node set --default-tlp L`, else amber)\n"
 	        "  --anonymous-read     callers without credentials may read TLP:CLEAR objects\n"
-	        "                       (default: the node setting anonymous-read, else off)\n"
+	        "                       (default: the node setting, `tix admin node set\n"
+	        "                       --anonymous-read on|off`, else off)\n"
 	        "  --sync               also run the peers (`tix peer`) on their intervals, as\n"
 	        "                       `tix sync` does, stopping with the server\n"
+	        "  --log-format F       text (the default) or json: the access log and messages\n"
+	        "                       as one JSON object per line, each request with its id\n"
+	        "                       (also the X-Request-Id header and TAXII errors' error_id)\n"
+	        "  --no-metrics         do not answer GET /metrics (Prometheus text format;\n"
+	        "                       by default answered to loopback callers only)\n"
+	        "  --metrics-key-file F GET /metrics needs the key on F's first line (16+\n"
+	        "                       bytes) as 'Authorization: Bearer KEY', from anywhere\n"
+	        "  --check              check the settings and that the address is free, then\n"
+	        "                       exit (0 when `tix serve` would start)\n"
 	        "  --insecure-no-policy FOR BENCHMARKS ONLY: no TLP/sharing-group filtering;\n"
 	        "                       refused unless listening on a loopback address\n"
-	        "  --config FILE        'key = value' lines: any long option above without its\n"
-	        "                       dashes, plus title, description, contact, page-size,\n"
-	        "                       page-max; command-line options win\n");
+	        "  --config FILE        the configuration (default $TIX_CONFIG, else\n"
+	        "                       /etc/tix/tix.conf when it exists): [serve] holds the\n"
+	        "                       options above without their dashes, plus title,\n"
+	        "                       description, contact, page-size, page-max; [policy]\n"
+	        "                       default-tlp and anonymous-read; [store] path; [peer\n"
+	        "                       NAME] a peer's settings. Command-line options win.\n"
+	        "                       `tix config check` validates it; see tix.conf(5)\n");
 }
 
 struct serve_opts {
 	char listen[256], db[4096], tls_cert[4096], tls_key[4096], access_log[4096];
-	char title[256], description[512], contact[256];
+	char title[256], description[512], contact[256], metrics_key_file[4096];
 	unsigned threads, max_connections, idle_timeout;
 	size_t max_body, page_size, page_max, cache_bytes, examine_max, body_budget, body_share;
 	int insecure;
@@ -67,6 +86,8 @@ struct serve_opts {
 	int anonymous_read; /* -1: the node setting */
 	int no_policy;
 	int sync; /* run the peers (tix sync) in a thread beside the server */
+	int metrics;
+	int log_json;
 };
 
 /* The federation thread of `tix serve --sync`: started once the server
@@ -87,17 +108,40 @@ static void *sync_thread(void *arg)
 	return NULL;
 }
 
-/* Applies one setting; returns 0, or -1 with a message. */
+/* Applies one setting of [serve] or [policy] (or the command line's
+ * --db), checked by the one table of settings (src/conf); returns 0, or
+ * -1 with a message. */
 static int set_option(struct serve_opts *o, const char *key, const char *value, const char *where)
 {
-	size_t n;
-	char *end;
+	const struct conf_setting *cs = conf_setting_find("serve", key);
+	char why[1200];
+	unsigned long u = 0;
+	size_t z = 0;
+	int b = 0;
 
 #define STR(field) snprintf(o->field, sizeof(o->field), "%s", value)
+	if (strcmp(key, "db") == 0) {
+		STR(db);
+		return 0;
+	}
+	if (cs == NULL)
+		cs = conf_setting_find("policy", key);
+	if (cs == NULL) {
+		const char *near = conf_nearest_key("serve", key);
+
+		fprintf(stderr, "tix serve: %s: unknown setting '%s'%s%s%s\n", where, key,
+		        near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+		return -1;
+	}
+	if (conf_check_value(cs, value, why, sizeof(why)) != 0) {
+		fprintf(stderr, "tix serve: %s: %s\n", where, why);
+		return -1;
+	}
+	conf_parse_bool(value, &b);
+	conf_parse_uint(value, cs->min, cs->max, &u);
+	conf_parse_size(value, &z);
 	if (strcmp(key, "listen") == 0)
 		STR(listen);
-	else if (strcmp(key, "db") == 0)
-		STR(db);
 	else if (strcmp(key, "tls-cert") == 0)
 		STR(tls_cert);
 	else if (strcmp(key, "tls-key") == 0)
@@ -110,96 +154,73 @@ static int set_option(struct serve_opts *o, const char *key, const char *value, 
 		STR(description);
 	else if (strcmp(key, "contact") == 0)
 		STR(contact);
-	else if (strcmp(key, "default-tlp") == 0) {
-		if ((o->default_tlp = stix_tlp_parse(value)) < 0)
-			goto bad;
-	} else if (strcmp(key, "anonymous-read") == 0)
-		o->anonymous_read = strcmp(value, "false") != 0 && strcmp(value, "0") != 0 &&
-		                    strcmp(value, "off") != 0;
+	else if (strcmp(key, "metrics-key-file") == 0)
+		STR(metrics_key_file);
+	else if (strcmp(key, "metrics") == 0)
+		o->metrics = b;
+	else if (strcmp(key, "log-format") == 0)
+		o->log_json = strcmp(value, "json") == 0;
+	else if (strcmp(key, "default-tlp") == 0)
+		o->default_tlp = stix_tlp_parse(value);
+	else if (strcmp(key, "anonymous-read") == 0)
+		o->anonymous_read = b;
 	else if (strcmp(key, "sync") == 0)
-		o->sync = strcmp(value, "true") == 0 || strcmp(value, "on") == 0;
+		o->sync = b;
 	else if (strcmp(key, "insecure-no-policy") == 0)
-		o->no_policy = strcmp(value, "false") != 0 && strcmp(value, "0") != 0;
+		o->no_policy = b;
 	else if (strcmp(key, "insecure-http") == 0)
-		o->insecure = strcmp(value, "false") != 0 && strcmp(value, "0") != 0;
-	else if (strcmp(key, "max-body") == 0) {
-		if (cli_parse_size(value, &o->max_body) != 0 || o->max_body == 0)
-			goto bad;
-	} else if (strcmp(key, "body-budget") == 0 || strcmp(key, "body-share") == 0) {
-		if (cli_parse_size(value, key[5] == 'b' ? &o->body_budget : &o->body_share) != 0)
-			goto bad;
-	} else if (strcmp(key, "cache") == 0) {
-		if (cli_parse_size(value, &o->cache_bytes) != 0)
-			goto bad;
-	} else if (strcmp(key, "threads") == 0 || strcmp(key, "max-connections") == 0 ||
-	           strcmp(key, "idle-timeout") == 0 || strcmp(key, "page-size") == 0 ||
-	           strcmp(key, "page-max") == 0 || strcmp(key, "examine-max") == 0) {
-		errno = 0;
-		n = strtoul(value, &end, 10);
-		if (errno || *end || n == 0 || n > 1000000)
-			goto bad;
-		if (key[0] == 't')
-			o->threads = (unsigned)n;
-		else if (key[0] == 'm')
-			o->max_connections = (unsigned)n;
-		else if (key[0] == 'i')
-			o->idle_timeout = (unsigned)n;
-		else if (strcmp(key, "page-size") == 0)
-			o->page_size = n;
-		else if (strcmp(key, "examine-max") == 0)
-			o->examine_max = n;
-		else
-			o->page_max = n;
-	} else {
-		fprintf(stderr, "tix serve: %s: unknown setting '%s'\n", where, key);
-		return -1;
-	}
+		o->insecure = b;
+	else if (strcmp(key, "max-body") == 0)
+		o->max_body = z;
+	else if (strcmp(key, "cache") == 0)
+		o->cache_bytes = z;
+	else if (strcmp(key, "threads") == 0)
+		o->threads = (unsigned)u;
+	else if (strcmp(key, "max-connections") == 0)
+		o->max_connections = (unsigned)u;
+	else if (strcmp(key, "idle-timeout") == 0)
+		o->idle_timeout = (unsigned)u;
+	else if (strcmp(key, "page-size") == 0)
+		o->page_size = u;
+	else if (strcmp(key, "page-max") == 0)
+		o->page_max = u;
+	else if (strcmp(key, "examine-max") == 0)
+		o->examine_max = u;
+	else if (strcmp(key, "body-budget") == 0)
+		o->body_budget = z;
+	else if (strcmp(key, "body-share") == 0)
+		o->body_share = z;
 #undef STR
 	return 0;
-bad:
-	fprintf(stderr, "tix serve: %s: '%s' is not a valid %s\n", where, value, key);
-	return -1;
 }
 
-static int read_config(struct serve_opts *o, const char *path)
+/* The BLAKE2b-256 of the first line of path: the key of GET /metrics. */
+static int read_metrics_key(const char *path, unsigned char digest[32])
 {
+	char line[512];
 	FILE *f = fopen(path, "r");
-	char line[8192], where[4200];
-	int lineno = 0, rc = 0;
+	size_t n;
 
 	if (f == NULL) {
 		fprintf(stderr, "tix serve: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	while (fgets(line, sizeof(line), f)) {
-		char *k = line, *eq, *v, *e;
-
-		lineno++;
-		while (*k == ' ' || *k == '\t')
-			k++;
-		if (*k == '#' || *k == '\n' || *k == '\0')
-			continue;
-		snprintf(where, sizeof(where), "%s:%d", path, lineno);
-		if ((eq = strchr(k, '=')) == NULL) {
-			fprintf(stderr, "tix serve: %s: expected 'key = value'\n", where);
-			rc = -1;
-			break;
-		}
-		*eq = '\0';
-		v = eq + 1;
-		for (e = eq; e > k && (e[-1] == ' ' || e[-1] == '\t'); e--)
-			e[-1] = '\0';
-		while (*v == ' ' || *v == '\t')
-			v++;
-		for (e = v + strlen(v); e > v && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ');)
-			*--e = '\0';
-		if (set_option(o, k, v, where) != 0) {
-			rc = -1;
-			break;
-		}
-	}
+	if (fgets(line, sizeof(line), f) == NULL)
+		line[0] = '\0';
 	fclose(f);
-	return rc;
+	n = strcspn(line, "\r\n");
+	line[n] = '\0';
+	if (n < 16) {
+		fprintf(stderr,
+		        "tix serve: %s: the metrics key on its first line has %zu bytes; "
+		        "it needs 16 or more\n",
+		        path, n);
+		sodium_memzero(line, sizeof(line));
+		return -1;
+	}
+	crypto_generichash(digest, 32, (const unsigned char *)line, n, NULL, 0);
+	sodium_memzero(line, sizeof(line));
+	return 0;
 }
 
 static void on_listening(void *arg, const char *url)
@@ -235,6 +256,10 @@ int cmd_serve(int argc, char **argv)
 	        {"anonymous-read", no_argument, NULL, 'A'},
 	        {"insecure-no-policy", no_argument, NULL, 'P'},
 	        {"sync", no_argument, NULL, 'S'},
+	        {"check", no_argument, NULL, 'k'},
+	        {"no-metrics", no_argument, NULL, 'N'},
+	        {"log-format", required_argument, NULL, 'L'},
+	        {"metrics-key-file", required_argument, NULL, 'F'},
 	        {"examine-max", required_argument, NULL, 'E'},
 	        {"body-budget", required_argument, NULL, 'B'},
 	        {"body-share", required_argument, NULL, 'U'},
@@ -253,29 +278,22 @@ int cmd_serve(int argc, char **argv)
 	struct store *s;
 	struct tix_error err;
 	FILE *log = stderr;
-	int ch, n = 0, rc = EXIT_SYSTEM;
+	int ch, n = 0, rc = EXIT_SYSTEM, check = 0;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 
 	memset(&o, 0, sizeof(o));
-	snprintf(o.listen, sizeof(o.listen), "127.0.0.1:8600");
-	snprintf(o.access_log, sizeof(o.access_log), "-");
-	snprintf(o.title, sizeof(o.title), "tix");
-	snprintf(o.description, sizeof(o.description), "a tix threat-information exchange node");
-	snprintf(o.contact, sizeof(o.contact), "the node's operator");
+	o.default_tlp = o.anonymous_read = -1;
+	/* The defaults, from the one table of settings (tix.conf(5)). */
+	for (const struct conf_setting *cs = conf_settings; cs->key; cs++)
+		if (strcmp(cs->section, "serve") == 0 && cs->def[0])
+			set_option(&o, cs->key, cs->def, "default");
 	/* Twice the cores, at least 4: a thread busy storing a large POST
 	 * leaves others to answer reads (SQLite WAL lets them read meanwhile). */
 	o.threads = cores > 1 && cores < 32 ? 2 * (unsigned)cores : 4;
 	if (o.threads < 4)
 		o.threads = 4;
-	o.max_connections = 1024;
-	o.idle_timeout = 30;
-	o.max_body = (size_t)16 << 20;
-	o.page_size = 100;
-	o.page_max = 1000;
-	o.cache_bytes = (size_t)32 << 20;
-	o.default_tlp = o.anonymous_read = -1;
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((ch = cli_getopt(argc, argv, longopts, NULL)) != -1) {
 		const char *key = NULL;
 
 		for (int i = 0; longopts[i].name; i++)
@@ -293,8 +311,17 @@ int cmd_serve(int argc, char **argv)
 			config = optarg;
 			continue;
 		}
+		if (ch == 'k') {
+			check = 1;
+			continue;
+		}
 		if (n == 64)
 			return EXIT_USAGE;
+		if (ch == 'N') {
+			keys[n] = "metrics";
+			values[n++] = "false";
+			continue;
+		}
 		keys[n] = key;
 		values[n++] = ch == 'I' || ch == 'A' || ch == 'P' || ch == 'S' ? "true" : optarg;
 	}
@@ -302,15 +329,58 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "tix serve: unexpected argument '%s'\n", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (config && read_config(&o, config) != 0)
+	/* The configuration file, then the command line. */
+	if (cli_config_use(config) != 0)
 		return EXIT_USAGE;
+	for (size_t i = 0; i < cli_config()->n; i++) {
+		const struct conf_entry *ce = &cli_config()->entries[i];
+		char where[1100];
+
+		if (strcmp(ce->section, "serve") != 0 && strcmp(ce->section, "policy") != 0)
+			continue;
+		snprintf(where, sizeof(where), "%s:%d", cli_config()->path, ce->line);
+		if (set_option(&o, ce->setting->key, ce->value, where) != 0)
+			return EXIT_USAGE;
+	}
 	for (int i = 0; i < n; i++)
+
 		if (set_option(&o, keys[i], values[i], "command line") != 0)
 			return EXIT_USAGE;
 	if (o.page_size > o.page_max)
 		o.page_size = o.page_max;
 	if (o.db[0] == '\0')
 		snprintf(o.db, sizeof(o.db), "%s", cli_db_path(NULL));
+	if (check) {
+		/* Would `tix serve` start? The address is bound and let go, the
+		 * TLS files are read; the store is not touched. */
+		tix_error_clear(&err);
+		if ((e = http_check_listen(o.listen, 1, &err)) != TIX_OK) {
+			cli_print_error("serve", &err);
+			return e == TIX_EUSAGE ? EXIT_USAGE : EXIT_SYSTEM;
+		}
+		for (int i = 0; i < 2; i++) {
+			const char *f = i ? o.tls_key : o.tls_cert;
+
+			if (f[0] && access(f, R_OK) != 0) {
+				fprintf(stderr, "tix serve: %s: cannot read: %s\n", f,
+				        strerror(errno));
+				return EXIT_SYSTEM;
+			}
+		}
+		if (!o.tls_cert[0] != !o.tls_key[0]) {
+			fprintf(stderr, "tix serve: --tls-cert and --tls-key go together\n");
+			return EXIT_USAGE;
+		}
+		printf("tix serve: %s is free; the settings are valid\n", o.listen);
+		return 0;
+	}
+	/* A clear reason when the address cannot be used, before anything
+	 * is opened. */
+	tix_error_clear(&err);
+	if ((e = http_check_listen(o.listen, 1, &err)) != TIX_OK) {
+		cli_print_error("serve", &err);
+		return e == TIX_EUSAGE ? EXIT_USAGE : EXIT_SYSTEM;
+	}
 	if (strcmp(o.access_log, "off") == 0)
 		log = NULL;
 	else if (strcmp(o.access_log, "-") != 0 && (log = fopen(o.access_log, "a")) == NULL) {
@@ -332,6 +402,11 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	if (cli_policy_node(s, &cfg.policy) != 0) {
+		store_close(s);
+		goto out;
+	}
+	/* The peers' settings of the configuration, over the stored peers. */
+	if (o.sync && cli_config_apply_peers(s) != 0) {
 		store_close(s);
 		goto out;
 	}
@@ -387,6 +462,13 @@ int cmd_serve(int argc, char **argv)
 	hopts.body_budget = o.body_budget;
 	hopts.body_share = o.body_share;
 	hopts.on_listening = on_listening;
+	hopts.metrics = o.metrics;
+	hopts.log_json = o.log_json;
+	tix_log_set_json(o.log_json);
+	if (o.metrics && o.metrics_key_file[0] &&
+	    read_metrics_key(o.metrics_key_file, hopts.metrics_key_digest) != 0)
+		goto out;
+	hopts.metrics_key_set = o.metrics && o.metrics_key_file[0];
 	memset(&ss, 0, sizeof(ss));
 	if (o.sync) {
 		sync_global_init();
@@ -397,6 +479,9 @@ int cmd_serve(int argc, char **argv)
 		ss.cfg.stop = &ss.stop;
 		hopts.arg = &ss;
 	}
+	/* SIGHUP would end the process: this version does not reload its
+	 * settings (restart it), so a stray `kill -HUP` leaves it serving. */
+	signal(SIGHUP, SIG_IGN);
 	e = http_serve(&hopts, &cfg, auth, &err);
 	if (ss.started) {
 		/* SIGTERM: the thread stops between requests (a page in

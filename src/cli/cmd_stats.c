@@ -82,7 +82,7 @@ int cmd_stats(int argc, char **argv)
 	tix_error_clear(&err);
 	tix_buf_init(&st.coll_lines, TIX_BUF_UNLIMITED);
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((ch = cli_getopt(argc, argv, longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': db = optarg; break;
 		case 'j': st.json = 1; break;

@@ -210,7 +210,7 @@ int cmd_sync(int argc, char **argv)
 	o.pull = o.push = 1;
 	tix_error_clear(&err);
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((ch = cli_getopt(argc, argv, longopts, NULL)) != -1) {
 		int bad = 0;
 
 		switch (ch) {
@@ -267,6 +267,11 @@ int cmd_sync(int argc, char **argv)
 	if (cli_policy_node(s, &o.cfg.policy) != 0) {
 		store_close(s);
 		return EXIT_INVALID;
+	}
+	/* The [peer NAME] settings of tix.conf, over the stored peers. */
+	if (cli_config_apply_peers(s) != 0) {
+		store_close(s);
+		return EXIT_USAGE;
 	}
 	if (!o.once) {
 		store_close(s);

@@ -24,6 +24,11 @@ static const struct {
         {"match", cmd_match, "find indicators in logs at line rate; record sightings"},
         {"peer", cmd_peer, "add, list, remove peers to federate with; their sync status"},
         {"sync", cmd_sync, "pull from and push to peers over TAXII 2.1 (once or on intervals)"},
+        {"config", cmd_config, "check the configuration file and print the effective settings"},
+        {"backup", cmd_backup, "write a consistent copy of the store (also while serving)"},
+        {"restore", cmd_restore, "put the store back from a backup"},
+        {"verify-store", cmd_verify_store,
+         "check the store: integrity, schema, the audit log's hash chain"},
 };
 
 static void usage(FILE *f)
@@ -31,7 +36,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: tix [--version] [--help] COMMAND [ARGS]\n\n"
 	           "tix stores STIX 2.1 threat intelligence and shares it.\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\nEvery command takes --db PATH (default $TIX_DB or ./var/tix.db) and --help.\n"
 	           "Exit codes: 0 ok, 1 invalid input or nothing found, 2 usage, 3 store or "
 	           "system error.\n");

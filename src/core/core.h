@@ -58,6 +58,11 @@ enum tix_err tix_error_set(struct tix_error *err, enum tix_err code, const char 
 /* "where: msg", or msg alone when where is empty. Returns buf. */
 const char *tix_error_str(const struct tix_error *err, char *buf, size_t size);
 
+/* The name in names[0..n) nearest to word by edit distance, when close
+ * enough to be a typo of it (a third of its letters, or a prefix); NULL
+ * otherwise. For "did you mean ...?" messages. */
+const char *tix_nearest(const char *word, const char *const *names, size_t n);
+
 /* ---- bounded string builder ------------------------------------------ */
 
 /* A growable, always NUL-terminated byte string that refuses to grow past
@@ -175,6 +180,8 @@ enum tix_log_level { TIX_LOG_ERROR, TIX_LOG_WARN, TIX_LOG_INFO, TIX_LOG_DEBUG };
 /* The threshold is read once from $TIX_LOG (error|warn|info|debug, default
  * warn) or set by the CLI before any thread starts. */
 void tix_log_set_level(enum tix_log_level level);
+/* Messages as one JSON object per line ({"time","level","message"}). */
+void tix_log_set_json(int on);
 enum tix_log_level tix_log_get_level(void);
 void tix_log(enum tix_log_level level, const char *fmt, ...) TIX_PRINTF(2, 3);
 

@@ -53,3 +53,45 @@ const char *tix_error_str(const struct tix_error *err, char *buf, size_t size)
 		snprintf(buf, size, "%s", err->msg[0] ? err->msg : tix_err_name(err->code));
 	return buf;
 }
+
+/* Edit distance between a and b (both short option names). */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), prev[64], cur[64];
+
+	if (la >= 63 || lb >= 63)
+		return (size_t)-1;
+	for (size_t j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+
+			cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+		}
+		memcpy(prev, cur, (lb + 1) * sizeof(prev[0]));
+	}
+	return prev[lb];
+}
+
+const char *tix_nearest(const char *word, const char *const *names, size_t n)
+{
+	const char *best = NULL;
+	size_t best_d = (size_t)-1, len = strlen(word);
+
+	for (size_t i = 0; i < n; i++) {
+		size_t d = edit_distance(word, names[i]);
+
+		/* A prefix of a longer name ("--coll") is a near miss too. */
+		if (len >= 3 && strncmp(names[i], word, len) == 0)
+			d = 1;
+		if (d < best_d) {
+			best_d = d;
+			best = names[i];
+		}
+	}
+	/* Close enough to be a typo: at most a third of the letters wrong. */
+	return best && best_d <= (len < 6 ? 2 : len / 3) ? best : NULL;
+}

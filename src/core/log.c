@@ -9,6 +9,12 @@
 #include "core/core.h"
 
 static int log_level = -1; /* -1: not yet read from the environment */
+static int log_json;       /* one JSON object per line (tix serve --log-format json) */
+
+void tix_log_set_json(int on)
+{
+	log_json = on;
+}
 
 static void log_init(void)
 {
@@ -49,11 +55,23 @@ void tix_log(enum tix_log_level level, const char *fmt, ...)
 		return;
 	tix_time_now(&now);
 	tix_time_format(&now, 3, ts);
-	n = snprintf(line, sizeof(line), "%s tix %s: ", ts, names[level]);
+	n = log_json ? 0 : snprintf(line, sizeof(line), "%s tix %s: ", ts, names[level]);
 	va_start(ap, fmt);
-	if (n > 0 && (size_t)n < sizeof(line))
+	if (n >= 0 && (size_t)n < sizeof(line))
 		vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	va_end(ap);
+	if (log_json) {
+		struct tix_buf b;
+
+		tix_buf_init(&b, 8192);
+		tix_buf_addf(&b, "{\"time\":\"%s\",\"level\":\"%s\",\"message\":", ts,
+		             names[level]);
+		tix_buf_add_json_string(&b, line);
+		tix_buf_addc(&b, '}');
+		fprintf(stderr, "%s\n", tix_buf_str(&b));
+		tix_buf_release(&b);
+		return;
+	}
 	/* One write per line so lines from threads do not interleave. */
 	fprintf(stderr, "%s\n", line);
 }

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "http/http.h"
+#include "http/metrics.h"
 
 #define MAX_PARAMS       256
 #define FAIL_PREFIXES    256
@@ -68,6 +69,7 @@ struct req_state {
 	size_t bytes;
 	struct timespec started;
 	char user[128];
+	char request_id[17]; /* random, per request: X-Request-Id, error_id, the logs */
 	char method[16];
 	char url[256];
 };
@@ -137,8 +139,13 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct req_state 
 {
 	struct MHD_Response *resp;
 	size_t len;
-	char *body = tix_buf_detach(&r->body, &len);
+	char *body;
 	enum MHD_Result ret;
+
+	/* A TAXII error names its request (error_id), as the logs do. */
+	if (r->status >= 400)
+		http_error_set_id(&r->body, st->request_id);
+	body = tix_buf_detach(&r->body, &len);
 
 	resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {
@@ -146,6 +153,7 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct req_state 
 		return MHD_NO;
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, TAXII_MEDIA_TYPE);
+	MHD_add_response_header(resp, "X-Request-Id", st->request_id);
 	if (r->date_added_first[0])
 		MHD_add_response_header(resp, "X-TAXII-Date-Added-First", r->date_added_first);
 	if (r->date_added_last[0])
@@ -461,6 +469,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return MHD_NO;
 		tix_buf_init(&st->body, srv->cfg->max_content_length);
 		clock_gettime(CLOCK_MONOTONIC, &st->started);
+		{
+			unsigned char rid[8];
+
+			randombytes_buf(rid, sizeof(rid));
+			sodium_bin2hex(st->request_id, sizeof(st->request_id), rid, sizeof(rid));
+		}
 		snprintf(st->method, sizeof(st->method), "%s", method);
 		snprintf(st->url, sizeof(st->url), "%s", url);
 		*con_cls = st;
@@ -526,6 +540,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	client_address(c, client, sizeof(client));
 	memset(&req, 0, sizeof(req));
+	if (srv->opts->metrics && strcmp(url, "/metrics") == 0) { /* src/http/metrics.c */
+		const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		                                                MHD_HTTP_HEADER_AUTHORIZATION);
+
+		free(ps);
+		return http_metrics_answer(c, s, srv->opts, client, authz, method, &st->status,
+		                           &st->bytes);
+	}
 	tix_error_clear(&err);
 	if (authenticate(srv, c, s, st, method, url, client, &err) == TIX_ETOOBIG) {
 		free(ps);
@@ -568,17 +590,23 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)toe;
 	if (st == NULL)
 		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (double)(now.tv_sec - st->started.tv_sec) * 1e3 +
+	     (double)(now.tv_nsec - st->started.tv_nsec) / 1e6;
+	http_metrics_observe(st->method, st->url, st->status,
+	                     tix_buf_len(&st->body) + st->discarded, st->bytes, ms / 1e3);
 	if (srv->opts->access_log) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		ms = (double)(now.tv_sec - st->started.tv_sec) * 1e3 +
-		     (double)(now.tv_nsec - st->started.tv_nsec) / 1e6;
 		tix_time_now(&t);
 		tix_time_format(&t, 3, ts);
 		client_address(c, client, sizeof(client));
 		/* One write per line, so lines from the worker threads do not mix. */
-		fprintf(srv->opts->access_log, "%s %s %s %s %d %zu %.1fms %s\n", ts, client,
-		        st->method, st->url, st->status, st->bytes, ms,
-		        st->user[0] ? st->user : "-");
+		if (srv->opts->log_json)
+			http_log_json(srv->opts->access_log, ts, st->request_id, client, st->method,
+			              st->url, st->status, st->bytes, ms, st->user);
+		else
+			fprintf(srv->opts->access_log, "%s %s %s %s %d %zu %.1fms %s %s\n", ts,
+			        client, st->method, st->url, st->status, st->bytes, ms,
+			        st->request_id, st->user[0] ? st->user : "-");
 	}
 	if (st->reserved)
 		body_release(srv, st->who.user_key, st->reserved);
@@ -776,4 +804,27 @@ out:
 	free(cert);
 	free(key);
 	return e;
+}
+
+enum tix_err http_check_listen(const char *listen, int bind_it, struct tix_error *err)
+{
+	struct sockaddr_storage addr;
+	int v6 = 0, loopback = 0, fd, one = 1;
+	enum tix_err e;
+
+	if ((e = parse_listen(listen, &addr, &v6, &loopback, err)) != TIX_OK || !bind_it)
+		return e;
+	if ((fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return tix_error_set(err, TIX_EIO, listen, "cannot make a socket: %s",
+		                     strerror(errno));
+	/* As the server binds: SO_REUSEADDR, so a port in TIME_WAIT is free. */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&addr,
+	         v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) != 0) {
+		e = tix_error_set(err, TIX_EIO, listen, "cannot listen here: %s", strerror(errno));
+		close(fd);
+		return e;
+	}
+	close(fd);
+	return TIX_OK;
 }

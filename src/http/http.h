@@ -31,6 +31,13 @@ struct http_options {
 	/* Called once the server listens (for printing the URL), or NULL. */
 	void (*on_listening)(void *arg, const char *base_url);
 	void *arg;
+	/* GET /metrics (src/http/metrics.c): answered when metrics is set, to
+	 * loopback callers, or with metrics_key_set only to callers presenting
+	 * the key whose BLAKE2b-256 is metrics_key_digest. */
+	int metrics;
+	int log_json; /* access log as JSON lines (--log-format json) */
+	int metrics_key_set;
+	unsigned char metrics_key_digest[32];
 };
 
 /* Serves until SIGTERM or SIGINT, then finishes the requests in progress
@@ -38,5 +45,10 @@ struct http_options {
  * certificate or store cannot be used. */
 enum tix_err http_serve(const struct http_options *opts, const struct taxii_config *cfg,
                         struct auth *auth, struct tix_error *err);
+
+/* Checks that listen is HOST:PORT and, with bind_it, that it can be bound
+ * now (the port is free, the address is this host's): TIX_EUSAGE or
+ * TIX_EIO with the reason. */
+enum tix_err http_check_listen(const char *listen, int bind_it, struct tix_error *err);
 
 #endif

@@ -409,6 +409,32 @@ enum tix_err store_user_remove(struct store *s, const char *name, struct tix_err
 	return remove_named(s, "DELETE FROM users WHERE name = ?1", "user", name, err);
 }
 
+enum tix_err store_user_set_password(struct store *s, const char *name, const char *password_hash,
+                                     struct tix_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	enum tix_err e;
+
+	if (password_hash == NULL)
+		password_hash = "";
+	if (strlen(password_hash) >= sizeof(((struct store_user *)0)->password_hash))
+		return tix_error_set(err, TIX_EINVAL, "", "the password hash is too long");
+	if ((e = tx_begin(s, err)) != TIX_OK)
+		return e;
+	if ((e = prepare(s, "UPDATE users SET password_hash = ?2 WHERE name = ?1", &st,
+	                 "changing a password", err)) != TIX_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, password_hash, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		e = store__db_error(s, err, "changing a password");
+	else if (sqlite3_changes(s->db) == 0)
+		e = tix_error_set(err, TIX_ENOTFOUND, "", "no user '%s'", name);
+out:
+	sqlite3_finalize(st);
+	return tx_end(s, e, err);
+}
+
 enum tix_err store_user_list(struct store *s, int (*cb)(void *, const struct store_user *),
                              void *arg, struct tix_error *err)
 {

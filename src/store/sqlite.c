@@ -4,11 +4,15 @@
  * node-wide increasing date_added stamp kept in the meta table so that
  * concurrent writers (serialised by BEGIN IMMEDIATE) never reuse one.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store/store_int.h"
 
@@ -214,6 +218,32 @@ out:
 	return e;
 }
 
+enum tix_err store__create_private(const char *path, int exclusive, struct tix_error *err)
+{
+	int fd;
+
+	if (path[0] == ':') /* ":memory:" */
+		return TIX_OK;
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		if (errno == EEXIST && !exclusive)
+			return TIX_OK; /* an existing store keeps the mode its operator gave it */
+		return tix_error_set(err, errno == EEXIST ? TIX_EEXIST : TIX_EIO, path,
+		                     "cannot create: %s", strerror(errno));
+	}
+	/* SQLite gives the -wal and -shm files the mode of the database
+	 * file; the umask can only have taken bits away from 0600. */
+	if (fchmod(fd, 0600) != 0) {
+		int saved = errno;
+
+		close(fd);
+		return tix_error_set(err, TIX_EIO, path, "cannot set mode 0600: %s",
+		                     strerror(saved));
+	}
+	close(fd);
+	return TIX_OK;
+}
+
 struct store *store_open(const char *path, const struct store_options *opts, struct tix_error *err)
 {
 	static const struct store_options defaults = {1, 0};
@@ -237,6 +267,10 @@ struct store *store_open(const char *path, const struct store_options *opts, str
 		tix_error_set(err, TIX_ENOMEM, path, "out of memory");
 		return NULL;
 	}
+	/* A new store is created 0600 whatever the umask: it holds the
+	 * intelligence and the node secret. */
+	if (opts->create && store__create_private(path, 0, err) != TIX_OK)
+		goto fail;
 	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
 		tix_error_set(err, TIX_ESTORE, path, "cannot open the store: %s",
 		              s->db ? sqlite3_errmsg(s->db) : "out of memory");
@@ -815,19 +849,22 @@ enum tix_err store_stats(struct store *s, const struct store_stats_cb *cb, struc
 	return e;
 }
 
+static int first_problem(void *arg, const char *problem)
+{
+	char *out = arg;
+
+	if (out[0] == '\0')
+		snprintf(out, 256, "%s", problem);
+	return 0;
+}
+
 enum tix_err store_check(struct store *s, struct tix_error *err)
 {
-	sqlite3_stmt *st = NULL;
-	enum tix_err e = TIX_OK;
+	char first[256] = "";
+	size_t problems = 0;
+	enum tix_err e = store_check_report(s, first_problem, first, &problems, err);
 
-	if (sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK)
-		return store__db_error(s, err, "checking integrity");
-	if (sqlite3_step(st) != SQLITE_ROW ||
-	    strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0)
-		e = tix_error_set(err, TIX_ESTORE, "store", "integrity check failed: %s",
-		                  sqlite3_column_text(st, 0)
-		                          ? (const char *)sqlite3_column_text(st, 0)
-		                          : sqlite3_errmsg(s->db));
-	sqlite3_finalize(st);
+	if (e == TIX_OK && problems > 0)
+		e = tix_error_set(err, TIX_ESTORE, "store", "integrity check failed: %s", first);
 	return e;
 }

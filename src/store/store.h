@@ -305,6 +305,9 @@ enum tix_err store_user_add(struct store *s, const char *name, const char *org,
 enum tix_err store_user_get(struct store *s, const char *name, struct store_user *out,
                             struct tix_error *err);
 enum tix_err store_user_remove(struct store *s, const char *name, struct tix_error *err);
+/* Replaces a user's password hash ("" removes the password). */
+enum tix_err store_user_set_password(struct store *s, const char *name, const char *password_hash,
+                                     struct tix_error *err);
 enum tix_err store_user_list(struct store *s, int (*cb)(void *, const struct store_user *),
                              void *arg, struct tix_error *err);
 
@@ -432,6 +435,9 @@ struct store_peer_state {
 
 /* Own transaction; TIX_EEXIST when the name is taken. */
 enum tix_err store_peer_add(struct store *s, const struct store_peer *p, struct tix_error *err);
+/* Changes every setting of a peer but its name and credentials (user,
+ * secret): the settings of a [peer NAME] section of tix.conf. */
+enum tix_err store_peer_update(struct store *s, const struct store_peer *p, struct tix_error *err);
 enum tix_err store_peer_get(struct store *s, const char *name, struct store_peer *out,
                             struct tix_error *err);
 enum tix_err store_peer_remove(struct store *s, const char *name, struct tix_error *err);
@@ -504,5 +510,36 @@ struct store_audit_queue;
 struct store_audit_queue *store_audit_queue_open(const char *path, struct tix_error *err);
 void store_audit_queue_push(struct store_audit_queue *q, const struct store_audit_entry *e);
 void store_audit_queue_close(struct store_audit_queue *q);
+
+/* ---- backups (src/store/backup.c) ---------------------------------------- */
+
+/* Writes a copy of the store to dest, a new file (mode 0600; an existing
+ * file is never overwritten): SQLite's online backup API, so the copy is
+ * the store at one moment even while a server writes. The copy is written
+ * as dest.partial and appears under its name only when complete. Without
+ * with_secret the node secret is removed from the copy (and its bytes
+ * overwritten): a store restored from it makes a new one, so API keys
+ * must be issued again. */
+enum tix_err store_backup(struct store *s, const char *dest, int with_secret,
+                          struct tix_error *err);
+
+struct store_backup_info {
+	int schema;     /* the copy's schema version */
+	int has_secret; /* it holds a node secret */
+};
+/* Checks that path is a tix store this build can read: a SQLite file that
+ * passes the integrity check, with a schema no newer than this build's. */
+enum tix_err store_backup_check(const char *path, struct store_backup_info *info,
+                                struct tix_error *err);
+/* Replaces the contents of the store at dest (created 0600 if missing) by
+ * the copy at backup, in one transaction, after store_backup_check. Open
+ * dest with store_open afterwards to migrate an older schema. */
+enum tix_err store_restore(const char *backup, const char *dest, struct tix_error *err);
+/* SQLite's integrity check and foreign-key check: each problem found to
+ * cb; *problems counts them (store_check: the first one as an error). */
+enum tix_err store_check_report(struct store *s, int (*cb)(void *, const char *problem), void *arg,
+                                size_t *problems, struct tix_error *err);
+/* 1 when the store holds a node secret, 0 when not, -1 on an error. */
+int store_has_node_secret(struct store *s);
 
 #endif

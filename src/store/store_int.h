@@ -74,6 +74,9 @@ enum tix_err store__check_write(struct store *s, const struct stix_meta *m, cons
 enum tix_err store__record_owner(struct store *s, const struct stix_meta *m, const char *owner,
                                  struct tix_error *err);
 
+/* Creates path with mode 0600 (whatever the umask) when it does not exist;
+ * with exclusive, an existing path is an error (TIX_EEXIST). */
+enum tix_err store__create_private(const char *path, int exclusive, struct tix_error *err);
 enum tix_err store__db_error(struct store *s, struct tix_error *err, const char *what);
 enum tix_err store__exec(struct store *s, const char *sql, struct tix_error *err);
 /* A prepared, reset statement for sql from the handle's cache (prepared

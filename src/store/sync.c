@@ -65,6 +65,38 @@ static void copy_col(sqlite3_stmt *st, int col, char *out, size_t size)
 	snprintf(out, size, "%s", v ? v : "");
 }
 
+enum tix_err store_peer_update(struct store *s, const struct store_peer *p, struct tix_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	enum tix_err e;
+
+	if (s->in_tx)
+		return tix_error_set(err, TIX_ESTORE, "store",
+		                     "peers cannot change inside a transaction");
+	if ((e = prepare(s,
+	                 "UPDATE peers SET url = ?2, remote_collection = ?3, local_collection = ?4,"
+	                 " direction = ?5, interval = ?6, org = ?7, ca_file = ?8, limit_rate = ?9"
+	                 " WHERE name = ?1",
+	                 &st, "changing a peer", err)) != TIX_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, p->url, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, p->remote_collection, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, p->local_collection, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, p->direction);
+	sqlite3_bind_int64(st, 6, p->interval);
+	sqlite3_bind_text(st, 7, p->org, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, p->ca_file, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 9, p->limit_rate);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		e = store__db_error(s, err, "changing a peer");
+	else if (sqlite3_changes(s->db) == 0)
+		e = tix_error_set(err, TIX_ENOTFOUND, p->name, "no peer of this name");
+out:
+	sqlite3_finalize(st);
+	return e;
+}
+
 enum tix_err store_peer_add(struct store *s, const struct store_peer *p, struct tix_error *err)
 {
 	sqlite3_stmt *st = NULL;

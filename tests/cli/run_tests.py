@@ -561,10 +561,10 @@ def admin_collections_and_grants(env):
     assert env.tix("admin", "collection", "add", "Other", "--read", "acme,").returncode == 2
     assert env.tix("admin", "collection", "add").returncode == 2
 
-    # grant: by title or id; replaces the earlier grant; neither flag takes access away.
+    # grant: by title or id; replaces the earlier grant; --revoke takes access away.
     assert env.tix("admin", "collection", "grant", "Phishing", "--org", "acme", "--write").returncode == 0
     assert env.tix("admin", "collection", "grant", cid, "--org", "cert", "--read", "--write").returncode == 0
-    assert env.tix("admin", "collection", "grant", "Phishing", "--org", "police").returncode == 0
+    assert env.tix("admin", "collection", "grant", "Phishing", "--org", "police", "--revoke").returncode == 0
     c = {c["title"]: c for c in _admin_json(env, "collection", "list")}["Phishing"]
     assert (c["read"], c["write"]) == (["cert"], ["acme", "cert"])
     assert env.tix("admin", "collection", "grant", "Nope", "--org", "acme", "--read").returncode == 1
@@ -588,7 +588,7 @@ def admin_org_removal_takes_users_keys_and_grants(env):
     assert env.tix("admin", "user", "add", "carl", "--org", "cert", "--role", "reader").returncode == 0
     assert env.tix("admin", "key", "add", "--user", "alice").returncode == 0
     assert env.tix("admin", "collection", "add", "Feed", "--read", "acme,cert", "--write", "acme").returncode == 0
-    assert env.tix("admin", "org", "remove", "acme").returncode == 0
+    assert env.tix("admin", "org", "remove", "acme", "--force").returncode == 0
     assert [u["name"] for u in _admin_json(env, "user", "list")] == ["carl"]
     assert _admin_json(env, "key", "list") == []
     c = _admin_json(env, "collection", "list")[0]
@@ -598,7 +598,7 @@ def admin_org_removal_takes_users_keys_and_grants(env):
 @test
 def admin_usage_help_and_option_order(env):
     shapes = [("org", "add"), ("org", "list"), ("org", "remove"), ("user", "add"), ("user", "list"),
-              ("user", "remove"), ("key", "add"), ("key", "list"), ("key", "remove"),
+              ("user", "remove"), ("user", "passwd"), ("key", "add"), ("key", "list"), ("key", "remove"),
               ("collection", "add"), ("collection", "list"), ("collection", "remove"),
               ("collection", "grant")]
     for obj, verb in shapes:
@@ -622,6 +622,455 @@ def admin_usage_help_and_option_order(env):
     assert r.returncode == 0 and json.loads(r.stdout) == [{"name": "acme", "country": "SE"}]
     r = subprocess.run([TIX, "--help"], capture_output=True)
     assert b"admin" in r.stdout
+
+
+# ---- the operator's papercuts (issue 22) -----------------------------------
+
+def _umask_022():
+    os.umask(0o022)
+
+
+@test
+def store_and_wal_files_are_created_0600(env):
+    r = subprocess.run([TIX, "import", "--db", env.db, env.write("a.json", [ident(1)])],
+                       capture_output=True, preexec_fn=_umask_022)
+    assert r.returncode == 0, r.stderr
+    # a second handle keeps the WAL and shared-memory files while we look
+    con = sqlite3.connect(env.db)
+    con.execute("SELECT count(*) FROM objects").fetchall()
+    try:
+        for suffix in ("", "-wal", "-shm"):
+            if suffix and not os.path.exists(env.db + suffix):
+                continue
+            mode = os.stat(env.db + suffix).st_mode & 0o777
+            assert mode == 0o600, (suffix, oct(mode))
+    finally:
+        con.close()
+    assert os.path.exists(env.db + "-wal") or True
+
+
+@test
+def unknown_options_suggest_the_nearest(env):
+    r = env.tix("export", "--colection", "x")
+    assert r.returncode == 2 and b"did you mean --collection?" in r.stderr, r.stderr
+    r = env.tix("import", "--skip-invald", "x.json")
+    assert r.returncode == 2 and b"did you mean --skip-invalid?" in r.stderr, r.stderr
+    r = env.tix("admin", "org", "add", "acme", "--contry", "DE")
+    assert r.returncode == 2 and b"did you mean --country?" in r.stderr, r.stderr
+    r = env.tix("serve", "--listn", "127.0.0.1:1")
+    assert r.returncode == 2 and b"did you mean --listen?" in r.stderr, r.stderr
+    r = env.tix("export", "--zzzzzzzz")
+    assert r.returncode == 2 and b"unknown option '--zzzzzzzz'" in r.stderr
+    assert b"did you mean" not in r.stderr
+    r = env.tix("export", "--type")
+    assert r.returncode == 2 and b"--type needs a value" in r.stderr, r.stderr
+
+
+@test
+def org_remove_refuses_without_force_and_says_what_would_go(env):
+    for args in (("org", "add", "acme"), ("user", "add", "alice", "--org", "acme", "--role", "analyst"),
+                 ("key", "add", "--user", "alice"),
+                 ("collection", "add", "Feed", "--read", "acme"), ("org", "add", "empty")):
+        assert env.tix("admin", *args).returncode == 0, args
+    r = env.tix("admin", "org", "remove", "acme")
+    assert r.returncode == 1, r.stderr
+    err = r.stderr.decode()
+    assert "1 user, 1 API key and 1 collection grant" in err and "user alice" in err, err
+    assert "grant on collection Feed (read)" in err and "--force" in err, err
+    assert [u["name"] for u in _admin_json(env, "user", "list")] == ["alice"]
+    assert len(_admin_json(env, "key", "list")) == 1
+    # an organisation with nothing attached goes without --force
+    assert env.tix("admin", "org", "remove", "empty").returncode == 0
+    assert env.tix("admin", "org", "remove", "acme", "--force").returncode == 0
+    assert _admin_json(env, "user", "list") == [] and _admin_json(env, "key", "list") == []
+    assert [o["name"] for o in _admin_json(env, "org", "list")] == []
+
+
+@test
+def group_member_add_refuses_an_unknown_organisation(env):
+    assert env.tix("admin", "org", "add", "bank-a").returncode == 0
+    assert env.tix("admin", "group", "add", "banks").returncode == 0
+    r = env.tix("admin", "group", "member-add", "banks", "--org", "bank-b")
+    assert r.returncode == 1 and b"no organisation 'bank-b'" in r.stderr and b"--remote" in r.stderr
+    assert env.tix("admin", "group", "member-add", "banks", "--org", "bank-a").returncode == 0
+    assert env.tix("admin", "group", "member-add", "banks", "--remote", "--org", "bank-b@hub").returncode == 0
+    assert _admin_json(env, "group", "list") == [{"name": "banks", "members": ["bank-a", "bank-b@hub"]}]
+
+
+@test
+def collection_grant_without_read_write_or_revoke_is_a_usage_error(env):
+    assert env.tix("admin", "org", "add", "police").returncode == 0
+    assert env.tix("admin", "collection", "add", "Feed", "--read", "police").returncode == 0
+    r = env.tix("admin", "collection", "grant", "Feed", "--org", "police")
+    assert r.returncode == 2 and b"--revoke" in r.stderr, r.stderr
+    c = _admin_json(env, "collection", "list")[0]
+    assert c["read"] == ["police"], c   # nothing was taken away
+    assert env.tix("admin", "collection", "grant", "Feed", "--org", "police", "--revoke", "--read").returncode == 2
+    assert env.tix("admin", "collection", "grant", "Feed", "--org", "police", "--revoke").returncode == 0
+    assert _admin_json(env, "collection", "list")[0]["read"] == []
+
+
+@test
+def user_passwd_sets_a_new_password(env):
+    assert env.tix("admin", "org", "add", "acme").returncode == 0
+    assert env.tix("admin", "user", "add", "alice", "--org", "acme", "--role", "analyst",
+                   "--password-stdin", stdin=b"first password\n").returncode == 0
+    def stored():
+        con = sqlite3.connect(env.db)
+        try:
+            return con.execute("SELECT password_hash FROM users WHERE name='alice'").fetchone()[0]
+        finally:
+            con.close()
+    before = stored()
+    r = env.tix("admin", "user", "passwd", "alice", "--password-stdin", stdin=b"second password\n")
+    assert r.returncode == 0, r.stderr
+    after = stored()
+    assert after.startswith("$argon2id$") and after != before
+    assert b"second password" not in open(env.db, "rb").read()
+    assert env.tix("admin", "user", "passwd", "alice").returncode == 2            # --password-stdin required
+    assert env.tix("admin", "user", "passwd", "bob", "--password-stdin", stdin=b"x\n").returncode == 1
+    assert env.tix("admin", "user", "passwd", "alice", "--password-stdin", stdin=b"\n").returncode == 1
+    assert stored() == after
+    out = env.tix("audit", "show", "--json").stdout.decode()
+    assert "tix admin user passwd alice" in out and "second password" not in out
+
+
+@test
+def serve_help_is_correct_and_complete(env):
+    r = subprocess.run([TIX, "serve", "--help"], capture_output=True)
+    assert r.returncode == 0
+    text = r.stdout.decode()
+    synopsis = text.split("\n\n")[0]
+    import re
+    # every option serve accepts is in the synopsis and described
+    for opt in ("--listen", "--db", "--config", "--tls-cert", "--tls-key", "--threads", "--max-body",
+                "--max-connections", "--idle-timeout", "--access-log", "--insecure-http", "--cache",
+                "--default-tlp", "--anonymous-read", "--sync", "--insecure-no-policy", "--check"):
+        assert opt in synopsis, opt
+        assert re.search(r"^  (--[a-z-]+/)?" + re.escape(opt) + r"[ /]", text, re.M), opt
+    # the node-set syntax it points at is the real one
+    assert "tix admin node set default-tlp" not in text
+    for cmd in re.findall(r"`(tix admin node set [^`]*)`", text.replace("\n", " ")):
+        words = re.sub(r"\s+", " ", cmd).split()
+        args = [w for w in words[4:] if not w.isupper()]
+        opts = [w for w in args if w.startswith("--")]
+        for o in opts:
+            assert o in ("--default-tlp", "--anonymous-read"), cmd
+
+
+@test
+def match_exits_3_on_a_file_that_cannot_be_opened(env):
+    _match_setup(env)
+    r = env.tix("match", env.path("no-such.log"))
+    assert r.returncode == 3, (r.returncode, r.stderr)
+    os.mkdir(env.path("adir"))
+    lp = env.write("ok.log", "nothing here\n")
+    assert env.tix("match", lp).returncode == 1
+    assert env.tix("match", lp, env.path("no-such.log")).returncode == 3
+
+
+@test
+def export_of_an_unknown_type_is_a_usage_error(env):
+    custom = {"type": "x-acme-widget", "spec_version": "2.1", "id": "x-acme-widget--6b0e4b35-0bd7-4c35-9a8a-4b1d6c8e7a11",
+              "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z"}
+    assert env.tix("import", env.write("a.json", [ident(1), custom])).returncode == 0
+    r = env.tix("export", "--type", "indicatr")
+    assert r.returncode == 2 and b"did you mean indicator?" in r.stderr and r.stdout == b"", r.stderr
+    r = env.tix("export", "--type", "identity", "--type", "x-acme-widget")
+    assert r.returncode == 0 and len(json.loads(r.stdout)["objects"]) == 2
+    r = env.tix("export", "--type", "indicator")   # a STIX type with nothing stored: empty, fine
+    assert r.returncode == 0 and json.loads(r.stdout).get("objects", []) == []
+
+
+@test
+def audit_show_json_gives_objects_as_an_array(env):
+    assert env.tix("import", env.write("a.json", [ident(1), ident(2)])).returncode == 0
+    rows = [json.loads(l) for l in env.tix("audit", "show", "--json").stdout.splitlines()]
+    assert rows and all(isinstance(r["objects"], list) for r in rows), rows
+    write = [r for r in rows if r["action"] == "write"][0]
+    assert sorted(write["objects"]) == sorted([ident(1)["id"], ident(2)["id"]])
+
+
+@test
+def cli_imports_are_in_the_audit_log(env):
+    p = env.write("feed.json", [ident(1)])
+    r = subprocess.run([TIX, "import", "--db", env.db, "--collection", "Feed", "--org", "cert", p],
+                       capture_output=True, env=dict(os.environ, USER="operator-olga"))
+    assert r.returncode == 0, r.stderr
+    assert env.tix("import", p).returncode == 0   # nothing new: no entry
+    bad = env.write("bad.json", [ident(2), dict(ident(3), created="yesterday")])
+    assert env.tix("import", bad).returncode == 1  # nothing stored: no entry
+    rows = [json.loads(l) for l in env.tix("audit", "show", "--json").stdout.splitlines()]
+    writes = [r for r in rows if r["action"] == "write"]
+    assert len(writes) == 1, rows
+    w = writes[0]
+    assert w["actor"] == "operator-olga" and w["org"] == "cert" and w["objects"] == [ident(1)["id"]]
+    assert "tix import" in w["detail"] and "--collection Feed" in w["detail"], w
+    assert [r["action"] for r in json.loads("[" + ",".join(
+        l.decode() for l in env.tix("audit", "show", "--object", ident(1)["id"], "--json").stdout.splitlines()) + "]")][:1] == ["write"]
+    assert b"intact" in env.tix("audit", "verify").stdout
+
+
+@test
+def readme_admin_example_runs_as_written(env):
+    with open(os.path.join(ROOT, "README.md")) as f:
+        text = f.read()
+    block = text.split("Accounts, keys and who may")[1].split("```sh")[1].split("```")[0]
+    ran = 0
+    for line in block.splitlines():
+        line = line.split("#")[0].strip()
+        for cmd in (c.strip() for c in line.split(";")):
+            if not cmd.startswith("tix admin ") or "|" in cmd or "[" in cmd:
+                continue
+            stdin = None
+            if "<" in cmd:
+                cmd, _ = cmd.split("<", 1)
+                stdin = b"a long enough password\n"
+            r = env.tix(*cmd.split()[1:], stdin=stdin)
+            assert r.returncode == 0, (cmd, r.stderr)
+            ran += 1
+    assert ran >= 10, ran
+    c = _admin_json(env, "collection", "list")[0]
+    assert "police" in c["read"] and "police" in c["write"], c
+
+
+def _free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def _make_run(env, port, timeout=60):
+    """tools/run.sh as `make run PORT=...` runs it; returns (exit code or None while
+    serving, output). A server it started is stopped."""
+    import time
+    p = subprocess.Popen(["sh", os.path.join(ROOT, "tools", "run.sh")], cwd=ROOT,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         env=dict(os.environ, TIX=TIX, DB=env.db, PORT=str(port), LISTEN=""))
+    out = b""
+    deadline = time.monotonic() + timeout
+    import select
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([p.stdout], [], [], 0.5)
+        if r:
+            chunk = os.read(p.stdout.fileno(), 65536)
+            if not chunk:
+                return p.wait(timeout=60), out.decode()
+            out += chunk
+            if b"TAXII 2.1 at" in out:
+                break
+    if p.poll() is None:
+        p.terminate()
+        rest = p.communicate(timeout=60)[0]
+        return None, (out + rest).decode()
+    return p.wait(), (out + p.stdout.read()).decode()
+
+
+@test
+def make_run_checks_the_port_and_keeps_one_admin_key(env):
+    import socket
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    try:
+        rc, out = _make_run(env, busy.getsockname()[1])
+    finally:
+        busy.close()
+    assert rc == 1 and "PORT=" in out and "Address already in use" in out, out
+    assert "tix_" not in out and not os.path.exists(env.db), out   # nothing minted
+    port = _free_port()
+    rc, out = _make_run(env, port)
+    assert rc is None and "127.0.0.1:%d" % port in out, out
+    first = [k["key_id"] for k in _admin_json(env, "key", "list", "--user", "admin")]
+    assert len(first) == 1
+    rc, out = _make_run(env, _free_port())
+    assert rc is None and "revoked the previous run's admin key " + first[0] in out, out
+    second = [k["key_id"] for k in _admin_json(env, "key", "list", "--user", "admin")]
+    assert len(second) == 1 and second != first
+    with open(os.path.join(ROOT, "README.md")) as f:
+        assert "make run PORT=" in f.read()
+
+
+# ---- tix.conf and `tix config check` (issue 22) ----------------------------
+
+@test
+def config_check_accepts_the_example_and_prints_the_effective_settings(env):
+    example = os.path.join(ROOT, "docs", "tix.conf.example")
+    r = subprocess.run([TIX, "config", "check", "--config", example], capture_output=True)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.decode()
+    assert "path = /var/lib/tix/tix.db" in out and "tix.conf.example:" in out, out
+    assert "max-body = 16M" in out and "# default" in out, out
+    # every setting of the table is shown, and documented in tix.conf(5)
+    man = open(os.path.join(ROOT, "docs", "man", "tix.conf.5.scd")).read()
+    for key in ("path", "listen", "tls-cert", "tls-key", "insecure-http", "threads", "max-body",
+                "max-connections", "idle-timeout", "cache", "access-log", "sync", "title",
+                "description", "contact", "page-size", "page-max", "insecure-no-policy",
+                "default-tlp", "anonymous-read"):
+        assert ("\n%s = " % key in out) or ("# %s =" % key in out), key
+        assert "*%s*" % key in man, key
+
+
+@test
+def config_check_refuses_bad_files_with_file_line_and_reason(env):
+    cases = [
+        ("[serve]\nthreds = 4\n", 2, "unknown key 'threds' in [serve]; did you mean 'threads'?"),
+        ("[serve]\nthreads = many\n", 2, "threads is a whole number"),
+        ("[serve]\nmax-body = 0\n", 2, "max-body is a size"),
+        ("[serve]\nlisten = 8600\n", 2, "listen is HOST:PORT"),
+        ("[policy]\ndefault-tlp = amberr\n", 2, "default-tlp is clear, green"),
+        ("[policy]\nanonymous-read = maybe\n", 2, "anonymous-read is true or false"),
+        ("[serve]\nsync = on\nsync = off\n", 3, "sync is set twice: also at line 2"),
+        ("\n[polcy]\nx = 1\n", 2, "unknown section [polcy] (did you mean [policy]?)"),
+        ("[serve]\ntls-cert = /x.pem\n", 2, "tls-cert is set but tls-key is not"),
+        ("[serve]\npage-size = 50\npage-max = 10\n", 2, "page-size 50 is larger than page-max 10"),
+        ("[serve]\nlisten = 0.0.0.0:8600\ninsecure-no-policy = true\n", 3, "loopback"),
+        ("[peer hub]\nkey = tix_abc\n", 2, "credentials are not kept in the configuration"),
+        ("[peer hub]\nurl = ftp://hub\n", 2, "url is an http:// or https:// URL"),
+        ("[peer hub]\ndirection = sideways\n", 2, "direction is pull, push or both"),
+        ("[peer hub]\n[peer hub]\n", 2, "[peer hub] again: it began at line 1"),
+        ("[peer]\n", 1, "[peer NAME] needs the peer's name"),
+        ("[serve]\njust words\n", 2, "expected 'key = value'"),
+        ("[serve]\ntitle = \"open\n", 2, "quote is not closed"),
+    ]
+    for text, line, reason in cases:
+        p = env.write("bad.conf", text)
+        r = subprocess.run([TIX, "config", "check", "--config", p], capture_output=True)
+        err = r.stderr.decode()
+        assert r.returncode == 1, (text, r.returncode, err)
+        assert "%s:%d: " % (p, line) in err and reason in err, (text, err)
+        assert r.stdout == b"", text
+        # the server refuses it too, before it listens or opens the store
+        s = subprocess.run([TIX, "serve", "--config", p, "--db", env.db, "--listen", "127.0.0.1:1"],
+                           capture_output=True, timeout=60)
+        assert s.returncode == 2 and reason in s.stderr.decode(), (text, s.stderr)
+        assert not os.path.exists(env.db)
+    p = env.write("nul.conf", b"[serve]\x00\n")
+    assert subprocess.run([TIX, "config", "check", "--config", p], capture_output=True).returncode == 1
+    r = subprocess.run([TIX, "config", "check", "--config", env.path("missing.conf")], capture_output=True)
+    assert r.returncode == 3 and b"cannot open" in r.stderr
+
+
+@test
+def config_names_the_store_for_every_command(env):
+    db = env.path("from-config.db")
+    conf = env.write("tix.conf", "[store]\npath = %s\n" % db)
+    cfg_env = dict(os.environ, TIX_CONFIG=conf)
+    cfg_env.pop("TIX_DB", None)
+    p = env.write("a.json", [ident(1)])
+    r = subprocess.run([TIX, "import", p], capture_output=True, env=cfg_env)
+    assert r.returncode == 0 and os.path.exists(db), r.stderr
+    r = subprocess.run([TIX, "export"], capture_output=True, env=cfg_env)
+    assert len(json.loads(r.stdout)["objects"]) == 1
+    # --db and $TIX_DB still win
+    r = subprocess.run([TIX, "stats", "--json", "--db", env.db], capture_output=True, env=cfg_env)
+    assert r.returncode == 0 and os.path.exists(env.db)
+    # a refused configuration is never replaced by another store
+    bad = env.write("bad.conf", "[store]\npaht = /tmp/x\n")
+    os.mkdir(env.path("cwd"))
+    r = subprocess.run([TIX, "stats"], capture_output=True, cwd=env.path("cwd"),
+                       env=dict(cfg_env, TIX_CONFIG=bad))
+    assert r.returncode == 2 and b"did you mean 'path'" in r.stderr, r.stderr
+    assert os.listdir(env.path("cwd")) == []
+
+
+@test
+def config_check_reads_the_flat_format_of_serve_config(env):
+    p = env.write("flat.conf", "# old style\nlisten = 127.0.0.1:9999\ndb = /srv/tix.db\n"
+                               "default-tlp = green\npage-size = 7\n")
+    r = subprocess.run([TIX, "config", "check", "--config", p], capture_output=True)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.decode()
+    for line in ("path = /srv/tix.db", "listen = 127.0.0.1:9999", "default-tlp = green", "page-size = 7"):
+        assert line in out, (line, out)
+
+
+@test
+def config_peer_sections_replace_the_stored_settings_but_not_the_key(env):
+    assert env.tix("admin", "collection", "add", "feed").returncode == 0
+    r = subprocess.run([TIX, "peer", "add", "hub", "--url", "http://127.0.0.1:1/taxii2/", "--remote-collection",
+                        "r", "--local-collection", "feed", "--key-stdin", "--direction", "pull", "--db", env.db],
+                       input=b"tix_secret_key\n", capture_output=True)
+    assert r.returncode == 0, r.stderr
+    conf = env.write("tix.conf", "[peer hub]\ndirection = push\ninterval = 77\norg = regional-hub\n"
+                                 "limit-rate = 64K\nurl = http://127.0.0.1:2/taxii2/\n\n"
+                                 "[peer ghost]\ninterval = 5\n")
+    r = subprocess.run([TIX, "sync", "--once", "--attempts", "1", "--db", env.db], capture_output=True,
+                       timeout=120, env=dict(os.environ, TIX_CONFIG=conf))
+    assert b"[peer ghost] is not in the store" in r.stderr and b"tix.conf:9" in r.stderr, r.stderr
+    assert b"127.0.0.1 port 2" in r.stderr   # the run used the configured URL
+    p = _json_of(subprocess.run([TIX, "peer", "list", "--json", "--db", env.db], capture_output=True))[0]
+    assert (p["direction"], p["interval"], p["org"], p["limit_rate"], p["url"]) == \
+        ("push", 77, "regional-hub", 65536, "http://127.0.0.1:2/taxii2/"), p
+    assert p["has_secret"] and p["remote_collection"] == "r"   # the rest is as stored
+    assert b"tix_secret_key" not in r.stderr + r.stdout
+
+
+def _json_of(r):
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+@test
+def man_pages_document_every_command_and_option(env):
+    import re
+    man = {n: open(os.path.join(ROOT, "docs", "man", n + ".scd")).read()
+           for n in ("tix.1", "tix-serve.8", "tix.conf.5")}
+    top = subprocess.run([TIX, "--help"], capture_output=True).stdout.decode()
+    commands = re.findall(r"^  ([a-z][a-z-]*) ", top, re.M)
+    assert len(commands) >= 15, commands
+    for cmd in commands:
+        assert "\n## %s\n" % cmd in man["tix.1"], "tix(1) has no section for %s" % cmd
+        help_text = subprocess.run([TIX, cmd, "--help"], capture_output=True).stdout.decode()
+        page = man["tix-serve.8"] if cmd == "serve" else man["tix.1"]
+        for opt in set(re.findall(r"(--[a-z][a-z0-9-]*)", help_text)) - {"--help"}:
+            assert re.search(r"\*[^*\n]*%s(?![a-z-])[^*\n]*\*" % re.escape(opt), page), \
+                "%s: %s is not in the man page" % (cmd, opt)
+    admin = subprocess.run([TIX, "admin", "--help"], capture_output=True).stdout.decode()
+    for obj, verb in re.findall(r"tix admin ([a-z]+) ([a-z-]+)", admin):
+        assert re.search(r"\*%s %s\*" % (obj, verb), man["tix.1"]) or \
+            "*%s %s* " % (obj, verb) in man["tix.1"] or \
+            ("*%s %s*" % (obj, verb)) in man["tix.1"].replace(", *", " *"), (obj, verb)
+    # the build turned them into roff
+    built = os.path.join(os.path.dirname(TIX), "man")
+    if shutil.which("scdoc"):
+        for n in man:
+            with open(os.path.join(built, n)) as f:
+                assert f.read().startswith(".\\\" Generated by scdoc"), n
+
+
+@test
+def make_install_puts_everything_under_destdir(env):
+    if not os.path.exists(os.path.join(ROOT, "build", "CMakeCache.txt")):
+        return  # `make test` builds it first
+    dest = env.path("root")
+    def install():
+        r = subprocess.run(["make", "--no-print-directory", "-C", ROOT, "install", "DESTDIR=" + dest,
+                            "PREFIX=/usr", "JOBS=2"], capture_output=True, timeout=900)
+        assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    install()
+    for p in ("usr/bin/tix", "usr/share/man/man1/tix.1", "usr/share/man/man8/tix-serve.8",
+              "usr/share/man/man5/tix.conf.5", "usr/lib/systemd/system/tix.service",
+              "usr/lib/sysusers.d/tix.conf", "usr/lib/tmpfiles.d/tix.conf",
+              "usr/share/doc/tix/tix.conf.example", "etc/tix/tix.conf"):
+        assert os.path.exists(os.path.join(dest, p)), p
+    conf = os.path.join(dest, "etc/tix/tix.conf")
+    r = subprocess.run([os.path.join(dest, "usr/bin/tix"), "config", "check", "--config", conf],
+                       capture_output=True)
+    assert r.returncode == 0, r.stderr
+    # an operator's configuration is never overwritten
+    with open(conf, "a") as f:
+        f.write("\n# mine\n")
+    install()
+    assert open(conf).read().endswith("# mine\n")
+    unit = open(os.path.join(dest, "usr/lib/systemd/system/tix.service")).read()
+    for line in ("StateDirectory=tix", "ProtectSystem=strict", "NoNewPrivileges=yes", "PrivateTmp=yes",
+                 "RestrictAddressFamilies=", "SystemCallFilter=@system-service", "CapabilityBoundingSet=\n",
+                 "User=tix"):
+        assert line in unit, line
 
 
 # ---- STIX patterns (`tix pattern`, and patterns on import) -------------------
@@ -940,10 +1389,10 @@ def match_reads_json_lines_zeek_and_gzip(env):
     # a glob the shell did not expand
     r = env.tix("match", "--quiet", os.path.join(env.dir, "*.log*"))
     assert r.returncode == 0 and b"2 files" in r.stderr, r.stderr
-    # nothing matched: 1; a missing file: 2
+    # nothing matched: 1; a missing file: 3 (as for every command)
     assert env.tix("match", env.write("clean.log", "nothing 172.191.13.123 here\n")).returncode == 1
     r = env.tix("match", env.path("no-such.log"))
-    assert r.returncode == 2 and b"no-such.log" in r.stderr
+    assert r.returncode == 3 and b"no-such.log" in r.stderr
 
 
 @test

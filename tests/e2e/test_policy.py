@@ -106,7 +106,7 @@ class World:
         self.cid = re.search(r"[0-9a-f-]{36}", out).group(0)
         tix_ok("admin", "group", "add", "banks", "--db", self.db)
         tix_ok("admin", "group", "member-add", "banks", "--org", "bank", "--db", self.db)
-        tix_ok("admin", "group", "member-add", "banks", "--org", "remote-bank@other-node",
+        tix_ok("admin", "group", "member-add", "banks", "--remote", "--org", "remote-bank@other-node",
                "--db", self.db)
         self.server = Server(self.db, self.dir, "policy", ["--anonymous-read"]).start()
         self.objs = {}
@@ -361,7 +361,7 @@ def principals_of_a_removed_organisation_read_nothing(w):
     # read CLEAR objects.
     c = w.client("telco-tom")
     expect(c.get(objects_path(w.cid, w.objs["clear"]["id"])), 200)
-    tix_ok("admin", "org", "remove", "telco", "--db", w.db)
+    tix_ok("admin", "org", "remove", "telco", "--force", "--db", w.db)
     for path in (objects_path(w.cid), objects_path(w.cid, w.objs["clear"]["id"]),
                  manifest_path(w.cid)):
         r = c.get(path)

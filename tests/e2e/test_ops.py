@@ -1,0 +1,357 @@
+#!/usr/bin/env python3
+"""Running tix as a daemon (issue 22), end to end on the real `tix serve`:
+backups taken while the server writes, restores, `tix verify-store`.
+
+    TIX=build/tix python3 tests/e2e/test_ops.py [TEST...]
+
+Python's standard library only; loopback only; no timing assertion.
+"""
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_taxii as t  # noqa: E402  (the servers, clients and STIX helpers)
+
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+def stored_ids(db):
+    out = t.tix_ok("export", "--all-versions", "--db", db)
+    return {o["id"] for o in json.loads(out).get("objects", [])}
+
+
+@test
+def a_backup_under_write_load_has_every_write_acknowledged_before_it(work):
+    db, key, cid = t.small_store(work)
+    server = t.Server(db, work, "load").start()
+    client = t.Client(server, t.bearer(key))
+    acked, sent, lock, stop = [], set(), threading.Lock(), threading.Event()
+    errors = []
+
+    def writer():
+        while not stop.is_set():
+            o = t.indicator()
+            with lock:
+                sent.add(o["id"])
+            try:
+                r = client.post(t.objects_path(cid), t.envelope([o]))
+            except Exception as e:  # noqa: BLE001
+                errors.append(repr(e))
+                continue
+            if r.status == 202 and r.json().get("success_count") == 1:
+                with lock:
+                    acked.append((time.monotonic(), o["id"]))
+
+    threads = [threading.Thread(target=writer) for _ in range(3)]
+    try:
+        for th in threads:
+            th.start()
+        while len(acked) < 150:
+            time.sleep(0.05)
+        # everything acknowledged before `tix backup` starts must be in it
+        before = time.monotonic()
+        with lock:
+            must = {oid for at, oid in acked if at < before}
+        bk = os.path.join(work, "under-load.backup")
+        r = t.tix("backup", "--db", db, bk)
+        assert r.returncode == 0, r.stderr
+        n_at_backup = len(acked)
+        while len(acked) < n_at_backup + 100:   # and the writes go on meanwhile and after
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        for th in threads:
+            th.join()
+    assert not errors, errors[:3]
+    assert oct(os.stat(bk).st_mode & 0o777) == oct(0o600)
+    restored = os.path.join(work, "restored", "tix.db")
+    r = t.tix("restore", "--db", restored, bk)
+    assert r.returncode == 0, r.stderr
+    assert b"new one was made" in r.stderr and b"tix admin key add" in r.stderr, r.stderr
+    got = stored_ids(restored)
+    missing = must - got
+    assert not missing, "%d acknowledged writes missing from the backup" % len(missing)
+    assert got <= sent, "the backup holds objects never sent"
+    assert len(got) < len(stored_ids(db)), "the backup is not a copy of one earlier moment"
+    r = t.tix("verify-store", "--db", restored)
+    assert r.returncode == 0 and b"the store is sound" in r.stdout, r.stdout + r.stderr
+    # Without the node secret the old key is refused; the password still works.
+    server.stop()
+    again = t.Server(restored, work, "restored").start()
+    try:
+        t.expect_error(t.Client(again, t.bearer(key)).get(t.objects_path(cid)), 401)
+        r = t.Client(again, t.basic("writer", "correct horse battery staple")).get(t.objects_path(cid))
+        t.expect(r, 200)
+    finally:
+        again.stop()
+
+
+@test
+def a_backup_with_the_secret_keeps_the_keys(work):
+    db, key, cid = t.small_store(work)
+    t.tix_ok("import", "--db", db, "--collection", "inbox", t.SAMPLE)
+    bk = os.path.join(work, "with-secret.backup")
+    t.tix_ok("backup", "--with-secret", "--db", db, bk)
+    # a file that exists is never overwritten
+    r = t.tix("backup", "--db", db, bk)
+    assert r.returncode == 1 and b"never overwrites" in r.stderr
+    restored = os.path.join(work, "r.db")
+    r = t.tix("restore", "--db", restored, bk)
+    assert r.returncode == 0 and b"new one was made" not in r.stderr, r.stderr
+    assert stored_ids(restored) == stored_ids(db)
+    server = t.Server(restored, work, "with-secret").start()
+    try:
+        t.expect(t.Client(server, t.bearer(key)).get(t.objects_path(cid)), 200)
+    finally:
+        server.stop()
+    # restoring over a store that is not empty needs --force
+    r = t.tix("restore", "--db", restored, bk)
+    assert r.returncode == 1 and b"--force" in r.stderr
+    assert t.tix("restore", "--force", "--db", restored, bk).returncode == 0
+    # the audit log says who took and restored copies
+    out = t.tix_ok("audit", "show", "--json", "--db", restored)
+    details = [json.loads(l)["detail"] for l in out.splitlines()]
+    assert any(d.startswith("tix restore ") for d in details), details
+
+
+@test
+def verify_store_names_what_is_wrong(work):
+    db, key, cid = t.small_store(work)
+    t.tix_ok("import", "--db", db, t.SAMPLE)
+    r = t.tix("verify-store", "--db", db)
+    assert r.returncode == 0, r.stdout + r.stderr
+    for line in ("ok   integrity", "ok   schema", "ok   audit log", "ok   node secret"):
+        assert line.encode() in r.stdout, r.stdout
+    # an audit entry changed
+    edited = os.path.join(work, "edited.db")
+    shutil.copy(db, edited)
+    con = sqlite3.connect(edited)
+    con.execute("UPDATE audit SET actor = 'someone else' WHERE seq = 2")
+    con.commit()
+    con.close()
+    r = t.tix("verify-store", "--db", edited)
+    assert r.returncode == 1 and b"FAIL audit log: broken at entry 2" in r.stdout, r.stdout
+    # damaged pages
+    damaged = os.path.join(work, "damaged.db")
+    shutil.copy(db, damaged)
+    size = os.path.getsize(damaged)
+    with open(damaged, "r+b") as f:
+        for off in range(8192, size - 4096, 16384):
+            f.seek(off + 100)
+            f.write(os.urandom(600))
+    r = t.tix("verify-store", "--db", damaged)
+    assert r.returncode in (1, 3) and (b"FAIL" in r.stdout or b"malformed" in r.stderr), (r.stdout, r.stderr)
+    assert b"the store is sound" not in r.stdout
+    # nothing is created where there is no store
+    nowhere = os.path.join(work, "none", "tix.db")
+    assert t.tix("verify-store", "--db", nowhere).returncode == 3
+    assert t.tix("backup", "--db", nowhere, os.path.join(work, "x.backup")).returncode == 3
+    assert not os.path.exists(nowhere)
+    # a file that is not a store is not restored
+    junk = os.path.join(work, "junk.backup")
+    with open(junk, "wb") as f:
+        f.write(b"not a database" * 100)
+    r = t.tix("restore", "--db", os.path.join(work, "j.db"), junk)
+    assert r.returncode == 1, r.stderr
+    assert not os.path.exists(os.path.join(work, "j.db"))
+
+
+@test
+def serve_reads_a_sectioned_configuration_and_the_command_line_wins(work):
+    db, key, cid = t.small_store(work)
+    clear = t.indicator()
+    conf = os.path.join(work, "tix.conf")
+    with open(conf, "w") as f:
+        f.write("# the new format\n[store]\npath = %s\n\n[serve]\ntitle = \"  Sectioned node \"\n"
+                "page-size = 3\nmax-body = 4K\n\n[policy]\ndefault-tlp = clear\n"
+                "anonymous-read = on\n" % db)
+    r = t.tix("config", "check", "--config", conf)
+    assert r.returncode == 0, r.stderr
+    server = t.Server(db, work, "sectioned", ["--config", conf]).start()
+    try:
+        c = t.Client(server, t.bearer(key))
+        t.post_ok(c, cid, [clear] + [t.indicator() for _ in range(4)])
+        d = t.expect(c.get("/taxii2/"), 200).json()
+        assert d["title"] == "  Sectioned node ", d
+        # --max-body of the command line (t.MAX_BODY) wins over the file's 4K
+        assert t.expect(c.get("/api1/"), 200).json()["max_content_length"] == t.MAX_BODY
+        j = t.expect(c.get(t.objects_path(cid)), 200).json()
+        assert len(j["objects"]) == 3 and j["more"] is True, j
+        # [policy]: unmarked objects are CLEAR here, and anonymous callers read them
+        anon = t.Client(server)
+        got = t.expect(anon.get(t.objects_path(cid, clear["id"])), 200).json()["objects"]
+        assert got[0]["id"] == clear["id"]
+        # a stray SIGHUP does not stop the server
+        import signal
+        server.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.3)
+        t.expect(c.get("/taxii2/"), 200)
+    finally:
+        server.stop()
+    # a refused file keeps the server from starting, naming the line
+    with open(conf, "a") as f:
+        f.write("[serve]\n")
+    with open(conf, "a") as f:
+        f.write("threads = lots\n")
+    r = t.tix("serve", "--config", conf, "--listen", "127.0.0.1:%d" % t.free_port())
+    assert r.returncode == 2 and (conf + ":").encode() in r.stderr, r.stderr
+
+
+def scrape(server, authorization=None):
+    r = t.Client(server, authorization).get("/metrics", accept=None)
+    return r
+
+
+def samples(text):
+    """name{labels} -> value, checking each line is in the text format."""
+    import re
+    out = {}
+    line_re = re.compile(r'^([a-z_:][a-z0-9_:]*)(\{(?:[a-z_]+="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.e+]+|\+Inf|NaN)$')
+    for line in text.splitlines():
+        if line.startswith("#") or not line:
+            assert line == "" or line.startswith("# HELP ") or line.startswith("# TYPE "), line
+            continue
+        m = line_re.match(line)
+        assert m, "not in the Prometheus text format: %r" % line
+        out[m.group(1) + (m.group(2) or "")] = float(m.group(3))
+    return out
+
+
+@test
+def metrics_count_requests_latency_bytes_and_the_store(work):
+    db, key, cid = t.small_store(work)
+    server = t.Server(db, work, "metrics").start()
+    try:
+        c = t.Client(server, t.bearer(key))
+        t.expect(c.get("/taxii2/"), 200)
+        t.post_ok(c, cid, [t.indicator() for _ in range(3)])
+        t.expect(c.get(t.objects_path(cid)), 200)
+        t.expect_error(t.Client(server, t.bearer("tix_nope_nope")).get(t.objects_path(cid)), 401)
+        r = scrape(server)
+        assert r.status == 200, r
+        assert r.header("Content-Type").startswith("text/plain; version=0.0.4"), r.header("Content-Type")
+        m = samples(r.body.decode())
+        assert m['tix_http_requests_total{endpoint="discovery",method="GET",status="200"}'] >= 1, m
+        assert m['tix_http_requests_total{endpoint="objects",method="POST",status="202"}'] == 1
+        assert m['tix_http_requests_total{endpoint="objects",method="GET",status="200"}'] == 1
+        assert m['tix_http_rejected_total{reason="unauthenticated"}'] >= 1
+        # a histogram: buckets grow, +Inf is the count
+        b = [v for k, v in m.items() if k.startswith('tix_http_request_duration_seconds_bucket{endpoint="objects"')]
+        assert b == sorted(b) and b[-1] == m['tix_http_request_duration_seconds_count{endpoint="objects"}'] == 3, b  # POST, GET, 401
+        assert m['tix_http_request_bytes_total{endpoint="objects"}'] > 500
+        assert m['tix_http_response_bytes_total{endpoint="objects"}'] > 500
+        assert m['tix_store_objects{type="indicator"}'] == 3 and m["tix_store_size_bytes"] > 4096
+        # the scrape itself is counted by the next one
+        m2 = samples(scrape(server).body.decode())
+        assert m2['tix_http_requests_total{endpoint="metrics",method="GET",status="200"}'] >= 1
+    finally:
+        server.stop()
+    # its own key: required from everywhere, loopback too
+    keyfile = os.path.join(work, "metrics.key")
+    with open(keyfile, "w") as f:
+        f.write("a-metrics-key-of-some-length\n")
+    server = t.Server(db, work, "metrics-key", ["--metrics-key-file", keyfile]).start()
+    try:
+        assert scrape(server).status == 401
+        assert scrape(server, "Bearer wrong-key-of-some-length").status == 401
+        assert scrape(server, t.bearer(key)).status == 401   # a user's key is not it
+        assert scrape(server, "Bearer a-metrics-key-of-some-length").status == 200
+    finally:
+        server.stop()
+    server = t.Server(db, work, "no-metrics", ["--no-metrics"]).start()
+    try:
+        assert scrape(server).status in (401, 404), "GET /metrics answered with --no-metrics"
+        assert b"tix_http" not in scrape(server).body
+    finally:
+        server.stop()
+
+
+@test
+def json_logs_carry_the_request_id_of_the_header_and_the_error_body(work):
+    db, key, cid = t.small_store(work)
+    server = t.Server(db, work, "jsonlog", ["--log-format", "json"]).start()
+    try:
+        c = t.Client(server, t.bearer(key))
+        ok = t.expect(c.get("/taxii2/"), 200)
+        missing = t.expect_error(c.get(t.objects_path(cid, "indicator--00000000-0000-4000-8000-000000000000")), 404)
+        denied = t.Client(server, t.bearer("tix_nope_nope")).get(t.objects_path(cid))
+        ids = [r.header("X-Request-Id") for r in (ok, denied)]
+        rid404 = None
+        # the error body names the request: error_id is its X-Request-Id
+        r = c.get(t.objects_path(cid, "indicator--00000000-0000-4000-8000-000000000000"))
+        rid404 = r.header("X-Request-Id")
+        assert r.json()["error_id"] == rid404, (r.json(), rid404)
+        assert denied.json()["error_id"] == ids[1]
+        assert missing.get("error_id") and len(set(ids + [rid404])) == 3, ids
+        deadline = time.monotonic() + 10
+        while True:
+            lines = [json.loads(l) for l in open(server.logpath) if l.strip()]
+            if len(lines) >= 4 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        by_id = {l["request_id"]: l for l in lines}
+        assert by_id[ids[0]]["path"] == "/taxii2/" and by_id[ids[0]]["status"] == 200
+        assert by_id[ids[0]]["user"] == "writer"
+        assert by_id[ids[1]]["status"] == 401 and by_id[ids[1]].get("user") is None
+        assert by_id[rid404]["status"] == 404
+    finally:
+        server.stop()
+    # messages on stderr are JSON lines too
+    for line in server.stderr().splitlines():
+        if line.startswith("{"):
+            assert json.loads(line)["level"] in ("error", "warn", "info", "debug")
+    # the text log has the id as well, before the user
+    server = t.Server(db, work, "textlog").start()
+    try:
+        r = t.expect(t.Client(server, t.bearer(key)).get("/taxii2/"), 200)
+        rid = r.header("X-Request-Id")
+        deadline = time.monotonic() + 10
+        while rid not in open(server.logpath).read() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        line = [l for l in open(server.logpath) if rid in l][0]
+        assert line.rstrip().endswith(" %s writer" % rid), line
+    finally:
+        server.stop()
+
+
+def main():
+    if not os.path.exists(t.TIX):
+        print("tix binary not found at %s (set TIX)" % t.TIX)
+        return 2
+    only = sys.argv[1:]
+    passed = failed = 0
+    for fn in TESTS:
+        if only and fn.__name__ not in only:
+            continue
+        work = tempfile.mkdtemp(prefix="tix-ops-")
+        try:
+            fn(work)
+            passed += 1
+            print("ok   %s" % fn.__name__)
+        except Exception:
+            failed += 1
+            print("FAIL %s" % fn.__name__)
+            traceback.print_exc()
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        sys.stdout.flush()
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
