@@ -1169,10 +1169,10 @@ static int node_set(struct store *s, const struct command *c, struct opts *o)
 		return fail(c, &err);
 	if (o->skew && store_setting_set(s, "modified_skew", o->skew, &err) != TIX_OK)
 		return fail(c, &err);
-	fprintf(stderr, "tix admin: set. A running `tix serve` applies it to its next request"
-	                " (unless started with --default-tlp or --anonymous-read, which stay);"
-	                " the pushes of `tix serve --sync` need a restart of the server to use"
-	                " it (the sync thread reads the policy when it starts)\n");
+	fprintf(stderr, "tix admin: set. A running `tix serve` applies it to its next request,"
+	                " and `tix serve --sync` or `tix sync` to the next run of each peer"
+	                " (unless `tix serve` was started with --default-tlp or"
+	                " --anonymous-read, which stay until it restarts)\n");
 	return 0;
 }
 

@@ -476,6 +476,7 @@ int cmd_serve(int argc, char **argv)
 		sync_config_init(&ss.cfg);
 		ss.cfg.check_pattern = pattern_check;
 		ss.cfg.policy = cfg.policy;
+		ss.cfg.policy_fixed = (cfg.policy_live & TAXII_LIVE_DEFAULT_TLP) == 0;
 		ss.cfg.stop = &ss.stop;
 		hopts.arg = &ss;
 	}

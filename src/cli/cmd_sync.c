@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "taxii/taxii.h"
 #include "pattern/pattern.h"
 #include "sync/sync.h"
 
@@ -157,6 +158,13 @@ int cli_sync_loop(const char *db, const struct sync_config *cfg, const char *onl
 			clock_gettime(CLOCK_MONOTONIC, &now);
 			if (d->at > (int64_t)now.tv_sec)
 				continue;
+			if (!cfg->policy_fixed) {
+				/* `tix admin node set` applies from the next run. */
+				struct policy_node n;
+
+				if (taxii_node_settings(s, &n, NULL) == TIX_OK)
+					o.cfg.policy = n;
+			}
 			run_one(s, &o, pn.names[i]);
 			clock_gettime(CLOCK_MONOTONIC, &now);
 			d->at = (int64_t)now.tv_sec + pn.interval[i];

@@ -111,7 +111,7 @@ static enum tix_err load_key(struct store *s, struct tix_error *err)
 		char *end = NULL, want[33];
 		long long n = v ? strtoll(v, &end, 10) : -1;
 
-		if (v && end != v && n >= 0 && *end == ' ') {
+		if (v && end && end != v && n >= 0 && *end == ' ') {
 			mac_hex(s->audit_key, "keyed-from", n, NULL, 0, want);
 			if (strlen(end + 1) == 32 && sodium_memcmp(end + 1, want, 32) == 0)
 				s->audit_keyed_from = n;
@@ -199,7 +199,7 @@ static enum tix_err read_head_mac(struct store *s, int64_t *seq, unsigned char h
 		 * and (since the audit key) a space and the head's MAC */
 		size_t rest = v && end ? strlen(end) : 0;
 
-		if (v && end != v && n >= 0 && *end == ' ' &&
+		if (v && end && end != v && n >= 0 && *end == ' ' &&
 		    (rest == 1 + 2 * HASH_BYTES || rest == 2 + 2 * HASH_BYTES + 32)) {
 			const char *hx = end + 1;
 

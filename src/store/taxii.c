@@ -201,7 +201,8 @@ enum tix_err store_taxii_select(struct store *s, const struct store_taxii_filter
 	size_t nkeys = 0, n = 0, examined = 0;
 	sqlite3_stmt *st = NULL;
 	enum tix_err e = TIX_OK;
-	int64_t chunk, after = f->added_after, last_out = f->added_after;
+	int64_t chunk, after = f->added_after;
+	int64_t last_out = after; /* the last row handed out */
 	int rc = SQLITE_DONE, stop = 0;
 
 	*more = 0;

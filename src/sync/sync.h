@@ -38,17 +38,18 @@
 struct sync_config {
 	stix_pattern_check_fn check_pattern; /* validation of received indicators */
 	struct policy_node policy;           /* the node's sharing-policy settings */
-	size_t page_limit;                   /* objects asked per page (default 1000) */
-	size_t max_page_bytes;               /* answer size limit (default 64 MiB) */
-	size_t max_pages;                    /* per pull run (default 100000) */
-	size_t push_max_objects;             /* per bundle (default 1000) */
-	size_t push_max_bytes;               /* per bundle (default 8 MiB) */
-	int attempts;                        /* per request, transient failures (default 6) */
-	long connect_timeout;                /* seconds (default 10) */
-	long low_speed_time;                 /* abort below 1 byte/s this long (default 30) */
-	double backoff_base;                 /* seconds (default 0.5) */
-	double backoff_max;                  /* seconds (default 30) */
-	const volatile sig_atomic_t *stop;   /* set to stop between requests, or NULL */
+	int policy_fixed;        /* given on the command line: the loop does not re-read them */
+	size_t page_limit;       /* objects asked per page (default 1000) */
+	size_t max_page_bytes;   /* answer size limit (default 64 MiB) */
+	size_t max_pages;        /* per pull run (default 100000) */
+	size_t push_max_objects; /* per bundle (default 1000) */
+	size_t push_max_bytes;   /* per bundle (default 8 MiB) */
+	int attempts;            /* per request, transient failures (default 6) */
+	long connect_timeout;    /* seconds (default 10) */
+	long low_speed_time;     /* abort below 1 byte/s this long (default 30) */
+	double backoff_base;     /* seconds (default 0.5) */
+	double backoff_max;      /* seconds (default 30) */
+	const volatile sig_atomic_t *stop; /* set to stop between requests, or NULL */
 };
 
 /* Initialises libcurl once per process, before any thread runs a peer. */
