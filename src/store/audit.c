@@ -97,11 +97,34 @@ static enum tix_err load_key(struct store *s, struct tix_error *err)
 
 	if (s->audit_key_loaded)
 		return TIX_OK;
-	if ((e = store_node_secret(s, secret, err)) != TIX_OK)
-		return e;
-	crypto_generichash(s->audit_key, HASH_BYTES, (const unsigned char *)label,
-	                   sizeof(label) - 1, secret, sizeof(secret));
-	sodium_memzero(secret, sizeof(secret));
+	/* A store restored from a backup without the node secret keeps the
+	 * audit key of the node it came from (meta audit_key, written by
+	 * store_backup), so its chain still verifies under a new secret. */
+	if ((st = store__cached(s, "SELECT value FROM meta WHERE key = 'audit_key'", err)) == NULL)
+		return err ? err->code : TIX_ESTORE;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(st, 0);
+		size_t got = 0;
+
+		if (v == NULL || strlen(v) != 2 * HASH_BYTES ||
+		    sodium_hex2bin(s->audit_key, HASH_BYTES, v, 2 * HASH_BYTES, NULL, &got, NULL) != 0 ||
+		    got != HASH_BYTES) {
+			sqlite3_reset(st);
+			return tix_error_set(err, TIX_ESTORE, "audit",
+			                     "the stored audit key is not 64 hexadecimal digits");
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store__db_error(s, err, "reading the audit key");
+	if (rc == SQLITE_DONE) {
+		if ((e = store_node_secret(s, secret, err)) != TIX_OK)
+			return e;
+		crypto_generichash(s->audit_key, HASH_BYTES, (const unsigned char *)label,
+		                   sizeof(label) - 1, secret, sizeof(secret));
+		sodium_memzero(secret, sizeof(secret));
+	}
 	s->audit_keyed_from = -1;
 	if ((st = store__cached(s, "SELECT value FROM meta WHERE key = 'audit_keyed_from'", err)) ==
 	    NULL)
@@ -127,6 +150,15 @@ static enum tix_err load_key(struct store *s, struct tix_error *err)
 static const unsigned char *key_for(const struct store *s, int64_t seq)
 {
 	return s->audit_keyed_from >= 0 && seq > s->audit_keyed_from ? s->audit_key : NULL;
+}
+
+enum tix_err store__audit_key(struct store *s, unsigned char key[32], struct tix_error *err)
+{
+	enum tix_err e = load_key(s, err);
+
+	if (e == TIX_OK)
+		memcpy(key, s->audit_key, HASH_BYTES);
+	return e;
 }
 
 static enum tix_err write_head(struct store *s, int64_t seq, const unsigned char hash[HASH_BYTES],

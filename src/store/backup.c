@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,36 @@ static enum tix_err fsync_path(const char *path, int dir, struct tix_error *err)
 	return TIX_OK;
 }
 
+/* Writes the store's audit key into the copy's meta (audit_key). */
+static enum tix_err keep_audit_key(struct store *s, sqlite3 *d, const char *dest,
+                                   struct tix_error *err)
+{
+	unsigned char key[32];
+	char hexkey[65];
+	sqlite3_stmt *st = NULL;
+	enum tix_err e;
+	int rc;
+
+	if ((e = store__audit_key(s, key, err)) != TIX_OK)
+		return e;
+	sodium_bin2hex(hexkey, sizeof(hexkey), key, sizeof(key));
+	sodium_memzero(key, sizeof(key));
+	if (sqlite3_prepare_v2(d, "INSERT OR REPLACE INTO meta (key, value) VALUES ('audit_key', ?1)",
+	                       -1, &st, NULL) != SQLITE_OK) {
+		sodium_memzero(hexkey, sizeof(hexkey));
+		return tix_error_set(err, TIX_ESTORE, dest, "keeping the audit key: %s",
+		                     sqlite3_errmsg(d));
+	}
+	sqlite3_bind_text(st, 1, hexkey, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	sodium_memzero(hexkey, sizeof(hexkey));
+	if (rc != SQLITE_DONE)
+		return tix_error_set(err, TIX_ESTORE, dest, "keeping the audit key: %s",
+		                     sqlite3_errmsg(d));
+	return TIX_OK;
+}
+
 enum tix_err store_backup(struct store *s, const char *dest, int with_secret, struct tix_error *err)
 {
 	char tmp[4200], dir[4200], *slash;
@@ -100,6 +131,10 @@ enum tix_err store_backup(struct store *s, const char *dest, int with_secret, st
 	                                  "PRAGMA secure_delete = ON;"
 	                                  "DELETE FROM meta WHERE key = 'node_secret'",
 	                                  "removing the node secret from the copy", err)) != TIX_OK)
+		goto fail;
+	/* The audit chain's MACs stay verifiable: the copy keeps the audit key
+	 * (derived from the secret, useless for API keys and page tokens). */
+	if (!with_secret && (e = keep_audit_key(s, d, dest, err)) != TIX_OK)
 		goto fail;
 	if (sqlite3_close(d) != SQLITE_OK) {
 		e = tix_error_set(err, TIX_ESTORE, tmp, "closing the copy failed");

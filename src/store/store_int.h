@@ -107,6 +107,9 @@ extern const char store__schema_audience[];
 int store__audience_register(sqlite3 *db);
 /* Migration 7's step in C (audit.c): the audit key point and a MACed head. */
 enum tix_err store__audit_key_point(struct store *s, struct tix_error *err);
+/* The audit key (audit.c): derived from the node secret, or the one a
+ * store restored without its secret kept (meta audit_key). */
+enum tix_err store__audit_key(struct store *s, unsigned char key[32], struct tix_error *err);
 /* The audience keys a reader's rows may carry; returns how many (<= max). */
 #define STORE_READER_KEYS 40
 size_t store__reader_keys(const struct store_reader *r, char keys[][160], size_t max);

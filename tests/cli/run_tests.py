@@ -797,7 +797,8 @@ def cli_imports_are_in_the_audit_log(env):
     r = subprocess.run([TIX, "import", "--db", env.db, "--collection", "Feed", "--org", "cert", p],
                        capture_output=True, env=dict(os.environ, USER="operator-olga"))
     assert r.returncode == 0, r.stderr
-    assert env.tix("import", p).returncode == 0   # nothing new: no entry
+    # nothing new: no entry (the same organisation: the id is cert's)
+    assert env.tix("import", "--collection", "Feed", "--org", "cert", p).returncode == 0
     bad = env.write("bad.json", [ident(2), dict(ident(3), created="yesterday")])
     assert env.tix("import", bad).returncode == 1  # nothing stored: no entry
     rows = [json.loads(l) for l in env.tix("audit", "show", "--json").stdout.splitlines()]
@@ -966,8 +967,10 @@ def config_names_the_store_for_every_command(env):
     r = subprocess.run([TIX, "export"], capture_output=True, env=cfg_env)
     assert len(json.loads(r.stdout)["objects"]) == 1
     # --db and $TIX_DB still win
-    r = subprocess.run([TIX, "stats", "--json", "--db", env.db], capture_output=True, env=cfg_env)
+    r = subprocess.run([TIX, "import", "--db", env.db, p], capture_output=True, env=cfg_env)
     assert r.returncode == 0 and os.path.exists(env.db)
+    r = subprocess.run([TIX, "stats", "--json", "--db", env.db], capture_output=True, env=cfg_env)
+    assert r.returncode == 0 and json.loads(r.stdout)["objects"] == 1, r.stdout
     # a refused configuration is never replaced by another store
     bad = env.write("bad.conf", "[store]\npaht = /tmp/x\n")
     os.mkdir(env.path("cwd"))
