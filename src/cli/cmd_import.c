@@ -6,10 +6,12 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "formats/formats.h"
 #include "match/match.h"
 #include "pattern/pattern.h"
 
@@ -27,6 +29,9 @@ struct import_opts {
 	int quiet;
 	struct match_warninglists *warn; /* --warninglists, or NULL */
 	size_t flagged;
+	enum formats_kind format;      /* --format (auto unless told) */
+	struct formats_text_opts text; /* --format csv|list */
+	int have_map;
 };
 
 struct import_counts {
@@ -52,7 +57,18 @@ static void usage(FILE *f)
 	        "  --max-size N     refuse files larger than N bytes (default 1G; K, M, G)\n"
 	        "  --quiet          print only errors\n"
 	        "  --warninglists P warn about each indicator on a MISP warninglist (a list.json\n"
-	        "                   or a directory of them; repeatable)\n");
+	        "                   or a directory of them; repeatable)\n"
+	        "  --format F       auto (default: STIX or MISP JSON by content), stix, misp,\n"
+	        "                   csv or list (docs/formats.md)\n"
+	        "  --map type=N,value=N[,first_seen=N,last_seen=N,description=N,labels=N,name=N]\n"
+	        "                   CSV columns (1-based); the type is inferred where not mapped\n"
+	        "  --header         CSV: the first record is a header\n"
+	        "  --delimiter C    CSV: the field separator (default ',')\n"
+	        "  --type T         list (and CSV without a type column): domain-name, ipv4-addr,\n"
+	        "                   ipv6-addr, url, email-addr, file-md5, file-sha1, file-sha256\n"
+	        "  --observables    CSV/list: also write observed-data with the observable\n"
+	        "  --source NAME    CSV/list: the source, recorded on each indicator (created_by_ref)\n"
+	        "  --tlp LEVEL      CSV/list: mark each object clear|green|amber|amber+strict|red\n");
 }
 
 static double now_seconds(void)
@@ -83,6 +99,93 @@ static void write_reject(struct import_opts *o, const char *file, const char *pa
 	json_decref(line);
 }
 
+struct convert_ctx {
+	struct import_opts *o;
+	const char *file;
+	size_t shown;
+};
+
+static void convert_say(void *ctx, int is_error, const char *where, const char *msg)
+{
+	struct convert_ctx *cc = ctx;
+
+	if (cc->shown++ < MAX_REPORTED)
+		fprintf(stderr, "%s: %s%s\n", where, is_error ? "" : "warning: ", msg);
+	if (is_error && cc->o->rejects) {
+		json_t *line = json_pack("{s:s,s:s,s:[s]}", "file", cc->file, "path", where,
+		                         "errors", msg);
+
+		json_dumpf(line, cc->o->rejects, JSON_COMPACT);
+		fputc('\n', cc->o->rejects);
+		json_decref(line);
+	}
+}
+
+/* Turns MISP, CSV and list input into a STIX bundle (src/formats/), in
+ * place of *data. Records it refused count as invalid objects: with any,
+ * the file is rejected unless --skip-invalid. */
+static enum tix_err convert_input(struct import_opts *o, const char *name, const char *file,
+                                  char **data, size_t *len, struct import_counts *c,
+                                  struct tix_error *err)
+{
+	enum formats_kind k = o->format;
+	struct convert_ctx cc = {o, name, 0};
+	struct formats_log log = {convert_say, &cc, 0, 0};
+	struct tix_buf out;
+	size_t count = 0;
+	enum tix_err e;
+
+	if (k == FORMATS_AUTO)
+		k = formats_detect(*data, *len);
+	if (k == FORMATS_AUTO)
+		k = o->text.type != FV_NONE ? FORMATS_LIST
+		    : o->have_map           ? FORMATS_CSV
+		                            : FORMATS_STIX;
+	if (k == FORMATS_STIX)
+		return TIX_OK;
+	tix_buf_init(&out, TIX_BUF_UNLIMITED);
+	if (k != FORMATS_MISP && o->text.timestamp == NULL) {
+		static char when[32];
+		struct stat st;
+		struct tix_time t;
+
+		/* the file's time: the same file imported again changes nothing */
+		if (strcmp(file, "-") != 0 && stat(file, &st) == 0)
+			t = (struct tix_time){st.st_mtime, 0, 3};
+		else
+			tix_time_now(&t);
+		t.nsec = 0;
+		tix_time_format(&t, 3, when);
+		o->text.timestamp = when;
+	}
+	if (k == FORMATS_MISP)
+		e = formats_misp_to_stix(*data, *len, name, &out, &count, &log, err);
+	else if (k == FORMATS_CSV)
+		e = formats_csv_to_stix(*data, *len, name, &o->text, &out, &count, &log, err);
+	else
+		e = formats_list_to_stix(*data, *len, name, &o->text, &out, &count, &log, err);
+	o->text.timestamp = NULL; /* each file its own time */
+	if (e != TIX_OK) {
+		tix_buf_release(&out);
+		return e;
+	}
+	if (cc.shown > MAX_REPORTED)
+		fprintf(stderr, "%s: ... %zu more problems not shown\n", name,
+		        cc.shown - MAX_REPORTED);
+	c->invalid += log.errors;
+	if (log.errors > 0 && !o->skip_invalid) {
+		fprintf(stderr,
+		        "tix import: %s: rejected: %zu %s records invalid; nothing from this file was "
+		        "stored\n",
+		        name, log.errors, formats_kind_name(k));
+		tix_buf_release(&out);
+		return tix_error_set(err, TIX_EINVAL, name, "invalid records");
+	}
+	free(*data);
+	*data = tix_buf_detach(&out, len);
+	return TIX_OK;
+}
+
 /* Imports one file. Returns an exit code. */
 static int import_file(struct store *s, struct import_opts *o, const char *file,
                        struct import_counts *total)
@@ -107,6 +210,12 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 	if ((e = cli_read_input(file, o->max_size, &data, &len, &err)) != TIX_OK) {
 		rc = cli_exit_code(e);
 		cli_print_error("import", &err);
+		goto out;
+	}
+	if ((e = convert_input(o, name, file, &data, &len, &c, &err)) != TIX_OK) {
+		rc = e == TIX_EINVAL && c.invalid > 0 ? EXIT_INVALID : cli_exit_code(e);
+		if (c.invalid == 0)
+			cli_print_error("import", &err);
 		goto out;
 	}
 	if ((e = stix_reader_open(data, len, name, &r, &err)) != TIX_OK) {
@@ -302,6 +411,14 @@ int cmd_import(int argc, char **argv)
 	        {"max-size", required_argument, NULL, 'm'},
 	        {"quiet", no_argument, NULL, 'q'},
 	        {"warninglists", required_argument, NULL, 'w'},
+	        {"format", required_argument, NULL, 'F'},
+	        {"map", required_argument, NULL, 'M'},
+	        {"header", no_argument, NULL, 'H'},
+	        {"delimiter", required_argument, NULL, 'D'},
+	        {"type", required_argument, NULL, 'T'},
+	        {"observables", no_argument, NULL, 'O'},
+	        {"source", required_argument, NULL, 'R'},
+	        {"tlp", required_argument, NULL, 'L'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -312,6 +429,7 @@ int cmd_import(int argc, char **argv)
 	int ch, rc = 0, stdin_seen = 0;
 
 	o.max_size = DEFAULT_MAX_SIZE;
+	o.text.tlp = STIX_TLP_UNSET;
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -341,9 +459,65 @@ int cmd_import(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
+		case 'F':
+			if (formats_kind_parse(optarg) < 0) {
+				fprintf(stderr,
+				        "tix import: --format: '%s' is not auto, stix, misp, csv "
+				        "or list\n",
+				        optarg);
+				return EXIT_USAGE;
+			}
+			o.format = (enum formats_kind)formats_kind_parse(optarg);
+			break;
+		case 'M': {
+			char msg[200];
+
+			if (formats_csv_map_parse(optarg, &o.text.map, msg, sizeof(msg)) != 0) {
+				fprintf(stderr, "tix import: --map: %s\n", msg);
+				return EXIT_USAGE;
+			}
+			o.have_map = 1;
+			break;
+		}
+		case 'H': o.text.header = 1; break;
+		case 'D':
+			if (strlen(optarg) != 1 && strcmp(optarg, "\\t") != 0) {
+				fprintf(stderr, "tix import: --delimiter is one character\n");
+				return EXIT_USAGE;
+			}
+			o.text.delimiter = optarg[0] == '\\' ? '\t' : optarg[0];
+			break;
+		case 'T':
+			if ((o.text.type = formats_value_type_parse(optarg)) == FV_NONE) {
+				fprintf(stderr,
+				        "tix import: --type: '%s' is not domain-name, ipv4-addr, ipv6-addr, "
+				        "url, email-addr, file-md5, file-sha1 or file-sha256\n",
+				        optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'O': o.text.observables = 1; break;
+		case 'R': o.text.source_name = optarg; break;
+		case 'L':
+			if ((o.text.tlp = stix_tlp_parse(optarg)) == -1) {
+				fprintf(stderr,
+				        "tix import: --tlp: '%s' is not clear, green, amber, "
+				        "amber+strict or red\n",
+				        optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
 		}
+	}
+	if (o.format == FORMATS_CSV && !o.have_map) {
+		fprintf(stderr, "tix import: --format csv needs --map value=N[,type=N,...]\n");
+		return EXIT_USAGE;
+	}
+	if (o.format == FORMATS_LIST && o.text.type == FV_NONE) {
+		fprintf(stderr, "tix import: --format list needs --type\n");
+		return EXIT_USAGE;
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "tix import: no FILE given ('-' reads standard input)\n");

@@ -171,6 +171,8 @@ enum {
 /* The TLP level a marking-definition id stands for (TLP 2.0 ids and the
  * TLP 1.0 ids of STIX 2.1 section 7.2.1.4), or STIX_TLP_UNSET. */
 int stix_tlp_of_marking(const char *id);
+/* The TLP 2.0 marking-definition id of a level, or NULL. */
+const char *stix_tlp_marking_id(int tlp);
 /* "clear", "green", "amber", "amber+strict", "red". */
 const char *stix_tlp_name(int tlp);
 /* Parses those names (case-insensitive, "TLP:" prefix allowed); -1 if none. */
