@@ -399,6 +399,78 @@ out:
 	return rc;
 }
 
+static void feed_say(void *ctx, int is_error, const char *where, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "%s: %s%s\n", where, is_error ? "" : "warning: ", msg);
+}
+
+/* A MISP feed directory: manifest.json, then each <uuid>.json it lists
+ * whose event (grouping or report at the manifest's timestamp) is not
+ * stored yet, each file atomic as any other. Returns an exit code. */
+static int import_feed(struct store *s, struct import_opts *o, const char *dir,
+                       struct import_counts *total)
+{
+	struct formats_log log = {feed_say, NULL, 0, 0};
+	struct formats_feed_entry *ev = NULL;
+	enum formats_kind saved = o->format;
+	size_t n = 0, len, skipped = 0, missing = 0, done = 0;
+	struct tix_error err;
+	char path[4096], *data = NULL;
+	int rc = 0;
+	enum tix_err e;
+
+	snprintf(path, sizeof(path), "%s/manifest.json", dir);
+	if ((e = cli_read_input(path, o->max_size, &data, &len, &err)) != TIX_OK ||
+	    (e = formats_misp_manifest(data, len, path, &ev, &n, &log, &err)) != TIX_OK) {
+		cli_print_error("import", &err);
+		free(data);
+		return cli_exit_code(e);
+	}
+	free(data);
+	if (log.errors > 0)
+		rc = EXIT_INVALID;
+	o->format = FORMATS_MISP;
+	for (size_t i = 0; i < n; i++) {
+		struct tix_time t = {ev[i].timestamp, 0, 3};
+		char canon[32], id[64];
+		int stored;
+
+		tix_time_canonical(&t, canon);
+		snprintf(id, sizeof(id), "grouping--%s", ev[i].uuid);
+		stored = store_has_version(s, id, canon) == 1;
+		snprintf(id, sizeof(id), "report--%s", ev[i].uuid);
+		if (stored || store_has_version(s, id, canon) == 1) {
+			skipped++;
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/%s.json", dir, ev[i].uuid);
+		if (access(path, R_OK) != 0) {
+			fprintf(stderr, "%s: the manifest lists event %s but %s.json is missing\n",
+			        dir, ev[i].uuid, ev[i].uuid);
+			missing++;
+			if (rc < EXIT_INVALID)
+				rc = EXIT_INVALID;
+			continue;
+		}
+		{
+			int r = import_file(s, o, path, total);
+
+			if (r > rc)
+				rc = r;
+			done++;
+		}
+	}
+	o->format = saved;
+	if (!o->quiet)
+		fprintf(stderr,
+		        "%s: MISP feed: %zu events listed: %zu read, %zu already stored, %zu "
+		        "missing\n",
+		        dir, n, done, skipped, missing);
+	free(ev);
+	return rc;
+}
+
 int cmd_import(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -541,7 +613,10 @@ int cmd_import(int argc, char **argv)
 		return EXIT_SYSTEM;
 	}
 	for (int i = optind; i < argc; i++) {
-		int r = import_file(s, &o, argv[i], &total);
+		struct stat st;
+		int r = strcmp(argv[i], "-") != 0 && stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)
+		                ? import_feed(s, &o, argv[i], &total)
+		                : import_file(s, &o, argv[i], &total);
 
 		if (r > rc)
 			rc = r;

@@ -47,6 +47,18 @@ enum tix_err formats_misp_to_stix(const char *data, size_t len, const char *sour
                                   struct tix_buf *out, size_t *count, struct formats_log *log,
                                   struct tix_error *err);
 
+/* A MISP feed (a directory or URL with manifest.json and <uuid>.json per
+ * event): the manifest's events, oldest first. Entries whose key is not a
+ * UUID or whose timestamp is missing are reported and left out. */
+struct formats_feed_entry {
+	char uuid[37]; /* lowercase */
+	int64_t timestamp;
+};
+
+enum tix_err formats_misp_manifest(const char *data, size_t len, const char *source,
+                                   struct formats_feed_entry **out, size_t *n,
+                                   struct formats_log *log, struct tix_error *err);
+
 /* ---- CSV and lists (src/formats/csv.c) ------------------------------- */
 
 /* The value types of --type and of the CSV type column. */

@@ -6,6 +6,7 @@
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -1520,5 +1521,62 @@ enum tix_err formats_misp_to_stix(const char *data, size_t len, const char *sour
 	if (c.e != TIX_OK)
 		return tix_error_set(err, c.e, source, "out of memory writing the STIX bundle");
 	*count = c.b.count;
+	return TIX_OK;
+}
+
+/* ---- feeds ---------------------------------------------------------------- */
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct formats_feed_entry *x = a, *y = b;
+
+	return x->timestamp < y->timestamp ? -1 : x->timestamp > y->timestamp;
+}
+
+enum tix_err formats_misp_manifest(const char *data, size_t len, const char *source,
+                                   struct formats_feed_entry **out, size_t *n,
+                                   struct formats_log *log, struct tix_error *err)
+{
+	json_t *doc, *v;
+	const char *key;
+	struct formats_feed_entry *list;
+	size_t i = 0;
+
+	*out = NULL;
+	*n = 0;
+	if ((doc = stix_json_parse(data, len, source, err)) == NULL)
+		return TIX_EPARSE;
+	if (!json_is_object(doc)) {
+		json_decref(doc);
+		return tix_error_set(err, TIX_EINVAL, source,
+		                     "a MISP feed manifest is an object of event uuids");
+	}
+	if ((list = calloc(json_object_size(doc) + 1, sizeof(*list))) == NULL) {
+		json_decref(doc);
+		return tix_error_set(err, TIX_ENOMEM, source, "out of memory");
+	}
+	json_object_foreach (doc, key, v) {
+		char w[300];
+		int64_t ts = fmt_unix_of(json_object_get(v, "timestamp"));
+
+		snprintf(w, sizeof(w), "%s: %.60s", source, key);
+		if (!is_uuid(key) || strlen(key) != 36) {
+			formats_say(log, 1, w, "not an event uuid; left out");
+			continue;
+		}
+		if (ts < 0) {
+			formats_say(log, 1, w, "timestamp: missing or not Unix seconds; left out");
+			continue;
+		}
+		memcpy(list[i].uuid, key, 37);
+		for (char *p = list[i].uuid; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		list[i].timestamp = ts;
+		i++;
+	}
+	json_decref(doc);
+	qsort(list, i, sizeof(*list), entry_cmp);
+	*out = list;
+	*n = i;
 	return TIX_OK;
 }

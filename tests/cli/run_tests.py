@@ -1068,6 +1068,314 @@ def match_threads_keep_order_and_bounded_memory(env):
     assert r.stdout == one.stdout
     assert b"66667 matches on 66667 lines" in r.stderr and b"200000 lines" in r.stderr, r.stderr
 
+# ---- other formats: MISP, CSV, lists (docs/formats.md) ----------------------
+
+MISP_CORPUS = os.path.join(SHARED, "corpora", "misp")
+ORG = {"name": "CERT-Тест", "uuid": "a0c22599-9e58-4da4-96ac-7051603fa951"}
+
+
+def _pattern_set(p):
+    return sorted(p.strip("[]").split(" AND "))
+
+
+def _misp_key(o):
+    # The corpus was converted by a MISP that gave relationships random ids;
+    # today's converter (and tix) derive them, so they are compared by ends.
+    if o["type"] == "relationship":
+        return ("relationship", o["source_ref"], o["relationship_type"], o["target_ref"])
+    return o["id"]
+
+
+@test
+def misp_corpus_maps_as_misps_own_stix_export(env):
+    fields = ("type", "spec_version", "created", "modified", "created_by_ref", "name", "value",
+              "hashes", "number", "labels", "kill_chain_phases", "description", "context",
+              "first_observed", "last_observed", "number_observed", "valid_from", "from_ref",
+              "to_refs", "subject", "message_id", "resolves_to_refs", "parent_directory_ref",
+              "path", "size", "user_id", "credential", "src_ref", "dst_ref", "identity_class")
+    for name in ("events", "attributes", "objects"):
+        e = Env()
+        try:
+            for n in (1, 2):
+                r = e.tix("import", "--format", "misp",
+                          os.path.join(MISP_CORPUS, "test_%s_collection_%d.json" % (name, n)))
+                assert r.returncode == 0, r.stderr
+            mine = {_misp_key(o): o for o in e.objects()}
+            with open(os.path.join(MISP_CORPUS, "test_%s_collection_stix21.json" % name)) as f:
+                theirs = {_misp_key(o): o for o in json.load(f)["objects"]}
+            assert set(mine) == set(theirs), (name, set(mine) ^ set(theirs))
+            for k, b in theirs.items():
+                a = mine[k]
+                for fld in fields:
+                    assert a.get(fld) == b.get(fld), (name, k, fld, a.get(fld), b.get(fld))
+                if "pattern" in b:
+                    assert _pattern_set(a["pattern"]) == _pattern_set(b["pattern"]), (k, a["pattern"])
+                if b["type"] in ("grouping", "observed-data"):
+                    strip = lambda refs: sorted(x for x in refs if not x.startswith("relationship--"))
+                    assert strip(a["object_refs"]) == strip(b["object_refs"]), k
+        finally:
+            e.close()
+
+
+@test
+def misp_json_and_misps_stix_of_one_event_are_stored_once(env):
+    files = [os.path.join(MISP_CORPUS, "test_events_collection_%d.json" % n) for n in (1, 2)]
+    r = env.tix("import", *files)  # --format auto (the default) sees MISP
+    assert r.returncode == 0, r.stderr
+    before = len(env.objects())
+    r = env.tix("import", *files)
+    assert r.returncode == 0 and b"0 added" in r.stderr and len(env.objects()) == before, r.stderr
+    stix = os.path.join(MISP_CORPUS, "test_events_collection_stix21.json")
+    with open(stix) as f:
+        rels = [o for o in json.load(f)["objects"] if o["type"] == "relationship"]
+    r = env.tix("import", stix)
+    assert r.returncode == 0, r.stderr
+    # only the corpus's randomly named relationships are new
+    assert len(env.objects()) == before + len(rels)
+
+
+def _rich_event(uuid="5f0a1c2e-0a6b-4d1e-9c0a-3b1a2c3d4e5f", ts="1700000000", extra=None):
+    ev = {"Event": {
+        "uuid": uuid, "info": "Фишинг-кампания против банков — 銀行", "timestamp": ts,
+        "date": "2023-11-14", "published": True, "publish_timestamp": ts,
+        "Orgc": ORG,
+        "Tag": [{"name": "tlp:amber"}, {"name": "type:OSINT"}],
+        "Attribute": [
+            {"uuid": "6a1b2c3d-1111-4aaa-8bbb-000000000001", "type": "domain", "category": "Network activity",
+             "value": "пример.example", "to_ids": True, "timestamp": ts, "comment": "домен злоумышленника",
+             "Tag": [{"name": "tlp:white"}, {"name": "kill-chain:Delivery"}],
+             "Sighting": [{"uuid": "6a1b2c3d-1111-4aaa-8bbb-000000000001", "date_sighting": "1700000500",
+                           "type": "0", "source": "sensor-7",
+                           "Organisation": {"uuid": "7b2c3d4e-2222-4bbb-8ccc-000000000002", "name": "CIRCL"}}]},
+            {"uuid": "6a1b2c3d-1111-4aaa-8bbb-000000000002", "type": "ip-dst|port", "category": "Network activity",
+             "value": "198.51.100.7|8443", "to_ids": True, "timestamp": ts},
+            {"uuid": "6a1b2c3d-1111-4aaa-8bbb-000000000003", "type": "sha256", "category": "Payload delivery",
+             "value": "ec5aedf5ecc6bdadd4120932170d1b10f6cfa175cfda22951dfd882928ab279b", "to_ids": False,
+             "timestamp": ts},
+            {"uuid": "6a1b2c3d-1111-4aaa-8bbb-000000000004", "type": "btc", "category": "Financial fraud",
+             "value": "1E38kt7ryhbRXUzbam6iQ6sd93VHUUdjEE", "to_ids": True, "timestamp": ts},
+        ] + (extra or []),
+        "Object": [{"name": "file", "meta-category": "file", "uuid": "8c3d4e5f-3333-4ccc-8ddd-000000000003",
+                    "timestamp": ts, "Attribute": [
+                        {"uuid": "9d4e5f60-4444-4ddd-8eee-000000000004", "type": "filename", "object_relation": "filename",
+                         "value": "счёт.pdf.exe", "to_ids": True, "timestamp": ts},
+                        {"uuid": "9d4e5f60-4444-4ddd-8eee-000000000005", "type": "md5", "object_relation": "md5",
+                         "value": "8764605c6f388c89096b534d33565802", "to_ids": True, "timestamp": ts}]}],
+        "Galaxy": [
+            {"name": "Threat Actor", "type": "threat-actor", "GalaxyCluster": [
+                {"uuid": "11e17436-6ede-4733-8547-4ce0254ea19e", "type": "threat-actor", "value": "Cutting Kitten",
+                 "description": "An actor.", "meta": {"synonyms": ["Ghambar"]}}]},
+            {"name": "Attack Pattern", "type": "mitre-attack-pattern", "GalaxyCluster": [
+                {"uuid": "e042a41b-5ecf-4f3a-8f1f-1b528c534772", "type": "mitre-attack-pattern",
+                 "value": "Access Token Manipulation - T1134", "meta": {"external_id": "T1134",
+                 "kill_chain": ["mitre-attack:defense-evasion"]}}]},
+            {"name": "Sector", "type": "sector-x", "GalaxyCluster": [
+                {"uuid": "75597b7f-54e8-4f14-88c9-e81485ece483", "type": "sector-x", "value": "Finance"}]}],
+    }}
+    return ev
+
+
+@test
+def misp_event_tags_markings_galaxies_sightings_and_unknown_types(env):
+    f = env.write("event.json", _rich_event())
+    r = env.tix("import", f)
+    assert r.returncode == 0, r.stderr
+    err = r.stderr.decode()
+    assert "Attribute[3]" in err and "btc" in err and "x-misp-object-btc" in err, err  # warned
+    objs = {o["id"]: o for o in env.objects()}
+    amber = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
+    clear = "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"
+    rep = objs["report--5f0a1c2e-0a6b-4d1e-9c0a-3b1a2c3d4e5f"]
+    assert rep["name"].startswith("Фишинг") and rep["object_marking_refs"] == [amber]
+    assert "type:OSINT" in rep["labels"] and 'misp-galaxy:sector-x="Finance"' in rep["labels"]
+    assert rep["created_by_ref"] == "identity--" + ORG["uuid"]
+    assert objs["identity--" + ORG["uuid"]]["name"] == "CERT-Тест"
+    ind = objs["indicator--6a1b2c3d-1111-4aaa-8bbb-000000000001"]
+    assert ind["pattern"] == "[domain-name:value = 'пример.example']"
+    assert ind["object_marking_refs"] == [clear]  # the attribute's own tlp:white, as TLP 2.0
+    assert "kill-chain:Delivery" in ind["labels"] and ind["description"] == "домен злоумышленника"
+    port = objs["indicator--6a1b2c3d-1111-4aaa-8bbb-000000000002"]
+    assert _pattern_set(port["pattern"]) == _pattern_set(
+        "[network-traffic:dst_ref.type = 'ipv4-addr' AND network-traffic:dst_ref.value = '198.51.100.7'"
+        " AND network-traffic:dst_port = '8443']")
+    # no to_ids: an observable, no indicator
+    assert "indicator--6a1b2c3d-1111-4aaa-8bbb-000000000003" not in objs
+    assert objs["file--6a1b2c3d-1111-4aaa-8bbb-000000000003"]["hashes"]["SHA-256"].startswith("ec5a")
+    assert objs["x-misp-object-btc--6a1b2c3d-1111-4aaa-8bbb-000000000004"]["x_misp_value"].startswith("1E38")
+    fobj = objs["file--8c3d4e5f-3333-4ccc-8ddd-000000000003"]
+    assert fobj["name"] == "счёт.pdf.exe" and fobj["hashes"] == {"MD5": "8764605c6f388c89096b534d33565802"}
+    assert objs["threat-actor--11e17436-6ede-4733-8547-4ce0254ea19e"]["aliases"] == ["Ghambar"]
+    ap = objs["attack-pattern--e042a41b-5ecf-4f3a-8f1f-1b528c534772"]
+    assert ap["name"] == "Access Token Manipulation" and ap["external_references"][0]["external_id"] == "T1134"
+    sights = [o for o in objs.values() if o["type"] == "sighting"]
+    assert len(sights) == 1 and sights[0]["sighting_of_ref"] == ind["id"]
+    assert sights[0]["where_sighted_refs"] == ["identity--7b2c3d4e-2222-4bbb-8ccc-000000000002"]
+    for ref in rep["object_refs"]:
+        assert ref in objs, ref
+    # the same event again changes nothing
+    r = env.tix("import", f)
+    assert r.returncode == 0 and b" 0 added" in r.stderr, r.stderr
+
+
+@test
+def misp_bad_attributes_are_reported_and_the_file_is_atomic(env):
+    bad = [{"uuid": "6a1b2c3d-1111-4aaa-8bbb-0000000000aa", "type": "ip-src|port", "category": "Network activity",
+            "value": "198.51.100.9|99999", "to_ids": True, "timestamp": "1700000000"},
+           {"uuid": "not-a-uuid", "type": "domain", "value": "x.example", "timestamp": "1700000000"},
+           {"uuid": "6a1b2c3d-1111-4aaa-8bbb-0000000000ab", "type": "Weird Type!", "value": "v",
+            "timestamp": "1700000000"}]
+    f = env.write("bad.json", _rich_event(extra=bad))
+    r = env.tix("import", f)
+    err = r.stderr.decode()
+    assert r.returncode == 1, err
+    assert "Attribute[4]" in err and "99999" in err and "port" in err, err
+    assert "Attribute[5]" in err and "uuid" in err, err
+    assert "Attribute[6]" in err and "Weird Type!" in err, err
+    assert "nothing from this file was stored" in err
+    assert env.snapshot() in (None, ([], [], [])), "a rejected file left objects behind"
+    rej = env.path("rej.jsonl")
+    r = env.tix("import", "--skip-invalid", "--rejects", rej, f)
+    assert r.returncode == 0, r.stderr
+    with open(rej) as fh:
+        lines = [json.loads(l) for l in fh]
+    assert len(lines) == 3 and all(l["errors"] for l in lines), lines
+    ids = {o["id"] for o in env.objects()}
+    assert "indicator--6a1b2c3d-1111-4aaa-8bbb-000000000001" in ids
+    assert not any("0000000000aa" in i or "0000000000ab" in i for i in ids)
+    # not MISP and not STIX: told what to do
+    r = env.tix("import", "--format", "misp", env.write("x.json", {"type": "bundle", "objects": []}))
+    assert r.returncode == 1 and b"not MISP JSON" in r.stderr, r.stderr
+
+
+@test
+def misp_feed_directory_skips_what_is_stored(env):
+    feed = env.path("feed")
+    os.mkdir(feed)
+    a = "5f0a1c2e-0a6b-4d1e-9c0a-00000000000a"
+    b = "5f0a1c2e-0a6b-4d1e-9c0a-00000000000b"
+    man = {}
+    for u, ts in ((a, "1700000000"), (b, "1700000100")):
+        ev = _rich_event(uuid=u, ts=ts)
+        for at in ev["Event"]["Attribute"] + ev["Event"]["Object"]:
+            at["uuid"] = u[:-12] + at["uuid"][-12:] if u == b else at["uuid"]
+        ev["Event"]["Object"][0]["Attribute"][0]["uuid"] = u[:-12] + "0000000000f1"
+        ev["Event"]["Object"][0]["Attribute"][1]["uuid"] = u[:-12] + "0000000000f2"
+        env.write("feed/%s.json" % u, ev)
+        man[u] = {"info": ev["Event"]["info"], "timestamp": ts, "Orgc": ORG, "Tag": []}
+    env.write("feed/manifest.json", man)
+    r = env.tix("import", "--collection", "misp", feed)
+    assert r.returncode == 0, r.stderr
+    assert b"2 events listed: 2 read, 0 already stored" in r.stderr, r.stderr
+    ids = {o["id"] for o in env.objects()}
+    assert "report--" + a in ids and "report--" + b in ids
+    r = env.tix("import", feed)
+    assert r.returncode == 0 and b"0 read, 2 already stored" in r.stderr, r.stderr
+    # a listed file that is missing is reported; the rest is still read
+    c = "5f0a1c2e-0a6b-4d1e-9c0a-00000000000c"
+    man[c] = {"info": "gone", "timestamp": "1700000200"}
+    man["../../etc/passwd"] = {"timestamp": "1"}
+    env.write("feed/manifest.json", man)
+    r = env.tix("import", feed)
+    err = r.stderr.decode()
+    assert r.returncode == 1 and c + ".json is missing" in err and "not an event uuid" in err, err
+
+
+def _csv_env(env, text, *args):
+    f = env.write("in.csv", text)
+    return f, env.tix("import", *args, f)
+
+
+@test
+def csv_rfc4180_with_bom_crlf_quotes_and_inferred_types(env):
+    text = ("\ufefftype,value,comment,first_seen\r\n"
+            "domain,evil.example,\"a \"\"quoted\"\", note\r\nover two lines\",2024-01-02T03:04:05Z\r\n"
+            ",198.51.100.23,,\r\n"
+            ",2001:db8::1,,\r\n"
+            ",hxxp://bad[.]example/x,,\r\n"
+            ",44d88612fea8a8f36de82e1278abb02f,,1704164645\r\n"
+            ",phish@bad.example,,\r\n").encode()
+    f, r = _csv_env(env, text, "--format", "csv", "--header", "--map", "type=1,value=2,description=3,first_seen=4",
+                    "--source", "partner-ug", "--tlp", "green")
+    assert r.returncode == 0, r.stderr
+    objs = env.objects()
+    inds = {o["name"]: o for o in objs if o["type"] == "indicator"}
+    assert set(inds) == {"evil.example", "198.51.100.23", "2001:db8::1", "http://bad.example/x",
+                         "44d88612fea8a8f36de82e1278abb02f", "phish@bad.example"}, set(inds)
+    assert inds["evil.example"]["description"] == 'a "quoted", note\r\nover two lines'
+    assert inds["evil.example"]["valid_from"] == "2024-01-02T03:04:05Z"
+    assert inds["2001:db8::1"]["pattern"] == "[ipv6-addr:value = '2001:db8::1']"
+    assert inds["44d88612fea8a8f36de82e1278abb02f"]["pattern"] == "[file:hashes.MD5 = '44d88612fea8a8f36de82e1278abb02f']"
+    assert inds["phish@bad.example"]["pattern"] == "[email-addr:value = 'phish@bad.example']"
+    src = [o for o in objs if o["type"] == "identity"]
+    assert len(src) == 1 and src[0]["name"] == "partner-ug"
+    green = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
+    for o in inds.values():
+        assert o["created_by_ref"] == src[0]["id"] and o["object_marking_refs"] == [green]
+    assert b"defanged" in r.stderr
+    r = env.tix("import", "--format", "csv", "--header", "--map", "type=1,value=2,description=3,first_seen=4",
+                "--source", "partner-ug", "--tlp", "green", f)
+    assert r.returncode == 0 and b" 0 added" in r.stderr, r.stderr
+
+
+@test
+def csv_bad_records_name_the_line_and_leave_the_store_alone(env):
+    good, r = _csv_env(env, "evil.example,1\n", "--format", "csv", "--map", "value=1")
+    assert r.returncode == 0, r.stderr
+    before = env.snapshot()
+    text = (b"value,type\n"
+            b"ok.example,domain\n"
+            b"1.2.3.999,ipv4-addr\n"          # line 3: not an address
+            b"\"unclosed,domain\n")           # line 4: bad quoting, to the end
+    f, r = _csv_env(env, text, "--format", "csv", "--header", "--map", "value=1,type=2")
+    err = r.stderr.decode()
+    assert r.returncode == 1, err
+    assert "in.csv:3: '1.2.3.999' is not a valid ipv4-addr" in err, err
+    assert "in.csv:4: a quoted field is not closed" in err, err
+    assert env.snapshot() == before
+    f, r = _csv_env(env, b"a,b\nlonely\nx,y\"z\nok.example,\xff\xfe\n", "--format", "csv", "--map", "value=1,type=2")
+    err = r.stderr.decode()
+    assert "in.csv:2: 1 columns, the map needs 2" in err, err
+    assert "in.csv:3: a quote inside an unquoted field" in err, err
+    assert "in.csv:4: not UTF-8" in err, err
+    f, r = _csv_env(env, b"ok.example\nunknowable value\n", "--format", "csv", "--map", "value=1", "--skip-invalid")
+    assert r.returncode == 0 and b"in.csv:2: cannot tell the type" in r.stderr, r.stderr
+    assert any(o.get("name") == "ok.example" for o in env.objects())
+    r = env.tix("import", "--format", "csv", good)
+    assert r.returncode == 2 and b"--map" in r.stderr
+    r = env.tix("import", "--format", "csv", "--map", "type=1", good)
+    assert r.returncode == 2 and b"value=N" in r.stderr
+
+
+@test
+def lists_of_each_type_with_observables(env):
+    cases = {"domain-name": ("bad.example", "[domain-name:value = 'bad.example']"),
+             "ipv4-addr": ("203.0.113.0/24", "[ipv4-addr:value = '203.0.113.0/24']"),
+             "ipv6-addr": ("2001:db8::/32", "[ipv6-addr:value = '2001:db8::/32']"),
+             "url": ("https://bad.example/a?b=c", "[url:value = 'https://bad.example/a?b=c']"),
+             "email-addr": ("x@bad.example", "[email-addr:value = 'x@bad.example']"),
+             "file-md5": ("44D88612FEA8A8F36DE82E1278ABB02F", "[file:hashes.MD5 = '44d88612fea8a8f36de82e1278abb02f']"),
+             "file-sha1": ("3395856ce81f2b7382dee72602f798b642f14140", "[file:hashes.'SHA-1' = '3395856ce81f2b7382dee72602f798b642f14140']"),
+             "file-sha256": ("275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f",
+                             "[file:hashes.'SHA-256' = '275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f']")}
+    for t, (v, pat) in cases.items():
+        f = env.write("l-%s.txt" % t, "# a comment\n\n  %s  \r\n" % v)
+        r = env.tix("import", "--format", "list", "--type", t, "--observables", f)
+        assert r.returncode == 0, (t, r.stderr)
+    objs = env.objects()
+    pats = {o["pattern"] for o in objs if o["type"] == "indicator"}
+    assert pats == {p for _, p in cases.values()}, pats
+    assert len([o for o in objs if o["type"] == "observed-data"]) == len(cases)
+    assert len([o for o in objs if o["type"] == "relationship"]) == len(cases)
+    r = env.tix("import", "--format", "list", "--type", "ipv4-addr", env.write("bad.txt", "1.2.3.4\nexample.com\n"))
+    assert r.returncode == 1 and b"bad.txt:2: 'example.com' is not a valid ipv4-addr" in r.stderr, r.stderr
+    r = env.tix("import", "--format", "list", env.write("n.txt", "x\n"))
+    assert r.returncode == 2 and b"--type" in r.stderr
+    # auto: text that is not JSON needs to be told what it is
+    r = env.tix("import", env.write("plain.txt", "bad.example\n"))
+    assert r.returncode == 1, r.stderr
+    r = env.tix("import", "--type", "domain-name", env.write("plain2.txt", "bad2.example\n"))
+    assert r.returncode == 0, r.stderr
+
 
 def main():
     if not os.path.exists(TIX):
