@@ -589,7 +589,7 @@ static int csv_record(const char **pp, const char *end, char delim, char *buf, s
 	for (;;) {
 		if (p >= end || *p == '\n' || (*p == '\r' && (p + 1 >= end || p[1] == '\n'))) {
 			if (p < end) {
-				p += *p == '\r' ? 2 : 1;
+				p += *p == '\r' && p + 1 < end ? 2 : 1;
 				(*lines)++;
 			}
 			break;

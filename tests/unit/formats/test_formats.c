@@ -223,6 +223,8 @@ static void csv_quoting_and_line_numbers(void **state)
 	        csv("x,a.example\n\"multi\nline\",b.example\nx,nope nope\n", &o, &s, &errors), 2);
 	assert_int_equal(errors, 1);
 	assert_non_null(strstr(s.last, "f.csv:4:"));
+	/* a lone CR as the last byte ends the record (fuzz_csv found a read past it) */
+	assert_int_equal(csv("x,a.example\r", &o, &s, &errors), 1);
 	assert_int_equal(csv("x\n", &o, &s, &errors), 0);
 	assert_non_null(strstr(s.last, "f.csv:1: 1 columns, the map needs 2"));
 }
