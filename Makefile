@@ -14,7 +14,7 @@ BUILD := build
 ASAN  := build-asan
 
 .PHONY: all deps deps-test build build-asan run test \
-        bench-ingest bench-taxii bench-pattern bench-policy bench-match bench-sync \
+        bench-ingest bench-taxii bench-pattern bench-policy bench-match bench-sync bench-formats \
         test-sync-long fuzz fuzz-ci lint soak format clean
 
 all: build
@@ -80,6 +80,9 @@ bench-match: deps
 
 bench-sync: deps
 	@bash bench/sync/run.sh
+
+bench-formats: deps
+	@bash bench/formats/run.sh
 
 # Every libFuzzer target (each fuzz/fuzz_*.c) for FUZZ_SECONDS each (ASan +
 # UBSan, clang), JOBS at a time, on a scratch copy of its seed corpus with

@@ -29,6 +29,10 @@ struct import_opts {
 	int quiet;
 	struct match_warninglists *warn; /* --warninglists, or NULL */
 	size_t flagged;
+	int repair;               /* --repair */
+	const char *repairs_path; /* --repairs FILE, else standard error */
+	FILE *repairs;
+	size_t repaired;
 	enum formats_kind format;      /* --format (auto unless told) */
 	struct formats_text_opts text; /* --format csv|list */
 	int have_map;
@@ -43,7 +47,8 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "usage: tix import [--db PATH] [--collection NAME|ID] [--org NAME]\n"
 	        "                  [--skip-invalid [--rejects FILE]] [--strict] [--max-size N]\n"
-	        "                  [--quiet] FILE...|-\n\n"
+	        "                  [--quiet] [--format auto|stix|misp|csv|list] [--repair]\n"
+	        "                  FILE...|DIR|-\n\n"
 	        "Validates each FILE (a STIX 2.1 bundle, a JSON array of objects, or one object;\n"
 	        "'-' reads standard input) and stores its objects. A file is atomic: if any object\n"
 	        "is invalid, each is reported and nothing from that file is stored.\n\n"
@@ -68,7 +73,10 @@ static void usage(FILE *f)
 	        "                   ipv6-addr, url, email-addr, file-md5, file-sha1, file-sha256\n"
 	        "  --observables    CSV/list: also write observed-data with the observable\n"
 	        "  --source NAME    CSV/list: the source, recorded on each indicator (created_by_ref)\n"
-	        "  --tlp LEVEL      CSV/list: mark each object clear|green|amber|amber+strict|red\n");
+	        "  --tlp LEVEL      CSV/list: mark each object clear|green|amber|amber+strict|red\n"
+	        "  --repair         fix what does not change meaning (empty optional lists and\n"
+	        "                   custom strings removed, URLs trimmed), one JSON line per\n"
+	        "                   repaired object on standard error (or --repairs FILE)\n");
 }
 
 static double now_seconds(void)
@@ -278,6 +286,24 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 		/* The stored text is the bytes as sent, minified, unless tix
 		 * changed the object (an SCO given its id). */
 		had_id = json_object_get(obj, "id") != NULL;
+		if (o->repair) {
+			json_t *done = json_array();
+
+			if (formats_repair(obj, done) > 0) {
+				json_t *line = json_object();
+
+				had_id = 0; /* changed: store the repaired text */
+				o->repaired++;
+				json_object_set_new(line, "file", json_string(name));
+				json_object_set_new(line, "path", json_string(path));
+				json_object_set(line, "id", json_object_get(obj, "id"));
+				json_object_set(line, "repairs", done);
+				json_dumpf(line, o->repairs ? o->repairs : stderr, JSON_COMPACT);
+				fputc('\n', o->repairs ? o->repairs : stderr);
+				json_decref(line);
+			}
+			json_decref(done);
+		}
 		if (stix_sco_ensure_id(obj, &err) != TIX_OK ||
 		    stix_validate(obj, path, &vopts, &probs) > 0) {
 			const char *id = json_string_value(json_object_get(obj, "id"));
@@ -295,6 +321,9 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 			json_decref(obj);
 			continue;
 		}
+		for (size_t i = 0; i < probs.nwarns && !o->quiet; i++)
+			fprintf(stderr, "%s: warning: %s (%s)\n", name, probs.warns[i],
+			        json_string_value(json_object_get(obj, "id")));
 		if (c.invalid > 0 && !o->skip_invalid) {
 			json_decref(obj); /* the file is rejected; keep validating to report all */
 			continue;
@@ -484,6 +513,8 @@ int cmd_import(int argc, char **argv)
 	        {"quiet", no_argument, NULL, 'q'},
 	        {"warninglists", required_argument, NULL, 'w'},
 	        {"format", required_argument, NULL, 'F'},
+	        {"repair", no_argument, NULL, 'P'},
+	        {"repairs", required_argument, NULL, 'Q'},
 	        {"map", required_argument, NULL, 'M'},
 	        {"header", no_argument, NULL, 'H'},
 	        {"delimiter", required_argument, NULL, 'D'},
@@ -552,6 +583,8 @@ int cmd_import(int argc, char **argv)
 			break;
 		}
 		case 'H': o.text.header = 1; break;
+		case 'P': o.repair = 1; break;
+		case 'Q': o.repairs_path = optarg; break;
 		case 'D':
 			if (strlen(optarg) != 1 && strcmp(optarg, "\\t") != 0) {
 				fprintf(stderr, "tix import: --delimiter is one character\n");
@@ -607,6 +640,16 @@ int cmd_import(int argc, char **argv)
 		}
 	if ((s = cli_open_store(cli_db_path(db))) == NULL)
 		return EXIT_SYSTEM;
+	if (o.repairs_path && !o.repair) {
+		fprintf(stderr, "tix import: --repairs goes with --repair\n");
+		store_close(s);
+		return EXIT_USAGE;
+	}
+	if (o.repairs_path && (o.repairs = fopen(o.repairs_path, "w")) == NULL) {
+		fprintf(stderr, "tix import: %s: cannot write the repairs file\n", o.repairs_path);
+		store_close(s);
+		return EXIT_SYSTEM;
+	}
 	if (o.rejects_path && (o.rejects = fopen(o.rejects_path, "w")) == NULL) {
 		fprintf(stderr, "tix import: %s: cannot write the rejects file\n", o.rejects_path);
 		store_close(s);
@@ -632,6 +675,13 @@ int cmd_import(int argc, char **argv)
 	if (o.warn && !o.quiet)
 		fprintf(stderr, "%zu indicators on MISP warninglists (stored, flagged)\n",
 		        o.flagged);
+	if (o.repair && !o.quiet)
+		fprintf(stderr, "%zu objects repaired\n", o.repaired);
+	if (o.repairs && fclose(o.repairs) != 0) {
+		fprintf(stderr, "tix import: %s: writing the repairs file failed\n",
+		        o.repairs_path);
+		rc = EXIT_SYSTEM;
+	}
 	match_warninglists_free(o.warn);
 	store_close(s);
 	return rc;

@@ -114,4 +114,13 @@ enum tix_err formats_list_to_stix(const char *data, size_t len, const char *sour
                                   const struct formats_text_opts *opts, struct tix_buf *out,
                                   size_t *count, struct formats_log *log, struct tix_error *err);
 
+/* ---- repairs (src/formats/repair.c) ------------------------------------ */
+
+struct json_t;
+/* `tix import --repair`: removes empty optional lists and empty custom
+ * (x_) strings at any depth and trims white space around URLs, in place.
+ * Appends one "PATH: what was done" string per repair to done (a JSON
+ * array) and returns how many. */
+size_t formats_repair(struct json_t *obj, struct json_t *done);
+
 #endif

@@ -88,6 +88,10 @@ struct stix_problems {
 	size_t count, cap;
 	size_t limit; /* stop recording after this many (default 20) */
 	size_t dropped;
+	/* What is accepted but worth saying, as the official validator warns
+	 * (a custom _ref property that holds no identifier): same form. */
+	char **warns;
+	size_t nwarns, warncap;
 };
 
 void stix_problems_init(struct stix_problems *p);

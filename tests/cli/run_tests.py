@@ -1377,6 +1377,123 @@ def lists_of_each_type_with_observables(env):
     assert r.returncode == 0, r.stderr
 
 
+def _attack_bundle(n=6, unfixable=False):
+    """ATT&CK-shaped objects with the mechanical faults of the ICS and mobile
+    releases: empty lists, empty custom strings, empty object_marking_refs,
+    white space around URLs, custom _ref properties holding no identifier."""
+    ident = "identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5"
+    marking = "marking-definition--fa42a846-8d90-4e51-bc29-71d5b4802168"
+    objs = [{"type": "identity", "spec_version": "2.1", "id": ident, "created": "2017-06-01T00:00:00.000Z",
+             "modified": "2017-06-01T00:00:00.000Z", "name": "The MITRE Corporation", "identity_class": "organization"},
+            {"type": "marking-definition", "spec_version": "2.1", "id": marking, "created": "2017-06-01T00:00:00.000Z",
+             "definition_type": "statement", "definition": {"statement": "Copyright MITRE"}}]
+    for i in range(n):
+        objs.append({
+            "type": "attack-pattern", "spec_version": "2.1",
+            "id": "attack-pattern--%08x-0000-4000-8000-000000000000" % (i + 1),
+            "created": "2020-05-21T17:43:26.506Z", "modified": "2023-10-13T17:56:17.000Z",
+            "created_by_ref": ident, "name": "Technique %d" % i,
+            "object_marking_refs": [] if i % 2 else [marking],
+            "external_references": [{"source_name": "mitre-attack", "external_id": "T08%02d" % i,
+                                     "url": "https://attack.mitre.org/techniques/T08%02d " % i}],
+            "kill_chain_phases": [],
+            "x_mitre_aliases": [], "x_mitre_data_sources": [],
+            "x_mitre_data_source_ref": "", "x_mitre_version": "1.0",
+        })
+    objs.append({"type": "x-mitre-data-component", "spec_version": "2.1",
+                 "id": "x-mitre-data-component--11111111-0000-4000-8000-000000000000",
+                 "created": "2021-10-20T15:05:19.274Z", "modified": "2021-10-20T15:05:19.274Z",
+                 "name": "Process Creation", "x_mitre_data_source_ref": "", "object_marking_refs": []})
+    if unfixable:
+        objs.append({"type": "attack-pattern", "spec_version": "2.1",
+                     "id": "attack-pattern--22222222-0000-4000-8000-000000000000",
+                     "created": "2023-10-13T17:56:17.000Z", "modified": "2020-05-21T17:43:26.506Z",
+                     "name": "modified before created", "x_mitre_aliases": []})
+    return bundle(objs)
+
+
+@test
+def repair_fixes_what_does_not_change_meaning_and_reports_each(env):
+    f = env.write("ics.json", _attack_bundle())
+    r = env.tix("import", f)
+    err = r.stderr.decode()
+    assert r.returncode == 1 and "must not be an empty list" in err, err
+    assert env.snapshot() in (None, ([], [], []))
+    rep = env.path("repairs.jsonl")
+    r = env.tix("import", "--repair", "--repairs", rep, f)
+    assert r.returncode == 0, r.stderr
+    with open(rep) as fh:
+        lines = [json.loads(l) for l in fh]
+    assert len(lines) == 7, lines  # six attack-patterns and the data component
+    first = {l["id"]: l for l in lines}["attack-pattern--00000001-0000-4000-8000-000000000000"]
+    assert set(first["repairs"]) == {"kill_chain_phases: empty list removed",
+                                     "x_mitre_aliases: empty list removed",
+                                     "x_mitre_data_sources: empty list removed",
+                                     "x_mitre_data_source_ref: empty custom string removed",
+                                     "external_references[0].url: white space around the URL removed"}, first
+    assert first["path"] == "objects[2]" and first["file"].endswith("ics.json")
+    objs = {o["id"]: o for o in env.objects()}
+    ap = objs["attack-pattern--00000002-0000-4000-8000-000000000000"]
+    assert "object_marking_refs" not in ap and "kill_chain_phases" not in ap and "x_mitre_data_source_ref" not in ap
+    assert ap["external_references"][0]["url"] == "https://attack.mitre.org/techniques/T0801"
+    assert ap["x_mitre_version"] == "1.0" and ap["name"] == "Technique 1"
+    # a re-import of the same file changes nothing
+    r = env.tix("import", "--repair", f)
+    assert r.returncode == 0 and b" 0 added" in r.stderr, r.stderr
+    # what a repair cannot fix stays refused, and nothing from the file is stored
+    e2 = Env()
+    try:
+        r = e2.tix("import", "--repair", e2.write("bad.json", _attack_bundle(unfixable=True)))
+        assert r.returncode == 1 and b"nothing from this file was stored" in r.stderr, r.stderr
+        assert e2.snapshot() in (None, ([], [], []))
+    finally:
+        e2.close()
+
+
+@test
+def custom_ref_properties_need_not_hold_identifiers(env):
+    o = {"type": "x-mitre-data-component", "spec_version": "2.1",
+         "id": "x-mitre-data-component--33333333-0000-4000-8000-000000000000",
+         "created": "2021-10-20T15:05:19.274Z", "modified": "2021-10-20T15:05:19.274Z",
+         "name": "Process Creation", "x_mitre_data_source_ref": "Process", "x_other_refs": ["a", "b"]}
+    f = env.write("c.json", bundle([o]))
+    r = env.tix("import", "--strict", f)
+    assert r.returncode == 1 and b"x_mitre_data_source_ref" in r.stderr, r.stderr
+    r = env.tix("import", f)
+    err = r.stderr.decode()
+    assert r.returncode == 0, err
+    assert "warning: objects[0].x_mitre_data_source_ref" in err and "x_other_refs[1]" in err, err
+    assert env.objects()[0]["x_mitre_data_source_ref"] == "Process"
+
+
+@test
+def stix20_bundles_from_misps_converter_are_stored_as_they_came(env):
+    files = sorted(glob.glob(os.path.join(MISP_CORPUS, "*_stix20.json")))
+    assert len(files) == 5
+    for f in files:
+        r = env.tix("import", f)
+        assert r.returncode == 0, (f, r.stderr)
+    with open(os.path.join(MISP_CORPUS, "test_objects_collection_stix20.json")) as fh:
+        want = {o["id"]: o for o in json.load(fh)["objects"]}
+    got = {o["id"]: o for o in env.objects()}
+    for i, o in want.items():
+        assert got[i] == o, i  # as it came: no spec_version added, refs kept
+    od = next(o for o in want.values() if o["type"] == "observed-data")
+    assert "spec_version" not in got[od["id"]]
+    # a reference to a key the dictionary does not have is still refused, in 2.0 and 2.1
+    for spec in ({}, {"spec_version": "2.1"}):
+        bad = dict(od, **spec)
+        bad["id"] = "observed-data--44444444-0000-4000-8000-00000000000%d" % len(spec)
+        bad["objects"] = {"0": {"type": "domain-name", "value": "a.example", "resolves_to_refs": ["7"]}}
+        r = env.tix("import", env.write("bad20.json", bad))
+        assert r.returncode == 1 and b"'7' is not a key of this objects dictionary" in r.stderr, r.stderr
+        good = dict(bad)
+        good["objects"] = {"0": {"type": "domain-name", "value": "a.example", "resolves_to_refs": ["1"]},
+                           "1": {"type": "ipv4-addr", "value": "198.51.100.1"}}
+        r = env.tix("import", env.write("good20.json", good))
+        assert r.returncode == 0, r.stderr
+
+
 def main():
     if not os.path.exists(TIX):
         print("tix binary not found at %s (set TIX)" % TIX)
