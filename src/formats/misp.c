@@ -85,7 +85,7 @@ static int is_uuid(const char *s)
 	return s && tix_uuid_parse(s, &u) == TIX_OK;
 }
 
-/* Writes obj: into the event (after its grouping, once per id) or the bundle. */
+/* Writes obj to the bundle (once per id in an event, whose grouping lists it). */
 static void emit(struct misp_conv *c, struct misp_event *ev, json_t *obj)
 {
 	const char *id = str_of(obj, "id");
@@ -106,7 +106,16 @@ static void emit(struct misp_conv *c, struct misp_event *ev, json_t *obj)
 		if (ev->refs)
 			json_array_append_new(ev->refs, json_string(id));
 	}
-	json_array_append_new(ev->pending, obj);
+	if (ev->refs == NULL) {
+		json_array_append_new(ev->pending, obj); /* held for the caller */
+		return;
+	}
+	/* written at once (the grouping, which needs every id, comes last), so
+	 * memory holds the ids of an event, not its objects */
+	if (c->e == TIX_OK)
+		c->e = fmt_bundle_add(&c->b, obj);
+	else
+		json_decref(obj);
 }
 
 static json_t *sdo_new(const char *type, const char *id, const struct misp_event *ev, int64_t ts)
@@ -1392,6 +1401,10 @@ static void event(struct misp_conv *c, const json_t *e, const char *path)
 		json_decref(top.pending);
 		json_decref(top.seen);
 	}
+	if (idn && c->e == TIX_OK)
+		c->e = fmt_bundle_add(&c->b, idn);
+	else
+		json_decref(idn);
 	if (*creator) {
 		ev.creator = creator;
 		json_object_set_new(ev.seen, creator, json_true());
@@ -1431,10 +1444,6 @@ static void event(struct misp_conv *c, const json_t *e, const char *path)
 		json_object_set(head, "object_refs", ev.refs);
 		labels_markings(head, labels, ev.markings);
 	}
-	if (idn && c->e == TIX_OK)
-		c->e = fmt_bundle_add(&c->b, idn);
-	else
-		json_decref(idn);
 	flush_event(c, &ev, head);
 	json_decref(labels);
 	json_decref(ev.pending);
