@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "formats/formats.h"
 
 #define MAX_TYPES 64
 
@@ -32,7 +33,11 @@ static void usage(FILE *f)
 	           "                    (policy_may_forward: never RED beyond its recipients,\n"
 	           "                    never AMBER+STRICT beyond its owner, AMBER and RED only\n"
 	           "                    from the node they were written on)\n"
-	           "  --public          only TLP:CLEAR objects (what anyone may read)\n\n"
+	           "  --public          only TLP:CLEAR objects (what anyone may read)\n"
+	           "  --stix-version 2.1  STIX 2.0 objects (stored as they came) written as 2.1:\n"
+	           "                    spec_version, millisecond times, observed-data's objects\n"
+	           "                    as top-level SCOs with object_refs (docs/conformance.md)\n"
+	           "  --format stix     the output format (STIX 2.1 bundles)\n\n"
 	           "Without --as-org or --public the operator exports with the node's full\n"
 	           "rights. Every export is recorded in the audit log.\n");
 }
@@ -47,7 +52,38 @@ struct export_state {
 	struct policy_principal who;
 	struct tix_buf ids;
 	struct tix_buf redacted;
+	int upgrade; /* --stix-version 2.1 */
+	struct tix_buf upgraded;
 };
+
+/* --stix-version 2.1: a STIX 2.0 object as 2.1, with the SCOs of its
+ * objects dictionary after it (src/formats/upgrade.c). Returns 0, or 1
+ * when the object is 2.1 already and *body stands. */
+static int upgrade_body(struct export_state *x, const char **body, size_t *len)
+{
+	json_t *v, *extra, *e;
+	size_t i;
+
+	if ((v = json_loadb(*body, *len, 0, NULL)) == NULL)
+		return 1;
+	extra = json_array();
+	if (!formats_upgrade_to_21(v, extra)) {
+		json_decref(v);
+		json_decref(extra);
+		return 1;
+	}
+	tix_buf_reset(&x->upgraded);
+	stix_json_dump(v, &x->upgraded);
+	json_array_foreach (extra, i, e) {
+		tix_buf_adds(&x->upgraded, ",\n");
+		stix_json_dump(e, &x->upgraded);
+	}
+	json_decref(v);
+	json_decref(extra);
+	*body = tix_buf_str(&x->upgraded);
+	*len = tix_buf_len(&x->upgraded);
+	return 0;
+}
 
 static int write_row(void *arg, const struct store_row *row)
 {
@@ -84,6 +120,8 @@ static int write_row(void *arg, const struct store_row *row)
 			len = tix_buf_len(&x->redacted);
 		}
 	}
+	if (x->upgrade)
+		upgrade_body(x, &body, &len);
 	if (tix_buf_len(&x->ids) == 0)
 		tix_buf_addc(&x->ids, '\n');
 	tix_buf_adds(&x->ids, row->id);
@@ -125,6 +163,8 @@ int cmd_export(int argc, char **argv)
 	        {"as-org", required_argument, NULL, 'o'},
 	        {"for-peer", required_argument, NULL, 'F'},
 	        {"public", no_argument, NULL, 'P'},
+	        {"stix-version", required_argument, NULL, 'S'},
+	        {"format", required_argument, NULL, 'f'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -184,6 +224,22 @@ int cmd_export(int argc, char **argv)
 			public_only = 1;
 			modes++;
 			break;
+		case 'S':
+			if (strcmp(optarg, "2.1") == 0)
+				x.upgrade = 1;
+			else if (strcmp(optarg, "as-stored") != 0) {
+				fprintf(stderr, "tix export: --stix-version: 2.1 or as-stored\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'f':
+			if (strcmp(optarg, "stix") != 0) {
+				fprintf(stderr,
+				        "tix export: --format: only stix is written so far "
+				        "(MISP output is not built yet; docs/formats.md)\n");
+				return EXIT_USAGE;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -202,6 +258,7 @@ int cmd_export(int argc, char **argv)
 		return EXIT_SYSTEM;
 	tix_buf_init(&x.ids, TIX_BUF_UNLIMITED);
 	tix_buf_init(&x.redacted, TIX_BUF_UNLIMITED);
+	tix_buf_init(&x.upgraded, TIX_BUF_UNLIMITED);
 	if (cli_policy_node(s, &x.node) != 0) {
 		store_close(s);
 		return EXIT_INVALID;
@@ -285,6 +342,7 @@ int cmd_export(int argc, char **argv)
 	}
 	tix_buf_release(&x.ids);
 	tix_buf_release(&x.redacted);
+	tix_buf_release(&x.upgraded);
 	if (fflush(stdout) != 0 || x.failed) {
 		fprintf(stderr, "tix export: writing the output failed\n");
 		rc = EXIT_SYSTEM;

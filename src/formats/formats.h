@@ -123,4 +123,14 @@ struct json_t;
  * array) and returns how many. */
 size_t formats_repair(struct json_t *obj, struct json_t *done);
 
+/* ---- STIX 2.0 to 2.1 (src/formats/upgrade.c) --------------------------- */
+
+/* Rewrites a STIX 2.0 object (no spec_version) as 2.1 in place: adds
+ * spec_version, millisecond created/modified, pattern_type "stix",
+ * malware is_family false, and turns observed-data's objects dictionary
+ * into top-level SCOs (deterministic ids, refs rewritten, the markings
+ * carried) appended to extra, with object_refs. Returns 1 when obj was
+ * 2.0, 0 when it is left as it was. */
+int formats_upgrade_to_21(struct json_t *obj, struct json_t *extra);
+
 #endif

@@ -1494,6 +1494,41 @@ def stix20_bundles_from_misps_converter_are_stored_as_they_came(env):
         assert r.returncode == 0, r.stderr
 
 
+@test
+def export_stix_version_21_upgrades_20_objects(env):
+    for f in sorted(glob.glob(os.path.join(MISP_CORPUS, "*_stix20.json"))):
+        assert env.tix("import", "--quiet", f).returncode == 0
+    green = "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"  # TLP 1.0, as 2.0 wrote it
+    od = {"type": "observed-data", "id": "observed-data--55555555-0000-4000-8000-000000000000",
+          "created": "2016-04-06T19:58:16Z", "modified": "2016-04-06T19:58:16Z",
+          "first_observed": "2015-12-21T19:00:00Z", "last_observed": "2015-12-21T19:00:00Z",
+          "number_observed": 1, "object_marking_refs": [green],
+          "objects": {"0": {"type": "ipv4-addr", "value": "198.51.100.3"},
+                      "1": {"type": "network-traffic", "src_ref": "0", "protocols": ["tcp"]}}}
+    assert env.tix("import", env.write("od20.json", od)).returncode == 0
+    stored = env.objects()
+    assert all("spec_version" not in o for o in stored if o["type"] != "marking-definition")
+    r = env.tix("export", "--stix-version", "2.1")
+    assert r.returncode == 0, r.stderr
+    up = json.loads(r.stdout)["objects"]
+    byid = {o["id"]: o for o in up}
+    assert all(o.get("spec_version") == "2.1" for o in up)
+    o = byid[od["id"]]
+    assert "objects" not in o and len(o["object_refs"]) == 2 and o["created"] == "2016-04-06T19:58:16.000Z"
+    nt = next(byid[i] for i in o["object_refs"] if i.startswith("network-traffic--"))
+    assert byid[nt["src_ref"]]["value"] == "198.51.100.3"
+    assert nt["object_marking_refs"] == [green]  # the SCOs keep the marking
+    assert all(byid[i].get("pattern_type") == "stix" for i in byid if i.startswith("indicator--"))
+    e2 = Env()
+    try:
+        r = e2.tix("import", e2.write("up.json", r.stdout))
+        assert r.returncode == 0, r.stderr  # valid STIX 2.1
+    finally:
+        e2.close()
+    # by default objects leave as they were stored
+    assert {json.dumps(x, sort_keys=True) for x in env.objects()} == {json.dumps(x, sort_keys=True) for x in stored}
+
+
 def main():
     if not os.path.exists(TIX):
         print("tix binary not found at %s (set TIX)" % TIX)
