@@ -14,32 +14,35 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: tix export [--db PATH] [--type T]... [--added-after TIMESTAMP]\n"
-	           "                  [--collection NAME|ID] [--all-versions]\n"
-	           "                  [--as-org ORG | --for-peer ORG | --public]\n\n"
-	           "Writes a STIX 2.1 bundle to standard output: the latest version of each\n"
-	           "object, in the order the node added them.\n\n"
-	           "  --type T          only objects of type T (repeatable)\n"
-	           "  --added-after TS  only versions added after TS (RFC 3339, e.g.\n"
-	           "                    2026-01-01T00:00:00Z; in a collection, added to it)\n"
-	           "  --collection C    only objects of collection C (title or id)\n"
-	           "  --all-versions    every stored version, not only the latest\n"
-	           "  --as-org ORG      only what ORG may read under the sharing policy (its\n"
-	           "                    sharing groups; with --collection, its grant there\n"
-	           "                    makes it part of the community for GREEN and AMBER),\n"
-	           "                    with properties under granular markings it may not see\n"
-	           "                    removed: a feed for that audience\n"
-	           "  --for-peer ORG    only what this node may send to a peer node of ORG\n"
-	           "                    (policy_may_forward: never RED beyond its recipients,\n"
-	           "                    never AMBER+STRICT beyond its owner, AMBER and RED only\n"
-	           "                    from the node they were written on)\n"
-	           "  --public          only TLP:CLEAR objects (what anyone may read)\n"
-	           "  --stix-version 2.1  STIX 2.0 objects (stored as they came) written as 2.1:\n"
-	           "                    spec_version, millisecond times, observed-data's objects\n"
-	           "                    as top-level SCOs with object_refs (docs/conformance.md)\n"
-	           "  --format stix     the output format (STIX 2.1 bundles)\n\n"
-	           "Without --as-org or --public the operator exports with the node's full\n"
-	           "rights. Every export is recorded in the audit log.\n");
+	fprintf(f,
+	        "usage: tix export [--db PATH] [--type T]... [--added-after TIMESTAMP]\n"
+	        "                  [--collection NAME|ID] [--all-versions]\n"
+	        "                  [--as-org ORG | --for-peer ORG | --public]\n\n"
+	        "Writes a STIX 2.1 bundle to standard output: the latest version of each\n"
+	        "object, in the order the node added them.\n\n"
+	        "  --type T          only objects of type T (repeatable)\n"
+	        "  --added-after TS  only versions added after TS (RFC 3339, e.g.\n"
+	        "                    2026-01-01T00:00:00Z; in a collection, added to it)\n"
+	        "  --collection C    only objects of collection C (title or id)\n"
+	        "  --all-versions    every stored version, not only the latest\n"
+	        "  --as-org ORG      only what ORG may read under the sharing policy (its\n"
+	        "                    sharing groups; with --collection, its grant there\n"
+	        "                    makes it part of the community for GREEN and AMBER),\n"
+	        "                    with properties under granular markings it may not see\n"
+	        "                    removed: a feed for that audience\n"
+	        "  --for-peer ORG    only what this node may send to a peer node of ORG\n"
+	        "                    (policy_may_forward: never RED beyond its recipients,\n"
+	        "                    never AMBER+STRICT beyond its owner, AMBER and RED only\n"
+	        "                    from the node they were written on)\n"
+	        "  --public          only TLP:CLEAR objects (what anyone may read)\n"
+	        "  --stix-version 2.1  STIX 2.0 objects (stored as they came) written as 2.1:\n"
+	        "                    spec_version, millisecond times, observed-data's objects\n"
+	        "                    as top-level SCOs with object_refs (docs/conformance.md)\n"
+	        "  --format stix|misp  a STIX 2.1 bundle (default), or MISP events\n"
+	        "                    ({\"response\":[{\"Event\":…}]}: reports and groupings as\n"
+	        "                    events, loose indicators one event per day; docs/formats.md)\n\n"
+	        "Without --as-org or --public the operator exports with the node's full\n"
+	        "rights. Every export is recorded in the audit log.\n");
 }
 
 struct export_state {
@@ -52,7 +55,8 @@ struct export_state {
 	struct policy_principal who;
 	struct tix_buf ids;
 	struct tix_buf redacted;
-	int upgrade; /* --stix-version 2.1 */
+	int upgrade;                   /* --stix-version 2.1 */
+	struct formats_misp_out *misp; /* --format misp: the objects, for events */
 	struct tix_buf upgraded;
 };
 
@@ -122,6 +126,19 @@ static int write_row(void *arg, const struct store_row *row)
 	}
 	if (x->upgrade)
 		upgrade_body(x, &body, &len);
+	if (x->misp) {
+		json_t *v = json_loadb(body, len, 0, NULL);
+
+		if (v)
+			formats_misp_out_add(x->misp, v);
+		json_decref(v);
+		if (tix_buf_len(&x->ids) == 0)
+			tix_buf_addc(&x->ids, '\n');
+		tix_buf_adds(&x->ids, row->id);
+		tix_buf_addc(&x->ids, '\n');
+		x->n++;
+		return 0;
+	}
 	if (tix_buf_len(&x->ids) == 0)
 		tix_buf_addc(&x->ids, '\n');
 	tix_buf_adds(&x->ids, row->id);
@@ -132,6 +149,21 @@ static int write_row(void *arg, const struct store_row *row)
 	}
 	x->n++;
 	return 0;
+}
+
+struct misp_writing {
+	FILE *out;
+	size_t n;
+};
+
+static int write_event(void *ctx, const char *uuid, int64_t ts, json_t *event)
+{
+	struct misp_writing *mw = ctx;
+
+	(void)uuid;
+	(void)ts;
+	fputs(mw->n++ ? ",\n" : "\n", mw->out);
+	return json_dumpf(event, mw->out, JSON_COMPACT) != 0;
 }
 
 struct gcollect {
@@ -173,7 +205,7 @@ int cmd_export(int argc, char **argv)
 	const char *groups[65] = {NULL};
 	char group_names[64][128];
 	size_t ngroups = 0;
-	int public_only = 0, for_peer = 0, modes = 0;
+	int public_only = 0, for_peer = 0, modes = 0, misp = 0;
 	struct store_query q = {0};
 	struct store_collection coll;
 	struct export_state x;
@@ -233,10 +265,10 @@ int cmd_export(int argc, char **argv)
 			}
 			break;
 		case 'f':
-			if (strcmp(optarg, "stix") != 0) {
-				fprintf(stderr,
-				        "tix export: --format: only stix is written so far "
-				        "(MISP output is not built yet; docs/formats.md)\n");
+			if (strcmp(optarg, "misp") == 0)
+				misp = 1;
+			else if (strcmp(optarg, "stix") != 0) {
+				fprintf(stderr, "tix export: --format: stix or misp\n");
 				return EXIT_USAGE;
 			}
 			break;
@@ -310,10 +342,22 @@ int cmd_export(int argc, char **argv)
 		store_close(s);
 		return EXIT_SYSTEM;
 	}
-	fprintf(stdout, "{\"type\":\"bundle\",\"id\":\"bundle--%s\",\"objects\":[",
-	        tix_uuid_format(&u, us));
-	e = store_query(s, &q, write_row, &x, &err);
-	fputs(x.n ? "\n]}\n" : "]}\n", stdout);
+	if (misp) {
+		struct misp_writing mw = {stdout, 0};
+
+		x.misp = formats_misp_out_new(collection ? coll.title : NULL);
+		e = store_query(s, &q, write_row, &x, &err);
+		fputs("{\"response\":[", stdout);
+		if (e == TIX_OK)
+			formats_misp_out_events(x.misp, write_event, &mw);
+		fputs(mw.n ? "\n]}\n" : "]}\n", stdout);
+		formats_misp_out_free(x.misp);
+	} else {
+		fprintf(stdout, "{\"type\":\"bundle\",\"id\":\"bundle--%s\",\"objects\":[",
+		        tix_uuid_format(&u, us));
+		e = store_query(s, &q, write_row, &x, &err);
+		fputs(x.n ? "\n]}\n" : "]}\n", stdout);
+	}
 	if (e != TIX_OK) {
 		cli_print_error("export", &err);
 		rc = EXIT_SYSTEM;

@@ -59,6 +59,26 @@ enum tix_err formats_misp_manifest(const char *data, size_t len, const char *sou
                                    struct formats_feed_entry **out, size_t *n,
                                    struct formats_log *log, struct tix_error *err);
 
+/* MISP out (src/formats/misp_out.c): STIX objects, added one by one (the
+ * latest version of each, already through the caller's sharing policy),
+ * become MISP events: each report or grouping an event with what it lists
+ * (indicators and observed-data as attributes, observed-data labelled
+ * misp:name as objects, attack-pattern/malware/threat-actor/intrusion-set/
+ * tool/course-of-action as galaxy clusters, sightings on their attributes);
+ * indicators and observables no event lists, one event per day. Holds the
+ * objects in memory until formats_misp_out_events. */
+struct formats_misp_out;
+struct json_t;
+/* Called with each event ({"Event":…}; borrowed) and its uuid and
+ * timestamp; returning non-zero stops. */
+typedef int (*formats_misp_event_fn)(void *ctx, const char *uuid, int64_t timestamp,
+                                     struct json_t *event);
+struct formats_misp_out *formats_misp_out_new(const char *loose_name);
+void formats_misp_out_add(struct formats_misp_out *w, struct json_t *obj);
+enum tix_err formats_misp_out_events(struct formats_misp_out *w, formats_misp_event_fn each,
+                                     void *ctx);
+void formats_misp_out_free(struct formats_misp_out *w);
+
 /* ---- CSV and lists (src/formats/csv.c) ------------------------------- */
 
 /* The value types of --type and of the CSV type column. */

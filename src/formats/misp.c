@@ -1330,8 +1330,11 @@ static void sightings(struct misp_conv *c, struct misp_event *ev, const json_t *
 			continue;
 		}
 		identity_of_org(c, ev, json_object_get(s, "Organisation"), ts, org, sizeof(org));
-		snprintf(name, sizeof(name), "%s - %s - %lld - %s", target, uuid ? uuid : "",
-		         (long long)when,
+		/* what was seen, when and by whom: MISP's sighting uuid is (by the
+		 * core format) the attribute's, so it adds nothing, and leaving it
+		 * out keeps the id through a MISP -> tix -> MISP round trip */
+		(void)uuid;
+		snprintf(name, sizeof(name), "%s - %lld - %s", target, (long long)when,
 		         *org     ? org
 		         : source ? source
 		                  : "");

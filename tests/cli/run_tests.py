@@ -1529,6 +1529,69 @@ def export_stix_version_21_upgrades_20_objects(env):
     assert {json.dumps(x, sort_keys=True) for x in env.objects()} == {json.dumps(x, sort_keys=True) for x in stored}
 
 
+def _misp_fields(ev):
+    """The fields docs/formats.md's table maps, of one MISP event."""
+    e = ev["Event"]
+    attr = lambda a: (a["uuid"], a["type"], a.get("category"), a["value"], bool(a.get("to_ids")),
+                      a.get("comment") or None, str(a["timestamp"]),
+                      sorted(t["name"].replace("tlp:white", "tlp:clear") for t in a.get("Tag", [])),
+                      sorted((str(s["date_sighting"]), s.get("source"), (s.get("Organisation") or {}).get("uuid"))
+                             for s in a.get("Sighting", [])))
+    obj = lambda o: (o["uuid"], o["name"], o["meta-category"],
+                     sorted((x["object_relation"], x["type"], x["value"], bool(x.get("to_ids"))) for x in o["Attribute"]))
+    gal = sorted((g["type"], c["uuid"], c["value"]) for g in e.get("Galaxy", []) for c in g["GalaxyCluster"]
+                 if g["type"] != "sector-x")
+    return (e["uuid"], e["info"], str(e["timestamp"]), bool(e.get("published")), e["Orgc"]["uuid"], e["Orgc"]["name"],
+            sorted(t["name"] for t in e.get("Tag", [])), sorted(map(attr, e["Attribute"])),
+            sorted(map(obj, e.get("Object", []))), gal)
+
+
+@test
+def misp_round_trip_keeps_the_mapped_fields(env):
+    ev = _rich_event()
+    ev["Event"]["Attribute"] = ev["Event"]["Attribute"][:4]
+    assert env.tix("import", env.write("ev.json", ev)).returncode == 0
+    r = env.tix("export", "--format", "misp")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)["response"]
+    assert len(out) == 1
+    want = _misp_fields(ev)
+    got = _misp_fields(out[0])
+    # the event's sector cluster travels as its galaxy tag
+    assert got[6] == sorted(want[6] + ['misp-galaxy:sector-x="Finance"']), got[6]
+    assert got[:6] == want[:6] and got[7:] == want[7:], (got, want)
+    # and back: the same STIX objects, nothing new
+    e2 = Env()
+    try:
+        assert e2.tix("import", e2.write("back.json", r.stdout)).returncode == 0
+        assert canon(e2.objects()) == canon(env.objects())
+    finally:
+        e2.close()
+    # loose indicators (a CSV import) become one event per day
+    f = env.write("l.txt", "loose.example\n")
+    assert env.tix("import", "--format", "list", "--type", "domain-name", "--source", "p", f).returncode == 0
+    out = json.loads(env.tix("export", "--format", "misp").stdout)["response"]
+    loose = [e["Event"] for e in out if e["Event"]["uuid"] != ev["Event"]["uuid"]]
+    assert len(loose) == 1 and loose[0]["Attribute"][0]["value"] == "loose.example"
+    assert loose[0]["Attribute"][0]["type"] == "domain" and loose[0]["Attribute"][0]["to_ids"] is True
+
+
+@test
+def misp_export_passes_through_the_sharing_policy(env):
+    red = _rich_event()
+    red["Event"]["Tag"] = [{"name": "tlp:red"}]
+    for a in red["Event"]["Attribute"]:
+        a.pop("Tag", None)
+    assert env.tix("admin", "org", "add", "owner").returncode == 0
+    assert env.tix("admin", "org", "add", "other").returncode == 0
+    assert env.tix("import", "--org", "owner", env.write("red.json", red)).returncode == 0
+    r = env.tix("export", "--format", "misp", "--as-org", "other")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["response"] == [], r.stdout[:300]
+    r = env.tix("export", "--format", "misp", "--as-org", "owner")
+    assert len(json.loads(r.stdout)["response"]) == 1
+
+
 def main():
     if not os.path.exists(TIX):
         print("tix binary not found at %s (set TIX)" % TIX)
