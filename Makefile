@@ -51,7 +51,9 @@ test: deps-test build build-asan
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_taxii.py
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_policy.py
 	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_sync.py
+	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_misp_feed.py
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_sync.py
+	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_misp_feed.py
 	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_abuse.py
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_abuse.py
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_crash.py

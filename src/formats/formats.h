@@ -79,6 +79,15 @@ enum tix_err formats_misp_out_events(struct formats_misp_out *w, formats_misp_ev
                                      void *ctx);
 void formats_misp_out_free(struct formats_misp_out *w);
 
+/* A MISP feed's files from events: the manifest entry of an event (uuid ->
+ * Orgc, Tag, info, date, analysis, threat_level_id, timestamp) added to
+ * manifest, and the hashes.csv lines ("md5(value),event uuid", one per
+ * attribute value and per half of a composite one) appended to csv. */
+void formats_misp_feed_entry(const struct json_t *event, struct json_t *manifest,
+                             struct tix_buf *csv);
+/* MD5 in lowercase hex (hashes.csv names values by it; not for security). */
+void formats_md5_hex(const void *data, size_t len, char out[33]);
+
 /* ---- CSV and lists (src/formats/csv.c) ------------------------------- */
 
 /* The value types of --type and of the CSV type column. */

@@ -911,3 +911,56 @@ enum tix_err formats_misp_out_events(struct formats_misp_out *w, formats_misp_ev
 	json_decref(days);
 	return TIX_OK;
 }
+
+static void hash_line(struct tix_buf *csv, const char *value, const char *uuid)
+{
+	char md5[33];
+
+	formats_md5_hex(value, strlen(value), md5);
+	tix_buf_addf(csv, "%s,%s\n", md5, uuid);
+}
+
+static void hash_attrs(struct tix_buf *csv, const json_t *attrs, const char *uuid)
+{
+	size_t i;
+	json_t *a;
+
+	json_array_foreach (attrs, i, a) {
+		const char *v = sv(a, "value"), *bar;
+
+		if (v == NULL)
+			continue;
+		hash_line(csv, v, uuid);
+		if ((bar = strchr(v, '|')) != NULL) {
+			char part[4096];
+
+			snprintf(part, sizeof(part), "%.*s", (int)(bar - v), v);
+			hash_line(csv, part, uuid);
+			hash_line(csv, bar + 1, uuid);
+		}
+	}
+}
+
+void formats_misp_feed_entry(const json_t *event, json_t *manifest, struct tix_buf *csv)
+{
+	const json_t *e = json_object_get(event, "Event"), *o;
+	const char *uuid = sv(e, "uuid");
+	json_t *m = json_object();
+	static const char *const keys[] = {
+	        "Orgc", "Tag", "info", "date", "analysis", "threat_level_id", "timestamp", NULL};
+	size_t i;
+
+	if (uuid == NULL) {
+		json_decref(m);
+		return;
+	}
+	for (int k = 0; keys[k]; k++)
+		if (json_object_get(e, keys[k]))
+			json_object_set(m, keys[k], json_object_get(e, keys[k]));
+	json_object_set_new(manifest, uuid, m);
+	if (csv == NULL)
+		return;
+	hash_attrs(csv, json_object_get(e, "Attribute"), uuid);
+	json_array_foreach (json_object_get(e, "Object"), i, o)
+		hash_attrs(csv, json_object_get(o, "Attribute"), uuid);
+}
