@@ -8,7 +8,8 @@
 # Exit 0 whatever the goals say; non-zero only when something cannot run.
 #
 # Environment: COUNT (values, default 100000), ROUNDS (default 3),
-# BUILD_DIR (default build-bench).
+# BUILD_DIR (default build-bench), REPORT_ONLY=1 to print the last run's
+# table again without running anything.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -23,6 +24,7 @@ mkdir -p "$WORK"
 die() { echo "run.sh: $*" >&2; exit 1; }
 [ -x /usr/bin/time ] || die "GNU time (/usr/bin/time, Debian package 'time') is needed"
 
+if [ "${REPORT_ONLY:-0}" != 1 ]; then
 echo "== build (Release) in $BUILD"
 if ! { cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DTIX_TESTS=OFF &&
        cmake --build "$BUILD" -j2 --target tix; } >"$WORK/build.log" 2>&1; then
@@ -67,6 +69,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	measure wc wc -l "$IN.csv"
 done
 rm_db "$WORK/t.db"
+fi
 
 median() {
 	cut -d' ' -f"$1" "$2" | sort -g |
@@ -82,7 +85,7 @@ awk -v n="$COUNT" \
     -v ww="$(median 1 "$WORK/wc.times")" '
 function rate(w) { return w > 0 ? n / w : 0 }
 function row(name, w, m) { printf "%-34s %12.0f %8.2f %12.1f\n", name, rate(w), w, m / 1024 }
-function goal(name, v, t) { printf "%-34s %8.2f   goal >= %.2f   %s\n", name, v, t, v >= t ? "PASS" : "MISS" }
+function goal(name, v, t) { printf "%-34s %8.2f   goal >= %.2f   %s\n", name, v, t, ((v >= t) ? "PASS" : "MISS") }
 BEGIN {
 	printf "%-34s %12s %8s %12s\n", "", "values/s", "wall s", "peak RSS MiB"
 	row("MISP event import", mw, mm)
@@ -91,8 +94,8 @@ BEGIN {
 	row("STIX import of the same indicators", tw, tm)
 	row("wc -l of the CSV", ww, 0)
 	print ""
-	goal("MISP rate / STIX rate", sw > 0 && mw > 0 ? sw / mw : 0, 0.70)
-	goal("CSV rate / STIX rate", tw > 0 && cw > 0 ? tw / cw : 0, 0.70)
-	printf "%-34s %8.4f   (no goal: reading lines, nothing else)\n", "CSV rate / wc -l rate", ww > 0 && cw > 0 ? ww / cw : 0
+	goal("MISP rate / STIX rate", ((sw > 0 && mw > 0) ? sw / mw : 0), 0.70)
+	goal("CSV rate / STIX rate", ((tw > 0 && cw > 0) ? tw / cw : 0), 0.70)
+	printf "%-34s %8.4f   (no goal: reading lines, nothing else)\n", "CSV rate / wc -l rate", ((ww > 0 && cw > 0) ? ww / cw : 0)
 }'
 exit 0
