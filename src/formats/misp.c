@@ -22,6 +22,10 @@ struct misp_event {
 	json_t *refs;        /* the grouping's object_refs, or NULL */
 	json_t *pending;     /* objects written after the grouping, or NULL */
 	json_t *seen;        /* ids already written for this event */
+	/* MISP distribution 4: the sharing group the event (or the attribute
+	 * being written) is for, or NULL; carried as tix_sharing_group on the
+	 * AMBER objects (docs/policy.md) */
+	const char *sharing_group, *attr_sharing_group;
 };
 
 struct misp_conv {
@@ -86,9 +90,50 @@ static int is_uuid(const char *s)
 }
 
 /* Writes obj to the bundle (once per id in an event, whose grouping lists it). */
+/* The audience MISP's distribution gives where no tlp: tag does: 0 (the
+ * organisation only) AMBER+STRICT, 4 (a sharing group) AMBER for that
+ * group; 1-3 and 5 leave it to the tags, the event, or the node's default.
+ * Returns the markings (new reference) or NULL, and *group. */
+static json_t *distribution_markings(const json_t *o, const char **group)
+{
+	const json_t *d = json_object_get(o, "distribution");
+	const char *sg = str_of(json_object_get(o, "SharingGroup"), "name");
+	long dist = json_is_integer(d)  ? (long)json_integer_value(d)
+	            : json_is_string(d) ? strtol(json_string_value(d), NULL, 10)
+	                                : -1;
+
+	*group = NULL;
+	if (dist == 0)
+		return json_pack("[s]", stix_tlp_marking_id(STIX_TLP_AMBER_STRICT));
+	if (dist == 4 && sg && *sg && strlen(sg) <= 127 && strchr(sg, '\n') == NULL) {
+		*group = sg;
+		return json_pack("[s]", stix_tlp_marking_id(STIX_TLP_AMBER));
+	}
+	if (dist == 4) /* a sharing group we cannot name: no wider than its owner */
+		return json_pack("[s]", stix_tlp_marking_id(STIX_TLP_AMBER_STRICT));
+	return NULL;
+}
+
+/* An AMBER object of a sharing group's event says which group (tix policy). */
+static void apply_sharing_group(json_t *obj, const char *sg)
+{
+	const json_t *m = json_object_get(obj, "object_marking_refs");
+
+	if (sg && json_array_size(m) == 1 &&
+	    stix_tlp_of_marking(json_string_value(json_array_get(m, 0))) == STIX_TLP_AMBER) {
+		json_object_set_new(obj, STIX_TIX_SHARING_GROUP, json_string(sg));
+		json_object_set_new(obj, "extensions",
+		                    json_pack("{s:{s:s}}", STIX_TIX_POLICY_EXT, "extension_type",
+		                              "toplevel-property-extension"));
+	}
+}
+
 static void emit(struct misp_conv *c, struct misp_event *ev, json_t *obj)
 {
 	const char *id = str_of(obj, "id");
+
+	apply_sharing_group(obj,
+	                    ev->attr_sharing_group ? ev->attr_sharing_group : ev->sharing_group);
 
 	if (ev->pending == NULL) {
 		if (c->e == TIX_OK)
@@ -667,8 +712,13 @@ static void emit_shapes(struct misp_conv *c, struct misp_event *ev, const char *
 		labels_markings(ind, labels, markings);
 		snprintf(iid, sizeof(iid), "%s", str_of(ind, "id"));
 		emit(c, ev, ind);
-		if (*odid)
-			emit(c, ev, based_on(iid, odid, ts, ev));
+		if (*odid) {
+			/* the relationship is seen by whoever sees its ends */
+			json_t *rel = based_on(iid, odid, ts, ev);
+
+			labels_markings(rel, NULL, markings);
+			emit(c, ev, rel);
+		}
 	}
 }
 
@@ -760,6 +810,7 @@ static void attribute(struct misp_conv *c, struct misp_event *ev, const json_t *
 	}
 	if (bool_of(json_object_get(a, "deleted")))
 		return;
+	ev->attr_sharing_group = NULL;
 	read_attr(a, event_ts, &at);
 	if (!attr_ok(c, &at, path))
 		return;
@@ -771,6 +822,14 @@ static void attribute(struct misp_conv *c, struct misp_event *ev, const json_t *
 		json_array_append_new(labels, json_string(lab));
 	}
 	read_tags(json_object_get(a, "Tag"), labels, &markings);
+	{
+		json_t *dm = distribution_markings(a, &ev->attr_sharing_group);
+
+		if (markings == NULL)
+			markings = dm;
+		else
+			json_decref(dm);
+	}
 	if (markings == NULL && ev->markings)
 		markings = json_incref(ev->markings);
 	scos = json_array();
@@ -865,6 +924,7 @@ static void attribute(struct misp_conv *c, struct misp_event *ev, const json_t *
 	tix_buf_release(&pat);
 	json_decref(scos);
 	json_decref(labels);
+	ev->attr_sharing_group = NULL;
 	json_decref(markings);
 }
 
@@ -1376,7 +1436,7 @@ static void event(struct misp_conv *c, const json_t *e, const char *path)
 {
 	const char *uuid = str_of(e, "uuid"), *info = str_of(e, "info");
 	int64_t ts = fmt_unix_of(json_object_get(e, "timestamp"));
-	struct misp_event ev = {NULL, NULL, NULL, NULL, NULL};
+	struct misp_event ev = {NULL, NULL, NULL, NULL, NULL, NULL, NULL};
 	json_t *labels, *head = NULL, *idn = NULL, *a;
 	char creator[ID_MAX] = "", sub[300], id[ID_MAX], t[32];
 	size_t i, before;
@@ -1394,7 +1454,7 @@ static void event(struct misp_conv *c, const json_t *e, const char *path)
 	ev.seen = json_object();
 	{
 		/* the creator's identity comes first, outside the grouping, as MISP has it */
-		struct misp_event top = {NULL, NULL, NULL, json_array(), json_object()};
+		struct misp_event top = {NULL, NULL, NULL, json_array(), json_object(), NULL, NULL};
 		const json_t *orgc = json_object_get(e, "Orgc");
 
 		identity_of_org(c, &top, orgc ? orgc : json_object_get(e, "Org"), ts, creator,
@@ -1417,6 +1477,15 @@ static void event(struct misp_conv *c, const json_t *e, const char *path)
 	json_array_append_new(labels, json_string("Threat-Report"));
 	json_array_append_new(labels, json_string("misp:tool=\"MISP-STIX-Converter\""));
 	read_tags(json_object_get(e, "Tag"), labels, &ev.markings);
+	{
+		/* the tags' TLP wins; a sharing group applies to AMBER either way */
+		json_t *dm = distribution_markings(e, &ev.sharing_group);
+
+		if (ev.markings == NULL)
+			ev.markings = dm;
+		else
+			json_decref(dm);
+	}
 	before = c->log->errors;
 	json_array_foreach (json_object_get(e, "Attribute"), i, a) {
 		snprintf(sub, sizeof(sub), "%s.Attribute[%zu]", path, i);
@@ -1446,6 +1515,7 @@ static void event(struct misp_conv *c, const json_t *e, const char *path)
 			json_object_set_new(head, "context", json_string("suspicious-activity"));
 		json_object_set(head, "object_refs", ev.refs);
 		labels_markings(head, labels, ev.markings);
+		apply_sharing_group(head, ev.sharing_group);
 	}
 	flush_event(c, &ev, head);
 	json_decref(labels);
@@ -1457,7 +1527,7 @@ static void event(struct misp_conv *c, const json_t *e, const char *path)
 
 static void loose(struct misp_conv *c, const json_t *item, const char *path)
 {
-	struct misp_event none = {NULL, NULL, NULL, NULL, NULL};
+	struct misp_event none = {NULL, NULL, NULL, NULL, NULL, NULL, NULL};
 	const json_t *v;
 	json_t *a;
 	size_t i;

@@ -713,6 +713,12 @@ static json_t *build_event(const struct formats_misp_out *w, const char *uuid, c
 	                    json_string(tlp == STIX_TLP_CLEAR   ? "3"
 	                                : tlp == STIX_TLP_GREEN ? "1"
 	                                                        : "0"));
+	if (head && tlp == STIX_TLP_AMBER && sv(head, STIX_TIX_SHARING_GROUP)) {
+		/* a tix sharing group is MISP's distribution 4 */
+		json_object_set_new(ev, "distribution", json_string("4"));
+		json_object_set_new(ev, "SharingGroup",
+		                    json_pack("{s:s}", "name", sv(head, STIX_TIX_SHARING_GROUP)));
+	}
 	if (creator && sv(creator, "name"))
 		json_object_set_new(ev, "Orgc",
 		                    json_pack("{s:s,s:s}", "name", sv(creator, "name"), "uuid",

@@ -1592,6 +1592,37 @@ def misp_export_passes_through_the_sharing_policy(env):
     assert len(json.loads(r.stdout)["response"]) == 1
 
 
+@test
+def misp_distribution_and_sharing_groups_become_tix_audiences(env):
+    strict = "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003"
+    amber = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
+    ev = _rich_event()
+    ev["Event"]["Tag"] = []
+    ev["Event"]["distribution"] = "4"
+    ev["Event"]["SharingGroup"] = {"name": "banks", "uuid": "5d5d5d5d-0000-4000-8000-000000000000"}
+    for a in ev["Event"]["Attribute"]:
+        a.pop("Tag", None)
+    ev["Event"]["Attribute"][1]["distribution"] = "0"  # "your organisation only"
+    assert env.tix("import", env.write("sg.json", ev)).returncode == 0
+    objs = {o["id"]: o for o in env.objects()}
+    rep = objs["report--" + ev["Event"]["uuid"]]
+    assert rep["object_marking_refs"] == [amber] and rep["tix_sharing_group"] == "banks"
+    one = objs["indicator--6a1b2c3d-1111-4aaa-8bbb-000000000001"]
+    assert one["object_marking_refs"] == [amber] and one["tix_sharing_group"] == "banks"
+    two = [o for i, o in objs.items() if i.endswith("6a1b2c3d-1111-4aaa-8bbb-000000000002")]
+    assert two and all(o["object_marking_refs"] == [strict] and "tix_sharing_group" not in o for o in two)
+    rels = [o for o in objs.values() if o["type"] == "relationship"]
+    assert rels and all(o.get("object_marking_refs") for o in rels)  # never the node default
+    out = json.loads(env.tix("export", "--format", "misp").stdout)["response"][0]["Event"]
+    assert out["distribution"] == "4" and out["SharingGroup"]["name"] == "banks"
+    e2 = Env()
+    try:
+        assert e2.tix("import", e2.write("back.json", {"response": [{"Event": out}]})).returncode == 0
+        assert canon(e2.objects()) == canon(env.objects())
+    finally:
+        e2.close()
+
+
 def main():
     if not os.path.exists(TIX):
         print("tix binary not found at %s (set TIX)" % TIX)
