@@ -305,13 +305,18 @@ static int refang(char *v)
 	return changed;
 }
 
+static int blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
 static void trim(char *s)
 {
 	size_t n = strlen(s), i = 0;
 
-	while (n > 0 && isspace((unsigned char)s[n - 1]))
+	while (n > 0 && blank(s[n - 1]))
 		s[--n] = '\0';
-	while (isspace((unsigned char)s[i]))
+	while (i < n && blank(s[i]))
 		i++;
 	if (i)
 		memmove(s, s + i, n - i + 1);

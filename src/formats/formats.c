@@ -146,9 +146,21 @@ int64_t fmt_unix_of(const json_t *v)
 	return -1;
 }
 
+/* n decimal digits at s into *v; 0, or -1 when they are not all digits. */
+static int digits(const char *s, int n, int *v)
+{
+	*v = 0;
+	for (int i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		*v = *v * 10 + (s[i] - '0');
+	}
+	return 0;
+}
+
 int fmt_parse_when(const char *s, int64_t *sec)
 {
-	int y, mo, d, h = 0, mi = 0, se = 0, n = 0, oh = 0, om = 0;
+	int y, mo, d, h = 0, mi = 0, se = 0, oh = 0, om = 0;
 	const char *p;
 	int64_t t;
 
@@ -164,33 +176,33 @@ int fmt_parse_when(const char *s, int64_t *sec)
 		*sec = t;
 		return 0;
 	}
-	if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
+	if (strlen(s) < 10 || digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) ||
+	    s[7] != '-' || digits(s + 8, 2, &d))
 		return -1;
-	p = s + n;
+	p = s + 10;
 	if (*p == 'T' || *p == ' ') {
-		int m = 0;
-
-		if (sscanf(p + 1, "%2d:%2d:%2d%n", &h, &mi, &se, &m) != 3 || m != 8)
+		if (strlen(p) < 9 || digits(p + 1, 2, &h) || p[3] != ':' || digits(p + 4, 2, &mi) ||
+		    p[6] != ':' || digits(p + 7, 2, &se))
 			return -1;
-		p += 1 + m;
+		p += 9;
 		if (*p == '.')
 			for (p++; isdigit((unsigned char)*p); p++)
 				;
 		if (*p == 'Z' || *p == 'z')
 			p++;
 		else if (*p == '+' || *p == '-') {
-			int sign = *p == '-' ? -1 : 1, k = 0;
+			int sign = *p == '-' ? -1 : 1;
 
-			if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &k) != 2 || k != 5)
+			if (strlen(p) < 6 || digits(p + 1, 2, &oh) || p[3] != ':' ||
+			    digits(p + 4, 2, &om))
 				return -1;
 			oh *= sign;
 			om *= sign;
-			p += 1 + k;
+			p += 6;
 		}
 	}
 	if (*p != '\0' || y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
-	    mi > 59 || se > 59 || h < 0 || mi < 0 || se < 0 || oh < -23 || oh > 23 || om < -59 ||
-	    om > 59)
+	    mi > 59 || se > 59 || oh < -23 || oh > 23 || om < -59 || om > 59)
 		return -1;
 	t = tix_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se;
 	t -= (int64_t)oh * 3600 + (int64_t)om * 60;
