@@ -145,10 +145,12 @@ static enum tix_err convert_input(struct import_opts *o, const char *name, const
 
 	if (k == FORMATS_AUTO)
 		k = formats_detect(*data, *len);
+	if (k == FORMATS_AUTO && o->text.type == FV_NONE && !o->have_map)
+		return tix_error_set(err, TIX_EINVAL, name,
+		                     "not JSON (STIX or MISP): for text give --format csv --map "
+		                     "value=N,... or --format list --type TYPE");
 	if (k == FORMATS_AUTO)
-		k = o->text.type != FV_NONE ? FORMATS_LIST
-		    : o->have_map           ? FORMATS_CSV
-		                            : FORMATS_STIX;
+		k = o->text.type != FV_NONE ? FORMATS_LIST : FORMATS_CSV;
 	if (k == FORMATS_STIX)
 		return TIX_OK;
 	tix_buf_init(&out, TIX_BUF_UNLIMITED);
@@ -657,9 +659,19 @@ int cmd_import(int argc, char **argv)
 	}
 	for (int i = optind; i < argc; i++) {
 		struct stat st;
-		int r = strcmp(argv[i], "-") != 0 && stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)
-		                ? import_feed(s, &o, argv[i], &total)
-		                : import_file(s, &o, argv[i], &total);
+		int dir =
+		        strcmp(argv[i], "-") != 0 && stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode);
+		int r;
+
+		if (dir && o.format != FORMATS_AUTO && o.format != FORMATS_MISP) {
+			fprintf(stderr,
+			        "tix import: %s: a directory is read as a MISP feed (--format auto or "
+			        "misp)\n",
+			        argv[i]);
+			r = EXIT_USAGE;
+		} else
+			r = dir ? import_feed(s, &o, argv[i], &total)
+			        : import_file(s, &o, argv[i], &total);
 
 		if (r > rc)
 			rc = r;

@@ -1372,7 +1372,9 @@ def lists_of_each_type_with_observables(env):
     assert r.returncode == 2 and b"--type" in r.stderr
     # auto: text that is not JSON needs to be told what it is
     r = env.tix("import", env.write("plain.txt", "bad.example\n"))
-    assert r.returncode == 1, r.stderr
+    assert r.returncode == 1 and b"--format list --type" in r.stderr, r.stderr
+    r = env.tix("import", "--format", "csv", "--map", "value=1", env.dir)
+    assert r.returncode == 2 and b"MISP feed" in r.stderr, r.stderr
     r = env.tix("import", "--type", "domain-name", env.write("plain2.txt", "bad2.example\n"))
     assert r.returncode == 0, r.stderr
 
