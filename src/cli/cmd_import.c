@@ -145,10 +145,18 @@ static enum tix_err convert_input(struct import_opts *o, const char *name, const
 
 	if (k == FORMATS_AUTO)
 		k = formats_detect(*data, *len);
-	if (k == FORMATS_AUTO && o->text.type == FV_NONE && !o->have_map)
+	if (k == FORMATS_AUTO && o->text.type == FV_NONE && !o->have_map) {
+		size_t i = 0;
+
+		while (i < *len && strchr(" \t\r\n", (*data)[i]) != NULL)
+			i++;
+		/* nothing, or a JSON scalar: the STIX reader says what is wrong */
+		if (i == *len || strchr("0123456789-\"tfn", (*data)[i]) != NULL)
+			return TIX_OK;
 		return tix_error_set(err, TIX_EINVAL, name,
 		                     "not JSON (STIX or MISP): for text give --format csv --map "
 		                     "value=N,... or --format list --type TYPE");
+	}
 	if (k == FORMATS_AUTO)
 		k = o->text.type != FV_NONE ? FORMATS_LIST : FORMATS_CSV;
 	if (k == FORMATS_STIX)
