@@ -15,6 +15,7 @@ ASAN  := build-asan
 
 .PHONY: all deps deps-test build build-asan run test install deb test-deb \
         bench-ingest bench-taxii bench-pattern bench-policy bench-match bench-sync bench-sparse \
+        bench-formats \
         test-sync-long fuzz fuzz-ci lint soak format clean
 
 all: build
@@ -82,7 +83,9 @@ test: deps-test build build-asan
 	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_ownership.py
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_ownership.py
 	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_sync.py
+	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_misp_feed.py
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_sync.py
+	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_misp_feed.py
 	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_abuse.py
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_abuse.py
 	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_bound.py
@@ -118,6 +121,9 @@ bench-sync: deps
 
 bench-sparse: deps
 	@bash bench/sparse/run.sh
+
+bench-formats: deps
+	@bash bench/formats/run.sh
 
 # Every libFuzzer target (each fuzz/fuzz_*.c) for FUZZ_SECONDS each (ASan +
 # UBSan, clang), JOBS at a time, on a scratch copy of its seed corpus with

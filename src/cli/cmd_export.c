@@ -9,34 +9,42 @@
 
 #include "cli/cli.h"
 #include "stix/stix_types.h"
+#include "formats/formats.h"
 
 #define MAX_TYPES 64
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: tix export [--db PATH] [--type T]... [--added-after TIMESTAMP]\n"
-	           "                  [--collection NAME|ID] [--all-versions]\n"
-	           "                  [--as-org ORG | --for-peer ORG | --public]\n\n"
-	           "Writes a STIX 2.1 bundle to standard output: the latest version of each\n"
-	           "object, in the order the node added them.\n\n"
-	           "  --type T          only objects of type T (repeatable); a T that is not a\n"
-	           "                    STIX 2.1 type nor stored is a usage error\n"
-	           "  --added-after TS  only versions added after TS (RFC 3339, e.g.\n"
-	           "                    2026-01-01T00:00:00Z; in a collection, added to it)\n"
-	           "  --collection C    only objects of collection C (title or id)\n"
-	           "  --all-versions    every stored version, not only the latest\n"
-	           "  --as-org ORG      only what ORG may read under the sharing policy (its\n"
-	           "                    sharing groups; with --collection, its grant there\n"
-	           "                    makes it part of the community for GREEN and AMBER),\n"
-	           "                    with properties under granular markings it may not see\n"
-	           "                    removed: a feed for that audience\n"
-	           "  --for-peer ORG    only what this node may send to a peer node of ORG\n"
-	           "                    (policy_may_forward: never RED beyond its recipients,\n"
-	           "                    never AMBER+STRICT beyond its owner, AMBER and RED only\n"
-	           "                    from the node they were written on)\n"
-	           "  --public          only TLP:CLEAR objects (what anyone may read)\n\n"
-	           "Without --as-org or --public the operator exports with the node's full\n"
-	           "rights. Every export is recorded in the audit log.\n");
+	fprintf(f,
+	        "usage: tix export [--db PATH] [--type T]... [--added-after TIMESTAMP]\n"
+	        "                  [--collection NAME|ID] [--all-versions]\n"
+	        "                  [--as-org ORG | --for-peer ORG | --public]\n\n"
+	        "Writes a STIX 2.1 bundle to standard output: the latest version of each\n"
+	        "object, in the order the node added them.\n\n"
+	        "  --type T          only objects of type T (repeatable); a T that is not a\n"
+	        "                    STIX 2.1 type nor stored is a usage error\n"
+	        "  --added-after TS  only versions added after TS (RFC 3339, e.g.\n"
+	        "                    2026-01-01T00:00:00Z; in a collection, added to it)\n"
+	        "  --collection C    only objects of collection C (title or id)\n"
+	        "  --all-versions    every stored version, not only the latest\n"
+	        "  --as-org ORG      only what ORG may read under the sharing policy (its\n"
+	        "                    sharing groups; with --collection, its grant there\n"
+	        "                    makes it part of the community for GREEN and AMBER);\n"
+	        "                    an object with granular markings it may not see is\n"
+	        "                    withheld whole: a feed for that audience\n"
+	        "  --for-peer ORG    only what this node may send to a peer node of ORG\n"
+	        "                    (policy_may_forward: never RED beyond its recipients,\n"
+	        "                    never AMBER+STRICT beyond its owner, AMBER and RED only\n"
+	        "                    from the node they were written on)\n"
+	        "  --public          only TLP:CLEAR objects (what anyone may read)\n"
+	        "  --stix-version 2.1  STIX 2.0 objects (stored as they came) written as 2.1:\n"
+	        "                    spec_version, millisecond times, observed-data's objects\n"
+	        "                    as top-level SCOs with object_refs (docs/conformance.md)\n"
+	        "  --format stix|misp  a STIX 2.1 bundle (default), or MISP events\n"
+	        "                    ({\"response\":[{\"Event\":…}]}: reports and groupings as\n"
+	        "                    events, loose indicators one event per day; docs/formats.md)\n\n"
+	        "Without --as-org or --public the operator exports with the node's full\n"
+	        "rights. Every export is recorded in the audit log.\n");
 }
 
 struct export_state {
@@ -48,7 +56,39 @@ struct export_state {
 	struct policy_node node;
 	struct policy_principal who;
 	struct tix_buf ids;
+	int upgrade;                   /* --stix-version 2.1 */
+	struct formats_misp_out *misp; /* --format misp: the objects, for events */
+	struct tix_buf upgraded;
 };
+
+/* --stix-version 2.1: a STIX 2.0 object as 2.1, with the SCOs of its
+ * objects dictionary after it (src/formats/upgrade.c). Returns 0, or 1
+ * when the object is 2.1 already and *body stands. */
+static int upgrade_body(struct export_state *x, const char **body, size_t *len)
+{
+	json_t *v, *extra, *e;
+	size_t i;
+
+	if ((v = json_loadb(*body, *len, 0, NULL)) == NULL)
+		return 1;
+	extra = json_array();
+	if (!formats_upgrade_to_21(v, extra)) {
+		json_decref(v);
+		json_decref(extra);
+		return 1;
+	}
+	tix_buf_reset(&x->upgraded);
+	stix_json_dump(v, &x->upgraded);
+	json_array_foreach (extra, i, e) {
+		tix_buf_adds(&x->upgraded, ",\n");
+		stix_json_dump(e, &x->upgraded);
+	}
+	json_decref(v);
+	json_decref(extra);
+	*body = tix_buf_str(&x->upgraded);
+	*len = tix_buf_len(&x->upgraded);
+	return 0;
+}
 
 static int write_row(void *arg, const struct store_row *row)
 {
@@ -75,6 +115,21 @@ static int write_row(void *arg, const struct store_row *row)
 			return 0;
 		}
 	}
+	if (x->upgrade)
+		upgrade_body(x, &body, &len);
+	if (x->misp) {
+		json_t *v = json_loadb(body, len, 0, NULL);
+
+		if (v)
+			formats_misp_out_add(x->misp, v);
+		json_decref(v);
+		if (tix_buf_len(&x->ids) == 0)
+			tix_buf_addc(&x->ids, '\n');
+		tix_buf_adds(&x->ids, row->id);
+		tix_buf_addc(&x->ids, '\n');
+		x->n++;
+		return 0;
+	}
 	if (tix_buf_len(&x->ids) == 0)
 		tix_buf_addc(&x->ids, '\n');
 	tix_buf_adds(&x->ids, row->id);
@@ -85,6 +140,21 @@ static int write_row(void *arg, const struct store_row *row)
 	}
 	x->n++;
 	return 0;
+}
+
+struct misp_writing {
+	FILE *out;
+	size_t n;
+};
+
+static int write_event(void *ctx, const char *uuid, int64_t ts, json_t *event)
+{
+	struct misp_writing *mw = ctx;
+
+	(void)uuid;
+	(void)ts;
+	fputs(mw->n++ ? ",\n" : "\n", mw->out);
+	return json_dumpf(event, mw->out, JSON_COMPACT) != 0;
 }
 
 struct gcollect {
@@ -155,6 +225,8 @@ int cmd_export(int argc, char **argv)
 	        {"as-org", required_argument, NULL, 'o'},
 	        {"for-peer", required_argument, NULL, 'F'},
 	        {"public", no_argument, NULL, 'P'},
+	        {"stix-version", required_argument, NULL, 'S'},
+	        {"format", required_argument, NULL, 'f'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -163,7 +235,7 @@ int cmd_export(int argc, char **argv)
 	const char *groups[65] = {NULL};
 	char group_names[64][128];
 	size_t ngroups = 0;
-	int public_only = 0, for_peer = 0, modes = 0;
+	int public_only = 0, for_peer = 0, modes = 0, misp = 0;
 	struct store_query q = {0};
 	struct store_collection coll;
 	struct export_state x;
@@ -214,6 +286,22 @@ int cmd_export(int argc, char **argv)
 			public_only = 1;
 			modes++;
 			break;
+		case 'S':
+			if (strcmp(optarg, "2.1") == 0)
+				x.upgrade = 1;
+			else if (strcmp(optarg, "as-stored") != 0) {
+				fprintf(stderr, "tix export: --stix-version: 2.1 or as-stored\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'f':
+			if (strcmp(optarg, "misp") == 0)
+				misp = 1;
+			else if (strcmp(optarg, "stix") != 0) {
+				fprintf(stderr, "tix export: --format: stix or misp\n");
+				return EXIT_USAGE;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -236,6 +324,7 @@ int cmd_export(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	tix_buf_init(&x.ids, TIX_BUF_UNLIMITED);
+	tix_buf_init(&x.upgraded, TIX_BUF_UNLIMITED);
 	if (cli_policy_node(s, &x.node) != 0) {
 		store_close(s);
 		return EXIT_INVALID;
@@ -287,10 +376,22 @@ int cmd_export(int argc, char **argv)
 		store_close(s);
 		return EXIT_SYSTEM;
 	}
-	fprintf(stdout, "{\"type\":\"bundle\",\"id\":\"bundle--%s\",\"objects\":[",
-	        tix_uuid_format(&u, us));
-	e = store_query(s, &q, write_row, &x, &err);
-	fputs(x.n ? "\n]}\n" : "]}\n", stdout);
+	if (misp) {
+		struct misp_writing mw = {stdout, 0};
+
+		x.misp = formats_misp_out_new(collection ? coll.title : NULL);
+		e = store_query(s, &q, write_row, &x, &err);
+		fputs("{\"response\":[", stdout);
+		if (e == TIX_OK)
+			formats_misp_out_events(x.misp, write_event, &mw);
+		fputs(mw.n ? "\n]}\n" : "]}\n", stdout);
+		formats_misp_out_free(x.misp);
+	} else {
+		fprintf(stdout, "{\"type\":\"bundle\",\"id\":\"bundle--%s\",\"objects\":[",
+		        tix_uuid_format(&u, us));
+		e = store_query(s, &q, write_row, &x, &err);
+		fputs(x.n ? "\n]}\n" : "]}\n", stdout);
+	}
 	if (e != TIX_OK) {
 		cli_print_error("export", &err);
 		rc = EXIT_SYSTEM;
@@ -318,6 +419,7 @@ int cmd_export(int argc, char **argv)
 		}
 	}
 	tix_buf_release(&x.ids);
+	tix_buf_release(&x.upgraded);
 	if (fflush(stdout) != 0 || x.failed) {
 		fprintf(stderr, "tix export: writing the output failed\n");
 		rc = EXIT_SYSTEM;

@@ -6,10 +6,12 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "formats/formats.h"
 #include "match/match.h"
 #include "pattern/pattern.h"
 
@@ -27,6 +29,13 @@ struct import_opts {
 	int quiet;
 	struct match_warninglists *warn; /* --warninglists, or NULL */
 	size_t flagged;
+	int repair;               /* --repair */
+	const char *repairs_path; /* --repairs FILE, else standard error */
+	FILE *repairs;
+	size_t repaired;
+	enum formats_kind format;      /* --format (auto unless told) */
+	struct formats_text_opts text; /* --format csv|list */
+	int have_map;
 };
 
 struct import_counts {
@@ -38,7 +47,8 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "usage: tix import [--db PATH] [--collection NAME|ID] [--org NAME]\n"
 	        "                  [--skip-invalid [--rejects FILE]] [--strict] [--max-size N]\n"
-	        "                  [--quiet] FILE...|-\n\n"
+	        "                  [--quiet] [--format auto|stix|misp|csv|list] [--repair]\n"
+	        "                  FILE...|DIR|-\n\n"
 	        "Validates each FILE (a STIX 2.1 bundle, a JSON array of objects, or one object;\n"
 	        "'-' reads standard input) and stores its objects. A file is atomic: if any object\n"
 	        "is invalid, each is reported and nothing from that file is stored.\n\n"
@@ -52,7 +62,21 @@ static void usage(FILE *f)
 	        "  --max-size N     refuse files larger than N bytes (default 1G; K, M, G)\n"
 	        "  --quiet          print only errors\n"
 	        "  --warninglists P warn about each indicator on a MISP warninglist (a list.json\n"
-	        "                   or a directory of them; repeatable)\n");
+	        "                   or a directory of them; repeatable)\n"
+	        "  --format F       auto (default: STIX or MISP JSON by content), stix, misp,\n"
+	        "                   csv or list (docs/formats.md)\n"
+	        "  --map type=N,value=N[,first_seen=N,last_seen=N,description=N,labels=N,name=N]\n"
+	        "                   CSV columns (1-based); the type is inferred where not mapped\n"
+	        "  --header         CSV: the first record is a header\n"
+	        "  --delimiter C    CSV: the field separator (default ',')\n"
+	        "  --type T         list (and CSV without a type column): domain-name, ipv4-addr,\n"
+	        "                   ipv6-addr, url, email-addr, file-md5, file-sha1, file-sha256\n"
+	        "  --observables    CSV/list: also write observed-data with the observable\n"
+	        "  --source NAME    CSV/list: the source, recorded on each indicator (created_by_ref)\n"
+	        "  --tlp LEVEL      CSV/list: mark each object clear|green|amber|amber+strict|red\n"
+	        "  --repair         fix what does not change meaning (empty optional lists and\n"
+	        "                   custom strings removed, URLs trimmed), one JSON line per\n"
+	        "                   repaired object on standard error (or --repairs FILE)\n");
 }
 
 static double now_seconds(void)
@@ -83,6 +107,103 @@ static void write_reject(struct import_opts *o, const char *file, const char *pa
 	json_decref(line);
 }
 
+struct convert_ctx {
+	struct import_opts *o;
+	const char *file;
+	size_t shown;
+};
+
+static void convert_say(void *ctx, int is_error, const char *where, const char *msg)
+{
+	struct convert_ctx *cc = ctx;
+
+	if (cc->shown++ < MAX_REPORTED)
+		fprintf(stderr, "%s: %s%s\n", where, is_error ? "" : "warning: ", msg);
+	if (is_error && cc->o->rejects) {
+		json_t *line = json_pack("{s:s,s:s,s:[s]}", "file", cc->file, "path", where,
+		                         "errors", msg);
+
+		json_dumpf(line, cc->o->rejects, JSON_COMPACT);
+		fputc('\n', cc->o->rejects);
+		json_decref(line);
+	}
+}
+
+/* Turns MISP, CSV and list input into a STIX bundle (src/formats/), in
+ * place of *data. Records it refused count as invalid objects: with any,
+ * the file is rejected unless --skip-invalid. */
+static enum tix_err convert_input(struct import_opts *o, const char *name, const char *file,
+                                  char **data, size_t *len, struct import_counts *c,
+                                  struct tix_error *err)
+{
+	enum formats_kind k = o->format;
+	struct convert_ctx cc = {o, name, 0};
+	struct formats_log log = {convert_say, &cc, 0, 0};
+	struct tix_buf out;
+	size_t count = 0;
+	enum tix_err e;
+
+	if (k == FORMATS_AUTO)
+		k = formats_detect(*data, *len);
+	if (k == FORMATS_AUTO && o->text.type == FV_NONE && !o->have_map) {
+		size_t i = 0;
+
+		while (i < *len && strchr(" \t\r\n", (*data)[i]) != NULL)
+			i++;
+		/* nothing, or a JSON scalar: the STIX reader says what is wrong */
+		if (i == *len || strchr("0123456789-\"tfn", (*data)[i]) != NULL)
+			return TIX_OK;
+		return tix_error_set(err, TIX_EINVAL, name,
+		                     "not JSON (STIX or MISP): for text give --format csv --map "
+		                     "value=N,... or --format list --type TYPE");
+	}
+	if (k == FORMATS_AUTO)
+		k = o->text.type != FV_NONE ? FORMATS_LIST : FORMATS_CSV;
+	if (k == FORMATS_STIX)
+		return TIX_OK;
+	tix_buf_init(&out, TIX_BUF_UNLIMITED);
+	if (k != FORMATS_MISP && o->text.timestamp == NULL) {
+		static char when[32];
+		struct stat st;
+		struct tix_time t;
+
+		/* the file's time: the same file imported again changes nothing */
+		if (strcmp(file, "-") != 0 && stat(file, &st) == 0)
+			t = (struct tix_time){st.st_mtime, 0, 3};
+		else
+			tix_time_now(&t);
+		t.nsec = 0;
+		tix_time_format(&t, 3, when);
+		o->text.timestamp = when;
+	}
+	if (k == FORMATS_MISP)
+		e = formats_misp_to_stix(*data, *len, name, &out, &count, &log, err);
+	else if (k == FORMATS_CSV)
+		e = formats_csv_to_stix(*data, *len, name, &o->text, &out, &count, &log, err);
+	else
+		e = formats_list_to_stix(*data, *len, name, &o->text, &out, &count, &log, err);
+	o->text.timestamp = NULL; /* each file its own time */
+	if (e != TIX_OK) {
+		tix_buf_release(&out);
+		return e;
+	}
+	if (cc.shown > MAX_REPORTED)
+		fprintf(stderr, "%s: ... %zu more problems not shown\n", name,
+		        cc.shown - MAX_REPORTED);
+	c->invalid += log.errors;
+	if (log.errors > 0 && !o->skip_invalid) {
+		fprintf(stderr,
+		        "tix import: %s: rejected: %zu %s records invalid; nothing from this file was "
+		        "stored\n",
+		        name, log.errors, formats_kind_name(k));
+		tix_buf_release(&out);
+		return tix_error_set(err, TIX_EINVAL, name, "invalid records");
+	}
+	free(*data);
+	*data = tix_buf_detach(&out, len);
+	return TIX_OK;
+}
+
 /* Imports one file. Returns an exit code. */
 static int import_file(struct store *s, struct import_opts *o, const char *file,
                        struct import_counts *total)
@@ -108,6 +229,12 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 	if ((e = cli_read_input(file, o->max_size, &data, &len, &err)) != TIX_OK) {
 		rc = cli_exit_code(e);
 		cli_print_error("import", &err);
+		goto out;
+	}
+	if ((e = convert_input(o, name, file, &data, &len, &c, &err)) != TIX_OK) {
+		rc = e == TIX_EINVAL && c.invalid > 0 ? EXIT_INVALID : cli_exit_code(e);
+		if (c.invalid == 0)
+			cli_print_error("import", &err);
 		goto out;
 	}
 	if ((e = stix_reader_open(data, len, name, &r, &err)) != TIX_OK) {
@@ -170,6 +297,24 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 		/* The stored text is the bytes as sent, minified, unless tix
 		 * changed the object (an SCO given its id). */
 		had_id = json_object_get(obj, "id") != NULL;
+		if (o->repair) {
+			json_t *done = json_array();
+
+			if (formats_repair(obj, done) > 0) {
+				json_t *line = json_object();
+
+				had_id = 0; /* changed: store the repaired text */
+				o->repaired++;
+				json_object_set_new(line, "file", json_string(name));
+				json_object_set_new(line, "path", json_string(path));
+				json_object_set(line, "id", json_object_get(obj, "id"));
+				json_object_set(line, "repairs", done);
+				json_dumpf(line, o->repairs ? o->repairs : stderr, JSON_COMPACT);
+				fputc('\n', o->repairs ? o->repairs : stderr);
+				json_decref(line);
+			}
+			json_decref(done);
+		}
 		if (stix_sco_ensure_id(obj, &err) != TIX_OK ||
 		    stix_validate(obj, path, &vopts, &probs) > 0) {
 			const char *id = json_string_value(json_object_get(obj, "id"));
@@ -188,6 +333,9 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 			json_decref(obj);
 			continue;
 		}
+		for (size_t i = 0; i < probs.nwarns && !o->quiet; i++)
+			fprintf(stderr, "%s: warning: %s (%s)\n", name, probs.warns[i],
+			        json_string_value(json_object_get(obj, "id")));
 		if (c.invalid > 0 && !o->skip_invalid) {
 			json_decref(obj); /* the file is rejected; keep validating to report all */
 			continue;
@@ -341,6 +489,84 @@ out:
 	return rc;
 }
 
+static void feed_say(void *ctx, int is_error, const char *where, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "%s: %s%s\n", where, is_error ? "" : "warning: ", msg);
+}
+
+/* A MISP feed directory: manifest.json, then each <uuid>.json it lists
+ * whose event (grouping or report at the manifest's timestamp) is not
+ * stored yet, each file atomic as any other. Returns an exit code. */
+static int import_feed(struct store *s, struct import_opts *o, const char *dir,
+                       struct import_counts *total)
+{
+	struct formats_log log = {feed_say, NULL, 0, 0};
+	struct formats_feed_entry *ev = NULL;
+	enum formats_kind saved = o->format;
+	size_t n = 0, len, skipped = 0, missing = 0, done = 0;
+	struct tix_error err;
+	char path[4096], *data = NULL;
+	int rc = 0;
+	enum tix_err e;
+
+	snprintf(path, sizeof(path), "%s/manifest.json", dir);
+	if ((e = cli_read_input(path, o->max_size, &data, &len, &err)) != TIX_OK ||
+	    (e = formats_misp_manifest(data, len, path, &ev, &n, &log, &err)) != TIX_OK) {
+		cli_print_error("import", &err);
+		free(data);
+		return cli_exit_code(e);
+	}
+	free(data);
+	if (log.errors > 0)
+		rc = EXIT_INVALID;
+	o->format = FORMATS_MISP;
+	for (size_t i = 0; i < n; i++) {
+		struct tix_time t = {ev[i].timestamp, 0, 3};
+		char canon[32], id[64];
+		struct stix_meta m;
+		int stored;
+
+		tix_time_canonical(&t, canon);
+		memset(&m, 0, sizeof(m));
+		m.id = id;
+		snprintf(m.modified, sizeof(m.modified), "%s", canon);
+		snprintf(id, sizeof(id), "grouping--%s", ev[i].uuid);
+		m.type = "grouping";
+		stored = store_has_version(s, &m, o->org) == 1;
+		snprintf(id, sizeof(id), "report--%s", ev[i].uuid);
+		m.type = "report";
+		if (stored || store_has_version(s, &m, o->org) == 1) {
+			skipped++;
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/%s.json", dir, ev[i].uuid);
+		if (access(path, R_OK) != 0) {
+			fprintf(stderr, "%s: the manifest lists event %s but %s.json is missing\n",
+			        dir, ev[i].uuid, ev[i].uuid);
+			missing++;
+			if (rc < EXIT_INVALID)
+				rc = EXIT_INVALID;
+			continue;
+		}
+		{
+			int r = import_file(s, o, path, total);
+
+			if (r > rc)
+				rc = r;
+			done++;
+		}
+	}
+	o->format = saved;
+	if (!o->quiet)
+		fprintf(stderr,
+		        "%s: MISP feed: %zu events listed: %zu read, %zu already stored, %zu "
+		        "missing\n",
+		        dir, n, done, skipped, missing);
+	free(ev);
+	return rc;
+}
+
 int cmd_import(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -353,6 +579,16 @@ int cmd_import(int argc, char **argv)
 	        {"max-size", required_argument, NULL, 'm'},
 	        {"quiet", no_argument, NULL, 'q'},
 	        {"warninglists", required_argument, NULL, 'w'},
+	        {"format", required_argument, NULL, 'F'},
+	        {"repair", no_argument, NULL, 'P'},
+	        {"repairs", required_argument, NULL, 'Q'},
+	        {"map", required_argument, NULL, 'M'},
+	        {"header", no_argument, NULL, 'H'},
+	        {"delimiter", required_argument, NULL, 'D'},
+	        {"type", required_argument, NULL, 'T'},
+	        {"observables", no_argument, NULL, 'O'},
+	        {"source", required_argument, NULL, 'R'},
+	        {"tlp", required_argument, NULL, 'L'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -363,6 +599,7 @@ int cmd_import(int argc, char **argv)
 	int ch, rc = 0, stdin_seen = 0;
 
 	o.max_size = DEFAULT_MAX_SIZE;
+	o.text.tlp = STIX_TLP_UNSET;
 	optind = 0;
 	while ((ch = cli_getopt(argc, argv, longopts, NULL)) != -1) {
 		switch (ch) {
@@ -392,9 +629,67 @@ int cmd_import(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
+		case 'F':
+			if (formats_kind_parse(optarg) < 0) {
+				fprintf(stderr,
+				        "tix import: --format: '%s' is not auto, stix, misp, csv "
+				        "or list\n",
+				        optarg);
+				return EXIT_USAGE;
+			}
+			o.format = (enum formats_kind)formats_kind_parse(optarg);
+			break;
+		case 'M': {
+			char msg[200];
+
+			if (formats_csv_map_parse(optarg, &o.text.map, msg, sizeof(msg)) != 0) {
+				fprintf(stderr, "tix import: --map: %s\n", msg);
+				return EXIT_USAGE;
+			}
+			o.have_map = 1;
+			break;
+		}
+		case 'H': o.text.header = 1; break;
+		case 'P': o.repair = 1; break;
+		case 'Q': o.repairs_path = optarg; break;
+		case 'D':
+			if (strlen(optarg) != 1 && strcmp(optarg, "\\t") != 0) {
+				fprintf(stderr, "tix import: --delimiter is one character\n");
+				return EXIT_USAGE;
+			}
+			o.text.delimiter = optarg[0] == '\\' ? '\t' : optarg[0];
+			break;
+		case 'T':
+			if ((o.text.type = formats_value_type_parse(optarg)) == FV_NONE) {
+				fprintf(stderr,
+				        "tix import: --type: '%s' is not domain-name, ipv4-addr, ipv6-addr, "
+				        "url, email-addr, file-md5, file-sha1 or file-sha256\n",
+				        optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'O': o.text.observables = 1; break;
+		case 'R': o.text.source_name = optarg; break;
+		case 'L':
+			if ((o.text.tlp = stix_tlp_parse(optarg)) == -1) {
+				fprintf(stderr,
+				        "tix import: --tlp: '%s' is not clear, green, amber, "
+				        "amber+strict or red\n",
+				        optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
 		}
+	}
+	if (o.format == FORMATS_CSV && !o.have_map) {
+		fprintf(stderr, "tix import: --format csv needs --map value=N[,type=N,...]\n");
+		return EXIT_USAGE;
+	}
+	if (o.format == FORMATS_LIST && o.text.type == FV_NONE) {
+		fprintf(stderr, "tix import: --format list needs --type\n");
+		return EXIT_USAGE;
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "tix import: no FILE given ('-' reads standard input)\n");
@@ -412,13 +707,36 @@ int cmd_import(int argc, char **argv)
 		}
 	if ((s = cli_open_store(cli_db_path(db))) == NULL)
 		return EXIT_SYSTEM;
+	if (o.repairs_path && !o.repair) {
+		fprintf(stderr, "tix import: --repairs goes with --repair\n");
+		store_close(s);
+		return EXIT_USAGE;
+	}
+	if (o.repairs_path && (o.repairs = fopen(o.repairs_path, "w")) == NULL) {
+		fprintf(stderr, "tix import: %s: cannot write the repairs file\n", o.repairs_path);
+		store_close(s);
+		return EXIT_SYSTEM;
+	}
 	if (o.rejects_path && (o.rejects = fopen(o.rejects_path, "w")) == NULL) {
 		fprintf(stderr, "tix import: %s: cannot write the rejects file\n", o.rejects_path);
 		store_close(s);
 		return EXIT_SYSTEM;
 	}
 	for (int i = optind; i < argc; i++) {
-		int r = import_file(s, &o, argv[i], &total);
+		struct stat st;
+		int dir =
+		        strcmp(argv[i], "-") != 0 && stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode);
+		int r;
+
+		if (dir && o.format != FORMATS_AUTO && o.format != FORMATS_MISP) {
+			fprintf(stderr,
+			        "tix import: %s: a directory is read as a MISP feed (--format auto or "
+			        "misp)\n",
+			        argv[i]);
+			r = EXIT_USAGE;
+		} else
+			r = dir ? import_feed(s, &o, argv[i], &total)
+			        : import_file(s, &o, argv[i], &total);
 
 		if (r > rc)
 			rc = r;
@@ -434,6 +752,13 @@ int cmd_import(int argc, char **argv)
 	if (o.warn && !o.quiet)
 		fprintf(stderr, "%zu indicators on MISP warninglists (stored, flagged)\n",
 		        o.flagged);
+	if (o.repair && !o.quiet)
+		fprintf(stderr, "%zu objects repaired\n", o.repaired);
+	if (o.repairs && fclose(o.repairs) != 0) {
+		fprintf(stderr, "tix import: %s: writing the repairs file failed\n",
+		        o.repairs_path);
+		rc = EXIT_SYSTEM;
+	}
 	match_warninglists_free(o.warn);
 	store_close(s);
 	return rc;

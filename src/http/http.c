@@ -152,7 +152,8 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct req_state 
 		free(body);
 		return MHD_NO;
 	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, TAXII_MEDIA_TYPE);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	                        r->content_type ? r->content_type : TAXII_MEDIA_TYPE);
 	MHD_add_response_header(resp, "X-Request-Id", st->request_id);
 	if (r->date_added_first[0])
 		MHD_add_response_header(resp, "X-TAXII-Date-Added-First", r->date_added_first);

@@ -357,9 +357,10 @@ static int compare(struct ev *ev, const struct val *v, const struct pattern__lit
 	return INCOMPARABLE;
 }
 
-/* SQL LIKE: '%' any run of characters, '_' one character; no escape. Linear
- * backtracking over the last '%', charged to the budget. */
-static int like(struct ev *ev, const char *s, size_t sn, const char *p, size_t pn)
+/* SQL LIKE: '%' any run of characters, '_' one character (one octet when
+ * octets is set: a _bin/_hex property); no escape. Linear backtracking over
+ * the last '%', charged to the budget. */
+static int like(struct ev *ev, const char *s, size_t sn, const char *p, size_t pn, int octets)
 {
 	size_t si = 0, pi = 0, star_p = (size_t)-1, star_s = 0;
 	uint32_t cp;
@@ -371,14 +372,14 @@ static int like(struct ev *ev, const char *s, size_t sn, const char *p, size_t p
 			star_p = ++pi;
 			star_s = si;
 		} else if (pi < pn && p[pi] == '_') {
-			si += pattern__utf8_next(s + si, sn - si, &cp);
+			si += octets ? 1 : pattern__utf8_next(s + si, sn - si, &cp);
 			pi++;
 		} else if (pi < pn && p[pi] == s[si]) {
 			si++;
 			pi++;
 		} else if (star_p != (size_t)-1) {
 			pi = star_p;
-			star_s += pattern__utf8_next(s + star_s, sn - star_s, &cp);
+			star_s += octets ? 1 : pattern__utf8_next(s + star_s, sn - star_s, &cp);
 			si = star_s;
 		} else {
 			return 0;
@@ -489,10 +490,42 @@ static int apply(struct ev *ev, const struct pattern__test *t, const struct val 
 			if (compare(ev, v, &t->set[i]) == 0)
 				return 1;
 		return 0;
-	case PATTERN_OP_LIKE: return v->k == V_STR && like(ev, v->s, v->len, t->lit.s, t->lit.len);
+	case PATTERN_OP_LIKE:
+		if (v->k == V_STR) {
+			/* both sides in NFC (9.6): the literal was normalised when parsed */
+			size_t nl = 0;
+			char *nv = pattern__nfc(v->s, v->len, &nl);
+			int m = nv ? like(ev, nv, nl, t->lit.s, t->lit.len, 0)
+			           : like(ev, v->s, v->len, t->lit.s, t->lit.len, 0);
+
+			free(nv);
+			return m;
+		}
+		if (v->k == V_BYTES) {
+			/* octets, as = and MATCHES compare them (9.6.3, 9.6.4): the
+			 * pattern's code points become octets, or nothing matches */
+			unsigned char small[256], *buf = small;
+			long n;
+			int m;
+
+			if (t->lit.len > sizeof(small) && (buf = malloc(t->lit.len)) == NULL)
+				return 0;
+			n = pattern__latin1(t->lit.s, t->lit.len, buf);
+			m = n >= 0 && like(ev, v->s, v->len, (const char *)buf, (size_t)n, 1);
+			if (buf != small)
+				free(buf);
+			return m;
+		}
+		return 0;
 	case PATTERN_OP_MATCHES:
-		if (v->k == V_STR)
-			return regex(ev, t->re, v->s, v->len);
+		if (v->k == V_STR) {
+			size_t nl = 0;
+			char *nv = pattern__nfc(v->s, v->len, &nl);
+			int m = nv ? regex(ev, t->re, nv, nl) : regex(ev, t->re, v->s, v->len);
+
+			free(nv);
+			return m;
+		}
 		if (v->k == V_BYTES)
 			return regex(ev, t->re_bin, v->s, v->len);
 		return 0;

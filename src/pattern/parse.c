@@ -797,6 +797,24 @@ static struct pattern__node *parse_test(struct parser *ps)
 		}
 		if (literal(ps, &t->lit) != 0)
 			return NULL;
+		if (t->op == PATTERN_OP_LIKE || t->op == PATTERN_OP_MATCHES) {
+			/* 9.6: LIKE and MATCHES compare NFC text; the values are
+			 * normalised when evaluated */
+			size_t nl = 0;
+			char *nfc = pattern__nfc(t->lit.s, t->lit.len, &nl);
+
+			if (nfc) {
+				char *copy = tix_arena_strndup(&ps->p->arena, nfc, nl);
+
+				free(nfc);
+				if (copy == NULL) {
+					tix_error_set(ps->err, TIX_ENOMEM, NULL, "out of memory");
+					return NULL;
+				}
+				t->lit.s = copy;
+				t->lit.len = nl;
+			}
+		}
 		if (t->op == PATTERN_OP_MATCHES && compile_regex(ps, t) != 0)
 			return NULL;
 		break;

@@ -202,6 +202,10 @@ static inline int pattern__is_obs_level(enum pattern__kind k)
  * U+0100 (STIX 2.1 section 9.6.4). Returns the octet count, or -1. out must
  * hold len bytes. */
 long pattern__latin1(const char *s, size_t len, unsigned char *out);
+/* The NFC form of UTF-8 text s[0..n) as a new string (caller frees; its
+ * length in *outlen), or NULL when s is NFC already (or cannot be read):
+ * then s itself is the normal form. */
+char *pattern__nfc(const char *s, size_t n, size_t *outlen);
 
 /* Parses an IPv4 or IPv6 address with an optional /prefix. Returns 4 or 6
  * (and fills addr, prefix), or 0 when s is not one. */

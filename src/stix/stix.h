@@ -88,6 +88,10 @@ struct stix_problems {
 	size_t count, cap;
 	size_t limit; /* stop recording after this many (default 20) */
 	size_t dropped;
+	/* What is accepted but worth saying, as the official validator warns
+	 * (a custom _ref property that holds no identifier): same form. */
+	char **warns;
+	size_t nwarns, warncap;
 };
 
 void stix_problems_init(struct stix_problems *p);
@@ -178,6 +182,8 @@ enum {
 /* The TLP level a marking-definition id stands for (TLP 2.0 ids and the
  * TLP 1.0 ids of STIX 2.1 section 7.2.1.4), or STIX_TLP_UNSET. */
 int stix_tlp_of_marking(const char *id);
+/* The TLP 2.0 marking-definition id of a level, or NULL. */
+const char *stix_tlp_marking_id(int tlp);
 /* "clear", "green", "amber", "amber+strict", "red". */
 const char *stix_tlp_name(int tlp);
 /* Parses those names (case-insensitive, "TLP:" prefix allowed); -1 if none. */

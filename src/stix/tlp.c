@@ -28,6 +28,13 @@ static const struct {
 
 static const char *const tlp_names[] = {"clear", "green", "amber", "amber+strict", "red"};
 
+const char *stix_tlp_marking_id(int tlp)
+{
+	if (tlp < STIX_TLP_CLEAR || tlp > STIX_TLP_RED)
+		return NULL;
+	return tlp_ids[tlp].id; /* the TLP 2.0 rows come first, in level order */
+}
+
 int stix_tlp_of_marking(const char *id)
 {
 	if (id == NULL)

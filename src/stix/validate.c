@@ -20,6 +20,9 @@ struct vctx {
 	struct stix_problems *out;
 	size_t before;
 	int stix20; /* no spec_version: a STIX 2.0 object, read leniently */
+	/* Inside observed-data's (2.0, deprecated in 2.1) objects dictionary,
+	 * references are the dictionary's keys ("src_ref": "0", 2.1 section 2.13). */
+	const json_t *local_objects;
 };
 
 /* The JSON path of the value being checked, as a chain of stack nodes
@@ -63,7 +66,10 @@ void stix_problems_reset(struct stix_problems *p)
 {
 	for (size_t i = 0; i < p->count; i++)
 		free(p->msgs[i]);
+	for (size_t i = 0; i < p->nwarns; i++)
+		free(p->warns[i]);
 	p->count = 0;
+	p->nwarns = 0;
 	p->dropped = 0;
 }
 
@@ -73,8 +79,32 @@ void stix_problems_release(struct stix_problems *p)
 		return;
 	stix_problems_reset(p);
 	free(p->msgs);
+	free(p->warns);
 	p->msgs = NULL;
+	p->warns = NULL;
 	p->cap = 0;
+	p->warncap = 0;
+}
+
+/* Moves the problems of scratch into p's warnings (up to p's limit). */
+static void problems_to_warnings(struct stix_problems *p, struct stix_problems *scratch)
+{
+	for (size_t i = 0; i < scratch->count; i++) {
+		if (p->nwarns >= p->limit)
+			break;
+		if (p->nwarns == p->warncap) {
+			size_t ncap = p->warncap ? p->warncap * 2 : 4;
+			char **nw = realloc(p->warns, ncap * sizeof(*nw));
+
+			if (nw == NULL)
+				break;
+			p->warns = nw;
+			p->warncap = ncap;
+		}
+		p->warns[p->nwarns++] = scratch->msgs[i];
+		scratch->msgs[i] = NULL;
+	}
+	stix_problems_release(scratch);
 }
 
 static void problem(struct vctx *c, const struct vpath *path, const char *fmt, ...)
@@ -409,6 +439,14 @@ static void check_identifier(struct vctx *c, const struct vpath *path, const jso
 		return;
 	}
 	s = json_string_value(v);
+	if (c->local_objects) {
+		if (json_object_get(c->local_objects, s))
+			return;
+		if (strstr(s, "--") == NULL) {
+			problem(c, path, "'%.120s' is not a key of this objects dictionary", s);
+			return;
+		}
+	}
 	if (!stix__parse_identifier(s, &tl, &u)) {
 		problem(c, path, "'%.120s' is not an identifier (type--UUID, RFC 4122 UUID)", s);
 		return;
@@ -1230,9 +1268,11 @@ static void check_observed_objects(struct vctx *c, const struct vpath *path, con
 			continue;
 		}
 		st = stix_type_find(t);
-		if (st && st->category == SC_SCO)
+		if (st && st->category == SC_SCO) {
+			c->local_objects = objs;
 			check_props(c, sub, o, st);
-		else if (st)
+			c->local_objects = NULL;
+		} else if (st)
 			problem(c, sub, "'%.80s' is not a cyber-observable type", t);
 	}
 }
@@ -1405,7 +1445,7 @@ static size_t validate_object(const json_t *obj, const struct vpath *path,
                               const struct stix_validate_opts *opts, struct stix_problems *out)
 {
 	static const struct stix_validate_opts defaults = {0};
-	struct vctx c = {opts ? opts : &defaults, out, out->count + out->dropped, 0};
+	struct vctx c = {opts ? opts : &defaults, out, out->count + out->dropped, 0, NULL};
 	const char *type, *id, *k, *newkind = NULL;
 	const struct stix_type *t;
 	const json_t *v;
@@ -1580,15 +1620,27 @@ static size_t validate_object(const json_t *obj, const struct vpath *path,
 		if (json_is_array(x) && json_array_size(x) == 0)
 			problem(&c, psub, "must not be an empty list");
 		size_t kl = strlen(k);
-		if (kl > 4 && strcmp(k + kl - 4, "_ref") == 0)
+		/* Nothing in the spec makes a custom _ref property hold an
+		 * identifier: the official validator warns, and so does tix
+		 * (refused only with --strict). */
+		int ref = kl > 4 && strcmp(k + kl - 4, "_ref") == 0;
+		int refs = kl > 5 && strcmp(k + kl - 5, "_refs") == 0 && json_is_array(x);
+		struct stix_problems scratch, *real = c.out;
+
+		stix_problems_init(&scratch);
+		if ((ref || refs) && !c.opts->strict)
+			c.out = &scratch;
+		if (ref)
 			check_identifier(&c, psub, x, NULL);
-		else if (kl > 5 && strcmp(k + kl - 5, "_refs") == 0 && json_is_array(x)) {
+		else if (refs) {
 			size_t i;
 			json_t *r;
 
 			json_array_foreach (x, i, r)
 				check_identifier(&c, VPI(psub, i), r, NULL);
 		}
+		c.out = real;
+		problems_to_warnings(real, &scratch);
 	}
 	/* The tix policy extension's properties decide who may read: a wrong
 	 * shape must be refused, never read as "no restriction". */

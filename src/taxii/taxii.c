@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "taxii/taxii.h"
+#include "formats/formats.h"
 
 #define STIX_MEDIA_TYPE  "application/stix+json;version=2.1"
 #define MAX_SEGMENTS     8
@@ -1470,7 +1471,8 @@ void taxii_handle(const struct taxii_config *cfg_in, struct store *s, struct tax
 	 * the node allows) are cached; anything else takes the full path
 	 * (which answers 401 or 406 itself). The key holds the caller, so one
 	 * reader never gets another's answer. */
-	if (cache && (req->who || (cfg->policy.anonymous_read && !req->auth_failed)) &&
+	if (cache && strncmp(req->path, "/misp/", 6) != 0 &&
+	    (req->who || (cfg->policy.anonymous_read && !req->auth_failed)) &&
 	    strcmp(req->method, "GET") == 0 && accept_ok(req->accept) &&
 	    (key = cache_key(req, &hash)) != NULL) {
 		version = store_data_version(s);
@@ -1486,6 +1488,152 @@ void taxii_handle(const struct taxii_config *cfg_in, struct store *s, struct tax
 	else
 		free(key);
 	audit_read(cfg, req, resp);
+}
+
+/* ---- the MISP feed: /misp/<collection-id>/manifest.json, <uuid>.json,
+ * hashes.csv (docs/formats.md). The collection's objects the caller may
+ * read, through the same policy filter as the TAXII listing (withheld whole
+ * under granular markings the caller may not see),
+ * as MISP events (src/formats/misp_out.c). */
+
+struct misp_rows {
+	struct page *p; /* keep_row's state: the caller and the policy */
+	struct formats_misp_out *w;
+	int64_t last;
+	size_t n;
+};
+
+static int misp_row(void *arg, const struct store_taxii_row *r)
+{
+	struct misp_rows *m = arg;
+	json_t *v = json_loadb(r->body, r->body_len, 0, NULL);
+
+	m->last = r->date_added;
+	m->n++;
+	if (v == NULL)
+		return 0;
+	/* keep_row withheld whole what granular markings hide from the caller */
+	formats_misp_out_add(m->w, v);
+	json_decref(v);
+	if (tix_buf_len(m->p->ids) == 0)
+		tix_buf_addc(m->p->ids, '\n');
+	tix_buf_adds(m->p->ids, r->id);
+	tix_buf_addc(m->p->ids, '\n');
+	return 0;
+}
+
+struct misp_answer {
+	const char *want; /* an event uuid, or NULL for the manifest and hashes */
+	json_t *manifest;
+	struct tix_buf *csv;
+	json_t *event;
+};
+
+static int misp_event(void *ctx, const char *uuid, int64_t ts, json_t *event)
+{
+	struct misp_answer *ans = ctx;
+
+	(void)ts;
+	if (ans->want) {
+		if (strcmp(uuid, ans->want) != 0)
+			return 0;
+		ans->event = json_incref(event);
+		return 1;
+	}
+	formats_misp_feed_entry(event, ans->manifest, ans->csv);
+	return 0;
+}
+
+static void misp_feed(const struct taxii_config *cfg, struct store *s,
+                      const struct taxii_request *req, char **seg, int n,
+                      struct taxii_response *resp)
+{
+	struct access a;
+	struct tix_buf items, csv;
+	struct page p = {L_OBJECTS, &items, 0, 0, 0, cfg, &a, &resp->audit_ids};
+	struct misp_rows m = {&p, NULL, 0, 0};
+	struct misp_answer ans = {NULL, NULL, NULL, NULL};
+	struct store_taxii_filter f;
+	struct store_reader reader;
+	struct tix_error err;
+	const char *file = n == 3 ? seg[2] : "";
+	size_t fl = strlen(file);
+	int more = 1;
+
+	if (req->who == NULL && (req->auth_failed || !cfg->policy.anonymous_read)) {
+		resp->authenticate = 1;
+		taxii_error(resp, 401, "Unauthorized",
+		            "authenticate with HTTP Basic or a Bearer key");
+		return;
+	}
+	if (n != 3 || (strcmp(file, "manifest.json") != 0 && strcmp(file, "hashes.csv") != 0 &&
+	               !(fl == 41 && strcmp(file + 36, ".json") == 0))) {
+		taxii_error(resp, 404, "Not found", "no such MISP feed file");
+		return;
+	}
+	if (!allow(req, resp, "GET") || find_collection(req, s, seg[1], &a, resp) != 0)
+		return;
+	if (!a.can_read) {
+		taxii_error(resp, 403, "Forbidden", "you may not read this collection");
+		return;
+	}
+	tix_buf_init(&items, TIX_BUF_UNLIMITED);
+	tix_buf_init(&csv, TIX_BUF_UNLIMITED);
+	m.w = formats_misp_out_new(a.coll.title);
+	memset(&f, 0, sizeof(f));
+	f.collection = &a.coll;
+	f.limit = 10000;
+	if (!cfg->policy_off) {
+		f.keep = keep_row;
+		f.keep_arg = &p;
+		/* only rows the caller might read are examined (the audience index) */
+		reader = (struct store_reader){a.pp.org, a.pp.groups, a.pp.collection_reader,
+		                               cfg->policy.default_tlp, cfg->policy.anonymous_read};
+		f.reader = &reader;
+	}
+	while (more) {
+		size_t before = m.n;
+
+		more = 0;
+		f.added_after = m.last;
+		if (store_taxii_select(s, &f, misp_row, &m, &more, &err) != TIX_OK) {
+			taxii_error(resp, 500, "Internal error", "%s", err.msg);
+			goto out;
+		}
+		if (m.n == before)
+			break;
+	}
+	if (fl == 41) {
+		char uuid[37];
+
+		memcpy(uuid, file, 36);
+		uuid[36] = '\0';
+		ans.want = uuid;
+		formats_misp_out_events(m.w, misp_event, &ans);
+		if (ans.event == NULL) {
+			taxii_error(resp, 404, "Not found", "no such event in this feed");
+			goto out;
+		}
+		set_json(resp, 200, ans.event);
+		json_decref(ans.event);
+	} else {
+		ans.manifest = json_object();
+		ans.csv = &csv;
+		formats_misp_out_events(m.w, misp_event, &ans);
+		if (file[0] == 'm')
+			set_json(resp, 200, ans.manifest);
+		else {
+			resp->status = 200;
+			tix_buf_reset(&resp->body);
+			tix_buf_add(&resp->body, tix_buf_str(&csv), tix_buf_len(&csv));
+		}
+		json_decref(ans.manifest);
+	}
+	resp->content_type = file[0] == 'h' ? "text/csv" : "application/json";
+out:
+	formats_misp_out_free(m.w);
+	tix_buf_release(&items);
+	tix_buf_release(&csv);
 }
 
 static void route(const struct taxii_config *cfg, struct store *s, const struct taxii_request *req,
@@ -1513,6 +1661,10 @@ static void route(const struct taxii_config *cfg, struct store *s, const struct 
 	}
 	if (n > MAX_SEGMENTS || n == 0) {
 		taxii_error(resp, 404, "Not found", "no such resource");
+		return;
+	}
+	if (strcmp(seg[0], "misp") == 0) {
+		misp_feed(cfg, s, req, seg, n, resp); /* a MISP feed: its own media types */
 		return;
 	}
 	if (!accept_ok(req->accept)) {

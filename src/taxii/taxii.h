@@ -72,6 +72,7 @@ struct taxii_response {
 	const char *allow;        /* Allow header with 405, or NULL */
 	int authenticate;         /* send WWW-Authenticate (401) */
 	struct tix_buf audit_ids; /* "\nid\nid\n": the objects this answer reveals */
+	const char *content_type; /* NULL: TAXII's media type (the MISP feed sets its own) */
 };
 
 void taxii_response_init(struct taxii_response *r);

@@ -1523,6 +1523,562 @@ def match_threads_keep_order_and_bounded_memory(env):
     assert r.stdout == one.stdout
     assert b"66667 matches on 66667 lines" in r.stderr and b"200000 lines" in r.stderr, r.stderr
 
+# ---- other formats: MISP, CSV, lists (docs/formats.md) ----------------------
+
+MISP_CORPUS = os.path.join(SHARED, "corpora", "misp")
+ORG = {"name": "CERT-Тест", "uuid": "a0c22599-9e58-4da4-96ac-7051603fa951"}
+
+
+def _pattern_set(p):
+    return sorted(p.strip("[]").split(" AND "))
+
+
+def _misp_key(o):
+    # The corpus was converted by a MISP that gave relationships random ids;
+    # today's converter (and tix) derive them, so they are compared by ends.
+    if o["type"] == "relationship":
+        return ("relationship", o["source_ref"], o["relationship_type"], o["target_ref"])
+    return o["id"]
+
+
+@test
+def misp_corpus_maps_as_misps_own_stix_export(env):
+    fields = ("type", "spec_version", "created", "modified", "created_by_ref", "name", "value",
+              "hashes", "number", "labels", "kill_chain_phases", "description", "context",
+              "first_observed", "last_observed", "number_observed", "valid_from", "from_ref",
+              "to_refs", "subject", "message_id", "resolves_to_refs", "parent_directory_ref",
+              "path", "size", "user_id", "credential", "src_ref", "dst_ref", "identity_class")
+    for name in ("events", "attributes", "objects"):
+        e = Env()
+        try:
+            for n in (1, 2):
+                r = e.tix("import", "--format", "misp",
+                          os.path.join(MISP_CORPUS, "test_%s_collection_%d.json" % (name, n)))
+                assert r.returncode == 0, r.stderr
+            mine = {_misp_key(o): o for o in e.objects()}
+            with open(os.path.join(MISP_CORPUS, "test_%s_collection_stix21.json" % name)) as f:
+                theirs = {_misp_key(o): o for o in json.load(f)["objects"]}
+            assert set(mine) == set(theirs), (name, set(mine) ^ set(theirs))
+            for k, b in theirs.items():
+                a = mine[k]
+                for fld in fields:
+                    assert a.get(fld) == b.get(fld), (name, k, fld, a.get(fld), b.get(fld))
+                if "pattern" in b:
+                    assert _pattern_set(a["pattern"]) == _pattern_set(b["pattern"]), (k, a["pattern"])
+                if b["type"] in ("grouping", "observed-data"):
+                    strip = lambda refs: sorted(x for x in refs if not x.startswith("relationship--"))
+                    assert strip(a["object_refs"]) == strip(b["object_refs"]), k
+        finally:
+            e.close()
+
+
+@test
+def misp_json_and_misps_stix_of_one_event_are_stored_once(env):
+    files = [os.path.join(MISP_CORPUS, "test_events_collection_%d.json" % n) for n in (1, 2)]
+    r = env.tix("import", *files)  # --format auto (the default) sees MISP
+    assert r.returncode == 0, r.stderr
+    before = len(env.objects())
+    r = env.tix("import", *files)
+    assert r.returncode == 0 and b"0 added" in r.stderr and len(env.objects()) == before, r.stderr
+    stix = os.path.join(MISP_CORPUS, "test_events_collection_stix21.json")
+    with open(stix) as f:
+        rels = [o for o in json.load(f)["objects"] if o["type"] == "relationship"]
+    r = env.tix("import", stix)
+    assert r.returncode == 0, r.stderr
+    # only the corpus's randomly named relationships are new
+    assert len(env.objects()) == before + len(rels)
+
+
+def _rich_event(uuid="5f0a1c2e-0a6b-4d1e-9c0a-3b1a2c3d4e5f", ts="1700000000", extra=None):
+    ev = {"Event": {
+        "uuid": uuid, "info": "Фишинг-кампания против банков — 銀行", "timestamp": ts,
+        "date": "2023-11-14", "published": True, "publish_timestamp": ts,
+        "Orgc": ORG,
+        "Tag": [{"name": "tlp:amber"}, {"name": "type:OSINT"}],
+        "Attribute": [
+            {"uuid": "6a1b2c3d-1111-4aaa-8bbb-000000000001", "type": "domain", "category": "Network activity",
+             "value": "пример.example", "to_ids": True, "timestamp": ts, "comment": "домен злоумышленника",
+             "Tag": [{"name": "tlp:white"}, {"name": "kill-chain:Delivery"}],
+             "Sighting": [{"uuid": "6a1b2c3d-1111-4aaa-8bbb-000000000001", "date_sighting": "1700000500",
+                           "type": "0", "source": "sensor-7",
+                           "Organisation": {"uuid": "7b2c3d4e-2222-4bbb-8ccc-000000000002", "name": "CIRCL"}}]},
+            {"uuid": "6a1b2c3d-1111-4aaa-8bbb-000000000002", "type": "ip-dst|port", "category": "Network activity",
+             "value": "198.51.100.7|8443", "to_ids": True, "timestamp": ts},
+            {"uuid": "6a1b2c3d-1111-4aaa-8bbb-000000000003", "type": "sha256", "category": "Payload delivery",
+             "value": "ec5aedf5ecc6bdadd4120932170d1b10f6cfa175cfda22951dfd882928ab279b", "to_ids": False,
+             "timestamp": ts},
+            {"uuid": "6a1b2c3d-1111-4aaa-8bbb-000000000004", "type": "btc", "category": "Financial fraud",
+             "value": "1E38kt7ryhbRXUzbam6iQ6sd93VHUUdjEE", "to_ids": True, "timestamp": ts},
+        ] + (extra or []),
+        "Object": [{"name": "file", "meta-category": "file", "uuid": "8c3d4e5f-3333-4ccc-8ddd-000000000003",
+                    "timestamp": ts, "Attribute": [
+                        {"uuid": "9d4e5f60-4444-4ddd-8eee-000000000004", "type": "filename", "object_relation": "filename",
+                         "value": "счёт.pdf.exe", "to_ids": True, "timestamp": ts},
+                        {"uuid": "9d4e5f60-4444-4ddd-8eee-000000000005", "type": "md5", "object_relation": "md5",
+                         "value": "8764605c6f388c89096b534d33565802", "to_ids": True, "timestamp": ts}]}],
+        "Galaxy": [
+            {"name": "Threat Actor", "type": "threat-actor", "GalaxyCluster": [
+                {"uuid": "11e17436-6ede-4733-8547-4ce0254ea19e", "type": "threat-actor", "value": "Cutting Kitten",
+                 "description": "An actor.", "meta": {"synonyms": ["Ghambar"]}}]},
+            {"name": "Attack Pattern", "type": "mitre-attack-pattern", "GalaxyCluster": [
+                {"uuid": "e042a41b-5ecf-4f3a-8f1f-1b528c534772", "type": "mitre-attack-pattern",
+                 "value": "Access Token Manipulation - T1134", "meta": {"external_id": "T1134",
+                 "kill_chain": ["mitre-attack:defense-evasion"]}}]},
+            {"name": "Sector", "type": "sector-x", "GalaxyCluster": [
+                {"uuid": "75597b7f-54e8-4f14-88c9-e81485ece483", "type": "sector-x", "value": "Finance"}]}],
+    }}
+    return ev
+
+
+@test
+def misp_event_tags_markings_galaxies_sightings_and_unknown_types(env):
+    f = env.write("event.json", _rich_event())
+    r = env.tix("import", f)
+    assert r.returncode == 0, r.stderr
+    err = r.stderr.decode()
+    assert "Attribute[3]" in err and "btc" in err and "x-misp-object-btc" in err, err  # warned
+    objs = {o["id"]: o for o in env.objects()}
+    amber = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
+    clear = "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"
+    rep = objs["report--5f0a1c2e-0a6b-4d1e-9c0a-3b1a2c3d4e5f"]
+    assert rep["name"].startswith("Фишинг") and rep["object_marking_refs"] == [amber]
+    assert "type:OSINT" in rep["labels"] and 'misp-galaxy:sector-x="Finance"' in rep["labels"]
+    assert rep["created_by_ref"] == "identity--" + ORG["uuid"]
+    assert objs["identity--" + ORG["uuid"]]["name"] == "CERT-Тест"
+    ind = objs["indicator--6a1b2c3d-1111-4aaa-8bbb-000000000001"]
+    assert ind["pattern"] == "[domain-name:value = 'пример.example']"
+    assert ind["object_marking_refs"] == [clear]  # the attribute's own tlp:white, as TLP 2.0
+    assert "kill-chain:Delivery" in ind["labels"] and ind["description"] == "домен злоумышленника"
+    port = objs["indicator--6a1b2c3d-1111-4aaa-8bbb-000000000002"]
+    assert _pattern_set(port["pattern"]) == _pattern_set(
+        "[network-traffic:dst_ref.type = 'ipv4-addr' AND network-traffic:dst_ref.value = '198.51.100.7'"
+        " AND network-traffic:dst_port = '8443']")
+    # no to_ids: an observable, no indicator
+    assert "indicator--6a1b2c3d-1111-4aaa-8bbb-000000000003" not in objs
+    assert objs["file--6a1b2c3d-1111-4aaa-8bbb-000000000003"]["hashes"]["SHA-256"].startswith("ec5a")
+    assert objs["x-misp-object-btc--6a1b2c3d-1111-4aaa-8bbb-000000000004"]["x_misp_value"].startswith("1E38")
+    fobj = objs["file--8c3d4e5f-3333-4ccc-8ddd-000000000003"]
+    assert fobj["name"] == "счёт.pdf.exe" and fobj["hashes"] == {"MD5": "8764605c6f388c89096b534d33565802"}
+    assert objs["threat-actor--11e17436-6ede-4733-8547-4ce0254ea19e"]["aliases"] == ["Ghambar"]
+    ap = objs["attack-pattern--e042a41b-5ecf-4f3a-8f1f-1b528c534772"]
+    assert ap["name"] == "Access Token Manipulation" and ap["external_references"][0]["external_id"] == "T1134"
+    sights = [o for o in objs.values() if o["type"] == "sighting"]
+    assert len(sights) == 1 and sights[0]["sighting_of_ref"] == ind["id"]
+    assert sights[0]["where_sighted_refs"] == ["identity--7b2c3d4e-2222-4bbb-8ccc-000000000002"]
+    for ref in rep["object_refs"]:
+        assert ref in objs, ref
+    # the same event again changes nothing
+    r = env.tix("import", f)
+    assert r.returncode == 0 and b" 0 added" in r.stderr, r.stderr
+
+
+@test
+def misp_bad_attributes_are_reported_and_the_file_is_atomic(env):
+    bad = [{"uuid": "6a1b2c3d-1111-4aaa-8bbb-0000000000aa", "type": "ip-src|port", "category": "Network activity",
+            "value": "198.51.100.9|99999", "to_ids": True, "timestamp": "1700000000"},
+           {"uuid": "not-a-uuid", "type": "domain", "value": "x.example", "timestamp": "1700000000"},
+           {"uuid": "6a1b2c3d-1111-4aaa-8bbb-0000000000ab", "type": "Weird Type!", "value": "v",
+            "timestamp": "1700000000"}]
+    f = env.write("bad.json", _rich_event(extra=bad))
+    r = env.tix("import", f)
+    err = r.stderr.decode()
+    assert r.returncode == 1, err
+    assert "Attribute[4]" in err and "99999" in err and "port" in err, err
+    assert "Attribute[5]" in err and "uuid" in err, err
+    assert "Attribute[6]" in err and "Weird Type!" in err, err
+    assert "nothing from this file was stored" in err
+    assert env.snapshot() in (None, ([], [], [])), "a rejected file left objects behind"
+    rej = env.path("rej.jsonl")
+    r = env.tix("import", "--skip-invalid", "--rejects", rej, f)
+    assert r.returncode == 0, r.stderr
+    with open(rej) as fh:
+        lines = [json.loads(l) for l in fh]
+    assert len(lines) == 3 and all(l["errors"] for l in lines), lines
+    ids = {o["id"] for o in env.objects()}
+    assert "indicator--6a1b2c3d-1111-4aaa-8bbb-000000000001" in ids
+    assert not any("0000000000aa" in i or "0000000000ab" in i for i in ids)
+    # not MISP and not STIX: told what to do
+    r = env.tix("import", "--format", "misp", env.write("x.json", {"type": "bundle", "objects": []}))
+    assert r.returncode == 1 and b"not MISP JSON" in r.stderr, r.stderr
+
+
+@test
+def misp_feed_directory_skips_what_is_stored(env):
+    feed = env.path("feed")
+    os.mkdir(feed)
+    a = "5f0a1c2e-0a6b-4d1e-9c0a-00000000000a"
+    b = "5f0a1c2e-0a6b-4d1e-9c0a-00000000000b"
+    man = {}
+    for u, ts in ((a, "1700000000"), (b, "1700000100")):
+        ev = _rich_event(uuid=u, ts=ts)
+        for at in ev["Event"]["Attribute"] + ev["Event"]["Object"]:
+            at["uuid"] = u[:-12] + at["uuid"][-12:] if u == b else at["uuid"]
+        ev["Event"]["Object"][0]["Attribute"][0]["uuid"] = u[:-12] + "0000000000f1"
+        ev["Event"]["Object"][0]["Attribute"][1]["uuid"] = u[:-12] + "0000000000f2"
+        env.write("feed/%s.json" % u, ev)
+        man[u] = {"info": ev["Event"]["info"], "timestamp": ts, "Orgc": ORG, "Tag": []}
+    env.write("feed/manifest.json", man)
+    r = env.tix("import", "--collection", "misp", feed)
+    assert r.returncode == 0, r.stderr
+    assert b"2 events listed: 2 read, 0 already stored" in r.stderr, r.stderr
+    ids = {o["id"] for o in env.objects()}
+    assert "report--" + a in ids and "report--" + b in ids
+    r = env.tix("import", feed)
+    assert r.returncode == 0 and b"0 read, 2 already stored" in r.stderr, r.stderr
+    # a listed file that is missing is reported; the rest is still read
+    c = "5f0a1c2e-0a6b-4d1e-9c0a-00000000000c"
+    man[c] = {"info": "gone", "timestamp": "1700000200"}
+    man["../../etc/passwd"] = {"timestamp": "1"}
+    env.write("feed/manifest.json", man)
+    r = env.tix("import", feed)
+    err = r.stderr.decode()
+    assert r.returncode == 1 and c + ".json is missing" in err and "not an event uuid" in err, err
+
+
+def _csv_env(env, text, *args):
+    f = env.write("in.csv", text)
+    return f, env.tix("import", *args, f)
+
+
+@test
+def csv_rfc4180_with_bom_crlf_quotes_and_inferred_types(env):
+    text = ("\ufefftype,value,comment,first_seen\r\n"
+            "domain,evil.example,\"a \"\"quoted\"\", note\r\nover two lines\",2024-01-02T03:04:05Z\r\n"
+            ",198.51.100.23,,\r\n"
+            ",2001:db8::1,,\r\n"
+            ",hxxp://bad[.]example/x,,\r\n"
+            ",44d88612fea8a8f36de82e1278abb02f,,1704164645\r\n"
+            ",phish@bad.example,,\r\n").encode()
+    f, r = _csv_env(env, text, "--format", "csv", "--header", "--map", "type=1,value=2,description=3,first_seen=4",
+                    "--source", "partner-ug", "--tlp", "green")
+    assert r.returncode == 0, r.stderr
+    objs = env.objects()
+    inds = {o["name"]: o for o in objs if o["type"] == "indicator"}
+    assert set(inds) == {"evil.example", "198.51.100.23", "2001:db8::1", "http://bad.example/x",
+                         "44d88612fea8a8f36de82e1278abb02f", "phish@bad.example"}, set(inds)
+    assert inds["evil.example"]["description"] == 'a "quoted", note\r\nover two lines'
+    assert inds["evil.example"]["valid_from"] == "2024-01-02T03:04:05Z"
+    assert inds["2001:db8::1"]["pattern"] == "[ipv6-addr:value = '2001:db8::1']"
+    assert inds["44d88612fea8a8f36de82e1278abb02f"]["pattern"] == "[file:hashes.MD5 = '44d88612fea8a8f36de82e1278abb02f']"
+    assert inds["phish@bad.example"]["pattern"] == "[email-addr:value = 'phish@bad.example']"
+    src = [o for o in objs if o["type"] == "identity"]
+    assert len(src) == 1 and src[0]["name"] == "partner-ug"
+    green = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
+    for o in inds.values():
+        assert o["created_by_ref"] == src[0]["id"] and o["object_marking_refs"] == [green]
+    assert b"defanged" in r.stderr
+    r = env.tix("import", "--format", "csv", "--header", "--map", "type=1,value=2,description=3,first_seen=4",
+                "--source", "partner-ug", "--tlp", "green", f)
+    assert r.returncode == 0 and b" 0 added" in r.stderr, r.stderr
+
+
+@test
+def csv_bad_records_name_the_line_and_leave_the_store_alone(env):
+    good, r = _csv_env(env, "evil.example,1\n", "--format", "csv", "--map", "value=1")
+    assert r.returncode == 0, r.stderr
+    before = env.snapshot()
+    text = (b"value,type\n"
+            b"ok.example,domain\n"
+            b"1.2.3.999,ipv4-addr\n"          # line 3: not an address
+            b"\"unclosed,domain\n")           # line 4: bad quoting, to the end
+    f, r = _csv_env(env, text, "--format", "csv", "--header", "--map", "value=1,type=2")
+    err = r.stderr.decode()
+    assert r.returncode == 1, err
+    assert "in.csv:3: '1.2.3.999' is not a valid ipv4-addr" in err, err
+    assert "in.csv:4: a quoted field is not closed" in err, err
+    assert env.snapshot() == before
+    f, r = _csv_env(env, b"a,b\nlonely\nx,y\"z\nok.example,\xff\xfe\n", "--format", "csv", "--map", "value=1,type=2")
+    err = r.stderr.decode()
+    assert "in.csv:2: 1 columns, the map needs 2" in err, err
+    assert "in.csv:3: a quote inside an unquoted field" in err, err
+    assert "in.csv:4: not UTF-8" in err, err
+    f, r = _csv_env(env, b"ok.example\nunknowable value\n", "--format", "csv", "--map", "value=1", "--skip-invalid")
+    assert r.returncode == 0 and b"in.csv:2: cannot tell the type" in r.stderr, r.stderr
+    assert any(o.get("name") == "ok.example" for o in env.objects())
+    r = env.tix("import", "--format", "csv", good)
+    assert r.returncode == 2 and b"--map" in r.stderr
+    r = env.tix("import", "--format", "csv", "--map", "type=1", good)
+    assert r.returncode == 2 and b"value=N" in r.stderr
+
+
+@test
+def lists_of_each_type_with_observables(env):
+    cases = {"domain-name": ("bad.example", "[domain-name:value = 'bad.example']"),
+             "ipv4-addr": ("203.0.113.0/24", "[ipv4-addr:value = '203.0.113.0/24']"),
+             "ipv6-addr": ("2001:db8::/32", "[ipv6-addr:value = '2001:db8::/32']"),
+             "url": ("https://bad.example/a?b=c", "[url:value = 'https://bad.example/a?b=c']"),
+             "email-addr": ("x@bad.example", "[email-addr:value = 'x@bad.example']"),
+             "file-md5": ("44D88612FEA8A8F36DE82E1278ABB02F", "[file:hashes.MD5 = '44d88612fea8a8f36de82e1278abb02f']"),
+             "file-sha1": ("3395856ce81f2b7382dee72602f798b642f14140", "[file:hashes.'SHA-1' = '3395856ce81f2b7382dee72602f798b642f14140']"),
+             "file-sha256": ("275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f",
+                             "[file:hashes.'SHA-256' = '275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f']")}
+    for t, (v, pat) in cases.items():
+        f = env.write("l-%s.txt" % t, "# a comment\n\n  %s  \r\n" % v)
+        r = env.tix("import", "--format", "list", "--type", t, "--observables", f)
+        assert r.returncode == 0, (t, r.stderr)
+    objs = env.objects()
+    pats = {o["pattern"] for o in objs if o["type"] == "indicator"}
+    assert pats == {p for _, p in cases.values()}, pats
+    assert len([o for o in objs if o["type"] == "observed-data"]) == len(cases)
+    assert len([o for o in objs if o["type"] == "relationship"]) == len(cases)
+    r = env.tix("import", "--format", "list", "--type", "ipv4-addr", env.write("bad.txt", "1.2.3.4\nexample.com\n"))
+    assert r.returncode == 1 and b"bad.txt:2: 'example.com' is not a valid ipv4-addr" in r.stderr, r.stderr
+    r = env.tix("import", "--format", "list", env.write("n.txt", "x\n"))
+    assert r.returncode == 2 and b"--type" in r.stderr
+    # auto: text that is not JSON needs to be told what it is
+    r = env.tix("import", env.write("plain.txt", "bad.example\n"))
+    assert r.returncode == 1 and b"--format list --type" in r.stderr, r.stderr
+    r = env.tix("import", "--format", "csv", "--map", "value=1", env.dir)
+    assert r.returncode == 2 and b"MISP feed" in r.stderr, r.stderr
+    r = env.tix("import", "--type", "domain-name", env.write("plain2.txt", "bad2.example\n"))
+    assert r.returncode == 0, r.stderr
+
+
+def _attack_bundle(n=6, unfixable=False):
+    """ATT&CK-shaped objects with the mechanical faults of the ICS and mobile
+    releases: empty lists, empty custom strings, empty object_marking_refs,
+    white space around URLs, custom _ref properties holding no identifier."""
+    ident = "identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5"
+    marking = "marking-definition--fa42a846-8d90-4e51-bc29-71d5b4802168"
+    objs = [{"type": "identity", "spec_version": "2.1", "id": ident, "created": "2017-06-01T00:00:00.000Z",
+             "modified": "2017-06-01T00:00:00.000Z", "name": "The MITRE Corporation", "identity_class": "organization"},
+            {"type": "marking-definition", "spec_version": "2.1", "id": marking, "created": "2017-06-01T00:00:00.000Z",
+             "definition_type": "statement", "definition": {"statement": "Copyright MITRE"}}]
+    for i in range(n):
+        objs.append({
+            "type": "attack-pattern", "spec_version": "2.1",
+            "id": "attack-pattern--%08x-0000-4000-8000-000000000000" % (i + 1),
+            "created": "2020-05-21T17:43:26.506Z", "modified": "2023-10-13T17:56:17.000Z",
+            "created_by_ref": ident, "name": "Technique %d" % i,
+            "object_marking_refs": [] if i % 2 else [marking],
+            "external_references": [{"source_name": "mitre-attack", "external_id": "T08%02d" % i,
+                                     "url": "https://attack.mitre.org/techniques/T08%02d " % i}],
+            "kill_chain_phases": [],
+            "x_mitre_aliases": [], "x_mitre_data_sources": [],
+            "x_mitre_data_source_ref": "", "x_mitre_version": "1.0",
+        })
+    objs.append({"type": "x-mitre-data-component", "spec_version": "2.1",
+                 "id": "x-mitre-data-component--11111111-0000-4000-8000-000000000000",
+                 "created": "2021-10-20T15:05:19.274Z", "modified": "2021-10-20T15:05:19.274Z",
+                 "name": "Process Creation", "x_mitre_data_source_ref": "", "object_marking_refs": []})
+    if unfixable:
+        objs.append({"type": "attack-pattern", "spec_version": "2.1",
+                     "id": "attack-pattern--22222222-0000-4000-8000-000000000000",
+                     "created": "2023-10-13T17:56:17.000Z", "modified": "2020-05-21T17:43:26.506Z",
+                     "name": "modified before created", "x_mitre_aliases": []})
+    return bundle(objs)
+
+
+@test
+def repair_fixes_what_does_not_change_meaning_and_reports_each(env):
+    f = env.write("ics.json", _attack_bundle())
+    r = env.tix("import", f)
+    err = r.stderr.decode()
+    assert r.returncode == 1 and "must not be an empty list" in err, err
+    assert env.snapshot() in (None, ([], [], []))
+    rep = env.path("repairs.jsonl")
+    r = env.tix("import", "--repair", "--repairs", rep, f)
+    assert r.returncode == 0, r.stderr
+    with open(rep) as fh:
+        lines = [json.loads(l) for l in fh]
+    assert len(lines) == 7, lines  # six attack-patterns and the data component
+    first = {l["id"]: l for l in lines}["attack-pattern--00000001-0000-4000-8000-000000000000"]
+    assert set(first["repairs"]) == {"kill_chain_phases: empty list removed",
+                                     "x_mitre_aliases: empty list removed",
+                                     "x_mitre_data_sources: empty list removed",
+                                     "x_mitre_data_source_ref: empty custom string removed",
+                                     "external_references[0].url: white space around the URL removed"}, first
+    assert first["path"] == "objects[2]" and first["file"].endswith("ics.json")
+    objs = {o["id"]: o for o in env.objects()}
+    ap = objs["attack-pattern--00000002-0000-4000-8000-000000000000"]
+    assert "object_marking_refs" not in ap and "kill_chain_phases" not in ap and "x_mitre_data_source_ref" not in ap
+    assert ap["external_references"][0]["url"] == "https://attack.mitre.org/techniques/T0801"
+    assert ap["x_mitre_version"] == "1.0" and ap["name"] == "Technique 1"
+    # a re-import of the same file changes nothing
+    r = env.tix("import", "--repair", f)
+    assert r.returncode == 0 and b" 0 added" in r.stderr, r.stderr
+    # what a repair cannot fix stays refused, and nothing from the file is stored
+    e2 = Env()
+    try:
+        r = e2.tix("import", "--repair", e2.write("bad.json", _attack_bundle(unfixable=True)))
+        assert r.returncode == 1 and b"nothing from this file was stored" in r.stderr, r.stderr
+        assert e2.snapshot() in (None, ([], [], []))
+    finally:
+        e2.close()
+
+
+@test
+def custom_ref_properties_need_not_hold_identifiers(env):
+    o = {"type": "x-mitre-data-component", "spec_version": "2.1",
+         "id": "x-mitre-data-component--33333333-0000-4000-8000-000000000000",
+         "created": "2021-10-20T15:05:19.274Z", "modified": "2021-10-20T15:05:19.274Z",
+         "name": "Process Creation", "x_mitre_data_source_ref": "Process", "x_other_refs": ["a", "b"]}
+    f = env.write("c.json", bundle([o]))
+    r = env.tix("import", "--strict", f)
+    assert r.returncode == 1 and b"x_mitre_data_source_ref" in r.stderr, r.stderr
+    r = env.tix("import", f)
+    err = r.stderr.decode()
+    assert r.returncode == 0, err
+    assert "warning: objects[0].x_mitre_data_source_ref" in err and "x_other_refs[1]" in err, err
+    assert env.objects()[0]["x_mitre_data_source_ref"] == "Process"
+
+
+@test
+def stix20_bundles_from_misps_converter_are_stored_as_they_came(env):
+    files = sorted(glob.glob(os.path.join(MISP_CORPUS, "*_stix20.json")))
+    assert len(files) == 5
+    for f in files:
+        r = env.tix("import", f)
+        assert r.returncode == 0, (f, r.stderr)
+    with open(os.path.join(MISP_CORPUS, "test_objects_collection_stix20.json")) as fh:
+        want = {o["id"]: o for o in json.load(fh)["objects"]}
+    got = {o["id"]: o for o in env.objects()}
+    for i, o in want.items():
+        assert got[i] == o, i  # as it came: no spec_version added, refs kept
+    od = next(o for o in want.values() if o["type"] == "observed-data")
+    assert "spec_version" not in got[od["id"]]
+    # a reference to a key the dictionary does not have is still refused, in 2.0 and 2.1
+    for spec in ({}, {"spec_version": "2.1"}):
+        bad = dict(od, **spec)
+        bad["id"] = "observed-data--44444444-0000-4000-8000-00000000000%d" % len(spec)
+        bad["objects"] = {"0": {"type": "domain-name", "value": "a.example", "resolves_to_refs": ["7"]}}
+        r = env.tix("import", env.write("bad20.json", bad))
+        assert r.returncode == 1 and b"'7' is not a key of this objects dictionary" in r.stderr, r.stderr
+        good = dict(bad)
+        good["objects"] = {"0": {"type": "domain-name", "value": "a.example", "resolves_to_refs": ["1"]},
+                           "1": {"type": "ipv4-addr", "value": "198.51.100.1"}}
+        r = env.tix("import", env.write("good20.json", good))
+        assert r.returncode == 0, r.stderr
+
+
+@test
+def export_stix_version_21_upgrades_20_objects(env):
+    for f in sorted(glob.glob(os.path.join(MISP_CORPUS, "*_stix20.json"))):
+        assert env.tix("import", "--quiet", f).returncode == 0
+    green = "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"  # TLP 1.0, as 2.0 wrote it
+    od = {"type": "observed-data", "id": "observed-data--55555555-0000-4000-8000-000000000000",
+          "created": "2016-04-06T19:58:16Z", "modified": "2016-04-06T19:58:16Z",
+          "first_observed": "2015-12-21T19:00:00Z", "last_observed": "2015-12-21T19:00:00Z",
+          "number_observed": 1, "object_marking_refs": [green],
+          "objects": {"0": {"type": "ipv4-addr", "value": "198.51.100.3"},
+                      "1": {"type": "network-traffic", "src_ref": "0", "protocols": ["tcp"]}}}
+    assert env.tix("import", env.write("od20.json", od)).returncode == 0
+    stored = env.objects()
+    assert all("spec_version" not in o for o in stored if o["type"] != "marking-definition")
+    r = env.tix("export", "--stix-version", "2.1")
+    assert r.returncode == 0, r.stderr
+    up = json.loads(r.stdout)["objects"]
+    byid = {o["id"]: o for o in up}
+    assert all(o.get("spec_version") == "2.1" for o in up)
+    o = byid[od["id"]]
+    assert "objects" not in o and len(o["object_refs"]) == 2 and o["created"] == "2016-04-06T19:58:16.000Z"
+    nt = next(byid[i] for i in o["object_refs"] if i.startswith("network-traffic--"))
+    assert byid[nt["src_ref"]]["value"] == "198.51.100.3"
+    assert nt["object_marking_refs"] == [green]  # the SCOs keep the marking
+    assert all(byid[i].get("pattern_type") == "stix" for i in byid if i.startswith("indicator--"))
+    e2 = Env()
+    try:
+        r = e2.tix("import", e2.write("up.json", r.stdout))
+        assert r.returncode == 0, r.stderr  # valid STIX 2.1
+    finally:
+        e2.close()
+    # by default objects leave as they were stored
+    assert {json.dumps(x, sort_keys=True) for x in env.objects()} == {json.dumps(x, sort_keys=True) for x in stored}
+
+
+def _misp_fields(ev):
+    """The fields docs/formats.md's table maps, of one MISP event."""
+    e = ev["Event"]
+    attr = lambda a: (a["uuid"], a["type"], a.get("category"), a["value"], bool(a.get("to_ids")),
+                      a.get("comment") or None, str(a["timestamp"]),
+                      sorted(t["name"].replace("tlp:white", "tlp:clear") for t in a.get("Tag", [])),
+                      sorted((str(s["date_sighting"]), s.get("source"), (s.get("Organisation") or {}).get("uuid"))
+                             for s in a.get("Sighting", [])))
+    obj = lambda o: (o["uuid"], o["name"], o["meta-category"],
+                     sorted((x["object_relation"], x["type"], x["value"], bool(x.get("to_ids"))) for x in o["Attribute"]))
+    gal = sorted((g["type"], c["uuid"], c["value"]) for g in e.get("Galaxy", []) for c in g["GalaxyCluster"]
+                 if g["type"] != "sector-x")
+    return (e["uuid"], e["info"], str(e["timestamp"]), bool(e.get("published")), e["Orgc"]["uuid"], e["Orgc"]["name"],
+            sorted(t["name"] for t in e.get("Tag", [])), sorted(map(attr, e["Attribute"])),
+            sorted(map(obj, e.get("Object", []))), gal)
+
+
+@test
+def misp_round_trip_keeps_the_mapped_fields(env):
+    ev = _rich_event()
+    ev["Event"]["Attribute"] = ev["Event"]["Attribute"][:4]
+    assert env.tix("import", env.write("ev.json", ev)).returncode == 0
+    r = env.tix("export", "--format", "misp")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)["response"]
+    assert len(out) == 1
+    want = _misp_fields(ev)
+    got = _misp_fields(out[0])
+    # the event's sector cluster travels as its galaxy tag
+    assert got[6] == sorted(want[6] + ['misp-galaxy:sector-x="Finance"']), got[6]
+    assert got[:6] == want[:6] and got[7:] == want[7:], (got, want)
+    # and back: the same STIX objects, nothing new
+    e2 = Env()
+    try:
+        assert e2.tix("import", e2.write("back.json", r.stdout)).returncode == 0
+        assert canon(e2.objects()) == canon(env.objects())
+    finally:
+        e2.close()
+    # loose indicators (a CSV import) become one event per day
+    f = env.write("l.txt", "loose.example\n")
+    assert env.tix("import", "--format", "list", "--type", "domain-name", "--source", "p", f).returncode == 0
+    out = json.loads(env.tix("export", "--format", "misp").stdout)["response"]
+    loose = [e["Event"] for e in out if e["Event"]["uuid"] != ev["Event"]["uuid"]]
+    assert len(loose) == 1 and loose[0]["Attribute"][0]["value"] == "loose.example"
+    assert loose[0]["Attribute"][0]["type"] == "domain" and loose[0]["Attribute"][0]["to_ids"] is True
+
+
+@test
+def misp_export_passes_through_the_sharing_policy(env):
+    red = _rich_event()
+    red["Event"]["Tag"] = [{"name": "tlp:red"}]
+    for a in red["Event"]["Attribute"]:
+        a.pop("Tag", None)
+    assert env.tix("admin", "org", "add", "owner").returncode == 0
+    assert env.tix("admin", "org", "add", "other").returncode == 0
+    assert env.tix("import", "--org", "owner", env.write("red.json", red)).returncode == 0
+    r = env.tix("export", "--format", "misp", "--as-org", "other")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["response"] == [], r.stdout[:300]
+    r = env.tix("export", "--format", "misp", "--as-org", "owner")
+    assert len(json.loads(r.stdout)["response"]) == 1
+
+
+@test
+def misp_distribution_and_sharing_groups_become_tix_audiences(env):
+    strict = "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003"
+    amber = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
+    ev = _rich_event()
+    ev["Event"]["Tag"] = []
+    ev["Event"]["distribution"] = "4"
+    ev["Event"]["SharingGroup"] = {"name": "banks", "uuid": "5d5d5d5d-0000-4000-8000-000000000000"}
+    for a in ev["Event"]["Attribute"]:
+        a.pop("Tag", None)
+    ev["Event"]["Attribute"][1]["distribution"] = "0"  # "your organisation only"
+    assert env.tix("import", env.write("sg.json", ev)).returncode == 0
+    objs = {o["id"]: o for o in env.objects()}
+    rep = objs["report--" + ev["Event"]["uuid"]]
+    assert rep["object_marking_refs"] == [amber] and rep["tix_sharing_group"] == "banks"
+    one = objs["indicator--6a1b2c3d-1111-4aaa-8bbb-000000000001"]
+    assert one["object_marking_refs"] == [amber] and one["tix_sharing_group"] == "banks"
+    two = [o for i, o in objs.items() if i.endswith("6a1b2c3d-1111-4aaa-8bbb-000000000002")]
+    assert two and all(o["object_marking_refs"] == [strict] and "tix_sharing_group" not in o for o in two)
+    rels = [o for o in objs.values() if o["type"] == "relationship"]
+    assert rels and all(o.get("object_marking_refs") for o in rels)  # never the node default
+    out = json.loads(env.tix("export", "--format", "misp").stdout)["response"][0]["Event"]
+    assert out["distribution"] == "4" and out["SharingGroup"]["name"] == "banks"
+    e2 = Env()
+    try:
+        assert e2.tix("import", e2.write("back.json", {"response": [{"Event": out}]})).returncode == 0
+        assert canon(e2.objects()) == canon(env.objects())
+    finally:
+        e2.close()
+
 
 def main():
     if not os.path.exists(TIX):

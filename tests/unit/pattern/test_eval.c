@@ -160,6 +160,12 @@ static void test_in_like_matches(void **state)
 	MATCH("[file:x_unicode MATCHES '^\\\\w+ ']", file_obs); /* Unicode \w */
 	NOMATCH("[file:size MATCHES '1024']", file_obs);        /* not a string */
 	MATCH("[file:name NOT MATCHES '^x']", file_obs);
+	/* NFC (9.6): x_unicode holds a precomposed é; a decomposed one (e and
+	 * U+0301) in the pattern matches it under LIKE and MATCHES, not under = */
+	MATCH("[file:x_unicode LIKE 'cafe\xcc\x81 %']", file_obs);
+	MATCH("[file:x_unicode MATCHES '^cafe\xcc\x81 ']", file_obs);
+	MATCH("[file:x_unicode LIKE 'caf_ %']", file_obs); /* one character after NFC */
+	NOMATCH("[file:x_unicode = 'cafe\xcc\x81 \xe2\x82\xac']", file_obs);
 }
 
 static void test_binary_hex_and_strings(void **state)
@@ -178,7 +184,14 @@ static void test_binary_hex_and_strings(void **state)
 	MATCH("[artifact:payload_bin != 'this \xe2\x82\xac a test']", file_obs);
 	MATCH("[artifact:payload_bin MATCHES '^this\\\\x20is']", file_obs);
 	MATCH("[artifact:payload_bin LIKE '%'] OR [file:name = 'evil.exe']", file_obs);
-	NOMATCH("[artifact:payload_bin LIKE '%']", file_obs); /* LIKE is for strings */
+	/* LIKE on _bin/_hex compares octets, as = and MATCHES do (issue 14) */
+	MATCH("[artifact:payload_bin LIKE '%']", file_obs);
+	MATCH("[artifact:payload_bin LIKE 'this is a%']", file_obs);
+	MATCH("[artifact:payload_bin LIKE 'this_is_a_test']", file_obs);
+	NOMATCH("[artifact:payload_bin LIKE 'this is']", file_obs);
+	NOMATCH("[artifact:payload_bin LIKE '%\xe2\x82\xac%']", file_obs); /* above U+00FF */
+	MATCH("[file:magic_number_hex LIKE '\xc3\xbf_']", file_obs);       /* U+00FF, 0xd8 */
+	NOMATCH("[file:magic_number_hex LIKE '\xc3\xbf']", file_obs);
 	/* _hex properties are octets, in any case of digits */
 	MATCH("[file:magic_number_hex = h'ffd8']", file_obs);
 	MATCH("[file:magic_number_hex = b'/9g=']", file_obs);

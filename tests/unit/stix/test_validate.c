@@ -454,7 +454,23 @@ static void test_custom_property_names(void **state)
 	               NULL);
 	expect_problem(with_json(indicator, "Xacme", "1"), "objects[0].Xacme", NULL);
 	expect_problem(with_json(indicator, "ab", "1"), "objects[0].ab", NULL);
-	expect_problem(with_json(custom, "owner_ref", "\"nobody\""), "objects[0].owner_ref", NULL);
+	/* A custom _ref property need not hold an identifier: a warning, as the
+	 * official validator gives; a problem only with strict. */
+	{
+		struct stix_validate_opts strict = {1, NULL};
+		struct stix_problems p;
+		json_t *o = with_json(custom, "owner_ref", "\"nobody\"");
+
+		stix_problems_init(&p);
+		assert_int_equal(stix_validate(o, "objects[0]", NULL, &p), 0);
+		assert_int_equal(p.nwarns, 1);
+		assert_non_null(strstr(p.warns[0], "objects[0].owner_ref: 'nobody'"));
+		stix_problems_reset(&p);
+		assert_true(stix_validate(o, "objects[0]", &strict, &p) > 0);
+		assert_int_equal(p.nwarns, 0);
+		stix_problems_release(&p);
+		json_decref(o);
+	}
 }
 
 static void test_unknown_type_without_x(void **state)

@@ -1,0 +1,165 @@
+/*
+ * formats.h — readers of the formats people share besides STIX: MISP
+ * events (JSON), CSV files and plain lists of values. Pure transforms from
+ * bytes to a STIX 2.1 bundle (text), which `tix import` then validates and
+ * stores like any other; no store, no SQL. docs/formats.md has the tables.
+ */
+#ifndef TIX_FORMATS_H
+#define TIX_FORMATS_H
+
+#include <stddef.h>
+
+#include "core/core.h"
+
+enum formats_kind { FORMATS_AUTO, FORMATS_STIX, FORMATS_MISP, FORMATS_CSV, FORMATS_LIST };
+
+/* "auto", "stix", "misp", "csv", "list" -> kind; -1 when none. */
+int formats_kind_parse(const char *name);
+const char *formats_kind_name(enum formats_kind k);
+
+/* Guesses the format of a document from its first bytes: FORMATS_MISP for
+ * JSON whose top-level (or first element's) first key is "Event",
+ * "response", "Attribute" or "Object"; FORMATS_STIX for other JSON;
+ * FORMATS_AUTO when it is not JSON (the caller must be told). */
+enum formats_kind formats_detect(const char *data, size_t len);
+
+/* Where a reader reports what it refused (error) or changed (warning):
+ * `where` is "FILE:LINE" for text formats and "FILE: JSON.PATH" for MISP. */
+struct formats_log {
+	void (*say)(void *ctx, int is_error, const char *where, const char *msg);
+	void *ctx;
+	size_t errors, warnings;
+};
+
+void formats_say(struct formats_log *log, int is_error, const char *where, const char *fmt, ...)
+        TIX_PRINTF(4, 5);
+
+/* ---- MISP (src/formats/misp.c) --------------------------------------- */
+
+/* Converts MISP JSON ({"Event":…}, {"response":[…]} of events, objects or
+ * attributes, {"Attribute":[…]}) to a STIX 2.1 bundle appended to out, the
+ * way MISP's own STIX 2.1 export does (ids from the MISP uuids). Attributes
+ * that cannot be mapped are reported and left out (log->errors counts
+ * them); unknown attribute types become x-misp-object-<type> custom
+ * objects with a warning. Returns TIX_OK, or an error for a document that
+ * is not MISP JSON at all. *count is the number of STIX objects written. */
+enum tix_err formats_misp_to_stix(const char *data, size_t len, const char *source,
+                                  struct tix_buf *out, size_t *count, struct formats_log *log,
+                                  struct tix_error *err);
+
+/* A MISP feed (a directory or URL with manifest.json and <uuid>.json per
+ * event): the manifest's events, oldest first. Entries whose key is not a
+ * UUID or whose timestamp is missing are reported and left out. */
+struct formats_feed_entry {
+	char uuid[37]; /* lowercase */
+	int64_t timestamp;
+};
+
+enum tix_err formats_misp_manifest(const char *data, size_t len, const char *source,
+                                   struct formats_feed_entry **out, size_t *n,
+                                   struct formats_log *log, struct tix_error *err);
+
+/* MISP out (src/formats/misp_out.c): STIX objects, added one by one (the
+ * latest version of each, already through the caller's sharing policy),
+ * become MISP events: each report or grouping an event with what it lists
+ * (indicators and observed-data as attributes, observed-data labelled
+ * misp:name as objects, attack-pattern/malware/threat-actor/intrusion-set/
+ * tool/course-of-action as galaxy clusters, sightings on their attributes);
+ * indicators and observables no event lists, one event per day. Holds the
+ * objects in memory until formats_misp_out_events. */
+struct formats_misp_out;
+struct json_t;
+/* Called with each event ({"Event":…}; borrowed) and its uuid and
+ * timestamp; returning non-zero stops. */
+typedef int (*formats_misp_event_fn)(void *ctx, const char *uuid, int64_t timestamp,
+                                     struct json_t *event);
+struct formats_misp_out *formats_misp_out_new(const char *loose_name);
+void formats_misp_out_add(struct formats_misp_out *w, struct json_t *obj);
+enum tix_err formats_misp_out_events(struct formats_misp_out *w, formats_misp_event_fn each,
+                                     void *ctx);
+void formats_misp_out_free(struct formats_misp_out *w);
+
+/* A MISP feed's files from events: the manifest entry of an event (uuid ->
+ * Orgc, Tag, info, date, analysis, threat_level_id, timestamp) added to
+ * manifest, and the hashes.csv lines ("md5(value),event uuid", one per
+ * attribute value and per half of a composite one) appended to csv. */
+void formats_misp_feed_entry(const struct json_t *event, struct json_t *manifest,
+                             struct tix_buf *csv);
+/* MD5 in lowercase hex (hashes.csv names values by it; not for security). */
+void formats_md5_hex(const void *data, size_t len, char out[33]);
+
+/* ---- CSV and lists (src/formats/csv.c) ------------------------------- */
+
+/* The value types of --type and of the CSV type column. */
+enum formats_value_type {
+	FV_NONE,
+	FV_DOMAIN,
+	FV_IPV4,
+	FV_IPV6,
+	FV_URL,
+	FV_EMAIL,
+	FV_MD5,
+	FV_SHA1,
+	FV_SHA256,
+	FV_SHA512,
+};
+
+/* "domain-name", "ipv4-addr", "ipv6-addr", "url", "email-addr", "file-md5",
+ * "file-sha1", "file-sha256", "file-sha512" and the usual aliases (domain,
+ * ip, ip-dst, md5, sha256, …). FV_NONE when unknown. */
+enum formats_value_type formats_value_type_parse(const char *name);
+/* The type a value looks like (FV_NONE when it looks like none). */
+enum formats_value_type formats_value_type_infer(const char *value);
+
+/* Columns are 1-based; 0 is "not mapped". */
+struct formats_csv_map {
+	int type, value, first_seen, last_seen, description, labels, name;
+};
+
+struct formats_text_opts {
+	int header;                   /* CSV: the first record is a header */
+	char delimiter;               /* CSV: ',' unless told */
+	struct formats_csv_map map;   /* CSV */
+	enum formats_value_type type; /* list: the type of every line; CSV: FV_NONE */
+	int observables;              /* also write observed-data with the SCO */
+	const char *source_name;      /* --source: recorded on each object */
+	int tlp;                      /* STIX_TLP_* or STIX_TLP_UNSET */
+	const char *timestamp;        /* created/modified/valid_from unless first_seen */
+};
+
+/* Parses "type=1,value=2,first_seen=4" into map. 0, or -1 with msg set. */
+int formats_csv_map_parse(const char *spec, struct formats_csv_map *map, char *msg, size_t msgsize);
+
+/* CSV (RFC 4180: quoted fields, doubled quotes, CRLF or LF, a UTF-8 BOM)
+ * or a list (one value a line; blank lines and '#' comments skipped) to a
+ * bundle of indicators with patterns (and observed-data with SCOs when
+ * opts->observables). Each bad record is reported with its line and left
+ * out. Ids are UUIDv5 over the source name and the pattern, so importing
+ * the same file again changes nothing. */
+enum tix_err formats_csv_to_stix(const char *data, size_t len, const char *source,
+                                 const struct formats_text_opts *opts, struct tix_buf *out,
+                                 size_t *count, struct formats_log *log, struct tix_error *err);
+enum tix_err formats_list_to_stix(const char *data, size_t len, const char *source,
+                                  const struct formats_text_opts *opts, struct tix_buf *out,
+                                  size_t *count, struct formats_log *log, struct tix_error *err);
+
+/* ---- repairs (src/formats/repair.c) ------------------------------------ */
+
+struct json_t;
+/* `tix import --repair`: removes empty optional lists and empty custom
+ * (x_) strings at any depth and trims white space around URLs, in place.
+ * Appends one "PATH: what was done" string per repair to done (a JSON
+ * array) and returns how many. */
+size_t formats_repair(struct json_t *obj, struct json_t *done);
+
+/* ---- STIX 2.0 to 2.1 (src/formats/upgrade.c) --------------------------- */
+
+/* Rewrites a STIX 2.0 object (no spec_version) as 2.1 in place: adds
+ * spec_version, millisecond created/modified, pattern_type "stix",
+ * malware is_family false, and turns observed-data's objects dictionary
+ * into top-level SCOs (deterministic ids, refs rewritten, the markings
+ * carried) appended to extra, with object_refs. Returns 1 when obj was
+ * 2.0, 0 when it is left as it was. */
+int formats_upgrade_to_21(struct json_t *obj, struct json_t *extra);
+
+#endif
