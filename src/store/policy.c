@@ -11,16 +11,7 @@
 #include "store/store_int.h"
 
 /* The TLP level of a marking id, in SQL (TLP 2.0 and 1.0 ids), NULL for others. */
-#define TLP_CASE(x)                                                                                \
-	"(CASE " x " WHEN 'marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487' THEN 0"       \
-	" WHEN 'marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9' THEN 0"                  \
-	" WHEN 'marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb' THEN 1"                  \
-	" WHEN 'marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da' THEN 1"                  \
-	" WHEN 'marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421' THEN 2"                  \
-	" WHEN 'marking-definition--f88d31f6-486f-44da-b317-01333bde0b82' THEN 2"                  \
-	" WHEN 'marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003' THEN 3"                  \
-	" WHEN 'marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1' THEN 4"                  \
-	" WHEN 'marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed' THEN 4 END)"
+#define TLP_CASE(x) "(CASE " x STORE_TLP_WHEN " END)"
 
 const char store__schema_policy[] =
         "ALTER TABLE objects ADD COLUMN tlp INTEGER NOT NULL DEFAULT -1;"

@@ -52,6 +52,19 @@ struct store {
 	int64_t audit_keyed_from;
 };
 
+/* The CASE arms giving a TLP marking id's level in SQL (TLP 2.0 and 1.0
+ * ids): 0 clear/white, 1 green, 2 amber, 3 amber+strict, 4 red. */
+#define STORE_TLP_WHEN                                                                             \
+	" WHEN 'marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487' THEN 0"                  \
+	" WHEN 'marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9' THEN 0"                  \
+	" WHEN 'marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb' THEN 1"                  \
+	" WHEN 'marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da' THEN 1"                  \
+	" WHEN 'marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421' THEN 2"                  \
+	" WHEN 'marking-definition--f88d31f6-486f-44da-b317-01333bde0b82' THEN 2"                  \
+	" WHEN 'marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003' THEN 3"                  \
+	" WHEN 'marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1' THEN 4"                  \
+	" WHEN 'marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed' THEN 4"
+
 /* ---- ownership (ownership.c) ---- */
 #define STORE_DEFAULT_SKEW_US ((int64_t)24 * 3600 * 1000000)
 /* Migration 6: owners, per-organisation observables, late markings. */
