@@ -36,6 +36,7 @@ struct import_opts {
 	enum formats_kind format;      /* --format (auto unless told) */
 	struct formats_text_opts text; /* --format csv|list */
 	int have_map;
+	int from_misp; /* this file was converted from MISP (convert_input) */
 };
 
 struct import_counts {
@@ -159,6 +160,7 @@ static enum tix_err convert_input(struct import_opts *o, const char *name, const
 	}
 	if (k == FORMATS_AUTO)
 		k = o->text.type != FV_NONE ? FORMATS_LIST : FORMATS_CSV;
+	o->from_misp = k == FORMATS_MISP;
 	if (k == FORMATS_STIX)
 		return TIX_OK;
 	tix_buf_init(&out, TIX_BUF_UNLIMITED);
@@ -359,6 +361,15 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 			json_decref(obj);
 			cli_print_error("import", &err);
 			goto out;
+		}
+		if (o->from_misp && strcmp(meta.type, "identity") == 0 &&
+		    store_id_stored(s, meta.id) == 1) {
+			/* The creator organisation's identity the MISP mapping
+			 * makes for every event (its created is the event's
+			 * time): written once, by the first event naming it. */
+			json_decref(obj);
+			c.unchanged++;
+			continue;
 		}
 		if (store_has_version(s, &meta, o->org) == 1) {
 			/* Stored before in other bytes: remember these bytes too,

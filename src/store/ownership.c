@@ -184,12 +184,14 @@ enum tix_err store__check_write(struct store *s, const struct stix_meta *m, cons
 			        err, TIX_EDENIED, m->id,
 			        "belongs to another organisation; publish your own object "
 			        "and relate it (derived-from, sighting, note, opinion)");
-		else if (strcmp(created, m->created) != 0)
+		/* the owner's stored version again (not new_version): nothing
+		 * of it is written, so only a new version is held to 3.6 */
+		else if (new_version && strcmp(created, m->created) != 0)
 			e = tix_error_set(err, TIX_EDENIED, m->id,
 			                  "created does not change across versions (STIX 2.1 "
 			                  "section 3.6): the object was created %s",
 			                  created);
-		else if (!same(cbr, m->created_by_ref))
+		else if (new_version && !same(cbr, m->created_by_ref))
 			e = tix_error_set(
 			        err, TIX_EDENIED, m->id,
 			        "created_by_ref does not change across versions (STIX 2.1 "
@@ -202,6 +204,19 @@ enum tix_err store__check_write(struct store *s, const struct stix_meta *m, cons
 	if (e == TIX_OK && new_version)
 		e = check_clock(s, m, err);
 	return e;
+}
+
+int store_id_stored(struct store *s, const char *id)
+{
+	sqlite3_stmt *st = store__cached(s, "SELECT 1 FROM object_owners WHERE id = ?1", NULL);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
 enum tix_err store__record_owner(struct store *s, const struct stix_meta *m, const char *owner,

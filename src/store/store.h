@@ -44,6 +44,9 @@ void store_rollback(struct store *s);
  * negative on a store error. An observable is stored once per owner: 1
  * only when owner_org's copy is there. */
 int store_has_version(struct store *s, const struct stix_meta *m, const char *owner_org);
+/* 1 when some version of id is stored (any owner; observables excluded),
+ * 0 when none, -1 on a store error. */
+int store_id_stored(struct store *s, const char *id);
 
 struct store_collection {
 	int64_t key; /* internal key */
