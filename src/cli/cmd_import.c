@@ -206,6 +206,21 @@ static enum tix_err convert_input(struct import_opts *o, const char *name, const
 	return TIX_OK;
 }
 
+/* The types formats/misp.c makes from MISP's shared entities rather than
+ * from an event's own attributes: the creator organisation and galaxy
+ * clusters (docs/formats.md). */
+static int misp_shared_entity(const char *type)
+{
+	static const char *const types[] = {
+	        "identity", "threat-actor",   "intrusion-set",    "malware",
+	        "tool",     "attack-pattern", "course-of-action", NULL};
+
+	for (int i = 0; types[i]; i++)
+		if (strcmp(type, types[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /* Imports one file. Returns an exit code. */
 static int import_file(struct store *s, struct import_opts *o, const char *file,
                        struct import_counts *total)
@@ -362,10 +377,11 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 			cli_print_error("import", &err);
 			goto out;
 		}
-		if (o->from_misp && strcmp(meta.type, "identity") == 0 &&
+		if (o->from_misp && misp_shared_entity(meta.type) &&
 		    store_id_stored(s, meta.id) == 1) {
-			/* The creator organisation's identity the MISP mapping
-			 * makes for every event (its created is the event's
+			/* What the MISP mapping makes anew for every event that
+			 * names it (the creator organisation's identity, a
+			 * galaxy cluster's SDO; their created is the event's
 			 * time): written once, by the first event naming it. */
 			json_decref(obj);
 			c.unchanged++;
