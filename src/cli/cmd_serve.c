@@ -338,7 +338,6 @@ static void reload_settings(const struct serve_reload *r, struct serve_opts *o,
 	KEEP(threads, "threads");
 	KEEP(max_connections, "max-connections");
 	KEEP(idle_timeout, "idle-timeout");
-	KEEP(cache_bytes, "cache");
 	KEEP(insecure, "insecure-http");
 	KEEP(no_policy, "insecure-no-policy");
 	KEEP(sync, "sync");
@@ -367,6 +366,7 @@ static void reload_settings(const struct serve_reload *r, struct serve_opts *o,
 	}
 	h->tls_cert = o->tls_cert[0] ? o->tls_cert : NULL;
 	h->tls_key = o->tls_key[0] ? o->tls_key : NULL;
+	h->cache_bytes = o->cache_bytes;
 	h->body_budget = o->body_budget;
 	h->body_share = o->body_share;
 	h->metrics = o->metrics;

@@ -36,6 +36,7 @@
 struct live {
 	struct http_options opts;
 	struct taxii_config cfg;
+	unsigned long generation; /* 0 at the start, one more each reload */
 	struct live *older;
 };
 
@@ -108,13 +109,42 @@ struct req_state {
  * not shared between threads here. The server closes them all at the end. */
 static _Thread_local struct store *thread_store;
 static _Thread_local struct taxii_cache *thread_cache;
+static _Thread_local unsigned long thread_cache_gen; /* the settings its answers were made with */
+static _Thread_local size_t thread_slot;             /* its index in srv->stores/caches */
 
-static struct store *worker_store(struct server *srv, struct tix_error *err)
+/* After a reload the thread's cache is made again (empty, in the new size):
+ * its answers were made with the old settings (page size, policy). Only
+ * this thread ever uses it, so the old one can go at once. */
+static void worker_cache_renew(struct server *srv, const struct live *live)
+{
+	size_t bytes = live->opts.cache_bytes;
+	struct taxii_cache *c = bytes ? taxii_cache_new(bytes) : NULL;
+
+	pthread_mutex_lock(&srv->lock);
+	taxii_cache_free(srv->caches[thread_slot]);
+	srv->caches[thread_slot] = thread_cache = c;
+	thread_cache_gen = live->generation;
+	pthread_mutex_unlock(&srv->lock);
+}
+
+/* The cache a request of these settings may use: none for a request that
+ * began before a reload this thread has seen (its answers are of the old
+ * settings). */
+static struct taxii_cache *worker_cache(const struct live *live)
+{
+	return live->generation == thread_cache_gen ? thread_cache : NULL;
+}
+
+static struct store *worker_store(struct server *srv, const struct live *live,
+                                  struct tix_error *err)
 {
 	struct store *s;
 
-	if (thread_store)
+	if (thread_store) {
+		if (live->generation > thread_cache_gen)
+			worker_cache_renew(srv, live);
 		return thread_store;
+	}
 	if ((s = store_open(srv->opts->db_path, NULL, err)) == NULL)
 		return NULL;
 	pthread_mutex_lock(&srv->lock);
@@ -135,8 +165,10 @@ static struct store *worker_store(struct server *srv, struct tix_error *err)
 		srv->capstores = ncap;
 	}
 	srv->stores[srv->nstores] = s;
+	thread_slot = srv->nstores;
+	thread_cache_gen = live->generation;
 	srv->caches[srv->nstores++] = thread_cache =
-	        srv->opts->cache_bytes ? taxii_cache_new(srv->opts->cache_bytes) : NULL;
+	        live->opts.cache_bytes ? taxii_cache_new(live->opts.cache_bytes) : NULL;
 	pthread_mutex_unlock(&srv->lock);
 	thread_store = s;
 	return s;
@@ -450,7 +482,7 @@ static enum MHD_Result begin_post(struct server *srv, struct MHD_Connection *c,
 	char client[64];
 	enum MHD_Result ret;
 
-	if ((s = worker_store(srv, &err)) == NULL)
+	if ((s = worker_store(srv, st->live, &err)) == NULL)
 		return send_error(c, st, 503, "Service unavailable", err.msg);
 	client_address(c, client, sizeof(client));
 	tix_error_clear(&err);
@@ -560,7 +592,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return send_error(c, st, 413, "Payload too large",
 		                  "the body is larger than max_content_length");
 	}
-	if ((s = worker_store(srv, &err)) == NULL)
+	if ((s = worker_store(srv, st->live, &err)) == NULL)
 		return send_error(c, st, 503, "Service unavailable", err.msg);
 	if ((ps = malloc(sizeof(*ps))) == NULL)
 		return MHD_NO;
@@ -603,7 +635,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	req.body = tix_buf_str(&st->body);
 	req.body_len = tix_buf_len(&st->body);
 	taxii_response_init(&resp);
-	taxii_handle(&st->live->cfg, s, thread_cache, &req, &resp);
+	taxii_handle(&st->live->cfg, s, worker_cache(st->live), &req, &resp);
 	ret = send_response(c, st, &resp);
 	taxii_response_release(&resp);
 	free(ps);
@@ -794,6 +826,7 @@ static void reload(struct server *srv)
 	}
 	next->opts = cur->opts;
 	next->cfg = cur->cfg;
+	next->generation = cur->generation + 1;
 	if (srv->opts->on_reload(srv->opts->reload_arg, &next->opts, &next->cfg) != 0) {
 		tix_log_error("reload refused; the server keeps its settings");
 		free(next);
