@@ -1,7 +1,8 @@
 /*
  * cli/cmd_serve.c — `tix serve`: reads the options (and an optional config
  * file), opens the store once to migrate it and read the node secret, then
- * runs the TAXII 2.1 server until SIGTERM.
+ * runs the TAXII 2.1 server until SIGTERM; on SIGHUP re-reads the config
+ * file for the server to apply (the settings that can change live).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -30,7 +31,9 @@ static void usage(FILE *f)
 	        "                 [--no-metrics] [--metrics-key-file FILE] [--log-format text|json]\n"
 	        "                 [--insecure-no-policy] [--check]\n\n"
 	        "Serves the store over TAXII 2.1 at /taxii2/ (discovery) and /api1/ (the API\n"
-	        "root) until SIGTERM or SIGINT, which finish the requests in progress first.\n\n"
+	        "root) until SIGTERM or SIGINT, which finish the requests in progress first.\n"
+	        "SIGHUP re-reads the config file and the TLS certificate and key, keeping\n"
+	        "connections (what applies live: tix-serve(8)).\n\n"
 	        "  --listen HOST:PORT   address to listen on (default 127.0.0.1:8600)\n"
 	        "  --db PATH            the store (default $TIX_DB, else ./var/tix.db)\n"
 	        "  --tls-cert/--tls-key PEM certificate and key: serve HTTPS\n"
@@ -223,6 +226,211 @@ static int read_metrics_key(const char *path, unsigned char digest[32])
 	return 0;
 }
 
+/* Everything `tix serve` started from, for composing the settings again
+ * on SIGHUP: the config file is re-read, the command line still wins. */
+struct serve_gen {
+	struct serve_opts o;
+	struct serve_gen *older;
+};
+struct serve_reload {
+	const char *config_path;
+	int config_chosen; /* named by --config or $TIX_CONFIG: it must exist */
+	const char **keys, **values;
+	int n;
+	struct serve_opts cur;          /* the settings composed last */
+	struct policy_node node_policy; /* the node settings read at the start */
+	struct serve_gen *gens;         /* each reload's settings, freed at the end */
+};
+
+/* The settings: the table's defaults, then the config file's [serve] and
+ * [policy] (c may be NULL), then the command line; 0, or -1 with a
+ * message. */
+static int compose_opts(struct serve_opts *o, const struct conf *c, const char **keys,
+                        const char **values, int n)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+	memset(o, 0, sizeof(*o));
+	o->default_tlp = o->anonymous_read = -1;
+	/* The defaults, from the one table of settings (tix.conf(5)). */
+	for (const struct conf_setting *cs = conf_settings; cs->key; cs++)
+		if (strcmp(cs->section, "serve") == 0 && cs->def[0])
+			set_option(o, cs->key, cs->def, "default");
+	/* Twice the cores, at least 4: a thread busy storing a large POST
+	 * leaves others to answer reads (SQLite WAL lets them read meanwhile). */
+	o->threads = cores > 1 && cores < 32 ? 2 * (unsigned)cores : 4;
+	if (o->threads < 4)
+		o->threads = 4;
+	for (size_t i = 0; c && i < c->n; i++) {
+		const struct conf_entry *ce = &c->entries[i];
+		char where[1100];
+
+		if (strcmp(ce->section, "serve") != 0 && strcmp(ce->section, "policy") != 0)
+			continue;
+		snprintf(where, sizeof(where), "%s:%d", c->path, ce->line);
+		if (set_option(o, ce->setting->key, ce->value, where) != 0)
+			return -1;
+	}
+	for (int i = 0; i < n; i++)
+		if (set_option(o, keys[i], values[i], "command line") != 0)
+			return -1;
+	if (o->page_size > o->page_max)
+		o->page_size = o->page_max;
+	return 0;
+}
+
+/* The store a reloaded configuration names, as cli_db_path finds it. */
+static void reload_db_path(struct serve_opts *o, const struct conf *c)
+{
+	const char *env = getenv("TIX_DB");
+	const struct conf_entry *e = conf_find(c, "store", "", "path");
+
+	if (o->db[0])
+		return;
+	snprintf(o->db, sizeof(o->db), "%s",
+	         env && *env ? env
+	         : e         ? e->value
+	                     : conf_setting_find("store", "path")->def);
+}
+
+static void reload_problem(void *arg, const char *where, const char *reason)
+{
+	(void)arg;
+	tix_log_error("reload: %s: %s", where, reason);
+}
+
+/* The policy settings as at the start: given ones are fixed, the others
+ * follow the node settings in the store. */
+static void apply_policy(const struct serve_opts *o, const struct policy_node *node,
+                         struct taxii_config *cfg)
+{
+	cfg->policy = *node;
+	cfg->policy_live = TAXII_LIVE_DEFAULT_TLP | TAXII_LIVE_ANONYMOUS_READ;
+	if (o->default_tlp >= 0) {
+		cfg->policy.default_tlp = o->default_tlp;
+		cfg->policy_live &= ~(unsigned)TAXII_LIVE_DEFAULT_TLP;
+	}
+	if (o->anonymous_read >= 0) {
+		cfg->policy.anonymous_read = o->anonymous_read;
+		cfg->policy_live &= ~(unsigned)TAXII_LIVE_ANONYMOUS_READ;
+	}
+}
+
+/* The settings of a reload that apply live, into h and cfg (the ones in
+ * force); those that need a restart are reported and keep their value. */
+static void reload_settings(const struct serve_reload *r, struct serve_opts *o,
+                            struct http_options *h, struct taxii_config *cfg)
+{
+	const struct serve_opts *cur = &r->cur;
+
+#define KEEP_STR(field, key)                                                                       \
+	if (strcmp(o->field, cur->field) != 0) {                                                   \
+		tix_log_warn("reload: needs a restart: %s (keeping '%s')", key, cur->field);       \
+		snprintf(o->field, sizeof(o->field), "%s", cur->field);                            \
+	}
+#define KEEP(field, key)                                                                           \
+	if (o->field != cur->field) {                                                              \
+		tix_log_warn("reload: needs a restart: %s (keeping the running value)", key);      \
+		o->field = cur->field;                                                             \
+	}
+	KEEP_STR(listen, "listen");
+	KEEP_STR(db, "db");
+	KEEP(threads, "threads");
+	KEEP(max_connections, "max-connections");
+	KEEP(idle_timeout, "idle-timeout");
+	KEEP(insecure, "insecure-http");
+	KEEP(no_policy, "insecure-no-policy");
+	KEEP(sync, "sync");
+	KEEP(log_json, "log-format");
+#undef KEEP
+#undef KEEP_STR
+	/* HTTP to HTTPS and back, stderr/off to a file and back: a restart. */
+	if (!o->tls_cert[0] != !cur->tls_cert[0] || !o->tls_key[0] != !cur->tls_key[0]) {
+		tix_log_warn("reload: needs a restart: %s (keeping the running value)",
+		             cur->tls_cert[0] ? "tls-cert" : "tls-cert/tls-key");
+		memcpy(o->tls_cert, cur->tls_cert, sizeof(o->tls_cert));
+		memcpy(o->tls_key, cur->tls_key, sizeof(o->tls_key));
+	}
+	{
+		int was_file =
+		        strcmp(cur->access_log, "-") != 0 && strcmp(cur->access_log, "off") != 0;
+		int is_file = strcmp(o->access_log, "-") != 0 && strcmp(o->access_log, "off") != 0;
+
+		if (was_file != is_file ||
+		    (!is_file && strcmp(o->access_log, cur->access_log) != 0)) {
+			tix_log_warn("reload: needs a restart: access-log (keeping '%s')",
+			             cur->access_log);
+			memcpy(o->access_log, cur->access_log, sizeof(o->access_log));
+		}
+		h->access_log_path = was_file ? o->access_log : NULL;
+	}
+	h->tls_cert = o->tls_cert[0] ? o->tls_cert : NULL;
+	h->tls_key = o->tls_key[0] ? o->tls_key : NULL;
+	h->cache_bytes = o->cache_bytes;
+	h->body_budget = o->body_budget;
+	h->body_share = o->body_share;
+	h->metrics = o->metrics;
+	cfg->title = o->title;
+	cfg->description = o->description;
+	cfg->contact = o->contact;
+	cfg->max_content_length = o->max_body;
+	cfg->page_default = o->page_size;
+	cfg->page_max = o->page_max;
+	cfg->examine_max = o->examine_max;
+	apply_policy(o, &r->node_policy, cfg);
+}
+
+/* SIGHUP (http_options.on_reload): the config file read again, the
+ * settings composed as at the start; a file that is refused (FILE:LINE:
+ * reason in the log) changes nothing. */
+static int serve_reload(void *arg, struct http_options *h, struct taxii_config *cfg)
+{
+	struct serve_reload *r = arg;
+	struct serve_gen *g;
+	struct conf conf;
+	struct tix_error err;
+	int have = 0;
+
+	memset(&conf, 0, sizeof(conf));
+	if (r->config_path && (r->config_chosen || access(r->config_path, F_OK) == 0)) {
+		tix_error_clear(&err);
+		if (conf_load(r->config_path, &conf, reload_problem, NULL, &err) != TIX_OK) {
+			if (err.code == TIX_EIO || err.code == TIX_ENOMEM)
+				tix_log_error("reload: %s: %s", err.where, err.msg);
+			tix_log_error("reload: %s: refused; nothing of it is used", r->config_path);
+			return -1;
+		}
+		have = 1;
+	}
+	if ((g = calloc(1, sizeof(*g))) == NULL) {
+		if (have)
+			conf_release(&conf);
+		return -1;
+	}
+	if (compose_opts(&g->o, have ? &conf : NULL, r->keys, r->values, r->n) != 0) {
+		if (have)
+			conf_release(&conf);
+		free(g);
+		return -1;
+	}
+	reload_db_path(&g->o, have ? &conf : NULL);
+	if (have)
+		conf_release(&conf);
+	reload_settings(r, &g->o, h, cfg);
+	h->metrics_key_set = 0;
+	if (g->o.metrics && g->o.metrics_key_file[0]) {
+		if (read_metrics_key(g->o.metrics_key_file, h->metrics_key_digest) != 0) {
+			free(g);
+			return -1;
+		}
+		h->metrics_key_set = 1;
+	}
+	g->older = r->gens;
+	r->gens = g;
+	r->cur = g->o;
+	return 0;
+}
+
 static void on_listening(void *arg, const char *url)
 {
 	struct serve_sync *ss = arg;
@@ -278,20 +486,11 @@ int cmd_serve(int argc, char **argv)
 	struct store *s;
 	struct tix_error err;
 	FILE *log = stderr;
+	struct serve_reload rl;
 	int ch, n = 0, rc = EXIT_SYSTEM, check = 0;
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 
 	memset(&o, 0, sizeof(o));
-	o.default_tlp = o.anonymous_read = -1;
-	/* The defaults, from the one table of settings (tix.conf(5)). */
-	for (const struct conf_setting *cs = conf_settings; cs->key; cs++)
-		if (strcmp(cs->section, "serve") == 0 && cs->def[0])
-			set_option(&o, cs->key, cs->def, "default");
-	/* Twice the cores, at least 4: a thread busy storing a large POST
-	 * leaves others to answer reads (SQLite WAL lets them read meanwhile). */
-	o.threads = cores > 1 && cores < 32 ? 2 * (unsigned)cores : 4;
-	if (o.threads < 4)
-		o.threads = 4;
+	memset(&rl, 0, sizeof(rl));
 	optind = 0;
 	while ((ch = cli_getopt(argc, argv, longopts, NULL)) != -1) {
 		const char *key = NULL;
@@ -332,22 +531,12 @@ int cmd_serve(int argc, char **argv)
 	/* The configuration file, then the command line. */
 	if (cli_config_use(config) != 0)
 		return EXIT_USAGE;
-	for (size_t i = 0; i < cli_config()->n; i++) {
-		const struct conf_entry *ce = &cli_config()->entries[i];
-		char where[1100];
-
-		if (strcmp(ce->section, "serve") != 0 && strcmp(ce->section, "policy") != 0)
-			continue;
-		snprintf(where, sizeof(where), "%s:%d", cli_config()->path, ce->line);
-		if (set_option(&o, ce->setting->key, ce->value, where) != 0)
-			return EXIT_USAGE;
-	}
-	for (int i = 0; i < n; i++)
-
-		if (set_option(&o, keys[i], values[i], "command line") != 0)
-			return EXIT_USAGE;
-	if (o.page_size > o.page_max)
-		o.page_size = o.page_max;
+	if (compose_opts(&o, cli_config(), keys, values, n) != 0)
+		return EXIT_USAGE;
+	rl.config_path = cli_config_path(config, &rl.config_chosen);
+	rl.keys = keys;
+	rl.values = values;
+	rl.n = n;
 	if (o.db[0] == '\0')
 		snprintf(o.db, sizeof(o.db), "%s", cli_db_path(NULL));
 	if (check) {
@@ -390,6 +579,16 @@ int cmd_serve(int argc, char **argv)
 	if (log)
 		setvbuf(log, NULL, _IOLBF, 0);
 
+	/* SIGHUP is taken by the server's sigwait (a reload): blocked before
+	 * any thread starts (the audit queue's, the workers'), so that none of
+	 * them takes it and dies of it. */
+	{
+		sigset_t hup;
+
+		sigemptyset(&hup);
+		sigaddset(&hup, SIGHUP);
+		pthread_sigmask(SIG_BLOCK, &hup, NULL);
+	}
 	/* Open the store once here: it is created and migrated before any
 	 * worker thread touches it, and the node secret is read. */
 	tix_error_clear(&err);
@@ -411,16 +610,9 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	store_close(s);
-	/* The node settings apply live unless the command line fixed them. */
-	cfg.policy_live = TAXII_LIVE_DEFAULT_TLP | TAXII_LIVE_ANONYMOUS_READ;
-	if (o.default_tlp >= 0) {
-		cfg.policy.default_tlp = o.default_tlp;
-		cfg.policy_live &= ~(unsigned)TAXII_LIVE_DEFAULT_TLP;
-	}
-	if (o.anonymous_read >= 0) {
-		cfg.policy.anonymous_read = o.anonymous_read;
-		cfg.policy_live &= ~(unsigned)TAXII_LIVE_ANONYMOUS_READ;
-	}
+	/* The node settings apply live unless the configuration fixed them. */
+	rl.node_policy = cfg.policy;
+	apply_policy(&o, &rl.node_policy, &cfg);
 	if (o.no_policy) {
 		if (strncmp(o.listen, "127.", 4) != 0 && strncmp(o.listen, "[::1]", 5) != 0 &&
 		    strncmp(o.listen, "localhost:", 10) != 0) {
@@ -457,6 +649,7 @@ int cmd_serve(int argc, char **argv)
 	hopts.idle_timeout_s = o.idle_timeout;
 	hopts.max_header_bytes = 64 * 1024;
 	hopts.access_log = log;
+	hopts.access_log_path = log && log != stderr ? o.access_log : NULL;
 	hopts.insecure = o.insecure;
 	hopts.cache_bytes = o.cache_bytes;
 	hopts.body_budget = o.body_budget;
@@ -480,9 +673,10 @@ int cmd_serve(int argc, char **argv)
 		ss.cfg.stop = &ss.stop;
 		hopts.arg = &ss;
 	}
-	/* SIGHUP would end the process: this version does not reload its
-	 * settings (restart it), so a stray `kill -HUP` leaves it serving. */
-	signal(SIGHUP, SIG_IGN);
+	/* SIGHUP: the configuration is read again (serve_reload). */
+	rl.cur = o;
+	hopts.on_reload = serve_reload;
+	hopts.reload_arg = &rl;
 	e = http_serve(&hopts, &cfg, auth, &err);
 	if (ss.started) {
 		/* SIGTERM: the thread stops between requests (a page in
@@ -498,6 +692,10 @@ int cmd_serve(int argc, char **argv)
 	fprintf(stderr, "tix serve: stopped\n");
 	rc = 0;
 out:
+	for (struct serve_gen *g = rl.gens, *older; g; g = older) {
+		older = g->older;
+		free(g);
+	}
 	store_audit_queue_close(cfg.audit);
 	auth_free(auth);
 	sodium_memzero(cfg.secret, sizeof(cfg.secret));

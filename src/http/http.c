@@ -6,15 +6,20 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <gnutls/abstract.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "http/http.h"
 #include "http/metrics.h"
@@ -23,9 +28,34 @@
 #define FAIL_PREFIXES    256
 #define FAIL_INTERVAL_US (10 * INT64_C(1000000))
 
+/* The settings a request reads, swapped whole on a reload (SIGHUP): a
+ * request takes the current one on its first call and keeps it to the
+ * end. A replaced one is kept (on the older list) until the server stops,
+ * so no request can ever read freed settings; reloads are rare and each
+ * is a few hundred bytes. */
+struct live {
+	struct http_options opts;
+	struct taxii_config cfg;
+	unsigned long generation; /* 0 at the start, one more each reload */
+	struct live *older;
+};
+
+/* The TLS certificate chain and key handed to GnuTLS at each handshake
+ * (MHD_OPTION_HTTPS_CERT_CALLBACK): the current one is published
+ * atomically; replaced ones are kept, as struct live, until the end. */
+#define TLS_CHAIN_MAX 16
+struct tls_creds {
+	gnutls_pcert_st chain[TLS_CHAIN_MAX];
+	unsigned nchain;
+	gnutls_privkey_t key;
+	struct tls_creds *older;
+};
+static _Atomic(struct tls_creds *) tls_current;
+
 struct server {
-	const struct http_options *opts;
+	const struct http_options *opts; /* as started: the settings a reload cannot change */
 	const struct taxii_config *cfg;
+	_Atomic(struct live *) live;
 	struct auth *auth;
 	char base_url[300];
 	int tls;
@@ -57,6 +87,7 @@ struct server {
 
 /* What one request gathers across the access handler's calls. */
 struct req_state {
+	const struct live *live; /* the settings of this request, from its first call */
 	struct tix_buf body;
 	int too_big;
 	int discard;     /* a body on a request that takes none: read, not kept */
@@ -78,13 +109,42 @@ struct req_state {
  * not shared between threads here. The server closes them all at the end. */
 static _Thread_local struct store *thread_store;
 static _Thread_local struct taxii_cache *thread_cache;
+static _Thread_local unsigned long thread_cache_gen; /* the settings its answers were made with */
+static _Thread_local size_t thread_slot;             /* its index in srv->stores/caches */
 
-static struct store *worker_store(struct server *srv, struct tix_error *err)
+/* After a reload the thread's cache is made again (empty, in the new size):
+ * its answers were made with the old settings (page size, policy). Only
+ * this thread ever uses it, so the old one can go at once. */
+static void worker_cache_renew(struct server *srv, const struct live *live)
+{
+	size_t bytes = live->opts.cache_bytes;
+	struct taxii_cache *c = bytes ? taxii_cache_new(bytes) : NULL;
+
+	pthread_mutex_lock(&srv->lock);
+	taxii_cache_free(srv->caches[thread_slot]);
+	srv->caches[thread_slot] = thread_cache = c;
+	thread_cache_gen = live->generation;
+	pthread_mutex_unlock(&srv->lock);
+}
+
+/* The cache a request of these settings may use: none for a request that
+ * began before a reload this thread has seen (its answers are of the old
+ * settings). */
+static struct taxii_cache *worker_cache(const struct live *live)
+{
+	return live->generation == thread_cache_gen ? thread_cache : NULL;
+}
+
+static struct store *worker_store(struct server *srv, const struct live *live,
+                                  struct tix_error *err)
 {
 	struct store *s;
 
-	if (thread_store)
+	if (thread_store) {
+		if (live->generation > thread_cache_gen)
+			worker_cache_renew(srv, live);
 		return thread_store;
+	}
 	if ((s = store_open(srv->opts->db_path, NULL, err)) == NULL)
 		return NULL;
 	pthread_mutex_lock(&srv->lock);
@@ -105,14 +165,16 @@ static struct store *worker_store(struct server *srv, struct tix_error *err)
 		srv->capstores = ncap;
 	}
 	srv->stores[srv->nstores] = s;
+	thread_slot = srv->nstores;
+	thread_cache_gen = live->generation;
 	srv->caches[srv->nstores++] = thread_cache =
-	        srv->opts->cache_bytes ? taxii_cache_new(srv->opts->cache_bytes) : NULL;
+	        live->opts.cache_bytes ? taxii_cache_new(live->opts.cache_bytes) : NULL;
 	pthread_mutex_unlock(&srv->lock);
 	thread_store = s;
 	return s;
 }
 
-struct params {
+struct query_params {
 	struct taxii_param p[MAX_PARAMS];
 	size_t n;
 	int overflow;
@@ -121,7 +183,7 @@ struct params {
 static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const char *key,
                                      const char *value)
 {
-	struct params *ps = cls;
+	struct query_params *ps = cls;
 
 	(void)kind;
 	if (ps->n == MAX_PARAMS) {
@@ -420,7 +482,7 @@ static enum MHD_Result begin_post(struct server *srv, struct MHD_Connection *c,
 	char client[64];
 	enum MHD_Result ret;
 
-	if ((s = worker_store(srv, &err)) == NULL)
+	if ((s = worker_store(srv, st->live, &err)) == NULL)
 		return send_error(c, st, 503, "Service unavailable", err.msg);
 	client_address(c, client, sizeof(client));
 	tix_error_clear(&err);
@@ -436,7 +498,7 @@ static enum MHD_Result begin_post(struct server *srv, struct MHD_Connection *c,
 	req.who = st->user[0] ? &st->who : NULL;
 	req.auth_failed = st->auth_failed;
 	taxii_response_init(&resp);
-	if (!taxii_precheck(srv->cfg, s, &req, &resp)) {
+	if (!taxii_precheck(&st->live->cfg, s, &req, &resp)) {
 		ret = send_response(c, st, &resp);
 		taxii_response_release(&resp);
 		return ret;
@@ -457,7 +519,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct req_state *st = *con_cls;
 	struct taxii_request req;
 	struct taxii_response resp;
-	struct params *ps = NULL;
+	struct query_params *ps = NULL;
 	struct tix_error err;
 	struct store *s;
 	const char *cl;
@@ -468,7 +530,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (st == NULL) {
 		if ((st = calloc(1, sizeof(*st))) == NULL)
 			return MHD_NO;
-		tix_buf_init(&st->body, srv->cfg->max_content_length);
+		st->live = atomic_load_explicit(&srv->live, memory_order_acquire);
+		tix_buf_init(&st->body, st->live->cfg.max_content_length);
 		clock_gettime(CLOCK_MONOTONIC, &st->started);
 		{
 			unsigned char rid[8];
@@ -482,7 +545,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		/* Refuse a declared oversized body before reading any of it. */
 		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl && strtoull(cl, NULL, 10) > srv->cfg->max_content_length) {
+		if (cl && strtoull(cl, NULL, 10) > st->live->cfg.max_content_length) {
 			st->too_big = 1;
 			return send_error(c, st, 413, "Payload too large",
 			                  "the body is larger than max_content_length");
@@ -490,7 +553,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (strcmp(method, "POST") == 0)
 			return begin_post(srv, c, st, url,
 			                  cl ? (size_t)strtoull(cl, NULL, 10)
-			                     : srv->cfg->max_content_length);
+			                     : st->live->cfg.max_content_length);
 		/* Only a POST takes a body: any other is read and dropped. */
 		st->discard = 1;
 		/* Answer on a later call: libmicrohttpd 0.9.75 drops keep-alive
@@ -509,14 +572,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (st->discard) {
 			st->discarded += *upload_size;
 			*upload_size = 0;
-			return st->discarded > 4 * srv->cfg->max_content_length ? MHD_NO : MHD_YES;
+			return st->discarded > 4 * st->live->cfg.max_content_length ? MHD_NO
+			                                                            : MHD_YES;
 		}
 		if (st->too_big || tix_buf_len(&st->body) + *upload_size > st->reserved ||
 		    tix_buf_add(&st->body, upload_data, *upload_size) != TIX_OK) {
 			st->too_big = 1;
 			st->discarded += *upload_size;
 			tix_buf_release(&st->body);
-			if (st->discarded > 4 * srv->cfg->max_content_length + (1u << 20))
+			if (st->discarded > 4 * st->live->cfg.max_content_length + (1u << 20))
 				return MHD_NO;
 		}
 		*upload_size = 0;
@@ -528,7 +592,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return send_error(c, st, 413, "Payload too large",
 		                  "the body is larger than max_content_length");
 	}
-	if ((s = worker_store(srv, &err)) == NULL)
+	if ((s = worker_store(srv, st->live, &err)) == NULL)
 		return send_error(c, st, 503, "Service unavailable", err.msg);
 	if ((ps = malloc(sizeof(*ps))) == NULL)
 		return MHD_NO;
@@ -541,13 +605,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	client_address(c, client, sizeof(client));
 	memset(&req, 0, sizeof(req));
-	if (srv->opts->metrics && strcmp(url, "/metrics") == 0) { /* src/http/metrics.c */
+	if (st->live->opts.metrics && strcmp(url, "/metrics") == 0) { /* src/http/metrics.c */
 		const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		                                                MHD_HTTP_HEADER_AUTHORIZATION);
 
 		free(ps);
-		return http_metrics_answer(c, s, srv->opts, client, authz, method, &st->status,
-		                           &st->bytes);
+		return http_metrics_answer(c, s, &st->live->opts, client, authz, method,
+		                           &st->status, &st->bytes);
 	}
 	tix_error_clear(&err);
 	if (authenticate(srv, c, s, st, method, url, client, &err) == TIX_ETOOBIG) {
@@ -571,7 +635,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	req.body = tix_buf_str(&st->body);
 	req.body_len = tix_buf_len(&st->body);
 	taxii_response_init(&resp);
-	taxii_handle(srv->cfg, s, thread_cache, &req, &resp);
+	taxii_handle(&st->live->cfg, s, worker_cache(st->live), &req, &resp);
 	ret = send_response(c, st, &resp);
 	taxii_response_release(&resp);
 	free(ps);
@@ -644,6 +708,163 @@ static char *read_file(const char *path, struct tix_error *err)
 	return tix_buf_detach(&b, NULL);
 }
 
+static void tls_creds_free(struct tls_creds *c)
+{
+	for (unsigned i = 0; i < c->nchain; i++)
+		gnutls_pcert_deinit(&c->chain[i]);
+	if (c->key)
+		gnutls_privkey_deinit(c->key);
+	free(c);
+}
+
+/* Reads the PEM certificate chain and key and checks that they belong
+ * together; NULL with the reason (the file and GnuTLS's words) otherwise. */
+static struct tls_creds *tls_creds_load(const char *cert_path, const char *key_path,
+                                        struct tix_error *err)
+{
+	gnutls_certificate_credentials_t check = NULL;
+	struct tls_creds *c = NULL;
+	char *cert = NULL, *key = NULL;
+	gnutls_datum_t cd, kd;
+	int rc;
+
+	if ((cert = read_file(cert_path, err)) == NULL || (key = read_file(key_path, err)) == NULL)
+		goto fail;
+	cd = (gnutls_datum_t){(unsigned char *)cert, (unsigned)strlen(cert)};
+	kd = (gnutls_datum_t){(unsigned char *)key, (unsigned)strlen(key)};
+	/* GnuTLS refuses a key that is not the certificate's here. */
+	if ((rc = gnutls_certificate_allocate_credentials(&check)) < 0 ||
+	    (rc = gnutls_certificate_set_x509_key_mem2(check, &cd, &kd, GNUTLS_X509_FMT_PEM, NULL,
+	                                               0)) < 0) {
+		tix_error_set(err, TIX_EUSAGE, cert_path, "with the key %s: %s", key_path,
+		              gnutls_strerror(rc));
+		goto fail;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		tix_error_set(err, TIX_ENOMEM, "http", "out of memory");
+		goto fail;
+	}
+	c->nchain = TLS_CHAIN_MAX;
+	if ((rc = gnutls_pcert_list_import_x509_raw(c->chain, &c->nchain, &cd, GNUTLS_X509_FMT_PEM,
+	                                            0)) < 0) {
+		c->nchain = 0;
+		tix_error_set(err, TIX_EUSAGE, cert_path, "%s", gnutls_strerror(rc));
+		goto fail;
+	}
+	if ((rc = gnutls_privkey_init(&c->key)) < 0 ||
+	    (rc = gnutls_privkey_import_x509_raw(c->key, &kd, GNUTLS_X509_FMT_PEM, NULL, 0)) < 0) {
+		tix_error_set(err, TIX_EUSAGE, key_path, "%s", gnutls_strerror(rc));
+		goto fail;
+	}
+	gnutls_certificate_free_credentials(check);
+	sodium_memzero(key, strlen(key));
+	free(cert);
+	free(key);
+	return c;
+fail:
+	if (check)
+		gnutls_certificate_free_credentials(check);
+	if (c)
+		tls_creds_free(c);
+	if (key)
+		sodium_memzero(key, strlen(key));
+	free(cert);
+	free(key);
+	return NULL;
+}
+
+/* GnuTLS asks at each handshake: the credentials published last. */
+static int tls_retrieve(gnutls_session_t session, const gnutls_datum_t *req_ca_dn, int nreqs,
+                        const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
+                        gnutls_pcert_st **pcert, unsigned int *pcert_length, gnutls_privkey_t *pkey)
+{
+	struct tls_creds *c = atomic_load_explicit(&tls_current, memory_order_acquire);
+
+	(void)session;
+	(void)req_ca_dn;
+	(void)nreqs;
+	(void)pk_algos;
+	(void)pk_algos_length;
+	if (c == NULL)
+		return -1;
+	*pcert = c->chain;
+	*pcert_length = c->nchain;
+	*pkey = c->key;
+	return 0;
+}
+
+/* Opens path for appending and puts it in place of fd's file (dup2 is one
+ * step: a line being written goes to the old file or the new one). */
+static enum tix_err reopen_log(int fd, const char *path, struct tix_error *err)
+{
+	int nfd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+
+	if (nfd < 0)
+		return tix_error_set(err, TIX_EIO, path, "cannot open: %s", strerror(errno));
+	if (dup2(nfd, fd) < 0) {
+		tix_error_set(err, TIX_EIO, path, "cannot reopen: %s", strerror(errno));
+		close(nfd);
+		return TIX_EIO;
+	}
+	close(nfd);
+	return TIX_OK;
+}
+
+/* SIGHUP: the caller re-reads its configuration; the new certificate and
+ * key are loaded and checked, the access log reopened, and only then are
+ * the new settings published. Anything that fails leaves all as it was. */
+static void reload(struct server *srv)
+{
+	struct live *cur = atomic_load_explicit(&srv->live, memory_order_acquire);
+	struct live *next = calloc(1, sizeof(*next));
+	struct tls_creds *creds = NULL;
+	struct tix_error err;
+
+	if (next == NULL) {
+		tix_log_error("reload: out of memory; the settings are unchanged");
+		return;
+	}
+	next->opts = cur->opts;
+	next->cfg = cur->cfg;
+	next->generation = cur->generation + 1;
+	if (srv->opts->on_reload(srv->opts->reload_arg, &next->opts, &next->cfg) != 0) {
+		tix_log_error("reload refused; the server keeps its settings");
+		free(next);
+		return;
+	}
+	tix_error_clear(&err);
+	if (srv->tls &&
+	    (creds = tls_creds_load(next->opts.tls_cert, next->opts.tls_key, &err)) == NULL) {
+		tix_log_error(
+		        "reload refused: %s: %s; the server keeps its settings and certificate",
+		        err.where, err.msg);
+		free(next);
+		return;
+	}
+	if (srv->opts->access_log && next->opts.access_log_path &&
+	    reopen_log(fileno(srv->opts->access_log), next->opts.access_log_path, &err) != TIX_OK) {
+		tix_log_error("reload refused: %s: %s; the server keeps its settings", err.where,
+		              err.msg);
+		if (creds)
+			tls_creds_free(creds);
+		free(next);
+		return;
+	}
+	if (creds) {
+		creds->older = atomic_load_explicit(&tls_current, memory_order_relaxed);
+		atomic_store_explicit(&tls_current, creds, memory_order_release);
+	}
+	pthread_mutex_lock(&srv->lock);
+	srv->body_budget = next->opts.body_budget ? next->opts.body_budget : (size_t)256 << 20;
+	srv->body_share = next->opts.body_share ? next->opts.body_share : srv->body_budget / 4;
+	pthread_mutex_unlock(&srv->lock);
+	next->older = cur;
+	atomic_store_explicit(&srv->live, next, memory_order_release);
+	/* At the default level (warn): the operator sees that it took. */
+	tix_log_warn("reloaded: the new settings apply to new requests%s",
+	             creds ? ", the new certificate to new connections" : "");
+}
+
 /* Parses "host:port", "[v6]:port" into addr. */
 static enum tix_err parse_listen(const char *listen, struct sockaddr_storage *addr, int *v6,
                                  int *loopback, struct tix_error *err)
@@ -708,7 +929,7 @@ enum tix_err http_serve(const struct http_options *opts, const struct taxii_conf
 	struct server srv;
 	struct sockaddr_storage addr;
 	struct MHD_Daemon *d = NULL;
-	char *cert = NULL, *key = NULL;
+	struct live *first = NULL;
 	int v6 = 0, loopback = 0, sig;
 	unsigned flags;
 	sigset_t sigs;
@@ -719,6 +940,13 @@ enum tix_err http_serve(const struct http_options *opts, const struct taxii_conf
 	srv.cfg = cfg;
 	srv.auth = auth;
 	pthread_mutex_init(&srv.lock, NULL);
+	if ((first = calloc(1, sizeof(*first))) == NULL) {
+		e = tix_error_set(err, TIX_ENOMEM, "http", "out of memory");
+		goto out;
+	}
+	first->opts = *opts;
+	first->cfg = *cfg;
+	atomic_store(&srv.live, first);
 	srv.body_budget = opts->body_budget ? opts->body_budget : (size_t)256 << 20;
 	srv.body_share = opts->body_share ? opts->body_share : srv.body_budget / 4;
 	srv.nshares = 2 * (size_t)opts->max_connections + 16;
@@ -739,10 +967,14 @@ enum tix_err http_serve(const struct http_options *opts, const struct taxii_conf
 		                  "--tls-key, or --insecure-http to serve it anyway");
 		goto out;
 	}
-	if (srv.tls && ((cert = read_file(opts->tls_cert, err)) == NULL ||
-	                (key = read_file(opts->tls_key, err)) == NULL)) {
-		e = err->code;
-		goto out;
+	if (srv.tls) {
+		struct tls_creds *creds = tls_creds_load(opts->tls_cert, opts->tls_key, err);
+
+		if (creds == NULL) {
+			e = err->code;
+			goto out;
+		}
+		atomic_store(&tls_current, creds);
 	}
 	snprintf(srv.base_url, sizeof(srv.base_url), "%s://%s", srv.tls ? "https" : "http",
 	         opts->listen);
@@ -752,6 +984,8 @@ enum tix_err http_serve(const struct http_options *opts, const struct taxii_conf
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
+	if (opts->on_reload)
+		sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -761,13 +995,13 @@ enum tix_err http_serve(const struct http_options *opts, const struct taxii_conf
 	if (srv.tls)
 		flags |= MHD_USE_TLS;
 	if (srv.tls)
-		d = MHD_start_daemon(
-		        flags, 0, NULL, NULL, on_request, &srv, MHD_OPTION_SOCK_ADDR, &addr,
-		        MHD_OPTION_THREAD_POOL_SIZE, opts->threads, MHD_OPTION_CONNECTION_LIMIT,
-		        opts->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, opts->idle_timeout_s,
-		        MHD_OPTION_CONNECTION_MEMORY_LIMIT, opts->max_header_bytes,
-		        MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv, MHD_OPTION_HTTPS_MEM_CERT,
-		        cert, MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
+		d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &srv, MHD_OPTION_SOCK_ADDR,
+		                     &addr, MHD_OPTION_THREAD_POOL_SIZE, opts->threads,
+		                     MHD_OPTION_CONNECTION_LIMIT, opts->max_connections,
+		                     MHD_OPTION_CONNECTION_TIMEOUT, opts->idle_timeout_s,
+		                     MHD_OPTION_CONNECTION_MEMORY_LIMIT, opts->max_header_bytes,
+		                     MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv,
+		                     MHD_OPTION_HTTPS_CERT_CALLBACK, tls_retrieve, MHD_OPTION_END);
 	else
 		d = MHD_start_daemon(
 		        flags, 0, NULL, NULL, on_request, &srv, MHD_OPTION_SOCK_ADDR, &addr,
@@ -783,8 +1017,14 @@ enum tix_err http_serve(const struct http_options *opts, const struct taxii_conf
 	if (opts->on_listening)
 		opts->on_listening(opts->arg, srv.base_url);
 	tix_log_info("listening on %s", srv.base_url);
-	while (sigwait(&sigs, &sig) != 0)
-		;
+	for (;;) {
+		if (sigwait(&sigs, &sig) != 0)
+			continue;
+		if (sig != SIGHUP)
+			break;
+		tix_log_info("signal %d (SIGHUP): reloading the configuration", sig);
+		reload(&srv);
+	}
 	tix_log_info("signal %d: finishing requests in progress", sig);
 	/* Stops accepting, lets the handlers that run finish (their writes
 	 * commit before their responses are queued), and joins the threads. */
@@ -800,10 +1040,16 @@ out:
 	free(srv.caches);
 	free(srv.shares);
 	pthread_mutex_destroy(&srv.lock);
-	if (key)
-		sodium_memzero(key, strlen(key));
-	free(cert);
-	free(key);
+	/* No request runs any more: every generation of settings and
+	 * credentials can go. */
+	for (struct live *l = atomic_load(&srv.live), *older; l; l = older) {
+		older = l->older;
+		free(l);
+	}
+	for (struct tls_creds *c = atomic_exchange(&tls_current, NULL), *older; c; c = older) {
+		older = c->older;
+		tls_creds_free(c);
+	}
 	return e;
 }
 

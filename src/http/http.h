@@ -2,7 +2,8 @@
  * http.h — the TAXII server's HTTP side on libmicrohttpd: listening (plain
  * HTTP on loopback, HTTPS through GnuTLS elsewhere), a bounded thread pool,
  * limits on bodies, headers, connections and idle time, authentication
- * headers, one access-log line per request, and a clean stop on SIGTERM.
+ * headers, one access-log line per request, a reload of the settings and
+ * the TLS certificate on SIGHUP, and a clean stop on SIGTERM.
  */
 #ifndef TIX_HTTP_H
 #define TIX_HTTP_H
@@ -38,6 +39,18 @@ struct http_options {
 	int log_json; /* access log as JSON lines (--log-format json) */
 	int metrics_key_set;
 	unsigned char metrics_key_digest[32];
+	/* The file access_log was opened from, reopened on a reload (after
+	 * logrotate); NULL when it is stderr or there is none. */
+	const char *access_log_path;
+	/* SIGHUP, or NULL to leave it alone: on_reload re-reads the settings
+	 * into *next and *next_cfg (which hold the current ones; strings it
+	 * sets must live until http_serve returns) and returns 0 to apply
+	 * them, or -1 (the reason logged) to keep everything as it is. A
+	 * reload applies to requests that start after it, the certificate and
+	 * key (re-read from tls_cert/tls_key) to new connections; connections
+	 * and requests in progress go on. */
+	int (*on_reload)(void *arg, struct http_options *next, struct taxii_config *next_cfg);
+	void *reload_arg;
 };
 
 /* Serves until SIGTERM or SIGINT, then finishes the requests in progress
