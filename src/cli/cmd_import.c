@@ -14,6 +14,7 @@
 #include "formats/formats.h"
 #include "match/match.h"
 #include "pattern/pattern.h"
+#include "sync/sync.h"
 
 #define DEFAULT_MAX_SIZE ((size_t)1 << 30)
 #define MAX_REPORTED     50 /* invalid objects described in full per file */
@@ -36,6 +37,7 @@ struct import_opts {
 	enum formats_kind format;      /* --format (auto unless told) */
 	struct formats_text_opts text; /* --format csv|list */
 	int have_map;
+	int from_misp; /* the file being imported was MISP (converted) */
 };
 
 struct import_counts {
@@ -161,6 +163,7 @@ static enum tix_err convert_input(struct import_opts *o, const char *name, const
 		k = o->text.type != FV_NONE ? FORMATS_LIST : FORMATS_CSV;
 	if (k == FORMATS_STIX)
 		return TIX_OK;
+	o->from_misp = k == FORMATS_MISP;
 	tix_buf_init(&out, TIX_BUF_UNLIMITED);
 	if (k != FORMATS_MISP && o->text.timestamp == NULL) {
 		static char when[32];
@@ -226,6 +229,7 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 	stix_problems_init(&probs);
 	tix_buf_init(&body, TIX_BUF_UNLIMITED);
 	tix_buf_init(&ids, TIX_BUF_UNLIMITED);
+	o->from_misp = 0;
 	if ((e = cli_read_input(file, o->max_size, &data, &len, &err)) != TIX_OK) {
 		rc = cli_exit_code(e);
 		cli_print_error("import", &err);
@@ -293,6 +297,20 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 		if ((e = stix_reader_take(r, &obj, &err)) != TIX_OK)
 			goto bad_document;
 		c.objects++;
+		if (o->from_misp) {
+			/* a changed MISP event keeps its objects' first created */
+			int kc = sync_misp_keep_created(s, obj, o->org);
+
+			if (kc < 0) {
+				json_decref(obj);
+				tix_error_set(&err, TIX_ESTORE, name,
+				              "the store could not be read");
+				cli_print_error("import", &err);
+				goto out;
+			}
+			if (kc > 0)
+				rawlen = 0; /* changed: store the new text */
+		}
 		stix_problems_reset(&probs);
 		/* The stored text is the bytes as sent, minified, unless tix
 		 * changed the object (an SCO given its id). */
