@@ -377,12 +377,20 @@ static int print_peer(void *arg, const struct store_peer *p)
 	} else {
 		printf("%s (%s, %s)%s\n", p->name, p->kind, direction_name(p->direction),
 		       st.failing ? "  FAILING" : "");
-		printf("  pull cursor:   %s%s\n", st.pull_after[0] ? st.pull_after : "(start)",
-		       st.pull_next[0] ? " (walk in progress)" : "");
-		printf("  push cursor:   %lld\n", (long long)st.push_cursor);
-		printf("  objects in:    %lld received, %lld stored, %lld rejected\n",
-		       (long long)st.objects_in, (long long)st.objects_stored,
-		       (long long)st.objects_rejected);
+		if (strcmp(p->kind, "misp-feed") == 0) {
+			printf("  pull cursor:   per event (the manifest's timestamps)\n");
+			printf("  objects in:    %lld received, %lld stored; %lld events refused\n",
+			       (long long)st.objects_in, (long long)st.objects_stored,
+			       (long long)st.objects_rejected);
+		} else {
+			printf("  pull cursor:   %s%s\n",
+			       st.pull_after[0] ? st.pull_after : "(start)",
+			       st.pull_next[0] ? " (walk in progress)" : "");
+			printf("  push cursor:   %lld\n", (long long)st.push_cursor);
+			printf("  objects in:    %lld received, %lld stored, %lld rejected\n",
+			       (long long)st.objects_in, (long long)st.objects_stored,
+			       (long long)st.objects_rejected);
+		}
 		printf("  objects out:   %lld (outbox: %lld waiting)\n", (long long)st.objects_out,
 		       (long long)st.outbox);
 		printf("  bytes:         %lld in, %lld out\n", (long long)st.bytes_in,

@@ -98,8 +98,8 @@ static int64_t misp_timestamp(const json_t *v)
 /* Checks a fetched event against what the feed said about it: its uuid,
  * its timestamp, and (when hashes.csv lists it) that every hash listed is
  * of a value the event holds. 0, or -1 with the event refused. */
-static int check_event(struct feed_run *f, const struct formats_feed_entry *ent,
-                       const char *data, size_t len)
+static int check_event(struct feed_run *f, const struct formats_feed_entry *ent, const char *data,
+                       size_t len)
 {
 	struct tix_error err;
 	json_t *doc = stix_json_parse(data, len, ent->uuid, &err), *ev;
@@ -144,7 +144,8 @@ static int check_event(struct feed_run *f, const struct formats_feed_entry *ent,
 		json_object_foreach (listed, h, v) {
 			if (json_object_get(held, h) == NULL) {
 				refuse(f, ent->uuid,
-				       "hashes.csv lists %s, the md5 of no value the event holds", h);
+				       "hashes.csv lists %s, the md5 of no value the event holds",
+				       h);
 				rc = -1;
 				break;
 			}
@@ -246,8 +247,7 @@ static enum tix_err pull_event(struct feed_run *f, const struct formats_feed_ent
 		}
 		stored += rc == 1;
 	}
-	if ((e = store_peer_feed_put(r->s, r->peer.name, ent->uuid, ent->timestamp, err)) !=
-	    TIX_OK)
+	if ((e = store_peer_feed_put(r->s, r->peer.name, ent->uuid, ent->timestamp, err)) != TIX_OK)
 		goto rollback;
 	next = r->st;
 	next.objects_in += (int64_t)count;
@@ -353,8 +353,15 @@ enum tix_err sync__feed_pull(struct run *r, int *done, struct tix_error *err)
 			goto out;
 	}
 	if (f.refused > 0) {
-		e = tix_error_set(err, TIX_EPARSE, r->peer.name, "%s%s", f.first_refusal,
-		                  f.refused > 1 ? " (and more: see the log)" : "");
+		if (f.refused > 1)
+			e = tix_error_set(
+			        err, TIX_EPARSE, "MISP feed",
+			        "%zu events refused, nothing of them stored; the first: %s "
+			        "(each is in the log)",
+			        f.refused, f.first_refusal);
+		else
+			e = tix_error_set(err, TIX_EPARSE, "MISP feed", "%s; nothing of it stored",
+			                  f.first_refusal);
 		goto out;
 	}
 	*done = 1;
