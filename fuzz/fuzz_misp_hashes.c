@@ -23,7 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		__builtin_trap(); /* every member came from a line naming the uuid */
 	json_object_foreach (set, k, v) {
 		for (size_t i = 0; k[i]; i++)
-			if (!((k[i] >= '0' && k[i] <= '9') || (k[i] >= 'a' && k[i] <= 'f')) || i >= 32)
+			if (!((k[i] >= '0' && k[i] <= '9') || (k[i] >= 'a' && k[i] <= 'f')) ||
+			    i >= 32)
 				__builtin_trap(); /* lowercase md5 only */
 	}
 	json_decref(set);
