@@ -131,6 +131,13 @@ int cli_config_apply_peers(struct store *s)
 			              : strcmp(e->value, "push") == 0
 			                      ? STORE_PEER_PUSH
 			                      : STORE_PEER_PULL | STORE_PEER_PUSH;
+		if (strcmp(p.kind, "misp-feed") == 0 && p.direction != STORE_PEER_PULL) {
+			fprintf(stderr,
+			        "tix: %s:%d: [peer %s] is a MISP feed: pull-only, direction %s is "
+			        "not used\n",
+			        c->path, c->entries[i].line, name, e ? e->value : "");
+			p.direction = STORE_PEER_PULL;
+		}
 		if ((e = conf_find(c, "peer", name, "interval")) != NULL) {
 			unsigned long u = 0;
 

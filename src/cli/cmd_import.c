@@ -14,6 +14,7 @@
 #include "formats/formats.h"
 #include "match/match.h"
 #include "pattern/pattern.h"
+#include "sync/sync.h"
 
 #define DEFAULT_MAX_SIZE ((size_t)1 << 30)
 #define MAX_REPORTED     50 /* invalid objects described in full per file */
@@ -206,21 +207,6 @@ static enum tix_err convert_input(struct import_opts *o, const char *name, const
 	return TIX_OK;
 }
 
-/* The types formats/misp.c makes from MISP's shared entities rather than
- * from an event's own attributes: the creator organisation and galaxy
- * clusters (docs/formats.md). */
-static int misp_shared_entity(const char *type)
-{
-	static const char *const types[] = {
-	        "identity", "threat-actor",   "intrusion-set",    "malware",
-	        "tool",     "attack-pattern", "course-of-action", NULL};
-
-	for (int i = 0; types[i]; i++)
-		if (strcmp(type, types[i]) == 0)
-			return 1;
-	return 0;
-}
-
 /* Imports one file. Returns an exit code. */
 static int import_file(struct store *s, struct import_opts *o, const char *file,
                        struct import_counts *total)
@@ -243,6 +229,7 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 	stix_problems_init(&probs);
 	tix_buf_init(&body, TIX_BUF_UNLIMITED);
 	tix_buf_init(&ids, TIX_BUF_UNLIMITED);
+	o->from_misp = 0;
 	if ((e = cli_read_input(file, o->max_size, &data, &len, &err)) != TIX_OK) {
 		rc = cli_exit_code(e);
 		cli_print_error("import", &err);
@@ -310,6 +297,20 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 		if ((e = stix_reader_take(r, &obj, &err)) != TIX_OK)
 			goto bad_document;
 		c.objects++;
+		if (o->from_misp) {
+			/* a changed MISP event keeps its objects' first created */
+			int kc = sync_misp_keep_created(s, obj, o->org);
+
+			if (kc < 0) {
+				json_decref(obj);
+				tix_error_set(&err, TIX_ESTORE, name,
+				              "the store could not be read");
+				cli_print_error("import", &err);
+				goto out;
+			}
+			if (kc > 0)
+				rawlen = 0; /* changed: store the new text */
+		}
 		stix_problems_reset(&probs);
 		/* The stored text is the bytes as sent, minified, unless tix
 		 * changed the object (an SCO given its id). */
@@ -377,7 +378,7 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 			cli_print_error("import", &err);
 			goto out;
 		}
-		if (o->from_misp && misp_shared_entity(meta.type) &&
+		if (o->from_misp && formats_misp_shared_entity(meta.type) &&
 		    store_id_stored(s, meta.id) == 1) {
 			/* What the MISP mapping makes anew for every event that
 			 * names it (the creator organisation's identity, a

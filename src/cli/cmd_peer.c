@@ -18,6 +18,9 @@ static void usage(FILE *f)
 	        "                --local-collection ID (--user U --password-stdin | --key-stdin)\n"
 	        "                --direction pull|push|both [--interval SECONDS] [--org ORG]\n"
 	        "                [--ca-file F] [--limit-rate BYTES_PER_S]\n"
+	        "       tix peer add NAME --kind misp-feed --url URL/manifest.json\n"
+	        "                --local-collection ID --org ORG [--key-stdin]\n"
+	        "                [--interval SECONDS] [--ca-file F] [--limit-rate BYTES_PER_S]\n"
 	        "       tix peer list [--json]\n"
 	        "       tix peer remove NAME\n"
 	        "       tix peer status [NAME] [--json]\n\n"
@@ -26,6 +29,9 @@ static void usage(FILE *f)
 	        "node send to the peer's organisation (--org). The password or API key is read\n"
 	        "from the first line of standard input and kept in the store (readable only\n"
 	        "by its owner); it is never printed or logged.\n\n"
+	        "  --kind K         taxii (the default) or misp-feed: a MISP feed (manifest.json,\n"
+	        "                   <uuid>.json, hashes.csv), pulled event by event; pull only,\n"
+	        "                   --key-stdin optional (sent as `Authorization: KEY`)\n"
 	        "  --interval S     seconds between runs under `tix serve --sync` (default 300)\n"
 	        "  --org ORG        the peer's organisation: owner of what is pulled, audience\n"
 	        "                   of what is pushed (without it only TLP:CLEAR is pushed)\n"
@@ -72,6 +78,7 @@ static int peer_add(struct store *s, const char *db, int argc, char **argv)
 	        {"org", required_argument, NULL, 'o'},
 	        {"ca-file", required_argument, NULL, 'c'},
 	        {"limit-rate", required_argument, NULL, 'L'},
+	        {"kind", required_argument, NULL, 'K'},
 	        {NULL, 0, NULL, 0},
 	};
 	struct store_peer p;
@@ -84,6 +91,7 @@ static int peer_add(struct store *s, const char *db, int argc, char **argv)
 
 	memset(&p, 0, sizeof(p));
 	p.interval = 300;
+	memcpy(p.kind, "taxii", sizeof("taxii"));
 	tix_error_clear(&err);
 	optind = 0;
 	while ((ch = cli_getopt(argc, argv, longopts, NULL)) != -1) {
@@ -162,6 +170,13 @@ static int peer_add(struct store *s, const char *db, int argc, char **argv)
 			}
 			p.limit_rate = (int64_t)rate;
 			break;
+		case 'K':
+			if (strcmp(optarg, "taxii") != 0 && strcmp(optarg, "misp-feed") != 0) {
+				fprintf(stderr, "tix peer: --kind: taxii or misp-feed\n");
+				goto out;
+			}
+			snprintf(p.kind, sizeof(p.kind), "%s", optarg);
+			break;
 		default: usage(stderr); goto out;
 		}
 	}
@@ -171,6 +186,35 @@ static int peer_add(struct store *s, const char *db, int argc, char **argv)
 	}
 	if (copy_opt(p.name, sizeof(p.name), argv[optind], "NAME") != 0)
 		goto out;
+	if (strcmp(p.kind, "misp-feed") == 0) {
+		if (p.direction & STORE_PEER_PUSH) {
+			fprintf(stderr,
+			        "tix peer add: a MISP feed is pull-only: --direction push or "
+			        "both is refused (leave --direction out, or give pull)\n");
+			goto out;
+		}
+		if (p.remote_collection[0] || pw || p.user[0]) {
+			fprintf(stderr,
+			        "tix peer add: a MISP feed takes no --remote-collection, "
+			        "--user or --password-stdin (its key, if any: --key-stdin)\n");
+			goto out;
+		}
+		if (!p.url[0] || !p.local_collection[0] || !p.org[0]) {
+			fprintf(stderr, "tix peer add: a MISP feed needs --url, --local-collection "
+			                "and --org (the owner of what is pulled)\n");
+			goto out;
+		}
+		p.direction = STORE_PEER_PULL;
+		if (key && read_secret(p.secret, sizeof(p.secret)) != 0) {
+			fprintf(stderr,
+			        "tix peer add: no API key on standard input (one line, at most %zu "
+			        "bytes)\n",
+			        sizeof(p.secret) - 2);
+			rc = EXIT_INVALID;
+			goto out;
+		}
+		goto checked;
+	}
 	if (!p.url[0] || !p.remote_collection[0] || !p.local_collection[0] || !p.direction) {
 		fprintf(stderr, "tix peer add: --url, --remote-collection, --local-collection and "
 		                "--direction are required\n");
@@ -188,6 +232,13 @@ static int peer_add(struct store *s, const char *db, int argc, char **argv)
 		rc = EXIT_INVALID;
 		goto out;
 	}
+checked:
+	for (const char *c = p.secret; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+			fprintf(stderr, "tix peer add: the key holds control characters\n");
+			rc = EXIT_INVALID;
+			goto out;
+		}
 	if ((e = store_collection_get(s, p.local_collection, 0, &coll, &err)) != TIX_OK) {
 		cli_print_error("peer add", &err);
 		rc = cli_exit_code(e);
@@ -208,8 +259,8 @@ static int peer_add(struct store *s, const char *db, int argc, char **argv)
 			chmod(path, 0600);
 		}
 	}
-	fprintf(stderr, "tix peer: added %s (%s, %s -> %s)\n", p.name, p.url, p.remote_collection,
-	        coll.title);
+	fprintf(stderr, "tix peer: added %s (%s %s, %s -> %s)\n", p.name, p.kind, p.url,
+	        p.remote_collection[0] ? p.remote_collection : "events", coll.title);
 	rc = 0;
 out:
 	explicit_bzero(p.secret, sizeof(p.secret));
@@ -259,19 +310,23 @@ static int print_peer(void *arg, const struct store_peer *p)
 		if (l->list)
 			json_array_append_new(
 			        l->list,
-			        json_pack("{ss ss ss ss ss ss sI ss ss sI sb}", "name", p->name,
-			                  "url", p->url, "remote_collection", p->remote_collection,
-			                  "local_collection", p->local_collection, "direction",
+			        json_pack("{ss ss ss ss ss ss ss sI ss ss sI sb}", "name", p->name,
+			                  "kind", p->kind, "url", p->url, "remote_collection",
+			                  p->remote_collection, "local_collection",
+			                  p->local_collection, "direction",
 			                  direction_name(p->direction), "auth",
 			                  p->user[0] ? "basic" : "key", "interval",
 			                  (json_int_t)p->interval, "org", p->org, "ca_file",
 			                  p->ca_file, "limit_rate", (json_int_t)p->limit_rate,
 			                  "has_secret", p->secret[0] != '\0'));
 		else
-			printf("%-16s %-5s %-40s %s -> %s  org=%s  every %llds  %s%s\n", p->name,
-			       direction_name(p->direction), p->url, p->remote_collection,
+			printf("%-16s %-9s %-5s %-40s %s -> %s  org=%s  every %llds  %s%s\n",
+			       p->name, p->kind, direction_name(p->direction), p->url,
+			       p->remote_collection[0] ? p->remote_collection : "(events)",
 			       p->local_collection, p->org[0] ? p->org : "-",
-			       (long long)p->interval, p->user[0] ? "user " : "API key", p->user);
+			       (long long)p->interval,
+			       p->user[0] ? "user " : (p->secret[0] ? "API key" : "no key"),
+			       p->user);
 		return 0;
 	}
 	if (store_peer_state_get(l->s, p->name, &st, &err) != TIX_OK ||
@@ -289,12 +344,12 @@ static int print_peer(void *arg, const struct store_peer *p)
 	if (l->list) {
 		json_array_append_new(
 		        l->list,
-		        json_pack("{ss ss ss ss ss sI sI sI sI sI sI sI sI sI ss ss sI sb ss}",
-		                  "name", p->name, "direction", direction_name(p->direction),
-		                  "pull_after", st.pull_after, "pull_next",
-		                  st.pull_next[0] ? "(walk in progress)" : "", "push_cursor_time",
-		                  "", "push_cursor", (json_int_t)st.push_cursor, "objects_in",
-		                  (json_int_t)st.objects_in, "objects_stored",
+		        json_pack("{ss ss ss ss ss ss sI sI sI sI sI sI sI sI sI ss ss sI sb ss}",
+		                  "name", p->name, "kind", p->kind, "direction",
+		                  direction_name(p->direction), "pull_after", st.pull_after,
+		                  "pull_next", st.pull_next[0] ? "(walk in progress)" : "",
+		                  "push_cursor_time", "", "push_cursor", (json_int_t)st.push_cursor,
+		                  "objects_in", (json_int_t)st.objects_in, "objects_stored",
 		                  (json_int_t)st.objects_stored, "objects_rejected",
 		                  (json_int_t)st.objects_rejected, "objects_out",
 		                  (json_int_t)st.objects_out, "bytes_in", (json_int_t)st.bytes_in,
@@ -320,14 +375,22 @@ static int print_peer(void *arg, const struct store_peer *p)
 			json_object_set_new(o, "push_cursor_time", json_string(pc));
 		}
 	} else {
-		printf("%s (%s)%s\n", p->name, direction_name(p->direction),
+		printf("%s (%s, %s)%s\n", p->name, p->kind, direction_name(p->direction),
 		       st.failing ? "  FAILING" : "");
-		printf("  pull cursor:   %s%s\n", st.pull_after[0] ? st.pull_after : "(start)",
-		       st.pull_next[0] ? " (walk in progress)" : "");
-		printf("  push cursor:   %lld\n", (long long)st.push_cursor);
-		printf("  objects in:    %lld received, %lld stored, %lld rejected\n",
-		       (long long)st.objects_in, (long long)st.objects_stored,
-		       (long long)st.objects_rejected);
+		if (strcmp(p->kind, "misp-feed") == 0) {
+			printf("  pull cursor:   per event (the manifest's timestamps)\n");
+			printf("  objects in:    %lld received, %lld stored; %lld events refused\n",
+			       (long long)st.objects_in, (long long)st.objects_stored,
+			       (long long)st.objects_rejected);
+		} else {
+			printf("  pull cursor:   %s%s\n",
+			       st.pull_after[0] ? st.pull_after : "(start)",
+			       st.pull_next[0] ? " (walk in progress)" : "");
+			printf("  push cursor:   %lld\n", (long long)st.push_cursor);
+			printf("  objects in:    %lld received, %lld stored, %lld rejected\n",
+			       (long long)st.objects_in, (long long)st.objects_stored,
+			       (long long)st.objects_rejected);
+		}
 		printf("  objects out:   %lld (outbox: %lld waiting)\n", (long long)st.objects_out,
 		       (long long)st.outbox);
 		printf("  bytes:         %lld in, %lld out\n", (long long)st.bytes_in,

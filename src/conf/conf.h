@@ -17,14 +17,14 @@
 #define CONF_DEFAULT_PATH "/etc/tix/tix.conf"
 
 enum conf_type {
-	CONF_STRING,   /* one line of text */
-	CONF_PATH,     /* a file name */
-	CONF_BOOL,     /* true/false, on/off, yes/no, 1/0 */
-	CONF_UINT,     /* decimal, within [min, max] */
-	CONF_SIZE,     /* bytes, with an optional K, M or G (KiB, MiB, GiB) */
-	CONF_TLP,      /* clear, green, amber, amber+strict, red (also white) */
-	CONF_LISTEN,   /* HOST:PORT, [IPv6]:PORT */
-	CONF_URL,      /* http:// or https:// */
+	CONF_STRING,    /* one line of text */
+	CONF_PATH,      /* a file name */
+	CONF_BOOL,      /* true/false, on/off, yes/no, 1/0 */
+	CONF_UINT,      /* decimal, within [min, max] */
+	CONF_SIZE,      /* bytes, with an optional K, M or G (KiB, MiB, GiB) */
+	CONF_TLP,       /* clear, green, amber, amber+strict, red (also white) */
+	CONF_LISTEN,    /* HOST:PORT, [IPv6]:PORT */
+	CONF_URL,       /* http:// or https:// */
 	CONF_DIRECTION, /* pull, push or both */
 	CONF_LOG_FORMAT /* text or json */
 };

@@ -59,6 +59,13 @@ enum tix_err formats_misp_manifest(const char *data, size_t len, const char *sou
                                    struct formats_feed_entry **out, size_t *n,
                                    struct formats_log *log, struct tix_error *err);
 
+/* hashes.csv of a MISP feed ("md5,event uuid" a line, CRLF or LF):
+ * adds to set (a JSON object used as a set) the lowercase md5 of every
+ * line naming uuid (case-insensitive). Lines of another shape are skipped.
+ * Returns the number of lines that named uuid. */
+struct json_t;
+size_t formats_misp_hashes_for(const char *data, size_t len, const char *uuid, struct json_t *set);
+
 /* MISP out (src/formats/misp_out.c): STIX objects, added one by one (the
  * latest version of each, already through the caller's sharing policy),
  * become MISP events: each report or grouping an event with what it lists
@@ -161,5 +168,11 @@ size_t formats_repair(struct json_t *obj, struct json_t *done);
  * carried) appended to extra, with object_refs. Returns 1 when obj was
  * 2.0, 0 when it is left as it was. */
 int formats_upgrade_to_21(struct json_t *obj, struct json_t *extra);
+
+/* 1 for the types the MISP mapping makes from MISP's shared entities
+ * rather than from an event's own data (the creator organisation's identity,
+ * galaxy clusters' SDOs): dated by each event, so an importer writes them
+ * once, from the first event naming them (docs/formats.md). */
+int formats_misp_shared_entity(const char *type);
 
 #endif

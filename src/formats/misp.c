@@ -1662,3 +1662,53 @@ enum tix_err formats_misp_manifest(const char *data, size_t len, const char *sou
 	*n = i;
 	return TIX_OK;
 }
+
+size_t formats_misp_hashes_for(const char *data, size_t len, const char *uuid, json_t *set)
+{
+	size_t ulen = strlen(uuid), found = 0, i = 0;
+
+	while (i < len) {
+		size_t start = i, end, comma = len;
+		char md5[33], *p;
+
+		while (i < len && data[i] != '\n')
+			i++;
+		end = i < len ? i : len;
+		i++; /* past the newline */
+		if (end > start && data[end - 1] == '\r')
+			end--;
+		for (size_t k = start; k < end; k++)
+			if (data[k] == ',') {
+				comma = k;
+				break;
+			}
+		if (comma != start + 32 || end - comma - 1 != ulen ||
+		    strncasecmp(data + comma + 1, uuid, ulen) != 0)
+			continue;
+		memcpy(md5, data + start, 32);
+		md5[32] = '\0';
+		for (p = md5; *p; p++) {
+			if (*p >= 'A' && *p <= 'F')
+				*p = (char)(*p - 'A' + 'a');
+			if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+				break;
+		}
+		if (*p != '\0')
+			continue;
+		json_object_set_new(set, md5, json_true());
+		found++;
+	}
+	return found;
+}
+
+int formats_misp_shared_entity(const char *type)
+{
+	static const char *const types[] = {
+	        "identity", "threat-actor",   "intrusion-set",    "malware",
+	        "tool",     "attack-pattern", "course-of-action", NULL};
+
+	for (int i = 0; types[i]; i++)
+		if (strcmp(type, types[i]) == 0)
+			return 1;
+	return 0;
+}

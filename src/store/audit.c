@@ -108,7 +108,8 @@ static enum tix_err load_key(struct store *s, struct tix_error *err)
 		size_t got = 0;
 
 		if (v == NULL || strlen(v) != 2 * HASH_BYTES ||
-		    sodium_hex2bin(s->audit_key, HASH_BYTES, v, 2 * HASH_BYTES, NULL, &got, NULL) != 0 ||
+		    sodium_hex2bin(s->audit_key, HASH_BYTES, v, 2 * HASH_BYTES, NULL, &got, NULL) !=
+		            0 ||
 		    got != HASH_BYTES) {
 			sqlite3_reset(st);
 			return tix_error_set(err, TIX_ESTORE, "audit",

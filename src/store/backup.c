@@ -84,7 +84,8 @@ static enum tix_err keep_audit_key(struct store *s, sqlite3 *d, const char *dest
 		return e;
 	sodium_bin2hex(hexkey, sizeof(hexkey), key, sizeof(key));
 	sodium_memzero(key, sizeof(key));
-	if (sqlite3_prepare_v2(d, "INSERT OR REPLACE INTO meta (key, value) VALUES ('audit_key', ?1)",
+	if (sqlite3_prepare_v2(d,
+	                       "INSERT OR REPLACE INTO meta (key, value) VALUES ('audit_key', ?1)",
 	                       -1, &st, NULL) != SQLITE_OK) {
 		sodium_memzero(hexkey, sizeof(hexkey));
 		return tix_error_set(err, TIX_ESTORE, dest, "keeping the audit key: %s",

@@ -288,3 +288,29 @@ enum tix_err store_ownership_conflicts(struct store *s,
 	sqlite3_reset(st);
 	return e;
 }
+
+enum tix_err store_object_created(struct store *s, const char *id, const char *owner, char *out,
+                                  size_t size, struct tix_error *err)
+{
+	sqlite3_stmt *st;
+	enum tix_err e = TIX_OK;
+	int rc;
+
+	*out = '\0';
+	if ((st = store__cached(s, "SELECT owner_org, created FROM object_owners WHERE id = ?1",
+	                        err)) == NULL)
+		return TIX_ESTORE;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *o = (const char *)sqlite3_column_text(st, 0);
+		const char *c = (const char *)sqlite3_column_text(st, 1);
+
+		if (same(o, owner) && c)
+			snprintf(out, size, "%s", c);
+	} else if (rc != SQLITE_DONE) {
+		e = store__db_error(s, err, "finding an object's owner");
+	}
+	sqlite3_reset(st);
+	return e;
+}

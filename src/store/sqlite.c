@@ -74,6 +74,9 @@ static const char *const migrations[] = {
         /* 6 -> 7: the audience index of TAXII listings, peers' audit anchors,
          * the audit key point (src/store/audience.c) */
         store__schema_audience,
+        /* 7 -> 8: peer kinds (TAXII or MISP feed) and a MISP feed's per-event
+         * cursors (src/store/sync.c) */
+        store__schema_feed,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

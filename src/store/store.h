@@ -410,7 +410,8 @@ enum { STORE_PEER_PULL = 1, STORE_PEER_PUSH = 2 };
 
 struct store_peer {
 	char name[64];
-	char url[1024]; /* the discovery URL */
+	char kind[16];  /* "taxii" (the default) or "misp-feed" */
+	char url[1024]; /* the discovery URL, or a MISP feed's manifest.json */
 	char remote_collection[128];
 	char local_collection[128];
 	char user[128];   /* HTTP Basic user, or "" for a Bearer API key */
@@ -461,6 +462,17 @@ enum tix_err store_peer_outbox_put(struct store *s, const char *peer, const char
                                    const char *modified, const char *error, struct tix_error *err);
 enum tix_err store_peer_outbox_done(struct store *s, const char *peer, const char *id,
                                     const char *modified, struct tix_error *err);
+/* The created (canonical) of the object id when owner owns it, else ""
+ * in out (not known, an observable, or another organisation's). */
+enum tix_err store_object_created(struct store *s, const char *id, const char *owner, char *out,
+                                  size_t size, struct tix_error *err);
+/* A MISP feed peer's cursor for one event: the manifest timestamp of the
+ * version stored (0 when none). The put belongs in the transaction that
+ * stores the event's objects. */
+enum tix_err store_peer_feed_get(struct store *s, const char *peer, const char *uuid,
+                                 int64_t *timestamp, struct tix_error *err);
+enum tix_err store_peer_feed_put(struct store *s, const char *peer, const char *uuid,
+                                 int64_t timestamp, struct tix_error *err);
 enum tix_err store_peer_outbox_list(struct store *s, const char *peer, store_row_cb cb, void *arg,
                                     struct tix_error *err);
 

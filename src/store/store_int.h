@@ -114,6 +114,7 @@ struct store_row store__row(sqlite3_stmt *st);
 extern const char store__schema_policy[];
 /* Migration 5: federation peers, cursors, outboxes (sync.c). */
 extern const char store__schema_sync[];
+extern const char store__schema_feed[];
 /* Migration 7: the audience index (audience.c); its SQL function
  * tix_audience, registered on every connection before migrating. */
 extern const char store__schema_audience[];

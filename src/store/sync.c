@@ -1,7 +1,8 @@
 /*
  * store/sync.c — what federation keeps in the store: migration 5 (peers,
  * their credentials, the durable pull and push cursors with counters, and
- * the outbox of versions a peer refused, to be sent again).
+ * the outbox of versions a peer refused, to be sent again) and migration 8
+ * (peer kinds, a MISP feed's per-event cursors).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,14 @@ const char store__schema_sync[] =
         "  attempts INTEGER NOT NULL DEFAULT 1,"
         "  error TEXT NOT NULL DEFAULT '',"
         "  PRIMARY KEY (peer, id, modified)) WITHOUT ROWID;";
+
+const char store__schema_feed[] =
+        "ALTER TABLE peers ADD COLUMN kind TEXT NOT NULL DEFAULT 'taxii';"
+        "CREATE TABLE peer_feed_events ("
+        "  peer TEXT NOT NULL REFERENCES peers (name) ON DELETE CASCADE,"
+        "  uuid TEXT NOT NULL,"
+        "  timestamp INTEGER NOT NULL," /* the manifest's, of the version stored */
+        "  PRIMARY KEY (peer, uuid)) WITHOUT ROWID;";
 
 static enum tix_err prepare(struct store *s, const char *sql, sqlite3_stmt **st, const char *what,
                             struct tix_error *err)
@@ -110,9 +119,9 @@ enum tix_err store_peer_add(struct store *s, const struct store_peer *p, struct 
 		return e;
 	if ((e = prepare(s,
 	                 "INSERT INTO peers (name, url, remote_collection, local_collection, user,"
-	                 " secret, direction, interval, org, ca_file, limit_rate, created)"
+	                 " secret, direction, interval, org, ca_file, limit_rate, created, kind)"
 	                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-	                 " CAST(strftime('%s','now') AS INTEGER) * 1000000)",
+	                 " CAST(strftime('%s','now') AS INTEGER) * 1000000, ?12)",
 	                 &st, "adding a peer", err)) != TIX_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
@@ -126,6 +135,7 @@ enum tix_err store_peer_add(struct store *s, const struct store_peer *p, struct 
 	sqlite3_bind_text(st, 9, p->org, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 10, p->ca_file, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 11, p->limit_rate);
+	sqlite3_bind_text(st, 12, p->kind[0] ? p->kind : "taxii", -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
 		e = tix_error_set(err, TIX_EEXIST, p->name, "a peer of this name exists");
@@ -153,7 +163,7 @@ out:
 
 #define PEER_COLS                                                                                  \
 	"name, url, remote_collection, local_collection, user, secret, direction, interval, org,"  \
-	" ca_file, limit_rate"
+	" ca_file, limit_rate, kind"
 
 static void fill_peer(sqlite3_stmt *st, struct store_peer *p)
 {
@@ -169,6 +179,7 @@ static void fill_peer(sqlite3_stmt *st, struct store_peer *p)
 	copy_col(st, 8, p->org, sizeof(p->org));
 	copy_col(st, 9, p->ca_file, sizeof(p->ca_file));
 	p->limit_rate = sqlite3_column_int64(st, 10);
+	copy_col(st, 11, p->kind, sizeof(p->kind));
 }
 
 enum tix_err store_peer_get(struct store *s, const char *name, struct store_peer *out,
@@ -405,5 +416,49 @@ enum tix_err store_peer_outbox_list(struct store *s, const char *peer, store_row
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		e = store__db_error(s, err, "reading a peer's outbox");
 	sqlite3_finalize(st);
+	return e;
+}
+
+enum tix_err store_peer_feed_get(struct store *s, const char *peer, const char *uuid,
+                                 int64_t *timestamp, struct tix_error *err)
+{
+	sqlite3_stmt *st;
+	enum tix_err e = TIX_OK;
+	int rc;
+
+	*timestamp = 0;
+	if ((st = store__cached(
+	             s, "SELECT timestamp FROM peer_feed_events WHERE peer = ?1 AND uuid = ?2",
+	             err)) == NULL)
+		return TIX_ESTORE;
+	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, uuid, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*timestamp = sqlite3_column_int64(st, 0);
+	else if (rc != SQLITE_DONE)
+		e = store__db_error(s, err, "reading a feed event's cursor");
+	sqlite3_reset(st);
+	return e;
+}
+
+enum tix_err store_peer_feed_put(struct store *s, const char *peer, const char *uuid,
+                                 int64_t timestamp, struct tix_error *err)
+{
+	sqlite3_stmt *st;
+	enum tix_err e = TIX_OK;
+
+	if ((st = store__cached(s,
+	                        "INSERT INTO peer_feed_events (peer, uuid, timestamp)"
+	                        " VALUES (?1, ?2, ?3) ON CONFLICT (peer, uuid)"
+	                        " DO UPDATE SET timestamp = ?3",
+	                        err)) == NULL)
+		return TIX_ESTORE;
+	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, uuid, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, timestamp);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		e = store__db_error(s, err, "saving a feed event's cursor");
+	sqlite3_reset(st);
 	return e;
 }

@@ -3,6 +3,7 @@
  * run, TAXII headers, credentials, TLS verification, time-outs, rate
  * limits, bounded answers, and retries with exponential back-off.
  */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -82,7 +83,19 @@ enum tix_err sync__http_open(struct sync_http *h, const struct store_peer *p,
 	tix_buf_init(&h->body, cfg->max_page_bytes);
 	if ((h->curl = curl_easy_init()) == NULL)
 		return tix_error_set(err, TIX_ENOMEM, p->name, "libcurl could not start");
-	h->hdrs_get = curl_slist_append(NULL, TAXII_ACCEPT);
+	if (strcmp(p->kind, "misp-feed") == 0) {
+		/* A MISP feed: plain JSON, and the key as MISP sends it. */
+		char auth[600];
+
+		h->hdrs_get = curl_slist_append(NULL, "Accept: application/json");
+		if (p->secret[0] && h->hdrs_get) {
+			snprintf(auth, sizeof(auth), "Authorization: %s", p->secret);
+			h->hdrs_get = curl_slist_append(h->hdrs_get, auth);
+			explicit_bzero(auth, sizeof(auth));
+		}
+	} else {
+		h->hdrs_get = curl_slist_append(NULL, TAXII_ACCEPT);
+	}
 	h->hdrs_post = curl_slist_append(NULL, TAXII_ACCEPT);
 	h->hdrs_post =
 	        curl_slist_append(h->hdrs_post, "Content-Type: application/taxii+json;version=2.1");
@@ -108,7 +121,9 @@ enum tix_err sync__http_open(struct sync_http *h, const struct store_peer *p,
 		curl_easy_setopt(h->curl, CURLOPT_MAX_RECV_SPEED_LARGE, (curl_off_t)p->limit_rate);
 		curl_easy_setopt(h->curl, CURLOPT_MAX_SEND_SPEED_LARGE, (curl_off_t)p->limit_rate);
 	}
-	if (p->user[0]) {
+	if (strcmp(p->kind, "misp-feed") == 0) {
+		/* the key travels in the Authorization header set above */
+	} else if (p->user[0]) {
 		curl_easy_setopt(h->curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(h->curl, CURLOPT_USERNAME, p->user);
 		curl_easy_setopt(h->curl, CURLOPT_PASSWORD, p->secret);

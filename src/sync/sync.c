@@ -9,7 +9,6 @@
 
 #include "sync/sync_int.h"
 
-#define MAX_GROUPS    64
 #define STATUS_POLLS  20
 #define MAX_FAILURES  64 /* failed entries of one status resource reported in the log */
 #define ERROR_EXCERPT 200
@@ -35,23 +34,6 @@ void sync_config_init(struct sync_config *c)
 	c->backoff_max = 30;
 }
 
-struct run {
-	struct store *s;
-	const struct sync_config *cfg;
-	struct store_peer peer;
-	struct store_peer_state st;
-	struct store_collection coll;
-	struct sync_http h;
-	struct sync_result *res;
-	char api_root[1024];
-	char objects_url[1400];
-	/* the policy audience of pushes */
-	const char *groups[MAX_GROUPS + 1];
-	char group_names[MAX_GROUPS][128];
-	size_t ngroups;
-	struct policy_peer pp;
-};
-
 static int64_t now_us(void)
 {
 	struct tix_time t;
@@ -61,7 +43,7 @@ static int64_t now_us(void)
 }
 
 /* The byte counters of the connection, moved into the state and result. */
-static void take_bytes(struct run *r)
+void sync__take_bytes(struct run *r)
 {
 	r->st.bytes_in += r->h.bytes_in;
 	r->st.bytes_out += r->h.bytes_out;
@@ -72,7 +54,7 @@ static void take_bytes(struct run *r)
 
 /* An HTTP answer that is not the one expected, as an error with an excerpt
  * of the body (peers' error resources say why). */
-static enum tix_err http_refused(struct run *r, const char *url, struct tix_error *err)
+enum tix_err sync__http_refused(struct run *r, const char *url, struct tix_error *err)
 {
 	char excerpt[ERROR_EXCERPT + 1];
 	size_t n = tix_buf_len(&r->h.body);
@@ -98,7 +80,7 @@ static enum tix_err discover(struct run *r, struct tix_error *err)
 	if ((e = sync__http_do(&r->h, r->peer.url, NULL, 0, err)) != TIX_OK)
 		return e;
 	if (r->h.status != 200)
-		return http_refused(r, r->peer.url, err);
+		return sync__http_refused(r, r->peer.url, err);
 	d = stix_json_parse(tix_buf_str(&r->h.body), tix_buf_len(&r->h.body), "discovery", err);
 	if (d == NULL)
 		return TIX_EPARSE;
@@ -137,8 +119,8 @@ static enum tix_err discover(struct run *r, struct tix_error *err)
  * audience resolved by the store, owned by the peer's organisation and
  * recorded as received from the peer. 1 stored, 0 known, -1 rejected,
  * -2 on a store error (err set). */
-static int ingest(struct run *r, json_t *obj, size_t i, struct stix_problems *probs,
-                  struct tix_buf *body, struct tix_error *err)
+int sync__ingest(struct run *r, json_t *obj, size_t i, struct stix_problems *probs,
+                 struct tix_buf *body, struct tix_error *err)
 {
 	struct stix_validate_opts vopts = {0, r->cfg->check_pattern};
 	struct stix_meta meta;
@@ -258,7 +240,7 @@ static enum tix_err pull(struct run *r, int *done, struct tix_error *err)
 			curl_free(esc);
 		}
 		e = sync__http_do(&r->h, tix_buf_str(&url), NULL, 0, err);
-		take_bytes(r);
+		sync__take_bytes(r);
 		if (e != TIX_OK)
 			break;
 		if (r->st.pull_next[0] && !dropped_token &&
@@ -272,7 +254,7 @@ static enum tix_err pull(struct run *r, int *done, struct tix_error *err)
 			continue;
 		}
 		if (r->h.status != 200) {
-			e = http_refused(r, tix_buf_str(&url), err);
+			e = sync__http_refused(r, tix_buf_str(&url), err);
 			break;
 		}
 		if ((e = sync_page_parse(tix_buf_str(&r->h.body), tix_buf_len(&r->h.body), &pg,
@@ -330,7 +312,7 @@ static enum tix_err pull(struct run *r, int *done, struct tix_error *err)
 		if ((e = check_cursor(r, err)) != TIX_OK)
 			goto rollback;
 		json_array_foreach (pg.objects, i, obj) {
-			int rc = ingest(r, obj, i, &probs, &body, err);
+			int rc = sync__ingest(r, obj, i, &probs, &body, err);
 
 			if (rc == -2) {
 				e = TIX_ESTORE;
@@ -502,7 +484,7 @@ static enum tix_err post_bundle(struct run *r, struct batch *bt, size_t *ok, int
 	*too_big = 0;
 	text = sync_bundle_finish(&bt->b, &len);
 	e = sync__http_do(&r->h, r->objects_url, text, len, err);
-	take_bytes(r);
+	sync__take_bytes(r);
 	if (e != TIX_OK)
 		return e;
 	if (r->h.status == 413) {
@@ -510,7 +492,7 @@ static enum tix_err post_bundle(struct run *r, struct batch *bt, size_t *ok, int
 		return TIX_OK;
 	}
 	if (r->h.status != 202 && r->h.status != 200)
-		return http_refused(r, r->objects_url, err);
+		return sync__http_refused(r, r->objects_url, err);
 	for (int poll = 0;; poll++) {
 		const char *state, *sid;
 		char url[1600];
@@ -538,14 +520,14 @@ static enum tix_err post_bundle(struct run *r, struct batch *bt, size_t *ok, int
 		snprintf(url, sizeof(url), "%sstatus/%s/", r->api_root, esc ? esc : "");
 		curl_free(esc);
 		e = sync__http_do(&r->h, url, NULL, 0, err);
-		take_bytes(r);
+		sync__take_bytes(r);
 		if (e != TIX_OK) {
 			json_decref(status);
 			return e;
 		}
 		if (r->h.status != 200) {
 			json_decref(status);
-			return http_refused(r, url, err);
+			return sync__http_refused(r, url, err);
 		}
 	}
 	{
@@ -781,6 +763,13 @@ enum tix_err sync_peer_run(struct store *s, const struct sync_config *cfg, const
 		goto record;
 	if ((e = sync__http_open(&r->h, &r->peer, cfg, err)) != TIX_OK)
 		goto record;
+	if (strcmp(r->peer.kind, "misp-feed") == 0) {
+		/* A MISP feed: pull only, event by event (src/sync/feed.c). */
+		if (do_pull && (e = sync__feed_pull(r, &pulled, err)) != TIX_OK)
+			goto record;
+		res->converged = pulled;
+		goto record;
+	}
 	{
 		/* Every request of the run carries this node's audit anchor: a
 		 * tix peer keeps the last few and reports a chain that went
@@ -798,7 +787,7 @@ enum tix_err sync_peer_run(struct store *s, const struct sync_config *cfg, const
 	}
 	if ((e = discover(r, err)) != TIX_OK)
 		goto record;
-	take_bytes(r);
+	sync__take_bytes(r);
 	if (do_pull && (r->peer.direction & STORE_PEER_PULL) &&
 	    (e = pull(r, &pulled, err)) != TIX_OK)
 		goto record;
@@ -807,7 +796,7 @@ enum tix_err sync_peer_run(struct store *s, const struct sync_config *cfg, const
 		goto record;
 	res->converged = pulled && pushed;
 record:
-	take_bytes(r);
+	sync__take_bytes(r);
 	r->st.last_attempt = now_us();
 	if (e == TIX_OK) {
 		r->st.last_success = r->st.last_attempt;

@@ -73,6 +73,15 @@ enum tix_err sync_peer_run(struct store *s, const struct sync_config *cfg, const
                            int do_pull, int do_push, struct sync_result *res,
                            struct tix_error *err);
 
+/* MISP gives every object of a changed event (and the identity of its
+ * organisation, in each event) the event's timestamp as created; STIX
+ * keeps created across versions (the ownership rule refuses a change). So
+ * an object of MISP origin that owner already holds takes the created of
+ * the stored versions. 1 when obj was changed, 0 when not, -1 on a store
+ * error (src/sync/feed.c; used by the feed pull and `tix import`). */
+struct json_t;
+int sync_misp_keep_created(struct store *s, struct json_t *obj, const char *owner);
+
 /* ---- pure parts (src/sync/page.c), unit-tested and fuzzed -------------- */
 
 /* One TAXII envelope page: `more`, `next` and the objects. */

@@ -1,6 +1,8 @@
 /*
  * sync_int.h — what the files of src/sync/ share: the HTTP client that
- * sync.c drives (client.c). Nobody outside src/sync/ includes this.
+ * sync.c drives (client.c), the state of one peer run and the parts of
+ * the TAXII pull that the MISP feed pull (feed.c) shares. Nobody outside
+ * src/sync/ includes this.
  */
 #ifndef TIX_SYNC_INT_H
 #define TIX_SYNC_INT_H
@@ -33,5 +35,38 @@ enum tix_err sync__http_do(struct sync_http *h, const char *url, const char *bod
                            struct tix_error *err);
 /* Sleeps seconds, waking early when cfg->stop is set; 0, or -1 when stopped. */
 int sync__sleep(const struct sync_config *cfg, double seconds);
+
+#define MAX_GROUPS 64
+
+struct run {
+	struct store *s;
+	const struct sync_config *cfg;
+	struct store_peer peer;
+	struct store_peer_state st;
+	struct store_collection coll;
+	struct sync_http h;
+	struct sync_result *res;
+	char api_root[1024];
+	char objects_url[1400];
+	/* the policy audience of pushes */
+	const char *groups[MAX_GROUPS + 1];
+	char group_names[MAX_GROUPS][128];
+	size_t ngroups;
+	struct policy_peer pp;
+};
+
+/* The byte counters of the connection, moved into the state and result. */
+void sync__take_bytes(struct run *r);
+/* An HTTP answer that is not the one expected, as an error with an excerpt
+ * of the body. */
+enum tix_err sync__http_refused(struct run *r, const char *url, struct tix_error *err);
+/* Stores one received object as a local write would (validated, owned by
+ * the peer's organisation, recorded as received from the peer); call inside
+ * a transaction. 1 stored, 0 known, -1 rejected, -2 on a store error. */
+int sync__ingest(struct run *r, json_t *obj, size_t i, struct stix_problems *probs,
+                 struct tix_buf *body, struct tix_error *err);
+/* The pull of a MISP feed peer (feed.c): manifest.json, hashes.csv, then
+ * each new or changed event, its objects and its cursor in one transaction. */
+enum tix_err sync__feed_pull(struct run *r, int *done, struct tix_error *err);
 
 #endif

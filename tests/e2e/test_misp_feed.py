@@ -2,24 +2,27 @@
 """End-to-end tests of the MISP feed `tix serve` answers (docs/formats.md):
 GET /misp/<collection-id>/manifest.json, /<event-uuid>.json and hashes.csv
 with API keys as TAXII takes them, application/json, through the caller's
-sharing policy; and a MISP feed built from those answers read back by
-`tix import DIR`.
+sharing policy; a MISP feed built from those answers read back by
+`tix import DIR`; and a MISP feed served by a local HTTP server pulled by a
+`--kind misp-feed` peer (`tix sync --once`).
 
     TIX=build-asan/tix python3 tests/e2e/test_misp_feed.py [TEST_NAME...]
 """
 
 import hashlib
+import http.server
 import json
 import os
 import re
 import shutil
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_taxii import Client, Server, bearer, tix, tix_ok  # noqa: E402
+from test_taxii import SANITIZER_MARKS, Client, Server, bearer, tix, tix_ok  # noqa: E402
 
 TESTS = []
 
@@ -138,6 +141,153 @@ def a_feed_made_of_the_answers_imports_into_another_node(w):
     assert "grouping--" + EVENTS["green"]["Event"]["uuid"] in ids
     assert not any("-000b-4aaa-" in i for i in ids) and "grouping--" + EVENTS["red"]["Event"]["uuid"] not in ids
     assert ids <= src | {"identity--" + ORG["uuid"]}, ids - src
+
+
+class FeedServer:
+    """A MISP feed directory on a free loopback port, with a request log."""
+
+    def __init__(self, root):
+        log = self.log = []
+        auth = self.auth = []
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def __init__(self, *a, **kw):
+                super().__init__(*a, directory=root, **kw)
+
+            def do_GET(self):
+                log.append(self.path)
+                auth.append(self.headers.get("Authorization"))
+                super().do_GET()
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d/manifest.json" % self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def write_feed(d, events, manifest_extra=(), hashes_lie=None, raw=None):
+    """manifest.json, <uuid>.json and hashes.csv as MISP writes them."""
+    man, lines = {}, []
+    for ev in events:
+        e = ev["Event"]
+        man[e["uuid"]] = {"info": e["info"], "timestamp": e["timestamp"], "Orgc": e["Orgc"]}
+        with open(os.path.join(d, e["uuid"] + ".json"), "w") as f:
+            json.dump(ev, f, ensure_ascii=False)
+        for a in e["Attribute"]:
+            vals = [a["value"]] + (a["value"].split("|") if "|" in a["value"] else [])
+            lines += ["%s,%s" % (hashlib.md5(v.encode()).hexdigest(), e["uuid"]) for v in vals]
+    for u, ts in manifest_extra:
+        man[u] = {"info": "listed", "timestamp": str(ts), "Orgc": ORG}
+    for u, text in (raw or {}).items():
+        with open(os.path.join(d, u + ".json"), "w") as f:
+            f.write(text)
+    if hashes_lie:
+        lines.append("%s,%s" % (hashlib.md5(b"not in the event").hexdigest(), hashes_lie))
+    with open(os.path.join(d, "manifest.json"), "w") as f:
+        json.dump(man, f, ensure_ascii=False)
+    with open(os.path.join(d, "hashes.csv"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def peer_status(db, name):
+    return [p for p in json.loads(tix_ok("peer", "status", name, "--json", "--db", db)) if p["name"] == name][0]
+
+
+@test
+def a_misp_feed_peer_pulls_new_and_changed_events_and_refuses_bad_ones(w):
+    d = os.path.join(w.dir, "pulled")
+    os.mkdir(d)
+    db = os.path.join(w.dir, "puller.db")
+    for org in ("feedorg", "other"):
+        tix_ok("admin", "org", "add", org, "--db", db)
+    out = tix_ok("admin", "collection", "add", "fromfeed", "--db", db)
+    cid = re.search(r"[0-9a-f-]{36}", out).group(0)
+    a = event("7b0a1c2e-0a6b-4d1e-9c0a-0000000000a1", "green", 1700000000,
+              [("domain", "alpha.example"), ("domain|ip", "ai.example|198.51.100.7")])
+    b = event("7b0a1c2e-0a6b-4d1e-9c0a-0000000000b2", "clear", 1700000050, [("domain", "beta.example")])
+    b["Event"]["info"] = "Фишинг: 攻撃キャンペーン"
+    write_feed(d, [a, b])
+    srv = FeedServer(d)
+    try:
+        # pull-only, and the TAXII shape still needs what it needed
+        r = tix("peer", "add", "bad", "--kind", "misp-feed", "--url", srv.url, "--local-collection", cid,
+                "--org", "feedorg", "--direction", "both", "--db", db)
+        assert r.returncode != 0 and b"pull-only" in r.stderr, r.stderr
+        r = tix("peer", "add", "t", "--url", srv.url, "--local-collection", cid, "--db", db)
+        assert r.returncode != 0 and b"--remote-collection" in r.stderr, r.stderr
+        tix_ok("peer", "add", "misp", "--kind", "misp-feed", "--url", srv.url, "--local-collection", cid,
+               "--org", "feedorg", "--key-stdin", "--db", db, stdin=b"feed-secret-123\n")
+        listed = tix_ok("peer", "list", "--db", db)
+        assert "misp-feed" in listed and "feed-secret-123" not in listed, listed
+        assert json.loads(tix_ok("peer", "list", "--json", "--db", db))[0]["kind"] == "misp-feed"
+
+        r = tix("sync", "--once", "--db", db)
+        assert r.returncode == 0, r.stderr
+        assert b"feed-secret-123" not in r.stderr
+        assert set(srv.auth) == {"feed-secret-123"}, srv.auth  # sent as MISP feeds send it
+        objs = {o["id"]: o for o in json.loads(tix_ok("export", "--db", db))["objects"]}
+        for ev in (a, b):
+            assert "grouping--" + ev["Event"]["uuid"] in objs, sorted(objs)
+        assert objs["grouping--" + b["Event"]["uuid"]]["name"] == "Фишинг: 攻撃キャンペーン"
+        # the ids MISP's own STIX export gives, as `tix import` of the same event
+        direct = os.path.join(w.dir, "direct.db")
+        p = os.path.join(w.dir, "a.json")
+        with open(p, "w") as f:
+            json.dump(a, f)
+        tix_ok("import", "--db", direct, p)
+        want = {o["id"] for o in json.loads(tix_ok("export", "--db", direct))["objects"]}
+        assert want <= set(objs), want - set(objs)
+        # owned by --org: another organisation cannot write a new version of them
+        ind = dict(objs["indicator--6a1b2c3d-00a1-4aaa-8bbb-000000000001"])
+        ind["modified"] = "2030-01-01T00:00:00.000Z"
+        p = os.path.join(w.dir, "steal.json")
+        with open(p, "w") as f:
+            json.dump(ind, f)
+        assert tix("import", "--db", db, "--org", "other", p).returncode != 0
+        st = peer_status(db, "misp")
+        assert st["kind"] == "misp-feed" and not st["failing"] and st["objects_stored"] > 0, st
+
+        # a second run fetches no event file again
+        n = len(srv.log)
+        assert tix("sync", "--once", "--db", db).returncode == 0
+        assert not any(x.endswith(".json") and "manifest" not in x for x in srv.log[n:]), srv.log[n:]
+
+        # a changed event is fetched and its new version stored; a listed but
+        # missing file, bad JSON and lying hashes are refused, nothing of them stored
+        a["Event"]["timestamp"] = "1700000900"
+        a["Event"]["Attribute"].append({"uuid": "6a1b2c3d-00a1-4aaa-8bbb-000000000009", "type": "domain",
+                                        "category": "Network activity", "value": "gamma.example",
+                                        "to_ids": True, "timestamp": "1700000900"})
+        c = event("7b0a1c2e-0a6b-4d1e-9c0a-0000000000c3", "green", 1700000950, [("domain", "liar.example")])
+        missing, broken = "7b0a1c2e-0a6b-4d1e-9c0a-0000000000d4", "7b0a1c2e-0a6b-4d1e-9c0a-0000000000e5"
+        write_feed(d, [a, b, c], manifest_extra=[(missing, 1700000960), (broken, 1700000970)],
+                   hashes_lie=c["Event"]["uuid"], raw={broken: '{"Event": {"uuid": "' + broken + '", "Attr'})
+        n = len(srv.log)
+        r = tix("sync", "--once", "--db", db)
+        assert r.returncode == 1 and b"3 events refused" in r.stderr, r.stderr
+        assert not any(m.encode() in r.stderr for m in SANITIZER_MARKS), r.stderr
+        fetched = srv.log[n:]
+        assert "/%s.json" % a["Event"]["uuid"] in fetched and "/%s.json" % b["Event"]["uuid"] not in fetched, fetched
+        objs = {o["id"]: o for o in json.loads(tix_ok("export", "--db", db))["objects"]}
+        assert "indicator--6a1b2c3d-00a1-4aaa-8bbb-000000000009" in objs
+        assert objs["grouping--" + a["Event"]["uuid"]]["modified"].startswith("2023-11-14T22:28:20"), \
+            objs["grouping--" + a["Event"]["uuid"]]
+        for u in (missing, broken, c["Event"]["uuid"]):
+            assert not any(u[-12:] in i for i in objs), u
+        assert not any(u.endswith("0000000000c3") for u in objs) and "indicator--6a1b2c3d-00c3-4aaa-8bbb-000000000001" not in objs
+        st = peer_status(db, "misp")
+        assert st["failing"] and st["objects_rejected"] >= 3, st
+        assert "refused" in st["last_error"], st
+        text = tix_ok("peer", "status", "misp", "--db", db)
+        assert "misp-feed" in text and "FAILING" in text and "last error" in text, text
+    finally:
+        srv.stop()
 
 
 def main():

@@ -275,6 +275,33 @@ static void manifest_entries_are_checked(void **state)
 	free(e);
 }
 
+static void hashes_csv_lines_of_one_event(void **state)
+{
+	const char *csv =
+	        "2a0f2f6d1b7c9b1f0a2d6e8c9b1a0f3e,5f0a1c2e-0a6b-4d1e-9c0a-00000000000a\r\n"
+	        "2A0F2F6D1B7C9B1F0A2D6E8C9B1A0F3F,5F0A1C2E-0A6B-4D1E-9C0A-00000000000A\n"
+	        "0000000000000000000000000000000,5f0a1c2e-0a6b-4d1e-9c0a-00000000000a\n"
+	        "zz0f2f6d1b7c9b1f0a2d6e8c9b1a0f3e,5f0a1c2e-0a6b-4d1e-9c0a-00000000000a\n"
+	        "1111111111111111111111111111111a,5f0a1c2e-0a6b-4d1e-9c0a-00000000000b\n"
+	        "\n,,\n"
+	        "3a0f2f6d1b7c9b1f0a2d6e8c9b1a0f3e,5f0a1c2e-0a6b-4d1e-9c0a-00000000000a";
+	json_t *set = json_object();
+
+	(void)state;
+	/* two good lines, the last without its newline; short, non-hex and
+	 * other events' lines left out; case folded */
+	assert_int_equal(formats_misp_hashes_for(csv, strlen(csv),
+	                                         "5f0a1c2e-0a6b-4d1e-9c0a-00000000000a", set),
+	                 3);
+	assert_int_equal(json_object_size(set), 3);
+	assert_non_null(json_object_get(set, "2a0f2f6d1b7c9b1f0a2d6e8c9b1a0f3f"));
+	assert_non_null(json_object_get(set, "3a0f2f6d1b7c9b1f0a2d6e8c9b1a0f3e"));
+	assert_null(json_object_get(set, "1111111111111111111111111111111a"));
+	assert_int_equal(
+	        formats_misp_hashes_for(csv, 0, "5f0a1c2e-0a6b-4d1e-9c0a-00000000000a", set), 0);
+	json_decref(set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +314,7 @@ int main(void)
 	        cmocka_unit_test(csv_quoting_and_line_numbers),
 	        cmocka_unit_test(list_needs_a_type),
 	        cmocka_unit_test(manifest_entries_are_checked),
+	        cmocka_unit_test(hashes_csv_lines_of_one_event),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

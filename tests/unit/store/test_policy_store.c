@@ -214,8 +214,10 @@ static void migration_4_resolves_versions_stored_before(void **state)
 	put_json(f->s, IND("4", "", ""), "cert");
 	store_close(f->s);
 	raw(f->path,
-	    /* back to schema 3: without migration 7's index, 6's and 5's tables, then 4's */
+	    /* back to schema 3: without migration 8's table and column, 7's index, 6's and 5's
+	       tables, then 4's */
 	    "DROP TRIGGER collection_audience_add; DROP TRIGGER collection_audience_drop;"
+	    "DROP TABLE peer_feed_events; ALTER TABLE peers DROP COLUMN kind;"
 	    "DROP TRIGGER collection_audience_change; DROP TABLE collection_audience;"
 	    "DROP TABLE peer_anchors; DROP TABLE peer_anchor_problems;"
 	    "DELETE FROM meta WHERE key IN ('audit_keyed_from', 'audit_head');"
@@ -552,6 +554,7 @@ static void migration_6_brings_old_stores_under_the_rules(void **state)
 	     * object; markings judged when the objects came), after what
 	     * migration 7 added */
 	    "DROP TRIGGER collection_audience_add; DROP TRIGGER collection_audience_drop;"
+	    "DROP TABLE peer_feed_events; ALTER TABLE peers DROP COLUMN kind;"
 	    "DROP TRIGGER collection_audience_change; DROP TABLE collection_audience;"
 	    "DROP TABLE peer_anchors; DROP TABLE peer_anchor_problems;"
 	    "DELETE FROM meta WHERE key IN ('audit_keyed_from', 'audit_head');"

@@ -1,7 +1,8 @@
 /*
  * tests/unit/store/test_sync_store.c — migration 5: peers, their cursors
  * (which commit or roll back with the page they follow), the outbox, and
- * the origin recorded with a received version.
+ * the origin recorded with a received version; migration 8: peer kinds and
+ * a MISP feed's per-event cursors.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -111,6 +112,42 @@ static void a_cursor_rolls_back_with_its_page(void **state)
 	assert_string_equal(st.pull_after, "2026-01-01T00:00:00.000001Z");
 }
 
+static void a_feed_cursor_is_per_event_and_rolls_back_with_it(void **state)
+{
+	struct fixture *f = *state;
+	struct store_peer p;
+	struct tix_error err;
+	int64_t ts = -1;
+
+	add_peer(f->s, "t", "org-t");
+	assert_int_equal(store_peer_get(f->s, "t", &p, &err), TIX_OK);
+	assert_string_equal(p.kind, "taxii"); /* the default */
+	snprintf(p.name, sizeof(p.name), "feed");
+	snprintf(p.kind, sizeof(p.kind), "misp-feed");
+	p.direction = STORE_PEER_PULL;
+	assert_int_equal(store_peer_add(f->s, &p, &err), TIX_OK);
+	assert_int_equal(store_peer_get(f->s, "feed", &p, &err), TIX_OK);
+	assert_string_equal(p.kind, "misp-feed");
+	assert_int_equal(store_peer_feed_get(f->s, "feed", "u1", &ts, &err), TIX_OK);
+	assert_int_equal(ts, 0);
+	assert_int_equal(store_begin(f->s, &err), TIX_OK);
+	assert_int_equal(store_peer_feed_put(f->s, "feed", "u1", 1700000000, &err), TIX_OK);
+	store_rollback(f->s); /* killed before the event's commit */
+	assert_int_equal(store_peer_feed_get(f->s, "feed", "u1", &ts, &err), TIX_OK);
+	assert_int_equal(ts, 0);
+	assert_int_equal(store_begin(f->s, &err), TIX_OK);
+	assert_int_equal(store_peer_feed_put(f->s, "feed", "u1", 1700000000, &err), TIX_OK);
+	assert_int_equal(store_peer_feed_put(f->s, "feed", "u1", 1700000900, &err), TIX_OK);
+	assert_int_equal(store_commit(f->s, &err), TIX_OK);
+	assert_int_equal(store_peer_feed_get(f->s, "feed", "u1", &ts, &err), TIX_OK);
+	assert_int_equal(ts, 1700000900);
+	assert_int_equal(store_peer_feed_get(f->s, "t", "u1", &ts, &err), TIX_OK);
+	assert_int_equal(ts, 0); /* per peer */
+	assert_int_equal(store_peer_remove(f->s, "feed", &err), TIX_OK);
+	assert_int_equal(store_peer_feed_get(f->s, "feed", "u1", &ts, &err), TIX_OK);
+	assert_int_equal(ts, 0); /* gone with its peer */
+}
+
 static int count_row(void *arg, const struct store_row *row)
 {
 	(void)row;
@@ -203,6 +240,7 @@ int main(void)
 	        cmocka_unit_test(a_cursor_rolls_back_with_its_page),
 	        cmocka_unit_test(origin_is_recorded_and_the_outbox_holds_refused_versions),
 	        cmocka_unit_test(the_first_sender_is_the_recorded_origin),
+	        cmocka_unit_test(a_feed_cursor_is_per_event_and_rolls_back_with_it),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
