@@ -19,10 +19,9 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_taxii import SANITIZER_MARKS, Client, Server, bearer, tix, tix_ok  # noqa: E402
+from test_taxii import run_world_tests, SANITIZER_MARKS, Client, Server, bearer, tix, tix_ok  # noqa: E402
 
 TESTS = []
 
@@ -291,25 +290,7 @@ def a_misp_feed_peer_pulls_new_and_changed_events_and_refuses_bad_ones(w):
 
 
 def main():
-    only = sys.argv[1:]
-    w = World()
-    passed = failed = 0
-    try:
-        for fn in TESTS:
-            if only and fn.__name__ not in only:
-                continue
-            try:
-                fn(w)
-                passed += 1
-                print("ok   %s" % fn.__name__)
-            except Exception:
-                failed += 1
-                print("FAIL %s" % fn.__name__)
-                traceback.print_exc()
-    finally:
-        w.close()
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return run_world_tests(TESTS, World, "misp feed")
 
 
 if __name__ == "__main__":

@@ -17,11 +17,10 @@ import re
 import shutil
 import sys
 import tempfile
-import traceback
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_taxii import (Client, Server, bearer, expect, expect_error, indicator,  # noqa: E402
+from test_taxii import (run_world_tests, Client, Server, bearer, expect, expect_error, indicator,  # noqa: E402
                         malware, objects_path, tix, tix_ok)
 
 CLEAR = "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"
@@ -467,29 +466,7 @@ def status_resources_are_their_authors(w):
 
 
 def main():
-    only = set(sys.argv[1:])
-    passed = failed = 0
-    try:
-        w = World()
-    except Exception:
-        traceback.print_exc()
-        print("FAIL setting up the ownership world")
-        return 1
-    for fn in TESTS:
-        if only and fn.__name__ not in only:
-            continue
-        try:
-            fn(w)
-            passed += 1
-            print("ok   %s" % fn.__name__)
-        except Exception:
-            failed += 1
-            print("FAIL %s" % fn.__name__)
-            traceback.print_exc()
-        sys.stdout.flush()
-    w.close()
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return run_world_tests(TESTS, World, "ownership")
 
 
 if __name__ == "__main__":

@@ -20,10 +20,9 @@ import sqlite3
 import sys
 import tempfile
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_taxii import (Client, Server, basic, bearer, expect, expect_error, indicator,  # noqa: E402
+from test_taxii import (run_world_tests, Client, Server, basic, bearer, expect, expect_error, indicator,  # noqa: E402
                         malware, manifest_path, new_id, objects_path, page_all, tix, tix_ok)
 
 CLEAR = "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"
@@ -369,29 +368,7 @@ def principals_of_a_removed_organisation_read_nothing(w):
 
 
 def main():
-    only = set(sys.argv[1:])
-    passed = failed = 0
-    try:
-        w = World()
-    except Exception:
-        traceback.print_exc()
-        print("FAIL setting up the policy world")
-        return 1
-    for fn in TESTS:
-        if only and fn.__name__ not in only:
-            continue
-        try:
-            fn(w)
-            passed += 1
-            print("ok   %s" % fn.__name__)
-        except Exception:
-            failed += 1
-            print("FAIL %s" % fn.__name__)
-            traceback.print_exc()
-        sys.stdout.flush()
-    w.close()
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return run_world_tests(TESTS, World, "policy")
 
 
 if __name__ == "__main__":

@@ -1641,6 +1641,43 @@ def main_server_stops_cleanly_on_sigterm(w):
         half.close()
 
 
+def run_world_tests(tests, make_world, name):
+    """Runs each test of tests (or those named on the command line) on one
+    world that make_world() builds, printing "ok"/"FAIL" per test and the
+    closing "N passed, N failed" line; the world's close() runs last and a
+    failure there (an unclean server stop) counts. Returns the exit code."""
+    only = set(sys.argv[1:])
+    passed = failed = 0
+    try:
+        w = make_world()
+    except Exception:
+        traceback.print_exc()
+        print("FAIL setting up the %s world" % name)
+        return 1
+    try:
+        for fn in tests:
+            if only and fn.__name__ not in only:
+                continue
+            try:
+                fn(w)
+                passed += 1
+                print("ok   %s" % fn.__name__)
+            except Exception:
+                failed += 1
+                print("FAIL %s" % fn.__name__)
+                traceback.print_exc()
+            sys.stdout.flush()
+    finally:
+        try:
+            w.close()
+        except Exception:
+            traceback.print_exc()
+            print("FAIL closing the %s world" % name)
+            failed += 1
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
 def main():
     if not os.path.exists(TIX):
         print("tix binary not found at %s (set TIX)" % TIX)
