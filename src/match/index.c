@@ -84,7 +84,7 @@ struct match_builder *match_builder_new(const struct match_warninglists *warn)
 	if (b == NULL)
 		return NULL;
 	b->warn = warn;
-	match__init_tables();
+	match__init_scan_tables();
 	tix_buf_init(&b->pool, (size_t)UINT32_MAX - 1);
 	tix_buf_init(&b->vals, TIX_BUF_UNLIMITED);
 	if (tix_buf_addc(&b->pool, '\0') != TIX_OK) { /* offset 0 means "none" */
@@ -186,7 +186,7 @@ static void add_cidr(struct match_builder *b, const char *v, size_t n, uint32_t 
 {
 	unsigned char a[16];
 	unsigned plen;
-	int fam = match__parse_cidr(v, n, a, &plen);
+	int fam = values_parse_cidr(v, n, a, &plen);
 
 	if (fam == 4) {
 		uint32_t addr =
@@ -235,21 +235,21 @@ static int add_atom(struct match_builder *b, const struct pattern_atom *a, uint3
 				add_cidr(b, a->value, a->value_len, ind);
 			} else if (strcmp(a->object_type, "domain-name") == 0) {
 				if (a->value_len <= sizeof(buf) &&
-				    (n = match__norm_domain(a->value, a->value_len, buf)) > 0)
+				    (n = values_norm_domain(a->value, a->value_len, buf)) > 0)
 					add_str(b, MK_DOMAIN, buf, (size_t)n, ind);
 			} else if (strcmp(a->object_type, "url") == 0) {
-				if ((n = match__norm_url(a->value, a->value_len, buf,
+				if ((n = values_norm_url(a->value, a->value_len, buf,
 				                         sizeof(buf))) > 0)
 					add_str(b, MK_URL, buf, (size_t)n, ind);
 			} else if (strcmp(a->object_type, "email-addr") == 0) {
 				if (a->value_len <= sizeof(buf) &&
-				    (n = match__norm_email(a->value, a->value_len, buf)) > 0)
+				    (n = values_norm_email(a->value, a->value_len, buf)) > 0)
 					add_str(b, MK_EMAIL, buf, (size_t)n, ind);
 			}
 		} else if ((strcmp(a->object_type, "file") == 0 ||
 		            strcmp(a->object_type, "artifact") == 0) &&
 		           strncmp(a->path, "hashes.", 7) == 0) {
-			if ((n = match__hex_hash(a->value, a->value_len, hb)) > 0)
+			if ((n = values_hex_hash(a->value, a->value_len, hb)) > 0)
 				add_str(b, MK_HASH, hb, (size_t)n, ind);
 		}
 	} else if (a->op == PATTERN_OP_ISSUBSET && strcmp(a->path, "value") == 0 &&
@@ -262,7 +262,7 @@ static int add_atom(struct match_builder *b, const struct pattern_atom *a, uint3
 	           memchr(a->value + 2, '%', a->value_len - 2) == NULL &&
 	           memchr(a->value + 2, '_', a->value_len - 2) == NULL &&
 	           a->value_len - 2 <= sizeof(buf) &&
-	           (n = match__norm_domain(a->value + 2, a->value_len - 2, buf)) > 0) {
+	           (n = values_norm_domain(a->value + 2, a->value_len - 2, buf)) > 0) {
 		add_str(b, MK_SUFFIX, buf, (size_t)n, ind);
 		b->has_suffix = 1;
 	}
@@ -311,7 +311,7 @@ static int fast_atom(const char *t, size_t n, struct pattern_atom *a)
 			if (vl != forms[i].hex)
 				return 0;
 			for (size_t k = 0; k < vl; k++)
-				if (match__hexval((unsigned char)v[k]) < 0)
+				if (values_hexval((unsigned char)v[k]) < 0)
 					return 0;
 		}
 		memset(a, 0, sizeof(*a));
@@ -342,8 +342,8 @@ static int uuid_of(const char *s, struct tix_uuid *u)
 			i--; /* the next pair starts one byte on */
 			continue;
 		}
-		hi = match__hexval((unsigned char)s[i]);
-		lo = match__hexval((unsigned char)s[i + 1]);
+		hi = values_hexval((unsigned char)s[i]);
+		lo = values_hexval((unsigned char)s[i + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		u->b[j++] = (uint8_t)(hi << 4 | lo);

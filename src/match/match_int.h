@@ -12,6 +12,7 @@
 #endif
 
 #include "match/match.h"
+#include "values/values.h"
 
 #define MATCH_MAGIC   "TIXMIDX"
 #define MATCH_VERSION 1u
@@ -101,17 +102,6 @@ static inline uint64_t match__hash(unsigned kind, const void *data, size_t n)
 	return match__mix(h);
 }
 
-/* The value of a hex digit, or -1; inline, for the hot loops. */
-static inline int match__hexval(unsigned char c)
-{
-	if ((unsigned)c - '0' < 10u)
-		return c - '0';
-	c |= 0x20;
-	if ((unsigned)c - 'a' < 6u)
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* The first byte of p[0..n) that is '"', '\\' or a control byte (< 0x20),
  * or p + n: sixteen bytes a step with SSE2 (part of every x86-64), else
  * eight bytes a step. */
@@ -158,22 +148,9 @@ static inline uint32_t match__ip4_slot(uint32_t addr, uint32_t mask)
 	return (uint32_t)(match__mix(addr) & mask);
 }
 
-/* Builds the byte tables of the tokenizer and the normalisers. Called by
- * every constructor, before any thread can use them. */
-void match__init_tables(void);
+/* Builds the byte tables of the tokenizer. Called by every constructor,
+ * before any thread can use them. */
 void match__init_scan_tables(void);
-
-/* Normalisation, shared by the builder and the scanners (normalise.c).
- * Each writes at most n (or the stated) bytes to out and returns the
- * length, or -1 when the text is not such a value. */
-int match__norm_domain(const char *s, size_t n, char *out);
-int match__norm_email(const char *s, size_t n, char *out);
-int match__norm_url(const char *s, size_t n, char *out, size_t cap);
-int match__hex_hash(const char *s, size_t n, unsigned char out[64]); /* bytes */
-int match__parse_ip4(const char *s, size_t n, uint32_t *addr);
-int match__parse_ip6(const char *s, size_t n, unsigned char addr[16]);
-/* "a.b.c.d/p" or an address (p = 32 / 128). Returns 4, 6 or -1. */
-int match__parse_cidr(const char *s, size_t n, unsigned char addr[16], unsigned *plen);
 
 /* Set to make the scanners use the reference tokenizer, which reads
  * spans and pieces in separate passes (scan.c; the tests compare). */

@@ -91,7 +91,7 @@ struct match_scanner *match_scanner_new(const struct match_index *x,
 		s->o.max_line = MATCH_DEFAULT_MAX_LINE;
 	s->cb = cb;
 	s->arg = arg;
-	match__init_tables();
+	match__init_scan_tables();
 	s->carry = malloc(s->o.max_line + 1);
 	s->unesc = malloc(s->o.max_line + 1);
 	s->scratch = malloc(SCRATCH_BYTES);
@@ -296,7 +296,7 @@ static void flush(struct match_scanner *s)
 			match__lookup_ip6(x, (const unsigned char *)s->scratch + c->lo, found, &f);
 			break;
 		case MK_HASH:
-			if (match__hex_hash(s->scratch + c->lo, c->llen, bin) > 0)
+			if (values_hex_hash(s->scratch + c->lo, c->llen, bin) > 0)
 				match__lookup_str(x, MK_HASH, bin, c->llen / 2, c->hash, found, &f);
 			break;
 		default:
@@ -406,7 +406,7 @@ static void emit_str(struct match_scanner *s, const struct tokctx *t, const char
 	c->lo = c->vo;
 	if (kind == MK_HASH) {
 		unsigned char bin[64];
-		int b = match__hex_hash(norm, n, bin);
+		int b = values_hex_hash(norm, n, bin);
 
 		c->hash = match__hash(MK_HASH, bin, (size_t)(b > 0 ? b : 0));
 	} else {
@@ -534,7 +534,7 @@ static void classify(struct match_scanner *s, const struct tokctx *t, const char
 	if (n < 4)
 		return;
 	if (all & C_NUMDOT) {
-		if ((any & C_DOT) && match__parse_ip4(p, n, &a4) == 0)
+		if ((any & C_DOT) && values_parse_ip4(p, n, &a4) == 0)
 			emit_ip4(s, t, p, p, n, a4);
 		return;
 	}
@@ -547,7 +547,7 @@ static void classify(struct match_scanner *s, const struct tokctx *t, const char
 		return;
 	}
 	if ((any & C_DOT) && (any & C_ALPHA) && n < sizeof(norm) &&
-	    (k = match__norm_domain(p, n, norm)) > 0)
+	    (k = values_norm_domain(p, n, norm)) > 0)
 		emit_domain(s, t, p, norm, (size_t)k);
 }
 
@@ -563,11 +563,11 @@ static void piece_classes(struct match_scanner *s, const struct tokctx *t, const
 	if (!(any & (C_DOT | C_COLON | C_AT)) && n < 32)
 		return;
 	if (any & C_AT) {
-		if (n < sizeof(norm) && (k = match__norm_email(p, n, norm)) > 0)
+		if (n < sizeof(norm) && (k = values_norm_email(p, n, norm)) > 0)
 			emit_str(s, t, p, norm, (size_t)k, MK_EMAIL);
 		return;
 	}
-	if (colons >= 2 && (all & C_V6) && match__parse_ip6(p, n, a6) == 0) {
+	if (colons >= 2 && (all & C_V6) && values_parse_ip6(p, n, a6) == 0) {
 		if (s->x->h->n_cidr6)
 			emit_ip6(s, t, p, p, n, a6);
 		return;
@@ -618,7 +618,7 @@ static void url(struct match_scanner *s, const struct tokctx *t, const char *p, 
 
 	while (n > 0 && (p[n - 1] == '.' || p[n - 1] == ':'))
 		n--;
-	if (n >= sizeof(norm) || (k = match__norm_url(p, n, norm, sizeof(norm))) <= 0)
+	if (n >= sizeof(norm) || (k = values_norm_url(p, n, norm, sizeof(norm))) <= 0)
 		return;
 	emit_str(s, t, p, norm, (size_t)k, MK_URL);
 	/* and the host, as a domain or an address */
@@ -631,7 +631,7 @@ static void url(struct match_scanner *s, const struct tokctx *t, const char *p, 
 		const char *rb = memchr(h, ']', (size_t)(e - h));
 		unsigned char a6[16];
 
-		if (rb && match__parse_ip6(h + 1, (size_t)(rb - h - 1), a6) == 0 &&
+		if (rb && values_parse_ip6(h + 1, (size_t)(rb - h - 1), a6) == 0 &&
 		    s->x->h->n_cidr6)
 			emit_ip6(s, t, p, h + 1, (size_t)(rb - h - 1), a6);
 		return;

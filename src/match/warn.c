@@ -46,7 +46,7 @@ struct match_warninglists {
 
 struct match_warninglists *match_warninglists_new(void)
 {
-	match__init_tables();
+	match__init_scan_tables();
 	return calloc(1, sizeof(struct match_warninglists));
 }
 
@@ -178,7 +178,7 @@ static enum tix_err load_file(struct match_warninglists *w, const char *path, st
 			struct wcidr c;
 			unsigned char a[16];
 			unsigned plen;
-			int fam = match__parse_cidr(s, strlen(s), a, &plen);
+			int fam = values_parse_cidr(s, strlen(s), a, &plen);
 
 			if (fam < 0)
 				continue;
@@ -359,7 +359,7 @@ const char *match_warninglists_hit(const struct match_warninglists *w, const cha
 	if (t == WT_IP) {
 		unsigned char a[16];
 		unsigned plen;
-		int fam = match__parse_cidr(buf, strlen(buf), a, &plen);
+		int fam = values_parse_cidr(buf, strlen(buf), a, &plen);
 
 		if (fam > 0 && (hit = find_cidr(w, a, fam, t)) != NULL)
 			return hit;
@@ -372,7 +372,7 @@ const char *match_warninglists_hit(const struct match_warninglists *w, const cha
 				return hit;
 	if (t == WT_URL) { /* the host of a URL against hostname lists */
 		char host[2048];
-		int n = match__norm_url(buf, strlen(buf), host, sizeof(host));
+		int n = values_norm_url(buf, strlen(buf), host, sizeof(host));
 
 		if (n > 0) {
 			char *h = strstr(host, "://") + 3, *e = h + strcspn(h, ":/?");

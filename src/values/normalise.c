@@ -1,41 +1,50 @@
 /*
- * match/normalise.c — the one normal form of each kind of value, used both
- * for indicator values when the index is built and for tokens found in
- * logs, so that equal things compare equal (docs/match.md, "Normalisation").
+ * values/normalise.c — the one normal form of each kind of observable value
+ * (domains, e-mail addresses, URLs, hashes, IP addresses and ranges), shared
+ * by the matcher, its warninglists and every other module that compares
+ * values, so that equal things compare equal (docs/match.md, "Normalisation").
  */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "match/match_int.h"
+#include "values/values.h"
 
-/* Per byte: its lowercase form, and whether it may be in a label (1) and
- * is a letter (2). */
-static unsigned char lower_tab[256], label_tab[256];
-
-static void init_tabs(void)
-{
-	if (lower_tab[0] == 0xff)
-		return;
-	for (int c = 0; c < 256; c++) {
-		lower_tab[c] = (unsigned char)(c < 0x80 ? tolower(c) : c);
-		label_tab[c] = c < 0x80 && (isalnum(c) || c == '-' || c == '_') ? 1 : 0;
-		if (c < 0x80 && isalpha(c))
-			label_tab[c] |= 2;
-	}
-	lower_tab[0] = 0xff; /* marks the tables as built */
-}
-
-void match__init_tables(void)
-{
-	init_tabs();
-	match__init_scan_tables();
-}
+/* Per byte: its lowercase form (ASCII only), and whether it may be in a
+ * label (1) and is a letter (2). Constant, so no set-up and no race. */
+static const unsigned char lower_tab[256] = {
+        0,   1,   2,   3,   4,   5,   6,   7,   8,   9,   10,  11,  12,  13,  14,  15,  16,  17,
+        18,  19,  20,  21,  22,  23,  24,  25,  26,  27,  28,  29,  30,  31,  32,  33,  34,  35,
+        36,  37,  38,  39,  40,  41,  42,  43,  44,  45,  46,  47,  48,  49,  50,  51,  52,  53,
+        54,  55,  56,  57,  58,  59,  60,  61,  62,  63,  64,  97,  98,  99,  100, 101, 102, 103,
+        104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115, 116, 117, 118, 119, 120, 121,
+        122, 91,  92,  93,  94,  95,  96,  97,  98,  99,  100, 101, 102, 103, 104, 105, 106, 107,
+        108, 109, 110, 111, 112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122, 123, 124, 125,
+        126, 127, 128, 129, 130, 131, 132, 133, 134, 135, 136, 137, 138, 139, 140, 141, 142, 143,
+        144, 145, 146, 147, 148, 149, 150, 151, 152, 153, 154, 155, 156, 157, 158, 159, 160, 161,
+        162, 163, 164, 165, 166, 167, 168, 169, 170, 171, 172, 173, 174, 175, 176, 177, 178, 179,
+        180, 181, 182, 183, 184, 185, 186, 187, 188, 189, 190, 191, 192, 193, 194, 195, 196, 197,
+        198, 199, 200, 201, 202, 203, 204, 205, 206, 207, 208, 209, 210, 211, 212, 213, 214, 215,
+        216, 217, 218, 219, 220, 221, 222, 223, 224, 225, 226, 227, 228, 229, 230, 231, 232, 233,
+        234, 235, 236, 237, 238, 239, 240, 241, 242, 243, 244, 245, 246, 247, 248, 249, 250, 251,
+        252, 253, 254, 255,
+};
+static const unsigned char label_tab[256] = {
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        0, 0, 0, 0, 0, 0, 0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+        3, 3, 3, 3, 0, 0, 0, 0, 1, 0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+        3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
 
 /* Lowercase, without one trailing dot; labels of letters, digits, '-' and
  * '_', at least two labels, the last not all digits. out holds n bytes. */
-int match__norm_domain(const char *s, size_t n, char *out)
+int values_norm_domain(const char *s, size_t n, char *out)
 {
 	size_t label = 0, dots = 0;
 	unsigned alpha_last = 0;
@@ -68,7 +77,7 @@ int match__norm_domain(const char *s, size_t n, char *out)
 	return (int)n;
 }
 
-int match__norm_email(const char *s, size_t n, char *out)
+int values_norm_email(const char *s, size_t n, char *out)
 {
 	const char *at = memchr(s, '@', n);
 	size_t local;
@@ -85,7 +94,7 @@ int match__norm_email(const char *s, size_t n, char *out)
 		out[i] = (char)tolower(c);
 	}
 	out[local] = '@';
-	d = match__norm_domain(at + 1, n - local - 1, out + local + 1);
+	d = values_norm_domain(at + 1, n - local - 1, out + local + 1);
 	return d < 0 ? -1 : (int)local + 1 + d;
 }
 
@@ -93,7 +102,7 @@ int match__norm_email(const char *s, size_t n, char *out)
  * and host lowercased, a trailing dot of the host, the default port of
  * http (80) and https (443) and the fragment dropped, an empty path made
  * "/". Everything else is kept byte for byte. */
-int match__norm_url(const char *s, size_t n, char *out, size_t cap)
+int values_norm_url(const char *s, size_t n, char *out, size_t cap)
 {
 	size_t i = 0, o = 0, auth, host, hend, port = 0, pstart, end = n;
 	const char *hash = memchr(s, '#', n);
@@ -164,13 +173,13 @@ int match__norm_url(const char *s, size_t n, char *out, size_t cap)
 	return (int)o;
 }
 
-int match__hex_hash(const char *s, size_t n, unsigned char out[64])
+int values_hex_hash(const char *s, size_t n, unsigned char out[64])
 {
 	if (n != 32 && n != 40 && n != 64 && n != 128)
 		return -1;
 	for (size_t i = 0; i < n; i += 2) {
-		int hi = match__hexval((unsigned char)s[i]),
-		    lo = match__hexval((unsigned char)s[i + 1]);
+		int hi = values_hexval((unsigned char)s[i]),
+		    lo = values_hexval((unsigned char)s[i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -1;
@@ -180,7 +189,7 @@ int match__hex_hash(const char *s, size_t n, unsigned char out[64])
 }
 
 /* Four decimal octets 0..255 of one to three digits. */
-int match__parse_ip4(const char *s, size_t n, uint32_t *addr)
+int values_parse_ip4(const char *s, size_t n, uint32_t *addr)
 {
 	uint32_t a = 0;
 	unsigned part = 0, digits = 0, dots = 0;
@@ -207,7 +216,7 @@ int match__parse_ip4(const char *s, size_t n, uint32_t *addr)
 	return 0;
 }
 
-int match__parse_ip6(const char *s, size_t n, unsigned char addr[16])
+int values_parse_ip6(const char *s, size_t n, unsigned char addr[16])
 {
 	char tmp[64];
 	size_t colons = 0, dots = 0;
@@ -227,7 +236,7 @@ int match__parse_ip6(const char *s, size_t n, unsigned char addr[16])
 	return inet_pton(AF_INET6, tmp, addr) == 1 ? 0 : -1;
 }
 
-int match__parse_cidr(const char *s, size_t n, unsigned char addr[16], unsigned *plen)
+int values_parse_cidr(const char *s, size_t n, unsigned char addr[16], unsigned *plen)
 {
 	const char *slash = memchr(s, '/', n);
 	size_t alen = slash ? (size_t)(slash - s) : n;
@@ -235,7 +244,7 @@ int match__parse_cidr(const char *s, size_t n, unsigned char addr[16], unsigned 
 	uint32_t a4;
 	int v;
 
-	if (match__parse_ip4(s, alen, &a4) == 0) {
+	if (values_parse_ip4(s, alen, &a4) == 0) {
 		v = 4;
 		max = 32;
 		memset(addr, 0, 16);
@@ -243,7 +252,7 @@ int match__parse_cidr(const char *s, size_t n, unsigned char addr[16], unsigned 
 		addr[1] = (unsigned char)(a4 >> 16);
 		addr[2] = (unsigned char)(a4 >> 8);
 		addr[3] = (unsigned char)a4;
-	} else if (match__parse_ip6(s, alen, addr) == 0) {
+	} else if (values_parse_ip6(s, alen, addr) == 0) {
 		v = 6;
 		max = 128;
 	} else {
