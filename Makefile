@@ -66,34 +66,37 @@ LISTEN ?=
 run: build
 	@TIX=$(BUILD)/tix DB=$(DB) PORT=$(PORT) LISTEN=$(LISTEN) sh tools/run.sh
 
-# Unit tests (cmocka, through ctest), the CLI tests and the TAXII server's
-# end-to-end (TAXII, sharing policy) and abuse tests on the sanitizer build; then the CLI, TAXII,
-# policy and abuse tests again on the release build users run, and the kill -9 rounds
-# (tests/e2e/test_crash.py) on it; then static analysis (make lint) and
-# every fuzz target for 60 s (make fuzz-ci). docs/testing.md says what each
-# guarantees.
+# Unit tests (cmocka, through ctest); then every other suite, JOBS at a time
+# (tools/run_suites.py: each suite's output printed whole when it ends, every
+# failure named at the end): the CLI and end-to-end suites on the sanitizer
+# build (asan:) and on the release build users run (release:), the kill -9
+# rounds, the Debian package, static analysis (make lint); then every fuzz
+# target for 60 s (make fuzz-ci). docs/testing.md says what each guarantees.
+# Longest first, so the two cores stay busy to the end.
+SUITES := \
+	make:test-deb \
+	asan:tests/e2e/test_taxii.py \
+	asan:tests/cli/run_tests.py \
+	release:tests/e2e/test_crash.py \
+	make:lint \
+	asan:tests/e2e/test_sync.py \
+	asan:tests/e2e/test_ops.py \
+	asan:tests/e2e/test_policy.py \
+	asan:tests/e2e/test_ownership.py \
+	asan:tests/e2e/test_bound.py \
+	asan:tests/e2e/test_abuse.py \
+	asan:tests/e2e/test_misp_feed.py \
+	release:tests/cli/run_tests.py \
+	release:tests/e2e/test_taxii.py \
+	release:tests/e2e/test_sync.py \
+	release:tests/e2e/test_ops.py \
+	release:tests/e2e/test_policy.py \
+	release:tests/e2e/test_ownership.py \
+	release:tests/e2e/test_abuse.py \
+	release:tests/e2e/test_misp_feed.py
 test: deps-test build build-asan
 	@cd $(ASAN) && ctest --output-on-failure -j $(JOBS)
-	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/cli/run_tests.py
-	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/cli/run_tests.py
-	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_taxii.py
-	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_policy.py
-	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_taxii.py
-	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_policy.py
-	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_ownership.py
-	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_ownership.py
-	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_sync.py
-	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_misp_feed.py
-	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_sync.py
-	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_misp_feed.py
-	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_abuse.py
-	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_abuse.py
-	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_bound.py
-	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_ops.py
-	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_ops.py
-	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_crash.py
-	@$(MAKE) --no-print-directory test-deb
-	@$(MAKE) --no-print-directory lint
+	@python3 tools/run_suites.py -j $(JOBS) --asan $(ASAN) --release $(BUILD) $(SUITES)
 	@$(MAKE) --no-print-directory fuzz-ci
 
 # Federation with 100,000 objects (make test runs 5,000).

@@ -13,7 +13,9 @@ lint_pkgs="clang libclang-rt-14-dev clang-tidy cppcheck libcmocka-dev python3 gi
 install_pkgs="scdoc"
 # make deb: the Debian packaging tools.
 deb_pkgs="dpkg-dev debhelper lintian scdoc"
-test_pkgs="libcmocka-dev python3 sqlite3 openssl $install_pkgs $fuzz_pkgs $lint_pkgs"
+# make test installs every set it uses before its suites start, since they
+# run side by side and two apt-get runs at once would fight over dpkg's lock.
+test_pkgs="libcmocka-dev python3 sqlite3 openssl $install_pkgs $fuzz_pkgs $lint_pkgs $deb_pkgs"
 soak_pkgs="wrk curl"
 bench_pkgs="ripgrep"
 

@@ -363,6 +363,7 @@ static int print_peer(void *arg, const struct store_peer *p)
 			json_t *o = json_array_get(l->list, json_array_size(l->list) - 1);
 			char pc[32] = "";
 
+			json_object_set_new(o, "errors", json_integer((json_int_t)st.errors));
 			json_object_set_new(o, "audit_anchor", json_string(anchor));
 			json_object_set_new(o, "audit_problem", json_string(aproblem));
 
@@ -399,6 +400,8 @@ static int print_peer(void *arg, const struct store_peer *p)
 		if (st.last_success)
 			printf("  lag:           %lld s\n", (long long)lag);
 		printf("  last attempt:  %s\n", la);
+		if (st.errors)
+			printf("  failed:        %lld attempts in all\n", (long long)st.errors);
 		if (st.last_error[0])
 			printf("  last error:    %s\n", st.last_error);
 		printf("  audit anchor:  %s\n", anchor[0] ? anchor : "(none received)");

@@ -610,8 +610,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		                                                MHD_HTTP_HEADER_AUTHORIZATION);
 
 		free(ps);
-		return http_metrics_answer(c, s, &st->live->opts, client, authz, method,
-		                           &st->status, &st->bytes);
+		return http_metrics_answer(c, s, srv->cfg->audit, &st->live->opts, client, authz,
+		                           method, &st->status, &st->bytes);
 	}
 	tix_error_clear(&err);
 	if (authenticate(srv, c, s, st, method, url, client, &err) == TIX_ETOOBIG) {

@@ -15,6 +15,7 @@
 
 #include "http/metrics.h"
 #include "store/store.h"
+#include "taxii/taxii.h"
 
 enum endpoint {
 	EP_DISCOVERY,
@@ -204,12 +205,14 @@ static int peer_line(void *arg, const struct store_peer *p)
 	PEER("tix_peer_last_attempt_timestamp_seconds", st.last_attempt / 1000000);
 	PEER("tix_peer_last_success_timestamp_seconds", st.last_success / 1000000);
 	PEER("tix_peer_failing", st.failing);
+	PEER("tix_peer_errors_total", st.errors);
 	PEER("tix_peer_outbox", st.outbox);
 #undef PEER
 	return 0;
 }
 
-static void render(struct tix_buf *b, struct store *s, const char *db_path)
+static void render(struct tix_buf *b, struct store *s, const char *db_path,
+                   struct store_audit_queue *audit)
 {
 	static const char *const peer_help[][2] = {
 	        {"tix_peer_objects_in_total", "counter"},
@@ -221,6 +224,7 @@ static void render(struct tix_buf *b, struct store *s, const char *db_path)
 	        {"tix_peer_last_attempt_timestamp_seconds", "gauge"},
 	        {"tix_peer_last_success_timestamp_seconds", "gauge"},
 	        {"tix_peer_failing", "gauge"},
+	        {"tix_peer_errors_total", "counter"},
 	        {"tix_peer_outbox", "gauge"},
 	};
 	struct store_stats_cb cb = {store_type, NULL, b};
@@ -294,6 +298,35 @@ static void render(struct tix_buf *b, struct store *s, const char *db_path)
 	             (unsigned long long)get(&m.rejected_too_big),
 	             (unsigned long long)get(&m.rejected_rate_limited),
 	             (unsigned long long)get(&m.auth_failures));
+	{
+		uint64_t r[TAXII_REJECT_COUNT];
+		struct store_audit_queue_stats aq;
+
+		taxii_rejects_get(r);
+		tix_buf_adds(b,
+		             "# HELP tix_taxii_objects_rejected_total Objects of POSTed envelopes "
+		             "refused, by reason.\n"
+		             "# TYPE tix_taxii_objects_rejected_total counter\n");
+		for (int i = 0; i < TAXII_REJECT_COUNT; i++)
+			tix_buf_addf(b, "tix_taxii_objects_rejected_total{reason=\"%s\"} %llu\n",
+			             taxii_reject_names[i], (unsigned long long)r[i]);
+		store_audit_queue_get_stats(audit, &aq);
+		tix_buf_addf(
+		        b,
+		        "# HELP tix_audit_queue_depth Audit entries waiting to be written.\n"
+		        "# TYPE tix_audit_queue_depth gauge\ntix_audit_queue_depth %llu\n"
+		        "# HELP tix_audit_queue_capacity Entries the audit queue holds before "
+		        "writers wait.\n"
+		        "# TYPE tix_audit_queue_capacity gauge\ntix_audit_queue_capacity %zu\n"
+		        "# HELP tix_audit_entries_total Audit entries written to the log.\n"
+		        "# TYPE tix_audit_entries_total counter\ntix_audit_entries_total %llu\n"
+		        "# HELP tix_audit_entries_lost_total Audit entries lost to a failed "
+		        "write (logged as errors).\n"
+		        "# TYPE tix_audit_entries_lost_total counter\n"
+		        "tix_audit_entries_lost_total %llu\n",
+		        (unsigned long long)aq.depth, aq.capacity, (unsigned long long)aq.logged,
+		        (unsigned long long)aq.lost);
+	}
 	/* The store, read now: objects and versions by type (their rate is the
 	 * ingest rate), its files' size, the peers. */
 	tix_buf_adds(b, "# HELP tix_store_objects Objects stored, by type.\n"
@@ -327,6 +360,7 @@ static int is_loopback(const char *client)
 }
 
 enum MHD_Result http_metrics_answer(struct MHD_Connection *c, struct store *s,
+                                    struct store_audit_queue *audit,
                                     const struct http_options *opts, const char *client,
                                     const char *authorization, const char *method, int *status,
                                     size_t *bytes)
@@ -364,7 +398,7 @@ enum MHD_Result http_metrics_answer(struct MHD_Connection *c, struct store *s,
 	}
 	if (*status == 200) {
 		type = "text/plain; version=0.0.4; charset=utf-8";
-		render(&b, s, opts->db_path);
+		render(&b, s, opts->db_path, audit);
 	}
 	body = tix_buf_detach(&b, &len);
 	if (body == NULL) {

@@ -22,6 +22,7 @@ void http_metrics_observe(const char *method, const char *url, int status, size_
  * set (a key file was given) only to callers presenting that key as
  * "Authorization: Bearer KEY". Sets *status and *bytes for the access log. */
 enum MHD_Result http_metrics_answer(struct MHD_Connection *c, struct store *s,
+                                    struct store_audit_queue *audit,
                                     const struct http_options *opts, const char *client,
                                     const char *authorization, const char *method, int *status,
                                     size_t *bytes);

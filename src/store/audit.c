@@ -698,6 +698,9 @@ struct store_audit_queue {
 	struct qentry *q, *spare; /* filled by pushers; the one the writer last emptied */
 	size_t n, cap;
 	int stop, failed;
+	/* Entries taken, written, and lost to a failed write (under mu); the
+	 * difference of the first and the others is the depth GET /metrics shows. */
+	uint64_t pushed, logged, lost;
 	struct recent recent[RECENT]; /* the writer thread's only */
 };
 
@@ -733,6 +736,8 @@ static void *writer(void *arg)
 		aq->n = 0;
 		pthread_cond_broadcast(&aq->room);
 		pthread_mutex_unlock(&aq->mu);
+		int ok = 0;
+
 		if (es == NULL) {
 			tix_log_error("audit: out of memory: %zu entries not logged", n);
 			aq->failed = 1;
@@ -742,11 +747,17 @@ static void *writer(void *arg)
 			if (append(aq->s, es, n, aq->recent, &err) != TIX_OK) {
 				tix_log_error("audit: %zu entries not logged: %s", n, err.msg);
 				aq->failed = 1;
+			} else {
+				ok = 1;
 			}
 		}
 		for (size_t i = 0; i < n; i++)
 			free(batch[i].buf);
 		pthread_mutex_lock(&aq->mu);
+		if (ok)
+			aq->logged += n;
+		else
+			aq->lost += n;
 		aq->spare = batch;
 	}
 	pthread_mutex_unlock(&aq->mu);
@@ -822,8 +833,24 @@ void store_audit_queue_push(struct store_audit_queue *aq, const struct store_aud
 	while (aq->n == aq->cap || aq->q == NULL)
 		pthread_cond_wait(&aq->room, &aq->mu);
 	aq->q[aq->n++] = q;
+	aq->pushed++;
 	if (aq->n == 1) /* the writer waits only on an empty queue */
 		pthread_cond_signal(&aq->wake);
+	pthread_mutex_unlock(&aq->mu);
+}
+
+void store_audit_queue_get_stats(struct store_audit_queue *aq, struct store_audit_queue_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (aq == NULL)
+		return;
+	pthread_mutex_lock(&aq->mu);
+	out->pushed = aq->pushed;
+	out->logged = aq->logged;
+	out->lost = aq->lost;
+	out->depth = aq->pushed - aq->logged - aq->lost;
+	out->capacity = aq->cap;
+	out->failed = aq->failed;
 	pthread_mutex_unlock(&aq->mu);
 }
 

@@ -77,6 +77,8 @@ static const char *const migrations[] = {
         /* 7 -> 8: peer kinds (TAXII or MISP feed) and a MISP feed's per-event
          * cursors (src/store/sync.c) */
         store__schema_feed,
+        /* 8 -> 9: failed attempts counted per peer (src/store/sync.c) */
+        store__schema_peer_errors,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -434,6 +434,7 @@ struct store_peer_state {
 	int64_t last_attempt, last_success; /* µs */
 	char last_error[512];
 	int failing;
+	int64_t errors; /* attempts that failed, ever */
 	int64_t outbox; /* versions the peer refused, to be sent again (read only) */
 };
 
@@ -525,6 +526,14 @@ struct store_audit_queue;
 struct store_audit_queue *store_audit_queue_open(const char *path, struct tix_error *err);
 void store_audit_queue_push(struct store_audit_queue *q, const struct store_audit_entry *e);
 void store_audit_queue_close(struct store_audit_queue *q);
+/* What GET /metrics shows of the queue: entries taken, written, lost to a
+ * failed write, waiting (depth: queued or being written), the bound. */
+struct store_audit_queue_stats {
+	uint64_t pushed, logged, lost, depth;
+	size_t capacity;
+	int failed;
+};
+void store_audit_queue_get_stats(struct store_audit_queue *q, struct store_audit_queue_stats *out);
 
 /* ---- backups (src/store/backup.c) ---------------------------------------- */
 

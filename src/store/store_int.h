@@ -115,6 +115,7 @@ extern const char store__schema_policy[];
 /* Migration 5: federation peers, cursors, outboxes (sync.c). */
 extern const char store__schema_sync[];
 extern const char store__schema_feed[];
+extern const char store__schema_peer_errors[];
 /* Migration 7: the audience index (audience.c); its SQL function
  * tix_audience, registered on every connection before migrating. */
 extern const char store__schema_audience[];

@@ -57,6 +57,10 @@ const char store__schema_feed[] =
         "  timestamp INTEGER NOT NULL," /* the manifest's, of the version stored */
         "  PRIMARY KEY (peer, uuid)) WITHOUT ROWID;";
 
+/* Migration 8 -> 9: failed attempts counted per peer (GET /metrics). */
+const char store__schema_peer_errors[] =
+        "ALTER TABLE peer_state ADD COLUMN errors INTEGER NOT NULL DEFAULT 0;";
+
 static enum tix_err prepare(struct store *s, const char *sql, sqlite3_stmt **st, const char *what,
                             struct tix_error *err)
 {
@@ -281,7 +285,7 @@ enum tix_err store_peer_state_get(struct store *s, const char *name, struct stor
 	                 " objects_stored, objects_rejected, objects_out, bytes_in, bytes_out,"
 	                 " last_attempt, last_success, last_error, failing,"
 	                 " (SELECT count(*) FROM peer_outbox b JOIN objects o ON o.id = b.id"
-	                 "  AND o.modified = b.modified WHERE b.peer = ?1)"
+	                 "  AND o.modified = b.modified WHERE b.peer = ?1), errors"
 	                 " FROM peer_state WHERE peer = ?1",
 	                 &st, "reading a peer's state", err)) != TIX_OK)
 		return e;
@@ -304,6 +308,7 @@ enum tix_err store_peer_state_get(struct store *s, const char *name, struct stor
 		copy_col(st, 12, out->last_error, sizeof(out->last_error));
 		out->failing = sqlite3_column_int(st, 13);
 		out->outbox = sqlite3_column_int64(st, 14);
+		out->errors = sqlite3_column_int64(st, 15);
 	} else if (rc == SQLITE_DONE) {
 		e = tix_error_set(err, TIX_ENOTFOUND, name, "no such peer");
 	} else {
@@ -324,7 +329,8 @@ enum tix_err store_peer_state_put(struct store *s, const char *name,
 	                        " pull_next = ?4, push_cursor = ?5, objects_in = ?6,"
 	                        " objects_stored = ?7, objects_rejected = ?8, objects_out = ?9,"
 	                        " bytes_in = ?10, bytes_out = ?11, last_attempt = ?12,"
-	                        " last_success = ?13, last_error = ?14, failing = ?15"
+	                        " last_success = ?13, last_error = ?14, failing = ?15,"
+	                        " errors = ?16"
 	                        " WHERE peer = ?1",
 	                        err)) == NULL)
 		return TIX_ESTORE;
@@ -343,6 +349,7 @@ enum tix_err store_peer_state_put(struct store *s, const char *name,
 	sqlite3_bind_int64(st, 13, v->last_success);
 	sqlite3_bind_text(st, 14, v->last_error, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 15, v->failing);
+	sqlite3_bind_int64(st, 16, v->errors);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		e = store__db_error(s, err, "saving a peer's cursors");
 	else if (sqlite3_changes(s->db) == 0)

@@ -825,8 +825,10 @@ record:
 			cur.last_success =
 			        r->st.last_success ? r->st.last_success : cur.last_success;
 			cur.failing = r->st.failing;
-			if (e != TIX_OK)
+			if (e != TIX_OK) {
 				memcpy(cur.last_error, r->st.last_error, sizeof(cur.last_error));
+				cur.errors++;
+			}
 			store_peer_state_put(s, peer, &cur, &e2);
 		}
 	}

@@ -6,6 +6,7 @@
  */
 #include <sodium.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -933,6 +934,21 @@ int taxii_precheck(const struct taxii_config *cfg_in, struct store *s,
 	return resp->status == 0;
 }
 
+const char *const taxii_reject_names[TAXII_REJECT_COUNT] = {"invalid", "malformed", "role",
+                                                            "write_rule"};
+static atomic_uint_fast64_t rejects[TAXII_REJECT_COUNT];
+
+void taxii_rejects_get(uint64_t out[TAXII_REJECT_COUNT])
+{
+	for (int i = 0; i < TAXII_REJECT_COUNT; i++)
+		out[i] = atomic_load_explicit(&rejects[i], memory_order_relaxed);
+}
+
+static void count_reject(enum taxii_reject r)
+{
+	atomic_fetch_add_explicit(&rejects[r], 1, memory_order_relaxed);
+}
+
 static void post_objects(const struct taxii_config *cfg, const struct taxii_request *req,
                          struct store *s, struct access *a, struct taxii_response *resp)
 {
@@ -1006,10 +1022,12 @@ static void post_objects(const struct taxii_config *cfg, const struct taxii_requ
 				tix_buf_addf(&msg, "%s%s", k ? "; " : "", probs.msgs[k]);
 			add_entry(failures, id, version, tix_buf_str(&msg));
 			tix_buf_release(&msg);
+			count_reject(TAXII_REJECT_INVALID);
 			continue;
 		}
 		if (stix_meta_get(obj, &meta, &err) != TIX_OK) {
 			add_entry(failures, id, version, err.msg);
+			count_reject(TAXII_REJECT_MALFORMED);
 			continue;
 		}
 		if (!policy_may_write(&a->pp, meta.type,
@@ -1018,6 +1036,7 @@ static void post_objects(const struct taxii_config *cfg, const struct taxii_requ
 			add_entry(failures, meta.id, meta.version,
 			          "a sensor may write only sightings, observed-data and its own "
 			          "identity (identity_class \"system\")");
+			count_reject(TAXII_REJECT_ROLE);
 			continue;
 		}
 		flags = store_marking_flags(s, &meta);
@@ -1040,6 +1059,7 @@ static void post_objects(const struct taxii_config *cfg, const struct taxii_requ
 
 			snprintf(reason, sizeof(reason), "%s: %s", err.where, err.msg);
 			add_entry(failures, meta.id, meta.version, reason);
+			count_reject(TAXII_REJECT_WRITE_RULE);
 			continue;
 		}
 		if (e != TIX_OK)

@@ -8,6 +8,8 @@
 #ifndef TIX_TAXII_H
 #define TIX_TAXII_H
 
+#include <stdint.h>
+
 #include "auth/auth.h"
 #include "core/core.h"
 #include "policy/policy.h"
@@ -88,6 +90,20 @@ struct taxii_cache *taxii_cache_new(size_t max_bytes);
 void taxii_cache_free(struct taxii_cache *c);
 
 enum { TAXII_LIVE_DEFAULT_TLP = 1, TAXII_LIVE_ANONYMOUS_READ = 2 };
+
+/* Objects of POSTed envelopes refused, by reason, since the process started
+ * (GET /metrics): not valid STIX 2.1, no id/type/version to file them by,
+ * a type the caller's role may not write, a write rule of the store
+ * (another organisation's object, a changed `created`, a clock ahead). */
+enum taxii_reject {
+	TAXII_REJECT_INVALID,
+	TAXII_REJECT_MALFORMED,
+	TAXII_REJECT_ROLE,
+	TAXII_REJECT_WRITE_RULE,
+	TAXII_REJECT_COUNT
+};
+extern const char *const taxii_reject_names[TAXII_REJECT_COUNT];
+void taxii_rejects_get(uint64_t out[TAXII_REJECT_COUNT]);
 
 /* Reads the node settings (default TLP, anonymous reading) from the store
  * into n: AMBER and off where unset. TIX_EINVAL when a stored value is not

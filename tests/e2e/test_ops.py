@@ -371,6 +371,10 @@ def metrics_count_requests_latency_bytes_and_the_store(work):
         c = t.Client(server, t.bearer(key))
         t.expect(c.get("/taxii2/"), 200)
         t.post_ok(c, cid, [t.indicator() for _ in range(3)])
+        bad = t.indicator()
+        del bad["pattern"]
+        st = t.expect(c.post(t.objects_path(cid), t.envelope([bad])), 202).json()
+        assert st["failure_count"] == 1, st
         t.expect(c.get(t.objects_path(cid)), 200)
         t.expect_error(t.Client(server, t.bearer("tix_nope_nope")).get(t.objects_path(cid)), 401)
         # A request is counted when libmicrohttpd reports it complete, which
@@ -380,23 +384,46 @@ def metrics_count_requests_latency_bytes_and_the_store(work):
             r = scrape(server)
             assert r.status == 200, r
             m = samples(r.body.decode())
-            if m.get('tix_http_request_duration_seconds_count{endpoint="objects"}') == 3:
+            if m.get('tix_http_request_duration_seconds_count{endpoint="objects"}') == 4:
                 break
             time.sleep(0.05)
         assert r.header("Content-Type").startswith("text/plain; version=0.0.4"), r.header("Content-Type")
         assert m['tix_http_requests_total{endpoint="discovery",method="GET",status="200"}'] >= 1, m
-        assert m['tix_http_requests_total{endpoint="objects",method="POST",status="202"}'] == 1
+        assert m['tix_http_requests_total{endpoint="objects",method="POST",status="202"}'] == 2
+        # the refused object, by its reason; the others are at zero
+        assert m['tix_taxii_objects_rejected_total{reason="invalid"}'] == 1, m
+        assert m['tix_taxii_objects_rejected_total{reason="write_rule"}'] == 0, m
+        # the audit queue: present, bounded, and it drains (reads are logged)
+        assert m["tix_audit_queue_capacity"] > 0 and "tix_audit_queue_depth" in m, m
         assert m['tix_http_requests_total{endpoint="objects",method="GET",status="200"}'] == 1
         assert m['tix_http_rejected_total{reason="unauthenticated"}'] >= 1
         # a histogram: buckets grow, +Inf is the count
         b = [v for k, v in m.items() if k.startswith('tix_http_request_duration_seconds_bucket{endpoint="objects"')]
-        assert b == sorted(b) and b[-1] == m['tix_http_request_duration_seconds_count{endpoint="objects"}'] == 3, b  # POST, GET, 401
+        assert b == sorted(b) and b[-1] == m['tix_http_request_duration_seconds_count{endpoint="objects"}'] == 4, b  # 2 POST, GET, 401
         assert m['tix_http_request_bytes_total{endpoint="objects"}'] > 500
         assert m['tix_http_response_bytes_total{endpoint="objects"}'] > 500
         assert m['tix_store_objects{type="indicator"}'] == 3 and m["tix_store_size_bytes"] > 4096
-        # the scrape itself is counted by the next one
-        m2 = samples(scrape(server).body.decode())
+        # the scrape itself is counted by the next one; the audit entries of
+        # the reads are written within moments (the queue gathers 50 ms)
+        for _ in range(100):
+            m2 = samples(scrape(server).body.decode())
+            if m2["tix_audit_entries_total"] >= 2 and m2["tix_audit_queue_depth"] == 0:
+                break
+            time.sleep(0.05)
         assert m2['tix_http_requests_total{endpoint="metrics",method="GET",status="200"}'] >= 1
+        assert m2["tix_audit_entries_total"] >= 2 and m2["tix_audit_queue_depth"] == 0, m2
+        assert m2["tix_audit_entries_lost_total"] == 0, m2
+        # a peer that cannot be reached: each failed attempt is counted
+        dead = t.free_port()
+        t.tix_ok("peer", "add", "nowhere", "--db", db, "--url", "http://127.0.0.1:%d/taxii2/" % dead,
+                 "--remote-collection", "c1", "--local-collection", cid, "--direction", "pull",
+                 "--key-stdin", stdin=b"tix_some-key\n")
+        for n in (1, 2):
+            r = t.tix("sync", "--peer", "nowhere", "--once", "--db", db)
+            assert r.returncode != 0, r
+            m3 = samples(scrape(server).body.decode())
+            assert m3['tix_peer_errors_total{peer="nowhere"}'] == n, m3
+            assert m3['tix_peer_failing{peer="nowhere"}'] == 1, m3
     finally:
         server.stop()
     # its own key: required from everywhere, loopback too

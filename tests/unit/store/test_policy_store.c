@@ -552,7 +552,8 @@ static void migration_6_brings_old_stores_under_the_rules(void **state)
 	    /* back to schema 5: what migration 6 added and changed, and what a
 	     * schema 5 store allowed (another organisation's version of cert's
 	     * object; markings judged when the objects came), after what
-	     * migration 7 added */
+	     * migrations 7, 8 and 9 added */
+	    "ALTER TABLE peer_state DROP COLUMN errors;"
 	    "DROP TRIGGER collection_audience_add; DROP TRIGGER collection_audience_drop;"
 	    "DROP TABLE peer_feed_events; ALTER TABLE peers DROP COLUMN kind;"
 	    "DROP TRIGGER collection_audience_change; DROP TABLE collection_audience;"
