@@ -72,6 +72,9 @@ def p99():
 
 def main():
     readers = ["owner", "r5", "r500", "r50000"]
+    if os.environ.get("P99_ONLY"):
+        light_p99(os.environ["P99_ONLY"])
+        return
     print("== server CPU per page (%d pages each), ratio to the owner's page" % PAGES)
     print("%-9s %-8s %9s %8s %7s" % ("request", "reader", "ms/page", "objects", "ratio"))
     worst = 0.0
@@ -85,6 +88,10 @@ def main():
             worst = max(worst, ratio) if r != "owner" else worst
             print("%-9s %-8s %9.3f %8d %7.2f" % (name, r, s * 1e3, n, ratio))
     print("RESULT worst_ratio %.2f (goal <= 3)" % worst)
+    light_p99("turns")
+
+
+def light_p99(label):
     idle = p99()
     stop = multiprocessing.Event()
     procs = [multiprocessing.Process(target=loop, args=(KEYS["r5"], stop)) for _ in range(8)]
@@ -95,9 +102,9 @@ def main():
     stop.set()
     for p in procs:
         p.join()
-    print("== GET /taxii2/ p99: idle %.2f ms, eight sparse readers looping %.2f ms: %.2fx"
-          " (goal <= 1.5x)" % (idle * 1e3, busy * 1e3, busy / idle))
-    print("RESULT p99_ratio %.2f" % (busy / idle))
+    print("== GET /taxii2/ p99 (%s): idle %.2f ms, eight sparse readers looping %.2f ms: %.2fx"
+          " (goal <= 1.5x)" % (label, idle * 1e3, busy * 1e3, busy / idle))
+    print("RESULT p99_ratio_%s %.2f" % (label, busy / idle))
 
 
 if __name__ == "__main__":

@@ -95,3 +95,13 @@ PID=$!
 for _ in $(seq 1 600); do curl -s -o /dev/null "http://127.0.0.1:$PORT/taxii2/" && break; sleep 0.1; done
 
 python3 bench/sparse/measure.py "$PORT" "$PID" "$CID" "$WORK/keys" "$WORK/ids.json"
+kill "$PID"; wait "$PID" 2>/dev/null || true
+
+# The baseline of the same run: the server without turns (every request of a
+# principal runs at once, as before --principal-requests), the light client
+# measured the same way.
+"$TIX" serve --listen "127.0.0.1:$PORT" --db "$DB" --access-log off --cache 0 \
+	--principal-requests 4096 2>>"$WORK/serve.log" &
+PID=$!
+for _ in $(seq 1 600); do curl -s -o /dev/null "http://127.0.0.1:$PORT/taxii2/" && break; sleep 0.1; done
+P99_ONLY=no-turns python3 bench/sparse/measure.py "$PORT" "$PID" "$CID" "$WORK/keys" "$WORK/ids.json"

@@ -47,6 +47,9 @@ static void usage(FILE *f)
 	        "  --body-budget N      POST bodies buffered at once, node-wide (default 256M);\n"
 	        "                       past it (or a principal's share) 503 with Retry-After\n"
 	        "  --body-share N       of which one principal may hold (default a quarter)\n"
+	        "  --principal-requests N  requests of one principal (an account, or a source\n"
+	        "                       prefix without one) that run at once; the others wait\n"
+	        "                       their turn (default: half the cores, at least 1)\n"
 	        "  --cache N            per worker thread, memory for recent GET answers,\n"
 	        "                       reused until anything is written (default 32M; 0: off)\n"
 	        "  --access-log DEST    one line per request: a file, '-' for stderr (the\n"
@@ -82,7 +85,7 @@ static void usage(FILE *f)
 struct serve_opts {
 	char listen[256], db[4096], tls_cert[4096], tls_key[4096], access_log[4096];
 	char title[256], description[512], contact[256], metrics_key_file[4096];
-	unsigned threads, max_connections, idle_timeout;
+	unsigned threads, max_connections, idle_timeout, principal_requests;
 	size_t max_body, page_size, page_max, cache_bytes, examine_max, body_budget, body_share;
 	int insecure;
 	int default_tlp;    /* -1: the node setting */
@@ -179,6 +182,8 @@ static int set_option(struct serve_opts *o, const char *key, const char *value, 
 		o->cache_bytes = z;
 	else if (strcmp(key, "threads") == 0)
 		o->threads = (unsigned)u;
+	else if (strcmp(key, "principal-requests") == 0)
+		o->principal_requests = (unsigned)u;
 	else if (strcmp(key, "max-connections") == 0)
 		o->max_connections = (unsigned)u;
 	else if (strcmp(key, "idle-timeout") == 0)
@@ -261,6 +266,9 @@ static int compose_opts(struct serve_opts *o, const struct conf *c, const char *
 	o->threads = cores > 1 && cores < 32 ? 2 * (unsigned)cores : 4;
 	if (o->threads < 4)
 		o->threads = 4;
+	/* Half the cores, at least 1: one principal's requests leave the other
+	 * half of the machine to everyone else. */
+	o->principal_requests = cores > 3 ? (unsigned)(cores / 2) : 1;
 	for (size_t i = 0; c && i < c->n; i++) {
 		const struct conf_entry *ce = &c->entries[i];
 		char where[1100];
@@ -369,6 +377,7 @@ static void reload_settings(const struct serve_reload *r, struct serve_opts *o,
 	h->cache_bytes = o->cache_bytes;
 	h->body_budget = o->body_budget;
 	h->body_share = o->body_share;
+	h->principal_requests = o->principal_requests;
 	h->metrics = o->metrics;
 	cfg->title = o->title;
 	cfg->description = o->description;
@@ -471,6 +480,7 @@ int cmd_serve(int argc, char **argv)
 	        {"examine-max", required_argument, NULL, 'E'},
 	        {"body-budget", required_argument, NULL, 'B'},
 	        {"body-share", required_argument, NULL, 'U'},
+	        {"principal-requests", required_argument, NULL, 'Q'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -654,6 +664,7 @@ int cmd_serve(int argc, char **argv)
 	hopts.cache_bytes = o.cache_bytes;
 	hopts.body_budget = o.body_budget;
 	hopts.body_share = o.body_share;
+	hopts.principal_requests = o.principal_requests;
 	hopts.on_listening = on_listening;
 	hopts.metrics = o.metrics;
 	hopts.log_json = o.log_json;

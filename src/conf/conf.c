@@ -56,6 +56,9 @@ const struct conf_setting conf_settings[] = {
          "POST bodies buffered at once, node-wide (past it: 503 with Retry-After)"},
         {"serve", "body-share", CONF_SIZE, 0, NO_MAX, "",
          "of body-budget, what one principal may hold (default: a quarter)"},
+        {"serve", "principal-requests", CONF_UINT, 1, 4096, "",
+         "requests of one principal that run at once; the rest wait their turn "
+         "(default: half the cores, at least 1)"},
         {"serve", "metrics", CONF_BOOL, 0, NO_MAX, "true",
          "answer GET /metrics (Prometheus): on loopback, or to metrics-key-file's key"},
         {"serve", "metrics-key-file", CONF_PATH, 0, NO_MAX, "",

@@ -72,6 +72,17 @@ struct server {
 		size_t bytes;
 	} * shares;
 	size_t nshares;
+	/* Turns: the requests of each principal that run at once (at most
+	 * principal_requests), and those that wait for one of them to end,
+	 * suspended, first come first served. The same kind of table as the
+	 * shares (a slot with nothing running is free again); under lock. */
+	struct turns {
+		uint64_t principal;
+		unsigned running;
+		struct req_state *first, *last; /* waiting */
+	} * turns;
+	size_t nturns;
+	int stopping; /* every request runs at once: the server is stopping */
 	/* Failed authentications of the current interval per source prefix:
 	 * the first of each prefix is logged as it happens, the rest as one
 	 * count when the interval ends (a flood is a few audit rows). */
@@ -103,6 +114,11 @@ struct req_state {
 	char request_id[17]; /* random, per request: X-Request-Id, error_id, the logs */
 	char method[16];
 	char url[256];
+	/* Its turn (server.turns): none yet, waiting (suspended), or running. */
+	enum { TURN_NONE, TURN_WAITING, TURN_RUNNING } turn;
+	uint64_t principal;
+	struct MHD_Connection *conn;
+	struct req_state *next_waiting;
 };
 
 /* Each worker thread opens the store once and keeps it: SQLite handles are
@@ -346,6 +362,146 @@ static void body_release(struct server *srv, int64_t user_key, size_t n)
 	if (b && b->bytes >= n && b->user_key == user_key)
 		b->bytes -= n;
 	srv->body_bytes -= n <= srv->body_bytes ? n : srv->body_bytes;
+	pthread_mutex_unlock(&srv->lock);
+}
+
+/* Who a request is, for taking turns: its account, or when it has none its
+ * source prefix (a /24 or a /64), in a space of its own. */
+static uint64_t principal_of(const struct req_state *st, const char *client)
+{
+	char prefix[64];
+	uint64_t h = 0xcbf29ce484222325u;
+
+	if (st->user[0])
+		return (uint64_t)st->who.user_key & ~((uint64_t)1 << 63);
+	auth_client_prefix(client, prefix, sizeof(prefix));
+	for (const char *p = prefix; *p; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3u;
+	return h | (uint64_t)1 << 63;
+}
+
+static struct turns *turns_of(struct server *srv, uint64_t principal)
+{
+	size_t i = (size_t)(principal * 0x9E3779B97F4A7C15u >> 32) % srv->nturns;
+	struct turns *free_slot = NULL;
+
+	for (size_t n = 0; n < srv->nturns; n++, i = (i + 1) % srv->nturns) {
+		struct turns *t = &srv->turns[i];
+
+		if (t->running > 0 && t->principal == principal)
+			return t;
+		if (t->running == 0 && free_slot == NULL)
+			free_slot = t;
+	}
+	return free_slot;
+}
+
+/* 1 when the request may run now; 0 when it waits its turn: then its
+ * connection is suspended, to be resumed by turn_end of another request of
+ * the same principal. A principal's requests beyond its share wait, so no
+ * partner's loop of requests can keep everyone else's waiting. */
+static int turn_begin(struct server *srv, struct MHD_Connection *c, struct req_state *st,
+                      const char *client, unsigned limit)
+{
+	struct turns *t;
+	int run = 1;
+
+	if (st->turn == TURN_RUNNING)
+		return 1;
+	st->principal = principal_of(st, client);
+	st->conn = c;
+	pthread_mutex_lock(&srv->lock);
+	t = turns_of(srv, st->principal);
+	if (t == NULL || srv->stopping) {
+		st->turn = TURN_NONE; /* no table slot (it never fills) or stopping: run */
+	} else if (t->running < (limit ? limit : 1)) {
+		t->principal = st->principal;
+		t->running++;
+		st->turn = TURN_RUNNING;
+	} else {
+		st->turn = TURN_WAITING;
+		st->next_waiting = NULL;
+		if (t->last)
+			t->last->next_waiting = st;
+		else
+			t->first = st;
+		t->last = st;
+		/* Under the lock, so turn_end cannot resume it before it is
+		 * suspended. */
+		MHD_suspend_connection(c);
+		http_metrics_waited_turn();
+		run = 0;
+	}
+	pthread_mutex_unlock(&srv->lock);
+	return run;
+}
+
+/* The request's work is done (its answer queued) or it ended: its turn goes
+ * to the principal's first waiting request, which is resumed. */
+static void turn_end(struct server *srv, struct req_state *st)
+{
+	struct turns *t;
+
+	if (st->turn == TURN_WAITING) {
+		/* Ended while it waited (it cannot, suspended; but if it did, no
+		 * queue may keep a pointer to it). */
+		pthread_mutex_lock(&srv->lock);
+		t = turns_of(srv, st->principal);
+		if (t && t->principal == st->principal) {
+			struct req_state **pp = &t->first, *prev = NULL;
+
+			while (*pp && *pp != st) {
+				prev = *pp;
+				pp = &(*pp)->next_waiting;
+			}
+			if (*pp) {
+				*pp = st->next_waiting;
+				if (t->last == st)
+					t->last = prev;
+			}
+		}
+		st->turn = TURN_NONE;
+		pthread_mutex_unlock(&srv->lock);
+		return;
+	}
+	if (st->turn != TURN_RUNNING)
+		return;
+	st->turn = TURN_NONE;
+	pthread_mutex_lock(&srv->lock);
+	t = turns_of(srv, st->principal);
+	if (t && t->running > 0 && t->principal == st->principal) {
+		struct req_state *w = t->first;
+
+		if (w) {
+			t->first = w->next_waiting;
+			if (t->first == NULL)
+				t->last = NULL;
+			w->turn = TURN_RUNNING; /* the turn passes: running stays */
+			MHD_resume_connection(w->conn);
+		} else {
+			t->running--;
+		}
+	}
+	pthread_mutex_unlock(&srv->lock);
+}
+
+/* Before the server stops: every waiting request is resumed (and runs). */
+static void turns_release_all(struct server *srv)
+{
+	pthread_mutex_lock(&srv->lock);
+	srv->stopping = 1;
+	for (size_t i = 0; i < srv->nturns; i++) {
+		struct turns *t = &srv->turns[i];
+
+		while (t->first) {
+			struct req_state *w = t->first;
+
+			t->first = w->next_waiting;
+			w->turn = TURN_NONE;
+			MHD_resume_connection(w->conn);
+		}
+		t->last = NULL;
+	}
 	pthread_mutex_unlock(&srv->lock);
 }
 
@@ -618,6 +774,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		free(ps);
 		return send_error(c, st, 429, "Too many requests", err.msg);
 	}
+	if (!turn_begin(srv, c, st, client, st->live->opts.principal_requests)) {
+		free(ps);
+		return MHD_YES; /* called again when resumed */
+	}
 	req.who = st->user[0] ? &st->who : NULL;
 	req.auth_failed = st->auth_failed;
 	if (req.who)
@@ -639,6 +799,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	ret = send_response(c, st, &resp);
 	taxii_response_release(&resp);
 	free(ps);
+	turn_end(srv, st);
 	return ret;
 }
 
@@ -673,6 +834,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			        client, st->method, st->url, st->status, st->bytes, ms,
 			        st->request_id, st->user[0] ? st->user : "-");
 	}
+	turn_end(srv, st);
 	if (st->reserved)
 		body_release(srv, st->who.user_key, st->reserved);
 	/* An interval of failures that ended is written out. */
@@ -950,7 +1112,9 @@ enum tix_err http_serve(const struct http_options *opts, const struct taxii_conf
 	srv.body_budget = opts->body_budget ? opts->body_budget : (size_t)256 << 20;
 	srv.body_share = opts->body_share ? opts->body_share : srv.body_budget / 4;
 	srv.nshares = 2 * (size_t)opts->max_connections + 16;
-	if ((srv.shares = calloc(srv.nshares, sizeof(*srv.shares))) == NULL) {
+	srv.nturns = srv.nshares;
+	if ((srv.shares = calloc(srv.nshares, sizeof(*srv.shares))) == NULL ||
+	    (srv.turns = calloc(srv.nturns, sizeof(*srv.turns))) == NULL) {
 		e = tix_error_set(err, TIX_ENOMEM, "http", "out of memory");
 		goto out;
 	}
@@ -989,7 +1153,8 @@ enum tix_err http_serve(const struct http_options *opts, const struct taxii_conf
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO;
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO |
+	        MHD_ALLOW_SUSPEND_RESUME;
 	if (v6)
 		flags |= MHD_USE_IPv6;
 	if (srv.tls)
@@ -1028,6 +1193,7 @@ enum tix_err http_serve(const struct http_options *opts, const struct taxii_conf
 	tix_log_info("signal %d: finishing requests in progress", sig);
 	/* Stops accepting, lets the handlers that run finish (their writes
 	 * commit before their responses are queued), and joins the threads. */
+	turns_release_all(&srv);
 	MHD_stop_daemon(d);
 	fail_flush_locked(&srv, mono_now_us(), 1);
 	e = TIX_OK;
@@ -1039,6 +1205,7 @@ out:
 	free(srv.stores);
 	free(srv.caches);
 	free(srv.shares);
+	free(srv.turns);
 	pthread_mutex_destroy(&srv.lock);
 	/* No request runs any more: every generation of settings and
 	 * credentials can go. */

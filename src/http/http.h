@@ -29,6 +29,10 @@ struct http_options {
 	/* POST bodies buffered at once, node-wide and per principal (0: the
 	 * defaults, 256 MiB and a quarter of it); past them, 503 Retry-After. */
 	size_t body_budget, body_share;
+	/* Requests of one principal (an account, or a source prefix without
+	 * one) that run at once; the others wait their turn, first come first
+	 * served, their connections suspended (0: 1). */
+	unsigned principal_requests;
 	/* Called once the server listens (for printing the URL), or NULL. */
 	void (*on_listening)(void *arg, const char *base_url);
 	void *arg;

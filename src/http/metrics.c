@@ -56,7 +56,13 @@ static struct {
 	atomic_uint_fast64_t latency_sum_us[EP_COUNT];
 	atomic_uint_fast64_t bytes_in[EP_COUNT], bytes_out[EP_COUNT];
 	atomic_uint_fast64_t rejected_too_big, rejected_rate_limited, auth_failures;
+	atomic_uint_fast64_t waited_turn;
 } m;
+
+void http_metrics_waited_turn(void)
+{
+	atomic_fetch_add_explicit(&m.waited_turn, 1, memory_order_relaxed);
+}
 
 /* /api1/collections/ID/objects/ID/versions/ and the rest, by shape. */
 static enum endpoint classify(const char *url)
@@ -298,6 +304,11 @@ static void render(struct tix_buf *b, struct store *s, const char *db_path,
 	             (unsigned long long)get(&m.rejected_too_big),
 	             (unsigned long long)get(&m.rejected_rate_limited),
 	             (unsigned long long)get(&m.auth_failures));
+	tix_buf_addf(b,
+	             "# HELP tix_http_waited_turn_total Requests that waited for another "
+	             "request of their principal to end (--principal-requests).\n"
+	             "# TYPE tix_http_waited_turn_total counter\ntix_http_waited_turn_total %llu\n",
+	             (unsigned long long)get(&m.waited_turn));
 	{
 		uint64_t r[TAXII_REJECT_COUNT];
 		struct store_audit_queue_stats aq;

@@ -14,6 +14,9 @@
 
 #include "http/http.h"
 
+/* Counts a request that waits its turn (http.c, --principal-requests). */
+void http_metrics_waited_turn(void);
+
 /* Counts one finished request (any path; the endpoint is classified here). */
 void http_metrics_observe(const char *method, const char *url, int status, size_t bytes_in,
                           size_t bytes_out, double seconds);

@@ -407,6 +407,46 @@ def a_truncated_or_rewritten_audit_chain_fails_verify_and_the_anchor(w):
 
 
 @test
+def one_principal_s_requests_take_turns_and_all_are_answered(w):
+    """The server runs one request of a principal at a time here (two cores:
+    --principal-requests defaults to 1); the others wait, suspended. Eight
+    connections of olga reading large pages at once: every answer is whole,
+    otto's reads meanwhile are answered, and the waits are counted."""
+    before = waited(w)
+    errors, pages = [], []
+
+    def olga():
+        try:
+            c = w.client("olga")
+            for _ in range(6):
+                r = expect(c.get(objects_path(w.cid), (("limit", "1000"),)), 200)
+                pages.append(len(r.json()["objects"]))
+        except Exception as e:  # noqa: BLE001 (reported below)
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=olga) for _ in range(8)]
+    for t in threads:
+        t.start()
+    o = w.client("otto")
+    for _ in range(10):
+        expect(o.get("/taxii2/"), 200)
+    for t in threads:
+        t.join(120)
+    assert not errors, errors[:3]
+    assert len(pages) == 48 and min(pages) > 0, pages
+    # the examine budget shortens pages; each is the same first page
+    assert len(set(pages)) == 1, pages
+    assert waited(w) > before, "no request waited its turn"
+
+
+def waited(w):
+    r = Client(w.server, None).get("/metrics", accept=None)
+    m = re.search(r"^tix_http_waited_turn_total (\d+)$", r.body.decode(), re.M)
+    assert m, r.body[:400]
+    return int(m.group(1))
+
+
+@test
 def read_only_commands_never_create_a_store(w):
     missing = os.path.join(w.dir, "typo", "tix.db")
     log = os.path.join(w.dir, "proxy.log")
