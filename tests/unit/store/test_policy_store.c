@@ -216,6 +216,9 @@ static void migration_4_resolves_versions_stored_before(void **state)
 	raw(f->path,
 	    /* back to schema 3: without migration 8's table and column, 7's index, 6's and 5's
 	       tables, then 4's */
+	    "DROP TRIGGER objects_text_gone; DROP TABLE text_index; DROP TABLE value_index;"
+	    "DROP TABLE value_ip; DROP TABLE sighting_index; DROP TABLE indicator_expired;"
+	    "DELETE FROM meta WHERE key = 'values_refused';"
 	    "DROP TRIGGER collection_audience_add; DROP TRIGGER collection_audience_drop;"
 	    "DROP TABLE peer_feed_events; ALTER TABLE peers DROP COLUMN kind;"
 	    "DROP TRIGGER collection_audience_change; DROP TABLE collection_audience;"
@@ -553,6 +556,9 @@ static void migration_6_brings_old_stores_under_the_rules(void **state)
 	     * schema 5 store allowed (another organisation's version of cert's
 	     * object; markings judged when the objects came), after what
 	     * migration 7 added */
+	    "DROP TRIGGER objects_text_gone; DROP TABLE text_index; DROP TABLE value_index;"
+	    "DROP TABLE value_ip; DROP TABLE sighting_index; DROP TABLE indicator_expired;"
+	    "DELETE FROM meta WHERE key = 'values_refused';"
 	    "DROP TRIGGER collection_audience_add; DROP TRIGGER collection_audience_drop;"
 	    "DROP TABLE peer_feed_events; ALTER TABLE peers DROP COLUMN kind;"
 	    "DROP TRIGGER collection_audience_change; DROP TABLE collection_audience;"
