@@ -91,6 +91,8 @@ test: deps-test build build-asan
 	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_bound.py
 	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_ops.py
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_ops.py
+	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_correlate.py
+	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_correlate.py
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_crash.py
 	@$(MAKE) --no-print-directory test-deb
 	@$(MAKE) --no-print-directory lint

@@ -604,7 +604,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return send_error(c, st, 413, "Payload too large",
 			                  "the body is larger than max_content_length");
 		}
-		if (strcmp(method, "POST") == 0)
+		/* The JSON API is read-only: a POST there is answered (405) on
+		 * the later call, its body dropped. */
+		if (strcmp(method, "POST") == 0 && strncmp(url, API_PREFIX, strlen(API_PREFIX)) != 0)
 			return begin_post(srv, c, st, url,
 			                  cl ? (size_t)strtoull(cl, NULL, 10)
 			                     : st->live->cfg.max_content_length);

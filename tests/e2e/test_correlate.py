@@ -1,0 +1,298 @@
+#!/usr/bin/env python3
+"""End-to-end tests of correlation and sightings (docs/api.md) against a real
+`tix serve` on a loopback port: GET /api/v1/correlate (by value, by id, CIDR
+both ways) and /api/v1/objects/{id}/sightings for every kind of principal,
+each answer checked against the sharing policy (what a caller may not read
+is neither listed, nor counted, nor lets its organisation be named); the
+over-correlation cap; warninglisted values marked; `tix correlate --as-org`
+agreeing with the API; hostile parameters refused with 400, never a crash.
+
+    TIX=build-asan/tix python3 tests/e2e/test_correlate.py [TEST_NAME...]
+"""
+
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_taxii import (run_world_tests, Client, Server, bearer, expect, indicator,  # noqa: E402
+                        new_id, objects_path, tix, tix_ok)
+from test_policy import (CLEAR, GREEN, RED, USERS, KINDS, OBJECTS, EXPECTED,  # noqa: E402
+                         marked)
+
+TESTS = []
+CAP = 12
+API = "/api/v1/"
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+def api_get(client, resource, params=()):
+    r = client.get(API + resource, params, accept="application/json")
+    ct = (r.header("Content-Type") or "")
+    assert ct.startswith("application/json"), (ct, r)
+    return r
+
+
+class World:
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="tix-correlate-")
+        self.db = os.path.join(self.dir, "tix.db")
+        for org, cc in (("cert", "KE"), ("bank", "DE"), ("telco", "FR"), ("police", "NL"),
+                        ("hub", "")):
+            tix_ok("admin", "org", "add", org, *(["--country", cc] if cc else []),
+                   "--db", self.db)
+        self.keys = {}
+        for name, org, role in USERS:
+            tix_ok("admin", "user", "add", name, "--org", org, "--role", role, "--db", self.db)
+            out = tix_ok("admin", "key", "add", "--user", name, "--db", self.db)
+            self.keys[name] = re.findall(r"^\s*(tix_\S+)\s*$", out, re.M)[0]
+        out = tix_ok("admin", "collection", "add", "feed", "--read",
+                     "cert,bank,telco,police", "--write", "cert,bank", "--db", self.db)
+        self.cid = re.search(r"[0-9a-f-]{36}", out).group(0)
+        tix_ok("admin", "group", "add", "banks", "--db", self.db)
+        tix_ok("admin", "group", "member-add", "banks", "--org", "bank", "--db", self.db)
+        wl = os.path.join(self.dir, "list.json")
+        with open(wl, "w") as f:
+            json.dump({"name": "test benign", "type": "hostname", "list": ["popular.example"],
+                       "matching_attributes": ["domain", "hostname"]}, f)
+        self.server = Server(self.db, self.dir, "correlate",
+                             ["--anonymous-read", "--correlate-cap", str(CAP),
+                              "--warninglists", wl]).start()
+        # Every policy case carries shared.example and an address of 203.0.113.0/24.
+        self.objs, self.name_of = {}, {}
+        for i, (name, (refs, extra, kind)) in enumerate(OBJECTS.items()):
+            if kind != "indicator":
+                continue
+            o = marked(refs, kind, **extra)
+            o["pattern"] = ("[domain-name:value = 'Shared.Example'] OR "
+                            "[ipv4-addr:value = '203.0.113.%d']" % (i + 1))
+            self.objs[name] = o
+        # bank's own GREEN report of the same domain, and a range holding them all
+        bank = marked([GREEN], pattern="[domain-name:value = 'shared.example.'] OR "
+                      "[ipv4-addr:value ISSUBSET '203.0.113.0/24']")
+        r = expect(self.client("cert-ana").post(objects_path(self.cid),
+                                                {"objects": list(self.objs.values())}), 202)
+        assert r.json()["success_count"] == len(self.objs), r.json()
+        # bank's readers may not write: its report is imported as bank by the operator
+        self.objs["bank-green"] = bank
+        self.import_as("bank", [bank])
+        self.name_of = {o["id"]: n for n, o in self.objs.items()}
+
+    def import_as(self, org, objs):
+        path = os.path.join(self.dir, "in-%s.json" % new_id("x"))
+        with open(path, "w") as f:
+            json.dump({"type": "bundle", "id": new_id("bundle"), "objects": objs}, f)
+        tix_ok("import", "--db", self.db, "--collection", self.cid, "--org", org, path)
+
+    def client(self, user):
+        return Client(self.server, bearer(self.keys[user]) if user else None)
+
+    def close(self):
+        self.server.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def expected(kind):
+    want = set(EXPECTED[kind]) - {"green-malware"}
+    if kind != "anonymous":
+        want.add("bank-green")  # GREEN: the community, sensors (an indicator) and admins too
+    return want
+
+
+def listed(w, answer):
+    ids = [o["id"] for g in answer["organisations"] for o in g["objects"]]
+    assert len(ids) == len(set(ids)), answer
+    return {w.name_of.get(i, i) for i in ids}
+
+
+def owners(w, names):
+    return {"bank" if n == "bank-green" else "cert" for n in names}
+
+
+@test
+def every_principal_sees_only_what_it_may_read_in_each_correlation(w):
+    bad = []
+    for kind, user in KINDS.items():
+        c, want = w.client(user), expected(kind)
+        for value in ("shared.example", "SHARED.example.", "203.0.113.0/24"):
+            a = expect_json(api_get(c, "correlate", [("value", value)]), 200)
+            got = listed(w, a)
+            if got != want or a["count"] != len(want) or not a["count_exact"]:
+                bad.append((kind, value, sorted(got ^ want), a["count"]))
+            orgs = {g["org"] for g in a["organisations"]}
+            if orgs != owners(w, want):
+                bad.append((kind, value, "orgs", orgs))
+        # an address finds the ranges that hold it (bank's /24) and itself
+        a = expect_json(api_get(c, "correlate", [("value", "203.0.113.1")]), 200)
+        want1 = {n for n in want if n in ("clear", "bank-green")}
+        if listed(w, a) != want1:
+            bad.append((kind, "203.0.113.1", sorted(listed(w, a) ^ want1)))
+    assert not bad, bad
+
+
+@test
+def groups_are_by_organisation_with_country_newest_first(w):
+    a = expect_json(api_get(w.client("cert-ana"), "correlate", [("value", "shared.example")]), 200)
+    assert [g["org"] for g in a["organisations"]] == ["bank", "cert"], a  # bank's is newer
+    assert a["organisations"][0]["country"] == "DE" and a["organisations"][1]["country"] == "KE"
+    assert a["kind"] == "domain" and a["value"] == "shared.example", a
+    assert a["over_correlated"] is False and a["warninglist"] is None, a
+
+
+@test
+def correlating_an_id_needs_reading_it_and_leaves_it_out(w):
+    red = w.objs["red"]["id"]
+    for kind, user in KINDS.items():
+        r = api_get(w.client(user), "correlate", [("id", red)])
+        if "red" in expected(kind):
+            a = expect_json(r, 200)
+            for v in a["values"]:
+                assert "red" not in listed(w, v), (kind, v)
+            dom = [v for v in a["values"] if v["kind"] == "domain"][0]
+            assert listed(w, dom) == expected(kind) - {"red"}, (kind, dom)
+        else:
+            assert r.status == 404, (kind, r)
+            assert red not in r.body.decode(), r  # not even echoed
+
+
+@test
+def an_organisation_only_hidden_objects_name_is_never_revealed(w):
+    lonely = marked([RED], pattern="[domain-name:value = 'lonely.example']")
+    w.import_as("police", [lonely])
+    w.name_of[lonely["id"]] = "lonely"
+    for kind, user in KINDS.items():
+        r = api_get(w.client(user), "correlate", [("value", "lonely.example")])
+        a = expect_json(r, 200)
+        if kind == "recipient":  # police reads its own
+            assert a["count"] == 1, a
+            continue
+        assert a["count"] == 0 and a["organisations"] == [], (kind, a)
+        assert b"police" not in r.body, (kind, r)
+    out = json.loads(tix_ok("correlate", "--db", w.db, "--as-org", "telco", "--json",
+                            "lonely.example"))
+    assert out["count"] == 0 and "police" not in json.dumps(out), out
+    out = json.loads(tix_ok("correlate", "--db", w.db, "--json", "lonely.example"))
+    assert out["count"] == 1, out  # the operator sees it
+
+
+@test
+def over_correlated_values_are_a_count_and_a_flag_of_readable_objects_only(w):
+    seen = [marked([CLEAR], pattern="[domain-name:value = 'popular.example']")
+            for _ in range(CAP + 1)]
+    hidden = [marked([RED], pattern="[domain-name:value = 'popular.example']")
+              for _ in range(4)]
+    w.import_as("cert", seen + hidden)
+    a = expect_json(api_get(w.client("telco-tom"), "correlate",
+                            [("value", "popular.example")]), 200)
+    assert a["over_correlated"] is True and a["count"] == CAP + 1, a
+    assert a["organisations"] == [], a  # never the fan-out
+    assert a["warninglist"] == "test benign", a
+    a = expect_json(api_get(w.client("cert-ana"), "correlate",
+                            [("value", "popular.example")]), 200)
+    assert a["count"] == CAP + 5 and a["over_correlated"] is True, a
+    # the CLI's cap is its own; under it everything readable is listed
+    out = json.loads(tix_ok("correlate", "--db", w.db, "--as-org", "telco", "--json",
+                            "--cap", "50", "popular.example"))
+    assert out["count"] == CAP + 1 and not out["over_correlated"], out
+    assert sum(len(g["objects"]) for g in out["organisations"]) == CAP + 1, out
+
+
+@test
+def the_cli_as_an_organisation_agrees_with_the_api(w):
+    for user, org, _ in USERS:
+        if user in ("bank-sensor", "hub-root"):
+            continue  # TAXII roles; --as-org reads as an analyst of the organisation
+        a = expect_json(api_get(w.client(user), "correlate", [("value", "shared.example")]), 200)
+        out = json.loads(tix_ok("correlate", "--db", w.db, "--as-org", org, "--json",
+                                "shared.example"))
+        assert listed(w, out) == listed(w, a) and out["count"] == a["count"], (org, out, a)
+    text = tix_ok("correlate", "--db", w.db, "--as-org", "telco", "shared.example")
+    assert "bank (DE)" in text and "cert (KE)" in text, text
+    r = tix("correlate", "--db", w.db, "--as-org", "nobody", "shared.example")
+    assert r.returncode == 1, r
+
+
+@test
+def sightings_and_their_counts_pass_the_policy(w):
+    green = w.objs["green"]["id"]
+    ident = {"type": "identity", "spec_version": "2.1", "id": new_id("identity"),
+             "created": "2024-05-01T00:00:00.000Z", "modified": "2024-05-01T00:00:00.000Z",
+             "name": "bank sensor 1", "identity_class": "system"}
+    mine = {"type": "sighting", "spec_version": "2.1", "id": new_id("sighting"),
+            "created": "2024-05-01T00:00:00.000Z", "modified": "2024-05-01T00:00:00.000Z",
+            "sighting_of_ref": green, "count": 3, "where_sighted_refs": [ident["id"]],
+            "first_seen": "2024-04-30T10:00:00Z", "last_seen": "2024-04-30T12:00:00Z",
+            "object_marking_refs": [GREEN]}
+    st = expect(w.client("bank-sensor").post(objects_path(w.cid), {"objects": [ident, mine]}),
+                202).json()
+    assert st["success_count"] == 2, st
+    secret = {"type": "sighting", "spec_version": "2.1", "id": new_id("sighting"),
+              "created": "2024-05-02T00:00:00.000Z", "modified": "2024-05-02T00:00:00.000Z",
+              "sighting_of_ref": green, "count": 5, "object_marking_refs": [RED],
+              "first_seen": "2024-05-01T00:00:00Z", "last_seen": "2024-05-01T01:00:00Z"}
+    w.import_as("cert", [secret])
+    for user, want in (("telco-tom", 3), ("cert-ana", 8), ("bank-rita", 3)):
+        a = expect_json(api_get(w.client(user), "objects/%s/sightings" % green), 200)
+        assert a["aggregate"]["count"] == want, (user, a)
+        assert len(a["sightings"]) == (2 if want == 8 else 1), (user, a)
+        if want == 3:
+            assert set(a["aggregate"]["by_organisation"]) == {"bank"}, a
+            assert a["aggregate"]["first_seen"].startswith("2024-04-30T10:00:00"), a
+        c = expect_json(api_get(w.client(user), "correlate", [("value", "shared.example")]), 200)
+        counts = {o["id"]: o["sightings"] for g in c["organisations"] for o in g["objects"]}
+        assert counts[green] == want, (user, counts)
+    # a sighting of what the caller may not read: the object is not there
+    r = api_get(w.client("telco-tom"), "objects/%s/sightings" % w.objs["red"]["id"])
+    assert r.status == 404, r
+
+
+@test
+def hostile_parameters_are_refused_never_a_crash(w):
+    c = w.client("telco-tom")
+    for params in ([("value", "GREEN")], [("value", "300.1.2.3")],
+                   [("value", "' OR 1=1 --")], [("value", "a" * 3000)],
+                   [("value", "x.example"), ("value", "y.example")],
+                   [("value", "x.example"), ("id", w.objs["clear"]["id"])], [],
+                   [("value", "x.example"), ("bogus", "1")],
+                   [("value", "d41d8cd98f00b204e9800998ecf8427")]):
+        r = api_get(c, "correlate", params)
+        assert r.status == 400, (params, r)
+        assert "description" in r.json(), r
+    r = c.get(API + "correlate", [("value", "x" * (1 << 20))], accept="application/json")
+    assert r.status in (400, 414, 431), r
+    assert api_get(c, "nothing-here").status == 404
+    r = c.request("POST", API + "correlate", body={"value": "x.example"},
+                  content_type="application/json", accept="application/json")
+    assert r.status == 405, r
+    # the server is still there and answers
+    expect_json(api_get(c, "correlate", [("value", "shared.example")]), 200)
+
+
+@test
+def callers_authenticate_as_for_taxii(w):
+    s = Server(w.db, w.dir, "closed").start()
+    try:
+        r = api_get(Client(s), "correlate", [("value", "shared.example")])
+        assert r.status == 401 and r.header("WWW-Authenticate"), r
+        r = api_get(Client(s, bearer("tix_notakey")), "correlate", [("value", "shared.example")])
+        assert r.status == 401, r
+        expect_json(api_get(Client(s, bearer(w.keys["telco-tom"])), "correlate",
+                            [("value", "shared.example")]), 200)
+    finally:
+        s.stop()
+
+
+def expect_json(r, status):
+    assert r.status == status, "expected %d, got %r" % (status, r)
+    return r.json()
+
+
+if __name__ == "__main__":
+    sys.exit(run_world_tests(TESTS, World, "correlate"))
