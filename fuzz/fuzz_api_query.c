@@ -27,7 +27,7 @@ static void check_fts(const char *text, size_t len)
 		const char *p = tix_buf_str(&out), *e = p + tix_buf_len(&out);
 		size_t words = 0;
 
-		/* "w" "w" ...: each word quoted, no quote inside, one space between */
+		/* "w"* "w"* ...: each word quoted, no quote inside, one space between */
 		while (p < e) {
 			const char *q;
 
@@ -36,6 +36,8 @@ static void check_fts(const char *text, size_t len)
 				abort();
 			words++;
 			p = q + 1;
+			if (p >= e || *p++ != '*')
+				abort();
 			if (p < e && *p++ != ' ')
 				abort();
 		}

@@ -81,6 +81,14 @@ enum tix_err api_correlate_id(struct store *s, const struct api_reader *r, const
 enum tix_err api_sightings(struct store *s, const struct api_reader *r, const char *id,
                            json_t **out, struct tix_error *err);
 
+/* Objects by value (q shaped as one: the correlation index) and by text
+ * (FTS5 over name, description and labels), filtered by q's types, label,
+ * org, tlp and since; at most q->limit results, best first. *out is
+ * {"results": [...], "more": bool}. TIX_EINVAL for nothing to search. */
+struct api_query;
+enum tix_err api_search(struct store *s, const struct api_reader *r, const struct api_query *q,
+                        json_t **out, struct tix_error *err);
+
 /* ---- HTTP ------------------------------------------------------------------- */
 
 struct api_param {
@@ -119,7 +127,7 @@ struct api_query {
 	const char *q, *value, *id;
 	const char *types[API_MAX_TYPES + 1];
 	size_t ntypes;
-	const char *org, *tlp;
+	const char *org, *tlp, *label;
 	int64_t since_us; /* 0: none */
 	size_t limit;
 };
@@ -129,9 +137,9 @@ struct api_query {
  * TIX_EINVAL with the reason. Strings are borrowed from params. */
 enum tix_err api_query_parse(const struct api_param *params, size_t n, struct api_query *q,
                              struct tix_error *err);
-/* Turns free text into an FTS5 expression that only ever means "all these
- * words" (each token quoted, nothing of FTS5's syntax passes): at most
- * 16 tokens of letters and digits. Returns TIX_EINVAL when no word is left. */
+/* Turns free text into an FTS5 expression that only ever means "words
+ * starting with each of these" ("tok"* for each token, nothing of FTS5's
+ * syntax passes): at most 16 tokens of letters and digits. Returns TIX_EINVAL when no word is left. */
 enum tix_err api_fts_expression(const char *text, size_t len, struct tix_buf *out,
                                 struct tix_error *err);
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/api.h"
+#include "api/api_int.h"
 
 void api_response_init(struct api_response *r)
 {
@@ -22,8 +22,8 @@ void api_response_release(struct api_response *r)
 	tix_buf_release(&r->audit_ids);
 }
 
-static void answer_error(struct api_response *resp, int status, const char *title,
-                         const char *detail)
+void api_answer_error(struct api_response *resp, int status, const char *title,
+                      const char *detail)
 {
 	json_t *e = json_pack("{s:s, s:s}", "title", title, "description", detail ? detail : "");
 	char *text = json_dumps(e, JSON_COMPACT);
@@ -36,12 +36,12 @@ static void answer_error(struct api_response *resp, int status, const char *titl
 	json_decref(e);
 }
 
-static void answer_json(struct api_response *resp, json_t *v)
+void api_answer_json(struct api_response *resp, const json_t *v)
 {
 	char *text = json_dumps(v, JSON_COMPACT);
 
 	if (text == NULL) {
-		answer_error(resp, 500, "Internal error", "out of memory");
+		api_answer_error(resp, 500, "Internal error", "out of memory");
 		return;
 	}
 	resp->status = 200;
@@ -87,6 +87,8 @@ enum tix_err api_query_parse(const struct api_param *params, size_t n, struct ap
 			one = &q->org;
 		else if (strcmp(k, "tlp") == 0)
 			one = &q->tlp;
+		else if (strcmp(k, "label") == 0)
+			one = &q->label;
 		if (one) {
 			if (*one)
 				return tix_error_set(err, TIX_EINVAL, k, "given twice");
@@ -158,10 +160,11 @@ enum tix_err api_fts_expression(const char *text, size_t len, struct tix_buf *ou
 		if (tokens++)
 			tix_buf_addc(out, ' ');
 		/* Quoted: inside "" FTS5 reads a string, never an operator. The
-		 * token holds no '"', so nothing needs escaping. */
+		 * token holds no '"', so nothing needs escaping; the '*' after it
+		 * (a prefix query: "cred" finds "credentials") is ours. */
 		tix_buf_addc(out, '"');
 		tix_buf_add(out, text + start, i - start);
-		tix_buf_addc(out, '"');
+		tix_buf_adds(out, "\"*");
 	}
 	if (tokens == 0)
 		return tix_error_set(err, TIX_EINVAL, "q", "no word to search for");
@@ -208,7 +211,7 @@ static void correlate(struct store *s, const struct api_reader *r, const struct 
 
 	tix_error_clear(&err);
 	if ((q->value == NULL) == (q->id == NULL)) {
-		answer_error(resp, 400, "Bad request", "give exactly one of value= and id=");
+		api_answer_error(resp, 400, "Bad request", "give exactly one of value= and id=");
 		return;
 	}
 	if (q->value)
@@ -216,13 +219,13 @@ static void correlate(struct store *s, const struct api_reader *r, const struct 
 	else
 		e = api_correlate_id(s, r, q->id, req->limits, &out, &err);
 	if (e == TIX_EINVAL)
-		answer_error(resp, 400, "Bad request", err.msg);
+		api_answer_error(resp, 400, "Bad request", err.msg);
 	else if (e == TIX_ENOTFOUND)
-		answer_error(resp, 404, "Not found", "no such object");
+		api_answer_error(resp, 404, "Not found", "no such object");
 	else if (e != TIX_OK)
-		answer_error(resp, 500, "Internal error", err.msg);
+		api_answer_error(resp, 500, "Internal error", err.msg);
 	else
-		answer_json(resp, out);
+		api_answer_json(resp, out);
 	if (e == TIX_OK)
 		audit_listed(out, resp);
 	json_decref(out);
@@ -237,16 +240,16 @@ static void sightings(struct store *s, const struct api_reader *r, const char *i
 
 	tix_error_clear(&err);
 	if (strlen(id) > 300 || strchr(id, '/') != NULL) {
-		answer_error(resp, 404, "Not found", "no such object");
+		api_answer_error(resp, 404, "Not found", "no such object");
 		return;
 	}
 	e = api_sightings(s, r, id, &out, &err);
 	if (e == TIX_ENOTFOUND)
-		answer_error(resp, 404, "Not found", "no such object");
+		api_answer_error(resp, 404, "Not found", "no such object");
 	else if (e != TIX_OK)
-		answer_error(resp, 500, "Internal error", err.msg);
+		api_answer_error(resp, 500, "Internal error", err.msg);
 	else
-		answer_json(resp, out);
+		api_answer_json(resp, out);
 	json_decref(out);
 }
 
@@ -260,15 +263,15 @@ void api_handle(struct store *s, const struct api_request *req, struct api_respo
 	tix_error_clear(&err);
 	if (req->who == NULL && (req->auth_failed || !req->node->anonymous_read)) {
 		resp->authenticate = 1;
-		answer_error(resp, 401, "Unauthorized", "authentication required");
+		api_answer_error(resp, 401, "Unauthorized", "authentication required");
 		return;
 	}
 	if (strcmp(req->method, "GET") != 0) {
-		answer_error(resp, 405, "Method not allowed", "the API is read-only: GET");
+		api_answer_error(resp, 405, "Method not allowed", "the API is read-only: GET");
 		return;
 	}
 	if (api_reader_principal(s, req->node, req->who, &r, &err) != TIX_OK) {
-		answer_error(resp, 500, "Internal error", err.msg);
+		api_answer_error(resp, 500, "Internal error", err.msg);
 		return;
 	}
 	if (strncmp(path, "objects/", 8) == 0) {
@@ -277,7 +280,7 @@ void api_handle(struct store *s, const struct api_request *req, struct api_respo
 
 		if (slash == NULL || strcmp(slash, "/sightings") != 0 ||
 		    (size_t)(slash - id) >= sizeof(buf)) {
-			answer_error(resp, 404, "Not found", "no such resource");
+			api_answer_error(resp, 404, "Not found", "no such resource");
 			return;
 		}
 		memcpy(buf, id, (size_t)(slash - id));
@@ -289,11 +292,13 @@ void api_handle(struct store *s, const struct api_request *req, struct api_respo
 		char msg[300];
 
 		snprintf(msg, sizeof(msg), "%s: %s", err.where, err.msg);
-		answer_error(resp, 400, "Bad request", msg);
+		api_answer_error(resp, 400, "Bad request", msg);
 		return;
 	}
 	if (strcmp(path, "correlate") == 0)
 		correlate(s, &r, req, &q, resp);
+	else if (strcmp(path, "search") == 0)
+		api_search_answer(s, &r, &q, resp);
 	else
-		answer_error(resp, 404, "Not found", "no such resource");
+		api_answer_error(resp, 404, "Not found", "no such resource");
 }

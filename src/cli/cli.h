@@ -75,6 +75,7 @@ int cmd_export(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_correlate(int argc, char **argv); /* cmd_correlate.c */
 int cmd_reindex(int argc, char **argv);   /* cmd_correlate.c */
+int cmd_search(int argc, char **argv);    /* cmd_search.c */
 int cmd_stats(int argc, char **argv);
 int cmd_admin(int argc, char **argv);
 int cmd_serve(int argc, char **argv);

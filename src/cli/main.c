@@ -31,6 +31,8 @@ static const struct {
          "check the store: integrity, schema, the audit log's hash chain"},
         {"correlate", cmd_correlate,
          "the objects sharing a value (or any value of an object), by organisation"},
+        {"search", cmd_search,
+         "find objects by value and by text (names, descriptions, labels)"},
         {"reindex", cmd_reindex, "rebuild the value, sighting and text indexes"},
 };
 

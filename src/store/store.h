@@ -608,6 +608,28 @@ enum tix_err store_sightings_of(struct store *s, const char *id, int64_t reader_
                                 int (*cb)(void *, const struct store_sighting_row *), void *arg,
                                 struct tix_error *err);
 
+/* `tix match --sightings`: records that the sighting counted the log line
+ * with this key (inside the caller's transaction). 1 when it had not,
+ * 0 when it had (re-scanned lines count once), -1 on an error. */
+int store_sighting_line_add(struct store *s, const char *sighting_id, uint64_t line_key,
+                            struct tix_error *err);
+
+/* A text search: match is an FTS5 expression (the caller builds it: see
+ * api_fts_expression), run over name, description and labels of the
+ * latest versions, best first (bm25). At most budget index rows are read
+ * (0: 10,000); *more is 1 when there may be more, or cb stopped. */
+struct store_text_query {
+	const char *match;
+	const char *const *types; /* NULL-terminated (at most 16), or NULL */
+	const char *org;          /* owning organisation, or NULL */
+	const char *since_modified; /* canonical timestamp, or NULL */
+	int64_t reader_org_key;
+	size_t budget;
+};
+enum tix_err store_text_search(struct store *s, const struct store_text_query *q,
+                               int (*cb)(void *, const struct store_value_hit *), void *arg,
+                               int *more, struct tix_error *err);
+
 struct store_reindex_counts {
 	int64_t versions, values, refused;
 };

@@ -40,6 +40,11 @@ const char store__schema_values[] =
         "  name, description, labels, tokenize = 'unicode61 remove_diacritics 2');"
         "CREATE TRIGGER objects_text_gone AFTER DELETE ON objects BEGIN"
         "  DELETE FROM text_index WHERE rowid = old.vid; END;"
+        /* tix match --sightings: the log lines each sighting counted */
+        "CREATE TABLE sighting_lines ("
+        "  sighting TEXT NOT NULL,"
+        "  line_key INTEGER NOT NULL,"
+        "  PRIMARY KEY (sighting, line_key)) WITHOUT ROWID;"
         /* tix expire: indicators whose decay score fell below the floor */
         "CREATE TABLE indicator_expired ("
         "  id TEXT PRIMARY KEY,"
@@ -501,4 +506,89 @@ enum tix_err store_sightings_of(struct store *s, const char *id, int64_t reader_
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store__db_error(s, err, "reading sightings");
 	return TIX_OK;
+}
+
+int store_sighting_line_add(struct store *s, const char *sighting_id, uint64_t line_key,
+                            struct tix_error *err)
+{
+	sqlite3_stmt *st = store__cached(s,
+	                                 "INSERT INTO sighting_lines (sighting, line_key)"
+	                                 " VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+	                                 err);
+	int added;
+
+	if (st == NULL)
+		return -1;
+	if (!s->in_tx) {
+		tix_error_set(err, TIX_ESTORE, "store", "sighting_line_add outside a transaction");
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, sighting_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, (int64_t)line_key);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sqlite3_reset(st);
+		store__db_error(s, err, "recording a sighted line");
+		return -1;
+	}
+	sqlite3_reset(st);
+	added = sqlite3_changes(s->db) == 1;
+	return added;
+}
+
+/* ---- text search (FTS5) ------------------------------------------------ */
+
+enum tix_err store_text_search(struct store *s, const struct store_text_query *q,
+                               int (*cb)(void *, const struct store_value_hit *), void *arg,
+                               int *more, struct tix_error *err)
+{
+	struct tix_buf sql;
+	sqlite3_stmt *st;
+	size_t examined = 0;
+	enum tix_err e = TIX_OK;
+	int rc;
+
+	*more = 0;
+	tix_buf_init(&sql, 1 << 14);
+	tix_buf_adds(&sql, "SELECT " HIT_COLS " FROM (SELECT rowid AS vid, rank FROM text_index"
+	                   " WHERE text_index MATCH ?1 ORDER BY rank LIMIT ?2) t"
+	                   " JOIN objects o ON o.vid = t.vid WHERE 1" HIT_LATEST);
+	if (q->types && q->types[0]) {
+		tix_buf_adds(&sql, " AND o.type IN (");
+		for (int i = 0; q->types[i] && i < 16; i++)
+			tix_buf_addf(&sql, "%s?%d", i ? ", " : "", 20 + i);
+		tix_buf_adds(&sql, ")");
+	}
+	if (q->org)
+		tix_buf_adds(&sql, " AND o.owner_org = ?3");
+	if (q->since_modified)
+		tix_buf_adds(&sql, " AND o.modified >= ?4 AND substr(o.modified, 1, 1) <> '#'");
+	tix_buf_adds(&sql, " ORDER BY t.rank");
+	st = store__cached(s, tix_buf_str(&sql), err);
+	tix_buf_release(&sql);
+	if (st == NULL)
+		return err ? err->code : TIX_ESTORE;
+	sqlite3_bind_text(st, 1, q->match, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, (int64_t)(q->budget ? q->budget : 10000));
+	if (q->org)
+		sqlite3_bind_text(st, 3, q->org, -1, SQLITE_TRANSIENT);
+	if (q->since_modified)
+		sqlite3_bind_text(st, 4, q->since_modified, -1, SQLITE_TRANSIENT);
+	for (int i = 0; q->types && q->types[i] && i < 16; i++)
+		sqlite3_bind_text(st, 20 + i, q->types[i], -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 9, q->reader_org_key);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_value_hit h = hit_of(st);
+
+		examined++;
+		if (cb(arg, &h) != 0) {
+			*more = 1;
+			break;
+		}
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		e = store__db_error(s, err, "searching");
+	else if (rc == SQLITE_DONE && examined >= (q->budget ? q->budget : 10000))
+		*more = 1;
+	sqlite3_reset(st);
+	return e;
 }

@@ -14,12 +14,13 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_taxii import (run_world_tests, Client, Server, bearer, expect, indicator,  # noqa: E402
-                        new_id, objects_path, tix, tix_ok)
+from test_taxii import (run_world_tests, Client, Server, bearer, expect,  # noqa: E402
+                        new_id, objects_path, tix, tix_ok, TIX as TIX_BIN)
 from test_policy import (CLEAR, GREEN, RED, USERS, KINDS, OBJECTS, EXPECTED,  # noqa: E402
                          marked)
 
@@ -73,10 +74,13 @@ class World:
             o = marked(refs, kind, **extra)
             o["pattern"] = ("[domain-name:value = 'Shared.Example'] OR "
                             "[ipv4-addr:value = '203.0.113.%d']" % (i + 1))
+            o["description"] = "Cobalt Štrike beacon, case %s" % name
+            o["labels"] = ["c2", name]
             self.objs[name] = o
         # bank's own GREEN report of the same domain, and a range holding them all
         bank = marked([GREEN], pattern="[domain-name:value = 'shared.example.'] OR "
-                      "[ipv4-addr:value ISSUBSET '203.0.113.0/24']")
+                      "[ipv4-addr:value ISSUBSET '203.0.113.0/24']",
+                      description="a COBALT strike beacon", labels=["c2"])
         r = expect(self.client("cert-ana").post(objects_path(self.cid),
                                                 {"objects": list(self.objs.values())}), 202)
         assert r.json()["success_count"] == len(self.objs), r.json()
@@ -287,6 +291,145 @@ def callers_authenticate_as_for_taxii(w):
                             [("value", "shared.example")]), 200)
     finally:
         s.stop()
+
+
+def search_names(w, answer):
+    return {w.name_of.get(x["id"], x["id"]) for x in answer["results"]}
+
+
+@test
+def every_principal_searches_only_what_it_may_read(w):
+    bad = []
+    for kind, user in KINDS.items():
+        c, want = w.client(user), expected(kind)
+        for params in ([("q", "cobalt strike")], [("q", "COBALT ŠTRIKE")], [("q", "strik")],
+                       [("q", "shared.example")], [("q", "203.0.113.0/24")],
+                       [("q", "beacon"), ("type", "indicator"), ("label", "C2")]):
+            a = expect_json(api_get(c, "search", params), 200)
+            got = search_names(w, a)
+            if got != want:
+                bad.append((kind, params, sorted(got ^ want)))
+        a = expect_json(api_get(c, "search", [("q", "beacon"), ("type", "malware")]), 200)
+        if a["results"]:
+            bad.append((kind, "malware", a))
+    assert not bad, bad
+    # filters: organisation, TLP, time, limit
+    c = w.client("cert-ana")
+    a = expect_json(api_get(c, "search", [("q", "beacon"), ("org", "bank")]), 200)
+    assert search_names(w, a) == {"bank-green"}, a
+    a = expect_json(api_get(c, "search", [("q", "beacon"), ("tlp", "red")]), 200)
+    assert search_names(w, a) == {"red", "red-nobody", "contradictory"}, a
+    a = expect_json(api_get(c, "search", [("q", "beacon"), ("since", "2030-01-01T00:00:00Z")]),
+                    200)
+    assert a["results"] == [], a
+    a = expect_json(api_get(c, "search", [("q", "beacon"), ("limit", "2")]), 200)
+    assert len(a["results"]) == 2 and a["more"] is True, a
+    # the CLI agrees, as an organisation and as the operator
+    out = tix_ok("search", "--db", w.db, "--as-org", "telco", "--json", "cobalt strike")
+    got = {w.name_of.get(json.loads(x)["id"]) for x in out.splitlines()}
+    assert got == expected("other-org"), got
+    out = tix_ok("search", "--db", w.db, "--json", "--type", "indicator", "beacon")
+    assert {w.name_of.get(json.loads(x)["id"]) for x in out.splitlines()} >= expected("same-org")
+
+
+@test
+def hostile_search_strings_are_words_or_refused(w):
+    c = w.client("telco-tom")
+    for q in ('"', "*", "NEAR(a b)", "beacon OR red", "cobalt AND NOT strike", "{labels}: c2",
+              "'; DROP TABLE objects; --", "^beacon", "beacon -strike", "a" * 1000):
+        r = api_get(c, "search", [("q", q)])
+        assert r.status in (200, 400), (q, r)
+        if r.status == 200:
+            names = search_names(w, r.json())
+            assert names <= expected("other-org"), (q, names)
+    for params in ([], [("q", "")], [("q", "x" * 2000)], [("q", "a"), ("q", "b")],
+                   [("q", "a"), ("type", "Not A Type")], [("q", "a"), ("tlp", "purple")],
+                   [("q", "a"), ("since", "yesterday")], [("q", "a"), ("limit", "0")]):
+        r = api_get(c, "search", params)
+        assert r.status == 400, (params, r)
+    r = tix("search", "--db", w.db, "--since", "yesterday", "x")
+    assert r.returncode == 2 and b"since" in r.stderr, r
+    expect_json(api_get(c, "search", [("q", "beacon")]), 200)
+
+
+LOG_DAY = [
+    '203.0.113.1 - - [30/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "curl"',
+    '<34>1 2026-11-30T11:00:00Z fw kernel - - - DROP SRC=203.0.113.1',
+    '2026-11-30T12:00:00Z blocked 203.0.113.1',
+    '{"timestamp":"2026-11-30T13:00:00.000000+0000","event_type":"alert","src_ip":"203.0.113.1"}',
+    '{"ts":1796047200.5,"uid":"C1","id.orig_h":"203.0.113.1"}',
+]
+
+
+def match_sightings(w, log, sensor, *extra):
+    return tix("match", "--db", w.db, "--sightings", "--sensor", sensor, "--collection", w.cid,
+               "--quiet", *extra, log)
+
+
+def sightings_of(w, name, user="telco-tom"):
+    return expect_json(api_get(w.client(user), "objects/%s/sightings" % w.objs[name]["id"]), 200)
+
+
+@test
+def sightings_take_the_logs_times_are_idempotent_and_served_by_taxii(w):
+    log = os.path.join(w.dir, "edge.log")
+    with open(log, "w") as f:
+        f.write("\n".join(LOG_DAY + ["seen 203.0.113.1 without a time"]) + "\n")
+    r = match_sightings(w, log, "edge-1")
+    assert r.returncode == 0, r.stderr
+    a = sightings_of(w, "clear")
+    days = sorted(a["sightings"], key=lambda x: x["first_seen"])
+    assert len(days) == 2, a  # 30 November from the lines' times, today for the other line
+    assert days[0]["count"] == 5, days
+    assert days[0]["first_seen"].startswith("2026-11-30T10:00:00"), days
+    assert days[0]["last_seen"].startswith("2026-11-30T14:00:00.5"), days
+    assert days[1]["count"] == 1 and not days[1]["first_seen"].startswith("2026-11-30"), days
+    assert a["aggregate"]["count"] == 6, a
+    # TAXII serves them from the collection
+    c = w.client("telco-tom")
+    listed = expect(c.get(objects_path(w.cid), [("match[type]", "sighting")]), 200).json()
+    ids = {o["id"] for o in listed.get("objects", [])}
+    assert days[0]["id"] in ids and days[1]["id"] in ids, listed
+    # the same lines again: nothing changes, not even a version
+    r = match_sightings(w, log, "edge-1")
+    assert r.returncode == 0 and b"0 sightings recorded" in r.stderr, r.stderr
+    assert sightings_of(w, "clear") == a
+    v = expect(c.get(objects_path(w.cid, days[0]["id"], versions=True)), 200).json()
+    assert len(v["versions"]) == 1, v
+    # a new line raises the count and moves last_seen, in a new version
+    with open(log, "a") as f:
+        f.write("2026-11-30T15:00:00Z again 203.0.113.1\n")
+    r = match_sightings(w, log, "edge-1")
+    assert r.returncode == 0, r.stderr
+    day = [x for x in sightings_of(w, "clear")["sightings"] if x["id"] == days[0]["id"]][0]
+    assert day["count"] == 6 and day["last_seen"].startswith("2026-11-30T15:00:00"), day
+    v = expect(c.get(objects_path(w.cid, days[0]["id"], versions=True)), 200).json()
+    assert len(v["versions"]) == 2, v
+    out = json.loads(tix_ok("get", "--db", w.db, "--sightings", w.objs["clear"]["id"]))
+    assert out["aggregate"]["count"] == 7, out
+
+
+@test
+def aggregates_stay_exact_under_concurrent_writers(w):
+    procs = []
+    for sensor in ("edge-a", "edge-b", "edge-c"):
+        log = os.path.join(w.dir, "%s.log" % sensor)
+        with open(log, "w") as f:
+            for i in range(40):
+                f.write("2026-11-29T%02d:%02d:00Z %s 203.0.113.1\n" % (i // 60, i % 60, sensor))
+        procs.append(subprocess.Popen(
+            [TIX_BIN, "match", "--db", w.db, "--sightings", "--sensor", sensor,
+             "--collection", w.cid, "--quiet", log],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    a = sightings_of(w, "clear", "cert-ana")
+    by = a["aggregate"]["by_sensor"]
+    names = {x["sensor"] for x in a["sightings"] if x["first_seen"].startswith("2026-11-29")}
+    assert len(names) == 3, a
+    assert sorted(by[n]["count"] for n in names) == [40, 40, 40], by
+    assert all(by[n]["first_seen"].startswith("2026-11-29T00:00:00") for n in names), by
 
 
 def expect_json(r, status):

@@ -218,6 +218,7 @@ static void migration_4_resolves_versions_stored_before(void **state)
 	       tables, then 4's */
 	    "DROP TRIGGER objects_text_gone; DROP TABLE text_index; DROP TABLE value_index;"
 	    "DROP TABLE value_ip; DROP TABLE sighting_index; DROP TABLE indicator_expired;"
+	    "DROP TABLE sighting_lines;"
 	    "DELETE FROM meta WHERE key = 'values_refused';"
 	    "DROP TRIGGER collection_audience_add; DROP TRIGGER collection_audience_drop;"
 	    "DROP TABLE peer_feed_events; ALTER TABLE peers DROP COLUMN kind;"
@@ -558,6 +559,7 @@ static void migration_6_brings_old_stores_under_the_rules(void **state)
 	     * migration 7 added */
 	    "DROP TRIGGER objects_text_gone; DROP TABLE text_index; DROP TABLE value_index;"
 	    "DROP TABLE value_ip; DROP TABLE sighting_index; DROP TABLE indicator_expired;"
+	    "DROP TABLE sighting_lines;"
 	    "DELETE FROM meta WHERE key = 'values_refused';"
 	    "DROP TRIGGER collection_audience_add; DROP TRIGGER collection_audience_drop;"
 	    "DROP TABLE peer_feed_events; ALTER TABLE peers DROP COLUMN kind;"
