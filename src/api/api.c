@@ -135,9 +135,12 @@ static int vidset_add(struct vidset *s, int64_t vid)
 struct listed {
 	char *id, *type, *name, *owner, *country, *modified;
 	int64_t date_added;
+	double score; /* indicators; else -1 */
 };
 
 struct correlating {
+	struct store *s;
+	int64_t now_us;
 	const struct api_reader *r;
 	const char *exclude_id; /* the object asked about (correlate ID) */
 	size_t cap;
@@ -179,6 +182,9 @@ static int on_hit(void *arg, const struct store_value_hit *h)
 		l->country = dup_or_null(h->country);
 		l->modified = dup_or_null(json_string_value(json_object_get(body, "modified")));
 		l->date_added = h->date_added;
+		l->score = strcmp(h->type, "indicator") == 0 && body
+		                   ? api_indicator_score(c->s, c->r, c->r->decay, body, c->now_us)
+		                   : -1;
 		json_decref(body);
 		c->nlist++;
 	}
@@ -249,6 +255,13 @@ static enum tix_err correlate_item(struct store *s, const struct api_reader *r,
 	enum tix_err e;
 
 	memset(&c, 0, sizeof(c));
+	c.s = s;
+	{
+		struct tix_time now;
+
+		tix_time_now(&now);
+		c.now_us = tix_time_to_us(&now);
+	}
 	c.r = r;
 	c.exclude_id = exclude_id;
 	c.cap = lim && lim->correlate_cap ? lim->correlate_cap : API_CORRELATE_CAP;
@@ -305,6 +318,10 @@ static enum tix_err correlate_item(struct store *s, const struct api_reader *r,
 				json_object_set_new(o, "modified", json_string(c.list[i].modified));
 			json_object_set_new(o, "sightings",
 			                    json_integer(sighting_count(s, r, c.list[i].id)));
+			if (c.list[i].score >= 0)
+				json_object_set_new(
+				        o, "score",
+				        json_real((double)(int)(c.list[i].score * 10 + 0.5) / 10));
 			json_array_append_new(objs, o);
 		}
 	}
@@ -522,4 +539,70 @@ fail:
 	json_decref(a.by_org);
 	json_decref(a.by_sensor);
 	return e;
+}
+
+/* ---- decay ------------------------------------------------------------------ */
+
+static int first_kind(void *arg, const struct values_item *v)
+{
+	*(int *)arg = (int)v->kind;
+	return 1;
+}
+
+struct last_seen {
+	const struct api_reader *r;
+	int64_t last;
+};
+
+static int latest_sighting(void *arg, const struct store_sighting_row *row)
+{
+	struct last_seen *l = arg;
+
+	if (row->last_seen > l->last && api_may_read(l->r, &row->hit))
+		l->last = row->last_seen;
+	return 0;
+}
+
+static int64_t time_of(const json_t *v)
+{
+	struct tix_time t;
+
+	if (json_is_string(v) && tix_time_parse(json_string_value(v), &t, NULL) == TIX_OK)
+		return tix_time_to_us(&t);
+	return 0;
+}
+
+double api_indicator_score(struct store *s, const struct api_reader *r,
+                           const struct values_decay_model *m, const json_t *ind, int64_t now_us)
+{
+	struct values_decay_model dflt;
+	int kind = 0;
+	struct values_sink sink = {first_kind, NULL, &kind};
+	const json_t *conf = json_object_get(ind, "confidence");
+	const char *id = json_string_value(json_object_get(ind, "id"));
+	int64_t ref = time_of(json_object_get(ind, "valid_from")), t, until;
+	struct last_seen ls = {r, 0};
+	double base;
+
+	if (m == NULL) {
+		values_decay_defaults(&dflt);
+		m = &dflt;
+	}
+	if (json_is_true(json_object_get(ind, "revoked")))
+		return 0;
+	until = time_of(json_object_get(ind, "valid_until"));
+	if (until && until <= now_us)
+		return 0;
+	base = json_is_integer(conf) ? (double)json_integer_value(conf) : m->default_confidence;
+	if (base > 100)
+		base = 100;
+	values_from_object(ind, &sink);
+	if ((t = time_of(json_object_get(ind, "modified"))) > ref)
+		ref = t;
+	if (id && store_sightings_of(s, id, r->org_key, latest_sighting, &ls, NULL) == TIX_OK &&
+	    ls.last > ref)
+		ref = ls.last; /* a fresh sighting raises it */
+	if (kind < 0 || kind >= VALUES_KINDS)
+		kind = 0;
+	return values_decay_score(&m->rule[kind], base, (double)(now_us - ref) / 86400e6);
 }

@@ -32,6 +32,7 @@ struct api_reader {
 	struct policy_principal pp;
 	int64_t org_key;
 	int reads_all_collections; /* an administrator */
+	const struct values_decay_model *decay; /* scores of indicators; NULL: the defaults */
 	const char *groups[API_MAX_GROUPS + 1];
 	char group_names[API_MAX_GROUPS][128];
 	char org[128];
@@ -58,11 +59,14 @@ enum tix_err api_object_readable(struct store *s, const struct api_reader *r, co
 typedef const char *(*api_warned_fn)(void *arg, const char *stix_type, const char *value,
                                      size_t len);
 
+struct values_decay_model;
+
 struct api_limits {
 	size_t correlate_cap;    /* 0: API_CORRELATE_CAP */
 	size_t correlate_budget; /* 0: API_CORRELATE_BUDGET */
 	api_warned_fn warned;    /* or NULL */
 	void *warned_arg;
+	const struct values_decay_model *decay; /* scores; NULL: the defaults */
 };
 
 /* The objects sharing a value (VALUE a domain, address, range, URL,
@@ -88,6 +92,15 @@ enum tix_err api_sightings(struct store *s, const struct api_reader *r, const ch
 struct api_query;
 enum tix_err api_search(struct store *s, const struct api_reader *r, const struct api_query *q,
                         json_t **out, struct tix_error *err);
+
+/* The decay score (0-100) of an indicator now (docs/decay.md): its
+ * confidence (or the model's default) as base, decaying by the rule of the
+ * kind of its first value from the latest of valid_from, modified and the
+ * last_seen of the sightings r may read; 0 when revoked or past
+ * valid_until. */
+double api_indicator_score(struct store *s, const struct api_reader *r,
+                           const struct values_decay_model *m, const json_t *indicator,
+                           int64_t now_us);
 
 /* ---- HTTP ------------------------------------------------------------------- */
 
@@ -130,6 +143,7 @@ struct api_query {
 	const char *org, *tlp, *label;
 	int64_t since_us; /* 0: none */
 	size_t limit;
+	int min_score; /* -1: none; else indicators scoring below are left out */
 };
 
 /* Reads and checks the parameters of /search and /correlate: lengths,

@@ -69,6 +69,7 @@ enum tix_err api_query_parse(const struct api_param *params, size_t n, struct ap
 {
 	memset(q, 0, sizeof(*q));
 	q->limit = API_SEARCH_LIMIT;
+	q->min_score = -1;
 	for (size_t i = 0; i < n; i++) {
 		const char *k = params[i].key, *v = params[i].value ? params[i].value : "";
 		const char **one = NULL;
@@ -111,6 +112,15 @@ enum tix_err api_query_parse(const struct api_param *params, size_t n, struct ap
 			q->since_us = tix_time_to_us(&t);
 			if (q->since_us <= 0)
 				q->since_us = 1;
+		} else if (strcmp(k, "min_score") == 0) {
+			char *end;
+			unsigned long l = strtoul(v, &end, 10);
+
+			if (q->min_score >= 0)
+				return tix_error_set(err, TIX_EINVAL, k, "given twice");
+			if (v[0] < '0' || v[0] > '9' || *end != '\0' || l > 100)
+				return tix_error_set(err, TIX_EINVAL, k, "a number from 0 to 100");
+			q->min_score = (int)l;
 		} else if (strcmp(k, "limit") == 0) {
 			char *end;
 			unsigned long l = strtoul(v, &end, 10);
@@ -274,6 +284,7 @@ void api_handle(struct store *s, const struct api_request *req, struct api_respo
 		api_answer_error(resp, 500, "Internal error", err.msg);
 		return;
 	}
+	r.decay = req->limits ? req->limits->decay : NULL;
 	if (strncmp(path, "objects/", 8) == 0) {
 		const char *id = path + 8, *slash = strchr(id, '/');
 		char buf[320];

@@ -21,6 +21,7 @@ struct searching {
 	size_t n;
 	int full;
 	const char *how; /* "value" or "text" */
+	int64_t now_us;
 	int64_t seen[API_SEARCH_MAX * 2 + 2];
 	size_t nseen;
 };
@@ -59,6 +60,7 @@ static int on_result(void *arg, const struct store_value_hit *h)
 	int tlp = policy_effective_tlp(&x->r->node, &o);
 	json_t *body, *res;
 	const char *name;
+	double score = -1;
 
 	for (size_t i = 0; i < x->nseen; i++)
 		if (x->seen[i] == h->vid)
@@ -88,6 +90,16 @@ static int on_result(void *arg, const struct store_value_hit *h)
 		json_decref(body);
 		return 0;
 	}
+	if (strcmp(h->type, "indicator") == 0) {
+		score = api_indicator_score(x->s, x->r, x->r->decay, body, x->now_us);
+		if (x->q->min_score >= 0 && score < x->q->min_score) {
+			json_decref(body);
+			return 0;
+		}
+	} else if (x->q->min_score >= 0) {
+		json_decref(body);
+		return 0; /* only indicators have a score */
+	}
 	if (x->n == x->q->limit) {
 		json_decref(body);
 		x->full = 1;
@@ -104,6 +116,8 @@ static int on_result(void *arg, const struct store_value_hit *h)
 		json_object_set(res, "modified", json_object_get(body, "modified"));
 	if (json_object_get(body, "labels"))
 		json_object_set(res, "labels", json_object_get(body, "labels"));
+	if (score >= 0)
+		json_object_set_new(res, "score", json_real((double)(int)(score * 10 + 0.5) / 10));
 	json_decref(body);
 	json_array_append_new(x->results, res);
 	x->seen[x->nseen++] = h->vid;
@@ -139,6 +153,12 @@ enum tix_err api_search(struct store *s, const struct api_reader *r, const struc
 	x->r = r;
 	x->q = q;
 	x->tlp = q->tlp ? tlp_level(q->tlp) : -1;
+	{
+		struct tix_time now;
+
+		tix_time_now(&now);
+		x->now_us = tix_time_to_us(&now);
+	}
 	x->results = json_array();
 	tix_buf_init(&expr, 1 << 16);
 	/* a value: the objects carrying it first */

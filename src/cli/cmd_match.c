@@ -19,10 +19,12 @@
 #include <curl/curl.h>
 #include <zlib.h>
 
+#include "api/api.h"
 #include "cli/cli.h"
 #include "match/match.h"
 #include "pattern/pattern.h"
 #include "stix/stix.h"
+#include "values/values.h"
 
 #define READ_CHUNK  ((size_t)1 << 20)
 #define MAX_INPUTS  4096
@@ -35,7 +37,7 @@ static void usage(FILE *f)
 	        "                 [--format auto|text|jsonl|zeek] [--threads N] [--follow]\n"
 	        "                 [--warninglists DIR|FILE]... [--no-warninglists] [--list-flagged]\n"
 	        "                 [--index-out FILE] [--sightings [--sensor NAME] [--collection C]]\n"
-	        "                 [--report URL]\n"
+	        "                 [--report URL] [--min-score S]\n"
 	        "                 [--quiet] [--max-line N] FILE...|-\n\n"
 	        "Finds the values of active STIX indicators (not revoked, inside valid_from /\n"
 	        "valid_until, pattern_type stix) in logs: plain text, JSON lines (Suricata\n"
@@ -64,6 +66,9 @@ static void usage(FILE *f)
 	        "                       count and move last_seen in a new version\n"
 	        "  --sensor NAME        the identity named in where_sighted_refs (default: the\n"
 	        "                       host name)\n"
+	        "  --min-score S        from a store: leave out indicators whose decay score\n"
+	        "                       (0-100, docs/decay.md) is below S; indicators `tix\n"
+	        "                       expire` marked are always left out\n"
 	        "  --collection C       store the sightings (and the sensor) in collection C, so\n"
 	        "                       TAXII serves them\n"
 	        "  --report URL         post the sightings to the TAXII 2.1 collection at URL\n"
@@ -234,6 +239,13 @@ struct build {
 	struct match_builder *b;
 	int64_t now;
 	size_t seen, added, inactive, not_stix, unindexable, invalid;
+	/* from a store: indicators `tix expire` marked, and --min-score */
+	struct store *s;
+	char **expired;
+	size_t nexpired, decayed;
+	double min_score; /* < 0: none */
+	struct values_decay_model model;
+	struct api_reader reader;
 	struct tix_error err;
 	int oom;
 };
@@ -265,12 +277,58 @@ static void count_add(struct build *bd, enum match_add r)
 	}
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Expired (`tix expire`) or scoring below --min-score: not indexed. */
+static int decayed(struct build *bd, const struct store_row *row)
+{
+	const char *id = row->id;
+	json_t *o;
+	double score;
+
+	if (bd->nexpired &&
+	    bsearch(&id, bd->expired, bd->nexpired, sizeof(*bd->expired), cmp_str) != NULL)
+		return 1;
+	if (bd->min_score < 0)
+		return 0;
+	if ((o = json_loadb(row->body, row->body_len, 0, NULL)) == NULL)
+		return 0;
+	score = api_indicator_score(bd->s, &bd->reader, &bd->model, o, bd->now);
+	json_decref(o);
+	return score < bd->min_score;
+}
+
+static int collect_expired(void *arg, const char *id)
+{
+	struct build *bd = arg;
+	char **v = realloc(bd->expired, (bd->nexpired + 1) * sizeof(*v));
+
+	if (v == NULL || (v[bd->nexpired] = strdup(id)) == NULL) {
+		if (v)
+			bd->expired = v;
+		bd->oom = 1;
+		return 1;
+	}
+	bd->expired = v;
+	bd->nexpired++;
+	return 0;
+}
+
 static int build_row(void *arg, const struct store_row *row)
 {
 	struct build *bd = arg;
 	int other;
-	enum match_add r =
-	        match_builder_add_raw(bd->b, row->body, row->body_len, bd->now, &other, &bd->err);
+	enum match_add r;
+
+	if ((bd->nexpired || bd->min_score >= 0) && decayed(bd, row)) {
+		bd->seen++;
+		bd->decayed++;
+		return 0;
+	}
+	r = match_builder_add_raw(bd->b, row->body, row->body_len, bd->now, &other, &bd->err);
 
 	if (!other)
 		count_add(bd, r);
@@ -1223,6 +1281,7 @@ int cmd_match(int argc, char **argv)
 	        {"sensor", required_argument, NULL, 'n'},
 	        {"report", required_argument, NULL, 'R'},
 	        {"collection", required_argument, NULL, 'c'},
+	        {"min-score", required_argument, NULL, 'M'},
 	        {"quiet", no_argument, NULL, 'q'},
 	        {"max-line", required_argument, NULL, 'm'},
 	        {"help", no_argument, NULL, 'h'},
@@ -1236,6 +1295,7 @@ int cmd_match(int argc, char **argv)
 	struct run r;
 	struct sight_log slog = {0};
 	const char *collection = NULL;
+	double min_score = -1;
 	struct match_index *x = NULL;
 	struct match_warninglists *wl = NULL;
 	struct tix_error err;
@@ -1289,6 +1349,16 @@ int cmd_match(int argc, char **argv)
 		case 'S': sightings = 1; break;
 		case 'n': sensor = optarg; break;
 		case 'c': collection = optarg; break;
+		case 'M': {
+			char *end;
+
+			min_score = strtod(optarg, &end);
+			if (end == optarg || *end != '\0' || min_score < 0 || min_score > 100) {
+				fprintf(stderr, "tix match: --min-score: a number from 0 to 100\n");
+				return EXIT_USAGE;
+			}
+			break;
+		}
 		case 'R':
 			report = optarg;
 			sightings = 1;
@@ -1308,6 +1378,7 @@ int cmd_match(int argc, char **argv)
 	if (threads < 1)
 		threads = 1;
 	if ((index_in && (db || nbundles)) || (optind >= argc && index_out == NULL) ||
+	    (min_score >= 0 && (index_in || nbundles)) ||
 	    (index_in && nwls)) {
 	usage_err:
 		if (index_in && nwls)
@@ -1384,7 +1455,12 @@ int cmd_match(int argc, char **argv)
 				rc = EXIT_SYSTEM;
 				goto out;
 			}
-			if (store_query(s, &q, build_row, &bd, &err) != TIX_OK) {
+			bd.s = s;
+			bd.min_score = min_score;
+			api_reader_operator(&bd.reader);
+			if (cli_decay_model(&bd.model) != 0 ||
+			    store_indicators_expired(s, collect_expired, &bd, &err) != TIX_OK ||
+			    store_query(s, &q, build_row, &bd, &err) != TIX_OK) {
 				store_close(s);
 				match_builder_free(bd.b);
 				cli_print_error("match", &err);
@@ -1405,8 +1481,14 @@ int cmd_match(int argc, char **argv)
 		}
 		fprintf(stderr,
 		        "tix match: %zu indicators read: %zu indexed, %zu inactive, %zu not stix, "
-		        "%zu with nothing to look up, %zu invalid\n",
+		        "%zu with nothing to look up, %zu invalid",
 		        bd.seen, bd.added, bd.inactive, bd.not_stix, bd.unindexable, bd.invalid);
+		if (bd.decayed)
+			fprintf(stderr, ", %zu expired or below --min-score", bd.decayed);
+		fputc('\n', stderr);
+		for (size_t i = 0; i < bd.nexpired; i++)
+			free(bd.expired[i]);
+		free(bd.expired);
 	}
 	t_build = mono() - t0;
 	match_index_get_stats(x, &ist);

@@ -33,6 +33,7 @@ static const struct {
          "the objects sharing a value (or any value of an object), by organisation"},
         {"search", cmd_search,
          "find objects by value and by text (names, descriptions, labels)"},
+        {"expire", cmd_expire, "mark indicators whose decay score fell below the floor"},
         {"reindex", cmd_reindex, "rebuild the value, sighting and text indexes"},
 };
 

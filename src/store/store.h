@@ -630,6 +630,15 @@ enum tix_err store_text_search(struct store *s, const struct store_text_query *q
                                int (*cb)(void *, const struct store_value_hit *), void *arg,
                                int *more, struct tix_error *err);
 
+/* `tix expire`: id's decay score fell below the floor at at_us (kept:
+ * nothing is deleted; matcher indexes and exports leave it out). *added is
+ * 0 when it was marked before. */
+enum tix_err store_indicator_expire(struct store *s, const char *id, int64_t at_us, double score,
+                                    int *added, struct tix_error *err);
+/* Every indicator marked expired, in id order. */
+enum tix_err store_indicators_expired(struct store *s, int (*cb)(void *, const char *id), void *arg,
+                                      struct tix_error *err);
+
 struct store_reindex_counts {
 	int64_t versions, values, refused;
 };

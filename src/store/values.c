@@ -592,3 +592,45 @@ enum tix_err store_text_search(struct store *s, const struct store_text_query *q
 	sqlite3_reset(st);
 	return e;
 }
+
+/* ---- tix expire ---------------------------------------------------------- */
+
+enum tix_err store_indicator_expire(struct store *s, const char *id, int64_t at_us, double score,
+                                    int *added, struct tix_error *err)
+{
+	sqlite3_stmt *st = store__cached(s,
+	                                 "INSERT INTO indicator_expired (id, at, score) VALUES (?1, ?2,"
+	                                 " ?3) ON CONFLICT DO NOTHING",
+	                                 err);
+
+	*added = 0;
+	if (st == NULL)
+		return err ? err->code : TIX_ESTORE;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, at_us);
+	sqlite3_bind_double(st, 3, score);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sqlite3_reset(st);
+		return store__db_error(s, err, "marking an indicator expired");
+	}
+	sqlite3_reset(st);
+	*added = sqlite3_changes(s->db) == 1;
+	return TIX_OK;
+}
+
+enum tix_err store_indicators_expired(struct store *s, int (*cb)(void *, const char *id), void *arg,
+                                      struct tix_error *err)
+{
+	sqlite3_stmt *st = store__cached(s, "SELECT id FROM indicator_expired ORDER BY id", err);
+	int rc;
+
+	if (st == NULL)
+		return err ? err->code : TIX_ESTORE;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (cb(arg, (const char *)sqlite3_column_text(st, 0)) != 0)
+			break;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store__db_error(s, err, "reading expired indicators");
+	return TIX_OK;
+}

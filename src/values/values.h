@@ -116,6 +116,27 @@ int values_format(const struct values_item *v, char *out, size_t cap);
  * which the index keeps by address so ranges can be searched). */
 uint64_t values_key(const struct values_item *v);
 
+/* ---- decay (src/values/decay.c) --------------------------------------------- */
+
+#define VALUES_KINDS (VALUES_DOMAIN_SUFFIX + 1)
+
+/* Lifetime τ (days) and decay speed δ of one kind of value. */
+struct values_decay_rule {
+	double lifetime_days, speed;
+};
+
+struct values_decay_model {
+	struct values_decay_rule rule[VALUES_KINDS]; /* by enum values_kind; [0]: others */
+	double floor;           /* `tix expire` marks indicators scoring below it */
+	int default_confidence; /* the base of an indicator without confidence */
+};
+
+/* IP 30 days speed 2 (falls fast), URL 60/1, domain 90/1, e-mail 180/1,
+ * hash 365/0.5 (holds long), others 180/1; floor 20; confidence 50. */
+void values_decay_defaults(struct values_decay_model *m);
+/* base × (1 − (age/τ)^(1/δ)): base at age 0, 0 from age τ on. */
+double values_decay_score(const struct values_decay_rule *r, double base, double age_days);
+
 /* "domain", "email", "url", "hash", "ip", "domain-suffix". */
 const char *values_kind_name(enum values_kind k);
 

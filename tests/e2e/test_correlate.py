@@ -10,6 +10,7 @@ agreeing with the API; hostile parameters refused with 400, never a crash.
     TIX=build-asan/tix python3 tests/e2e/test_correlate.py [TEST_NAME...]
 """
 
+import datetime
 import json
 import os
 import re
@@ -19,7 +20,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_taxii import (run_world_tests, Client, Server, bearer, expect,  # noqa: E402
+from test_taxii import (run_world_tests, Client, Server, bearer, expect, indicator,  # noqa: E402
                         new_id, objects_path, tix, tix_ok, TIX as TIX_BIN)
 from test_policy import (CLEAR, GREEN, RED, USERS, KINDS, OBJECTS, EXPECTED,  # noqa: E402
                          marked)
@@ -430,6 +431,76 @@ def aggregates_stay_exact_under_concurrent_writers(w):
     assert len(names) == 3, a
     assert sorted(by[n]["count"] for n in names) == [40, 40, 40], by
     assert all(by[n]["first_seen"].startswith("2026-11-29T00:00:00") for n in names), by
+
+
+def iso_days_ago(days):
+    t = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=days)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+@test
+def decay_scores_thresholds_and_expire(w):
+    d = tempfile.mkdtemp(prefix="tix-decay-", dir=w.dir)
+    db = os.path.join(d, "tix.db")
+    cases = {  # name: (pattern, confidence, days old, hand-computed score)
+        "ip-quarter": ("[ipv4-addr:value = '192.0.2.1']", 80, 7.5, 40.0),
+        "domain-half": ("[domain-name:value = 'half.example']", None, 45, 25.0),
+        "hash-half": ("[file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e']", 100, 182.5,
+                      75.0),
+        "ip-gone": ("[ipv4-addr:value = '192.0.2.2']", 90, 40, 0.0),
+    }
+    objs, ids = [], {}
+    for name, (pattern, conf, days, _) in cases.items():
+        ts = iso_days_ago(days)
+        o = indicator(created=ts, pattern=pattern, valid_from=ts)
+        if conf is not None:
+            o["confidence"] = conf
+        objs.append(o)
+        ids[o["id"]] = name
+    revoked = indicator(pattern="[domain-name:value = 'revoked.example']", revoked=True)
+    objs.append(revoked)
+    path = os.path.join(d, "ind.json")
+    with open(path, "w") as f:
+        json.dump({"type": "bundle", "id": new_id("bundle"), "objects": objs}, f)
+    tix_ok("import", "--db", db, path)
+    out = tix_ok("expire", "--db", db, "--dry-run", "--json", "--floor", "100")
+    got = {ids[json.loads(x)["id"]]: json.loads(x)["score"] for x in out.splitlines()
+           if json.loads(x)["id"] in ids}
+    for name, (_, _, _, want) in cases.items():
+        assert abs(got[name] - want) < 0.2, (name, got[name], want)
+    # tix match --min-score leaves out what scores below it
+    log = os.path.join(d, "a.log")
+    with open(log, "w") as f:
+        f.write("192.0.2.1 half.example 192.0.2.2 d41d8cd98f00b204e9800998ecf8427e\n")
+    r = tix("match", "--db", db, "--min-score", "30", log)
+    hits = {ids.get(json.loads(x)["indicator"]) for x in r.stdout.decode().splitlines()}
+    assert hits == {"ip-quarter", "hash-half"}, (hits, r.stderr)
+    # a fresh sighting raises the score back to its base
+    dom = [i for i, n in ids.items() if n == "domain-half"][0]
+    now = iso_days_ago(0)
+    sighting = {"type": "sighting", "spec_version": "2.1", "id": new_id("sighting"),
+                "created": now, "modified": now, "sighting_of_ref": dom, "count": 1,
+                "first_seen": now, "last_seen": now}
+    with open(path, "w") as f:
+        json.dump(sighting, f)
+    tix_ok("import", "--db", db, path)
+    out = tix_ok("expire", "--db", db, "--dry-run", "--json", "--floor", "100")
+    got = {ids.get(json.loads(x)["id"]): json.loads(x)["score"] for x in out.splitlines()}
+    assert abs(got["domain-half"] - 50.0) < 0.2, got
+    # expire marks what fell below the floor; exports and the matcher leave it out
+    out = tix_ok("expire", "--db", db, "--floor", "30", "--json")
+    ids[revoked["id"]] = "revoked"
+    marked = {ids.get(json.loads(x)["id"]) for x in out.splitlines()}
+    assert marked == {"ip-gone", "revoked"}, marked
+    assert tix_ok("expire", "--db", db, "--floor", "30", "--json") == ""  # marked once
+    exported = {o["id"] for o in json.loads(tix_ok("export", "--db", db))["objects"]}
+    assert {ids[i] for i in set(ids) - exported} == {"ip-gone", "revoked"}, exported
+    every = {o["id"] for o in json.loads(tix_ok("export", "--db", db, "--include-inactive"))[
+        "objects"]}
+    assert set(ids) <= every  # history is kept
+    r = tix("match", "--db", db, log)
+    hits = {ids.get(json.loads(x)["indicator"]) for x in r.stdout.decode().splitlines()}
+    assert "ip-gone" not in hits and "domain-half" in hits, hits
 
 
 def expect_json(r, status):

@@ -176,6 +176,30 @@ static void test_keys_differ_by_kind(void **state)
 	assert_true(values_key(&a) == values_key(&b));
 }
 
+static void test_decay_against_hand_computed_values(void **state)
+{
+	struct values_decay_rule ip = {30, 2.0}, dom = {90, 1.0}, hash = {365, 0.5};
+	struct values_decay_model m;
+
+	(void)state;
+	/* 80 x (1 - (7.5/30)^(1/2)) = 80 x (1 - 0.5) = 40 */
+	assert_float_equal(values_decay_score(&ip, 80, 7.5), 40.0, 1e-9);
+	/* 50 x (1 - 45/90) = 25 */
+	assert_float_equal(values_decay_score(&dom, 50, 45), 25.0, 1e-9);
+	/* 100 x (1 - (182.5/365)^2) = 75 */
+	assert_float_equal(values_decay_score(&hash, 100, 182.5), 75.0, 1e-9);
+	assert_float_equal(values_decay_score(&dom, 50, 0), 50.0, 1e-9);  /* fresh: the base */
+	assert_float_equal(values_decay_score(&dom, 50, -3), 50.0, 1e-9); /* ahead of now */
+	assert_float_equal(values_decay_score(&dom, 50, 90), 0.0, 1e-9);  /* its lifetime over */
+	assert_float_equal(values_decay_score(&dom, 50, 400), 0.0, 1e-9);
+	assert_float_equal(values_decay_score(&dom, 0, 1), 0.0, 1e-9);
+	values_decay_defaults(&m);
+	assert_float_equal(m.rule[VALUES_IP].lifetime_days, 30, 1e-9);
+	assert_float_equal(m.rule[VALUES_HASH].speed, 0.5, 1e-9);
+	assert_float_equal(m.floor, 20, 1e-9);
+	assert_int_equal(m.default_confidence, 50);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -185,6 +209,7 @@ int main(void)
 	        cmocka_unit_test(test_malformed_values_refused),
 	        cmocka_unit_test(test_classify_what_a_user_asks),
 	        cmocka_unit_test(test_keys_differ_by_kind),
+	        cmocka_unit_test(test_decay_against_hand_computed_values),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
