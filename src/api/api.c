@@ -133,7 +133,8 @@ static int vidset_add(struct vidset *s, int64_t vid)
 }
 
 struct listed {
-	char *id, *type, *name, *owner, *country, *modified;
+	char *id, *type, *name, *owner, *country, *modified, *body;
+	size_t body_len;
 	int64_t date_added;
 	double score; /* indicators; else -1 */
 };
@@ -172,23 +173,40 @@ static int on_hit(void *arg, const struct store_value_hit *h)
 	c->count++;
 	if (c->nlist <= c->cap) {
 		struct listed *l = &c->list[c->nlist];
-		json_t *body = json_loadb(h->body, h->body_len, 0, NULL);
 
+		/* Only copied here: parsed after the walk, and only when the
+		 * value is not over-correlated (then nothing is listed). */
 		memset(l, 0, sizeof(*l));
 		l->id = strdup(h->id);
 		l->type = strdup(h->type);
-		l->name = dup_or_null(json_string_value(json_object_get(body, "name")));
 		l->owner = dup_or_null(h->aud.owner_org);
 		l->country = dup_or_null(h->country);
-		l->modified = dup_or_null(json_string_value(json_object_get(body, "modified")));
+		l->body = malloc(h->body_len + 1);
+		if (l->body) {
+			memcpy(l->body, h->body, h->body_len);
+			l->body[h->body_len] = '\0';
+			l->body_len = h->body_len;
+		}
 		l->date_added = h->date_added;
-		l->score = strcmp(h->type, "indicator") == 0 && body
-		                   ? api_indicator_score(c->s, c->r, c->r->decay, body, c->now_us)
-		                   : -1;
-		json_decref(body);
+		l->score = -1;
 		c->nlist++;
+		if (l->id == NULL || l->type == NULL || l->body == NULL)
+			c->oom = 1;
 	}
-	return 0;
+	return c->oom;
+}
+
+/* The name, modified and score of a listed object, from its body. */
+static void listed_details(struct correlating *c, struct listed *l)
+{
+	json_t *body = json_loadb(l->body, l->body_len, 0, NULL);
+
+	l->name = dup_or_null(json_string_value(json_object_get(body, "name")));
+	l->modified = dup_or_null(json_string_value(json_object_get(body, "modified")));
+	l->score = strcmp(l->type, "indicator") == 0 && body
+	                   ? api_indicator_score(c->s, c->r, c->r->decay, body, c->now_us)
+	                   : -1;
+	json_decref(body);
 }
 
 static void listed_free(struct correlating *c)
@@ -200,6 +218,7 @@ static void listed_free(struct correlating *c)
 		free(c->list[i].owner);
 		free(c->list[i].country);
 		free(c->list[i].modified);
+		free(c->list[i].body);
 	}
 	free(c->list);
 	free(c->seen.v);
@@ -291,6 +310,8 @@ static enum tix_err correlate_item(struct store *s, const struct api_reader *r,
 	if (c.count <= c.cap) {
 		/* Newest first; the organisations in the order of their newest object. */
 		qsort(c.list, c.nlist, sizeof(*c.list), newest_first);
+		for (size_t i = 0; i < c.nlist; i++)
+			listed_details(&c, &c.list[i]);
 		for (size_t i = 0; i < c.nlist; i++) {
 			json_t *g = NULL, *objs, *o;
 			size_t k;

@@ -43,7 +43,8 @@ static void usage(FILE *f)
 	        "                    spec_version, millisecond times, observed-data's objects\n"
 	        "                    as top-level SCOs with object_refs (docs/conformance.md)\n"
 	        "  --include-inactive  also indicators that are revoked, past valid_until or\n"
-	        "                    marked by `tix expire` (left out by default)\n"
+	        "                    marked by `tix expire` (left out by default, but not\n"
+	        "                    from --all-versions: the history)\n"
 	        "  --min-score S     leave out indicators whose decay score is below S (0-100)\n"
 	        "  --format stix|misp  a STIX 2.1 bundle (default), or MISP events\n"
 	        "                    ({\"response\":[{\"Event\":…}]}: reports and groupings as\n"
@@ -343,7 +344,10 @@ int cmd_export(int argc, char **argv)
 			break;
 		}
 		case 'c': collection = optarg; break;
-		case 'v': q.all_versions = 1; break;
+		case 'v':
+			q.all_versions = 1;
+			x.include_inactive = 1; /* the history: every version as it was */
+			break;
 		case 'I': x.include_inactive = 1; break;
 		case 'M': {
 			char *end;
