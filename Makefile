@@ -86,6 +86,7 @@ SUITES := \
 	asan:tests/e2e/test_bound.py \
 	asan:tests/e2e/test_abuse.py \
 	asan:tests/e2e/test_misp_feed.py \
+	asan:tests/e2e/test_correlate.py \
 	release:tests/cli/run_tests.py \
 	release:tests/e2e/test_taxii.py \
 	release:tests/e2e/test_sync.py \
@@ -93,7 +94,8 @@ SUITES := \
 	release:tests/e2e/test_policy.py \
 	release:tests/e2e/test_ownership.py \
 	release:tests/e2e/test_abuse.py \
-	release:tests/e2e/test_misp_feed.py
+	release:tests/e2e/test_misp_feed.py \
+	release:tests/e2e/test_correlate.py
 test: deps-test build build-asan
 	@cd $(ASAN) && ctest --output-on-failure -j $(JOBS)
 	@python3 tools/run_suites.py -j $(JOBS) --asan $(ASAN) --release $(BUILD) $(SUITES)

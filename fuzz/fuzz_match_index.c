@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const char log[] = "1.2.3.4 a.evil.example 10.1.1.1 2001:db8::1 "
 	                          "http://evil.example/x a@evil.example\n"
 	                          "d41d8cd98f00b204e9800998ecf8427e\n";
-	struct match_scan_opts o = {MATCH_FORMAT_TEXT, 1, 1, 0};
+	struct match_scan_opts o = {MATCH_FORMAT_TEXT, 1, 1, 0, 0, 0};
 	struct tix_error err;
 	struct match_index *x = match_index_from_memory(data, size, &err);
 	struct match_scanner *s;

@@ -62,6 +62,10 @@ int cli_parse_size(const char *s, size_t *out);
  * no anonymous reading unless set with `tix admin node set`). 0, or -1
  * with a message when a stored setting is invalid. */
 int cli_policy_node(struct store *s, struct policy_node *n);
+/* The decay model: the defaults with tix.conf's [decay] settings over
+ * them (cmd_config.c); 0, or -1 with a message. */
+struct values_decay_model;
+int cli_decay_model(struct values_decay_model *m);
 
 struct option;
 /* getopt_long(argc, argv, "", longopts, longindex) with tix's messages: an
@@ -73,6 +77,10 @@ int cli_getopt(int argc, char **argv, const struct option *longopts, int *longin
 int cmd_import(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_get(int argc, char **argv);
+int cmd_correlate(int argc, char **argv); /* cmd_correlate.c */
+int cmd_reindex(int argc, char **argv);   /* cmd_correlate.c */
+int cmd_search(int argc, char **argv);    /* cmd_search.c */
+int cmd_expire(int argc, char **argv);    /* cmd_expire.c */
 int cmd_stats(int argc, char **argv);
 int cmd_admin(int argc, char **argv);
 int cmd_serve(int argc, char **argv);

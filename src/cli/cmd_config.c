@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "conf/conf.h"
+#include "values/values.h"
 
 static struct conf loaded;
 static int load_state; /* 0: not yet, 1: loaded (maybe empty), -1: invalid */
@@ -265,5 +266,43 @@ int cmd_config(int argc, char **argv)
 		}
 	}
 	(void)warned;
+	return 0;
+}
+
+int cli_decay_model(struct values_decay_model *m)
+{
+	static const char *const kinds[VALUES_KINDS] = {
+	        [0] = "other",         [VALUES_DOMAIN] = "domain", [VALUES_EMAIL] = "email",
+	        [VALUES_URL] = "url",  [VALUES_HASH] = "hash",     [VALUES_IP] = "ip",
+	        [VALUES_DOMAIN_SUFFIX] = "domain",
+	};
+	const struct conf *c = cli_config();
+	const struct conf_entry *e;
+	char key[64];
+
+	values_decay_defaults(m);
+	if (c == NULL)
+		return 0;
+	if ((e = conf_find(c, "decay", "", "floor")) != NULL)
+		m->floor = strtod(e->value, NULL);
+	if ((e = conf_find(c, "decay", "", "default-confidence")) != NULL)
+		m->default_confidence = (int)strtol(e->value, NULL, 10);
+	for (int k = 0; k < VALUES_KINDS; k++) {
+		snprintf(key, sizeof(key), "%s-lifetime", kinds[k]);
+		if ((e = conf_find(c, "decay", "", key)) != NULL)
+			m->rule[k].lifetime_days = strtod(e->value, NULL);
+		snprintf(key, sizeof(key), "%s-speed", kinds[k]);
+		if ((e = conf_find(c, "decay", "", key)) != NULL) {
+			char *end;
+			double v = strtod(e->value, &end);
+
+			if (end == e->value || *end != '\0' || !(v >= 0.1 && v <= 10)) {
+				fprintf(stderr, "tix: %s:%d: [decay] %s: a number from 0.1 to 10\n",
+				        c->path, e->line, key);
+				return -1;
+			}
+			m->rule[k].speed = v;
+		}
+	}
 	return 0;
 }

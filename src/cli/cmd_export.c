@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "cli/cli.h"
 #include "stix/stix_types.h"
 #include "formats/formats.h"
+#include "values/values.h"
 
 #define MAX_TYPES 64
 
@@ -40,6 +42,10 @@ static void usage(FILE *f)
 	        "  --stix-version 2.1  STIX 2.0 objects (stored as they came) written as 2.1:\n"
 	        "                    spec_version, millisecond times, observed-data's objects\n"
 	        "                    as top-level SCOs with object_refs (docs/conformance.md)\n"
+	        "  --include-inactive  also indicators that are revoked, past valid_until or\n"
+	        "                    marked by `tix expire` (left out by default, but not\n"
+	        "                    from --all-versions: the history)\n"
+	        "  --min-score S     leave out indicators whose decay score is below S (0-100)\n"
 	        "  --format stix|misp  a STIX 2.1 bundle (default), or MISP events\n"
 	        "                    ({\"response\":[{\"Event\":…}]}: reports and groupings as\n"
 	        "                    events, loose indicators one event per day; docs/formats.md)\n\n"
@@ -59,7 +65,67 @@ struct export_state {
 	int upgrade;                   /* --stix-version 2.1 */
 	struct formats_misp_out *misp; /* --format misp: the objects, for events */
 	struct tix_buf upgraded;
+	/* indicators revoked, past valid_until, expired, below min_score: out */
+	int include_inactive;
+	double min_score; /* < 0: none */
+	struct store *s;
+	char **expired;
+	size_t nexpired;
+	int64_t now_us;
+	struct values_decay_model model;
 };
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int collect_expired(void *arg, const char *id)
+{
+	struct export_state *x = arg;
+	char **v = realloc(x->expired, (x->nexpired + 1) * sizeof(*v));
+
+	if (v == NULL)
+		return 1;
+	x->expired = v;
+	if ((v[x->nexpired] = strdup(id)) == NULL)
+		return 1;
+	x->nexpired++;
+	return 0;
+}
+
+/* An indicator that is no longer active (docs/decay.md). */
+static int inactive(struct export_state *x, const struct store_row *row)
+{
+	const char *id = row->id;
+	json_t *o;
+	int out = 0;
+
+	if (strcmp(row->type, "indicator") != 0)
+		return 0;
+	if (x->nexpired &&
+	    bsearch(&id, x->expired, x->nexpired, sizeof(*x->expired), cmp_str) != NULL)
+		return 1;
+	if ((o = json_loadb(row->body, row->body_len, 0, NULL)) == NULL)
+		return 0;
+	if (json_is_true(json_object_get(o, "revoked"))) {
+		out = 1;
+	} else {
+		const char *vu = json_string_value(json_object_get(o, "valid_until"));
+		struct tix_time t;
+
+		if (vu && tix_time_parse(vu, &t, NULL) == TIX_OK && tix_time_to_us(&t) <= x->now_us)
+			out = 1;
+	}
+	if (!out && x->min_score >= 0) {
+		struct api_reader r;
+
+		api_reader_operator(&r);
+		out = api_indicator_score(x->s, &r, &x->model, o, x->now_us) < x->min_score;
+	}
+	json_decref(o);
+	return out;
+}
 
 /* --stix-version 2.1: a STIX 2.0 object as 2.1, with the SCOs of its
  * objects dictionary after it (src/formats/upgrade.c). Returns 0, or 1
@@ -95,6 +161,9 @@ static int write_row(void *arg, const struct store_row *row)
 	struct export_state *x = arg;
 	const char *body = row->body;
 	size_t len = row->body_len;
+
+	if (!x->include_inactive && inactive(x, row))
+		return 0;
 
 	if (x->filtered) {
 		struct policy_object o = {row->type,
@@ -227,6 +296,8 @@ int cmd_export(int argc, char **argv)
 	        {"public", no_argument, NULL, 'P'},
 	        {"stix-version", required_argument, NULL, 'S'},
 	        {"format", required_argument, NULL, 'f'},
+	        {"include-inactive", no_argument, NULL, 'I'},
+	        {"min-score", required_argument, NULL, 'M'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -249,6 +320,7 @@ int cmd_export(int argc, char **argv)
 	tix_error_clear(&err);
 	memset(&x, 0, sizeof(x));
 	x.out = stdout;
+	x.min_score = -1;
 	optind = 0;
 	while ((ch = cli_getopt(argc, argv, longopts, NULL)) != -1) {
 		switch (ch) {
@@ -272,7 +344,21 @@ int cmd_export(int argc, char **argv)
 			break;
 		}
 		case 'c': collection = optarg; break;
-		case 'v': q.all_versions = 1; break;
+		case 'v':
+			q.all_versions = 1;
+			x.include_inactive = 1; /* the history: every version as it was */
+			break;
+		case 'I': x.include_inactive = 1; break;
+		case 'M': {
+			char *end;
+
+			x.min_score = strtod(optarg, &end);
+			if (end == optarg || *end != '\0' || x.min_score < 0 || x.min_score > 100) {
+				fprintf(stderr, "tix export: --min-score: a number from 0 to 100\n");
+				return EXIT_USAGE;
+			}
+			break;
+		}
 		case 'o':
 			as_org = optarg;
 			modes++;
@@ -376,6 +462,23 @@ int cmd_export(int argc, char **argv)
 		store_close(s);
 		return EXIT_SYSTEM;
 	}
+	x.s = s;
+	{
+		struct tix_time now;
+
+		tix_time_now(&now);
+		x.now_us = tix_time_to_us(&now);
+	}
+	if (!x.include_inactive &&
+	    (cli_decay_model(&x.model) != 0 ||
+	     store_indicators_expired(s, collect_expired, &x, &err) != TIX_OK)) {
+		cli_print_error("export", &err);
+		for (size_t i = 0; i < x.nexpired; i++)
+			free(x.expired[i]);
+		free(x.expired);
+		store_close(s);
+		return EXIT_SYSTEM;
+	}
 	if (misp) {
 		struct misp_writing mw = {stdout, 0};
 
@@ -424,6 +527,9 @@ int cmd_export(int argc, char **argv)
 		fprintf(stderr, "tix export: writing the output failed\n");
 		rc = EXIT_SYSTEM;
 	}
+	for (size_t i = 0; i < x.nexpired; i++)
+		free(x.expired[i]);
+	free(x.expired);
 	store_close(s);
 	return rc;
 }

@@ -6,13 +6,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "cli/cli.h"
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: tix get [--db PATH] [--all-versions] [--pretty] ID\n\n"
+	fprintf(f, "usage: tix get [--db PATH] [--all-versions] [--pretty] [--sightings] ID\n\n"
 	           "Prints the latest version of object ID as JSON. With --all-versions, prints\n"
-	           "every stored version, oldest first, one per line. Exit 1 when not found.\n"
+	           "every stored version, oldest first, one per line. With --sightings, prints\n"
+	           "the object's sightings and their aggregate (count, first and last seen, by\n"
+	           "organisation and by sensor) as GET /api/v1/objects/ID/sightings answers.\n"
+	           "Exit 1 when not found.\n"
 	           "The operator reads with the node's full rights; each read is audited.\n");
 }
 
@@ -46,6 +50,7 @@ int cmd_get(int argc, char **argv)
 	        {"db", required_argument, NULL, 'd'},
 	        {"all-versions", no_argument, NULL, 'v'},
 	        {"pretty", no_argument, NULL, 'p'},
+	        {"sightings", no_argument, NULL, 's'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -54,7 +59,7 @@ int cmd_get(int argc, char **argv)
 	struct tix_error err;
 	const char *db = NULL;
 	struct store *s;
-	int ch, rc;
+	int ch, rc, sightings = 0;
 
 	tix_error_clear(&err);
 	optind = 0;
@@ -63,6 +68,7 @@ int cmd_get(int argc, char **argv)
 		case 'd': db = optarg; break;
 		case 'v': q.all_versions = 1; break;
 		case 'p': g.pretty = 1; break;
+		case 's': sightings = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -74,7 +80,25 @@ int cmd_get(int argc, char **argv)
 	q.id = argv[optind];
 	if ((s = cli_open_existing_store(cli_db_path(db))) == NULL)
 		return EXIT_SYSTEM;
-	rc = store_query(s, &q, print_row, &g, &err) == TIX_OK ? 0 : EXIT_SYSTEM;
+	if (sightings) {
+		struct api_reader r;
+		json_t *out = NULL;
+		enum tix_err e;
+
+		api_reader_operator(&r);
+		e = api_sightings(s, &r, q.id, &out, &err);
+		if (e == TIX_OK) {
+			json_dumpf(out, stdout, g.pretty ? JSON_INDENT(2) : JSON_COMPACT);
+			fputc('\n', stdout);
+			json_decref(out);
+			g.n = 1;
+			rc = 0;
+		} else {
+			rc = e == TIX_ENOTFOUND ? 0 : EXIT_SYSTEM;
+		}
+	} else {
+		rc = store_query(s, &q, print_row, &g, &err) == TIX_OK ? 0 : EXIT_SYSTEM;
+	}
 	if (rc != 0)
 		cli_print_error("get", &err);
 	else if (g.n == 0) {

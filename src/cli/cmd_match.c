@@ -19,10 +19,12 @@
 #include <curl/curl.h>
 #include <zlib.h>
 
+#include "api/api.h"
 #include "cli/cli.h"
 #include "match/match.h"
 #include "pattern/pattern.h"
 #include "stix/stix.h"
+#include "values/values.h"
 
 #define READ_CHUNK  ((size_t)1 << 20)
 #define MAX_INPUTS  4096
@@ -34,7 +36,8 @@ static void usage(FILE *f)
 	        "usage: tix match [--db PATH | --index FILE | --bundle FILE...] [--subdomains]\n"
 	        "                 [--format auto|text|jsonl|zeek] [--threads N] [--follow]\n"
 	        "                 [--warninglists DIR|FILE]... [--no-warninglists] [--list-flagged]\n"
-	        "                 [--index-out FILE] [--sightings [--sensor NAME]] [--report URL]\n"
+	        "                 [--index-out FILE] [--sightings [--sensor NAME] [--collection C]]\n"
+	        "                 [--report URL] [--min-score S]\n"
 	        "                 [--quiet] [--max-line N] FILE...|-\n\n"
 	        "Finds the values of active STIX indicators (not revoked, inside valid_from /\n"
 	        "valid_until, pattern_type stix) in logs: plain text, JSON lines (Suricata\n"
@@ -57,9 +60,17 @@ static void usage(FILE *f)
 	        "                       suppress their matches (repeatable)\n"
 	        "  --no-warninglists    report matches of flagged indicators too\n"
 	        "  --list-flagged       print the flagged indicators on stderr\n"
-	        "  --sightings          record a STIX sighting per matched indicator in the store\n"
+	        "  --sightings          record one STIX sighting per indicator, sensor and day (of\n"
+	        "                       the log lines' own timestamps) in the store; re-scanning\n"
+	        "                       lines counted before changes nothing, new lines raise\n"
+	        "                       count and move last_seen in a new version\n"
 	        "  --sensor NAME        the identity named in where_sighted_refs (default: the\n"
 	        "                       host name)\n"
+	        "  --min-score S        from a store: leave out indicators whose decay score\n"
+	        "                       (0-100, docs/decay.md) is below S; indicators `tix\n"
+	        "                       expire` marked are always left out\n"
+	        "  --collection C       store the sightings (and the sensor) in collection C, so\n"
+	        "                       TAXII serves them\n"
 	        "  --report URL         post the sightings to the TAXII 2.1 collection at URL\n"
 	        "                       (.../collections/ID/) instead of the store; the key\n"
 	        "                       comes from $TIX_API_KEY, or $TIX_USER and $TIX_PASSWORD\n"
@@ -67,9 +78,19 @@ static void usage(FILE *f)
 	        "  --max-line N         skip lines longer than N bytes (default 1M)\n");
 }
 
-struct agg { /* per indicator, for sightings */
-	uint64_t count;
-	int64_t first_us, last_us;
+/* --sightings: each matched (indicator, line), with the line's own time
+ * (or the scan's) and the key of its bytes. */
+struct seen_line {
+	uint32_t ind;
+	int64_t time_us;
+	uint64_t key;
+};
+
+struct sight_log {
+	struct seen_line *v;
+	size_t n, cap;
+	int oom;
+	int64_t scan_us; /* the time of lines that say none */
 };
 
 struct run {
@@ -79,7 +100,7 @@ struct run {
 	int quiet;
 	FILE *out;
 	struct tix_buf line;
-	struct agg *agg; /* NULL unless --sightings */
+	struct sight_log *sl; /* NULL unless --sightings */
 	uint64_t hits;
 	uint64_t line_add, offset_add; /* when a part of a file is scanned alone */
 };
@@ -142,17 +163,59 @@ static void format_hit(struct tix_buf *b, const struct match_index *x, const cha
 	tix_buf_adds(b, "}\n");
 }
 
+static int seen_cmp(const void *a, const void *b)
+{
+	const struct seen_line *x = a, *y = b;
+	int64_t dx = x->time_us / 86400000000LL, dy = y->time_us / 86400000000LL;
+
+	if (x->ind != y->ind)
+		return x->ind < y->ind ? -1 : 1;
+	if (dx != dy)
+		return dx < dy ? -1 : 1;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->time_us < y->time_us ? -1 : x->time_us > y->time_us;
+}
+
+/* Sorts by (indicator, day, line key) and keeps one entry of each. */
+static void seen_compact(struct sight_log *sl)
+{
+	size_t k = 0;
+
+	qsort(sl->v, sl->n, sizeof(*sl->v), seen_cmp);
+	for (size_t i = 0; i < sl->n; i++)
+		if (k == 0 || sl->v[i].ind != sl->v[k - 1].ind || sl->v[i].key != sl->v[k - 1].key ||
+		    sl->v[i].time_us / 86400000000LL != sl->v[k - 1].time_us / 86400000000LL)
+			sl->v[k++] = sl->v[i];
+	sl->n = k;
+}
+
 static void note_hit(struct run *r, const struct match_hit *h)
 {
-	r->hits++;
-	if (r->agg) {
-		struct agg *a = &r->agg[h->indicator];
-		int64_t t = now_us();
+	struct sight_log *sl = r->sl;
 
-		if (a->count++ == 0)
-			a->first_us = t;
-		a->last_us = t;
+	r->hits++;
+	if (sl == NULL || sl->oom)
+		return;
+	if (sl->n == sl->cap) {
+		if (sl->n >= ((size_t)1 << 22))
+			seen_compact(sl); /* the same lines again (a file re-read) take no room */
+		if (sl->n == sl->cap) {
+			size_t nc = sl->cap ? sl->cap * 2 : 1024;
+			void *nv = realloc(sl->v, nc * sizeof(*sl->v));
+
+			if (nv == NULL) {
+				sl->oom = 1;
+				return;
+			}
+			sl->v = nv;
+			sl->cap = nc;
+		}
 	}
+	sl->v[sl->n].ind = h->indicator;
+	sl->v[sl->n].time_us = h->time_us > 0 ? h->time_us : sl->scan_us;
+	sl->v[sl->n].key = h->line_key;
+	sl->n++;
 }
 
 static int on_hit(void *arg, const struct match_hit *h)
@@ -176,6 +239,13 @@ struct build {
 	struct match_builder *b;
 	int64_t now;
 	size_t seen, added, inactive, not_stix, unindexable, invalid;
+	/* from a store: indicators `tix expire` marked, and --min-score */
+	struct store *s;
+	char **expired;
+	size_t nexpired, decayed;
+	double min_score; /* < 0: none */
+	struct values_decay_model model;
+	struct api_reader reader;
 	struct tix_error err;
 	int oom;
 };
@@ -207,12 +277,58 @@ static void count_add(struct build *bd, enum match_add r)
 	}
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Expired (`tix expire`) or scoring below --min-score: not indexed. */
+static int decayed(struct build *bd, const struct store_row *row)
+{
+	const char *id = row->id;
+	json_t *o;
+	double score;
+
+	if (bd->nexpired &&
+	    bsearch(&id, bd->expired, bd->nexpired, sizeof(*bd->expired), cmp_str) != NULL)
+		return 1;
+	if (bd->min_score < 0)
+		return 0;
+	if ((o = json_loadb(row->body, row->body_len, 0, NULL)) == NULL)
+		return 0;
+	score = api_indicator_score(bd->s, &bd->reader, &bd->model, o, bd->now);
+	json_decref(o);
+	return score < bd->min_score;
+}
+
+static int collect_expired(void *arg, const char *id)
+{
+	struct build *bd = arg;
+	char **v = realloc(bd->expired, (bd->nexpired + 1) * sizeof(*v));
+
+	if (v == NULL || (v[bd->nexpired] = strdup(id)) == NULL) {
+		if (v)
+			bd->expired = v;
+		bd->oom = 1;
+		return 1;
+	}
+	bd->expired = v;
+	bd->nexpired++;
+	return 0;
+}
+
 static int build_row(void *arg, const struct store_row *row)
 {
 	struct build *bd = arg;
 	int other;
-	enum match_add r =
-	        match_builder_add_raw(bd->b, row->body, row->body_len, bd->now, &other, &bd->err);
+	enum match_add r;
+
+	if ((bd->nexpired || bd->min_score >= 0) && decayed(bd, row)) {
+		bd->seen++;
+		bd->decayed++;
+		return 0;
+	}
+	r = match_builder_add_raw(bd->b, row->body, row->body_len, bd->now, &other, &bd->err);
 
 	if (!other)
 		count_add(bd, r);
@@ -303,6 +419,8 @@ struct chunk_job {
 		uint64_t line, offset;
 		uint32_t ind;
 		size_t at, len;
+		int64_t time_us;
+		uint64_t key;
 	} * rec;
 	size_t nrec, caprec;
 	struct match_scan_stats st;
@@ -348,6 +466,8 @@ static int chunk_hit(void *arg, const struct match_hit *h)
 	h2.offset += j->base_off;
 	j->rec[j->nrec].line = h->line;
 	j->rec[j->nrec].ind = h->indicator;
+	j->rec[j->nrec].time_us = h->time_us;
+	j->rec[j->nrec].key = h->line_key;
 	j->rec[j->nrec].at = tix_buf_len(&j->hits);
 	if (!j->r.quiet) {
 		format_hit(&j->r.line, j->r.x, j->r.source, &h2);
@@ -459,6 +579,8 @@ static int scan_mapped(struct run *r, const char *data, size_t len, int threads,
 				struct match_hit h;
 
 				h.indicator = j->rec[k].ind;
+				h.time_us = j->rec[k].time_us;
+				h.line_key = j->rec[k].key;
 				r->hits--; /* note_hit counts it again */
 				note_hit(r, &h);
 				if (!r->quiet) {
@@ -692,18 +814,20 @@ static void iso(int64_t us, char out[32])
 	tix_time_format(&t, 3, out);
 }
 
-static enum tix_err put_object(struct store *s, json_t *obj, struct tix_error *err)
+static enum tix_err put_object(struct store *s, json_t *obj, const struct store_collection *coll,
+                               struct tix_error *err)
 {
 	struct stix_validate_opts vopts = {0, pattern_check};
 	struct stix_problems probs;
 	struct stix_meta meta;
 	struct tix_buf body;
+	const char *type = json_string_value(json_object_get(obj, "type"));
 	int added;
 	enum tix_err e;
 
 	stix_problems_init(&probs);
-	if (stix_validate(obj, "sighting", &vopts, &probs) > 0) {
-		e = tix_error_set(err, TIX_EINVAL, "sighting", "%s",
+	if (stix_validate(obj, type ? type : "sighting", &vopts, &probs) > 0) {
+		e = tix_error_set(err, TIX_EINVAL, type ? type : "sighting", "%s",
 		                  probs.count ? probs.msgs[0] : "invalid");
 		stix_problems_release(&probs);
 		return e;
@@ -712,93 +836,268 @@ static enum tix_err put_object(struct store *s, json_t *obj, struct tix_error *e
 	if ((e = stix_meta_get(obj, &meta, err)) != TIX_OK)
 		return e;
 	if (store_has_version(s, &meta, NULL) == 1)
-		return TIX_OK;
+		return store_link(s, &meta, NULL, coll, NULL, &added, err);
 	tix_buf_init(&body, TIX_BUF_UNLIMITED);
 	if (stix_json_dump(obj, &body) != TIX_OK) {
 		tix_buf_release(&body);
 		return tix_error_set(err, TIX_ENOMEM, "sighting", "out of memory");
 	}
-	e = store_put(s, &meta, tix_buf_str(&body), tix_buf_len(&body), NULL, NULL, NULL, &added,
+	e = store_put(s, &meta, tix_buf_str(&body), tix_buf_len(&body), NULL, coll, NULL, &added,
 	              err);
 	tix_buf_release(&body);
 	return e;
 }
 
-/* The sensor's identity and one sighting per matched indicator. The
- * identity's id is derived from the sensor's name, so every run reuses it. */
-static json_t *make_sightings(const struct match_index *x, const struct agg *agg,
-                              const char *sensor, size_t *count)
+static const struct tix_uuid sighting_ns = {{0x6b, 0xa7, 0xb8, 0x10, 0x9d, 0xad, 0x11, 0xd1,
+                                              0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8}};
+
+/* The sensor's identity; its id is derived from the sensor's name, so
+ * every run reuses it. */
+static json_t *sensor_identity(const char *sensor, char ident[64])
 {
-	static const struct tix_uuid ns = {{0x6b, 0xa7, 0xb8, 0x10, 0x9d, 0xad, 0x11, 0xd1, 0x80,
-	                                    0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8}};
 	struct tix_uuid u;
-	char ident[64], us[37], now[32], first[32], last[32], name[300];
-	json_t *objs = json_array(), *obj;
+	char us[37], name[300];
 
-	*count = 0;
-	if (objs == NULL)
-		return NULL;
 	snprintf(name, sizeof(name), "tix-sensor:%s", sensor);
-	tix_uuid_v5(&ns, name, strlen(name), &u);
-	snprintf(ident, sizeof(ident), "identity--%s", tix_uuid_format(&u, us));
-	iso(now_us(), now);
-	obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "identity", "spec_version",
-	                "2.1", "id", ident, "created", "2020-01-01T00:00:00.000Z", "modified",
-	                "2020-01-01T00:00:00.000Z", "name", sensor, "identity_class", "system");
-	if (obj == NULL || json_array_append_new(objs, obj) != 0)
-		goto fail;
-	for (uint32_t i = 0; i < match_index_count(x); i++) {
-		struct match_indicator ind;
-		char sid[64];
-
-		if (agg[i].count == 0)
-			continue;
-		match_index_indicator(x, i, &ind);
-		if (tix_uuid_v4(&u) != TIX_OK)
-			goto fail;
-		snprintf(sid, sizeof(sid), "sighting--%s", tix_uuid_format(&u, us));
-		iso(agg[i].first_us, first);
-		iso(agg[i].last_us, last);
-		obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:[s], s:s}", "type",
-		                "sighting", "spec_version", "2.1", "id", sid, "created", now,
-		                "modified", now, "first_seen", first, "last_seen", last,
-		                "sighting_of_ref", ind.id, "count",
-		                (json_int_t)(agg[i].count > 999999999 ? 999999999 : agg[i].count),
-		                "where_sighted_refs", ident, "created_by_ref", ident);
-		if (obj == NULL || json_array_append_new(objs, obj) != 0)
-			goto fail;
-		(*count)++;
-	}
-	return objs;
-fail:
-	json_decref(objs);
-	return NULL;
+	tix_uuid_v5(&sighting_ns, name, strlen(name), &u);
+	snprintf(ident, 64, "identity--%s", tix_uuid_format(&u, us));
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "identity", "spec_version",
+	                 "2.1", "id", ident, "created", "2020-01-01T00:00:00.000Z", "modified",
+	                 "2020-01-01T00:00:00.000Z", "name", sensor, "identity_class", "system");
 }
 
-/* Validates and stores the objects in one transaction. */
-static int store_sightings(const char *db, json_t *objs)
+/* One sighting per (indicator, sensor, day of the line's time): its id is
+ * derived from the three, so every run finds the same one. */
+static void sighting_id(const char *indicator, const char *ident, int64_t day, char out[64])
+{
+	struct tix_uuid u;
+	char us[37], name[200], date[32];
+
+	iso(day * 86400000000LL, date);
+	snprintf(name, sizeof(name), "tix-sighting:%s|%s|%.10s", indicator, ident, date);
+	tix_uuid_v5(&sighting_ns, name, strlen(name), &u);
+	snprintf(out, 64, "sighting--%s", tix_uuid_format(&u, us));
+}
+
+struct group {
+	uint32_t ind;
+	int64_t day;
+	size_t from, to; /* entries of the sorted log */
+};
+
+/* Calls fn for each (indicator, day) of the compacted log. */
+static int each_group(const struct sight_log *sl, int (*fn)(void *, const struct group *),
+                      void *arg)
+{
+	for (size_t i = 0; i < sl->n;) {
+		struct group g = {sl->v[i].ind, sl->v[i].time_us / 86400000000LL, i, i};
+
+		while (g.to < sl->n && sl->v[g.to].ind == g.ind &&
+		       sl->v[g.to].time_us / 86400000000LL == g.day)
+			g.to++;
+		if (fn(arg, &g) != 0)
+			return -1;
+		i = g.to;
+	}
+	return 0;
+}
+
+static json_t *sighting_object(const char *sid, const char *ind_id, const char *ident,
+                               const char *created, const char *modified, int64_t count,
+                               int64_t first_us, int64_t last_us)
+{
+	char first[32], last[32];
+
+	iso(first_us, first);
+	iso(last_us, last);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:[s], s:s}", "type",
+	                 "sighting", "spec_version", "2.1", "id", sid, "created", created,
+	                 "modified", modified, "first_seen", first, "last_seen", last,
+	                 "sighting_of_ref", ind_id, "count",
+	                 (json_int_t)(count > 999999999 ? 999999999 : count), "where_sighted_refs",
+	                 ident, "created_by_ref", ident);
+}
+
+/* --report: the sightings of this run alone (the node reported to keeps
+ * them; their ids are those the same lines give every time). */
+struct report_build {
+	const struct match_index *x;
+	const struct sight_log *sl;
+	const char *ident;
+	char now[32];
+	json_t *objs;
+};
+
+static int report_group(void *arg, const struct group *g)
+{
+	struct report_build *b = arg;
+	struct match_indicator ind;
+	char sid[64];
+	json_t *o;
+
+	match_index_indicator(b->x, g->ind, &ind);
+	sighting_id(ind.id, b->ident, g->day, sid);
+	o = sighting_object(sid, ind.id, b->ident, b->now, b->now, (int64_t)(g->to - g->from),
+	                    b->sl->v[g->from].time_us, b->sl->v[g->to - 1].time_us);
+	return o == NULL || json_array_append_new(b->objs, o) != 0;
+}
+
+/* The sighting's stored latest version: count, first/last seen, created,
+ * modified (or *found 0). */
+struct stored_sighting {
+	int found;
+	int64_t count, first_us, last_us, modified_us;
+	char created[40];
+};
+
+static int64_t ts_us(const json_t *v)
+{
+	struct tix_time t;
+
+	if (json_is_string(v) && tix_time_parse(json_string_value(v), &t, NULL) == TIX_OK)
+		return tix_time_to_us(&t);
+	return 0;
+}
+
+static int read_sighting(void *arg, const struct store_row *row)
+{
+	struct stored_sighting *ss = arg;
+	json_t *o = json_loadb(row->body, row->body_len, 0, NULL);
+
+	if (o == NULL)
+		return 0;
+	ss->found = 1;
+	ss->count = json_integer_value(json_object_get(o, "count"));
+	ss->first_us = ts_us(json_object_get(o, "first_seen"));
+	ss->last_us = ts_us(json_object_get(o, "last_seen"));
+	ss->modified_us = ts_us(json_object_get(o, "modified"));
+	snprintf(ss->created, sizeof(ss->created), "%s",
+	         json_string_value(json_object_get(o, "created")) ? json_string_value(
+	                                                                  json_object_get(o, "created"))
+	                                                          : "");
+	json_decref(o);
+	return 1;
+}
+
+struct store_build {
+	const struct match_index *x;
+	const struct sight_log *sl;
+	struct store *s;
+	const struct store_collection *coll;
+	const char *ident;
+	int64_t now_us;
+	size_t written, unchanged;
+	struct tix_error *err;
+};
+
+/* Idempotent: only lines the sighting has not counted raise its count
+ * (and move first/last seen), in a new version. */
+static int store_group(void *arg, const struct group *g)
+{
+	struct store_build *b = arg;
+	struct match_indicator ind;
+	struct stored_sighting ss = {0};
+	struct store_query q = {0};
+	char sid[64], created[40], modified[32];
+	int64_t fresh = 0, first = 0, last = 0, mod;
+	json_t *o;
+	enum tix_err e;
+
+	match_index_indicator(b->x, g->ind, &ind);
+	sighting_id(ind.id, b->ident, g->day, sid);
+	for (size_t i = g->from; i < g->to; i++) {
+		int r = store_sighting_line_add(b->s, sid, b->sl->v[i].key, b->err);
+
+		if (r < 0)
+			return 1;
+		if (r == 1) {
+			int64_t t = b->sl->v[i].time_us;
+
+			if (fresh++ == 0 || t < first)
+				first = t;
+			if (t > last)
+				last = t;
+		}
+	}
+	if (fresh == 0) {
+		b->unchanged++;
+		return 0;
+	}
+	q.id = sid;
+	if (store_query(b->s, &q, read_sighting, &ss, b->err) != TIX_OK)
+		return 1;
+	mod = b->now_us;
+	if (ss.found) {
+		fresh += ss.count;
+		if (ss.first_us && ss.first_us < first)
+			first = ss.first_us;
+		if (ss.last_us > last)
+			last = ss.last_us;
+		if (mod <= ss.modified_us)
+			mod = ss.modified_us + 1000; /* a new version is later than the last */
+	}
+	iso(mod, modified);
+	snprintf(created, sizeof(created), "%s", ss.found && ss.created[0] ? ss.created : modified);
+	o = sighting_object(sid, ind.id, b->ident, created, modified, fresh, first, last);
+	if (o == NULL) {
+		tix_error_set(b->err, TIX_ENOMEM, "sighting", "out of memory");
+		return 1;
+	}
+	e = put_object(b->s, o, b->coll, b->err);
+	json_decref(o);
+	if (e != TIX_OK)
+		return 1;
+	b->written++;
+	return 0;
+}
+
+/* Stores the sensor's identity and the sightings of the log in one
+ * transaction, in collection (when given) so that TAXII serves them. */
+static int store_sightings(const char *db, const struct match_index *x, const struct sight_log *sl,
+                           const char *sensor, const char *collection, size_t *written,
+                           size_t *unchanged)
 {
 	struct tix_error err;
+	struct store_collection coll;
 	struct store *s = cli_open_store(cli_db_path(db));
-	size_t i;
-	json_t *obj;
+	struct store_build b;
+	char ident[64];
+	json_t *id_obj = sensor_identity(sensor, ident);
 
-	if (s == NULL)
+	if (s == NULL || id_obj == NULL) {
+		json_decref(id_obj);
+		store_close(s);
 		return -1;
-	tix_error_clear(&err);
-	if (store_begin(s, &err) != TIX_OK)
-		goto fail;
-	json_array_foreach (objs, i, obj) {
-		if (put_object(s, obj, &err) != TIX_OK)
-			goto fail;
 	}
+	tix_error_clear(&err);
+	memset(&b, 0, sizeof(b));
+	b.x = x;
+	b.sl = sl;
+	b.s = s;
+	b.ident = ident;
+	b.now_us = now_us();
+	b.err = &err;
+	if (collection) {
+		if (store_collection_get(s, collection, 0, &coll, &err) != TIX_OK)
+			goto fail_open;
+		b.coll = &coll;
+	}
+	if (store_begin(s, &err) != TIX_OK)
+		goto fail_open;
+	if (put_object(s, id_obj, b.coll, &err) != TIX_OK || each_group(sl, store_group, &b) != 0)
+		goto fail;
 	if (store_commit(s, &err) != TIX_OK)
 		goto fail;
+	json_decref(id_obj);
 	store_close(s);
+	*written = b.written;
+	*unchanged = b.unchanged;
 	return 0;
 fail:
 	store_rollback(s);
+fail_open:
 	cli_print_error("match", &err);
+	json_decref(id_obj);
 	store_close(s);
 	return -1;
 }
@@ -918,6 +1217,50 @@ out:
 	return rc;
 }
 
+/* After the scan: the sightings stored (idempotent per line) or reported. */
+static int write_sightings(const struct match_index *x, struct sight_log *sl, const char *db,
+                           const char *sensor, const char *collection, const char *report)
+{
+	size_t written = 0, unchanged = 0;
+
+	if (sl->oom) {
+		fprintf(stderr, "tix match: out of memory for sightings\n");
+		return -1;
+	}
+	seen_compact(sl);
+	if (report) {
+		struct report_build b = {x, sl, NULL, "", NULL};
+		char ident[64];
+		json_t *id_obj = sensor_identity(sensor, ident);
+		int rc;
+
+		b.ident = ident;
+		iso(now_us(), b.now);
+		b.objs = json_array();
+		if (id_obj == NULL || b.objs == NULL || json_array_append_new(b.objs, id_obj) != 0 ||
+		    each_group(sl, report_group, &b) != 0) {
+			json_decref(b.objs);
+			fprintf(stderr, "tix match: out of memory\n");
+			return -1;
+		}
+		written = json_array_size(b.objs) - 1;
+		rc = report_sightings(report, b.objs);
+		json_decref(b.objs);
+		if (rc == 0)
+			fprintf(stderr, "tix match: %zu sightings reported as \"%s\"\n", written,
+			        sensor);
+		return rc;
+	}
+	if (store_sightings(db, x, sl, sensor, collection, &written, &unchanged) != 0)
+		return -1;
+	fprintf(stderr, "tix match: %zu sightings recorded as \"%s\"%s%s", written, sensor,
+	        collection ? " in " : "", collection ? collection : "");
+	if (unchanged)
+		fprintf(stderr, " (%zu unchanged: their lines were counted before)", unchanged);
+	fputc('\n', stderr);
+	return 0;
+}
+
 /* ---- the command ------------------------------------------------------------- */
 
 int cmd_match(int argc, char **argv)
@@ -937,6 +1280,8 @@ int cmd_match(int argc, char **argv)
 	        {"sightings", no_argument, NULL, 'S'},
 	        {"sensor", required_argument, NULL, 'n'},
 	        {"report", required_argument, NULL, 'R'},
+	        {"collection", required_argument, NULL, 'c'},
+	        {"min-score", required_argument, NULL, 'M'},
 	        {"quiet", no_argument, NULL, 'q'},
 	        {"max-line", required_argument, NULL, 'm'},
 	        {"help", no_argument, NULL, 'h'},
@@ -948,6 +1293,9 @@ int cmd_match(int argc, char **argv)
 	int ch, threads = (int)sysconf(_SC_NPROCESSORS_ONLN), follow = 0, list_flagged = 0,
 	        no_wl = 0, sightings = 0, rc = EXIT_INVALID;
 	struct run r;
+	struct sight_log slog = {0};
+	const char *collection = NULL;
+	double min_score = -1;
 	struct match_index *x = NULL;
 	struct match_warninglists *wl = NULL;
 	struct tix_error err;
@@ -1000,6 +1348,17 @@ int cmd_match(int argc, char **argv)
 		case 'L': list_flagged = 1; break;
 		case 'S': sightings = 1; break;
 		case 'n': sensor = optarg; break;
+		case 'c': collection = optarg; break;
+		case 'M': {
+			char *end;
+
+			min_score = strtod(optarg, &end);
+			if (end == optarg || *end != '\0' || min_score < 0 || min_score > 100) {
+				fprintf(stderr, "tix match: --min-score: a number from 0 to 100\n");
+				return EXIT_USAGE;
+			}
+			break;
+		}
 		case 'R':
 			report = optarg;
 			sightings = 1;
@@ -1019,6 +1378,7 @@ int cmd_match(int argc, char **argv)
 	if (threads < 1)
 		threads = 1;
 	if ((index_in && (db || nbundles)) || (optind >= argc && index_out == NULL) ||
+	    (min_score >= 0 && (index_in || nbundles)) ||
 	    (index_in && nwls)) {
 	usage_err:
 		if (index_in && nwls)
@@ -1040,7 +1400,13 @@ int cmd_match(int argc, char **argv)
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
 	}
+	if (collection && (!sightings || report)) {
+		fprintf(stderr, "tix match: --collection goes with --sightings (stored here)\n");
+		return EXIT_USAGE;
+	}
 	r.so.suppress_flagged = !no_wl;
+	r.so.line_keys = sightings;
+	r.so.now_us = now_us();
 	r.so.max_line = max_line;
 	r.out = stdout;
 	tix_buf_init(&r.line, TIX_BUF_UNLIMITED);
@@ -1089,7 +1455,12 @@ int cmd_match(int argc, char **argv)
 				rc = EXIT_SYSTEM;
 				goto out;
 			}
-			if (store_query(s, &q, build_row, &bd, &err) != TIX_OK) {
+			bd.s = s;
+			bd.min_score = min_score;
+			api_reader_operator(&bd.reader);
+			if (cli_decay_model(&bd.model) != 0 ||
+			    store_indicators_expired(s, collect_expired, &bd, &err) != TIX_OK ||
+			    store_query(s, &q, build_row, &bd, &err) != TIX_OK) {
 				store_close(s);
 				match_builder_free(bd.b);
 				cli_print_error("match", &err);
@@ -1110,8 +1481,14 @@ int cmd_match(int argc, char **argv)
 		}
 		fprintf(stderr,
 		        "tix match: %zu indicators read: %zu indexed, %zu inactive, %zu not stix, "
-		        "%zu with nothing to look up, %zu invalid\n",
+		        "%zu with nothing to look up, %zu invalid",
 		        bd.seen, bd.added, bd.inactive, bd.not_stix, bd.unindexable, bd.invalid);
+		if (bd.decayed)
+			fprintf(stderr, ", %zu expired or below --min-score", bd.decayed);
+		fputc('\n', stderr);
+		for (size_t i = 0; i < bd.nexpired; i++)
+			free(bd.expired[i]);
+		free(bd.expired);
 	}
 	t_build = mono() - t0;
 	match_index_get_stats(x, &ist);
@@ -1149,9 +1526,8 @@ int cmd_match(int argc, char **argv)
 	/* the scan */
 	r.x = x;
 	if (sightings) {
-		r.agg = calloc(match_index_count(x) + 1, sizeof(*r.agg));
-		if (r.agg == NULL)
-			goto oom;
+		r.sl = &slog;
+		slog.scan_us = now_us();
 	}
 	t0 = mono();
 	{
@@ -1198,29 +1574,13 @@ int cmd_match(int argc, char **argv)
 			        (unsigned long long)tot.st.bad_utf8_lines,
 			        (unsigned long long)tot.st.bad_json_lines, tot.truncated_gz);
 		if (sightings && r.hits) {
-			size_t written;
-
 			if (sensor == NULL) {
 				if (gethostname(host, sizeof(host)) != 0)
 					snprintf(host, sizeof(host), "tix");
 				host[sizeof(host) - 1] = '\0';
 				sensor = host;
 			}
-			{
-				json_t *objs = make_sightings(x, r.agg, sensor, &written);
-
-				if (objs == NULL) {
-					fprintf(stderr, "tix match: out of memory\n");
-					errors++;
-				} else if (report ? report_sightings(report, objs) != 0
-				                  : store_sightings(db, objs) != 0) {
-					errors++;
-				} else {
-					fprintf(stderr, "tix match: %zu sightings %s as \"%s\"\n",
-					        written, report ? "reported" : "recorded", sensor);
-				}
-				json_decref(objs);
-			}
+			errors += write_sightings(x, &slog, db, sensor, collection, report) != 0;
 		}
 		/* A file that cannot be read is a system error (3), as for every
 		 * command; a failed report or sighting is 2. */
@@ -1234,7 +1594,7 @@ oom:
 	fprintf(stderr, "tix match: out of memory\n");
 	rc = EXIT_USAGE;
 out:
-	free(r.agg);
+	free(slog.v);
 	tix_buf_release(&r.line);
 	match_index_free(x);
 	match_warninglists_free(wl);

@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "conf/conf.h"
 #include "http/http.h"
+#include "match/match.h"
 #include "pattern/pattern.h"
 #include "sync/sync.h"
 #include "taxii/taxii.h"
@@ -29,7 +30,8 @@ static void usage(FILE *f)
 	        "                 [--access-log FILE|-|off] [--insecure-http] [--cache N]\n"
 	        "                 [--default-tlp LEVEL] [--anonymous-read] [--sync]\n"
 	        "                 [--no-metrics] [--metrics-key-file FILE] [--log-format text|json]\n"
-	        "                 [--insecure-no-policy] [--check]\n\n"
+	        "                 [--insecure-no-policy] [--correlate-cap N] [--warninglists P]\n"
+	        "                 [--check]\n\n"
 	        "Serves the store over TAXII 2.1 at /taxii2/ (discovery) and /api1/ (the API\n"
 	        "root) until SIGTERM or SIGINT, which finish the requests in progress first.\n"
 	        "SIGHUP re-reads the config file and the TLS certificate and key, keeping\n"
@@ -44,6 +46,9 @@ static void usage(FILE *f)
 	        "  --idle-timeout S     close connections idle this long (default 30)\n"
 	        "  --examine-max N      rows one listing page examines at most (default 2000);\n"
 	        "                       past it the page is short, with more and next\n"
+	        "  --correlate-cap N    objects /api/v1/correlate lists per value (default 100);\n"
+	        "                       a value in more is answered with a count and a flag\n"
+	        "  --warninglists P     MISP warninglists: correlation marks their values\n"
 	        "  --body-budget N      POST bodies buffered at once, node-wide (default 256M);\n"
 	        "                       past it (or a principal's share) 503 with Retry-After\n"
 	        "  --body-share N       of which one principal may hold (default a quarter)\n"
@@ -60,7 +65,8 @@ static void usage(FILE *f)
 	        "  --anonymous-read     callers without credentials may read TLP:CLEAR objects\n"
 	        "                       (default: the node setting, `tix admin node set\n"
 	        "                       --anonymous-read on|off`, else off)\n"
-	        "  --sync               also run the peers (`tix peer`) on their intervals, as\n"
+	        );
+	fputs(  "  --sync               also run the peers (`tix peer`) on their intervals, as\n"
 	        "                       `tix sync` does, stopping with the server\n"
 	        "  --log-format F       text (the default) or json: the access log and messages\n"
 	        "                       as one JSON object per line, each request with its id\n"
@@ -79,7 +85,8 @@ static void usage(FILE *f)
 	        "                       description, contact, page-size, page-max; [policy]\n"
 	        "                       default-tlp and anonymous-read; [store] path; [peer\n"
 	        "                       NAME] a peer's settings. Command-line options win.\n"
-	        "                       `tix config check` validates it; see tix.conf(5)\n");
+	        "                       `tix config check` validates it; see tix.conf(5)\n",
+	      f);
 }
 
 struct serve_opts {
@@ -87,6 +94,8 @@ struct serve_opts {
 	char title[256], description[512], contact[256], metrics_key_file[4096];
 	unsigned threads, max_connections, idle_timeout, principal_requests;
 	size_t max_body, page_size, page_max, cache_bytes, examine_max, body_budget, body_share;
+	size_t correlate_cap;
+	char warninglists[1024];
 	int insecure;
 	int default_tlp;    /* -1: the node setting */
 	int anonymous_read; /* -1: the node setting */
@@ -112,6 +121,11 @@ static void *sync_thread(void *arg)
 
 	cli_sync_loop(ss->db, &ss->cfg, NULL);
 	return NULL;
+}
+
+static const char *serve_warned(void *arg, const char *stix_type, const char *value, size_t len)
+{
+	return match_warninglists_hit(arg, stix_type, value, len);
 }
 
 /* Applies one setting of [serve] or [policy] (or the command line's
@@ -194,6 +208,10 @@ static int set_option(struct serve_opts *o, const char *key, const char *value, 
 		o->page_max = u;
 	else if (strcmp(key, "examine-max") == 0)
 		o->examine_max = u;
+	else if (strcmp(key, "correlate-cap") == 0)
+		o->correlate_cap = u;
+	else if (strcmp(key, "warninglists") == 0)
+		STR(warninglists);
 	else if (strcmp(key, "body-budget") == 0)
 		o->body_budget = z;
 	else if (strcmp(key, "body-share") == 0)
@@ -479,6 +497,8 @@ int cmd_serve(int argc, char **argv)
 	        {"metrics-key-file", required_argument, NULL, 'F'},
 	        {"examine-max", required_argument, NULL, 'E'},
 	        {"body-budget", required_argument, NULL, 'B'},
+	        {"correlate-cap", required_argument, NULL, 'R'},
+	        {"warninglists", required_argument, NULL, 'W'},
 	        {"body-share", required_argument, NULL, 'U'},
 	        {"principal-requests", required_argument, NULL, 'Q'},
 	        {"help", no_argument, NULL, 'h'},
@@ -497,6 +517,8 @@ int cmd_serve(int argc, char **argv)
 	struct tix_error err;
 	FILE *log = stderr;
 	struct serve_reload rl;
+	struct api_limits api_lim = {0};
+	struct match_warninglists *wl = NULL;
 	int ch, n = 0, rc = EXIT_SYSTEM, check = 0;
 
 	memset(&o, 0, sizeof(o));
@@ -688,6 +710,19 @@ int cmd_serve(int argc, char **argv)
 	rl.cur = o;
 	hopts.on_reload = serve_reload;
 	hopts.reload_arg = &rl;
+	/* The JSON API (src/api): the correlation cap, the warninglists. */
+	api_lim.correlate_cap = o.correlate_cap;
+	if (o.warninglists[0]) {
+		if ((wl = match_warninglists_new()) == NULL ||
+		    match_warninglists_load(wl, o.warninglists, &err) != TIX_OK) {
+			if (wl)
+				cli_print_error("serve", &err);
+			goto out;
+		}
+		api_lim.warned = serve_warned;
+		api_lim.warned_arg = wl;
+	}
+	hopts.api_limits = &api_lim;
 	e = http_serve(&hopts, &cfg, auth, &err);
 	if (ss.started) {
 		/* SIGTERM: the thread stops between requests (a page in
@@ -708,6 +743,7 @@ out:
 		free(g);
 	}
 	store_audit_queue_close(cfg.audit);
+	match_warninglists_free(wl);
 	auth_free(auth);
 	sodium_memzero(cfg.secret, sizeof(cfg.secret));
 	if (log && log != stderr)

@@ -29,6 +29,12 @@ static const struct {
         {"restore", cmd_restore, "put the store back from a backup"},
         {"verify-store", cmd_verify_store,
          "check the store: integrity, schema, the audit log's hash chain"},
+        {"correlate", cmd_correlate,
+         "the objects sharing a value (or any value of an object), by organisation"},
+        {"search", cmd_search,
+         "find objects by value and by text (names, descriptions, labels)"},
+        {"expire", cmd_expire, "mark indicators whose decay score fell below the floor"},
+        {"reindex", cmd_reindex, "rebuild the value, sighting and text indexes"},
 };
 
 static void usage(FILE *f)

@@ -52,6 +52,10 @@ const struct conf_setting conf_settings[] = {
         {"serve", "page-max", CONF_UINT, 1, 1000000, "1000", "the largest TAXII page"},
         {"serve", "examine-max", CONF_UINT, 1, 1000000, "2000",
          "rows one listing page examines at most (a short page with more: true past it)"},
+        {"serve", "correlate-cap", CONF_UINT, 1, 100000, "100",
+         "objects /api/v1/correlate lists per value; a value in more: a count and a flag"},
+        {"serve", "warninglists", CONF_PATH, 0, NO_MAX, "",
+         "MISP warninglists (a list.json or a directory): correlation marks their values"},
         {"serve", "body-budget", CONF_SIZE, 1, NO_MAX, "256M",
          "POST bodies buffered at once, node-wide (past it: 503 with Retry-After)"},
         {"serve", "body-share", CONF_SIZE, 0, NO_MAX, "",
@@ -69,6 +73,34 @@ const struct conf_setting conf_settings[] = {
          "TLP of objects without a marking (default: tix admin node set, else amber)"},
         {"policy", "anonymous-read", CONF_BOOL, 0, NO_MAX, "",
          "callers without credentials read TLP:CLEAR (default: tix admin node set, else off)"},
+        {"decay", "floor", CONF_UINT, 0, 100, "20",
+         "tix expire marks indicators whose decay score fell below this (0-100)"},
+        {"decay", "default-confidence", CONF_UINT, 0, 100, "50",
+         "the base score of an indicator without confidence"},
+        {"decay", "ip-lifetime", CONF_UINT, 1, 36500, "30",
+         "days until an indicator of ip values scores 0"},
+        {"decay", "ip-speed", CONF_STRING, 0, NO_MAX, "2",
+         "decay speed of ip indicators (0.1-10; above 1 falls fast at first)"},
+        {"decay", "domain-lifetime", CONF_UINT, 1, 36500, "90",
+         "days until an indicator of domain values scores 0"},
+        {"decay", "domain-speed", CONF_STRING, 0, NO_MAX, "1",
+         "decay speed of domain indicators (0.1-10; above 1 falls fast at first)"},
+        {"decay", "url-lifetime", CONF_UINT, 1, 36500, "60",
+         "days until an indicator of url values scores 0"},
+        {"decay", "url-speed", CONF_STRING, 0, NO_MAX, "1",
+         "decay speed of url indicators (0.1-10; above 1 falls fast at first)"},
+        {"decay", "email-lifetime", CONF_UINT, 1, 36500, "180",
+         "days until an indicator of email values scores 0"},
+        {"decay", "email-speed", CONF_STRING, 0, NO_MAX, "1",
+         "decay speed of email indicators (0.1-10; above 1 falls fast at first)"},
+        {"decay", "hash-lifetime", CONF_UINT, 1, 36500, "365",
+         "days until an indicator of hash values scores 0"},
+        {"decay", "hash-speed", CONF_STRING, 0, NO_MAX, "0.5",
+         "decay speed of hash indicators (0.1-10; above 1 falls fast at first)"},
+        {"decay", "other-lifetime", CONF_UINT, 1, 36500, "180",
+         "days until an indicator of other values scores 0"},
+        {"decay", "other-speed", CONF_STRING, 0, NO_MAX, "1",
+         "decay speed of other indicators (0.1-10; above 1 falls fast at first)"},
         {"peer", "url", CONF_URL, 0, NO_MAX, "", "the peer's TAXII discovery URL"},
         {"peer", "remote-collection", CONF_STRING, 0, NO_MAX, "", "the collection there"},
         {"peer", "local-collection", CONF_STRING, 0, NO_MAX, "", "the collection here"},
@@ -93,7 +125,7 @@ static const struct {
 /* Keys that would hold secrets: refused with where secrets go instead. */
 static const char *const secret_keys[] = {"key", "api-key", "password", "secret", "token", "user"};
 
-static const char *const sections[] = {"store", "serve", "policy", "peer"};
+static const char *const sections[] = {"store", "serve", "policy", "peer", "decay"};
 
 const struct conf_setting *conf_setting_find(const char *section, const char *key)
 {
@@ -484,11 +516,11 @@ enum tix_err conf_parse(const char *text, size_t len, const char *path, struct c
 				if (strcmp(l, sections[i]) == 0)
 					snprintf(section, sizeof(section), "%s", l);
 			if (section[0] == '\0') {
-				const char *near = tix_nearest(l, sections, 4);
+				const char *near = tix_nearest(l, sections, 5);
 
 				problem(&p, lineno,
 				        "unknown section [%s]%s%s%s; the sections are [store], [serve], "
-				        "[policy] and [peer NAME]",
+				        "[policy], [decay] and [peer NAME]",
 				        l, near ? " (did you mean [" : "", near ? near : "",
 				        near ? "]?)" : "");
 			}

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/api.h"
 #include "http/http.h"
 #include "http/metrics.h"
 
@@ -667,6 +668,59 @@ static enum MHD_Result begin_post(struct server *srv, struct MHD_Connection *c,
 	return MHD_YES;
 }
 
+/* A request under /api/v1/ (src/api), authenticated as TAXII is; what its
+ * answer reveals is audited as a TAXII read is. */
+static enum MHD_Result api_answer(struct MHD_Connection *c, struct req_state *st, struct store *s,
+                                  const struct taxii_request *treq, const struct query_params *ps)
+{
+	struct api_param params[MAX_PARAMS];
+	struct api_request req;
+	struct api_response ar;
+	struct taxii_response resp;
+	enum MHD_Result ret;
+
+	for (size_t i = 0; i < ps->n; i++) {
+		params[i].key = ps->p[i].key;
+		params[i].value = ps->p[i].value;
+	}
+	memset(&req, 0, sizeof(req));
+	req.method = treq->method;
+	req.path = treq->path;
+	req.params = params;
+	req.nparams = ps->n;
+	req.who = treq->who;
+	req.auth_failed = treq->auth_failed;
+	req.node = &st->live->cfg.policy;
+	req.limits = st->live->opts.api_limits;
+	api_response_init(&ar);
+	api_handle(s, &req, &ar);
+	if (st->live->cfg.audit && tix_buf_len(&ar.audit_ids) > 0) {
+		char detail[600];
+		struct store_audit_entry ae;
+		struct tix_time now;
+
+		tix_time_now(&now);
+		snprintf(detail, sizeof(detail), "GET %s", st->url);
+		ae.at = tix_time_to_us(&now);
+		ae.action = "read";
+		ae.actor = treq->who ? treq->who->user : "";
+		ae.org = treq->who ? treq->who->org : "";
+		ae.objects = tix_buf_str(&ar.audit_ids);
+		ae.detail = detail;
+		store_audit_queue_push(st->live->cfg.audit, &ae);
+	}
+	taxii_response_init(&resp);
+	resp.status = ar.status;
+	tix_buf_reset(&resp.body);
+	tix_buf_add(&resp.body, tix_buf_str(&ar.body), tix_buf_len(&ar.body));
+	resp.authenticate = ar.authenticate;
+	resp.content_type = "application/json";
+	api_response_release(&ar);
+	ret = send_response(c, st, &resp);
+	taxii_response_release(&resp);
+	return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_size, void **con_cls)
@@ -706,7 +760,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return send_error(c, st, 413, "Payload too large",
 			                  "the body is larger than max_content_length");
 		}
-		if (strcmp(method, "POST") == 0)
+		/* The JSON API is read-only: a POST there is answered (405) on
+		 * the later call, its body dropped. */
+		if (strcmp(method, "POST") == 0 && strncmp(url, API_PREFIX, strlen(API_PREFIX)) != 0)
 			return begin_post(srv, c, st, url,
 			                  cl ? (size_t)strtoull(cl, NULL, 10)
 			                     : st->live->cfg.max_content_length);
@@ -794,6 +850,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	req.client = client;
 	req.body = tix_buf_str(&st->body);
 	req.body_len = tix_buf_len(&st->body);
+	if (strncmp(url, API_PREFIX, strlen(API_PREFIX)) == 0) { /* src/api: beside TAXII */
+		ret = api_answer(c, st, s, &req, ps);
+		free(ps);
+		return ret;
+	}
 	taxii_response_init(&resp);
 	taxii_handle(&st->live->cfg, s, worker_cache(st->live), &req, &resp);
 	ret = send_response(c, st, &resp);

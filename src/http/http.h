@@ -12,6 +12,7 @@
 
 #include "auth/auth.h"
 #include "core/core.h"
+#include "api/api.h"
 #include "taxii/taxii.h"
 
 struct http_options {
@@ -54,6 +55,9 @@ struct http_options {
 	 * key (re-read from tls_cert/tls_key) to new connections; connections
 	 * and requests in progress go on. */
 	int (*on_reload)(void *arg, struct http_options *next, struct taxii_config *next_cfg);
+	/* The /api/v1/ resources (src/api): the correlation cap and the
+	 * warninglists; NULL: the defaults, no warninglists. */
+	const struct api_limits *api_limits;
 	void *reload_arg;
 };
 

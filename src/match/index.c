@@ -182,13 +182,12 @@ static void add_str(struct match_builder *b, unsigned kind, const void *v, size_
 	b->values++;
 }
 
-static void add_cidr(struct match_builder *b, const char *v, size_t n, uint32_t ind)
+static void add_cidr(struct match_builder *b, const struct values_item *v, uint32_t ind)
 {
-	unsigned char a[16];
-	unsigned plen;
-	int fam = values_parse_cidr(v, n, a, &plen);
+	const unsigned char *a = v->addr;
+	unsigned plen = v->plen;
 
-	if (fam == 4) {
+	if (v->family == 4) {
 		uint32_t addr =
 		        (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
 
@@ -197,20 +196,15 @@ static void add_cidr(struct match_builder *b, const char *v, size_t n, uint32_t 
 
 			PUSH(b->ip4, e);
 		} else {
-			struct match__cidr4 e = {plen ? addr & ~(uint32_t)0 << (32 - plen) : 0,
-			                         plen, ind};
+			struct match__cidr4 e = {addr, plen, ind};
 
 			PUSH(b->cidr4, e);
 		}
 		b->values++;
-	} else if (fam == 6) {
+	} else {
 		struct match__cidr6 e;
 
-		for (unsigned i = 0; i < 16; i++) {
-			unsigned keep = plen >= (i + 1) * 8 ? 8 : plen > i * 8 ? plen - i * 8 : 0;
-
-			e.net[i] = (unsigned char)(a[i] & (0xff00u >> keep));
-		}
+		memcpy(e.net, a, 16);
 		e.plen = plen;
 		e.ind = ind;
 		PUSH(b->cidr6, e);
@@ -218,53 +212,28 @@ static void add_cidr(struct match_builder *b, const char *v, size_t n, uint32_t 
 	}
 }
 
-/* Adds the index entries of one atom; returns 1 when it added some. */
+/* Adds the index entries of one atom (its value as src/values extracts
+ * it, the one extractor); returns 1 when it added some. */
 static int add_atom(struct match_builder *b, const struct pattern_atom *a, uint32_t ind)
 {
+	static const unsigned kinds[] = {
+	        [VALUES_DOMAIN] = MK_DOMAIN, [VALUES_EMAIL] = MK_EMAIL,
+	        [VALUES_URL] = MK_URL,       [VALUES_HASH] = MK_HASH,
+	        [VALUES_DOMAIN_SUFFIX] = MK_SUFFIX,
+	};
 	char buf[4096];
-	unsigned char hb[64];
+	struct values_item v;
+	const char *why;
 	size_t before = b->values;
-	int n;
 
-	if (a->negated || !a->plain || a->kind != PATTERN_LIT_STRING || a->value == NULL)
+	if (values_from_atom(a, &v, buf, sizeof(buf), &why) <= 0)
 		return 0;
-	if (a->op == PATTERN_OP_EQ || a->op == PATTERN_OP_IN) {
-		if (strcmp(a->path, "value") == 0) {
-			if (strcmp(a->object_type, "ipv4-addr") == 0 ||
-			    strcmp(a->object_type, "ipv6-addr") == 0) {
-				add_cidr(b, a->value, a->value_len, ind);
-			} else if (strcmp(a->object_type, "domain-name") == 0) {
-				if (a->value_len <= sizeof(buf) &&
-				    (n = values_norm_domain(a->value, a->value_len, buf)) > 0)
-					add_str(b, MK_DOMAIN, buf, (size_t)n, ind);
-			} else if (strcmp(a->object_type, "url") == 0) {
-				if ((n = values_norm_url(a->value, a->value_len, buf,
-				                         sizeof(buf))) > 0)
-					add_str(b, MK_URL, buf, (size_t)n, ind);
-			} else if (strcmp(a->object_type, "email-addr") == 0) {
-				if (a->value_len <= sizeof(buf) &&
-				    (n = values_norm_email(a->value, a->value_len, buf)) > 0)
-					add_str(b, MK_EMAIL, buf, (size_t)n, ind);
-			}
-		} else if ((strcmp(a->object_type, "file") == 0 ||
-		            strcmp(a->object_type, "artifact") == 0) &&
-		           strncmp(a->path, "hashes.", 7) == 0) {
-			if ((n = values_hex_hash(a->value, a->value_len, hb)) > 0)
-				add_str(b, MK_HASH, hb, (size_t)n, ind);
-		}
-	} else if (a->op == PATTERN_OP_ISSUBSET && strcmp(a->path, "value") == 0 &&
-	           (strcmp(a->object_type, "ipv4-addr") == 0 ||
-	            strcmp(a->object_type, "ipv6-addr") == 0)) {
-		add_cidr(b, a->value, a->value_len, ind);
-	} else if (a->op == PATTERN_OP_LIKE && strcmp(a->object_type, "domain-name") == 0 &&
-	           strcmp(a->path, "value") == 0 && a->value_len > 2 &&
-	           memcmp(a->value, "%.", 2) == 0 &&
-	           memchr(a->value + 2, '%', a->value_len - 2) == NULL &&
-	           memchr(a->value + 2, '_', a->value_len - 2) == NULL &&
-	           a->value_len - 2 <= sizeof(buf) &&
-	           (n = values_norm_domain(a->value + 2, a->value_len - 2, buf)) > 0) {
-		add_str(b, MK_SUFFIX, buf, (size_t)n, ind);
-		b->has_suffix = 1;
+	if (v.kind == VALUES_IP) {
+		add_cidr(b, &v, ind);
+	} else {
+		add_str(b, kinds[v.kind], v.bytes, v.len, ind);
+		if (v.kind == VALUES_DOMAIN_SUFFIX)
+			b->has_suffix = 1;
 	}
 	return b->values > before;
 }

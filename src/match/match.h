@@ -115,6 +115,19 @@ struct match_indicator {
 size_t match_index_count(const struct match_index *x);
 void match_index_indicator(const struct match_index *x, uint32_t i, struct match_indicator *out);
 
+/* ---- log timestamps (logtime.c) ------------------------------------------------ */
+
+/* The time a log line says it was written, in µs since the epoch, or 0 when
+ * it says none: nginx/Apache combined "[10/Oct/2026:13:55:36 -0700]", syslog
+ * (RFC 5424, or RFC 3164 "Oct 11 22:14:15" in now_us's year, the year
+ * before when that is more than a day ahead), ISO 8601 at the start (no
+ * zone: UTC), JSON lines' "timestamp" (Suricata EVE), "ts" (Zeek; a string
+ * or epoch seconds), "@timestamp", "time". */
+int64_t match_log_time(const char *line, size_t n, int64_t now_us);
+/* Epoch seconds with an optional fraction ("1700000000.123456"), as µs; 0
+ * when it is not such a number. */
+int64_t match_epoch_time(const char *s, size_t n);
+
 /* ---- scanning ------------------------------------------------------------------ */
 
 enum match_format { MATCH_FORMAT_AUTO, MATCH_FORMAT_TEXT, MATCH_FORMAT_JSONL, MATCH_FORMAT_ZEEK };
@@ -130,6 +143,9 @@ struct match_hit {
 	uint32_t indicator;
 	int flagged; /* the indicator is on a warninglist (reported only with
 	                suppress_flagged off) */
+	/* With match_scan_opts.line_keys (else 0): */
+	int64_t time_us;   /* the time the line says (match_log_time), 0: none */
+	uint64_t line_key; /* a 64-bit digest of the line's bytes */
 };
 
 /* Return non-zero to stop scanning. */
@@ -142,6 +158,8 @@ struct match_scan_opts {
 	int subdomains;       /* a.b.evil.example matches evil.example */
 	int suppress_flagged; /* drop matches of indicators on a warninglist */
 	size_t max_line;      /* 0: MATCH_DEFAULT_MAX_LINE */
+	int line_keys;        /* fill match_hit.time_us and line_key (for sightings) */
+	int64_t now_us;       /* for years syslog lines leave out (line_keys) */
 };
 
 struct match_scan_stats {

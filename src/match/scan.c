@@ -51,6 +51,14 @@ struct match_scanner {
 	size_t nzfield;
 	/* the batch */
 	struct cand c[BATCH];
+	/* opts.line_keys: the time and key of each line candidates of the
+	 * batch came from (in line order), and of the line being read */
+	struct line_info {
+		uint64_t line;
+		int64_t time_us;
+		uint64_t key;
+	} li[BATCH], cur_li;
+	size_t nli, li_pos;
 	size_t nc;
 	char *scratch;
 	size_t sused;
@@ -265,6 +273,16 @@ static void found(void *arg, uint32_t ind)
 	h.value = s->scratch + c->vo;
 	h.indicator = ind;
 	h.flagged = (meta & MM_FLAGGED) != 0;
+	h.time_us = 0;
+	h.line_key = 0;
+	if (s->o.line_keys) {
+		while (s->li_pos < s->nli && s->li[s->li_pos].line < c->line)
+			s->li_pos++;
+		if (s->li_pos < s->nli && s->li[s->li_pos].line == c->line) {
+			h.time_us = s->li[s->li_pos].time_us;
+			h.line_key = s->li[s->li_pos].key;
+		}
+	}
 	if (s->cb(s->arg, &h) != 0)
 		s->stop = 1;
 }
@@ -308,6 +326,8 @@ static void flush(struct match_scanner *s)
 	s->nc = 0;
 	s->sused = 0;
 	s->cur_field = UINT32_MAX;
+	s->nli = 0;
+	s->li_pos = 0;
 }
 
 /* ---- candidates ------------------------------------------------------------ */
@@ -350,6 +370,8 @@ static struct cand *new_cand(struct match_scanner *s, const struct tokctx *t, co
 	if (!room(s, vbytes + (t->field ? t->field_len + 1 : 0)))
 		return NULL;
 	c = &s->c[s->nc++];
+	if (s->o.line_keys && (s->nli == 0 || s->li[s->nli - 1].line != t->line) && s->nli < BATCH)
+		s->li[s->nli++] = s->cur_li;
 	c->fo = field_off(s, t);
 	c->line = t->line;
 	c->offset = t->base + (uint64_t)(at - t->line_start);
@@ -1228,6 +1250,38 @@ static const char *line_end(const char *p, size_t n, unsigned *bytes)
 static void do_line_bytes(struct match_scanner *s, const char *p, size_t n, uint64_t off,
                           int known);
 
+/* The line's own time (match_log_time; a Zeek log's ts column) and a
+ * 64-bit key of its bytes, for sightings that count each line once. */
+static void line_info(struct match_scanner *s, uint64_t line, const char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 0x100000001b3ull;
+	}
+	s->cur_li.line = line;
+	s->cur_li.key = h ^ (h >> 29);
+	s->cur_li.time_us = 0;
+	if (s->fmt == MATCH_FORMAT_ZEEK && *p != '#') {
+		size_t col = 0, ts = 0;
+		const char *e = p + n, *f = p;
+
+		while (ts < s->nzfield && strcmp(s->zfield[ts], "ts") != 0)
+			ts++;
+		if (ts == s->nzfield)
+			ts = 0; /* Zeek writes ts first */
+		for (; col < ts && f < e; col++) {
+			const char *sep = memchr(f, s->zsep, (size_t)(e - f));
+
+			f = sep ? sep + 1 : e;
+		}
+		s->cur_li.time_us = match_epoch_time(f, (size_t)(e - f));
+	} else {
+		s->cur_li.time_us = match_log_time(p, n, s->o.now_us);
+	}
+}
+
 static void do_line(struct match_scanner *s, const char *p, size_t n, uint64_t off)
 {
 	do_line_bytes(s, p, n, off, -1);
@@ -1260,6 +1314,8 @@ static void do_line_bytes(struct match_scanner *s, const char *p, size_t n, uint
 		s->fmt = MATCH_FORMAT_ZEEK;
 	if (s->nc + 64 > BATCH || s->sused + 2 * n + 4096 > SCRATCH_BYTES)
 		flush(s);
+	if (s->o.line_keys)
+		line_info(s, t.line, p, n);
 	mark_nc = s->nc;
 	mark_used = s->sused;
 	switch (s->fmt) {

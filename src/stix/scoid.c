@@ -116,6 +116,7 @@ enum tix_err stix_meta_get(const json_t *obj, struct stix_meta *m, struct tix_er
 	const char *s;
 
 	memset(m, 0, sizeof(*m));
+	m->object = obj;
 	m->id = json_string_value(json_object_get(obj, "id"));
 	m->type = json_string_value(json_object_get(obj, "type"));
 	m->spec_version = json_string_value(json_object_get(obj, "spec_version"));

@@ -147,6 +147,7 @@ struct stix_meta {
 	const json_t *marking_refs; /* object_marking_refs (array) or NULL */
 	const char *sharing_group;  /* tix extension, or NULL */
 	const json_t *recipients;   /* tix extension: array of organisation names, or NULL */
+	const json_t *object;       /* the object itself (stix_meta_get), or NULL */
 };
 
 /* ---- markings: TLP and the tix policy extension (src/stix/tlp.c) ------- */

@@ -79,6 +79,9 @@ static const char *const migrations[] = {
         store__schema_feed,
         /* 8 -> 9: failed attempts counted per peer (src/store/sync.c) */
         store__schema_peer_errors,
+        /* 9 -> 10: the value index of correlation, sightings per indicator,
+         * the text index (FTS5), expired indicators (src/store/values.c) */
+        store__schema_values,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -213,6 +216,13 @@ static enum tix_err migrate(struct store *s, struct tix_error *err)
 		if (migrations[version] == store__schema_audience &&
 		    (e = store__audit_key_point(s, err)) != TIX_OK)
 			goto out;
+		/* Issue 15's: the versions stored before are indexed. */
+		if (migrations[version] == store__schema_values) {
+			struct store_reindex_counts c;
+
+			if ((e = store__values_rebuild(s, &c, err)) != TIX_OK)
+				goto out;
+		}
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", version + 1);
 		if ((e = store__exec(s, sql, err)) != TIX_OK)
 			goto out;
@@ -597,7 +607,8 @@ enum tix_err store_put_from(struct store *s, const struct stix_meta *m, const ch
 	if (sqlite3_changes(s->db) == 1) {
 		*added = 1;
 		vid = sqlite3_last_insert_rowid(s->db);
-		if ((e = store__record_owner(s, m, owner_org, err)) != TIX_OK)
+		if ((e = store__record_owner(s, m, owner_org, err)) != TIX_OK ||
+		    (e = store__index_version(s, vid, m, body, body_len, err)) != TIX_OK)
 			return e;
 		return link_version(s, vid, collection, src, added, err);
 	}

@@ -566,4 +566,98 @@ enum tix_err store_check_report(struct store *s, int (*cb)(void *, const char *p
 /* 1 when the store holds a node secret, 0 when not, -1 on an error. */
 int store_has_node_secret(struct store *s);
 
+/* ---- correlation: the value index, sightings, text (src/store/values.c, issue 15) ---- */
+
+/* Every stored version's observable values (src/values extracts them),
+ * its sightings (sighting_of_ref, sensor, count, first/last seen) and its
+ * text (name, description, labels; FTS5) are indexed by store_put in the
+ * write's own transaction. The index holds the version (vid); its owner,
+ * time and audience are the version's row. Only the latest version of each
+ * object (each owner's copy of an observable) is ever found. */
+
+struct values_item;
+
+struct store_value_hit {
+	int64_t vid;
+	const char *id, *type, *modified;
+	int64_t date_added; /* µs */
+	const char *body;
+	size_t body_len;
+	const char *country;   /* the owner's ISO country, or "" */
+	int collection_reader; /* reader_org_key reads a collection holding this version */
+	struct store_audience aud;
+};
+
+struct store_value_find {
+	const struct values_item *value; /* an address or range also finds the
+	                                    ranges holding it and what it holds */
+	int64_t reader_org_key;          /* for collection_reader (0: none) */
+	size_t budget;                   /* hits examined at most (0: no bound) */
+	int (*cb)(void *arg, const struct store_value_hit *h); /* non-zero stops */
+	void *arg;
+};
+
+/* Newest first per lookup. *stopped is 1 when the budget ran out or cb
+ * stopped the walk. */
+enum tix_err store_values_find(struct store *s, const struct store_value_find *f, int *stopped,
+                               struct tix_error *err);
+/* The latest version of id (each owner's copy of an observable). */
+enum tix_err store_object_latest(struct store *s, const char *id, int64_t reader_org_key,
+                                 int (*cb)(void *, const struct store_value_hit *), void *arg,
+                                 struct tix_error *err);
+
+struct store_sighting_row {
+	struct store_value_hit hit; /* the sighting itself */
+	const char *sensor;         /* its first where_sighted_refs, or "" */
+	int64_t count, first_seen, last_seen; /* µs */
+};
+
+/* The latest version of each sighting of id, most recently seen first. */
+enum tix_err store_sightings_of(struct store *s, const char *id, int64_t reader_org_key,
+                                int (*cb)(void *, const struct store_sighting_row *), void *arg,
+                                struct tix_error *err);
+
+/* `tix match --sightings`: records that the sighting counted the log line
+ * with this key (inside the caller's transaction). 1 when it had not,
+ * 0 when it had (re-scanned lines count once), -1 on an error. */
+int store_sighting_line_add(struct store *s, const char *sighting_id, uint64_t line_key,
+                            struct tix_error *err);
+
+/* A text search: match is an FTS5 expression (the caller builds it: see
+ * api_fts_expression), run over name, description and labels of the
+ * latest versions, best first (bm25). At most budget index rows are read
+ * (0: 10,000); *more is 1 when there may be more, or cb stopped. */
+struct store_text_query {
+	const char *match;
+	const char *const *types; /* NULL-terminated (at most 16), or NULL */
+	const char *org;          /* owning organisation, or NULL */
+	const char *since_modified; /* canonical timestamp, or NULL */
+	int64_t reader_org_key;
+	size_t budget;
+};
+enum tix_err store_text_search(struct store *s, const struct store_text_query *q,
+                               int (*cb)(void *, const struct store_value_hit *), void *arg,
+                               int *more, struct tix_error *err);
+
+/* `tix expire`: id's decay score fell below the floor at at_us (kept:
+ * nothing is deleted; matcher indexes and exports leave it out). *added is
+ * 0 when it was marked before. */
+enum tix_err store_indicator_expire(struct store *s, const char *id, int64_t at_us, double score,
+                                    int *added, struct tix_error *err);
+/* Every indicator marked expired, in id order. */
+enum tix_err store_indicators_expired(struct store *s, int (*cb)(void *, const char *id), void *arg,
+                                      struct tix_error *err);
+
+struct store_reindex_counts {
+	int64_t versions, values, refused;
+};
+
+/* Rebuilds the value, sighting and text indexes from every stored version,
+ * in one transaction (`tix reindex`). */
+enum tix_err store_values_reindex(struct store *s, struct store_reindex_counts *c,
+                                  struct tix_error *err);
+/* Values found malformed (not an address, a hash of the wrong length...)
+ * and left out of the index since it was last rebuilt. */
+enum tix_err store_values_refused(struct store *s, int64_t *n, struct tix_error *err);
+
 #endif

@@ -116,6 +116,15 @@ extern const char store__schema_policy[];
 extern const char store__schema_sync[];
 extern const char store__schema_feed[];
 extern const char store__schema_peer_errors[];
+/* Migration 9 (values.c): the value, sighting and text indexes. */
+extern const char store__schema_values[];
+/* Rebuilds those indexes from every version, inside the caller's
+ * transaction (migration 9, `tix reindex`). */
+enum tix_err store__values_rebuild(struct store *s, struct store_reindex_counts *c,
+                                   struct tix_error *err);
+/* Indexes the values, sighting and text of version vid (values.c). */
+enum tix_err store__index_version(struct store *s, int64_t vid, const struct stix_meta *m,
+                                  const char *body, size_t body_len, struct tix_error *err);
 /* Migration 7: the audience index (audience.c); its SQL function
  * tix_audience, registered on every connection before migrating. */
 extern const char store__schema_audience[];

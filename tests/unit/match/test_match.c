@@ -103,7 +103,7 @@ static int collect(void *arg, const struct match_hit *h)
 static struct match_scan_stats scan(const struct match_index *x, enum match_format fmt,
                                     int subdomains, const char *text, struct found *f)
 {
-	struct match_scan_opts o = {fmt, subdomains, 1, 0};
+	struct match_scan_opts o = {fmt, subdomains, 1, 0, 0, 0};
 	struct match_scanner *s;
 	struct match_scan_stats st;
 
@@ -241,7 +241,7 @@ static void test_formats(void **state)
 static void test_bad_input(void **state)
 {
 	struct match_index *x = build(NULL);
-	struct match_scan_opts o = {MATCH_FORMAT_TEXT, 0, 1, 256};
+	struct match_scan_opts o = {MATCH_FORMAT_TEXT, 0, 1, 256, 0, 0};
 	struct match_scanner *s;
 	struct match_scan_stats st;
 	struct found f;
@@ -510,7 +510,7 @@ static int collect_all(void *arg, const struct match_hit *h)
 static void scan_all(const struct match_index *x, enum match_format fmt, int sub, const char *text,
                      size_t n, struct hits *f, struct match_scan_stats *st)
 {
-	struct match_scan_opts o = {fmt, sub, 1, 20000};
+	struct match_scan_opts o = {fmt, sub, 1, 20000, 0, 0};
 	struct match_scanner *s;
 
 	memset(f, 0, sizeof(*f));

@@ -1,0 +1,213 @@
+/*
+ * bench/correlate/bench.c — the correlation benchmark (bench/README.md):
+ * ingests generated indicators (one value each, with a skew: 1% carry one
+ * of 20 hot values, Zipf-weighted, so a few values sit in thousands of
+ * objects) through store_put, the same path as `tix import`, to each size in
+ * turn, measuring the rate of the last batch at each size against the first
+ * size's (the baseline of the same run), then correlation latency at that
+ * size (api_correlate_value as an organisation, through the policy).
+ *
+ *   tix-bench-correlate DB SIZE[,SIZE...] [QUERIES]
+ *
+ * Prints one line per size: "size N ingest_per_s R p50_ms A p99_ms B max_ms C".
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/api.h"
+#include "stix/stix.h"
+#include "store/store.h"
+
+#define BATCH 10000
+#define HOT   20
+
+static double mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint64_t rnd(void)
+{
+	uint64_t x = rng_state;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	rng_state = x;
+	return x * 0x2545f4914f6cdd1dull;
+}
+
+/* The value of object i: hot (1%, Zipf over HOT values) or its own. */
+static void value_of(uint64_t i, char *type, size_t tn, char *val, size_t vn)
+{
+	uint64_t h = i * 0x9e3779b97f4a7c15ull;
+
+	if (h % 100 == 0) {
+		double r = (double)(rnd() % 1000000) / 1e6, sum = 0, norm = 0;
+		int k;
+
+		for (k = 1; k <= HOT; k++)
+			norm += 1.0 / k;
+		for (k = 1; k < HOT; k++) {
+			sum += 1.0 / k / norm;
+			if (r < sum)
+				break;
+		}
+		snprintf(type, tn, "domain-name");
+		snprintf(val, vn, "hot%d.example", k);
+		return;
+	}
+	switch (i % 4) {
+	case 0:
+		snprintf(type, tn, "domain-name");
+		snprintf(val, vn, "d%llu.example", (unsigned long long)i);
+		break;
+	case 1:
+		snprintf(type, tn, "ipv4-addr");
+		snprintf(val, vn, "%llu.%llu.%llu.%llu", (unsigned long long)(10 + (i >> 24) % 200),
+		         (unsigned long long)((i >> 16) & 255), (unsigned long long)((i >> 8) & 255),
+		         (unsigned long long)(i & 255));
+		break;
+	case 2:
+		snprintf(type, tn, "file");
+		snprintf(val, vn, "%016llx%016llx%016llx%016llx", (unsigned long long)i,
+		         (unsigned long long)h, (unsigned long long)(h ^ 0x55),
+		         (unsigned long long)(i * 31));
+		break;
+	default:
+		snprintf(type, tn, "url");
+		snprintf(val, vn, "http://u%llu.example/p/%llu", (unsigned long long)(i / 7),
+		         (unsigned long long)i);
+		break;
+	}
+}
+
+static int put_one(struct store *s, uint64_t i)
+{
+	char type[32], val[160], body[1024];
+	const char *markings[] = {"marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
+	                          "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"};
+	char org[16];
+	json_t *o;
+	struct stix_meta m;
+	struct tix_error err;
+	int added, n;
+
+	value_of(i, type, sizeof(type), val, sizeof(val));
+	snprintf(org, sizeof(org), "org%llu", (unsigned long long)(i % 5));
+	n = snprintf(body, sizeof(body),
+	             "{\"type\":\"indicator\",\"spec_version\":\"2.1\","
+	             "\"id\":\"indicator--%08llx-0000-4000-8000-%012llx\","
+	             "\"created\":\"2026-01-01T00:00:00.000Z\",\"modified\":\"2026-01-01T00:00:00.000Z\","
+	             "\"name\":\"bench %llu\",\"pattern\":\"[%s:%s = '%s']\",\"pattern_type\":\"stix\","
+	             "\"valid_from\":\"2026-01-01T00:00:00Z\",\"object_marking_refs\":[\"%s\"]}",
+	             (unsigned long long)(i >> 32), (unsigned long long)(i & 0xffffffffffffull),
+	             (unsigned long long)i, type,
+	             strcmp(type, "file") == 0 ? "hashes.'SHA-256'" : "value", val, markings[i % 2]);
+	if ((o = json_loadb(body, (size_t)n, 0, NULL)) == NULL)
+		return -1;
+	if (stix_meta_get(o, &m, &err) != TIX_OK ||
+	    store_put(s, &m, body, (size_t)n, org, NULL, NULL, &added, &err) != TIX_OK) {
+		fprintf(stderr, "put: %s\n", err.msg);
+		json_decref(o);
+		return -1;
+	}
+	json_decref(o);
+	return 0;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+	struct tix_error err;
+	struct store *s;
+	struct api_reader r;
+	struct policy_node node = {STIX_TLP_AMBER, 0};
+	uint64_t have = 0;
+	size_t queries = argc > 3 ? strtoul(argv[3], NULL, 10) : 2000;
+	char *sizes, *tok, *save = NULL;
+	double *lat;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: tix-bench-correlate DB SIZE[,SIZE...] [QUERIES]\n");
+		return 2;
+	}
+	if ((s = store_open(argv[1], NULL, &err)) == NULL) {
+		fprintf(stderr, "%s: %s\n", argv[1], err.msg);
+		return 1;
+	}
+	if (store_org_add(s, "org0", "DE", &err) != TIX_OK && err.code != TIX_EEXIST) {
+		fprintf(stderr, "org: %s\n", err.msg);
+		return 1;
+	}
+	if (api_reader_org(s, &node, "org0", &r, &err) != TIX_OK) {
+		fprintf(stderr, "reader: %s\n", err.msg);
+		return 1;
+	}
+	lat = calloc(queries + 1, sizeof(*lat));
+	sizes = strdup(argv[2]);
+	for (tok = strtok_r(sizes, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		uint64_t target = strtoull(tok, NULL, 10);
+		double t0 = 0, last_rate = 0;
+
+		while (have < target) {
+			uint64_t n = target - have < BATCH ? target - have : BATCH;
+
+			t0 = mono();
+			if (store_begin(s, &err) != TIX_OK)
+				return 1;
+			for (uint64_t k = 0; k < n; k++)
+				if (put_one(s, have + k) != 0)
+					return 1;
+			if (store_commit(s, &err) != TIX_OK) {
+				fprintf(stderr, "commit: %s\n", err.msg);
+				return 1;
+			}
+			have += n;
+			last_rate = (double)n / (mono() - t0);
+		}
+		for (size_t q = 0; q < queries; q++) {
+			char type[32], val[160];
+			uint64_t pick = rnd() % 100;
+			json_t *out = NULL;
+			double t;
+
+			if (pick < 5)
+				snprintf(val, sizeof(val), "hot%d.example", (int)(rnd() % 3) + 1);
+			else if (pick < 10)
+				snprintf(val, sizeof(val), "absent%llu.example",
+				         (unsigned long long)rnd() % 1000000);
+			else
+				value_of(rnd() % have, type, sizeof(type), val, sizeof(val));
+			t = mono();
+			if (api_correlate_value(s, &r, val, strlen(val), NULL, &out, &err) != TIX_OK) {
+				fprintf(stderr, "correlate %s: %s\n", val, err.msg);
+				return 1;
+			}
+			lat[q] = (mono() - t) * 1000;
+			json_decref(out);
+		}
+		qsort(lat, queries, sizeof(*lat), cmp_d);
+		printf("size %llu ingest_per_s %.0f p50_ms %.3f p99_ms %.3f max_ms %.3f\n",
+		       (unsigned long long)have, last_rate, lat[queries / 2],
+		       lat[(size_t)((double)queries * 0.99)], lat[queries - 1]);
+		fflush(stdout);
+	}
+	free(sizes);
+	free(lat);
+	store_close(s);
+	return 0;
+}

@@ -1,0 +1,636 @@
+/*
+ * store/values.c — the correlation index (issue 15): every observable value
+ * a stored version carries (as src/values extracts and normalises it), its
+ * addresses and ranges by network address so containment is a range scan,
+ * the sightings per indicator and the text of names, descriptions and
+ * labels (FTS5); written in the transaction that stores the version.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_int.h"
+#include "values/values.h"
+
+/* Migration 9. value_index keeps one 64-bit key per (value, version):
+ * the version's row (vid) gives its owner, time and audience, so the
+ * index itself stays a few bytes per value. */
+const char store__schema_values[] =
+        "CREATE TABLE value_index ("
+        "  vkey INTEGER NOT NULL,"
+        "  vid INTEGER NOT NULL REFERENCES objects (vid) ON DELETE CASCADE,"
+        "  PRIMARY KEY (vkey, vid)) WITHOUT ROWID;"
+        "CREATE INDEX value_index_vid ON value_index (vid);"
+        /* net: the family (4 or 6) as one byte, then the masked address */
+        "CREATE TABLE value_ip ("
+        "  net BLOB NOT NULL,"
+        "  plen INTEGER NOT NULL,"
+        "  vid INTEGER NOT NULL REFERENCES objects (vid) ON DELETE CASCADE,"
+        "  PRIMARY KEY (net, plen, vid)) WITHOUT ROWID;"
+        "CREATE INDEX value_ip_vid ON value_ip (vid);"
+        "CREATE TABLE sighting_index ("
+        "  vid INTEGER PRIMARY KEY REFERENCES objects (vid) ON DELETE CASCADE,"
+        "  sighting_of TEXT NOT NULL,"
+        "  sensor TEXT NOT NULL,"
+        "  count INTEGER NOT NULL,"
+        "  first_seen INTEGER NOT NULL,"
+        "  last_seen INTEGER NOT NULL);"
+        "CREATE INDEX sighting_index_of ON sighting_index (sighting_of);"
+        "CREATE VIRTUAL TABLE text_index USING fts5("
+        "  name, description, labels, tokenize = 'unicode61 remove_diacritics 2');"
+        "CREATE TRIGGER objects_text_gone AFTER DELETE ON objects BEGIN"
+        "  DELETE FROM text_index WHERE rowid = old.vid; END;"
+        /* tix match --sightings: the log lines each sighting counted */
+        "CREATE TABLE sighting_lines ("
+        "  sighting TEXT NOT NULL,"
+        "  line_key INTEGER NOT NULL,"
+        "  PRIMARY KEY (sighting, line_key)) WITHOUT ROWID;"
+        /* tix expire: indicators whose decay score fell below the floor */
+        "CREATE TABLE indicator_expired ("
+        "  id TEXT PRIMARY KEY,"
+        "  at INTEGER NOT NULL,"
+        "  score REAL NOT NULL) WITHOUT ROWID;"
+        "INSERT INTO meta (key, value) VALUES ('values_refused', '0');";
+
+struct indexing {
+	struct store *s;
+	int64_t vid;
+	size_t values, refused;
+	enum tix_err e;
+	struct tix_error *err;
+};
+
+static int put_value(void *arg, const struct values_item *v)
+{
+	struct indexing *x = arg;
+	sqlite3_stmt *st;
+
+	if (v->kind == VALUES_IP) {
+		unsigned char net[17];
+
+		st = store__cached(x->s,
+		                   "INSERT INTO value_ip (net, plen, vid) VALUES (?1, ?2, ?3)"
+		                   " ON CONFLICT DO NOTHING",
+		                   x->err);
+		if (st == NULL)
+			goto fail;
+		net[0] = (unsigned char)v->family;
+		memcpy(net + 1, v->addr, v->len);
+		sqlite3_bind_blob(st, 1, net, (int)v->len + 1, SQLITE_TRANSIENT);
+		sqlite3_bind_int(st, 2, (int)v->plen);
+		sqlite3_bind_int64(st, 3, x->vid);
+	} else {
+		st = store__cached(x->s,
+		                   "INSERT INTO value_index (vkey, vid) VALUES (?1, ?2)"
+		                   " ON CONFLICT DO NOTHING",
+		                   x->err);
+		if (st == NULL)
+			goto fail;
+		sqlite3_bind_int64(st, 1, (int64_t)values_key(v));
+		sqlite3_bind_int64(st, 2, x->vid);
+	}
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sqlite3_reset(st);
+		x->e = store__db_error(x->s, x->err, "indexing a value");
+		return 1;
+	}
+	sqlite3_reset(st);
+	x->values++;
+	return 0;
+fail:
+	x->e = x->err ? x->err->code : TIX_ESTORE;
+	return 1;
+}
+
+static void count_refused(void *arg, const char *what, const char *why)
+{
+	struct indexing *x = arg;
+
+	(void)what;
+	(void)why;
+	x->refused++;
+}
+
+static int64_t time_us(const json_t *v, int64_t dflt)
+{
+	struct tix_time t;
+
+	if (json_is_string(v) && tix_time_parse(json_string_value(v), &t, NULL) == TIX_OK)
+		return tix_time_to_us(&t);
+	return dflt;
+}
+
+static enum tix_err index_sighting(struct indexing *x, const json_t *obj)
+{
+	const char *of = json_string_value(json_object_get(obj, "sighting_of_ref"));
+	const char *sensor = json_string_value(json_array_get(json_object_get(obj, "where_sighted_refs"), 0));
+	const json_t *c = json_object_get(obj, "count");
+	int64_t first = time_us(json_object_get(obj, "first_seen"),
+	                        time_us(json_object_get(obj, "created"), 0));
+	int64_t last = time_us(json_object_get(obj, "last_seen"), first);
+	sqlite3_stmt *st;
+
+	if (of == NULL)
+		return TIX_OK;
+	st = store__cached(x->s,
+	                   "INSERT OR REPLACE INTO sighting_index (vid, sighting_of, sensor, count,"
+	                   " first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	                   x->err);
+	if (st == NULL)
+		return x->err ? x->err->code : TIX_ESTORE;
+	sqlite3_bind_int64(st, 1, x->vid);
+	sqlite3_bind_text(st, 2, of, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, sensor ? sensor : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, json_is_integer(c) ? json_integer_value(c) : 1);
+	sqlite3_bind_int64(st, 5, first);
+	sqlite3_bind_int64(st, 6, last);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sqlite3_reset(st);
+		return store__db_error(x->s, x->err, "indexing a sighting");
+	}
+	sqlite3_reset(st);
+	return TIX_OK;
+}
+
+/* The searchable text of a version: name, description (or a note's
+ * content, an opinion's explanation) and labels. */
+static enum tix_err index_text(struct indexing *x, const json_t *obj)
+{
+	const char *name = json_string_value(json_object_get(obj, "name"));
+	const char *desc = json_string_value(json_object_get(obj, "description"));
+	const json_t *labels = json_object_get(obj, "labels"), *l;
+	struct tix_buf lb;
+	sqlite3_stmt *st;
+	enum tix_err e = TIX_OK;
+	size_t i;
+
+	if (desc == NULL)
+		desc = json_string_value(json_object_get(obj, "content"));
+	if (desc == NULL)
+		desc = json_string_value(json_object_get(obj, "explanation"));
+	if (name == NULL && desc == NULL && !json_is_array(labels))
+		return TIX_OK;
+	tix_buf_init(&lb, 1 << 20);
+	json_array_foreach (labels, i, l) {
+		if (json_is_string(l)) {
+			if (tix_buf_len(&lb))
+				tix_buf_addc(&lb, ' ');
+			tix_buf_adds(&lb, json_string_value(l));
+		}
+	}
+	st = store__cached(x->s,
+	                   "INSERT INTO text_index (rowid, name, description, labels)"
+	                   " VALUES (?1, ?2, ?3, ?4)",
+	                   x->err);
+	if (st == NULL) {
+		tix_buf_release(&lb);
+		return x->err ? x->err->code : TIX_ESTORE;
+	}
+	sqlite3_bind_int64(st, 1, x->vid);
+	sqlite3_bind_text(st, 2, name ? name : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, desc ? desc : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, tix_buf_len(&lb) ? tix_buf_str(&lb) : "", -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		e = store__db_error(x->s, x->err, "indexing text");
+	sqlite3_reset(st);
+	tix_buf_release(&lb);
+	return e;
+}
+
+static enum tix_err add_refused(struct store *s, size_t n, struct tix_error *err)
+{
+	sqlite3_stmt *st;
+
+	if (n == 0)
+		return TIX_OK;
+	st = store__cached(s,
+	                   "UPDATE meta SET value = CAST(value AS INTEGER) + ?1"
+	                   " WHERE key = 'values_refused'",
+	                   err);
+	if (st == NULL)
+		return err ? err->code : TIX_ESTORE;
+	sqlite3_bind_int64(st, 1, (int64_t)n);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sqlite3_reset(st);
+		return store__db_error(s, err, "counting refused values");
+	}
+	sqlite3_reset(st);
+	return TIX_OK;
+}
+
+static enum tix_err index_object(struct indexing *x, const json_t *obj)
+{
+	struct values_sink sink = {put_value, count_refused, x};
+	const char *type = json_string_value(json_object_get(obj, "type"));
+	enum tix_err e;
+
+	values_from_object(obj, &sink);
+	if (x->e != TIX_OK)
+		return x->e;
+	if (type && strcmp(type, "sighting") == 0 && (e = index_sighting(x, obj)) != TIX_OK)
+		return e;
+	return index_text(x, obj);
+}
+
+enum tix_err store__index_version(struct store *s, int64_t vid, const struct stix_meta *m,
+                                  const char *body, size_t body_len, struct tix_error *err)
+{
+	struct indexing x = {s, vid, 0, 0, TIX_OK, err};
+	json_t *own = NULL;
+	const json_t *obj = m->object;
+	enum tix_err e;
+
+	if (obj == NULL) {
+		if ((own = json_loadb(body, body_len, 0, NULL)) == NULL)
+			return TIX_OK; /* the store holds what it was given; nothing to index */
+		obj = own;
+	}
+	e = index_object(&x, obj);
+	json_decref(own);
+	if (e == TIX_OK)
+		e = add_refused(s, x.refused, err);
+	return e;
+}
+
+enum tix_err store__values_rebuild(struct store *s, struct store_reindex_counts *c,
+                                   struct tix_error *err)
+{
+	static const char *const clear =
+	        "DELETE FROM value_index; DELETE FROM value_ip; DELETE FROM sighting_index;"
+	        " DELETE FROM text_index; UPDATE meta SET value = '0' WHERE key = 'values_refused'";
+	sqlite3_stmt *st = NULL;
+	enum tix_err e;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	if ((e = store__exec(s, clear, err)) != TIX_OK)
+		return e;
+	if (sqlite3_prepare_v2(s->db, "SELECT vid, body FROM objects ORDER BY vid", -1, &st,
+	                       NULL) != SQLITE_OK)
+		return store__db_error(s, err, "reading objects to index");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct indexing x = {s, sqlite3_column_int64(st, 0), 0, 0, TIX_OK, err};
+		json_t *obj = json_loadb((const char *)sqlite3_column_text(st, 1),
+		                         (size_t)sqlite3_column_bytes(st, 1), 0, NULL);
+
+		c->versions++;
+		if (obj == NULL)
+			continue;
+		e = index_object(&x, obj);
+		json_decref(obj);
+		if (e != TIX_OK) {
+			sqlite3_finalize(st);
+			return e;
+		}
+		c->values += x.values;
+		c->refused += x.refused;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return store__db_error(s, err, "reading objects to index");
+	return add_refused(s, (size_t)c->refused, err);
+}
+
+enum tix_err store_values_reindex(struct store *s, struct store_reindex_counts *c,
+                                  struct tix_error *err)
+{
+	enum tix_err e;
+
+	if ((e = store_begin(s, err)) != TIX_OK)
+		return e;
+	if ((e = store__values_rebuild(s, c, err)) != TIX_OK) {
+		store_rollback(s);
+		return e;
+	}
+	return store_commit(s, err);
+}
+
+enum tix_err store_values_refused(struct store *s, int64_t *n, struct tix_error *err)
+{
+	sqlite3_stmt *st = store__cached(s, "SELECT value FROM meta WHERE key = 'values_refused'", err);
+
+	*n = 0;
+	if (st == NULL)
+		return err ? err->code : TIX_ESTORE;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return TIX_OK;
+}
+
+/* ---- finding ---------------------------------------------------------- */
+
+/* The columns of a hit, after the one that finds its vid: the latest
+ * version of each object (or each owner's copy of an observable) only. */
+#define HIT_COLS                                                                                   \
+	"o.vid, o.id, o.type, o.modified, o.date_added, o.body" AUD_COLS                          \
+	", coalesce((SELECT country FROM orgs WHERE name = o.owner_org), ''),"                     \
+	" EXISTS (SELECT 1 FROM collection_grants g JOIN collection_objects m"                     \
+	" ON m.ckey = g.ckey AND m.vid = o.vid WHERE g.okey = ?9 AND g.can_read)"
+#define HIT_LATEST                                                                                 \
+	" AND NOT EXISTS (SELECT 1 FROM objects o2 WHERE o2.id = o.id AND o2.modified > o.modified" \
+	" AND substr(o.modified, 1, 1) <> '#')"
+
+static struct store_value_hit hit_of(sqlite3_stmt *st)
+{
+	struct store_value_hit h;
+
+	h.vid = sqlite3_column_int64(st, 0);
+	h.id = (const char *)sqlite3_column_text(st, 1);
+	h.type = (const char *)sqlite3_column_text(st, 2);
+	h.modified = (const char *)sqlite3_column_text(st, 3);
+	h.date_added = sqlite3_column_int64(st, 4);
+	h.body = (const char *)sqlite3_column_text(st, 5);
+	h.body_len = (size_t)sqlite3_column_bytes(st, 5);
+	h.aud = store__audience(st, 6);
+	h.country = (const char *)sqlite3_column_text(st, 12);
+	h.collection_reader = sqlite3_column_int(st, 13);
+	return h;
+}
+
+struct finding {
+	struct store *s;
+	const struct store_value_find *f;
+	size_t examined;
+	int stopped;
+};
+
+/* Runs one prepared lookup (its other parameters bound); hands its hits
+ * on. Returns non-zero when the walk is over (budget, callback, error). */
+static int walk(struct finding *w, sqlite3_stmt *st, enum tix_err *e, struct tix_error *err)
+{
+	int rc;
+
+	sqlite3_bind_int64(st, 9, w->f->reader_org_key);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_value_hit h = hit_of(st);
+
+		if (w->f->budget && w->examined >= w->f->budget) {
+			w->stopped = 1;
+			break;
+		}
+		w->examined++;
+		if (w->f->cb(w->f->arg, &h) != 0) {
+			w->stopped = 1;
+			break;
+		}
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		*e = store__db_error(w->s, err, "finding a value");
+	sqlite3_reset(st);
+	return w->stopped || *e != TIX_OK;
+}
+
+enum tix_err store_values_find(struct store *s, const struct store_value_find *f, int *stopped,
+                               struct tix_error *err)
+{
+	struct finding w = {s, f, 0, 0};
+	const struct values_item *v = f->value;
+	sqlite3_stmt *st;
+	enum tix_err e = TIX_OK;
+
+	*stopped = 0;
+	if (v->kind != VALUES_IP) {
+		st = store__cached(s,
+		                   "SELECT " HIT_COLS " FROM value_index x JOIN objects o ON o.vid = x.vid"
+		                   " WHERE x.vkey = ?1" HIT_LATEST " ORDER BY x.vid DESC",
+		                   err);
+		if (st == NULL)
+			return err ? err->code : TIX_ESTORE;
+		sqlite3_bind_int64(st, 1, (int64_t)values_key(v));
+		walk(&w, st, &e, err);
+	} else {
+		unsigned char lo[17], hi[17];
+		unsigned bytes = v->family == 4 ? 4 : 16, maxp = v->family == 4 ? 32 : 128;
+
+		/* The address or range itself and everything inside it. */
+		lo[0] = hi[0] = (unsigned char)v->family;
+		for (unsigned i = 0; i < bytes; i++) {
+			unsigned keep = v->plen >= (i + 1) * 8 ? 8 : v->plen > i * 8 ? v->plen - i * 8 : 0;
+
+			lo[1 + i] = v->addr[i];
+			hi[1 + i] = (unsigned char)(v->addr[i] | (0xffu >> keep));
+		}
+		st = store__cached(s,
+		                   "SELECT " HIT_COLS " FROM value_ip x JOIN objects o ON o.vid = x.vid"
+		                   " WHERE x.net BETWEEN ?1 AND ?2 AND x.plen >= ?3" HIT_LATEST
+		                   " ORDER BY x.vid DESC",
+		                   err);
+		if (st == NULL)
+			return err ? err->code : TIX_ESTORE;
+		sqlite3_bind_blob(st, 1, lo, (int)bytes + 1, SQLITE_TRANSIENT);
+		sqlite3_bind_blob(st, 2, hi, (int)bytes + 1, SQLITE_TRANSIENT);
+		sqlite3_bind_int(st, 3, (int)v->plen);
+		if (walk(&w, st, &e, err) == 0) {
+			/* The ranges that hold it: one lookup per shorter prefix. */
+			st = store__cached(s,
+			                   "SELECT " HIT_COLS
+			                   " FROM value_ip x JOIN objects o ON o.vid = x.vid"
+			                   " WHERE x.net = ?1 AND x.plen = ?2" HIT_LATEST
+			                   " ORDER BY x.vid DESC",
+			                   err);
+			if (st == NULL)
+				return err ? err->code : TIX_ESTORE;
+			for (unsigned p = 0; p < v->plen && p < maxp; p++) {
+				unsigned char net[17];
+
+				net[0] = (unsigned char)v->family;
+				for (unsigned i = 0; i < bytes; i++) {
+					unsigned keep = p >= (i + 1) * 8 ? 8 : p > i * 8 ? p - i * 8 : 0;
+
+					net[1 + i] = (unsigned char)(v->addr[i] & (0xff00u >> keep));
+				}
+				sqlite3_bind_blob(st, 1, net, (int)bytes + 1, SQLITE_TRANSIENT);
+				sqlite3_bind_int(st, 2, (int)p);
+				if (walk(&w, st, &e, err) != 0)
+					break;
+			}
+		}
+	}
+	*stopped = w.stopped;
+	return e;
+}
+
+enum tix_err store_object_latest(struct store *s, const char *id, int64_t reader_org_key,
+                                 int (*cb)(void *, const struct store_value_hit *), void *arg,
+                                 struct tix_error *err)
+{
+	sqlite3_stmt *st = store__cached(
+	        s, "SELECT " HIT_COLS " FROM objects o WHERE o.id = ?1" HIT_LATEST, err);
+	int rc;
+
+	if (st == NULL)
+		return err ? err->code : TIX_ESTORE;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 9, reader_org_key);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_value_hit h = hit_of(st);
+
+		if (cb(arg, &h) != 0)
+			break;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store__db_error(s, err, "reading an object");
+	return TIX_OK;
+}
+
+enum tix_err store_sightings_of(struct store *s, const char *id, int64_t reader_org_key,
+                                int (*cb)(void *, const struct store_sighting_row *), void *arg,
+                                struct tix_error *err)
+{
+	sqlite3_stmt *st = store__cached(
+	        s,
+	        "SELECT " HIT_COLS ", x.sensor, x.count, x.first_seen, x.last_seen"
+	        " FROM sighting_index x JOIN objects o ON o.vid = x.vid"
+	        " WHERE x.sighting_of = ?1" HIT_LATEST " ORDER BY x.last_seen DESC",
+	        err);
+	int rc;
+
+	if (st == NULL)
+		return err ? err->code : TIX_ESTORE;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 9, reader_org_key);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_sighting_row r;
+
+		r.hit = hit_of(st);
+		r.sensor = (const char *)sqlite3_column_text(st, 14);
+		r.count = sqlite3_column_int64(st, 15);
+		r.first_seen = sqlite3_column_int64(st, 16);
+		r.last_seen = sqlite3_column_int64(st, 17);
+		if (cb(arg, &r) != 0)
+			break;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store__db_error(s, err, "reading sightings");
+	return TIX_OK;
+}
+
+int store_sighting_line_add(struct store *s, const char *sighting_id, uint64_t line_key,
+                            struct tix_error *err)
+{
+	sqlite3_stmt *st = store__cached(s,
+	                                 "INSERT INTO sighting_lines (sighting, line_key)"
+	                                 " VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+	                                 err);
+	int added;
+
+	if (st == NULL)
+		return -1;
+	if (!s->in_tx) {
+		tix_error_set(err, TIX_ESTORE, "store", "sighting_line_add outside a transaction");
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, sighting_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, (int64_t)line_key);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sqlite3_reset(st);
+		store__db_error(s, err, "recording a sighted line");
+		return -1;
+	}
+	sqlite3_reset(st);
+	added = sqlite3_changes(s->db) == 1;
+	return added;
+}
+
+/* ---- text search (FTS5) ------------------------------------------------ */
+
+enum tix_err store_text_search(struct store *s, const struct store_text_query *q,
+                               int (*cb)(void *, const struct store_value_hit *), void *arg,
+                               int *more, struct tix_error *err)
+{
+	struct tix_buf sql;
+	sqlite3_stmt *st;
+	size_t examined = 0;
+	enum tix_err e = TIX_OK;
+	int rc;
+
+	*more = 0;
+	tix_buf_init(&sql, 1 << 14);
+	tix_buf_adds(&sql, "SELECT " HIT_COLS " FROM (SELECT rowid AS vid, rank FROM text_index"
+	                   " WHERE text_index MATCH ?1 ORDER BY rank LIMIT ?2) t"
+	                   " JOIN objects o ON o.vid = t.vid WHERE 1" HIT_LATEST);
+	if (q->types && q->types[0]) {
+		tix_buf_adds(&sql, " AND o.type IN (");
+		for (int i = 0; q->types[i] && i < 16; i++)
+			tix_buf_addf(&sql, "%s?%d", i ? ", " : "", 20 + i);
+		tix_buf_adds(&sql, ")");
+	}
+	if (q->org)
+		tix_buf_adds(&sql, " AND o.owner_org = ?3");
+	if (q->since_modified)
+		tix_buf_adds(&sql, " AND o.modified >= ?4 AND substr(o.modified, 1, 1) <> '#'");
+	tix_buf_adds(&sql, " ORDER BY t.rank");
+	st = store__cached(s, tix_buf_str(&sql), err);
+	tix_buf_release(&sql);
+	if (st == NULL)
+		return err ? err->code : TIX_ESTORE;
+	sqlite3_bind_text(st, 1, q->match, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, (int64_t)(q->budget ? q->budget : 10000));
+	if (q->org)
+		sqlite3_bind_text(st, 3, q->org, -1, SQLITE_TRANSIENT);
+	if (q->since_modified)
+		sqlite3_bind_text(st, 4, q->since_modified, -1, SQLITE_TRANSIENT);
+	for (int i = 0; q->types && q->types[i] && i < 16; i++)
+		sqlite3_bind_text(st, 20 + i, q->types[i], -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 9, q->reader_org_key);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_value_hit h = hit_of(st);
+
+		examined++;
+		if (cb(arg, &h) != 0) {
+			*more = 1;
+			break;
+		}
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		e = store__db_error(s, err, "searching");
+	else if (rc == SQLITE_DONE && examined >= (q->budget ? q->budget : 10000))
+		*more = 1;
+	sqlite3_reset(st);
+	return e;
+}
+
+/* ---- tix expire ---------------------------------------------------------- */
+
+enum tix_err store_indicator_expire(struct store *s, const char *id, int64_t at_us, double score,
+                                    int *added, struct tix_error *err)
+{
+	sqlite3_stmt *st = store__cached(s,
+	                                 "INSERT INTO indicator_expired (id, at, score) VALUES (?1, ?2,"
+	                                 " ?3) ON CONFLICT DO NOTHING",
+	                                 err);
+
+	*added = 0;
+	if (st == NULL)
+		return err ? err->code : TIX_ESTORE;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, at_us);
+	sqlite3_bind_double(st, 3, score);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sqlite3_reset(st);
+		return store__db_error(s, err, "marking an indicator expired");
+	}
+	sqlite3_reset(st);
+	*added = sqlite3_changes(s->db) == 1;
+	return TIX_OK;
+}
+
+enum tix_err store_indicators_expired(struct store *s, int (*cb)(void *, const char *id), void *arg,
+                                      struct tix_error *err)
+{
+	sqlite3_stmt *st = store__cached(s, "SELECT id FROM indicator_expired ORDER BY id", err);
+	int rc;
+
+	if (st == NULL)
+		return err ? err->code : TIX_ESTORE;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (cb(arg, (const char *)sqlite3_column_text(st, 0)) != 0)
+			break;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store__db_error(s, err, "reading expired indicators");
+	return TIX_OK;
+}

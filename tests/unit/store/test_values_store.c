@@ -1,0 +1,251 @@
+/*
+ * Unit tests for store/values.c: values indexed in the write's own
+ * transaction (a rolled-back write leaves none), CIDR containment both
+ * ways, only the latest version found, sightings per indicator, the
+ * rebuild (`tix reindex`) giving the same index, refused values counted.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../tmpdir.h"
+#include "core/core.h"
+#include "stix/stix.h"
+#include "store/store.h"
+#include "values/values.h"
+
+struct fixture {
+	char dir[64];
+	char path[128];
+	struct store *s;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (f == NULL ||
+	    test_tmpdir_make("values", f->dir, sizeof(f->dir), f->path, sizeof(f->path)) != 0)
+		return -1;
+	f->s = store_open(f->path, NULL, NULL);
+	*state = f;
+	return f->s ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	store_close(f->s);
+	test_tmpdir_remove(f->dir);
+	free(f);
+	return 0;
+}
+
+#define IND(n) "indicator--0000000" n "-1111-4111-8111-111111111111"
+
+/* Stores an indicator version with this pattern, as owner. */
+static void put_ind(struct store *s, const char *id, const char *modified, const char *pattern,
+                    const char *owner, int commit)
+{
+	char text[2048];
+	json_t *o;
+	struct stix_meta m;
+	struct tix_error err;
+	int added;
+
+	snprintf(text, sizeof(text),
+	         "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"%s\","
+	         "\"created\":\"2026-01-01T00:00:00.000Z\",\"modified\":\"%s\","
+	         "\"pattern\":\"%s\",\"pattern_type\":\"stix\","
+	         "\"valid_from\":\"2026-01-01T00:00:00Z\"}",
+	         id, modified, pattern);
+	o = json_loads(text, 0, NULL);
+	assert_non_null(o);
+	assert_int_equal(stix_meta_get(o, &m, &err), TIX_OK);
+	assert_int_equal(store_begin(s, &err), TIX_OK);
+	if (store_put(s, &m, text, strlen(text), owner, NULL, NULL, &added, &err) != TIX_OK)
+		fail_msg("store_put: %s", err.msg);
+	if (commit)
+		assert_int_equal(store_commit(s, &err), TIX_OK);
+	else
+		store_rollback(s);
+	json_decref(o);
+}
+
+struct found {
+	char ids[16][64];
+	size_t n;
+};
+
+static int on_hit(void *arg, const struct store_value_hit *h)
+{
+	struct found *f = arg;
+
+	if (f->n < 16)
+		snprintf(f->ids[f->n++], sizeof(f->ids[0]), "%s", h->id);
+	return 0;
+}
+
+static struct found find(struct store *s, const char *value)
+{
+	struct found f;
+	struct values_item v;
+	char buf[VALUES_MAX_LEN + 64];
+	const char *why;
+	struct store_value_find q = {&v, 0, 0, on_hit, &f};
+	struct tix_error err;
+	int stopped;
+
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(values_classify(value, strlen(value), &v, buf, sizeof(buf), &why), 0);
+	assert_int_equal(store_values_find(s, &q, &stopped, &err), TIX_OK);
+	return f;
+}
+
+static int has(const struct found *f, const char *id)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (strcmp(f->ids[i], id) == 0)
+			return 1;
+	return 0;
+}
+
+static void test_cidr_containment_both_ways(void **state)
+{
+	struct fixture *fx = *state;
+	struct found f;
+
+	put_ind(fx->s, IND("1"), "2026-01-01T00:00:00.000Z",
+	        "[ipv4-addr:value ISSUBSET '198.51.100.0/24']", "bank", 1);
+	put_ind(fx->s, IND("2"), "2026-01-01T00:00:00.000Z", "[ipv4-addr:value = '198.51.100.7']",
+	        "cert", 1);
+	put_ind(fx->s, IND("3"), "2026-01-01T00:00:00.000Z", "[ipv4-addr:value = '198.51.101.7']",
+	        "cert", 1);
+	put_ind(fx->s, IND("4"), "2026-01-01T00:00:00.000Z",
+	        "[ipv6-addr:value ISSUBSET '2001:db8::/32']", "cert", 1);
+	/* the address finds the range holding it, and itself */
+	f = find(fx->s, "198.51.100.7");
+	assert_int_equal(f.n, 2);
+	assert_true(has(&f, IND("1")) && has(&f, IND("2")));
+	/* the range finds the address inside it, not the one outside */
+	f = find(fx->s, "198.51.100.0/24");
+	assert_int_equal(f.n, 2);
+	assert_false(has(&f, IND("3")));
+	/* a wider range finds both; a narrower one the /24 holding it */
+	assert_int_equal(find(fx->s, "198.51.0.0/16").n, 3);
+	f = find(fx->s, "198.51.100.128/25");
+	assert_int_equal(f.n, 1);
+	assert_true(has(&f, IND("1")));
+	f = find(fx->s, "2001:db8:1::5");
+	assert_int_equal(f.n, 1);
+	assert_int_equal(find(fx->s, "2001:db9::1").n, 0);
+	assert_int_equal(find(fx->s, "198.51.100.7/32").n, 2); /* the same as the address */
+}
+
+static void test_same_transaction_and_latest_version(void **state)
+{
+	struct fixture *fx = *state;
+
+	put_ind(fx->s, IND("5"), "2026-01-01T00:00:00.000Z", "[domain-name:value = 'Gone.Example']",
+	        "bank", 0);
+	assert_int_equal(find(fx->s, "gone.example").n, 0); /* rolled back with the write */
+	put_ind(fx->s, IND("5"), "2026-01-01T00:00:00.000Z", "[domain-name:value = 'old.example']",
+	        "bank", 1);
+	assert_int_equal(find(fx->s, "OLD.example").n, 1);
+	put_ind(fx->s, IND("5"), "2026-02-01T00:00:00.000Z", "[domain-name:value = 'new.example']",
+	        "bank", 1);
+	assert_int_equal(find(fx->s, "old.example").n, 0); /* a later version dropped it */
+	assert_int_equal(find(fx->s, "new.example").n, 1);
+}
+
+static void test_reindex_gives_the_same_and_counts_refused(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_reindex_counts c;
+	struct tix_error err;
+	int64_t refused;
+
+	put_ind(fx->s, IND("6"), "2026-01-01T00:00:00.000Z",
+	        "[domain-name:value = 'a.example'] OR [file:hashes.MD5 = "
+	        "'d41d8cd98f00b204e9800998ecf8427e']",
+	        "bank", 1);
+	put_ind(fx->s, IND("7"), "2026-01-01T00:00:00.000Z", "[email-addr:value = 'not an address']",
+	        "bank", 1);
+	assert_int_equal(store_values_refused(fx->s, &refused, &err), TIX_OK);
+	assert_int_equal(refused, 1);
+	assert_int_equal(store_values_reindex(fx->s, &c, &err), TIX_OK);
+	assert_int_equal(c.versions, 2);
+	assert_int_equal(c.values, 2);
+	assert_int_equal(c.refused, 1);
+	assert_int_equal(store_values_refused(fx->s, &refused, &err), TIX_OK);
+	assert_int_equal(refused, 1);
+	assert_int_equal(find(fx->s, "a.example").n, 1);
+	assert_int_equal(find(fx->s, "D41D8CD98F00B204E9800998ECF8427E").n, 1);
+}
+
+struct sight {
+	int64_t count, first;
+	char sensor[64];
+	size_t n;
+};
+
+static int on_sighting(void *arg, const struct store_sighting_row *r)
+{
+	struct sight *x = arg;
+
+	x->count += r->count;
+	x->first = r->first_seen;
+	snprintf(x->sensor, sizeof(x->sensor), "%s", r->sensor);
+	x->n++;
+	return 0;
+}
+
+static void test_sightings_indexed_per_indicator(void **state)
+{
+	struct fixture *fx = *state;
+	const char *text =
+	        "{\"type\":\"sighting\",\"spec_version\":\"2.1\","
+	        "\"id\":\"sighting--00000001-1111-4111-8111-111111111111\","
+	        "\"created\":\"2026-01-02T00:00:00.000Z\",\"modified\":\"2026-01-02T00:00:00.000Z\","
+	        "\"sighting_of_ref\":\"" IND("1") "\",\"count\":7,"
+	        "\"first_seen\":\"2026-01-01T10:00:00Z\",\"last_seen\":\"2026-01-01T11:00:00Z\","
+	        "\"where_sighted_refs\":[\"identity--00000001-1111-4111-8111-111111111111\"]}";
+	json_t *o = json_loads(text, 0, NULL);
+	struct stix_meta m;
+	struct tix_error err;
+	struct sight x = {0};
+	int added;
+
+	assert_int_equal(stix_meta_get(o, &m, &err), TIX_OK);
+	assert_int_equal(store_begin(fx->s, &err), TIX_OK);
+	assert_int_equal(store_put(fx->s, &m, text, strlen(text), "bank", NULL, NULL, &added, &err),
+	                 TIX_OK);
+	assert_int_equal(store_commit(fx->s, &err), TIX_OK);
+	json_decref(o);
+	assert_int_equal(store_sightings_of(fx->s, IND("1"), 0, on_sighting, &x, &err), TIX_OK);
+	assert_int_equal(x.n, 1);
+	assert_int_equal(x.count, 7);
+	assert_int_equal(x.first, (int64_t)1767261600 * 1000000);
+	assert_string_equal(x.sensor, "identity--00000001-1111-4111-8111-111111111111");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test_setup_teardown(test_cidr_containment_both_ways, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_same_transaction_and_latest_version, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_reindex_gives_the_same_and_counts_refused, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_sightings_indexed_per_indicator, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
