@@ -853,6 +853,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (strncmp(url, API_PREFIX, strlen(API_PREFIX)) == 0) { /* src/api: beside TAXII */
 		ret = api_answer(c, st, s, &req, ps);
 		free(ps);
+		turn_end(srv, st);
 		return ret;
 	}
 	taxii_response_init(&resp);
