@@ -77,6 +77,9 @@ static const char *const migrations[] = {
         /* 7 -> 8: peer kinds (TAXII or MISP feed) and a MISP feed's per-event
          * cursors (src/store/sync.c) */
         store__schema_feed,
+        /* migration 12 of the plan (issue 16): named feeds of `tix feed`
+         * (src/store/feeds.c) */
+        store__schema_named_feeds,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
