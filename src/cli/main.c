@@ -29,6 +29,7 @@ static const struct {
         {"restore", cmd_restore, "put the store back from a backup"},
         {"verify-store", cmd_verify_store,
          "check the store: integrity, schema, the audit log's hash chain"},
+        {"feed", cmd_feed, "define named feeds (Suricata, Zeek, RPZ, nft...) served at /feeds/"},
 };
 
 static void usage(FILE *f)

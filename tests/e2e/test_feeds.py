@@ -668,6 +668,111 @@ def ipset_restore_loads_and_refreshes_the_sets_in_a_namespace(w):
 
 # ---- feeds over HTTP --------------------------------------------------------------------
 
+def feed_get(w, user, path, headers=None, method="GET"):
+    c = Client(w.start_server(), bearer(w.keys[user]) if user else None)
+    return c.request(method, path, accept=None, headers=headers or {})
+
+
+def body_without_serial(text):
+    return re.sub(r"(\tSOA\t\S+ \S+ )\d+", r"\g<1>SERIAL", text)
+
+
+@test
+def http_feeds_answer_with_the_callers_policy_like_export(w):
+    for fmt in ("list", "rpz", "zeek", "csv", "suricata", "nft", "hosts", "ipset"):
+        r = feed_get(w, "bea", "/feeds/%s/%s" % (w.cid, fmt))
+        assert r.status == 200, r
+        assert r.header("ETag") and r.header("Transfer-Encoding") == "chunked"  # streamed
+        want, _ = w.export(fmt, "--as-org", "beta", "--collection", w.cid)
+        assert body_without_serial(r.body.decode()) == body_without_serial(want), fmt
+    body = feed_get(w, "bea", "/feeds/%s/list" % w.cid).body.decode().splitlines()
+    assert "amber.example" in body and "red.example" not in body and \
+        "strict.example" not in body
+    owner = feed_get(w, "ana", "/feeds/%s/list" % w.cid).body.decode().splitlines()
+    assert "red.example" in owner and "strict.example" in owner
+    assert feed_get(w, None, "/feeds/%s/list" % w.cid).status == 401
+    assert feed_get(w, "gus", "/feeds/%s/list" % w.cid).status == 404  # not revealed
+    assert feed_get(w, "bea", "/feeds/%s/list" % uuid.uuid4()).status == 404
+    assert feed_get(w, "bea", "/feeds/%s/stix" % w.cid).status == 404
+    assert feed_get(w, "bea", "/feeds/%s/list" % w.cid, method="DELETE").status == 405
+    r = feed_get(w, "bea", "/feeds/%s/suricata-dataset/tix-domains.lst" % w.cid)
+    assert r.status == 200
+    names = [base64.b64decode(l).decode() for l in r.body.decode().splitlines()]
+    assert "evil.example" in names and "red.example" not in names
+    assert feed_get(w, "bea", "/feeds/%s/suricata-dataset/../../etc" % w.cid).status == 404
+    log = tix_ok("audit", "show", "--db", w.db)
+    assert "GET /feeds/%s/list" % w.cid in log
+
+
+@test
+def http_feeds_etag_304_until_the_feed_changes(w):
+    path = "/feeds/%s/rpz" % w.cid
+    r1 = feed_get(w, "bea", path)
+    etag = r1.header("ETag")
+    assert re.fullmatch(r'"[0-9a-f]{32}"', etag), etag
+    r2 = feed_get(w, "bea", path, {"If-None-Match": etag})
+    assert r2.status == 304 and r2.body == b"" and r2.header("ETag") == etag
+    assert feed_get(w, "bea", path, {"If-None-Match": 'W/"x", ' + etag}).status == 304
+    assert feed_get(w, "bea", path, {"If-None-Match": '"other"'}).status == 200
+    # Another caller's view has its own ETag.
+    assert feed_get(w, "ana", path).header("ETag") != etag
+    # A new indicator: a new ETag, a higher serial, the new name in the body.
+    p = w.path("etag.json")
+    with open(p, "w") as f:
+        json.dump(ind("[domain-name:value = 'etag-new.example']", CLEAR), f)
+    tix_ok("import", "--quiet", "--org", "acme", "--collection", w.cid, "--db", w.db, p)
+    r3 = feed_get(w, "bea", path, {"If-None-Match": etag})
+    assert r3.status == 200 and r3.header("ETag") != etag
+    assert "etag-new.example\tCNAME\t." in r3.body.decode()
+    assert serial_of(r3.body.decode()) > serial_of(r1.body.decode())
+    assert feed_get(w, "bea", path, {"If-None-Match": r3.header("ETag")}).status == 304
+
+
+@test
+def http_feeds_gzip_when_asked(w):
+    path = "/feeds/%s/csv" % w.cid
+    plain = feed_get(w, "bea", path)
+    gz = feed_get(w, "bea", path, {"Accept-Encoding": "gzip, deflate"})
+    assert gz.status == 200 and gz.header("Content-Encoding") == "gzip"
+    assert gzip.decompress(gz.body) == plain.body
+    assert gz.header("ETag") != plain.header("ETag")
+    assert "Accept-Encoding" in gz.header("Vary")
+    no = feed_get(w, "bea", path, {"Accept-Encoding": "gzip;q=0"})
+    assert no.header("Content-Encoding") is None and no.body == plain.body
+    assert feed_get(w, "bea", path, {"Accept-Encoding": "gzip",
+                                     "If-None-Match": gz.header("ETag")}).status == 304
+
+
+@test
+def named_feeds_are_served_at_their_name(w):
+    out = tix_ok("feed", "add", "resolvers", "--collection", "feeds", "--format", "rpz",
+                 "--rpz-policy", "nodata", "--rpz-zone", "cert.rpz.", "--db", w.db)
+    assert "/feeds/resolvers" in out
+    tix_ok("feed", "add", "edge", "--collection", w.cid, "--format", "list",
+           "--warninglists", w.wl, "--db", w.db)
+    r = tix("feed", "add", "bad", "--collection", w.cid, "--format", "rpz", "--rpz-policy",
+            "cname:x;y", "--db", w.db)
+    assert r.returncode == 2
+    r = tix("feed", "add", str(uuid.uuid4()), "--collection", w.cid, "--format", "rpz",
+            "--db", w.db)
+    assert r.returncode == 2
+    listed = json.loads(tix_ok("feed", "list", "--json", "--db", w.db))
+    assert [f["name"] for f in listed] == ["edge", "resolvers"]
+    assert listed[1]["options"] == {"policy": "nodata", "zone": "cert.rpz."}
+    r = feed_get(w, "bea", "/feeds/resolvers")
+    assert r.status == 200, r
+    entries = rpz_entries(r.body.decode())
+    assert entries["evil.example"] == "*." and "$ORIGIN cert.rpz." in r.body.decode()
+    assert "red.example" not in entries
+    edge = feed_get(w, "bea", "/feeds/edge").body.decode().splitlines()
+    assert "evil.example" in edge and "benign.example" not in edge
+    assert feed_get(w, None, "/feeds/resolvers").status == 401
+    assert feed_get(w, "gus", "/feeds/resolvers").status == 404
+    tix_ok("feed", "remove", "edge", "--db", w.db)
+    assert feed_get(w, "bea", "/feeds/edge").status == 404
+    assert tix("feed", "remove", "edge", "--db", w.db).returncode == 1
+
+
 
 def main():
     if not os.path.exists(TIX):
