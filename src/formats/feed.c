@@ -247,6 +247,7 @@ struct formats_feed *formats_feed_new(const struct formats_feed_opts *o,
 		tix_buf_init(&f->out[i], TIX_BUF_UNLIMITED);
 	for (size_t i = 0; i < 2; i++)
 		tix_buf_init(&f->batch[i], TIX_BUF_UNLIMITED);
+	tix_buf_init(&f->arena, TIX_BUF_UNLIMITED);
 	if (f->w->begin && f->w->begin(f) != TIX_OK)
 		f->failed = 1;
 	return f;
@@ -262,6 +263,7 @@ void formats_feed_free(struct formats_feed *f)
 		tix_buf_release(&f->out[i]);
 	for (size_t i = 0; i < 2; i++)
 		tix_buf_release(&f->batch[i]);
+	tix_buf_release(&f->arena);
 	feed_seen_release(&f->seen);
 	feed_seen_release(&f->sids);
 	free(f);
@@ -534,50 +536,249 @@ static int64_t modified_seconds(const char *s)
 	return us > 0 ? us / 1000000 : 0;
 }
 
+/* The fields of an indicator a feed needs, NUL-terminated ("" when absent). */
+enum { K_ID, K_TYPE, K_PATTERN, K_PTYPE, K_PVER, K_NAME, K_DESC, K_MODIFIED, K_FROM, K_UNTIL,
+       K_URL, NKEYS };
+#define MAX_MARKS 16
+
+struct fields {
+	const char *v[NKEYS];
+	int revoked;
+	const char *marks[MAX_MARKS];
+	size_t nmarks;
+};
+
+static const char *const key_names[NKEYS] = {
+        "id",   "type",        "pattern",  "pattern_type", "pattern_version", "name",
+        "description", "modified", "valid_from",   "valid_until",     NULL};
+
+static const char *ws(const char *p, const char *e)
+{
+	while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/* The end of the string starting after its opening quote; *escaped when it
+ * holds a backslash. NULL when it does not end. */
+static const char *string_end(const char *p, const char *e, int *escaped)
+{
+	*escaped = 0;
+	for (; p < e; p++) {
+		if (*p == '\\') {
+			*escaped = 1;
+			p++;
+		} else if (*p == '"') {
+			return p;
+		}
+	}
+	return NULL;
+}
+
+/* Skips one JSON value (already known to be valid JSON: a stored body). */
+static const char *skip_value(const char *p, const char *e)
+{
+	int depth = 0, esc;
+
+	do {
+		p = ws(p, e);
+		if (p >= e)
+			return NULL;
+		if (*p == '"') {
+			if ((p = string_end(p + 1, e, &esc)) == NULL)
+				return NULL;
+			p++;
+		} else if (*p == '{' || *p == '[') {
+			depth++;
+			p++;
+		} else if (*p == '}' || *p == ']') {
+			depth--;
+			p++;
+		} else {
+			while (p < e && !strchr(",}] \t\r\n", *p))
+				p++;
+		}
+		p = ws(p, e);
+		if (depth > 0 && p < e && (*p == ',' || *p == ':'))
+			p++;
+	} while (depth > 0 && p < e);
+	return depth == 0 ? p : NULL;
+}
+
+/* Reads the fields from the text without building a tree, copying them
+ * into arena; 0 when the object is not plain (an escape in a field read,
+ * external references, anything unexpected): then jansson reads it. */
+static int raw_fields(const char *json, size_t len, struct tix_buf *arena, struct fields *fl)
+{
+	const char *p = json, *e = json + len, *pos[NKEYS] = {NULL}, *mpos[MAX_MARKS];
+	size_t plen[NKEYS] = {0}, mlen[MAX_MARKS], nm = 0;
+	char *out;
+	int esc;
+
+	memset(fl, 0, sizeof(*fl));
+	p = ws(p, e);
+	if (p >= e || *p != '{')
+		return 0;
+	p = ws(p + 1, e);
+	while (p < e && *p != '}') {
+		const char *k, *ke;
+		int which = -1;
+
+		if (*p != '"' || (ke = string_end(p + 1, e, &esc)) == NULL || esc)
+			return 0;
+		k = p + 1;
+		for (int i = 0; i < NKEYS; i++)
+			if (key_names[i] && strlen(key_names[i]) == (size_t)(ke - k) &&
+			    memcmp(key_names[i], k, (size_t)(ke - k)) == 0)
+				which = i;
+		p = ws(ke + 1, e);
+		if (p >= e || *p != ':')
+			return 0;
+		p = ws(p + 1, e);
+		if ((size_t)(ke - k) == 19 && memcmp(k, "external_references", 19) == 0)
+			return 0;
+		if (which >= 0) {
+			const char *ve;
+
+			if (p >= e || *p != '"' || (ve = string_end(p + 1, e, &esc)) == NULL || esc)
+				return 0;
+			pos[which] = p + 1;
+			plen[which] = (size_t)(ve - p - 1);
+			p = ve + 1;
+		} else if ((size_t)(ke - k) == 7 && memcmp(k, "revoked", 7) == 0) {
+			if (e - p >= 4 && memcmp(p, "true", 4) == 0)
+				fl->revoked = 1;
+			else if (!(e - p >= 5 && memcmp(p, "false", 5) == 0))
+				return 0;
+			p += fl->revoked ? 4 : 5;
+		} else if ((size_t)(ke - k) == 19 && memcmp(k, "object_marking_refs", 19) == 0) {
+			if (p >= e || *p != '[')
+				return 0;
+			p = ws(p + 1, e);
+			while (p < e && *p == '"') {
+				const char *ve = string_end(p + 1, e, &esc);
+
+				if (ve == NULL || esc || nm == MAX_MARKS)
+					return 0;
+				mpos[nm] = p + 1;
+				mlen[nm++] = (size_t)(ve - p - 1);
+				p = ws(ve + 1, e);
+				if (p < e && *p == ',')
+					p = ws(p + 1, e);
+			}
+			if (p >= e || *p != ']')
+				return 0;
+			p++;
+		} else if ((p = skip_value(p, e)) == NULL) {
+			return 0;
+		}
+		p = ws(p, e);
+		if (p < e && *p == ',')
+			p = ws(p + 1, e);
+	}
+	if (p >= e)
+		return 0;
+	tix_buf_reset(arena);
+	if ((out = tix_buf_space(arena, len + NKEYS + MAX_MARKS + 1)) == NULL)
+		return 0;
+	{
+		size_t o = 0;
+
+		out[o++] = '\0';
+		for (int i = 0; i < NKEYS; i++) {
+			if (pos[i] == NULL) {
+				fl->v[i] = out; /* "" */
+				continue;
+			}
+			memcpy(out + o, pos[i], plen[i]);
+			fl->v[i] = out + o;
+			o += plen[i];
+			out[o++] = '\0';
+		}
+		for (size_t i = 0; i < nm; i++) {
+			memcpy(out + o, mpos[i], mlen[i]);
+			fl->marks[i] = out + o;
+			o += mlen[i];
+			out[o++] = '\0';
+		}
+		fl->nmarks = nm;
+		tix_buf_commit(arena, o);
+	}
+	return 1;
+}
+
+/* The same with jansson, for objects raw_fields does not take; the
+ * strings live as long as obj. */
+static void json_fields(const json_t *obj, struct fields *fl)
+{
+	const json_t *r, *ext;
+	size_t i;
+
+	memset(fl, 0, sizeof(*fl));
+	for (int k = 0; k < NKEYS; k++)
+		fl->v[k] = key_names[k] ? str_of(obj, key_names[k]) : "";
+	fl->revoked = json_is_true(json_object_get(obj, "revoked"));
+	json_array_foreach (json_object_get(obj, "external_references"), i, ext)
+		if (*str_of(ext, "url")) {
+			fl->v[K_URL] = str_of(ext, "url");
+			break;
+		}
+	json_array_foreach (json_object_get(obj, "object_marking_refs"), i, r)
+		if (json_is_string(r) && fl->nmarks < MAX_MARKS)
+			fl->marks[fl->nmarks++] = json_string_value(r);
+}
+
 enum tix_err formats_feed_add(struct formats_feed *f, const char *json, size_t len,
                               struct tix_error *err)
 {
-	json_t *obj = json_loadb(json, len, 0, NULL), *refs, *r, *ext;
+	json_t *obj = NULL;
+	struct fields fl;
 	struct feed_indicator ind;
 	struct pattern *p = NULL;
 	struct pattern_atoms *atoms = NULL;
 	const char *pattern, *id;
 	int64_t from, until;
-	int tlp = STIX_TLP_UNSET, wrote = 0, reason = FR_KIND;
+	int tlp = STIX_TLP_UNSET, wrote = 0;
 	size_t i;
 	struct tix_error perr;
 
 	(void)err;
 	f->st.indicators++;
-	id = obj ? str_of(obj, "id") : "";
-	pattern = obj ? str_of(obj, "pattern") : "";
-	if (obj == NULL || strcmp(str_of(obj, "type"), "indicator") != 0 || *id == '\0' ||
-	    *pattern == '\0') {
+	if (!raw_fields(json, len, &f->arena, &fl)) {
+		if ((obj = json_loadb(json, len, 0, NULL)) == NULL) {
+			left_out(f, "", FR_NOT_INDICATOR, "not JSON");
+			goto out;
+		}
+		json_fields(obj, &fl);
+	}
+	id = fl.v[K_ID];
+	pattern = fl.v[K_PATTERN];
+	if (strcmp(fl.v[K_TYPE], "indicator") != 0 || *id == '\0' || *pattern == '\0') {
 		left_out(f, id, FR_NOT_INDICATOR, NULL);
 		goto out;
 	}
-	if (json_is_true(json_object_get(obj, "revoked"))) {
+	if (fl.revoked) {
 		left_out(f, id, FR_REVOKED, NULL);
 		goto out;
 	}
-	from = time_us(str_of(obj, "valid_from"));
-	until = time_us(str_of(obj, "valid_until"));
+	from = time_us(fl.v[K_FROM]);
+	until = time_us(fl.v[K_UNTIL]);
 	note_change(f, from);
 	note_change(f, until);
 	if (until && until <= f->o.now_us) {
-		left_out(f, id, FR_EXPIRED, str_of(obj, "valid_until"));
+		left_out(f, id, FR_EXPIRED, fl.v[K_UNTIL]);
 		goto out;
 	}
 	if (from > f->o.now_us) {
-		left_out(f, id, FR_NOT_YET, str_of(obj, "valid_from"));
+		left_out(f, id, FR_NOT_YET, fl.v[K_FROM]);
 		goto out;
 	}
-	if (strcmp(str_of(obj, "pattern_type"), "stix") != 0) {
-		left_out(f, id, FR_NOT_STIX, str_of(obj, "pattern_type"));
+	if (strcmp(fl.v[K_PTYPE], "stix") != 0) {
+		left_out(f, id, FR_NOT_STIX, fl.v[K_PTYPE]);
 		goto out;
 	}
-	p = pattern_parse(pattern, strlen(pattern),
-	                  pattern_version_from_string(str_of(obj, "pattern_version")), &perr);
+	p = pattern_parse(pattern, strlen(pattern), pattern_version_from_string(fl.v[K_PVER]),
+	                  &perr);
 	if (p == NULL || (atoms = pattern_atoms_extract(p, &perr)) == NULL) {
 		left_out(f, id, FR_BAD_PATTERN, p ? "out of memory" : perr.msg);
 		goto out;
@@ -588,31 +789,24 @@ enum tix_err formats_feed_add(struct formats_feed *f, const char *json, size_t l
 	}
 	memset(&ind, 0, sizeof(ind));
 	ind.id = id;
-	ind.name = str_of(obj, "name");
-	ind.description = str_of(obj, "description");
-	ind.modified = str_of(obj, "modified");
-	ind.valid_from = str_of(obj, "valid_from");
-	ind.valid_until = str_of(obj, "valid_until");
+	ind.name = fl.v[K_NAME];
+	ind.description = fl.v[K_DESC];
+	ind.modified = fl.v[K_MODIFIED];
+	ind.valid_from = fl.v[K_FROM];
+	ind.valid_until = fl.v[K_UNTIL];
 	ind.modified_s = modified_seconds(ind.modified);
-	ind.url = "";
-	json_array_foreach (json_object_get(obj, "external_references"), i, ext)
-		if (*str_of(ext, "url")) {
-			ind.url = str_of(ext, "url");
-			break;
-		}
-	refs = json_object_get(obj, "object_marking_refs");
-	json_array_foreach (refs, i, r) {
-		int t = json_is_string(r) ? stix_tlp_of_marking(json_string_value(r))
-		                          : STIX_TLP_UNSET;
+	ind.url = fl.v[K_URL];
+	for (i = 0; i < fl.nmarks; i++) {
+		int t = stix_tlp_of_marking(fl.marks[i]);
 
 		if (t != STIX_TLP_UNSET && (tlp == STIX_TLP_UNSET || t > tlp))
 			tlp = t;
 	}
 	ind.tlp = tlp == STIX_TLP_UNSET ? "" : stix_tlp_name(tlp);
-	f->written_in_ind = 0;
 	for (i = 0; i < atoms->count; i++) {
 		struct feed_value v;
 		int rr = atom_value(&atoms->atoms[i], &v, f->scratch, sizeof(f->scratch));
+		int last_reason = 0;
 
 		if (rr != 0) {
 			char d[300];
@@ -620,17 +814,15 @@ enum tix_err formats_feed_add(struct formats_feed *f, const char *json, size_t l
 			snprintf(d, sizeof(d), "%.60s:%.100s %s", atoms->atoms[i].object_type,
 			         atoms->atoms[i].path, pattern_op_name(atoms->atoms[i].op));
 			left_out(f, id, (enum formats_feed_reason)rr, d);
-			reason = rr;
 			continue;
 		}
-		put_value(f, &ind, &v, &wrote, &reason);
+		put_value(f, &ind, &v, &wrote, &last_reason);
 	}
 out:
 	if (wrote)
 		f->st.written++;
 	else
 		f->st.left_out++;
-	(void)reason;
 	pattern_atoms_free(atoms);
 	pattern_free(p);
 	json_decref(obj);

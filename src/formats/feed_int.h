@@ -103,7 +103,7 @@ struct formats_feed {
 	/* writer state */
 	struct tix_buf batch[2]; /* nft: pending elements per family */
 	size_t nbatch[2];
-	size_t written_in_ind; /* entries the current indicator gave */
+	struct tix_buf arena; /* the fields of the indicator being written */
 	char scratch[8192];
 };
 

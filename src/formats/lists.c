@@ -61,15 +61,19 @@ static void csv_field(struct formats_feed *f, const char *s, int last)
 
 	if (quote)
 		feed_put(f, 0, "\"", 1);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	while (*s) {
+		size_t run = 0;
 
-		if (c == '"')
+		while (s[run] && s[run] != '"' && (unsigned char)s[run] >= 0x20 && s[run] != 0x7f)
+			run++;
+		feed_put(f, 0, s, run);
+		s += run;
+		if (*s == '"')
 			feed_put(f, 0, "\"\"", 2);
-		else if (c < 0x20 || c == 0x7f)
+		else if (*s)
 			feed_put(f, 0, " ", 1);
-		else
-			feed_put(f, 0, s, 1);
+		if (*s)
+			s++;
 	}
 	if (quote)
 		feed_put(f, 0, "\"", 1);

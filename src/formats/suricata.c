@@ -29,16 +29,34 @@ static unsigned sid_of(struct formats_feed *f, const char *id, const char *kind,
 }
 
 /* msg text: letters, digits and a few safe marks; anything else '_'. */
+static int msg_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr(" -_.:/@+()[]=,#*", c));
+}
+
 static void msg_text(struct formats_feed *f, const char *s, size_t max)
 {
-	for (size_t i = 0; s[i] && i < max; i++) {
-		char c = s[i];
+	size_t i = 0;
 
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      strchr(" -_.:/@+()[]=,#*", c)))
-			c = '_';
-		feed_put(f, 0, &c, 1);
+	while (s[i] && i < max) {
+		size_t run = 0;
+
+		while (s[i + run] && i + run < max && msg_char(s[i + run]))
+			run++;
+		feed_put(f, 0, s + i, run);
+		i += run;
+		if (s[i] && i < max) {
+			feed_put(f, 0, "_", 1);
+			i++;
+		}
 	}
+}
+
+static int content_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("-._~/=&%?!$()*+,@[]", c));
 }
 
 /* content:"…": bytes other than letters, digits and -._~/=&%?!$()*+,@[] as
@@ -48,15 +66,17 @@ static void content(struct formats_feed *f, const char *s, size_t n)
 	char hx[8];
 
 	feed_puts(f, 0, "content:\"");
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+	for (size_t i = 0; i < n;) {
+		size_t run = 0;
 
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    (c && strchr("-._~/=&%?!$()*+,@[]", c))) {
-			feed_put(f, 0, s + i, 1);
-		} else {
-			snprintf(hx, sizeof(hx), "|%02x|", c);
+		while (i + run < n && content_char((unsigned char)s[i + run]))
+			run++;
+		feed_put(f, 0, s + i, run);
+		i += run;
+		if (i < n) {
+			snprintf(hx, sizeof(hx), "|%02x|", (unsigned char)s[i]);
 			feed_put(f, 0, hx, 4);
+			i++;
 		}
 	}
 	feed_puts(f, 0, "\"; ");

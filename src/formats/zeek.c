@@ -18,15 +18,20 @@ static void zeek_text(struct formats_feed *f, const char *s)
 		feed_put(f, 0, "-", 1);
 		return;
 	}
-	for (const char *p = s; *p; p++) {
+	for (const char *p = s; *p;) {
 		unsigned char c = (unsigned char)*p;
+		size_t run = 0;
 
 		if (c < 0x20 || c == 0x7f || c == '\\' || (p == s && (c == '-' || c == '('))) {
 			snprintf(hx, sizeof(hx), "\\x%02x", c);
 			feed_put(f, 0, hx, 4);
-		} else {
-			feed_put(f, 0, p, 1);
+			p++;
+			continue;
 		}
+		while (p[run] && (unsigned char)p[run] >= 0x20 && p[run] != 0x7f && p[run] != '\\')
+			run++;
+		feed_put(f, 0, p, run);
+		p += run;
 	}
 }
 
