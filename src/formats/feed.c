@@ -565,6 +565,8 @@ static const char *string_end(const char *p, const char *e, int *escaped)
 {
 	*escaped = 0;
 	for (; p < e; p++) {
+		if ((unsigned char)*p < 0x20)
+			return NULL; /* not JSON */
 		if (*p == '\\') {
 			*escaped = 1;
 			p++;
@@ -595,8 +597,12 @@ static const char *skip_value(const char *p, const char *e)
 			depth--;
 			p++;
 		} else {
-			while (p < e && !strchr(",}] \t\r\n", *p))
+			const char *start = p;
+
+			while (p < e && *p && !strchr(",}] \t\r\n", *p))
 				p++;
+			if (p == start)
+				return NULL; /* not JSON: jansson says so */
 		}
 		p = ws(p, e);
 		if (depth > 0 && p < e && (*p == ',' || *p == ':'))
@@ -728,6 +734,18 @@ static void json_fields(const json_t *obj, struct fields *fl)
 			fl->marks[fl->nmarks++] = json_string_value(r);
 }
 
+/* "indicator--" and a UUID's 36 characters: ids are written into rules
+ * and records as they are. */
+static int indicator_id_ok(const char *id)
+{
+	if (strlen(id) != 47 || strncmp(id, "indicator--", 11) != 0)
+		return 0;
+	for (size_t i = 11; i < 47; i++)
+		if (!strchr("0123456789abcdefABCDEF-", id[i]))
+			return 0;
+	return 1;
+}
+
 enum tix_err formats_feed_add(struct formats_feed *f, const char *json, size_t len,
                               struct tix_error *err)
 {
@@ -753,7 +771,7 @@ enum tix_err formats_feed_add(struct formats_feed *f, const char *json, size_t l
 	}
 	id = fl.v[K_ID];
 	pattern = fl.v[K_PATTERN];
-	if (strcmp(fl.v[K_TYPE], "indicator") != 0 || *id == '\0' || *pattern == '\0') {
+	if (strcmp(fl.v[K_TYPE], "indicator") != 0 || !indicator_id_ok(id) || *pattern == '\0') {
 		left_out(f, id, FR_NOT_INDICATOR, NULL);
 		goto out;
 	}
