@@ -13,9 +13,12 @@ lint_pkgs="clang libclang-rt-14-dev clang-tidy cppcheck libcmocka-dev python3 gi
 install_pkgs="scdoc"
 # make deb: the Debian packaging tools.
 deb_pkgs="dpkg-dev debhelper lintian scdoc"
+# The feeds' real consumers (tests/e2e/test_feeds.py): Unbound and dig, named-checkzone,
+# nft, ipset, suricata-update's rule parser; unshare (util-linux) makes the namespace.
+feed_pkgs="unbound bind9-utils bind9-dnsutils nftables ipset suricata-update iproute2"
 # make test installs every set it uses before its suites start, since they
 # run side by side and two apt-get runs at once would fight over dpkg's lock.
-test_pkgs="libcmocka-dev python3 sqlite3 openssl $install_pkgs $fuzz_pkgs $lint_pkgs $deb_pkgs"
+test_pkgs="libcmocka-dev python3 sqlite3 openssl $install_pkgs $fuzz_pkgs $lint_pkgs $deb_pkgs $feed_pkgs"
 soak_pkgs="wrk curl"
 bench_pkgs="ripgrep"
 

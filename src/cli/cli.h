@@ -76,6 +76,7 @@ int cli_getopt(int argc, char **argv, const struct option *longopts, int *longin
 
 int cmd_import(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_feed(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_correlate(int argc, char **argv); /* cmd_correlate.c */
 int cmd_reindex(int argc, char **argv);   /* cmd_correlate.c */

@@ -1,17 +1,22 @@
 /*
  * cli/cmd_export.c — `tix export`: writes stored objects as one STIX 2.1
  * bundle on stdout, streamed row by row so memory stays constant whatever
- * the store's size.
+ * the store's size; or, with a feed --format, the indicators as the file a
+ * defence loads (Suricata, Zeek, RPZ, nft, ipset, hosts, CSV, list).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "api/api.h"
 #include "cli/cli.h"
 #include "stix/stix_types.h"
 #include "formats/formats.h"
 #include "values/values.h"
+#include "match/match.h"
 
 #define MAX_TYPES 64
 
@@ -48,7 +53,26 @@ static void usage(FILE *f)
 	        "  --min-score S     leave out indicators whose decay score is below S (0-100)\n"
 	        "  --format stix|misp  a STIX 2.1 bundle (default), or MISP events\n"
 	        "                    ({\"response\":[{\"Event\":…}]}: reports and groupings as\n"
-	        "                    events, loose indicators one event per day; docs/formats.md)\n\n"
+	        "                    events, loose indicators one event per day; docs/formats.md)\n"
+	        "  --format suricata|suricata-dataset|zeek|rpz|nft|ipset|hosts|csv|list\n"
+	        "                    the live indicators (not revoked, not expired) as the file\n"
+	        "                    a defence loads (docs/feeds.md); what a format cannot carry\n"
+	        "                    is left out and counted on standard error by reason\n"
+	        "  --warninglists P  leave out values on these MISP warninglists (a list.json\n"
+	        "                    or a directory of them; repeatable), each reported\n"
+	        "  --output PATH     write the feed to PATH (replaced atomically) instead of\n"
+	        "                    standard output; for suricata-dataset a directory for\n"
+	        "                    SET.rules and its data files (required)\n"
+	        "  --subdomains      every domain also covers the names below it\n"
+	        "  --rpz-zone NAME   the RPZ's origin (rpz.tix.)\n"
+	        "  --rpz-policy P    nxdomain (default), nodata, passthru, drop, tcp-only or\n"
+	        "                    cname:DOMAIN\n"
+	        "  --serial N        the RPZ's SOA serial (default: the time, in seconds)\n"
+	        "  --address A       hosts: the address listed names map to (0.0.0.0)\n"
+	        "  --set-name NAME   nft table and sets, ipset sets, dataset files (tix)\n"
+	        "  --source TEXT     zeek meta.source and the start of suricata msg (tix)\n"
+	        "  --report          every value left out on standard error, not only the\n"
+	        "                    warninglist hits and the counts\n\n"
 	        "Without --as-org or --public the operator exports with the node's full\n"
 	        "rights. Every export is recorded in the audit log.\n");
 }
@@ -73,6 +97,7 @@ struct export_state {
 	size_t nexpired;
 	int64_t now_us;
 	struct values_decay_model model;
+	struct formats_feed *feed; /* --format suricata, zeek, rpz, …: the feed writer */
 };
 
 static int cmp_str(const void *a, const void *b)
@@ -186,6 +211,21 @@ static int write_row(void *arg, const struct store_row *row)
 	}
 	if (x->upgrade)
 		upgrade_body(x, &body, &len);
+	if (x->feed) {
+		struct tix_error err;
+
+		tix_error_clear(&err);
+		if (tix_buf_len(&x->ids) == 0)
+			tix_buf_addc(&x->ids, '\n');
+		tix_buf_adds(&x->ids, row->id);
+		tix_buf_addc(&x->ids, '\n');
+		x->n++;
+		if (formats_feed_add(x->feed, body, len, &err) != TIX_OK) {
+			x->failed = 1;
+			return 1;
+		}
+		return 0;
+	}
 	if (x->misp) {
 		json_t *v = json_loadb(body, len, 0, NULL);
 
@@ -283,6 +323,114 @@ static int check_type(struct store *s, const char *type)
 	return -1;
 }
 
+/* ---- feeds ------------------------------------------------------------------------ */
+
+/* Where a feed goes: standard output, or files written beside their final
+ * names and renamed over them when the feed is complete. */
+struct feed_out {
+	const char *path; /* NULL: stdout */
+	int dir;          /* path is the suricata-dataset directory */
+	const char *set;  /* the set name (the rules file's name) */
+	struct {
+		char final[4096], tmp[4096];
+		FILE *f;
+	} files[8];
+	size_t nfiles;
+	int failed;
+};
+
+static FILE *feed_file(struct feed_out *o, const char *stream)
+{
+	char name[4096];
+	size_t i;
+
+	if (o->path == NULL && stream == NULL)
+		return stdout;
+	if (o->dir)
+		snprintf(name, sizeof(name), "%s/%s%s", o->path, stream ? stream : o->set,
+		         stream ? "" : ".rules");
+	else
+		snprintf(name, sizeof(name), "%s", o->path);
+	for (i = 0; i < o->nfiles; i++)
+		if (strcmp(o->files[i].final, name) == 0)
+			return o->files[i].f;
+	if (o->nfiles == 8)
+		return NULL;
+	snprintf(o->files[i].final, sizeof(o->files[i].final), "%s", name);
+	snprintf(o->files[i].tmp, sizeof(o->files[i].tmp), "%s.tmp.%ld", name, (long)getpid());
+	if ((o->files[i].f = fopen(o->files[i].tmp, "w")) == NULL) {
+		fprintf(stderr, "tix export: %s: %s\n", o->files[i].tmp, strerror(errno));
+		return NULL;
+	}
+	o->nfiles++;
+	return o->files[i].f;
+}
+
+static int feed_write(void *ctx, const char *stream, const char *data, size_t len)
+{
+	struct feed_out *o = ctx;
+	FILE *f = feed_file(o, stream);
+
+	if (f == NULL || (len && fwrite(data, 1, len, f) != len)) {
+		o->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* Renames the finished files over their final names (or removes them
+ * when the feed failed). 0 when all went. */
+static int feed_out_close(struct feed_out *o, int ok)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < o->nfiles; i++) {
+		int bad = fflush(o->files[i].f) != 0 || fsync(fileno(o->files[i].f)) != 0;
+
+		bad |= fclose(o->files[i].f) != 0;
+		if (!ok || bad || o->failed) {
+			unlink(o->files[i].tmp);
+			rc = -1;
+		} else if (rename(o->files[i].tmp, o->files[i].final) != 0) {
+			fprintf(stderr, "tix export: %s: %s\n", o->files[i].final, strerror(errno));
+			unlink(o->files[i].tmp);
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+struct feed_report {
+	int all;      /* --report */
+	size_t shown; /* lines printed */
+};
+
+static void feed_report(void *ctx, const char *id, enum formats_feed_reason why, const char *detail)
+{
+	struct feed_report *r = ctx;
+
+	if (!r->all && why != FR_WARNINGLIST)
+		return;
+	r->shown++;
+	fprintf(stderr, "tix export: left out %s: %s%s%s\n", *id ? id : "(no id)",
+	        formats_feed_reason_text(why), *detail ? ": " : "", detail);
+}
+
+static const char *feed_exclude(void *ctx, const char *stix_type, const char *value, size_t len)
+{
+	return match_warninglists_hit(ctx, stix_type, value, len);
+}
+
+static void feed_summary(const struct formats_feed_stats *st, const char *format)
+{
+	fprintf(stderr, "tix export: %zu indicators read, %zu written as %zu %s entries, %zu left out\n",
+	        st->indicators, st->written, st->entries, format, st->left_out);
+	for (int r = 0; r < FR_NREASONS; r++)
+		if (st->values[r])
+			fprintf(stderr, "  %zu %s\n", st->values[r],
+			        formats_feed_reason_text((enum formats_feed_reason)r));
+}
+
 int cmd_export(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -298,6 +446,16 @@ int cmd_export(int argc, char **argv)
 	        {"format", required_argument, NULL, 'f'},
 	        {"include-inactive", no_argument, NULL, 'I'},
 	        {"min-score", required_argument, NULL, 'M'},
+	        {"warninglists", required_argument, NULL, 'w'},
+	        {"output", required_argument, NULL, 'O'},
+	        {"subdomains", no_argument, NULL, 1001},
+	        {"rpz-zone", required_argument, NULL, 1002},
+	        {"rpz-policy", required_argument, NULL, 1003},
+	        {"serial", required_argument, NULL, 1004},
+	        {"address", required_argument, NULL, 1005},
+	        {"set-name", required_argument, NULL, 1006},
+	        {"source", required_argument, NULL, 1007},
+	        {"report", no_argument, NULL, 1008},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -306,7 +464,14 @@ int cmd_export(int argc, char **argv)
 	const char *groups[65] = {NULL};
 	char group_names[64][128];
 	size_t ngroups = 0;
-	int public_only = 0, for_peer = 0, modes = 0, misp = 0;
+	int public_only = 0, for_peer = 0, modes = 0, misp = 0, feed = -1, serial_set = 0;
+	const char *wls[16] = {NULL}, *output = NULL;
+	size_t nwls = 0;
+	struct formats_feed_opts fo;
+	struct feed_out fout;
+	struct feed_report frep = {0, 0};
+	struct match_warninglists *wl = NULL;
+	static const char *const indicator_only[] = {"indicator", NULL};
 	struct store_query q = {0};
 	struct store_collection coll;
 	struct export_state x;
@@ -319,6 +484,8 @@ int cmd_export(int argc, char **argv)
 
 	tix_error_clear(&err);
 	memset(&x, 0, sizeof(x));
+	memset(&fo, 0, sizeof(fo));
+	memset(&fout, 0, sizeof(fout));
 	x.out = stdout;
 	x.min_score = -1;
 	optind = 0;
@@ -383,11 +550,42 @@ int cmd_export(int argc, char **argv)
 		case 'f':
 			if (strcmp(optarg, "misp") == 0)
 				misp = 1;
-			else if (strcmp(optarg, "stix") != 0) {
-				fprintf(stderr, "tix export: --format: stix or misp\n");
+			else if ((feed = formats_feed_parse(optarg)) < 0 && strcmp(optarg, "stix") != 0) {
+				fprintf(stderr, "tix export: --format: stix, misp, suricata, "
+				                "suricata-dataset, zeek, rpz, nft, ipset, hosts, csv or "
+				                "list\n");
 				return EXIT_USAGE;
 			}
 			break;
+		case 'w':
+			if (nwls == 16) {
+				fprintf(stderr, "tix export: at most 16 --warninglists\n");
+				return EXIT_USAGE;
+			}
+			wls[nwls++] = optarg;
+			break;
+		case 'O': output = optarg; break;
+		case 1001: fo.subdomains = 1; break;
+		case 1002: fo.zone = optarg; break;
+		case 1003: fo.policy = optarg; break;
+		case 1004: {
+			char *end;
+			unsigned long long v;
+
+			errno = 0;
+			v = strtoull(optarg, &end, 10);
+			if (errno || *end || end == optarg || v > 4294967295ull) {
+				fprintf(stderr, "tix export: --serial: a number 0 to 4294967295\n");
+				return EXIT_USAGE;
+			}
+			fo.serial = (uint32_t)v;
+			serial_set = 1;
+			break;
+		}
+		case 1005: fo.address = optarg; break;
+		case 1006: fo.set_name = optarg; break;
+		case 1007: fo.source = optarg; break;
+		case 1008: frep.all = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -400,6 +598,60 @@ int cmd_export(int argc, char **argv)
 		fprintf(stderr,
 		        "tix export: --as-org, --for-peer and --public exclude each other\n");
 		return EXIT_USAGE;
+	}
+	if (feed < 0 && (nwls || output || fo.zone || fo.policy || fo.address || fo.set_name ||
+	                 fo.source || fo.subdomains || serial_set || frep.all)) {
+		fprintf(stderr, "tix export: --warninglists, --output and the feed options go with "
+		                "a feed --format (suricata, zeek, rpz, …)\n");
+		return EXIT_USAGE;
+	}
+	if (feed >= 0) {
+		char msg[256];
+		struct tix_time now;
+
+		fo.format = (enum formats_feed_format)feed;
+		if (formats_feed_check_opts(&fo, msg, sizeof(msg)) != 0) {
+			fprintf(stderr, "tix export: %s\n", msg);
+			return EXIT_USAGE;
+		}
+		if (misp || x.upgrade || q.all_versions) {
+			fprintf(stderr, "tix export: a feed is written from the latest version of each "
+			                "indicator (no --all-versions, --stix-version)\n");
+			return EXIT_USAGE;
+		}
+		if (feed == FEED_SURICATA_DATASET) {
+			struct stat sb;
+
+			if (output == NULL || stat(output, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+				fprintf(stderr, "tix export: --format suricata-dataset writes several "
+				                "files: --output DIR (an existing directory)\n");
+				return EXIT_USAGE;
+			}
+			fout.dir = 1;
+		}
+		fout.path = output;
+		fout.set = fo.set_name ? fo.set_name : "tix";
+		tix_time_now(&now);
+		fo.now_us = tix_time_to_us(&now);
+		if (!serial_set)
+			fo.serial = (uint32_t)now.sec;
+		if (nwls) {
+			wl = match_warninglists_new();
+			for (size_t i = 0; i < nwls; i++)
+				if (wl == NULL || match_warninglists_load(wl, wls[i], &err) != TIX_OK) {
+					if (wl)
+						cli_print_error("export", &err);
+					match_warninglists_free(wl);
+					return EXIT_INVALID;
+				}
+			fo.exclude = feed_exclude;
+			fo.exclude_ctx = wl;
+		}
+		fo.report = feed_report;
+		fo.report_ctx = &frep;
+		if (ntypes == 0)
+			for (int i = 0; indicator_only[i]; i++)
+				types[ntypes++] = indicator_only[i];
 	}
 	q.types = ntypes ? types : NULL;
 	if ((s = cli_open_existing_store(cli_db_path(db))) == NULL)
@@ -479,7 +731,25 @@ int cmd_export(int argc, char **argv)
 		store_close(s);
 		return EXIT_SYSTEM;
 	}
-	if (misp) {
+	if (feed >= 0) {
+		struct formats_feed_sink sink = {feed_write, &fout};
+
+		if ((x.feed = formats_feed_new(&fo, &sink, &err)) == NULL) {
+			cli_print_error("export", &err);
+			match_warninglists_free(wl);
+			store_close(s);
+			return EXIT_SYSTEM;
+		}
+		e = store_query(s, &q, write_row, &x, &err);
+		if (e == TIX_OK && formats_feed_finish(x.feed, &err) != TIX_OK)
+			x.failed = 1;
+		if (feed_out_close(&fout, e == TIX_OK && !x.failed) != 0)
+			x.failed = 1;
+		if (!x.failed)
+			feed_summary(formats_feed_get_stats(x.feed), formats_feed_name(fo.format));
+		formats_feed_free(x.feed);
+		match_warninglists_free(wl);
+	} else if (misp) {
 		struct misp_writing mw = {stdout, 0};
 
 		x.misp = formats_misp_out_new(collection ? coll.title : NULL);
@@ -505,10 +775,11 @@ int cmd_export(int argc, char **argv)
 		char detail[512];
 		const char *who = getenv("USER");
 
-		snprintf(detail, sizeof(detail), "tix export%s%s%s%s%s",
+		snprintf(detail, sizeof(detail), "tix export%s%s%s%s%s%s%s",
 		         collection ? " --collection " : "", collection ? collection : "",
 		         as_org ? (for_peer ? " --for-peer " : " --as-org ") : "",
-		         as_org ? as_org : "", public_only ? " --public" : "");
+		         as_org ? as_org : "", public_only ? " --public" : "",
+		         feed >= 0 ? " --format " : "", feed >= 0 ? formats_feed_name(fo.format) : "");
 		tix_time_now(&now);
 		ae = (struct store_audit_entry){tix_time_to_us(&now),
 		                                "export",

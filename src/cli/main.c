@@ -35,6 +35,7 @@ static const struct {
          "find objects by value and by text (names, descriptions, labels)"},
         {"expire", cmd_expire, "mark indicators whose decay score fell below the floor"},
         {"reindex", cmd_reindex, "rebuild the value, sighting and text indexes"},
+        {"feed", cmd_feed, "define named feeds (Suricata, Zeek, RPZ, nft...) served at /feeds/"},
 };
 
 static void usage(FILE *f)

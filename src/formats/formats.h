@@ -175,4 +175,109 @@ int formats_upgrade_to_21(struct json_t *obj, struct json_t *extra);
  * once, from the first event naming them (docs/formats.md). */
 int formats_misp_shared_entity(const char *type);
 
+
+/* ---- feeds: indicators for the tools that load them (src/formats/feed.c,
+ * suricata.c, zeek.c, rpz.c, nft.c, lists.c; docs/feeds.md) ------------ */
+
+/* The formats of `tix export --format` and GET /feeds/<collection>/<format>. */
+enum formats_feed_format {
+	FEED_SURICATA,
+	FEED_SURICATA_DATASET,
+	FEED_ZEEK,
+	FEED_RPZ,
+	FEED_NFT,
+	FEED_IPSET,
+	FEED_HOSTS,
+	FEED_CSV,
+	FEED_LIST,
+	FEED_NFORMATS
+};
+
+/* "suricata", "suricata-dataset", "zeek", "rpz", "nft", "ipset", "hosts",
+ * "csv", "list" -> format; -1 for anything else. */
+int formats_feed_parse(const char *name);
+const char *formats_feed_name(enum formats_feed_format f);
+/* The media type a feed is served as ("text/plain; charset=utf-8", "text/csv"...). */
+const char *formats_feed_media_type(enum formats_feed_format f);
+
+/* Why an indicator, or one of its values, was left out. */
+enum formats_feed_reason {
+	FR_NOT_INDICATOR, /* not an indicator, or no id / pattern */
+	FR_REVOKED,
+	FR_EXPIRED,     /* valid_until has passed */
+	FR_NOT_YET,     /* valid_from is in the future */
+	FR_NOT_STIX,    /* pattern_type is not "stix" */
+	FR_BAD_PATTERN, /* the pattern does not parse */
+	FR_COMBINED,    /* AND, FOLLOWEDBY or a qualifier: not one value alone */
+	FR_NEGATED,     /* NOT */
+	FR_REGEX,       /* MATCHES */
+	FR_OPERATOR,    /* another operator or a property no feed carries */
+	FR_KIND,        /* this format cannot carry this kind of value */
+	FR_BAD_VALUE,   /* a value that would break the format's syntax, refused */
+	FR_WARNINGLIST, /* on a warninglist (--warninglists) */
+	FR_DUPLICATE,   /* written already for another indicator */
+	FR_NREASONS
+};
+
+const char *formats_feed_reason_text(enum formats_feed_reason r);
+
+struct formats_feed_stats {
+	size_t indicators;         /* indicators handed in */
+	size_t written;            /* indicators with at least one entry written */
+	size_t entries;            /* rules, records, names or set elements written */
+	size_t left_out;           /* indicators that gave no entry */
+	size_t values[FR_NREASONS]; /* values (or whole indicators) left out, by reason */
+	/* The earliest valid_from or valid_until after now_us among the
+	 * indicators seen (0: none): the feed may change then without any
+	 * change to the store (for caching it). */
+	int64_t next_change_us;
+};
+
+/* Where the bytes go: stream is NULL for the main output and a file name
+ * ("tix-domains.lst") for the other files of suricata-dataset. Returns 0,
+ * or non-zero to fail the feed (a write error). */
+struct formats_feed_sink {
+	int (*write)(void *ctx, const char *stream, const char *data, size_t len);
+	void *ctx;
+};
+
+struct formats_feed_opts {
+	enum formats_feed_format format;
+	int64_t now_us;        /* lifecycle: what is valid at this time */
+	uint32_t serial;       /* rpz: the SOA serial */
+	const char *zone;      /* rpz: the zone's origin ("rpz.tix." when NULL) */
+	const char *policy;    /* rpz: nxdomain (default), nodata, passthru, drop,
+	                          tcp-only or cname:TARGET (formats_feed_check_opts) */
+	const char *address;   /* hosts: the address names map to ("0.0.0.0") */
+	const char *set_name;  /* nft table and set prefix, ipset set prefix ("tix") */
+	const char *source;    /* zeek meta.source, suricata msg ("tix") */
+	int subdomains;        /* every domain also covers the names below it */
+	/* Asked of every value before it is written (the warninglists): the
+	 * name of the list that holds it, to leave it out, or NULL. */
+	const char *(*exclude)(void *ctx, const char *stix_type, const char *value, size_t len);
+	void *exclude_ctx;
+	/* Told of each value or indicator left out, or NULL. */
+	void (*report)(void *ctx, const char *indicator_id, enum formats_feed_reason why,
+	               const char *detail);
+	void *report_ctx;
+};
+
+struct formats_feed;
+
+/* Checks the options (zone and policy names, address, set name): 0, or -1
+ * with msg set. */
+int formats_feed_check_opts(const struct formats_feed_opts *o, char *msg, size_t msgsize);
+/* A writer, its header written to the sink. NULL on ENOMEM or bad options. */
+struct formats_feed *formats_feed_new(const struct formats_feed_opts *o,
+                                      const struct formats_feed_sink *sink, struct tix_error *err);
+/* One STIX object (JSON text), already through the reader's sharing
+ * policy: an indicator that is active at now_us is written as the
+ * entries the format can carry; anything else is counted and reported. */
+enum tix_err formats_feed_add(struct formats_feed *f, const char *json, size_t len,
+                              struct tix_error *err);
+/* Writes the trailer and flushes every stream. */
+enum tix_err formats_feed_finish(struct formats_feed *f, struct tix_error *err);
+const struct formats_feed_stats *formats_feed_get_stats(const struct formats_feed *f);
+void formats_feed_free(struct formats_feed *f);
+
 #endif

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "api/feeds.h"
 #include "http/http.h"
 #include "http/metrics.h"
 
@@ -64,6 +65,7 @@ struct server {
 	struct store **stores;
 	struct taxii_cache **caches; /* one per worker thread, beside its store */
 	size_t nstores, capstores;
+	struct api_feeds *feeds; /* GET /feeds/ (src/api/feeds.c): the ETags served */
 	/* Bytes of POST bodies being buffered, in all and per principal (an
 	 * open-addressing table larger than the connection limit, so it never
 	 * fills; a slot whose bytes fall to 0 is free again). */
@@ -857,6 +859,30 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return ret;
 	}
 	taxii_response_init(&resp);
+	if (strncmp(url, "/feeds/", 7) == 0) { /* src/api/feeds.c: streamed, not cached */
+		struct api_feeds_request fr = {
+		        method, url, &req,
+		        MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		                                    MHD_HTTP_HEADER_ACCEPT_ENCODING),
+		        MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		                                    MHD_HTTP_HEADER_IF_NONE_MATCH)};
+		int status = 0;
+		struct MHD_Response *fresp =
+		        api_feeds_answer(srv->feeds, &st->live->cfg, s, &fr, &status, &resp);
+
+		free(ps);
+		if (fresp == NULL) {
+			ret = send_response(c, st, &resp);
+			taxii_response_release(&resp);
+			return ret;
+		}
+		taxii_response_release(&resp);
+		MHD_add_response_header(fresp, "X-Request-Id", st->request_id);
+		st->status = status;
+		ret = MHD_queue_response(c, (unsigned)status, fresp);
+		MHD_destroy_response(fresp);
+		return ret;
+	}
 	taxii_handle(&st->live->cfg, s, worker_cache(st->live), &req, &resp);
 	ret = send_response(c, st, &resp);
 	taxii_response_release(&resp);
@@ -1171,6 +1197,10 @@ enum tix_err http_serve(const struct http_options *opts, const struct taxii_conf
 	first->opts = *opts;
 	first->cfg = *cfg;
 	atomic_store(&srv.live, first);
+	if ((srv.feeds = api_feeds_new()) == NULL) {
+		e = tix_error_set(err, TIX_ENOMEM, "http", "out of memory");
+		goto out;
+	}
 	srv.body_budget = opts->body_budget ? opts->body_budget : (size_t)256 << 20;
 	srv.body_share = opts->body_share ? opts->body_share : srv.body_budget / 4;
 	srv.nshares = 2 * (size_t)opts->max_connections + 16;
@@ -1268,6 +1298,7 @@ out:
 	free(srv.caches);
 	free(srv.shares);
 	free(srv.turns);
+	api_feeds_free(srv.feeds);
 	pthread_mutex_destroy(&srv.lock);
 	/* No request runs any more: every generation of settings and
 	 * credentials can go. */

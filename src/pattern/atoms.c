@@ -119,6 +119,21 @@ static int simple(const struct pattern__node *n)
 	}
 }
 
+static int disjunctive(const struct pattern__node *n)
+{
+	switch (n->kind) {
+	case PN_OBS: return disjunctive(n->kids[0]);
+	case PN_OBS_OR:
+	case PN_OR:
+		for (unsigned i = 0; i < n->nkids; i++)
+			if (!disjunctive(n->kids[i]))
+				return 0;
+		return 1;
+	case PN_TEST: return 1;
+	default: return 0; /* AND, FOLLOWEDBY, qualifiers */
+	}
+}
+
 struct pattern_atoms *pattern_atoms_extract(const struct pattern *p, struct tix_error *err)
 {
 	struct walk w = {NULL, 0, 0, NULL, 0};
@@ -136,6 +151,7 @@ struct pattern_atoms *pattern_atoms_extract(const struct pattern *p, struct tix_
 	w.pool = (char *)(a->atoms + w.count);
 	walk(&w, p->root);
 	a->simple = simple(p->root);
+	a->disjunctive = disjunctive(p->root);
 	return a;
 }
 

@@ -159,6 +159,11 @@ struct pattern_atoms {
 	struct pattern_atom *atoms;
 	size_t count;
 	int simple;
+	/* The pattern is a disjunction (OR, inside or between observation
+	 * expressions) of comparisons of any operator, without AND,
+	 * FOLLOWEDBY or qualifiers: each atom stands for the pattern alone
+	 * (what a feed of values can express; src/formats/feed.c). */
+	int disjunctive;
 };
 
 /* Returns a new list (pattern_atoms_free) whose strings are borrowed from p,

@@ -82,6 +82,9 @@ static const char *const migrations[] = {
         /* 9 -> 10: the value index of correlation, sightings per indicator,
          * the text index (FTS5), expired indicators (src/store/values.c) */
         store__schema_values,
+        /* 10 -> 11: named feeds of `tix feed`
+         * (src/store/feeds.c) */
+        store__schema_named_feeds,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -660,4 +660,32 @@ enum tix_err store_values_reindex(struct store *s, struct store_reindex_counts *
  * and left out of the index since it was last rebuilt. */
 enum tix_err store_values_refused(struct store *s, int64_t *n, struct tix_error *err);
 
+/* ---- feeds for defences (issue 16; src/store/feeds.c) ----------------------- */
+
+/* How far a collection has changed: the date_added of its newest
+ * membership and how many it has (a removal lowers the count). Two equal
+ * answers mean the same members. */
+enum tix_err store_collection_version(struct store *s, const struct store_collection *c,
+                                      int64_t *last_added, int64_t *members, struct tix_error *err);
+
+/* A named feed (`tix feed add`): a collection, a format and its options
+ * (a JSON object of the `tix export` feed options), served at
+ * /feeds/<name> with the caller's policy. */
+struct store_feed {
+	char name[64];
+	char collection[64]; /* the collection's id */
+	char format[32];
+	char options[2048];
+	int64_t created; /* µs */
+};
+
+/* Adds or replaces the feed of f->name. */
+enum tix_err store_feed_put(struct store *s, const struct store_feed *f, struct tix_error *err);
+/* TIX_ENOTFOUND when there is none. */
+enum tix_err store_feed_get(struct store *s, const char *name, struct store_feed *out,
+                            struct tix_error *err);
+enum tix_err store_feed_list(struct store *s, int (*cb)(void *, const struct store_feed *),
+                             void *arg, struct tix_error *err);
+enum tix_err store_feed_delete(struct store *s, const char *name, struct tix_error *err);
+
 #endif

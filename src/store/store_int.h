@@ -125,6 +125,8 @@ enum tix_err store__values_rebuild(struct store *s, struct store_reindex_counts 
 /* Indexes the values, sighting and text of version vid (values.c). */
 enum tix_err store__index_version(struct store *s, int64_t vid, const struct stix_meta *m,
                                   const char *body, size_t body_len, struct tix_error *err);
+/* The named feeds of `tix feed` (feeds.c). */
+extern const char store__schema_named_feeds[];
 /* Migration 7: the audience index (audience.c); its SQL function
  * tix_audience, registered on every connection before migrating. */
 extern const char store__schema_audience[];

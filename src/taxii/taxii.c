@@ -1782,3 +1782,95 @@ static void route(const struct taxii_config *cfg, struct store *s, const struct 
 		taxii_error(resp, 404, "Not found", "no such resource");
 	}
 }
+
+/* ---- reading a collection for other resources (taxii.h) ---------------------------- */
+
+struct taxii_reader {
+	struct taxii_config cfg; /* with the live node settings */
+	struct access a;
+	struct page p; /* keep_row's argument */
+	char view[1024];
+};
+
+int taxii_reader_open(const struct taxii_config *cfg_in, struct store *s,
+                      const struct taxii_request *req, const char *cid, struct taxii_reader **out,
+                      struct taxii_response *resp)
+{
+	struct taxii_config copy;
+	const struct taxii_config *cfg = live_config(cfg_in, s, &copy);
+	struct taxii_reader *r;
+	size_t o;
+
+	*out = NULL;
+	if (req->who == NULL && (req->auth_failed || !cfg->policy.anonymous_read)) {
+		resp->authenticate = 1;
+		taxii_error(resp, 401, "Unauthorized",
+		            "authenticate with HTTP Basic or a Bearer key");
+		return -1;
+	}
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		taxii_error(resp, 500, "Internal error", "out of memory");
+		return -1;
+	}
+	r->cfg = *cfg;
+	if (find_collection(req, s, cid, &r->a, resp) != 0) {
+		free(r);
+		return -1;
+	}
+	r->a.pp.groups = r->a.groups; /* into this copy */
+	if (!r->a.can_read) {
+		taxii_error(resp, 403, "Forbidden", "you may not read this collection");
+		free(r);
+		return -1;
+	}
+	r->p.cfg = &r->cfg;
+	r->p.a = &r->a;
+	o = (size_t)snprintf(r->view, sizeof(r->view), "%s|%s|%d|%d|%s|%d|%d|%d|%d", r->a.coll.id,
+	                     r->a.pp.org ? r->a.pp.org : "", (int)r->a.pp.role,
+	                     r->a.pp.collection_reader, r->a.peer, r->cfg.policy.default_tlp,
+	                     r->cfg.policy.anonymous_read, r->cfg.policy_off, (int)r->a.ngroups);
+	for (size_t i = 0; i < r->a.ngroups && o < sizeof(r->view); i++)
+		o += (size_t)snprintf(r->view + o, sizeof(r->view) - o, "|%s", r->a.groups[i]);
+	*out = r;
+	return 0;
+}
+
+void taxii_reader_free(struct taxii_reader *r)
+{
+	free(r);
+}
+
+const char *taxii_reader_view(const struct taxii_reader *r)
+{
+	return r->view;
+}
+
+enum tix_err taxii_reader_page(struct taxii_reader *r, struct store *s, const char *const *types,
+                               int64_t *after, size_t limit,
+                               int (*cb)(void *, const struct store_taxii_row *), void *arg,
+                               int *more, struct tix_error *err)
+{
+	struct store_taxii_filter f;
+	struct store_reader reader;
+	int64_t resume = *after;
+	enum tix_err e;
+
+	memset(&f, 0, sizeof(f));
+	f.collection = &r->a.coll;
+	f.types = types;
+	f.added_after = *after;
+	f.limit = limit;
+	f.resume = &resume;
+	if (!r->cfg.policy_off) {
+		f.keep = keep_row;
+		f.keep_arg = &r->p;
+		reader = (struct store_reader){r->a.pp.org, r->a.pp.groups, r->a.pp.collection_reader,
+		                               r->cfg.policy.default_tlp, r->cfg.policy.anonymous_read};
+		f.reader = &reader;
+	}
+	*more = 0;
+	e = store_taxii_select(s, &f, cb, arg, more, err);
+	if (e == TIX_OK)
+		*after = resume;
+	return e;
+}

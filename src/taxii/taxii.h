@@ -126,4 +126,33 @@ void taxii_handle(const struct taxii_config *cfg, struct store *s, struct taxii_
 void taxii_error(struct taxii_response *resp, int status, const char *title, const char *fmt, ...)
         TIX_PRINTF(4, 5);
 
+
+/* ---- reading a collection for other resources (the feeds, src/api/feeds.c) ----- */
+
+/* The caller and one collection as every TAXII read sees them: the
+ * collection found by id (titles are not names here), the caller's grant,
+ * role, organisation and sharing groups, the node's live policy settings. */
+struct taxii_reader;
+
+/* 0 and *out (taxii_reader_free) when the caller may read collection cid;
+ * otherwise -1 with the refusal in resp, as a TAXII listing answers it:
+ * 401 (not authenticated where anonymous reading is off), 404 (no such
+ * collection, or one the caller may not know of), 403 (no read grant), 500. */
+int taxii_reader_open(const struct taxii_config *cfg, struct store *s,
+                      const struct taxii_request *req, const char *cid, struct taxii_reader **out,
+                      struct taxii_response *resp);
+void taxii_reader_free(struct taxii_reader *r);
+/* What identifies the caller's view of the collection (organisation, role,
+ * groups, grant, peer, node policy), as text, for cache keys and ETags. */
+const char *taxii_reader_view(const struct taxii_reader *r);
+/* The latest version of each object of the given types (NULL-terminated)
+ * added to the collection after *after that the caller may read, through
+ * the same policy decision as the TAXII listings (an object with granular
+ * markings the caller may not see is withheld whole): cb for each, at most
+ * limit rows; *after moves on, *more is 1 while rows remain. */
+enum tix_err taxii_reader_page(struct taxii_reader *r, struct store *s, const char *const *types,
+                               int64_t *after, size_t limit,
+                               int (*cb)(void *, const struct store_taxii_row *), void *arg,
+                               int *more, struct tix_error *err);
+
 #endif

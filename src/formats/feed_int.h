@@ -1,0 +1,129 @@
+/*
+ * formats/feed_int.h — what the feed writers (suricata.c, zeek.c, rpz.c,
+ * nft.c, lists.c) share with the core in feed.c: the values an indicator
+ * stands for, the indicator's metadata, buffered output streams, and a set
+ * of 64-bit hashes for the formats that must not repeat an entry.
+ */
+#ifndef TIX_FORMATS_FEED_INT_H
+#define TIX_FORMATS_FEED_INT_H
+
+#include <stdint.h>
+
+#include "formats/formats.h"
+
+/* The kinds of value a feed can carry. */
+enum feed_kind {
+	FK_DOMAIN,     /* a name */
+	FK_SUBDOMAINS, /* the names below a domain (LIKE '%.d', or --subdomains) */
+	FK_IPV4,       /* an address or a CIDR range */
+	FK_IPV6,
+	FK_URL,
+	FK_EMAIL,
+	FK_MD5,
+	FK_SHA1,
+	FK_SHA256,
+	FK_SHA512,
+};
+
+/* One value, normalised (values.h) and checked as safe for every writer:
+ * domains are ASCII labels (punycode for IDNs), URLs and e-mail addresses
+ * printable ASCII without spaces, quotes or backslashes, hashes lowercase
+ * hex, addresses in canonical text ("10.0.0.0/8", "2001:db8::/32"; no
+ * prefix for a single address). */
+struct feed_value {
+	enum feed_kind kind;
+	const char *text; /* NUL-terminated */
+	size_t len;
+	unsigned char addr[16]; /* FK_IPV4 / FK_IPV6: the network */
+	unsigned plen;          /* its prefix length (32 / 128 for one address) */
+	/* FK_URL: where host and path start in text, and their lengths */
+	size_t host, host_len, path, path_len;
+	int http; /* FK_URL: scheme http */
+};
+
+/* What a writer may say about the indicator a value comes from; strings
+ * are NUL-terminated, "" when absent, and not yet escaped for any format. */
+struct feed_indicator {
+	const char *id;
+	const char *name;
+	const char *description;
+	const char *url; /* the first external reference's url */
+	const char *tlp; /* "clear", "green", "amber", "amber+strict", "red" or "" */
+	const char *modified;
+	const char *valid_from, *valid_until;
+	int64_t modified_s; /* Unix seconds of modified (rev) */
+};
+
+/* A set of 64-bit hashes (open addressing; 0 is never stored). */
+struct feed_seen {
+	uint64_t *v;
+	size_t n, cap;
+};
+/* 1 when h was new (and is now in the set), 0 when seen, -1 on ENOMEM. */
+int feed_seen_add(struct feed_seen *s, uint64_t h);
+void feed_seen_release(struct feed_seen *s);
+/* FNV-1a 64 over the parts (a NUL between them). */
+uint64_t feed_hash(const char *a, const char *b, const char *c);
+
+/* A UTF-8 domain as ASCII: each label with a non-ASCII character as
+ * "xn--" punycode (RFC 3492), then values_norm_domain. Returns the
+ * length written to out (cap bytes), or -1 (bad UTF-8, too long, not a
+ * domain). */
+int feed_domain_ascii(const char *s, size_t n, char *out, size_t cap);
+
+#define FEED_MAX_STREAMS 8
+
+struct formats_feed;
+
+struct feed_writer {
+	/* The header (every stream's); may be NULL. */
+	enum tix_err (*begin)(struct formats_feed *f);
+	/* Writes one value of ind, or returns a reason it cannot (FR_*) with
+	 * *detail set to a short text. 0 when written. */
+	int (*value)(struct formats_feed *f, const struct feed_indicator *ind,
+	             const struct feed_value *v, const char **detail);
+	/* The trailer (and whatever a writer held back); may be NULL. */
+	enum tix_err (*end)(struct formats_feed *f);
+	void (*release)(struct formats_feed *f);
+};
+
+struct formats_feed {
+	struct formats_feed_opts o;
+	struct formats_feed_sink sink;
+	const struct feed_writer *w;
+	struct formats_feed_stats st;
+	struct tix_buf out[FEED_MAX_STREAMS];
+	const char *stream_name[FEED_MAX_STREAMS];
+	size_t nstreams;
+	int failed;
+	int finishing;
+	char names[FEED_MAX_STREAMS][64];
+	struct feed_seen seen; /* the entries written, for writers that dedupe */
+	struct feed_seen sids; /* suricata: sids used */
+	/* writer state */
+	struct tix_buf batch[2]; /* nft: pending elements per family */
+	size_t nbatch[2];
+	struct tix_buf arena; /* the fields of the indicator being written */
+	char scratch[8192];
+};
+
+/* Output: appends to stream i (0 is the main one); flushed to the sink
+ * in large writes. */
+void feed_put(struct formats_feed *f, size_t stream, const char *s, size_t n);
+void feed_puts(struct formats_feed *f, size_t stream, const char *s);
+void feed_printf(struct formats_feed *f, size_t stream, const char *fmt, ...) TIX_PRINTF(3, 4);
+/* Declares stream i with its file name (for suricata-dataset). */
+void feed_stream(struct formats_feed *f, size_t i, const char *name);
+/* 1 when this value was written before (by hash of kind and text). */
+int feed_repeat(struct formats_feed *f, const struct feed_value *v, const char *salt);
+
+extern const struct feed_writer feed_suricata_writer, feed_suricata_dataset_writer,
+        feed_zeek_writer, feed_rpz_writer, feed_nft_writer, feed_ipset_writer, feed_hosts_writer,
+        feed_csv_writer, feed_list_writer;
+
+/* The STIX type of a kind ("domain-name", "ipv4-addr", "url", "file"...). */
+const char *feed_kind_stix_type(enum feed_kind k);
+/* A short name of a kind ("domain", "ipv4", "sha256"...). */
+const char *feed_kind_name(enum feed_kind k);
+
+#endif
