@@ -29,6 +29,9 @@ static const struct {
         {"restore", cmd_restore, "put the store back from a backup"},
         {"verify-store", cmd_verify_store,
          "check the store: integrity, schema, the audit log's hash chain"},
+        {"constituent", cmd_constituent,
+         "the organisations' ranges, ASNs, domains and contacts reports are routed to"},
+        {"route", cmd_route, "route report rows to their owners; unrouted rows; mail digests"},
 };
 
 static void usage(FILE *f)

@@ -77,6 +77,10 @@ static const char *const migrations[] = {
         /* 7 -> 8: peer kinds (TAXII or MISP feed) and a MISP feed's per-event
          * cursors (src/store/sync.c) */
         store__schema_feed,
+        /* migration 10 (constituency routing; the lead numbers it): constituents,
+         * their ranges, ASNs and domains, the prefix-to-ASN table, routed
+         * reports, unrouted rows, digests sent (src/store/route.c) */
+        store__schema_route,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
