@@ -92,6 +92,8 @@ test: deps-test build build-asan
 	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_ops.py
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_ops.py
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_crash.py
+	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_route.py
+	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_route.py
 	@$(MAKE) --no-print-directory test-deb
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory fuzz-ci
