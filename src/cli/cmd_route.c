@@ -184,10 +184,14 @@ static enum tix_err import_row(struct import *im, struct route_reader *rd, const
 	if (route_reader_row(rd, fields, nf, im->now, &ev, why, sizeof(why)) != 0)
 		return keep_unrouted(im, file, line, ROUTE_MALFORMED, why, NULL, rec, reclen, err);
 	route_match_event(im->table, &ev, &m);
+	if (!im->dry_run)
+		route_event_key(rd, &ev);
 	if (m.reason != ROUTE_OK) {
+		char what[80];
+
 		if (m.reason == ROUTE_NO_CONTACT)
 			snprintf(why, sizeof(why), "%s: owned by %s (%s %s), which has no contact",
-			         ev.address, m.owner->name, m.by, m.what);
+			         ev.address, m.owner->name, m.by, route_match_what(&m, what));
 		else if (m.reason == ROUTE_AMBIGUOUS)
 			snprintf(why, sizeof(why), "%s: several constituents own the same %s",
 			         ev.address, m.by);

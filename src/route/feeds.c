@@ -59,12 +59,47 @@ static const struct {
         {"test", "test"},
 };
 
+#define NCLASSES   (sizeof(classes) / sizeof(classes[0]))
+#define CLASS_SLOTS 128 /* a power of two, more than twice NCLASSES */
+
+static unsigned class_hash(const char *s)
+{
+	unsigned h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h & (CLASS_SLOTS - 1);
+}
+
+/* The index of type in classes[], or -1: an open-addressing table of the
+ * constant vocabulary, filled on first use (the same every time). */
+static int class_index(const char *type)
+{
+	static signed char slots[CLASS_SLOTS];
+	static int ready;
+
+	if (!ready) {
+		memset(slots, -1, sizeof(slots));
+		for (size_t i = 0; i < NCLASSES; i++) {
+			unsigned h = class_hash(classes[i].type);
+
+			while (slots[h] >= 0)
+				h = (h + 1) & (CLASS_SLOTS - 1);
+			slots[h] = (signed char)i;
+		}
+		ready = 1;
+	}
+	for (unsigned h = class_hash(type); slots[h] >= 0; h = (h + 1) & (CLASS_SLOTS - 1))
+		if (strcmp(classes[slots[h]].type, type) == 0)
+			return slots[h];
+	return -1;
+}
+
 static const char *taxonomy_of(const char *type)
 {
-	for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
-		if (strcmp(classes[i].type, type) == 0)
-			return classes[i].taxonomy;
-	return NULL;
+	int i = class_index(type);
+
+	return i < 0 ? NULL : classes[i].taxonomy;
 }
 
 /* ---- the fields routing reads -------------------------------------------- */
@@ -378,6 +413,9 @@ struct route_reader {
 	const char **xnames, **xvalues;
 	char ip[INET6_ADDRSTRLEN], fqdn[254], *url;
 	size_t urlcap;
+	const char *const *last_fields; /* the row last read, for its key */
+	int last_n;
+	struct tix_buf name;
 };
 
 void route_reader_free(struct route_reader *r)
@@ -392,6 +430,7 @@ void route_reader_free(struct route_reader *r)
 	free(r->xvalues);
 	free(r->url);
 	free(r->feed_name);
+	tix_buf_release(&r->name);
 	free(r);
 }
 
@@ -405,6 +444,7 @@ struct route_reader *route_reader_open(const struct route_feed *feed, const char
 
 	if (r == NULL)
 		goto oom;
+	tix_buf_init(&r->name, 1 << 20);
 	r->feed = feed;
 	r->ncols = n;
 	r->urlcap = 8192;
@@ -548,10 +588,6 @@ int route_reader_row(struct route_reader *r, const char *const *fields, int n, i
 	const char *core[F_NCORE] = {0};
 	size_t nx = 0;
 	int64_t sec;
-	struct tix_uuid ns, u;
-	struct tix_buf name;
-	char uuid[37];
-
 	memset(ev, 0, sizeof(*ev));
 	ev->port = -1;
 	if (n != r->ncols) {
@@ -689,17 +725,27 @@ int route_reader_row(struct route_reader *r, const char *const *fields, int n, i
 		snprintf(why, whysize, "no source.ip, source.fqdn, source.url or source.account");
 		return -1;
 	}
+	r->last_fields = fields;
+	r->last_n = n;
+	return 0;
+}
+
+void route_event_key(struct route_reader *r, struct route_event *ev)
+{
+	static const struct tix_uuid ns = {{0x1b, 0x8e, 0x0c, 0x6a, 0x5d, 0x0f, 0x5b, 0x7e, 0x9f, 0x0e,
+	                                    0x7d, 0x6c, 0x2b, 0x1a, 0x4e, 0x93}};
+	struct tix_uuid u;
+	char uuid[37];
+
 	/* The row's identity: the feed and every field as read (so the same
 	 * row imported again is the same report, and one kept once). */
-	tix_buf_init(&name, 1 << 20);
-	tix_buf_adds(&name, r->feed_name);
-	for (int i = 0; i < n; i++) {
-		tix_buf_addc(&name, '\x1f');
-		tix_buf_adds(&name, fields[i]);
+	tix_buf_reset(&r->name);
+	tix_buf_adds(&r->name, r->feed_name);
+	for (int i = 0; i < r->last_n; i++) {
+		tix_buf_addc(&r->name, '\x1f');
+		tix_buf_adds(&r->name, r->last_fields[i]);
 	}
-	tix_uuid_parse("1b8e0c6a-5d0f-5b7e-9f0e-7d6c2b1a4e93", &ns);
-	tix_uuid_v5(&ns, tix_buf_str(&name), tix_buf_len(&name), &u);
-	tix_buf_release(&name);
-	snprintf(ev->key, sizeof(ev->key), "x-tix-report--%s", tix_uuid_format(&u, uuid));
-	return 0;
+	tix_uuid_v5(&ns, tix_buf_str(&r->name), tix_buf_len(&r->name), &u);
+	memcpy(ev->key, "x-tix-report--", 14);
+	memcpy(ev->key + 14, tix_uuid_format(&u, uuid), 37);
 }

@@ -48,7 +48,11 @@ json_t *route_report_stix(const struct route_event *ev, const struct route_match
 	time_text(ev->time_source, when);
 	time_text(ev->time_observation, obs);
 	route_group_of(m->owner->org, group, sizeof(group));
-	snprintf(by, sizeof(by), "%s %s", m->by, m->what);
+	{
+		char what[80];
+
+		snprintf(by, sizeof(by), "%s %s", m->by, route_match_what(m, what));
+	}
 	json_object_set_new(o, "type", json_string("x-tix-report"));
 	json_object_set_new(o, "spec_version", json_string("2.1"));
 	json_object_set_new(o, "id", json_string(ev->key));

@@ -119,7 +119,7 @@ struct route_event {
 	const char *const *extra_names;
 	const char *const *extra_values;
 	size_t nextra;
-	char key[80]; /* x-tix-report--UUIDv5 of the feed and the row's fields */
+	char key[80]; /* route_event_key: x-tix-report--UUIDv5 of the feed and the fields */
 };
 
 struct route_reader;
@@ -139,16 +139,23 @@ void route_reader_free(struct route_reader *r);
 int route_reader_row(struct route_reader *r, const char *const *fields, int n, int64_t now_us,
                      struct route_event *ev, char *why, size_t whysize);
 
+/* Fills ev->key for the row route_reader_row read last (its fields must
+ * still be valid): computed only when the row is kept, not to route it. */
+void route_event_key(struct route_reader *r, struct route_event *ev);
+
 /* Which constituent owns the event and why. */
 struct route_match {
 	enum route_reason reason;
 	const struct route_owner *owner; /* when reason is ROUTE_OK or ROUTE_NO_CONTACT */
 	const char *by;                  /* "range", "asn" or "domain" */
-	char what[80];                   /* the range, "AS64500" or the domain matched */
+	struct store_route_range range;  /* by range: the range */
+	const char *domain;              /* by domain: the domain (the table's) */
 	int64_t asn;                     /* from the prefix-to-ASN table, else the row's, or 0 */
 };
 void route_match_event(const struct route_table *t, const struct route_event *ev,
                        struct route_match *m);
+/* What matched: "192.0.2.0/24", "AS64500" or the domain, into out. */
+const char *route_match_what(const struct route_match *m, char out[80]);
 
 /* ---- STIX and digests (src/route/report.c) ---------------------------------- */
 
