@@ -15,7 +15,7 @@ ASAN  := build-asan
 
 .PHONY: all deps deps-test build build-asan run test install deb test-deb \
         bench-ingest bench-taxii bench-pattern bench-policy bench-match bench-sync bench-sparse \
-        bench-formats \
+        bench-formats bench-route \
         test-sync-long fuzz fuzz-ci lint soak format clean
 
 all: build
@@ -126,6 +126,9 @@ bench-sparse: deps
 
 bench-formats: deps
 	@bash bench/formats/run.sh
+
+bench-route: deps
+	@bash bench/route/run.sh
 
 # Every libFuzzer target (each fuzz/fuzz_*.c) for FUZZ_SECONDS each (ASan +
 # UBSan, clang), JOBS at a time, on a scratch copy of its seed corpus with
