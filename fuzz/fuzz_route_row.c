@@ -73,7 +73,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	end = text + size;
 	stix_problems_init(&probs);
-	nf = formats_csv_record(&p, end, ',', buf, 1 << 16, fields, 256, &lines, &(const char *){0});
+	nf = formats_csv_record(&p, end, ',', buf, 1 << 16, fields, 256, &lines,
+	                        &(const char *){0});
 	if (nf > 0 && formats_utf8_ok(text, (size_t)(p - text)))
 		rd = route_reader_open(feed, "fuzz", fields, nf, msg, sizeof(msg));
 	while (rd) {
@@ -87,7 +88,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		if (nf < 0 || !formats_utf8_ok(rec, (size_t)(p - rec)))
 			continue;
-		if (route_reader_row(rd, fields, nf, 1800000000000000LL, &ev, rwhy, sizeof(rwhy)) != 0)
+		if (route_reader_row(rd, fields, nf, 1800000000000000LL, &ev, rwhy, sizeof(rwhy)) !=
+		    0)
 			continue;
 		route_event_key(rd, &ev);
 		if (ev.address == NULL || strncmp(ev.key, "x-tix-report--", 14) != 0)

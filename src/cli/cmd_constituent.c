@@ -90,7 +90,8 @@ static int def_add(struct def *d, const char *opt, const char *v, char *msg, siz
 		int64_t a;
 
 		if (route_asn_parse(v, &a) != 0) {
-			snprintf(msg, msgsize, "--asn '%.80s' is not an AS number (1-4294967294)", v);
+			snprintf(msg, msgsize, "--asn '%.80s' is not an AS number (1-4294967294)",
+			         v);
 			return -1;
 		}
 		if (grow((void **)&d->asns, d->nasns, sizeof(a)) != 0)
@@ -132,7 +133,8 @@ static int def_check(struct def *d, char *msg, size_t msgsize)
 	}
 	for (const unsigned char *p = (const unsigned char *)d->org; *p; p++)
 		if (*p < 0x20 || *p == 0x7f || *p == ',') {
-			snprintf(msg, msgsize, "%s: an organisation name holds no control character or ','",
+			snprintf(msg, msgsize,
+			         "%s: an organisation name holds no control character or ','",
 			         d->name);
 			return -1;
 		}
@@ -169,27 +171,46 @@ static struct store_constituent_def def_view(const struct def *d)
 	return v;
 }
 
-static void warn_org(struct store *s, const struct def *d)
+/* Says what will not work yet: an organisation the node does not know (its
+ * reports are mailed but nobody reads them over TAXII), no contact (its
+ * reports are kept as unrouted). Each constituent by name up to a few,
+ * then a count. */
+struct warned {
+	size_t no_org, no_contact;
+};
+
+static void warn_org(struct store *s, const struct def *d, struct warned *w)
 {
 	struct store_org o;
 	struct tix_error err;
 
-	if (store_org_get(s, d->org, &o, &err) != TIX_OK)
+	if (store_org_get(s, d->org, &o, &err) != TIX_OK && w->no_org++ < 10)
 		fprintf(stderr,
 		        "tix constituent: %s: warning: '%s' is no organisation of this node: its "
 		        "reports are mailed, but nobody can read them over TAXII until `tix admin "
 		        "org add %s`\n",
 		        d->name, d->org, d->org);
-	if (d->ncontacts == 0)
+	if (d->ncontacts == 0 && w->no_contact++ < 10)
 		fprintf(stderr,
 		        "tix constituent: %s: warning: no contact: reports routed to it are kept as "
 		        "unrouted (no-contact) until one is added\n",
 		        d->name);
 }
 
+static void warned_total(const struct warned *w)
+{
+	if (w->no_org > 10)
+		fprintf(stderr, "tix constituent: warning: %zu constituents name organisations this "
+		                "node does not have\n",
+		        w->no_org);
+	if (w->no_contact > 10)
+		fprintf(stderr, "tix constituent: warning: %zu constituents have no contact\n",
+		        w->no_contact);
+}
+
 static int constituent_add(int argc, char **argv, const char *db)
 {
-	static const char *const opts[] = {"org",    "contact", "range", "asn",
+	static const char *const opts[] = {"org",    "contact", "range",  "asn",
 	                                   "domain", "lang",    "pgp-key"};
 	struct def d = {0};
 	const char *cur = NULL, *pgp = NULL;
@@ -216,15 +237,16 @@ static int constituent_add(int argc, char **argv, const char *db)
 
 				snprintf(word, sizeof(word), "%.*s", (int)(n > 60 ? 60 : n), a + 2);
 				near = tix_nearest(word, opts, sizeof(opts) / sizeof(opts[0]));
-				fprintf(stderr, "tix constituent add: unknown option '%s'%s%s%s\n", a,
-				        near ? " (did you mean --" : "", near ? near : "",
+				fprintf(stderr, "tix constituent add: unknown option '%s'%s%s%s\n",
+				        a, near ? " (did you mean --" : "", near ? near : "",
 				        near ? "?)" : "");
 				goto out;
 			}
 			cur = opts[k];
 			if (eq == NULL) {
 				if (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0) {
-					fprintf(stderr, "tix constituent add: --%s needs a value\n", cur);
+					fprintf(stderr, "tix constituent add: --%s needs a value\n",
+					        cur);
 					goto out;
 				}
 				a = argv[++i];
@@ -233,8 +255,8 @@ static int constituent_add(int argc, char **argv, const char *db)
 			}
 		} else if (cur == NULL) {
 			if (d.name[0]) {
-				fprintf(stderr, "tix constituent add: one NAME ('%s' and '%s')\n", d.name,
-				        a);
+				fprintf(stderr, "tix constituent add: one NAME ('%s' and '%s')\n",
+				        d.name, a);
 				goto out;
 			}
 			snprintf(d.name, sizeof(d.name), "%s", a);
@@ -278,7 +300,8 @@ static int constituent_add(int argc, char **argv, const char *db)
 		}
 		if (strstr(d.pgp_key, "-----BEGIN PGP PUBLIC KEY BLOCK-----") == NULL ||
 		    strlen(d.pgp_key) != len) {
-			fprintf(stderr, "tix constituent add: %s: not an ASCII-armoured PGP public key\n",
+			fprintf(stderr,
+			        "tix constituent add: %s: not an ASCII-armoured PGP public key\n",
 			        pgp);
 			rc = EXIT_INVALID;
 			goto out;
@@ -294,7 +317,9 @@ static int constituent_add(int argc, char **argv, const char *db)
 		cli_print_error("constituent add", &err);
 		rc = cli_exit_code(err.code);
 	} else {
-		warn_org(s, &d);
+		struct warned w = {0, 0};
+
+		warn_org(s, &d, &w);
 		printf("constituent %s added (organisation %s): %zu contacts, %zu ranges, %zu ASNs, "
 		       "%zu domains\n",
 		       d.name, d.org, d.ncontacts, d.nranges, d.nasns, d.ndomains);
@@ -443,7 +468,8 @@ static int add_cell(struct def *d, const char *opt, const char *cell, char *msg,
 		snprintf(msg, msgsize, "out of memory");
 		return -1;
 	}
-	for (tok = strtok_r(copy, " ;\t", &save); tok && rc == 0; tok = strtok_r(NULL, " ;\t", &save))
+	for (tok = strtok_r(copy, " ;\t", &save); tok && rc == 0;
+	     tok = strtok_r(NULL, " ;\t", &save))
 		rc = def_add(d, opt, tok, msg, msgsize);
 	free(copy);
 	return rc;
@@ -451,8 +477,8 @@ static int add_cell(struct def *d, const char *opt, const char *cell, char *msg,
 
 static int constituent_import(int argc, char **argv, const char *db)
 {
-	static const char *const cols[C_N] = {"name",    "org",     "contacts", "ranges",
-	                                      "asns",    "domains", "lang"};
+	static const char *const cols[C_N] = {"name", "org",     "contacts", "ranges",
+	                                      "asns", "domains", "lang"};
 	char *data = NULL, *buf = NULL;
 	size_t len, line = 1, ndefs = 0, bad = 0;
 	const char *p, *end, *fields[64];
@@ -518,8 +544,8 @@ static int constituent_import(int argc, char **argv, const char *db)
 			continue;
 		for (int k = 0; k < C_N; k++)
 			if (map[k] >= nf) {
-				fprintf(stderr, "%s:%zu: %d columns, the header has more\n", argv[1],
-				        start, nf);
+				fprintf(stderr, "%s:%zu: %d columns, the header has more\n",
+				        argv[1], start, nf);
 				bad++;
 				goto next;
 			}
@@ -531,7 +557,8 @@ static int constituent_import(int argc, char **argv, const char *db)
 		     add_cell(&d, "contact", fields[map[C_CONTACTS]], msg, sizeof(msg)) != 0) ||
 		    (map[C_RANGES] >= 0 &&
 		     add_cell(&d, "range", fields[map[C_RANGES]], msg, sizeof(msg)) != 0) ||
-		    (map[C_ASNS] >= 0 && add_cell(&d, "asn", fields[map[C_ASNS]], msg, sizeof(msg)) != 0) ||
+		    (map[C_ASNS] >= 0 &&
+		     add_cell(&d, "asn", fields[map[C_ASNS]], msg, sizeof(msg)) != 0) ||
 		    (map[C_DOMAINS] >= 0 &&
 		     add_cell(&d, "domain", fields[map[C_DOMAINS]], msg, sizeof(msg)) != 0) ||
 		    def_check(&d, msg, sizeof(msg)) != 0) {
@@ -542,7 +569,8 @@ static int constituent_import(int argc, char **argv, const char *db)
 		}
 		for (size_t i = 0; i < ndefs; i++)
 			if (strcmp(defs[i].name, d.name) == 0) {
-				fprintf(stderr, "%s:%zu: %s is named twice\n", argv[1], start, d.name);
+				fprintf(stderr, "%s:%zu: %s is named twice\n", argv[1], start,
+				        d.name);
 				def_free(&d);
 				bad++;
 				goto next;
@@ -553,7 +581,7 @@ static int constituent_import(int argc, char **argv, const char *db)
 			goto out;
 		}
 		defs[ndefs++] = d;
-next:;
+	next:;
 	}
 	if (bad) {
 		fprintf(stderr, "tix constituent import: %s: %zu bad rows; nothing imported\n",
@@ -574,8 +602,11 @@ next:;
 		cli_print_error("constituent import", &err);
 		rc = cli_exit_code(err.code);
 	} else {
+		struct warned w = {0, 0};
+
 		for (size_t i = 0; i < ndefs; i++)
-			warn_org(s, &defs[i]);
+			warn_org(s, &defs[i], &w);
+		warned_total(&w);
 		printf("%zu constituents imported from %s\n", ndefs, argv[1]);
 		rc = 0;
 	}
@@ -655,8 +686,9 @@ int cmd_constituent(int argc, char **argv)
 				store_close(s);
 			}
 		} else {
-			fprintf(stderr, "tix constituent: unknown command '%s' (add, list, remove, "
-			                "import)\n",
+			fprintf(stderr,
+			        "tix constituent: unknown command '%s' (add, list, remove, "
+			        "import)\n",
 			        sub);
 			rc = EXIT_USAGE;
 		}

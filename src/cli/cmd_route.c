@@ -22,6 +22,7 @@
 #define MAX_REPORTED   100
 #define DEFAULT_COLL   "route-reports"
 #define UNROUTED_BYTES 4096
+#define BATCH          20000 /* rows a transaction */
 
 static void usage(FILE *f)
 {
@@ -121,8 +122,9 @@ static enum tix_err keep_unrouted(struct import *im, const char *file, size_t li
 		snprintf(ukey, sizeof(ukey), "row--%s", tix_uuid_format(&uu, uuid));
 		key = ukey;
 	}
-	u = (struct store_route_unrouted){key, im->feed_name, file, route_reason_name(reason), detail,
-	                                  row, (int64_t)line, im->now};
+	u = (struct store_route_unrouted){
+	        key,    im->feed_name, file,          route_reason_name(reason),
+	        detail, row,           (int64_t)line, im->now};
 	return store_route_unrouted_add(im->s, &u, err);
 }
 
@@ -219,9 +221,9 @@ static enum tix_err import_row(struct import *im, struct route_reader *rd, const
 	if (e != TIX_OK)
 		return e;
 	{
-		struct store_route_report r = {ev.key,         ev.feed, ev.taxonomy,    ev.type,
-		                               ev.address,     m.owner->key, m.asn, ev.time_source,
-		                               im->now};
+		struct store_route_report r = {ev.key,  ev.feed,        ev.taxonomy,
+		                               ev.type, ev.address,     m.owner->key,
+		                               m.asn,   ev.time_source, im->now};
 		int indexed = 0;
 
 		if ((e = store_route_report_add(im->s, &r, &indexed, err)) != TIX_OK)
@@ -239,6 +241,7 @@ static int import_file(struct import *im, const char *file)
 	struct route_reader *rd = NULL;
 	struct tix_error err;
 	int rc = EXIT_SYSTEM, in_tx = 0;
+	size_t batched = 0;
 	enum tix_err e = TIX_OK;
 
 	tix_error_clear(&err);
@@ -253,20 +256,20 @@ static int import_file(struct import *im, const char *file)
 	{
 		size_t lines = 0;
 		const char *why = NULL, *rec = p;
-		int nf = formats_csv_record(&p, end, ',', buf, RECORD_MAX, fields, MAX_FIELDS, &lines,
-		                            &why);
+		int nf = formats_csv_record(&p, end, ',', buf, RECORD_MAX, fields, MAX_FIELDS,
+		                            &lines, &why);
 
 		line += lines;
 		if (nf <= 0 || !formats_utf8_ok(rec, (size_t)(p - rec))) {
 			fprintf(stderr, "tix route import: %s:1: %s\n", file,
-			        nf == 0 ? "empty file: a header naming the columns is needed"
+			        nf == 0  ? "empty file: a header naming the columns is needed"
 			        : nf < 0 ? why
 			                 : "the header is not UTF-8");
 			rc = EXIT_INVALID;
 			goto out;
 		}
-		if ((rd = route_reader_open(im->feed, im->feed_name, fields, nf, msg, sizeof(msg))) ==
-		    NULL) {
+		if ((rd = route_reader_open(im->feed, im->feed_name, fields, nf, msg,
+		                            sizeof(msg))) == NULL) {
 			fprintf(stderr, "tix route import: %s:1: %s\n", file, msg);
 			rc = EXIT_INVALID;
 			goto out;
@@ -282,8 +285,8 @@ static int import_file(struct import *im, const char *file)
 	for (;;) {
 		size_t start = line, lines = 0;
 		const char *why = NULL, *rec = p;
-		int nf = formats_csv_record(&p, end, ',', buf, RECORD_MAX, fields, MAX_FIELDS, &lines,
-		                            &why);
+		int nf = formats_csv_record(&p, end, ',', buf, RECORD_MAX, fields, MAX_FIELDS,
+		                            &lines, &why);
 
 		line += lines;
 		if (nf == 0)
@@ -297,18 +300,35 @@ static int import_file(struct import *im, const char *file)
 			e = keep_unrouted(im, file, start, ROUTE_MALFORMED, why, NULL, rec,
 			                  (size_t)(p - rec), &err);
 		} else {
-			e = import_row(im, rd, file, start, fields, nf, rec, (size_t)(p - rec), &err);
+			e = import_row(im, rd, file, start, fields, nf, rec, (size_t)(p - rec),
+			               &err);
 		}
 		if (e != TIX_OK)
 			goto fail;
+		/* Commits every BATCH rows: a file of millions of rows does not
+		 * grow one transaction (and the write-ahead log) without bound.
+		 * Rows are reports once (deterministic ids), so importing the
+		 * file again after a failure completes it. */
+		if (in_tx && ++batched >= BATCH) {
+			if (store_commit(im->s, &err) != TIX_OK) {
+				in_tx = 0;
+				goto fail;
+			}
+			in_tx = 0;
+			if (store_begin(im->s, &err) != TIX_OK)
+				goto fail;
+			in_tx = 1;
+			batched = 0;
+		}
 	}
 	if (in_tx) {
-		struct store_audit_entry ae = {now_us(), "write", operator_name(),
-		                               im->org ? im->org : "", "", NULL};
+		struct store_audit_entry ae = {
+		        now_us(), "write", operator_name(), im->org ? im->org : "", "", NULL};
 		char detail[600];
 
-		snprintf(detail, sizeof(detail), "tix route import --feed %s %s: %zu rows, %zu routed",
-		         im->feed_name, file, im->rows, im->routed);
+		snprintf(detail, sizeof(detail),
+		         "tix route import --feed %s %s: %zu rows, %zu routed", im->feed_name, file,
+		         im->rows, im->routed);
 		ae.detail = detail;
 		if (store_audit_append(im->s, &ae, 1, &err) != TIX_OK ||
 		    store_commit(im->s, &err) != TIX_OK)
@@ -370,8 +390,9 @@ static int route_import(int argc, char **argv, const char *db)
 	}
 	if (strlen(im.feed_name) > 100 || strpbrk(im.feed_name, "\r\n\t,\"") ||
 	    im.feed_name[0] == '\0') {
-		fprintf(stderr, "tix route import: --feed: a name of 1-100 bytes without ',', quotes "
-		                "or control characters\n");
+		fprintf(stderr,
+		        "tix route import: --feed: a name of 1-100 bytes without ',', quotes "
+		        "or control characters\n");
 		return EXIT_USAGE;
 	}
 	tix_error_clear(&err);
@@ -401,7 +422,8 @@ static int route_import(int argc, char **argv, const char *db)
 		route_feed_free(own);
 		return EXIT_SYSTEM;
 	}
-	if ((!im.dry_run && store_collection_get(im.s, im.collection, 1, &im.coll, &err) != TIX_OK) ||
+	if ((!im.dry_run &&
+	     store_collection_get(im.s, im.collection, 1, &im.coll, &err) != TIX_OK) ||
 	    route_table_load(im.s, &im.table, &err) != TIX_OK) {
 		cli_print_error("route import", &err);
 		store_close(im.s);
@@ -424,14 +446,16 @@ static int route_import(int argc, char **argv, const char *db)
 			printf("%s: %zu rows: %zu routed (%zu new)%s%s, unrouted: %zu no-owner, %zu "
 			       "ambiguous, %zu malformed, %zu no-contact\n",
 			       argv[i], im.rows - rows, im.routed - routed, im.added - added,
-			       im.dry_run ? "" : " into ", im.dry_run ? " (dry run)" : im.coll.title,
+			       im.dry_run ? "" : " into ",
+			       im.dry_run ? " (dry run)" : im.coll.title,
 			       im.reasons[ROUTE_NO_OWNER] - before[ROUTE_NO_OWNER],
 			       im.reasons[ROUTE_AMBIGUOUS] - before[ROUTE_AMBIGUOUS],
 			       im.reasons[ROUTE_MALFORMED] - before[ROUTE_MALFORMED],
 			       im.reasons[ROUTE_NO_CONTACT] - before[ROUTE_NO_CONTACT]);
 	}
 	if (im.printed > MAX_REPORTED)
-		fprintf(stderr, "tix route import: %zu more rows not listed here (tix route unrouted)\n",
+		fprintf(stderr,
+		        "tix route import: %zu more rows not listed here (tix route unrouted)\n",
 		        im.printed - MAX_REPORTED);
 	if (rc == 0 && im.routed < im.rows)
 		rc = EXIT_INVALID;
@@ -475,8 +499,10 @@ static int print_unrouted(void *arg, const struct store_route_unrouted *u)
 static int route_unrouted(int argc, char **argv, const char *db)
 {
 	static const struct option longopts[] = {
-	        {"db", required_argument, NULL, 'd'}, {"reason", required_argument, NULL, 'r'},
-	        {"json", no_argument, NULL, 'j'},     {"help", no_argument, NULL, 'h'},
+	        {"db", required_argument, NULL, 'd'},
+	        {"reason", required_argument, NULL, 'r'},
+	        {"json", no_argument, NULL, 'j'},
+	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
 	struct unrouted_out o = {0, NULL, 0};
@@ -772,9 +798,10 @@ static int run_sendmail(const char *mail, size_t len, char *why, size_t whysize)
 		snprintf(why, whysize, "sendmail %s %d%s",
 		         WIFEXITED(status) ? "exited with" : "was killed by signal",
 		         WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
-		         WIFEXITED(status) && WEXITSTATUS(status) == 127 ? " (not found: install an MTA "
-		                                                           "or set TIX_SENDMAIL)"
-		                                                         : "");
+		         WIFEXITED(status) && WEXITSTATUS(status) == 127
+		                 ? " (not found: install an MTA "
+		                   "or set TIX_SENDMAIL)"
+		                 : "");
 		return -1;
 	}
 	if (off < len) {
@@ -807,9 +834,9 @@ static int send_digest(struct digest_run *r, const struct store_constituent *c,
 		fprintf(stderr, "tix route digest: %s: the mail could not be made\n", c->name);
 		goto out;
 	}
-	rec = (struct store_route_digest){c->key,       c->name,        tix_buf_str(&rcpt),
-	                                  subject,      d->sum.rows,    d->sum.reports,
-	                                  r->since,     r->until,       now_us()};
+	rec = (struct store_route_digest){c->key,   c->name,     tix_buf_str(&rcpt),
+	                                  subject,  d->sum.rows, d->sum.reports,
+	                                  r->since, r->until,    now_us()};
 	tix_error_clear(&err);
 	/* Recorded and the reports marked first, committed only once sendmail
 	 * took the mail: a failure sends nothing and marks nothing. */
@@ -821,7 +848,8 @@ static int send_digest(struct digest_run *r, const struct store_constituent *c,
 		goto out;
 	}
 	{
-		struct store_audit_entry ae = {now_us(), "export", operator_name(), c->org, "", NULL};
+		struct store_audit_entry ae = {now_us(), "export", operator_name(),
+		                               c->org,   "",       NULL};
 		char detail[700];
 
 		snprintf(detail, sizeof(detail), "tix route digest --send: %s to %.500s: %lld rows",
@@ -842,8 +870,9 @@ static int send_digest(struct digest_run *r, const struct store_constituent *c,
 	}
 	if (store_commit(r->s, &err) != TIX_OK) {
 		cli_print_error("route digest", &err);
-		fprintf(stderr, "tix route digest: %s: the mail was handed to sendmail but could not "
-		                "be recorded\n",
+		fprintf(stderr,
+		        "tix route digest: %s: the mail was handed to sendmail but could not "
+		        "be recorded\n",
 		        c->name);
 		r->failed = 1;
 		goto out;
@@ -893,17 +922,18 @@ static int digest_one(void *arg, const struct store_constituent *c)
 		goto out; /* nothing new for it */
 	route_digest_body(&body, c->lang, &d.sum);
 	route_digest_subject(subject, sizeof(subject), &d.sum);
-	if (r->out_dir && (write_file(r->out_dir, c->name, "csv", tix_buf_str(&d.csv),
-	                              tix_buf_len(&d.csv)) != 0 ||
-	                   write_file(r->out_dir, c->name, "txt", tix_buf_str(&body),
-	                              tix_buf_len(&body)) != 0)) {
+	if (r->out_dir &&
+	    (write_file(r->out_dir, c->name, "csv", tix_buf_str(&d.csv), tix_buf_len(&d.csv)) !=
+	             0 ||
+	     write_file(r->out_dir, c->name, "txt", tix_buf_str(&body), tix_buf_len(&body)) != 0)) {
 		r->failed = 1;
 		goto out;
 	}
 	if (r->send) {
 		if (d.ncontacts == 0) {
-			fprintf(stderr, "tix route digest: %s: %lld rows but no contact to send them "
-			                "to (tix constituent import to add one); not sent\n",
+			fprintf(stderr,
+			        "tix route digest: %s: %lld rows but no contact to send them "
+			        "to (tix constituent import to add one); not sent\n",
 			        c->name, (long long)d.sum.rows);
 			r->problems++;
 		} else {
@@ -928,11 +958,15 @@ out:
 static int route_digest_cmd(int argc, char **argv, const char *db)
 {
 	static const struct option longopts[] = {
-	        {"db", required_argument, NULL, 'd'},    {"since", required_argument, NULL, 's'},
+	        {"db", required_argument, NULL, 'd'},
+	        {"since", required_argument, NULL, 's'},
 	        {"constituent", required_argument, NULL, 'c'},
-	        {"out", required_argument, NULL, 'o'},   {"send", no_argument, NULL, 'S'},
-	        {"from", required_argument, NULL, 'f'},  {"now", required_argument, NULL, 'n'},
-	        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+	        {"out", required_argument, NULL, 'o'},
+	        {"send", no_argument, NULL, 'S'},
+	        {"from", required_argument, NULL, 'f'},
+	        {"now", required_argument, NULL, 'n'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
 	};
 	struct digest_run r;
 	const char *since = NULL, *only = NULL, *now = NULL;
@@ -952,7 +986,8 @@ static int route_digest_cmd(int argc, char **argv, const char *db)
 		case 'S': r.send = 1; break;
 		case 'f':
 			if (route_email_norm(optarg, from) < 0) {
-				fprintf(stderr, "tix route digest: --from '%s' is not an e-mail address\n",
+				fprintf(stderr,
+				        "tix route digest: --from '%s' is not an e-mail address\n",
 				        optarg);
 				return EXIT_USAGE;
 			}
@@ -1024,11 +1059,12 @@ static int print_sent(void *arg, const struct store_route_digest *d)
 	tix_time_from_us(d->until, &t);
 	tix_time_format(&t, 0, until);
 	if (all)
-		json_array_append_new(all, json_pack("{s:s,s:s,s:s,s:I,s:I,s:s,s:s,s:s}", "constituent",
-		                                     d->constituent, "recipients", d->recipients,
-		                                     "subject", d->subject, "rows", (json_int_t)d->rows,
-		                                     "reports", (json_int_t)d->reports, "since", since,
-		                                     "until", until, "sent", sent));
+		json_array_append_new(all,
+		                      json_pack("{s:s,s:s,s:s,s:I,s:I,s:s,s:s,s:s}", "constituent",
+		                                d->constituent, "recipients", d->recipients,
+		                                "subject", d->subject, "rows", (json_int_t)d->rows,
+		                                "reports", (json_int_t)d->reports, "since", since,
+		                                "until", until, "sent", sent));
 	else
 		printf("%s  %s to %s: %lld rows, %lld reports (%s .. %s)\n", sent, d->constituent,
 		       d->recipients, (long long)d->rows, (long long)d->reports, since, until);
@@ -1069,7 +1105,8 @@ int cmd_route(int argc, char **argv)
 		}
 		rest[0] = (char *)sub;
 		if (strcmp(sub, "load-asn") == 0)
-			return n > 2 ? (usage(stderr), EXIT_USAGE) : route_load_asn(n + 1, rest, db);
+			return n > 2 ? (usage(stderr), EXIT_USAGE)
+			             : route_load_asn(n + 1, rest, db);
 		if (n != 0) {
 			usage(stderr);
 			return EXIT_USAGE;
@@ -1102,8 +1139,9 @@ int cmd_route(int argc, char **argv)
 			return rc;
 		}
 	}
-	fprintf(stderr, "tix route: unknown command '%s' (import, unrouted, digest, load-asn, sent, "
-	                "feeds)\n",
+	fprintf(stderr,
+	        "tix route: unknown command '%s' (import, unrouted, digest, load-asn, sent, "
+	        "feeds)\n",
 	        sub);
 	return EXIT_USAGE;
 }

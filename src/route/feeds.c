@@ -59,7 +59,7 @@ static const struct {
         {"test", "test"},
 };
 
-#define NCLASSES   (sizeof(classes) / sizeof(classes[0]))
+#define NCLASSES    (sizeof(classes) / sizeof(classes[0]))
 #define CLASS_SLOTS 128 /* a power of two, more than twice NCLASSES */
 
 static unsigned class_hash(const char *s)
@@ -121,10 +121,12 @@ enum core {
 };
 
 static const char *const core_names[F_NCORE] = {
-        "feed.name",   "classification.taxonomy", "classification.type",
-        "classification.identifier", "time.source", "time.observation",
-        "source.ip",   "source.fqdn",  "source.url", "source.account",
-        "source.asn",  "source.port",
+        "feed.name",           "classification.taxonomy",
+        "classification.type", "classification.identifier",
+        "time.source",         "time.observation",
+        "source.ip",           "source.fqdn",
+        "source.url",          "source.account",
+        "source.asn",          "source.port",
 };
 
 static int core_of(const char *field)
@@ -267,12 +269,13 @@ struct route_feed *route_feed_parse(const char *text, size_t len, char *msg, siz
 		} else if (kn == 3 && memcmp(kw, "set", 3) == 0) {
 			bn = word(&p, le, &b, 1);
 			if (!field_name_ok(a, an) || bn == 0 || bn > 200) {
-				snprintf(msg, msgsize, "%zu: 'set FIELD VALUE' with an IntelMQ field",
-				         line);
+				snprintf(msg, msgsize,
+				         "%zu: 'set FIELD VALUE' with an IntelMQ field", line);
 				goto bad;
 			}
 			if (f->nsets == MAX_MAP) {
-				snprintf(msg, msgsize, "%zu: more than %d fields set", line, MAX_MAP);
+				snprintf(msg, msgsize, "%zu: more than %d fields set", line,
+				         MAX_MAP);
 				goto bad;
 			}
 			f->set_field[f->nsets] = dupn(a, an);
@@ -292,7 +295,8 @@ struct route_feed *route_feed_parse(const char *text, size_t len, char *msg, siz
 			}
 			f->nsets++;
 		} else {
-			snprintf(msg, msgsize, "%zu: '%.*s': a line is 'column COLUMN FIELD' or "
+			snprintf(msg, msgsize,
+			         "%zu: '%.*s': a line is 'column COLUMN FIELD' or "
 			         "'set FIELD VALUE'",
 			         line, (int)(kn > 40 ? 40 : kn), kw);
 			goto bad;
@@ -336,14 +340,12 @@ static const struct {
          SS_HOST "column version extra.ntp_version\ncolumn stratum extra.stratum\n"
                  "set classification.type vulnerable-system\n"
                  "set classification.identifier ntp-version\n"},
-        {"shadowserver-scan-dns",
-         SS_HOST "column dns_version extra.dns_version\n"
-                 "set classification.type vulnerable-system\n"
-                 "set classification.identifier open-dns\n"},
-        {"shadowserver-scan-rdp",
-         SS_HOST "column rdp_protocol extra.rdp_protocol\n"
-                 "set classification.type vulnerable-system\n"
-                 "set classification.identifier accessible-rdp\n"},
+        {"shadowserver-scan-dns", SS_HOST "column dns_version extra.dns_version\n"
+                                          "set classification.type vulnerable-system\n"
+                                          "set classification.identifier open-dns\n"},
+        {"shadowserver-scan-rdp", SS_HOST "column rdp_protocol extra.rdp_protocol\n"
+                                          "set classification.type vulnerable-system\n"
+                                          "set classification.identifier accessible-rdp\n"},
         {"shadowserver-scan-snmp",
          SS_HOST "column sysdesc extra.sysdesc\ncolumn sysname extra.sysname\n"
                  "set classification.type vulnerable-system\n"
@@ -392,8 +394,8 @@ const struct route_feed *route_feed_shipped(const char *name)
 			if (parsed[i] == NULL) {
 				char msg[200];
 
-				parsed[i] = route_feed_parse(shipped[i].text, strlen(shipped[i].text),
-				                             msg, sizeof(msg));
+				parsed[i] = route_feed_parse(
+				        shipped[i].text, strlen(shipped[i].text), msg, sizeof(msg));
 			}
 			return parsed[i];
 		}
@@ -405,8 +407,8 @@ const struct route_feed *route_feed_shipped(const char *name)
 struct route_reader {
 	char *feed_name;
 	int ncols;
-	int *core;      /* per column: enum core, or -1 */
-	char **names;   /* per column: the field (or column) name */
+	int *core;    /* per column: enum core, or -1 */
+	char **names; /* per column: the field (or column) name */
 	const struct route_feed *feed;
 	int set_core[MAX_MAP];
 	/* per row */
@@ -435,8 +437,7 @@ void route_reader_free(struct route_reader *r)
 }
 
 struct route_reader *route_reader_open(const struct route_feed *feed, const char *feed_name,
-                                       const char *const *fields, int n, char *msg,
-                                       size_t msgsize)
+                                       const char *const *fields, int n, char *msg, size_t msgsize)
 {
 	struct route_reader *r = calloc(1, sizeof(*r));
 	int have[F_NCORE] = {0};
@@ -633,7 +634,8 @@ int route_reader_row(struct route_reader *r, const char *const *fields, int n, i
 	}
 	ev->type = core[F_TYPE];
 	if (core[F_TAXONOMY] && strcmp(core[F_TAXONOMY], ev->taxonomy) != 0) {
-		snprintf(why, whysize, "classification.taxonomy '%.80s' is not that of type %s (%s)",
+		snprintf(why, whysize,
+		         "classification.taxonomy '%.80s' is not that of type %s (%s)",
 		         core[F_TAXONOMY], ev->type, ev->taxonomy);
 		return -1;
 	}
@@ -643,14 +645,16 @@ int route_reader_row(struct route_reader *r, const char *const *fields, int n, i
 		return -1;
 	}
 	if (sec > now_us / 1000000 + 86400) {
-		snprintf(why, whysize, "time.source '%.80s' is more than a day ahead", core[F_TSRC]);
+		snprintf(why, whysize, "time.source '%.80s' is more than a day ahead",
+		         core[F_TSRC]);
 		return -1;
 	}
 	ev->time_source = sec * 1000000;
 	ev->time_observation = now_us;
 	if (core[F_TOBS]) {
 		if (formats_parse_when(core[F_TOBS], &sec) != 0 || sec < 0) {
-			snprintf(why, whysize, "time.observation '%.80s' is not a time", core[F_TOBS]);
+			snprintf(why, whysize, "time.observation '%.80s' is not a time",
+			         core[F_TOBS]);
 			return -1;
 		}
 		ev->time_observation = sec * 1000000;
@@ -663,7 +667,8 @@ int route_reader_row(struct route_reader *r, const char *const *fields, int n, i
 		int l = route_domain_norm(core[F_FQDN], strlen(core[F_FQDN]), r->fqdn);
 
 		if (l < 0) {
-			snprintf(why, whysize, "source.fqdn '%.80s' is not a domain name", core[F_FQDN]);
+			snprintf(why, whysize, "source.fqdn '%.80s' is not a domain name",
+			         core[F_FQDN]);
 			return -1;
 		}
 		r->fqdn[l] = '\0';
@@ -673,8 +678,8 @@ int route_reader_row(struct route_reader *r, const char *const *fields, int n, i
 		char host[256];
 		int l = values_norm_url(core[F_URL], strlen(core[F_URL]), r->url, r->urlcap);
 
-		if (l < 0 || (size_t)l >= r->urlcap || url_host((r->url[l] = '\0', r->url), host,
-		                                                sizeof(host)) < 0) {
+		if (l < 0 || (size_t)l >= r->urlcap ||
+		    url_host((r->url[l] = '\0', r->url), host, sizeof(host)) < 0) {
 			snprintf(why, whysize, "source.url '%.80s' is not a URL", core[F_URL]);
 			return -1;
 		}
@@ -685,7 +690,8 @@ int route_reader_row(struct route_reader *r, const char *const *fields, int n, i
 			int dl = route_domain_norm(host, strlen(host), r->fqdn);
 
 			if (dl < 0) {
-				snprintf(why, whysize, "source.url '%.80s': the host is not a domain name",
+				snprintf(why, whysize,
+				         "source.url '%.80s': the host is not a domain name",
 				         core[F_URL]);
 				return -1;
 			}
@@ -720,7 +726,12 @@ int route_reader_row(struct route_reader *r, const char *const *fields, int n, i
 		}
 		ev->port = (int)p;
 	}
-	ev->address = ev->ip ? ev->ip : ev->fqdn ? ev->fqdn : ev->url ? ev->url : ev->account;
+	/* What the row is about: the field it gave, not one derived from
+	 * another (the host of a URL, the domain of an account). */
+	ev->address = core[F_IP]     ? ev->ip
+	              : core[F_FQDN] ? ev->fqdn
+	              : ev->url      ? ev->url
+	                             : ev->account;
 	if (ev->address == NULL) {
 		snprintf(why, whysize, "no source.ip, source.fqdn, source.url or source.account");
 		return -1;
@@ -732,8 +743,8 @@ int route_reader_row(struct route_reader *r, const char *const *fields, int n, i
 
 void route_event_key(struct route_reader *r, struct route_event *ev)
 {
-	static const struct tix_uuid ns = {{0x1b, 0x8e, 0x0c, 0x6a, 0x5d, 0x0f, 0x5b, 0x7e, 0x9f, 0x0e,
-	                                    0x7d, 0x6c, 0x2b, 0x1a, 0x4e, 0x93}};
+	static const struct tix_uuid ns = {{0x1b, 0x8e, 0x0c, 0x6a, 0x5d, 0x0f, 0x5b, 0x7e, 0x9f,
+	                                    0x0e, 0x7d, 0x6c, 0x2b, 0x1a, 0x4e, 0x93}};
 	struct tix_uuid u;
 	char uuid[37];
 

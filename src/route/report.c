@@ -108,6 +108,18 @@ static void csv_field(struct tix_buf *out, const char *v)
 {
 	if (v == NULL)
 		v = "";
+	/* A value a spreadsheet would read as a formula (an account such as
+	 * "=cmd|..." reported by a partner) is written as text. */
+	if (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@') {
+		tix_buf_adds(out, "\"'");
+		for (; *v; v++) {
+			if (*v == '"')
+				tix_buf_addc(out, '"');
+			tix_buf_addc(out, *v);
+		}
+		tix_buf_addc(out, '"');
+		return;
+	}
 	if (strpbrk(v, ",\"\r\n") == NULL && v[0] != ' ') {
 		tix_buf_adds(out, v);
 		return;
@@ -257,13 +269,15 @@ enum tix_err route_digest_mail(struct tix_buf *out, const char *from, const char
 	tix_buf_addf(out, "\nSubject: %s\n", subject);
 	tix_buf_adds(out, "MIME-Version: 1.0\nAuto-Submitted: auto-generated\n");
 	tix_buf_addf(out, "Content-Type: multipart/mixed; boundary=\"%s\"\n\n", boundary);
-	tix_buf_addf(out, "--%s\nContent-Type: text/plain; charset=utf-8\n"
-	                  "Content-Transfer-Encoding: 8bit\n\n",
+	tix_buf_addf(out,
+	             "--%s\nContent-Type: text/plain; charset=utf-8\n"
+	             "Content-Transfer-Encoding: 8bit\n\n",
 	             boundary);
 	tix_buf_adds(out, body);
-	tix_buf_addf(out, "\n--%s\nContent-Type: text/csv; charset=utf-8; name=\"%s\"\n"
-	                  "Content-Disposition: attachment; filename=\"%s\"\n"
-	                  "Content-Transfer-Encoding: base64\n\n",
+	tix_buf_addf(out,
+	             "\n--%s\nContent-Type: text/csv; charset=utf-8; name=\"%s\"\n"
+	             "Content-Disposition: attachment; filename=\"%s\"\n"
+	             "Content-Transfer-Encoding: base64\n\n",
 	             boundary, csv_name, csv_name);
 	for (size_t i = 0; i < csv_len; i += 57) {
 		size_t n = csv_len - i < 57 ? csv_len - i : 57;

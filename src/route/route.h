@@ -77,8 +77,7 @@ int route_table_add_owner(struct route_table *t, const struct route_owner *o); /
 void route_table_add_range(struct route_table *t, int owner, const struct store_route_range *r);
 void route_table_add_asn(struct route_table *t, int owner, int64_t asn);
 void route_table_add_domain(struct route_table *t, int owner, const char *domain);
-void route_table_add_pfx2asn(struct route_table *t, const struct store_route_range *r,
-                             int64_t asn);
+void route_table_add_pfx2asn(struct route_table *t, const struct store_route_range *r, int64_t asn);
 enum tix_err route_table_finish(struct route_table *t, struct tix_error *err);
 void route_table_free(struct route_table *t);
 size_t route_table_owners(const struct route_table *t);
@@ -129,8 +128,7 @@ struct route_reader;
  * the minimum fields (a time.source column, and source.ip, source.fqdn,
  * source.url or source.account). */
 struct route_reader *route_reader_open(const struct route_feed *feed, const char *feed_name,
-                                       const char *const *fields, int n, char *msg,
-                                       size_t msgsize);
+                                       const char *const *fields, int n, char *msg, size_t msgsize);
 void route_reader_free(struct route_reader *r);
 /* Reads one data row. now_us is time.observation when the row has none.
  * 0, or -1 with why (the row is malformed: wrong column count, bad

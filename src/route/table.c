@@ -76,8 +76,8 @@ static void ivals_add(struct route_table *t, struct ivals *iv, const struct stor
 		iv->v = v;
 		iv->cap = cap;
 	}
-	iv->v[iv->n++] = (struct ival){key_of(r->family, r->lo), key_of(r->family, r->hi), val, -1,
-	                               r->plen};
+	iv->v[iv->n++] =
+	        (struct ival){key_of(r->family, r->lo), key_of(r->family, r->hi), val, -1, r->plen};
 }
 
 static int ival_cmp(const void *a, const void *b)
@@ -223,8 +223,8 @@ static void hmap_put(struct route_table *t, struct hmap *m, const char *name, in
 			bigger.s[i].owner = -1;
 		for (size_t i = 0; i < m->cap; i++)
 			if (m->s[i].owner != -1) {
-				struct slot *d = hmap_find(&bigger, m->s[i].name, m->s[i].name ? 0
-				                                                             : m->s[i].key);
+				struct slot *d = hmap_find(&bigger, m->s[i].name,
+				                           m->s[i].name ? 0 : m->s[i].key);
 
 				*d = m->s[i];
 				bigger.n++;
@@ -334,8 +334,7 @@ void route_table_add_domain(struct route_table *t, int owner, const char *domain
 		hmap_put(t, &t->domains, domain, 0, owner);
 }
 
-void route_table_add_pfx2asn(struct route_table *t, const struct store_route_range *r,
-                             int64_t asn)
+void route_table_add_pfx2asn(struct route_table *t, const struct store_route_range *r, int64_t asn)
 {
 	ivals_add(t, &t->pfx2asn[r->family == 6], r, asn);
 }
@@ -349,8 +348,7 @@ enum tix_err route_table_finish(struct route_table *t, struct tix_error *err)
 	if (t->failed)
 		return tix_error_set(err, TIX_ENOMEM, "route", "out of memory building the table");
 	/* The newest of Debian's publicsuffix data and libpsl's built-in list. */
-	if ((t->psl = psl_latest(NULL)) == NULL &&
-	    (t->psl = (psl_ctx_t *)psl_builtin()) == NULL)
+	if ((t->psl = psl_latest(NULL)) == NULL && (t->psl = (psl_ctx_t *)psl_builtin()) == NULL)
 		return tix_error_set(err, TIX_EIO, "route",
 		                     "cannot read the Public Suffix List (install Debian's "
 		                     "publicsuffix package)");
@@ -469,7 +467,8 @@ enum tix_err route_table_load(struct store *s, struct route_table **out, struct 
 				struct route_owner *o = malloc((l.n ? l.n : 1) * sizeof(*o));
 
 				if (o == NULL) {
-					e = tix_error_set(err, TIX_ENOMEM, "route", "out of memory");
+					e = tix_error_set(err, TIX_ENOMEM, "route",
+					                  "out of memory");
 				} else {
 					for (size_t i = 0; i < l.n; i++) {
 						o[i] = l.t->owners[sorted[2 * i + 1]];

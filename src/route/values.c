@@ -18,7 +18,9 @@ static unsigned char mask_byte(unsigned plen, int i)
 {
 	unsigned bits = (unsigned)i * 8;
 
-	return plen >= bits + 8 ? 0xff : plen <= bits ? 0 : (unsigned char)(0xff << (8 - (plen - bits)));
+	return plen >= bits + 8 ? 0xff
+	       : plen <= bits   ? 0
+	                        : (unsigned char)(0xff << (8 - (plen - bits)));
 }
 
 void route_range_complete(struct store_route_range *r)
@@ -39,7 +41,8 @@ int route_range_parse(const char *text, struct store_route_range *r, char *msg, 
 
 	memset(r, 0, sizeof(*r));
 	if (v < 0) {
-		snprintf(msg, msgsize, "'%.80s' is not an address range (a.b.c.d/p or x::/p)", text);
+		snprintf(msg, msgsize, "'%.80s' is not an address range (a.b.c.d/p or x::/p)",
+		         text);
 		return -1;
 	}
 	r->family = v;
@@ -109,7 +112,8 @@ int route_domain_norm(const char *s, size_t n, char out[254])
 		len = uidna_nameToASCII_UTF8(idna, s, (int32_t)n, tmp, (int32_t)sizeof(tmp), &info,
 		                             &status);
 		uidna_close(idna);
-		if (U_FAILURE(status) || info.errors != 0 || len <= 0 || len >= (int32_t)sizeof(tmp))
+		if (U_FAILURE(status) || info.errors != 0 || len <= 0 ||
+		    len >= (int32_t)sizeof(tmp))
 			return -1;
 		return values_norm_domain(tmp, (size_t)len, out);
 	}
@@ -181,11 +185,13 @@ size_t route_asn_table_parse(const char *text, size_t len,
 		buf[n] = '\0';
 		if (strchr(buf, '#'))
 			*strchr(buf, '#') = '\0';
-		for (tok = strtok_r(buf, " \t\r", &save); tok && nw < 4; tok = strtok_r(NULL, " \t\r", &save))
+		for (tok = strtok_r(buf, " \t\r", &save); tok && nw < 4;
+		     tok = strtok_r(NULL, " \t\r", &save))
 			w[nw++] = tok;
 		if (nw == 0)
 			continue;
-		if (nw == 3 && strchr(w[0], '/') == NULL && strspn(w[1], "0123456789") == strlen(w[1]))
+		if (nw == 3 && strchr(w[0], '/') == NULL &&
+		    strspn(w[1], "0123456789") == strlen(w[1]))
 			snprintf(pfx, sizeof(pfx), "%s/%s", w[0], w[1]);
 		else if (nw == 2)
 			snprintf(pfx, sizeof(pfx), "%s", w[0]);

@@ -266,8 +266,8 @@ enum tix_err store_constituent_remove(struct store *s, const char *name, struct 
 }
 
 enum tix_err store_constituent_list(struct store *s, const char *name,
-                                    int (*cb)(void *, const struct store_constituent *),
-                                    void *arg, struct tix_error *err)
+                                    int (*cb)(void *, const struct store_constituent *), void *arg,
+                                    struct tix_error *err)
 {
 	sqlite3_stmt *st = NULL;
 	enum tix_err e = TIX_OK;
@@ -373,10 +373,11 @@ enum tix_err store_route_asn_load(struct store *s, const struct store_route_rang
 	if ((e = store__exec(s, "DELETE FROM route_pfx2asn", err)) != TIX_OK)
 		goto fail;
 	for (size_t i = 0; i < n; i++) {
-		if ((st = prep(s,
-		               "INSERT INTO route_pfx2asn (family, lo, plen, asn) VALUES (?1, ?2, ?3, ?4)"
-		               " ON CONFLICT DO UPDATE SET asn = excluded.asn",
-		               err)) == NULL) {
+		if ((st = prep(
+		             s,
+		             "INSERT INTO route_pfx2asn (family, lo, plen, asn) VALUES (?1, ?2, ?3, ?4)"
+		             " ON CONFLICT DO UPDATE SET asn = excluded.asn",
+		             err)) == NULL) {
 			e = TIX_ESTORE;
 			goto fail;
 		}
@@ -422,8 +423,8 @@ enum tix_err store_route_asn_each(struct store *s,
 
 /* ---- reports and unrouted rows ------------------------------------------ */
 
-enum tix_err store_route_report_add(struct store *s, const struct store_route_report *r,
-                                    int *added, struct tix_error *err)
+enum tix_err store_route_report_add(struct store *s, const struct store_route_report *r, int *added,
+                                    struct tix_error *err)
 {
 	sqlite3_stmt *st;
 	enum tix_err e;
@@ -525,18 +526,19 @@ enum tix_err store_route_unrouted_list(struct store *s, const char *reason,
 
 enum tix_err store_route_digest_rows(struct store *s, int64_t ckey, int64_t since, int64_t until,
                                      int unsent_only,
-                                     int (*cb)(void *, const struct store_route_agg *),
-                                     void *arg, struct tix_error *err)
+                                     int (*cb)(void *, const struct store_route_agg *), void *arg,
+                                     struct tix_error *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(s->db,
-	                       "SELECT strftime('%Y-%m-%d', time_source / 1000000, 'unixepoch') AS day,"
-	                       " address, taxonomy, type, count(*), min(time_source),"
-	                       " max(time_source), max(asn), group_concat(DISTINCT feed) FROM route_reports" DIGEST_WHERE
-	                       " GROUP BY day, address, taxonomy, type ORDER BY day, address, type",
-	                       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+	            s->db,
+	            "SELECT strftime('%Y-%m-%d', time_source / 1000000, 'unixepoch') AS day,"
+	            " address, taxonomy, type, count(*), min(time_source),"
+	            " max(time_source), max(asn), group_concat(DISTINCT feed) FROM route_reports" DIGEST_WHERE
+	            " GROUP BY day, address, taxonomy, type ORDER BY day, address, type",
+	            -1, &st, NULL) != SQLITE_OK)
 		return store__db_error(s, err, "reading a digest");
 	sqlite3_bind_int64(st, 1, ckey);
 	sqlite3_bind_int64(st, 2, since);
@@ -575,7 +577,8 @@ enum tix_err store_route_digest_record(struct store *s, const struct store_route
 	enum tix_err e;
 
 	if (!s->in_tx)
-		return tix_error_set(err, TIX_ESTORE, "store", "a digest is recorded in a transaction");
+		return tix_error_set(err, TIX_ESTORE, "store",
+		                     "a digest is recorded in a transaction");
 	if ((st = prep(s,
 	               "INSERT INTO route_digests (ckey, constituent, recipients, subject, rows,"
 	               " reports, since, until, sent) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",

@@ -479,8 +479,10 @@ def send_hands_each_digest_to_sendmail_once_and_records_it(w):
     assert r.stdout.strip() == b"nothing to send", r.stdout
     assert len(w.mails()) == len(mails)
     # a new report goes out alone; a failing sendmail records nothing
-    f = w.write("new.csv", "time.source,source.ip,classification.type\n"
-                           "2026-11-30T12:00:00Z,192.0.2.250,brute-force\n")
+    f = w.write("new.csv", "time.source,source.ip,source.account,classification.type\n"
+                           "2026-11-30T12:00:00Z,192.0.2.250,,brute-force\n"
+                           "2026-11-30T12:00:00Z,,=cmd|' /C calc'!A0@shop.bank-a.example,"
+                           "unprivileged-account-compromise\n")
     w.t("route", "import", "--feed", "late", "--org", "cert", f)
     r = w.t("route", "digest", "--since", "24h", "--send", env=w.send_env(ROUTE_SENDMAIL_EXIT="75"),
             ok=False)
@@ -491,7 +493,9 @@ def send_hands_each_digest_to_sendmail_once_and_records_it(w):
     assert "To: dmz@bank-a.example" in last, last
     msg = email.message_from_bytes(last.split("\n", 1)[1].encode())
     csv = msg.get_payload()[1].get_payload(decode=True).decode()
-    assert csv.count("\r\n") == 2 and "192.0.2.250" in csv, csv
+    assert csv.count("\r\n") == 3 and "192.0.2.250" in csv, csv
+    # an account a spreadsheet would take for a formula is written as text
+    assert "\"'=cmd|' /C calc'!A0@shop.bank-a.example\"" in csv, csv
     assert len(json.loads(w.t("route", "sent", "--json").stdout)) == len(sent) + 1
 
 

@@ -81,14 +81,16 @@ static void longest_prefix_matches_a_brute_force_scan(void **state)
 
 			a = (uint32_t)x->lo[0] << 24 | x->lo[1] << 16 | x->lo[2] << 8 | x->lo[3];
 			if (k % 2)
-				a = (uint32_t)x->hi[0] << 24 | x->hi[1] << 16 | x->hi[2] << 8 | x->hi[3];
+				a = (uint32_t)x->hi[0] << 24 | x->hi[1] << 16 | x->hi[2] << 8 |
+				    x->hi[3];
 		}
-		snprintf(ip, sizeof(ip), "%u.%u.%u.%u", a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255);
+		snprintf(ip, sizeof(ip), "%u.%u.%u.%u", a >> 24, a >> 16 & 255, a >> 8 & 255,
+		         a & 255);
 		for (int i = 0; i < N; i++) {
-			uint32_t lo = (uint32_t)r[i].lo[0] << 24 | r[i].lo[1] << 16 | r[i].lo[2] << 8 |
-			              r[i].lo[3];
-			uint32_t hi = (uint32_t)r[i].hi[0] << 24 | r[i].hi[1] << 16 | r[i].hi[2] << 8 |
-			              r[i].hi[3];
+			uint32_t lo = (uint32_t)r[i].lo[0] << 24 | r[i].lo[1] << 16 |
+			              r[i].lo[2] << 8 | r[i].lo[3];
+			uint32_t hi = (uint32_t)r[i].hi[0] << 24 | r[i].hi[1] << 16 |
+			              r[i].hi[2] << 8 | r[i].hi[3];
 
 			if (a < lo || a > hi)
 				continue;
