@@ -15,7 +15,7 @@ ASAN  := build-asan
 
 .PHONY: all deps deps-test build build-asan run test install deb test-deb \
         bench-ingest bench-taxii bench-pattern bench-policy bench-match bench-sync bench-sparse \
-        bench-formats bench-feeds \
+        bench-formats bench-feeds bench-route \
         test-sync-long fuzz fuzz-ci lint soak format clean
 
 all: build
@@ -88,6 +88,7 @@ SUITES := \
 	asan:tests/e2e/test_misp_feed.py \
 	asan:tests/e2e/test_correlate.py \
 	asan:tests/e2e/test_feeds.py \
+	asan:tests/e2e/test_route.py \
 	release:tests/cli/run_tests.py \
 	release:tests/e2e/test_taxii.py \
 	release:tests/e2e/test_sync.py \
@@ -97,7 +98,8 @@ SUITES := \
 	release:tests/e2e/test_abuse.py \
 	release:tests/e2e/test_misp_feed.py \
 	release:tests/e2e/test_correlate.py \
-	release:tests/e2e/test_feeds.py
+	release:tests/e2e/test_feeds.py \
+	release:tests/e2e/test_route.py
 test: deps-test build build-asan
 	@cd $(ASAN) && ctest --output-on-failure -j $(JOBS)
 	@python3 tools/run_suites.py -j $(JOBS) --asan $(ASAN) --release $(BUILD) $(SUITES)
@@ -135,6 +137,9 @@ bench-formats: deps
 bench-feeds: deps
 	@sh tools/deps.sh soak
 	@bash bench/feeds/run.sh
+
+bench-route: deps
+	@bash bench/route/run.sh
 
 # Every libFuzzer target (each fuzz/fuzz_*.c) for FUZZ_SECONDS each (ASan +
 # UBSan, clang), JOBS at a time, on a scratch copy of its seed corpus with

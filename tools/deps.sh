@@ -4,7 +4,7 @@
 # sudo otherwise, and prints the exact command when it can do neither.
 set -eu
 
-build_pkgs="gcc make cmake pkg-config libjansson-dev libsqlite3-dev libsodium-dev libmicrohttpd-dev libgnutls28-dev libpcre2-dev zlib1g-dev libcurl4-gnutls-dev libicu-dev"
+build_pkgs="gcc make cmake pkg-config libjansson-dev libsqlite3-dev libsodium-dev libmicrohttpd-dev libgnutls28-dev libpcre2-dev zlib1g-dev libcurl4-gnutls-dev libicu-dev libpsl-dev publicsuffix"
 # make test also fuzzes (clang) and lints (cppcheck, clang-tidy); the soak
 # (wrk) and the match benchmark's baselines (ripgrep) are sets of their own.
 fuzz_pkgs="clang libclang-rt-14-dev"

@@ -36,6 +36,9 @@ static const struct {
         {"expire", cmd_expire, "mark indicators whose decay score fell below the floor"},
         {"reindex", cmd_reindex, "rebuild the value, sighting and text indexes"},
         {"feed", cmd_feed, "define named feeds (Suricata, Zeek, RPZ, nft...) served at /feeds/"},
+        {"constituent", cmd_constituent,
+         "the organisations' ranges, ASNs, domains and contacts reports are routed to"},
+        {"route", cmd_route, "route report rows to their owners; unrouted rows; mail digests"},
 };
 
 static void usage(FILE *f)

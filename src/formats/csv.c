@@ -750,3 +750,26 @@ enum tix_err formats_csv_to_stix(const char *data, size_t len, const char *sourc
 	free(buf);
 	return close_conv(&c, count, err);
 }
+
+/* ---- the reader, for other row shapes (formats.h) -------------------------- */
+
+int formats_csv_record(const char **pp, const char *end, char delim, char *buf, size_t bufsize,
+                       const char **fields, int max, size_t *lines, const char **why)
+{
+	return csv_record(pp, end, delim, buf, bufsize, fields, max, lines, why);
+}
+
+int formats_utf8_ok(const void *s, size_t n)
+{
+	return utf8_ok(s, n);
+}
+
+const char *formats_skip_bom(const char *data, size_t *len)
+{
+	return skip_bom(data, len);
+}
+
+int formats_parse_when(const char *s, int64_t *sec)
+{
+	return fmt_parse_when(s, sec);
+}

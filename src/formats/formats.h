@@ -150,6 +150,21 @@ enum tix_err formats_list_to_stix(const char *data, size_t len, const char *sour
                                   const struct formats_text_opts *opts, struct tix_buf *out,
                                   size_t *count, struct formats_log *log, struct tix_error *err);
 
+/* The CSV reader itself, for readers of other row shapes (src/route):
+ * one RFC 4180 record from *pp (quoted fields, doubled quotes, CRLF or LF)
+ * into fields (pointers into buf, at most max). Returns the number of
+ * fields, 0 at the end, -1 for a malformed record (with *why; *pp is past
+ * it). *lines counts the line ends consumed. */
+int formats_csv_record(const char **pp, const char *end, char delim, char *buf, size_t bufsize,
+                       const char **fields, int max, size_t *lines, const char **why);
+/* 1 when s[0..n) is valid UTF-8. */
+int formats_utf8_ok(const void *s, size_t n);
+/* data past a UTF-8 byte order mark (len shortened), or data. */
+const char *formats_skip_bom(const char *data, size_t *len);
+/* Seconds since the epoch from "YYYY-MM-DD[THH:MM:SS[.f]][Z|±HH:MM]",
+ * "YYYY-MM-DD HH:MM:SS" or digits (Unix time). 0, or -1. */
+int formats_parse_when(const char *s, int64_t *sec);
+
 /* ---- repairs (src/formats/repair.c) ------------------------------------ */
 
 struct json_t;

@@ -85,6 +85,10 @@ static const char *const migrations[] = {
         /* 10 -> 11: named feeds of `tix feed`
          * (src/store/feeds.c) */
         store__schema_named_feeds,
+        /* 11 -> 12: constituency routing: constituents,
+         * their ranges, ASNs and domains, the prefix-to-ASN table, routed
+         * reports, unrouted rows, digests sent (src/store/route.c) */
+        store__schema_route,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

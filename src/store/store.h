@@ -687,5 +687,114 @@ enum tix_err store_feed_get(struct store *s, const char *name, struct store_feed
 enum tix_err store_feed_list(struct store *s, int (*cb)(void *, const struct store_feed *),
                              void *arg, struct tix_error *err);
 enum tix_err store_feed_delete(struct store *s, const char *name, struct tix_error *err);
+/* ---- constituency routing (src/store/route.c, docs/route.md) ------------ */
+
+/* A network range: the first address (lo) and the prefix length; hi is the
+ * last address (the route module computes it). Bytes are big-endian, the
+ * first 4 of them for IPv4 (family 4). */
+struct store_route_range {
+	int family; /* 4 or 6 */
+	unsigned char lo[16], hi[16];
+	unsigned plen;
+};
+
+/* What `tix constituent add/import` writes. Every string is checked by the
+ * caller (src/route); group is the sharing group the organisation's reports
+ * name (made, with org its one member, when missing). */
+struct store_constituent_def {
+	const char *name, *org, *lang, *pgp_key, *group;
+	const char *const *contacts;
+	size_t ncontacts;
+	const struct store_route_range *ranges;
+	size_t nranges;
+	const int64_t *asns;
+	size_t nasns;
+	const char *const *domains;
+	size_t ndomains;
+};
+
+struct store_constituent {
+	int64_t key;
+	const char *name, *org, *lang;
+	int has_pgp_key;
+	size_t contacts; /* how many */
+};
+
+/* Adds n constituents in one transaction (own transaction). Without
+ * replace a name that exists fails with TIX_EEXIST and nothing is added;
+ * with replace it is replaced whole (its index of routed reports goes). */
+enum tix_err store_constituent_put(struct store *s, const struct store_constituent_def *defs,
+                                   size_t n, int replace, struct tix_error *err);
+enum tix_err store_constituent_remove(struct store *s, const char *name, struct tix_error *err);
+/* In name order; name not NULL: that one only (TIX_ENOTFOUND when none). */
+enum tix_err store_constituent_list(struct store *s, const char *name,
+                                    int (*cb)(void *, const struct store_constituent *),
+                                    void *arg, struct tix_error *err);
+/* The lists of one constituent (ckey), or of all (ckey 0), by kind; a NULL
+ * member skips that kind. */
+struct store_constituent_parts_cb {
+	void (*contact)(void *arg, int64_t ckey, const char *email);
+	void (*range)(void *arg, int64_t ckey, const struct store_route_range *r);
+	void (*asn)(void *arg, int64_t ckey, int64_t asn);
+	void (*domain)(void *arg, int64_t ckey, const char *domain);
+	void *arg;
+};
+enum tix_err store_constituent_parts(struct store *s, int64_t ckey,
+                                     const struct store_constituent_parts_cb *cb,
+                                     struct tix_error *err);
+
+/* The operator's prefix-to-ASN table, replaced whole (own transaction). */
+enum tix_err store_route_asn_load(struct store *s, const struct store_route_range *prefixes,
+                                  const int64_t *asns, size_t n, struct tix_error *err);
+enum tix_err store_route_asn_each(struct store *s,
+                                  void (*cb)(void *, const struct store_route_range *, int64_t),
+                                  void *arg, struct tix_error *err);
+
+/* The index of a routed report (its STIX object is stored by store_put in
+ * the same transaction). *added is 0 when object_id was indexed before. */
+struct store_route_report {
+	const char *object_id, *feed, *taxonomy, *type, *address;
+	int64_t ckey, asn, time_source, imported; /* times in µs */
+};
+enum tix_err store_route_report_add(struct store *s, const struct store_route_report *r,
+                                    int *added, struct tix_error *err);
+
+/* A row that could not be routed, kept for the analyst (key: the id its
+ * report would have, so the same row is kept once). */
+struct store_route_unrouted {
+	const char *key, *feed, *source, *reason, *detail, *row;
+	int64_t line, at;
+};
+enum tix_err store_route_unrouted_add(struct store *s, const struct store_route_unrouted *u,
+                                      struct tix_error *err);
+/* reason NULL: all. */
+enum tix_err store_route_unrouted_list(struct store *s, const char *reason,
+                                       int (*cb)(void *, const struct store_route_unrouted *),
+                                       void *arg, struct tix_error *err);
+
+/* One digest row: the reports of one address, classification and day. */
+struct store_route_agg {
+	const char *day, *address, *taxonomy, *type, *feeds;
+	int64_t count, first, last, asn; /* first/last: time.source in µs */
+};
+/* The aggregated reports of ckey imported in [since, until] (µs); with
+ * unsent_only, only those no digest has carried yet. */
+enum tix_err store_route_digest_rows(struct store *s, int64_t ckey, int64_t since, int64_t until,
+                                     int unsent_only,
+                                     int (*cb)(void *, const struct store_route_agg *),
+                                     void *arg, struct tix_error *err);
+/* A digest sent: recorded, and the reports it carried (unsent ones of
+ * ckey in [since, until]) marked, so none is sent again; *marked counts
+ * them. Inside the caller's transaction. */
+struct store_route_digest {
+	int64_t ckey;
+	const char *constituent, *recipients, *subject;
+	int64_t rows, reports, since, until, sent;
+};
+enum tix_err store_route_digest_record(struct store *s, const struct store_route_digest *d,
+                                       int64_t *marked, struct tix_error *err);
+enum tix_err store_route_digest_list(struct store *s,
+                                     int (*cb)(void *, const struct store_route_digest *),
+                                     void *arg, struct tix_error *err);
 
 #endif

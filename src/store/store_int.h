@@ -130,6 +130,8 @@ extern const char store__schema_named_feeds[];
 /* Migration 7: the audience index (audience.c); its SQL function
  * tix_audience, registered on every connection before migrating. */
 extern const char store__schema_audience[];
+/* route.c: constituency routing */
+extern const char store__schema_route[];
 int store__audience_register(sqlite3 *db);
 /* Migration 7's step in C (audit.c): the audit key point and a MACed head. */
 enum tix_err store__audit_key_point(struct store *s, struct tix_error *err);
