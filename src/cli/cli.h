@@ -85,6 +85,7 @@ int cmd_backup(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_verify_store(int argc, char **argv);
+int cmd_request(int argc, char **argv);
 
 struct sync_config;
 /* Runs every peer (or only `only`) on its interval until *cfg->stop is

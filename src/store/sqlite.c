@@ -77,6 +77,9 @@ static const char *const migrations[] = {
         /* 7 -> 8: peer kinds (TAXII or MISP feed) and a MISP feed's per-event
          * cursors (src/store/sync.c) */
         store__schema_feed,
+        /* issue 20, migration 11 (renumber at merge): the signing keys of
+         * the node's 24/7 contact points (src/store/request.c) */
+        store__schema_request,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

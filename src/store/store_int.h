@@ -115,6 +115,8 @@ extern const char store__schema_policy[];
 /* Migration 5: federation peers, cursors, outboxes (sync.c). */
 extern const char store__schema_sync[];
 extern const char store__schema_feed[];
+/* Migration 11 (issue 20): contact points' signing keys (request.c). */
+extern const char store__schema_request[];
 /* Migration 7: the audience index (audience.c); its SQL function
  * tix_audience, registered on every connection before migrating. */
 extern const char store__schema_audience[];
