@@ -86,6 +86,8 @@ test: deps-test build build-asan
 	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_misp_feed.py
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_sync.py
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_misp_feed.py
+	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_request.py
+	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_request.py
 	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_abuse.py
 	@TIX=$(CURDIR)/$(BUILD)/tix python3 tests/e2e/test_abuse.py
 	@TIX=$(CURDIR)/$(ASAN)/tix python3 tests/e2e/test_bound.py

@@ -231,6 +231,11 @@ static enum tix_err check_identifiers(const json_t *ids, const char *where, cons
 	size_t i;
 	json_t *x;
 
+	if (ids == NULL)
+		return tix_error_set(err, TIX_EINVAL, where,
+		                     "%s: missing (Article 29(2)(c): the accounts, addresses and "
+		                     "times naming the data)",
+		                     key);
 	if (!json_is_array(ids) || json_array_size(ids) == 0 || json_array_size(ids) > 1000)
 		return tix_error_set(
 		        err, TIX_EINVAL, where,
@@ -725,12 +730,6 @@ static enum tix_err walk(const struct request_ctx *c, const json_t *vs, const js
 		snprintf(where, sizeof(where), "%.120s version %zu", st->id, i + 1);
 		if (!json_is_object(tr) || r == NULL || by == NULL || !request__str(tr, "prev"))
 			FAIL("tix_transition is missing or malformed (seq, action, state, by, prev)");
-		if (seq != (int)i + 1)
-			FAIL("seq %d where %zu was expected (a version replayed, reordered or missing)",
-			     seq, i + 1);
-		if (strcmp(request__str(tr, "prev"), prevhash) != 0)
-			FAIL("its prev does not name the version before (replayed, reordered or a "
-			     "version is missing)");
 		if (r->party == REQUESTER) {
 			if (strcmp(request__str(v, "type") ? request__str(v, "type") : "",
 			           REQUEST_TYPE) != 0 ||
@@ -753,6 +752,12 @@ static enum tix_err walk(const struct request_ctx *c, const json_t *vs, const js
 			     request__str(v, "request_ref") ? request__str(v, "request_ref")
 			                                    : request__str(v, "id"));
 		}
+		if (seq != (int)i + 1)
+			FAIL("seq %d where %zu was expected (a version replayed, reordered or missing)",
+			     seq, i + 1);
+		if (strcmp(request__str(tr, "prev"), prevhash) != 0)
+			FAIL("its prev does not name the version before (replayed, reordered or a "
+			     "version is missing)");
 		party = r->party == REQUESTER ? st->requesting_org : st->requested_org;
 		if (strcmp(by, party) != 0)
 			FAIL("%s by %.100s: only %s (the %s contact point) does that", action, by,
