@@ -836,6 +836,7 @@ static enum tix_err walk(const struct request_ctx *c, const json_t *vs, const js
 			FAIL("out of memory");
 	}
 	copy_str(st->state, sizeof(st->state), state);
+	copy_str(st->chain_state, sizeof(st->chain_state), state);
 	if (preserving(state) && c->now_us >= st->preserve_until_us)
 		copy_str(st->state, sizeof(st->state), "expired");
 	if (strcmp(st->state, "draft") == 0)
@@ -1198,7 +1199,7 @@ enum tix_err request_act(const struct request_ctx *c, const char *id, const char
 		                  request__iso(cur.preserve_until_us, now));
 		goto out;
 	}
-	if (!rule_allows(r, strcmp(cur.state, "expired") == 0 ? "extended" : cur.state)) {
+	if (!rule_allows(r, cur.chain_state)) {
 		e = tix_error_set(err, TIX_EINVAL, id,
 		                  "refused: %s cannot follow %s (the request is %s)", r->action,
 		                  cur.state, cur.state);
@@ -1236,7 +1237,8 @@ enum tix_err request_act(const struct request_ctx *c, const char *id, const char
 		json_object_set_new(v, STIX_TIX_RECIPIENTS,
 		                    red_recipients(cur.requesting_org, cur.requested_org));
 	tr = json_pack("{s:i, s:s, s:s, s:s, s:s}", "seq", (int)cur.transitions + 1, "action",
-	               r->action, "state", r->to ? r->to : cur.state, "by", as_org, "prev", "");
+	               r->action, "state", r->to ? r->to : cur.chain_state, "by", as_org, "prev",
+	               "");
 	if (tr == NULL) {
 		e = tix_error_set(err, TIX_ENOMEM, id, "out of memory");
 		goto out;
@@ -1306,7 +1308,9 @@ enum tix_err request_act(const struct request_ctx *c, const char *id, const char
 			until = at + REQUEST_PERIOD_US;
 		else if (strcmp(verb, "extend") == 0)
 			until += REQUEST_PERIOD_US;
-		if (preserving(r->to ? r->to : cur.state))
+		/* An expired request is still preserving in its chain (expired
+		 * is the clock's reading, not a transition). */
+		if (preserving(r->to ? r->to : cur.chain_state))
 			json_object_set_new(tr, "preserve_until",
 			                    json_string(request__iso(until, pu)));
 	}

@@ -71,6 +71,7 @@ struct request_status {
 	char requesting_org[128], requested_org[128];
 	char requesting_country[3], requested_country[3];
 	char case_reference[256];
+	char chain_state[32]; /* the last transition's state (expired is the clock's) */
 	char turn[128];       /* the organisation expected to act next, or "" */
 	char next_country[3]; /* a disclosure's next country (Article 30), or "" */
 	char mla_reference[256];

@@ -251,9 +251,12 @@ def template_and_life_cycle(w):
     a.req("extend", rid, "--as", "police-hu", now=at(56))
     st = show(a, rid, "police-de", now=at(56))["request"]
     assert st["state"] == "extended" and st["preserve_until"].startswith(at(121)[:10]), st
-    a.req("mla", rid, "--as", "police-hu", "--reference", "MLA-HU-DE-2026-7", now=at(60))
-    # After the end: expired, and acting on it is refused.
+    # After the end: expired, and acting on it is refused; the MLA
+    # reference is still linked.
     st = show(a, rid, "police-hu", now=at(122))["request"]
+    assert st["state"] == "expired", st
+    a.req("mla", rid, "--as", "police-hu", "--reference", "MLA-HU-DE-2026-7", now=at(122))
+    st = show(a, rid, "police-hu", now=at(123))["request"]
     assert st["state"] == "expired" and st["mla_reference"] == "MLA-HU-DE-2026-7", st
     refused("request", "extend", rid, "--as", "police-hu", "--db", a.db, now=at(122),
             why="expired")
@@ -261,6 +264,20 @@ def template_and_life_cycle(w):
             "--db", a.db, now=at(122), why="expired")
     assert len(show(a, rid, "police-hu")["versions"]) == 5
     assert "verified" in a.req("verify", rid, now=at(122))
+
+    # --interactive asks for each field.
+    answers = "\n".join(TEMPLATE[k] for k in (
+        "requesting_authority", "offence", "summary", "data", "relationship", "custodian",
+        "necessity", "case_reference")) + "\nemail x@example.de\nipv4 198.51.100.8\n\n"
+    r = run("request", "new", "--to", "DE", "--as", a.org, "--interactive", "--db", a.db,
+            now=at(125), stdin=answers)
+    assert r.returncode == 0, r.stderr
+    st = show(a, r.stdout.split()[-1], "police-de", now=at(125))
+    assert [i["value"] for i in st["versions"][0]["identifiers"]] == [
+        "x@example.de", "198.51.100.8"], st
+    r = run("request", "new", "--to", "DE", "--as", a.org, "--interactive", "--db", a.db,
+            now=at(125), stdin="NBI\n\n")
+    assert r.returncode == 1 and "missing" in r.stderr, r.stderr
 
     # Declined with a reason.
     rid2 = new_request(a, "DE", tp, at(130))
@@ -340,6 +357,12 @@ def signatures(w):
                                    "key": base64.b64encode(bytes.fromhex(pk)).decode(),
                                    "value": base64.b64encode(key.sign(msg)).decode()}
         broken("wrongkey.json", chain[:1] + [forged], "wrong key")
+    # A backup without secrets holds no signing key.
+    copy = os.path.join(w.dir, "copy.db")
+    ok("backup", copy, "--db", a.db)
+    con = sqlite3.connect(copy)
+    assert con.execute("SELECT count(*), count(secret_key) FROM request_keys").fetchone() == (2, 0)
+    con.close()
     # The stored chain is untouched by all of this.
     assert "3 transitions" in a.req("verify", rid, now=at(1))
 
