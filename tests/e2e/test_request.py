@@ -326,37 +326,25 @@ def signatures(w):
     # Replayed: a genuine version again, or one of another request.
     broken("replay.json", chain + [chain[1]], "replayed")
     broken("replay2.json", chain[:1] + chain2[1:2], "another request")
-    # Wrong key: another node with its own "police-de" key signs a version.
-    b = w.node("b", "police-hu", "HU", serve=False)
-    b.ensure_org("police-de")
-    b.req("contact", "add", "--org", "police-de", "--country", "DE", now=at(-1))
-    bundle = w.file("b.json", {"type": "bundle", "id": "bundle--" + "0" * 8 + "-0000-4000-8000-"
-                              + "0" * 12, "objects": chain[:1]})
+    # Wrong key: another node, holding a's directory entry for police-hu and
+    # the request, has its own key for "police-de" and acknowledges with it.
+    b = w.node("b", "police-de", "DE", serve=False)
+    b.ensure_org("police-hu")
+    exported = json.loads(ok("export", "--collection", COLL, "--db", a.db))["objects"]
+    hu_entry = [o for o in exported if o["type"] == "identity"
+                and o["tix_contact_point"]["organisation"] == "police-hu"]
+    bundle = w.file("b.json", {"type": "bundle", "id": "bundle--%s" % ("0" * 8 + "-0000-4000-8000-"
+                                                                     + "0" * 12),
+                               "objects": hu_entry + chain[:1]})
     ok("import", "--collection", COLL, "--org", "police-hu", bundle, "--db", b.db)
-    # b's directory has its own police-hu key too: b cannot accept a's chain.
-    r = b.req_run("show", rid, "--as", "police-de", now=at(0, 1))
-    assert "NOT VERIFIED" in r.stdout and "wrong key" in r.stdout, r.stdout
-    refused("request", "ack", rid, "--as", "police-de", "--db", b.db, now=at(0, 1),
-            why="does not verify")
-    # a version signed by b's police-de for a's request, verified at a
-    forged = json.loads(json.dumps(chain[1]))
-    con = sqlite3.connect(b.db)
-    pk, sk = con.execute("SELECT public_key, secret_key FROM request_keys WHERE org = "
-                         "'police-de'").fetchone()
-    con.close()
-    try:
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-    except ImportError:
-        Ed25519PrivateKey = None
-    if Ed25519PrivateKey:
-        key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(sk)[:32])
-        del forged["tix_signature"]
-        msg = b"tix-preservation-v1\n" + json.dumps(
-            forged, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-        forged["tix_signature"] = {"alg": "ed25519",
-                                   "key": base64.b64encode(bytes.fromhex(pk)).decode(),
-                                   "value": base64.b64encode(key.sign(msg)).decode()}
-        broken("wrongkey.json", chain[:1] + [forged], "wrong key")
+    b.req("ack", rid, "--as", "police-de", now=at(0, 1))
+    b_ack = show(b, rid, "police-de")["versions"][1]
+    assert b_ack["tix_signature"]["key"] != chain[1]["tix_signature"]["key"]
+    broken("wrongkey.json", chain[:1] + [b_ack], "wrong key")
+    broken("wrongkey1.json", b_ack, "wrong key")
+    # and at b, a's own acknowledgement is signed by a key b does not know.
+    r = run("request", "verify", "--file", w.file("c.json", chain), "--db", b.db, now=at(1))
+    assert r.returncode == 1 and "wrong key" in r.stdout, r.stdout
     # A backup without secrets holds no signing key.
     copy = os.path.join(w.dir, "copy.db")
     ok("backup", copy, "--db", a.db)
