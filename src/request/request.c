@@ -682,7 +682,7 @@ static enum tix_err walk(const struct request_ctx *c, const json_t *vs, const js
 	const json_t *first = json_array_get(vs, 0);
 	char prevhash[65] = "", rid[128], where[160];
 	const char *state = "";
-	size_t i;
+	size_t i, shared = 0;
 	json_t *v;
 
 	memset(st, 0, sizeof(*st));
@@ -752,9 +752,17 @@ static enum tix_err walk(const struct request_ctx *c, const json_t *vs, const js
 			     request__str(v, "request_ref") ? request__str(v, "request_ref")
 			                                    : request__str(v, "id"));
 		}
-		if (seq != (int)i + 1)
+		if (strcmp(action, "draft") == 0) {
+			/* Drafts stay on their node (RED to the requester alone):
+			 * seq 0, outside the chain the two parties share. */
+			if (!json_is_integer(json_object_get(tr, "seq")) ||
+			    json_integer_value(json_object_get(tr, "seq")) != 0 || shared > 0 ||
+			    request__str(tr, "prev")[0])
+				FAIL("a draft has seq 0 and comes before the request is sent");
+		} else if (seq != (int)shared + 1) {
 			FAIL("seq %d where %zu was expected (a version replayed, reordered or missing)",
-			     seq, i + 1);
+			     seq, shared + 1);
+		}
 		if (strcmp(request__str(tr, "prev"), prevhash) != 0)
 			FAIL("its prev does not name the version before (replayed, reordered or a "
 			     "version is missing)");
@@ -820,10 +828,8 @@ static enum tix_err walk(const struct request_ctx *c, const json_t *vs, const js
 			copy_str(st->next_country, sizeof(st->next_country), nc);
 		}
 		if (preserving(r->to ? r->to : state)) {
-			json_int_t pu = 0;
 			const char *pus = request__str(tr, "preserve_until");
 
-			(void)pu;
 			if (pus == NULL || request__us(pus) != st->preserve_until_us)
 				FAIL("preserve_until must be %s",
 				     request__iso(st->preserve_until_us, (char[32]){0}));
@@ -831,9 +837,11 @@ static enum tix_err walk(const struct request_ctx *c, const json_t *vs, const js
 		if (r->to)
 			state = r->to;
 		st->last_us = at;
-		st->transitions = i + 1;
-		if (version_hash(v, prevhash) != TIX_OK)
-			FAIL("out of memory");
+		if (strcmp(action, "draft") != 0) {
+			st->transitions = ++shared;
+			if (version_hash(v, prevhash) != TIX_OK)
+				FAIL("out of memory");
+		}
 	}
 	copy_str(st->state, sizeof(st->state), state);
 	copy_str(st->chain_state, sizeof(st->chain_state), state);
@@ -1136,8 +1144,9 @@ enum tix_err request_new(const struct request_ctx *c, const json_t *tmpl, const 
 	                    json_pack("{s:{s:s}, s:{s:s}}", REQUEST_EXT, "extension_type",
 	                              "new-sdo", STIX_TIX_POLICY_EXT, "extension_type",
 	                              "toplevel-property-extension"));
-	tr = json_pack("{s:i, s:s, s:s, s:s, s:s}", "seq", 1, "action", draft ? "draft" : "sent",
-	               "state", draft ? "draft" : "sent", "by", as_org, "prev", "");
+	tr = json_pack("{s:i, s:s, s:s, s:s, s:s}", "seq", draft ? 0 : 1, "action",
+	               draft ? "draft" : "sent", "state", draft ? "draft" : "sent", "by", as_org,
+	               "prev", "");
 	vs = json_array();
 	owners = json_array();
 	snprintf(detail, sizeof(detail), "tix request new %s --to %s --as %s%s%s", id_out,
@@ -1246,7 +1255,11 @@ enum tix_err request_act(const struct request_ctx *c, const char *id, const char
 	{
 		char h[65];
 
-		if (version_hash(json_array_get(vs, json_array_size(vs) - 1), h) != TIX_OK) {
+		/* The first shared transition (send after a draft) starts the
+		 * chain; drafts sort first, so the last version is shared. */
+		h[0] = '\0';
+		if (cur.transitions > 0 &&
+		    version_hash(json_array_get(vs, json_array_size(vs) - 1), h) != TIX_OK) {
 			e = tix_error_set(err, TIX_ENOMEM, id, "out of memory");
 			goto out;
 		}
@@ -1326,12 +1339,37 @@ out:
 
 /* ---- verification of copies ------------------------------------------------------------ */
 
+static int is_draft(const json_t *v)
+{
+	const char *a = request__str(json_object_get(v, "tix_transition"), "action");
+
+	return a && strcmp(a, "draft") == 0;
+}
+
+/* The stored version at v's place: the same seq in the shared chain, or
+ * for a draft the same id and modified. */
+static const json_t *stored_at(const json_t *stored, const json_t *v)
+{
+	size_t i;
+	json_t *x;
+
+	json_array_foreach (stored, i, x) {
+		if (is_draft(v) != is_draft(x))
+			continue;
+		if (is_draft(v) ? same_prop(json_object_get(x, "modified"),
+		                            json_object_get(v, "modified"))
+		                : seq_of(x) == seq_of(v) && seq_of(v) > 0)
+			return x;
+	}
+	return NULL;
+}
+
 enum tix_err request_verify(const struct request_ctx *c, const json_t *versions,
                             struct request_status *st, struct tix_error *err)
 {
 	json_t *vs = json_copy((json_t *)versions), *stored = NULL, *owners = NULL;
 	const json_t *one;
-	const char *id, *rid;
+	const char *id;
 	enum tix_err e;
 	size_t i;
 	json_t *v;
@@ -1360,7 +1398,7 @@ enum tix_err request_verify(const struct request_ctx *c, const json_t *versions,
 		json_decref(owners);
 		stored = owners = NULL;
 	}
-	if (seq_of(one) == 1 || json_array_size(vs) > 1) {
+	if (seq_of(one) == 1 || is_draft(one) || json_array_size(vs) > 1) {
 		e = walk(c, vs, NULL, st, err);
 	} else {
 		/* One later version alone: its own signature and signer. */
@@ -1403,14 +1441,11 @@ enum tix_err request_verify(const struct request_ctx *c, const json_t *versions,
 			st->verified = e == TIX_OK;
 		}
 	}
-	rid = NULL;
-	(void)rid;
 	/* Copies of versions the node holds must be those very versions. */
 	if (e == TIX_OK && stored) {
 		json_array_foreach (vs, i, v) {
+			const json_t *mine = stored_at(stored, v);
 			int seq = seq_of(v);
-			const json_t *mine =
-			        seq > 0 ? json_array_get(stored, (size_t)seq - 1) : NULL;
 			struct tix_buf a, b;
 			int same;
 

@@ -382,8 +382,21 @@ def federation(w):
     assert "police-de" in d and "police-fr" in d, d
     assert "police-fr" not in de.req("directory"), "a directory entry was relayed"
 
+    # A draft stays on its node; sent, it reaches de and its chain verifies there.
+    out = hu.req("new", "--to", "DE", "--as", "police-hu", "--draft", "--template",
+                 w.file("t.json", TEMPLATE), now=at(0))
+    draft = out.split()[-1]
+    assert out.startswith("draft "), out
+    refused("request", "ack", draft, "--as", "police-de", "--db", hu.db, now=at(0),
+            why="cannot follow draft")
+    converge([hu, de, fr])
+    assert draft not in de.types_held()
+    hu.req("send", draft, "--as", "police-hu", now=at(0, 0.5))
     rid = new_request(hu, "DE", w.file("t.json", TEMPLATE), at(0))
     converge([hu, de, fr])
+    assert "1 transition signed" in de.req("verify", draft, now=at(0, 1))
+    assert "verified" in hu.req("verify", draft, now=at(0, 1))
+    assert show(hu, draft, "police-hu", now=at(0, 1))["request"]["transitions"] == 1
     assert rid in de.req("inbox", "--as", "police-de", now=at(0, 1))
     de.req("ack", rid, "--as", "police-de", now=at(0, 1))
     de.req("execute", rid, "--as", "police-de", now=at(0, 5))
@@ -425,7 +438,7 @@ def federation(w):
     assert {i for i in held_fr if i.startswith("x-tix-preservation-request--")} == {rid_fr}
     assert len({i for i in held_fr if i.startswith(resp)}) == 1  # fr's own response
     held_de = de.types_held()
-    assert {i for i in held_de if i.startswith("x-tix-preservation-request--")} == {rid}
+    assert {i for i in held_de if i.startswith("x-tix-preservation-request--")} == {rid, draft}
     assert len({i for i in held_de if i.startswith(resp)}) == 1  # de's own response
     refused("request", "show", rid, "--as", "police-fr", "--db", fr.db, why="no such request")
     assert rid not in ok("audit", "show", "--json", "--db", fr.db)
