@@ -521,7 +521,7 @@ static int do_verify(struct request_ctx *c, const struct opts *o, const char *id
 		json_decref(in);
 		e = request_verify(c, vs, &st, &err);
 	} else {
-		if ((e = request_load(c, id, NULL, &vs, &st, &err)) != TIX_OK)
+		if (request_load(c, id, NULL, &vs, &st, &err) != TIX_OK)
 			return fail(&err);
 		e = request_verify(c, vs, &st, &err);
 	}
@@ -627,8 +627,9 @@ int cmd_request(int argc, char **argv)
 	for (int i = 0; acts[i]; i++)
 		if (strcmp(cmd, acts[i]) == 0)
 			act = 1;
-	if (!act && strcmp(cmd, "new") && strcmp(cmd, "inbox") && strcmp(cmd, "show") &&
-	    strcmp(cmd, "verify") && strcmp(cmd, "contact") && strcmp(cmd, "directory")) {
+	if (!act && strcmp(cmd, "new") != 0 && strcmp(cmd, "inbox") != 0 &&
+	    strcmp(cmd, "show") != 0 && strcmp(cmd, "verify") != 0 && strcmp(cmd, "contact") != 0 &&
+	    strcmp(cmd, "directory") != 0) {
 		fprintf(stderr, "tix request: '%s' is not a request command\n", cmd);
 		usage(stderr);
 		return EXIT_USAGE;

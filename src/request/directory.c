@@ -169,10 +169,9 @@ enum tix_err request_directory_key_ok(const struct request_ctx *c, const char *o
 	json_t *vs = NULL;
 	char want[64], t[32];
 	size_t good, i;
-	enum tix_err e;
 	int seen = 0;
 
-	if ((e = history(c, org, &vs, &good, &cp, err)) != TIX_OK)
+	if (history(c, org, &vs, &good, &cp, err) != TIX_OK)
 		return tix_error_set(
 		        err, TIX_EINVAL, org,
 		        "signed for %s, which has no contact point in this node's 24/7 "

@@ -785,7 +785,7 @@ static enum tix_err walk(const struct request_ctx *c, const json_t *vs, const js
 		if (!rule_allows(r, state))
 			FAIL("%s cannot follow %s", action, state[0] ? state : "nothing");
 		if (preserving(state) && at >= st->preserve_until_us &&
-		    strcmp(action, "mla-linked"))
+		    strcmp(action, "mla-linked") != 0)
 			FAIL("%s after the preservation ended (%s)", action,
 			     request__iso(st->preserve_until_us, (char[32]){0}));
 		if (!request__str(tr, "state") ||
@@ -847,11 +847,11 @@ static enum tix_err walk(const struct request_ctx *c, const json_t *vs, const js
 	copy_str(st->chain_state, sizeof(st->chain_state), state);
 	if (preserving(state) && c->now_us >= st->preserve_until_us)
 		copy_str(st->state, sizeof(st->state), "expired");
-	if (strcmp(st->state, "draft") == 0)
-		copy_str(st->turn, sizeof(st->turn), st->requesting_org);
-	else if (strcmp(st->state, "sent") == 0 || strcmp(st->state, "acknowledged") == 0)
+	/* Whose move it is: the requested party's while unanswered, else the
+	 * requester's (to send a draft, or to extend a preservation). */
+	if (strcmp(st->state, "sent") == 0 || strcmp(st->state, "acknowledged") == 0)
 		copy_str(st->turn, sizeof(st->turn), st->requested_org);
-	else if (preserving(st->state))
+	else if (strcmp(st->state, "draft") == 0 || preserving(st->state))
 		copy_str(st->turn, sizeof(st->turn), st->requesting_org);
 	st->verified = 1;
 	return TIX_OK;
@@ -1023,7 +1023,7 @@ enum tix_err request_new(const struct request_ctx *c, const json_t *tmpl, const 
                          const char *to_org, const char *as_org, int draft, const char *follow,
                          char id_out[128], struct tix_error *err)
 {
-	struct request_contact me, them;
+	struct request_contact me, them = {0};
 	struct request_status fst, st;
 	json_t *fields = NULL, *fvs = NULL, *v = NULL, *tr = NULL, *vs = NULL, *owners = NULL;
 	struct tix_uuid u;

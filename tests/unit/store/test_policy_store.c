@@ -217,6 +217,7 @@ static void migration_4_resolves_versions_stored_before(void **state)
 	    /* back to schema 3: without migration 8's table and column, 7's index, 6's and 5's
 	       tables, then 4's */
 	    "DROP TRIGGER collection_audience_add; DROP TRIGGER collection_audience_drop;"
+	    "DROP TABLE request_keys;" /* migration 11 (issue 20) */
 	    "DROP TABLE peer_feed_events; ALTER TABLE peers DROP COLUMN kind;"
 	    "DROP TRIGGER collection_audience_change; DROP TABLE collection_audience;"
 	    "DROP TABLE peer_anchors; DROP TABLE peer_anchor_problems;"
@@ -554,6 +555,7 @@ static void migration_6_brings_old_stores_under_the_rules(void **state)
 	     * object; markings judged when the objects came), after what
 	     * migration 7 added */
 	    "DROP TRIGGER collection_audience_add; DROP TRIGGER collection_audience_drop;"
+	    "DROP TABLE request_keys;" /* migration 11 (issue 20) */
 	    "DROP TABLE peer_feed_events; ALTER TABLE peers DROP COLUMN kind;"
 	    "DROP TRIGGER collection_audience_change; DROP TABLE collection_audience;"
 	    "DROP TABLE peer_anchors; DROP TABLE peer_anchor_problems;"
