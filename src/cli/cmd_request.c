@@ -601,7 +601,7 @@ int cmd_request(int argc, char **argv)
 	struct tix_error err;
 	const char *cmd, *arg = NULL;
 	const char *who = getenv("USER");
-	int rc, act = 0;
+	int rc, act = 0, writes;
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
 		usage(argc < 2 ? stderr : stdout);
@@ -637,15 +637,22 @@ int cmd_request(int argc, char **argv)
 	if (clock_now(&c.now_us) != 0)
 		return EXIT_USAGE;
 	c.actor = who && *who ? who : "operator";
-	if ((c.s = cli_open_store(cli_db_path(o.db))) == NULL)
+	/* Reading (inbox, show, verify, directory) never creates a store or
+	 * a collection; writing does. */
+	writes = act || strcmp(cmd, "new") == 0 || strcmp(cmd, "contact") == 0;
+	c.s = writes ? cli_open_store(cli_db_path(o.db))
+	             : cli_open_existing_store(cli_db_path(o.db));
+	if (c.s == NULL)
 		return EXIT_SYSTEM;
 	tix_error_clear(&err);
-	if (store_collection_get(c.s, o.collection ? o.collection : DEFAULT_COLLECTION, 1, &coll,
-	                         &err) != TIX_OK) {
-		rc = fail(&err);
-		goto out;
+	if (writes) {
+		if (store_collection_get(c.s, o.collection ? o.collection : DEFAULT_COLLECTION, 1,
+		                         &coll, &err) != TIX_OK) {
+			rc = fail(&err);
+			goto out;
+		}
+		c.collection = &coll;
 	}
-	c.collection = &coll;
 	if (strcmp(cmd, "new") == 0)
 		rc = do_new(&c, &o);
 	else if (strcmp(cmd, "inbox") == 0)

@@ -221,6 +221,9 @@ def template_and_life_cycle(w):
     refused("request", "new", "--to", "FR", "--as", a.org, "--template",
             w.file("t.json", TEMPLATE), "--db", a.db, now=at(0), why="no verified contact")
     assert "no requests" in a.req("inbox", "--as", a.org, now=at(0))
+    missing = os.path.join(w.dir, "missing.db")
+    r = run("request", "inbox", "--as", a.org, "--db", missing)
+    assert r.returncode == 3 and not os.path.exists(missing), r.stderr
 
     tp = w.file("t.json", TEMPLATE)
     rid = new_request(a, "DE", tp, at(0))
