@@ -464,6 +464,12 @@ def federation(w):
         assert bank, "bank-x's reads were not audited"
         for e in bank:
             assert "x-tix-preservation" not in json.dumps(e), e
+    # fr's node read hu's collection over TAXII (its pulls): never the hu-de request.
+    entries = [json.loads(x) for x in
+               ok("audit", "show", "--json", "--db", hu.db).splitlines() if x.strip()]
+    fr_reads = [e for e in entries if e.get("org") == "police-fr" and e.get("action") == "read"]
+    assert any(rid_fr in json.dumps(e) for e in fr_reads), "fr's pulls were not audited"
+    assert not any(rid in json.dumps(e) for e in fr_reads)
 
 
 def main():
