@@ -348,6 +348,25 @@ def signatures(w):
     # and at b, a's own acknowledgement is signed by a key b does not know.
     r = run("request", "verify", "--file", w.file("c.json", chain), "--db", b.db, now=at(1))
     assert r.returncode == 1 and "wrong key" in r.stdout, r.stdout
+    # A key change not signed by the old key: b's next version of its
+    # police-de entry, arriving at a, breaks a's directory entry there; the
+    # key a trusted still holds, b's never does.
+    b.req("contact", "add", "--org", "police-de", "--country", "DE", "--hours", "08-20",
+          now=at(0, 2))
+    b_entries = [o for o in json.loads(ok("export", "--all-versions", "--collection", COLL,
+                                          "--db", b.db))["objects"]
+                 if o["type"] == "identity" and o["tix_contact_point"]["organisation"] ==
+                 "police-de" and o["modified"].startswith(at(0, 2)[:13])]
+    assert len(b_entries) == 1, b_entries
+    ok("import", "--collection", COLL, "--org", "police-de",
+       w.file("bkey.json", {"type": "bundle", "id": "bundle--%s" % ("1" * 8 + "-0000-4000-8000-"
+                                                                    + "0" * 12),
+                            "objects": b_entries}), "--db", a.db)
+    d = [x for x in json.loads(a.req("directory", "--json")) if x["org"] == "police-de"][0]
+    assert not d["verified"] and "not signed by the key of the version before" in d["problem"], d
+    assert "3 transitions" in a.req("verify", rid, now=at(1))
+    broken("wrongkey2.json", chain[:1] + [b_ack], "wrong key")
+
     # A backup without secrets holds no signing key.
     copy = os.path.join(w.dir, "copy.db")
     ok("backup", copy, "--db", a.db)
