@@ -526,6 +526,11 @@ static enum tix_err version_hash(const json_t *v, char out[65])
 
 enum party { REQUESTER, REQUESTED };
 
+/* In every state exactly one party may act (the requested one until it
+ * executed or disclosed, the requester before sending and after), so the two
+ * nodes, each acting for its own party, never write two versions after the
+ * same one: the chain cannot fork. Disclosing (Article 30) executes the
+ * preservation too, as an alternative to executing. */
 static const struct rule {
 	const char *verb;   /* the command: tix request VERB */
 	const char *action; /* tix_transition.action */
@@ -537,22 +542,14 @@ static const struct rule {
         {"send", "sent", REQUESTER, {"", "draft"}, "sent"},
         {"ack", "acknowledged", REQUESTED, {"sent"}, "acknowledged"},
         {"execute", "executed", REQUESTED, {"acknowledged"}, "executed"},
-        {"disclose",
-         "partially-disclosed",
-         REQUESTED,
-         {"acknowledged", "executed", "partially-disclosed", "extended"},
-         "partially-disclosed"},
+        {"disclose", "partially-disclosed", REQUESTED, {"acknowledged"}, "partially-disclosed"},
         {"decline", "declined", REQUESTED, {"sent", "acknowledged"}, "declined"},
         {"extend",
          "extended",
          REQUESTER,
          {"executed", "partially-disclosed", "extended"},
          "extended"},
-        {"mla",
-         "mla-linked",
-         REQUESTER,
-         {"sent", "acknowledged", "executed", "partially-disclosed", "extended"},
-         NULL},
+        {"mla", "mla-linked", REQUESTER, {"executed", "partially-disclosed", "extended"}, NULL},
 };
 
 static const struct rule *rule_by(const char *name, int by_verb)

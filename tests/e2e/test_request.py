@@ -421,26 +421,36 @@ def federation(w):
     assert show(hu, draft, "police-hu", now=at(0, 1))["request"]["transitions"] == 1
     assert rid in de.req("inbox", "--as", "police-de", now=at(0, 1))
     de.req("ack", rid, "--as", "police-de", now=at(0, 1))
-    de.req("execute", rid, "--as", "police-de", now=at(0, 5))
+    de.req("ack", draft, "--as", "police-de", now=at(0, 1))
+    de.req("execute", draft, "--as", "police-de", now=at(0, 5))
+    # A key change at de, announced signed by the old key, between its transitions.
+    de.req("contact", "rotate-key", "--org", "police-de", now=at(0, 6))
     traffic = w.file("traffic.json", [{"kind": "ipv4", "value": "203.0.113.9",
                                        "from": "2025-12-03T10:00:00Z"},
                                       {"kind": "domain", "value": "relay.example.fr"}])
     de.req("disclose", rid, "--as", "police-de", "--next-country", "FR", "--provider",
            "Example Hosting SAS", "--traffic", traffic, now=at(1))
-    # A key change at de, announced signed by the old key.
-    de.req("contact", "rotate-key", "--org", "police-de", now=at(1, 1))
     converge([hu, de, fr])
     st = show(hu, rid, "police-hu", now=at(2))["request"]
     assert st["state"] == "partially-disclosed" and st["next_country"] == "FR", st
-    assert st["verified"], st
-    assert "verified" in hu.req("verify", rid, now=at(2))
+    assert st["verified"] and st["preserve_until"].startswith(at(61)[:10]), st
     dirs = json.loads(hu.req("directory", "--json"))
     dep = [x for x in dirs if x["org"] == "police-de"][0]
     assert dep["verified"] and dep["versions"] == 2, dep
-    # After the change, de's transitions are signed with the new key.
+    # The acknowledgement (old key) and the disclosure (new key) both verify at hu.
+    vs = show(hu, rid, "police-hu", now=at(2))["versions"]
+    assert vs[2]["tix_signature"]["key"] == dep["public_key"] != vs[1]["tix_signature"]["key"]
+    assert "3 transitions" in hu.req("verify", rid, now=at(2))
+    # One party's turn at a time, so the two nodes never fork the chain:
+    # after the disclosure only hu acts.
+    refused("request", "disclose", rid, "--as", "police-de", "--next-country", "FR",
+            "--db", de.db, now=at(1, 2), why="cannot follow partially-disclosed")
     hu.req("extend", rid, "--as", "police-hu", now=at(50))
+    hu.req("extend", draft, "--as", "police-hu", now=at(50))
     converge([hu, de, fr])
-    assert "verified" in de.req("verify", rid, now=at(50))
+    assert "4 transitions" in hu.req("verify", rid, now=at(50))
+    assert "4 transitions" in de.req("verify", rid, now=at(50))
+    assert show(de, draft, "police-de", now=at(50))["request"]["state"] == "extended"
     # Article 30: one step from the disclosure to a request to FR.
     out = hu.req("new", "--follow", rid, "--as", "police-hu", now=at(2))
     rid_fr = out.split()[-1]
@@ -461,7 +471,7 @@ def federation(w):
     assert len({i for i in held_fr if i.startswith(resp)}) == 1  # fr's own response
     held_de = de.types_held()
     assert {i for i in held_de if i.startswith("x-tix-preservation-request--")} == {rid, draft}
-    assert len({i for i in held_de if i.startswith(resp)}) == 1  # de's own response
+    assert len({i for i in held_de if i.startswith(resp)}) == 2  # de's own responses
     refused("request", "show", rid, "--as", "police-fr", "--db", fr.db, why="no such request")
     assert rid not in ok("audit", "show", "--json", "--db", fr.db)
     # Nor for a third organisation: TAXII, export, the for-peer export.
