@@ -89,6 +89,7 @@ SUITES := \
 	asan:tests/e2e/test_correlate.py \
 	asan:tests/e2e/test_feeds.py \
 	asan:tests/e2e/test_route.py \
+	asan:tests/e2e/test_request.py \
 	release:tests/cli/run_tests.py \
 	release:tests/e2e/test_taxii.py \
 	release:tests/e2e/test_sync.py \
@@ -99,7 +100,8 @@ SUITES := \
 	release:tests/e2e/test_misp_feed.py \
 	release:tests/e2e/test_correlate.py \
 	release:tests/e2e/test_feeds.py \
-	release:tests/e2e/test_route.py
+	release:tests/e2e/test_route.py \
+	release:tests/e2e/test_request.py
 test: deps-test build build-asan
 	@cd $(ASAN) && ctest --output-on-failure -j $(JOBS)
 	@python3 tools/run_suites.py -j $(JOBS) --asan $(ASAN) --release $(BUILD) $(SUITES)

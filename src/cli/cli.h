@@ -97,6 +97,8 @@ int cmd_verify_store(int argc, char **argv);
 /* constituency routing (cmd_constituent.c, cmd_route.c) */
 int cmd_constituent(int argc, char **argv);
 int cmd_route(int argc, char **argv);
+/* preservation requests (cmd_request.c) */
+int cmd_request(int argc, char **argv);
 
 struct sync_config;
 /* Runs every peer (or only `only`) on its interval until *cfg->stop is

@@ -130,7 +130,8 @@ enum tix_err store_backup(struct store *s, const char *dest, int with_secret, st
 	 * are overwritten, not just unlinked from the table. */
 	if (!with_secret && (e = raw_exec(d, dest,
 	                                  "PRAGMA secure_delete = ON;"
-	                                  "DELETE FROM meta WHERE key = 'node_secret'",
+	                                  "DELETE FROM meta WHERE key = 'node_secret';"
+	                                  "UPDATE request_keys SET secret_key = NULL",
 	                                  "removing the node secret from the copy", err)) != TIX_OK)
 		goto fail;
 	/* The audit chain's MACs stay verifiable: the copy keeps the audit key

@@ -89,6 +89,9 @@ static const char *const migrations[] = {
          * their ranges, ASNs and domains, the prefix-to-ASN table, routed
          * reports, unrouted rows, digests sent (src/store/route.c) */
         store__schema_route,
+        /* 12 -> 13: the signing keys of
+         * the node's 24/7 contact points (src/store/request.c) */
+        store__schema_request,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

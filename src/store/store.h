@@ -566,6 +566,7 @@ enum tix_err store_check_report(struct store *s, int (*cb)(void *, const char *p
 /* 1 when the store holds a node secret, 0 when not, -1 on an error. */
 int store_has_node_secret(struct store *s);
 
+<<<<<<< HEAD
 /* ---- correlation: the value index, sightings, text (src/store/values.c, issue 15) ---- */
 
 /* Every stored version's observable values (src/values extracts them),
@@ -796,5 +797,19 @@ enum tix_err store_route_digest_record(struct store *s, const struct store_route
 enum tix_err store_route_digest_list(struct store *s,
                                      int (*cb)(void *, const struct store_route_digest *),
                                      void *arg, struct tix_error *err);
+=======
+/* ---- preservation requests (src/store/request.c, issue 20) ---------------- */
+
+/* The Ed25519 signing keys of the 24/7 contact points this node acts for.
+ * Adding a key retires the organisation's current one (kept, with the time
+ * it was retired). Secret halves are kept as the node secret is (hex in
+ * the store file) and removed from backups made without secrets. */
+enum tix_err store_request_key_add(struct store *s, const char *org, const unsigned char pk[32],
+                                   const unsigned char sk[64], int64_t now_us,
+                                   struct tix_error *err);
+/* The organisation's current key; TIX_ENOTFOUND when it has none here. */
+enum tix_err store_request_key_get(struct store *s, const char *org, unsigned char pk[32],
+                                   unsigned char sk[64], struct tix_error *err);
+>>>>>>> req
 
 #endif

@@ -127,6 +127,8 @@ enum tix_err store__index_version(struct store *s, int64_t vid, const struct sti
                                   const char *body, size_t body_len, struct tix_error *err);
 /* The named feeds of `tix feed` (feeds.c). */
 extern const char store__schema_named_feeds[];
+/* Migration 11 (issue 20): contact points' signing keys (request.c). */
+extern const char store__schema_request[];
 /* Migration 7: the audience index (audience.c); its SQL function
  * tix_audience, registered on every connection before migrating. */
 extern const char store__schema_audience[];
