@@ -566,7 +566,6 @@ enum tix_err store_check_report(struct store *s, int (*cb)(void *, const char *p
 /* 1 when the store holds a node secret, 0 when not, -1 on an error. */
 int store_has_node_secret(struct store *s);
 
-<<<<<<< HEAD
 /* ---- correlation: the value index, sightings, text (src/store/values.c, issue 15) ---- */
 
 /* Every stored version's observable values (src/values extracts them),
@@ -797,7 +796,6 @@ enum tix_err store_route_digest_record(struct store *s, const struct store_route
 enum tix_err store_route_digest_list(struct store *s,
                                      int (*cb)(void *, const struct store_route_digest *),
                                      void *arg, struct tix_error *err);
-=======
 /* ---- preservation requests (src/store/request.c, issue 20) ---------------- */
 
 /* The Ed25519 signing keys of the 24/7 contact points this node acts for.
@@ -810,6 +808,5 @@ enum tix_err store_request_key_add(struct store *s, const char *org, const unsig
 /* The organisation's current key; TIX_ENOTFOUND when it has none here. */
 enum tix_err store_request_key_get(struct store *s, const char *org, unsigned char pk[32],
                                    unsigned char sk[64], struct tix_error *err);
->>>>>>> req
 
 #endif
