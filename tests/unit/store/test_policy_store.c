@@ -214,9 +214,12 @@ static void migration_4_resolves_versions_stored_before(void **state)
 	put_json(f->s, IND("4", "", ""), "cert");
 	store_close(f->s);
 	raw(f->path,
-	    /* back to schema 3: without migration 8's table and column, 7's index, 6's and 5's
-	       tables, then 4's */
+	    /* back to schema 3: without the route tables (migration 10), migration 8's table and
+	       column, 7's index, 6's and 5's tables, then 4's */
 	    "DROP TRIGGER collection_audience_add; DROP TRIGGER collection_audience_drop;"
+	    "DROP TABLE route_unrouted; DROP TABLE route_reports; DROP TABLE route_digests;"
+	    "DROP TABLE route_pfx2asn; DROP TABLE route_domains; DROP TABLE route_asns;"
+	    "DROP TABLE route_ranges; DROP TABLE route_contacts; DROP TABLE route_constituents;"
 	    "DROP TABLE peer_feed_events; ALTER TABLE peers DROP COLUMN kind;"
 	    "DROP TRIGGER collection_audience_change; DROP TABLE collection_audience;"
 	    "DROP TABLE peer_anchors; DROP TABLE peer_anchor_problems;"
@@ -552,8 +555,11 @@ static void migration_6_brings_old_stores_under_the_rules(void **state)
 	    /* back to schema 5: what migration 6 added and changed, and what a
 	     * schema 5 store allowed (another organisation's version of cert's
 	     * object; markings judged when the objects came), after what
-	     * migration 7 added */
+	     * migration 7 added (and the route tables, migration 10) */
 	    "DROP TRIGGER collection_audience_add; DROP TRIGGER collection_audience_drop;"
+	    "DROP TABLE route_unrouted; DROP TABLE route_reports; DROP TABLE route_digests;"
+	    "DROP TABLE route_pfx2asn; DROP TABLE route_domains; DROP TABLE route_asns;"
+	    "DROP TABLE route_ranges; DROP TABLE route_contacts; DROP TABLE route_constituents;"
 	    "DROP TABLE peer_feed_events; ALTER TABLE peers DROP COLUMN kind;"
 	    "DROP TRIGGER collection_audience_change; DROP TABLE collection_audience;"
 	    "DROP TABLE peer_anchors; DROP TABLE peer_anchor_problems;"
