@@ -445,6 +445,11 @@ def digests_aggregate_per_address_classification_and_day_golden(w):
 
 @test
 def send_hands_each_digest_to_sendmail_once_and_records_it(w):
+    # replacing a constituent (same name) keeps what digests owe it
+    w.t("constituent", "import", w.write("again.csv",
+                                         "name,org,contacts,ranges,domains\n"
+                                         "bank-a-net,bank-a,noc@bank-a.example sec@bank-a.example,"
+                                         "192.0.2.0/24 2001:db8::/32,bank-a.example münchen.de\n"))
     r = w.t("route", "digest", "--since", "24h", "--send", "--from", "cert@cert.example",
             env=w.send_env())
     mails = w.mails()
