@@ -200,8 +200,9 @@ static void warn_org(struct store *s, const struct def *d, struct warned *w)
 static void warned_total(const struct warned *w)
 {
 	if (w->no_org > 10)
-		fprintf(stderr, "tix constituent: warning: %zu constituents name organisations this "
-		                "node does not have\n",
+		fprintf(stderr,
+		        "tix constituent: warning: %zu constituents name organisations this "
+		        "node does not have\n",
 		        w->no_org);
 	if (w->no_contact > 10)
 		fprintf(stderr, "tix constituent: warning: %zu constituents have no contact\n",
@@ -229,7 +230,7 @@ static int constituent_add(int argc, char **argv, const char *db)
 			size_t k;
 
 			for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++)
-				if (strlen(opts[k]) == n && strncmp(opts[k], a + 2, n) == 0)
+				if (strlen(opts[k]) == n && memcmp(opts[k], a + 2, n) == 0)
 					break;
 			if (k == sizeof(opts) / sizeof(opts[0])) {
 				char word[64];

@@ -279,7 +279,7 @@ static int import_file(struct import *im, const char *file)
 		if (store_begin(im->s, &err) != TIX_OK)
 			goto fail;
 		in_tx = 1;
-		if ((e = put_extension(im, &err)) != TIX_OK)
+		if (put_extension(im, &err) != TIX_OK)
 			goto fail;
 	}
 	for (;;) {
@@ -330,10 +330,11 @@ static int import_file(struct import *im, const char *file)
 		         "tix route import --feed %s %s: %zu rows, %zu routed", im->feed_name, file,
 		         im->rows, im->routed);
 		ae.detail = detail;
-		if (store_audit_append(im->s, &ae, 1, &err) != TIX_OK ||
-		    store_commit(im->s, &err) != TIX_OK)
+		if (store_audit_append(im->s, &ae, 1, &err) != TIX_OK)
 			goto fail;
-		in_tx = 0;
+		in_tx = 0; /* a failed commit rolls back itself */
+		if (store_commit(im->s, &err) != TIX_OK)
+			goto fail;
 	}
 	rc = 0;
 	goto out;
@@ -612,13 +613,11 @@ static int route_load_asn(int argc, char **argv, const char *db)
 	}
 	route_asn_table_parse(data, len, asn_add, asn_bad, &l);
 	free(data);
-	if (l.oom) {
-		rc = EXIT_SYSTEM;
-	} else if (l.bad) {
+	if (l.bad && !l.oom) {
 		fprintf(stderr, "tix route load-asn: %s: %zu bad lines; the table is unchanged\n",
 		        argv[1], l.bad);
 		rc = EXIT_INVALID;
-	} else if ((s = cli_open_store(cli_db_path(db))) == NULL) {
+	} else if (l.oom || (s = cli_open_store(cli_db_path(db))) == NULL) {
 		rc = EXIT_SYSTEM;
 	} else {
 		if (store_route_asn_load(s, l.r, l.asn, l.n, &err) != TIX_OK) {

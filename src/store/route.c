@@ -124,35 +124,69 @@ static enum tix_err put_constituent(struct store *s, const struct store_constitu
 	int64_t ckey;
 	enum tix_err e;
 
+	ckey = 0;
 	if (replace) {
-		if ((st = prep(s, "DELETE FROM route_constituents WHERE name = ?1", err)) == NULL)
+		/* Replaced in place: the same key, so the index of its reports
+		 * (and what digests still owe it) stays. */
+		if ((st = prep(s, "SELECT ckey FROM route_constituents WHERE name = ?1", err)) ==
+		    NULL)
 			return TIX_ESTORE;
 		sqlite3_bind_text(st, 1, d->name, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			ckey = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+	}
+	if (ckey) {
+		static const char *const clear[] = {
+		        "DELETE FROM route_contacts WHERE ckey = ?1",
+		        "DELETE FROM route_ranges WHERE ckey = ?1",
+		        "DELETE FROM route_asns WHERE ckey = ?1",
+		        "DELETE FROM route_domains WHERE ckey = ?1",
+		};
+
+		if ((st = prep(s,
+		               "UPDATE route_constituents SET org = ?2, lang = ?3, pgp_key = ?4"
+		               " WHERE ckey = ?1",
+		               err)) == NULL)
+			return TIX_ESTORE;
+		sqlite3_bind_int64(st, 1, ckey);
+		sqlite3_bind_text(st, 2, d->org, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, d->lang && *d->lang ? d->lang : "en", -1, SQLITE_STATIC);
+		bind_opt_text(st, 4, d->pgp_key);
 		if ((e = step_done(s, st, "replacing a constituent", err)) != TIX_OK)
 			return e;
-	}
-	if ((st = prep(s,
-	               "INSERT INTO route_constituents (name, org, lang, pgp_key, created)"
-	               " VALUES (?1, ?2, ?3, ?4, ?5)",
-	               err)) == NULL)
-		return TIX_ESTORE;
-	sqlite3_bind_text(st, 1, d->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, d->org, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, d->lang && *d->lang ? d->lang : "en", -1, SQLITE_STATIC);
-	bind_opt_text(st, 4, d->pgp_key);
-	sqlite3_bind_int64(st, 5, now_us());
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		int unique = sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_UNIQUE;
+		for (size_t i = 0; i < sizeof(clear) / sizeof(clear[0]); i++) {
+			if ((st = prep(s, clear[i], err)) == NULL)
+				return TIX_ESTORE;
+			sqlite3_bind_int64(st, 1, ckey);
+			if ((e = step_done(s, st, "replacing a constituent", err)) != TIX_OK)
+				return e;
+		}
+	} else {
+		if ((st = prep(s,
+		               "INSERT INTO route_constituents (name, org, lang, pgp_key, created)"
+		               " VALUES (?1, ?2, ?3, ?4, ?5)",
+		               err)) == NULL)
+			return TIX_ESTORE;
+		sqlite3_bind_text(st, 1, d->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, d->org, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, d->lang && *d->lang ? d->lang : "en", -1, SQLITE_STATIC);
+		bind_opt_text(st, 4, d->pgp_key);
+		sqlite3_bind_int64(st, 5, now_us());
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			int unique = sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_UNIQUE;
 
+			sqlite3_reset(st);
+			if (unique)
+				return tix_error_set(
+				        err, TIX_EEXIST, d->name,
+				        "a constituent of this name exists (remove it "
+				        "first, or use tix constituent import to replace it)");
+			return store__db_error(s, err, "adding a constituent");
+		}
 		sqlite3_reset(st);
-		if (unique)
-			return tix_error_set(err, TIX_EEXIST, d->name,
-			                     "a constituent of this name exists (remove it first, "
-			                     "or use tix constituent import to replace it)");
-		return store__db_error(s, err, "adding a constituent");
+		ckey = sqlite3_last_insert_rowid(s->db);
 	}
-	sqlite3_reset(st);
-	ckey = sqlite3_last_insert_rowid(s->db);
 	for (size_t i = 0; i < d->ncontacts; i++) {
 		if ((st = prep(s,
 		               "INSERT INTO route_contacts (ckey, email) VALUES (?1, ?2)"

@@ -722,7 +722,8 @@ struct store_constituent {
 
 /* Adds n constituents in one transaction (own transaction). Without
  * replace a name that exists fails with TIX_EEXIST and nothing is added;
- * with replace it is replaced whole (its index of routed reports goes). */
+ * with replace its organisation, language, key and lists are replaced in
+ * place (its routed reports and what digests owe it stay). */
 enum tix_err store_constituent_put(struct store *s, const struct store_constituent_def *defs,
                                    size_t n, int replace, struct tix_error *err);
 enum tix_err store_constituent_remove(struct store *s, const char *name, struct tix_error *err);

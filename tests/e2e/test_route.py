@@ -445,6 +445,11 @@ def digests_aggregate_per_address_classification_and_day_golden(w):
 
 @test
 def send_hands_each_digest_to_sendmail_once_and_records_it(w):
+    # replacing a constituent (same name) keeps what digests owe it
+    w.t("constituent", "import", w.write("again.csv",
+                                         "name,org,contacts,ranges,domains\n"
+                                         "bank-a-net,bank-a,noc@bank-a.example sec@bank-a.example,"
+                                         "192.0.2.0/24 2001:db8::/32,bank-a.example münchen.de\n"))
     r = w.t("route", "digest", "--since", "24h", "--send", "--from", "cert@cert.example",
             env=w.send_env())
     mails = w.mails()
@@ -497,6 +502,19 @@ def send_hands_each_digest_to_sendmail_once_and_records_it(w):
     # an account a spreadsheet would take for a formula is written as text
     assert "\"'=cmd|' /C calc'!A0@shop.bank-a.example\"" in csv, csv
     assert len(json.loads(w.t("route", "sent", "--json").stdout)) == len(sent) + 1
+    # a constituent whose contacts went while it had reports: an error, not silence
+    w.t("constituent", "add", "gone", "--org", "bank-b", "--contact", "x@gone.example",
+        "--range", "203.0.113.200/29")
+    w.t("route", "import", "--feed", "late", "--org", "cert",
+        w.write("gone.csv", "time.source,source.ip,classification.type\n"
+                            "2026-11-30T12:00:00Z,203.0.113.201,scanner\n"))
+    w.t("constituent", "import", w.write("gone-c.csv", "name,org,contacts,ranges\n"
+                                                       "gone,bank-b,,203.0.113.200/29\n"))
+    n = len(w.mails())
+    r = w.t("route", "digest", "--since", "24h", "--send", env=w.send_env(), ok=False)
+    assert r.returncode == 1 and b"gone: 1 rows but no contact" in r.stderr, r.stderr
+    assert len(w.mails()) == n
+    w.t("constituent", "remove", "gone")
 
 
 def main():

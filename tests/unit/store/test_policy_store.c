@@ -214,7 +214,7 @@ static void migration_4_resolves_versions_stored_before(void **state)
 	put_json(f->s, IND("4", "", ""), "cert");
 	store_close(f->s);
 	raw(f->path,
-	    /* back to schema 3: without migration 8's table and column, 7's index, 6's and 5's
+	    /* back to schema 3: without migrations 9 to 13, migration 8's table and column, 7's index, 6's and 5's
 	       tables, then 4's */
 	    "DROP TRIGGER objects_text_gone; DROP TABLE text_index; DROP TABLE value_index;"
 	    "DROP TABLE value_ip; DROP TABLE sighting_index; DROP TABLE indicator_expired;"
@@ -561,7 +561,7 @@ static void migration_6_brings_old_stores_under_the_rules(void **state)
 	    /* back to schema 5: what migration 6 added and changed, and what a
 	     * schema 5 store allowed (another organisation's version of cert's
 	     * object; markings judged when the objects came), after what
-	     * migrations 7 to 10 added */
+	     * migrations 7 to 13 added */
 	    "ALTER TABLE peer_state DROP COLUMN errors;"
 	    "DROP TRIGGER objects_text_gone; DROP TABLE text_index; DROP TABLE value_index;"
 	    "DROP TABLE value_ip; DROP TABLE sighting_index; DROP TABLE indicator_expired;"
