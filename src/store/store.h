@@ -557,7 +557,6 @@ enum tix_err store_check_report(struct store *s, int (*cb)(void *, const char *p
 /* 1 when the store holds a node secret, 0 when not, -1 on an error. */
 int store_has_node_secret(struct store *s);
 
-
 /* ---- feeds for defences (issue 16; src/store/feeds.c) ----------------------- */
 
 /* How far a collection has changed: the date_added of its newest
