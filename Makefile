@@ -128,7 +128,7 @@ bench-formats: deps
 	@bash bench/formats/run.sh
 
 bench-feeds: deps
-	@sh tools/deps.sh soak
+	@sh tools/deps.sh bench-feeds
 	@bash bench/feeds/run.sh
 
 # Every libFuzzer target (each fuzz/fuzz_*.c) for FUZZ_SECONDS each (ASan +
