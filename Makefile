@@ -137,7 +137,7 @@ bench-formats: deps
 	@bash bench/formats/run.sh
 
 bench-feeds: deps
-	@sh tools/deps.sh soak
+	@sh tools/deps.sh bench-feeds
 	@bash bench/feeds/run.sh
 
 bench-route: deps

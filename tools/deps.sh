@@ -20,6 +20,8 @@ feed_pkgs="unbound bind9-utils bind9-dnsutils nftables ipset suricata-update ipr
 # run side by side and two apt-get runs at once would fight over dpkg's lock.
 test_pkgs="libcmocka-dev python3 sqlite3 openssl $install_pkgs $fuzz_pkgs $lint_pkgs $deb_pkgs $feed_pkgs"
 soak_pkgs="wrk curl"
+# make bench-feeds: wrk for the conditional GETs, nginx as their baseline.
+bench_feeds_pkgs="wrk curl nginx-light"
 bench_pkgs="ripgrep"
 
 want="$build_pkgs"
@@ -28,6 +30,7 @@ want="$build_pkgs"
 [ "${1:-build}" = "bench" ] && want="$build_pkgs $bench_pkgs"
 [ "${1:-build}" = "lint" ] && want="$build_pkgs $lint_pkgs"
 [ "${1:-build}" = "soak" ] && want="$build_pkgs $soak_pkgs"
+[ "${1:-build}" = "bench-feeds" ] && want="$build_pkgs $bench_feeds_pkgs"
 [ "${1:-build}" = "install" ] && want="$build_pkgs $install_pkgs"
 [ "${1:-build}" = "deb" ] && want="$build_pkgs $deb_pkgs"
 

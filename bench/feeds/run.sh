@@ -163,5 +163,5 @@ read -r n_rate n_304 n_other <<<"$NG304"
 printf '| conditional GET (304) of the %s-indicator RPZ | req/s | 304s | other answers |\n|---|---:|---:|---:|\n' "$COUNT"
 printf '| tix serve (--threads 2) | %s | %s | %s |\n| nginx (%s workers) | %s | %s | %s |\n' \
 	"$t_rate" "$t_304" "$t_other" "$(nproc)" "$n_rate" "$n_304" "$n_other"
-awk -v t="$t_rate" -v n="$n_rate" 'BEGIN { printf "\ntix / nginx 304 rate: %.2f\n", n > 0 ? t / n : 0 }'
+awk -v t="$t_rate" -v n="$n_rate" 'BEGIN { printf "\ntix / nginx 304 rate: %.2f\n", (n > 0 ? t / n : 0) }'
 echo "full feed over HTTP ($COUNT indicators, rpz): $(cat "$WORK/get.time") s"

@@ -18,9 +18,9 @@
 #include "match/match.h"
 #include "store/store.h"
 
-#define PAGE_ROWS   1000
-#define MAX_ETAGS   256
-#define MAX_WLISTS  8
+#define PAGE_ROWS    1000
+#define MAX_ETAGS    256
+#define MAX_WLISTS   8
 #define STREAM_CHUNK (64 * 1024)
 
 /* What an ETag stands for: the collection as it was (newest membership,
@@ -79,7 +79,7 @@ void api_feeds_free(struct api_feeds *f)
 int api_feeds_options(const char *text, struct formats_feed_opts *o, const char **warninglists,
                       json_t **hold, char *msg, size_t msgsize)
 {
-	static const char *const keys[] = {"zone",   "policy",     "address",     "set_name",
+	static const char *const keys[] = {"zone",   "policy",     "address",      "set_name",
 	                                   "source", "subdomains", "warninglists", "serial"};
 	json_t *v = json_loads(text, 0, NULL), *x;
 	const char *k;
@@ -100,7 +100,8 @@ int api_feeds_options(const char *text, struct formats_feed_opts *o, const char 
 		    (strcmp(k, "subdomains") == 0 ? !json_is_boolean(x)
 		     : strcmp(k, "serial") == 0   ? !json_is_integer(x)
 		                                  : !json_is_string(x))) {
-			snprintf(msg, msgsize, "the feed's option '%s' is unknown or of the wrong type", k);
+			snprintf(msg, msgsize,
+			         "the feed's option '%s' is unknown or of the wrong type", k);
 			json_decref(v);
 			return -1;
 		}
@@ -235,7 +236,8 @@ static void etag_for(struct api_feeds *f, const char *key, int64_t last, int64_t
 
 		snprintf(seed, sizeof(seed), "%s|%lld|%lld|%u", key, (long long)last,
 		         (long long)members, e->serial);
-		crypto_generichash(h, sizeof(h), (const unsigned char *)seed, strlen(seed), NULL, 0);
+		crypto_generichash(h, sizeof(h), (const unsigned char *)seed, strlen(seed), NULL,
+		                   0);
 	}
 	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
 	snprintf(e->etag, sizeof(e->etag), "\"%s\"", hex);
@@ -393,7 +395,7 @@ static void finish(struct stream *st)
 		struct tix_time now;
 
 		tix_time_now(&now);
-		ae = (struct store_audit_entry){tix_time_to_us(&now), "read", st->user, st->org,
+		ae = (struct store_audit_entry){tix_time_to_us(&now),  "read",    st->user, st->org,
 		                                tix_buf_str(&st->ids), st->detail};
 		store_audit_queue_push(st->cfg->audit, &ae);
 	}
@@ -416,8 +418,8 @@ static ssize_t read_body(void *cls, uint64_t pos, char *buf, size_t max)
 		tix_buf_reset(&st->out);
 		st->off = 0;
 		if (st->more) {
-			if (taxii_reader_page(st->r, st->s, types, &st->after, PAGE_ROWS, feed_row, st,
-			                      &st->more, &err) != TIX_OK) {
+			if (taxii_reader_page(st->r, st->s, types, &st->after, PAGE_ROWS, feed_row,
+			                      st, &st->more, &err) != TIX_OK) {
 				tix_log_error("feeds: %s", err.msg);
 				st->failed = 1;
 			}
@@ -456,8 +458,9 @@ static int uuid_shaped(const char *s, size_t n)
 	if (n != 36)
 		return 0;
 	for (size_t i = 0; i < 36; i++)
-		if (i == 8 || i == 13 || i == 18 || i == 23 ? s[i] != '-'
-		                                            : !strchr("0123456789abcdefABCDEF", s[i]))
+		if (i == 8 || i == 13 || i == 18 || i == 23
+		            ? s[i] != '-'
+		            : !strchr("0123456789abcdefABCDEF", s[i]))
 			return 0;
 	return 1;
 }
@@ -520,7 +523,8 @@ struct MHD_Response *api_feeds_answer(struct api_feeds *fc, const struct taxii_c
 	memset(&fo, 0, sizeof(fo));
 	if (uuid_shaped(seg[0], strlen(seg[0]))) { /* /feeds/<collection-id>/<format>[/<file>] */
 		if (nseg < 2) {
-			taxii_error(resp, 404, "Not found", "name a format: /feeds/<collection>/<format>");
+			taxii_error(resp, 404, "Not found",
+			            "name a format: /feeds/<collection>/<format>");
 			return NULL;
 		}
 		cid = seg[0];
@@ -543,9 +547,10 @@ struct MHD_Response *api_feeds_answer(struct api_feeds *fc, const struct taxii_c
 	    (file && (fmt != FEED_SURICATA_DATASET ||
 	              !dataset_file_ok(fo.set_name ? fo.set_name : "tix", file)))) {
 		json_decref(hold);
-		taxii_error(resp, 404, "Not found",
-		            "no such feed format (suricata, suricata-dataset, zeek, rpz, nft, ipset, "
-		            "hosts, csv, list)");
+		taxii_error(
+		        resp, 404, "Not found",
+		        "no such feed format (suricata, suricata-dataset, zeek, rpz, nft, ipset, "
+		        "hosts, csv, list)");
 		return NULL;
 	}
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
@@ -572,8 +577,8 @@ struct MHD_Response *api_feeds_answer(struct api_feeds *fc, const struct taxii_c
 	}
 	st->gzip = wants_gzip(req->accept_encoding);
 	snprintf(st->key, sizeof(st->key), "%s|%s|%s|%s|%s|%s", taxii_reader_view(st->r),
-	         format_name, file ? file : "", nseg && !uuid_shaped(seg[0], strlen(seg[0])) ? seg[0]
-	                                                                                     : "",
+	         format_name, file ? file : "",
+	         nseg && !uuid_shaped(seg[0], strlen(seg[0])) ? seg[0] : "",
 	         named.options[0] && !uuid_shaped(seg[0], strlen(seg[0])) ? named.options : "",
 	         st->gzip ? "gzip" : "identity");
 	tix_time_now(&now);
@@ -601,7 +606,8 @@ struct MHD_Response *api_feeds_answer(struct api_feeds *fc, const struct taxii_c
 
 		if (w == NULL) {
 			free_stream(st);
-			taxii_error(resp, 500, "Internal error", "the feed's warninglists: %s", err.msg);
+			taxii_error(resp, 500, "Internal error", "the feed's warninglists: %s",
+			            err.msg);
 			return NULL;
 		}
 		fo.exclude = exclude_listed;
@@ -614,7 +620,8 @@ struct MHD_Response *api_feeds_answer(struct api_feeds *fc, const struct taxii_c
 	st->cfg = cfg;
 	st->s = s;
 	st->more = 1;
-	if (st->gzip && deflateInit2(&st->z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+	if (st->gzip &&
+	    deflateInit2(&st->z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
 		st->gzip = 0;
 		free_stream(st);
 		taxii_error(resp, 500, "Internal error", "gzip");

@@ -22,8 +22,8 @@ struct api_feeds *api_feeds_new(void);
 void api_feeds_free(struct api_feeds *f);
 
 struct api_feeds_request {
-	const char *method; /* "GET" or "HEAD" */
-	const char *path;   /* starts with "/feeds/" */
+	const char *method;                /* "GET" or "HEAD" */
+	const char *path;                  /* starts with "/feeds/" */
 	const struct taxii_request *taxii; /* the caller, for the policy */
 	const char *accept_encoding;       /* or NULL */
 	const char *if_none_match;         /* or NULL */

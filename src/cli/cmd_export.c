@@ -423,7 +423,8 @@ static const char *feed_exclude(void *ctx, const char *stix_type, const char *va
 
 static void feed_summary(const struct formats_feed_stats *st, const char *format)
 {
-	fprintf(stderr, "tix export: %zu indicators read, %zu written as %zu %s entries, %zu left out\n",
+	fprintf(stderr,
+	        "tix export: %zu indicators read, %zu written as %zu %s entries, %zu left out\n",
 	        st->indicators, st->written, st->entries, format, st->left_out);
 	for (int r = 0; r < FR_NREASONS; r++)
 		if (st->values[r])
@@ -550,10 +551,12 @@ int cmd_export(int argc, char **argv)
 		case 'f':
 			if (strcmp(optarg, "misp") == 0)
 				misp = 1;
-			else if ((feed = formats_feed_parse(optarg)) < 0 && strcmp(optarg, "stix") != 0) {
-				fprintf(stderr, "tix export: --format: stix, misp, suricata, "
-				                "suricata-dataset, zeek, rpz, nft, ipset, hosts, csv or "
-				                "list\n");
+			else if ((feed = formats_feed_parse(optarg)) < 0 &&
+			         strcmp(optarg, "stix") != 0) {
+				fprintf(stderr,
+				        "tix export: --format: stix, misp, suricata, "
+				        "suricata-dataset, zeek, rpz, nft, ipset, hosts, csv or "
+				        "list\n");
 				return EXIT_USAGE;
 			}
 			break;
@@ -615,16 +618,18 @@ int cmd_export(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 		if (misp || x.upgrade || q.all_versions) {
-			fprintf(stderr, "tix export: a feed is written from the latest version of each "
-			                "indicator (no --all-versions, --stix-version)\n");
+			fprintf(stderr,
+			        "tix export: a feed is written from the latest version of each "
+			        "indicator (no --all-versions, --stix-version)\n");
 			return EXIT_USAGE;
 		}
 		if (feed == FEED_SURICATA_DATASET) {
 			struct stat sb;
 
 			if (output == NULL || stat(output, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-				fprintf(stderr, "tix export: --format suricata-dataset writes several "
-				                "files: --output DIR (an existing directory)\n");
+				fprintf(stderr,
+				        "tix export: --format suricata-dataset writes several "
+				        "files: --output DIR (an existing directory)\n");
 				return EXIT_USAGE;
 			}
 			fout.dir = 1;
@@ -638,7 +643,8 @@ int cmd_export(int argc, char **argv)
 		if (nwls) {
 			wl = match_warninglists_new();
 			for (size_t i = 0; i < nwls; i++)
-				if (wl == NULL || match_warninglists_load(wl, wls[i], &err) != TIX_OK) {
+				if (wl == NULL ||
+				    match_warninglists_load(wl, wls[i], &err) != TIX_OK) {
 					if (wl)
 						cli_print_error("export", &err);
 					match_warninglists_free(wl);
@@ -779,7 +785,8 @@ int cmd_export(int argc, char **argv)
 		         collection ? " --collection " : "", collection ? collection : "",
 		         as_org ? (for_peer ? " --for-peer " : " --as-org ") : "",
 		         as_org ? as_org : "", public_only ? " --public" : "",
-		         feed >= 0 ? " --format " : "", feed >= 0 ? formats_feed_name(fo.format) : "");
+		         feed >= 0 ? " --format " : "",
+		         feed >= 0 ? formats_feed_name(fo.format) : "");
 		tix_time_now(&now);
 		ae = (struct store_audit_entry){tix_time_to_us(&now),
 		                                "export",

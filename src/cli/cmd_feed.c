@@ -14,20 +14,19 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-	        "usage: tix feed add NAME --collection C --format F [--subdomains]\n"
-	        "                [--rpz-zone NAME] [--rpz-policy P] [--address A]\n"
-	        "                [--set-name NAME] [--source TEXT] [--warninglists PATH]\n"
-	        "       tix feed list [--json]\n"
-	        "       tix feed remove NAME\n\n"
-	        "A named feed is served by `tix serve` at /feeds/NAME (and, for\n"
-	        "suricata-dataset, /feeds/NAME/FILE): the live indicators of collection C\n"
-	        "that the caller (an API key or a password, as for TAXII) may read, in\n"
-	        "format F (suricata, suricata-dataset, zeek, rpz, nft, ipset, hosts, csv,\n"
-	        "list), with the options of `tix export` of the same names\n"
-	        "(docs/feeds.md). Adding an existing NAME replaces it.\n\n"
-	        "  --warninglists PATH  a list.json or a directory of them, read by the\n"
-	        "                       server on the feed's first request\n");
+	fprintf(f, "usage: tix feed add NAME --collection C --format F [--subdomains]\n"
+	           "                [--rpz-zone NAME] [--rpz-policy P] [--address A]\n"
+	           "                [--set-name NAME] [--source TEXT] [--warninglists PATH]\n"
+	           "       tix feed list [--json]\n"
+	           "       tix feed remove NAME\n\n"
+	           "A named feed is served by `tix serve` at /feeds/NAME (and, for\n"
+	           "suricata-dataset, /feeds/NAME/FILE): the live indicators of collection C\n"
+	           "that the caller (an API key or a password, as for TAXII) may read, in\n"
+	           "format F (suricata, suricata-dataset, zeek, rpz, nft, ipset, hosts, csv,\n"
+	           "list), with the options of `tix export` of the same names\n"
+	           "(docs/feeds.md). Adding an existing NAME replaces it.\n\n"
+	           "  --warninglists PATH  a list.json or a directory of them, read by the\n"
+	           "                       server on the feed's first request\n");
 }
 
 static int name_ok(const char *n)
@@ -85,8 +84,14 @@ static int feed_add(struct store *s, int argc, char **argv)
 		case 'n': json_object_set_new(opts, "set_name", json_string(optarg)); break;
 		case 'S': json_object_set_new(opts, "source", json_string(optarg)); break;
 		case 'w': json_object_set_new(opts, "warninglists", json_string(optarg)); break;
-		case 'h': usage(stdout); json_decref(opts); return 0;
-		default: usage(stderr); json_decref(opts); return EXIT_USAGE;
+		case 'h':
+			usage(stdout);
+			json_decref(opts);
+			return 0;
+		default:
+			usage(stderr);
+			json_decref(opts);
+			return EXIT_USAGE;
 		}
 	}
 	if (optind != argc - 1 || collection == NULL || format == NULL) {
@@ -95,15 +100,17 @@ static int feed_add(struct store *s, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (!name_ok(argv[optind])) {
-		fprintf(stderr, "tix feed add: '%s': a name of 1 to 63 lowercase letters, digits, "
-		                "'-', '_' or '.' (not a UUID)\n",
+		fprintf(stderr,
+		        "tix feed add: '%s': a name of 1 to 63 lowercase letters, digits, "
+		        "'-', '_' or '.' (not a UUID)\n",
 		        argv[optind]);
 		json_decref(opts);
 		return EXIT_USAGE;
 	}
 	if (formats_feed_parse(format) < 0) {
-		fprintf(stderr, "tix feed add: --format: suricata, suricata-dataset, zeek, rpz, nft, "
-		                "ipset, hosts, csv or list\n");
+		fprintf(stderr,
+		        "tix feed add: --format: suricata, suricata-dataset, zeek, rpz, nft, "
+		        "ipset, hosts, csv or list\n");
 		json_decref(opts);
 		return EXIT_USAGE;
 	}
@@ -226,7 +233,8 @@ int cmd_feed(int argc, char **argv)
 				continue;
 			}
 			if (strncmp(argv[i], "--", 2) == 0 || name) {
-				fprintf(stderr, "tix feed remove: unexpected argument '%s'\n", argv[i]);
+				fprintf(stderr, "tix feed remove: unexpected argument '%s'\n",
+				        argv[i]);
 				return EXIT_USAGE;
 			}
 			name = argv[i];

@@ -89,7 +89,7 @@ const char *feed_kind_stix_type(enum feed_kind k)
 
 const char *feed_kind_name(enum feed_kind k)
 {
-	static const char *const n[] = {"domain", "subdomains", "ipv4", "ipv6", "url",
+	static const char *const n[] = {"domain", "subdomains", "ipv4", "ipv6",   "url",
 	                                "email",  "md5",        "sha1", "sha256", "sha512"};
 	return n[k];
 }
@@ -442,7 +442,8 @@ static int atom_value(const struct pattern_atom *a, struct feed_value *v, char *
 		unsigned plen;
 		int fam;
 
-		if (a->op != PATTERN_OP_EQ && a->op != PATTERN_OP_IN && a->op != PATTERN_OP_ISSUBSET)
+		if (a->op != PATTERN_OP_EQ && a->op != PATTERN_OP_IN &&
+		    a->op != PATTERN_OP_ISSUBSET)
 			return FR_OPERATOR;
 		fam = values_parse_cidr(a->value, a->value_len, addr, &plen);
 		if (fam != (a->object_type[3] == '4' ? 4 : 6))
@@ -457,7 +458,8 @@ static int atom_value(const struct pattern_atom *a, struct feed_value *v, char *
 		return url_value(a->value, a->value_len, v, buf, cap) == 0 ? 0 : FR_BAD_VALUE;
 	}
 	if (strcmp(a->path, "value") == 0 && strcmp(a->object_type, "email-addr") == 0) {
-		if (a->value_len >= cap || (n = values_norm_email(a->value, a->value_len, buf)) <= 0)
+		if (a->value_len >= cap ||
+		    (n = values_norm_email(a->value, a->value_len, buf)) <= 0)
 			return FR_BAD_VALUE;
 		for (int i = 0; i < n; i++)
 			if ((unsigned char)buf[i] <= 0x20 || (unsigned char)buf[i] >= 0x7f ||
@@ -537,8 +539,20 @@ static int64_t modified_seconds(const char *s)
 }
 
 /* The fields of an indicator a feed needs, NUL-terminated ("" when absent). */
-enum { K_ID, K_TYPE, K_PATTERN, K_PTYPE, K_PVER, K_NAME, K_DESC, K_MODIFIED, K_FROM, K_UNTIL,
-       K_URL, NKEYS };
+enum {
+	K_ID,
+	K_TYPE,
+	K_PATTERN,
+	K_PTYPE,
+	K_PVER,
+	K_NAME,
+	K_DESC,
+	K_MODIFIED,
+	K_FROM,
+	K_UNTIL,
+	K_URL,
+	NKEYS
+};
 #define MAX_MARKS 16
 
 struct fields {
@@ -549,8 +563,9 @@ struct fields {
 };
 
 static const char *const key_names[NKEYS] = {
-        "id",   "type",        "pattern",  "pattern_type", "pattern_version", "name",
-        "description", "modified", "valid_from",   "valid_until",     NULL};
+        "id",   "type",        "pattern",  "pattern_type", "pattern_version",
+        "name", "description", "modified", "valid_from",   "valid_until",
+        NULL};
 
 static const char *ws(const char *p, const char *e)
 {

@@ -39,7 +39,8 @@ int feed_seen_add(struct feed_seen *s, uint64_t h)
 			return -1;
 		for (size_t k = 0; k < s->cap; k++)
 			if (s->v[k]) {
-				for (i = (size_t)(s->v[k] & (ncap - 1)); nv[i]; i = (i + 1) & (ncap - 1))
+				for (i = (size_t)(s->v[k] & (ncap - 1)); nv[i];
+				     i = (i + 1) & (ncap - 1))
 					;
 				nv[i] = s->v[k];
 			}
@@ -151,7 +152,9 @@ static int punycode(const long *cp, size_t ncp, char *out, size_t *o, size_t cap
 				unsigned long q = delta;
 
 				for (unsigned long k = 36;; k += 36) {
-					unsigned long t = k <= bias ? 1 : k >= bias + 26 ? 26 : k - bias;
+					unsigned long t = k <= bias        ? 1
+					                  : k >= bias + 26 ? 26
+					                                   : k - bias;
 
 					if (q < t)
 						break;

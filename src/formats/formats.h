@@ -190,7 +190,6 @@ int formats_upgrade_to_21(struct json_t *obj, struct json_t *extra);
  * once, from the first event naming them (docs/formats.md). */
 int formats_misp_shared_entity(const char *type);
 
-
 /* ---- feeds: indicators for the tools that load them (src/formats/feed.c,
  * suricata.c, zeek.c, rpz.c, nft.c, lists.c; docs/feeds.md) ------------ */
 
@@ -237,10 +236,10 @@ enum formats_feed_reason {
 const char *formats_feed_reason_text(enum formats_feed_reason r);
 
 struct formats_feed_stats {
-	size_t indicators;         /* indicators handed in */
-	size_t written;            /* indicators with at least one entry written */
-	size_t entries;            /* rules, records, names or set elements written */
-	size_t left_out;           /* indicators that gave no entry */
+	size_t indicators;          /* indicators handed in */
+	size_t written;             /* indicators with at least one entry written */
+	size_t entries;             /* rules, records, names or set elements written */
+	size_t left_out;            /* indicators that gave no entry */
 	size_t values[FR_NREASONS]; /* values (or whole indicators) left out, by reason */
 	/* The earliest valid_from or valid_until after now_us among the
 	 * indicators seen (0: none): the feed may change then without any
@@ -258,15 +257,15 @@ struct formats_feed_sink {
 
 struct formats_feed_opts {
 	enum formats_feed_format format;
-	int64_t now_us;        /* lifecycle: what is valid at this time */
-	uint32_t serial;       /* rpz: the SOA serial */
-	const char *zone;      /* rpz: the zone's origin ("rpz.tix." when NULL) */
-	const char *policy;    /* rpz: nxdomain (default), nodata, passthru, drop,
-	                          tcp-only or cname:TARGET (formats_feed_check_opts) */
-	const char *address;   /* hosts: the address names map to ("0.0.0.0") */
-	const char *set_name;  /* nft table and set prefix, ipset set prefix ("tix") */
-	const char *source;    /* zeek meta.source, suricata msg ("tix") */
-	int subdomains;        /* every domain also covers the names below it */
+	int64_t now_us;       /* lifecycle: what is valid at this time */
+	uint32_t serial;      /* rpz: the SOA serial */
+	const char *zone;     /* rpz: the zone's origin ("rpz.tix." when NULL) */
+	const char *policy;   /* rpz: nxdomain (default), nodata, passthru, drop,
+	                         tcp-only or cname:TARGET (formats_feed_check_opts) */
+	const char *address;  /* hosts: the address names map to ("0.0.0.0") */
+	const char *set_name; /* nft table and set prefix, ipset set prefix ("tix") */
+	const char *source;   /* zeek meta.source, suricata msg ("tix") */
+	int subdomains;       /* every domain also covers the names below it */
 	/* Asked of every value before it is written (the warninglists): the
 	 * name of the list that holds it, to leave it out, or NULL. */
 	const char *(*exclude)(void *ctx, const char *stix_type, const char *value, size_t len);

@@ -30,8 +30,7 @@ static int hosts_value(struct formats_feed *f, const struct feed_indicator *ind,
 
 static enum tix_err hosts_begin(struct formats_feed *f)
 {
-	feed_printf(f, 0, "# hosts file written by %s: listed names map to %s\n",
-	            f->o.source[0] ? "tix" : "tix", f->o.address);
+	feed_printf(f, 0, "# hosts file written by tix: listed names map to %s\n", f->o.address);
 	return TIX_OK;
 }
 

@@ -39,14 +39,14 @@ static void msg_text(struct formats_feed *f, const char *s, size_t max)
 {
 	size_t i = 0;
 
-	while (s[i] && i < max) {
+	while (i < max && s[i]) {
 		size_t run = 0;
 
-		while (s[i + run] && i + run < max && msg_char(s[i + run]))
+		while (i + run < max && s[i + run] && msg_char(s[i + run]))
 			run++;
 		feed_put(f, 0, s + i, run);
 		i += run;
-		if (s[i] && i < max) {
+		if (i < max && s[i]) {
 			feed_put(f, 0, "_", 1);
 			i++;
 		}
@@ -177,7 +177,8 @@ static int suricata_value(struct formats_feed *f, const struct feed_indicator *i
 
 static enum tix_err suricata_begin(struct formats_feed *f)
 {
-	feed_puts(f, 0, "# Suricata rules written by tix; sids are derived from the indicator ids\n");
+	feed_puts(f, 0,
+	          "# Suricata rules written by tix; sids are derived from the indicator ids\n");
 	return TIX_OK;
 }
 
@@ -207,8 +208,8 @@ static void base64(struct formats_feed *f, size_t stream, const char *s, size_t 
 
 static enum tix_err dataset_begin(struct formats_feed *f)
 {
-	static const char *const suffix[DS_N] = {"", "domains", "ipv4", "ipv6",
-	                                         "md5", "sha1", "sha256"};
+	static const char *const suffix[DS_N] = {"",    "domains", "ipv4",  "ipv6",
+	                                         "md5", "sha1",    "sha256"};
 	const char *t = f->o.set_name;
 	static const struct {
 		const char *proto_dir, *buffer, *what;
@@ -217,8 +218,8 @@ static enum tix_err dataset_begin(struct formats_feed *f)
 	} rules[] = {
 	        {"dns $HOME_NET any -> any any", "dns.query", "DNS query for a listed domain",
 	         DS_DOMAINS, "string"},
-	        {"tls $HOME_NET any -> any any", "tls.sni", "TLS SNI of a listed domain", DS_DOMAINS,
-	         "string"},
+	        {"tls $HOME_NET any -> any any", "tls.sni", "TLS SNI of a listed domain",
+	         DS_DOMAINS, "string"},
 	        {"http $HOME_NET any -> any any", "http.host", "HTTP host of a listed domain",
 	         DS_DOMAINS, "string"},
 	        {"ip $HOME_NET any -> any any", "ip.dst", "traffic to a listed IPv4 address",
@@ -256,16 +257,18 @@ static enum tix_err dataset_begin(struct formats_feed *f)
 		feed_printf(f, 0,
 		            "alert %s (msg:\"%s %s\"; %s; dataset:isset,%s,type %s,load %s; "
 		            "metadata:tix_feed %s; sid:%u; rev:1;)\n",
-		            rules[i].proto_dir, t, rules[i].what, rules[i].buffer, set, rules[i].type,
-		            f->names[rules[i].ds], t,
-		            SID_BASE + (unsigned)(feed_hash(t, "dataset", rules[i].what) % SID_RANGE));
+		            rules[i].proto_dir, t, rules[i].what, rules[i].buffer, set,
+		            rules[i].type, f->names[rules[i].ds], t,
+		            SID_BASE +
+		                    (unsigned)(feed_hash(t, "dataset", rules[i].what) % SID_RANGE));
 	}
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		feed_printf(f, 0,
 		            "alert http any any -> any any (msg:\"%s %s\"; %s:%s; "
 		            "metadata:tix_feed %s; sid:%u; rev:1;)\n",
 		            t, files[i].what, files[i].keyword, f->names[files[i].ds], t,
-		            SID_BASE + (unsigned)(feed_hash(t, "dataset", files[i].what) % SID_RANGE));
+		            SID_BASE +
+		                    (unsigned)(feed_hash(t, "dataset", files[i].what) % SID_RANGE));
 	return TIX_OK;
 }
 
@@ -280,7 +283,8 @@ static int dataset_value(struct formats_feed *f, const struct feed_indicator *in
 	case FK_IPV4:
 	case FK_IPV6:
 		if (v->plen != (v->kind == FK_IPV4 ? 32u : 128u)) {
-			*detail = "datasets hold single addresses, not ranges (use suricata or nft)";
+			*detail =
+			        "datasets hold single addresses, not ranges (use suricata or nft)";
 			return FR_KIND;
 		}
 		ds = v->kind == FK_IPV4 ? DS_IPV4 : DS_IPV6;
@@ -303,5 +307,4 @@ static int dataset_value(struct formats_feed *f, const struct feed_indicator *in
 	return 0;
 }
 
-const struct feed_writer feed_suricata_dataset_writer = {dataset_begin, dataset_value, NULL,
-                                                         NULL};
+const struct feed_writer feed_suricata_dataset_writer = {dataset_begin, dataset_value, NULL, NULL};

@@ -52,9 +52,12 @@ static int zeek_value(struct formats_feed *f, const struct feed_indicator *ind,
 	case FK_IPV4:
 	case FK_IPV6:
 		type = v->plen == (v->kind == FK_IPV4 ? 32u : 128u) ? "Intel::ADDR"
-		                                                     : "Intel::SUBNET";
+		                                                    : "Intel::SUBNET";
 		break;
-	case FK_URL: type = "Intel::URL"; text = v->text + v->host; break; /* no scheme */
+	case FK_URL:
+		type = "Intel::URL";
+		text = v->text + v->host;
+		break; /* no scheme */
 	case FK_EMAIL: type = "Intel::EMAIL"; break;
 	case FK_MD5:
 	case FK_SHA1:

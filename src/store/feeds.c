@@ -9,19 +9,19 @@
 
 #include "store/store_int.h"
 
-const char store__schema_named_feeds[] =
-        "CREATE TABLE feeds ("
-        "  name TEXT PRIMARY KEY,"
-        "  collection TEXT NOT NULL,"
-        "  format TEXT NOT NULL,"
-        "  options TEXT NOT NULL,"
-        "  created INTEGER NOT NULL);";
+const char store__schema_named_feeds[] = "CREATE TABLE feeds ("
+                                         "  name TEXT PRIMARY KEY,"
+                                         "  collection TEXT NOT NULL,"
+                                         "  format TEXT NOT NULL,"
+                                         "  options TEXT NOT NULL,"
+                                         "  created INTEGER NOT NULL);";
 
 enum tix_err store_collection_version(struct store *s, const struct store_collection *c,
                                       int64_t *last_added, int64_t *members, struct tix_error *err)
 {
 	sqlite3_stmt *st = store__cached(
-	        s, "SELECT coalesce(max(date_added), 0), count(*) FROM collection_objects WHERE ckey = ?1",
+	        s,
+	        "SELECT coalesce(max(date_added), 0), count(*) FROM collection_objects WHERE ckey = ?1",
 	        err);
 	enum tix_err e = TIX_OK;
 
@@ -83,7 +83,8 @@ enum tix_err store_feed_get(struct store *s, const char *name, struct store_feed
                             struct tix_error *err)
 {
 	sqlite3_stmt *st = store__cached(
-	        s, "SELECT name, collection, format, options, created FROM feeds WHERE name = ?1", err);
+	        s, "SELECT name, collection, format, options, created FROM feeds WHERE name = ?1",
+	        err);
 	enum tix_err e = TIX_OK;
 	int rc;
 
@@ -105,7 +106,8 @@ enum tix_err store_feed_list(struct store *s, int (*cb)(void *, const struct sto
                              void *arg, struct tix_error *err)
 {
 	sqlite3_stmt *st = store__cached(
-	        s, "SELECT name, collection, format, options, created FROM feeds ORDER BY name", err);
+	        s, "SELECT name, collection, format, options, created FROM feeds ORDER BY name",
+	        err);
 	struct store_feed f;
 	enum tix_err e = TIX_OK;
 	int rc;

@@ -1864,8 +1864,9 @@ enum tix_err taxii_reader_page(struct taxii_reader *r, struct store *s, const ch
 	if (!r->cfg.policy_off) {
 		f.keep = keep_row;
 		f.keep_arg = &r->p;
-		reader = (struct store_reader){r->a.pp.org, r->a.pp.groups, r->a.pp.collection_reader,
-		                               r->cfg.policy.default_tlp, r->cfg.policy.anonymous_read};
+		reader = (struct store_reader){r->a.pp.org, r->a.pp.groups,
+		                               r->a.pp.collection_reader, r->cfg.policy.default_tlp,
+		                               r->cfg.policy.anonymous_read};
 		f.reader = &reader;
 	}
 	*more = 0;

@@ -126,7 +126,6 @@ void taxii_handle(const struct taxii_config *cfg, struct store *s, struct taxii_
 void taxii_error(struct taxii_response *resp, int status, const char *title, const char *fmt, ...)
         TIX_PRINTF(4, 5);
 
-
 /* ---- reading a collection for other resources (the feeds, src/api/feeds.c) ----- */
 
 /* The caller and one collection as every TAXII read sees them: the
