@@ -119,7 +119,9 @@ static int collect_expired(void *arg, const char *id)
 	return 0;
 }
 
-/* An indicator that is no longer active (docs/decay.md). */
+/* An indicator that is no longer active (docs/decay.md): 0, or why it is
+ * not — revoked or past valid_until (1), expired by decay (2), below
+ * --min-score (3). */
 static int inactive(struct export_state *x, const struct store_row *row)
 {
 	const char *id = row->id;
@@ -130,7 +132,7 @@ static int inactive(struct export_state *x, const struct store_row *row)
 		return 0;
 	if (x->nexpired &&
 	    bsearch(&id, x->expired, x->nexpired, sizeof(*x->expired), cmp_str) != NULL)
-		return 1;
+		return 2;
 	if ((o = json_loadb(row->body, row->body_len, 0, NULL)) == NULL)
 		return 0;
 	if (json_is_true(json_object_get(o, "revoked"))) {
@@ -146,7 +148,7 @@ static int inactive(struct export_state *x, const struct store_row *row)
 		struct api_reader r;
 
 		api_reader_operator(&r);
-		out = api_indicator_score(x->s, &r, &x->model, o, x->now_us) < x->min_score;
+		out = api_indicator_score(x->s, &r, &x->model, o, x->now_us) < x->min_score ? 3 : 0;
 	}
 	json_decref(o);
 	return out;
@@ -187,9 +189,6 @@ static int write_row(void *arg, const struct store_row *row)
 	const char *body = row->body;
 	size_t len = row->body_len;
 
-	if (!x->include_inactive && inactive(x, row))
-		return 0;
-
 	if (x->filtered) {
 		struct policy_object o = {row->type,
 		                          row->aud.tlp,
@@ -209,6 +208,20 @@ static int write_row(void *arg, const struct store_row *row)
 			return 0;
 		}
 	}
+	if (!x->include_inactive) {
+		int why = inactive(x, row);
+
+		/* After the policy, so nothing hidden is counted. A feed
+		 * counts what it leaves out, by reason: revoked and expired
+		 * indicators are its own to judge; decay is told. */
+		if (why && x->feed && why > 1) {
+			formats_feed_skip(x->feed, row->id, why == 2 ? FR_DECAYED : FR_LOW_SCORE);
+			return 0;
+		}
+		if (why && !x->feed)
+			return 0;
+	}
+
 	if (x->upgrade)
 		upgrade_body(x, &body, &len);
 	if (x->feed) {
@@ -522,7 +535,8 @@ int cmd_export(int argc, char **argv)
 
 			x.min_score = strtod(optarg, &end);
 			if (end == optarg || *end != '\0' || x.min_score < 0 || x.min_score > 100) {
-				fprintf(stderr, "tix export: --min-score: a number from 0 to 100\n");
+				fprintf(stderr,
+				        "tix export: --min-score: a number from 0 to 100\n");
 				return EXIT_USAGE;
 			}
 			break;

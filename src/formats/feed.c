@@ -70,6 +70,8 @@ const char *formats_feed_reason_text(enum formats_feed_reason r)
 	        [FR_BAD_VALUE] = "value refused (would break the format's syntax)",
 	        [FR_WARNINGLIST] = "on a warninglist",
 	        [FR_DUPLICATE] = "already written for another indicator",
+	        [FR_DECAYED] = "expired by its decay score (tix expire)",
+	        [FR_LOW_SCORE] = "decay score below --min-score",
 	};
 	return (unsigned)r < FR_NREASONS ? text[r] : "?";
 }
@@ -759,6 +761,14 @@ static int indicator_id_ok(const char *id)
 		if (!strchr("0123456789abcdefABCDEF-", id[i]))
 			return 0;
 	return 1;
+}
+
+void formats_feed_skip(struct formats_feed *f, const char *indicator_id,
+                       enum formats_feed_reason why)
+{
+	f->st.indicators++;
+	f->st.left_out++;
+	left_out(f, indicator_id, why, NULL);
 }
 
 enum tix_err formats_feed_add(struct formats_feed *f, const char *json, size_t len,

@@ -230,6 +230,8 @@ enum formats_feed_reason {
 	FR_BAD_VALUE,   /* a value that would break the format's syntax, refused */
 	FR_WARNINGLIST, /* on a warninglist (--warninglists) */
 	FR_DUPLICATE,   /* written already for another indicator */
+	FR_DECAYED,     /* its decay score fell below the floor (tix expire) */
+	FR_LOW_SCORE,   /* its decay score is below --min-score */
 	FR_NREASONS
 };
 
@@ -289,6 +291,10 @@ struct formats_feed *formats_feed_new(const struct formats_feed_opts *o,
  * entries the format can carry; anything else is counted and reported. */
 enum tix_err formats_feed_add(struct formats_feed *f, const char *json, size_t len,
                               struct tix_error *err);
+/* An indicator the caller left out before it reached the writer (its decay
+ * score: FR_DECAYED, FR_LOW_SCORE), counted and reported as the writer's own. */
+void formats_feed_skip(struct formats_feed *f, const char *indicator_id,
+                       enum formats_feed_reason why);
 /* Writes the trailer and flushes every stream. */
 enum tix_err formats_feed_finish(struct formats_feed *f, struct tix_error *err);
 const struct formats_feed_stats *formats_feed_get_stats(const struct formats_feed *f);
