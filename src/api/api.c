@@ -288,7 +288,7 @@ static enum tix_err correlate_item(struct store *s, const struct api_reader *r,
 		return tix_error_set(err, TIX_ENOMEM, "correlate", "out of memory");
 	f.value = v;
 	f.reader_org_key = r->org_key;
-	f.budget = lim && lim->correlate_budget ? lim->correlate_budget : API_CORRELATE_BUDGET;
+	f.budget = lim && lim->correlate_budget ? lim->correlate_budget : 10 * c.cap;
 	f.cb = on_hit;
 	f.arg = &c;
 	e = store_values_find(s, &f, &stopped, err);

@@ -20,7 +20,7 @@
 #define API_MAX_GROUPS 32
 /* Defaults of struct api_limits (0 there means these). */
 #define API_CORRELATE_CAP    100    /* objects listed per value; more: a count and a flag */
-#define API_CORRELATE_BUDGET 20000 /* index hits examined per value */
+#define API_CORRELATE_BUDGET 1000 /* index hits a search examines per value */
 #define API_MAX_QUERY        1024   /* bytes of a search or value parameter */
 #define API_SEARCH_LIMIT     100    /* results of one search by default */
 #define API_SEARCH_MAX       1000   /* the most a search may ask for */
@@ -63,7 +63,7 @@ struct values_decay_model;
 
 struct api_limits {
 	size_t correlate_cap;    /* 0: API_CORRELATE_CAP */
-	size_t correlate_budget; /* 0: API_CORRELATE_BUDGET */
+	size_t correlate_budget; /* index hits examined per value; 0: 10 x the cap */
 	api_warned_fn warned;    /* or NULL */
 	void *warned_arg;
 	const struct values_decay_model *decay; /* scores; NULL: the defaults */

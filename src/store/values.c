@@ -325,8 +325,8 @@ enum tix_err store_values_refused(struct store *s, int64_t *n, struct tix_error 
 #define HIT_COLS                                                                                   \
 	"o.vid, o.id, o.type, o.modified, o.date_added, o.body" AUD_COLS                          \
 	", coalesce((SELECT country FROM orgs WHERE name = o.owner_org), ''),"                     \
-	" EXISTS (SELECT 1 FROM collection_grants g JOIN collection_objects m"                     \
-	" ON m.ckey = g.ckey AND m.vid = o.vid WHERE g.okey = ?9 AND g.can_read)"
+	" EXISTS (SELECT 1 FROM collection_grants g WHERE g.okey = ?9 AND g.can_read AND EXISTS"  \
+	" (SELECT 1 FROM collection_objects m WHERE m.ckey = g.ckey AND m.vid = o.vid))"
 #define HIT_LATEST                                                                                 \
 	" AND NOT EXISTS (SELECT 1 FROM objects o2 WHERE o2.id = o.id AND o2.modified > o.modified" \
 	" AND substr(o.modified, 1, 1) <> '#')"
