@@ -554,7 +554,7 @@ enum tix_err store_text_search(struct store *s, const struct store_text_query *q
 	                   " JOIN objects o ON o.vid = t.vid WHERE 1" HIT_LATEST);
 	if (q->types && q->types[0]) {
 		tix_buf_adds(&sql, " AND o.type IN (");
-		for (int i = 0; q->types[i] && i < 16; i++)
+		for (int i = 0; i < 16 && q->types[i]; i++)
 			tix_buf_addf(&sql, "%s?%d", i ? ", " : "", 20 + i);
 		tix_buf_adds(&sql, ")");
 	}
@@ -573,7 +573,7 @@ enum tix_err store_text_search(struct store *s, const struct store_text_query *q
 		sqlite3_bind_text(st, 3, q->org, -1, SQLITE_TRANSIENT);
 	if (q->since_modified)
 		sqlite3_bind_text(st, 4, q->since_modified, -1, SQLITE_TRANSIENT);
-	for (int i = 0; q->types && q->types[i] && i < 16; i++)
+	for (int i = 0; q->types && i < 16 && q->types[i]; i++)
 		sqlite3_bind_text(st, 20 + i, q->types[i], -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 9, q->reader_org_key);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
