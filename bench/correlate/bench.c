@@ -79,7 +79,7 @@ static void value_of(uint64_t i, char *type, size_t tn, char *val, size_t vn)
 		snprintf(type, tn, "file");
 		snprintf(val, vn, "%016llx%016llx%016llx%016llx", (unsigned long long)i,
 		         (unsigned long long)h, (unsigned long long)(h ^ 0x55),
-		         (unsigned long long)(i * 31));
+		         (unsigned long long)i * 31);
 		break;
 	default:
 		snprintf(type, tn, "url");
@@ -179,7 +179,7 @@ int main(int argc, char **argv)
 			have += n;
 			last_rate = (double)n / (mono() - t0);
 		}
-		for (size_t q = 0; q < queries; q++) {
+		for (size_t q = 0; q < queries && have > 0; q++) {
 			char type[32], val[160];
 			uint64_t pick = rnd() % 100;
 			json_t *out = NULL;
@@ -200,6 +200,8 @@ int main(int argc, char **argv)
 			lat[q] = (mono() - t) * 1000;
 			json_decref(out);
 		}
+		if (have == 0 || queries == 0)
+			continue;
 		qsort(lat, queries, sizeof(*lat), cmp_d);
 		printf("size %llu ingest_per_s %.0f p50_ms %.3f p99_ms %.3f max_ms %.3f\n",
 		       (unsigned long long)have, last_rate, lat[queries / 2],

@@ -380,11 +380,12 @@ struct by_id {
 static int correlate_one(void *arg, const struct values_item *v)
 {
 	struct by_id *b = arg;
-	json_t *res;
+	json_t *res = NULL;
 
 	if (b->given++ >= 64)
 		return 1; /* an object with more values than this is answered in part */
-	if ((b->e = correlate_item(b->s, b->r, v, b->id, b->lim, &res, b->err)) != TIX_OK)
+	if ((b->e = correlate_item(b->s, b->r, v, b->id, b->lim, &res, b->err)) != TIX_OK ||
+	    res == NULL)
 		return 1;
 	json_array_append_new(b->values, res);
 	return 0;
