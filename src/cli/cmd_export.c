@@ -354,7 +354,8 @@ int cmd_export(int argc, char **argv)
 
 			x.min_score = strtod(optarg, &end);
 			if (end == optarg || *end != '\0' || x.min_score < 0 || x.min_score > 100) {
-				fprintf(stderr, "tix export: --min-score: a number from 0 to 100\n");
+				fprintf(stderr,
+				        "tix export: --min-score: a number from 0 to 100\n");
 				return EXIT_USAGE;
 			}
 			break;

@@ -31,8 +31,7 @@ static const struct {
          "check the store: integrity, schema, the audit log's hash chain"},
         {"correlate", cmd_correlate,
          "the objects sharing a value (or any value of an object), by organisation"},
-        {"search", cmd_search,
-         "find objects by value and by text (names, descriptions, labels)"},
+        {"search", cmd_search, "find objects by value and by text (names, descriptions, labels)"},
         {"expire", cmd_expire, "mark indicators whose decay score fell below the floor"},
         {"reindex", cmd_reindex, "rebuild the value, sighting and text indexes"},
 };

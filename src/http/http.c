@@ -615,7 +615,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		}
 		/* The JSON API is read-only: a POST there is answered (405) on
 		 * the later call, its body dropped. */
-		if (strcmp(method, "POST") == 0 && strncmp(url, API_PREFIX, strlen(API_PREFIX)) != 0)
+		if (strcmp(method, "POST") == 0 &&
+		    strncmp(url, API_PREFIX, strlen(API_PREFIX)) != 0)
 			return begin_post(srv, c, st, url,
 			                  cl ? (size_t)strtoull(cl, NULL, 10)
 			                     : st->live->cfg.max_content_length);
