@@ -15,7 +15,7 @@ ASAN  := build-asan
 
 .PHONY: all deps deps-test build build-asan run test install deb test-deb \
         bench-ingest bench-taxii bench-pattern bench-policy bench-match bench-sync bench-sparse \
-        bench-formats bench-feeds bench-route \
+        bench-formats bench-feeds bench-route bench-correlate \
         test-sync-long fuzz fuzz-ci lint soak format clean
 
 all: build
@@ -132,6 +132,9 @@ bench-sync: deps
 
 bench-sparse: deps
 	@bash bench/sparse/run.sh
+
+bench-correlate: deps
+	@bash bench/correlate/run.sh
 
 bench-formats: deps
 	@bash bench/formats/run.sh

@@ -87,7 +87,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			char buf[VALUES_MAX_LEN + 64], out[VALUES_MAX_LEN * 2 + 64];
 			const char *why;
 
-			if (values_classify(q.value, strlen(q.value), &v, buf, sizeof(buf), &why) == 0 &&
+			if (values_classify(q.value, strlen(q.value), &v, buf, sizeof(buf), &why) ==
+			            0 &&
 			    values_format(&v, out, sizeof(out)) < 0)
 				abort();
 		}

@@ -13,6 +13,7 @@ static int on_hit(void *arg, const struct match_hit *h)
 {
 	struct match_indicator ind;
 
+	memset(&ind, 0, sizeof(ind));
 	match_index_indicator(arg, h->indicator, &ind);
 	return 0;
 }

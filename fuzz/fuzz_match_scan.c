@@ -61,7 +61,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct match_scan_opts o = {MATCH_FORMAT_AUTO, 0, 1, 512, 1, 0}; /* line_keys: the log times too */
+	struct match_scan_opts o = {
+	        MATCH_FORMAT_AUTO, 0, 1, 512, 1, 0}; /* line_keys: the log times too */
 	struct match_scanner *s;
 	size_t half;
 	uint64_t digest[2] = {0, 0}, tokens[2] = {0, 0};

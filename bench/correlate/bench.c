@@ -72,14 +72,14 @@ static void value_of(uint64_t i, char *type, size_t tn, char *val, size_t vn)
 	case 1:
 		snprintf(type, tn, "ipv4-addr");
 		snprintf(val, vn, "%llu.%llu.%llu.%llu", (unsigned long long)(10 + (i >> 24) % 200),
-		         (unsigned long long)((i >> 16) & 255), (unsigned long long)((i >> 8) & 255),
-		         (unsigned long long)(i & 255));
+		         (unsigned long long)((i >> 16) & 255),
+		         (unsigned long long)((i >> 8) & 255), (unsigned long long)(i & 255));
 		break;
 	case 2:
 		snprintf(type, tn, "file");
 		snprintf(val, vn, "%016llx%016llx%016llx%016llx", (unsigned long long)i,
 		         (unsigned long long)h, (unsigned long long)(h ^ 0x55),
-		         (unsigned long long)(i * 31));
+		         (unsigned long long)i * 31);
 		break;
 	default:
 		snprintf(type, tn, "url");
@@ -102,15 +102,16 @@ static int put_one(struct store *s, uint64_t i)
 
 	value_of(i, type, sizeof(type), val, sizeof(val));
 	snprintf(org, sizeof(org), "org%llu", (unsigned long long)(i % 5));
-	n = snprintf(body, sizeof(body),
-	             "{\"type\":\"indicator\",\"spec_version\":\"2.1\","
-	             "\"id\":\"indicator--%08llx-0000-4000-8000-%012llx\","
-	             "\"created\":\"2026-01-01T00:00:00.000Z\",\"modified\":\"2026-01-01T00:00:00.000Z\","
-	             "\"name\":\"bench %llu\",\"pattern\":\"[%s:%s = '%s']\",\"pattern_type\":\"stix\","
-	             "\"valid_from\":\"2026-01-01T00:00:00Z\",\"object_marking_refs\":[\"%s\"]}",
-	             (unsigned long long)(i >> 32), (unsigned long long)(i & 0xffffffffffffull),
-	             (unsigned long long)i, type,
-	             strcmp(type, "file") == 0 ? "hashes.'SHA-256'" : "value", val, markings[i % 2]);
+	n = snprintf(
+	        body, sizeof(body),
+	        "{\"type\":\"indicator\",\"spec_version\":\"2.1\","
+	        "\"id\":\"indicator--%08llx-0000-4000-8000-%012llx\","
+	        "\"created\":\"2026-01-01T00:00:00.000Z\",\"modified\":\"2026-01-01T00:00:00.000Z\","
+	        "\"name\":\"bench %llu\",\"pattern\":\"[%s:%s = '%s']\",\"pattern_type\":\"stix\","
+	        "\"valid_from\":\"2026-01-01T00:00:00Z\",\"object_marking_refs\":[\"%s\"]}",
+	        (unsigned long long)(i >> 32), (unsigned long long)(i & 0xffffffffffffull),
+	        (unsigned long long)i, type,
+	        strcmp(type, "file") == 0 ? "hashes.'SHA-256'" : "value", val, markings[i % 2]);
 	if ((o = json_loadb(body, (size_t)n, 0, NULL)) == NULL)
 		return -1;
 	if (stix_meta_get(o, &m, &err) != TIX_OK ||
@@ -179,7 +180,7 @@ int main(int argc, char **argv)
 			have += n;
 			last_rate = (double)n / (mono() - t0);
 		}
-		for (size_t q = 0; q < queries; q++) {
+		for (size_t q = 0; q < queries && have > 0; q++) {
 			char type[32], val[160];
 			uint64_t pick = rnd() % 100;
 			json_t *out = NULL;
@@ -193,13 +194,16 @@ int main(int argc, char **argv)
 			else
 				value_of(rnd() % have, type, sizeof(type), val, sizeof(val));
 			t = mono();
-			if (api_correlate_value(s, &r, val, strlen(val), NULL, &out, &err) != TIX_OK) {
+			if (api_correlate_value(s, &r, val, strlen(val), NULL, &out, &err) !=
+			    TIX_OK) {
 				fprintf(stderr, "correlate %s: %s\n", val, err.msg);
 				return 1;
 			}
 			lat[q] = (mono() - t) * 1000;
 			json_decref(out);
 		}
+		if (have == 0 || queries == 0)
+			continue;
 		qsort(lat, queries, sizeof(*lat), cmp_d);
 		printf("size %llu ingest_per_s %.0f p50_ms %.3f p99_ms %.3f max_ms %.3f\n",
 		       (unsigned long long)have, last_rate, lat[queries / 2],

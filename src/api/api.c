@@ -16,7 +16,7 @@
 void api_reader_operator(struct api_reader *r)
 {
 	memset(r, 0, sizeof(*r));
-	r->operator = 1;
+	r->operator= 1;
 }
 
 static int add_group(void *arg, const char *group)
@@ -35,8 +35,7 @@ static int add_group(void *arg, const char *group)
 }
 
 static enum tix_err reader_for(struct store *s, const struct policy_node *node, const char *org,
-                               enum policy_role role, struct api_reader *r,
-                               struct tix_error *err)
+                               enum policy_role role, struct api_reader *r, struct tix_error *err)
 {
 	struct store_org o;
 	enum tix_err e;
@@ -288,7 +287,7 @@ static enum tix_err correlate_item(struct store *s, const struct api_reader *r,
 		return tix_error_set(err, TIX_ENOMEM, "correlate", "out of memory");
 	f.value = v;
 	f.reader_org_key = r->org_key;
-	f.budget = lim && lim->correlate_budget ? lim->correlate_budget : API_CORRELATE_BUDGET;
+	f.budget = lim && lim->correlate_budget ? lim->correlate_budget : 10 * c.cap;
 	f.cb = on_hit;
 	f.arg = &c;
 	e = store_values_find(s, &f, &stopped, err);
@@ -317,13 +316,15 @@ static enum tix_err correlate_item(struct store *s, const struct api_reader *r,
 			size_t k;
 
 			json_array_foreach (groups, k, g) {
-				if (same(json_string_value(json_object_get(g, "org")), c.list[i].owner))
+				if (same(json_string_value(json_object_get(g, "org")),
+				         c.list[i].owner))
 					break;
 				g = NULL;
 			}
 			if (g == NULL) {
 				g = json_pack("{s:o, s:o, s:[]}", "org",
-				              c.list[i].owner ? json_string(c.list[i].owner) : json_null(),
+				              c.list[i].owner ? json_string(c.list[i].owner)
+				                              : json_null(),
 				              "country",
 				              c.list[i].country && c.list[i].country[0]
 				                      ? json_string(c.list[i].country)
@@ -380,11 +381,12 @@ struct by_id {
 static int correlate_one(void *arg, const struct values_item *v)
 {
 	struct by_id *b = arg;
-	json_t *res;
+	json_t *res = NULL;
 
 	if (b->given++ >= 64)
 		return 1; /* an object with more values than this is answered in part */
-	if ((b->e = correlate_item(b->s, b->r, v, b->id, b->lim, &res, b->err)) != TIX_OK)
+	if ((b->e = correlate_item(b->s, b->r, v, b->id, b->lim, &res, b->err)) != TIX_OK ||
+	    res == NULL)
 		return 1;
 	json_array_append_new(b->values, res);
 	return 0;
@@ -474,9 +476,9 @@ static void bump(json_t *map, const char *key, int64_t count, int64_t first, int
 	time_text(last, l);
 	if (e == NULL) {
 		json_object_set_new(map, key,
-		                    json_pack("{s:I, s:s, s:s, s:I, s:I}", "count", (json_int_t)count,
-		                              "first_seen", f, "last_seen", l, "_f",
-		                              (json_int_t)first, "_l", (json_int_t)last));
+		                    json_pack("{s:I, s:s, s:s, s:I, s:I}", "count",
+		                              (json_int_t)count, "first_seen", f, "last_seen", l,
+		                              "_f", (json_int_t)first, "_l", (json_int_t)last));
 		return;
 	}
 	json_object_set_new(e, "count",

@@ -19,11 +19,11 @@
 
 #define API_MAX_GROUPS 32
 /* Defaults of struct api_limits (0 there means these). */
-#define API_CORRELATE_CAP    100    /* objects listed per value; more: a count and a flag */
-#define API_CORRELATE_BUDGET 20000 /* index hits examined per value */
-#define API_MAX_QUERY        1024   /* bytes of a search or value parameter */
-#define API_SEARCH_LIMIT     100    /* results of one search by default */
-#define API_SEARCH_MAX       1000   /* the most a search may ask for */
+#define API_CORRELATE_CAP    100  /* objects listed per value; more: a count and a flag */
+#define API_CORRELATE_BUDGET 1000 /* index hits a search examines per value */
+#define API_MAX_QUERY        1024 /* bytes of a search or value parameter */
+#define API_SEARCH_LIMIT     100  /* results of one search by default */
+#define API_SEARCH_MAX       1000 /* the most a search may ask for */
 
 /* Who reads: the operator (everything) or a principal under the policy. */
 struct api_reader {
@@ -31,7 +31,7 @@ struct api_reader {
 	struct policy_node node;
 	struct policy_principal pp;
 	int64_t org_key;
-	int reads_all_collections; /* an administrator */
+	int reads_all_collections;              /* an administrator */
 	const struct values_decay_model *decay; /* scores of indicators; NULL: the defaults */
 	const char *groups[API_MAX_GROUPS + 1];
 	char group_names[API_MAX_GROUPS][128];
@@ -63,7 +63,7 @@ struct values_decay_model;
 
 struct api_limits {
 	size_t correlate_cap;    /* 0: API_CORRELATE_CAP */
-	size_t correlate_budget; /* 0: API_CORRELATE_BUDGET */
+	size_t correlate_budget; /* index hits examined per value; 0: 10 x the cap */
 	api_warned_fn warned;    /* or NULL */
 	void *warned_arg;
 	const struct values_decay_model *decay; /* scores; NULL: the defaults */
@@ -122,8 +122,8 @@ struct api_request {
 
 struct api_response {
 	int status;
-	struct tix_buf body; /* application/json */
-	int authenticate;    /* send WWW-Authenticate (401) */
+	struct tix_buf body;      /* application/json */
+	int authenticate;         /* send WWW-Authenticate (401) */
 	struct tix_buf audit_ids; /* "\nid\nid\n": the objects this answer reveals */
 };
 
@@ -153,7 +153,8 @@ enum tix_err api_query_parse(const struct api_param *params, size_t n, struct ap
                              struct tix_error *err);
 /* Turns free text into an FTS5 expression that only ever means "words
  * starting with each of these" ("tok"* for each token, nothing of FTS5's
- * syntax passes): at most 16 tokens of letters and digits. Returns TIX_EINVAL when no word is left. */
+ * syntax passes): at most 16 tokens of letters and digits. Returns TIX_EINVAL when no word is left.
+ */
 enum tix_err api_fts_expression(const char *text, size_t len, struct tix_buf *out,
                                 struct tix_error *err);
 

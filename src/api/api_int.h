@@ -7,8 +7,7 @@
 
 #include "api/api.h"
 
-void api_answer_error(struct api_response *resp, int status, const char *title,
-                      const char *detail);
+void api_answer_error(struct api_response *resp, int status, const char *title, const char *detail);
 /* Answers 200 with v (which stays the caller's). */
 void api_answer_json(struct api_response *resp, const json_t *v);
 /* GET /api/v1/search (search.c). */

@@ -22,8 +22,7 @@ void api_response_release(struct api_response *r)
 	tix_buf_release(&r->audit_ids);
 }
 
-void api_answer_error(struct api_response *resp, int status, const char *title,
-                      const char *detail)
+void api_answer_error(struct api_response *resp, int status, const char *title, const char *detail)
 {
 	json_t *e = json_pack("{s:s, s:s}", "title", title, "description", detail ? detail : "");
 	char *text = json_dumps(e, JSON_COMPACT);
@@ -77,7 +76,8 @@ enum tix_err api_query_parse(const struct api_param *params, size_t n, struct ap
 		if (k == NULL)
 			continue;
 		if (strlen(v) > API_MAX_QUERY)
-			return tix_error_set(err, TIX_EINVAL, k, "longer than %d bytes", API_MAX_QUERY);
+			return tix_error_set(err, TIX_EINVAL, k, "longer than %d bytes",
+			                     API_MAX_QUERY);
 		if (strcmp(k, "q") == 0)
 			one = &q->q;
 		else if (strcmp(k, "value") == 0)
@@ -99,8 +99,9 @@ enum tix_err api_query_parse(const struct api_param *params, size_t n, struct ap
 				return tix_error_set(err, TIX_EINVAL, k, "at most %d types",
 				                     API_MAX_TYPES);
 			if (!valid_type_name(v))
-				return tix_error_set(err, TIX_EINVAL, k,
-				                     "not a STIX type name (a-z, 0-9, '-', 3 to 250)");
+				return tix_error_set(
+				        err, TIX_EINVAL, k,
+				        "not a STIX type name (a-z, 0-9, '-', 3 to 250)");
 			q->types[q->ntypes++] = v;
 		} else if (strcmp(k, "since") == 0) {
 			struct tix_time t;
@@ -108,7 +109,8 @@ enum tix_err api_query_parse(const struct api_param *params, size_t n, struct ap
 			if (q->since_us)
 				return tix_error_set(err, TIX_EINVAL, k, "given twice");
 			if (tix_time_parse(v, &t, NULL) != TIX_OK)
-				return tix_error_set(err, TIX_EINVAL, k, "not an RFC 3339 timestamp");
+				return tix_error_set(err, TIX_EINVAL, k,
+				                     "not an RFC 3339 timestamp");
 			q->since_us = tix_time_to_us(&t);
 			if (q->since_us <= 0)
 				q->since_us = 1;
@@ -125,7 +127,8 @@ enum tix_err api_query_parse(const struct api_param *params, size_t n, struct ap
 			char *end;
 			unsigned long l = strtoul(v, &end, 10);
 
-			if (v[0] < '0' || v[0] > '9' || *end != '\0' || l == 0 || l > API_SEARCH_MAX)
+			if (v[0] < '0' || v[0] > '9' || *end != '\0' || l == 0 ||
+			    l > API_SEARCH_MAX)
 				return tix_error_set(err, TIX_EINVAL, k, "a number from 1 to %d",
 				                     API_SEARCH_MAX);
 			q->limit = l;
@@ -156,14 +159,14 @@ enum tix_err api_fts_expression(const char *text, size_t len, struct tix_buf *ou
 		/* A token: bytes that are letters or digits in ASCII, or any
 		 * byte of a multi-byte UTF-8 character (the tokenizer folds
 		 * those); everything else separates. */
-		while (i < len && !((unsigned char)text[i] >= 0x80 ||
-		                    (text[i] >= '0' && text[i] <= '9') ||
-		                    ((text[i] | 0x20) >= 'a' && (text[i] | 0x20) <= 'z')))
+		while (i < len &&
+		       !((unsigned char)text[i] >= 0x80 || (text[i] >= '0' && text[i] <= '9') ||
+		         ((text[i] | 0x20) >= 'a' && (text[i] | 0x20) <= 'z')))
 			i++;
 		start = i;
-		while (i < len && ((unsigned char)text[i] >= 0x80 ||
-		                   (text[i] >= '0' && text[i] <= '9') ||
-		                   ((text[i] | 0x20) >= 'a' && (text[i] | 0x20) <= 'z')))
+		while (i < len &&
+		       ((unsigned char)text[i] >= 0x80 || (text[i] >= '0' && text[i] <= '9') ||
+		        ((text[i] | 0x20) >= 'a' && (text[i] | 0x20) <= 'z')))
 			i++;
 		if (i == start)
 			break;

@@ -65,8 +65,8 @@ static int on_result(void *arg, const struct store_value_hit *h)
 	for (size_t i = 0; i < x->nseen; i++)
 		if (x->seen[i] == h->vid)
 			return 0;
-	if (!type_wanted(x->q, h->type) || (x->q->org && !(h->aud.owner_org &&
-	                                                    strcmp(x->q->org, h->aud.owner_org) == 0)))
+	if (!type_wanted(x->q, h->type) ||
+	    (x->q->org && !(h->aud.owner_org && strcmp(x->q->org, h->aud.owner_org) == 0)))
 		return 0;
 	if (x->tlp >= 0 && tlp != x->tlp)
 		return 0;
@@ -107,9 +107,10 @@ static int on_result(void *arg, const struct store_value_hit *h)
 	}
 	name = json_string_value(json_object_get(body, "name"));
 	res = json_pack("{s:s, s:s, s:s, s:o, s:o, s:s}", "id", h->id, "type", h->type, "match",
-	                x->how, "org", h->aud.owner_org ? json_string(h->aud.owner_org) : json_null(),
-	                "country", h->country && h->country[0] ? json_string(h->country) : json_null(),
-	                "tlp", stix_tlp_name(tlp));
+	                x->how, "org",
+	                h->aud.owner_org ? json_string(h->aud.owner_org) : json_null(), "country",
+	                h->country && h->country[0] ? json_string(h->country) : json_null(), "tlp",
+	                stix_tlp_name(tlp));
 	if (name)
 		json_object_set_new(res, "name", json_string(name));
 	if (json_object_get(body, "modified"))
@@ -168,7 +169,8 @@ enum tix_err api_search(struct store *s, const struct api_reader *r, const struc
 		const char *why;
 
 		if (values_classify(text, strlen(text), &v, buf, sizeof(buf), &why) == 0) {
-			struct store_value_find f = {&v, r->org_key, API_CORRELATE_BUDGET, on_result, x};
+			struct store_value_find f = {&v, r->org_key, API_CORRELATE_BUDGET,
+			                             on_result, x};
 
 			x->how = "value";
 			e = store_values_find(s, &f, &stopped, err);
@@ -251,7 +253,8 @@ void api_search_answer(struct store *s, const struct api_reader *r, const struct
 		json_array_foreach (json_object_get(out, "results"), i, res) {
 			if (tix_buf_len(&resp->audit_ids) == 0)
 				tix_buf_addc(&resp->audit_ids, '\n');
-			tix_buf_adds(&resp->audit_ids, json_string_value(json_object_get(res, "id")));
+			tix_buf_adds(&resp->audit_ids,
+			             json_string_value(json_object_get(res, "id")));
 			tix_buf_addc(&resp->audit_ids, '\n');
 		}
 	}

@@ -272,8 +272,12 @@ int cmd_config(int argc, char **argv)
 int cli_decay_model(struct values_decay_model *m)
 {
 	static const char *const kinds[VALUES_KINDS] = {
-	        [0] = "other",         [VALUES_DOMAIN] = "domain", [VALUES_EMAIL] = "email",
-	        [VALUES_URL] = "url",  [VALUES_HASH] = "hash",     [VALUES_IP] = "ip",
+	        [0] = "other",
+	        [VALUES_DOMAIN] = "domain",
+	        [VALUES_EMAIL] = "email",
+	        [VALUES_URL] = "url",
+	        [VALUES_HASH] = "hash",
+	        [VALUES_IP] = "ip",
 	        [VALUES_DOMAIN_SUFFIX] = "domain",
 	};
 	const struct conf *c = cli_config();

@@ -54,8 +54,9 @@ static void print_value(const json_t *v)
 	       (long long)json_integer_value(json_object_get(v, "count")),
 	       json_integer_value(json_object_get(v, "count")) == 1 ? "" : "s",
 	       json_is_true(json_object_get(v, "count_exact")) ? "" : " or more",
-	       json_is_true(json_object_get(v, "over_correlated")) ? ", over-correlated (not listed)"
-	                                                           : "",
+	       json_is_true(json_object_get(v, "over_correlated"))
+	               ? ", over-correlated (not listed)"
+	               : "",
 	       wl ? ", on warninglist " : "", wl ? wl : "");
 	json_array_foreach (groups, i, g) {
 		const json_t *objs = json_object_get(g, "objects"), *o;
@@ -63,8 +64,8 @@ static void print_value(const json_t *v)
 		const char *cc = json_string_value(json_object_get(g, "country"));
 		size_t k;
 
-		printf("  %s%s%s%s\n", org ? org : "(no organisation)", cc ? " (" : "", cc ? cc : "",
-		       cc ? ")" : "");
+		printf("  %s%s%s%s\n", org ? org : "(no organisation)", cc ? " (" : "",
+		       cc ? cc : "", cc ? ")" : "");
 		json_array_foreach (objs, k, o) {
 			const char *name = json_string_value(json_object_get(o, "name"));
 			const char *mod = json_string_value(json_object_get(o, "modified"));
@@ -111,7 +112,8 @@ int cmd_correlate(int argc, char **argv)
 			unsigned long n = strtoul(optarg, &end, 10);
 
 			if (*end != '\0' || n == 0 || n > 100000) {
-				fprintf(stderr, "tix correlate: --cap: a number from 1 to 100000\n");
+				fprintf(stderr,
+				        "tix correlate: --cap: a number from 1 to 100000\n");
 				match_warninglists_free(wl);
 				return EXIT_USAGE;
 			}
@@ -128,7 +130,10 @@ int cmd_correlate(int argc, char **argv)
 			}
 			break;
 		case 'h': usage(stdout); return EXIT_OK_;
-		default: usage(stderr); match_warninglists_free(wl); return EXIT_USAGE;
+		default:
+			usage(stderr);
+			match_warninglists_free(wl);
+			return EXIT_USAGE;
 		}
 	}
 	if (optind + 1 != argc) {

@@ -13,16 +13,17 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: tix expire [--db PATH] [--floor N] [--dry-run] [--json]\n\n"
-	           "Computes each indicator's decay score (0-100: its confidence, decaying with\n"
-	           "the time since valid_from, its last version or its last sighting, by the\n"
-	           "lifetime and speed of its kind of value; tix.conf [decay]) and marks those\n"
-	           "below the floor (default [decay] floor, 20) as expired. Nothing is deleted:\n"
-	           "expired indicators stay in the store and TAXII, and leave `tix match`\n"
-	           "indexes and `tix export` (unless --include-inactive). Prints what it marked.\n\n"
-	           "  --floor N   the floor for this run (0-100)\n"
-	           "  --dry-run   print what would be marked; mark nothing\n"
-	           "  --json      one JSON object per indicator marked\n");
+	fprintf(f,
+	        "usage: tix expire [--db PATH] [--floor N] [--dry-run] [--json]\n\n"
+	        "Computes each indicator's decay score (0-100: its confidence, decaying with\n"
+	        "the time since valid_from, its last version or its last sighting, by the\n"
+	        "lifetime and speed of its kind of value; tix.conf [decay]) and marks those\n"
+	        "below the floor (default [decay] floor, 20) as expired. Nothing is deleted:\n"
+	        "expired indicators stay in the store and TAXII, and leave `tix match`\n"
+	        "indexes and `tix export` (unless --include-inactive). Prints what it marked.\n\n"
+	        "  --floor N   the floor for this run (0-100)\n"
+	        "  --dry-run   print what would be marked; mark nothing\n"
+	        "  --json      one JSON object per indicator marked\n");
 }
 
 struct expiring {
@@ -73,9 +74,9 @@ static int consider(void *arg, const struct store_row *row)
 int cmd_expire(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	        {"db", required_argument, NULL, 'd'},   {"floor", required_argument, NULL, 'f'},
-	        {"dry-run", no_argument, NULL, 'n'},    {"json", no_argument, NULL, 'j'},
-	        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+	        {"db", required_argument, NULL, 'd'}, {"floor", required_argument, NULL, 'f'},
+	        {"dry-run", no_argument, NULL, 'n'},  {"json", no_argument, NULL, 'j'},
+	        {"help", no_argument, NULL, 'h'},     {NULL, 0, NULL, 0},
 	};
 	static const char *const types[] = {"indicator", NULL};
 	struct expiring x;
@@ -134,8 +135,8 @@ int cmd_expire(int argc, char **argv)
 		for (size_t i = 0; i < x.n; i++) {
 			int added;
 
-			if (store_indicator_expire(x.s, x.ids[i], x.now_us, x.scores[i], &added, &err) !=
-			    TIX_OK) {
+			if (store_indicator_expire(x.s, x.ids[i], x.now_us, x.scores[i], &added,
+			                           &err) != TIX_OK) {
 				store_rollback(x.s);
 				goto fail;
 			}
@@ -156,7 +157,8 @@ int cmd_expire(int argc, char **argv)
 		else
 			printf("%s\t%.1f\n", x.ids[i], x.scores[i]);
 	}
-	fprintf(stderr, "tix expire: %zu indicators scored, %zu below %.1f: %zu %s, %zu marked before\n",
+	fprintf(stderr,
+	        "tix expire: %zu indicators scored, %zu below %.1f: %zu %s, %zu marked before\n",
 	        x.seen, x.n, x.m.floor, x.dry_run ? x.n : x.marked,
 	        x.dry_run ? "would be marked" : "marked", x.already);
 	goto out;

@@ -47,12 +47,9 @@ static int print_row(void *arg, const struct store_row *row)
 int cmd_get(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	        {"db", required_argument, NULL, 'd'},
-	        {"all-versions", no_argument, NULL, 'v'},
-	        {"pretty", no_argument, NULL, 'p'},
-	        {"sightings", no_argument, NULL, 's'},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
+	        {"db", required_argument, NULL, 'd'}, {"all-versions", no_argument, NULL, 'v'},
+	        {"pretty", no_argument, NULL, 'p'},   {"sightings", no_argument, NULL, 's'},
+	        {"help", no_argument, NULL, 'h'},     {NULL, 0, NULL, 0},
 	};
 	struct store_query q = {0};
 	struct get_state g = {0, 0};

@@ -184,7 +184,8 @@ static void seen_compact(struct sight_log *sl)
 
 	qsort(sl->v, sl->n, sizeof(*sl->v), seen_cmp);
 	for (size_t i = 0; i < sl->n; i++)
-		if (k == 0 || sl->v[i].ind != sl->v[k - 1].ind || sl->v[i].key != sl->v[k - 1].key ||
+		if (k == 0 || sl->v[i].ind != sl->v[k - 1].ind ||
+		    sl->v[i].key != sl->v[k - 1].key ||
 		    sl->v[i].time_us / 86400000000LL != sl->v[k - 1].time_us / 86400000000LL)
 			sl->v[k++] = sl->v[i];
 	sl->n = k;
@@ -848,8 +849,8 @@ static enum tix_err put_object(struct store *s, json_t *obj, const struct store_
 	return e;
 }
 
-static const struct tix_uuid sighting_ns = {{0x6b, 0xa7, 0xb8, 0x10, 0x9d, 0xad, 0x11, 0xd1,
-                                              0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8}};
+static const struct tix_uuid sighting_ns = {{0x6b, 0xa7, 0xb8, 0x10, 0x9d, 0xad, 0x11, 0xd1, 0x80,
+                                             0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8}};
 
 /* The sensor's identity; its id is derived from the sensor's name, so
  * every run reuses it. */
@@ -972,9 +973,9 @@ static int read_sighting(void *arg, const struct store_row *row)
 	ss->last_us = ts_us(json_object_get(o, "last_seen"));
 	ss->modified_us = ts_us(json_object_get(o, "modified"));
 	snprintf(ss->created, sizeof(ss->created), "%s",
-	         json_string_value(json_object_get(o, "created")) ? json_string_value(
-	                                                                  json_object_get(o, "created"))
-	                                                          : "");
+	         json_string_value(json_object_get(o, "created"))
+	                 ? json_string_value(json_object_get(o, "created"))
+	                 : "");
 	json_decref(o);
 	return 1;
 }
@@ -1237,7 +1238,8 @@ static int write_sightings(const struct match_index *x, struct sight_log *sl, co
 		b.ident = ident;
 		iso(now_us(), b.now);
 		b.objs = json_array();
-		if (id_obj == NULL || b.objs == NULL || json_array_append_new(b.objs, id_obj) != 0 ||
+		if (id_obj == NULL || b.objs == NULL ||
+		    json_array_append_new(b.objs, id_obj) != 0 ||
 		    each_group(sl, report_group, &b) != 0) {
 			json_decref(b.objs);
 			fprintf(stderr, "tix match: out of memory\n");
@@ -1378,8 +1380,7 @@ int cmd_match(int argc, char **argv)
 	if (threads < 1)
 		threads = 1;
 	if ((index_in && (db || nbundles)) || (optind >= argc && index_out == NULL) ||
-	    (min_score >= 0 && (index_in || nbundles)) ||
-	    (index_in && nwls)) {
+	    (min_score >= 0 && (index_in || nbundles)) || (index_in && nwls)) {
 	usage_err:
 		if (index_in && nwls)
 			fprintf(stderr, "tix match: warninglists are applied when an index is "

@@ -34,11 +34,16 @@ static void usage(FILE *f)
 int cmd_search(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	        {"db", required_argument, NULL, 'd'},   {"type", required_argument, NULL, 't'},
-	        {"label", required_argument, NULL, 'l'}, {"org", required_argument, NULL, 'o'},
-	        {"tlp", required_argument, NULL, 'T'},   {"since", required_argument, NULL, 's'},
-	        {"limit", required_argument, NULL, 'n'}, {"as-org", required_argument, NULL, 'a'},
-	        {"json", no_argument, NULL, 'j'},        {"help", no_argument, NULL, 'h'},
+	        {"db", required_argument, NULL, 'd'},
+	        {"type", required_argument, NULL, 't'},
+	        {"label", required_argument, NULL, 'l'},
+	        {"org", required_argument, NULL, 'o'},
+	        {"tlp", required_argument, NULL, 'T'},
+	        {"since", required_argument, NULL, 's'},
+	        {"limit", required_argument, NULL, 'n'},
+	        {"as-org", required_argument, NULL, 'a'},
+	        {"json", no_argument, NULL, 'j'},
+	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
 	struct api_param params[API_MAX_TYPES + 16];
@@ -88,8 +93,8 @@ int cmd_search(int argc, char **argv)
 	params[np++].value = argv[optind];
 	/* The same checks as GET /api/v1/search: bounds, names, timestamps. */
 	if (api_query_parse(params, np, &q, &err) != TIX_OK) {
-		fprintf(stderr, "tix search: --%s: %s\n", strcmp(err.where, "q") == 0 ? "QUERY" : err.where,
-		        err.msg);
+		fprintf(stderr, "tix search: --%s: %s\n",
+		        strcmp(err.where, "q") == 0 ? "QUERY" : err.where, err.msg);
 		return EXIT_USAGE;
 	}
 	if ((s = cli_open_existing_store(cli_db_path(db))) == NULL)
@@ -124,7 +129,8 @@ int cmd_search(int argc, char **argv)
 			const char *name = json_string_value(json_object_get(res, "name"));
 			const char *org = json_string_value(json_object_get(res, "org"));
 
-			printf("%s\t%s\t%s\t%s\t%s\n", json_string_value(json_object_get(res, "id")),
+			printf("%s\t%s\t%s\t%s\t%s\n",
+			       json_string_value(json_object_get(res, "id")),
 			       json_string_value(json_object_get(res, "tlp")), org ? org : "-",
 			       json_string_value(json_object_get(res, "match")), name ? name : "");
 		}

@@ -298,6 +298,8 @@ int conf_check_value(const struct conf_setting *s, const char *v, char *why, siz
 const struct conf_entry *conf_find(const struct conf *c, const char *section, const char *name,
                                    const char *key)
 {
+	if (c == NULL)
+		return NULL;
 	for (size_t i = 0; i < c->n; i++)
 		if (strcmp(c->entries[i].section, section) == 0 &&
 		    strcmp(c->entries[i].name, name ? name : "") == 0 &&

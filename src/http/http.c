@@ -679,6 +679,7 @@ static enum MHD_Result api_answer(struct MHD_Connection *c, struct req_state *st
 	struct api_request req;
 	struct api_response ar;
 	struct taxii_response resp;
+	struct policy_node node, stored;
 	enum MHD_Result ret;
 
 	for (size_t i = 0; i < ps->n; i++) {
@@ -692,7 +693,15 @@ static enum MHD_Result api_answer(struct MHD_Connection *c, struct req_state *st
 	req.nparams = ps->n;
 	req.who = treq->who;
 	req.auth_failed = treq->auth_failed;
-	req.node = &st->live->cfg.policy;
+	/* The node settings that follow the store while serving, as TAXII's do. */
+	node = st->live->cfg.policy;
+	if (st->live->cfg.policy_live && taxii_node_settings(s, &stored, NULL) == TIX_OK) {
+		if (st->live->cfg.policy_live & TAXII_LIVE_DEFAULT_TLP)
+			node.default_tlp = stored.default_tlp;
+		if (st->live->cfg.policy_live & TAXII_LIVE_ANONYMOUS_READ)
+			node.anonymous_read = stored.anonymous_read;
+	}
+	req.node = &node;
 	req.limits = st->live->opts.api_limits;
 	api_response_init(&ar);
 	api_handle(s, &req, &ar);
@@ -764,7 +773,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		}
 		/* The JSON API is read-only: a POST there is answered (405) on
 		 * the later call, its body dropped. */
-		if (strcmp(method, "POST") == 0 && strncmp(url, API_PREFIX, strlen(API_PREFIX)) != 0)
+		if (strcmp(method, "POST") == 0 &&
+		    strncmp(url, API_PREFIX, strlen(API_PREFIX)) != 0)
 			return begin_post(srv, c, st, url,
 			                  cl ? (size_t)strtoull(cl, NULL, 10)
 			                     : st->live->cfg.max_content_length);

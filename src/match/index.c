@@ -217,8 +217,10 @@ static void add_cidr(struct match_builder *b, const struct values_item *v, uint3
 static int add_atom(struct match_builder *b, const struct pattern_atom *a, uint32_t ind)
 {
 	static const unsigned kinds[] = {
-	        [VALUES_DOMAIN] = MK_DOMAIN, [VALUES_EMAIL] = MK_EMAIL,
-	        [VALUES_URL] = MK_URL,       [VALUES_HASH] = MK_HASH,
+	        [VALUES_DOMAIN] = MK_DOMAIN,
+	        [VALUES_EMAIL] = MK_EMAIL,
+	        [VALUES_URL] = MK_URL,
+	        [VALUES_HASH] = MK_HASH,
 	        [VALUES_DOMAIN_SUFFIX] = MK_SUFFIX,
 	};
 	char buf[4096];

@@ -39,14 +39,14 @@ static int digits(const char *p, const char *e, int n, int *out)
 	return 0;
 }
 
-static int64_t to_us(int y, int mo, int d, int h, int mi, int s, int64_t frac_us,
-                     int64_t offset_s)
+static int64_t to_us(int y, int mo, int d, int h, int mi, int s, int64_t frac_us, int64_t offset_s)
 {
 	if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
 	    s > 60)
 		return 0;
 	return ((days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + s) -
-	        offset_s) * 1000000 +
+	        offset_s) *
+	               1000000 +
 	       frac_us;
 }
 

@@ -607,8 +607,8 @@ enum tix_err store_object_latest(struct store *s, const char *id, int64_t reader
                                  struct tix_error *err);
 
 struct store_sighting_row {
-	struct store_value_hit hit; /* the sighting itself */
-	const char *sensor;         /* its first where_sighted_refs, or "" */
+	struct store_value_hit hit;           /* the sighting itself */
+	const char *sensor;                   /* its first where_sighted_refs, or "" */
 	int64_t count, first_seen, last_seen; /* µs */
 };
 
@@ -629,8 +629,8 @@ int store_sighting_line_add(struct store *s, const char *sighting_id, uint64_t l
  * (0: 10,000); *more is 1 when there may be more, or cb stopped. */
 struct store_text_query {
 	const char *match;
-	const char *const *types; /* NULL-terminated (at most 16), or NULL */
-	const char *org;          /* owning organisation, or NULL */
+	const char *const *types;   /* NULL-terminated (at most 16), or NULL */
+	const char *org;            /* owning organisation, or NULL */
 	const char *since_modified; /* canonical timestamp, or NULL */
 	int64_t reader_org_key;
 	size_t budget;

@@ -123,7 +123,8 @@ static int64_t time_us(const json_t *v, int64_t dflt)
 static enum tix_err index_sighting(struct indexing *x, const json_t *obj)
 {
 	const char *of = json_string_value(json_object_get(obj, "sighting_of_ref"));
-	const char *sensor = json_string_value(json_array_get(json_object_get(obj, "where_sighted_refs"), 0));
+	const char *sensor =
+	        json_string_value(json_array_get(json_object_get(obj, "where_sighted_refs"), 0));
 	const json_t *c = json_object_get(obj, "count");
 	int64_t first = time_us(json_object_get(obj, "first_seen"),
 	                        time_us(json_object_get(obj, "created"), 0));
@@ -307,7 +308,8 @@ enum tix_err store_values_reindex(struct store *s, struct store_reindex_counts *
 
 enum tix_err store_values_refused(struct store *s, int64_t *n, struct tix_error *err)
 {
-	sqlite3_stmt *st = store__cached(s, "SELECT value FROM meta WHERE key = 'values_refused'", err);
+	sqlite3_stmt *st =
+	        store__cached(s, "SELECT value FROM meta WHERE key = 'values_refused'", err);
 
 	*n = 0;
 	if (st == NULL)
@@ -323,11 +325,11 @@ enum tix_err store_values_refused(struct store *s, int64_t *n, struct tix_error 
 /* The columns of a hit, after the one that finds its vid: the latest
  * version of each object (or each owner's copy of an observable) only. */
 #define HIT_COLS                                                                                   \
-	"o.vid, o.id, o.type, o.modified, o.date_added, o.body" AUD_COLS                          \
+	"o.vid, o.id, o.type, o.modified, o.date_added, o.body" AUD_COLS                           \
 	", coalesce((SELECT country FROM orgs WHERE name = o.owner_org), ''),"                     \
-	" EXISTS (SELECT 1 FROM collection_grants g JOIN collection_objects m"                     \
-	" ON m.ckey = g.ckey AND m.vid = o.vid WHERE g.okey = ?9 AND g.can_read)"
-#define HIT_LATEST                                                                                 \
+	" EXISTS (SELECT 1 FROM collection_grants g WHERE g.okey = ?9 AND g.can_read AND EXISTS"   \
+	" (SELECT 1 FROM collection_objects m WHERE m.ckey = g.ckey AND m.vid = o.vid))"
+#define HIT_LATEST                                                                                  \
 	" AND NOT EXISTS (SELECT 1 FROM objects o2 WHERE o2.id = o.id AND o2.modified > o.modified" \
 	" AND substr(o.modified, 1, 1) <> '#')"
 
@@ -392,7 +394,8 @@ enum tix_err store_values_find(struct store *s, const struct store_value_find *f
 	*stopped = 0;
 	if (v->kind != VALUES_IP) {
 		st = store__cached(s,
-		                   "SELECT " HIT_COLS " FROM value_index x JOIN objects o ON o.vid = x.vid"
+		                   "SELECT " HIT_COLS
+		                   " FROM value_index x JOIN objects o ON o.vid = x.vid"
 		                   " WHERE x.vkey = ?1" HIT_LATEST " ORDER BY x.vid DESC",
 		                   err);
 		if (st == NULL)
@@ -406,13 +409,16 @@ enum tix_err store_values_find(struct store *s, const struct store_value_find *f
 		/* The address or range itself and everything inside it. */
 		lo[0] = hi[0] = (unsigned char)v->family;
 		for (unsigned i = 0; i < bytes; i++) {
-			unsigned keep = v->plen >= (i + 1) * 8 ? 8 : v->plen > i * 8 ? v->plen - i * 8 : 0;
+			unsigned keep = v->plen >= (i + 1) * 8 ? 8
+			                : v->plen > i * 8      ? v->plen - i * 8
+			                                       : 0;
 
 			lo[1 + i] = v->addr[i];
 			hi[1 + i] = (unsigned char)(v->addr[i] | (0xffu >> keep));
 		}
 		st = store__cached(s,
-		                   "SELECT " HIT_COLS " FROM value_ip x JOIN objects o ON o.vid = x.vid"
+		                   "SELECT " HIT_COLS
+		                   " FROM value_ip x JOIN objects o ON o.vid = x.vid"
 		                   " WHERE x.net BETWEEN ?1 AND ?2 AND x.plen >= ?3" HIT_LATEST
 		                   " ORDER BY x.vid DESC",
 		                   err);
@@ -436,9 +442,12 @@ enum tix_err store_values_find(struct store *s, const struct store_value_find *f
 
 				net[0] = (unsigned char)v->family;
 				for (unsigned i = 0; i < bytes; i++) {
-					unsigned keep = p >= (i + 1) * 8 ? 8 : p > i * 8 ? p - i * 8 : 0;
+					unsigned keep = p >= (i + 1) * 8 ? 8
+					                : p > i * 8      ? p - i * 8
+					                                 : 0;
 
-					net[1 + i] = (unsigned char)(v->addr[i] & (0xff00u >> keep));
+					net[1 + i] =
+					        (unsigned char)(v->addr[i] & (0xff00u >> keep));
 				}
 				sqlite3_bind_blob(st, 1, net, (int)bytes + 1, SQLITE_TRANSIENT);
 				sqlite3_bind_int(st, 2, (int)p);
@@ -479,12 +488,12 @@ enum tix_err store_sightings_of(struct store *s, const char *id, int64_t reader_
                                 int (*cb)(void *, const struct store_sighting_row *), void *arg,
                                 struct tix_error *err)
 {
-	sqlite3_stmt *st = store__cached(
-	        s,
-	        "SELECT " HIT_COLS ", x.sensor, x.count, x.first_seen, x.last_seen"
-	        " FROM sighting_index x JOIN objects o ON o.vid = x.vid"
-	        " WHERE x.sighting_of = ?1" HIT_LATEST " ORDER BY x.last_seen DESC",
-	        err);
+	sqlite3_stmt *st =
+	        store__cached(s,
+	                      "SELECT " HIT_COLS ", x.sensor, x.count, x.first_seen, x.last_seen"
+	                      " FROM sighting_index x JOIN objects o ON o.vid = x.vid"
+	                      " WHERE x.sighting_of = ?1" HIT_LATEST " ORDER BY x.last_seen DESC",
+	                      err);
 	int rc;
 
 	if (st == NULL)
@@ -554,7 +563,7 @@ enum tix_err store_text_search(struct store *s, const struct store_text_query *q
 	                   " JOIN objects o ON o.vid = t.vid WHERE 1" HIT_LATEST);
 	if (q->types && q->types[0]) {
 		tix_buf_adds(&sql, " AND o.type IN (");
-		for (int i = 0; q->types[i] && i < 16; i++)
+		for (int i = 0; i < 16 && q->types[i]; i++)
 			tix_buf_addf(&sql, "%s?%d", i ? ", " : "", 20 + i);
 		tix_buf_adds(&sql, ")");
 	}
@@ -573,7 +582,7 @@ enum tix_err store_text_search(struct store *s, const struct store_text_query *q
 		sqlite3_bind_text(st, 3, q->org, -1, SQLITE_TRANSIENT);
 	if (q->since_modified)
 		sqlite3_bind_text(st, 4, q->since_modified, -1, SQLITE_TRANSIENT);
-	for (int i = 0; q->types && q->types[i] && i < 16; i++)
+	for (int i = 0; q->types && i < 16 && q->types[i]; i++)
 		sqlite3_bind_text(st, 20 + i, q->types[i], -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 9, q->reader_org_key);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -598,10 +607,11 @@ enum tix_err store_text_search(struct store *s, const struct store_text_query *q
 enum tix_err store_indicator_expire(struct store *s, const char *id, int64_t at_us, double score,
                                     int *added, struct tix_error *err)
 {
-	sqlite3_stmt *st = store__cached(s,
-	                                 "INSERT INTO indicator_expired (id, at, score) VALUES (?1, ?2,"
-	                                 " ?3) ON CONFLICT DO NOTHING",
-	                                 err);
+	sqlite3_stmt *st =
+	        store__cached(s,
+	                      "INSERT INTO indicator_expired (id, at, score) VALUES (?1, ?2,"
+	                      " ?3) ON CONFLICT DO NOTHING",
+	                      err);
 
 	*added = 0;
 	if (st == NULL)

@@ -13,10 +13,13 @@
 void values_decay_defaults(struct values_decay_model *m)
 {
 	static const struct values_decay_rule rules[VALUES_KINDS] = {
-	        [0] = {180, 1.0},             /* any other value */
-	        [VALUES_DOMAIN] = {90, 1.0},  [VALUES_EMAIL] = {180, 1.0},
-	        [VALUES_URL] = {60, 1.0},     [VALUES_HASH] = {365, 0.5},
-	        [VALUES_IP] = {30, 2.0},      [VALUES_DOMAIN_SUFFIX] = {90, 1.0},
+	        [0] = {180, 1.0}, /* any other value */
+	        [VALUES_DOMAIN] = {90, 1.0},
+	        [VALUES_EMAIL] = {180, 1.0},
+	        [VALUES_URL] = {60, 1.0},
+	        [VALUES_HASH] = {365, 0.5},
+	        [VALUES_IP] = {30, 2.0},
+	        [VALUES_DOMAIN_SUFFIX] = {90, 1.0},
 	};
 
 	memcpy(m->rule, rules, sizeof(rules));

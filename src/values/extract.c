@@ -80,7 +80,8 @@ static int sco_value(const char *type, const char *s, size_t n, struct values_it
 		return -1;
 	}
 	if (strcmp(type, "ipv4-addr") == 0 || strcmp(type, "ipv6-addr") == 0) {
-		if (ip_item(s, n, out) != 0 || (strcmp(type, "ipv4-addr") == 0) != (out->family == 4)) {
+		if (ip_item(s, n, out) != 0 ||
+		    (strcmp(type, "ipv4-addr") == 0) != (out->family == 4)) {
 			*why = "not an address or CIDR range of its type";
 			return -1;
 		}
@@ -113,8 +114,8 @@ static int sco_value(const char *type, const char *s, size_t n, struct values_it
 	return 1;
 }
 
-static int hash_value(const char *type, const char *s, size_t n, struct values_item *out,
-                      char *buf, size_t cap, const char **why)
+static int hash_value(const char *type, const char *s, size_t n, struct values_item *out, char *buf,
+                      size_t cap, const char **why)
 {
 	int k;
 
@@ -138,8 +139,10 @@ int values_from_atom(const struct pattern_atom *a, struct values_item *out, char
 		return 0;
 	if (a->op == PATTERN_OP_EQ || a->op == PATTERN_OP_IN) {
 		if (strcmp(a->path, "value") == 0)
-			return sco_value(a->object_type, a->value, a->value_len, out, buf, cap, why);
-		if ((strcmp(a->object_type, "file") == 0 || strcmp(a->object_type, "artifact") == 0) &&
+			return sco_value(a->object_type, a->value, a->value_len, out, buf, cap,
+			                 why);
+		if ((strcmp(a->object_type, "file") == 0 ||
+		     strcmp(a->object_type, "artifact") == 0) &&
 		    strncmp(a->path, "hashes.", 7) == 0)
 			return hash_value("file", a->value, a->value_len, out, buf, cap, why);
 		return 0;
@@ -294,8 +297,8 @@ static int object_values(const json_t *obj, const struct values_sink *sink, int 
 		json_object_foreach ((json_t *)hashes, key, h) {
 			if (!json_is_string(h))
 				continue;
-			r = hash_value("file", json_string_value(h), json_string_length(h), &item, buf,
-			               sizeof(buf), &why);
+			r = hash_value("file", json_string_value(h), json_string_length(h), &item,
+			               buf, sizeof(buf), &why);
 			if (r < 0)
 				refuse(sink, "hashes", why);
 			else if (give(&item, sink, &given))

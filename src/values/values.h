@@ -65,10 +65,10 @@ struct values_item {
 	enum values_kind kind;
 	const unsigned char *bytes; /* the normal form (not NUL-terminated) */
 	size_t len;
-	int family;              /* VALUES_IP: 4 or 6 */
-	unsigned char addr[16];  /* VALUES_IP: the network address (IPv4 in the first 4) */
-	unsigned plen;           /* VALUES_IP: prefix length (32 / 128 for one address) */
-	const char *stix_type;   /* the SCO type it is a value of ("file" for hashes) */
+	int family;             /* VALUES_IP: 4 or 6 */
+	unsigned char addr[16]; /* VALUES_IP: the network address (IPv4 in the first 4) */
+	unsigned plen;          /* VALUES_IP: prefix length (32 / 128 for one address) */
+	const char *stix_type;  /* the SCO type it is a value of ("file" for hashes) */
 };
 
 /* Where extracted values go: value() for each (non-zero stops), refused()

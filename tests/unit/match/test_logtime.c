@@ -32,15 +32,17 @@ static void test_nginx_and_apache_combined(void **state)
 	assert_int_equal(at("203.0.113.9 - frank [10/Oct/2026:13:55:36 -0700] \"GET /a HTTP/1.1\" "
 	                    "200 2326 \"-\" \"curl/8\""),
 	                 T_COMBINED);
-	assert_int_equal(at("203.0.113.9 - - [12/Oct/2026:05:14:15 +0700] \"GET / HTTP/1.0\" 200 1"),
-	                 T_SYSLOG);
+	assert_int_equal(
+	        at("203.0.113.9 - - [12/Oct/2026:05:14:15 +0700] \"GET / HTTP/1.0\" 200 1"),
+	        T_SYSLOG);
 	assert_int_equal(at("x [99/Foo/2026:13:55:36 -0700] y"), 0); /* not a date */
 }
 
 static void test_syslog_both_rfcs(void **state)
 {
 	(void)state;
-	assert_int_equal(at("Oct 11 22:14:15 mymachine su: 'su root' failed for lonvick"), T_SYSLOG);
+	assert_int_equal(at("Oct 11 22:14:15 mymachine su: 'su root' failed for lonvick"),
+	                 T_SYSLOG);
 	assert_int_equal(at("<34>Oct 11 22:14:15 mymachine su: failed"), T_SYSLOG);
 	assert_int_equal(at("Oct  1 00:00:00 host x"), 1790812800000000LL); /* space-padded day */
 	/* December seen in early January: last year's */

@@ -176,8 +176,8 @@ static void test_reindex_gives_the_same_and_counts_refused(void **state)
 	        "[domain-name:value = 'a.example'] OR [file:hashes.MD5 = "
 	        "'d41d8cd98f00b204e9800998ecf8427e']",
 	        "bank", 1);
-	put_ind(fx->s, IND("7"), "2026-01-01T00:00:00.000Z", "[email-addr:value = 'not an address']",
-	        "bank", 1);
+	put_ind(fx->s, IND("7"), "2026-01-01T00:00:00.000Z",
+	        "[email-addr:value = 'not an address']", "bank", 1);
 	assert_int_equal(store_values_refused(fx->s, &refused, &err), TIX_OK);
 	assert_int_equal(refused, 1);
 	assert_int_equal(store_values_reindex(fx->s, &c, &err), TIX_OK);
@@ -214,9 +214,10 @@ static void test_sightings_indexed_per_indicator(void **state)
 	        "{\"type\":\"sighting\",\"spec_version\":\"2.1\","
 	        "\"id\":\"sighting--00000001-1111-4111-8111-111111111111\","
 	        "\"created\":\"2026-01-02T00:00:00.000Z\",\"modified\":\"2026-01-02T00:00:00.000Z\","
-	        "\"sighting_of_ref\":\"" IND("1") "\",\"count\":7,"
-	        "\"first_seen\":\"2026-01-01T10:00:00Z\",\"last_seen\":\"2026-01-01T11:00:00Z\","
-	        "\"where_sighted_refs\":[\"identity--00000001-1111-4111-8111-111111111111\"]}";
+	        "\"sighting_of_ref\":\"" IND(
+	                "1") "\",\"count\":7,"
+	                     "\"first_seen\":\"2026-01-01T10:00:00Z\",\"last_seen\":\"2026-01-01T11:00:00Z\","
+	                     "\"where_sighted_refs\":[\"identity--00000001-1111-4111-8111-111111111111\"]}";
 	json_t *o = json_loads(text, 0, NULL);
 	struct stix_meta m;
 	struct tix_error err;
@@ -242,9 +243,10 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_cidr_containment_both_ways, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_same_transaction_and_latest_version, setup,
 	                                        teardown),
-	        cmocka_unit_test_setup_teardown(test_reindex_gives_the_same_and_counts_refused, setup,
+	        cmocka_unit_test_setup_teardown(test_reindex_gives_the_same_and_counts_refused,
+	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_sightings_indexed_per_indicator, setup,
 	                                        teardown),
-	        cmocka_unit_test_setup_teardown(test_sightings_indexed_per_indicator, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
