@@ -1,7 +1,7 @@
 /*
  * store/feeds.c — what the feeds (src/api/feeds.c, `tix feed`) need of the
  * store: how far a collection has changed (for ETags), and the named feeds
- * operators define (migration 12).
+ * operators define (migration 11).
  */
 #include <stdio.h>
 #include <stdlib.h>

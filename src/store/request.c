@@ -1,7 +1,7 @@
 /*
  * store/request.c — what preservation requests (src/request/, issue 20)
  * keep in the store besides their objects: the Ed25519 signing keys of the
- * node's 24/7 contact points (migration 11), secret halves kept as hex like
+ * node's 24/7 contact points (migration 13), secret halves kept as hex like
  * the node secret and removed from backups made without secrets.
  */
 #include <sodium.h>

@@ -116,10 +116,10 @@ extern const char store__schema_policy[];
 extern const char store__schema_sync[];
 extern const char store__schema_feed[];
 extern const char store__schema_peer_errors[];
-/* Migration 9 (values.c): the value, sighting and text indexes. */
+/* Migration 10 (values.c): the value, sighting and text indexes. */
 extern const char store__schema_values[];
 /* Rebuilds those indexes from every version, inside the caller's
- * transaction (migration 9, `tix reindex`). */
+ * transaction (migration 10, `tix reindex`). */
 enum tix_err store__values_rebuild(struct store *s, struct store_reindex_counts *c,
                                    struct tix_error *err);
 /* Indexes the values, sighting and text of version vid (values.c). */
@@ -127,7 +127,7 @@ enum tix_err store__index_version(struct store *s, int64_t vid, const struct sti
                                   const char *body, size_t body_len, struct tix_error *err);
 /* The named feeds of `tix feed` (feeds.c). */
 extern const char store__schema_named_feeds[];
-/* Migration 11 (issue 20): contact points' signing keys (request.c). */
+/* Migration 13 (issue 20): contact points' signing keys (request.c). */
 extern const char store__schema_request[];
 /* Migration 7: the audience index (audience.c); its SQL function
  * tix_audience, registered on every connection before migrating. */

@@ -12,7 +12,7 @@
 #include "store/store_int.h"
 #include "values/values.h"
 
-/* Migration 9. value_index keeps one 64-bit key per (value, version):
+/* Migration 10. value_index keeps one 64-bit key per (value, version):
  * the version's row (vid) gives its owner, time and audience, so the
  * index itself stays a few bytes per value. */
 const char store__schema_values[] =

@@ -1,7 +1,7 @@
 /*
  * tests/unit/request/test_request.c — preservation requests: the canonical
  * form and Ed25519 signatures, the Article 29(2) template, the contact
- * points' keys (migration 11), and a chain written, verified and broken.
+ * points' keys (migration 13), and a chain written, verified and broken.
  */
 #include <setjmp.h>
 #include <stdarg.h>
