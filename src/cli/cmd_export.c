@@ -85,7 +85,11 @@ struct export_state {
 	int for_peer;
 	struct policy_node node;
 	struct policy_principal who;
+	/* The exported ids for the audit log, "\nid\nid\n": past IDS_IN_MEMORY
+	 * bytes they go on in a temporary file, so memory stays flat however
+	 * many objects are exported (written as several entries at the end). */
 	struct tix_buf ids;
+	FILE *ids_spill;
 	int upgrade;                   /* --stix-version 2.1 */
 	struct formats_misp_out *misp; /* --format misp: the objects, for events */
 	struct tix_buf upgraded;
@@ -183,6 +187,94 @@ static int upgrade_body(struct export_state *x, const char **body, size_t *len)
 	return 0;
 }
 
+#define IDS_IN_MEMORY ((size_t)1 << 20)
+#define IDS_PER_ENTRY 20000
+
+/* Notes an exported id for the audit entry; 0, or -1 when the temporary
+ * file cannot be written (the export fails: it must not go unrecorded). */
+static int note_id(struct export_state *x, const char *id)
+{
+	if (tix_buf_len(&x->ids) == 0)
+		tix_buf_addc(&x->ids, '\n');
+	tix_buf_adds(&x->ids, id);
+	tix_buf_addc(&x->ids, '\n');
+	if (tix_buf_len(&x->ids) < IDS_IN_MEMORY)
+		return 0;
+	if ((x->ids_spill == NULL && (x->ids_spill = tmpfile()) == NULL) ||
+	    fwrite(tix_buf_str(&x->ids) + 1, 1, tix_buf_len(&x->ids) - 1, x->ids_spill) !=
+	            tix_buf_len(&x->ids) - 1) {
+		fprintf(stderr, "tix export: cannot keep the exported ids for the audit log: %s\n",
+		        strerror(errno));
+		x->failed = 1;
+		return -1;
+	}
+	tix_buf_reset(&x->ids);
+	return 0;
+}
+
+/* The audit entries of the export: one, or one per IDS_PER_ENTRY ids when
+ * they were spilled, all in one transaction. */
+static enum tix_err audit_export(struct store *s, struct export_state *x,
+                                 const struct store_audit_entry *tmpl, struct tix_error *err)
+{
+	struct store_audit_entry ae = *tmpl;
+	struct tix_buf part, detail;
+	char line[512];
+	size_t in_part = 0, parts = 0, nparts;
+	enum tix_err e;
+
+	if (x->ids_spill == NULL) {
+		ae.objects = tix_buf_str(&x->ids);
+		return store_audit_append(s, &ae, 1, err);
+	}
+	/* what is still in memory joins the file, then the file is read back */
+	if (tix_buf_len(&x->ids) > 1 &&
+	    fwrite(tix_buf_str(&x->ids) + 1, 1, tix_buf_len(&x->ids) - 1, x->ids_spill) !=
+	            tix_buf_len(&x->ids) - 1)
+		return tix_error_set(err, TIX_EIO, "export", "the exported ids: %s",
+		                     strerror(errno));
+	tix_buf_release(&x->ids);
+	if (fflush(x->ids_spill) != 0 || fseek(x->ids_spill, 0, SEEK_SET) != 0)
+		return tix_error_set(err, TIX_EIO, "export", "the exported ids: %s",
+		                     strerror(errno));
+	nparts = (x->n + IDS_PER_ENTRY - 1) / IDS_PER_ENTRY;
+	tix_buf_init(&part, TIX_BUF_UNLIMITED);
+	tix_buf_init(&detail, 4096);
+	if ((e = store_begin(s, err)) != TIX_OK)
+		goto out;
+	while (e == TIX_OK) {
+		int more = fgets(line, sizeof(line), x->ids_spill) != NULL;
+
+		if (more) {
+			if (tix_buf_len(&part) == 0)
+				tix_buf_addc(&part, '\n');
+			tix_buf_adds(&part, line); /* "id\n" */
+			in_part++;
+		}
+		if (in_part > 0 && (in_part == IDS_PER_ENTRY || !more)) {
+			parts++;
+			tix_buf_reset(&detail);
+			tix_buf_addf(&detail, "%s (part %zu of %zu)", tmpl->detail, parts,
+			             nparts > parts ? nparts : parts);
+			ae.objects = tix_buf_str(&part);
+			ae.detail = tix_buf_str(&detail);
+			e = store_audit_append(s, &ae, 1, err);
+			tix_buf_reset(&part);
+			in_part = 0;
+		}
+		if (!more)
+			break;
+	}
+	if (e == TIX_OK)
+		e = store_commit(s, err);
+	else
+		store_rollback(s);
+out:
+	tix_buf_release(&part);
+	tix_buf_release(&detail);
+	return e;
+}
+
 static int write_row(void *arg, const struct store_row *row)
 {
 	struct export_state *x = arg;
@@ -228,10 +320,8 @@ static int write_row(void *arg, const struct store_row *row)
 		struct tix_error err;
 
 		tix_error_clear(&err);
-		if (tix_buf_len(&x->ids) == 0)
-			tix_buf_addc(&x->ids, '\n');
-		tix_buf_adds(&x->ids, row->id);
-		tix_buf_addc(&x->ids, '\n');
+		if (note_id(x, row->id) != 0)
+			return 1;
 		x->n++;
 		if (formats_feed_add(x->feed, body, len, &err) != TIX_OK) {
 			x->failed = 1;
@@ -245,17 +335,13 @@ static int write_row(void *arg, const struct store_row *row)
 		if (v)
 			formats_misp_out_add(x->misp, v);
 		json_decref(v);
-		if (tix_buf_len(&x->ids) == 0)
-			tix_buf_addc(&x->ids, '\n');
-		tix_buf_adds(&x->ids, row->id);
-		tix_buf_addc(&x->ids, '\n');
+		if (note_id(x, row->id) != 0)
+			return 1;
 		x->n++;
 		return 0;
 	}
-	if (tix_buf_len(&x->ids) == 0)
-		tix_buf_addc(&x->ids, '\n');
-	tix_buf_adds(&x->ids, row->id);
-	tix_buf_addc(&x->ids, '\n');
+	if (note_id(x, row->id) != 0)
+		return 1;
 	if (fputs(x->n ? ",\n" : "\n", x->out) == EOF || fwrite(body, 1, len, x->out) != len) {
 		x->failed = 1;
 		return 1;
@@ -802,18 +888,17 @@ int cmd_export(int argc, char **argv)
 		         feed >= 0 ? " --format " : "",
 		         feed >= 0 ? formats_feed_name(fo.format) : "");
 		tix_time_now(&now);
-		ae = (struct store_audit_entry){tix_time_to_us(&now),
-		                                "export",
-		                                who && *who ? who : "operator",
-		                                as_org ? as_org : "",
-		                                tix_buf_str(&x.ids),
-		                                detail};
-		if (store_audit_append(s, &ae, 1, &err) != TIX_OK) {
+		ae = (struct store_audit_entry){
+		        tix_time_to_us(&now), "export", who && *who ? who : "operator",
+		        as_org ? as_org : "", NULL,     detail};
+		if (audit_export(s, &x, &ae, &err) != TIX_OK) {
 			cli_print_error("export", &err);
 			rc = EXIT_SYSTEM;
 		}
 	}
 	tix_buf_release(&x.ids);
+	if (x.ids_spill)
+		fclose(x.ids_spill);
 	tix_buf_release(&x.upgraded);
 	if (fflush(stdout) != 0 || x.failed) {
 		fprintf(stderr, "tix export: writing the output failed\n");

@@ -792,6 +792,29 @@ def audit_show_json_gives_objects_as_an_array(env):
 
 
 @test
+def a_large_export_is_audited_in_parts_without_holding_every_id(env):
+    # 25,000 ids pass the 1 MiB the export keeps in memory: they go on in a
+    # temporary file and are recorded as entries of 20,000 ids at most.
+    objs = [indicator(n, "[ipv4-addr:value = '10.%d.%d.%d']" % (n >> 16 & 255, n >> 8 & 255, n & 255))
+            for n in range(1, 25001)]
+    assert env.tix("import", "--quiet", env.write("big.json", bundle(objs))).returncode == 0
+    r = env.tix("export")
+    assert r.returncode == 0, r.stderr
+    exported = [o["id"] for o in json.loads(r.stdout)["objects"]]
+    assert len(exported) == 25000
+    rows = [json.loads(l) for l in env.tix("audit", "show", "--json").stdout.splitlines()]
+    parts = [r for r in rows if r["action"] == "export"]
+    assert [p["detail"].rsplit("(", 1)[1] for p in parts] == ["part 1 of 2)", "part 2 of 2)"], parts
+    assert [len(p["objects"]) for p in parts] == [20000, 5000]
+    seen = [i for p in parts for i in p["objects"]]
+    assert seen == exported, "the parts hold every exported id once, in order"
+    last = exported[-1]
+    shown = [json.loads(l)["action"] for l in env.tix("audit", "show", "--object", last, "--json").stdout.splitlines()]
+    assert "export" in shown, shown
+    assert b"intact" in env.tix("audit", "verify").stdout
+
+
+@test
 def cli_imports_are_in_the_audit_log(env):
     p = env.write("feed.json", [ident(1)])
     r = subprocess.run([TIX, "import", "--db", env.db, "--collection", "Feed", "--org", "cert", p],
