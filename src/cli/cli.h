@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "core/core.h"
+#include "match/match.h"
 #include "policy/policy.h"
 #include "store/store.h"
 
@@ -105,5 +106,14 @@ struct sync_config;
  * set, with its own store handle: `tix sync` without --once, and the
  * thread of `tix serve --sync`. */
 int cli_sync_loop(const char *db, const struct sync_config *cfg, const char *only);
+
+/* tix match --stats-file (match_stats.c): the counters of a run so far. */
+struct cli_match_stats {
+	const char *sensor;
+	uint64_t indicators, files;
+	struct match_scan_stats st;
+	double scan_seconds;
+};
+int cli_match_stats_write(const char *path, const struct cli_match_stats *m);
 
 #endif

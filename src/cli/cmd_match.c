@@ -29,6 +29,7 @@
 #define READ_CHUNK  ((size_t)1 << 20)
 #define MAX_INPUTS  4096
 #define FOLLOW_POLL 250000 /* microseconds */
+#define STATS_EVERY 10.0   /* seconds between --stats-file writes with --follow */
 
 static void usage(FILE *f)
 {
@@ -37,7 +38,7 @@ static void usage(FILE *f)
 	        "                 [--format auto|text|jsonl|zeek] [--threads N] [--follow]\n"
 	        "                 [--warninglists DIR|FILE]... [--no-warninglists] [--list-flagged]\n"
 	        "                 [--index-out FILE] [--sightings [--sensor NAME] [--collection C]]\n"
-	        "                 [--report URL] [--min-score S]\n"
+	        "                 [--report URL] [--min-score S] [--stats-file FILE]\n"
 	        "                 [--quiet] [--max-line N] FILE...|-\n\n"
 	        "Finds the values of active STIX indicators (not revoked, inside valid_from /\n"
 	        "valid_until, pattern_type stix) in logs: plain text, JSON lines (Suricata\n"
@@ -74,6 +75,10 @@ static void usage(FILE *f)
 	        "  --report URL         post the sightings to the TAXII 2.1 collection at URL\n"
 	        "                       (.../collections/ID/) instead of the store; the key\n"
 	        "                       comes from $TIX_API_KEY, or $TIX_USER and $TIX_PASSWORD\n"
+	        "  --stats-file FILE    write the counters (lines, bytes, matches, skipped\n"
+	        "                       lines) to FILE in the Prometheus text format, every\n"
+	        "                       10 s with --follow and at the end; `tix serve\n"
+	        "                       --match-stats DIR` adds DIR/*.prom to GET /metrics\n"
 	        "  --quiet              no match lines, only the summary and exit code\n"
 	        "  --max-line N         skip lines longer than N bytes (default 1M)\n");
 }
@@ -103,6 +108,10 @@ struct run {
 	struct sight_log *sl; /* NULL unless --sightings */
 	uint64_t hits;
 	uint64_t line_add, offset_add; /* when a part of a file is scanned alone */
+	/* --stats-file: the counters so far, written every STATS_EVERY s */
+	const char *stats_file;
+	struct cli_match_stats ms;
+	double scan_started, stats_last;
 };
 
 /* Set by SIGINT or SIGTERM: --follow then ends as if its input had. */
@@ -657,6 +666,28 @@ static int is_gzip(int fd)
 	return m[0] == 0x1f && m[1] == 0x8b;
 }
 
+/* --stats-file: the finished inputs' counters and the running scanner's. */
+static int stats_write(struct run *r, const struct totals *tot, const struct match_scanner *sc)
+{
+	struct match_scan_stats cur;
+
+	r->ms.st = tot->st;
+	if (sc) {
+		match_scanner_get_stats(sc, &cur);
+		add_stats(&r->ms.st, &cur);
+	}
+	r->ms.files = tot->files;
+	r->ms.scan_seconds = mono() - r->scan_started;
+	r->stats_last = mono();
+	return cli_match_stats_write(r->stats_file, &r->ms);
+}
+
+static void stats_tick(struct run *r, const struct totals *tot, const struct match_scanner *sc)
+{
+	if (r->stats_file && mono() - r->stats_last >= STATS_EVERY)
+		stats_write(r, tot, sc);
+}
+
 /* Streams fd (gzip or not) through one scanner. With follow, keeps
  * reading at the end of the file and reopens path when it was rotated
  * (another inode, or the file shrank). */
@@ -728,6 +759,7 @@ static int scan_stream(struct run *r, const char *path, int fd, int follow, stru
 			if (!follow || stop_following)
 				break;
 			fflush(r->out);
+			stats_tick(r, tot, sc);
 			usleep(FOLLOW_POLL);
 			if (stat(path, &b) == 0 && fstat(fd, &a) == 0 &&
 			    (a.st_ino != b.st_ino || a.st_dev != b.st_dev ||
@@ -748,8 +780,10 @@ static int scan_stream(struct run *r, const char *path, int fd, int follow, stru
 		}
 		if (match_scanner_feed(sc, buf, (size_t)n))
 			break;
-		if (follow)
+		if (follow) {
 			fflush(r->out);
+			stats_tick(r, tot, sc);
+		}
 	}
 	match_scanner_end(sc);
 out:
@@ -1286,6 +1320,7 @@ int cmd_match(int argc, char **argv)
 	        {"min-score", required_argument, NULL, 'M'},
 	        {"quiet", no_argument, NULL, 'q'},
 	        {"max-line", required_argument, NULL, 'm'},
+	        {"stats-file", required_argument, NULL, 'T'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -1366,6 +1401,7 @@ int cmd_match(int argc, char **argv)
 			sightings = 1;
 			break;
 		case 'q': r.quiet = 1; break;
+		case 'T': r.stats_file = optarg; break;
 		case 'm':
 			if (cli_parse_size(optarg, &max_line) != 0 || max_line < 256 ||
 			    max_line > ((size_t)1 << 30)) {
@@ -1531,6 +1567,16 @@ int cmd_match(int argc, char **argv)
 		slog.scan_us = now_us();
 	}
 	t0 = mono();
+	if (r.stats_file) {
+		static char stats_host[256];
+
+		if (sensor == NULL && gethostname(stats_host, sizeof(stats_host)) != 0)
+			snprintf(stats_host, sizeof(stats_host), "tix");
+		stats_host[sizeof(stats_host) - 1] = '\0';
+		r.ms.sensor = sensor ? sensor : stats_host;
+		r.ms.indicators = match_index_count(x);
+		r.scan_started = r.stats_last = t0;
+	}
 	{
 		int errors = 0, file_errors = 0;
 
@@ -1554,6 +1600,8 @@ int cmd_match(int argc, char **argv)
 		}
 		fflush(stdout);
 		t_scan = mono() - t0;
+		if (r.stats_file && stats_write(&r, &tot, NULL) != 0)
+			errors++;
 		fprintf(stderr,
 		        "tix match: %zu files, %llu lines, %llu bytes in %.3f s (%.1f MB/s): %llu "
 		        "matches on %llu lines",

@@ -72,6 +72,8 @@ static void usage(FILE *f)
 	      "                       (also the X-Request-Id header and TAXII errors' error_id)\n"
 	      "  --no-metrics         do not answer GET /metrics (Prometheus text format;\n"
 	      "                       by default answered to loopback callers only)\n"
+	      "  --match-stats DIR    GET /metrics also shows the counters `tix match\n"
+	      "                       --stats-file DIR/NAME.prom` writes (tix_match_*)\n"
 	      "  --metrics-key-file F GET /metrics needs the key on F's first line (16+\n"
 	      "                       bytes) as 'Authorization: Bearer KEY', from anywhere\n"
 	      "  --check              check the settings and that the address is free, then\n"
@@ -91,6 +93,7 @@ static void usage(FILE *f)
 struct serve_opts {
 	char listen[256], db[4096], tls_cert[4096], tls_key[4096], access_log[4096];
 	char title[256], description[512], contact[256], metrics_key_file[4096];
+	char match_stats[4096];
 	unsigned threads, max_connections, idle_timeout, principal_requests;
 	size_t max_body, page_size, page_max, cache_bytes, examine_max, body_budget, body_share;
 	size_t correlate_cap;
@@ -175,6 +178,8 @@ static int set_option(struct serve_opts *o, const char *key, const char *value, 
 		STR(contact);
 	else if (strcmp(key, "metrics-key-file") == 0)
 		STR(metrics_key_file);
+	else if (strcmp(key, "match-stats") == 0)
+		STR(match_stats);
 	else if (strcmp(key, "metrics") == 0)
 		o->metrics = b;
 	else if (strcmp(key, "log-format") == 0)
@@ -396,6 +401,7 @@ static void reload_settings(const struct serve_reload *r, struct serve_opts *o,
 	h->body_share = o->body_share;
 	h->principal_requests = o->principal_requests;
 	h->metrics = o->metrics;
+	h->match_stats_dir = o->match_stats[0] ? o->match_stats : NULL;
 	cfg->title = o->title;
 	cfg->description = o->description;
 	cfg->contact = o->contact;
@@ -494,6 +500,7 @@ int cmd_serve(int argc, char **argv)
 	        {"no-metrics", no_argument, NULL, 'N'},
 	        {"log-format", required_argument, NULL, 'L'},
 	        {"metrics-key-file", required_argument, NULL, 'F'},
+	        {"match-stats", required_argument, NULL, 'X'},
 	        {"examine-max", required_argument, NULL, 'E'},
 	        {"body-budget", required_argument, NULL, 'B'},
 	        {"correlate-cap", required_argument, NULL, 'R'},
@@ -688,6 +695,7 @@ int cmd_serve(int argc, char **argv)
 	hopts.principal_requests = o.principal_requests;
 	hopts.on_listening = on_listening;
 	hopts.metrics = o.metrics;
+	hopts.match_stats_dir = o.match_stats[0] ? o.match_stats : NULL;
 	hopts.log_json = o.log_json;
 	tix_log_set_json(o.log_json);
 	if (o.metrics && o.metrics_key_file[0] &&

@@ -65,6 +65,8 @@ const struct conf_setting conf_settings[] = {
          "(default: half the cores, at least 1)"},
         {"serve", "metrics", CONF_BOOL, 0, NO_MAX, "true",
          "answer GET /metrics (Prometheus): on loopback, or to metrics-key-file's key"},
+        {"serve", "match-stats", CONF_PATH, 0, NO_MAX, "",
+         "a directory of tix match --stats-file files (*.prom) that GET /metrics adds"},
         {"serve", "metrics-key-file", CONF_PATH, 0, NO_MAX, "",
          "a file whose first line is the key GET /metrics needs (from any address)"},
         {"serve", "insecure-no-policy", CONF_BOOL, 0, NO_MAX, "false",

@@ -41,7 +41,9 @@ struct http_options {
 	 * loopback callers, or with metrics_key_set only to callers presenting
 	 * the key whose BLAKE2b-256 is metrics_key_digest. */
 	int metrics;
-	int log_json; /* access log as JSON lines (--log-format json) */
+	const char *match_stats_dir; /* --match-stats: the directory of tix match stats files, or
+	                                NULL */
+	int log_json;                /* access log as JSON lines (--log-format json) */
 	int metrics_key_set;
 	unsigned char metrics_key_digest[32];
 	/* The file access_log was opened from, reopened on a reload (after

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <dirent.h>
 #include <sys/stat.h>
 
 #include "http/metrics.h"
@@ -217,8 +218,10 @@ static int peer_line(void *arg, const struct store_peer *p)
 	return 0;
 }
 
+static void match_stats(struct tix_buf *b, const char *dir);
+
 static void render(struct tix_buf *b, struct store *s, const char *db_path,
-                   struct store_audit_queue *audit)
+                   struct store_audit_queue *audit, const char *match_dir)
 {
 	static const char *const peer_help[][2] = {
 	        {"tix_peer_objects_in_total", "counter"},
@@ -362,6 +365,107 @@ static void render(struct tix_buf *b, struct store *s, const char *db_path,
 	for (size_t i = 0; i < sizeof(peer_help) / sizeof(peer_help[0]); i++)
 		tix_buf_addf(b, "# TYPE %s %s\n", peer_help[i][0], peer_help[i][1]);
 	store_peer_list(s, peer_line, &ps, &err);
+	if (match_dir && *match_dir)
+		match_stats(b, match_dir);
+}
+
+/* `tix serve --match-stats DIR`: the sample lines of DIR/NAME.prom, as `tix
+ * match --stats-file` writes them. Only tix_match_ samples in the text
+ * format pass (a file there cannot add other metrics or break the answer);
+ * the HELP and TYPE lines are this list's, written once for every file. */
+static const char *const match_help[][3] = {
+        {"tix_match_indicators", "gauge", "Indicators in the sensor's index."},
+        {"tix_match_files_total", "counter", "Inputs scanned."},
+        {"tix_match_lines_total", "counter", "Log lines scanned."},
+        {"tix_match_bytes_total", "counter", "Log bytes scanned."},
+        {"tix_match_matches_total", "counter", "Indicator values found."},
+        {"tix_match_matched_lines_total", "counter", "Lines with a match."},
+        {"tix_match_suppressed_total", "counter", "Matches suppressed by warninglists."},
+        {"tix_match_values_looked_up_total", "counter", "Candidate values looked up."},
+        {"tix_match_skipped_lines_total", "counter", "Lines skipped, by reason."},
+        {"tix_match_scan_seconds_total", "counter", "Seconds spent scanning."},
+        {"tix_match_updated_timestamp_seconds", "gauge", "When the sensor last wrote its file."},
+};
+
+static int match_sample_ok(const char *line, size_t n)
+{
+	size_t i = 0, name;
+
+	if (n < 12 || n > 400 || strncmp(line, "tix_match_", 10) != 0)
+		return 0;
+	for (i = 10; i < n && ((line[i] >= 'a' && line[i] <= 'z') || line[i] == '_'); i++)
+		;
+	name = i;
+	for (size_t k = 0; k < sizeof(match_help) / sizeof(match_help[0]); k++)
+		if (strlen(match_help[k][0]) == name && strncmp(line, match_help[k][0], name) == 0)
+			goto known;
+	return 0;
+known:
+	if (i < n && line[i] == '{') {
+		int quoted = 0;
+
+		for (i++; i < n && (quoted || line[i] != '}'); i++) {
+			if ((unsigned char)line[i] < 0x20 || (unsigned char)line[i] > 0x7e ||
+			    line[i] == '\\')
+				return 0;
+			if (line[i] == '"')
+				quoted = !quoted;
+		}
+		if (i == n)
+			return 0;
+		i++;
+	}
+	if (i >= n || line[i++] != ' ' || i == n)
+		return 0;
+	for (; i < n; i++)
+		if (!strchr("0123456789.eE+-", line[i]))
+			return 0;
+	return 1;
+}
+
+static void match_stats(struct tix_buf *b, const char *dir)
+{
+	struct dirent **names = NULL;
+	int n = scandir(dir, &names, NULL, alphasort);
+	unsigned long rejected = 0;
+	char buf[65536];
+
+	for (size_t k = 0; k < sizeof(match_help) / sizeof(match_help[0]); k++)
+		tix_buf_addf(b, "# HELP %s %s\n# TYPE %s %s\n", match_help[k][0], match_help[k][2],
+		             match_help[k][0], match_help[k][1]);
+	for (int i = 0; i < n; i++) {
+		const char *nm = names[i]->d_name;
+		size_t l = strlen(nm), got;
+		char path[4400];
+		FILE *f;
+
+		if (l > 5 && strcmp(nm + l - 5, ".prom") == 0 && nm[0] != '.' &&
+		    snprintf(path, sizeof(path), "%s/%s", dir, nm) < (int)sizeof(path) &&
+		    (f = fopen(path, "r")) != NULL) {
+			got = fread(buf, 1, sizeof(buf) - 1, f);
+			fclose(f);
+			buf[got] = '\0';
+			for (char *p = buf, *e; *p; p = *e ? e + 1 : e) {
+				e = p + strcspn(p, "\n");
+				if (e == p)
+					continue;
+				if (match_sample_ok(p, (size_t)(e - p))) {
+					tix_buf_add(b, p, (size_t)(e - p));
+					tix_buf_addc(b, '\n');
+				} else {
+					rejected++;
+				}
+			}
+		}
+		free(names[i]);
+	}
+	free(names);
+	tix_buf_addf(b,
+	             "# HELP tix_match_stats_rejected_lines_total Lines of --match-stats files "
+	             "that were not tix_match_ samples (left out).\n"
+	             "# TYPE tix_match_stats_rejected_lines_total gauge\n"
+	             "tix_match_stats_rejected_lines_total %lu\n",
+	             rejected);
 }
 
 static int is_loopback(const char *client)
@@ -409,7 +513,7 @@ enum MHD_Result http_metrics_answer(struct MHD_Connection *c, struct store *s,
 	}
 	if (*status == 200) {
 		type = "text/plain; version=0.0.4; charset=utf-8";
-		render(&b, s, opts->db_path, audit);
+		render(&b, s, opts->db_path, audit, opts->match_stats_dir);
 	}
 	body = tix_buf_detach(&b, &len);
 	if (body == NULL) {

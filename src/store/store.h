@@ -729,8 +729,8 @@ enum tix_err store_constituent_put(struct store *s, const struct store_constitue
 enum tix_err store_constituent_remove(struct store *s, const char *name, struct tix_error *err);
 /* In name order; name not NULL: that one only (TIX_ENOTFOUND when none). */
 enum tix_err store_constituent_list(struct store *s, const char *name,
-                                    int (*cb)(void *, const struct store_constituent *),
-                                    void *arg, struct tix_error *err);
+                                    int (*cb)(void *, const struct store_constituent *), void *arg,
+                                    struct tix_error *err);
 /* The lists of one constituent (ckey), or of all (ckey 0), by kind; a NULL
  * member skips that kind. */
 struct store_constituent_parts_cb {
@@ -757,8 +757,8 @@ struct store_route_report {
 	const char *object_id, *feed, *taxonomy, *type, *address;
 	int64_t ckey, asn, time_source, imported; /* times in µs */
 };
-enum tix_err store_route_report_add(struct store *s, const struct store_route_report *r,
-                                    int *added, struct tix_error *err);
+enum tix_err store_route_report_add(struct store *s, const struct store_route_report *r, int *added,
+                                    struct tix_error *err);
 
 /* A row that could not be routed, kept for the analyst (key: the id its
  * report would have, so the same row is kept once). */
@@ -782,8 +782,8 @@ struct store_route_agg {
  * unsent_only, only those no digest has carried yet. */
 enum tix_err store_route_digest_rows(struct store *s, int64_t ckey, int64_t since, int64_t until,
                                      int unsent_only,
-                                     int (*cb)(void *, const struct store_route_agg *),
-                                     void *arg, struct tix_error *err);
+                                     int (*cb)(void *, const struct store_route_agg *), void *arg,
+                                     struct tix_error *err);
 /* A digest sent: recorded, and the reports it carried (unsent ones of
  * ckey in [since, until]) marked, so none is sent again; *marked counts
  * them. Inside the caller's transaction. */

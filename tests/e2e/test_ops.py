@@ -364,6 +364,45 @@ def samples(text):
 
 
 @test
+def matcher_counters_reach_metrics_through_its_stats_file(work):
+    db, key, cid = t.small_store(work)
+    c_ind = t.indicator(pattern="[ipv4-addr:value = '203.0.113.77']")
+    stats = os.path.join(work, "match-stats")
+    os.makedirs(stats)
+    server = t.Server(db, work, "match-metrics", ["--match-stats", stats]).start()
+    try:
+        t.post_ok(t.Client(server, t.bearer(key)), cid, [c_ind])
+        log = os.path.join(work, "proxy.log")
+        with open(log, "w") as f:
+            for i in range(40):
+                f.write("2026-12-01T10:00:%02dZ GET http://example.org/ from %s\n"
+                        % (i, "203.0.113.77" if i % 10 == 3 else "198.51.100.%d" % i))
+        r = t.tix("match", "--db", db, "--quiet", "--sensor", "gate-1",
+                  "--stats-file", os.path.join(stats, "gate-1.prom"), log)
+        assert r.returncode == 0, r.stderr
+        # something else in the directory: other metrics, garbage, a half line
+        with open(os.path.join(stats, "evil.prom"), "w") as f:
+            f.write('tix_http_requests_total{endpoint="objects"} 1e9\n'
+                    'tix_match_lines_total{sensor="x"} 5 } junk\n'
+                    'tix_match_lines_total{sensor="x\n')
+        with open(os.path.join(stats, "ignored.txt"), "w") as f:
+            f.write('tix_match_lines_total{sensor="txt"} 7\n')
+        text = scrape(server).body.decode()
+        m = samples(text)
+        assert m['tix_match_lines_total{sensor="gate-1"}'] == 40, m
+        assert m['tix_match_matches_total{sensor="gate-1"}'] == 4, m
+        assert m['tix_match_matched_lines_total{sensor="gate-1"}'] == 4, m
+        assert m['tix_match_indicators{sensor="gate-1"}'] == 1, m
+        assert m['tix_match_skipped_lines_total{sensor="gate-1",reason="too_long"}'] == 0, m
+        assert m["tix_match_stats_rejected_lines_total"] == 3, m
+        assert 'sensor="txt"' not in text and 'sensor="x"' not in text
+        assert m.get('tix_http_requests_total{endpoint="objects"}') is None, m
+        assert text.count("# TYPE tix_match_lines_total counter") == 1
+    finally:
+        server.stop()
+
+
+@test
 def metrics_count_requests_latency_bytes_and_the_store(work):
     db, key, cid = t.small_store(work)
     server = t.Server(db, work, "metrics").start()

@@ -214,8 +214,8 @@ static void migration_4_resolves_versions_stored_before(void **state)
 	put_json(f->s, IND("4", "", ""), "cert");
 	store_close(f->s);
 	raw(f->path,
-	    /* back to schema 3: without migrations 9 to 13, migration 8's table and column, 7's index, 6's and 5's
-	       tables, then 4's */
+	    /* back to schema 3: without migrations 9 to 13, migration 8's table and column, 7's
+	       index, 6's and 5's tables, then 4's */
 	    "DROP TRIGGER objects_text_gone; DROP TABLE text_index; DROP TABLE value_index;"
 	    "DROP TABLE value_ip; DROP TABLE sighting_index; DROP TABLE indicator_expired;"
 	    "DROP TABLE sighting_lines;"
