@@ -49,7 +49,7 @@ int cli_match_stats_write(const char *path, const struct cli_match_stats *m)
 #undef SAMPLE
 #define SKIPPED(reason, value)                                                                     \
 	do {                                                                                       \
-		fputs("tix_match_skipped_lines_total{sensor=\"", f);                              \
+		fputs("tix_match_skipped_lines_total{sensor=\"", f);                               \
 		label(f, m->sensor);                                                               \
 		fprintf(f, "\",reason=\"" reason "\"} %llu\n", (unsigned long long)(value));       \
 	} while (0)

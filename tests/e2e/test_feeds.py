@@ -774,6 +774,24 @@ def named_feeds_are_served_at_their_name(w):
 
 
 
+@test
+def indicators_decay_expired_leave_every_feed_and_change_its_etag(w):
+    # Last of the suite: it marks every indicator expired.
+    path = "/feeds/%s/list" % w.cid
+    r1 = feed_get(w, "ana", path)
+    assert "evil.example" in r1.body.decode().splitlines()
+    out = tix_ok("expire", "--db", w.db, "--floor", "100", "--json")
+    marked = [json.loads(l)["id"] for l in out.splitlines()]
+    assert marked, out
+    r2 = feed_get(w, "ana", path, {"If-None-Match": r1.header("ETag")})
+    assert r2.status == 200 and r2.header("ETag") != r1.header("ETag"), r2
+    assert "evil.example" not in r2.body.decode().splitlines()
+    assert feed_get(w, "ana", path, {"If-None-Match": r2.header("ETag")}).status == 304
+    body, err = w.export("list", "--collection", w.cid)
+    assert "evil.example" not in body.splitlines()
+    assert "expired by its decay score (tix expire)" in err, err
+
+
 def main():
     if not os.path.exists(TIX):
         print("tix binary not found at %s (set TIX)" % TIX)
