@@ -387,7 +387,7 @@ static const char *const match_help[][3] = {
         {"tix_match_updated_timestamp_seconds", "gauge", "When the sensor last wrote its file."},
 };
 
-static int match_sample_ok(const char *line, size_t n)
+int http_metrics_match_line_ok(const char *line, size_t n)
 {
 	size_t i = 0, name;
 
@@ -417,8 +417,8 @@ known:
 	}
 	if (i >= n || line[i++] != ' ' || i == n)
 		return 0;
-	for (; i < n; i++)
-		if (!strchr("0123456789.eE+-", line[i]))
+	for (; i < n; i++) /* strchr would find the terminator of a NUL byte */
+		if (line[i] == '\0' || !strchr("0123456789.eE+-", line[i]))
 			return 0;
 	return 1;
 }
@@ -449,7 +449,7 @@ static void match_stats(struct tix_buf *b, const char *dir)
 				e = p + strcspn(p, "\n");
 				if (e == p)
 					continue;
-				if (match_sample_ok(p, (size_t)(e - p))) {
+				if (http_metrics_match_line_ok(p, (size_t)(e - p))) {
 					tix_buf_add(b, p, (size_t)(e - p));
 					tix_buf_addc(b, '\n');
 				} else {

@@ -14,6 +14,10 @@
 
 #include "http/http.h"
 
+/* 1 when line[0..n) is a tix_match_ sample of a known name in the text
+ * format (what `tix serve --match-stats` takes from a sensor's file). */
+int http_metrics_match_line_ok(const char *line, size_t n);
+
 /* Counts a request that waits its turn (http.c, --principal-requests). */
 void http_metrics_waited_turn(void);
 
