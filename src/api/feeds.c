@@ -320,31 +320,8 @@ struct stream {
 	char user[128], org[128], detail[600];
 	/* indicators `tix expire` marked (their decay score fell below the
 	 * floor), in id order: left out and counted, as `tix export` does */
-	char **expired;
-	size_t nexpired;
+	struct store_id_set expired;
 };
-
-static int collect_expired(void *arg, const char *id)
-{
-	struct stream *st = arg;
-	char **v;
-
-	if ((st->nexpired & (st->nexpired - 1)) == 0) { /* 0, 1, 2, 4, ...: grow */
-		v = realloc(st->expired, (st->nexpired ? 2 * st->nexpired : 1) * sizeof(*v));
-		if (v == NULL)
-			return 1;
-		st->expired = v;
-	}
-	if ((st->expired[st->nexpired] = strdup(id)) == NULL)
-		return 1;
-	st->nexpired++;
-	return 0;
-}
-
-static int cmp_id(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
 
 static void deflate_into(struct stream *st, const char *data, size_t len, int flush)
 {
@@ -392,8 +369,7 @@ static int feed_row(void *arg, const struct store_taxii_row *row)
 	struct tix_error err;
 	const char *id = row->id;
 
-	if (st->nexpired && strcmp(row->type, "indicator") == 0 &&
-	    bsearch(&id, st->expired, st->nexpired, sizeof(*st->expired), cmp_id) != NULL) {
+	if (strcmp(row->type, "indicator") == 0 && store_id_set_has(&st->expired, id)) {
 		formats_feed_skip(st->feed, row->id, FR_DECAYED);
 		return 0;
 	}
@@ -480,9 +456,7 @@ static void free_stream(void *cls)
 	json_decref(st->hold);
 	tix_buf_release(&st->out);
 	tix_buf_release(&st->ids);
-	for (size_t i = 0; i < st->nexpired; i++)
-		free(st->expired[i]);
-	free(st->expired);
+	store_id_set_release(&st->expired);
 	free(st);
 }
 
@@ -605,7 +579,7 @@ struct MHD_Response *api_feeds_answer(struct api_feeds *fc, const struct taxii_c
 		memset(&c, 0, sizeof(c));
 		if (store_collection_get(s, cid, 0, &c, &err) != TIX_OK ||
 		    collection_version(s, &c, &last, &members, &err) != TIX_OK ||
-		    store_indicators_expired(s, collect_expired, st, &err) != TIX_OK) {
+		    store_expired_set_load(s, &st->expired, &err) != TIX_OK) {
 			free_stream(st);
 			taxii_error(resp, 500, "Internal error", "%s", err.msg);
 			return NULL;
@@ -615,7 +589,7 @@ struct MHD_Response *api_feeds_answer(struct api_feeds *fc, const struct taxii_c
 	/* the number of expired marks is in the key: `tix expire` changes the
 	 * feed (and so its ETag) without changing the collection */
 	snprintf(st->key, sizeof(st->key), "%s|%zu|%s|%s|%s|%s|%s", taxii_reader_view(st->r),
-	         st->nexpired, format_name, file ? file : "",
+	         st->expired.n, format_name, file ? file : "",
 	         nseg && !uuid_shaped(seg[0], strlen(seg[0])) ? seg[0] : "",
 	         named.options[0] && !uuid_shaped(seg[0], strlen(seg[0])) ? named.options : "",
 	         st->gzip ? "gzip" : "identity");

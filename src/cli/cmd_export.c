@@ -97,31 +97,11 @@ struct export_state {
 	int include_inactive;
 	double min_score; /* < 0: none */
 	struct store *s;
-	char **expired;
-	size_t nexpired;
+	struct store_id_set expired; /* tix expire marked them */
 	int64_t now_us;
 	struct values_decay_model model;
 	struct formats_feed *feed; /* --format suricata, zeek, rpz, …: the feed writer */
 };
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int collect_expired(void *arg, const char *id)
-{
-	struct export_state *x = arg;
-	char **v = realloc(x->expired, (x->nexpired + 1) * sizeof(*v));
-
-	if (v == NULL)
-		return 1;
-	x->expired = v;
-	if ((v[x->nexpired] = strdup(id)) == NULL)
-		return 1;
-	x->nexpired++;
-	return 0;
-}
 
 /* An indicator that is no longer active (docs/decay.md): 0, or why it is
  * not — revoked or past valid_until (1), expired by decay (2), below
@@ -134,8 +114,7 @@ static int inactive(struct export_state *x, const struct store_row *row)
 
 	if (strcmp(row->type, "indicator") != 0)
 		return 0;
-	if (x->nexpired &&
-	    bsearch(&id, x->expired, x->nexpired, sizeof(*x->expired), cmp_str) != NULL)
+	if (store_id_set_has(&x->expired, id))
 		return 2;
 	if ((o = json_loadb(row->body, row->body_len, 0, NULL)) == NULL)
 		return 0;
@@ -827,13 +806,9 @@ int cmd_export(int argc, char **argv)
 		tix_time_now(&now);
 		x.now_us = tix_time_to_us(&now);
 	}
-	if (!x.include_inactive &&
-	    (cli_decay_model(&x.model) != 0 ||
-	     store_indicators_expired(s, collect_expired, &x, &err) != TIX_OK)) {
+	if (!x.include_inactive && (cli_decay_model(&x.model) != 0 ||
+	                            store_expired_set_load(s, &x.expired, &err) != TIX_OK)) {
 		cli_print_error("export", &err);
-		for (size_t i = 0; i < x.nexpired; i++)
-			free(x.expired[i]);
-		free(x.expired);
 		store_close(s);
 		return EXIT_SYSTEM;
 	}
@@ -904,9 +879,7 @@ int cmd_export(int argc, char **argv)
 		fprintf(stderr, "tix export: writing the output failed\n");
 		rc = EXIT_SYSTEM;
 	}
-	for (size_t i = 0; i < x.nexpired; i++)
-		free(x.expired[i]);
-	free(x.expired);
+	store_id_set_release(&x.expired);
 	store_close(s);
 	return rc;
 }

@@ -251,8 +251,8 @@ struct build {
 	size_t seen, added, inactive, not_stix, unindexable, invalid;
 	/* from a store: indicators `tix expire` marked, and --min-score */
 	struct store *s;
-	char **expired;
-	size_t nexpired, decayed;
+	struct store_id_set expired; /* tix expire marked them */
+	size_t decayed;
 	double min_score; /* < 0: none */
 	struct values_decay_model model;
 	struct api_reader reader;
@@ -287,20 +287,13 @@ static void count_add(struct build *bd, enum match_add r)
 	}
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Expired (`tix expire`) or scoring below --min-score: not indexed. */
 static int decayed(struct build *bd, const struct store_row *row)
 {
 	const char *id = row->id;
 	json_t *o;
 	double score;
 
-	if (bd->nexpired &&
-	    bsearch(&id, bd->expired, bd->nexpired, sizeof(*bd->expired), cmp_str) != NULL)
+	if (store_id_set_has(&bd->expired, id))
 		return 1;
 	if (bd->min_score < 0)
 		return 0;
@@ -311,29 +304,13 @@ static int decayed(struct build *bd, const struct store_row *row)
 	return score < bd->min_score;
 }
 
-static int collect_expired(void *arg, const char *id)
-{
-	struct build *bd = arg;
-	char **v = realloc(bd->expired, (bd->nexpired + 1) * sizeof(*v));
-
-	if (v == NULL || (v[bd->nexpired] = strdup(id)) == NULL) {
-		if (v)
-			bd->expired = v;
-		bd->oom = 1;
-		return 1;
-	}
-	bd->expired = v;
-	bd->nexpired++;
-	return 0;
-}
-
 static int build_row(void *arg, const struct store_row *row)
 {
 	struct build *bd = arg;
 	int other;
 	enum match_add r;
 
-	if ((bd->nexpired || bd->min_score >= 0) && decayed(bd, row)) {
+	if ((bd->expired.n || bd->min_score >= 0) && decayed(bd, row)) {
 		bd->seen++;
 		bd->decayed++;
 		return 0;
@@ -1496,14 +1473,16 @@ int cmd_match(int argc, char **argv)
 			bd.min_score = min_score;
 			api_reader_operator(&bd.reader);
 			if (cli_decay_model(&bd.model) != 0 ||
-			    store_indicators_expired(s, collect_expired, &bd, &err) != TIX_OK ||
+			    store_expired_set_load(s, &bd.expired, &err) != TIX_OK ||
 			    store_query(s, &q, build_row, &bd, &err) != TIX_OK) {
+				store_id_set_release(&bd.expired);
 				store_close(s);
 				match_builder_free(bd.b);
 				cli_print_error("match", &err);
 				rc = EXIT_USAGE;
 				goto out;
 			}
+			store_id_set_release(&bd.expired);
 			store_close(s);
 		}
 		if (bd.oom) {
@@ -1523,9 +1502,6 @@ int cmd_match(int argc, char **argv)
 		if (bd.decayed)
 			fprintf(stderr, ", %zu expired or below --min-score", bd.decayed);
 		fputc('\n', stderr);
-		for (size_t i = 0; i < bd.nexpired; i++)
-			free(bd.expired[i]);
-		free(bd.expired);
 	}
 	t_build = mono() - t0;
 	match_index_get_stats(x, &ist);

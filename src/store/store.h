@@ -647,6 +647,17 @@ enum tix_err store_indicator_expire(struct store *s, const char *id, int64_t at_
 /* Every indicator marked expired, in id order. */
 enum tix_err store_indicators_expired(struct store *s, int (*cb)(void *, const char *id), void *arg,
                                       struct tix_error *err);
+/* Those ids as a sorted set, for the exports, feeds and the matcher to
+ * leave them out: loaded whole (TIX_ENOMEM rather than a partial set),
+ * looked up by binary search, released. */
+struct store_id_set {
+	char **ids;
+	size_t n;
+};
+enum tix_err store_expired_set_load(struct store *s, struct store_id_set *set,
+                                    struct tix_error *err);
+int store_id_set_has(const struct store_id_set *set, const char *id);
+void store_id_set_release(struct store_id_set *set);
 
 struct store_reindex_counts {
 	int64_t versions, values, refused;

@@ -628,6 +628,67 @@ enum tix_err store_indicator_expire(struct store *s, const char *id, int64_t at_
 	return TIX_OK;
 }
 
+struct id_set_fill {
+	struct store_id_set *set;
+	size_t cap;
+	int oom;
+};
+
+static int id_set_add(void *arg, const char *id)
+{
+	struct id_set_fill *f = arg;
+
+	if (f->set->n == f->cap) {
+		size_t cap = f->cap ? 2 * f->cap : 64;
+		char **v = realloc(f->set->ids, cap * sizeof(*v));
+
+		if (v == NULL)
+			goto oom;
+		f->set->ids = v;
+		f->cap = cap;
+	}
+	if ((f->set->ids[f->set->n] = strdup(id)) == NULL)
+		goto oom;
+	f->set->n++;
+	return 0;
+oom:
+	f->oom = 1;
+	return 1;
+}
+
+enum tix_err store_expired_set_load(struct store *s, struct store_id_set *set,
+                                    struct tix_error *err)
+{
+	struct id_set_fill f = {set, 0, 0};
+	enum tix_err e;
+
+	memset(set, 0, sizeof(*set));
+	e = store_indicators_expired(s, id_set_add, &f, err);
+	if (e == TIX_OK && f.oom)
+		e = tix_error_set(err, TIX_ENOMEM, "expired indicators", "out of memory");
+	if (e != TIX_OK)
+		store_id_set_release(set);
+	return e;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int store_id_set_has(const struct store_id_set *set, const char *id)
+{
+	return set->n && bsearch(&id, set->ids, set->n, sizeof(*set->ids), cmp_id) != NULL;
+}
+
+void store_id_set_release(struct store_id_set *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		free(set->ids[i]);
+	free(set->ids);
+	memset(set, 0, sizeof(*set));
+}
+
 enum tix_err store_indicators_expired(struct store *s, int (*cb)(void *, const char *id), void *arg,
                                       struct tix_error *err)
 {
