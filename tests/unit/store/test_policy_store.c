@@ -191,6 +191,29 @@ static void sharing_groups_and_settings(void **state)
 /* A store of schema 3 (before the policy) with marked objects in it is
  * resolved by migration 4 as store_put would have done. The v3 store is
  * made by taking a v4 one back (dropping what migration 4 added). */
+
+/* What migrations 13 down to 6 added, undone (the tables, triggers, index
+ * and meta keys of 13 requests, 12 routing, 11 feeds, 10 values, 8 feeds of
+ * MISP, 7 audience, 6 ownership): the one list both old-store tests start
+ * from, so a new migration adds its drops here once. */
+#define UNDO_MIGRATIONS_13_TO_6                                                                    \
+	"DROP TRIGGER objects_text_gone; DROP TABLE text_index; DROP TABLE value_index;"           \
+	"DROP TABLE value_ip; DROP TABLE sighting_index; DROP TABLE indicator_expired;"            \
+	"DROP TABLE sighting_lines;"                                                               \
+	"DELETE FROM meta WHERE key = 'values_refused';"                                           \
+	"DROP TRIGGER collection_audience_add; DROP TRIGGER collection_audience_drop;"             \
+	"DROP TABLE feeds;"                                                                        \
+	"DROP TABLE request_keys;"                                                                 \
+	"DROP TABLE route_contacts; DROP TABLE route_ranges; DROP TABLE route_asns;"               \
+	"DROP TABLE route_domains; DROP TABLE route_reports; DROP TABLE route_unrouted;"           \
+	"DROP TABLE route_digests; DROP TABLE route_pfx2asn; DROP TABLE route_constituents;"       \
+	"DROP TABLE peer_feed_events; ALTER TABLE peers DROP COLUMN kind;"                         \
+	"DROP TRIGGER collection_audience_change; DROP TABLE collection_audience;"                 \
+	"DROP TABLE peer_anchors; DROP TABLE peer_anchor_problems;"                                \
+	"DELETE FROM meta WHERE key IN ('audit_keyed_from', 'audit_head');"                        \
+	"DROP TABLE ownership_conflicts; DROP TABLE object_owners;"                                \
+	"DROP INDEX objects_unknown_marking;"
+
 static void migration_4_resolves_versions_stored_before(void **state)
 {
 	struct fixture *f = *state;
@@ -216,22 +239,7 @@ static void migration_4_resolves_versions_stored_before(void **state)
 	raw(f->path,
 	    /* back to schema 3: without migrations 9 to 13, migration 8's table and column, 7's
 	       index, 6's and 5's tables, then 4's */
-	    "DROP TRIGGER objects_text_gone; DROP TABLE text_index; DROP TABLE value_index;"
-	    "DROP TABLE value_ip; DROP TABLE sighting_index; DROP TABLE indicator_expired;"
-	    "DROP TABLE sighting_lines;"
-	    "DELETE FROM meta WHERE key = 'values_refused';"
-	    "DROP TRIGGER collection_audience_add; DROP TRIGGER collection_audience_drop;"
-	    "DROP TABLE feeds;"
-	    "DROP TABLE request_keys;"
-	    "DROP TABLE route_contacts; DROP TABLE route_ranges; DROP TABLE route_asns;"
-	    "DROP TABLE route_domains; DROP TABLE route_reports; DROP TABLE route_unrouted;"
-	    "DROP TABLE route_digests; DROP TABLE route_pfx2asn; DROP TABLE route_constituents;"
-	    "DROP TABLE peer_feed_events; ALTER TABLE peers DROP COLUMN kind;"
-	    "DROP TRIGGER collection_audience_change; DROP TABLE collection_audience;"
-	    "DROP TABLE peer_anchors; DROP TABLE peer_anchor_problems;"
-	    "DELETE FROM meta WHERE key IN ('audit_keyed_from', 'audit_head');"
-	    "DROP TABLE ownership_conflicts; DROP TABLE object_owners;"
-	    "DROP INDEX objects_unknown_marking;"
+	    UNDO_MIGRATIONS_13_TO_6
 	    "DROP TABLE peer_outbox; DROP TABLE peer_state; DROP TABLE peers;"
 	    "DROP TABLE audit; DROP TABLE sharing_group_members; DROP TABLE sharing_groups;"
 	    "ALTER TABLE objects DROP COLUMN tlp; ALTER TABLE objects DROP COLUMN tlp_flags;"
@@ -562,23 +570,7 @@ static void migration_6_brings_old_stores_under_the_rules(void **state)
 	     * schema 5 store allowed (another organisation's version of cert's
 	     * object; markings judged when the objects came), after what
 	     * migrations 7 to 13 added */
-	    "ALTER TABLE peer_state DROP COLUMN errors;"
-	    "DROP TRIGGER objects_text_gone; DROP TABLE text_index; DROP TABLE value_index;"
-	    "DROP TABLE value_ip; DROP TABLE sighting_index; DROP TABLE indicator_expired;"
-	    "DROP TABLE sighting_lines;"
-	    "DELETE FROM meta WHERE key = 'values_refused';"
-	    "DROP TRIGGER collection_audience_add; DROP TRIGGER collection_audience_drop;"
-	    "DROP TABLE feeds;"
-	    "DROP TABLE request_keys;"
-	    "DROP TABLE route_contacts; DROP TABLE route_ranges; DROP TABLE route_asns;"
-	    "DROP TABLE route_domains; DROP TABLE route_reports; DROP TABLE route_unrouted;"
-	    "DROP TABLE route_digests; DROP TABLE route_pfx2asn; DROP TABLE route_constituents;"
-	    "DROP TABLE peer_feed_events; ALTER TABLE peers DROP COLUMN kind;"
-	    "DROP TRIGGER collection_audience_change; DROP TABLE collection_audience;"
-	    "DROP TABLE peer_anchors; DROP TABLE peer_anchor_problems;"
-	    "DELETE FROM meta WHERE key IN ('audit_keyed_from', 'audit_head');"
-	    "DROP TABLE ownership_conflicts; DROP TABLE object_owners;"
-	    "DROP INDEX objects_unknown_marking;"
+	    "ALTER TABLE peer_state DROP COLUMN errors;" UNDO_MIGRATIONS_13_TO_6
 	    "UPDATE objects SET modified = '' WHERE modified LIKE '#%';"
 	    "UPDATE objects SET tlp_flags = tlp_flags & 7;"
 	    "UPDATE objects SET tlp_flags = tlp_flags | 2 WHERE id = '" ID(
