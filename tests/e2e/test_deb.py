@@ -21,6 +21,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_taxii as t  # noqa: E402
+import deb_boot  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -95,6 +96,21 @@ def main():
             proc.terminate()
             assert proc.wait(timeout=60) == 0
         print("ok   the package unpacks, its unit's commands start the server, discovery answers")
+
+        def discovery(netns, key):
+            code = ("import sys, http.client, json\n"
+                    "c = http.client.HTTPConnection('127.0.0.1', 8600, timeout=30)\n"
+                    "c.request('GET', '/taxii2/', headers={'Accept': '%s',"
+                    " 'Authorization': 'Bearer ' + sys.argv[1]})\n"
+                    "r = c.getresponse(); d = json.loads(r.read())\n"
+                    "assert r.status == 200 and d['title'] == 'tix', (r.status, d)\n") % t.TAXII
+            netns(sys.executable, "-c", code, key)
+
+        score, purged_user = deb_boot.run_booted(deb, discovery)
+        print("ok   dpkg -i in a booted bookworm: tix.service started, reloaded, stopped; "
+              "systemd-analyze security %.1f; dpkg -r keeps the conffile, the store and the "
+              "user, purge removes the conffile (user %s)" % (score, "removed" if purged_user
+                                                               else "kept"))
         return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)
