@@ -180,4 +180,4 @@ format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN) build-bench build-fuzz build-deb
+	rm -rf $(BUILD) $(ASAN) build-bench build-fuzz build-deb build-chroot

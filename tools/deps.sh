@@ -11,8 +11,9 @@ fuzz_pkgs="clang libclang-rt-14-dev"
 lint_pkgs="clang libclang-rt-14-dev clang-tidy cppcheck libcmocka-dev python3 git"
 # scdoc turns docs/man/*.scd into the man pages (the build, make install).
 install_pkgs="scdoc"
-# make deb: the Debian packaging tools.
-deb_pkgs="dpkg-dev debhelper lintian scdoc"
+# make deb: the Debian packaging tools; test-deb boots the package in a
+# debootstrapped bookworm with systemd-nspawn (systemd-container).
+deb_pkgs="dpkg-dev debhelper lintian scdoc debootstrap systemd-container"
 # The feeds' real consumers (tests/e2e/test_feeds.py): Unbound and dig, named-checkzone,
 # nft, ipset, suricata-update's rule parser; unshare (util-linux) makes the namespace.
 feed_pkgs="unbound bind9-utils bind9-dnsutils nftables ipset suricata-update iproute2"

@@ -71,7 +71,7 @@ def _parent(pid):
 
 
 def run_booted(deb, discovery):
-    """discovery(run_in_netns, key) fetches /taxii2/ from the container's loopback."""
+    """discovery(run_in_netns, key, wait) fetches /taxii2/ from the container's loopback."""
     tree = base_tree(deb)
     log = open(os.path.join(ROOT, "build-chroot", "console.log"), "w")
     proc = subprocess.Popen(
@@ -113,7 +113,7 @@ def run_booted(deb, discovery):
         def netns(*args):
             return sh("nsenter", "-t", str(pid1), "-n", "--", *args)
 
-        discovery(netns, key)
+        discovery(netns, key, True)
         main = inside("systemctl", "show", "-p", "MainPID", "--value", "tix").stdout
         r = inside("systemctl", "reload", "tix", ok=False)
         assert r.returncode == 0, inside("journalctl", "-u", "tix", "--no-pager",
@@ -121,7 +121,7 @@ def run_booted(deb, discovery):
         time.sleep(1)
         assert inside("systemctl", "is-active", "tix", ok=False).returncode == 0
         assert inside("systemctl", "show", "-p", "MainPID", "--value", "tix").stdout == main
-        discovery(netns, key)
+        discovery(netns, key, False)
         sec = inside("systemd-analyze", "security", "tix", ok=False).stdout.decode()
         score = float(re.search(r"Overall exposure level for tix.service: ([0-9.]+)",
                                 sec).group(1))

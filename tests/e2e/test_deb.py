@@ -4,9 +4,10 @@ conffile and maintainer scripts, and the service started as its unit would
 start it — the unpacked binary with the packaged configuration (a free
 port, a temporary store) — answering TAXII discovery.
 
-It does not install the package into this machine's /etc and /usr (a
-shared machine without systemd as PID 1): it unpacks it with dpkg-deb and
-runs the unit's ExecStartPre and ExecStart from there.
+First it unpacks the package with dpkg-deb and runs the unit's
+ExecStartPre and ExecStart from there; then (deb_boot.py) it installs it
+with dpkg -i into a debootstrapped bookworm booted with systemd as PID 1
+(systemd-nspawn --boot), never into this machine's /etc and /usr.
 
     make deb && python3 tests/e2e/test_deb.py
 """
@@ -97,14 +98,23 @@ def main():
             assert proc.wait(timeout=60) == 0
         print("ok   the package unpacks, its unit's commands start the server, discovery answers")
 
-        def discovery(netns, key):
-            code = ("import sys, http.client, json\n"
+        def discovery(netns, key, wait):
+            # wait: the unit is active once forked, listening a moment later
+            code = ("import sys, http.client, json, socket, time\n"
+                    "end = time.monotonic() + (60 if sys.argv[2] == '1' else 0)\n"
+                    "while True:\n"
+                    "    try:\n"
+                    "        socket.create_connection(('127.0.0.1', 8600), timeout=5).close()\n"
+                    "        break\n"
+                    "    except OSError:\n"
+                    "        if time.monotonic() > end: raise\n"
+                    "        time.sleep(0.1)\n"
                     "c = http.client.HTTPConnection('127.0.0.1', 8600, timeout=30)\n"
                     "c.request('GET', '/taxii2/', headers={'Accept': '%s',"
                     " 'Authorization': 'Bearer ' + sys.argv[1]})\n"
                     "r = c.getresponse(); d = json.loads(r.read())\n"
                     "assert r.status == 200 and d['title'] == 'tix', (r.status, d)\n") % t.TAXII
-            netns(sys.executable, "-c", code, key)
+            netns(sys.executable, "-c", code, key, "1" if wait else "0")
 
         score, purged_user = deb_boot.run_booted(deb, discovery)
         print("ok   dpkg -i in a booted bookworm: tix.service started, reloaded, stopped; "
