@@ -46,7 +46,12 @@ EVENTS = {
     "green": event("5f0a1c2e-0a6b-4d1e-9c0a-00000000000a", "green", 1700000000,
                    [("domain", "green.example"), ("domain|ip", "gi.example|198.51.100.4")]),
     "red": event("5f0a1c2e-0a6b-4d1e-9c0a-00000000000b", "red", 1700000100, [("domain", "red.example")]),
+    "mixed": event("5f0a1c2e-0a6b-4d1e-9c0a-00000000000c", "green", 1700000200,
+                   [("domain", "open.example"), ("domain", "secret.example")]),
 }
+# one attribute of the GREEN "mixed" event is TLP:RED: an event file shows a
+# caller only the part of the event it may see
+EVENTS["mixed"]["Event"]["Attribute"][1]["Tag"] = [{"name": "tlp:red"}]
 
 
 class World:
@@ -85,13 +90,13 @@ def manifest_events_and_hashes_through_the_policy(w):
     assert r.status == 200, r.body
     assert r.headers["Content-Type"] == "application/json"
     man = json.loads(r.body)
-    assert set(man) == {EVENTS["green"]["Event"]["uuid"], EVENTS["red"]["Event"]["uuid"]}
+    assert set(man) == {EVENTS[k]["Event"]["uuid"] for k in ("green", "red", "mixed")}
     g = man[EVENTS["green"]["Event"]["uuid"]]
     assert g["info"] == EVENTS["green"]["Event"]["info"] and g["timestamp"] == "1700000000"
     assert g["Orgc"]["uuid"] == ORG["uuid"] and {"name": "tlp:green"} in g["Tag"]
     # another organisation of the collection: GREEN yes, RED (no recipients) never
     man = json.loads(w.get("bank-rita", "manifest.json").body)
-    assert set(man) == {EVENTS["green"]["Event"]["uuid"]}, man
+    assert set(man) == {EVENTS["green"]["Event"]["uuid"], EVENTS["mixed"]["Event"]["uuid"]}, man
     r = w.get("bank-rita", EVENTS["red"]["Event"]["uuid"] + ".json")
     assert r.status == 404, r.body
     r = w.get("bank-rita", EVENTS["green"]["Event"]["uuid"] + ".json")
@@ -104,6 +109,16 @@ def manifest_events_and_hashes_through_the_policy(w):
     for v in ("green.example", "gi.example|198.51.100.4", "gi.example", "198.51.100.4"):
         assert "%s,%s" % (hashlib.md5(v.encode()).hexdigest(), ev["uuid"]) in lines, v
     assert not any("red.example" in l or EVENTS["red"]["Event"]["uuid"] in l for l in lines)
+    # part of an event: the GREEN attribute, never the RED one (nor its hash)
+    assert "%s,%s" % (hashlib.md5(b"open.example").hexdigest(), EVENTS["mixed"]["Event"]["uuid"]) in lines
+    assert not any(hashlib.md5(b"secret.example").hexdigest() in l for l in lines)
+    r = w.get("bank-rita", EVENTS["mixed"]["Event"]["uuid"] + ".json")
+    assert r.status == 200, r.body
+    assert [a["value"] for a in json.loads(r.body)["Event"]["Attribute"]] == ["open.example"], r.body
+    assert b"secret.example" not in r.body
+    # the event's own organisation sees it whole
+    r = w.get("cert-ana", EVENTS["mixed"]["Event"]["uuid"] + ".json")
+    assert sorted(a["value"] for a in json.loads(r.body)["Event"]["Attribute"]) == ["open.example", "secret.example"]
     # no key: 401; a bad file name or collection: 404
     assert w.get(None, "manifest.json").status == 401
     assert w.get("cert-ana", "../../etc/passwd").status == 404
