@@ -53,6 +53,8 @@ else
 	echo "  apt-get update && apt-get install -y$missing" >&2
 	exit 1
 fi
-# A fresh machine has no package lists yet: update first.
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+# A fresh machine has no package lists yet: update first. Another apt-get
+# (a second `make` in another checkout) makes this one wait, not fail.
+lock="-o DPkg::Lock::Timeout=900"
+$sudo apt-get $lock update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get $lock install -y -qq --no-install-recommends $missing >/dev/null

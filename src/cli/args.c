@@ -42,6 +42,14 @@ static int make_parent_dirs(const char *path)
 
 int cli_make_store_dir(const char *path)
 {
+	if (store_path_is_url(path)) {
+		struct tix_error err;
+
+		tix_error_clear(&err);
+		store_open(path, NULL, &err); /* refuses it, and says why */
+		cli_print_error(NULL, &err);
+		return -1;
+	}
 	if (make_parent_dirs(path) == 0)
 		return 0;
 	fprintf(stderr, "tix: %s: cannot create the store's directory: %s\n", path,
@@ -67,7 +75,7 @@ struct store *cli_open_existing_store(const char *path)
 {
 	struct stat st;
 
-	if (stat(path, &st) != 0 && errno == ENOENT) {
+	if (!store_path_is_url(path) && stat(path, &st) != 0 && errno == ENOENT) {
 		fprintf(stderr, "tix: no store at %s (tix import or tix admin creates one)\n",
 		        path);
 		return NULL;

@@ -269,6 +269,19 @@ enum tix_err store__create_private(const char *path, int exclusive, struct tix_e
 	return TIX_OK;
 }
 
+int store_path_is_url(const char *path)
+{
+	const char *p = path;
+
+	/* RFC 3986 scheme: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) then "://" */
+	if (p == NULL || !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+		return 0;
+	while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+	       *p == '+' || *p == '-' || *p == '.')
+		p++;
+	return strncmp(p, "://", 3) == 0;
+}
+
 struct store *store_open(const char *path, const struct store_options *opts, struct tix_error *err)
 {
 	static const struct store_options defaults = {1, 0};
@@ -277,6 +290,23 @@ struct store *store_open(const char *path, const struct store_options *opts, str
 
 	if (opts == NULL)
 		opts = &defaults;
+	if (store_path_is_url(path)) {
+		/* A URL may carry a password: name it without its user part. */
+		char shown[256];
+		const char *rest = strstr(path, "://") + 3;
+		const char *at = strchr(rest, '@');
+		const char *slash = strchr(rest, '/');
+
+		if (at != NULL && (slash == NULL || at < slash))
+			snprintf(shown, sizeof(shown), "%.*s://…@%s", (int)(rest - 3 - path), path,
+			         at + 1);
+		else
+			snprintf(shown, sizeof(shown), "%s", path);
+		tix_error_set(err, TIX_ESTORE, shown,
+		              "a database URL, but this tix has only the embedded SQLite store: "
+		              "give a file path (PostgreSQL is not supported yet)");
+		return NULL;
+	}
 	if (opts->create)
 		flags |= SQLITE_OPEN_CREATE;
 	if (sodium_init() < 0) {

@@ -27,6 +27,11 @@ struct store_options {
 	                survives a crash of the process, not of the machine */
 };
 
+/* Non-zero when path is a database URL (scheme://…, e.g. postgresql://)
+ * rather than a file: this build has only the embedded SQLite store, so
+ * store_open refuses such a path instead of making a file named after it. */
+int store_path_is_url(const char *path);
+
 /* Opens (and, unless told not to, creates and migrates) the store. */
 struct store *store_open(const char *path, const struct store_options *opts, struct tix_error *err);
 void store_close(struct store *s);

@@ -408,6 +408,26 @@ def tix_db_environment_variable_is_the_default_store(env):
 
 
 @test
+def database_url_refused_without_creating_anything(env):
+    # --db postgresql://… once made a folder named "postgresql:" with an
+    # SQLite file in it; now it is refused, exit 3, the password not shown.
+    url = "postgresql://analyst:s3cret-pw@127.0.0.1:5432/tix"
+    f = env.write("a.json", [ident(1)])
+    for args, extra in ((["import", f], {}), (["stats"], {}), (["serve", "--listen", "127.0.0.1:1"], {}),
+                        (["stats"], {"TIX_DB": url})):
+        if extra:
+            cmd = [TIX] + args
+        else:
+            cmd = [TIX, args[0], "--db", url] + args[1:]
+        r = subprocess.run(cmd, capture_output=True, cwd=env.dir, timeout=30,
+                           env=dict(os.environ, **extra))
+        assert r.returncode == 3, (args, r.returncode, r.stderr)
+        assert b"database URL" in r.stderr and b"SQLite" in r.stderr, r.stderr
+        assert b"s3cret-pw" not in r.stderr + r.stdout, r.stderr
+    assert sorted(os.listdir(env.dir)) == ["a.json"], os.listdir(env.dir)
+
+
+@test
 def stats_counts_types_versions_and_collections(env):
     assert env.tix("import", "--collection", "feed", env.write("a.json", bundle([ident(1), ident(2), ident(1, modified="2024-03-01T00:00:00.000Z")]))).returncode == 0
     s = json.loads(env.tix("stats", "--json").stdout)
