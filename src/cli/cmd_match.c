@@ -16,7 +16,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <curl/curl.h>
 #include <zlib.h>
 
 #include "api/api.h"
@@ -24,6 +23,7 @@
 #include "match/match.h"
 #include "pattern/pattern.h"
 #include "stix/stix.h"
+#include "sync/sync.h"
 #include "values/values.h"
 
 #define READ_CHUNK  ((size_t)1 << 20)
@@ -74,7 +74,10 @@ static void usage(FILE *f)
 	        "                       TAXII serves them\n"
 	        "  --report URL         post the sightings to the TAXII 2.1 collection at URL\n"
 	        "                       (.../collections/ID/) instead of the store; the key\n"
-	        "                       comes from $TIX_API_KEY, or $TIX_USER and $TIX_PASSWORD\n"
+	        "                       comes from $TIX_API_KEY, or $TIX_USER and $TIX_PASSWORD;\n"
+	        "                       retried with back-off, the status followed to the end\n"
+	        "  --ca-file FILE       with --report: the CA certificates to check the node's\n"
+	        "                       HTTPS certificate against (default: the system's)\n"
 	        "  --stats-file FILE    write the counters (lines, bytes, matches, skipped\n"
 	        "                       lines) to FILE in the Prometheus text format, every\n"
 	        "                       10 s with --follow and at the end; `tix serve\n"
@@ -1114,31 +1117,25 @@ fail_open:
 	return -1;
 }
 
-static size_t curl_body(char *data, size_t size, size_t n, void *arg)
-{
-	struct tix_buf *b = arg;
-
-	if (tix_buf_add(b, data, size * n) != TIX_OK)
-		return 0;
-	return size * n;
-}
-
 /* POSTs the objects, validated, as one TAXII 2.1 envelope to the objects
- * endpoint of a collection (url, with "objects/" added unless it is there).
- * The API key comes from $TIX_API_KEY (Bearer), user and password from
+ * endpoint of a collection (url, .../collections/ID/) with the sync
+ * module's client: retries with back-off, the status resource followed
+ * until complete, certificates checked (against ca_file when given). The
+ * API key comes from $TIX_API_KEY (Bearer), user and password from
  * $TIX_USER and $TIX_PASSWORD (Basic): never from the command line, where
  * other users of the machine could read it. */
-static int report_sightings(const char *url, json_t *objs)
+static int report_sightings(const char *url, const char *ca_file, json_t *objs)
 {
 	struct stix_validate_opts vopts = {0, pattern_check};
 	struct stix_problems probs;
-	struct tix_buf body, resp, target, auth;
-	struct curl_slist *hdrs = NULL;
+	struct store_peer peer;
+	struct sync_config cfg;
+	struct sync_post_result res;
+	struct tix_error err;
+	struct tix_buf body;
 	const char *key = getenv("TIX_API_KEY"), *user = getenv("TIX_USER");
+	const char *pw = getenv("TIX_PASSWORD");
 	json_t *env, *obj;
-	CURL *c = NULL;
-	CURLcode cr;
-	long status = 0;
 	size_t i;
 	int rc = -1;
 
@@ -1152,86 +1149,49 @@ static int report_sightings(const char *url, json_t *objs)
 		}
 	}
 	stix_problems_release(&probs);
-	tix_buf_init(&body, TIX_BUF_UNLIMITED);
-	tix_buf_init(&resp, (size_t)1 << 20);
-	tix_buf_init(&target, 8192);
-	tix_buf_init(&auth, 8192);
-	env = json_pack("{s:O}", "objects", objs);
-	if (env == NULL || stix_json_dump(env, &body) != TIX_OK)
-		goto out;
-	tix_buf_adds(&target, url);
-	if (tix_buf_len(&target) == 0 || tix_buf_str(&target)[tix_buf_len(&target) - 1] != '/')
-		tix_buf_addc(&target, '/');
-	if (strstr(tix_buf_str(&target), "/objects/") == NULL)
-		tix_buf_adds(&target, "objects/");
-	c = curl_easy_init();
-	if (c == NULL)
-		goto out;
-	hdrs = curl_slist_append(hdrs, "Content-Type: application/taxii+json;version=2.1");
-	hdrs = curl_slist_append(hdrs, "Accept: application/taxii+json;version=2.1");
+	memset(&peer, 0, sizeof(peer));
+	snprintf(peer.name, sizeof(peer.name), "--report");
+	snprintf(peer.kind, sizeof(peer.kind), "taxii");
 	if (key && *key) {
-		tix_buf_addf(&auth, "Authorization: Bearer %s", key);
-		hdrs = curl_slist_append(hdrs, tix_buf_str(&auth));
+		snprintf(peer.secret, sizeof(peer.secret), "%s", key);
 	} else if (user && *user) {
-		const char *pw = getenv("TIX_PASSWORD");
-
-		curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-		curl_easy_setopt(c, CURLOPT_USERNAME, user);
-		curl_easy_setopt(c, CURLOPT_PASSWORD, pw ? pw : "");
+		snprintf(peer.user, sizeof(peer.user), "%s", user);
+		snprintf(peer.secret, sizeof(peer.secret), "%s", pw ? pw : "");
 	}
-	curl_easy_setopt(c, CURLOPT_URL, tix_buf_str(&target));
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, tix_buf_str(&body));
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)tix_buf_len(&body));
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curl_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	cr = curl_easy_perform(c);
-	if (cr != CURLE_OK) {
-		fprintf(stderr, "tix match: --report %s: %s\n", tix_buf_str(&target),
-		        curl_easy_strerror(cr));
+	if (ca_file)
+		snprintf(peer.ca_file, sizeof(peer.ca_file), "%s", ca_file);
+	sync_global_init();
+	sync_config_init(&cfg);
+	tix_error_clear(&err);
+	tix_buf_init(&body, TIX_BUF_UNLIMITED);
+	env = json_pack("{s:O}", "objects", objs);
+	if (env == NULL || stix_json_dump(env, &body) != TIX_OK) {
+		fprintf(stderr, "tix match: out of memory\n");
 		goto out;
 	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	if (status != 202 && status != 200) {
-		fprintf(stderr, "tix match: --report %s: HTTP %ld: %.*s\n", tix_buf_str(&target),
-		        status, (int)(tix_buf_len(&resp) > 500 ? 500 : tix_buf_len(&resp)),
-		        tix_buf_str(&resp));
+	if (sync_post_objects(&peer, &cfg, url, tix_buf_str(&body), tix_buf_len(&body), &res,
+	                      &err) != TIX_OK) {
+		fprintf(stderr, "tix match: --report %s: %s\n", err.where, err.msg);
 		goto out;
 	}
-	{
-		json_error_t je;
-		json_t *st = json_loadb(tix_buf_str(&resp), tix_buf_len(&resp), 0, &je);
-		json_int_t ok = json_integer_value(json_object_get(st, "success_count"));
-		json_int_t failed = json_integer_value(json_object_get(st, "failure_count"));
-
-		fprintf(stderr,
-		        "tix match: reported to %s: HTTP %ld, status %s: %lld stored, %lld failed\n",
-		        tix_buf_str(&target), status,
-		        json_string_value(json_object_get(st, "id"))
-		                ? json_string_value(json_object_get(st, "id"))
-		                : "?",
-		        (long long)ok, (long long)failed);
-		rc = failed > 0 ? -1 : 0;
-		json_decref(st);
-	}
+	fprintf(stderr,
+	        "tix match: reported to %s: HTTP %ld, status %s: %lld stored, %lld failed%s\n", url,
+	        res.http_status, res.status_id[0] ? res.status_id : "?", (long long)res.successes,
+	        (long long)res.failures, res.complete ? "" : ", still pending");
+	if (res.first_failure[0])
+		fprintf(stderr, "tix match: refused: %s\n", res.first_failure);
+	rc = res.failures > 0 || !res.complete ? -1 : 0;
 out:
-	curl_slist_free_all(hdrs);
-	if (c)
-		curl_easy_cleanup(c);
+	explicit_bzero(peer.secret, sizeof(peer.secret));
 	json_decref(env);
 	tix_buf_release(&body);
-	tix_buf_release(&resp);
-	tix_buf_release(&target);
-	tix_buf_release(&auth);
 	return rc;
 }
 
 /* After the scan: the sightings stored (idempotent per line) or reported. */
 static int write_sightings(const struct match_index *x, struct sight_log *sl, const char *db,
-                           const char *sensor, const char *collection, const char *report)
+                           const char *sensor, const char *collection, const char *report,
+                           const char *report_ca)
 {
 	size_t written = 0, unchanged = 0;
 
@@ -1257,7 +1217,7 @@ static int write_sightings(const struct match_index *x, struct sight_log *sl, co
 			return -1;
 		}
 		written = json_array_size(b.objs) - 1;
-		rc = report_sightings(report, b.objs);
+		rc = report_sightings(report, report_ca, b.objs);
 		json_decref(b.objs);
 		if (rc == 0)
 			fprintf(stderr, "tix match: %zu sightings reported as \"%s\"\n", written,
@@ -1293,6 +1253,7 @@ int cmd_match(int argc, char **argv)
 	        {"sightings", no_argument, NULL, 'S'},
 	        {"sensor", required_argument, NULL, 'n'},
 	        {"report", required_argument, NULL, 'R'},
+	        {"ca-file", required_argument, NULL, 'A'},
 	        {"collection", required_argument, NULL, 'c'},
 	        {"min-score", required_argument, NULL, 'M'},
 	        {"quiet", no_argument, NULL, 'q'},
@@ -1308,7 +1269,7 @@ int cmd_match(int argc, char **argv)
 	        no_wl = 0, sightings = 0, rc = EXIT_INVALID;
 	struct run r;
 	struct sight_log slog = {0};
-	const char *collection = NULL;
+	const char *collection = NULL, *report_ca = NULL;
 	double min_score = -1;
 	struct match_index *x = NULL;
 	struct match_warninglists *wl = NULL;
@@ -1377,6 +1338,7 @@ int cmd_match(int argc, char **argv)
 			report = optarg;
 			sightings = 1;
 			break;
+		case 'A': report_ca = optarg; break;
 		case 'q': r.quiet = 1; break;
 		case 'T': r.stats_file = optarg; break;
 		case 'm':
@@ -1605,7 +1567,8 @@ int cmd_match(int argc, char **argv)
 				host[sizeof(host) - 1] = '\0';
 				sensor = host;
 			}
-			errors += write_sightings(x, &slog, db, sensor, collection, report) != 0;
+			errors += write_sightings(x, &slog, db, sensor, collection, report,
+			                          report_ca) != 0;
 		}
 		/* A file that cannot be read is a system error (3), as for every
 		 * command; a failed report or sighting is 2. */

@@ -197,7 +197,7 @@ static enum tix_err pull_event(struct feed_run *f, const struct formats_feed_ent
 		goto counted;
 	}
 	if (r->h.status != 200)
-		return sync__http_refused(r, url, err);
+		return sync__http_refused(&r->h, url, err);
 	if (check_event(f, ent, tix_buf_str(&r->h.body), tix_buf_len(&r->h.body)) != 0)
 		goto counted;
 	tix_buf_reset(&f->bundle);
@@ -314,7 +314,7 @@ enum tix_err sync__feed_pull(struct run *r, int *done, struct tix_error *err)
 	if (e != TIX_OK)
 		goto out;
 	if (r->h.status != 200) {
-		e = sync__http_refused(r, r->peer.url, err);
+		e = sync__http_refused(&r->h, r->peer.url, err);
 		goto out;
 	}
 	if ((e = formats_misp_manifest(tix_buf_str(&r->h.body), tix_buf_len(&r->h.body),

@@ -54,20 +54,20 @@ void sync__take_bytes(struct run *r)
 
 /* An HTTP answer that is not the one expected, as an error with an excerpt
  * of the body (peers' error resources say why). */
-enum tix_err sync__http_refused(struct run *r, const char *url, struct tix_error *err)
+enum tix_err sync__http_refused(struct sync_http *h, const char *url, struct tix_error *err)
 {
 	char excerpt[ERROR_EXCERPT + 1];
-	size_t n = tix_buf_len(&r->h.body);
+	size_t n = tix_buf_len(&h->body);
 
 	if (n > ERROR_EXCERPT)
 		n = ERROR_EXCERPT;
 	for (size_t i = 0; i < n; i++) {
-		char c = tix_buf_str(&r->h.body)[i];
+		char c = tix_buf_str(&h->body)[i];
 
 		excerpt[i] = (c >= 0x20 && c < 0x7f) ? c : ' ';
 	}
 	excerpt[n] = '\0';
-	return tix_error_set(err, TIX_EIO, url, "HTTP %ld: %s", r->h.status, excerpt);
+	return tix_error_set(err, TIX_EIO, url, "HTTP %ld: %s", h->status, excerpt);
 }
 
 static enum tix_err discover(struct run *r, struct tix_error *err)
@@ -80,7 +80,7 @@ static enum tix_err discover(struct run *r, struct tix_error *err)
 	if ((e = sync__http_do(&r->h, r->peer.url, NULL, 0, err)) != TIX_OK)
 		return e;
 	if (r->h.status != 200)
-		return sync__http_refused(r, r->peer.url, err);
+		return sync__http_refused(&r->h, r->peer.url, err);
 	d = stix_json_parse(tix_buf_str(&r->h.body), tix_buf_len(&r->h.body), "discovery", err);
 	if (d == NULL)
 		return TIX_EPARSE;
@@ -254,7 +254,7 @@ static enum tix_err pull(struct run *r, int *done, struct tix_error *err)
 			continue;
 		}
 		if (r->h.status != 200) {
-			e = sync__http_refused(r, tix_buf_str(&url), err);
+			e = sync__http_refused(&r->h, tix_buf_str(&url), err);
 			break;
 		}
 		if ((e = sync_page_parse(tix_buf_str(&r->h.body), tix_buf_len(&r->h.body), &pg,
@@ -470,6 +470,65 @@ static size_t read_status(struct batch *bt, json_t *status)
 	return ok;
 }
 
+/* POSTs an envelope to objects_url and follows its status resource
+ * (api_root's status/ID/, polled with back-off while pending, at most
+ * STATUS_POLLS times). TIX_OK with *status the last status resource read
+ * (the caller's to free), or NULL when the peer answered 413. */
+static enum tix_err post_and_follow(struct sync_http *h, const char *objects_url,
+                                    const char *api_root, const char *body, size_t len,
+                                    json_t **status_out, struct tix_error *err)
+{
+	json_t *status = NULL;
+	enum tix_err e;
+
+	*status_out = NULL;
+	e = sync__http_do(h, objects_url, body, len, err);
+	if (e != TIX_OK)
+		return e;
+	if (h->status == 413)
+		return TIX_OK;
+	if (h->status != 202 && h->status != 200)
+		return sync__http_refused(h, objects_url, err);
+	for (int poll = 0;; poll++) {
+		const char *state, *sid;
+		char url[1600];
+		char *esc;
+
+		json_decref(status);
+		status = stix_json_parse(tix_buf_str(&h->body), tix_buf_len(&h->body), "status",
+		                         err);
+		if (status == NULL || !json_is_object(status))
+			return status ? (json_decref(status),
+			                 tix_error_set(err, TIX_EPARSE, objects_url,
+			                               "the status resource is not a JSON object"))
+			              : TIX_EPARSE;
+		state = json_string_value(json_object_get(status, "status"));
+		sid = json_string_value(json_object_get(status, "id"));
+		if (state && strcmp(state, "complete") == 0)
+			break;
+		if (sid == NULL || poll >= STATUS_POLLS)
+			break; /* what is still pending counts as failed: sent again later */
+		if (sync__sleep(h->cfg, sync_backoff_delay(0.2, 5, poll + 1, 0x80000000u)) != 0) {
+			json_decref(status);
+			return tix_error_set(err, TIX_EINVAL, objects_url, "stopped");
+		}
+		esc = curl_easy_escape(h->curl, sid, 0);
+		snprintf(url, sizeof(url), "%sstatus/%s/", api_root, esc ? esc : "");
+		curl_free(esc);
+		e = sync__http_do(h, url, NULL, 0, err);
+		if (e != TIX_OK) {
+			json_decref(status);
+			return e;
+		}
+		if (h->status != 200) {
+			json_decref(status);
+			return sync__http_refused(h, url, err);
+		}
+	}
+	*status_out = status;
+	return TIX_OK;
+}
+
 /* POSTs the bundle and reads its status (polling while pending). TIX_OK
  * with the failed items marked; *too_big when the peer answered 413. */
 static enum tix_err post_bundle(struct run *r, struct batch *bt, size_t *ok, int *too_big,
@@ -483,52 +542,13 @@ static enum tix_err post_bundle(struct run *r, struct batch *bt, size_t *ok, int
 	*ok = 0;
 	*too_big = 0;
 	text = sync_bundle_finish(&bt->b, &len);
-	e = sync__http_do(&r->h, r->objects_url, text, len, err);
+	e = post_and_follow(&r->h, r->objects_url, r->api_root, text, len, &status, err);
 	sync__take_bytes(r);
 	if (e != TIX_OK)
 		return e;
-	if (r->h.status == 413) {
+	if (status == NULL) {
 		*too_big = 1;
 		return TIX_OK;
-	}
-	if (r->h.status != 202 && r->h.status != 200)
-		return sync__http_refused(r, r->objects_url, err);
-	for (int poll = 0;; poll++) {
-		const char *state, *sid;
-		char url[1600];
-		char *esc;
-
-		json_decref(status);
-		status = stix_json_parse(tix_buf_str(&r->h.body), tix_buf_len(&r->h.body), "status",
-		                         err);
-		if (status == NULL || !json_is_object(status))
-			return status ? (json_decref(status),
-			                 tix_error_set(err, TIX_EPARSE, r->objects_url,
-			                               "the status resource is not a JSON object"))
-			              : TIX_EPARSE;
-		state = json_string_value(json_object_get(status, "status"));
-		sid = json_string_value(json_object_get(status, "id"));
-		if (state && strcmp(state, "complete") == 0)
-			break;
-		if (sid == NULL || poll >= STATUS_POLLS)
-			break; /* what is still pending counts as failed: sent again later */
-		if (sync__sleep(r->cfg, sync_backoff_delay(0.2, 5, poll + 1, 0x80000000u)) != 0) {
-			json_decref(status);
-			return tix_error_set(err, TIX_EINVAL, r->peer.name, "stopped");
-		}
-		esc = curl_easy_escape(r->h.curl, sid, 0);
-		snprintf(url, sizeof(url), "%sstatus/%s/", r->api_root, esc ? esc : "");
-		curl_free(esc);
-		e = sync__http_do(&r->h, url, NULL, 0, err);
-		sync__take_bytes(r);
-		if (e != TIX_OK) {
-			json_decref(status);
-			return e;
-		}
-		if (r->h.status != 200) {
-			json_decref(status);
-			return sync__http_refused(r, url, err);
-		}
 	}
 	{
 		const char *state = json_string_value(json_object_get(status, "status"));
@@ -841,5 +861,65 @@ record:
 			p[i] = 0;
 	}
 	free(r);
+	return e;
+}
+
+enum tix_err sync_post_objects(const struct store_peer *p, const struct sync_config *cfg,
+                               const char *collection_url, const char *body, size_t len,
+                               struct sync_post_result *out, struct tix_error *err)
+{
+	char objects_url[1400], api_root[1400];
+	const char *coll = NULL, *at;
+	struct sync_http h;
+	json_t *status = NULL, *list, *ent;
+	enum tix_err e;
+	size_t n = strlen(collection_url), i;
+
+	memset(out, 0, sizeof(*out));
+	/* .../API-ROOT/collections/ID/[objects/]: the status resources live
+	 * under API-ROOT/status/ */
+	for (at = strstr(collection_url, "/collections/"); at; at = strstr(at + 1, "/collections/"))
+		coll = at;
+	if (coll == NULL || n >= sizeof(objects_url) - 16 ||
+	    (strncmp(collection_url, "http://", 7) != 0 &&
+	     strncmp(collection_url, "https://", 8) != 0))
+		return tix_error_set(err, TIX_EINVAL, collection_url,
+		                     "not a TAXII 2.1 collection URL "
+		                     "(http[s]://HOST/API-ROOT/collections/ID/)");
+	snprintf(api_root, sizeof(api_root), "%.*s/", (int)(coll - collection_url), collection_url);
+	snprintf(objects_url, sizeof(objects_url), "%s%s", collection_url,
+	         n && collection_url[n - 1] == '/' ? "" : "/");
+	if (strstr(objects_url + (coll - collection_url), "/objects/") == NULL)
+		snprintf(objects_url + strlen(objects_url),
+		         sizeof(objects_url) - strlen(objects_url), "objects/");
+	if ((e = sync__http_open(&h, p, cfg, err)) != TIX_OK)
+		return e;
+	e = post_and_follow(&h, objects_url, api_root, body, len, &status, err);
+	out->http_status = h.status;
+	out->bytes_out = h.bytes_out;
+	if (e == TIX_OK && status == NULL)
+		e = tix_error_set(err, TIX_ETOOBIG, objects_url,
+		                  "HTTP 413: the envelope is too large");
+	if (e == TIX_OK) {
+		const char *sid = json_string_value(json_object_get(status, "id"));
+		const char *state = json_string_value(json_object_get(status, "status"));
+
+		snprintf(out->status_id, sizeof(out->status_id), "%s", sid ? sid : "");
+		out->complete = state && strcmp(state, "complete") == 0;
+		out->successes = json_integer_value(json_object_get(status, "success_count"));
+		out->failures = json_integer_value(json_object_get(status, "failure_count"));
+		out->pendings = json_integer_value(json_object_get(status, "pending_count"));
+		list = json_object_get(status, "failures");
+		json_array_foreach (list, i, ent) {
+			const char *msg = json_string_value(json_object_get(ent, "message"));
+			const char *id = json_string_value(json_object_get(ent, "id"));
+
+			snprintf(out->first_failure, sizeof(out->first_failure), "%s: %s",
+			         id ? id : "?", msg ? msg : "refused");
+			break;
+		}
+	}
+	json_decref(status);
+	sync__http_close(&h);
 	return e;
 }

@@ -52,6 +52,29 @@ struct sync_config {
 	const volatile sig_atomic_t *stop; /* set to stop between requests, or NULL */
 };
 
+/* What a TAXII server's status resource said of one POST. */
+struct sync_post_result {
+	long http_status; /* of the last answer */
+	int complete;     /* the status said "complete" */
+	int64_t successes, failures, pendings;
+	int64_t bytes_out; /* sent, headers included, every attempt */
+	char status_id[128];
+	char first_failure[320]; /* "ID: message" of the first failure, or "" */
+};
+
+/* POSTs one TAXII 2.1 envelope (body, len) to the objects endpoint of the
+ * collection at collection_url (http[s]://HOST/ROOT/collections/ID/,
+ * "objects/" added) with the client the peers use: p's credentials (Basic
+ * when p->user is set, else a Bearer key in p->secret) and CA file,
+ * bounded answers, retries with back-off on transient failures, then the
+ * status resource followed while pending. TIX_OK when a status was read
+ * (its counts in *out, failures included); TIX_ETOOBIG on 413; TIX_EIO
+ * with the HTTP status and an excerpt of the server's answer otherwise;
+ * TIX_EINVAL for a URL that is not a collection's. */
+enum tix_err sync_post_objects(const struct store_peer *p, const struct sync_config *cfg,
+                               const char *collection_url, const char *body, size_t len,
+                               struct sync_post_result *out, struct tix_error *err);
+
 /* Initialises libcurl once per process, before any thread runs a peer. */
 void sync_global_init(void);
 

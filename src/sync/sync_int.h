@@ -59,7 +59,7 @@ struct run {
 void sync__take_bytes(struct run *r);
 /* An HTTP answer that is not the one expected, as an error with an excerpt
  * of the body. */
-enum tix_err sync__http_refused(struct run *r, const char *url, struct tix_error *err);
+enum tix_err sync__http_refused(struct sync_http *h, const char *url, struct tix_error *err);
 /* Stores one received object as a local write would (validated, owned by
  * the peer's organisation, recorded as received from the peer); call inside
  * a transaction. 1 stored, 0 known, -1 rejected, -2 on a store error. */

@@ -1628,6 +1628,93 @@ def match_report_posts_sightings_to_a_remote_collection(w):
 
 
 @test
+def match_report_retries_and_follows_the_status(w):
+    """`tix match --report` uses the federation client: a node answering
+    503 is asked again after a back-off, a 202 "pending" status is polled
+    until it is complete, and a status with failures is exit 2 with the
+    server's reason. The node here is a small fake TAXII server, since a
+    real one answers at once."""
+    import http.server
+    d = tempfile.mkdtemp(prefix="tix-e2e-report-", dir=w.dir)
+    ind = indicator(pattern="[domain-name:value = 'report-retry.example']")
+    bpath = os.path.join(d, "ind.json")
+    with open(bpath, "w") as f:
+        json.dump({"type": "bundle", "id": new_id("bundle"), "objects": [ind]}, f)
+    idx = os.path.join(d, "sensor.tix")
+    tix_ok("match", "--bundle", bpath, "--index-out", idx)
+    log = os.path.join(d, "dns.log")
+    with open(log, "w") as f:
+        f.write("query report-retry.example A\n")
+    seen = []
+    fail_status = {"on": False}
+
+    class Fake(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def answer(self, code, doc):
+            body = json.dumps(doc).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/taxii+json;version=2.1")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self):
+            n = int(self.headers.get("Content-Length", "0"))
+            env = json.loads(self.rfile.read(n))
+            seen.append(("POST", self.path, self.headers.get("Authorization"), len(env["objects"])))
+            if sum(1 for s in seen if s[0] == "POST") == 1:
+                return self.answer(503, {"title": "busy"})
+            self.answer(202, {"id": "st-1", "status": "pending", "total_count": len(env["objects"]),
+                              "success_count": 0, "failure_count": 0, "pending_count": len(env["objects"])})
+
+        def do_GET(self):
+            seen.append(("GET", self.path, self.headers.get("Authorization"), 0))
+            polls = sum(1 for s in seen if s[0] == "GET")
+            if polls < 2:
+                return self.answer(200, {"id": "st-1", "status": "pending", "total_count": 2,
+                                         "success_count": 1, "failure_count": 0, "pending_count": 1})
+            if fail_status["on"]:
+                return self.answer(200, {"id": "st-1", "status": "complete", "total_count": 2,
+                                         "success_count": 1, "failure_count": 1, "pending_count": 0,
+                                         "failures": [{"id": ind["id"], "message": "not allowed here"}]})
+            self.answer(200, {"id": "st-1", "status": "complete", "total_count": 2,
+                              "success_count": 2, "failure_count": 0, "pending_count": 0})
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Fake)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        url = "http://127.0.0.1:%d/root1/collections/c1/" % srv.server_address[1]
+        env = dict(os.environ, TIX_API_KEY="tix_fake-key")
+        r = subprocess.run([TIX, "match", "--index", idx, "--report", url, log],
+                           capture_output=True, timeout=TIMEOUT, env=env)
+        assert r.returncode == 0, r.stderr
+        assert b"2 stored, 0 failed" in r.stderr and b"st-1" in r.stderr, r.stderr
+        posts = [s for s in seen if s[0] == "POST"]
+        polls = [s for s in seen if s[0] == "GET"]
+        assert len(posts) == 2 and all(p[1] == "/root1/collections/c1/objects/" for p in posts), seen
+        assert all(p[2] == "Bearer tix_fake-key" for p in posts + polls), seen
+        assert len(polls) == 2 and all(p[1] == "/root1/status/st-1/" for p in polls), seen
+        assert posts[1][3] == 2, posts  # the sensor's identity and one sighting
+        seen.clear()
+        fail_status["on"] = True
+        r = subprocess.run([TIX, "match", "--index", idx, "--report", url, log],
+                           capture_output=True, timeout=TIMEOUT, env=env)
+        assert r.returncode == 2, r.stderr
+        assert b"1 failed" in r.stderr and b"not allowed here" in r.stderr, r.stderr
+        assert b"tix_fake-key" not in r.stderr, r.stderr
+        r = subprocess.run([TIX, "match", "--index", idx, "--report",
+                            "http://127.0.0.1:%d/not-a-collection/" % srv.server_address[1], log],
+                           capture_output=True, timeout=TIMEOUT, env=env)
+        assert r.returncode == 2 and b"collection URL" in r.stderr, r.stderr
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+@test
 def main_server_stops_cleanly_on_sigterm(w):
     """With a keep-alive client idle and another half-way through a request."""
     conn = w.client("ana").connect()
