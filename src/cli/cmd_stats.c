@@ -73,7 +73,7 @@ int cmd_stats(int argc, char **argv)
 	struct stats_state st = {0};
 	struct store_stats_cb cb = {on_type, on_collection, &st};
 	json_t *conflicts = NULL;
-	int64_t unknown = 0;
+	int64_t unknown = 0, values_refused = 0;
 	struct tix_error err;
 	const char *db = NULL, *path;
 	struct store *s;
@@ -107,15 +107,17 @@ int cmd_stats(int argc, char **argv)
 	}
 	if (store_stats(s, &cb, &err) != TIX_OK ||
 	    store_unknown_markings(s, &unknown, &err) != TIX_OK ||
+	    store_values_refused(s, &values_refused, &err) != TIX_OK ||
 	    store_ownership_conflicts(s, on_conflict, &conflicts, &err) != TIX_OK) {
 		cli_print_error("stats", &err);
 		rc = EXIT_SYSTEM;
 	} else if (st.json) {
-		json_t *out = json_pack("{sssisIsIsososIso}", "store", path, "schema",
-		                        store_schema_version(), "objects", (json_int_t)st.objects,
-		                        "versions", (json_int_t)st.versions, "types", st.types,
-		                        "collections", st.collections, "unknown_markings",
-		                        (json_int_t)unknown, "ownership_conflicts", conflicts);
+		json_t *out = json_pack(
+		        "{sssisIsIsososIsIso}", "store", path, "schema", store_schema_version(),
+		        "objects", (json_int_t)st.objects, "versions", (json_int_t)st.versions,
+		        "types", st.types, "collections", st.collections, "unknown_markings",
+		        (json_int_t)unknown, "values_refused", (json_int_t)values_refused,
+		        "ownership_conflicts", conflicts);
 		conflicts = NULL;
 		st.types = st.collections = NULL;
 		json_dumpf(out, stdout, JSON_INDENT(2));
@@ -126,6 +128,8 @@ int cmd_stats(int argc, char **argv)
 		       (long long)st.versions);
 		fputs(tix_buf_str(&st.coll_lines), stdout);
 		printf("\n  versions referring to an unknown marking: %lld\n", (long long)unknown);
+		printf("  values left out of the correlation index (malformed): %lld\n",
+		       (long long)values_refused);
 		if (json_array_size(conflicts) > 0) {
 			size_t i;
 			json_t *v;

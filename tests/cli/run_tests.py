@@ -435,6 +435,16 @@ def stats_counts_types_versions_and_collections(env):
     assert s["collections"][0]["title"] == "feed" and s["collections"][0]["objects"] == 2
     r = env.tix("stats")
     assert r.returncode == 0 and b"identity" in r.stdout
+    assert s["values_refused"] == 0
+    # a value the correlation index cannot hold is counted, not silently lost
+    bad = {"type": "indicator", "spec_version": "2.1",
+           "id": "indicator--00000001-2222-4222-8222-222222222222",
+           "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+           "pattern": "[email-addr:value = 'not an address']", "pattern_type": "stix",
+           "valid_from": "2024-01-01T00:00:00Z"}
+    assert env.tix("import", env.write("b.json", bundle([bad]))).returncode == 0
+    assert json.loads(env.tix("stats", "--json").stdout)["values_refused"] == 1
+    assert b"left out of the correlation index (malformed): 1" in env.tix("stats").stdout
 
 
 # ---- tix admin: accounts, keys, collections and grants ---------------------
