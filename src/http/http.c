@@ -321,21 +321,57 @@ static void keep_anchor(struct MHD_Connection *c, struct store *s, const struct 
 		             peer);
 }
 
-/* The principal's slot in the share table (found or free), under lock. */
+/* The share and turn tables are open-addressed with linear probing. An
+ * entry that empties is removed by moving the later entries of its run
+ * back (Knuth's algorithm R), so every lookup ends at the first empty slot
+ * instead of scanning the whole table for a principal that is not there.
+ * Nothing keeps a pointer to a slot outside the server lock, so moving
+ * entries is safe. */
+static size_t slot_home(uint64_t key, size_t n)
+{
+	return (size_t)(key * 0x9E3779B97F4A7C15u >> 32) % n;
+}
+
+static void slot_remove(void *base, size_t size, size_t n, size_t hole,
+                        uint64_t (*key_of)(const void *), int (*used)(const void *))
+{
+	unsigned char *b = base;
+
+	for (size_t j = (hole + 1) % n; used(b + j * size); j = (j + 1) % n) {
+		size_t h = slot_home(key_of(b + j * size), n);
+
+		/* j may fill the hole unless its home lies cyclically in (hole, j] */
+		if (hole <= j ? (hole < h && h <= j) : (hole < h || h <= j))
+			continue;
+		memcpy(b + hole * size, b + j * size, size);
+		hole = j;
+	}
+	memset(b + hole * size, 0, size);
+}
+
+static uint64_t share_key(const void *e)
+{
+	return (uint64_t)((const struct body_share *)e)->user_key;
+}
+
+static int share_used(const void *e)
+{
+	return ((const struct body_share *)e)->bytes > 0;
+}
+
+/* The principal's slot in the share table (found, or the empty one where
+ * it goes), under lock. */
 static struct body_share *share_of(struct server *srv, int64_t user_key)
 {
-	size_t i = (size_t)((uint64_t)user_key * 0x9E3779B97F4A7C15u >> 32) % srv->nshares;
-	struct body_share *free_slot = NULL;
+	size_t i = slot_home((uint64_t)user_key, srv->nshares);
 
 	for (size_t n = 0; n < srv->nshares; n++, i = (i + 1) % srv->nshares) {
 		struct body_share *b = &srv->shares[i];
 
-		if (b->bytes > 0 && b->user_key == user_key)
+		if (b->bytes == 0 || b->user_key == user_key)
 			return b;
-		if (b->bytes == 0 && free_slot == NULL)
-			free_slot = b;
 	}
-	return free_slot;
+	return NULL;
 }
 
 /* Reserves n bytes of the body budget for user_key; 0 when granted. */
@@ -362,8 +398,12 @@ static void body_release(struct server *srv, int64_t user_key, size_t n)
 
 	pthread_mutex_lock(&srv->lock);
 	b = share_of(srv, user_key);
-	if (b && b->bytes >= n && b->user_key == user_key)
-		b->bytes -= n;
+	if (b && b->bytes > 0 && b->user_key == user_key) {
+		b->bytes -= n <= b->bytes ? n : b->bytes;
+		if (b->bytes == 0)
+			slot_remove(srv->shares, sizeof(*b), srv->nshares,
+			            (size_t)(b - srv->shares), share_key, share_used);
+	}
 	srv->body_bytes -= n <= srv->body_bytes ? n : srv->body_bytes;
 	pthread_mutex_unlock(&srv->lock);
 }
@@ -383,20 +423,29 @@ static uint64_t principal_of(const struct req_state *st, const char *client)
 	return h | (uint64_t)1 << 63;
 }
 
+static uint64_t turns_key(const void *e)
+{
+	return ((const struct turns *)e)->principal;
+}
+
+static int turns_used(const void *e)
+{
+	return ((const struct turns *)e)->running > 0;
+}
+
+/* The principal's slot in the turn table (found, or the empty one where it
+ * goes), under lock. */
 static struct turns *turns_of(struct server *srv, uint64_t principal)
 {
-	size_t i = (size_t)(principal * 0x9E3779B97F4A7C15u >> 32) % srv->nturns;
-	struct turns *free_slot = NULL;
+	size_t i = slot_home(principal, srv->nturns);
 
 	for (size_t n = 0; n < srv->nturns; n++, i = (i + 1) % srv->nturns) {
 		struct turns *t = &srv->turns[i];
 
-		if (t->running > 0 && t->principal == principal)
+		if (t->running == 0 || t->principal == principal)
 			return t;
-		if (t->running == 0 && free_slot == NULL)
-			free_slot = t;
 	}
-	return free_slot;
+	return NULL;
 }
 
 /* 1 when the request may run now; 0 when it waits its turn: then its
@@ -481,8 +530,9 @@ static void turn_end(struct server *srv, struct req_state *st)
 				t->last = NULL;
 			w->turn = TURN_RUNNING; /* the turn passes: running stays */
 			MHD_resume_connection(w->conn);
-		} else {
-			t->running--;
+		} else if (--t->running == 0) {
+			slot_remove(srv->turns, sizeof(*t), srv->nturns, (size_t)(t - srv->turns),
+			            turns_key, turns_used);
 		}
 	}
 	pthread_mutex_unlock(&srv->lock);
