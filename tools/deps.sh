@@ -24,6 +24,11 @@ soak_pkgs="wrk curl"
 # make bench-feeds: wrk for the conditional GETs, nginx as their baseline.
 bench_feeds_pkgs="wrk curl nginx-light"
 bench_pkgs="ripgrep"
+# make test-arm64 (issue 25): the cross compiler, qemu-user to run what it
+# builds, and the arm64 build of every library of the build set (multiarch:
+# dpkg learns the arm64 architecture first).
+arm64_libs="libjansson-dev libsqlite3-dev libsodium-dev libmicrohttpd-dev libgnutls28-dev libpcre2-dev zlib1g-dev libcurl4-gnutls-dev libicu-dev libpsl-dev libcmocka-dev"
+arm64_pkgs="crossbuild-essential-arm64 qemu-user python3 $(for p in $arm64_libs; do printf '%s:arm64 ' "$p"; done)"
 
 want="$build_pkgs"
 [ "${1:-build}" = "test" ] && want="$build_pkgs $test_pkgs"
@@ -34,6 +39,7 @@ want="$build_pkgs"
 [ "${1:-build}" = "bench-feeds" ] && want="$build_pkgs $bench_feeds_pkgs"
 [ "${1:-build}" = "install" ] && want="$build_pkgs $install_pkgs"
 [ "${1:-build}" = "deb" ] && want="$build_pkgs $deb_pkgs"
+[ "${1:-build}" = "arm64" ] && want="$build_pkgs $arm64_pkgs"
 
 missing=""
 for p in $want; do
@@ -52,6 +58,10 @@ else
 	echo "tix: cannot install packages as $(id -un); run this as root and try again:" >&2
 	echo "  apt-get update && apt-get install -y$missing" >&2
 	exit 1
+fi
+if [ "${1:-build}" = "arm64" ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+	echo "tix: adding the arm64 architecture to dpkg (multiarch) for the cross build" >&2
+	$sudo dpkg --add-architecture arm64
 fi
 # A fresh machine has no package lists yet: update first. Another apt-get
 # (a second `make` in another checkout) makes this one wait, not fail.
