@@ -18,7 +18,8 @@
 #include "values/values.h"
 #include "match/match.h"
 
-#define MAX_TYPES 64
+#define MAX_TYPES        64
+#define EXPORT_CACHE_KIB 2048
 
 static void usage(FILE *f)
 {
@@ -680,6 +681,13 @@ int cmd_export(int argc, char **argv)
 	q.types = ntypes ? types : NULL;
 	if ((s = cli_open_existing_store(cli_db_path(db))) == NULL)
 		return EXIT_SYSTEM;
+	/* one walk in date_added order: a small page cache does, and keeps
+	 * the export's memory flat from a small store to a large one */
+	if (store_set_cache_kib(s, EXPORT_CACHE_KIB, &err) != TIX_OK) {
+		cli_print_error("export", &err);
+		store_close(s);
+		return EXIT_SYSTEM;
+	}
 	for (int i = 0; i < ntypes; i++)
 		if (check_type(s, types[i]) != 0) {
 			store_close(s);
