@@ -15,7 +15,7 @@ ASAN  := build-asan
 
 .PHONY: all deps deps-test build build-asan run test install deb test-deb \
         bench-ingest bench-taxii bench-pattern bench-policy bench-match bench-sync bench-sparse \
-        bench-formats bench-feeds bench-route bench-correlate \
+        bench-formats bench-feeds bench-export bench-route bench-correlate \
         test-sync-long fuzz fuzz-ci lint soak format clean
 
 all: build
@@ -142,6 +142,9 @@ bench-formats: deps
 bench-feeds: deps
 	@sh tools/deps.sh bench-feeds
 	@bash bench/feeds/run.sh
+
+bench-export: deps
+	@bash bench/export/run.sh
 
 bench-route: deps
 	@bash bench/route/run.sh

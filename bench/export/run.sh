@@ -61,10 +61,10 @@ one() {
 	local n="$1" fmt="$2" who="$3" bin="$BASE" args=()
 	[ "$who" = new ] && bin="$NEW"
 	[ "$fmt" = stix ] || args=(--format "$fmt")
-	/usr/bin/time -f '%e %M' -o "$WORK/last.time" "$bin" export --db "$WORK/export-$n.db" \
+	/usr/bin/time -f '%e %M %U %S' -o "$WORK/last.time" "$bin" export --db "$WORK/export-$n.db" \
 		"${args[@]}" >"$WORK/out" 2>"$WORK/err" || { tail -n 5 "$WORK/err" >&2; die "$who export $fmt $n failed"; }
 	echo "$n $fmt $who $(cat "$WORK/last.time")" >>"$WORK/results"
-	printf '   %-8s %8s %-5s %8s s %8s KiB\n' "$fmt" "$n" "$who" $(cat "$WORK/last.time")
+	printf '   %-8s %8s %-5s %8s s %8s KiB  (cpu %s + %s s)\n' "$fmt" "$n" "$who" $(cat "$WORK/last.time")
 }
 
 rm -f "$WORK/results"
@@ -88,12 +88,13 @@ awk -v sizes="$SIZES" '
 		for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
 		return m % 2 ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2
 	}
-	{ k = $1 SUBSEP $2 SUBSEP $3; cnt[k "s"]++; val[k "s", cnt[k "s"]] = $4; cnt[k "m"]++; val[k "m", cnt[k "m"]] = $5 }
+	{ k = $1 SUBSEP $2 SUBSEP $3; cnt[k "s"]++; val[k "s", cnt[k "s"]] = $4; cnt[k "m"]++; val[k "m", cnt[k "m"]] = $5
+	  cnt[k "c"]++; val[k "c", cnt[k "c"]] = $6 + $7 }
 	END {
 		ns = split(sizes, sz, " ")
 		small = sz[1]
 		print ""
-		print "| format | objects | base s | new s | base µs/obj | new µs/obj | new/base time | base RSS MiB | new RSS MiB | base RSS / at " small " | new RSS / at " small " |"
+		print "| format | objects | base s | new s | base CPU µs/obj | new CPU µs/obj | new/base CPU | base RSS MiB | new RSS MiB | base RSS / at " small " | new RSS / at " small " |"
 		print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 		split("stix suricata", fm, " ")
 		for (f = 1; f <= 2; f++) for (i = 1; i <= ns; i++) {
@@ -101,8 +102,10 @@ awk -v sizes="$SIZES" '
 			bs = median(n SUBSEP F SUBSEP "base" "s"); ws = median(n SUBSEP F SUBSEP "new" "s")
 			bm = median(n SUBSEP F SUBSEP "base" "m"); wm = median(n SUBSEP F SUBSEP "new" "m")
 			b0 = median(small SUBSEP F SUBSEP "base" "m"); w0 = median(small SUBSEP F SUBSEP "new" "m")
-			printf "| %s | %\047d | %.2f | %.2f | %.2f | %.2f | %.2f | %.1f | %.1f | %.2f | %.2f |\n", F, n, bs, ws, bs * 1e6 / n, ws * 1e6 / n, bs ? ws / bs : 0, bm / 1024, wm / 1024, b0 ? bm / b0 : 0, w0 ? wm / w0 : 0
+			bc = median(n SUBSEP F SUBSEP "base" "c"); wc = median(n SUBSEP F SUBSEP "new" "c")
+			printf "| %s | %\047d | %.2f | %.2f | %.2f | %.2f | %.2f | %.1f | %.1f | %.2f | %.2f |\n", F, n, bs, ws, bc * 1e6 / n, wc * 1e6 / n, bc ? wc / bc : 0, bm / 1024, wm / 1024, b0 ? bm / b0 : 0, w0 ? wm / w0 : 0
 		}
 		print ""
 		print "Goal: new RSS / at " small " <= 1.20 at every size (constant-memory export)."
+		print "CPU = user + system seconds (the machine is shared: elapsed seconds are noisy)."
 	}' "$WORK/results"
