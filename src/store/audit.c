@@ -540,8 +540,9 @@ enum tix_err store_audit_list(struct store *s, const char *object, int64_t since
 
 /* The ids of an export or a feed, gathered in parts of per_part ids: the
  * part being filled is in memory, the full ones in a temporary file
- * ("LEN\n" and the part's LEN bytes, "\nid\n...id\n"), so memory stays
- * bounded however many ids. Nothing reaches the log before finish, which
+ * ("\nid\n...id\n" each), so memory stays
+ * bounded however many ids (the file: each part's length as a size_t, then
+ * its bytes). Nothing reaches the log before finish, which
  * writes every part as a chained entry in one transaction: a failure at
  * any point leaves no entry claiming a read. */
 struct store_audit_ids {
@@ -601,7 +602,7 @@ static enum tix_err spill_part(struct store_audit_ids *w, struct tix_error *err)
 	if (len == 0)
 		return TIX_OK;
 	if ((w->spill == NULL && (w->spill = tmpfile()) == NULL) ||
-	    fprintf(w->spill, "%zu\n", len) < 0 ||
+	    fwrite(&len, sizeof(len), 1, w->spill) != 1 ||
 	    fwrite(tix_buf_str(&w->part), 1, len, w->spill) != len) {
 		w->failed = 1;
 		return tix_error_set(err, TIX_EIO, "audit",
@@ -642,7 +643,7 @@ static enum tix_err read_part(struct store_audit_ids *w, struct tix_buf *buf, st
 	char *space;
 
 	tix_buf_reset(buf);
-	if (fscanf(w->spill, "%zu", &len) != 1 || fgetc(w->spill) != '\n' ||
+	if (fread(&len, sizeof(len), 1, w->spill) != 1 || len == 0 ||
 	    (space = tix_buf_space(buf, len + 1)) == NULL || fread(space, 1, len, w->spill) != len)
 		return tix_error_set(err, TIX_EIO, "audit",
 		                     "cannot read back the ids kept for the audit log");

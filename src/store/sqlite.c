@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sodium.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -818,10 +819,13 @@ static enum tix_err superseded_versions(struct store *s, struct vid_bits *b, str
 			size_t i = (size_t)prev_vid / 64;
 
 			if (i >= b->nw) {
-				size_t nw = i + 1 > 2 * b->nw ? i + 1 : 2 * b->nw;
-				uint64_t *w = realloc(b->w, nw * sizeof(*w));
+				size_t nw = b->nw ? 2 * b->nw : 16;
+				uint64_t *w;
 
-				if (w == NULL) {
+				if (nw <= i)
+					nw = i + 1;
+				if (nw > SIZE_MAX / sizeof(*w) ||
+				    (w = realloc(b->w, nw * sizeof(*w))) == NULL) {
 					e = tix_error_set(err, TIX_ENOMEM, "store",
 					                  "out of memory");
 					break;
