@@ -16,7 +16,7 @@ ARM64 := build-arm64
 
 .PHONY: all deps deps-test build build-asan run test install deb test-deb \
         bench-ingest bench-taxii bench-pattern bench-policy bench-match bench-sync bench-sparse \
-        bench-formats bench-feeds bench-route bench-correlate \
+        bench-formats bench-feeds bench-export bench-route bench-correlate \
         deps-arm64 build-arm64 test-arm64 test-arm64-quick \
         test-sync-long fuzz fuzz-ci lint soak format clean
 
@@ -176,6 +176,9 @@ bench-formats: deps
 bench-feeds: deps
 	@sh tools/deps.sh bench-feeds
 	@bash bench/feeds/run.sh
+
+bench-export: deps
+	@bash bench/export/run.sh
 
 bench-route: deps
 	@bash bench/route/run.sh

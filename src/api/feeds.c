@@ -316,8 +316,7 @@ struct stream {
 	int64_t after;
 	int more, done, failed;
 	char key[1400], etag[48];
-	struct tix_buf ids; /* for the audit log */
-	char user[128], org[128], detail[600];
+	struct store_audit_ids *audit; /* the ids sent, for the audit log (bounded memory) */
 	/* indicators `tix expire` marked (their decay score fell below the
 	 * floor), in id order: left out and counted, as `tix export` does */
 	struct store_id_set expired;
@@ -373,10 +372,11 @@ static int feed_row(void *arg, const struct store_taxii_row *row)
 		formats_feed_skip(st->feed, row->id, FR_DECAYED);
 		return 0;
 	}
-	if (tix_buf_len(&st->ids) == 0)
-		tix_buf_addc(&st->ids, '\n');
-	tix_buf_adds(&st->ids, row->id);
-	tix_buf_addc(&st->ids, '\n');
+	if (st->audit && store_audit_ids_add(st->audit, row->id, &err) != TIX_OK) {
+		tix_log_error("feeds: %s", err.msg);
+		st->failed = 1;
+		return 1;
+	}
 	if (formats_feed_add(st->feed, row->body, row->body_len, &err) != TIX_OK) {
 		st->failed = 1;
 		return 1;
@@ -398,15 +398,9 @@ static void finish(struct stream *st)
 	st->done = 1;
 	fs = formats_feed_get_stats(st->feed);
 	etag_done(st->fc, st->key, st->etag, fs->next_change_us);
-	if (st->cfg->audit && tix_buf_len(&st->ids) > 0) {
-		struct store_audit_entry ae;
-		struct tix_time now;
-
-		tix_time_now(&now);
-		ae = (struct store_audit_entry){tix_time_to_us(&now),  "read",    st->user, st->org,
-		                                tix_buf_str(&st->ids), st->detail};
-		store_audit_queue_push(st->cfg->audit, &ae);
-	}
+	/* the queue writes every part of the answer in one transaction */
+	store_audit_queue_push_ids(st->cfg->audit, st->audit);
+	st->audit = NULL;
 }
 
 static ssize_t read_body(void *cls, uint64_t pos, char *buf, size_t max)
@@ -455,7 +449,7 @@ static void free_stream(void *cls)
 	taxii_reader_free(st->r);
 	json_decref(st->hold);
 	tix_buf_release(&st->out);
-	tix_buf_release(&st->ids);
+	store_audit_ids_free(st->audit);
 	store_id_set_release(&st->expired);
 	free(st);
 }
@@ -627,7 +621,6 @@ struct MHD_Response *api_feeds_answer(struct api_feeds *fc, const struct taxii_c
 	}
 	snprintf(st->want, sizeof(st->want), "%s", file ? file : "");
 	tix_buf_init(&st->out, TIX_BUF_UNLIMITED);
-	tix_buf_init(&st->ids, TIX_BUF_UNLIMITED);
 	st->fc = fc;
 	st->cfg = cfg;
 	st->s = s;
@@ -648,11 +641,25 @@ struct MHD_Response *api_feeds_answer(struct api_feeds *fc, const struct taxii_c
 			return NULL;
 		}
 	}
-	snprintf(st->user, sizeof(st->user), "%s",
-	         req->taxii->who ? req->taxii->who->user : "anonymous");
-	snprintf(st->org, sizeof(st->org), "%s", req->taxii->who ? req->taxii->who->org : "");
-	snprintf(st->detail, sizeof(st->detail), "GET %.300s%s%.60s", req->path,
-	         req->taxii->client ? " from " : "", req->taxii->client ? req->taxii->client : "");
+	if (cfg->audit) {
+		char detail[600];
+		struct store_audit_entry ae = {fo.now_us,
+		                               "read",
+		                               req->taxii->who ? req->taxii->who->user
+		                                               : "anonymous",
+		                               req->taxii->who ? req->taxii->who->org : "",
+		                               "",
+		                               detail};
+
+		snprintf(detail, sizeof(detail), "GET %.300s%s%.60s", req->path,
+		         req->taxii->client ? " from " : "",
+		         req->taxii->client ? req->taxii->client : "");
+		if ((st->audit = store_audit_ids_new(&ae, 0, &err)) == NULL) {
+			free_stream(st);
+			taxii_error(resp, 500, "Internal error", "%s", err.msg);
+			return NULL;
+		}
+	}
 	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_CHUNK, read_body, st,
 	                                      free_stream);
 	if (r == NULL) {

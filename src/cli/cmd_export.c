@@ -18,7 +18,8 @@
 #include "values/values.h"
 #include "match/match.h"
 
-#define MAX_TYPES 64
+#define MAX_TYPES        64
+#define EXPORT_CACHE_KIB 2048
 
 static void usage(FILE *f)
 {
@@ -85,11 +86,9 @@ struct export_state {
 	int for_peer;
 	struct policy_node node;
 	struct policy_principal who;
-	/* The exported ids for the audit log, "\nid\nid\n": past IDS_IN_MEMORY
-	 * bytes they go on in a temporary file, so memory stays flat however
-	 * many objects are exported (written as several entries at the end). */
-	struct tix_buf ids;
-	FILE *ids_spill;
+	/* The exported ids for the audit log, kept in bounded parts
+	 * (store_audit_ids): memory stays flat however many are exported. */
+	struct store_audit_ids *audit;
 	int upgrade;                   /* --stix-version 2.1 */
 	struct formats_misp_out *misp; /* --format misp: the objects, for events */
 	struct tix_buf upgraded;
@@ -166,92 +165,18 @@ static int upgrade_body(struct export_state *x, const char **body, size_t *len)
 	return 0;
 }
 
-#define IDS_IN_MEMORY ((size_t)1 << 20)
-#define IDS_PER_ENTRY 20000
-
-/* Notes an exported id for the audit entry; 0, or -1 when the temporary
- * file cannot be written (the export fails: it must not go unrecorded). */
+/* Notes an exported id for the audit log (every path, MISP's too, calls
+ * this once per object it writes); 0, or -1 when it cannot be kept: the
+ * export then fails, it must not go unrecorded. */
 static int note_id(struct export_state *x, const char *id)
 {
-	if (tix_buf_len(&x->ids) == 0)
-		tix_buf_addc(&x->ids, '\n');
-	tix_buf_adds(&x->ids, id);
-	tix_buf_addc(&x->ids, '\n');
-	if (tix_buf_len(&x->ids) < IDS_IN_MEMORY)
+	struct tix_error err;
+
+	if (store_audit_ids_add(x->audit, id, &err) == TIX_OK)
 		return 0;
-	if ((x->ids_spill == NULL && (x->ids_spill = tmpfile()) == NULL) ||
-	    fwrite(tix_buf_str(&x->ids) + 1, 1, tix_buf_len(&x->ids) - 1, x->ids_spill) !=
-	            tix_buf_len(&x->ids) - 1) {
-		fprintf(stderr, "tix export: cannot keep the exported ids for the audit log: %s\n",
-		        strerror(errno));
-		x->failed = 1;
-		return -1;
-	}
-	tix_buf_reset(&x->ids);
-	return 0;
-}
-
-/* The audit entries of the export: one, or one per IDS_PER_ENTRY ids when
- * they were spilled, all in one transaction. */
-static enum tix_err audit_export(struct store *s, struct export_state *x,
-                                 const struct store_audit_entry *tmpl, struct tix_error *err)
-{
-	struct store_audit_entry ae = *tmpl;
-	struct tix_buf part, detail;
-	char line[512];
-	size_t in_part = 0, parts = 0, nparts;
-	enum tix_err e;
-
-	if (x->ids_spill == NULL) {
-		ae.objects = tix_buf_str(&x->ids);
-		return store_audit_append(s, &ae, 1, err);
-	}
-	/* what is still in memory joins the file, then the file is read back */
-	if (tix_buf_len(&x->ids) > 1 &&
-	    fwrite(tix_buf_str(&x->ids) + 1, 1, tix_buf_len(&x->ids) - 1, x->ids_spill) !=
-	            tix_buf_len(&x->ids) - 1)
-		return tix_error_set(err, TIX_EIO, "export", "the exported ids: %s",
-		                     strerror(errno));
-	tix_buf_release(&x->ids);
-	if (fflush(x->ids_spill) != 0 || fseek(x->ids_spill, 0, SEEK_SET) != 0)
-		return tix_error_set(err, TIX_EIO, "export", "the exported ids: %s",
-		                     strerror(errno));
-	nparts = (x->n + IDS_PER_ENTRY - 1) / IDS_PER_ENTRY;
-	tix_buf_init(&part, TIX_BUF_UNLIMITED);
-	tix_buf_init(&detail, 4096);
-	if ((e = store_begin(s, err)) != TIX_OK)
-		goto out;
-	while (e == TIX_OK) {
-		int more = fgets(line, sizeof(line), x->ids_spill) != NULL;
-
-		if (more) {
-			if (tix_buf_len(&part) == 0)
-				tix_buf_addc(&part, '\n');
-			tix_buf_adds(&part, line); /* "id\n" */
-			in_part++;
-		}
-		if (in_part > 0 && (in_part == IDS_PER_ENTRY || !more)) {
-			parts++;
-			tix_buf_reset(&detail);
-			tix_buf_addf(&detail, "%s (part %zu of %zu)", tmpl->detail, parts,
-			             nparts > parts ? nparts : parts);
-			ae.objects = tix_buf_str(&part);
-			ae.detail = tix_buf_str(&detail);
-			e = store_audit_append(s, &ae, 1, err);
-			tix_buf_reset(&part);
-			in_part = 0;
-		}
-		if (!more)
-			break;
-	}
-	if (e == TIX_OK)
-		e = store_commit(s, err);
-	else
-		store_rollback(s);
-out:
-	tix_buf_release(&part);
-	tix_buf_release(&detail);
-	return e;
+	cli_print_error("export", &err);
+	x->failed = 1;
+	return -1;
 }
 
 static int write_row(void *arg, const struct store_row *row)
@@ -319,12 +244,12 @@ static int write_row(void *arg, const struct store_row *row)
 		x->n++;
 		return 0;
 	}
-	if (note_id(x, row->id) != 0)
-		return 1;
 	if (fputs(x->n ? ",\n" : "\n", x->out) == EOF || fwrite(body, 1, len, x->out) != len) {
 		x->failed = 1;
 		return 1;
 	}
+	if (note_id(x, row->id) != 0)
+		return 1;
 	x->n++;
 	return 0;
 }
@@ -456,17 +381,32 @@ static int feed_write(void *ctx, const char *stream, const char *data, size_t le
 	return 0;
 }
 
-/* Renames the finished files over their final names (or removes them
- * when the feed failed). 0 when all went. */
-static int feed_out_close(struct feed_out *o, int ok)
+/* Writes the files out (fsync) and closes them; 0 when all went. */
+static int feed_out_sync(struct feed_out *o)
 {
-	int rc = 0;
+	int rc = o->failed ? -1 : 0;
 
 	for (size_t i = 0; i < o->nfiles; i++) {
 		int bad = fflush(o->files[i].f) != 0 || fsync(fileno(o->files[i].f)) != 0;
 
 		bad |= fclose(o->files[i].f) != 0;
-		if (!ok || bad || o->failed) {
+		o->files[i].f = NULL;
+		if (bad)
+			rc = -1;
+	}
+	if (rc)
+		o->failed = 1;
+	return rc;
+}
+
+/* Renames the synced files over their final names (or removes them when
+ * the feed or its audit failed). 0 when all went. */
+static int feed_out_publish(struct feed_out *o, int ok)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < o->nfiles; i++) {
+		if (!ok || o->failed) {
 			unlink(o->files[i].tmp);
 			rc = -1;
 		} else if (rename(o->files[i].tmp, o->files[i].final) != 0) {
@@ -558,7 +498,7 @@ int cmd_export(int argc, char **argv)
 	struct tix_uuid u;
 	struct store *s;
 	char us[37];
-	int ch, ntypes = 0, rc = 0;
+	int ch, ntypes = 0, rc = 0, audited = 0, audit_failed = 0;
 	enum tix_err e;
 
 	tix_error_clear(&err);
@@ -741,12 +681,18 @@ int cmd_export(int argc, char **argv)
 	q.types = ntypes ? types : NULL;
 	if ((s = cli_open_existing_store(cli_db_path(db))) == NULL)
 		return EXIT_SYSTEM;
+	/* one walk in date_added order: a small page cache does, and keeps
+	 * the export's memory flat from a small store to a large one */
+	if (store_set_cache_kib(s, EXPORT_CACHE_KIB, &err) != TIX_OK) {
+		cli_print_error("export", &err);
+		store_close(s);
+		return EXIT_SYSTEM;
+	}
 	for (int i = 0; i < ntypes; i++)
 		if (check_type(s, types[i]) != 0) {
 			store_close(s);
 			return EXIT_USAGE;
 		}
-	tix_buf_init(&x.ids, TIX_BUF_UNLIMITED);
 	tix_buf_init(&x.upgraded, TIX_BUF_UNLIMITED);
 	if (cli_policy_node(s, &x.node) != 0) {
 		store_close(s);
@@ -812,19 +758,58 @@ int cmd_export(int argc, char **argv)
 		store_close(s);
 		return EXIT_SYSTEM;
 	}
+	{
+		struct store_audit_entry ae;
+		struct tix_time now;
+		char detail[512];
+		const char *who = getenv("USER");
+
+		snprintf(detail, sizeof(detail), "tix export%s%s%s%s%s%s%s",
+		         collection ? " --collection " : "", collection ? collection : "",
+		         as_org ? (for_peer ? " --for-peer " : " --as-org ") : "",
+		         as_org ? as_org : "", public_only ? " --public" : "",
+		         feed >= 0 ? " --format "
+		         : misp    ? " --format misp"
+		                   : "",
+		         feed >= 0 ? formats_feed_name(fo.format) : "");
+		tix_time_now(&now);
+		ae = (struct store_audit_entry){
+		        tix_time_to_us(&now), "export", who && *who ? who : "operator",
+		        as_org ? as_org : "", "",       detail};
+		if ((x.audit = store_audit_ids_new(&ae, 0, &err)) == NULL) {
+			cli_print_error("export", &err);
+			match_warninglists_free(wl);
+			store_id_set_release(&x.expired);
+			store_close(s);
+			return EXIT_SYSTEM;
+		}
+	}
 	if (feed >= 0) {
 		struct formats_feed_sink sink = {feed_write, &fout};
 
 		if ((x.feed = formats_feed_new(&fo, &sink, &err)) == NULL) {
 			cli_print_error("export", &err);
 			match_warninglists_free(wl);
+			store_audit_ids_free(x.audit);
+			store_id_set_release(&x.expired);
 			store_close(s);
 			return EXIT_SYSTEM;
 		}
 		e = store_query(s, &q, write_row, &x, &err);
 		if (e == TIX_OK && formats_feed_finish(x.feed, &err) != TIX_OK)
 			x.failed = 1;
-		if (feed_out_close(&fout, e == TIX_OK && !x.failed) != 0)
+		if (feed_out_sync(&fout) != 0)
+			x.failed = 1;
+		/* files appear under their names only once the audit holds
+		 * their reads: no feed file goes unrecorded */
+		if (output && e == TIX_OK && !x.failed) {
+			audited = 1;
+			if (store_audit_ids_finish(s, x.audit, &err) != TIX_OK) {
+				audit_failed = 1;
+				x.failed = 1;
+			}
+		}
+		if (feed_out_publish(&fout, e == TIX_OK && !x.failed) != 0)
 			x.failed = 1;
 		if (!x.failed)
 			feed_summary(formats_feed_get_stats(x.feed), formats_feed_name(fo.format));
@@ -850,35 +835,23 @@ int cmd_export(int argc, char **argv)
 		cli_print_error("export", &err);
 		rc = EXIT_SYSTEM;
 	}
-	if (x.n > 0) {
-		struct store_audit_entry ae;
-		struct tix_time now;
-		char detail[512];
-		const char *who = getenv("USER");
-
-		snprintf(detail, sizeof(detail), "tix export%s%s%s%s%s%s%s",
-		         collection ? " --collection " : "", collection ? collection : "",
-		         as_org ? (for_peer ? " --for-peer " : " --as-org ") : "",
-		         as_org ? as_org : "", public_only ? " --public" : "",
-		         feed >= 0 ? " --format " : "",
-		         feed >= 0 ? formats_feed_name(fo.format) : "");
-		tix_time_now(&now);
-		ae = (struct store_audit_entry){
-		        tix_time_to_us(&now), "export", who && *who ? who : "operator",
-		        as_org ? as_org : "", NULL,     detail};
-		if (audit_export(s, &x, &ae, &err) != TIX_OK) {
-			cli_print_error("export", &err);
-			rc = EXIT_SYSTEM;
-		}
-	}
-	tix_buf_release(&x.ids);
-	if (x.ids_spill)
-		fclose(x.ids_spill);
-	tix_buf_release(&x.upgraded);
-	if (fflush(stdout) != 0 || x.failed) {
+	if (fflush(stdout) != 0 || (x.failed && !audit_failed)) {
 		fprintf(stderr, "tix export: writing the output failed\n");
 		rc = EXIT_SYSTEM;
 	}
+	/* The audit of what was written to standard output (all of it, or
+	 * as far as it went), all parts or none; a feed to --output was
+	 * recorded before its files took their names, or discarded. */
+	if (!audited && !(feed >= 0 && output) &&
+	    store_audit_ids_finish(s, x.audit, &err) != TIX_OK)
+		audit_failed = 1;
+	if (audit_failed) {
+		cli_print_error("export", &err);
+		fprintf(stderr, "tix export: the export could not be recorded in the audit log\n");
+		rc = EXIT_SYSTEM;
+	}
+	store_audit_ids_free(x.audit);
+	tix_buf_release(&x.upgraded);
 	store_id_set_release(&x.expired);
 	store_close(s);
 	return rc;

@@ -6,6 +6,7 @@
  * entries off the end shows too. A queue with its own thread and store
  * handle lets the TAXII server log reads without waiting for a write.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -535,6 +536,194 @@ enum tix_err store_audit_list(struct store *s, const char *object, int64_t since
 	return e;
 }
 
+/* ---- the ids of a large read, in bounded parts ------------------------------- */
+
+/* The ids of an export or a feed, gathered in parts of per_part ids: the
+ * part being filled is in memory, the full ones in a temporary file
+ * ("\nid\n...id\n" each), so memory stays
+ * bounded however many ids (the file: each part's length as a size_t, then
+ * its bytes). Nothing reaches the log before finish, which
+ * writes every part as a chained entry in one transaction: a failure at
+ * any point leaves no entry claiming a read. */
+struct store_audit_ids {
+	struct store_audit_entry tmpl; /* strings in tmpl_buf */
+	char *tmpl_buf;
+	size_t per_part, n, parts_spilled;
+	struct tix_buf part;
+	FILE *spill;
+	int failed; /* an add failed: finish refuses */
+};
+
+#define AUDIT_IDS_PER_PART 20000
+
+size_t store_audit_ids_part_size(void)
+{
+	const char *v = getenv("TIX_AUDIT_PART_IDS");
+	char *end = NULL;
+	long long n = v ? strtoll(v, &end, 10) : 0;
+
+	return v && end && end != v && *end == '\0' && n > 0 && n <= 100000000 ? (size_t)n
+	                                                                       : AUDIT_IDS_PER_PART;
+}
+
+static char *dup_into(char **p, const char *s);
+
+struct store_audit_ids *store_audit_ids_new(const struct store_audit_entry *tmpl, size_t per_part,
+                                            struct tix_error *err)
+{
+	struct store_audit_ids *w = calloc(1, sizeof(*w));
+	size_t len = strlen(tmpl->action ? tmpl->action : "") +
+	             strlen(tmpl->actor ? tmpl->actor : "") + strlen(tmpl->org ? tmpl->org : "") +
+	             strlen(tmpl->detail ? tmpl->detail : "") + 5;
+	char *p;
+
+	if (w == NULL || (w->tmpl_buf = malloc(len)) == NULL) {
+		free(w);
+		tix_error_set(err, TIX_ENOMEM, "audit", "out of memory");
+		return NULL;
+	}
+	p = w->tmpl_buf;
+	w->tmpl.at = tmpl->at;
+	w->tmpl.action = dup_into(&p, tmpl->action);
+	w->tmpl.actor = dup_into(&p, tmpl->actor);
+	w->tmpl.org = dup_into(&p, tmpl->org);
+	w->tmpl.detail = dup_into(&p, tmpl->detail);
+	w->tmpl.objects = "";
+	w->per_part = per_part ? per_part : store_audit_ids_part_size();
+	tix_buf_init(&w->part, TIX_BUF_UNLIMITED);
+	return w;
+}
+
+/* The part in memory joins the file. */
+static enum tix_err spill_part(struct store_audit_ids *w, struct tix_error *err)
+{
+	size_t len = tix_buf_len(&w->part);
+
+	if (len == 0)
+		return TIX_OK;
+	if ((w->spill == NULL && (w->spill = tmpfile()) == NULL) ||
+	    fwrite(&len, sizeof(len), 1, w->spill) != 1 ||
+	    fwrite(tix_buf_str(&w->part), 1, len, w->spill) != len) {
+		w->failed = 1;
+		return tix_error_set(err, TIX_EIO, "audit",
+		                     "cannot keep the ids read for the audit log: %s",
+		                     strerror(errno));
+	}
+	w->parts_spilled++;
+	tix_buf_reset(&w->part);
+	return TIX_OK;
+}
+
+enum tix_err store_audit_ids_add(struct store_audit_ids *w, const char *id, struct tix_error *err)
+{
+	if (w->failed)
+		return tix_error_set(err, TIX_EIO, "audit", "the ids read could not be kept");
+	if (strchr(id, '\n'))
+		return tix_error_set(err, TIX_EINVAL, "audit", "an id with a line break");
+	if (w->n > 0 && w->n % w->per_part == 0 && spill_part(w, err) != TIX_OK)
+		return TIX_EIO;
+	if ((tix_buf_len(&w->part) == 0 && tix_buf_addc(&w->part, '\n') != TIX_OK) ||
+	    tix_buf_adds(&w->part, id) != TIX_OK || tix_buf_addc(&w->part, '\n') != TIX_OK) {
+		w->failed = 1;
+		return tix_error_set(err, TIX_ENOMEM, "audit", "out of memory");
+	}
+	w->n++;
+	return TIX_OK;
+}
+
+size_t store_audit_ids_count(const struct store_audit_ids *w)
+{
+	return w ? w->n : 0;
+}
+
+/* Reads the next spilled part into buf. */
+static enum tix_err read_part(struct store_audit_ids *w, struct tix_buf *buf, struct tix_error *err)
+{
+	size_t len;
+	char *space;
+
+	tix_buf_reset(buf);
+	if (fread(&len, sizeof(len), 1, w->spill) != 1 || len == 0 ||
+	    (space = tix_buf_space(buf, len + 1)) == NULL || fread(space, 1, len, w->spill) != len)
+		return tix_error_set(err, TIX_EIO, "audit",
+		                     "cannot read back the ids kept for the audit log");
+	tix_buf_commit(buf, len);
+	return TIX_OK;
+}
+
+/* Writes the parts, with recent (the queue's) for "=SEQ" references. */
+static enum tix_err ids_finish(struct store *s, struct store_audit_ids *w, struct recent *recent,
+                               struct tix_error *err)
+{
+	size_t nparts = (w->n + w->per_part - 1) / w->per_part;
+	struct store_audit_entry ae = w->tmpl;
+	struct tix_buf spilled, detail;
+	int own_tx = !s->in_tx;
+	enum tix_err e = TIX_OK;
+
+	if (w->failed)
+		return tix_error_set(err, TIX_EIO, "audit", "the ids read could not be kept");
+	if (w->n == 0)
+		return TIX_OK;
+	if (w->spill && (fflush(w->spill) != 0 || fseek(w->spill, 0, SEEK_SET) != 0))
+		return tix_error_set(err, TIX_EIO, "audit",
+		                     "cannot read back the ids kept for the audit log: %s",
+		                     strerror(errno));
+	tix_buf_init(&spilled, TIX_BUF_UNLIMITED);
+	tix_buf_init(&detail, 4096);
+	if (own_tx) {
+		if ((e = store__exec(s, "BEGIN IMMEDIATE", err)) != TIX_OK)
+			goto out;
+		s->in_tx = 1; /* one transaction for every part */
+	}
+	for (size_t i = 0; i < nparts && e == TIX_OK; i++) {
+		if (i < w->parts_spilled) {
+			if ((e = read_part(w, &spilled, err)) != TIX_OK)
+				break;
+			ae.objects = tix_buf_str(&spilled);
+		} else {
+			ae.objects = tix_buf_str(&w->part);
+		}
+		if (nparts > 1) {
+			tix_buf_reset(&detail);
+			tix_buf_addf(&detail, "%s (part %zu of %zu)", w->tmpl.detail, i + 1,
+			             nparts);
+			ae.detail = tix_buf_str(&detail);
+		}
+		e = append(s, &ae, 1, recent, err);
+	}
+	if (own_tx) {
+		s->in_tx = 0;
+		if (e == TIX_OK)
+			e = store__exec(s, "COMMIT", err);
+		if (e != TIX_OK)
+			store__exec(s, "ROLLBACK", NULL);
+	}
+out:
+	if (e != TIX_OK && recent)
+		memset(recent, 0, RECENT * sizeof(*recent)); /* may name entries not kept */
+	tix_buf_release(&spilled);
+	tix_buf_release(&detail);
+	return e;
+}
+
+enum tix_err store_audit_ids_finish(struct store *s, struct store_audit_ids *w,
+                                    struct tix_error *err)
+{
+	return ids_finish(s, w, NULL, err);
+}
+
+void store_audit_ids_free(struct store_audit_ids *w)
+{
+	if (w == NULL)
+		return;
+	if (w->spill)
+		fclose(w->spill);
+	tix_buf_release(&w->part);
+	free(w->tmpl_buf);
+	free(w);
+}
+
 /* ---- anchors from peers ------------------------------------------------------ */
 
 static enum tix_err step_done(struct store *s, sqlite3_stmt *st, const char *what,
@@ -687,7 +876,8 @@ enum tix_err store_peer_anchor_status(struct store *s, const char *peer, char *l
 
 struct qentry {
 	struct store_audit_entry e;
-	char *buf; /* the strings of e, one allocation */
+	char *buf;                   /* the strings of e, one allocation */
+	struct store_audit_ids *ids; /* or the ids of a large read (e unused) */
 };
 
 struct store_audit_queue {
@@ -736,28 +926,51 @@ static void *writer(void *arg)
 		aq->n = 0;
 		pthread_cond_broadcast(&aq->room);
 		pthread_mutex_unlock(&aq->mu);
-		int ok = 0;
+		size_t ok = 0, done = 0;
 
-		if (es == NULL) {
-			tix_log_error("audit: out of memory: %zu entries not logged", n);
-			aq->failed = 1;
-		} else {
-			for (size_t i = 0; i < n; i++)
-				es[i] = batch[i].e;
-			if (append(aq->s, es, n, aq->recent, &err) != TIX_OK) {
-				tix_log_error("audit: %zu entries not logged: %s", n, err.msg);
+		/* runs of plain entries in one append; the ids of a large read
+		 * in a transaction of their own */
+		while (done < n) {
+			size_t k = 0;
+
+			if (batch[done].ids) {
+				if (ids_finish(aq->s, batch[done].ids, aq->recent, &err) !=
+				    TIX_OK) {
+					tix_log_error("audit: the %zu ids of '%s' not logged: %s",
+					              batch[done].ids->n,
+					              batch[done].ids->tmpl.detail, err.msg);
+					aq->failed = 1;
+				} else {
+					ok++;
+				}
+				store_audit_ids_free(batch[done].ids);
+				done++;
+				continue;
+			}
+			while (done + k < n && batch[done + k].ids == NULL) {
+				if (es)
+					es[k] = batch[done + k].e;
+				k++;
+			}
+			if (es == NULL) {
+				tix_log_error("audit: out of memory: %zu entries not logged", k);
+				aq->failed = 1;
+			} else if (append(aq->s, es, k, aq->recent, &err) != TIX_OK) {
+				tix_log_error("audit: %zu entries not logged: %s", k, err.msg);
 				aq->failed = 1;
 			} else {
-				ok = 1;
+				ok += k;
 			}
+			done += k;
 		}
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
 			free(batch[i].buf);
+			batch[i].buf = NULL;
+			batch[i].ids = NULL;
+		}
 		pthread_mutex_lock(&aq->mu);
-		if (ok)
-			aq->logged += n;
-		else
-			aq->lost += n;
+		aq->logged += ok;
+		aq->lost += n - ok;
 		aq->spare = batch;
 	}
 	pthread_mutex_unlock(&aq->mu);
@@ -807,6 +1020,8 @@ static char *dup_into(char **p, const char *s)
 	return start;
 }
 
+static void enqueue(struct store_audit_queue *aq, const struct qentry *qe);
+
 void store_audit_queue_push(struct store_audit_queue *aq, const struct store_audit_entry *e)
 {
 	struct qentry q;
@@ -829,6 +1044,41 @@ void store_audit_queue_push(struct store_audit_queue *aq, const struct store_aud
 	q.e.org = dup_into(&p, e->org);
 	q.e.objects = dup_into(&p, e->objects);
 	q.e.detail = dup_into(&p, e->detail);
+	q.ids = NULL;
+	enqueue(aq, &q);
+}
+
+void store_audit_queue_push_ids(struct store_audit_queue *aq, struct store_audit_ids *w)
+{
+	struct qentry q = {{0}, NULL, w};
+	struct tix_error err;
+
+	if (aq == NULL || w == NULL || w->n == 0) {
+		store_audit_ids_free(w);
+		return;
+	}
+	/* once spilled, the rest waits in the file too: queued reads hold
+	 * no more than a part each */
+	if (w->spill && spill_part(w, &err) != TIX_OK) {
+		tix_log_error("audit: the %zu ids of '%s' not logged: %s", w->n, w->tmpl.detail,
+		              err.msg);
+		store_audit_ids_free(w);
+		pthread_mutex_lock(&aq->mu);
+		aq->pushed++;
+		aq->lost++;
+		aq->failed = 1;
+		pthread_mutex_unlock(&aq->mu);
+		return;
+	}
+	if (w->spill)
+		tix_buf_release(&w->part);
+	enqueue(aq, &q);
+}
+
+static void enqueue(struct store_audit_queue *aq, const struct qentry *qe)
+{
+	struct qentry q = *qe;
+
 	pthread_mutex_lock(&aq->mu);
 	while (aq->n == aq->cap || aq->q == NULL)
 		pthread_cond_wait(&aq->room, &aq->mu);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sodium.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,6 +191,14 @@ uint64_t store_data_version(struct store *s)
 		v = (uint64_t)sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	return v << 32 ^ s->own_commits;
+}
+
+enum tix_err store_set_cache_kib(struct store *s, int kib, struct tix_error *err)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", kib > 0 ? kib : 1);
+	return store__exec(s, sql, err);
 }
 
 int store_schema_version(void)
@@ -798,22 +807,109 @@ struct store_row store__row(sqlite3_stmt *st)
 	return row;
 }
 
+/* The versions that a later version of the same object supersedes, as
+ * bits by vid: one walk of the (id, modified) index in its order, where
+ * a version is superseded when the next entry has the same id. In place of
+ * a probe of that index per row in date_added order (a random seek each,
+ * what made a large export slow); a bit per version up to the highest one
+ * superseded, nothing when every object has one version. */
+struct vid_bits {
+	uint64_t *w;
+	size_t nw;
+};
+
+static int vid_bit(const struct vid_bits *b, int64_t vid)
+{
+	size_t i = (size_t)vid / 64;
+
+	return vid >= 0 && i < b->nw && (b->w[i] >> (vid % 64) & 1);
+}
+
+static enum tix_err superseded_versions(struct store *s, struct vid_bits *b, struct tix_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	struct tix_buf prev;
+	int64_t prev_vid = -1;
+	enum tix_err e = TIX_OK;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db,
+	                       "SELECT id, vid FROM objects WHERE substr(modified, 1, 1) <> '#'"
+	                       " ORDER BY id, modified",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return store__db_error(s, err, "preparing a query");
+	tix_buf_init(&prev, TIX_BUF_UNLIMITED);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(st, 0);
+		size_t n = (size_t)sqlite3_column_bytes(st, 0);
+		int64_t vid = sqlite3_column_int64(st, 1);
+
+		if (prev_vid >= 0 && n == tix_buf_len(&prev) &&
+		    memcmp(id, tix_buf_str(&prev), n) == 0) {
+			size_t i = (size_t)prev_vid / 64;
+
+			if (i >= b->nw) {
+				size_t nw = b->nw ? 2 * b->nw : 16;
+				uint64_t *w;
+
+				if (nw <= i)
+					nw = i + 1;
+				if (nw > SIZE_MAX / sizeof(*w) ||
+				    (w = realloc(b->w, nw * sizeof(*w))) == NULL) {
+					e = tix_error_set(err, TIX_ENOMEM, "store",
+					                  "out of memory");
+					break;
+				}
+				memset(w + b->nw, 0, (nw - b->nw) * sizeof(*w));
+				b->w = w;
+				b->nw = nw;
+			}
+			b->w[i] |= (uint64_t)1 << (prev_vid % 64);
+		}
+		tix_buf_reset(&prev);
+		if (tix_buf_add(&prev, id, n) != TIX_OK) {
+			e = tix_error_set(err, TIX_ENOMEM, "store", "out of memory");
+			break;
+		}
+		prev_vid = vid;
+	}
+	if (e == TIX_OK && rc != SQLITE_DONE)
+		e = store__db_error(s, err, "reading the versions");
+	sqlite3_finalize(st);
+	tix_buf_release(&prev);
+	return e;
+}
+
 enum tix_err store_query(struct store *s, const struct store_query *q, store_row_cb cb, void *arg,
                          struct tix_error *err)
 {
 	struct tix_buf sql;
+	struct vid_bits superseded = {NULL, 0};
 	sqlite3_stmt *st = NULL;
 	enum tix_err e = TIX_OK;
+	/* the latest versions of the whole store: by the bits, and the walk
+	 * and the query see one snapshot (a read transaction of their own
+	 * unless the caller has one open) */
+	int by_bits = !q->all_versions && !q->collection && !q->id;
+	int own_read = by_bits && sqlite3_get_autocommit(s->db);
 	int rc;
 
 	tix_buf_init(&sql, 1 << 16);
+	if (own_read && sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		e = store__db_error(s, err, "starting a read");
+		tix_buf_release(&sql);
+		return e;
+	}
+	if (by_bits && (e = superseded_versions(s, &superseded, err)) != TIX_OK)
+		goto out;
 	if (q->collection)
-		tix_buf_adds(&sql, "SELECT o.id, o.type, o.modified, m.date_added, o.body" AUD_COLS
-		                   " FROM collection_objects m JOIN objects o ON o.vid = m.vid"
-		                   " WHERE m.ckey = ?1");
+		tix_buf_adds(&sql,
+		             "SELECT o.id, o.type, o.modified, m.date_added, o.body" AUD_COLS
+		             ", o.vid FROM collection_objects m JOIN objects o ON o.vid = m.vid"
+		             " WHERE m.ckey = ?1");
 	else
 		tix_buf_adds(&sql, "SELECT o.id, o.type, o.modified, o.date_added, o.body" AUD_COLS
-		                   " FROM objects o WHERE ?1 IS NOT NULL");
+		                   ", o.vid FROM objects o WHERE ?1 IS NOT NULL");
 	if (q->added_after > 0)
 		tix_buf_adds(&sql,
 		             q->collection ? " AND m.date_added > ?2" : " AND o.date_added > ?2");
@@ -829,13 +925,11 @@ enum tix_err store_query(struct store *s, const struct store_query *q, store_row
 		tix_buf_adds(&sql, ")");
 	}
 	if (!q->all_versions) {
+		/* in a collection, the flag kept with its members
+		 * (store__mark_superseded); one object: a probe */
 		if (q->collection)
-			tix_buf_adds(&sql,
-			             " AND NOT EXISTS (SELECT 1 FROM collection_objects m2"
-			             " JOIN objects o2 ON o2.vid = m2.vid WHERE m2.ckey = m.ckey"
-			             " AND o2.id = o.id AND o2.modified > o.modified"
-			             " AND substr(o.modified, 1, 1) <> '#')");
-		else
+			tix_buf_adds(&sql, " AND m.superseded = 0");
+		else if (q->id)
 			tix_buf_adds(&sql, " AND NOT EXISTS (SELECT 1 FROM objects o2"
 			                   " WHERE o2.id = o.id AND o2.modified > o.modified"
 			                   " AND substr(o.modified, 1, 1) <> '#')");
@@ -853,8 +947,11 @@ enum tix_err store_query(struct store *s, const struct store_query *q, store_row
 	for (int i = 0; q->types && q->types[i]; i++)
 		sqlite3_bind_text(st, 10 + i, q->types[i], -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_row row = store__row(st);
+		struct store_row row;
 
+		if (superseded.nw && vid_bit(&superseded, sqlite3_column_int64(st, 11)))
+			continue;
+		row = store__row(st);
 		if (cb(arg, &row) != 0)
 			break;
 	}
@@ -862,6 +959,9 @@ enum tix_err store_query(struct store *s, const struct store_query *q, store_row
 		e = store__db_error(s, err, "reading objects");
 out:
 	sqlite3_finalize(st);
+	if (own_read)
+		sqlite3_exec(s->db, "END", NULL, NULL, NULL);
+	free(superseded.w);
 	tix_buf_release(&sql);
 	return e;
 }

@@ -245,6 +245,10 @@ enum tix_err store_taxii_delete(struct store *s, const struct store_taxii_filter
  * changed: a commit by any connection (any thread or process) or by this
  * one. Cheap (no disk I/O): for caching answers. */
 uint64_t store_data_version(struct store *s);
+/* The handle's page cache (16 MiB when opened): a long read that walks
+ * the store once (tix export) needs little, and its memory then stays
+ * the same whatever the store's size. */
+enum tix_err store_set_cache_kib(struct store *s, int kib, struct tix_error *err);
 
 /* Status resources of POST requests, kept for later GETs for a week
  * (older ones are dropped as new ones are saved). */
@@ -523,6 +527,28 @@ enum tix_err store_audit_list(struct store *s, const char *object, int64_t since
                               int (*cb)(void *, int64_t seq, const struct store_audit_entry *),
                               void *arg, struct tix_error *err);
 
+/* The audit of a read of many objects (`tix export`, GET /feeds/) in
+ * bounded memory: ids are added one by one and kept in parts of per_part
+ * ids (0: store_audit_ids_part_size()), the full parts in a temporary
+ * file. finish writes one entry per part (the template's detail followed
+ * by " (part I of N)" when there are several; one entry as the template
+ * when there is one; none for no id), chained as any entry, all in one
+ * transaction (or the caller's, when one is open): on any failure no part
+ * is written, so no entry claims a read, and the caller must fail the
+ * read. "Who has seen X" (store_audit_list) finds X in its part. free
+ * discards a writer, finished or not. */
+struct store_audit_ids;
+struct store_audit_ids *store_audit_ids_new(const struct store_audit_entry *tmpl, size_t per_part,
+                                            struct tix_error *err);
+enum tix_err store_audit_ids_add(struct store_audit_ids *w, const char *id, struct tix_error *err);
+size_t store_audit_ids_count(const struct store_audit_ids *w);
+enum tix_err store_audit_ids_finish(struct store *s, struct store_audit_ids *w,
+                                    struct tix_error *err);
+void store_audit_ids_free(struct store_audit_ids *w);
+/* 20,000 ids per part, or $TIX_AUDIT_PART_IDS (for tests: a small part
+ * size makes a test of several parts need few objects). */
+size_t store_audit_ids_part_size(void);
+
 /* A thread-safe queue feeding a writer thread with its own store handle:
  * entries pushed are appended in batches within ~50 ms. close flushes. A
  * list of objects the writer logged recently is logged again as "=SEQ"
@@ -530,6 +556,9 @@ enum tix_err store_audit_list(struct store *s, const char *object, int64_t since
 struct store_audit_queue;
 struct store_audit_queue *store_audit_queue_open(const char *path, struct tix_error *err);
 void store_audit_queue_push(struct store_audit_queue *q, const struct store_audit_entry *e);
+/* Hands a writer of ids to the queue (which frees it): its parts are
+ * written by the writer thread, in one transaction of their own. */
+void store_audit_queue_push_ids(struct store_audit_queue *q, struct store_audit_ids *w);
 void store_audit_queue_close(struct store_audit_queue *q);
 /* What GET /metrics shows of the queue: entries taken, written, lost to a
  * failed write, waiting (depth: queued or being written), the bound. */

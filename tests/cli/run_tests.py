@@ -821,26 +821,83 @@ def audit_show_json_gives_objects_as_an_array(env):
     assert sorted(write["objects"]) == sorted([ident(1)["id"], ident(2)["id"]])
 
 
+class part_size:
+    """TIX_AUDIT_PART_IDS for the commands run inside: a small audit part
+    (20,000 ids in use) makes an export of several parts need few objects."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __enter__(self):
+        os.environ["TIX_AUDIT_PART_IDS"] = str(self.n)
+
+    def __exit__(self, *exc):
+        os.environ.pop("TIX_AUDIT_PART_IDS", None)
+
+
+def export_entries(env):
+    rows = [json.loads(l) for l in env.tix("audit", "show", "--json").stdout.splitlines()]
+    return [r for r in rows if r["action"] == "export"]
+
+
 @test
 def a_large_export_is_audited_in_parts_without_holding_every_id(env):
-    # 25,000 ids pass the 1 MiB the export keeps in memory: they go on in a
-    # temporary file and are recorded as entries of 20,000 ids at most.
-    objs = [indicator(n, "[ipv4-addr:value = '10.%d.%d.%d']" % (n >> 16 & 255, n >> 8 & 255, n & 255))
-            for n in range(1, 25001)]
+    # Parts of 100 ids (20,000 in use): 250 exported ids are three entries,
+    # each chained, and "who has seen" finds every exported id in its part.
+    objs = [indicator(n, "[ipv4-addr:value = '10.0.%d.%d']" % (n >> 8 & 255, n & 255))
+            for n in range(1, 251)]
     assert env.tix("import", "--quiet", env.write("big.json", bundle(objs))).returncode == 0
-    r = env.tix("export")
-    assert r.returncode == 0, r.stderr
-    exported = [o["id"] for o in json.loads(r.stdout)["objects"]]
-    assert len(exported) == 25000
-    rows = [json.loads(l) for l in env.tix("audit", "show", "--json").stdout.splitlines()]
-    parts = [r for r in rows if r["action"] == "export"]
-    assert [p["detail"].rsplit("(", 1)[1] for p in parts] == ["part 1 of 2)", "part 2 of 2)"], parts
-    assert [len(p["objects"]) for p in parts] == [20000, 5000]
-    seen = [i for p in parts for i in p["objects"]]
-    assert seen == exported, "the parts hold every exported id once, in order"
-    last = exported[-1]
-    shown = [json.loads(l)["action"] for l in env.tix("audit", "show", "--object", last, "--json").stdout.splitlines()]
-    assert "export" in shown, shown
+    with part_size(100):
+        r = env.tix("export")
+        assert r.returncode == 0, r.stderr
+        exported = [o["id"] for o in json.loads(r.stdout)["objects"]]
+        assert len(exported) == 250
+        parts = export_entries(env)
+        assert [p["detail"] for p in parts] == ["tix export (part %d of 3)" % i for i in (1, 2, 3)], parts
+        assert [len(p["objects"]) for p in parts] == [100, 100, 50]
+        assert [i for p in parts for i in p["objects"]] == exported, "every id once, in order"
+        for i, oid in enumerate(exported):
+            seen = [json.loads(l) for l in
+                    env.tix("audit", "show", "--object", oid, "--json").stdout.splitlines()]
+            assert [e["detail"] for e in seen if e["action"] == "export"] == \
+                ["tix export (part %d of 3)" % (i // 100 + 1)], (oid, seen)
+        # a feed written to a file: its indicators' parts, then the file
+        out = env.path("rules")
+        r = env.tix("export", "--format", "suricata", "--output", out)
+        assert r.returncode == 0, r.stderr
+        assert os.path.exists(out)
+        feed = [p for p in export_entries(env) if "--format suricata" in p["detail"]]
+        assert len(feed) == 3 and [i for p in feed for i in p["objects"]] == exported
+    assert b"intact" in env.tix("audit", "verify").stdout
+
+
+@test
+def an_export_whose_audit_cannot_be_written_fails_and_claims_nothing(env):
+    objs = [indicator(n, "[ipv4-addr:value = '10.1.0.%d']" % n) for n in range(1, 31)]
+    assert env.tix("import", "--quiet", env.write("some.json", bundle(objs))).returncode == 0
+    con = sqlite3.connect(env.db)
+    # the third part's entry cannot be written (the first two could)
+    con.execute("CREATE TRIGGER no_room BEFORE INSERT ON audit WHEN NEW.detail LIKE"
+                " '%(part 3 of %' BEGIN SELECT RAISE(ABORT, 'no room left'); END")
+    con.commit()
+    con.close()
+    with part_size(10):
+        r = env.tix("export")
+        assert r.returncode != 0 and b"audit log" in r.stderr, r.stderr
+        out = env.path("feed.txt")
+        r = env.tix("export", "--format", "list", "--output", out)
+        assert r.returncode != 0 and b"no room left" in r.stderr, r.stderr
+        assert not os.path.exists(out), "a feed file whose reads are not recorded"
+        assert not [f for f in os.listdir(env.dir) if f.startswith("feed.txt")]
+    assert export_entries(env) == [], "no part of a failed audit stays"
+    assert b"intact" in env.tix("audit", "verify").stdout
+    con = sqlite3.connect(env.db)
+    con.execute("DROP TRIGGER no_room")
+    con.commit()
+    con.close()
+    with part_size(10):
+        assert env.tix("export").returncode == 0
+    assert len(export_entries(env)) == 3
     assert b"intact" in env.tix("audit", "verify").stdout
 
 

@@ -775,6 +775,46 @@ def named_feeds_are_served_at_their_name(w):
 
 
 @test
+def a_feed_of_several_audit_parts_leaves_every_indicator_findable(w):
+    # A server whose audit parts hold 4 ids (20,000 in use): bea's feed is
+    # several parts, and "who has seen" finds each indicator it was sent.
+    os.environ["TIX_AUDIT_PART_IDS"] = "4"
+    try:
+        srv = Server(w.db, w.dir, "feeds-parts").start()
+        w.servers.append(srv)
+        tix_ok("export", "--db", w.db, "--format", "list", "--as-org", "beta",
+               "--collection", w.cid)
+    finally:
+        os.environ.pop("TIX_AUDIT_PART_IDS", None)
+    rows = [json.loads(l) for l in tix_ok("audit", "show", "--json", "--db", w.db).splitlines()]
+    sent = [i for r in rows if r["action"] == "export" and "--as-org beta" in r["detail"] and
+            "part" in r["detail"] for i in r["objects"]]
+    assert len(sent) > 8, rows[-3:]
+    path = "/feeds/%s/list" % w.cid
+    r = Client(srv, bearer(w.keys["bea"])).request("GET", path, accept=None)
+    assert r.status == 200, r
+    deadline = time.monotonic() + 10  # the audit queue writes within ~50 ms
+    while True:
+        rows = [json.loads(l) for l in
+                tix_ok("audit", "show", "--json", "--db", w.db).splitlines()]
+        parts = [r for r in rows if r["action"] == "read" and
+                 r["detail"].startswith("GET " + path) and "(part " in r["detail"]]
+        if parts or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    n = len(parts)
+    assert n == (len(sent) + 3) // 4 and [p["detail"] for p in parts] == [
+        "GET %s from 127.0.0.1 (part %d of %d)" % (path, i, n) for i in range(1, n + 1)], parts
+    assert sorted(i for p in parts for i in p["objects"]) == sorted(sent)
+    for oid in sent:
+        seen = [json.loads(l) for l in tix_ok("audit", "show", "--object", oid, "--json",
+                                              "--db", w.db).splitlines()]
+        assert any(e["action"] == "read" and e["actor"] == "bea" and
+                   e["detail"].startswith("GET " + path) for e in seen), (oid, seen)
+    assert "intact" in tix_ok("audit", "verify", "--db", w.db)
+
+
+@test
 def indicators_decay_expired_leave_every_feed_and_change_its_etag(w):
     # Last of the suite: it marks every indicator expired.
     path = "/feeds/%s/list" % w.cid
