@@ -4,9 +4,9 @@
 # a database and a password role; stopped and removed afterwards, on failure too.
 #
 #   tools/pg.sh run CMD [ARG...]   start one, run CMD with TIX_TEST_PG_URL (the
-#                                  connection URL) and TIX_TEST_PG_CTL (a command
-#                                  prefix taking stop|start) set, remove it, exit
-#                                  with CMD's status
+#                                  connection URL), TIX_TEST_PG_SH (this script)
+#                                  and TIX_TEST_PG_DIR (for `ctl`) set, remove
+#                                  it, exit with CMD's status
 #   tools/pg.sh start DIR          make and start one in the new directory DIR;
 #                                  prints the URL (also in DIR/url)
 #   tools/pg.sh ctl DIR stop|start stop it (immediately, like a crash) or start it
@@ -147,8 +147,9 @@ cmd_run() {
 	if url=$(cmd_start "$dir" 2>"$dir.err"); then
 		rm -f "$dir.err"
 		TIX_TEST_PG_URL=$url
-		TIX_TEST_PG_CTL="sh $self ctl $dir"
-		export TIX_TEST_PG_URL TIX_TEST_PG_CTL
+		TIX_TEST_PG_SH=$self
+		TIX_TEST_PG_DIR=$dir
+		export TIX_TEST_PG_URL TIX_TEST_PG_SH TIX_TEST_PG_DIR
 	else
 		why=$(tail -n 3 "$dir.err" | tr '\n' ' ')
 		rm -f "$dir.err"

@@ -14,30 +14,20 @@
 
 /* ---- errors ------------------------------------------------------------ */
 
-void db__scrub(const struct db *db, char *buf, size_t size)
+void db__scrub(const struct db *db, char *buf)
 {
 	for (int k = 0; k < 4; k++) {
 		const char *s = db->secrets[k];
 		size_t n = s ? strlen(s) : 0;
+		/* Never longer than the secret, so the text never grows. */
+		size_t r = n < 3 ? n : 3;
 		char *p;
 
 		if (n == 0)
 			continue;
-		while ((p = strstr(buf, s)) != NULL) {
-			size_t rest = strlen(p + n);
-
-			if (n >= 3) {
-				memcpy(p, "***", 3);
-				memmove(p + 3, p + n, rest + 1);
-			} else { /* "***" is longer: make room, within size */
-				size_t at = (size_t)(p - buf);
-
-				if (at + 3 + rest + 1 > size)
-					rest = size - at - 4;
-				memmove(p + 3, p + n, rest);
-				p[3 + rest] = '\0';
-				memcpy(p, "***", 3);
-			}
+		for (p = strstr(buf, s); p; p = strstr(p + r, s)) {
+			memset(p, '*', r);
+			memmove(p + r, p + n, strlen(p + n) + 1);
 		}
 	}
 }
@@ -57,7 +47,7 @@ enum db_rc db__fail(struct db *db, enum db_rc rc, const char *fmt, ...)
 	n = strlen(db->errmsg);
 	while (n > 0 && db->errmsg[n - 1] == ' ')
 		db->errmsg[--n] = '\0';
-	db__scrub(db, db->errmsg, sizeof(db->errmsg));
+	db__scrub(db, db->errmsg);
 	db->errcode = rc;
 	return rc;
 }
@@ -127,18 +117,28 @@ static int add_secret(struct db *db, const char *s, size_t n)
 	return 0;
 }
 
+/* The user info of a libpq URL: up to its one '@' before the query, with
+ * no '/' in it. 0 when a password holds a raw '@' or '/', which libpq would
+ * read as part of the host and then print in its messages. */
+static int user_info(const char *url, const char **at)
+{
+	const char *p = strstr(url, "://") + 3;
+	size_t q = strcspn(p, "?");
+	const char *first = memchr(p, '@', q), *last = first;
+
+	for (const char *c = first; c && c < p + q; c++)
+		if (*c == '@')
+			last = c;
+	*at = last;
+	return first == last && !(last && memchr(p, '/', (size_t)(last - p)));
+}
+
 /* The password of a libpq URL: in the user info, or a password= parameter. */
 static int find_secrets(struct db *db, const char *url)
 {
-	const char *p = strstr(url, "://") + 3, *q;
-	size_t hostpart = strcspn(p, "/?");
-	const char *at = memchr(p, '@', hostpart);
+	const char *p = strstr(url, "://") + 3, *at, *q;
 
-	/* The user info ends at the last '@' before the path. */
-	for (q = p; q < p + hostpart; q++)
-		if (*q == '@')
-			at = q;
-	if (at) {
+	if (user_info(url, &at) && at) {
 		const char *colon = memchr(p, ':', (size_t)(at - p));
 
 		if (colon && add_secret(db, colon + 1, (size_t)(at - colon - 1)) != 0)
@@ -168,13 +168,25 @@ struct db *db_open(const char *target, unsigned flags, struct tix_error *err)
 		return NULL;
 	}
 	db->engine = db_target_is_pg(target) ? DB_POSTGRES : DB_SQLITE;
+	if (db->engine == DB_POSTGRES) {
+		const char *at;
+
+		if (!user_info(target, &at)) {
+			tix_error_set(
+			        err, TIX_ESTORE, "store",
+			        "cannot open the store: the PostgreSQL URL's user or password "
+			        "holds a raw '@' or '/': write them as %%40 and %%2F");
+			free(db);
+			return NULL;
+		}
+	}
 	if ((db->engine == DB_POSTGRES && find_secrets(db, target) != 0) ||
 	    (db->shown = strdup(target)) == NULL) {
 		tix_error_set(err, TIX_ENOMEM, "store", "out of memory");
 		db_close(db);
 		return NULL;
 	}
-	db__scrub(db, db->shown, strlen(db->shown) + 1);
+	db__scrub(db, db->shown);
 	rc = db->engine == DB_POSTGRES ? db__pg_open(db, target)
 	                               : db__sqlite_open(db, target, flags);
 	if (rc != DB_OK) {
@@ -263,9 +275,9 @@ enum db_rc db_rollback(struct db *db)
 
 char *db_pg_placeholders(const char *sql, int *nparams)
 {
-	size_t n = strlen(sql), o = 0;
+	size_t n = strlen(sql), o = 0, cap = n * 6 + 1;
 	/* "?" becomes at most "$32766": 6 bytes per byte of input at worst. */
-	char *out = malloc(n * 6 + 1);
+	char *out = malloc(cap);
 	int max = 0;
 
 	if (out == NULL)
@@ -309,7 +321,7 @@ char *db_pg_placeholders(const char *sql, int *nparams)
 			}
 			if (k > max)
 				max = (int)k;
-			o += (size_t)sprintf(out + o, "$%ld", k);
+			o += (size_t)snprintf(out + o, cap - o, "$%ld", k);
 			i = j;
 		} else {
 			out[o++] = c;

@@ -62,8 +62,9 @@ struct db {
 
 /* Records a failure (the message scrubbed of db's secrets); returns rc. */
 enum db_rc db__fail(struct db *db, enum db_rc rc, const char *fmt, ...) TIX_PRINTF(3, 4);
-/* Replaces every secret of db in buf (in place) with "***". */
-void db__scrub(const struct db *db, char *buf, size_t size);
+/* Replaces every secret of db in buf, in place, with "***" (shorter
+ * secrets with as many '*'). */
+void db__scrub(const struct db *db, char *buf);
 
 enum db_rc db__sqlite_open(struct db *db, const char *path, unsigned flags);
 void db__sqlite_close(struct db *db);
