@@ -104,7 +104,7 @@ EOF
 			die "pg_ctl start failed"
 		fi
 	done
-	as_owner psql -X -q -h "$dir" -p "$port" -U tixadmin -d postgres -v ON_ERROR_STOP=1 \
+	as_owner "$BIN/psql" -X -q -h "$dir" -p "$port" -U tixadmin -d postgres -v ON_ERROR_STOP=1 \
 		-c "CREATE ROLE tix LOGIN PASSWORD '$pass'" -c "CREATE DATABASE tix OWNER tix" \
 		>/dev/null || die "could not create the tix role and database"
 	url="postgresql://tix:$pass@127.0.0.1:$port/tix"

@@ -216,8 +216,8 @@ int main(int argc, char **argv)
 	                                         "postgresql through db.h"};
 	const char *path = argc > 1 ? argv[1] : NULL;
 	const char *url = argc > 2 && argv[2][0] ? argv[2] : NULL;
-	int64_t rows = argc > 3 ? atoll(argv[3]) : 100000;
-	int rounds = argc > 4 ? atoi(argv[4]) : 5;
+	int64_t rows = argc > 3 ? strtoll(argv[3], NULL, 10) : 100000;
+	int rounds = argc > 4 ? (int)strtol(argv[4], NULL, 10) : 5;
 	double ins[MODES][32], scan[MODES][32], look[MODES][32], med[MODES][3];
 
 	if (path == NULL || rows < PAGE || rounds < 1 || rounds > 32) {
