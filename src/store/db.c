@@ -463,6 +463,26 @@ enum db_rc db_bind_blob(struct db_stmt *st, int i, const void *v, size_t len)
 	return db__pg_bind(st, i, v ? v : "", len, 1, 0);
 }
 
+enum db_rc db_bind_text_copy(struct db_stmt *st, int i, const char *v, ptrdiff_t len)
+{
+	if (v == NULL)
+		return db_bind_null(st, i);
+	if (st->sq)
+		return db__sqlite_rc(
+		        st->db,
+		        sqlite3_bind_text(st->sq, i, v, len < 0 ? -1 : (int)len, SQLITE_TRANSIENT));
+	return db__pg_bind(st, i, v, len < 0 ? strlen(v) : (size_t)len, 0, 1);
+}
+
+enum db_rc db_bind_blob_copy(struct db_stmt *st, int i, const void *v, size_t len)
+{
+	if (st->sq)
+		return db__sqlite_rc(st->db, v || len ? sqlite3_bind_blob(st->sq, i, v, (int)len,
+		                                                          SQLITE_TRANSIENT)
+		                                      : sqlite3_bind_zeroblob(st->sq, i, 0));
+	return db__pg_bind(st, i, v ? v : "", len, 1, 1);
+}
+
 enum db_rc db_bind_null(struct db_stmt *st, int i)
 {
 	if (st->sq)

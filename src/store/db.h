@@ -99,6 +99,10 @@ enum db_rc db_bind_double(struct db_stmt *st, int i, double v);
 enum db_rc db_bind_text(struct db_stmt *st, int i, const char *v, ptrdiff_t len);
 enum db_rc db_bind_blob(struct db_stmt *st, int i, const void *v, size_t len);
 enum db_rc db_bind_null(struct db_stmt *st, int i);
+/* The same with a copy of v, for buffers that go before the statement's
+ * last step (a statement handed to a caller to step). */
+enum db_rc db_bind_text_copy(struct db_stmt *st, int i, const char *v, ptrdiff_t len);
+enum db_rc db_bind_blob_copy(struct db_stmt *st, int i, const void *v, size_t len);
 /* Binds v, or NULL when v is NULL. */
 enum db_rc db_bind_text_or_null(struct db_stmt *st, int i, const char *v);
 

@@ -14,7 +14,7 @@ struct pg_result;
 /* One bound PostgreSQL parameter (SQLite binds straight into its statement). */
 struct db_param {
 	char num[32]; /* an integer or a double as text */
-	char *owned;  /* a copy of text given with its length (libpq wants a NUL) */
+	char *owned;  /* a copy: text given with its length (libpq wants a NUL), *_copy */
 	size_t owned_cap;
 };
 

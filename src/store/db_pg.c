@@ -196,8 +196,8 @@ enum db_rc db__pg_bind(struct db_stmt *st, int i, const char *v, size_t len, int
 		st->values[k] = p->num;
 	} else if (v == NULL) {
 		st->values[k] = NULL;
-	} else if (copy) { /* text with a length: libpq's text parameters end in a NUL */
-		if (memchr(v, '\0', len))
+	} else if (copy) { /* a copy; text also because libpq's text parameters end in a NUL */
+		if (fmt == 0 && memchr(v, '\0', len))
 			return db__fail(st->db, DB_ERROR,
 			                "parameter %d: PostgreSQL text cannot hold a NUL byte", i);
 		if (p->owned_cap < len + 1) {
@@ -211,6 +211,8 @@ enum db_rc db__pg_bind(struct db_stmt *st, int i, const char *v, size_t len, int
 		memcpy(p->owned, v, len);
 		p->owned[len] = '\0';
 		st->values[k] = p->owned;
+		st->lengths[k] = (int)len;
+		st->formats[k] = fmt;
 	} else {
 		st->values[k] = v;
 		st->lengths[k] = (int)len;

@@ -158,6 +158,25 @@ static void test_types_round_trip(void **state)
 	assert_int_equal(db_bind_int64(ins, 6, 1), DB_ERROR); /* no ?6 */
 	assert_int_equal(db_bind_int64(ins, 0, 1), DB_ERROR);
 
+	/* Copied binds: the buffers change before the step. */
+	{
+		char text[16], raw[4] = {1, 0, 2, 0};
+
+		ins = db_cached(f->db, "INSERT INTO t (k, s, b) VALUES (?1, ?2, ?3)", NULL);
+		snprintf(text, sizeof(text), "copied");
+		db_bind_int64(ins, 1, 6);
+		assert_int_equal(db_bind_text_copy(ins, 2, text, 4), DB_OK);
+		assert_int_equal(db_bind_blob_copy(ins, 3, raw, sizeof(raw)), DB_OK);
+		memset(text, 'z', sizeof(text) - 1);
+		memset(raw, 9, sizeof(raw));
+		assert_int_equal(db_step(ins), DB_DONE);
+		get = db_cached(f->db, "SELECT s, b FROM t WHERE k = 6", NULL);
+		assert_int_equal(db_step(get), DB_ROW);
+		assert_string_equal(db_column_text(get, 0, NULL), "copi");
+		assert_memory_equal(db_column_blob(get, 1, &len), "\1\0\2\0", 4);
+		assert_int_equal(len, 4);
+	}
+
 	get = db_cached(f->db, "SELECT i, d, s, b, 'a?b' FROM t WHERE k = ?1", NULL);
 	assert_non_null(get);
 	for (size_t j = 0; j < 4; j++) {
