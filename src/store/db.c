@@ -389,6 +389,11 @@ struct db_stmt *db_cached(struct db *db, const char *sqlite, const char *pg)
 	struct db_cache_entry *slot = &db->cache[0];
 	struct db_stmt *st;
 
+	/* Nobody would finalise its statements before the connection closes. */
+	if (db->borrowed) {
+		db__fail(db, DB_ERROR, "no statement cache on a borrowed connection");
+		return NULL;
+	}
 	for (int i = 0; i < DB_CACHE; i++) {
 		struct db_cache_entry *c = &db->cache[i];
 

@@ -47,6 +47,7 @@ struct db_cache_entry {
 
 struct db {
 	enum db_engine engine;
+	int borrowed; /* a view of a connection someone else closes: no cache */
 	struct sqlite3 *sq;
 	struct pg_conn *pg;
 	char *shown;      /* the target, passwords replaced */

@@ -13,6 +13,7 @@ struct db *store__engine(struct store *s)
 	 * never closed (store_close closes the connection). */
 	if (s->eng.sq == NULL) {
 		s->eng.engine = DB_SQLITE;
+		s->eng.borrowed = 1; /* statements come from store__stmt */
 		s->eng.sq = s->db;
 	}
 	return &s->eng;
