@@ -27,6 +27,7 @@ die() {
 
 # The directory of initdb and pg_ctl: the newest installed major version.
 pg_bindir() {
+	# shellcheck disable=SC2012 # Debian's fixed paths; sorted by version
 	for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5 -n -r); do
 		if [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ]; then
 			echo "$d"
