@@ -426,6 +426,22 @@ static void test_pg_bad_url_and_password(void **state)
 	db_close(db);
 }
 
+/* What SQLite stores and PostgreSQL refuses: a clear DB_ERROR, the
+ * connection still good. */
+static void test_pg_refuses_what_sqlite_takes(void **state)
+{
+	struct fixture *f = *state;
+	struct db_stmt *st = db_cached(f->db, "INSERT INTO t (k, s) VALUES (?1, ?2)", NULL);
+
+	db_bind_int64(st, 1, 1);
+	assert_int_equal(db_bind_text(st, 2, "a\0b", 3), DB_ERROR); /* a NUL inside text */
+	assert_non_null(strstr(db_errmsg(f->db), "NUL"));
+	db_bind_text(st, 2, "bad \xff\xfe utf-8", -1);
+	assert_int_equal(db_step(st), DB_ERROR);
+	assert_non_null(strstr(db_errmsg(f->db), "UTF8"));
+	assert_int_equal(count_rows(f->db, "t"), 0);
+}
+
 static int64_t backend_pid(struct db *db)
 {
 	struct db_stmt *st = db_cached(db, "SELECT pg_backend_pid()", NULL);
@@ -537,6 +553,8 @@ int main(void)
 	const struct CMUnitTest pg_tests[] = {
 	        BOTH(setup_pg),
 	        cmocka_unit_test(test_pg_bad_url_and_password),
+	        cmocka_unit_test_setup_teardown(test_pg_refuses_what_sqlite_takes, setup_pg,
+	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_pg_terminated_connection, setup_pg, teardown),
 	        cmocka_unit_test_setup_teardown(test_pg_server_stopped, setup_pg, teardown),
 	};
