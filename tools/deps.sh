@@ -4,7 +4,7 @@
 # sudo otherwise, and prints the exact command when it can do neither.
 set -eu
 
-build_pkgs="gcc make cmake pkg-config libjansson-dev libsqlite3-dev libsodium-dev libmicrohttpd-dev libgnutls28-dev libpcre2-dev zlib1g-dev libcurl4-gnutls-dev libicu-dev libpsl-dev publicsuffix"
+build_pkgs="gcc make cmake pkg-config libjansson-dev libsqlite3-dev libsodium-dev libmicrohttpd-dev libgnutls28-dev libpcre2-dev zlib1g-dev libcurl4-gnutls-dev libicu-dev libpsl-dev publicsuffix libpq-dev"
 # make test also fuzzes (clang) and lints (cppcheck, clang-tidy); the soak
 # (wrk) and the match benchmark's baselines (ripgrep) are sets of their own.
 fuzz_pkgs="clang libclang-rt-14-dev"
@@ -17,9 +17,11 @@ deb_pkgs="dpkg-dev debhelper lintian scdoc debootstrap systemd-container"
 # The feeds' real consumers (tests/e2e/test_feeds.py): Unbound and dig, named-checkzone,
 # nft, ipset, suricata-update's rule parser; unshare (util-linux) makes the namespace.
 feed_pkgs="unbound bind9-utils bind9-dnsutils nftables ipset suricata-update iproute2"
+# The PostgreSQL backend's tests (issue 18) start a real server: tools/pg.sh.
+pg_pkgs="postgresql libpq-dev"
 # make test installs every set it uses before its suites start, since they
 # run side by side and two apt-get runs at once would fight over dpkg's lock.
-test_pkgs="libcmocka-dev python3 sqlite3 openssl $install_pkgs $fuzz_pkgs $lint_pkgs $deb_pkgs $feed_pkgs"
+test_pkgs="libcmocka-dev python3 sqlite3 openssl $pg_pkgs $install_pkgs $fuzz_pkgs $lint_pkgs $deb_pkgs $feed_pkgs"
 soak_pkgs="wrk curl"
 # make bench-feeds: wrk for the conditional GETs, nginx as their baseline.
 bench_feeds_pkgs="wrk curl nginx-light"
@@ -27,7 +29,7 @@ bench_pkgs="ripgrep"
 # make test-arm64 (issue 25): the cross compiler, qemu-user to run what it
 # builds, and the arm64 build of every library of the build set (multiarch:
 # dpkg learns the arm64 architecture first).
-arm64_libs="libjansson-dev libsqlite3-dev libsodium-dev libmicrohttpd-dev libgnutls28-dev libpcre2-dev zlib1g-dev libcurl4-gnutls-dev libicu-dev libpsl-dev libcmocka-dev"
+arm64_libs="libjansson-dev libsqlite3-dev libsodium-dev libmicrohttpd-dev libgnutls28-dev libpcre2-dev zlib1g-dev libcurl4-gnutls-dev libicu-dev libpsl-dev libpq-dev libcmocka-dev"
 arm64_pkgs="crossbuild-essential-arm64 qemu-user python3 $(for p in $arm64_libs; do printf '%s:arm64 ' "$p"; done)"
 
 want="$build_pkgs"

@@ -1,7 +1,8 @@
 /*
  * store/feeds.c — what the feeds (src/api/feeds.c, `tix feed`) need of the
  * store: how far a collection has changed (for ETags), and the named feeds
- * operators define (migration 11).
+ * operators define (migration 11). Written on the engine layer (db.h):
+ * every statement here runs unchanged on SQLite and PostgreSQL.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,124 +20,126 @@ const char store__schema_named_feeds[] = "CREATE TABLE feeds ("
 enum tix_err store_collection_version(struct store *s, const struct store_collection *c,
                                       int64_t *last_added, int64_t *members, struct tix_error *err)
 {
-	sqlite3_stmt *st = store__cached(
+	struct db_stmt *st = store__stmt(
 	        s,
 	        "SELECT coalesce(max(date_added), 0), count(*) FROM collection_objects WHERE ckey = ?1",
-	        err);
+	        NULL, err);
 	enum tix_err e = TIX_OK;
 
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
-	sqlite3_bind_int64(st, 1, c->key);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*last_added = sqlite3_column_int64(st, 0);
-		*members = sqlite3_column_int64(st, 1);
+	db_bind_int64(st, 1, c->key);
+	if (db_step(st) == DB_ROW) {
+		*last_added = db_column_int64(st, 0);
+		*members = db_column_int64(st, 1);
 	} else {
-		e = store__db_error(s, err, "reading a collection's version");
+		e = store__fail(s, err, "reading a collection's version");
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return e;
 }
 
 enum tix_err store_feed_put(struct store *s, const struct store_feed *f, struct tix_error *err)
 {
-	sqlite3_stmt *st = store__cached(
+	struct db_stmt *st = store__stmt(
 	        s,
 	        "INSERT INTO feeds (name, collection, format, options, created) VALUES (?1, ?2, ?3, ?4, "
 	        "?5) ON CONFLICT (name) DO UPDATE SET collection = excluded.collection, format = "
 	        "excluded.format, options = excluded.options",
-	        err);
+	        NULL, err);
 	struct tix_time now;
 	enum tix_err e = TIX_OK;
 
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
 	tix_time_now(&now);
-	sqlite3_bind_text(st, 1, f->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, f->collection, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, f->format, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, f->options, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, tix_time_to_us(&now));
-	if (sqlite3_step(st) != SQLITE_DONE)
-		e = store__db_error(s, err, "saving a feed");
-	sqlite3_reset(st);
+	db_bind_text(st, 1, f->name, -1);
+	db_bind_text(st, 2, f->collection, -1);
+	db_bind_text(st, 3, f->format, -1);
+	db_bind_text(st, 4, f->options, -1);
+	db_bind_int64(st, 5, tix_time_to_us(&now));
+	if (db_step(st) != DB_DONE)
+		e = store__fail(s, err, "saving a feed");
+	db_reset(st);
 	return e;
 }
 
-static void feed_of(sqlite3_stmt *st, struct store_feed *f)
+/* Copies text column col into out (size bytes), or dflt when it is NULL. */
+static void text_of(struct db_stmt *st, int col, char *out, size_t size, const char *dflt)
 {
-	const char *v;
+	const char *v = db_column_text(st, col, NULL);
 
+	snprintf(out, size, "%s", v ? v : dflt);
+}
+
+static void feed_of(struct db_stmt *st, struct store_feed *f)
+{
 	memset(f, 0, sizeof(*f));
-	v = (const char *)sqlite3_column_text(st, 0);
-	snprintf(f->name, sizeof(f->name), "%s", v ? v : "");
-	v = (const char *)sqlite3_column_text(st, 1);
-	snprintf(f->collection, sizeof(f->collection), "%s", v ? v : "");
-	v = (const char *)sqlite3_column_text(st, 2);
-	snprintf(f->format, sizeof(f->format), "%s", v ? v : "");
-	v = (const char *)sqlite3_column_text(st, 3);
-	snprintf(f->options, sizeof(f->options), "%s", v ? v : "{}");
-	f->created = sqlite3_column_int64(st, 4);
+	text_of(st, 0, f->name, sizeof(f->name), "");
+	text_of(st, 1, f->collection, sizeof(f->collection), "");
+	text_of(st, 2, f->format, sizeof(f->format), "");
+	text_of(st, 3, f->options, sizeof(f->options), "{}");
+	f->created = db_column_int64(st, 4);
 }
 
 enum tix_err store_feed_get(struct store *s, const char *name, struct store_feed *out,
                             struct tix_error *err)
 {
-	sqlite3_stmt *st = store__cached(
+	struct db_stmt *st = store__stmt(
 	        s, "SELECT name, collection, format, options, created FROM feeds WHERE name = ?1",
-	        err);
+	        NULL, err);
 	enum tix_err e = TIX_OK;
-	int rc;
+	enum db_rc rc;
 
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	db_bind_text(st, 1, name, -1);
+	rc = db_step(st);
+	if (rc == DB_ROW)
 		feed_of(st, out);
-	else if (rc == SQLITE_DONE)
+	else if (rc == DB_DONE)
 		e = tix_error_set(err, TIX_ENOTFOUND, "feed", "no feed named '%s'", name);
 	else
-		e = store__db_error(s, err, "reading a feed");
-	sqlite3_reset(st);
+		e = store__fail(s, err, "reading a feed");
+	db_reset(st);
 	return e;
 }
 
 enum tix_err store_feed_list(struct store *s, int (*cb)(void *, const struct store_feed *),
                              void *arg, struct tix_error *err)
 {
-	sqlite3_stmt *st = store__cached(
+	struct db_stmt *st = store__stmt(
 	        s, "SELECT name, collection, format, options, created FROM feeds ORDER BY name",
-	        err);
+	        NULL, err);
 	struct store_feed f;
 	enum tix_err e = TIX_OK;
-	int rc;
+	enum db_rc rc;
 
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		feed_of(st, &f);
 		if (cb(arg, &f) != 0)
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		e = store__db_error(s, err, "listing feeds");
-	sqlite3_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		e = store__fail(s, err, "listing feeds");
+	db_reset(st);
 	return e;
 }
 
 enum tix_err store_feed_delete(struct store *s, const char *name, struct tix_error *err)
 {
-	sqlite3_stmt *st = store__cached(s, "DELETE FROM feeds WHERE name = ?1", err);
+	struct db_stmt *st = store__stmt(s, "DELETE FROM feeds WHERE name = ?1", NULL, err);
 	enum tix_err e = TIX_OK;
 
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		e = store__db_error(s, err, "removing a feed");
-	else if (sqlite3_changes(s->db) == 0)
+	db_bind_text(st, 1, name, -1);
+	if (db_step(st) != DB_DONE)
+		e = store__fail(s, err, "removing a feed");
+	else if (db_changes(store__engine(s)) == 0)
 		e = tix_error_set(err, TIX_ENOTFOUND, "feed", "no feed named '%s'", name);
-	sqlite3_reset(st);
+	db_reset(st);
 	return e;
 }

@@ -7,6 +7,7 @@
 
 #include <sqlite3.h>
 
+#include "store/db_int.h"
 #include "store/store.h"
 
 /* The prepared statements of sqlite.c, made once per handle. */
@@ -50,7 +51,22 @@ struct store {
 	int audit_key_loaded;
 	unsigned char audit_key[32];
 	int64_t audit_keyed_from;
+	/* The engine layer over db (issue 18), for the modules already
+	 * written on db.h (see store__stmt); all zero until first used. */
+	struct db eng;
+	struct db_stmt eng_st[STORE_QCACHE];
 };
+
+/* ---- the engine layer (db.h; docs/architecture.md, "Two engines") ----
+ * Modules written on db.h take their statements here: the one from the
+ * handle's cache for this SQL (pg: PostgreSQL's text when it differs),
+ * reset and with no bindings, NULL with err set on failure. */
+struct db_stmt *store__stmt(struct store *s, const char *sqlite, const char *pg,
+                            struct tix_error *err);
+/* The connection under s, for db_changes and db_errmsg. */
+struct db *store__engine(struct store *s);
+/* TIX_ESTORE "what: the engine's message" (after a failed db_step). */
+enum tix_err store__fail(struct store *s, struct tix_error *err, const char *what);
 
 /* The CASE arms giving a TLP marking id's level in SQL (TLP 2.0 and 1.0
  * ids): 0 clear/white, 1 green, 2 amber, 3 amber+strict, 4 red. */

@@ -1,0 +1,349 @@
+/*
+ * store/db_pg.c — the PostgreSQL engine of db.h on libpq: a connection from
+ * a URL, server-side prepared statements (PQprepare, once per connection and
+ * prepared again after a reconnect), text parameters and results (bytea in
+ * binary), and SQLSTATEs turned into db.h's codes.
+ */
+#include <libpq-fe.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/db_int.h"
+
+/* Type oids (src/include/catalog/pg_type.h; fixed since PostgreSQL 7). */
+enum {
+	OID_BOOL = 16,
+	OID_BYTEA = 17,
+	OID_INT8 = 20,
+	OID_INT2 = 21,
+	OID_INT4 = 23,
+	OID_OID = 26,
+	OID_FLOAT4 = 700,
+	OID_FLOAT8 = 701,
+	OID_NUMERIC = 1700
+};
+
+/* Notices ("table does not exist, skipping") are not errors: not printed. */
+static void quiet(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
+/* Records the failure of a call that gave result r (NULL: none). Only the
+ * primary message: DETAIL lines quote the rows' values, which must not reach
+ * a client in an error. */
+static enum db_rc fail(struct db *db, const PGresult *r)
+{
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	enum db_rc rc = DB_ERROR;
+
+	if (msg == NULL || msg[0] == '\0')
+		msg = r ? PQresultErrorMessage(r) : NULL;
+	if (msg == NULL || msg[0] == '\0')
+		msg = PQerrorMessage(db->pg);
+	if (PQstatus(db->pg) == CONNECTION_BAD ||
+	    (state && (strncmp(state, "08", 2) == 0 || strncmp(state, "57P0", 4) == 0)))
+		rc = DB_LOST; /* connection exceptions; the server shutting down */
+	else if (state && strcmp(state, "23505") == 0)
+		rc = DB_UNIQUE;
+	else if (state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
+	                   strcmp(state, "55P03") == 0))
+		rc = DB_BUSY;
+	else if (r == NULL)
+		rc = DB_NOMEM;
+	return db__fail(db, rc, "%s", msg && msg[0] ? msg : "unknown PostgreSQL error");
+}
+
+enum db_rc db__pg_open(struct db *db, const char *url)
+{
+	/* Defaults first: the URL (expanded from dbname) overrides them. */
+	static const char *const keys[] = {"connect_timeout", "application_name", "client_encoding",
+	                                   "dbname", NULL};
+	const char *const vals[] = {"10", "tix", "UTF8", url, NULL};
+
+	if ((db->pg = PQconnectdbParams(keys, vals, 1)) == NULL)
+		return db__fail(db, DB_NOMEM, "out of memory");
+	if (PQstatus(db->pg) != CONNECTION_OK)
+		return db__fail(db, DB_ERROR, "%s", PQerrorMessage(db->pg));
+	PQsetNoticeProcessor(db->pg, quiet, NULL);
+	db->gen = 1;
+	return DB_OK;
+}
+
+void db__pg_close(struct db *db)
+{
+	PQfinish(db->pg);
+	db->pg = NULL;
+}
+
+enum db_rc db__pg_reconnect(struct db *db)
+{
+	PQreset(db->pg);
+	db->gen++; /* the server forgot every prepared statement */
+	if (PQstatus(db->pg) != CONNECTION_OK)
+		return db__fail(db, DB_LOST, "%s", PQerrorMessage(db->pg));
+	return DB_OK;
+}
+
+enum db_rc db__pg_exec(struct db *db, const char *sql)
+{
+	PGresult *r = PQexec(db->pg, sql);
+	ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	enum db_rc rc = DB_OK;
+
+	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && s != PGRES_EMPTY_QUERY)
+		rc = fail(db, r);
+	PQclear(r);
+	return rc;
+}
+
+/* Prepares st on the server under a fresh name. */
+static enum db_rc server_prepare(struct db_stmt *st)
+{
+	struct db *db = st->db;
+	PGresult *r;
+	enum db_rc rc = DB_OK;
+
+	snprintf(st->name, sizeof(st->name), "tix%llu", (unsigned long long)++db->names);
+	r = PQprepare(db->pg, st->name, st->pgsql, 0, NULL);
+	if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK)
+		rc = fail(db, r);
+	else
+		st->gen = db->gen;
+	PQclear(r);
+	return rc;
+}
+
+enum db_rc db__pg_prepare(struct db_stmt *st, const char *sql)
+{
+	int n;
+
+	if ((st->pgsql = db_pg_placeholders(sql, &n)) == NULL)
+		return db__fail(st->db, DB_ERROR,
+		                "cannot prepare '%.60s': a placeholder past ?32766", sql);
+	st->nparams = n;
+	/* One more than needed, so that no statement asks calloc for 0. */
+	if ((st->params = calloc((size_t)n + 1, sizeof(*st->params))) == NULL ||
+	    (st->values = calloc((size_t)n + 1, sizeof(*st->values))) == NULL ||
+	    (st->lengths = calloc((size_t)n + 1, sizeof(*st->lengths))) == NULL ||
+	    (st->formats = calloc((size_t)n + 1, sizeof(*st->formats))) == NULL)
+		return db__fail(st->db, DB_NOMEM, "out of memory");
+	return server_prepare(st);
+}
+
+static void free_blobs(struct db_stmt *st)
+{
+	if (st->blobs == NULL)
+		return;
+	for (int i = 0; i < st->ncols; i++)
+		PQfreemem(st->blobs[i]);
+	memset(st->blobs, 0, (size_t)st->ncols * sizeof(*st->blobs));
+}
+
+void db__pg_reset(struct db_stmt *st)
+{
+	free_blobs(st);
+	free(st->blobs);
+	free(st->blob_lens);
+	st->blobs = NULL;
+	st->blob_lens = NULL;
+	PQclear(st->res);
+	st->res = NULL;
+	st->row = st->nrows = st->ncols = 0;
+}
+
+void db__pg_finalize(struct db_stmt *st)
+{
+	struct db *db = st->db;
+
+	db__pg_reset(st);
+	/* On a live connection the server's statement goes too (not when the
+	 * connection closes anyway, or was lost: its statements went with it). */
+	if (st->gen != 0 && st->gen == db->gen && PQstatus(db->pg) == CONNECTION_OK) {
+		char sql[40];
+
+		snprintf(sql, sizeof(sql), "DEALLOCATE %s", st->name);
+		PQclear(PQexec(db->pg, sql));
+	}
+	if (st->params)
+		for (int i = 0; i < st->nparams; i++)
+			free(st->params[i].owned);
+	free(st->params);
+	free(st->values);
+	free(st->lengths);
+	free(st->formats);
+	free(st->pgsql);
+}
+
+enum db_rc db__pg_bind(struct db_stmt *st, int i, const char *v, size_t len, int fmt, int copy)
+{
+	struct db_param *p;
+	int k = i - 1;
+
+	if (i < 1 || i > st->nparams)
+		return db__fail(st->db, DB_ERROR, "parameter %d is not in the statement (1..%d)", i,
+		                st->nparams);
+	if (len > INT_MAX)
+		return db__fail(st->db, DB_ERROR, "parameter %d is too long (%zu bytes)", i, len);
+	p = &st->params[k];
+	st->lengths[k] = 0;
+	st->formats[k] = 0;
+	if (copy == 2) { /* a number, formatted into p->num */
+		st->values[k] = p->num;
+	} else if (v == NULL) {
+		st->values[k] = NULL;
+	} else if (copy) { /* a copy; text also because libpq's text parameters end in a NUL */
+		if (fmt == 0 && memchr(v, '\0', len))
+			return db__fail(st->db, DB_ERROR,
+			                "parameter %d: PostgreSQL text cannot hold a NUL byte", i);
+		if (p->owned_cap < len + 1) {
+			char *n = realloc(p->owned, len + 1);
+
+			if (n == NULL)
+				return db__fail(st->db, DB_NOMEM, "out of memory");
+			p->owned = n;
+			p->owned_cap = len + 1;
+		}
+		memcpy(p->owned, v, len);
+		p->owned[len] = '\0';
+		st->values[k] = p->owned;
+		st->lengths[k] = (int)len;
+		st->formats[k] = fmt;
+	} else {
+		st->values[k] = v;
+		st->lengths[k] = (int)len;
+		st->formats[k] = fmt;
+	}
+	return DB_OK;
+}
+
+static int is_write(const char *status)
+{
+	return strncmp(status, "INSERT", 6) == 0 || strncmp(status, "UPDATE", 6) == 0 ||
+	       strncmp(status, "DELETE", 6) == 0 || strncmp(status, "MERGE", 5) == 0;
+}
+
+static PGresult *execute(struct db_stmt *st)
+{
+	return PQexecPrepared(st->db->pg, st->name, st->nparams, st->values, st->lengths,
+	                      st->formats, 0);
+}
+
+enum db_rc db__pg_step(struct db_stmt *st)
+{
+	struct db *db = st->db;
+
+	if (st->res == NULL) {
+		PGresult *r;
+		ExecStatusType s;
+		enum db_rc rc;
+
+		if (st->gen != db->gen && (rc = server_prepare(st)) != DB_OK)
+			return rc;
+		r = execute(st);
+		s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+		/* The statement went (DISCARD), or a schema change altered its
+		 * result: prepare it again once, outside a transaction (inside,
+		 * the failure has already ended it). */
+		if (s == PGRES_FATAL_ERROR && r && PQtransactionStatus(db->pg) == PQTRANS_IDLE) {
+			const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+
+			if (state && (strcmp(state, "26000") == 0 || strcmp(state, "0A000") == 0)) {
+				PQclear(r);
+				if ((rc = server_prepare(st)) != DB_OK)
+					return rc;
+				r = execute(st);
+				s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+			}
+		}
+		if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
+			rc = fail(db, r);
+			PQclear(r);
+			return rc;
+		}
+		if (is_write(PQcmdStatus(r)))
+			db->changes = strtoll(PQcmdTuples(r), NULL, 10);
+		if (s == PGRES_COMMAND_OK) {
+			PQclear(r);
+			return DB_DONE;
+		}
+		st->res = r;
+		st->row = -1;
+		st->nrows = PQntuples(r);
+		st->ncols = PQnfields(r);
+	}
+	free_blobs(st);
+	if (++st->row < st->nrows)
+		return DB_ROW;
+	db__pg_reset(st); /* the next step runs it again, as SQLite does */
+	return DB_DONE;
+}
+
+static int readable(const struct db_stmt *st, int i)
+{
+	return st->res && st->row >= 0 && st->row < st->nrows && i >= 0 && i < st->ncols &&
+	       !PQgetisnull(st->res, st->row, i);
+}
+
+enum db_type db__pg_column_type(struct db_stmt *st, int i)
+{
+	if (!readable(st, i))
+		return DB_NULL;
+	switch (PQftype(st->res, i)) {
+	case OID_BOOL:
+	case OID_INT2:
+	case OID_INT4:
+	case OID_INT8:
+	case OID_OID: return DB_INTEGER;
+	case OID_FLOAT4:
+	case OID_FLOAT8:
+	case OID_NUMERIC: return DB_FLOAT;
+	case OID_BYTEA: return DB_BLOB;
+	default: return DB_TEXT;
+	}
+}
+
+const char *db__pg_value(struct db_stmt *st, int i, size_t *len)
+{
+	if (!readable(st, i)) {
+		if (len)
+			*len = 0;
+		return NULL;
+	}
+	if (len)
+		*len = (size_t)PQgetlength(st->res, st->row, i);
+	return PQgetvalue(st->res, st->row, i);
+}
+
+const void *db__pg_blob(struct db_stmt *st, int i, size_t *len)
+{
+	if (!readable(st, i) || PQftype(st->res, i) != OID_BYTEA)
+		return db__pg_value(st, i, len);
+	/* bytea comes as text ("\x00ff..."): decoded once per row and column. */
+	if (st->blobs == NULL) {
+		if ((st->blobs = calloc((size_t)st->ncols, sizeof(*st->blobs))) == NULL ||
+		    (st->blob_lens = calloc((size_t)st->ncols, sizeof(*st->blob_lens))) == NULL) {
+			db__fail(st->db, DB_NOMEM, "out of memory");
+			goto none;
+		}
+	}
+	if (st->blobs[i] == NULL) {
+		st->blobs[i] = PQunescapeBytea(
+		        (const unsigned char *)PQgetvalue(st->res, st->row, i), &st->blob_lens[i]);
+		if (st->blobs[i] == NULL) {
+			db__fail(st->db, DB_NOMEM, "out of memory");
+			goto none;
+		}
+	}
+	if (len)
+		*len = st->blob_lens[i];
+	return st->blobs[i];
+none:
+	if (len)
+		*len = 0;
+	return NULL;
+}
