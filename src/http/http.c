@@ -23,6 +23,7 @@
 
 #include "api/api.h"
 #include "api/feeds.h"
+#include "api/ui.h"
 #include "http/http.h"
 #include "http/metrics.h"
 
@@ -732,6 +733,33 @@ static enum MHD_Result api_answer(struct MHD_Connection *c, struct req_state *st
 	return ret;
 }
 
+/* A path of the console's static files (not its session resource). */
+static int is_ui_file(const char *url)
+{
+	return strcmp(url, "/ui") == 0 || (strncmp(url, UI_PREFIX, strlen(UI_PREFIX)) == 0 &&
+	                                   strcmp(url, UI_SESSION_PATH) != 0);
+}
+
+static enum MHD_Result ui_static(struct MHD_Connection *c, struct req_state *st, const char *method,
+                                 const char *url)
+{
+	int status = 500;
+	struct MHD_Response *r = ui_static_answer(
+	        method, url,
+	        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING),
+	        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH),
+	        &status);
+	enum MHD_Result ret;
+
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, "X-Request-Id", st->request_id);
+	st->status = status;
+	ret = MHD_queue_response(c, (unsigned)status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_size, void **con_cls)
@@ -774,7 +802,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		/* The JSON API is read-only: a POST there is answered (405) on
 		 * the later call, its body dropped. */
 		if (strcmp(method, "POST") == 0 &&
-		    strncmp(url, API_PREFIX, strlen(API_PREFIX)) != 0)
+		    strncmp(url, API_PREFIX, strlen(API_PREFIX)) != 0 && !is_ui_file(url))
 			return begin_post(srv, c, st, url,
 			                  cl ? (size_t)strtoull(cl, NULL, 10)
 			                     : st->live->cfg.max_content_length);
@@ -816,6 +844,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return send_error(c, st, 413, "Payload too large",
 		                  "the body is larger than max_content_length");
 	}
+	if (is_ui_file(url)) /* src/api/ui.c: the console's files, no store, no account */
+		return ui_static(c, st, method, url);
 	if ((s = worker_store(srv, st->live, &err)) == NULL)
 		return send_error(c, st, 503, "Service unavailable", err.msg);
 	if ((ps = malloc(sizeof(*ps))) == NULL)
@@ -1281,6 +1311,7 @@ enum tix_err http_serve(const struct http_options *opts, const struct taxii_conf
 		                  "cannot serve here (address in use, or a bad certificate/key)");
 		goto out;
 	}
+	ui_init();
 	if (opts->on_listening)
 		opts->on_listening(opts->arg, srv.base_url);
 	tix_log_info("listening on %s", srv.base_url);

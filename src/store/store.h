@@ -606,6 +606,12 @@ enum tix_err store_object_latest(struct store *s, const char *id, int64_t reader
                                  int (*cb)(void *, const struct store_value_hit *), void *arg,
                                  struct tix_error *err);
 
+/* The latest version of every object, in the order they were stored (the
+ * console's dashboard counts them through the policy). */
+enum tix_err store_latest_each(struct store *s, int64_t reader_org_key,
+                               int (*cb)(void *, const struct store_value_hit *), void *arg,
+                               struct tix_error *err);
+
 struct store_sighting_row {
 	struct store_value_hit hit;           /* the sighting itself */
 	const char *sensor;                   /* its first where_sighted_refs, or "" */

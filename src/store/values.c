@@ -484,6 +484,29 @@ enum tix_err store_object_latest(struct store *s, const char *id, int64_t reader
 	return TIX_OK;
 }
 
+enum tix_err store_latest_each(struct store *s, int64_t reader_org_key,
+                               int (*cb)(void *, const struct store_value_hit *), void *arg,
+                               struct tix_error *err)
+{
+	sqlite3_stmt *st = store__cached(
+	        s, "SELECT " HIT_COLS " FROM objects o WHERE 1" HIT_LATEST " ORDER BY o.vid", err);
+	int rc;
+
+	if (st == NULL)
+		return err ? err->code : TIX_ESTORE;
+	sqlite3_bind_int64(st, 9, reader_org_key);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_value_hit h = hit_of(st);
+
+		if (cb(arg, &h) != 0)
+			break;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store__db_error(s, err, "reading the objects");
+	return TIX_OK;
+}
+
 enum tix_err store_sightings_of(struct store *s, const char *id, int64_t reader_org_key,
                                 int (*cb)(void *, const struct store_sighting_row *), void *arg,
                                 struct tix_error *err)
