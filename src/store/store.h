@@ -400,6 +400,29 @@ enum tix_err store_org_groups(struct store *s, const char *org,
 enum tix_err store_org_set_sector(struct store *s, const char *org, const char *sector,
                                   struct tix_error *err);
 
+/* ---- the console's sessions (src/store/sessions.c) ------------------------- */
+
+struct store_session {
+	int64_t user_key;
+	char user[128];
+	int64_t created, last_used, expires; /* µs since the epoch */
+};
+
+/* Only the keyed digest of a session token is stored (src/auth makes it). */
+enum tix_err store_session_add(struct store *s, const unsigned char digest[32], int64_t user_key,
+                               int64_t now_us, int64_t expires_us, struct tix_error *err);
+/* TIX_ENOTFOUND: no such session (ended, or its user is gone or changed
+ * password). */
+enum tix_err store_session_get(struct store *s, const unsigned char digest[32],
+                               struct store_session *out, struct tix_error *err);
+enum tix_err store_session_touch(struct store *s, const unsigned char digest[32], int64_t now_us,
+                                 struct tix_error *err);
+enum tix_err store_session_remove(struct store *s, const unsigned char digest[32],
+                                  struct tix_error *err);
+/* Removes sessions past their end or unused for idle_us. */
+enum tix_err store_sessions_expire(struct store *s, int64_t now_us, int64_t idle_us,
+                                   struct tix_error *err);
+
 /* ---- federation peers (src/store/sync.c) -------------------------------- */
 
 /* A peer node: where it is, which collections are synchronised, and the
