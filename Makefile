@@ -101,7 +101,8 @@ SUITES := \
 	release:tests/e2e/test_correlate.py \
 	release:tests/e2e/test_feeds.py \
 	release:tests/e2e/test_route.py \
-	release:tests/e2e/test_request.py
+	release:tests/e2e/test_request.py \
+	release:tests/e2e/test_console.py
 test: deps-test build build-asan
 	@cd $(ASAN) && ctest --output-on-failure -j $(JOBS)
 	@python3 tools/run_suites.py -j $(JOBS) --asan $(ASAN) --release $(BUILD) $(SUITES)
