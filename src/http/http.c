@@ -1056,7 +1056,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		                           method, &st->status, &st->bytes);
 	}
 	tix_error_clear(&err);
-	if (authenticate(srv, c, s, st, method, url, client, &err) == TIX_ETOOBIG) {
+	/* A sign-in is no one until its body is checked (its reserved body
+	 * bytes stay those of no one). */
+	if (!st->signin && authenticate(srv, c, s, st, method, url, client, &err) == TIX_ETOOBIG) {
 		free(ps);
 		return send_error(c, st, 429, "Too many requests", err.msg);
 	}

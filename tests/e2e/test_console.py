@@ -19,14 +19,15 @@ import json
 import os
 import re
 import shutil
+import ssl
 import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_taxii import (ROOT, TIX, Client, Server, bearer, expect, indicator, new_id,  # noqa: E402
-                        objects_path, run_world_tests, tix_ok)
+from test_taxii import (ROOT, TIX, Client, Server, bearer, expect, indicator,  # noqa: E402
+                        make_certificates, new_id, objects_path, run_world_tests, tix_ok)
 
 GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
 RED = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
@@ -233,6 +234,55 @@ def password_change_and_user_removal_end_sessions(w):
     rows = db.execute("SELECT digest FROM sessions").fetchall()
     db.close()
     assert all(token.encode() not in bytes(r[0]) for r in rows)
+
+
+@test
+def changes_by_cookie_need_the_token_and_the_nodes_origin(w):
+    token, who = w.sign_in("bob")
+    ok = {"X-CSRF-Token": who["csrf"]}
+    for headers in ({}, {"Origin": w.url}, dict(ok, Origin="null"),
+                    dict(ok, Origin=w.url + ".evil.example"), dict(ok, Referer="http://evil.example/"),
+                    dict(ok, Referer=w.url + ".evil.example/ui/"), ok,
+                    {"X-CSRF-Token": who["csrf"][:-1], "Origin": w.url}):
+        r = w.request("DELETE", "/ui/session", cookie=token, headers=headers)
+        assert r.status == 403, (headers, r)
+    # A TAXII POST by cookie is refused before its body is read.
+    r = w.request("POST", objects_path(w.cid), {"objects": [indicator()]}, cookie=token,
+                  content_type="application/taxii+json;version=2.1", headers={"Origin": w.url})
+    assert r.status == 403, r
+    # With no Origin, a Referer under the node's own origin will do.
+    r = w.request("DELETE", "/ui/session", cookie=token, headers=dict(ok, Referer=w.url + "/ui/"))
+    assert r.status == 200 and "Max-Age=0" in r.header("Set-Cookie"), r
+    assert w.request("GET", "/ui/session", cookie=token).status == 401
+
+
+@test
+def over_tls_the_cookie_is_secure(w):
+    d = os.path.join(w.dir, "tls")
+    os.mkdir(d)
+    ca, cert, key = make_certificates(d)
+    srv = Server(w.db, w.dir, "console-tls", tls=(cert, key)).start()
+    try:
+        c = Client(srv, context=ssl.create_default_context(cafile=ca))
+        origin = "https://127.0.0.1:%d" % srv.port
+        r = c.request("POST", "/ui/session", body=json.dumps(
+            {"username": "ana", "password": w.passwords["ana"]}).encode(), accept=None,
+            content_type="application/json", headers={"Origin": origin})
+        assert r.status == 200, r
+        cookie = r.header("Set-Cookie")
+        assert cookie.endswith("; Secure") and "HttpOnly" in cookie, cookie
+        token = re.match(r"tix_session=([^;]+);", cookie).group(1)
+        csrf = r.json()["csrf"]
+        # The origin of a TLS node is https: the plain-HTTP spelling is another.
+        h = {"Cookie": "tix_session=" + token, "X-CSRF-Token": csrf}
+        r = c.request("DELETE", "/ui/session", accept=None,
+                      headers=dict(h, Origin="http://127.0.0.1:%d" % srv.port))
+        assert r.status == 403, r
+        r = c.request("DELETE", "/ui/session", accept=None, headers=dict(h, Origin=origin))
+        assert r.status == 200, r
+        assert c.request("GET", "/ui/session", accept=None, headers=h).status == 401
+    finally:
+        srv.stop()
 
 
 def browser_world(w):
