@@ -187,6 +187,36 @@ async function main() {
     assert(dialogs.length === 0, 'dialogs fired: ' + dialogs.join(' | '));
   });
 
+  check('pages_have_no_serious_accessibility_violations', async () => {
+    // axe-core (npm, locked) evaluated in the page: DevTools evaluation is
+    // not script the page's CSP governs, so the CSP stays as served.
+    const axe = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+    const pages = { dashboard: '#/', search: '#/search?q=' + encodeURIComponent(world.shared_value),
+                    object: '#/object/' + encodeURIComponent(world.ids.shared_cert) };
+    const fresh = await browser.newContext();
+    const signin = await fresh.newPage();
+    await signin.goto(base + '/ui/');
+    await signin.waitForSelector('#username');
+    const found = [];
+    const run = async (p, name) => {
+      await p.evaluate(axe);
+      const v = await p.evaluate(() => window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } })
+        .then((r) => r.violations.map((x) => ({ id: x.id, impact: x.impact, n: x.nodes.length }))));
+      const bad = v.filter((x) => x.impact === 'serious' || x.impact === 'critical');
+      console.log('FIGURE axe-core on %s: %d violation(s), %d serious or critical %s', name, v.length, bad.length, JSON.stringify(v));
+      for (const b of bad) found.push(name + ': ' + b.id + ' (' + b.n + ')');
+    };
+    await run(signin, 'sign-in');
+    await fresh.close();
+    for (const [name, hash] of Object.entries(pages)) {
+      await page.goto(base + '/ui/' + hash);
+      await ready(page);
+      await page.waitForFunction(() => !document.body.textContent.includes('Looking…'));
+      await run(page, name);
+    }
+    assert(found.length === 0, found.join('; '));
+  });
+
   check('forged_cross_site_changes_are_refused', async () => {
     await page.goto(base + '/ui/#/');
     await ready(page);

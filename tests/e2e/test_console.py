@@ -308,7 +308,7 @@ def in_a_real_browser(w):
     print(out, end="")
     fails = [l for l in out.splitlines() if l.startswith("FAIL")]
     oks = [l for l in out.splitlines() if l.startswith("ok ")]
-    assert r.returncode == 0 and not fails and len(oks) >= 10, (
+    assert r.returncode == 0 and not fails and len(oks) >= 11, (
         "browser checks failed: %s\n%s" % (fails, r.stderr.decode(errors="replace")[-3000:]))
     print("screenshots in %s" % SHOTS)
 
