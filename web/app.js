@@ -6,7 +6,7 @@
 'use strict';
 
 (function () {
-  var state = { who: null, csrf: null, after: null };
+  var state = { who: null, csrf: null, after: null, key: null };
   var main = document.getElementById('main');
   var errorBox = document.getElementById('error');
   var LONG = 2000; /* characters of a value shown before "show all" */
@@ -82,6 +82,7 @@
     var headers = { Accept: 'application/json' };
     var init = { method: method, credentials: 'same-origin', headers: headers };
     if (method !== 'GET' && state.csrf) headers['X-CSRF-Token'] = state.csrf;
+    if (state.key) headers.Authorization = 'Bearer ' + state.key;
     if (body !== undefined) { headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(body); }
     return fetch(path, init).then(function (r) {
       return r.text().then(function (t) {
@@ -120,6 +121,7 @@
   }
 
   function signedOut() {
+    state.key = null;
     setWho(null);
     state.after = null;
     go('#/signin');
@@ -143,11 +145,30 @@
         go(state.after || '#/');
       }, function (e) { msg.textContent = 'Not signed in: ' + e.message; });
     });
+    /* Or an API key: kept in this page's memory only (gone on reload),
+     * sent as a Bearer header, never stored by the browser. */
+    var key = el('input', { id: 'apikey', name: 'apikey', type: 'password', autocomplete: 'off', required: '' });
+    var kmsg = el('p', { cls: 'form-error', role: 'status' });
+    var kform = el('form', { cls: 'signin', 'aria-labelledby': 'key-title' },
+      el('h2', { id: 'key-title', text: 'Or with an API key' }),
+      el('label', { for: 'apikey', text: 'API key (tix_…)' }), key,
+      el('button', { type: 'submit', text: 'Use the key' }), kmsg);
+    kform.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      state.key = key.value.trim();
+      key.value = '';
+      api('GET', '/ui/session').then(function (who) {
+        setWho(who);
+        go(state.after || '#/');
+      }, function (e) { state.key = null; kmsg.textContent = 'Not signed in: ' + e.message; });
+    });
     main.appendChild(form);
+    main.appendChild(kform);
     user.focus();
   }
 
   document.getElementById('signout').addEventListener('click', function () {
+    if (state.key) { signedOut(); return; } /* a key: forgotten by the page */
     api('DELETE', '/ui/session').then(signedOut, function (e) { showError('Sign-out failed: ' + e.message); });
   });
 

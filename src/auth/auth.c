@@ -673,9 +673,14 @@ enum tix_err auth_check_password(struct auth *a, struct store *s, const char *us
 	memset(p, 0, sizeof(*p));
 	if (ulen == 0 || strchr(user, ':') || ulen + 1 + plen > (MAX_HEADER - 8) / 4 * 3)
 		return tix_error_set(err, TIX_EINVAL, "auth", "malformed credentials");
+	/* Neither is a C string: plain is given with its length, header is
+	 * ended by sodium_bin2base64. */
+	// NOLINTNEXTLINE(bugprone-not-null-terminated-result)
 	memcpy(plain, user, ulen);
 	plain[ulen] = ':';
+	// NOLINTNEXTLINE(bugprone-not-null-terminated-result)
 	memcpy(plain + ulen + 1, password, plen);
+	// NOLINTNEXTLINE(bugprone-not-null-terminated-result)
 	memcpy(header, "Basic ", 6);
 	sodium_bin2base64(header + 6, sizeof(header) - 6, (const unsigned char *)plain,
 	                  ulen + 1 + plen, sodium_base64_VARIANT_ORIGINAL);
@@ -775,7 +780,7 @@ enum tix_err auth_check_session(struct auth *a, struct store *s, const char *tok
 		e = tix_error_set(err, TIX_EDENIED, "auth", "the session has expired");
 		goto out;
 	}
-	if ((e = store_user_get(s, x.user, &u, &lerr)) != TIX_OK || u.key != x.user_key) {
+	if (store_user_get(s, x.user, &u, &lerr) != TIX_OK || u.key != x.user_key) {
 		e = tix_error_set(err, TIX_EDENIED, "auth", "the session's user is gone");
 		goto out;
 	}

@@ -742,9 +742,12 @@ static enum MHD_Result session_resource(struct server *srv, struct MHD_Connectio
 
 	tix_error_clear(&err);
 	if (strcmp(method, "GET") == 0) {
-		if (!st->by_cookie)
+		/* Also for an API key (the console signed in with one): no CSRF
+		 * token then, as nothing of the key is ambient. */
+		if (!st->user[0])
 			return send_error(c, st, 401, "Unauthorized", "not signed in");
-		return send_session(c, st, 200, whoami(&st->who, st->csrf), NULL);
+		return send_session(c, st, 200, whoami(&st->who, st->by_cookie ? st->csrf : ""),
+		                    NULL);
 	}
 	if (strcmp(method, "DELETE") == 0) {
 		if (!st->by_cookie)

@@ -288,7 +288,7 @@ def over_tls_the_cookie_is_secure(w):
 def browser_world(w):
     return {"url": w.url, "chromium": CHROMIUM, "shots": SHOTS,
             "users": {"ana": {"name": "ana", "password": w.passwords["ana"]},
-                      "bob": {"name": "bob", "password": w.passwords["bob"]}},
+                      "bob": {"name": "bob", "password": w.passwords["bob"], "key": w.keys["bob"]}},
             "ids": w.ids, "expect": w.expect, "shared_value": SHARED, "red_value": RED_VALUE,
             "red_words": RED_WORDS, "hostile": w.hostile, "objects_path": objects_path(w.cid),
             "new_object": indicator(name="posted from the console", object_marking_refs=[GREEN])}
@@ -308,7 +308,7 @@ def in_a_real_browser(w):
     print(out, end="")
     fails = [l for l in out.splitlines() if l.startswith("FAIL")]
     oks = [l for l in out.splitlines() if l.startswith("ok ")]
-    assert r.returncode == 0 and not fails and len(oks) >= 11, (
+    assert r.returncode == 0 and not fails and len(oks) >= 12, (
         "browser checks failed: %s\n%s" % (fails, r.stderr.decode(errors="replace")[-3000:]))
     print("screenshots in %s" % SHOTS)
 
