@@ -90,6 +90,7 @@ SUITES := \
 	asan:tests/e2e/test_feeds.py \
 	asan:tests/e2e/test_route.py \
 	asan:tests/e2e/test_request.py \
+	asan:tests/e2e/test_console.py \
 	release:tests/cli/run_tests.py \
 	release:tests/e2e/test_taxii.py \
 	release:tests/e2e/test_sync.py \

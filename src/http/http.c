@@ -721,10 +721,8 @@ static enum MHD_Result send_session(struct MHD_Connection *c, struct req_state *
 
 static json_t *whoami(const struct auth_principal *p, const char *csrf)
 {
-	static const char *const roles[] = {"admin", "analyst", "reader", "sensor"};
-
 	return json_pack("{s:s, s:s, s:s, s:s}", "user", p->user, "org", p->org, "role",
-	                 (unsigned)p->role < 4 ? roles[p->role] : "reader", "csrf", csrf);
+	                 store_role_name(p->role), "csrf", csrf);
 }
 
 /* /ui/session: POST signs in (a JSON body of username and password, checked

@@ -14,6 +14,7 @@ first-load bytes are printed as FIGURE lines (figures, not assertions).
     TIX=build/tix python3 tests/e2e/test_console.py [TEST_NAME...]
 """
 
+import fcntl
 import gzip
 import json
 import os
@@ -49,12 +50,16 @@ def test(fn):
 
 
 def ensure_playwright():
-    """playwright-core from the committed lock (npm ci), once, into node_modules/
-    (git-ignored); no browser is downloaded: Debian's chromium is driven."""
-    if not os.path.exists(os.path.join(ROOT, "node_modules", "playwright-core", "package.json")):
-        r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
-                           cwd=ROOT, capture_output=True, timeout=600)
-        assert r.returncode == 0, "npm ci: %s" % r.stderr.decode(errors="replace")[-2000:]
+    """playwright-core and axe-core from the committed lock (npm ci), once, into
+    node_modules/ (git-ignored); no browser is downloaded: Debian's chromium is
+    driven. Under a lock: the sanitizer and release runs may start together."""
+    with open(os.path.join(tempfile.gettempdir(), "tix-console-npm.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not all(os.path.exists(os.path.join(ROOT, "node_modules", m, "package.json"))
+                   for m in ("playwright-core", "axe-core")):
+            r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
+                               cwd=ROOT, capture_output=True, timeout=600)
+            assert r.returncode == 0, "npm ci: %s" % r.stderr.decode(errors="replace")[-2000:]
 
 
 class World:
