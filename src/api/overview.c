@@ -60,8 +60,6 @@ static const char *tlp_of(const struct api_reader *r, const struct store_value_h
 static void keep_recent(struct summing *x, const struct store_value_hit *h, const char *tlp)
 {
 	struct recent *slot = NULL;
-	json_t *body;
-	const char *name;
 
 	if (x->nrecent < RECENT_LISTED) {
 		slot = &x->recent[x->nrecent++];
@@ -71,7 +69,6 @@ static void keep_recent(struct summing *x, const struct store_value_hit *h, cons
 				slot = &x->recent[i];
 		if (slot->date_added > h->date_added)
 			return;
-		free(slot->name);
 	}
 	memset(slot, 0, sizeof(*slot));
 	slot->date_added = h->date_added;
@@ -79,12 +76,30 @@ static void keep_recent(struct summing *x, const struct store_value_hit *h, cons
 	snprintf(slot->type, sizeof(slot->type), "%s", h->type);
 	snprintf(slot->org, sizeof(slot->org), "%s", h->aud.owner_org ? h->aud.owner_org : "");
 	slot->tlp = tlp;
+}
+
+struct naming {
+	const struct api_reader *r;
+	struct recent *x;
+};
+
+/* The name (or value) of a listed object, read once the 20 are known (not
+ * for every candidate of the walk). */
+static int name_of(void *arg, const struct store_value_hit *h)
+{
+	struct naming *n = arg;
+	json_t *body;
+	const char *name;
+
+	if (!api_may_read(n->r, h))
+		return 0;
 	body = json_loadb(h->body, h->body_len, 0, NULL);
 	name = json_string_value(json_object_get(body, "name"));
 	if (name == NULL)
 		name = json_string_value(json_object_get(body, "value"));
-	slot->name = name ? strndup(name, 200) : NULL;
+	n->x->name = name ? strndup(name, 200) : NULL;
 	json_decref(body);
+	return 1;
 }
 
 static int on_object(void *arg, const struct store_value_hit *h)
@@ -143,6 +158,11 @@ void api_summary_answer(struct store *s, const struct api_reader *r, struct api_
 	x.by_org = json_object();
 	e = store_latest_each(s, r->org_key, on_object, &x, &err);
 	qsort(x.recent, x.nrecent, sizeof(x.recent[0]), newest_first);
+	for (size_t i = 0; i < x.nrecent && e == TIX_OK; i++) {
+		struct naming n = {r, &x.recent[i]};
+
+		e = store_object_latest(s, x.recent[i].id, r->org_key, name_of, &n, &err);
+	}
 	recent = json_array();
 	for (size_t i = 0; i < x.nrecent; i++) {
 		char when[40];

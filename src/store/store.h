@@ -630,7 +630,8 @@ enum tix_err store_object_latest(struct store *s, const char *id, int64_t reader
                                  struct tix_error *err);
 
 /* The latest version of every object, in the order they were stored (the
- * console's dashboard counts them through the policy). */
+ * console's dashboard counts them through the policy); without its body
+ * (body NULL, body_len 0), so that the walk reads no object's JSON. */
 enum tix_err store_latest_each(struct store *s, int64_t reader_org_key,
                                int (*cb)(void *, const struct store_value_hit *), void *arg,
                                struct tix_error *err);
