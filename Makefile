@@ -15,7 +15,7 @@ ASAN  := build-asan
 
 .PHONY: all deps deps-test build build-asan run test install deb test-deb \
         bench-ingest bench-taxii bench-pattern bench-policy bench-match bench-sync bench-sparse \
-        bench-formats bench-feeds bench-route bench-correlate \
+        bench-formats bench-feeds bench-route bench-correlate bench-ui \
         test-sync-long fuzz fuzz-ci lint soak format clean
 
 all: build
@@ -140,6 +140,10 @@ bench-correlate: deps
 
 bench-formats: deps
 	@bash bench/formats/run.sh
+
+bench-ui: deps
+	@sh tools/deps.sh test
+	@bash bench/ui/run.sh
 
 bench-feeds: deps
 	@sh tools/deps.sh bench-feeds

@@ -378,7 +378,9 @@
     } else if (path === '/search') {
       done = searchPage(params);
     } else if (path.slice(0, 8) === '/object/') {
-      done = objectPage(decodeURIComponent(path.slice(8)));
+      var id = null;
+      try { id = decodeURIComponent(path.slice(8)); } catch (e) { id = null; }
+      done = id === null ? Promise.reject(new Error('not an object address')) : objectPage(id);
     } else {
       done = dashboardPage();
     }

@@ -193,6 +193,10 @@ async function main() {
     assert(await page.evaluate(() => { const b = document.querySelector('button.more'); if (b) b.click(); return !!b; }), 'the 100 KB value is not cut');
     const longest = await page.evaluate(() => Math.max(...Array.from(document.querySelectorAll('main .value')).map((e) => e.textContent.length)));
     assert(longest >= world.hostile.long_len, 'the long value is not shown whole: ' + longest);
+    // A broken address: a clear message, never a blank page.
+    await page.goto(base + '/ui/#/object/%E0%A4%A');
+    await ready(page);
+    assert((await page.textContent('#error')).includes('not an object address'), 'no message for a bad address');
     await page.waitForTimeout(300);
     assert(dialogs.length === 0, 'dialogs fired: ' + dialogs.join(' | '));
   });
