@@ -89,7 +89,7 @@ const median = (a) => a.slice().sort((x, y) => x - y)[Math.floor(a.length / 2)];
     bytes = { dashboard: dash.bytes, object: obj.bytes };
   }
   await browser.close();
-  const m = Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, median(v)]));
+  const m = Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, Math.round(median(v))]));
   console.log('link: 64 kbit/s each way, 300 ms latency; medians of %d rounds (ms)', ROUNDS);
   console.log('%s', ['page', 'interactive', 'baseline (same bytes fetched at once)', 'ratio', 'bytes'].join(' | '));
   console.log('sign-in | %d | - | - | -', m.signin);
