@@ -16,7 +16,7 @@ ARM64 := build-arm64
 
 .PHONY: all deps deps-test build build-asan run test install deb test-deb \
         bench-ingest bench-taxii bench-pattern bench-policy bench-match bench-sync bench-sparse \
-        bench-formats bench-feeds bench-export bench-route bench-correlate \
+        bench-formats bench-feeds bench-export bench-route bench-correlate bench-ui \
         deps-arm64 build-arm64 test-arm64 test-arm64-quick \
         test-sync-long fuzz fuzz-ci lint soak format clean
 
@@ -124,6 +124,7 @@ SUITES := \
 	asan:tests/e2e/test_feeds.py \
 	asan:tests/e2e/test_route.py \
 	asan:tests/e2e/test_request.py \
+	asan:tests/e2e/test_console.py \
 	release:tests/cli/run_tests.py \
 	release:tests/e2e/test_taxii.py \
 	release:tests/e2e/test_sync.py \
@@ -135,7 +136,8 @@ SUITES := \
 	release:tests/e2e/test_correlate.py \
 	release:tests/e2e/test_feeds.py \
 	release:tests/e2e/test_route.py \
-	release:tests/e2e/test_request.py
+	release:tests/e2e/test_request.py \
+	release:tests/e2e/test_console.py
 test: deps-test deps-arm64 build build-asan
 	@cd $(ASAN) && ctest --output-on-failure -j $(JOBS)
 	@python3 tools/run_suites.py -j $(JOBS) --asan $(ASAN) --release $(BUILD) $(SUITES)
@@ -172,6 +174,10 @@ bench-correlate: deps
 
 bench-formats: deps
 	@bash bench/formats/run.sh
+
+bench-ui: deps
+	@sh tools/deps.sh test
+	@bash bench/ui/run.sh
 
 bench-feeds: deps
 	@sh tools/deps.sh bench-feeds

@@ -19,9 +19,16 @@ deb_pkgs="dpkg-dev debhelper lintian scdoc debootstrap systemd-container"
 feed_pkgs="unbound bind9-utils bind9-dnsutils nftables ipset suricata-update iproute2"
 # The PostgreSQL backend's tests (issue 18) start a real server: tools/pg.sh.
 pg_pkgs="postgresql libpq-dev"
+# The console's browser tests (tests/e2e/test_console.py): Debian's chromium,
+# driven by npm's playwright-core (installed by the test with `npm ci` from
+# package-lock.json into node_modules/); node and npm only when missing (a
+# node from elsewhere brings its own npm, which Debian's would conflict with).
+console_pkgs="chromium fonts-dejavu-core"
+command -v node >/dev/null 2>&1 || console_pkgs="$console_pkgs nodejs"
+command -v npm >/dev/null 2>&1 || console_pkgs="$console_pkgs npm"
 # make test installs every set it uses before its suites start, since they
 # run side by side and two apt-get runs at once would fight over dpkg's lock.
-test_pkgs="libcmocka-dev python3 sqlite3 openssl $pg_pkgs $install_pkgs $fuzz_pkgs $lint_pkgs $deb_pkgs $feed_pkgs"
+test_pkgs="libcmocka-dev python3 sqlite3 openssl $pg_pkgs $install_pkgs $fuzz_pkgs $lint_pkgs $deb_pkgs $feed_pkgs $console_pkgs"
 soak_pkgs="wrk curl"
 # make bench-feeds: wrk for the conditional GETs, nginx as their baseline.
 bench_feeds_pkgs="wrk curl nginx-light"

@@ -14,4 +14,15 @@ void api_answer_json(struct api_response *resp, const json_t *v);
 void api_search_answer(struct store *s, const struct api_reader *r, const struct api_query *q,
                        struct api_response *resp);
 
+/* GET /api/v1/summary and /api/v1/objects/{id} (overview.c). */
+void api_summary_answer(struct store *s, const struct api_reader *r, struct api_response *resp);
+void api_object_answer(struct store *s, const struct api_reader *r, const char *id,
+                       struct api_response *resp);
+
+/* HTTP conditions shared by the feeds and the console's files (feeds.c):
+ * gzip when Accept-Encoding names it without q=0; an If-None-Match list
+ * (weak tags compare too, "*" matches all) that holds etag. */
+int api_wants_gzip(const char *accept_encoding);
+int api_none_match(const char *if_none_match, const char *etag);
+
 #endif

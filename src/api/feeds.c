@@ -14,6 +14,7 @@
 #include <sodium.h>
 #include <zlib.h>
 
+#include "api/api_int.h"
 #include "api/feeds.h"
 #include "match/match.h"
 #include "store/store.h"
@@ -258,7 +259,7 @@ static void etag_done(struct api_feeds *f, const char *key, const char *etag, in
 }
 
 /* If-None-Match: a list of entity tags (weak ones compare too), or "*". */
-static int none_match(const char *header, const char *etag)
+int api_none_match(const char *header, const char *etag)
 {
 	const char *p = header;
 	size_t n = strlen(etag);
@@ -278,7 +279,7 @@ static int none_match(const char *header, const char *etag)
 }
 
 /* gzip when Accept-Encoding names it without q=0. */
-static int wants_gzip(const char *ae)
+int api_wants_gzip(const char *ae)
 {
 	const char *g = ae ? strstr(ae, "gzip") : NULL;
 
@@ -579,7 +580,7 @@ struct MHD_Response *api_feeds_answer(struct api_feeds *fc, const struct taxii_c
 			return NULL;
 		}
 	}
-	st->gzip = wants_gzip(req->accept_encoding);
+	st->gzip = api_wants_gzip(req->accept_encoding);
 	/* the number of expired marks is in the key: `tix expire` changes the
 	 * feed (and so its ETag) without changing the collection */
 	snprintf(st->key, sizeof(st->key), "%s|%zu|%s|%s|%s|%s|%s", taxii_reader_view(st->r),
@@ -591,7 +592,7 @@ struct MHD_Response *api_feeds_answer(struct api_feeds *fc, const struct taxii_c
 	fo.format = (enum formats_feed_format)fmt;
 	fo.now_us = tix_time_to_us(&now);
 	etag_for(fc, st->key, last, members, fo.now_us, st->etag, &fo.serial);
-	if (req->if_none_match && none_match(req->if_none_match, st->etag)) {
+	if (req->if_none_match && api_none_match(req->if_none_match, st->etag)) {
 		char etag[48];
 
 		memcpy(etag, st->etag, sizeof(etag));

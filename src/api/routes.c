@@ -292,6 +292,10 @@ void api_handle(struct store *s, const struct api_request *req, struct api_respo
 		const char *id = path + 8, *slash = strchr(id, '/');
 		char buf[320];
 
+		if (slash == NULL && strlen(id) < sizeof(buf)) {
+			api_object_answer(s, &r, id, resp);
+			return;
+		}
 		if (slash == NULL || strcmp(slash, "/sightings") != 0 ||
 		    (size_t)(slash - id) >= sizeof(buf)) {
 			api_answer_error(resp, 404, "Not found", "no such resource");
@@ -300,6 +304,10 @@ void api_handle(struct store *s, const struct api_request *req, struct api_respo
 		memcpy(buf, id, (size_t)(slash - id));
 		buf[slash - id] = '\0';
 		sightings(s, &r, buf, resp);
+		return;
+	}
+	if (strcmp(path, "summary") == 0) {
+		api_summary_answer(s, &r, resp);
 		return;
 	}
 	if (api_query_parse(req->params, req->nparams, &q, &err) != TIX_OK) {

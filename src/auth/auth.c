@@ -27,6 +27,10 @@
 #define DEFAULT_TTL_US    (60 * INT64_C(1000000))
 #define DEFAULT_FAILURES  10
 #define DEFAULT_WINDOW_US (60 * INT64_C(1000000))
+#define DEFAULT_IDLE_US   (3600 * INT64_C(1000000))
+#define DEFAULT_MAX_US    (12 * 3600 * INT64_C(1000000))
+/* A session's last use is written at most this often. */
+#define SESSION_TOUCH_US (60 * INT64_C(1000000))
 /* argon2id takes 64 MiB per check: at most this many run at once, so a
  * burst of attempts cannot take all the memory. */
 #define MAX_HASHING 4
@@ -64,6 +68,7 @@ struct auth {
 	int64_t ttl_us;         /* <= 0: nothing is cached */
 	unsigned max_failures;
 	int64_t window_us;
+	int64_t session_idle_us, session_max_us;
 	unsigned char node_secret[32];           /* the key of API-key digests */
 	unsigned char local_key[32];             /* the key of cache and limit digests */
 	char dummy_hash[crypto_pwhash_STRBYTES]; /* verified for unknown users */
@@ -121,6 +126,10 @@ struct auth *auth_new(struct store *s, const struct auth_options *opts, struct t
 	a->max_failures = opts && opts->max_failures ? opts->max_failures : DEFAULT_FAILURES;
 	a->window_us =
 	        opts && opts->failure_window_us > 0 ? opts->failure_window_us : DEFAULT_WINDOW_US;
+	a->session_idle_us =
+	        opts && opts->session_idle_us > 0 ? opts->session_idle_us : DEFAULT_IDLE_US;
+	a->session_max_us =
+	        opts && opts->session_max_us > 0 ? opts->session_max_us : DEFAULT_MAX_US;
 	if (store_node_secret(s, a->node_secret, err) != TIX_OK)
 		goto fail;
 	if (tix_random(a->local_key, sizeof(a->local_key)) != TIX_OK ||
@@ -649,6 +658,171 @@ out:
 	sodium_memzero(cache_digest, sizeof(cache_digest));
 	sodium_memzero(&hs, sizeof(hs));
 	return e;
+}
+
+enum tix_err auth_check_password(struct auth *a, struct store *s, const char *user,
+                                 const char *password, const char *client, struct auth_principal *p,
+                                 struct tix_error *err)
+{
+	/* As "Basic base64(user:password)": one path for both, so the limits,
+	 * the cache and the cost are those of HTTP Basic exactly. */
+	char plain[MAX_HEADER], header[MAX_HEADER + 8];
+	size_t ulen = strlen(user), plen = strlen(password);
+	enum tix_err e;
+
+	memset(p, 0, sizeof(*p));
+	if (ulen == 0 || strchr(user, ':') || ulen + 1 + plen > (MAX_HEADER - 8) / 4 * 3)
+		return tix_error_set(err, TIX_EINVAL, "auth", "malformed credentials");
+	/* Neither is a C string: plain is given with its length, header is
+	 * ended by sodium_bin2base64. */
+	// NOLINTNEXTLINE(bugprone-not-null-terminated-result)
+	memcpy(plain, user, ulen);
+	plain[ulen] = ':';
+	// NOLINTNEXTLINE(bugprone-not-null-terminated-result)
+	memcpy(plain + ulen + 1, password, plen);
+	// NOLINTNEXTLINE(bugprone-not-null-terminated-result)
+	memcpy(header, "Basic ", 6);
+	sodium_bin2base64(header + 6, sizeof(header) - 6, (const unsigned char *)plain,
+	                  ulen + 1 + plen, sodium_base64_VARIANT_ORIGINAL);
+	e = auth_check_header(a, s, header, client, p, err);
+	sodium_memzero(plain, sizeof(plain));
+	sodium_memzero(header, sizeof(header));
+	return e;
+}
+
+/* ---- console sessions ---------------------------------------------------- */
+
+static void session_digest(const struct auth *a, const char *token, unsigned char out[32])
+{
+	crypto_generichash(out, 32, (const unsigned char *)token, AUTH_TOKEN_LEN, a->node_secret,
+	                   sizeof(a->node_secret));
+}
+
+/* The CSRF token of a session: a keyed digest of its token, told apart
+ * from the session digest by a prefix. */
+static void session_csrf(const struct auth *a, const char *token, char *csrf)
+{
+	crypto_generichash_state st;
+	unsigned char d[32];
+
+	crypto_generichash_init(&st, a->node_secret, sizeof(a->node_secret), sizeof(d));
+	crypto_generichash_update(&st, (const unsigned char *)"tix-csrf:", 9);
+	crypto_generichash_update(&st, (const unsigned char *)token, AUTH_TOKEN_LEN);
+	crypto_generichash_final(&st, d, sizeof(d));
+	sodium_bin2base64(csrf, AUTH_TOKEN_LEN + 1, d, sizeof(d),
+	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(d, sizeof(d));
+}
+
+static int token_well_formed(const char *t)
+{
+	if (t == NULL || strnlen(t, AUTH_TOKEN_LEN + 1) != AUTH_TOKEN_LEN)
+		return 0;
+	for (size_t i = 0; i < AUTH_TOKEN_LEN; i++)
+		if (!base64url_char(t[i]))
+			return 0;
+	return 1;
+}
+
+enum tix_err auth_session_start(struct auth *a, struct store *s, const struct auth_principal *p,
+                                char *token, char *csrf, struct tix_error *err)
+{
+	unsigned char secret[32], digest[32];
+	int64_t now = wall_us();
+	struct tix_error lerr;
+	enum tix_err e;
+
+	token[0] = csrf[0] = '\0';
+	if (tix_random(secret, sizeof(secret)) != TIX_OK)
+		return tix_error_set(err, TIX_EIO, "auth", "no randomness for a session");
+	sodium_bin2base64(token, AUTH_TOKEN_LEN + 1, secret, sizeof(secret),
+	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	session_digest(a, token, digest);
+	/* Sessions long over are cleared now and then: at each sign-in. */
+	if (store_sessions_expire(s, now, a->session_idle_us, &lerr) != TIX_OK)
+		tix_log_debug("auth: cannot clear ended sessions: %s", lerr.msg);
+	e = store_session_add(s, digest, p->user_key, now, now + a->session_max_us, err);
+	if (e == TIX_OK)
+		session_csrf(a, token, csrf);
+	else
+		sodium_memzero(token, AUTH_TOKEN_LEN + 1);
+	sodium_memzero(secret, sizeof(secret));
+	sodium_memzero(digest, sizeof(digest));
+	return e;
+}
+
+enum tix_err auth_check_session(struct auth *a, struct store *s, const char *token,
+                                struct auth_principal *p, char *csrf, struct tix_error *err)
+{
+	unsigned char digest[32];
+	struct store_session x;
+	struct store_user u;
+	struct tix_error lerr;
+	int64_t now = wall_us();
+	enum tix_err e;
+
+	memset(p, 0, sizeof(*p));
+	if (!token_well_formed(token))
+		return tix_error_set(err, TIX_EDENIED, "auth", "not a session token");
+	session_digest(a, token, digest);
+	e = store_session_get(s, digest, &x, &lerr);
+	if (e == TIX_ENOTFOUND) {
+		e = tix_error_set(err, TIX_EDENIED, "auth", "no such session (signed out?)");
+		goto out;
+	}
+	if (e != TIX_OK) {
+		if (err)
+			*err = lerr;
+		goto out;
+	}
+	if (now >= x.expires || now - x.last_used >= a->session_idle_us) {
+		store_session_remove(s, digest, &lerr);
+		e = tix_error_set(err, TIX_EDENIED, "auth", "the session has expired");
+		goto out;
+	}
+	if (store_user_get(s, x.user, &u, &lerr) != TIX_OK || u.key != x.user_key) {
+		e = tix_error_set(err, TIX_EDENIED, "auth", "the session's user is gone");
+		goto out;
+	}
+	principal_of(&u, NULL, p);
+	sodium_memzero(&u, sizeof(u));
+	if (now - x.last_used >= SESSION_TOUCH_US &&
+	    store_session_touch(s, digest, now, &lerr) != TIX_OK)
+		tix_log_debug("auth: cannot record a session's use: %s", lerr.msg);
+	if (csrf)
+		session_csrf(a, token, csrf);
+	e = TIX_OK;
+out:
+	sodium_memzero(digest, sizeof(digest));
+	return e;
+}
+
+enum tix_err auth_session_end(struct auth *a, struct store *s, const char *token,
+                              struct tix_error *err)
+{
+	unsigned char digest[32];
+	enum tix_err e;
+
+	if (!token_well_formed(token))
+		return tix_error_set(err, TIX_EDENIED, "auth", "not a session token");
+	session_digest(a, token, digest);
+	e = store_session_remove(s, digest, err);
+	sodium_memzero(digest, sizeof(digest));
+	return e;
+}
+
+long auth_session_max_s(const struct auth *a)
+{
+	return (long)(a->session_max_us / 1000000);
+}
+
+int auth_csrf_equal(const char *expected, const char *given)
+{
+	if (expected == NULL || given == NULL ||
+	    strnlen(expected, AUTH_TOKEN_LEN + 1) != AUTH_TOKEN_LEN ||
+	    strnlen(given, AUTH_TOKEN_LEN + 1) != AUTH_TOKEN_LEN)
+		return 0;
+	return sodium_memcmp(expected, given, AUTH_TOKEN_LEN) == 0;
 }
 
 /* ---- making credentials ------------------------------------------------ */

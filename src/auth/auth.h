@@ -40,6 +40,8 @@ struct auth_options {
 	int64_t cache_ttl_us;      /* how long a verified credential is remembered (60 s) */
 	unsigned max_failures;     /* failures per user or address per window (10) */
 	int64_t failure_window_us; /* (60 s) */
+	int64_t session_idle_us;   /* a console session unused this long ends (1 h) */
+	int64_t session_max_us;    /* a console session ends this long after sign-in (12 h) */
 };
 
 /* The source prefix failures are also counted under: "a.b.c.0/24" for
@@ -56,6 +58,35 @@ void auth_free(struct auth *a);
  * caller is rate-limited (answer 429), TIX_EINVAL for a malformed header. */
 enum tix_err auth_check_header(struct auth *a, struct store *s, const char *header,
                                const char *client, struct auth_principal *p, struct tix_error *err);
+
+/* The same check for a user name and password given apart (the console's
+ * sign-in): the same argon2id, cache, limits and answers. */
+enum tix_err auth_check_password(struct auth *a, struct store *s, const char *user,
+                                 const char *password, const char *client, struct auth_principal *p,
+                                 struct tix_error *err);
+
+/* ---- console sessions (docs/console.md) -------------------------------------
+ * A session token is 32 random bytes in base64url (43 characters), sent as
+ * a cookie; the store keeps only its BLAKE2b digest keyed with the node
+ * secret, as for API keys. Its CSRF token is derived from it (a keyed
+ * digest), so nothing more is stored. */
+#define AUTH_TOKEN_LEN 43
+
+/* Starts a session for p: token and csrf (AUTH_TOKEN_LEN + 1 bytes each). */
+enum tix_err auth_session_start(struct auth *a, struct store *s, const struct auth_principal *p,
+                                char *token, char *csrf, struct tix_error *err);
+/* The principal of a session token, exactly as the user's API key would
+ * give (read from the store at each request), and its CSRF token (NULL: not
+ * wanted). TIX_EDENIED when the session is unknown, ended or expired. */
+enum tix_err auth_check_session(struct auth *a, struct store *s, const char *token,
+                                struct auth_principal *p, char *csrf, struct tix_error *err);
+/* Ends the session (sign-out). */
+enum tix_err auth_session_end(struct auth *a, struct store *s, const char *token,
+                              struct tix_error *err);
+/* Seconds a session lasts at most (for the cookie's Max-Age). */
+long auth_session_max_s(const struct auth *a);
+/* 1 when the two CSRF tokens are equal (in constant time). */
+int auth_csrf_equal(const char *expected, const char *given);
 
 /* Used by `tix admin`: hashes a password with argon2id (out: 128+ bytes). */
 enum tix_err auth_hash_password(const char *password, char *out, size_t size,

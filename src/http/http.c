@@ -17,12 +17,14 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "api/api.h"
 #include "api/feeds.h"
+#include "api/ui.h"
 #include "http/http.h"
 #include "http/metrics.h"
 
@@ -108,8 +110,12 @@ struct req_state {
 	int authed;      /* the headers were authenticated on the first call */
 	int auth_failed; /* ... and credentials were sent and refused */
 	struct auth_principal who;
-	size_t reserved;  /* bytes of the body budget this request holds */
-	size_t discarded; /* bytes of an oversized body read and dropped */
+	int by_cookie;                    /* who came from a console session cookie */
+	int signin;                       /* POST /ui/session: the body is a sign-in */
+	char session[AUTH_TOKEN_LEN + 1]; /* that cookie's token */
+	char csrf[AUTH_TOKEN_LEN + 1];    /* ... and its CSRF token */
+	size_t reserved;                  /* bytes of the body budget this request holds */
+	size_t discarded;                 /* bytes of an oversized body read and dropped */
 	int status;
 	size_t bytes;
 	struct timespec started;
@@ -650,9 +656,29 @@ static enum tix_err authenticate(struct server *srv, struct MHD_Connection *c, s
 	        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	enum tix_err e;
 
+	const char *cookie = NULL;
+
 	if (st->authed)
 		return TIX_OK;
 	st->authed = 1;
+	/* The console's session cookie, when there is no Authorization (a
+	 * sign-in ignores it); an ill-shaped one is not looked up. */
+	if (authz == NULL && !st->signin &&
+	    (cookie = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, UI_COOKIE)) != NULL) {
+		if (ui_cookie_well_formed(cookie) &&
+		    auth_check_session(srv->auth, s, cookie, &st->who, st->csrf, err) == TIX_OK) {
+			st->by_cookie = 1;
+			snprintf(st->session, sizeof(st->session), "%s", cookie);
+			snprintf(st->user, sizeof(st->user), "%s", st->who.user);
+			return TIX_OK;
+		}
+		/* Ended or expired: refused as a wrong credential is, but not
+		 * counted against the address (a token cannot be guessed). */
+		st->auth_failed = 1;
+		memset(&st->who, 0, sizeof(st->who));
+		tix_log_info("%s: session cookie refused", client);
+		return TIX_OK;
+	}
 	if (authz == NULL)
 		return TIX_OK;
 	e = auth_check_header(srv->auth, s, authz, client, &st->who, err);
@@ -673,6 +699,165 @@ static enum tix_err authenticate(struct server *srv, struct MHD_Connection *c, s
 		fail_record(srv, client, detail);
 	}
 	return TIX_OK;
+}
+
+/* 1 when the request comes from a page of this node: its Origin (or, with
+ * none, its Referer) is the node's own scheme and authority. */
+static int same_origin(struct server *srv, struct MHD_Connection *c)
+{
+	const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+	const char *referer = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Referer");
+	char base[300];
+	size_t n;
+
+	base_url(srv, c, base, sizeof(base));
+	n = strlen(base);
+	if (origin)
+		return strcasecmp(origin, base) == 0;
+	return referer && strncasecmp(referer, base, n) == 0 && referer[n] == '/';
+}
+
+/* A request authenticated by the session cookie that changes anything
+ * must carry the session's CSRF token and come from the node's own pages:
+ * else it is refused (1), with a 403 queued. */
+static int csrf_refused(struct server *srv, struct MHD_Connection *c, struct req_state *st,
+                        const char *method, enum MHD_Result *ret)
+{
+	const char *given = MHD_lookup_connection_value(c, MHD_HEADER_KIND, UI_CSRF_HEADER);
+
+	if (!st->by_cookie || strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 ||
+	    strcmp(method, "OPTIONS") == 0)
+		return 0;
+	if (auth_csrf_equal(st->csrf, given) && same_origin(srv, c))
+		return 0;
+	tix_log_info("%s %s by %s: refused, no CSRF token or another origin", method, st->url,
+	             st->user);
+	*ret = send_error(c, st, 403, "Forbidden",
+	                  "a change made with the console's session needs its X-CSRF-Token "
+	                  "and a request from this node's pages");
+	return 1;
+}
+
+/* An answer of the session resource: JSON, never cached, with the cookie
+ * to set (or NULL). */
+static enum MHD_Result send_session(struct MHD_Connection *c, struct req_state *st, int status,
+                                    json_t *v, const char *set_cookie)
+{
+	char *text = json_dumps(v, JSON_COMPACT);
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	size_t len;
+
+	json_decref(v);
+	if (text == NULL)
+		return MHD_NO;
+	len = strlen(text);
+	if ((r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE)) == NULL) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(r, "X-Request-Id", st->request_id);
+	if (set_cookie)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, set_cookie);
+	ui_security_headers(r);
+	st->status = status;
+	st->bytes = len;
+	ret = MHD_queue_response(c, (unsigned)status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static json_t *whoami(const struct auth_principal *p, const char *csrf)
+{
+	return json_pack("{s:s, s:s, s:s, s:s}", "user", p->user, "org", p->org, "role",
+	                 store_role_name(p->role), "csrf", csrf);
+}
+
+/* /ui/session: POST signs in (a JSON body of username and password, checked
+ * as HTTP Basic is: argon2id, limits, the failure audited), GET says who
+ * the cookie is, DELETE signs out. */
+static enum MHD_Result session_resource(struct server *srv, struct MHD_Connection *c,
+                                        struct req_state *st, struct store *s, const char *method,
+                                        const char *client)
+{
+	char user[UI_MAX_USER + 1], pw[UI_MAX_PASSWORD + 1], msg[300], cookie[200];
+	char token[AUTH_TOKEN_LEN + 1], csrf[AUTH_TOKEN_LEN + 1];
+	struct auth_principal p;
+	struct tix_error err;
+	enum tix_err e;
+
+	tix_error_clear(&err);
+	if (strcmp(method, "GET") == 0) {
+		/* Also for an API key (the console signed in with one): no CSRF
+		 * token then, as nothing of the key is ambient. */
+		if (!st->user[0])
+			return send_error(c, st, 401, "Unauthorized", "not signed in");
+		return send_session(c, st, 200, whoami(&st->who, st->by_cookie ? st->csrf : ""),
+		                    NULL);
+	}
+	if (strcmp(method, "DELETE") == 0) {
+		if (!st->by_cookie)
+			return send_error(c, st, 401, "Unauthorized", "not signed in");
+		if (auth_session_end(srv->auth, s, st->session, &err) != TIX_OK)
+			return send_error(c, st, 500, "Internal error", err.msg);
+		ui_cookie_header(NULL, 0, srv->tls, cookie, sizeof(cookie));
+		return send_session(c, st, 200, json_pack("{s:b}", "signed_out", 1), cookie);
+	}
+	if (strcmp(method, "POST") != 0)
+		return send_error(c, st, 405, "Method not allowed", "GET, POST or DELETE");
+	/* Not a sign-in from another site's page (login CSRF). */
+	if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin") && !same_origin(srv, c))
+		return send_error(c, st, 403, "Forbidden", "a sign-in from another site's page");
+	if (ui_signin_parse(tix_buf_str(&st->body), tix_buf_len(&st->body), user, pw, msg,
+	                    sizeof(msg)) != 0) {
+		sodium_memzero(pw, sizeof(pw));
+		return send_error(c, st, 400, "Bad request", msg);
+	}
+	e = auth_check_password(srv->auth, s, user, pw, client, &p, &err);
+	sodium_memzero(pw, sizeof(pw));
+	if (st->body.data)
+		sodium_memzero(st->body.data, st->body.len);
+	if (e == TIX_ETOOBIG)
+		return send_error(c, st, 429, "Too many requests", err.msg);
+	if (e == TIX_EINVAL)
+		return send_error(c, st, 400, "Bad request", err.msg);
+	if (e != TIX_OK) {
+		char detail[600];
+
+		tix_log_info("%s: sign-in failed: %s", client, err.msg);
+		snprintf(detail, sizeof(detail), "POST %s from %s: %.300s", UI_SESSION_PATH, client,
+		         err.msg);
+		if (e == TIX_EDENIED)
+			fail_record(srv, client, detail);
+		return send_error(c, st, e == TIX_EDENIED ? 401 : 500,
+		                  e == TIX_EDENIED ? "Unauthorized" : "Internal error", err.msg);
+	}
+	if (auth_session_start(srv->auth, s, &p, token, csrf, &err) != TIX_OK)
+		return send_error(c, st, 500, "Internal error", err.msg);
+	snprintf(st->user, sizeof(st->user), "%s", p.user);
+	ui_cookie_header(token, auth_session_max_s(srv->auth), srv->tls, cookie, sizeof(cookie));
+	sodium_memzero(token, sizeof(token));
+	return send_session(c, st, 200, whoami(&p, csrf), cookie);
+}
+
+/* The first call of a sign-in: its small body is read (within the body
+ * budget, as anonymous), nothing else is checked yet. */
+static enum MHD_Result begin_signin(struct server *srv, struct MHD_Connection *c,
+                                    struct req_state *st, size_t declared)
+{
+	if (declared > UI_MAX_SIGNIN) {
+		st->too_big = 1;
+		return send_error(c, st, 413, "Payload too large",
+		                  "a sign-in body is at most 4096 bytes");
+	}
+	if (body_reserve(srv, 0, UI_MAX_SIGNIN) != 0)
+		return send_error(c, st, 503, "Service unavailable",
+		                  "too many request bodies are being received; retry shortly");
+	st->signin = 1;
+	st->reserved = UI_MAX_SIGNIN;
+	return MHD_YES;
 }
 
 /* The first call of a POST: before any body byte is read, the caller is
@@ -697,6 +882,8 @@ static enum MHD_Result begin_post(struct server *srv, struct MHD_Connection *c,
 	tix_error_clear(&err);
 	if (authenticate(srv, c, s, st, "POST", url, client, &err) == TIX_ETOOBIG)
 		return send_error(c, st, 429, "Too many requests", err.msg);
+	if (csrf_refused(srv, c, st, "POST", &ret))
+		return ret;
 	memset(&req, 0, sizeof(req));
 	req.method = "POST";
 	req.path = url;
@@ -782,6 +969,33 @@ static enum MHD_Result api_answer(struct MHD_Connection *c, struct req_state *st
 	return ret;
 }
 
+/* A path of the console's static files (not its session resource). */
+static int is_ui_file(const char *url)
+{
+	return strcmp(url, "/ui") == 0 || (strncmp(url, UI_PREFIX, strlen(UI_PREFIX)) == 0 &&
+	                                   strcmp(url, UI_SESSION_PATH) != 0);
+}
+
+static enum MHD_Result ui_static(struct MHD_Connection *c, struct req_state *st, const char *method,
+                                 const char *url)
+{
+	int status = 500;
+	struct MHD_Response *r = ui_static_answer(
+	        method, url,
+	        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING),
+	        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH),
+	        &status);
+	enum MHD_Result ret;
+
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, "X-Request-Id", st->request_id);
+	st->status = status;
+	ret = MHD_queue_response(c, (unsigned)status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_size, void **con_cls)
@@ -823,8 +1037,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		}
 		/* The JSON API is read-only: a POST there is answered (405) on
 		 * the later call, its body dropped. */
+		if (strcmp(method, "POST") == 0 && strcmp(url, UI_SESSION_PATH) == 0)
+			return begin_signin(srv, c, st,
+			                    cl ? (size_t)strtoull(cl, NULL, 10) : UI_MAX_SIGNIN);
 		if (strcmp(method, "POST") == 0 &&
-		    strncmp(url, API_PREFIX, strlen(API_PREFIX)) != 0)
+		    strncmp(url, API_PREFIX, strlen(API_PREFIX)) != 0 && !is_ui_file(url))
 			return begin_post(srv, c, st, url,
 			                  cl ? (size_t)strtoull(cl, NULL, 10)
 			                     : st->live->cfg.max_content_length);
@@ -866,6 +1083,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return send_error(c, st, 413, "Payload too large",
 		                  "the body is larger than max_content_length");
 	}
+	if (is_ui_file(url)) /* src/api/ui.c: the console's files, no store, no account */
+		return ui_static(c, st, method, url);
 	if ((s = worker_store(srv, st->live, &err)) == NULL)
 		return send_error(c, st, 503, "Service unavailable", err.msg);
 	if ((ps = malloc(sizeof(*ps))) == NULL)
@@ -888,9 +1107,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		                           method, &st->status, &st->bytes);
 	}
 	tix_error_clear(&err);
-	if (authenticate(srv, c, s, st, method, url, client, &err) == TIX_ETOOBIG) {
+	/* A sign-in is no one until its body is checked (its reserved body
+	 * bytes stay those of no one). */
+	if (!st->signin && authenticate(srv, c, s, st, method, url, client, &err) == TIX_ETOOBIG) {
 		free(ps);
 		return send_error(c, st, 429, "Too many requests", err.msg);
+	}
+	if (!st->signin && csrf_refused(srv, c, st, method, &ret)) {
+		free(ps);
+		return ret;
+	}
+	if (strcmp(url, UI_SESSION_PATH) == 0) { /* the console's sign-in and sign-out */
+		free(ps);
+		return session_resource(srv, c, st, s, method, client);
 	}
 	if (!turn_begin(srv, c, st, client, st->live->opts.principal_requests)) {
 		free(ps);
@@ -1331,6 +1560,7 @@ enum tix_err http_serve(const struct http_options *opts, const struct taxii_conf
 		                  "cannot serve here (address in use, or a bad certificate/key)");
 		goto out;
 	}
+	ui_init();
 	if (opts->on_listening)
 		opts->on_listening(opts->arg, srv.base_url);
 	tix_log_info("listening on %s", srv.base_url);

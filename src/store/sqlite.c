@@ -93,6 +93,8 @@ static const char *const migrations[] = {
         /* 12 -> 13: the signing keys of
          * the node's 24/7 contact points (src/store/request.c) */
         store__schema_request,
+        /* 13 -> 14: the console's sign-in sessions (src/store/sessions.c) */
+        store__schema_sessions,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

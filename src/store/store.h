@@ -409,6 +409,29 @@ enum tix_err store_org_groups(struct store *s, const char *org,
 enum tix_err store_org_set_sector(struct store *s, const char *org, const char *sector,
                                   struct tix_error *err);
 
+/* ---- the console's sessions (src/store/sessions.c) ------------------------- */
+
+struct store_session {
+	int64_t user_key;
+	char user[128];
+	int64_t created, last_used, expires; /* µs since the epoch */
+};
+
+/* Only the keyed digest of a session token is stored (src/auth makes it). */
+enum tix_err store_session_add(struct store *s, const unsigned char digest[32], int64_t user_key,
+                               int64_t now_us, int64_t expires_us, struct tix_error *err);
+/* TIX_ENOTFOUND: no such session (ended, or its user is gone or changed
+ * password). */
+enum tix_err store_session_get(struct store *s, const unsigned char digest[32],
+                               struct store_session *out, struct tix_error *err);
+enum tix_err store_session_touch(struct store *s, const unsigned char digest[32], int64_t now_us,
+                                 struct tix_error *err);
+enum tix_err store_session_remove(struct store *s, const unsigned char digest[32],
+                                  struct tix_error *err);
+/* Removes sessions past their end or unused for idle_us. */
+enum tix_err store_sessions_expire(struct store *s, int64_t now_us, int64_t idle_us,
+                                   struct tix_error *err);
+
 /* ---- federation peers (src/store/sync.c) -------------------------------- */
 
 /* A peer node: where it is, which collections are synchronised, and the
@@ -639,6 +662,13 @@ enum tix_err store_values_find(struct store *s, const struct store_value_find *f
 enum tix_err store_object_latest(struct store *s, const char *id, int64_t reader_org_key,
                                  int (*cb)(void *, const struct store_value_hit *), void *arg,
                                  struct tix_error *err);
+
+/* The latest version of every object, in the order they were stored (the
+ * console's dashboard counts them through the policy); without its body
+ * (body NULL, body_len 0), so that the walk reads no object's JSON. */
+enum tix_err store_latest_each(struct store *s, int64_t reader_org_key,
+                               int (*cb)(void *, const struct store_value_hit *), void *arg,
+                               struct tix_error *err);
 
 struct store_sighting_row {
 	struct store_value_hit hit;           /* the sighting itself */

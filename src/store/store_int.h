@@ -145,6 +145,8 @@ enum tix_err store__index_version(struct store *s, int64_t vid, const struct sti
 extern const char store__schema_named_feeds[];
 /* Migration 13 (issue 20): contact points' signing keys (request.c). */
 extern const char store__schema_request[];
+/* Migration 14 (issue 17): the console's sessions (sessions.c). */
+extern const char store__schema_sessions[];
 /* Migration 7: the audience index (audience.c); its SQL function
  * tix_audience, registered on every connection before migrating. */
 extern const char store__schema_audience[];

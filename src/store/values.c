@@ -324,8 +324,10 @@ enum tix_err store_values_refused(struct store *s, int64_t *n, struct tix_error 
 
 /* The columns of a hit, after the one that finds its vid: the latest
  * version of each object (or each owner's copy of an observable) only. */
-#define HIT_COLS                                                                                   \
-	"o.vid, o.id, o.type, o.modified, o.date_added, o.body" AUD_COLS                           \
+#define HIT_COLS HIT_COLS_OF("o.body")
+/* The same with another expression for the body (store_latest_each: NULL). */
+#define HIT_COLS_OF(body)                                                                          \
+	"o.vid, o.id, o.type, o.modified, o.date_added, " body AUD_COLS                            \
 	", coalesce((SELECT country FROM orgs WHERE name = o.owner_org), ''),"                     \
 	" EXISTS (SELECT 1 FROM collection_grants g WHERE g.okey = ?9 AND g.can_read AND EXISTS"   \
 	" (SELECT 1 FROM collection_objects m WHERE m.ckey = g.ckey AND m.vid = o.vid))"
@@ -481,6 +483,32 @@ enum tix_err store_object_latest(struct store *s, const char *id, int64_t reader
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store__db_error(s, err, "reading an object");
+	return TIX_OK;
+}
+
+enum tix_err store_latest_each(struct store *s, int64_t reader_org_key,
+                               int (*cb)(void *, const struct store_value_hit *), void *arg,
+                               struct tix_error *err)
+{
+	sqlite3_stmt *st =
+	        store__cached(s,
+	                      "SELECT " HIT_COLS_OF("NULL") " FROM objects o WHERE 1" HIT_LATEST
+	                                                    " ORDER BY o.vid",
+	                      err);
+	int rc;
+
+	if (st == NULL)
+		return err ? err->code : TIX_ESTORE;
+	sqlite3_bind_int64(st, 9, reader_org_key);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_value_hit h = hit_of(st);
+
+		if (cb(arg, &h) != 0)
+			break;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store__db_error(s, err, "reading the objects");
 	return TIX_OK;
 }
 

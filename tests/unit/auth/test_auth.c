@@ -3,7 +3,8 @@
  * real store, malformed headers, the credential cache (observed through the
  * argon2id counter auth__verify_count and by changing the store behind
  * it), failure limits per user and per address, and sharing one struct auth
- * between threads. Built with TIX_UNITTEST; argon2id runs with its real
+ * between threads, console sessions (start, check, end, expiry, revocation
+ * with the password, user and organisation). Built with TIX_UNITTEST; argon2id runs with its real
  * parameters, so the number of password checks is kept small.
  */
 #include <setjmp.h>
@@ -83,7 +84,7 @@ static int teardown(void **state)
 static struct auth *new_auth(struct fixture *f, int64_t ttl_us, unsigned max_failures,
                              int64_t window_us)
 {
-	struct auth_options o = {ttl_us, max_failures, window_us};
+	struct auth_options o = {ttl_us, max_failures, window_us, 0, 0};
 	struct tix_error err;
 
 	auth_free(f->a);
@@ -481,6 +482,130 @@ static void test_threads_share_one_auth(void **state)
 	}
 }
 
+/* ---- console sessions ---------------------------------------------------- */
+
+static enum tix_err session(struct fixture *f, const char *token, struct auth_principal *p,
+                            char *csrf)
+{
+	struct tix_error err;
+
+	tix_error_clear(&err);
+	return auth_check_session(f->a, f->s, token, p, csrf, &err);
+}
+
+static void start(struct fixture *f, const char *user, char *token, char *csrf)
+{
+	struct auth_principal p;
+	struct tix_error err;
+
+	assert_int_equal(auth_check_password(f->a, f->s, user, PASSWORD, "192.0.2.1", &p, &err),
+	                 TIX_OK);
+	assert_int_equal(auth_session_start(f->a, f->s, &p, token, csrf, &err), TIX_OK);
+}
+
+static void test_session_is_the_users_principal(void **state)
+{
+	struct fixture *f = *state;
+	char token[AUTH_TOKEN_LEN + 1], csrf[AUTH_TOKEN_LEN + 1], csrf2[AUTH_TOKEN_LEN + 1];
+	char h[256];
+	struct auth_principal by_session, by_key;
+	struct tix_error err;
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	new_auth(f, 0, 0, 0);
+	start(f, "alice", token, csrf);
+	assert_int_equal(strlen(token), AUTH_TOKEN_LEN);
+	assert_int_equal(strlen(csrf), AUTH_TOKEN_LEN);
+	assert_string_not_equal(token, csrf);
+	assert_int_equal(session(f, token, &by_session, csrf2), TIX_OK);
+	assert_true(auth_csrf_equal(csrf, csrf2));
+	assert_int_equal(check(f, bearer(h, sizeof(h), f->key), NULL, &by_key), TIX_OK);
+	assert_int_equal(by_session.user_key, by_key.user_key);
+	assert_int_equal(by_session.org_key, by_key.org_key);
+	assert_int_equal(by_session.role, by_key.role);
+	assert_string_equal(by_session.org, "acme");
+	/* The store holds the keyed digest, never the token. */
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT digest FROM sessions", -1, &st, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_bytes(st, 0), 32);
+	assert_memory_not_equal(sqlite3_column_blob(st, 0), token, 32);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	/* A changed byte, a short one, a CSRF token as session: no one. */
+	token[5] = token[5] == 'A' ? 'B' : 'A';
+	assert_int_equal(session(f, token, &by_session, NULL), TIX_EDENIED);
+	assert_int_equal(session(f, "short", &by_session, NULL), TIX_EDENIED);
+	assert_int_equal(session(f, csrf, &by_session, NULL), TIX_EDENIED);
+	assert_false(auth_csrf_equal(csrf, "AAAA"));
+	assert_false(auth_csrf_equal(csrf, NULL));
+	/* Wrong password: no session to start. */
+	assert_int_equal(auth_check_password(f->a, f->s, "alice", "wrong", NULL, &by_key, &err),
+	                 TIX_EDENIED);
+	assert_int_equal(auth_check_password(f->a, f->s, "a:b", "x", NULL, &by_key, &err),
+	                 TIX_EINVAL);
+}
+
+static void test_session_ends(void **state)
+{
+	struct fixture *f = *state;
+	char t1[AUTH_TOKEN_LEN + 1], t2[AUTH_TOKEN_LEN + 1], c[AUTH_TOKEN_LEN + 1];
+	struct auth_principal p;
+	struct tix_error err;
+
+	new_auth(f, 0, 0, 0);
+	/* Sign-out. */
+	start(f, "alice", t1, c);
+	start(f, "alice", t2, c);
+	assert_int_equal(auth_session_end(f->a, f->s, t1, &err), TIX_OK);
+	assert_int_equal(session(f, t1, &p, NULL), TIX_EDENIED);
+	assert_int_equal(session(f, t2, &p, NULL), TIX_OK); /* the other one lives */
+	/* A password change ends every session of the user. */
+	assert_int_equal(store_user_set_password(f->s, "alice", password_hash, &err), TIX_OK);
+	assert_int_equal(session(f, t2, &p, NULL), TIX_OK); /* the same hash: no change */
+	sql(f, "UPDATE users SET password_hash = password_hash || 'x' WHERE name = 'alice'");
+	assert_int_equal(session(f, t2, &p, NULL), TIX_EDENIED);
+	assert_int_equal(store_user_set_password(f->s, "alice", password_hash, &err), TIX_OK);
+	/* The user's removal, and the organisation's. */
+	start(f, "alice", t1, c);
+	assert_int_equal(store_user_remove(f->s, "alice", &err), TIX_OK);
+	assert_int_equal(session(f, t1, &p, NULL), TIX_EDENIED);
+	assert_int_equal(
+	        store_user_add(f->s, "alice", "acme", STORE_ROLE_ANALYST, password_hash, &err),
+	        TIX_OK);
+	start(f, "alice", t1, c);
+	sql(f, "PRAGMA foreign_keys = ON; DELETE FROM orgs WHERE name = 'acme'");
+	assert_int_equal(session(f, t1, &p, NULL), TIX_EDENIED);
+}
+
+static void test_session_expires(void **state)
+{
+	struct fixture *f = *state;
+	char t[AUTH_TOKEN_LEN + 1], c[AUTH_TOKEN_LEN + 1];
+	struct auth_principal p;
+	struct auth_options idle = {0, 0, 0, 200 * 1000, 0}, max = {0, 0, 0, 0, 300 * 1000};
+	struct tix_error err;
+
+	auth_free(f->a);
+	assert_non_null(f->a = auth_new(f->s, &idle, &err));
+	start(f, "alice", t, c);
+	assert_int_equal(session(f, t, &p, NULL), TIX_OK);
+	sleep_ms(300); /* unused for longer than 200 ms */
+	assert_int_equal(session(f, t, &p, NULL), TIX_EDENIED);
+	auth_free(f->a);
+	assert_non_null(f->a = auth_new(f->s, &max, &err));
+	start(f, "alice", t, c);
+	for (int i = 0; i < 3; i++) { /* in use, but past 300 ms from the start */
+		assert_int_equal(session(f, t, &p, NULL), TIX_OK);
+		sleep_ms(70);
+	}
+	sleep_ms(150);
+	assert_int_equal(session(f, t, &p, NULL), TIX_EDENIED);
+	assert_int_equal(auth_session_max_s(f->a), 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -499,6 +624,9 @@ int main(void)
 	        T(test_successes_do_not_count_as_failures),
 	        cmocka_unit_test(test_hash_password),
 	        T(test_threads_share_one_auth),
+	        T(test_session_is_the_users_principal),
+	        T(test_session_ends),
+	        T(test_session_expires),
 	};
 	struct tix_error err;
 

@@ -1,0 +1,309 @@
+// tests/e2e/console_browser.js — the browser half of tests/e2e/test_console.py:
+// playwright-core drives Debian's chromium (headless) against the real
+// `tix serve` the Python half started and seeded. Reads the world (URL,
+// users, object ids) as JSON from argv[2]; prints one "ok NAME" or
+// "FAIL NAME: why" line per check and "FIGURE ..." lines; writes a
+// screenshot of every page into world.shots.
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+const { chromium } = require('playwright-core');
+
+const world = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+const only = new Set(process.argv.slice(3));
+const base = world.url;
+const checks = [];
+
+function check(name, fn) { checks.push({ name, fn }); }
+
+function assert(cond, msg) { if (!cond) throw new Error(msg); }
+
+async function ready(page) {
+  await page.waitForSelector('body[data-ready="1"]', { timeout: 20000 });
+}
+
+// Polls fn in the page until it is true (not Playwright's own polling wait,
+// which evaluates a string: the page's CSP, without 'unsafe-eval', refuses it).
+async function until(page, fn, what) {
+  const end = Date.now() + 20000;
+  for (;;) {
+    if (await page.evaluate(fn).catch(() => false)) return;
+    if (Date.now() > end) throw new Error('timed out waiting for ' + what);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function shot(page, name, full = true) {
+  await page.screenshot({ path: path.join(world.shots, name + '.png'), fullPage: full });
+}
+
+async function signIn(page, user, password, go = true) {
+  if (go) await page.goto(base + '/ui/');
+  await page.waitForSelector('#username');
+  await page.fill('#username', user);
+  await page.fill('#password', password);
+  await page.click('form.signin button[type=submit]');
+  await page.waitForSelector('#total', { timeout: 20000 });
+  await ready(page);
+}
+
+// The bytes the browser fetched for the page as loaded (resource timing).
+async function transferred(page) {
+  return page.evaluate(() => {
+    const nav = performance.getEntriesByType('navigation')[0];
+    let n = nav ? nav.transferSize : 0;
+    for (const r of performance.getEntriesByType('resource')) n += r.transferSize;
+    return n;
+  });
+}
+
+async function csrfOf(page) {
+  return page.evaluate(() => fetch('/ui/session').then((r) => r.json()).then((j) => j.csrf));
+}
+
+async function main() {
+  const browser = await chromium.launch({
+    executablePath: world.chromium, headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-extensions'],
+  });
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  const page = await context.newPage();
+  const dialogs = [];
+  const consoleErrors = [];
+  page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  const ana = world.users.ana;
+
+  check('sign_in_shows_the_dashboard', async () => {
+    await page.goto(base + '/ui/');
+    await page.waitForSelector('#username');
+    await shot(page, 'signin');
+    await signIn(page, ana.name, ana.password, false);
+    const who = await page.textContent('#who');
+    assert(who.includes(ana.name) && who.includes('cert'), 'who: ' + who);
+    await shot(page, 'dashboard');
+    const bytes = await transferred(page);
+    console.log('FIGURE dashboard first load, empty cache (sign-in page, then the dashboard): %d bytes transferred', bytes);
+  });
+
+  check('dashboard_counts_only_what_the_user_may_read', async () => {
+    await page.goto(base + '/ui/#/');
+    await ready(page);
+    const total = Number(await page.textContent('#total'));
+    assert(total === world.expect.ana_total, 'total ' + total + ', expected ' + world.expect.ana_total);
+    const text = await page.textContent('main');
+    assert(!text.includes('TLP:RED'), 'a TLP:RED count is shown to ana');
+    assert(text.includes('TLP:GREEN'), 'no TLP:GREEN row');
+    const last = await page.textContent('#last24');
+    assert(last.startsWith(String(world.expect.ana_total) + ' arrived'), 'last 24 h: ' + last);
+  });
+
+  check('search_a_value_lists_both_organisations', async () => {
+    await page.goto(base + '/ui/#/search');
+    await ready(page);
+    await page.fill('#q', world.shared_value);
+    await page.click('form.search button[type=submit]');
+    await page.waitForSelector('#results table', { timeout: 20000 });
+    await ready(page);
+    const rows = await page.$$eval('#results tbody tr', (trs) => trs.map((t) => t.textContent));
+    assert(rows.length === 2, 'rows: ' + JSON.stringify(rows));
+    const text = await page.textContent('#results');
+    assert(text.includes('Reported by') && text.includes('bank') && text.includes('cert'), text.slice(0, 300));
+    await shot(page, 'search');
+  });
+
+  check('object_view_shows_correlation_and_sightings', async () => {
+    await page.click('#results a[href="#/object/' + encodeURIComponent(world.ids.shared_cert) + '"]');
+    await ready(page);
+    await until(page, () => !document.querySelector('#correlations').textContent.includes('Looking'), 'correlations');
+    await until(page, () => !document.querySelector('#sightings').textContent.includes('Looking'), 'sightings');
+    const corr = await page.textContent('#correlations');
+    assert(corr.includes('bank') && corr.includes(world.shared_value), 'correlations: ' + corr);
+    const link = await page.$('#correlations a[href="#/object/' + encodeURIComponent(world.ids.shared_bank) + '"]');
+    assert(link, 'no link to the bank\'s object');
+    const s = await page.textContent('#sightings');
+    assert(s.includes('3 sighting(s)'), 'sightings: ' + s);
+    const raw = JSON.parse(await page.textContent('#raw'));
+    assert(raw.id === world.ids.shared_cert, 'raw JSON is another object');
+    await shot(page, 'object');
+    // The object page opened first, with an empty cache (the session's cookie only).
+    const fresh = await browser.newContext({ storageState: await context.storageState() });
+    const p = await fresh.newPage();
+    await p.goto(base + '/ui/#/object/' + encodeURIComponent(world.ids.shared_cert));
+    await ready(p);
+    await until(p, () => !document.querySelector('#sightings').textContent.includes('Looking'), 'sightings');
+    console.log('FIGURE object page first load, empty cache: %d bytes transferred', await transferred(p));
+    await fresh.close();
+  });
+
+  check('red_object_of_another_org_is_invisible', async () => {
+    await page.goto(base + '/ui/#/search?q=' + encodeURIComponent(world.red_value));
+    await ready(page);
+    let text = await page.textContent('main');
+    assert(text.includes('0 result(s)'), 'search by value: ' + text.slice(0, 300));
+    assert(!text.includes('Reported by'), 'the value is said to be reported');
+    await page.goto(base + '/ui/#/search?q=' + encodeURIComponent(world.red_words));
+    await ready(page);
+    text = await page.textContent('main');
+    assert(text.includes('0 result(s)'), 'search by text: ' + text.slice(0, 300));
+    await page.goto(base + '/ui/#/object/' + encodeURIComponent(world.ids.red));
+    await ready(page);
+    text = await page.textContent('main');
+    assert(text.includes('No such object') && !text.includes(world.red_words), 'direct URL: ' + text.slice(0, 300));
+    await shot(page, 'red-hidden');
+  });
+
+  check('the_owner_sees_the_red_object', async () => {
+    // The control: the same pages show it to its own organisation.
+    const ctx = await browser.newContext();
+    const p = await ctx.newPage();
+    await signIn(p, world.users.bob.name, world.users.bob.password);
+    const total = Number(await p.textContent('#total'));
+    assert(total === world.expect.bob_total, 'bob total ' + total + ', expected ' + world.expect.bob_total);
+    assert((await p.textContent('main')).includes('TLP:RED'), 'bob sees no TLP:RED count');
+    await p.goto(base + '/ui/#/object/' + encodeURIComponent(world.ids.red));
+    await ready(p);
+    assert((await p.textContent('h1')).includes(world.red_words), 'bob cannot open it');
+    await ctx.close();
+  });
+
+  check('hostile_strings_render_as_text', async () => {
+    dialogs.length = 0;
+    await page.goto(base + '/ui/#/object/' + encodeURIComponent(world.ids.hostile));
+    await ready(page);
+    await until(page, () => !document.querySelector('#correlations').textContent.includes('Looking'), 'correlations');
+    const r = await page.evaluate(() => ({
+      pwned: window.__pwned,
+      injected: document.querySelectorAll('main script, main img, main iframe, main svg script, main object').length,
+      h1: document.querySelector('h1').textContent,
+      hrefs: Array.from(document.querySelectorAll('main a[href]')).map((a) => a.getAttribute('href')),
+    }));
+    assert(r.pwned === undefined, 'a script ran');
+    assert(r.injected === 0, r.injected + ' element(s) injected');
+    assert(r.h1 === world.hostile.name, 'the name is not shown as text: ' + r.h1);
+    for (const h of r.hrefs) assert(/^(#\/|https?:)/.test(h), 'a link that is not http(s): ' + h);
+    assert(r.hrefs.includes(world.hostile.good_url), 'the https reference is not a link');
+    const text = await page.textContent('main');
+    assert(text.includes(world.hostile.bad_url), 'the javascript: URL is not shown as text');
+    assert(text.includes(world.hostile.rtl), 'the RTL override text is missing');
+    assert(text.includes('and ' + (world.hostile.nlabels - 100) + ' more'), 'labels are not cut');
+    await shot(page, 'hostile', false); // before the 100 KB value is shown whole
+    // A DOM click: the button sits below 2,000 labels and 100 KB of text.
+    assert(await page.evaluate(() => { const b = document.querySelector('button.more'); if (b) b.click(); return !!b; }), 'the 100 KB value is not cut');
+    const longest = await page.evaluate(() => Math.max(...Array.from(document.querySelectorAll('main .value')).map((e) => e.textContent.length)));
+    assert(longest >= world.hostile.long_len, 'the long value is not shown whole: ' + longest);
+    // A broken address: a clear message, never a blank page.
+    await page.goto(base + '/ui/#/object/%E0%A4%A');
+    await ready(page);
+    assert((await page.textContent('#error')).includes('not an object address'), 'no message for a bad address');
+    await page.waitForTimeout(300);
+    assert(dialogs.length === 0, 'dialogs fired: ' + dialogs.join(' | '));
+  });
+
+  check('pages_have_no_serious_accessibility_violations', async () => {
+    // axe-core (npm, locked) evaluated in the page: DevTools evaluation is
+    // not script the page's CSP governs, so the CSP stays as served.
+    const axe = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+    const pages = { dashboard: '#/', search: '#/search?q=' + encodeURIComponent(world.shared_value),
+                    object: '#/object/' + encodeURIComponent(world.ids.shared_cert) };
+    const fresh = await browser.newContext();
+    const signin = await fresh.newPage();
+    await signin.goto(base + '/ui/');
+    await signin.waitForSelector('#username');
+    const found = [];
+    const run = async (p, name) => {
+      await p.evaluate(axe);
+      const v = await p.evaluate(() => window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } })
+        .then((r) => r.violations.map((x) => ({ id: x.id, impact: x.impact, n: x.nodes.length }))));
+      const bad = v.filter((x) => x.impact === 'serious' || x.impact === 'critical');
+      console.log('FIGURE axe-core on %s: %d violation(s), %d serious or critical %s', name, v.length, bad.length, JSON.stringify(v));
+      for (const b of bad) found.push(name + ': ' + b.id + ' (' + b.n + ')');
+    };
+    await run(signin, 'sign-in');
+    await fresh.close();
+    for (const [name, hash] of Object.entries(pages)) {
+      await page.goto(base + '/ui/' + hash);
+      await ready(page);
+      await until(page, () => !document.body.textContent.includes('Looking…'), 'the page');
+      await run(page, name);
+    }
+    assert(found.length === 0, found.join('; '));
+  });
+
+  check('forged_cross_site_changes_are_refused', async () => {
+    await page.goto(base + '/ui/#/');
+    await ready(page);
+    const csrf = await csrfOf(page);
+    const url = base + world.objects_path;
+    const body = JSON.stringify({ objects: [world.new_object] });
+    const h = { 'Content-Type': 'application/taxii+json;version=2.1', Accept: 'application/taxii+json;version=2.1' };
+    let r = await page.request.post(url, { headers: { ...h, Origin: base }, data: body });
+    assert(r.status() === 403, 'no CSRF token: ' + r.status());
+    r = await page.request.post(url, { headers: { ...h, Origin: 'http://evil.example', 'X-CSRF-Token': csrf }, data: body });
+    assert(r.status() === 403, 'another origin: ' + r.status());
+    r = await page.request.post(url, { headers: { ...h, Origin: base, 'X-CSRF-Token': 'A'.repeat(43) }, data: body });
+    assert(r.status() === 403, 'a wrong token: ' + r.status());
+    r = await page.request.delete(base + '/ui/session', { headers: { Origin: base } });
+    assert(r.status() === 403, 'sign-out without a token: ' + r.status());
+    // The control: from this node's page with the token, the same POST is taken.
+    r = await page.request.post(url, { headers: { ...h, Origin: base, 'X-CSRF-Token': csrf }, data: body });
+    assert(r.status() === 202, 'with the token: ' + r.status() + ' ' + (await r.text()));
+  });
+
+  check('sign_out_ends_the_session', async () => {
+    const cookie = (await context.cookies()).find((c) => c.name === 'tix_session');
+    assert(cookie && cookie.httpOnly && cookie.sameSite === 'Strict', 'cookie: ' + JSON.stringify(cookie));
+    await page.goto(base + '/ui/#/');
+    await ready(page);
+    await page.click('#signout');
+    await page.waitForSelector('#username');
+    await shot(page, 'signed-out');
+    const ctx = await browser.newContext();
+    const r = await ctx.request.get(base + '/api/v1/summary', { headers: { Cookie: 'tix_session=' + cookie.value } });
+    assert(r.status() === 401, 'the old cookie: ' + r.status());
+    await ctx.close();
+    await page.goto(base + '/ui/#/search?q=x');
+    await page.waitForSelector('#username');
+  });
+
+  check('sign_in_with_an_api_key', async () => {
+    const ctx = await browser.newContext();
+    const p = await ctx.newPage();
+    await p.goto(base + '/ui/');
+    await p.waitForSelector('#apikey');
+    await p.fill('#apikey', 'tix_aaaaaaaaaaaa_' + 'A'.repeat(43));
+    await p.click('#apikey ~ button');
+    await until(p, () => document.body.textContent.includes('Not signed in'), 'the refusal');
+    await p.fill('#apikey', world.users.bob.key);
+    await p.click('#apikey ~ button');
+    await p.waitForSelector('#total');
+    await ready(p);
+    const total = Number(await p.textContent('#total'));
+    assert(total >= world.expect.bob_total, 'bob by key: total ' + total);
+    assert((await ctx.cookies()).length === 0, 'a key sign-in set a cookie');
+    assert(!(await p.evaluate(() => JSON.stringify(localStorage) + JSON.stringify(sessionStorage))).includes('tix_'), 'the key was stored');
+    await p.click('#signout');
+    await p.waitForSelector('#username');
+    await ctx.close();
+  });
+
+  check('no_console_errors_but_refusals', async () => {
+    const bad = consoleErrors.filter((e) => !/status of (401|403|404)/.test(e));
+    assert(bad.length === 0, bad.join(' | '));
+  });
+
+  for (const c of checks) {
+    if (only.size && !only.has(c.name)) continue;
+    try {
+      await c.fn();
+      console.log('ok ' + c.name);
+    } catch (e) {
+      console.log('FAIL ' + c.name + ': ' + String(e && e.message ? e.message : e).split('\n')[0]);
+      await shot(page, 'FAIL-' + c.name, false).catch(() => {});
+    }
+  }
+  await browser.close();
+}
+
+main().catch((e) => { console.log('FAIL driver: ' + (e && e.stack ? e.stack : e)); process.exit(1); });

@@ -1,0 +1,322 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the analyst console (docs/console.md) against a real
+`tix serve` on a loopback port with seeded data: its static files' headers
+(CSP, ETag and 304, caching, gzip), sign-in and its refusals, sessions ended
+by a password change or the user's removal, and in a real browser (npm's
+playwright-core driving Debian's chromium, tests/e2e/console_browser.js):
+sign-in, dashboard, search, object view with correlation and sightings, a
+TLP:RED object of another organisation invisible everywhere, hostile strings
+rendered as text, forged cross-site changes refused, sign-out.
+
+Screenshots go to $TIX_ARTEFACTS (default: console-shots/ beside $TIX); the
+first-load bytes are printed as FIGURE lines (figures, not assertions).
+
+    TIX=build/tix python3 tests/e2e/test_console.py [TEST_NAME...]
+"""
+
+import fcntl
+import gzip
+import json
+import os
+import re
+import shutil
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_taxii import (ROOT, TIX, Client, Server, bearer, expect, indicator,  # noqa: E402
+                        make_certificates, new_id, objects_path, run_world_tests, tix_ok)
+
+GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
+RED = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+SHOTS = os.environ.get("TIX_ARTEFACTS") or os.path.join(os.path.dirname(os.path.abspath(TIX)),
+                                                        "console-shots")
+SHARED = "evil-c2.example"
+RED_VALUE = "red-secret.example"
+RED_WORDS = "Quokka secret operation"
+
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+def ensure_playwright():
+    """playwright-core and axe-core from the committed lock (npm ci), once, into
+    node_modules/ (git-ignored); no browser is downloaded: Debian's chromium is
+    driven. Under a lock: the sanitizer and release runs may start together."""
+    with open(os.path.join(tempfile.gettempdir(), "tix-console-npm.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not all(os.path.exists(os.path.join(ROOT, "node_modules", m, "package.json"))
+                   for m in ("playwright-core", "axe-core")):
+            r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
+                               cwd=ROOT, capture_output=True, timeout=600)
+            assert r.returncode == 0, "npm ci: %s" % r.stderr.decode(errors="replace")[-2000:]
+
+
+class World:
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="tix-console-")
+        self.db = os.path.join(self.dir, "tix.db")
+        for org, country in (("cert", "KE"), ("bank", "DE")):
+            tix_ok("admin", "org", "add", org, "--country", country, "--db", self.db)
+        self.passwords, self.keys = {}, {}
+        for name, org in (("ana", "cert"), ("bob", "bank"), ("tmp", "bank")):
+            self.passwords[name] = "pw-%s-%s" % (name, os.urandom(4).hex())
+            tix_ok("admin", "user", "add", name, "--org", org, "--role", "analyst",
+                   "--password-stdin", "--db", self.db, stdin=(self.passwords[name] + "\n").encode())
+            out = tix_ok("admin", "key", "add", "--user", name, "--db", self.db)
+            self.keys[name] = re.findall(r"^\s*(tix_\S+)\s*$", out, re.M)[0]
+        out = tix_ok("admin", "collection", "add", "feed", "--read", "cert,bank", "--write",
+                     "cert,bank", "--db", self.db)
+        self.cid = re.search(r"[0-9a-f-]{36}", out).group(0)
+        self.server = Server(self.db, self.dir, "console").start()
+        self.url = "http://127.0.0.1:%d" % self.server.port
+        self.ids = {}
+        green = [GREEN]
+        shared_cert = indicator(name="C2 of the Quill campaign", object_marking_refs=green,
+                                pattern="[domain-name:value = '%s']" % SHARED)
+        shared_bank = indicator(name="Phishing landing seen by bank", object_marking_refs=green,
+                                pattern="[domain-name:value = '%s']" % SHARED)
+        ident = {"type": "identity", "spec_version": "2.1", "id": new_id("identity"),
+                 "created": "2024-05-01T00:00:00.000Z", "modified": "2024-05-01T00:00:00.000Z",
+                 "name": "bank sensor 1", "identity_class": "system", "object_marking_refs": green}
+        sighting = {"type": "sighting", "spec_version": "2.1", "id": new_id("sighting"),
+                    "created": "2024-05-01T00:00:00.000Z", "modified": "2024-05-01T00:00:00.000Z",
+                    "sighting_of_ref": shared_cert["id"], "count": 3,
+                    "where_sighted_refs": [ident["id"]], "first_seen": "2024-04-30T10:00:00Z",
+                    "last_seen": "2024-04-30T12:00:00Z", "object_marking_refs": green}
+        red = indicator(name=RED_WORDS, object_marking_refs=[RED],
+                        pattern="[domain-name:value = '%s']" % RED_VALUE)
+        self.hostile = {
+            "name": "<script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\">",
+            "rtl": "invoice\u202Egpj.exe",
+            "bad_url": "javascript:window.__pwned=3",
+            "good_url": "https://example.org/report",
+            "long_len": 100000,
+            "nlabels": 2000,
+        }
+        hostile = indicator(
+            name=self.hostile["name"], object_marking_refs=green,
+            description=self.hostile["rtl"] + " " + "A" * self.hostile["long_len"],
+            labels=["<b>l%d</b>" % i for i in range(self.hostile["nlabels"])],
+            external_references=[{"source_name": "evil", "url": self.hostile["bad_url"]},
+                                 {"source_name": "<svg onload=alert(1)>", "url": "data:text/html,%3Cscript%3Ealert(1)%3C/script%3E"},
+                                 {"source_name": "report", "url": self.hostile["good_url"]}])
+        self.post("ana", [shared_cert, hostile])
+        self.post("bob", [shared_bank, ident, sighting, red])
+        self.ids = {"shared_cert": shared_cert["id"], "shared_bank": shared_bank["id"],
+                    "red": red["id"], "hostile": hostile["id"]}
+        # What each may read, counted from what was written: ana (cert) all
+        # of cert's and bank's GREEN ones; bob (bank) all six.
+        self.expect = {"ana_total": 5, "bob_total": 6}
+
+    def post(self, user, objs):
+        r = expect(Client(self.server, bearer(self.keys[user])).post(objects_path(self.cid),
+                                                                      {"objects": objs}), 202)
+        assert r.json()["success_count"] == len(objs), r.json()
+
+    def request(self, method, path, body=None, cookie=None, headers=None, content_type=None):
+        h = dict(headers or {})
+        if cookie:
+            h["Cookie"] = "tix_session=" + cookie
+        if body is not None and not isinstance(body, (bytes, bytearray)):
+            body = json.dumps(body).encode()
+        return Client(self.server).request(method, path, body=body, accept=None,
+                                           content_type=content_type or "application/json",
+                                           headers=h)
+
+    def sign_in(self, user, password=None):
+        r = self.request("POST", "/ui/session", {"username": user,
+                                                 "password": password or self.passwords[user]},
+                         headers={"Origin": self.url})
+        assert r.status == 200, r
+        m = re.match(r"tix_session=([A-Za-z0-9_-]{43});", r.header("Set-Cookie") or "")
+        assert m, r.header("Set-Cookie")
+        return m.group(1), r.json()
+
+    def close(self):
+        self.server.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@test
+def static_files_have_caching_and_security_headers(w):
+    c = Client(w.server)
+    r = c.get("/ui/", accept=None)
+    assert r.status == 200, r
+    assert r.header("Content-Security-Policy") == CSP, r.header("Content-Security-Policy")
+    assert r.header("X-Content-Type-Options") == "nosniff"
+    assert r.header("Cache-Control") == "no-cache", r.header("Cache-Control")
+    html = r.body.decode()
+    assert "<script>" not in html and "onload" not in html and "style=" not in html, html
+    assets = re.findall(r'"\./(app\.[0-9a-f]{12}\.(?:js|css))"', html)
+    assert len(assets) == 2, html
+    etag = r.header("ETag")
+    assert c.get("/ui/", accept=None, headers={"If-None-Match": etag}).status == 304
+    for a in assets:
+        r = c.get("/ui/" + a, accept=None, headers={"Accept-Encoding": "gzip"})
+        assert r.status == 200 and r.header("Content-Encoding") == "gzip", r
+        assert "immutable" in r.header("Cache-Control"), r.header("Cache-Control")
+        assert r.header("Content-Security-Policy") == CSP
+        plain = c.get("/ui/" + a, accept=None)
+        assert gzip.decompress(r.body) == plain.body
+        assert len(r.body) < len(plain.body)
+        assert r.header("ETag") != plain.header("ETag")
+        assert c.get("/ui/" + a, accept=None, headers={
+            "If-None-Match": plain.header("ETag")}).status == 304
+    assert c.get("/ui/app.js", accept=None).status == 404  # only hashed names are served
+    assert c.get("/ui/../tix.db", accept=None).status in (400, 404)
+    r = c.get("/ui", accept=None)
+    assert r.status == 301 and r.header("Location") == "/ui/", r
+    assert c.request("PUT", "/ui/", accept=None).status == 405
+
+
+@test
+def sign_in_refusals(w):
+    # Wrong password: 401, no cookie; the failure is audited.
+    r = w.request("POST", "/ui/session", {"username": "ana", "password": "nope"})
+    assert r.status == 401 and r.header("Set-Cookie") is None, r
+    r = w.request("POST", "/ui/session", {"username": "nobody", "password": "nope"})
+    assert r.status == 401, r
+    for bad in (b"", b"{", b"[]", b'{"username":"ana"}', b'{"username":"ana","password":1}',
+                b'{"username":"ana","password":"x","admin":true}',
+                b'{"username":"a:b","password":"x"}', b'{"username":"","password":"x"}',
+                b'{"username":"ana","password":"x","username":"bob"}'):
+        r = w.request("POST", "/ui/session", bad)
+        assert r.status == 400, (bad, r)
+    r = w.request("POST", "/ui/session", b'{"username":"ana","password":"' + b"x" * 5000 + b'"}')
+    assert r.status == 413, r
+    # From another site's page: refused before the password is checked.
+    r = w.request("POST", "/ui/session", {"username": "ana", "password": w.passwords["ana"]},
+                  headers={"Origin": "http://evil.example"})
+    assert r.status == 403 and r.header("Set-Cookie") is None, r
+    deadline = time.monotonic() + 20  # the audit log is written behind the answers
+    while "POST /ui/session" not in tix_ok("audit", "show", "--db", w.db):
+        assert time.monotonic() < deadline, "the failed sign-in is not in the audit log"
+        time.sleep(0.2)
+    # Right: a cookie as the brief says, and the same principal as the key.
+    token, who = w.sign_in("ana")
+    assert who["user"] == "ana" and who["org"] == "cert" and len(who["csrf"]) == 43, who
+    r = w.request("POST", "/ui/session", {"username": "ana", "password": w.passwords["ana"]})
+    cookie = r.header("Set-Cookie")
+    for part in ("HttpOnly", "SameSite=Strict", "Path=/"):
+        assert part in cookie, cookie
+    assert "Secure" not in cookie  # plain HTTP on loopback; Secure with TLS
+    by_cookie = w.request("GET", "/api/v1/summary", cookie=token).json()
+    by_key = Client(w.server, bearer(w.keys["ana"])).get("/api/v1/summary", accept=None).json()
+    for k in ("total", "by_type", "by_tlp", "by_org"):
+        assert by_cookie[k] == by_key[k], (k, by_cookie[k], by_key[k])
+    # A malformed or unknown cookie is no one.
+    for bad in ("x", "A" * 43, token[:-1] + "!"):
+        assert w.request("GET", "/api/v1/summary", cookie=bad).status == 401
+
+
+@test
+def password_change_and_user_removal_end_sessions(w):
+    token, _ = w.sign_in("tmp")
+    assert w.request("GET", "/ui/session", cookie=token).status == 200
+    new = "pw-tmp-changed"
+    tix_ok("admin", "user", "passwd", "tmp", "--password-stdin", "--db", w.db,
+           stdin=(new + "\n").encode())
+    assert w.request("GET", "/ui/session", cookie=token).status == 401
+    assert w.request("GET", "/api/v1/summary", cookie=token).status == 401
+    token, _ = w.sign_in("tmp", new)
+    assert w.request("GET", "/api/v1/summary", cookie=token).status == 200
+    tix_ok("admin", "user", "remove", "tmp", "--db", w.db)
+    assert w.request("GET", "/api/v1/summary", cookie=token).status == 401
+    # Only a digest of the token is stored.
+    import sqlite3
+    db = sqlite3.connect(w.db)
+    rows = db.execute("SELECT digest FROM sessions").fetchall()
+    db.close()
+    assert all(token.encode() not in bytes(r[0]) for r in rows)
+
+
+@test
+def changes_by_cookie_need_the_token_and_the_nodes_origin(w):
+    token, who = w.sign_in("bob")
+    ok = {"X-CSRF-Token": who["csrf"]}
+    for headers in ({}, {"Origin": w.url}, dict(ok, Origin="null"),
+                    dict(ok, Origin=w.url + ".evil.example"), dict(ok, Referer="http://evil.example/"),
+                    dict(ok, Referer=w.url + ".evil.example/ui/"), ok,
+                    {"X-CSRF-Token": who["csrf"][:-1], "Origin": w.url}):
+        r = w.request("DELETE", "/ui/session", cookie=token, headers=headers)
+        assert r.status == 403, (headers, r)
+    # A TAXII POST by cookie is refused before its body is read.
+    r = w.request("POST", objects_path(w.cid), {"objects": [indicator()]}, cookie=token,
+                  content_type="application/taxii+json;version=2.1", headers={"Origin": w.url})
+    assert r.status == 403, r
+    # With no Origin, a Referer under the node's own origin will do.
+    r = w.request("DELETE", "/ui/session", cookie=token, headers=dict(ok, Referer=w.url + "/ui/"))
+    assert r.status == 200 and "Max-Age=0" in r.header("Set-Cookie"), r
+    assert w.request("GET", "/ui/session", cookie=token).status == 401
+
+
+@test
+def over_tls_the_cookie_is_secure(w):
+    d = os.path.join(w.dir, "tls")
+    os.mkdir(d)
+    ca, cert, key = make_certificates(d)
+    srv = Server(w.db, w.dir, "console-tls", tls=(cert, key)).start()
+    try:
+        c = Client(srv, context=ssl.create_default_context(cafile=ca))
+        origin = "https://127.0.0.1:%d" % srv.port
+        r = c.request("POST", "/ui/session", body=json.dumps(
+            {"username": "ana", "password": w.passwords["ana"]}).encode(), accept=None,
+            content_type="application/json", headers={"Origin": origin})
+        assert r.status == 200, r
+        cookie = r.header("Set-Cookie")
+        assert cookie.endswith("; Secure") and "HttpOnly" in cookie, cookie
+        token = re.match(r"tix_session=([^;]+);", cookie).group(1)
+        csrf = r.json()["csrf"]
+        # The origin of a TLS node is https: the plain-HTTP spelling is another.
+        h = {"Cookie": "tix_session=" + token, "X-CSRF-Token": csrf}
+        r = c.request("DELETE", "/ui/session", accept=None,
+                      headers=dict(h, Origin="http://127.0.0.1:%d" % srv.port))
+        assert r.status == 403, r
+        r = c.request("DELETE", "/ui/session", accept=None, headers=dict(h, Origin=origin))
+        assert r.status == 200, r
+        assert c.request("GET", "/ui/session", accept=None, headers=h).status == 401
+    finally:
+        srv.stop()
+
+
+def browser_world(w):
+    return {"url": w.url, "chromium": CHROMIUM, "shots": SHOTS,
+            "users": {"ana": {"name": "ana", "password": w.passwords["ana"]},
+                      "bob": {"name": "bob", "password": w.passwords["bob"], "key": w.keys["bob"]}},
+            "ids": w.ids, "expect": w.expect, "shared_value": SHARED, "red_value": RED_VALUE,
+            "red_words": RED_WORDS, "hostile": w.hostile, "objects_path": objects_path(w.cid),
+            "new_object": indicator(name="posted from the console", object_marking_refs=[GREEN])}
+
+
+@test
+def in_a_real_browser(w):
+    assert os.path.exists(CHROMIUM), "no %s (sh tools/deps.sh test installs chromium)" % CHROMIUM
+    ensure_playwright()
+    os.makedirs(SHOTS, exist_ok=True)
+    path = os.path.join(w.dir, "world.json")
+    with open(path, "w") as f:
+        json.dump(browser_world(w), f)
+    r = subprocess.run(["node", os.path.join(ROOT, "tests", "e2e", "console_browser.js"), path],
+                       cwd=ROOT, capture_output=True, timeout=600)
+    out = r.stdout.decode(errors="replace")
+    print(out, end="")
+    fails = [l for l in out.splitlines() if l.startswith("FAIL")]
+    oks = [l for l in out.splitlines() if l.startswith("ok ")]
+    assert r.returncode == 0 and not fails and len(oks) >= 12, (
+        "browser checks failed: %s\n%s" % (fails, r.stderr.decode(errors="replace")[-3000:]))
+    print("screenshots in %s" % SHOTS)
+
+
+if __name__ == "__main__":
+    sys.exit(run_world_tests(TESTS, World, "console"))

@@ -1,0 +1,395 @@
+/* web/app.js — the tix analyst console: one page, routes in the URL's hash
+ * (#/, #/search?q=, #/object/ID), data from this node's /api/v1 and
+ * /ui/session only. Every piece of data is put in the page as text
+ * (textContent, createTextNode): never as markup; a link is made only for an
+ * http(s) URL, checked after parsing. */
+'use strict';
+
+(function () {
+  var state = { who: null, csrf: null, after: null, key: null };
+  var main = document.getElementById('main');
+  var errorBox = document.getElementById('error');
+  var LONG = 2000; /* characters of a value shown before "show all" */
+  var MANY = 100; /* items of a list shown before "and N more" */
+
+  /* ---- making elements (text only) ---------------------------------------- */
+
+  function el(tag, attrs) {
+    var e = document.createElement(tag);
+    var k;
+    for (k in attrs || {}) {
+      if (!Object.prototype.hasOwnProperty.call(attrs, k)) continue;
+      if (k === 'text') e.textContent = attrs[k];
+      else if (k === 'cls') e.className = attrs[k];
+      else if (k.slice(0, 2) === 'on') e.addEventListener(k.slice(2), attrs[k]);
+      else e.setAttribute(k, attrs[k]);
+    }
+    for (var i = 2; i < arguments.length; i++) add(e, arguments[i]);
+    return e;
+  }
+
+  function add(parent, child) {
+    if (child === null || child === undefined || child === false) return;
+    if (Array.isArray(child)) { child.forEach(function (c) { add(parent, c); }); return; }
+    parent.appendChild(typeof child === 'object' ? child : document.createTextNode(String(child)));
+  }
+
+  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+
+  /* A link only for http: and https: URLs; anything else is text. */
+  function safeLink(url) {
+    var u;
+    try { u = new URL(String(url), location.href); } catch (e) { return el('span', { cls: 'value', text: String(url) }); }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return el('span', { cls: 'value', text: String(url) });
+    return el('a', { href: u.href, rel: 'noopener noreferrer nofollow', cls: 'value', text: String(url) });
+  }
+
+  function objectLink(id, label) {
+    return el('a', { href: '#/object/' + encodeURIComponent(id), cls: 'value', text: label || id });
+  }
+
+  /* A long text shown cut, with a button that shows it all (still as text). */
+  function longText(s) {
+    s = String(s);
+    var span = el('span', { cls: 'value', text: s.length > LONG ? s.slice(0, LONG) + '…' : s });
+    if (s.length <= LONG) return span;
+    var b = el('button', { type: 'button', cls: 'more', text: 'show all ' + s.length + ' characters' });
+    b.addEventListener('click', function () { span.textContent = s; b.remove(); });
+    return el('span', null, span, ' ', b);
+  }
+
+  function tlpBadge(tlp) {
+    var t = String(tlp || 'unset');
+    return el('span', { cls: 'tlp tlp-' + t.replace(/[^a-z]/g, '-'), text: 'TLP:' + t.toUpperCase() });
+  }
+
+  function table(headers, rows) {
+    var thead = el('thead', null, el('tr', null, headers.map(function (h) { return el('th', { scope: 'col', text: h }); })));
+    var tbody = el('tbody', null, rows.map(function (r) {
+      return el('tr', null, r.map(function (c) { return el('td', null, c); }));
+    }));
+    return el('table', null, thead, tbody);
+  }
+
+  function showError(msg) {
+    errorBox.textContent = msg;
+    errorBox.hidden = !msg;
+  }
+
+  /* ---- talking to the node -------------------------------------------------- */
+
+  function api(method, path, body) {
+    var headers = { Accept: 'application/json' };
+    var init = { method: method, credentials: 'same-origin', headers: headers };
+    if (method !== 'GET' && state.csrf) headers['X-CSRF-Token'] = state.csrf;
+    if (state.key) headers.Authorization = 'Bearer ' + state.key;
+    if (body !== undefined) { headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(body); }
+    return fetch(path, init).then(function (r) {
+      return r.text().then(function (t) {
+        var data = null;
+        try { data = t ? JSON.parse(t) : null; } catch (e) { data = null; }
+        if (r.status === 401 && path !== '/ui/session') { signedOut(); }
+        if (!r.ok) {
+          var why = data && (data.description || data.title) ? (data.description || data.title) : ('HTTP ' + r.status);
+          var err = new Error(why);
+          err.status = r.status;
+          throw err;
+        }
+        return data;
+      });
+    }, function () { throw new Error('the node cannot be reached'); });
+  }
+
+  function q(params) {
+    return Object.keys(params).filter(function (k) { return params[k]; }).map(function (k) {
+      return encodeURIComponent(k) + '=' + encodeURIComponent(params[k]);
+    }).join('&');
+  }
+
+  /* ---- signing in and out --------------------------------------------------- */
+
+  function setWho(who) {
+    state.who = who;
+    state.csrf = who ? who.csrf : null;
+    document.getElementById('nav').hidden = !who;
+    document.getElementById('signout').hidden = !who;
+    document.getElementById('who').textContent = who ? who.user + ' (' + who.org + ', ' + who.role + ')' : '';
+  }
+
+  function go(hash) {
+    if (location.hash === hash) route(); else location.hash = hash;
+  }
+
+  function signedOut() {
+    state.key = null;
+    setWho(null);
+    state.after = null;
+    go('#/signin');
+  }
+
+  function signinPage() {
+    var user = el('input', { id: 'username', name: 'username', autocomplete: 'username', required: '' });
+    var pw = el('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: '' });
+    var msg = el('p', { cls: 'form-error', role: 'status' });
+    var form = el('form', { cls: 'signin', 'aria-labelledby': 'signin-title' },
+      el('h1', { id: 'signin-title', text: 'Sign in' }),
+      el('label', { for: 'username', text: 'User name' }), user,
+      el('label', { for: 'password', text: 'Password' }), pw,
+      el('button', { type: 'submit', text: 'Sign in' }), msg);
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      msg.textContent = 'Signing in…';
+      api('POST', '/ui/session', { username: user.value, password: pw.value }).then(function (who) {
+        pw.value = '';
+        setWho(who);
+        go(state.after || '#/');
+      }, function (e) { msg.textContent = 'Not signed in: ' + e.message; });
+    });
+    /* Or an API key: kept in this page's memory only (gone on reload),
+     * sent as a Bearer header, never stored by the browser. */
+    var key = el('input', { id: 'apikey', name: 'apikey', type: 'password', autocomplete: 'off', required: '' });
+    var kmsg = el('p', { cls: 'form-error', role: 'status' });
+    var kform = el('form', { cls: 'signin', 'aria-labelledby': 'key-title' },
+      el('h2', { id: 'key-title', text: 'Or with an API key' }),
+      el('label', { for: 'apikey', text: 'API key (tix_…)' }), key,
+      el('button', { type: 'submit', text: 'Use the key' }), kmsg);
+    kform.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      state.key = key.value.trim();
+      key.value = '';
+      api('GET', '/ui/session').then(function (who) {
+        setWho(who);
+        go(state.after || '#/');
+      }, function (e) { state.key = null; kmsg.textContent = 'Not signed in: ' + e.message; });
+    });
+    main.appendChild(form);
+    main.appendChild(kform);
+    user.focus();
+  }
+
+  document.getElementById('signout').addEventListener('click', function () {
+    if (state.key) { signedOut(); return; } /* a key: forgotten by the page */
+    api('DELETE', '/ui/session').then(signedOut, function (e) { showError('Sign-out failed: ' + e.message); });
+  });
+
+  /* ---- dashboard -------------------------------------------------------------- */
+
+  function countTable(title, map) {
+    var keys = Object.keys(map || {}).sort(function (a, b) { return map[b] - map[a]; });
+    return el('section', { cls: 'card' }, el('h2', { text: title }),
+      keys.length ? table([title.replace(/^By /, ''), 'Objects'], keys.map(function (k) {
+        return [title === 'By TLP' ? tlpBadge(k) : el('span', { cls: 'value', text: k }), String(map[k])];
+      })) : el('p', { text: 'Nothing yet.' }));
+  }
+
+  /* Additions per day as bars, drawn here (SVG elements, no library). */
+  function dayChart(days) {
+    var NS = 'http://www.w3.org/2000/svg';
+    var w = 14 * 22, h = 80, max = Math.max.apply(null, days.concat([1]));
+    var svg = document.createElementNS(NS, 'svg');
+    svg.setAttribute('viewBox', '0 0 ' + w + ' ' + (h + 14));
+    svg.setAttribute('role', 'img');
+    svg.setAttribute('aria-label', 'Objects added per day, the last 14 days: ' + days.join(', '));
+    days.forEach(function (n, i) {
+      var bh = Math.round(n / max * h);
+      var r = document.createElementNS(NS, 'rect');
+      r.setAttribute('x', String(i * 22 + 2));
+      r.setAttribute('y', String(h - bh));
+      r.setAttribute('width', '18');
+      r.setAttribute('height', String(Math.max(bh, 1)));
+      var t = document.createElementNS(NS, 'title');
+      t.textContent = n + ' added ' + (13 - i) + ' days ago';
+      r.appendChild(t);
+      svg.appendChild(r);
+    });
+    var lbl = document.createElementNS(NS, 'text');
+    lbl.setAttribute('x', '0'); lbl.setAttribute('y', String(h + 12));
+    lbl.textContent = '14 days ago … today (max ' + max + ')';
+    svg.appendChild(lbl);
+    return svg;
+  }
+
+  function dashboardPage() {
+    main.appendChild(el('h1', { text: 'Dashboard' }));
+    var body = el('div', { cls: 'loading', text: 'Counting…' });
+    main.appendChild(body);
+    return api('GET', '/api/v1/summary').then(function (s) {
+      clear(body);
+      body.className = 'grid';
+      add(body, [
+        el('section', { cls: 'card' }, el('h2', { text: 'Objects' }),
+          el('p', { cls: 'big', id: 'total', text: String(s.total) }),
+          el('p', { id: 'last24', text: s.last_24h + ' arrived in the last 24 h' }),
+          dayChart(s.added_per_day || [])),
+        countTable('By type', s.by_type), countTable('By TLP', s.by_tlp),
+        countTable('By organisation', s.by_org),
+        el('section', { cls: 'card wide' }, el('h2', { text: 'Arrived in the last 24 h' }),
+          s.recent.length ? table(['Object', 'Type', 'Organisation', 'TLP', 'Added'], s.recent.map(function (o) {
+            return [objectLink(o.id, o.name || o.id), o.type, o.org || '', tlpBadge(o.tlp), o.date_added];
+          })) : el('p', { text: 'Nothing arrived.' }))]);
+    });
+  }
+
+  /* ---- search ------------------------------------------------------------------- */
+
+  function searchPage(params) {
+    var qi = el('input', { id: 'q', name: 'q', type: 'search', value: params.get('q') || '' });
+    var ti = el('input', { id: 'type', name: 'type', value: params.get('type') || '', placeholder: 'indicator' });
+    var li = el('input', { id: 'label', name: 'label', value: params.get('label') || '' });
+    var oi = el('input', { id: 'org', name: 'org', value: params.get('org') || '' });
+    var tlp = el('select', { id: 'tlp', name: 'tlp' }, ['', 'clear', 'green', 'amber', 'amber+strict', 'red'].map(function (v) {
+      var o = el('option', { value: v, text: v ? 'TLP:' + v.toUpperCase() : 'any' });
+      if (v === (params.get('tlp') || '')) o.selected = true;
+      return o;
+    }));
+    var field = function (id, text, input) { return el('div', { cls: 'field' }, el('label', { for: id, text: text }), input); };
+    var form = el('form', { cls: 'search', role: 'search' },
+      field('q', 'Value or words', qi), field('type', 'Type', ti), field('label', 'Label', li),
+      field('org', 'Organisation', oi), field('tlp', 'TLP', tlp),
+      el('button', { type: 'submit', text: 'Search' }));
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      location.hash = '#/search?' + q({ q: qi.value.trim(), type: ti.value.trim(), label: li.value.trim(), org: oi.value.trim(), tlp: tlp.value });
+    });
+    var out = el('div', { id: 'results', 'aria-live': 'polite' });
+    main.appendChild(el('h1', { text: 'Search' }));
+    main.appendChild(form);
+    main.appendChild(out);
+    qi.focus();
+    var query = { q: params.get('q') || '', type: params.get('type') || '', label: params.get('label') || '', org: params.get('org') || '', tlp: params.get('tlp') || '' };
+    if (!query.q && !query.label) return Promise.resolve();
+    out.textContent = 'Searching…';
+    /* Shaped as a value (no space; a dot, colon, @ or slash; or a hash): who reported it. */
+    var valueLike = /^\S+$/.test(query.q) && (/[.:@\/]/.test(query.q) || /^[0-9a-fA-F]{32,128}$/.test(query.q));
+    var corr = valueLike ? api('GET', '/api/v1/correlate?' + q({ value: query.q })).catch(function () { return null; }) : Promise.resolve(null);
+    return Promise.all([api('GET', '/api/v1/search?' + q(query)), corr]).then(function (a) {
+      var res = a[0], c = a[1];
+      clear(out);
+      if (c && c.organisations && c.organisations.length) {
+        out.appendChild(el('section', { cls: 'card' }, el('h2', { text: 'Reported by' }),
+          el('ul', null, c.organisations.map(function (g) {
+            return el('li', null, el('span', { cls: 'value', text: g.org || '(no organisation)' }), ' — ' + g.objects.length + ' object(s)');
+          }))));
+      }
+      out.appendChild(el('p', { text: res.results.length + (res.more ? '+' : '') + ' result(s)' }));
+      if (res.results.length) {
+        out.appendChild(table(['Object', 'Type', 'Organisation', 'TLP', 'Match', 'Modified'], res.results.map(function (r) {
+          return [objectLink(r.id, r.name || r.id), r.type, r.org || '', tlpBadge(r.tlp), r.match, r.modified || ''];
+        })));
+      }
+    }, function (e) { clear(out); out.appendChild(el('p', { cls: 'form-error', text: 'Search failed: ' + e.message })); });
+  }
+
+  /* ---- object view ---------------------------------------------------------------- */
+
+  var SHOWN_APART = { id: 1, type: 1, name: 1, spec_version: 1, object_marking_refs: 1, external_references: 1, labels: 1 };
+
+  function valueNode(v) {
+    if (v === null || v === undefined) return '';
+    if (typeof v === 'string') return longText(v);
+    if (Array.isArray(v) && v.every(function (x) { return typeof x === 'string'; })) return listNode(v);
+    if (typeof v === 'object') return el('pre', { cls: 'json' }, longText(JSON.stringify(v, null, 2)));
+    return String(v);
+  }
+
+  function listNode(items) {
+    var shown = items.slice(0, MANY);
+    return el('span', null, shown.map(function (s, i) { return [i ? ', ' : '', el('span', { cls: 'value', text: s.length > 200 ? s.slice(0, 200) + '…' : s })]; }),
+      items.length > MANY ? ' and ' + (items.length - MANY) + ' more' : '');
+  }
+
+  function objectPage(id) {
+    var head = el('div', { cls: 'loading', text: 'Loading…' });
+    main.appendChild(head);
+    return api('GET', '/api/v1/objects/' + encodeURIComponent(id)).then(function (a) {
+      var o = a.object || {};
+      clear(head);
+      head.className = '';
+      add(head, [
+        el('h1', null, el('span', { cls: 'value', text: o.name || o.id })),
+        el('p', { cls: 'meta' }, tlpBadge(a.tlp), ' ', el('span', { text: o.type }), ' · ', el('span', { cls: 'value', text: a.org || 'no organisation' }), a.country ? ' (' + a.country + ')' : '', ' · added ' + a.date_added),
+        el('p', { cls: 'meta' }, el('code', { cls: 'value', text: o.id }))]);
+      var rows = Object.keys(o).filter(function (k) { return !SHOWN_APART[k]; }).map(function (k) { return [el('span', { text: k }), valueNode(o[k])]; });
+      if (o.labels) rows.unshift(['labels', listNode(o.labels.map(String))]);
+      var fields = table(['Field', 'Value'], rows);
+      fields.className = 'fields';
+      main.appendChild(el('section', { cls: 'card wide' }, el('h2', { text: 'Fields' }), fields));
+      var marks = (o.object_marking_refs || []).map(String);
+      main.appendChild(el('section', { cls: 'card' }, el('h2', { text: 'Markings' }),
+        el('p', null, 'Effective: ', tlpBadge(a.tlp)),
+        marks.length ? el('ul', null, marks.slice(0, MANY).map(function (m) { return el('li', null, el('code', { cls: 'value', text: m })); })) : el('p', { text: 'No marking: the node\'s default applies.' })));
+      if (Array.isArray(o.external_references) && o.external_references.length) {
+        main.appendChild(el('section', { cls: 'card' }, el('h2', { text: 'References' }),
+          el('ul', null, o.external_references.slice(0, MANY).map(function (r) {
+            return el('li', null, el('span', { cls: 'value', text: String(r.source_name || '') }), r.url ? [' ', safeLink(r.url)] : '', r.external_id ? ' ' + String(r.external_id) : '');
+          }))));
+      }
+      var corr = el('section', { cls: 'card', id: 'correlations' }, el('h2', { text: 'Also reported by' }), el('p', { text: 'Looking…' }));
+      var sight = el('section', { cls: 'card', id: 'sightings' }, el('h2', { text: 'Sightings' }), el('p', { text: 'Looking…' }));
+      main.appendChild(corr);
+      main.appendChild(sight);
+      main.appendChild(el('section', { cls: 'card wide' }, el('h2', { text: 'Raw JSON' }), el('pre', { cls: 'json', id: 'raw' }, longText(JSON.stringify(o, null, 2)))));
+      var p1 = api('GET', '/api/v1/correlate?' + q({ id: o.id })).then(function (c) {
+        corr.removeChild(corr.lastChild);
+        var groups = [];
+        (c.values || []).forEach(function (v) {
+          (v.organisations || []).forEach(function (g) {
+            groups.push(el('li', null, el('span', { cls: 'value', text: g.org || '(no organisation)' }), ' on ', el('code', { cls: 'value', text: String(v.value) }), ': ',
+              g.objects.slice(0, MANY).map(function (x, i) { return [i ? ', ' : '', objectLink(x.id, x.name || x.id)]; })));
+          });
+        });
+        corr.appendChild(groups.length ? el('ul', null, groups) : el('p', { text: 'No other object shares a value with this one.' }));
+      }, function (e) { corr.lastChild.textContent = 'Not available: ' + e.message; });
+      var p2 = api('GET', '/api/v1/objects/' + encodeURIComponent(o.id) + '/sightings').then(function (s) {
+        sight.removeChild(sight.lastChild);
+        var ag = s.aggregate || {};
+        sight.appendChild(el('p', { text: (ag.count || 0) + ' sighting(s)' + (ag.first_seen ? ', ' + ag.first_seen + ' to ' + ag.last_seen : '') }));
+        if (s.sightings && s.sightings.length) {
+          sight.appendChild(table(['Organisation', 'Count', 'First seen', 'Last seen'], s.sightings.slice(0, MANY).map(function (x) {
+            return [el('span', { cls: 'value', text: x.org || '' }), String(x.count), x.first_seen, x.last_seen];
+          })));
+        }
+      }, function (e) { sight.lastChild.textContent = 'Not available: ' + e.message; });
+      return Promise.all([p1, p2]);
+    }, function (e) {
+      clear(head);
+      head.className = '';
+      add(head, [el('h1', { text: e.status === 404 ? 'No such object' : 'Cannot show this object' }),
+        el('p', { text: e.status === 404 ? 'It does not exist, or you may not read it.' : e.message })]);
+    });
+  }
+
+  /* ---- routing -------------------------------------------------------------------- */
+
+  function route() {
+    var h = location.hash || '#/';
+    var qs = h.indexOf('?');
+    var path = qs >= 0 ? h.slice(1, qs) : h.slice(1);
+    var params = new URLSearchParams(qs >= 0 ? h.slice(qs + 1) : '');
+    showError('');
+    clear(main);
+    document.body.setAttribute('data-ready', '0');
+    var done;
+    if (!state.who || path === '/signin') {
+      if (state.who) { go('#/'); return; }
+      if (path !== '/signin') state.after = h;
+      signinPage();
+      done = Promise.resolve();
+    } else if (path === '/search') {
+      done = searchPage(params);
+    } else if (path.slice(0, 8) === '/object/') {
+      var id = null;
+      try { id = decodeURIComponent(path.slice(8)); } catch (e) { id = null; }
+      done = id === null ? Promise.reject(new Error('not an object address')) : objectPage(id);
+    } else {
+      done = dashboardPage();
+    }
+    Promise.resolve(done).catch(function (e) { showError(e.message); }).then(function () {
+      document.body.setAttribute('data-ready', '1');
+      if (document.activeElement === document.body) main.focus({ preventScroll: true });
+    });
+  }
+
+  window.addEventListener('hashchange', route);
+  api('GET', '/ui/session').then(function (who) { setWho(who); }, function () { setWho(null); }).then(route);
+})();
