@@ -158,4 +158,11 @@ enum tix_err api_query_parse(const struct api_param *params, size_t n, struct ap
 enum tix_err api_fts_expression(const char *text, size_t len, struct tix_buf *out,
                                 struct tix_error *err);
 
+/* gzip on the wire (gzip.c): 1 when Accept-Encoding takes gzip (named
+ * without q=0); and data compressed whole at level (1-9) into *out (the
+ * caller frees it): 0, or -1 when out of memory or when it would not be
+ * smaller. */
+int api_wants_gzip(const char *accept_encoding);
+int api_gzip(const void *data, size_t len, int level, unsigned char **out, size_t *out_len);
+
 #endif

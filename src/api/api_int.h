@@ -19,10 +19,8 @@ void api_summary_answer(struct store *s, const struct api_reader *r, struct api_
 void api_object_answer(struct store *s, const struct api_reader *r, const char *id,
                        struct api_response *resp);
 
-/* HTTP conditions shared by the feeds and the console's files (feeds.c):
- * gzip when Accept-Encoding names it without q=0; an If-None-Match list
- * (weak tags compare too, "*" matches all) that holds etag. */
-int api_wants_gzip(const char *accept_encoding);
+/* An If-None-Match list (weak tags compare too, "*" matches all) that
+ * holds etag: shared by the feeds and the console's files (feeds.c). */
 int api_none_match(const char *if_none_match, const char *etag);
 
 #endif

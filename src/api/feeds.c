@@ -278,28 +278,6 @@ int api_none_match(const char *header, const char *etag)
 	return 0;
 }
 
-/* gzip when Accept-Encoding names it without q=0. */
-int api_wants_gzip(const char *ae)
-{
-	const char *g = ae ? strstr(ae, "gzip") : NULL;
-
-	if (g == NULL)
-		return 0;
-	g += 4;
-	while (*g == ' ')
-		g++;
-	if (*g == ';') {
-		const char *qv = strstr(g, "q=");
-
-		if (qv && (qv[2] == '0' && (qv[3] == '\0' || qv[3] == ',' ||
-		                            (qv[3] == '.' && strspn(qv + 4, "0") > 0 &&
-		                             (qv[4 + strspn(qv + 4, "0")] == '\0' ||
-		                              qv[4 + strspn(qv + 4, "0")] == ',')))))
-			return 0;
-	}
-	return 1;
-}
-
 /* ---- the streamed body --------------------------------------------------------------- */
 
 struct stream {

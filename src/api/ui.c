@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "api/api_int.h"
 #include "api/ui.h"
@@ -30,30 +29,10 @@ static void compress_all(void)
 {
 	for (size_t i = 0; i < ui_nfiles && i < MAX_FILES; i++) {
 		const struct ui_file *f = &ui_files[i];
-		uLong bound = compressBound((uLong)f->len) + 32;
-		unsigned char *out = malloc(bound);
-		z_stream z;
 
-		if (out == NULL)
+		/* made once: the smallest form */
+		if (api_gzip(f->data, f->len, 9, &gz[i], &gz_len[i]) != 0)
 			continue;
-		memset(&z, 0, sizeof(z));
-		/* 16 + 15: a gzip wrapper. */
-		if (deflateInit2(&z, 9, Z_DEFLATED, 16 + 15, 9, Z_DEFAULT_STRATEGY) != Z_OK) {
-			free(out);
-			continue;
-		}
-		z.next_in = (Bytef *)(uintptr_t)f->data;
-		z.avail_in = (uInt)f->len;
-		z.next_out = out;
-		z.avail_out = (uInt)bound;
-		if (deflate(&z, Z_FINISH) != Z_STREAM_END || z.total_out >= f->len) {
-			deflateEnd(&z);
-			free(out);
-			continue;
-		}
-		gz[i] = out;
-		gz_len[i] = z.total_out;
-		deflateEnd(&z);
 		/* Another representation, another tag: "<tag>-gz". */
 		snprintf(gz_etag[i], sizeof(gz_etag[i]), "%.*s-gz\"", (int)strlen(f->etag) - 1,
 		         f->etag);
