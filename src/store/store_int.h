@@ -129,6 +129,8 @@ enum tix_err store__index_version(struct store *s, int64_t vid, const struct sti
 extern const char store__schema_named_feeds[];
 /* Migration 13 (issue 20): contact points' signing keys (request.c). */
 extern const char store__schema_request[];
+/* Migration 15: the refs index and objects by day (reports.c). */
+extern const char store__schema_refs[];
 /* Migration 7: the audience index (audience.c); its SQL function
  * tix_audience, registered on every connection before migrating. */
 extern const char store__schema_audience[];
