@@ -194,9 +194,12 @@ static void sharing_groups_and_settings(void **state)
 
 /* What migrations 13 down to 6 added, undone (the tables, triggers, index
  * and meta keys of 13 requests, 12 routing, 11 feeds, 10 values, 8 feeds of
- * MISP, 7 audience, 6 ownership): the one list both old-store tests start
- * from, so a new migration adds its drops here once. */
+ * MISP, 7 audience, 6 ownership; and 15's refs index, MISP out's): the one
+ * list both old-store tests start from, so a new migration adds its drops
+ * here once. */
 #define UNDO_MIGRATIONS_13_TO_6                                                                    \
+	"DROP TRIGGER object_refs_index_add; DROP TABLE object_refs_index;"                        \
+	"DROP INDEX objects_day;"                                                                  \
 	"DROP TRIGGER objects_text_gone; DROP TABLE text_index; DROP TABLE value_index;"           \
 	"DROP TABLE value_ip; DROP TABLE sighting_index; DROP TABLE indicator_expired;"            \
 	"DROP TABLE sighting_lines;"                                                               \
