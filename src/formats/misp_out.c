@@ -689,11 +689,76 @@ static void attach_sightings(struct formats_misp_out *w, json_t *attrs, json_t *
 	}
 }
 
+/* Who MISP may pass it on to: TLP:CLEAR all communities, GREEN this
+ * community, anything else (or unmarked) the receiving organisation only. */
+static const char *distribution_of(const json_t *o)
+{
+	int tlp = STIX_TLP_UNSET;
+	size_t i;
+	json_t *r;
+
+	json_array_foreach (o ? json_object_get(o, "object_marking_refs") : NULL, i, r) {
+		int t = stix_tlp_of_marking(json_string_value(r));
+
+		if (t > tlp)
+			tlp = t;
+	}
+	return tlp == STIX_TLP_CLEAR ? "3" : tlp == STIX_TLP_GREEN ? "1" : "0";
+}
+
+static int has_uuid(const json_t *list, const char *uuid)
+{
+	size_t i;
+	json_t *x;
+
+	json_array_foreach (list, i, x)
+		if (sv(x, "uuid") && strcmp(sv(x, "uuid"), uuid) == 0)
+			return 1;
+	return 0;
+}
+
+/* Relationships from a MISP object to something else of the event become
+ * that object's ObjectReferences (MISP's own import reads them so). */
+static void object_references(json_t *objects, const json_t *attrs, const json_t *galaxies,
+                              const json_t *rels)
+{
+	size_t i, j;
+	json_t *r, *o, *g;
+
+	json_array_foreach (rels, i, r) {
+		const char *src = uuid_of(sv(r, "source_ref")), *tgt = uuid_of(sv(r, "target_ref"));
+		int known = has_uuid(attrs, tgt) || has_uuid(objects, tgt);
+
+		json_array_foreach (galaxies, j, g)
+			known |= has_uuid(json_object_get(g, "GalaxyCluster"), tgt);
+		if (!known || strcmp(src, tgt) == 0)
+			continue;
+		json_array_foreach (objects, j, o) {
+			json_t *list;
+
+			if (strcmp(sv(o, "uuid"), src) != 0)
+				continue;
+			if ((list = json_object_get(o, "ObjectReference")) == NULL) {
+				list = json_array();
+				json_object_set_new(o, "ObjectReference", list);
+			}
+			json_array_append_new(list,
+			                      json_pack("{s:s,s:s,s:s,s:s,s:o}", "uuid",
+			                                uuid_of(sv(r, "id")), "object_uuid", src,
+			                                "referenced_uuid", tgt, "relationship_type",
+			                                sv(r, "relationship_type"), "timestamp",
+			                                num_string(unix_of(r, "modified"))));
+			break;
+		}
+	}
+}
+
 static json_t *build_event(struct formats_misp_out *w, const char *uuid, const char *info,
                            int64_t ts, int published, const json_t *head, const json_t *refs)
 {
 	json_t *ev = json_object(), *attrs = json_array(), *objects = json_array();
 	json_t *galaxies = json_array(), *sightings = json_array(), *r, *markings;
+	json_t *rels = json_array(), *reports = json_array();
 	const json_t *creator;
 	size_t i;
 	char date[32], cat[200], type[200], value[8192], hb[64];
@@ -719,12 +784,7 @@ static json_t *build_event(struct formats_misp_out *w, const char *uuid, const c
 		                    num_string(unix_of(head, "published")));
 	json_object_set_new(ev, "analysis", json_string("2"));
 	json_object_set_new(ev, "threat_level_id", json_string("4"));
-	/* who MISP may pass it on to: TLP:CLEAR all communities, GREEN this
-	 * community, anything else (or unmarked) the receiving organisation only */
-	json_object_set_new(ev, "distribution",
-	                    json_string(tlp == STIX_TLP_CLEAR   ? "3"
-	                                : tlp == STIX_TLP_GREEN ? "1"
-	                                                        : "0"));
+	json_object_set_new(ev, "distribution", json_string(distribution_of(head)));
 	if (head && tlp == STIX_TLP_AMBER && sv(head, STIX_TIX_SHARING_GROUP)) {
 		/* a tix sharing group is MISP's distribution 4 */
 		json_object_set_new(ev, "distribution", json_string("4"));
@@ -819,12 +879,32 @@ static json_t *build_event(struct formats_misp_out *w, const char *uuid, const c
 			galaxy_add(galaxies, o);
 		else if (strcmp(t, "sighting") == 0)
 			json_array_append(sightings, (json_t *)o);
+		else if (strcmp(t, "relationship") == 0 && sv(o, "relationship_type") &&
+		         strcmp(sv(o, "relationship_type"), "based-on") != 0)
+			json_array_append(rels, (json_t *)o);
+		else if (strcmp(t, "note") == 0 && sv(o, "content"))
+			json_array_append_new(
+			        reports,
+			        json_pack("{s:s,s:s,s:s,s:o,s:s,s:s,s:b}", "uuid", u, "name",
+			                  sv(o, "abstract") ? sv(o, "abstract") : "Report",
+			                  "content", sv(o, "content"), "timestamp",
+			                  num_string(unix_of(o, "modified")), "distribution",
+			                  json_equal(json_object_get(o, "object_marking_refs"),
+			                             markings)
+			                          ? "5" /* the event's */
+			                          : distribution_of(o),
+			                  "sharing_group_id", "0", "deleted", 0));
 	}
 	attach_sightings(w, attrs, sightings);
+	object_references(objects, attrs, galaxies, rels);
 	json_object_set_new(ev, "Attribute", attrs);
 	json_object_set_new(ev, "Object", objects);
 	json_object_set_new(ev, "Galaxy", galaxies);
+	if (json_array_size(reports) > 0)
+		json_object_set(ev, "EventReport", reports);
 	json_decref(sightings);
+	json_decref(rels);
+	json_decref(reports);
 	return json_pack("{s:o}", "Event", ev);
 }
 

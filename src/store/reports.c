@@ -5,6 +5,7 @@
  * and the objects of the per-day events walked day by day, all without
  * holding more than one row.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "store/store_int.h"
@@ -72,7 +73,7 @@ enum tix_err store_latest_get(struct store *s, const struct store_collection *c,
 	        c ? store__cached(
 	                    s,
 	                    "SELECT o.id, o.type, o.modified, m.date_added, o.body" AUD_COLS
-	                    " FROM objects o JOIN collection_objects m"
+	                    " FROM objects o CROSS JOIN collection_objects m"
 	                    " ON m.vid = o.vid AND m.ckey = ?1 WHERE o.id = ?2" LATEST_IN_COLLECTION
 	                    " ORDER BY m.date_added",
 	                    err)
@@ -94,17 +95,18 @@ enum tix_err store_referrers(struct store *s, const struct store_collection *c, 
                              const char *type, store_row_cb cb, void *arg, struct tix_error *err)
 {
 	sqlite3_stmt *st =
-	        c ? store__cached(s,
-	                          "SELECT o.id, o.type, o.modified, m.date_added, o.body" AUD_COLS
-	                          " FROM object_refs_index x JOIN objects o ON o.vid = x.vid"
-	                          " JOIN collection_objects m ON m.vid = o.vid AND m.ckey = ?1"
-	                          " WHERE x.ref = ?2 AND o.type = ?3" LATEST_IN_COLLECTION
-	                          " ORDER BY m.date_added",
-	                          err)
+	        c ? store__cached(
+	                    s,
+	                    "SELECT o.id, o.type, o.modified, m.date_added, o.body" AUD_COLS
+	                    " FROM object_refs_index x CROSS JOIN objects o ON o.vid = x.vid"
+	                    " CROSS JOIN collection_objects m ON m.vid = o.vid AND m.ckey = ?1"
+	                    " WHERE x.ref = ?2 AND o.type = ?3" LATEST_IN_COLLECTION
+	                    " ORDER BY m.date_added",
+	                    err)
 	          : store__cached(
 	                    s,
 	                    "SELECT o.id, o.type, o.modified, o.date_added, o.body" AUD_COLS
-	                    " FROM object_refs_index x JOIN objects o ON o.vid = x.vid"
+	                    " FROM object_refs_index x CROSS JOIN objects o ON o.vid = x.vid"
 	                    " WHERE x.ref = ?2 AND o.type = ?3 AND ?1 IS NOT NULL" LATEST_IN_STORE
 	                    " ORDER BY o.date_added",
 	                    err);
@@ -163,19 +165,28 @@ out:
 enum tix_err store_days(struct store *s, int (*cb)(void *arg, const char *day), void *arg,
                         struct tix_error *err)
 {
+	/* one index seek a day (not a walk over every object) */
 	sqlite3_stmt *st = store__cached(s,
-	                                 "SELECT DISTINCT substr(created, 1, 10) FROM objects"
-	                                 " INDEXED BY objects_day ORDER BY substr(created, 1, 10)",
+	                                 "SELECT substr(created, 1, 10) FROM objects"
+	                                 " INDEXED BY objects_day WHERE substr(created, 1, 10) > ?1"
+	                                 " ORDER BY substr(created, 1, 10) LIMIT 1",
 	                                 err);
+	char day[16] = "";
 	int rc;
 
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (cb(arg, (const char *)sqlite3_column_text(st, 0)) != 0) {
+	for (;;) {
+		sqlite3_bind_text(st, 1, day, -1, SQLITE_TRANSIENT);
+		if ((rc = sqlite3_step(st)) != SQLITE_ROW)
+			break;
+		snprintf(day, sizeof(day), "%s", (const char *)sqlite3_column_text(st, 0));
+		sqlite3_reset(st);
+		if (cb(arg, day) != 0) {
 			rc = SQLITE_DONE;
 			break;
 		}
+	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return store__db_error(s, err, "reading the days of objects");

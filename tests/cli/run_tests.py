@@ -2167,6 +2167,87 @@ def misp_export_streams_the_same_events_through_the_policy(env):
     assert r.returncode == 2 and b"latest version" in r.stderr
 
 
+def _refs_event():
+    u = lambda n: "7a1b0000-0000-4000-8000-0000000000%02x" % n
+    ts = "1700000000"
+    return {"Event": {
+        "uuid": u(1), "info": "references and reports", "timestamp": ts, "published": True, "publish_timestamp": ts,
+        "Orgc": ORG, "Tag": [{"name": "tlp:green"}],
+        "Attribute": [
+            {"uuid": u(0x11), "type": "domain", "category": "Network activity", "value": "c2.example",
+             "to_ids": True, "timestamp": ts},
+            {"uuid": u(0x12), "type": "ip-dst", "category": "Network activity", "value": "198.51.100.9",
+             "to_ids": False, "timestamp": ts, "Tag": [{"name": "tlp:red"}]}],
+        "Object": [{"name": "file", "meta-category": "file", "uuid": u(0x21), "timestamp": ts, "Attribute": [
+            {"uuid": u(0x22), "type": "md5", "object_relation": "md5", "value": "8764605c6f388c89096b534d33565802",
+             "to_ids": True, "timestamp": ts}],
+            "ObjectReference": [
+                {"uuid": u(0x31), "object_uuid": u(0x21), "referenced_uuid": u(0x11),
+                 "relationship_type": "communicates-with", "timestamp": ts},
+                {"uuid": u(0x32), "object_uuid": u(0x21), "referenced_uuid": u(0x12),
+                 "relationship_type": "connects-to", "timestamp": ts},
+                {"uuid": u(0x33), "object_uuid": u(0x21), "referenced_uuid": u(0xff),
+                 "relationship_type": "related-to", "timestamp": ts}]}],
+        "EventReport": [
+            {"uuid": u(0x41), "name": "Analysis", "timestamp": "1700000100", "distribution": "5", "deleted": False,
+             "content": "The dropper @[object](%s) calls @[attribute](%s)." % (u(0x21), u(0x11))},
+            {"uuid": u(0x42), "name": "Internal", "timestamp": "1700000100", "distribution": "0", "deleted": False,
+             "content": "Our own notes."}]}}
+
+
+@test
+def misp_object_references_and_event_reports_both_ways(env):
+    for o in ("owner", "other"):
+        assert env.tix("admin", "org", "add", o).returncode == 0
+    assert env.tix("admin", "collection", "add", "c", "--read", "owner,other", "--write", "owner").returncode == 0
+    ev = _refs_event()
+    r = env.tix("import", "--collection", "c", "--org", "owner", env.write("refs.json", ev))
+    assert r.returncode == 0, r.stderr
+    assert b"ObjectReference[2]" in r.stderr and b"not in this event" in r.stderr, r.stderr  # the missing target
+    objs = {o["id"]: o for o in env.objects()}
+    red = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
+    rels = {o["relationship_type"]: o for o in objs.values() if o["type"] == "relationship"}
+    f, d, ip = "indicator--" + ev["Event"]["Object"][0]["uuid"], "indicator--7a1b0000-0000-4000-8000-000000000011", \
+        "observed-data--7a1b0000-0000-4000-8000-000000000012"
+    assert (rels["communicates-with"]["source_ref"], rels["communicates-with"]["target_ref"]) == (f, d)
+    # ids as MISP's export derives them; marked as the stricter end (the RED observable)
+    assert rels["connects-to"]["target_ref"] == ip and rels["connects-to"]["object_marking_refs"] == [red]
+    assert "related-to" not in rels
+    notes = {o["abstract"]: o for o in objs.values() if o["type"] == "note"}
+    assert notes["Analysis"]["id"] == "note--7a1b0000-0000-4000-8000-000000000041"
+    assert sorted(notes["Analysis"]["object_refs"]) == sorted([f, d])
+    assert notes["Internal"]["object_refs"] == ["report--" + ev["Event"]["uuid"]]  # points at nothing: the event
+    rep = objs["report--" + ev["Event"]["uuid"]]
+    assert set(n["id"] for n in notes.values()) | {rels["communicates-with"]["id"]} <= set(rep["object_refs"])
+    # out: the owner gets them back as MISP has them, the other organisation
+    # never the RED reference nor the owner-only report
+    got = {}
+    for who in ("owner", "other"):
+        r = env.tix("export", "--format", "misp", "--collection", "c", "--as-org", who)
+        assert r.returncode == 0, r.stderr
+        (e,) = [x["Event"] for x in json.loads(r.stdout)["response"]]
+        got[who] = (r.stdout, e)
+    e = got["owner"][1]
+    refs = {(x["referenced_uuid"], x["relationship_type"]) for x in e["Object"][0]["ObjectReference"]}
+    assert refs == {("7a1b0000-0000-4000-8000-000000000011", "communicates-with"),
+                    ("7a1b0000-0000-4000-8000-000000000012", "connects-to")}, refs
+    reports = {x["name"]: x for x in e["EventReport"]}
+    assert reports["Analysis"]["content"] == ev["Event"]["EventReport"][0]["content"]
+    assert reports["Analysis"]["distribution"] == "5" and reports["Internal"]["distribution"] == "0"
+    e = got["other"][1]
+    assert [(x["relationship_type"]) for x in e["Object"][0]["ObjectReference"]] == ["communicates-with"]
+    assert [x["name"] for x in e["EventReport"]] == ["Analysis"]
+    assert b"198.51.100.9" not in got["other"][0] and b"Our own notes" not in got["other"][0]
+    # and back: the same STIX objects
+    e2 = Env()
+    try:
+        r = e2.tix("import", "--org", "owner", e2.write("back.json", got["owner"][0]))
+        assert r.returncode == 0, r.stderr
+        assert canon(e2.objects()) == canon(env.objects())
+    finally:
+        e2.close()
+
+
 @test
 def misp_distribution_and_sharing_groups_become_tix_audiences(env):
     strict = "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003"
