@@ -1242,7 +1242,8 @@ struct cache_entry {
 	char *body;
 	size_t len;
 	char first[32], last[32];
-	char *ids; /* the objects the answer reveals, for the audit log */
+	char *ids;                /* the objects the answer reveals, for the audit log */
+	const char *content_type; /* as the answer had it (the MISP feed's own) */
 };
 
 struct taxii_cache {
@@ -1326,6 +1327,7 @@ static int cache_get(struct taxii_cache *c, const char *key, uint64_t hash, uint
 		tix_buf_adds(&resp->audit_ids, e->ids);
 	memcpy(resp->date_added_first, e->first, sizeof(e->first));
 	memcpy(resp->date_added_last, e->last, sizeof(e->last));
+	resp->content_type = e->content_type;
 	return 1;
 }
 
@@ -1359,6 +1361,7 @@ static void cache_put(struct taxii_cache *c, char *key_take, uint64_t hash, uint
 	e->hash = hash;
 	e->version = version;
 	e->status = resp->status;
+	e->content_type = resp->content_type;
 	e->len = len;
 	memcpy(e->first, resp->date_added_first, sizeof(e->first));
 	memcpy(e->last, resp->date_added_last, sizeof(e->last));
@@ -1490,10 +1493,12 @@ void taxii_handle(const struct taxii_config *cfg_in, struct store *s, struct tax
 	/* Only acceptable GETs by authenticated callers (or anonymous ones
 	 * the node allows) are cached; anything else takes the full path
 	 * (which answers 401 or 406 itself). The key holds the caller, so one
-	 * reader never gets another's answer. */
-	if (cache && strncmp(req->path, "/misp/", 6) != 0 &&
-	    (req->who || (cfg->policy.anonymous_read && !req->auth_failed)) &&
-	    strcmp(req->method, "GET") == 0 && accept_ok(req->accept) &&
+	 * reader never gets another's answer; the MISP feed's files (its own
+	 * media types) too, so a MISP instance polling the manifest costs a
+	 * lookup until the store changes. */
+	if (cache && (req->who || (cfg->policy.anonymous_read && !req->auth_failed)) &&
+	    strcmp(req->method, "GET") == 0 &&
+	    (strncmp(req->path, "/misp/", 6) == 0 || accept_ok(req->accept)) &&
 	    (key = cache_key(req, &hash)) != NULL) {
 		version = store_data_version(s);
 		if (cache_get(cache, key, hash, version, resp)) {

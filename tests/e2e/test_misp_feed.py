@@ -213,6 +213,23 @@ def the_streamed_feed_is_the_export_event_by_event_and_day_by_day(w):
     # an event uuid of another collection's day is not this collection's
     assert c["bank-rita"].get("/misp/%s/%s.json" % (w.cid, days[0]["uuid"]),
                               accept="application/json").status == 404
+    # answers are cached per caller until the store changes: polling gives
+    # the same bytes, and a new event is in the next answer at once
+    first = c["bank-rita"].get("/misp/%s/manifest.json" % cid, accept="application/json")
+    again = c["bank-rita"].get("/misp/%s/manifest.json" % cid, accept="application/json")
+    assert again.status == 200 and again.body == first.body
+    assert again.headers["Content-Type"] == "application/json"
+    assert c["cert-ana"].get("/misp/%s/manifest.json" % cid, accept="application/json").body != first.body
+    new = event("5f0a1c2e-0a6b-4d1e-9c0a-0000000001ff", "green", 1700000500, [("domain", "late.example")])
+    p = os.path.join(w.dir, "late.json")
+    with open(p, "w") as f:
+        json.dump(new, f)
+    tix_ok("import", "--db", w.db, "--collection", cid, "--org", "cert", p)
+    man = json.loads(c["bank-rita"].get("/misp/%s/manifest.json" % cid, accept="application/json").body)
+    assert new["Event"]["uuid"] in man and len(man) == len(json.loads(first.body)) + 1
+    r = c["bank-rita"].get("/misp/%s/hashes.csv" % cid, accept="text/csv")
+    assert r.headers["Content-Type"] == "text/csv"
+    assert hashlib.md5(b"late.example").hexdigest() in r.body.decode()
 
 
 class FeedServer:
