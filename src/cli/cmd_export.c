@@ -419,19 +419,15 @@ static json_t *misp_get(void *ctx, const char *id)
 
 static int misp_listed(void *ctx, const char *id)
 {
-	static const char *const heads[] = {"report", "grouping"};
 	struct export_state *x = ctx;
 	int mode = x->misp_mode, seen = 0;
 	struct tix_error err;
 
 	x->misp_mode = MISP_PROBE;
-	for (int i = 0; i < 2 && !seen; i++) {
-		x->misp_seen = 0;
-		if (store_referrers(x->s, x->q->collection, id, heads[i], misp_row, x, &err) !=
-		    TIX_OK)
-			misp_fail(x, &err);
-		seen = x->misp_seen;
-	}
+	x->misp_seen = 0;
+	if (store_referrers(x->s, x->q->collection, id, NULL, misp_row, x, &err) != TIX_OK)
+		misp_fail(x, &err);
+	seen = x->misp_seen;
 	x->misp_mode = mode;
 	return seen;
 }

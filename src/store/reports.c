@@ -94,28 +94,27 @@ enum tix_err store_latest_get(struct store *s, const struct store_collection *c,
 enum tix_err store_referrers(struct store *s, const struct store_collection *c, const char *ref,
                              const char *type, store_row_cb cb, void *arg, struct tix_error *err)
 {
-	sqlite3_stmt *st =
-	        c ? store__cached(
-	                    s,
-	                    "SELECT o.id, o.type, o.modified, m.date_added, o.body" AUD_COLS
-	                    " FROM object_refs_index x CROSS JOIN objects o ON o.vid = x.vid"
-	                    " CROSS JOIN collection_objects m ON m.vid = o.vid AND m.ckey = ?1"
-	                    " WHERE x.ref = ?2 AND o.type = ?3" LATEST_IN_COLLECTION
-	                    " ORDER BY m.date_added",
-	                    err)
-	          : store__cached(
-	                    s,
-	                    "SELECT o.id, o.type, o.modified, o.date_added, o.body" AUD_COLS
-	                    " FROM object_refs_index x CROSS JOIN objects o ON o.vid = x.vid"
-	                    " WHERE x.ref = ?2 AND o.type = ?3 AND ?1 IS NOT NULL" LATEST_IN_STORE
-	                    " ORDER BY o.date_added",
-	                    err);
+#define REFERRERS(TYPES)                                                                           \
+	"SELECT o.id, o.type, o.modified, m.date_added, o.body" AUD_COLS                           \
+	" FROM object_refs_index x CROSS JOIN objects o ON o.vid = x.vid"                          \
+	" CROSS JOIN collection_objects m ON m.vid = o.vid AND m.ckey = ?1"                        \
+	" WHERE x.ref = ?2 AND o.type " TYPES LATEST_IN_COLLECTION " ORDER BY m.date_added",       \
+	        "SELECT o.id, o.type, o.modified, o.date_added, o.body" AUD_COLS                   \
+	        " FROM object_refs_index x CROSS JOIN objects o ON o.vid = x.vid"                  \
+	        " WHERE x.ref = ?2 AND o.type " TYPES " AND ?1 IS NOT NULL" LATEST_IN_STORE        \
+	        " ORDER BY o.date_added"
+	/* [what][in a collection or not]; NULL type: reports and groupings */
+	static const char *const sql[2][2] = {{REFERRERS("IN ('report', 'grouping')")},
+	                                      {REFERRERS("= ?3")}};
+#undef REFERRERS
+	sqlite3_stmt *st = store__cached(s, sql[type != NULL][c == NULL], err);
 
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
 	sqlite3_bind_int64(st, 1, c ? c->key : 1);
 	sqlite3_bind_text(st, 2, ref, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, type, -1, SQLITE_TRANSIENT);
+	if (type)
+		sqlite3_bind_text(st, 3, type, -1, SQLITE_TRANSIENT);
 	return each_row(s, st, cb, arg, err, "reading what lists an object");
 }
 

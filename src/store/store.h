@@ -829,7 +829,8 @@ enum tix_err store_request_key_get(struct store *s, const char *org, unsigned ch
 enum tix_err store_latest_get(struct store *s, const struct store_collection *c, const char *id,
                               store_row_cb cb, void *arg, struct tix_error *err);
 /* The latest versions of type ("report", "grouping": whose object_refs
- * name ref; "sighting": whose sighting_of_ref is ref), in the order added. */
+ * name ref; "sighting": whose sighting_of_ref is ref; NULL: reports and
+ * groupings), in the order added. */
 enum tix_err store_referrers(struct store *s, const struct store_collection *c, const char *ref,
                              const char *type, store_row_cb cb, void *arg, struct tix_error *err);
 /* The latest versions of the given types (NULL-terminated) and of those

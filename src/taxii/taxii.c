@@ -1599,18 +1599,15 @@ static json_t *misp_feed_get(void *ctx, const char *id)
 
 static int misp_feed_listed(void *ctx, const char *id)
 {
-	static const char *const heads[] = {"report", "grouping"};
 	struct misp_feed *m = ctx;
 	int mode = m->mode, seen = 0;
 	struct tix_error err;
 
 	m->mode = MF_PROBE;
-	for (int i = 0; i < 2 && !seen; i++) {
-		m->seen = 0;
-		if (store_referrers(m->s, m->coll, id, heads[i], misp_feed_row, m, &err) != TIX_OK)
-			misp_feed_fail(m, &err);
-		seen = m->seen;
-	}
+	m->seen = 0;
+	if (store_referrers(m->s, m->coll, id, NULL, misp_feed_row, m, &err) != TIX_OK)
+		misp_feed_fail(m, &err);
+	seen = m->seen;
 	m->mode = mode;
 	return seen;
 }
