@@ -622,7 +622,8 @@ enum tix_err store_put_from(struct store *s, const struct stix_meta *m, const ch
 		*added = 1;
 		vid = sqlite3_last_insert_rowid(s->db);
 		if ((e = store__record_owner(s, m, owner_org, err)) != TIX_OK ||
-		    (e = store__index_version(s, vid, m, body, body_len, err)) != TIX_OK)
+		    (e = store__index_version(s, vid, m, body, body_len, err)) != TIX_OK ||
+		    (e = store__index_refs(s, vid, m, body, body_len, err)) != TIX_OK)
 			return e;
 		return link_version(s, vid, collection, src, added, err);
 	}
