@@ -7,14 +7,22 @@
 # import of the CSV's objects, `wc -l` of the CSV; prints medians and ratios.
 # Exit 0 whatever the goals say; non-zero only when something cannot run.
 #
+# Then the MISP export (`tix export --format misp`, streamed) of stores of
+# EXPORT_SIZES attributes (1% in events of 500, the rest loose, 1,000 a
+# day), with `tix export` (STIX) of the same store as the baseline: seconds
+# and peak RSS, and the ratio of peak RSS between the largest and smallest
+# size (flat memory: about 1).
+#
 # Environment: COUNT (values, default 100000), ROUNDS (default 3),
-# BUILD_DIR (default build-bench), REPORT_ONLY=1 to print the last run's
-# table again without running anything.
+# EXPORT_SIZES (default "100000 1000000"; "" skips the export part),
+# EXPORT_ONLY=1 (only the export part), BUILD_DIR (default build-bench),
+# REPORT_ONLY=1 to print the last run's tables again without running anything.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 COUNT="${COUNT:-100000}"
+EXPORT_SIZES="${EXPORT_SIZES-100000 1000000}"
 ROUNDS="${ROUNDS:-3}"
 BUILD="${BUILD_DIR:-build-bench}"
 WORK="bench/formats/work"
@@ -33,6 +41,7 @@ if ! { cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DTIX_TESTS=OFF &&
 fi
 
 rm_db() { rm -f "$1" "$1-wal" "$1-shm" "$1-journal"; }
+if [ "${EXPORT_ONLY:-0}" != 1 ]; then
 if [ ! -s "$IN.csv" ]; then
 	echo "== generating $IN.misp.json and $IN.csv ($COUNT values)"
 	python3 bench/formats/gen.py "$IN" "$COUNT"
@@ -49,6 +58,7 @@ for k in misp csv; do
 		rm_db "$WORK/conv.db"
 	fi
 done
+fi
 
 measure() {
 	local name="$1"; shift
@@ -60,6 +70,7 @@ measure() {
 
 rm -f "$WORK"/*.times
 for r in $(seq 1 "$ROUNDS"); do
+	[ "${EXPORT_ONLY:-0}" = 1 ] && break
 	echo "== round $r/$ROUNDS"
 	rm_db "$WORK/t.db"; measure misp "$TIX" import --quiet --db "$WORK/t.db" "$IN.misp.json"
 	rm_db "$WORK/t.db"; measure misp_stix "$TIX" import --quiet --db "$WORK/t.db" "$IN.misp.stix.json"
@@ -69,12 +80,34 @@ for r in $(seq 1 "$ROUNDS"); do
 	measure wc wc -l "$IN.csv"
 done
 rm_db "$WORK/t.db"
+
+# The MISP export: one store per size, kept between runs (building the
+# 1M store is most of the time: the import, not the export).
+for n in $EXPORT_SIZES; do
+	db="$WORK/export-$n.db"
+	if [ ! -e "$db.done" ]; then
+		echo "== building the $n-attribute store for the export"
+		python3 bench/formats/gen.py --export "$WORK/export-$n" "$n"
+		rm_db "$db"
+		"$TIX" import --quiet --db "$db" "$WORK/export-$n.events.json"
+		"$TIX" import --quiet --db "$db" --format csv --header --map type=1,value=2,first_seen=3 \
+			--source bench-feed --tlp green "$WORK/export-$n.loose.csv"
+		rm -f "$WORK/export-$n.events.json" "$WORK/export-$n.loose.csv"
+		touch "$db.done"
+	fi
+	for r in $(seq 1 "$ROUNDS"); do
+		echo "== MISP export of $n attributes, round $r/$ROUNDS"
+		measure "export_misp_$n" "$TIX" export --db "$db" --format misp
+		measure "export_stix_$n" "$TIX" export --db "$db"
+	done
+done
 fi
 
 median() {
 	cut -d' ' -f"$1" "$2" | sort -g |
 		awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'
 }
+if [ -s "$WORK/misp.times" ]; then
 echo
 echo "Formats benchmark: $COUNT values, medians of $ROUNDS rounds, $(date -u +%Y-%m-%d), $(nproc) cores"
 awk -v n="$COUNT" \
@@ -98,4 +131,29 @@ BEGIN {
 	goal("CSV rate / STIX rate", ((tw > 0 && cw > 0) ? tw / cw : 0), 0.70)
 	printf "%-34s %8.4f   (no goal: reading lines, nothing else)\n", "CSV rate / wc -l rate", ((ww > 0 && cw > 0) ? ww / cw : 0)
 }'
+fi
+
+# The export table: the sizes that have times
+sizes=""
+for n in $EXPORT_SIZES; do [ -s "$WORK/export_misp_$n.times" ] && sizes="$sizes $n"; done
+if [ -n "$sizes" ]; then
+	echo
+	printf "%-12s %10s %10s %10s %10s %10s\n" "attributes" "MISP s" "MISP MiB" "STIX s" "STIX MiB" "MISP/STIX s"
+	first="" last=""
+	for n in $sizes; do
+		mw=$(median 1 "$WORK/export_misp_$n.times"); mm=$(median 2 "$WORK/export_misp_$n.times")
+		sw=$(median 1 "$WORK/export_stix_$n.times"); sm=$(median 2 "$WORK/export_stix_$n.times")
+		awk -v n="$n" -v mw="$mw" -v mm="$mm" -v sw="$sw" -v sm="$sm" 'BEGIN {
+			printf "%-12d %10.2f %10.1f %10.2f %10.1f %10.2f\n", n, mw, mm / 1024, sw, sm / 1024, (sw > 0 ? mw / sw : 0) }'
+		[ -z "$first" ] && first="$mm $sm $n"
+		last="$mm $sm $n"
+	done
+	if [ "$first" != "$last" ]; then
+		set -- $first; fm=$1; fs=$2; fn=$3
+		set -- $last; lm=$1; ls=$2; ln=$3
+		awk -v fm="$fm" -v fs="$fs" -v lm="$lm" -v ls="$ls" -v fn="$fn" -v ln="$ln" 'BEGIN {
+			printf "peak RSS %d / %d attributes: MISP export %.2f, STIX export %.2f (flat: about 1)\n",
+				ln, fn, lm / fm, ls / fs }'
+	fi
+fi
 exit 0

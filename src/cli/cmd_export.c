@@ -90,7 +90,15 @@ struct export_state {
 	 * (store_audit_ids): memory stays flat however many are exported. */
 	struct store_audit_ids *audit;
 	int upgrade;                   /* --stix-version 2.1 */
-	struct formats_misp_out *misp; /* --format misp: the objects, for events */
+	struct formats_misp_out *misp; /* --format misp: the event writer */
+	/* what write_row does with a row the reader may see, for the MISP
+	 * writer (misp_take): the query's own filters first (misp_row) */
+	const struct store_query *q;
+	enum { MISP_GET, MISP_PROBE, MISP_COLLECT, MISP_HEAD, MISP_LOOSE } misp_mode;
+	json_t *misp_got; /* MISP_GET: the last version seen; MISP_COLLECT: a list */
+	int misp_seen;    /* MISP_PROBE: one was seen */
+	struct tix_error misp_err;
+	int misp_failed;
 	struct tix_buf upgraded;
 	/* indicators revoked, past valid_until, expired, below min_score: out */
 	int include_inactive;
@@ -179,6 +187,38 @@ static int note_id(struct export_state *x, const char *id)
 	return -1;
 }
 
+/* A row the reader may see, for the MISP writer (docs/formats.md). */
+static int misp_take(struct export_state *x, const struct store_row *row, const char *body,
+                     size_t len)
+{
+	json_t *v;
+	int r = 0;
+
+	if (x->misp_mode == MISP_PROBE) {
+		x->misp_seen = 1;
+		return 1;
+	}
+	if ((v = json_loadb(body, len, 0, NULL)) == NULL)
+		return 0;
+	if (note_id(x, row->id) != 0) {
+		json_decref(v);
+		return 1;
+	}
+	x->n++;
+	switch (x->misp_mode) {
+	case MISP_GET:
+		json_decref(x->misp_got); /* the last version the reader may see */
+		x->misp_got = v;
+		return 0;
+	case MISP_COLLECT: json_array_append(x->misp_got, v); break;
+	case MISP_HEAD: r = formats_misp_out_head(x->misp, v); break;
+	case MISP_LOOSE: r = formats_misp_out_loose(x->misp, v); break;
+	case MISP_PROBE: break;
+	}
+	json_decref(v);
+	return r;
+}
+
 static int write_row(void *arg, const struct store_row *row)
 {
 	struct export_state *x = arg;
@@ -233,17 +273,8 @@ static int write_row(void *arg, const struct store_row *row)
 		}
 		return 0;
 	}
-	if (x->misp) {
-		json_t *v = json_loadb(body, len, 0, NULL);
-
-		if (v)
-			formats_misp_out_add(x->misp, v);
-		json_decref(v);
-		if (note_id(x, row->id) != 0)
-			return 1;
-		x->n++;
-		return 0;
-	}
+	if (x->misp)
+		return misp_take(x, row, body, len);
 	if (fputs(x->n ? ",\n" : "\n", x->out) == EOF || fwrite(body, 1, len, x->out) != len) {
 		x->failed = 1;
 		return 1;
@@ -267,6 +298,114 @@ static int write_event(void *ctx, const char *uuid, int64_t ts, json_t *event)
 	(void)ts;
 	fputs(mw->n++ ? ",\n" : "\n", mw->out);
 	return json_dumpf(event, mw->out, JSON_COMPACT) != 0;
+}
+
+/* The MISP writer reads through the export's own filters (--type,
+ * --added-after) and write_row's policy decision, like every exported row. */
+static int misp_row(void *arg, const struct store_row *row)
+{
+	struct export_state *x = arg;
+	const char *const *t = x->q->types;
+
+	if (x->q->added_after > 0 && row->date_added <= x->q->added_after)
+		return 0;
+	if (t && t[0]) {
+		while (*t && strcmp(*t, row->type) != 0)
+			t++;
+		if (*t == NULL)
+			return 0;
+	}
+	return write_row(x, row);
+}
+
+static void misp_fail(struct export_state *x, const struct tix_error *err)
+{
+	if (!x->misp_failed)
+		x->misp_err = *err;
+	x->misp_failed = 1;
+}
+
+static json_t *misp_get(void *ctx, const char *id)
+{
+	struct export_state *x = ctx;
+	int mode = x->misp_mode;
+	json_t *got = x->misp_got, *v;
+	struct tix_error err;
+
+	x->misp_mode = MISP_GET;
+	x->misp_got = NULL;
+	if (store_latest_get(x->s, x->q->collection, id, misp_row, x, &err) != TIX_OK)
+		misp_fail(x, &err);
+	v = x->misp_got;
+	x->misp_got = got;
+	x->misp_mode = mode;
+	return v;
+}
+
+static int misp_listed(void *ctx, const char *id)
+{
+	struct export_state *x = ctx;
+	int mode = x->misp_mode, seen = 0;
+	struct tix_error err;
+
+	x->misp_mode = MISP_PROBE;
+	x->misp_seen = 0;
+	if (store_referrers(x->s, x->q->collection, id, NULL, misp_row, x, &err) != TIX_OK)
+		misp_fail(x, &err);
+	seen = x->misp_seen;
+	x->misp_mode = mode;
+	return seen;
+}
+
+static void misp_sightings(void *ctx, const char *id, void (*each)(void *, json_t *), void *arg)
+{
+	struct export_state *x = ctx;
+	int mode = x->misp_mode;
+	json_t *got = x->misp_got, *list = json_array(), *v;
+	struct tix_error err;
+	size_t i;
+
+	/* gathered first: each may ask the store again */
+	x->misp_mode = MISP_COLLECT;
+	x->misp_got = list;
+	if (store_referrers(x->s, x->q->collection, id, "sighting", misp_row, x, &err) != TIX_OK)
+		misp_fail(x, &err);
+	x->misp_got = got;
+	x->misp_mode = mode;
+	json_array_foreach (list, i, v)
+		each(arg, v);
+	json_decref(list);
+}
+
+/* --format misp: the reports and groupings as they were added, an event
+ * each, then the per-day events day by day; one event in memory at a time. */
+static enum tix_err export_misp(struct export_state *x, const char *loose_name,
+                                struct tix_error *err)
+{
+	static const char *const heads[] = {"report", "grouping", NULL};
+	struct misp_writing mw = {x->out, 0};
+	struct formats_misp_source src = {misp_get, misp_listed, misp_sightings, x};
+	struct store_query hq = *x->q;
+	enum tix_err e;
+
+	if ((x->misp = formats_misp_out_new(loose_name, &src, write_event, &mw)) == NULL)
+		return tix_error_set(err, TIX_ENOMEM, "export", "out of memory");
+	fputs("{\"response\":[", x->out);
+	hq.types = heads;
+	x->misp_mode = MISP_HEAD;
+	e = store_query(x->s, &hq, misp_row, x, err);
+	x->misp_mode = MISP_LOOSE;
+	if (e == TIX_OK && !x->misp_failed)
+		e = store_walk_by_day(x->s, x->q->collection, NULL, formats_misp_loose_types,
+		                      "x-misp-object-", misp_row, x, err);
+	if (e == TIX_OK && !x->misp_failed)
+		formats_misp_out_finish(x->misp);
+	if (e == TIX_OK && x->misp_failed)
+		e = tix_error_set(err, x->misp_err.code, "export", "%s", x->misp_err.msg);
+	fputs(mw.n ? "\n]}\n" : "]}\n", x->out);
+	formats_misp_out_free(x->misp);
+	x->misp = NULL;
+	return e;
 }
 
 struct gcollect {
@@ -627,6 +766,11 @@ int cmd_export(int argc, char **argv)
 		                "a feed --format (suricata, zeek, rpz, …)\n");
 		return EXIT_USAGE;
 	}
+	if (misp && q.all_versions) {
+		fprintf(stderr, "tix export: MISP events are written from the latest version of "
+		                "each object (no --all-versions)\n");
+		return EXIT_USAGE;
+	}
 	if (feed >= 0) {
 		char msg[256];
 		struct tix_time now;
@@ -816,15 +960,8 @@ int cmd_export(int argc, char **argv)
 		formats_feed_free(x.feed);
 		match_warninglists_free(wl);
 	} else if (misp) {
-		struct misp_writing mw = {stdout, 0};
-
-		x.misp = formats_misp_out_new(collection ? coll.title : NULL);
-		e = store_query(s, &q, write_row, &x, &err);
-		fputs("{\"response\":[", stdout);
-		if (e == TIX_OK)
-			formats_misp_out_events(x.misp, write_event, &mw);
-		fputs(mw.n ? "\n]}\n" : "]}\n", stdout);
-		formats_misp_out_free(x.misp);
+		x.q = &q;
+		e = export_misp(&x, collection ? coll.title : NULL, &err);
 	} else {
 		fprintf(stdout, "{\"type\":\"bundle\",\"id\":\"bundle--%s\",\"objects\":[",
 		        tix_uuid_format(&u, us));

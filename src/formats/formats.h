@@ -66,25 +66,55 @@ enum tix_err formats_misp_manifest(const char *data, size_t len, const char *sou
 struct json_t;
 size_t formats_misp_hashes_for(const char *data, size_t len, const char *uuid, struct json_t *set);
 
-/* MISP out (src/formats/misp_out.c): STIX objects, added one by one (the
- * latest version of each, already through the caller's sharing policy),
- * become MISP events: each report or grouping an event with what it lists
- * (indicators and observed-data as attributes, observed-data labelled
- * misp:name as objects, attack-pattern/malware/threat-actor/intrusion-set/
- * tool/course-of-action as galaxy clusters, sightings on their attributes);
- * indicators and observables no event lists, one event per day. Holds the
- * objects in memory until formats_misp_out_events. */
+/* MISP out (src/formats/misp_out.c), streamed: STIX objects become MISP
+ * events one event at a time, in constant memory (what one event refers
+ * to is held while it is written, then freed). Each report or grouping is
+ * an event with what it lists (indicators and observed-data as attributes,
+ * observed-data labelled misp:name as objects, attack-pattern/malware/
+ * threat-actor/intrusion-set/tool/course-of-action as galaxy clusters,
+ * sightings on their attributes); indicators and observables no event
+ * lists are one event per day of created.
+ *
+ * The writer never decides who sees what: every object it reads comes
+ * through the caller's source, which answers only what the reader may
+ * see (the sharing policy and its withholding, as for any export). */
 struct formats_misp_out;
 struct json_t;
 /* Called with each event ({"Event":…}; borrowed) and its uuid and
  * timestamp; returning non-zero stops. */
 typedef int (*formats_misp_event_fn)(void *ctx, const char *uuid, int64_t timestamp,
                                      struct json_t *event);
-struct formats_misp_out *formats_misp_out_new(const char *loose_name);
-void formats_misp_out_add(struct formats_misp_out *w, struct json_t *obj);
-enum tix_err formats_misp_out_events(struct formats_misp_out *w, formats_misp_event_fn each,
-                                     void *ctx);
+struct formats_misp_source {
+	/* The latest version of id the reader may see (a new reference), or NULL. */
+	struct json_t *(*get)(void *ctx, const char *id);
+	/* 1 when a report or grouping the reader may see lists id. */
+	int (*listed)(void *ctx, const char *id);
+	/* Calls each(arg, sighting) for the sightings of id the reader may see
+	 * (borrowed), in the order they were added. */
+	void (*sightings)(void *ctx, const char *id, void (*each)(void *arg, struct json_t *s),
+	                  void *arg);
+	void *ctx;
+};
+/* loose_name names the per-day events (the collection's title; "tix"). */
+struct formats_misp_out *formats_misp_out_new(const char *loose_name,
+                                              const struct formats_misp_source *src,
+                                              formats_misp_event_fn each, void *ctx);
+/* A report or grouping (borrowed): its event, written at once. Non-zero
+ * when each stopped. */
+int formats_misp_out_head(struct formats_misp_out *w, struct json_t *head);
+/* A candidate for the per-day events (borrowed), in order of the day of
+ * its created: kept when it is of a type those events carry and no report
+ * or grouping lists it; a day's event is written when the next day starts.
+ * Non-zero when each stopped. */
+int formats_misp_out_loose(struct formats_misp_out *w, struct json_t *obj);
+/* Writes the last day's event. Non-zero when each stopped. */
+int formats_misp_out_finish(struct formats_misp_out *w);
 void formats_misp_out_free(struct formats_misp_out *w);
+/* The types formats_misp_out_loose keeps (NULL-terminated; and every
+ * x-misp-object-<type>). */
+extern const char *const formats_misp_loose_types[];
+/* The uuid of the per-day event of day ("YYYY-MM-DD"). out: 37 bytes. */
+void formats_misp_loose_uuid(const char *loose_name, const char *day, char out[37]);
 
 /* A MISP feed's files from events: the manifest entry of an event (uuid ->
  * Orgc, Tag, info, date, analysis, threat_level_id, timestamp) added to

@@ -147,7 +147,10 @@ static void emit(struct misp_conv *c, struct misp_event *ev, json_t *obj)
 		return;
 	}
 	if (id) {
-		json_object_set_new(ev->seen, id, json_true());
+		/* the id's markings, for the relationships to it (references) */
+		json_t *m = json_object_get(obj, "object_marking_refs");
+
+		json_object_set_new(ev->seen, id, m ? json_incref(m) : json_true());
 		if (ev->refs)
 			json_array_append_new(ev->refs, json_string(id));
 	}
@@ -1139,6 +1142,7 @@ static void object(struct misp_conv *c, struct misp_event *ev, const json_t *o, 
 	}
 	if (bool_of(json_object_get(o, "deleted")))
 		return;
+	ev->attr_sharing_group = NULL; /* the event's applies to an object */
 	if (ts < 0)
 		ts = event_ts;
 	labels = json_array();
@@ -1418,6 +1422,206 @@ static void sightings(struct misp_conv *c, struct misp_event *ev, const json_t *
 
 /* ---- events ------------------------------------------------------------ */
 
+/* ---- object references and event reports ------------------------------ */
+
+/* The id this event wrote for uuid (an attribute's, an object's or a
+ * cluster's): the indicator where there is one, as MISP's export points its
+ * relationships, else the observed-data, else any other; NULL if none. */
+static const char *written_id(const struct misp_event *ev, const char *uuid, char *out, size_t size)
+{
+	static const char *const first[] = {"indicator", "observed-data", NULL};
+	const char *k;
+	json_t *v;
+
+	if (ev->seen == NULL || uuid == NULL || *uuid == '\0')
+		return NULL;
+	for (int i = 0; first[i]; i++) {
+		snprintf(out, size, "%s--%s", first[i], uuid);
+		if (json_object_get(ev->seen, out))
+			return out;
+	}
+	json_object_foreach ((json_t *)ev->seen, k, v) {
+		const char *d = strstr(k, "--");
+
+		(void)v;
+		if (d && strcmp(d + 2, uuid) == 0 && strncmp(k, "identity--", 10) != 0 &&
+		    strncmp(k, "relationship--", 14) != 0 && strncmp(k, "sighting--", 10) != 0 &&
+		    strncmp(k, "note--", 6) != 0) {
+			snprintf(out, size, "%s", k);
+			return out;
+		}
+	}
+	return NULL;
+}
+
+static int tlp_rank(const json_t *markings)
+{
+	int r = STIX_TLP_UNSET;
+	size_t i;
+	json_t *m;
+
+	json_array_foreach (markings, i, m) {
+		int t = stix_tlp_of_marking(json_string_value(m));
+
+		if (t > r)
+			r = t;
+	}
+	return r;
+}
+
+/* MISP ObjectReferences between what the event holds: a relationship each
+ * (relationship--uuid5("<source> - <type> - <target>"), as MISP's export
+ * derives them), marked as the stricter of its two ends, so it is seen by
+ * no one who may not see both. */
+static void object_references(struct misp_conv *c, struct misp_event *ev, const json_t *objects,
+                              int64_t event_ts, const char *path)
+{
+	const json_t *o, *r;
+	size_t i, j;
+	char sub[400];
+
+	json_array_foreach (objects, i, o) {
+		const char *ouuid = str_of(o, "uuid");
+		char src[ID_MAX];
+
+		if (!json_is_object(o) || bool_of(json_object_get(o, "deleted")) ||
+		    !json_is_array(json_object_get(o, "ObjectReference")))
+			continue;
+		json_array_foreach (json_object_get(o, "ObjectReference"), j, r) {
+			const char *type = str_of(r, "relationship_type");
+			const char *ref = str_of(r, "referenced_uuid");
+			int64_t ts = fmt_unix_of(json_object_get(r, "timestamp"));
+			char tgt[ID_MAX], name[3 * ID_MAX], id[ID_MAX];
+			const json_t *ms, *mt;
+			struct misp_event plain = *ev;
+			json_t *rel;
+
+			snprintf(sub, sizeof(sub), "%s.Object[%zu].ObjectReference[%zu]", path, i,
+			         j);
+			if (!json_is_object(r) || bool_of(json_object_get(r, "deleted")))
+				continue;
+			if (type == NULL || *type == '\0' || strlen(type) > 250 || !is_uuid(ref)) {
+				warn(c, sub,
+				     "a reference needs a relationship_type and a referenced_uuid%s%s",
+				     "", "");
+				continue;
+			}
+			if (written_id(ev, ouuid, src, sizeof(src)) == NULL)
+				continue; /* the object itself was refused or left out */
+			if (written_id(ev, ref, tgt, sizeof(tgt)) == NULL) {
+				warn(c, sub, "reference to %s: not in this event; %s", ref,
+				     "left out");
+				continue;
+			}
+			snprintf(name, sizeof(name), "%s - %s - %s", src, type, tgt);
+			fmt_id5("relationship", name, id, sizeof(id));
+			plain.creator = NULL; /* MISP's relationships carry no created_by_ref */
+			rel = sdo_new("relationship", id, &plain, ts >= 0 ? ts : event_ts);
+			json_object_set_new(rel, "relationship_type", json_string(type));
+			json_object_set_new(rel, "source_ref", json_string(src));
+			json_object_set_new(rel, "target_ref", json_string(tgt));
+			ms = json_object_get(ev->seen, src);
+			mt = json_object_get(ev->seen, tgt);
+			ms = json_is_array(ms) ? ms : NULL;
+			mt = json_is_array(mt) ? mt : NULL;
+			labels_markings(rel, NULL, tlp_rank(mt) > tlp_rank(ms) ? mt : ms);
+			ev->attr_sharing_group = NULL;
+			emit(c, ev, rel);
+		}
+	}
+}
+
+/* The ids an event report's Markdown points at: @[attribute](uuid) and
+ * @[object](uuid) (with or without '!'), an object's attribute as the
+ * object. */
+static void report_refs(const struct misp_event *ev, const json_t *e, const char *content,
+                        json_t *refs)
+{
+	const char *p = content;
+
+	while ((p = strchr(p, '@')) != NULL) {
+		const char *q = p + 1, *kind = NULL;
+		char uuid[37], id[ID_MAX];
+		size_t i, k;
+		json_t *o, *a, *r;
+		int dup = 0;
+
+		p++;
+		if (*q == '!')
+			q++;
+		if (strncmp(q, "[attribute](", 12) == 0)
+			kind = "attribute", q += 12;
+		else if (strncmp(q, "[object](", 9) == 0)
+			kind = "object", q += 9;
+		if (kind == NULL || strlen(q) < 37 || q[36] != ')')
+			continue;
+		memcpy(uuid, q, 36);
+		uuid[36] = '\0';
+		for (i = 0; i < 36; i++)
+			uuid[i] = (char)tolower((unsigned char)uuid[i]);
+		if (!is_uuid(uuid))
+			continue;
+		if (kind[0] == 'a') /* an object's attribute: the object */
+			json_array_foreach (json_object_get(e, "Object"), i, o)
+				json_array_foreach (json_object_get(o, "Attribute"), k, a)
+					if (str_of(a, "uuid") && str_of(o, "uuid") &&
+					    strcasecmp(str_of(a, "uuid"), uuid) == 0)
+						snprintf(uuid, sizeof(uuid), "%s",
+						         str_of(o, "uuid"));
+		if (written_id(ev, uuid, id, sizeof(id)) == NULL)
+			continue;
+		json_array_foreach (refs, i, r)
+			dup |= strcmp(json_string_value(r), id) == 0;
+		if (!dup)
+			json_array_append_new(refs, json_string(id));
+	}
+}
+
+/* MISP EventReports: a note each (note--<uuid>, abstract <- name, content,
+ * object_refs <- what its Markdown points at, else the event's report or
+ * grouping), marked as the event or by the report's own distribution. */
+static void event_reports(struct misp_conv *c, struct misp_event *ev, const json_t *e,
+                          int64_t event_ts, int published, const char *path)
+{
+	const json_t *r;
+	size_t i;
+	char sub[400];
+
+	json_array_foreach (json_object_get(e, "EventReport"), i, r) {
+		const char *uuid = str_of(r, "uuid"), *content = str_of(r, "content");
+		const char *name = str_of(r, "name");
+		int64_t ts = fmt_unix_of(json_object_get(r, "timestamp"));
+		char id[ID_MAX];
+		json_t *note, *refs, *markings;
+
+		snprintf(sub, sizeof(sub), "%s.EventReport[%zu]", path, i);
+		if (!json_is_object(r) || bool_of(json_object_get(r, "deleted")))
+			continue;
+		if (!is_uuid(uuid) || content == NULL) {
+			refuse(c, sub, "an event report needs a uuid and a content%s%s", "", "");
+			continue;
+		}
+		snprintf(id, sizeof(id), "note--%s", uuid);
+		note = sdo_new("note", id, ev, ts >= 0 ? ts : event_ts);
+		if (name && *name)
+			json_object_set_new(note, "abstract", json_string(name));
+		json_object_set_new(note, "content", json_string(content));
+		refs = json_array();
+		report_refs(ev, e, content, refs);
+		if (json_array_size(refs) == 0) {
+			snprintf(id, sizeof(id), "%s--%s", published ? "report" : "grouping",
+			         str_of(e, "uuid"));
+			json_array_append_new(refs, json_string(id));
+		}
+		json_object_set_new(note, "object_refs", refs);
+		markings = distribution_markings(r, &ev->attr_sharing_group);
+		labels_markings(note, NULL, markings ? markings : ev->markings);
+		json_decref(markings);
+		emit(c, ev, note);
+		ev->attr_sharing_group = NULL;
+	}
+}
+
 static void flush_event(struct misp_conv *c, struct misp_event *ev, json_t *head)
 {
 	size_t i;
@@ -1497,6 +1701,8 @@ static void event(struct misp_conv *c, const json_t *e, const char *path)
 	}
 	snprintf(sub, sizeof(sub), "%s.Galaxy", path);
 	galaxies(c, &ev, json_object_get(e, "Galaxy"), ts, labels, sub);
+	object_references(c, &ev, json_object_get(e, "Object"), ts, path);
+	event_reports(c, &ev, e, ts, published, path);
 	(void)before;
 	if (json_array_size(ev.refs) == 0) {
 		warn(c, path, "event %s has nothing STIX can carry; no %s written", uuid,

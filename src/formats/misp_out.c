@@ -14,20 +14,36 @@
 #include "stix/stix.h"
 
 struct formats_misp_out {
-	json_t *objs;  /* id -> latest object */
-	json_t *order; /* ids as added */
-	char loose[160];
+	struct formats_misp_source src;
+	formats_misp_event_fn each;
+	void *ctx;
+	/* what the event being written refers to: id -> object, or null
+	 * for what the reader may not see (freed after each event) */
+	json_t *cache;
+	char day[11];  /* the day being gathered, or "" */
+	json_t *loose; /* its objects' ids */
+	char name[160];
+	int stopped;
 };
 
-struct formats_misp_out *formats_misp_out_new(const char *loose_name)
+const char *const formats_misp_loose_types[] = {
+        "indicator",    "observed-data", "sighting", "attack-pattern",   "intrusion-set",
+        "threat-actor", "malware",       "tool",     "course-of-action", NULL};
+
+struct formats_misp_out *formats_misp_out_new(const char *loose_name,
+                                              const struct formats_misp_source *src,
+                                              formats_misp_event_fn each, void *ctx)
 {
 	struct formats_misp_out *w = calloc(1, sizeof(*w));
 
 	if (w == NULL)
 		return NULL;
-	w->objs = json_object();
-	w->order = json_array();
-	snprintf(w->loose, sizeof(w->loose), "%s", loose_name ? loose_name : "tix");
+	w->src = *src;
+	w->each = each;
+	w->ctx = ctx;
+	w->cache = json_object();
+	w->loose = json_array();
+	snprintf(w->name, sizeof(w->name), "%s", loose_name ? loose_name : "tix");
 	return w;
 }
 
@@ -35,20 +51,25 @@ void formats_misp_out_free(struct formats_misp_out *w)
 {
 	if (w == NULL)
 		return;
-	json_decref(w->objs);
-	json_decref(w->order);
+	json_decref(w->cache);
+	json_decref(w->loose);
 	free(w);
 }
 
-void formats_misp_out_add(struct formats_misp_out *w, json_t *obj)
+/* The object id, as the reader may see it (through the caller's source,
+ * once per event), or NULL. */
+static const json_t *fetch(struct formats_misp_out *w, const char *id)
 {
-	const char *id = json_string_value(json_object_get(obj, "id"));
+	json_t *o;
 
-	if (id == NULL)
-		return;
-	if (!json_object_get(w->objs, id))
-		json_array_append_new(w->order, json_string(id));
-	json_object_set(w->objs, id, obj);
+	if (id == NULL || *id == '\0')
+		return NULL;
+	if ((o = json_object_get(w->cache, id)) == NULL) {
+		o = w->src.get(w->src.ctx, id);
+		json_object_set_new(w->cache, id, o ? o : json_null());
+		o = json_object_get(w->cache, id);
+	}
+	return json_is_null(o) ? NULL : o;
 }
 
 /* ---- small readers ------------------------------------------------------- */
@@ -288,14 +309,13 @@ static int value_from_pattern(const char *type, const json_t *cmps, char *out, s
 
 /* ---- the SCOs an observed-data refers to ------------------------------- */
 
-static const json_t *sco_of_type(const struct formats_misp_out *w, const json_t *od,
-                                 const char *type)
+static const json_t *sco_of_type(struct formats_misp_out *w, const json_t *od, const char *type)
 {
 	size_t i;
 	json_t *r;
 
 	json_array_foreach (json_object_get(od, "object_refs"), i, r) {
-		const json_t *o = json_object_get(w->objs, json_string_value(r));
+		const json_t *o = fetch(w, json_string_value(r));
 
 		if (o && strcmp(sv(o, "type"), type) == 0)
 			return o;
@@ -303,13 +323,13 @@ static const json_t *sco_of_type(const struct formats_misp_out *w, const json_t 
 	return NULL;
 }
 
-static const char *ref_value(const struct formats_misp_out *w, const char *id, const char *key)
+static const char *ref_value(struct formats_misp_out *w, const char *id, const char *key)
 {
-	return sv(json_object_get(w->objs, id ? id : ""), key);
+	return sv(fetch(w, id), key);
 }
 
 /* An attribute's value from the SCOs of its observed-data. */
-static int value_from_scos(const struct formats_misp_out *w, const json_t *od, const char *type,
+static int value_from_scos(struct formats_misp_out *w, const json_t *od, const char *type,
                            char *out, size_t size)
 {
 	const json_t *o;
@@ -440,8 +460,8 @@ static void object_attr(json_t *list, const char *ouuid, const char *uuid, const
 }
 
 /* A MISP object from observed-data labelled misp:name (and its indicator). */
-static json_t *object_from_observed(const struct formats_misp_out *w, const json_t *od,
-                                    const char *name, const json_t *ind)
+static json_t *object_from_observed(struct formats_misp_out *w, const json_t *od, const char *name,
+                                    const json_t *ind)
 {
 	char meta[200];
 	const char *ouuid = uuid_of(sv(od, "id"));
@@ -451,7 +471,7 @@ static json_t *object_from_observed(const struct formats_misp_out *w, const json
 
 	json_array_foreach (json_object_get(od, "object_refs"), i, r) {
 		const char *rid = json_string_value(r), *t, *k;
-		const json_t *o = json_object_get(w->objs, rid), *v;
+		const json_t *o = fetch(w, rid), *v;
 		int own = strcmp(uuid_of(rid), ouuid) == 0;
 
 		if (o == NULL)
@@ -630,7 +650,7 @@ static int has_misp_name(const json_t *o)
 	return misp_label(o, "name", b, sizeof(b)) != NULL;
 }
 
-static void attach_sightings(const struct formats_misp_out *w, json_t *attrs, json_t *sightings)
+static void attach_sightings(struct formats_misp_out *w, json_t *attrs, json_t *sightings)
 {
 	size_t i, j;
 	json_t *s, *a;
@@ -653,13 +673,8 @@ static void attach_sightings(const struct formats_misp_out *w, json_t *attrs, js
 			                                      : "0");
 			if (sv(s, "description"))
 				json_object_set(entry, "source", json_object_get(s, "description"));
-			org = json_object_get(
-			        w->objs,
-			        json_string_value(
-			                json_array_get(json_object_get(s, "where_sighted_refs"), 0))
-			                ? json_string_value(json_array_get(
-			                          json_object_get(s, "where_sighted_refs"), 0))
-			                : "");
+			org = fetch(w, json_string_value(json_array_get(
+			                       json_object_get(s, "where_sighted_refs"), 0)));
 			if (org)
 				json_object_set_new(
 				        entry, "Organisation",
@@ -674,11 +689,76 @@ static void attach_sightings(const struct formats_misp_out *w, json_t *attrs, js
 	}
 }
 
-static json_t *build_event(const struct formats_misp_out *w, const char *uuid, const char *info,
+/* Who MISP may pass it on to: TLP:CLEAR all communities, GREEN this
+ * community, anything else (or unmarked) the receiving organisation only. */
+static const char *distribution_of(const json_t *o)
+{
+	int tlp = STIX_TLP_UNSET;
+	size_t i;
+	json_t *r;
+
+	json_array_foreach (o ? json_object_get(o, "object_marking_refs") : NULL, i, r) {
+		int t = stix_tlp_of_marking(json_string_value(r));
+
+		if (t > tlp)
+			tlp = t;
+	}
+	return tlp == STIX_TLP_CLEAR ? "3" : tlp == STIX_TLP_GREEN ? "1" : "0";
+}
+
+static int has_uuid(const json_t *list, const char *uuid)
+{
+	size_t i;
+	json_t *x;
+
+	json_array_foreach (list, i, x)
+		if (sv(x, "uuid") && strcmp(sv(x, "uuid"), uuid) == 0)
+			return 1;
+	return 0;
+}
+
+/* Relationships from a MISP object to something else of the event become
+ * that object's ObjectReferences (MISP's own import reads them so). */
+static void object_references(json_t *objects, const json_t *attrs, const json_t *galaxies,
+                              const json_t *rels)
+{
+	size_t i, j;
+	json_t *r, *o, *g;
+
+	json_array_foreach (rels, i, r) {
+		const char *src = uuid_of(sv(r, "source_ref")), *tgt = uuid_of(sv(r, "target_ref"));
+		int known = has_uuid(attrs, tgt) || has_uuid(objects, tgt);
+
+		json_array_foreach (galaxies, j, g)
+			known |= has_uuid(json_object_get(g, "GalaxyCluster"), tgt);
+		if (!known || strcmp(src, tgt) == 0)
+			continue;
+		json_array_foreach (objects, j, o) {
+			json_t *list;
+
+			if (strcmp(sv(o, "uuid"), src) != 0)
+				continue;
+			if ((list = json_object_get(o, "ObjectReference")) == NULL) {
+				list = json_array();
+				json_object_set_new(o, "ObjectReference", list);
+			}
+			json_array_append_new(list,
+			                      json_pack("{s:s,s:s,s:s,s:s,s:o}", "uuid",
+			                                uuid_of(sv(r, "id")), "object_uuid", src,
+			                                "referenced_uuid", tgt, "relationship_type",
+			                                sv(r, "relationship_type"), "timestamp",
+			                                num_string(unix_of(r, "modified"))));
+			break;
+		}
+	}
+}
+
+static json_t *build_event(struct formats_misp_out *w, const char *uuid, const char *info,
                            int64_t ts, int published, const json_t *head, const json_t *refs)
 {
 	json_t *ev = json_object(), *attrs = json_array(), *objects = json_array();
 	json_t *galaxies = json_array(), *sightings = json_array(), *r, *markings;
+	json_t *rels = json_array(), *reports = json_array();
 	const json_t *creator;
 	size_t i;
 	char date[32], cat[200], type[200], value[8192], hb[64];
@@ -693,10 +773,7 @@ static json_t *build_event(const struct formats_misp_out *w, const char *uuid, c
 	}
 	fmt_time(ts, 0, date);
 	date[10] = '\0';
-	creator =
-	        head ? json_object_get(w->objs,
-	                               sv(head, "created_by_ref") ? sv(head, "created_by_ref") : "")
-	             : NULL;
+	creator = head ? fetch(w, sv(head, "created_by_ref")) : NULL;
 	json_object_set_new(ev, "uuid", json_string(uuid));
 	json_object_set_new(ev, "info", json_string(info));
 	json_object_set_new(ev, "date", json_string(date));
@@ -707,12 +784,7 @@ static json_t *build_event(const struct formats_misp_out *w, const char *uuid, c
 		                    num_string(unix_of(head, "published")));
 	json_object_set_new(ev, "analysis", json_string("2"));
 	json_object_set_new(ev, "threat_level_id", json_string("4"));
-	/* who MISP may pass it on to: TLP:CLEAR all communities, GREEN this
-	 * community, anything else (or unmarked) the receiving organisation only */
-	json_object_set_new(ev, "distribution",
-	                    json_string(tlp == STIX_TLP_CLEAR   ? "3"
-	                                : tlp == STIX_TLP_GREEN ? "1"
-	                                                        : "0"));
+	json_object_set_new(ev, "distribution", json_string(distribution_of(head)));
 	if (head && tlp == STIX_TLP_AMBER && sv(head, STIX_TIX_SHARING_GROUP)) {
 		/* a tix sharing group is MISP's distribution 4 */
 		json_object_set_new(ev, "distribution", json_string("4"));
@@ -726,7 +798,7 @@ static json_t *build_event(const struct formats_misp_out *w, const char *uuid, c
 	json_object_set_new(ev, "Tag", head ? tags_of(head, NULL) : json_array());
 	json_array_foreach (refs, i, r) {
 		const char *rid = json_string_value(r);
-		const json_t *o = json_object_get(w->objs, rid ? rid : "");
+		const json_t *o = fetch(w, rid);
 		const char *t, *u;
 		char other[320];
 
@@ -768,7 +840,7 @@ static json_t *build_event(const struct formats_misp_out *w, const char *uuid, c
 			const json_t *ind;
 
 			snprintf(other, sizeof(other), "indicator--%s", u);
-			ind = json_object_get(w->objs, other);
+			ind = fetch(w, other);
 			if (misp_label(o, "name", nm, sizeof(nm)))
 				json_array_append_new(objects, object_from_observed(w, o, nm, ind));
 			else if (ind == NULL && misp_label(o, "type", type, sizeof(type)) &&
@@ -807,115 +879,155 @@ static json_t *build_event(const struct formats_misp_out *w, const char *uuid, c
 			galaxy_add(galaxies, o);
 		else if (strcmp(t, "sighting") == 0)
 			json_array_append(sightings, (json_t *)o);
+		else if (strcmp(t, "relationship") == 0 && sv(o, "relationship_type") &&
+		         strcmp(sv(o, "relationship_type"), "based-on") != 0)
+			json_array_append(rels, (json_t *)o);
+		else if (strcmp(t, "note") == 0 && sv(o, "content"))
+			json_array_append_new(
+			        reports,
+			        json_pack("{s:s,s:s,s:s,s:o,s:s,s:s,s:b}", "uuid", u, "name",
+			                  sv(o, "abstract") ? sv(o, "abstract") : "Report",
+			                  "content", sv(o, "content"), "timestamp",
+			                  num_string(unix_of(o, "modified")), "distribution",
+			                  json_equal(json_object_get(o, "object_marking_refs"),
+			                             markings)
+			                          ? "5" /* the event's */
+			                          : distribution_of(o),
+			                  "sharing_group_id", "0", "deleted", 0));
 	}
 	attach_sightings(w, attrs, sightings);
+	object_references(objects, attrs, galaxies, rels);
 	json_object_set_new(ev, "Attribute", attrs);
 	json_object_set_new(ev, "Object", objects);
 	json_object_set_new(ev, "Galaxy", galaxies);
+	if (json_array_size(reports) > 0)
+		json_object_set(ev, "EventReport", reports);
 	json_decref(sightings);
+	json_decref(rels);
+	json_decref(reports);
 	return json_pack("{s:o}", "Event", ev);
 }
 
-enum tix_err formats_misp_out_events(struct formats_misp_out *w, formats_misp_event_fn each,
-                                     void *ctx)
+static int is_loose_type(const char *t)
 {
-	json_t *referenced = json_object(), *days = json_object(), *id, *o, *list;
-	const char *day;
+	for (int i = 0; formats_misp_loose_types[i]; i++)
+		if (strcmp(t, formats_misp_loose_types[i]) == 0)
+			return 1;
+	return strncmp(t, "x-misp-object-", 14) == 0;
+}
+
+static int emit(struct formats_misp_out *w, const char *uuid, int64_t ts, json_t *ev)
+{
+	if (!w->stopped && w->each(w->ctx, uuid, ts, ev) != 0)
+		w->stopped = 1;
+	json_decref(ev);
+	json_object_clear(w->cache);
+	return w->stopped;
+}
+
+struct gathered {
+	struct formats_misp_out *w;
+	json_t *refs;
+};
+
+/* A sighting of what an event lists belongs to it, unless a report or
+ * grouping lists the sighting itself (it is then that event's). */
+static void gather_sighting(void *arg, json_t *s)
+{
+	struct gathered *g = arg;
+	const char *id = sv(s, "id");
 	size_t i;
-	int stop = 0;
+	json_t *r;
 
-	/* what some report or grouping lists (and sightings of what they list) */
-	json_array_foreach (w->order, i, id) {
-		const char *t;
-		size_t j;
-		json_t *r;
+	if (id == NULL || g->w->src.listed(g->w->src.ctx, id))
+		return;
+	json_array_foreach (g->refs, i, r)
+		if (strcmp(json_string_value(r), id) == 0)
+			return;
+	if (json_object_get(g->w->cache, id) == NULL)
+		json_object_set(g->w->cache, id, s);
+	json_array_append_new(g->refs, json_string(id));
+}
 
-		o = json_object_get(w->objs, json_string_value(id));
-		t = sv(o, "type");
-		if (strcmp(t, "report") != 0 && strcmp(t, "grouping") != 0)
-			continue;
-		json_array_foreach (json_object_get(o, "object_refs"), j, r)
-			json_object_set_new(referenced, json_string_value(r), json_true());
+int formats_misp_out_head(struct formats_misp_out *w, json_t *head)
+{
+	const char *id = sv(head, "id"), *t = sv(head, "type");
+	struct gathered g = {w, NULL};
+	int64_t ts = unix_of(head, "modified");
+	size_t i, n;
+	json_t *ev;
+
+	if (w->stopped)
+		return 1;
+	if (id == NULL || t == NULL || (strcmp(t, "report") != 0 && strcmp(t, "grouping") != 0))
+		return 0;
+	g.refs = json_array();
+	json_array_foreach (json_object_get(head, "object_refs"), i, ev)
+		if (json_is_string(ev))
+			json_array_append(g.refs, ev);
+	n = json_array_size(g.refs);
+	if (w->src.sightings)
+		for (i = 0; i < n; i++)
+			w->src.sightings(w->src.ctx, json_string_value(json_array_get(g.refs, i)),
+			                 gather_sighting, &g);
+	ev = build_event(w, uuid_of(id), sv(head, "name") ? sv(head, "name") : "", ts, t[0] == 'r',
+	                 head, g.refs);
+	json_decref(g.refs);
+	return emit(w, uuid_of(id), ts, ev);
+}
+
+void formats_misp_loose_uuid(const char *loose_name, const char *day, char out[37])
+{
+	char name[300];
+
+	snprintf(name, sizeof(name), "tix loose %s %s", loose_name ? loose_name : "tix", day);
+	fmt_uuid5(name, out);
+}
+
+int formats_misp_out_finish(struct formats_misp_out *w)
+{
+	char uuid[37], info[300];
+	int64_t ts = 0;
+	size_t i;
+	json_t *id;
+
+	if (w->stopped)
+		return 1;
+	if (w->day[0] == '\0')
+		return 0;
+	json_array_foreach (w->loose, i, id) {
+		int64_t m = unix_of(json_object_get(w->cache, json_string_value(id)), "modified");
+
+		if (m > ts)
+			ts = m;
 	}
-	json_array_foreach (w->order, i, id) {
-		const char *t;
-		json_t *ev, *refs;
+	formats_misp_loose_uuid(w->name, w->day, uuid);
+	snprintf(info, sizeof(info), "%s: indicators of %s", w->name, w->day);
+	w->day[0] = '\0';
+	id = build_event(w, uuid, info, ts, 0, NULL, w->loose);
+	json_array_clear(w->loose);
+	return emit(w, uuid, ts, id);
+}
 
-		if (stop)
-			break;
-		o = json_object_get(w->objs, json_string_value(id));
-		t = sv(o, "type");
-		if (strcmp(t, "report") == 0 || strcmp(t, "grouping") == 0) {
-			int64_t ts = unix_of(o, "modified");
+int formats_misp_out_loose(struct formats_misp_out *w, json_t *obj)
+{
+	const char *id = sv(obj, "id"), *t = sv(obj, "type");
+	char d[32];
 
-			refs = json_deep_copy(json_object_get(o, "object_refs"));
-			/* sightings of what the event lists belong to it */
-			{
-				size_t k;
-				json_t *x;
-
-				json_array_foreach (w->order, k, x) {
-					const json_t *s =
-					        json_object_get(w->objs, json_string_value(x));
-
-					if (strcmp(sv(s, "type"), "sighting") == 0 &&
-					    json_object_get(referenced,
-					                    sv(s, "sighting_of_ref")
-					                            ? sv(s, "sighting_of_ref")
-					                            : "") &&
-					    !json_object_get(referenced, json_string_value(x)))
-						json_array_append(refs, x);
-				}
-			}
-			ev = build_event(w, uuid_of(json_string_value(id)),
-			                 sv(o, "name") ? sv(o, "name") : "", ts, t[0] == 'r', o,
-			                 refs);
-			json_decref(refs);
-			stop = each(ctx, uuid_of(json_string_value(id)), ts, ev) != 0;
-			json_decref(ev);
-			continue;
-		}
-		if (json_object_get(referenced, json_string_value(id)) ||
-		    (strcmp(t, "indicator") != 0 && strcmp(t, "observed-data") != 0 &&
-		     strncmp(t, "x-misp-object-", 14) != 0 && strcmp(t, "sighting") != 0 &&
-		     !is_galaxy_sdo(t)))
-			continue;
-		{
-			char d[32];
-
-			fmt_time(unix_of(o, "created"), 0, d);
-			d[10] = '\0';
-			if ((list = json_object_get(days, d)) == NULL) {
-				list = json_array();
-				json_object_set_new(days, d, list);
-			}
-			json_array_append(list, id);
-		}
-	}
-	json_object_foreach (days, day, list) {
-		char name[300], uuid[37], info[300];
-		int64_t ts = 0;
-		json_t *ev;
-
-		if (stop)
-			break;
-		json_array_foreach (list, i, id) {
-			int64_t m = unix_of(json_object_get(w->objs, json_string_value(id)),
-			                    "modified");
-
-			if (m > ts)
-				ts = m;
-		}
-		snprintf(name, sizeof(name), "tix loose %s %s", w->loose, day);
-		fmt_uuid5(name, uuid);
-		snprintf(info, sizeof(info), "%s: indicators of %s", w->loose, day);
-		ev = build_event(w, uuid, info, ts, 0, NULL, list);
-		stop = each(ctx, uuid, ts, ev) != 0;
-		json_decref(ev);
-	}
-	json_decref(referenced);
-	json_decref(days);
-	return TIX_OK;
+	if (w->stopped)
+		return 1;
+	if (id == NULL || t == NULL || !is_loose_type(t) || w->src.listed(w->src.ctx, id))
+		return 0;
+	fmt_time(unix_of(obj, "created"), 0, d);
+	d[10] = '\0';
+	if (w->day[0] && strcmp(d, w->day) != 0 && formats_misp_out_finish(w) != 0)
+		return 1;
+	memcpy(w->day, d, sizeof(w->day));
+	/* the day's objects are held until its event is written */
+	if (json_object_get(w->cache, id) == NULL)
+		json_array_append_new(w->loose, json_string(id));
+	json_object_set(w->cache, id, obj);
+	return 0;
 }
 
 static void hash_line(struct tix_buf *csv, const char *value, const char *uuid)

@@ -95,6 +95,9 @@ static const char *const migrations[] = {
         store__schema_request,
         /* 13 -> 14: the console's sign-in sessions (src/store/sessions.c) */
         store__schema_sessions,
+        /* 14 -> 15: what reports, groupings and sightings refer to,
+         * objects by the day of created (src/store/reports.c) */
+        store__schema_refs,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -659,7 +662,8 @@ enum tix_err store_put_from(struct store *s, const struct stix_meta *m, const ch
 		*added = 1;
 		vid = sqlite3_last_insert_rowid(s->db);
 		if ((e = store__record_owner(s, m, owner_org, err)) != TIX_OK ||
-		    (e = store__index_version(s, vid, m, body, body_len, err)) != TIX_OK)
+		    (e = store__index_version(s, vid, m, body, body_len, err)) != TIX_OK ||
+		    (e = store__index_refs(s, vid, m, body, body_len, err)) != TIX_OK)
 			return e;
 		return link_version(s, vid, collection, src, added, err);
 	}

@@ -885,4 +885,27 @@ enum tix_err store_request_key_add(struct store *s, const char *org, const unsig
 enum tix_err store_request_key_get(struct store *s, const char *org, unsigned char pk[32],
                                    unsigned char sk[64], struct tix_error *err);
 
+/* ---- what MISP out streams with (src/store/reports.c) ------------------ */
+
+/* The latest versions of id (in collection c, or the whole store) in the
+ * order they were added: one, or one per organisation holding an
+ * observable. */
+enum tix_err store_latest_get(struct store *s, const struct store_collection *c, const char *id,
+                              store_row_cb cb, void *arg, struct tix_error *err);
+/* The latest versions of type ("report", "grouping": whose object_refs
+ * name ref; "sighting": whose sighting_of_ref is ref; NULL: reports and
+ * groupings), in the order added. */
+enum tix_err store_referrers(struct store *s, const struct store_collection *c, const char *ref,
+                             const char *type, store_row_cb cb, void *arg, struct tix_error *err);
+/* The latest versions of the given types (NULL-terminated) and of those
+ * starting with type_prefix (or NULL), ordered by the day of created
+ * ("YYYY-MM-DD"), then as added; only day's when day is not NULL. Walks an
+ * index: constant memory, however many. */
+enum tix_err store_walk_by_day(struct store *s, const struct store_collection *c, const char *day,
+                               const char *const *types, const char *type_prefix, store_row_cb cb,
+                               void *arg, struct tix_error *err);
+/* Each day some object of the store was created on, in order. */
+enum tix_err store_days(struct store *s, int (*cb)(void *arg, const char *day), void *arg,
+                        struct tix_error *err);
+
 #endif

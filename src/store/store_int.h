@@ -147,6 +147,12 @@ extern const char store__schema_named_feeds[];
 extern const char store__schema_request[];
 /* Migration 14 (issue 17): the console's sessions (sessions.c). */
 extern const char store__schema_sessions[];
+/* Migration 15: the refs index and objects by day (reports.c). */
+extern const char store__schema_refs[];
+/* What a report or grouping version lists, what a sighting is of, into the
+ * refs index (reports.c; in the write's transaction). */
+enum tix_err store__index_refs(struct store *s, int64_t vid, const struct stix_meta *m,
+                               const char *body, size_t body_len, struct tix_error *err);
 /* Migration 7: the audience index (audience.c); its SQL function
  * tix_audience, registered on every connection before migrating. */
 extern const char store__schema_audience[];

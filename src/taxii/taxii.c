@@ -1242,7 +1242,8 @@ struct cache_entry {
 	char *body;
 	size_t len;
 	char first[32], last[32];
-	char *ids; /* the objects the answer reveals, for the audit log */
+	char *ids;                /* the objects the answer reveals, for the audit log */
+	const char *content_type; /* as the answer had it (the MISP feed's own) */
 };
 
 struct taxii_cache {
@@ -1326,6 +1327,7 @@ static int cache_get(struct taxii_cache *c, const char *key, uint64_t hash, uint
 		tix_buf_adds(&resp->audit_ids, e->ids);
 	memcpy(resp->date_added_first, e->first, sizeof(e->first));
 	memcpy(resp->date_added_last, e->last, sizeof(e->last));
+	resp->content_type = e->content_type;
 	return 1;
 }
 
@@ -1359,6 +1361,7 @@ static void cache_put(struct taxii_cache *c, char *key_take, uint64_t hash, uint
 	e->hash = hash;
 	e->version = version;
 	e->status = resp->status;
+	e->content_type = resp->content_type;
 	e->len = len;
 	memcpy(e->first, resp->date_added_first, sizeof(e->first));
 	memcpy(e->last, resp->date_added_last, sizeof(e->last));
@@ -1490,10 +1493,12 @@ void taxii_handle(const struct taxii_config *cfg_in, struct store *s, struct tax
 	/* Only acceptable GETs by authenticated callers (or anonymous ones
 	 * the node allows) are cached; anything else takes the full path
 	 * (which answers 401 or 406 itself). The key holds the caller, so one
-	 * reader never gets another's answer. */
-	if (cache && strncmp(req->path, "/misp/", 6) != 0 &&
-	    (req->who || (cfg->policy.anonymous_read && !req->auth_failed)) &&
-	    strcmp(req->method, "GET") == 0 && accept_ok(req->accept) &&
+	 * reader never gets another's answer; the MISP feed's files (its own
+	 * media types) too, so a MISP instance polling the manifest costs a
+	 * lookup until the store changes. */
+	if (cache && (req->who || (cfg->policy.anonymous_read && !req->auth_failed)) &&
+	    strcmp(req->method, "GET") == 0 &&
+	    (strncmp(req->path, "/misp/", 6) == 0 || accept_ok(req->accept)) &&
 	    (key = cache_key(req, &hash)) != NULL) {
 		version = store_data_version(s);
 		if (cache_get(cache, key, hash, version, resp)) {
@@ -1512,73 +1517,188 @@ void taxii_handle(const struct taxii_config *cfg_in, struct store *s, struct tax
 
 /* ---- the MISP feed: /misp/<collection-id>/manifest.json, <uuid>.json,
  * hashes.csv (docs/formats.md). The collection's objects the caller may
- * read, through the same policy filter as the TAXII listing (withheld whole
- * under granular markings the caller may not see),
- * as MISP events (src/formats/misp_out.c). */
+ * read, each through the same policy filter as the TAXII listing (keep_row:
+ * withheld whole under granular markings the caller may not see), as MISP
+ * events (src/formats/misp_out.c), written one event at a time; one
+ * <uuid>.json reads only what that event is made of. */
 
-struct misp_rows {
+struct misp_feed {
 	struct page *p; /* keep_row's state: the caller and the policy */
+	struct store *s;
+	const struct store_collection *coll;
 	struct formats_misp_out *w;
-	int64_t last;
-	size_t n;
+	enum { MF_GET, MF_PROBE, MF_COLLECT, MF_HEAD, MF_LOOSE } mode;
+	json_t *got; /* MF_GET: the last version seen; MF_COLLECT: a list */
+	int seen, failed;
+	struct tix_error err;
+	/* the answer: one event (want), or the manifest's text and hashes.csv */
+	const char *want;
+	json_t *event;
+	struct tix_buf *manifest, *csv;
+	size_t events;
+	char day[11];
 };
 
-static int misp_row(void *arg, const struct store_taxii_row *r)
+static int misp_feed_row(void *arg, const struct store_row *r)
 {
-	struct misp_rows *m = arg;
-	json_t *v = json_loadb(r->body, r->body_len, 0, NULL);
+	struct misp_feed *m = arg;
+	struct store_taxii_row tr = {r->id,         r->type, r->modified, NULL,
+	                             r->date_added, r->body, r->body_len, r->aud};
+	json_t *v;
+	int stop = 0;
 
-	m->last = r->date_added;
-	m->n++;
-	if (v == NULL)
+	if (!m->p->cfg->policy_off && !keep_row(m->p, &tr))
 		return 0;
-	/* keep_row withheld whole what granular markings hide from the caller */
-	formats_misp_out_add(m->w, v);
-	json_decref(v);
+	if (m->mode == MF_PROBE) {
+		m->seen = 1;
+		return 1;
+	}
+	if ((v = json_loadb(r->body, r->body_len, 0, NULL)) == NULL)
+		return 0;
 	if (tix_buf_len(m->p->ids) == 0)
 		tix_buf_addc(m->p->ids, '\n');
 	tix_buf_adds(m->p->ids, r->id);
 	tix_buf_addc(m->p->ids, '\n');
+	switch (m->mode) {
+	case MF_GET:
+		json_decref(m->got); /* the last version the caller may see */
+		m->got = v;
+		return 0;
+	case MF_COLLECT: json_array_append(m->got, v); break;
+	case MF_HEAD: stop = formats_misp_out_head(m->w, v); break;
+	case MF_LOOSE: stop = formats_misp_out_loose(m->w, v); break;
+	case MF_PROBE: break;
+	}
+	json_decref(v);
+	return stop;
+}
+
+static void misp_feed_fail(struct misp_feed *m, const struct tix_error *err)
+{
+	if (!m->failed)
+		m->err = *err;
+	m->failed = 1;
+}
+
+static json_t *misp_feed_get(void *ctx, const char *id)
+{
+	struct misp_feed *m = ctx;
+	int mode = m->mode;
+	json_t *got = m->got, *v;
+	struct tix_error err;
+
+	m->mode = MF_GET;
+	m->got = NULL;
+	if (store_latest_get(m->s, m->coll, id, misp_feed_row, m, &err) != TIX_OK)
+		misp_feed_fail(m, &err);
+	v = m->got;
+	m->got = got;
+	m->mode = mode;
+	return v;
+}
+
+static int misp_feed_listed(void *ctx, const char *id)
+{
+	struct misp_feed *m = ctx;
+	int mode = m->mode, seen = 0;
+	struct tix_error err;
+
+	m->mode = MF_PROBE;
+	m->seen = 0;
+	if (store_referrers(m->s, m->coll, id, NULL, misp_feed_row, m, &err) != TIX_OK)
+		misp_feed_fail(m, &err);
+	seen = m->seen;
+	m->mode = mode;
+	return seen;
+}
+
+static void misp_feed_sightings(void *ctx, const char *id, void (*each)(void *, json_t *),
+                                void *arg)
+{
+	struct misp_feed *m = ctx;
+	int mode = m->mode;
+	json_t *got = m->got, *list = json_array(), *v;
+	struct tix_error err;
+	size_t i;
+
+	/* gathered first: each may ask the store again */
+	m->mode = MF_COLLECT;
+	m->got = list;
+	if (store_referrers(m->s, m->coll, id, "sighting", misp_feed_row, m, &err) != TIX_OK)
+		misp_feed_fail(m, &err);
+	m->got = got;
+	m->mode = mode;
+	json_array_foreach (list, i, v)
+		each(arg, v);
+	json_decref(list);
+}
+
+static int misp_feed_event(void *ctx, const char *uuid, int64_t ts, json_t *event)
+{
+	struct misp_feed *m = ctx;
+	json_t *entry;
+
+	(void)ts;
+	if (m->want) {
+		if (strcmp(uuid, m->want) != 0)
+			return 0;
+		m->event = json_incref(event);
+		return 1;
+	}
+	/* the manifest's member for this event, written as it comes */
+	entry = json_object();
+	formats_misp_feed_entry(event, entry, m->csv);
+	if (json_object_size(entry) == 1) {
+		struct tix_buf one;
+		enum tix_err e;
+
+		/* {"uuid":{…}} -> "uuid":{…}, after a comma */
+		tix_buf_init(&one, TIX_BUF_UNLIMITED);
+		e = stix_json_dump(entry, &one);
+		if (e == TIX_OK && m->events++)
+			e = tix_buf_addc(m->manifest, ',');
+		if (e == TIX_OK)
+			e = tix_buf_add(m->manifest, tix_buf_str(&one) + 1, tix_buf_len(&one) - 2);
+		tix_buf_release(&one);
+		if (e != TIX_OK) {
+			json_decref(entry);
+			m->failed = 1;
+			tix_error_set(&m->err, e, "misp", "out of memory");
+			return 1;
+		}
+	}
+	json_decref(entry);
 	return 0;
 }
 
-struct misp_answer {
-	const char *want; /* an event uuid, or NULL for the manifest and hashes */
-	json_t *manifest;
-	struct tix_buf *csv;
-	json_t *event;
-};
-
-static int misp_event(void *ctx, const char *uuid, int64_t ts, json_t *event)
+static int misp_feed_day(void *ctx, const char *day)
 {
-	struct misp_answer *ans = ctx;
+	struct misp_feed *m = ctx;
+	char uuid[37];
 
-	(void)ts;
-	if (ans->want) {
-		if (strcmp(uuid, ans->want) != 0)
-			return 0;
-		ans->event = json_incref(event);
-		return 1;
-	}
-	formats_misp_feed_entry(event, ans->manifest, ans->csv);
-	return 0;
+	formats_misp_loose_uuid(m->coll->title, day, uuid);
+	if (strcmp(uuid, m->want) != 0)
+		return 0;
+	snprintf(m->day, sizeof(m->day), "%s", day);
+	return 1;
 }
 
 static void misp_feed(const struct taxii_config *cfg, struct store *s,
                       const struct taxii_request *req, char **seg, int n,
                       struct taxii_response *resp)
 {
+	static const char *const heads[] = {"report", "grouping", NULL};
 	struct access a;
-	struct tix_buf items, csv;
+	struct tix_buf items, manifest;
 	struct page p = {L_OBJECTS, &items, 0, 0, 0, cfg, &a, &resp->audit_ids};
-	struct misp_rows m = {&p, NULL, 0, 0};
-	struct misp_answer ans = {NULL, NULL, NULL, NULL};
-	struct store_taxii_filter f;
-	struct store_reader reader;
+	struct misp_feed m;
+	struct formats_misp_source src = {misp_feed_get, misp_feed_listed, misp_feed_sightings, &m};
+	struct store_query q;
 	struct tix_error err;
 	const char *file = n == 3 ? seg[2] : "";
 	size_t fl = strlen(file);
-	int more = 1;
+	char uuid[37];
+	enum tix_err e = TIX_OK;
 
 	if (req->who == NULL && (req->auth_failed || !cfg->policy.anonymous_read)) {
 		resp->authenticate = 1;
@@ -1598,62 +1718,80 @@ static void misp_feed(const struct taxii_config *cfg, struct store *s,
 		return;
 	}
 	tix_buf_init(&items, TIX_BUF_UNLIMITED);
-	tix_buf_init(&csv, TIX_BUF_UNLIMITED);
-	m.w = formats_misp_out_new(a.coll.title);
-	memset(&f, 0, sizeof(f));
-	f.collection = &a.coll;
-	f.limit = 10000;
-	if (!cfg->policy_off) {
-		f.keep = keep_row;
-		f.keep_arg = &p;
-		/* only rows the caller might read are examined (the audience index) */
-		reader = (struct store_reader){a.pp.org, a.pp.groups, a.pp.collection_reader,
-		                               cfg->policy.default_tlp, cfg->policy.anonymous_read};
-		f.reader = &reader;
+	tix_buf_init(&manifest, TIX_BUF_UNLIMITED);
+	memset(&m, 0, sizeof(m));
+	m.p = &p;
+	m.s = s;
+	m.coll = &a.coll;
+	m.manifest = &manifest;
+	tix_buf_reset(&resp->body);
+	m.csv = file[0] == 'h' ? &resp->body : NULL;
+	if ((m.w = formats_misp_out_new(a.coll.title, &src, misp_feed_event, &m)) == NULL) {
+		taxii_error(resp, 500, "Internal error", "out of memory");
+		goto out;
 	}
-	while (more) {
-		size_t before = m.n;
-
-		more = 0;
-		f.added_after = m.last;
-		if (store_taxii_select(s, &f, misp_row, &m, &more, &err) != TIX_OK) {
-			taxii_error(resp, 500, "Internal error", "%s", err.msg);
-			goto out;
-		}
-		if (m.n == before)
-			break;
-	}
+	memset(&q, 0, sizeof(q));
+	q.collection = &a.coll;
+	q.types = heads;
 	if (fl == 41) {
-		char uuid[37];
-
+		/* one event: the report or grouping of that uuid, else the day
+		 * whose per-day event has it */
 		memcpy(uuid, file, 36);
 		uuid[36] = '\0';
-		ans.want = uuid;
-		formats_misp_out_events(m.w, misp_event, &ans);
-		if (ans.event == NULL) {
+		m.want = uuid;
+		for (int i = 0; heads[i] && m.event == NULL && !m.failed; i++) {
+			char id[64];
+			json_t *head;
+
+			snprintf(id, sizeof(id), "%s--%s", heads[i], uuid);
+			if ((head = misp_feed_get(&m, id)) != NULL) {
+				m.mode = MF_HEAD;
+				formats_misp_out_head(m.w, head);
+				json_decref(head);
+			}
+		}
+		if (m.event == NULL && !m.failed &&
+		    (e = store_days(s, misp_feed_day, &m, &err)) == TIX_OK && m.day[0]) {
+			m.mode = MF_LOOSE;
+			e = store_walk_by_day(s, &a.coll, m.day, formats_misp_loose_types,
+			                      "x-misp-object-", misp_feed_row, &m, &err);
+			if (e == TIX_OK)
+				formats_misp_out_finish(m.w);
+		}
+	} else {
+		m.mode = MF_HEAD;
+		e = store_query(s, &q, misp_feed_row, &m, &err);
+		m.mode = MF_LOOSE;
+		if (e == TIX_OK && !m.failed)
+			e = store_walk_by_day(s, &a.coll, NULL, formats_misp_loose_types,
+			                      "x-misp-object-", misp_feed_row, &m, &err);
+		if (e == TIX_OK && !m.failed)
+			formats_misp_out_finish(m.w);
+	}
+	if (e != TIX_OK || m.failed) {
+		taxii_error(resp, 500, "Internal error", "%s", e != TIX_OK ? err.msg : m.err.msg);
+		goto out;
+	}
+	if (fl == 41) {
+		if (m.event == NULL) {
 			taxii_error(resp, 404, "Not found", "no such event in this feed");
 			goto out;
 		}
-		set_json(resp, 200, ans.event);
-		json_decref(ans.event);
-	} else {
-		ans.manifest = json_object();
-		ans.csv = &csv;
-		formats_misp_out_events(m.w, misp_event, &ans);
-		if (file[0] == 'm')
-			set_json(resp, 200, ans.manifest);
-		else {
-			resp->status = 200;
-			tix_buf_reset(&resp->body);
-			tix_buf_add(&resp->body, tix_buf_str(&csv), tix_buf_len(&csv));
-		}
-		json_decref(ans.manifest);
-	}
+		set_json(resp, 200, m.event);
+	} else if (file[0] == 'm') {
+		tix_buf_reset(&resp->body);
+		tix_buf_addc(&resp->body, '{');
+		tix_buf_add(&resp->body, tix_buf_str(&manifest), tix_buf_len(&manifest));
+		tix_buf_addc(&resp->body, '}');
+		resp->status = 200;
+	} else
+		resp->status = 200; /* hashes.csv: written into the body as it came */
 	resp->content_type = file[0] == 'h' ? "text/csv" : "application/json";
 out:
+	json_decref(m.event);
 	formats_misp_out_free(m.w);
 	tix_buf_release(&items);
-	tix_buf_release(&csv);
+	tix_buf_release(&manifest);
 }
 
 static void route(const struct taxii_config *cfg, struct store *s, const struct taxii_request *req,

@@ -4,6 +4,7 @@ verdicts, round trips, atomic imports, bad input and exit codes. They run the
 real binary ($TIX) on temporary stores; Python's standard library only."""
 
 import glob
+import hashlib
 import json
 import os
 import shutil
@@ -2159,6 +2160,179 @@ def misp_export_passes_through_the_sharing_policy(env):
     assert json.loads(r.stdout)["response"] == [], r.stdout[:300]
     r = env.tix("export", "--format", "misp", "--as-org", "owner")
     assert len(json.loads(r.stdout)["response"]) == 1
+
+
+def _misp_stream_store(env, days=8, per_day=300):
+    """Six events (published, not, one TL:RED of one organisation, one of
+    another), with objects, galaxies and sightings, and loose indicators over
+    several days (a GREEN CSV feed; RED observables): what the streamed MISP
+    export is compared on. Returns the RED event's attribute uuids."""
+    for o in ("owner", "other"):
+        assert env.tix("admin", "org", "add", o).returncode == 0
+    r = env.tix("admin", "collection", "add", "shared", "--read", "owner,other", "--write", "owner,other")
+    assert r.returncode == 0, r.stderr
+    red = []
+    for i in range(6):
+        ev = _rich_event(uuid="5f0a1c2e-0a6b-4d1e-9c0a-3b1a2c3d4e%02d" % i, ts=str(1700000000 + i * 86400))
+        text = json.dumps(ev)
+        for k in ("8bbb", "8ddd", "8eee"):
+            text = text.replace(k + "-0000000000", k + "-00000000%02d" % i)
+        ev = json.loads(text)
+        args = []
+        if i == 2:
+            ev["Event"]["published"] = False
+        if i == 3:
+            ev["Event"]["Tag"] = [{"name": "tlp:red"}]
+            for a in ev["Event"]["Attribute"]:
+                a.pop("Tag", None)
+            args = ["--org", "owner"]
+            red = [a["uuid"] for a in ev["Event"]["Attribute"]] + [o["uuid"] for o in ev["Event"]["Object"]]
+        if i == 4:
+            ev["Event"]["Tag"] = [{"name": "tlp:green"}]
+            args = ["--org", "other"]
+        r = env.tix("import", "--collection", "shared", *args, env.write("ev%d.json" % i, ev))
+        assert r.returncode == 0, r.stderr
+    for name, tlp, extra, rows in (
+            ("loose.csv", "green", [], ["domain,d%d-%d.loose.example,2024-03-%02dT%02d:00:00Z" % (d, k, d + 1, k % 24)
+                                        for d in range(days) for k in range(per_day)]),
+            ("ips.csv", "red", ["--observables"], ["ip,198.18.%d.%d,2024-04-%02dT01:00:00Z" % (d, k, d + 1)
+                                                   for d in range(3) for k in range(50)])):
+        f = env.write(name, "type,value,first_seen\n" + "\n".join(rows) + "\n")
+        os.utime(f, (1710000000, 1710000000))  # the --source identity's time
+        r = env.tix("import", "--collection", "shared", "--format", "csv", "--header", "--map",
+                    "type=1,value=2,first_seen=3", "--source", "feed-" + tlp, "--tlp", tlp, *extra, f)
+        assert r.returncode == 0, r.stderr
+    return red
+
+
+# sha256 of `tix export --format misp ARGS` of _misp_stream_store's store, as
+# the writer that held the whole export in memory wrote it (before it
+# streamed): the streamed writer writes the very same bytes.
+MISP_EXPORT_BEFORE_STREAMING = {
+    (): "ae7ce311e54d16685e3e02260655da38eb00f675cea55dac9abce7b426c12616",
+    ('--as-org', 'other'): "dedb3edec916241d34b08fe736a5b86648bd84e14235c1d969884020f4f27ab2",
+    ('--as-org', 'owner'): "f0843cb6759de993136008fba76cb18e6f9f344ec77f6b87adf43aa123e34e5e",
+    ('--collection', 'shared'): "236383da154df921914aedb8a845799b506276c4eed0224275111b34d8b5b6c5",
+    ('--collection', 'shared', '--as-org', 'other'): "f49095d3c27fa774a25e87f91372562a9f6f504e96d43d71852ccaf1003706c9",
+    ('--public',): "c33ad262b00b1a8549543b1903f18b3f38ec973b34d7398bdffde287b9feebd9",
+}
+
+
+@test
+def misp_export_streams_the_same_events_through_the_policy(env):
+    red = _misp_stream_store(env)
+    for args, digest in MISP_EXPORT_BEFORE_STREAMING.items():
+        r = env.tix("export", "--format", "misp", *args)
+        assert r.returncode == 0, r.stderr
+        assert hashlib.sha256(r.stdout).hexdigest() == digest, (args, r.stdout[:400])
+    out = {}
+    for who in ("owner", "other"):
+        r = env.tix("export", "--format", "misp", "--collection", "shared", "--as-org", who)
+        assert r.returncode == 0, r.stderr
+        out[who] = [e["Event"] for e in json.loads(r.stdout)["response"]]
+    events = lambda who: {e["uuid"]: e for e in out[who]}
+    attrs = lambda who: [a["uuid"] for e in out[who] for a in e["Attribute"]] + \
+        [o["uuid"] for e in out[who] for o in e.get("Object", [])]
+    red_event = "5f0a1c2e-0a6b-4d1e-9c0a-3b1a2c3d4e03"
+    # the RED event and everything in it: its organisation only
+    assert red_event in events("owner") and red_event not in events("other")
+    assert set(red) <= set(attrs("owner")) and not set(red) & set(attrs("other"))
+    # every attribute once; the loose ones one event a day, oldest day first
+    for who in ("owner", "other"):
+        assert len(attrs(who)) == len(set(attrs(who))), who
+        loose = [e for e in out[who] if e["info"].startswith("shared: indicators of ")]
+        assert [e["info"][-10:] for e in loose] == ["2024-03-%02d" % (d + 1) for d in range(8)], who
+        assert all(len(e["Attribute"]) == 300 for e in loose)
+        assert all(a["value"].startswith("d%d-" % d) for d, e in enumerate(loose) for a in e["Attribute"])
+        assert not any(a["value"].startswith("198.18.") for e in out[who] for a in e["Attribute"])  # RED
+    # the operator sees the RED observables too, as three more days
+    r = env.tix("export", "--format", "misp", "--collection", "shared")
+    days = [e["Event"]["info"][-10:] for e in json.loads(r.stdout)["response"]
+            if e["Event"]["info"].startswith("shared: indicators of ")]
+    assert days == ["2024-03-%02d" % (d + 1) for d in range(8)] + ["2024-04-01", "2024-04-02", "2024-04-03"], days
+    r = env.tix("export", "--format", "misp", "--all-versions")
+    assert r.returncode == 2 and b"latest version" in r.stderr
+
+
+def _refs_event():
+    u = lambda n: "7a1b0000-0000-4000-8000-0000000000%02x" % n
+    ts = "1700000000"
+    return {"Event": {
+        "uuid": u(1), "info": "references and reports", "timestamp": ts, "published": True, "publish_timestamp": ts,
+        "Orgc": ORG, "Tag": [{"name": "tlp:green"}],
+        "Attribute": [
+            {"uuid": u(0x11), "type": "domain", "category": "Network activity", "value": "c2.example",
+             "to_ids": True, "timestamp": ts},
+            {"uuid": u(0x12), "type": "ip-dst", "category": "Network activity", "value": "198.51.100.9",
+             "to_ids": False, "timestamp": ts, "Tag": [{"name": "tlp:red"}]}],
+        "Object": [{"name": "file", "meta-category": "file", "uuid": u(0x21), "timestamp": ts, "Attribute": [
+            {"uuid": u(0x22), "type": "md5", "object_relation": "md5", "value": "8764605c6f388c89096b534d33565802",
+             "to_ids": True, "timestamp": ts}],
+            "ObjectReference": [
+                {"uuid": u(0x31), "object_uuid": u(0x21), "referenced_uuid": u(0x11),
+                 "relationship_type": "communicates-with", "timestamp": ts},
+                {"uuid": u(0x32), "object_uuid": u(0x21), "referenced_uuid": u(0x12),
+                 "relationship_type": "connects-to", "timestamp": ts},
+                {"uuid": u(0x33), "object_uuid": u(0x21), "referenced_uuid": u(0xff),
+                 "relationship_type": "related-to", "timestamp": ts}]}],
+        "EventReport": [
+            {"uuid": u(0x41), "name": "Analysis", "timestamp": "1700000100", "distribution": "5", "deleted": False,
+             "content": "The dropper @[object](%s) calls @[attribute](%s)." % (u(0x21), u(0x11))},
+            {"uuid": u(0x42), "name": "Internal", "timestamp": "1700000100", "distribution": "0", "deleted": False,
+             "content": "Our own notes."}]}}
+
+
+@test
+def misp_object_references_and_event_reports_both_ways(env):
+    for o in ("owner", "other"):
+        assert env.tix("admin", "org", "add", o).returncode == 0
+    assert env.tix("admin", "collection", "add", "c", "--read", "owner,other", "--write", "owner").returncode == 0
+    ev = _refs_event()
+    r = env.tix("import", "--collection", "c", "--org", "owner", env.write("refs.json", ev))
+    assert r.returncode == 0, r.stderr
+    assert b"ObjectReference[2]" in r.stderr and b"not in this event" in r.stderr, r.stderr  # the missing target
+    objs = {o["id"]: o for o in env.objects()}
+    red = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
+    rels = {o["relationship_type"]: o for o in objs.values() if o["type"] == "relationship"}
+    f, d, ip = "indicator--" + ev["Event"]["Object"][0]["uuid"], "indicator--7a1b0000-0000-4000-8000-000000000011", \
+        "observed-data--7a1b0000-0000-4000-8000-000000000012"
+    assert (rels["communicates-with"]["source_ref"], rels["communicates-with"]["target_ref"]) == (f, d)
+    # ids as MISP's export derives them; marked as the stricter end (the RED observable)
+    assert rels["connects-to"]["target_ref"] == ip and rels["connects-to"]["object_marking_refs"] == [red]
+    assert "related-to" not in rels
+    notes = {o["abstract"]: o for o in objs.values() if o["type"] == "note"}
+    assert notes["Analysis"]["id"] == "note--7a1b0000-0000-4000-8000-000000000041"
+    assert sorted(notes["Analysis"]["object_refs"]) == sorted([f, d])
+    assert notes["Internal"]["object_refs"] == ["report--" + ev["Event"]["uuid"]]  # points at nothing: the event
+    rep = objs["report--" + ev["Event"]["uuid"]]
+    assert set(n["id"] for n in notes.values()) | {rels["communicates-with"]["id"]} <= set(rep["object_refs"])
+    # out: the owner gets them back as MISP has them, the other organisation
+    # never the RED reference nor the owner-only report
+    got = {}
+    for who in ("owner", "other"):
+        r = env.tix("export", "--format", "misp", "--collection", "c", "--as-org", who)
+        assert r.returncode == 0, r.stderr
+        (e,) = [x["Event"] for x in json.loads(r.stdout)["response"]]
+        got[who] = (r.stdout, e)
+    e = got["owner"][1]
+    refs = {(x["referenced_uuid"], x["relationship_type"]) for x in e["Object"][0]["ObjectReference"]}
+    assert refs == {("7a1b0000-0000-4000-8000-000000000011", "communicates-with"),
+                    ("7a1b0000-0000-4000-8000-000000000012", "connects-to")}, refs
+    reports = {x["name"]: x for x in e["EventReport"]}
+    assert reports["Analysis"]["content"] == ev["Event"]["EventReport"][0]["content"]
+    assert reports["Analysis"]["distribution"] == "5" and reports["Internal"]["distribution"] == "0"
+    e = got["other"][1]
+    assert [(x["relationship_type"]) for x in e["Object"][0]["ObjectReference"]] == ["communicates-with"]
+    assert [x["name"] for x in e["EventReport"]] == ["Analysis"]
+    assert b"198.51.100.9" not in got["other"][0] and b"Our own notes" not in got["other"][0]
+    # and back: the same STIX objects
+    e2 = Env()
+    try:
+        r = e2.tix("import", "--org", "owner", e2.write("back.json", got["owner"][0]))
+        assert r.returncode == 0, r.stderr
+        assert canon(e2.objects()) == canon(env.objects())
+    finally:
+        e2.close()
 
 
 @test

@@ -157,6 +157,81 @@ def a_feed_made_of_the_answers_imports_into_another_node(w):
     assert ids <= src | {"identity--" + ORG["uuid"]}, ids - src
 
 
+@test
+def the_streamed_feed_is_the_export_event_by_event_and_day_by_day(w):
+    # a collection of its own: events (one RED), and loose GREEN indicators
+    # over four days, which the feed groups into one event a day
+    out = tix_ok("admin", "collection", "add", "misp-days", "--read", "cert,bank", "--write", "cert",
+                 "--db", w.db)
+    cid = re.search(r"[0-9a-f-]{36}", out).group(0)
+    evs = [event("5f0a1c2e-0a6b-4d1e-9c0a-0000000001%02x" % i, "red" if i == 1 else "green", 1700000000 + i,
+                 [("domain", "e%d-%d.example" % (i, k)) for k in range(20)]) for i in range(3)]
+    for i, ev in enumerate(evs):
+        ev["Event"]["Attribute"] = [dict(a, uuid=a["uuid"][:-6] + "%02x%04x" % (i, k))
+                                    for k, a in enumerate(ev["Event"]["Attribute"])]
+        p = os.path.join(w.dir, "days%d.json" % i)
+        with open(p, "w") as f:
+            json.dump(ev, f)
+        tix_ok("import", "--db", w.db, "--collection", cid, "--org", "cert", p)
+    p = os.path.join(w.dir, "days.csv")
+    with open(p, "w") as f:
+        f.write("type,value,first_seen\n")
+        for d in range(4):
+            for k in range(150):
+                f.write("domain,l%d-%d.days.example,2024-05-%02dT%02d:00:00Z\n" % (d, k, d + 1, k % 24))
+    tix_ok("import", "--db", w.db, "--collection", cid, "--org", "cert", "--format", "csv", "--header",
+           "--map", "type=1,value=2,first_seen=3", "--tlp", "green", p)
+    c = {who: Client(w.server, bearer(w.keys[who])) for who in ("cert-ana", "bank-rita")}
+    for who, org in (("cert-ana", "cert"), ("bank-rita", "bank")):
+        want = [e["Event"] for e in json.loads(tix_ok("export", "--db", w.db, "--format", "misp",
+                                                       "--collection", cid, "--as-org", org))["response"]]
+        assert len(want) == (3 if org == "cert" else 2) + 4, [e["info"] for e in want]
+        r = c[who].get("/misp/%s/manifest.json" % cid, accept="application/json")
+        assert r.status == 200, r.body
+        man = json.loads(r.body)
+        assert list(man) == [e["uuid"] for e in want], (list(man), [e["uuid"] for e in want])
+        hashes = set()
+        for e in want:
+            assert man[e["uuid"]]["info"] == e["info"] and man[e["uuid"]]["timestamp"] == e["timestamp"]
+            # each event file, the report's or a day's, is the export's event
+            r = c[who].get("/misp/%s/%s.json" % (cid, e["uuid"]), accept="application/json")
+            assert r.status == 200, (who, e["info"], r.body)
+            assert json.loads(r.body)["Event"] == e, (who, e["info"])
+            for a in e["Attribute"]:
+                hashes.add("%s,%s" % (hashlib.md5(a["value"].encode()).hexdigest(), e["uuid"]))
+        r = c[who].get("/misp/%s/hashes.csv" % cid, accept="text/csv")
+        assert set(r.body.decode().split()) == hashes, who
+        days = [e for e in want if e["info"].startswith("misp-days: indicators of ")]
+        assert [e["info"][-10:] for e in days] == ["2024-05-0%d" % (d + 1) for d in range(4)]
+        assert all(len(e["Attribute"]) == 150 for e in days)
+    # the RED event: its organisation's only, by name as in the manifest
+    red = evs[1]["Event"]["uuid"]
+    assert c["bank-rita"].get("/misp/%s/%s.json" % (cid, red), accept="application/json").status == 404
+    assert c["cert-ana"].get("/misp/%s/%s.json" % (cid, red), accept="application/json").status == 200
+    r = c["bank-rita"].get("/misp/%s/hashes.csv" % cid, accept="text/csv")
+    assert red not in r.body.decode() and hashlib.md5(b"e1-0.example").hexdigest() not in r.body.decode()
+    # an event uuid of another collection's day is not this collection's
+    assert c["bank-rita"].get("/misp/%s/%s.json" % (w.cid, days[0]["uuid"]),
+                              accept="application/json").status == 404
+    # answers are cached per caller until the store changes: polling gives
+    # the same bytes, and a new event is in the next answer at once
+    first = c["bank-rita"].get("/misp/%s/manifest.json" % cid, accept="application/json")
+    again = c["bank-rita"].get("/misp/%s/manifest.json" % cid, accept="application/json")
+    assert again.status == 200 and again.body == first.body
+    assert again.headers["Content-Type"] == "application/json"
+    assert c["cert-ana"].get("/misp/%s/manifest.json" % cid, accept="application/json").body != first.body
+    new = event("5f0a1c2e-0a6b-4d1e-9c0a-0000000001ff", "green", 1700000500, [("domain", "late.example")])
+    p = os.path.join(w.dir, "late.json")
+    with open(p, "w") as f:
+        json.dump(new, f)
+    tix_ok("import", "--db", w.db, "--collection", cid, "--org", "cert", p)
+    man = json.loads(c["bank-rita"].get("/misp/%s/manifest.json" % cid, accept="application/json").body)
+    assert new["Event"]["uuid"] in man and len(man) == len(json.loads(first.body)) + 1
+    r = c["bank-rita"].get("/misp/%s/hashes.csv" % cid, accept="text/csv")
+    assert r.headers["Content-Type"] == "text/csv"
+    assert hashlib.md5(b"late.example").hexdigest() in r.body.decode()
+
+
 class FeedServer:
     """A MISP feed directory on a free loopback port, with a request log."""
 
