@@ -292,13 +292,27 @@ static void flush(struct match_scanner *s)
 	const struct match_index *x = s->x;
 	uint32_t smask = x->h->str_cap - 1, imask = x->h->ip4_cap - 1;
 
-	for (size_t i = 0; i < s->nc; i++) { /* start every random read at once */
+	/* start every random read at once: the filter words, then the table
+	 * slots of the values the filter lets through; the lookups test it
+	 * again */
+	for (size_t i = 0; i < s->nc; i++) {
+		const struct cand *c = &s->c[i];
+
+		if (c->kind == CK_IP4)
+			match__filter_prefetch(x, match__ip4_key(c->ip4));
+		else if (c->kind != CK_IP6)
+			match__filter_prefetch(x, (uint32_t)(c->hash >> 32));
+	}
+	for (size_t i = 0; i < s->nc; i++) {
 		const struct cand *c = &s->c[i];
 
 		if (c->kind == CK_IP4) {
-			if (x->h->ip4_cap)
-				__builtin_prefetch(&x->ip4[match__ip4_slot(c->ip4, imask)]);
-		} else if (c->kind != CK_IP6 && x->h->str_cap) {
+			uint64_t m = match__mix(c->ip4);
+
+			if (x->h->ip4_cap && match__filter_may(x, (uint32_t)(m >> 32)))
+				__builtin_prefetch(&x->ip4[m & imask]);
+		} else if (c->kind != CK_IP6 && x->h->str_cap &&
+		           match__filter_may(x, (uint32_t)(c->hash >> 32))) {
 			__builtin_prefetch(&x->str[c->hash & smask]);
 		}
 	}
@@ -558,7 +572,9 @@ static void classify(struct match_scanner *s, const struct tokctx *t, const char
 	if (all & C_NUMDOT) {
 		if ((any & C_DOT) && values_parse_ip4(p, n, &a4) == 0)
 			emit_ip4(s, t, p, p, n, a4);
-		return;
+		if (any & C_DOT)
+			return;
+		/* digits only: a number, or a hash without a letter */
 	}
 	if ((all & C_HEX) && !(any & C_DOT) && (n == 32 || n == 40 || n == 64 || n == 128)) {
 		char low[128];
