@@ -570,7 +570,8 @@ static void classify(struct match_scanner *s, const struct tokctx *t, const char
 	if (n < 4)
 		return;
 	if (all & C_NUMDOT) {
-		if ((any & C_DOT) && values_parse_ip4(p, n, &a4) == 0)
+		/* four numbers of one to three digits: 7 to 15 bytes */
+		if ((any & C_DOT) && n >= 7 && n <= 15 && values_parse_ip4(p, n, &a4) == 0)
 			emit_ip4(s, t, p, p, n, a4);
 		if (any & C_DOT)
 			return;
@@ -910,8 +911,10 @@ struct jw {
 	int depth;
 };
 
-static int jws(struct jw *w)
+static inline int jws(struct jw *w)
 {
+	if (w->p < w->e && (unsigned char)*w->p > ' ') /* most often: no white space */
+		return 1;
 	while (w->p < w->e && (*w->p == ' ' || *w->p == '\t' || *w->p == '\r' || *w->p == '\n'))
 		w->p++;
 	return w->p < w->e;
@@ -956,7 +959,9 @@ static int jstring_value(struct jw *w)
 	if (end == NULL)
 		return -1;
 	set_field(w);
-	if (!esc) {
+	if (end - w->p - 1 < 4) {
+		/* too short for any value (tokenize drops spans under 4 bytes) */
+	} else if (!esc) {
 		tokenize(w->s, &w->t, w->p + 1, (size_t)(end - w->p - 1));
 	} else {
 		long n = unescape(w->p + 1, (size_t)(end - w->p - 1), w->s->unesc);
