@@ -871,16 +871,12 @@ static int pool_str_ok(const struct match_index *x, uint32_t off)
 
 /* The lookup filter (match_int.h) of a checked image: every key of the
  * string and IPv4 tables set, so that a key it lacks is in neither. */
-static int build_filter(struct match_index *x, struct tix_error *err)
+static int build_filter(struct match_index *x, size_t keys, struct tix_error *err)
 {
 	const struct match__header *h = x->h;
-	size_t keys = 0, words;
+	size_t words;
 	unsigned bits = 3; /* one 64-byte line at least (aligned_alloc) */
 
-	for (uint32_t i = 0; i < h->str_cap; i++)
-		keys += x->str[i].off != 0;
-	for (uint32_t i = 0; i < h->ip4_cap; i++)
-		keys += x->ip4[i].ind1 != 0;
 	while (bits < 40 && ((size_t)1 << bits) * 8 < keys) /* 64 bits a word: 8 per key */
 		bits++;
 	words = (size_t)1 << bits;
@@ -911,6 +907,7 @@ static int build_filter(struct match_index *x, struct tix_error *err)
 static int check_image(struct match_index *x, struct tix_error *err)
 {
 	const struct match__header *h = (const void *)x->base;
+	size_t keys = 0; /* values in the string and IPv4 tables */
 
 	if (x->size < sizeof(*h) || memcmp(h->magic, MATCH_MAGIC, 8) != 0)
 		return bad(err, "not a tix match index (bad magic)");
@@ -960,6 +957,7 @@ static int check_image(struct match_index *x, struct tix_error *err)
 
 		if (off == 0)
 			continue;
+		keys++;
 		if (off > h->pool_size - 1 || h->pool_size - 1 - off < 7)
 			return bad(err, "value record out of the pool");
 		memcpy(&ind, x->pool + off, 4);
@@ -967,9 +965,11 @@ static int check_image(struct match_index *x, struct tix_error *err)
 		if (ind >= h->n_ind || len > h->pool_size - 1 - off - 7)
 			return bad(err, "value record");
 	}
-	for (uint32_t i = 0; i < h->ip4_cap; i++)
+	for (uint32_t i = 0; i < h->ip4_cap; i++) {
 		if (x->ip4[i].ind1 > h->n_ind)
 			return bad(err, "address record");
+		keys += x->ip4[i].ind1 != 0;
+	}
 	for (uint32_t i = 0; i < h->n_cidr4; i++)
 		if (x->cidr4[i].plen > 32 || x->cidr4[i].ind >= h->n_ind ||
 		    (i && cmp_c4(&x->cidr4[i - 1], &x->cidr4[i]) > 0))
@@ -1000,7 +1000,7 @@ static int check_image(struct match_index *x, struct tix_error *err)
 		if (h->ip4_cap && empty != 2)
 			return bad(err, "address table without an empty slot");
 	}
-	return build_filter(x, err);
+	return build_filter(x, keys, err);
 }
 
 struct match_index *match_index_from_memory(const void *data, size_t len, struct tix_error *err)

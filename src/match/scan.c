@@ -614,18 +614,17 @@ static void piece_classes(struct match_scanner *s, const struct tokctx *t, const
 	if (colons) { /* host:port, or parts of something else */
 		const char *q = p, *e = p + n;
 
-		while (q < e) {
-			const char *c = memchr(q, ':', (size_t)(e - q));
-			size_t len = c ? (size_t)(c - q) : (size_t)(e - q);
+		while (q < e) { /* parts are short: one loop finds the ':' and the classes */
+			const char *c = q;
 			unsigned a2 = 0xffff, y2 = 0;
 
-			for (size_t i = 0; i < len; i++) {
-				a2 &= cls[(unsigned char)q[i]];
-				y2 |= cls[(unsigned char)q[i]];
+			for (; c < e && *c != ':'; c++) {
+				a2 &= cls[(unsigned char)*c];
+				y2 |= cls[(unsigned char)*c];
 			}
-			if (len)
-				classify(s, t, q, len, a2, y2);
-			q += len + 1;
+			if (c > q)
+				classify(s, t, q, (size_t)(c - q), a2, y2);
+			q = c + 1;
 		}
 		return;
 	}
