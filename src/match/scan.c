@@ -793,6 +793,10 @@ static void tokenize(struct match_scanner *s, const struct tokctx *t, const char
 {
 	const char *e = p + n;
 	struct piece_at pc[MAX_SPAN_PIECES];
+	/* where p[n] is a separator (a line's '\n' or '\r', a JSON string's
+	 * closing quote, a copy's sentinel: p[n] is always readable), the loop
+	 * over a piece's bytes stops there without testing for the end */
+	const int stops = (cls[(unsigned char)*e] & C_SEP) != 0;
 
 	if (match__reference_tokenizer) {
 		tokenize_bytes(s, t, p, n);
@@ -813,9 +817,16 @@ static void tokenize(struct match_scanner *s, const struct tokctx *t, const char
 			const char *q = p;
 			unsigned acc = 0, k = C_SEP;
 
-			while (p < e && !((k = cls[(unsigned char)*p]) & (C_SEP | C_BRK))) {
-				acc |= k; /* the classes of a piece's bytes, or-ed */
-				p++;
+			if (stops) { /* the classes of a piece's bytes, or-ed */
+				while (!((k = cls[(unsigned char)*p]) & (C_SEP | C_BRK))) {
+					acc |= k;
+					p++;
+				}
+			} else {
+				while (p < e && !((k = cls[(unsigned char)*p]) & (C_SEP | C_BRK))) {
+					acc |= k;
+					p++;
+				}
 			}
 			any |= acc;
 			if (p - q >= 4) {
@@ -968,6 +979,7 @@ static int jstring_value(struct jw *w)
 
 		if (n < 0)
 			return -1;
+		w->s->unesc[n] = ' '; /* a separator after the text (tokenize) */
 		/* offsets inside an escaped value point at its opening quote */
 		t2.line_start = w->s->unesc;
 		t2.base = w->t.base + (uint64_t)(w->p - w->t.line_start);
@@ -1392,6 +1404,7 @@ int match_scanner_feed(struct match_scanner *s, const char *data, size_t len)
 				memcpy(s->carry + s->carry_len, data + pos, n);
 				s->carry_len += n;
 				if (nl) {
+					s->carry[s->carry_len] = '\n'; /* a sentinel (tokenize) */
 					do_line(s, s->carry, s->carry_len, s->carry_off);
 					s->carry_len = 0;
 				}
@@ -1418,8 +1431,10 @@ int match_scanner_feed(struct match_scanner *s, const char *data, size_t len)
 
 int match_scanner_end(struct match_scanner *s)
 {
-	if (s->carry_len && !s->stop)
+	if (s->carry_len && !s->stop) {
+		s->carry[s->carry_len] = '\n'; /* a sentinel (tokenize) */
 		do_line(s, s->carry, s->carry_len, s->carry_off);
+	}
 	s->carry_len = 0;
 	s->skipping = 0;
 	flush(s);
