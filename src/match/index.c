@@ -1176,7 +1176,7 @@ void match__lookup_str(const struct match_index *x, unsigned kind, const void *v
 {
 	uint32_t mask = x->h->str_cap - 1, pos, tag = (uint32_t)(h >> 32);
 
-	if (x->h->str_cap == 0 || !match__filter_may(x, tag))
+	if (x->h->str_cap == 0)
 		return;
 	for (pos = (uint32_t)(h & mask); x->str[pos].off != 0; pos = (pos + 1) & mask) {
 		const unsigned char *r;
@@ -1194,11 +1194,12 @@ void match__lookup_str(const struct match_index *x, unsigned kind, const void *v
 	}
 }
 
-void match__lookup_ip4(const struct match_index *x, uint32_t addr, match__found_fn fn, void *arg)
+void match__lookup_ip4(const struct match_index *x, uint32_t addr, int in_table, match__found_fn fn,
+                       void *arg)
 {
 	uint64_t plens = x->h->cidr4_plens;
 
-	if (x->h->ip4_cap && match__filter_may(x, match__ip4_key(addr))) {
+	if (x->h->ip4_cap && in_table) {
 		uint32_t mask = x->h->ip4_cap - 1;
 
 		for (uint32_t pos = match__ip4_slot(addr, mask); x->ip4[pos].ind1 != 0;

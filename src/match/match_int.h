@@ -163,30 +163,14 @@ static inline uint32_t match__ip4_key(uint32_t addr)
 	return (uint32_t)(match__mix(addr) >> 32);
 }
 
-/* The filter word of a key (w) and the three bits the key sets in it. */
+/* The filter word of a key (w) and the three bits the key sets in it: no
+ * value of the tables has the key unless all three are set there. */
 static inline uint64_t match__filter_word(const struct match_index *x, uint32_t key, size_t *w)
 {
 	uint64_t g = (uint64_t)key * 0x9e3779b97f4a7c15ULL;
 
 	*w = (size_t)(g >> (64 - x->filter_bits)) & (((size_t)1 << x->filter_bits) - 1);
 	return (1ULL << ((g >> 14) & 63)) | (1ULL << ((g >> 20) & 63)) | (1ULL << ((g >> 26) & 63));
-}
-
-/* 0 when no value of the tables has this key; 1 when one may. */
-static inline int match__filter_may(const struct match_index *x, uint32_t key)
-{
-	size_t w;
-	uint64_t m = match__filter_word(x, key, &w);
-
-	return (x->filter[w] & m) == m;
-}
-
-static inline void match__filter_prefetch(const struct match_index *x, uint32_t key)
-{
-	size_t w;
-
-	(void)match__filter_word(x, key, &w);
-	__builtin_prefetch(&x->filter[w]);
 }
 
 /* Builds the byte tables of the tokenizer. Called by every constructor,
@@ -202,11 +186,15 @@ struct pattern_atoms;
 const char *match__warninglists_check_atoms(const struct match_warninglists *w,
                                             const struct pattern_atoms *a);
 
-/* Lookups (index.c). Each calls fn for every indicator the value hits. */
+/* Lookups (index.c). Each calls fn for every indicator the value hits.
+ * The caller tests the filter first (match__filter_word): a string it
+ * lacks is not looked up; for an address, in_table says whether the
+ * address table may hold it (the ranges are searched either way). */
 typedef void (*match__found_fn)(void *arg, uint32_t ind);
 void match__lookup_str(const struct match_index *x, unsigned kind, const void *v, size_t n,
                        uint64_t h, match__found_fn fn, void *arg);
-void match__lookup_ip4(const struct match_index *x, uint32_t addr, match__found_fn fn, void *arg);
+void match__lookup_ip4(const struct match_index *x, uint32_t addr, int in_table, match__found_fn fn,
+                       void *arg);
 void match__lookup_ip6(const struct match_index *x, const unsigned char addr[16],
                        match__found_fn fn, void *arg);
 /* The pattern text and version of an indicator that needs confirming, or NULL. */

@@ -292,27 +292,35 @@ static void flush(struct match_scanner *s)
 	const struct match_index *x = s->x;
 	uint32_t smask = x->h->str_cap - 1, imask = x->h->ip4_cap - 1;
 
-	/* start every random read at once: the filter words, then the table
-	 * slots of the values the filter lets through; the lookups test it
-	 * again */
-	for (size_t i = 0; i < s->nc; i++) {
-		const struct cand *c = &s->c[i];
+	uint64_t fm[BATCH];
+	size_t fw[BATCH];
+	unsigned char may[BATCH];
 
+	/* start every random read at once: the filter words, then the table
+	 * slots of the values the filter lets through; then the lookups, of
+	 * those only (the tables hold no value the filter lacks) */
+	for (size_t i = 0; i < s->nc; i++) {
+		struct cand *c = &s->c[i];
+
+		fm[i] = 0;
+		fw[i] = 0;
 		if (c->kind == CK_IP4)
-			match__filter_prefetch(x, match__ip4_key(c->ip4));
-		else if (c->kind != CK_IP6)
-			match__filter_prefetch(x, (uint32_t)(c->hash >> 32));
+			c->hash = match__mix(c->ip4); /* its slot and its filter key */
+		if (c->kind != CK_IP6) {
+			fm[i] = match__filter_word(x, (uint32_t)(c->hash >> 32), &fw[i]);
+			__builtin_prefetch(&x->filter[fw[i]]);
+		}
 	}
 	for (size_t i = 0; i < s->nc; i++) {
 		const struct cand *c = &s->c[i];
 
+		may[i] = fm[i] && (x->filter[fw[i]] & fm[i]) == fm[i];
+		if (!may[i])
+			continue;
 		if (c->kind == CK_IP4) {
-			uint64_t m = match__mix(c->ip4);
-
-			if (x->h->ip4_cap && match__filter_may(x, (uint32_t)(m >> 32)))
-				__builtin_prefetch(&x->ip4[m & imask]);
-		} else if (c->kind != CK_IP6 && x->h->str_cap &&
-		           match__filter_may(x, (uint32_t)(c->hash >> 32))) {
+			if (x->h->ip4_cap)
+				__builtin_prefetch(&x->ip4[c->hash & imask]);
+		} else if (x->h->str_cap) {
 			__builtin_prefetch(&x->str[c->hash & smask]);
 		}
 	}
@@ -322,19 +330,18 @@ static void flush(struct match_scanner *s)
 		unsigned char bin[64];
 
 		s->st.tokens++;
-		switch (c->kind) {
-		case CK_IP4: match__lookup_ip4(x, c->ip4, found, &f); break;
-		case CK_IP6:
+		if (c->kind == CK_IP4) {
+			match__lookup_ip4(x, c->ip4, may[i], found, &f); /* and the ranges */
+		} else if (c->kind == CK_IP6) {
 			match__lookup_ip6(x, (const unsigned char *)s->scratch + c->lo, found, &f);
-			break;
-		case MK_HASH:
+		} else if (!may[i]) {
+			continue;
+		} else if (c->kind == MK_HASH) {
 			if (values_hex_hash(s->scratch + c->lo, c->llen, bin) > 0)
 				match__lookup_str(x, MK_HASH, bin, c->llen / 2, c->hash, found, &f);
-			break;
-		default:
+		} else {
 			match__lookup_str(x, c->kind, s->scratch + c->lo, c->llen, c->hash, found,
 			                  &f);
-			break;
 		}
 	}
 	s->nc = 0;
