@@ -597,10 +597,17 @@ static void classify(struct match_scanner *s, const struct tokctx *t, const char
 		emit_domain(s, t, p, norm, (size_t)k);
 }
 
-/* A piece whose byte classes are known: all, and-ed; any, or-ed; colons,
- * the number of ':'. */
+/* Whether p[0..n) holds two ':' or more. */
+static int two_colons(const char *p, size_t n)
+{
+	const char *c = memchr(p, ':', n);
+
+	return c != NULL && memchr(c + 1, ':', n - (size_t)(c - p) - 1) != NULL;
+}
+
+/* A piece whose byte classes are known: all, and-ed; any, or-ed. */
 static void piece_classes(struct match_scanner *s, const struct tokctx *t, const char *p, size_t n,
-                          unsigned all, unsigned any, size_t colons)
+                          unsigned all, unsigned any)
 {
 	char norm[512];
 	unsigned char a6[16];
@@ -613,12 +620,14 @@ static void piece_classes(struct match_scanner *s, const struct tokctx *t, const
 			emit_str(s, t, p, norm, (size_t)k, MK_EMAIL);
 		return;
 	}
-	if (colons >= 2 && (all & C_V6) && values_parse_ip6(p, n, a6) == 0) {
+	/* an IPv6 address: hex digits, ':' (two or more) and '.' only */
+	if ((any & C_COLON) && (all & C_V6) && two_colons(p, n) &&
+	    values_parse_ip6(p, n, a6) == 0) {
 		if (s->x->h->n_cidr6)
 			emit_ip6(s, t, p, p, n, a6);
 		return;
 	}
-	if (colons) { /* host:port, or parts of something else */
+	if (any & C_COLON) { /* host:port, or parts of something else */
 		const char *q = p, *e = p + n;
 
 		while (q < e) { /* parts are short: one loop finds the ':' and the classes */
@@ -641,7 +650,6 @@ static void piece_classes(struct match_scanner *s, const struct tokctx *t, const
 static void piece(struct match_scanner *s, const struct tokctx *t, const char *p, size_t n)
 {
 	unsigned all = 0xffff, any = 0;
-	size_t colons = 0;
 
 	while (n > 0 && p[n - 1] == '.') /* the end of a sentence */
 		n--;
@@ -650,9 +658,8 @@ static void piece(struct match_scanner *s, const struct tokctx *t, const char *p
 
 		all &= c;
 		any |= c;
-		colons += (c & C_COLON) != 0;
 	}
-	piece_classes(s, t, p, n, all, any, colons);
+	piece_classes(s, t, p, n, all, any);
 }
 
 static void url(struct match_scanner *s, const struct tokctx *t, const char *p, size_t n)
@@ -786,7 +793,7 @@ int match__reference_tokenizer;
 
 struct piece_at {
 	const char *p;
-	size_t n, colons;
+	size_t n;
 	unsigned all, any;
 };
 
@@ -839,7 +846,7 @@ static void tokenize(struct match_scanner *s, const struct tokctx *t, const char
 			if (p - q >= 4) {
 				if (np < MAX_SPAN_PIECES)
 					pc[np++] = (struct piece_at){
-					        q, (size_t)(p - q), 0,
+					        q, (size_t)(p - q),
 					        ((acc & C_NOTNUMDOT) ? 0u : (unsigned)C_NUMDOT) |
 					                ((acc & C_NOTHEX) ? 0u : (unsigned)C_HEX) |
 					                ((acc & C_NOTV6) ? 0u : (unsigned)C_V6),
@@ -867,10 +874,7 @@ static void tokenize(struct match_scanner *s, const struct tokctx *t, const char
 				piece(s, t, pc[i].p, pc[i].n);
 				continue;
 			}
-			if (pc[i].any & C_COLON)
-				for (size_t j = 0; j < pc[i].n; j++)
-					pc[i].colons += pc[i].p[j] == ':';
-			piece_classes(s, t, pc[i].p, pc[i].n, pc[i].all, pc[i].any, pc[i].colons);
+			piece_classes(s, t, pc[i].p, pc[i].n, pc[i].all, pc[i].any);
 		}
 	}
 }
