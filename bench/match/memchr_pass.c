@@ -24,15 +24,22 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s FILE\n", argv[0]);
 		return 2;
 	}
-	if ((fd = open(argv[1], O_RDONLY)) < 0 || fstat(fd, &st) != 0) {
+	if ((fd = open(argv[1], O_RDONLY)) < 0) {
 		perror(argv[1]);
+		return 2;
+	}
+	if (fstat(fd, &st) != 0) {
+		perror(argv[1]);
+		close(fd);
 		return 2;
 	}
 	if (st.st_size == 0) {
 		puts("0");
+		close(fd);
 		return 0;
 	}
 	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd); /* the mapping stays */
 	if (p == MAP_FAILED) {
 		perror("mmap");
 		return 2;
@@ -44,6 +51,5 @@ int main(int argc, char **argv)
 		lines++;
 	}
 	printf("%llu\n", lines);
-	close(fd);
 	return 0;
 }

@@ -292,6 +292,7 @@ static void flush(struct match_scanner *s)
 	const struct match_index *x = s->x;
 	uint32_t smask = x->h->str_cap - 1, imask = x->h->ip4_cap - 1;
 
+	const size_t nc = s->nc;
 	uint64_t fm[BATCH];
 	size_t fw[BATCH];
 	unsigned char may[BATCH];
@@ -299,7 +300,7 @@ static void flush(struct match_scanner *s)
 	/* start every random read at once: the filter words, then the table
 	 * slots of the values the filter lets through; then the lookups, of
 	 * those only (the tables hold no value the filter lacks) */
-	for (size_t i = 0; i < s->nc; i++) {
+	for (size_t i = 0; i < nc; i++) {
 		struct cand *c = &s->c[i];
 
 		fm[i] = 0;
@@ -311,7 +312,7 @@ static void flush(struct match_scanner *s)
 			__builtin_prefetch(&x->filter[fw[i]]);
 		}
 	}
-	for (size_t i = 0; i < s->nc; i++) {
+	for (size_t i = 0; i < nc; i++) {
 		const struct cand *c = &s->c[i];
 
 		may[i] = fm[i] && (x->filter[fw[i]] & fm[i]) == fm[i];
@@ -324,7 +325,7 @@ static void flush(struct match_scanner *s)
 			__builtin_prefetch(&x->str[c->hash & smask]);
 		}
 	}
-	for (size_t i = 0; i < s->nc && !s->stop; i++) {
+	for (size_t i = 0; i < nc && !s->stop; i++) {
 		const struct cand *c = &s->c[i];
 		struct found_ctx f = {s, c};
 		unsigned char bin[64];

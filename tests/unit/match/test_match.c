@@ -551,8 +551,7 @@ static void test_many_values(void **state)
 				         "{\"a\":\"%.*s\",\"b\":[\"%.*s0\",\"-%.*sz\"]}\n", v, q, v,
 				         q, v, q);
 		}
-		memcpy(log + len, line, strlen(line));
-		len += strlen(line);
+		len += (size_t)snprintf(log + len, cap - len, "%s", line);
 	}
 	x = match_builder_finish(b, &err);
 	assert_non_null(x);
