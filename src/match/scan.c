@@ -519,7 +519,8 @@ enum {
 	C_BRK = 1024,       /* neither a separator nor part of a piece ('/', '=', '#', ...) */
 	C_NOTNUMDOT = 2048, /* the complements of C_NUMDOT, C_HEX and C_V6, so that or-ing */
 	C_NOTHEX = 4096,    /* the classes of a piece's bytes also says whether all of */
-	C_NOTV6 = 8192      /* them are in these */
+	C_NOTV6 = 8192,     /* them are in these */
+	C_JSCALAR = 16384   /* a byte of a JSON number or literal: [A-Za-z0-9+.-] */
 };
 
 static uint16_t cls[256];
@@ -561,6 +562,8 @@ void match__init_scan_tables(void)
 			k |= C_NOTHEX;
 		if (!(k & C_V6))
 			k |= C_NOTV6;
+		if ((k & (C_ALPHA | C_DIGIT)) || c == '-' || c == '+' || c == '.')
+			k |= C_JSCALAR;
 		cls[c] = k;
 	}
 }
@@ -1088,8 +1091,7 @@ static int jvalue(struct jw *w)
 	case '"': return jstring_value(w);
 	default:
 		/* numbers and literals: skip them */
-		while (w->p < w->e && ((cls[(unsigned char)*w->p] & (C_ALPHA | C_DIGIT)) ||
-		                       *w->p == '-' || *w->p == '+' || *w->p == '.'))
+		while (w->p < w->e && (cls[(unsigned char)*w->p] & C_JSCALAR))
 			w->p++;
 		return 0;
 	}
