@@ -869,9 +869,45 @@ static int pool_str_ok(const struct match_index *x, uint32_t off)
 	return off < x->h->pool_size; /* the pool ends with a NUL */
 }
 
+/* The lookup filter (match_int.h) of a checked image: every key of the
+ * string and IPv4 tables set, so that a key it lacks is in neither. */
+static int build_filter(struct match_index *x, size_t keys, struct tix_error *err)
+{
+	const struct match__header *h = x->h;
+	size_t words;
+	unsigned bits = 3; /* one 64-byte line at least (aligned_alloc) */
+
+	while (bits < 40 && ((size_t)1 << bits) * 8 < keys) /* 64 bits a word: 8 per key */
+		bits++;
+	words = (size_t)1 << bits;
+	x->filter_bits = bits;
+	x->filter = aligned_alloc(64, words * sizeof(uint64_t));
+	if (x->filter == NULL) {
+		tix_error_set(err, TIX_ENOMEM, "match index", "out of memory");
+		return -1;
+	}
+	memset(x->filter, 0, words * sizeof(uint64_t));
+	for (uint32_t i = 0; i < h->str_cap; i++)
+		if (x->str[i].off != 0) {
+			size_t w;
+			uint64_t m = match__filter_word(x, x->str[i].tag, &w);
+
+			x->filter[w] |= m;
+		}
+	for (uint32_t i = 0; i < h->ip4_cap; i++)
+		if (x->ip4[i].ind1 != 0) {
+			size_t w;
+			uint64_t m = match__filter_word(x, match__ip4_key(x->ip4[i].addr), &w);
+
+			x->filter[w] |= m;
+		}
+	return 0;
+}
+
 static int check_image(struct match_index *x, struct tix_error *err)
 {
 	const struct match__header *h = (const void *)x->base;
+	size_t keys = 0; /* values in the string and IPv4 tables */
 
 	if (x->size < sizeof(*h) || memcmp(h->magic, MATCH_MAGIC, 8) != 0)
 		return bad(err, "not a tix match index (bad magic)");
@@ -921,6 +957,7 @@ static int check_image(struct match_index *x, struct tix_error *err)
 
 		if (off == 0)
 			continue;
+		keys++;
 		if (off > h->pool_size - 1 || h->pool_size - 1 - off < 7)
 			return bad(err, "value record out of the pool");
 		memcpy(&ind, x->pool + off, 4);
@@ -928,9 +965,11 @@ static int check_image(struct match_index *x, struct tix_error *err)
 		if (ind >= h->n_ind || len > h->pool_size - 1 - off - 7)
 			return bad(err, "value record");
 	}
-	for (uint32_t i = 0; i < h->ip4_cap; i++)
+	for (uint32_t i = 0; i < h->ip4_cap; i++) {
 		if (x->ip4[i].ind1 > h->n_ind)
 			return bad(err, "address record");
+		keys += x->ip4[i].ind1 != 0;
+	}
 	for (uint32_t i = 0; i < h->n_cidr4; i++)
 		if (x->cidr4[i].plen > 32 || x->cidr4[i].ind >= h->n_ind ||
 		    (i && cmp_c4(&x->cidr4[i - 1], &x->cidr4[i]) > 0))
@@ -961,7 +1000,7 @@ static int check_image(struct match_index *x, struct tix_error *err)
 		if (h->ip4_cap && empty != 2)
 			return bad(err, "address table without an empty slot");
 	}
-	return 0;
+	return build_filter(x, keys, err);
 }
 
 struct match_index *match_index_from_memory(const void *data, size_t len, struct tix_error *err)
@@ -1031,6 +1070,7 @@ void match_index_free(struct match_index *x)
 {
 	if (x == NULL)
 		return;
+	free(x->filter);
 	if (x->mapped)
 		munmap((void *)x->base, x->size);
 	else
@@ -1154,11 +1194,12 @@ void match__lookup_str(const struct match_index *x, unsigned kind, const void *v
 	}
 }
 
-void match__lookup_ip4(const struct match_index *x, uint32_t addr, match__found_fn fn, void *arg)
+void match__lookup_ip4(const struct match_index *x, uint32_t addr, int in_table, match__found_fn fn,
+                       void *arg)
 {
 	uint64_t plens = x->h->cidr4_plens;
 
-	if (x->h->ip4_cap) {
+	if (x->h->ip4_cap && in_table) {
 		uint32_t mask = x->h->ip4_cap - 1;
 
 		for (uint32_t pos = match__ip4_slot(addr, mask); x->ip4[pos].ind1 != 0;

@@ -292,35 +292,57 @@ static void flush(struct match_scanner *s)
 	const struct match_index *x = s->x;
 	uint32_t smask = x->h->str_cap - 1, imask = x->h->ip4_cap - 1;
 
-	for (size_t i = 0; i < s->nc; i++) { /* start every random read at once */
+	const size_t nc = s->nc;
+	uint64_t fm[BATCH];
+	size_t fw[BATCH];
+	unsigned char may[BATCH];
+
+	/* start every random read at once: the filter words, then the table
+	 * slots of the values the filter lets through; then the lookups, of
+	 * those only (the tables hold no value the filter lacks) */
+	for (size_t i = 0; i < nc; i++) {
+		struct cand *c = &s->c[i];
+
+		fm[i] = 0;
+		fw[i] = 0;
+		if (c->kind == CK_IP4)
+			c->hash = match__mix(c->ip4); /* its slot and its filter key */
+		if (c->kind != CK_IP6) {
+			fm[i] = match__filter_word(x, (uint32_t)(c->hash >> 32), &fw[i]);
+			__builtin_prefetch(&x->filter[fw[i]]);
+		}
+	}
+	for (size_t i = 0; i < nc; i++) {
 		const struct cand *c = &s->c[i];
 
+		may[i] = fm[i] && (x->filter[fw[i]] & fm[i]) == fm[i];
+		if (!may[i])
+			continue;
 		if (c->kind == CK_IP4) {
 			if (x->h->ip4_cap)
-				__builtin_prefetch(&x->ip4[match__ip4_slot(c->ip4, imask)]);
-		} else if (c->kind != CK_IP6 && x->h->str_cap) {
+				__builtin_prefetch(&x->ip4[c->hash & imask]);
+		} else if (x->h->str_cap) {
 			__builtin_prefetch(&x->str[c->hash & smask]);
 		}
 	}
-	for (size_t i = 0; i < s->nc && !s->stop; i++) {
+	for (size_t i = 0; i < nc && !s->stop; i++) {
 		const struct cand *c = &s->c[i];
 		struct found_ctx f = {s, c};
 		unsigned char bin[64];
 
 		s->st.tokens++;
-		switch (c->kind) {
-		case CK_IP4: match__lookup_ip4(x, c->ip4, found, &f); break;
-		case CK_IP6:
+		if (c->kind == CK_IP4) {
+			match__lookup_ip4(x, c->ip4, may[i], found, &f); /* and the ranges */
+		} else if (c->kind == CK_IP6) {
 			match__lookup_ip6(x, (const unsigned char *)s->scratch + c->lo, found, &f);
-			break;
-		case MK_HASH:
+		} else if (!may[i]) {
+			continue;
+		} else if (c->kind == MK_HASH) {
 			if (values_hex_hash(s->scratch + c->lo, c->llen, bin) > 0)
 				match__lookup_str(x, MK_HASH, bin, c->llen / 2, c->hash, found, &f);
-			break;
-		default:
+		} else {
 			match__lookup_str(x, c->kind, s->scratch + c->lo, c->llen, c->hash, found,
 			                  &f);
-			break;
 		}
 	}
 	s->nc = 0;
@@ -497,7 +519,8 @@ enum {
 	C_BRK = 1024,       /* neither a separator nor part of a piece ('/', '=', '#', ...) */
 	C_NOTNUMDOT = 2048, /* the complements of C_NUMDOT, C_HEX and C_V6, so that or-ing */
 	C_NOTHEX = 4096,    /* the classes of a piece's bytes also says whether all of */
-	C_NOTV6 = 8192      /* them are in these */
+	C_NOTV6 = 8192,     /* them are in these */
+	C_JSCALAR = 16384   /* a byte of a JSON number or literal: [A-Za-z0-9+.-] */
 };
 
 static uint16_t cls[256];
@@ -539,6 +562,8 @@ void match__init_scan_tables(void)
 			k |= C_NOTHEX;
 		if (!(k & C_V6))
 			k |= C_NOTV6;
+		if ((k & (C_ALPHA | C_DIGIT)) || c == '-' || c == '+' || c == '.')
+			k |= C_JSCALAR;
 		cls[c] = k;
 	}
 }
@@ -556,9 +581,12 @@ static void classify(struct match_scanner *s, const struct tokctx *t, const char
 	if (n < 4)
 		return;
 	if (all & C_NUMDOT) {
-		if ((any & C_DOT) && values_parse_ip4(p, n, &a4) == 0)
+		/* four numbers of one to three digits: 7 to 15 bytes */
+		if ((any & C_DOT) && n >= 7 && n <= 15 && values_parse_ip4(p, n, &a4) == 0)
 			emit_ip4(s, t, p, p, n, a4);
-		return;
+		if (any & C_DOT)
+			return;
+		/* digits only: a number, or a hash without a letter */
 	}
 	if ((all & C_HEX) && !(any & C_DOT) && (n == 32 || n == 40 || n == 64 || n == 128)) {
 		char low[128];
@@ -573,10 +601,17 @@ static void classify(struct match_scanner *s, const struct tokctx *t, const char
 		emit_domain(s, t, p, norm, (size_t)k);
 }
 
-/* A piece whose byte classes are known: all, and-ed; any, or-ed; colons,
- * the number of ':'. */
+/* Whether p[0..n) holds two ':' or more. */
+static int two_colons(const char *p, size_t n)
+{
+	const char *c = memchr(p, ':', n);
+
+	return c != NULL && memchr(c + 1, ':', n - (size_t)(c - p) - 1) != NULL;
+}
+
+/* A piece whose byte classes are known: all, and-ed; any, or-ed. */
 static void piece_classes(struct match_scanner *s, const struct tokctx *t, const char *p, size_t n,
-                          unsigned all, unsigned any, size_t colons)
+                          unsigned all, unsigned any)
 {
 	char norm[512];
 	unsigned char a6[16];
@@ -589,26 +624,27 @@ static void piece_classes(struct match_scanner *s, const struct tokctx *t, const
 			emit_str(s, t, p, norm, (size_t)k, MK_EMAIL);
 		return;
 	}
-	if (colons >= 2 && (all & C_V6) && values_parse_ip6(p, n, a6) == 0) {
+	/* an IPv6 address: hex digits, ':' (two or more) and '.' only */
+	if ((any & C_COLON) && (all & C_V6) && two_colons(p, n) &&
+	    values_parse_ip6(p, n, a6) == 0) {
 		if (s->x->h->n_cidr6)
 			emit_ip6(s, t, p, p, n, a6);
 		return;
 	}
-	if (colons) { /* host:port, or parts of something else */
+	if (any & C_COLON) { /* host:port, or parts of something else */
 		const char *q = p, *e = p + n;
 
-		while (q < e) {
-			const char *c = memchr(q, ':', (size_t)(e - q));
-			size_t len = c ? (size_t)(c - q) : (size_t)(e - q);
+		while (q < e) { /* parts are short: one loop finds the ':' and the classes */
+			const char *c = q;
 			unsigned a2 = 0xffff, y2 = 0;
 
-			for (size_t i = 0; i < len; i++) {
-				a2 &= cls[(unsigned char)q[i]];
-				y2 |= cls[(unsigned char)q[i]];
+			for (; c < e && *c != ':'; c++) {
+				a2 &= cls[(unsigned char)*c];
+				y2 |= cls[(unsigned char)*c];
 			}
-			if (len)
-				classify(s, t, q, len, a2, y2);
-			q += len + 1;
+			if (c > q)
+				classify(s, t, q, (size_t)(c - q), a2, y2);
+			q = c + 1;
 		}
 		return;
 	}
@@ -618,7 +654,6 @@ static void piece_classes(struct match_scanner *s, const struct tokctx *t, const
 static void piece(struct match_scanner *s, const struct tokctx *t, const char *p, size_t n)
 {
 	unsigned all = 0xffff, any = 0;
-	size_t colons = 0;
 
 	while (n > 0 && p[n - 1] == '.') /* the end of a sentence */
 		n--;
@@ -627,9 +662,8 @@ static void piece(struct match_scanner *s, const struct tokctx *t, const char *p
 
 		all &= c;
 		any |= c;
-		colons += (c & C_COLON) != 0;
 	}
-	piece_classes(s, t, p, n, all, any, colons);
+	piece_classes(s, t, p, n, all, any);
 }
 
 static void url(struct match_scanner *s, const struct tokctx *t, const char *p, size_t n)
@@ -763,7 +797,7 @@ int match__reference_tokenizer;
 
 struct piece_at {
 	const char *p;
-	size_t n, colons;
+	size_t n;
 	unsigned all, any;
 };
 
@@ -777,6 +811,10 @@ static void tokenize(struct match_scanner *s, const struct tokctx *t, const char
 {
 	const char *e = p + n;
 	struct piece_at pc[MAX_SPAN_PIECES];
+	/* where p[n] is a separator (a line's '\n' or '\r', a JSON string's
+	 * closing quote, a copy's sentinel: p[n] is always readable), the loop
+	 * over a piece's bytes stops there without testing for the end */
+	const int stops = (cls[(unsigned char)*e] & C_SEP) != 0;
 
 	if (match__reference_tokenizer) {
 		tokenize_bytes(s, t, p, n);
@@ -797,15 +835,22 @@ static void tokenize(struct match_scanner *s, const struct tokctx *t, const char
 			const char *q = p;
 			unsigned acc = 0, k = C_SEP;
 
-			while (p < e && !((k = cls[(unsigned char)*p]) & (C_SEP | C_BRK))) {
-				acc |= k; /* the classes of a piece's bytes, or-ed */
-				p++;
+			if (stops) { /* the classes of a piece's bytes, or-ed */
+				while (!((k = cls[(unsigned char)*p]) & (C_SEP | C_BRK))) {
+					acc |= k;
+					p++;
+				}
+			} else {
+				while (p < e && !((k = cls[(unsigned char)*p]) & (C_SEP | C_BRK))) {
+					acc |= k;
+					p++;
+				}
 			}
 			any |= acc;
 			if (p - q >= 4) {
 				if (np < MAX_SPAN_PIECES)
 					pc[np++] = (struct piece_at){
-					        q, (size_t)(p - q), 0,
+					        q, (size_t)(p - q),
 					        ((acc & C_NOTNUMDOT) ? 0u : (unsigned)C_NUMDOT) |
 					                ((acc & C_NOTHEX) ? 0u : (unsigned)C_HEX) |
 					                ((acc & C_NOTV6) ? 0u : (unsigned)C_V6),
@@ -833,10 +878,7 @@ static void tokenize(struct match_scanner *s, const struct tokctx *t, const char
 				piece(s, t, pc[i].p, pc[i].n);
 				continue;
 			}
-			if (pc[i].any & C_COLON)
-				for (size_t j = 0; j < pc[i].n; j++)
-					pc[i].colons += pc[i].p[j] == ':';
-			piece_classes(s, t, pc[i].p, pc[i].n, pc[i].all, pc[i].any, pc[i].colons);
+			piece_classes(s, t, pc[i].p, pc[i].n, pc[i].all, pc[i].any);
 		}
 	}
 }
@@ -894,8 +936,10 @@ struct jw {
 	int depth;
 };
 
-static int jws(struct jw *w)
+static inline int jws(struct jw *w)
 {
+	if (w->p < w->e && (unsigned char)*w->p > ' ') /* most often: no white space */
+		return 1;
 	while (w->p < w->e && (*w->p == ' ' || *w->p == '\t' || *w->p == '\r' || *w->p == '\n'))
 		w->p++;
 	return w->p < w->e;
@@ -940,7 +984,9 @@ static int jstring_value(struct jw *w)
 	if (end == NULL)
 		return -1;
 	set_field(w);
-	if (!esc) {
+	if (end - w->p - 1 < 4) {
+		/* too short for any value (tokenize drops spans under 4 bytes) */
+	} else if (!esc) {
 		tokenize(w->s, &w->t, w->p + 1, (size_t)(end - w->p - 1));
 	} else {
 		long n = unescape(w->p + 1, (size_t)(end - w->p - 1), w->s->unesc);
@@ -948,6 +994,7 @@ static int jstring_value(struct jw *w)
 
 		if (n < 0)
 			return -1;
+		w->s->unesc[n] = ' '; /* a separator after the text (tokenize) */
 		/* offsets inside an escaped value point at its opening quote */
 		t2.line_start = w->s->unesc;
 		t2.base = w->t.base + (uint64_t)(w->p - w->t.line_start);
@@ -1044,8 +1091,7 @@ static int jvalue(struct jw *w)
 	case '"': return jstring_value(w);
 	default:
 		/* numbers and literals: skip them */
-		while (w->p < w->e && ((cls[(unsigned char)*w->p] & (C_ALPHA | C_DIGIT)) ||
-		                       *w->p == '-' || *w->p == '+' || *w->p == '.'))
+		while (w->p < w->e && (cls[(unsigned char)*w->p] & C_JSCALAR))
 			w->p++;
 		return 0;
 	}
@@ -1372,6 +1418,7 @@ int match_scanner_feed(struct match_scanner *s, const char *data, size_t len)
 				memcpy(s->carry + s->carry_len, data + pos, n);
 				s->carry_len += n;
 				if (nl) {
+					s->carry[s->carry_len] = '\n'; /* a sentinel (tokenize) */
 					do_line(s, s->carry, s->carry_len, s->carry_off);
 					s->carry_len = 0;
 				}
@@ -1398,8 +1445,10 @@ int match_scanner_feed(struct match_scanner *s, const char *data, size_t len)
 
 int match_scanner_end(struct match_scanner *s)
 {
-	if (s->carry_len && !s->stop)
+	if (s->carry_len && !s->stop) {
+		s->carry[s->carry_len] = '\n'; /* a sentinel (tokenize) */
 		do_line(s, s->carry, s->carry_len, s->carry_off);
+	}
 	s->carry_len = 0;
 	s->skipping = 0;
 	flush(s);

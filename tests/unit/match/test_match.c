@@ -476,6 +476,98 @@ static void test_small_indexes(void **state)
 	}
 }
 
+/* ---- many values: the lookup filter never hides one ----------------------- */
+
+struct count_hits {
+	unsigned n, wrong, kind[4];
+	uint32_t nind;
+};
+
+static int count_hit(void *arg, const struct match_hit *h)
+{
+	struct count_hits *c = arg;
+
+	c->n++;
+	c->wrong += h->indicator >= c->nind;
+	c->kind[h->indicator % 4]++;
+	return 0;
+}
+
+/* 20,000 IPv4 addresses, domains, SHA-256 hashes and URLs (a lookup
+ * filter of thousands of words, as a real feed gives): every one is found
+ * in a log, in text and in JSON, and none of the near misses beside them. */
+static void test_many_values(void **state)
+{
+	enum { N = 20000 };
+	struct match_builder *b = match_builder_new(NULL);
+	struct match_index *x;
+	struct tix_error err;
+	struct count_hits c = {0, 0, {0, 0, 0, 0}, N};
+	struct match_scan_opts o = {MATCH_FORMAT_AUTO, 0, 1, 0, 0, 0};
+	struct match_scanner *s;
+	char pat[256], line[512];
+	size_t cap = (size_t)N * 300, len = 0;
+	char *log = malloc(cap);
+
+	(void)state;
+	assert_non_null(b);
+	assert_non_null(log);
+	for (unsigned i = 0; i < N; i++) {
+		json_t *obj;
+		uint64_t r = next_random(&(uint64_t){0x1234567ULL + i});
+
+		switch (i % 4) {
+		case 0:
+			snprintf(pat, sizeof(pat), "[ipv4-addr:value = '%u.%u.%u.%u']",
+			         11 + (unsigned)(r % 200), (unsigned)(r >> 8) & 255,
+			         (unsigned)(r >> 16) & 255, 1 + (unsigned)(r >> 24) % 250);
+			break;
+		case 1: snprintf(pat, sizeof(pat), "[domain-name:value = 'h%u.example']", i); break;
+		case 2: /* the first of them decimal digits only, not a number */
+			snprintf(pat, sizeof(pat), "[file:hashes.'SHA-256' = '%016llx%048x']",
+			         i == 2 ? 1234567890123456ULL : (unsigned long long)r, i);
+			break;
+		default:
+			snprintf(pat, sizeof(pat), "[url:value = 'http://u%u.example/p']", i);
+			break;
+		}
+		obj = indicator(i, pat);
+		assert_int_equal(match_builder_add(b, obj, NOW_US, &err), MATCH_ADDED);
+		json_decref(obj);
+		/* the value, then a near miss of it, in text or JSON */
+		{
+			const char *e = strrchr(pat, '\''), *q = e;
+			int v;
+
+			while (q[-1] != '\'')
+				q--;
+			v = (int)(e - q);
+
+			if (i % 2)
+				snprintf(line, sizeof(line), "x %.*s y x%.*s 1%.*s\n", v, q, v, q,
+				         v, q);
+			else
+				snprintf(line, sizeof(line),
+				         "{\"a\":\"%.*s\",\"b\":[\"%.*s0\",\"-%.*sz\"]}\n", v, q, v,
+				         q, v, q);
+		}
+		len += (size_t)snprintf(log + len, cap - len, "%s", line);
+	}
+	x = match_builder_finish(b, &err);
+	assert_non_null(x);
+	s = match_scanner_new(x, &o, count_hit, &c);
+	assert_non_null(s);
+	match_scanner_feed(s, log, len);
+	match_scanner_end(s);
+	match_scanner_free(s);
+	assert_int_equal(c.wrong, 0);
+	if (c.n != N)
+		fail_msg("%u of %u found: %u addresses, %u domains, %u hashes, %u URLs", c.n,
+		         (unsigned)N, c.kind[0], c.kind[1], c.kind[2], c.kind[3]);
+	match_index_free(x);
+	free(log);
+}
+
 /* ---- the one-pass tokenizer against the byte-at-a-time reference ---------- */
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
@@ -715,6 +807,7 @@ int main(void)
 	        cmocka_unit_test(test_index_file),
 	        cmocka_unit_test(test_inactive),
 	        cmocka_unit_test(test_small_indexes),
+	        cmocka_unit_test(test_many_values),
 	        cmocka_unit_test(test_simple_patterns_read_fast),
 	        cmocka_unit_test(test_tokenizer_differential),
 	        cmocka_unit_test(test_url_host_offset),
