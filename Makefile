@@ -70,11 +70,11 @@ ARM64_CLI_QUICK := manifest_documents_match_the_validator inline_objects_agree_w
 	stix20_bundles_from_misps_converter_are_stored_as_they_came
 
 test-arm64: build-arm64
-	@cd $(ARM64) && ctest --output-on-failure -j $(JOBS)
+	@cd $(ARM64) && ctest --output-on-failure -j $(JOBS) -LE host-only
 	@$(ARM64_TIX) python3 tests/cli/run_tests.py
 
 test-arm64-quick: build-arm64
-	@cd $(ARM64) && ctest --output-on-failure -j $(JOBS) -LE slow-emulated
+	@cd $(ARM64) && ctest --output-on-failure -j $(JOBS) -LE 'slow-emulated|host-only'
 	@$(ARM64_TIX) python3 tests/cli/run_tests.py $(ARM64_CLI_QUICK)
 
 # A Debian package (dpkg-buildpackage, debhelper; debian/), built from a copy

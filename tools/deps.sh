@@ -36,8 +36,10 @@ bench_pkgs="ripgrep"
 # make test-arm64 (issue 25): the cross compiler, qemu-user to run what it
 # builds, and the arm64 build of every library of the build set (multiarch:
 # dpkg learns the arm64 architecture first).
-arm64_libs="libjansson-dev libsqlite3-dev libsodium-dev libmicrohttpd-dev libgnutls28-dev libpcre2-dev zlib1g-dev libcurl4-gnutls-dev libicu-dev libpsl-dev libpq-dev libcmocka-dev"
-arm64_pkgs="crossbuild-essential-arm64 qemu-user python3 $(for p in $arm64_libs; do printf '%s:arm64 ' "$p"; done)"
+arm64_libs="libjansson-dev libsqlite3-dev libsodium-dev libmicrohttpd-dev libgnutls28-dev libpcre2-dev zlib1g-dev libcurl4-gnutls-dev libicu-dev libpsl-dev libcmocka-dev"
+# libpq-dev is not multiarch (its arm64 build would replace the host's):
+# the arm64 library alone, with the host's headers (CMakeLists.txt).
+arm64_pkgs="crossbuild-essential-arm64 qemu-user python3 libpq-dev libpq5:arm64 $(for p in $arm64_libs; do printf '%s:arm64 ' "$p"; done)"
 
 want="$build_pkgs"
 [ "${1:-build}" = "test" ] && want="$build_pkgs $test_pkgs"
