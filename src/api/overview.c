@@ -46,13 +46,7 @@ static void bump(json_t *map, const char *key)
 
 static const char *tlp_of(const struct api_reader *r, const struct store_value_hit *h)
 {
-	struct policy_object o = {h->type,
-	                          h->aud.tlp,
-	                          h->aud.tlp_flags,
-	                          h->aud.owner_org,
-	                          h->aud.sharing_group,
-	                          h->aud.recipients,
-	                          h->aud.origin_node == NULL};
+	struct policy_object o = api_policy_object(h);
 
 	return stix_tlp_name(policy_effective_tlp(&r->node, &o));
 }
