@@ -348,10 +348,15 @@ def summary_is_cached_per_caller_until_the_store_changes(w):
         assert a1 == a0, (a0, a1)
         assert red["id"] not in json.dumps(a1) and "Quokka" not in json.dumps(a1), a1
     # ana's own new object shows up in her next summary, and in bob's.
-    green = indicator(name="posted for the cached summary", object_marking_refs=[GREEN])
+    # Its name is longer than the 200 bytes listed, cut inside an "é":
+    # listed up to the character before.
+    green = indicator(name="a" * 199 + "\u00e9 posted for the cached summary",
+                      object_marking_refs=[GREEN])
     w.post("ana", [green])
     a2, b2 = summary(ana), summary(bob)
     assert a2["total"] == a0["total"] + 1 and green["id"] in recent_ids(a2), a2
+    listed = [o for o in a2["recent"] if o["id"] == green["id"]][0]
+    assert listed.get("name") == "a" * 199, listed
     assert b2["total"] == b1["total"] + 1 and green["id"] in recent_ids(b2), b2
     assert red["id"] not in json.dumps(a2), a2
 
