@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/api.h"
+#include "api/api_int.h"
 #include "values/values.h"
 
 /* ---- readers ------------------------------------------------------------ */
@@ -80,16 +80,21 @@ enum tix_err api_reader_principal(struct store *s, const struct policy_node *nod
 	return e;
 }
 
+struct policy_object api_policy_object(const struct store_value_hit *h)
+{
+	return (struct policy_object){h->type,
+	                              h->aud.tlp,
+	                              h->aud.tlp_flags,
+	                              h->aud.owner_org,
+	                              h->aud.sharing_group,
+	                              h->aud.recipients,
+	                              h->aud.origin_node == NULL};
+}
+
 int api_may_read(const struct api_reader *r, const struct store_value_hit *h)
 {
 	struct policy_principal p;
-	struct policy_object o = {h->type,
-	                          h->aud.tlp,
-	                          h->aud.tlp_flags,
-	                          h->aud.owner_org,
-	                          h->aud.sharing_group,
-	                          h->aud.recipients,
-	                          h->aud.origin_node == NULL};
+	struct policy_object o = api_policy_object(h);
 
 	if (r->operator)
 		return 1;

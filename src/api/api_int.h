@@ -7,6 +7,10 @@
 
 #include "api/api.h"
 
+/* What the policy decides on for a hit: its type and recorded audience
+ * (api.c; api_may_read and the effective TLP of every listing use it). */
+struct policy_object api_policy_object(const struct store_value_hit *h);
+
 void api_answer_error(struct api_response *resp, int status, const char *title, const char *detail);
 /* Answers 200 with v (which stays the caller's). */
 void api_answer_json(struct api_response *resp, const json_t *v);

@@ -46,13 +46,7 @@ static void bump(json_t *map, const char *key)
 
 static const char *tlp_of(const struct api_reader *r, const struct store_value_hit *h)
 {
-	struct policy_object o = {h->type,
-	                          h->aud.tlp,
-	                          h->aud.tlp_flags,
-	                          h->aud.owner_org,
-	                          h->aud.sharing_group,
-	                          h->aud.recipients,
-	                          h->aud.origin_node == NULL};
+	struct policy_object o = api_policy_object(h);
 
 	return stix_tlp_name(policy_effective_tlp(&r->node, &o));
 }
@@ -97,7 +91,17 @@ static int name_of(void *arg, const struct store_value_hit *h)
 	name = json_string_value(json_object_get(body, "name"));
 	if (name == NULL)
 		name = json_string_value(json_object_get(body, "value"));
-	n->x->name = name ? strndup(name, 200) : NULL;
+	if (name) {
+		size_t len = strnlen(name, 200);
+
+		/* Cut before a character, never inside one (JSON takes only
+		 * whole UTF-8: the name would be lost). */
+		while (len > 0 && ((unsigned char)name[len] & 0xc0) == 0x80)
+			len--;
+		n->x->name = strndup(name, len);
+	} else {
+		n->x->name = NULL;
+	}
 	json_decref(body);
 	return 1;
 }

@@ -50,13 +50,7 @@ static int type_wanted(const struct api_query *q, const char *type)
 static int on_result(void *arg, const struct store_value_hit *h)
 {
 	struct searching *x = arg;
-	struct policy_object o = {h->type,
-	                          h->aud.tlp,
-	                          h->aud.tlp_flags,
-	                          h->aud.owner_org,
-	                          h->aud.sharing_group,
-	                          h->aud.recipients,
-	                          h->aud.origin_node == NULL};
+	struct policy_object o = api_policy_object(h);
 	int tlp = policy_effective_tlp(&x->r->node, &o);
 	json_t *body, *res;
 	const char *name;

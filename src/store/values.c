@@ -352,6 +352,31 @@ static struct store_value_hit hit_of(sqlite3_stmt *st)
 	return h;
 }
 
+/* Steps st (its parameters bound), handing each row on to cb as a hit
+ * until cb returns non-zero (*stopped then 1); resets st. A failed step is
+ * reported as an error of what. */
+static enum tix_err each_hit(struct store *s, sqlite3_stmt *st,
+                             int (*cb)(void *, const struct store_value_hit *), void *arg,
+                             const char *what, int *stopped, struct tix_error *err)
+{
+	enum tix_err e = TIX_OK;
+	int rc;
+
+	*stopped = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_value_hit h = hit_of(st);
+
+		if (cb(arg, &h) != 0) {
+			*stopped = 1;
+			break;
+		}
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		e = store__db_error(s, err, what);
+	sqlite3_reset(st);
+	return e;
+}
+
 struct finding {
 	struct store *s;
 	const struct store_value_find *f;
@@ -359,29 +384,26 @@ struct finding {
 	int stopped;
 };
 
+/* One hit of a lookup, within the budget of hits examined. */
+static int within_budget(void *arg, const struct store_value_hit *h)
+{
+	struct finding *w = arg;
+
+	if (w->f->budget && w->examined >= w->f->budget)
+		return 1;
+	w->examined++;
+	return w->f->cb(w->f->arg, h);
+}
+
 /* Runs one prepared lookup (its other parameters bound); hands its hits
  * on. Returns non-zero when the walk is over (budget, callback, error). */
 static int walk(struct finding *w, sqlite3_stmt *st, enum tix_err *e, struct tix_error *err)
 {
-	int rc;
+	int stopped;
 
 	sqlite3_bind_int64(st, 9, w->f->reader_org_key);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_value_hit h = hit_of(st);
-
-		if (w->f->budget && w->examined >= w->f->budget) {
-			w->stopped = 1;
-			break;
-		}
-		w->examined++;
-		if (w->f->cb(w->f->arg, &h) != 0) {
-			w->stopped = 1;
-			break;
-		}
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		*e = store__db_error(w->s, err, "finding a value");
-	sqlite3_reset(st);
+	*e = each_hit(w->s, st, within_budget, w, "finding a value", &stopped, err);
+	w->stopped |= stopped;
 	return w->stopped || *e != TIX_OK;
 }
 
@@ -468,22 +490,13 @@ enum tix_err store_object_latest(struct store *s, const char *id, int64_t reader
 {
 	sqlite3_stmt *st = store__cached(
 	        s, "SELECT " HIT_COLS " FROM objects o WHERE o.id = ?1" HIT_LATEST, err);
-	int rc;
+	int stopped;
 
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 9, reader_org_key);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_value_hit h = hit_of(st);
-
-		if (cb(arg, &h) != 0)
-			break;
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store__db_error(s, err, "reading an object");
-	return TIX_OK;
+	return each_hit(s, st, cb, arg, "reading an object", &stopped, err);
 }
 
 enum tix_err store_latest_each(struct store *s, int64_t reader_org_key,
@@ -495,21 +508,12 @@ enum tix_err store_latest_each(struct store *s, int64_t reader_org_key,
 	                      "SELECT " HIT_COLS_OF("NULL") " FROM objects o WHERE 1" HIT_LATEST
 	                                                    " ORDER BY o.vid",
 	                      err);
-	int rc;
+	int stopped;
 
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
 	sqlite3_bind_int64(st, 9, reader_org_key);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_value_hit h = hit_of(st);
-
-		if (cb(arg, &h) != 0)
-			break;
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store__db_error(s, err, "reading the objects");
-	return TIX_OK;
+	return each_hit(s, st, cb, arg, "reading the objects", &stopped, err);
 }
 
 enum tix_err store_sightings_of(struct store *s, const char *id, int64_t reader_org_key,

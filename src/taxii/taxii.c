@@ -1278,12 +1278,21 @@ void taxii_cache_free(struct taxii_cache *c)
 	free(c);
 }
 
+/* FNV-1a of a key. */
+static uint64_t key_hash(const char *key)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (size_t i = 0; key[i]; i++)
+		h = (h ^ (unsigned char)key[i]) * 1099511628211ULL;
+	return h;
+}
+
 /* Everything an answer depends on besides the data: the caller (its
  * access and its pagination tokens), the URL it used, path and query. */
 static char *cache_key(const struct taxii_request *req, uint64_t *hash)
 {
 	struct tix_buf k;
-	uint64_t h = 1469598103934665603ULL;
 	char *key;
 	size_t len;
 
@@ -1298,9 +1307,7 @@ static char *cache_key(const struct taxii_request *req, uint64_t *hash)
 		                 req->params[i].value ? req->params[i].value : "") != TIX_OK)
 			goto fail;
 	key = tix_buf_detach(&k, &len);
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)key[i]) * 1099511628211ULL;
-	*hash = h;
+	*hash = key_hash(key);
 	return key;
 fail:
 	tix_buf_release(&k);
@@ -1366,6 +1373,21 @@ static void cache_put(struct taxii_cache *c, char *key_take, uint64_t hash, uint
 	memcpy(e->first, resp->date_added_first, sizeof(e->first));
 	memcpy(e->last, resp->date_added_last, sizeof(e->last));
 	c->bytes += len;
+}
+
+int taxii_cache_answer_get(struct taxii_cache *c, const char *key, uint64_t version,
+                           struct taxii_response *resp)
+{
+	return c && cache_get(c, key, key_hash(key), version, resp);
+}
+
+void taxii_cache_answer_put(struct taxii_cache *c, const char *key, uint64_t version,
+                            const struct taxii_response *resp)
+{
+	char *k;
+
+	if (c && resp->status == 200 && (k = strdup(key)) != NULL)
+		cache_put(c, k, key_hash(k), version, resp);
 }
 
 /* ---- routing ----------------------------------------------------------------------- */

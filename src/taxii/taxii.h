@@ -88,6 +88,16 @@ struct taxii_cache;
 
 struct taxii_cache *taxii_cache_new(size_t max_bytes);
 void taxii_cache_free(struct taxii_cache *c);
+/* The same cache for an answer made beside TAXII (the JSON API's summary):
+ * key holds everything the answer depends on besides the data (the
+ * caller's view; never a key TAXII's own answers use), version is
+ * store_data_version() when it was made. get: 1 and resp filled (body,
+ * status, audit ids, media type) when cached at that version; put keeps
+ * only 200 answers. c may be NULL (no cache). */
+int taxii_cache_answer_get(struct taxii_cache *c, const char *key, uint64_t version,
+                           struct taxii_response *resp);
+void taxii_cache_answer_put(struct taxii_cache *c, const char *key, uint64_t version,
+                            const struct taxii_response *resp);
 
 enum { TAXII_LIVE_DEFAULT_TLP = 1, TAXII_LIVE_ANONYMOUS_READ = 2 };
 

@@ -318,5 +318,48 @@ def in_a_real_browser(w):
     print("screenshots in %s" % SHOTS)
 
 
+@test
+def summary_is_cached_per_caller_until_the_store_changes(w):
+    # Last: it adds objects the counts of the tests above do not hold.
+    ana = Client(w.server, bearer(w.keys["ana"]))
+    bob = Client(w.server, bearer(w.keys["bob"]))
+
+    def summary(c):
+        r = c.get("/api/v1/summary", accept=None)
+        assert r.status == 200, r
+        return r.json()
+
+    def recent_ids(s):
+        return [o["id"] for o in s["recent"]]
+
+    a0, b0 = summary(ana), summary(bob)
+    assert summary(ana) == a0 and summary(bob) == b0
+    # bob's RED object: in bob's next summary at once (cached ones of
+    # before are stale), never in ana's, cached or not.
+    red = indicator(name="Quokka cached summary", object_marking_refs=[RED],
+                    pattern="[domain-name:value = 'cached-%s.example']" % os.urandom(4).hex())
+    w.post("bob", [red])
+    b1 = summary(bob)
+    assert b1["total"] == b0["total"] + 1 and red["id"] in recent_ids(b1), b1
+    assert b1["by_tlp"].get("red", 0) == b0["by_tlp"].get("red", 0) + 1, b1
+    assert summary(bob) == b1
+    for _ in range(3):
+        a1 = summary(ana)
+        assert a1 == a0, (a0, a1)
+        assert red["id"] not in json.dumps(a1) and "Quokka" not in json.dumps(a1), a1
+    # ana's own new object shows up in her next summary, and in bob's.
+    # Its name is longer than the 200 bytes listed, cut inside an "é":
+    # listed up to the character before.
+    green = indicator(name="a" * 199 + "\u00e9 posted for the cached summary",
+                      object_marking_refs=[GREEN])
+    w.post("ana", [green])
+    a2, b2 = summary(ana), summary(bob)
+    assert a2["total"] == a0["total"] + 1 and green["id"] in recent_ids(a2), a2
+    listed = [o for o in a2["recent"] if o["id"] == green["id"]][0]
+    assert listed.get("name") == "a" * 199, listed
+    assert b2["total"] == b1["total"] + 1 and green["id"] in recent_ids(b2), b2
+    assert red["id"] not in json.dumps(a2), a2
+
+
 if __name__ == "__main__":
     sys.exit(run_world_tests(TESTS, World, "console"))
