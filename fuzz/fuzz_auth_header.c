@@ -38,7 +38,7 @@ static char key[128];
 static void setup(void)
 {
 	char path[96], hash[256];
-	struct auth_options many = {0, 1000000000u, 0};
+	struct auth_options many = {0, 1000000000u, 0, 0, 0};
 	struct tix_error err;
 
 	snprintf(dir, sizeof(dir), "%s", "/tmp/tix-fuzz-auth-XXXXXX");
