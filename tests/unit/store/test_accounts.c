@@ -16,47 +16,20 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../store_fixture.h"
 #include "../tmpdir.h"
 #include "core/core.h"
 #include "stix/stix.h"
 #include "store/store.h"
 
-struct fixture {
-	char dir[64];
-	char path[128];
-	struct store *s;
-};
-
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	struct tix_error err;
-
-	if (f == NULL)
-		return -1;
-	if (test_tmpdir_make("acct", f->dir, sizeof(f->dir), f->path, sizeof(f->path)) != 0) {
-		free(f);
-		return -1;
-	}
-	f->s = store_open(f->path, NULL, &err);
-	if (f->s == NULL) {
-		print_error("store_open: %s: %s\n", err.where, err.msg);
-		test_tmpdir_remove(f->dir);
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
+	return test_store_setup(state, "acct");
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	store_close(f->s);
-	test_tmpdir_remove(f->dir);
-	free(f);
-	return 0;
+	return test_store_teardown(state);
 }
 
 /* ---- helpers ------------------------------------------------------------ */

@@ -15,41 +15,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../store_fixture.h"
 #include "../tmpdir.h"
 #include "core/core.h"
 #include "store/store.h"
 
 #define PART 100
 
-struct fixture {
-	char dir[64], path[128];
-	struct store *s;
-};
-
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	struct tix_error err;
-
-	if (f == NULL)
-		return -1;
-	if (test_tmpdir_make("auditids", f->dir, sizeof(f->dir), f->path, sizeof(f->path)) != 0 ||
-	    (f->s = store_open(f->path, NULL, &err)) == NULL) {
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
+	return test_store_setup(state, "auditids");
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	store_close(f->s);
-	test_tmpdir_remove(f->dir);
-	free(f);
-	return 0;
+	return test_store_teardown(state);
 }
 
 static void raw(const char *path, const char *sql)

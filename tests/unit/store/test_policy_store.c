@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../store_fixture.h"
 #include "../tmpdir.h"
 #include "core/core.h"
 #include "stix/stix.h"
@@ -27,35 +28,14 @@
 #define STMT  "marking-definition--3b4dfb6a-7e2d-4c5c-9a5a-2d4e1d6b8c11"
 #define GONE  "marking-definition--00000000-0000-4000-8000-000000000001"
 
-struct fixture {
-	char dir[64], path[128];
-	struct store *s;
-};
-
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	struct tix_error err;
-
-	if (f == NULL)
-		return -1;
-	if (test_tmpdir_make("policy", f->dir, sizeof(f->dir), f->path, sizeof(f->path)) != 0 ||
-	    (f->s = store_open(f->path, NULL, &err)) == NULL) {
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
+	return test_store_setup(state, "policy");
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	store_close(f->s);
-	test_tmpdir_remove(f->dir);
-	free(f);
-	return 0;
+	return test_store_teardown(state);
 }
 
 static void put_json(struct store *s, const char *text, const char *owner)

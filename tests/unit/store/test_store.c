@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../store_fixture.h"
 #include "../tmpdir.h"
 #include "core/core.h"
 #include "stix/stix.h"
@@ -31,45 +32,14 @@
 #define T2 "2016-05-01T10:00:00.000Z"
 #define T3 "2017-01-01T00:00:00.000Z"
 
-struct fixture {
-	char dir[64];
-	char path[128];
-	struct store *s;
-};
-
-/* ---- fixture: a fresh store in a fresh temporary directory ------------- */
-
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	struct tix_error err;
-
-	if (f == NULL)
-		return -1;
-	if (test_tmpdir_make("store", f->dir, sizeof(f->dir), f->path, sizeof(f->path)) != 0) {
-		free(f);
-		return -1;
-	}
-	tix_error_clear(&err);
-	f->s = store_open(f->path, NULL, &err);
-	if (f->s == NULL) {
-		print_error("store_open: %s: %s\n", err.where, err.msg);
-		test_tmpdir_remove(f->dir);
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
+	return test_store_setup(state, "store");
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	store_close(f->s);
-	test_tmpdir_remove(f->dir);
-	free(f);
-	return 0;
+	return test_store_teardown(state);
 }
 
 /* ---- helpers ------------------------------------------------------------ */
