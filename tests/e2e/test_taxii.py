@@ -1592,22 +1592,32 @@ def sigterm_during_posts_keeps_every_acknowledged_object(w):
         again.stop()
 
 
-@test
-def match_report_posts_sightings_to_a_remote_collection(w):
-    """A sensor with only an index file runs `tix match --report` against
-    this node: the sightings and the sensor's identity arrive in the
-    collection, readable by the node's analysts; a bad key is refused."""
-    d = tempfile.mkdtemp(prefix="tix-e2e-match-", dir=w.dir)
-    ind = indicator(pattern="[ipv4-addr:value = '203.0.113.77']")
+def sensor_with_index(w, prefix, pattern, log_name, lines):
+    """A sensor's directory: an index file built from one indicator with
+    pattern (`tix match --index-out`) and a log of lines. Returns the
+    indicator and the index and log paths."""
+    d = tempfile.mkdtemp(prefix=prefix, dir=w.dir)
+    ind = indicator(pattern=pattern)
     bpath = os.path.join(d, "ind.json")
     with open(bpath, "w") as f:
         json.dump({"type": "bundle", "id": new_id("bundle"), "objects": [ind]}, f)
     idx = os.path.join(d, "sensor.tix")
     tix_ok("match", "--bundle", bpath, "--index-out", idx)
-    log = os.path.join(d, "fw.log")
+    log = os.path.join(d, log_name)
     with open(log, "w") as f:
-        f.write("deny 10.0.0.1 -> 203.0.113.77:443\nallow 10.0.0.1 -> 203.0.113.7:443\n"
-                "deny 10.0.0.2 -> 203.0.113.77:80\n")
+        f.write(lines)
+    return ind, idx, log
+
+
+@test
+def match_report_posts_sightings_to_a_remote_collection(w):
+    """A sensor with only an index file runs `tix match --report` against
+    this node: the sightings and the sensor's identity arrive in the
+    collection, readable by the node's analysts; a bad key is refused."""
+    ind, idx, log = sensor_with_index(
+        w, "tix-e2e-match-", "[ipv4-addr:value = '203.0.113.77']", "fw.log",
+        "deny 10.0.0.1 -> 203.0.113.77:443\nallow 10.0.0.1 -> 203.0.113.7:443\n"
+        "deny 10.0.0.2 -> 203.0.113.77:80\n")
     cid = w.coll["dropbox"]
     url = "http://127.0.0.1:%d/api1/collections/%s/" % (w.server.port, cid)
     env = dict(os.environ, TIX_API_KEY=w.keys["sam"])
@@ -1635,16 +1645,9 @@ def match_report_retries_and_follows_the_status(w):
     server's reason. The node here is a small fake TAXII server, since a
     real one answers at once."""
     import http.server
-    d = tempfile.mkdtemp(prefix="tix-e2e-report-", dir=w.dir)
-    ind = indicator(pattern="[domain-name:value = 'report-retry.example']")
-    bpath = os.path.join(d, "ind.json")
-    with open(bpath, "w") as f:
-        json.dump({"type": "bundle", "id": new_id("bundle"), "objects": [ind]}, f)
-    idx = os.path.join(d, "sensor.tix")
-    tix_ok("match", "--bundle", bpath, "--index-out", idx)
-    log = os.path.join(d, "dns.log")
-    with open(log, "w") as f:
-        f.write("query report-retry.example A\n")
+    ind, idx, log = sensor_with_index(w, "tix-e2e-report-",
+                                      "[domain-name:value = 'report-retry.example']", "dns.log",
+                                      "query report-retry.example A\n")
     seen = []
     fail_status = {"on": False}
 
