@@ -30,6 +30,17 @@
 	" AND NOT EXISTS (SELECT 1 FROM objects d WHERE d.id = j.value"                            \
 	" AND d.type = 'marking-definition'))"
 
+/* The same on PostgreSQL: a version's marking refs as rows of text (body
+ * stays TEXT, the bytes as they came; cast where a query looks inside). */
+#define PG_MARKING_REFS(o)                                                                         \
+	"jsonb_array_elements_text(CASE jsonb_typeof(" o ".body::jsonb -> 'object_marking_refs')"  \
+	" WHEN 'array' THEN " o ".body::jsonb -> 'object_marking_refs' END)"
+#define PG_RERESOLVE_WHERE                                                                         \
+	" WHERE tlp_flags & 2 <> 0 AND NOT EXISTS (SELECT 1 FROM " PG_MARKING_REFS(                \
+	        "objects") " j (value) WHERE j.value NOT IN " TLP_ID_IN                            \
+	                   " AND NOT EXISTS (SELECT 1 FROM objects d WHERE d.id = j.value"         \
+	                   " AND d.type = 'marking-definition'))"
+
 const char store__schema_ownership[] =
         /* The organisation that first stored an id owns it (NULL: the
          * operator, an import without --org); created and created_by_ref
@@ -78,20 +89,23 @@ const char store__schema_ownership[] =
  * re-resolved in the same transaction. */
 static enum tix_err reresolve(struct store *s, const char *marking_id, struct tix_error *err)
 {
-	sqlite3_stmt *st = store__cached(
+	struct db_stmt *st = store__stmt(
 	        s,
 	        "UPDATE objects SET tlp_flags = tlp_flags & ~2" RERESOLVE_WHERE
 	        " AND EXISTS (SELECT 1 FROM json_each(objects.body, '$.object_marking_refs') r"
 	        " WHERE r.value = ?1)",
+	        "UPDATE objects SET tlp_flags = tlp_flags & ~2" PG_RERESOLVE_WHERE
+	        " AND EXISTS (SELECT 1 FROM " PG_MARKING_REFS(
+	                "objects") " r (value) WHERE r.value = ?1)",
 	        err);
 	enum tix_err e = TIX_OK;
 
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
-	sqlite3_bind_text(st, 1, marking_id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		e = store__db_error(s, err, "re-resolving markings");
-	sqlite3_reset(st);
+	db_bind_text(st, 1, marking_id, -1);
+	if (db_step(st) != DB_DONE)
+		e = store__fail(s, err, "re-resolving markings");
+	db_reset(st);
 	return e;
 }
 
@@ -161,23 +175,23 @@ static enum tix_err check_clock(struct store *s, const struct stix_meta *m, stru
 enum tix_err store__check_write(struct store *s, const struct stix_meta *m, const char *owner,
                                 int new_version, struct tix_error *err)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	enum tix_err e = TIX_OK;
-	int rc;
+	enum db_rc rc;
 
 	if (store__is_observable(m))
 		return TIX_OK;
-	if ((st = store__cached(s,
-	                        "SELECT owner_org, created, created_by_ref FROM object_owners"
-	                        " WHERE id = ?1",
-	                        err)) == NULL)
+	if ((st = store__stmt(s,
+	                      "SELECT owner_org, created, created_by_ref FROM object_owners"
+	                      " WHERE id = ?1",
+	                      NULL, err)) == NULL)
 		return err ? err->code : TIX_ESTORE;
-	sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		const char *o = (const char *)sqlite3_column_text(st, 0);
-		const char *created = (const char *)sqlite3_column_text(st, 1);
-		const char *cbr = (const char *)sqlite3_column_text(st, 2);
+	db_bind_text(st, 1, m->id, -1);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		const char *o = db_column_text(st, 0, NULL);
+		const char *created = db_column_text(st, 1, NULL);
+		const char *cbr = db_column_text(st, 2, NULL);
 
 		if (!same(o, owner) && !is_standard_marking(m))
 			e = tix_error_set(
@@ -197,10 +211,10 @@ enum tix_err store__check_write(struct store *s, const struct stix_meta *m, cons
 			        "created_by_ref does not change across versions (STIX 2.1 "
 			        "section 3.6): the object's is %s",
 			        cbr ? cbr : "absent");
-	} else if (rc != SQLITE_DONE) {
-		e = store__db_error(s, err, "finding an object's owner");
+	} else if (rc != DB_DONE) {
+		e = store__fail(s, err, "finding an object's owner");
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	if (e == TIX_OK && new_version)
 		e = check_clock(s, m, err);
 	return e;
@@ -208,39 +222,40 @@ enum tix_err store__check_write(struct store *s, const struct stix_meta *m, cons
 
 int store_id_stored(struct store *s, const char *id)
 {
-	sqlite3_stmt *st = store__cached(s, "SELECT 1 FROM object_owners WHERE id = ?1", NULL);
-	int rc;
+	struct db_stmt *st =
+	        store__stmt(s, "SELECT 1 FROM object_owners WHERE id = ?1", NULL, NULL);
+	enum db_rc rc;
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	db_bind_text(st, 1, id, -1);
+	rc = db_step(st);
+	db_reset(st);
+	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1;
 }
 
 enum tix_err store__record_owner(struct store *s, const struct stix_meta *m, const char *owner,
                                  struct tix_error *err)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	enum tix_err e = TIX_OK;
 
 	if (store__is_observable(m))
 		return TIX_OK;
-	if ((st = store__cached(s,
-	                        "INSERT INTO object_owners (id, owner_org, created, created_by_ref)"
-	                        " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO NOTHING",
-	                        err)) == NULL)
+	if ((st = store__stmt(s,
+	                      "INSERT INTO object_owners (id, owner_org, created, created_by_ref)"
+	                      " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO NOTHING",
+	                      NULL, err)) == NULL)
 		return err ? err->code : TIX_ESTORE;
-	sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC);
+	db_bind_text(st, 1, m->id, -1);
 	if (owner)
-		sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, m->created, -1, SQLITE_STATIC);
+		db_bind_text(st, 2, owner, -1);
+	db_bind_text(st, 3, m->created, -1);
 	if (m->created_by_ref)
-		sqlite3_bind_text(st, 4, m->created_by_ref, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		e = store__db_error(s, err, "recording an object's owner");
-	sqlite3_reset(st);
+		db_bind_text(st, 4, m->created_by_ref, -1);
+	if (db_step(st) != DB_DONE)
+		e = store__fail(s, err, "recording an object's owner");
+	db_reset(st);
 	if (e == TIX_OK && strcmp(m->type, "marking-definition") == 0)
 		e = reresolve(s, m->id, err);
 	return e;
@@ -248,18 +263,18 @@ enum tix_err store__record_owner(struct store *s, const struct stix_meta *m, con
 
 enum tix_err store_unknown_markings(struct store *s, int64_t *versions, struct tix_error *err)
 {
-	sqlite3_stmt *st =
-	        store__cached(s, "SELECT count(*) FROM objects WHERE tlp_flags & 2 <> 0", err);
+	struct db_stmt *st =
+	        store__stmt(s, "SELECT count(*) FROM objects WHERE tlp_flags & 2 <> 0", NULL, err);
 	enum tix_err e = TIX_OK;
 
 	*versions = 0;
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*versions = sqlite3_column_int64(st, 0);
+	if (db_step(st) == DB_ROW)
+		*versions = db_column_int64(st, 0);
 	else
-		e = store__db_error(s, err, "counting unknown markings");
-	sqlite3_reset(st);
+		e = store__fail(s, err, "counting unknown markings");
+	db_reset(st);
 	return e;
 }
 
@@ -268,49 +283,48 @@ enum tix_err store_ownership_conflicts(struct store *s,
                                                  const char *reason),
                                        void *arg, struct tix_error *err)
 {
-	sqlite3_stmt *st =
-	        store__cached(s,
-	                      "SELECT o.id, o.version, c.reason FROM ownership_conflicts c"
-	                      " JOIN objects o ON o.vid = c.vid ORDER BY o.date_added",
-	                      err);
+	struct db_stmt *st =
+	        store__stmt(s,
+	                    "SELECT o.id, o.version, c.reason FROM ownership_conflicts c"
+	                    " JOIN objects o ON o.vid = c.vid ORDER BY o.date_added",
+	                    NULL, err);
 	enum tix_err e = TIX_OK;
-	int rc;
+	enum db_rc rc;
 
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (cb(arg, (const char *)sqlite3_column_text(st, 0),
-		       (const char *)sqlite3_column_text(st, 1),
-		       (const char *)sqlite3_column_text(st, 2)) != 0)
+	while ((rc = db_step(st)) == DB_ROW)
+		if (cb(arg, db_column_text(st, 0, NULL), db_column_text(st, 1, NULL),
+		       db_column_text(st, 2, NULL)) != 0)
 			break;
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		e = store__db_error(s, err, "listing ownership conflicts");
-	sqlite3_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		e = store__fail(s, err, "listing ownership conflicts");
+	db_reset(st);
 	return e;
 }
 
 enum tix_err store_object_created(struct store *s, const char *id, const char *owner, char *out,
                                   size_t size, struct tix_error *err)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	enum tix_err e = TIX_OK;
-	int rc;
+	enum db_rc rc;
 
 	*out = '\0';
-	if ((st = store__cached(s, "SELECT owner_org, created FROM object_owners WHERE id = ?1",
-	                        err)) == NULL)
+	if ((st = store__stmt(s, "SELECT owner_org, created FROM object_owners WHERE id = ?1", NULL,
+	                      err)) == NULL)
 		return TIX_ESTORE;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		const char *o = (const char *)sqlite3_column_text(st, 0);
-		const char *c = (const char *)sqlite3_column_text(st, 1);
+	db_bind_text(st, 1, id, -1);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		const char *o = db_column_text(st, 0, NULL);
+		const char *c = db_column_text(st, 1, NULL);
 
 		if (same(o, owner) && c)
 			snprintf(out, size, "%s", c);
-	} else if (rc != SQLITE_DONE) {
-		e = store__db_error(s, err, "finding an object's owner");
+	} else if (rc != DB_DONE) {
+		e = store__fail(s, err, "finding an object's owner");
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return e;
 }

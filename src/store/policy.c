@@ -72,27 +72,27 @@ unsigned store_marking_flags(struct store *s, const struct stix_meta *m)
 
 	json_array_foreach (m->marking_refs, i, v) {
 		const char *id = json_string_value(v);
-		sqlite3_stmt *st;
-		int rc;
+		struct db_stmt *st;
+		enum db_rc rc;
 
 		if (id == NULL || stix_tlp_of_marking(id) != STIX_TLP_UNSET)
 			continue;
 		/* A definition the node holds (a statement, say) does not change
 		 * the audience; one it has never seen cannot be honoured, so the
 		 * object is held back as AMBER+STRICT. */
-		st = store__cached(
+		st = store__stmt(
 		        s,
 		        "SELECT 1 FROM objects WHERE id = ?1 AND type = 'marking-definition'"
 		        " LIMIT 1",
-		        NULL);
+		        NULL, NULL);
 		if (st == NULL) {
 			flags |= STIX_TLPF_UNKNOWN;
 			continue;
 		}
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (rc != SQLITE_ROW)
+		db_bind_text(st, 1, id, -1);
+		rc = db_step(st);
+		db_reset(st);
+		if (rc != DB_ROW)
 			flags |= STIX_TLPF_UNKNOWN;
 	}
 	return flags;
@@ -125,44 +125,44 @@ char *store__recipients_text(const json_t *list)
 enum tix_err store_setting_get(struct store *s, const char *key, char *out, size_t size,
                                struct tix_error *err)
 {
-	sqlite3_stmt *st =
-	        store__cached(s, "SELECT value FROM meta WHERE key = 'setting.' || ?1", err);
+	struct db_stmt *st =
+	        store__stmt(s, "SELECT value FROM meta WHERE key = 'setting.' || ?1", NULL, err);
 	enum tix_err e = TIX_OK;
-	int rc;
+	enum db_rc rc;
 
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		snprintf(out, size, "%s", (const char *)sqlite3_column_text(st, 0));
-	else if (rc == SQLITE_DONE)
+	db_bind_text(st, 1, key, -1);
+	rc = db_step(st);
+	if (rc == DB_ROW)
+		snprintf(out, size, "%s", db_column_text(st, 0, NULL));
+	else if (rc == DB_DONE)
 		e = tix_error_set(err, TIX_ENOTFOUND, key, "not set");
 	else
-		e = store__db_error(s, err, "reading a setting");
-	sqlite3_reset(st);
+		e = store__fail(s, err, "reading a setting");
+	db_reset(st);
 	return e;
 }
 
 enum tix_err store_setting_set(struct store *s, const char *key, const char *value,
                                struct tix_error *err)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	enum tix_err e = TIX_OK;
 
-	st = store__cached(s,
-	                   value ? "INSERT INTO meta (key, value) VALUES ('setting.' || ?1, ?2)"
-	                           " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
-	                         : "DELETE FROM meta WHERE key = 'setting.' || ?1",
-	                   err);
+	st = store__stmt(s,
+	                 value ? "INSERT INTO meta (key, value) VALUES ('setting.' || ?1, ?2)"
+	                         " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+	                       : "DELETE FROM meta WHERE key = 'setting.' || ?1",
+	                 NULL, err);
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	db_bind_text(st, 1, key, -1);
 	if (value)
-		sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		e = store__db_error(s, err, "saving a setting");
-	sqlite3_reset(st);
+		db_bind_text(st, 2, value, -1);
+	if (db_step(st) != DB_DONE)
+		e = store__fail(s, err, "saving a setting");
+	db_reset(st);
 	return e;
 }
 
@@ -171,26 +171,25 @@ enum tix_err store_setting_set(struct store *s, const char *key, const char *val
 static enum tix_err run1(struct store *s, const char *sql, const char *a, const char *b,
                          int *changes, const char *what, struct tix_error *err)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	enum tix_err e = TIX_OK;
-	int rc;
+	enum db_rc rc;
 
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return store__db_error(s, err, what);
-	sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+	if (db_prepare(store__engine(s), sql, NULL, &st) != DB_OK)
+		return store__fail(s, err, what);
+	db_bind_text(st, 1, a, -1);
 	if (b)
-		sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE) {
-		if (sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_UNIQUE ||
-		    sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_PRIMARYKEY)
+		db_bind_text(st, 2, b, -1);
+	rc = db_step(st);
+	if (rc != DB_DONE) {
+		if (rc == DB_UNIQUE)
 			e = tix_error_set(err, TIX_EEXIST, a, "already exists");
 		else
-			e = store__db_error(s, err, what);
+			e = store__fail(s, err, what);
 	} else if (changes) {
-		*changes = sqlite3_changes(s->db);
+		*changes = db_changes(store__engine(s));
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return e;
 }
 
@@ -218,8 +217,7 @@ enum tix_err store_group_add(struct store *s, const char *name, struct tix_error
 		return e;
 	tix_time_now(&t);
 	snprintf(now, sizeof(now), "%lld", (long long)tix_time_to_us(&t));
-	return run1(s,
-	            "INSERT INTO sharing_groups (name, created) VALUES (?1, CAST(?2 AS INTEGER))",
+	return run1(s, "INSERT INTO sharing_groups (name, created) VALUES (?1, CAST(?2 AS BIGINT))",
 	            name, now, NULL, "adding a sharing group", err);
 }
 
@@ -252,15 +250,15 @@ enum tix_err store_group_member(struct store *s, const char *group, const char *
 	if (e != TIX_OK)
 		return e;
 	if (n == 0) {
-		sqlite3_stmt *st = NULL;
+		struct db_stmt *st = NULL;
 		int found = 0;
 
-		if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM sharing_groups WHERE name = ?1", -1,
-		                       &st, NULL) == SQLITE_OK) {
-			sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
-			found = sqlite3_step(st) == SQLITE_ROW;
+		if (db_prepare(store__engine(s), "SELECT 1 FROM sharing_groups WHERE name = ?1",
+		               NULL, &st) == DB_OK) {
+			db_bind_text(st, 1, group, -1);
+			found = db_step(st) == DB_ROW;
 		}
-		sqlite3_finalize(st);
+		db_finalize(st);
 		if (!found)
 			return tix_error_set(err, TIX_ENOTFOUND, group, "no such sharing group");
 		if (!add)
@@ -274,22 +272,21 @@ enum tix_err store_group_list(struct store *s,
                               int (*cb)(void *, const char *group, const char *org), void *arg,
                               struct tix_error *err)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	enum tix_err e = TIX_OK;
-	int rc;
+	enum db_rc rc;
 
-	if (sqlite3_prepare_v2(s->db,
-	                       "SELECT g.name, m.org FROM sharing_groups g LEFT JOIN"
-	                       " sharing_group_members m ON m.gkey = g.gkey ORDER BY g.name, m.org",
-	                       -1, &st, NULL) != SQLITE_OK)
-		return store__db_error(s, err, "listing sharing groups");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (cb(arg, (const char *)sqlite3_column_text(st, 0),
-		       (const char *)sqlite3_column_text(st, 1)) != 0)
+	if (db_prepare(store__engine(s),
+	               "SELECT g.name, m.org FROM sharing_groups g LEFT JOIN"
+	               " sharing_group_members m ON m.gkey = g.gkey ORDER BY g.name, m.org",
+	               NULL, &st) != DB_OK)
+		return store__fail(s, err, "listing sharing groups");
+	while ((rc = db_step(st)) == DB_ROW)
+		if (cb(arg, db_column_text(st, 0, NULL), db_column_text(st, 1, NULL)) != 0)
 			break;
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		e = store__db_error(s, err, "listing sharing groups");
-	sqlite3_finalize(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		e = store__fail(s, err, "listing sharing groups");
+	db_finalize(st);
 	return e;
 }
 
@@ -297,23 +294,23 @@ enum tix_err store_org_groups(struct store *s, const char *org,
                               int (*cb)(void *, const char *group), void *arg,
                               struct tix_error *err)
 {
-	sqlite3_stmt *st = store__cached(s,
+	struct db_stmt *st = store__stmt(s,
 	                                 "SELECT g.name FROM sharing_group_members m JOIN"
 	                                 " sharing_groups g ON g.gkey = m.gkey WHERE m.org = ?1"
 	                                 " ORDER BY g.name",
-	                                 err);
+	                                 NULL, err);
 	enum tix_err e = TIX_OK;
-	int rc;
+	enum db_rc rc;
 
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
-	sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (cb(arg, (const char *)sqlite3_column_text(st, 0)) != 0)
+	db_bind_text(st, 1, org, -1);
+	while ((rc = db_step(st)) == DB_ROW)
+		if (cb(arg, db_column_text(st, 0, NULL)) != 0)
 			break;
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		e = store__db_error(s, err, "reading sharing groups");
-	sqlite3_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		e = store__fail(s, err, "reading sharing groups");
+	db_reset(st);
 	return e;
 }
 

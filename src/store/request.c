@@ -24,34 +24,34 @@ enum tix_err store_request_key_add(struct store *s, const char *org, const unsig
                                    struct tix_error *err)
 {
 	char pkhex[65], skhex[129];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	enum tix_err e = TIX_OK;
 
 	sodium_bin2hex(pkhex, sizeof(pkhex), pk, 32);
 	sodium_bin2hex(skhex, sizeof(skhex), sk, 64);
-	if ((st = store__cached(
-	             s, "UPDATE request_keys SET retired = ?2 WHERE org = ?1 AND retired = 0",
-	             err)) == NULL)
+	if ((st = store__stmt(s,
+	                      "UPDATE request_keys SET retired = ?2 WHERE org = ?1 AND retired = 0",
+	                      NULL, err)) == NULL)
 		goto fail;
-	sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now_us > 0 ? now_us : 1);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		e = store__db_error(s, err, "retiring the contact point's key");
+	db_bind_text(st, 1, org, -1);
+	db_bind_int64(st, 2, now_us > 0 ? now_us : 1);
+	if (db_step(st) != DB_DONE) {
+		e = store__fail(s, err, "retiring the contact point's key");
 		goto out;
 	}
-	if ((st = store__cached(s,
-	                        "INSERT INTO request_keys (org, public_key, secret_key, created)"
-	                        " VALUES (?1, ?2, ?3, ?4)",
-	                        err)) == NULL)
+	if ((st = store__stmt(s,
+	                      "INSERT INTO request_keys (org, public_key, secret_key, created)"
+	                      " VALUES (?1, ?2, ?3, ?4)",
+	                      NULL, err)) == NULL)
 		goto fail;
-	sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, pkhex, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, skhex, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, now_us);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		e = store__db_error(s, err, "storing the contact point's key");
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	db_bind_text(st, 1, org, -1);
+	db_bind_text(st, 2, pkhex, -1);
+	db_bind_text(st, 3, skhex, -1);
+	db_bind_int64(st, 4, now_us);
+	if (db_step(st) != DB_DONE)
+		e = store__fail(s, err, "storing the contact point's key");
+	db_reset(st);
+	db_clear_bindings(st);
 	goto out;
 fail:
 	e = err ? err->code : TIX_ESTORE;
@@ -63,21 +63,21 @@ out:
 enum tix_err store_request_key_get(struct store *s, const char *org, unsigned char pk[32],
                                    unsigned char sk[64], struct tix_error *err)
 {
-	sqlite3_stmt *st = store__cached(s,
+	struct db_stmt *st = store__stmt(s,
 	                                 "SELECT public_key, secret_key FROM request_keys"
 	                                 " WHERE org = ?1 AND retired = 0",
-	                                 err);
+	                                 NULL, err);
 	enum tix_err e = TIX_OK;
 	size_t len = 0;
-	int rc;
+	enum db_rc rc;
 
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
-	sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		const char *p = (const char *)sqlite3_column_text(st, 0);
-		const char *k = (const char *)sqlite3_column_text(st, 1);
+	db_bind_text(st, 1, org, -1);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		const char *p = db_column_text(st, 0, NULL);
+		const char *k = db_column_text(st, 1, NULL);
 
 		if (k == NULL)
 			e = tix_error_set(err, TIX_ENOTFOUND, org,
@@ -88,15 +88,15 @@ enum tix_err store_request_key_get(struct store *s, const char *org, unsigned ch
 		         sodium_hex2bin(sk, 64, k, 128, NULL, &len, NULL) != 0 || len != 64)
 			e = tix_error_set(err, TIX_ESTORE, org,
 			                  "the contact point's key is damaged");
-	} else if (rc == SQLITE_DONE) {
+	} else if (rc == DB_DONE) {
 		e = tix_error_set(err, TIX_ENOTFOUND, org,
 		                  "no signing key for this organisation on this node "
 		                  "(tix request contact add --org %s ...)",
 		                  org);
 	} else {
-		e = store__db_error(s, err, "reading the contact point's key");
+		e = store__fail(s, err, "reading the contact point's key");
 	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	db_reset(st);
+	db_clear_bindings(st);
 	return e;
 }

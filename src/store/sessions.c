@@ -24,56 +24,56 @@ const char store__schema_sessions[] =
 enum tix_err store_session_add(struct store *s, const unsigned char digest[32], int64_t user_key,
                                int64_t now_us, int64_t expires_us, struct tix_error *err)
 {
-	sqlite3_stmt *st = store__cached(s,
+	struct db_stmt *st = store__stmt(s,
 	                                 "INSERT INTO sessions (digest, ukey, created, last_used,"
 	                                 " expires) VALUES (?1, ?2, ?3, ?3, ?4)",
-	                                 err);
+	                                 NULL, err);
 	enum tix_err e = TIX_OK;
 
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
-	sqlite3_bind_blob(st, 1, digest, 32, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, user_key);
-	sqlite3_bind_int64(st, 3, now_us);
-	sqlite3_bind_int64(st, 4, expires_us);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		e = store__db_error(s, err, "starting a session");
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	db_bind_blob(st, 1, digest, 32);
+	db_bind_int64(st, 2, user_key);
+	db_bind_int64(st, 3, now_us);
+	db_bind_int64(st, 4, expires_us);
+	if (db_step(st) != DB_DONE)
+		e = store__fail(s, err, "starting a session");
+	db_reset(st);
+	db_clear_bindings(st);
 	return e;
 }
 
 enum tix_err store_session_get(struct store *s, const unsigned char digest[32],
                                struct store_session *out, struct tix_error *err)
 {
-	sqlite3_stmt *st = store__cached(s,
+	struct db_stmt *st = store__stmt(s,
 	                                 "SELECT x.ukey, u.name, x.created, x.last_used, x.expires"
 	                                 " FROM sessions x JOIN users u ON u.ukey = x.ukey"
 	                                 " WHERE x.digest = ?1",
-	                                 err);
+	                                 NULL, err);
 	enum tix_err e = TIX_OK;
-	int rc;
+	enum db_rc rc;
 
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
 	memset(out, 0, sizeof(*out));
-	sqlite3_bind_blob(st, 1, digest, 32, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 1);
+	db_bind_blob(st, 1, digest, 32);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		const char *name = db_column_text(st, 1, NULL);
 
-		out->user_key = sqlite3_column_int64(st, 0);
+		out->user_key = db_column_int64(st, 0);
 		snprintf(out->user, sizeof(out->user), "%s", name ? name : "");
-		out->created = sqlite3_column_int64(st, 2);
-		out->last_used = sqlite3_column_int64(st, 3);
-		out->expires = sqlite3_column_int64(st, 4);
-	} else if (rc == SQLITE_DONE) {
+		out->created = db_column_int64(st, 2);
+		out->last_used = db_column_int64(st, 3);
+		out->expires = db_column_int64(st, 4);
+	} else if (rc == DB_DONE) {
 		e = tix_error_set(err, TIX_ENOTFOUND, "session", "no such session");
 	} else {
-		e = store__db_error(s, err, "reading a session");
+		e = store__fail(s, err, "reading a session");
 	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	db_reset(st);
+	db_clear_bindings(st);
 	return e;
 }
 
@@ -81,18 +81,18 @@ enum tix_err store_session_get(struct store *s, const unsigned char digest[32],
 static enum tix_err run(struct store *s, const char *sql, const unsigned char *digest,
                         int64_t when_us, const char *what, struct tix_error *err)
 {
-	sqlite3_stmt *st = store__cached(s, sql, err);
+	struct db_stmt *st = store__stmt(s, sql, NULL, err);
 	enum tix_err e = TIX_OK;
 
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
 	if (digest)
-		sqlite3_bind_blob(st, 1, digest, 32, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, when_us);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		e = store__db_error(s, err, what);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+		db_bind_blob(st, 1, digest, 32);
+	db_bind_int64(st, 2, when_us);
+	if (db_step(st) != DB_DONE)
+		e = store__fail(s, err, what);
+	db_reset(st);
+	db_clear_bindings(st);
 	return e;
 }
 
@@ -112,16 +112,16 @@ enum tix_err store_session_remove(struct store *s, const unsigned char digest[32
 enum tix_err store_sessions_expire(struct store *s, int64_t now_us, int64_t idle_us,
                                    struct tix_error *err)
 {
-	sqlite3_stmt *st = store__cached(
-	        s, "DELETE FROM sessions WHERE expires <= ?1 OR last_used <= ?1 - ?2", err);
+	struct db_stmt *st = store__stmt(
+	        s, "DELETE FROM sessions WHERE expires <= ?1 OR last_used <= ?1 - ?2", NULL, err);
 	enum tix_err e = TIX_OK;
 
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
-	sqlite3_bind_int64(st, 1, now_us);
-	sqlite3_bind_int64(st, 2, idle_us);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		e = store__db_error(s, err, "ending expired sessions");
-	sqlite3_reset(st);
+	db_bind_int64(st, 1, now_us);
+	db_bind_int64(st, 2, idle_us);
+	if (db_step(st) != DB_DONE)
+		e = store__fail(s, err, "ending expired sessions");
+	db_reset(st);
 	return e;
 }
