@@ -51,6 +51,28 @@ const char store__schema_audience[] =
         "  problem TEXT NOT NULL,"
         "  at INTEGER NOT NULL);";
 
+/* The same on PostgreSQL: the tables only. The SQL function and the
+ * triggers become C that writes a membership's keys with it, on both
+ * engines, when audience.c is converted (docs/architecture.md, "Two
+ * engines"); until then nothing fills collection_audience on PostgreSQL. */
+const char store__pg_schema_audience[] =
+        "CREATE TABLE collection_audience ("
+        "  ckey BIGINT NOT NULL,"
+        "  key TEXT NOT NULL,"
+        "  date_added BIGINT NOT NULL,"
+        "  PRIMARY KEY (ckey, key, date_added));"
+        "CREATE INDEX collection_audience_added ON collection_audience (date_added);"
+        "CREATE TABLE peer_anchors ("
+        "  peer TEXT NOT NULL,"
+        "  seq BIGINT NOT NULL,"
+        "  hash TEXT NOT NULL,"
+        "  received BIGINT NOT NULL,"
+        "  PRIMARY KEY (peer, seq));"
+        "CREATE TABLE peer_anchor_problems ("
+        "  peer TEXT PRIMARY KEY,"
+        "  problem TEXT NOT NULL,"
+        "  at BIGINT NOT NULL);";
+
 static void add_key(struct tix_buf *b, const char *prefix, const char *name, size_t len)
 {
 	char key[160];

@@ -24,13 +24,14 @@ enum db_engine { DB_SQLITE, DB_POSTGRES };
 /* What a call did. Every failure leaves its message in db_errmsg. */
 enum db_rc {
 	DB_OK = 0,
-	DB_ROW,    /* db_step: a row is ready to read */
-	DB_DONE,   /* db_step: the statement has run to its end */
-	DB_ERROR,  /* any other failure (SQL, types, ranges) */
-	DB_UNIQUE, /* a unique or primary key constraint refused the row */
-	DB_BUSY,   /* locked, a serialisation failure or a deadlock: retry the transaction */
-	DB_LOST,   /* the connection is gone (server stopped, backend killed):
-	            * answer 503; db_reconnect (or close and open again) when it returns */
+	DB_ROW,         /* db_step: a row is ready to read */
+	DB_DONE,        /* db_step: the statement has run to its end */
+	DB_ERROR,       /* any other failure (SQL, types, ranges) */
+	DB_UNIQUE,      /* a unique or primary key constraint refused the row */
+	DB_FOREIGN_KEY, /* a foreign key refused the row (what it refers to is missing) */
+	DB_BUSY,        /* locked, a serialisation failure or a deadlock: retry the transaction */
+	DB_LOST,        /* the connection is gone (server stopped, backend killed):
+	                 * answer 503; db_reconnect (or close and open again) when it returns */
 	DB_NOMEM
 };
 

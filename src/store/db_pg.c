@@ -50,6 +50,8 @@ static enum db_rc fail(struct db *db, const PGresult *r)
 		rc = DB_LOST; /* connection exceptions; the server shutting down */
 	else if (state && strcmp(state, "23505") == 0)
 		rc = DB_UNIQUE;
+	else if (state && strcmp(state, "23503") == 0)
+		rc = DB_FOREIGN_KEY;
 	else if (state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
 	                   strcmp(state, "55P03") == 0))
 		rc = DB_BUSY;

@@ -17,6 +17,7 @@ enum db_rc db__sqlite_rc(struct db *db, int rc)
 	switch (rc) {
 	case SQLITE_CONSTRAINT_UNIQUE:
 	case SQLITE_CONSTRAINT_PRIMARYKEY: r = DB_UNIQUE; break;
+	case SQLITE_CONSTRAINT_FOREIGNKEY: r = DB_FOREIGN_KEY; break;
 	case SQLITE_NOMEM: r = DB_NOMEM; break;
 	default:
 		r = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED ? DB_BUSY : DB_ERROR;

@@ -1,14 +1,19 @@
 /*
  * store/engine.c — the store's seam to the engine layer (db.h) while the
  * conversion of issue 18 goes on: sqlite.c still owns the SQLite connection
- * and its statement cache, and converted modules reach both through db.h.
+ * and its statement cache, and converted modules reach both through db.h;
+ * a store on PostgreSQL (store__open_pg) has its own connection and cache.
  */
+#include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/store_int.h"
 
 struct db *store__engine(struct store *s)
 {
+	if (s->pg)
+		return s->pg;
 	/* A view of the store's own connection: it owns nothing, so it is
 	 * never closed (store_close closes the connection). */
 	if (s->eng.sq == NULL) {
@@ -24,7 +29,13 @@ struct db_stmt *store__stmt(struct store *s, const char *sqlite, const char *pg,
 {
 	sqlite3_stmt *st;
 
-	(void)pg; /* the PostgreSQL backend is not selectable yet */
+	if (s->pg) {
+		struct db_stmt *p = db_cached(s->pg, sqlite, pg);
+
+		if (p == NULL)
+			db_error(s->pg, err, "preparing a query");
+		return p;
+	}
 	if ((st = store__cached(s, sqlite, err)) == NULL)
 		return NULL;
 	/* The statement's slot in the cache gives its db.h view. */
@@ -42,7 +53,70 @@ struct db_stmt *store__stmt(struct store *s, const char *sqlite, const char *pg,
 	return NULL;
 }
 
+struct db_stmt *store__held(struct store *s, int which, struct tix_error *err)
+{
+	struct db_stmt *v = &s->eng_held[which];
+
+	if (s->pg)
+		return store__stmt(s, store__held_sql[which], NULL, err);
+	v->db = store__engine(s);
+	v->sq = s->st[which];
+	v->cached = 1;
+	return v;
+}
+
 enum tix_err store__fail(struct store *s, struct tix_error *err, const char *what)
 {
 	return db_error(store__engine(s), err, what);
+}
+
+enum tix_err store__write_begin(struct store *s, struct tix_error *err)
+{
+	if (s->pg == NULL)
+		return store__exec(s, "BEGIN IMMEDIATE", err);
+	return db_begin(s->pg, 1) == DB_OK ? TIX_OK
+	                                   : store__fail(s, err, "beginning a transaction");
+}
+
+enum tix_err store__write_end(struct store *s, enum tix_err e, struct tix_error *err)
+{
+	if (s->pg == NULL) {
+		if (e == TIX_OK && (e = store__exec(s, "COMMIT", err)) == TIX_OK)
+			return TIX_OK;
+		store__exec(s, "ROLLBACK", NULL);
+		return e;
+	}
+	if (e == TIX_OK) {
+		if (db_commit(s->pg) == DB_OK) {
+			s->own_commits++;
+			return TIX_OK;
+		}
+		e = store__fail(s, err, "committing");
+	}
+	db_rollback(s->pg);
+	return e;
+}
+
+struct store *store__open_pg(const char *url, struct tix_error *err)
+{
+	struct store *s;
+
+	if (!db_target_is_pg(url)) {
+		tix_error_set(err, TIX_EINVAL, "store", "not a PostgreSQL URL");
+		return NULL;
+	}
+	if (sodium_init() < 0) {
+		tix_error_set(err, TIX_ESTORE, "store", "libsodium could not start");
+		return NULL;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		tix_error_set(err, TIX_ENOMEM, "store", "out of memory");
+		return NULL;
+	}
+	s->skew_us = STORE_DEFAULT_SKEW_US;
+	if ((s->pg = db_open(url, 0, err)) == NULL || store__migrate(s, err) != TIX_OK) {
+		store_close(s);
+		return NULL;
+	}
+	return s;
 }

@@ -17,6 +17,14 @@ const char store__schema_named_feeds[] = "CREATE TABLE feeds ("
                                          "  options TEXT NOT NULL,"
                                          "  created INTEGER NOT NULL);";
 
+/* The same on PostgreSQL (docs/architecture.md, "Two engines"). */
+const char store__pg_schema_named_feeds[] = "CREATE TABLE feeds ("
+                                            "  name TEXT PRIMARY KEY,"
+                                            "  collection TEXT NOT NULL,"
+                                            "  format TEXT NOT NULL,"
+                                            "  options TEXT NOT NULL,"
+                                            "  created BIGINT NOT NULL);";
+
 enum tix_err store_collection_version(struct store *s, const struct store_collection *c,
                                       int64_t *last_added, int64_t *members, struct tix_error *err)
 {

@@ -85,6 +85,19 @@ const char store__schema_ownership[] =
         /* Markings that arrived after the objects using them. */
         "UPDATE objects SET tlp_flags = tlp_flags & ~2" RERESOLVE_WHERE ";";
 
+/* The same on PostgreSQL, without what converts the versions stored
+ * before (a new PostgreSQL database has none: sqlite.c). */
+const char store__pg_schema_ownership[] =
+        "CREATE TABLE object_owners ("
+        "  id TEXT PRIMARY KEY,"
+        "  owner_org TEXT,"
+        "  created TEXT NOT NULL,"
+        "  created_by_ref TEXT);"
+        "CREATE TABLE ownership_conflicts ("
+        "  vid BIGINT PRIMARY KEY REFERENCES objects (vid) ON DELETE CASCADE,"
+        "  reason TEXT NOT NULL);"
+        "CREATE INDEX objects_unknown_marking ON objects (vid) WHERE tlp_flags & 2 <> 0;";
+
 /* After a marking-definition was stored: the versions referring to it are
  * re-resolved in the same transaction. */
 static enum tix_err reresolve(struct store *s, const char *marking_id, struct tix_error *err)

@@ -19,6 +19,15 @@ const char store__schema_request[] =
         "  retired INTEGER NOT NULL DEFAULT 0," /* µs, 0: the org's current key */
         "  PRIMARY KEY (org, public_key)) WITHOUT ROWID;";
 
+/* The same on PostgreSQL (docs/architecture.md, "Two engines"). */
+const char store__pg_schema_request[] = "CREATE TABLE request_keys ("
+                                        "  org TEXT NOT NULL,"
+                                        "  public_key TEXT NOT NULL,"
+                                        "  secret_key TEXT,"
+                                        "  created BIGINT NOT NULL,"
+                                        "  retired BIGINT NOT NULL DEFAULT 0,"
+                                        "  PRIMARY KEY (org, public_key));";
+
 enum tix_err store_request_key_add(struct store *s, const char *org, const unsigned char pk[32],
                                    const unsigned char sk[64], int64_t now_us,
                                    struct tix_error *err)

@@ -21,6 +21,22 @@ const char store__schema_sessions[] =
         "  WHEN OLD.password_hash IS NOT NEW.password_hash"
         "  BEGIN DELETE FROM sessions WHERE ukey = NEW.ukey; END;";
 
+/* The same on PostgreSQL (docs/architecture.md, "Two engines"). */
+const char store__pg_schema_sessions[] =
+        "CREATE TABLE sessions ("
+        "  digest BYTEA PRIMARY KEY,"
+        "  ukey BIGINT NOT NULL REFERENCES users (ukey) ON DELETE CASCADE,"
+        "  created BIGINT NOT NULL,"
+        "  last_used BIGINT NOT NULL,"
+        "  expires BIGINT NOT NULL);"
+        "CREATE INDEX sessions_user ON sessions (ukey);"
+        /* SQLite's trigger as a function and a trigger. */
+        "CREATE FUNCTION tix_sessions_password_changed() RETURNS trigger LANGUAGE plpgsql"
+        " AS $$BEGIN DELETE FROM sessions WHERE ukey = NEW.ukey; RETURN NULL; END$$;"
+        "CREATE TRIGGER sessions_password_changed AFTER UPDATE OF password_hash ON users"
+        "  FOR EACH ROW WHEN (OLD.password_hash IS DISTINCT FROM NEW.password_hash)"
+        "  EXECUTE FUNCTION tix_sessions_password_changed();";
+
 enum tix_err store_session_add(struct store *s, const unsigned char digest[32], int64_t user_key,
                                int64_t now_us, int64_t expires_us, struct tix_error *err)
 {

@@ -55,6 +55,10 @@ struct store {
 	 * written on db.h (see store__stmt); all zero until first used. */
 	struct db eng;
 	struct db_stmt eng_st[STORE_QCACHE];
+	struct db_stmt eng_held[ST_COUNT]; /* views of st[] (store__held) */
+	/* A store on PostgreSQL (store__open_pg): its own connection and
+	 * statement cache; db is NULL then. */
+	struct db *pg;
 };
 
 /* ---- the engine layer (db.h; docs/architecture.md, "Two engines") ----
@@ -67,6 +71,34 @@ struct db_stmt *store__stmt(struct store *s, const char *sqlite, const char *pg,
 struct db *store__engine(struct store *s);
 /* TIX_ESTORE "what: the engine's message" (after a failed db_step). */
 enum tix_err store__fail(struct store *s, struct tix_error *err, const char *what);
+/* One of the statements sqlite.c prepares once per handle (ST_USER_GET,
+ * ...): reset it before binding; never finalise it. NULL with err set. */
+struct db_stmt *store__held(struct store *s, int which, struct tix_error *err);
+/* A write transaction of its own (the accounts' changes): begins one, and
+ * ends it, committing when e is TIX_OK and rolling back otherwise; returns
+ * the outcome. Commits count for store_data_version. */
+enum tix_err store__write_begin(struct store *s, struct tix_error *err);
+enum tix_err store__write_end(struct store *s, enum tix_err e, struct tix_error *err);
+
+/* A store on a PostgreSQL database, migrated, for the modules written on
+ * db.h only: store_open refuses postgresql:// URLs until every module is,
+ * so nothing a user runs can reach a half backend. unit_store_pg runs the
+ * converted modules' store functions on it. Close it with store_close. */
+struct store *store__open_pg(const char *url, struct tix_error *err);
+/* The migration list (sqlite.c), one entry per schema version for both
+ * engines. pg NULL: not yet on PostgreSQL. step: C run after the SQL, on
+ * the store being migrated (NULL: none). */
+struct store_migration {
+	const char *sqlite;
+	const char *pg;
+	enum tix_err (*step)(struct store *s, struct tix_error *err);
+};
+extern const struct store_migration store__migrations[];
+extern const int store__nmigrations;
+/* Brings s's schema to the newest version, in one write transaction. */
+enum tix_err store__migrate(struct store *s, struct tix_error *err);
+/* The SQL of the statements of sqlite.c kept per handle, by ST_*. */
+extern const char *const store__held_sql[ST_COUNT];
 
 /* The CASE arms giving a TLP marking id's level in SQL (TLP 2.0 and 1.0
  * ids): 0 clear/white, 1 green, 2 amber, 3 amber+strict, 4 red. */
@@ -169,6 +201,14 @@ enum tix_err store__audit_key(struct store *s, unsigned char key[32], struct tix
 size_t store__reader_keys(const struct store_reader *r, char keys[][160], size_t max);
 /* "\nA\nB\n" of a recipients list, or NULL (caller frees; policy.c). */
 char *store__recipients_text(const json_t *list);
+
+/* PostgreSQL's texts of the migrations (each beside its SQLite text, or
+ * in schema_pg.c until its module is on db.h). */
+extern const char store__pg_schema_accounts[], store__pg_schema_policy[], store__pg_schema_sync[],
+        store__pg_schema_ownership[], store__pg_schema_audience[], store__pg_schema_feed[],
+        store__pg_schema_peer_errors[], store__pg_schema_values[], store__pg_schema_named_feeds[],
+        store__pg_schema_route[], store__pg_schema_request[], store__pg_schema_sessions[],
+        store__pg_schema_refs[];
 
 /* The SQL of the accounts statements cached in the handle (accounts.c). */
 extern const char store__sql_user_get[];
