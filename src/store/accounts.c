@@ -601,8 +601,8 @@ enum tix_err store_apikey_list(struct store *s, const char *user,
 	if (user && (e = user_key(s, user, &ukey, err)) != TIX_OK)
 		return e;
 	if ((e = prepare(s,
-	                 APIKEY_SELECT
-	                 " WHERE ?1 IS NULL OR k.ukey = ?1 ORDER BY u.name, k.created, k.key_id",
+	                 APIKEY_SELECT " WHERE CAST(?1 AS BIGINT) IS NULL OR k.ukey = ?1"
+	                               " ORDER BY u.name, k.created, k.key_id",
 	                 &st, "listing API keys", err)) != TIX_OK)
 		goto out;
 	if (user)

@@ -1,0 +1,503 @@
+/*
+ * tests/unit/store/test_pg_store.c — the store on a real PostgreSQL
+ * (tools/pg.sh run, issue 18): the whole migration list applied to a new
+ * database gives the tables, columns and indexes of the SQLite schema, a
+ * second run changes nothing, a newer schema is refused; and the store
+ * functions of the modules written on db.h give the same answers on both.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../tmpdir.h"
+#include "stix/stix.h"
+#include "store/store_int.h"
+
+static const char *pg_url; /* TIX_TEST_PG_URL, from tools/pg.sh */
+
+struct fixture {
+	char dir[256], path[300];
+	struct store *sq, *pg;
+};
+
+/* Runs sql on PostgreSQL on a connection of its own. */
+static void pg_exec(const char *sql)
+{
+	struct tix_error err;
+	struct db *db = db_open(pg_url, 0, &err);
+
+	if (db == NULL)
+		fail_msg("cannot connect: %s", err.msg);
+	if (db_exec(db, sql, NULL) != DB_OK)
+		fail_msg("%s: %s", sql, db_errmsg(db));
+	db_close(db);
+}
+
+static int setup(void **state)
+{
+	static struct fixture f;
+	struct tix_error err;
+
+	memset(&f, 0, sizeof(f));
+	/* A new database for each test: the schema emptied. */
+	pg_exec("DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+	if (test_tmpdir_make("pgstore", f.dir, sizeof(f.dir), f.path, sizeof(f.path)) != 0)
+		return -1;
+	if ((f.sq = store_open(f.path, NULL, &err)) == NULL) {
+		fprintf(stderr, "SQLite store: %s\n", err.msg);
+		return -1;
+	}
+	if ((f.pg = store__open_pg(pg_url, &err)) == NULL) {
+		fprintf(stderr, "PostgreSQL store: %s: %s\n", err.where, err.msg);
+		return -1;
+	}
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	store_close(f->sq);
+	store_close(f->pg);
+	f->sq = f->pg = NULL;
+	test_tmpdir_remove(f->dir);
+	return 0;
+}
+
+/* Every row of a query of one or two text columns, one line each. */
+static void rows_text(struct db *db, const char *sql, char *out, size_t size)
+{
+	struct db_stmt *st;
+	size_t n = 0;
+	enum db_rc rc;
+
+	out[0] = '\0';
+	if (db_prepare(db, sql, NULL, &st) != DB_OK)
+		fail_msg("%s: %s", sql, db_errmsg(db));
+	while ((rc = db_step(st)) == DB_ROW) {
+		const char *a = db_column_text(st, 0, NULL);
+		const char *b = db_column_count(st) > 1 ? db_column_text(st, 1, NULL) : NULL;
+
+		n += (size_t)snprintf(out + n, size - n, "%s%s%s\n", a ? a : "NULL", b ? " " : "",
+		                      b ? b : "");
+		assert_true(n < size);
+	}
+	assert_int_equal(rc, DB_DONE);
+	db_finalize(st);
+}
+
+/* The tables, their columns and the named indexes of each schema, in one
+ * text each. FTS5's table (text_index) is a table with a tsvector on
+ * PostgreSQL: its name is compared, its columns and shadow tables not. */
+#define CATALOG_SIZE 32768
+static void sqlite_catalog(struct store *s, char *out)
+{
+	struct db *db = store__engine(s);
+	size_t n;
+
+	rows_text(db,
+	          "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'"
+	          " AND name NOT GLOB 'text_index_*' ORDER BY name",
+	          out, CATALOG_SIZE);
+	n = strlen(out);
+	rows_text(db,
+	          "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p"
+	          " WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite%'"
+	          " AND m.name NOT GLOB 'text_index*' ORDER BY m.name, p.name",
+	          out + n, CATALOG_SIZE - n);
+	n = strlen(out);
+	rows_text(db,
+	          "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+	          " ORDER BY name",
+	          out + n, CATALOG_SIZE - n);
+}
+
+static void pg_catalog(struct store *s, char *out)
+{
+	struct db *db = store__engine(s);
+	size_t n;
+
+	rows_text(db,
+	          "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'"
+	          " ORDER BY tablename::text COLLATE \"C\"",
+	          out, CATALOG_SIZE);
+	n = strlen(out);
+	rows_text(db,
+	          "SELECT table_name::text, column_name::text FROM information_schema.columns"
+	          " WHERE table_schema = 'public' AND table_name::text <> 'text_index'"
+	          " ORDER BY table_name::text COLLATE \"C\", column_name::text COLLATE \"C\"",
+	          out + n, CATALOG_SIZE - n);
+	n = strlen(out);
+	/* Indexes PostgreSQL names itself (primary keys, UNIQUE) left out, and
+	 * the tsvector's GIN index, which stands for FTS5's own. */
+	rows_text(db,
+	          "SELECT indexname::text FROM pg_indexes WHERE schemaname = 'public'"
+	          " AND indexname NOT LIKE '%\\_pkey' AND indexname NOT LIKE '%\\_key'"
+	          " AND indexname <> 'text_index_doc' ORDER BY indexname::text COLLATE \"C\"",
+	          out + n, CATALOG_SIZE - n);
+}
+
+static void test_every_migration_has_postgresql_text(void **state)
+{
+	char missing[512] = "";
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(store__nmigrations, store_schema_version());
+	for (int i = 0; i < store__nmigrations; i++) {
+		assert_non_null(store__migrations[i].sqlite);
+		if (store__migrations[i].pg == NULL)
+			n += (size_t)snprintf(missing + n, sizeof(missing) - n, " %d", i + 1);
+	}
+	/* A version missing here is one PostgreSQL cannot reach. */
+	assert_string_equal(missing, "");
+}
+
+static void test_schema_matches_sqlite(void **state)
+{
+	struct fixture *f = *state;
+	char *sq = malloc(CATALOG_SIZE), *pg = malloc(CATALOG_SIZE), v[32];
+
+	assert_non_null(sq);
+	assert_non_null(pg);
+	sqlite_catalog(f->sq, sq);
+	pg_catalog(f->pg, pg);
+	/* Some of each, so that an empty catalogue cannot pass. */
+	assert_non_null(strstr(sq, "\nobjects\n"));
+	assert_non_null(strstr(pg, "objects body\n"));
+	assert_non_null(strstr(pg, "\nobjects_day\n"));
+	assert_string_equal(pg, sq);
+	/* Both at the same version: the list's length. */
+	rows_text(store__engine(f->pg), "SELECT value FROM meta WHERE key = 'schema_version'", v,
+	          sizeof(v));
+	assert_int_equal(atoi(v), store_schema_version());
+	rows_text(store__engine(f->sq), "PRAGMA user_version", v, sizeof(v));
+	assert_int_equal(atoi(v), store_schema_version());
+	free(sq);
+	free(pg);
+}
+
+static void test_migrating_again_changes_nothing(void **state)
+{
+	struct fixture *f = *state;
+	char *before = malloc(CATALOG_SIZE), *after = malloc(CATALOG_SIZE);
+	char meta_before[4096], meta_after[4096];
+	struct tix_error err;
+	struct store_org o;
+
+	assert_non_null(before);
+	assert_non_null(after);
+	assert_int_equal(store_org_add(f->pg, "acme", "", &err), TIX_OK);
+	pg_catalog(f->pg, before);
+	rows_text(store__engine(f->pg), "SELECT key, value FROM meta ORDER BY key COLLATE \"C\"",
+	          meta_before, sizeof(meta_before));
+	store_close(f->pg);
+	f->pg = store__open_pg(pg_url, &err);
+	assert_non_null(f->pg);
+	pg_catalog(f->pg, after);
+	rows_text(store__engine(f->pg), "SELECT key, value FROM meta ORDER BY key COLLATE \"C\"",
+	          meta_after, sizeof(meta_after));
+	assert_string_equal(after, before);
+	assert_string_equal(meta_after, meta_before);
+	assert_int_equal(store_org_get(f->pg, "acme", &o, &err), TIX_OK);
+	free(before);
+	free(after);
+}
+
+static void test_newer_schema_refused(void **state)
+{
+	struct tix_error err;
+	char sql[128], want[128];
+
+	(void)state;
+	snprintf(sql, sizeof(sql), "UPDATE meta SET value = '%d' WHERE key = 'schema_version'",
+	         store_schema_version() + 1);
+	pg_exec(sql);
+	memset(&err, 0, sizeof(err));
+	assert_null(store__open_pg(pg_url, &err));
+	snprintf(want, sizeof(want), "schema version %d is newer than this tix (%d)",
+	         store_schema_version() + 1, store_schema_version());
+	assert_non_null(strstr(err.msg, want));
+}
+
+static int count_cb(void *arg, const struct store_apikey *k)
+{
+	(void)k;
+	++*(int *)arg;
+	return 0;
+}
+
+static int coll_cb(void *arg, const struct store_collection_info *ci)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 256 - n, "%s:%d%d;", ci->title, ci->can_read, ci->can_write);
+	return 0;
+}
+
+static int group_cb(void *arg, const char *group)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 256 - n, "%s;", group);
+	return 0;
+}
+
+/* Accounts, grants and the node secret (accounts.c). */
+static void accounts_on(struct store *s)
+{
+	struct tix_error err;
+	struct store_org o;
+	struct store_user u;
+	struct store_apikey k;
+	struct store_collection c1, c2;
+	unsigned char hash[32], secret[32], again[32];
+	char seen[256] = "";
+	int n = 0, r = 0, w = 0;
+
+	assert_int_equal(store_org_add(s, "acme", "de", &err), TIX_OK);
+	assert_int_equal(store_org_add(s, "acme", "", &err), TIX_EEXIST);
+	assert_int_equal(store_org_add(s, "beta", "", &err), TIX_OK);
+	assert_int_equal(store_org_get(s, "acme", &o, &err), TIX_OK);
+	assert_string_equal(o.country, "DE");
+	assert_true(o.key > 0);
+	assert_int_equal(store_user_add(s, "ana", "acme", STORE_ROLE_ANALYST, "$argon2id$x", &err),
+	                 TIX_OK);
+	assert_int_equal(store_user_add(s, "bob", "nobody", STORE_ROLE_READER, "", &err),
+	                 TIX_ENOTFOUND);
+	assert_int_equal(store_user_get(s, "ana", &u, &err), TIX_OK);
+	assert_string_equal(u.org, "acme");
+	assert_int_equal(u.org_key, o.key);
+	assert_int_equal(u.role, STORE_ROLE_ANALYST);
+	assert_string_equal(u.password_hash, "$argon2id$x");
+	assert_int_equal(store_user_get(s, "bob", &u, &err), TIX_ENOTFOUND);
+	/* A digest with a NUL and high bytes comes back byte for byte. */
+	for (int i = 0; i < 32; i++)
+		hash[i] = (unsigned char)(i * 37);
+	assert_int_equal(store_apikey_add(s, "ana", "k1", hash, &err), TIX_OK);
+	assert_int_equal(store_apikey_add(s, "ana", "k1", hash, &err), TIX_EEXIST);
+	assert_int_equal(store_apikey_get(s, "k1", &k, &err), TIX_OK);
+	assert_memory_equal(k.hash, hash, 32);
+	assert_string_equal(k.user, "ana");
+	assert_int_equal(store_apikey_touch(s, "k1", 123456789012345, &err), TIX_OK);
+	assert_int_equal(store_apikey_get(s, "k1", &k, &err), TIX_OK);
+	assert_int_equal(k.last_used, 123456789012345);
+	assert_int_equal(store_apikey_touch(s, "nope", 1, &err), TIX_ENOTFOUND);
+	assert_int_equal(store_apikey_list(s, NULL, count_cb, &n, &err), TIX_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_apikey_list(s, "ana", count_cb, &n, &err), TIX_OK);
+	assert_int_equal(n, 2);
+	/* New rows' keys come from RETURNING. */
+	assert_int_equal(store_collection_create(s, "intel", "what we see", &c1, &err), TIX_OK);
+	assert_int_equal(store_collection_create(s, "more", NULL, &c2, &err), TIX_OK);
+	assert_int_equal(store_collection_create(s, "intel", NULL, &c2, &err), TIX_EEXIST);
+	assert_int_equal(store_collection_create(s, "more2", NULL, &c2, &err), TIX_OK);
+	assert_true(c1.key > 0 && c2.key > 0 && c1.key != c2.key);
+	assert_int_equal(store_collection_grant(s, &c1, "acme", 1, 0, &err), TIX_OK);
+	assert_int_equal(store_collection_grant(s, &c1, "acme", 1, 1, &err), TIX_OK);
+	assert_int_equal(store_collection_grant(s, &c1, "nobody", 1, 1, &err), TIX_ENOTFOUND);
+	assert_int_equal(store_collection_access(s, &c1, o.key, &r, &w, &err), TIX_OK);
+	assert_true(r && w);
+	assert_int_equal(store_collection_access(s, &c2, o.key, &r, &w, &err), TIX_OK);
+	assert_true(!r && !w);
+	assert_int_equal(store_collection_list(s, o.key, 0, coll_cb, seen, &err), TIX_OK);
+	assert_string_equal(seen, "intel:11;more:00;more2:00;");
+	assert_int_equal(store_node_secret(s, secret, &err), TIX_OK);
+	assert_int_equal(store_node_secret(s, again, &err), TIX_OK);
+	assert_memory_equal(secret, again, 32);
+	/* The organisation's users, keys and grants go with it. */
+	assert_int_equal(store_org_remove(s, "acme", &err), TIX_OK);
+	assert_int_equal(store_user_get(s, "ana", &u, &err), TIX_ENOTFOUND);
+	assert_int_equal(store_apikey_get(s, "k1", &k, &err), TIX_ENOTFOUND);
+	assert_int_equal(store_org_remove(s, "acme", &err), TIX_ENOTFOUND);
+}
+
+/* Node settings, sharing groups, sectors (policy.c). */
+static void policy_on(struct store *s)
+{
+	struct tix_error err;
+	struct store_org o;
+	char v[64], groups[256] = "";
+
+	assert_int_equal(store_org_add(s, "acme", "", &err), TIX_OK);
+	assert_int_equal(store_setting_get(s, "default_tlp", v, sizeof(v), &err), TIX_ENOTFOUND);
+	assert_int_equal(store_setting_set(s, "default_tlp", "amber", &err), TIX_OK);
+	assert_int_equal(store_setting_set(s, "default_tlp", "green", &err), TIX_OK);
+	assert_int_equal(store_setting_get(s, "default_tlp", v, sizeof(v), &err), TIX_OK);
+	assert_string_equal(v, "green");
+	assert_int_equal(store_setting_set(s, "default_tlp", NULL, &err), TIX_OK);
+	assert_int_equal(store_setting_get(s, "default_tlp", v, sizeof(v), &err), TIX_ENOTFOUND);
+	assert_int_equal(store_group_add(s, "energy", &err), TIX_OK);
+	assert_int_equal(store_group_add(s, "energy", &err), TIX_EEXIST);
+	assert_int_equal(store_group_add(s, "water", &err), TIX_OK);
+	assert_int_equal(store_group_member(s, "water", "acme", 1, &err), TIX_OK);
+	assert_int_equal(store_group_member(s, "energy", "acme", 1, &err), TIX_OK);
+	assert_int_equal(store_group_member(s, "energy", "acme", 1, &err), TIX_OK);
+	assert_int_equal(store_group_member(s, "none", "acme", 1, &err), TIX_ENOTFOUND);
+	assert_int_equal(store_org_groups(s, "acme", group_cb, groups, &err), TIX_OK);
+	assert_string_equal(groups, "energy;water;");
+	assert_int_equal(store_group_member(s, "water", "acme", 0, &err), TIX_OK);
+	assert_int_equal(store_group_member(s, "water", "acme", 0, &err), TIX_ENOTFOUND);
+	assert_int_equal(store_group_remove(s, "energy", &err), TIX_OK);
+	assert_int_equal(store_group_remove(s, "energy", &err), TIX_ENOTFOUND);
+	groups[0] = '\0';
+	assert_int_equal(store_org_groups(s, "acme", group_cb, groups, &err), TIX_OK);
+	assert_string_equal(groups, "");
+	assert_int_equal(store_org_set_sector(s, "acme", "finance", &err), TIX_OK);
+	assert_int_equal(store_org_set_sector(s, "nobody", "finance", &err), TIX_ENOTFOUND);
+	assert_int_equal(store_org_get(s, "acme", &o, &err), TIX_OK);
+	assert_string_equal(o.sector, "finance");
+}
+
+/* The console's sessions (sessions.c): a password change ends them. */
+static void sessions_on(struct store *s)
+{
+	struct tix_error err;
+	struct store_user u;
+	struct store_session x;
+	unsigned char d1[32], d2[32];
+	const int64_t t = 1700000000000000, hour = 3600000000;
+
+	memset(d1, 0, sizeof(d1));
+	memset(d2, 0xff, sizeof(d2));
+	assert_int_equal(store_org_add(s, "acme", "", &err), TIX_OK);
+	assert_int_equal(store_user_add(s, "ana", "acme", STORE_ROLE_ANALYST, "h1", &err), TIX_OK);
+	assert_int_equal(store_user_get(s, "ana", &u, &err), TIX_OK);
+	assert_int_equal(store_session_add(s, d1, u.key, t, t + 8 * hour, &err), TIX_OK);
+	assert_int_equal(store_session_add(s, d2, u.key, t, t + 8 * hour, &err), TIX_OK);
+	assert_int_equal(store_session_get(s, d1, &x, &err), TIX_OK);
+	assert_string_equal(x.user, "ana");
+	assert_int_equal(x.created, t);
+	assert_int_equal(x.expires, t + 8 * hour);
+	assert_int_equal(store_session_touch(s, d1, t + hour, &err), TIX_OK);
+	assert_int_equal(store_session_get(s, d1, &x, &err), TIX_OK);
+	assert_int_equal(x.last_used, t + hour);
+	/* d2 idle since t: gone after an idle hour; d1 used at t + 1 h stays. */
+	assert_int_equal(store_sessions_expire(s, t + hour + hour / 2, hour, &err), TIX_OK);
+	assert_int_equal(store_session_get(s, d2, &x, &err), TIX_ENOTFOUND);
+	assert_int_equal(store_session_get(s, d1, &x, &err), TIX_OK);
+	/* The same hash again keeps the sessions; a new one ends them. */
+	assert_int_equal(store_user_set_password(s, "ana", "h1", &err), TIX_OK);
+	assert_int_equal(store_session_get(s, d1, &x, &err), TIX_OK);
+	assert_int_equal(store_user_set_password(s, "ana", "h2", &err), TIX_OK);
+	assert_int_equal(store_session_get(s, d1, &x, &err), TIX_ENOTFOUND);
+	assert_int_equal(store_session_add(s, d1, u.key, t, t + hour, &err), TIX_OK);
+	assert_int_equal(store_session_remove(s, d1, &err), TIX_OK);
+	assert_int_equal(store_session_get(s, d1, &x, &err), TIX_ENOTFOUND);
+}
+
+/* Contact points' signing keys (request.c): a new key retires the old. */
+static void request_on(struct store *s)
+{
+	struct tix_error err;
+	unsigned char pk1[32], sk1[64], pk2[32], sk2[64], pk[32], sk[64];
+
+	memset(pk1, 1, sizeof(pk1));
+	memset(sk1, 2, sizeof(sk1));
+	memset(pk2, 3, sizeof(pk2));
+	memset(sk2, 4, sizeof(sk2));
+	assert_int_equal(store_request_key_get(s, "acme", pk, sk, &err), TIX_ENOTFOUND);
+	assert_int_equal(store_request_key_add(s, "acme", pk1, sk1, 10, &err), TIX_OK);
+	assert_int_equal(store_request_key_get(s, "acme", pk, sk, &err), TIX_OK);
+	assert_memory_equal(pk, pk1, 32);
+	assert_memory_equal(sk, sk1, 64);
+	assert_int_equal(store_request_key_add(s, "acme", pk2, sk2, 20, &err), TIX_OK);
+	assert_int_equal(store_request_key_get(s, "acme", pk, sk, &err), TIX_OK);
+	assert_memory_equal(pk, pk2, 32);
+	assert_memory_equal(sk, sk2, 64);
+}
+
+/* Owners (ownership.c): the first writer of an id owns it; a
+ * marking-definition re-resolves the versions that refer to it. */
+static void ownership_on(struct store *s)
+{
+	struct tix_error err;
+	struct stix_meta m, md;
+	char created[64];
+	int64_t n = -1;
+
+	memset(&m, 0, sizeof(m));
+	m.id = "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f";
+	m.type = "indicator";
+	snprintf(m.created, sizeof(m.created), "2024-01-01T00:00:00.000000000Z");
+	snprintf(m.modified, sizeof(m.modified), "2024-01-01T00:00:00.000000000Z");
+	m.version = "2024-01-01T00:00:00.000Z";
+	m.created_by_ref = "identity--0c4ea3ba-f0d2-4b17-a1bf-1c0b9a0e6f02";
+	assert_int_equal(store_id_stored(s, m.id), 0);
+	assert_int_equal(store__check_write(s, &m, "acme", 1, &err), TIX_OK);
+	assert_int_equal(store__record_owner(s, &m, "acme", &err), TIX_OK);
+	assert_int_equal(store__record_owner(s, &m, "beta", &err), TIX_OK); /* kept: acme's */
+	assert_int_equal(store_id_stored(s, m.id), 1);
+	assert_int_equal(store__check_write(s, &m, "acme", 1, &err), TIX_OK);
+	assert_int_equal(store__check_write(s, &m, "beta", 1, &err), TIX_EDENIED);
+	assert_int_equal(store__check_write(s, &m, NULL, 1, &err), TIX_EDENIED);
+	assert_int_equal(store_object_created(s, m.id, "acme", created, sizeof(created), &err),
+	                 TIX_OK);
+	assert_string_equal(created, m.created);
+	assert_int_equal(store_object_created(s, m.id, "beta", created, sizeof(created), &err),
+	                 TIX_OK);
+	assert_string_equal(created, "");
+	memset(&md, 0, sizeof(md));
+	md.id = "marking-definition--1b7a7cbd-fb2f-4a0f-9b5e-1a8f1a9b1f11";
+	md.type = "marking-definition";
+	snprintf(md.created, sizeof(md.created), "2024-01-01T00:00:00.000000000Z");
+	snprintf(md.modified, sizeof(md.modified), "2024-01-01T00:00:00.000000000Z");
+	md.version = "2024-01-01T00:00:00.000Z";
+	assert_int_equal(store__record_owner(s, &md, "acme", &err), TIX_OK);
+	assert_int_equal(store_unknown_markings(s, &n, &err), TIX_OK);
+	assert_int_equal(n, 0);
+}
+
+#define ON_BOTH(fn)                                                                                \
+	static void test_##fn(void **state)                                                        \
+	{                                                                                          \
+		struct fixture *f = *state;                                                        \
+                                                                                                   \
+		fn##_on(f->sq);                                                                    \
+		fn##_on(f->pg);                                                                    \
+	}
+ON_BOTH(accounts)
+ON_BOTH(policy)
+ON_BOTH(sessions)
+ON_BOTH(request)
+ON_BOTH(ownership)
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_every_migration_has_postgresql_text),
+	        T(test_schema_matches_sqlite),
+	        T(test_migrating_again_changes_nothing),
+	        T(test_newer_schema_refused),
+	        T(test_accounts),
+	        T(test_policy),
+	        T(test_sessions),
+	        T(test_request),
+	        T(test_ownership),
+	};
+	const char *skip = getenv("TIX_TEST_PG_SKIP");
+
+	pg_url = getenv("TIX_TEST_PG_URL");
+	if (pg_url && pg_url[0])
+		return cmocka_run_group_tests_name("store on PostgreSQL", tests, NULL, NULL) ? 1
+		                                                                             : 0;
+	if (skip && skip[0]) {
+		printf("store on PostgreSQL: SKIPPED: %s\n", skip);
+		return 0;
+	}
+	fprintf(stderr, "store on PostgreSQL: no TIX_TEST_PG_URL: run this test through "
+	                "`sh tools/pg.sh run` (ctest does)\n");
+	return 1;
+}
