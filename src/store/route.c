@@ -148,28 +148,28 @@ const char store__pg_schema_route[] =
         "  row TEXT NOT NULL,"
         "  at BIGINT NOT NULL);";
 
-static sqlite3_stmt *prep(struct store *s, const char *sql, struct tix_error *err)
+static struct db_stmt *prep(struct store *s, const char *sql, struct tix_error *err)
 {
-	return store__cached(s, sql, err);
+	return store__stmt(s, sql, NULL, err);
 }
 
-static void bind_opt_text(sqlite3_stmt *st, int i, const char *v)
+static void bind_opt_text(struct db_stmt *st, int i, const char *v)
 {
 	if (v && *v)
-		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+		db_bind_text(st, i, v, -1);
 	else
-		sqlite3_bind_null(st, i);
+		db_bind_null(st, i);
 }
 
-static enum tix_err step_done(struct store *s, sqlite3_stmt *st, const char *what,
+static enum tix_err step_done(struct store *s, struct db_stmt *st, const char *what,
                               struct tix_error *err)
 {
-	int rc = sqlite3_step(st);
+	enum db_rc rc = db_step(st);
 
-	sqlite3_reset(st);
-	if (rc == SQLITE_DONE)
+	db_reset(st);
+	if (rc == DB_DONE)
 		return TIX_OK;
-	return store__db_error(s, err, what);
+	return store__fail(s, err, what);
 }
 
 static int64_t now_us(void)
@@ -189,9 +189,10 @@ static int range_bytes(int family)
 static enum tix_err put_constituent(struct store *s, const struct store_constituent_def *d,
                                     int replace, struct tix_error *err)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int64_t ckey;
 	enum tix_err e;
+	enum db_rc rc;
 
 	ckey = 0;
 	if (replace) {
@@ -200,10 +201,10 @@ static enum tix_err put_constituent(struct store *s, const struct store_constitu
 		if ((st = prep(s, "SELECT ckey FROM route_constituents WHERE name = ?1", err)) ==
 		    NULL)
 			return TIX_ESTORE;
-		sqlite3_bind_text(st, 1, d->name, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			ckey = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
+		db_bind_text(st, 1, d->name, -1);
+		if (db_step(st) == DB_ROW)
+			ckey = db_column_int64(st, 0);
+		db_reset(st);
 	}
 	if (ckey) {
 		static const char *const clear[] = {
@@ -218,43 +219,41 @@ static enum tix_err put_constituent(struct store *s, const struct store_constitu
 		               " WHERE ckey = ?1",
 		               err)) == NULL)
 			return TIX_ESTORE;
-		sqlite3_bind_int64(st, 1, ckey);
-		sqlite3_bind_text(st, 2, d->org, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, d->lang && *d->lang ? d->lang : "en", -1, SQLITE_STATIC);
+		db_bind_int64(st, 1, ckey);
+		db_bind_text(st, 2, d->org, -1);
+		db_bind_text(st, 3, d->lang && *d->lang ? d->lang : "en", -1);
 		bind_opt_text(st, 4, d->pgp_key);
 		if ((e = step_done(s, st, "replacing a constituent", err)) != TIX_OK)
 			return e;
 		for (size_t i = 0; i < sizeof(clear) / sizeof(clear[0]); i++) {
 			if ((st = prep(s, clear[i], err)) == NULL)
 				return TIX_ESTORE;
-			sqlite3_bind_int64(st, 1, ckey);
+			db_bind_int64(st, 1, ckey);
 			if ((e = step_done(s, st, "replacing a constituent", err)) != TIX_OK)
 				return e;
 		}
 	} else {
 		if ((st = prep(s,
 		               "INSERT INTO route_constituents (name, org, lang, pgp_key, created)"
-		               " VALUES (?1, ?2, ?3, ?4, ?5)",
+		               " VALUES (?1, ?2, ?3, ?4, ?5) RETURNING ckey",
 		               err)) == NULL)
 			return TIX_ESTORE;
-		sqlite3_bind_text(st, 1, d->name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, d->org, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, d->lang && *d->lang ? d->lang : "en", -1, SQLITE_STATIC);
+		db_bind_text(st, 1, d->name, -1);
+		db_bind_text(st, 2, d->org, -1);
+		db_bind_text(st, 3, d->lang && *d->lang ? d->lang : "en", -1);
 		bind_opt_text(st, 4, d->pgp_key);
-		sqlite3_bind_int64(st, 5, now_us());
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			int unique = sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_UNIQUE;
-
-			sqlite3_reset(st);
-			if (unique)
+		db_bind_int64(st, 5, now_us());
+		if ((rc = db_step(st)) != DB_ROW) {
+			db_reset(st);
+			if (rc == DB_UNIQUE)
 				return tix_error_set(
 				        err, TIX_EEXIST, d->name,
 				        "a constituent of this name exists (remove it "
 				        "first, or use tix constituent import to replace it)");
-			return store__db_error(s, err, "adding a constituent");
+			return store__fail(s, err, "adding a constituent");
 		}
-		sqlite3_reset(st);
-		ckey = sqlite3_last_insert_rowid(s->db);
+		ckey = db_column_int64(st, 0);
+		db_reset(st);
 	}
 	for (size_t i = 0; i < d->ncontacts; i++) {
 		if ((st = prep(s,
@@ -262,8 +261,8 @@ static enum tix_err put_constituent(struct store *s, const struct store_constitu
 		               " ON CONFLICT DO NOTHING",
 		               err)) == NULL)
 			return TIX_ESTORE;
-		sqlite3_bind_int64(st, 1, ckey);
-		sqlite3_bind_text(st, 2, d->contacts[i], -1, SQLITE_STATIC);
+		db_bind_int64(st, 1, ckey);
+		db_bind_text(st, 2, d->contacts[i], -1);
 		if ((e = step_done(s, st, "adding a contact", err)) != TIX_OK)
 			return e;
 	}
@@ -275,11 +274,11 @@ static enum tix_err put_constituent(struct store *s, const struct store_constitu
 		               " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
 		               err)) == NULL)
 			return TIX_ESTORE;
-		sqlite3_bind_int64(st, 1, ckey);
-		sqlite3_bind_int(st, 2, r->family);
-		sqlite3_bind_blob(st, 3, r->lo, range_bytes(r->family), SQLITE_STATIC);
-		sqlite3_bind_blob(st, 4, r->hi, range_bytes(r->family), SQLITE_STATIC);
-		sqlite3_bind_int(st, 5, (int)r->plen);
+		db_bind_int64(st, 1, ckey);
+		db_bind_int64(st, 2, r->family);
+		db_bind_blob(st, 3, r->lo, range_bytes(r->family));
+		db_bind_blob(st, 4, r->hi, range_bytes(r->family));
+		db_bind_int64(st, 5, (int)r->plen);
 		if ((e = step_done(s, st, "adding a range", err)) != TIX_OK)
 			return e;
 	}
@@ -289,8 +288,8 @@ static enum tix_err put_constituent(struct store *s, const struct store_constitu
 		               " ON CONFLICT DO NOTHING",
 		               err)) == NULL)
 			return TIX_ESTORE;
-		sqlite3_bind_int64(st, 1, ckey);
-		sqlite3_bind_int64(st, 2, d->asns[i]);
+		db_bind_int64(st, 1, ckey);
+		db_bind_int64(st, 2, d->asns[i]);
 		if ((e = step_done(s, st, "adding an ASN", err)) != TIX_OK)
 			return e;
 	}
@@ -300,8 +299,8 @@ static enum tix_err put_constituent(struct store *s, const struct store_constitu
 		               " ON CONFLICT DO NOTHING",
 		               err)) == NULL)
 			return TIX_ESTORE;
-		sqlite3_bind_int64(st, 1, ckey);
-		sqlite3_bind_text(st, 2, d->domains[i], -1, SQLITE_STATIC);
+		db_bind_int64(st, 1, ckey);
+		db_bind_text(st, 2, d->domains[i], -1);
 		if ((e = step_done(s, st, "adding a domain", err)) != TIX_OK)
 			return e;
 	}
@@ -312,8 +311,8 @@ static enum tix_err put_constituent(struct store *s, const struct store_constitu
 	               " ON CONFLICT DO NOTHING",
 	               err)) == NULL)
 		return TIX_ESTORE;
-	sqlite3_bind_text(st, 1, d->group, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now_us());
+	db_bind_text(st, 1, d->group, -1);
+	db_bind_int64(st, 2, now_us());
 	if ((e = step_done(s, st, "adding the organisation's sharing group", err)) != TIX_OK)
 		return e;
 	if ((st = prep(s,
@@ -322,8 +321,8 @@ static enum tix_err put_constituent(struct store *s, const struct store_constitu
 	               " ON CONFLICT DO NOTHING",
 	               err)) == NULL)
 		return TIX_ESTORE;
-	sqlite3_bind_text(st, 1, d->group, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, d->org, -1, SQLITE_STATIC);
+	db_bind_text(st, 1, d->group, -1);
+	db_bind_text(st, 2, d->org, -1);
 	return step_done(s, st, "adding the organisation to its sharing group", err);
 }
 
@@ -344,7 +343,7 @@ enum tix_err store_constituent_put(struct store *s, const struct store_constitue
 
 enum tix_err store_constituent_remove(struct store *s, const char *name, struct tix_error *err)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	enum tix_err e;
 
 	if ((e = store_begin(s, err)) != TIX_OK)
@@ -356,12 +355,12 @@ enum tix_err store_constituent_remove(struct store *s, const char *name, struct 
 		store_rollback(s);
 		return TIX_ESTORE;
 	}
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	db_bind_text(st, 1, name, -1);
 	if ((e = step_done(s, st, "removing a constituent", err)) != TIX_OK) {
 		store_rollback(s);
 		return e;
 	}
-	if (sqlite3_changes(s->db) == 0) {
+	if (db_changes(store__engine(s)) == 0) {
 		store_rollback(s);
 		return tix_error_set(err, TIX_ENOTFOUND, name, "no such constituent");
 	}
@@ -372,35 +371,36 @@ enum tix_err store_constituent_list(struct store *s, const char *name,
                                     int (*cb)(void *, const struct store_constituent *), void *arg,
                                     struct tix_error *err)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	enum tix_err e = TIX_OK;
-	int rc, found = 0;
+	enum db_rc rc;
+	int found = 0;
 
 	/* Not cached: the callback runs the per-constituent queries. */
-	if (sqlite3_prepare_v2(s->db,
-	                       "SELECT c.ckey, c.name, c.org, c.lang, c.pgp_key IS NOT NULL,"
-	                       " (SELECT count(*) FROM route_contacts t WHERE t.ckey = c.ckey)"
-	                       " FROM route_constituents c WHERE ?1 IS NULL OR c.name = ?1"
-	                       " ORDER BY c.name",
-	                       -1, &st, NULL) != SQLITE_OK)
-		return store__db_error(s, err, "listing constituents");
+	if (db_prepare(store__engine(s),
+	               "SELECT c.ckey, c.name, c.org, c.lang, c.pgp_key IS NOT NULL,"
+	               " (SELECT count(*) FROM route_contacts t WHERE t.ckey = c.ckey)"
+	               " FROM route_constituents c WHERE CAST(?1 AS TEXT) IS NULL OR c.name = ?1"
+	               " ORDER BY c.name",
+	               NULL, &st) != DB_OK)
+		return store__fail(s, err, "listing constituents");
 	bind_opt_text(st, 1, name);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		struct store_constituent c = {0};
 
-		c.key = sqlite3_column_int64(st, 0);
-		c.name = (const char *)sqlite3_column_text(st, 1);
-		c.org = (const char *)sqlite3_column_text(st, 2);
-		c.lang = (const char *)sqlite3_column_text(st, 3);
-		c.has_pgp_key = sqlite3_column_int(st, 4);
-		c.contacts = (size_t)sqlite3_column_int64(st, 5);
+		c.key = db_column_int64(st, 0);
+		c.name = db_column_text(st, 1, NULL);
+		c.org = db_column_text(st, 2, NULL);
+		c.lang = db_column_text(st, 3, NULL);
+		c.has_pgp_key = db_column_int64(st, 4);
+		c.contacts = (size_t)db_column_int64(st, 5);
 		found = 1;
 		if (cb(arg, &c))
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		e = store__db_error(s, err, "listing constituents");
-	sqlite3_finalize(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		e = store__fail(s, err, "listing constituents");
+	db_finalize(st);
 	if (e == TIX_OK && name && !found)
 		e = tix_error_set(err, TIX_ENOTFOUND, name, "no such constituent");
 	return e;
@@ -421,44 +421,44 @@ enum tix_err store_constituent_parts(struct store *s, int64_t ckey,
 	};
 
 	for (int k = 0; k < 4; k++) {
-		sqlite3_stmt *st = NULL;
-		int rc;
+		struct db_stmt *st = NULL;
+		enum db_rc rc;
 
 		if ((k == 0 && !cb->contact) || (k == 1 && !cb->range) || (k == 2 && !cb->asn) ||
 		    (k == 3 && !cb->domain))
 			continue;
-		if (sqlite3_prepare_v2(s->db, sql[k], -1, &st, NULL) != SQLITE_OK)
-			return store__db_error(s, err, "reading constituents");
-		sqlite3_bind_int64(st, 1, ckey);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			int64_t key = sqlite3_column_int64(st, 0);
+		if (db_prepare(store__engine(s), sql[k], NULL, &st) != DB_OK)
+			return store__fail(s, err, "reading constituents");
+		db_bind_int64(st, 1, ckey);
+		while ((rc = db_step(st)) == DB_ROW) {
+			int64_t key = db_column_int64(st, 0);
 
 			if (k == 0)
-				cb->contact(cb->arg, key, (const char *)sqlite3_column_text(st, 1));
+				cb->contact(cb->arg, key, db_column_text(st, 1, NULL));
 			else if (k == 2)
-				cb->asn(cb->arg, key, sqlite3_column_int64(st, 1));
+				cb->asn(cb->arg, key, db_column_int64(st, 1));
 			else if (k == 3)
-				cb->domain(cb->arg, key, (const char *)sqlite3_column_text(st, 1));
+				cb->domain(cb->arg, key, db_column_text(st, 1, NULL));
 			else {
 				struct store_route_range r = {0};
-				const void *lo = sqlite3_column_blob(st, 2);
-				int n = sqlite3_column_bytes(st, 2);
+				size_t n = 0;
+				const void *lo = db_column_blob(st, 2, &n);
 
-				r.family = sqlite3_column_int(st, 1);
-				r.plen = (unsigned)sqlite3_column_int(st, 3);
-				if (lo && n == range_bytes(r.family)) {
-					memcpy(r.lo, lo, (size_t)n);
+				r.family = db_column_int64(st, 1);
+				r.plen = (unsigned)db_column_int64(st, 3);
+				if (lo && n == (size_t)range_bytes(r.family)) {
+					memcpy(r.lo, lo, n);
 					cb->range(cb->arg, key, &r);
 				}
 			}
 		}
-		if (rc != SQLITE_DONE) {
-			enum tix_err e = store__db_error(s, err, "reading constituents");
+		if (rc != DB_DONE) {
+			enum tix_err e = store__fail(s, err, "reading constituents");
 
-			sqlite3_finalize(st);
+			db_finalize(st);
 			return e;
 		}
-		sqlite3_finalize(st);
+		db_finalize(st);
 	}
 	return TIX_OK;
 }
@@ -468,27 +468,30 @@ enum tix_err store_constituent_parts(struct store *s, int64_t ckey,
 enum tix_err store_route_asn_load(struct store *s, const struct store_route_range *prefixes,
                                   const int64_t *asns, size_t n, struct tix_error *err)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	enum tix_err e;
 
 	if ((e = store_begin(s, err)) != TIX_OK)
 		return e;
-	if ((e = store__exec(s, "DELETE FROM route_pfx2asn", err)) != TIX_OK)
+	if ((st = prep(s, "DELETE FROM route_pfx2asn", err)) == NULL) {
+		e = TIX_ESTORE;
+		goto fail;
+	}
+	if ((e = step_done(s, st, "loading the ASN table", err)) != TIX_OK)
 		goto fail;
 	for (size_t i = 0; i < n; i++) {
 		if ((st = prep(
 		             s,
 		             "INSERT INTO route_pfx2asn (family, lo, plen, asn) VALUES (?1, ?2, ?3, ?4)"
-		             " ON CONFLICT DO UPDATE SET asn = excluded.asn",
+		             " ON CONFLICT (family, lo, plen) DO UPDATE SET asn = excluded.asn",
 		             err)) == NULL) {
 			e = TIX_ESTORE;
 			goto fail;
 		}
-		sqlite3_bind_int(st, 1, prefixes[i].family);
-		sqlite3_bind_blob(st, 2, prefixes[i].lo, range_bytes(prefixes[i].family),
-		                  SQLITE_STATIC);
-		sqlite3_bind_int(st, 3, (int)prefixes[i].plen);
-		sqlite3_bind_int64(st, 4, asns[i]);
+		db_bind_int64(st, 1, prefixes[i].family);
+		db_bind_blob(st, 2, prefixes[i].lo, range_bytes(prefixes[i].family));
+		db_bind_int64(st, 3, (int)prefixes[i].plen);
+		db_bind_int64(st, 4, asns[i]);
 		if ((e = step_done(s, st, "loading the ASN table", err)) != TIX_OK)
 			goto fail;
 	}
@@ -502,26 +505,26 @@ enum tix_err store_route_asn_each(struct store *s,
                                   void (*cb)(void *, const struct store_route_range *, int64_t),
                                   void *arg, struct tix_error *err)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
+	struct db_stmt *st = NULL;
+	enum db_rc rc;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT family, lo, plen, asn FROM route_pfx2asn", -1, &st,
-	                       NULL) != SQLITE_OK)
-		return store__db_error(s, err, "reading the ASN table");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	if (db_prepare(store__engine(s), "SELECT family, lo, plen, asn FROM route_pfx2asn", NULL,
+	               &st) != DB_OK)
+		return store__fail(s, err, "reading the ASN table");
+	while ((rc = db_step(st)) == DB_ROW) {
 		struct store_route_range r = {0};
-		const void *lo = sqlite3_column_blob(st, 1);
-		int n = sqlite3_column_bytes(st, 1);
+		size_t n = 0;
+		const void *lo = db_column_blob(st, 1, &n);
 
-		r.family = sqlite3_column_int(st, 0);
-		r.plen = (unsigned)sqlite3_column_int(st, 2);
-		if (lo && n == range_bytes(r.family)) {
-			memcpy(r.lo, lo, (size_t)n);
-			cb(arg, &r, sqlite3_column_int64(st, 3));
+		r.family = db_column_int64(st, 0);
+		r.plen = (unsigned)db_column_int64(st, 2);
+		if (lo && n == (size_t)range_bytes(r.family)) {
+			memcpy(r.lo, lo, n);
+			cb(arg, &r, db_column_int64(st, 3));
 		}
 	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? TIX_OK : store__db_error(s, err, "reading the ASN table");
+	db_finalize(st);
+	return rc == DB_DONE ? TIX_OK : store__fail(s, err, "reading the ASN table");
 }
 
 /* ---- reports and unrouted rows ------------------------------------------ */
@@ -529,7 +532,7 @@ enum tix_err store_route_asn_each(struct store *s,
 enum tix_err store_route_report_add(struct store *s, const struct store_route_report *r, int *added,
                                     struct tix_error *err)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	enum tix_err e;
 
 	*added = 0;
@@ -539,32 +542,32 @@ enum tix_err store_route_report_add(struct store *s, const struct store_route_re
 	               " ON CONFLICT (object_id) DO NOTHING",
 	               err)) == NULL)
 		return TIX_ESTORE;
-	sqlite3_bind_text(st, 1, r->object_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, r->ckey);
-	sqlite3_bind_text(st, 3, r->feed, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, r->taxonomy, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, r->type, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, r->address, -1, SQLITE_STATIC);
+	db_bind_text(st, 1, r->object_id, -1);
+	db_bind_int64(st, 2, r->ckey);
+	db_bind_text(st, 3, r->feed, -1);
+	db_bind_text(st, 4, r->taxonomy, -1);
+	db_bind_text(st, 5, r->type, -1);
+	db_bind_text(st, 6, r->address, -1);
 	if (r->asn > 0)
-		sqlite3_bind_int64(st, 7, r->asn);
+		db_bind_int64(st, 7, r->asn);
 	else
-		sqlite3_bind_null(st, 7);
-	sqlite3_bind_int64(st, 8, r->time_source);
-	sqlite3_bind_int64(st, 9, r->imported);
+		db_bind_null(st, 7);
+	db_bind_int64(st, 8, r->time_source);
+	db_bind_int64(st, 9, r->imported);
 	if ((e = step_done(s, st, "indexing a report", err)) != TIX_OK)
 		return e;
-	*added = sqlite3_changes(s->db) > 0;
+	*added = db_changes(store__engine(s)) > 0;
 	/* A row that was unrouted before and routes now is no longer waiting. */
 	if ((st = prep(s, "DELETE FROM route_unrouted WHERE ukey = ?1", err)) == NULL)
 		return TIX_ESTORE;
-	sqlite3_bind_text(st, 1, r->object_id, -1, SQLITE_STATIC);
+	db_bind_text(st, 1, r->object_id, -1);
 	return step_done(s, st, "indexing a report", err);
 }
 
 enum tix_err store_route_unrouted_add(struct store *s, const struct store_route_unrouted *u,
                                       struct tix_error *err)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 
 	if ((st = prep(s,
 	               "INSERT INTO route_unrouted (ukey, feed, source, line, reason, detail, row,"
@@ -573,14 +576,14 @@ enum tix_err store_route_unrouted_add(struct store *s, const struct store_route_
 	               " source = excluded.source, line = excluded.line, at = excluded.at",
 	               err)) == NULL)
 		return TIX_ESTORE;
-	sqlite3_bind_text(st, 1, u->key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, u->feed, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, u->source, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, u->line);
-	sqlite3_bind_text(st, 5, u->reason, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, u->detail, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, u->row, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 8, u->at);
+	db_bind_text(st, 1, u->key, -1);
+	db_bind_text(st, 2, u->feed, -1);
+	db_bind_text(st, 3, u->source, -1);
+	db_bind_int64(st, 4, u->line);
+	db_bind_text(st, 5, u->reason, -1);
+	db_bind_text(st, 6, u->detail, -1);
+	db_bind_text(st, 7, u->row, -1);
+	db_bind_int64(st, 8, u->at);
 	return step_done(s, st, "keeping an unrouted row", err);
 }
 
@@ -588,37 +591,37 @@ enum tix_err store_route_unrouted_list(struct store *s, const char *reason,
                                        int (*cb)(void *, const struct store_route_unrouted *),
                                        void *arg, struct tix_error *err)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
+	struct db_stmt *st = NULL;
+	enum db_rc rc;
 
-	if (sqlite3_prepare_v2(s->db,
-	                       "SELECT ukey, feed, source, line, reason, detail, row, at"
-	                       " FROM route_unrouted WHERE ?1 IS NULL OR reason = ?1"
-	                       " ORDER BY at, source, line",
-	                       -1, &st, NULL) != SQLITE_OK)
-		return store__db_error(s, err, "listing unrouted rows");
+	if (db_prepare(store__engine(s),
+	               "SELECT ukey, feed, source, line, reason, detail, row, at"
+	               " FROM route_unrouted WHERE CAST(?1 AS TEXT) IS NULL OR reason = ?1"
+	               " ORDER BY at, source, line",
+	               NULL, &st) != DB_OK)
+		return store__fail(s, err, "listing unrouted rows");
 	bind_opt_text(st, 1, reason);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		struct store_route_unrouted u;
 
-		u.key = (const char *)sqlite3_column_text(st, 0);
-		u.feed = (const char *)sqlite3_column_text(st, 1);
-		u.source = (const char *)sqlite3_column_text(st, 2);
-		u.line = sqlite3_column_int64(st, 3);
-		u.reason = (const char *)sqlite3_column_text(st, 4);
-		u.detail = (const char *)sqlite3_column_text(st, 5);
-		u.row = (const char *)sqlite3_column_text(st, 6);
-		u.at = sqlite3_column_int64(st, 7);
+		u.key = db_column_text(st, 0, NULL);
+		u.feed = db_column_text(st, 1, NULL);
+		u.source = db_column_text(st, 2, NULL);
+		u.line = db_column_int64(st, 3);
+		u.reason = db_column_text(st, 4, NULL);
+		u.detail = db_column_text(st, 5, NULL);
+		u.row = db_column_text(st, 6, NULL);
+		u.at = db_column_int64(st, 7);
 		if (cb(arg, &u))
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		enum tix_err e = store__db_error(s, err, "listing unrouted rows");
+	if (rc != DB_ROW && rc != DB_DONE) {
+		enum tix_err e = store__fail(s, err, "listing unrouted rows");
 
-		sqlite3_finalize(st);
+		db_finalize(st);
 		return e;
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return TIX_OK;
 }
 
@@ -632,50 +635,54 @@ enum tix_err store_route_digest_rows(struct store *s, int64_t ckey, int64_t sinc
                                      int (*cb)(void *, const struct store_route_agg *), void *arg,
                                      struct tix_error *err)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
+	struct db_stmt *st = NULL;
+	enum db_rc rc;
 
-	if (sqlite3_prepare_v2(
-	            s->db,
+	if (db_prepare(
+	            store__engine(s),
 	            "SELECT strftime('%Y-%m-%d', time_source / 1000000, 'unixepoch') AS day,"
 	            " address, taxonomy, type, count(*), min(time_source),"
 	            " max(time_source), max(asn), group_concat(DISTINCT feed) FROM route_reports" DIGEST_WHERE
 	            " GROUP BY day, address, taxonomy, type ORDER BY day, address, type",
-	            -1, &st, NULL) != SQLITE_OK)
-		return store__db_error(s, err, "reading a digest");
-	sqlite3_bind_int64(st, 1, ckey);
-	sqlite3_bind_int64(st, 2, since);
-	sqlite3_bind_int64(st, 3, until);
-	sqlite3_bind_int(st, 4, unsent_only);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	            "SELECT to_char(to_timestamp(time_source / 1000000) AT TIME ZONE 'UTC',"
+	            " 'YYYY-MM-DD') AS day, address, taxonomy, type, count(*), min(time_source),"
+	            " max(time_source), max(asn), string_agg(DISTINCT feed, ',') FROM route_reports" DIGEST_WHERE
+	            " GROUP BY day, address, taxonomy, type ORDER BY day, address, type",
+	            &st) != DB_OK)
+		return store__fail(s, err, "reading a digest");
+	db_bind_int64(st, 1, ckey);
+	db_bind_int64(st, 2, since);
+	db_bind_int64(st, 3, until);
+	db_bind_int64(st, 4, unsent_only);
+	while ((rc = db_step(st)) == DB_ROW) {
 		struct store_route_agg a;
 
-		a.day = (const char *)sqlite3_column_text(st, 0);
-		a.address = (const char *)sqlite3_column_text(st, 1);
-		a.taxonomy = (const char *)sqlite3_column_text(st, 2);
-		a.type = (const char *)sqlite3_column_text(st, 3);
-		a.count = sqlite3_column_int64(st, 4);
-		a.first = sqlite3_column_int64(st, 5);
-		a.last = sqlite3_column_int64(st, 6);
-		a.asn = sqlite3_column_int64(st, 7);
-		a.feeds = (const char *)sqlite3_column_text(st, 8);
+		a.day = db_column_text(st, 0, NULL);
+		a.address = db_column_text(st, 1, NULL);
+		a.taxonomy = db_column_text(st, 2, NULL);
+		a.type = db_column_text(st, 3, NULL);
+		a.count = db_column_int64(st, 4);
+		a.first = db_column_int64(st, 5);
+		a.last = db_column_int64(st, 6);
+		a.asn = db_column_int64(st, 7);
+		a.feeds = db_column_text(st, 8, NULL);
 		if (cb(arg, &a))
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		enum tix_err e = store__db_error(s, err, "reading a digest");
+	if (rc != DB_ROW && rc != DB_DONE) {
+		enum tix_err e = store__fail(s, err, "reading a digest");
 
-		sqlite3_finalize(st);
+		db_finalize(st);
 		return e;
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return TIX_OK;
 }
 
 enum tix_err store_route_digest_record(struct store *s, const struct store_route_digest *d,
                                        int64_t *marked, struct tix_error *err)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int64_t dkey;
 	enum tix_err e;
 
@@ -684,31 +691,36 @@ enum tix_err store_route_digest_record(struct store *s, const struct store_route
 		                     "a digest is recorded in a transaction");
 	if ((st = prep(s,
 	               "INSERT INTO route_digests (ckey, constituent, recipients, subject, rows,"
-	               " reports, since, until, sent) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	               " reports, since, until, sent) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+	               " RETURNING dkey",
 	               err)) == NULL)
 		return TIX_ESTORE;
-	sqlite3_bind_int64(st, 1, d->ckey);
-	sqlite3_bind_text(st, 2, d->constituent, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, d->recipients, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, d->subject, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, d->rows);
-	sqlite3_bind_int64(st, 6, d->reports);
-	sqlite3_bind_int64(st, 7, d->since);
-	sqlite3_bind_int64(st, 8, d->until);
-	sqlite3_bind_int64(st, 9, d->sent);
-	if ((e = step_done(s, st, "recording a digest", err)) != TIX_OK)
+	db_bind_int64(st, 1, d->ckey);
+	db_bind_text(st, 2, d->constituent, -1);
+	db_bind_text(st, 3, d->recipients, -1);
+	db_bind_text(st, 4, d->subject, -1);
+	db_bind_int64(st, 5, d->rows);
+	db_bind_int64(st, 6, d->reports);
+	db_bind_int64(st, 7, d->since);
+	db_bind_int64(st, 8, d->until);
+	db_bind_int64(st, 9, d->sent);
+	if (db_step(st) != DB_ROW) {
+		e = store__fail(s, err, "recording a digest");
+		db_reset(st);
 		return e;
-	dkey = sqlite3_last_insert_rowid(s->db);
+	}
+	dkey = db_column_int64(st, 0);
+	db_reset(st);
 	if ((st = prep(s, "UPDATE route_reports SET digest = ?5" DIGEST_WHERE, err)) == NULL)
 		return TIX_ESTORE;
-	sqlite3_bind_int64(st, 1, d->ckey);
-	sqlite3_bind_int64(st, 2, d->since);
-	sqlite3_bind_int64(st, 3, d->until);
-	sqlite3_bind_int(st, 4, 1);
-	sqlite3_bind_int64(st, 5, dkey);
+	db_bind_int64(st, 1, d->ckey);
+	db_bind_int64(st, 2, d->since);
+	db_bind_int64(st, 3, d->until);
+	db_bind_int64(st, 4, 1);
+	db_bind_int64(st, 5, dkey);
 	if ((e = step_done(s, st, "recording a digest", err)) != TIX_OK)
 		return e;
-	*marked = sqlite3_changes(s->db);
+	*marked = db_changes(store__engine(s));
 	return TIX_OK;
 }
 
@@ -716,35 +728,35 @@ enum tix_err store_route_digest_list(struct store *s,
                                      int (*cb)(void *, const struct store_route_digest *),
                                      void *arg, struct tix_error *err)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
+	struct db_stmt *st = NULL;
+	enum db_rc rc;
 
-	if (sqlite3_prepare_v2(s->db,
-	                       "SELECT coalesce(ckey, 0), constituent, recipients, subject, rows,"
-	                       " reports, since, until, sent FROM route_digests ORDER BY dkey",
-	                       -1, &st, NULL) != SQLITE_OK)
-		return store__db_error(s, err, "listing digests");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	if (db_prepare(store__engine(s),
+	               "SELECT coalesce(ckey, 0), constituent, recipients, subject, rows,"
+	               " reports, since, until, sent FROM route_digests ORDER BY dkey",
+	               NULL, &st) != DB_OK)
+		return store__fail(s, err, "listing digests");
+	while ((rc = db_step(st)) == DB_ROW) {
 		struct store_route_digest d;
 
-		d.ckey = sqlite3_column_int64(st, 0);
-		d.constituent = (const char *)sqlite3_column_text(st, 1);
-		d.recipients = (const char *)sqlite3_column_text(st, 2);
-		d.subject = (const char *)sqlite3_column_text(st, 3);
-		d.rows = sqlite3_column_int64(st, 4);
-		d.reports = sqlite3_column_int64(st, 5);
-		d.since = sqlite3_column_int64(st, 6);
-		d.until = sqlite3_column_int64(st, 7);
-		d.sent = sqlite3_column_int64(st, 8);
+		d.ckey = db_column_int64(st, 0);
+		d.constituent = db_column_text(st, 1, NULL);
+		d.recipients = db_column_text(st, 2, NULL);
+		d.subject = db_column_text(st, 3, NULL);
+		d.rows = db_column_int64(st, 4);
+		d.reports = db_column_int64(st, 5);
+		d.since = db_column_int64(st, 6);
+		d.until = db_column_int64(st, 7);
+		d.sent = db_column_int64(st, 8);
 		if (cb(arg, &d))
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		enum tix_err e = store__db_error(s, err, "listing digests");
+	if (rc != DB_ROW && rc != DB_DONE) {
+		enum tix_err e = store__fail(s, err, "listing digests");
 
-		sqlite3_finalize(st);
+		db_finalize(st);
 		return e;
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return TIX_OK;
 }
