@@ -3,7 +3,8 @@
  * (tools/pg.sh run, issue 18): the whole migration list applied to a new
  * database gives the tables, columns and indexes of the SQLite schema, a
  * second run changes nothing, a newer schema is refused; and the store
- * functions of the modules written on db.h give the same answers on both.
+ * functions of the modules written on db.h (accounts, policy, sessions,
+ * request, ownership, route) give the same answers on both.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -458,6 +459,94 @@ static void ownership_on(struct store *s)
 	assert_int_equal(n, 0);
 }
 
+static int agg_cb(void *arg, const struct store_route_agg *a)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 512 - n, "%s %s %s %lld %lld..%lld AS%lld %s;", a->day, a->address,
+	         a->type, (long long)a->count, (long long)a->first, (long long)a->last,
+	         (long long)a->asn, a->feeds);
+	return 0;
+}
+
+static int unrouted_cb(void *arg, const struct store_route_unrouted *u)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 512 - n, "%s:%s:%lld:%s;", u->key, u->reason, (long long)u->line, u->row);
+	return 0;
+}
+
+static int constituent_cb(void *arg, const struct store_constituent *c)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 512 - n, "%s/%s/%s/%d;", c->name, c->org, c->lang, c->has_pgp_key);
+	return 0;
+}
+
+/* Routed reports, their digest rows by day, unrouted rows (route.c). The
+ * constituent is written by hand: store_constituent_put takes the store's
+ * transaction (store_begin), which is not on db.h yet. */
+static void route_on(struct store *s)
+{
+	struct tix_error err;
+	struct db_stmt *st;
+	char out[512] = "";
+	int64_t ckey, day = 1700000000000000; /* 2023-11-14T22:13:20Z */
+	int added = -1;
+	struct store_route_report r = {
+	        "report--1", "feed-a", "malicious-code", "infected-system", "192.0.2.1", 0, 64500,
+	        day,         day};
+	struct store_route_unrouted u = {"report--9", "feed-a",      "a.csv", "no-constituent",
+	                                 "",          "192.0.2.9,x", 7,       day};
+
+	assert_int_equal(db_prepare(store__engine(s),
+	                            "INSERT INTO route_constituents (name, org, created)"
+	                            " VALUES ('ops', 'acme', 1) RETURNING ckey",
+	                            NULL, &st),
+	                 DB_OK);
+	assert_int_equal(db_step(st), DB_ROW);
+	ckey = db_column_int64(st, 0);
+	db_finalize(st);
+	r.ckey = ckey;
+	assert_int_equal(store_constituent_list(s, NULL, constituent_cb, out, &err), TIX_OK);
+	assert_string_equal(out, "ops/acme/en/0;");
+	assert_int_equal(store_constituent_list(s, "none", constituent_cb, out, &err),
+	                 TIX_ENOTFOUND);
+	assert_int_equal(store_route_unrouted_add(s, &u, &err), TIX_OK);
+	u.key = "report--1";
+	assert_int_equal(store_route_unrouted_add(s, &u, &err), TIX_OK);
+	assert_int_equal(store_route_report_add(s, &r, &added, &err), TIX_OK);
+	assert_int_equal(added, 1);
+	assert_int_equal(store_route_report_add(s, &r, &added, &err), TIX_OK);
+	assert_int_equal(added, 0);
+	r.object_id = "report--2";
+	r.feed = "feed-b";
+	r.time_source = day + 60000000;
+	assert_int_equal(store_route_report_add(s, &r, &added, &err), TIX_OK);
+	r.object_id = "report--3";
+	r.time_source = day + 86400000000; /* the next day */
+	assert_int_equal(store_route_report_add(s, &r, &added, &err), TIX_OK);
+	out[0] = '\0';
+	assert_int_equal(store_route_digest_rows(s, ckey, 0, day * 2, 0, agg_cb, out, &err),
+	                 TIX_OK);
+	assert_string_equal(out, "2023-11-14 192.0.2.1 infected-system 2 "
+	                         "1700000000000000..1700000060000000 AS64500 feed-a,feed-b;"
+	                         "2023-11-15 192.0.2.1 infected-system 1 "
+	                         "1700086400000000..1700086400000000 AS64500 feed-b;");
+	/* report--1 routed now: no longer waiting. */
+	out[0] = '\0';
+	assert_int_equal(store_route_unrouted_list(s, NULL, unrouted_cb, out, &err), TIX_OK);
+	assert_string_equal(out, "report--9:no-constituent:7:192.0.2.9,x;");
+	out[0] = '\0';
+	assert_int_equal(store_route_unrouted_list(s, "other", unrouted_cb, out, &err), TIX_OK);
+	assert_string_equal(out, "");
+}
+
 #define ON_BOTH(fn)                                                                                \
 	static void test_##fn(void **state)                                                        \
 	{                                                                                          \
@@ -471,6 +560,7 @@ ON_BOTH(policy)
 ON_BOTH(sessions)
 ON_BOTH(request)
 ON_BOTH(ownership)
+ON_BOTH(route)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
@@ -486,6 +576,7 @@ int main(void)
 	        T(test_sessions),
 	        T(test_request),
 	        T(test_ownership),
+	        T(test_route),
 	};
 	const char *skip = getenv("TIX_TEST_PG_SKIP");
 
