@@ -537,10 +537,32 @@ static void test_pg_server_stopped(void **state)
 	assert_string_equal(db_column_text(st, 0, NULL), "kept");
 }
 
+/* A row referring to one that is not there: its own code on both engines
+ * (SQLite checks foreign keys when the connection asks, as the store's does). */
+static void test_foreign_key_violation(void **state)
+{
+	struct fixture *f = *state;
+	struct db_stmt *st;
+
+	assert_int_equal(
+	        db_exec(f->db,
+	                "PRAGMA foreign_keys = ON; DROP TABLE IF EXISTS fk;"
+	                "CREATE TABLE fk (k INTEGER REFERENCES t (k))",
+	                "DROP TABLE IF EXISTS fk; CREATE TABLE fk (k BIGINT REFERENCES t (k))"),
+	        DB_OK);
+	st = db_cached(f->db, "INSERT INTO fk (k) VALUES (?1)", NULL);
+	db_bind_int64(st, 1, 42);
+	assert_int_equal(db_step(st), DB_FOREIGN_KEY);
+	assert_int_equal(db_errcode(f->db), DB_FOREIGN_KEY);
+	assert_int_equal(count_rows(f->db, "fk"), 0);
+	assert_int_equal(db_exec(f->db, "DROP TABLE fk", NULL), DB_OK);
+}
+
 #define BOTH(setup)                                                                                \
 	cmocka_unit_test_setup_teardown(test_types_round_trip, setup, teardown),                   \
 	        cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing, setup, teardown),    \
 	        cmocka_unit_test_setup_teardown(test_unique_violation, setup, teardown),           \
+	        cmocka_unit_test_setup_teardown(test_foreign_key_violation, setup, teardown),      \
 	        cmocka_unit_test_setup_teardown(test_returning_and_changes, setup, teardown),      \
 	        cmocka_unit_test_setup_teardown(test_cache_and_errors, setup, teardown)
 
