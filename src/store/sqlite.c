@@ -84,10 +84,10 @@ static const char pg_schema_status[] =
 /* Each entry moves the schema from version i to i + 1, on SQLite and on
  * PostgreSQL: {SQLite's text, PostgreSQL's text, a C step or NULL}. An
  * entry whose PostgreSQL text is NULL ({sqlite_text, NULL, NULL}) is not
- * yet on PostgreSQL, which then refuses to migrate past it. PostgreSQL's texts of
- * 1-15 leave out what converts the rows of older versions (see the steps
- * above: no PostgreSQL database is older than this list). Never edit a
- * released entry: add a new one. */
+ * yet on PostgreSQL, which then refuses to migrate past it. PostgreSQL's
+ * texts of 1-15 leave out what converts the rows of older versions (see
+ * the steps above: no PostgreSQL database is older than this list). Never
+ * edit a released entry: add a new one. */
 const struct store_migration store__migrations[] = {
         /* 0 -> 1 */
         {"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
@@ -390,9 +390,11 @@ enum tix_err store__migrate(struct store *s, struct tix_error *err)
 			                  version + 1);
 			goto out;
 		}
-		if (s->pg ? (db_exec(s->pg, m->sqlite, m->pg) != DB_OK &&
-		             (e = store__fail(s, err, "migrating the schema")) != TIX_OK)
-		          : (e = store__exec(s, m->sqlite, err)) != TIX_OK)
+		if (s->pg == NULL)
+			e = store__exec(s, m->sqlite, err);
+		else if (db_exec(s->pg, m->sqlite, m->pg) != DB_OK)
+			e = store__fail(s, err, "migrating the schema");
+		if (e != TIX_OK)
 			goto out;
 		if (m->step && (e = m->step(s, err)) != TIX_OK)
 			goto out;
