@@ -2,10 +2,12 @@
  * tests/unit/store/test_pg_store.c — the store on a real PostgreSQL
  * (tools/pg.sh run, issue 18): the whole migration list applied to a new
  * database gives the tables, columns and indexes of the SQLite schema, a
- * second run changes nothing, a newer schema is refused; and the store
+ * second run changes nothing, a newer schema is refused, servers starting
+ * together migrate one after the other; and the store
  * functions of the modules written on db.h (accounts, policy, sessions,
  * request, ownership, route) give the same answers on both.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -227,6 +229,46 @@ static void test_newer_schema_refused(void **state)
 	snprintf(want, sizeof(want), "schema version %d is newer than this tix (%d)",
 	         store_schema_version() + 1, store_schema_version());
 	assert_non_null(strstr(err.msg, want));
+}
+
+struct opener {
+	struct store *s;
+	struct tix_error err;
+};
+
+static void *open_pg(void *arg)
+{
+	struct opener *o = arg;
+
+	o->s = store__open_pg(pg_url, &o->err);
+	return NULL;
+}
+
+/* Servers starting together on a new database: one migrates, the others
+ * wait for it (the advisory lock) and find the schema made; without the
+ * lock the second would fail on a table that already exists. */
+static void test_concurrent_migrations_one_after_the_other(void **state)
+{
+	struct opener o[4];
+	pthread_t t[4];
+	char v[32];
+
+	(void)state;
+	pg_exec("DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+	memset(o, 0, sizeof(o));
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, open_pg, &o[i]), 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+	for (int i = 0; i < 4; i++) {
+		if (o[i].s == NULL)
+			fail_msg("opener %d: %s", i, o[i].err.msg);
+	}
+	rows_text(store__engine(o[0].s), "SELECT value FROM meta WHERE key = 'schema_version'", v,
+	          sizeof(v));
+	assert_int_equal(atoi(v), store_schema_version());
+	for (int i = 0; i < 4; i++)
+		store_close(o[i].s);
 }
 
 static int count_cb(void *arg, const struct store_apikey *k)
@@ -571,6 +613,7 @@ int main(void)
 	        T(test_schema_matches_sqlite),
 	        T(test_migrating_again_changes_nothing),
 	        T(test_newer_schema_refused),
+	        cmocka_unit_test(test_concurrent_migrations_one_after_the_other),
 	        T(test_accounts),
 	        T(test_policy),
 	        T(test_sessions),
