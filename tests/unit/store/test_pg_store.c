@@ -181,9 +181,9 @@ static void test_schema_matches_sqlite(void **state)
 	/* Both at the same version: the list's length. */
 	rows_text(store__engine(f->pg), "SELECT value FROM meta WHERE key = 'schema_version'", v,
 	          sizeof(v));
-	assert_int_equal(atoi(v), store_schema_version());
+	assert_int_equal(strtol(v, NULL, 10), store_schema_version());
 	rows_text(store__engine(f->sq), "PRAGMA user_version", v, sizeof(v));
-	assert_int_equal(atoi(v), store_schema_version());
+	assert_int_equal(strtol(v, NULL, 10), store_schema_version());
 	free(sq);
 	free(pg);
 }
@@ -266,7 +266,7 @@ static void test_concurrent_migrations_one_after_the_other(void **state)
 	}
 	rows_text(store__engine(o[0].s), "SELECT value FROM meta WHERE key = 'schema_version'", v,
 	          sizeof(v));
-	assert_int_equal(atoi(v), store_schema_version());
+	assert_int_equal(strtol(v, NULL, 10), store_schema_version());
 	for (int i = 0; i < 4; i++)
 		store_close(o[i].s);
 }
