@@ -93,7 +93,8 @@ enum tix_err store_session_get(struct store *s, const unsigned char digest[32],
 	return e;
 }
 
-/* One statement with a digest and a time (either may be unused). */
+/* One statement with a digest and a time (when_us < 0: it has no ?2,
+ * which PostgreSQL would refuse to bind). */
 static enum tix_err run(struct store *s, const char *sql, const unsigned char *digest,
                         int64_t when_us, const char *what, struct tix_error *err)
 {
@@ -104,7 +105,8 @@ static enum tix_err run(struct store *s, const char *sql, const unsigned char *d
 		return err ? err->code : TIX_ESTORE;
 	if (digest)
 		db_bind_blob(st, 1, digest, 32);
-	db_bind_int64(st, 2, when_us);
+	if (when_us >= 0)
+		db_bind_int64(st, 2, when_us);
 	if (db_step(st) != DB_DONE)
 		e = store__fail(s, err, what);
 	db_reset(st);
@@ -122,7 +124,8 @@ enum tix_err store_session_touch(struct store *s, const unsigned char digest[32]
 enum tix_err store_session_remove(struct store *s, const unsigned char digest[32],
                                   struct tix_error *err)
 {
-	return run(s, "DELETE FROM sessions WHERE digest = ?1", digest, 0, "ending a session", err);
+	return run(s, "DELETE FROM sessions WHERE digest = ?1", digest, -1, "ending a session",
+	           err);
 }
 
 enum tix_err store_sessions_expire(struct store *s, int64_t now_us, int64_t idle_us,
