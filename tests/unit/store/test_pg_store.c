@@ -278,6 +278,33 @@ static int count_cb(void *arg, const struct store_apikey *k)
 	return 0;
 }
 
+static int org_cb(void *arg, const struct store_org *o)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 256 - n, "%s/%s;", o->name, o->country);
+	return 0;
+}
+
+static int user_cb(void *arg, const struct store_user *u)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 256 - n, "%s@%s/%s;", u->name, u->org, store_role_name(u->role));
+	return 0;
+}
+
+static int member_cb(void *arg, const char *group, const char *org)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 256 - n, "%s:%s;", group, org ? org : "-");
+	return 0;
+}
+
 static int coll_cb(void *arg, const struct store_collection_info *ci)
 {
 	char *out = arg;
@@ -355,6 +382,15 @@ static void accounts_on(struct store *s)
 	assert_true(!r && !w);
 	assert_int_equal(store_collection_list(s, o.key, 0, coll_cb, seen, &err), TIX_OK);
 	assert_string_equal(seen, "intel:11;more:00;more2:00;");
+	seen[0] = '\0';
+	assert_int_equal(store_org_list(s, org_cb, seen, &err), TIX_OK);
+	assert_string_equal(seen, "acme/DE;beta/;");
+	assert_int_equal(store_user_add(s, "cy", "beta", STORE_ROLE_SENSOR, "", &err), TIX_OK);
+	seen[0] = '\0';
+	assert_int_equal(store_user_list(s, user_cb, seen, &err), TIX_OK);
+	assert_string_equal(seen, "ana@acme/analyst;cy@beta/sensor;");
+	assert_int_equal(store_user_remove(s, "cy", &err), TIX_OK);
+	assert_int_equal(store_user_remove(s, "cy", &err), TIX_ENOTFOUND);
 	assert_int_equal(store_node_secret(s, secret, &err), TIX_OK);
 	assert_int_equal(store_node_secret(s, again, &err), TIX_OK);
 	assert_memory_equal(secret, again, 32);
@@ -389,6 +425,10 @@ static void policy_on(struct store *s)
 	assert_int_equal(store_group_member(s, "none", "acme", 1, &err), TIX_ENOTFOUND);
 	assert_int_equal(store_org_groups(s, "acme", group_cb, groups, &err), TIX_OK);
 	assert_string_equal(groups, "energy;water;");
+	assert_int_equal(store_group_add(s, "empty", &err), TIX_OK);
+	groups[0] = '\0';
+	assert_int_equal(store_group_list(s, member_cb, groups, &err), TIX_OK);
+	assert_string_equal(groups, "empty:-;energy:acme;water:acme;");
 	assert_int_equal(store_group_member(s, "water", "acme", 0, &err), TIX_OK);
 	assert_int_equal(store_group_member(s, "water", "acme", 0, &err), TIX_ENOTFOUND);
 	assert_int_equal(store_group_remove(s, "energy", &err), TIX_OK);
