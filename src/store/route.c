@@ -185,6 +185,22 @@ static int range_bytes(int family)
 	return family == 6 ? 16 : 4;
 }
 
+/* A range from columns col (family), col + 1 (lo) and col + 2 (plen);
+ * 0 when lo is not an address of the family. */
+static int range_of(struct db_stmt *st, int col, struct store_route_range *r)
+{
+	size_t n = 0;
+	const void *lo = db_column_blob(st, col + 1, &n);
+
+	memset(r, 0, sizeof(*r));
+	r->family = db_column_int64(st, col);
+	r->plen = (unsigned)db_column_int64(st, col + 2);
+	if (lo == NULL || n != (size_t)range_bytes(r->family))
+		return 0;
+	memcpy(r->lo, lo, n);
+	return 1;
+}
+
 /* The body of add/replace, inside an open transaction. */
 static enum tix_err put_constituent(struct store *s, const struct store_constituent_def *d,
                                     int replace, struct tix_error *err)
@@ -440,16 +456,10 @@ enum tix_err store_constituent_parts(struct store *s, int64_t ckey,
 			else if (k == 3)
 				cb->domain(cb->arg, key, db_column_text(st, 1, NULL));
 			else {
-				struct store_route_range r = {0};
-				size_t n = 0;
-				const void *lo = db_column_blob(st, 2, &n);
+				struct store_route_range r;
 
-				r.family = db_column_int64(st, 1);
-				r.plen = (unsigned)db_column_int64(st, 3);
-				if (lo && n == (size_t)range_bytes(r.family)) {
-					memcpy(r.lo, lo, n);
+				if (range_of(st, 1, &r))
 					cb->range(cb->arg, key, &r);
-				}
 			}
 		}
 		if (rc != DB_DONE) {
@@ -512,16 +522,10 @@ enum tix_err store_route_asn_each(struct store *s,
 	               &st) != DB_OK)
 		return store__fail(s, err, "reading the ASN table");
 	while ((rc = db_step(st)) == DB_ROW) {
-		struct store_route_range r = {0};
-		size_t n = 0;
-		const void *lo = db_column_blob(st, 1, &n);
+		struct store_route_range r;
 
-		r.family = db_column_int64(st, 0);
-		r.plen = (unsigned)db_column_int64(st, 2);
-		if (lo && n == (size_t)range_bytes(r.family)) {
-			memcpy(r.lo, lo, n);
+		if (range_of(st, 0, &r))
 			cb(arg, &r, db_column_int64(st, 3));
-		}
 	}
 	db_finalize(st);
 	return rc == DB_DONE ? TIX_OK : store__fail(s, err, "reading the ASN table");
