@@ -369,19 +369,25 @@ static enum tix_err set_version(struct store *s, int version, struct tix_error *
 
 enum tix_err store__migrate(struct store *s, struct tix_error *err)
 {
+	return store__migrate_list(s, store__migrations, NMIGRATIONS, err);
+}
+
+enum tix_err store__migrate_list(struct store *s, const struct store_migration *list, int n,
+                                 struct tix_error *err)
+{
 	int version = 0;
 	enum tix_err e;
 
 	if ((e = begin_migration(s, &version, err)) != TIX_OK)
 		goto out;
-	if (version > NMIGRATIONS) {
+	if (version > n) {
 		e = tix_error_set(err, TIX_ESTORE, "store",
 		                  "schema version %d is newer than this tix (%d): upgrade tix",
-		                  version, NMIGRATIONS);
+		                  version, n);
 		goto out;
 	}
-	for (; version < NMIGRATIONS; version++) {
-		const struct store_migration *m = &store__migrations[version];
+	for (; version < n; version++) {
+		const struct store_migration *m = &list[version];
 
 		if (s->pg && m->pg == NULL) {
 			e = tix_error_set(err, TIX_ESTORE, "store",

@@ -97,6 +97,10 @@ extern const struct store_migration store__migrations[];
 extern const int store__nmigrations;
 /* Brings s's schema to the newest version, in one write transaction. */
 enum tix_err store__migrate(struct store *s, struct tix_error *err);
+/* The same with the n entries of list (unit_store_pg: a list with an entry
+ * not yet on PostgreSQL). */
+enum tix_err store__migrate_list(struct store *s, const struct store_migration *list, int n,
+                                 struct tix_error *err);
 /* The SQL of the statements of sqlite.c kept per handle, by ST_*. */
 extern const char *const store__held_sql[ST_COUNT];
 

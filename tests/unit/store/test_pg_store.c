@@ -231,6 +231,38 @@ static void test_newer_schema_refused(void **state)
 	assert_non_null(strstr(err.msg, want));
 }
 
+/* A migration added without PostgreSQL's text ({sqlite, NULL, NULL}, as
+ * migrations written before this list took one): PostgreSQL stops before
+ * it, saying which, and keeps the version it reached. */
+static void test_entry_not_yet_on_postgresql_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct store_migration *list = calloc((size_t)store__nmigrations + 1, sizeof(*list));
+	struct tix_error err;
+	char want[96], v[32];
+
+	assert_non_null(list);
+	memcpy(list, store__migrations, (size_t)store__nmigrations * sizeof(*list));
+	list[store__nmigrations].sqlite = "CREATE TABLE later (a INTEGER)";
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(store__migrate_list(f->pg, list, store__nmigrations + 1, &err),
+	                 TIX_ESTORE);
+	snprintf(want, sizeof(want), "schema version %d is not yet on PostgreSQL",
+	         store__nmigrations + 1);
+	assert_non_null(strstr(err.msg, want));
+	rows_text(store__engine(f->pg), "SELECT value FROM meta WHERE key = 'schema_version'", v,
+	          sizeof(v));
+	assert_int_equal(strtol(v, NULL, 10), store__nmigrations);
+	rows_text(store__engine(f->pg), "SELECT count(*) FROM pg_tables WHERE tablename = 'later'",
+	          v, sizeof(v));
+	assert_string_equal(v, "0\n");
+	/* SQLite takes it. */
+	assert_int_equal(store__migrate_list(f->sq, list, store__nmigrations + 1, &err), TIX_OK);
+	rows_text(store__engine(f->sq), "PRAGMA user_version", v, sizeof(v));
+	assert_int_equal(strtol(v, NULL, 10), store__nmigrations + 1);
+	free(list);
+}
+
 struct opener {
 	struct store *s;
 	struct tix_error err;
@@ -698,6 +730,7 @@ int main(void)
 	        T(test_schema_matches_sqlite),
 	        T(test_migrating_again_changes_nothing),
 	        T(test_newer_schema_refused),
+	        T(test_entry_not_yet_on_postgresql_refused),
 	        cmocka_unit_test(test_concurrent_migrations_one_after_the_other),
 	        T(test_accounts),
 	        T(test_policy),
