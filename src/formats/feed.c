@@ -15,9 +15,10 @@
 #include "formats/feed_int.h"
 #include "pattern/pattern.h"
 #include "stix/stix.h"
+#include "values/idna.h"
 #include "values/values.h"
 
-#define FLUSH_AT (64u * 1024u)
+#define FLUSH_AT (16u * 1024u)
 
 static const struct {
 	const char *name, *media;
@@ -140,13 +141,29 @@ void feed_printf(struct formats_feed *f, size_t stream, const char *fmt, ...)
 		flush_stream(f, stream);
 }
 
-int feed_repeat(struct formats_feed *f, const struct feed_value *v, const char *salt)
+static int repeat_in(struct formats_feed *f, struct values_seen **set, const struct feed_value *v,
+                     const char *salt)
 {
-	int r = feed_seen_add(&f->seen, feed_hash(feed_kind_name(v->kind), v->text, salt));
+	int r;
 
+	if (*set == NULL && (*set = values_seen_new(0)) == NULL) {
+		f->failed = 1;
+		return 0;
+	}
+	r = values_seen_add(*set, values_seen_hash(feed_kind_name(v->kind), v->text, salt));
 	if (r < 0)
 		f->failed = 1;
 	return r == 0;
+}
+
+int feed_repeat(struct formats_feed *f, const struct feed_value *v, const char *salt)
+{
+	return repeat_in(f, &f->seen, v, salt);
+}
+
+int feed_repeat_here(struct formats_feed *f, const struct feed_value *v)
+{
+	return repeat_in(f, &f->mine, v, NULL);
 }
 
 /* ---- options ---------------------------------------------------------------- */
@@ -266,8 +283,9 @@ void formats_feed_free(struct formats_feed *f)
 	for (size_t i = 0; i < 2; i++)
 		tix_buf_release(&f->batch[i]);
 	tix_buf_release(&f->arena);
-	feed_seen_release(&f->seen);
-	feed_seen_release(&f->sids);
+	values_seen_free(f->seen);
+	values_seen_free(f->sids);
+	values_seen_free(f->mine);
 	free(f);
 }
 
@@ -422,13 +440,13 @@ static int atom_value(const struct pattern_atom *a, struct feed_value *v, char *
 	if (strcmp(a->path, "value") == 0 && strcmp(a->object_type, "domain-name") == 0) {
 		if (a->op == PATTERN_OP_EQ || a->op == PATTERN_OP_IN) {
 			v->kind = FK_DOMAIN;
-			n = feed_domain_ascii(a->value, a->value_len, buf, cap);
+			n = values_domain_ascii(a->value, a->value_len, buf, cap);
 		} else if (a->op == PATTERN_OP_LIKE && a->value_len > 2 &&
 		           memcmp(a->value, "%.", 2) == 0 &&
 		           !memchr(a->value + 2, '%', a->value_len - 2) &&
 		           !memchr(a->value + 2, '_', a->value_len - 2)) {
 			v->kind = FK_SUBDOMAINS;
-			n = feed_domain_ascii(a->value + 2, a->value_len - 2, buf, cap);
+			n = values_domain_ascii(a->value + 2, a->value_len - 2, buf, cap);
 		} else {
 			return FR_OPERATOR;
 		}
@@ -787,6 +805,8 @@ enum tix_err formats_feed_add(struct formats_feed *f, const char *json, size_t l
 
 	(void)err;
 	f->st.indicators++;
+	if (f->mine)
+		values_seen_clear(f->mine);
 	if (!raw_fields(json, len, &f->arena, &fl)) {
 		if ((obj = json_loadb(json, len, 0, NULL)) == NULL) {
 			left_out(f, "", FR_NOT_INDICATOR, "not JSON");
