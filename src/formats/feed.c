@@ -14,6 +14,7 @@
 
 #include "formats/feed_int.h"
 #include "pattern/pattern.h"
+#include "stix/raw.h"
 #include "stix/stix.h"
 #include "values/idna.h"
 #include "values/values.h"
@@ -587,164 +588,42 @@ static const char *const key_names[NKEYS] = {
         "name", "description", "modified", "valid_from",   "valid_until",
         NULL};
 
-static const char *ws(const char *p, const char *e)
-{
-	while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-		p++;
-	return p;
-}
-
-/* The end of the string starting after its opening quote; *escaped when it
- * holds a backslash. NULL when it does not end. */
-static const char *string_end(const char *p, const char *e, int *escaped)
-{
-	*escaped = 0;
-	for (; p < e; p++) {
-		if ((unsigned char)*p < 0x20)
-			return NULL; /* not JSON */
-		if (*p == '\\') {
-			*escaped = 1;
-			p++;
-		} else if (*p == '"') {
-			return p;
-		}
-	}
-	return NULL;
-}
-
-/* Skips one JSON value (already known to be valid JSON: a stored body). */
-static const char *skip_value(const char *p, const char *e)
-{
-	int depth = 0, esc;
-
-	do {
-		p = ws(p, e);
-		if (p >= e)
-			return NULL;
-		if (*p == '"') {
-			if ((p = string_end(p + 1, e, &esc)) == NULL)
-				return NULL;
-			p++;
-		} else if (*p == '{' || *p == '[') {
-			depth++;
-			p++;
-		} else if (*p == '}' || *p == ']') {
-			depth--;
-			p++;
-		} else {
-			const char *start = p;
-
-			while (p < e && *p && !strchr(",}] \t\r\n", *p))
-				p++;
-			if (p == start)
-				return NULL; /* not JSON: jansson says so */
-		}
-		p = ws(p, e);
-		if (depth > 0 && p < e && (*p == ',' || *p == ':'))
-			p++;
-	} while (depth > 0 && p < e);
-	return depth == 0 ? p : NULL;
-}
-
-/* Reads the fields from the text without building a tree, copying them
- * into arena; 0 when the object is not plain (an escape in a field read,
- * external references, anything unexpected): then jansson reads it. */
+/* Reads the fields from the text without building a tree (stix_raw_fields),
+ * copying them NUL-terminated into arena; 0 when the object is not plain
+ * (or has external references, whose url only jansson reads here). */
 static int raw_fields(const char *json, size_t len, struct tix_buf *arena, struct fields *fl)
 {
-	const char *p = json, *e = json + len, *pos[NKEYS] = {NULL}, *mpos[MAX_MARKS];
-	size_t plen[NKEYS] = {0}, mlen[MAX_MARKS], nm = 0;
+	struct stix_raw_fields r;
+	size_t used = stix_raw_fields(json, len, key_names, K_URL, &r), o = 0;
 	char *out;
-	int esc;
 
 	memset(fl, 0, sizeof(*fl));
-	p = ws(p, e);
-	if (p >= e || *p != '{')
-		return 0;
-	p = ws(p + 1, e);
-	while (p < e && *p != '}') {
-		const char *k, *ke;
-		int which = -1;
-
-		if (*p != '"' || (ke = string_end(p + 1, e, &esc)) == NULL || esc)
-			return 0;
-		k = p + 1;
-		for (int i = 0; i < NKEYS; i++)
-			if (key_names[i] && strlen(key_names[i]) == (size_t)(ke - k) &&
-			    memcmp(key_names[i], k, (size_t)(ke - k)) == 0)
-				which = i;
-		p = ws(ke + 1, e);
-		if (p >= e || *p != ':')
-			return 0;
-		p = ws(p + 1, e);
-		if ((size_t)(ke - k) == 19 && memcmp(k, "external_references", 19) == 0)
-			return 0;
-		if (which >= 0) {
-			const char *ve;
-
-			if (p >= e || *p != '"' || (ve = string_end(p + 1, e, &esc)) == NULL || esc)
-				return 0;
-			pos[which] = p + 1;
-			plen[which] = (size_t)(ve - p - 1);
-			p = ve + 1;
-		} else if ((size_t)(ke - k) == 7 && memcmp(k, "revoked", 7) == 0) {
-			if (e - p >= 4 && memcmp(p, "true", 4) == 0)
-				fl->revoked = 1;
-			else if (!(e - p >= 5 && memcmp(p, "false", 5) == 0))
-				return 0;
-			p += fl->revoked ? 4 : 5;
-		} else if ((size_t)(ke - k) == 19 && memcmp(k, "object_marking_refs", 19) == 0) {
-			if (p >= e || *p != '[')
-				return 0;
-			p = ws(p + 1, e);
-			while (p < e && *p == '"') {
-				const char *ve = string_end(p + 1, e, &esc);
-
-				if (ve == NULL || esc || nm == MAX_MARKS)
-					return 0;
-				mpos[nm] = p + 1;
-				mlen[nm++] = (size_t)(ve - p - 1);
-				p = ws(ve + 1, e);
-				if (p < e && *p == ',')
-					p = ws(p + 1, e);
-			}
-			if (p >= e || *p != ']')
-				return 0;
-			p++;
-		} else if ((p = skip_value(p, e)) == NULL) {
-			return 0;
-		}
-		p = ws(p, e);
-		if (p < e && *p == ',')
-			p = ws(p + 1, e);
-	}
-	if (p >= e)
+	if (used == 0 || r.external_references ||
+	    stix_raw_ws(json + used, json + len) != json + len)
 		return 0;
 	tix_buf_reset(arena);
 	if ((out = tix_buf_space(arena, len + NKEYS + MAX_MARKS + 1)) == NULL)
 		return 0;
-	{
-		size_t o = 0;
-
+	out[o++] = '\0';
+	for (int i = 0; i < NKEYS; i++) {
+		if (i >= K_URL || r.v[i].s == NULL) {
+			fl->v[i] = out; /* "" */
+			continue;
+		}
+		memcpy(out + o, r.v[i].s, r.v[i].n);
+		fl->v[i] = out + o;
+		o += r.v[i].n;
 		out[o++] = '\0';
-		for (int i = 0; i < NKEYS; i++) {
-			if (pos[i] == NULL) {
-				fl->v[i] = out; /* "" */
-				continue;
-			}
-			memcpy(out + o, pos[i], plen[i]);
-			fl->v[i] = out + o;
-			o += plen[i];
-			out[o++] = '\0';
-		}
-		for (size_t i = 0; i < nm; i++) {
-			memcpy(out + o, mpos[i], mlen[i]);
-			fl->marks[i] = out + o;
-			o += mlen[i];
-			out[o++] = '\0';
-		}
-		fl->nmarks = nm;
-		tix_buf_commit(arena, o);
 	}
+	for (size_t i = 0; i < r.nmarks && i < MAX_MARKS; i++) {
+		memcpy(out + o, r.marks[i].s, r.marks[i].n);
+		fl->marks[i] = out + o;
+		o += r.marks[i].n;
+		out[o++] = '\0';
+	}
+	fl->nmarks = r.nmarks < MAX_MARKS ? r.nmarks : MAX_MARKS;
+	fl->revoked = r.revoked;
+	tix_buf_commit(arena, o);
 	return 1;
 }
 

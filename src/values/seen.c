@@ -75,8 +75,14 @@ struct values_seen *values_seen_new(size_t mem_keys)
 {
 	struct values_seen *s = calloc(1, sizeof(*s));
 
+	const char *v = getenv("TIX_SEEN_MEM_KEYS"); /* for tests: spill early */
+	char *end = NULL;
+	long long n = v ? strtoll(v, &end, 10) : 0;
+
 	if (s == NULL)
 		return NULL;
+	if (mem_keys == 0 && v && end != v && *end == '\0' && n > 0 && n <= 100000000)
+		mem_keys = (size_t)n;
 	s->max_n = mem_keys ? mem_keys : DEFAULT_MEM_KEYS;
 	s->fd = -1;
 	return s;

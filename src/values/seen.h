@@ -12,8 +12,9 @@
 
 struct values_seen;
 
-/* A set keeping at most mem_keys keys in memory (0: the default, 24,576)
- * before it moves them to its temporary file; NULL when out of memory. */
+/* A set keeping at most mem_keys keys in memory (0: $TIX_SEEN_MEM_KEYS for
+ * tests, else 24,576) before it moves them to its temporary file; NULL when
+ * out of memory. */
 struct values_seen *values_seen_new(size_t mem_keys);
 /* 1 when key was not in the set (and now is), 0 when it was, -1 when the
  * set failed (out of memory, the temporary file; errno says which). After
