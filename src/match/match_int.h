@@ -13,6 +13,7 @@
 
 #include "match/match.h"
 #include "stix/raw.h"
+#include "values/mix.h"
 #include "values/values.h"
 
 #define MATCH_MAGIC   "TIXMIDX"
@@ -84,12 +85,7 @@ struct match_index {
 
 static inline uint64_t match__mix(uint64_t x)
 {
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
+	return values_mix64(x);
 }
 
 static inline uint64_t match__hash(unsigned kind, const void *data, size_t n)

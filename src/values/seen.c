@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "values/mix.h"
+
 #define DEFAULT_MEM_KEYS 24576u
 #define BLOOM_BYTES      (1024u * 1024u) /* 8 Mi bits: 2% false positives at 1M keys */
 #define BLOOM_BLOCKS     (BLOOM_BYTES / 64u)
@@ -42,18 +44,6 @@ struct values_seen {
 	int failed;
 	uint64_t block[BLOCK_KEYS];
 };
-
-/* MurmurHash3's fmix64: a bijection, so the set of mixed keys is exact,
- * and its bits are even enough for the table and the filter. */
-static uint64_t mix(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return h;
-}
 
 uint64_t values_seen_hash(const char *a, const char *b, const char *c)
 {
@@ -389,7 +379,7 @@ static int grow(struct values_seen *s)
 
 int values_seen_add(struct values_seen *s, uint64_t key)
 {
-	uint64_t m = mix(key);
+	uint64_t m = values_mix64(key); /* a bijection: the set stays exact */
 	size_t i;
 
 	if (s->failed)
