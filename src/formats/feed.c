@@ -299,6 +299,12 @@ enum tix_err formats_feed_finish(struct formats_feed *f, struct tix_error *err)
 {
 	if (f->w->end && f->w->end(f) != TIX_OK)
 		f->failed = 1;
+	/* nothing more is written: the no-repeat sets go before the caller
+	 * writes its audit entry, so the two never add up */
+	values_seen_free(f->seen);
+	values_seen_free(f->sids);
+	values_seen_free(f->mine);
+	f->seen = f->sids = f->mine = NULL;
 	f->finishing = 1; /* every file of the feed is written, even empty */
 	for (size_t i = 0; i < f->nstreams; i++)
 		flush_stream(f, i);
