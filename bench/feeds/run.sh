@@ -1,23 +1,27 @@
 #!/usr/bin/env bash
 # run.sh — the feeds benchmark (`make bench-feeds`); see bench/README.md.
-# Builds tix in Release, generates SMALL and COUNT indicators (bench/feeds/
-# gen.py), imports each into a store, then in the same run: `tix export`
-# (STIX, the baseline) and `tix export --format F` for every feed format,
-# seconds and peak RSS, and `wc -l` of each output; then the conditional GET
-# (304) rate of GET /feeds/<collection>/rpz against nginx answering 304 for
-# the same file (wrk, If-None-Match). Prints the table and the ratios.
+# Builds tix in Release, generates SIZES indicators (bench/feeds/gen.py),
+# imports each into a store, then in the same run, ROUNDS times: `tix
+# export` (STIX, the baseline) and `tix export --format F` for every feed
+# format, seconds, CPU seconds and peak RSS, and `wc -l` of each output;
+# then the conditional GET (304) rate of GET /feeds/<collection>/rpz
+# against nginx answering 304 for the same file (wrk, If-None-Match).
+# Prints medians, rates against STIX's (wall and CPU) and each format's
+# peak RSS at every size against its own at the smallest.
 # Exit 0 whatever the goals say; non-zero only when something cannot run.
 #
-# Environment: COUNT (default 1000000), SMALL (default 10000), DURATION
-# (seconds per wrk run, default 10), CONNS (default 16), BUILD_DIR
-# (default build-bench).
+# Environment: SIZES (default "10000 100000 1000000"; the last is the one
+# rated), ROUNDS (default 1), DURATION (seconds per wrk run, default 10; 0
+# skips the 304s), CONNS (default 16), BUILD_DIR (default build-bench).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 HERE="$ROOT/bench/feeds"
-COUNT="${COUNT:-1000000}"
-SMALL="${SMALL:-10000}"
+SIZES="${SIZES:-10000 100000 1000000}"
+COUNT="${SIZES##* }"
+SMALL="${SIZES%% *}"
+ROUNDS="${ROUNDS:-1}"
 DURATION="${DURATION:-10}"
 CONNS="${CONNS:-16}"
 BUILD="${BUILD_DIR:-build-bench}"
@@ -27,9 +31,11 @@ FORMATS="suricata suricata-dataset zeek rpz nft ipset hosts csv list"
 mkdir -p "$WORK"
 die() { echo "run.sh: $*" >&2; exit 1; }
 [ -x /usr/bin/time ] || die "GNU time (/usr/bin/time, Debian package 'time') is needed"
-command -v wrk >/dev/null || die "wrk is needed (sh tools/deps.sh soak)"
-NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
-[ -x "$NGINX" ] || die "nginx is needed (apt-get install nginx-light)"
+if [ "$DURATION" != 0 ]; then
+	command -v wrk >/dev/null || die "wrk is needed (sh tools/deps.sh soak)"
+	NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
+	[ -x "$NGINX" ] || die "nginx is needed (apt-get install nginx-light)"
+fi
 
 echo "== build (Release) in $BUILD"
 if ! { cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DTIX_TESTS=OFF &&
@@ -41,23 +47,26 @@ fi
 rm_db() { rm -f "$1" "$1-wal" "$1-shm" "$1-journal"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# measure NAME N CMD...: seconds and peak RSS (KiB) of CMD, its stdout's lines.
+# measure NAME N CMD...: seconds, peak RSS (KiB) and CPU seconds of CMD, its
+# output's lines.
 measure() {
 	local name="$1" n="$2"; shift 2
 	local rc=0
 	rm -rf "$WORK/out" && mkdir -p "$WORK/out"
-	/usr/bin/time -f '%e %M' -o "$WORK/last.time" "$@" >"$WORK/out/stdout" 2>"$WORK/out/stderr" || rc=$?
+	/usr/bin/time -f '%e %M %U %S' -o "$WORK/last.time" "$@" >"$WORK/out/stdout" 2>"$WORK/out/stderr" || rc=$?
 	[ "$rc" -eq 0 ] || { tail -n 20 "$WORK/out/stderr" >&2; die "$name failed with exit $rc"; }
 	local lines
 	lines="$(cat "$WORK/out/stdout" "$WORK/out"/*.rules "$WORK/out"/*.lst 2>/dev/null | wc -l || true)"
 	local wc_s
 	wc_s="$(/usr/bin/time -f '%e' wc -l "$WORK/out/stdout" 2>&1 >/dev/null | tail -n1)"
-	echo "$n $name $(cat "$WORK/last.time") $lines $wc_s" >>"$WORK/results"
-	printf '   %-18s %8s s  %8s KiB  %9s lines\n' "$name" $(cat "$WORK/last.time") "$lines"
+	local e m u sy
+	read -r e m u sy <"$WORK/last.time"
+	echo "$n $name $e $m $lines $wc_s $(awk -v u="$u" -v s="$sy" 'BEGIN { print u + s }')" >>"$WORK/results"
+	printf '   %-18s %8s s  %8s KiB  cpu %5s+%-5s s %9s lines\n' "$name" "$e" "$m" "$u" "$sy" "$lines"
 }
 
 rm -f "$WORK/results"
-for n in "$SMALL" "$COUNT"; do
+for n in $SIZES; do
 	db="$WORK/feeds-$n.db"
 	if [ ! -s "$db" ]; then
 		echo "== generating and importing $n indicators"
@@ -68,17 +77,60 @@ for n in "$SMALL" "$COUNT"; do
 		"$TIX" import --quiet --org bench --collection feeds --db "$db" "$WORK/in-$n.json"
 		rm -f "$WORK/in-$n.json"
 	fi
-	echo "== $n indicators"
-	measure stix "$n" "$TIX" export --db "$db" --collection feeds
-	for f in $FORMATS; do
-		if [ "$f" = suricata-dataset ]; then
-			measure "$f" "$n" "$TIX" export --db "$db" --collection feeds --format "$f" \
-				--output "$WORK/out"
-		else
-			measure "$f" "$n" "$TIX" export --db "$db" --collection feeds --format "$f"
-		fi
+done
+for r in $(seq 1 "$ROUNDS"); do
+	for n in $SIZES; do
+		db="$WORK/feeds-$n.db"
+		echo "== $n indicators, round $r of $ROUNDS"
+		measure stix "$n" "$TIX" export --db "$db" --collection feeds
+		for f in $FORMATS; do
+			if [ "$f" = suricata-dataset ]; then
+				measure "$f" "$n" "$TIX" export --db "$db" --collection feeds --format "$f" \
+					--output "$WORK/out"
+			else
+				measure "$f" "$n" "$TIX" export --db "$db" --collection feeds --format "$f"
+			fi
+		done
 	done
 done
+rm -rf "$WORK/out"
+print_table() {
+	echo
+	echo "Feeds benchmark: sizes $SIZES, $ROUNDS round(s), medians, $(date -u +%Y-%m-%d), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+	awk -v sizes="$SIZES" -v big="$COUNT" -v small="$SMALL" '
+	function median(key,    n, i, j, t, a) {
+		n = split(vals[key], a, " ")
+		for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	{ n=$1; f=$2; vals[n SUBSEP f SUBSEP "s"] = vals[n SUBSEP f SUBSEP "s"] " " $3
+	  vals[n SUBSEP f SUBSEP "rss"] = vals[n SUBSEP f SUBSEP "rss"] " " $4
+	  vals[n SUBSEP f SUBSEP "cpu"] = vals[n SUBSEP f SUBSEP "cpu"] " " $7
+	  vals[n SUBSEP f SUBSEP "wc"] = vals[n SUBSEP f SUBSEP "wc"] " " $6
+	  lines[n, f] = $5; if (!(f in seen)) { seen[f] = 1; order[++k] = f } }
+	END {
+		ns = split(sizes, sz, " ")
+		hdr = "| format | s (" big ") | CPU s | indicators/s | rate / STIX (wall) | rate / STIX (CPU) | wc -l s | lines"
+		sep = "|---|---:|---:|---:|---:|---:|---:|---:"
+		for (i = 1; i <= ns; i++) { hdr = hdr " | RSS MiB " sz[i]; sep = sep "|---:" }
+		for (i = 2; i <= ns; i++) { hdr = hdr " | " sz[i] " / " small; sep = sep "|---:" }
+		print ""; print hdr " |"; print sep "|"
+		bs = median(big SUBSEP "stix" SUBSEP "s"); bc = median(big SUBSEP "stix" SUBSEP "cpu")
+		for (j = 1; j <= k; j++) {
+			f = order[j]
+			s = median(big SUBSEP f SUBSEP "s"); c = median(big SUBSEP f SUBSEP "cpu")
+			line = sprintf("| %s | %.2f | %.2f | %\047d | %.2f | %.2f | %.2f | %\047d", f, s, c, s > 0 ? big / s : 0, s > 0 ? bs / s : 0, c > 0 ? bc / c : 0, median(big SUBSEP f SUBSEP "wc"), lines[big, f])
+			r0 = median(small SUBSEP f SUBSEP "rss")
+			for (i = 1; i <= ns; i++) line = line sprintf(" | %.1f", median(sz[i] SUBSEP f SUBSEP "rss") / 1024)
+			for (i = 2; i <= ns; i++) line = line sprintf(" | %.2f", r0 ? median(sz[i] SUBSEP f SUBSEP "rss") / r0 : 0)
+			print line " |"
+		}
+	}' "$WORK/results"
+}
+if [ "$DURATION" = 0 ]; then
+	print_table
+	exit 0
+fi
 
 # ---- conditional GETs: tix serve against nginx -----------------------------------
 db="$WORK/feeds-$COUNT.db"
@@ -142,21 +194,7 @@ NG304="$(grep '^RESULT' "$WORK/wrk-nginx.out" | cut -d' ' -f2-)"
 kill $TIX_PID $NGINX_PID 2>/dev/null || true
 wait 2>/dev/null || true
 
-echo
-echo "Feeds benchmark: $SMALL and $COUNT indicators, $(date -u +%Y-%m-%d), $(nproc) cores"
-awk -v small="$SMALL" -v big="$COUNT" '
-	{ n=$1; f=$2; s[n,f]=$3; rss[n,f]=$4; lines[n,f]=$5; wc[n,f]=$6; if (!(f in seen)) { seen[f]=1; order[++k]=f } }
-	END {
-		print ""
-		print "| format | s (" big ") | indicators/s | rate / STIX export | wc -l s | lines | peak RSS MiB " small " | peak RSS MiB " big " | RSS " big " / " small " |"
-		print "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
-		for (i = 1; i <= k; i++) {
-			f = order[i]
-			rate = s[big,f] > 0 ? big / s[big,f] : 0
-			base = s[big,"stix"] > 0 ? big / s[big,"stix"] : 0
-			printf "| %s | %.2f | %\047d | %.2f | %.2f | %\047d | %.1f | %.1f | %.2f |\n", f, s[big,f], rate, base ? rate / base : 0, wc[big,f], lines[big,f], rss[small,f] / 1024, rss[big,f] / 1024, rss[small,f] ? rss[big,f] / rss[small,f] : 0
-		}
-	}' "$WORK/results"
+print_table
 echo
 read -r t_rate t_304 t_other <<<"$TIX304"
 read -r n_rate n_304 n_other <<<"$NG304"

@@ -14,10 +14,12 @@
 
 #include "formats/feed_int.h"
 #include "pattern/pattern.h"
+#include "stix/raw.h"
 #include "stix/stix.h"
+#include "values/idna.h"
 #include "values/values.h"
 
-#define FLUSH_AT (64u * 1024u)
+#define FLUSH_AT (16u * 1024u)
 
 static const struct {
 	const char *name, *media;
@@ -140,13 +142,29 @@ void feed_printf(struct formats_feed *f, size_t stream, const char *fmt, ...)
 		flush_stream(f, stream);
 }
 
-int feed_repeat(struct formats_feed *f, const struct feed_value *v, const char *salt)
+static int repeat_in(struct formats_feed *f, struct values_seen **set, const struct feed_value *v,
+                     const char *salt)
 {
-	int r = feed_seen_add(&f->seen, feed_hash(feed_kind_name(v->kind), v->text, salt));
+	int r;
 
+	if (*set == NULL && (*set = values_seen_new(0)) == NULL) {
+		f->failed = 1;
+		return 0;
+	}
+	r = values_seen_add(*set, values_seen_hash(feed_kind_name(v->kind), v->text, salt));
 	if (r < 0)
 		f->failed = 1;
 	return r == 0;
+}
+
+int feed_repeat(struct formats_feed *f, const struct feed_value *v, const char *salt)
+{
+	return repeat_in(f, &f->seen, v, salt);
+}
+
+int feed_repeat_here(struct formats_feed *f, const struct feed_value *v)
+{
+	return repeat_in(f, &f->mine, v, NULL);
 }
 
 /* ---- options ---------------------------------------------------------------- */
@@ -266,8 +284,9 @@ void formats_feed_free(struct formats_feed *f)
 	for (size_t i = 0; i < 2; i++)
 		tix_buf_release(&f->batch[i]);
 	tix_buf_release(&f->arena);
-	feed_seen_release(&f->seen);
-	feed_seen_release(&f->sids);
+	values_seen_free(f->seen);
+	values_seen_free(f->sids);
+	values_seen_free(f->mine);
 	free(f);
 }
 
@@ -280,6 +299,12 @@ enum tix_err formats_feed_finish(struct formats_feed *f, struct tix_error *err)
 {
 	if (f->w->end && f->w->end(f) != TIX_OK)
 		f->failed = 1;
+	/* nothing more is written: the no-repeat sets go before the caller
+	 * writes its audit entry, so the two never add up */
+	values_seen_free(f->seen);
+	values_seen_free(f->sids);
+	values_seen_free(f->mine);
+	f->seen = f->sids = f->mine = NULL;
 	f->finishing = 1; /* every file of the feed is written, even empty */
 	for (size_t i = 0; i < f->nstreams; i++)
 		flush_stream(f, i);
@@ -422,13 +447,13 @@ static int atom_value(const struct pattern_atom *a, struct feed_value *v, char *
 	if (strcmp(a->path, "value") == 0 && strcmp(a->object_type, "domain-name") == 0) {
 		if (a->op == PATTERN_OP_EQ || a->op == PATTERN_OP_IN) {
 			v->kind = FK_DOMAIN;
-			n = feed_domain_ascii(a->value, a->value_len, buf, cap);
+			n = values_domain_ascii(a->value, a->value_len, buf, cap);
 		} else if (a->op == PATTERN_OP_LIKE && a->value_len > 2 &&
 		           memcmp(a->value, "%.", 2) == 0 &&
 		           !memchr(a->value + 2, '%', a->value_len - 2) &&
 		           !memchr(a->value + 2, '_', a->value_len - 2)) {
 			v->kind = FK_SUBDOMAINS;
-			n = feed_domain_ascii(a->value + 2, a->value_len - 2, buf, cap);
+			n = values_domain_ascii(a->value + 2, a->value_len - 2, buf, cap);
 		} else {
 			return FR_OPERATOR;
 		}
@@ -569,164 +594,42 @@ static const char *const key_names[NKEYS] = {
         "name", "description", "modified", "valid_from",   "valid_until",
         NULL};
 
-static const char *ws(const char *p, const char *e)
-{
-	while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-		p++;
-	return p;
-}
-
-/* The end of the string starting after its opening quote; *escaped when it
- * holds a backslash. NULL when it does not end. */
-static const char *string_end(const char *p, const char *e, int *escaped)
-{
-	*escaped = 0;
-	for (; p < e; p++) {
-		if ((unsigned char)*p < 0x20)
-			return NULL; /* not JSON */
-		if (*p == '\\') {
-			*escaped = 1;
-			p++;
-		} else if (*p == '"') {
-			return p;
-		}
-	}
-	return NULL;
-}
-
-/* Skips one JSON value (already known to be valid JSON: a stored body). */
-static const char *skip_value(const char *p, const char *e)
-{
-	int depth = 0, esc;
-
-	do {
-		p = ws(p, e);
-		if (p >= e)
-			return NULL;
-		if (*p == '"') {
-			if ((p = string_end(p + 1, e, &esc)) == NULL)
-				return NULL;
-			p++;
-		} else if (*p == '{' || *p == '[') {
-			depth++;
-			p++;
-		} else if (*p == '}' || *p == ']') {
-			depth--;
-			p++;
-		} else {
-			const char *start = p;
-
-			while (p < e && *p && !strchr(",}] \t\r\n", *p))
-				p++;
-			if (p == start)
-				return NULL; /* not JSON: jansson says so */
-		}
-		p = ws(p, e);
-		if (depth > 0 && p < e && (*p == ',' || *p == ':'))
-			p++;
-	} while (depth > 0 && p < e);
-	return depth == 0 ? p : NULL;
-}
-
-/* Reads the fields from the text without building a tree, copying them
- * into arena; 0 when the object is not plain (an escape in a field read,
- * external references, anything unexpected): then jansson reads it. */
+/* Reads the fields from the text without building a tree (stix_raw_fields),
+ * copying them NUL-terminated into arena; 0 when the object is not plain
+ * (or has external references, whose url only jansson reads here). */
 static int raw_fields(const char *json, size_t len, struct tix_buf *arena, struct fields *fl)
 {
-	const char *p = json, *e = json + len, *pos[NKEYS] = {NULL}, *mpos[MAX_MARKS];
-	size_t plen[NKEYS] = {0}, mlen[MAX_MARKS], nm = 0;
+	struct stix_raw_fields r;
+	size_t used = stix_raw_fields(json, len, key_names, K_URL, &r), o = 0;
 	char *out;
-	int esc;
 
 	memset(fl, 0, sizeof(*fl));
-	p = ws(p, e);
-	if (p >= e || *p != '{')
-		return 0;
-	p = ws(p + 1, e);
-	while (p < e && *p != '}') {
-		const char *k, *ke;
-		int which = -1;
-
-		if (*p != '"' || (ke = string_end(p + 1, e, &esc)) == NULL || esc)
-			return 0;
-		k = p + 1;
-		for (int i = 0; i < NKEYS; i++)
-			if (key_names[i] && strlen(key_names[i]) == (size_t)(ke - k) &&
-			    memcmp(key_names[i], k, (size_t)(ke - k)) == 0)
-				which = i;
-		p = ws(ke + 1, e);
-		if (p >= e || *p != ':')
-			return 0;
-		p = ws(p + 1, e);
-		if ((size_t)(ke - k) == 19 && memcmp(k, "external_references", 19) == 0)
-			return 0;
-		if (which >= 0) {
-			const char *ve;
-
-			if (p >= e || *p != '"' || (ve = string_end(p + 1, e, &esc)) == NULL || esc)
-				return 0;
-			pos[which] = p + 1;
-			plen[which] = (size_t)(ve - p - 1);
-			p = ve + 1;
-		} else if ((size_t)(ke - k) == 7 && memcmp(k, "revoked", 7) == 0) {
-			if (e - p >= 4 && memcmp(p, "true", 4) == 0)
-				fl->revoked = 1;
-			else if (!(e - p >= 5 && memcmp(p, "false", 5) == 0))
-				return 0;
-			p += fl->revoked ? 4 : 5;
-		} else if ((size_t)(ke - k) == 19 && memcmp(k, "object_marking_refs", 19) == 0) {
-			if (p >= e || *p != '[')
-				return 0;
-			p = ws(p + 1, e);
-			while (p < e && *p == '"') {
-				const char *ve = string_end(p + 1, e, &esc);
-
-				if (ve == NULL || esc || nm == MAX_MARKS)
-					return 0;
-				mpos[nm] = p + 1;
-				mlen[nm++] = (size_t)(ve - p - 1);
-				p = ws(ve + 1, e);
-				if (p < e && *p == ',')
-					p = ws(p + 1, e);
-			}
-			if (p >= e || *p != ']')
-				return 0;
-			p++;
-		} else if ((p = skip_value(p, e)) == NULL) {
-			return 0;
-		}
-		p = ws(p, e);
-		if (p < e && *p == ',')
-			p = ws(p + 1, e);
-	}
-	if (p >= e)
+	if (used == 0 || r.external_references ||
+	    stix_raw_ws(json + used, json + len) != json + len)
 		return 0;
 	tix_buf_reset(arena);
 	if ((out = tix_buf_space(arena, len + NKEYS + MAX_MARKS + 1)) == NULL)
 		return 0;
-	{
-		size_t o = 0;
-
+	out[o++] = '\0';
+	for (int i = 0; i < NKEYS; i++) {
+		if (i >= K_URL || r.v[i].s == NULL) {
+			fl->v[i] = out; /* "" */
+			continue;
+		}
+		memcpy(out + o, r.v[i].s, r.v[i].n);
+		fl->v[i] = out + o;
+		o += r.v[i].n;
 		out[o++] = '\0';
-		for (int i = 0; i < NKEYS; i++) {
-			if (pos[i] == NULL) {
-				fl->v[i] = out; /* "" */
-				continue;
-			}
-			memcpy(out + o, pos[i], plen[i]);
-			fl->v[i] = out + o;
-			o += plen[i];
-			out[o++] = '\0';
-		}
-		for (size_t i = 0; i < nm; i++) {
-			memcpy(out + o, mpos[i], mlen[i]);
-			fl->marks[i] = out + o;
-			o += mlen[i];
-			out[o++] = '\0';
-		}
-		fl->nmarks = nm;
-		tix_buf_commit(arena, o);
 	}
+	for (size_t i = 0; i < r.nmarks && i < MAX_MARKS; i++) {
+		memcpy(out + o, r.marks[i].s, r.marks[i].n);
+		fl->marks[i] = out + o;
+		o += r.marks[i].n;
+		out[o++] = '\0';
+	}
+	fl->nmarks = r.nmarks < MAX_MARKS ? r.nmarks : MAX_MARKS;
+	fl->revoked = r.revoked;
+	tix_buf_commit(arena, o);
 	return 1;
 }
 
@@ -787,6 +690,8 @@ enum tix_err formats_feed_add(struct formats_feed *f, const char *json, size_t l
 
 	(void)err;
 	f->st.indicators++;
+	if (f->mine)
+		values_seen_clear(f->mine);
 	if (!raw_fields(json, len, &f->arena, &fl)) {
 		if ((obj = json_loadb(json, len, 0, NULL)) == NULL) {
 			left_out(f, "", FR_NOT_INDICATOR, "not JSON");

@@ -1,8 +1,9 @@
 /*
  * formats/feed_int.h — what the feed writers (suricata.c, zeek.c, rpz.c,
  * nft.c, lists.c) share with the core in feed.c: the values an indicator
- * stands for, the indicator's metadata, buffered output streams, and a set
- * of 64-bit hashes for the formats that must not repeat an entry.
+ * stands for, the indicator's metadata, buffered output streams, and the
+ * sets (values/seen.h, bounded memory) for the formats that must not
+ * repeat an entry.
  */
 #ifndef TIX_FORMATS_FEED_INT_H
 #define TIX_FORMATS_FEED_INT_H
@@ -10,6 +11,7 @@
 #include <stdint.h>
 
 #include "formats/formats.h"
+#include "values/seen.h"
 
 /* The kinds of value a feed can carry. */
 enum feed_kind {
@@ -54,23 +56,6 @@ struct feed_indicator {
 	int64_t modified_s; /* Unix seconds of modified (rev) */
 };
 
-/* A set of 64-bit hashes (open addressing; 0 is never stored). */
-struct feed_seen {
-	uint64_t *v;
-	size_t n, cap;
-};
-/* 1 when h was new (and is now in the set), 0 when seen, -1 on ENOMEM. */
-int feed_seen_add(struct feed_seen *s, uint64_t h);
-void feed_seen_release(struct feed_seen *s);
-/* FNV-1a 64 over the parts (a NUL between them). */
-uint64_t feed_hash(const char *a, const char *b, const char *c);
-
-/* A UTF-8 domain as ASCII: each label with a non-ASCII character as
- * "xn--" punycode (RFC 3492), then values_norm_domain. Returns the
- * length written to out (cap bytes), or -1 (bad UTF-8, too long, not a
- * domain). */
-int feed_domain_ascii(const char *s, size_t n, char *out, size_t cap);
-
 #define FEED_MAX_STREAMS 8
 
 struct formats_feed;
@@ -98,8 +83,9 @@ struct formats_feed {
 	int failed;
 	int finishing;
 	char names[FEED_MAX_STREAMS][64];
-	struct feed_seen seen; /* the entries written, for writers that dedupe */
-	struct feed_seen sids; /* suricata: sids used */
+	struct values_seen *seen; /* the entries written, for writers that dedupe */
+	struct values_seen *sids; /* suricata: sids used */
+	struct values_seen *mine; /* the values written for the indicator being added */
 	/* writer state */
 	struct tix_buf batch[2]; /* nft: pending elements per family */
 	size_t nbatch[2];
@@ -114,8 +100,11 @@ void feed_puts(struct formats_feed *f, size_t stream, const char *s);
 void feed_printf(struct formats_feed *f, size_t stream, const char *fmt, ...) TIX_PRINTF(3, 4);
 /* Declares stream i with its file name (for suricata-dataset). */
 void feed_stream(struct formats_feed *f, size_t i, const char *name);
-/* 1 when this value was written before (by hash of kind and text). */
+/* 1 when this value was written before in the feed (by hash of kind, text
+ * and salt), in bounded memory however many were. */
 int feed_repeat(struct formats_feed *f, const struct feed_value *v, const char *salt);
+/* 1 when this value was written before for the indicator being added. */
+int feed_repeat_here(struct formats_feed *f, const struct feed_value *v);
 
 extern const struct feed_writer feed_suricata_writer, feed_suricata_dataset_writer,
         feed_zeek_writer, feed_rpz_writer, feed_nft_writer, feed_ipset_writer, feed_hosts_writer,

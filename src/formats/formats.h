@@ -325,7 +325,8 @@ enum tix_err formats_feed_add(struct formats_feed *f, const char *json, size_t l
  * score: FR_DECAYED, FR_LOW_SCORE), counted and reported as the writer's own. */
 void formats_feed_skip(struct formats_feed *f, const char *indicator_id,
                        enum formats_feed_reason why);
-/* Writes the trailer and flushes every stream. */
+/* Writes the trailer and flushes every stream; frees what the writer
+ * remembered (its no-repeat sets). Nothing may be added after it. */
 enum tix_err formats_feed_finish(struct formats_feed *f, struct tix_error *err);
 const struct formats_feed_stats *formats_feed_get_stats(const struct formats_feed *f);
 void formats_feed_free(struct formats_feed *f);

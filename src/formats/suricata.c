@@ -17,11 +17,15 @@
  * collision the next free one (in feed order, so stable while the order is). */
 static unsigned sid_of(struct formats_feed *f, const char *id, const char *kind, const char *v)
 {
-	uint64_t h = feed_hash(id, kind, v);
+	uint64_t h = values_seen_hash(id, kind, v);
 	unsigned sid = SID_BASE + (unsigned)(h % SID_RANGE);
 	int r;
 
-	while ((r = feed_seen_add(&f->sids, sid)) == 0)
+	if (f->sids == NULL && (f->sids = values_seen_new(0)) == NULL) {
+		f->failed = 1;
+		return sid;
+	}
+	while ((r = values_seen_add(f->sids, sid)) == 0)
 		sid = sid + 1 >= SID_BASE + SID_RANGE ? SID_BASE : sid + 1;
 	if (r < 0)
 		f->failed = 1;
@@ -138,7 +142,7 @@ static int suricata_value(struct formats_feed *f, const struct feed_indicator *i
 	switch (v->kind) {
 	case FK_DOMAIN:
 	case FK_SUBDOMAINS:
-		if (feed_repeat(f, v, ind->id))
+		if (feed_repeat_here(f, v))
 			return FR_DUPLICATE;
 		name_rule(f, ind, v, "dns", "dns.query");
 		name_rule(f, ind, v, "tls", "tls.sni");
@@ -146,7 +150,7 @@ static int suricata_value(struct formats_feed *f, const struct feed_indicator *i
 		return 0;
 	case FK_IPV4:
 	case FK_IPV6:
-		if (feed_repeat(f, v, ind->id))
+		if (feed_repeat_here(f, v))
 			return FR_DUPLICATE;
 		snprintf(pd, sizeof(pd), "ip $HOME_NET any <> %s%s%s any",
 		         v->kind == FK_IPV6 ? "[" : "", v->text, v->kind == FK_IPV6 ? "]" : "");
@@ -158,7 +162,7 @@ static int suricata_value(struct formats_feed *f, const struct feed_indicator *i
 			*detail = "Suricata sees only http:// URLs in clear (use the domain)";
 			return FR_KIND;
 		}
-		if (feed_repeat(f, v, ind->id))
+		if (feed_repeat_here(f, v))
 			return FR_DUPLICATE;
 		head(f, "http $HOME_NET any -> any any", ind, "http request for", v->text);
 		feed_puts(f, 0, "flow:established,to_server; http.host; ");
@@ -259,16 +263,16 @@ static enum tix_err dataset_begin(struct formats_feed *f)
 		            "metadata:tix_feed %s; sid:%u; rev:1;)\n",
 		            rules[i].proto_dir, t, rules[i].what, rules[i].buffer, set,
 		            rules[i].type, f->names[rules[i].ds], t,
-		            SID_BASE +
-		                    (unsigned)(feed_hash(t, "dataset", rules[i].what) % SID_RANGE));
+		            SID_BASE + (unsigned)(values_seen_hash(t, "dataset", rules[i].what) %
+		                                  SID_RANGE));
 	}
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		feed_printf(f, 0,
 		            "alert http any any -> any any (msg:\"%s %s\"; %s:%s; "
 		            "metadata:tix_feed %s; sid:%u; rev:1;)\n",
 		            t, files[i].what, files[i].keyword, f->names[files[i].ds], t,
-		            SID_BASE +
-		                    (unsigned)(feed_hash(t, "dataset", files[i].what) % SID_RANGE));
+		            SID_BASE + (unsigned)(values_seen_hash(t, "dataset", files[i].what) %
+		                                  SID_RANGE));
 	return TIX_OK;
 }
 

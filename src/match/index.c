@@ -465,57 +465,6 @@ enum match_add match_builder_add(struct match_builder *b, const json_t *indicato
 	return add_fields(b, &f, now_us, err);
 }
 
-/* Past a JSON value that is not read (p at its first byte): up to the next
- * ',' or '}' at this level, nested objects and arrays skipped whole. */
-static const char *skip_value(const char *p, const char *e)
-{
-	int depth = 0;
-
-	while (p < e) {
-		if (*p == '"') {
-			for (p++; p < e; p++) {
-				p = match__str_stop(p, (size_t)(e - p));
-				if (p >= e || *p == '"')
-					break;
-				if (*p == '\\')
-					p++;
-			}
-		} else if (*p == '{' || *p == '[') {
-			depth++;
-		} else if (*p == '}' || *p == ']') {
-			if (depth == 0)
-				return p;
-			depth--;
-		} else if (*p == ',' && depth == 0) {
-			return p;
-		}
-		p++;
-	}
-	return NULL;
-}
-
-static const char *ws(const char *p, const char *e)
-{
-	while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-		p++;
-	return p;
-}
-
-/* A string at p without escapes (an escape sends the caller to jansson). */
-static const char *plain_string(const char *p, const char *e, const char **s, size_t *n)
-{
-	const char *q;
-
-	if (p >= e || *p != '"')
-		return NULL;
-	q = match__str_stop(p + 1, (size_t)(e - p - 1));
-	if (q >= e || *q != '"')
-		return NULL;
-	*s = p + 1;
-	*n = (size_t)(q - p - 1);
-	return q + 1;
-}
-
 static enum match_add add_slow(struct match_builder *b, const char *json, size_t len,
                                int64_t now_us, int *not_indicator, struct tix_error *err)
 {
@@ -539,93 +488,42 @@ static enum match_add add_slow(struct match_builder *b, const char *json, size_t
 
 /* Reads the fields the index needs from the JSON text of one object that
  * starts at json (and may be followed by more text before json + len).
- * Returns the bytes of the object, or 0 when it is not plain (an escape
- * in a field read, a value of the wrong kind, malformed) and jansson must
- * read it. */
+ * Returns the bytes of the object, or 0 when it is not plain and jansson
+ * must read it (stix_raw_fields). */
 static size_t raw_fields(const char *json, size_t len, struct fields *f)
 {
-#define K(name, s, n)                                                                              \
-	{                                                                                          \
-		name, sizeof(name) - 1, offsetof(struct fields, s), offsetof(struct fields, n)     \
-	}
-	static const struct {
-		const char *key;
-		size_t len, off_s, off_n;
-	} keys[] = {
-	        K("id", id, id_len),
-	        K("type", type, type_len),
-	        K("pattern", pattern, pattern_len),
-	        K("pattern_type", ptype, ptype_len),
-	        K("pattern_version", pver, pver_len),
-	        K("name", name, name_len),
-	        K("valid_from", valid_from, vf_len),
-	        K("valid_until", valid_until, vu_len),
-	};
-#undef K
-	const char *p = json, *e = json + len;
+	static const char *const keys[] = {
+	        "id",   "type",       "pattern",    "pattern_type", "pattern_version",
+	        "name", "valid_from", "valid_until"};
+	struct stix_raw_fields r;
+	size_t used = stix_raw_fields(json, len, keys, sizeof(keys) / sizeof(keys[0]), &r);
 
 	memset(f, 0, sizeof(*f));
-	p = ws(p, e);
-	if (p >= e || *p != '{')
+	if (used == 0)
 		return 0;
-	p = ws(p + 1, e);
-	while (p < e && *p != '}') {
-		const char *k, *v;
-		size_t kn, vn;
-		int done = 0;
-
-		if ((p = plain_string(p, e, &k, &kn)) == NULL)
-			return 0;
-		p = ws(p, e);
-		if (p >= e || *p != ':')
-			return 0;
-		p = ws(p + 1, e);
-		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && !done; i++) {
-			if (kn != keys[i].len || memcmp(k, keys[i].key, kn) != 0)
-				continue;
-			if ((p = plain_string(p, e, &v, &vn)) == NULL)
-				return 0;
-			memcpy((char *)f + keys[i].off_s, &v, sizeof(v));
-			memcpy((char *)f + keys[i].off_n, &vn, sizeof(vn));
-			done = 1;
-		}
-		if (!done && str_is(k, kn, "revoked")) {
-			if (e - p >= 4 && memcmp(p, "true", 4) == 0)
-				f->revoked = 1;
-			else if (!(e - p >= 5 && memcmp(p, "false", 5) == 0))
-				return 0;
-		}
-		if (!done && str_is(k, kn, "object_marking_refs")) {
-			if (p >= e || *p != '[')
-				return 0;
-			p = ws(p + 1, e);
-			while (p < e && *p != ']') {
-				if ((p = plain_string(p, e, &v, &vn)) == NULL)
-					return 0;
-				if (f->nmarkings < MAX_MARKINGS) {
-					f->marking[f->nmarkings] = v;
-					f->marking_len[f->nmarkings++] = vn;
-				}
-				p = ws(p, e);
-				if (p < e && *p == ',')
-					p = ws(p + 1, e);
-			}
-			if (p >= e)
-				return 0;
-			p++;
-			done = 1;
-		}
-		if (!done && (p = skip_value(p, e)) == NULL)
-			return 0;
-		p = ws(p, e);
-		if (p < e && *p == ',')
-			p = ws(p + 1, e);
-		else if (p < e && *p != '}')
-			return 0;
+	f->id = r.v[0].s;
+	f->id_len = r.v[0].n;
+	f->type = r.v[1].s;
+	f->type_len = r.v[1].n;
+	f->pattern = r.v[2].s;
+	f->pattern_len = r.v[2].n;
+	f->ptype = r.v[3].s;
+	f->ptype_len = r.v[3].n;
+	f->pver = r.v[4].s;
+	f->pver_len = r.v[4].n;
+	f->name = r.v[5].s;
+	f->name_len = r.v[5].n;
+	f->valid_from = r.v[6].s;
+	f->vf_len = r.v[6].n;
+	f->valid_until = r.v[7].s;
+	f->vu_len = r.v[7].n;
+	f->revoked = r.revoked;
+	for (size_t i = 0; i < r.nmarks && i < MAX_MARKINGS; i++) {
+		f->marking[i] = r.marks[i].s;
+		f->marking_len[i] = r.marks[i].n;
 	}
-	if (p >= e)
-		return 0;
-	return (size_t)(p + 1 - json);
+	f->nmarkings = r.nmarks < MAX_MARKINGS ? r.nmarks : MAX_MARKINGS;
+	return used;
 }
 
 static enum match_add add_parsed(struct match_builder *b, const struct fields *f, int64_t now_us,
@@ -647,7 +545,7 @@ enum match_add match_builder_add_raw(struct match_builder *b, const char *json, 
 	*not_indicator = 0;
 	used = raw_fields(json, len, &f);
 	/* only whitespace may follow the object */
-	if (used == 0 || ws(json + used, json + len) != json + len)
+	if (used == 0 || stix_raw_ws(json + used, json + len) != json + len)
 		return add_slow(b, json, len, now_us, not_indicator, err);
 	return add_parsed(b, &f, now_us, not_indicator, err);
 }

@@ -12,6 +12,8 @@
 #endif
 
 #include "match/match.h"
+#include "stix/raw.h"
+#include "values/mix.h"
 #include "values/values.h"
 
 #define MATCH_MAGIC   "TIXMIDX"
@@ -83,12 +85,7 @@ struct match_index {
 
 static inline uint64_t match__mix(uint64_t x)
 {
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
+	return values_mix64(x);
 }
 
 static inline uint64_t match__hash(unsigned kind, const void *data, size_t n)
@@ -107,47 +104,6 @@ static inline uint64_t match__hash(unsigned kind, const void *data, size_t n)
 	memcpy(&w, p, n);
 	h = (h ^ w) * 0x2127599bf4325c37ULL;
 	return match__mix(h);
-}
-
-/* The first byte of p[0..n) that is '"', '\\' or a control byte (< 0x20),
- * or p + n: sixteen bytes a step with SSE2 (part of every x86-64), else
- * eight bytes a step. */
-static inline const char *match__str_stop(const char *p, size_t n)
-{
-	size_t i = 0;
-#if defined(__SSE2__)
-	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
-	              ctl = _mm_set1_epi8(0x1f);
-
-	for (; i + 16 <= n; i += 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-		__m128i m = _mm_or_si128(
-		        _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
-		        _mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v));
-		unsigned bits = (unsigned)_mm_movemask_epi8(m);
-
-		if (bits)
-			return p + i + (unsigned)__builtin_ctz(bits);
-	}
-#else
-	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w, q, b, c;
-
-		memcpy(&w, p + i, 8);
-		q = w ^ (ones * '"');
-		b = w ^ (ones * '\\');
-		c = ((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w);
-		c &= highs;
-		if (c)
-			break; /* the byte loop below finds which (any byte order) */
-	}
-#endif
-	for (; i < n; i++)
-		if (p[i] == '"' || p[i] == '\\' || (unsigned char)p[i] < 0x20)
-			return p + i;
-	return p + n;
 }
 
 static inline uint32_t match__ip4_slot(uint32_t addr, uint32_t mask)

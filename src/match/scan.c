@@ -953,7 +953,7 @@ static const char *jstr_end(struct jw *w, int *esc)
 
 	*esc = 0;
 	while (q < w->e) {
-		q = match__str_stop(q, (size_t)(w->e - q)); /* a '"', '\\' or control byte */
+		q = stix_raw_str_stop(q, (size_t)(w->e - q)); /* a '"', '\\' or control byte */
 		if (q >= w->e)
 			break;
 		if (*q == '"')

@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unicode/uidna.h>
 
 #include "route/route.h"
+#include "values/idna.h"
 #include "values/values.h"
 
 /* The mask of byte i of a prefix of plen bits. */
@@ -93,33 +93,7 @@ int route_asn_parse(const char *s, int64_t *asn)
 
 int route_domain_norm(const char *s, size_t n, char out[254])
 {
-	int ascii = 1;
-
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] >= 0x80)
-			ascii = 0;
-	if (n > 1024)
-		return -1;
-	if (!ascii) {
-		UErrorCode status = U_ZERO_ERROR;
-		UIDNAInfo info = UIDNA_INFO_INITIALIZER;
-		UIDNA *idna = uidna_openUTS46(UIDNA_NONTRANSITIONAL_TO_ASCII, &status);
-		char tmp[254];
-		int32_t len;
-
-		if (U_FAILURE(status))
-			return -1;
-		len = uidna_nameToASCII_UTF8(idna, s, (int32_t)n, tmp, (int32_t)sizeof(tmp), &info,
-		                             &status);
-		uidna_close(idna);
-		if (U_FAILURE(status) || info.errors != 0 || len <= 0 ||
-		    len >= (int32_t)sizeof(tmp))
-			return -1;
-		return values_norm_domain(tmp, (size_t)len, out);
-	}
-	if (n > 254)
-		return -1;
-	return values_norm_domain(s, n, out);
+	return values_domain_ascii(s, n, out, 254);
 }
 
 int route_email_norm(const char *s, char out[321])

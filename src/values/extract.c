@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "pattern/pattern.h"
+#include "values/mix.h"
 #include "values/values.h"
 
 const char *values_kind_name(enum values_kind k)
@@ -36,12 +37,7 @@ uint64_t values_key(const struct values_item *v)
 		h ^= v->bytes[i];
 		h *= 0x100000001b3ull;
 	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return h;
+	return values_mix64(h);
 }
 
 /* An address or range in *out, masked to its prefix. */

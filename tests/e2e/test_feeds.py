@@ -666,6 +666,70 @@ def ipset_restore_loads_and_refreshes_the_sets_in_a_namespace(w):
     assert "tix-v4-tmp" not in out.split("Members:")[-1]
 
 
+@test
+def repeats_past_the_memory_bound_are_still_written_once(w):
+    # 150 names and 150 addresses, each in three indicators (one of them
+    # naming it twice); with 8 keys in memory the no-repeat sets live in
+    # their temporary file almost at once. Each entry must still be written
+    # once, the consumers must load the files, and the files must be the
+    # ones a store-sized set writes.
+    db = w.path("repeats.db")
+    tix_ok("admin", "org", "add", "acme", "--db", db)
+    out = tix_ok("admin", "collection", "add", "rep", "--read", "acme", "--write", "acme",
+                 "--db", db)
+    objs = []
+    for k in range(3):
+        for i in range(150):
+            d, a = "r%d.repeat.example" % i, "198.18.%d.%d" % (i // 200, i % 200 + 1)
+            p = ("[domain-name:value = '%s'] OR [domain-name:value = '%s']" % (d, d.upper())
+                 if k == 1 else "[domain-name:value = '%s']" % d)
+            objs.append(ind(p, CLEAR))
+            objs.append(ind("[ipv4-addr:value = '%s'] OR [ipv4-addr:value = '%s/32']" % (a, a)
+                            if k == 2 else "[ipv4-addr:value = '%s']" % a, CLEAR))
+    path = w.path("repeats.json")
+    with open(path, "w") as f:
+        json.dump({"type": "bundle", "id": new_id("bundle"), "objects": objs}, f)
+    tix_ok("import", "--quiet", "--org", "acme", "--collection", "rep", "--db", db, path)
+
+    def export(fmt, bound):
+        env = dict(os.environ)
+        if bound:
+            env["TIX_SEEN_MEM_KEYS"] = "8"
+        r = subprocess.run([TIX, "export", "--db", db, "--format", fmt, "--rpz-zone",
+                            "rpz.test."] if fmt == "rpz" else
+                           [TIX, "export", "--db", db, "--format", fmt],
+                           capture_output=True, env=env, timeout=120)
+        assert r.returncode == 0, r.stderr
+        return r.stdout.decode()
+
+    for fmt in ("rpz", "hosts", "list", "nft", "suricata"):
+        small, big = export(fmt, True), export(fmt, False)
+        assert body_without_serial(small) == body_without_serial(big), fmt
+    zone = export("rpz", True)
+    owners = [l.split("\t")[0] for l in zone.splitlines() if "\tCNAME\t" in l]
+    assert len(owners) == 300 and len(set(owners)) == 300, len(owners)
+    p = w.path("repeats.zone")
+    with open(p, "w") as f:
+        f.write(zone)
+    assert b"OK" in run(need("named-checkzone"), "rpz.test", p).stdout
+    for fmt, want in (("hosts", 150), ("list", 300)):
+        lines = [l for l in export(fmt, True).splitlines() if l and not l.startswith("#")]
+        assert len(lines) == want and len(set(lines)) == want, (fmt, len(lines))
+    rules = suricata_rules(export("suricata", True))
+    sids = [r["sid"] for r in rules]
+    assert len(rules) == 3 * (2 * 150 + 150) and len(set(sids)) == len(sids), len(rules)
+    text = export("nft", True)
+    assert len(re.findall(r"198\.18\.\d+\.\d+", text)) == 150
+    p = w.path("repeats.nft")
+    with open(p, "w") as f:
+        f.write(text)
+    ok, why = netns_ok()
+    if ok:
+        run("unshare", "-n", need("nft"), "-c", "-f", p)
+    else:
+        print("  (no network namespace on this machine: %s; nft not run)" % why)
+
+
 # ---- feeds over HTTP --------------------------------------------------------------------
 
 def feed_get(w, user, path, headers=None, method="GET"):
