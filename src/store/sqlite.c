@@ -356,10 +356,8 @@ struct store *store_open(const char *path, const struct store_options *opts, str
 	    store__exec(s,
 	                opts->durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
 	                err) != TIX_OK ||
-	    store__exec(s,
-	                "PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384;"
-	                "PRAGMA temp_store = MEMORY",
-	                err) != TIX_OK)
+	    store__exec(s, "PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY", err) != TIX_OK ||
+	    store_set_cache_kib(s, STORE_CACHE_KIB, err) != TIX_OK)
 		goto fail;
 	if (migrate(s, err) != TIX_OK)
 		goto fail;
