@@ -1,7 +1,9 @@
 /*
- * baseline.c — the ingest benchmark's yardstick: the least work any importer
- * does (jansson parse of the whole bundle, one SQLite row per object in one
- * transaction with one prepared statement), to measure `tix import` against.
+ * baseline.c — the ingest benchmark's yardsticks, to measure `tix import`
+ * against: the least work an importer does with jansson (parse the whole
+ * bundle, one SQLite row per object in one transaction, one prepared
+ * statement), and with --json1 the bluntest one: SQLite's JSON1 splitting
+ * the file into rows in one INSERT ... SELECT FROM json_each (no jansson).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,16 +129,136 @@ static int insert_all(sqlite3 *db, json_t *objs, size_t *count)
 	return EXIT_OK;
 }
 
+/* The whole of FILE in memory, NUL-terminated (*len without the NUL). */
+static char *read_all(const char *file, size_t *len)
+{
+	FILE *f = fopen(file, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0, got;
+
+	if (f == NULL)
+		return NULL;
+	do {
+		if (cap - n < 1 << 20) {
+			char *more = realloc(buf, cap + (16u << 20));
+			if (more == NULL) {
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			buf = more;
+			cap += 16u << 20;
+		}
+		got = fread(buf + n, 1, cap - n - 1, f);
+		n += got;
+	} while (got > 0);
+	if (ferror(f)) {
+		free(buf);
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+/* The JSON1 yardstick: one statement turns the file's objects into rows;
+ * nothing but JSON syntax is checked. */
+static int insert_json1(sqlite3 *db, const char *text, size_t len, size_t *count)
+{
+	static const char sql[] =
+	        "INSERT INTO objects(id, type, modified, date_added, body)"
+	        " SELECT value ->> 'id', value ->> 'type',"
+	        "  coalesce(value ->> 'modified', value ->> 'created'), ?2 + key, value"
+	        " FROM json_each(?1, CASE WHEN json_type(?1) = 'array' THEN '$'"
+	        "  ELSE '$.objects' END)";
+	sqlite3_stmt *st = NULL;
+	int rc = EXIT_STORE;
+
+	if (exec_sql(db, "BEGIN") != 0)
+		return EXIT_STORE;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		fprintf(stderr, "baseline: prepare: %s\n", sqlite3_errmsg(db));
+		return EXIT_STORE;
+	}
+	sqlite3_bind_text64(st, 1, text, len, SQLITE_STATIC, SQLITE_UTF8);
+	sqlite3_bind_int64(st, 2, realtime_us());
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		fprintf(stderr, "baseline: json1 insert: %s\n", sqlite3_errmsg(db));
+		rc = EXIT_INPUT;
+	} else {
+		*count = (size_t)sqlite3_changes64(db);
+		rc = exec_sql(db, "COMMIT") == 0 ? EXIT_OK : EXIT_STORE;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int open_fresh(const char *path, sqlite3 **db)
+{
+	remove_db(path);
+	*db = NULL;
+	if (sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK) {
+		fprintf(stderr, "baseline: %s: %s\n", path,
+		        *db ? sqlite3_errmsg(*db) : "cannot open");
+		return -1;
+	}
+	if (exec_sql(*db, "PRAGMA journal_mode=WAL") != 0 ||
+	    exec_sql(*db, "PRAGMA synchronous=NORMAL") != 0 ||
+	    exec_sql(*db, "CREATE TABLE objects(id TEXT, type TEXT, "
+	                  "modified TEXT, date_added INTEGER, body TEXT)") != 0)
+		return -1;
+	return 0;
+}
+
+static void report(const char *name, size_t count, double t0)
+{
+	double secs = monotonic_s() - t0;
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	printf("%s: %zu objects in %.3f s = %.0f objects/s, peak RSS %.1f MiB\n", name, count, secs,
+	       secs > 0 ? (double)count / secs : 0.0, (double)ru.ru_maxrss / 1024.0);
+}
+
+static int main_json1(const char *file, const char *path)
+{
+	double t0 = monotonic_s();
+	size_t len = 0, count = 0;
+	char *text = read_all(file, &len);
+	sqlite3 *db = NULL;
+	int rc = EXIT_STORE;
+
+	if (text == NULL) {
+		fprintf(stderr, "baseline: %s: cannot read\n", file);
+		return EXIT_INPUT;
+	}
+	if (open_fresh(path, &db) == 0)
+		rc = insert_json1(db, text, len, &count);
+	if (sqlite3_close(db) != SQLITE_OK && rc == EXIT_OK)
+		rc = EXIT_STORE;
+	free(text);
+	if (rc == EXIT_OK)
+		report("json1", count, t0);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 3) {
+	int json1 = argc == 4 && strcmp(argv[1], "--json1") == 0;
+
+	if (argc != 3 && !json1) {
 		fprintf(stderr,
-		        "usage: %s BUNDLE.json DB\n"
-		        "Parses BUNDLE with jansson and inserts every object into a\n"
-		        "fresh SQLite database DB (WAL) in one transaction.\n",
+		        "usage: %s [--json1] BUNDLE.json DB\n"
+		        "Parses BUNDLE with jansson (or with SQLite's JSON1 in one\n"
+		        "INSERT ... SELECT FROM json_each, --json1) and inserts every\n"
+		        "object into a fresh SQLite database DB (WAL) in one transaction.\n",
 		        argc > 0 ? argv[0] : "tix-bench-ingest-baseline");
 		return EXIT_USAGE;
 	}
+	if (json1)
+		return main_json1(argv[2], argv[3]);
 	const char *file = argv[1], *path = argv[2];
 	double t0 = monotonic_s();
 
@@ -155,20 +277,11 @@ int main(int argc, char **argv)
 		return EXIT_INPUT;
 	}
 
-	remove_db(path);
 	sqlite3 *db = NULL;
 	int rc = EXIT_STORE;
 	size_t count = 0;
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-	    SQLITE_OK) {
-		fprintf(stderr, "baseline: %s: %s\n", path,
-		        db ? sqlite3_errmsg(db) : "cannot open");
-	} else if (exec_sql(db, "PRAGMA journal_mode=WAL") == 0 &&
-	           exec_sql(db, "PRAGMA synchronous=NORMAL") == 0 &&
-	           exec_sql(db, "CREATE TABLE objects(id TEXT, type TEXT, "
-	                        "modified TEXT, date_added INTEGER, body TEXT)") == 0) {
+	if (open_fresh(path, &db) == 0)
 		rc = insert_all(db, objs, &count);
-	}
 	if (sqlite3_close(db) != SQLITE_OK && rc == EXIT_OK)
 		rc = EXIT_STORE;
 	json_decref(owned);
@@ -176,10 +289,6 @@ int main(int argc, char **argv)
 	if (rc != EXIT_OK)
 		return rc;
 
-	double secs = monotonic_s() - t0;
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	printf("baseline: %zu objects in %.3f s = %.0f objects/s, peak RSS %.1f MiB\n", count, secs,
-	       secs > 0 ? (double)count / secs : 0.0, (double)ru.ru_maxrss / 1024.0);
+	report("baseline", count, t0);
 	return EXIT_OK;
 }

@@ -18,6 +18,21 @@
 
 #define DEFAULT_MAX_SIZE ((size_t)1 << 30)
 #define MAX_REPORTED     50 /* invalid objects described in full per file */
+/* The page cache while one file is imported: half the file's size (a
+ * stored object's random-key index entries take about half its bytes),
+ * between the store's usual 16 MiB and 1 GiB, so peak memory stays
+ * under twice the file's size. */
+#define IMPORT_CACHE_KIB_MIN STORE_CACHE_KIB
+#define IMPORT_CACHE_KIB_MAX (1024 * 1024)
+
+static int import_cache_kib(size_t len)
+{
+	size_t kib = len / 2 / 1024;
+
+	return kib < IMPORT_CACHE_KIB_MIN   ? IMPORT_CACHE_KIB_MIN
+	       : kib > IMPORT_CACHE_KIB_MAX ? IMPORT_CACHE_KIB_MAX
+	                                    : (int)kib;
+}
 
 struct import_opts {
 	const char *collection;
@@ -243,6 +258,14 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 	}
 	if ((e = stix_reader_open(data, len, name, &r, &err)) != TIX_OK) {
 		rc = cli_exit_code(e);
+		cli_print_error("import", &err);
+		goto out;
+	}
+	/* One transaction per file: the random-key indexes it touches (id,
+	 * owner, source digest, values) must stay in the page cache until the
+	 * commit, or every insert reads its page back through a WAL that grows
+	 * with the file (bench/ingest: 1M objects, docs/store.md). */
+	if (store_set_cache_kib(s, import_cache_kib(len), &err) != TIX_OK) {
 		cli_print_error("import", &err);
 		goto out;
 	}
@@ -505,6 +528,7 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 out:
 	if (in_tx)
 		store_rollback(s);
+	store_set_cache_kib(s, STORE_CACHE_KIB, NULL); /* give the file's cache back */
 	total->objects += c.objects;
 	total->added += c.added;
 	total->unchanged += c.unchanged;

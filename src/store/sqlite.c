@@ -511,10 +511,8 @@ struct store *store_open(const char *path, const struct store_options *opts, str
 	    store__exec(s,
 	                opts->durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
 	                err) != TIX_OK ||
-	    store__exec(s,
-	                "PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384;"
-	                "PRAGMA temp_store = MEMORY",
-	                err) != TIX_OK)
+	    store__exec(s, "PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY", err) != TIX_OK ||
+	    store_set_cache_kib(s, STORE_CACHE_KIB, err) != TIX_OK)
 		goto fail;
 	if (store__migrate(s, err) != TIX_OK)
 		goto fail;
@@ -562,6 +560,7 @@ enum tix_err store_begin(struct store *s, struct tix_error *err)
 	if ((e = store__exec(s, "BEGIN IMMEDIATE", err)) != TIX_OK)
 		return e;
 	s->in_tx = 1;
+	s->absent_valid = 0;
 	sqlite3_reset(st);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		e = store__db_error(s, err, "reading the date_added stamp");
@@ -631,13 +630,35 @@ int store_has_version(struct store *s, const struct stix_meta *m, const char *ow
 	char key[160];
 	int rc;
 
+	const char *vkey = store__version_key(m, owner_org, key, sizeof(key));
+
 	sqlite3_reset(st);
 	sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, store__version_key(m, owner_org, key, sizeof(key)), -1,
-	                  SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, vkey, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
+	s->absent_valid = rc == SQLITE_DONE && s->in_tx && strlen(m->id) < sizeof(s->absent_id) &&
+	                  strlen(vkey) < sizeof(s->absent_key);
+	if (s->absent_valid) {
+		s->absent_changes = sqlite3_total_changes64(s->db);
+		strcpy(s->absent_id, m->id);
+		strcpy(s->absent_key, vkey);
+	}
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Whether version m is new: the answer of the caller's store_has_version
+ * just before when nothing was written since, else asked again. */
+static int version_is_new(struct store *s, const struct stix_meta *m, const char *owner_org)
+{
+	char key[160];
+	int known = s->absent_valid && s->in_tx &&
+	            s->absent_changes == sqlite3_total_changes64(s->db) &&
+	            strcmp(s->absent_id, m->id) == 0 &&
+	            strcmp(s->absent_key, store__version_key(m, owner_org, key, sizeof(key))) == 0;
+
+	s->absent_valid = 0;
+	return known || store_has_version(s, m, owner_org) != 1;
 }
 
 static int looks_like_uuid(const char *s)
@@ -769,8 +790,8 @@ enum tix_err store_put_from(struct store *s, const struct stix_meta *m, const ch
 	if (!s->in_tx)
 		return tix_error_set(err, TIX_ESTORE, "store", "store_put outside a transaction");
 	if ((e = check_owner_name(owner_org, err)) != TIX_OK ||
-	    (e = store__check_write(s, m, owner_org, store_has_version(s, m, owner_org) != 1,
-	                            err)) != TIX_OK)
+	    (e = store__check_write(s, m, owner_org, version_is_new(s, m, owner_org), err)) !=
+	            TIX_OK)
 		return e;
 	sqlite3_reset(st);
 	sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC);

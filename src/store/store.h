@@ -245,9 +245,10 @@ enum tix_err store_taxii_delete(struct store *s, const struct store_taxii_filter
  * changed: a commit by any connection (any thread or process) or by this
  * one. Cheap (no disk I/O): for caching answers. */
 uint64_t store_data_version(struct store *s);
-/* The handle's page cache (16 MiB when opened): a long read that walks
- * the store once (tix export) needs little, and its memory then stays
- * the same whatever the store's size. */
+/* The handle's page cache (STORE_CACHE_KIB when opened): a long read that
+ * walks the store once (tix export) needs little, and its memory then stays
+ * the same whatever the store's size; a large import needs more (cmd_import). */
+#define STORE_CACHE_KIB 16384
 enum tix_err store_set_cache_kib(struct store *s, int kib, struct tix_error *err);
 
 /* Status resources of POST requests, kept for later GETs for a week

@@ -47,6 +47,13 @@ struct store {
 	struct store_qcache qcache[STORE_QCACHE];
 	uint64_t qclock;
 	int64_t skew_us; /* how far modified may be ahead of the clock (µs) */
+	/* The last version store_has_version found absent inside this
+	 * transaction, valid while the connection has changed no row since
+	 * (sqlite3_total_changes64), so store_put_from need not look again. */
+	int absent_valid;
+	int64_t absent_changes;
+	char absent_id[256];
+	char absent_key[160];
 	/* audit.c: the audit key (from the node secret) and the key point */
 	int audit_key_loaded;
 	unsigned char audit_key[32];

@@ -3,6 +3,7 @@
  * cursor past it commit together) and the push (policy-filtered bounded
  * bundles, status checked, refused versions kept in the outbox).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,32 +186,111 @@ static enum tix_err check_cursor(struct run *r, struct tix_error *err)
  * may end a page early (tix does when a page's examined-rows budget runs
  * out), but not forever. */
 #define SYNC_EMPTY_PAGES_MAX 1000
+/* Pages fetched ahead of the one being stored (each at most max_page_bytes). */
+#define SYNC_AHEAD 2
+/* One transaction takes the pages already fetched, up to this many objects:
+ * never waiting on the network inside it. */
+#define SYNC_TX_OBJECTS 5000
 
-static enum tix_err pull(struct run *r, int *done, struct tix_error *err)
+/* One fetched page, or the error that ended the walk, handed from the
+ * fetching thread to the storing one. */
+struct fetched {
+	enum tix_err e; /* TIX_OK: a page; else err says why the walk ends */
+	struct tix_error err;
+	struct sync_page pg;
+	int dropped_token;   /* the stored next token was refused before it */
+	char pull_after[64]; /* the cursor past this page */
+	char pull_base[64];
+	char pull_next[1024];
+	int64_t bytes_in, bytes_out; /* on the wire since the previous item */
+};
+
+/* The fetching side of a pull: one thread walks the pages (GET, parse,
+ * the envelope's checks, the cursor past each page) while the caller's
+ * thread validates and stores the page before; each page and the cursor
+ * past it still commit together, in order. */
+struct fetcher {
+	struct run *r;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct fetched q[SYNC_AHEAD];
+	size_t head, count;
+	int ended; /* the thread pushed its last item */
+	int quit;  /* the storing side stopped: fetch no more */
+};
+
+/* Waits for room, then queues it; 0, or -1 when told to quit (it released). */
+static int fetcher_push(struct fetcher *f, struct fetched *it)
 {
-	struct sync_seen seen = {0};
-	struct stix_problems probs;
-	struct tix_buf body, url;
-	int dropped_token = 0;
-	size_t empty_run = 0;
-	enum tix_err e = TIX_OK;
+	pthread_mutex_lock(&f->mu);
+	while (f->count == SYNC_AHEAD && !f->quit)
+		pthread_cond_wait(&f->cv, &f->mu);
+	if (f->quit) {
+		pthread_mutex_unlock(&f->mu);
+		if (it->e == TIX_OK)
+			sync_page_release(&it->pg);
+		return -1;
+	}
+	f->q[(f->head + f->count) % SYNC_AHEAD] = *it;
+	f->count++;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	return 0;
+}
 
-	*done = 0;
-	stix_problems_init(&probs);
-	tix_buf_init(&body, TIX_BUF_UNLIMITED);
+/* The next item (waiting for it); 1 when another is already waiting behind. */
+static int fetcher_pop(struct fetcher *f, struct fetched *out)
+{
+	int more;
+
+	pthread_mutex_lock(&f->mu);
+	while (f->count == 0)
+		pthread_cond_wait(&f->cv, &f->mu);
+	*out = f->q[f->head];
+	f->head = (f->head + 1) % SYNC_AHEAD;
+	f->count--;
+	more = f->count > 0;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	return more;
+}
+
+/* Whether a page is already waiting (without waiting for one). */
+static int fetcher_ready(struct fetcher *f)
+{
+	int ready;
+
+	pthread_mutex_lock(&f->mu);
+	ready = f->count > 0 && f->q[f->head].e == TIX_OK;
+	pthread_mutex_unlock(&f->mu);
+	return ready;
+}
+
+static void *fetch_pages(void *arg)
+{
+	struct fetcher *f = arg;
+	struct run *r = f->r;
+	struct store_peer_state cur = r->st; /* the cursor as the pages move it */
+	struct sync_seen seen = {0};
+	struct tix_buf url;
+	int dropped_token = 0, dropped_now = 0;
+	size_t empty_run = 0;
+	int64_t bytes_in = 0, bytes_out = 0;
+
 	tix_buf_init(&url, 8192);
 	for (size_t pages = 0;; pages++) {
-		struct sync_page pg;
-		struct store_peer_state next = r->st;
-		const char *after = r->st.pull_next[0] ? r->st.pull_base : r->st.pull_after;
-		int64_t stored = 0, rejected = 0;
-		size_t i, n;
-		json_t *obj;
+		struct fetched it;
+		const char *after = cur.pull_next[0] ? cur.pull_base : cur.pull_after;
+		struct tix_error *err = &it.err;
+		enum tix_err e;
+		size_t n;
 		char *esc;
 
+		memset(&it, 0, sizeof(it));
+		tix_error_clear(err);
 		if (r->cfg->stop && *r->cfg->stop) {
 			e = tix_error_set(err, TIX_EINVAL, r->peer.name, "stopped");
-			break;
+			goto end;
 		}
 		if (empty_run >= SYNC_EMPTY_PAGES_MAX ||
 		    (empty_run > 0 && pages >= r->cfg->max_pages)) {
@@ -218,14 +298,14 @@ static enum tix_err pull(struct run *r, int *done, struct tix_error *err)
 			                  "stopped after %zu pages: each of the last %zu says more "
 			                  "objects follow but holds none",
 			                  pages, empty_run);
-			break;
+			goto end;
 		}
 		if (pages >= r->cfg->max_pages) {
 			e = tix_error_set(
 			        err, TIX_ETOOBIG, r->peer.name,
 			        "more than %zu pages in one run: stopped (the rest next run)",
 			        r->cfg->max_pages);
-			break;
+			goto end;
 		}
 		tix_buf_reset(&url);
 		tix_buf_addf(&url, "%s?limit=%zu", r->objects_url, r->cfg->page_limit);
@@ -234,125 +314,251 @@ static enum tix_err pull(struct run *r, int *done, struct tix_error *err)
 			tix_buf_addf(&url, "&added_after=%s", esc ? esc : "");
 			curl_free(esc);
 		}
-		if (r->st.pull_next[0]) {
-			esc = curl_easy_escape(r->h.curl, r->st.pull_next, 0);
+		if (cur.pull_next[0]) {
+			esc = curl_easy_escape(r->h.curl, cur.pull_next, 0);
 			tix_buf_addf(&url, "&next=%s", esc ? esc : "");
 			curl_free(esc);
 		}
 		e = sync__http_do(&r->h, tix_buf_str(&url), NULL, 0, err);
-		sync__take_bytes(r);
+		bytes_in += r->h.bytes_in;
+		bytes_out += r->h.bytes_out;
+		r->h.bytes_in = r->h.bytes_out = 0;
 		if (e != TIX_OK)
-			break;
-		if (r->st.pull_next[0] && !dropped_token &&
+			goto end;
+		if (cur.pull_next[0] && !dropped_token &&
 		    (r->h.status == 400 || r->h.status == 404 || r->h.status == 410)) {
 			/* The peer no longer honours the token (restarted, new
 			 * secret): continue from the last stored page instead. */
 			tix_log_info("sync: peer %s: next token refused; continuing from %s",
-			             r->peer.name, r->st.pull_after);
-			r->st.pull_next[0] = r->st.pull_base[0] = '\0';
-			dropped_token = 1;
+			             r->peer.name, cur.pull_after);
+			cur.pull_next[0] = cur.pull_base[0] = '\0';
+			dropped_token = dropped_now = 1;
 			continue;
 		}
 		if (r->h.status != 200) {
 			e = sync__http_refused(&r->h, tix_buf_str(&url), err);
-			break;
+			goto end;
 		}
-		if ((e = sync_page_parse(tix_buf_str(&r->h.body), tix_buf_len(&r->h.body), &pg,
+		if ((e = sync_page_parse(tix_buf_str(&r->h.body), tix_buf_len(&r->h.body), &it.pg,
 		                         err)) != TIX_OK)
-			break;
-		n = json_array_size(pg.objects);
+			goto end;
+		n = json_array_size(it.pg.objects);
 		/* A short, even empty, page with a next token is allowed (a
 		 * server whose examined-rows budget ran out), a run of them only
 		 * up to SYNC_EMPTY_PAGES_MAX; without a token it is a lie. */
-		if (pg.more && n == 0 && pg.next == NULL) {
+		if (it.pg.more && n == 0 && it.pg.next == NULL) {
 			e = tix_error_set(err, TIX_EPARSE, tix_buf_str(&url),
 			                  "the page says more objects follow but holds none");
-			sync_page_release(&pg);
-			break;
+			goto bad_page;
 		}
 		empty_run = n == 0 ? empty_run + 1 : 0;
-		if (pg.more && pg.next && sync_seen_check(&seen, pg.next) != 0) {
+		if (it.pg.more && it.pg.next && sync_seen_check(&seen, it.pg.next) != 0) {
 			e = tix_error_set(err, TIX_EPARSE, tix_buf_str(&url),
 			                  "the next token repeats one given before in this walk");
-			sync_page_release(&pg);
-			break;
+			goto bad_page;
 		}
+		snprintf(it.pull_after, sizeof(it.pull_after), "%s", cur.pull_after);
 		if (r->h.date_added_last[0]) {
 			struct tix_time t;
 
 			if (tix_time_parse(r->h.date_added_last, &t, NULL) != TIX_OK) {
 				e = tix_error_set(err, TIX_EPARSE, tix_buf_str(&url),
 				                  "X-TAXII-Date-Added-Last is not a timestamp");
-				sync_page_release(&pg);
-				break;
+				goto bad_page;
 			}
-			snprintf(next.pull_after, sizeof(next.pull_after), "%s",
-			         r->h.date_added_last);
+			snprintf(it.pull_after, sizeof(it.pull_after), "%s", r->h.date_added_last);
 		}
-		if (pg.more && pg.next == NULL && strcmp(next.pull_after, r->st.pull_after) == 0) {
+		if (it.pg.more && it.pg.next == NULL &&
+		    strcmp(it.pull_after, cur.pull_after) == 0) {
 			e = tix_error_set(
 			        err, TIX_EPARSE, tix_buf_str(&url),
 			        "more objects follow but the page gives no way to reach them "
 			        "(no next token, no new X-TAXII-Date-Added-Last)");
-			sync_page_release(&pg);
+			goto bad_page;
+		}
+		if (it.pg.more && it.pg.next) {
+			snprintf(it.pull_base, sizeof(it.pull_base), "%s",
+			         cur.pull_next[0] == '\0' ? after : cur.pull_base);
+			snprintf(it.pull_next, sizeof(it.pull_next), "%s", it.pg.next);
+		}
+		it.e = TIX_OK;
+		it.dropped_token = dropped_now;
+		it.bytes_in = bytes_in;
+		it.bytes_out = bytes_out;
+		dropped_now = 0;
+		bytes_in = bytes_out = 0;
+		snprintf(cur.pull_after, sizeof(cur.pull_after), "%s", it.pull_after);
+		snprintf(cur.pull_base, sizeof(cur.pull_base), "%s", it.pull_base);
+		snprintf(cur.pull_next, sizeof(cur.pull_next), "%s", it.pull_next);
+		if (!it.pg.more) {
+			if (fetcher_push(f, &it) == 0) {
+				/* the walk's end: an item saying so follows the page */
+				memset(&it, 0, sizeof(it));
+				it.e = TIX_EEXIST;
+				fetcher_push(f, &it);
+			}
 			break;
 		}
-		if (pg.more && pg.next) {
-			if (r->st.pull_next[0] == '\0')
-				snprintf(next.pull_base, sizeof(next.pull_base), "%s", after);
-			snprintf(next.pull_next, sizeof(next.pull_next), "%s", pg.next);
-		} else {
-			next.pull_next[0] = next.pull_base[0] = '\0';
-		}
-		/* The page's objects and the cursor past them: one transaction. */
-		if ((e = store_begin(r->s, err)) != TIX_OK) {
-			sync_page_release(&pg);
+		if (fetcher_push(f, &it) != 0)
+			break;
+		continue;
+	bad_page:
+		sync_page_release(&it.pg);
+	end:
+		it.e = e;
+		it.dropped_token = dropped_now;
+		it.bytes_in = bytes_in;
+		it.bytes_out = bytes_out;
+		fetcher_push(f, &it);
+		break;
+	}
+	pthread_mutex_lock(&f->mu);
+	f->ended = 1;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	sync_seen_release(&seen);
+	tix_buf_release(&url);
+	return NULL;
+}
+
+/* The storing side's account of an item's bytes and dropped token, in
+ * the state st that the next commit writes. */
+static void take_item(struct run *r, struct store_peer_state *st, const struct fetched *it)
+{
+	st->bytes_in += it->bytes_in;
+	st->bytes_out += it->bytes_out;
+	r->res->bytes_in += it->bytes_in;
+	r->res->bytes_out += it->bytes_out;
+	if (it->dropped_token)
+		st->pull_next[0] = st->pull_base[0] = '\0';
+}
+
+/* Commits the open transaction of a pull: the pages' objects, the cursor
+ * past the last of them and the counters, together. */
+static enum tix_err commit_pages(struct run *r, const struct store_peer_state *next, size_t pages,
+                                 struct tix_error *err)
+{
+	enum tix_err e;
+
+	if ((e = store_peer_state_put(r->s, r->peer.name, next, err)) != TIX_OK ||
+	    (e = store_commit(r->s, err)) != TIX_OK) {
+		store_rollback(r->s);
+		return e;
+	}
+	r->res->pages += (int64_t)pages;
+	r->res->objects_in += next->objects_in - r->st.objects_in;
+	r->res->objects_stored += next->objects_stored - r->st.objects_stored;
+	r->res->objects_rejected += next->objects_rejected - r->st.objects_rejected;
+	r->st = *next;
+	return TIX_OK;
+}
+
+static enum tix_err pull(struct run *r, int *done, struct tix_error *err)
+{
+	struct fetcher f;
+	struct stix_problems probs;
+	struct tix_buf body;
+	struct store_peer_state next = r->st; /* what the open transaction would commit */
+	struct fetched it;
+	pthread_t thread;
+	int in_tx = 0;
+	size_t tx_objects = 0, tx_pages = 0;
+	enum tix_err e = TIX_OK;
+
+	*done = 0;
+	memset(&f, 0, sizeof(f));
+	f.r = r;
+	pthread_mutex_init(&f.mu, NULL);
+	pthread_cond_init(&f.cv, NULL);
+	if (pthread_create(&thread, NULL, fetch_pages, &f) != 0) {
+		pthread_mutex_destroy(&f.mu);
+		pthread_cond_destroy(&f.cv);
+		return tix_error_set(err, TIX_ENOMEM, r->peer.name, "cannot start a thread");
+	}
+	stix_problems_init(&probs);
+	tix_buf_init(&body, TIX_BUF_UNLIMITED);
+	for (;;) {
+		size_t i;
+		json_t *obj;
+
+		fetcher_pop(&f, &it);
+		take_item(r, in_tx ? &next : &r->st, &it);
+		if (it.e != TIX_OK) {
+			/* the walk ended (TIX_EEXIST: every page fetched) or failed;
+			 * the pages already stored are kept either way */
+			if (in_tx && (e = commit_pages(r, &next, tx_pages, err)) != TIX_OK)
+				break;
+			in_tx = 0;
+			if (it.e == TIX_EEXIST) {
+				*done = 1;
+			} else {
+				e = it.e;
+				*err = it.err;
+			}
 			break;
 		}
-		if ((e = check_cursor(r, err)) != TIX_OK)
-			goto rollback;
-		json_array_foreach (pg.objects, i, obj) {
+		if (!in_tx) {
+			/* The pages' objects and the cursor past them: one transaction. */
+			if ((e = store_begin(r->s, err)) != TIX_OK) {
+				sync_page_release(&it.pg);
+				break;
+			}
+			in_tx = 1;
+			next = r->st;
+			tx_objects = tx_pages = 0;
+			if ((e = check_cursor(r, err)) != TIX_OK)
+				goto rollback;
+		}
+		json_array_foreach (it.pg.objects, i, obj) {
 			int rc = sync__ingest(r, obj, i, &probs, &body, err);
 
 			if (rc == -2) {
 				e = TIX_ESTORE;
 				goto rollback;
 			}
-			stored += rc == 1;
-			rejected += rc == -1;
+			next.objects_stored += rc == 1;
+			next.objects_rejected += rc == -1;
 		}
-		next.objects_in += (int64_t)n;
-		next.objects_stored += stored;
-		next.objects_rejected += rejected;
-		next.bytes_in = r->st.bytes_in;
-		next.bytes_out = r->st.bytes_out;
-		if ((e = store_peer_state_put(r->s, r->peer.name, &next, err)) != TIX_OK)
-			goto rollback;
-		if ((e = store_commit(r->s, err)) != TIX_OK) {
-			sync_page_release(&pg);
+		next.objects_in += (int64_t)json_array_size(it.pg.objects);
+		tx_objects += json_array_size(it.pg.objects);
+		tx_pages++;
+		sync_page_release(&it.pg);
+		snprintf(next.pull_after, sizeof(next.pull_after), "%s", it.pull_after);
+		snprintf(next.pull_base, sizeof(next.pull_base), "%s", it.pull_base);
+		snprintf(next.pull_next, sizeof(next.pull_next), "%s", it.pull_next);
+		/* A page already fetched joins this transaction: the store is
+		 * never kept locked while the network is waited on. */
+		if (tx_objects < SYNC_TX_OBJECTS && fetcher_ready(&f))
+			continue;
+		in_tx = 0;
+		if ((e = commit_pages(r, &next, tx_pages, err)) != TIX_OK)
 			break;
-		}
-		r->st = next;
-		r->res->pages++;
-		r->res->objects_in += (int64_t)n;
-		r->res->objects_stored += stored;
-		r->res->objects_rejected += rejected;
-		if (!pg.more) {
-			sync_page_release(&pg);
-			*done = 1;
-			break;
-		}
-		sync_page_release(&pg);
 		continue;
 	rollback:
+		sync_page_release(&it.pg);
 		store_rollback(r->s);
-		sync_page_release(&pg);
+		in_tx = 0;
 		break;
 	}
-	sync_seen_release(&seen);
+	/* the bytes of pages whose transaction did not commit still count */
+	if (next.bytes_in > r->st.bytes_in)
+		r->st.bytes_in = next.bytes_in;
+	if (next.bytes_out > r->st.bytes_out)
+		r->st.bytes_out = next.bytes_out;
+	pthread_mutex_lock(&f.mu);
+	f.quit = 1;
+	pthread_cond_broadcast(&f.cv);
+	pthread_mutex_unlock(&f.mu);
+	pthread_join(thread, NULL);
+	while (f.count > 0) { /* fetched but not stored */
+		fetcher_pop(&f, &it);
+		if (it.e == TIX_OK)
+			sync_page_release(&it.pg);
+	}
+	pthread_mutex_destroy(&f.mu);
+	pthread_cond_destroy(&f.cv);
 	stix_problems_release(&probs);
 	tix_buf_release(&body);
-	tix_buf_release(&url);
 	return e;
 }
 
