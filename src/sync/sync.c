@@ -192,7 +192,7 @@ static enum tix_err pull(struct run *r, int *done, struct tix_error *err)
 	struct stix_problems probs;
 	struct tix_buf body, url;
 	int dropped_token = 0;
-	size_t empty_run = 0;
+	size_t empty_run = 0, limit = r->cfg->page_limit;
 	enum tix_err e = TIX_OK;
 
 	*done = 0;
@@ -228,7 +228,9 @@ static enum tix_err pull(struct run *r, int *done, struct tix_error *err)
 			break;
 		}
 		tix_buf_reset(&url);
-		tix_buf_addf(&url, "%s?limit=%zu", r->objects_url, r->cfg->page_limit);
+		tix_buf_addf(&url, "%s?limit=%zu", r->objects_url, limit);
+		if (r->cfg->page_bytes)
+			tix_buf_addf(&url, "&page_bytes=%zu", r->cfg->page_bytes);
 		if (after[0]) {
 			esc = curl_easy_escape(r->h.curl, after, 0);
 			tix_buf_addf(&url, "&added_after=%s", esc ? esc : "");
@@ -261,6 +263,12 @@ static enum tix_err pull(struct run *r, int *done, struct tix_error *err)
 		                         err)) != TIX_OK)
 			break;
 		n = json_array_size(pg.objects);
+		if (r->cfg->page_bytes && n > 1 && tix_buf_len(&r->h.body) > r->cfg->page_bytes) {
+			/* The server ignored page_bytes: ask for what fits. */
+			size_t fit = r->cfg->page_bytes / (tix_buf_len(&r->h.body) / n + 1);
+
+			limit = fit < 1 ? 1 : fit < limit ? fit : limit;
+		}
 		/* A short, even empty, page with a next token is allowed (a
 		 * server whose examined-rows budget ran out), a run of them only
 		 * up to SYNC_EMPTY_PAGES_MAX; without a token it is a lie. */
