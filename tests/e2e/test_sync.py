@@ -827,6 +827,22 @@ def sync_page_bytes_bounds_every_pulled_page(w):
 
 
 @test
+def bytes_on_the_wire_count_each_pushed_bundle_once(w):
+    a, b = w.node("a"), w.node("b")
+    a.add_peer(b, "push")
+    objs = [sized(i, 1000) for i in range(200)]
+    a.load(objs)
+    r = a.sync("--bundle-objects", "20")
+    assert r.returncode == 0, r.stderr
+    total = sum(len(json.dumps(o, separators=(",", ":"))) for o in objs)
+    out = a.status()["b"]["bytes_out"]
+    # Ten bundles of 20 small enough to go with their headers (libcurl
+    # counts such a body as request and as upload): each byte once, plus
+    # the requests' headers.
+    assert total <= out <= total * 1.15 + 20000, (out, total)
+
+
+@test
 def sync_page_bytes_asks_fewer_objects_of_a_server_that_ignores_it(w):
     b = w.node("b")
     fake = FakePeer("ignores-page-bytes")
