@@ -312,8 +312,9 @@ static int parse_query(const struct taxii_request *req, int allowed, struct quer
 
 /* A next token is base64url(cursor || MAC), the MAC a keyed BLAKE2b over
  * the caller, the endpoint, the query (every parameter but next and the
- * page sizes limit and page_bytes, in order) and the cursor. A token is only good for the caller
- * and the query it was made for; forged or replayed elsewhere, it is refused. */
+ * page sizes limit and page_bytes, in order) and the cursor. A token is
+ * only good for the caller and the query it was made for; forged or
+ * replayed elsewhere, it is refused. */
 static void token_mac(const struct taxii_config *cfg, const struct taxii_request *req,
                       int64_t cursor, unsigned char mac[16])
 {
