@@ -702,6 +702,12 @@ class FakePeer:
         self.port = self.httpd.server_address[1]
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
+    def add_to(self, node, name, org):
+        """Makes this fake a pull peer of node."""
+        tix_ok("peer", "add", name, "--url", "http://127.0.0.1:%d/taxii2/" % self.port,
+               "--remote-collection", "c1", "--local-collection", "feed", "--key-stdin",
+               "--direction", "pull", "--org", org, "--db", node.db, stdin="k\n")
+
     def close(self):
         self.httpd.shutdown()
         self.httpd.server_close()
@@ -847,9 +853,7 @@ def sync_page_bytes_asks_fewer_objects_of_a_server_that_ignores_it(w):
     b = w.node("b")
     fake = FakePeer("ignores-page-bytes")
     try:
-        tix_ok("peer", "add", "plain", "--url", "http://127.0.0.1:%d/taxii2/" % fake.port,
-               "--remote-collection", "c1", "--local-collection", "feed", "--key-stdin",
-               "--direction", "pull", "--org", "org-p", "--db", b.db, stdin="k\n")
+        fake.add_to(b, "plain", "org-p")
         r = tix("sync", "--once", "--page-size", "20", "--page-bytes", "4K", "--db", b.db)
         assert r.returncode == 0, r.stderr
         assert b.ids() == {o["id"] for o in fake.objects}
@@ -866,9 +870,7 @@ def a_peer_that_compresses_is_read_through_gzip(w):
     b = w.node("b")
     fake = FakePeer("gzip")
     try:
-        tix_ok("peer", "add", "zipped", "--url", "http://127.0.0.1:%d/taxii2/" % fake.port,
-               "--remote-collection", "c1", "--local-collection", "feed", "--key-stdin",
-               "--direction", "pull", "--org", "org-z", "--db", b.db, stdin="k\n")
+        fake.add_to(b, "zipped", "org-z")
         r = tix("sync", "--once", "--db", b.db)
         assert r.returncode == 0, r.stderr
         assert "gzip" in fake.accept_encoding, fake.accept_encoding
