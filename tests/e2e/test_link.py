@@ -462,7 +462,7 @@ def main():
                 link = NetemLink()
             except (OSError, AssertionError) as e:
                 why_not_netem = str(e).strip().splitlines()[-1]
-                for ns in (NS_A, NS_B):  # what a half-made veth left
+                for ns in (None, NS_A, NS_B):  # what a half-made veth left
                     run("ip", "link", "del", "tixva%d" % (PID % 10000), ns=ns, check=False)
                 link = None
         if link is None:
