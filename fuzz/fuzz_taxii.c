@@ -80,6 +80,7 @@ static void setup(void)
 	cfg.max_content_length = 1 << 20;
 	cfg.page_default = 100;
 	cfg.page_max = 1000;
+	cfg.page_bytes = 16384; /* pages also end on their size */
 	cfg.check_pattern = pattern_check;
 	cache = taxii_cache_new(1 << 20);
 	store_user_get(store, "root", &u, &err);

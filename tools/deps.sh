@@ -17,6 +17,10 @@ deb_pkgs="dpkg-dev debhelper lintian scdoc debootstrap systemd-container"
 # The feeds' real consumers (tests/e2e/test_feeds.py): Unbound and dig, named-checkzone,
 # nft, ipset, suricata-update's rule parser; unshare (util-linux) makes the namespace.
 feed_pkgs="unbound bind9-utils bind9-dnsutils nftables ipset suricata-update iproute2"
+# make test-link (tests/e2e/test_link.py): ip netns, veth and tc netem.
+link_pkgs="iproute2 python3"
+# make bench-footprint: GNU time for tix match's peak RSS, strip (binutils).
+bench_footprint_pkgs="time binutils python3"
 # The PostgreSQL backend's tests (issue 18) start a real server: tools/pg.sh.
 pg_pkgs="postgresql libpq-dev"
 # The console's browser tests (tests/e2e/test_console.py): Debian's chromium,
@@ -28,7 +32,7 @@ command -v node >/dev/null 2>&1 || console_pkgs="$console_pkgs nodejs"
 command -v npm >/dev/null 2>&1 || console_pkgs="$console_pkgs npm"
 # make test installs every set it uses before its suites start, since they
 # run side by side and two apt-get runs at once would fight over dpkg's lock.
-test_pkgs="libcmocka-dev python3 sqlite3 openssl $pg_pkgs $install_pkgs $fuzz_pkgs $lint_pkgs $deb_pkgs $feed_pkgs $console_pkgs"
+test_pkgs="libcmocka-dev python3 sqlite3 openssl $pg_pkgs $install_pkgs $fuzz_pkgs $lint_pkgs $deb_pkgs $feed_pkgs $link_pkgs $console_pkgs"
 soak_pkgs="wrk curl"
 # make bench-feeds: wrk for the conditional GETs, nginx as their baseline.
 bench_feeds_pkgs="wrk curl nginx-light"
@@ -50,6 +54,8 @@ want="$build_pkgs"
 [ "${1:-build}" = "bench-feeds" ] && want="$build_pkgs $bench_feeds_pkgs"
 [ "${1:-build}" = "install" ] && want="$build_pkgs $install_pkgs"
 [ "${1:-build}" = "deb" ] && want="$build_pkgs $deb_pkgs"
+[ "${1:-build}" = "link" ] && want="$build_pkgs $link_pkgs"
+[ "${1:-build}" = "bench-footprint" ] && want="$build_pkgs $bench_footprint_pkgs"
 [ "${1:-build}" = "arm64" ] && want="$build_pkgs $arm64_pkgs"
 
 missing=""

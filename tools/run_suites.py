@@ -5,7 +5,9 @@ Each argument is one suite: "asan:SCRIPT" or "release:SCRIPT" runs the Python
 script with TIX set to that build's binary; "make:TARGET" runs `make TARGET`.
 A suite's output is kept while it runs and printed whole when it ends, with
 its time, so two suites' lines never mix; the exit status is non-zero when any
-suite failed (every suite still runs, so one run shows every failure).
+suite failed (every suite still runs, so one run shows every failure). A
+suite that exits 77 was skipped (it says why, e.g. a kernel without network
+namespaces): reported as SKIPPED, by name at the end, and not a failure.
 Suites start in the order given: put the long ones first.
 Usage: tools/run_suites.py [-j JOBS] [--asan DIR] [--release DIR] SUITE...
 """
@@ -15,6 +17,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+SKIP = 77  # the exit status of a suite that could not run here (said why)
 
 
 def command(spec, root, builds):
@@ -38,7 +42,7 @@ def main():
     root = os.getcwd()
     builds = {"asan": a.asan, "release": a.release}
     pending = [(s,) + command(s, root, builds) for s in a.suites]
-    running, failed, started_all = [], [], time.monotonic()
+    running, failed, skipped, started_all = [], [], [], time.monotonic()
 
     def finish(entry):
         spec, proc, log, t0 = entry
@@ -47,12 +51,14 @@ def main():
         out = log.read().decode("utf-8", "replace")
         log.close()
         took = time.monotonic() - t0
-        sys.stdout.write("==== %s (%s, %.0f s)\n%s" % (spec, "ok" if rc == 0 else "FAILED, exit %d" % rc,
-                                                      took, out))
+        verdict = "ok" if rc == 0 else "SKIPPED" if rc == SKIP else "FAILED, exit %d" % rc
+        sys.stdout.write("==== %s (%s, %.0f s)\n%s" % (spec, verdict, took, out))
         if out and not out.endswith("\n"):
             sys.stdout.write("\n")
         sys.stdout.flush()
-        if rc != 0:
+        if rc == SKIP:
+            skipped.append(spec)
+        elif rc != 0:
             failed.append(spec)
 
     while pending or running:
@@ -74,11 +80,14 @@ def main():
         finish(done)
 
     took = time.monotonic() - started_all
+    if skipped:
+        print("run_suites: %d SKIPPED (see their output for why): %s" % (len(skipped),
+                                                                       " ".join(skipped)))
     if failed:
         print("run_suites: %d of %d suites FAILED in %.0f s: %s" % (len(failed), len(a.suites), took,
                                                                     " ".join(failed)))
         return 1
-    print("run_suites: all %d suites passed in %.0f s" % (len(a.suites), took))
+    print("run_suites: all %d suites passed in %.0f s" % (len(a.suites) - len(skipped), took))
     return 0
 
 

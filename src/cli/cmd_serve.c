@@ -31,7 +31,7 @@ static void usage(FILE *f)
 	        "                 [--default-tlp LEVEL] [--anonymous-read] [--sync]\n"
 	        "                 [--no-metrics] [--metrics-key-file FILE] [--log-format text|json]\n"
 	        "                 [--insecure-no-policy] [--correlate-cap N] [--warninglists P]\n"
-	        "                 [--check]\n\n"
+	        "                 [--page-bytes N] [--check]\n\n"
 	        "Serves the store over TAXII 2.1 at /taxii2/ (discovery) and /api1/ (the API\n"
 	        "root) until SIGTERM or SIGINT, which finish the requests in progress first.\n"
 	        "SIGHUP re-reads the config file and the TLS certificate and key, keeping\n"
@@ -46,6 +46,11 @@ static void usage(FILE *f)
 	        "  --idle-timeout S     close connections idle this long (default 30)\n"
 	        "  --examine-max N      rows one listing page examines at most (default 2000);\n"
 	        "                       past it the page is short, with more and next\n"
+	        "  --page-bytes N       bytes of one TAXII page at most (K, M; default 0: no\n"
+	        "                       bound): a page ends before the object that would pass\n"
+	        "                       it, with more and next (a single larger object goes\n"
+	        "                       alone); clients may ask less with page_bytes=N; with\n"
+	        "                       --sync, also asked of the peers\n"
 	        "  --correlate-cap N    objects /api/v1/correlate lists per value (default 100);\n"
 	        "                       a value in more is answered with a count and a flag\n"
 	        "  --warninglists P     MISP warninglists: correlation marks their values\n"
@@ -95,7 +100,8 @@ struct serve_opts {
 	char title[256], description[512], contact[256], metrics_key_file[4096];
 	char match_stats[4096];
 	unsigned threads, max_connections, idle_timeout, principal_requests;
-	size_t max_body, page_size, page_max, cache_bytes, examine_max, body_budget, body_share;
+	size_t max_body, page_size, page_max, page_bytes, cache_bytes, examine_max, body_budget,
+	        body_share;
 	size_t correlate_cap;
 	char warninglists[1024];
 	int insecure;
@@ -212,6 +218,8 @@ static int set_option(struct serve_opts *o, const char *key, const char *value, 
 		o->page_max = u;
 	else if (strcmp(key, "examine-max") == 0)
 		o->examine_max = u;
+	else if (strcmp(key, "page-bytes") == 0)
+		o->page_bytes = z;
 	else if (strcmp(key, "correlate-cap") == 0)
 		o->correlate_cap = u;
 	else if (strcmp(key, "warninglists") == 0)
@@ -409,6 +417,7 @@ static void reload_settings(const struct serve_reload *r, struct serve_opts *o,
 	cfg->page_default = o->page_size;
 	cfg->page_max = o->page_max;
 	cfg->examine_max = o->examine_max;
+	cfg->page_bytes = o->page_bytes;
 	apply_policy(o, &r->node_policy, cfg);
 }
 
@@ -502,6 +511,7 @@ int cmd_serve(int argc, char **argv)
 	        {"metrics-key-file", required_argument, NULL, 'F'},
 	        {"match-stats", required_argument, NULL, 'X'},
 	        {"examine-max", required_argument, NULL, 'E'},
+	        {"page-bytes", required_argument, NULL, 'G'},
 	        {"body-budget", required_argument, NULL, 'B'},
 	        {"correlate-cap", required_argument, NULL, 'R'},
 	        {"warninglists", required_argument, NULL, 'W'},
@@ -675,6 +685,7 @@ int cmd_serve(int argc, char **argv)
 	cfg.page_default = o.page_size;
 	cfg.page_max = o.page_max;
 	cfg.examine_max = o.examine_max;
+	cfg.page_bytes = o.page_bytes;
 	cfg.check_pattern = pattern_check;
 
 	memset(&hopts, 0, sizeof(hopts));
@@ -711,6 +722,9 @@ int cmd_serve(int argc, char **argv)
 		ss.cfg.policy = cfg.policy;
 		ss.cfg.policy_fixed = (cfg.policy_live & TAXII_LIVE_DEFAULT_TLP) == 0;
 		ss.cfg.stop = &ss.stop;
+		/* A node on a thin link bounds what it asks of its peers as it
+		 * bounds its own answers. */
+		ss.cfg.page_bytes = o.page_bytes;
 		hopts.arg = &ss;
 	}
 	/* SIGHUP: the configuration is read again (serve_reload). */

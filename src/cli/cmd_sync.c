@@ -21,7 +21,7 @@ static void usage(FILE *f)
 	        "usage: tix sync [--db PATH] [--peer NAME] [--once] [--pull-only | --push-only]\n"
 	        "                [--page-size N] [--bundle-objects N] [--bundle-bytes N]\n"
 	        "                [--max-pages N] [--max-page-bytes N] [--attempts N]\n"
-	        "                [--timeout SECONDS]\n\n"
+	        "                [--timeout SECONDS] [--page-bytes N]\n\n"
 	        "Pulls each peer's remote collection into its local one, then pushes what the\n"
 	        "sharing policy lets this node send to the peer (see `tix peer`). With --once,\n"
 	        "one run per peer; exit 0 only when every peer converged (pulled to the end,\n"
@@ -33,6 +33,9 @@ static void usage(FILE *f)
 	        "  --bundle-bytes N   at most N bytes per pushed bundle (default 8M)\n"
 	        "  --max-pages N      at most N pages pulled per run (default 100000)\n"
 	        "  --max-page-bytes N refuse answers larger than N bytes (default 64M)\n"
+	        "  --page-bytes N     ask for pages of at most N bytes (K, M; for slow links:\n"
+	        "                     one page fits the time-out); tix peers end a page early,\n"
+	        "                     for others fewer objects are asked per page\n"
 	        "  --attempts N       tries per request on transient failures (default 6)\n"
 	        "  --timeout S        give up a transfer after S seconds without data (default 30)\n");
 }
@@ -202,6 +205,7 @@ int cmd_sync(int argc, char **argv)
 	        {"attempts", required_argument, NULL, 'a'},
 	        {"timeout", required_argument, NULL, 't'},
 	        {"max-page-bytes", required_argument, NULL, 'B'},
+	        {"page-bytes", required_argument, NULL, 'G'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -234,6 +238,7 @@ int cmd_sync(int argc, char **argv)
 		case 'a':
 		case 't':
 		case 'B':
+		case 'G':
 			if (cli_parse_size(optarg, &v) != 0 || v == 0 || v > ((size_t)1 << 40)) {
 				bad = 1;
 				break;
@@ -248,6 +253,8 @@ int cmd_sync(int argc, char **argv)
 				o.cfg.max_pages = v;
 			else if (ch == 'B')
 				o.cfg.max_page_bytes = v;
+			else if (ch == 'G')
+				o.cfg.page_bytes = v;
 			else if (ch == 'a')
 				o.cfg.attempts = v > 100 ? 100 : (int)v;
 			else

@@ -50,6 +50,9 @@ const struct conf_setting conf_settings[] = {
         {"serve", "page-size", CONF_UINT, 1, 1000000, "100",
          "objects per TAXII page when the client gives no limit"},
         {"serve", "page-max", CONF_UINT, 1, 1000000, "1000", "the largest TAXII page"},
+        {"serve", "page-bytes", CONF_SIZE, 0, NO_MAX, "0",
+         "bytes of one TAXII page at most (0: no bound); a page ends early, with more "
+         "and next, when its next object would pass it"},
         {"serve", "examine-max", CONF_UINT, 1, 1000000, "2000",
          "rows one listing page examines at most (a short page with more: true past it)"},
         {"serve", "correlate-cap", CONF_UINT, 1, 100000, "100",

@@ -216,7 +216,9 @@ enum tix_err sync__http_do(struct sync_http *h, const char *url, const char *bod
 		curl_easy_getinfo(h->curl, CURLINFO_HEADER_SIZE, &hdr);
 		curl_easy_getinfo(h->curl, CURLINFO_REQUEST_SIZE, &req);
 		h->bytes_in += (int64_t)down + hdr;
-		h->bytes_out += (int64_t)up + req;
+		/* curl counts a small POST body (sent with the headers) in both
+		 * the request size and the upload size: count it once. */
+		h->bytes_out += req >= (long)up ? (int64_t)req : (int64_t)up + req;
 		if (h->too_big || c == CURLE_FILESIZE_EXCEEDED)
 			return tix_error_set(err, TIX_ETOOBIG, url,
 			                     "the answer is larger than %zu bytes: refused",

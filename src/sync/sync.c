@@ -276,6 +276,7 @@ static void *fetch_pages(void *arg)
 	int dropped_token = 0, dropped_now = 0;
 	size_t empty_run = 0;
 	int64_t bytes_in = 0, bytes_out = 0;
+	size_t limit = r->cfg->page_limit;
 
 	tix_buf_init(&url, 8192);
 	for (size_t pages = 0;; pages++) {
@@ -308,7 +309,9 @@ static void *fetch_pages(void *arg)
 			goto end;
 		}
 		tix_buf_reset(&url);
-		tix_buf_addf(&url, "%s?limit=%zu", r->objects_url, r->cfg->page_limit);
+		tix_buf_addf(&url, "%s?limit=%zu", r->objects_url, limit);
+		if (r->cfg->page_bytes)
+			tix_buf_addf(&url, "&page_bytes=%zu", r->cfg->page_bytes);
 		if (after[0]) {
 			esc = curl_easy_escape(r->h.curl, after, 0);
 			tix_buf_addf(&url, "&added_after=%s", esc ? esc : "");
@@ -343,6 +346,12 @@ static void *fetch_pages(void *arg)
 		                         err)) != TIX_OK)
 			goto end;
 		n = json_array_size(it.pg.objects);
+		if (r->cfg->page_bytes && n > 1 && tix_buf_len(&r->h.body) > r->cfg->page_bytes) {
+			/* The server ignored page_bytes: ask for what fits. */
+			size_t fit = r->cfg->page_bytes / (tix_buf_len(&r->h.body) / n + 1);
+
+			limit = fit < 1 ? 1 : fit < limit ? fit : limit;
+		}
 		/* A short, even empty, page with a next token is allowed (a
 		 * server whose examined-rows budget ran out), a run of them only
 		 * up to SYNC_EMPTY_PAGES_MAX; without a token it is a lie. */

@@ -41,6 +41,7 @@ struct sync_config {
 	int policy_fixed;        /* given on the command line: the loop does not re-read them */
 	size_t page_limit;       /* objects asked per page (default 1000) */
 	size_t max_page_bytes;   /* answer size limit (default 64 MiB) */
+	size_t page_bytes;       /* bytes asked per pulled page (0: no bound, the default) */
 	size_t max_pages;        /* per pull run (default 100000) */
 	size_t push_max_objects; /* per bundle (default 1000) */
 	size_t push_max_bytes;   /* per bundle (default 8 MiB) */

@@ -140,13 +140,15 @@ enum {
 	F_ID = 8,
 	F_TYPE = 16,
 	F_VERSION = 32,
-	F_SPEC = 64
+	F_SPEC = 64,
+	F_PAGE_BYTES = 128
 };
 
 struct query {
 	struct tix_arena *arena;
 	int64_t added_after;
 	size_t limit;
+	size_t page_bytes; /* tix's page_bytes parameter, or 0 */
 	const char *next;
 	const char **ids, **types, **spec_versions, **versions;
 	int v_all, v_first, v_last;
@@ -197,6 +199,8 @@ static int parse_query(const struct taxii_request *req, int allowed, struct quer
 			flag = F_LIMIT;
 		else if (strcmp(k, "next") == 0)
 			flag = F_NEXT;
+		else if (strcmp(k, "page_bytes") == 0)
+			flag = F_PAGE_BYTES;
 		else if (strcmp(k, "match[id]") == 0)
 			flag = F_ID, list = &q->ids;
 		else if (strcmp(k, "match[type]") == 0)
@@ -221,16 +225,19 @@ static int parse_query(const struct taxii_request *req, int allowed, struct quer
 				return -1;
 			}
 			q->added_after = tix_time_to_us(&t);
-		} else if (flag == F_LIMIT) {
+		} else if (flag == F_LIMIT || flag == F_PAGE_BYTES) {
 			char *end;
 			unsigned long long l = strtoull(v, &end, 10);
 
 			if (*v < '1' || *v > '9' || *end != '\0' || l == 0) {
 				taxii_error(resp, 400, "Bad request",
-				            "limit must be a positive integer, not '%.40s'", v);
+				            "%s must be a positive integer, not '%.40s'", k, v);
 				return -1;
 			}
-			q->limit = l > SIZE_MAX ? SIZE_MAX : (size_t)l;
+			if (flag == F_LIMIT)
+				q->limit = l > SIZE_MAX ? SIZE_MAX : (size_t)l;
+			else
+				q->page_bytes = l > SIZE_MAX ? SIZE_MAX : (size_t)l;
 		} else if (flag == F_NEXT) {
 			q->next = v;
 		} else {
@@ -304,9 +311,10 @@ static int parse_query(const struct taxii_request *req, int allowed, struct quer
 /* ---- pagination tokens ------------------------------------------------------ */
 
 /* A next token is base64url(cursor || MAC), the MAC a keyed BLAKE2b over
- * the caller, the endpoint, the query (every parameter but next and limit,
- * in order) and the cursor. A token is only good for the caller and the
- * query it was made for; forged or replayed elsewhere, it is refused. */
+ * the caller, the endpoint, the query (every parameter but next and the
+ * page sizes limit and page_bytes, in order) and the cursor. A token is
+ * only good for the caller and the query it was made for; forged or
+ * replayed elsewhere, it is refused. */
 static void token_mac(const struct taxii_config *cfg, const struct taxii_request *req,
                       int64_t cursor, unsigned char mac[16])
 {
@@ -323,7 +331,8 @@ static void token_mac(const struct taxii_config *cfg, const struct taxii_request
 	for (size_t i = 0; i < req->nparams; i++) {
 		const char *k = req->params[i].key, *v = req->params[i].value;
 
-		if (strcmp(k, "next") == 0 || strcmp(k, "limit") == 0)
+		if (strcmp(k, "next") == 0 || strcmp(k, "limit") == 0 ||
+		    strcmp(k, "page_bytes") == 0)
 			continue;
 		crypto_generichash_update(&st, (const unsigned char *)k, strlen(k) + 1);
 		crypto_generichash_update(&st, (const unsigned char *)(v ? v : ""),
@@ -567,7 +576,28 @@ struct page {
 	const struct taxii_config *cfg;
 	struct access *a;
 	struct tix_buf *ids; /* for the audit log */
+	size_t max_bytes;    /* of the answer (0: no bound) */
+	int full;            /* the page ended before a row that would pass max_bytes */
 };
+
+/* Room for the envelope around a listing's items:
+ * {"more":true,"next":"<32 characters>","objects":[...]} */
+#define PAGE_ENVELOPE_BYTES 96
+
+/* The bytes a row adds to a listing, at most (ids and versions are
+ * ASCII, checked on the way in: escaping adds nothing). */
+static size_t item_bytes(enum listing kind, const struct store_taxii_row *r)
+{
+	switch (kind) {
+	case L_OBJECTS: return r->body_len;
+	case L_MANIFEST:
+		return strlen(r->id) + strlen(r->version) + 2 * 32 +
+		       sizeof("{\"id\":\"\",\"date_added\":\"\",\"version\":\"\","
+		              "\"media_type\":\"application/stix+json;version=2.1\"}");
+	case L_VERSIONS: return strlen(r->version) + 2;
+	}
+	return 0;
+}
 
 /* The sharing policy's filter on every row a listing reads. */
 static int keep_row(void *arg, const struct store_taxii_row *r)
@@ -604,6 +634,11 @@ static int page_row(void *arg, const struct store_taxii_row *r)
 	struct page *p = arg;
 	char ts[32];
 
+	if (p->max_bytes && p->n > 0 &&
+	    tix_buf_len(p->out) + 1 + item_bytes(p->kind, r) + PAGE_ENVELOPE_BYTES > p->max_bytes) {
+		p->full = 1; /* this row starts the next page */
+		return 1;
+	}
 	if (p->n == 0)
 		p->first = r->date_added;
 	p->last = r->date_added;
@@ -638,7 +673,7 @@ static void listing(const struct taxii_config *cfg, const struct taxii_request *
 	struct query q;
 	struct store_taxii_filter f;
 	struct tix_buf items;
-	struct page p = {kind, &items, 0, 0, 0, cfg, a, &resp->audit_ids};
+	struct page p = {kind, &items, 0, 0, 0, cfg, a, &resp->audit_ids, 0, 0};
 	const char *one[2] = {oid, NULL};
 	struct tix_error err;
 	int more = 0, allowed;
@@ -653,7 +688,7 @@ static void listing(const struct taxii_config *cfg, const struct taxii_request *
 	tix_arena_init(&arena, 4096);
 	tix_buf_init(&items, TIX_BUF_UNLIMITED);
 	q.arena = &arena;
-	allowed = F_ADDED_AFTER | F_LIMIT | F_NEXT | F_SPEC;
+	allowed = F_ADDED_AFTER | F_LIMIT | F_NEXT | F_SPEC | F_PAGE_BYTES;
 	if (kind != L_VERSIONS)
 		allowed |= F_VERSION;
 	if (oid == NULL)
@@ -687,6 +722,9 @@ static void listing(const struct taxii_config *cfg, const struct taxii_request *
 	}
 	f.budget = cfg->examine_max ? cfg->examine_max : TAXII_EXAMINE_MAX;
 	f.resume = &resume;
+	p.max_bytes = cfg->page_bytes;
+	if (q.page_bytes && (p.max_bytes == 0 || q.page_bytes < p.max_bytes))
+		p.max_bytes = q.page_bytes;
 	if (store_taxii_select(s, &f, page_row, &p, &more, &err) != TIX_OK) {
 		taxii_error(resp, 500, "Internal error", "%s", err.msg);
 		goto out;
@@ -697,11 +735,13 @@ static void listing(const struct taxii_config *cfg, const struct taxii_request *
 	}
 	resp->status = 200;
 	tix_buf_reset(&resp->body);
+	if (p.full)
+		more = 1; /* the next page starts after the last row given */
 	tix_buf_addf(&resp->body, "{\"more\":%s", more ? "true" : "false");
 	if (more) {
 		char tok[64];
 
-		token_make(cfg, req, resume > p.last ? resume : p.last, tok);
+		token_make(cfg, req, !p.full && resume > p.last ? resume : p.last, tok);
 		tix_buf_addf(&resp->body, ",\"next\":\"%s\"", tok);
 	}
 	if (p.n > 0) {
@@ -792,7 +832,7 @@ static void delete_object(const struct taxii_config *cfg, const struct taxii_req
 		 * read none of the selection learns nothing (404); one who reads
 		 * another organisation's object is told it may not (403). */
 		struct tix_buf ids;
-		struct page pa = {L_VERSIONS, NULL, 0, 0, 0, cfg, a, &ids};
+		struct page pa = {L_VERSIONS, NULL, 0, 0, 0, cfg, a, &ids, 0, 0};
 		struct del_scan all = {.pa = &pa}, sel;
 		int more = 0, refused = 0;
 
@@ -1712,7 +1752,7 @@ static void misp_feed(const struct taxii_config *cfg, struct store *s,
 	static const char *const heads[] = {"report", "grouping", NULL};
 	struct access a;
 	struct tix_buf items, manifest;
-	struct page p = {L_OBJECTS, &items, 0, 0, 0, cfg, &a, &resp->audit_ids};
+	struct page p = {L_OBJECTS, &items, 0, 0, 0, cfg, &a, &resp->audit_ids, 0, 0};
 	struct misp_feed m;
 	struct formats_misp_source src = {misp_feed_get, misp_feed_listed, misp_feed_sightings, &m};
 	struct store_query q;

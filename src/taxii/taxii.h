@@ -31,6 +31,7 @@ struct taxii_config {
 	size_t page_default;       /* objects per page when the client gives no limit */
 	size_t page_max;           /* the most a client may ask for */
 	size_t examine_max;        /* rows a listing examines at most (0: TAXII_EXAMINE_MAX) */
+	size_t page_bytes;         /* bytes of a listing answer at most (0: no bound) */
 	unsigned char secret[32];  /* signs pagination tokens (store_node_secret) */
 	stix_pattern_check_fn check_pattern; /* validation of posted indicators, or NULL */
 	struct policy_node policy;           /* default TLP, anonymous reading */

@@ -29,10 +29,11 @@ import tempfile
 import threading
 import time
 import traceback
+import urllib.parse
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_taxii import SANITIZER_MARKS, TIX, Server, make_certificates  # noqa: E402
+from test_taxii import SANITIZER_MARKS, TIX, Client, Server, bearer, make_certificates  # noqa: E402
 from test_taxii import tix as _tix  # noqa: E402
 
 
@@ -78,6 +79,13 @@ def obj(marking=CLEAR, n=0, **extra):
     if extra:
         o.update(extra)
         o["extensions"] = {EXT: {"extension_type": "toplevel-property-extension"}}
+    return o
+
+
+def sized(n, length, marking=CLEAR):
+    """An indicator with a description of `length` bytes."""
+    o = obj(marking, n)
+    o["description"] = "d" * length
     return o
 
 
@@ -615,6 +623,8 @@ class FakePeer:
     def __init__(self, mode):
         self.mode = mode
         self.requests = 0
+        self.asked = []
+        self.objects = [sized(i, 900) for i in range(60)]
         fake = self
 
         class H(http.server.BaseHTTPRequestHandler):
@@ -656,6 +666,17 @@ class FakePeer:
                     fake.sent = {o["id"] for o in objs}
                     body = gzip.compress(json.dumps({"more": False, "objects": objs}).encode())
                     return self.send(body, extra=[("Content-Encoding", "gzip")])
+                if fake.mode == "ignores-page-bytes":
+                    # Pages of `limit` objects of about 1 KB whatever
+                    # page_bytes says, walked by an offset in next.
+                    q = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+                    limit, at = int(q["limit"][0]), int(q.get("next", ["0"])[0])
+                    fake.asked.append((limit, q.get("page_bytes", [""])[0]))
+                    objs = fake.objects[at:at + limit]
+                    page = {"more": at + limit < len(fake.objects), "objects": objs}
+                    if page["more"]:
+                        page["next"] = str(at + limit)
+                    return self.send(json.dumps(page).encode())
                 if fake.mode == "invalid-objects":
                     bad = dict(obj(CLEAR), pattern="[not a pattern")
                     return self.send(json.dumps({"more": False, "objects": [bad]}).encode())
@@ -680,6 +701,12 @@ class FakePeer:
         self.httpd = S(("127.0.0.1", 0), H)
         self.port = self.httpd.server_address[1]
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def add_to(self, node, name, org):
+        """Makes this fake a pull peer of node."""
+        tix_ok("peer", "add", name, "--url", "http://127.0.0.1:%d/taxii2/" % self.port,
+               "--remote-collection", "c1", "--local-collection", "feed", "--key-stdin",
+               "--direction", "pull", "--org", org, "--db", node.db, stdin="k\n")
 
     def close(self):
         self.httpd.shutdown()
@@ -728,14 +755,122 @@ def a_misbehaving_peer_is_bounded_marked_failing_and_changes_nothing(w):
     assert '"k"' not in out and "secret\"" not in out.replace("has_secret", ""), out
 
 
+def reader_key(node):
+    """An analyst key of node's own organisation (reads feed)."""
+    tix_ok("admin", "user", "add", "pager", "--org", node.org, "--role", "analyst",
+           "--db", node.db)
+    out = tix_ok("admin", "key", "add", "--user", "pager", "--db", node.db)
+    return re.findall(r"^\s*(tix_\S+)\s*$", out, re.M)[0]
+
+
+def walk(client, path, params, bound):
+    """Every page of a listing; each no larger than bound unless it holds
+    one item alone. Returns (items in order, number of pages)."""
+    items, pages, nxt = [], 0, None
+    while True:
+        q = list(params) + ([("next", nxt)] if nxt else [])
+        r = client.get(path, q, headers={"Accept-Encoding": "identity"})
+        assert r.status == 200, r
+        page = r.json()
+        got = page.get("objects", page.get("versions", []))
+        pages += 1
+        assert len(r.body) <= bound or len(got) == 1, (
+            "page %d: %d bytes > %d with %d items" % (pages, len(r.body), bound, len(got)))
+        assert bool(page.get("next")) == page["more"], page.get("next")
+        items += got
+        if not page["more"]:
+            return items, pages
+        nxt = page["next"]
+        assert pages < 10000
+
+
+@test
+def taxii_pages_end_at_page_bytes_and_list_every_object_once(w):
+    rnd = random.Random(25)
+    a = w.node("a", extra=["--page-bytes", "8K"])
+    objs = [sized(i, rnd.randrange(0, 1500)) for i in range(300)]
+    # Two objects larger than any bound here: each goes alone in its page.
+    objs[17]["description"] = objs[240]["description"] = "L" * 12000
+    a.load(objs)
+    c = Client(a.server, bearer(reader_key(a)))
+    path = "/api1/collections/%s/objects/" % a.cid
+    want = sorted(o["id"] for o in objs)
+    # The server's own bound (--page-bytes 8K), and a smaller one asked.
+    got8, pages8 = walk(c, path, [("limit", "1000")], 8192)
+    got3, pages3 = walk(c, path, [("limit", "1000"), ("page_bytes", "3000")], 3000)
+    for got in (got8, got3):
+        ids = [o["id"] for o in got]
+        assert sorted(ids) == want, (len(ids), len(set(ids)), len(want))
+    total = sum(len(json.dumps(o)) for o in objs)
+    assert pages8 >= total // 8192 and pages3 > pages8, (pages8, pages3, total)
+    # A larger bound than the server's gets the server's.
+    _, pages_big = walk(c, path, [("limit", "1000"), ("page_bytes", "1000000")], 8192)
+    assert pages_big == pages8, (pages_big, pages8)
+    # The manifest is bounded the same way and lists every object once.
+    man, _ = walk(c, "/api1/collections/%s/manifest/" % a.cid,
+                  [("limit", "1000"), ("page_bytes", "1500")], 1500)
+    assert sorted(m["id"] for m in man) == want
+    for bad in ("0", "-5", "many"):
+        r = c.get(path, [("page_bytes", bad)])
+        assert r.status == 400 and "page_bytes" in r.json()["description"], r
+
+
+@test
+def sync_page_bytes_bounds_every_pulled_page(w):
+    a, b = w.node("a"), w.node("b")
+    b.add_peer(a, "pull")
+    objs = [sized(i, 200 + 7 * i) for i in range(250)]
+    a.load(objs)
+    r = b.sync("--page-bytes", "6K")
+    assert r.returncode == 0, r.stderr
+    assert b.ids() == a.ids() and len(b.ids()) == 250
+    pages = int(re.search(r"in (\d+) pages", r.stderr).group(1))
+    total = sum(len(json.dumps(o)) for o in objs)
+    # Without the bound one page of 1000 would do; with it, none passes 6K.
+    assert pages >= total // 6144, (pages, total, r.stderr)
+    st = b.status()["a"]
+    assert st["objects_in"] == 250 and st["objects_stored"] == 250, st
+
+
+@test
+def bytes_on_the_wire_count_each_pushed_bundle_once(w):
+    a, b = w.node("a"), w.node("b")
+    a.add_peer(b, "push")
+    objs = [sized(i, 1000) for i in range(200)]
+    a.load(objs)
+    r = a.sync("--bundle-objects", "20")
+    assert r.returncode == 0, r.stderr
+    total = sum(len(json.dumps(o, separators=(",", ":"))) for o in objs)
+    out = a.status()["b"]["bytes_out"]
+    # Ten bundles of 20 small enough to go with their headers (libcurl
+    # counts such a body as request and as upload): each byte once, plus
+    # the requests' headers.
+    assert total <= out <= total * 1.15 + 20000, (out, total)
+
+
+@test
+def sync_page_bytes_asks_fewer_objects_of_a_server_that_ignores_it(w):
+    b = w.node("b")
+    fake = FakePeer("ignores-page-bytes")
+    try:
+        fake.add_to(b, "plain", "org-p")
+        r = tix("sync", "--once", "--page-size", "20", "--page-bytes", "4K", "--db", b.db)
+        assert r.returncode == 0, r.stderr
+        assert b.ids() == {o["id"] for o in fake.objects}
+        # The first page came back at 20 objects (~21 KB); after it the
+        # client asks for what fits in 4 KB (objects of about 1.1 KB).
+        assert fake.asked[0] == (20, "4096"), fake.asked
+        assert all(1 <= lim <= 4 for lim, _ in fake.asked[1:]), fake.asked
+    finally:
+        fake.close()
+
+
 @test
 def a_peer_that_compresses_is_read_through_gzip(w):
     b = w.node("b")
     fake = FakePeer("gzip")
     try:
-        tix_ok("peer", "add", "zipped", "--url", "http://127.0.0.1:%d/taxii2/" % fake.port,
-               "--remote-collection", "c1", "--local-collection", "feed", "--key-stdin",
-               "--direction", "pull", "--org", "org-z", "--db", b.db, stdin="k\n")
+        fake.add_to(b, "zipped", "org-z")
         r = tix("sync", "--once", "--db", b.db)
         assert r.returncode == 0, r.stderr
         assert "gzip" in fake.accept_encoding, fake.accept_encoding
