@@ -137,6 +137,7 @@ static int vidset_add(struct vidset *s, int64_t vid)
 }
 
 struct listed {
+	int64_t vid;
 	char *id, *type, *name, *owner, *country, *modified, *body;
 	size_t body_len;
 	int64_t date_added;
@@ -147,7 +148,6 @@ struct correlating {
 	struct store *s;
 	int64_t now_us;
 	const struct api_reader *r;
-	const char *exclude_id; /* the object asked about (correlate ID) */
 	size_t cap;
 	struct vidset seen;
 	size_t count; /* readable hits */
@@ -161,13 +161,13 @@ static char *dup_or_null(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
+/* A hit from the index alone (its version's audience): counted when the
+ * policy lets the reader read it, its vid kept while it may be listed. */
 static int on_hit(void *arg, const struct store_value_hit *h)
 {
 	struct correlating *c = arg;
 	int added;
 
-	if (c->exclude_id && strcmp(h->id, c->exclude_id) == 0)
-		return 0;
 	if (!api_may_read(c->r, h))
 		return 0; /* neither shown nor counted */
 	if ((added = vidset_add(&c->seen, h->vid)) <= 0) {
@@ -175,29 +175,59 @@ static int on_hit(void *arg, const struct store_value_hit *h)
 		return added < 0;
 	}
 	c->count++;
-	if (c->nlist <= c->cap) {
-		struct listed *l = &c->list[c->nlist];
+	if (c->nlist <= c->cap)
+		c->list[c->nlist++].vid = h->vid;
+	return 0;
+}
 
-		/* Only copied here: parsed after the walk, and only when the
-		 * value is not over-correlated (then nothing is listed). */
-		memset(l, 0, sizeof(*l));
-		l->id = strdup(h->id);
-		l->type = strdup(h->type);
-		l->owner = dup_or_null(h->aud.owner_org);
-		l->country = dup_or_null(h->country);
-		l->body = malloc(h->body_len + 1);
-		if (l->body) {
-			memcpy(l->body, h->body, h->body_len);
-			l->body[h->body_len] = '\0';
-			l->body_len = h->body_len;
-		}
-		l->date_added = h->date_added;
-		l->score = -1;
-		c->nlist++;
-		if (l->id == NULL || l->type == NULL || l->body == NULL)
-			c->oom = 1;
+/* The row of a listed version: the policy decides again on the object's
+ * own row before anything of it is shown. */
+static int fill_listed(void *arg, const struct store_value_hit *h)
+{
+	struct correlating *c = arg;
+	struct listed *l = &c->list[c->nlist];
+
+	if (!api_may_read(c->r, h))
+		return 0;
+	memset(l, 0, sizeof(*l));
+	l->vid = h->vid;
+	l->id = strdup(h->id);
+	l->type = strdup(h->type);
+	l->owner = dup_or_null(h->aud.owner_org);
+	l->country = dup_or_null(h->country);
+	l->body = malloc(h->body_len + 1);
+	if (l->body) {
+		memcpy(l->body, h->body, h->body_len);
+		l->body[h->body_len] = '\0';
+		l->body_len = h->body_len;
 	}
-	return c->oom;
+	l->date_added = h->date_added;
+	l->score = -1;
+	c->nlist++;
+	if (l->id == NULL || l->type == NULL || l->body == NULL)
+		c->oom = 1;
+	return 1;
+}
+
+/* The listed vids' rows, in place of the vids (those the policy refuses
+ * on their own row dropped, and no longer counted). */
+static enum tix_err fill_list(struct correlating *c, struct tix_error *err)
+{
+	size_t n = c->nlist;
+	enum tix_err e = TIX_OK;
+
+	c->nlist = 0;
+	for (size_t i = 0; i < n && e == TIX_OK && !c->oom; i++) {
+		size_t before = c->nlist; /* <= i: slot i's vid is read first */
+		int64_t vid = c->list[i].vid;
+
+		e = store_object_version(c->s, vid, c->r->org_key, fill_listed, c, err);
+		if (e == TIX_OK && c->nlist == before)
+			c->count--;
+	}
+	for (size_t i = c->nlist; i < n; i++)
+		memset(&c->list[i], 0, sizeof(c->list[i]));
+	return e;
 }
 
 /* The name, modified and score of a listed object, from its body. */
@@ -215,7 +245,7 @@ static void listed_details(struct correlating *c, struct listed *l)
 
 static void listed_free(struct correlating *c)
 {
-	for (size_t i = 0; i < c->nlist; i++) {
+	for (size_t i = 0; i <= c->cap; i++) {
 		free(c->list[i].id);
 		free(c->list[i].type);
 		free(c->list[i].name);
@@ -286,7 +316,6 @@ static enum tix_err correlate_item(struct store *s, const struct api_reader *r,
 		c.now_us = tix_time_to_us(&now);
 	}
 	c.r = r;
-	c.exclude_id = exclude_id;
 	c.cap = lim && lim->correlate_cap ? lim->correlate_cap : API_CORRELATE_CAP;
 	if ((c.list = calloc(c.cap + 1, sizeof(*c.list))) == NULL)
 		return tix_error_set(err, TIX_ENOMEM, "correlate", "out of memory");
@@ -295,7 +324,11 @@ static enum tix_err correlate_item(struct store *s, const struct api_reader *r,
 	f.budget = lim && lim->correlate_budget ? lim->correlate_budget : 10 * c.cap;
 	f.cb = on_hit;
 	f.arg = &c;
+	f.index_only = 1;
+	f.exclude_id = exclude_id;
 	e = store_values_find(s, &f, &stopped, err);
+	if (e == TIX_OK && c.count <= c.cap)
+		e = fill_list(&c, err);
 	if (e == TIX_OK && c.oom)
 		e = tix_error_set(err, TIX_ENOMEM, "correlate", "out of memory");
 	if (e != TIX_OK) {

@@ -98,6 +98,9 @@ static const char *const migrations[] = {
         /* 14 -> 15: what reports, groupings and sightings refer to,
          * objects by the day of created (src/store/reports.c) */
         store__schema_refs,
+        /* 15 -> 16: each value row with its version's audience and latest
+         * flag, so correlation counts from the index alone (src/store/values.c) */
+        store__schema_value_audiences,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -240,8 +243,9 @@ static enum tix_err migrate(struct store *s, struct tix_error *err)
 		if (migrations[version] == store__schema_audience &&
 		    (e = store__audit_key_point(s, err)) != TIX_OK)
 			goto out;
-		/* Issue 15's: the versions stored before are indexed. */
-		if (migrations[version] == store__schema_values) {
+		/* Issue 15's: the versions stored before are indexed (once, in the
+		 * value rows' latest shape: migration 16 replaced 10's tables). */
+		if (migrations[version] == store__schema_value_audiences) {
 			struct store_reindex_counts c;
 
 			if ((e = store__values_rebuild(s, &c, err)) != TIX_OK)

@@ -134,6 +134,8 @@ extern const char store__schema_feed[];
 extern const char store__schema_peer_errors[];
 /* Migration 10 (values.c): the value, sighting and text indexes. */
 extern const char store__schema_values[];
+/* Migration 16: the value rows with their version's audience (values.c). */
+extern const char store__schema_value_audiences[];
 /* Rebuilds those indexes from every version, inside the caller's
  * transaction (migration 10, `tix reindex`). */
 enum tix_err store__values_rebuild(struct store *s, struct store_reindex_counts *c,

@@ -81,6 +81,8 @@ static void put_ind(struct store *s, const char *id, const char *modified, const
 
 struct found {
 	char ids[16][64];
+	int64_t vids[16];
+	char owners[16][32];
 	size_t n;
 };
 
@@ -88,24 +90,40 @@ static int on_hit(void *arg, const struct store_value_hit *h)
 {
 	struct found *f = arg;
 
-	if (f->n < 16)
-		snprintf(f->ids[f->n++], sizeof(f->ids[0]), "%s", h->id);
+	if (f->n < 16) {
+		snprintf(f->ids[f->n], sizeof(f->ids[0]), "%s", h->id ? h->id : "");
+		snprintf(f->owners[f->n], sizeof(f->owners[0]), "%s",
+		         h->aud.owner_org ? h->aud.owner_org : "");
+		f->vids[f->n++] = h->vid;
+	}
 	return 0;
 }
 
+/* The versions found carrying value, through the objects table; the
+ * index alone (its audience and latest flag) must find the same. */
 static struct found find(struct store *s, const char *value)
 {
-	struct found f;
+	struct found f, g;
 	struct values_item v;
 	char buf[VALUES_MAX_LEN + 64];
 	const char *why;
-	struct store_value_find q = {&v, 0, 0, on_hit, &f};
+	struct store_value_find q = {&v, 0, 0, on_hit, &f, 0, NULL};
 	struct tix_error err;
 	int stopped;
 
 	memset(&f, 0, sizeof(f));
+	memset(&g, 0, sizeof(g));
 	assert_int_equal(values_classify(value, strlen(value), &v, buf, sizeof(buf), &why), 0);
 	assert_int_equal(store_values_find(s, &q, &stopped, &err), TIX_OK);
+	q.arg = &g;
+	q.index_only = 1;
+	assert_int_equal(store_values_find(s, &q, &stopped, &err), TIX_OK);
+	assert_int_equal(g.n, f.n);
+	for (size_t i = 0; i < f.n; i++) {
+		assert_int_equal(g.vids[i], f.vids[i]);
+		assert_string_equal(g.owners[i], f.owners[i]);
+		assert_string_equal(g.ids[i], ""); /* no objects row was read */
+	}
 	return f;
 }
 
