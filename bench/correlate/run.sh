@@ -12,16 +12,20 @@
 # plot, bench/correlate/work/plot.svg. Exit 0 whatever the figures.
 #
 # Environment: SIZES (default 10000,100000,1000000; add 10000000 for the
-# issue's largest size: about an hour here), QUERIES (default 2000),
-# BUILD_DIR (default build-bench).
+# issue's largest size: about an hour here at one value an object),
+# QUERIES (default 2000), PER_OBJECT (values each object carries, default 1;
+# sizes and rates are then in values: 8 reaches 10M values in 1.25M
+# objects), BUILD_DIR (default build-bench), WORK (default
+# bench/correlate/work).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 SIZES="${SIZES:-10000,100000,1000000}"
 QUERIES="${QUERIES:-2000}"
+PER_OBJECT="${PER_OBJECT:-1}"
 BUILD="${BUILD_DIR:-build-bench}"
-WORK="bench/correlate/work"
+WORK="${WORK:-bench/correlate/work}"
 BENCH="$BUILD/bench/tix-bench-correlate"
 mkdir -p "$WORK"
 die() { echo "run.sh: $*" >&2; exit 1; }
@@ -35,39 +39,42 @@ fi
 
 DB="$WORK/bench.db"
 rm -f "$DB" "$DB-wal" "$DB-shm"
-echo "== ingest and query at $SIZES ($QUERIES queries each)"
-"$BENCH" "$DB" "$SIZES" "$QUERIES" | tee "$WORK/raw.txt" || die "the benchmark failed"
+echo "== ingest and query at $SIZES ($QUERIES queries each, $PER_OBJECT values an object)"
+"$BENCH" "$DB" "$SIZES" "$QUERIES" "$PER_OBJECT" | tee "$WORK/raw.txt" || die "the benchmark failed"
 
-python3 - "$DB" "$WORK" <<'PY'
+python3 - "$DB" "$WORK" "$PER_OBJECT" <<'PY'
 import sqlite3, sys
-db, work = sys.argv[1], sys.argv[2]
+db, work, per = sys.argv[1], sys.argv[2], int(sys.argv[3])
 rows = [l.split() for l in open(work + "/raw.txt") if l.startswith("size ")]
-runs = [dict(size=int(r[1]), rate=float(r[3]), p50=float(r[5]), p99=float(r[7]), mx=float(r[9]))
-        for r in rows]
+runs = [dict(size=int(r[1]), rate=float(r[3]), p50=float(r[5]), p99=float(r[7]), mx=float(r[9]),
+             cpu=float(r[11])) for r in rows]
 c = sqlite3.connect(db)
 values = c.execute("SELECT (SELECT count(*) FROM value_index) + (SELECT count(*) FROM value_ip)").fetchone()[0]
 idx = dict(c.execute("SELECT name, sum(pgsize) FROM dbstat WHERE name IN ('value_index', "
-                     "'value_index_vid', 'value_ip', 'value_ip_vid') GROUP BY name").fetchall())
+                     "'value_index_vid', 'value_ip', 'value_ip_vid', 'value_audiences',
+                     'sqlite_autoindex_value_audiences_1') GROUP BY name").fetchall())
 objs = dict(c.execute("SELECT name, sum(pgsize) FROM dbstat WHERE name IN ('objects') "
                       "GROUP BY name").fetchall())
 per_value = sum(idx.values()) / values if values else 0
 base = runs[0]["rate"]
+cbase = runs[0]["cpu"]
 out = []
-out.append("| indexed values | ingest objects/s | ratio to %d | correlate p50 ms | p99 ms | max ms |" % runs[0]["size"])
-out.append("|---|---|---|---|---|---|")
+out.append("| values generated (%d an object) | ingest values/s | ratio to %d | per CPU-second | ratio | correlate p50 ms | p99 ms | max ms |" % (per, runs[0]["size"]))
+out.append("|---|---|---|---|---|---|---|---|")
 for r in runs:
-    out.append("| %d | %.0f | %.2f | %.3f | %.3f | %.3f |" % (r["size"], r["rate"], r["rate"] / base,
-                                                       r["p50"], r["p99"], r["mx"]))
+    out.append("| %d | %.0f | %.2f | %.0f | %.2f | %.3f | %.3f | %.3f |" % (
+        r["size"], r["rate"], r["rate"] / base, r["cpu"], r["cpu"] / cbase, r["p50"], r["p99"], r["mx"]))
 last = runs[-1]
 out.append("")
 out.append("index on disk: %.1f bytes per value (%d values; value_index %s, value_ip %s bytes; "
            "objects table %d bytes, %.0f per object)" % (
                per_value, values, idx.get("value_index", 0) + idx.get("value_index_vid", 0),
                idx.get("value_ip", 0) + idx.get("value_ip_vid", 0), objs.get("objects", 0),
-               objs.get("objects", 0) / max(last["size"], 1)))
+               objs.get("objects", 0) / max(last["size"] // per, 1)))
 goal = lambda ok: "PASS" if ok else "MISS"
-out.append("goal ingest ratio at %d >= 0.7: %.2f %s" % (last["size"], last["rate"] / base,
-                                                     goal(last["rate"] / base >= 0.7)))
+out.append("goal ingest ratio at %d >= 0.7: %.2f by the wall clock %s, %.2f per CPU-second %s" % (
+    last["size"], last["rate"] / base, goal(last["rate"] / base >= 0.7), last["cpu"] / cbase,
+    goal(last["cpu"] / cbase >= 0.7)))
 out.append("goal correlate p99 < 5 ms at %d: %.3f %s" % (last["size"], last["p99"],
                                                        goal(last["p99"] < 5)))
 out.append("goal index <= 64 bytes per value: %.1f %s" % (per_value, goal(per_value <= 64)))

@@ -398,10 +398,15 @@ enum tix_err api_correlate_value(struct store *s, const struct api_reader *r, co
 	struct values_item v;
 	char buf[VALUES_MAX_LEN + 64];
 	const char *why;
+	enum tix_err e;
+	int snap;
 
 	if (values_classify(value, len, &v, buf, sizeof(buf), &why) != 0)
 		return tix_error_set(err, TIX_EINVAL, "value", "%s", why);
-	return correlate_item(s, r, &v, NULL, lim, out, err);
+	snap = store_snapshot_begin(s);
+	e = correlate_item(s, r, &v, NULL, lim, out, err);
+	store_snapshot_end(s, snap);
+	return e;
 }
 
 struct by_id {
@@ -450,8 +455,10 @@ enum tix_err api_correlate_id(struct store *s, const struct api_reader *r, const
                               const struct api_limits *lim, json_t **out, struct tix_error *err)
 {
 	struct by_id b = {s, r, id, lim, json_array(), 0, TIX_OK, err, 0};
+	int snap = store_snapshot_begin(s);
 	enum tix_err e = store_object_latest(s, id, r->org_key, object_values, &b, err);
 
+	store_snapshot_end(s, snap);
 	if (e == TIX_OK)
 		e = b.e;
 	if (e == TIX_OK && !b.readable)

@@ -662,6 +662,11 @@ struct store_value_find {
  * stopped the walk. */
 enum tix_err store_values_find(struct store *s, const struct store_value_find *f, int *stopped,
                                struct tix_error *err);
+/* One read snapshot for several lookups (a correlation's count and the
+ * rows it lists), unless a transaction is open: returns whether it began
+ * one, to hand to store_snapshot_end. */
+int store_snapshot_begin(struct store *s);
+void store_snapshot_end(struct store *s, int begun);
 /* The version vid as a full hit (an index-only hit's object). */
 enum tix_err store_object_version(struct store *s, int64_t vid, int64_t reader_org_key,
                                   int (*cb)(void *, const struct store_value_hit *), void *arg,

@@ -70,64 +70,60 @@ const char store__schema_values[] =
 #define NOT_OBSERVABLE(m) "substr(" m ", 1, 1) <> '#'"
 
 /* Migration 16 (issue 15): the value rows again, each with its version's
- * audience (a key into value_audiences) and a latest flag, kept by the
- * triggers below when a newer version arrives, a version is deleted or a
- * version's audience is resolved again; sqlite.c then rebuilds the index
- * (the tables of migration 10 are replaced, not altered). */
-const char
-        store__schema_value_audiences[] = "DROP TABLE value_index; DROP TABLE value_ip;"
-                                          "CREATE TABLE value_audiences ("
-                                          "  akey INTEGER PRIMARY KEY,"
-                                          "  sig TEXT NOT NULL UNIQUE,"
-                                          "  type TEXT, tlp INTEGER, tlp_flags INTEGER, owner_org TEXT, sharing_group TEXT,"
-                                          "  recipients TEXT, origin_node TEXT);"
-                                          "CREATE TABLE value_index ("
-                                          "  vkey INTEGER NOT NULL,"
-                                          "  vid INTEGER NOT NULL REFERENCES objects (vid) ON DELETE CASCADE,"
-                                          "  aud INTEGER NOT NULL,"
-                                          "  latest INTEGER NOT NULL,"
-                                          "  PRIMARY KEY (vkey, vid)) WITHOUT ROWID;"
-                                          "CREATE INDEX value_index_vid ON value_index (vid);"
-                                          "CREATE TABLE value_ip ("
-                                          "  net BLOB NOT NULL,"
-                                          "  plen INTEGER NOT NULL,"
-                                          "  vid INTEGER NOT NULL REFERENCES objects (vid) ON DELETE CASCADE,"
-                                          "  aud INTEGER NOT NULL,"
-                                          "  latest INTEGER NOT NULL,"
-                                          "  PRIMARY KEY (net, plen, vid)) WITHOUT ROWID;"
-                                          "CREATE INDEX value_ip_vid ON value_ip (vid);"
-                                          /* a newer version: the older ones' values are no longer
-                                             the latest */
-                                          "CREATE TRIGGER objects_value_newer AFTER INSERT ON objects"
-                                          " WHEN " NOT_OBSERVABLE(
-                                                  "new.modified") " BEGIN"
-                                                                  "  UPDATE value_index SET latest = 0 WHERE latest AND vid IN (SELECT vid FROM objects"
-                                                                  "   WHERE id = new.id AND modified < new.modified AND " NOT_OBSERVABLE("modified") ");"
-                                                                                                                                                     "  UPDATE value_ip SET latest = 0 WHERE latest AND vid IN (SELECT vid FROM objects"
-                                                                                                                                                     "   WHERE id = new.id AND modified < new.modified AND " NOT_OBSERVABLE("modified") ");"
-                                                                                                                                                                                                                                        " END;"
-                                                                                                                                                                                                                                        /* a version deleted: the newest one left is the latest */
-                                                                                                                                                                                                                                        "CREATE TRIGGER objects_value_gone AFTER DELETE ON objects"
-                                                                                                                                                                                                                                        " WHEN " NOT_OBSERVABLE(
-                                                                                                                                                                                                                                                "old.modified") " BEGIN"
-                                                                                                                                                                                                                                                                "  UPDATE value_index SET latest = 1 WHERE NOT latest AND vid = (SELECT vid FROM objects"
-                                                                                                                                                                                                                                                                "   WHERE id = old.id AND " NOT_OBSERVABLE(
-                                                                                                                                                                                                                                                                        "modified") " ORDER BY modified DESC LIMIT 1);"
-                                                                                                                                                                                                                                                                                    "  UPDATE value_ip SET latest = 1 WHERE NOT latest AND vid = (SELECT vid FROM objects"
-                                                                                                                                                                                                                                                                                    "   WHERE id = old.id AND " NOT_OBSERVABLE("modified") " ORDER BY modified DESC LIMIT 1);"
-                                                                                                                                                                                                                                                                                                                                           " END;"
-                                                                                                                                                                                                                                                                                                                                           /* a version's audience resolved again (a late marking definition) */
-                                                                                                                                                                                                                                                                                                                                           "CREATE TRIGGER objects_value_audience AFTER UPDATE OF type, tlp, tlp_flags, owner_org,"
-                                                                                                                                                                                                                                                                                                                                           " sharing_group, recipients, origin_node ON objects"
-                                                                                                                                                                                                                                                                                                                                           " WHEN " AUDIENCE_SIG("new") " IS NOT " AUDIENCE_SIG("old") " BEGIN"
-                                                                                                                                                                                                                                                                                                                                                                                                       "  INSERT OR IGNORE INTO value_audiences (sig, " AUDIENCE_NAMES
-                                                                                                                                                                                                                                                                                                                                                                                                       ") VALUES"
-                                                                                                                                                                                                                                                                                                                                                                                                       "   (" AUDIENCE_SIG(
-                                                                                                                                                                                                                                                                                                                                                                                                               "new") ", " AUDIENCE_COLS("new") ");"
-                                                                                                                                                                                                                                                                                                                                                                                                                                                "  UPDATE value_index SET aud = (SELECT akey FROM value_audiences WHERE sig = " AUDIENCE_SIG("new") ") WHERE vid = new.vid;"
-                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                    "  UPDATE value_ip SET aud = (SELECT akey FROM value_audiences WHERE sig = " AUDIENCE_SIG(
-                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                            "new") ") WHERE vid = new.vid;"
-                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                   " END;";
+ * audience (a key into value_audiences) and a latest flag, kept when a
+ * newer version is stored (store__index_version, in C: a trigger's
+ * sub-program and list costs 4 times the object's own insert), when a
+ * version is deleted or its audience resolved again (the triggers below);
+ * sqlite.c then rebuilds the index (migration 10's tables are replaced). */
+const char store__schema_value_audiences[] =
+        "DROP TABLE value_index; DROP TABLE value_ip;"
+        "CREATE TABLE value_audiences ("
+        "  akey INTEGER PRIMARY KEY,"
+        "  sig TEXT NOT NULL UNIQUE,"
+        "  type TEXT, tlp INTEGER, tlp_flags INTEGER, owner_org TEXT, sharing_group TEXT,"
+        "  recipients TEXT, origin_node TEXT);"
+        "CREATE TABLE value_index ("
+        "  vkey INTEGER NOT NULL,"
+        "  vid INTEGER NOT NULL REFERENCES objects (vid) ON DELETE CASCADE,"
+        "  aud INTEGER NOT NULL,"
+        "  latest INTEGER NOT NULL,"
+        "  PRIMARY KEY (vkey, vid)) WITHOUT ROWID;"
+        "CREATE INDEX value_index_vid ON value_index (vid);"
+        "CREATE TABLE value_ip ("
+        "  net BLOB NOT NULL,"
+        "  plen INTEGER NOT NULL,"
+        "  vid INTEGER NOT NULL REFERENCES objects (vid) ON DELETE CASCADE,"
+        "  aud INTEGER NOT NULL,"
+        "  latest INTEGER NOT NULL,"
+        "  PRIMARY KEY (net, plen, vid)) WITHOUT ROWID;"
+        "CREATE INDEX value_ip_vid ON value_ip (vid);"
+        /* a version deleted: the newest one left is the latest */
+        "CREATE TRIGGER objects_value_gone AFTER DELETE ON objects"
+        " WHEN " NOT_OBSERVABLE(
+                "old.modified") " BEGIN"
+                                "  UPDATE value_index SET latest = 1 WHERE NOT latest AND vid = (SELECT vid FROM objects"
+                                "   WHERE id = old.id AND " NOT_OBSERVABLE(
+                                        "modified") " ORDER BY modified DESC LIMIT 1);"
+                                                    "  UPDATE value_ip SET latest = 1 WHERE NOT latest AND vid = (SELECT vid FROM objects"
+                                                    "   WHERE id = old.id AND " NOT_OBSERVABLE(
+                                                            "modified") " ORDER BY modified DESC LIMIT 1);"
+                                                                        " END;"
+                                                                        /* a version's audience
+                                                                           resolved again (a late
+                                                                           marking definition) */
+                                                                        "CREATE TRIGGER objects_value_audience AFTER UPDATE OF type, tlp, tlp_flags, owner_org,"
+                                                                        " sharing_group, recipients, origin_node ON objects"
+                                                                        " WHEN " AUDIENCE_SIG("new") " IS NOT " AUDIENCE_SIG(
+                                                                                "old") " BEGIN"
+                                                                                       "  INSERT OR IGNORE INTO value_audiences (sig, " AUDIENCE_NAMES
+                                                                                       ") VALUES"
+                                                                                       "   (" AUDIENCE_SIG("new") ", " AUDIENCE_COLS(
+                                                                                               "new") ");"
+                                                                                                      "  UPDATE value_index SET aud = (SELECT akey FROM value_audiences WHERE sig = " AUDIENCE_SIG(
+                                                                                                              "new") ") WHERE vid = new.vid;"
+                                                                                                                     "  UPDATE value_ip SET aud = (SELECT akey FROM value_audiences WHERE sig = " AUDIENCE_SIG(
+                                                                                                                             "new") ") WHERE vid = new.vid;"
+                                                                                                                                    " END;";
 
 struct indexing {
 	struct store *s;
@@ -362,6 +358,47 @@ static enum tix_err index_object(struct indexing *x, const json_t *obj)
 	return index_text(x, obj);
 }
 
+/* A new version of id, newer than others stored before it: their values
+ * are no longer the latest. */
+static enum tix_err older_not_latest(struct store *s, const struct stix_meta *m,
+                                     struct tix_error *err)
+{
+	sqlite3_stmt *older =
+	        store__cached(s,
+	                      "SELECT vid FROM objects WHERE id = ?1 AND modified < ?2"
+	                      " AND " NOT_OBSERVABLE("modified"),
+	                      err);
+	sqlite3_stmt *st;
+	enum tix_err e = TIX_OK;
+	int rc;
+
+	if (older == NULL)
+		return err ? err->code : TIX_ESTORE;
+	sqlite3_bind_text(older, 1, m->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(older, 2, m->modified, -1, SQLITE_STATIC);
+	while (e == TIX_OK && (rc = sqlite3_step(older)) == SQLITE_ROW) {
+		for (int t = 0; t < 2 && e == TIX_OK; t++) {
+			st = store__cached(
+			        s,
+			        t ? "UPDATE value_ip SET latest = 0 WHERE vid = ?1 AND latest"
+			          : "UPDATE value_index SET latest = 0 WHERE vid = ?1 AND latest",
+			        err);
+			if (st == NULL) {
+				e = err ? err->code : TIX_ESTORE;
+				break;
+			}
+			sqlite3_bind_int64(st, 1, sqlite3_column_int64(older, 0));
+			if (sqlite3_step(st) != SQLITE_DONE)
+				e = store__db_error(s, err, "marking older values");
+			sqlite3_reset(st);
+		}
+	}
+	if (e == TIX_OK && rc != SQLITE_DONE)
+		e = store__db_error(s, err, "finding older versions");
+	sqlite3_reset(older);
+	return e;
+}
+
 enum tix_err store__index_version(struct store *s, int64_t vid, const struct stix_meta *m,
                                   const char *body, size_t body_len, struct tix_error *err)
 {
@@ -369,6 +406,9 @@ enum tix_err store__index_version(struct store *s, int64_t vid, const struct sti
 	json_t *own = NULL;
 	const json_t *obj = m->object;
 	enum tix_err e;
+
+	if (!store__is_observable(m) && (e = older_not_latest(s, m, err)) != TIX_OK)
+		return e;
 
 	if (obj == NULL) {
 		if ((own = json_loadb(body, body_len, 0, NULL)) == NULL)
@@ -740,6 +780,18 @@ int store_sighting_line_add(struct store *s, const char *sighting_id, uint64_t l
 	sqlite3_reset(st);
 	added = sqlite3_changes(s->db) == 1;
 	return added;
+}
+
+int store_snapshot_begin(struct store *s)
+{
+	return sqlite3_get_autocommit(s->db) &&
+	       sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+}
+
+void store_snapshot_end(struct store *s, int begun)
+{
+	if (begun)
+		sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
 }
 
 /* ---- text search (FTS5) ------------------------------------------------ */
