@@ -136,12 +136,44 @@ static int vidset_add(struct vidset *s, int64_t vid)
 	return 1;
 }
 
+/* The sightings of an object r may read: their total count and the
+ * latest last_seen. */
+struct counting {
+	const struct api_reader *r;
+	int64_t count, last;
+};
+
+static int count_sighting(void *arg, const struct store_sighting_row *row)
+{
+	struct counting *c = arg;
+
+	if (api_may_read(c->r, &row->hit)) {
+		c->count += row->count;
+		if (row->last_seen > c->last)
+			c->last = row->last_seen;
+	}
+	return 0;
+}
+
+static struct counting sightings_of(struct store *s, const struct api_reader *r, const char *id)
+{
+	struct counting c = {r, 0, 0};
+
+	if (id == NULL || store_sightings_of(s, id, r->org_key, count_sighting, &c, NULL) != TIX_OK)
+		c.count = c.last = 0;
+	return c;
+}
+
+static double score_seen(const struct values_decay_model *m, const json_t *ind, int64_t now_us,
+                         int64_t last_seen);
+
 struct listed {
 	int64_t vid;
 	char *id, *type, *name, *owner, *country, *modified, *body;
 	size_t body_len;
 	int64_t date_added;
-	double score; /* indicators; else -1 */
+	double score;      /* indicators; else -1 */
+	int64_t sightings; /* their count, of those the reader may read */
 };
 
 struct correlating {
@@ -230,15 +262,18 @@ static enum tix_err fill_list(struct correlating *c, struct tix_error *err)
 	return e;
 }
 
-/* The name, modified and score of a listed object, from its body. */
+/* The name, modified, sightings and score of a listed object, from its
+ * body and one walk of its sightings. */
 static void listed_details(struct correlating *c, struct listed *l)
 {
 	json_t *body = json_loadb(l->body, l->body_len, 0, NULL);
+	struct counting seen = sightings_of(c->s, c->r, l->id);
 
 	l->name = dup_or_null(json_string_value(json_object_get(body, "name")));
 	l->modified = dup_or_null(json_string_value(json_object_get(body, "modified")));
+	l->sightings = seen.count;
 	l->score = strcmp(l->type, "indicator") == 0 && body
-	                   ? api_indicator_score(c->s, c->r, c->r->decay, body, c->now_us)
+	                   ? score_seen(c->r->decay, body, c->now_us, seen.last)
 	                   : -1;
 	json_decref(body);
 }
@@ -268,30 +303,6 @@ static int newest_first(const void *a, const void *b)
 static int same(const char *a, const char *b)
 {
 	return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
-}
-
-struct counting {
-	const struct api_reader *r;
-	int64_t count;
-};
-
-static int count_sighting(void *arg, const struct store_sighting_row *row)
-{
-	struct counting *c = arg;
-
-	if (api_may_read(c->r, &row->hit))
-		c->count += row->count;
-	return 0;
-}
-
-/* The readable sightings' total count of id. */
-static int64_t sighting_count(struct store *s, const struct api_reader *r, const char *id)
-{
-	struct counting c = {r, 0};
-
-	if (store_sightings_of(s, id, r->org_key, count_sighting, &c, NULL) != TIX_OK)
-		return 0;
-	return c.count;
 }
 
 static enum tix_err correlate_item(struct store *s, const struct api_reader *r,
@@ -376,8 +387,7 @@ static enum tix_err correlate_item(struct store *s, const struct api_reader *r,
 				json_object_set_new(o, "name", json_string(c.list[i].name));
 			if (c.list[i].modified)
 				json_object_set_new(o, "modified", json_string(c.list[i].modified));
-			json_object_set_new(o, "sightings",
-			                    json_integer(sighting_count(s, r, c.list[i].id)));
+			json_object_set_new(o, "sightings", json_integer(c.list[i].sightings));
 			if (c.list[i].score >= 0)
 				json_object_set_new(
 				        o, "score",
@@ -617,20 +627,6 @@ static int first_kind(void *arg, const struct values_item *v)
 	return 1;
 }
 
-struct last_seen {
-	const struct api_reader *r;
-	int64_t last;
-};
-
-static int latest_sighting(void *arg, const struct store_sighting_row *row)
-{
-	struct last_seen *l = arg;
-
-	if (row->last_seen > l->last && api_may_read(l->r, &row->hit))
-		l->last = row->last_seen;
-	return 0;
-}
-
 static int64_t time_of(const json_t *v)
 {
 	struct tix_time t;
@@ -640,16 +636,15 @@ static int64_t time_of(const json_t *v)
 	return 0;
 }
 
-double api_indicator_score(struct store *s, const struct api_reader *r,
-                           const struct values_decay_model *m, const json_t *ind, int64_t now_us)
+/* The score of ind with last_seen the latest of its readable sightings. */
+static double score_seen(const struct values_decay_model *m, const json_t *ind, int64_t now_us,
+                         int64_t last_seen)
 {
 	struct values_decay_model dflt;
 	int kind = 0;
 	struct values_sink sink = {first_kind, NULL, &kind};
 	const json_t *conf = json_object_get(ind, "confidence");
-	const char *id = json_string_value(json_object_get(ind, "id"));
 	int64_t ref = time_of(json_object_get(ind, "valid_from")), t, until;
-	struct last_seen ls = {r, 0};
 	double base;
 
 	if (m == NULL) {
@@ -667,10 +662,16 @@ double api_indicator_score(struct store *s, const struct api_reader *r,
 	values_from_object(ind, &sink);
 	if ((t = time_of(json_object_get(ind, "modified"))) > ref)
 		ref = t;
-	if (id && store_sightings_of(s, id, r->org_key, latest_sighting, &ls, NULL) == TIX_OK &&
-	    ls.last > ref)
-		ref = ls.last; /* a fresh sighting raises it */
+	if (last_seen > ref)
+		ref = last_seen; /* a fresh sighting raises it */
 	if (kind < 0 || kind >= VALUES_KINDS)
 		kind = 0;
 	return values_decay_score(&m->rule[kind], base, (double)(now_us - ref) / 86400e6);
+}
+
+double api_indicator_score(struct store *s, const struct api_reader *r,
+                           const struct values_decay_model *m, const json_t *ind, int64_t now_us)
+{
+	return score_seen(m, ind, now_us,
+	                  sightings_of(s, r, json_string_value(json_object_get(ind, "id"))).last);
 }
