@@ -65,9 +65,17 @@ const char store__schema_values[] =
 	o ".type, " o ".tlp, " o ".tlp_flags, " o ".owner_org, " o ".sharing_group, " o            \
 	  ".recipients, " o ".origin_node"
 #define AUDIENCE_NAMES "type, tlp, tlp_flags, owner_org, sharing_group, recipients, origin_node"
-/* A version is the latest of its object when none is newer (each owner's
- * copy of an observable, whose key starts with '#', always is). */
+#define SIG_NEW        AUDIENCE_SIG("new")
+#define SIG_OLD        AUDIENCE_SIG("old")
+#define SIG_O          AUDIENCE_SIG("o")
+#define COLS_NEW       AUDIENCE_COLS("new")
+#define COLS_O         AUDIENCE_COLS("o")
+/* Each owner's copy of an observable (its key starts with '#') is always
+ * the latest; any other version when none of its object is newer. */
 #define NOT_OBSERVABLE(m) "substr(" m ", 1, 1) <> '#'"
+#define NEWEST_LEFT                                                                                \
+	"(SELECT vid FROM objects WHERE id = old.id AND substr(modified, 1, 1) <> '#'"             \
+	" ORDER BY modified DESC LIMIT 1)"
 
 /* Migration 16 (issue 15): the value rows again, each with its version's
  * audience (a key into value_audiences) and a latest flag, kept when a
@@ -99,31 +107,21 @@ const char store__schema_value_audiences[] =
         "CREATE INDEX value_ip_vid ON value_ip (vid);"
         /* a version deleted: the newest one left is the latest */
         "CREATE TRIGGER objects_value_gone AFTER DELETE ON objects"
-        " WHEN " NOT_OBSERVABLE(
-                "old.modified") " BEGIN"
-                                "  UPDATE value_index SET latest = 1 WHERE NOT latest AND vid = (SELECT vid FROM objects"
-                                "   WHERE id = old.id AND " NOT_OBSERVABLE(
-                                        "modified") " ORDER BY modified DESC LIMIT 1);"
-                                                    "  UPDATE value_ip SET latest = 1 WHERE NOT latest AND vid = (SELECT vid FROM objects"
-                                                    "   WHERE id = old.id AND " NOT_OBSERVABLE(
-                                                            "modified") " ORDER BY modified DESC LIMIT 1);"
-                                                                        " END;"
-                                                                        /* a version's audience
-                                                                           resolved again (a late
-                                                                           marking definition) */
-                                                                        "CREATE TRIGGER objects_value_audience AFTER UPDATE OF type, tlp, tlp_flags, owner_org,"
-                                                                        " sharing_group, recipients, origin_node ON objects"
-                                                                        " WHEN " AUDIENCE_SIG("new") " IS NOT " AUDIENCE_SIG(
-                                                                                "old") " BEGIN"
-                                                                                       "  INSERT OR IGNORE INTO value_audiences (sig, " AUDIENCE_NAMES
-                                                                                       ") VALUES"
-                                                                                       "   (" AUDIENCE_SIG("new") ", " AUDIENCE_COLS(
-                                                                                               "new") ");"
-                                                                                                      "  UPDATE value_index SET aud = (SELECT akey FROM value_audiences WHERE sig = " AUDIENCE_SIG(
-                                                                                                              "new") ") WHERE vid = new.vid;"
-                                                                                                                     "  UPDATE value_ip SET aud = (SELECT akey FROM value_audiences WHERE sig = " AUDIENCE_SIG(
-                                                                                                                             "new") ") WHERE vid = new.vid;"
-                                                                                                                                    " END;";
+        " WHEN substr(old.modified, 1, 1) <> '#' BEGIN"
+        "  UPDATE value_index SET latest = 1 WHERE NOT latest AND vid = " NEWEST_LEFT ";"
+        "  UPDATE value_ip SET latest = 1 WHERE NOT latest AND vid = " NEWEST_LEFT ";"
+        " END;"
+        /* a version's audience resolved again (a late marking definition) */
+        "CREATE TRIGGER objects_value_audience AFTER UPDATE OF type, tlp, tlp_flags,"
+        " owner_org, sharing_group, recipients, origin_node ON objects"
+        " WHEN " SIG_NEW " IS NOT " SIG_OLD " BEGIN"
+        "  INSERT OR IGNORE INTO value_audiences (sig, " AUDIENCE_NAMES ")"
+        "   VALUES (" SIG_NEW ", " COLS_NEW ");"
+        "  UPDATE value_index SET aud = (SELECT akey FROM value_audiences WHERE sig = " SIG_NEW ")"
+        "   WHERE vid = new.vid;"
+        "  UPDATE value_ip SET aud = (SELECT akey FROM value_audiences WHERE sig = " SIG_NEW ")"
+        "   WHERE vid = new.vid;"
+        " END;";
 
 struct indexing {
 	struct store *s;
@@ -145,8 +143,8 @@ static enum tix_err version_audience(struct indexing *x)
 		        x->s,
 		        "SELECT a.akey, substr(o.modified, 1, 1) = '#' OR NOT EXISTS"
 		        " (SELECT 1 FROM objects o2 WHERE o2.id = o.id AND o2.modified >"
-		        " o.modified) FROM objects o JOIN value_audiences a ON a.sig = " AUDIENCE_SIG(
-		                "o") " WHERE o.vid = ?1",
+		        " o.modified) FROM objects o JOIN value_audiences a ON a.sig = " SIG_O
+		        " WHERE o.vid = ?1",
 		        x->err);
 		if (st == NULL)
 			return x->err ? x->err->code : TIX_ESTORE;
@@ -160,8 +158,7 @@ static enum tix_err version_audience(struct indexing *x)
 			break;
 		st = store__cached(x->s,
 		                   "INSERT OR IGNORE INTO value_audiences (sig, " AUDIENCE_NAMES
-		                   ") SELECT " AUDIENCE_SIG("o") ", " AUDIENCE_COLS(
-		                           "o") " FROM objects o WHERE o.vid = ?1",
+		                   ") SELECT " SIG_O ", " COLS_O " FROM objects o WHERE o.vid = ?1",
 		                   x->err);
 		if (st == NULL)
 			return x->err ? x->err->code : TIX_ESTORE;
