@@ -383,6 +383,11 @@ def hostile_search_strings_are_words_or_refused(w):
         assert r.status == 400, (params, r)
     r = tix("search", "--db", w.db, "--since", "yesterday", "x")
     assert r.returncode == 2 and b"since" in r.stderr, r
+    # a 1 MB query: refused before any search, by the query's bound or the request's
+    r = c.get(API + "search", [("q", "beacon " * (1 << 17))], accept="application/json")
+    assert r.status in (400, 414, 431), r
+    r = tix("search", "--db", w.db, "beacon " * 18000)  # an argument's most on Linux: 128 KiB
+    assert r.returncode == 2 and b"longer than" in r.stderr, r
     expect_json(api_get(c, "search", [("q", "beacon")]), 200)
 
 
