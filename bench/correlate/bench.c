@@ -181,7 +181,8 @@ int main(int argc, char **argv)
 	size_t queries = argc > 3 ? strtoul(argv[3], NULL, 10) : 2000;
 	unsigned per = argc > 4 ? (unsigned)strtoul(argv[4], NULL, 10) : 1;
 	char *sizes, *tok, *save = NULL;
-	double *lat;
+	double *lat, *cpu_lat, *class_lat[3];
+	size_t nclass[3] = {0, 0, 0};
 
 	if (argc < 3) {
 		fprintf(stderr,
@@ -205,6 +206,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	lat = calloc(queries + 1, sizeof(*lat));
+	cpu_lat = calloc(queries + 1, sizeof(*cpu_lat));
+	for (int k = 0; k < 3; k++)
+		class_lat[k] = calloc(queries + 1, sizeof(double));
 	sizes = strdup(argv[2]);
 	for (tok = strtok_r(sizes, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		uint64_t target = strtoull(tok, NULL, 10);
@@ -245,26 +249,51 @@ int main(int argc, char **argv)
 			else
 				value_of(rnd() % have, type, sizeof(type), val, sizeof(val));
 			t = mono();
+			c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
 			if (api_correlate_value(s, &r, val, strlen(val), NULL, &out, &err) !=
 			    TIX_OK) {
 				fprintf(stderr, "correlate %s: %s\n", val, err.msg);
 				return 1;
 			}
 			lat[q] = (mono() - t) * 1000;
+			cpu_lat[q] = (clock_s(CLOCK_THREAD_CPUTIME_ID) - c0) * 1000;
+			class_lat[pick < 5    ? 0
+			          : pick < 10 ? 2
+			                      : 1][nclass[pick < 5    ? 0
+			                                  : pick < 10 ? 2
+			                                              : 1]++] = lat[q];
 			json_decref(out);
 		}
 		if (have == 0 || queries == 0)
 			continue;
 		qsort(lat, queries, sizeof(*lat), cmp_d);
+		qsort(cpu_lat, queries, sizeof(*cpu_lat), cmp_d);
 		printf("size %llu ingest_per_s %.0f p50_ms %.3f p99_ms %.3f max_ms %.3f"
-		       " cpu_ingest_per_s %.0f\n",
+		       " cpu_ingest_per_s %.0f cpu_p99_ms %.3f\n",
 		       (unsigned long long)have, median_rate(wall, batches), lat[queries / 2],
 		       lat[(size_t)((double)queries * 0.99)], lat[queries - 1],
-		       median_rate(cpu, batches));
+		       median_rate(cpu, batches), cpu_lat[(size_t)((double)queries * 0.99)]);
+		/* by kind of value asked: the three hottest, values stored, absent */
+		for (int k = 0; k < 3; k++) {
+			size_t n = nclass[k];
+
+			qsort(class_lat[k], n, sizeof(double), cmp_d);
+			fprintf(stderr, "  size %llu %s: %zu queries, p50 %.3f ms, p99 %.3f ms\n",
+			        (unsigned long long)have,
+			        k == 0   ? "hot"
+			        : k == 1 ? "stored"
+			                 : "absent",
+			        n, n ? class_lat[k][n / 2] : 0,
+			        n ? class_lat[k][(size_t)((double)n * 0.99)] : 0);
+			nclass[k] = 0;
+		}
 		fflush(stdout);
 	}
 	free(sizes);
 	free(lat);
+	free(cpu_lat);
+	for (int k = 0; k < 3; k++)
+		free(class_lat[k]);
 	store_close(s);
 	return 0;
 }
