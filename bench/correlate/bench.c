@@ -13,7 +13,7 @@
  * generated as the one-value run's object i: sizes, rates and queries are
  * then counted in values, so the largest size is reached in fewer objects.
  *
- *   tix-bench-correlate DB SIZE[,SIZE...] [QUERIES [PER_OBJECT]]
+ *   tix-bench-correlate DB SIZE[,SIZE...] [QUERIES [PER_OBJECT [START]]]
  *
  * Prints one line per size: "size N ingest_per_s R p50_ms A p99_ms B max_ms C"
  * (N and R in generated values; a URL adds its host to the index).
@@ -47,7 +47,7 @@ static double mono(void)
 #define RATES 5
 static double median_rate(const double *ring, size_t k)
 {
-	double v[RATES];
+	double v[RATES] = {0};
 	size_t n = k < RATES ? k : RATES;
 
 	for (size_t i = 0; i < n; i++)
@@ -180,13 +180,16 @@ int main(int argc, char **argv)
 	uint64_t have = 0;
 	size_t queries = argc > 3 ? strtoul(argv[3], NULL, 10) : 2000;
 	unsigned per = argc > 4 ? (unsigned)strtoul(argv[4], NULL, 10) : 1;
+	/* values a run stopped before stored already (the same PER_OBJECT):
+	 * ingest goes on from there */
+	uint64_t start = argc > 5 ? strtoull(argv[5], NULL, 10) : 0;
 	char *sizes, *tok, *save = NULL;
 	double *lat, *cpu_lat, *class_lat[3];
 	size_t nclass[3] = {0, 0, 0};
 
 	if (argc < 3) {
 		fprintf(stderr,
-		        "usage: tix-bench-correlate DB SIZE[,SIZE...] [QUERIES [PER_OBJECT]]\n");
+		        "usage: tix-bench-correlate DB SIZE[,SIZE...] [QUERIES [PER_OBJECT [START]]]\n");
 		return 2;
 	}
 	if (per < 1 || per > 32) {
@@ -205,6 +208,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "reader: %s\n", err.msg);
 		return 1;
 	}
+	have = start / per * per;
 	lat = calloc(queries + 1, sizeof(*lat));
 	cpu_lat = calloc(queries + 1, sizeof(*cpu_lat));
 	for (int k = 0; k < 3; k++)
