@@ -62,8 +62,8 @@ runs = [fields(r) for r in rows]
 c = sqlite3.connect(db)
 values = c.execute("SELECT (SELECT count(*) FROM value_index) + (SELECT count(*) FROM value_ip)").fetchone()[0]
 idx = dict(c.execute("SELECT name, sum(pgsize) FROM dbstat WHERE name IN ('value_index', "
-                     "'value_index_vid', 'value_ip', 'value_ip_vid', 'value_audiences',
-                     'sqlite_autoindex_value_audiences_1') GROUP BY name").fetchall())
+                     "'value_index_vid', 'value_ip', 'value_ip_vid', 'value_audiences', "
+                     "'sqlite_autoindex_value_audiences_1') GROUP BY name").fetchall())
 objs = dict(c.execute("SELECT name, sum(pgsize) FROM dbstat WHERE name IN ('objects') "
                       "GROUP BY name").fetchall())
 per_value = sum(idx.values()) / values if values else 0
