@@ -3,8 +3,9 @@
  * transaction (a rolled-back write leaves none), CIDR containment both
  * ways, only the latest version found (through the objects table and from
  * the index's own audience and latest flag alike), the rows following late
- * markings, sightings per indicator, the rebuild (`tix reindex`) giving the
- * same index, refused values counted.
+ * markings, migration 16 indexing what was stored before it, sightings per
+ * indicator, the rebuild (`tix reindex`) giving the same index, refused
+ * values counted.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,6 +242,40 @@ static void test_value_rows_follow_versions_and_late_markings(void **state)
 	assert_false(f.flags[0] & STIX_TLPF_UNKNOWN);
 }
 
+/* A store of schema 15 (migration 10's value tables, no audiences) is
+ * re-indexed by migration 16: its versions correlate from the new rows. */
+static void test_migration_16_indexes_the_versions_stored_before(void **state)
+{
+	struct fixture *fx = *state;
+	sqlite3 *db;
+
+	put_ind(fx->s, IND("9"), "2026-01-01T00:00:00.000Z",
+	        "[domain-name:value = 'upgrade.example'] OR [ipv4-addr:value = '192.0.2.9']",
+	        "bank", 1);
+	store_close(fx->s);
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	assert_int_equal(
+	        sqlite3_exec(
+	                db,
+	                "DROP TRIGGER objects_value_gone; DROP TRIGGER objects_value_audience;"
+	                "DROP TABLE value_audiences; DROP TABLE value_index; DROP TABLE value_ip;"
+	                "CREATE TABLE value_index (vkey INTEGER NOT NULL, vid INTEGER NOT NULL"
+	                " REFERENCES objects (vid) ON DELETE CASCADE, PRIMARY KEY (vkey, vid))"
+	                " WITHOUT ROWID; CREATE INDEX value_index_vid ON value_index (vid);"
+	                "CREATE TABLE value_ip (net BLOB NOT NULL, plen INTEGER NOT NULL,"
+	                " vid INTEGER NOT NULL REFERENCES objects (vid) ON DELETE CASCADE,"
+	                " PRIMARY KEY (net, plen, vid)) WITHOUT ROWID;"
+	                "CREATE INDEX value_ip_vid ON value_ip (vid); PRAGMA user_version = 15;",
+	                NULL, NULL, NULL),
+	        SQLITE_OK);
+	sqlite3_close(db);
+	fx->s = store_open(fx->path, NULL, NULL);
+	assert_non_null(fx->s);
+	assert_int_equal(store_schema_version(), 16);
+	assert_int_equal(find(fx->s, "upgrade.example").n, 1);
+	assert_int_equal(find(fx->s, "192.0.2.0/24").n, 1);
+}
+
 static void test_reindex_gives_the_same_and_counts_refused(void **state)
 {
 	struct fixture *fx = *state;
@@ -320,6 +356,8 @@ int main(void)
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_value_rows_follow_versions_and_late_markings,
 	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_migration_16_indexes_the_versions_stored_before, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_reindex_gives_the_same_and_counts_refused,
 	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_sightings_indexed_per_indicator, setup,
