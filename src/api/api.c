@@ -136,18 +136,50 @@ static int vidset_add(struct vidset *s, int64_t vid)
 	return 1;
 }
 
+/* The sightings of an object r may read: their total count and the
+ * latest last_seen. */
+struct counting {
+	const struct api_reader *r;
+	int64_t count, last;
+};
+
+static int count_sighting(void *arg, const struct store_sighting_row *row)
+{
+	struct counting *c = arg;
+
+	if (api_may_read(c->r, &row->hit)) {
+		c->count += row->count;
+		if (row->last_seen > c->last)
+			c->last = row->last_seen;
+	}
+	return 0;
+}
+
+static struct counting sightings_of(struct store *s, const struct api_reader *r, const char *id)
+{
+	struct counting c = {r, 0, 0};
+
+	if (id == NULL || store_sightings_of(s, id, r->org_key, count_sighting, &c, NULL) != TIX_OK)
+		c.count = c.last = 0;
+	return c;
+}
+
+static double score_seen(const struct values_decay_model *m, const json_t *ind, int64_t now_us,
+                         int64_t last_seen);
+
 struct listed {
+	int64_t vid;
 	char *id, *type, *name, *owner, *country, *modified, *body;
 	size_t body_len;
 	int64_t date_added;
-	double score; /* indicators; else -1 */
+	double score;      /* indicators; else -1 */
+	int64_t sightings; /* their count, of those the reader may read */
 };
 
 struct correlating {
 	struct store *s;
 	int64_t now_us;
 	const struct api_reader *r;
-	const char *exclude_id; /* the object asked about (correlate ID) */
 	size_t cap;
 	struct vidset seen;
 	size_t count; /* readable hits */
@@ -161,13 +193,13 @@ static char *dup_or_null(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
+/* A hit from the index alone (its version's audience): counted when the
+ * policy lets the reader read it, its vid kept while it may be listed. */
 static int on_hit(void *arg, const struct store_value_hit *h)
 {
 	struct correlating *c = arg;
 	int added;
 
-	if (c->exclude_id && strcmp(h->id, c->exclude_id) == 0)
-		return 0;
 	if (!api_may_read(c->r, h))
 		return 0; /* neither shown nor counted */
 	if ((added = vidset_add(&c->seen, h->vid)) <= 0) {
@@ -175,47 +207,80 @@ static int on_hit(void *arg, const struct store_value_hit *h)
 		return added < 0;
 	}
 	c->count++;
-	if (c->nlist <= c->cap) {
-		struct listed *l = &c->list[c->nlist];
-
-		/* Only copied here: parsed after the walk, and only when the
-		 * value is not over-correlated (then nothing is listed). */
-		memset(l, 0, sizeof(*l));
-		l->id = strdup(h->id);
-		l->type = strdup(h->type);
-		l->owner = dup_or_null(h->aud.owner_org);
-		l->country = dup_or_null(h->country);
-		l->body = malloc(h->body_len + 1);
-		if (l->body) {
-			memcpy(l->body, h->body, h->body_len);
-			l->body[h->body_len] = '\0';
-			l->body_len = h->body_len;
-		}
-		l->date_added = h->date_added;
-		l->score = -1;
-		c->nlist++;
-		if (l->id == NULL || l->type == NULL || l->body == NULL)
-			c->oom = 1;
-	}
-	return c->oom;
+	if (c->nlist <= c->cap)
+		c->list[c->nlist++].vid = h->vid;
+	return 0;
 }
 
-/* The name, modified and score of a listed object, from its body. */
+/* The row of a listed version: the policy decides again on the object's
+ * own row before anything of it is shown. */
+static int fill_listed(void *arg, const struct store_value_hit *h)
+{
+	struct correlating *c = arg;
+	struct listed *l = &c->list[c->nlist];
+
+	if (!api_may_read(c->r, h))
+		return 0;
+	memset(l, 0, sizeof(*l));
+	l->vid = h->vid;
+	l->id = strdup(h->id);
+	l->type = strdup(h->type);
+	l->owner = dup_or_null(h->aud.owner_org);
+	l->country = dup_or_null(h->country);
+	l->body = malloc(h->body_len + 1);
+	if (l->body) {
+		memcpy(l->body, h->body, h->body_len);
+		l->body[h->body_len] = '\0';
+		l->body_len = h->body_len;
+	}
+	l->date_added = h->date_added;
+	l->score = -1;
+	c->nlist++;
+	if (l->id == NULL || l->type == NULL || l->body == NULL)
+		c->oom = 1;
+	return 1;
+}
+
+/* The listed vids' rows, in place of the vids (those the policy refuses
+ * on their own row dropped, and no longer counted). */
+static enum tix_err fill_list(struct correlating *c, struct tix_error *err)
+{
+	size_t n = c->nlist;
+	enum tix_err e = TIX_OK;
+
+	c->nlist = 0;
+	for (size_t i = 0; i < n && e == TIX_OK && !c->oom; i++) {
+		size_t before = c->nlist; /* <= i: slot i's vid is read first */
+		int64_t vid = c->list[i].vid;
+
+		e = store_object_version(c->s, vid, c->r->org_key, fill_listed, c, err);
+		if (e == TIX_OK && c->nlist == before)
+			c->count--;
+	}
+	for (size_t i = c->nlist; i < n; i++)
+		memset(&c->list[i], 0, sizeof(c->list[i]));
+	return e;
+}
+
+/* The name, modified, sightings and score of a listed object, from its
+ * body and one walk of its sightings. */
 static void listed_details(struct correlating *c, struct listed *l)
 {
 	json_t *body = json_loadb(l->body, l->body_len, 0, NULL);
+	struct counting seen = sightings_of(c->s, c->r, l->id);
 
 	l->name = dup_or_null(json_string_value(json_object_get(body, "name")));
 	l->modified = dup_or_null(json_string_value(json_object_get(body, "modified")));
+	l->sightings = seen.count;
 	l->score = strcmp(l->type, "indicator") == 0 && body
-	                   ? api_indicator_score(c->s, c->r, c->r->decay, body, c->now_us)
+	                   ? score_seen(c->r->decay, body, c->now_us, seen.last)
 	                   : -1;
 	json_decref(body);
 }
 
 static void listed_free(struct correlating *c)
 {
-	for (size_t i = 0; i < c->nlist; i++) {
+	for (size_t i = 0; i <= c->cap; i++) {
 		free(c->list[i].id);
 		free(c->list[i].type);
 		free(c->list[i].name);
@@ -240,30 +305,6 @@ static int same(const char *a, const char *b)
 	return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
 }
 
-struct counting {
-	const struct api_reader *r;
-	int64_t count;
-};
-
-static int count_sighting(void *arg, const struct store_sighting_row *row)
-{
-	struct counting *c = arg;
-
-	if (api_may_read(c->r, &row->hit))
-		c->count += row->count;
-	return 0;
-}
-
-/* The readable sightings' total count of id. */
-static int64_t sighting_count(struct store *s, const struct api_reader *r, const char *id)
-{
-	struct counting c = {r, 0};
-
-	if (store_sightings_of(s, id, r->org_key, count_sighting, &c, NULL) != TIX_OK)
-		return 0;
-	return c.count;
-}
-
 static enum tix_err correlate_item(struct store *s, const struct api_reader *r,
                                    const struct values_item *v, const char *exclude_id,
                                    const struct api_limits *lim, json_t **out,
@@ -286,7 +327,6 @@ static enum tix_err correlate_item(struct store *s, const struct api_reader *r,
 		c.now_us = tix_time_to_us(&now);
 	}
 	c.r = r;
-	c.exclude_id = exclude_id;
 	c.cap = lim && lim->correlate_cap ? lim->correlate_cap : API_CORRELATE_CAP;
 	if ((c.list = calloc(c.cap + 1, sizeof(*c.list))) == NULL)
 		return tix_error_set(err, TIX_ENOMEM, "correlate", "out of memory");
@@ -295,7 +335,11 @@ static enum tix_err correlate_item(struct store *s, const struct api_reader *r,
 	f.budget = lim && lim->correlate_budget ? lim->correlate_budget : 10 * c.cap;
 	f.cb = on_hit;
 	f.arg = &c;
+	f.index_only = 1;
+	f.exclude_id = exclude_id;
 	e = store_values_find(s, &f, &stopped, err);
+	if (e == TIX_OK && c.count <= c.cap)
+		e = fill_list(&c, err);
 	if (e == TIX_OK && c.oom)
 		e = tix_error_set(err, TIX_ENOMEM, "correlate", "out of memory");
 	if (e != TIX_OK) {
@@ -343,8 +387,7 @@ static enum tix_err correlate_item(struct store *s, const struct api_reader *r,
 				json_object_set_new(o, "name", json_string(c.list[i].name));
 			if (c.list[i].modified)
 				json_object_set_new(o, "modified", json_string(c.list[i].modified));
-			json_object_set_new(o, "sightings",
-			                    json_integer(sighting_count(s, r, c.list[i].id)));
+			json_object_set_new(o, "sightings", json_integer(c.list[i].sightings));
 			if (c.list[i].score >= 0)
 				json_object_set_new(
 				        o, "score",
@@ -365,10 +408,15 @@ enum tix_err api_correlate_value(struct store *s, const struct api_reader *r, co
 	struct values_item v;
 	char buf[VALUES_MAX_LEN + 64];
 	const char *why;
+	enum tix_err e;
+	int snap;
 
 	if (values_classify(value, len, &v, buf, sizeof(buf), &why) != 0)
 		return tix_error_set(err, TIX_EINVAL, "value", "%s", why);
-	return correlate_item(s, r, &v, NULL, lim, out, err);
+	snap = store_snapshot_begin(s);
+	e = correlate_item(s, r, &v, NULL, lim, out, err);
+	store_snapshot_end(s, snap);
+	return e;
 }
 
 struct by_id {
@@ -417,8 +465,10 @@ enum tix_err api_correlate_id(struct store *s, const struct api_reader *r, const
                               const struct api_limits *lim, json_t **out, struct tix_error *err)
 {
 	struct by_id b = {s, r, id, lim, json_array(), 0, TIX_OK, err, 0};
+	int snap = store_snapshot_begin(s);
 	enum tix_err e = store_object_latest(s, id, r->org_key, object_values, &b, err);
 
+	store_snapshot_end(s, snap);
 	if (e == TIX_OK)
 		e = b.e;
 	if (e == TIX_OK && !b.readable)
@@ -577,20 +627,6 @@ static int first_kind(void *arg, const struct values_item *v)
 	return 1;
 }
 
-struct last_seen {
-	const struct api_reader *r;
-	int64_t last;
-};
-
-static int latest_sighting(void *arg, const struct store_sighting_row *row)
-{
-	struct last_seen *l = arg;
-
-	if (row->last_seen > l->last && api_may_read(l->r, &row->hit))
-		l->last = row->last_seen;
-	return 0;
-}
-
 static int64_t time_of(const json_t *v)
 {
 	struct tix_time t;
@@ -600,16 +636,15 @@ static int64_t time_of(const json_t *v)
 	return 0;
 }
 
-double api_indicator_score(struct store *s, const struct api_reader *r,
-                           const struct values_decay_model *m, const json_t *ind, int64_t now_us)
+/* The score of ind with last_seen the latest of its readable sightings. */
+static double score_seen(const struct values_decay_model *m, const json_t *ind, int64_t now_us,
+                         int64_t last_seen)
 {
 	struct values_decay_model dflt;
 	int kind = 0;
 	struct values_sink sink = {first_kind, NULL, &kind};
 	const json_t *conf = json_object_get(ind, "confidence");
-	const char *id = json_string_value(json_object_get(ind, "id"));
 	int64_t ref = time_of(json_object_get(ind, "valid_from")), t, until;
-	struct last_seen ls = {r, 0};
 	double base;
 
 	if (m == NULL) {
@@ -627,10 +662,16 @@ double api_indicator_score(struct store *s, const struct api_reader *r,
 	values_from_object(ind, &sink);
 	if ((t = time_of(json_object_get(ind, "modified"))) > ref)
 		ref = t;
-	if (id && store_sightings_of(s, id, r->org_key, latest_sighting, &ls, NULL) == TIX_OK &&
-	    ls.last > ref)
-		ref = ls.last; /* a fresh sighting raises it */
+	if (last_seen > ref)
+		ref = last_seen; /* a fresh sighting raises it */
 	if (kind < 0 || kind >= VALUES_KINDS)
 		kind = 0;
 	return values_decay_score(&m->rule[kind], base, (double)(now_us - ref) / 86400e6);
+}
+
+double api_indicator_score(struct store *s, const struct api_reader *r,
+                           const struct values_decay_model *m, const json_t *ind, int64_t now_us)
+{
+	return score_seen(m, ind, now_us,
+	                  sightings_of(s, r, json_string_value(json_object_get(ind, "id"))).last);
 }

@@ -163,8 +163,8 @@ enum tix_err api_search(struct store *s, const struct api_reader *r, const struc
 		const char *why;
 
 		if (values_classify(text, strlen(text), &v, buf, sizeof(buf), &why) == 0) {
-			struct store_value_find f = {&v, r->org_key, API_CORRELATE_BUDGET,
-			                             on_result, x};
+			struct store_value_find f = {
+			        &v, r->org_key, API_CORRELATE_BUDGET, on_result, x, 0, NULL};
 
 			x->how = "value";
 			e = store_values_find(s, &f, &stopped, err);

@@ -18,7 +18,8 @@
 #include "store/store_int.h"
 
 /* The C steps of migrations: the audit key point (7), the value index
- * filled from the versions stored before (10). Neither is on db.h yet
+ * filled from the versions stored before (16: it replaced 10's tables, so
+ * the rows are made once, in their latest shape). Neither is on db.h yet
  * (audit.c, values.c), and on PostgreSQL neither has anything to do: a
  * PostgreSQL database is only ever made by this list from version 0, in
  * one transaction, so it holds no audit entry and no version when they
@@ -153,7 +154,7 @@ const struct store_migration store__migrations[] = {
         {store__schema_peer_errors, store__pg_schema_peer_errors, NULL},
         /* 9 -> 10: the value index of correlation, sightings per indicator,
          * the text index (FTS5), expired indicators (src/store/values.c) */
-        {store__schema_values, store__pg_schema_values, step_values_rebuild},
+        {store__schema_values, store__pg_schema_values, NULL},
         /* 10 -> 11: named feeds of `tix feed`
          * (src/store/feeds.c) */
         {store__schema_named_feeds, store__pg_schema_named_feeds, NULL},
@@ -169,6 +170,9 @@ const struct store_migration store__migrations[] = {
         /* 14 -> 15: what reports, groupings and sightings refer to,
          * objects by the day of created (src/store/reports.c) */
         {store__schema_refs, store__pg_schema_refs, NULL},
+        /* 15 -> 16: each value row with its version's audience and latest
+         * flag, so correlation counts from the index alone (src/store/values.c) */
+        {store__schema_value_audiences, store__pg_schema_value_audiences, step_values_rebuild},
 };
 
 #define NMIGRATIONS ((int)(sizeof(store__migrations) / sizeof(store__migrations[0])))

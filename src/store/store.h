@@ -653,12 +653,25 @@ struct store_value_find {
 	size_t budget;                   /* hits examined at most (0: no bound) */
 	int (*cb)(void *arg, const struct store_value_hit *h); /* non-zero stops */
 	void *arg;
+	int index_only;         /* hits from the index alone: vid, type, audience and
+	                           collection_reader; id, modified, body and country NULL,
+	                           date_added 0 (no objects row is read) */
+	const char *exclude_id; /* no version of this object is found (NULL: none) */
 };
 
 /* Newest first per lookup. *stopped is 1 when the budget ran out or cb
  * stopped the walk. */
 enum tix_err store_values_find(struct store *s, const struct store_value_find *f, int *stopped,
                                struct tix_error *err);
+/* One read snapshot for several lookups (a correlation's count and the
+ * rows it lists), unless a transaction is open: returns whether it began
+ * one, to hand to store_snapshot_end. */
+int store_snapshot_begin(struct store *s);
+void store_snapshot_end(struct store *s, int begun);
+/* The version vid as a full hit (an index-only hit's object). */
+enum tix_err store_object_version(struct store *s, int64_t vid, int64_t reader_org_key,
+                                  int (*cb)(void *, const struct store_value_hit *), void *arg,
+                                  struct tix_error *err);
 /* The latest version of id (each owner's copy of an observable). */
 enum tix_err store_object_latest(struct store *s, const char *id, int64_t reader_org_key,
                                  int (*cb)(void *, const struct store_value_hit *), void *arg,

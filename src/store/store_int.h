@@ -177,6 +177,8 @@ extern const char store__schema_feed[];
 extern const char store__schema_peer_errors[];
 /* Migration 10 (values.c): the value, sighting and text indexes. */
 extern const char store__schema_values[];
+/* Migration 16: the value rows with their version's audience (values.c). */
+extern const char store__schema_value_audiences[];
 /* Rebuilds those indexes from every version, inside the caller's
  * transaction (migration 10, `tix reindex`). */
 enum tix_err store__values_rebuild(struct store *s, struct store_reindex_counts *c,
@@ -219,7 +221,7 @@ extern const char store__pg_schema_accounts[], store__pg_schema_policy[], store_
         store__pg_schema_ownership[], store__pg_schema_audience[], store__pg_schema_feed[],
         store__pg_schema_peer_errors[], store__pg_schema_values[], store__pg_schema_named_feeds[],
         store__pg_schema_route[], store__pg_schema_request[], store__pg_schema_sessions[],
-        store__pg_schema_refs[];
+        store__pg_schema_refs[], store__pg_schema_value_audiences[];
 
 /* The SQL of the accounts statements cached in the handle (accounts.c). */
 extern const char store__sql_user_get[];

@@ -3,7 +3,9 @@
  * a stored version carries (as src/values extracts and normalises it), its
  * addresses and ranges by network address so containment is a range scan,
  * the sightings per indicator and the text of names, descriptions and
- * labels (FTS5); written in the transaction that stores the version.
+ * labels (FTS5); written in the transaction that stores the version. Each
+ * value row carries its version's audience and whether it is the latest
+ * version, so counting a popular value never reads the objects table.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,24 +54,139 @@ const char store__schema_values[] =
         "  score REAL NOT NULL) WITHOUT ROWID;"
         "INSERT INTO meta (key, value) VALUES ('values_refused', '0');";
 
+/* The audience of a version as one text, so equal audiences share a row
+ * of value_audiences: everything policy_may_read reads of an object but
+ * whether the reader reads a collection holding it. */
+#define AUDIENCE_SIG(o)                                                                            \
+	"quote(" o ".type) || ',' || quote(" o ".tlp) || ',' || quote(" o ".tlp_flags) || ',' ||"  \
+	" quote(" o ".owner_org) || ',' || quote(" o ".sharing_group) || ',' || quote(" o          \
+	".recipients) || ',' || quote(" o ".origin_node)"
+#define AUDIENCE_COLS(o)                                                                           \
+	o ".type, " o ".tlp, " o ".tlp_flags, " o ".owner_org, " o ".sharing_group, " o            \
+	  ".recipients, " o ".origin_node"
+#define AUDIENCE_NAMES "type, tlp, tlp_flags, owner_org, sharing_group, recipients, origin_node"
+#define SIG_NEW        AUDIENCE_SIG("new")
+#define SIG_OLD        AUDIENCE_SIG("old")
+#define SIG_O          AUDIENCE_SIG("o")
+#define COLS_NEW       AUDIENCE_COLS("new")
+#define COLS_O         AUDIENCE_COLS("o")
+/* Each owner's copy of an observable (its key starts with '#') is always
+ * the latest; any other version when none of its object is newer. */
+#define NOT_OBSERVABLE(m) "substr(" m ", 1, 1) <> '#'"
+#define NEWEST_LEFT                                                                                \
+	"(SELECT vid FROM objects WHERE id = old.id AND substr(modified, 1, 1) <> '#'"             \
+	" ORDER BY modified DESC LIMIT 1)"
+
+/* Migration 16 (issue 15): the value rows again, each with its version's
+ * audience (a key into value_audiences) and a latest flag, kept when a
+ * newer version is stored (store__index_version, in C: a trigger's
+ * sub-program and list costs 4 times the object's own insert), when a
+ * version is deleted or its audience resolved again (the triggers below);
+ * sqlite.c then rebuilds the index (migration 10's tables are replaced). */
+const char store__schema_value_audiences[] =
+        "DROP TABLE value_index; DROP TABLE value_ip;"
+        "CREATE TABLE value_audiences ("
+        "  akey INTEGER PRIMARY KEY,"
+        "  sig TEXT NOT NULL UNIQUE,"
+        "  type TEXT, tlp INTEGER, tlp_flags INTEGER, owner_org TEXT, sharing_group TEXT,"
+        "  recipients TEXT, origin_node TEXT);"
+        "CREATE TABLE value_index ("
+        "  vkey INTEGER NOT NULL,"
+        "  vid INTEGER NOT NULL REFERENCES objects (vid) ON DELETE CASCADE,"
+        "  aud INTEGER NOT NULL,"
+        "  latest INTEGER NOT NULL,"
+        "  PRIMARY KEY (vkey, vid)) WITHOUT ROWID;"
+        "CREATE INDEX value_index_vid ON value_index (vid);"
+        "CREATE TABLE value_ip ("
+        "  net BLOB NOT NULL,"
+        "  plen INTEGER NOT NULL,"
+        "  vid INTEGER NOT NULL REFERENCES objects (vid) ON DELETE CASCADE,"
+        "  aud INTEGER NOT NULL,"
+        "  latest INTEGER NOT NULL,"
+        "  PRIMARY KEY (net, plen, vid)) WITHOUT ROWID;"
+        "CREATE INDEX value_ip_vid ON value_ip (vid);"
+        /* a version deleted: the newest one left is the latest */
+        "CREATE TRIGGER objects_value_gone AFTER DELETE ON objects"
+        " WHEN substr(old.modified, 1, 1) <> '#' BEGIN"
+        "  UPDATE value_index SET latest = 1 WHERE NOT latest AND vid = " NEWEST_LEFT ";"
+        "  UPDATE value_ip SET latest = 1 WHERE NOT latest AND vid = " NEWEST_LEFT ";"
+        " END;"
+        /* a version's audience resolved again (a late marking definition) */
+        "CREATE TRIGGER objects_value_audience AFTER UPDATE OF type, tlp, tlp_flags,"
+        " owner_org, sharing_group, recipients, origin_node ON objects"
+        " WHEN " SIG_NEW " IS NOT " SIG_OLD " BEGIN"
+        "  INSERT OR IGNORE INTO value_audiences (sig, " AUDIENCE_NAMES ")"
+        "   VALUES (" SIG_NEW ", " COLS_NEW ");"
+        "  UPDATE value_index SET aud = (SELECT akey FROM value_audiences WHERE sig = " SIG_NEW ")"
+        "   WHERE vid = new.vid;"
+        "  UPDATE value_ip SET aud = (SELECT akey FROM value_audiences WHERE sig = " SIG_NEW ")"
+        "   WHERE vid = new.vid;"
+        " END;";
+
 struct indexing {
 	struct store *s;
 	int64_t vid;
 	size_t values, refused;
 	enum tix_err e;
 	struct tix_error *err;
+	int64_t aud; /* the version's value_audiences key; 0 until looked up */
+	int latest;
 };
+
+/* x->aud and x->latest of x->vid, the audience row added when new. */
+static enum tix_err version_audience(struct indexing *x)
+{
+	sqlite3_stmt *st;
+
+	for (int pass = 0; pass < 2; pass++) {
+		st = store__cached(
+		        x->s,
+		        "SELECT a.akey, substr(o.modified, 1, 1) = '#' OR NOT EXISTS"
+		        " (SELECT 1 FROM objects o2 WHERE o2.id = o.id AND o2.modified >"
+		        " o.modified) FROM objects o JOIN value_audiences a ON a.sig = " SIG_O
+		        " WHERE o.vid = ?1",
+		        x->err);
+		if (st == NULL)
+			return x->err ? x->err->code : TIX_ESTORE;
+		sqlite3_bind_int64(st, 1, x->vid);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			x->aud = sqlite3_column_int64(st, 0);
+			x->latest = sqlite3_column_int(st, 1);
+		}
+		sqlite3_reset(st);
+		if (x->aud || pass)
+			break;
+		st = store__cached(x->s,
+		                   "INSERT OR IGNORE INTO value_audiences (sig, " AUDIENCE_NAMES
+		                   ") SELECT " SIG_O ", " COLS_O " FROM objects o WHERE o.vid = ?1",
+		                   x->err);
+		if (st == NULL)
+			return x->err ? x->err->code : TIX_ESTORE;
+		sqlite3_bind_int64(st, 1, x->vid);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sqlite3_reset(st);
+			return store__db_error(x->s, x->err, "recording an audience");
+		}
+		sqlite3_reset(st);
+	}
+	if (x->aud == 0)
+		return tix_error_set(x->err, TIX_ESTORE, "store", "indexing a version not stored");
+	return TIX_OK;
+}
 
 static int put_value(void *arg, const struct values_item *v)
 {
 	struct indexing *x = arg;
 	sqlite3_stmt *st;
 
+	if (x->aud == 0 && (x->e = version_audience(x)) != TIX_OK)
+		return 1;
 	if (v->kind == VALUES_IP) {
 		unsigned char net[17];
 
 		st = store__cached(x->s,
-		                   "INSERT INTO value_ip (net, plen, vid) VALUES (?1, ?2, ?3)"
+		                   "INSERT INTO value_ip (net, plen, vid, aud, latest)"
+		                   " VALUES (?1, ?2, ?3, ?4, ?5)"
 		                   " ON CONFLICT DO NOTHING",
 		                   x->err);
 		if (st == NULL)
@@ -79,15 +196,20 @@ static int put_value(void *arg, const struct values_item *v)
 		sqlite3_bind_blob(st, 1, net, (int)v->len + 1, SQLITE_TRANSIENT);
 		sqlite3_bind_int(st, 2, (int)v->plen);
 		sqlite3_bind_int64(st, 3, x->vid);
+		sqlite3_bind_int64(st, 4, x->aud);
+		sqlite3_bind_int(st, 5, x->latest);
 	} else {
 		st = store__cached(x->s,
-		                   "INSERT INTO value_index (vkey, vid) VALUES (?1, ?2)"
+		                   "INSERT INTO value_index (vkey, vid, aud, latest)"
+		                   " VALUES (?1, ?2, ?3, ?4)"
 		                   " ON CONFLICT DO NOTHING",
 		                   x->err);
 		if (st == NULL)
 			goto fail;
 		sqlite3_bind_int64(st, 1, (int64_t)values_key(v));
 		sqlite3_bind_int64(st, 2, x->vid);
+		sqlite3_bind_int64(st, 3, x->aud);
+		sqlite3_bind_int(st, 4, x->latest);
 	}
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		sqlite3_reset(st);
@@ -233,13 +355,57 @@ static enum tix_err index_object(struct indexing *x, const json_t *obj)
 	return index_text(x, obj);
 }
 
+/* A new version of id, newer than others stored before it: their values
+ * are no longer the latest. */
+static enum tix_err older_not_latest(struct store *s, const struct stix_meta *m,
+                                     struct tix_error *err)
+{
+	sqlite3_stmt *older =
+	        store__cached(s,
+	                      "SELECT vid FROM objects WHERE id = ?1 AND modified < ?2"
+	                      " AND " NOT_OBSERVABLE("modified"),
+	                      err);
+	sqlite3_stmt *st;
+	enum tix_err e = TIX_OK;
+	int rc;
+
+	if (older == NULL)
+		return err ? err->code : TIX_ESTORE;
+	sqlite3_bind_text(older, 1, m->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(older, 2, m->modified, -1, SQLITE_STATIC);
+	while (e == TIX_OK && (rc = sqlite3_step(older)) == SQLITE_ROW) {
+		for (int t = 0; t < 2 && e == TIX_OK; t++) {
+			st = store__cached(
+			        s,
+			        t ? "UPDATE value_ip SET latest = 0 WHERE vid = ?1 AND latest"
+			          : "UPDATE value_index SET latest = 0 WHERE vid = ?1 AND latest",
+			        err);
+			if (st == NULL) {
+				e = err ? err->code : TIX_ESTORE;
+				break;
+			}
+			sqlite3_bind_int64(st, 1, sqlite3_column_int64(older, 0));
+			if (sqlite3_step(st) != SQLITE_DONE)
+				e = store__db_error(s, err, "marking older values");
+			sqlite3_reset(st);
+		}
+	}
+	if (e == TIX_OK && rc != SQLITE_DONE)
+		e = store__db_error(s, err, "finding older versions");
+	sqlite3_reset(older);
+	return e;
+}
+
 enum tix_err store__index_version(struct store *s, int64_t vid, const struct stix_meta *m,
                                   const char *body, size_t body_len, struct tix_error *err)
 {
-	struct indexing x = {s, vid, 0, 0, TIX_OK, err};
+	struct indexing x = {s, vid, 0, 0, TIX_OK, err, 0, 0};
 	json_t *own = NULL;
 	const json_t *obj = m->object;
 	enum tix_err e;
+
+	if (!store__is_observable(m) && (e = older_not_latest(s, m, err)) != TIX_OK)
+		return e;
 
 	if (obj == NULL) {
 		if ((own = json_loadb(body, body_len, 0, NULL)) == NULL)
@@ -257,7 +423,8 @@ enum tix_err store__values_rebuild(struct store *s, struct store_reindex_counts 
                                    struct tix_error *err)
 {
 	static const char *const clear =
-	        "DELETE FROM value_index; DELETE FROM value_ip; DELETE FROM sighting_index;"
+	        "DELETE FROM value_index; DELETE FROM value_ip; DELETE FROM value_audiences;"
+	        " DELETE FROM sighting_index;"
 	        " DELETE FROM text_index; UPDATE meta SET value = '0' WHERE key = 'values_refused'";
 	sqlite3_stmt *st = NULL;
 	enum tix_err e;
@@ -270,7 +437,7 @@ enum tix_err store__values_rebuild(struct store *s, struct store_reindex_counts 
 	                       NULL) != SQLITE_OK)
 		return store__db_error(s, err, "reading objects to index");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct indexing x = {s, sqlite3_column_int64(st, 0), 0, 0, TIX_OK, err};
+		struct indexing x = {s, sqlite3_column_int64(st, 0), 0, 0, TIX_OK, err, 0, 0};
 		json_t *obj = json_loadb((const char *)sqlite3_column_text(st, 1),
 		                         (size_t)sqlite3_column_bytes(st, 1), 0, NULL);
 
@@ -328,9 +495,12 @@ enum tix_err store_values_refused(struct store *s, int64_t *n, struct tix_error 
 /* The same with another expression for the body (store_latest_each: NULL). */
 #define HIT_COLS_OF(body)                                                                          \
 	"o.vid, o.id, o.type, o.modified, o.date_added, " body AUD_COLS                            \
-	", coalesce((SELECT country FROM orgs WHERE name = o.owner_org), ''),"                     \
+	", coalesce((SELECT country FROM orgs WHERE name = o.owner_org), '')," READS_COLLECTION(   \
+	        "o.vid")
+/* Whether the reader (?9) is granted read on a collection holding vid. */
+#define READS_COLLECTION(vid)                                                                      \
 	" EXISTS (SELECT 1 FROM collection_grants g WHERE g.okey = ?9 AND g.can_read AND EXISTS"   \
-	" (SELECT 1 FROM collection_objects m WHERE m.ckey = g.ckey AND m.vid = o.vid))"
+	" (SELECT 1 FROM collection_objects m WHERE m.ckey = g.ckey AND m.vid = " vid "))"
 #define HIT_LATEST                                                                                  \
 	" AND NOT EXISTS (SELECT 1 FROM objects o2 WHERE o2.id = o.id AND o2.modified > o.modified" \
 	" AND substr(o.modified, 1, 1) <> '#')"
@@ -407,6 +577,41 @@ static int walk(struct finding *w, sqlite3_stmt *st, enum tix_err *e, struct tix
 	return w->stopped || *e != TIX_OK;
 }
 
+/* The lookups of store_values_find: [index_only][value, addresses inside,
+ * ranges holding]. The full ones join each row's version; the index-only
+ * ones read its audience from value_audiences and never the objects table
+ * (but for the collections holding it, when the reader is granted any). */
+#define FIND_SQL(cols, join, table, where)                                                         \
+	"SELECT " cols " FROM " table " x " join " WHERE " where " AND x.latest AND x.vid NOT IN"  \
+	" (SELECT vid FROM objects WHERE id = ?8) ORDER BY x.vid DESC"
+#define FIND_FULL(...)   FIND_SQL_OF(HIT_COLS, "JOIN objects o ON o.vid = x.vid", __VA_ARGS__)
+#define FIND_INDEX(...)  FIND_SQL_OF(INDEX_HIT_COLS, INDEX_HIT_JOIN, __VA_ARGS__)
+#define FIND_SQL_OF(...) FIND_SQL(__VA_ARGS__)
+#define INDEX_HIT_JOIN   "JOIN value_audiences a ON a.akey = x.aud"
+#define INDEX_HIT_COLS                                                                             \
+	"x.vid, NULL, a.type, NULL, 0, NULL, a.tlp, a.tlp_flags, a.owner_org, a.sharing_group,"    \
+	" a.recipients, a.origin_node, NULL," READS_COLLECTION("x.vid")
+#define FIND_VALUE  "value_index", "x.vkey = ?1"
+#define FIND_INSIDE "value_ip", "x.net BETWEEN ?1 AND ?2 AND x.plen >= ?3"
+#define FIND_HOLDS  "value_ip", "x.net = ?1 AND x.plen = ?2"
+
+static const char *const find_sql[2][3] = {
+        {FIND_FULL(FIND_VALUE), FIND_FULL(FIND_INSIDE), FIND_FULL(FIND_HOLDS)},
+        {FIND_INDEX(FIND_VALUE), FIND_INDEX(FIND_INSIDE), FIND_INDEX(FIND_HOLDS)},
+};
+
+static sqlite3_stmt *find_stmt(struct store *s, const struct store_value_find *f, int which,
+                               struct tix_error *err)
+{
+	sqlite3_stmt *st = store__cached(s, find_sql[f->index_only != 0][which], err);
+
+	if (st && f->exclude_id)
+		sqlite3_bind_text(st, 8, f->exclude_id, -1, SQLITE_TRANSIENT);
+	else if (st)
+		sqlite3_bind_null(st, 8);
+	return st;
+}
+
 enum tix_err store_values_find(struct store *s, const struct store_value_find *f, int *stopped,
                                struct tix_error *err)
 {
@@ -417,12 +622,7 @@ enum tix_err store_values_find(struct store *s, const struct store_value_find *f
 
 	*stopped = 0;
 	if (v->kind != VALUES_IP) {
-		st = store__cached(s,
-		                   "SELECT " HIT_COLS
-		                   " FROM value_index x JOIN objects o ON o.vid = x.vid"
-		                   " WHERE x.vkey = ?1" HIT_LATEST " ORDER BY x.vid DESC",
-		                   err);
-		if (st == NULL)
+		if ((st = find_stmt(s, f, 0, err)) == NULL)
 			return err ? err->code : TIX_ESTORE;
 		sqlite3_bind_int64(st, 1, (int64_t)values_key(v));
 		walk(&w, st, &e, err);
@@ -440,26 +640,14 @@ enum tix_err store_values_find(struct store *s, const struct store_value_find *f
 			lo[1 + i] = v->addr[i];
 			hi[1 + i] = (unsigned char)(v->addr[i] | (0xffu >> keep));
 		}
-		st = store__cached(s,
-		                   "SELECT " HIT_COLS
-		                   " FROM value_ip x JOIN objects o ON o.vid = x.vid"
-		                   " WHERE x.net BETWEEN ?1 AND ?2 AND x.plen >= ?3" HIT_LATEST
-		                   " ORDER BY x.vid DESC",
-		                   err);
-		if (st == NULL)
+		if ((st = find_stmt(s, f, 1, err)) == NULL)
 			return err ? err->code : TIX_ESTORE;
 		sqlite3_bind_blob(st, 1, lo, (int)bytes + 1, SQLITE_TRANSIENT);
 		sqlite3_bind_blob(st, 2, hi, (int)bytes + 1, SQLITE_TRANSIENT);
 		sqlite3_bind_int(st, 3, (int)v->plen);
 		if (walk(&w, st, &e, err) == 0) {
 			/* The ranges that hold it: one lookup per shorter prefix. */
-			st = store__cached(s,
-			                   "SELECT " HIT_COLS
-			                   " FROM value_ip x JOIN objects o ON o.vid = x.vid"
-			                   " WHERE x.net = ?1 AND x.plen = ?2" HIT_LATEST
-			                   " ORDER BY x.vid DESC",
-			                   err);
-			if (st == NULL)
+			if ((st = find_stmt(s, f, 2, err)) == NULL)
 				return err ? err->code : TIX_ESTORE;
 			for (unsigned p = 0; p < v->plen && p < maxp; p++) {
 				unsigned char net[17];
@@ -482,6 +670,21 @@ enum tix_err store_values_find(struct store *s, const struct store_value_find *f
 	}
 	*stopped = w.stopped;
 	return e;
+}
+
+enum tix_err store_object_version(struct store *s, int64_t vid, int64_t reader_org_key,
+                                  int (*cb)(void *, const struct store_value_hit *), void *arg,
+                                  struct tix_error *err)
+{
+	sqlite3_stmt *st =
+	        store__cached(s, "SELECT " HIT_COLS " FROM objects o WHERE o.vid = ?1", err);
+	int stopped;
+
+	if (st == NULL)
+		return err ? err->code : TIX_ESTORE;
+	sqlite3_bind_int64(st, 1, vid);
+	sqlite3_bind_int64(st, 9, reader_org_key);
+	return each_hit(s, st, cb, arg, "reading a version", &stopped, err);
 }
 
 enum tix_err store_object_latest(struct store *s, const char *id, int64_t reader_org_key,
@@ -574,6 +777,18 @@ int store_sighting_line_add(struct store *s, const char *sighting_id, uint64_t l
 	sqlite3_reset(st);
 	added = sqlite3_changes(s->db) == 1;
 	return added;
+}
+
+int store_snapshot_begin(struct store *s)
+{
+	return sqlite3_get_autocommit(s->db) &&
+	       sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+}
+
+void store_snapshot_end(struct store *s, int begun)
+{
+	if (begun)
+		sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
 }
 
 /* ---- text search (FTS5) ------------------------------------------------ */

@@ -210,6 +210,39 @@ def over_correlated_values_are_a_count_and_a_flag_of_readable_objects_only(w):
 
 
 @test
+def counts_follow_new_versions_and_deletions(w):
+    """The index keeps each version's audience and whether it is the latest:
+    a newer RED version stops counting for those who may not read it, and
+    deleting it makes the older CLEAR version count again."""
+    def count(user):
+        return expect_json(api_get(w.client(user), "correlate",
+                                   [("value", "versioned.example")]), 200)
+
+    old = [marked([CLEAR], pattern="[domain-name:value = 'versioned.example']")
+           for _ in range(CAP + 1)]
+    r = expect(w.client("cert-ana").post(objects_path(w.cid), {"objects": old}), 202)
+    assert r.json()["success_count"] == CAP + 1, r.json()
+    a = count("telco-tom")
+    assert a["count"] == CAP + 1 and a["over_correlated"] and a["count_exact"], a
+    newer = [dict(o, modified="2025-06-01T00:00:00.000Z", object_marking_refs=[RED])
+             for o in old[:3]]
+    r = expect(w.client("cert-ana").post(objects_path(w.cid), {"objects": newer}), 202)
+    assert r.json()["success_count"] == 3, r.json()
+    a = count("telco-tom")
+    assert a["count"] == CAP - 2 and not a["over_correlated"], a
+    got = {o["id"] for g in a["organisations"] for o in g["objects"]}
+    assert got == {o["id"] for o in old[3:]}, a  # neither the RED versions nor the old ones
+    assert count("cert-ana")["count"] == CAP + 1  # its own RED versions, once each
+    assert count("hub-root")["count"] == CAP - 2  # RED: not even the admin
+    r = w.client("cert-ana").delete(objects_path(w.cid, newer[0]["id"]),
+                                    [("match[version]", newer[0]["modified"])])
+    assert r.status == 200, r
+    a = count("telco-tom")
+    assert a["count"] == CAP - 1 and newer[0]["id"] in {
+        o["id"] for g in a["organisations"] for o in g["objects"]}, a
+
+
+@test
 def the_cli_as_an_organisation_agrees_with_the_api(w):
     for user, org, _ in USERS:
         if user in ("bank-sensor", "hub-root"):
@@ -350,6 +383,11 @@ def hostile_search_strings_are_words_or_refused(w):
         assert r.status == 400, (params, r)
     r = tix("search", "--db", w.db, "--since", "yesterday", "x")
     assert r.returncode == 2 and b"since" in r.stderr, r
+    # a 1 MB query: refused before any search, by the query's bound or the request's
+    r = c.get(API + "search", [("q", "beacon " * (1 << 17))], accept="application/json")
+    assert r.status in (400, 414, 431), r
+    r = tix("search", "--db", w.db, "beacon " * 18000)  # an argument's most on Linux: 128 KiB
+    assert r.returncode == 2 and b"longer than" in r.stderr, r
     expect_json(api_get(c, "search", [("q", "beacon")]), 200)
 
 

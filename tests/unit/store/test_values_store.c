@@ -1,8 +1,11 @@
 /*
  * Unit tests for store/values.c: values indexed in the write's own
  * transaction (a rolled-back write leaves none), CIDR containment both
- * ways, only the latest version found, sightings per indicator, the
- * rebuild (`tix reindex`) giving the same index, refused values counted.
+ * ways, only the latest version found (through the objects table and from
+ * the index's own audience and latest flag alike), the rows following late
+ * markings, migration 16 indexing what was stored before it, sightings per
+ * indicator, the rebuild (`tix reindex`) giving the same index, refused
+ * values counted.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +13,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +85,9 @@ static void put_ind(struct store *s, const char *id, const char *modified, const
 
 struct found {
 	char ids[16][64];
+	int64_t vids[16];
+	char owners[16][32];
+	unsigned flags[16];
 	size_t n;
 };
 
@@ -88,24 +95,42 @@ static int on_hit(void *arg, const struct store_value_hit *h)
 {
 	struct found *f = arg;
 
-	if (f->n < 16)
-		snprintf(f->ids[f->n++], sizeof(f->ids[0]), "%s", h->id);
+	if (f->n < 16) {
+		snprintf(f->ids[f->n], sizeof(f->ids[0]), "%s", h->id ? h->id : "");
+		snprintf(f->owners[f->n], sizeof(f->owners[0]), "%s",
+		         h->aud.owner_org ? h->aud.owner_org : "");
+		f->flags[f->n] = h->aud.tlp_flags;
+		f->vids[f->n++] = h->vid;
+	}
 	return 0;
 }
 
+/* The versions found carrying value, through the objects table; the
+ * index alone (its audience and latest flag) must find the same. */
 static struct found find(struct store *s, const char *value)
 {
-	struct found f;
+	struct found f, g;
 	struct values_item v;
 	char buf[VALUES_MAX_LEN + 64];
 	const char *why;
-	struct store_value_find q = {&v, 0, 0, on_hit, &f};
+	struct store_value_find q = {&v, 0, 0, on_hit, &f, 0, NULL};
 	struct tix_error err;
 	int stopped;
 
 	memset(&f, 0, sizeof(f));
+	memset(&g, 0, sizeof(g));
 	assert_int_equal(values_classify(value, strlen(value), &v, buf, sizeof(buf), &why), 0);
 	assert_int_equal(store_values_find(s, &q, &stopped, &err), TIX_OK);
+	q.arg = &g;
+	q.index_only = 1;
+	assert_int_equal(store_values_find(s, &q, &stopped, &err), TIX_OK);
+	assert_int_equal(g.n, f.n);
+	for (size_t i = 0; i < f.n; i++) {
+		assert_int_equal(g.vids[i], f.vids[i]);
+		assert_string_equal(g.owners[i], f.owners[i]);
+		assert_int_equal(g.flags[i], f.flags[i]);
+		assert_string_equal(g.ids[i], ""); /* no objects row was read */
+	}
 	return f;
 }
 
@@ -163,6 +188,92 @@ static void test_same_transaction_and_latest_version(void **state)
 	        "bank", 1);
 	assert_int_equal(find(fx->s, "old.example").n, 0); /* a later version dropped it */
 	assert_int_equal(find(fx->s, "new.example").n, 1);
+}
+
+static void put_text(struct store *s, const char *text, const char *owner)
+{
+	json_t *o = json_loads(text, 0, NULL);
+	struct stix_meta m;
+	struct tix_error err;
+	int added;
+
+	assert_non_null(o);
+	assert_int_equal(stix_meta_get(o, &m, &err), TIX_OK);
+	assert_int_equal(store_begin(s, &err), TIX_OK);
+	if (store_put(s, &m, text, strlen(text), owner, NULL, NULL, &added, &err) != TIX_OK)
+		fail_msg("store_put: %s", err.msg);
+	assert_int_equal(store_commit(s, &err), TIX_OK);
+	json_decref(o);
+}
+
+#define LATE_MARKING "marking-definition--3f0c5ec4-7e2d-4c5e-9d2a-5b1e7a0c9d11"
+
+/* The audience and latest flag each value row carries (what correlation
+ * counts from, never reading the objects table) follow the versions: an
+ * older version arriving after a newer one is not the latest, and a marking
+ * definition stored after the objects using it changes their rows too. */
+static void test_value_rows_follow_versions_and_late_markings(void **state)
+{
+	struct fixture *fx = *state;
+	struct found f;
+
+	put_text(
+	        fx->s,
+	        "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"" IND(
+	                "8") "\","
+	                     "\"created\":\"2026-01-01T00:00:00.000Z\",\"modified\":\"2026-02-01T00:00:00.000Z\","
+	                     "\"pattern\":\"[domain-name:value = 'late.example']\",\"pattern_type\":\"stix\","
+	                     "\"valid_from\":\"2026-01-01T00:00:00Z\",\"object_marking_refs\":[\"" LATE_MARKING
+	                     "\"]}",
+	        "bank");
+	put_ind(fx->s, IND("8"), "2026-01-01T00:00:00.000Z",
+	        "[domain-name:value = 'early.example']", "bank", 1);
+	assert_int_equal(find(fx->s, "early.example").n, 0); /* older, though stored later */
+	f = find(fx->s, "late.example");
+	assert_int_equal(f.n, 1);
+	assert_true(f.flags[0] & STIX_TLPF_UNKNOWN); /* a marking the node does not know yet */
+	put_text(fx->s,
+	         "{\"type\":\"marking-definition\",\"spec_version\":\"2.1\",\"id\":\"" LATE_MARKING
+	         "\",\"created\":\"2026-01-01T00:00:00.000Z\",\"definition_type\":\"statement\","
+	         "\"definition\":{\"statement\":\"Copyright bank\"}}",
+	         "bank");
+	f = find(fx->s, "late.example"); /* find() checks the index's rows equal the objects' */
+	assert_int_equal(f.n, 1);
+	assert_false(f.flags[0] & STIX_TLPF_UNKNOWN);
+}
+
+/* A store of schema 15 (migration 10's value tables, no audiences) is
+ * re-indexed by migration 16: its versions correlate from the new rows. */
+static void test_migration_16_indexes_the_versions_stored_before(void **state)
+{
+	struct fixture *fx = *state;
+	sqlite3 *db;
+
+	put_ind(fx->s, IND("9"), "2026-01-01T00:00:00.000Z",
+	        "[domain-name:value = 'upgrade.example'] OR [ipv4-addr:value = '192.0.2.9']",
+	        "bank", 1);
+	store_close(fx->s);
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	assert_int_equal(
+	        sqlite3_exec(
+	                db,
+	                "DROP TRIGGER objects_value_gone; DROP TRIGGER objects_value_audience;"
+	                "DROP TABLE value_audiences; DROP TABLE value_index; DROP TABLE value_ip;"
+	                "CREATE TABLE value_index (vkey INTEGER NOT NULL, vid INTEGER NOT NULL"
+	                " REFERENCES objects (vid) ON DELETE CASCADE, PRIMARY KEY (vkey, vid))"
+	                " WITHOUT ROWID; CREATE INDEX value_index_vid ON value_index (vid);"
+	                "CREATE TABLE value_ip (net BLOB NOT NULL, plen INTEGER NOT NULL,"
+	                " vid INTEGER NOT NULL REFERENCES objects (vid) ON DELETE CASCADE,"
+	                " PRIMARY KEY (net, plen, vid)) WITHOUT ROWID;"
+	                "CREATE INDEX value_ip_vid ON value_ip (vid); PRAGMA user_version = 15;",
+	                NULL, NULL, NULL),
+	        SQLITE_OK);
+	sqlite3_close(db);
+	fx->s = store_open(fx->path, NULL, NULL);
+	assert_non_null(fx->s);
+	assert_int_equal(store_schema_version(), 16);
+	assert_int_equal(find(fx->s, "upgrade.example").n, 1);
+	assert_int_equal(find(fx->s, "192.0.2.0/24").n, 1);
 }
 
 static void test_reindex_gives_the_same_and_counts_refused(void **state)
@@ -243,6 +354,10 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_cidr_containment_both_ways, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_same_transaction_and_latest_version, setup,
 	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_value_rows_follow_versions_and_late_markings,
+	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_migration_16_indexes_the_versions_stored_before, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_reindex_gives_the_same_and_counts_refused,
 	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_sightings_indexed_per_indicator, setup,
