@@ -98,6 +98,9 @@ static const char *const migrations[] = {
         /* 14 -> 15: what reports, groupings and sightings refer to,
          * objects by the day of created (src/store/reports.c) */
         store__schema_refs,
+        /* 16 -> 17 (issue 21; 16 is another branch's, renumbered at the merge):
+         * versions and `superseded` in the audience index (src/store/audience.c) */
+        store__schema_audience_scan,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

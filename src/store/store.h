@@ -241,6 +241,12 @@ enum tix_err store_taxii_select(struct store *s, const struct store_taxii_filter
 enum tix_err store_taxii_delete(struct store *s, const struct store_taxii_filter *f,
                                 size_t *removed, struct tix_error *err);
 
+/* A read transaction of this handle's, when none is open: the statements
+ * until store_read_end read one snapshot and share one lock. Returns 1
+ * when it began one (hand that to store_read_end), 0 otherwise. Never
+ * around a write. */
+int store_read_begin(struct store *s);
+void store_read_end(struct store *s, int begun);
 /* A number that changes whenever the data this handle can read may have
  * changed: a commit by any connection (any thread or process) or by this
  * one. Cheap (no disk I/O): for caching answers. */

@@ -156,6 +156,8 @@ enum tix_err store__index_refs(struct store *s, int64_t vid, const struct stix_m
 /* Migration 7: the audience index (audience.c); its SQL function
  * tix_audience, registered on every connection before migrating. */
 extern const char store__schema_audience[];
+/* Migration 17 (issue 21): versions and `superseded` in the audience index (audience.c). */
+extern const char store__schema_audience_scan[];
 /* route.c: constituency routing */
 extern const char store__schema_route[];
 int store__audience_register(sqlite3 *db);

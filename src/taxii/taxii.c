@@ -333,6 +333,10 @@ static void token_mac(const struct taxii_config *cfg, const struct taxii_request
 	crypto_generichash_final(&st, mac, 16);
 }
 
+/* The length of every next token, and the head of a page that has one. */
+#define TOKEN_CHARS (sodium_base64_ENCODED_LEN(24, sodium_base64_VARIANT_URLSAFE_NO_PADDING) - 1)
+#define PAGE_HEAD_MORE "{\"more\":true,\"next\":\""
+
 static void token_make(const struct taxii_config *cfg, const struct taxii_request *req,
                        int64_t cursor, char out[64])
 {
@@ -423,6 +427,77 @@ static struct policy_object policy_object_of(const char *type, const struct stor
 	return o;
 }
 
+/* The last few answers of find_collection on this thread, each for one
+ * caller, collection and data version of the store: a caller reading page
+ * after page costs the four lookups (the collection, its grants, the
+ * organisation's groups, the peer it is) once per change of the store, not
+ * once per request. Only the lookups are kept; the rights are decided from
+ * them as before, and the policy still judges every row. */
+#define ACCESS_MEMO 8
+
+struct access_memo {
+	const struct store *s;
+	uint64_t version;
+	int64_t user_key, org_key;
+	int role, anonymous;
+	char org[128], cid[64];
+	struct access a;
+};
+
+static _Thread_local struct access_memo access_memo[ACCESS_MEMO];
+static _Thread_local unsigned access_memo_next;
+
+/* *to = *from, with the pointers into itself and to the caller set again. */
+static void access_copy(struct access *to, const struct access *from,
+                        const struct taxii_request *req)
+{
+	*to = *from;
+	for (size_t i = 0; i < to->ngroups; i++)
+		to->groups[i] = to->group_names[i];
+	to->groups[to->ngroups] = NULL;
+	to->pp.groups = to->groups;
+	to->pp.org = req->who ? req->who->org : NULL;
+}
+
+static struct access_memo *access_memo_find(const struct taxii_request *req,
+                                            const struct store *s, uint64_t version,
+                                            const char *cid)
+{
+	const struct auth_principal *w = req->who;
+
+	for (size_t i = 0; i < ACCESS_MEMO; i++) {
+		struct access_memo *m = &access_memo[i];
+
+		if (m->s == s && m->version == version && m->anonymous == (w == NULL) &&
+		    strcmp(m->cid, cid) == 0 &&
+		    (w == NULL || (m->user_key == w->user_key && m->org_key == w->org_key &&
+		                   m->role == (int)w->role && strcmp(m->org, w->org) == 0)))
+			return m;
+	}
+	return NULL;
+}
+
+static void access_memo_put(const struct taxii_request *req, const struct store *s,
+                            uint64_t version, const char *cid, const struct access *a)
+{
+	struct access_memo *m = &access_memo[access_memo_next++ % ACCESS_MEMO];
+	const struct auth_principal *w = req->who;
+
+	if (strlen(cid) >= sizeof(m->cid) || (w && strlen(w->org) >= sizeof(m->org))) {
+		m->s = NULL;
+		return;
+	}
+	m->s = s;
+	m->version = version;
+	m->anonymous = w == NULL;
+	m->user_key = w ? w->user_key : 0;
+	m->org_key = w ? w->org_key : 0;
+	m->role = w ? (int)w->role : 0;
+	snprintf(m->org, sizeof(m->org), "%s", w ? w->org : "");
+	snprintf(m->cid, sizeof(m->cid), "%s", cid);
+	access_copy(&m->a, a, req);
+}
+
 /* Finds collection cid and what the caller may do with it. 0 when found
  * and visible; otherwise the error response is set. */
 static int find_collection(const struct taxii_request *req, struct store *s, const char *cid,
@@ -430,7 +505,13 @@ static int find_collection(const struct taxii_request *req, struct store *s, con
 {
 	struct tix_error err;
 	enum tix_err e;
+	uint64_t version = store_data_version(s);
+	struct access_memo *memo = access_memo_find(req, s, version, cid);
 
+	if (memo) {
+		access_copy(a, &memo->a, req);
+		return 0;
+	}
 	a->can_read = a->can_write = 0;
 	a->peer[0] = '\0';
 	a->ngroups = 0;
@@ -475,6 +556,7 @@ static int find_collection(const struct taxii_request *req, struct store *s, con
 		taxii_error(resp, 500, "Internal error", "%s", err.msg);
 		return -1;
 	}
+	access_memo_put(req, s, version, cid, a);
 	return 0;
 }
 
@@ -637,13 +719,14 @@ static void listing(const struct taxii_config *cfg, const struct taxii_request *
 	struct tix_arena arena;
 	struct query q;
 	struct store_taxii_filter f;
-	struct tix_buf items;
-	struct page p = {kind, &items, 0, 0, 0, cfg, a, &resp->audit_ids};
+	struct page p = {kind, &resp->body, 0, 0, 0, cfg, a, &resp->audit_ids};
 	const char *one[2] = {oid, NULL};
 	struct tix_error err;
 	int more = 0, allowed;
 	int64_t cursor = 0, resume = 0;
 	struct store_reader reader;
+	size_t head_len = 0;
+	char tok[64] = "";
 
 	if (!a->can_read) {
 		taxii_error(resp, 403, "Forbidden", "you may not read this collection");
@@ -651,7 +734,6 @@ static void listing(const struct taxii_config *cfg, const struct taxii_request *
 	}
 	memset(&q, 0, sizeof(q));
 	tix_arena_init(&arena, 4096);
-	tix_buf_init(&items, TIX_BUF_UNLIMITED);
 	q.arena = &arena;
 	allowed = F_ADDED_AFTER | F_LIMIT | F_NEXT | F_SPEC;
 	if (kind != L_VERSIONS)
@@ -687,6 +769,16 @@ static void listing(const struct taxii_config *cfg, const struct taxii_request *
 	}
 	f.budget = cfg->examine_max ? cfg->examine_max : TAXII_EXAMINE_MAX;
 	f.resume = &resume;
+	/* The rows go straight into the answer, after a head written for the
+	 * usual page (more, with a next token still to be made); the head is
+	 * filled in or shortened when the page is known. */
+	tix_buf_reset(&resp->body);
+	tix_buf_reserve(&resp->body, f.limit > 0 && f.limit < 2048 ? f.limit * 640 + 128 : 1 << 20);
+	tix_buf_adds(&resp->body, PAGE_HEAD_MORE);
+	for (size_t i = 0; i < TOKEN_CHARS; i++)
+		tix_buf_addc(&resp->body, '-');
+	tix_buf_addf(&resp->body, "\",\"%s\":[", kind == L_VERSIONS ? "versions" : "objects");
+	head_len = tix_buf_len(&resp->body);
 	if (store_taxii_select(s, &f, page_row, &p, &more, &err) != TIX_OK) {
 		taxii_error(resp, 500, "Internal error", "%s", err.msg);
 		goto out;
@@ -696,24 +788,33 @@ static void listing(const struct taxii_config *cfg, const struct taxii_request *
 		goto out;
 	}
 	resp->status = 200;
-	tix_buf_reset(&resp->body);
-	tix_buf_addf(&resp->body, "{\"more\":%s", more ? "true" : "false");
-	if (more) {
-		char tok[64];
-
+	if (more)
 		token_make(cfg, req, resume > p.last ? resume : p.last, tok);
-		tix_buf_addf(&resp->body, ",\"next\":\"%s\"", tok);
+	if (p.n == 0) {
+		tix_buf_reset(&resp->body);
+		tix_buf_addf(&resp->body, "{\"more\":%s", more ? "true" : "false");
+		if (more)
+			tix_buf_addf(&resp->body, ",\"next\":\"%s\"", tok);
+		tix_buf_addc(&resp->body, '}');
+		goto out;
 	}
-	if (p.n > 0) {
-		tix_buf_addf(&resp->body, ",\"%s\":[", kind == L_VERSIONS ? "versions" : "objects");
-		tix_buf_add(&resp->body, tix_buf_str(&items), tix_buf_len(&items));
-		tix_buf_addc(&resp->body, ']');
-		format_us(p.first, resp->date_added_first);
-		format_us(p.last, resp->date_added_last);
+	if (more && strlen(tok) == TOKEN_CHARS) {
+		tix_buf_replace(&resp->body, strlen(PAGE_HEAD_MORE), TOKEN_CHARS, tok, TOKEN_CHARS);
+	} else {
+		char head[128];
+
+		if (more)
+			snprintf(head, sizeof(head), "{\"more\":true,\"next\":\"%s\",\"%s\":[", tok,
+			         kind == L_VERSIONS ? "versions" : "objects");
+		else
+			snprintf(head, sizeof(head), "{\"more\":false,\"%s\":[",
+			         kind == L_VERSIONS ? "versions" : "objects");
+		tix_buf_replace(&resp->body, 0, head_len, head, strlen(head));
 	}
-	tix_buf_addc(&resp->body, '}');
+	tix_buf_adds(&resp->body, "]}");
+	format_us(p.first, resp->date_added_first);
+	format_us(p.last, resp->date_added_last);
 out:
-	tix_buf_release(&items);
 	tix_arena_release(&arena);
 }
 
@@ -1510,6 +1611,9 @@ void taxii_handle(const struct taxii_config *cfg_in, struct store *s, struct tax
 	uint64_t hash = 0, version = 0;
 	char *key = NULL;
 	struct taxii_config copy;
+	/* A GET reads one snapshot in one read transaction: its statements
+	 * share one lock of the store instead of taking one each. */
+	int reading = strcmp(req->method, "GET") == 0 && store_read_begin(s);
 	const struct taxii_config *cfg = live_config(cfg_in, s, &copy);
 
 	/* Only acceptable GETs by authenticated callers (or anonymous ones
@@ -1525,11 +1629,13 @@ void taxii_handle(const struct taxii_config *cfg_in, struct store *s, struct tax
 		version = store_data_version(s);
 		if (cache_get(cache, key, hash, version, resp)) {
 			free(key);
+			store_read_end(s, reading);
 			audit_read(cfg, req, resp);
 			return;
 		}
 	}
 	route(cfg, s, req, resp);
+	store_read_end(s, reading);
 	if (key && resp->status == 200)
 		cache_put(cache, key, hash, version, resp);
 	else
