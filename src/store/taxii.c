@@ -159,8 +159,10 @@ static void source_sql(const struct store_taxii_filter *f, char keys[][160], siz
 	} else if (f->reader) {
 		for (size_t i = 0; i < nkeys; i++) {
 			tix_buf_adds(sql, i ? " UNION " : "");
-			tix_buf_adds(sql, "SELECT date_added, ckey, vid, superseded FROM collection_audience"
-			                  " WHERE ckey = ? AND key = ? AND date_added > ?");
+			tix_buf_adds(
+			        sql,
+			        "SELECT date_added, ckey, vid, superseded FROM collection_audience"
+			        " WHERE ckey = ? AND key = ? AND date_added > ?");
 			bind_num(b, f->collection->key);
 			bind_text(b, keys[i]);
 			src->after[src->nafter++] = b->n;
@@ -254,8 +256,9 @@ enum tix_err store_taxii_select(struct store *s, const struct store_taxii_filter
 			};
 
 			if (row.date_added <= last) {
-				e = tix_error_set(err, TIX_ESTORE, "store",
-				                  "a collection's rows came out of date_added order");
+				e = tix_error_set(
+				        err, TIX_ESTORE, "store",
+				        "a collection's rows came out of date_added order");
 				goto out;
 			}
 			got++;
