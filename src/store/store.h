@@ -589,6 +589,13 @@ void store_audit_queue_push(struct store_audit_queue *q, const struct store_audi
  * written by the writer thread, in one transaction of their own. */
 void store_audit_queue_push_ids(struct store_audit_queue *q, struct store_audit_ids *w);
 void store_audit_queue_close(struct store_audit_queue *q);
+/* store_data_version(s) for answer caches, without the audit log: a
+ * number that changes with every commit of any connection or process but
+ * the queue's own writer, whose commits (the reads it logs) change no data
+ * an answer shows. The queue's connection is the witness: its data_version
+ * moves with every commit but its own, and s's is checked against it only
+ * when s's moved. Thread-safe; q NULL: store_data_version(s). */
+uint64_t store_audit_queue_data_version(struct store_audit_queue *q, struct store *s);
 /* What GET /metrics shows of the queue: entries taken, written, lost to a
  * failed write, waiting (depth: queued or being written), the bound. */
 struct store_audit_queue_stats {

@@ -44,6 +44,9 @@ struct store {
 	int64_t last_stamp;   /* within a transaction: the last stamp handed out */
 	int64_t saved_stamp;  /* the value in the meta table at begin */
 	uint64_t own_commits; /* write transactions this handle committed */
+	/* audit.c: the data_version and own_commits last checked with the
+	 * audit writer's connection (store_audit_queue_data_version) */
+	uint64_t audit_seen_dv, audit_seen_own;
 	struct store_qcache qcache[STORE_QCACHE];
 	uint64_t qclock;
 	int64_t skew_us; /* how far modified may be ahead of the clock (µs) */

@@ -334,7 +334,7 @@ static void token_mac(const struct taxii_config *cfg, const struct taxii_request
 }
 
 /* The length of every next token, and the head of a page that has one. */
-#define TOKEN_CHARS (sodium_base64_ENCODED_LEN(24, sodium_base64_VARIANT_URLSAFE_NO_PADDING) - 1)
+#define TOKEN_CHARS    (sodium_base64_ENCODED_LEN(24, sodium_base64_VARIANT_URLSAFE_NO_PADDING) - 1)
 #define PAGE_HEAD_MORE "{\"more\":true,\"next\":\""
 
 static void token_make(const struct taxii_config *cfg, const struct taxii_request *req,
@@ -435,6 +435,26 @@ static struct policy_object policy_object_of(const char *type, const struct stor
  * them as before, and the policy still judges every row. */
 #define ACCESS_MEMO 8
 
+/* The store's data version for this thread's request, taken once when the
+ * request begins and before its read transaction (so every commit it
+ * counts is in what the request reads): the audit writer's commits do not
+ * move it (store_audit_queue_data_version). set is 0 outside a request. */
+static _Thread_local struct {
+	int set;
+	uint64_t v;
+} req_version;
+
+static void request_begins(const struct taxii_config *cfg, struct store *s)
+{
+	req_version.v = store_audit_queue_data_version(cfg->audit, s);
+	req_version.set = 1;
+}
+
+static void request_ends(void)
+{
+	req_version.set = 0;
+}
+
 struct access_memo {
 	const struct store *s;
 	uint64_t version;
@@ -459,9 +479,8 @@ static void access_copy(struct access *to, const struct access *from,
 	to->pp.org = req->who ? req->who->org : NULL;
 }
 
-static struct access_memo *access_memo_find(const struct taxii_request *req,
-                                            const struct store *s, uint64_t version,
-                                            const char *cid)
+static struct access_memo *access_memo_find(const struct taxii_request *req, const struct store *s,
+                                            uint64_t version, const char *cid)
 {
 	const struct auth_principal *w = req->who;
 
@@ -505,8 +524,8 @@ static int find_collection(const struct taxii_request *req, struct store *s, con
 {
 	struct tix_error err;
 	enum tix_err e;
-	uint64_t version = store_data_version(s);
-	struct access_memo *memo = access_memo_find(req, s, version, cid);
+	uint64_t version = req_version.v;
+	struct access_memo *memo = req_version.set ? access_memo_find(req, s, version, cid) : NULL;
 
 	if (memo) {
 		access_copy(a, &memo->a, req);
@@ -556,7 +575,8 @@ static int find_collection(const struct taxii_request *req, struct store *s, con
 		taxii_error(resp, 500, "Internal error", "%s", err.msg);
 		return -1;
 	}
-	access_memo_put(req, s, version, cid, a);
+	if (req_version.set)
+		access_memo_put(req, s, version, cid, a);
 	return 0;
 }
 
@@ -1038,6 +1058,13 @@ int taxii_precheck(const struct taxii_config *cfg_in, struct store *s,
 const char *const taxii_reject_names[TAXII_REJECT_COUNT] = {"invalid", "malformed", "role",
                                                             "write_rule"};
 static atomic_uint_fast64_t rejects[TAXII_REJECT_COUNT];
+static atomic_uint_fast64_t cache_hits, cache_misses;
+
+void taxii_cache_counts_get(uint64_t *hits, uint64_t *misses)
+{
+	*hits = atomic_load_explicit(&cache_hits, memory_order_relaxed);
+	*misses = atomic_load_explicit(&cache_misses, memory_order_relaxed);
+}
 
 void taxii_rejects_get(uint64_t out[TAXII_REJECT_COUNT])
 {
@@ -1586,7 +1613,7 @@ static const struct taxii_config *live_config(const struct taxii_config *cfg, st
 
 	if (cfg->policy_live == 0)
 		return cfg;
-	v = store_data_version(s);
+	v = req_version.set ? req_version.v : store_audit_queue_data_version(cfg->audit, s);
 	if (live.cfg != cfg || live.version != v) {
 		struct policy_node n;
 
@@ -1611,10 +1638,14 @@ void taxii_handle(const struct taxii_config *cfg_in, struct store *s, struct tax
 	uint64_t hash = 0, version = 0;
 	char *key = NULL;
 	struct taxii_config copy;
+	int reading;
+	const struct taxii_config *cfg;
+
+	request_begins(cfg_in, s);
 	/* A GET reads one snapshot in one read transaction: its statements
 	 * share one lock of the store instead of taking one each. */
-	int reading = strcmp(req->method, "GET") == 0 && store_read_begin(s);
-	const struct taxii_config *cfg = live_config(cfg_in, s, &copy);
+	reading = strcmp(req->method, "GET") == 0 && store_read_begin(s);
+	cfg = live_config(cfg_in, s, &copy);
 
 	/* Only acceptable GETs by authenticated callers (or anonymous ones
 	 * the node allows) are cached; anything else takes the full path
@@ -1626,16 +1657,21 @@ void taxii_handle(const struct taxii_config *cfg_in, struct store *s, struct tax
 	    strcmp(req->method, "GET") == 0 &&
 	    (strncmp(req->path, "/misp/", 6) == 0 || accept_ok(req->accept)) &&
 	    (key = cache_key(req, &hash)) != NULL) {
-		version = store_data_version(s);
+		version = req_version.v;
 		if (cache_get(cache, key, hash, version, resp)) {
+			atomic_fetch_add_explicit(&cache_hits, 1, memory_order_relaxed);
 			free(key);
 			store_read_end(s, reading);
+			request_ends();
 			audit_read(cfg, req, resp);
 			return;
 		}
 	}
+	if (key)
+		atomic_fetch_add_explicit(&cache_misses, 1, memory_order_relaxed);
 	route(cfg, s, req, resp);
 	store_read_end(s, reading);
+	request_ends();
 	if (key && resp->status == 200)
 		cache_put(cache, key, hash, version, resp);
 	else
