@@ -327,7 +327,7 @@ BEGIN {
 	goal("GET tix / nginx", nr > 0 ? tr / nr : 0, ">=", "0.40", "")
 	goal("GET tix --cache 0 / nginx", nr > 0 ? cr / nr : 0, ">=", "0.40", "")
 	printf "%-34s %9.2f    (no goal: one principal, %d requests at a time)\n",
-		"GET --cache 0 turns " cores " / nginx", nr > 0 ? xr / nr : 0, cores
+		"GET --cache 0 turns " cores " / nginx", (nr > 0 ? xr / nr : 0), cores
 	goal("GET p99 at " conns " connections", t99, "<", "50", " ms")
 	goal("GET p99, --cache 0", c99, "<", "50", " ms")
 	goal("errors (every tix run)", allerr, "<=", "0", "")
