@@ -16,7 +16,7 @@ ARM64 := build-arm64
 
 .PHONY: all deps deps-test build build-asan run test install deb test-deb \
         bench-ingest bench-taxii bench-pattern bench-policy bench-match bench-sync bench-sparse \
-        bench-formats bench-feeds bench-export bench-route bench-correlate bench-ui \
+        bench-formats bench-feeds bench-export bench-route bench-correlate bench-ui bench-scale \
         deps-arm64 build-arm64 test-arm64 test-arm64-quick \
         test-sync-long test-link bench-footprint fuzz fuzz-ci lint soak format clean
 
@@ -202,6 +202,11 @@ bench-export: deps
 
 bench-route: deps
 	@bash bench/route/run.sh
+
+# 10k/100k/1M: import beside its baseline, export, TAXII pages, RSS; a plot (gnuplot).
+bench-scale: deps
+	@sh tools/deps.sh bench
+	@bash bench/scale/run.sh
 
 # Every libFuzzer target (each fuzz/fuzz_*.c) for FUZZ_SECONDS each (ASan +
 # UBSan, clang), JOBS at a time, on a scratch copy of its seed corpus with

@@ -36,7 +36,8 @@ test_pkgs="libcmocka-dev python3 sqlite3 openssl $pg_pkgs $install_pkgs $fuzz_pk
 soak_pkgs="wrk curl"
 # make bench-feeds: wrk for the conditional GETs, nginx as their baseline.
 bench_feeds_pkgs="wrk curl nginx-light"
-bench_pkgs="ripgrep"
+# make bench-match: ripgrep as a baseline; make bench-scale: gnuplot draws its plot.
+bench_pkgs="ripgrep gnuplot-nox"
 # make test-arm64 (issue 25): the cross compiler, qemu-user to run what it
 # builds, and the arm64 build of every library of the build set (multiarch:
 # dpkg learns the arm64 architecture first).

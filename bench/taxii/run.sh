@@ -5,7 +5,8 @@
 # serving the very bytes of the same GET response as a static file (the
 # ceiling). Then wrk: GET objects?limit=100 against tix as configured by
 # default (its answer cache on), against a second tix on the same store with
-# --cache 0 (every request runs the query), and against nginx (ROUNDS rounds,
+# --cache 0 (every request runs the query), the same with --principal-requests
+# set to the cores (the one key is one principal), and against nginx (ROUNDS rounds,
 # interleaved); POSTs of 1,000-object envelopes; and a mixed GET and POST run
 # during which tix's RSS is sampled every second for 60 s. Prints medians and
 # the goals.
@@ -132,6 +133,16 @@ BG_PIDS="$!"
 CBASE="http://127.0.0.1:$CPORT/api1/collections/$CID/objects/"
 wait_http "http://127.0.0.1:$CPORT/taxii2/" ||
 	die "tix serve --cache 0 did not start: $(cat "$WORK/serve-nocache.log")"
+# And once more with as many requests of one principal at a time as there
+# are cores: the benchmark's one key is one principal, whose requests the
+# default (--principal-requests: half the cores) runs one at a time here.
+TPORT="$(free_port)"
+"$TIX" serve --listen "127.0.0.1:$TPORT" --db "$DB" --access-log off --cache 0 \
+	--principal-requests "$(nproc)" 2>"$WORK/serve-turns.log" &
+BG_PIDS="$BG_PIDS $!"
+TBASE="http://127.0.0.1:$TPORT/api1/collections/$CID/objects/"
+wait_http "http://127.0.0.1:$TPORT/taxii2/" ||
+	die "tix serve --principal-requests did not start: $(cat "$WORK/serve-turns.log")"
 
 # The ceiling: nginx serving the identical body as a static file, in the
 # foreground with its own configuration and prefix (no root needed; when run
@@ -187,15 +198,18 @@ run_wrk() {
 echo "== warm-up"
 wrk -t2 -c"$CONNS" -d5s -s "$HERE/get.lua" "$BASE?limit=100" >/dev/null
 wrk -t2 -c"$CONNS" -d5s -s "$HERE/get.lua" "$CBASE?limit=100" >/dev/null
+wrk -t2 -c"$CONNS" -d5s -s "$HERE/get.lua" "$TBASE?limit=100" >/dev/null
 wrk -t2 -c"$CONNS" -d5s -s "$HERE/get.lua" "$NBASE?limit=100" >/dev/null
 for r in $(seq 1 "$ROUNDS"); do
 	echo "== GET round $r/$ROUNDS (${DURATION}s each, $CONNS connections)"
 	run_wrk get-tix -t2 -c"$CONNS" -d"${DURATION}s" -s "$HERE/get.lua" "$BASE?limit=100"
 	run_wrk get-nocache -t2 -c"$CONNS" -d"${DURATION}s" -s "$HERE/get.lua" "$CBASE?limit=100"
 	run_wrk get-nginx -t2 -c"$CONNS" -d"${DURATION}s" -s "$HERE/get.lua" "$NBASE?limit=100"
-	printf '   tix %s req/s, tix --cache 0 %s req/s, nginx %s req/s\n' \
+	run_wrk get-turns -t2 -c"$CONNS" -d"${DURATION}s" -s "$HERE/get.lua" "$TBASE?limit=100"
+	printf '   tix %s req/s, tix --cache 0 %s req/s (--principal-requests %s: %s), nginx %s req/s\n' \
 		"$(tail -n1 "$WORK/get-tix.res" | cut -d' ' -f1)" \
-		"$(tail -n1 "$WORK/get-nocache.res" | cut -d' ' -f1)" \
+		"$(tail -n1 "$WORK/get-nocache.res" | cut -d' ' -f1)" "$(nproc)" \
+		"$(tail -n1 "$WORK/get-turns.res" | cut -d' ' -f1)" \
 		"$(tail -n1 "$WORK/get-nginx.res" | cut -d' ' -f1)"
 done
 
@@ -220,7 +234,7 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 
 # ---- RSS over a mixed run ----------------------------------------------------
-for p in $BG_PIDS; do kill "$p"; wait "$p" 2>/dev/null || true; done  # the --cache 0 server
+for p in $BG_PIDS; do kill "$p"; wait "$p" 2>/dev/null || true; done  # the --cache 0 servers
 # 10 s of the load first (caches and pools fill), then one sample a second
 # while it goes on; the load stops 2 s after the last sample.
 echo "== GET ($CONNS connections) and POST (2): 10 s, then ${RSS_SECONDS}s sampling tix's RSS"
@@ -269,6 +283,9 @@ awk -v tr="$(median 1 "$WORK/get-tix.res")" -v t50="$(median 2 "$WORK/get-tix.re
     -v cr="$(median 1 "$WORK/get-nocache.res")" -v c50="$(median 2 "$WORK/get-nocache.res")" \
     -v c99="$(median 3 "$WORK/get-nocache.res")" \
     -v cerr="$(sum 4 "$WORK/get-nocache.res") $(sum 5 "$WORK/get-nocache.res")" \
+    -v xr="$(median 1 "$WORK/get-turns.res")" -v x50="$(median 2 "$WORK/get-turns.res")" \
+    -v x99="$(median 3 "$WORK/get-turns.res")" \
+    -v xerr="$(sum 4 "$WORK/get-turns.res") $(sum 5 "$WORK/get-turns.res")" -v cores="$(nproc)" \
     -v nr="$(median 1 "$WORK/get-nginx.res")" -v n50="$(median 2 "$WORK/get-nginx.res")" \
     -v n99="$(median 3 "$WORK/get-nginx.res")" \
     -v nerr="$(sum 4 "$WORK/get-nginx.res") $(sum 5 "$WORK/get-nginx.res")" \
@@ -276,8 +293,8 @@ awk -v tr="$(median 1 "$WORK/get-tix.res")" -v t50="$(median 2 "$WORK/get-tix.re
     -v p99="$(median 3 "$WORK/post-same.res")" \
     -v perr="$(sum 4 "$WORK/post-same.res") $(sum 5 "$WORK/post-same.res")" \
     -v fresh="$(median 2 "$WORK/post-new.res")" \
-    -v allerr="$(( $(sum 4 "$WORK/get-tix.res" "$WORK/get-nocache.res" "$WORK/post-same.res" "$WORK/rss-get.res" "$WORK/rss-post.res") + \
-                   $(sum 5 "$WORK/get-tix.res" "$WORK/get-nocache.res" "$WORK/post-same.res" "$WORK/rss-get.res" "$WORK/rss-post.res") ))" \
+    -v allerr="$(( $(sum 4 "$WORK/get-tix.res" "$WORK/get-nocache.res" "$WORK/get-turns.res" "$WORK/post-same.res" "$WORK/rss-get.res" "$WORK/rss-post.res") + \
+                   $(sum 5 "$WORK/get-tix.res" "$WORK/get-nocache.res" "$WORK/get-turns.res" "$WORK/post-same.res" "$WORK/rss-get.res" "$WORK/rss-post.res") ))" \
     -v rfirst="$(head -n1 "$WORK/rss.kb")" -v rlast="$(tail -n1 "$WORK/rss.kb")" \
     -v rmax="$(sort -n "$WORK/rss.kb" | tail -n1)" -v conns="$CONNS" -v rc="$rc" \
     -v mixget="$(cat "$WORK/rss-get.res")" -v mixpost="$(cat "$WORK/rss-post.res")" '
@@ -294,6 +311,7 @@ BEGIN {
 	printf "%-34s %10s %9s %9s %8s %8s\n", "", "req/s", "p50 ms", "p99 ms", "sock err", "HTTP err"
 	row("GET tix (" conns " connections)", tr, t50, t99, terr)
 	row("GET tix --cache 0 (" conns ")", cr, c50, c99, cerr)
+	row("GET --cache 0 --principal-requests " cores, xr, x50, x99, xerr)
 	row("GET nginx, same bytes (" conns ")", nr, n50, n99, nerr)
 	row("POST 1,000 already stored (4)", pr, p50, p99, perr)
 	printf "%-34s %10.0f objects/s (re-sent)\n", "", pr * 1000
@@ -308,6 +326,8 @@ BEGIN {
 	print ""
 	goal("GET tix / nginx", nr > 0 ? tr / nr : 0, ">=", "0.40", "")
 	goal("GET tix --cache 0 / nginx", nr > 0 ? cr / nr : 0, ">=", "0.40", "")
+	printf "%-34s %9.2f    (no goal: one principal, %d requests at a time)\n",
+		"GET --cache 0 turns " cores " / nginx", (nr > 0 ? xr / nr : 0), cores
 	goal("GET p99 at " conns " connections", t99, "<", "50", " ms")
 	goal("GET p99, --cache 0", c99, "<", "50", " ms")
 	goal("errors (every tix run)", allerr, "<=", "0", "")

@@ -144,6 +144,19 @@ char *tix_buf_space(struct tix_buf *b, size_t want)
 	return b->data + b->len;
 }
 
+void tix_buf_replace(struct tix_buf *b, size_t at, size_t old_n, const void *data, size_t n)
+{
+	/* Only in place: the bytes replaced lie inside, the new ones no more. */
+	if (b->data == NULL || at > b->len || old_n > b->len - at || n > old_n)
+		return;
+	memcpy(b->data + at, data, n);
+	if (n < old_n) {
+		memmove(b->data + at + n, b->data + at + old_n, b->len - at - old_n);
+		b->len -= old_n - n;
+		b->data[b->len] = '\0';
+	}
+}
+
 void tix_buf_commit(struct tix_buf *b, size_t n)
 {
 	/* n never exceeds what tix_buf_space made room for. */

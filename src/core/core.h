@@ -103,6 +103,10 @@ static inline size_t tix_buf_len(const struct tix_buf *b)
  * adds the `n` bytes written there. */
 char *tix_buf_space(struct tix_buf *b, size_t want);
 void tix_buf_commit(struct tix_buf *b, size_t n);
+/* Replaces the old_n bytes at `at` with the n (<= old_n) bytes of data, in
+ * place: a placeholder written first and filled in when known. Does
+ * nothing when the range is not inside b or n > old_n. */
+void tix_buf_replace(struct tix_buf *b, size_t at, size_t old_n, const void *data, size_t n);
 /* Hands the bytes to the caller (caller frees) and leaves b empty. */
 char *tix_buf_detach(struct tix_buf *b, size_t *len);
 

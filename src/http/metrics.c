@@ -324,6 +324,17 @@ static void render(struct tix_buf *b, struct store *s, const char *db_path,
 		for (int i = 0; i < TAXII_REJECT_COUNT; i++)
 			tix_buf_addf(b, "tix_taxii_objects_rejected_total{reason=\"%s\"} %llu\n",
 			             taxii_reject_names[i], (unsigned long long)r[i]);
+		uint64_t hits, misses;
+
+		taxii_cache_counts_get(&hits, &misses);
+		tix_buf_addf(b,
+		             "# HELP tix_taxii_cache_answers_total GETs the answer cache answered "
+		             "(hit) or could not, the store having changed or the answer being "
+		             "new (miss).\n"
+		             "# TYPE tix_taxii_cache_answers_total counter\n"
+		             "tix_taxii_cache_answers_total{result=\"hit\"} %llu\n"
+		             "tix_taxii_cache_answers_total{result=\"miss\"} %llu\n",
+		             (unsigned long long)hits, (unsigned long long)misses);
 		store_audit_queue_get_stats(audit, &aq);
 		tix_buf_addf(
 		        b,

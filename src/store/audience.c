@@ -73,6 +73,44 @@ const char store__pg_schema_audience[] =
         "  problem TEXT NOT NULL,"
         "  at BIGINT NOT NULL);";
 
+/* Migration 17 (issue 21): each audience row also names its version and
+ * whether a later version is in the collection too, so a TAXII page reads
+ * its candidates, their versions and `superseded` from the one range it
+ * walks (one seek a page), then only objects: no seek per row into the
+ * membership table. The triggers of migration 7 are made again to fill
+ * the two columns, and one more keeps `superseded` equal to the
+ * membership's. */
+const char store__schema_audience_scan[] =
+        "ALTER TABLE collection_audience ADD COLUMN vid INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE collection_audience ADD COLUMN superseded INTEGER NOT NULL DEFAULT 0;"
+        "UPDATE collection_audience SET (vid, superseded) = (SELECT m.vid, m.superseded"
+        " FROM collection_objects m WHERE m.date_added = collection_audience.date_added);"
+        "DROP TRIGGER collection_audience_add;"
+        "CREATE TRIGGER collection_audience_add AFTER INSERT ON collection_objects BEGIN"
+        " INSERT OR IGNORE INTO collection_audience (ckey, key, date_added, vid, superseded)"
+        " SELECT new.ckey, j.value, new.date_added, new.vid, new.superseded FROM objects o,"
+        " json_each(tix_audience(o.tlp, o.tlp_flags, o.owner_org, o.sharing_group,"
+        " o.recipients)) j WHERE o.vid = new.vid; END;"
+        "DROP TRIGGER collection_audience_change;"
+        "CREATE TRIGGER collection_audience_change AFTER UPDATE OF tlp, tlp_flags, owner_org,"
+        " sharing_group, recipients ON objects BEGIN"
+        " DELETE FROM collection_audience WHERE date_added IN"
+        " (SELECT date_added FROM collection_objects WHERE vid = new.vid);"
+        " INSERT OR IGNORE INTO collection_audience (ckey, key, date_added, vid, superseded)"
+        " SELECT m.ckey, j.value, m.date_added, m.vid, m.superseded FROM collection_objects m,"
+        " json_each(tix_audience(new.tlp, new.tlp_flags, new.owner_org, new.sharing_group,"
+        " new.recipients)) j WHERE m.vid = new.vid; END;"
+        "CREATE TRIGGER collection_audience_superseded AFTER UPDATE OF superseded"
+        " ON collection_objects WHEN new.superseded IS NOT old.superseded BEGIN"
+        " UPDATE collection_audience SET superseded = new.superseded"
+        " WHERE date_added = new.date_added; END;";
+
+/* The same on PostgreSQL: the two columns (no trigger fills them there
+ * yet: see store__pg_schema_audience). */
+const char store__pg_schema_audience_scan[] =
+        "ALTER TABLE collection_audience ADD COLUMN vid BIGINT NOT NULL DEFAULT 0;"
+        "ALTER TABLE collection_audience ADD COLUMN superseded BIGINT NOT NULL DEFAULT 0;";
+
 static void add_key(struct tix_buf *b, const char *prefix, const char *name, size_t len)
 {
 	char key[160];

@@ -892,6 +892,12 @@ struct store_audit_queue {
 	 * difference of the first and the others is the depth GET /metrics shows. */
 	uint64_t pushed, logged, lost;
 	struct recent recent[RECENT]; /* the writer thread's only */
+	/* The writer's connection, shared with store_audit_queue_data_version
+	 * under db_mu: the data_version it last showed, and how many times it
+	 * moved (commits of others than the writer). */
+	pthread_mutex_t db_mu;
+	uint64_t seen_dv;
+	_Atomic uint64_t data_epoch;
 };
 
 static void *writer(void *arg)
@@ -928,6 +934,8 @@ static void *writer(void *arg)
 		pthread_mutex_unlock(&aq->mu);
 		size_t ok = 0, done = 0;
 
+		pthread_mutex_lock(&aq->db_mu);
+
 		/* runs of plain entries in one append; the ids of a large read
 		 * in a transaction of their own */
 		while (done < n) {
@@ -963,6 +971,7 @@ static void *writer(void *arg)
 			}
 			done += k;
 		}
+		pthread_mutex_unlock(&aq->db_mu);
 		for (size_t i = 0; i < n; i++) {
 			free(batch[i].buf);
 			batch[i].buf = NULL;
@@ -996,6 +1005,8 @@ struct store_audit_queue *store_audit_queue_open(const char *path, struct tix_er
 		return NULL;
 	}
 	pthread_mutex_init(&aq->mu, NULL);
+	pthread_mutex_init(&aq->db_mu, NULL);
+	aq->seen_dv = store_data_version(aq->s) ^ aq->s->own_commits;
 	pthread_cond_init(&aq->wake, NULL);
 	pthread_cond_init(&aq->room, NULL);
 	if (pthread_create(&aq->thread, NULL, writer, aq) != 0) {
@@ -1119,5 +1130,33 @@ void store_audit_queue_close(struct store_audit_queue *aq)
 	pthread_cond_destroy(&aq->wake);
 	pthread_cond_destroy(&aq->room);
 	pthread_mutex_destroy(&aq->mu);
+	pthread_mutex_destroy(&aq->db_mu);
 	free(aq);
+}
+
+uint64_t store_audit_queue_data_version(struct store_audit_queue *aq, struct store *s)
+{
+	uint64_t v = store_data_version(s), dv = v ^ s->own_commits;
+
+	if (aq == NULL)
+		return v;
+	/* s's data_version moved: a commit by another connection, maybe only
+	 * the writer's. The writer's own data_version moves for every commit
+	 * but its own: if it moved too, the data may have changed. Any commit
+	 * s saw was done before this check, so the witness sees it too. After
+	 * a commit of s's own, the witness is asked at once, so that commit
+	 * moves the number now and not again later. */
+	if (dv != s->audit_seen_dv || s->own_commits != s->audit_seen_own || dv == 0) {
+		pthread_mutex_lock(&aq->db_mu);
+		uint64_t w = store_data_version(aq->s) ^ aq->s->own_commits;
+
+		if (w != aq->seen_dv) {
+			aq->seen_dv = w;
+			aq->data_epoch++;
+		}
+		pthread_mutex_unlock(&aq->db_mu);
+		s->audit_seen_dv = dv;
+		s->audit_seen_own = s->own_commits;
+	}
+	return (aq->data_epoch + 1) << 32 ^ s->own_commits;
 }

@@ -173,6 +173,9 @@ const struct store_migration store__migrations[] = {
         /* 15 -> 16: each value row with its version's audience and latest
          * flag, so correlation counts from the index alone (src/store/values.c) */
         {store__schema_value_audiences, store__pg_schema_value_audiences, step_values_rebuild},
+        /* 16 -> 17: versions and `superseded` in the audience index of TAXII
+         * listings (src/store/audience.c) */
+        {store__schema_audience_scan, store__pg_schema_audience_scan, NULL},
 };
 
 #define NMIGRATIONS ((int)(sizeof(store__migrations) / sizeof(store__migrations[0])))

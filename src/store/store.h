@@ -241,6 +241,12 @@ enum tix_err store_taxii_select(struct store *s, const struct store_taxii_filter
 enum tix_err store_taxii_delete(struct store *s, const struct store_taxii_filter *f,
                                 size_t *removed, struct tix_error *err);
 
+/* A read transaction of this handle's, when none is open: the statements
+ * until store_read_end read one snapshot and share one lock. Returns 1
+ * when it began one (hand that to store_read_end), 0 otherwise. Never
+ * around a write. */
+int store_read_begin(struct store *s);
+void store_read_end(struct store *s, int begun);
 /* A number that changes whenever the data this handle can read may have
  * changed: a commit by any connection (any thread or process) or by this
  * one. Cheap (no disk I/O): for caching answers. */
@@ -584,6 +590,13 @@ void store_audit_queue_push(struct store_audit_queue *q, const struct store_audi
  * written by the writer thread, in one transaction of their own. */
 void store_audit_queue_push_ids(struct store_audit_queue *q, struct store_audit_ids *w);
 void store_audit_queue_close(struct store_audit_queue *q);
+/* store_data_version(s) for answer caches, without the audit log: a
+ * number that changes with every commit of any connection or process but
+ * the queue's own writer, whose commits (the reads it logs) change no data
+ * an answer shows. The queue's connection is the witness: its data_version
+ * moves with every commit but its own, and s's is checked against it only
+ * when s's moved. Thread-safe; q NULL: store_data_version(s). */
+uint64_t store_audit_queue_data_version(struct store_audit_queue *q, struct store *s);
 /* What GET /metrics shows of the queue: entries taken, written, lost to a
  * failed write, waiting (depth: queued or being written), the bound. */
 struct store_audit_queue_stats {

@@ -44,6 +44,9 @@ struct store {
 	int64_t last_stamp;   /* within a transaction: the last stamp handed out */
 	int64_t saved_stamp;  /* the value in the meta table at begin */
 	uint64_t own_commits; /* write transactions this handle committed */
+	/* audit.c: the data_version and own_commits last checked with the
+	 * audit writer's connection (store_audit_queue_data_version) */
+	uint64_t audit_seen_dv, audit_seen_own;
 	struct store_qcache qcache[STORE_QCACHE];
 	uint64_t qclock;
 	int64_t skew_us; /* how far modified may be ahead of the clock (µs) */
@@ -201,6 +204,8 @@ enum tix_err store__index_refs(struct store *s, int64_t vid, const struct stix_m
 /* Migration 7: the audience index (audience.c); its SQL function
  * tix_audience, registered on every connection before migrating. */
 extern const char store__schema_audience[];
+/* Migration 17 (issue 21): versions and `superseded` in the audience index (audience.c). */
+extern const char store__schema_audience_scan[];
 /* route.c: constituency routing */
 extern const char store__schema_route[];
 int store__audience_register(sqlite3 *db);
@@ -221,7 +226,8 @@ extern const char store__pg_schema_accounts[], store__pg_schema_policy[], store_
         store__pg_schema_ownership[], store__pg_schema_audience[], store__pg_schema_feed[],
         store__pg_schema_peer_errors[], store__pg_schema_values[], store__pg_schema_named_feeds[],
         store__pg_schema_route[], store__pg_schema_request[], store__pg_schema_sessions[],
-        store__pg_schema_refs[], store__pg_schema_value_audiences[];
+        store__pg_schema_refs[], store__pg_schema_value_audiences[],
+        store__pg_schema_audience_scan[];
 
 /* The SQL of the accounts statements cached in the handle (accounts.c). */
 extern const char store__sql_user_get[];

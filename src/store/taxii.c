@@ -128,12 +128,15 @@ static enum tix_err prepare(struct store *s, struct tix_buf *sql, struct binds *
 }
 
 /* Where the candidate rows of a listing come from, in date_added order,
- * at most a chunk at a time: the versions of the listed ids (an index
- * lookup each), the reader's audience keys (one index range each, merged),
- * or the whole collection. The positions of the cursor and chunk binds
- * are recorded so the next chunk rebinds them. */
+ * at most a chunk at a time, each as (date_added, ckey, vid, superseded):
+ * the versions of the listed ids (an index lookup each), the reader's
+ * audience keys (one range each, merged: the audience rows carry the
+ * version and `superseded`, so the page seeks once per key, then only
+ * into objects), or the whole collection. The merge is lazy: a range
+ * yields only the rows the page takes. The positions of the cursor and
+ * chunk binds are recorded so the next chunk rebinds them. */
 struct source {
-	int after[STORE_READER_KEYS + 1], chunk[STORE_READER_KEYS + 2];
+	int after[STORE_READER_KEYS + 1], chunk[1];
 	int nafter, nchunk;
 };
 
@@ -144,7 +147,8 @@ static void source_sql(const struct store_taxii_filter *f, char keys[][160], siz
 		/* CROSS JOIN and "+": find the few versions of the ids by id and
 		 * sort them, rather than walk the collection in date_added order
 		 * looking for them. */
-		tix_buf_adds(sql, "SELECT m.date_added AS d FROM objects o CROSS JOIN"
+		tix_buf_adds(sql, "SELECT m.date_added AS date_added, m.ckey AS ckey, m.vid AS vid,"
+		                  " m.superseded AS superseded FROM objects o CROSS JOIN"
 		                  " collection_objects m ON m.vid = o.vid AND m.ckey = ?"
 		                  " WHERE +m.date_added > ?");
 		bind_num(b, f->collection->key);
@@ -152,35 +156,26 @@ static void source_sql(const struct store_taxii_filter *f, char keys[][160], siz
 		bind_num(b, 0);
 		in_list(sql, b, "o.id", f->ids);
 		tix_buf_adds(sql, " ORDER BY m.date_added + 0 LIMIT ?");
-		src->chunk[src->nchunk++] = b->n;
-		bind_num(b, 0);
-		return;
-	}
-	if (f->reader) {
+	} else if (f->reader) {
 		for (size_t i = 0; i < nkeys; i++) {
 			tix_buf_adds(sql, i ? " UNION " : "");
 			tix_buf_adds(
 			        sql,
-			        "SELECT d FROM (SELECT date_added AS d FROM collection_audience"
-			        " WHERE ckey = ? AND key = ? AND date_added > ?"
-			        " ORDER BY date_added LIMIT ?)");
+			        "SELECT date_added, ckey, vid, superseded FROM collection_audience"
+			        " WHERE ckey = ? AND key = ? AND date_added > ?");
 			bind_num(b, f->collection->key);
 			bind_text(b, keys[i]);
 			src->after[src->nafter++] = b->n;
 			bind_num(b, 0);
-			src->chunk[src->nchunk++] = b->n;
-			bind_num(b, 0);
 		}
 		tix_buf_adds(sql, " ORDER BY 1 LIMIT ?");
-		src->chunk[src->nchunk++] = b->n;
+	} else {
+		tix_buf_adds(sql, "SELECT date_added, ckey, vid, superseded FROM collection_objects"
+		                  " WHERE ckey = ? AND date_added > ? ORDER BY date_added LIMIT ?");
+		bind_num(b, f->collection->key);
+		src->after[src->nafter++] = b->n;
 		bind_num(b, 0);
-		return;
 	}
-	tix_buf_adds(sql, "SELECT date_added AS d FROM collection_objects WHERE ckey = ?"
-	                  " AND date_added > ? ORDER BY date_added LIMIT ?");
-	bind_num(b, f->collection->key);
-	src->after[src->nafter++] = b->n;
-	bind_num(b, 0);
 	src->chunk[src->nchunk++] = b->n;
 	bind_num(b, 0);
 }
@@ -227,8 +222,10 @@ enum tix_err store_taxii_select(struct store *s, const struct store_taxii_filter
 		goto out;
 	tix_buf_adds(&sql, ") FROM (");
 	source_sql(f, keys, nkeys, &sql, b, &src);
-	tix_buf_adds(&sql, ") c JOIN collection_objects m ON m.date_added = c.d"
-	                   " JOIN objects o ON o.vid = m.vid ORDER BY m.date_added");
+	/* The candidates' order is the page's: CROSS JOIN keeps them the outer
+	 * loop, so no sort (which would copy every body) is needed; the loop
+	 * below checks that the order holds. */
+	tix_buf_adds(&sql, ") m CROSS JOIN objects o ON o.vid = m.vid");
 	/* A chunk a little larger than a page: with a policy filter, some rows
 	 * examined are not handed out. */
 	chunk = f->limit > 0 ? (int64_t)f->limit + 1 : -1;
@@ -258,6 +255,12 @@ enum tix_err store_taxii_select(struct store *s, const struct store_taxii_filter
 			        store__audience(st, 6),
 			};
 
+			if (row.date_added <= last) {
+				e = tix_error_set(
+				        err, TIX_ESTORE, "store",
+				        "a collection's rows came out of date_added order");
+				goto out;
+			}
 			got++;
 			examined++;
 			last = row.date_added;
@@ -308,6 +311,33 @@ out:
 	tix_buf_release(&sql);
 	free(b);
 	return e;
+}
+
+int store_read_begin(struct store *s)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!sqlite3_get_autocommit(s->db) || (st = store__cached(s, "BEGIN", NULL)) == NULL)
+		return 0;
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE;
+}
+
+void store_read_end(struct store *s, int begun)
+{
+	sqlite3_stmt *st;
+
+	if (!begun || sqlite3_get_autocommit(s->db))
+		return;
+	if ((st = store__cached(s, "COMMIT", NULL)) == NULL) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return;
+	}
+	if (sqlite3_step(st) != SQLITE_DONE)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_reset(st);
 }
 
 enum tix_err store_taxii_delete(struct store *s, const struct store_taxii_filter *f,

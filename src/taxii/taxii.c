@@ -342,6 +342,10 @@ static void token_mac(const struct taxii_config *cfg, const struct taxii_request
 	crypto_generichash_final(&st, mac, 16);
 }
 
+/* The length of every next token, and the head of a page that has one. */
+#define TOKEN_CHARS    (sodium_base64_ENCODED_LEN(24, sodium_base64_VARIANT_URLSAFE_NO_PADDING) - 1)
+#define PAGE_HEAD_MORE "{\"more\":true,\"next\":\""
+
 static void token_make(const struct taxii_config *cfg, const struct taxii_request *req,
                        int64_t cursor, char out[64])
 {
@@ -432,6 +436,96 @@ static struct policy_object policy_object_of(const char *type, const struct stor
 	return o;
 }
 
+/* The last few answers of find_collection on this thread, each for one
+ * caller, collection and data version of the store: a caller reading page
+ * after page costs the four lookups (the collection, its grants, the
+ * organisation's groups, the peer it is) once per change of the store, not
+ * once per request. Only the lookups are kept; the rights are decided from
+ * them as before, and the policy still judges every row. */
+#define ACCESS_MEMO 8
+
+/* The store's data version for this thread's request, taken once when the
+ * request begins and before its read transaction (so every commit it
+ * counts is in what the request reads): the audit writer's commits do not
+ * move it (store_audit_queue_data_version). set is 0 outside a request. */
+static _Thread_local struct {
+	int set;
+	uint64_t v;
+} req_version;
+
+static void request_begins(const struct taxii_config *cfg, struct store *s)
+{
+	req_version.v = store_audit_queue_data_version(cfg->audit, s);
+	req_version.set = 1;
+}
+
+static void request_ends(void)
+{
+	req_version.set = 0;
+}
+
+struct access_memo {
+	const struct store *s;
+	uint64_t version;
+	int64_t user_key, org_key;
+	int role, anonymous;
+	char org[128], cid[64];
+	struct access a;
+};
+
+static _Thread_local struct access_memo access_memo[ACCESS_MEMO];
+static _Thread_local unsigned access_memo_next;
+
+/* *to = *from, with the pointers into itself and to the caller set again. */
+static void access_copy(struct access *to, const struct access *from,
+                        const struct taxii_request *req)
+{
+	*to = *from;
+	for (size_t i = 0; i < to->ngroups; i++)
+		to->groups[i] = to->group_names[i];
+	to->groups[to->ngroups] = NULL;
+	to->pp.groups = to->groups;
+	to->pp.org = req->who ? req->who->org : NULL;
+}
+
+static struct access_memo *access_memo_find(const struct taxii_request *req, const struct store *s,
+                                            uint64_t version, const char *cid)
+{
+	const struct auth_principal *w = req->who;
+
+	for (size_t i = 0; i < ACCESS_MEMO; i++) {
+		struct access_memo *m = &access_memo[i];
+
+		if (m->s == s && m->version == version && m->anonymous == (w == NULL) &&
+		    strcmp(m->cid, cid) == 0 &&
+		    (w == NULL || (m->user_key == w->user_key && m->org_key == w->org_key &&
+		                   m->role == (int)w->role && strcmp(m->org, w->org) == 0)))
+			return m;
+	}
+	return NULL;
+}
+
+static void access_memo_put(const struct taxii_request *req, const struct store *s,
+                            uint64_t version, const char *cid, const struct access *a)
+{
+	struct access_memo *m = &access_memo[access_memo_next++ % ACCESS_MEMO];
+	const struct auth_principal *w = req->who;
+
+	if (strlen(cid) >= sizeof(m->cid) || (w && strlen(w->org) >= sizeof(m->org))) {
+		m->s = NULL;
+		return;
+	}
+	m->s = s;
+	m->version = version;
+	m->anonymous = w == NULL;
+	m->user_key = w ? w->user_key : 0;
+	m->org_key = w ? w->org_key : 0;
+	m->role = w ? (int)w->role : 0;
+	snprintf(m->org, sizeof(m->org), "%s", w ? w->org : "");
+	snprintf(m->cid, sizeof(m->cid), "%s", cid);
+	access_copy(&m->a, a, req);
+}
+
 /* Finds collection cid and what the caller may do with it. 0 when found
  * and visible; otherwise the error response is set. */
 static int find_collection(const struct taxii_request *req, struct store *s, const char *cid,
@@ -439,7 +533,13 @@ static int find_collection(const struct taxii_request *req, struct store *s, con
 {
 	struct tix_error err;
 	enum tix_err e;
+	uint64_t version = req_version.v;
+	struct access_memo *memo = req_version.set ? access_memo_find(req, s, version, cid) : NULL;
 
+	if (memo) {
+		access_copy(a, &memo->a, req);
+		return 0;
+	}
 	a->can_read = a->can_write = 0;
 	a->peer[0] = '\0';
 	a->ngroups = 0;
@@ -484,6 +584,8 @@ static int find_collection(const struct taxii_request *req, struct store *s, con
 		taxii_error(resp, 500, "Internal error", "%s", err.msg);
 		return -1;
 	}
+	if (req_version.set)
+		access_memo_put(req, s, version, cid, a);
 	return 0;
 }
 
@@ -578,6 +680,7 @@ struct page {
 	struct tix_buf *ids; /* for the audit log */
 	size_t max_bytes;    /* of the answer (0: no bound) */
 	int full;            /* the page ended before a row that would pass max_bytes */
+	size_t head;         /* the answer's bytes before the first row */
 };
 
 /* Room for the envelope around a listing's items:
@@ -635,7 +738,8 @@ static int page_row(void *arg, const struct store_taxii_row *r)
 	char ts[32];
 
 	if (p->max_bytes && p->n > 0 &&
-	    tix_buf_len(p->out) + 1 + item_bytes(p->kind, r) + PAGE_ENVELOPE_BYTES > p->max_bytes) {
+	    tix_buf_len(p->out) - p->head + 1 + item_bytes(p->kind, r) + PAGE_ENVELOPE_BYTES >
+	            p->max_bytes) {
 		p->full = 1; /* this row starts the next page */
 		return 1;
 	}
@@ -672,13 +776,14 @@ static void listing(const struct taxii_config *cfg, const struct taxii_request *
 	struct tix_arena arena;
 	struct query q;
 	struct store_taxii_filter f;
-	struct tix_buf items;
-	struct page p = {kind, &items, 0, 0, 0, cfg, a, &resp->audit_ids, 0, 0};
+	struct page p = {kind, &resp->body, 0, 0, 0, cfg, a, &resp->audit_ids, 0, 0, 0};
 	const char *one[2] = {oid, NULL};
 	struct tix_error err;
 	int more = 0, allowed;
 	int64_t cursor = 0, resume = 0;
 	struct store_reader reader;
+	size_t head_len = 0;
+	char tok[64] = "";
 
 	if (!a->can_read) {
 		taxii_error(resp, 403, "Forbidden", "you may not read this collection");
@@ -686,7 +791,6 @@ static void listing(const struct taxii_config *cfg, const struct taxii_request *
 	}
 	memset(&q, 0, sizeof(q));
 	tix_arena_init(&arena, 4096);
-	tix_buf_init(&items, TIX_BUF_UNLIMITED);
 	q.arena = &arena;
 	allowed = F_ADDED_AFTER | F_LIMIT | F_NEXT | F_SPEC | F_PAGE_BYTES;
 	if (kind != L_VERSIONS)
@@ -725,6 +829,17 @@ static void listing(const struct taxii_config *cfg, const struct taxii_request *
 	p.max_bytes = cfg->page_bytes;
 	if (q.page_bytes && (p.max_bytes == 0 || q.page_bytes < p.max_bytes))
 		p.max_bytes = q.page_bytes;
+	/* The rows go straight into the answer, after a head written for the
+	 * usual page (more, with a next token still to be made); the head is
+	 * filled in or shortened when the page is known. */
+	tix_buf_reset(&resp->body);
+	tix_buf_reserve(&resp->body, f.limit > 0 && f.limit < 2048 ? f.limit * 640 + 128 : 1 << 20);
+	tix_buf_adds(&resp->body, PAGE_HEAD_MORE);
+	for (size_t i = 0; i < TOKEN_CHARS; i++)
+		tix_buf_addc(&resp->body, '-');
+	tix_buf_addf(&resp->body, "\",\"%s\":[", kind == L_VERSIONS ? "versions" : "objects");
+	head_len = tix_buf_len(&resp->body);
+	p.head = head_len;
 	if (store_taxii_select(s, &f, page_row, &p, &more, &err) != TIX_OK) {
 		taxii_error(resp, 500, "Internal error", "%s", err.msg);
 		goto out;
@@ -734,26 +849,35 @@ static void listing(const struct taxii_config *cfg, const struct taxii_request *
 		goto out;
 	}
 	resp->status = 200;
-	tix_buf_reset(&resp->body);
 	if (p.full)
 		more = 1; /* the next page starts after the last row given */
-	tix_buf_addf(&resp->body, "{\"more\":%s", more ? "true" : "false");
-	if (more) {
-		char tok[64];
-
+	if (more)
 		token_make(cfg, req, !p.full && resume > p.last ? resume : p.last, tok);
-		tix_buf_addf(&resp->body, ",\"next\":\"%s\"", tok);
+	if (p.n == 0) {
+		tix_buf_reset(&resp->body);
+		tix_buf_addf(&resp->body, "{\"more\":%s", more ? "true" : "false");
+		if (more)
+			tix_buf_addf(&resp->body, ",\"next\":\"%s\"", tok);
+		tix_buf_addc(&resp->body, '}');
+		goto out;
 	}
-	if (p.n > 0) {
-		tix_buf_addf(&resp->body, ",\"%s\":[", kind == L_VERSIONS ? "versions" : "objects");
-		tix_buf_add(&resp->body, tix_buf_str(&items), tix_buf_len(&items));
-		tix_buf_addc(&resp->body, ']');
-		format_us(p.first, resp->date_added_first);
-		format_us(p.last, resp->date_added_last);
+	if (more && strlen(tok) == TOKEN_CHARS) {
+		tix_buf_replace(&resp->body, strlen(PAGE_HEAD_MORE), TOKEN_CHARS, tok, TOKEN_CHARS);
+	} else {
+		char head[128];
+
+		if (more)
+			snprintf(head, sizeof(head), "{\"more\":true,\"next\":\"%s\",\"%s\":[", tok,
+			         kind == L_VERSIONS ? "versions" : "objects");
+		else
+			snprintf(head, sizeof(head), "{\"more\":false,\"%s\":[",
+			         kind == L_VERSIONS ? "versions" : "objects");
+		tix_buf_replace(&resp->body, 0, head_len, head, strlen(head));
 	}
-	tix_buf_addc(&resp->body, '}');
+	tix_buf_adds(&resp->body, "]}");
+	format_us(p.first, resp->date_added_first);
+	format_us(p.last, resp->date_added_last);
 out:
-	tix_buf_release(&items);
 	tix_arena_release(&arena);
 }
 
@@ -832,7 +956,7 @@ static void delete_object(const struct taxii_config *cfg, const struct taxii_req
 		 * read none of the selection learns nothing (404); one who reads
 		 * another organisation's object is told it may not (403). */
 		struct tix_buf ids;
-		struct page pa = {L_VERSIONS, NULL, 0, 0, 0, cfg, a, &ids, 0, 0};
+		struct page pa = {L_VERSIONS, NULL, 0, 0, 0, cfg, a, &ids, 0, 0, 0};
 		struct del_scan all = {.pa = &pa}, sel;
 		int more = 0, refused = 0;
 
@@ -977,6 +1101,13 @@ int taxii_precheck(const struct taxii_config *cfg_in, struct store *s,
 const char *const taxii_reject_names[TAXII_REJECT_COUNT] = {"invalid", "malformed", "role",
                                                             "write_rule"};
 static atomic_uint_fast64_t rejects[TAXII_REJECT_COUNT];
+static atomic_uint_fast64_t cache_hits, cache_misses;
+
+void taxii_cache_counts_get(uint64_t *hits, uint64_t *misses)
+{
+	*hits = atomic_load_explicit(&cache_hits, memory_order_relaxed);
+	*misses = atomic_load_explicit(&cache_misses, memory_order_relaxed);
+}
 
 void taxii_rejects_get(uint64_t out[TAXII_REJECT_COUNT])
 {
@@ -1525,7 +1656,7 @@ static const struct taxii_config *live_config(const struct taxii_config *cfg, st
 
 	if (cfg->policy_live == 0)
 		return cfg;
-	v = store_data_version(s);
+	v = req_version.set ? req_version.v : store_audit_queue_data_version(cfg->audit, s);
 	if (live.cfg != cfg || live.version != v) {
 		struct policy_node n;
 
@@ -1550,7 +1681,14 @@ void taxii_handle(const struct taxii_config *cfg_in, struct store *s, struct tax
 	uint64_t hash = 0, version = 0;
 	char *key = NULL;
 	struct taxii_config copy;
-	const struct taxii_config *cfg = live_config(cfg_in, s, &copy);
+	int reading;
+	const struct taxii_config *cfg;
+
+	request_begins(cfg_in, s);
+	/* A GET reads one snapshot in one read transaction: its statements
+	 * share one lock of the store instead of taking one each. */
+	reading = strcmp(req->method, "GET") == 0 && store_read_begin(s);
+	cfg = live_config(cfg_in, s, &copy);
 
 	/* Only acceptable GETs by authenticated callers (or anonymous ones
 	 * the node allows) are cached; anything else takes the full path
@@ -1562,14 +1700,21 @@ void taxii_handle(const struct taxii_config *cfg_in, struct store *s, struct tax
 	    strcmp(req->method, "GET") == 0 &&
 	    (strncmp(req->path, "/misp/", 6) == 0 || accept_ok(req->accept)) &&
 	    (key = cache_key(req, &hash)) != NULL) {
-		version = store_data_version(s);
+		version = req_version.v;
 		if (cache_get(cache, key, hash, version, resp)) {
+			atomic_fetch_add_explicit(&cache_hits, 1, memory_order_relaxed);
 			free(key);
+			store_read_end(s, reading);
+			request_ends();
 			audit_read(cfg, req, resp);
 			return;
 		}
 	}
+	if (key)
+		atomic_fetch_add_explicit(&cache_misses, 1, memory_order_relaxed);
 	route(cfg, s, req, resp);
+	store_read_end(s, reading);
+	request_ends();
 	if (key && resp->status == 200)
 		cache_put(cache, key, hash, version, resp);
 	else
@@ -1752,7 +1897,7 @@ static void misp_feed(const struct taxii_config *cfg, struct store *s,
 	static const char *const heads[] = {"report", "grouping", NULL};
 	struct access a;
 	struct tix_buf items, manifest;
-	struct page p = {L_OBJECTS, &items, 0, 0, 0, cfg, &a, &resp->audit_ids, 0, 0};
+	struct page p = {L_OBJECTS, &items, 0, 0, 0, cfg, &a, &resp->audit_ids, 0, 0, 0};
 	struct misp_feed m;
 	struct formats_misp_source src = {misp_feed_get, misp_feed_listed, misp_feed_sightings, &m};
 	struct store_query q;

@@ -115,6 +115,8 @@ enum taxii_reject {
 };
 extern const char *const taxii_reject_names[TAXII_REJECT_COUNT];
 void taxii_rejects_get(uint64_t out[TAXII_REJECT_COUNT]);
+/* GETs the answer cache could answer (hit) and could not (miss), since start. */
+void taxii_cache_counts_get(uint64_t *hits, uint64_t *misses);
 
 /* Reads the node settings (default TLP, anonymous reading) from the store
  * into n: AMBER and off where unset. TIX_EINVAL when a stored value is not

@@ -486,6 +486,51 @@ def metrics_count_requests_latency_bytes_and_the_store(work):
 
 
 @test
+def an_audited_read_leaves_the_answer_cache_as_it_was(work):
+    # Every read is written to the audit log by its own writer; that commit
+    # changes nothing an answer shows, so the same page asked again is
+    # answered from the cache. A write still empties it.
+    db, key, cid = t.small_store(work)
+    server = t.Server(db, work, "cache", extra=["--threads", "1"]).start()
+    try:
+        c = t.Client(server, t.bearer(key))
+        t.post_ok(c, cid, [t.indicator() for _ in range(3)])
+
+        def counts():
+            m = samples(scrape(server).body.decode())
+            return (m['tix_taxii_cache_answers_total{result="hit"}'],
+                    m['tix_taxii_cache_answers_total{result="miss"}'],
+                    m["tix_audit_queue_depth"])
+
+        def audited():
+            # the counts once the audit writer has committed the reads so far
+            for _ in range(100):
+                hits, misses, depth = counts()
+                if depth == 0:
+                    return hits, misses
+                time.sleep(0.05)
+            raise AssertionError("the audit queue never drained")
+
+        first = t.expect(c.get(t.objects_path(cid)), 200).body
+        hits0, misses0 = audited()
+        time.sleep(0.3)  # the writer commits in batches
+        hits0, misses0 = audited()
+        again = t.expect(c.get(t.objects_path(cid)), 200).body
+        assert again == first
+        hits1, misses1 = audited()
+        assert (hits1, misses1) == (hits0 + 1, misses0), (hits0, misses0, hits1, misses1)
+        # a write empties it: the page is made again, with the new object
+        new = t.indicator()
+        t.post_ok(c, cid, [new])
+        after = t.expect(c.get(t.objects_path(cid)), 200).json()
+        assert new["id"] in {o["id"] for o in after["objects"]}
+        hits2, misses2 = audited()
+        assert (hits2, misses2) == (hits1, misses1 + 1), (hits1, misses1, hits2, misses2)
+    finally:
+        server.stop()
+
+
+@test
 def json_logs_carry_the_request_id_of_the_header_and_the_error_body(work):
     db, key, cid = t.small_store(work)
     server = t.Server(db, work, "jsonlog", ["--log-format", "json"]).start()

@@ -874,6 +874,28 @@ def delete_removes_from_get_versions_and_manifest(w):
 
 
 @test
+def listings_follow_a_new_latest_version_and_its_deletion(w):
+    # The listing without match[id] walks the audience index, which keeps
+    # its own copy of "a later version is in the collection" (migration 17).
+    ana, cid = w.client("ana"), w.coll["work"]
+    oid = new_id("malware")
+    v1, v2 = [malware(oid, modified="2024-08-0%dT00:00:00.000Z" % d) for d in (1, 2)]
+
+    def listed(path):
+        objs, _ = page_all(ana, path(cid), limit=1000)
+        return [o.get("version") or version_of(o) for o in objs if o["id"] == oid]
+
+    post_ok(ana, cid, [v1])
+    assert listed(objects_path) == [v1["modified"]]
+    post_ok(ana, cid, [v2])
+    assert listed(objects_path) == [v2["modified"]], "the superseded version is still listed"
+    assert listed(manifest_path) == [v2["modified"]]
+    expect(ana.delete(objects_path(cid, oid), [("match[version]", "last")]), 200)
+    assert listed(objects_path) == [v1["modified"]], "the earlier version did not come back"
+    assert listed(manifest_path) == [v1["modified"]]
+
+
+@test
 def post_returns_a_status_that_its_author_can_fetch_again(w):
     ana, cid = w.client("ana"), w.coll["work"]
     objs = [indicator(), malware(), indicator()]
