@@ -78,12 +78,20 @@
 
   /* ---- talking to the node -------------------------------------------------- */
 
-  function api(method, path, body) {
-    var headers = { Accept: 'application/json' };
+  var TAXII = 'application/taxii+json;version=2.1';
+
+  /* One request to the node; body: an object (sent as JSON), or with
+   * opts.type the raw bytes (a File) of that media type. */
+  function api(method, path, body, opts) {
+    opts = opts || {};
+    var headers = { Accept: opts.accept || 'application/json' };
     var init = { method: method, credentials: 'same-origin', headers: headers };
     if (method !== 'GET' && state.csrf) headers['X-CSRF-Token'] = state.csrf;
     if (state.key) headers.Authorization = 'Bearer ' + state.key;
-    if (body !== undefined) { headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(body); }
+    if (body !== undefined) {
+      headers['Content-Type'] = opts.type || 'application/json';
+      init.body = opts.type && opts.raw ? body : JSON.stringify(body);
+    }
     return fetch(path, init).then(function (r) {
       return r.text().then(function (t) {
         var data = null;
@@ -93,6 +101,7 @@
           var why = data && (data.description || data.title) ? (data.description || data.title) : ('HTTP ' + r.status);
           var err = new Error(why);
           err.status = r.status;
+          err.data = data;
           throw err;
         }
         return data;
@@ -111,7 +120,10 @@
   function setWho(who) {
     state.who = who;
     state.csrf = who ? who.csrf : null;
+    state.me = null;
+    state.root = null;
     document.getElementById('nav').hidden = !who;
+    document.getElementById('nav-admin').hidden = !who || who.role !== 'admin';
     document.getElementById('signout').hidden = !who;
     document.getElementById('who').textContent = who ? who.user + ' (' + who.org + ', ' + who.role + ')' : '';
   }
@@ -359,6 +371,148 @@
     });
   }
 
+  /* ---- writing: the caller, its collections ---------------------------------------- */
+
+  var TLP_IDS = {
+    clear: 'marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487',
+    green: 'marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb',
+    amber: 'marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421',
+    'amber+strict': 'marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003',
+    red: 'marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1'
+  };
+  var POLICY_EXT = 'extension-definition--da5a1e8b-49f4-5041-b48e-c59de73ab482';
+
+  /* Who the caller is (its sharing groups) and the TAXII API root's path. */
+  function writeContext() {
+    if (state.me && state.root) return Promise.resolve();
+    return Promise.all([api('GET', '/api/v1/me'), api('GET', '/taxii2/', undefined, { accept: TAXII })]).then(function (a) {
+      state.me = a[0];
+      var roots = (a[1] && a[1].api_roots) || [];
+      if (!roots.length) throw new Error('the node names no TAXII API root');
+      state.root = new URL(roots[0], location.href).pathname.replace(/\/?$/, '/');
+    });
+  }
+
+  /* The collections the caller may write, as a labelled select. */
+  function collectionField(id) {
+    var sel = el('select', { id: id, name: id, required: '' }, el('option', { value: '', text: 'Loading…' }));
+    var p = api('GET', state.root + 'collections/', undefined, { accept: TAXII }).then(function (c) {
+      clear(sel);
+      var w = ((c && c.collections) || []).filter(function (x) { return x.can_write; });
+      if (!w.length) sel.appendChild(el('option', { value: '', text: 'no collection you may write' }));
+      w.forEach(function (x) { sel.appendChild(el('option', { value: x.id, text: x.title || x.id })); });
+    });
+    return { field: el('div', { cls: 'field' }, el('label', { for: id, text: 'Collection' }), sel), select: sel, ready: p };
+  }
+
+  function uuid4() {
+    var b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join('');
+    return h.slice(0, 8) + '-' + h.slice(8, 12) + '-' + h.slice(12, 16) + '-' + h.slice(16, 20) + '-' + h.slice(20);
+  }
+
+  function field(id, text, input, hint) {
+    return el('div', { cls: 'field' }, el('label', { for: id, text: text }), input, hint || null);
+  }
+
+  /* ---- new indicator ----------------------------------------------------------------- */
+
+  function newIndicatorPage() {
+    main.appendChild(el('h1', { text: 'New indicator' }));
+    return writeContext().then(function () {
+      var name = el('input', { id: 'ind-name', name: 'name', required: '', maxlength: '500' });
+      var pat = el('textarea', { id: 'ind-pattern', name: 'pattern', required: '', rows: '3', spellcheck: 'false',
+        'aria-describedby': 'pattern-status', placeholder: "[domain-name:value = 'evil.example']" });
+      var status = el('p', { id: 'pattern-status', cls: 'pattern-status', role: 'status', 'aria-live': 'polite', text: 'Type a STIX pattern: the node checks it as you type.' });
+      var desc = el('textarea', { id: 'ind-description', name: 'description', rows: '2' });
+      var tlp = el('select', { id: 'ind-tlp', name: 'tlp' }, ['clear', 'green', 'amber', 'amber+strict', 'red'].map(function (v) {
+        var o = el('option', { value: v, text: 'TLP:' + v.toUpperCase() });
+        if (v === 'green') o.defaultSelected = o.selected = true;
+        return o;
+      }));
+      var group = el('select', { id: 'ind-group', name: 'group' }, el('option', { value: '', text: 'none: the collection\'s readers' }),
+        (state.me.groups || []).map(function (g) { return el('option', { value: g, text: g }); }));
+      var groupField = field('ind-group', 'Sharing group (TLP:AMBER)', group);
+      var coll = collectionField('ind-collection');
+      var submit = el('button', { type: 'submit', id: 'ind-submit', text: 'Create indicator', disabled: '' });
+      var result = el('div', { id: 'ind-result', 'aria-live': 'polite' });
+      var form = el('form', { cls: 'write', id: 'new-indicator', novalidate: '' },
+        field('ind-name', 'Name', name), field('ind-pattern', 'Pattern', pat, status),
+        field('ind-description', 'Description (optional)', desc), field('ind-tlp', 'TLP', tlp), groupField,
+        coll.field, submit);
+      var checked = { text: null, valid: false }, timer = null, seq = 0;
+      function showGroup() { groupField.hidden = tlp.value !== 'amber'; }
+      tlp.addEventListener('change', showGroup);
+      showGroup();
+      function check() {
+        var text = pat.value, mine = ++seq;
+        if (!text.trim()) { checked = { text: text, valid: false }; status.className = 'pattern-status'; status.textContent = 'A pattern is needed.'; submit.disabled = true; return Promise.resolve(); }
+        status.textContent = 'Checking…';
+        return api('POST', '/api/v1/patterns/check', { pattern: text }).then(function (r) {
+          if (mine !== seq) return;
+          checked = { text: text, valid: r.valid };
+          submit.disabled = !r.valid;
+          pat.setAttribute('aria-invalid', r.valid ? 'false' : 'true');
+          if (r.valid) {
+            status.className = 'pattern-status ok';
+            status.textContent = 'Valid pattern' + (r.warnings && r.warnings.length ? ' (warning: ' + r.warnings.join('; ') + ')' : '');
+          } else {
+            status.className = 'pattern-status form-error';
+            status.textContent = (r.error.line ? 'Line ' + r.error.line + ', column ' + r.error.column + ': ' : '') + r.error.reason;
+          }
+        }, function (e) { if (mine === seq) { submit.disabled = true; status.className = 'pattern-status form-error'; status.textContent = 'Cannot check the pattern: ' + e.message; } });
+      }
+      pat.addEventListener('input', function () {
+        submit.disabled = true;
+        clearTimeout(timer);
+        timer = setTimeout(check, 250);
+      });
+      form.addEventListener('submit', function (ev) {
+        ev.preventDefault();
+        clear(result);
+        (checked.text === pat.value ? Promise.resolve() : check()).then(function () {
+          if (!checked.valid) { result.appendChild(el('p', { cls: 'form-error', text: 'Not created: the pattern is not valid.' })); return; }
+          if (!name.value.trim()) { result.appendChild(el('p', { cls: 'form-error', text: 'Not created: a name is needed.' })); name.focus(); return; }
+          if (!coll.select.value) { result.appendChild(el('p', { cls: 'form-error', text: 'Not created: choose a collection you may write.' })); return; }
+          var now = new Date().toISOString();
+          var o = { type: 'indicator', spec_version: '2.1', id: 'indicator--' + uuid4(), created: now, modified: now,
+            name: name.value.trim(), pattern: pat.value, pattern_type: 'stix', valid_from: now,
+            object_marking_refs: [TLP_IDS[tlp.value]] };
+          if (desc.value.trim()) o.description = desc.value.trim();
+          if (tlp.value === 'amber' && group.value) {
+            o.tix_sharing_group = group.value;
+            o.extensions = {};
+            o.extensions[POLICY_EXT] = { extension_type: 'toplevel-property-extension' };
+          }
+          submit.disabled = true;
+          result.textContent = 'Creating…';
+          /* The node's one write path: TAXII's POST, its rules decide. */
+          return api('POST', state.root + 'collections/' + encodeURIComponent(coll.select.value) + '/objects/', { objects: [o] },
+            { type: TAXII, accept: TAXII }).then(function (st) {
+            clear(result);
+            if (st.success_count === 1) {
+              result.appendChild(el('p', { cls: 'ok', id: 'ind-created' }, 'Created: ', objectLink(o.id, o.name)));
+              form.reset();
+              showGroup();
+              checked = { text: null, valid: false };
+            } else {
+              var f = (st.failures || [])[0] || {};
+              result.appendChild(el('p', { cls: 'form-error', text: 'Refused by the node: ' + (f.message || 'no reason given') }));
+              submit.disabled = false;
+            }
+          });
+        }).catch(function (e) { clear(result); submit.disabled = false; result.appendChild(el('p', { cls: 'form-error', text: 'Not created: ' + e.message })); });
+      });
+      main.appendChild(form);
+      main.appendChild(result);
+      name.focus();
+      return coll.ready;
+    });
+  }
+
   /* ---- routing -------------------------------------------------------------------- */
 
   function route() {
@@ -377,6 +531,8 @@
       done = Promise.resolve();
     } else if (path === '/search') {
       done = searchPage(params);
+    } else if (path === '/new') {
+      done = newIndicatorPage();
     } else if (path.slice(0, 8) === '/object/') {
       var id = null;
       try { id = decodeURIComponent(path.slice(8)); } catch (e) { id = null; }

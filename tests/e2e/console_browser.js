@@ -206,7 +206,7 @@ async function main() {
     // not script the page's CSP governs, so the CSP stays as served.
     const axe = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
     const pages = { dashboard: '#/', search: '#/search?q=' + encodeURIComponent(world.shared_value),
-                    object: '#/object/' + encodeURIComponent(world.ids.shared_cert) };
+                    object: '#/object/' + encodeURIComponent(world.ids.shared_cert), 'new-indicator': '#/new' };
     const fresh = await browser.newContext();
     const signin = await fresh.newPage();
     await signin.goto(base + '/ui/');
@@ -229,6 +229,44 @@ async function main() {
       await run(page, name);
     }
     assert(found.length === 0, found.join('; '));
+  });
+
+  check('new_indicator_checks_the_pattern_live_and_creates_it', async () => {
+    await page.goto(base + '/ui/#/new');
+    await ready(page);
+    await page.fill('#ind-name', world.new_indicator.name);
+    // Invalid: the checker's own error, and no way to submit it.
+    await page.fill('#ind-pattern', world.new_indicator.bad_pattern);
+    await until(page, () => /column/.test(document.getElementById('pattern-status').textContent), 'the checker\'s error');
+    const csrf = await csrfOf(page);
+    const theirs = await page.evaluate(([p, t]) => fetch('/api/v1/patterns/check', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': t }, body: JSON.stringify({ pattern: p }) }).then((r) => r.json()), [world.new_indicator.bad_pattern, csrf]);
+    const shown = await page.textContent('#pattern-status');
+    assert(theirs.valid === false && shown === 'Line 1, column ' + theirs.error.column + ': ' + theirs.error.reason, 'shown: ' + shown + ' / checker: ' + JSON.stringify(theirs));
+    assert(await page.$eval('#ind-submit', (b) => b.disabled), 'an invalid pattern can be submitted');
+    await shot(page, 'new-indicator-invalid');
+    await page.evaluate(() => document.getElementById('new-indicator').requestSubmit());
+    await until(page, () => document.getElementById('ind-result').textContent.includes('Not created'), 'the refusal');
+    // Valid: AMBER for a sharing group, into the collection.
+    await page.fill('#ind-pattern', world.new_indicator.pattern);
+    await until(page, () => document.getElementById('pattern-status').textContent.startsWith('Valid pattern'), 'the check');
+    await page.selectOption('#ind-tlp', 'amber');
+    await page.selectOption('#ind-group', world.new_indicator.group);
+    await until(page, () => document.querySelectorAll('#ind-collection option[value]:not([value=""])').length > 0, 'the collections');
+    await page.selectOption('#ind-collection', world.collection);
+    await shot(page, 'new-indicator-valid');
+    await page.click('#ind-submit');
+    await page.waitForSelector('#ind-created', { timeout: 20000 });
+    const href = await page.$eval('#ind-created a', (a) => a.getAttribute('href'));
+    // It is found by search, and stored as chosen.
+    await page.goto(base + '/ui/#/search?q=' + encodeURIComponent(world.new_indicator.value));
+    await ready(page);
+    const rows = await page.$$eval('#results tbody tr', (trs) => trs.map((t) => t.textContent));
+    assert(rows.length === 1 && rows[0].includes(world.new_indicator.name) && rows[0].includes('TLP:AMBER'), 'search: ' + JSON.stringify(rows));
+    await page.goto(base + '/ui/' + href);
+    await ready(page);
+    const raw = JSON.parse(await page.textContent('#raw'));
+    assert(raw.pattern === world.new_indicator.pattern && raw.tix_sharing_group === world.new_indicator.group, 'stored: ' + JSON.stringify(raw).slice(0, 300));
+    world.ids.created = raw.id;
   });
 
   check('forged_cross_site_changes_are_refused', async () => {

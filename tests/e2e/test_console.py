@@ -28,7 +28,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_taxii import (ROOT, TIX, Client, Server, bearer, expect, indicator,  # noqa: E402
-                        make_certificates, new_id, objects_path, run_world_tests, tix_ok)
+                        make_certificates, new_id, objects_path, raw_exchange, run_world_tests,
+                        tix_ok)
 
 GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
 RED = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
@@ -75,6 +76,8 @@ class World:
                    "--password-stdin", "--db", self.db, stdin=(self.passwords[name] + "\n").encode())
             out = tix_ok("admin", "key", "add", "--user", name, "--db", self.db)
             self.keys[name] = re.findall(r"^\s*(tix_\S+)\s*$", out, re.M)[0]
+        tix_ok("admin", "group", "add", "quill-responders", "--db", self.db)
+        tix_ok("admin", "group", "member-add", "quill-responders", "--org", "cert", "--db", self.db)
         out = tix_ok("admin", "collection", "add", "feed", "--read", "cert,bank", "--write",
                      "cert,bank", "--db", self.db)
         self.cid = re.search(r"[0-9a-f-]{36}", out).group(0)
@@ -290,13 +293,63 @@ def over_tls_the_cookie_is_secure(w):
         srv.stop()
 
 
+@test
+def pattern_check_answers_with_the_checkers_position_and_reason(w):
+    c = Client(w.server, bearer(w.keys["ana"]))
+
+    def check(body, **kw):
+        return c.request("POST", "/api/v1/patterns/check", body=body, accept=None,
+                         content_type="application/json", **kw)
+
+    r = check({"pattern": "[domain-name:value = 'x.example'"})
+    assert r.status == 200, r
+    e = r.json()["error"]
+    assert r.json()["valid"] is False and e["line"] == 1 and e["column"] == 33, r.json()
+    assert e["reason"] and not e["reason"].startswith("column"), e
+    # The same message `tix pattern check` prints.
+    cli = subprocess.run([TIX, "pattern", "check", "[domain-name:value = 'x.example'"],
+                         capture_output=True)
+    assert cli.returncode == 1 and e["message"] in cli.stderr.decode(), (e, cli.stderr)
+    # Names are checked too, as on every write.
+    r = check({"pattern": "[file:hashes.MD5 = 'nothex']"}).json()
+    assert r["valid"] is False and "MD5" in r["error"]["message"], r
+    r = check({"pattern": "[ipv4-addr:value = '198.51.100.7']", "pattern_version": "2.1"})
+    assert r.status == 200 and r.json()["valid"] is True, r.json()
+    assert r.json()["canonical"] == "[ipv4-addr:value = '198.51.100.7']", r.json()
+    for bad in (b"", b"[]", b'{"pattern": 1}', b'{"pattern": "[a:b = 1]", "x": 1}'):
+        assert check(bad).status == 400, bad
+    # Never anonymous; by cookie only with the CSRF token from the node's pages.
+    anon = Client(w.server).request("POST", "/api/v1/patterns/check", body={"pattern": "[x:y = 1]"},
+                                    accept=None, content_type="application/json")
+    assert anon.status == 401, anon
+    token, who = w.sign_in("ana")
+    body = {"pattern": "[ipv4-addr:value = '198.51.100.7']"}
+    r = w.request("POST", "/api/v1/patterns/check", body, cookie=token, headers={"Origin": w.url})
+    assert r.status == 403, r
+    r = w.request("POST", "/api/v1/patterns/check", body, cookie=token,
+                  headers={"Origin": w.url, "X-CSRF-Token": who["csrf"]})
+    assert r.status == 200 and r.json()["valid"] is True, r
+    # Bounded: a body over 1 MiB and the JSON around it is refused unread.
+    head = ("POST /api/v1/patterns/check HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: %s\r\n"
+            "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+            % (bearer(w.keys["ana"]), (1 << 20) + 5000))
+    assert raw_exchange(w.server.port, head.encode())[0] == 413
+    assert c.request("POST", "/api/v1/search", body={}, accept=None,
+                     content_type="application/json").status == 405
+
+
 def browser_world(w):
     return {"url": w.url, "chromium": CHROMIUM, "shots": SHOTS,
             "users": {"ana": {"name": "ana", "password": w.passwords["ana"]},
                       "bob": {"name": "bob", "password": w.passwords["bob"], "key": w.keys["bob"]}},
             "ids": w.ids, "expect": w.expect, "shared_value": SHARED, "red_value": RED_VALUE,
             "red_words": RED_WORDS, "hostile": w.hostile, "objects_path": objects_path(w.cid),
-            "new_object": indicator(name="posted from the console", object_marking_refs=[GREEN])}
+            "new_object": indicator(name="posted from the console", object_marking_refs=[GREEN]),
+            "collection": w.cid,
+            "new_indicator": {"name": "Typed in the console <b>form</b>",
+                              "bad_pattern": "[domain-name:value = 'typed.example'",
+                              "pattern": "[domain-name:value = 'typed-in-console.example']",
+                              "value": "typed-in-console.example", "group": "quill-responders"}}
 
 
 @test
