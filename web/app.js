@@ -513,6 +513,87 @@
     });
   }
 
+  /* ---- import ------------------------------------------------------------------------ */
+
+  function importReport(out, rep) {
+    clear(out);
+    var st = rep.error ? 'Nothing written: ' + (rep.error.description || rep.error.title || 'refused') : '';
+    out.appendChild(el('p', { id: 'import-summary', cls: st ? 'form-error' : '' }, st ||
+      (rep.total + ' object(s) in the file (' + rep.format + '): ' + rep.accepted + ' accepted, ' + rep.refused + ' refused' +
+       (rep.records_refused.length ? '; ' + rep.records_refused.length + ' record(s) could not be converted' : ''))));
+    if (rep.objects.length) {
+      var shown = rep.objects.slice(0, 500);
+      var t = table(['Object', 'Result', 'Reason'], shown.map(function (o) {
+        var id = String(o.id || '(no id)');
+        return [o.result === 'accepted' ? objectLink(id) : el('code', { cls: 'value', text: id }),
+          el('span', { cls: o.result === 'accepted' ? 'ok' : 'form-error', text: o.result }),
+          o.message ? longText(o.message) : ''];
+      }));
+      t.id = 'import-objects';
+      out.appendChild(el('section', { cls: 'card wide' }, el('h2', { text: 'Objects' }), t,
+        rep.objects.length > shown.length ? el('p', { text: 'and ' + (rep.objects.length - shown.length) + ' more' }) : null));
+    }
+    [['Records not converted', rep.records_refused, 'import-records'], ['Warnings', rep.warnings, 'import-warnings']].forEach(function (x) {
+      if (!x[1] || !x[1].length) return;
+      out.appendChild(el('section', { cls: 'card wide', id: x[2] }, el('h2', { text: x[0] }),
+        el('ul', null, x[1].slice(0, MANY).map(function (r) { return el('li', null, el('code', { cls: 'value', text: String(r.where) }), ': ', longText(r.reason)); })),
+        x[1].length > MANY ? el('p', { text: 'and ' + (x[1].length - MANY) + ' more' }) : null));
+    });
+  }
+
+  function importPage() {
+    main.appendChild(el('h1', { text: 'Import a file' }));
+    return writeContext().then(function () {
+      var file = el('input', { id: 'imp-file', name: 'file', type: 'file', required: '', accept: '.json,.csv,.txt,application/json,text/csv' });
+      var format = el('select', { id: 'imp-format', name: 'format' }, [['auto', 'by content (STIX or MISP JSON)'], ['stix', 'STIX 2.1'], ['misp', 'MISP JSON'], ['csv', 'CSV']].map(function (f) {
+        return el('option', { value: f[0], text: f[1] });
+      }));
+      var vcol = el('input', { id: 'imp-value', name: 'value', type: 'number', min: '1', value: '1' });
+      var tcol = el('input', { id: 'imp-type', name: 'type', type: 'number', min: '1', placeholder: 'inferred' });
+      var header = el('input', { id: 'imp-header', name: 'header', type: 'checkbox' });
+      var tlp = el('select', { id: 'imp-tlp', name: 'tlp' }, ['', 'clear', 'green', 'amber', 'amber+strict', 'red'].map(function (v) {
+        return el('option', { value: v, text: v ? 'TLP:' + v.toUpperCase() : 'none (the node\'s default)' });
+      }));
+      var csv = el('fieldset', { id: 'imp-csv' }, el('legend', { text: 'CSV columns' }),
+        field('imp-value', 'Column of the value', vcol), field('imp-type', 'Column of the type (optional)', tcol),
+        el('div', { cls: 'check' }, header, el('label', { for: 'imp-header', text: 'The first line is a header' })),
+        field('imp-tlp', 'Mark each indicator', tlp));
+      var coll = collectionField('imp-collection');
+      var submit = el('button', { type: 'submit', id: 'imp-submit', text: 'Import' });
+      var out = el('div', { id: 'import-report', 'aria-live': 'polite' });
+      var form = el('form', { cls: 'write', id: 'import-form' },
+        field('imp-file', 'File (STIX bundle, MISP event, CSV)', file), field('imp-format', 'Format', format), csv, coll.field, submit);
+      function showCsv() { csv.hidden = format.value !== 'csv'; }
+      format.addEventListener('change', showCsv);
+      showCsv();
+      form.addEventListener('submit', function (ev) {
+        ev.preventDefault();
+        var f = file.files && file.files[0];
+        clear(out);
+        if (!f) { out.appendChild(el('p', { cls: 'form-error', text: 'Choose a file.' })); return; }
+        if (!coll.select.value) { out.appendChild(el('p', { cls: 'form-error', text: 'Choose a collection you may write.' })); return; }
+        var p = { collection: coll.select.value, format: format.value, name: f.name.slice(0, 200), file_time: new Date(f.lastModified || Date.now()).toISOString() };
+        if (format.value === 'csv') {
+          p.map = 'value=' + (vcol.value || '1') + (tcol.value ? ',type=' + tcol.value : '');
+          if (header.checked) p.header = '1';
+          if (tlp.value) p.tlp = tlp.value;
+        }
+        submit.disabled = true;
+        out.textContent = 'Importing ' + f.name + ' (' + f.size + ' bytes)…';
+        api('POST', '/api/v1/import?' + q(p), f, { type: 'application/octet-stream', raw: true }).then(function (rep) {
+          importReport(out, rep);
+        }, function (e) {
+          if (e.data && e.data.objects) { importReport(out, e.data); return; }
+          clear(out);
+          out.appendChild(el('p', { cls: 'form-error', id: 'import-summary', text: 'Not imported: ' + e.message }));
+        }).then(function () { submit.disabled = false; });
+      });
+      main.appendChild(form);
+      main.appendChild(out);
+      return coll.ready;
+    });
+  }
+
   /* ---- routing -------------------------------------------------------------------- */
 
   function route() {
@@ -533,6 +614,8 @@
       done = searchPage(params);
     } else if (path === '/new') {
       done = newIndicatorPage();
+    } else if (path === '/import') {
+      done = importPage();
     } else if (path.slice(0, 8) === '/object/') {
       var id = null;
       try { id = decodeURIComponent(path.slice(8)); } catch (e) { id = null; }

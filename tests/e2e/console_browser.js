@@ -206,7 +206,7 @@ async function main() {
     // not script the page's CSP governs, so the CSP stays as served.
     const axe = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
     const pages = { dashboard: '#/', search: '#/search?q=' + encodeURIComponent(world.shared_value),
-                    object: '#/object/' + encodeURIComponent(world.ids.shared_cert), 'new-indicator': '#/new' };
+                    object: '#/object/' + encodeURIComponent(world.ids.shared_cert), 'new-indicator': '#/new', import: '#/import' };
     const fresh = await browser.newContext();
     const signin = await fresh.newPage();
     await signin.goto(base + '/ui/');
@@ -267,6 +267,32 @@ async function main() {
     const raw = JSON.parse(await page.textContent('#raw'));
     assert(raw.pattern === world.new_indicator.pattern && raw.tix_sharing_group === world.new_indicator.group, 'stored: ' + JSON.stringify(raw).slice(0, 300));
     world.ids.created = raw.id;
+  });
+
+  check('import_a_misp_file_shows_the_report_per_object', async () => {
+    await page.goto(base + '/ui/#/import');
+    await ready(page);
+    await page.setInputFiles('#imp-file', world.misp.path);
+    await until(page, () => document.querySelectorAll('#imp-collection option[value]:not([value=""])').length > 0, 'the collections');
+    await page.selectOption('#imp-collection', world.collection);
+    await page.click('#imp-submit');
+    await page.waitForSelector('#import-summary', { timeout: 30000 });
+    const summary = await page.textContent('#import-summary');
+    assert(/\(misp\): \d+ accepted, 1 refused; 1 record\(s\) could not be converted/.test(summary), 'summary: ' + summary);
+    const rows = await page.$$eval('#import-objects tbody tr', (trs) => trs.map((t) => Array.from(t.cells).map((c) => c.textContent)));
+    const refused = rows.filter((r) => r[1] === 'refused');
+    assert(refused.length === 1 && refused[0][0].startsWith('ipv4-addr--') && refused[0][2].includes('not-an-address'), 'refused: ' + JSON.stringify(refused));
+    assert(rows.filter((r) => r[1] === 'accepted').length >= 6, 'accepted: ' + rows.length);
+    assert((await page.textContent('#import-records')).includes('value'), 'the record not converted is not shown');
+    await shot(page, 'import-report');
+    // An imported object: found by search, opened from the report.
+    await page.goto(base + '/ui/#/search?q=' + encodeURIComponent(world.misp.value));
+    await ready(page);
+    const found = await page.$$eval('#results tbody tr', (trs) => trs.map((t) => t.textContent));
+    assert(found.length >= 1 && found.some((t) => t.includes('cert')), 'search: ' + JSON.stringify(found));
+    await page.click('#results tbody tr a');
+    await ready(page);
+    assert((await page.textContent('#raw')).includes(world.misp.value), 'the imported object does not open');
   });
 
   check('forged_cross_site_changes_are_refused', async () => {

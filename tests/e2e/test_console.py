@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_taxii import (ROOT, TIX, Client, Server, bearer, expect, indicator,  # noqa: E402
@@ -358,8 +359,18 @@ def in_a_real_browser(w):
     ensure_playwright()
     os.makedirs(SHOTS, exist_ok=True)
     path = os.path.join(w.dir, "world.json")
+    world = browser_world(w)
+    # A MISP event of its own (other uuids and values than the API test's).
+    event = json.loads(json.dumps(MISP_EVENT))
+    event["Event"]["uuid"] = str(uuid.uuid4())
+    for a in event["Event"]["Attribute"]:
+        a["uuid"] = str(uuid.uuid4())
+    event["Event"]["Attribute"][0]["value"] = MISP_BROWSER_VALUE
+    world["misp"] = {"path": os.path.join(w.dir, "quill-event.json"), "value": MISP_BROWSER_VALUE}
+    with open(world["misp"]["path"], "w") as f:
+        json.dump(event, f)
     with open(path, "w") as f:
-        json.dump(browser_world(w), f)
+        json.dump(world, f)
     r = subprocess.run(["node", os.path.join(ROOT, "tests", "e2e", "console_browser.js"), path],
                        cwd=ROOT, capture_output=True, timeout=600)
     out = r.stdout.decode(errors="replace")
@@ -369,6 +380,107 @@ def in_a_real_browser(w):
     assert r.returncode == 0 and not fails and len(oks) >= 12, (
         "browser checks failed: %s\n%s" % (fails, r.stderr.decode(errors="replace")[-3000:]))
     print("screenshots in %s" % SHOTS)
+
+
+MISP_EVENT = {"Event": {
+    "uuid": "5d7e3f5a-1c2b-4e6f-9a0b-8c7d6e5f4a3b", "info": "Quill phishing wave <script>x</script>",
+    "date": "2026-11-30", "timestamp": "1796000000", "threat_level_id": "2", "analysis": "2",
+    "Orgc": {"name": "cert", "uuid": "a0c22599-9e58-4da4-96ac-7051603fa951"},
+    "Attribute": [
+        {"uuid": "8b1c4d2e-3f4a-4b5c-8d6e-7f8091a2b3c4", "type": "domain", "category": "Network activity",
+         "value": "quill-wave.example", "to_ids": True, "timestamp": "1796000000", "comment": "landing"},
+        {"uuid": "9c2d5e3f-4a5b-4c6d-9e7f-8091a2b3c4d5", "type": "ip-dst", "category": "Network activity",
+         "value": "203.0.113.77", "to_ids": True, "timestamp": "1796000000"},
+        {"uuid": "ad3e6f4a-5b6c-4d7e-8f80-91a2b3c4d5e6", "type": "ip-dst", "category": "Network activity",
+         "value": "not-an-address", "to_ids": True, "timestamp": "1796000000"},
+        {"uuid": "be4f7a5b-6c7d-4e8f-9081-a2b3c4d5e6f7", "type": "domain",
+         "category": "Network activity", "value": 42, "timestamp": "1796000000"}],
+    "Object": [], "Tag": [{"name": "tlp:green"}]}}
+MISP_VALUE = "quill-wave.example"
+MISP_BROWSER_VALUE = "quill-upload.example"
+
+
+def import_file(w, user, data, params, cookie=None, headers=None):
+    path = "/api/v1/import?" + "&".join("%s=%s" % kv for kv in params.items())
+    if cookie:
+        return w.request("POST", path, data, cookie=cookie, headers=headers,
+                         content_type="application/octet-stream")
+    return Client(w.server, bearer(w.keys[user])).request(
+        "POST", path, body=data, accept=None, content_type="application/octet-stream",
+        headers=headers)
+
+
+@test
+def import_reports_each_object_and_writes_as_taxii_does(w):
+    # A STIX array: one new indicator, one invalid object, and a new
+    # version of another organisation's object (ownership refuses it).
+    theirs = indicator(name="ana's C2, changed by bob", object_marking_refs=[GREEN],
+                       pattern="[domain-name:value = '%s']" % SHARED)
+    theirs["id"] = w.ids["shared_cert"]
+    new = indicator(name="imported by bob", object_marking_refs=[GREEN],
+                    pattern="[domain-name:value = 'bob-import.example']")
+    broken = indicator(name="no pattern")
+    del broken["pattern"]
+    r = import_file(w, "bob", json.dumps([new, broken, theirs]).encode(),
+                    {"collection": w.cid, "name": "bob.json"})
+    assert r.status == 200, r
+    rep = r.json()
+    assert (rep["format"], rep["total"], rep["accepted"], rep["refused"]) == ("stix", 3, 1, 2), rep
+    by_id = {(o["id"], o["result"]): o for o in rep["objects"]}
+    assert (new["id"], "accepted") in by_id, rep
+    assert "pattern" in by_id[(broken["id"], "refused")]["message"], rep
+    assert "organisation" in by_id[(w.ids["shared_cert"], "refused")]["message"], rep
+    ana = Client(w.server, bearer(w.keys["ana"]))
+    got = ana.get("/api/v1/objects/" + w.ids["shared_cert"], accept=None).json()
+    assert got["object"]["name"] == "C2 of the Quill campaign", got  # unchanged
+    # MISP: converted by src/formats, a record it cannot map reported.
+    r = import_file(w, "ana", json.dumps(MISP_EVENT).encode(), {"collection": w.cid,
+                                                               "name": "event.json"})
+    rep = r.json()
+    assert r.status == 200 and rep["format"] == "misp" and rep["accepted"] >= 6, rep
+    # The validator refuses the address that is none, the converter the
+    # attribute it cannot map: each with its reason.
+    refused = [o for o in rep["objects"] if o["result"] == "refused"]
+    assert len(refused) == 1 and "not-an-address" in refused[0]["message"], rep
+    assert len(rep["records_refused"]) == 1, rep
+    assert rep["records_refused"][0]["where"] == "event.json: .Event.Attribute[3]", rep
+    assert "value" in rep["records_refused"][0]["reason"], rep
+    found = ana.get("/api/v1/search", params=(("q", MISP_VALUE),), accept=None).json()
+    assert [x for x in found["results"] if x.get("org") == "cert"], found
+    # Again: nothing new (the same versions).
+    again = import_file(w, "ana", json.dumps(MISP_EVENT).encode(), {"collection": w.cid}).json()
+    assert again["accepted"] == rep["accepted"], again
+    # CSV with its columns named, marked as asked.
+    csv_data = b"value,type\ncsv-import.example,domain-name\n198.51.100.200,ipv4-addr\n,\n"
+    r = import_file(w, "ana", csv_data, {"collection": w.cid, "format": "csv",
+                                         "map": "value=1,type=2", "header": "1", "tlp": "green",
+                                         "file_time": "2026-12-01T10:00:00Z"})
+    rep = r.json()
+    assert r.status == 200 and rep["accepted"] == 2 and len(rep["records_refused"]) == 1, rep
+    # Refusals: no collection, a collection the caller may not write, text
+    # that is not JSON without a CSV map, a bad parameter, a forged cookie
+    # POST, anonymous, and a declared body over max_content_length.
+    assert import_file(w, "ana", b"{}", {}).status == 400
+    ro = re.search(r"[0-9a-f-]{36}", tix_ok("admin", "collection", "add", "read-only", "--read",
+                                            "cert", "--db", w.db)).group(0)
+    r = import_file(w, "ana", json.dumps([indicator()]).encode(), {"collection": ro})
+    assert r.status == 403, r
+    r = import_file(w, "ana", b"a,b\n", {"collection": w.cid})
+    assert r.status == 400 and "CSV" in r.json()["description"], r
+    assert import_file(w, "ana", b"[]", {"collection": w.cid, "format": "xml"}).status == 400
+    token, who = w.sign_in("ana")
+    r = import_file(w, None, json.dumps([indicator()]).encode(), {"collection": w.cid},
+                    cookie=token, headers={"Origin": w.url})
+    assert r.status == 403, r
+    r = import_file(w, None, json.dumps([indicator()]).encode(), {"collection": w.cid},
+                    cookie=token, headers={"Origin": w.url, "X-CSRF-Token": who["csrf"]})
+    assert r.status == 200 and r.json()["accepted"] == 1, r
+    r = Client(w.server).request("POST", "/api/v1/import?collection=" + w.cid, body=b"[]",
+                                 accept=None, content_type="application/octet-stream")
+    assert r.status == 401, r
+    head = ("POST /api/v1/import?collection=%s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: %s"
+            "\r\nContent-Length: %d\r\n\r\n" % (w.cid, bearer(w.keys["ana"]), (1 << 20) + 1))
+    assert raw_exchange(w.server.port, head.encode())[0] == 413
 
 
 @test
