@@ -292,6 +292,72 @@
     }, function (e) { clear(out); out.appendChild(el('p', { cls: 'form-error', text: 'Search failed: ' + e.message })); });
   }
 
+  /* ---- drawing (SVG made here, every text as text) ------------------------------------ */
+
+  var SVGNS = 'http://www.w3.org/2000/svg';
+
+  function svgEl(tag, attrs, text) {
+    var e = document.createElementNS(SVGNS, tag);
+    Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, String(attrs[k])); });
+    if (text !== undefined) e.textContent = String(text);
+    return e;
+  }
+
+  function cut(s, n) { s = String(s); return s.length > n ? s.slice(0, n - 1) + '…' : s; }
+
+  /* The object in the middle, what it is related to around it: a line per
+   * relationship, its type on the line, each end a link to its page. */
+  function relationGraph(center, rels) {
+    var shown = rels.slice(0, 24), w = 640, h = 360, cx = w / 2, cy = h / 2, R = 140;
+    var svg = svgEl('svg', { viewBox: '0 0 ' + w + ' ' + h, role: 'group', id: 'rel-graph',
+      'aria-label': 'Relationships of ' + cut(center, 80) + ': ' + shown.length + ' shown' });
+    svg.setAttribute('class', 'graph');
+    var nodes = shown.map(function (r, i) {
+      var a = -Math.PI / 2 + 2 * Math.PI * i / Math.max(shown.length, 1);
+      return { r: r, x: cx + R * Math.cos(a) * 1.6, y: cy + R * Math.sin(a) };
+    });
+    nodes.forEach(function (n) {
+      svg.appendChild(svgEl('line', { x1: cx, y1: cy, x2: n.x, y2: n.y, 'class': 'edge' }));
+      svg.appendChild(svgEl('text', { x: (cx + n.x) / 2, y: (cy + n.y) / 2 - 3, 'text-anchor': 'middle', 'class': 'edge-label' },
+        (n.r.direction === 'out' ? '' : '← ') + cut(n.r.relationship_type || 'related', 24) + (n.r.direction === 'out' ? ' →' : '')));
+    });
+    svg.appendChild(svgEl('circle', { cx: cx, cy: cy, r: 9, 'class': 'node center' }));
+    svg.appendChild(svgEl('text', { x: cx, y: cy + 24, 'text-anchor': 'middle', 'class': 'node-label' }, cut(center, 40)));
+    nodes.forEach(function (n) {
+      var label = n.r.other_readable ? (n.r.other_name || n.r.other) : n.r.other;
+      var link = svgEl('a', { href: '#/object/' + encodeURIComponent(n.r.other) });
+      link.appendChild(svgEl('title', {}, (n.r.other_type || 'object') + ': ' + label));
+      link.appendChild(svgEl('circle', { cx: n.x, cy: n.y, r: 7, 'class': 'node' }));
+      link.appendChild(svgEl('text', { x: n.x, y: n.y + 20, 'text-anchor': 'middle', 'class': 'node-label' }, cut(label, 28)));
+      svg.appendChild(link);
+    });
+    return svg;
+  }
+
+  /* Sightings on a time axis: a bar from first to last seen per sighting. */
+  function sightingTimeline(list) {
+    var items = list.filter(function (x) { return x.first_seen && x.last_seen; }).slice(0, 30);
+    var t0 = Math.min.apply(null, items.map(function (x) { return Date.parse(x.first_seen); }));
+    var t1 = Math.max.apply(null, items.map(function (x) { return Date.parse(x.last_seen); }));
+    if (!(t1 > t0)) { t0 -= 3600e3; t1 += 3600e3; }
+    var w = 640, left = 150, row = 18, h = items.length * row + 30;
+    var x = function (t) { return left + (w - left - 10) * (t - t0) / (t1 - t0); };
+    var svg = svgEl('svg', { viewBox: '0 0 ' + w + ' ' + h, role: 'img', id: 'sighting-timeline',
+      'aria-label': items.length + ' sighting(s) from ' + new Date(t0).toISOString() + ' to ' + new Date(t1).toISOString() });
+    svg.setAttribute('class', 'timeline');
+    items.forEach(function (s, i) {
+      var y = 6 + i * row, a = x(Date.parse(s.first_seen)), b = x(Date.parse(s.last_seen));
+      svg.appendChild(svgEl('text', { x: 0, y: y + 11, 'class': 'node-label' }, cut((s.org || '?') + ' ×' + s.count, 22)));
+      var bar = svgEl('rect', { x: a, y: y, width: Math.max(b - a, 3), height: 12, 'class': 'bar' });
+      bar.appendChild(svgEl('title', {}, (s.org || '') + ': ' + s.count + ' from ' + s.first_seen + ' to ' + s.last_seen));
+      svg.appendChild(bar);
+    });
+    svg.appendChild(svgEl('line', { x1: left, y1: h - 20, x2: w - 10, y2: h - 20, 'class': 'edge' }));
+    svg.appendChild(svgEl('text', { x: left, y: h - 6, 'class': 'node-label' }, new Date(t0).toISOString().slice(0, 16).replace('T', ' ')));
+    svg.appendChild(svgEl('text', { x: w - 10, y: h - 6, 'text-anchor': 'end', 'class': 'node-label' }, new Date(t1).toISOString().slice(0, 16).replace('T', ' ')));
+    return svg;
+  }
+
   /* ---- object view ---------------------------------------------------------------- */
 
   var SHOWN_APART = { id: 1, type: 1, name: 1, spec_version: 1, object_marking_refs: 1, external_references: 1, labels: 1 };
@@ -338,8 +404,12 @@
       }
       var corr = el('section', { cls: 'card', id: 'correlations' }, el('h2', { text: 'Also reported by' }), el('p', { text: 'Looking…' }));
       var sight = el('section', { cls: 'card', id: 'sightings' }, el('h2', { text: 'Sightings' }), el('p', { text: 'Looking…' }));
+      var rels = el('section', { cls: 'card wide', id: 'relationships' }, el('h2', { text: 'Relationships' }), el('p', { text: 'Looking…' }));
+      var vers = el('section', { cls: 'card', id: 'versions' }, el('h2', { text: 'Versions' }), el('p', { text: 'Looking…' }));
       main.appendChild(corr);
       main.appendChild(sight);
+      main.appendChild(rels);
+      main.appendChild(vers);
       main.appendChild(el('section', { cls: 'card wide' }, el('h2', { text: 'Raw JSON' }), el('pre', { cls: 'json', id: 'raw' }, longText(JSON.stringify(o, null, 2)))));
       var p1 = api('GET', '/api/v1/correlate?' + q({ id: o.id })).then(function (c) {
         corr.removeChild(corr.lastChild);
@@ -357,12 +427,36 @@
         var ag = s.aggregate || {};
         sight.appendChild(el('p', { text: (ag.count || 0) + ' sighting(s)' + (ag.first_seen ? ', ' + ag.first_seen + ' to ' + ag.last_seen : '') }));
         if (s.sightings && s.sightings.length) {
+          sight.appendChild(sightingTimeline(s.sightings));
           sight.appendChild(table(['Organisation', 'Count', 'First seen', 'Last seen'], s.sightings.slice(0, MANY).map(function (x) {
             return [el('span', { cls: 'value', text: x.org || '' }), String(x.count), x.first_seen, x.last_seen];
           })));
         }
       }, function (e) { sight.lastChild.textContent = 'Not available: ' + e.message; });
-      return Promise.all([p1, p2]);
+      var p3 = api('GET', '/api/v1/objects/' + encodeURIComponent(o.id) + '/relationships').then(function (r) {
+        rels.removeChild(rels.lastChild);
+        var list = r.relationships || [];
+        if (!list.length) { rels.appendChild(el('p', { text: 'No relationship you may read.' })); return; }
+        rels.appendChild(relationGraph(o.name || o.id, list));
+        var t = table(['Relationship', 'Other end', 'Type', 'TLP'], list.map(function (x) {
+          var other = x.other_readable ? objectLink(x.other, x.other_name || x.other) : el('code', { cls: 'value', text: x.other });
+          return [el('span', null, x.direction === 'out' ? 'this ' : '', objectLink(x.id, x.relationship_type || 'related'), x.direction === 'out' ? '' : ' this'),
+            other, x.other_type || '', tlpBadge(x.tlp)];
+        }));
+        t.id = 'rel-list';
+        rels.appendChild(t);
+        if (r.more) rels.appendChild(el('p', { text: 'More not listed.' }));
+      }, function (e) { rels.lastChild.textContent = 'Not available: ' + e.message; });
+      var p4 = api('GET', '/api/v1/objects/' + encodeURIComponent(o.id) + '/versions').then(function (v) {
+        vers.removeChild(vers.lastChild);
+        var t = table(['Modified', 'Added', 'Organisation', 'TLP'], (v.versions || []).slice().reverse().map(function (x) {
+          return [x.modified, x.date_added, el('span', { cls: 'value', text: x.org || '' }), tlpBadge(x.tlp)];
+        }));
+        t.id = 'version-list';
+        vers.appendChild(el('p', { text: v.versions.length + ' version(s) you may read, newest first' }));
+        vers.appendChild(t);
+      }, function (e) { vers.lastChild.textContent = 'Not available: ' + e.message; });
+      return Promise.all([p1, p2, p3, p4]);
     }, function (e) {
       clear(head);
       head.className = '';

@@ -23,6 +23,13 @@ void api_summary_answer(struct store *s, const struct api_reader *r, struct api_
 void api_object_answer(struct store *s, const struct api_reader *r, const char *id,
                        struct api_response *resp);
 
+/* GET /api/v1/objects/{id}/relationships and .../versions (overview.c):
+ * 404 when the caller may not read the object. */
+void api_relationships_answer(struct store *s, const struct api_reader *r, const char *id,
+                              struct api_response *resp);
+void api_versions_answer(struct store *s, const struct api_reader *r, const char *id,
+                         struct api_response *resp);
+
 /* GET /api/v1/me, POST /api/v1/patterns/check and POST /api/v1/import
  * (console.c). */
 void api_me_answer(const struct api_reader *r, const struct auth_principal *who,

@@ -309,14 +309,20 @@ void api_handle(struct store *s, const struct api_request *req, struct api_respo
 			api_object_answer(s, &r, id, resp);
 			return;
 		}
-		if (slash == NULL || strcmp(slash, "/sightings") != 0 ||
-		    (size_t)(slash - id) >= sizeof(buf)) {
+		if (slash == NULL || (size_t)(slash - id) >= sizeof(buf) ||
+		    (strcmp(slash, "/sightings") != 0 && strcmp(slash, "/relationships") != 0 &&
+		     strcmp(slash, "/versions") != 0)) {
 			api_answer_error(resp, 404, "Not found", "no such resource");
 			return;
 		}
 		memcpy(buf, id, (size_t)(slash - id));
 		buf[slash - id] = '\0';
-		sightings(s, &r, buf, resp);
+		if (slash[1] == 's')
+			sightings(s, &r, buf, resp);
+		else if (slash[1] == 'r')
+			api_relationships_answer(s, &r, buf, resp);
+		else
+			api_versions_answer(s, &r, buf, resp);
 		return;
 	}
 	if (strcmp(path, "me") == 0) {

@@ -98,6 +98,9 @@ static const char *const migrations[] = {
         /* 14 -> 15: what reports, groupings and sightings refer to,
          * objects by the day of created (src/store/reports.c) */
         store__schema_refs,
+        /* -> 20 (assigned to issue 17; 16 to 19 are other branches'): the
+         * two ends of relationships in the refs index (src/store/reports.c) */
+        store__schema_relationship_refs,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

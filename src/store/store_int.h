@@ -151,6 +151,7 @@ extern const char store__schema_sessions[];
 extern const char store__schema_refs[];
 /* What a report or grouping version lists, what a sighting is of, into the
  * refs index (reports.c; in the write's transaction). */
+extern const char store__schema_relationship_refs[];
 enum tix_err store__index_refs(struct store *s, int64_t vid, const struct stix_meta *m,
                                const char *body, size_t body_len, struct tix_error *err);
 /* Migration 7: the audience index (audience.c); its SQL function

@@ -126,6 +126,24 @@ async function main() {
     assert(s.includes('3 sighting(s)'), 'sightings: ' + s);
     const raw = JSON.parse(await page.textContent('#raw'));
     assert(raw.id === world.ids.shared_cert, 'raw JSON is another object');
+    // Relationships as a list and a graph, versions, sightings on a timeline.
+    await until(page, () => !document.querySelector('#relationships').textContent.includes('Looking'), 'relationships');
+    await until(page, () => !document.querySelector('#versions').textContent.includes('Looking'), 'versions');
+    const rels = await page.$$eval('#rel-list tbody tr', (trs) => trs.map((t) => t.textContent));
+    assert(rels.length === world.expect.ana_relationships, 'relationships: ' + JSON.stringify(rels));
+    assert(rels.some((t) => t.includes('indicates') && t.includes('QuillRAT')), 'no "indicates QuillRAT": ' + JSON.stringify(rels));
+    const graph = await page.evaluate(() => ({
+      links: Array.from(document.querySelectorAll('#rel-graph a')).map((a) => a.getAttribute('href')),
+      lines: document.querySelectorAll('#rel-graph line').length,
+      text: document.querySelector('#rel-graph').textContent,
+    }));
+    assert(graph.links.length === world.expect.ana_relationships && graph.lines === graph.links.length, 'graph: ' + JSON.stringify(graph));
+    assert(graph.links.includes('#/object/' + encodeURIComponent(world.ids.malware)) && graph.text.includes('QuillRAT'), 'graph: ' + JSON.stringify(graph));
+    assert(!graph.text.includes(world.red_words), 'the RED end is drawn');
+    const versions = await page.$$eval('#version-list tbody tr', (trs) => trs.map((t) => t.cells[0].textContent));
+    assert(JSON.stringify(versions) === JSON.stringify(world.expect.versions.slice().reverse()), 'versions: ' + JSON.stringify(versions));
+    const bars = await page.$$eval('#sighting-timeline rect', (r) => r.length);
+    assert(bars === 1, 'timeline bars: ' + bars);
     await shot(page, 'object');
     // The object page opened first, with an empty cache (the session's cookie only).
     const fresh = await browser.newContext({ storageState: await context.storageState() });
@@ -184,6 +202,11 @@ async function main() {
     assert(r.h1 === world.hostile.name, 'the name is not shown as text: ' + r.h1);
     for (const h of r.hrefs) assert(/^(#\/|https?:)/.test(h), 'a link that is not http(s): ' + h);
     assert(r.hrefs.includes(world.hostile.good_url), 'the https reference is not a link');
+    await until(page, () => !document.querySelector('#relationships').textContent.includes('Looking'), 'relationships');
+    const drawn = await page.evaluate(() => document.querySelector('#rel-graph').textContent);
+    assert(drawn.includes(world.hostile.name.slice(0, 20)), 'the graph does not show the name as text: ' + drawn.slice(0, 200));
+    const injected = await page.evaluate(() => document.querySelectorAll('main script, main img, main iframe, main svg script, main foreignObject').length);
+    assert(injected === 0, injected + ' element(s) injected by the graph');
     const text = await page.textContent('main');
     assert(text.includes(world.hostile.bad_url), 'the javascript: URL is not shown as text');
     assert(text.includes(world.hostile.rtl), 'the RTL override text is missing');

@@ -14,6 +14,7 @@ first-load bytes are printed as FIGURE lines (figures, not assertions).
     TIX=build/tix python3 tests/e2e/test_console.py [TEST_NAME...]
 """
 
+import datetime
 import fcntl
 import gzip
 import json
@@ -115,13 +116,33 @@ class World:
             external_references=[{"source_name": "evil", "url": self.hostile["bad_url"]},
                                  {"source_name": "<svg onload=alert(1)>", "url": "data:text/html,%3Cscript%3Ealert(1)%3C/script%3E"},
                                  {"source_name": "report", "url": self.hostile["good_url"]}])
-        self.post("ana", [shared_cert, hostile])
-        self.post("bob", [shared_bank, ident, sighting, red])
+        malware = {"type": "malware", "spec_version": "2.1", "id": new_id("malware"),
+                   "created": "2024-05-01T00:00:00.000Z", "modified": "2024-05-01T00:00:00.000Z",
+                   "name": "QuillRAT", "is_family": True, "object_marking_refs": green}
+
+        def rel(src, kind, tgt, marks):
+            return {"type": "relationship", "spec_version": "2.1", "id": new_id("relationship"),
+                    "created": "2024-05-02T00:00:00.000Z", "modified": "2024-05-02T00:00:00.000Z",
+                    "relationship_type": kind, "source_ref": src, "target_ref": tgt,
+                    "object_marking_refs": marks}
+        rels = {"indicates": rel(shared_cert["id"], "indicates", malware["id"], green),
+                "bank": rel(shared_bank["id"], "related-to", shared_cert["id"], green),
+                "hostile": rel(hostile["id"], "related-to", shared_cert["id"], green),
+                "red": rel(red["id"], "related-to", shared_cert["id"], [RED])}
+        # A second version of the shared indicator (the version list).
+        later = datetime.datetime.strptime(shared_cert["modified"][:19], "%Y-%m-%dT%H:%M:%S")
+        v2 = dict(shared_cert, modified=(later + datetime.timedelta(seconds=1)).strftime(
+            "%Y-%m-%dT%H:%M:%S.000Z"))
+        self.post("ana", [shared_cert, hostile, malware, rels["indicates"], rels["hostile"]])
+        self.post("ana", [v2])
+        self.post("bob", [shared_bank, ident, sighting, red, rels["bank"], rels["red"]])
         self.ids = {"shared_cert": shared_cert["id"], "shared_bank": shared_bank["id"],
-                    "red": red["id"], "hostile": hostile["id"]}
+                    "red": red["id"], "hostile": hostile["id"], "malware": malware["id"]}
+        self.rels = {k: r["id"] for k, r in rels.items()}
         # What each may read, counted from what was written: ana (cert) all
-        # of cert's and bank's GREEN ones; bob (bank) all six.
-        self.expect = {"ana_total": 5, "bob_total": 6}
+        # of cert's and bank's GREEN ones; bob (bank) all eleven.
+        self.expect = {"ana_total": 9, "bob_total": 11, "ana_relationships": 3,
+                       "versions": [shared_cert["modified"], v2["modified"]]}
 
     def post(self, user, objs):
         r = expect(Client(self.server, bearer(self.keys[user])).post(objects_path(self.cid),
@@ -339,11 +360,41 @@ def pattern_check_answers_with_the_checkers_position_and_reason(w):
                      content_type="application/json").status == 405
 
 
+@test
+def relationships_and_versions_pass_the_policy(w):
+    def expect(r, status):
+        assert r.status == status, r
+        return r
+    ana = Client(w.server, bearer(w.keys["ana"]))
+    bob = Client(w.server, bearer(w.keys["bob"]))
+    path = "/api/v1/objects/%s/relationships" % w.ids["shared_cert"]
+    got = expect(ana.get(path, accept=None), 200).json()
+    ids = {r["id"]: r for r in got["relationships"]}
+    assert set(ids) == {w.rels["indicates"], w.rels["bank"], w.rels["hostile"]}, got
+    out = ids[w.rels["indicates"]]
+    assert out["direction"] == "out" and out["other"] == w.ids["malware"], out
+    assert out["other_name"] == "QuillRAT" and out["other_type"] == "malware", out
+    assert ids[w.rels["bank"]]["direction"] == "in", got
+    assert RED_WORDS not in json.dumps(got) and w.ids["red"] not in json.dumps(got), got
+    # Its owner sees the RED one, and the RED object's name at its end.
+    got = expect(bob.get(path, accept=None), 200).json()
+    red = [r for r in got["relationships"] if r["id"] == w.rels["red"]]
+    assert len(got["relationships"]) == 4 and red and red[0]["other_name"] == RED_WORDS, got
+    # What one may not read has no relationships and no versions to show.
+    for sub in ("relationships", "versions"):
+        r = ana.get("/api/v1/objects/%s/%s" % (w.ids["red"], sub), accept=None)
+        assert r.status == 404, r
+    v = expect(ana.get("/api/v1/objects/%s/versions" % w.ids["shared_cert"], accept=None),
+               200).json()
+    assert [x["modified"] for x in v["versions"]] == w.expect["versions"], v
+    assert all(x["org"] == "cert" for x in v["versions"]), v
+
+
 def browser_world(w):
     return {"url": w.url, "chromium": CHROMIUM, "shots": SHOTS,
             "users": {"ana": {"name": "ana", "password": w.passwords["ana"]},
                       "bob": {"name": "bob", "password": w.passwords["bob"], "key": w.keys["bob"]}},
-            "ids": w.ids, "expect": w.expect, "shared_value": SHARED, "red_value": RED_VALUE,
+            "ids": w.ids, "rels": w.rels, "expect": w.expect, "shared_value": SHARED, "red_value": RED_VALUE,
             "red_words": RED_WORDS, "hostile": w.hostile, "objects_path": objects_path(w.cid),
             "new_object": indicator(name="posted from the console", object_marking_refs=[GREEN]),
             "collection": w.cid,
