@@ -386,7 +386,8 @@
       add(head, [
         el('h1', null, el('span', { cls: 'value', text: o.name || o.id })),
         el('p', { cls: 'meta' }, tlpBadge(a.tlp), ' ', el('span', { text: o.type }), ' · ', el('span', { cls: 'value', text: a.org || 'no organisation' }), a.country ? ' (' + a.country + ')' : '', ' · added ' + a.date_added),
-        el('p', { cls: 'meta' }, el('code', { cls: 'value', text: o.id }))]);
+        el('p', { cls: 'meta' }, el('code', { cls: 'value', text: o.id }),
+          state.who && state.who.role === 'admin' ? [' · ', el('a', { href: '#/admin/audit?' + q({ object: o.id }), id: 'who-has-seen', text: 'who has seen it' })] : null)]);
       var rows = Object.keys(o).filter(function (k) { return !SHOWN_APART[k]; }).map(function (k) { return [el('span', { text: k }), valueNode(o[k])]; });
       if (o.labels) rows.unshift(['labels', listNode(o.labels.map(String))]);
       var fields = table(['Field', 'Value'], rows);
@@ -688,6 +689,84 @@
     });
   }
 
+  /* ---- administrators' pages ------------------------------------------------------------ */
+
+  /* An admin-only answer: a 403 says who may see the page. */
+  function adminGet(path) {
+    return api('GET', path).catch(function (e) {
+      if (e.status === 403) throw new Error('This page is for administrators only (your role: ' + (state.who ? state.who.role : 'none') + ').');
+      throw e;
+    });
+  }
+
+  function text(v) { return el('span', { cls: 'value', text: v === undefined || v === null ? '' : String(v) }); }
+
+  function adminCollectionsPage() {
+    main.appendChild(el('h1', { text: 'Collections and permissions' }));
+    return adminGet('/api/v1/admin/collections').then(function (a) {
+      var ct = table(['Collection', 'Id', 'Read', 'Write'], a.collections.map(function (c) {
+        var r = c.grants.filter(function (g) { return g.read; }).map(function (g) { return g.org; });
+        var w = c.grants.filter(function (g) { return g.write; }).map(function (g) { return g.org; });
+        return [text(c.title), el('code', { cls: 'value', text: c.id }), listNode(r), listNode(w)];
+      }));
+      ct.id = 'admin-collections';
+      var ut = table(['User', 'Organisation', 'Role', 'Password'], a.users.map(function (u) {
+        return [text(u.name), text(u.org), u.role, u.password ? 'set' : 'none (API keys only)'];
+      }));
+      ut.id = 'admin-users';
+      var gt = table(['Sharing group', 'Members'], a.groups.map(function (g) { return [text(g.name), listNode(g.members)]; }));
+      gt.id = 'admin-groups';
+      var ot = table(['Organisation', 'Country', 'Sector'], a.organisations.map(function (o) { return [text(o.name), o.country, text(o.sector)]; }));
+      add(main, [el('section', { cls: 'card wide' }, el('h2', { text: 'Collections: who may read and write' }), a.collections.length ? ct : el('p', { text: 'No collection.' })),
+        el('section', { cls: 'card wide' }, el('h2', { text: 'Users and roles' }), ut),
+        el('section', { cls: 'card wide' }, el('h2', { text: 'Sharing groups' }), a.groups.length ? gt : el('p', { text: 'No sharing group.' })),
+        el('section', { cls: 'card wide' }, el('h2', { text: 'Organisations' }), ot)]);
+    });
+  }
+
+  function adminPeersPage() {
+    main.appendChild(el('h1', { text: 'Peers' }));
+    return adminGet('/api/v1/admin/peers').then(function (a) {
+      if (!a.peers.length) { main.appendChild(el('p', { text: 'No peer: this node federates with no other (tix peer add).' })); return; }
+      var t = table(['Peer', 'Direction', 'Last success', 'Lag', 'State', 'Errors', 'Last error', 'In / stored / refused', 'Out / outbox', 'Last audit anchor'], a.peers.map(function (p) {
+        return [el('span', null, text(p.name), el('br'), el('span', { cls: 'meta value', text: p.kind + ' ' + p.url })),
+          p.direction + (p.org ? ' (' + p.org + ')' : ''), p.last_success || 'never',
+          p.lag_seconds === undefined ? '—' : p.lag_seconds + ' s',
+          el('span', { cls: p.failing ? 'form-error' : 'ok', text: p.failing ? 'failing' : 'ok' }), String(p.errors),
+          p.last_error ? longText(p.last_error) : '', p.objects_in + ' / ' + p.objects_stored + ' / ' + p.objects_rejected,
+          p.objects_out + ' / ' + p.outbox,
+          el('span', null, el('code', { cls: 'value', text: p.audit_anchor || 'none' }), p.audit_problem ? el('span', { cls: 'form-error', text: ' ' + p.audit_problem }) : null)];
+      }));
+      t.id = 'admin-peers';
+      main.appendChild(el('section', { cls: 'card wide' }, t));
+    });
+  }
+
+  function adminAuditPage(params) {
+    var id = params.get('object') || '';
+    var input = el('input', { id: 'audit-object', name: 'object', value: id, placeholder: 'indicator--…', required: '' });
+    var form = el('form', { cls: 'search', role: 'search' }, field('audit-object', 'Object id', input), el('button', { type: 'submit', text: 'Who has seen it?' }));
+    form.addEventListener('submit', function (ev) { ev.preventDefault(); location.hash = '#/admin/audit?' + q({ object: input.value.trim() }); });
+    main.appendChild(el('h1', { text: 'Audit: who has seen this object' }));
+    main.appendChild(form);
+    if (!id) return Promise.resolve();
+    var out = el('div', { id: 'audit-results' }, 'Reading the audit log…');
+    main.appendChild(out);
+    return adminGet('/api/v1/admin/audit?' + q({ object: id })).then(function (a) {
+      clear(out);
+      out.appendChild(el('p', null, a.total + ' audit entr' + (a.total === 1 ? 'y' : 'ies') + ' name ', el('code', { cls: 'value', text: a.object }), a.total ? '' : ': no one has read or written it through this node.'));
+      if (!a.total) return;
+      var w = table(['User', 'Organisation', 'Action', 'Times', 'Last'], a.who.map(function (x) { return [text(x.user || '(operator)'), text(x.org), x.action, String(x.times), x.last]; }));
+      w.id = 'audit-who';
+      var e = table(['#', 'When', 'Action', 'User', 'Organisation', 'What'], a.entries.slice().reverse().map(function (x) {
+        return [String(x.seq), x.at, x.action, text(x.user), text(x.org), longText(x.detail)];
+      }));
+      e.id = 'audit-entries';
+      add(out, [el('section', { cls: 'card wide' }, el('h2', { text: 'Who' }), w),
+        el('section', { cls: 'card wide' }, el('h2', { text: 'Entries, newest first' }), e)]);
+    }, function (e) { clear(out); throw e; });
+  }
+
   /* ---- routing -------------------------------------------------------------------- */
 
   function route() {
@@ -710,6 +789,12 @@
       done = newIndicatorPage();
     } else if (path === '/import') {
       done = importPage();
+    } else if (path === '/admin/collections') {
+      done = adminCollectionsPage();
+    } else if (path === '/admin/peers') {
+      done = adminPeersPage();
+    } else if (path === '/admin/audit') {
+      done = adminAuditPage(params);
     } else if (path.slice(0, 8) === '/object/') {
       var id = null;
       try { id = decodeURIComponent(path.slice(8)); } catch (e) { id = null; }

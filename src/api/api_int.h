@@ -30,6 +30,11 @@ void api_relationships_answer(struct store *s, const struct api_reader *r, const
 void api_versions_answer(struct store *s, const struct api_reader *r, const char *id,
                          struct api_response *resp);
 
+/* GET /api/v1/admin/{collections,peers,audit} (admin.c): 403 for any but
+ * the admin role. */
+void api_admin_answer(struct store *s, const struct api_request *req, const char *what,
+                      struct api_response *resp);
+
 /* GET /api/v1/me, POST /api/v1/patterns/check and POST /api/v1/import
  * (console.c). */
 void api_me_answer(const struct api_reader *r, const struct auth_principal *who,

@@ -325,6 +325,10 @@ void api_handle(struct store *s, const struct api_request *req, struct api_respo
 			api_versions_answer(s, &r, buf, resp);
 		return;
 	}
+	if (strncmp(path, "admin/", 6) == 0) {
+		api_admin_answer(s, req, path + 6, resp);
+		return;
+	}
 	if (strcmp(path, "me") == 0) {
 		api_me_answer(&r, req->who, resp);
 		return;

@@ -285,6 +285,7 @@ async function main() {
     await ready(page);
     const rows = await page.$$eval('#results tbody tr', (trs) => trs.map((t) => t.textContent));
     assert(rows.length === 1 && rows[0].includes(world.new_indicator.name) && rows[0].includes('TLP:AMBER'), 'search: ' + JSON.stringify(rows));
+    assert(await page.$$eval('#results b', (b) => b.length) === 0, 'the name typed was made markup');
     await page.goto(base + '/ui/' + href);
     await ready(page);
     const raw = JSON.parse(await page.textContent('#raw'));
@@ -316,6 +317,62 @@ async function main() {
     await page.click('#results tbody tr a');
     await ready(page);
     assert((await page.textContent('#raw')).includes(world.misp.value), 'the imported object does not open');
+  });
+
+  check('admin_pages_are_refused_to_an_analyst', async () => {
+    assert(await page.$eval('#nav-admin', (e) => e.hidden), 'an analyst sees the admin links');
+    for (const h of ['#/admin/collections', '#/admin/peers', '#/admin/audit?object=' + encodeURIComponent(world.ids.shared_cert)]) {
+      await page.goto(base + '/ui/' + h);
+      await ready(page);
+      const err = await page.textContent('#error');
+      assert(err.includes('for administrators only'), h + ': ' + err);
+      const t = await page.textContent('main');
+      assert(!t.includes('regional-hub') && !t.includes('quill-responders'), h + ' shows admin data');
+    }
+    await shot(page, 'admin-refused');
+  });
+
+  check('admin_pages_show_permissions_peers_and_who_has_seen_an_object', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+    const p = await ctx.newPage();
+    await signIn(p, world.users.ada.name, world.users.ada.password);
+    assert(!(await p.$eval('#nav-admin', (e) => e.hidden)), 'an admin sees no admin links');
+    await p.click('#nav-admin a[href="#/admin/collections"]');
+    await ready(p);
+    const coll = await p.$$eval('#admin-collections tbody tr', (trs) => trs.map((t) => Array.from(t.cells).map((c) => c.textContent)));
+    const feed = coll.find((r) => r[1] === world.collection);
+    assert(feed && feed[2].includes('cert') && feed[2].includes('bank') && feed[3].includes('bank'), 'collections: ' + JSON.stringify(coll));
+    assert((await p.textContent('#admin-groups')).includes('quill-responders'), 'no sharing group');
+    assert((await p.textContent('#admin-users')).includes('admin'), 'no roles');
+    await shot(p, 'admin-collections');
+    await p.goto(base + '/ui/#/admin/peers');
+    await ready(p);
+    const peer = await p.$$eval('#admin-peers tbody tr', (trs) => trs.map((t) => Array.from(t.cells).map((c) => c.textContent)));
+    assert(peer.length === 1 && peer[0][0].includes('regional-hub') && peer[0][4] === 'failing' && Number(peer[0][5]) >= 1 && peer[0][6].length > 0, 'peers: ' + JSON.stringify(peer));
+    await shot(p, 'admin-peers');
+    // From an object's page to who has seen it.
+    await p.goto(base + '/ui/#/object/' + encodeURIComponent(world.ids.shared_cert));
+    await ready(p);
+    await p.click('#who-has-seen');
+    await ready(p);
+    const who = await p.$$eval('#audit-who tbody tr', (trs) => trs.map((t) => Array.from(t.cells).map((c) => c.textContent)));
+    assert(who.some((r) => r[0] === 'ana' && r[2] === 'read') && who.some((r) => r[0] === 'bob' && r[2] === 'read'), 'who: ' + JSON.stringify(who));
+    await shot(p, 'admin-audit');
+    // axe-core on the three, as the admin sees them.
+    const axe = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+    const found = [];
+    for (const h of ['#/admin/collections', '#/admin/peers', '#/admin/audit?object=' + encodeURIComponent(world.ids.shared_cert)]) {
+      await p.goto(base + '/ui/' + h);
+      await ready(p);
+      await p.evaluate(axe);
+      const v = await p.evaluate(() => window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } })
+        .then((r) => r.violations.map((x) => ({ id: x.id, impact: x.impact, n: x.nodes.length }))));
+      const bad = v.filter((x) => x.impact === 'serious' || x.impact === 'critical');
+      console.log('FIGURE axe-core on %s: %d violation(s), %d serious or critical %s', h.split('?')[0], v.length, bad.length, JSON.stringify(v));
+      for (const b of bad) found.push(h + ': ' + b.id);
+    }
+    await ctx.close();
+    assert(found.length === 0, found.join('; '));
   });
 
   check('forged_cross_site_changes_are_refused', async () => {

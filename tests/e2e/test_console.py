@@ -72,9 +72,10 @@ class World:
         for org, country in (("cert", "KE"), ("bank", "DE")):
             tix_ok("admin", "org", "add", org, "--country", country, "--db", self.db)
         self.passwords, self.keys = {}, {}
-        for name, org in (("ana", "cert"), ("bob", "bank"), ("tmp", "bank")):
+        for name, org, role in (("ana", "cert", "analyst"), ("bob", "bank", "analyst"),
+                                ("tmp", "bank", "analyst"), ("ada", "cert", "admin")):
             self.passwords[name] = "pw-%s-%s" % (name, os.urandom(4).hex())
-            tix_ok("admin", "user", "add", name, "--org", org, "--role", "analyst",
+            tix_ok("admin", "user", "add", name, "--org", org, "--role", role,
                    "--password-stdin", "--db", self.db, stdin=(self.passwords[name] + "\n").encode())
             out = tix_ok("admin", "key", "add", "--user", name, "--db", self.db)
             self.keys[name] = re.findall(r"^\s*(tix_\S+)\s*$", out, re.M)[0]
@@ -83,6 +84,13 @@ class World:
         out = tix_ok("admin", "collection", "add", "feed", "--read", "cert,bank", "--write",
                      "cert,bank", "--db", self.db)
         self.cid = re.search(r"[0-9a-f-]{36}", out).group(0)
+        # A peer whose one run failed (nothing listens on port 9): the
+        # peers page shows its error.
+        tix_ok("peer", "add", "regional-hub", "--url", "http://127.0.0.1:9/taxii2/",
+               "--remote-collection", "x", "--local-collection", self.cid, "--key-stdin",
+               "--direction", "pull", "--org", "bank", "--db", self.db, stdin=b"tix_k\n")
+        subprocess.run([TIX, "sync", "--peer", "regional-hub", "--once", "--attempts", "1",
+                        "--timeout", "2", "--db", self.db], capture_output=True, timeout=60)
         self.server = Server(self.db, self.dir, "console").start()
         self.url = "http://127.0.0.1:%d" % self.server.port
         self.ids = {}
@@ -390,9 +398,44 @@ def relationships_and_versions_pass_the_policy(w):
     assert all(x["org"] == "cert" for x in v["versions"]), v
 
 
+@test
+def admin_pages_answer_admins_only(w):
+    ada = Client(w.server, bearer(w.keys["ada"]))
+    for user in ("ana", "bob"):
+        c = Client(w.server, bearer(w.keys[user]))
+        for path in ("collections", "peers", "audit?object=" + w.ids["shared_cert"]):
+            r = c.get("/api/v1/admin/" + path, accept=None)
+            assert r.status == 403 and "admin" in r.json()["description"], (user, path, r)
+    a = ada.get("/api/v1/admin/collections", accept=None).json()
+    feed = [c for c in a["collections"] if c["id"] == w.cid][0]
+    assert {(g["org"], g["read"], g["write"]) for g in feed["grants"]} == {
+        ("cert", True, True), ("bank", True, True)}, feed
+    assert {"ana", "bob", "ada"} <= {u["name"] for u in a["users"]}, a["users"]
+    assert "password_hash" not in json.dumps(a) and "$argon2" not in json.dumps(a)
+    assert {"name": "quill-responders", "members": ["cert"]} in a["groups"], a["groups"]
+    p = ada.get("/api/v1/admin/peers", accept=None).json()["peers"]
+    assert len(p) == 1 and p[0]["name"] == "regional-hub" and p[0]["errors"] >= 1, p
+    assert p[0]["failing"] and p[0]["last_error"] and "tix_k" not in json.dumps(p), p
+    # Who has seen it: bob's read of ana's object is in the audit log.
+    Client(w.server, bearer(w.keys["bob"])).get("/api/v1/objects/" + w.ids["shared_cert"],
+                                                 accept=None)
+    deadline = time.monotonic() + 20
+    while True:
+        au = ada.get("/api/v1/admin/audit", params=(("object", w.ids["shared_cert"]),),
+                     accept=None).json()
+        if any(x["user"] == "bob" and x["action"] == "read" for x in au["who"]):
+            break
+        assert time.monotonic() < deadline, au
+        time.sleep(0.2)
+    assert any(x["user"] == "ana" and x["action"] == "write" for x in au["who"]), au
+    assert ada.get("/api/v1/admin/audit", accept=None).status == 400
+    assert ada.get("/api/v1/admin/nothing", accept=None).status == 404
+
+
 def browser_world(w):
     return {"url": w.url, "chromium": CHROMIUM, "shots": SHOTS,
             "users": {"ana": {"name": "ana", "password": w.passwords["ana"]},
+                      "ada": {"name": "ada", "password": w.passwords["ada"]},
                       "bob": {"name": "bob", "password": w.passwords["bob"], "key": w.keys["bob"]}},
             "ids": w.ids, "rels": w.rels, "expect": w.expect, "shared_value": SHARED, "red_value": RED_VALUE,
             "red_words": RED_WORDS, "hostile": w.hostile, "objects_path": objects_path(w.cid),
