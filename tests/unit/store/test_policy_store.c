@@ -250,6 +250,55 @@ static void migration_4_resolves_versions_stored_before(void **state)
 	assert_string_equal(w.owner, "cert");
 }
 
+static int count_hit(void *arg, const struct store_value_hit *h)
+{
+	(void)h;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* Migration 20 puts the two ends of the relationships stored before it in
+ * the refs index; a relationship written after it is indexed by its write. */
+static void migration_20_indexes_relationships_stored_before(void **state)
+{
+	struct fixture *f = *state;
+	struct tix_error err;
+	char sql[200];
+	int n = 0;
+
+#define REL(n, src, tgt)                                                                           \
+	"{\"type\":\"relationship\",\"spec_version\":\"2.1\",\"id\":\"relationship--"              \
+	"00000000-0000-4000-8000-00000000000" n "\",\"created\":\"2024-01-01T00:00:00Z\","         \
+	"\"modified\":\"2024-01-01T00:00:00Z\",\"relationship_type\":\"related-to\","              \
+	"\"source_ref\":\"" src "\",\"target_ref\":\"" tgt "\"}"
+	put_json(f->s, IND("1", "", ""), "cert");
+	put_json(f->s, IND("2", "", ""), "cert");
+	put_json(f->s, REL("1", ID("1"), ID("2")), "cert");
+	store_close(f->s);
+	/* back to before migration 20: its rows gone */
+	snprintf(sql, sizeof(sql),
+	         "DELETE FROM object_refs_index WHERE vid IN (SELECT vid FROM objects WHERE type ="
+	         " 'relationship'); PRAGMA user_version = %d;",
+	         store_schema_version() - 1);
+	raw(f->path, sql);
+	f->s = store_open(f->path, NULL, NULL);
+	assert_non_null(f->s);
+	assert_int_equal(store_relationships_of(f->s, ID("1"), 0, count_hit, &n, &err), TIX_OK);
+	assert_int_equal(n, 1);
+	n = 0;
+	assert_int_equal(store_relationships_of(f->s, ID("2"), 0, count_hit, &n, &err), TIX_OK);
+	assert_int_equal(n, 1);
+	/* and one written now: from its source only, once */
+	put_json(f->s, REL("2", ID("2"), "malware--00000000-0000-4000-8000-000000000009"), "cert");
+	n = 0;
+	assert_int_equal(store_relationships_of(f->s, ID("2"), 0, count_hit, &n, &err), TIX_OK);
+	assert_int_equal(n, 2);
+	n = 0;
+	assert_int_equal(store_relationships_of(f->s, ID("1"), 0, count_hit, &n, &err), TIX_OK);
+	assert_int_equal(n, 1);
+#undef REL
+}
+
 /* ---- audit ------------------------------------------------------------------ */
 
 static void log_entries(struct store *s, int n)
@@ -599,6 +648,7 @@ int main(void)
 	        T(unknown_markings_are_flagged_held_definitions_are_not),
 	        T(sharing_groups_and_settings),
 	        T(migration_4_resolves_versions_stored_before),
+	        T(migration_20_indexes_relationships_stored_before),
 	        T(an_id_belongs_to_its_first_writer),
 	        T(migration_6_brings_old_stores_under_the_rules),
 	        T(an_intact_log_verifies_and_answers_who_has_seen),
