@@ -245,7 +245,6 @@ static void audit_answer(struct store *s, const struct api_request *req, struct 
 	struct tix_error err;
 	const char *object = NULL, *key;
 	json_t *who = json_array(), *w, *out;
-	enum tix_err e;
 
 	tix_error_clear(&err);
 	for (size_t i = 0; i < req->nparams; i++) {
@@ -260,7 +259,7 @@ static void audit_answer(struct store *s, const struct api_request *req, struct 
 		api_answer_error(resp, 400, "Bad request", "give object=ID (who has seen it)");
 		goto out;
 	}
-	if ((e = store_audit_list(s, object, 0, on_entry, &x, &err)) != TIX_OK) {
+	if (store_audit_list(s, object, 0, on_entry, &x, &err) != TIX_OK) {
 		api_answer_error(resp, 500, "Internal error", err.msg);
 		goto out;
 	}

@@ -885,6 +885,56 @@ static enum MHD_Result begin_signin(struct server *srv, struct MHD_Connection *c
 	return MHD_YES;
 }
 
+/* The start of a POST's first call: the thread's store, the caller
+ * authenticated, a change by cookie checked for its CSRF token and origin.
+ * NULL when a refusal is queued (*ret). */
+static struct store *post_caller(struct server *srv, struct MHD_Connection *c, struct req_state *st,
+                                 const char *url, char client[64], enum MHD_Result *ret)
+{
+	struct tix_error err;
+	struct store *s;
+
+	if ((s = worker_store(srv, st->live, &err)) == NULL) {
+		*ret = send_error(c, st, 503, "Service unavailable", err.msg);
+		return NULL;
+	}
+	client_address(c, client, 64);
+	tix_error_clear(&err);
+	if (authenticate(srv, c, s, st, "POST", url, client, &err) == TIX_ETOOBIG) {
+		*ret = send_error(c, st, 429, "Too many requests", err.msg);
+		return NULL;
+	}
+	if (csrf_refused(srv, c, st, "POST", ret))
+		return NULL;
+	return s;
+}
+
+/* The end of a POST's first call: what its headers decide for TAXII (req,
+ * when given: the collection, the right to write it, the media type), then
+ * its declared length reserved of the body budget, or a refusal queued. */
+static enum MHD_Result post_go_on(struct server *srv, struct MHD_Connection *c,
+                                  struct req_state *st, struct store *s,
+                                  const struct taxii_request *req, size_t declared)
+{
+	struct taxii_response resp;
+	enum MHD_Result ret;
+
+	if (req) {
+		taxii_response_init(&resp);
+		if (!taxii_precheck(&st->live->cfg, s, req, &resp)) {
+			ret = send_response(c, st, &resp);
+			taxii_response_release(&resp);
+			return ret;
+		}
+		taxii_response_release(&resp);
+	}
+	if (body_reserve(srv, st->who.user_key, declared) != 0)
+		return send_error(c, st, 503, "Service unavailable",
+		                  "too many request bodies are being received; retry shortly");
+	st->reserved = declared;
+	return MHD_YES;
+}
+
 /* The first call of a POST: before any body byte is read, the caller is
  * authenticated and the request checked as far as its headers allow (the
  * collection, the caller's right to write it, the media type); a refusal is
@@ -895,19 +945,11 @@ static enum MHD_Result begin_post(struct server *srv, struct MHD_Connection *c,
                                   struct req_state *st, const char *url, size_t declared)
 {
 	struct taxii_request req;
-	struct taxii_response resp;
-	struct tix_error err;
 	struct store *s;
 	char client[64];
 	enum MHD_Result ret;
 
-	if ((s = worker_store(srv, st->live, &err)) == NULL)
-		return send_error(c, st, 503, "Service unavailable", err.msg);
-	client_address(c, client, sizeof(client));
-	tix_error_clear(&err);
-	if (authenticate(srv, c, s, st, "POST", url, client, &err) == TIX_ETOOBIG)
-		return send_error(c, st, 429, "Too many requests", err.msg);
-	if (csrf_refused(srv, c, st, "POST", &ret))
+	if ((s = post_caller(srv, c, st, url, client, &ret)) == NULL)
 		return ret;
 	memset(&req, 0, sizeof(req));
 	req.method = "POST";
@@ -918,18 +960,7 @@ static enum MHD_Result begin_post(struct server *srv, struct MHD_Connection *c,
 	req.client = client;
 	req.who = st->user[0] ? &st->who : NULL;
 	req.auth_failed = st->auth_failed;
-	taxii_response_init(&resp);
-	if (!taxii_precheck(&st->live->cfg, s, &req, &resp)) {
-		ret = send_response(c, st, &resp);
-		taxii_response_release(&resp);
-		return ret;
-	}
-	taxii_response_release(&resp);
-	if (body_reserve(srv, st->who.user_key, declared) != 0)
-		return send_error(c, st, 503, "Service unavailable",
-		                  "too many request bodies are being received; retry shortly");
-	st->reserved = declared;
-	return MHD_YES;
+	return post_go_on(srv, c, st, s, &req, declared);
 }
 
 /* The first call of a POST to the JSON API (the console's pattern check and
@@ -942,7 +973,6 @@ static enum MHD_Result begin_api_post(struct server *srv, struct MHD_Connection 
 {
 	size_t limit = api_post_limit(url, st->live->cfg.max_content_length);
 	size_t declared = cl ? (size_t)strtoull(cl, NULL, 10) : limit;
-	struct tix_error err;
 	struct store *s;
 	char client[64];
 	enum MHD_Result ret;
@@ -951,16 +981,10 @@ static enum MHD_Result begin_api_post(struct server *srv, struct MHD_Connection 
 		st->discard = 1;
 		return MHD_YES;
 	}
-	if ((s = worker_store(srv, st->live, &err)) == NULL)
-		return send_error(c, st, 503, "Service unavailable", err.msg);
-	client_address(c, client, sizeof(client));
-	tix_error_clear(&err);
-	if (authenticate(srv, c, s, st, "POST", url, client, &err) == TIX_ETOOBIG)
-		return send_error(c, st, 429, "Too many requests", err.msg);
+	if ((s = post_caller(srv, c, st, url, client, &ret)) == NULL)
+		return ret;
 	if (!st->user[0])
 		return send_error(c, st, 401, "Unauthorized", "authentication required");
-	if (csrf_refused(srv, c, st, "POST", &ret))
-		return ret;
 	if (declared > limit) {
 		st->too_big = 1;
 		return send_error(c, st, 413, "Payload too large",
@@ -972,7 +996,6 @@ static enum MHD_Result begin_api_post(struct server *srv, struct MHD_Connection 
 		const char *cid =
 		        MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "collection");
 		struct taxii_request req;
-		struct taxii_response resp;
 		char path[400];
 
 		if (cid == NULL || strlen(cid) > 200 || strchr(cid, '/') != NULL)
@@ -988,19 +1011,9 @@ static enum MHD_Result begin_api_post(struct server *srv, struct MHD_Connection 
 		req.content_type = TAXII_MEDIA_TYPE;
 		req.client = client;
 		req.who = &st->who;
-		taxii_response_init(&resp);
-		if (!taxii_precheck(&st->live->cfg, s, &req, &resp)) {
-			ret = send_response(c, st, &resp);
-			taxii_response_release(&resp);
-			return ret;
-		}
-		taxii_response_release(&resp);
+		return post_go_on(srv, c, st, s, &req, declared);
 	}
-	if (body_reserve(srv, st->who.user_key, declared) != 0)
-		return send_error(c, st, 503, "Service unavailable",
-		                  "too many request bodies are being received; retry shortly");
-	st->reserved = declared;
-	return MHD_YES;
+	return post_go_on(srv, c, st, s, NULL, declared);
 }
 
 /* POST /api/v1/import's writer: the converted file goes through TAXII's
