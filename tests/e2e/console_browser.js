@@ -349,6 +349,9 @@ async function main() {
     await ready(p);
     const peer = await p.$$eval('#admin-peers tbody tr', (trs) => trs.map((t) => Array.from(t.cells).map((c) => c.textContent)));
     assert(peer.length === 1 && peer[0][0].includes('regional-hub') && peer[0][4] === 'failing' && Number(peer[0][5]) >= 1 && peer[0][6].length > 0, 'peers: ' + JSON.stringify(peer));
+    // Its URL, hostile, is text.
+    assert(peer[0][0].includes(world.peer_url), 'the URL is not shown as text: ' + peer[0][0]);
+    assert(await p.evaluate(() => document.querySelectorAll('main img').length === 0 && window.__pwned === undefined), 'the peer URL was made markup');
     await shot(p, 'admin-peers');
     // From an object's page to who has seen it.
     await p.goto(base + '/ui/#/object/' + encodeURIComponent(world.ids.shared_cert));

@@ -43,6 +43,7 @@ SHOTS = os.environ.get("TIX_ARTEFACTS") or os.path.join(os.path.dirname(os.path.
 SHARED = "evil-c2.example"
 RED_VALUE = "red-secret.example"
 RED_WORDS = "Quokka secret operation"
+PEER_URL = "http://127.0.0.1:9/taxii2/?<img src=x onerror=window.__pwned=4>"
 
 TESTS = []
 
@@ -86,7 +87,7 @@ class World:
         self.cid = re.search(r"[0-9a-f-]{36}", out).group(0)
         # A peer whose one run failed (nothing listens on port 9): the
         # peers page shows its error.
-        tix_ok("peer", "add", "regional-hub", "--url", "http://127.0.0.1:9/taxii2/",
+        tix_ok("peer", "add", "regional-hub", "--url", PEER_URL,
                "--remote-collection", "x", "--local-collection", self.cid, "--key-stdin",
                "--direction", "pull", "--org", "bank", "--db", self.db, stdin=b"tix_k\n")
         subprocess.run([TIX, "sync", "--peer", "regional-hub", "--once", "--attempts", "1",
@@ -437,7 +438,7 @@ def browser_world(w):
             "users": {"ana": {"name": "ana", "password": w.passwords["ana"]},
                       "ada": {"name": "ada", "password": w.passwords["ada"]},
                       "bob": {"name": "bob", "password": w.passwords["bob"], "key": w.keys["bob"]}},
-            "ids": w.ids, "rels": w.rels, "expect": w.expect, "shared_value": SHARED, "red_value": RED_VALUE,
+            "peer_url": PEER_URL, "ids": w.ids, "rels": w.rels, "expect": w.expect, "shared_value": SHARED, "red_value": RED_VALUE,
             "red_words": RED_WORDS, "hostile": w.hostile, "objects_path": objects_path(w.cid),
             "new_object": indicator(name="posted from the console", object_marking_refs=[GREEN]),
             "collection": w.cid,
