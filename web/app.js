@@ -617,7 +617,9 @@
       (rep.total + ' object(s) in the file (' + rep.format + '): ' + rep.accepted + ' accepted, ' + rep.refused + ' refused' +
        (rep.records_refused.length ? '; ' + rep.records_refused.length + ' record(s) could not be converted' : ''))));
     if (rep.objects.length) {
-      var shown = rep.objects.slice(0, 500);
+      /* the refused first: what needs a look */
+      var shown = rep.objects.filter(function (o) { return o.result !== 'accepted'; })
+        .concat(rep.objects.filter(function (o) { return o.result === 'accepted'; })).slice(0, 500);
       var t = table(['Object', 'Result', 'Reason'], shown.map(function (o) {
         var id = String(o.id || '(no id)');
         return [o.result === 'accepted' ? objectLink(id) : el('code', { cls: 'value', text: id }),
