@@ -3,7 +3,8 @@
  * for the admin role only: collections with every organisation's grant, the
  * users, organisations and sharing groups (GET /api/v1/admin/collections);
  * the peers' state (lag, errors, last audit anchor; GET /api/v1/admin/peers);
- * the audit entries naming one object (GET /api/v1/admin/audit?object=ID).
+ * the audit entries naming one object it may read (GET
+ * /api/v1/admin/audit?object=ID).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -239,7 +240,8 @@ static int on_entry(void *arg, int64_t seq, const struct store_audit_entry *e)
 	return 0;
 }
 
-static void audit_answer(struct store *s, const struct api_request *req, struct api_response *resp)
+static void audit_answer(struct store *s, const struct api_reader *r, const struct api_request *req,
+                         struct api_response *resp)
 {
 	struct auditing x = {json_array(), json_object(), 0};
 	struct tix_error err;
@@ -259,6 +261,16 @@ static void audit_answer(struct store *s, const struct api_request *req, struct 
 		api_answer_error(resp, 400, "Bad request", "give object=ID (who has seen it)");
 		goto out;
 	}
+	/* Only of an object the admin may read: the admin role reads by the
+	 * policy too (docs/policy.md), and who read a TLP:RED object of
+	 * another organisation would tell of the object. */
+	if (api_object_readable(s, r, object, &err) != TIX_OK) {
+		if (err.code == TIX_ENOTFOUND)
+			api_answer_error(resp, 404, "Not found", "no such object");
+		else
+			api_answer_error(resp, 500, "Internal error", err.msg);
+		goto out;
+	}
 	if (store_audit_list(s, object, 0, on_entry, &x, &err) != TIX_OK) {
 		api_answer_error(resp, 500, "Internal error", err.msg);
 		goto out;
@@ -275,8 +287,8 @@ out:
 	json_decref(x.who);
 }
 
-void api_admin_answer(struct store *s, const struct api_request *req, const char *what,
-                      struct api_response *resp)
+void api_admin_answer(struct store *s, const struct api_reader *r, const struct api_request *req,
+                      const char *what, struct api_response *resp)
 {
 	/* Only the admin role: everyone else is told so (not 404: the page
 	 * says why it shows nothing). */
@@ -290,7 +302,7 @@ void api_admin_answer(struct store *s, const struct api_request *req, const char
 	else if (strcmp(what, "peers") == 0 && req->nparams == 0)
 		peers_answer(s, resp);
 	else if (strcmp(what, "audit") == 0)
-		audit_answer(s, req, resp);
+		audit_answer(s, r, req, resp);
 	else
 		api_answer_error(resp, 404, "Not found", "no such resource");
 }

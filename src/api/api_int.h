@@ -31,9 +31,9 @@ void api_versions_answer(struct store *s, const struct api_reader *r, const char
                          struct api_response *resp);
 
 /* GET /api/v1/admin/{collections,peers,audit} (admin.c): 403 for any but
- * the admin role. */
-void api_admin_answer(struct store *s, const struct api_request *req, const char *what,
-                      struct api_response *resp);
+ * the admin role; the audit only of an object r may read. */
+void api_admin_answer(struct store *s, const struct api_reader *r, const struct api_request *req,
+                      const char *what, struct api_response *resp);
 
 /* GET /api/v1/me, POST /api/v1/patterns/check and POST /api/v1/import
  * (console.c). */

@@ -326,7 +326,7 @@ void api_handle(struct store *s, const struct api_request *req, struct api_respo
 		return;
 	}
 	if (strncmp(path, "admin/", 6) == 0) {
-		api_admin_answer(s, req, path + 6, resp);
+		api_admin_answer(s, &r, req, path + 6, resp);
 		return;
 	}
 	if (strcmp(path, "me") == 0) {

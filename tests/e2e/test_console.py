@@ -430,6 +430,11 @@ def admin_pages_answer_admins_only(w):
         time.sleep(0.2)
     assert any(x["user"] == "ana" and x["action"] == "write" for x in au["who"]), au
     assert ada.get("/api/v1/admin/audit", accept=None).status == 400
+    # The admin reads by the policy too: not the audit of bank's RED object
+    # (who read it would tell of it), as for one that does not exist.
+    for oid in (w.ids["red"], "indicator--00000000-0000-4000-8000-000000000000"):
+        r = ada.get("/api/v1/admin/audit", params=(("object", oid),), accept=None)
+        assert r.status == 404, r
     assert ada.get("/api/v1/admin/nothing", accept=None).status == 404
 
 
