@@ -1,7 +1,8 @@
 /*
  * api/admin.c — what the console's administrators' pages read (docs/api.md),
  * for the admin role only: collections with every organisation's grant, the
- * users, organisations and sharing groups (GET /api/v1/admin/collections);
+ * users of its organisation, the organisations and sharing groups (GET
+ * /api/v1/admin/collections);
  * the peers' state (lag, errors, last audit anchor; GET /api/v1/admin/peers);
  * the audit entries naming one object it may read (GET
  * /api/v1/admin/audit?object=ID).
@@ -29,6 +30,7 @@ static void time_of(int64_t us, char out[40])
 
 struct permissions {
 	struct store *s;
+	const char *org; /* the admin's: its users are listed, no one else's */
 	json_t *orgs, *collections, *users, *groups;
 	int64_t *org_keys;
 	size_t norgs;
@@ -84,7 +86,10 @@ static int on_user(void *arg, const struct store_user *u)
 {
 	struct permissions *p = arg;
 
-	/* no password hash, no key: who may do what */
+	/* Another organisation's accounts are its own affair: only the
+	 * admin's organisation's, with no password hash and no key. */
+	if (strcmp(u->org, p->org) != 0)
+		return 0;
 	json_array_append_new(p->users, json_pack("{s:s, s:s, s:s, s:b}", "name", u->name, "org",
 	                                          u->org, "role", store_role_name(u->role),
 	                                          "password", u->password_hash[0] != '\0'));
@@ -106,11 +111,11 @@ static int on_group(void *arg, const char *group, const char *org)
 	return 0;
 }
 
-static void collections_answer(struct store *s, struct api_response *resp)
+static void collections_answer(struct store *s, const char *org, struct api_response *resp)
 {
 	struct tix_error err;
-	struct permissions p = {s, json_array(), json_array(), json_array(), json_array(), NULL,
-	                        0, &err,         TIX_OK};
+	struct permissions p = {s,    org, json_array(), json_array(), json_array(), json_array(),
+	                        NULL, 0,   &err,         TIX_OK};
 	enum tix_err e;
 	json_t *out;
 
@@ -298,7 +303,7 @@ void api_admin_answer(struct store *s, const struct api_reader *r, const struct 
 		return;
 	}
 	if (strcmp(what, "collections") == 0 && req->nparams == 0)
-		collections_answer(s, resp);
+		collections_answer(s, req->who->org, resp);
 	else if (strcmp(what, "peers") == 0 && req->nparams == 0)
 		peers_answer(s, resp);
 	else if (strcmp(what, "audit") == 0)
