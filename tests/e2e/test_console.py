@@ -94,6 +94,13 @@ class World:
                         "--timeout", "2", "--db", self.db], capture_output=True, timeout=60)
         self.server = Server(self.db, self.dir, "console").start()
         self.url = "http://127.0.0.1:%d" % self.server.port
+        try:
+            self._seed()
+        except BaseException:
+            self.close()  # no server left running when seeding fails
+            raise
+
+    def _seed(self):
         self.ids = {}
         green = [GREEN]
         shared_cert = indicator(name="C2 of the Quill campaign", object_marking_refs=green,
