@@ -109,6 +109,14 @@ struct api_param {
 	const char *value;
 };
 
+/* Writes a TAXII envelope (or bundle) of STIX objects into collection cid
+ * through the node's TAXII write path (POST .../objects/: validation,
+ * roles, ownership, policy, audit), as the caller: *status is TAXII's,
+ * *answer its JSON (the status resource, or an error), or NULL. Supplied by
+ * the server (src/http) for POST /api/v1/import. */
+typedef void (*api_write_fn)(void *arg, const char *cid, const char *body, size_t len, int *status,
+                             json_t **answer);
+
 struct api_request {
 	const char *method;
 	const char *path; /* decoded, starting with API_PREFIX */
@@ -118,7 +126,18 @@ struct api_request {
 	int auth_failed;                  /* credentials were sent and refused */
 	const struct policy_node *node;
 	const struct api_limits *limits;
+	const char *body; /* of a POST, or NULL */
+	size_t body_len;
+	api_write_fn write; /* POST /api/v1/import's writer, or NULL */
+	void *write_arg;
 };
+
+/* The largest body a POST to path (under API_PREFIX) may send, or 0 when
+ * path takes no POST: patterns/check API_MAX_PATTERN_BODY, import
+ * max_import (the server's max_content_length). */
+#define API_MAX_PATTERN_BODY                                                                       \
+	((size_t)(1u << 20) + 4096) /* PATTERN_MAX_LEN and the JSON around it */
+size_t api_post_limit(const char *path, size_t max_import);
 
 struct api_response {
 	int status;

@@ -23,6 +23,25 @@ void api_summary_answer(struct store *s, const struct api_reader *r, struct api_
 void api_object_answer(struct store *s, const struct api_reader *r, const char *id,
                        struct api_response *resp);
 
+/* GET /api/v1/objects/{id}/relationships and .../versions (overview.c):
+ * 404 when the caller may not read the object. */
+void api_relationships_answer(struct store *s, const struct api_reader *r, const char *id,
+                              struct api_response *resp);
+void api_versions_answer(struct store *s, const struct api_reader *r, const char *id,
+                         struct api_response *resp);
+
+/* GET /api/v1/admin/{collections,peers,audit} (admin.c): 403 for any but
+ * the admin role; the audit only of an object r may read. */
+void api_admin_answer(struct store *s, const struct api_reader *r, const struct api_request *req,
+                      const char *what, struct api_response *resp);
+
+/* GET /api/v1/me, POST /api/v1/patterns/check and POST /api/v1/import
+ * (console.c). */
+void api_me_answer(const struct api_reader *r, const struct auth_principal *who,
+                   struct api_response *resp);
+void api_pattern_check_answer(const char *body, size_t len, struct api_response *resp);
+void api_import_answer(const struct api_request *req, struct api_response *resp);
+
 /* An If-None-Match list (weak tags compare too, "*" matches all) that
  * holds etag: shared by the feeds and the console's files (feeds.c). */
 int api_none_match(const char *if_none_match, const char *etag);

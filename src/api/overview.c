@@ -248,3 +248,171 @@ void api_object_answer(struct store *s, const struct api_reader *r, const char *
 	}
 	json_decref(f.out);
 }
+
+/* ---- the object's relationships and versions (the object page) ------------------- */
+
+#define RELATIONSHIPS_LISTED 200
+
+struct relating {
+	const struct api_reader *r;
+	const char *id;
+	json_t *list;
+	size_t more;
+};
+
+static int on_relationship(void *arg, const struct store_value_hit *h)
+{
+	struct relating *x = arg;
+	json_t *body, *o;
+	const char *src, *tgt;
+
+	if (!api_may_read(x->r, h))
+		return 0;
+	if (json_array_size(x->list) >= RELATIONSHIPS_LISTED) {
+		x->more++;
+		return 0;
+	}
+	if ((body = json_loadb(h->body, h->body_len, 0, NULL)) == NULL)
+		return 0;
+	src = json_string_value(json_object_get(body, "source_ref"));
+	tgt = json_string_value(json_object_get(body, "target_ref"));
+	if (src && tgt) {
+		int out = strcmp(src, x->id) == 0;
+
+		o = json_pack("{s:s, s:s?, s:s, s:s, s:s, s:s, s:s}", "id", h->id,
+		              "relationship_type",
+		              json_string_value(json_object_get(body, "relationship_type")),
+		              "source_ref", src, "target_ref", tgt, "direction", out ? "out" : "in",
+		              "other", out ? tgt : src, "tlp", tlp_of(x->r, h));
+		if (o)
+			json_array_append_new(x->list, o);
+	}
+	json_decref(body);
+	return 0;
+}
+
+struct other_end {
+	const struct api_reader *r;
+	json_t *entry;
+};
+
+static int on_other_end(void *arg, const struct store_value_hit *h)
+{
+	struct other_end *x = arg;
+	json_t *body;
+	const char *name;
+
+	if (!api_may_read(x->r, h))
+		return 0;
+	json_object_set_new(x->entry, "other_type", json_string(h->type));
+	json_object_set_new(x->entry, "other_readable", json_true());
+	if ((body = json_loadb(h->body, h->body_len, 0, NULL)) != NULL) {
+		name = json_string_value(json_object_get(body, "name"));
+		if (name == NULL)
+			name = json_string_value(json_object_get(body, "value"));
+		if (name)
+			json_object_set_new(x->entry, "other_name", json_string(name));
+		json_decref(body);
+	}
+	return 1;
+}
+
+static void audit_add(struct api_response *resp, const char *id)
+{
+	if (tix_buf_len(&resp->audit_ids) == 0)
+		tix_buf_addc(&resp->audit_ids, '\n');
+	tix_buf_adds(&resp->audit_ids, id);
+	tix_buf_addc(&resp->audit_ids, '\n');
+}
+
+void api_relationships_answer(struct store *s, const struct api_reader *r, const char *id,
+                              struct api_response *resp)
+{
+	struct relating x = {r, id, json_array(), 0};
+	struct tix_error err;
+	json_t *out, *e;
+	size_t i;
+	enum tix_err rc;
+
+	tix_error_clear(&err);
+	rc = api_object_readable(s, r, id, &err);
+	if (rc == TIX_OK)
+		rc = store_relationships_of(s, id, r->org_key, on_relationship, &x, &err);
+	/* The other ends: named when the caller may read them, else only
+	 * their id (which the relationship it may read holds anyway). */
+	json_array_foreach (x.list, i, e) {
+		struct other_end o = {r, e};
+
+		if (rc != TIX_OK)
+			break;
+		json_object_set_new(e, "other_readable", json_false());
+		rc = store_object_latest(s, json_string_value(json_object_get(e, "other")),
+		                         r->org_key, on_other_end, &o, &err);
+	}
+	if (rc == TIX_ENOTFOUND) {
+		api_answer_error(resp, 404, "Not found", "no such object");
+	} else if (rc != TIX_OK) {
+		api_answer_error(resp, 500, "Internal error", err.msg);
+	} else if ((out = json_pack("{s:O, s:b}", "relationships", x.list, "more", x.more > 0)) ==
+	           NULL) {
+		api_answer_error(resp, 500, "Internal error", "out of memory");
+	} else {
+		api_answer_json(resp, out);
+		json_decref(out);
+		json_array_foreach (x.list, i, e) {
+			audit_add(resp, json_string_value(json_object_get(e, "id")));
+			if (json_is_true(json_object_get(e, "other_readable")))
+				audit_add(resp, json_string_value(json_object_get(e, "other")));
+		}
+	}
+	json_decref(x.list);
+}
+
+struct versioning {
+	const struct api_reader *r;
+	json_t *list;
+};
+
+static int on_any_version(void *arg, const struct store_value_hit *h)
+{
+	struct versioning *x = arg;
+	struct tix_time t;
+	char when[40], modified[40];
+
+	if (!api_may_read(x->r, h))
+		return 0;
+	time_text(h->date_added, when);
+	/* stored in canonical form (nanoseconds): shown as STIX writes it */
+	snprintf(modified, sizeof(modified), "%s", h->modified);
+	if (tix_time_parse(h->modified, &t, NULL) == TIX_OK)
+		tix_time_format(&t, 3, modified);
+	json_array_append_new(x->list,
+	                      json_pack("{s:s, s:s, s:s?, s:s}", "modified", modified, "date_added",
+	                                when, "org", h->aud.owner_org, "tlp", tlp_of(x->r, h)));
+	return 0;
+}
+
+void api_versions_answer(struct store *s, const struct api_reader *r, const char *id,
+                         struct api_response *resp)
+{
+	struct versioning x = {r, json_array()};
+	struct tix_error err;
+	json_t *out;
+	enum tix_err rc;
+
+	tix_error_clear(&err);
+	rc = api_object_readable(s, r, id, &err);
+	if (rc == TIX_OK)
+		rc = store_object_versions(s, id, r->org_key, on_any_version, &x, &err);
+	if (rc == TIX_ENOTFOUND)
+		api_answer_error(resp, 404, "Not found", "no such object");
+	else if (rc != TIX_OK)
+		api_answer_error(resp, 500, "Internal error", err.msg);
+	else if ((out = json_pack("{s:O}", "versions", x.list)) == NULL)
+		api_answer_error(resp, 500, "Internal error", "out of memory");
+	else {
+		api_answer_json(resp, out);
+		json_decref(out);
+	}
+	json_decref(x.list);
+}

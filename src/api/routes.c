@@ -279,8 +279,21 @@ void api_handle(struct store *s, const struct api_request *req, struct api_respo
 		api_answer_error(resp, 401, "Unauthorized", "authentication required");
 		return;
 	}
+	if (strcmp(req->method, "POST") == 0 && api_post_limit(req->path, 1) != 0) {
+		/* The console's writes: never anonymous. */
+		if (req->who == NULL) {
+			resp->authenticate = 1;
+			api_answer_error(resp, 401, "Unauthorized", "authentication required");
+		} else if (strcmp(path, "patterns/check") == 0) {
+			api_pattern_check_answer(req->body, req->body_len, resp);
+		} else {
+			api_import_answer(req, resp);
+		}
+		return;
+	}
 	if (strcmp(req->method, "GET") != 0) {
-		api_answer_error(resp, 405, "Method not allowed", "the API is read-only: GET");
+		api_answer_error(resp, 405, "Method not allowed",
+		                 "GET, or POST of patterns/check and import only");
 		return;
 	}
 	if (api_reader_principal(s, req->node, req->who, &r, &err) != TIX_OK) {
@@ -296,14 +309,28 @@ void api_handle(struct store *s, const struct api_request *req, struct api_respo
 			api_object_answer(s, &r, id, resp);
 			return;
 		}
-		if (slash == NULL || strcmp(slash, "/sightings") != 0 ||
-		    (size_t)(slash - id) >= sizeof(buf)) {
+		if (slash == NULL || (size_t)(slash - id) >= sizeof(buf) ||
+		    (strcmp(slash, "/sightings") != 0 && strcmp(slash, "/relationships") != 0 &&
+		     strcmp(slash, "/versions") != 0)) {
 			api_answer_error(resp, 404, "Not found", "no such resource");
 			return;
 		}
 		memcpy(buf, id, (size_t)(slash - id));
 		buf[slash - id] = '\0';
-		sightings(s, &r, buf, resp);
+		if (slash[1] == 's')
+			sightings(s, &r, buf, resp);
+		else if (slash[1] == 'r')
+			api_relationships_answer(s, &r, buf, resp);
+		else
+			api_versions_answer(s, &r, buf, resp);
+		return;
+	}
+	if (strncmp(path, "admin/", 6) == 0) {
+		api_admin_answer(s, &r, req, path + 6, resp);
+		return;
+	}
+	if (strcmp(path, "me") == 0) {
+		api_me_answer(&r, req->who, resp);
 		return;
 	}
 	if (strcmp(path, "summary") == 0) {

@@ -885,6 +885,56 @@ static enum MHD_Result begin_signin(struct server *srv, struct MHD_Connection *c
 	return MHD_YES;
 }
 
+/* The start of a POST's first call: the thread's store, the caller
+ * authenticated, a change by cookie checked for its CSRF token and origin.
+ * NULL when a refusal is queued (*ret). */
+static struct store *post_caller(struct server *srv, struct MHD_Connection *c, struct req_state *st,
+                                 const char *url, char client[64], enum MHD_Result *ret)
+{
+	struct tix_error err;
+	struct store *s;
+
+	if ((s = worker_store(srv, st->live, &err)) == NULL) {
+		*ret = send_error(c, st, 503, "Service unavailable", err.msg);
+		return NULL;
+	}
+	client_address(c, client, 64);
+	tix_error_clear(&err);
+	if (authenticate(srv, c, s, st, "POST", url, client, &err) == TIX_ETOOBIG) {
+		*ret = send_error(c, st, 429, "Too many requests", err.msg);
+		return NULL;
+	}
+	if (csrf_refused(srv, c, st, "POST", ret))
+		return NULL;
+	return s;
+}
+
+/* The end of a POST's first call: what its headers decide for TAXII (req,
+ * when given: the collection, the right to write it, the media type), then
+ * its declared length reserved of the body budget, or a refusal queued. */
+static enum MHD_Result post_go_on(struct server *srv, struct MHD_Connection *c,
+                                  struct req_state *st, struct store *s,
+                                  const struct taxii_request *req, size_t declared)
+{
+	struct taxii_response resp;
+	enum MHD_Result ret;
+
+	if (req) {
+		taxii_response_init(&resp);
+		if (!taxii_precheck(&st->live->cfg, s, req, &resp)) {
+			ret = send_response(c, st, &resp);
+			taxii_response_release(&resp);
+			return ret;
+		}
+		taxii_response_release(&resp);
+	}
+	if (body_reserve(srv, st->who.user_key, declared) != 0)
+		return send_error(c, st, 503, "Service unavailable",
+		                  "too many request bodies are being received; retry shortly");
+	st->reserved = declared;
+	return MHD_YES;
+}
+
 /* The first call of a POST: before any body byte is read, the caller is
  * authenticated and the request checked as far as its headers allow (the
  * collection, the caller's right to write it, the media type); a refusal is
@@ -895,19 +945,11 @@ static enum MHD_Result begin_post(struct server *srv, struct MHD_Connection *c,
                                   struct req_state *st, const char *url, size_t declared)
 {
 	struct taxii_request req;
-	struct taxii_response resp;
-	struct tix_error err;
 	struct store *s;
 	char client[64];
 	enum MHD_Result ret;
 
-	if ((s = worker_store(srv, st->live, &err)) == NULL)
-		return send_error(c, st, 503, "Service unavailable", err.msg);
-	client_address(c, client, sizeof(client));
-	tix_error_clear(&err);
-	if (authenticate(srv, c, s, st, "POST", url, client, &err) == TIX_ETOOBIG)
-		return send_error(c, st, 429, "Too many requests", err.msg);
-	if (csrf_refused(srv, c, st, "POST", &ret))
+	if ((s = post_caller(srv, c, st, url, client, &ret)) == NULL)
 		return ret;
 	memset(&req, 0, sizeof(req));
 	req.method = "POST";
@@ -918,18 +960,97 @@ static enum MHD_Result begin_post(struct server *srv, struct MHD_Connection *c,
 	req.client = client;
 	req.who = st->user[0] ? &st->who : NULL;
 	req.auth_failed = st->auth_failed;
-	taxii_response_init(&resp);
-	if (!taxii_precheck(&st->live->cfg, s, &req, &resp)) {
-		ret = send_response(c, st, &resp);
-		taxii_response_release(&resp);
-		return ret;
+	return post_go_on(srv, c, st, s, &req, declared);
+}
+
+/* The first call of a POST to the JSON API (the console's pattern check and
+ * import): authenticated, its CSRF token checked, its size bounded by the
+ * resource and, for an import, the caller's right to write the collection
+ * checked as TAXII checks it, all before any body byte is read. A path that
+ * takes no POST is answered 405 later, its body dropped. */
+static enum MHD_Result begin_api_post(struct server *srv, struct MHD_Connection *c,
+                                      struct req_state *st, const char *url, const char *cl)
+{
+	size_t limit = api_post_limit(url, st->live->cfg.max_content_length);
+	size_t declared = cl ? (size_t)strtoull(cl, NULL, 10) : limit;
+	struct store *s;
+	char client[64];
+	enum MHD_Result ret;
+
+	if (limit == 0) {
+		st->discard = 1;
+		return MHD_YES;
 	}
+	if ((s = post_caller(srv, c, st, url, client, &ret)) == NULL)
+		return ret;
+	if (!st->user[0])
+		return send_error(c, st, 401, "Unauthorized", "authentication required");
+	if (declared > limit) {
+		st->too_big = 1;
+		return send_error(c, st, 413, "Payload too large",
+		                  limit == API_MAX_PATTERN_BODY
+		                          ? "a pattern to check is at most 1 MiB"
+		                          : "the file is larger than max_content_length");
+	}
+	if (limit != API_MAX_PATTERN_BODY) {
+		const char *cid =
+		        MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "collection");
+		struct taxii_request req;
+		char path[400];
+
+		if (cid == NULL || strlen(cid) > 200 || strchr(cid, '/') != NULL)
+			return send_error(
+			        c, st, 400, "Bad request",
+			        "collection: the id of a collection you may write is needed");
+		snprintf(path, sizeof(path), "/%s/collections/%s/objects/", st->live->cfg.api_root,
+		         cid);
+		memset(&req, 0, sizeof(req));
+		req.method = "POST";
+		req.path = path;
+		req.accept = TAXII_MEDIA_TYPE;
+		req.content_type = TAXII_MEDIA_TYPE;
+		req.client = client;
+		req.who = &st->who;
+		return post_go_on(srv, c, st, s, &req, declared);
+	}
+	return post_go_on(srv, c, st, s, NULL, declared);
+}
+
+/* POST /api/v1/import's writer: the converted file goes through TAXII's
+ * own POST of the collection's objects, as the caller (api_write_fn). */
+struct api_writer {
+	struct req_state *st;
+	struct store *s;
+	const struct taxii_request *treq;
+};
+
+static void write_through_taxii(void *arg, const char *cid, const char *body, size_t len,
+                                int *status, json_t **answer)
+{
+	struct api_writer *w = arg;
+	struct taxii_config cfg = w->st->live->cfg;
+	struct taxii_request req = *w->treq;
+	struct taxii_response resp;
+	char path[400];
+
+	snprintf(path, sizeof(path), "/%s/collections/%s/objects/", cfg.api_root, cid);
+	req.method = "POST";
+	req.path = path;
+	req.params = NULL;
+	req.nparams = 0;
+	req.accept = TAXII_MEDIA_TYPE;
+	req.content_type = TAXII_MEDIA_TYPE;
+	req.body = body;
+	req.body_len = len;
+	/* The upload was bounded by max_content_length; what MISP or CSV
+	 * became in STIX may be larger. */
+	if (cfg.max_content_length < len)
+		cfg.max_content_length = len;
+	taxii_response_init(&resp);
+	taxii_handle(&cfg, w->s, worker_cache(w->st->live), &req, &resp);
+	*status = resp.status;
+	*answer = json_loadb(tix_buf_str(&resp.body), tix_buf_len(&resp.body), 0, NULL);
 	taxii_response_release(&resp);
-	if (body_reserve(srv, st->who.user_key, declared) != 0)
-		return send_error(c, st, 503, "Service unavailable",
-		                  "too many request bodies are being received; retry shortly");
-	st->reserved = declared;
-	return MHD_YES;
 }
 
 /* A request under /api/v1/ (src/api), authenticated as TAXII is; what its
@@ -940,6 +1061,7 @@ static enum MHD_Result api_answer(struct MHD_Connection *c, struct req_state *st
 	struct api_param params[MAX_PARAMS];
 	struct api_request req;
 	struct api_response ar;
+	struct api_writer writer;
 	struct taxii_response resp;
 	struct policy_node node, stored;
 	struct taxii_cache *cache = NULL;
@@ -970,6 +1092,11 @@ static enum MHD_Result api_answer(struct MHD_Connection *c, struct req_state *st
 	}
 	req.node = &node;
 	req.limits = st->live->opts.api_limits;
+	req.body = treq->body;
+	req.body_len = treq->body_len;
+	writer = (struct api_writer){st, s, treq};
+	req.write = write_through_taxii;
+	req.write_arg = &writer;
 	taxii_response_init(&resp);
 	resp.content_type = "application/json";
 	/* The summary walks every latest object: answered from the thread's
@@ -1086,8 +1213,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return send_error(c, st, 413, "Payload too large",
 			                  "the body is larger than max_content_length");
 		}
-		/* The JSON API is read-only: a POST there is answered (405) on
-		 * the later call, its body dropped. */
+		if (strcmp(method, "POST") == 0 &&
+		    strncmp(url, API_PREFIX, strlen(API_PREFIX)) == 0)
+			return begin_api_post(srv, c, st, url, cl);
 		if (strcmp(method, "POST") == 0 && strcmp(url, UI_SESSION_PATH) == 0)
 			return begin_signin(srv, c, st,
 			                    cl ? (size_t)strtoull(cl, NULL, 10) : UI_MAX_SIGNIN);

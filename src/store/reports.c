@@ -47,8 +47,29 @@ static enum tix_err index_ref(struct store *s, int64_t vid, const char *ref, str
 	return TIX_OK;
 }
 
+/* Migration 18 (issue 17's console, the relationships of an object): the
+ * relationships' two ends, in the same index. */
+const char store__schema_relationship_refs[] =
+        "INSERT OR IGNORE INTO object_refs_index (ref, vid)"
+        " SELECT json_extract(o.body, '$.source_ref'), o.vid FROM objects o"
+        " WHERE o.type = 'relationship' AND json_type(o.body, '$.source_ref') = 'text';"
+        "INSERT OR IGNORE INTO object_refs_index (ref, vid)"
+        " SELECT json_extract(o.body, '$.target_ref'), o.vid FROM objects o"
+        " WHERE o.type = 'relationship' AND json_type(o.body, '$.target_ref') = 'text';";
+
+/* The same on PostgreSQL. */
+const char store__pg_schema_relationship_refs[] =
+        "INSERT INTO object_refs_index (ref, vid)"
+        " SELECT o.body::jsonb ->> 'source_ref', o.vid FROM objects o"
+        " WHERE o.type = 'relationship' AND jsonb_typeof(o.body::jsonb -> 'source_ref') = 'string'"
+        " ON CONFLICT DO NOTHING;"
+        "INSERT INTO object_refs_index (ref, vid)"
+        " SELECT o.body::jsonb ->> 'target_ref', o.vid FROM objects o"
+        " WHERE o.type = 'relationship' AND jsonb_typeof(o.body::jsonb -> 'target_ref') = 'string'"
+        " ON CONFLICT DO NOTHING;";
+
 /* (A trigger on objects would do this too, but costs every insert, of any
- * type, a third more time; only these three types pay here.) */
+ * type, a third more time; only these four types pay here.) */
 enum tix_err store__index_refs(struct store *s, int64_t vid, const struct stix_meta *m,
                                const char *body, size_t body_len, struct tix_error *err)
 {
@@ -58,12 +79,20 @@ enum tix_err store__index_refs(struct store *s, int64_t vid, const struct stix_m
 	enum tix_err e = TIX_OK;
 	size_t i;
 
-	if (t == NULL ||
-	    (strcmp(t, "report") != 0 && strcmp(t, "grouping") != 0 && strcmp(t, "sighting") != 0))
+	if (t == NULL || (strcmp(t, "report") != 0 && strcmp(t, "grouping") != 0 &&
+	                  strcmp(t, "sighting") != 0 && strcmp(t, "relationship") != 0))
 		return TIX_OK;
 	if (obj == NULL && (obj = own = json_loadb(body, body_len, 0, NULL)) == NULL)
 		return TIX_OK;
-	if (t[0] == 's') {
+	if (t[0] == 'r' && t[2] == 'l') { /* relationship: its two ends */
+		const char *src = json_string_value(json_object_get(obj, "source_ref"));
+		const char *tgt = json_string_value(json_object_get(obj, "target_ref"));
+
+		if (src)
+			e = index_ref(s, vid, src, err);
+		if (tgt && e == TIX_OK)
+			e = index_ref(s, vid, tgt, err);
+	} else if (t[0] == 's') {
 		const char *of = json_string_value(json_object_get(obj, "sighting_of_ref"));
 
 		if (of)

@@ -176,6 +176,9 @@ const struct store_migration store__migrations[] = {
         /* 16 -> 17: versions and `superseded` in the audience index of TAXII
          * listings (src/store/audience.c) */
         {store__schema_audience_scan, store__pg_schema_audience_scan, NULL},
+        /* 17 -> 18: the two ends of relationships in the refs index
+         * (src/store/reports.c) */
+        {store__schema_relationship_refs, store__pg_schema_relationship_refs, NULL},
 };
 
 #define NMIGRATIONS ((int)(sizeof(store__migrations) / sizeof(store__migrations[0])))

@@ -690,6 +690,17 @@ enum tix_err store_object_latest(struct store *s, const char *id, int64_t reader
                                  int (*cb)(void *, const struct store_value_hit *), void *arg,
                                  struct tix_error *err);
 
+/* Every version of id, oldest first, without its body (the console's
+ * version list; each passes the caller's policy). */
+enum tix_err store_object_versions(struct store *s, const char *id, int64_t reader_org_key,
+                                   int (*cb)(void *, const struct store_value_hit *), void *arg,
+                                   struct tix_error *err);
+/* The latest version of each relationship whose source_ref or target_ref
+ * is id, in the order they were added (the refs index, migration 18). */
+enum tix_err store_relationships_of(struct store *s, const char *id, int64_t reader_org_key,
+                                    int (*cb)(void *, const struct store_value_hit *), void *arg,
+                                    struct tix_error *err);
+
 /* The latest version of every object, in the order they were stored (the
  * console's dashboard counts them through the policy); without its body
  * (body NULL, body_len 0), so that the walk reads no object's JSON. */

@@ -199,6 +199,7 @@ extern const char store__schema_sessions[];
 extern const char store__schema_refs[];
 /* What a report or grouping version lists, what a sighting is of, into the
  * refs index (reports.c; in the write's transaction). */
+extern const char store__schema_relationship_refs[];
 enum tix_err store__index_refs(struct store *s, int64_t vid, const struct stix_meta *m,
                                const char *body, size_t body_len, struct tix_error *err);
 /* Migration 7: the audience index (audience.c); its SQL function
@@ -227,7 +228,7 @@ extern const char store__pg_schema_accounts[], store__pg_schema_policy[], store_
         store__pg_schema_peer_errors[], store__pg_schema_values[], store__pg_schema_named_feeds[],
         store__pg_schema_route[], store__pg_schema_request[], store__pg_schema_sessions[],
         store__pg_schema_refs[], store__pg_schema_value_audiences[],
-        store__pg_schema_audience_scan[];
+        store__pg_schema_audience_scan[], store__pg_schema_relationship_refs[];
 
 /* The SQL of the accounts statements cached in the handle (accounts.c). */
 extern const char store__sql_user_get[];

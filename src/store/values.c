@@ -687,19 +687,50 @@ enum tix_err store_object_version(struct store *s, int64_t vid, int64_t reader_o
 	return each_hit(s, st, cb, arg, "reading a version", &stopped, err);
 }
 
-enum tix_err store_object_latest(struct store *s, const char *id, int64_t reader_org_key,
-                                 int (*cb)(void *, const struct store_value_hit *), void *arg,
-                                 struct tix_error *err)
+/* The hits of a query about one id (?1) for a reader (?9). */
+static enum tix_err hits_of_id(struct store *s, const char *sql, const char *id,
+                               int64_t reader_org_key,
+                               int (*cb)(void *, const struct store_value_hit *), void *arg,
+                               const char *what, struct tix_error *err)
 {
-	sqlite3_stmt *st = store__cached(
-	        s, "SELECT " HIT_COLS " FROM objects o WHERE o.id = ?1" HIT_LATEST, err);
+	sqlite3_stmt *st = store__cached(s, sql, err);
 	int stopped;
 
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 9, reader_org_key);
-	return each_hit(s, st, cb, arg, "reading an object", &stopped, err);
+	return each_hit(s, st, cb, arg, what, &stopped, err);
+}
+
+enum tix_err store_object_latest(struct store *s, const char *id, int64_t reader_org_key,
+                                 int (*cb)(void *, const struct store_value_hit *), void *arg,
+                                 struct tix_error *err)
+{
+	return hits_of_id(s, "SELECT " HIT_COLS " FROM objects o WHERE o.id = ?1" HIT_LATEST, id,
+	                  reader_org_key, cb, arg, "reading an object", err);
+}
+
+enum tix_err store_object_versions(struct store *s, const char *id, int64_t reader_org_key,
+                                   int (*cb)(void *, const struct store_value_hit *), void *arg,
+                                   struct tix_error *err)
+{
+	return hits_of_id(s,
+	                  "SELECT " HIT_COLS_OF("NULL") " FROM objects o WHERE o.id = ?1"
+	                                                " AND substr(o.modified, 1, 1) <> '#'"
+	                                                " ORDER BY o.modified, o.date_added",
+	                  id, reader_org_key, cb, arg, "reading the versions of an object", err);
+}
+
+enum tix_err store_relationships_of(struct store *s, const char *id, int64_t reader_org_key,
+                                    int (*cb)(void *, const struct store_value_hit *), void *arg,
+                                    struct tix_error *err)
+{
+	return hits_of_id(
+	        s,
+	        "SELECT " HIT_COLS " FROM object_refs_index x CROSS JOIN objects o ON o.vid = x.vid"
+	        " WHERE x.ref = ?1 AND o.type = 'relationship'" HIT_LATEST " ORDER BY o.date_added",
+	        id, reader_org_key, cb, arg, "reading the relationships of an object", err);
 }
 
 enum tix_err store_latest_each(struct store *s, int64_t reader_org_key,

@@ -126,6 +126,24 @@ async function main() {
     assert(s.includes('3 sighting(s)'), 'sightings: ' + s);
     const raw = JSON.parse(await page.textContent('#raw'));
     assert(raw.id === world.ids.shared_cert, 'raw JSON is another object');
+    // Relationships as a list and a graph, versions, sightings on a timeline.
+    await until(page, () => !document.querySelector('#relationships').textContent.includes('Looking'), 'relationships');
+    await until(page, () => !document.querySelector('#versions').textContent.includes('Looking'), 'versions');
+    const rels = await page.$$eval('#rel-list tbody tr', (trs) => trs.map((t) => t.textContent));
+    assert(rels.length === world.expect.ana_relationships, 'relationships: ' + JSON.stringify(rels));
+    assert(rels.some((t) => t.includes('indicates') && t.includes('QuillRAT')), 'no "indicates QuillRAT": ' + JSON.stringify(rels));
+    const graph = await page.evaluate(() => ({
+      links: Array.from(document.querySelectorAll('#rel-graph a')).map((a) => a.getAttribute('href')),
+      lines: document.querySelectorAll('#rel-graph line').length,
+      text: document.querySelector('#rel-graph').textContent,
+    }));
+    assert(graph.links.length === world.expect.ana_relationships && graph.lines === graph.links.length, 'graph: ' + JSON.stringify(graph));
+    assert(graph.links.includes('#/object/' + encodeURIComponent(world.ids.malware)) && graph.text.includes('QuillRAT'), 'graph: ' + JSON.stringify(graph));
+    assert(!graph.text.includes(world.red_words), 'the RED end is drawn');
+    const versions = await page.$$eval('#version-list tbody tr', (trs) => trs.map((t) => t.cells[0].textContent));
+    assert(JSON.stringify(versions) === JSON.stringify(world.expect.versions.slice().reverse()), 'versions: ' + JSON.stringify(versions));
+    const bars = await page.$$eval('#sighting-timeline rect', (r) => r.length);
+    assert(bars === 1, 'timeline bars: ' + bars);
     await shot(page, 'object');
     // The object page opened first, with an empty cache (the session's cookie only).
     const fresh = await browser.newContext({ storageState: await context.storageState() });
@@ -184,6 +202,11 @@ async function main() {
     assert(r.h1 === world.hostile.name, 'the name is not shown as text: ' + r.h1);
     for (const h of r.hrefs) assert(/^(#\/|https?:)/.test(h), 'a link that is not http(s): ' + h);
     assert(r.hrefs.includes(world.hostile.good_url), 'the https reference is not a link');
+    await until(page, () => !document.querySelector('#relationships').textContent.includes('Looking'), 'relationships');
+    const drawn = await page.evaluate(() => document.querySelector('#rel-graph').textContent);
+    assert(drawn.includes(world.hostile.name.slice(0, 20)), 'the graph does not show the name as text: ' + drawn.slice(0, 200));
+    const injected = await page.evaluate(() => document.querySelectorAll('main script, main img, main iframe, main svg script, main foreignObject').length);
+    assert(injected === 0, injected + ' element(s) injected by the graph');
     const text = await page.textContent('main');
     assert(text.includes(world.hostile.bad_url), 'the javascript: URL is not shown as text');
     assert(text.includes(world.hostile.rtl), 'the RTL override text is missing');
@@ -206,7 +229,7 @@ async function main() {
     // not script the page's CSP governs, so the CSP stays as served.
     const axe = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
     const pages = { dashboard: '#/', search: '#/search?q=' + encodeURIComponent(world.shared_value),
-                    object: '#/object/' + encodeURIComponent(world.ids.shared_cert) };
+                    object: '#/object/' + encodeURIComponent(world.ids.shared_cert), 'new-indicator': '#/new', import: '#/import' };
     const fresh = await browser.newContext();
     const signin = await fresh.newPage();
     await signin.goto(base + '/ui/');
@@ -228,6 +251,130 @@ async function main() {
       await until(page, () => !document.body.textContent.includes('Looking…'), 'the page');
       await run(page, name);
     }
+    assert(found.length === 0, found.join('; '));
+  });
+
+  check('new_indicator_checks_the_pattern_live_and_creates_it', async () => {
+    await page.goto(base + '/ui/#/new');
+    await ready(page);
+    await page.fill('#ind-name', world.new_indicator.name);
+    // Invalid: the checker's own error, and no way to submit it.
+    await page.fill('#ind-pattern', world.new_indicator.bad_pattern);
+    await until(page, () => /column/.test(document.getElementById('pattern-status').textContent), 'the checker\'s error');
+    const csrf = await csrfOf(page);
+    const theirs = await page.evaluate(([p, t]) => fetch('/api/v1/patterns/check', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': t }, body: JSON.stringify({ pattern: p }) }).then((r) => r.json()), [world.new_indicator.bad_pattern, csrf]);
+    const shown = await page.textContent('#pattern-status');
+    assert(theirs.valid === false && shown === 'Line 1, column ' + theirs.error.column + ': ' + theirs.error.reason, 'shown: ' + shown + ' / checker: ' + JSON.stringify(theirs));
+    assert(await page.$eval('#ind-submit', (b) => b.disabled), 'an invalid pattern can be submitted');
+    await shot(page, 'new-indicator-invalid');
+    await page.evaluate(() => document.getElementById('new-indicator').requestSubmit());
+    await until(page, () => document.getElementById('ind-result').textContent.includes('Not created'), 'the refusal');
+    // Valid: AMBER for a sharing group, into the collection.
+    await page.fill('#ind-pattern', world.new_indicator.pattern);
+    await until(page, () => document.getElementById('pattern-status').textContent.startsWith('Valid pattern'), 'the check');
+    await page.selectOption('#ind-tlp', 'amber');
+    await page.selectOption('#ind-group', world.new_indicator.group);
+    await until(page, () => document.querySelectorAll('#ind-collection option[value]:not([value=""])').length > 0, 'the collections');
+    await page.selectOption('#ind-collection', world.collection);
+    await shot(page, 'new-indicator-valid');
+    await page.click('#ind-submit');
+    await page.waitForSelector('#ind-created', { timeout: 20000 });
+    const href = await page.$eval('#ind-created a', (a) => a.getAttribute('href'));
+    // It is found by search, and stored as chosen.
+    await page.goto(base + '/ui/#/search?q=' + encodeURIComponent(world.new_indicator.value));
+    await ready(page);
+    const rows = await page.$$eval('#results tbody tr', (trs) => trs.map((t) => t.textContent));
+    assert(rows.length === 1 && rows[0].includes(world.new_indicator.name) && rows[0].includes('TLP:AMBER'), 'search: ' + JSON.stringify(rows));
+    assert(await page.$$eval('#results b', (b) => b.length) === 0, 'the name typed was made markup');
+    await page.goto(base + '/ui/' + href);
+    await ready(page);
+    const raw = JSON.parse(await page.textContent('#raw'));
+    assert(raw.pattern === world.new_indicator.pattern && raw.tix_sharing_group === world.new_indicator.group, 'stored: ' + JSON.stringify(raw).slice(0, 300));
+    world.ids.created = raw.id;
+  });
+
+  check('import_a_misp_file_shows_the_report_per_object', async () => {
+    await page.goto(base + '/ui/#/import');
+    await ready(page);
+    await page.setInputFiles('#imp-file', world.misp.path);
+    await until(page, () => document.querySelectorAll('#imp-collection option[value]:not([value=""])').length > 0, 'the collections');
+    await page.selectOption('#imp-collection', world.collection);
+    await page.click('#imp-submit');
+    await page.waitForSelector('#import-summary', { timeout: 30000 });
+    const summary = await page.textContent('#import-summary');
+    assert(/\(misp\): \d+ accepted, 1 refused; 1 record\(s\) could not be converted/.test(summary), 'summary: ' + summary);
+    const rows = await page.$$eval('#import-objects tbody tr', (trs) => trs.map((t) => Array.from(t.cells).map((c) => c.textContent)));
+    const refused = rows.filter((r) => r[1] === 'refused');
+    assert(refused.length === 1 && refused[0][0].startsWith('ipv4-addr--') && refused[0][2].includes('not-an-address'), 'refused: ' + JSON.stringify(refused));
+    assert(rows.filter((r) => r[1] === 'accepted').length >= 6, 'accepted: ' + rows.length);
+    assert((await page.textContent('#import-records')).includes('value'), 'the record not converted is not shown');
+    await shot(page, 'import-report');
+    // An imported object: found by search, opened from the report.
+    await page.goto(base + '/ui/#/search?q=' + encodeURIComponent(world.misp.value));
+    await ready(page);
+    const found = await page.$$eval('#results tbody tr', (trs) => trs.map((t) => t.textContent));
+    assert(found.length >= 1 && found.some((t) => t.includes('cert')), 'search: ' + JSON.stringify(found));
+    await page.click('#results tbody tr a');
+    await ready(page);
+    assert((await page.textContent('#raw')).includes(world.misp.value), 'the imported object does not open');
+  });
+
+  check('admin_pages_are_refused_to_an_analyst', async () => {
+    assert(await page.$eval('#nav-admin', (e) => e.hidden), 'an analyst sees the admin links');
+    for (const h of ['#/admin/collections', '#/admin/peers', '#/admin/audit?object=' + encodeURIComponent(world.ids.shared_cert)]) {
+      await page.goto(base + '/ui/' + h);
+      await ready(page);
+      const err = await page.textContent('#error');
+      assert(err.includes('for administrators only'), h + ': ' + err);
+      const t = await page.textContent('main');
+      assert(!t.includes('regional-hub') && !t.includes('quill-responders'), h + ' shows admin data');
+    }
+    await shot(page, 'admin-refused');
+  });
+
+  check('admin_pages_show_permissions_peers_and_who_has_seen_an_object', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+    const p = await ctx.newPage();
+    await signIn(p, world.users.ada.name, world.users.ada.password);
+    assert(!(await p.$eval('#nav-admin', (e) => e.hidden)), 'an admin sees no admin links');
+    await p.click('#nav-admin a[href="#/admin/collections"]');
+    await ready(p);
+    const coll = await p.$$eval('#admin-collections tbody tr', (trs) => trs.map((t) => Array.from(t.cells).map((c) => c.textContent)));
+    const feed = coll.find((r) => r[1] === world.collection);
+    assert(feed && feed[2].includes('cert') && feed[2].includes('bank') && feed[3].includes('bank'), 'collections: ' + JSON.stringify(coll));
+    assert((await p.textContent('#admin-groups')).includes('quill-responders'), 'no sharing group');
+    assert((await p.textContent('#admin-users')).includes('admin'), 'no roles');
+    await shot(p, 'admin-collections');
+    await p.goto(base + '/ui/#/admin/peers');
+    await ready(p);
+    const peer = await p.$$eval('#admin-peers tbody tr', (trs) => trs.map((t) => Array.from(t.cells).map((c) => c.textContent)));
+    assert(peer.length === 1 && peer[0][0].includes('regional-hub') && peer[0][4] === 'failing' && Number(peer[0][5]) >= 1 && peer[0][6].length > 0, 'peers: ' + JSON.stringify(peer));
+    // Its URL, hostile, is text.
+    assert(peer[0][0].includes(world.peer_url), 'the URL is not shown as text: ' + peer[0][0]);
+    assert(await p.evaluate(() => document.querySelectorAll('main img').length === 0 && window.__pwned === undefined), 'the peer URL was made markup');
+    await shot(p, 'admin-peers');
+    // From an object's page to who has seen it.
+    await p.goto(base + '/ui/#/object/' + encodeURIComponent(world.ids.shared_cert));
+    await ready(p);
+    await p.click('#who-has-seen');
+    await ready(p);
+    const who = await p.$$eval('#audit-who tbody tr', (trs) => trs.map((t) => Array.from(t.cells).map((c) => c.textContent)));
+    assert(who.some((r) => r[0] === 'ana' && r[2] === 'read') && who.some((r) => r[0] === 'bob' && r[2] === 'read'), 'who: ' + JSON.stringify(who));
+    await shot(p, 'admin-audit');
+    // axe-core on the three, as the admin sees them.
+    const axe = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+    const found = [];
+    for (const h of ['#/admin/collections', '#/admin/peers', '#/admin/audit?object=' + encodeURIComponent(world.ids.shared_cert)]) {
+      await p.goto(base + '/ui/' + h);
+      await ready(p);
+      await p.evaluate(axe);
+      const v = await p.evaluate(() => window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } })
+        .then((r) => r.violations.map((x) => ({ id: x.id, impact: x.impact, n: x.nodes.length }))));
+      const bad = v.filter((x) => x.impact === 'serious' || x.impact === 'critical');
+      console.log('FIGURE axe-core on %s: %d violation(s), %d serious or critical %s', h.split('?')[0], v.length, bad.length, JSON.stringify(v));
+      for (const b of bad) found.push(h + ': ' + b.id);
+    }
+    await ctx.close();
     assert(found.length === 0, found.join('; '));
   });
 

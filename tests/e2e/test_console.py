@@ -14,6 +14,7 @@ first-load bytes are printed as FIGURE lines (figures, not assertions).
     TIX=build/tix python3 tests/e2e/test_console.py [TEST_NAME...]
 """
 
+import datetime
 import fcntl
 import gzip
 import json
@@ -25,10 +26,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_taxii import (ROOT, TIX, Client, Server, bearer, expect, indicator,  # noqa: E402
-                        make_certificates, new_id, objects_path, run_world_tests, tix_ok)
+                        make_certificates, new_id, objects_path, raw_exchange, run_world_tests,
+                        tix_ok)
 
 GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
 RED = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
@@ -40,6 +43,7 @@ SHOTS = os.environ.get("TIX_ARTEFACTS") or os.path.join(os.path.dirname(os.path.
 SHARED = "evil-c2.example"
 RED_VALUE = "red-secret.example"
 RED_WORDS = "Quokka secret operation"
+PEER_URL = "http://127.0.0.1:9/taxii2/?<img src=x onerror=window.__pwned=4>"
 
 TESTS = []
 
@@ -69,17 +73,34 @@ class World:
         for org, country in (("cert", "KE"), ("bank", "DE")):
             tix_ok("admin", "org", "add", org, "--country", country, "--db", self.db)
         self.passwords, self.keys = {}, {}
-        for name, org in (("ana", "cert"), ("bob", "bank"), ("tmp", "bank")):
+        for name, org, role in (("ana", "cert", "analyst"), ("bob", "bank", "analyst"),
+                                ("tmp", "bank", "analyst"), ("ada", "cert", "admin")):
             self.passwords[name] = "pw-%s-%s" % (name, os.urandom(4).hex())
-            tix_ok("admin", "user", "add", name, "--org", org, "--role", "analyst",
+            tix_ok("admin", "user", "add", name, "--org", org, "--role", role,
                    "--password-stdin", "--db", self.db, stdin=(self.passwords[name] + "\n").encode())
             out = tix_ok("admin", "key", "add", "--user", name, "--db", self.db)
             self.keys[name] = re.findall(r"^\s*(tix_\S+)\s*$", out, re.M)[0]
+        tix_ok("admin", "group", "add", "quill-responders", "--db", self.db)
+        tix_ok("admin", "group", "member-add", "quill-responders", "--org", "cert", "--db", self.db)
         out = tix_ok("admin", "collection", "add", "feed", "--read", "cert,bank", "--write",
                      "cert,bank", "--db", self.db)
         self.cid = re.search(r"[0-9a-f-]{36}", out).group(0)
+        # A peer whose one run failed (nothing listens on port 9): the
+        # peers page shows its error.
+        tix_ok("peer", "add", "regional-hub", "--url", PEER_URL,
+               "--remote-collection", "x", "--local-collection", self.cid, "--key-stdin",
+               "--direction", "pull", "--org", "bank", "--db", self.db, stdin=b"tix_k\n")
+        subprocess.run([TIX, "sync", "--peer", "regional-hub", "--once", "--attempts", "1",
+                        "--timeout", "2", "--db", self.db], capture_output=True, timeout=60)
         self.server = Server(self.db, self.dir, "console").start()
         self.url = "http://127.0.0.1:%d" % self.server.port
+        try:
+            self._seed()
+        except BaseException:
+            self.close()  # no server left running when seeding fails
+            raise
+
+    def _seed(self):
         self.ids = {}
         green = [GREEN]
         shared_cert = indicator(name="C2 of the Quill campaign", object_marking_refs=green,
@@ -111,13 +132,33 @@ class World:
             external_references=[{"source_name": "evil", "url": self.hostile["bad_url"]},
                                  {"source_name": "<svg onload=alert(1)>", "url": "data:text/html,%3Cscript%3Ealert(1)%3C/script%3E"},
                                  {"source_name": "report", "url": self.hostile["good_url"]}])
-        self.post("ana", [shared_cert, hostile])
-        self.post("bob", [shared_bank, ident, sighting, red])
+        malware = {"type": "malware", "spec_version": "2.1", "id": new_id("malware"),
+                   "created": "2024-05-01T00:00:00.000Z", "modified": "2024-05-01T00:00:00.000Z",
+                   "name": "QuillRAT", "is_family": True, "object_marking_refs": green}
+
+        def rel(src, kind, tgt, marks):
+            return {"type": "relationship", "spec_version": "2.1", "id": new_id("relationship"),
+                    "created": "2024-05-02T00:00:00.000Z", "modified": "2024-05-02T00:00:00.000Z",
+                    "relationship_type": kind, "source_ref": src, "target_ref": tgt,
+                    "object_marking_refs": marks}
+        rels = {"indicates": rel(shared_cert["id"], "indicates", malware["id"], green),
+                "bank": rel(shared_bank["id"], "related-to", shared_cert["id"], green),
+                "hostile": rel(hostile["id"], "related-to", shared_cert["id"], green),
+                "red": rel(red["id"], "related-to", shared_cert["id"], [RED])}
+        # A second version of the shared indicator (the version list).
+        later = datetime.datetime.strptime(shared_cert["modified"][:19], "%Y-%m-%dT%H:%M:%S")
+        v2 = dict(shared_cert, modified=(later + datetime.timedelta(seconds=1)).strftime(
+            "%Y-%m-%dT%H:%M:%S.000Z"))
+        self.post("ana", [shared_cert, hostile, malware, rels["indicates"], rels["hostile"]])
+        self.post("ana", [v2])
+        self.post("bob", [shared_bank, ident, sighting, red, rels["bank"], rels["red"]])
         self.ids = {"shared_cert": shared_cert["id"], "shared_bank": shared_bank["id"],
-                    "red": red["id"], "hostile": hostile["id"]}
+                    "red": red["id"], "hostile": hostile["id"], "malware": malware["id"]}
+        self.rels = {k: r["id"] for k, r in rels.items()}
         # What each may read, counted from what was written: ana (cert) all
-        # of cert's and bank's GREEN ones; bob (bank) all six.
-        self.expect = {"ana_total": 5, "bob_total": 6}
+        # of cert's and bank's GREEN ones; bob (bank) all eleven.
+        self.expect = {"ana_total": 9, "bob_total": 11, "ana_relationships": 3,
+                       "versions": [shared_cert["modified"], v2["modified"]]}
 
     def post(self, user, objs):
         r = expect(Client(self.server, bearer(self.keys[user])).post(objects_path(self.cid),
@@ -290,13 +331,134 @@ def over_tls_the_cookie_is_secure(w):
         srv.stop()
 
 
+@test
+def pattern_check_answers_with_the_checkers_position_and_reason(w):
+    c = Client(w.server, bearer(w.keys["ana"]))
+
+    def check(body, **kw):
+        return c.request("POST", "/api/v1/patterns/check", body=body, accept=None,
+                         content_type="application/json", **kw)
+
+    r = check({"pattern": "[domain-name:value = 'x.example'"})
+    assert r.status == 200, r
+    e = r.json()["error"]
+    assert r.json()["valid"] is False and e["line"] == 1 and e["column"] == 33, r.json()
+    assert e["reason"] and not e["reason"].startswith("column"), e
+    # The same message `tix pattern check` prints.
+    cli = subprocess.run([TIX, "pattern", "check", "[domain-name:value = 'x.example'"],
+                         capture_output=True)
+    assert cli.returncode == 1 and e["message"] in cli.stderr.decode(), (e, cli.stderr)
+    # Names are checked too, as on every write.
+    r = check({"pattern": "[file:hashes.MD5 = 'nothex']"}).json()
+    assert r["valid"] is False and "MD5" in r["error"]["message"], r
+    r = check({"pattern": "[ipv4-addr:value = '198.51.100.7']", "pattern_version": "2.1"})
+    assert r.status == 200 and r.json()["valid"] is True, r.json()
+    assert r.json()["canonical"] == "[ipv4-addr:value = '198.51.100.7']", r.json()
+    for bad in (b"", b"[]", b'{"pattern": 1}', b'{"pattern": "[a:b = 1]", "x": 1}'):
+        assert check(bad).status == 400, bad
+    # Never anonymous; by cookie only with the CSRF token from the node's pages.
+    anon = Client(w.server).request("POST", "/api/v1/patterns/check", body={"pattern": "[x:y = 1]"},
+                                    accept=None, content_type="application/json")
+    assert anon.status == 401, anon
+    token, who = w.sign_in("ana")
+    body = {"pattern": "[ipv4-addr:value = '198.51.100.7']"}
+    r = w.request("POST", "/api/v1/patterns/check", body, cookie=token, headers={"Origin": w.url})
+    assert r.status == 403, r
+    r = w.request("POST", "/api/v1/patterns/check", body, cookie=token,
+                  headers={"Origin": w.url, "X-CSRF-Token": who["csrf"]})
+    assert r.status == 200 and r.json()["valid"] is True, r
+    # Bounded: a body over 1 MiB and the JSON around it is refused unread.
+    head = ("POST /api/v1/patterns/check HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: %s\r\n"
+            "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+            % (bearer(w.keys["ana"]), (1 << 20) + 5000))
+    assert raw_exchange(w.server.port, head.encode())[0] == 413
+    assert c.request("POST", "/api/v1/search", body={}, accept=None,
+                     content_type="application/json").status == 405
+
+
+@test
+def relationships_and_versions_pass_the_policy(w):
+    def expect(r, status):
+        assert r.status == status, r
+        return r
+    ana = Client(w.server, bearer(w.keys["ana"]))
+    bob = Client(w.server, bearer(w.keys["bob"]))
+    path = "/api/v1/objects/%s/relationships" % w.ids["shared_cert"]
+    got = expect(ana.get(path, accept=None), 200).json()
+    ids = {r["id"]: r for r in got["relationships"]}
+    assert set(ids) == {w.rels["indicates"], w.rels["bank"], w.rels["hostile"]}, got
+    out = ids[w.rels["indicates"]]
+    assert out["direction"] == "out" and out["other"] == w.ids["malware"], out
+    assert out["other_name"] == "QuillRAT" and out["other_type"] == "malware", out
+    assert ids[w.rels["bank"]]["direction"] == "in", got
+    assert RED_WORDS not in json.dumps(got) and w.ids["red"] not in json.dumps(got), got
+    # Its owner sees the RED one, and the RED object's name at its end.
+    got = expect(bob.get(path, accept=None), 200).json()
+    red = [r for r in got["relationships"] if r["id"] == w.rels["red"]]
+    assert len(got["relationships"]) == 4 and red and red[0]["other_name"] == RED_WORDS, got
+    # What one may not read has no relationships and no versions to show.
+    for sub in ("relationships", "versions"):
+        r = ana.get("/api/v1/objects/%s/%s" % (w.ids["red"], sub), accept=None)
+        assert r.status == 404, r
+    v = expect(ana.get("/api/v1/objects/%s/versions" % w.ids["shared_cert"], accept=None),
+               200).json()
+    assert [x["modified"] for x in v["versions"]] == w.expect["versions"], v
+    assert all(x["org"] == "cert" for x in v["versions"]), v
+
+
+@test
+def admin_pages_answer_admins_only(w):
+    ada = Client(w.server, bearer(w.keys["ada"]))
+    for user in ("ana", "bob"):
+        c = Client(w.server, bearer(w.keys[user]))
+        for path in ("collections", "peers", "audit?object=" + w.ids["shared_cert"]):
+            r = c.get("/api/v1/admin/" + path, accept=None)
+            assert r.status == 403 and "admin" in r.json()["description"], (user, path, r)
+    a = ada.get("/api/v1/admin/collections", accept=None).json()
+    feed = [c for c in a["collections"] if c["id"] == w.cid][0]
+    assert {(g["org"], g["read"], g["write"]) for g in feed["grants"]} == {
+        ("cert", True, True), ("bank", True, True)}, feed
+    # Its organisation's users only: bank's are bank's affair.
+    assert {u["name"] for u in a["users"]} == {"ana", "ada"}, a["users"]
+    assert "password_hash" not in json.dumps(a) and "$argon2" not in json.dumps(a)
+    assert {"name": "quill-responders", "members": ["cert"]} in a["groups"], a["groups"]
+    p = ada.get("/api/v1/admin/peers", accept=None).json()["peers"]
+    assert len(p) == 1 and p[0]["name"] == "regional-hub" and p[0]["errors"] >= 1, p
+    assert p[0]["failing"] and p[0]["last_error"] and "tix_k" not in json.dumps(p), p
+    # Who has seen it: bob's read of ana's object is in the audit log.
+    Client(w.server, bearer(w.keys["bob"])).get("/api/v1/objects/" + w.ids["shared_cert"],
+                                                 accept=None)
+    deadline = time.monotonic() + 20
+    while True:
+        au = ada.get("/api/v1/admin/audit", params=(("object", w.ids["shared_cert"]),),
+                     accept=None).json()
+        if any(x["user"] == "bob" and x["action"] == "read" for x in au["who"]):
+            break
+        assert time.monotonic() < deadline, au
+        time.sleep(0.2)
+    assert any(x["user"] == "ana" and x["action"] == "write" for x in au["who"]), au
+    assert ada.get("/api/v1/admin/audit", accept=None).status == 400
+    # The admin reads by the policy too: not the audit of bank's RED object
+    # (who read it would tell of it), as for one that does not exist.
+    for oid in (w.ids["red"], "indicator--00000000-0000-4000-8000-000000000000"):
+        r = ada.get("/api/v1/admin/audit", params=(("object", oid),), accept=None)
+        assert r.status == 404, r
+    assert ada.get("/api/v1/admin/nothing", accept=None).status == 404
+
+
 def browser_world(w):
     return {"url": w.url, "chromium": CHROMIUM, "shots": SHOTS,
             "users": {"ana": {"name": "ana", "password": w.passwords["ana"]},
+                      "ada": {"name": "ada", "password": w.passwords["ada"]},
                       "bob": {"name": "bob", "password": w.passwords["bob"], "key": w.keys["bob"]}},
-            "ids": w.ids, "expect": w.expect, "shared_value": SHARED, "red_value": RED_VALUE,
+            "peer_url": PEER_URL, "ids": w.ids, "rels": w.rels, "expect": w.expect, "shared_value": SHARED, "red_value": RED_VALUE,
             "red_words": RED_WORDS, "hostile": w.hostile, "objects_path": objects_path(w.cid),
-            "new_object": indicator(name="posted from the console", object_marking_refs=[GREEN])}
+            "new_object": indicator(name="posted from the console", object_marking_refs=[GREEN]),
+            "collection": w.cid,
+            "new_indicator": {"name": "Typed in the console <b>form</b>",
+                              "bad_pattern": "[domain-name:value = 'typed.example'",
+                              "pattern": "[domain-name:value = 'typed-in-console.example']",
+                              "value": "typed-in-console.example", "group": "quill-responders"}}
 
 
 @test
@@ -305,8 +467,18 @@ def in_a_real_browser(w):
     ensure_playwright()
     os.makedirs(SHOTS, exist_ok=True)
     path = os.path.join(w.dir, "world.json")
+    world = browser_world(w)
+    # A MISP event of its own (other uuids and values than the API test's).
+    event = json.loads(json.dumps(MISP_EVENT))
+    event["Event"]["uuid"] = str(uuid.uuid4())
+    for a in event["Event"]["Attribute"]:
+        a["uuid"] = str(uuid.uuid4())
+    event["Event"]["Attribute"][0]["value"] = MISP_BROWSER_VALUE
+    world["misp"] = {"path": os.path.join(w.dir, "quill-event.json"), "value": MISP_BROWSER_VALUE}
+    with open(world["misp"]["path"], "w") as f:
+        json.dump(event, f)
     with open(path, "w") as f:
-        json.dump(browser_world(w), f)
+        json.dump(world, f)
     r = subprocess.run(["node", os.path.join(ROOT, "tests", "e2e", "console_browser.js"), path],
                        cwd=ROOT, capture_output=True, timeout=600)
     out = r.stdout.decode(errors="replace")
@@ -316,6 +488,107 @@ def in_a_real_browser(w):
     assert r.returncode == 0 and not fails and len(oks) >= 12, (
         "browser checks failed: %s\n%s" % (fails, r.stderr.decode(errors="replace")[-3000:]))
     print("screenshots in %s" % SHOTS)
+
+
+MISP_EVENT = {"Event": {
+    "uuid": "5d7e3f5a-1c2b-4e6f-9a0b-8c7d6e5f4a3b", "info": "Quill phishing wave <script>x</script>",
+    "date": "2026-11-30", "timestamp": "1796000000", "threat_level_id": "2", "analysis": "2",
+    "Orgc": {"name": "cert", "uuid": "a0c22599-9e58-4da4-96ac-7051603fa951"},
+    "Attribute": [
+        {"uuid": "8b1c4d2e-3f4a-4b5c-8d6e-7f8091a2b3c4", "type": "domain", "category": "Network activity",
+         "value": "quill-wave.example", "to_ids": True, "timestamp": "1796000000", "comment": "landing"},
+        {"uuid": "9c2d5e3f-4a5b-4c6d-9e7f-8091a2b3c4d5", "type": "ip-dst", "category": "Network activity",
+         "value": "203.0.113.77", "to_ids": True, "timestamp": "1796000000"},
+        {"uuid": "ad3e6f4a-5b6c-4d7e-8f80-91a2b3c4d5e6", "type": "ip-dst", "category": "Network activity",
+         "value": "not-an-address", "to_ids": True, "timestamp": "1796000000"},
+        {"uuid": "be4f7a5b-6c7d-4e8f-9081-a2b3c4d5e6f7", "type": "domain",
+         "category": "Network activity", "value": 42, "timestamp": "1796000000"}],
+    "Object": [], "Tag": [{"name": "tlp:green"}]}}
+MISP_VALUE = "quill-wave.example"
+MISP_BROWSER_VALUE = "quill-upload.example"
+
+
+def import_file(w, user, data, params, cookie=None, headers=None):
+    path = "/api/v1/import?" + "&".join("%s=%s" % kv for kv in params.items())
+    if cookie:
+        return w.request("POST", path, data, cookie=cookie, headers=headers,
+                         content_type="application/octet-stream")
+    return Client(w.server, bearer(w.keys[user])).request(
+        "POST", path, body=data, accept=None, content_type="application/octet-stream",
+        headers=headers)
+
+
+@test
+def import_reports_each_object_and_writes_as_taxii_does(w):
+    # A STIX array: one new indicator, one invalid object, and a new
+    # version of another organisation's object (ownership refuses it).
+    theirs = indicator(name="ana's C2, changed by bob", object_marking_refs=[GREEN],
+                       pattern="[domain-name:value = '%s']" % SHARED)
+    theirs["id"] = w.ids["shared_cert"]
+    new = indicator(name="imported by bob", object_marking_refs=[GREEN],
+                    pattern="[domain-name:value = 'bob-import.example']")
+    broken = indicator(name="no pattern")
+    del broken["pattern"]
+    r = import_file(w, "bob", json.dumps([new, broken, theirs]).encode(),
+                    {"collection": w.cid, "name": "bob.json"})
+    assert r.status == 200, r
+    rep = r.json()
+    assert (rep["format"], rep["total"], rep["accepted"], rep["refused"]) == ("stix", 3, 1, 2), rep
+    by_id = {(o["id"], o["result"]): o for o in rep["objects"]}
+    assert (new["id"], "accepted") in by_id, rep
+    assert "pattern" in by_id[(broken["id"], "refused")]["message"], rep
+    assert "organisation" in by_id[(w.ids["shared_cert"], "refused")]["message"], rep
+    ana = Client(w.server, bearer(w.keys["ana"]))
+    got = ana.get("/api/v1/objects/" + w.ids["shared_cert"], accept=None).json()
+    assert got["object"]["name"] == "C2 of the Quill campaign", got  # unchanged
+    # MISP: converted by src/formats, a record it cannot map reported.
+    r = import_file(w, "ana", json.dumps(MISP_EVENT).encode(), {"collection": w.cid,
+                                                               "name": "event.json"})
+    rep = r.json()
+    assert r.status == 200 and rep["format"] == "misp" and rep["accepted"] >= 6, rep
+    # The validator refuses the address that is none, the converter the
+    # attribute it cannot map: each with its reason.
+    refused = [o for o in rep["objects"] if o["result"] == "refused"]
+    assert len(refused) == 1 and "not-an-address" in refused[0]["message"], rep
+    assert len(rep["records_refused"]) == 1, rep
+    assert rep["records_refused"][0]["where"] == "event.json: .Event.Attribute[3]", rep
+    assert "value" in rep["records_refused"][0]["reason"], rep
+    found = ana.get("/api/v1/search", params=(("q", MISP_VALUE),), accept=None).json()
+    assert [x for x in found["results"] if x.get("org") == "cert"], found
+    # Again: nothing new (the same versions).
+    again = import_file(w, "ana", json.dumps(MISP_EVENT).encode(), {"collection": w.cid}).json()
+    assert again["accepted"] == rep["accepted"], again
+    # CSV with its columns named, marked as asked.
+    csv_data = b"value,type\ncsv-import.example,domain-name\n198.51.100.200,ipv4-addr\n,\n"
+    r = import_file(w, "ana", csv_data, {"collection": w.cid, "format": "csv",
+                                         "map": "value=1,type=2", "header": "1", "tlp": "green",
+                                         "file_time": "2026-12-01T10:00:00Z"})
+    rep = r.json()
+    assert r.status == 200 and rep["accepted"] == 2 and len(rep["records_refused"]) == 1, rep
+    # Refusals: no collection, a collection the caller may not write, text
+    # that is not JSON without a CSV map, a bad parameter, a forged cookie
+    # POST, anonymous, and a declared body over max_content_length.
+    assert import_file(w, "ana", b"{}", {}).status == 400
+    ro = re.search(r"[0-9a-f-]{36}", tix_ok("admin", "collection", "add", "read-only", "--read",
+                                            "cert", "--db", w.db)).group(0)
+    r = import_file(w, "ana", json.dumps([indicator()]).encode(), {"collection": ro})
+    assert r.status == 403, r
+    r = import_file(w, "ana", b"a,b\n", {"collection": w.cid})
+    assert r.status == 400 and "CSV" in r.json()["description"], r
+    assert import_file(w, "ana", b"[]", {"collection": w.cid, "format": "xml"}).status == 400
+    token, who = w.sign_in("ana")
+    r = import_file(w, None, json.dumps([indicator()]).encode(), {"collection": w.cid},
+                    cookie=token, headers={"Origin": w.url})
+    assert r.status == 403, r
+    r = import_file(w, None, json.dumps([indicator()]).encode(), {"collection": w.cid},
+                    cookie=token, headers={"Origin": w.url, "X-CSRF-Token": who["csrf"]})
+    assert r.status == 200 and r.json()["accepted"] == 1, r
+    r = Client(w.server).request("POST", "/api/v1/import?collection=" + w.cid, body=b"[]",
+                                 accept=None, content_type="application/octet-stream")
+    assert r.status == 401, r
+    head = ("POST /api/v1/import?collection=%s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: %s"
+            "\r\nContent-Length: %d\r\n\r\n" % (w.cid, bearer(w.keys["ana"]), (1 << 20) + 1))
+    assert raw_exchange(w.server.port, head.encode())[0] == 413
 
 
 @test

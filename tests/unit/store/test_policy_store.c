@@ -172,13 +172,15 @@ static void sharing_groups_and_settings(void **state)
  * resolved by migration 4 as store_put would have done. The v3 store is
  * made by taking a v4 one back (dropping what migration 4 added). */
 
-/* What migrations 17 down to 6 added, undone (the tables, triggers, index
+/* What migrations 18 down to 6 added, undone (the tables, triggers, index
  * and meta keys of 13 requests, 12 routing, 11 feeds, 10 values, 8 feeds of
  * MISP, 7 audience, 6 ownership; 14 the console's sessions; 15 the refs
  * index of MISP out; 16 the value index's audiences; 17 the audience index's
  * versions): the one list both old-store tests start from, so a
  * new migration adds its drops here once. */
-#define UNDO_MIGRATIONS_17_TO_6                                                                    \
+/* Migration 18 only adds rows to object_refs_index (the two ends of
+ * relationships): dropped with it below. */
+#define UNDO_MIGRATIONS_18_TO_6                                                                    \
 	"DROP TRIGGER collection_audience_superseded;"                                             \
 	"DROP TRIGGER objects_value_gone;"                                                         \
 	"DROP TRIGGER objects_value_audience; DROP TABLE value_audiences;"                         \
@@ -226,7 +228,7 @@ static void migration_4_resolves_versions_stored_before(void **state)
 	raw(f->path,
 	    /* back to schema 3: without migrations 9 to 13, migration 8's table and column, 7's
 	       index, 6's and 5's tables, then 4's */
-	    UNDO_MIGRATIONS_17_TO_6
+	    UNDO_MIGRATIONS_18_TO_6
 	    "DROP TABLE peer_outbox; DROP TABLE peer_state; DROP TABLE peers;"
 	    "DROP TABLE audit; DROP TABLE sharing_group_members; DROP TABLE sharing_groups;"
 	    "ALTER TABLE objects DROP COLUMN tlp; ALTER TABLE objects DROP COLUMN tlp_flags;"
@@ -250,6 +252,55 @@ static void migration_4_resolves_versions_stored_before(void **state)
 	assert_int_equal(w.tlp, STIX_TLP_UNSET);
 	assert_int_equal(w.flags, 0);
 	assert_string_equal(w.owner, "cert");
+}
+
+static int count_hit(void *arg, const struct store_value_hit *h)
+{
+	(void)h;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* Migration 18 puts the two ends of the relationships stored before it in
+ * the refs index; a relationship written after it is indexed by its write. */
+static void migration_18_indexes_relationships_stored_before(void **state)
+{
+	struct fixture *f = *state;
+	struct tix_error err;
+	char sql[200];
+	int n = 0;
+
+#define REL(n, src, tgt)                                                                           \
+	"{\"type\":\"relationship\",\"spec_version\":\"2.1\",\"id\":\"relationship--"              \
+	"00000000-0000-4000-8000-00000000000" n "\",\"created\":\"2024-01-01T00:00:00Z\","         \
+	"\"modified\":\"2024-01-01T00:00:00Z\",\"relationship_type\":\"related-to\","              \
+	"\"source_ref\":\"" src "\",\"target_ref\":\"" tgt "\"}"
+	put_json(f->s, IND("1", "", ""), "cert");
+	put_json(f->s, IND("2", "", ""), "cert");
+	put_json(f->s, REL("1", ID("1"), ID("2")), "cert");
+	store_close(f->s);
+	/* back to before migration 18 (17: nothing after it changed these rows): its rows gone */
+	snprintf(sql, sizeof(sql),
+	         "DELETE FROM object_refs_index WHERE vid IN (SELECT vid FROM objects WHERE type ="
+	         " 'relationship'); PRAGMA user_version = %d;",
+	         17);
+	raw(f->path, sql);
+	f->s = store_open(f->path, NULL, NULL);
+	assert_non_null(f->s);
+	assert_int_equal(store_relationships_of(f->s, ID("1"), 0, count_hit, &n, &err), TIX_OK);
+	assert_int_equal(n, 1);
+	n = 0;
+	assert_int_equal(store_relationships_of(f->s, ID("2"), 0, count_hit, &n, &err), TIX_OK);
+	assert_int_equal(n, 1);
+	/* and one written now: from its source only, once */
+	put_json(f->s, REL("2", ID("2"), "malware--00000000-0000-4000-8000-000000000009"), "cert");
+	n = 0;
+	assert_int_equal(store_relationships_of(f->s, ID("2"), 0, count_hit, &n, &err), TIX_OK);
+	assert_int_equal(n, 2);
+	n = 0;
+	assert_int_equal(store_relationships_of(f->s, ID("1"), 0, count_hit, &n, &err), TIX_OK);
+	assert_int_equal(n, 1);
+#undef REL
 }
 
 /* ---- audit ------------------------------------------------------------------ */
@@ -557,7 +608,7 @@ static void migration_6_brings_old_stores_under_the_rules(void **state)
 	     * schema 5 store allowed (another organisation's version of cert's
 	     * object; markings judged when the objects came), after what
 	     * migrations 7 to 13 added */
-	    "ALTER TABLE peer_state DROP COLUMN errors;" UNDO_MIGRATIONS_17_TO_6
+	    "ALTER TABLE peer_state DROP COLUMN errors;" UNDO_MIGRATIONS_18_TO_6
 	    "UPDATE objects SET modified = '' WHERE modified LIKE '#%';"
 	    "UPDATE objects SET tlp_flags = tlp_flags & 7;"
 	    "UPDATE objects SET tlp_flags = tlp_flags | 2 WHERE id = '" ID(
@@ -601,6 +652,7 @@ int main(void)
 	        T(unknown_markings_are_flagged_held_definitions_are_not),
 	        T(sharing_groups_and_settings),
 	        T(migration_4_resolves_versions_stored_before),
+	        T(migration_18_indexes_relationships_stored_before),
 	        T(an_id_belongs_to_its_first_writer),
 	        T(migration_6_brings_old_stores_under_the_rules),
 	        T(an_intact_log_verifies_and_answers_who_has_seen),

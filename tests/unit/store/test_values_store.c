@@ -281,7 +281,7 @@ static void test_migration_16_indexes_the_versions_stored_before(void **state)
 	sqlite3_close(db);
 	fx->s = store_open(fx->path, NULL, NULL);
 	assert_non_null(fx->s);
-	assert_int_equal(store_schema_version(), 17);
+	assert_int_equal(store_schema_version(), 18);
 	assert_int_equal(find(fx->s, "upgrade.example").n, 1);
 	assert_int_equal(find(fx->s, "192.0.2.0/24").n, 1);
 }
