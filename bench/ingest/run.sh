@@ -92,7 +92,7 @@ json.dump(d, open(sys.argv[2], "w"), indent=1)' "$INPUT" "$REFORMATTED"
 fi
 # one object per line after the bundle's opening line
 OBJECTS=$(( $(grep -c '^{"' "$INPUT") - 1 ))
-SIZE_BYTES=$(stat -c %s "$INPUT")
+SIZE_BYTES=$(stat -L -c %s "$INPUT")
 
 rm -f "$WORK"/*.times
 for r in $(seq 1 "$ROUNDS"); do
@@ -157,9 +157,9 @@ END {
 	printf "%-24s %12s %10s %12s %10s %14.1f\n", "input file", "", "", "", "", sizemib
 	print ""
 	goal("tix / jansson baseline rate", w["first"] > 0 ? w["baseline"] / w["first"] : 0, ">=", 0.60)
-	printf "%-34s %8.2f   (by CPU seconds)\n", "", c["first"] > 0 ? c["baseline"] / c["first"] : 0
+	printf "%-34s %8.2f   (by CPU seconds)\n", "", (c["first"] > 0 ? c["baseline"] / c["first"] : 0)
 	goal("tix / JSON1 baseline rate", w["first"] > 0 ? w["json1"] / w["first"] : 0, ">=", 0.50)
-	printf "%-34s %8.2f   (by CPU seconds)\n", "", c["first"] > 0 ? c["json1"] / c["first"] : 0
+	printf "%-34s %8.2f   (by CPU seconds)\n", "", (c["first"] > 0 ? c["json1"] / c["first"] : 0)
 	goal("tix peak RSS / file size", (m["first"] / 1024) / sizemib, "<=", 2.0)
 	if ("reimport" in w) {
 		goal("first / re-import time", w["reimport"] > 0 ? w["first"] / w["reimport"] : 0, ">=", 2.0)
@@ -183,7 +183,7 @@ if [ "$(wc -l <"$WORK/sizes")" -gt 1 ]; then
 			       n[i] / fc[i], bw[i] / fw[i], jw[i] / fw[i], bc[i] / fc[i], jc[i] / fc[i]
 		flat = (n[NR] / fw[NR]) / (n[1] / fw[1])
 		printf "import rate at %d / at %d: %.2f by wall, %.2f by CPU (goal >= 0.80): %s\n",
-		       n[NR], n[1], flat, (n[NR] / fc[NR]) / (n[1] / fc[1]), flat >= 0.8 ? "PASS" : "MISS"
+		       n[NR], n[1], flat, (n[NR] / fc[NR]) / (n[1] / fc[1]), (flat >= 0.8 ? "PASS" : "MISS")
 	}' "$WORK/sizes"
 fi
 exit 0
