@@ -651,8 +651,8 @@ int store_has_version(struct store *s, const struct stix_meta *m, const char *ow
 	                  strlen(vkey) < sizeof(s->absent_key);
 	if (s->absent_valid) {
 		s->absent_changes = sqlite3_total_changes64(s->db);
-		strcpy(s->absent_id, m->id);
-		strcpy(s->absent_key, vkey);
+		memcpy(s->absent_id, m->id, strlen(m->id) + 1); /* lengths checked above */
+		memcpy(s->absent_key, vkey, strlen(vkey) + 1);
 	}
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }

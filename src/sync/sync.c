@@ -497,7 +497,6 @@ static enum tix_err pull(struct run *r, int *done, struct tix_error *err)
 			 * the pages already stored are kept either way */
 			if (in_tx && (e = commit_pages(r, &next, tx_pages, err)) != TIX_OK)
 				break;
-			in_tx = 0;
 			if (it.e == TIX_EEXIST) {
 				*done = 1;
 			} else {
@@ -546,7 +545,6 @@ static enum tix_err pull(struct run *r, int *done, struct tix_error *err)
 	rollback:
 		sync_page_release(&it.pg);
 		store_rollback(r->s);
-		in_tx = 0;
 		break;
 	}
 	/* the bytes of pages whose transaction did not commit still count */
