@@ -140,28 +140,37 @@ static int vidset_add(struct vidset *s, int64_t vid)
  * latest last_seen. */
 struct counting {
 	const struct api_reader *r;
-	int64_t count, last;
+	struct api_sighting_sum sum;
 };
+
+/* One readable sighting row into a total: the one copy of the arithmetic
+ * the API's aggregate, scores and exports share. */
+static void sum_row(struct api_sighting_sum *t, const struct store_sighting_row *row)
+{
+	if (t->count == 0 || row->first_seen < t->first)
+		t->first = row->first_seen;
+	if (t->count == 0 || row->last_seen > t->last)
+		t->last = row->last_seen;
+	t->count += row->count;
+}
 
 static int count_sighting(void *arg, const struct store_sighting_row *row)
 {
 	struct counting *c = arg;
 
-	if (api_may_read(c->r, &row->hit)) {
-		c->count += row->count;
-		if (row->last_seen > c->last)
-			c->last = row->last_seen;
-	}
+	if (api_may_read(c->r, &row->hit))
+		sum_row(&c->sum, row);
 	return 0;
 }
 
-static struct counting sightings_of(struct store *s, const struct api_reader *r, const char *id)
+struct api_sighting_sum api_sighting_sum(struct store *s, const struct api_reader *r,
+                                         const char *id)
 {
-	struct counting c = {r, 0, 0};
+	struct counting c = {r, {0, 0, 0}};
 
 	if (id == NULL || store_sightings_of(s, id, r->org_key, count_sighting, &c, NULL) != TIX_OK)
-		c.count = c.last = 0;
-	return c;
+		c.sum.count = c.sum.first = c.sum.last = 0;
+	return c.sum;
 }
 
 static double score_seen(const struct values_decay_model *m, const json_t *ind, int64_t now_us,
@@ -267,7 +276,7 @@ static enum tix_err fill_list(struct correlating *c, struct tix_error *err)
 static void listed_details(struct correlating *c, struct listed *l)
 {
 	json_t *body = json_loadb(l->body, l->body_len, 0, NULL);
-	struct counting seen = sightings_of(c->s, c->r, l->id);
+	struct api_sighting_sum seen = api_sighting_sum(c->s, c->r, l->id);
 
 	l->name = dup_or_null(json_string_value(json_object_get(body, "name")));
 	l->modified = dup_or_null(json_string_value(json_object_get(body, "modified")));
@@ -511,7 +520,7 @@ enum tix_err api_object_readable(struct store *s, const struct api_reader *r, co
 struct sighting_agg {
 	const struct api_reader *r;
 	json_t *list, *by_org, *by_sensor;
-	int64_t count, first, last;
+	struct api_sighting_sum t;
 };
 
 static void time_text(int64_t us, char out[32])
@@ -566,11 +575,7 @@ static int add_sighting(void *arg, const struct store_sighting_row *row)
 	bump(a->by_org, row->hit.aud.owner_org ? row->hit.aud.owner_org : "", row->count,
 	     row->first_seen, row->last_seen);
 	bump(a->by_sensor, row->sensor, row->count, row->first_seen, row->last_seen);
-	if (a->count == 0 || row->first_seen < a->first)
-		a->first = row->first_seen;
-	if (a->count == 0 || row->last_seen > a->last)
-		a->last = row->last_seen;
-	a->count += row->count;
+	sum_row(&a->t, row);
 	return 0;
 }
 
@@ -588,7 +593,7 @@ static void strip_private(json_t *map)
 enum tix_err api_sightings(struct store *s, const struct api_reader *r, const char *id,
                            json_t **out, struct tix_error *err)
 {
-	struct sighting_agg a = {r, json_array(), json_object(), json_object(), 0, 0, 0};
+	struct sighting_agg a = {r, json_array(), json_object(), json_object(), {0, 0, 0}};
 	enum tix_err e;
 	json_t *agg;
 
@@ -600,13 +605,13 @@ enum tix_err api_sightings(struct store *s, const struct api_reader *r, const ch
 		goto fail;
 	strip_private(a.by_org);
 	strip_private(a.by_sensor);
-	agg = json_pack("{s:I, s:o, s:o}", "count", (json_int_t)a.count, "by_organisation",
+	agg = json_pack("{s:I, s:o, s:o}", "count", (json_int_t)a.t.count, "by_organisation",
 	                a.by_org, "by_sensor", a.by_sensor);
-	if (a.count > 0) {
+	if (a.t.count > 0) {
 		char f[32], l[32];
 
-		time_text(a.first, f);
-		time_text(a.last, l);
+		time_text(a.t.first, f);
+		time_text(a.t.last, l);
 		json_object_set_new(agg, "first_seen", json_string(f));
 		json_object_set_new(agg, "last_seen", json_string(l));
 	}
@@ -672,6 +677,7 @@ static double score_seen(const struct values_decay_model *m, const json_t *ind, 
 double api_indicator_score(struct store *s, const struct api_reader *r,
                            const struct values_decay_model *m, const json_t *ind, int64_t now_us)
 {
-	return score_seen(m, ind, now_us,
-	                  sightings_of(s, r, json_string_value(json_object_get(ind, "id"))).last);
+	return score_seen(
+	        m, ind, now_us,
+	        api_sighting_sum(s, r, json_string_value(json_object_get(ind, "id"))).last);
 }

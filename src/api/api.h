@@ -84,6 +84,13 @@ enum tix_err api_correlate_id(struct store *s, const struct api_reader *r, const
  * last seen, by organisation and by sensor. */
 enum tix_err api_sightings(struct store *s, const struct api_reader *r, const char *id,
                            json_t **out, struct tix_error *err);
+/* The total of that aggregate alone (for exports): count, first and last
+ * seen (µs; all 0 when r may read none), one indexed lookup of id. */
+struct api_sighting_sum {
+	int64_t count, first, last;
+};
+struct api_sighting_sum api_sighting_sum(struct store *s, const struct api_reader *r,
+                                         const char *id);
 
 /* Objects by value (q shaped as one: the correlation index) and by text
  * (FTS5 over name, description and labels), filtered by q's types, label,

@@ -285,6 +285,7 @@ struct stream {
 	const struct taxii_config *cfg;
 	struct store *s;
 	struct taxii_reader *r;
+	struct api_reader reader; /* the same caller, for the sightings it may count */
 	struct formats_feed *feed;
 	json_t *hold;
 	char want[96]; /* the file of suricata-dataset, or "" for the main output */
@@ -461,6 +462,17 @@ static int dataset_file_ok(const char *set, const char *file)
 	return 0;
 }
 
+static void stream_sightings(void *ctx, const char *id, int64_t *count, int64_t *first,
+                             int64_t *last)
+{
+	struct stream *st = ctx;
+	struct api_sighting_sum t = api_sighting_sum(st->s, &st->reader, id);
+
+	*count = t.count;
+	*first = t.first;
+	*last = t.last;
+}
+
 struct MHD_Response *api_feeds_answer(struct api_feeds *fc, const struct taxii_config *cfg,
                                       struct store *s, const struct api_feeds_request *req,
                                       int *status, struct taxii_response *resp)
@@ -611,6 +623,13 @@ struct MHD_Response *api_feeds_answer(struct api_feeds *fc, const struct taxii_c
 		taxii_error(resp, 500, "Internal error", "gzip");
 		return NULL;
 	}
+	if (api_reader_principal(s, &cfg->policy, req->taxii->who, &st->reader, &err) != TIX_OK) {
+		free_stream(st);
+		taxii_error(resp, 500, "Internal error", "%s", err.msg);
+		return NULL;
+	}
+	fo.sightings = stream_sightings;
+	fo.sightings_ctx = st;
 	{
 		struct formats_feed_sink sink = {sink_write, st};
 

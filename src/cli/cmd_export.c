@@ -573,6 +573,21 @@ static void feed_report(void *ctx, const char *id, enum formats_feed_reason why,
 	        formats_feed_reason_text(why), *detail ? ": " : "", detail);
 }
 
+struct feed_seen {
+	struct store *s;
+	struct api_reader r;
+};
+
+static void feed_sightings(void *ctx, const char *id, int64_t *count, int64_t *first, int64_t *last)
+{
+	struct feed_seen *fs = ctx;
+	struct api_sighting_sum t = api_sighting_sum(fs->s, &fs->r, id);
+
+	*count = t.count;
+	*first = t.first;
+	*last = t.last;
+}
+
 static const char *feed_exclude(void *ctx, const char *stix_type, const char *value, size_t len)
 {
 	return match_warninglists_hit(ctx, stix_type, value, len);
@@ -626,6 +641,7 @@ int cmd_export(int argc, char **argv)
 	const char *wls[16] = {NULL}, *output = NULL;
 	size_t nwls = 0;
 	struct formats_feed_opts fo;
+	static struct feed_seen fs; /* big (the reader): not on the stack */
 	struct feed_out fout;
 	struct feed_report frep = {0, 0};
 	struct match_warninglists *wl = NULL;
@@ -930,7 +946,26 @@ int cmd_export(int argc, char **argv)
 	}
 	if (feed >= 0) {
 		struct formats_feed_sink sink = {feed_write, &fout};
+		enum tix_err re;
 
+		/* the sightings a feed counts: those its reader may read */
+		fs.s = s;
+		if (as_org)
+			re = api_reader_org(s, &x.node, as_org, &fs.r, &err);
+		else if (public_only)
+			re = api_reader_principal(s, &x.node, NULL, &fs.r, &err);
+		else
+			re = (api_reader_operator(&fs.r), TIX_OK);
+		if (re != TIX_OK) {
+			cli_print_error("export", &err);
+			match_warninglists_free(wl);
+			store_audit_ids_free(x.audit);
+			store_id_set_release(&x.expired);
+			store_close(s);
+			return cli_exit_code(re);
+		}
+		fo.sightings = feed_sightings;
+		fo.sightings_ctx = &fs;
 		if ((x.feed = formats_feed_new(&fo, &sink, &err)) == NULL) {
 			cli_print_error("export", &err);
 			match_warninglists_free(wl);

@@ -751,6 +751,9 @@ enum tix_err formats_feed_add(struct formats_feed *f, const char *json, size_t l
 			tlp = t;
 	}
 	ind.tlp = tlp == STIX_TLP_UNSET ? "" : stix_tlp_name(tlp);
+	if (f->o.sightings && f->o.format == FEED_CSV)
+		f->o.sightings(f->o.sightings_ctx, id, &ind.sightings, &ind.first_seen_us,
+		               &ind.last_seen_us);
 	for (i = 0; i < atoms->count; i++) {
 		struct feed_value v;
 		int rr = atom_value(&atoms->atoms[i], &v, f->scratch, sizeof(f->scratch));

@@ -54,6 +54,8 @@ struct feed_indicator {
 	const char *modified;
 	const char *valid_from, *valid_until;
 	int64_t modified_s; /* Unix seconds of modified (rev) */
+	/* its sightings the reader may read (csv only: formats_feed_opts) */
+	int64_t sightings, first_seen_us, last_seen_us;
 };
 
 #define FEED_MAX_STREAMS 8

@@ -306,6 +306,12 @@ struct formats_feed_opts {
 	void (*report)(void *ctx, const char *indicator_id, enum formats_feed_reason why,
 	               const char *detail);
 	void *report_ctx;
+	/* The sightings of an indicator its reader may read (count, first and
+	 * last seen in µs; all 0 for none), asked once per indicator by the
+	 * writers that carry them (csv); NULL: none. */
+	void (*sightings)(void *ctx, const char *indicator_id, int64_t *count, int64_t *first_us,
+	                  int64_t *last_us);
+	void *sightings_ctx;
 };
 
 struct formats_feed;

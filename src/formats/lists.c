@@ -3,6 +3,7 @@
  * (RFC 4180, the columns in docs/feeds.md) and plain lists of values, one
  * a line. Values are the checked ones of feed.c; free text is quoted.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "formats/feed_int.h"
@@ -81,7 +82,9 @@ static void csv_field(struct formats_feed *f, const char *s, int last)
 
 static enum tix_err csv_begin(struct formats_feed *f)
 {
-	feed_puts(f, 0, "value,kind,indicator_id,name,tlp,valid_from,valid_until,modified\r\n");
+	feed_puts(f, 0,
+	          "value,kind,indicator_id,name,tlp,valid_from,valid_until,modified,"
+	          "sightings,first_seen,last_seen\r\n");
 	return TIX_OK;
 }
 
@@ -96,7 +99,23 @@ static int csv_value(struct formats_feed *f, const struct feed_indicator *ind,
 	csv_field(f, ind->tlp, 0);
 	csv_field(f, ind->valid_from, 0);
 	csv_field(f, ind->valid_until, 0);
-	csv_field(f, ind->modified, 1);
+	csv_field(f, ind->modified, 0);
+	{
+		char n[24], first[32] = "", last[32] = "";
+
+		snprintf(n, sizeof(n), "%lld", (long long)ind->sightings);
+		if (ind->sightings > 0) {
+			struct tix_time t;
+
+			tix_time_from_us(ind->first_seen_us, &t);
+			tix_time_format(&t, 3, first);
+			tix_time_from_us(ind->last_seen_us, &t);
+			tix_time_format(&t, 3, last);
+		}
+		csv_field(f, n, 0);
+		csv_field(f, first, 0);
+		csv_field(f, last, 1);
+	}
 	return 0;
 }
 

@@ -299,8 +299,8 @@ def every_format_writes_what_it_can_carry(w):
     out, _ = w.export("csv")
     rows = list(csv.reader(io.StringIO(out, newline="")))
     assert rows[0] == ["value", "kind", "indicator_id", "name", "tlp", "valid_from",
-                       "valid_until", "modified"]
-    assert all(len(r) == 8 for r in rows), rows
+                       "valid_until", "modified", "sightings", "first_seen", "last_seen"]
+    assert all(len(r) == 11 for r in rows), rows
     byid = {r[2]: r for r in rows[1:]}
     row = byid[w.objs["clear-domain"]["id"]]
     assert row[0] == "evil.example" and row[1] == "domain" and row[4] == "clear"
@@ -876,6 +876,39 @@ def a_feed_of_several_audit_parts_leaves_every_indicator_findable(w):
         assert any(e["action"] == "read" and e["actor"] == "bea" and
                    e["detail"].startswith("GET " + path) for e in seen), (oid, seen)
     assert "intact" in tix_ok("audit", "verify", "--db", w.db)
+
+
+@test
+def csv_carries_the_sightings_its_reader_may_read(w):
+    dom = w.objs["clear-domain"]["id"]
+    seen = {"type": "sighting", "spec_version": "2.1", "id": new_id("sighting"),
+            "created": "2024-05-01T00:00:00.000Z", "modified": "2024-05-01T00:00:00.000Z",
+            "sighting_of_ref": dom, "count": 3, "object_marking_refs": [GREEN],
+            "first_seen": "2024-04-30T10:00:00Z", "last_seen": "2024-04-30T12:00:00Z"}
+    secret = {"type": "sighting", "spec_version": "2.1", "id": new_id("sighting"),
+              "created": "2024-05-02T00:00:00.000Z", "modified": "2024-05-02T00:00:00.000Z",
+              "sighting_of_ref": dom, "count": 5, "object_marking_refs": [RED],
+              "first_seen": "2024-05-01T00:00:00Z", "last_seen": "2024-05-03T01:00:00Z"}
+    for org, o, where in (("acme", seen, ["--collection", w.cid]), ("gamma", secret, [])):
+        p = w.path("sighting-%s.json" % org)
+        with open(p, "w") as f:
+            json.dump(o, f)
+        tix_ok("import", "--quiet", "--org", org, "--db", w.db, p, *where)
+
+    def row(*args):
+        rows = list(csv.reader(io.StringIO(w.export("csv", *args)[0], newline="")))
+        byid = {r[2]: r for r in rows[1:]}
+        return byid[dom][8:], byid[w.objs["clear-url"]["id"]][8:]
+
+    # the operator sees both; beta may not read gamma's TLP:RED one
+    assert row() == (["8", "2024-04-30T10:00:00.000Z", "2024-05-03T01:00:00.000Z"],
+                     ["0", "", ""]), row()
+    got = row("--as-org", "beta", "--collection", w.cid)
+    assert got[0] == ["3", "2024-04-30T10:00:00.000Z", "2024-04-30T12:00:00.000Z"], got
+    # the HTTP feed counts as its caller may read, as the CLI does
+    body = feed_get(w, "bea", "/feeds/%s/csv" % w.cid).body.decode()
+    rows = {r[2]: r for r in csv.reader(io.StringIO(body, newline=""))}
+    assert rows[dom][8] == "3", rows[dom]
 
 
 @test
