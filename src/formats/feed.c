@@ -751,7 +751,7 @@ enum tix_err formats_feed_add(struct formats_feed *f, const char *json, size_t l
 			tlp = t;
 	}
 	ind.tlp = tlp == STIX_TLP_UNSET ? "" : stix_tlp_name(tlp);
-	if (f->o.sightings && f->o.format == FEED_CSV)
+	if (f->o.sightings && (f->o.format == FEED_CSV || f->o.format == FEED_SURICATA))
 		f->o.sightings(f->o.sightings_ctx, id, &ind.sightings, &ind.first_seen_us,
 		               &ind.last_seen_us);
 	for (i = 0; i < atoms->count; i++) {

@@ -909,6 +909,11 @@ def csv_carries_the_sightings_its_reader_may_read(w):
     body = feed_get(w, "bea", "/feeds/%s/csv" % w.cid).body.decode()
     rows = {r[2]: r for r in csv.reader(io.StringIO(body, newline=""))}
     assert rows[dom][8] == "3", rows[dom]
+    # suricata: the same aggregate in each rule's metadata
+    for args, want in (((), "8"), (("--as-org", "beta", "--collection", w.cid), "3")):
+        rules = [r for r in suricata_rules(w.export("suricata", *args)[0]) if dom in r["raw"]]
+        assert rules and all(", tix_sightings %s, tix_first_seen 2024-04-30T10:00:00Z, "
+                             "tix_last_seen " % want in r["raw"] for r in rules), rules
 
 
 @test
