@@ -108,6 +108,9 @@ struct export_state {
 	int64_t now_us;
 	struct values_decay_model model;
 	struct formats_feed *feed; /* --format suricata, zeek, rpz, …: the feed writer */
+	/* whose view scores indicators (--min-score) and counts sightings:
+	 * the export's reader, never more than it may read */
+	const struct api_reader *reader;
 };
 
 /* An indicator that is no longer active (docs/decay.md): 0, or why it is
@@ -135,10 +138,9 @@ static int inactive(struct export_state *x, const struct store_row *row)
 			out = 1;
 	}
 	if (!out && x->min_score >= 0) {
-		struct api_reader r;
-
-		api_reader_operator(&r);
-		out = api_indicator_score(x->s, &r, &x->model, o, x->now_us) < x->min_score ? 3 : 0;
+		out = api_indicator_score(x->s, x->reader, &x->model, o, x->now_us) < x->min_score
+		              ? 3
+		              : 0;
 	}
 	json_decref(o);
 	return out;
@@ -919,6 +921,27 @@ int cmd_export(int argc, char **argv)
 		return EXIT_SYSTEM;
 	}
 	{
+		/* the one reader whose view scores indicators and counts their
+		 * sightings: --as-org's (and --for-peer's) organisation, the
+		 * anonymous caller for --public, else the operator */
+		enum tix_err re;
+
+		fs.s = s;
+		if (as_org)
+			re = api_reader_org(s, &x.node, as_org, &fs.r, &err);
+		else if (public_only)
+			re = api_reader_principal(s, &x.node, NULL, &fs.r, &err);
+		else
+			re = (api_reader_operator(&fs.r), TIX_OK);
+		if (re != TIX_OK) {
+			cli_print_error("export", &err);
+			store_id_set_release(&x.expired);
+			store_close(s);
+			return cli_exit_code(re);
+		}
+		x.reader = &fs.r;
+	}
+	{
 		struct store_audit_entry ae;
 		struct tix_time now;
 		char detail[512];
@@ -946,24 +969,7 @@ int cmd_export(int argc, char **argv)
 	}
 	if (feed >= 0) {
 		struct formats_feed_sink sink = {feed_write, &fout};
-		enum tix_err re;
 
-		/* the sightings a feed counts: those its reader may read */
-		fs.s = s;
-		if (as_org)
-			re = api_reader_org(s, &x.node, as_org, &fs.r, &err);
-		else if (public_only)
-			re = api_reader_principal(s, &x.node, NULL, &fs.r, &err);
-		else
-			re = (api_reader_operator(&fs.r), TIX_OK);
-		if (re != TIX_OK) {
-			cli_print_error("export", &err);
-			match_warninglists_free(wl);
-			store_audit_ids_free(x.audit);
-			store_id_set_release(&x.expired);
-			store_close(s);
-			return cli_exit_code(re);
-		}
 		fo.sightings = feed_sightings;
 		fo.sightings_ctx = &fs;
 		if ((x.feed = formats_feed_new(&fo, &sink, &err)) == NULL) {

@@ -917,6 +917,30 @@ def csv_carries_the_sightings_its_reader_may_read(w):
 
 
 @test
+def min_score_counts_only_the_sightings_its_reader_may_read(w):
+    # An old indicator scores nothing by now; a fresh TLP:RED sighting of
+    # gamma's raises it back to its base, but only for whom may read it: an
+    # --as-org export must not reveal, by what it keeps, a sighting hidden
+    # from its reader.
+    ind = w.objs["clear-domain"]
+    now = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+    fresh = {"type": "sighting", "spec_version": "2.1", "id": new_id("sighting"),
+             "created": now, "modified": now, "sighting_of_ref": ind["id"], "count": 1,
+             "object_marking_refs": [RED], "first_seen": now, "last_seen": now}
+    p = w.path("sighting-fresh.json")
+    with open(p, "w") as f:
+        json.dump(fresh, f)
+    tix_ok("import", "--quiet", "--org", "gamma", "--db", w.db, p)
+
+    def kept(*args):
+        return ind["id"] in w.export("csv", "--min-score", "1", *args)[0]
+
+    assert kept(), "the operator reads the fresh sighting: the indicator scores its base"
+    assert not kept("--as-org", "beta", "--collection", w.cid), \
+        "beta may not read gamma's TLP:RED sighting: to beta the indicator has decayed"
+
+
+@test
 def indicators_decay_expired_leave_every_feed_and_change_its_etag(w):
     # Last of the suite: it marks every indicator expired.
     path = "/feeds/%s/list" % w.cid
