@@ -200,6 +200,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: %s\n", argv[1], err.msg);
 		return 1;
 	}
+	/* CACHE_KIB: the writer's page cache instead of STORE_CACHE_KIB, to
+	 * measure how much of the ingest curve is the index outgrowing it */
+	if (getenv("CACHE_KIB") != NULL &&
+	    store_set_cache_kib(s, atoi(getenv("CACHE_KIB")), &err) != TIX_OK) {
+		fprintf(stderr, "CACHE_KIB: %s\n", err.msg);
+		return 1;
+	}
 	if (store_org_add(s, "org0", "DE", &err) != TIX_OK && err.code != TIX_EEXIST) {
 		fprintf(stderr, "org: %s\n", err.msg);
 		return 1;

@@ -17,7 +17,8 @@
 # sizes and rates are then in values: 8 reaches 10M values in 1.25M
 # objects), BUILD_DIR (default build-bench), BENCH_BIN (a built
 # tix-bench-correlate to use instead of building one), WORK (default
-# bench/correlate/work).
+# bench/correlate/work), CACHE_KIB (the writer's page cache in KiB instead of
+# STORE_CACHE_KIB, passed through to the benchmark).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
