@@ -65,6 +65,29 @@ struct db_stmt *store__held(struct store *s, int which, struct tix_error *err)
 	return v;
 }
 
+struct store_row store__db_row(struct db_stmt *st)
+{
+	size_t len = 0;
+	const char *body = db_column_text(st, 4, &len);
+	struct store_row row = {
+	        db_column_text(st, 0, NULL),
+	        db_column_text(st, 1, NULL),
+	        db_column_text(st, 2, NULL),
+	        db_column_int64(st, 3),
+	        body,
+	        len,
+	        {
+	                (int)db_column_int64(st, 5),
+	                (unsigned)db_column_int64(st, 6),
+	                db_column_text(st, 7, NULL),
+	                db_column_text(st, 8, NULL),
+	                db_column_text(st, 9, NULL),
+	                db_column_text(st, 10, NULL),
+	        },
+	};
+	return row;
+}
+
 enum tix_err store__fail(struct store *s, struct tix_error *err, const char *what)
 {
 	return db_error(store__engine(s), err, what);

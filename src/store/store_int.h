@@ -171,6 +171,8 @@ struct store_audience store__audience(sqlite3_stmt *st, int col);
 /* A store_row from a statement selecting id, type, modified, date_added,
  * body, then AUD_COLS (sqlite.c); valid until the next step. */
 struct store_row store__row(sqlite3_stmt *st);
+/* The same from a db.h statement, on either engine (engine.c). */
+struct store_row store__db_row(struct db_stmt *st);
 
 /* Migration 4: the sharing policy's columns and tables (policy.c). */
 extern const char store__schema_policy[];

@@ -5,7 +5,7 @@
  * second run changes nothing, a newer schema is refused, servers starting
  * together migrate one after the other; and the store
  * functions of the modules written on db.h (accounts, policy, sessions,
- * request, ownership, route) give the same answers on both.
+ * request, ownership, route, sync) give the same answers on both.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -706,6 +706,151 @@ static void route_on(struct store *s)
 	assert_string_equal(out, "");
 }
 
+static int peer_names_cb(void *arg, const struct store_peer *p)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 256 - n, "%s %s %s %d\n", p->name, p->kind, p->user, p->direction);
+	return 0;
+}
+
+static int outbox_cb(void *arg, const struct store_row *r)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 256 - n, "%s %s %lld %.*s %d\n", r->id, r->modified,
+	         (long long)r->date_added, (int)r->body_len, r->body, r->aud.tlp);
+	return 0;
+}
+
+/* Federation state (sync.c): peers added, listed, changed, found by
+ * organisation and removed; cursors and counters; the outbox of refused
+ * versions; a MISP feed's per-event cursors. */
+static void sync_on(struct store *s)
+{
+	struct store_peer p = {"hub",
+	                       "",
+	                       "https://hub.example/taxii2/",
+	                       "c1",
+	                       "local",
+	                       "alice",
+	                       "s3cret",
+	                       STORE_PEER_PULL,
+	                       60,
+	                       "hub-org",
+	                       "",
+	                       0};
+	struct store_peer got;
+	struct store_peer_state st, st2;
+	struct tix_error err;
+	struct db_stmt *q;
+	char out[256] = "", name[64];
+	int64_t ts;
+
+	assert_int_equal(store_peer_add(s, &p, &err), TIX_OK);
+	assert_int_equal(store_peer_add(s, &p, &err), TIX_EEXIST);
+	snprintf(p.name, sizeof(p.name), "feed");
+	snprintf(p.kind, sizeof(p.kind), "misp-feed");
+	p.user[0] = '\0';
+	p.org[0] = '\0';
+	assert_int_equal(store_peer_add(s, &p, &err), TIX_OK);
+	assert_int_equal(store_peer_list(s, peer_names_cb, out, &err), TIX_OK);
+	assert_string_equal(out, "feed misp-feed  1\nhub taxii alice 1\n");
+	assert_int_equal(store_peer_get(s, "hub", &got, &err), TIX_OK);
+	assert_string_equal(got.secret, "s3cret");
+	assert_string_equal(got.org, "hub-org");
+	assert_int_equal(got.interval, 60);
+	assert_int_equal(store_peer_by_org(s, "hub-org", name, sizeof(name), &err), TIX_OK);
+	assert_string_equal(name, "hub");
+	assert_int_equal(store_peer_by_org(s, "none", name, sizeof(name), &err), TIX_ENOTFOUND);
+	got.direction = STORE_PEER_PULL | STORE_PEER_PUSH;
+	got.limit_rate = 1000;
+	snprintf(got.org, sizeof(got.org), "other-org");
+	assert_int_equal(store_peer_update(s, &got, &err), TIX_OK);
+	assert_int_equal(store_peer_get(s, "hub", &got, &err), TIX_OK);
+	assert_int_equal(got.direction, STORE_PEER_PULL | STORE_PEER_PUSH);
+	assert_int_equal(got.limit_rate, 1000);
+	assert_int_equal(store_peer_by_org(s, "other-org", name, sizeof(name), &err), TIX_OK);
+	snprintf(got.name, sizeof(got.name), "nobody");
+	assert_int_equal(store_peer_update(s, &got, &err), TIX_ENOTFOUND);
+
+	/* Cursors and counters, as put. */
+	assert_int_equal(store_peer_state_get(s, "hub", &st, &err), TIX_OK);
+	assert_string_equal(st.pull_after, "");
+	assert_int_equal(st.push_cursor, 0);
+	snprintf(st.pull_after, sizeof(st.pull_after), "2026-01-01T00:00:00.000001Z");
+	snprintf(st.pull_next, sizeof(st.pull_next), "token-2");
+	snprintf(st.last_error, sizeof(st.last_error), "HTTP 503");
+	st.push_cursor = 1234567890123;
+	st.objects_in = 5;
+	st.bytes_out = 99;
+	st.failing = 1;
+	st.errors = 3;
+	assert_int_equal(store_peer_state_put(s, "hub", &st, &err), TIX_OK);
+	assert_int_equal(store_peer_state_get(s, "hub", &st2, &err), TIX_OK);
+	assert_string_equal(st2.pull_after, st.pull_after);
+	assert_string_equal(st2.pull_next, "token-2");
+	assert_string_equal(st2.last_error, "HTTP 503");
+	assert_int_equal(st2.push_cursor, 1234567890123);
+	assert_int_equal(st2.objects_in, 5);
+	assert_int_equal(st2.bytes_out, 99);
+	assert_int_equal(st2.failing, 1);
+	assert_int_equal(st2.errors, 3);
+	assert_int_equal(st2.outbox, 0);
+	assert_int_equal(store_peer_state_put(s, "nobody", &st, &err), TIX_ENOTFOUND);
+
+	/* The outbox: a refused version kept (twice: one row), listed with its
+	 * body, counted; a version not stored is not counted; cleared. */
+	assert_int_equal(db_prepare(store__engine(s),
+	                            "INSERT INTO objects (id, type, created, modified, version,"
+	                            " date_added, body) VALUES ('indicator--1', 'indicator', 'c',"
+	                            " 'm1', 'm1', 42, '{\"x\":1}')",
+	                            NULL, &q),
+	                 DB_OK);
+	assert_int_equal(db_step(q), DB_DONE);
+	db_finalize(q);
+	assert_int_equal(store_peer_outbox_put(s, "hub", "indicator--1", "m1", "refused", &err),
+	                 TIX_OK);
+	assert_int_equal(store_peer_outbox_put(s, "hub", "indicator--1", "m1", NULL, &err), TIX_OK);
+	assert_int_equal(store_peer_outbox_put(s, "hub", "indicator--2", "m1", "gone", &err),
+	                 TIX_OK);
+	out[0] = '\0';
+	assert_int_equal(store_peer_outbox_list(s, "hub", outbox_cb, out, &err), TIX_OK);
+	assert_string_equal(out, "indicator--1 m1 42 {\"x\":1} -1\n");
+	assert_int_equal(store_peer_state_get(s, "hub", &st2, &err), TIX_OK);
+	assert_int_equal(st2.outbox, 1);
+	rows_text(store__engine(s),
+	          "SELECT id, CAST(attempts AS TEXT) FROM peer_outbox ORDER BY id", out,
+	          sizeof(out));
+	assert_string_equal(out, "indicator--1 2\nindicator--2 1\n");
+	assert_int_equal(store_peer_outbox_done(s, "hub", "indicator--1", "m1", &err), TIX_OK);
+	out[0] = '\0';
+	assert_int_equal(store_peer_outbox_list(s, "hub", outbox_cb, out, &err), TIX_OK);
+	assert_string_equal(out, "");
+
+	/* A MISP feed's event cursors: 0 when unknown, the last put. */
+	assert_int_equal(store_peer_feed_get(s, "feed", "uuid-1", &ts, &err), TIX_OK);
+	assert_int_equal(ts, 0);
+	assert_int_equal(store_peer_feed_put(s, "feed", "uuid-1", 100, &err), TIX_OK);
+	assert_int_equal(store_peer_feed_put(s, "feed", "uuid-1", 200, &err), TIX_OK);
+	assert_int_equal(store_peer_feed_get(s, "feed", "uuid-1", &ts, &err), TIX_OK);
+	assert_int_equal(ts, 200);
+
+	/* Removed with their state, outbox and cursors. */
+	assert_int_equal(store_peer_remove(s, "hub", &err), TIX_OK);
+	assert_int_equal(store_peer_remove(s, "hub", &err), TIX_ENOTFOUND);
+	assert_int_equal(store_peer_get(s, "hub", &got, &err), TIX_ENOTFOUND);
+	assert_int_equal(store_peer_state_get(s, "hub", &st2, &err), TIX_ENOTFOUND);
+	assert_int_equal(store_peer_remove(s, "feed", &err), TIX_OK);
+	rows_text(store__engine(s),
+	          "SELECT 'left', CAST((SELECT count(*) FROM peer_state) + (SELECT count(*) FROM"
+	          " peer_outbox) + (SELECT count(*) FROM peer_feed_events) AS TEXT)",
+	          out, sizeof(out));
+	assert_string_equal(out, "left 0\n");
+}
+
 #define ON_BOTH(fn)                                                                                \
 	static void test_##fn(void **state)                                                        \
 	{                                                                                          \
@@ -720,6 +865,7 @@ ON_BOTH(sessions)
 ON_BOTH(request)
 ON_BOTH(ownership)
 ON_BOTH(route)
+ON_BOTH(sync)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
@@ -738,6 +884,7 @@ int main(void)
 	        T(test_request),
 	        T(test_ownership),
 	        T(test_route),
+	        T(test_sync),
 	};
 	const char *skip = getenv("TIX_TEST_PG_SKIP");
 
