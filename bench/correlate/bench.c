@@ -18,6 +18,7 @@
  * Prints one line per size: "size N ingest_per_s R p50_ms A p99_ms B max_ms C"
  * (N and R in generated values; a URL adds its host to the index).
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,10 +203,19 @@ int main(int argc, char **argv)
 	}
 	/* CACHE_KIB: the writer's page cache instead of STORE_CACHE_KIB, to
 	 * measure how much of the ingest curve is the index outgrowing it */
-	if (getenv("CACHE_KIB") != NULL &&
-	    store_set_cache_kib(s, atoi(getenv("CACHE_KIB")), &err) != TIX_OK) {
-		fprintf(stderr, "CACHE_KIB: %s\n", err.msg);
-		return 1;
+	{
+		const char *kib = getenv("CACHE_KIB");
+		char *end = NULL;
+		long n = kib ? strtol(kib, &end, 10) : 0;
+
+		if (kib && (end == kib || *end != '\0' || n <= 0 || n > INT_MAX)) {
+			fprintf(stderr, "CACHE_KIB: a positive number of KiB\n");
+			return 2;
+		}
+		if (kib && store_set_cache_kib(s, (int)n, &err) != TIX_OK) {
+			fprintf(stderr, "CACHE_KIB: %s\n", err.msg);
+			return 1;
+		}
 	}
 	if (store_org_add(s, "org0", "DE", &err) != TIX_OK && err.code != TIX_EEXIST) {
 		fprintf(stderr, "org: %s\n", err.msg);

@@ -920,10 +920,12 @@ int cmd_export(int argc, char **argv)
 		store_close(s);
 		return EXIT_SYSTEM;
 	}
-	{
-		/* the one reader whose view scores indicators and counts their
-		 * sightings: --as-org's (and --for-peer's) organisation, the
-		 * anonymous caller for --public, else the operator */
+	if (x.min_score >= 0 || feed >= 0) {
+		/* the one reader whose view scores indicators (--min-score) and
+		 * counts their sightings (feeds): --as-org's (and --for-peer's)
+		 * organisation, the anonymous caller for --public, else the
+		 * operator. Built only then: a plain --for-peer export of an
+		 * organisation unknown here is the policy filter's alone. */
 		enum tix_err re;
 
 		fs.s = s;
