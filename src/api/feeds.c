@@ -24,12 +24,19 @@
 #define MAX_WLISTS   8
 #define STREAM_CHUNK (64 * 1024)
 
-/* What an ETag stands for: the collection as it was (newest membership,
- * count), the serial written into it (rpz) and until when the lifecycle of
- * its indicators keeps it as it is. */
+/* How far what a feed is made of has changed: its collection (newest
+ * membership, count) and the sightings its aggregates count (newest
+ * version, count: store_sightings_version). Equal versions, equal feeds. */
+struct feed_version {
+	int64_t last_added, members;
+	int64_t seen_vid, seen_versions;
+};
+
+/* What an ETag stands for: the feed's version, the serial written into it
+ * (rpz) and until when the lifecycle of its indicators keeps it as it is. */
 struct etag_entry {
 	char key[1400];
-	int64_t last_added, members;
+	struct feed_version v;
 	uint32_t serial;
 	int64_t valid_until_us; /* 0: not known yet (the first answer is streaming) */
 	char etag[48];
@@ -155,18 +162,19 @@ static const char *exclude_listed(void *ctx, const char *stix_type, const char *
 
 /* ---- ETags ---------------------------------------------------------------------------- */
 
-/* The collection's version, from this thread's memo while the handle has
- * seen no commit since (store_data_version is per connection). */
+/* The feed's version, from this thread's memo while the handle has seen
+ * no commit since (store_data_version is per connection): the two queries
+ * run once per commit, not once per request. */
 static _Thread_local struct {
 	struct store *s;
 	int64_t ckey;
 	uint64_t dv;
-	int64_t last, members;
+	struct feed_version v;
 } memo[8];
 static _Thread_local unsigned memo_next;
 
-static enum tix_err collection_version(struct store *s, const struct store_collection *c,
-                                       int64_t *last, int64_t *members, struct tix_error *err)
+static enum tix_err feed_version(struct store *s, const struct store_collection *c,
+                                 struct feed_version *v, struct tix_error *err)
 {
 	uint64_t dv = store_data_version(s);
 	unsigned i;
@@ -174,25 +182,24 @@ static enum tix_err collection_version(struct store *s, const struct store_colle
 
 	for (i = 0; i < 8; i++)
 		if (memo[i].s == s && memo[i].ckey == c->key && memo[i].dv == dv) {
-			*last = memo[i].last;
-			*members = memo[i].members;
+			*v = memo[i].v;
 			return TIX_OK;
 		}
-	if ((e = store_collection_version(s, c, last, members, err)) != TIX_OK)
+	if ((e = store_collection_version(s, c, &v->last_added, &v->members, err)) != TIX_OK ||
+	    (e = store_sightings_version(s, &v->seen_vid, &v->seen_versions, err)) != TIX_OK)
 		return e;
 	i = memo_next++ % 8;
 	memo[i].s = s;
 	memo[i].ckey = c->key;
 	memo[i].dv = dv;
-	memo[i].last = *last;
-	memo[i].members = *members;
+	memo[i].v = *v;
 	return TIX_OK;
 }
 
 /* The ETag and serial of the answer for key now: the entry's while the
- * collection is as it was and no valid_from/valid_until has passed since;
- * else a new one. */
-static void etag_for(struct api_feeds *f, const char *key, int64_t last, int64_t members,
+ * feed's version is as it was and no valid_from/valid_until has passed
+ * since; else a new one. */
+static void etag_for(struct api_feeds *f, const char *key, const struct feed_version *v,
                      int64_t now_us, char etag[48], uint32_t *serial)
 {
 	struct etag_entry *e = NULL, *old = NULL;
@@ -203,7 +210,7 @@ static void etag_for(struct api_feeds *f, const char *key, int64_t last, int64_t
 	for (size_t i = 0; i < f->netags; i++)
 		if (strcmp(f->etags[i].key, key) == 0)
 			e = &f->etags[i];
-	if (e && e->last_added == last && e->members == members && e->valid_until_us != 0 &&
+	if (e && memcmp(&e->v, v, sizeof(*v)) == 0 && e->valid_until_us != 0 &&
 	    (e->valid_until_us < 0 || now_us < e->valid_until_us)) {
 		e->used = ++f->clock;
 		memcpy(etag, e->etag, 48);
@@ -228,15 +235,15 @@ static void etag_for(struct api_feeds *f, const char *key, int64_t last, int64_t
 
 		e->serial = e->serial && s <= e->serial ? e->serial + 1 : s;
 	}
-	e->last_added = last;
-	e->members = members;
+	e->v = *v;
 	e->valid_until_us = 0; /* known when this answer is complete */
 	e->used = ++f->clock;
 	{
 		char seed[1600];
 
-		snprintf(seed, sizeof(seed), "%s|%lld|%lld|%u", key, (long long)last,
-		         (long long)members, e->serial);
+		snprintf(seed, sizeof(seed), "%s|%lld|%lld|%lld|%lld|%u", key,
+		         (long long)v->last_added, (long long)v->members, (long long)v->seen_vid,
+		         (long long)v->seen_versions, e->serial);
 		crypto_generichash(h, sizeof(h), (const unsigned char *)seed, strlen(seed), NULL,
 		                   0);
 	}
@@ -487,7 +494,7 @@ struct MHD_Response *api_feeds_answer(struct api_feeds *fc, const struct taxii_c
 	struct MHD_Response *r;
 	struct tix_error err;
 	struct tix_time now;
-	int64_t last, members;
+	struct feed_version ver;
 	int fmt;
 	json_t *hold = NULL;
 	char msg[256];
@@ -563,7 +570,7 @@ struct MHD_Response *api_feeds_answer(struct api_feeds *fc, const struct taxii_c
 
 		memset(&c, 0, sizeof(c));
 		if (store_collection_get(s, cid, 0, &c, &err) != TIX_OK ||
-		    collection_version(s, &c, &last, &members, &err) != TIX_OK ||
+		    feed_version(s, &c, &ver, &err) != TIX_OK ||
 		    store_expired_set_load(s, &st->expired, &err) != TIX_OK) {
 			free_stream(st);
 			taxii_error(resp, 500, "Internal error", "%s", err.msg);
@@ -581,7 +588,9 @@ struct MHD_Response *api_feeds_answer(struct api_feeds *fc, const struct taxii_c
 	tix_time_now(&now);
 	fo.format = (enum formats_feed_format)fmt;
 	fo.now_us = tix_time_to_us(&now);
-	etag_for(fc, st->key, last, members, fo.now_us, st->etag, &fo.serial);
+	if (!formats_feed_carries_sightings(fo.format))
+		ver.seen_vid = ver.seen_versions = 0; /* a new sighting changes nothing */
+	etag_for(fc, st->key, &ver, fo.now_us, st->etag, &fo.serial);
 	if (req->if_none_match && api_none_match(req->if_none_match, st->etag)) {
 		char etag[48];
 

@@ -52,6 +52,8 @@ static void usage(FILE *f)
 	        "                    marked by `tix expire` (left out by default, but not\n"
 	        "                    from --all-versions: the history)\n"
 	        "  --min-score S     leave out indicators whose decay score is below S (0-100)\n"
+	        "  --min-sightings N  leave out indicators with fewer than N sightings (the sum\n"
+	        "                    of their count) that the export's reader may read\n"
 	        "  --format stix|misp  a STIX 2.1 bundle (default), or MISP events\n"
 	        "                    ({\"response\":[{\"Event\":…}]}: reports and groupings as\n"
 	        "                    events, loose indicators one event per day; docs/formats.md)\n"
@@ -78,6 +80,25 @@ static void usage(FILE *f)
 	        "rights. Every export is recorded in the audit log.\n");
 }
 
+/* The export's reader (api_reader_*) and the last indicator whose
+ * sightings it counted: --min-sightings and the feed writer ask for the
+ * same one in turn, and the store is read once. */
+struct feed_seen {
+	struct store *s;
+	struct api_reader r;
+	char id[128]; /* "" or the id of sum */
+	struct api_sighting_sum sum;
+};
+
+static struct api_sighting_sum seen_of(struct feed_seen *fs, const char *id)
+{
+	if (strcmp(fs->id, id) != 0) {
+		fs->sum = api_sighting_sum(fs->s, &fs->r, id);
+		snprintf(fs->id, sizeof(fs->id), "%s", strlen(id) < sizeof(fs->id) ? id : "");
+	}
+	return fs->sum;
+}
+
 struct export_state {
 	FILE *out;
 	size_t n;
@@ -102,7 +123,8 @@ struct export_state {
 	struct tix_buf upgraded;
 	/* indicators revoked, past valid_until, expired, below min_score: out */
 	int include_inactive;
-	double min_score; /* < 0: none */
+	double min_score;      /* < 0: none */
+	int64_t min_sightings; /* 0: none */
 	struct store *s;
 	struct store_id_set expired; /* tix expire marked them */
 	int64_t now_us;
@@ -111,6 +133,7 @@ struct export_state {
 	/* whose view scores indicators (--min-score) and counts sightings:
 	 * the export's reader, never more than it may read */
 	const struct api_reader *reader;
+	struct feed_seen *seen; /* the same reader, for --min-sightings */
 };
 
 /* An indicator that is no longer active (docs/decay.md): 0, or why it is
@@ -258,6 +281,13 @@ static int write_row(void *arg, const struct store_row *row)
 		}
 		if (why && !x->feed)
 			return 0;
+	}
+	/* after the policy too: only what the reader may read is counted */
+	if (x->min_sightings > 0 && strcmp(row->type, "indicator") == 0 &&
+	    seen_of(x->seen, row->id).count < x->min_sightings) {
+		if (x->feed)
+			formats_feed_skip(x->feed, row->id, FR_SIGHTINGS);
+		return 0;
 	}
 
 	if (x->upgrade)
@@ -575,15 +605,9 @@ static void feed_report(void *ctx, const char *id, enum formats_feed_reason why,
 	        formats_feed_reason_text(why), *detail ? ": " : "", detail);
 }
 
-struct feed_seen {
-	struct store *s;
-	struct api_reader r;
-};
-
 static void feed_sightings(void *ctx, const char *id, int64_t *count, int64_t *first, int64_t *last)
 {
-	struct feed_seen *fs = ctx;
-	struct api_sighting_sum t = api_sighting_sum(fs->s, &fs->r, id);
+	struct api_sighting_sum t = seen_of(ctx, id);
 
 	*count = t.count;
 	*first = t.first;
@@ -621,6 +645,7 @@ int cmd_export(int argc, char **argv)
 	        {"format", required_argument, NULL, 'f'},
 	        {"include-inactive", no_argument, NULL, 'I'},
 	        {"min-score", required_argument, NULL, 'M'},
+	        {"min-sightings", required_argument, NULL, 1009},
 	        {"warninglists", required_argument, NULL, 'w'},
 	        {"output", required_argument, NULL, 'O'},
 	        {"subdomains", no_argument, NULL, 1001},
@@ -765,6 +790,20 @@ int cmd_export(int argc, char **argv)
 		case 1006: fo.set_name = optarg; break;
 		case 1007: fo.source = optarg; break;
 		case 1008: frep.all = 1; break;
+		case 1009: {
+			char *end;
+			long long v;
+
+			errno = 0;
+			v = strtoll(optarg, &end, 10);
+			if (errno || *end || end == optarg || v < 0) {
+				fprintf(stderr,
+				        "tix export: --min-sightings: a number, 0 or more\n");
+				return EXIT_USAGE;
+			}
+			x.min_sightings = (int64_t)v;
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -920,7 +959,7 @@ int cmd_export(int argc, char **argv)
 		store_close(s);
 		return EXIT_SYSTEM;
 	}
-	if (x.min_score >= 0 || feed >= 0) {
+	if (x.min_score >= 0 || x.min_sightings > 0 || feed >= 0) {
 		/* the one reader whose view scores indicators (--min-score) and
 		 * counts their sightings (feeds): --as-org's (and --for-peer's)
 		 * organisation, the anonymous caller for --public, else the
@@ -942,6 +981,7 @@ int cmd_export(int argc, char **argv)
 			return cli_exit_code(re);
 		}
 		x.reader = &fs.r;
+		x.seen = &fs;
 	}
 	{
 		struct store_audit_entry ae;

@@ -74,6 +74,7 @@ const char *formats_feed_reason_text(enum formats_feed_reason r)
 	        [FR_DUPLICATE] = "already written for another indicator",
 	        [FR_DECAYED] = "expired by its decay score (tix expire)",
 	        [FR_LOW_SCORE] = "decay score below --min-score",
+	        [FR_SIGHTINGS] = "fewer sightings than --min-sightings",
 	};
 	return (unsigned)r < FR_NREASONS ? text[r] : "?";
 }
@@ -89,6 +90,24 @@ const char *feed_kind_stix_type(enum feed_kind k)
 	case FK_EMAIL: return "email-addr";
 	default: return "file";
 	}
+}
+
+int formats_feed_carries_sightings(enum formats_feed_format format)
+{
+	return format == FEED_CSV || format == FEED_SURICATA || format == FEED_ZEEK;
+}
+
+void feed_seen_times(const struct feed_indicator *ind, int digits, char first[32], char last[32])
+{
+	struct tix_time t;
+
+	*first = *last = '\0';
+	if (ind->sightings <= 0)
+		return;
+	tix_time_from_us(ind->first_seen_us, &t);
+	tix_time_format(&t, digits, first);
+	tix_time_from_us(ind->last_seen_us, &t);
+	tix_time_format(&t, digits, last);
 }
 
 const char *feed_kind_name(enum feed_kind k)
@@ -751,7 +770,7 @@ enum tix_err formats_feed_add(struct formats_feed *f, const char *json, size_t l
 			tlp = t;
 	}
 	ind.tlp = tlp == STIX_TLP_UNSET ? "" : stix_tlp_name(tlp);
-	if (f->o.sightings && (f->o.format == FEED_CSV || f->o.format == FEED_SURICATA))
+	if (f->o.sightings && formats_feed_carries_sightings(f->o.format))
 		f->o.sightings(f->o.sightings_ctx, id, &ind.sightings, &ind.first_seen_us,
 		               &ind.last_seen_us);
 	for (i = 0; i < atoms->count; i++) {

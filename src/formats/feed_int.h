@@ -54,7 +54,7 @@ struct feed_indicator {
 	const char *modified;
 	const char *valid_from, *valid_until;
 	int64_t modified_s; /* Unix seconds of modified (rev) */
-	/* its sightings the reader may read (csv only: formats_feed_opts) */
+	/* its sightings the reader may read (csv, suricata, zeek: formats_feed_opts) */
 	int64_t sightings, first_seen_us, last_seen_us;
 };
 
@@ -116,5 +116,8 @@ extern const struct feed_writer feed_suricata_writer, feed_suricata_dataset_writ
 const char *feed_kind_stix_type(enum feed_kind k);
 /* A short name of a kind ("domain", "ipv4", "sha256"...). */
 const char *feed_kind_name(enum feed_kind k);
+/* ind's first_seen_us and last_seen_us as RFC 3339 UTC text with digits
+ * (0-6) of the second's fraction; "" each when it has no sightings. */
+void feed_seen_times(const struct feed_indicator *ind, int digits, char first[32], char last[32]);
 
 #endif

@@ -262,6 +262,7 @@ enum formats_feed_reason {
 	FR_DUPLICATE,   /* written already for another indicator */
 	FR_DECAYED,     /* its decay score fell below the floor (tix expire) */
 	FR_LOW_SCORE,   /* its decay score is below --min-score */
+	FR_SIGHTINGS,   /* fewer readable sightings than --min-sightings */
 	FR_NREASONS
 };
 
@@ -308,7 +309,7 @@ struct formats_feed_opts {
 	void *report_ctx;
 	/* The sightings of an indicator its reader may read (count, first and
 	 * last seen in µs; all 0 for none), asked once per indicator by the
-	 * writers that carry them (csv); NULL: none. */
+	 * writers that carry them (csv, suricata, zeek); NULL: none. */
 	void (*sightings)(void *ctx, const char *indicator_id, int64_t *count, int64_t *first_us,
 	                  int64_t *last_us);
 	void *sightings_ctx;
@@ -316,6 +317,9 @@ struct formats_feed_opts {
 
 struct formats_feed;
 
+/* 1 when the format carries the sighting aggregate (opts.sightings: csv,
+ * suricata, zeek), 0 when it does not. */
+int formats_feed_carries_sightings(enum formats_feed_format format);
 /* Checks the options (zone and policy names, address, set name): 0, or -1
  * with msg set. */
 int formats_feed_check_opts(const struct formats_feed_opts *o, char *msg, size_t msgsize);
@@ -328,7 +332,8 @@ struct formats_feed *formats_feed_new(const struct formats_feed_opts *o,
 enum tix_err formats_feed_add(struct formats_feed *f, const char *json, size_t len,
                               struct tix_error *err);
 /* An indicator the caller left out before it reached the writer (its decay
- * score: FR_DECAYED, FR_LOW_SCORE), counted and reported as the writer's own. */
+ * score: FR_DECAYED, FR_LOW_SCORE; its sightings: FR_SIGHTINGS), counted and
+ * reported as the writer's own. */
 void formats_feed_skip(struct formats_feed *f, const char *indicator_id,
                        enum formats_feed_reason why);
 /* Writes the trailer and flushes every stream; frees what the writer

@@ -101,17 +101,10 @@ static int csv_value(struct formats_feed *f, const struct feed_indicator *ind,
 	csv_field(f, ind->valid_until, 0);
 	csv_field(f, ind->modified, 0);
 	{
-		char n[24], first[32] = "", last[32] = "";
+		char n[24], first[32], last[32];
 
 		snprintf(n, sizeof(n), "%lld", (long long)ind->sightings);
-		if (ind->sightings > 0) {
-			struct tix_time t;
-
-			tix_time_from_us(ind->first_seen_us, &t);
-			tix_time_format(&t, 3, first);
-			tix_time_from_us(ind->last_seen_us, &t);
-			tix_time_format(&t, 3, last);
-		}
+		feed_seen_times(ind, 3, first, last);
 		csv_field(f, n, 0);
 		csv_field(f, first, 0);
 		csv_field(f, last, 1);

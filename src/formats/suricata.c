@@ -110,12 +110,8 @@ static void tail(struct formats_feed *f, const struct feed_indicator *ind, const
 		feed_printf(f, 0, ", tlp %s", ind->tlp);
 	if (ind->sightings > 0) { /* the reader's aggregate; no ',' or ';' in the values */
 		char first[32], last[32];
-		struct tix_time t;
 
-		tix_time_from_us(ind->first_seen_us, &t);
-		tix_time_format(&t, 0, first);
-		tix_time_from_us(ind->last_seen_us, &t);
-		tix_time_format(&t, 0, last);
+		feed_seen_times(ind, 0, first, last);
 		feed_printf(f, 0, ", tix_sightings %lld, tix_first_seen %s, tix_last_seen %s",
 		            (long long)ind->sightings, first, last);
 	}

@@ -1,7 +1,8 @@
 /*
  * formats/zeek.c — Zeek Intel framework files: a "#fields" header and one
  * tab-separated line per value (indicator, indicator_type, meta.source,
- * meta.desc, meta.url), free text escaped as Zeek's ASCII reader reads it.
+ * meta.desc (with the reader's sighting aggregate), meta.url), free text
+ * escaped as Zeek's ASCII reader reads it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -33,6 +34,25 @@ static void zeek_text(struct formats_feed *f, const char *s)
 		feed_put(f, 0, p, run);
 		p += run;
 	}
+}
+
+/* meta.desc: "NAME (ID, TLP:T, sightings N, first_seen TS, last_seen TS)",
+ * without the name "ID, ...": the TLP when marked, the aggregate of the
+ * sightings the reader may read when there is one (times in seconds, UTC). */
+static const char *zeek_desc(const struct feed_indicator *ind, char *desc, size_t size)
+{
+	char seen[128] = "";
+
+	if (ind->sightings > 0) {
+		char first[32], last[32];
+
+		feed_seen_times(ind, 0, first, last);
+		snprintf(seen, sizeof(seen), ", sightings %lld, first_seen %s, last_seen %s",
+		         (long long)ind->sightings, first, last);
+	}
+	snprintf(desc, size, "%.800s%s%s%s%s%s%s", ind->name, *ind->name ? " (" : "", ind->id,
+	         *ind->tlp ? ", TLP:" : "", ind->tlp, seen, *ind->name ? ")" : "");
+	return desc;
 }
 
 static enum tix_err zeek_begin(struct formats_feed *f)
@@ -73,11 +93,7 @@ static int zeek_value(struct formats_feed *f, const struct feed_indicator *ind,
 	feed_put(f, 0, "\t", 1);
 	zeek_text(f, f->o.source);
 	feed_put(f, 0, "\t", 1);
-	snprintf(desc, sizeof(desc), "%.800s%s%s%s%s", ind->name, *ind->name ? " (" : "", ind->id,
-	         *ind->tlp ? ", TLP:" : "", *ind->tlp ? ind->tlp : "");
-	if (*ind->name)
-		strncat(desc, ")", sizeof(desc) - strlen(desc) - 1);
-	zeek_text(f, desc);
+	zeek_text(f, zeek_desc(ind, desc, sizeof(desc)));
 	feed_put(f, 0, "\t", 1);
 	zeek_text(f, ind->url);
 	feed_put(f, 0, "\n", 1);

@@ -1,6 +1,6 @@
 /*
  * store/feeds.c — what the feeds (src/api/feeds.c, `tix feed`) need of the
- * store: how far a collection has changed (for ETags), and the named feeds
+ * store: how far a collection and the sightings have changed (for ETags), and the named feeds
  * operators define (migration 11). Written on the engine layer (db.h):
  * every statement here runs unchanged on SQLite and PostgreSQL.
  */
@@ -42,6 +42,25 @@ enum tix_err store_collection_version(struct store *s, const struct store_collec
 		*members = db_column_int64(st, 1);
 	} else {
 		e = store__fail(s, err, "reading a collection's version");
+	}
+	db_reset(st);
+	return e;
+}
+
+enum tix_err store_sightings_version(struct store *s, int64_t *last_vid, int64_t *versions,
+                                     struct tix_error *err)
+{
+	struct db_stmt *st = store__stmt(
+	        s, "SELECT coalesce(max(vid), 0), count(*) FROM sighting_index", NULL, err);
+	enum tix_err e = TIX_OK;
+
+	if (st == NULL)
+		return err ? err->code : TIX_ESTORE;
+	if (db_step(st) == DB_ROW) {
+		*last_vid = db_column_int64(st, 0);
+		*versions = db_column_int64(st, 1);
+	} else {
+		e = store__fail(s, err, "reading the sightings' version");
 	}
 	db_reset(st);
 	return e;

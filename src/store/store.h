@@ -780,6 +780,12 @@ enum tix_err store_values_refused(struct store *s, int64_t *n, struct tix_error 
  * answers mean the same members. */
 enum tix_err store_collection_version(struct store *s, const struct store_collection *c,
                                       int64_t *last_added, int64_t *members, struct tix_error *err);
+/* How far the sightings have changed, node-wide: the newest indexed
+ * version (vid) and how many versions are indexed (a deletion lowers it).
+ * The feeds' ETags hold it, since the aggregates they carry follow any
+ * sighting of their indicators, in whichever collection it is stored. */
+enum tix_err store_sightings_version(struct store *s, int64_t *last_vid, int64_t *versions,
+                                     struct tix_error *err);
 
 /* A named feed (`tix feed add`): a collection, a format and its options
  * (a JSON object of the `tix export` feed options), served at

@@ -914,6 +914,80 @@ def csv_carries_the_sightings_its_reader_may_read(w):
         rules = [r for r in suricata_rules(w.export("suricata", *args)[0]) if dom in r["raw"]]
         assert rules and all(", tix_sightings %s, tix_first_seen 2024-04-30T10:00:00Z, "
                              "tix_last_seen " % want in r["raw"] for r in rules), rules
+    # zeek: the same at the end of meta.desc, the file as strict as before
+    for args, want in (((), "8, first_seen 2024-04-30T10:00:00Z, last_seen 2024-05-03T01:00:00Z"),
+                       (("--as-org", "beta", "--collection", w.cid),
+                        "3, first_seen 2024-04-30T10:00:00Z, last_seen 2024-04-30T12:00:00Z")):
+        descs = {r[3] for r in zeek_intel(w.export("zeek", *args)[0])}
+        tail = "(%s, TLP:clear, sightings %s)" % (dom, want)
+        assert any(d.endswith(tail) for d in descs), descs
+        url = [d for d in descs if w.objs["clear-url"]["id"] in d]
+        assert url and "sightings" not in url[0], url
+
+
+def sighting(of, count, marking, seen="2024-06-01T00:00:00Z"):
+    t = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+    return {"type": "sighting", "spec_version": "2.1", "id": new_id("sighting"),
+            "created": t, "modified": t, "sighting_of_ref": of, "count": count,
+            "object_marking_refs": [marking], "first_seen": seen, "last_seen": seen}
+
+
+def import_as(w, org, objs, *args):
+    p = w.path("import-%s.json" % uuid.uuid4())
+    with open(p, "w") as f:
+        json.dump({"type": "bundle", "id": new_id("bundle"), "objects": objs}, f)
+    tix_ok("import", "--quiet", "--org", org, "--db", w.db, p, *args)
+
+
+@test
+def http_feed_etag_changes_when_a_readable_sighting_is_added(w):
+    url = w.objs["clear-url"]["id"]
+    path = "/feeds/%s/csv" % w.cid
+
+    def count(r):
+        return {row[2]: row[8] for row in csv.reader(io.StringIO(r.body.decode(),
+                                                                 newline=""))}[url]
+
+    r1 = feed_get(w, "bea", path)
+    lst = feed_get(w, "bea", "/feeds/%s/list" % w.cid)
+    # a sensor's sighting, stored in another collection beta reads: the
+    # feed's own collection does not change, its counts do
+    out = tix_ok("admin", "collection", "add", "sensors", "--read", "acme,beta", "--write",
+                 "acme", "--db", w.db)
+    sensors = re.search(r"[0-9a-f]{8}-[0-9a-f-]{27}", out).group(0)
+    import_as(w, "acme", [sighting(url, 2, GREEN)], "--collection", sensors)
+    r2 = feed_get(w, "bea", path, {"If-None-Match": r1.header("ETag")})
+    assert r2.status == 200 and r2.header("ETag") != r1.header("ETag"), r2
+    assert (count(r1), count(r2)) == ("0", "2")
+    assert feed_get(w, "bea", path, {"If-None-Match": r2.header("ETag")}).status == 304
+    # a format without the aggregate keeps its ETag (an RPZ keeps its serial)
+    assert feed_get(w, "bea", "/feeds/%s/list" % w.cid,
+                    {"If-None-Match": lst.header("ETag")}).status == 304
+
+
+@test
+def min_sightings_counts_only_the_sightings_its_reader_may_read(w):
+    email, md5 = w.objs["clear-email"]["id"], w.objs["clear-md5"]["id"]
+    # email: sighted twice where beta reads; md5 once there, once in
+    # gamma's TLP:RED sighting that only the operator may read
+    import_as(w, "acme", [sighting(email, 1, GREEN), sighting(email, 1, GREEN),
+                          sighting(md5, 1, GREEN)], "--collection", w.cid)
+    import_as(w, "gamma", [sighting(md5, 1, RED)])
+    beta = ("--as-org", "beta", "--collection", w.cid)
+
+    def kept(*args):
+        body, err = w.export("csv", "--min-sightings", "2", *args)
+        ids = {r[2] for r in list(csv.reader(io.StringIO(body, newline="")))[1:]}
+        assert "fewer sightings than --min-sightings" in err, err
+        return email in ids, md5 in ids, w.objs["clear-cidr"]["id"] in ids
+
+    assert kept() == (True, True, False)
+    assert kept(*beta) == (True, False, False), "gamma's TLP:RED sighting counted for beta"
+    # a STIX export too: the indicators below it left out, nothing else
+    objs = json.loads(tix_ok("export", "--db", w.db, "--min-sightings", "2", *beta))["objects"]
+    ids = {o["id"] for o in objs}
+    assert email in ids and md5 not in ids and any(o["type"] == "sighting" for o in objs)
+    assert tix("export", "--db", w.db, "--min-sightings", "-1").returncode == 2
 
 
 @test
