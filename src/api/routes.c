@@ -25,7 +25,20 @@ void api_response_release(struct api_response *r)
 void api_answer_error(struct api_response *resp, int status, const char *title, const char *detail)
 {
 	json_t *e = json_pack("{s:s, s:s}", "title", title, "description", detail ? detail : "");
-	char *text = json_dumps(e, JSON_COMPACT);
+	char *text;
+
+	if (e == NULL && detail != NULL) {
+		/* The detail quotes the caller's input, which need not be UTF-8: say it
+		 * in ASCII, each other byte as '?', rather than answer nothing. */
+		char safe[512];
+		size_t i;
+
+		for (i = 0; i < sizeof(safe) - 1 && detail[i] != '\0'; i++)
+			safe[i] = (detail[i] >= 0x20 && detail[i] < 0x7f) ? detail[i] : '?';
+		safe[i] = '\0';
+		e = json_pack("{s:s, s:s}", "title", title, "description", safe);
+	}
+	text = json_dumps(e, JSON_COMPACT);
 
 	resp->status = status;
 	tix_buf_reset(&resp->body);

@@ -576,6 +576,10 @@ def import_reports_each_object_and_writes_as_taxii_does(w):
     r = import_file(w, "ana", b"a,b\n", {"collection": w.cid})
     assert r.status == 400 and "CSV" in r.json()["description"], r
     assert import_file(w, "ana", b"[]", {"collection": w.cid, "format": "xml"}).status == 400
+    # An unknown parameter whose name the refusal cuts at 60 bytes, inside a
+    # character: still a JSON refusal that says why (it was an empty body).
+    r = import_file(w, "ana", b"[]", {"collection": w.cid, "a" * 59 + "%C3%A9": "1"})
+    assert r.status == 400 and "unknown parameter" in r.json()["description"], r
     token, who = w.sign_in("ana")
     r = import_file(w, None, json.dumps([indicator()]).encode(), {"collection": w.cid},
                     cookie=token, headers={"Origin": w.url})
