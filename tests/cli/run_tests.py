@@ -1148,8 +1148,9 @@ def man_pages_document_every_command_and_option(env):
         assert re.search(r"\*%s %s\*" % (obj, verb), man["tix.1"]) or \
             "*%s %s* " % (obj, verb) in man["tix.1"] or \
             ("*%s %s*" % (obj, verb)) in man["tix.1"].replace(", *", " *"), (obj, verb)
-    # the build turned them into roff
-    built = os.path.join(os.path.dirname(TIX), "man")
+    # the build turned them into roff (beside the binary; under qemu,
+    # TIX is the wrapper and TIX_ARM64 the arm64 build's binary)
+    built = os.path.join(os.path.dirname(os.environ.get("TIX_ARM64") or TIX), "man")
     if shutil.which("scdoc"):
         for n in man:
             with open(os.path.join(built, n)) as f:
