@@ -173,6 +173,15 @@ struct api_sighting_sum api_sighting_sum(struct store *s, const struct api_reade
 	return c.sum;
 }
 
+struct api_sighting_sum api_sighting_sum_memo(struct api_sighting_memo *m, const char *id)
+{
+	if (strcmp(m->id, id) != 0) {
+		m->sum = api_sighting_sum(m->s, m->r, id);
+		snprintf(m->id, sizeof(m->id), "%s", strlen(id) < sizeof(m->id) ? id : "");
+	}
+	return m->sum;
+}
+
 static double score_seen(const struct values_decay_model *m, const json_t *ind, int64_t now_us,
                          int64_t last_seen);
 

@@ -91,6 +91,16 @@ struct api_sighting_sum {
 };
 struct api_sighting_sum api_sighting_sum(struct store *s, const struct api_reader *r,
                                          const char *id);
+/* The same, remembering the last id asked: a feed's filter (--min-sightings)
+ * and its writer (the aggregate it carries) ask for one indicator in turn,
+ * and the store is read once. Zero it, then set s and r. */
+struct api_sighting_memo {
+	struct store *s;
+	const struct api_reader *r;
+	char id[128]; /* "" or the id of sum */
+	struct api_sighting_sum sum;
+};
+struct api_sighting_sum api_sighting_sum_memo(struct api_sighting_memo *m, const char *id);
 
 /* Objects by value (q shaped as one: the correlation index) and by text
  * (FTS5 over name, description and labels), filtered by q's types, label,

@@ -85,15 +85,17 @@ void api_feeds_free(struct api_feeds *f)
 /* ---- named feeds' options -------------------------------------------------------- */
 
 int api_feeds_options(const char *text, struct formats_feed_opts *o, const char **warninglists,
-                      json_t **hold, char *msg, size_t msgsize)
+                      int64_t *min_sightings, json_t **hold, char *msg, size_t msgsize)
 {
-	static const char *const keys[] = {"zone",   "policy",     "address",      "set_name",
-	                                   "source", "subdomains", "warninglists", "serial"};
+	static const char *const keys[] = {"zone",         "policy", "address",
+	                                   "set_name",     "source", "subdomains",
+	                                   "warninglists", "serial", "min_sightings"};
 	json_t *v = json_loads(text, 0, NULL), *x;
 	const char *k;
 
 	*hold = NULL;
 	*warninglists = NULL;
+	*min_sightings = 0;
 	if (!json_is_object(v)) {
 		snprintf(msg, msgsize, "the feed's options are not a JSON object");
 		json_decref(v);
@@ -107,7 +109,9 @@ int api_feeds_options(const char *text, struct formats_feed_opts *o, const char 
 		if (i == sizeof(keys) / sizeof(keys[0]) ||
 		    (strcmp(k, "subdomains") == 0 ? !json_is_boolean(x)
 		     : strcmp(k, "serial") == 0   ? !json_is_integer(x)
-		                                  : !json_is_string(x))) {
+		     : strcmp(k, "min_sightings") == 0
+		             ? !json_is_integer(x) || json_integer_value(x) < 0
+		             : !json_is_string(x))) {
 			snprintf(msg, msgsize,
 			         "the feed's option '%s' is unknown or of the wrong type", k);
 			json_decref(v);
@@ -121,6 +125,7 @@ int api_feeds_options(const char *text, struct formats_feed_opts *o, const char 
 	o->source = json_string_value(json_object_get(v, "source"));
 	o->subdomains = json_is_true(json_object_get(v, "subdomains"));
 	*warninglists = json_string_value(json_object_get(v, "warninglists"));
+	*min_sightings = json_integer_value(json_object_get(v, "min_sightings"));
 	if (formats_feed_check_opts(o, msg, msgsize) != 0) {
 		json_decref(v);
 		return -1;
@@ -292,7 +297,9 @@ struct stream {
 	const struct taxii_config *cfg;
 	struct store *s;
 	struct taxii_reader *r;
-	struct api_reader reader; /* the same caller, for the sightings it may count */
+	struct api_reader reader;      /* the same caller, for the sightings it may count */
+	struct api_sighting_memo seen; /* of reader: the filter and the writer ask in turn */
+	int64_t min_sightings;         /* a named feed's: indicators with fewer left out */
 	struct formats_feed *feed;
 	json_t *hold;
 	char want[96]; /* the file of suricata-dataset, or "" for the main output */
@@ -357,6 +364,11 @@ static int feed_row(void *arg, const struct store_taxii_row *row)
 
 	if (strcmp(row->type, "indicator") == 0 && store_id_set_has(&st->expired, id)) {
 		formats_feed_skip(st->feed, row->id, FR_DECAYED);
+		return 0;
+	}
+	if (st->min_sightings > 0 && strcmp(row->type, "indicator") == 0 &&
+	    api_sighting_sum_memo(&st->seen, id).count < st->min_sightings) {
+		formats_feed_skip(st->feed, row->id, FR_SIGHTINGS);
 		return 0;
 	}
 	if (st->audit && store_audit_ids_add(st->audit, row->id, &err) != TIX_OK) {
@@ -473,7 +485,7 @@ static void stream_sightings(void *ctx, const char *id, int64_t *count, int64_t 
                              int64_t *last)
 {
 	struct stream *st = ctx;
-	struct api_sighting_sum t = api_sighting_sum(st->s, &st->reader, id);
+	struct api_sighting_sum t = api_sighting_sum_memo(&st->seen, id);
 
 	*count = t.count;
 	*first = t.first;
@@ -497,6 +509,7 @@ struct MHD_Response *api_feeds_answer(struct api_feeds *fc, const struct taxii_c
 	struct feed_version ver;
 	int fmt;
 	json_t *hold = NULL;
+	int64_t min_sightings = 0;
 	char msg[256];
 
 	*status = 0;
@@ -539,7 +552,8 @@ struct MHD_Response *api_feeds_answer(struct api_feeds *fc, const struct taxii_c
 		cid = named.collection;
 		format_name = named.format;
 		file = nseg == 2 ? seg[1] : NULL;
-		if (api_feeds_options(named.options, &fo, &wl_path, &hold, msg, sizeof(msg)) != 0) {
+		if (api_feeds_options(named.options, &fo, &wl_path, &min_sightings, &hold, msg,
+		                      sizeof(msg)) != 0) {
 			taxii_error(resp, 500, "Internal error", "feed '%s': %s", named.name, msg);
 			return NULL;
 		}
@@ -588,7 +602,7 @@ struct MHD_Response *api_feeds_answer(struct api_feeds *fc, const struct taxii_c
 	tix_time_now(&now);
 	fo.format = (enum formats_feed_format)fmt;
 	fo.now_us = tix_time_to_us(&now);
-	if (!formats_feed_carries_sightings(fo.format))
+	if (!formats_feed_carries_sightings(fo.format) && min_sightings == 0)
 		ver.seen_vid = ver.seen_versions = 0; /* a new sighting changes nothing */
 	etag_for(fc, st->key, &ver, fo.now_us, st->etag, &fo.serial);
 	if (req->if_none_match && api_none_match(req->if_none_match, st->etag)) {
@@ -637,6 +651,9 @@ struct MHD_Response *api_feeds_answer(struct api_feeds *fc, const struct taxii_c
 		taxii_error(resp, 500, "Internal error", "%s", err.msg);
 		return NULL;
 	}
+	st->seen.s = s;
+	st->seen.r = &st->reader;
+	st->min_sightings = min_sightings;
 	fo.sightings = stream_sightings;
 	fo.sightings_ctx = st;
 	{

@@ -38,9 +38,10 @@ struct MHD_Response *api_feeds_answer(struct api_feeds *f, const struct taxii_co
                                       int *status, struct taxii_response *err_resp);
 
 /* The options of a named feed (a JSON object: zone, policy, serial,
- * address, set_name, source, subdomains, warninglists) into o, whose strings
- * point into *hold (json_decref it after o's last use). 0, or -1 with msg. */
+ * address, set_name, source, subdomains, warninglists, min_sightings) into
+ * o, *warninglists and *min_sightings (0: none), whose strings point into
+ * *hold (json_decref it after o's last use). 0, or -1 with msg. */
 int api_feeds_options(const char *json, struct formats_feed_opts *o, const char **warninglists,
-                      struct json_t **hold, char *msg, size_t msgsize);
+                      int64_t *min_sightings, struct json_t **hold, char *msg, size_t msgsize);
 
 #endif

@@ -80,25 +80,6 @@ static void usage(FILE *f)
 	        "rights. Every export is recorded in the audit log.\n");
 }
 
-/* The export's reader (api_reader_*) and the last indicator whose
- * sightings it counted: --min-sightings and the feed writer ask for the
- * same one in turn, and the store is read once. */
-struct feed_seen {
-	struct store *s;
-	struct api_reader r;
-	char id[128]; /* "" or the id of sum */
-	struct api_sighting_sum sum;
-};
-
-static struct api_sighting_sum seen_of(struct feed_seen *fs, const char *id)
-{
-	if (strcmp(fs->id, id) != 0) {
-		fs->sum = api_sighting_sum(fs->s, &fs->r, id);
-		snprintf(fs->id, sizeof(fs->id), "%s", strlen(id) < sizeof(fs->id) ? id : "");
-	}
-	return fs->sum;
-}
-
 struct export_state {
 	FILE *out;
 	size_t n;
@@ -133,7 +114,7 @@ struct export_state {
 	/* whose view scores indicators (--min-score) and counts sightings:
 	 * the export's reader, never more than it may read */
 	const struct api_reader *reader;
-	struct feed_seen *seen; /* the same reader, for --min-sightings */
+	struct api_sighting_memo *seen; /* the same reader, for --min-sightings */
 };
 
 /* An indicator that is no longer active (docs/decay.md): 0, or why it is
@@ -284,7 +265,7 @@ static int write_row(void *arg, const struct store_row *row)
 	}
 	/* after the policy too: only what the reader may read is counted */
 	if (x->min_sightings > 0 && strcmp(row->type, "indicator") == 0 &&
-	    seen_of(x->seen, row->id).count < x->min_sightings) {
+	    api_sighting_sum_memo(x->seen, row->id).count < x->min_sightings) {
 		if (x->feed)
 			formats_feed_skip(x->feed, row->id, FR_SIGHTINGS);
 		return 0;
@@ -607,7 +588,7 @@ static void feed_report(void *ctx, const char *id, enum formats_feed_reason why,
 
 static void feed_sightings(void *ctx, const char *id, int64_t *count, int64_t *first, int64_t *last)
 {
-	struct api_sighting_sum t = seen_of(ctx, id);
+	struct api_sighting_sum t = api_sighting_sum_memo(ctx, id);
 
 	*count = t.count;
 	*first = t.first;
@@ -668,7 +649,10 @@ int cmd_export(int argc, char **argv)
 	const char *wls[16] = {NULL}, *output = NULL;
 	size_t nwls = 0;
 	struct formats_feed_opts fo;
-	static struct feed_seen fs; /* big (the reader): not on the stack */
+	/* the export's reader (big: not on the stack) and the last indicator
+	 * whose sightings it counted */
+	static struct api_reader reader;
+	static struct api_sighting_memo fs;
 	struct feed_out fout;
 	struct feed_report frep = {0, 0};
 	struct match_warninglists *wl = NULL;
@@ -968,19 +952,20 @@ int cmd_export(int argc, char **argv)
 		enum tix_err re;
 
 		fs.s = s;
+		fs.r = &reader;
 		if (as_org)
-			re = api_reader_org(s, &x.node, as_org, &fs.r, &err);
+			re = api_reader_org(s, &x.node, as_org, &reader, &err);
 		else if (public_only)
-			re = api_reader_principal(s, &x.node, NULL, &fs.r, &err);
+			re = api_reader_principal(s, &x.node, NULL, &reader, &err);
 		else
-			re = (api_reader_operator(&fs.r), TIX_OK);
+			re = (api_reader_operator(&reader), TIX_OK);
 		if (re != TIX_OK) {
 			cli_print_error("export", &err);
 			store_id_set_release(&x.expired);
 			store_close(s);
 			return cli_exit_code(re);
 		}
-		x.reader = &fs.r;
+		x.reader = &reader;
 		x.seen = &fs;
 	}
 	{

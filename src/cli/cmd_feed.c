@@ -3,6 +3,7 @@
  * format and its options) that `tix serve` answers at /feeds/<name> with
  * each caller's own sharing policy, for operators to hand out.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: tix feed add NAME --collection C --format F [--subdomains]\n"
 	           "                [--rpz-zone NAME] [--rpz-policy P] [--address A]\n"
 	           "                [--set-name NAME] [--source TEXT] [--warninglists PATH]\n"
+	           "                [--min-sightings N]\n"
 	           "       tix feed list [--json]\n"
 	           "       tix feed remove NAME\n\n"
 	           "A named feed is served by `tix serve` at /feeds/NAME (and, for\n"
@@ -26,7 +28,9 @@ static void usage(FILE *f)
 	           "list), with the options of `tix export` of the same names\n"
 	           "(docs/feeds.md). Adding an existing NAME replaces it.\n\n"
 	           "  --warninglists PATH  a list.json or a directory of them, read by the\n"
-	           "                       server on the feed's first request\n");
+	           "                       server on the feed's first request\n"
+	           "  --min-sightings N    leave out indicators with fewer than N sightings that\n"
+	           "                       the caller may read (as tix export --min-sightings)\n");
 }
 
 static int name_ok(const char *n)
@@ -56,6 +60,7 @@ static int feed_add(struct store *s, int argc, char **argv)
 	        {"set-name", required_argument, NULL, 'n'},
 	        {"source", required_argument, NULL, 'S'},
 	        {"warninglists", required_argument, NULL, 'w'},
+	        {"min-sightings", required_argument, NULL, 'm'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -66,6 +71,7 @@ static int feed_add(struct store *s, int argc, char **argv)
 	struct formats_feed_opts fo;
 	struct tix_error err;
 	const char *wl;
+	int64_t min_sightings;
 	char *text;
 	char msg[256];
 	int ch, rc = 0;
@@ -84,6 +90,22 @@ static int feed_add(struct store *s, int argc, char **argv)
 		case 'n': json_object_set_new(opts, "set_name", json_string(optarg)); break;
 		case 'S': json_object_set_new(opts, "source", json_string(optarg)); break;
 		case 'w': json_object_set_new(opts, "warninglists", json_string(optarg)); break;
+		case 'm': {
+			char *end;
+			long long v;
+
+			errno = 0;
+			v = strtoll(optarg, &end, 10);
+			if (errno || end == optarg || *end != '\0' || v < 0) {
+				fprintf(stderr,
+				        "tix feed add: --min-sightings: a number, 0 or more\n");
+				json_decref(opts);
+				return EXIT_USAGE;
+			}
+			if (v > 0)
+				json_object_set_new(opts, "min_sightings", json_integer(v));
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			json_decref(opts);
@@ -117,7 +139,8 @@ static int feed_add(struct store *s, int argc, char **argv)
 	text = json_dumps(opts, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(opts);
 	memset(&fo, 0, sizeof(fo));
-	if (text == NULL || api_feeds_options(text, &fo, &wl, &hold, msg, sizeof(msg)) != 0) {
+	if (text == NULL ||
+	    api_feeds_options(text, &fo, &wl, &min_sightings, &hold, msg, sizeof(msg)) != 0) {
 		fprintf(stderr, "tix feed add: %s\n", text ? msg : "out of memory");
 		free(text);
 		return EXIT_USAGE;

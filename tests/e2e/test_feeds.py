@@ -991,6 +991,36 @@ def min_sightings_counts_only_the_sightings_its_reader_may_read(w):
 
 
 @test
+def a_named_feed_with_min_sightings_counts_what_its_caller_may_read(w):
+    twice = ind("[domain-name:value = 'seen-twice.example']")
+    once = ind("[domain-name:value = 'seen-once.example']")
+    import_as(w, "acme", [twice, once], "--collection", w.cid)
+    import_as(w, "acme", [sighting(twice["id"], 2, GREEN), sighting(once["id"], 1, GREEN)],
+              "--collection", w.cid)
+    import_as(w, "gamma", [sighting(once["id"], 4, RED)])  # beta may not read it
+    tix_ok("feed", "add", "sighted", "--collection", w.cid, "--format", "list",
+           "--min-sightings", "2", "--db", w.db)
+    listed = json.loads(tix_ok("feed", "list", "--json", "--db", w.db))
+    assert [f["options"] for f in listed if f["name"] == "sighted"] == [{"min_sightings": 2}]
+    assert tix("feed", "add", "bad", "--collection", w.cid, "--format", "list",
+               "--min-sightings", "-1", "--db", w.db).returncode == 2
+    r1 = feed_get(w, "bea", "/feeds/sighted")
+    got = set(r1.body.decode().splitlines())
+    assert r1.status == 200 and "seen-twice.example" in got, r1
+    assert "seen-once.example" not in got, "gamma's TLP:RED sighting counted for beta"
+    # the operator's export counts it: the feed's filter is its caller's
+    assert "seen-once.example" in w.export("list", "--min-sightings", "2")[0].splitlines()
+    # a format without the aggregate, but the filter reads sightings: a
+    # new one beta may read changes the ETag and the feed
+    import_as(w, "acme", [sighting(once["id"], 1, GREEN)], "--collection", w.cid)
+    r2 = feed_get(w, "bea", "/feeds/sighted", {"If-None-Match": r1.header("ETag")})
+    assert r2.status == 200 and "seen-once.example" in r2.body.decode().splitlines(), r2
+    assert feed_get(w, "bea", "/feeds/sighted",
+                    {"If-None-Match": r2.header("ETag")}).status == 304
+    tix_ok("feed", "remove", "sighted", "--db", w.db)
+
+
+@test
 def min_score_counts_only_the_sightings_its_reader_may_read(w):
     # An old indicator scores nothing by now; a fresh TLP:RED sighting of
     # gamma's raises it back to its base, but only for whom may read it: an
