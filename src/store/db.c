@@ -271,6 +271,13 @@ enum db_rc db_rollback(struct db *db)
 	return db_exec(db, "ROLLBACK", NULL);
 }
 
+int db_in_transaction(struct db *db)
+{
+	if (db->engine == DB_POSTGRES)
+		return db__pg_in_transaction(db);
+	return !sqlite3_get_autocommit(db->sq);
+}
+
 /* ---- placeholders ------------------------------------------------------ */
 
 char *db_pg_placeholders(const char *sql, int *nparams)

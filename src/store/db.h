@@ -85,6 +85,9 @@ enum db_rc db_exec(struct db *db, const char *sqlite, const char *pg);
 enum db_rc db_begin(struct db *db, int write);
 enum db_rc db_commit(struct db *db);
 enum db_rc db_rollback(struct db *db);
+/* 1 when a transaction is open on db (whoever began it; on PostgreSQL also
+ * a failed one not yet rolled back, or a connection in an unknown state). */
+int db_in_transaction(struct db *db);
 
 /* A statement of one's own: finalise it. pg may be NULL (same text). */
 enum db_rc db_prepare(struct db *db, const char *sqlite, const char *pg, struct db_stmt **out);

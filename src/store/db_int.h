@@ -78,6 +78,7 @@ enum db_rc db__pg_open(struct db *db, const char *url);
 void db__pg_close(struct db *db);
 enum db_rc db__pg_reconnect(struct db *db);
 enum db_rc db__pg_exec(struct db *db, const char *sql);
+int db__pg_in_transaction(struct db *db);
 enum db_rc db__pg_prepare(struct db_stmt *st, const char *sql);
 void db__pg_finalize(struct db_stmt *st);
 enum db_rc db__pg_bind(struct db_stmt *st, int i, const char *v, size_t len, int fmt, int copy);

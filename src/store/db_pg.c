@@ -103,6 +103,11 @@ enum db_rc db__pg_exec(struct db *db, const char *sql)
 	return rc;
 }
 
+int db__pg_in_transaction(struct db *db)
+{
+	return PQtransactionStatus(db->pg) != PQTRANS_IDLE;
+}
+
 /* Prepares st on the server under a fresh name. */
 static enum db_rc server_prepare(struct db_stmt *st)
 {

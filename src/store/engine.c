@@ -65,6 +65,16 @@ struct db_stmt *store__held(struct store *s, int which, struct tix_error *err)
 	return v;
 }
 
+struct store_audience store__db_audience(struct db_stmt *st, int col)
+{
+	struct store_audience a = {
+	        (int)db_column_int64(st, col),     (unsigned)db_column_int64(st, col + 1),
+	        db_column_text(st, col + 2, NULL), db_column_text(st, col + 3, NULL),
+	        db_column_text(st, col + 4, NULL), db_column_text(st, col + 5, NULL),
+	};
+	return a;
+}
+
 struct store_row store__db_row(struct db_stmt *st)
 {
 	size_t len = 0;
@@ -76,14 +86,7 @@ struct store_row store__db_row(struct db_stmt *st)
 	        db_column_int64(st, 3),
 	        body,
 	        len,
-	        {
-	                (int)db_column_int64(st, 5),
-	                (unsigned)db_column_int64(st, 6),
-	                db_column_text(st, 7, NULL),
-	                db_column_text(st, 8, NULL),
-	                db_column_text(st, 9, NULL),
-	                db_column_text(st, 10, NULL),
-	        },
+	        store__db_audience(st, 5),
 	};
 	return row;
 }

@@ -173,6 +173,7 @@ struct store_audience store__audience(sqlite3_stmt *st, int col);
 struct store_row store__row(sqlite3_stmt *st);
 /* The same from a db.h statement, on either engine (engine.c). */
 struct store_row store__db_row(struct db_stmt *st);
+struct store_audience store__db_audience(struct db_stmt *st, int col);
 
 /* Migration 4: the sharing policy's columns and tables (policy.c). */
 extern const char store__schema_policy[];

@@ -2,8 +2,11 @@
  * store/taxii.c — the queries behind the TAXII 2.1 endpoints: one
  * collection's versions filtered by id, type, spec_version and
  * match[version], in date_added order with a cursor; deletion from a
- * collection; and the status resources of POST requests.
+ * collection; and the status resources of POST requests. On the engine
+ * layer (db.h): one text for both engines, but for the listing's ORDER BY,
+ * which only PostgreSQL needs (SQLite keeps the candidates' order).
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,7 +84,7 @@ static enum tix_err filter_conditions(const struct store_taxii_filter *f, int wi
 	if (f->version_all)
 		return TIX_OK;
 	any_version = f->version_first || nv > 0;
-	tix_buf_adds(sql, " AND (0");
+	tix_buf_adds(sql, " AND (FALSE");
 	if (f->version_last || !any_version)
 		tix_buf_adds(sql, " OR m.superseded = 0");
 	if (f->version_first)
@@ -113,16 +116,26 @@ static enum tix_err build_where(const struct store_taxii_filter *f, struct tix_b
 	return filter_conditions(f, 1, sql, b, err);
 }
 
-static enum tix_err prepare(struct store *s, struct tix_buf *sql, struct binds *b,
-                            sqlite3_stmt **st, struct tix_error *err)
+/* Runs a script (no placeholders; pg: PostgreSQL's text, or NULL). */
+static enum tix_err exec(struct store *s, const char *sql, const char *pg, struct tix_error *err)
 {
-	if ((*st = store__cached(s, tix_buf_str(sql), err)) == NULL)
+	if (db_exec(store__engine(s), sql, pg) != DB_OK)
+		return store__fail(s, err, "deleting from a collection");
+	return TIX_OK;
+}
+
+/* The cached statement for sql (pg: PostgreSQL's text when it differs, or
+ * NULL), with b bound. */
+static enum tix_err prepare(struct store *s, struct tix_buf *sql, struct tix_buf *pg,
+                            struct binds *b, struct db_stmt **st, struct tix_error *err)
+{
+	if ((*st = store__stmt(s, tix_buf_str(sql), pg ? tix_buf_str(pg) : NULL, err)) == NULL)
 		return err ? err->code : TIX_ESTORE;
 	for (int i = 0; i < b->n; i++) {
 		if (b->is_text[i])
-			sqlite3_bind_text(*st, i + 1, b->text[i], -1, SQLITE_STATIC);
+			db_bind_text(*st, i + 1, b->text[i], -1);
 		else
-			sqlite3_bind_int64(*st, i + 1, b->num[i]);
+			db_bind_int64(*st, i + 1, b->num[i]);
 	}
 	return TIX_OK;
 }
@@ -149,8 +162,8 @@ static void source_sql(const struct store_taxii_filter *f, char keys[][160], siz
 		 * looking for them. */
 		tix_buf_adds(sql, "SELECT m.date_added AS date_added, m.ckey AS ckey, m.vid AS vid,"
 		                  " m.superseded AS superseded FROM objects o CROSS JOIN"
-		                  " collection_objects m ON m.vid = o.vid AND m.ckey = ?"
-		                  " WHERE +m.date_added > ?");
+		                  " collection_objects m WHERE m.vid = o.vid AND m.ckey = ?"
+		                  " AND +m.date_added > ?");
 		bind_num(b, f->collection->key);
 		src->after[src->nafter++] = b->n;
 		bind_num(b, 0);
@@ -189,16 +202,18 @@ enum tix_err store_taxii_select(struct store *s, const struct store_taxii_filter
                                 int (*cb)(void *, const struct store_taxii_row *), void *arg,
                                 int *more, struct tix_error *err)
 {
-	struct tix_buf sql;
+	struct tix_buf sql, pg;
 	struct binds *b = calloc(1, sizeof(*b));
 	struct source src = {{0}, {0}, 0, 0};
 	char keys[STORE_READER_KEYS][160];
 	size_t nkeys = 0, n = 0, examined = 0;
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	enum tix_err e = TIX_OK;
 	int64_t chunk, after = f->added_after;
 	int64_t last_out = after; /* the last row handed out */
-	int rc = SQLITE_DONE, stop = 0;
+	int is_pg = db_engine(store__engine(s)) == DB_POSTGRES;
+	enum db_rc rc = DB_DONE;
+	int stop = 0;
 
 	*more = 0;
 	if (f->resume)
@@ -215,17 +230,23 @@ enum tix_err store_taxii_select(struct store *s, const struct store_taxii_filter
 		return TIX_OK; /* nobody this reader could be: nothing to examine */
 	}
 	tix_buf_init(&sql, 1 << 16);
+	tix_buf_init(&pg, (1 << 16) + 64);
 	tix_buf_adds(&sql,
 	             "SELECT o.id, o.type, o.version, o.spec_version, m.date_added, o.body" AUD_COLS
-	             ", (1");
+	             ", (TRUE");
 	if ((e = filter_conditions(f, 0, &sql, b, err)) != TIX_OK)
 		goto out;
 	tix_buf_adds(&sql, ") FROM (");
 	source_sql(f, keys, nkeys, &sql, b, &src);
 	/* The candidates' order is the page's: CROSS JOIN keeps them the outer
 	 * loop, so no sort (which would copy every body) is needed; the loop
-	 * below checks that the order holds. */
-	tix_buf_adds(&sql, ") m CROSS JOIN objects o ON o.vid = m.vid");
+	 * below checks that the order holds. PostgreSQL promises no order
+	 * from a join: its text says it (a sort of at most a chunk). */
+	tix_buf_adds(&sql, ") m CROSS JOIN objects o WHERE o.vid = m.vid");
+	if (is_pg) {
+		tix_buf_adds(&pg, tix_buf_str(&sql));
+		tix_buf_adds(&pg, " ORDER BY m.date_added");
+	}
 	/* A chunk a little larger than a page: with a policy filter, some rows
 	 * examined are not handed out. */
 	chunk = f->limit > 0 ? (int64_t)f->limit + 1 : -1;
@@ -238,21 +259,22 @@ enum tix_err store_taxii_select(struct store *s, const struct store_taxii_filter
 			want = (int64_t)(f->budget - examined);
 		for (int i = 0; i < src.nafter; i++)
 			b->num[src.after[i]] = after;
+		/* No bound: SQLite's LIMIT -1; PostgreSQL refuses a negative one. */
 		for (int i = 0; i < src.nchunk; i++)
-			b->num[src.chunk[i]] = want;
-		if ((e = prepare(s, &sql, b, &st, err)) != TIX_OK)
+			b->num[src.chunk[i]] = want < 0 && is_pg ? INT64_MAX : want;
+		if ((e = prepare(s, &sql, is_pg ? &pg : NULL, b, &st, err)) != TIX_OK)
 			goto out;
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		while ((rc = db_step(st)) == DB_ROW) {
 			/* The body is read only for rows the filter keeps. */
 			struct store_taxii_row row = {
-			        (const char *)sqlite3_column_text(st, 0),
-			        (const char *)sqlite3_column_text(st, 1),
-			        (const char *)sqlite3_column_text(st, 2),
-			        (const char *)sqlite3_column_text(st, 3),
-			        sqlite3_column_int64(st, 4),
+			        db_column_text(st, 0, NULL),
+			        db_column_text(st, 1, NULL),
+			        db_column_text(st, 2, NULL),
+			        db_column_text(st, 3, NULL),
+			        db_column_int64(st, 4),
 			        NULL,
 			        0,
-			        store__audience(st, 6),
+			        store__db_audience(st, 6),
 			};
 
 			if (row.date_added <= last) {
@@ -264,11 +286,10 @@ enum tix_err store_taxii_select(struct store *s, const struct store_taxii_filter
 			got++;
 			examined++;
 			last = row.date_added;
-			if (sqlite3_column_int(st, 12) == 0 ||
+			if (db_column_int64(st, 12) == 0 ||
 			    (f->keep && !f->keep(f->keep_arg, &row)))
 				continue;
-			row.body = (const char *)sqlite3_column_text(st, 5);
-			row.body_len = (size_t)sqlite3_column_bytes(st, 5);
+			row.body = db_column_text(st, 5, &row.body_len);
 			if (f->limit > 0 && n == f->limit) {
 				*more = 1;
 				stop = 1;
@@ -281,9 +302,9 @@ enum tix_err store_taxii_select(struct store *s, const struct store_taxii_filter
 				break;
 			}
 		}
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		if (rc != DB_ROW && rc != DB_DONE)
 			break;
-		sqlite3_reset(st);
+		db_reset(st);
 		if (stop) {
 			if (f->resume)
 				*f->resume = last_out;
@@ -303,41 +324,34 @@ enum tix_err store_taxii_select(struct store *s, const struct store_taxii_filter
 			break;
 		}
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		e = store__db_error(s, err, "reading a collection");
+	if (rc != DB_ROW && rc != DB_DONE)
+		e = store__fail(s, err, "reading a collection");
 out:
 	if (st)
-		sqlite3_reset(st); /* cached: reset, not finalised */
+		db_reset(st); /* cached: reset, not finalised */
 	tix_buf_release(&sql);
+	tix_buf_release(&pg);
 	free(b);
 	return e;
 }
 
 int store_read_begin(struct store *s)
 {
-	sqlite3_stmt *st;
-	int rc;
+	struct db *db = store__engine(s);
 
-	if (!sqlite3_get_autocommit(s->db) || (st = store__cached(s, "BEGIN", NULL)) == NULL)
+	if (db_in_transaction(db))
 		return 0;
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE;
+	return db_begin(db, 0) == DB_OK;
 }
 
 void store_read_end(struct store *s, int begun)
 {
-	sqlite3_stmt *st;
+	struct db *db = store__engine(s);
 
-	if (!begun || sqlite3_get_autocommit(s->db))
+	if (!begun || !db_in_transaction(db))
 		return;
-	if ((st = store__cached(s, "COMMIT", NULL)) == NULL) {
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-		return;
-	}
-	if (sqlite3_step(st) != SQLITE_DONE)
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	sqlite3_reset(st);
+	if (db_commit(db) != DB_OK)
+		db_rollback(db);
 }
 
 enum tix_err store_taxii_delete(struct store *s, const struct store_taxii_filter *f,
@@ -345,55 +359,66 @@ enum tix_err store_taxii_delete(struct store *s, const struct store_taxii_filter
 {
 	struct tix_buf sql;
 	struct binds *b = calloc(1, sizeof(*b));
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	enum tix_err e;
 
 	*removed = 0;
 	if (b == NULL)
 		return tix_error_set(err, TIX_ENOMEM, "store", "out of memory");
 	tix_buf_init(&sql, 1 << 16);
-	if ((e = store__exec(s, "BEGIN IMMEDIATE", err)) != TIX_OK)
+	/* Not yet on PostgreSQL: the audit log (audit.c is not on db.h). */
+	if (f->audit && db_engine(store__engine(s)) == DB_POSTGRES) {
+		e = tix_error_set(err, TIX_ESTORE, "store",
+		                  "the audit log is not yet on PostgreSQL");
 		goto out_free;
-	/* The versions to remove, found with the same filter as a GET. */
-	tix_buf_adds(&sql, "CREATE TEMP TABLE IF NOT EXISTS doomed (vid INTEGER PRIMARY KEY);"
-	                   "DELETE FROM doomed;");
-	if ((e = store__exec(s, tix_buf_str(&sql), err)) != TIX_OK)
-		goto rollback;
-	tix_buf_reset(&sql);
+	}
+	if ((e = store__write_begin(s, err)) != TIX_OK)
+		goto out_free;
+	/* The versions to remove, found with the same filter as a GET. Two
+	 * texts: SQLite's rowid key is "INTEGER PRIMARY KEY" only, and
+	 * PostgreSQL's INTEGER is 32 bits. */
+	if ((e = exec(s,
+	              "CREATE TEMP TABLE IF NOT EXISTS doomed (vid INTEGER PRIMARY KEY);"
+	              "DELETE FROM doomed;",
+	              "CREATE TEMP TABLE IF NOT EXISTS doomed (vid BIGINT PRIMARY KEY);"
+	              "DELETE FROM doomed;",
+	              err)) != TIX_OK)
+		goto end;
 	tix_buf_adds(&sql, "INSERT INTO doomed (vid) SELECT m.vid"
 	                   " FROM collection_objects m JOIN objects o ON o.vid = m.vid");
 	if ((e = build_where(f, &sql, b, err)) != TIX_OK)
-		goto rollback;
+		goto end;
 	if (f->delete_owner) {
 		tix_buf_adds(&sql, " AND o.owner_org = ?");
 		bind_text(b, f->delete_owner);
 	}
-	if ((e = prepare(s, &sql, b, &st, err)) != TIX_OK)
-		goto rollback;
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		e = store__db_error(s, err, "selecting versions to delete");
-		goto rollback;
+	if ((e = prepare(s, &sql, NULL, b, &st, err)) != TIX_OK)
+		goto end;
+	if (db_step(st) != DB_DONE) {
+		e = store__fail(s, err, "selecting versions to delete");
+		goto end;
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	st = NULL;
-	*removed = (size_t)sqlite3_changes(s->db);
+	*removed = (size_t)db_changes(store__engine(s));
 	tix_buf_reset(&sql);
 	/* After the removal, the latest remaining version of each object
-	 * touched is no longer superseded. */
+	 * touched is no longer superseded. (DISTINCT and CASE: what both
+	 * engines read; the flag is an integer on both.) */
 	tix_buf_addf(
 	        &sql,
 	        "CREATE TEMP TABLE IF NOT EXISTS doomed_ids (id TEXT PRIMARY KEY);"
 	        "DELETE FROM doomed_ids;"
-	        "INSERT OR IGNORE INTO doomed_ids SELECT o.id FROM objects o"
+	        "INSERT INTO doomed_ids SELECT DISTINCT o.id FROM objects o"
 	        " WHERE o.vid IN (SELECT vid FROM doomed);"
 	        "DELETE FROM collection_objects WHERE ckey = %lld"
 	        " AND vid IN (SELECT vid FROM doomed);"
-	        "UPDATE collection_objects SET superseded = EXISTS ("
+	        "UPDATE collection_objects SET superseded = CASE WHEN EXISTS ("
 	        " SELECT 1 FROM objects o, objects o2, collection_objects m2"
 	        " WHERE o.vid = collection_objects.vid AND o2.id = o.id"
 	        " AND o2.modified > o.modified AND substr(o.modified, 1, 1) <> '#'"
 	        " AND m2.ckey = collection_objects.ckey"
-	        " AND m2.vid = o2.vid)"
+	        " AND m2.vid = o2.vid) THEN 1 ELSE 0 END"
 	        " WHERE ckey = %lld AND vid IN (SELECT o.vid FROM objects o"
 	        " WHERE o.id IN (SELECT id FROM doomed_ids));"
 	        "DELETE FROM doomed_ids;"
@@ -409,25 +434,20 @@ enum tix_err store_taxii_delete(struct store *s, const struct store_taxii_filter
 	        "   (SELECT 1 FROM collection_objects c2 WHERE c2.vid = e.vid))));"
 	        "DELETE FROM doomed;",
 	        (long long)f->collection->key, (long long)f->collection->key);
-	if ((e = store__exec(s, tix_buf_str(&sql), err)) != TIX_OK)
-		goto rollback;
+	if ((e = exec(s, tix_buf_str(&sql), NULL, err)) != TIX_OK)
+		goto end;
 	if (f->audit && *removed > 0) {
 		/* The deletion and its audit entry commit together. (in_tx tells
 		 * store_audit_append that a transaction is open.) */
 		s->in_tx = 1;
 		e = store_audit_append(s, f->audit, 1, err);
 		s->in_tx = 0;
-		if (e != TIX_OK)
-			goto rollback;
 	}
-	e = store__exec(s, "COMMIT", err);
-	if (e == TIX_OK)
-		goto out_free;
-rollback:
+end:
 	if (st)
-		sqlite3_reset(st);
-	store__exec(s, "ROLLBACK", NULL);
-	*removed = 0;
+		db_reset(st);
+	if ((e = store__write_end(s, e, err)) != TIX_OK)
+		*removed = 0;
 out_free:
 	tix_buf_release(&sql);
 	free(b);
@@ -437,59 +457,59 @@ out_free:
 enum tix_err store_status_put(struct store *s, const char *id, int64_t user_key, const char *body,
                               struct tix_error *err)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	struct tix_time now;
 	enum tix_err e = TIX_OK;
 
 	tix_time_now(&now);
-	if (sqlite3_prepare_v2(s->db,
-	                       "INSERT INTO taxii_status (id, user_key, created, body)"
-	                       " VALUES (?1, ?2, ?3, ?4)",
-	                       -1, &st, NULL) != SQLITE_OK)
-		return store__db_error(s, err, "saving a status");
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, user_key);
-	sqlite3_bind_int64(st, 3, tix_time_to_us(&now));
-	sqlite3_bind_text(st, 4, body, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		e = store__db_error(s, err, "saving a status");
-	sqlite3_finalize(st);
+	if (db_prepare(store__engine(s),
+	               "INSERT INTO taxii_status (id, user_key, created, body)"
+	               " VALUES (?1, ?2, ?3, ?4)",
+	               NULL, &st) != DB_OK)
+		return store__fail(s, err, "saving a status");
+	db_bind_text(st, 1, id, -1);
+	db_bind_int64(st, 2, user_key);
+	db_bind_int64(st, 3, tix_time_to_us(&now));
+	db_bind_text(st, 4, body, -1);
+	if (db_step(st) != DB_DONE)
+		e = store__fail(s, err, "saving a status");
+	db_finalize(st);
 	if (e != TIX_OK)
 		return e;
 	/* Statuses are kept STORE_STATUS_KEEP_US (TAXII asks for at least 24
 	 * hours), then dropped here, so the table does not grow forever. */
-	if ((st = store__cached(s, "DELETE FROM taxii_status WHERE created < ?1", err)) == NULL)
+	if ((st = store__stmt(s, "DELETE FROM taxii_status WHERE created < ?1", NULL, err)) == NULL)
 		return err ? err->code : TIX_ESTORE;
-	sqlite3_bind_int64(st, 1, tix_time_to_us(&now) - STORE_STATUS_KEEP_US);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		e = store__db_error(s, err, "dropping old statuses");
-	sqlite3_reset(st);
+	db_bind_int64(st, 1, tix_time_to_us(&now) - STORE_STATUS_KEEP_US);
+	if (db_step(st) != DB_DONE)
+		e = store__fail(s, err, "dropping old statuses");
+	db_reset(st);
 	return e;
 }
 
 enum tix_err store_status_get(struct store *s, const char *id, char **body, int64_t *user_key,
                               struct tix_error *err)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	enum tix_err e = TIX_OK;
-	int rc;
+	enum db_rc rc;
 
 	*body = NULL;
-	if (sqlite3_prepare_v2(s->db, "SELECT body, user_key FROM taxii_status WHERE id = ?1", -1,
-	                       &st, NULL) != SQLITE_OK)
-		return store__db_error(s, err, "reading a status");
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*body = strdup((const char *)sqlite3_column_text(st, 0));
-		*user_key = sqlite3_column_int64(st, 1);
+	if (db_prepare(store__engine(s), "SELECT body, user_key FROM taxii_status WHERE id = ?1",
+	               NULL, &st) != DB_OK)
+		return store__fail(s, err, "reading a status");
+	db_bind_text(st, 1, id, -1);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		*body = strdup(db_column_text(st, 0, NULL));
+		*user_key = db_column_int64(st, 1);
 		if (*body == NULL)
 			e = tix_error_set(err, TIX_ENOMEM, "store", "out of memory");
-	} else if (rc == SQLITE_DONE) {
+	} else if (rc == DB_DONE) {
 		e = tix_error_set(err, TIX_ENOTFOUND, id, "no such status");
 	} else {
-		e = store__db_error(s, err, "reading a status");
+		e = store__fail(s, err, "reading a status");
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return e;
 }

@@ -222,7 +222,9 @@ static void test_rollback_leaves_nothing(void **state)
 	struct fixture *f = *state;
 	struct db_stmt *st;
 
+	assert_int_equal(db_in_transaction(f->db), 0);
 	assert_int_equal(db_begin(f->db, 1), DB_OK);
+	assert_int_equal(db_in_transaction(f->db), 1);
 	for (int k = 1; k <= 3; k++) {
 		st = db_cached(f->db, "INSERT INTO t (k, s) VALUES (?1, 'x')", NULL);
 		assert_non_null(st);
@@ -231,6 +233,7 @@ static void test_rollback_leaves_nothing(void **state)
 	}
 	assert_int_equal(count_rows(f->db, "t"), 3);
 	assert_int_equal(db_rollback(f->db), DB_OK);
+	assert_int_equal(db_in_transaction(f->db), 0);
 	assert_int_equal(count_rows(f->db, "t"), 0);
 
 	assert_int_equal(db_begin(f->db, 1), DB_OK);
@@ -241,8 +244,10 @@ static void test_rollback_leaves_nothing(void **state)
 	assert_int_equal(count_rows(f->db, "t"), 1);
 	/* A read transaction sees the committed row. */
 	assert_int_equal(db_begin(f->db, 0), DB_OK);
+	assert_int_equal(db_in_transaction(f->db), 1);
 	assert_int_equal(count_rows(f->db, "t"), 1);
 	assert_int_equal(db_commit(f->db), DB_OK);
+	assert_int_equal(db_in_transaction(f->db), 0);
 }
 
 static void test_unique_violation(void **state)

@@ -5,7 +5,7 @@
  * second run changes nothing, a newer schema is refused, servers starting
  * together migrate one after the other; and the store
  * functions of the modules written on db.h (accounts, policy, sessions,
- * request, ownership, route, sync) give the same answers on both.
+ * request, ownership, route, sync, taxii) give the same answers on both.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -851,6 +851,381 @@ static void sync_on(struct store *s)
 	assert_string_equal(out, "left 0\n");
 }
 
+/* One version seeded by hand (objects and its membership), on either
+ * engine: the write path (store_put, sqlite.c) is not on db.h yet. On
+ * SQLite the triggers of migrations 7 and 17 add the membership's audience
+ * rows; on PostgreSQL nothing does yet (audience.c is not on db.h), so
+ * the test writes the same rows, keys given here (taxii_on checks that
+ * they are the ones SQLite's triggers made). Returns the vid. */
+static int64_t seed(struct store *s, int64_t ckey, const char *id, const char *spec,
+                    const char *modified, int64_t added, int superseded, int tlp, const char *owner,
+                    const char *keys)
+{
+	struct db *db = store__engine(s);
+	struct db_stmt *st;
+	char type[32], body[128];
+	int64_t vid;
+
+	snprintf(type, sizeof(type), "%.*s", (int)(strchr(id, '-') - id), id);
+	snprintf(body, sizeof(body), "{\"id\":\"%s\",\"modified\":\"%s\"}", id, modified);
+	assert_int_equal(
+	        db_prepare(db,
+	                   "INSERT INTO objects (id, type, spec_version, created, modified,"
+	                   " version, date_added, tlp, owner_org, body)"
+	                   " VALUES (?1, ?2, ?3, ?4, ?4, ?4, ?5, ?6, ?7, ?8) RETURNING vid",
+	                   NULL, &st),
+	        DB_OK);
+	db_bind_text(st, 1, id, -1);
+	db_bind_text(st, 2, type, -1);
+	db_bind_text_or_null(st, 3, spec);
+	db_bind_text(st, 4, modified, -1);
+	db_bind_int64(st, 5, added);
+	db_bind_int64(st, 6, tlp);
+	db_bind_text(st, 7, owner, -1);
+	db_bind_text(st, 8, body, -1);
+	assert_int_equal(db_step(st), DB_ROW);
+	vid = db_column_int64(st, 0);
+	db_finalize(st);
+	assert_int_equal(
+	        db_prepare(db,
+	                   "INSERT INTO collection_objects (ckey, vid, date_added, superseded)"
+	                   " VALUES (?1, ?2, ?3, ?4)",
+	                   NULL, &st),
+	        DB_OK);
+	db_bind_int64(st, 1, ckey);
+	db_bind_int64(st, 2, vid);
+	db_bind_int64(st, 3, added);
+	db_bind_int64(st, 4, superseded);
+	assert_int_equal(db_step(st), DB_DONE);
+	db_finalize(st);
+	for (const char *k = keys; db_engine(db) == DB_POSTGRES && *k;) {
+		const char *e = strchr(k, ' ');
+		size_t len = e ? (size_t)(e - k) : strlen(k);
+
+		assert_int_equal(db_prepare(db,
+		                            "INSERT INTO collection_audience"
+		                            " (ckey, key, date_added, vid, superseded)"
+		                            " VALUES (?1, ?2, ?3, ?4, ?5)",
+		                            NULL, &st),
+		                 DB_OK);
+		db_bind_int64(st, 1, ckey);
+		db_bind_text(st, 2, k, (ptrdiff_t)len);
+		db_bind_int64(st, 3, added);
+		db_bind_int64(st, 4, vid);
+		db_bind_int64(st, 5, superseded);
+		assert_int_equal(db_step(st), DB_DONE);
+		db_finalize(st);
+		k += len + (e != NULL);
+	}
+	return vid;
+}
+
+struct page {
+	char out[512];
+	size_t bodies; /* rows whose body is their own */
+};
+
+static int page_cb(void *arg, const struct store_taxii_row *r)
+{
+	struct page *p = arg;
+	size_t n = strlen(p->out);
+	char want[128];
+
+	snprintf(p->out + n, sizeof(p->out) - n, "%s %lld%s;", r->id, (long long)r->date_added,
+	         r->spec_version ? "" : " (2.0)");
+	snprintf(want, sizeof(want), "{\"id\":\"%s\",\"modified\":\"%s\"}", r->id, r->version);
+	if (r->body_len == strlen(want) && memcmp(r->body, want, r->body_len) == 0)
+		p->bodies++;
+	return 0;
+}
+
+static int not_malware(void *arg, const struct store_taxii_row *r)
+{
+	(void)arg;
+	return strcmp(r->type, "malware") != 0;
+}
+
+/* Runs f (its resume pointed at *resume) and returns the page's rows. */
+static const char *page(struct store *s, struct store_taxii_filter *f, int *more, int64_t *resume)
+{
+	static struct page p;
+	struct tix_error err;
+	size_t rows;
+
+	memset(&p, 0, sizeof(p));
+	f->resume = resume;
+	if (store_taxii_select(s, f, page_cb, &p, more, &err) != TIX_OK)
+		fail_msg("store_taxii_select: %s", err.msg);
+	rows = 0;
+	for (const char *c = p.out; *c; c++)
+		rows += *c == ';';
+	assert_int_equal(p.bodies, rows);
+	return p.out;
+}
+
+#define V1 "2024-01-01T00:00:00.000000000Z"
+#define V2 "2024-01-02T00:00:00.000000000Z"
+#define V3 "2024-01-03T00:00:00.000000000Z"
+
+/* The TAXII queries (taxii.c): a collection's versions in date_added
+ * order, paged by limit and the cursor, filtered by id, type,
+ * spec_version and match[version], by the policy's keep and within the
+ * examined-rows budget, through the reader's audience keys; the read
+ * transaction; deletion from a collection, with the superseded flags made
+ * again; the status resources of POSTs. */
+static void taxii_on(struct store *s)
+{
+	struct tix_error err;
+	struct store_collection c, c2;
+	struct store_taxii_filter f;
+	struct store_reader acme = {"acme", NULL, 0, STIX_TLP_AMBER, 0};
+	struct store_reader beta = {"beta", NULL, 1, STIX_TLP_AMBER, 0};
+	struct store_reader nobody = {NULL, NULL, 0, STIX_TLP_AMBER, 0};
+	const char *ind_a[] = {"indicator--a", NULL}, *mal_b[] = {"malware--b", NULL};
+	const char *tool_e[] = {"tool--e", NULL};
+	const char *types[] = {"indicator", "tool", NULL}, *v20[] = {"2.0", NULL};
+	const char *v21[] = {"2.1", NULL}, *v3[] = {V3, NULL};
+	char out[512], *body = NULL;
+	int more = -1, begun;
+	int64_t resume = -1, user_key = 0;
+	size_t removed = 99;
+
+	assert_int_equal(store_collection_create(s, "intel", NULL, &c, &err), TIX_OK);
+	assert_int_equal(store_collection_create(s, "other", NULL, &c2, &err), TIX_OK);
+	/* indicator--a in two versions (the first superseded), a malware, a
+	 * STIX 2.0 identity, a version in the other collection only, a tool
+	 * in both; CLEAR, GREEN, RED and AMBER. */
+	seed(s, c.key, "indicator--a", "2.1", V1, 1001, 1, STIX_TLP_CLEAR, "acme",
+	     "org:acme clear");
+	seed(s, c.key, "malware--b", "2.1", V2, 1002, 0, STIX_TLP_GREEN, "beta", "org:beta all");
+	seed(s, c.key, "indicator--a", "2.1", V3, 1003, 0, STIX_TLP_CLEAR, "acme",
+	     "org:acme clear");
+	seed(s, c.key, "identity--c", NULL, V1, 1004, 0, STIX_TLP_RED, "beta", "org:beta");
+	seed(s, c2.key, "indicator--d", "2.1", V1, 1005, 0, STIX_TLP_CLEAR, "acme",
+	     "org:acme clear");
+	{
+		int64_t vid = seed(s, c.key, "tool--e", "2.1", V2, 1006, 0, STIX_TLP_AMBER, "beta",
+		                   "org:beta all");
+		struct db_stmt *st;
+
+		/* tool--e is in the other collection too (added later there). */
+		assert_int_equal(db_prepare(store__engine(s),
+		                            "INSERT INTO collection_objects (ckey, vid, date_added)"
+		                            " VALUES (?1, ?2, 1007)",
+		                            NULL, &st),
+		                 DB_OK);
+		db_bind_int64(st, 1, c2.key);
+		db_bind_int64(st, 2, vid);
+		assert_int_equal(db_step(st), DB_DONE);
+		db_finalize(st);
+		if (db_engine(store__engine(s)) == DB_POSTGRES) {
+			assert_int_equal(
+			        db_prepare(store__engine(s),
+			                   "INSERT INTO collection_audience (ckey, key,"
+			                   " date_added, vid, superseded) VALUES (?1, 'org:beta',"
+			                   " 1007, ?2, 0), (?1, 'all', 1007, ?2, 0)",
+			                   NULL, &st),
+			        DB_OK);
+			db_bind_int64(st, 1, c2.key);
+			db_bind_int64(st, 2, vid);
+			assert_int_equal(db_step(st), DB_DONE);
+			db_finalize(st);
+		}
+	}
+	/* The audience rows PostgreSQL was given are those SQLite's triggers made. */
+	rows_text(store__engine(s),
+	          "SELECT CAST(date_added AS TEXT), key FROM collection_audience"
+	          " ORDER BY date_added, key",
+	          out, sizeof(out));
+	assert_string_equal(out,
+	                    "1001 clear\n1001 org:acme\n1002 all\n1002 org:beta\n"
+	                    "1003 clear\n1003 org:acme\n1004 org:beta\n1005 clear\n"
+	                    "1005 org:acme\n1006 all\n1006 org:beta\n1007 all\n1007 org:beta\n");
+
+	/* The latest versions of the collection, no limit. */
+	memset(&f, 0, sizeof(f));
+	f.collection = &c;
+	assert_string_equal(
+	        page(s, &f, &more, &resume),
+	        "malware--b 1002;indicator--a 1003;identity--c 1004 (2.0);tool--e 1006;");
+	assert_int_equal(more, 0);
+	assert_int_equal(resume, 1006);
+	/* Two a page: the cursor goes on after the last row handed out. */
+	f.limit = 2;
+	assert_string_equal(page(s, &f, &more, &resume), "malware--b 1002;indicator--a 1003;");
+	assert_int_equal(more, 1);
+	assert_int_equal(resume, 1003);
+	f.added_after = resume;
+	assert_string_equal(page(s, &f, &more, &resume), "identity--c 1004 (2.0);tool--e 1006;");
+	assert_int_equal(more, 0);
+	f.added_after = 1006;
+	assert_string_equal(page(s, &f, &more, &resume), "");
+	assert_int_equal(more, 0);
+	assert_int_equal(resume, 1006);
+	f.added_after = 0;
+	f.limit = 0;
+
+	/* match[version]: all, first, one given, first and last. */
+	f.version_all = 1;
+	assert_string_equal(page(s, &f, &more, &resume),
+	                    "indicator--a 1001;malware--b 1002;indicator--a 1003;"
+	                    "identity--c 1004 (2.0);tool--e 1006;");
+	f.version_all = 0;
+	f.version_first = 1;
+	assert_string_equal(
+	        page(s, &f, &more, &resume),
+	        "indicator--a 1001;malware--b 1002;identity--c 1004 (2.0);tool--e 1006;");
+	f.version_last = 1;
+	assert_string_equal(page(s, &f, &more, &resume),
+	                    "indicator--a 1001;malware--b 1002;indicator--a 1003;"
+	                    "identity--c 1004 (2.0);tool--e 1006;");
+	f.version_first = f.version_last = 0;
+	f.versions = v3;
+	assert_string_equal(page(s, &f, &more, &resume), "indicator--a 1003;");
+	f.versions = NULL;
+
+	/* match[id] (the ids' versions found and sorted), paged too. */
+	f.ids = ind_a;
+	assert_string_equal(page(s, &f, &more, &resume), "indicator--a 1003;");
+	f.version_all = 1;
+	f.limit = 1;
+	assert_string_equal(page(s, &f, &more, &resume), "indicator--a 1001;");
+	assert_int_equal(more, 1);
+	f.added_after = resume;
+	assert_string_equal(page(s, &f, &more, &resume), "indicator--a 1003;");
+	assert_int_equal(more, 0);
+	f.ids = NULL;
+	f.version_all = 0;
+	f.limit = 0;
+	f.added_after = 0;
+
+	/* match[type], match[spec_version] ("2.0" also takes objects without one). */
+	f.types = types;
+	assert_string_equal(page(s, &f, &more, &resume), "indicator--a 1003;tool--e 1006;");
+	f.types = NULL;
+	f.spec_versions = v20;
+	assert_string_equal(page(s, &f, &more, &resume), "identity--c 1004 (2.0);");
+	f.spec_versions = v21;
+	assert_string_equal(page(s, &f, &more, &resume),
+	                    "malware--b 1002;indicator--a 1003;tool--e 1006;");
+	f.spec_versions = NULL;
+
+	/* The policy's keep and the examined-rows budget: the superseded row
+	 * and the one keep refuses count, so the page is empty, more is 1 and
+	 * the walk goes on after the last row examined. */
+	f.keep = not_malware;
+	f.limit = 10;
+	f.budget = 2;
+	assert_string_equal(page(s, &f, &more, &resume), "");
+	assert_int_equal(more, 1);
+	assert_int_equal(resume, 1002);
+	f.added_after = resume;
+	assert_string_equal(page(s, &f, &more, &resume),
+	                    "indicator--a 1003;identity--c 1004 (2.0);");
+	assert_int_equal(more, 1);
+	assert_int_equal(resume, 1004);
+	f.budget = 0;
+	f.added_after = 0;
+	assert_string_equal(page(s, &f, &more, &resume),
+	                    "indicator--a 1003;identity--c 1004 (2.0);tool--e 1006;");
+	assert_int_equal(more, 0);
+	f.keep = NULL;
+	f.limit = 0;
+
+	/* Through the audience keys: acme reads CLEAR and its own; beta, a
+	 * reader of the collection, GREEN, group-less AMBER and its own, each
+	 * row once though two of its keys name it. Anonymous callers without
+	 * anonymous reads: nothing examined. */
+	f.reader = &acme;
+	assert_string_equal(page(s, &f, &more, &resume), "indicator--a 1003;");
+	f.reader = &beta;
+	assert_string_equal(
+	        page(s, &f, &more, &resume),
+	        "malware--b 1002;indicator--a 1003;identity--c 1004 (2.0);tool--e 1006;");
+	f.version_all = 1;
+	f.limit = 2;
+	assert_string_equal(page(s, &f, &more, &resume), "indicator--a 1001;malware--b 1002;");
+	assert_int_equal(more, 1);
+	f.version_all = 0;
+	f.limit = 0;
+	f.reader = &nobody;
+	assert_string_equal(page(s, &f, &more, &resume), "");
+	assert_int_equal(more, 0);
+	f.reader = NULL;
+	f.collection = &c2;
+	assert_string_equal(page(s, &f, &more, &resume), "indicator--d 1005;tool--e 1007;");
+	f.collection = &c;
+
+	/* One read transaction: not begun again inside itself. */
+	begun = store_read_begin(s);
+	assert_int_equal(begun, 1);
+	assert_int_equal(store_read_begin(s), 0);
+	assert_string_equal(
+	        page(s, &f, &more, &resume),
+	        "malware--b 1002;indicator--a 1003;identity--c 1004 (2.0);tool--e 1006;");
+	store_read_end(s, 0); /* not the one who began it: still open */
+	assert_int_equal(store_read_begin(s), 0);
+	store_read_end(s, begun);
+	begun = store_read_begin(s);
+	assert_int_equal(begun, 1);
+	store_read_end(s, begun);
+
+	/* Deleting indicator--a's latest version: the earlier one is the
+	 * latest again, and the version, in no collection now, leaves the store. */
+	f.ids = ind_a;
+	f.versions = v3;
+	assert_int_equal(store_taxii_delete(s, &f, &removed, &err), TIX_OK);
+	assert_int_equal(removed, 1);
+	f.ids = NULL;
+	f.versions = NULL;
+	assert_string_equal(
+	        page(s, &f, &more, &resume),
+	        "indicator--a 1001;malware--b 1002;identity--c 1004 (2.0);tool--e 1006;");
+	rows_text(store__engine(s),
+	          "SELECT modified FROM objects WHERE id = 'indicator--a' ORDER BY modified", out,
+	          sizeof(out));
+	assert_string_equal(out, V1 "\n");
+	/* Only the owner's versions, when asked. */
+	f.ids = mal_b;
+	f.delete_owner = "acme";
+	assert_int_equal(store_taxii_delete(s, &f, &removed, &err), TIX_OK);
+	assert_int_equal(removed, 0);
+	f.delete_owner = "beta";
+	assert_int_equal(store_taxii_delete(s, &f, &removed, &err), TIX_OK);
+	assert_int_equal(removed, 1);
+	f.delete_owner = NULL;
+	/* A version still in another collection stays in the store. */
+	f.ids = tool_e;
+	assert_int_equal(store_taxii_delete(s, &f, &removed, &err), TIX_OK);
+	assert_int_equal(removed, 1);
+	f.ids = NULL;
+	assert_string_equal(page(s, &f, &more, &resume),
+	                    "indicator--a 1001;identity--c 1004 (2.0);");
+	f.collection = &c2;
+	assert_string_equal(page(s, &f, &more, &resume), "indicator--d 1005;tool--e 1007;");
+	f.collection = &c;
+	rows_text(store__engine(s), "SELECT id FROM objects ORDER BY id", out, sizeof(out));
+	assert_string_equal(out, "identity--c\nindicator--a\nindicator--d\ntool--e\n");
+
+	/* Status resources: kept, read back with their caller; older than
+	 * STORE_STATUS_KEEP_US, dropped by the next one saved. */
+	rows_text(store__engine(s),
+	          "INSERT INTO taxii_status (id, user_key, created, body)"
+	          " VALUES ('old', 1, 1, '{}') RETURNING id",
+	          out, sizeof(out));
+	assert_int_equal(store_status_get(s, "old", &body, &user_key, &err), TIX_OK);
+	free(body);
+	assert_int_equal(store_status_put(s, "s1", 7, "{\"status\":\"complete\"}", &err), TIX_OK);
+	assert_int_equal(store_status_get(s, "s1", &body, &user_key, &err), TIX_OK);
+	assert_string_equal(body, "{\"status\":\"complete\"}");
+	assert_int_equal(user_key, 7);
+	free(body);
+	assert_int_equal(store_status_get(s, "old", &body, &user_key, &err), TIX_ENOTFOUND);
+	assert_null(body);
+	assert_int_equal(store_status_get(s, "nope", &body, &user_key, &err), TIX_ENOTFOUND);
+	assert_int_equal(store_status_put(s, "s1", 7, "{}", &err), TIX_ESTORE); /* one per id */
+}
+
 #define ON_BOTH(fn)                                                                                \
 	static void test_##fn(void **state)                                                        \
 	{                                                                                          \
@@ -866,6 +1241,7 @@ ON_BOTH(request)
 ON_BOTH(ownership)
 ON_BOTH(route)
 ON_BOTH(sync)
+ON_BOTH(taxii)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
@@ -885,6 +1261,7 @@ int main(void)
 	        T(test_ownership),
 	        T(test_route),
 	        T(test_sync),
+	        T(test_taxii),
 	};
 	const char *skip = getenv("TIX_TEST_PG_SKIP");
 
