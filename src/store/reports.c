@@ -3,7 +3,8 @@
  * one object's latest version by id, the reports and groupings that list
  * an id and the sightings of it (through the refs index of migration 15),
  * and the objects of the per-day events walked day by day, all without
- * holding more than one row.
+ * holding more than one row on SQLite. On the engine layer (db.h): one text
+ * for both engines but SQLite's INDEXED BY.
  */
 #include <stdio.h>
 #include <string.h>
@@ -32,18 +33,22 @@ const char store__schema_refs[] =
 
 static enum tix_err index_ref(struct store *s, int64_t vid, const char *ref, struct tix_error *err)
 {
-	sqlite3_stmt *st = store__cached(
-	        s, "INSERT OR IGNORE INTO object_refs_index (ref, vid) VALUES (?1, ?2)", err);
+	/* ON CONFLICT DO NOTHING, as INSERT OR IGNORE did (ref and vid are
+	 * never NULL here): one text for both engines. */
+	struct db_stmt *st = store__stmt(
+	        s,
+	        "INSERT INTO object_refs_index (ref, vid) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+	        NULL, err);
 
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
-	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, vid);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		sqlite3_reset(st);
-		return store__db_error(s, err, "indexing what a report lists");
+	db_bind_text(st, 1, ref, -1);
+	db_bind_int64(st, 2, vid);
+	if (db_step(st) != DB_DONE) {
+		db_reset(st);
+		return store__fail(s, err, "indexing what a report lists");
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return TIX_OK;
 }
 
@@ -114,23 +119,30 @@ enum tix_err store__index_refs(struct store *s, int64_t vid, const struct stix_m
 	" AND NOT EXISTS (SELECT 1 FROM objects o2 WHERE o2.id = o.id AND o2.modified > o.modified" \
 	" AND substr(o.modified, 1, 1) <> '#')"
 
-static enum tix_err each_row(struct store *s, sqlite3_stmt *st, store_row_cb cb, void *arg,
+/* The queries below join with CROSS JOIN and put the join conditions in
+ * WHERE, which both engines accept: SQLite keeps the tables in the order
+ * written (the plans these were written for), PostgreSQL plans them as
+ * inner joins (its CROSS JOIN takes no ON). Without a collection, ?1 is
+ * bound all the same and typed by its CAST (PostgreSQL needs a type). */
+
+static enum tix_err each_row(struct store *s, struct db_stmt *st, store_row_cb cb, void *arg,
                              struct tix_error *err, const char *what)
 {
-	int rc;
+	enum tix_err e = TIX_OK;
+	enum db_rc rc;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_row row = store__row(st);
+	while ((rc = db_step(st)) == DB_ROW) {
+		struct store_row row = store__db_row(st);
 
 		if (cb(arg, &row) != 0) {
-			rc = SQLITE_DONE;
+			rc = DB_DONE;
 			break;
 		}
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store__db_error(s, err, what);
-	return TIX_OK;
+	if (rc != DB_DONE)
+		e = store__fail(s, err, what);
+	db_reset(st);
+	return e;
 }
 
 enum tix_err store_latest_get(struct store *s, const struct store_collection *c, const char *id,
@@ -138,25 +150,25 @@ enum tix_err store_latest_get(struct store *s, const struct store_collection *c,
 {
 	/* every latest version: an observable has one per organisation that
 	 * holds it (the caller keeps the last it may see, as a listing would) */
-	sqlite3_stmt *st =
-	        c ? store__cached(
+	struct db_stmt *st =
+	        c ? store__stmt(
 	                    s,
 	                    "SELECT o.id, o.type, o.modified, m.date_added, o.body" AUD_COLS
 	                    " FROM objects o CROSS JOIN collection_objects m"
-	                    " ON m.vid = o.vid AND m.ckey = ?1 WHERE o.id = ?2" LATEST_IN_COLLECTION
+	                    " WHERE m.vid = o.vid AND m.ckey = ?1 AND o.id = ?2" LATEST_IN_COLLECTION
 	                    " ORDER BY m.date_added",
-	                    err)
-	          : store__cached(
-	                    s,
-	                    "SELECT o.id, o.type, o.modified, o.date_added, o.body" AUD_COLS
-	                    " FROM objects o WHERE o.id = ?2 AND ?1 IS NOT NULL" LATEST_IN_STORE
-	                    " ORDER BY o.date_added",
-	                    err);
+	                    NULL, err)
+	          : store__stmt(s,
+	                        "SELECT o.id, o.type, o.modified, o.date_added, o.body" AUD_COLS
+	                        " FROM objects o WHERE o.id = ?2"
+	                        " AND CAST(?1 AS BIGINT) IS NOT NULL" LATEST_IN_STORE
+	                        " ORDER BY o.date_added",
+	                        NULL, err);
 
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
-	sqlite3_bind_int64(st, 1, c ? c->key : 1);
-	sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
+	db_bind_int64(st, 1, c ? c->key : 1);
+	db_bind_text_copy(st, 2, id, -1);
 	return each_row(s, st, cb, arg, err, "reading an object");
 }
 
@@ -165,98 +177,124 @@ enum tix_err store_referrers(struct store *s, const struct store_collection *c, 
 {
 #define REFERRERS(TYPES)                                                                           \
 	"SELECT o.id, o.type, o.modified, m.date_added, o.body" AUD_COLS                           \
-	" FROM object_refs_index x CROSS JOIN objects o ON o.vid = x.vid"                          \
-	" CROSS JOIN collection_objects m ON m.vid = o.vid AND m.ckey = ?1"                        \
-	" WHERE x.ref = ?2 AND o.type " TYPES LATEST_IN_COLLECTION " ORDER BY m.date_added",       \
+	" FROM object_refs_index x CROSS JOIN objects o CROSS JOIN collection_objects m"           \
+	" WHERE o.vid = x.vid AND m.vid = o.vid AND m.ckey = ?1"                                   \
+	" AND x.ref = ?2 AND o.type " TYPES LATEST_IN_COLLECTION " ORDER BY m.date_added",         \
 	        "SELECT o.id, o.type, o.modified, o.date_added, o.body" AUD_COLS                   \
-	        " FROM object_refs_index x CROSS JOIN objects o ON o.vid = x.vid"                  \
-	        " WHERE x.ref = ?2 AND o.type " TYPES " AND ?1 IS NOT NULL" LATEST_IN_STORE        \
-	        " ORDER BY o.date_added"
+	        " FROM object_refs_index x CROSS JOIN objects o WHERE o.vid = x.vid"               \
+	        " AND x.ref = ?2 AND o.type " TYPES                                                \
+	        " AND CAST(?1 AS BIGINT) IS NOT NULL" LATEST_IN_STORE " ORDER BY o.date_added"
 	/* [what][in a collection or not]; NULL type: reports and groupings */
 	static const char *const sql[2][2] = {{REFERRERS("IN ('report', 'grouping')")},
 	                                      {REFERRERS("= ?3")}};
 #undef REFERRERS
-	sqlite3_stmt *st = store__cached(s, sql[type != NULL][c == NULL], err);
+	struct db_stmt *st = store__stmt(s, sql[type != NULL][c == NULL], NULL, err);
 
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
-	sqlite3_bind_int64(st, 1, c ? c->key : 1);
-	sqlite3_bind_text(st, 2, ref, -1, SQLITE_TRANSIENT);
+	db_bind_int64(st, 1, c ? c->key : 1);
+	db_bind_text_copy(st, 2, ref, -1);
 	if (type)
-		sqlite3_bind_text(st, 3, type, -1, SQLITE_TRANSIENT);
+		db_bind_text_copy(st, 3, type, -1);
 	return each_row(s, st, cb, arg, err, "reading what lists an object");
+}
+
+/* Objects walked through objects_day: SQLite is told to (INDEXED BY, its
+ * own syntax and the one difference between the two texts), so the rows
+ * come in day order without a sort, in constant memory; PostgreSQL's
+ * planner chooses for itself, and its result is fetched whole (not paged
+ * yet). PostgreSQL must know every parameter's type, so they are numbered
+ * without gaps: ?1 the collection, then the day (?at_day), the prefix
+ * (?at_prefix), each when not 0, and the types from ?at_types. */
+static void walk_sql(struct tix_buf *b, int pg, const struct store_collection *c, int at_day,
+                     int at_prefix, int at_types, int ntypes)
+{
+	tix_buf_addf(b,
+	             "SELECT o.id, o.type, o.modified, %s.date_added, o.body" AUD_COLS
+	             " FROM objects o%s",
+	             c ? "m" : "o", pg ? "" : " INDEXED BY objects_day");
+	tix_buf_adds(b, c ? " CROSS JOIN collection_objects m WHERE m.ckey = ?1 AND m.vid = o.vid"
+	                  : " WHERE CAST(?1 AS BIGINT) IS NOT NULL");
+	if (at_day)
+		tix_buf_addf(b, " AND substr(o.created, 1, 10) = ?%d", at_day);
+	tix_buf_adds(b, " AND (o.type IN (");
+	for (int i = 0; i < ntypes; i++)
+		tix_buf_addf(b, "%s?%d", i ? ", " : "", at_types + i);
+	if (ntypes == 0) /* a list nothing is in: PostgreSQL has no empty one */
+		tix_buf_adds(b, "NULL");
+	if (at_prefix)
+		tix_buf_addf(b, ") OR substr(o.type, 1, length(?%d)) = ?%d)", at_prefix, at_prefix);
+	else
+		tix_buf_adds(b, "))");
+	tix_buf_adds(b, c ? LATEST_IN_COLLECTION : LATEST_IN_STORE);
+	tix_buf_adds(b, " ORDER BY substr(o.created, 1, 10), o.date_added");
 }
 
 enum tix_err store_walk_by_day(struct store *s, const struct store_collection *c, const char *day,
                                const char *const *types, const char *type_prefix, store_row_cb cb,
                                void *arg, struct tix_error *err)
 {
-	struct tix_buf sql;
-	sqlite3_stmt *st = NULL;
+	int at_day = day ? 2 : 0;
+	int at_prefix = type_prefix ? (day ? 3 : 2) : 0;
+	int at_types = 2 + (day != NULL) + (type_prefix != NULL), n = 0;
+	struct tix_buf sq, pg;
+	struct db_stmt *st = NULL;
 	enum tix_err e;
-	int n = 0;
 
-	/* Walked through objects_day: in day order without sorting (so in
-	 * constant memory), each day's objects in the order they were added. */
-	tix_buf_init(&sql, 1 << 16);
-	tix_buf_adds(&sql, c ? "SELECT o.id, o.type, o.modified, m.date_added, o.body" AUD_COLS
-	                       " FROM objects o INDEXED BY objects_day CROSS JOIN"
-	                       " collection_objects m ON m.ckey = ?1 AND m.vid = o.vid WHERE 1"
-	                     : "SELECT o.id, o.type, o.modified, o.date_added, o.body" AUD_COLS
-	                       " FROM objects o INDEXED BY objects_day WHERE ?1 IS NOT NULL");
-	if (day)
-		tix_buf_adds(&sql, " AND substr(o.created, 1, 10) = ?2");
-	tix_buf_adds(&sql, " AND (+o.type IN (");
-	for (int i = 0; types[i]; i++, n++)
-		tix_buf_addf(&sql, "%s?%d", i ? ", " : "", 10 + i);
-	tix_buf_adds(&sql, type_prefix ? ") OR substr(o.type, 1, length(?3)) = ?3)" : "))");
-	tix_buf_adds(&sql, c ? LATEST_IN_COLLECTION : LATEST_IN_STORE);
-	tix_buf_adds(&sql, " ORDER BY substr(o.created, 1, 10), o.date_added");
-	if (sqlite3_prepare_v2(s->db, tix_buf_str(&sql), -1, &st, NULL) != SQLITE_OK) {
-		e = store__db_error(s, err, "preparing the walk by day");
+	while (types[n])
+		n++;
+	tix_buf_init(&sq, 1 << 16);
+	tix_buf_init(&pg, 1 << 16);
+	walk_sql(&sq, 0, c, at_day, at_prefix, at_types, n);
+	walk_sql(&pg, 1, c, at_day, at_prefix, at_types, n);
+	if (db_prepare(store__engine(s), tix_buf_str(&sq), tix_buf_str(&pg), &st) != DB_OK) {
+		e = store__fail(s, err, "preparing the walk by day");
 		goto out;
 	}
-	sqlite3_bind_int64(st, 1, c ? c->key : 1);
+	db_bind_int64(st, 1, c ? c->key : 1);
 	if (day)
-		sqlite3_bind_text(st, 2, day, -1, SQLITE_STATIC);
+		db_bind_text(st, at_day, day, -1);
 	if (type_prefix)
-		sqlite3_bind_text(st, 3, type_prefix, -1, SQLITE_STATIC);
+		db_bind_text(st, at_prefix, type_prefix, -1);
 	for (int i = 0; i < n; i++)
-		sqlite3_bind_text(st, 10 + i, types[i], -1, SQLITE_STATIC);
+		db_bind_text(st, at_types + i, types[i], -1);
 	e = each_row(s, st, cb, arg, err, "walking objects by day");
 out:
-	sqlite3_finalize(st);
-	tix_buf_release(&sql);
+	db_finalize(st);
+	tix_buf_release(&sq);
+	tix_buf_release(&pg);
 	return e;
 }
 
 enum tix_err store_days(struct store *s, int (*cb)(void *arg, const char *day), void *arg,
                         struct tix_error *err)
 {
-	/* one index seek a day (not a walk over every object) */
-	sqlite3_stmt *st = store__cached(s,
-	                                 "SELECT substr(created, 1, 10) FROM objects"
-	                                 " INDEXED BY objects_day WHERE substr(created, 1, 10) > ?1"
-	                                 " ORDER BY substr(created, 1, 10) LIMIT 1",
-	                                 err);
+	/* one index seek a day (not a walk over every object); INDEXED BY is
+	 * SQLite's alone */
+#define DAYS(INDEXED)                                                                              \
+	"SELECT substr(created, 1, 10) FROM objects" INDEXED                                       \
+	" WHERE substr(created, 1, 10) > ?1 ORDER BY substr(created, 1, 10) LIMIT 1"
+	struct db_stmt *st = store__stmt(s, DAYS(" INDEXED BY objects_day"), DAYS(""), err);
+#undef DAYS
 	char day[16] = "";
-	int rc;
+	enum tix_err e = TIX_OK;
+	enum db_rc rc;
 
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
 	for (;;) {
-		sqlite3_bind_text(st, 1, day, -1, SQLITE_TRANSIENT);
-		if ((rc = sqlite3_step(st)) != SQLITE_ROW)
+		db_bind_text_copy(st, 1, day, -1);
+		if ((rc = db_step(st)) != DB_ROW)
 			break;
-		snprintf(day, sizeof(day), "%s", (const char *)sqlite3_column_text(st, 0));
-		sqlite3_reset(st);
+		snprintf(day, sizeof(day), "%s", db_column_text(st, 0, NULL));
+		db_reset(st);
 		if (cb(arg, day) != 0) {
-			rc = SQLITE_DONE;
+			rc = DB_DONE;
 			break;
 		}
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store__db_error(s, err, "reading the days of objects");
-	return TIX_OK;
+	if (rc != DB_DONE)
+		e = store__fail(s, err, "reading the days of objects");
+	db_reset(st);
+	return e;
 }

@@ -5,7 +5,7 @@
  * second run changes nothing, a newer schema is refused, servers starting
  * together migrate one after the other; and the store
  * functions of the modules written on db.h (accounts, policy, sessions,
- * request, ownership, route, sync, taxii) give the same answers on both.
+ * request, ownership, route, sync, taxii, reports) give the same answers on both.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -1226,6 +1226,241 @@ static void taxii_on(struct store *s)
 	assert_int_equal(store_status_put(s, "s1", 7, "{}", &err), TIX_ESTORE); /* one per id */
 }
 
+struct rows_out {
+	char text[512];
+	int stop_after; /* the callback stops after this many rows (0: never) */
+	int n;
+	int full; /* each row's body, TLP and owner too */
+};
+
+static int report_row_cb(void *arg, const struct store_row *r)
+{
+	struct rows_out *o = arg;
+	size_t n = strlen(o->text);
+
+	if (o->full)
+		snprintf(o->text + n, sizeof(o->text) - n, "%s %s %lld %.*s %d %s;", r->id,
+		         r->modified, (long long)r->date_added, (int)r->body_len, r->body,
+		         r->aud.tlp, r->aud.owner_org ? r->aud.owner_org : "NULL");
+	else
+		snprintf(o->text + n, sizeof(o->text) - n, "%s %s %lld;", r->id, r->modified,
+		         (long long)r->date_added);
+	return ++o->n == o->stop_after;
+}
+
+static int day_cb(void *arg, const char *day)
+{
+	struct rows_out *o = arg;
+	size_t n = strlen(o->text);
+
+	snprintf(o->text + n, sizeof(o->text) - n, "%s;", day);
+	return ++o->n == o->stop_after;
+}
+
+/* One version in objects (and in collection ckey when m_added is not 0),
+ * its refs indexed by reports.c as the write path does. */
+static void put_version(struct store *s, int64_t vid, const char *id, const char *type,
+                        const char *created, const char *modified, int64_t added, const char *body,
+                        int64_t ckey, int64_t m_added)
+{
+	struct stix_meta m;
+	struct tix_error err;
+	struct db_stmt *q;
+
+	assert_int_equal(
+	        db_prepare(store__engine(s),
+	                   "INSERT INTO objects (vid, id, type, created, modified, version,"
+	                   " date_added, body, tlp, owner_org)"
+	                   " VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, 1, 'acme')",
+	                   NULL, &q),
+	        DB_OK);
+	db_bind_int64(q, 1, vid);
+	db_bind_text(q, 2, id, -1);
+	db_bind_text(q, 3, type, -1);
+	db_bind_text(q, 4, created, -1);
+	db_bind_text(q, 5, modified, -1);
+	db_bind_int64(q, 6, added);
+	db_bind_text(q, 7, body, -1);
+	assert_int_equal(db_step(q), DB_DONE);
+	db_finalize(q);
+	if (m_added) {
+		assert_int_equal(db_prepare(store__engine(s),
+		                            "INSERT INTO collection_objects (ckey, vid, date_added)"
+		                            " VALUES (?1, ?2, ?3)",
+		                            NULL, &q),
+		                 DB_OK);
+		db_bind_int64(q, 1, ckey);
+		db_bind_int64(q, 2, vid);
+		db_bind_int64(q, 3, m_added);
+		assert_int_equal(db_step(q), DB_DONE);
+		db_finalize(q);
+	}
+	memset(&m, 0, sizeof(m));
+	m.type = type; /* no object: store__index_refs reads the body */
+	assert_int_equal(store__index_refs(s, vid, &m, body, strlen(body), &err), TIX_OK);
+}
+
+/* What MISP out streams with (reports.c): the refs index of reports,
+ * groupings, sightings and relationships; the latest version of an id (in
+ * a collection, in the store, one per organisation for an observable);
+ * which reports and groupings list an id and the sightings of it; objects
+ * walked by the day of created; the days. The objects are seeded with
+ * plain INSERTs through the engine on both (the core's write path,
+ * sqlite.c, is not on db.h yet), their refs by store__index_refs. */
+static void reports_on(struct store *s)
+{
+	static const char *const types[] = {"indicator", "report", "grouping", "sighting", NULL};
+	static const char *const no_types[] = {NULL};
+	static const char *const ind[] = {"indicator", NULL};
+	struct store_collection c;
+	struct rows_out o;
+	struct tix_error err;
+	struct stix_meta m;
+	char out[256];
+	const char *r1 = "{\"type\":\"report\",\"object_refs\":[\"indicator--a\",\"indicator--b\","
+	                 "\"indicator--a\",5]}";
+
+	assert_int_equal(store_collection_create(s, "reports", NULL, &c, &err), TIX_OK);
+	put_version(s, 1, "indicator--a", "indicator", "2024-01-01T00:00:00Z", "m1", 10,
+	            "{\"n\":1}", c.key, 110);
+	put_version(s, 2, "indicator--a", "indicator", "2024-01-01T00:00:00Z", "m2", 20,
+	            "{\"n\":2}", 0, 0);
+	put_version(s, 3, "report--r1", "report", "2024-01-02T00:00:00Z", "m1", 30, r1, c.key, 130);
+	put_version(s, 4, "report--r1", "report", "2024-01-02T00:00:00Z", "m2", 40,
+	            "{\"object_refs\":[\"indicator--b\"]}", c.key, 140);
+	put_version(s, 5, "grouping--g1", "grouping", "2024-01-03T00:00:00Z", "m1", 50,
+	            "{\"object_refs\":[\"indicator--a\"]}", c.key, 150);
+	put_version(s, 6, "sighting--s1", "sighting", "2024-01-02T00:00:00Z", "m1", 60,
+	            "{\"sighting_of_ref\":\"indicator--a\"}", 0, 0);
+	put_version(s, 7, "sighting--s2", "sighting", "2024-01-03T00:00:00Z", "m1", 70,
+	            "{\"sighting_of_ref\":\"indicator--a\"}", c.key, 170);
+	put_version(s, 8, "relationship--l1", "relationship", "2024-01-01T00:00:00Z", "m1", 80,
+	            "{\"source_ref\":\"indicator--a\",\"target_ref\":\"malware--x\"}", c.key, 180);
+	put_version(s, 9, "x-misp-object-o1", "x-misp-object-o1", "2024-01-02T00:00:00Z", "m1", 90,
+	            "{}", c.key, 190);
+	put_version(s, 10, "identity--i", "identity", "2024-01-05T00:00:00Z", "m1", 100, "{}", 0,
+	            0);
+	/* an observable: one version per organisation, no created */
+	put_version(s, 11, "domain-name--d", "domain-name", "", "#acme", 101, "{}", 0, 0);
+	put_version(s, 12, "domain-name--d", "domain-name", "", "#beta", 102, "{}", 0, 0);
+
+	/* The index: a ref listed twice once, a non-string ref left out, the
+	 * same version indexed again changes nothing; a relationship's ends. */
+	memset(&m, 0, sizeof(m));
+	m.type = "report";
+	assert_int_equal(store__index_refs(s, 3, &m, r1, strlen(r1), &err), TIX_OK);
+	rows_text(store__engine(s),
+	          "SELECT ref, CAST(vid AS TEXT) FROM object_refs_index ORDER BY vid, ref", out,
+	          sizeof(out));
+	assert_string_equal(out, "indicator--a 3\nindicator--b 3\nindicator--b 4\nindicator--a 5\n"
+	                         "indicator--a 6\nindicator--a 7\nindicator--a 8\nmalware--x 8\n");
+
+	/* The latest version of an id: the collection's (v2 is not in it), the
+	 * store's, both organisations' of an observable, none of an unknown. */
+	memset(&o, 0, sizeof(o));
+	o.full = 1;
+	assert_int_equal(store_latest_get(s, &c, "indicator--a", report_row_cb, &o, &err), TIX_OK);
+	assert_string_equal(o.text, "indicator--a m1 110 {\"n\":1} 1 acme;");
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(store_latest_get(s, NULL, "indicator--a", report_row_cb, &o, &err),
+	                 TIX_OK);
+	assert_string_equal(o.text, "indicator--a m2 20;");
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(store_latest_get(s, NULL, "domain-name--d", report_row_cb, &o, &err),
+	                 TIX_OK);
+	assert_string_equal(o.text, "domain-name--d #acme 101;domain-name--d #beta 102;");
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(store_latest_get(s, &c, "domain-name--d", report_row_cb, &o, &err),
+	                 TIX_OK);
+	assert_string_equal(o.text, "");
+
+	/* Which reports and groupings list an id: only latest versions (r1's
+	 * m2 no longer lists indicator--a); sightings of it; relationships by
+	 * either end; a callback that stops. */
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(store_referrers(s, &c, "indicator--a", NULL, report_row_cb, &o, &err),
+	                 TIX_OK);
+	assert_string_equal(o.text, "grouping--g1 m1 150;");
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(store_referrers(s, NULL, "indicator--b", NULL, report_row_cb, &o, &err),
+	                 TIX_OK);
+	assert_string_equal(o.text, "report--r1 m2 40;");
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(store_referrers(s, &c, "indicator--a", "report", report_row_cb, &o, &err),
+	                 TIX_OK);
+	assert_string_equal(o.text, "");
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(
+	        store_referrers(s, &c, "indicator--a", "sighting", report_row_cb, &o, &err),
+	        TIX_OK);
+	assert_string_equal(o.text, "sighting--s2 m1 170;");
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(
+	        store_referrers(s, NULL, "indicator--a", "sighting", report_row_cb, &o, &err),
+	        TIX_OK);
+	assert_string_equal(o.text, "sighting--s1 m1 60;sighting--s2 m1 70;");
+	memset(&o, 0, sizeof(o));
+	o.stop_after = 1;
+	assert_int_equal(
+	        store_referrers(s, NULL, "indicator--a", "sighting", report_row_cb, &o, &err),
+	        TIX_OK);
+	assert_string_equal(o.text, "sighting--s1 m1 60;");
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(
+	        store_referrers(s, NULL, "malware--x", "relationship", report_row_cb, &o, &err),
+	        TIX_OK);
+	assert_string_equal(o.text, "relationship--l1 m1 80;");
+
+	/* Walked by day: by created's day, then as added (to the collection);
+	 * latest versions of the types and the prefix only. */
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(store_walk_by_day(s, &c, NULL, types, "x-misp-", report_row_cb, &o, &err),
+	                 TIX_OK);
+	assert_string_equal(o.text, "indicator--a m1 110;report--r1 m2 140;x-misp-object-o1 m1 190;"
+	                            "grouping--g1 m1 150;sighting--s2 m1 170;");
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(
+	        store_walk_by_day(s, NULL, "2024-01-02", types, NULL, report_row_cb, &o, &err),
+	        TIX_OK);
+	assert_string_equal(o.text, "report--r1 m2 40;sighting--s1 m1 60;");
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(store_walk_by_day(s, &c, "2024-01-02", no_types, "x-misp-", report_row_cb,
+	                                   &o, &err),
+	                 TIX_OK);
+	assert_string_equal(o.text, "x-misp-object-o1 m1 190;");
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(store_walk_by_day(s, NULL, NULL, ind, NULL, report_row_cb, &o, &err),
+	                 TIX_OK);
+	assert_string_equal(o.text, "indicator--a m2 20;");
+	memset(&o, 0, sizeof(o));
+	o.stop_after = 2;
+	assert_int_equal(store_walk_by_day(s, &c, NULL, types, "x-misp-", report_row_cb, &o, &err),
+	                 TIX_OK);
+	assert_string_equal(o.text, "indicator--a m1 110;report--r1 m2 140;");
+
+	/* The days objects were created on, in order (none for no created);
+	 * a callback that stops. */
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(store_days(s, day_cb, &o, &err), TIX_OK);
+	assert_string_equal(o.text, "2024-01-01;2024-01-02;2024-01-03;2024-01-05;");
+	memset(&o, 0, sizeof(o));
+	o.stop_after = 2;
+	assert_int_equal(store_days(s, day_cb, &o, &err), TIX_OK);
+	assert_string_equal(o.text, "2024-01-01;2024-01-02;");
+
+	/* The index follows its versions out. */
+	rows_text(store__engine(s), "DELETE FROM objects WHERE vid = 8 RETURNING id", out,
+	          sizeof(out));
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(
+	        store_referrers(s, NULL, "malware--x", "relationship", report_row_cb, &o, &err),
+	        TIX_OK);
+	assert_string_equal(o.text, "");
+	rows_text(store__engine(s), "SELECT CAST(count(*) AS TEXT) FROM object_refs_index", out,
+	          sizeof(out));
+	assert_string_equal(out, "6\n");
+}
+
 #define ON_BOTH(fn)                                                                                \
 	static void test_##fn(void **state)                                                        \
 	{                                                                                          \
@@ -1242,6 +1477,7 @@ ON_BOTH(ownership)
 ON_BOTH(route)
 ON_BOTH(sync)
 ON_BOTH(taxii)
+ON_BOTH(reports)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
@@ -1262,6 +1498,7 @@ int main(void)
 	        T(test_route),
 	        T(test_sync),
 	        T(test_taxii),
+	        T(test_reports),
 	};
 	const char *skip = getenv("TIX_TEST_PG_SKIP");
 
