@@ -5,6 +5,7 @@
  * head (last seq and hash) is also kept in the meta table, so cutting
  * entries off the end shows too. A queue with its own thread and store
  * handle lets the TAXII server log reads without waiting for a write.
+ * On the engine layer (db.h): the same statements on SQLite and PostgreSQL.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -92,35 +93,36 @@ static enum tix_err load_key(struct store *s, struct tix_error *err)
 {
 	unsigned char secret[32];
 	static const char label[] = "tix audit chain v1";
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	enum tix_err e;
-	int rc;
+	enum db_rc rc;
 
 	if (s->audit_key_loaded)
 		return TIX_OK;
 	/* A store restored from a backup without the node secret keeps the
 	 * audit key of the node it came from (meta audit_key, written by
 	 * store_backup), so its chain still verifies under a new secret. */
-	if ((st = store__cached(s, "SELECT value FROM meta WHERE key = 'audit_key'", err)) == NULL)
+	if ((st = store__stmt(s, "SELECT value FROM meta WHERE key = 'audit_key'", NULL, err)) ==
+	    NULL)
 		return err ? err->code : TIX_ESTORE;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		const char *v = (const char *)sqlite3_column_text(st, 0);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		const char *v = db_column_text(st, 0, NULL);
 		size_t got = 0;
 
 		if (v == NULL || strlen(v) != 2 * HASH_BYTES ||
 		    sodium_hex2bin(s->audit_key, HASH_BYTES, v, 2 * HASH_BYTES, NULL, &got, NULL) !=
 		            0 ||
 		    got != HASH_BYTES) {
-			sqlite3_reset(st);
+			db_reset(st);
 			return tix_error_set(err, TIX_ESTORE, "audit",
 			                     "the stored audit key is not 64 hexadecimal digits");
 		}
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store__db_error(s, err, "reading the audit key");
-	if (rc == SQLITE_DONE) {
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return store__fail(s, err, "reading the audit key");
+	if (rc == DB_DONE) {
 		if ((e = store_node_secret(s, secret, err)) != TIX_OK)
 			return e;
 		crypto_generichash(s->audit_key, HASH_BYTES, (const unsigned char *)label,
@@ -128,11 +130,11 @@ static enum tix_err load_key(struct store *s, struct tix_error *err)
 		sodium_memzero(secret, sizeof(secret));
 	}
 	s->audit_keyed_from = -1;
-	if ((st = store__cached(s, "SELECT value FROM meta WHERE key = 'audit_keyed_from'", err)) ==
-	    NULL)
+	if ((st = store__stmt(s, "SELECT value FROM meta WHERE key = 'audit_keyed_from'", NULL,
+	                      err)) == NULL)
 		return err ? err->code : TIX_ESTORE;
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *v = (const char *)sqlite3_column_text(st, 0);
+	if ((rc = db_step(st)) == DB_ROW) {
+		const char *v = db_column_text(st, 0, NULL);
 		char *end = NULL, want[33];
 		long long n = v ? strtoll(v, &end, 10) : -1;
 
@@ -142,9 +144,9 @@ static enum tix_err load_key(struct store *s, struct tix_error *err)
 				s->audit_keyed_from = n;
 		}
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store__db_error(s, err, "reading the audit key point");
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return store__fail(s, err, "reading the audit key point");
 	s->audit_key_loaded = 1;
 	return TIX_OK;
 }
@@ -170,14 +172,21 @@ static enum tix_err write_head(struct store *s, int64_t seq, const unsigned char
  * before it wrote "SEQ HEXHASH"), or seq 0 and a zero hash. *mac_ok says
  * whether the MAC is there and right. */
 static enum tix_err read_head_mac(struct store *s, int64_t *seq, unsigned char hash[HASH_BYTES],
-                                  int *mac_ok, struct tix_error *err);
+                                  int *mac_ok, int lock, struct tix_error *err);
+
+/* lock: an append's, in its write transaction. */
+static enum tix_err read_head_locked(struct store *s, int64_t *seq, unsigned char hash[HASH_BYTES],
+                                     int lock, struct tix_error *err)
+{
+	int ok;
+
+	return read_head_mac(s, seq, hash, &ok, lock, err);
+}
 
 static enum tix_err read_head(struct store *s, int64_t *seq, unsigned char hash[HASH_BYTES],
                               struct tix_error *err)
 {
-	int ok;
-
-	return read_head_mac(s, seq, hash, &ok, err);
+	return read_head_locked(s, seq, hash, 0, err);
 }
 
 /* Migration 7 (after the ownership migration): the
@@ -189,7 +198,7 @@ enum tix_err store__audit_key_point(struct store *s, struct tix_error *err)
 	unsigned char hash[HASH_BYTES];
 	char v[64], mac[33];
 	int64_t seq;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	enum tix_err e;
 
 	s->audit_key_loaded = 0;
@@ -197,15 +206,14 @@ enum tix_err store__audit_key_point(struct store *s, struct tix_error *err)
 		return e;
 	mac_hex(s->audit_key, "keyed-from", seq, NULL, 0, mac);
 	snprintf(v, sizeof(v), "%lld %s", (long long)seq, mac);
-	if ((st = store__cached(s,
-	                        "INSERT INTO meta (key, value) VALUES ('audit_keyed_from', ?1)"
-	                        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-	                        err)) == NULL)
+	if ((st = store__stmt(s,
+	                      "INSERT INTO meta (key, value) VALUES ('audit_keyed_from', ?1)"
+	                      " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+	                      NULL, err)) == NULL)
 		return err ? err->code : TIX_ESTORE;
-	sqlite3_bind_text(st, 1, v, -1, SQLITE_STATIC);
-	e = sqlite3_step(st) == SQLITE_DONE ? TIX_OK
-	                                    : store__db_error(s, err, "saving the audit key point");
-	sqlite3_reset(st);
+	db_bind_text(st, 1, v, -1);
+	e = db_step(st) == DB_DONE ? TIX_OK : store__fail(s, err, "saving the audit key point");
+	db_reset(st);
 	s->audit_keyed_from = seq;
 	if (e == TIX_OK)
 		e = write_head(s, seq, hash, err);
@@ -213,19 +221,27 @@ enum tix_err store__audit_key_point(struct store *s, struct tix_error *err)
 }
 
 static enum tix_err read_head_mac(struct store *s, int64_t *seq, unsigned char hash[HASH_BYTES],
-                                  int *mac_ok, struct tix_error *err)
+                                  int *mac_ok, int lock, struct tix_error *err)
 {
-	sqlite3_stmt *st = store__cached(s, "SELECT value FROM meta WHERE key = 'audit_head'", err);
-	int rc;
+	/* An append reads the head and writes the next seq: SQLite's write
+	 * transaction has the store to itself (BEGIN IMMEDIATE), PostgreSQL's
+	 * (READ COMMITTED) locks the head's row until it commits, so appends
+	 * follow one another. FOR UPDATE is PostgreSQL's only (SQLite has no
+	 * row locks), hence its own text. The head is always there on
+	 * PostgreSQL: migration 7's key point writes it. */
+	struct db_stmt *st = store__stmt(
+	        s, "SELECT value FROM meta WHERE key = 'audit_head'",
+	        lock ? "SELECT value FROM meta WHERE key = 'audit_head' FOR UPDATE" : NULL, err);
+	enum db_rc rc;
 
 	*seq = 0;
 	*mac_ok = 0;
 	memset(hash, 0, HASH_BYTES);
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		const char *v = (const char *)sqlite3_column_text(st, 0);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		const char *v = db_column_text(st, 0, NULL);
 		char *end = NULL;
 		long long n = v ? strtoll(v, &end, 10) : 0;
 
@@ -249,9 +265,9 @@ static enum tix_err read_head_mac(struct store *s, int64_t *seq, unsigned char h
 			}
 		}
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store__db_error(s, err, "reading the audit head");
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return store__fail(s, err, "reading the audit head");
 	return TIX_OK;
 }
 
@@ -280,14 +296,15 @@ static enum tix_err append(struct store *s, const struct store_audit_entry *entr
 	unsigned char hash[HASH_BYTES];
 	int64_t seq;
 	int own_tx = !s->in_tx;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	enum tix_err e;
 
 	if (n == 0)
 		return TIX_OK;
-	if (own_tx && (e = store__exec(s, "BEGIN IMMEDIATE", err)) != TIX_OK)
+	if (own_tx && (e = store__write_begin(s, err)) != TIX_OK)
 		return e;
-	if ((e = load_key(s, err)) != TIX_OK || (e = read_head(s, &seq, hash, err)) != TIX_OK)
+	if ((e = load_key(s, err)) != TIX_OK ||
+	    (e = read_head_locked(s, &seq, hash, 1, err)) != TIX_OK)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		struct store_audit_entry ref = entries[i];
@@ -312,38 +329,33 @@ static enum tix_err append(struct store *s, const struct store_audit_entry *entr
 			}
 		}
 		entry_hash(key_for(s, seq), hash, seq, a, hash);
-		st = store__cached(
-		        s,
-		        "INSERT INTO audit (seq, at, action, actor, org, objects, detail,"
-		        " hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-		        err);
+		st = store__stmt(s,
+		                 "INSERT INTO audit (seq, at, action, actor, org, objects, detail,"
+		                 " hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+		                 NULL, err);
 		if (st == NULL) {
 			e = err ? err->code : TIX_ESTORE;
 			goto out;
 		}
-		sqlite3_bind_int64(st, 1, seq);
-		sqlite3_bind_int64(st, 2, a->at);
-		sqlite3_bind_text(st, 3, a->action ? a->action : "", -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, a->actor ? a->actor : "", -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, a->org ? a->org : "", -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 6, a->objects ? a->objects : "", -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 7, a->detail ? a->detail : "", -1, SQLITE_STATIC);
-		sqlite3_bind_blob(st, 8, hash, HASH_BYTES, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			e = store__db_error(s, err, "appending to the audit log");
-			sqlite3_reset(st);
+		db_bind_int64(st, 1, seq);
+		db_bind_int64(st, 2, a->at);
+		db_bind_text(st, 3, a->action ? a->action : "", -1);
+		db_bind_text(st, 4, a->actor ? a->actor : "", -1);
+		db_bind_text(st, 5, a->org ? a->org : "", -1);
+		db_bind_text(st, 6, a->objects ? a->objects : "", -1);
+		db_bind_text(st, 7, a->detail ? a->detail : "", -1);
+		db_bind_blob(st, 8, hash, HASH_BYTES);
+		if (db_step(st) != DB_DONE) {
+			e = store__fail(s, err, "appending to the audit log");
+			db_reset(st);
 			goto out;
 		}
-		sqlite3_reset(st);
+		db_reset(st);
 	}
 	e = write_head(s, seq, hash, err);
 out:
-	if (own_tx) {
-		if (e == TIX_OK)
-			e = store__exec(s, "COMMIT", err);
-		if (e != TIX_OK)
-			store__exec(s, "ROLLBACK", NULL);
-	}
+	if (own_tx)
+		e = store__write_end(s, e, err);
 	if (e != TIX_OK && recent)
 		memset(recent, 0, RECENT * sizeof(*recent)); /* may name entries not kept */
 	return e;
@@ -353,22 +365,22 @@ static enum tix_err write_head(struct store *s, int64_t seq, const unsigned char
                                struct tix_error *err)
 {
 	char head[2 * HASH_BYTES + 64], hx[2 * HASH_BYTES + 1], mac[33];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	enum tix_err e = TIX_OK;
 
 	hex(hash, HASH_BYTES, hx);
 	mac_hex(s->audit_key, "head", seq, hash, HASH_BYTES, mac);
 	snprintf(head, sizeof(head), "%lld %s %s", (long long)seq, hx, mac);
-	st = store__cached(s,
-	                   "INSERT INTO meta (key, value) VALUES ('audit_head', ?1)"
-	                   " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-	                   err);
+	st = store__stmt(s,
+	                 "INSERT INTO meta (key, value) VALUES ('audit_head', ?1)"
+	                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+	                 NULL, err);
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
-	sqlite3_bind_text(st, 1, head, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		e = store__db_error(s, err, "saving the audit head");
-	sqlite3_reset(st);
+	db_bind_text(st, 1, head, -1);
+	if (db_step(st) != DB_DONE)
+		e = store__fail(s, err, "saving the audit head");
+	db_reset(st);
 	return e;
 }
 
@@ -386,15 +398,12 @@ enum tix_err store_audit_anchor(struct store *s, int64_t *seq, char hash_hex[65]
 
 /* An entry from a statement selecting seq, at, action, actor, org,
  * objects, detail (in that order); valid until the next step. */
-static struct store_audit_entry audit_entry_of(sqlite3_stmt *st)
+static struct store_audit_entry audit_entry_of(struct db_stmt *st)
 {
 	struct store_audit_entry a = {
-	        sqlite3_column_int64(st, 1),
-	        (const char *)sqlite3_column_text(st, 2),
-	        (const char *)sqlite3_column_text(st, 3),
-	        (const char *)sqlite3_column_text(st, 4),
-	        (const char *)sqlite3_column_text(st, 5),
-	        (const char *)sqlite3_column_text(st, 6),
+	        db_column_int64(st, 1),      db_column_text(st, 2, NULL),
+	        db_column_text(st, 3, NULL), db_column_text(st, 4, NULL),
+	        db_column_text(st, 5, NULL), db_column_text(st, 6, NULL),
 	};
 	return a;
 }
@@ -409,30 +418,31 @@ enum tix_err store_audit_verify_anchor(struct store *s, int64_t anchor_seq, cons
                                        int64_t *entries, int64_t *bad_seq, struct tix_error *err)
 {
 	unsigned char hash[HASH_BYTES] = {0}, head_hash[HASH_BYTES], calc[HASH_BYTES];
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int64_t expect = 1, head_seq;
 	enum tix_err e;
-	int rc, head_mac = 0, anchor_seen = 0;
+	enum db_rc rc;
+	int head_mac = 0, anchor_seen = 0;
 
 	*entries = 0;
 	*bad_seq = 0;
 	if ((e = load_key(s, err)) != TIX_OK ||
-	    (e = read_head_mac(s, &head_seq, head_hash, &head_mac, err)) != TIX_OK)
+	    (e = read_head_mac(s, &head_seq, head_hash, &head_mac, 0, err)) != TIX_OK)
 		return e;
 	if (s->audit_keyed_from < 0)
 		return tix_error_set(err, TIX_EINVAL, "audit",
 		                     "the audit key point is missing or was changed: the chain "
 		                     "cannot be trusted");
-	if (sqlite3_prepare_v2(
-	            s->db,
-	            "SELECT seq, at, action, actor, org, objects, detail, hash FROM audit"
-	            " ORDER BY seq",
-	            -1, &st, NULL) != SQLITE_OK)
-		return store__db_error(s, err, "reading the audit log");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t seq = sqlite3_column_int64(st, 0);
+	if (db_prepare(store__engine(s),
+	               "SELECT seq, at, action, actor, org, objects, detail, hash FROM audit"
+	               " ORDER BY seq",
+	               NULL, &st) != DB_OK)
+		return store__fail(s, err, "reading the audit log");
+	while ((rc = db_step(st)) == DB_ROW) {
+		int64_t seq = db_column_int64(st, 0);
 		struct store_audit_entry a = audit_entry_of(st);
-		const void *stored = sqlite3_column_blob(st, 7);
+		size_t stored_len = 0;
+		const void *stored = db_column_blob(st, 7, &stored_len);
 
 		if (seq != expect) {
 			*bad_seq = expect;
@@ -442,7 +452,7 @@ enum tix_err store_audit_verify_anchor(struct store *s, int64_t anchor_seq, cons
 			goto out;
 		}
 		entry_hash(key_for(s, seq), hash, seq, &a, calc);
-		if (stored == NULL || sqlite3_column_bytes(st, 7) != HASH_BYTES ||
+		if (stored == NULL || stored_len != HASH_BYTES ||
 		    sodium_memcmp(stored, calc, HASH_BYTES) != 0) {
 			*bad_seq = seq;
 			e = tix_error_set(
@@ -472,8 +482,8 @@ enum tix_err store_audit_verify_anchor(struct store *s, int64_t anchor_seq, cons
 		(*entries)++;
 		expect++;
 	}
-	if (rc != SQLITE_DONE) {
-		e = store__db_error(s, err, "reading the audit log");
+	if (rc != DB_DONE) {
+		e = store__fail(s, err, "reading the audit log");
 		goto out;
 	}
 	if (head_seq != expect - 1 || sodium_memcmp(head_hash, hash, HASH_BYTES) != 0) {
@@ -498,7 +508,7 @@ enum tix_err store_audit_verify_anchor(struct store *s, int64_t anchor_seq, cons
 		                  (long long)(expect - 1), (long long)anchor_seq);
 	}
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return e;
 }
 
@@ -506,33 +516,40 @@ enum tix_err store_audit_list(struct store *s, const char *object, int64_t since
                               int (*cb)(void *, int64_t seq, const struct store_audit_entry *),
                               void *arg, struct tix_error *err)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	enum tix_err e = TIX_OK;
-	int rc;
+	enum db_rc rc;
 
-	if (sqlite3_prepare_v2(s->db,
-	                       "SELECT seq, at, action, actor, org, objects, detail FROM audit"
-	                       " WHERE at >= ?2 AND (?1 IS NULL OR"
-	                       " instr(objects, char(10) || ?1 || char(10)) > 0 OR objects IN"
-	                       " (SELECT '=' || seq FROM audit"
-	                       "  WHERE instr(objects, char(10) || ?1 || char(10)) > 0))"
-	                       " ORDER BY seq",
-	                       -1, &st, NULL) != SQLITE_OK)
-		return store__db_error(s, err, "reading the audit log");
-	if (object)
-		sqlite3_bind_text(st, 1, object, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, 1);
-	sqlite3_bind_int64(st, 2, since);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	/* Two texts: SQLite has instr and char, PostgreSQL strpos and chr, and
+	 * neither the other's (a replace() both have would copy every entry's
+	 * objects on SQLite). PostgreSQL is told ?1 is text: IS NULL gives it
+	 * no type. */
+	if (db_prepare(store__engine(s),
+	               "SELECT seq, at, action, actor, org, objects, detail FROM audit"
+	               " WHERE at >= ?2 AND (?1 IS NULL OR"
+	               " instr(objects, char(10) || ?1 || char(10)) > 0 OR objects IN"
+	               " (SELECT '=' || seq FROM audit"
+	               "  WHERE instr(objects, char(10) || ?1 || char(10)) > 0))"
+	               " ORDER BY seq",
+	               "SELECT seq, at, action, actor, org, objects, detail FROM audit"
+	               " WHERE at >= ?2 AND (CAST(?1 AS TEXT) IS NULL OR"
+	               " strpos(objects, chr(10) || ?1 || chr(10)) > 0 OR objects IN"
+	               " (SELECT '=' || seq FROM audit"
+	               "  WHERE strpos(objects, chr(10) || ?1 || chr(10)) > 0))"
+	               " ORDER BY seq",
+	               &st) != DB_OK)
+		return store__fail(s, err, "reading the audit log");
+	db_bind_text_or_null(st, 1, object);
+	db_bind_int64(st, 2, since);
+	while ((rc = db_step(st)) == DB_ROW) {
 		struct store_audit_entry a = audit_entry_of(st);
 
-		if (cb(arg, sqlite3_column_int64(st, 0), &a) != 0)
+		if (cb(arg, db_column_int64(st, 0), &a) != 0)
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		e = store__db_error(s, err, "reading the audit log");
-	sqlite3_finalize(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		e = store__fail(s, err, "reading the audit log");
+	db_finalize(st);
 	return e;
 }
 
@@ -672,7 +689,7 @@ static enum tix_err ids_finish(struct store *s, struct store_audit_ids *w, struc
 	tix_buf_init(&spilled, TIX_BUF_UNLIMITED);
 	tix_buf_init(&detail, 4096);
 	if (own_tx) {
-		if ((e = store__exec(s, "BEGIN IMMEDIATE", err)) != TIX_OK)
+		if ((e = store__write_begin(s, err)) != TIX_OK)
 			goto out;
 		s->in_tx = 1; /* one transaction for every part */
 	}
@@ -694,10 +711,7 @@ static enum tix_err ids_finish(struct store *s, struct store_audit_ids *w, struc
 	}
 	if (own_tx) {
 		s->in_tx = 0;
-		if (e == TIX_OK)
-			e = store__exec(s, "COMMIT", err);
-		if (e != TIX_OK)
-			store__exec(s, "ROLLBACK", NULL);
+		e = store__write_end(s, e, err);
 	}
 out:
 	if (e != TIX_OK && recent)
@@ -726,12 +740,12 @@ void store_audit_ids_free(struct store_audit_ids *w)
 
 /* ---- anchors from peers ------------------------------------------------------ */
 
-static enum tix_err step_done(struct store *s, sqlite3_stmt *st, const char *what,
+static enum tix_err step_done(struct store *s, struct db_stmt *st, const char *what,
                               struct tix_error *err)
 {
-	enum tix_err e = sqlite3_step(st) == SQLITE_DONE ? TIX_OK : store__db_error(s, err, what);
+	enum tix_err e = db_step(st) == DB_DONE ? TIX_OK : store__fail(s, err, what);
 
-	sqlite3_reset(st);
+	db_reset(st);
 	return e;
 }
 
@@ -741,7 +755,7 @@ enum tix_err store_peer_anchor_put(struct store *s, const char *peer, const char
 	char msg[400] = "", *end = NULL;
 	long long seq = strtoll(anchor, &end, 10);
 	const char *hx = end && *end == ':' ? end + 1 : "";
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	enum tix_err e;
 	int64_t max_seq = -1;
 
@@ -752,35 +766,35 @@ enum tix_err store_peer_anchor_put(struct store *s, const char *peer, const char
 		                     anchor);
 	/* Every request of a sync run carries the same anchor: when it is the
 	 * newest kept, there is nothing to write (no write lock taken). */
-	if ((st = store__cached(s,
-	                        "SELECT 1 FROM peer_anchors WHERE peer = ?1 AND seq = ?2 AND"
-	                        " hash = ?3 AND seq = (SELECT max(seq) FROM peer_anchors"
-	                        " WHERE peer = ?1)",
-	                        err)) == NULL)
+	if ((st = store__stmt(s,
+	                      "SELECT 1 FROM peer_anchors WHERE peer = ?1 AND seq = ?2 AND"
+	                      " hash = ?3 AND seq = (SELECT max(seq) FROM peer_anchors"
+	                      " WHERE peer = ?1)",
+	                      NULL, err)) == NULL)
 		return TIX_ESTORE;
-	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, seq);
-	sqlite3_bind_text(st, 3, hx, -1, SQLITE_STATIC);
-	e = sqlite3_step(st) == SQLITE_ROW ? TIX_EEXIST : TIX_OK;
-	sqlite3_reset(st);
+	db_bind_text(st, 1, peer, -1);
+	db_bind_int64(st, 2, seq);
+	db_bind_text(st, 3, hx, -1);
+	e = db_step(st) == DB_ROW ? TIX_EEXIST : TIX_OK;
+	db_reset(st);
 	if (e == TIX_EEXIST)
 		return TIX_OK;
-	if ((e = store__exec(s, "BEGIN IMMEDIATE", err)) != TIX_OK)
+	if ((e = store__write_begin(s, err)) != TIX_OK)
 		return e;
-	if ((st = store__cached(s,
-	                        "SELECT max(seq), (SELECT hash FROM peer_anchors WHERE peer = ?1"
-	                        " AND seq = ?2) FROM peer_anchors WHERE peer = ?1",
-	                        err)) == NULL) {
+	if ((st = store__stmt(s,
+	                      "SELECT max(seq), (SELECT hash FROM peer_anchors WHERE peer = ?1"
+	                      " AND seq = ?2) FROM peer_anchors WHERE peer = ?1",
+	                      NULL, err)) == NULL) {
 		e = TIX_ESTORE;
 		goto out;
 	}
-	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, seq);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		const char *same = (const char *)sqlite3_column_text(st, 1);
+	db_bind_text(st, 1, peer, -1);
+	db_bind_int64(st, 2, seq);
+	if (db_step(st) == DB_ROW) {
+		const char *same = db_column_text(st, 1, NULL);
 
-		if (sqlite3_column_type(st, 0) != SQLITE_NULL)
-			max_seq = sqlite3_column_int64(st, 0);
+		if (db_column_type(st, 0) != DB_NULL)
+			max_seq = db_column_int64(st, 0);
 		if (same && strcmp(same, hx) != 0)
 			snprintf(msg, sizeof(msg),
 			         "its audit chain forked: entry %lld was %.16s..., now %.16s...",
@@ -790,83 +804,79 @@ enum tix_err store_peer_anchor_put(struct store *s, const char *peer, const char
 			         "its audit chain went backwards: entry %lld after %lld was seen",
 			         seq, (long long)max_seq);
 	}
-	sqlite3_reset(st);
-	if ((st = store__cached(s,
-	                        "INSERT INTO peer_anchors (peer, seq, hash, received)"
-	                        " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (peer, seq) DO UPDATE"
-	                        " SET received = excluded.received",
-	                        err)) == NULL) {
+	db_reset(st);
+	if ((st = store__stmt(s,
+	                      "INSERT INTO peer_anchors (peer, seq, hash, received)"
+	                      " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (peer, seq) DO UPDATE"
+	                      " SET received = excluded.received",
+	                      NULL, err)) == NULL) {
 		e = TIX_ESTORE;
 		goto out;
 	}
-	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, seq);
-	sqlite3_bind_text(st, 3, hx, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, now_us);
+	db_bind_text(st, 1, peer, -1);
+	db_bind_int64(st, 2, seq);
+	db_bind_text(st, 3, hx, -1);
+	db_bind_int64(st, 4, now_us);
 	if ((e = step_done(s, st, "keeping a peer's anchor", err)) != TIX_OK)
 		goto out;
-	if ((st = store__cached(
-	             s,
-	             "DELETE FROM peer_anchors WHERE peer = ?1 AND seq NOT IN (SELECT seq"
-	             " FROM peer_anchors WHERE peer = ?1 ORDER BY received DESC, seq DESC"
-	             " LIMIT ?2)",
-	             err)) == NULL) {
+	if ((st = store__stmt(s,
+	                      "DELETE FROM peer_anchors WHERE peer = ?1 AND seq NOT IN (SELECT seq"
+	                      " FROM peer_anchors WHERE peer = ?1 ORDER BY received DESC, seq DESC"
+	                      " LIMIT ?2)",
+	                      NULL, err)) == NULL) {
 		e = TIX_ESTORE;
 		goto out;
 	}
-	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, STORE_PEER_ANCHORS);
+	db_bind_text(st, 1, peer, -1);
+	db_bind_int64(st, 2, STORE_PEER_ANCHORS);
 	if ((e = step_done(s, st, "dropping old anchors", err)) != TIX_OK)
 		goto out;
 	if (msg[0]) {
 		*problem = 1;
-		if ((st = store__cached(s,
-		                        "INSERT INTO peer_anchor_problems (peer, problem, at)"
-		                        " VALUES (?1, ?2, ?3) ON CONFLICT (peer) DO UPDATE"
-		                        " SET problem = excluded.problem, at = excluded.at",
-		                        err)) == NULL) {
+		if ((st = store__stmt(s,
+		                      "INSERT INTO peer_anchor_problems (peer, problem, at)"
+		                      " VALUES (?1, ?2, ?3) ON CONFLICT (peer) DO UPDATE"
+		                      " SET problem = excluded.problem, at = excluded.at",
+		                      NULL, err)) == NULL) {
 			e = TIX_ESTORE;
 			goto out;
 		}
-		sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, msg, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, now_us);
+		db_bind_text(st, 1, peer, -1);
+		db_bind_text(st, 2, msg, -1);
+		db_bind_int64(st, 3, now_us);
 		e = step_done(s, st, "recording a peer's anchor problem", err);
 	}
 out:
-	if (e == TIX_OK)
-		return store__exec(s, "COMMIT", err);
-	store__exec(s, "ROLLBACK", NULL);
-	return e;
+	return store__write_end(s, e, err);
 }
 
 enum tix_err store_peer_anchor_status(struct store *s, const char *peer, char *last, size_t lsize,
                                       char *problem, size_t psize, struct tix_error *err)
 {
-	sqlite3_stmt *st;
-	int rc;
+	struct db_stmt *st;
+	enum db_rc rc;
 
 	last[0] = problem[0] = '\0';
-	if ((st = store__cached(s,
-	                        "SELECT seq || ':' || hash FROM peer_anchors WHERE peer = ?1"
-	                        " ORDER BY received DESC, seq DESC LIMIT 1",
-	                        err)) == NULL)
+	if ((st = store__stmt(s,
+	                      "SELECT seq || ':' || hash FROM peer_anchors WHERE peer = ?1"
+	                      " ORDER BY received DESC, seq DESC LIMIT 1",
+	                      NULL, err)) == NULL)
 		return TIX_ESTORE;
-	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		snprintf(last, lsize, "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store__db_error(s, err, "reading a peer's anchors");
-	if ((st = store__cached(s, "SELECT problem FROM peer_anchor_problems WHERE peer = ?1",
-	                        err)) == NULL)
+	db_bind_text(st, 1, peer, -1);
+	if ((rc = db_step(st)) == DB_ROW)
+		snprintf(last, lsize, "%s", db_column_text(st, 0, NULL));
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return store__fail(s, err, "reading a peer's anchors");
+	if ((st = store__stmt(s, "SELECT problem FROM peer_anchor_problems WHERE peer = ?1", NULL,
+	                      err)) == NULL)
 		return TIX_ESTORE;
-	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		snprintf(problem, psize, "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store__db_error(s, err, "reading a peer's anchor problem");
+	db_bind_text(st, 1, peer, -1);
+	if ((rc = db_step(st)) == DB_ROW)
+		snprintf(problem, psize, "%s", db_column_text(st, 0, NULL));
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return store__fail(s, err, "reading a peer's anchor problem");
 	return TIX_OK;
 }
 

@@ -17,18 +17,14 @@
 
 #include "store/store_int.h"
 
-/* The C steps of migrations: the audit key point (7), the value index
+/* The C steps of migrations: the audit key point (7: store__audit_key_point,
+ * on db.h, so on both engines: a new PostgreSQL store's chain, empty then,
+ * is keyed from its first entry and gets its MACed head), the value index
  * filled from the versions stored before (16: it replaced 10's tables, so
- * the rows are made once, in their latest shape). Neither is on db.h yet
- * (audit.c, values.c), and on PostgreSQL neither has anything to do: a
+ * the rows are made once, in their latest shape). The value index is not
+ * on db.h yet (values.c), and on PostgreSQL has nothing to do: a
  * PostgreSQL database is only ever made by this list from version 0, in
- * one transaction, so it holds no audit entry and no version when they
- * run. The audit key point of a new PostgreSQL store comes with audit.c's
- * conversion (docs/architecture.md, "Plan of the conversion"). */
-static enum tix_err step_audit_key_point(struct store *s, struct tix_error *err)
-{
-	return s->pg ? TIX_OK : store__audit_key_point(s, err);
-}
+ * one transaction, so it holds no version when it runs. */
 
 static enum tix_err step_values_rebuild(struct store *s, struct tix_error *err)
 {
@@ -146,7 +142,7 @@ const struct store_migration store__migrations[] = {
         {store__schema_ownership, store__pg_schema_ownership, NULL},
         /* 6 -> 7: the audience index of TAXII listings, peers' audit anchors,
          * the audit key point (src/store/audience.c) */
-        {store__schema_audience, store__pg_schema_audience, step_audit_key_point},
+        {store__schema_audience, store__pg_schema_audience, store__audit_key_point},
         /* 7 -> 8: peer kinds (TAXII or MISP feed) and a MISP feed's per-event
          * cursors (src/store/sync.c) */
         {store__schema_feed, store__pg_schema_feed, NULL},

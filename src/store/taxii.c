@@ -366,12 +366,6 @@ enum tix_err store_taxii_delete(struct store *s, const struct store_taxii_filter
 	if (b == NULL)
 		return tix_error_set(err, TIX_ENOMEM, "store", "out of memory");
 	tix_buf_init(&sql, 1 << 16);
-	/* Not yet on PostgreSQL: the audit log (audit.c is not on db.h). */
-	if (f->audit && db_engine(store__engine(s)) == DB_POSTGRES) {
-		e = tix_error_set(err, TIX_ESTORE, "store",
-		                  "the audit log is not yet on PostgreSQL");
-		goto out_free;
-	}
 	if ((e = store__write_begin(s, err)) != TIX_OK)
 		goto out_free;
 	/* The versions to remove, found with the same filter as a GET. Two

@@ -1461,6 +1461,272 @@ static void reports_on(struct store *s)
 	assert_string_equal(out, "6\n");
 }
 
+/* ---- the audit log (audit.c) ---- */
+
+struct audit_out {
+	char text[1024];
+	int stop_after; /* the callback stops after this many entries (0: never) */
+	int n;
+};
+
+static int audit_cb(void *arg, int64_t seq, const struct store_audit_entry *a)
+{
+	struct audit_out *o = arg;
+	size_t n = strlen(o->text);
+	char objects[256];
+	size_t k = 0;
+
+	/* the objects' line breaks shown as '|' */
+	for (const char *c = a->objects; *c && k + 1 < sizeof(objects); c++)
+		objects[k++] = *c == '\n' ? '|' : *c;
+	objects[k] = '\0';
+	snprintf(o->text + n, sizeof(o->text) - n, "%lld %lld %s %s %s %s %s\n", (long long)seq,
+	         (long long)a->at, a->action, a->actor, a->org, objects, a->detail);
+	return ++o->n == o->stop_after;
+}
+
+static const char *audit_show(struct store *s, const char *object, int64_t since, int stop_after)
+{
+	static struct audit_out o;
+	struct tix_error err;
+
+	memset(&o, 0, sizeof(o));
+	o.stop_after = stop_after;
+	assert_int_equal(store_audit_list(s, object, since, audit_cb, &o, &err), TIX_OK);
+	return o.text;
+}
+
+/* Another handle on s's store, as a second server process would have. */
+static struct store *audit_reopen(struct store *s)
+{
+	struct tix_error err;
+	struct store *o = db_engine(store__engine(s)) == DB_POSTGRES
+	                          ? store__open_pg(pg_url, &err)
+	                          : store_open(sqlite3_db_filename(s->db, "main"), NULL, &err);
+
+	if (o == NULL)
+		fail_msg("opening the store again: %s", err.msg);
+	return o;
+}
+
+#define AUDIT_RACE 25
+struct audit_racer {
+	struct store *s;
+	int failed; /* appends refused */
+	char msg[256];
+};
+
+/* Appends AUDIT_RACE entries one at a time, each in its own transaction. */
+static void *audit_race(void *arg)
+{
+	struct audit_racer *r = arg;
+	const struct store_audit_entry e = {600, "read", "racer", "", "", "GET"};
+	struct tix_error err;
+
+	for (int i = 0; i < AUDIT_RACE; i++) {
+		if (store_audit_append(r->s, &e, 1, &err) != TIX_OK) {
+			r->failed++;
+			snprintf(r->msg, sizeof(r->msg), "%s", err.msg);
+		}
+	}
+	return NULL;
+}
+
+/* Runs one statement of plain SQL on the store's connection (a tamperer's). */
+static void audit_sql(struct store *s, const char *sql)
+{
+	struct db_stmt *st;
+
+	assert_int_equal(db_prepare(store__engine(s), sql, NULL, &st), DB_OK);
+	assert_int_equal(db_step(st), DB_DONE);
+	db_finalize(st);
+}
+
+/* The tamper-evident audit log: entries appended (alone, in a batch, a
+ * large read in parts), shown by object and from a time on, the chain
+ * verified and checked against an anchor; a row changed by plain SQL, a
+ * row removed and the end cut off are each found and named; an audited
+ * TAXII deletion commits its entry with it; peers' anchors are kept, and
+ * a fork or a step back recorded. */
+static void audit_on(struct store *s)
+{
+	const struct store_audit_entry batch[] = {
+	        {100, "write", "alice", "acme", "\nindicator--a\nmalware--b\n", "tix import"},
+	        {200, "read", "bob", "beta", "\nindicator--a\n", "GET /objects/"},
+	        {300, "read", "bob", "beta", "=1", "GET /objects/ (the objects of entry 1)"},
+	};
+	const struct store_audit_entry del = {400,    "delete",      "carol",
+	                                      "acme", "\ntool--t\n", "DELETE /objects/tool--t/"};
+	const struct store_audit_entry tmpl = {500, "export", "dave", "", NULL, "tix export"};
+	const char *ids[] = {"x--1", "x--2", "x--3", "x--4", "x--5"};
+	const char *tool_t[] = {"tool--t", NULL}, *none[] = {"tool--none", NULL};
+	struct store_audit_ids *w;
+	struct store_collection c;
+	struct store_taxii_filter f;
+	struct tix_error err;
+	char anchor[65], hx[65], last[128], problem[400], put[128];
+	int64_t seq = -1, entries = -1, bad = -1;
+	size_t removed = 0;
+	int problem_seen = -1;
+
+	/* A new store: an empty chain that verifies, its head at 0. */
+	assert_int_equal(store_audit_verify(s, &entries, &bad, &err), TIX_OK);
+	assert_int_equal(entries, 0);
+	assert_int_equal(store_audit_anchor(s, &seq, anchor, &err), TIX_OK);
+	assert_int_equal(seq, 0);
+	assert_string_equal(anchor,
+	                    "0000000000000000000000000000000000000000000000000000000000000000");
+
+	/* One entry, then a batch of two, each in a transaction of its own. */
+	assert_int_equal(store_audit_append(s, batch, 1, &err), TIX_OK);
+	assert_int_equal(store_audit_anchor(s, &seq, anchor, &err), TIX_OK);
+	assert_int_equal(seq, 1);
+	assert_int_equal(strlen(anchor), 64);
+	assert_int_equal(store_audit_append(s, batch + 1, 2, &err), TIX_OK);
+	assert_int_equal(store_audit_append(s, batch, 0, &err), TIX_OK); /* nothing */
+
+	/* Shown in order; by object (entry 3 holds entry 1's objects); from a
+	 * time on; the callback may stop early. */
+	assert_string_equal(audit_show(s, NULL, 0, 0),
+	                    "1 100 write alice acme |indicator--a|malware--b| tix import\n"
+	                    "2 200 read bob beta |indicator--a| GET /objects/\n"
+	                    "3 300 read bob beta =1 GET /objects/ (the objects of entry 1)\n");
+	assert_string_equal(audit_show(s, "malware--b", 0, 0),
+	                    "1 100 write alice acme |indicator--a|malware--b| tix import\n"
+	                    "3 300 read bob beta =1 GET /objects/ (the objects of entry 1)\n");
+	assert_string_equal(audit_show(s, "indicator--a", 150, 0),
+	                    "2 200 read bob beta |indicator--a| GET /objects/\n"
+	                    "3 300 read bob beta =1 GET /objects/ (the objects of entry 1)\n");
+	assert_string_equal(audit_show(s, "indicator", 0, 0), ""); /* whole ids only */
+	assert_string_equal(audit_show(s, NULL, 250, 0),
+	                    "3 300 read bob beta =1 GET /objects/ (the objects of entry 1)\n");
+	assert_string_equal(audit_show(s, NULL, 0, 1),
+	                    "1 100 write alice acme |indicator--a|malware--b| tix import\n");
+
+	/* The chain verifies, and holds the anchor taken at entry 1. */
+	assert_int_equal(store_audit_verify(s, &entries, &bad, &err), TIX_OK);
+	assert_int_equal(entries, 3);
+	assert_int_equal(bad, 0);
+	assert_int_equal(store_audit_verify_anchor(s, 1, anchor, &entries, &bad, &err), TIX_OK);
+	hx[0] = anchor[0] == '0' ? '1' : '0';
+	memcpy(hx + 1, anchor + 1, 64);
+	assert_int_equal(store_audit_verify_anchor(s, 1, hx, &entries, &bad, &err), TIX_EINVAL);
+	assert_int_equal(bad, 1);
+	assert_non_null(strstr(err.msg, "entry 1 is not the anchor given"));
+
+	/* A large read in parts of two ids: three entries, in one transaction. */
+	assert_non_null(w = store_audit_ids_new(&tmpl, 2, &err));
+	for (size_t i = 0; i < 5; i++)
+		assert_int_equal(store_audit_ids_add(w, ids[i], &err), TIX_OK);
+	assert_int_equal(store_audit_ids_finish(s, w, &err), TIX_OK);
+	store_audit_ids_free(w);
+	assert_string_equal(audit_show(s, NULL, 450, 0),
+	                    "4 500 export dave  |x--1|x--2| tix export (part 1 of 3)\n"
+	                    "5 500 export dave  |x--3|x--4| tix export (part 2 of 3)\n"
+	                    "6 500 export dave  |x--5| tix export (part 3 of 3)\n");
+	assert_string_equal(audit_show(s, "x--4", 0, 0),
+	                    "5 500 export dave  |x--3|x--4| tix export (part 2 of 3)\n");
+
+	/* An audited TAXII deletion: the entry commits with it; none when
+	 * nothing was deleted. */
+	assert_int_equal(store_collection_create(s, "audited", NULL, &c, &err), TIX_OK);
+	seed(s, c.key, "tool--t", "2.1", V1, 2001, 0, STIX_TLP_CLEAR, "acme", "org:acme clear");
+	memset(&f, 0, sizeof(f));
+	f.collection = &c;
+	f.audit = &del;
+	f.ids = none;
+	assert_int_equal(store_taxii_delete(s, &f, &removed, &err), TIX_OK);
+	assert_int_equal(removed, 0);
+	f.ids = tool_t;
+	assert_int_equal(store_taxii_delete(s, &f, &removed, &err), TIX_OK);
+	assert_int_equal(removed, 1);
+	assert_string_equal(audit_show(s, "tool--t", 0, 0),
+	                    "7 400 delete carol acme |tool--t| DELETE /objects/tool--t/\n");
+	assert_int_equal(store_audit_verify(s, &entries, &bad, &err), TIX_OK);
+	assert_int_equal(entries, 7);
+
+	/* Two handles appending at once (two servers on one database): each
+	 * append follows the last (on PostgreSQL the head's row is locked),
+	 * none is refused and the chain holds them all. */
+	{
+		struct audit_racer r[2] = {{audit_reopen(s), 0, ""}, {audit_reopen(s), 0, ""}};
+		pthread_t t[2];
+
+		for (int i = 0; i < 2; i++)
+			assert_int_equal(pthread_create(&t[i], NULL, audit_race, &r[i]), 0);
+		for (int i = 0; i < 2; i++) {
+			pthread_join(t[i], NULL);
+			store_close(r[i].s);
+			assert_string_equal(r[i].msg, "");
+			assert_int_equal(r[i].failed, 0);
+		}
+	}
+	assert_int_equal(store_audit_verify(s, &entries, &bad, &err), TIX_OK);
+	assert_int_equal(entries, 7 + 2 * AUDIT_RACE);
+
+	/* A row changed by plain SQL: verify names it. */
+	audit_sql(s, "UPDATE audit SET actor = 'mallory' WHERE seq = 2");
+	assert_int_equal(store_audit_verify(s, &entries, &bad, &err), TIX_EINVAL);
+	assert_int_equal(bad, 2);
+	assert_int_equal(entries, 1);
+	assert_non_null(strstr(err.msg, "entry 2 was changed"));
+	audit_sql(s, "UPDATE audit SET actor = 'bob' WHERE seq = 2");
+	assert_int_equal(store_audit_verify(s, &entries, &bad, &err), TIX_OK);
+	/* Its hash changed instead: the same. */
+	audit_sql(s,
+	          "UPDATE audit SET hash = (SELECT hash FROM audit WHERE seq = 3) WHERE seq = 5");
+	assert_int_equal(store_audit_verify(s, &entries, &bad, &err), TIX_EINVAL);
+	assert_int_equal(bad, 5);
+	assert_non_null(strstr(err.msg, "entry 5 was changed"));
+	/* A row removed, and the last one cut off. */
+	audit_sql(s, "DELETE FROM audit WHERE seq = 4");
+	assert_int_equal(store_audit_verify(s, &entries, &bad, &err), TIX_EINVAL);
+	assert_int_equal(bad, 4);
+	assert_non_null(strstr(err.msg, "entry 4 is missing"));
+	audit_sql(s, "DELETE FROM audit WHERE seq >= 4");
+	assert_int_equal(store_audit_verify(s, &entries, &bad, &err), TIX_EINVAL);
+	assert_int_equal(bad, 4);
+	assert_non_null(strstr(err.msg, "entries were cut off the end"));
+
+	/* Peers' anchors: the newest kept; a step back and a fork recorded. */
+	snprintf(put, sizeof(put), "5:%.64s",
+	         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	assert_int_equal(store_peer_anchor_put(s, "hub", put, 10, &problem_seen, &err), TIX_OK);
+	assert_int_equal(problem_seen, 0);
+	assert_int_equal(store_peer_anchor_put(s, "hub", put, 11, &problem_seen, &err), TIX_OK);
+	assert_int_equal(problem_seen, 0);
+	assert_int_equal(store_peer_anchor_status(s, "hub", last, sizeof(last), problem,
+	                                          sizeof(problem), &err),
+	                 TIX_OK);
+	assert_string_equal(last, put);
+	assert_string_equal(problem, "");
+	snprintf(put, sizeof(put), "3:%.64s",
+	         "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+	assert_int_equal(store_peer_anchor_put(s, "hub", put, 12, &problem_seen, &err), TIX_OK);
+	assert_int_equal(problem_seen, 1);
+	assert_int_equal(store_peer_anchor_status(s, "hub", last, sizeof(last), problem,
+	                                          sizeof(problem), &err),
+	                 TIX_OK);
+	assert_string_equal(last, put);
+	assert_string_equal(problem, "its audit chain went backwards: entry 3 after 5 was seen");
+	snprintf(put, sizeof(put), "5:%.64s",
+	         "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc");
+	assert_int_equal(store_peer_anchor_put(s, "hub", put, 13, &problem_seen, &err), TIX_OK);
+	assert_int_equal(problem_seen, 1);
+	assert_int_equal(store_peer_anchor_status(s, "hub", last, sizeof(last), problem,
+	                                          sizeof(problem), &err),
+	                 TIX_OK);
+	assert_string_equal(problem, "its audit chain forked: entry 5 was aaaaaaaaaaaaaaaa..., now "
+	                             "cccccccccccccccc...");
+	assert_int_equal(store_peer_anchor_put(s, "hub", "5:zz", 14, &problem_seen, &err),
+	                 TIX_EINVAL);
+	assert_int_equal(store_peer_anchor_status(s, "nobody", last, sizeof(last), problem,
+	                                          sizeof(problem), &err),
+	                 TIX_OK);
+	assert_string_equal(last, "");
+	assert_string_equal(problem, "");
+}
+
 #define ON_BOTH(fn)                                                                                \
 	static void test_##fn(void **state)                                                        \
 	{                                                                                          \
@@ -1478,6 +1744,7 @@ ON_BOTH(route)
 ON_BOTH(sync)
 ON_BOTH(taxii)
 ON_BOTH(reports)
+ON_BOTH(audit)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
@@ -1499,6 +1766,7 @@ int main(void)
 	        T(test_sync),
 	        T(test_taxii),
 	        T(test_reports),
+	        T(test_audit),
 	};
 	const char *skip = getenv("TIX_TEST_PG_SKIP");
 
