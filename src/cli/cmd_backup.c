@@ -87,7 +87,8 @@ static struct store *open_existing(const char *cmd, const char *db)
 	struct tix_error err;
 	struct store *s;
 
-	if (access(db, F_OK) != 0) {
+	/* A URL names a database, not a file: store_open says whether it can. */
+	if (!store_path_is_url(db) && access(db, F_OK) != 0) {
 		fprintf(stderr, "tix %s: %s: no store there: %s\n", cmd, db, strerror(errno));
 		return NULL;
 	}

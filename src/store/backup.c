@@ -1,8 +1,9 @@
 /*
  * store/backup.c — copies of the store: `tix backup` (SQLite's online backup
- * API, one consistent moment while the server writes), `tix restore` (the
- * copy checked, then written into the store in one transaction) and the
- * checks of `tix verify-store` (SQLite's integrity and foreign-key checks).
+ * API, one consistent moment while the server writes; a store on PostgreSQL
+ * is refused, naming pg_dump), `tix restore` (the copy checked, then written
+ * into the store in one transaction) and the checks of `tix verify-store`.
+ * Every statement goes through db.h; only the page copy is SQLite's own API.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,27 +15,36 @@
 
 #include "store/store_int.h"
 
-/* Runs sql on a raw connection; TIX_ESTORE with SQLite's message. */
-static enum tix_err raw_exec(sqlite3 *db, const char *path, const char *sql, const char *what,
-                             struct tix_error *err)
+/* The engine check of this file: the backup API and SQLite's integrity
+ * checks exist only on SQLite. A store on PostgreSQL is copied by pg_dump
+ * and checked by the server (and pg_amcheck). */
+static int store_on_sqlite(struct store *s)
 {
-	char *msg = NULL;
+	return db_engine(store__engine(s)) == DB_SQLITE;
+}
 
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
+/* Runs sql on a connection of the copy's; TIX_ESTORE at path with SQLite's message. */
+static enum tix_err copy_exec(struct db *db, const char *path, const char *sql, const char *what,
+                              struct tix_error *err)
+{
+	if (db_exec(db, sql, NULL) == DB_OK)
 		return TIX_OK;
-	tix_error_set(err, TIX_ESTORE, path, "%s: %s", what, msg ? msg : sqlite3_errmsg(db));
-	sqlite3_free(msg);
-	return TIX_ESTORE;
+	return tix_error_set(err, TIX_ESTORE, path, "%s: %s", what, db_errmsg(db));
 }
 
 /* Copies all of src into dst in one step (a consistent snapshot of src:
- * one read transaction; in WAL mode writers go on meanwhile). */
-static enum tix_err copy_db(sqlite3 *dst, sqlite3 *src, const char *where, struct tix_error *err)
+ * one read transaction; in WAL mode writers go on meanwhile). Both are
+ * SQLite connections: the only use of SQLite's own API in this file. */
+static enum tix_err copy_db(struct db *dst_db, struct db *src_db, const char *where,
+                            struct tix_error *err)
 {
-	sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
+	sqlite3 *dst = db_sqlite(dst_db), *src = db_sqlite(src_db);
+	sqlite3_backup *b;
 	int rc;
 
-	if (b == NULL)
+	if (dst == NULL || src == NULL)
+		return tix_error_set(err, TIX_ESTORE, where, "the copy needs two SQLite databases");
+	if ((b = sqlite3_backup_init(dst, "main", src, "main")) == NULL)
 		return tix_error_set(err, TIX_ESTORE, where, "cannot start the copy: %s",
 		                     sqlite3_errmsg(dst));
 	for (int tries = 0;; tries++) {
@@ -49,7 +59,8 @@ static enum tix_err copy_db(sqlite3 *dst, sqlite3 *src, const char *where, struc
 	if (rc != SQLITE_DONE)
 		return tix_error_set(err, TIX_ESTORE, where, "the copy failed: %s",
 		                     sqlite3_errstr(rc));
-	if (sqlite3_errcode(dst) != SQLITE_OK && sqlite3_errcode(dst) != SQLITE_DONE)
+	if ((sqlite3_errcode(dst) & 0xff) != SQLITE_OK &&
+	    (sqlite3_errcode(dst) & 0xff) != SQLITE_DONE)
 		return tix_error_set(err, TIX_ESTORE, where, "the copy failed: %s",
 		                     sqlite3_errmsg(dst));
 	return TIX_OK;
@@ -71,42 +82,55 @@ static enum tix_err fsync_path(const char *path, int dir, struct tix_error *err)
 }
 
 /* Writes the store's audit key into the copy's meta (audit_key). */
-static enum tix_err keep_audit_key(struct store *s, sqlite3 *d, const char *dest,
+static enum tix_err keep_audit_key(struct store *s, struct db *d, const char *dest,
                                    struct tix_error *err)
 {
 	unsigned char key[32];
 	char hexkey[65];
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	enum tix_err e;
-	int rc;
+	enum db_rc rc;
 
 	if ((e = store__audit_key(s, key, err)) != TIX_OK)
 		return e;
 	sodium_bin2hex(hexkey, sizeof(hexkey), key, sizeof(key));
 	sodium_memzero(key, sizeof(key));
-	if (sqlite3_prepare_v2(d,
-	                       "INSERT OR REPLACE INTO meta (key, value) VALUES ('audit_key', ?1)",
-	                       -1, &st, NULL) != SQLITE_OK) {
+	if (db_prepare(d, "INSERT OR REPLACE INTO meta (key, value) VALUES ('audit_key', ?1)", NULL,
+	               &st) != DB_OK) {
 		sodium_memzero(hexkey, sizeof(hexkey));
 		return tix_error_set(err, TIX_ESTORE, dest, "keeping the audit key: %s",
-		                     sqlite3_errmsg(d));
+		                     db_errmsg(d));
 	}
-	sqlite3_bind_text(st, 1, hexkey, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	db_bind_text(st, 1, hexkey, -1);
+	rc = db_step(st);
+	db_finalize(st);
 	sodium_memzero(hexkey, sizeof(hexkey));
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		return tix_error_set(err, TIX_ESTORE, dest, "keeping the audit key: %s",
-		                     sqlite3_errmsg(d));
+		                     db_errmsg(d));
 	return TIX_OK;
+}
+
+/* A store on PostgreSQL is backed up by PostgreSQL's own tools: the
+ * command for this store's database (its password never shown). */
+static enum tix_err refuse_pg_backup(struct store *s, const char *dest, struct tix_error *err)
+{
+	return tix_error_set(err, TIX_EINVAL, dest,
+	                     "the store is on PostgreSQL, which tix backup cannot copy: run "
+	                     "pg_dump --format=custom --file='%s' '%s' (the password from "
+	                     "PGPASSWORD or ~/.pgpass); the dump holds the node secret, so keep "
+	                     "it as safe as the database; pg_restore puts it back",
+	                     dest, db_target(store__engine(s)));
 }
 
 enum tix_err store_backup(struct store *s, const char *dest, int with_secret, struct tix_error *err)
 {
 	char tmp[4200], dir[4200], *slash;
-	sqlite3 *d = NULL;
+	struct db *d = NULL;
 	enum tix_err e;
 
+	if (!store_on_sqlite(s))
+		return refuse_pg_backup(s, dest, err);
 	if (snprintf(tmp, sizeof(tmp), "%s.partial", dest) >= (int)sizeof(tmp))
 		return tix_error_set(err, TIX_EINVAL, dest, "the path is too long");
 	if (access(dest, F_OK) == 0)
@@ -115,34 +139,30 @@ enum tix_err store_backup(struct store *s, const char *dest, int with_secret, st
 	unlink(tmp); /* left by a backup that was killed */
 	if ((e = store__create_private(tmp, 1, err)) != TIX_OK)
 		return e;
-	if (sqlite3_open_v2(tmp, &d, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-		e = tix_error_set(err, TIX_ESTORE, tmp, "cannot open: %s",
-		                  d ? sqlite3_errmsg(d) : "out of memory");
+	if ((d = db_open(tmp, 0, err)) == NULL) {
+		e = TIX_ESTORE;
 		goto fail;
 	}
-	if ((e = copy_db(d, s->db, dest, err)) != TIX_OK)
+	if ((e = copy_db(d, store__engine(s), dest, err)) != TIX_OK)
 		goto fail;
 	/* One self-contained file (no -wal beside it). */
-	if ((e = raw_exec(d, dest, "PRAGMA journal_mode = DELETE", "making the copy one file",
-	                  err)) != TIX_OK)
+	if ((e = copy_exec(d, dest, "PRAGMA journal_mode = DELETE", "making the copy one file",
+	                   err)) != TIX_OK)
 		goto fail;
 	/* Without the node secret, the copy cannot check API keys; its bytes
 	 * are overwritten, not just unlinked from the table. */
-	if (!with_secret && (e = raw_exec(d, dest,
-	                                  "PRAGMA secure_delete = ON;"
-	                                  "DELETE FROM meta WHERE key = 'node_secret';"
-	                                  "UPDATE request_keys SET secret_key = NULL",
-	                                  "removing the node secret from the copy", err)) != TIX_OK)
+	if (!with_secret &&
+	    (e = copy_exec(d, dest,
+	                   "PRAGMA secure_delete = ON;"
+	                   "DELETE FROM meta WHERE key = 'node_secret';"
+	                   "UPDATE request_keys SET secret_key = NULL",
+	                   "removing the node secret from the copy", err)) != TIX_OK)
 		goto fail;
 	/* The audit chain's MACs stay verifiable: the copy keeps the audit key
 	 * (derived from the secret, useless for API keys and page tokens). */
 	if (!with_secret && (e = keep_audit_key(s, d, dest, err)) != TIX_OK)
 		goto fail;
-	if (sqlite3_close(d) != SQLITE_OK) {
-		e = tix_error_set(err, TIX_ESTORE, tmp, "closing the copy failed");
-		d = NULL;
-		goto fail;
-	}
+	db_close(d);
 	d = NULL;
 	if ((e = fsync_path(tmp, 0, err)) != TIX_OK)
 		goto fail;
@@ -164,7 +184,7 @@ enum tix_err store_backup(struct store *s, const char *dest, int with_secret, st
 		snprintf(dir, sizeof(dir), ".");
 	return fsync_path(dir, 1, err);
 fail:
-	sqlite3_close(d);
+	db_close(d);
 	unlink(tmp);
 	return e;
 }
@@ -172,26 +192,24 @@ fail:
 enum tix_err store_backup_check(const char *path, struct store_backup_info *info,
                                 struct tix_error *err)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
+	struct tix_error open_err;
+	struct db *db = NULL;
+	struct db_stmt *st = NULL;
+	const char *verdict;
 	enum tix_err e = TIX_OK;
-	int rc;
+	enum db_rc rc;
 
 	memset(info, 0, sizeof(*info));
 	if (access(path, R_OK) != 0)
 		return tix_error_set(err, TIX_EIO, path, "cannot read: %s", strerror(errno));
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		e = tix_error_set(err, TIX_EINVAL, path, "not a SQLite file: %s",
-		                  db ? sqlite3_errmsg(db) : "out of memory");
+	if ((db = db_open(path, DB_OPEN_READONLY, &open_err)) == NULL)
+		return tix_error_set(err, TIX_EINVAL, path, "not a SQLite file: %s", open_err.msg);
+	if (db_prepare(db, "PRAGMA user_version", NULL, &st) != DB_OK || db_step(st) != DB_ROW) {
+		e = tix_error_set(err, TIX_EINVAL, path, "not a tix store: %s", db_errmsg(db));
 		goto out;
 	}
-	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW) {
-		e = tix_error_set(err, TIX_EINVAL, path, "not a tix store: %s", sqlite3_errmsg(db));
-		goto out;
-	}
-	info->schema = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	info->schema = (int)db_column_int64(st, 0);
+	db_finalize(st);
 	st = NULL;
 	if (info->schema < 1 || info->schema > store_schema_version()) {
 		e = tix_error_set(err, TIX_EINVAL, path,
@@ -201,114 +219,123 @@ enum tix_err store_backup_check(const char *path, struct store_backup_info *info
 		                  info->schema, store_schema_version());
 		goto out;
 	}
-	if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK) {
-		e = tix_error_set(err, TIX_EINVAL, path, "not a tix store: %s", sqlite3_errmsg(db));
+	if (db_prepare(db, "PRAGMA integrity_check", NULL, &st) != DB_OK) {
+		e = tix_error_set(err, TIX_EINVAL, path, "not a tix store: %s", db_errmsg(db));
 		goto out;
 	}
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW || strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0) {
+	rc = db_step(st);
+	verdict = rc == DB_ROW ? db_column_text(st, 0, NULL) : NULL;
+	if (verdict == NULL || strcmp(verdict, "ok") != 0) {
 		e = tix_error_set(err, TIX_EINVAL, path, "damaged: %s",
-		                  rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0)
-		                                   : sqlite3_errmsg(db));
+		                  verdict ? verdict : db_errmsg(db));
 		goto out;
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	st = NULL;
-	if (sqlite3_prepare_v2(db, "SELECT key FROM meta WHERE key = 'node_secret'", -1, &st,
-	                       NULL) != SQLITE_OK) {
-		e = tix_error_set(err, TIX_EINVAL, path, "not a tix store: %s", sqlite3_errmsg(db));
+	if (db_prepare(db, "SELECT key FROM meta WHERE key = 'node_secret'", NULL, &st) != DB_OK) {
+		e = tix_error_set(err, TIX_EINVAL, path, "not a tix store: %s", db_errmsg(db));
 		goto out;
 	}
-	info->has_secret = sqlite3_step(st) == SQLITE_ROW;
+	info->has_secret = db_step(st) == DB_ROW;
 out:
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+	db_finalize(st);
+	db_close(db);
 	return e;
 }
 
 enum tix_err store_restore(const char *backup, const char *dest, struct tix_error *err)
 {
 	struct store_backup_info info;
-	sqlite3 *src = NULL, *dst = NULL;
+	struct db *src = NULL, *dst = NULL;
 	enum tix_err e;
 
+	if (db_target_is_pg(dest))
+		return tix_error_set(err, TIX_EINVAL, "store",
+		                     "a store on PostgreSQL is not restored from a tix backup: "
+		                     "pg_restore puts back a pg_dump of it");
 	if ((e = store_backup_check(backup, &info, err)) != TIX_OK)
 		return e;
 	if ((e = store__create_private(dest, 0, err)) != TIX_OK)
 		return e;
-	if (sqlite3_open_v2(backup, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-	    sqlite3_open_v2(dest, &dst, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-		e = tix_error_set(err, TIX_ESTORE, dest, "cannot open: %s",
-		                  dst   ? sqlite3_errmsg(dst)
-		                  : src ? sqlite3_errmsg(src)
-		                        : "no memory");
+	if ((src = db_open(backup, DB_OPEN_READONLY, err)) == NULL ||
+	    (dst = db_open(dest, 0, err)) == NULL) {
+		e = TIX_ESTORE;
 		goto out;
 	}
-	sqlite3_busy_timeout(dst, 10000);
 	/* The store's own journal mode, so the copy lands in one transaction
-	 * that readers of dest see whole or not at all. */
-	if ((e = raw_exec(dst, dest, "PRAGMA journal_mode = WAL", "opening the store", err)) !=
+	 * that readers of dest see whole or not at all. (db_open waits 10 s
+	 * for a lock, as before.) */
+	if ((e = copy_exec(dst, dest, "PRAGMA journal_mode = WAL", "opening the store", err)) !=
 	    TIX_OK)
 		goto out;
 	e = copy_db(dst, src, dest, err);
 out:
-	sqlite3_close(src);
-	sqlite3_close(dst);
+	db_close(src);
+	db_close(dst);
 	return e;
 }
 
 enum tix_err store_check_report(struct store *s, int (*cb)(void *, const char *problem), void *arg,
                                 size_t *problems, struct tix_error *err)
 {
-	sqlite3_stmt *st = NULL;
+	struct db *db = store__engine(s);
+	struct db_stmt *st = NULL;
 	char msg[512];
-	int rc;
+	enum db_rc rc;
 
 	*problems = 0;
-	if (sqlite3_prepare_v2(s->db, "PRAGMA integrity_check(100)", -1, &st, NULL) != SQLITE_OK)
-		return store__db_error(s, err, "checking the store");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *t = (const char *)sqlite3_column_text(st, 0);
+	if (!store_on_sqlite(s))
+		return tix_error_set(err, TIX_EINVAL, "store",
+		                     "SQLite's integrity and foreign-key checks do not apply to a "
+		                     "store on PostgreSQL, which enforces its foreign keys itself: "
+		                     "check its pages with pg_amcheck --dbname='%s'",
+		                     db_target(db));
+	if (db_prepare(db, "PRAGMA integrity_check(100)", NULL, &st) != DB_OK)
+		return store__fail(s, err, "checking the store");
+	while ((rc = db_step(st)) == DB_ROW) {
+		const char *t = db_column_text(st, 0, NULL);
 
 		if (t && strcmp(t, "ok") != 0) {
 			(*problems)++;
 			cb(arg, t);
 		}
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	if (rc != DB_DONE) {
 		/* A damaged file can make the check itself fail. */
 		(*problems)++;
-		snprintf(msg, sizeof(msg), "the integrity check stopped: %s",
-		         sqlite3_errmsg(s->db));
+		snprintf(msg, sizeof(msg), "the integrity check stopped: %s", db_errmsg(db));
+		db_finalize(st);
 		cb(arg, msg);
 		return TIX_OK;
 	}
-	if (sqlite3_prepare_v2(s->db, "PRAGMA foreign_key_check", -1, &st, NULL) != SQLITE_OK)
-		return store__db_error(s, err, "checking references");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_finalize(st);
+	if (db_prepare(db, "PRAGMA foreign_key_check", NULL, &st) != DB_OK)
+		return store__fail(s, err, "checking references");
+	while ((rc = db_step(st)) == DB_ROW) {
+		const char *table = db_column_text(st, 0, NULL),
+		           *parent = db_column_text(st, 2, NULL);
+
 		snprintf(msg, sizeof(msg), "table %s row %lld refers to a missing row of %s",
-		         (const char *)sqlite3_column_text(st, 0),
-		         (long long)sqlite3_column_int64(st, 1),
-		         (const char *)sqlite3_column_text(st, 2));
+		         table ? table : "", (long long)db_column_int64(st, 1),
+		         parent ? parent : "");
 		(*problems)++;
 		cb(arg, msg);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return store__db_error(s, err, "checking references");
-	return TIX_OK;
+	if (rc != DB_DONE)
+		store__fail(s, err, "checking references");
+	db_finalize(st);
+	return rc == DB_DONE ? TIX_OK : TIX_ESTORE;
 }
 
 int store_has_node_secret(struct store *s)
 {
-	sqlite3_stmt *st = NULL;
-	int has;
+	struct db_stmt *st =
+	        store__stmt(s, "SELECT 1 FROM meta WHERE key = 'node_secret'", NULL, NULL);
+	enum db_rc rc;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM meta WHERE key = 'node_secret'", -1, &st,
-	                       NULL) != SQLITE_OK)
+	if (st == NULL)
 		return -1;
-	has = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return has;
+	rc = db_step(st);
+	db_reset(st);
+	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1;
 }

@@ -44,7 +44,8 @@ struct db_stmt;
 struct sqlite3;
 struct pg_conn;
 
-#define DB_OPEN_CREATE 1u /* SQLite: create the file when missing */
+#define DB_OPEN_CREATE   1u /* SQLite: create the file when missing */
+#define DB_OPEN_READONLY 2u /* SQLite: read only (a backup being checked) */
 
 /* "postgresql://..." or "postgres://..." opens PostgreSQL (a libpq URL);
  * anything else is an SQLite path (":memory:" too). NULL with err set

@@ -27,10 +27,11 @@ enum db_rc db__sqlite_rc(struct db *db, int rc)
 
 enum db_rc db__sqlite_open(struct db *db, const char *path, unsigned flags)
 {
-	int f = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	int f = (flags & DB_OPEN_READONLY ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
+	        SQLITE_OPEN_NOMUTEX;
 	int rc;
 
-	if (flags & DB_OPEN_CREATE)
+	if ((flags & DB_OPEN_CREATE) && !(flags & DB_OPEN_READONLY))
 		f |= SQLITE_OPEN_CREATE;
 	rc = sqlite3_open_v2(path, &db->sq, f, NULL);
 	if (db->sq == NULL)

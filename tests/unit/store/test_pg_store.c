@@ -5,7 +5,8 @@
  * second run changes nothing, a newer schema is refused, servers starting
  * together migrate one after the other; and the store
  * functions of the modules written on db.h (accounts, policy, sessions,
- * request, ownership, route, sync, taxii, reports) give the same answers on both.
+ * request, ownership, route, sync, taxii, reports, audit) give the same
+ * answers on both, and backup does what each engine allows.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -1727,6 +1729,95 @@ static void audit_on(struct store *s)
 	assert_string_equal(problem, "");
 }
 
+/* ---- backup.c: what `tix backup` offers on each engine ---- */
+
+static int path_exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+/* On SQLite: a copy of mode 0600 without the node secret but with the audit
+ * key (or with the secret), never over a file; the store keeps its secret
+ * and passes SQLite's checks. */
+static void backup_sqlite(struct fixture *f)
+{
+	struct store_backup_info info;
+	struct tix_error err;
+	unsigned char secret[32];
+	char dest[400], full[400], partial[420], out[256];
+	struct db *copy;
+	struct stat st;
+	size_t problems = 99;
+
+	snprintf(dest, sizeof(dest), "%s/copy.db", f->dir);
+	snprintf(full, sizeof(full), "%s/full.db", f->dir);
+	snprintf(partial, sizeof(partial), "%s.partial", dest);
+	assert_int_equal(store_node_secret(f->sq, secret, &err), TIX_OK);
+	assert_int_equal(store_backup(f->sq, dest, 0, &err), TIX_OK);
+	assert_int_equal(stat(dest, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_false(path_exists(partial));
+	assert_int_equal(store_backup_check(dest, &info, &err), TIX_OK);
+	assert_int_equal(info.schema, store_schema_version());
+	assert_int_equal(info.has_secret, 0);
+	if ((copy = db_open(dest, DB_OPEN_READONLY, &err)) == NULL)
+		fail_msg("%s", err.msg);
+	rows_text(copy, "SELECT key FROM meta WHERE key IN ('audit_key', 'node_secret')", out,
+	          sizeof(out));
+	db_close(copy);
+	assert_string_equal(out, "audit_key\n");
+	assert_int_equal(store_backup(f->sq, dest, 0, &err), TIX_EEXIST);
+	assert_int_equal(store_backup(f->sq, full, 1, &err), TIX_OK);
+	assert_int_equal(store_backup_check(full, &info, &err), TIX_OK);
+	assert_int_equal(info.has_secret, 1);
+	assert_int_equal(store_has_node_secret(f->sq), 1);
+	assert_int_equal(store_check_report(f->sq, NULL, NULL, &problems, &err), TIX_OK);
+	assert_int_equal(problems, 0);
+}
+
+/* On PostgreSQL: refused, naming the pg_dump command for this database,
+ * with no file made and the store as it was; the SQLite checks are
+ * refused too, naming pg_amcheck. */
+static void backup_pg_refused(struct fixture *f)
+{
+	struct tix_error err;
+	unsigned char secret[32];
+	char dest[400], partial[420], want[1200], before[512], after[512];
+	const char *url = db_target(store__engine(f->pg));
+	size_t problems = 99;
+
+	snprintf(dest, sizeof(dest), "%s/pg-copy.db", f->dir);
+	snprintf(partial, sizeof(partial), "%s.partial", dest);
+	snprintf(want, sizeof(want), "pg_dump --format=custom --file='%s' '%s'", dest, url);
+	assert_int_equal(store_node_secret(f->pg, secret, &err), TIX_OK);
+	rows_text(store__engine(f->pg), "SELECT key, value FROM meta ORDER BY key", before,
+	          sizeof(before));
+	for (int with_secret = 0; with_secret < 2; with_secret++) {
+		tix_error_clear(&err);
+		assert_int_equal(store_backup(f->pg, dest, with_secret, &err), TIX_EINVAL);
+		if (strstr(err.msg, want) == NULL)
+			fail_msg("no \"%s\" in: %s", want, err.msg);
+		assert_non_null(strstr(err.msg, "node secret"));
+		assert_false(path_exists(dest));
+		assert_false(path_exists(partial));
+	}
+	rows_text(store__engine(f->pg), "SELECT key, value FROM meta ORDER BY key", after,
+	          sizeof(after));
+	assert_string_equal(after, before);
+	assert_int_equal(store_has_node_secret(f->pg), 1);
+	assert_int_equal(store_check_report(f->pg, NULL, NULL, &problems, &err), TIX_EINVAL);
+	assert_non_null(strstr(err.msg, "pg_amcheck"));
+	assert_int_equal(problems, 0);
+}
+
+static void test_backup(void **state)
+{
+	backup_sqlite(*state);
+	backup_pg_refused(*state);
+}
+
 #define ON_BOTH(fn)                                                                                \
 	static void test_##fn(void **state)                                                        \
 	{                                                                                          \
@@ -1767,6 +1858,7 @@ int main(void)
 	        T(test_taxii),
 	        T(test_reports),
 	        T(test_audit),
+	        T(test_backup),
 	};
 	const char *skip = getenv("TIX_TEST_PG_SKIP");
 
