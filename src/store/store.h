@@ -780,12 +780,14 @@ enum tix_err store_values_refused(struct store *s, int64_t *n, struct tix_error 
  * answers mean the same members. */
 enum tix_err store_collection_version(struct store *s, const struct store_collection *c,
                                       int64_t *last_added, int64_t *members, struct tix_error *err);
-/* How far the sightings have changed, node-wide: the newest indexed
- * version (vid) and how many versions are indexed (a deletion lowers it).
- * The feeds' ETags hold it, since the aggregates they carry follow any
- * sighting of their indicators, in whichever collection it is stored. */
-enum tix_err store_sightings_version(struct store *s, int64_t *last_vid, int64_t *versions,
-                                     struct tix_error *err);
+/* How far the sightings have changed, node-wide: a counter (one row read,
+ * whatever the number of sightings) that moves with every commit adding,
+ * changing or removing an indexed sighting version, or adding a sighting to
+ * a collection or taking it out of one (a reindex, a deletion, a collection
+ * removed). Equal numbers, the same sightings in the same collections. The
+ * feeds' ETags hold it, since the aggregates they carry follow any sighting
+ * of their indicators that the reader may read, in whichever collection. */
+enum tix_err store_sightings_version(struct store *s, int64_t *version, struct tix_error *err);
 
 /* A named feed (`tix feed add`): a collection, a format and its options
  * (a JSON object of the `tix export` feed options), served at

@@ -193,6 +193,25 @@ enum tix_err store__index_version(struct store *s, int64_t vid, const struct sti
                                   const char *body, size_t body_len, struct tix_error *err);
 /* The named feeds of `tix feed` (feeds.c). */
 extern const char store__schema_named_feeds[];
+/* Migration 19: the sightings' counter (meta 'sightings_version', read by
+ * store_sightings_version; feeds.c). It moves in the transaction of every
+ * write that adds, changes or removes a row of sighting_index or a
+ * collection's membership of an indexed sighting: what a reader may count of
+ * the sightings changes with those only. STORE_SIGHTINGS_BUMP is its UPDATE
+ * (both engines), for the SQL scripts that add a condition of their own. */
+extern const char store__schema_sightings_version[];
+#define STORE_SIGHTINGS_BUMP                                                                       \
+	"UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS TEXT)"                          \
+	" WHERE key = 'sightings_version'"
+/* Moves it. */
+enum tix_err store__sightings_moved(struct store *s, struct tix_error *err);
+/* Moves it when version vid is an indexed sighting (a membership of vid
+ * added or removed). */
+enum tix_err store__sighting_member_moved(struct store *s, int64_t vid, struct tix_error *err);
+/* Moves it when collection ckey holds an indexed sighting (before the
+ * collection is removed). */
+enum tix_err store__sightings_collection_moved(struct store *s, int64_t ckey,
+                                               struct tix_error *err);
 /* Migration 13 (issue 20): contact points' signing keys (request.c). */
 extern const char store__schema_request[];
 /* Migration 14 (issue 17): the console's sessions (sessions.c). */

@@ -5,7 +5,8 @@
  * second run changes nothing, a newer schema is refused, servers starting
  * together migrate one after the other; and the store
  * functions of the modules written on db.h (accounts, policy, sessions,
- * request, ownership, route, sync) give the same answers on both.
+ * request, ownership, route, sync; the sightings' counter of feeds.c) give
+ * the same answers on both.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -851,6 +852,55 @@ static void sync_on(struct store *s)
 	assert_string_equal(out, "left 0\n");
 }
 
+/* Runs one statement on s's own connection. */
+static void exec_on(struct store *s, const char *sql)
+{
+	struct db_stmt *q;
+
+	if (db_prepare(store__engine(s), sql, NULL, &q) != DB_OK)
+		fail_msg("%s: %s", sql, db_errmsg(store__engine(s)));
+	assert_int_equal(db_step(q), DB_DONE);
+	db_finalize(q);
+}
+
+static int64_t sightings_version_of(struct store *s)
+{
+	struct tix_error err;
+	int64_t v = -1;
+
+	assert_int_equal(store_sightings_version(s, &v, &err), TIX_OK);
+	return v;
+}
+
+/* The sightings' counter of the feeds' ETags (feeds.c, migration 19): 0 in
+ * a new store, one row read; moved at once, for a vid only when it is an
+ * indexed sighting, for a collection only when it holds one. */
+static void sightings_version_on(struct store *s)
+{
+	struct tix_error err;
+
+	assert_int_equal(sightings_version_of(s), 0);
+	exec_on(s,
+	        "INSERT INTO objects (vid, id, type, created, modified, version, date_added, body)"
+	        " VALUES (7, 'indicator--1', 'indicator', 'c', 'm', 'm', 70, '{}'),"
+	        " (8, 'sighting--1', 'sighting', 'c', 'm', 'm', 80, '{}')");
+	exec_on(s, "INSERT INTO sighting_index (vid, sighting_of, sensor, count, first_seen,"
+	           " last_seen) VALUES (8, 'indicator--1', '', 1, 0, 0)");
+	exec_on(s, "INSERT INTO collections (ckey, id, title, created) VALUES"
+	           " (3, 'c3', 'with', 0), (4, 'c4', 'without', 0)");
+	exec_on(s, "INSERT INTO collection_objects (ckey, vid, date_added) VALUES (3, 8, 81),"
+	           " (4, 7, 71)");
+	assert_int_equal(store__sighting_member_moved(s, 7, &err), TIX_OK);
+	assert_int_equal(store__sightings_collection_moved(s, 4, &err), TIX_OK);
+	assert_int_equal(sightings_version_of(s), 0);
+	assert_int_equal(store__sighting_member_moved(s, 8, &err), TIX_OK);
+	assert_int_equal(sightings_version_of(s), 1);
+	assert_int_equal(store__sightings_collection_moved(s, 3, &err), TIX_OK);
+	assert_int_equal(sightings_version_of(s), 2);
+	assert_int_equal(store__sightings_moved(s, &err), TIX_OK);
+	assert_int_equal(sightings_version_of(s), 3);
+}
+
 #define ON_BOTH(fn)                                                                                \
 	static void test_##fn(void **state)                                                        \
 	{                                                                                          \
@@ -866,6 +916,7 @@ ON_BOTH(request)
 ON_BOTH(ownership)
 ON_BOTH(route)
 ON_BOTH(sync)
+ON_BOTH(sightings_version)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
@@ -885,6 +936,7 @@ int main(void)
 	        T(test_ownership),
 	        T(test_route),
 	        T(test_sync),
+	        T(test_sightings_version),
 	};
 	const char *skip = getenv("TIX_TEST_PG_SKIP");
 
