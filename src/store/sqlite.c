@@ -276,6 +276,8 @@ uint64_t store_data_version(struct store *s)
 	sqlite3_stmt *st = s->st[ST_DATA_VERSION];
 	uint64_t v = 0;
 
+	if (s->pg)
+		return store__pg_data_version(s) << 32 ^ s->own_commits;
 	sqlite3_reset(st);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		v = (uint64_t)sqlite3_column_int64(st, 0);
@@ -393,6 +395,13 @@ enum tix_err store__migrate_list(struct store *s, const struct store_migration *
 
 	if ((e = begin_migration(s, &version, err)) != TIX_OK)
 		goto out;
+	if (version == n) {
+		/* Nothing to migrate: nothing to commit, and so no data version
+		 * moved for the other handles (on SQLite an empty commit writes
+		 * nothing either): ended as a rollback. */
+		store__write_end(s, TIX_ESTORE, NULL);
+		return TIX_OK;
+	}
 	if (version > n) {
 		e = tix_error_set(err, TIX_ESTORE, "store",
 		                  "schema version %d is newer than this tix (%d): upgrade tix",

@@ -69,6 +69,7 @@ struct store {
 	/* A store on PostgreSQL (store__open_pg): its own connection and
 	 * statement cache; db is NULL then. */
 	struct db *pg;
+	uint64_t pg_dv_misses; /* store__pg_data_version's failed reads */
 };
 
 /* ---- the engine layer (db.h; docs/architecture.md, "Two engines") ----
@@ -77,6 +78,10 @@ struct store {
  * reset and with no bindings, NULL with err set on failure. */
 struct db_stmt *store__stmt(struct store *s, const char *sqlite, const char *pg,
                             struct tix_error *err);
+/* store_data_version's number on PostgreSQL, before this handle's own
+ * commits are mixed in: the meta row 'data_version' (31 bits), which every
+ * commit of store__write_end moves, on any connection. */
+uint64_t store__pg_data_version(struct store *s);
 /* The connection under s, for db_changes and db_errmsg. */
 struct db *store__engine(struct store *s);
 /* TIX_ESTORE "what: the engine's message" (after a failed db_step). */
@@ -86,7 +91,8 @@ enum tix_err store__fail(struct store *s, struct tix_error *err, const char *wha
 struct db_stmt *store__held(struct store *s, int which, struct tix_error *err);
 /* A write transaction of its own (the accounts' changes): begins one, and
  * ends it, committing when e is TIX_OK and rolling back otherwise; returns
- * the outcome. Commits count for store_data_version. */
+ * the outcome. Commits count for store_data_version (on PostgreSQL they
+ * move the meta row 'data_version' too, which other handles read). */
 enum tix_err store__write_begin(struct store *s, struct tix_error *err);
 enum tix_err store__write_end(struct store *s, enum tix_err e, struct tix_error *err);
 

@@ -6,7 +6,8 @@
  * together migrate one after the other; and the store
  * functions of the modules written on db.h (accounts, policy, sessions,
  * request, ownership, route, sync; the sightings' counter of feeds.c) give
- * the same answers on both.
+ * the same answers on both, and a peer changed or removed moves the data
+ * version a second handle sees.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -43,25 +44,27 @@ static void pg_exec(const char *sql)
 	db_close(db);
 }
 
+static struct fixture the_fixture; /* the test's stores (setup) */
+
 static int setup(void **state)
 {
-	static struct fixture f;
 	struct tix_error err;
 
-	memset(&f, 0, sizeof(f));
+	memset(&the_fixture, 0, sizeof(the_fixture));
 	/* A new database for each test: the schema emptied. */
 	pg_exec("DROP SCHEMA public CASCADE; CREATE SCHEMA public");
-	if (test_tmpdir_make("pgstore", f.dir, sizeof(f.dir), f.path, sizeof(f.path)) != 0)
+	if (test_tmpdir_make("pgstore", the_fixture.dir, sizeof(the_fixture.dir), the_fixture.path,
+	                     sizeof(the_fixture.path)) != 0)
 		return -1;
-	if ((f.sq = store_open(f.path, NULL, &err)) == NULL) {
+	if ((the_fixture.sq = store_open(the_fixture.path, NULL, &err)) == NULL) {
 		fprintf(stderr, "SQLite store: %s\n", err.msg);
 		return -1;
 	}
-	if ((f.pg = store__open_pg(pg_url, &err)) == NULL) {
+	if ((the_fixture.pg = store__open_pg(pg_url, &err)) == NULL) {
 		fprintf(stderr, "PostgreSQL store: %s: %s\n", err.where, err.msg);
 		return -1;
 	}
-	*state = &f;
+	*state = &the_fixture;
 	return 0;
 }
 
@@ -901,6 +904,67 @@ static void sightings_version_on(struct store *s)
 	assert_int_equal(sightings_version_of(s), 3);
 }
 
+/* Another handle on the store s is (the fixture's file or database): a
+ * server's worker, or another process. */
+static struct store *another_handle(struct store *s)
+{
+	struct tix_error err;
+	struct store *o =
+	        s->pg ? store__open_pg(pg_url, &err) : store_open(the_fixture.path, NULL, &err);
+
+	if (o == NULL)
+		fail_msg("a second handle: %s", err.msg);
+	return o;
+}
+
+/* A peer changed or removed is a commit: the data version the answer
+ * caches go by moves on the handle that wrote and on another handle, which
+ * reads the change at once. */
+static void peer_versions_on(struct store *s)
+{
+	struct store_peer p = {"hub",
+	                       "",
+	                       "https://hub.example/taxii2/",
+	                       "c1",
+	                       "local",
+	                       "alice",
+	                       "s3cret",
+	                       STORE_PEER_PULL,
+	                       60,
+	                       "hub-org",
+	                       "",
+	                       0};
+	struct store *o = another_handle(s);
+	struct store_peer got;
+	struct tix_error err;
+	uint64_t mine, theirs;
+
+	assert_int_equal(store_peer_add(s, &p, &err), TIX_OK);
+	mine = store_data_version(s);
+	theirs = store_data_version(o);
+	if (s->pg ==
+	    NULL) /* no write since: the same (PostgreSQL's may move with any server work) */
+		assert_true(store_data_version(s) == mine && store_data_version(o) == theirs);
+	p.limit_rate = 4096;
+	snprintf(p.org, sizeof(p.org), "other-org");
+	assert_int_equal(store_peer_update(s, &p, &err), TIX_OK);
+	assert_true(store_data_version(s) != mine);
+	assert_true(store_data_version(o) != theirs);
+	assert_int_equal(store_peer_get(o, "hub", &got, &err), TIX_OK);
+	assert_int_equal(got.limit_rate, 4096);
+	assert_string_equal(got.org, "other-org");
+	mine = store_data_version(s);
+	theirs = store_data_version(o);
+	assert_int_equal(store_peer_remove(s, "hub", &err), TIX_OK);
+	assert_true(store_data_version(s) != mine);
+	assert_true(store_data_version(o) != theirs);
+	assert_int_equal(store_peer_get(o, "hub", &got, &err), TIX_ENOTFOUND);
+	/* a change refused leaves the peers as they were */
+	assert_int_equal(store_peer_update(s, &p, &err), TIX_ENOTFOUND);
+	assert_int_equal(store_peer_remove(s, "hub", &err), TIX_ENOTFOUND);
+	store_close(o);
+}
+
 #define ON_BOTH(fn)                                                                                \
 	static void test_##fn(void **state)                                                        \
 	{                                                                                          \
@@ -917,6 +981,7 @@ ON_BOTH(ownership)
 ON_BOTH(route)
 ON_BOTH(sync)
 ON_BOTH(sightings_version)
+ON_BOTH(peer_versions)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
@@ -937,6 +1002,7 @@ int main(void)
 	        T(test_route),
 	        T(test_sync),
 	        T(test_sightings_version),
+	        T(test_peer_versions),
 	};
 	const char *skip = getenv("TIX_TEST_PG_SKIP");
 
