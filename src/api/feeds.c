@@ -25,11 +25,11 @@
 #define STREAM_CHUNK (64 * 1024)
 
 /* How far what a feed is made of has changed: its collection (newest
- * membership, count) and the sightings its aggregates count (newest
- * version, count: store_sightings_version). Equal versions, equal feeds. */
+ * membership, count) and the sightings its aggregates count (the store's
+ * counter: store_sightings_version). Equal versions, equal feeds. */
 struct feed_version {
 	int64_t last_added, members;
-	int64_t seen_vid, seen_versions;
+	int64_t sightings;
 };
 
 /* What an ETag stands for: the feed's version, the serial written into it
@@ -191,7 +191,7 @@ static enum tix_err feed_version(struct store *s, const struct store_collection 
 			return TIX_OK;
 		}
 	if ((e = store_collection_version(s, c, &v->last_added, &v->members, err)) != TIX_OK ||
-	    (e = store_sightings_version(s, &v->seen_vid, &v->seen_versions, err)) != TIX_OK)
+	    (e = store_sightings_version(s, &v->sightings, err)) != TIX_OK)
 		return e;
 	i = memo_next++ % 8;
 	memo[i].s = s;
@@ -246,9 +246,8 @@ static void etag_for(struct api_feeds *f, const char *key, const struct feed_ver
 	{
 		char seed[1600];
 
-		snprintf(seed, sizeof(seed), "%s|%lld|%lld|%lld|%lld|%u", key,
-		         (long long)v->last_added, (long long)v->members, (long long)v->seen_vid,
-		         (long long)v->seen_versions, e->serial);
+		snprintf(seed, sizeof(seed), "%s|%lld|%lld|%lld|%u", key, (long long)v->last_added,
+		         (long long)v->members, (long long)v->sightings, e->serial);
 		crypto_generichash(h, sizeof(h), (const unsigned char *)seed, strlen(seed), NULL,
 		                   0);
 	}
@@ -603,7 +602,7 @@ struct MHD_Response *api_feeds_answer(struct api_feeds *fc, const struct taxii_c
 	fo.format = (enum formats_feed_format)fmt;
 	fo.now_us = tix_time_to_us(&now);
 	if (!formats_feed_carries_sightings(fo.format) && min_sightings == 0)
-		ver.seen_vid = ver.seen_versions = 0; /* a new sighting changes nothing */
+		ver.sightings = 0; /* a new sighting changes nothing */
 	etag_for(fc, st->key, &ver, fo.now_us, st->etag, &fo.serial);
 	if (req->if_none_match && api_none_match(req->if_none_match, st->etag)) {
 		char etag[48];

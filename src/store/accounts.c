@@ -831,8 +831,10 @@ enum tix_err store_collection_remove(struct store *s, const char *id_or_title,
 			tix_error_set(err, TIX_ENOTFOUND, "", "no collection '%s'", id_or_title);
 		goto out;
 	}
-	/* Memberships and grants cascade; the objects stay in the store. */
-	if ((e = prepare(s, "DELETE FROM collections WHERE ckey = ?1", &st, "removing a collection",
+	/* Memberships and grants cascade; the objects stay in the store. The
+	 * sightings in it leave it: what readers of it counted changes. */
+	if ((e = store__sightings_collection_moved(s, c.key, err)) != TIX_OK ||
+	    (e = prepare(s, "DELETE FROM collections WHERE ckey = ?1", &st, "removing a collection",
 	                 err)) != TIX_OK)
 		goto out;
 	db_bind_int64(st, 1, c.key);

@@ -96,6 +96,15 @@ enum tix_err store__fail(struct store *s, struct tix_error *err, const char *wha
 	return db_error(store__engine(s), err, what);
 }
 
+/* PostgreSQL has no PRAGMA data_version: the meta row 'data_version'
+ * stands for it (docs/architecture.md, "Two engines"), moved by every write
+ * transaction that commits through store__write_end, last before its
+ * COMMIT so that its row lock is held only while the commit is made. Made
+ * by the first commit that moves it (migrating a new database). */
+#define PG_DATA_VERSION_BUMP                                                                       \
+	"INSERT INTO meta (key, value) VALUES ('data_version', '1') ON CONFLICT (key)"             \
+	" DO UPDATE SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS TEXT)"
+
 enum tix_err store__write_begin(struct store *s, struct tix_error *err)
 {
 	if (s->pg == NULL)
@@ -113,14 +122,34 @@ enum tix_err store__write_end(struct store *s, enum tix_err e, struct tix_error 
 		return e;
 	}
 	if (e == TIX_OK) {
-		if (db_commit(s->pg) == DB_OK) {
+		struct db_stmt *st = db_cached(s->pg, PG_DATA_VERSION_BUMP, NULL);
+
+		if (st == NULL || db_step(st) != DB_DONE)
+			e = store__fail(s, err, "moving the data version");
+		else if (db_commit(s->pg) == DB_OK) {
 			s->own_commits++;
 			return TIX_OK;
-		}
-		e = store__fail(s, err, "committing");
+		} else
+			e = store__fail(s, err, "committing");
 	}
 	db_rollback(s->pg);
 	return e;
+}
+
+uint64_t store__pg_data_version(struct store *s)
+{
+	struct db_stmt *st = store__stmt(
+	        s, "SELECT CAST(value AS BIGINT) FROM meta WHERE key = 'data_version'", NULL, NULL);
+	uint64_t v = 0;
+	enum db_rc rc = st ? db_step(st) : DB_ERROR;
+
+	if (rc == DB_ROW)
+		v = (uint64_t)db_column_int64(st, 0) & 0x7fffffffu;
+	else if (rc != DB_DONE) /* not known: a number not given before, that no cache trusts */
+		v = 0x80000000u | (++s->pg_dv_misses & 0x7fffffffu);
+	if (st)
+		db_reset(st);
+	return v;
 }
 
 struct store *store__open_pg(const char *url, struct tix_error *err)

@@ -1,8 +1,9 @@
 /*
  * store/feeds.c — what the feeds (src/api/feeds.c, `tix feed`) need of the
- * store: how far a collection and the sightings have changed (for ETags), and the named feeds
- * operators define (migration 11). Written on the engine layer (db.h):
- * every statement here runs unchanged on SQLite and PostgreSQL.
+ * store: how far a collection and the sightings have changed (for ETags; the
+ * sightings' counter of migration 19), and the named feeds operators define
+ * (migration 11). Written on the engine layer (db.h): every statement here
+ * runs unchanged on SQLite and PostgreSQL.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,23 +48,65 @@ enum tix_err store_collection_version(struct store *s, const struct store_collec
 	return e;
 }
 
-enum tix_err store_sightings_version(struct store *s, int64_t *last_vid, int64_t *versions,
-                                     struct tix_error *err)
+/* Migration 19 (issue 15): the sightings' counter, one text for both
+ * engines. An existing store starts it at 0: its feeds' old ETags were made
+ * of other numbers. */
+const char store__schema_sightings_version[] =
+        "INSERT INTO meta (key, value) VALUES ('sightings_version', '0');";
+
+enum tix_err store_sightings_version(struct store *s, int64_t *version, struct tix_error *err)
 {
 	struct db_stmt *st = store__stmt(
-	        s, "SELECT coalesce(max(vid), 0), count(*) FROM sighting_index", NULL, err);
+	        s, "SELECT CAST(value AS BIGINT) FROM meta WHERE key = 'sightings_version'", NULL,
+	        err);
 	enum tix_err e = TIX_OK;
 
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
-	if (db_step(st) == DB_ROW) {
-		*last_vid = db_column_int64(st, 0);
-		*versions = db_column_int64(st, 1);
-	} else {
+	if (db_step(st) == DB_ROW)
+		*version = db_column_int64(st, 0);
+	else
 		e = store__fail(s, err, "reading the sightings' version");
-	}
 	db_reset(st);
 	return e;
+}
+
+/* One statement for either engine (its ?1 a key when it has one), reset
+ * and stepped. */
+static enum tix_err bump(struct store *s, const char *sql, int64_t key, struct tix_error *err)
+{
+	struct db_stmt *st = store__stmt(s, sql, NULL, err);
+	enum tix_err e = TIX_OK;
+
+	if (st == NULL)
+		return err ? err->code : TIX_ESTORE;
+	if (key > 0)
+		db_bind_int64(st, 1, key);
+	if (db_step(st) != DB_DONE)
+		e = store__fail(s, err, "counting a change of the sightings");
+	db_reset(st);
+	return e;
+}
+
+enum tix_err store__sightings_moved(struct store *s, struct tix_error *err)
+{
+	return bump(s, STORE_SIGHTINGS_BUMP, 0, err);
+}
+
+enum tix_err store__sighting_member_moved(struct store *s, int64_t vid, struct tix_error *err)
+{
+	return bump(
+	        s, STORE_SIGHTINGS_BUMP " AND EXISTS (SELECT 1 FROM sighting_index WHERE vid = ?1)",
+	        vid, err);
+}
+
+enum tix_err store__sightings_collection_moved(struct store *s, int64_t ckey, struct tix_error *err)
+{
+	return bump(s,
+	            STORE_SIGHTINGS_BUMP
+	            " AND EXISTS (SELECT 1 FROM collection_objects m"
+	            " JOIN sighting_index x ON x.vid = m.vid WHERE m.ckey = ?1)",
+	            ckey, err);
 }
 
 enum tix_err store_feed_put(struct store *s, const struct store_feed *f, struct tix_error *err)

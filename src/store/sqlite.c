@@ -175,6 +175,9 @@ const struct store_migration store__migrations[] = {
         /* 17 -> 18: the two ends of relationships in the refs index
          * (src/store/reports.c) */
         {store__schema_relationship_refs, store__pg_schema_relationship_refs, NULL},
+        /* 18 -> 19: the sightings' counter of the feeds' ETags, in place of
+         * counting sighting_index per request (src/store/feeds.c) */
+        {store__schema_sightings_version, store__schema_sightings_version, NULL},
 };
 
 #define NMIGRATIONS ((int)(sizeof(store__migrations) / sizeof(store__migrations[0])))
@@ -269,6 +272,8 @@ uint64_t store_data_version(struct store *s)
 	sqlite3_stmt *st = s->st[ST_DATA_VERSION];
 	uint64_t v = 0;
 
+	if (s->pg)
+		return store__pg_data_version(s) << 32 ^ s->own_commits;
 	sqlite3_reset(st);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		v = (uint64_t)sqlite3_column_int64(st, 0);
@@ -386,6 +391,13 @@ enum tix_err store__migrate_list(struct store *s, const struct store_migration *
 
 	if ((e = begin_migration(s, &version, err)) != TIX_OK)
 		goto out;
+	if (version == n) {
+		/* Nothing to migrate: nothing to commit, and so no data version
+		 * moved for the other handles (on SQLite an empty commit writes
+		 * nothing either): ended as a rollback. */
+		store__write_end(s, TIX_ESTORE, NULL);
+		return TIX_OK;
+	}
 	if (version > n) {
 		e = tix_error_set(err, TIX_ESTORE, "store",
 		                  "schema version %d is newer than this tix (%d): upgrade tix",
@@ -738,10 +750,15 @@ enum tix_err store_collection_get(struct store *s, const char *name_or_id, int c
 	return e;
 }
 
-/* Records the source digest of version vid and adds it to a collection. */
+static enum tix_err add_member(struct store *s, const struct store_collection *c, int64_t vid,
+                               int sighting, int *added, struct tix_error *err);
+
+/* Records the source digest of version vid and adds it to a collection;
+ * sighting as add_member's. */
 static enum tix_err link_version(struct store *s, int64_t vid,
                                  const struct store_collection *collection,
-                                 const struct store_source *src, int *added, struct tix_error *err)
+                                 const struct store_source *src, int sighting, int *added,
+                                 struct tix_error *err)
 {
 	sqlite3_stmt *st;
 	enum tix_err e = TIX_OK;
@@ -758,7 +775,7 @@ static enum tix_err link_version(struct store *s, int64_t vid,
 			return e;
 	}
 	if (collection) {
-		e = store_collection_add(s, collection, vid, &member_added, err);
+		e = add_member(s, collection, vid, sighting, &member_added, err);
 		*added |= member_added;
 	}
 	return e;
@@ -848,7 +865,8 @@ enum tix_err store_put_from(struct store *s, const struct stix_meta *m, const ch
 		    (e = store__index_version(s, vid, m, body, body_len, err)) != TIX_OK ||
 		    (e = store__index_refs(s, vid, m, body, body_len, err)) != TIX_OK)
 			return e;
-		return link_version(s, vid, collection, src, added, err);
+		/* a new sighting moved the sightings' counter as it was indexed */
+		return link_version(s, vid, collection, src, 0, added, err);
 	}
 	s->last_stamp--; /* the stamp was not used; hand it out again */
 	return store_link(s, m, owner_org, collection, src, added, err);
@@ -879,7 +897,10 @@ enum tix_err store_link(struct store *s, const struct stix_meta *m, const char *
 	}
 	vid = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
-	return link_version(s, vid, collection, src, added, err);
+	/* a sighting stored before, now in one more collection: readers of
+	 * that collection may count it */
+	return link_version(s, vid, collection, src, m->type && strcmp(m->type, "sighting") == 0,
+	                    added, err);
 }
 
 void store_source_digest(const void *bytes, size_t len, struct store_source *out)
@@ -908,6 +929,15 @@ int store_find_source(struct store *s, const struct store_source *src, const cha
 enum tix_err store_collection_add(struct store *s, const struct store_collection *c, int64_t vid,
                                   int *added, struct tix_error *err)
 {
+	return add_member(s, c, vid, -1, added, err);
+}
+
+/* Adds vid to c. When it joined, the sightings' counter moves if it is a
+ * sighting: sighting 1 (it is), 0 (it is not, or its write moved the
+ * counter already), -1 (not known: sighting_index says). */
+static enum tix_err add_member(struct store *s, const struct store_collection *c, int64_t vid,
+                               int sighting, int *added, struct tix_error *err)
+{
 	sqlite3_stmt *st = s->st[ST_MEMBER];
 	enum tix_err e = TIX_OK;
 
@@ -927,6 +957,9 @@ enum tix_err store_collection_add(struct store *s, const struct store_collection
 	sqlite3_reset(st);
 	if (e == TIX_OK && *added)
 		e = store__mark_superseded(s, c->key, vid, err);
+	if (e == TIX_OK && *added && sighting)
+		e = sighting > 0 ? store__sightings_moved(s, err)
+		                 : store__sighting_member_moved(s, vid, err);
 	return e;
 }
 

@@ -249,7 +249,8 @@ int store_read_begin(struct store *s);
 void store_read_end(struct store *s, int begun);
 /* A number that changes whenever the data this handle can read may have
  * changed: a commit by any connection (any thread or process) or by this
- * one. Cheap (no disk I/O): for caching answers. */
+ * one. Cheap (no disk I/O; on PostgreSQL one indexed row, one round trip):
+ * for caching answers. */
 uint64_t store_data_version(struct store *s);
 /* The handle's page cache (STORE_CACHE_KIB when opened): a long read that
  * walks the store once (tix export) needs little, and its memory then stays
@@ -480,10 +481,13 @@ struct store_peer_state {
 /* Own transaction; TIX_EEXIST when the name is taken. */
 enum tix_err store_peer_add(struct store *s, const struct store_peer *p, struct tix_error *err);
 /* Changes every setting of a peer but its name and credentials (user,
- * secret): the settings of a [peer NAME] section of tix.conf. */
+ * secret): the settings of a [peer NAME] section of tix.conf. Own
+ * transaction (store_data_version moves, on this handle too). */
 enum tix_err store_peer_update(struct store *s, const struct store_peer *p, struct tix_error *err);
 enum tix_err store_peer_get(struct store *s, const char *name, struct store_peer *out,
                             struct tix_error *err);
+/* Own transaction, as store_peer_update; its state, outbox and feed
+ * cursors go with it. */
 enum tix_err store_peer_remove(struct store *s, const char *name, struct tix_error *err);
 enum tix_err store_peer_list(struct store *s, int (*cb)(void *, const struct store_peer *),
                              void *arg, struct tix_error *err);
@@ -780,12 +784,14 @@ enum tix_err store_values_refused(struct store *s, int64_t *n, struct tix_error 
  * answers mean the same members. */
 enum tix_err store_collection_version(struct store *s, const struct store_collection *c,
                                       int64_t *last_added, int64_t *members, struct tix_error *err);
-/* How far the sightings have changed, node-wide: the newest indexed
- * version (vid) and how many versions are indexed (a deletion lowers it).
- * The feeds' ETags hold it, since the aggregates they carry follow any
- * sighting of their indicators, in whichever collection it is stored. */
-enum tix_err store_sightings_version(struct store *s, int64_t *last_vid, int64_t *versions,
-                                     struct tix_error *err);
+/* How far the sightings have changed, node-wide: a counter (one row read,
+ * whatever the number of sightings) that moves with every commit adding,
+ * changing or removing an indexed sighting version, or adding a sighting to
+ * a collection or taking it out of one (a reindex, a deletion, a collection
+ * removed). Equal numbers, the same sightings in the same collections. The
+ * feeds' ETags hold it, since the aggregates they carry follow any sighting
+ * of their indicators that the reader may read, in whichever collection. */
+enum tix_err store_sightings_version(struct store *s, int64_t *version, struct tix_error *err);
 
 /* A named feed (`tix feed add`): a collection, a format and its options
  * (a JSON object of the `tix export` feed options), served at

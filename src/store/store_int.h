@@ -69,6 +69,7 @@ struct store {
 	/* A store on PostgreSQL (store__open_pg): its own connection and
 	 * statement cache; db is NULL then. */
 	struct db *pg;
+	uint64_t pg_dv_misses; /* store__pg_data_version's failed reads */
 };
 
 /* ---- the engine layer (db.h; docs/architecture.md, "Two engines") ----
@@ -77,6 +78,10 @@ struct store {
  * reset and with no bindings, NULL with err set on failure. */
 struct db_stmt *store__stmt(struct store *s, const char *sqlite, const char *pg,
                             struct tix_error *err);
+/* store_data_version's number on PostgreSQL, before this handle's own
+ * commits are mixed in: the meta row 'data_version' (31 bits), which every
+ * commit of store__write_end moves, on any connection. */
+uint64_t store__pg_data_version(struct store *s);
 /* The connection under s, for db_changes and db_errmsg. */
 struct db *store__engine(struct store *s);
 /* TIX_ESTORE "what: the engine's message" (after a failed db_step). */
@@ -86,7 +91,8 @@ enum tix_err store__fail(struct store *s, struct tix_error *err, const char *wha
 struct db_stmt *store__held(struct store *s, int which, struct tix_error *err);
 /* A write transaction of its own (the accounts' changes): begins one, and
  * ends it, committing when e is TIX_OK and rolling back otherwise; returns
- * the outcome. Commits count for store_data_version. */
+ * the outcome. Commits count for store_data_version (on PostgreSQL they
+ * move the meta row 'data_version' too, which other handles read). */
 enum tix_err store__write_begin(struct store *s, struct tix_error *err);
 enum tix_err store__write_end(struct store *s, enum tix_err e, struct tix_error *err);
 
@@ -194,6 +200,25 @@ enum tix_err store__index_version(struct store *s, int64_t vid, const struct sti
                                   const char *body, size_t body_len, struct tix_error *err);
 /* The named feeds of `tix feed` (feeds.c). */
 extern const char store__schema_named_feeds[];
+/* Migration 19: the sightings' counter (meta 'sightings_version', read by
+ * store_sightings_version; feeds.c). It moves in the transaction of every
+ * write that adds, changes or removes a row of sighting_index or a
+ * collection's membership of an indexed sighting: what a reader may count of
+ * the sightings changes with those only. STORE_SIGHTINGS_BUMP is its UPDATE
+ * (both engines), for the SQL scripts that add a condition of their own. */
+extern const char store__schema_sightings_version[];
+#define STORE_SIGHTINGS_BUMP                                                                       \
+	"UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS TEXT)"                          \
+	" WHERE key = 'sightings_version'"
+/* Moves it. */
+enum tix_err store__sightings_moved(struct store *s, struct tix_error *err);
+/* Moves it when version vid is an indexed sighting (a membership of vid
+ * added or removed). */
+enum tix_err store__sighting_member_moved(struct store *s, int64_t vid, struct tix_error *err);
+/* Moves it when collection ckey holds an indexed sighting (before the
+ * collection is removed). */
+enum tix_err store__sightings_collection_moved(struct store *s, int64_t ckey,
+                                               struct tix_error *err);
 /* Migration 13 (issue 20): contact points' signing keys (request.c). */
 extern const char store__schema_request[];
 /* Migration 14 (issue 17): the console's sessions (sessions.c). */

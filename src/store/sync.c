@@ -99,6 +99,10 @@ static struct db_stmt *prepare(struct store *s, const char *sql, const char *wha
 	return st;
 }
 
+/* A peer changed or removed is a write transaction of its own
+ * (store__write_begin/end), so it counts for store_data_version on the
+ * handle that made it too: the answer caches keyed by it (the peer a
+ * caller is, its listing) see it at once. */
 enum tix_err store_peer_update(struct store *s, const struct store_peer *p, struct tix_error *err)
 {
 	struct db_stmt *st;
@@ -107,13 +111,15 @@ enum tix_err store_peer_update(struct store *s, const struct store_peer *p, stru
 	if (s->in_tx)
 		return tix_error_set(err, TIX_ESTORE, "store",
 		                     "peers cannot change inside a transaction");
+	if ((e = store__write_begin(s, err)) != TIX_OK)
+		return e;
 	if ((st = prepare(
 	             s,
 	             "UPDATE peers SET url = ?2, remote_collection = ?3, local_collection = ?4,"
 	             " direction = ?5, interval = ?6, org = ?7, ca_file = ?8, limit_rate = ?9"
 	             " WHERE name = ?1",
 	             "changing a peer", err)) == NULL)
-		return TIX_ESTORE;
+		return store__write_end(s, TIX_ESTORE, err);
 	db_bind_text(st, 1, p->name, -1);
 	db_bind_text(st, 2, p->url, -1);
 	db_bind_text(st, 3, p->remote_collection, -1);
@@ -125,7 +131,7 @@ enum tix_err store_peer_update(struct store *s, const struct store_peer *p, stru
 	db_bind_int64(st, 9, p->limit_rate);
 	e = step_write(s, st, p->name, "no peer of this name", "changing a peer", err);
 	db_finalize(st);
-	return e;
+	return store__write_end(s, e, err);
 }
 
 enum tix_err store_peer_add(struct store *s, const struct store_peer *p, struct tix_error *err)
@@ -254,17 +260,23 @@ enum tix_err store_peer_by_org(struct store *s, const char *org, char *name, siz
 	return e;
 }
 
+/* Its state, outbox and feed cursors cascade, in the same transaction. */
 enum tix_err store_peer_remove(struct store *s, const char *name, struct tix_error *err)
 {
 	struct db_stmt *st;
 	enum tix_err e;
 
+	if (s->in_tx)
+		return tix_error_set(err, TIX_ESTORE, "store",
+		                     "peers cannot change inside a transaction");
+	if ((e = store__write_begin(s, err)) != TIX_OK)
+		return e;
 	if ((st = prepare(s, "DELETE FROM peers WHERE name = ?1", "removing a peer", err)) == NULL)
-		return TIX_ESTORE;
+		return store__write_end(s, TIX_ESTORE, err);
 	db_bind_text(st, 1, name, -1);
 	e = step_write(s, st, name, "no such peer", "removing a peer", err);
 	db_finalize(st);
-	return e;
+	return store__write_end(s, e, err);
 }
 
 /* The peers are few (a node's partners): one result on both engines. */

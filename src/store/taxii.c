@@ -405,6 +405,9 @@ enum tix_err store_taxii_delete(struct store *s, const struct store_taxii_filter
 	        "DELETE FROM doomed_ids;"
 	        "INSERT INTO doomed_ids SELECT DISTINCT o.id FROM objects o"
 	        " WHERE o.vid IN (SELECT vid FROM doomed);"
+	        /* a sighting leaves the collection (and maybe the store) */
+	        STORE_SIGHTINGS_BUMP " AND EXISTS (SELECT 1 FROM doomed d"
+	        " JOIN sighting_index x ON x.vid = d.vid);"
 	        "DELETE FROM collection_objects WHERE ckey = %lld"
 	        " AND vid IN (SELECT vid FROM doomed);"
 	        "UPDATE collection_objects SET superseded = CASE WHEN EXISTS ("

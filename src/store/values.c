@@ -131,6 +131,7 @@ struct indexing {
 	struct tix_error *err;
 	int64_t aud; /* the version's value_audiences key; 0 until looked up */
 	int latest;
+	int sighting; /* a row of sighting_index was written */
 };
 
 /* x->aud and x->latest of x->vid, the audience row added when new. */
@@ -272,6 +273,7 @@ static enum tix_err index_sighting(struct indexing *x, const json_t *obj)
 		return store__db_error(x->s, x->err, "indexing a sighting");
 	}
 	sqlite3_reset(st);
+	x->sighting = 1;
 	return TIX_OK;
 }
 
@@ -399,7 +401,7 @@ static enum tix_err older_not_latest(struct store *s, const struct stix_meta *m,
 enum tix_err store__index_version(struct store *s, int64_t vid, const struct stix_meta *m,
                                   const char *body, size_t body_len, struct tix_error *err)
 {
-	struct indexing x = {s, vid, 0, 0, TIX_OK, err, 0, 0};
+	struct indexing x = {s, vid, 0, 0, TIX_OK, err, 0, 0, 0};
 	json_t *own = NULL;
 	const json_t *obj = m->object;
 	enum tix_err e;
@@ -416,6 +418,8 @@ enum tix_err store__index_version(struct store *s, int64_t vid, const struct sti
 	json_decref(own);
 	if (e == TIX_OK)
 		e = add_refused(s, x.refused, err);
+	if (e == TIX_OK && x.sighting)
+		e = store__sightings_moved(s, err);
 	return e;
 }
 
@@ -437,7 +441,7 @@ enum tix_err store__values_rebuild(struct store *s, struct store_reindex_counts 
 	                       NULL) != SQLITE_OK)
 		return store__db_error(s, err, "reading objects to index");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct indexing x = {s, sqlite3_column_int64(st, 0), 0, 0, TIX_OK, err, 0, 0};
+		struct indexing x = {s, sqlite3_column_int64(st, 0), 0, 0, TIX_OK, err, 0, 0, 0};
 		json_t *obj = json_loadb((const char *)sqlite3_column_text(st, 1),
 		                         (size_t)sqlite3_column_bytes(st, 1), 0, NULL);
 
@@ -456,6 +460,10 @@ enum tix_err store__values_rebuild(struct store *s, struct store_reindex_counts 
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return store__db_error(s, err, "reading objects to index");
+	/* the sightings were indexed again: once for all of them (before
+	 * migration 19, in migration 16's step, no counter yet: no row moves) */
+	if ((e = store__sightings_moved(s, err)) != TIX_OK)
+		return e;
 	return add_refused(s, (size_t)c->refused, err);
 }
 

@@ -966,6 +966,37 @@ def http_feed_etag_changes_when_a_readable_sighting_is_added(w):
 
 
 @test
+def http_feed_etag_changes_when_a_stored_sighting_joins_a_collection_its_reader_reads(w):
+    # A sighting stored in a collection beta may not read, then the same
+    # version (no new one: the same bytes, found by their digest) added to
+    # one beta reads: beta's count grows, so the old ETag must not get 304.
+    ip6 = w.objs["clear-ip6"]["id"]
+    path = "/feeds/%s/csv" % w.cid
+
+    def count(r):
+        return int({row[2]: row[8] for row in csv.reader(io.StringIO(r.body.decode(),
+                                                                     newline=""))}[ip6])
+
+    cids = {}
+    for title, readers in (("acme-only", "acme"), ("beta-too", "acme,beta")):
+        out = tix_ok("admin", "collection", "add", title, "--read", readers, "--write", "acme",
+                     "--db", w.db)
+        cids[title] = re.search(r"[0-9a-f]{8}-[0-9a-f-]{27}", out).group(0)
+    seen = sighting(ip6, 4, GREEN)
+    import_as(w, "acme", [seen], "--collection", cids["acme-only"])
+    r1 = feed_get(w, "bea", path)
+    assert r1.status == 200, r1
+    assert feed_get(w, "bea", path, {"If-None-Match": r1.header("ETag")}).status == 304
+    import_as(w, "acme", [seen], "--collection", cids["beta-too"])
+    versions = tix_ok("get", "--db", w.db, "--all-versions", seen["id"])
+    assert versions.count('"modified"') == 1, versions  # one version, in two collections
+    r2 = feed_get(w, "bea", path, {"If-None-Match": r1.header("ETag")})
+    assert r2.status == 200 and r2.header("ETag") != r1.header("ETag"), r2
+    assert count(r2) == count(r1) + 4, (count(r1), count(r2))
+    assert feed_get(w, "bea", path, {"If-None-Match": r2.header("ETag")}).status == 304
+
+
+@test
 def min_sightings_counts_only_the_sightings_its_reader_may_read(w):
     email, md5 = w.objs["clear-email"]["id"], w.objs["clear-md5"]["id"]
     # email: sighted twice where beta reads; md5 once there, once in

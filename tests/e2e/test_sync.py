@@ -6,7 +6,9 @@ fetching a stored page twice; a relay that cuts connections still
 converges; TLP:RED, AMBER+STRICT and onward AMBER never reach the wrong
 node; a triangle of nodes goes quiet after converging; a fake peer that
 sends malformed pages, lies about `more`, repeats `next` or sends an
-endless body leaves the peer failing and local data untouched.
+endless body leaves the peer failing and local data untouched; a peer
+changed (tix.conf) or removed by another process is what a running server
+answers by at its next request.
 
     TIX=build/tix python3 tests/e2e/test_sync.py [TEST_NAME...]
     SYNC_OBJECTS=100000 ...   (the default is 5000; `make test-sync-long`)
@@ -34,6 +36,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_taxii import SANITIZER_MARKS, TIX, Client, Server, bearer, make_certificates  # noqa: E402
+from test_taxii import objects_path, post_ok  # noqa: E402
 from test_taxii import tix as _tix  # noqa: E402
 
 
@@ -905,6 +908,55 @@ def tls_peers_are_verified_against_the_ca_file(w):
     r = b.sync()
     assert r.returncode == 0, r.stderr
     assert b.ids() == a.ids() and len(a.ids()) == 30
+
+
+@test
+def a_running_server_sees_a_peer_changed_or_removed_at_once(w):
+    # On node a, b is a peer of organisation org-b. b's account posts an
+    # indicator to a: a records it as received from b, and a listing read by
+    # b's account (the peer reading) never holds it. The same listing, asked
+    # again and again (a's answer cache keeps it while the store does not
+    # change), follows the peer's organisation changed by another process
+    # (tix.conf's [peer b], applied by `tix sync`) and `tix peer remove`:
+    # once b's account is no peer's, it reads its own indicator as any
+    # reader of org-b, at the next request.
+    a = w.node("a")
+    b = type("Other", (), {"name": "b", "org": "org-b"})()
+    key = a.account_for(b)
+    tix_ok("peer", "add", "b", "--url", "http://127.0.0.1:9/taxii2/", "--remote-collection",
+           str(uuid.uuid4()), "--local-collection", "feed", "--key-stdin", "--direction", "pull",
+           "--org", "org-b", "--db", a.db, stdin="k\n")
+    c = Client(a.server, bearer(key))
+    ind = obj(CLEAR, 7)
+    post_ok(c, a.cid, [ind])
+
+    def listed():
+        r = c.get(objects_path(a.cid))
+        assert r.status == 200, r
+        return ind["id"] in [o["id"] for o in r.json().get("objects", [])]
+
+    def peers():
+        return {p["name"]: p for p in json.loads(tix_ok("peer", "list", "--json", "--db", a.db))}
+
+    def peer_org(org):
+        conf = os.path.join(a.dir, "tix.conf")
+        with open(conf, "w") as f:
+            f.write("[peer b]\norg = %s\n" % org)
+        # b's URL answers nothing: the run fails, after the settings were stored
+        r = subprocess.run([TIX, "sync", "--once", "--peer", "b", "--attempts", "1",
+                            "--db", a.db], capture_output=True, timeout=120,
+                           env=dict(os.environ, TIX_CONFIG=conf))
+        assert not [m for m in SANITIZER_MARKS if m in r.stderr.decode(errors="replace")], r
+        assert peers()["b"]["org"] == org, peers()
+
+    assert not listed() and not listed()  # the peer's own, left out (and cached)
+    peer_org("org-c")
+    assert listed() and listed()
+    peer_org("org-b")
+    assert not listed()
+    tix_ok("peer", "remove", "b", "--db", a.db)
+    assert "b" not in peers()
+    assert listed()
 
 
 @test

@@ -5,8 +5,10 @@
  * second run changes nothing, a newer schema is refused, servers starting
  * together migrate one after the other; and the store
  * functions of the modules written on db.h (accounts, policy, sessions,
- * request, ownership, route, sync, taxii, reports, audit) give the same
- * answers on both, and backup does what each engine allows.
+ * request, ownership, route, sync, taxii, reports, audit; the sightings'
+ * counter of feeds.c) give the same answers on both, backup does what each
+ * engine allows, and a peer changed or removed moves the data version a
+ * second handle sees.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -44,25 +46,27 @@ static void pg_exec(const char *sql)
 	db_close(db);
 }
 
+static struct fixture the_fixture; /* the test's stores (setup) */
+
 static int setup(void **state)
 {
-	static struct fixture f;
 	struct tix_error err;
 
-	memset(&f, 0, sizeof(f));
+	memset(&the_fixture, 0, sizeof(the_fixture));
 	/* A new database for each test: the schema emptied. */
 	pg_exec("DROP SCHEMA public CASCADE; CREATE SCHEMA public");
-	if (test_tmpdir_make("pgstore", f.dir, sizeof(f.dir), f.path, sizeof(f.path)) != 0)
+	if (test_tmpdir_make("pgstore", the_fixture.dir, sizeof(the_fixture.dir), the_fixture.path,
+	                     sizeof(the_fixture.path)) != 0)
 		return -1;
-	if ((f.sq = store_open(f.path, NULL, &err)) == NULL) {
+	if ((the_fixture.sq = store_open(the_fixture.path, NULL, &err)) == NULL) {
 		fprintf(stderr, "SQLite store: %s\n", err.msg);
 		return -1;
 	}
-	if ((f.pg = store__open_pg(pg_url, &err)) == NULL) {
+	if ((the_fixture.pg = store__open_pg(pg_url, &err)) == NULL) {
 		fprintf(stderr, "PostgreSQL store: %s: %s\n", err.where, err.msg);
 		return -1;
 	}
-	*state = &f;
+	*state = &the_fixture;
 	return 0;
 }
 
@@ -1818,6 +1822,116 @@ static void test_backup(void **state)
 	backup_pg_refused(*state);
 }
 
+/* Runs one statement on s's own connection. */
+static void exec_on(struct store *s, const char *sql)
+{
+	struct db_stmt *q;
+
+	if (db_prepare(store__engine(s), sql, NULL, &q) != DB_OK)
+		fail_msg("%s: %s", sql, db_errmsg(store__engine(s)));
+	assert_int_equal(db_step(q), DB_DONE);
+	db_finalize(q);
+}
+
+static int64_t sightings_version_of(struct store *s)
+{
+	struct tix_error err;
+	int64_t v = -1;
+
+	assert_int_equal(store_sightings_version(s, &v, &err), TIX_OK);
+	return v;
+}
+
+/* The sightings' counter of the feeds' ETags (feeds.c, migration 19): 0 in
+ * a new store, one row read; moved at once, for a vid only when it is an
+ * indexed sighting, for a collection only when it holds one. */
+static void sightings_version_on(struct store *s)
+{
+	struct tix_error err;
+
+	assert_int_equal(sightings_version_of(s), 0);
+	exec_on(s,
+	        "INSERT INTO objects (vid, id, type, created, modified, version, date_added, body)"
+	        " VALUES (7, 'indicator--1', 'indicator', 'c', 'm', 'm', 70, '{}'),"
+	        " (8, 'sighting--1', 'sighting', 'c', 'm', 'm', 80, '{}')");
+	exec_on(s, "INSERT INTO sighting_index (vid, sighting_of, sensor, count, first_seen,"
+	           " last_seen) VALUES (8, 'indicator--1', '', 1, 0, 0)");
+	exec_on(s, "INSERT INTO collections (ckey, id, title, created) VALUES"
+	           " (3, 'c3', 'with', 0), (4, 'c4', 'without', 0)");
+	exec_on(s, "INSERT INTO collection_objects (ckey, vid, date_added) VALUES (3, 8, 81),"
+	           " (4, 7, 71)");
+	assert_int_equal(store__sighting_member_moved(s, 7, &err), TIX_OK);
+	assert_int_equal(store__sightings_collection_moved(s, 4, &err), TIX_OK);
+	assert_int_equal(sightings_version_of(s), 0);
+	assert_int_equal(store__sighting_member_moved(s, 8, &err), TIX_OK);
+	assert_int_equal(sightings_version_of(s), 1);
+	assert_int_equal(store__sightings_collection_moved(s, 3, &err), TIX_OK);
+	assert_int_equal(sightings_version_of(s), 2);
+	assert_int_equal(store__sightings_moved(s, &err), TIX_OK);
+	assert_int_equal(sightings_version_of(s), 3);
+}
+
+/* Another handle on the store s is (the fixture's file or database): a
+ * server's worker, or another process. */
+static struct store *another_handle(struct store *s)
+{
+	struct tix_error err;
+	struct store *o =
+	        s->pg ? store__open_pg(pg_url, &err) : store_open(the_fixture.path, NULL, &err);
+
+	if (o == NULL)
+		fail_msg("a second handle: %s", err.msg);
+	return o;
+}
+
+/* A peer changed or removed is a commit: the data version the answer
+ * caches go by moves on the handle that wrote and on another handle, which
+ * reads the change at once. */
+static void peer_versions_on(struct store *s)
+{
+	struct store_peer p = {"hub",
+	                       "",
+	                       "https://hub.example/taxii2/",
+	                       "c1",
+	                       "local",
+	                       "alice",
+	                       "s3cret",
+	                       STORE_PEER_PULL,
+	                       60,
+	                       "hub-org",
+	                       "",
+	                       0};
+	struct store *o = another_handle(s);
+	struct store_peer got;
+	struct tix_error err;
+	uint64_t mine, theirs;
+
+	assert_int_equal(store_peer_add(s, &p, &err), TIX_OK);
+	mine = store_data_version(s);
+	theirs = store_data_version(o);
+	if (s->pg ==
+	    NULL) /* no write since: the same (PostgreSQL's may move with any server work) */
+		assert_true(store_data_version(s) == mine && store_data_version(o) == theirs);
+	p.limit_rate = 4096;
+	snprintf(p.org, sizeof(p.org), "other-org");
+	assert_int_equal(store_peer_update(s, &p, &err), TIX_OK);
+	assert_true(store_data_version(s) != mine);
+	assert_true(store_data_version(o) != theirs);
+	assert_int_equal(store_peer_get(o, "hub", &got, &err), TIX_OK);
+	assert_int_equal(got.limit_rate, 4096);
+	assert_string_equal(got.org, "other-org");
+	mine = store_data_version(s);
+	theirs = store_data_version(o);
+	assert_int_equal(store_peer_remove(s, "hub", &err), TIX_OK);
+	assert_true(store_data_version(s) != mine);
+	assert_true(store_data_version(o) != theirs);
+	assert_int_equal(store_peer_get(o, "hub", &got, &err), TIX_ENOTFOUND);
+	/* a change refused leaves the peers as they were */
+	assert_int_equal(store_peer_update(s, &p, &err), TIX_ENOTFOUND);
+	assert_int_equal(store_peer_remove(s, "hub", &err), TIX_ENOTFOUND);
+	store_close(o);
+}
+
 #define ON_BOTH(fn)                                                                                \
 	static void test_##fn(void **state)                                                        \
 	{                                                                                          \
@@ -1836,6 +1950,8 @@ ON_BOTH(sync)
 ON_BOTH(taxii)
 ON_BOTH(reports)
 ON_BOTH(audit)
+ON_BOTH(sightings_version)
+ON_BOTH(peer_versions)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
@@ -1859,6 +1975,8 @@ int main(void)
 	        T(test_reports),
 	        T(test_audit),
 	        T(test_backup),
+	        T(test_sightings_version),
+	        T(test_peer_versions),
 	};
 	const char *skip = getenv("TIX_TEST_PG_SKIP");
 

@@ -172,15 +172,16 @@ static void sharing_groups_and_settings(void **state)
  * resolved by migration 4 as store_put would have done. The v3 store is
  * made by taking a v4 one back (dropping what migration 4 added). */
 
-/* What migrations 18 down to 6 added, undone (the tables, triggers, index
+/* What migrations 19 down to 6 added, undone (the tables, triggers, index
  * and meta keys of 13 requests, 12 routing, 11 feeds, 10 values, 8 feeds of
  * MISP, 7 audience, 6 ownership; 14 the console's sessions; 15 the refs
  * index of MISP out; 16 the value index's audiences; 17 the audience index's
- * versions): the one list both old-store tests start from, so a
- * new migration adds its drops here once. */
+ * versions; 19 the sightings' counter): the one list both old-store tests
+ * start from, so a new migration adds its drops here once. */
 /* Migration 18 only adds rows to object_refs_index (the two ends of
  * relationships): dropped with it below. */
-#define UNDO_MIGRATIONS_18_TO_6                                                                    \
+#define UNDO_MIGRATIONS_19_TO_6                                                                    \
+	"DELETE FROM meta WHERE key = 'sightings_version';"                                        \
 	"DROP TRIGGER collection_audience_superseded;"                                             \
 	"DROP TRIGGER objects_value_gone;"                                                         \
 	"DROP TRIGGER objects_value_audience; DROP TABLE value_audiences;"                         \
@@ -228,7 +229,7 @@ static void migration_4_resolves_versions_stored_before(void **state)
 	raw(f->path,
 	    /* back to schema 3: without migrations 9 to 13, migration 8's table and column, 7's
 	       index, 6's and 5's tables, then 4's */
-	    UNDO_MIGRATIONS_18_TO_6
+	    UNDO_MIGRATIONS_19_TO_6
 	    "DROP TABLE peer_outbox; DROP TABLE peer_state; DROP TABLE peers;"
 	    "DROP TABLE audit; DROP TABLE sharing_group_members; DROP TABLE sharing_groups;"
 	    "ALTER TABLE objects DROP COLUMN tlp; ALTER TABLE objects DROP COLUMN tlp_flags;"
@@ -267,7 +268,7 @@ static void migration_18_indexes_relationships_stored_before(void **state)
 {
 	struct fixture *f = *state;
 	struct tix_error err;
-	char sql[200];
+	char sql[256];
 	int n = 0;
 
 #define REL(n, src, tgt)                                                                           \
@@ -279,10 +280,12 @@ static void migration_18_indexes_relationships_stored_before(void **state)
 	put_json(f->s, IND("2", "", ""), "cert");
 	put_json(f->s, REL("1", ID("1"), ID("2")), "cert");
 	store_close(f->s);
-	/* back to before migration 18 (17: nothing after it changed these rows): its rows gone */
+	/* back to before migration 18 (17: nothing after it changed these rows): its rows
+	 * gone, and 19's counter */
 	snprintf(sql, sizeof(sql),
 	         "DELETE FROM object_refs_index WHERE vid IN (SELECT vid FROM objects WHERE type ="
-	         " 'relationship'); PRAGMA user_version = %d;",
+	         " 'relationship'); DELETE FROM meta WHERE key = 'sightings_version';"
+	         " PRAGMA user_version = %d;",
 	         17);
 	raw(f->path, sql);
 	f->s = store_open(f->path, NULL, NULL);
@@ -608,7 +611,7 @@ static void migration_6_brings_old_stores_under_the_rules(void **state)
 	     * schema 5 store allowed (another organisation's version of cert's
 	     * object; markings judged when the objects came), after what
 	     * migrations 7 to 13 added */
-	    "ALTER TABLE peer_state DROP COLUMN errors;" UNDO_MIGRATIONS_18_TO_6
+	    "ALTER TABLE peer_state DROP COLUMN errors;" UNDO_MIGRATIONS_19_TO_6
 	    "UPDATE objects SET modified = '' WHERE modified LIKE '#%';"
 	    "UPDATE objects SET tlp_flags = tlp_flags & 7;"
 	    "UPDATE objects SET tlp_flags = tlp_flags | 2 WHERE id = '" ID(

@@ -5,7 +5,8 @@
  * the index's own audience and latest flag alike), the rows following late
  * markings, migration 16 indexing what was stored before it, sightings per
  * indicator, the rebuild (`tix reindex`) giving the same index, refused
- * values counted.
+ * values counted; the sightings' counter of the feeds' ETags moving with
+ * every write that changes the sightings a reader may count, and only then.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -244,8 +245,9 @@ static void test_value_rows_follow_versions_and_late_markings(void **state)
 
 /* A store of schema 15 (migration 10's value tables, no audiences) is
  * re-indexed by migration 16: its versions correlate from the new rows.
- * Migration 17 is undone first (its columns; migration 7's two triggers,
- * which 17 makes again, stand in as empty ones). */
+ * Migrations 19 (its counter) and 17 are undone first (17: its columns;
+ * migration 7's two triggers, which 17 makes again, stand in as empty
+ * ones). */
 static void test_migration_16_indexes_the_versions_stored_before(void **state)
 {
 	struct fixture *fx = *state;
@@ -275,13 +277,14 @@ static void test_migration_16_indexes_the_versions_stored_before(void **state)
 	                "CREATE TABLE value_ip (net BLOB NOT NULL, plen INTEGER NOT NULL,"
 	                " vid INTEGER NOT NULL REFERENCES objects (vid) ON DELETE CASCADE,"
 	                " PRIMARY KEY (net, plen, vid)) WITHOUT ROWID;"
-	                "CREATE INDEX value_ip_vid ON value_ip (vid); PRAGMA user_version = 15;",
+	                "CREATE INDEX value_ip_vid ON value_ip (vid);"
+	                "DELETE FROM meta WHERE key = 'sightings_version'; PRAGMA user_version = 15;",
 	                NULL, NULL, NULL),
 	        SQLITE_OK);
 	sqlite3_close(db);
 	fx->s = store_open(fx->path, NULL, NULL);
 	assert_non_null(fx->s);
-	assert_int_equal(store_schema_version(), 18);
+	assert_int_equal(store_schema_version(), 19);
 	assert_int_equal(find(fx->s, "upgrade.example").n, 1);
 	assert_int_equal(find(fx->s, "192.0.2.0/24").n, 1);
 }
@@ -358,6 +361,160 @@ static void test_sightings_indexed_per_indicator(void **state)
 	assert_string_equal(x.sensor, "identity--00000001-1111-4111-8111-111111111111");
 }
 
+/* ---- the sightings' counter of the feeds' ETags (migration 19) ---- */
+
+#define SIGHTING_1                                                                                 \
+	"{\"type\":\"sighting\",\"spec_version\":\"2.1\","                                         \
+	"\"id\":\"sighting--00000002-1111-4111-8111-111111111111\","                               \
+	"\"created\":\"2026-01-02T00:00:00.000Z\",\"modified\":\"2026-01-02T00:00:00.000Z\","      \
+	"\"sighting_of_ref\":\"" IND("1") "\",\"count\":2}"
+#define INDICATOR_8                                                                                        \
+	"{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"" IND(                                  \
+	        "8") "\","                                                                                 \
+	             "\"created\":\"2026-01-01T00:00:00.000Z\",\"modified\":\"2026-01-01T00:00:00.000Z\"," \
+	             "\"pattern\":\"[domain-name:value = 'counter.example']\",\"pattern_type\":\"stix\","  \
+	             "\"valid_from\":\"2026-01-01T00:00:00Z\"}"
+
+static int64_t sightings_version(struct store *s)
+{
+	struct tix_error err;
+	int64_t v = -1;
+
+	assert_int_equal(store_sightings_version(s, &v, &err), TIX_OK);
+	return v;
+}
+
+/* Writes text as bank into c (its source digest recorded), in a
+ * transaction of its own, committed or rolled back: stored when new,
+ * linked to c when stored before (store_put does both). Returns *added. */
+static int write_in(struct store *s, const char *text, const struct store_collection *c, int commit)
+{
+	json_t *o = json_loads(text, 0, NULL);
+	struct store_source src;
+	struct stix_meta m;
+	struct tix_error err;
+	int added = -1;
+
+	assert_non_null(o);
+	assert_int_equal(stix_meta_get(o, &m, &err), TIX_OK);
+	store_source_digest(text, strlen(text), &src);
+	assert_int_equal(store_begin(s, &err), TIX_OK);
+	if (store_put(s, &m, text, strlen(text), "bank", c, &src, &added, &err) != TIX_OK)
+		fail_msg("store_put: %s", err.msg);
+	if (commit)
+		assert_int_equal(store_commit(s, &err), TIX_OK);
+	else
+		store_rollback(s);
+	json_decref(o);
+	return added;
+}
+
+/* The version of text found by its source digest (how `tix import` finds
+ * bytes it stored before) added to c: store_collection_add, no new version. */
+static int add_by_digest(struct store *s, const char *text, const struct store_collection *c)
+{
+	struct store_source src;
+	struct tix_error err;
+	int64_t vid = 0;
+	int added = -1;
+
+	store_source_digest(text, strlen(text), &src);
+	assert_int_equal(store_find_source(s, &src, "bank", &vid), 1);
+	assert_int_equal(store_begin(s, &err), TIX_OK);
+	assert_int_equal(store_collection_add(s, c, vid, &added, &err), TIX_OK);
+	assert_int_equal(store_commit(s, &err), TIX_OK);
+	return added;
+}
+
+/* Removes every version of id from c (a TAXII DELETE). */
+static void delete_from(struct store *s, const char *id, const struct store_collection *c)
+{
+	struct store_taxii_filter df;
+	const char *one[2] = {id, NULL};
+	struct tix_error err;
+	size_t removed = 0;
+
+	memset(&df, 0, sizeof(df));
+	df.collection = c;
+	df.ids = one;
+	df.version_all = 1;
+	assert_int_equal(store_taxii_delete(s, &df, &removed, &err), TIX_OK);
+	assert_int_equal(removed, 1);
+}
+
+/* The counter moves, in the write's own transaction, with each write that
+ * changes which sightings a reader of some collection may count: a new
+ * sighting, one stored before added to another collection (by store_put's
+ * link or by its digest), one deleted from a collection, a reindex, a
+ * collection holding one removed. It stays with everything else, so a
+ * feed's ETag is kept. Read from a second handle: what a server sees. */
+static void test_sightings_version_moves_with_sightings_only(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_collection a, b, c, d;
+	struct store_reindex_counts rc;
+	struct tix_error err;
+	struct store *other = store_open(fx->path, NULL, &err);
+	int64_t v;
+
+	assert_non_null(other);
+	assert_int_equal(store_begin(fx->s, &err), TIX_OK);
+	assert_int_equal(store_collection_get(fx->s, "a", 1, &a, &err), TIX_OK);
+	assert_int_equal(store_collection_get(fx->s, "b", 1, &b, &err), TIX_OK);
+	assert_int_equal(store_collection_get(fx->s, "c", 1, &c, &err), TIX_OK);
+	assert_int_equal(store_collection_get(fx->s, "d", 1, &d, &err), TIX_OK);
+	assert_int_equal(store_commit(fx->s, &err), TIX_OK);
+	v = sightings_version(other);
+	assert_int_equal(v, 0);
+
+	/* unrelated writes: an indicator, in a collection and then another */
+	assert_int_equal(write_in(fx->s, INDICATOR_8, &a, 1), 1);
+	assert_int_equal(write_in(fx->s, INDICATOR_8, &b, 1), 1);
+	assert_int_equal(add_by_digest(fx->s, INDICATOR_8, &d), 1);
+	assert_int_equal(sightings_version(other), v);
+	/* a sighting rolled back: nothing committed, nothing moves */
+	assert_int_equal(write_in(fx->s, SIGHTING_1, &a, 0), 1);
+	assert_int_equal(sightings_version(other), v);
+
+	/* a new sighting */
+	assert_int_equal(write_in(fx->s, SIGHTING_1, &a, 1), 1);
+	assert_true(sightings_version(other) > v);
+	v = sightings_version(other);
+	/* the same bytes again, same collection: nothing changed */
+	assert_int_equal(write_in(fx->s, SIGHTING_1, &a, 1), 0);
+	assert_int_equal(sightings_version(other), v);
+	/* the same version into a second collection, no new version: its
+	 * readers count it now */
+	assert_int_equal(write_in(fx->s, SIGHTING_1, &b, 1), 1);
+	assert_true(sightings_version(other) > v);
+	v = sightings_version(other);
+	/* and into a third by its source digest (tix import's path) */
+	assert_int_equal(add_by_digest(fx->s, SIGHTING_1, &c), 1);
+	assert_true(sightings_version(other) > v);
+	v = sightings_version(other);
+	assert_int_equal(add_by_digest(fx->s, SIGHTING_1, &c), 0);
+	assert_int_equal(sightings_version(other), v);
+
+	/* deleting the indicator from a collection: no move; the sighting: a move */
+	delete_from(fx->s, IND("8"), &a);
+	assert_int_equal(sightings_version(other), v);
+	delete_from(fx->s, "sighting--00000002-1111-4111-8111-111111111111", &b);
+	assert_true(sightings_version(other) > v);
+	v = sightings_version(other);
+
+	/* a reindex writes sighting_index again */
+	assert_int_equal(store_values_reindex(fx->s, &rc, &err), TIX_OK);
+	assert_true(sightings_version(other) > v);
+	v = sightings_version(other);
+
+	/* a collection removed: with no sighting in it (d), without one */
+	assert_int_equal(store_collection_remove(fx->s, "d", &err), TIX_OK);
+	assert_int_equal(sightings_version(other), v);
+	assert_int_equal(store_collection_remove(fx->s, "c", &err), TIX_OK);
+	assert_true(sightings_version(other) > v);
+	store_close(other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +529,8 @@ int main(void)
 	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_sightings_indexed_per_indicator, setup,
 	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_sightings_version_moves_with_sightings_only,
+	                                        setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
