@@ -6,6 +6,8 @@
  * labels (FTS5); written in the transaction that stores the version. Each
  * value row carries its version's audience and whether it is the latest
  * version, so counting a popular value never reads the objects table.
+ * On the engine layer (db.h), one text for both engines where they agree;
+ * the text search is FTS5, on SQLite only for now (store_text_search).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,6 +125,21 @@ const char store__schema_value_audiences[] =
         "   WHERE vid = new.vid;"
         " END;";
 
+/* PostgreSQL's audience text (it has no quote(); quote_nullable is its
+ * literal, NULL as NULL, so equal audiences still share one text). */
+#define PG_AUDIENCE_SIG(o)                                                                         \
+	"quote_nullable(" o ".type) || ',' || quote_nullable(" o                                   \
+	".tlp) || ',' || quote_nullable(" o ".tlp_flags) || ',' || quote_nullable(" o              \
+	".owner_org) || ',' || quote_nullable(" o ".sharing_group) || ',' || quote_nullable(" o    \
+	".recipients) || ',' || quote_nullable(" o ".origin_node)"
+#define PG_SIG_O PG_AUDIENCE_SIG("o")
+/* A version's (?1) audience key and whether it is the latest (1 or 0). */
+#define AUDIENCE_OF(sig)                                                                           \
+	"SELECT a.akey, CASE WHEN substr(o.modified, 1, 1) = '#' OR NOT EXISTS"                    \
+	" (SELECT 1 FROM objects o2 WHERE o2.id = o.id AND o2.modified >"                          \
+	" o.modified) THEN 1 ELSE 0 END FROM objects o JOIN value_audiences a ON a.sig = " sig     \
+	" WHERE o.vid = ?1"
+
 struct indexing {
 	struct store *s;
 	int64_t vid;
@@ -137,38 +154,35 @@ struct indexing {
 /* x->aud and x->latest of x->vid, the audience row added when new. */
 static enum tix_err version_audience(struct indexing *x)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 
 	for (int pass = 0; pass < 2; pass++) {
-		st = store__cached(
-		        x->s,
-		        "SELECT a.akey, substr(o.modified, 1, 1) = '#' OR NOT EXISTS"
-		        " (SELECT 1 FROM objects o2 WHERE o2.id = o.id AND o2.modified >"
-		        " o.modified) FROM objects o JOIN value_audiences a ON a.sig = " SIG_O
-		        " WHERE o.vid = ?1",
-		        x->err);
+		st = store__stmt(x->s, AUDIENCE_OF(SIG_O), AUDIENCE_OF(PG_SIG_O), x->err);
 		if (st == NULL)
 			return x->err ? x->err->code : TIX_ESTORE;
-		sqlite3_bind_int64(st, 1, x->vid);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			x->aud = sqlite3_column_int64(st, 0);
-			x->latest = sqlite3_column_int(st, 1);
+		db_bind_int64(st, 1, x->vid);
+		if (db_step(st) == DB_ROW) {
+			x->aud = db_column_int64(st, 0);
+			x->latest = (int)db_column_int64(st, 1);
 		}
-		sqlite3_reset(st);
+		db_reset(st);
 		if (x->aud || pass)
 			break;
-		st = store__cached(x->s,
-		                   "INSERT OR IGNORE INTO value_audiences (sig, " AUDIENCE_NAMES
-		                   ") SELECT " SIG_O ", " COLS_O " FROM objects o WHERE o.vid = ?1",
-		                   x->err);
+		st = store__stmt(x->s,
+		                 "INSERT OR IGNORE INTO value_audiences (sig, " AUDIENCE_NAMES
+		                 ") SELECT " SIG_O ", " COLS_O " FROM objects o WHERE o.vid = ?1",
+		                 "INSERT INTO value_audiences (sig, " AUDIENCE_NAMES
+		                 ") SELECT " PG_SIG_O ", " COLS_O
+		                 " FROM objects o WHERE o.vid = ?1 ON CONFLICT DO NOTHING",
+		                 x->err);
 		if (st == NULL)
 			return x->err ? x->err->code : TIX_ESTORE;
-		sqlite3_bind_int64(st, 1, x->vid);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			sqlite3_reset(st);
-			return store__db_error(x->s, x->err, "recording an audience");
+		db_bind_int64(st, 1, x->vid);
+		if (db_step(st) != DB_DONE) {
+			db_reset(st);
+			return store__fail(x->s, x->err, "recording an audience");
 		}
-		sqlite3_reset(st);
+		db_reset(st);
 	}
 	if (x->aud == 0)
 		return tix_error_set(x->err, TIX_ESTORE, "store", "indexing a version not stored");
@@ -178,46 +192,45 @@ static enum tix_err version_audience(struct indexing *x)
 static int put_value(void *arg, const struct values_item *v)
 {
 	struct indexing *x = arg;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
+	unsigned char net[17];
 
 	if (x->aud == 0 && (x->e = version_audience(x)) != TIX_OK)
 		return 1;
 	if (v->kind == VALUES_IP) {
-		unsigned char net[17];
-
-		st = store__cached(x->s,
-		                   "INSERT INTO value_ip (net, plen, vid, aud, latest)"
-		                   " VALUES (?1, ?2, ?3, ?4, ?5)"
-		                   " ON CONFLICT DO NOTHING",
-		                   x->err);
+		st = store__stmt(x->s,
+		                 "INSERT INTO value_ip (net, plen, vid, aud, latest)"
+		                 " VALUES (?1, ?2, ?3, ?4, ?5)"
+		                 " ON CONFLICT DO NOTHING",
+		                 NULL, x->err);
 		if (st == NULL)
 			goto fail;
 		net[0] = (unsigned char)v->family;
 		memcpy(net + 1, v->addr, v->len);
-		sqlite3_bind_blob(st, 1, net, (int)v->len + 1, SQLITE_TRANSIENT);
-		sqlite3_bind_int(st, 2, (int)v->plen);
-		sqlite3_bind_int64(st, 3, x->vid);
-		sqlite3_bind_int64(st, 4, x->aud);
-		sqlite3_bind_int(st, 5, x->latest);
+		db_bind_blob(st, 1, net, v->len + 1);
+		db_bind_int64(st, 2, (int64_t)v->plen);
+		db_bind_int64(st, 3, x->vid);
+		db_bind_int64(st, 4, x->aud);
+		db_bind_int64(st, 5, x->latest);
 	} else {
-		st = store__cached(x->s,
-		                   "INSERT INTO value_index (vkey, vid, aud, latest)"
-		                   " VALUES (?1, ?2, ?3, ?4)"
-		                   " ON CONFLICT DO NOTHING",
-		                   x->err);
+		st = store__stmt(x->s,
+		                 "INSERT INTO value_index (vkey, vid, aud, latest)"
+		                 " VALUES (?1, ?2, ?3, ?4)"
+		                 " ON CONFLICT DO NOTHING",
+		                 NULL, x->err);
 		if (st == NULL)
 			goto fail;
-		sqlite3_bind_int64(st, 1, (int64_t)values_key(v));
-		sqlite3_bind_int64(st, 2, x->vid);
-		sqlite3_bind_int64(st, 3, x->aud);
-		sqlite3_bind_int(st, 4, x->latest);
+		db_bind_int64(st, 1, (int64_t)values_key(v));
+		db_bind_int64(st, 2, x->vid);
+		db_bind_int64(st, 3, x->aud);
+		db_bind_int64(st, 4, x->latest);
 	}
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		sqlite3_reset(st);
-		x->e = store__db_error(x->s, x->err, "indexing a value");
+	if (db_step(st) != DB_DONE) {
+		db_reset(st);
+		x->e = store__fail(x->s, x->err, "indexing a value");
 		return 1;
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	x->values++;
 	return 0;
 fail:
@@ -252,27 +265,34 @@ static enum tix_err index_sighting(struct indexing *x, const json_t *obj)
 	int64_t first = time_us(json_object_get(obj, "first_seen"),
 	                        time_us(json_object_get(obj, "created"), 0));
 	int64_t last = time_us(json_object_get(obj, "last_seen"), first);
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 
 	if (of == NULL)
 		return TIX_OK;
-	st = store__cached(x->s,
-	                   "INSERT OR REPLACE INTO sighting_index (vid, sighting_of, sensor, count,"
-	                   " first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-	                   x->err);
+	/* PostgreSQL has no INSERT OR REPLACE: its upsert (no trigger on
+	 * sighting_index, so SQLite's replace is the same change). */
+	st = store__stmt(x->s,
+	                 "INSERT OR REPLACE INTO sighting_index (vid, sighting_of, sensor, count,"
+	                 " first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	                 "INSERT INTO sighting_index (vid, sighting_of, sensor, count, first_seen,"
+	                 " last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (vid) DO UPDATE"
+	                 " SET sighting_of = excluded.sighting_of, sensor = excluded.sensor,"
+	                 " count = excluded.count, first_seen = excluded.first_seen,"
+	                 " last_seen = excluded.last_seen",
+	                 x->err);
 	if (st == NULL)
 		return x->err ? x->err->code : TIX_ESTORE;
-	sqlite3_bind_int64(st, 1, x->vid);
-	sqlite3_bind_text(st, 2, of, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, sensor ? sensor : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, json_is_integer(c) ? json_integer_value(c) : 1);
-	sqlite3_bind_int64(st, 5, first);
-	sqlite3_bind_int64(st, 6, last);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		sqlite3_reset(st);
-		return store__db_error(x->s, x->err, "indexing a sighting");
+	db_bind_int64(st, 1, x->vid);
+	db_bind_text(st, 2, of, -1);
+	db_bind_text(st, 3, sensor ? sensor : "", -1);
+	db_bind_int64(st, 4, json_is_integer(c) ? json_integer_value(c) : 1);
+	db_bind_int64(st, 5, first);
+	db_bind_int64(st, 6, last);
+	if (db_step(st) != DB_DONE) {
+		db_reset(st);
+		return store__fail(x->s, x->err, "indexing a sighting");
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	x->sighting = 1;
 	return TIX_OK;
 }
@@ -285,7 +305,7 @@ static enum tix_err index_text(struct indexing *x, const json_t *obj)
 	const char *desc = json_string_value(json_object_get(obj, "description"));
 	const json_t *labels = json_object_get(obj, "labels"), *l;
 	struct tix_buf lb;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	enum tix_err e = TIX_OK;
 	size_t i;
 
@@ -303,43 +323,46 @@ static enum tix_err index_text(struct indexing *x, const json_t *obj)
 			tix_buf_adds(&lb, json_string_value(l));
 		}
 	}
-	st = store__cached(x->s,
-	                   "INSERT INTO text_index (rowid, name, description, labels)"
-	                   " VALUES (?1, ?2, ?3, ?4)",
-	                   x->err);
+	/* FTS5's row is its rowid; PostgreSQL's text_index keys it by vid. */
+	st = store__stmt(x->s,
+	                 "INSERT INTO text_index (rowid, name, description, labels)"
+	                 " VALUES (?1, ?2, ?3, ?4)",
+	                 "INSERT INTO text_index (vid, name, description, labels)"
+	                 " VALUES (?1, ?2, ?3, ?4)",
+	                 x->err);
 	if (st == NULL) {
 		tix_buf_release(&lb);
 		return x->err ? x->err->code : TIX_ESTORE;
 	}
-	sqlite3_bind_int64(st, 1, x->vid);
-	sqlite3_bind_text(st, 2, name ? name : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, desc ? desc : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, tix_buf_len(&lb) ? tix_buf_str(&lb) : "", -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		e = store__db_error(x->s, x->err, "indexing text");
-	sqlite3_reset(st);
+	db_bind_int64(st, 1, x->vid);
+	db_bind_text(st, 2, name ? name : "", -1);
+	db_bind_text(st, 3, desc ? desc : "", -1);
+	db_bind_text(st, 4, tix_buf_len(&lb) ? tix_buf_str(&lb) : "", -1);
+	if (db_step(st) != DB_DONE)
+		e = store__fail(x->s, x->err, "indexing text");
+	db_reset(st);
 	tix_buf_release(&lb);
 	return e;
 }
 
 static enum tix_err add_refused(struct store *s, size_t n, struct tix_error *err)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 
 	if (n == 0)
 		return TIX_OK;
-	st = store__cached(s,
-	                   "UPDATE meta SET value = CAST(value AS INTEGER) + ?1"
-	                   " WHERE key = 'values_refused'",
-	                   err);
+	st = store__stmt(s,
+	                 "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + ?1 AS TEXT)"
+	                 " WHERE key = 'values_refused'",
+	                 NULL, err);
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
-	sqlite3_bind_int64(st, 1, (int64_t)n);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		sqlite3_reset(st);
-		return store__db_error(s, err, "counting refused values");
+	db_bind_int64(st, 1, (int64_t)n);
+	if (db_step(st) != DB_DONE) {
+		db_reset(st);
+		return store__fail(s, err, "counting refused values");
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return TIX_OK;
 }
 
@@ -362,39 +385,39 @@ static enum tix_err index_object(struct indexing *x, const json_t *obj)
 static enum tix_err older_not_latest(struct store *s, const struct stix_meta *m,
                                      struct tix_error *err)
 {
-	sqlite3_stmt *older =
-	        store__cached(s,
-	                      "SELECT vid FROM objects WHERE id = ?1 AND modified < ?2"
-	                      " AND " NOT_OBSERVABLE("modified"),
-	                      err);
-	sqlite3_stmt *st;
+	struct db_stmt *older =
+	        store__stmt(s,
+	                    "SELECT vid FROM objects WHERE id = ?1 AND modified < ?2"
+	                    " AND " NOT_OBSERVABLE("modified"),
+	                    NULL, err);
+	struct db_stmt *st;
 	enum tix_err e = TIX_OK;
-	int rc;
+	enum db_rc rc = DB_DONE;
 
 	if (older == NULL)
 		return err ? err->code : TIX_ESTORE;
-	sqlite3_bind_text(older, 1, m->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(older, 2, m->modified, -1, SQLITE_STATIC);
-	while (e == TIX_OK && (rc = sqlite3_step(older)) == SQLITE_ROW) {
+	db_bind_text(older, 1, m->id, -1);
+	db_bind_text(older, 2, m->modified, -1);
+	while (e == TIX_OK && (rc = db_step(older)) == DB_ROW) {
 		for (int t = 0; t < 2 && e == TIX_OK; t++) {
-			st = store__cached(
+			st = store__stmt(
 			        s,
-			        t ? "UPDATE value_ip SET latest = 0 WHERE vid = ?1 AND latest"
-			          : "UPDATE value_index SET latest = 0 WHERE vid = ?1 AND latest",
-			        err);
+			        t ? "UPDATE value_ip SET latest = 0 WHERE vid = ?1 AND latest <> 0"
+			          : "UPDATE value_index SET latest = 0 WHERE vid = ?1 AND latest <> 0",
+			        NULL, err);
 			if (st == NULL) {
 				e = err ? err->code : TIX_ESTORE;
 				break;
 			}
-			sqlite3_bind_int64(st, 1, sqlite3_column_int64(older, 0));
-			if (sqlite3_step(st) != SQLITE_DONE)
-				e = store__db_error(s, err, "marking older values");
-			sqlite3_reset(st);
+			db_bind_int64(st, 1, db_column_int64(older, 0));
+			if (db_step(st) != DB_DONE)
+				e = store__fail(s, err, "marking older values");
+			db_reset(st);
 		}
 	}
-	if (e == TIX_OK && rc != SQLITE_DONE)
-		e = store__db_error(s, err, "finding older versions");
-	sqlite3_reset(older);
+	if (e == TIX_OK && rc != DB_DONE)
+		e = store__fail(s, err, "finding older versions");
+	db_reset(older);
 	return e;
 }
 
@@ -430,20 +453,21 @@ enum tix_err store__values_rebuild(struct store *s, struct store_reindex_counts 
 	        "DELETE FROM value_index; DELETE FROM value_ip; DELETE FROM value_audiences;"
 	        " DELETE FROM sighting_index;"
 	        " DELETE FROM text_index; UPDATE meta SET value = '0' WHERE key = 'values_refused'";
-	sqlite3_stmt *st = NULL;
+	struct db *db = store__engine(s);
+	struct db_stmt *st = NULL;
 	enum tix_err e;
-	int rc;
+	enum db_rc rc;
 
 	memset(c, 0, sizeof(*c));
-	if ((e = store__exec(s, clear, err)) != TIX_OK)
-		return e;
-	if (sqlite3_prepare_v2(s->db, "SELECT vid, body FROM objects ORDER BY vid", -1, &st,
-	                       NULL) != SQLITE_OK)
-		return store__db_error(s, err, "reading objects to index");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct indexing x = {s, sqlite3_column_int64(st, 0), 0, 0, TIX_OK, err, 0, 0, 0};
-		json_t *obj = json_loadb((const char *)sqlite3_column_text(st, 1),
-		                         (size_t)sqlite3_column_bytes(st, 1), 0, NULL);
+	if (db_exec(db, clear, NULL) != DB_OK)
+		return store__fail(s, err, "clearing the value index");
+	if (db_prepare(db, "SELECT vid, body FROM objects ORDER BY vid", NULL, &st) != DB_OK)
+		return store__fail(s, err, "reading objects to index");
+	while ((rc = db_step(st)) == DB_ROW) {
+		struct indexing x = {s, db_column_int64(st, 0), 0, 0, TIX_OK, err, 0, 0, 0};
+		size_t len;
+		const char *body = db_column_text(st, 1, &len);
+		json_t *obj = body ? json_loadb(body, len, 0, NULL) : NULL;
 
 		c->versions++;
 		if (obj == NULL)
@@ -451,15 +475,18 @@ enum tix_err store__values_rebuild(struct store *s, struct store_reindex_counts 
 		e = index_object(&x, obj);
 		json_decref(obj);
 		if (e != TIX_OK) {
-			sqlite3_finalize(st);
+			db_finalize(st);
 			return e;
 		}
 		c->values += x.values;
 		c->refused += x.refused;
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return store__db_error(s, err, "reading objects to index");
+	if (rc != DB_DONE) {
+		e = store__fail(s, err, "reading objects to index");
+		db_finalize(st);
+		return e;
+	}
+	db_finalize(st);
 	/* the sightings were indexed again: once for all of them (before
 	 * migration 19, in migration 16's step, no counter yet: no row moves) */
 	if ((e = store__sightings_moved(s, err)) != TIX_OK)
@@ -472,6 +499,13 @@ enum tix_err store_values_reindex(struct store *s, struct store_reindex_counts *
 {
 	enum tix_err e;
 
+	/* store_begin is SQLite's (sqlite.c, not yet on db.h): on PostgreSQL
+	 * the rebuild is a write transaction of its own. */
+	if (s->pg) {
+		if ((e = store__write_begin(s, err)) != TIX_OK)
+			return e;
+		return store__write_end(s, store__values_rebuild(s, c, err), err);
+	}
 	if ((e = store_begin(s, err)) != TIX_OK)
 		return e;
 	if ((e = store__values_rebuild(s, c, err)) != TIX_OK) {
@@ -483,65 +517,70 @@ enum tix_err store_values_reindex(struct store *s, struct store_reindex_counts *
 
 enum tix_err store_values_refused(struct store *s, int64_t *n, struct tix_error *err)
 {
-	sqlite3_stmt *st =
-	        store__cached(s, "SELECT value FROM meta WHERE key = 'values_refused'", err);
+	struct db_stmt *st =
+	        store__stmt(s, "SELECT value FROM meta WHERE key = 'values_refused'", NULL, err);
 
 	*n = 0;
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	if (db_step(st) == DB_ROW)
+		*n = db_column_int64(st, 0);
+	db_reset(st);
 	return TIX_OK;
 }
 
 /* ---- finding ---------------------------------------------------------- */
 
-/* The columns of a hit, after the one that finds its vid: the latest
- * version of each object (or each owner's copy of an observable) only. */
-#define HIT_COLS HIT_COLS_OF("o.body")
+/* The columns of a hit, the reader's organisation key being the
+ * placeholder reader ("?2"; each statement numbers its parameters without
+ * gaps, which PostgreSQL needs to know their types). HIT_LATEST: the
+ * latest version of each object (or each owner's copy of an observable). */
+#define HIT_COLS(reader) HIT_COLS_OF("o.body", reader)
 /* The same with another expression for the body (store_latest_each: NULL). */
-#define HIT_COLS_OF(body)                                                                          \
+#define HIT_COLS_OF(body, reader)                                                                  \
 	"o.vid, o.id, o.type, o.modified, o.date_added, " body AUD_COLS                            \
 	", coalesce((SELECT country FROM orgs WHERE name = o.owner_org), '')," READS_COLLECTION(   \
-	        "o.vid")
-/* Whether the reader (?9) is granted read on a collection holding vid. */
-#define READS_COLLECTION(vid)                                                                      \
-	" EXISTS (SELECT 1 FROM collection_grants g WHERE g.okey = ?9 AND g.can_read AND EXISTS"   \
-	" (SELECT 1 FROM collection_objects m WHERE m.ckey = g.ckey AND m.vid = " vid "))"
+	        "o.vid", reader)
+/* Whether the reader is granted read on a collection holding vid: 1 or 0. */
+#define READS_COLLECTION(vid, reader)                                                              \
+	" CASE WHEN EXISTS (SELECT 1 FROM collection_grants g WHERE g.okey = " reader              \
+	" AND g.can_read <> 0 AND EXISTS"                                                          \
+	" (SELECT 1 FROM collection_objects m WHERE m.ckey = g.ckey AND m.vid = " vid "))"         \
+	" THEN 1 ELSE 0 END"
 #define HIT_LATEST                                                                                  \
 	" AND NOT EXISTS (SELECT 1 FROM objects o2 WHERE o2.id = o.id AND o2.modified > o.modified" \
 	" AND substr(o.modified, 1, 1) <> '#')"
 
-static struct store_value_hit hit_of(sqlite3_stmt *st)
+static struct store_value_hit hit_of(struct db_stmt *st)
 {
 	struct store_value_hit h;
 
-	h.vid = sqlite3_column_int64(st, 0);
-	h.id = (const char *)sqlite3_column_text(st, 1);
-	h.type = (const char *)sqlite3_column_text(st, 2);
-	h.modified = (const char *)sqlite3_column_text(st, 3);
-	h.date_added = sqlite3_column_int64(st, 4);
-	h.body = (const char *)sqlite3_column_text(st, 5);
-	h.body_len = (size_t)sqlite3_column_bytes(st, 5);
-	h.aud = store__audience(st, 6);
-	h.country = (const char *)sqlite3_column_text(st, 12);
-	h.collection_reader = sqlite3_column_int(st, 13);
+	h.vid = db_column_int64(st, 0);
+	h.id = db_column_text(st, 1, NULL);
+	h.type = db_column_text(st, 2, NULL);
+	h.modified = db_column_text(st, 3, NULL);
+	h.date_added = db_column_int64(st, 4);
+	h.body = db_column_text(st, 5, &h.body_len);
+	if (h.body == NULL)
+		h.body_len = 0;
+	h.aud = store__db_audience(st, 6);
+	h.country = db_column_text(st, 12, NULL);
+	h.collection_reader = (int)db_column_int64(st, 13);
 	return h;
 }
 
 /* Steps st (its parameters bound), handing each row on to cb as a hit
  * until cb returns non-zero (*stopped then 1); resets st. A failed step is
  * reported as an error of what. */
-static enum tix_err each_hit(struct store *s, sqlite3_stmt *st,
+static enum tix_err each_hit(struct store *s, struct db_stmt *st,
                              int (*cb)(void *, const struct store_value_hit *), void *arg,
                              const char *what, int *stopped, struct tix_error *err)
 {
 	enum tix_err e = TIX_OK;
-	int rc;
+	enum db_rc rc;
 
 	*stopped = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		struct store_value_hit h = hit_of(st);
 
 		if (cb(arg, &h) != 0) {
@@ -549,9 +588,9 @@ static enum tix_err each_hit(struct store *s, sqlite3_stmt *st,
 			break;
 		}
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		e = store__db_error(s, err, what);
-	sqlite3_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		e = store__fail(s, err, what);
+	db_reset(st);
 	return e;
 }
 
@@ -575,11 +614,11 @@ static int within_budget(void *arg, const struct store_value_hit *h)
 
 /* Runs one prepared lookup (its other parameters bound); hands its hits
  * on. Returns non-zero when the walk is over (budget, callback, error). */
-static int walk(struct finding *w, sqlite3_stmt *st, enum tix_err *e, struct tix_error *err)
+static int walk(struct finding *w, struct db_stmt *st, enum tix_err *e, struct tix_error *err)
 {
 	int stopped;
 
-	sqlite3_bind_int64(st, 9, w->f->reader_org_key);
+	db_bind_int64(st, 1, w->f->reader_org_key);
 	*e = each_hit(w->s, st, within_budget, w, "finding a value", &stopped, err);
 	w->stopped |= stopped;
 	return w->stopped || *e != TIX_OK;
@@ -589,34 +628,33 @@ static int walk(struct finding *w, sqlite3_stmt *st, enum tix_err *e, struct tix
  * ranges holding]. The full ones join each row's version; the index-only
  * ones read its audience from value_audiences and never the objects table
  * (but for the collections holding it, when the reader is granted any). */
+/* ?1 the reader, ?2 the id left out (or NULL), ?3... the value. */
 #define FIND_SQL(cols, join, table, where)                                                         \
-	"SELECT " cols " FROM " table " x " join " WHERE " where " AND x.latest AND x.vid NOT IN"  \
-	" (SELECT vid FROM objects WHERE id = ?8) ORDER BY x.vid DESC"
-#define FIND_FULL(...)   FIND_SQL_OF(HIT_COLS, "JOIN objects o ON o.vid = x.vid", __VA_ARGS__)
+	"SELECT " cols " FROM " table " x " join " WHERE " where " AND x.latest <> 0 AND x.vid"    \
+	" NOT IN (SELECT vid FROM objects WHERE id = ?2) ORDER BY x.vid DESC"
+#define FIND_FULL(...)   FIND_SQL_OF(HIT_COLS("?1"), "JOIN objects o ON o.vid = x.vid", __VA_ARGS__)
 #define FIND_INDEX(...)  FIND_SQL_OF(INDEX_HIT_COLS, INDEX_HIT_JOIN, __VA_ARGS__)
 #define FIND_SQL_OF(...) FIND_SQL(__VA_ARGS__)
 #define INDEX_HIT_JOIN   "JOIN value_audiences a ON a.akey = x.aud"
 #define INDEX_HIT_COLS                                                                             \
 	"x.vid, NULL, a.type, NULL, 0, NULL, a.tlp, a.tlp_flags, a.owner_org, a.sharing_group,"    \
-	" a.recipients, a.origin_node, NULL," READS_COLLECTION("x.vid")
-#define FIND_VALUE  "value_index", "x.vkey = ?1"
-#define FIND_INSIDE "value_ip", "x.net BETWEEN ?1 AND ?2 AND x.plen >= ?3"
-#define FIND_HOLDS  "value_ip", "x.net = ?1 AND x.plen = ?2"
+	" a.recipients, a.origin_node, NULL," READS_COLLECTION("x.vid", "?1")
+#define FIND_VALUE  "value_index", "x.vkey = ?3"
+#define FIND_INSIDE "value_ip", "x.net BETWEEN ?3 AND ?4 AND x.plen >= ?5"
+#define FIND_HOLDS  "value_ip", "x.net = ?3 AND x.plen = ?4"
 
 static const char *const find_sql[2][3] = {
         {FIND_FULL(FIND_VALUE), FIND_FULL(FIND_INSIDE), FIND_FULL(FIND_HOLDS)},
         {FIND_INDEX(FIND_VALUE), FIND_INDEX(FIND_INSIDE), FIND_INDEX(FIND_HOLDS)},
 };
 
-static sqlite3_stmt *find_stmt(struct store *s, const struct store_value_find *f, int which,
-                               struct tix_error *err)
+static struct db_stmt *find_stmt(struct store *s, const struct store_value_find *f, int which,
+                                 struct tix_error *err)
 {
-	sqlite3_stmt *st = store__cached(s, find_sql[f->index_only != 0][which], err);
+	struct db_stmt *st = store__stmt(s, find_sql[f->index_only != 0][which], NULL, err);
 
-	if (st && f->exclude_id)
-		sqlite3_bind_text(st, 8, f->exclude_id, -1, SQLITE_TRANSIENT);
-	else if (st)
-		sqlite3_bind_null(st, 8);
+	if (st)
+		db_bind_text_or_null(st, 2, f->exclude_id);
 	return st;
 }
 
@@ -625,14 +663,14 @@ enum tix_err store_values_find(struct store *s, const struct store_value_find *f
 {
 	struct finding w = {s, f, 0, 0};
 	const struct values_item *v = f->value;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	enum tix_err e = TIX_OK;
 
 	*stopped = 0;
 	if (v->kind != VALUES_IP) {
 		if ((st = find_stmt(s, f, 0, err)) == NULL)
 			return err ? err->code : TIX_ESTORE;
-		sqlite3_bind_int64(st, 1, (int64_t)values_key(v));
+		db_bind_int64(st, 3, (int64_t)values_key(v));
 		walk(&w, st, &e, err);
 	} else {
 		unsigned char lo[17], hi[17];
@@ -650,9 +688,9 @@ enum tix_err store_values_find(struct store *s, const struct store_value_find *f
 		}
 		if ((st = find_stmt(s, f, 1, err)) == NULL)
 			return err ? err->code : TIX_ESTORE;
-		sqlite3_bind_blob(st, 1, lo, (int)bytes + 1, SQLITE_TRANSIENT);
-		sqlite3_bind_blob(st, 2, hi, (int)bytes + 1, SQLITE_TRANSIENT);
-		sqlite3_bind_int(st, 3, (int)v->plen);
+		db_bind_blob(st, 3, lo, bytes + 1);
+		db_bind_blob(st, 4, hi, bytes + 1);
+		db_bind_int64(st, 5, (int64_t)v->plen);
 		if (walk(&w, st, &e, err) == 0) {
 			/* The ranges that hold it: one lookup per shorter prefix. */
 			if ((st = find_stmt(s, f, 2, err)) == NULL)
@@ -669,8 +707,8 @@ enum tix_err store_values_find(struct store *s, const struct store_value_find *f
 					net[1 + i] =
 					        (unsigned char)(v->addr[i] & (0xff00u >> keep));
 				}
-				sqlite3_bind_blob(st, 1, net, (int)bytes + 1, SQLITE_TRANSIENT);
-				sqlite3_bind_int(st, 2, (int)p);
+				db_bind_blob(st, 3, net, bytes + 1);
+				db_bind_int64(st, 4, (int64_t)p);
 				if (walk(&w, st, &e, err) != 0)
 					break;
 			}
@@ -684,30 +722,30 @@ enum tix_err store_object_version(struct store *s, int64_t vid, int64_t reader_o
                                   int (*cb)(void *, const struct store_value_hit *), void *arg,
                                   struct tix_error *err)
 {
-	sqlite3_stmt *st =
-	        store__cached(s, "SELECT " HIT_COLS " FROM objects o WHERE o.vid = ?1", err);
+	struct db_stmt *st = store__stmt(
+	        s, "SELECT " HIT_COLS("?2") " FROM objects o WHERE o.vid = ?1", NULL, err);
 	int stopped;
 
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
-	sqlite3_bind_int64(st, 1, vid);
-	sqlite3_bind_int64(st, 9, reader_org_key);
+	db_bind_int64(st, 1, vid);
+	db_bind_int64(st, 2, reader_org_key);
 	return each_hit(s, st, cb, arg, "reading a version", &stopped, err);
 }
 
-/* The hits of a query about one id (?1) for a reader (?9). */
+/* The hits of a query about one id (?1) for a reader (?2). */
 static enum tix_err hits_of_id(struct store *s, const char *sql, const char *id,
                                int64_t reader_org_key,
                                int (*cb)(void *, const struct store_value_hit *), void *arg,
                                const char *what, struct tix_error *err)
 {
-	sqlite3_stmt *st = store__cached(s, sql, err);
+	struct db_stmt *st = store__stmt(s, sql, NULL, err);
 	int stopped;
 
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 9, reader_org_key);
+	db_bind_text(st, 1, id, -1);
+	db_bind_int64(st, 2, reader_org_key);
 	return each_hit(s, st, cb, arg, what, &stopped, err);
 }
 
@@ -715,8 +753,8 @@ enum tix_err store_object_latest(struct store *s, const char *id, int64_t reader
                                  int (*cb)(void *, const struct store_value_hit *), void *arg,
                                  struct tix_error *err)
 {
-	return hits_of_id(s, "SELECT " HIT_COLS " FROM objects o WHERE o.id = ?1" HIT_LATEST, id,
-	                  reader_org_key, cb, arg, "reading an object", err);
+	return hits_of_id(s, "SELECT " HIT_COLS("?2") " FROM objects o WHERE o.id = ?1" HIT_LATEST,
+	                  id, reader_org_key, cb, arg, "reading an object", err);
 }
 
 enum tix_err store_object_versions(struct store *s, const char *id, int64_t reader_org_key,
@@ -724,9 +762,9 @@ enum tix_err store_object_versions(struct store *s, const char *id, int64_t read
                                    struct tix_error *err)
 {
 	return hits_of_id(s,
-	                  "SELECT " HIT_COLS_OF("NULL") " FROM objects o WHERE o.id = ?1"
-	                                                " AND substr(o.modified, 1, 1) <> '#'"
-	                                                " ORDER BY o.modified, o.date_added",
+	                  "SELECT " HIT_COLS_OF("NULL", "?2") " FROM objects o WHERE o.id = ?1"
+	                                                      " AND substr(o.modified, 1, 1) <> '#'"
+	                                                      " ORDER BY o.modified, o.date_added",
 	                  id, reader_org_key, cb, arg, "reading the versions of an object", err);
 }
 
@@ -736,8 +774,10 @@ enum tix_err store_relationships_of(struct store *s, const char *id, int64_t rea
 {
 	return hits_of_id(
 	        s,
-	        "SELECT " HIT_COLS " FROM object_refs_index x CROSS JOIN objects o ON o.vid = x.vid"
-	        " WHERE x.ref = ?1 AND o.type = 'relationship'" HIT_LATEST " ORDER BY o.date_added",
+	        "SELECT " HIT_COLS(
+	                "?2") " FROM object_refs_index x CROSS JOIN objects o"
+	                      " WHERE o.vid = x.vid AND x.ref = ?1 AND o.type = 'relationship'" HIT_LATEST
+	                      " ORDER BY o.date_added",
 	        id, reader_org_key, cb, arg, "reading the relationships of an object", err);
 }
 
@@ -745,16 +785,16 @@ enum tix_err store_latest_each(struct store *s, int64_t reader_org_key,
                                int (*cb)(void *, const struct store_value_hit *), void *arg,
                                struct tix_error *err)
 {
-	sqlite3_stmt *st =
-	        store__cached(s,
-	                      "SELECT " HIT_COLS_OF("NULL") " FROM objects o WHERE 1" HIT_LATEST
-	                                                    " ORDER BY o.vid",
-	                      err);
+	struct db_stmt *st = store__stmt(
+	        s,
+	        "SELECT " HIT_COLS_OF("NULL", "?1") " FROM objects o WHERE TRUE" HIT_LATEST
+	                                            " ORDER BY o.vid",
+	        NULL, err);
 	int stopped;
 
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
-	sqlite3_bind_int64(st, 9, reader_org_key);
+	db_bind_int64(st, 1, reader_org_key);
 	return each_hit(s, st, cb, arg, "reading the objects", &stopped, err);
 }
 
@@ -762,42 +802,44 @@ enum tix_err store_sightings_of(struct store *s, const char *id, int64_t reader_
                                 int (*cb)(void *, const struct store_sighting_row *), void *arg,
                                 struct tix_error *err)
 {
-	sqlite3_stmt *st =
-	        store__cached(s,
-	                      "SELECT " HIT_COLS ", x.sensor, x.count, x.first_seen, x.last_seen"
-	                      " FROM sighting_index x JOIN objects o ON o.vid = x.vid"
-	                      " WHERE x.sighting_of = ?1" HIT_LATEST " ORDER BY x.last_seen DESC",
-	                      err);
-	int rc;
+	struct db_stmt *st = store__stmt(
+	        s,
+	        "SELECT " HIT_COLS("?2") ", x.sensor, x.count, x.first_seen, x.last_seen"
+	                                 " FROM sighting_index x JOIN objects o ON o.vid = x.vid"
+	                                 " WHERE x.sighting_of = ?1" HIT_LATEST
+	                                 " ORDER BY x.last_seen DESC",
+	        NULL, err);
+	enum db_rc rc;
+	enum tix_err e = TIX_OK;
 
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 9, reader_org_key);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_text(st, 1, id, -1);
+	db_bind_int64(st, 2, reader_org_key);
+	while ((rc = db_step(st)) == DB_ROW) {
 		struct store_sighting_row r;
 
 		r.hit = hit_of(st);
-		r.sensor = (const char *)sqlite3_column_text(st, 14);
-		r.count = sqlite3_column_int64(st, 15);
-		r.first_seen = sqlite3_column_int64(st, 16);
-		r.last_seen = sqlite3_column_int64(st, 17);
+		r.sensor = db_column_text(st, 14, NULL);
+		r.count = db_column_int64(st, 15);
+		r.first_seen = db_column_int64(st, 16);
+		r.last_seen = db_column_int64(st, 17);
 		if (cb(arg, &r) != 0)
 			break;
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store__db_error(s, err, "reading sightings");
-	return TIX_OK;
+	if (rc != DB_ROW && rc != DB_DONE)
+		e = store__fail(s, err, "reading sightings");
+	db_reset(st);
+	return e;
 }
 
 int store_sighting_line_add(struct store *s, const char *sighting_id, uint64_t line_key,
                             struct tix_error *err)
 {
-	sqlite3_stmt *st = store__cached(s,
+	struct db_stmt *st = store__stmt(s,
 	                                 "INSERT INTO sighting_lines (sighting, line_key)"
 	                                 " VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-	                                 err);
+	                                 NULL, err);
 	int added;
 
 	if (st == NULL)
@@ -806,47 +848,62 @@ int store_sighting_line_add(struct store *s, const char *sighting_id, uint64_t l
 		tix_error_set(err, TIX_ESTORE, "store", "sighting_line_add outside a transaction");
 		return -1;
 	}
-	sqlite3_bind_text(st, 1, sighting_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, (int64_t)line_key);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		sqlite3_reset(st);
-		store__db_error(s, err, "recording a sighted line");
+	db_bind_text(st, 1, sighting_id, -1);
+	db_bind_int64(st, 2, (int64_t)line_key);
+	if (db_step(st) != DB_DONE) {
+		db_reset(st);
+		store__fail(s, err, "recording a sighted line");
 		return -1;
 	}
-	sqlite3_reset(st);
-	added = sqlite3_changes(s->db) == 1;
+	db_reset(st);
+	added = db_changes(store__engine(s)) == 1;
 	return added;
 }
 
 int store_snapshot_begin(struct store *s)
 {
-	return sqlite3_get_autocommit(s->db) &&
-	       sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+	struct db *db = store__engine(s);
+
+	return !db_in_transaction(db) && db_begin(db, 0) == DB_OK;
 }
 
 void store_snapshot_end(struct store *s, int begun)
 {
-	if (begun)
-		sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+	if (begun && db_commit(store__engine(s)) != DB_OK)
+		db_rollback(store__engine(s));
 }
 
 /* ---- text search (FTS5) ------------------------------------------------ */
+
+/* The text search is FTS5's (its query syntax and rank): on SQLite only
+ * until PostgreSQL's tsvector query is written (docs/architecture.md).
+ * PostgreSQL's text_index is filled all the same (index_text). */
+static enum tix_err text_search_engine(struct store *s, struct tix_error *err)
+{
+	if (db_engine(store__engine(s)) == DB_POSTGRES)
+		return tix_error_set(err, TIX_ESTORE, "store",
+		                     "the text search (tix search) is not yet on PostgreSQL");
+	return TIX_OK;
+}
 
 enum tix_err store_text_search(struct store *s, const struct store_text_query *q,
                                int (*cb)(void *, const struct store_value_hit *), void *arg,
                                int *more, struct tix_error *err)
 {
 	struct tix_buf sql;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	size_t examined = 0;
-	enum tix_err e = TIX_OK;
-	int rc;
+	enum tix_err e;
+	enum db_rc rc;
 
 	*more = 0;
+	if ((e = text_search_engine(s, err)) != TIX_OK)
+		return e;
 	tix_buf_init(&sql, 1 << 14);
-	tix_buf_adds(&sql, "SELECT " HIT_COLS " FROM (SELECT rowid AS vid, rank FROM text_index"
-	                   " WHERE text_index MATCH ?1 ORDER BY rank LIMIT ?2) t"
-	                   " JOIN objects o ON o.vid = t.vid WHERE 1" HIT_LATEST);
+	tix_buf_adds(&sql, "SELECT " HIT_COLS(
+	                           "?9") " FROM (SELECT rowid AS vid, rank FROM text_index"
+	                                 " WHERE text_index MATCH ?1 ORDER BY rank LIMIT ?2) t"
+	                                 " JOIN objects o ON o.vid = t.vid WHERE 1" HIT_LATEST);
 	if (q->types && q->types[0]) {
 		tix_buf_adds(&sql, " AND o.type IN (");
 		for (int i = 0; i < 16 && q->types[i]; i++)
@@ -858,20 +915,20 @@ enum tix_err store_text_search(struct store *s, const struct store_text_query *q
 	if (q->since_modified)
 		tix_buf_adds(&sql, " AND o.modified >= ?4 AND substr(o.modified, 1, 1) <> '#'");
 	tix_buf_adds(&sql, " ORDER BY t.rank");
-	st = store__cached(s, tix_buf_str(&sql), err);
+	st = store__stmt(s, tix_buf_str(&sql), NULL, err);
 	tix_buf_release(&sql);
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
-	sqlite3_bind_text(st, 1, q->match, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, (int64_t)(q->budget ? q->budget : 10000));
+	db_bind_text(st, 1, q->match, -1);
+	db_bind_int64(st, 2, (int64_t)(q->budget ? q->budget : 10000));
 	if (q->org)
-		sqlite3_bind_text(st, 3, q->org, -1, SQLITE_TRANSIENT);
+		db_bind_text(st, 3, q->org, -1);
 	if (q->since_modified)
-		sqlite3_bind_text(st, 4, q->since_modified, -1, SQLITE_TRANSIENT);
+		db_bind_text(st, 4, q->since_modified, -1);
 	for (int i = 0; q->types && i < 16 && q->types[i]; i++)
-		sqlite3_bind_text(st, 20 + i, q->types[i], -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 9, q->reader_org_key);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		db_bind_text(st, 20 + i, q->types[i], -1);
+	db_bind_int64(st, 9, q->reader_org_key);
+	while ((rc = db_step(st)) == DB_ROW) {
 		struct store_value_hit h = hit_of(st);
 
 		examined++;
@@ -880,11 +937,11 @@ enum tix_err store_text_search(struct store *s, const struct store_text_query *q
 			break;
 		}
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		e = store__db_error(s, err, "searching");
-	else if (rc == SQLITE_DONE && examined >= (q->budget ? q->budget : 10000))
+	if (rc != DB_ROW && rc != DB_DONE)
+		e = store__fail(s, err, "searching");
+	else if (rc == DB_DONE && examined >= (q->budget ? q->budget : 10000))
 		*more = 1;
-	sqlite3_reset(st);
+	db_reset(st);
 	return e;
 }
 
@@ -893,24 +950,24 @@ enum tix_err store_text_search(struct store *s, const struct store_text_query *q
 enum tix_err store_indicator_expire(struct store *s, const char *id, int64_t at_us, double score,
                                     int *added, struct tix_error *err)
 {
-	sqlite3_stmt *st =
-	        store__cached(s,
-	                      "INSERT INTO indicator_expired (id, at, score) VALUES (?1, ?2,"
-	                      " ?3) ON CONFLICT DO NOTHING",
-	                      err);
+	struct db_stmt *st =
+	        store__stmt(s,
+	                    "INSERT INTO indicator_expired (id, at, score) VALUES (?1, ?2,"
+	                    " ?3) ON CONFLICT DO NOTHING",
+	                    NULL, err);
 
 	*added = 0;
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, at_us);
-	sqlite3_bind_double(st, 3, score);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		sqlite3_reset(st);
-		return store__db_error(s, err, "marking an indicator expired");
+	db_bind_text(st, 1, id, -1);
+	db_bind_int64(st, 2, at_us);
+	db_bind_double(st, 3, score);
+	if (db_step(st) != DB_DONE) {
+		db_reset(st);
+		return store__fail(s, err, "marking an indicator expired");
 	}
-	sqlite3_reset(st);
-	*added = sqlite3_changes(s->db) == 1;
+	db_reset(st);
+	*added = db_changes(store__engine(s)) == 1;
 	return TIX_OK;
 }
 
@@ -978,16 +1035,18 @@ void store_id_set_release(struct store_id_set *set)
 enum tix_err store_indicators_expired(struct store *s, int (*cb)(void *, const char *id), void *arg,
                                       struct tix_error *err)
 {
-	sqlite3_stmt *st = store__cached(s, "SELECT id FROM indicator_expired ORDER BY id", err);
-	int rc;
+	struct db_stmt *st =
+	        store__stmt(s, "SELECT id FROM indicator_expired ORDER BY id", NULL, err);
+	enum db_rc rc;
+	enum tix_err e = TIX_OK;
 
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (cb(arg, (const char *)sqlite3_column_text(st, 0)) != 0)
+	while ((rc = db_step(st)) == DB_ROW)
+		if (cb(arg, db_column_text(st, 0, NULL)) != 0)
 			break;
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store__db_error(s, err, "reading expired indicators");
-	return TIX_OK;
+	if (rc != DB_ROW && rc != DB_DONE)
+		e = store__fail(s, err, "reading expired indicators");
+	db_reset(st);
+	return e;
 }

@@ -5,10 +5,9 @@
  * second run changes nothing, a newer schema is refused, servers starting
  * together migrate one after the other; and the store
  * functions of the modules written on db.h (accounts, policy, sessions,
- * request, ownership, route, sync, taxii, reports, audit; the sightings'
- * counter of feeds.c) give the same answers on both, backup does what each
- * engine allows, and a peer changed or removed moves the data version a
- * second handle sees.
+ * request, ownership, route, sync, taxii, reports, audit, values but its
+ * text search; the sightings' counter of feeds.c) give the same answers on both, backup does what
+ * each engine allows, and a peer changed or removed moves the data version a second handle sees.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -25,6 +24,7 @@
 #include "../tmpdir.h"
 #include "stix/stix.h"
 #include "store/store_int.h"
+#include "values/values.h"
 
 static const char *pg_url; /* TIX_TEST_PG_URL, from tools/pg.sh */
 
@@ -1932,6 +1932,257 @@ static void peer_versions_on(struct store *s)
 	store_close(o);
 }
 
+/* One version of an object, stored by a plain INSERT (put_version) and
+ * indexed by store__index_version as store_put would. */
+static void index_version(struct store *s, int64_t vid, const char *id, const char *type,
+                          const char *modified, const char *body)
+{
+	struct stix_meta m;
+	struct tix_error err;
+
+	put_version(s, vid, id, type, modified, modified, vid * 10, body, 0, 0);
+	memset(&m, 0, sizeof(m));
+	m.id = id;
+	m.type = type;
+	snprintf(m.created, sizeof(m.created), "%s", modified);
+	snprintf(m.modified, sizeof(m.modified), "%s", modified);
+	m.version = m.modified;
+	if (store__index_version(s, vid, &m, body, strlen(body), &err) != TIX_OK)
+		fail_msg("indexing %s: %s", id, err.msg);
+}
+
+struct hits_out {
+	char text[512];
+	size_t n;
+};
+
+/* "vid type id|- reader;" per hit. */
+static int hit_cb(void *arg, const struct store_value_hit *h)
+{
+	struct hits_out *o = arg;
+
+	o->n += (size_t)snprintf(o->text + o->n, sizeof(o->text) - o->n, "%lld %s %s %d;",
+	                         (long long)h->vid, h->type, h->id ? h->id : "-",
+	                         h->collection_reader);
+	assert_true(o->n < sizeof(o->text));
+	assert_true(h->aud.owner_org && strcmp(h->aud.owner_org, "acme") == 0);
+	return 0;
+}
+
+/* The hits of store_values_find for what a user typed. */
+static const char *find_text(struct store *s, const char *what, int64_t reader, int index_only,
+                             const char *exclude, struct hits_out *o)
+{
+	struct values_item v;
+	char buf[256];
+	const char *why;
+	struct store_value_find f;
+	struct tix_error err;
+	int stopped;
+
+	memset(o, 0, sizeof(*o));
+	assert_int_equal(values_classify(what, strlen(what), &v, buf, sizeof(buf), &why), 0);
+	memset(&f, 0, sizeof(f));
+	f.value = &v;
+	f.reader_org_key = reader;
+	f.cb = hit_cb;
+	f.arg = o;
+	f.index_only = index_only;
+	f.exclude_id = exclude;
+	if (store_values_find(s, &f, &stopped, &err) != TIX_OK)
+		fail_msg("finding %s: %s", what, err.msg);
+	assert_int_equal(stopped, 0);
+	return o->text;
+}
+
+struct sightings_out {
+	char text[256];
+	size_t n;
+	int64_t sum;
+};
+
+static int sighting_cb(void *arg, const struct store_sighting_row *r)
+{
+	struct sightings_out *o = arg;
+
+	o->n += (size_t)snprintf(o->text + o->n, sizeof(o->text) - o->n, "%s %s %lld %lld;",
+	                         r->hit.id, r->sensor, (long long)r->count,
+	                         (long long)r->last_seen);
+	o->sum += r->count;
+	return 0;
+}
+
+static int expired_cb(void *arg, const char *id)
+{
+	struct hits_out *o = arg;
+
+	o->n += (size_t)snprintf(o->text + o->n, sizeof(o->text) - o->n, "%s;", id);
+	return 0;
+}
+
+/* The lookups of one store after values_on's versions were indexed. */
+static void values_lookups(struct store *s, int64_t reader)
+{
+	struct hits_out o;
+	struct sightings_out so;
+	struct tix_error err;
+
+	/* by value: the latest version only (indicator--a's first is not) */
+	assert_string_equal(find_text(s, "evil.example", reader, 0, NULL, &o),
+	                    "3 indicator indicator--b 1;");
+	assert_string_equal(find_text(s, "EVIL.example.", reader, 1, NULL, &o), "3 indicator - 1;");
+	assert_string_equal(find_text(s, "good.example", reader, 0, NULL, &o),
+	                    "2 indicator indicator--a 0;");
+	assert_string_equal(find_text(s, "evil.example", 0, 0, "indicator--b", &o), "");
+	/* CIDR: the addresses and ranges inside one, newest first... */
+	assert_string_equal(find_text(s, "10.0.0.0/8", reader, 0, NULL, &o),
+	                    "3 indicator indicator--b 1;2 indicator indicator--a 0;");
+	assert_string_equal(find_text(s, "10.1.2.0/24", reader, 0, NULL, &o),
+	                    "3 indicator indicator--b 1;2 indicator indicator--a 0;");
+	assert_string_equal(find_text(s, "10.1.3.0/24", reader, 0, NULL, &o),
+	                    "2 indicator indicator--a 0;");
+	/* ...and the ranges holding an address, shortest prefix first (v1's
+	 * 10.1.2.3 itself is not the latest) */
+	assert_string_equal(find_text(s, "10.1.2.3", reader, 0, NULL, &o),
+	                    "2 indicator indicator--a 0;3 indicator indicator--b 1;");
+	assert_string_equal(find_text(s, "10.1.2.3", reader, 0, "indicator--a", &o),
+	                    "3 indicator indicator--b 1;");
+	assert_string_equal(find_text(s, "10.2.0.1", reader, 0, NULL, &o), "");
+	assert_string_equal(find_text(s, "2001:db8::1", reader, 1, NULL, &o), "3 indicator - 1;");
+	assert_string_equal(find_text(s, "2001:db9::1", reader, 1, NULL, &o), "");
+
+	/* the sightings of an indicator, most recently seen first, and their sum */
+	memset(&so, 0, sizeof(so));
+	assert_int_equal(store_sightings_of(s, "indicator--b", reader, sighting_cb, &so, &err),
+	                 TIX_OK);
+	assert_string_equal(so.text, "sighting--s2 identity--x 4 1704240000000000;"
+	                             "sighting--s1 identity--y 3 1704153600000000;");
+	assert_int_equal(so.sum, 7);
+	memset(&so, 0, sizeof(so));
+	assert_int_equal(store_sightings_of(s, "indicator--a", reader, sighting_cb, &so, &err),
+	                 TIX_OK);
+	assert_string_equal(so.text, "");
+
+	/* a version as a hit; an object's latest */
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(store_object_version(s, 1, reader, hit_cb, &o, &err), TIX_OK);
+	assert_string_equal(o.text, "1 indicator indicator--a 0;");
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(store_object_latest(s, "indicator--a", reader, hit_cb, &o, &err), TIX_OK);
+	assert_string_equal(o.text, "2 indicator indicator--a 0;");
+}
+
+/* The value index (values.c): values, addresses and ranges of indicators
+ * indexed with their audience and latest flag, found by value and by CIDR
+ * both ways, sightings and their counts, refused values counted, the index
+ * rebuilt gives the same answers; the text index filled (searched on
+ * SQLite only: FTS5), expired indicators. */
+static void values_on(struct store *s)
+{
+	struct store_collection c;
+	struct store_reindex_counts rc;
+	struct hits_out o;
+	struct tix_error err;
+	struct store_text_query q;
+	int64_t refused = -1, reader;
+	int more, added, begun;
+	char out[256], sql[160];
+
+	/* a reader of collection "v" (which holds indicator--b) */
+	assert_int_equal(store_collection_create(s, "v", NULL, &c, &err), TIX_OK);
+	exec_on(s, "INSERT INTO orgs (okey, name, created) VALUES (77, 'reader-org', 0)");
+	reader = 77;
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO collection_grants (ckey, okey, can_read, can_write)"
+	         " VALUES (%lld, 77, 1, 0)",
+	         (long long)c.key);
+	exec_on(s, sql);
+
+	index_version(s, 1, "indicator--a", "indicator", "2024-01-01T00:00:00.000Z",
+	              "{\"type\":\"indicator\",\"pattern_type\":\"stix\",\"name\":\"Evil host\","
+	              "\"pattern\":\"[ipv4-addr:value = '10.1.2.3'] OR"
+	              " [domain-name:value = 'evil.example']\"}");
+	index_version(
+	        s, 2, "indicator--a", "indicator", "2024-01-02T00:00:00.000Z",
+	        "{\"type\":\"indicator\",\"pattern_type\":\"stix\",\"name\":\"Evil range\","
+	        "\"pattern\":\"[ipv4-addr:value = '10.1.0.0/16'] OR"
+	        " [domain-name:value = 'good.example'] OR [ipv4-addr:value = '10.300.0.1']\"}");
+	index_version(
+	        s, 3, "indicator--b", "indicator", "2024-01-01T00:00:00.000Z",
+	        "{\"type\":\"indicator\",\"pattern_type\":\"stix\",\"labels\":[\"botnet\"],"
+	        "\"pattern\":\"[domain-name:value = 'evil.example'] AND"
+	        " [ipv4-addr:value = '10.1.2.0/24'] AND [ipv6-addr:value = '2001:db8::/32']\"}");
+	index_version(
+	        s, 4, "sighting--s1", "sighting", "2024-01-01T00:00:00.000Z",
+	        "{\"type\":\"sighting\",\"sighting_of_ref\":\"indicator--b\",\"count\":3,"
+	        "\"where_sighted_refs\":[\"identity--y\"],"
+	        "\"first_seen\":\"2024-01-01T00:00:00Z\",\"last_seen\":\"2024-01-02T00:00:00Z\"}");
+	index_version(s, 5, "sighting--s2", "sighting", "2024-01-01T00:00:00.000Z",
+	              "{\"type\":\"sighting\",\"sighting_of_ref\":\"indicator--b\",\"count\":4,"
+	              "\"where_sighted_refs\":[\"identity--x\"],"
+	              "\"first_seen\":\"2024-01-03T00:00:00Z\"}");
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO collection_objects (ckey, vid, date_added) VALUES (%lld, 3, 31)",
+	         (long long)c.key);
+	exec_on(s, sql);
+
+	/* each value once per version, the older version's no longer latest */
+	rows_text(
+	        store__engine(s),
+	        "SELECT CAST(vid AS TEXT), CAST(latest AS TEXT) FROM value_index ORDER BY vid, vkey",
+	        out, sizeof(out));
+	assert_string_equal(out, "1 0\n2 1\n3 1\n");
+	rows_text(store__engine(s),
+	          "SELECT CAST(vid AS TEXT), CAST(latest AS TEXT) FROM value_ip ORDER BY vid, plen",
+	          out, sizeof(out));
+	assert_string_equal(out, "1 0\n2 1\n3 1\n3 1\n");
+	rows_text(store__engine(s), "SELECT CAST(count(*) AS TEXT) FROM value_audiences", out,
+	          sizeof(out));
+	assert_string_equal(out, "1\n"); /* the indicators' (sightings carry no value) */
+	rows_text(store__engine(s), "SELECT CAST(count(*) AS TEXT) FROM text_index", out,
+	          sizeof(out));
+	assert_string_equal(out, "3\n"); /* the indicators': a name or labels */
+	assert_int_equal(store_values_refused(s, &refused, &err), TIX_OK);
+	assert_int_equal(refused, 1); /* 10.300.0.1 */
+
+	values_lookups(s, reader);
+
+	/* rebuilt from the objects: the same index and answers */
+	begun = store_snapshot_begin(s);
+	assert_int_equal(begun, 1);
+	assert_int_equal(store_snapshot_begin(s), 0); /* one already open */
+	store_snapshot_end(s, begun);
+	if (store_values_reindex(s, &rc, &err) != TIX_OK)
+		fail_msg("reindexing: %s", err.msg);
+	assert_int_equal(rc.versions, 5);
+	assert_int_equal(rc.refused, 1);
+	assert_int_equal(store_values_refused(s, &refused, &err), TIX_OK);
+	assert_int_equal(refused, 1);
+	values_lookups(s, reader);
+
+	/* the text search: FTS5 on SQLite; refused, clearly, on PostgreSQL */
+	memset(&q, 0, sizeof(q));
+	q.match = "evil";
+	memset(&o, 0, sizeof(o));
+	if (s->pg) {
+		assert_int_equal(store_text_search(s, &q, hit_cb, &o, &more, &err), TIX_ESTORE);
+		assert_non_null(strstr(err.msg, "not yet on PostgreSQL"));
+	} else {
+		assert_int_equal(store_text_search(s, &q, hit_cb, &o, &more, &err), TIX_OK);
+		assert_string_equal(o.text, "2 indicator indicator--a 0;");
+	}
+
+	/* expired indicators: once each */
+	assert_int_equal(store_indicator_expire(s, "indicator--b", 5, 0.1, &added, &err), TIX_OK);
+	assert_int_equal(added, 1);
+	assert_int_equal(store_indicator_expire(s, "indicator--b", 6, 0.1, &added, &err), TIX_OK);
+	assert_int_equal(added, 0);
+	assert_int_equal(store_indicator_expire(s, "indicator--a", 6, 0.2, &added, &err), TIX_OK);
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(store_indicators_expired(s, expired_cb, &o, &err), TIX_OK);
+	assert_string_equal(o.text, "indicator--a;indicator--b;");
+}
+
 #define ON_BOTH(fn)                                                                                \
 	static void test_##fn(void **state)                                                        \
 	{                                                                                          \
@@ -1952,6 +2203,7 @@ ON_BOTH(reports)
 ON_BOTH(audit)
 ON_BOTH(sightings_version)
 ON_BOTH(peer_versions)
+ON_BOTH(values)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
@@ -1977,6 +2229,7 @@ int main(void)
 	        T(test_backup),
 	        T(test_sightings_version),
 	        T(test_peer_versions),
+	        T(test_values),
 	};
 	const char *skip = getenv("TIX_TEST_PG_SKIP");
 
