@@ -787,6 +787,9 @@ enum tix_err store_collection_grant(struct store *s, const struct store_collecti
 		db_bind_int64(st, 4, can_write != 0);
 	}
 	e = step_write(s, st, "grant to", org, "granting access", err);
+	/* who may count the collection's sightings changed with it */
+	if (e == TIX_OK)
+		e = store__sightings_collection_moved(s, c->key, err);
 out:
 	db_finalize(st);
 	return tx_end(s, e, err);

@@ -216,7 +216,7 @@ enum tix_err store__sightings_moved(struct store *s, struct tix_error *err);
  * added or removed). */
 enum tix_err store__sighting_member_moved(struct store *s, int64_t vid, struct tix_error *err);
 /* Moves it when collection ckey holds an indexed sighting (before the
- * collection is removed). */
+ * collection is removed, or when its grants change). */
 enum tix_err store__sightings_collection_moved(struct store *s, int64_t ckey,
                                                struct tix_error *err);
 /* Migration 13 (issue 20): contact points' signing keys (request.c). */

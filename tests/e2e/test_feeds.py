@@ -997,6 +997,31 @@ def http_feed_etag_changes_when_a_stored_sighting_joins_a_collection_its_reader_
 
 
 @test
+def http_feed_etag_changes_when_a_grant_lets_its_reader_count_a_sighting(w):
+    # A sighting in a collection only acme reads; then beta is granted it:
+    # beta's count grows, so the old ETag must not get 304.
+    granted = ind("[domain-name:value = 'granted.example']")
+    import_as(w, "acme", [granted], "--collection", w.cid)
+    tix_ok("admin", "collection", "add", "acme-sensors", "--read", "acme", "--write", "acme",
+           "--db", w.db)
+    import_as(w, "acme", [sighting(granted["id"], 3, GREEN)], "--collection", "acme-sensors")
+    path = "/feeds/%s/csv" % w.cid
+
+    def count(r):
+        return {row[2]: row[8] for row in csv.reader(io.StringIO(r.body.decode(),
+                                                                 newline=""))}[granted["id"]]
+
+    r1 = feed_get(w, "bea", path)
+    assert r1.status == 200 and count(r1) == "0", r1
+    tix_ok("admin", "collection", "grant", "acme-sensors", "--org", "beta", "--read",
+           "--db", w.db)
+    r2 = feed_get(w, "bea", path, {"If-None-Match": r1.header("ETag")})
+    assert r2.status == 200 and r2.header("ETag") != r1.header("ETag"), r2
+    assert count(r2) == "3", count(r2)
+    assert feed_get(w, "bea", path, {"If-None-Match": r2.header("ETag")}).status == 304
+
+
+@test
 def min_sightings_counts_only_the_sightings_its_reader_may_read(w):
     email, md5 = w.objs["clear-email"]["id"], w.objs["clear-md5"]["id"]
     # email: sighted twice where beta reads; md5 once there, once in
