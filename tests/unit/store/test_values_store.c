@@ -55,15 +55,40 @@ static int teardown(void **state)
 
 #define IND(n) "indicator--0000000" n "-1111-4111-8111-111111111111"
 
+/* Writes text as owner, into c when given (its source digest recorded
+ * when digest), in a transaction of its own, committed or rolled back:
+ * stored when new, linked to c when stored before (store_put does both).
+ * Returns store_put's *added. */
+static int write_as(struct store *s, const char *text, const char *owner,
+                    const struct store_collection *c, int digest, int commit)
+{
+	json_t *o = json_loads(text, 0, NULL);
+	struct store_source src;
+	struct stix_meta m;
+	struct tix_error err;
+	int added = -1;
+
+	assert_non_null(o);
+	assert_int_equal(stix_meta_get(o, &m, &err), TIX_OK);
+	if (digest)
+		store_source_digest(text, strlen(text), &src);
+	assert_int_equal(store_begin(s, &err), TIX_OK);
+	if (store_put(s, &m, text, strlen(text), owner, c, digest ? &src : NULL, &added, &err) !=
+	    TIX_OK)
+		fail_msg("store_put: %s", err.msg);
+	if (commit)
+		assert_int_equal(store_commit(s, &err), TIX_OK);
+	else
+		store_rollback(s);
+	json_decref(o);
+	return added;
+}
+
 /* Stores an indicator version with this pattern, as owner. */
 static void put_ind(struct store *s, const char *id, const char *modified, const char *pattern,
                     const char *owner, int commit)
 {
 	char text[2048];
-	json_t *o;
-	struct stix_meta m;
-	struct tix_error err;
-	int added;
 
 	snprintf(text, sizeof(text),
 	         "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"%s\","
@@ -71,17 +96,7 @@ static void put_ind(struct store *s, const char *id, const char *modified, const
 	         "\"pattern\":\"%s\",\"pattern_type\":\"stix\","
 	         "\"valid_from\":\"2026-01-01T00:00:00Z\"}",
 	         id, modified, pattern);
-	o = json_loads(text, 0, NULL);
-	assert_non_null(o);
-	assert_int_equal(stix_meta_get(o, &m, &err), TIX_OK);
-	assert_int_equal(store_begin(s, &err), TIX_OK);
-	if (store_put(s, &m, text, strlen(text), owner, NULL, NULL, &added, &err) != TIX_OK)
-		fail_msg("store_put: %s", err.msg);
-	if (commit)
-		assert_int_equal(store_commit(s, &err), TIX_OK);
-	else
-		store_rollback(s);
-	json_decref(o);
+	write_as(s, text, owner, NULL, 0, commit);
 }
 
 struct found {
@@ -384,31 +399,6 @@ static int64_t sightings_version(struct store *s)
 	return v;
 }
 
-/* Writes text as bank into c (its source digest recorded), in a
- * transaction of its own, committed or rolled back: stored when new,
- * linked to c when stored before (store_put does both). Returns *added. */
-static int write_in(struct store *s, const char *text, const struct store_collection *c, int commit)
-{
-	json_t *o = json_loads(text, 0, NULL);
-	struct store_source src;
-	struct stix_meta m;
-	struct tix_error err;
-	int added = -1;
-
-	assert_non_null(o);
-	assert_int_equal(stix_meta_get(o, &m, &err), TIX_OK);
-	store_source_digest(text, strlen(text), &src);
-	assert_int_equal(store_begin(s, &err), TIX_OK);
-	if (store_put(s, &m, text, strlen(text), "bank", c, &src, &added, &err) != TIX_OK)
-		fail_msg("store_put: %s", err.msg);
-	if (commit)
-		assert_int_equal(store_commit(s, &err), TIX_OK);
-	else
-		store_rollback(s);
-	json_decref(o);
-	return added;
-}
-
 /* The version of text found by its source digest (how `tix import` finds
  * bytes it stored before) added to c: store_collection_add, no new version. */
 static int add_by_digest(struct store *s, const char *text, const struct store_collection *c)
@@ -468,24 +458,24 @@ static void test_sightings_version_moves_with_sightings_only(void **state)
 	assert_int_equal(v, 0);
 
 	/* unrelated writes: an indicator, in a collection and then another */
-	assert_int_equal(write_in(fx->s, INDICATOR_8, &a, 1), 1);
-	assert_int_equal(write_in(fx->s, INDICATOR_8, &b, 1), 1);
+	assert_int_equal(write_as(fx->s, INDICATOR_8, "bank", &a, 1, 1), 1);
+	assert_int_equal(write_as(fx->s, INDICATOR_8, "bank", &b, 1, 1), 1);
 	assert_int_equal(add_by_digest(fx->s, INDICATOR_8, &d), 1);
 	assert_int_equal(sightings_version(other), v);
 	/* a sighting rolled back: nothing committed, nothing moves */
-	assert_int_equal(write_in(fx->s, SIGHTING_1, &a, 0), 1);
+	assert_int_equal(write_as(fx->s, SIGHTING_1, "bank", &a, 1, 0), 1);
 	assert_int_equal(sightings_version(other), v);
 
 	/* a new sighting */
-	assert_int_equal(write_in(fx->s, SIGHTING_1, &a, 1), 1);
+	assert_int_equal(write_as(fx->s, SIGHTING_1, "bank", &a, 1, 1), 1);
 	assert_true(sightings_version(other) > v);
 	v = sightings_version(other);
 	/* the same bytes again, same collection: nothing changed */
-	assert_int_equal(write_in(fx->s, SIGHTING_1, &a, 1), 0);
+	assert_int_equal(write_as(fx->s, SIGHTING_1, "bank", &a, 1, 1), 0);
 	assert_int_equal(sightings_version(other), v);
 	/* the same version into a second collection, no new version: its
 	 * readers count it now */
-	assert_int_equal(write_in(fx->s, SIGHTING_1, &b, 1), 1);
+	assert_int_equal(write_as(fx->s, SIGHTING_1, "bank", &b, 1, 1), 1);
 	assert_true(sightings_version(other) > v);
 	v = sightings_version(other);
 	/* and into a third by its source digest (tix import's path) */
