@@ -850,34 +850,38 @@ out:
 	return store__write_end(s, e, err);
 }
 
+/* The text of the first row sql (?1 = peer) gives, into out ("" when none). */
+static enum tix_err peer_text(struct store *s, const char *sql, const char *peer, char *out,
+                              size_t size, const char *what, struct tix_error *err)
+{
+	struct db_stmt *st = store__stmt(s, sql, NULL, err);
+	enum db_rc rc;
+
+	out[0] = '\0';
+	if (st == NULL)
+		return TIX_ESTORE;
+	db_bind_text(st, 1, peer, -1);
+	if ((rc = db_step(st)) == DB_ROW)
+		snprintf(out, size, "%s", db_column_text(st, 0, NULL));
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return store__fail(s, err, what);
+	return TIX_OK;
+}
+
 enum tix_err store_peer_anchor_status(struct store *s, const char *peer, char *last, size_t lsize,
                                       char *problem, size_t psize, struct tix_error *err)
 {
-	struct db_stmt *st;
-	enum db_rc rc;
+	enum tix_err e;
 
-	last[0] = problem[0] = '\0';
-	if ((st = store__stmt(s,
-	                      "SELECT seq || ':' || hash FROM peer_anchors WHERE peer = ?1"
-	                      " ORDER BY received DESC, seq DESC LIMIT 1",
-	                      NULL, err)) == NULL)
-		return TIX_ESTORE;
-	db_bind_text(st, 1, peer, -1);
-	if ((rc = db_step(st)) == DB_ROW)
-		snprintf(last, lsize, "%s", db_column_text(st, 0, NULL));
-	db_reset(st);
-	if (rc != DB_ROW && rc != DB_DONE)
-		return store__fail(s, err, "reading a peer's anchors");
-	if ((st = store__stmt(s, "SELECT problem FROM peer_anchor_problems WHERE peer = ?1", NULL,
-	                      err)) == NULL)
-		return TIX_ESTORE;
-	db_bind_text(st, 1, peer, -1);
-	if ((rc = db_step(st)) == DB_ROW)
-		snprintf(problem, psize, "%s", db_column_text(st, 0, NULL));
-	db_reset(st);
-	if (rc != DB_ROW && rc != DB_DONE)
-		return store__fail(s, err, "reading a peer's anchor problem");
-	return TIX_OK;
+	problem[0] = '\0';
+	if ((e = peer_text(s,
+	                   "SELECT seq || ':' || hash FROM peer_anchors WHERE peer = ?1"
+	                   " ORDER BY received DESC, seq DESC LIMIT 1",
+	                   peer, last, lsize, "reading a peer's anchors", err)) != TIX_OK)
+		return e;
+	return peer_text(s, "SELECT problem FROM peer_anchor_problems WHERE peer = ?1", peer,
+	                 problem, psize, "reading a peer's anchor problem", err);
 }
 
 /* ---- the queue -------------------------------------------------------------- */
