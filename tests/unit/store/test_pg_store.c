@@ -2008,6 +2008,7 @@ static int sighting_cb(void *arg, const struct store_sighting_row *r)
 	o->n += (size_t)snprintf(o->text + o->n, sizeof(o->text) - o->n, "%s %s %lld %lld;",
 	                         r->hit.id, r->sensor, (long long)r->count,
 	                         (long long)r->last_seen);
+	assert_true(o->n < sizeof(o->text)); /* cut: the next append would write past it */
 	o->sum += r->count;
 	return 0;
 }
@@ -2017,6 +2018,7 @@ static int expired_cb(void *arg, const char *id)
 	struct hits_out *o = arg;
 
 	o->n += (size_t)snprintf(o->text + o->n, sizeof(o->text) - o->n, "%s;", id);
+	assert_true(o->n < sizeof(o->text));
 	return 0;
 }
 
