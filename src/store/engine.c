@@ -58,7 +58,7 @@ struct db_stmt *store__held(struct store *s, int which, struct tix_error *err)
 	struct db_stmt *v = &s->eng_held[which];
 
 	if (s->pg)
-		return store__stmt(s, store__held_sql[which], NULL, err);
+		return store__stmt(s, store__held_sql[which], store__held_pg_sql[which], err);
 	v->db = store__engine(s);
 	v->sq = s->st[which];
 	v->cached = 1;

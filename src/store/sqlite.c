@@ -183,13 +183,20 @@ const struct store_migration store__migrations[] = {
 #define NMIGRATIONS ((int)(sizeof(store__migrations) / sizeof(store__migrations[0])))
 const int store__nmigrations = NMIGRATIONS;
 
+/* A version stored: ST_INSERT. Its vid comes back by RETURNING on
+ * PostgreSQL; SQLite gives its last rowid, as a RETURNING there (an
+ * ephemeral table per row) made an import a third slower (bench/README.md,
+ * "Ingest"). */
+#define SQL_INSERT_VERSION                                                                         \
+	"INSERT INTO objects (id, type, spec_version, created, modified, date_added,"              \
+	" revoked, owner_org, body, version, tlp, tlp_flags, sharing_group,"                       \
+	" recipients, origin_node) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"               \
+	" ?11, ?12, ?13, ?14, ?15)"                                                                \
+	" ON CONFLICT (id, modified) DO NOTHING"
+
 const char *const store__held_sql[ST_COUNT] = {
         [ST_HAS] = "SELECT 1 FROM objects WHERE id = ?1 AND modified = ?2",
-        [ST_INSERT] = ("INSERT INTO objects (id, type, spec_version, created, modified, date_added,"
-                       " revoked, owner_org, body, version, tlp, tlp_flags, sharing_group,"
-                       " recipients, origin_node) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-                       " ?11, ?12, ?13, ?14, ?15)"
-                       " ON CONFLICT (id, modified) DO NOTHING"),
+        [ST_INSERT] = SQL_INSERT_VERSION,
         [ST_VID] = "SELECT vid FROM objects WHERE id = ?1 AND modified = ?2",
         [ST_MEMBER] = ("INSERT INTO collection_objects (ckey, vid, date_added) VALUES (?1, ?2, ?3)"
                        " ON CONFLICT (ckey, vid) DO NOTHING"),
@@ -206,6 +213,15 @@ const char *const store__held_sql[ST_COUNT] = {
         [ST_APIKEY_GET] = store__sql_apikey_get,
         [ST_COLL_ACCESS] = store__sql_coll_access,
         [ST_DATA_VERSION] = "PRAGMA data_version",
+};
+
+/* PostgreSQL's texts of those that differ (NULL: the same text). */
+const char *const store__held_pg_sql[ST_COUNT] = {
+        [ST_INSERT] = SQL_INSERT_VERSION " RETURNING vid",
+        [ST_FIND_SOURCE] = ("SELECT d.vid FROM source_digests d JOIN objects o ON o.vid = d.vid"
+                            " LEFT JOIN object_owners w ON w.id = o.id WHERE d.digest = ?1"
+                            " AND o.owner_org IS NOT DISTINCT FROM ?2"
+                            " AND (w.id IS NULL OR w.owner_org IS NOT DISTINCT FROM ?2)"),
 };
 
 enum tix_err store__db_error(struct store *s, struct tix_error *err, const char *what)
@@ -269,15 +285,17 @@ sqlite3_stmt *store__cached(struct store *s, const char *sql, struct tix_error *
 
 uint64_t store_data_version(struct store *s)
 {
-	sqlite3_stmt *st = s->st[ST_DATA_VERSION];
+	struct db_stmt *st;
 	uint64_t v = 0;
 
 	if (s->pg)
 		return store__pg_data_version(s) << 32 ^ s->own_commits;
-	sqlite3_reset(st);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	if ((st = store__held(s, ST_DATA_VERSION, NULL)) == NULL)
+		return s->own_commits;
+	db_reset(st);
+	if (db_step(st) == DB_ROW)
+		v = (uint64_t)db_column_int64(st, 0);
+	db_reset(st);
 	return v << 32 ^ s->own_commits;
 }
 
@@ -568,101 +586,147 @@ void store_close(struct store *s)
 
 /* ---- transactions and stamps ------------------------------------------- */
 
+/* PostgreSQL: the lock that orders the date_added stamps of every server on
+ * the database ("tix" and 2; 1 is the migrations'), held from a write
+ * transaction's first stamp to its commit (docs/architecture.md, "Two
+ * engines"). */
+#define PG_STAMP_LOCK "SELECT pg_advisory_xact_lock(7629176, 2)"
+
 enum tix_err store_begin(struct store *s, struct tix_error *err)
 {
-	sqlite3_stmt *st = s->st[ST_GET_STAMP];
 	enum tix_err e;
 
 	if (s->in_tx)
 		return tix_error_set(err, TIX_ESTORE, "store", "a transaction is already open");
-	if ((e = store__exec(s, "BEGIN IMMEDIATE", err)) != TIX_OK)
+	if ((e = store__write_begin(s, err)) != TIX_OK)
 		return e;
 	s->in_tx = 1;
 	s->absent_valid = 0;
-	sqlite3_reset(st);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		e = store__db_error(s, err, "reading the date_added stamp");
-		sqlite3_reset(st);
-		store_rollback(s);
-		return e;
-	}
-	s->saved_stamp = s->last_stamp = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	s->stamp_loaded = 0;
+	s->saved_stamp = s->last_stamp = 0;
 	store__load_write_rules(s);
 	return TIX_OK;
 }
 
-/* The next date_added: the current time in microseconds, or one past the
- * last stamp when the clock has not moved on (or went back). */
-static int64_t next_stamp(struct store *s)
+/* Reads the last stamp given, at the transaction's first stamp. SQLite's
+ * BEGIN IMMEDIATE has the store to itself already; on PostgreSQL the stamp
+ * lock is taken first, so the stamp is read after every transaction that
+ * took one before has committed (READ COMMITTED: this statement sees them). */
+static enum tix_err load_stamp(struct store *s, struct tix_error *err)
+{
+	struct db_stmt *st;
+	enum db_rc rc;
+
+	if (s->pg) {
+		if ((st = store__stmt(s, PG_STAMP_LOCK, NULL, err)) == NULL)
+			return err ? err->code : TIX_ESTORE;
+		rc = db_step(st);
+		db_reset(st);
+		if (rc != DB_ROW)
+			return store__fail(s, err, "waiting for the date_added lock");
+	}
+	if ((st = store__held(s, ST_GET_STAMP, err)) == NULL)
+		return err ? err->code : TIX_ESTORE;
+	db_reset(st);
+	if (db_step(st) != DB_ROW) {
+		enum tix_err e = store__fail(s, err, "reading the date_added stamp");
+
+		db_reset(st);
+		return e;
+	}
+	s->saved_stamp = s->last_stamp = db_column_int64(st, 0);
+	db_reset(st);
+	s->stamp_loaded = 1;
+	return TIX_OK;
+}
+
+/* The next date_added in *out: the current time in microseconds, or one
+ * past the last stamp when the clock has not moved on (or went back). */
+static enum tix_err next_stamp(struct store *s, int64_t *out, struct tix_error *err)
 {
 	struct tix_time now;
+	enum tix_err e;
 	int64_t us;
 
+	if (!s->stamp_loaded && (e = load_stamp(s, err)) != TIX_OK)
+		return e;
 	tix_time_now(&now);
 	us = tix_time_to_us(&now);
 	s->last_stamp = us > s->last_stamp ? us : s->last_stamp + 1;
-	return s->last_stamp;
+	*out = s->last_stamp;
+	return TIX_OK;
 }
 
 enum tix_err store_commit(struct store *s, struct tix_error *err)
 {
-	sqlite3_stmt *st = s->st[ST_SET_STAMP];
-	enum tix_err e;
+	enum tix_err e = TIX_OK;
 
 	if (!s->in_tx)
 		return tix_error_set(err, TIX_ESTORE, "store", "no transaction is open");
 	if (s->last_stamp != s->saved_stamp) {
-		sqlite3_reset(st);
-		sqlite3_bind_int64(st, 1, s->last_stamp);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			e = store__db_error(s, err, "saving the date_added stamp");
-			sqlite3_reset(st);
-			store_rollback(s);
-			return e;
+		struct db_stmt *st = store__held(s, ST_SET_STAMP, err);
+
+		if (st == NULL) {
+			e = err ? err->code : TIX_ESTORE;
+		} else {
+			db_reset(st);
+			db_bind_int64(st, 1, s->last_stamp);
+			if (db_step(st) != DB_DONE)
+				e = store__fail(s, err, "saving the date_added stamp");
+			db_reset(st);
 		}
-		sqlite3_reset(st);
 	}
-	if ((e = store__exec(s, "COMMIT", err)) != TIX_OK) {
-		store_rollback(s);
-		return e;
-	}
+	/* commits, or rolls back when e is an error or the commit fails */
+	e = store__write_end(s, e, err);
 	s->in_tx = 0;
-	return TIX_OK;
+	if (e != TIX_OK)
+		s->last_stamp = s->saved_stamp;
+	return e;
 }
 
 void store_rollback(struct store *s)
 {
 	if (!s->in_tx)
 		return;
-	store__exec(s, "ROLLBACK", NULL);
+	store__write_end(s, TIX_ESTORE, NULL); /* an error: rolls back */
 	s->in_tx = 0;
 	s->last_stamp = s->saved_stamp;
 }
 
 /* ---- writing ----------------------------------------------------------- */
 
+/* Rows changed by the connection so far, for store_has_version's answer
+ * kept until the next change: SQLite's count; -1 on PostgreSQL, which
+ * keeps none, so there the answer is asked again. */
+static int64_t total_changes(struct store *s)
+{
+	return s->pg ? -1 : sqlite3_total_changes64(s->db);
+}
+
 int store_has_version(struct store *s, const struct stix_meta *m, const char *owner_org)
 {
-	sqlite3_stmt *st = s->st[ST_HAS];
+	struct db_stmt *st = store__held(s, ST_HAS, NULL);
 	char key[160];
-	int rc;
+	enum db_rc rc;
 
 	const char *vkey = store__version_key(m, owner_org, key, sizeof(key));
 
-	sqlite3_reset(st);
-	sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, vkey, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	s->absent_valid = rc == SQLITE_DONE && s->in_tx && strlen(m->id) < sizeof(s->absent_id) &&
+	if (st == NULL)
+		return -1;
+	db_reset(st);
+	db_bind_text(st, 1, m->id, -1);
+	db_bind_text(st, 2, vkey, -1);
+	rc = db_step(st);
+	db_reset(st);
+	s->absent_valid = rc == DB_DONE && s->in_tx && total_changes(s) >= 0 &&
+	                  strlen(m->id) < sizeof(s->absent_id) &&
 	                  strlen(vkey) < sizeof(s->absent_key);
 	if (s->absent_valid) {
-		s->absent_changes = sqlite3_total_changes64(s->db);
+		s->absent_changes = total_changes(s);
 		memcpy(s->absent_id, m->id, strlen(m->id) + 1); /* lengths checked above */
 		memcpy(s->absent_key, vkey, strlen(vkey) + 1);
 	}
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1;
 }
 
 /* Whether version m is new: the answer of the caller's store_has_version
@@ -670,8 +734,7 @@ int store_has_version(struct store *s, const struct stix_meta *m, const char *ow
 static int version_is_new(struct store *s, const struct stix_meta *m, const char *owner_org)
 {
 	char key[160];
-	int known = s->absent_valid && s->in_tx &&
-	            s->absent_changes == sqlite3_total_changes64(s->db) &&
+	int known = s->absent_valid && s->in_tx && s->absent_changes == total_changes(s) &&
 	            strcmp(s->absent_id, m->id) == 0 &&
 	            strcmp(s->absent_key, store__version_key(m, owner_org, key, sizeof(key))) == 0;
 
@@ -686,67 +749,73 @@ static int looks_like_uuid(const char *s)
 	return strlen(s) == 36 && tix_uuid_parse(s, &u) == TIX_OK;
 }
 
+/* A new collection named title; its key, id and title in out. */
+static enum tix_err create_collection(struct store *s, const char *title,
+                                      struct store_collection *out, struct tix_error *err)
+{
+	struct db_stmt *st = NULL;
+	struct tix_uuid u;
+	struct tix_time now;
+	char us[37];
+	enum tix_err e = TIX_OK;
+
+	if (strlen(title) >= sizeof(out->title))
+		return tix_error_set(err, TIX_EINVAL, "collection", "a title has at most %zu bytes",
+		                     sizeof(out->title) - 1);
+	if (tix_uuid_v4(&u) != TIX_OK)
+		return tix_error_set(err, TIX_EIO, "collection", "no randomness for an id");
+	tix_uuid_format(&u, us);
+	tix_time_now(&now);
+	if (db_prepare(store__engine(s),
+	               "INSERT INTO collections (id, title, created) VALUES (?1, ?2, ?3)"
+	               " RETURNING ckey",
+	               NULL, &st) != DB_OK)
+		return store__fail(s, err, "creating a collection");
+	db_bind_text(st, 1, us, -1);
+	db_bind_text(st, 2, title, -1);
+	db_bind_int64(st, 3, tix_time_to_us(&now));
+	if (db_step(st) != DB_ROW) {
+		e = store__fail(s, err, "creating a collection");
+	} else {
+		out->key = db_column_int64(st, 0);
+		snprintf(out->id, sizeof(out->id), "%s", us);
+		snprintf(out->title, sizeof(out->title), "%s", title);
+	}
+	db_finalize(st);
+	return e;
+}
+
 enum tix_err store_collection_get(struct store *s, const char *name_or_id, int create,
                                   struct store_collection *out, struct tix_error *err)
 {
-	sqlite3_stmt *look, *st = NULL;
+	struct db_stmt *look;
 	enum tix_err e = TIX_ENOTFOUND;
-	int rc;
+	enum db_rc rc;
 
 	memset(out, 0, sizeof(*out));
 	/* On every TAXII request: the statement is kept in the handle. */
-	if ((look = store__cached(
+	if ((look = store__stmt(
 	             s,
 	             "SELECT ckey, id, title FROM collections WHERE id = ?1 OR title = ?1"
 	             " ORDER BY id = ?1 DESC LIMIT 1",
-	             err)) == NULL)
+	             NULL, err)) == NULL)
 		return err ? err->code : TIX_ESTORE;
-	sqlite3_bind_text(look, 1, name_or_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(look);
-	if (rc == SQLITE_ROW) {
-		out->key = sqlite3_column_int64(look, 0);
-		snprintf(out->id, sizeof(out->id), "%s",
-		         (const char *)sqlite3_column_text(look, 1));
-		snprintf(out->title, sizeof(out->title), "%s",
-		         (const char *)sqlite3_column_text(look, 2));
+	db_bind_text(look, 1, name_or_id, -1);
+	rc = db_step(look);
+	if (rc == DB_ROW) {
+		out->key = db_column_int64(look, 0);
+		snprintf(out->id, sizeof(out->id), "%s", db_column_text(look, 1, NULL));
+		snprintf(out->title, sizeof(out->title), "%s", db_column_text(look, 2, NULL));
 		e = TIX_OK;
-	} else if (rc != SQLITE_DONE) {
-		e = store__db_error(s, err, "looking up a collection");
+	} else if (rc != DB_DONE) {
+		e = store__fail(s, err, "looking up a collection");
 	} else if (!create || looks_like_uuid(name_or_id) || name_or_id[0] == '\0') {
 		e = tix_error_set(err, TIX_ENOTFOUND, name_or_id, "no such collection");
 	} else {
-		struct tix_uuid u;
-		struct tix_time now;
-		char us[37];
-
-		sqlite3_reset(look);
-		if (strlen(name_or_id) >= sizeof(out->title))
-			return tix_error_set(err, TIX_EINVAL, "collection",
-			                     "a title has at most %zu bytes",
-			                     sizeof(out->title) - 1);
-		if (tix_uuid_v4(&u) != TIX_OK)
-			return tix_error_set(err, TIX_EIO, "collection", "no randomness for an id");
-		tix_uuid_format(&u, us);
-		tix_time_now(&now);
-		if (sqlite3_prepare_v2(
-		            s->db,
-		            "INSERT INTO collections (id, title, created) VALUES (?1, ?2, ?3)", -1,
-		            &st, NULL) != SQLITE_OK)
-			return store__db_error(s, err, "creating a collection");
-		sqlite3_bind_text(st, 1, us, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, name_or_id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, tix_time_to_us(&now));
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			e = store__db_error(s, err, "creating a collection");
-		} else {
-			out->key = sqlite3_last_insert_rowid(s->db);
-			snprintf(out->id, sizeof(out->id), "%s", us);
-			snprintf(out->title, sizeof(out->title), "%s", name_or_id);
-			e = TIX_OK;
-		}
+		db_reset(look);
+		return create_collection(s, name_or_id, out, err);
 	}
-	sqlite3_reset(look);
-	sqlite3_finalize(st);
+	db_reset(look);
 	return e;
 }
 
@@ -760,17 +829,18 @@ static enum tix_err link_version(struct store *s, int64_t vid,
                                  const struct store_source *src, int sighting, int *added,
                                  struct tix_error *err)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	enum tix_err e = TIX_OK;
 	int member_added = 0;
 
 	if (src) {
-		st = s->st[ST_ADD_SOURCE];
-		sqlite3_bind_blob(st, 1, src->digest, sizeof(src->digest), SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, vid);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			e = store__db_error(s, err, "recording the source digest");
-		sqlite3_reset(st);
+		if ((st = store__held(s, ST_ADD_SOURCE, err)) == NULL)
+			return err ? err->code : TIX_ESTORE;
+		db_bind_blob(st, 1, src->digest, sizeof(src->digest));
+		db_bind_int64(st, 2, vid);
+		if (db_step(st) != DB_DONE)
+			e = store__fail(s, err, "recording the source digest");
+		db_reset(st);
 		if (e != TIX_OK)
 			return e;
 	}
@@ -803,11 +873,12 @@ enum tix_err store_put_from(struct store *s, const struct stix_meta *m, const ch
                             const struct store_collection *collection,
                             const struct store_source *src, int *added, struct tix_error *err)
 {
-	sqlite3_stmt *st = s->st[ST_INSERT];
+	struct db_stmt *st;
 	char *recipients;
 	char key[160];
-	int64_t vid;
+	int64_t vid, stamp;
 	enum tix_err e = TIX_OK;
+	enum db_rc rc;
 
 	*added = 0;
 	if (!s->in_tx)
@@ -816,51 +887,45 @@ enum tix_err store_put_from(struct store *s, const struct stix_meta *m, const ch
 	    (e = store__check_write(s, m, owner_org, version_is_new(s, m, owner_org), err)) !=
 	            TIX_OK)
 		return e;
-	sqlite3_reset(st);
-	sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, m->type, -1, SQLITE_STATIC);
-	if (m->spec_version)
-		sqlite3_bind_text(st, 3, m->spec_version, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, 3);
-	sqlite3_bind_text(st, 4, m->created, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, store__version_key(m, owner_org, key, sizeof(key)), -1,
-	                  SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, next_stamp(s));
-	sqlite3_bind_int(st, 7, m->revoked);
-	if (owner_org)
-		sqlite3_bind_text(st, 8, owner_org, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, 8);
-	sqlite3_bind_text64(st, 9, body, body_len, SQLITE_STATIC, SQLITE_UTF8);
-	sqlite3_bind_text(st, 10, m->version ? m->version : "", -1, SQLITE_STATIC);
+	if ((e = next_stamp(s, &stamp, err)) != TIX_OK)
+		return e;
+	if ((st = store__held(s, ST_INSERT, err)) == NULL)
+		return err ? err->code : TIX_ESTORE;
+	db_reset(st);
+	db_bind_text(st, 1, m->id, -1);
+	db_bind_text(st, 2, m->type, -1);
+	db_bind_text_or_null(st, 3, m->spec_version);
+	db_bind_text(st, 4, m->created, -1);
+	db_bind_text(st, 5, store__version_key(m, owner_org, key, sizeof(key)), -1);
+	db_bind_int64(st, 6, stamp);
+	db_bind_int64(st, 7, m->revoked);
+	db_bind_text_or_null(st, 8, owner_org);
+	db_bind_text(st, 9, body, (ptrdiff_t)body_len);
+	db_bind_text(st, 10, m->version ? m->version : "", -1);
 	/* The audience is resolved once, here, so reads compare integers. */
-	sqlite3_bind_int(st, 11, m->tlp);
-	sqlite3_bind_int(st, 12, (int)store_marking_flags(s, m));
-	if (m->sharing_group)
-		sqlite3_bind_text(st, 13, m->sharing_group, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, 13);
+	db_bind_int64(st, 11, m->tlp);
+	db_bind_int64(st, 12, (int)store_marking_flags(s, m));
+	db_bind_text_or_null(st, 13, m->sharing_group);
 	recipients = store__recipients_text(m->recipients);
-	if (recipients)
-		sqlite3_bind_text(st, 14, recipients, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, 14);
-	if (origin_node)
-		sqlite3_bind_text(st, 15, origin_node, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, 15);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		e = store__db_error(s, err, "storing a version");
-		sqlite3_reset(st);
+	db_bind_text_or_null(st, 14, recipients);
+	db_bind_text_or_null(st, 15, origin_node);
+	/* stored: a row (PostgreSQL), a change (SQLite); there already: neither */
+	rc = db_step(st);
+	vid = rc == DB_ROW ? db_column_int64(st, 0) : 0;
+	if (rc == DB_DONE && s->pg == NULL && db_changes(store__engine(s)) == 1) {
+		rc = DB_ROW;
+		vid = sqlite3_last_insert_rowid(s->db);
+	}
+	if (rc != DB_ROW && rc != DB_DONE) {
+		e = store__fail(s, err, "storing a version");
+		db_reset(st);
 		free(recipients);
 		return e;
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	free(recipients);
-	if (sqlite3_changes(s->db) == 1) {
+	if (rc == DB_ROW) {
 		*added = 1;
-		vid = sqlite3_last_insert_rowid(s->db);
 		if ((e = store__record_owner(s, m, owner_org, err)) != TIX_OK ||
 		    (e = store__index_version(s, vid, m, body, body_len, err)) != TIX_OK ||
 		    (e = store__index_refs(s, vid, m, body, body_len, err)) != TIX_OK)
@@ -876,7 +941,7 @@ enum tix_err store_link(struct store *s, const struct stix_meta *m, const char *
                         const struct store_collection *collection, const struct store_source *src,
                         int *added, struct tix_error *err)
 {
-	sqlite3_stmt *st = s->st[ST_VID];
+	struct db_stmt *st;
 	char key[160];
 	int64_t vid;
 	enum tix_err e;
@@ -887,16 +952,17 @@ enum tix_err store_link(struct store *s, const struct stix_meta *m, const char *
 		return e;
 	if (collection == NULL && src == NULL)
 		return TIX_OK;
-	sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, store__version_key(m, owner_org, key, sizeof(key)), -1,
-	                  SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		e = store__db_error(s, err, "finding a stored version");
-		sqlite3_reset(st);
+	if ((st = store__held(s, ST_VID, err)) == NULL)
+		return err ? err->code : TIX_ESTORE;
+	db_bind_text(st, 1, m->id, -1);
+	db_bind_text(st, 2, store__version_key(m, owner_org, key, sizeof(key)), -1);
+	if (db_step(st) != DB_ROW) {
+		e = store__fail(s, err, "finding a stored version");
+		db_reset(st);
 		return e;
 	}
-	vid = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	vid = db_column_int64(st, 0);
+	db_reset(st);
 	/* a sighting stored before, now in one more collection: readers of
 	 * that collection may count it */
 	return link_version(s, vid, collection, src, m->type && strcmp(m->type, "sighting") == 0,
@@ -911,19 +977,18 @@ void store_source_digest(const void *bytes, size_t len, struct store_source *out
 int store_find_source(struct store *s, const struct store_source *src, const char *owner_org,
                       int64_t *vid)
 {
-	sqlite3_stmt *st = s->st[ST_FIND_SOURCE];
-	int rc;
+	struct db_stmt *st = store__held(s, ST_FIND_SOURCE, NULL);
+	enum db_rc rc;
 
-	sqlite3_bind_blob(st, 1, src->digest, sizeof(src->digest), SQLITE_STATIC);
-	if (owner_org)
-		sqlite3_bind_text(st, 2, owner_org, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, 2);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*vid = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	if (st == NULL)
+		return -1;
+	db_bind_blob(st, 1, src->digest, sizeof(src->digest));
+	db_bind_text_or_null(st, 2, owner_org);
+	rc = db_step(st);
+	if (rc == DB_ROW)
+		*vid = db_column_int64(st, 0);
+	db_reset(st);
+	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1;
 }
 
 enum tix_err store_collection_add(struct store *s, const struct store_collection *c, int64_t vid,
@@ -938,23 +1003,28 @@ enum tix_err store_collection_add(struct store *s, const struct store_collection
 static enum tix_err add_member(struct store *s, const struct store_collection *c, int64_t vid,
                                int sighting, int *added, struct tix_error *err)
 {
-	sqlite3_stmt *st = s->st[ST_MEMBER];
+	struct db_stmt *st;
 	enum tix_err e = TIX_OK;
+	int64_t stamp;
 
 	*added = 0;
 	if (!s->in_tx)
 		return tix_error_set(err, TIX_ESTORE, "store",
 		                     "collection_add outside a transaction");
-	sqlite3_bind_int64(st, 1, c->key);
-	sqlite3_bind_int64(st, 2, vid);
-	sqlite3_bind_int64(st, 3, next_stamp(s));
-	if (sqlite3_step(st) != SQLITE_DONE)
-		e = store__db_error(s, err, "adding a version to a collection");
-	else if (sqlite3_changes(s->db) == 1)
+	if ((e = next_stamp(s, &stamp, err)) != TIX_OK)
+		return e;
+	if ((st = store__held(s, ST_MEMBER, err)) == NULL)
+		return err ? err->code : TIX_ESTORE;
+	db_bind_int64(st, 1, c->key);
+	db_bind_int64(st, 2, vid);
+	db_bind_int64(st, 3, stamp);
+	if (db_step(st) != DB_DONE)
+		e = store__fail(s, err, "adding a version to a collection");
+	else if (db_changes(store__engine(s)) == 1)
 		*added = 1;
 	else
 		s->last_stamp--;
-	sqlite3_reset(st);
+	db_reset(st);
 	if (e == TIX_OK && *added)
 		e = store__mark_superseded(s, c->key, vid, err);
 	if (e == TIX_OK && *added && sighting)
@@ -985,49 +1055,22 @@ enum tix_err store__mark_superseded(struct store *s, int64_t ckey, int64_t vid,
 	};
 
 	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
-		sqlite3_stmt *st = store__cached(s, sql[i], err);
+		struct db_stmt *st = store__stmt(s, sql[i], NULL, err);
 
 		if (st == NULL)
 			return err ? err->code : TIX_ESTORE;
-		sqlite3_bind_int64(st, 1, ckey);
-		sqlite3_bind_int64(st, 2, vid);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			sqlite3_reset(st);
-			return store__db_error(s, err, "marking superseded versions");
+		db_bind_int64(st, 1, ckey);
+		db_bind_int64(st, 2, vid);
+		if (db_step(st) != DB_DONE) {
+			db_reset(st);
+			return store__fail(s, err, "marking superseded versions");
 		}
-		sqlite3_reset(st);
+		db_reset(st);
 	}
 	return TIX_OK;
 }
 
 /* ---- reading ----------------------------------------------------------- */
-
-struct store_audience store__audience(sqlite3_stmt *st, int col)
-{
-	struct store_audience a = {
-	        sqlite3_column_int(st, col),
-	        (unsigned)sqlite3_column_int(st, col + 1),
-	        (const char *)sqlite3_column_text(st, col + 2),
-	        (const char *)sqlite3_column_text(st, col + 3),
-	        (const char *)sqlite3_column_text(st, col + 4),
-	        (const char *)sqlite3_column_text(st, col + 5),
-	};
-	return a;
-}
-
-struct store_row store__row(sqlite3_stmt *st)
-{
-	struct store_row row = {
-	        (const char *)sqlite3_column_text(st, 0),
-	        (const char *)sqlite3_column_text(st, 1),
-	        (const char *)sqlite3_column_text(st, 2),
-	        sqlite3_column_int64(st, 3),
-	        (const char *)sqlite3_column_text(st, 4),
-	        (size_t)sqlite3_column_bytes(st, 4),
-	        store__audience(st, 5),
-	};
-	return row;
-}
 
 /* The versions that a later version of the same object supersedes, as
  * bits by vid: one walk of the (id, modified) index in its order, where
@@ -1049,22 +1092,26 @@ static int vid_bit(const struct vid_bits *b, int64_t vid)
 
 static enum tix_err superseded_versions(struct store *s, struct vid_bits *b, struct tix_error *err)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	struct tix_buf prev;
 	int64_t prev_vid = -1;
 	enum tix_err e = TIX_OK;
-	int rc;
+	enum db_rc rc;
 
-	if (sqlite3_prepare_v2(s->db,
-	                       "SELECT id, vid FROM objects WHERE substr(modified, 1, 1) <> '#'"
-	                       " ORDER BY id, modified",
-	                       -1, &st, NULL) != SQLITE_OK)
-		return store__db_error(s, err, "preparing a query");
+	/* PostgreSQL: byte order, as SQLite's, whatever the database's
+	 * collation (the versions of an id by modified) */
+	if (db_prepare(store__engine(s),
+	               "SELECT id, vid FROM objects WHERE substr(modified, 1, 1) <> '#'"
+	               " ORDER BY id, modified",
+	               "SELECT id, vid FROM objects WHERE substr(modified, 1, 1) <> '#'"
+	               " ORDER BY id COLLATE \"C\", modified COLLATE \"C\"",
+	               &st) != DB_OK)
+		return store__fail(s, err, "preparing a query");
 	tix_buf_init(&prev, TIX_BUF_UNLIMITED);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *id = (const char *)sqlite3_column_text(st, 0);
-		size_t n = (size_t)sqlite3_column_bytes(st, 0);
-		int64_t vid = sqlite3_column_int64(st, 1);
+	while ((rc = db_step(st)) == DB_ROW) {
+		size_t n = 0;
+		const char *id = db_column_text(st, 0, &n);
+		int64_t vid = db_column_int64(st, 1);
 
 		if (prev_vid >= 0 && n == tix_buf_len(&prev) &&
 		    memcmp(id, tix_buf_str(&prev), n) == 0) {
@@ -1095,9 +1142,9 @@ static enum tix_err superseded_versions(struct store *s, struct vid_bits *b, str
 		}
 		prev_vid = vid;
 	}
-	if (e == TIX_OK && rc != SQLITE_DONE)
-		e = store__db_error(s, err, "reading the versions");
-	sqlite3_finalize(st);
+	if (e == TIX_OK && rc != DB_DONE)
+		e = store__fail(s, err, "reading the versions");
+	db_finalize(st);
 	tix_buf_release(&prev);
 	return e;
 }
@@ -1105,20 +1152,22 @@ static enum tix_err superseded_versions(struct store *s, struct vid_bits *b, str
 enum tix_err store_query(struct store *s, const struct store_query *q, store_row_cb cb, void *arg,
                          struct tix_error *err)
 {
+	struct db *db = store__engine(s);
 	struct tix_buf sql;
 	struct vid_bits superseded = {NULL, 0};
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	enum tix_err e = TIX_OK;
 	/* the latest versions of the whole store: by the bits, and the walk
 	 * and the query see one snapshot (a read transaction of their own
 	 * unless the caller has one open) */
 	int by_bits = !q->all_versions && !q->collection && !q->id;
-	int own_read = by_bits && sqlite3_get_autocommit(s->db);
-	int rc;
+	int own_read = by_bits && !db_in_transaction(db);
+	int n = 1; /* parameters, numbered without gaps (PostgreSQL types each) */
+	enum db_rc rc;
 
 	tix_buf_init(&sql, 1 << 16);
-	if (own_read && sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-		e = store__db_error(s, err, "starting a read");
+	if (own_read && db_begin(db, 0) != DB_OK) {
+		e = store__fail(s, err, "starting a read");
 		tix_buf_release(&sql);
 		return e;
 	}
@@ -1131,19 +1180,21 @@ enum tix_err store_query(struct store *s, const struct store_query *q, store_row
 		             " WHERE m.ckey = ?1");
 	else
 		tix_buf_adds(&sql, "SELECT o.id, o.type, o.modified, o.date_added, o.body" AUD_COLS
-		                   ", o.vid FROM objects o WHERE ?1 IS NOT NULL");
+		                   ", o.vid FROM objects o WHERE CAST(?1 AS BIGINT) IS NOT NULL");
 	if (q->added_after > 0)
-		tix_buf_adds(&sql,
-		             q->collection ? " AND m.date_added > ?2" : " AND o.date_added > ?2");
+		tix_buf_addf(&sql,
+		             q->collection ? " AND m.date_added > ?%d" : " AND o.date_added > ?%d",
+		             ++n);
 	if (q->id)
-		tix_buf_adds(&sql, " AND o.id = ?3");
+		tix_buf_addf(&sql, " AND o.id = ?%d", ++n);
 	if (q->types && q->types[0]) {
-		/* "+": not through objects_type, whose rows SQLite would have to
-		 * sort (bodies and all) by date_added in memory; the walk in
+		/* "+" (SQLite's, PostgreSQL has no such operator on text): not
+		 * through objects_type, whose rows SQLite would have to sort
+		 * (bodies and all) by date_added in memory; the walk in
 		 * date_added order keeps an export's memory flat. */
-		tix_buf_adds(&sql, " AND +o.type IN (");
+		tix_buf_adds(&sql, s->pg ? " AND o.type IN (" : " AND +o.type IN (");
 		for (int i = 0; q->types[i]; i++)
-			tix_buf_addf(&sql, "%s?%d", i ? ", " : "", 10 + i);
+			tix_buf_addf(&sql, "%s?%d", i ? ", " : "", ++n);
 		tix_buf_adds(&sql, ")");
 	}
 	if (!q->all_versions) {
@@ -1157,32 +1208,33 @@ enum tix_err store_query(struct store *s, const struct store_query *q, store_row
 			                   " AND substr(o.modified, 1, 1) <> '#')");
 	}
 	tix_buf_adds(&sql, q->collection ? " ORDER BY m.date_added" : " ORDER BY o.date_added");
-	if (sqlite3_prepare_v2(s->db, tix_buf_str(&sql), -1, &st, NULL) != SQLITE_OK) {
-		e = store__db_error(s, err, "preparing a query");
+	if (db_prepare(db, tix_buf_str(&sql), NULL, &st) != DB_OK) {
+		e = store__fail(s, err, "preparing a query");
 		goto out;
 	}
-	sqlite3_bind_int64(st, 1, q->collection ? q->collection->key : 1);
+	n = 1;
+	db_bind_int64(st, n, q->collection ? q->collection->key : 1);
 	if (q->added_after > 0)
-		sqlite3_bind_int64(st, 2, q->added_after);
+		db_bind_int64(st, ++n, q->added_after);
 	if (q->id)
-		sqlite3_bind_text(st, 3, q->id, -1, SQLITE_STATIC);
+		db_bind_text(st, ++n, q->id, -1);
 	for (int i = 0; q->types && q->types[i]; i++)
-		sqlite3_bind_text(st, 10 + i, q->types[i], -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		db_bind_text(st, ++n, q->types[i], -1);
+	while ((rc = db_step(st)) == DB_ROW) {
 		struct store_row row;
 
-		if (superseded.nw && vid_bit(&superseded, sqlite3_column_int64(st, 11)))
+		if (superseded.nw && vid_bit(&superseded, db_column_int64(st, 11)))
 			continue;
-		row = store__row(st);
+		row = store__db_row(st);
 		if (cb(arg, &row) != 0)
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		e = store__db_error(s, err, "reading objects");
+	if (rc != DB_ROW && rc != DB_DONE)
+		e = store__fail(s, err, "reading objects");
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	if (own_read)
-		sqlite3_exec(s->db, "END", NULL, NULL, NULL);
+		db_commit(db);
 	free(superseded.w);
 	tix_buf_release(&sql);
 	return e;
@@ -1190,43 +1242,43 @@ out:
 
 enum tix_err store_stats(struct store *s, const struct store_stats_cb *cb, struct tix_error *err)
 {
-	sqlite3_stmt *st = NULL;
+	struct db *db = store__engine(s);
+	struct db_stmt *st = NULL;
 	enum tix_err e = TIX_OK;
-	int rc;
+	enum db_rc rc;
 
-	if (sqlite3_prepare_v2(s->db,
-	                       "SELECT type, count(DISTINCT id), count(*) FROM objects"
-	                       " GROUP BY type ORDER BY type",
-	                       -1, &st, NULL) != SQLITE_OK)
-		return store__db_error(s, err, "counting objects");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_type_count c = {(const char *)sqlite3_column_text(st, 0),
-		                             sqlite3_column_int64(st, 1),
-		                             sqlite3_column_int64(st, 2)};
+	if (db_prepare(db,
+	               "SELECT type, count(DISTINCT id), count(*) FROM objects"
+	               " GROUP BY type ORDER BY type",
+	               NULL, &st) != DB_OK)
+		return store__fail(s, err, "counting objects");
+	while ((rc = db_step(st)) == DB_ROW) {
+		struct store_type_count c = {db_column_text(st, 0, NULL), db_column_int64(st, 1),
+		                             db_column_int64(st, 2)};
 		if (cb->type)
 			cb->type(cb->arg, &c);
 	}
-	if (rc != SQLITE_DONE)
-		e = store__db_error(s, err, "counting objects");
-	sqlite3_finalize(st);
+	if (rc != DB_DONE)
+		e = store__fail(s, err, "counting objects");
+	db_finalize(st);
 	if (e != TIX_OK)
 		return e;
-	if (sqlite3_prepare_v2(s->db,
-	                       "SELECT c.id, c.title, (SELECT count(DISTINCT o.id) FROM"
-	                       " collection_objects m JOIN objects o ON o.vid = m.vid"
-	                       " WHERE m.ckey = c.ckey) FROM collections c ORDER BY c.title",
-	                       -1, &st, NULL) != SQLITE_OK)
-		return store__db_error(s, err, "counting collections");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_collection_count c = {(const char *)sqlite3_column_text(st, 0),
-		                                   (const char *)sqlite3_column_text(st, 1),
-		                                   sqlite3_column_int64(st, 2)};
+	if (db_prepare(db,
+	               "SELECT c.id, c.title, (SELECT count(DISTINCT o.id) FROM"
+	               " collection_objects m JOIN objects o ON o.vid = m.vid"
+	               " WHERE m.ckey = c.ckey) FROM collections c ORDER BY c.title",
+	               NULL, &st) != DB_OK)
+		return store__fail(s, err, "counting collections");
+	while ((rc = db_step(st)) == DB_ROW) {
+		struct store_collection_count c = {db_column_text(st, 0, NULL),
+		                                   db_column_text(st, 1, NULL),
+		                                   db_column_int64(st, 2)};
 		if (cb->collection)
 			cb->collection(cb->arg, &c);
 	}
-	if (rc != SQLITE_DONE)
-		e = store__db_error(s, err, "counting collections");
-	sqlite3_finalize(st);
+	if (rc != DB_DONE)
+		e = store__fail(s, err, "counting collections");
+	db_finalize(st);
 	return e;
 }
 

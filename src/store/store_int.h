@@ -42,7 +42,9 @@ struct store {
 	sqlite3_stmt *st[ST_COUNT];
 	int in_tx;
 	int64_t last_stamp;   /* within a transaction: the last stamp handed out */
-	int64_t saved_stamp;  /* the value in the meta table at begin */
+	int64_t saved_stamp;  /* the value in the meta table at the first stamp */
+	int stamp_loaded;     /* the transaction has read it (at its first stamp;
+	                       * on PostgreSQL under the date_added lock) */
 	uint64_t own_commits; /* write transactions this handle committed */
 	/* audit.c: the data_version and own_commits last checked with the
 	 * audit writer's connection (store_audit_queue_data_version) */
@@ -119,6 +121,8 @@ enum tix_err store__migrate_list(struct store *s, const struct store_migration *
                                  struct tix_error *err);
 /* The SQL of the statements of sqlite.c kept per handle, by ST_*. */
 extern const char *const store__held_sql[ST_COUNT];
+/* PostgreSQL's texts of those that differ, NULL where the text is the same. */
+extern const char *const store__held_pg_sql[ST_COUNT];
 
 /* The CASE arms giving a TLP marking id's level in SQL (TLP 2.0 and 1.0
  * ids): 0 clear/white, 1 green, 2 amber, 3 amber+strict, 4 red. */
@@ -171,13 +175,11 @@ enum tix_err store__mark_superseded(struct store *s, int64_t ckey, int64_t vid,
 /* The accounts schema, one migration (src/store/accounts.c). */
 extern const char store__schema_accounts[];
 /* The audience columns of objects o, in store_audience's order, and
- * reading them from column col on (sqlite.c). */
+ * reading them from column col on (engine.c). */
 #define AUD_COLS ", o.tlp, o.tlp_flags, o.owner_org, o.sharing_group, o.recipients, o.origin_node"
-struct store_audience store__audience(sqlite3_stmt *st, int col);
 /* A store_row from a statement selecting id, type, modified, date_added,
- * body, then AUD_COLS (sqlite.c); valid until the next step. */
-struct store_row store__row(sqlite3_stmt *st);
-/* The same from a db.h statement, on either engine (engine.c). */
+ * body, then AUD_COLS, on either engine (engine.c); valid until the next
+ * step. */
 struct store_row store__db_row(struct db_stmt *st);
 struct store_audience store__db_audience(struct db_stmt *st, int col);
 
