@@ -6,8 +6,10 @@
  * together migrate one after the other; and the store
  * functions of the modules written on db.h (accounts, policy, sessions,
  * request, ownership, route, sync, taxii, reports, audit, values but its
- * text search; the sightings' counter of feeds.c) give the same answers on both, backup does what
- * each engine allows, and a peer changed or removed moves the data version a second handle sees.
+ * text search; the sightings' counter of feeds.c; the core of sqlite.c) give the same answers on
+ * both, backup does what each engine allows, a peer changed or removed moves the data version a
+ * second handle sees, and two handles writing at once give unique, increasing date_added stamps
+ * that a reader paging by date_added sees each once.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -20,6 +22,7 @@
 #include <sys/stat.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "../tmpdir.h"
 #include "stix/stix.h"
@@ -2185,6 +2188,355 @@ static void values_on(struct store *s)
 	assert_string_equal(o.text, "indicator--a;indicator--b;");
 }
 
+/* ---- the core (sqlite.c): writes, reads, stamps ------------------------ */
+
+/* A STIX version's text and meta, for store_put. */
+struct version {
+	char text[512];
+	json_t *o;
+	struct stix_meta m;
+};
+
+static void version_make(struct version *v, const char *id, const char *modified)
+{
+	struct tix_error err;
+	json_error_t je;
+
+	snprintf(v->text, sizeof(v->text),
+	         "{\"type\":\"%.*s\",\"spec_version\":\"2.1\",\"id\":\"%s\",\"created\":\"%s\","
+	         "\"modified\":\"%s\",\"name\":\"v %s\"}",
+	         (int)(strstr(id, "--") - id), id, id, V1, modified, modified);
+	if ((v->o = json_loads(v->text, 0, &je)) == NULL)
+		fail_msg("%s: %s", v->text, je.text);
+	if (stix_meta_get(v->o, &v->m, &err) != TIX_OK)
+		fail_msg("%s: %s", v->text, err.msg);
+}
+
+/* Stores one version inside the caller's transaction; returns *added. */
+static int store_version(struct store *s, const char *id, const char *modified, const char *owner,
+                         const struct store_collection *c, const struct store_source *src)
+{
+	struct version v;
+	struct tix_error err;
+	int added = -1;
+
+	version_make(&v, id, modified);
+	if (store_put(s, &v.m, v.text, strlen(v.text), owner, c, src, &added, &err) != TIX_OK)
+		fail_msg("store_put %s: %s", id, err.msg);
+	json_decref(v.o);
+	return added;
+}
+
+struct listing {
+	char out[1024];
+	int64_t last;   /* the last row's date_added */
+	int increasing; /* every date_added above the one before */
+};
+
+static int listing_cb(void *arg, const struct store_row *r)
+{
+	struct listing *l = arg;
+	size_t n = strlen(l->out);
+
+	if (r->date_added <= l->last)
+		l->increasing = 0;
+	l->last = r->date_added;
+	snprintf(l->out + n, sizeof(l->out) - n, "%s %s%s;", r->id, r->modified,
+	         strstr(r->body, r->modified) ? "" : " (not its body)");
+	return 0;
+}
+
+/* store_query's rows as "id modified;" in their order. */
+static const char *listing(struct store *s, const struct store_query *q, int64_t *last)
+{
+	static struct listing l;
+	struct tix_error err;
+
+	memset(&l, 0, sizeof(l));
+	l.increasing = 1;
+	if (store_query(s, q, listing_cb, &l, &err) != TIX_OK)
+		fail_msg("store_query: %s", err.msg);
+	assert_true(l.increasing);
+	if (last)
+		*last = l.last;
+	return l.out;
+}
+
+static void type_count_cb(void *arg, const struct store_type_count *c)
+{
+	size_t n = strlen(arg);
+
+	snprintf((char *)arg + n, 256 - n, "%s %lld %lld;", c->type, (long long)c->objects,
+	         (long long)c->versions);
+}
+
+static void coll_count_cb(void *arg, const struct store_collection_count *c)
+{
+	size_t n = strlen(arg);
+
+	snprintf((char *)arg + n, 256 - n, "%s %lld;", c->title, (long long)c->objects);
+}
+
+static const char *stats_text(struct store *s)
+{
+	static char out[256];
+	struct store_stats_cb cb = {type_count_cb, coll_count_cb, out};
+	struct tix_error err;
+
+	out[0] = '\0';
+	assert_int_equal(store_stats(s, &cb, &err), TIX_OK);
+	return out;
+}
+
+/* The core of the store (sqlite.c) on either engine: collections found and
+ * made, versions stored once, linked to collections, found by their source
+ * digest (the owner's only); the latest versions or all, of the store, of
+ * a collection, of one id, by type and after a date_added; a rolled back
+ * write gone; a deletion; the statistics. */
+static void core_on(struct store *s)
+{
+	struct tix_error err;
+	struct store_collection c, again;
+	struct store_source src;
+	struct store_query q;
+	struct version v;
+	const char *mal[] = {"malware", NULL};
+	char text[256];
+	int64_t vid = -1, first = 0, last = 0;
+	int added = -1;
+
+	assert_int_equal(store_collection_get(s, "intel", 0, &c, &err), TIX_ENOTFOUND);
+	assert_int_equal(store_collection_get(s, "intel", 1, &c, &err), TIX_OK);
+	assert_true(c.key > 0);
+	assert_string_equal(c.title, "intel");
+	assert_int_equal(store_collection_get(s, c.id, 0, &again, &err), TIX_OK);
+	assert_int_equal(again.key, c.key);
+	assert_int_equal(store_collection_get(s, "intel", 1, &again, &err), TIX_OK);
+	assert_int_equal(again.key, c.key);
+
+	store_source_digest("bundle bytes", 12, &src);
+	assert_int_equal(store_begin(s, &err), TIX_OK);
+	assert_int_equal(store_version(s, "indicator--1", V1, "acme", &c, &src), 1);
+	assert_int_equal(store_version(s, "indicator--1", V1, "acme", &c, NULL), 0); /* stored */
+	assert_int_equal(store_version(s, "indicator--1", V2, "acme", &c, NULL), 1);
+	assert_int_equal(store_version(s, "malware--2", V1, "acme", NULL, NULL), 1);
+	assert_int_equal(store_commit(s, &err), TIX_OK);
+	assert_int_equal(store_commit(s, &err), TIX_ESTORE); /* none open */
+
+	version_make(&v, "indicator--1", V2);
+	assert_int_equal(store_has_version(s, &v.m, "acme"), 1);
+	json_decref(v.o);
+	version_make(&v, "indicator--1", V3);
+	assert_int_equal(store_has_version(s, &v.m, "acme"), 0);
+	/* a write outside a transaction is refused */
+	assert_int_equal(store_put(s, &v.m, v.text, strlen(v.text), "acme", &c, NULL, &added, &err),
+	                 TIX_ESTORE);
+	json_decref(v.o);
+	assert_int_equal(store_find_source(s, &src, "acme", &vid), 1);
+	assert_true(vid > 0);
+	assert_int_equal(store_find_source(s, &src, "beta", &vid), 0);
+	assert_int_equal(store_find_source(s, &src, NULL, &vid), 0);
+
+	memset(&q, 0, sizeof(q));
+	assert_string_equal(listing(s, &q, &first), "indicator--1 " V2 ";malware--2 " V1 ";");
+	q.all_versions = 1;
+	assert_string_equal(listing(s, &q, NULL),
+	                    "indicator--1 " V1 ";indicator--1 " V2 ";malware--2 " V1 ";");
+	q.types = mal;
+	assert_string_equal(listing(s, &q, NULL), "malware--2 " V1 ";");
+	q.types = NULL;
+	q.id = "indicator--1";
+	assert_string_equal(listing(s, &q, NULL), "indicator--1 " V1 ";indicator--1 " V2 ";");
+	q.all_versions = 0;
+	assert_string_equal(listing(s, &q, NULL), "indicator--1 " V2 ";");
+	memset(&q, 0, sizeof(q));
+	q.collection = &c;
+	assert_string_equal(listing(s, &q, &last), "indicator--1 " V2 ";");
+	q.all_versions = 1;
+	assert_string_equal(listing(s, &q, &first), "indicator--1 " V1 ";indicator--1 " V2 ";");
+	q.added_after = last - 1;
+	assert_string_equal(listing(s, &q, NULL), "indicator--1 " V2 ";");
+	q.added_after = last;
+	assert_string_equal(listing(s, &q, NULL), "");
+
+	/* linked to the collection later: after what it held */
+	version_make(&v, "malware--2", V1);
+	assert_int_equal(store_begin(s, &err), TIX_OK);
+	assert_int_equal(store_link(s, &v.m, "acme", &c, NULL, &added, &err), TIX_OK);
+	assert_int_equal(added, 1);
+	assert_int_equal(store_link(s, &v.m, "acme", &c, NULL, &added, &err), TIX_OK);
+	assert_int_equal(added, 0);
+	assert_int_equal(store_commit(s, &err), TIX_OK);
+	json_decref(v.o);
+	memset(&q, 0, sizeof(q));
+	q.collection = &c;
+	q.added_after = last;
+	assert_string_equal(listing(s, &q, NULL), "malware--2 " V1 ";");
+
+	/* rolled back: nothing of it stays, and the next stamps go on */
+	assert_int_equal(store_begin(s, &err), TIX_OK);
+	assert_int_equal(store_version(s, "tool--3", V1, "acme", &c, NULL), 1);
+	store_rollback(s);
+	memset(&q, 0, sizeof(q));
+	q.all_versions = 1;
+	q.id = "tool--3";
+	assert_string_equal(listing(s, &q, NULL), "");
+	assert_int_equal(store_begin(s, &err), TIX_OK);
+	assert_int_equal(store_version(s, "tool--3", V1, "acme", &c, NULL), 1);
+	assert_int_equal(store_commit(s, &err), TIX_OK);
+	memset(&q, 0, sizeof(q));
+	q.collection = &c;
+	q.all_versions = 1;
+	assert_string_equal(listing(s, &q, NULL), "indicator--1 " V1 ";indicator--1 " V2
+	                                          ";malware--2 " V1 ";tool--3 " V1 ";");
+
+	assert_string_equal(stats_text(s), "indicator 1 2;malware 1 1;tool 1 1;intel 3;");
+	/* deleted from its one collection: gone from the store */
+	{
+		const char *ids[] = {"malware--2", NULL};
+		struct store_taxii_filter f;
+		size_t removed = 0;
+
+		memset(&f, 0, sizeof(f));
+		f.collection = &c;
+		f.ids = ids;
+		f.version_all = 1;
+		assert_int_equal(store_taxii_delete(s, &f, &removed, &err), TIX_OK);
+		assert_int_equal(removed, 1);
+	}
+	assert_string_equal(stats_text(s), "indicator 1 2;tool 1 1;intel 2;");
+	snprintf(text, sizeof(text), "%s", listing(s, &(struct store_query){0}, NULL));
+	assert_string_equal(text, "indicator--1 " V2 ";tool--3 " V1 ";");
+}
+
+/* Two handles (two servers on one database) writing at once while a third
+ * pages through the collection by date_added. */
+#define STAMP_WRITES 40 /* transactions per writer */
+#define STAMP_PUTS   3  /* versions per transaction */
+struct stamp_writer {
+	struct store *s;
+	int n;
+	struct store_collection c;
+	char msg[256];
+};
+
+static void *stamp_write(void *arg)
+{
+	struct stamp_writer *w = arg;
+	struct tix_error err;
+
+	for (int t = 0; t < STAMP_WRITES && w->msg[0] == '\0'; t++) {
+		if (store_begin(w->s, &err) != TIX_OK) {
+			snprintf(w->msg, sizeof(w->msg), "begin: %s", err.msg);
+			break;
+		}
+		for (int i = 0; i < STAMP_PUTS && w->msg[0] == '\0'; i++) {
+			struct version v;
+			char id[64];
+			int added = 0;
+
+			snprintf(id, sizeof(id), "indicator--w%d-%d-%d", w->n, t, i);
+			version_make(&v, id, V1);
+			if (store_put(w->s, &v.m, v.text, strlen(v.text), "acme", &w->c, NULL,
+			              &added, &err) != TIX_OK ||
+			    !added)
+				snprintf(w->msg, sizeof(w->msg), "put %s: %s", id, err.msg);
+			json_decref(v.o);
+		}
+		if (w->msg[0]) {
+			store_rollback(w->s);
+			break;
+		}
+		if (store_commit(w->s, &err) != TIX_OK)
+			snprintf(w->msg, sizeof(w->msg), "commit: %s", err.msg);
+	}
+	return NULL;
+}
+
+struct stamp_reader {
+	int64_t last;
+	int increasing;
+	size_t rows;
+	char *seen; /* [writer][transaction][put] */
+	int twice;
+};
+
+static int stamp_read_cb(void *arg, const struct store_row *r)
+{
+	struct stamp_reader *p = arg;
+	int w, t, i;
+
+	if (r->date_added <= p->last)
+		p->increasing = 0;
+	p->last = r->date_added;
+	p->rows++;
+	if (sscanf(r->id, "indicator--w%d-%d-%d", &w, &t, &i) == 3 && w >= 0 && w < 2 && t >= 0 &&
+	    t < STAMP_WRITES && i >= 0 && i < STAMP_PUTS) {
+		char *b = &p->seen[(w * STAMP_WRITES + t) * STAMP_PUTS + i];
+
+		p->twice |= *b;
+		*b = 1;
+	}
+	return 0;
+}
+
+static void stamps_on(struct store *s)
+{
+	struct tix_error err;
+	struct store_collection c;
+	struct stamp_writer w[2];
+	struct stamp_reader r;
+	struct store_query q;
+	char seen[2 * STAMP_WRITES * STAMP_PUTS];
+	pthread_t t[2];
+	int pages = 0;
+
+	assert_int_equal(store_collection_get(s, "stamps", 1, &c, &err), TIX_OK);
+	memset(seen, 0, sizeof(seen));
+	memset(&r, 0, sizeof(r));
+	r.increasing = 1;
+	r.seen = seen;
+	memset(&q, 0, sizeof(q));
+	q.collection = &c;
+	q.all_versions = 1;
+	for (int i = 0; i < 2; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].s = audit_reopen(s);
+		w[i].n = i;
+		w[i].c = c;
+	}
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, stamp_write, &w[i]), 0);
+	/* pages while they write, each after the last row of the one before */
+	while (r.rows < sizeof(seen) && pages < 100000) {
+		q.added_after = r.last;
+		assert_int_equal(store_query(s, &q, stamp_read_cb, &r, &err), TIX_OK);
+		pages++;
+		if (w[0].msg[0] || w[1].msg[0])
+			break;
+	}
+	for (int i = 0; i < 2; i++) {
+		pthread_join(t[i], NULL);
+		store_close(w[i].s);
+		assert_string_equal(w[i].msg, "");
+	}
+	q.added_after = r.last; /* and once after both ended */
+	assert_int_equal(store_query(s, &q, stamp_read_cb, &r, &err), TIX_OK);
+	assert_true(r.increasing);
+	assert_int_equal(r.twice, 0);
+	assert_int_equal(r.rows, sizeof(seen));
+	for (size_t i = 0; i < sizeof(seen); i++)
+		assert_int_equal(seen[i], 1);
+	/* and the stamps are unique: as many as the rows */
+	r.last = 0;
+	r.rows = 0;
+	memset(seen, 0, sizeof(seen));
+	q.added_after = 0;
+	assert_int_equal(store_query(s, &q, stamp_read_cb, &r, &err), TIX_OK);
+	assert_int_equal(r.rows, sizeof(seen));
+	assert_true(r.increasing);
+}
+
 #define ON_BOTH(fn)                                                                                \
 	static void test_##fn(void **state)                                                        \
 	{                                                                                          \
@@ -2206,6 +2558,8 @@ ON_BOTH(audit)
 ON_BOTH(sightings_version)
 ON_BOTH(peer_versions)
 ON_BOTH(values)
+ON_BOTH(core)
+ON_BOTH(stamps)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
@@ -2232,6 +2586,8 @@ int main(void)
 	        T(test_sightings_version),
 	        T(test_peer_versions),
 	        T(test_values),
+	        T(test_core),
+	        T(test_stamps),
 	};
 	const char *skip = getenv("TIX_TEST_PG_SKIP");
 
