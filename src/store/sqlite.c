@@ -215,7 +215,9 @@ const char *const store__held_sql[ST_COUNT] = {
         [ST_DATA_VERSION] = "PRAGMA data_version",
 };
 
-/* PostgreSQL's texts of those that differ (NULL: the same text). */
+/* PostgreSQL's texts of those that differ (NULL: the same text): SQLite's
+ * `IS` is PostgreSQL's `IS NOT DISTINCT FROM`, which SQLite reads only from
+ * 3.39 (tix needs 3.35). */
 const char *const store__held_pg_sql[ST_COUNT] = {
         [ST_INSERT] = SQL_INSERT_VERSION " RETURNING vid",
         [ST_FIND_SOURCE] = ("SELECT d.vid FROM source_digests d JOIN objects o ON o.vid = d.vid"
