@@ -2461,21 +2461,38 @@ struct stamp_reader {
 	int twice;
 };
 
+/* The writer, transaction and put of an id "indicator--wW-T-I", or -1. */
+static long stamp_index(const char *id)
+{
+	const char *p = strncmp(id, "indicator--w", 12) == 0 ? id + 12 : NULL;
+	long n[3];
+
+	for (int k = 0; k < 3; k++) {
+		char *end;
+
+		if (p == NULL)
+			return -1;
+		n[k] = strtol(p, &end, 10);
+		p = end != p && *end == (k < 2 ? '-' : '\0') ? end + 1 : NULL;
+	}
+	if (n[0] < 0 || n[0] >= 2 || n[1] < 0 || n[1] >= STAMP_WRITES || n[2] < 0 ||
+	    n[2] >= STAMP_PUTS)
+		return -1;
+	return (n[0] * STAMP_WRITES + n[1]) * STAMP_PUTS + n[2];
+}
+
 static int stamp_read_cb(void *arg, const struct store_row *r)
 {
 	struct stamp_reader *p = arg;
-	int w, t, i;
+	long i = stamp_index(r->id);
 
 	if (r->date_added <= p->last)
 		p->increasing = 0;
 	p->last = r->date_added;
 	p->rows++;
-	if (sscanf(r->id, "indicator--w%d-%d-%d", &w, &t, &i) == 3 && w >= 0 && w < 2 && t >= 0 &&
-	    t < STAMP_WRITES && i >= 0 && i < STAMP_PUTS) {
-		char *b = &p->seen[(w * STAMP_WRITES + t) * STAMP_PUTS + i];
-
-		p->twice |= *b;
-		*b = 1;
+	if (i >= 0) {
+		p->twice |= p->seen[i];
+		p->seen[i] = 1;
 	}
 	return 0;
 }
