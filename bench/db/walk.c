@@ -34,7 +34,7 @@ int main(int argc, char **argv)
 	struct store *s;
 	struct db_stmt *st;
 	struct timespec t0, t1;
-	long long rows = argc > 2 ? atoll(argv[2]) : 100000, seen = 0;
+	long long rows = argc > 2 ? strtoll(argv[2], NULL, 10) : 100000, seen = 0;
 	long before;
 
 	if (argc < 2) {

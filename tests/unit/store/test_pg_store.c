@@ -2268,6 +2268,7 @@ static void test_paged_walk(void **state)
 	/* Inside a read transaction too (the cursor is the transaction's). */
 	assert_int_equal(db_begin(pg, 0), DB_OK);
 	part = walk_many(f->pg, 1500);
+	assert_int_equal(part.n, 1500);
 	b = walk_many(f->pg, 0);
 	assert_int_equal(db_commit(pg), DB_OK);
 	assert_true(a.h == b.h);
