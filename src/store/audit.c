@@ -438,6 +438,7 @@ enum tix_err store_audit_verify_anchor(struct store *s, int64_t anchor_seq, cons
 	               " ORDER BY seq",
 	               NULL, &st) != DB_OK)
 		return store__fail(s, err, "reading the audit log");
+	db_set_paged(st, 1); /* the whole log, a page at a time on PostgreSQL */
 	while ((rc = db_step(st)) == DB_ROW) {
 		int64_t seq = db_column_int64(st, 0);
 		struct store_audit_entry a = audit_entry_of(st);
@@ -539,6 +540,7 @@ enum tix_err store_audit_list(struct store *s, const char *object, int64_t since
 	               " ORDER BY seq",
 	               &st) != DB_OK)
 		return store__fail(s, err, "reading the audit log");
+	db_set_paged(st, 1);
 	db_bind_text_or_null(st, 1, object);
 	db_bind_int64(st, 2, since);
 	while ((rc = db_step(st)) == DB_ROW) {

@@ -531,6 +531,24 @@ void db_reset(struct db_stmt *st)
 		db__pg_reset(st);
 }
 
+void db_set_paged(struct db_stmt *st, int on)
+{
+	if (!st->sq && st->paged != !!on) {
+		db_reset(st); /* a read begun the other way ends here */
+		st->paged = !!on;
+	}
+}
+
+int64_t db_rows_peak(const struct db *db)
+{
+	return db->rows_peak;
+}
+
+void db_rows_peak_reset(struct db *db)
+{
+	db->rows_peak = 0;
+}
+
 void db_clear_bindings(struct db_stmt *st)
 {
 	if (st->sq) {

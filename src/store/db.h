@@ -117,6 +117,25 @@ enum db_rc db_step(struct db_stmt *st);
 void db_reset(struct db_stmt *st);
 void db_clear_bindings(struct db_stmt *st);
 
+/* Marks st paged (on) or not (a cached statement keeps the mark). On
+ * PostgreSQL a paged statement's result comes DB_PAGE_ROWS rows at a time
+ * from a server-side cursor (DECLARE ... CURSOR, FETCH), so a read of any
+ * size holds one page in client memory; db_step steps across the pages.
+ * Inside a transaction the cursor is the transaction's (it reads the
+ * transaction's snapshot; the statement must be done or reset before the
+ * transaction ends, or its next step fails); outside one it is declared
+ * WITH HOLD (the server keeps the result until the statement is done or
+ * reset), so the caller's own transactions are never touched. db_reset
+ * closes the cursor. For the reads that can return an unbounded number of
+ * rows: a read of a few rows gains nothing and costs two round trips more.
+ * On SQLite, which steps row by row anyway, it changes nothing. */
+#define DB_PAGE_ROWS 1000
+void db_set_paged(struct db_stmt *st, int on);
+/* The most rows one result held in client memory at once since the last
+ * db_rows_peak_reset (PostgreSQL; always 0 on SQLite, which holds one). */
+int64_t db_rows_peak(const struct db *db);
+void db_rows_peak_reset(struct db *db);
+
 /* The current row's columns, from 0. Text and blobs: a pointer (NULL for
  * NULL) and, when len is not NULL, the length in bytes; text is also
  * NUL-terminated. Numbers from text are parsed as SQLite does. */

@@ -35,6 +35,15 @@ struct db_stmt {
 	int row, nrows, ncols;
 	unsigned char **blobs; /* bytea columns of the current row, decoded */
 	size_t *blob_lens;
+	/* PostgreSQL, db_set_paged: read through a server-side cursor, res
+	 * holding one FETCH of at most DB_PAGE_ROWS rows */
+	int paged;
+	int cursor;    /* a cursor is open: its name is cursor_name */
+	int hold;      /* it was declared WITH HOLD (outside a transaction) */
+	int last_page; /* res is the cursor's last page (a short one) */
+	char cursor_name[24];
+	uint64_t cursor_gen; /* the connection generation it was declared on */
+	uint64_t cursor_txn; /* and the transaction (db->txn), when not held */
 };
 
 #define DB_CACHE 64
@@ -50,11 +59,13 @@ struct db {
 	int borrowed; /* a view of a connection someone else closes: no cache */
 	struct sqlite3 *sq;
 	struct pg_conn *pg;
-	char *shown;      /* the target, passwords replaced */
-	char *secrets[4]; /* the password(s) of a URL, as written and decoded */
-	uint64_t gen;     /* PostgreSQL: bumped by each reconnect */
-	uint64_t names;   /* PostgreSQL: statements named so far */
-	int64_t changes;  /* PostgreSQL: db_changes */
+	char *shown;       /* the target, passwords replaced */
+	char *secrets[4];  /* the password(s) of a URL, as written and decoded */
+	uint64_t gen;      /* PostgreSQL: bumped by each reconnect */
+	uint64_t names;    /* PostgreSQL: statements named so far */
+	int64_t changes;   /* PostgreSQL: db_changes */
+	uint64_t txn;      /* PostgreSQL: bumped when a transaction begins or ends */
+	int64_t rows_peak; /* PostgreSQL: the most rows one result held (db_rows_peak) */
 	enum db_rc errcode;
 	char errmsg[512];
 	struct db_cache_entry cache[DB_CACHE];

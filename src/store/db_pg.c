@@ -1,8 +1,9 @@
 /*
  * store/db_pg.c — the PostgreSQL engine of db.h on libpq: a connection from
  * a URL, server-side prepared statements (PQprepare, once per connection and
- * prepared again after a reconnect), text parameters and results (bytea in
- * binary), and SQLSTATEs turned into db.h's codes.
+ * prepared again after a reconnect), paged reads through server-side cursors,
+ * text parameters and results (bytea in binary), and SQLSTATEs turned into
+ * db.h's codes.
  */
 #include <libpq-fe.h>
 #include <limits.h>
@@ -93,10 +94,15 @@ enum db_rc db__pg_reconnect(struct db *db)
 
 enum db_rc db__pg_exec(struct db *db, const char *sql)
 {
+	int idle = PQtransactionStatus(db->pg) == PQTRANS_IDLE;
 	PGresult *r = PQexec(db->pg, sql);
 	ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 	enum db_rc rc = DB_OK;
 
+	/* A transaction began or ended: the cursors of paged reads declared
+	 * in the one before are gone (close_cursor). */
+	if (idle != (PQtransactionStatus(db->pg) == PQTRANS_IDLE))
+		db->txn++;
 	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && s != PGRES_EMPTY_QUERY)
 		rc = fail(db, r);
 	PQclear(r);
@@ -151,8 +157,32 @@ static void free_blobs(struct db_stmt *st)
 	memset(st->blobs, 0, (size_t)st->ncols * sizeof(*st->blobs));
 }
 
+/* Closes st's cursor while it still exists on the server: a held one until
+ * the connection goes, a transaction's until the transaction ends. Not in a
+ * failed transaction (CLOSE would fail; ROLLBACK removes the cursor), and
+ * never so that an error ends someone's transaction. */
+static void close_cursor(struct db_stmt *st)
+{
+	struct db *db = st->db;
+	PGTransactionStatusType t;
+
+	if (!st->cursor)
+		return;
+	st->cursor = 0;
+	t = PQtransactionStatus(db->pg);
+	if (st->cursor_gen == db->gen && PQstatus(db->pg) == CONNECTION_OK &&
+	    (st->hold ? t == PQTRANS_IDLE || t == PQTRANS_INTRANS
+	              : t == PQTRANS_INTRANS && st->cursor_txn == db->txn)) {
+		char sql[48];
+
+		snprintf(sql, sizeof(sql), "CLOSE %s", st->cursor_name);
+		PQclear(PQexec(db->pg, sql));
+	}
+}
+
 void db__pg_reset(struct db_stmt *st)
 {
+	close_cursor(st);
 	free_blobs(st);
 	free(st->blobs);
 	free(st->blob_lens);
@@ -240,10 +270,103 @@ static PGresult *execute(struct db_stmt *st)
 	                      st->formats, 0);
 }
 
+static void count_rows(struct db *db, int n)
+{
+	if (n > db->rows_peak)
+		db->rows_peak = n;
+}
+
+/* Declares st's cursor (a fresh name each time: a held cursor that could
+ * not be closed stays on the server until the connection goes). */
+static enum db_rc declare_cursor(struct db_stmt *st)
+{
+	struct db *db = st->db;
+	int hold = PQtransactionStatus(db->pg) == PQTRANS_IDLE;
+	size_t n = strlen(st->pgsql) + 80;
+	char *sql = malloc(n);
+	PGresult *r;
+	enum db_rc rc = DB_OK;
+
+	if (sql == NULL)
+		return db__fail(db, DB_NOMEM, "out of memory");
+	snprintf(st->cursor_name, sizeof(st->cursor_name), "tixc%llu",
+	         (unsigned long long)++db->names);
+	snprintf(sql, n, "DECLARE %s NO SCROLL CURSOR %sFOR %s", st->cursor_name,
+	         hold ? "WITH HOLD " : "", st->pgsql);
+	r = PQexecParams(db->pg, sql, st->nparams, NULL, st->values, st->lengths, st->formats, 0);
+	free(sql);
+	if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK) {
+		rc = fail(db, r);
+	} else {
+		st->cursor = 1;
+		st->hold = hold;
+		st->last_page = 0;
+		st->cursor_gen = db->gen;
+		st->cursor_txn = db->txn;
+	}
+	PQclear(r);
+	return rc;
+}
+
+/* db_step of a paged statement: the next row of the page in hand, or the
+ * next page fetched, or the end. */
+static enum db_rc paged_step(struct db_stmt *st)
+{
+	struct db *db = st->db;
+	char sql[64];
+	PGresult *r;
+	enum db_rc rc;
+
+	if (!st->cursor) {
+		if ((rc = declare_cursor(st)) != DB_OK)
+			return rc;
+	} else if (st->cursor_gen != db->gen) {
+		return db__fail(db, DB_LOST,
+		                "a paged read cannot go on: the connection was lost and made "
+		                "again since it began (reset it and read again)");
+	} else if (!st->hold && st->cursor_txn != db->txn) {
+		return db__fail(db, DB_ERROR,
+		                "a paged read cannot go on past the end of the transaction it "
+		                "began in (reset it and read again)");
+	}
+	free_blobs(st);
+	if (st->res && ++st->row < st->nrows)
+		return DB_ROW;
+	if (st->res && st->last_page) {
+		db__pg_reset(st); /* the next step runs it again, as SQLite does */
+		return DB_DONE;
+	}
+	PQclear(st->res);
+	st->res = NULL;
+	snprintf(sql, sizeof(sql), "FETCH FORWARD %d FROM %s", DB_PAGE_ROWS, st->cursor_name);
+	r = PQexec(db->pg, sql);
+	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
+		char msg[sizeof(db->errmsg)];
+
+		rc = fail(db, r);
+		PQclear(r);
+		snprintf(msg, sizeof(msg), "%s", db->errmsg);
+		return db__fail(db, rc, "reading the next %d rows of a paged read: %s",
+		                DB_PAGE_ROWS, msg);
+	}
+	st->res = r;
+	st->row = 0;
+	st->nrows = PQntuples(r);
+	st->ncols = PQnfields(r);
+	st->last_page = st->nrows < DB_PAGE_ROWS;
+	count_rows(db, st->nrows);
+	if (st->nrows > 0)
+		return DB_ROW;
+	db__pg_reset(st);
+	return DB_DONE;
+}
+
 enum db_rc db__pg_step(struct db_stmt *st)
 {
 	struct db *db = st->db;
 
+	if (st->paged)
+		return paged_step(st);
 	if (st->res == NULL) {
 		PGresult *r;
 		ExecStatusType s;
@@ -282,6 +405,7 @@ enum db_rc db__pg_step(struct db_stmt *st)
 		st->row = -1;
 		st->nrows = PQntuples(r);
 		st->ncols = PQnfields(r);
+		count_rows(db, st->nrows);
 	}
 	free_blobs(st);
 	if (++st->row < st->nrows)

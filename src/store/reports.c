@@ -192,6 +192,7 @@ enum tix_err store_referrers(struct store *s, const struct store_collection *c, 
 
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
+	db_set_paged(st, 1); /* the sightings of an indicator are not few */
 	db_bind_int64(st, 1, c ? c->key : 1);
 	db_bind_text_copy(st, 2, ref, -1);
 	if (type)
@@ -202,8 +203,8 @@ enum tix_err store_referrers(struct store *s, const struct store_collection *c, 
 /* Objects walked through objects_day: SQLite is told to (INDEXED BY, its
  * own syntax and the one difference between the two texts), so the rows
  * come in day order without a sort, in constant memory; PostgreSQL's
- * planner chooses for itself, and its result is fetched whole (not paged
- * yet). PostgreSQL must know every parameter's type, so they are numbered
+ * planner chooses for itself, and its result comes a page at a time
+ * (db_set_paged). PostgreSQL must know every parameter's type, so they are numbered
  * without gaps: ?1 the collection, then the day (?at_day), the prefix
  * (?at_prefix), each when not 0, and the types from ?at_types. */
 static void walk_sql(struct tix_buf *b, int pg, const struct store_collection *c, int at_day,
@@ -251,6 +252,7 @@ enum tix_err store_walk_by_day(struct store *s, const struct store_collection *c
 		e = store__fail(s, err, "preparing the walk by day");
 		goto out;
 	}
+	db_set_paged(st, 1);
 	db_bind_int64(st, 1, c ? c->key : 1);
 	if (day)
 		db_bind_text(st, at_day, day, -1);

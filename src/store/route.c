@@ -604,6 +604,7 @@ enum tix_err store_route_unrouted_list(struct store *s, const char *reason,
 	               " ORDER BY at, source, line",
 	               NULL, &st) != DB_OK)
 		return store__fail(s, err, "listing unrouted rows");
+	db_set_paged(st, 1);
 	bind_opt_text(st, 1, reason);
 	while ((rc = db_step(st)) == DB_ROW) {
 		struct store_route_unrouted u;
@@ -654,6 +655,7 @@ enum tix_err store_route_digest_rows(struct store *s, int64_t ckey, int64_t sinc
 	            " GROUP BY day, address, taxonomy, type ORDER BY day, address, type",
 	            &st) != DB_OK)
 		return store__fail(s, err, "reading a digest");
+	db_set_paged(st, 1);
 	db_bind_int64(st, 1, ckey);
 	db_bind_int64(st, 2, since);
 	db_bind_int64(st, 3, until);

@@ -1109,6 +1109,7 @@ static enum tix_err superseded_versions(struct store *s, struct vid_bits *b, str
 	               " ORDER BY id COLLATE \"C\", modified COLLATE \"C\"",
 	               &st) != DB_OK)
 		return store__fail(s, err, "preparing a query");
+	db_set_paged(st, 1);
 	tix_buf_init(&prev, TIX_BUF_UNLIMITED);
 	while ((rc = db_step(st)) == DB_ROW) {
 		size_t n = 0;
@@ -1214,6 +1215,7 @@ enum tix_err store_query(struct store *s, const struct store_query *q, store_row
 		e = store__fail(s, err, "preparing a query");
 		goto out;
 	}
+	db_set_paged(st, 1); /* PostgreSQL: a page of rows at a time, not the export */
 	n = 1;
 	db_bind_int64(st, n, q->collection ? q->collection->key : 1);
 	if (q->added_after > 0)

@@ -431,6 +431,7 @@ enum tix_err store_peer_outbox_list(struct store *s, const char *peer, store_row
 	             " WHERE b.peer = ?1 ORDER BY o.date_added",
 	             "reading a peer's outbox", err)) == NULL)
 		return TIX_ESTORE;
+	db_set_paged(st, 1);
 	db_bind_text(st, 1, peer, -1);
 	while ((rc = db_step(st)) == DB_ROW) {
 		struct store_row row = store__db_row(st);

@@ -264,6 +264,7 @@ enum tix_err store_taxii_select(struct store *s, const struct store_taxii_filter
 			b->num[src.chunk[i]] = want < 0 && is_pg ? INT64_MAX : want;
 		if ((e = prepare(s, &sql, is_pg ? &pg : NULL, b, &st, err)) != TIX_OK)
 			goto out;
+		db_set_paged(st, want < 0); /* no limit: a page at a time on PostgreSQL */
 		while ((rc = db_step(st)) == DB_ROW) {
 			/* The body is read only for rows the filter keeps. */
 			struct store_taxii_row row = {

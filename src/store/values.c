@@ -463,6 +463,7 @@ enum tix_err store__values_rebuild(struct store *s, struct store_reindex_counts 
 		return store__fail(s, err, "clearing the value index");
 	if (db_prepare(db, "SELECT vid, body FROM objects ORDER BY vid", NULL, &st) != DB_OK)
 		return store__fail(s, err, "reading objects to index");
+	db_set_paged(st, 1); /* every object */
 	while ((rc = db_step(st)) == DB_ROW) {
 		struct indexing x = {s, db_column_int64(st, 0), 0, 0, TIX_OK, err, 0, 0, 0};
 		size_t len;
@@ -794,6 +795,7 @@ enum tix_err store_latest_each(struct store *s, int64_t reader_org_key,
 
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
+	db_set_paged(st, 1); /* every object */
 	db_bind_int64(st, 1, reader_org_key);
 	return each_hit(s, st, cb, arg, "reading the objects", &stopped, err);
 }
@@ -814,6 +816,7 @@ enum tix_err store_sightings_of(struct store *s, const char *id, int64_t reader_
 
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
+	db_set_paged(st, 1); /* a busy indicator's sightings are many */
 	db_bind_text(st, 1, id, -1);
 	db_bind_int64(st, 2, reader_org_key);
 	while ((rc = db_step(st)) == DB_ROW) {
@@ -1042,6 +1045,7 @@ enum tix_err store_indicators_expired(struct store *s, int (*cb)(void *, const c
 
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
+	db_set_paged(st, 1);
 	while ((rc = db_step(st)) == DB_ROW)
 		if (cb(arg, db_column_text(st, 0, NULL)) != 0)
 			break;

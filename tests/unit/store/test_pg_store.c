@@ -9,7 +9,8 @@
  * text search; the sightings' counter of feeds.c; the core of sqlite.c) give the same answers on
  * both, backup does what each engine allows, a peer changed or removed moves the data version a
  * second handle sees, and two handles writing at once give unique, increasing date_added stamps
- * that a reader paging by date_added sees each once.
+ * that a reader paging by date_added sees each once; paged reads (db_set_paged) hold a page, not
+ * the result, reset and lost mid-cursor.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -2554,6 +2555,270 @@ static void stamps_on(struct store *s)
 	assert_true(r.increasing);
 }
 
+/* ---- paged reads (db_set_paged) ------------------------------------------ */
+
+#define MANY 100000
+
+/* MANY indicators on nine days of created, date_added falling as vid
+ * grows (so day order is neither vid's nor insertion's), by one statement
+ * both engines run. */
+static void put_many(struct store *s)
+{
+	exec_on(s,
+	        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000)"
+	        " INSERT INTO objects (vid, id, type, created, modified, version, date_added,"
+	        " body, tlp, owner_org)"
+	        " SELECT i, 'indicator--' || i, 'indicator',"
+	        " '2024-01-0' || (i % 9 + 1) || 'T00:00:00Z', 'm', 'm', 1000000 - i,"
+	        " '{\"type\":\"indicator\",\"n\":' || i || '}', 1, 'acme' FROM n");
+}
+
+/* The rows a walk handed out, in order: their count and a digest of their
+ * ids, stamps and bodies; stops after stop_after rows when not 0. */
+struct walk_sum {
+	uint64_t h;
+	int64_t n, stop_after;
+};
+
+static void sum_text(struct walk_sum *w, const char *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		w->h = (w->h ^ (unsigned char)t[i]) * 1099511628211u;
+	w->h = (w->h ^ 0xff) * 1099511628211u;
+}
+
+static int walk_cb(void *arg, const struct store_row *row)
+{
+	struct walk_sum *w = arg;
+	char stamp[32];
+
+	sum_text(w, row->id, strlen(row->id));
+	snprintf(stamp, sizeof(stamp), "%lld", (long long)row->date_added);
+	sum_text(w, stamp, strlen(stamp));
+	sum_text(w, row->body, row->body_len);
+	return ++w->n == w->stop_after;
+}
+
+static struct walk_sum walk_many(struct store *s, int64_t stop_after)
+{
+	static const char *const ind[] = {"indicator", NULL};
+	struct walk_sum w = {14695981039346656037u, 0, stop_after};
+	struct tix_error err;
+
+	assert_int_equal(store_walk_by_day(s, NULL, NULL, ind, NULL, walk_cb, &w, &err), TIX_OK);
+	return w;
+}
+
+static int listing_cb(void *arg, const struct store_taxii_row *r)
+{
+	struct walk_sum *w = arg;
+	char stamp[32];
+
+	sum_text(w, r->id, strlen(r->id));
+	snprintf(stamp, sizeof(stamp), "%lld", (long long)r->date_added);
+	sum_text(w, stamp, strlen(stamp));
+	sum_text(w, r->body, r->body_len);
+	w->n++;
+	return 0;
+}
+
+/* A TAXII listing with no limit of the MANY objects put in a collection. */
+static struct walk_sum list_many(struct store *s)
+{
+	struct store_collection c;
+	struct tix_error err;
+	struct store_taxii_filter f;
+	struct walk_sum w = {14695981039346656037u, 0, 0};
+	char sql[160];
+	int more = 1;
+
+	assert_int_equal(store_collection_create(s, "many", NULL, &c, &err), TIX_OK);
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO collection_objects (ckey, vid, date_added)"
+	         " SELECT %lld, vid, date_added FROM objects",
+	         (long long)c.key);
+	exec_on(s, sql);
+	memset(&f, 0, sizeof(f));
+	f.collection = &c;
+	if (store_taxii_select(s, &f, listing_cb, &w, &more, &err) != TIX_OK)
+		fail_msg("store_taxii_select: %s", err.msg);
+	assert_int_equal(more, 0);
+	return w;
+}
+
+/* The walk by day over 100,000 objects gives the same rows in the same
+ * order on both engines, and PostgreSQL never holds more than a page of
+ * them in client memory; a walk stopped part-way (its cursor closed) and
+ * the next one over the same connection see everything again. So does a
+ * TAXII listing with no limit of them. */
+static void test_paged_walk(void **state)
+{
+	struct fixture *f = *state;
+	struct db *pg = store__engine(f->pg);
+	struct walk_sum a, b, part;
+
+	put_many(f->sq);
+	put_many(f->pg);
+	a = walk_many(f->sq, 0);
+	assert_int_equal(a.n, MANY);
+	db_rows_peak_reset(pg);
+	b = walk_many(f->pg, 0);
+	assert_int_equal(b.n, MANY);
+	assert_true(a.h == b.h); /* the same rows, in the same order */
+	assert_true(db_rows_peak(pg) > 0);
+	assert_true(db_rows_peak(pg) <= DB_PAGE_ROWS);
+	/* Stopped in the middle of its third page, then whole again. */
+	part = walk_many(f->pg, 2 * DB_PAGE_ROWS + 17);
+	assert_int_equal(part.n, 2 * DB_PAGE_ROWS + 17);
+	b = walk_many(f->pg, 0);
+	assert_int_equal(b.n, MANY);
+	assert_true(a.h == b.h);
+	/* Inside a read transaction too (the cursor is the transaction's). */
+	assert_int_equal(db_begin(pg, 0), DB_OK);
+	part = walk_many(f->pg, 1500);
+	assert_int_equal(part.n, 1500);
+	b = walk_many(f->pg, 0);
+	assert_int_equal(db_commit(pg), DB_OK);
+	assert_true(a.h == b.h);
+	assert_true(db_rows_peak(pg) <= DB_PAGE_ROWS);
+	/* A TAXII listing with no limit: the same, a page at a time. */
+	a = list_many(f->sq);
+	assert_int_equal(a.n, MANY);
+	db_rows_peak_reset(pg);
+	b = list_many(f->pg);
+	assert_int_equal(b.n, MANY);
+	assert_true(a.h == b.h);
+	assert_true(db_rows_peak(pg) > 0);
+	assert_true(db_rows_peak(pg) <= DB_PAGE_ROWS);
+}
+
+/* How many cursors the connection holds open on the server. */
+static int64_t open_cursors(struct db *db)
+{
+	struct db_stmt *q =
+	        db_cached(db, "SELECT count(*) FROM pg_cursors WHERE name LIKE 'tixc%'", NULL);
+	int64_t n;
+
+	assert_non_null(q);
+	assert_int_equal(db_step(q), DB_ROW);
+	n = db_column_int64(q, 0);
+	db_reset(q);
+	return n;
+}
+
+/* Counts the rows st gives from here to its end (or to stop rows), their
+ * first column counting up from first. */
+static int64_t step_from(struct db_stmt *st, int64_t first, int64_t stop, enum db_rc *last)
+{
+	int64_t n = 0;
+	enum db_rc rc = DB_ROW;
+
+	while ((stop == 0 || n < stop) && (rc = db_step(st)) == DB_ROW) {
+		assert_int_equal(db_column_int64(st, 0), first + n);
+		n++;
+	}
+	if (last)
+		*last = rc;
+	return n;
+}
+
+static int64_t step_rows(struct db_stmt *st, int64_t stop, enum db_rc *last)
+{
+	return step_from(st, 1, stop, last);
+}
+
+/* One paged statement of the engine layer, reset in the middle of a page
+ * and used again, outside a transaction (a held cursor) and inside one; a
+ * paged read that outlives its transaction fails clearly and works again
+ * once reset; nothing is left open on the server. */
+static void test_paged_reset_reused(void **state)
+{
+	struct fixture *f = *state;
+	struct db *pg = store__engine(f->pg);
+	struct db_stmt *st;
+	enum db_rc rc;
+
+	put_many(f->pg);
+	assert_int_equal(db_prepare(pg,
+	                            "SELECT vid, body FROM objects WHERE vid <= ?1 ORDER BY vid",
+	                            NULL, &st),
+	                 DB_OK);
+	db_set_paged(st, 1);
+	db_bind_int64(st, 1, MANY);
+	assert_int_equal(step_rows(st, 1500, NULL), 1500);
+	assert_int_equal(open_cursors(pg), 1);
+	db_reset(st);
+	assert_int_equal(open_cursors(pg), 0);
+	db_rows_peak_reset(pg);
+	assert_int_equal(step_rows(st, 0, &rc), MANY);
+	assert_int_equal(rc, DB_DONE);
+	assert_int_equal(db_rows_peak(pg), DB_PAGE_ROWS);
+	assert_int_equal(open_cursors(pg), 0); /* closed at its end */
+	/* In a transaction: reset in the middle, read again, then past its end. */
+	assert_int_equal(db_begin(pg, 0), DB_OK);
+	assert_int_equal(step_rows(st, 10, NULL), 10);
+	db_reset(st);
+	assert_int_equal(step_rows(st, 0, &rc), MANY);
+	assert_int_equal(rc, DB_DONE);
+	assert_int_equal(step_rows(st, 2, NULL), 2);
+	assert_int_equal(db_commit(pg), DB_OK);
+	assert_int_equal(db_step(st), DB_ERROR);
+	assert_non_null(strstr(db_errmsg(pg), "past the end of the transaction"));
+	db_reset(st);
+	assert_int_equal(open_cursors(pg), 0);
+	/* Exactly a page, then an empty result. */
+	db_bind_int64(st, 1, DB_PAGE_ROWS);
+	assert_int_equal(step_rows(st, 0, &rc), DB_PAGE_ROWS);
+	assert_int_equal(rc, DB_DONE);
+	db_bind_int64(st, 1, 0);
+	assert_int_equal(step_rows(st, 0, &rc), 0);
+	assert_int_equal(rc, DB_DONE);
+	assert_int_equal(open_cursors(pg), 0);
+	db_finalize(st);
+}
+
+/* The connection killed in the middle of a paged read: the rows of the
+ * page in hand, then DB_LOST saying what was being read; after a reconnect
+ * the statement reads everything again. */
+static void test_paged_lost(void **state)
+{
+	struct fixture *f = *state;
+	struct db *pg = store__engine(f->pg);
+	struct tix_error err;
+	struct db *other = db_open(pg_url, 0, &err);
+	struct db_stmt *st, *q;
+	int64_t pid;
+	enum db_rc rc;
+
+	assert_non_null(other);
+	put_many(f->pg);
+	q = db_cached(pg, "SELECT pg_backend_pid()", NULL);
+	assert_non_null(q);
+	assert_int_equal(db_step(q), DB_ROW);
+	pid = db_column_int64(q, 0);
+	db_reset(q);
+	assert_int_equal(db_prepare(pg, "SELECT vid FROM objects ORDER BY vid", NULL, &st), DB_OK);
+	db_set_paged(st, 1);
+	assert_int_equal(step_rows(st, 1500, NULL), 1500);
+	q = db_cached(other, "SELECT pg_terminate_backend(CAST(?1 AS integer))", NULL);
+	db_bind_int64(q, 1, pid);
+	assert_int_equal(db_step(q), DB_ROW);
+	assert_int_equal(db_column_int64(q, 0), 1);
+	db_close(other);
+	/* The second page is in hand: its last 500 rows, then the loss. */
+	assert_int_equal(step_from(st, 1501, 0, &rc), 500);
+	assert_int_equal(rc, DB_LOST);
+	assert_int_equal(db_errcode(pg), DB_LOST);
+	assert_non_null(strstr(db_errmsg(pg), "paged read"));
+	assert_int_equal(db_reconnect(pg), DB_OK);
+	/* Not reset: it says the read cannot go on; reset: it reads again. */
+	assert_int_equal(db_step(st), DB_LOST);
+	db_reset(st);
+	assert_int_equal(step_rows(st, 0, &rc), MANY);
+	assert_int_equal(rc, DB_DONE);
+	db_finalize(st);
+}
+
 #define ON_BOTH(fn)                                                                                \
 	static void test_##fn(void **state)                                                        \
 	{                                                                                          \
@@ -2605,6 +2870,9 @@ int main(void)
 	        T(test_values),
 	        T(test_core),
 	        T(test_stamps),
+	        T(test_paged_walk),
+	        T(test_paged_reset_reused),
+	        T(test_paged_lost),
 	};
 	const char *skip = getenv("TIX_TEST_PG_SKIP");
 
