@@ -2609,7 +2609,7 @@ static struct walk_sum walk_many(struct store *s, int64_t stop_after)
 	return w;
 }
 
-static int listing_cb(void *arg, const struct store_taxii_row *r)
+static int taxii_listing_cb(void *arg, const struct store_taxii_row *r)
 {
 	struct walk_sum *w = arg;
 	char stamp[32];
@@ -2640,7 +2640,7 @@ static struct walk_sum list_many(struct store *s)
 	exec_on(s, sql);
 	memset(&f, 0, sizeof(f));
 	f.collection = &c;
-	if (store_taxii_select(s, &f, listing_cb, &w, &more, &err) != TIX_OK)
+	if (store_taxii_select(s, &f, taxii_listing_cb, &w, &more, &err) != TIX_OK)
 		fail_msg("store_taxii_select: %s", err.msg);
 	assert_int_equal(more, 0);
 	return w;
