@@ -512,8 +512,67 @@ static int still_valid(struct auth *a, struct store *s, struct auth_principal *p
 	return ok;
 }
 
+/* ---- the thread's memo of checked credentials ----------------------------
+ * still_valid reads the key and the user from the store (two lookups, each
+ * its own read of the store) on every request. What it found is kept, per
+ * worker thread, with the store's data version it was read at: while that
+ * version stands (no commit by any connection or process, but the audit
+ * writer's: store_audit_queue_data_version), the account is what it was,
+ * and the request costs no lookup. A removed key or user, a changed
+ * password, role or organisation is a commit, which moves the version: the
+ * next request reads the store again. Only after a hit in the shared cache
+ * (whose expiry and rate limits still apply); version 0: no memo. */
+#define MEMO_WAYS 4
+
+static _Thread_local struct memo {
+	const struct auth *a;
+	const struct store *s;
+	uint64_t version; /* 0: free */
+	unsigned char digest[32];
+	struct auth_principal p;
+} memo[MEMO_WAYS];
+static _Thread_local unsigned memo_next;
+
+static int memo_get(const struct auth *a, const struct store *s, uint64_t version,
+                    const unsigned char digest[32], struct auth_principal *p)
+{
+	if (version == 0)
+		return 0;
+	for (int i = 0; i < MEMO_WAYS; i++) {
+		const struct memo *m = &memo[i];
+
+		if (m->version == version && m->a == a && m->s == s &&
+		    sodium_memcmp(m->digest, digest, 32) == 0) {
+			*p = m->p;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void memo_put(const struct auth *a, const struct store *s, uint64_t version,
+                     const unsigned char digest[32], const struct auth_principal *p)
+{
+	struct memo *m = &memo[memo_next++ % MEMO_WAYS];
+
+	if (version == 0)
+		return;
+	m->a = a;
+	m->s = s;
+	m->version = version;
+	memcpy(m->digest, digest, 32);
+	m->p = *p;
+}
+
 enum tix_err auth_check_header(struct auth *a, struct store *s, const char *header,
                                const char *client, struct auth_principal *p, struct tix_error *err)
+{
+	return auth_check_header_at(a, s, 0, header, client, p, err);
+}
+
+enum tix_err auth_check_header_at(struct auth *a, struct store *s, uint64_t version,
+                                  const char *header, const char *client, struct auth_principal *p,
+                                  struct tix_error *err)
 {
 	unsigned char cache_digest[32], user_digest[16], client_digest[16], prefix_digest[16];
 	unsigned char hdigest[16];
@@ -614,7 +673,12 @@ enum tix_err auth_check_header(struct auth *a, struct store *s, const char *head
 	}
 	if (cache_get(a, cache_digest, now, p, hdigest)) {
 		pthread_mutex_unlock(&a->mu);
+		if (memo_get(a, s, version, cache_digest, p)) {
+			e = TIX_OK;
+			goto out;
+		}
 		if (still_valid(a, s, p, hdigest)) {
+			memo_put(a, s, version, cache_digest, p);
 			e = TIX_OK;
 			goto out;
 		}

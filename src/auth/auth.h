@@ -34,7 +34,8 @@ struct auth;
 
 /* Zero (or opts NULL) means the default in brackets. A negative
  * cache_ttl_us caches nothing. The cache saves only the argon2id (or key
- * digest): every request still reads the account from the store, so a
+ * digest): the account is still read from the store whenever the store
+ * changed since this thread last read it (auth_check_header_at), so a
  * removed user or key, or a changed password, is refused at once. */
 struct auth_options {
 	int64_t cache_ttl_us;      /* how long a verified credential is remembered (60 s) */
@@ -58,6 +59,13 @@ void auth_free(struct auth *a);
  * caller is rate-limited (answer 429), TIX_EINVAL for a malformed header. */
 enum tix_err auth_check_header(struct auth *a, struct store *s, const char *header,
                                const char *client, struct auth_principal *p, struct tix_error *err);
+/* The same, where version is the store's data version for this request
+ * (store_audit_queue_data_version, taken before the check): while it stands,
+ * a credential this thread already checked against the store is not read
+ * from the store again. 0: read it (as auth_check_header does). */
+enum tix_err auth_check_header_at(struct auth *a, struct store *s, uint64_t version,
+                                  const char *header, const char *client, struct auth_principal *p,
+                                  struct tix_error *err);
 
 /* The same check for a user name and password given apart (the console's
  * sign-in): the same argon2id, cache, limits and answers. */

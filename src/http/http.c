@@ -674,8 +674,8 @@ static void fail_record(struct server *srv, const char *client, const char *deta
  * request; a failure is written to the audit log. TIX_ETOOBIG: the
  * credential or the address is locked out (err says until when). */
 static enum tix_err authenticate(struct server *srv, struct MHD_Connection *c, struct store *s,
-                                 struct req_state *st, const char *method, const char *url,
-                                 const char *client, struct tix_error *err)
+                                 struct req_state *st, uint64_t version, const char *method,
+                                 const char *url, const char *client, struct tix_error *err)
 {
 	const char *authz =
 	        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
@@ -706,7 +706,7 @@ static enum tix_err authenticate(struct server *srv, struct MHD_Connection *c, s
 	}
 	if (authz == NULL)
 		return TIX_OK;
-	e = auth_check_header(srv->auth, s, authz, client, &st->who, err);
+	e = auth_check_header_at(srv->auth, s, version, authz, client, &st->who, err);
 	if (e == TIX_ETOOBIG) {
 		st->authed = 0;
 		return e;
@@ -900,7 +900,8 @@ static struct store *post_caller(struct server *srv, struct MHD_Connection *c, s
 	}
 	client_address(c, client, 64);
 	tix_error_clear(&err);
-	if (authenticate(srv, c, s, st, "POST", url, client, &err) == TIX_ETOOBIG) {
+	if (authenticate(srv, c, s, st, store_audit_queue_data_version(srv->cfg->audit, s), "POST",
+	                 url, client, &err) == TIX_ETOOBIG) {
 		*ret = send_error(c, st, 429, "Too many requests", err.msg);
 		return NULL;
 	}
@@ -1042,6 +1043,7 @@ static void write_through_taxii(void *arg, const char *cid, const char *body, si
 	req.content_type = TAXII_MEDIA_TYPE;
 	req.body = body;
 	req.body_len = len;
+	req.data_version = 0; /* a write may come before: taxii_handle reads it */
 	/* The upload was bounded by max_content_length; what MISP or CSV
 	 * became in STIX may be larger. */
 	if (cfg.max_content_length < len)
@@ -1175,8 +1177,8 @@ static enum MHD_Result ui_static(struct MHD_Connection *c, struct req_state *st,
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version, const char *upload_data,
-                                  size_t *upload_size, void **con_cls)
+                                  const char *method, const char *http_version,
+                                  const char *upload_data, size_t *upload_size, void **con_cls)
 {
 	struct server *srv = cls;
 	struct req_state *st = *con_cls;
@@ -1188,8 +1190,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	const char *cl;
 	char client[64], base[300];
 	enum MHD_Result ret;
+	uint64_t version;
 
-	(void)version;
+	(void)http_version;
 	if (st == NULL) {
 		if ((st = calloc(1, sizeof(*st))) == NULL)
 			return MHD_NO;
@@ -1286,9 +1289,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		                           method, &st->status, &st->bytes);
 	}
 	tix_error_clear(&err);
+	/* The store's data version, read once for the request: the check of
+	 * the credential and taxii_handle's memos (collections, node settings,
+	 * answers) go by it. */
+	version = store_audit_queue_data_version(srv->cfg->audit, s);
 	/* A sign-in is no one until its body is checked (its reserved body
 	 * bytes stay those of no one). */
-	if (!st->signin && authenticate(srv, c, s, st, method, url, client, &err) == TIX_ETOOBIG) {
+	if (!st->signin &&
+	    authenticate(srv, c, s, st, version, method, url, client, &err) == TIX_ETOOBIG) {
 		free(ps);
 		return send_error(c, st, 429, "Too many requests", err.msg);
 	}
@@ -1320,6 +1328,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	req.client = client;
 	req.body = tix_buf_str(&st->body);
 	req.body_len = tix_buf_len(&st->body);
+	req.data_version = version;
 	if (strncmp(url, API_PREFIX, strlen(API_PREFIX)) == 0) { /* src/api: beside TAXII */
 		ret = api_answer(c, st, s, &req, ps);
 		free(ps);

@@ -146,7 +146,11 @@ static enum tix_err prepare(struct store *s, struct tix_buf *sql, struct tix_buf
  * audience keys (one range each, merged: the audience rows carry the
  * version and `superseded`, so the page seeks once per key, then only
  * into objects), or the whole collection. The merge is lazy: a range
- * yields only the rows the page takes. The positions of the cursor and
+ * yields only the rows the page takes. It is UNION ALL, a merge on
+ * date_added alone: a membership under two of the reader's keys comes
+ * twice, one after the other (date_added is unique per membership), and
+ * the loop of store_taxii_select drops the second (UNION compared every
+ * column of every row to do the same). The positions of the cursor and
  * chunk binds are recorded so the next chunk rebinds them. */
 struct source {
 	int after[STORE_READER_KEYS + 1], chunk[1];
@@ -171,7 +175,7 @@ static void source_sql(const struct store_taxii_filter *f, char keys[][160], siz
 		tix_buf_adds(sql, " ORDER BY m.date_added + 0 LIMIT ?");
 	} else if (f->reader) {
 		for (size_t i = 0; i < nkeys; i++) {
-			tix_buf_adds(sql, i ? " UNION " : "");
+			tix_buf_adds(sql, i ? " UNION ALL " : "");
 			tix_buf_adds(
 			        sql,
 			        "SELECT date_added, ckey, vid, superseded FROM collection_audience"
@@ -213,7 +217,7 @@ enum tix_err store_taxii_select(struct store *s, const struct store_taxii_filter
 	int64_t last_out = after; /* the last row handed out */
 	int is_pg = db_engine(store__engine(s)) == DB_POSTGRES;
 	enum db_rc rc = DB_DONE;
-	int stop = 0;
+	int stop = 0, by_audience = f->reader && !(f->ids && f->ids[0]);
 
 	*more = 0;
 	if (f->resume)
@@ -266,13 +270,18 @@ enum tix_err store_taxii_select(struct store *s, const struct store_taxii_filter
 			goto out;
 		db_set_paged(st, want < 0); /* no limit: a page at a time on PostgreSQL */
 		while ((rc = db_step(st)) == DB_ROW) {
+			int64_t added = db_column_int64(st, 4);
+
+			got++;
+			if (added == last && by_audience)
+				continue; /* the same membership under another key */
 			/* The body is read only for rows the filter keeps. */
 			struct store_taxii_row row = {
 			        db_column_text(st, 0, NULL),
 			        db_column_text(st, 1, NULL),
 			        db_column_text(st, 2, NULL),
 			        db_column_text(st, 3, NULL),
-			        db_column_int64(st, 4),
+			        added,
 			        NULL,
 			        0,
 			        store__db_audience(st, 6),
@@ -284,7 +293,6 @@ enum tix_err store_taxii_select(struct store *s, const struct store_taxii_filter
 				        "a collection's rows came out of date_added order");
 				goto out;
 			}
-			got++;
 			examined++;
 			last = row.date_added;
 			if (db_column_int64(st, 12) == 0 ||

@@ -453,9 +453,11 @@ static _Thread_local struct {
 	uint64_t v;
 } req_version;
 
-static void request_begins(const struct taxii_config *cfg, struct store *s)
+static void request_begins(const struct taxii_config *cfg, struct store *s,
+                           const struct taxii_request *req)
 {
-	req_version.v = store_audit_queue_data_version(cfg->audit, s);
+	req_version.v = req->data_version ? req->data_version
+	                                  : store_audit_queue_data_version(cfg->audit, s);
 	req_version.set = 1;
 }
 
@@ -1684,7 +1686,7 @@ void taxii_handle(const struct taxii_config *cfg_in, struct store *s, struct tax
 	int reading;
 	const struct taxii_config *cfg;
 
-	request_begins(cfg_in, s);
+	request_begins(cfg_in, s, req);
 	/* A GET reads one snapshot in one read transaction: its statements
 	 * share one lock of the store instead of taking one each. */
 	reading = strcmp(req->method, "GET") == 0 && store_read_begin(s);

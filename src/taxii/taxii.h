@@ -65,6 +65,10 @@ struct taxii_request {
 	const char *client;               /* the peer address, for the audit log, or NULL */
 	int auth_failed;                  /* credentials were sent and refused: never anonymous */
 	int precheck; /* the body is not read yet: check only what the headers decide */
+	/* The store's data version (store_audit_queue_data_version) when the
+	 * request began, before its credential was checked; 0: taxii_handle
+	 * reads it. */
+	uint64_t data_version;
 };
 
 struct taxii_response {

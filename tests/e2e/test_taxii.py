@@ -1224,6 +1224,76 @@ def a_removed_key_that_was_in_use_is_refused_after_a_restart(w):
         srv.stop()
 
 
+@test
+def revocations_are_refused_on_the_very_next_request(w):
+    """Each worker thread remembers the credentials and the collection
+    rights it checked until the store changes (docs/accounts.md): a key
+    removed, a grant revoked, a password changed or a user made again with
+    another role takes effect on the very next request, on the connection
+    that used the old state (so on a thread that remembers it) and on new
+    ones. On a server of its own, so the refusals do not add up with other
+    tests' towards the rate limit (10)."""
+    tix_ok("admin", "org", "add", "revo", "--db", w.db)
+    tix_ok("admin", "user", "add", "reva", "--org", "revo", "--role", "analyst",
+           "--password-stdin", "--db", w.db, stdin=b"first secret words\n")
+    key = w.add_key("reva")
+    out = tix_ok("admin", "collection", "add", "revoked-things", "--read", "revo", "--write",
+                 "revo", "--db", w.db)
+    cid = re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", out).group(0)
+    srv = w.new_server("revocation").start()
+    by_key, by_pw = Client(srv, bearer(key)), Client(srv, basic("reva", "first secret words"))
+    conn = by_key.connect()
+    try:
+        post_ok(by_key, cid, [indicator()])
+
+        def warm():
+            for c in (by_key, by_pw):
+                for _ in range(4):
+                    assert len(expect(c.get(objects_path(cid)), 200).json()["objects"]) == 1
+                    expect(c.get(objects_path(cid), conn=conn), 200)
+
+        def refused(c, status, path=None):
+            expect_error(c.get(path or objects_path(cid), conn=conn), status)
+            for _ in range(3):
+                expect_error(c.get(path or objects_path(cid)), status)
+
+        # A grant revoked: the collection is not shown, then shown again.
+        warm()
+        tix_ok("admin", "collection", "grant", cid, "--org", "revo", "--revoke", "--db", w.db)
+        refused(by_key, 404)
+        refused(by_pw, 404)
+        tix_ok("admin", "collection", "grant", cid, "--org", "revo", "--read", "--write",
+               "--db", w.db)
+        warm()
+        # The key removed: refused, the password still works.
+        tix_ok("admin", "key", "remove", key[4:16], "--db", w.db)
+        refused(by_key, 401)
+        expect(by_pw.get(objects_path(cid), conn=conn), 200)
+        # The password changed: the old one refused, the new one works.
+        warm_pw = Client(srv, basic("reva", "first secret words"))
+        for _ in range(4):
+            expect(warm_pw.get(objects_path(cid), conn=conn), 200)
+        tix_ok("admin", "user", "passwd", "reva", "--password-stdin", "--db", w.db,
+               stdin=b"second secret words\n")
+        expect_error(warm_pw.get(objects_path(cid), conn=conn), 401)
+        expect_error(warm_pw.get(objects_path(cid)), 401)
+        by_pw = Client(srv, basic("reva", "second secret words"))
+        for _ in range(4):
+            expect(by_pw.post(objects_path(cid), envelope([indicator()]), conn=conn), 202)
+        # Made again as a reader, with the same password: it reads, and may
+        # no longer write.
+        tix_ok("admin", "user", "remove", "reva", "--db", w.db)
+        tix_ok("admin", "user", "add", "reva", "--org", "revo", "--role", "reader",
+               "--password-stdin", "--db", w.db, stdin=b"second secret words\n")
+        expect_error(by_pw.post(objects_path(cid), envelope([indicator()]), conn=conn), 403)
+        for _ in range(3):
+            expect_error(by_pw.post(objects_path(cid), envelope([indicator()])), 403)
+        expect(by_pw.get(objects_path(cid), conn=conn), 200)
+    finally:
+        conn.close()
+        srv.stop()
+
+
 # ---- next tokens ---------------------------------------------------------------------------
 
 @test
