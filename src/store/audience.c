@@ -1,8 +1,8 @@
 /*
- * store/audience.c — the audience index: for each collection membership,
- * the few keys naming who could read it ("clear", "all", "unset",
- * "unset-group", "org:NAME", "group:NAME"), so a TAXII page for a principal
- * walks only rows that principal might see (docs/architecture.md).
+ * store/audience.c — the audience index: for each collection membership, the
+ * keys naming who could read it ("clear", "all", "org:NAME", ...), computed in C
+ * and written by the store's write paths on both engines, so a TAXII page for a
+ * principal walks only rows it might see (docs/architecture.md).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -10,9 +10,8 @@
 #include "store/store_int.h"
 
 /* Migration 7 (after the ownership migration 6). collection_audience holds one row per
- * (membership, key); triggers keep it exact on every insert and delete of
- * a membership and on every change of a version's audience columns, so no
- * write path needs to know it exists. */
+ * (membership, key); its triggers kept it exact until migration 20 made
+ * the write paths write it (below). */
 const char store__schema_audience[] =
         "CREATE TABLE collection_audience ("
         "  ckey INTEGER NOT NULL,"
@@ -52,10 +51,8 @@ const char store__schema_audience[] =
         "  problem TEXT NOT NULL,"
         "  at INTEGER NOT NULL);";
 
-/* The same on PostgreSQL: the tables only. The SQL function and the
- * triggers become C that writes a membership's keys with it, on both
- * engines, when audience.c is converted (docs/architecture.md, "Two
- * engines"); until then nothing fills collection_audience on PostgreSQL. */
+/* The same on PostgreSQL: the tables only (the rows are written from C,
+ * migration 20). */
 const char store__pg_schema_audience[] =
         "CREATE TABLE collection_audience ("
         "  ckey BIGINT NOT NULL,"
@@ -106,8 +103,7 @@ const char store__schema_audience_scan[] =
         " UPDATE collection_audience SET superseded = new.superseded"
         " WHERE date_added = new.date_added; END;";
 
-/* The same on PostgreSQL: the two columns (no trigger fills them there
- * yet: see store__pg_schema_audience). */
+/* The same on PostgreSQL: the two columns. */
 const char store__pg_schema_audience_scan[] =
         "ALTER TABLE collection_audience ADD COLUMN vid BIGINT NOT NULL DEFAULT 0;"
         "ALTER TABLE collection_audience ADD COLUMN superseded BIGINT NOT NULL DEFAULT 0;";

@@ -231,7 +231,8 @@ extern const char store__schema_relationship_refs[];
 enum tix_err store__index_refs(struct store *s, int64_t vid, const struct stix_meta *m,
                                const char *body, size_t body_len, struct tix_error *err);
 /* Migration 7: the audience index (audience.c); its SQL function
- * tix_audience, registered on every connection before migrating. */
+ * tix_audience, registered on every connection before migrating (for
+ * migrations 7 and 17 of an older store). */
 extern const char store__schema_audience[];
 /* Migration 17 (issue 21): versions and `superseded` in the audience index (audience.c). */
 extern const char store__schema_audience_scan[];

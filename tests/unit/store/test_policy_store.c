@@ -695,7 +695,7 @@ static void pages_of(struct store *s, const char *title, char out[1024])
 		f.reader = &readers[i];
 		f.version_all = 1;
 		assert_int_equal(store_taxii_select(s, &f, page_ids, out, &more, &err), TIX_OK);
-		strcat(out, "\n");
+		snprintf(out + strlen(out), 1024 - strlen(out), "\n");
 	}
 }
 
