@@ -99,26 +99,51 @@ const char store__pg_schema_ownership[] =
         "CREATE INDEX objects_unknown_marking ON objects (vid) WHERE tlp_flags & 2 <> 0;";
 
 /* After a marking-definition was stored: the versions referring to it are
- * re-resolved in the same transaction. */
+ * re-resolved in the same transaction; their audience rows follow, and the
+ * sightings' counter moves (who may count which sighting changed). */
 static enum tix_err reresolve(struct store *s, const char *marking_id, struct tix_error *err)
 {
 	struct db_stmt *st = store__stmt(
 	        s,
 	        "UPDATE objects SET tlp_flags = tlp_flags & ~2" RERESOLVE_WHERE
 	        " AND EXISTS (SELECT 1 FROM json_each(objects.body, '$.object_marking_refs') r"
-	        " WHERE r.value = ?1)",
+	        " WHERE r.value = ?1) RETURNING vid",
 	        "UPDATE objects SET tlp_flags = tlp_flags & ~2" PG_RERESOLVE_WHERE
 	        " AND EXISTS (SELECT 1 FROM " PG_MARKING_REFS(
-	                "objects") " r (value) WHERE r.value = ?1)",
+	                "objects") " r (value) WHERE r.value = ?1) RETURNING vid",
 	        err);
+	int64_t *vids = NULL;
+	size_t n = 0, cap = 0;
 	enum tix_err e = TIX_OK;
+	enum db_rc rc;
 
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
 	db_bind_text(st, 1, marking_id, -1);
-	if (db_step(st) != DB_DONE)
-		e = store__fail(s, err, "re-resolving markings");
+	/* The versions changed, kept before their audience rows follow (the
+	 * update is done at its first step). */
+	while ((rc = db_step(st)) == DB_ROW) {
+		if (n == cap) {
+			int64_t *more = realloc(vids, (cap = cap ? 2 * cap : 16) * sizeof(*vids));
+
+			if (more == NULL) {
+				rc = DB_NOMEM;
+				break;
+			}
+			vids = more;
+		}
+		vids[n++] = db_column_int64(st, 0);
+	}
 	db_reset(st);
+	if (rc == DB_NOMEM)
+		e = tix_error_set(err, TIX_ENOMEM, "store", "out of memory");
+	else if (rc != DB_DONE)
+		e = store__fail(s, err, "re-resolving markings");
+	for (size_t i = 0; e == TIX_OK && i < n; i++)
+		e = store__audience_changed(s, vids[i], err);
+	if (e == TIX_OK && n > 0)
+		e = store__sightings_moved(s, err);
+	free(vids);
 	return e;
 }
 

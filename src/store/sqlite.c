@@ -178,6 +178,9 @@ const struct store_migration store__migrations[] = {
         /* 18 -> 19: the sightings' counter of the feeds' ETags, in place of
          * counting sighting_index per request (src/store/feeds.c) */
         {store__schema_sightings_version, store__schema_sightings_version, NULL},
+        /* 19 -> 20: the audience index of TAXII listings written from C on
+         * both engines, in place of SQLite's triggers (src/store/audience.c) */
+        {store__schema_audience_c, store__pg_schema_audience_c, store__audience_rebuild},
 };
 
 #define NMIGRATIONS ((int)(sizeof(store__migrations) / sizeof(store__migrations[0])))
@@ -1027,7 +1030,7 @@ static enum tix_err add_member(struct store *s, const struct store_collection *c
 	else
 		s->last_stamp--;
 	db_reset(st);
-	if (e == TIX_OK && *added)
+	if (e == TIX_OK && *added && (e = store__audience_added(s, stamp, err)) == TIX_OK)
 		e = store__mark_superseded(s, c->key, vid, err);
 	if (e == TIX_OK && *added && sighting)
 		e = sighting > 0 ? store__sightings_moved(s, err)
@@ -1048,26 +1051,55 @@ enum tix_err store__mark_superseded(struct store *s, int64_t ckey, int64_t vid,
 	        " WHERE ckey = ?1 AND superseded = 0 AND vid IN ("
 	        "  SELECT o2.vid FROM objects o, objects o2"
 	        "  WHERE o.vid = ?2 AND o2.id = o.id AND o2.modified < o.modified"
-	        "  AND substr(o.modified, 1, 1) <> '#')",
+	        "  AND substr(o.modified, 1, 1) <> '#') RETURNING date_added",
 	        "UPDATE collection_objects SET superseded = 1"
 	        " WHERE ckey = ?1 AND vid = ?2 AND EXISTS ("
 	        "  SELECT 1 FROM objects o, objects o2, collection_objects m2"
 	        "  WHERE o.vid = ?2 AND o2.id = o.id AND o2.modified > o.modified"
-	        "  AND substr(o.modified, 1, 1) <> '#' AND m2.ckey = ?1 AND m2.vid = o2.vid)",
+	        "  AND substr(o.modified, 1, 1) <> '#' AND m2.ckey = ?1 AND m2.vid = o2.vid)"
+	        " RETURNING date_added",
 	};
 
 	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
 		struct db_stmt *st = store__stmt(s, sql[i], NULL, err);
+		int64_t one[8], *marked = one;
+		size_t n = 0, cap = sizeof(one) / sizeof(one[0]);
+		enum tix_err e = TIX_OK;
+		enum db_rc rc;
 
 		if (st == NULL)
 			return err ? err->code : TIX_ESTORE;
 		db_bind_int64(st, 1, ckey);
 		db_bind_int64(st, 2, vid);
-		if (db_step(st) != DB_DONE) {
-			db_reset(st);
-			return store__fail(s, err, "marking superseded versions");
+		/* The memberships marked, kept before their audience rows
+		 * follow (the update is done at its first step). */
+		while ((rc = db_step(st)) == DB_ROW) {
+			if (n == cap) {
+				int64_t *more = malloc(2 * cap * sizeof(*more));
+
+				if (more == NULL) {
+					rc = DB_NOMEM;
+					break;
+				}
+				memcpy(more, marked, n * sizeof(*more));
+				if (marked != one)
+					free(marked);
+				marked = more;
+				cap *= 2;
+			}
+			marked[n++] = db_column_int64(st, 0);
 		}
 		db_reset(st);
+		if (rc == DB_NOMEM)
+			e = tix_error_set(err, TIX_ENOMEM, "store", "out of memory");
+		else if (rc != DB_DONE)
+			e = store__fail(s, err, "marking superseded versions");
+		for (size_t j = 0; e == TIX_OK && j < n; j++)
+			e = store__audience_superseded(s, marked[j], 1, err);
+		if (marked != one)
+			free(marked);
+		if (e != TIX_OK)
+			return e;
 	}
 	return TIX_OK;
 }

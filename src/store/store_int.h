@@ -233,13 +233,31 @@ extern const char store__schema_relationship_refs[];
 enum tix_err store__index_refs(struct store *s, int64_t vid, const struct stix_meta *m,
                                const char *body, size_t body_len, struct tix_error *err);
 /* Migration 7: the audience index (audience.c); its SQL function
- * tix_audience, registered on every connection before migrating. */
+ * tix_audience, registered on every connection before migrating (for
+ * migrations 7 and 17 of an older store). */
 extern const char store__schema_audience[];
 /* Migration 17 (issue 21): versions and `superseded` in the audience index (audience.c). */
 extern const char store__schema_audience_scan[];
 /* route.c: constituency routing */
 extern const char store__schema_route[];
 int store__audience_register(sqlite3 *db);
+/* Migration 20 (issue 18): the audience index written from C on both
+ * engines; its step fills it from every membership (audience.c). */
+extern const char store__schema_audience_c[], store__pg_schema_audience_c[];
+enum tix_err store__audience_rebuild(struct store *s, struct tix_error *err);
+/* The audience index's events, one helper each (audience.c); a removed
+ * membership's rows go by the foreign key. The membership with this
+ * date_added was added: */
+enum tix_err store__audience_added(struct store *s, int64_t date_added, struct tix_error *err);
+/* Its `superseded` became superseded: */
+enum tix_err store__audience_superseded(struct store *s, int64_t date_added, int superseded,
+                                        struct tix_error *err);
+/* Version vid's audience columns (tlp, tlp_flags, owner_org,
+ * sharing_group, recipients) changed: */
+enum tix_err store__audience_changed(struct store *s, int64_t vid, struct tix_error *err);
+/* store_taxii_delete made `superseded` again in collection ckey for the
+ * versions of the ids in its temporary table doomed_ids: */
+enum tix_err store__audience_resync(struct store *s, int64_t ckey, struct tix_error *err);
 /* Migration 7's step in C (audit.c): the audit key point and a MACed head. */
 enum tix_err store__audit_key_point(struct store *s, struct tix_error *err);
 /* The audit key (audit.c): derived from the node secret, or the one a

@@ -408,25 +408,31 @@ enum tix_err store_taxii_delete(struct store *s, const struct store_taxii_filter
 	/* After the removal, the latest remaining version of each object
 	 * touched is no longer superseded. (DISTINCT and CASE: what both
 	 * engines read; the flag is an integer on both.) */
-	tix_buf_addf(
+	tix_buf_addf(&sql,
+	             "CREATE TEMP TABLE IF NOT EXISTS doomed_ids (id TEXT PRIMARY KEY);"
+	             "DELETE FROM doomed_ids;"
+	             "INSERT INTO doomed_ids SELECT DISTINCT o.id FROM objects o"
+	             " WHERE o.vid IN (SELECT vid FROM doomed);"
+	             /* a sighting leaves the collection (and maybe the store) */
+	             STORE_SIGHTINGS_BUMP " AND EXISTS (SELECT 1 FROM doomed d"
+	             " JOIN sighting_index x ON x.vid = d.vid);"
+	             "DELETE FROM collection_objects WHERE ckey = %lld"
+	             " AND vid IN (SELECT vid FROM doomed);"
+	             "UPDATE collection_objects SET superseded = CASE WHEN EXISTS ("
+	             " SELECT 1 FROM objects o, objects o2, collection_objects m2"
+	             " WHERE o.vid = collection_objects.vid AND o2.id = o.id"
+	             " AND o2.modified > o.modified AND substr(o.modified, 1, 1) <> '#'"
+	             " AND m2.ckey = collection_objects.ckey"
+	             " AND m2.vid = o2.vid) THEN 1 ELSE 0 END"
+	             " WHERE ckey = %lld AND vid IN (SELECT o.vid FROM objects o"
+	             " WHERE o.id IN (SELECT id FROM doomed_ids));",
+	             (long long)f->collection->key, (long long)f->collection->key);
+	if ((e = exec(s, tix_buf_str(&sql), NULL, err)) != TIX_OK ||
+	    (e = store__audience_resync(s, f->collection->key, err)) != TIX_OK)
+		goto end;
+	tix_buf_reset(&sql);
+	tix_buf_adds(
 	        &sql,
-	        "CREATE TEMP TABLE IF NOT EXISTS doomed_ids (id TEXT PRIMARY KEY);"
-	        "DELETE FROM doomed_ids;"
-	        "INSERT INTO doomed_ids SELECT DISTINCT o.id FROM objects o"
-	        " WHERE o.vid IN (SELECT vid FROM doomed);"
-	        /* a sighting leaves the collection (and maybe the store) */
-	        STORE_SIGHTINGS_BUMP " AND EXISTS (SELECT 1 FROM doomed d"
-	        " JOIN sighting_index x ON x.vid = d.vid);"
-	        "DELETE FROM collection_objects WHERE ckey = %lld"
-	        " AND vid IN (SELECT vid FROM doomed);"
-	        "UPDATE collection_objects SET superseded = CASE WHEN EXISTS ("
-	        " SELECT 1 FROM objects o, objects o2, collection_objects m2"
-	        " WHERE o.vid = collection_objects.vid AND o2.id = o.id"
-	        " AND o2.modified > o.modified AND substr(o.modified, 1, 1) <> '#'"
-	        " AND m2.ckey = collection_objects.ckey"
-	        " AND m2.vid = o2.vid) THEN 1 ELSE 0 END"
-	        " WHERE ckey = %lld AND vid IN (SELECT o.vid FROM objects o"
-	        " WHERE o.id IN (SELECT id FROM doomed_ids));"
 	        "DELETE FROM doomed_ids;"
 	        /* A version leaves the store when no collection holds it, except
 	         * a revoked one with an earlier version that stays: that would
@@ -438,8 +444,7 @@ enum tix_err store_taxii_delete(struct store *s, const struct store_taxii_filter
 	        "  AND substr(objects.modified, 1, 1) <> '#'"
 	        "  AND (e.vid NOT IN (SELECT vid FROM doomed) OR EXISTS"
 	        "   (SELECT 1 FROM collection_objects c2 WHERE c2.vid = e.vid))));"
-	        "DELETE FROM doomed;",
-	        (long long)f->collection->key, (long long)f->collection->key);
+	        "DELETE FROM doomed;");
 	if ((e = exec(s, tix_buf_str(&sql), NULL, err)) != TIX_OK)
 		goto end;
 	if (f->audit && *removed > 0) {

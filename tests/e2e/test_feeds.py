@@ -1022,6 +1022,36 @@ def http_feed_etag_changes_when_a_grant_lets_its_reader_count_a_sighting(w):
 
 
 @test
+def http_feed_etag_changes_when_a_late_marking_lets_its_reader_count_a_sighting(w):
+    # A sighting marked GREEN and with a marking-definition not stored yet
+    # (so AMBER+STRICT: beta may not count it); then the definition comes:
+    # GREEN, beta's count grows, so the old ETag must not get 304.
+    late = ind("[domain-name:value = 'late-marking.example']")
+    import_as(w, "acme", [late], "--collection", w.cid)
+    tix_ok("admin", "collection", "add", "late-sensors", "--read", "acme,beta", "--write",
+           "acme", "--db", w.db)
+    marking = new_id("marking-definition")
+    seen = sighting(late["id"], 5, GREEN)
+    seen["object_marking_refs"].append(marking)
+    import_as(w, "acme", [seen], "--collection", "late-sensors")
+    path = "/feeds/%s/csv" % w.cid
+
+    def count(r):
+        return {row[2]: row[8] for row in csv.reader(io.StringIO(r.body.decode(),
+                                                                 newline=""))}[late["id"]]
+
+    r1 = feed_get(w, "bea", path)
+    assert r1.status == 200 and count(r1) == "0", r1
+    import_as(w, "acme", [{"type": "marking-definition", "spec_version": "2.1", "id": marking,
+                           "created": "2024-01-01T00:00:00.000Z", "definition_type": "statement",
+                           "definition": {"statement": "late"}}], "--collection", "late-sensors")
+    r2 = feed_get(w, "bea", path, {"If-None-Match": r1.header("ETag")})
+    assert r2.status == 200 and r2.header("ETag") != r1.header("ETag"), r2
+    assert count(r2) == "5", count(r2)
+    assert feed_get(w, "bea", path, {"If-None-Match": r2.header("ETag")}).status == 304
+
+
+@test
 def min_sightings_counts_only_the_sightings_its_reader_may_read(w):
     email, md5 = w.objs["clear-email"]["id"], w.objs["clear-md5"]["id"]
     # email: sighted twice where beta reads; md5 once there, once in

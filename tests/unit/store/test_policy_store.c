@@ -176,13 +176,13 @@ static void sharing_groups_and_settings(void **state)
  * and meta keys of 13 requests, 12 routing, 11 feeds, 10 values, 8 feeds of
  * MISP, 7 audience, 6 ownership; 14 the console's sessions; 15 the refs
  * index of MISP out; 16 the value index's audiences; 17 the audience index's
- * versions; 19 the sightings' counter): the one list both old-store tests
+ * versions; 19 the sightings' counter; the audience index made again from C,
+ * whose triggers are gone): the one list both old-store tests
  * start from, so a new migration adds its drops here once. */
 /* Migration 18 only adds rows to object_refs_index (the two ends of
  * relationships): dropped with it below. */
 #define UNDO_MIGRATIONS_19_TO_6                                                                    \
 	"DELETE FROM meta WHERE key = 'sightings_version';"                                        \
-	"DROP TRIGGER collection_audience_superseded;"                                             \
 	"DROP TRIGGER objects_value_gone;"                                                         \
 	"DROP TRIGGER objects_value_audience; DROP TABLE value_audiences;"                         \
 	"DROP TABLE object_refs_index; DROP INDEX objects_day;"                                    \
@@ -191,14 +191,13 @@ static void sharing_groups_and_settings(void **state)
 	"DROP TABLE value_ip; DROP TABLE sighting_index; DROP TABLE indicator_expired;"            \
 	"DROP TABLE sighting_lines;"                                                               \
 	"DELETE FROM meta WHERE key = 'values_refused';"                                           \
-	"DROP TRIGGER collection_audience_add; DROP TRIGGER collection_audience_drop;"             \
 	"DROP TABLE feeds;"                                                                        \
 	"DROP TABLE request_keys;"                                                                 \
 	"DROP TABLE route_contacts; DROP TABLE route_ranges; DROP TABLE route_asns;"               \
 	"DROP TABLE route_domains; DROP TABLE route_reports; DROP TABLE route_unrouted;"           \
 	"DROP TABLE route_digests; DROP TABLE route_pfx2asn; DROP TABLE route_constituents;"       \
 	"DROP TABLE peer_feed_events; ALTER TABLE peers DROP COLUMN kind;"                         \
-	"DROP TRIGGER collection_audience_change; DROP TABLE collection_audience;"                 \
+	"DROP TABLE collection_audience;"                                                          \
 	"DROP TABLE peer_anchors; DROP TABLE peer_anchor_problems;"                                \
 	"DELETE FROM meta WHERE key IN ('audit_keyed_from', 'audit_head');"                        \
 	"DROP TABLE ownership_conflicts; DROP TABLE object_owners;"                                \
@@ -647,6 +646,138 @@ static void migration_6_brings_old_stores_under_the_rules(void **state)
 	assert_int_equal(added, 1);
 }
 
+static void put_in(struct store *s, const struct store_collection *c, const char *text,
+                   const char *owner)
+{
+	struct tix_error err;
+	struct stix_meta m;
+	json_t *v = json_loads(text, 0, NULL);
+	int added;
+
+	assert_non_null(v);
+	assert_int_equal(stix_meta_get(v, &m, &err), TIX_OK);
+	assert_int_equal(store_begin(s, &err), TIX_OK);
+	assert_int_equal(store_put(s, &m, text, strlen(text), owner, c, NULL, &added, &err),
+	                 TIX_OK);
+	assert_int_equal(store_commit(s, &err), TIX_OK);
+	json_decref(v);
+}
+
+static int page_ids(void *arg, const struct store_taxii_row *r)
+{
+	size_t n = strlen(arg);
+
+	snprintf((char *)arg + n, 1024 - n, "%.*s;", 1, r->id + strlen(r->id) - 1);
+	return 0;
+}
+
+/* Each reader's listing of c through the audience index (no keep: the
+ * index's candidates themselves), one line per reader. */
+static void pages_of(struct store *s, const char *title, char out[1024])
+{
+	static const char *const banks[] = {"banks", NULL};
+	const struct store_reader readers[] = {
+	        {"cert", NULL, 0, STIX_TLP_AMBER, 0},   {"bank", NULL, 0, STIX_TLP_AMBER, 0},
+	        {"other", banks, 0, STIX_TLP_AMBER, 0}, {"other", NULL, 1, STIX_TLP_AMBER, 0},
+	        {"other", NULL, 1, STIX_TLP_GREEN, 0},  {NULL, NULL, 0, STIX_TLP_CLEAR, 1},
+	};
+	struct store_collection c;
+	struct tix_error err;
+
+	out[0] = '\0';
+	assert_int_equal(store_collection_get(s, title, 0, &c, &err), TIX_OK);
+	for (size_t i = 0; i < sizeof(readers) / sizeof(readers[0]); i++) {
+		struct store_taxii_filter f;
+		int more = -1;
+
+		memset(&f, 0, sizeof(f));
+		f.collection = &c;
+		f.reader = &readers[i];
+		f.version_all = 1;
+		assert_int_equal(store_taxii_select(s, &f, page_ids, out, &more, &err), TIX_OK);
+		snprintf(out + strlen(out), 1024 - strlen(out), "\n");
+	}
+}
+
+static void audience_rows(const char *path, char out[4096])
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	size_t n = 0;
+
+	out[0] = '\0';
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+	                                    "SELECT ckey, key, date_added, vid, superseded FROM"
+	                                    " collection_audience ORDER BY date_added, key",
+	                                    -1, &st, NULL),
+	                 SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		n += (size_t)snprintf(out + n, 4096 - n, "%lld %s %lld %lld %lld\n",
+		                      (long long)sqlite3_column_int64(st, 0),
+		                      (const char *)sqlite3_column_text(st, 1),
+		                      (long long)sqlite3_column_int64(st, 2),
+		                      (long long)sqlite3_column_int64(st, 3),
+		                      (long long)sqlite3_column_int64(st, 4));
+	assert_true(n < 4096);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+/* A store from before the audience index was written from C (its table
+ * without the foreign key, its rows made by triggers: here stale ones) is
+ * made exact by the migration that made it so: the same rows as the write
+ * paths make, the same listing for every kind of reader. */
+static void old_audience_index_is_made_again_on_upgrade(void **state)
+{
+	struct fixture *f = *state;
+	struct store_collection c;
+	struct tix_error err;
+	char rows[4096], rows2[4096], pages[1024], pages2[1024], sql[1024];
+
+	assert_int_equal(store_collection_create(f->s, "shared", NULL, &c, &err), TIX_OK);
+	put_in(f->s, &c,
+	       IND("1", ",\"object_marking_refs\":[\"" RED "\"]",
+	           ",\"tix_recipients\":[\"bank\",\"police\"]"),
+	       "cert");
+	put_in(f->s, &c,
+	       IND("2", ",\"object_marking_refs\":[\"" GREEN "\"]",
+	           ",\"tix_sharing_group\":\"banks\""),
+	       "cert");
+	put_in(f->s, &c, IND("3", ",\"object_marking_refs\":[\"" GONE "\"]", ""), "cert");
+	put_in(f->s, &c, IND("4", "", ",\"tix_sharing_group\":\"banks\""), "cert");
+	put_in(f->s, &c, IND("5", ",\"object_marking_refs\":[\"" WHITE "\"]", ""), NULL);
+	put_in(f->s, &c, IND_AT("2024-01-01T00:00:00Z", ""), "cert");
+	put_in(f->s, &c, IND_AT("2024-02-01T00:00:00Z", ""), "cert");
+	pages_of(f->s, "shared", pages);
+	store_close(f->s);
+	audience_rows(f->path, rows);
+	assert_non_null(strstr(rows, " org:police "));
+	assert_non_null(strstr(rows, " unset-group "));
+	assert_non_null(strstr(rows, " clear "));
+	/* The previous schema's table, its rows stale. */
+	snprintf(sql, sizeof(sql),
+	         "DROP TABLE collection_audience;"
+	         "CREATE TABLE collection_audience (ckey INTEGER NOT NULL, key TEXT NOT NULL,"
+	         " date_added INTEGER NOT NULL, vid INTEGER NOT NULL DEFAULT 0,"
+	         " superseded INTEGER NOT NULL DEFAULT 0,"
+	         " PRIMARY KEY (ckey, key, date_added)) WITHOUT ROWID;"
+	         "CREATE INDEX collection_audience_added ON collection_audience (date_added);"
+	         "INSERT INTO collection_audience VALUES (1, 'all', 1, 1, 0);"
+	         "PRAGMA user_version = %d;",
+	         store_schema_version() - 1);
+	raw(f->path, sql);
+	f->s = store_open(f->path, NULL, NULL);
+	assert_non_null(f->s);
+	pages_of(f->s, "shared", pages2);
+	assert_string_equal(pages2, pages);
+	store_close(f->s);
+	audience_rows(f->path, rows2);
+	assert_string_equal(rows2, rows);
+	f->s = store_open(f->path, NULL, NULL);
+	assert_non_null(f->s);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -666,6 +797,7 @@ int main(void)
 	        T(a_rewritten_hash_is_found),
 	        T(the_queue_writes_everything_pushed_before_close),
 	        T(repeated_answers_are_logged_by_reference_and_still_found),
+	        T(old_audience_index_is_made_again_on_upgrade),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
