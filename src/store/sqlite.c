@@ -178,6 +178,9 @@ const struct store_migration store__migrations[] = {
         /* 18 -> 19: the sightings' counter of the feeds' ETags, in place of
          * counting sighting_index per request (src/store/feeds.c) */
         {store__schema_sightings_version, store__schema_sightings_version, NULL},
+        /* 19 -> 20: value_index's staging level, merged into it in key
+         * order, so a large store's ingest stays flat (src/store/values.c) */
+        {store__schema_value_stage, store__pg_schema_value_stage, NULL},
 };
 
 #define NMIGRATIONS ((int)(sizeof(store__migrations) / sizeof(store__migrations[0])))

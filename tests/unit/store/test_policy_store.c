@@ -178,9 +178,14 @@ static void sharing_groups_and_settings(void **state)
  * index of MISP out; 16 the value index's audiences; 17 the audience index's
  * versions; 19 the sightings' counter): the one list both old-store tests
  * start from, so a new migration adds its drops here once. */
+/* Migration 20: value_index's staging level (values.c). */
+#define UNDO_MIGRATION_20                                                                          \
+	"DROP TRIGGER objects_stage_gone; DROP TRIGGER objects_stage_audience;"                    \
+	"DROP TABLE value_stage;"
 /* Migration 18 only adds rows to object_refs_index (the two ends of
  * relationships): dropped with it below. */
 #define UNDO_MIGRATIONS_19_TO_6                                                                    \
+	UNDO_MIGRATION_20                                                                          \
 	"DELETE FROM meta WHERE key = 'sightings_version';"                                        \
 	"DROP TRIGGER collection_audience_superseded;"                                             \
 	"DROP TRIGGER objects_value_gone;"                                                         \
@@ -268,7 +273,7 @@ static void migration_18_indexes_relationships_stored_before(void **state)
 {
 	struct fixture *f = *state;
 	struct tix_error err;
-	char sql[256];
+	char sql[512];
 	int n = 0;
 
 #define REL(n, src, tgt)                                                                           \
@@ -281,11 +286,12 @@ static void migration_18_indexes_relationships_stored_before(void **state)
 	put_json(f->s, REL("1", ID("1"), ID("2")), "cert");
 	store_close(f->s);
 	/* back to before migration 18 (17: nothing after it changed these rows): its rows
-	 * gone, and 19's counter */
+	 * gone, 19's counter and 20's table */
 	snprintf(sql, sizeof(sql),
-	         "DELETE FROM object_refs_index WHERE vid IN (SELECT vid FROM objects WHERE type ="
-	         " 'relationship'); DELETE FROM meta WHERE key = 'sightings_version';"
-	         " PRAGMA user_version = %d;",
+	         UNDO_MIGRATION_20 "DELETE FROM object_refs_index WHERE vid IN (SELECT vid FROM"
+	                           " objects WHERE type = 'relationship');"
+	                           " DELETE FROM meta WHERE key = 'sightings_version';"
+	                           " PRAGMA user_version = %d;",
 	         17);
 	raw(f->path, sql);
 	f->s = store_open(f->path, NULL, NULL);
