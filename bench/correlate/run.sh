@@ -58,7 +58,9 @@ def fields(r):
     return dict(size=int(r[1]), rate=float(kv["ingest_per_s"]), p50=float(kv["p50_ms"]),
                 p99=float(kv["p99_ms"]), mx=float(kv["max_ms"]),
                 cpu=float(kv.get("cpu_ingest_per_s", "nan")),
-                cpu_p99=float(kv.get("cpu_p99_ms", "nan")))
+                cpu_p99=float(kv.get("cpu_p99_ms", "nan")),
+                win=float(kv.get("win_ingest_per_s", "nan")),
+                wcpu=float(kv.get("win_cpu_ingest_per_s", "nan")))
 runs = [fields(r) for r in rows]
 c = sqlite3.connect(db)
 # the value index's two levels (migration 20: value_stage, when the store has it)
@@ -75,12 +77,12 @@ per_value = sum(idx.values()) / values if values else 0
 base = runs[0]["rate"]
 cbase = runs[0]["cpu"]
 out = []
-out.append("| values generated (%d an object) | ingest values/s | ratio to %d | per CPU-second | ratio | correlate p50 ms | p99 ms | max ms | p99 CPU ms |" % (per, runs[0]["size"]))
-out.append("|---|---|---|---|---|---|---|---|---|")
+out.append("| values generated (%d an object) | ingest values/s | ratio to %d | per CPU-second | ratio | last 50 transactions values/s (wall, CPU) | ratio (wall, CPU) | correlate p50 ms | p99 ms | max ms | p99 CPU ms |" % (per, runs[0]["size"]))
+out.append("|---|---|---|---|---|---|---|---|---|---|---|")
 for r in runs:
-    out.append("| %d | %.0f | %.2f | %.0f | %.2f | %.3f | %.3f | %.3f | %.3f |" % (
-        r["size"], r["rate"], r["rate"] / base, r["cpu"], r["cpu"] / cbase, r["p50"], r["p99"],
-        r["mx"], r["cpu_p99"]))
+    out.append("| %d | %.0f | %.2f | %.0f | %.2f | %.0f, %.0f | %.2f, %.2f | %.3f | %.3f | %.3f | %.3f |" % (
+        r["size"], r["rate"], r["rate"] / base, r["cpu"], r["cpu"] / cbase, r["win"], r["wcpu"],
+        r["win"] / base, r["wcpu"] / cbase, r["p50"], r["p99"], r["mx"], r["cpu_p99"]))
 last = runs[-1]
 out.append("")
 out.append("index on disk: %.1f bytes per value (%d values; value_index %s, value_ip %s bytes; "
