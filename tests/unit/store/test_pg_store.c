@@ -1942,6 +1942,7 @@ static void index_version(struct store *s, int64_t vid, const char *id, const ch
 
 	put_version(s, vid, id, type, modified, modified, vid * 10, body, 0, 0);
 	memset(&m, 0, sizeof(m));
+	memset(&err, 0, sizeof(err));
 	m.id = id;
 	m.type = type;
 	snprintf(m.created, sizeof(m.created), "%s", modified);
