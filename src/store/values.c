@@ -6,9 +6,8 @@
  * labels (FTS5); written in the transaction that stores the version. Each
  * value row carries its version's audience and whether it is the latest
  * version, so counting a popular value never reads the objects table.
- * value_index has three levels (migration 20): a large store writes a small
- * staging table, merged in key order into a middle one past a bound, and
- * that into the main one past a multiple of it.
+ * value_index has two levels (migration 20): a large store writes a small
+ * staging table, merged into the main one in key order past a bound.
  * On the engine layer (db.h), one text for both engines where they agree;
  * the text search is FTS5, on SQLite only for now (store_text_search).
  */
@@ -128,33 +127,27 @@ const char store__schema_value_audiences[] =
         "   WHERE vid = new.vid;"
         " END;";
 
-/* Migration 20 (issue 15's flat ingest): value_index's upper levels.
+/* Migration 20 (issue 15's flat ingest): value_index's staging level.
  * Once a store is large, each transaction's values land at random keys of
  * a tree of thousands of leaves, dirtying one page each; so a large store
- * writes them to value_stage, a tree that stays small, moves them into
- * value_mid in key order when it passes a bound, and value_mid into
- * value_index when it passes a multiple of that (stage_check): each merge
- * rewrites the leaves of a tree at most a fixed multiple of the rows it
- * brings. Every reader reads the three (find_sql); the latest flag and the
- * audience are kept in each (older_not_latest, the triggers here as
- * migration 16's for the main level). */
-#define VALUE_LEVEL_TABLE(name, int_type, tail)                                                    \
-	"CREATE TABLE " name " ("                                                                  \
+ * writes them to value_stage, a tree that stays small, and moves them into
+ * value_index in key order when it passes a bound (stage_merge). Every
+ * reader reads both (find_sql); the latest flag and the audience are kept
+ * in both (older_not_latest, the triggers here as migration 16's for the
+ * main level). */
+#define VALUE_STAGE_TABLE(int_type, tail)                                                          \
+	"CREATE TABLE value_stage ("                                                               \
 	"  vkey " int_type " NOT NULL,"                                                            \
 	"  vid " int_type " NOT NULL REFERENCES objects (vid) ON DELETE CASCADE,"                  \
 	"  aud " int_type " NOT NULL,"                                                             \
 	"  latest " int_type " NOT NULL,"                                                          \
 	"  PRIMARY KEY (vkey, vid))" tail ";"                                                      \
-	"CREATE INDEX " name "_vid ON " name " (vid);"
-#define VALUE_LEVELS(int_type, tail)                                                               \
-	VALUE_LEVEL_TABLE("value_stage", int_type, tail)                                           \
-	VALUE_LEVEL_TABLE("value_mid", int_type, tail)
-const char store__schema_value_stage[] = VALUE_LEVELS("INTEGER", " WITHOUT ROWID")
+	"CREATE INDEX value_stage_vid ON value_stage (vid);"
+const char store__schema_value_stage[] = VALUE_STAGE_TABLE("INTEGER", " WITHOUT ROWID")
         /* SQLite fires the newest trigger first: each adds the audience */
         "CREATE TRIGGER objects_stage_gone AFTER DELETE ON objects"
         " WHEN substr(old.modified, 1, 1) <> '#' BEGIN"
         "  UPDATE value_stage SET latest = 1 WHERE NOT latest AND vid = " NEWEST_LEFT ";"
-        "  UPDATE value_mid SET latest = 1 WHERE NOT latest AND vid = " NEWEST_LEFT ";"
         " END;"
         "CREATE TRIGGER objects_stage_audience AFTER UPDATE OF type, tlp, tlp_flags,"
         " owner_org, sharing_group, recipients, origin_node ON objects"
@@ -163,48 +156,38 @@ const char store__schema_value_stage[] = VALUE_LEVELS("INTEGER", " WITHOUT ROWID
         "   VALUES (" SIG_NEW ", " COLS_NEW ");"
         "  UPDATE value_stage SET aud = (SELECT akey FROM value_audiences WHERE sig = " SIG_NEW ")"
         "   WHERE vid = new.vid;"
-        "  UPDATE value_mid SET aud = (SELECT akey FROM value_audiences WHERE sig = " SIG_NEW ")"
-        "   WHERE vid = new.vid;"
         " END;";
 /* PostgreSQL has none of migration 16's triggers yet (schema_pg.c). */
-const char store__pg_schema_value_stage[] = VALUE_LEVELS("BIGINT", "");
+const char store__pg_schema_value_stage[] = VALUE_STAGE_TABLE("BIGINT", "");
 
 /* When a version's values go to the staging level, and when it is merged:
  * versions from vid STAGE_FROM on (a smaller store writes the main level
- * directly: its tree is small enough), merged into value_mid once
- * STAGE_BOUND rows are staged (counted every STAGE_BOUND / 256 versions, 1
- * to 256), value_mid into value_index once it holds STAGE_RATIO times that.
- * TIX_VALUE_STAGE="FROM,BOUND[,RATIO]" sets them (tests: tiny bounds). */
+ * directly: its tree is small enough), merged once STAGE_BOUND rows are
+ * staged, counted every STAGE_BOUND / 256 versions (1 to 256).
+ * TIX_VALUE_STAGE="FROM,BOUND" sets both (tests: a tiny bound). */
 #define STAGE_FROM  32768
 #define STAGE_BOUND 65536
-#define STAGE_RATIO 16
 
 struct stage_conf {
-	int64_t from, bound, every, mid_bound;
+	int64_t from, bound, every;
 };
 
 static struct stage_conf stage_conf(void)
 {
-	struct stage_conf c = {STAGE_FROM, STAGE_BOUND, 0, 0};
+	struct stage_conf c = {STAGE_FROM, STAGE_BOUND, 0};
 	const char *v = getenv("TIX_VALUE_STAGE");
 	char *end = NULL;
-	long long ratio = STAGE_RATIO;
 
 	if (v && *v) {
-		long long from = strtoll(v, &end, 10), bound = c.bound, r = ratio;
+		long long from = strtoll(v, &end, 10), bound = c.bound;
 
 		if (end != v && *end == ',')
 			bound = strtoll(end + 1, &end, 10);
-		if (*end == ',')
-			r = strtoll(end + 1, &end, 10);
-		if (*end == '\0' && from >= 0 && bound > 0 && bound <= INT32_MAX && r > 0 &&
-		    r <= 1024) {
+		if (*end == '\0' && from >= 0 && bound > 0) {
 			c.from = from;
 			c.bound = bound;
-			ratio = r;
 		}
 	}
-	c.mid_bound = c.bound * ratio;
 	c.every = c.bound / 256 < 1 ? 1 : c.bound / 256 > 256 ? 256 : c.bound / 256;
 	return c;
 }
@@ -487,11 +470,10 @@ static enum tix_err older_not_latest(struct store *s, const struct stix_meta *m,
 	while (e == TIX_OK && (rc = db_step(older)) == DB_ROW) {
 		static const char *const mark[] = {
 		        "UPDATE value_index SET latest = 0 WHERE vid = ?1 AND latest <> 0",
-		        "UPDATE value_mid SET latest = 0 WHERE vid = ?1 AND latest <> 0",
 		        "UPDATE value_stage SET latest = 0 WHERE vid = ?1 AND latest <> 0",
 		        "UPDATE value_ip SET latest = 0 WHERE vid = ?1 AND latest <> 0"};
 
-		for (int t = 0; t < 4 && e == TIX_OK; t++) {
+		for (int t = 0; t < 3 && e == TIX_OK; t++) {
 			st = store__stmt(s, mark[t], NULL, err);
 			if (st == NULL) {
 				e = err ? err->code : TIX_ESTORE;
@@ -509,27 +491,17 @@ static enum tix_err older_not_latest(struct store *s, const struct stix_meta *m,
 	return e;
 }
 
-/* The merges of the levels: [0] value_stage into value_mid, [1] value_mid
- * into value_index, [2] value_stage into value_index (the rebuild's end). */
-#define LEVEL_MERGE(from, to)                                                                      \
-	{                                                                                          \
-		"INSERT INTO " to                                                                  \
-		" (vkey, vid, aud, latest) SELECT vkey, vid, aud, latest FROM " from               \
-		" WHERE TRUE ORDER BY vkey, vid ON CONFLICT DO NOTHING",                           \
-		        "DELETE FROM " from                                                        \
-	}
-static const char *const level_merge[3][2] = {
-        LEVEL_MERGE("value_stage", "value_mid"),
-        LEVEL_MERGE("value_mid", "value_index"),
-        LEVEL_MERGE("value_stage", "value_index"),
-};
-
-/* Moves every row of one level into the next, in key order, so the merge
- * writes each leaf of the lower tree once, however many rows land in it. */
-static enum tix_err stage_merge(struct store *s, int which, struct tix_error *err)
+/* Moves every staged row into value_index, in key order, so the merge
+ * writes each leaf of the main tree once, however many rows land in it. */
+static enum tix_err stage_merge(struct store *s, struct tix_error *err)
 {
+	static const char *const sql[] = {
+	        "INSERT INTO value_index (vkey, vid, aud, latest) SELECT vkey, vid, aud, latest"
+	        " FROM value_stage WHERE TRUE ORDER BY vkey, vid ON CONFLICT DO NOTHING",
+	        "DELETE FROM value_stage"};
+
 	for (int i = 0; i < 2; i++) {
-		struct db_stmt *st = store__stmt(s, level_merge[which][i], NULL, err);
+		struct db_stmt *st = store__stmt(s, sql[i], NULL, err);
 
 		if (st == NULL)
 			return err ? err->code : TIX_ESTORE;
@@ -542,46 +514,28 @@ static enum tix_err stage_merge(struct store *s, int which, struct tix_error *er
 	return TIX_OK;
 }
 
-/* Whether a level holds at least bound rows (*full; counted no further). */
-static enum tix_err level_full(struct store *s, int mid, int64_t bound, int *full,
-                               struct tix_error *err)
+/* After version vid was staged: every c->every versions, merges when the
+ * staging level holds c->bound rows or more (counted no further). */
+static enum tix_err stage_check(struct store *s, int64_t vid, const struct stage_conf *c,
+                                struct tix_error *err)
 {
-	struct db_stmt *st =
-	        store__stmt(s,
-	                    mid ? "SELECT count(*) FROM (SELECT 1 FROM value_mid LIMIT ?1) t"
-	                        : "SELECT count(*) FROM (SELECT 1 FROM value_stage LIMIT ?1) t",
-	                    NULL, err);
+	struct db_stmt *st;
+	int64_t n = 0;
 
-	*full = 0;
+	if (vid % c->every != 0)
+		return TIX_OK;
+	st = store__stmt(s, "SELECT count(*) FROM (SELECT 1 FROM value_stage LIMIT ?1) t", NULL,
+	                 err);
 	if (st == NULL)
 		return err ? err->code : TIX_ESTORE;
-	db_bind_int64(st, 1, bound);
+	db_bind_int64(st, 1, c->bound);
 	if (db_step(st) != DB_ROW) {
 		db_reset(st);
 		return store__fail(s, err, "counting the staged values");
 	}
-	*full = db_column_int64(st, 0) >= bound;
+	n = db_column_int64(st, 0);
 	db_reset(st);
-	return TIX_OK;
-}
-
-/* After version vid was staged: every c->every versions, merges the
- * staging level into value_mid when it holds c->bound rows, and then
- * value_mid into value_index when it holds c->mid_bound. */
-static enum tix_err stage_check(struct store *s, int64_t vid, const struct stage_conf *c,
-                                struct tix_error *err)
-{
-	enum tix_err e;
-	int full;
-
-	if (vid % c->every != 0)
-		return TIX_OK;
-	if ((e = level_full(s, 0, c->bound, &full, err)) != TIX_OK || !full)
-		return e;
-	if ((e = stage_merge(s, 0, err)) != TIX_OK ||
-	    (e = level_full(s, 1, c->mid_bound, &full, err)) != TIX_OK || !full)
-		return e;
-	return stage_merge(s, 1, err);
+	return n >= c->bound ? stage_merge(s, err) : TIX_OK;
 }
 
 /* Whether the store has migration 20's staging level (*yes): a PostgreSQL
@@ -655,8 +609,7 @@ enum tix_err store__values_rebuild(struct store *s, struct store_reindex_counts 
 	if (!staging)
 		sc.from = INT64_MAX;
 	if (db_exec(db, clear, NULL) != DB_OK ||
-	    (staging &&
-	     db_exec(db, "DELETE FROM value_stage; DELETE FROM value_mid", NULL) != DB_OK))
+	    (staging && db_exec(db, "DELETE FROM value_stage", NULL) != DB_OK))
 		return store__fail(s, err, "clearing the value index");
 	if (db_prepare(db, "SELECT vid, body FROM objects ORDER BY vid", NULL, &st) != DB_OK)
 		return store__fail(s, err, "reading objects to index");
@@ -687,9 +640,8 @@ enum tix_err store__values_rebuild(struct store *s, struct store_reindex_counts 
 		return e;
 	}
 	db_finalize(st);
-	/* a rebuilt index is all in its main level */
-	if (staging &&
-	    ((e = stage_merge(s, 1, err)) != TIX_OK || (e = stage_merge(s, 2, err)) != TIX_OK))
+	/* a rebuilt index starts with its staging level empty */
+	if (staging && (e = stage_merge(s, err)) != TIX_OK)
 		return e;
 	/* the sightings were indexed again: once for all of them (before
 	 * migration 19, in migration 16's step, no counter yet: no row moves) */
@@ -833,7 +785,7 @@ static int walk(struct finding *w, struct db_stmt *st, enum tix_err *e, struct t
  * ones read its audience from value_audiences and never the objects table
  * (but for the collections holding it, when the reader is granted any). */
 /* ?1 the reader, ?2 the id left out (or NULL), ?3... the value. A value
- * is looked up in the three levels of value_index (migration 20), their rows
+ * is looked up in both levels of value_index (migration 20), their rows
  * merged newest first (a compound's ORDER BY: each level in its key order,
  * never sorted whole, so a budget still stops the walk early). */
 #define FIND_ROWS(cols, join, table, where)                                                        \
@@ -843,8 +795,7 @@ static int walk(struct finding *w, struct db_stmt *st, enum tix_err *e, struct t
 	FIND_ROWS(cols, join, table, where) " ORDER BY x.vid DESC"
 #define FIND_LEVELS(cols, join, where)                                                             \
 	FIND_ROWS(cols, join, "value_index", where)                                                \
-	" UNION ALL " FIND_ROWS(cols, join, "value_mid", where) " UNION ALL " FIND_ROWS(           \
-	        cols, join, "value_stage", where) " ORDER BY 1 DESC"
+	" UNION ALL " FIND_ROWS(cols, join, "value_stage", where) " ORDER BY 1 DESC"
 #define FULL_HIT_JOIN    "JOIN objects o ON o.vid = x.vid"
 #define FIND_FULL(...)   FIND_SQL_OF(HIT_COLS("?1"), FULL_HIT_JOIN, __VA_ARGS__)
 #define FIND_INDEX(...)  FIND_SQL_OF(INDEX_HIT_COLS, INDEX_HIT_JOIN, __VA_ARGS__)

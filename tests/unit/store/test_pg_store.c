@@ -2186,22 +2186,21 @@ static void values_on(struct store *s)
 	assert_string_equal(o.text, "indicator--a;indicator--b;");
 }
 
-/* How many rows each level of value_index holds: "main middle staged". */
+/* How many rows each level of value_index holds: "main staged". */
 static const char *levels(struct store *s, char *out, size_t size)
 {
 	rows_text(store__engine(s),
 	          "SELECT CAST((SELECT count(*) FROM value_index) AS TEXT),"
-	          " CAST((SELECT count(*) FROM value_mid) AS TEXT) || ' ' ||"
 	          " CAST((SELECT count(*) FROM value_stage) AS TEXT)",
 	          out, size);
 	return out;
 }
 
-/* value_index's three levels (migration 20), forced at tiny bounds by
+/* value_index's two levels (migration 20), forced at tiny bounds by
  * TIX_VALUE_STAGE: the answers of values_on's versions are the same with
  * their rows in the main level, the staging level or both, before and
  * after merges and a reindex; an older version merged already loses its
- * latest flag when a newer one is staged; a value in every level comes
+ * latest flag when a newer one is staged; a value in both levels comes
  * newest first. */
 static void values_staged_on(struct store *s)
 {
@@ -2220,14 +2219,14 @@ static void values_staged_on(struct store *s)
 	         (long long)c.key);
 	exec_on(s, sql);
 
-	/* every version staged, merged down as soon as one row is: indicator--a's
+	/* every version staged, merged as soon as one row is: indicator--a's
 	 * first version goes to the main level */
-	assert_int_equal(setenv("TIX_VALUE_STAGE", "0,1,1", 1), 0);
+	assert_int_equal(setenv("TIX_VALUE_STAGE", "0,1", 1), 0);
 	index_version(s, 1, "indicator--a", "indicator", "2024-01-01T00:00:00.000Z",
 	              "{\"type\":\"indicator\",\"pattern_type\":\"stix\",\"name\":\"Evil host\","
 	              "\"pattern\":\"[ipv4-addr:value = '10.1.2.3'] OR"
 	              " [domain-name:value = 'evil.example']\"}");
-	assert_string_equal(levels(s, out, sizeof(out)), "1 0 0\n");
+	assert_string_equal(levels(s, out, sizeof(out)), "1 0\n");
 	/* the rest stays staged (a bound not reached) */
 	assert_int_equal(setenv("TIX_VALUE_STAGE", "0,100", 1), 0);
 	index_version(
@@ -2253,7 +2252,7 @@ static void values_staged_on(struct store *s)
 	         "INSERT INTO collection_objects (ckey, vid, date_added) VALUES (%lld, 3, 31)",
 	         (long long)c.key);
 	exec_on(s, sql);
-	assert_string_equal(levels(s, out, sizeof(out)), "1 0 2\n");
+	assert_string_equal(levels(s, out, sizeof(out)), "1 2\n");
 	rows_text(store__engine(s),
 	          "SELECT CAST(vid AS TEXT), CAST(latest AS TEXT) FROM value_index", out,
 	          sizeof(out));
@@ -2264,52 +2263,34 @@ static void values_staged_on(struct store *s)
 	if (store_values_reindex(s, &rc, &err) != TIX_OK)
 		fail_msg("reindexing: %s", err.msg);
 	assert_int_equal(rc.versions, 5);
-	assert_string_equal(levels(s, out, sizeof(out)), "3 0 0\n");
+	assert_string_equal(levels(s, out, sizeof(out)), "3 0\n");
 	values_lookups(s, reader);
 
 	/* a value in both levels: the staged newer version first */
 	index_version(s, 6, "indicator--c", "indicator", "2024-01-05T00:00:00.000Z",
 	              "{\"type\":\"indicator\",\"pattern_type\":\"stix\","
 	              "\"pattern\":\"[domain-name:value = 'evil.example']\"}");
-	assert_string_equal(levels(s, out, sizeof(out)), "3 0 1\n");
+	assert_string_equal(levels(s, out, sizeof(out)), "3 1\n");
 	assert_string_equal(find_text(s, "evil.example", reader, 0, NULL, &o),
 	                    "6 indicator indicator--c 0;3 indicator indicator--b 1;");
 	assert_string_equal(find_text(s, "evil.example", reader, 1, NULL, &o),
 	                    "6 indicator - 0;3 indicator - 1;");
-	/* a bound of 1 reached at the next staged version: both staged rows
-	 * merged into the middle level in one go, which keeps them (its bound:
-	 * 100) */
-	assert_int_equal(setenv("TIX_VALUE_STAGE", "0,1,100", 1), 0);
+	/* a bound of 2 reached at the next staged version: merged in one go */
+	assert_int_equal(setenv("TIX_VALUE_STAGE", "0,2", 1), 0);
 	index_version(s, 7, "indicator--d", "indicator", "2024-01-05T00:00:00.000Z",
 	              "{\"type\":\"indicator\",\"pattern_type\":\"stix\","
 	              "\"pattern\":\"[domain-name:value = 'other.example']\"}");
-	assert_string_equal(levels(s, out, sizeof(out)), "3 2 0\n");
+	assert_string_equal(levels(s, out, sizeof(out)), "5 0\n");
+	assert_string_equal(find_text(s, "evil.example", reader, 0, NULL, &o),
+	                    "6 indicator indicator--c 0;3 indicator indicator--b 1;");
 	assert_string_equal(find_text(s, "other.example", reader, 0, NULL, &o),
 	                    "7 indicator indicator--d 0;");
-	/* one more staged: the value in all three levels, newest first */
-	assert_int_equal(setenv("TIX_VALUE_STAGE", "0,100", 1), 0);
-	index_version(s, 8, "indicator--e", "indicator", "2024-01-06T00:00:00.000Z",
-	              "{\"type\":\"indicator\",\"pattern_type\":\"stix\","
-	              "\"pattern\":\"[domain-name:value = 'evil.example']\"}");
-	assert_string_equal(levels(s, out, sizeof(out)), "3 2 1\n");
-	assert_string_equal(find_text(s, "evil.example", reader, 0, NULL, &o),
-	                    "8 indicator indicator--e 0;6 indicator indicator--c 0;"
-	                    "3 indicator indicator--b 1;");
-	assert_string_equal(find_text(s, "evil.example", reader, 1, "indicator--c", &o),
-	                    "8 indicator - 0;3 indicator - 1;");
 	/* a small store (below FROM) writes the main level directly */
 	assert_int_equal(setenv("TIX_VALUE_STAGE", "100,1000", 1), 0);
-	index_version(s, 9, "indicator--f", "indicator", "2024-01-06T00:00:00.000Z",
+	index_version(s, 8, "indicator--e", "indicator", "2024-01-05T00:00:00.000Z",
 	              "{\"type\":\"indicator\",\"pattern_type\":\"stix\","
 	              "\"pattern\":\"[domain-name:value = 'evil.example']\"}");
-	assert_string_equal(levels(s, out, sizeof(out)), "4 2 1\n");
-	/* and a reindex brings every level down to the main one: the same answers */
-	if (store_values_reindex(s, &rc, &err) != TIX_OK)
-		fail_msg("reindexing: %s", err.msg);
-	assert_string_equal(levels(s, out, sizeof(out)), "7 0 0\n");
-	assert_string_equal(find_text(s, "evil.example", reader, 0, NULL, &o),
-	                    "9 indicator indicator--f 0;8 indicator indicator--e 0;"
-	                    "6 indicator indicator--c 0;3 indicator indicator--b 1;");
+	assert_string_equal(levels(s, out, sizeof(out)), "6 0\n");
 	assert_int_equal(unsetenv("TIX_VALUE_STAGE"), 0);
 }
 

@@ -178,10 +178,10 @@ static void sharing_groups_and_settings(void **state)
  * index of MISP out; 16 the value index's audiences; 17 the audience index's
  * versions; 19 the sightings' counter): the one list both old-store tests
  * start from, so a new migration adds its drops here once. */
-/* Migration 20: value_index's upper levels (values.c). */
+/* Migration 20: value_index's staging level (values.c). */
 #define UNDO_MIGRATION_20                                                                          \
 	"DROP TRIGGER objects_stage_gone; DROP TRIGGER objects_stage_audience;"                    \
-	"DROP TABLE value_stage; DROP TABLE value_mid;"
+	"DROP TABLE value_stage;"
 /* Migration 18 only adds rows to object_refs_index (the two ends of
  * relationships): dropped with it below. */
 #define UNDO_MIGRATIONS_19_TO_6                                                                    \

@@ -260,7 +260,7 @@ static void test_value_rows_follow_versions_and_late_markings(void **state)
 
 /* A store of schema 15 (migration 10's value tables, no audiences) is
  * re-indexed by migration 16: its versions correlate from the new rows.
- * Migrations 20 (value_index's upper levels), 19 (its counter) and 17 are undone first (17: its columns;
+ * Migrations 20 (the staging level), 19 (its counter) and 17 are undone first (17: its columns;
  * migration 7's two triggers, which 17 makes again, stand in as empty
  * ones). */
 static void test_migration_16_indexes_the_versions_stored_before(void **state)
@@ -285,7 +285,7 @@ static void test_migration_16_indexes_the_versions_stored_before(void **state)
 	                "CREATE TRIGGER collection_audience_change AFTER UPDATE OF tlp ON objects"
 	                " BEGIN SELECT 1; END;"
 	                "DROP TRIGGER objects_stage_gone; DROP TRIGGER objects_stage_audience;"
-	                "DROP TABLE value_stage; DROP TABLE value_mid;"
+	                "DROP TABLE value_stage;"
 	                "DROP TRIGGER objects_value_gone; DROP TRIGGER objects_value_audience;"
 	                "DROP TABLE value_audiences; DROP TABLE value_index; DROP TABLE value_ip;"
 	                "CREATE TABLE value_index (vkey INTEGER NOT NULL, vid INTEGER NOT NULL"
