@@ -63,14 +63,13 @@ def fields(r):
                 wcpu=float(kv.get("win_cpu_ingest_per_s", "nan")))
 runs = [fields(r) for r in rows]
 c = sqlite3.connect(db)
-# the value index's upper levels (migration 20: value_stage, value_mid, when the store has them)
+# the value index's two levels (migration 20: value_stage, when the store has it)
 stage = c.execute("SELECT count(*) FROM sqlite_master WHERE name = 'value_stage'").fetchone()[0]
 values = c.execute("SELECT (SELECT count(*) FROM value_index) + (SELECT count(*) FROM value_ip)" +
-                   (" + (SELECT count(*) FROM value_stage) + (SELECT count(*) FROM value_mid)"
-                    if stage else "")).fetchone()[0]
+                   (" + (SELECT count(*) FROM value_stage)" if stage else "")).fetchone()[0]
 idx = dict(c.execute("SELECT name, sum(pgsize) FROM dbstat WHERE name IN ('value_index', "
                      "'value_index_vid', 'value_ip', 'value_ip_vid', 'value_audiences', "
-                     "'value_stage', 'value_stage_vid', 'value_mid', 'value_mid_vid', "
+                     "'value_stage', 'value_stage_vid', "
                      "'sqlite_autoindex_value_audiences_1') GROUP BY name").fetchall())
 objs = dict(c.execute("SELECT name, sum(pgsize) FROM dbstat WHERE name IN ('objects') "
                       "GROUP BY name").fetchall())
@@ -89,8 +88,7 @@ out.append("")
 out.append("index on disk: %.1f bytes per value (%d values; value_index %s, value_ip %s bytes; "
            "objects table %d bytes, %.0f per object)" % (
                per_value, values, idx.get("value_index", 0) + idx.get("value_index_vid", 0) +
-               idx.get("value_stage", 0) + idx.get("value_stage_vid", 0) +
-               idx.get("value_mid", 0) + idx.get("value_mid_vid", 0),
+               idx.get("value_stage", 0) + idx.get("value_stage_vid", 0),
                idx.get("value_ip", 0) + idx.get("value_ip_vid", 0), objs.get("objects", 0),
                objs.get("objects", 0) / max(last["size"] // per, 1)))
 goal = lambda ok: "PASS" if ok else "MISS"
