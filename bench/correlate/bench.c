@@ -15,8 +15,12 @@
  *
  *   tix-bench-correlate DB SIZE[,SIZE...] [QUERIES [PER_OBJECT [START]]]
  *
- * Prints one line per size: "size N ingest_per_s R p50_ms A p99_ms B max_ms C"
- * (N and R in generated values; a URL adds its host to the index).
+ * Prints one line per size: "size N ingest_per_s R p50_ms A p99_ms B max_ms C
+ * cpu_ingest_per_s .. cpu_p99_ms .. win_ingest_per_s W win_cpu_ingest_per_s V
+ * long_ingest_per_s L long_cpu_ingest_per_s M" (N and rates in generated
+ * values; a URL adds its host to the index; W and V over the size's last 50
+ * transactions, L and M its last 500 (or all it had), every merge among
+ * them counted).
  */
 #include <limits.h>
 #include <stdio.h>
@@ -61,6 +65,26 @@ static double median_rate(const double *ring, size_t k)
 			v[j - 1] = t;
 		}
 	return n ? v[n / 2] : 0;
+}
+
+/* The rate over the last w of k transactions kept in a ring of LONG
+ * (values over their summed time), so work a store does every few dozen
+ * transactions (the value index's merges) is counted, which the median of
+ * RATES leaves out: WINDOW for the merges into the middle level, LONG for
+ * those into the main one. */
+#define WINDOW 50
+#define LONG   500
+static double window_rate(const double *n, const double *t, size_t k, size_t w)
+{
+	double sn = 0, st = 0;
+
+	for (size_t i = 0; i < (k < w ? k : w); i++) {
+		size_t j = (k - 1 - i) % LONG;
+
+		sn += n[j];
+		st += t[j];
+	}
+	return st > 0 ? sn / st : 0;
 }
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
@@ -234,6 +258,7 @@ int main(int argc, char **argv)
 	for (tok = strtok_r(sizes, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		uint64_t target = strtoull(tok, NULL, 10);
 		double t0 = 0, c0 = 0, wall[RATES], cpu[RATES];
+		static double win_n[LONG], win_wall[LONG], win_cpu[LONG];
 		size_t batches = 0;
 
 		while (have < target) {
@@ -252,8 +277,11 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			have += n;
-			wall[batches % RATES] = (double)n / (mono() - t0);
-			cpu[batches % RATES] = (double)n / (clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0);
+			win_n[batches % LONG] = (double)n;
+			win_wall[batches % LONG] = mono() - t0;
+			win_cpu[batches % LONG] = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+			wall[batches % RATES] = (double)n / win_wall[batches % LONG];
+			cpu[batches % RATES] = (double)n / win_cpu[batches % LONG];
 			batches++;
 		}
 		for (size_t q = 0; q < queries && have > 0; q++) {
@@ -290,10 +318,15 @@ int main(int argc, char **argv)
 		qsort(lat, queries, sizeof(*lat), cmp_d);
 		qsort(cpu_lat, queries, sizeof(*cpu_lat), cmp_d);
 		printf("size %llu ingest_per_s %.0f p50_ms %.3f p99_ms %.3f max_ms %.3f"
-		       " cpu_ingest_per_s %.0f cpu_p99_ms %.3f\n",
+		       " cpu_ingest_per_s %.0f cpu_p99_ms %.3f win_ingest_per_s %.0f"
+		       " win_cpu_ingest_per_s %.0f long_ingest_per_s %.0f long_cpu_ingest_per_s %.0f\n",
 		       (unsigned long long)have, median_rate(wall, batches), lat[queries / 2],
 		       lat[(size_t)((double)queries * 0.99)], lat[queries - 1],
-		       median_rate(cpu, batches), cpu_lat[(size_t)((double)queries * 0.99)]);
+		       median_rate(cpu, batches), cpu_lat[(size_t)((double)queries * 0.99)],
+		       window_rate(win_n, win_wall, batches, WINDOW),
+		       window_rate(win_n, win_cpu, batches, WINDOW),
+		       window_rate(win_n, win_wall, batches, LONG),
+		       window_rate(win_n, win_cpu, batches, LONG));
 		/* by kind of value asked: the three hottest, values stored, absent */
 		for (int k = 0; k < 3; k++) {
 			size_t n = nclass[k];

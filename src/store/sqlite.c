@@ -181,6 +181,9 @@ const struct store_migration store__migrations[] = {
         /* 19 -> 20: the audience index of TAXII listings written from C on
          * both engines, in place of SQLite's triggers (src/store/audience.c) */
         {store__schema_audience_c, store__pg_schema_audience_c, store__audience_rebuild},
+        /* 20 -> 21: value_index's staging level, merged into it in key
+         * order, so a large store's ingest stays flat (src/store/values.c) */
+        {store__schema_value_stage, store__pg_schema_value_stage, NULL},
 };
 
 #define NMIGRATIONS ((int)(sizeof(store__migrations) / sizeof(store__migrations[0])))

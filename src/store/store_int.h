@@ -193,6 +193,8 @@ extern const char store__schema_peer_errors[];
 extern const char store__schema_values[];
 /* Migration 16: the value rows with their version's audience (values.c). */
 extern const char store__schema_value_audiences[];
+/* Migration 21: value_index's staging level (values.c), both engines. */
+extern const char store__schema_value_stage[], store__pg_schema_value_stage[];
 /* Rebuilds those indexes from every version, inside the caller's
  * transaction (migration 10, `tix reindex`). */
 enum tix_err store__values_rebuild(struct store *s, struct store_reindex_counts *c,

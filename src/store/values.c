@@ -6,6 +6,8 @@
  * labels (FTS5); written in the transaction that stores the version. Each
  * value row carries its version's audience and whether it is the latest
  * version, so counting a popular value never reads the objects table.
+ * value_index has two levels (migration 21): a large store writes a small
+ * staging table, merged into the main one in key order past a bound.
  * On the engine layer (db.h), one text for both engines where they agree;
  * the text search is FTS5, on SQLite only for now (store_text_search).
  */
@@ -125,6 +127,71 @@ const char store__schema_value_audiences[] =
         "   WHERE vid = new.vid;"
         " END;";
 
+/* Migration 21 (issue 15's flat ingest): value_index's staging level.
+ * Once a store is large, each transaction's values land at random keys of
+ * a tree of thousands of leaves, dirtying one page each; so a large store
+ * writes them to value_stage, a tree that stays small, and moves them into
+ * value_index in key order when it passes a bound (stage_merge). Every
+ * reader reads both (find_sql); the latest flag and the audience are kept
+ * in both (older_not_latest, the triggers here as migration 16's for the
+ * main level). */
+#define VALUE_STAGE_TABLE(int_type, tail)                                                          \
+	"CREATE TABLE value_stage ("                                                               \
+	"  vkey " int_type " NOT NULL,"                                                            \
+	"  vid " int_type " NOT NULL REFERENCES objects (vid) ON DELETE CASCADE,"                  \
+	"  aud " int_type " NOT NULL,"                                                             \
+	"  latest " int_type " NOT NULL,"                                                          \
+	"  PRIMARY KEY (vkey, vid))" tail ";"                                                      \
+	"CREATE INDEX value_stage_vid ON value_stage (vid);"
+const char store__schema_value_stage[] = VALUE_STAGE_TABLE("INTEGER", " WITHOUT ROWID")
+        /* SQLite fires the newest trigger first: each adds the audience */
+        "CREATE TRIGGER objects_stage_gone AFTER DELETE ON objects"
+        " WHEN substr(old.modified, 1, 1) <> '#' BEGIN"
+        "  UPDATE value_stage SET latest = 1 WHERE NOT latest AND vid = " NEWEST_LEFT ";"
+        " END;"
+        "CREATE TRIGGER objects_stage_audience AFTER UPDATE OF type, tlp, tlp_flags,"
+        " owner_org, sharing_group, recipients, origin_node ON objects"
+        " WHEN " SIG_NEW " IS NOT " SIG_OLD " BEGIN"
+        "  INSERT OR IGNORE INTO value_audiences (sig, " AUDIENCE_NAMES ")"
+        "   VALUES (" SIG_NEW ", " COLS_NEW ");"
+        "  UPDATE value_stage SET aud = (SELECT akey FROM value_audiences WHERE sig = " SIG_NEW ")"
+        "   WHERE vid = new.vid;"
+        " END;";
+/* PostgreSQL has none of migration 16's triggers yet (schema_pg.c). */
+const char store__pg_schema_value_stage[] = VALUE_STAGE_TABLE("BIGINT", "");
+
+/* When a version's values go to the staging level, and when it is merged:
+ * versions from vid STAGE_FROM on (a smaller store writes the main level
+ * directly: its tree is small enough), merged once STAGE_BOUND rows are
+ * staged, counted every STAGE_BOUND / 256 versions (1 to 256).
+ * TIX_VALUE_STAGE="FROM,BOUND" sets both (tests: a tiny bound). */
+#define STAGE_FROM  32768
+#define STAGE_BOUND 65536
+
+struct stage_conf {
+	int64_t from, bound, every;
+};
+
+static struct stage_conf stage_conf(void)
+{
+	struct stage_conf c = {STAGE_FROM, STAGE_BOUND, 0};
+	const char *v = getenv("TIX_VALUE_STAGE");
+	char *end = NULL;
+
+	if (v && *v) {
+		long long from = strtoll(v, &end, 10), bound = c.bound;
+
+		if (end != v && *end == ',')
+			bound = strtoll(end + 1, &end, 10);
+		if (*end == '\0' && from >= 0 && bound > 0) {
+			c.from = from;
+			c.bound = bound;
+		}
+	}
+	c.every = c.bound / 256 < 1 ? 1 : c.bound / 256 > 256 ? 256 : c.bound / 256;
+	return c;
+}
+
 /* PostgreSQL's audience text (it has no quote(); quote_nullable is its
  * literal, NULL as NULL, so equal audiences still share one text). */
 #define PG_AUDIENCE_SIG(o)                                                                         \
@@ -149,6 +216,7 @@ struct indexing {
 	int64_t aud; /* the version's value_audiences key; 0 until looked up */
 	int latest;
 	int sighting; /* a row of sighting_index was written */
+	int stage;    /* its values go to value_stage, not value_index */
 };
 
 /* x->aud and x->latest of x->vid, the audience row added when new. */
@@ -214,9 +282,10 @@ static int put_value(void *arg, const struct values_item *v)
 		db_bind_int64(st, 5, x->latest);
 	} else {
 		st = store__stmt(x->s,
-		                 "INSERT INTO value_index (vkey, vid, aud, latest)"
-		                 " VALUES (?1, ?2, ?3, ?4)"
-		                 " ON CONFLICT DO NOTHING",
+		                 x->stage ? "INSERT INTO value_stage (vkey, vid, aud, latest)"
+		                            " VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING"
+		                          : "INSERT INTO value_index (vkey, vid, aud, latest)"
+		                            " VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
 		                 NULL, x->err);
 		if (st == NULL)
 			goto fail;
@@ -399,12 +468,13 @@ static enum tix_err older_not_latest(struct store *s, const struct stix_meta *m,
 	db_bind_text(older, 1, m->id, -1);
 	db_bind_text(older, 2, m->modified, -1);
 	while (e == TIX_OK && (rc = db_step(older)) == DB_ROW) {
-		for (int t = 0; t < 2 && e == TIX_OK; t++) {
-			st = store__stmt(
-			        s,
-			        t ? "UPDATE value_ip SET latest = 0 WHERE vid = ?1 AND latest <> 0"
-			          : "UPDATE value_index SET latest = 0 WHERE vid = ?1 AND latest <> 0",
-			        NULL, err);
+		static const char *const mark[] = {
+		        "UPDATE value_index SET latest = 0 WHERE vid = ?1 AND latest <> 0",
+		        "UPDATE value_stage SET latest = 0 WHERE vid = ?1 AND latest <> 0",
+		        "UPDATE value_ip SET latest = 0 WHERE vid = ?1 AND latest <> 0"};
+
+		for (int t = 0; t < 3 && e == TIX_OK; t++) {
+			st = store__stmt(s, mark[t], NULL, err);
 			if (st == NULL) {
 				e = err ? err->code : TIX_ESTORE;
 				break;
@@ -421,10 +491,80 @@ static enum tix_err older_not_latest(struct store *s, const struct stix_meta *m,
 	return e;
 }
 
+/* Moves every staged row into value_index, in key order, so the merge
+ * writes each leaf of the main tree once, however many rows land in it. */
+static enum tix_err stage_merge(struct store *s, struct tix_error *err)
+{
+	static const char *const sql[] = {
+	        "INSERT INTO value_index (vkey, vid, aud, latest) SELECT vkey, vid, aud, latest"
+	        " FROM value_stage WHERE TRUE ORDER BY vkey, vid ON CONFLICT DO NOTHING",
+	        "DELETE FROM value_stage"};
+
+	for (int i = 0; i < 2; i++) {
+		struct db_stmt *st = store__stmt(s, sql[i], NULL, err);
+
+		if (st == NULL)
+			return err ? err->code : TIX_ESTORE;
+		if (db_step(st) != DB_DONE) {
+			db_reset(st);
+			return store__fail(s, err, "merging the staged values");
+		}
+		db_reset(st);
+	}
+	return TIX_OK;
+}
+
+/* After version vid was staged: every c->every versions, merges when the
+ * staging level holds c->bound rows or more (counted no further). */
+static enum tix_err stage_check(struct store *s, int64_t vid, const struct stage_conf *c,
+                                struct tix_error *err)
+{
+	struct db_stmt *st;
+	int64_t n = 0;
+
+	if (vid % c->every != 0)
+		return TIX_OK;
+	st = store__stmt(s, "SELECT count(*) FROM (SELECT 1 FROM value_stage LIMIT ?1) t", NULL,
+	                 err);
+	if (st == NULL)
+		return err ? err->code : TIX_ESTORE;
+	db_bind_int64(st, 1, c->bound);
+	if (db_step(st) != DB_ROW) {
+		db_reset(st);
+		return store__fail(s, err, "counting the staged values");
+	}
+	n = db_column_int64(st, 0);
+	db_reset(st);
+	return n >= c->bound ? stage_merge(s, err) : TIX_OK;
+}
+
+/* Whether the store has migration 21's staging level (*yes): a PostgreSQL
+ * store always (it is made by the whole list at once). */
+static enum tix_err stage_exists(struct store *s, int *yes, struct tix_error *err)
+{
+	struct db_stmt *st;
+
+	*yes = 1;
+	if (s->pg)
+		return TIX_OK;
+	st = store__stmt(s, "SELECT count(*) FROM sqlite_master WHERE name = 'value_stage'", NULL,
+	                 err);
+	if (st == NULL)
+		return err ? err->code : TIX_ESTORE;
+	if (db_step(st) != DB_ROW) {
+		db_reset(st);
+		return store__fail(s, err, "reading the schema");
+	}
+	*yes = db_column_int64(st, 0) != 0;
+	db_reset(st);
+	return TIX_OK;
+}
+
 enum tix_err store__index_version(struct store *s, int64_t vid, const struct stix_meta *m,
                                   const char *body, size_t body_len, struct tix_error *err)
 {
-	struct indexing x = {s, vid, 0, 0, TIX_OK, err, 0, 0, 0};
+	struct stage_conf c = stage_conf();
+	struct indexing x = {s, vid, 0, 0, TIX_OK, err, 0, 0, 0, vid >= c.from};
 	json_t *own = NULL;
 	const json_t *obj = m->object;
 	enum tix_err e;
@@ -443,6 +583,8 @@ enum tix_err store__index_version(struct store *s, int64_t vid, const struct sti
 		e = add_refused(s, x.refused, err);
 	if (e == TIX_OK && x.sighting)
 		e = store__sightings_moved(s, err);
+	if (e == TIX_OK && x.stage)
+		e = stage_check(s, vid, &c, err);
 	return e;
 }
 
@@ -455,17 +597,26 @@ enum tix_err store__values_rebuild(struct store *s, struct store_reindex_counts 
 	        " DELETE FROM text_index; UPDATE meta SET value = '0' WHERE key = 'values_refused'";
 	struct db *db = store__engine(s);
 	struct db_stmt *st = NULL;
+	struct stage_conf sc = stage_conf();
 	enum tix_err e;
 	enum db_rc rc;
+	int staging;
 
 	memset(c, 0, sizeof(*c));
-	if (db_exec(db, clear, NULL) != DB_OK)
+	/* migration 16's step runs before the staging level exists */
+	if ((e = stage_exists(s, &staging, err)) != TIX_OK)
+		return e;
+	if (!staging)
+		sc.from = INT64_MAX;
+	if (db_exec(db, clear, NULL) != DB_OK ||
+	    (staging && db_exec(db, "DELETE FROM value_stage", NULL) != DB_OK))
 		return store__fail(s, err, "clearing the value index");
 	if (db_prepare(db, "SELECT vid, body FROM objects ORDER BY vid", NULL, &st) != DB_OK)
 		return store__fail(s, err, "reading objects to index");
 	db_set_paged(st, 1); /* every object */
 	while ((rc = db_step(st)) == DB_ROW) {
-		struct indexing x = {s, db_column_int64(st, 0), 0, 0, TIX_OK, err, 0, 0, 0};
+		int64_t vid = db_column_int64(st, 0);
+		struct indexing x = {s, vid, 0, 0, TIX_OK, err, 0, 0, 0, vid >= sc.from};
 		size_t len;
 		const char *body = db_column_text(st, 1, &len);
 		json_t *obj = body ? json_loadb(body, len, 0, NULL) : NULL;
@@ -475,6 +626,8 @@ enum tix_err store__values_rebuild(struct store *s, struct store_reindex_counts 
 			continue;
 		e = index_object(&x, obj);
 		json_decref(obj);
+		if (e == TIX_OK && x.stage)
+			e = stage_check(s, vid, &sc, err);
 		if (e != TIX_OK) {
 			db_finalize(st);
 			return e;
@@ -488,6 +641,9 @@ enum tix_err store__values_rebuild(struct store *s, struct store_reindex_counts 
 		return e;
 	}
 	db_finalize(st);
+	/* a rebuilt index starts with its staging level empty */
+	if (staging && (e = stage_merge(s, err)) != TIX_OK)
+		return e;
 	/* the sightings were indexed again: once for all of them (before
 	 * migration 19, in migration 16's step, no counter yet: no row moves) */
 	if ((e = store__sightings_moved(s, err)) != TIX_OK)
@@ -629,24 +785,35 @@ static int walk(struct finding *w, struct db_stmt *st, enum tix_err *e, struct t
  * ranges holding]. The full ones join each row's version; the index-only
  * ones read its audience from value_audiences and never the objects table
  * (but for the collections holding it, when the reader is granted any). */
-/* ?1 the reader, ?2 the id left out (or NULL), ?3... the value. */
-#define FIND_SQL(cols, join, table, where)                                                         \
+/* ?1 the reader, ?2 the id left out (or NULL), ?3... the value. A value
+ * is looked up in both levels of value_index (migration 21), their rows
+ * merged newest first (a compound's ORDER BY: each level in its key order,
+ * never sorted whole, so a budget still stops the walk early). */
+#define FIND_ROWS(cols, join, table, where)                                                        \
 	"SELECT " cols " FROM " table " x " join " WHERE " where " AND x.latest <> 0 AND x.vid"    \
-	" NOT IN (SELECT vid FROM objects WHERE id = ?2) ORDER BY x.vid DESC"
-#define FIND_FULL(...)   FIND_SQL_OF(HIT_COLS("?1"), "JOIN objects o ON o.vid = x.vid", __VA_ARGS__)
+	" NOT IN (SELECT vid FROM objects WHERE id = ?2)"
+#define FIND_SQL(cols, join, table, where)                                                         \
+	FIND_ROWS(cols, join, table, where) " ORDER BY x.vid DESC"
+#define FIND_LEVELS(cols, join, where)                                                             \
+	FIND_ROWS(cols, join, "value_index", where)                                                \
+	" UNION ALL " FIND_ROWS(cols, join, "value_stage", where) " ORDER BY 1 DESC"
+#define FULL_HIT_JOIN    "JOIN objects o ON o.vid = x.vid"
+#define FIND_FULL(...)   FIND_SQL_OF(HIT_COLS("?1"), FULL_HIT_JOIN, __VA_ARGS__)
 #define FIND_INDEX(...)  FIND_SQL_OF(INDEX_HIT_COLS, INDEX_HIT_JOIN, __VA_ARGS__)
 #define FIND_SQL_OF(...) FIND_SQL(__VA_ARGS__)
 #define INDEX_HIT_JOIN   "JOIN value_audiences a ON a.akey = x.aud"
 #define INDEX_HIT_COLS                                                                             \
 	"x.vid, NULL, a.type, NULL, 0, NULL, a.tlp, a.tlp_flags, a.owner_org, a.sharing_group,"    \
 	" a.recipients, a.origin_node, NULL," READS_COLLECTION("x.vid", "?1")
-#define FIND_VALUE  "value_index", "x.vkey = ?3"
+#define FIND_VALUE  "x.vkey = ?3"
 #define FIND_INSIDE "value_ip", "x.net BETWEEN ?3 AND ?4 AND x.plen >= ?5"
 #define FIND_HOLDS  "value_ip", "x.net = ?3 AND x.plen = ?4"
 
 static const char *const find_sql[2][3] = {
-        {FIND_FULL(FIND_VALUE), FIND_FULL(FIND_INSIDE), FIND_FULL(FIND_HOLDS)},
-        {FIND_INDEX(FIND_VALUE), FIND_INDEX(FIND_INSIDE), FIND_INDEX(FIND_HOLDS)},
+        {FIND_LEVELS(HIT_COLS("?1"), FULL_HIT_JOIN, FIND_VALUE), FIND_FULL(FIND_INSIDE),
+         FIND_FULL(FIND_HOLDS)},
+        {FIND_LEVELS(INDEX_HIT_COLS, INDEX_HIT_JOIN, FIND_VALUE), FIND_INDEX(FIND_INSIDE),
+         FIND_INDEX(FIND_HOLDS)},
 };
 
 static struct db_stmt *find_stmt(struct store *s, const struct store_value_find *f, int which,

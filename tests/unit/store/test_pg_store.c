@@ -1910,6 +1910,7 @@ static void index_version(struct store *s, int64_t vid, const char *id, const ch
 
 	put_version(s, vid, id, type, modified, modified, vid * 10, body, 0, 0);
 	memset(&m, 0, sizeof(m));
+	memset(&err, 0, sizeof(err));
 	m.id = id;
 	m.type = type;
 	snprintf(m.created, sizeof(m.created), "%s", modified);
@@ -2879,6 +2880,114 @@ static void audience_on(struct store *s)
 	assert_string_equal(out, "");
 }
 
+/* How many rows each level of value_index holds: "main staged". */
+static const char *levels(struct store *s, char *out, size_t size)
+{
+	rows_text(store__engine(s),
+	          "SELECT CAST((SELECT count(*) FROM value_index) AS TEXT),"
+	          " CAST((SELECT count(*) FROM value_stage) AS TEXT)",
+	          out, size);
+	return out;
+}
+
+/* value_index's two levels (migration 21), forced at tiny bounds by
+ * TIX_VALUE_STAGE: the answers of values_on's versions are the same with
+ * their rows in the main level, the staging level or both, before and
+ * after merges and a reindex; an older version merged already loses its
+ * latest flag when a newer one is staged; a value in both levels comes
+ * newest first. */
+static void values_staged_on(struct store *s)
+{
+	struct store_collection c;
+	struct store_reindex_counts rc;
+	struct hits_out o;
+	struct tix_error err;
+	int64_t reader = 77;
+	char out[64], sql[160];
+
+	assert_int_equal(store_collection_create(s, "v", NULL, &c, &err), TIX_OK);
+	exec_on(s, "INSERT INTO orgs (okey, name, created) VALUES (77, 'reader-org', 0)");
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO collection_grants (ckey, okey, can_read, can_write)"
+	         " VALUES (%lld, 77, 1, 0)",
+	         (long long)c.key);
+	exec_on(s, sql);
+
+	/* every version staged, merged as soon as one row is: indicator--a's
+	 * first version goes to the main level */
+	assert_int_equal(setenv("TIX_VALUE_STAGE", "0,1", 1), 0);
+	index_version(s, 1, "indicator--a", "indicator", "2024-01-01T00:00:00.000Z",
+	              "{\"type\":\"indicator\",\"pattern_type\":\"stix\",\"name\":\"Evil host\","
+	              "\"pattern\":\"[ipv4-addr:value = '10.1.2.3'] OR"
+	              " [domain-name:value = 'evil.example']\"}");
+	assert_string_equal(levels(s, out, sizeof(out)), "1 0\n");
+	/* the rest stays staged (a bound not reached) */
+	assert_int_equal(setenv("TIX_VALUE_STAGE", "0,100", 1), 0);
+	index_version(
+	        s, 2, "indicator--a", "indicator", "2024-01-02T00:00:00.000Z",
+	        "{\"type\":\"indicator\",\"pattern_type\":\"stix\",\"name\":\"Evil range\","
+	        "\"pattern\":\"[ipv4-addr:value = '10.1.0.0/16'] OR"
+	        " [domain-name:value = 'good.example'] OR [ipv4-addr:value = '10.300.0.1']\"}");
+	index_version(
+	        s, 3, "indicator--b", "indicator", "2024-01-01T00:00:00.000Z",
+	        "{\"type\":\"indicator\",\"pattern_type\":\"stix\",\"labels\":[\"botnet\"],"
+	        "\"pattern\":\"[domain-name:value = 'evil.example'] AND"
+	        " [ipv4-addr:value = '10.1.2.0/24'] AND [ipv6-addr:value = '2001:db8::/32']\"}");
+	index_version(
+	        s, 4, "sighting--s1", "sighting", "2024-01-01T00:00:00.000Z",
+	        "{\"type\":\"sighting\",\"sighting_of_ref\":\"indicator--b\",\"count\":3,"
+	        "\"where_sighted_refs\":[\"identity--y\"],"
+	        "\"first_seen\":\"2024-01-01T00:00:00Z\",\"last_seen\":\"2024-01-02T00:00:00Z\"}");
+	index_version(s, 5, "sighting--s2", "sighting", "2024-01-01T00:00:00.000Z",
+	              "{\"type\":\"sighting\",\"sighting_of_ref\":\"indicator--b\",\"count\":4,"
+	              "\"where_sighted_refs\":[\"identity--x\"],"
+	              "\"first_seen\":\"2024-01-03T00:00:00Z\"}");
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO collection_objects (ckey, vid, date_added) VALUES (%lld, 3, 31)",
+	         (long long)c.key);
+	exec_on(s, sql);
+	assert_string_equal(levels(s, out, sizeof(out)), "1 2\n");
+	rows_text(store__engine(s),
+	          "SELECT CAST(vid AS TEXT), CAST(latest AS TEXT) FROM value_index", out,
+	          sizeof(out));
+	assert_string_equal(out, "1 0\n"); /* merged, then no longer the latest */
+	values_lookups(s, reader);
+
+	/* a reindex merges what it staged: all in the main level, the same answers */
+	if (store_values_reindex(s, &rc, &err) != TIX_OK)
+		fail_msg("reindexing: %s", err.msg);
+	assert_int_equal(rc.versions, 5);
+	assert_string_equal(levels(s, out, sizeof(out)), "3 0\n");
+	values_lookups(s, reader);
+
+	/* a value in both levels: the staged newer version first */
+	index_version(s, 6, "indicator--c", "indicator", "2024-01-05T00:00:00.000Z",
+	              "{\"type\":\"indicator\",\"pattern_type\":\"stix\","
+	              "\"pattern\":\"[domain-name:value = 'evil.example']\"}");
+	assert_string_equal(levels(s, out, sizeof(out)), "3 1\n");
+	assert_string_equal(find_text(s, "evil.example", reader, 0, NULL, &o),
+	                    "6 indicator indicator--c 0;3 indicator indicator--b 1;");
+	assert_string_equal(find_text(s, "evil.example", reader, 1, NULL, &o),
+	                    "6 indicator - 0;3 indicator - 1;");
+	/* a bound of 2 reached at the next staged version: merged in one go */
+	assert_int_equal(setenv("TIX_VALUE_STAGE", "0,2", 1), 0);
+	index_version(s, 7, "indicator--d", "indicator", "2024-01-05T00:00:00.000Z",
+	              "{\"type\":\"indicator\",\"pattern_type\":\"stix\","
+	              "\"pattern\":\"[domain-name:value = 'other.example']\"}");
+	assert_string_equal(levels(s, out, sizeof(out)), "5 0\n");
+	assert_string_equal(find_text(s, "evil.example", reader, 0, NULL, &o),
+	                    "6 indicator indicator--c 0;3 indicator indicator--b 1;");
+	assert_string_equal(find_text(s, "other.example", reader, 0, NULL, &o),
+	                    "7 indicator indicator--d 0;");
+	/* a small store (below FROM) writes the main level directly */
+	assert_int_equal(setenv("TIX_VALUE_STAGE", "100,1000", 1), 0);
+	index_version(s, 8, "indicator--e", "indicator", "2024-01-05T00:00:00.000Z",
+	              "{\"type\":\"indicator\",\"pattern_type\":\"stix\","
+	              "\"pattern\":\"[domain-name:value = 'evil.example']\"}");
+	assert_string_equal(levels(s, out, sizeof(out)), "6 0\n");
+	assert_int_equal(unsetenv("TIX_VALUE_STAGE"), 0);
+}
+
 #define ON_BOTH(fn)                                                                                \
 	static void test_##fn(void **state)                                                        \
 	{                                                                                          \
@@ -2903,6 +3012,7 @@ ON_BOTH(values)
 ON_BOTH(core)
 ON_BOTH(stamps)
 ON_BOTH(audience)
+ON_BOTH(values_staged)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
@@ -2935,6 +3045,7 @@ int main(void)
 	        T(test_paged_reset_reused),
 	        T(test_paged_lost),
 	        T(test_audience),
+	        T(test_values_staged),
 	};
 	const char *skip = getenv("TIX_TEST_PG_SKIP");
 
