@@ -77,6 +77,7 @@ enum db_rc db__sqlite_rc(struct db *db, int rc);
 enum db_rc db__pg_open(struct db *db, const char *url);
 void db__pg_close(struct db *db);
 enum db_rc db__pg_reconnect(struct db *db);
+int db__pg_alive(struct db *db);
 enum db_rc db__pg_exec(struct db *db, const char *sql);
 int db__pg_in_transaction(struct db *db);
 enum db_rc db__pg_prepare(struct db_stmt *st, const char *sql);

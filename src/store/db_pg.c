@@ -91,6 +91,14 @@ enum db_rc db__pg_reconnect(struct db *db)
 	return DB_OK;
 }
 
+int db__pg_alive(struct db *db)
+{
+	/* libpq's socket is non-blocking: this reads only what has come (a
+	 * FATAL notice, the end of the stream) and never waits. */
+	return PQstatus(db->pg) == CONNECTION_OK && PQconsumeInput(db->pg) == 1 &&
+	       PQstatus(db->pg) == CONNECTION_OK;
+}
+
 enum db_rc db__pg_exec(struct db *db, const char *sql)
 {
 	PGresult *r = PQexec(db->pg, sql);

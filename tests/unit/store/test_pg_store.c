@@ -65,7 +65,7 @@ static int setup(void **state)
 		fprintf(stderr, "SQLite store: %s\n", err.msg);
 		return -1;
 	}
-	if ((the_fixture.pg = store__open_pg(pg_url, &err)) == NULL) {
+	if ((the_fixture.pg = store_open(pg_url, NULL, &err)) == NULL) {
 		fprintf(stderr, "PostgreSQL store: %s: %s\n", err.where, err.msg);
 		return -1;
 	}
@@ -212,7 +212,7 @@ static void test_migrating_again_changes_nothing(void **state)
 	rows_text(store__engine(f->pg), "SELECT key, value FROM meta ORDER BY key COLLATE \"C\"",
 	          meta_before, sizeof(meta_before));
 	store_close(f->pg);
-	f->pg = store__open_pg(pg_url, &err);
+	f->pg = store_open(pg_url, NULL, &err);
 	assert_non_null(f->pg);
 	pg_catalog(f->pg, after);
 	rows_text(store__engine(f->pg), "SELECT key, value FROM meta ORDER BY key COLLATE \"C\"",
@@ -234,7 +234,7 @@ static void test_newer_schema_refused(void **state)
 	         store_schema_version() + 1);
 	pg_exec(sql);
 	memset(&err, 0, sizeof(err));
-	assert_null(store__open_pg(pg_url, &err));
+	assert_null(store_open(pg_url, NULL, &err));
 	snprintf(want, sizeof(want), "schema version %d is newer than this tix (%d)",
 	         store_schema_version() + 1, store_schema_version());
 	assert_non_null(strstr(err.msg, want));
@@ -281,7 +281,7 @@ static void *open_pg(void *arg)
 {
 	struct opener *o = arg;
 
-	o->s = store__open_pg(pg_url, &o->err);
+	o->s = store_open(pg_url, NULL, &o->err);
 	return NULL;
 }
 
@@ -1510,7 +1510,7 @@ static struct store *audit_reopen(struct store *s)
 {
 	struct tix_error err;
 	struct store *o = db_engine(store__engine(s)) == DB_POSTGRES
-	                          ? store__open_pg(pg_url, &err)
+	                          ? store_open(pg_url, NULL, &err)
 	                          : store_open(sqlite3_db_filename(s->db, "main"), NULL, &err);
 
 	if (o == NULL)
@@ -1880,7 +1880,7 @@ static struct store *another_handle(struct store *s)
 {
 	struct tix_error err;
 	struct store *o =
-	        s->pg ? store__open_pg(pg_url, &err) : store_open(the_fixture.path, NULL, &err);
+	        s->pg ? store_open(pg_url, NULL, &err) : store_open(the_fixture.path, NULL, &err);
 
 	if (o == NULL)
 		fail_msg("a second handle: %s", err.msg);
