@@ -77,8 +77,8 @@ class World:
         with open(t.SAMPLE) as f:
             self.sample = json.load(f)["objects"]
 
-    def server(self, name):
-        s = t.Server(self.url, self.dir, name, ["--insecure-no-policy"])
+    def server(self, name, extra=()):
+        s = t.Server(self.url, self.dir, name, ["--insecure-no-policy"] + list(extra))
         self.servers.append(s)
         return s.start()
 
@@ -231,7 +231,12 @@ def two_servers_on_one_database_serve_each_others_writes(w):
 
 @test
 def postgresql_stopped_under_load_gives_503_then_the_server_recovers(w):
-    srv = w.server("outage")
+    # A peer nobody answers, run every second by the server's sync thread:
+    # its failures in the log show the thread going on after the outage.
+    t.tix_ok("peer", "add", "nobody", "--url", "http://127.0.0.1:1/taxii2/",
+             "--remote-collection", w.cid, "--local-collection", w.cid, "--key-stdin",
+             "--direction", "pull", "--interval", "1", "--db", w.url, stdin=b"tix_x_y\n")
+    srv = w.server("outage", ["--sync"])
     acked, statuses, stop = [], [], threading.Event()
     lock = threading.Lock()
 
@@ -290,7 +295,10 @@ def postgresql_stopped_under_load_gives_503_then_the_server_recovers(w):
         pg_ctl("start")
         with lock:
             mark = len(statuses)
+        runs = srv.stderr().count("peer nobody")
         wait_for(lambda: statuses[mark:].count(202) >= 3, "no write stored after the restart")
+        wait_for(lambda: srv.stderr().count("peer nobody") > runs + 1,
+                 "the sync thread stopped running its peers")
     finally:
         stop.set()
         for th in threads:
@@ -307,6 +315,7 @@ def postgresql_stopped_under_load_gives_503_then_the_server_recovers(w):
     exported = json.loads(t.tix_ok("export", "--db", w.url, "--collection", "work"))["objects"]
     assert {o["id"] for o in acked} <= {o["id"] for o in exported}
     srv.stop()
+    t.tix_ok("peer", "remove", "nobody", "--db", w.url)
 
 
 @test
