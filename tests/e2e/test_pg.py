@@ -122,6 +122,20 @@ def import_and_export_round_trip_on_postgresql(w):
     assert w.password.encode() not in stats.stdout + stats.stderr
     assert b"postgresql://tix:***@" in stats.stdout, stats.stdout[:200]
     del again
+    # The same store from $TIX_DB and from tix.conf's [store] path.
+    conf = os.path.join(w.dir, "tix.conf")
+    with open(conf, "w") as f:
+        f.write("[store]\npath = %s\n" % w.url)
+    os.chmod(conf, 0o600)
+    for env in ({"TIX_DB": w.url}, {"TIX_CONFIG": conf}):
+        r = subprocess.run([TIX, "stats", "--json"], capture_output=True, timeout=t.TIMEOUT,
+                           env=dict(os.environ, **env), cwd=w.dir)
+        assert r.returncode == 0, (env, r.stderr)
+        s = json.loads(r.stdout)
+        assert [c["objects"] for c in s["collections"] if c["title"] == "sample"] == \
+            [len({o["id"] for o in w.sample})], s["collections"]
+    # nothing made in the working directory for the URL (no "postgresql:" folder)
+    assert not [n for n in os.listdir(w.dir) if n.startswith("postgres")], os.listdir(w.dir)
 
 
 @test
