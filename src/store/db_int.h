@@ -53,6 +53,7 @@ struct db {
 	char *shown;      /* the target, passwords replaced */
 	char *secrets[4]; /* the password(s) of a URL, as written and decoded */
 	uint64_t gen;     /* PostgreSQL: bumped by each reconnect */
+	int pg_ending;    /* PostgreSQL: the server sent FATAL while idle (db_alive) */
 	uint64_t names;   /* PostgreSQL: statements named so far */
 	int64_t changes;  /* PostgreSQL: db_changes */
 	enum db_rc errcode;

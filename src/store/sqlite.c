@@ -562,6 +562,8 @@ struct store *store_open(const char *path, const struct store_options *opts, str
 {
 	static const struct store_options defaults = {1, 0};
 	int pg = db_target_is_pg(path);
+	/* Where a failure is: never a URL as given, which may hold a password. */
+	const char *where = pg ? "store" : path;
 	struct store *s;
 
 	if (opts == NULL)
@@ -571,11 +573,11 @@ struct store *store_open(const char *path, const struct store_options *opts, str
 		return NULL;
 	}
 	if (sodium_init() < 0) {
-		tix_error_set(err, TIX_ESTORE, "store", "libsodium could not start");
+		tix_error_set(err, TIX_ESTORE, where, "libsodium could not start");
 		return NULL;
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		tix_error_set(err, TIX_ENOMEM, "store", "out of memory");
+		tix_error_set(err, TIX_ENOMEM, where, "out of memory");
 		return NULL;
 	}
 	s->skew_us = STORE_DEFAULT_SKEW_US;
@@ -591,10 +593,7 @@ struct store *store_open(const char *path, const struct store_options *opts, str
 	return s;
 fail:
 	if (err && err->where[0] == '\0')
-		snprintf(err->where, sizeof(err->where), "%s",
-		         s->pg ? db_target(s->pg)
-		         : pg  ? "store"
-		               : path);
+		snprintf(err->where, sizeof(err->where), "%s", s->pg ? db_target(s->pg) : where);
 	store_close(s);
 	return NULL;
 }

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -2578,6 +2579,68 @@ ON_BOTH(values)
 ON_BOTH(core)
 ON_BOTH(stamps)
 
+/* The store's PostgreSQL connection terminated by the server (as a
+ * restart does): the call on it fails, store_lost says why, store_reconnect
+ * connects again and the store works; a connection terminated while idle
+ * is found by store_reconnect itself, before any call fails on it. SQLite's
+ * handle is never lost. */
+static void terminate_others_and_wait(void)
+{
+	struct tix_error err;
+	struct db *db = db_open(pg_url, 0, &err);
+	struct db_stmt *st;
+	int64_t left = 1;
+
+	assert_non_null(db);
+	assert_int_equal(db_exec(db,
+	                         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+	                         " WHERE datname = current_database() AND pid <> pg_backend_pid()",
+	                         NULL),
+	                 DB_OK);
+	for (int i = 0; i < 500 && left > 0; i++) {
+		struct timespec pause = {0, 10 * 1000000L};
+
+		st = db_cached(db,
+		               "SELECT count(*) FROM pg_stat_activity WHERE datname ="
+		               " current_database() AND pid <> pg_backend_pid()",
+		               NULL);
+		assert_non_null(st);
+		assert_int_equal(db_step(st), DB_ROW);
+		left = db_column_int64(st, 0);
+		db_reset(st);
+		if (left > 0)
+			nanosleep(&pause, NULL);
+	}
+	assert_int_equal(left, 0);
+	db_close(db);
+}
+
+static void test_reconnect(void **state)
+{
+	struct fixture *f = *state;
+	struct tix_error err;
+	struct store_org o;
+
+	assert_int_equal(store_org_add(f->pg, "acme", "GB", &err), TIX_OK);
+	assert_int_equal(store_reconnect(f->pg, &err), TIX_OK); /* a good one: kept */
+	assert_false(store_lost(f->pg));
+	terminate_others_and_wait();
+	assert_int_not_equal(store_org_get(f->pg, "acme", &o, &err), TIX_OK);
+	assert_true(store_lost(f->pg));
+	assert_int_equal(store_reconnect(f->pg, &err), TIX_OK);
+	assert_false(store_lost(f->pg));
+	assert_int_equal(store_org_get(f->pg, "acme", &o, &err), TIX_OK);
+	assert_string_equal(o.country, "GB");
+	/* Idle when terminated: found and made again before a call fails. */
+	terminate_others_and_wait();
+	assert_int_equal(store_reconnect(f->pg, &err), TIX_OK);
+	if (store_org_get(f->pg, "acme", &o, &err) != TIX_OK)
+		fail_msg("after an idle connection was terminated: %s", err.msg);
+	assert_int_equal(store_org_add(f->pg, "beta", "FR", &err), TIX_OK);
+	assert_false(store_lost(f->sq));
+	assert_int_equal(store_reconnect(f->sq, &err), TIX_OK);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -2605,6 +2668,7 @@ int main(void)
 	        T(test_values),
 	        T(test_core),
 	        T(test_stamps),
+	        T(test_reconnect),
 	};
 	const char *skip = getenv("TIX_TEST_PG_SKIP");
 
