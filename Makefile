@@ -4,6 +4,7 @@
 #   make run    install missing build dependencies, build, load the sample
 #               data into ./var/tix.db, print an admin key and serve TAXII 2.1
 #               on 127.0.0.1:8600 (PORT=N or LISTEN=HOST:PORT to change it)
+#   make run-pg the same on a throwaway PostgreSQL in ./var/pg (tools/pg.sh)
 #   make test   the same set-up, then every test (unit, conformance, CLI,
 #               TAXII, abuse, crash consistency), also under AddressSanitizer
 #               and UndefinedBehaviorSanitizer; static analysis; fuzzing
@@ -14,7 +15,7 @@ BUILD := build
 ASAN  := build-asan
 ARM64 := build-arm64
 
-.PHONY: all deps deps-test build build-asan run test install deb test-deb \
+.PHONY: all deps deps-test build build-asan run run-pg test install deb test-deb \
         bench-ingest bench-taxii bench-pattern bench-policy bench-match bench-sync bench-sparse \
         bench-formats bench-feeds bench-export bench-route bench-correlate bench-ui bench-scale \
         deps-arm64 build-arm64 test-arm64 test-arm64-quick \
@@ -99,6 +100,21 @@ LISTEN ?=
 run: build
 	@TIX=$(BUILD)/tix DB=$(DB) PORT=$(PORT) LISTEN=$(LISTEN) sh tools/run.sh
 
+# make run on PostgreSQL (issue 18): a server of Debian's postgresql package
+# made by tools/pg.sh in $(PGDIR) on a free loopback port (started again,
+# data kept, when it is there already), then tools/run.sh on its URL.
+# `sh tools/pg.sh ctl var/pg stop` stops it, `sh tools/pg.sh stop var/pg`
+# removes it too (README.md).
+PGDIR ?= $(CURDIR)/var/pg
+run-pg: build
+	@sh tools/deps.sh pg
+	@mkdir -p $(dir $(PGDIR))
+	@if [ -f $(PGDIR)/url ]; then \
+		sh tools/pg.sh ctl $(PGDIR) start 2>/dev/null || echo "make run-pg: the PostgreSQL of $(PGDIR) runs already"; \
+	else sh tools/pg.sh start $(PGDIR) >/dev/null; fi
+	@TIX=$(BUILD)/tix DB="$$(cat $(PGDIR)/url)" STATE=$(PGDIR) PORT=$(PORT) LISTEN=$(LISTEN) \
+		sh tools/run.sh
+
 # Unit tests (cmocka, through ctest); then every other suite, JOBS at a time
 # (tools/run_suites.py: each suite's output printed whole when it ends, every
 # failure named at the end): the CLI and end-to-end suites on the sanitizer
@@ -125,6 +141,7 @@ SUITES := \
 	asan:tests/e2e/test_route.py \
 	asan:tests/e2e/test_request.py \
 	asan:tests/e2e/test_console.py \
+	asan:tests/e2e/test_pg.py \
 	release:tests/cli/run_tests.py \
 	release:tests/e2e/test_taxii.py \
 	release:tests/e2e/test_sync.py \
@@ -137,7 +154,8 @@ SUITES := \
 	release:tests/e2e/test_feeds.py \
 	release:tests/e2e/test_route.py \
 	release:tests/e2e/test_request.py \
-	release:tests/e2e/test_console.py
+	release:tests/e2e/test_console.py \
+	release:tests/e2e/test_pg.py
 test: deps-test deps-arm64 build build-asan
 	@cd $(ASAN) && ctest --output-on-failure -j $(JOBS)
 	@python3 tools/run_suites.py -j $(JOBS) --asan $(ASAN) --release $(BUILD) $(SUITES)

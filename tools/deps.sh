@@ -21,7 +21,8 @@ feed_pkgs="unbound bind9-utils bind9-dnsutils nftables ipset suricata-update ipr
 link_pkgs="iproute2 python3"
 # make bench-footprint: GNU time for tix match's peak RSS, strip (binutils).
 bench_footprint_pkgs="time binutils python3"
-# The PostgreSQL backend's tests (issue 18) start a real server: tools/pg.sh.
+# The PostgreSQL backend's tests (issue 18) and make run-pg start a real
+# server: tools/pg.sh.
 pg_pkgs="postgresql libpq-dev"
 # The console's browser tests (tests/e2e/test_console.py): Debian's chromium,
 # driven by npm's playwright-core (installed by the test with `npm ci` from
@@ -56,6 +57,7 @@ want="$build_pkgs"
 [ "${1:-build}" = "install" ] && want="$build_pkgs $install_pkgs"
 [ "${1:-build}" = "deb" ] && want="$build_pkgs $deb_pkgs"
 [ "${1:-build}" = "link" ] && want="$build_pkgs $link_pkgs"
+[ "${1:-build}" = "pg" ] && want="$build_pkgs $pg_pkgs"
 [ "${1:-build}" = "bench-footprint" ] && want="$build_pkgs $bench_footprint_pkgs"
 [ "${1:-build}" = "arm64" ] && want="$build_pkgs $arm64_pkgs"
 

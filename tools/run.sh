@@ -5,21 +5,24 @@
 # 127.0.0.1:$PORT (8600) until Ctrl-C.
 #   make run PORT=8601            another port on loopback
 #   make run LISTEN=[::1]:8600    any HOST:PORT
+# DB may be a postgresql:// URL (make run-pg); STATE is the directory of the
+# key file (default: the store's directory).
 set -eu
 TIX=${TIX:-build/tix}
 DB=${DB:-var/tix.db}
+STATE=${STATE:-$(dirname "$DB")}
 PORT=${PORT:-8600}
 LISTEN=${LISTEN:-127.0.0.1:$PORT}
 [ -n "$LISTEN" ] || LISTEN=127.0.0.1:$PORT
 # The key id of the key the last `make run` printed, revoked on the next.
-KEYFILE="$(dirname "$DB")/make-run-admin-key-id"
+KEYFILE="$STATE/make-run-admin-key-id"
 
 # Nothing is minted when the server could not start.
 if ! "$TIX" serve --check --listen "$LISTEN" --db "$DB"; then
 	echo "make run: cannot serve at $LISTEN; try another port: make run PORT=8601" >&2
 	exit 1
 fi
-mkdir -p "$(dirname "$DB")"
+mkdir -p "$STATE"
 "$TIX" import --quiet --db "$DB" --collection sample --org tix-sample data/sample.json
 # Idempotent: on a second run the organisation and user already exist.
 "$TIX" admin org add operators --db "$DB" >/dev/null 2>&1 || true

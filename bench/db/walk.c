@@ -41,7 +41,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: tix-bench-walk POSTGRES_URL [ROWS]\n");
 		return 2;
 	}
-	if ((s = store__open_pg(argv[1], &err)) == NULL) {
+	if ((s = store_open(argv[1], NULL, &err)) == NULL) {
 		fprintf(stderr, "tix-bench-walk: %s\n", err.msg);
 		return 1;
 	}

@@ -263,12 +263,16 @@ int cmd_verify_store(int argc, char **argv)
 		return EXIT_SYSTEM;
 	rc = 0;
 	tix_error_clear(&err);
-	if (store_check_report(s, print_problem, NULL, &problems, &err) != TIX_OK) {
+	if (store_is_postgres(s)) {
+		/* store_check_report refuses, naming pg_amcheck: said, then the
+		 * checks that do apply. */
+		store_check_report(s, print_problem, NULL, &problems, &err);
+		printf("skip integrity: %s\n", err.msg);
+	} else if (store_check_report(s, print_problem, NULL, &problems, &err) != TIX_OK) {
 		cli_print_error("verify-store", &err);
 		store_close(s);
 		return EXIT_SYSTEM;
-	}
-	if (problems == 0)
+	} else if (problems == 0)
 		printf("ok   integrity: SQLite's integrity check and foreign keys\n");
 	else
 		rc = EXIT_INVALID;
@@ -292,10 +296,10 @@ int cmd_verify_store(int argc, char **argv)
 	                     : "cannot be read");
 	if (secret < 0)
 		rc = EXIT_INVALID;
-	store_close(s);
 	if (fflush(stdout) != 0)
 		rc = EXIT_SYSTEM;
 	if (rc == 0)
-		printf("%s: the store is sound\n", db);
+		printf("%s: the store is sound\n", store_name(s, db));
+	store_close(s);
 	return rc;
 }

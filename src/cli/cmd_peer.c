@@ -249,8 +249,9 @@ checked:
 		rc = cli_exit_code(e);
 		goto out;
 	}
-	/* The store now holds a usable credential: only its owner may read it. */
-	{
+	/* The store now holds a usable credential: only its owner may read
+	 * it (a file's; a database's grants are its administrator's). */
+	if (!store_path_is_url(db)) {
 		const char *sfx[] = {"", "-wal", "-shm"};
 		char path[4200];
 

@@ -102,8 +102,8 @@ int cmd_stats(int argc, char **argv)
 		st.types = json_object();
 		st.collections = json_array();
 	} else {
-		printf("store %s (schema %d)\n\n  %-24s %10s %10s\n", path, store_schema_version(),
-		       "type", "objects", "versions");
+		printf("store %s (schema %d)\n\n  %-24s %10s %10s\n", store_name(s, path),
+		       store_schema_version(), "type", "objects", "versions");
 	}
 	if (store_stats(s, &cb, &err) != TIX_OK ||
 	    store_unknown_markings(s, &unknown, &err) != TIX_OK ||

@@ -138,9 +138,16 @@ int cli_sync_loop(const char *db, const struct sync_config *cfg, const char *onl
 		/* Peers added or removed while running are picked up here. */
 		peer_names_release(&pn);
 		pn.only = only;
-		if (store_peer_list(s, collect_peer, &pn, &err) != TIX_OK) {
+		/* PostgreSQL gone away (stopped, restarted): said, and tried
+		 * again on the next round, connecting again. */
+		if (store_reconnect(s, &err) != TIX_OK ||
+		    store_peer_list(s, collect_peer, &pn, &err) != TIX_OK) {
 			cli_print_error("sync", &err);
-			break;
+			if (!store_lost(s))
+				break;
+			for (int k = 0; k < 10 && !(cfg->stop && *cfg->stop); k++)
+				nanosleep(&ts, NULL);
+			continue;
 		}
 		for (size_t i = 0; i < pn.n && !(cfg->stop && *cfg->stop); i++) {
 			struct due *d = NULL;

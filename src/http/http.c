@@ -168,6 +168,9 @@ static struct store *worker_store(struct server *srv, const struct live *live,
 	if (thread_store) {
 		if (live->generation > thread_cache_gen)
 			worker_cache_renew(srv, live);
+		/* PostgreSQL stopped or restarted since: connect again, or 503. */
+		if (store_reconnect(thread_store, err) != TIX_OK)
+			return NULL;
 		return thread_store;
 	}
 	if ((s = store_open(srv->opts->db_path, NULL, err)) == NULL)
@@ -234,6 +237,15 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct req_state 
 
 	int zipped = 0, varies;
 
+	/* What failed because the database went away (PostgreSQL stopped or
+	 * restarted; an account lookup included) is its unavailability, not
+	 * the request's fault: 503, and the next request connects again. */
+	if ((r->status >= 500 || r->status == 401) && r->status != 503 && thread_store &&
+	    store_lost(thread_store)) {
+		taxii_error(r, 503, "Service unavailable",
+		            "the database is unavailable (its connection was lost); retry shortly");
+		r->authenticate = 0;
+	}
 	/* A TAXII error names its request (error_id), as the logs do. */
 	if (r->status >= 400)
 		http_error_set_id(&r->body, st->request_id);
@@ -713,6 +725,10 @@ static enum tix_err authenticate(struct server *srv, struct MHD_Connection *c, s
 	}
 	if (e == TIX_OK) {
 		snprintf(st->user, sizeof(st->user), "%s", st->who.user);
+	} else if (store_lost(s)) {
+		/* Not the credential's fault: answered 503 (send_response),
+		 * not counted against the address. */
+		st->auth_failed = 1;
 	} else {
 		char detail[600];
 

@@ -951,6 +951,9 @@ static void *writer(void *arg)
 		size_t ok = 0, done = 0;
 
 		pthread_mutex_lock(&aq->db_mu);
+		/* PostgreSQL stopped or restarted since: connect again (or the
+		 * appends below fail and say so). */
+		store_reconnect(aq->s, NULL);
 
 		/* runs of plain entries in one append; the ids of a large read
 		 * in a transaction of their own */
@@ -1164,6 +1167,7 @@ uint64_t store_audit_queue_data_version(struct store_audit_queue *aq, struct sto
 	 * moves the number now and not again later. */
 	if (dv != s->audit_seen_dv || s->own_commits != s->audit_seen_own || dv == 0) {
 		pthread_mutex_lock(&aq->db_mu);
+		store_reconnect(aq->s, NULL); /* as the writer does */
 		uint64_t w = store_data_version(aq->s) ^ aq->s->own_commits;
 
 		if (w != aq->seen_dv) {

@@ -241,7 +241,18 @@ const char *db_target(const struct db *db)
 
 enum db_rc db_reconnect(struct db *db)
 {
-	return db->engine == DB_POSTGRES ? db__pg_reconnect(db) : DB_OK;
+	enum db_rc rc = db->engine == DB_POSTGRES ? db__pg_reconnect(db) : DB_OK;
+
+	if (rc == DB_OK) {
+		db->errcode = DB_OK;
+		db->errmsg[0] = '\0';
+	}
+	return rc;
+}
+
+int db_alive(struct db *db)
+{
+	return db->engine == DB_POSTGRES ? db__pg_alive(db) : 1;
 }
 
 /* ---- scripts and transactions ------------------------------------------ */

@@ -71,8 +71,14 @@ enum tix_err db_error(struct db *db, struct tix_error *err, const char *what);
 
 /* After DB_LOST: connects again with the same target. Statements survive
  * (PostgreSQL prepares them again on their next step); an open transaction
- * is gone. SQLite connections are never lost: DB_OK. */
+ * is gone. SQLite connections are never lost: DB_OK. Success clears the
+ * last failure (db_errcode is DB_OK again). */
 enum db_rc db_reconnect(struct db *db);
+/* 0 when an idle connection is known to be gone: on PostgreSQL what the
+ * server sent meanwhile is read first, without waiting, so a server that
+ * stopped or restarted (and closed the connection) is found before a
+ * query fails on it. 1 otherwise (SQLite: always). */
+int db_alive(struct db *db);
 
 /* Runs a script of one or more statements without results (schemas,
  * migrations, settings); pg, when not NULL, is PostgreSQL's text. No

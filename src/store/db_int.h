@@ -62,6 +62,7 @@ struct db {
 	char *shown;       /* the target, passwords replaced */
 	char *secrets[4];  /* the password(s) of a URL, as written and decoded */
 	uint64_t gen;      /* PostgreSQL: bumped by each reconnect */
+	int pg_ending;     /* PostgreSQL: the server sent FATAL while idle (db_alive) */
 	uint64_t names;    /* PostgreSQL: statements named so far */
 	int64_t changes;   /* PostgreSQL: db_changes */
 	uint64_t txn;      /* PostgreSQL: bumped when a transaction begins or ends */
@@ -88,6 +89,7 @@ enum db_rc db__sqlite_rc(struct db *db, int rc);
 enum db_rc db__pg_open(struct db *db, const char *url);
 void db__pg_close(struct db *db);
 enum db_rc db__pg_reconnect(struct db *db);
+int db__pg_alive(struct db *db);
 enum db_rc db__pg_exec(struct db *db, const char *sql);
 int db__pg_in_transaction(struct db *db);
 enum db_rc db__pg_prepare(struct db_stmt *st, const char *sql);

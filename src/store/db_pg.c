@@ -26,11 +26,16 @@ enum {
 	OID_NUMERIC = 1700
 };
 
-/* Notices ("table does not exist, skipping") are not errors: not printed. */
-static void quiet(void *arg, const char *msg)
+/* Notices ("table does not exist, skipping") are not errors: not printed.
+ * A FATAL one came while the connection was idle: the server is ending it
+ * (shutting down, the backend terminated), which db_alive reports. */
+static void quiet(void *arg, const PGresult *r)
 {
-	(void)arg;
-	(void)msg;
+	struct db *db = arg;
+	const char *sev = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
+
+	if (sev && (strcmp(sev, "FATAL") == 0 || strcmp(sev, "PANIC") == 0))
+		db->pg_ending = 1;
 }
 
 /* Records the failure of a call that gave result r (NULL: none). Only the
@@ -72,7 +77,7 @@ enum db_rc db__pg_open(struct db *db, const char *url)
 		return db__fail(db, DB_NOMEM, "out of memory");
 	if (PQstatus(db->pg) != CONNECTION_OK)
 		return db__fail(db, DB_ERROR, "%s", PQerrorMessage(db->pg));
-	PQsetNoticeProcessor(db->pg, quiet, NULL);
+	PQsetNoticeReceiver(db->pg, quiet, db);
 	db->gen = 1;
 	return DB_OK;
 }
@@ -86,10 +91,23 @@ void db__pg_close(struct db *db)
 enum db_rc db__pg_reconnect(struct db *db)
 {
 	PQreset(db->pg);
+	db->pg_ending = 0;
 	db->gen++; /* the server forgot every prepared statement */
 	if (PQstatus(db->pg) != CONNECTION_OK)
 		return db__fail(db, DB_LOST, "%s", PQerrorMessage(db->pg));
 	return DB_OK;
+}
+
+int db__pg_alive(struct db *db)
+{
+	/* libpq's socket is non-blocking: this reads only what has come and
+	 * never waits. A server ending the connection sends a FATAL message
+	 * (PQisBusy hands it to quiet, as the connection is idle), then the
+	 * end of the stream (a failed read). */
+	if (PQstatus(db->pg) != CONNECTION_OK || PQconsumeInput(db->pg) != 1)
+		return 0;
+	(void)PQisBusy(db->pg);
+	return !db->pg_ending && PQstatus(db->pg) == CONNECTION_OK;
 }
 
 enum db_rc db__pg_exec(struct db *db, const char *sql)

@@ -1,10 +1,9 @@
 /*
- * store/engine.c — the store's seam to the engine layer (db.h) while the
- * conversion of issue 18 goes on: sqlite.c still owns the SQLite connection
- * and its statement cache, and converted modules reach both through db.h;
- * a store on PostgreSQL (store__open_pg) has its own connection and cache.
+ * store/engine.c — the store's seam to the engine layer (db.h): on SQLite
+ * sqlite.c owns the connection and its statement cache and the modules see
+ * them through db.h views; a store on PostgreSQL (store_open of a URL) has
+ * a db.h connection and its cache; transactions and the data version.
  */
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,26 +151,32 @@ uint64_t store__pg_data_version(struct store *s)
 	return v;
 }
 
-struct store *store__open_pg(const char *url, struct tix_error *err)
+int store_is_postgres(const struct store *s)
 {
-	struct store *s;
+	return s->pg != NULL;
+}
 
-	if (!db_target_is_pg(url)) {
-		tix_error_set(err, TIX_EINVAL, "store", "not a PostgreSQL URL");
-		return NULL;
+const char *store_name(const struct store *s, const char *path)
+{
+	return s->pg ? db_target(s->pg) : path;
+}
+
+int store_lost(struct store *s)
+{
+	return s->pg && db_errcode(s->pg) == DB_LOST;
+}
+
+enum tix_err store_reconnect(struct store *s, struct tix_error *err)
+{
+	if (s->pg == NULL || (db_errcode(s->pg) != DB_LOST && db_alive(s->pg)))
+		return TIX_OK;
+	/* A transaction the connection had went with it, never committed. */
+	if (s->in_tx) {
+		s->in_tx = 0;
+		s->last_stamp = s->saved_stamp;
 	}
-	if (sodium_init() < 0) {
-		tix_error_set(err, TIX_ESTORE, "store", "libsodium could not start");
-		return NULL;
-	}
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		tix_error_set(err, TIX_ENOMEM, "store", "out of memory");
-		return NULL;
-	}
-	s->skew_us = STORE_DEFAULT_SKEW_US;
-	if ((s->pg = db_open(url, 0, err)) == NULL || store__migrate(s, err) != TIX_OK) {
-		store_close(s);
-		return NULL;
-	}
-	return s;
+	if (db_reconnect(s->pg) != DB_OK)
+		return tix_error_set(err, TIX_ESTORE, "store", "the database is unavailable: %s",
+		                     db_errmsg(s->pg));
+	return TIX_OK;
 }

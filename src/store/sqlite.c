@@ -311,6 +311,8 @@ enum tix_err store_set_cache_kib(struct store *s, int kib, struct tix_error *err
 {
 	char sql[64];
 
+	if (s->pg) /* the server's shared_buffers; nothing per connection */
+		return TIX_OK;
 	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", kib > 0 ? kib : 1);
 	return store__exec(s, sql, err);
 }
@@ -495,82 +497,109 @@ int store_path_is_url(const char *path)
 	return strncmp(p, "://", 3) == 0;
 }
 
-struct store *store_open(const char *path, const struct store_options *opts, struct tix_error *err)
+/* A URL of a scheme other than PostgreSQL's, named without its user part
+ * (it may carry a password). */
+static void refuse_url(const char *path, struct tix_error *err)
 {
-	static const struct store_options defaults = {1, 0};
-	struct store *s;
+	char shown[256];
+	const char *rest = strstr(path, "://") + 3;
+	const char *at = strchr(rest, '@');
+	const char *slash = strchr(rest, '/');
+
+	if (at != NULL && (slash == NULL || at < slash))
+		snprintf(shown, sizeof(shown), "%.*s://…@%s", (int)(rest - 3 - path), path, at + 1);
+	else
+		snprintf(shown, sizeof(shown), "%s", path);
+	tix_error_set(err, TIX_ESTORE, shown,
+	              "a database URL tix does not know: give postgresql://… (or postgres://…) "
+	              "or a file path for the embedded SQLite store");
+}
+
+/* SQLite's side of store_open: the file (made 0600), the SQL function of
+ * the audience index, the PRAGMAs. */
+static enum tix_err open_sqlite(struct store *s, const char *path, const struct store_options *opts,
+                                struct tix_error *err)
+{
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 
-	if (opts == NULL)
-		opts = &defaults;
-	if (store_path_is_url(path)) {
-		/* A URL may carry a password: name it without its user part. */
-		char shown[256];
-		const char *rest = strstr(path, "://") + 3;
-		const char *at = strchr(rest, '@');
-		const char *slash = strchr(rest, '/');
-
-		if (at != NULL && (slash == NULL || at < slash))
-			snprintf(shown, sizeof(shown), "%.*s://…@%s", (int)(rest - 3 - path), path,
-			         at + 1);
-		else
-			snprintf(shown, sizeof(shown), "%s", path);
-		tix_error_set(err, TIX_ESTORE, shown,
-		              "a database URL, but this tix has only the embedded SQLite store: "
-		              "give a file path (PostgreSQL is not supported yet)");
-		return NULL;
-	}
 	if (opts->create)
 		flags |= SQLITE_OPEN_CREATE;
-	if (sodium_init() < 0) {
-		tix_error_set(err, TIX_ESTORE, path, "libsodium could not start");
-		return NULL;
-	}
 	/* SQLite's memory statistics take a global mutex on every allocation,
 	 * which worker threads would fight over. This only takes effect
 	 * before SQLite initialises, i.e. on the process's first open, which
 	 * happens before any worker thread starts. */
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		tix_error_set(err, TIX_ENOMEM, path, "out of memory");
-		return NULL;
-	}
 	/* A new store is created 0600 whatever the umask: it holds the
 	 * intelligence and the node secret. */
 	if (opts->create && store__create_private(path, 0, err) != TIX_OK)
-		goto fail;
-	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
-		tix_error_set(err, TIX_ESTORE, path, "cannot open the store: %s",
-		              s->db ? sqlite3_errmsg(s->db) : "out of memory");
-		goto fail;
-	}
+		return TIX_ESTORE;
+	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK)
+		return tix_error_set(err, TIX_ESTORE, path, "cannot open the store: %s",
+		                     s->db ? sqlite3_errmsg(s->db) : "out of memory");
 	sqlite3_busy_timeout(s->db, 10000);
-	if (store__audience_register(s->db) != SQLITE_OK) {
-		tix_error_set(err, TIX_ESTORE, path, "cannot register tix_audience: %s",
-		              sqlite3_errmsg(s->db));
-		goto fail;
-	}
+	if (store__audience_register(s->db) != SQLITE_OK)
+		return tix_error_set(err, TIX_ESTORE, path, "cannot register tix_audience: %s",
+		                     sqlite3_errmsg(s->db));
 	sqlite3_extended_result_codes(s->db, 1);
 	if (store__exec(s, "PRAGMA journal_mode = WAL", err) != TIX_OK ||
 	    store__exec(s,
 	                opts->durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
 	                err) != TIX_OK ||
-	    store__exec(s, "PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY", err) != TIX_OK ||
-	    store_set_cache_kib(s, STORE_CACHE_KIB, err) != TIX_OK)
-		goto fail;
-	if (store__migrate(s, err) != TIX_OK)
-		goto fail;
+	    store__exec(s, "PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY", err) != TIX_OK)
+		return TIX_ESTORE;
+	return TIX_OK;
+}
+
+/* The held statements (ST_*), prepared once per handle on SQLite; on
+ * PostgreSQL they come from the connection's cache (store__held). */
+static enum tix_err prepare_held(struct store *s, struct tix_error *err)
+{
+	if (s->pg)
+		return TIX_OK;
 	for (int i = 0; i < ST_COUNT; i++) {
 		if (sqlite3_prepare_v3(s->db, store__held_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-		                       &s->st[i], NULL) != SQLITE_OK) {
-			store__db_error(s, err, "preparing a statement");
-			goto fail;
-		}
+		                       &s->st[i], NULL) != SQLITE_OK)
+			return store__db_error(s, err, "preparing a statement");
 	}
+	return TIX_OK;
+}
+
+struct store *store_open(const char *path, const struct store_options *opts, struct tix_error *err)
+{
+	static const struct store_options defaults = {1, 0};
+	int pg = db_target_is_pg(path);
+	/* Where a failure is: never a URL as given, which may hold a password. */
+	const char *where = pg ? "store" : path;
+	struct store *s;
+
+	if (opts == NULL)
+		opts = &defaults;
+	if (!pg && store_path_is_url(path)) {
+		refuse_url(path, err);
+		return NULL;
+	}
+	if (sodium_init() < 0) {
+		tix_error_set(err, TIX_ESTORE, where, "libsodium could not start");
+		return NULL;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		tix_error_set(err, TIX_ENOMEM, where, "out of memory");
+		return NULL;
+	}
+	s->skew_us = STORE_DEFAULT_SKEW_US;
+	/* PostgreSQL: db_open's message names the URL with its password
+	 * replaced; the database must exist (create is SQLite's file), and
+	 * durability is the server's setting (synchronous_commit). */
+	if (pg ? (s->pg = db_open(path, 0, err)) == NULL
+	       : open_sqlite(s, path, opts, err) != TIX_OK)
+		goto fail;
+	if (store_set_cache_kib(s, STORE_CACHE_KIB, err) != TIX_OK ||
+	    store__migrate(s, err) != TIX_OK || prepare_held(s, err) != TIX_OK)
+		goto fail;
 	return s;
 fail:
 	if (err && err->where[0] == '\0')
-		snprintf(err->where, sizeof(err->where), "%s", path);
+		snprintf(err->where, sizeof(err->where), "%s", s->pg ? db_target(s->pg) : where);
 	store_close(s);
 	return NULL;
 }

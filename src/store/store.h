@@ -28,13 +28,31 @@ struct store_options {
 };
 
 /* Non-zero when path is a database URL (scheme://…, e.g. postgresql://)
- * rather than a file: this build has only the embedded SQLite store, so
- * store_open refuses such a path instead of making a file named after it. */
+ * rather than a file: no directory is made for it, and store_open refuses
+ * a scheme other than PostgreSQL's instead of making a file named after it. */
 int store_path_is_url(const char *path);
 
-/* Opens (and, unless told not to, creates and migrates) the store. */
+/* Opens (and, unless told not to, creates and migrates) the store: a
+ * postgresql:// or postgres:// URL (libpq's) opens that PostgreSQL
+ * database (which must exist; opts->create and opts->durable are SQLite's),
+ * anything else is an SQLite file. A URL's password never appears in err. */
 struct store *store_open(const char *path, const struct store_options *opts, struct tix_error *err);
 void store_close(struct store *s);
+/* 1 when s is on PostgreSQL, 0 on SQLite. */
+int store_is_postgres(const struct store *s);
+/* The store's name for messages: path on SQLite, the URL with its
+ * password replaced on PostgreSQL. */
+const char *store_name(const struct store *s, const char *path);
+/* 1 when the last failure on s was its connection to PostgreSQL going
+ * away (the server stopped or restarted): what failed is answered 503 and
+ * store_reconnect makes the connection again. 0 on SQLite. */
+int store_lost(struct store *s);
+/* A server's handle at the start of a request: TIX_OK when its connection
+ * is good, or was lost and has just been made again; TIX_ESTORE "the
+ * database is unavailable: …" (libpq's message) while it cannot be. A
+ * transaction the lost connection had is gone: it was never committed, so
+ * never acknowledged. SQLite: always TIX_OK. */
+enum tix_err store_reconnect(struct store *s, struct tix_error *err);
 
 /* The schema version this build writes. */
 int store_schema_version(void);

@@ -68,8 +68,8 @@ struct store {
 	struct db eng;
 	struct db_stmt eng_st[STORE_QCACHE];
 	struct db_stmt eng_held[ST_COUNT]; /* views of st[] (store__held) */
-	/* A store on PostgreSQL (store__open_pg): its own connection and
-	 * statement cache; db is NULL then. */
+	/* A store on PostgreSQL (store_open of a postgresql:// URL): its
+	 * db.h connection and statement cache; db is NULL then. */
 	struct db *pg;
 	uint64_t pg_dv_misses; /* store__pg_data_version's failed reads */
 };
@@ -98,11 +98,6 @@ struct db_stmt *store__held(struct store *s, int which, struct tix_error *err);
 enum tix_err store__write_begin(struct store *s, struct tix_error *err);
 enum tix_err store__write_end(struct store *s, enum tix_err e, struct tix_error *err);
 
-/* A store on a PostgreSQL database, migrated, for the modules written on
- * db.h only: store_open refuses postgresql:// URLs until every module is,
- * so nothing a user runs can reach a half backend. unit_store_pg runs the
- * converted modules' store functions on it. Close it with store_close. */
-struct store *store__open_pg(const char *url, struct tix_error *err);
 /* The migration list (sqlite.c), one entry per schema version for both
  * engines. pg NULL: not yet on PostgreSQL. step: C run after the SQL, on
  * the store being migrated (NULL: none). */

@@ -12,6 +12,10 @@ test). Loopback only; no assertion is about how long something took: the
 timeouts below only keep a broken server from hanging the run.
 
     TIX=build-asan/tix python3 tests/e2e/test_taxii.py [TEST_NAME...]
+
+TIX_TEST_DB, when set, is the shared world's store instead of a new file:
+an empty database, e.g. a PostgreSQL URL (issue 18; tests that make a
+store of their own keep theirs on SQLite).
 """
 
 import base64
@@ -359,7 +363,7 @@ class World:
 
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="tix-e2e-")
-        self.db = os.path.join(self.dir, "tix.db")
+        self.db = os.environ.get("TIX_TEST_DB") or os.path.join(self.dir, "tix.db")
         self.servers = []
         for org, cc in (("acme", "GB"), ("beta", "FR"), ("outsider", "NZ")):
             tix_ok("admin", "org", "add", org, "--country", cc, "--db", self.db)

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -66,7 +67,7 @@ static int setup(void **state)
 		fprintf(stderr, "SQLite store: %s\n", err.msg);
 		return -1;
 	}
-	if ((the_fixture.pg = store__open_pg(pg_url, &err)) == NULL) {
+	if ((the_fixture.pg = store_open(pg_url, NULL, &err)) == NULL) {
 		fprintf(stderr, "PostgreSQL store: %s: %s\n", err.where, err.msg);
 		return -1;
 	}
@@ -213,7 +214,7 @@ static void test_migrating_again_changes_nothing(void **state)
 	rows_text(store__engine(f->pg), "SELECT key, value FROM meta ORDER BY key COLLATE \"C\"",
 	          meta_before, sizeof(meta_before));
 	store_close(f->pg);
-	f->pg = store__open_pg(pg_url, &err);
+	f->pg = store_open(pg_url, NULL, &err);
 	assert_non_null(f->pg);
 	pg_catalog(f->pg, after);
 	rows_text(store__engine(f->pg), "SELECT key, value FROM meta ORDER BY key COLLATE \"C\"",
@@ -235,7 +236,7 @@ static void test_newer_schema_refused(void **state)
 	         store_schema_version() + 1);
 	pg_exec(sql);
 	memset(&err, 0, sizeof(err));
-	assert_null(store__open_pg(pg_url, &err));
+	assert_null(store_open(pg_url, NULL, &err));
 	snprintf(want, sizeof(want), "schema version %d is newer than this tix (%d)",
 	         store_schema_version() + 1, store_schema_version());
 	assert_non_null(strstr(err.msg, want));
@@ -282,7 +283,7 @@ static void *open_pg(void *arg)
 {
 	struct opener *o = arg;
 
-	o->s = store__open_pg(pg_url, &o->err);
+	o->s = store_open(pg_url, NULL, &o->err);
 	return NULL;
 }
 
@@ -1475,7 +1476,7 @@ static struct store *audit_reopen(struct store *s)
 {
 	struct tix_error err;
 	struct store *o = db_engine(store__engine(s)) == DB_POSTGRES
-	                          ? store__open_pg(pg_url, &err)
+	                          ? store_open(pg_url, NULL, &err)
 	                          : store_open(sqlite3_db_filename(s->db, "main"), NULL, &err);
 
 	if (o == NULL)
@@ -1845,7 +1846,7 @@ static struct store *another_handle(struct store *s)
 {
 	struct tix_error err;
 	struct store *o =
-	        s->pg ? store__open_pg(pg_url, &err) : store_open(the_fixture.path, NULL, &err);
+	        s->pg ? store_open(pg_url, NULL, &err) : store_open(the_fixture.path, NULL, &err);
 
 	if (o == NULL)
 		fail_msg("a second handle: %s", err.msg);
@@ -3014,6 +3015,68 @@ ON_BOTH(stamps)
 ON_BOTH(audience)
 ON_BOTH(values_staged)
 
+/* The store's PostgreSQL connection terminated by the server (as a
+ * restart does): the call on it fails, store_lost says why, store_reconnect
+ * connects again and the store works; a connection terminated while idle
+ * is found by store_reconnect itself, before any call fails on it. SQLite's
+ * handle is never lost. */
+static void terminate_others_and_wait(void)
+{
+	struct tix_error err;
+	struct db *db = db_open(pg_url, 0, &err);
+	struct db_stmt *st;
+	int64_t left = 1;
+
+	assert_non_null(db);
+	assert_int_equal(db_exec(db,
+	                         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+	                         " WHERE datname = current_database() AND pid <> pg_backend_pid()",
+	                         NULL),
+	                 DB_OK);
+	for (int i = 0; i < 500 && left > 0; i++) {
+		struct timespec pause = {0, 10 * 1000000L};
+
+		st = db_cached(db,
+		               "SELECT count(*) FROM pg_stat_activity WHERE datname ="
+		               " current_database() AND pid <> pg_backend_pid()",
+		               NULL);
+		assert_non_null(st);
+		assert_int_equal(db_step(st), DB_ROW);
+		left = db_column_int64(st, 0);
+		db_reset(st);
+		if (left > 0)
+			nanosleep(&pause, NULL);
+	}
+	assert_int_equal(left, 0);
+	db_close(db);
+}
+
+static void test_reconnect(void **state)
+{
+	struct fixture *f = *state;
+	struct tix_error err;
+	struct store_org o;
+
+	assert_int_equal(store_org_add(f->pg, "acme", "GB", &err), TIX_OK);
+	assert_int_equal(store_reconnect(f->pg, &err), TIX_OK); /* a good one: kept */
+	assert_false(store_lost(f->pg));
+	terminate_others_and_wait();
+	assert_int_not_equal(store_org_get(f->pg, "acme", &o, &err), TIX_OK);
+	assert_true(store_lost(f->pg));
+	assert_int_equal(store_reconnect(f->pg, &err), TIX_OK);
+	assert_false(store_lost(f->pg));
+	assert_int_equal(store_org_get(f->pg, "acme", &o, &err), TIX_OK);
+	assert_string_equal(o.country, "GB");
+	/* Idle when terminated: found and made again before a call fails. */
+	terminate_others_and_wait();
+	assert_int_equal(store_reconnect(f->pg, &err), TIX_OK);
+	if (store_org_get(f->pg, "acme", &o, &err) != TIX_OK)
+		fail_msg("after an idle connection was terminated: %s", err.msg);
+	assert_int_equal(store_org_add(f->pg, "beta", "FR", &err), TIX_OK);
+	assert_false(store_lost(f->sq));
+	assert_int_equal(store_reconnect(f->sq, &err), TIX_OK);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -3046,6 +3109,7 @@ int main(void)
 	        T(test_paged_lost),
 	        T(test_audience),
 	        T(test_values_staged),
+	        T(test_reconnect),
 	};
 	const char *skip = getenv("TIX_TEST_PG_SKIP");
 
