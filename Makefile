@@ -144,6 +144,7 @@ SUITES := \
 	asan:tests/e2e/test_pg.py \
 	release:tests/cli/run_tests.py \
 	release:tests/e2e/test_taxii.py \
+	release:tests/e2e/test_taxii_pg.py \
 	release:tests/e2e/test_sync.py \
 	release:tests/e2e/test_ops.py \
 	release:tests/e2e/test_policy.py \

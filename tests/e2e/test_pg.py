@@ -9,11 +9,9 @@ password (exit 3, libpq's message, no password printed), a schema from a
 newer tix (refused naming both versions), and PostgreSQL stopped under a
 load (503s, then the server connects again; every acknowledged write kept).
 
-The servers run with --insecure-no-policy (loopback only): the audience
-index that TAXII listings read for every principal is not yet filled on
-PostgreSQL (src/store/audience.c's triggers), so under the policy a listing
-there is empty; without it a listing reads the collection's rows, which is
-what these tests are about.
+The servers run under the sharing policy, as a node does: the audience index
+that TAXII listings read for every principal is written from C on both
+engines (src/store/audience.c).
 
     TIX=build/tix python3 tests/e2e/test_pg.py [TEST_NAME...]
 """
@@ -78,7 +76,7 @@ class World:
             self.sample = json.load(f)["objects"]
 
     def server(self, name, extra=()):
-        s = t.Server(self.url, self.dir, name, ["--insecure-no-policy"] + list(extra))
+        s = t.Server(self.url, self.dir, name, list(extra))
         self.servers.append(s)
         return s.start()
 
