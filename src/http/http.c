@@ -89,7 +89,7 @@ struct server {
 		struct req_state *first, *last; /* waiting */
 	} * turns;
 	size_t nturns;
-	unsigned cores;            /* online cores: the most requests that run beyond shares */
+	unsigned cores;            /* fewer run: one may run beyond its share (cores, < threads) */
 	unsigned running;          /* requests running with a turn, of all principals */
 	size_t waiting;            /* requests waiting, of all principals */
 	size_t waiting_principals; /* principals with a request waiting */
@@ -1768,8 +1768,8 @@ enum tix_err http_serve(const struct http_options *opts, const struct taxii_conf
 		long cores = sysconf(_SC_NPROCESSORS_ONLN);
 
 		srv.cores = cores > 1 ? (unsigned)cores : 1;
-		if (opts->threads > 1 && srv.cores > opts->threads - 1)
-			srv.cores = opts->threads - 1;
+		if (opts->threads <= srv.cores)
+			srv.cores = opts->threads > 1 ? opts->threads - 1 : 1;
 	}
 	if ((srv.shares = calloc(srv.nshares, sizeof(*srv.shares))) == NULL ||
 	    (srv.turns = calloc(srv.nturns, sizeof(*srv.turns))) == NULL) {
