@@ -2,7 +2,9 @@
 """End-to-end tests of the bounds one partner cannot push the node past
 (issue 13): a sparse reader's walk (every visible object once, without
 examining what it may not see), the examined-rows budget's short pages,
-bounded match lists, and the store not created by read-only commands.
+bounded match lists, the store not created by read-only commands, and the
+principals' turns: one principal's loop of requests never keeps another's
+waiting, and a principal alone runs beyond its share on idle cores.
 
     TIX=build-asan/tix python3 tests/e2e/test_bound.py [TEST_NAME...]
 """
@@ -593,6 +595,56 @@ def beyond_its_share_a_principal_never_keeps_another_waiting(w):
             h.close()
         t.join(HOLD_WAIT + 10)
     assert got == [200], "una's waiting request was not resumed when her feed ended: %s" % got
+
+
+@test
+def a_flood_beyond_the_share_still_leaves_room_for_another(w):
+    """On the server where requests may run beyond a share: una's feeds
+    hold every core, and eight connections of hers reading large pages
+    all wait their turn; vic's reads meanwhile are answered; when the feeds
+    end, every one of una's requests is resumed in turn and its answer is
+    whole."""
+    if CORES < 2:
+        print("     (one core: nothing to run beyond the share)")
+        return
+    f = feed_world(w)
+    errors, pages, held = [], [], []
+
+    def una(k):
+        try:
+            c = Client(f["server"], bearer(f["keys"]["una"]))
+            for i in range(4):
+                after = "1970-01-01T00:%02d:%02d.000Z" % (k, i)  # no answer cached
+                params = (("limit", "200"), ("added_after", after))
+                r = expect(c.get(objects_path(f["cid"]), params), 200)
+                pages.append(len(r.json()["objects"]))
+        except Exception as e:  # noqa: BLE001 (reported below)
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=una, args=(k,)) for k in range(8)]
+    try:
+        for _ in range(CORES):
+            held.append(HeldFeed(f, "una"))
+        before = waited(w, f["server"])  # as in the test before
+        for t in threads:
+            t.start()
+        for _ in range(HOLD_WAIT * 10):  # until all eight wait
+            if waited(w, f["server"]) >= before + 8:
+                break
+            time.sleep(0.1)
+        assert waited(w, f["server"]) == before + 8, "una's requests did not all wait"
+        v = Client(f["server"], bearer(f["keys"]["vic"]))
+        for _ in range(10):
+            expect(v.get("/taxii2/"), 200)
+        assert not pages, "una's requests ran beyond the cores: %s" % pages
+    finally:
+        for h in held:
+            h.close()
+        for t in threads:
+            if t.is_alive() or t.ident:
+                t.join(120)
+    assert not errors, errors[:3]
+    assert pages == [200] * 32, pages
 
 
 @test
