@@ -77,17 +77,24 @@ struct server {
 		size_t bytes;
 	} * shares;
 	size_t nshares;
-	/* Turns: the requests of each principal that run at once (at most
-	 * principal_requests), and those that wait for one of them to end,
-	 * suspended, first come first served. The same kind of table as the
-	 * shares (a slot with nothing running is free again); under lock. */
+	/* Turns: the requests of each principal that run at once (its share,
+	 * principal_requests, and beyond it while cores would be idle), and
+	 * those that wait, suspended, first come first served. The same kind
+	 * of table as the shares (a slot with nothing running is free again);
+	 * under lock. Every waiting request is also on one node-wide queue in
+	 * the order they came, whose head is the oldest. */
 	struct turns {
 		uint64_t principal;
 		unsigned running;
 		struct req_state *first, *last; /* waiting */
 	} * turns;
 	size_t nturns;
-	int stopping; /* every request runs at once: the server is stopping */
+	unsigned cores;            /* fewer run: one may run beyond its share (cores, < threads) */
+	unsigned running;          /* requests running with a turn, of all principals */
+	size_t waiting;            /* requests waiting, of all principals */
+	size_t waiting_principals; /* principals with a request waiting */
+	struct req_state *oldest, *newest; /* every waiting request, in the order they came */
+	int stopping;                      /* every request runs at once: the server is stopping */
 	/* Failed authentications of the current interval per source prefix:
 	 * the first of each prefix is logged as it happens, the rest as one
 	 * count when the interval ends (a flood is a few audit rows). */
@@ -126,8 +133,10 @@ struct req_state {
 	/* Its turn (server.turns): none yet, waiting (suspended), or running. */
 	enum { TURN_NONE, TURN_WAITING, TURN_RUNNING } turn;
 	uint64_t principal;
+	unsigned share; /* its principal's share, as the request began (principal_requests) */
 	struct MHD_Connection *conn;
-	struct req_state *next_waiting;
+	struct req_state *next_waiting;  /* of its principal */
+	struct req_state *older, *newer; /* the node-wide queue */
 };
 
 /* Each worker thread opens the store once and keeps it: SQLite handles are
@@ -491,10 +500,93 @@ static struct turns *turns_of(struct server *srv, uint64_t principal)
 	return NULL;
 }
 
+/* Puts st at the end of its principal's queue t and of the node-wide one,
+ * under lock. */
+static void queue_locked(struct server *srv, struct turns *t, struct req_state *st)
+{
+	st->turn = TURN_WAITING;
+	st->next_waiting = NULL;
+	if (t->last)
+		t->last->next_waiting = st;
+	else {
+		t->first = st;
+		srv->waiting_principals++;
+	}
+	t->last = st;
+	st->newer = NULL;
+	st->older = srv->newest;
+	if (srv->newest)
+		srv->newest->newer = st;
+	else
+		srv->oldest = st;
+	srv->newest = st;
+	srv->waiting++;
+}
+
+/* Takes st off its principal's queue t (when it is there) and off the
+ * node-wide one, under lock. */
+static void unqueue_locked(struct server *srv, struct turns *t, struct req_state *st)
+{
+	struct req_state **pp = &t->first, *prev = NULL;
+
+	while (*pp && *pp != st) {
+		prev = *pp;
+		pp = &(*pp)->next_waiting;
+	}
+	if (*pp == NULL)
+		return;
+	*pp = st->next_waiting;
+	if (t->last == st)
+		t->last = prev;
+	if (t->first == NULL)
+		srv->waiting_principals--;
+	if (st->older)
+		st->older->newer = st->newer;
+	else
+		srv->oldest = st->newer;
+	if (st->newer)
+		st->newer->older = st->older;
+	else
+		srv->newest = st->older;
+	st->older = st->newer = NULL;
+	srv->waiting--;
+}
+
+/* Resumes w, the first waiting request of t, with a turn of its own
+ * (running counts it), under lock. */
+static void resume_locked(struct server *srv, struct turns *t, struct req_state *w)
+{
+	unqueue_locked(srv, t, w);
+	t->running++;
+	srv->running++;
+	w->turn = TURN_RUNNING;
+	MHD_resume_connection(w->conn);
+}
+
+/* Work conserving: while fewer requests run than there are cores and the
+ * requests that wait are all of one principal (over its share: no one else
+ * waits), the oldest of them is resumed beyond that share. As soon as a
+ * second principal waits, no one is resumed beyond a share. Under lock. */
+static void resume_beyond_shares_locked(struct server *srv)
+{
+	while (!srv->stopping && srv->running < srv->cores && srv->waiting_principals == 1) {
+		struct req_state *w = srv->oldest;
+		struct turns *t = turns_of(srv, w->principal);
+
+		if (t == NULL || t->principal != w->principal)
+			break; /* cannot be: a principal that waits runs its share */
+		resume_locked(srv, t, w);
+	}
+}
+
 /* 1 when the request may run now; 0 when it waits its turn: then its
- * connection is suspended, to be resumed by turn_end of another request of
- * the same principal. A principal's requests beyond its share wait, so no
- * partner's loop of requests can keep everyone else's waiting. */
+ * connection is suspended, to be resumed by turn_end of another request.
+ * A principal's requests within its share run at once; beyond it only
+ * while cores would otherwise be idle (fewer requests run than there are
+ * cores) and no request waits; otherwise they wait, so no partner's loop
+ * of requests can keep everyone else's waiting. Running requests are
+ * never preempted: a principal's requests beyond its share end as they
+ * would, and meanwhile everyone else's within their share start at once. */
 static int turn_begin(struct server *srv, struct MHD_Connection *c, struct req_state *st,
                       const char *client, unsigned limit)
 {
@@ -504,23 +596,19 @@ static int turn_begin(struct server *srv, struct MHD_Connection *c, struct req_s
 	if (st->turn == TURN_RUNNING)
 		return 1;
 	st->principal = principal_of(st, client);
+	st->share = limit ? limit : 1;
 	st->conn = c;
 	pthread_mutex_lock(&srv->lock);
 	t = turns_of(srv, st->principal);
 	if (t == NULL || srv->stopping) {
 		st->turn = TURN_NONE; /* no table slot (it never fills) or stopping: run */
-	} else if (t->running < (limit ? limit : 1)) {
+	} else if (t->running < st->share || (srv->running < srv->cores && srv->waiting == 0)) {
 		t->principal = st->principal;
 		t->running++;
+		srv->running++;
 		st->turn = TURN_RUNNING;
 	} else {
-		st->turn = TURN_WAITING;
-		st->next_waiting = NULL;
-		if (t->last)
-			t->last->next_waiting = st;
-		else
-			t->first = st;
-		t->last = st;
+		queue_locked(srv, t, st);
 		/* Under the lock, so turn_end cannot resume it before it is
 		 * suspended. */
 		MHD_suspend_connection(c);
@@ -531,8 +619,9 @@ static int turn_begin(struct server *srv, struct MHD_Connection *c, struct req_s
 	return run;
 }
 
-/* The request's work is done (its answer queued) or it ended: its turn goes
- * to the principal's first waiting request, which is resumed. */
+/* The request's work is done (its answer queued) or it ended: within its
+ * principal's share the turn goes to the principal's first waiting
+ * request, which is resumed; then whoever may run beyond a share is. */
 static void turn_end(struct server *srv, struct req_state *st)
 {
 	struct turns *t;
@@ -542,20 +631,10 @@ static void turn_end(struct server *srv, struct req_state *st)
 		 * queue may keep a pointer to it). */
 		pthread_mutex_lock(&srv->lock);
 		t = turns_of(srv, st->principal);
-		if (t && t->principal == st->principal) {
-			struct req_state **pp = &t->first, *prev = NULL;
-
-			while (*pp && *pp != st) {
-				prev = *pp;
-				pp = &(*pp)->next_waiting;
-			}
-			if (*pp) {
-				*pp = st->next_waiting;
-				if (t->last == st)
-					t->last = prev;
-			}
-		}
+		if (t && t->principal == st->principal)
+			unqueue_locked(srv, t, st);
 		st->turn = TURN_NONE;
+		resume_beyond_shares_locked(srv);
 		pthread_mutex_unlock(&srv->lock);
 		return;
 	}
@@ -563,21 +642,19 @@ static void turn_end(struct server *srv, struct req_state *st)
 		return;
 	st->turn = TURN_NONE;
 	pthread_mutex_lock(&srv->lock);
+	srv->running--;
 	t = turns_of(srv, st->principal);
 	if (t && t->running > 0 && t->principal == st->principal) {
 		struct req_state *w = t->first;
 
-		if (w) {
-			t->first = w->next_waiting;
-			if (t->first == NULL)
-				t->last = NULL;
-			w->turn = TURN_RUNNING; /* the turn passes: running stays */
-			MHD_resume_connection(w->conn);
-		} else if (--t->running == 0) {
+		t->running--;
+		if (w && t->running < st->share)
+			resume_locked(srv, t, w); /* the turn passes */
+		else if (t->running == 0)
 			slot_remove(srv->turns, sizeof(*t), srv->nturns, (size_t)(t - srv->turns),
 			            turns_key, turns_used);
-		}
 	}
+	resume_beyond_shares_locked(srv);
 	pthread_mutex_unlock(&srv->lock);
 }
 
@@ -594,10 +671,13 @@ static void turns_release_all(struct server *srv)
 
 			t->first = w->next_waiting;
 			w->turn = TURN_NONE;
+			w->older = w->newer = NULL;
 			MHD_resume_connection(w->conn);
 		}
 		t->last = NULL;
 	}
+	srv->oldest = srv->newest = NULL;
+	srv->waiting = srv->waiting_principals = 0;
 	pthread_mutex_unlock(&srv->lock);
 }
 
@@ -1698,6 +1778,15 @@ enum tix_err http_serve(const struct http_options *opts, const struct taxii_conf
 	srv.body_share = opts->body_share ? opts->body_share : srv.body_budget / 4;
 	srv.nshares = 2 * (size_t)opts->max_connections + 16;
 	srv.nturns = srv.nshares;
+	{
+		/* Beyond their shares requests run on the idle cores, and never on
+		 * the pool's last thread: another principal's request finds one. */
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+		srv.cores = cores > 1 ? (unsigned)cores : 1;
+		if (opts->threads <= srv.cores)
+			srv.cores = opts->threads > 1 ? opts->threads - 1 : 1;
+	}
 	if ((srv.shares = calloc(srv.nshares, sizeof(*srv.shares))) == NULL ||
 	    (srv.turns = calloc(srv.nturns, sizeof(*srv.turns))) == NULL) {
 		e = tix_error_set(err, TIX_ENOMEM, "http", "out of memory");

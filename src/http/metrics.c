@@ -308,8 +308,8 @@ static void render(struct tix_buf *b, struct store *s, const char *db_path,
 	             (unsigned long long)get(&m.rejected_rate_limited),
 	             (unsigned long long)get(&m.auth_failures));
 	tix_buf_addf(b,
-	             "# HELP tix_http_waited_turn_total Requests that waited for another "
-	             "request of their principal to end (--principal-requests).\n"
+	             "# HELP tix_http_waited_turn_total Requests that waited their turn "
+	             "(beyond --principal-requests while the cores were busy or others waited).\n"
 	             "# TYPE tix_http_waited_turn_total counter\ntix_http_waited_turn_total %llu\n",
 	             (unsigned long long)get(&m.waited_turn));
 	{

@@ -2,7 +2,9 @@
 """End-to-end tests of the bounds one partner cannot push the node past
 (issue 13): a sparse reader's walk (every visible object once, without
 examining what it may not see), the examined-rows budget's short pages,
-bounded match lists, and the store not created by read-only commands.
+bounded match lists, the store not created by read-only commands, and the
+principals' turns: one principal's loop of requests never keeps another's
+waiting, and a principal alone runs beyond its share on idle cores.
 
     TIX=build-asan/tix python3 tests/e2e/test_bound.py [TEST_NAME...]
 """
@@ -88,10 +90,15 @@ class World:
         return Client(self.server, bearer(self.keys[user]) if user else None)
 
     def close(self):
+        feeds = getattr(self, "feeds", None)
         try:
             self.server.stop()  # a clean exit, and no sanitizer report
+            if feeds:
+                feeds["server"].stop()
         finally:
             self.server.kill()
+            if feeds:
+                feeds["server"].kill()
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -444,11 +451,201 @@ def one_principal_s_requests_take_turns_and_all_are_answered(w):
     assert waited(w) > before, "no request waited its turn"
 
 
-def waited(w):
-    r = Client(w.server, None).get("/metrics", accept=None)
+def waited(w, server=None):
+    r = Client(server or w.server, None).get("/metrics", accept=None)
     m = re.search(r"^tix_http_waited_turn_total (\d+)$", r.body.decode(), re.M)
     assert m, r.body[:400]
     return int(m.group(1))
+
+
+CORES = os.sysconf("SC_NPROCESSORS_ONLN")
+HOLD_WAIT = 60  # seconds a held feed's answer or a request's may take to begin
+
+
+def feed_world(w):
+    """A store of its own (made once): 4,000 indicators of long URLs, whose
+    list feed (7.7 MB) is far more than the socket buffers hold, and a
+    server whose share per principal is one request, with a thread for each
+    core and one more; two users, una and vic, of one organisation."""
+    if getattr(w, "feeds", None):
+        return w.feeds
+    db = os.path.join(w.dir, "feeds.db")
+    tix_ok("admin", "org", "add", "feeder", "--db", db)
+    keys = {}
+    for user in ("una", "vic"):
+        tix_ok("admin", "user", "add", user, "--org", "feeder", "--role", "analyst", "--db", db)
+        out = tix_ok("admin", "key", "add", "--user", user, "--db", db)
+        keys[user] = re.findall(r"^\s*(tix_\S+)\s*$", out, re.M)[0]
+    out = tix_ok("admin", "collection", "add", "urls", "--read", "feeder", "--write", "feeder",
+                 "--db", db)
+    cid = re.search(r"[0-9a-f-]{36}", out).group(0)
+    objs = [indicator(pattern="[url:value = 'http://big.example/%d/%s']" % (i, "a" * 1900))
+            for i in range(4000)]
+    path = os.path.join(w.dir, "urls.json")
+    with open(path, "w") as f:
+        json.dump({"type": "bundle", "id": new_id("bundle"), "objects": objs}, f)
+    tix_ok("import", "--quiet", "--org", "feeder", "--collection", "urls", "--db", db, path)
+    # beyond a share, requests never take the pool's last thread: one more
+    # thread than cores; a held feed is not closed as idle meanwhile
+    server = Server(db, w.dir, "feeds", ["--principal-requests", "1", "--threads",
+                                         str(CORES + 1), "--idle-timeout", "600"]).start()
+    w.feeds = {"server": server, "cid": cid, "keys": keys}
+    return w.feeds
+
+
+class HeldFeed:
+    """A GET of the big feed whose answer began (its head was read) and is
+    then not read on: the request keeps running, and holds its turn, until
+    close(). Raises when its answer does not begin (it waited its turn)."""
+
+    def __init__(self, f, user):
+        self.s = socket.socket()
+        self.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        self.s.settimeout(HOLD_WAIT)
+        self.s.connect(("127.0.0.1", f["server"].port))
+        self.s.sendall(("GET /feeds/%s/list HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        "Authorization: Bearer %s\r\n\r\n" % (f["cid"], f["keys"][user])).encode())
+        head = b""
+        try:
+            while b"\r\n\r\n" not in head:
+                chunk = self.s.recv(1024)
+                assert chunk, "the feed's connection closed: %r" % head
+                head += chunk
+        except socket.timeout:
+            self.s.close()
+            raise AssertionError("a feed of %s never began: it waited its turn" % user)
+        assert head.startswith(b"HTTP/1.1 200"), head[:200]
+
+    def close(self):
+        self.s.close()
+
+
+def get_collections(f, user, out):
+    """GET of the collections as user, with HOLD_WAIT to begin; its status into out."""
+    c = http.client.HTTPConnection("127.0.0.1", f["server"].port, timeout=HOLD_WAIT)
+    try:
+        c.request("GET", "/api1/collections/", headers={
+            "Accept": "application/taxii+json;version=2.1",
+            "Authorization": "Bearer " + f["keys"][user]})
+        r = c.getresponse()
+        r.read()
+        out.append(r.status)
+    except OSError as e:
+        out.append(repr(e))
+    finally:
+        c.close()
+
+
+@test
+def a_principal_alone_runs_beyond_its_share_on_idle_cores(w):
+    """The share of a principal is one request here, but while fewer
+    requests run than there are cores and no one waits, its requests beyond
+    the share run too: with cores - 1 feeds of una's held open (each one
+    running, its answer not read), her next request is answered, and none
+    waited its turn."""
+    if CORES < 2:
+        print("     (one core: nothing to run beyond the share)")
+        return
+    f = feed_world(w)
+    before = waited(w, f["server"])
+    held, got = [], []
+    try:
+        for _ in range(CORES - 1):
+            held.append(HeldFeed(f, "una"))
+        get_collections(f, "una", got)
+    finally:
+        for h in held:
+            h.close()
+    assert got == [200], "una's request waited behind her own feed on an idle core: %s" % got
+    assert waited(w, f["server"]) == before, "a request waited its turn on an idle core"
+
+
+@test
+def beyond_its_share_a_principal_never_keeps_another_waiting(w):
+    """una holds as many feeds as there are cores (those beyond her share ran
+    because the cores were idle); her next request now waits its turn, while
+    vic's, within his own share, is answered at once: running requests are
+    not preempted, and they never make another principal wait. When one of
+    una's feeds ends, her waiting request is resumed and answered."""
+    if CORES < 2:
+        print("     (one core: nothing to run beyond the share)")
+        return
+    f = feed_world(w)
+    held, got, vic = [], [], []
+    t = threading.Thread(target=get_collections, args=(f, "una", got))
+    try:
+        for _ in range(CORES):
+            held.append(HeldFeed(f, "una"))
+        # counted from here: a held feed may have waited for the end of one
+        # of the test before, which the server may not have seen close yet
+        before = waited(w, f["server"])
+        t.start()
+        for _ in range(HOLD_WAIT * 10):  # until her request is counted as waiting
+            if waited(w, f["server"]) > before:
+                break
+            time.sleep(0.1)
+        assert waited(w, f["server"]) == before + 1, "una's request beyond the cores did not wait"
+        get_collections(f, "vic", vic)
+        assert vic == [200], "vic waited behind una's feeds: %s" % vic
+        assert not got, "una's request ran beyond the cores: %s" % got
+        held.pop(0).close()
+        t.join(HOLD_WAIT + 10)
+    finally:
+        for h in held:
+            h.close()
+        if t.ident:
+            t.join(HOLD_WAIT + 10)
+    assert got == [200], "una's waiting request was not resumed when her feed ended: %s" % got
+
+
+@test
+def a_flood_beyond_the_share_still_leaves_room_for_another(w):
+    """On the server where requests may run beyond a share: una's feeds
+    hold every core, and eight connections of hers reading large pages
+    all wait their turn; vic's reads meanwhile are answered; when the feeds
+    end, every one of una's requests is resumed in turn and its answer is
+    whole."""
+    if CORES < 2:
+        print("     (one core: nothing to run beyond the share)")
+        return
+    f = feed_world(w)
+    errors, pages, held = [], [], []
+
+    def una(k):
+        try:
+            c = Client(f["server"], bearer(f["keys"]["una"]))
+            for i in range(4):
+                after = "1970-01-01T00:%02d:%02d.000Z" % (k, i)  # no answer cached
+                params = (("limit", "200"), ("added_after", after))
+                r = expect(c.get(objects_path(f["cid"]), params), 200)
+                pages.append(len(r.json()["objects"]))
+        except Exception as e:  # noqa: BLE001 (reported below)
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=una, args=(k,)) for k in range(8)]
+    try:
+        for _ in range(CORES):
+            held.append(HeldFeed(f, "una"))
+        before = waited(w, f["server"])  # as in the test before
+        for t in threads:
+            t.start()
+        for _ in range(HOLD_WAIT * 10):  # until all eight wait
+            if waited(w, f["server"]) >= before + 8:
+                break
+            time.sleep(0.1)
+        assert waited(w, f["server"]) == before + 8, "una's requests did not all wait"
+        v = Client(f["server"], bearer(f["keys"]["vic"]))
+        for _ in range(10):
+            expect(v.get("/taxii2/"), 200)
+        assert not pages, "una's requests ran beyond the cores: %s" % pages
+    finally:
+        for h in held:
+            h.close()
+        for t in threads:
+            if t.ident:
+                t.join(120)
+    assert not errors, errors[:3]
+    assert pages == [200] * 32, pages
 
 
 @test
