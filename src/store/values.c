@@ -77,9 +77,11 @@ const char store__schema_values[] =
 /* Each owner's copy of an observable (its key starts with '#') is always
  * the latest; any other version when none of its object is newer. */
 #define NOT_OBSERVABLE(m) "substr(" m ", 1, 1) <> '#'"
-#define NEWEST_LEFT                                                                                \
-	"(SELECT vid FROM objects WHERE id = old.id AND substr(modified, 1, 1) <> '#'"             \
+/* The newest version of object id that is not an observable's copy. */
+#define NEWEST_OF(id)                                                                              \
+	"(SELECT vid FROM objects WHERE id = " id " AND substr(modified, 1, 1) <> '#'"             \
 	" ORDER BY modified DESC LIMIT 1)"
+#define NEWEST_LEFT NEWEST_OF("old.id")
 
 /* Migration 16 (issue 15): the value rows again, each with its version's
  * audience (a key into value_audiences) and a latest flag, kept when a
@@ -157,8 +159,19 @@ const char store__schema_value_stage[] = VALUE_STAGE_TABLE("INTEGER", " WITHOUT 
         "  UPDATE value_stage SET aud = (SELECT akey FROM value_audiences WHERE sig = " SIG_NEW ")"
         "   WHERE vid = new.vid;"
         " END;";
-/* PostgreSQL has none of migration 16's triggers yet (schema_pg.c). */
+/* PostgreSQL never had migration 16's triggers (schema_pg.c). */
 const char store__pg_schema_value_stage[] = VALUE_STAGE_TABLE("BIGINT", "");
+
+/* Migration 22 (issue 18): the triggers of migrations 10, 16 and 21 go;
+ * their work is done in C on both engines, by one helper per event
+ * (store__values_resync, store__values_audience_changed, below). Its step
+ * rebuilds a PostgreSQL store's index, whose flags no trigger kept. */
+const char store__schema_values_c[] = "DROP TRIGGER IF EXISTS objects_text_gone;"
+                                      "DROP TRIGGER IF EXISTS objects_value_gone;"
+                                      "DROP TRIGGER IF EXISTS objects_value_audience;"
+                                      "DROP TRIGGER IF EXISTS objects_stage_gone;"
+                                      "DROP TRIGGER IF EXISTS objects_stage_audience;";
+const char store__pg_schema_values_c[] = "";
 
 /* When a version's values go to the staging level, and when it is merged:
  * versions from vid STAGE_FROM on (a smaller store writes the main level
@@ -587,6 +600,62 @@ enum tix_err store__index_version(struct store *s, int64_t vid, const struct sti
 		e = stage_check(s, vid, &c, err);
 	return e;
 }
+
+/* ---- the index's events ------------------------------------------------ */
+
+/* Runs each statement of sql, ?1 bound to vid and ?2 to aud when given (> 0). */
+static enum tix_err run_each(struct store *s, const char *const *sql, size_t n, int64_t vid,
+                             int64_t aud, const char *what, struct tix_error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct db_stmt *st = store__stmt(s, sql[i], NULL, err);
+		enum db_rc rc;
+
+		if (st == NULL)
+			return err ? err->code : TIX_ESTORE;
+		if (vid > 0)
+			db_bind_int64(st, 1, vid);
+		if (aud > 0)
+			db_bind_int64(st, 2, aud);
+		rc = db_step(st);
+		db_reset(st);
+		if (rc != DB_DONE)
+			return store__fail(s, err, what);
+	}
+	return TIX_OK;
+}
+
+enum tix_err store__values_resync(struct store *s, struct tix_error *err)
+{
+#define NEWEST_DOOMED " AND vid IN (SELECT " NEWEST_OF("d.id") " FROM doomed_ids d)"
+	static const char *const latest[] = {
+	        "UPDATE value_index SET latest = 1 WHERE latest = 0" NEWEST_DOOMED,
+	        "UPDATE value_stage SET latest = 1 WHERE latest = 0" NEWEST_DOOMED,
+	        "UPDATE value_ip SET latest = 1 WHERE latest = 0" NEWEST_DOOMED,
+	        /* FTS5's rows have no foreign key (PostgreSQL's go by theirs) */
+	        "DELETE FROM text_index WHERE rowid IN (SELECT d.vid FROM doomed d"
+	        " WHERE NOT EXISTS (SELECT 1 FROM objects o WHERE o.vid = d.vid))"};
+#undef NEWEST_DOOMED
+
+	return run_each(s, latest, s->pg ? 3 : 4, 0, 0, "marking the latest values again", err);
+}
+
+enum tix_err store__values_audience_changed(struct store *s, int64_t vid, struct tix_error *err)
+{
+	static const char *const aud[] = {
+	        "UPDATE value_index SET aud = ?2 WHERE vid = ?1 AND aud <> ?2",
+	        "UPDATE value_stage SET aud = ?2 WHERE vid = ?1 AND aud <> ?2",
+	        "UPDATE value_ip SET aud = ?2 WHERE vid = ?1 AND aud <> ?2"};
+	struct indexing x = {s, vid, 0, 0, TIX_OK, err, 0, 0, 0, 0};
+	enum tix_err e;
+
+	/* the audience row of its columns now, added when new */
+	if ((e = version_audience(&x)) != TIX_OK)
+		return e;
+	return run_each(s, aud, 3, vid, x.aud, "moving values to a new audience", err);
+}
+
+/* ---- rebuilding --------------------------------------------------------- */
 
 enum tix_err store__values_rebuild(struct store *s, struct store_reindex_counts *c,
                                    struct tix_error *err)
