@@ -5,8 +5,8 @@
  * second run changes nothing, a newer schema is refused, servers starting
  * together migrate one after the other; and the store
  * functions of the modules written on db.h (accounts, policy, sessions,
- * request, ownership, route, sync, taxii, reports, audit, values but its
- * text search; the sightings' counter of feeds.c; the core of sqlite.c)
+ * request, ownership, route, sync, taxii, reports, audit, values and its
+ * text search (through api_search too); the sightings' counter of feeds.c; the core of sqlite.c)
  * give the same answers on both, backup does what each engine allows, a peer changed or removed
  * moves the data version a second handle sees, and two handles writing at once give unique,
  * increasing date_added stamps that a reader paging by date_added sees each once; paged reads
@@ -26,6 +26,7 @@
 #include <jansson.h>
 
 #include "../tmpdir.h"
+#include "api/api.h"
 #include "stix/stix.h"
 #include "store/store_int.h"
 #include "values/values.h"
@@ -2139,17 +2140,12 @@ static void values_on(struct store *s)
 	assert_int_equal(refused, 1);
 	values_lookups(s, reader);
 
-	/* the text search: FTS5 on SQLite; refused, clearly, on PostgreSQL */
+	/* the text search: FTS5 on SQLite, the tsvector on PostgreSQL */
 	memset(&q, 0, sizeof(q));
 	q.match = "evil";
 	memset(&o, 0, sizeof(o));
-	if (s->pg) {
-		assert_int_equal(store_text_search(s, &q, hit_cb, &o, &more, &err), TIX_ESTORE);
-		assert_non_null(strstr(err.msg, "not yet on PostgreSQL"));
-	} else {
-		assert_int_equal(store_text_search(s, &q, hit_cb, &o, &more, &err), TIX_OK);
-		assert_string_equal(o.text, "2 indicator indicator--a 0;");
-	}
+	assert_int_equal(store_text_search(s, &q, hit_cb, &o, &more, &err), TIX_OK);
+	assert_string_equal(o.text, "2 indicator indicator--a 0;");
 
 	/* expired indicators: once each */
 	assert_int_equal(store_indicator_expire(s, "indicator--b", 5, 0.1, &added, &err), TIX_OK);
@@ -3128,6 +3124,152 @@ static void values_events_on(struct store *s)
 	assert_string_equal(levels(s, out, sizeof(out)), "2 2\n");
 }
 
+/* The ids api_search answers for text (or a label alone), sorted (the
+ * ranking differs by engine: bm25, ts_rank), as "id;id;", or its error. */
+static const char *search_ids(struct store *s, const char *text, const char *label,
+                              const char *type, char *out, size_t size)
+{
+	struct api_reader r;
+	struct api_query q;
+	struct tix_error err;
+	json_t *res = NULL;
+	const json_t *hit;
+	const char *ids[16];
+	size_t i, n = 0, len = 0;
+
+	api_reader_operator(&r);
+	memset(&q, 0, sizeof(q));
+	q.q = text;
+	q.label = label;
+	q.limit = 10;
+	q.min_score = -1;
+	if (type) {
+		q.types[0] = type;
+		q.ntypes = 1;
+	}
+	memset(&err, 0, sizeof(err));
+	out[0] = '\0';
+	if (api_search(s, &r, &q, &res, &err) != TIX_OK) {
+		snprintf(out, size, "error: %s", err.msg);
+		return out;
+	}
+	json_array_foreach (json_object_get(res, "results"), i, hit)
+		if (n < 16)
+			ids[n++] = json_string_value(json_object_get(hit, "id"));
+	for (size_t a = 1; a < n; a++)
+		for (size_t b = a; b > 0 && strcmp(ids[b - 1], ids[b]) > 0; b--) {
+			const char *t = ids[b];
+
+			ids[b] = ids[b - 1];
+			ids[b - 1] = t;
+		}
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(out + len, size - len, "%s;", ids[i]);
+	assert_true(len < size);
+	json_decref(res);
+	return out;
+}
+
+/* The text search (tix search, GET /api/v1/search) on both engines: FTS5
+ * on SQLite, the tsvector and the mapped tsquery on PostgreSQL give the
+ * same objects for prefixes, several words (all of them), any case, words
+ * inside dotted names and hyphens, a label's words as a phrase in the
+ * labels only, a type; the latest version only; hostile input refused
+ * with a reason, the store untouched. */
+static void text_search_on(struct store *s)
+{
+	struct store_text_query tq;
+	struct hits_out o;
+	struct tix_error err;
+	char out[256], *big;
+	int more;
+
+	index_version(s, 1, "indicator--t1", "indicator", V1,
+	              "{\"type\":\"indicator\",\"name\":\"Evil host\",\"description\":"
+	              "\"Spear-phishing from evil.example.com\",\"labels\":[\"big botnet\"]}");
+	index_version(s, 2, "malware--t2", "malware", V1,
+	              "{\"type\":\"malware\",\"name\":\"Credential stealer\",\"description\":"
+	              "\"steals credentials and cookies\",\"labels\":[\"botnet\"]}");
+	index_version(s, 3, "report--t3", "report", V1,
+	              "{\"type\":\"report\",\"name\":\"Weekly\",\"description\":"
+	              "\"a big botnet again\",\"labels\":[\"botnet\", \"big\"]}");
+	index_version(s, 4, "indicator--t1", "indicator", V2,
+	              "{\"type\":\"indicator\",\"name\":\"Evil host again\",\"description\":"
+	              "\"Spear-phishing from evil.example.com\",\"labels\":[\"big botnet\"]}");
+	assert_string_equal(search_ids(s, "evil", NULL, NULL, out, sizeof(out)), "indicator--t1;");
+	assert_string_equal(search_ids(s, "EVIL Host", NULL, NULL, out, sizeof(out)),
+	                    "indicator--t1;");
+	assert_string_equal(search_ids(s, "cred", NULL, NULL, out, sizeof(out)), "malware--t2;");
+	assert_string_equal(search_ids(s, "cookie steal", NULL, NULL, out, sizeof(out)),
+	                    "malware--t2;");
+	assert_string_equal(search_ids(s, "exam", NULL, NULL, out, sizeof(out)), "indicator--t1;");
+	assert_string_equal(search_ids(s, "phishing spear", NULL, NULL, out, sizeof(out)),
+	                    "indicator--t1;");
+	assert_string_equal(search_ids(s, "big botnet", NULL, NULL, out, sizeof(out)),
+	                    "indicator--t1;report--t3;");
+	assert_string_equal(search_ids(s, "botnet", NULL, NULL, out, sizeof(out)),
+	                    "indicator--t1;malware--t2;report--t3;");
+	assert_string_equal(search_ids(s, "botnet", NULL, "malware", out, sizeof(out)),
+	                    "malware--t2;");
+	assert_string_equal(search_ids(s, "again", NULL, NULL, out, sizeof(out)),
+	                    "indicator--t1;report--t3;");
+	assert_string_equal(search_ids(s, "zzz", NULL, NULL, out, sizeof(out)), "");
+	/* a label alone: its words one after the other in the labels (and
+	 * then the label itself, search.c) */
+	assert_string_equal(search_ids(s, NULL, "big botnet", NULL, out, sizeof(out)),
+	                    "indicator--t1;");
+	assert_string_equal(search_ids(s, NULL, "botnet", NULL, out, sizeof(out)),
+	                    "malware--t2;report--t3;");
+	/* FTS syntax and SQL in the words are words, nothing more */
+	assert_string_equal(search_ids(s, "evil OR zzz", NULL, NULL, out, sizeof(out)), "");
+	assert_string_equal(search_ids(s, "name:evil", NULL, NULL, out, sizeof(out)), "");
+	assert_string_equal(search_ids(s, "\"evil*\" (host", NULL, NULL, out, sizeof(out)),
+	                    "indicator--t1;");
+	assert_string_equal(
+	        search_ids(s, "x'); DROP TABLE objects; --", NULL, NULL, out, sizeof(out)), "");
+	assert_string_equal(search_ids(s, "\\' OR 1=1 --", NULL, NULL, out, sizeof(out)), "");
+	assert_string_equal(search_ids(s, "*:* & !", NULL, NULL, out, sizeof(out)),
+	                    "error: no word to search for");
+	big = malloc(1 << 20);
+	assert_non_null(big);
+	memset(big, 'a', (1 << 20) - 1);
+	big[(1 << 20) - 1] = '\0';
+	assert_string_equal(search_ids(s, big, NULL, NULL, out, sizeof(out)),
+	                    "error: longer than 1024 bytes");
+	free(big);
+	assert_string_equal(search_ids(s, "evil", NULL, NULL, out, sizeof(out)), "indicator--t1;");
+
+	/* the store's own expression: a word itself, not a prefix */
+	memset(&tq, 0, sizeof(tq));
+	tq.match = "\"credential\"";
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(store_text_search(s, &tq, hit_cb, &o, &more, &err), TIX_OK);
+	assert_string_equal(o.text, "2 malware malware--t2 0;");
+	tq.match = "cookie";
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(store_text_search(s, &tq, hit_cb, &o, &more, &err), TIX_OK);
+	assert_string_equal(o.text, "");
+	/* PostgreSQL maps those expressions only; anything else is refused */
+	if (s->pg) {
+		static const char *const refused[] = {"evil OR host",
+		                                      "name : \"evil\"",
+		                                      "\"ev'il\"*",
+		                                      "(evil)",
+		                                      "NEAR(evil host)",
+		                                      "\"evil\"* ; DROP TABLE objects",
+		                                      ""};
+
+		for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+			tq.match = refused[i];
+			assert_int_equal(store_text_search(s, &tq, hit_cb, &o, &more, &err),
+			                 TIX_EINVAL);
+		}
+		rows_text(store__engine(s), "SELECT CAST(count(*) AS TEXT) FROM objects", out,
+		          sizeof(out));
+		assert_string_equal(out, "4\n");
+	}
+}
+
 #define ON_BOTH(fn)                                                                                \
 	static void test_##fn(void **state)                                                        \
 	{                                                                                          \
@@ -3154,6 +3296,7 @@ ON_BOTH(stamps)
 ON_BOTH(audience)
 ON_BOTH(values_staged)
 ON_BOTH(values_events)
+ON_BOTH(text_search)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
@@ -3188,6 +3331,7 @@ int main(void)
 	        T(test_audience),
 	        T(test_values_staged),
 	        T(test_values_events),
+	        T(test_text_search),
 	};
 	const char *skip = getenv("TIX_TEST_PG_SKIP");
 
