@@ -1,8 +1,8 @@
 /*
- * api/search.c — search by value (the correlation index) and by text (FTS5
- * over names, descriptions and labels, unicode61 with diacritics folded),
- * filtered by type, label, organisation, TLP and time; every result through
- * the sharing policy. Answers `tix search` and GET /api/v1/search.
+ * api/search.c — search by value (the correlation index) and by text over
+ * names, descriptions and labels (FTS5, or PostgreSQL's tsvector), filtered
+ * by type, label, organisation, TLP and time; every result through the
+ * sharing policy. Answers `tix search` and GET /api/v1/search.
  */
 #include <stdio.h>
 #include <stdlib.h>

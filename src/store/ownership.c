@@ -99,8 +99,8 @@ const char store__pg_schema_ownership[] =
         "CREATE INDEX objects_unknown_marking ON objects (vid) WHERE tlp_flags & 2 <> 0;";
 
 /* After a marking-definition was stored: the versions referring to it are
- * re-resolved in the same transaction; their audience rows follow, and the
- * sightings' counter moves (who may count which sighting changed). */
+ * re-resolved in the same transaction; their audience rows and value
+ * rows follow, and the sightings' counter moves (who may count which sighting changed). */
 static enum tix_err reresolve(struct store *s, const char *marking_id, struct tix_error *err)
 {
 	struct db_stmt *st = store__stmt(
@@ -140,7 +140,8 @@ static enum tix_err reresolve(struct store *s, const char *marking_id, struct ti
 	else if (rc != DB_DONE)
 		e = store__fail(s, err, "re-resolving markings");
 	for (size_t i = 0; e == TIX_OK && i < n; i++)
-		e = store__audience_changed(s, vids[i], err);
+		if ((e = store__audience_changed(s, vids[i], err)) == TIX_OK)
+			e = store__values_audience_changed(s, vids[i], err);
 	if (e == TIX_OK && n > 0)
 		e = store__sightings_moved(s, err);
 	free(vids);

@@ -33,6 +33,29 @@ static enum tix_err step_values_rebuild(struct store *s, struct tix_error *err)
 	return s->pg ? TIX_OK : store__values_rebuild(s, &c, err);
 }
 
+/* Migration 22's step: before it PostgreSQL kept no latest flag or
+ * audience of a deleted or re-marked version (SQLite's triggers did), so
+ * a PostgreSQL store holding versions is indexed again (a new one is not:
+ * its sightings' counter stays at 0). */
+static enum tix_err step_values_rebuild_pg(struct store *s, struct tix_error *err)
+{
+	struct store_reindex_counts c;
+	struct db_stmt *st;
+	enum db_rc rc;
+
+	if (!s->pg)
+		return TIX_OK;
+	if ((st = store__stmt(s, "SELECT 1 FROM objects LIMIT 1", NULL, err)) == NULL)
+		return err ? err->code : TIX_ESTORE;
+	rc = db_step(st);
+	db_reset(st);
+	if (rc == DB_DONE)
+		return TIX_OK;
+	if (rc != DB_ROW)
+		return store__fail(s, err, "reading the objects");
+	return store__values_rebuild(s, &c, err);
+}
+
 /* Migration 1 on PostgreSQL (dialect: docs/architecture.md, "Two engines"). */
 static const char pg_schema_objects[] =
         "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -184,6 +207,9 @@ const struct store_migration store__migrations[] = {
         /* 20 -> 21: value_index's staging level, merged into it in key
          * order, so a large store's ingest stays flat (src/store/values.c) */
         {store__schema_value_stage, store__pg_schema_value_stage, NULL},
+        /* 21 -> 22: the value index's triggers done in C on both engines
+         * (src/store/values.c); a PostgreSQL store's index rebuilt */
+        {store__schema_values_c, store__pg_schema_values_c, step_values_rebuild_pg},
 };
 
 #define NMIGRATIONS ((int)(sizeof(store__migrations) / sizeof(store__migrations[0])))

@@ -749,8 +749,9 @@ int store_sighting_line_add(struct store *s, const char *sighting_id, uint64_t l
 
 /* A text search: match is an FTS5 expression (the caller builds it: see
  * api_fts_expression), run over name, description and labels of the
- * latest versions, best first (bm25). At most budget index rows are read
- * (0: 10,000); *more is 1 when there may be more, or cb stopped. */
+ * latest versions, best first (bm25; on PostgreSQL ts_rank, and only the
+ * expressions api_fts_expression makes are mapped: others TIX_EINVAL). At most budget index rows
+ * are read (0: 10,000); *more is 1 when there may be more, or cb stopped. */
 struct store_text_query {
 	const char *match;
 	const char *const *types;   /* NULL-terminated (at most 16), or NULL */

@@ -194,6 +194,16 @@ extern const char store__schema_value_stage[], store__pg_schema_value_stage[];
  * transaction (migration 10, `tix reindex`). */
 enum tix_err store__values_rebuild(struct store *s, struct store_reindex_counts *c,
                                    struct tix_error *err);
+/* Migration 22: migration 10's, 16's and 21's triggers dropped (values.c). */
+extern const char store__schema_values_c[], store__pg_schema_values_c[];
+/* The value index's events, one helper each (values.c), called where the
+ * triggers fired. store_taxii_delete removed versions (those of its
+ * temporary table doomed no longer in objects) of the ids in doomed_ids:
+ * the newest version left of each is the latest, their text rows go. */
+enum tix_err store__values_resync(struct store *s, struct tix_error *err);
+/* Version vid's audience columns changed (a late marking): its value rows
+ * get the audience key of its columns now. */
+enum tix_err store__values_audience_changed(struct store *s, int64_t vid, struct tix_error *err);
 /* Indexes the values, sighting and text of version vid (values.c). */
 enum tix_err store__index_version(struct store *s, int64_t vid, const struct stix_meta *m,
                                   const char *body, size_t body_len, struct tix_error *err);

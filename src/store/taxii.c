@@ -433,7 +433,6 @@ enum tix_err store_taxii_delete(struct store *s, const struct store_taxii_filter
 	tix_buf_reset(&sql);
 	tix_buf_adds(
 	        &sql,
-	        "DELETE FROM doomed_ids;"
 	        /* A version leaves the store when no collection holds it, except
 	         * a revoked one with an earlier version that stays: that would
 	         * make the earlier one current again (tix get, export, match). */
@@ -443,9 +442,11 @@ enum tix_err store_taxii_delete(struct store *s, const struct store_taxii_filter
 	        "  WHERE e.id = objects.id AND e.modified < objects.modified"
 	        "  AND substr(objects.modified, 1, 1) <> '#'"
 	        "  AND (e.vid NOT IN (SELECT vid FROM doomed) OR EXISTS"
-	        "   (SELECT 1 FROM collection_objects c2 WHERE c2.vid = e.vid))));"
-	        "DELETE FROM doomed;");
-	if ((e = exec(s, tix_buf_str(&sql), NULL, err)) != TIX_OK)
+	        "   (SELECT 1 FROM collection_objects c2 WHERE c2.vid = e.vid))));");
+	/* the value index follows the versions that left (values.c) */
+	if ((e = exec(s, tix_buf_str(&sql), NULL, err)) != TIX_OK ||
+	    (e = store__values_resync(s, err)) != TIX_OK ||
+	    (e = exec(s, "DELETE FROM doomed_ids; DELETE FROM doomed;", NULL, err)) != TIX_OK)
 		goto end;
 	if (f->audit && *removed > 0) {
 		/* The deletion and its audit entry commit together. (in_tx tells

@@ -9,7 +9,7 @@
  * value_index has two levels (migration 21): a large store writes a small
  * staging table, merged into the main one in key order past a bound.
  * On the engine layer (db.h), one text for both engines where they agree;
- * the text search is FTS5, on SQLite only for now (store_text_search).
+ * the text search is FTS5 on SQLite, a tsvector on PostgreSQL (store_text_search).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,9 +77,11 @@ const char store__schema_values[] =
 /* Each owner's copy of an observable (its key starts with '#') is always
  * the latest; any other version when none of its object is newer. */
 #define NOT_OBSERVABLE(m) "substr(" m ", 1, 1) <> '#'"
-#define NEWEST_LEFT                                                                                \
-	"(SELECT vid FROM objects WHERE id = old.id AND substr(modified, 1, 1) <> '#'"             \
+/* The newest version of object id that is not an observable's copy. */
+#define NEWEST_OF(id)                                                                              \
+	"(SELECT vid FROM objects WHERE id = " id " AND substr(modified, 1, 1) <> '#'"             \
 	" ORDER BY modified DESC LIMIT 1)"
+#define NEWEST_LEFT NEWEST_OF("old.id")
 
 /* Migration 16 (issue 15): the value rows again, each with its version's
  * audience (a key into value_audiences) and a latest flag, kept when a
@@ -157,8 +159,36 @@ const char store__schema_value_stage[] = VALUE_STAGE_TABLE("INTEGER", " WITHOUT 
         "  UPDATE value_stage SET aud = (SELECT akey FROM value_audiences WHERE sig = " SIG_NEW ")"
         "   WHERE vid = new.vid;"
         " END;";
-/* PostgreSQL has none of migration 16's triggers yet (schema_pg.c). */
+/* PostgreSQL never had migration 16's triggers (schema_pg.c). */
 const char store__pg_schema_value_stage[] = VALUE_STAGE_TABLE("BIGINT", "");
+
+/* Migration 22 (issue 18): the triggers of migrations 10, 16 and 21 go;
+ * their work is done in C on both engines, by one helper per event
+ * (store__values_resync, store__values_audience_changed, below). Its step
+ * rebuilds a PostgreSQL store's index, whose flags no trigger kept. */
+const char store__schema_values_c[] = "DROP TRIGGER IF EXISTS objects_text_gone;"
+                                      "DROP TRIGGER IF EXISTS objects_value_gone;"
+                                      "DROP TRIGGER IF EXISTS objects_value_audience;"
+                                      "DROP TRIGGER IF EXISTS objects_stage_gone;"
+                                      "DROP TRIGGER IF EXISTS objects_stage_audience;";
+/* On PostgreSQL the text search (store_text_search): text_index's tsvector
+ * again, made of the words FTS5's unicode61 sees (runs of ASCII letters and
+ * digits and of other characters than ASCII: every other ASCII byte
+ * separates, so "evil.example" is two words, as in FTS5, not one host
+ * name), each column with its weight (name A, description B, labels C) for
+ * the column filter. */
+#define PG_WORDS(c)                                                                                \
+	"regexp_replace(coalesce(" c                                                               \
+	", ''), '[\\x01-\\x2f\\x3a-\\x40\\x5b-\\x60\\x7b-\\x7f]+', ' ', 'g')"
+#define PG_WEIGHED(c, w) "setweight(to_tsvector('simple', " PG_WORDS(c) "), '" w "')"
+const char store__pg_schema_values_c[] =
+        "DROP INDEX text_index_doc; ALTER TABLE text_index DROP COLUMN doc;"
+        "ALTER TABLE text_index ADD COLUMN doc tsvector GENERATED ALWAYS AS (" PG_WEIGHED(
+                "name",
+                "A") " || " PG_WEIGHED("description",
+                                       "B") " || " PG_WEIGHED("labels",
+                                                              "C") ") STORED;"
+                                                                   "CREATE INDEX text_index_doc ON text_index USING GIN (doc);";
 
 /* When a version's values go to the staging level, and when it is merged:
  * versions from vid STAGE_FROM on (a smaller store writes the main level
@@ -587,6 +617,62 @@ enum tix_err store__index_version(struct store *s, int64_t vid, const struct sti
 		e = stage_check(s, vid, &c, err);
 	return e;
 }
+
+/* ---- the index's events ------------------------------------------------ */
+
+/* Runs each statement of sql, ?1 bound to vid and ?2 to aud when given (> 0). */
+static enum tix_err run_each(struct store *s, const char *const *sql, size_t n, int64_t vid,
+                             int64_t aud, const char *what, struct tix_error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct db_stmt *st = store__stmt(s, sql[i], NULL, err);
+		enum db_rc rc;
+
+		if (st == NULL)
+			return err ? err->code : TIX_ESTORE;
+		if (vid > 0)
+			db_bind_int64(st, 1, vid);
+		if (aud > 0)
+			db_bind_int64(st, 2, aud);
+		rc = db_step(st);
+		db_reset(st);
+		if (rc != DB_DONE)
+			return store__fail(s, err, what);
+	}
+	return TIX_OK;
+}
+
+enum tix_err store__values_resync(struct store *s, struct tix_error *err)
+{
+#define NEWEST_DOOMED " AND vid IN (SELECT " NEWEST_OF("d.id") " FROM doomed_ids d)"
+	static const char *const latest[] = {
+	        "UPDATE value_index SET latest = 1 WHERE latest = 0" NEWEST_DOOMED,
+	        "UPDATE value_stage SET latest = 1 WHERE latest = 0" NEWEST_DOOMED,
+	        "UPDATE value_ip SET latest = 1 WHERE latest = 0" NEWEST_DOOMED,
+	        /* FTS5's rows have no foreign key (PostgreSQL's go by theirs) */
+	        "DELETE FROM text_index WHERE rowid IN (SELECT d.vid FROM doomed d"
+	        " WHERE NOT EXISTS (SELECT 1 FROM objects o WHERE o.vid = d.vid))"};
+#undef NEWEST_DOOMED
+
+	return run_each(s, latest, s->pg ? 3 : 4, 0, 0, "marking the latest values again", err);
+}
+
+enum tix_err store__values_audience_changed(struct store *s, int64_t vid, struct tix_error *err)
+{
+	static const char *const aud[] = {
+	        "UPDATE value_index SET aud = ?2 WHERE vid = ?1 AND aud <> ?2",
+	        "UPDATE value_stage SET aud = ?2 WHERE vid = ?1 AND aud <> ?2",
+	        "UPDATE value_ip SET aud = ?2 WHERE vid = ?1 AND aud <> ?2"};
+	struct indexing x = {s, vid, 0, 0, TIX_OK, err, 0, 0, 0, 0};
+	enum tix_err e;
+
+	/* the audience row of its columns now, added when new */
+	if ((e = version_audience(&x)) != TIX_OK)
+		return e;
+	return run_each(s, aud, 3, vid, x.aud, "moving values to a new audience", err);
+}
+
+/* ---- rebuilding --------------------------------------------------------- */
 
 enum tix_err store__values_rebuild(struct store *s, struct store_reindex_counts *c,
                                    struct tix_error *err)
@@ -1043,61 +1129,189 @@ void store_snapshot_end(struct store *s, int begun)
 		db_rollback(store__engine(s));
 }
 
-/* ---- text search (FTS5) ------------------------------------------------ */
+/* ---- text search ------------------------------------------------------- */
 
-/* The text search is FTS5's (its query syntax and rank): on SQLite only
- * until PostgreSQL's tsvector query is written (docs/architecture.md).
- * PostgreSQL's text_index is filled all the same (index_text). */
-static enum tix_err text_search_engine(struct store *s, struct tix_error *err)
+/* FTS5 on SQLite (unicode61, bm25); on PostgreSQL text_index's tsvector
+ * (migration 22) and the same expression mapped to a tsquery here. */
+
+/* A byte of a word, as api_fts_expression and PG_WORDS cut them. */
+static int word_byte(unsigned char c)
 {
-	if (db_engine(store__engine(s)) == DB_POSTGRES)
-		return tix_error_set(err, TIX_ESTORE, "store",
-		                     "the text search (tix search) is not yet on PostgreSQL");
+	return c >= 0x80 || (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
+/* PostgreSQL's lexemes are at most 2046 bytes (a longer word is not indexed). */
+#define TS_WORD_MAX 2046
+
+/* Appends the word of len bytes at w as a quoted lexeme with suffix, or
+ * says why not: only word bytes (so no quote, backslash or operator can
+ * reach the tsquery), not too long. */
+static enum tix_err ts_word(const char *w, size_t len, const char *suffix, struct tix_buf *out,
+                            struct tix_error *err)
+{
+	if (len == 0 || len > TS_WORD_MAX)
+		return tix_error_set(err, TIX_EINVAL, "q", "a word of %zu bytes: 1 to %d", len,
+		                     TS_WORD_MAX);
+	for (size_t i = 0; i < len; i++)
+		if (!word_byte((unsigned char)w[i]))
+			return tix_error_set(err, TIX_EINVAL, "q",
+			                     "not a word of letters and digits: %.*s", (int)len, w);
+	tix_buf_addc(out, '\'');
+	tix_buf_add(out, w, len);
+	tix_buf_addc(out, '\'');
+	tix_buf_adds(out, suffix);
 	return TIX_OK;
+}
+
+/* The FTS5 expressions api_fts_expression makes, as a tsquery for
+ * to_tsquery('simple', ...): "tok"* or tok* (a word starting so, in any
+ * column) is 'tok':*, "tok" or tok the word itself 'tok', the words of
+ * labels : "w1 w2" are 'w1':C <-> 'w2':C (one after the other in the
+ * labels), all of them ANDed. Anything else (FTS5's operators, other
+ * columns, NEAR, parentheses, quotes inside words) is refused with the
+ * reason: this is not a parser of FTS5's whole syntax. */
+static enum tix_err fts_to_tsquery(const char *m, struct tix_buf *out, struct tix_error *err)
+{
+	static const char labels[] = "labels : \"";
+	size_t items = 0;
+	enum tix_err e = TIX_OK;
+
+	while (e == TIX_OK && *m) {
+		const char *end;
+
+		if (*m == ' ') {
+			m++;
+			continue;
+		}
+		if (items++)
+			tix_buf_adds(out, " & ");
+		if (strncmp(m, labels, sizeof(labels) - 1) == 0) {
+			size_t words = 0;
+
+			m += sizeof(labels) - 1;
+			if ((end = strchr(m, '"')) == NULL)
+				return tix_error_set(err, TIX_EINVAL, "q", "a phrase not closed");
+			tix_buf_addc(out, '(');
+			while (e == TIX_OK && m < end) {
+				const char *w = m;
+
+				while (m < end && *m != ' ')
+					m++;
+				if (m > w) {
+					if (words++)
+						tix_buf_adds(out, " <-> ");
+					e = ts_word(w, (size_t)(m - w), ":C", out, err);
+				}
+				while (m < end && *m == ' ')
+					m++;
+			}
+			tix_buf_addc(out, ')');
+			if (e == TIX_OK && words == 0)
+				e = tix_error_set(err, TIX_EINVAL, "q", "no word to search for");
+			m = end + 1;
+		} else if (*m == '"' && (end = strchr(m + 1, '"')) != NULL) {
+			int prefix = end[1] == '*';
+
+			e = ts_word(m + 1, (size_t)(end - m - 1), prefix ? ":*" : "", out, err);
+			m = end + 1 + prefix;
+		} else if (word_byte((unsigned char)*m)) {
+			const char *w = m;
+
+			while (word_byte((unsigned char)*m))
+				m++;
+			/* FTS5's operators stay refused: only words are mapped */
+			if ((m - w == 2 && strncmp(w, "OR", 2) == 0) ||
+			    (m - w == 3 &&
+			     (strncmp(w, "AND", 3) == 0 || strncmp(w, "NOT", 3) == 0)) ||
+			    (m - w == 4 && strncmp(w, "NEAR", 4) == 0))
+				return tix_error_set(err, TIX_EINVAL, "q", "an operator (%.*s)",
+				                     (int)(m - w), w);
+			e = ts_word(w, (size_t)(m - w), *m == '*' ? ":*" : "", out, err);
+			m += *m == '*';
+		} else {
+			return tix_error_set(err, TIX_EINVAL, "q",
+			                     "not a search expression of words and phrases: %.40s",
+			                     m);
+		}
+	}
+	if (e == TIX_OK && items == 0)
+		e = tix_error_set(err, TIX_EINVAL, "q", "no word to search for");
+	return e;
 }
 
 enum tix_err store_text_search(struct store *s, const struct store_text_query *q,
                                int (*cb)(void *, const struct store_value_hit *), void *arg,
                                int *more, struct tix_error *err)
 {
-	struct tix_buf sql;
-	struct db_stmt *st;
-	size_t examined = 0;
-	enum tix_err e;
+	struct tix_buf sql, pg, ts;
+	struct db_stmt *st = NULL;
+	size_t examined = 0, budget = q->budget ? q->budget : 10000;
+	int n = 3; /* ?1 the expression, ?2 the budget, ?3 the reader */
+	int p_org = 0, p_since = 0, p_type = 0;
+	enum tix_err e = TIX_OK;
 	enum db_rc rc;
 
 	*more = 0;
-	if ((e = text_search_engine(s, err)) != TIX_OK)
+	tix_buf_init(&ts, 1 << 16);
+	if (s->pg && (e = fts_to_tsquery(q->match, &ts, err)) != TIX_OK) {
+		tix_buf_release(&ts);
 		return e;
-	tix_buf_init(&sql, 1 << 14);
-	tix_buf_adds(&sql, "SELECT " HIT_COLS(
-	                           "?9") " FROM (SELECT rowid AS vid, rank FROM text_index"
-	                                 " WHERE text_index MATCH ?1 ORDER BY rank LIMIT ?2) t"
-	                                 " JOIN objects o ON o.vid = t.vid WHERE 1" HIT_LATEST);
-	if (q->types && q->types[0]) {
-		tix_buf_adds(&sql, " AND o.type IN (");
-		for (int i = 0; i < 16 && q->types[i]; i++)
-			tix_buf_addf(&sql, "%s?%d", i ? ", " : "", 20 + i);
-		tix_buf_adds(&sql, ")");
 	}
-	if (q->org)
-		tix_buf_adds(&sql, " AND o.owner_org = ?3");
-	if (q->since_modified)
-		tix_buf_adds(&sql, " AND o.modified >= ?4 AND substr(o.modified, 1, 1) <> '#'");
-	tix_buf_adds(&sql, " ORDER BY t.rank");
-	st = store__stmt(s, tix_buf_str(&sql), NULL, err);
+	tix_buf_init(&sql, 1 << 14);
+	tix_buf_init(&pg, 1 << 14);
+	/* the best rows of the index, then their versions: bm25's rank, less
+	 * is better; PostgreSQL's ts_rank negated so, ties by vid */
+	tix_buf_adds(&sql, "SELECT " HIT_COLS(
+	                           "?3") " FROM (SELECT rowid AS vid, rank FROM text_index"
+	                                 " WHERE text_index MATCH ?1 ORDER BY rank LIMIT ?2) t");
+	tix_buf_adds(&pg,
+	             "SELECT " HIT_COLS("?3") " FROM (SELECT vid, -ts_rank(doc, x) AS rank"
+	                                      " FROM text_index, to_tsquery('simple', ?1) x"
+	                                      " WHERE doc @@ x ORDER BY rank, vid LIMIT ?2) t");
+	/* the rest alike on both, parameters numbered without gaps */
+	{
+		struct tix_buf rest;
+
+		tix_buf_init(&rest, 1 << 14);
+		tix_buf_adds(&rest, " JOIN objects o ON o.vid = t.vid WHERE TRUE" HIT_LATEST);
+		if (q->types && q->types[0]) {
+			p_type = n + 1;
+			tix_buf_adds(&rest, " AND o.type IN (");
+			for (int i = 0; i < 16 && q->types[i]; i++)
+				tix_buf_addf(&rest, "%s?%d", i ? ", " : "", ++n);
+			tix_buf_adds(&rest, ")");
+		}
+		if (q->org) {
+			p_org = ++n;
+			tix_buf_addf(&rest, " AND o.owner_org = ?%d", p_org);
+		}
+		if (q->since_modified) {
+			p_since = ++n;
+			tix_buf_addf(&rest,
+			             " AND o.modified >= ?%d AND substr(o.modified, 1, 1) <> '#'",
+			             p_since);
+		}
+		tix_buf_adds(&rest, " ORDER BY t.rank, t.vid");
+		tix_buf_adds(&sql, tix_buf_str(&rest));
+		tix_buf_adds(&pg, tix_buf_str(&rest));
+		tix_buf_release(&rest);
+	}
+	st = store__stmt(s, tix_buf_str(&sql), tix_buf_str(&pg), err);
 	tix_buf_release(&sql);
-	if (st == NULL)
+	tix_buf_release(&pg);
+	if (st == NULL) {
+		tix_buf_release(&ts);
 		return err ? err->code : TIX_ESTORE;
-	db_bind_text(st, 1, q->match, -1);
-	db_bind_int64(st, 2, (int64_t)(q->budget ? q->budget : 10000));
-	if (q->org)
-		db_bind_text(st, 3, q->org, -1);
-	if (q->since_modified)
-		db_bind_text(st, 4, q->since_modified, -1);
-	for (int i = 0; q->types && i < 16 && q->types[i]; i++)
-		db_bind_text(st, 20 + i, q->types[i], -1);
-	db_bind_int64(st, 9, q->reader_org_key);
+	}
+	db_bind_text(st, 1, s->pg ? tix_buf_str(&ts) : q->match, -1);
+	db_bind_int64(st, 2, (int64_t)budget);
+	db_bind_int64(st, 3, q->reader_org_key);
+	for (int i = 0; p_type && q->types && i < 16 && q->types[i]; i++)
+		db_bind_text(st, p_type + i, q->types[i], -1);
+	if (p_org)
+		db_bind_text(st, p_org, q->org, -1);
+	if (p_since)
+		db_bind_text(st, p_since, q->since_modified, -1);
 	while ((rc = db_step(st)) == DB_ROW) {
 		struct store_value_hit h = hit_of(st);
 
@@ -1109,9 +1323,10 @@ enum tix_err store_text_search(struct store *s, const struct store_text_query *q
 	}
 	if (rc != DB_ROW && rc != DB_DONE)
 		e = store__fail(s, err, "searching");
-	else if (rc == DB_DONE && examined >= (q->budget ? q->budget : 10000))
+	else if (rc == DB_DONE && examined >= budget)
 		*more = 1;
 	db_reset(st);
+	tix_buf_release(&ts);
 	return e;
 }
 

@@ -5,12 +5,12 @@
  * second run changes nothing, a newer schema is refused, servers starting
  * together migrate one after the other; and the store
  * functions of the modules written on db.h (accounts, policy, sessions,
- * request, ownership, route, sync, taxii, reports, audit, values but its
- * text search; the sightings' counter of feeds.c; the core of sqlite.c) give the same answers on
- * both, backup does what each engine allows, a peer changed or removed moves the data version a
- * second handle sees, and two handles writing at once give unique, increasing date_added stamps
- * that a reader paging by date_added sees each once; paged reads (db_set_paged) hold a page, not
- * the result, reset and lost mid-cursor.
+ * request, ownership, route, sync, taxii, reports, audit, values and its
+ * text search (through api_search too); the sightings' counter of feeds.c; the core of sqlite.c)
+ * give the same answers on both, backup does what each engine allows, a peer changed or removed
+ * moves the data version a second handle sees, and two handles writing at once give unique,
+ * increasing date_added stamps that a reader paging by date_added sees each once; paged reads
+ * (db_set_paged) hold a page, not the result, reset and lost mid-cursor.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "../tmpdir.h"
+#include "api/api.h"
 #include "stix/stix.h"
 #include "store/store_int.h"
 #include "values/values.h"
@@ -1939,9 +1940,10 @@ static int hit_cb(void *arg, const struct store_value_hit *h)
 	return 0;
 }
 
-/* The hits of store_values_find for what a user typed. */
-static const char *find_text(struct store *s, const char *what, int64_t reader, int index_only,
-                             const char *exclude, struct hits_out *o)
+/* The hits of store_values_find for what a user typed, each through cb. */
+static const char *find_with(struct store *s, const char *what, int64_t reader, int index_only,
+                             const char *exclude, int (*cb)(void *, const struct store_value_hit *),
+                             struct hits_out *o)
 {
 	struct values_item v;
 	char buf[256];
@@ -1955,7 +1957,7 @@ static const char *find_text(struct store *s, const char *what, int64_t reader, 
 	memset(&f, 0, sizeof(f));
 	f.value = &v;
 	f.reader_org_key = reader;
-	f.cb = hit_cb;
+	f.cb = cb;
 	f.arg = o;
 	f.index_only = index_only;
 	f.exclude_id = exclude;
@@ -1963,6 +1965,13 @@ static const char *find_text(struct store *s, const char *what, int64_t reader, 
 		fail_msg("finding %s: %s", what, err.msg);
 	assert_int_equal(stopped, 0);
 	return o->text;
+}
+
+/* The hits of store_values_find for what a user typed. */
+static const char *find_text(struct store *s, const char *what, int64_t reader, int index_only,
+                             const char *exclude, struct hits_out *o)
+{
+	return find_with(s, what, reader, index_only, exclude, hit_cb, o);
 }
 
 struct sightings_out {
@@ -2132,17 +2141,12 @@ static void values_on(struct store *s)
 	assert_int_equal(refused, 1);
 	values_lookups(s, reader);
 
-	/* the text search: FTS5 on SQLite; refused, clearly, on PostgreSQL */
+	/* the text search: FTS5 on SQLite, the tsvector on PostgreSQL */
 	memset(&q, 0, sizeof(q));
 	q.match = "evil";
 	memset(&o, 0, sizeof(o));
-	if (s->pg) {
-		assert_int_equal(store_text_search(s, &q, hit_cb, &o, &more, &err), TIX_ESTORE);
-		assert_non_null(strstr(err.msg, "not yet on PostgreSQL"));
-	} else {
-		assert_int_equal(store_text_search(s, &q, hit_cb, &o, &more, &err), TIX_OK);
-		assert_string_equal(o.text, "2 indicator indicator--a 0;");
-	}
+	assert_int_equal(store_text_search(s, &q, hit_cb, &o, &more, &err), TIX_OK);
+	assert_string_equal(o.text, "2 indicator indicator--a 0;");
 
 	/* expired indicators: once each */
 	assert_int_equal(store_indicator_expire(s, "indicator--b", 5, 0.1, &added, &err), TIX_OK);
@@ -2989,6 +2993,284 @@ static void values_staged_on(struct store *s)
 	assert_int_equal(unsetenv("TIX_VALUE_STAGE"), 0);
 }
 
+/* "vid tlp_flags;" per hit: the audience a hit carries. */
+static int flags_cb(void *arg, const struct store_value_hit *h)
+{
+	struct hits_out *o = arg;
+
+	o->n += (size_t)snprintf(o->text + o->n, sizeof(o->text) - o->n, "%lld %u;",
+	                         (long long)h->vid, h->aud.tlp_flags);
+	assert_true(o->n < sizeof(o->text));
+	return 0;
+}
+
+/* How many text rows version vid has (FTS5's rowid, PostgreSQL's vid). */
+static const char *text_rows(struct store *s, int64_t vid, char *out, size_t size)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof(sql), "SELECT CAST(count(*) AS TEXT) FROM text_index WHERE %s = %lld",
+	         s->pg ? "vid" : "rowid", (long long)vid);
+	rows_text(store__engine(s), sql, out, size);
+	return out;
+}
+
+/* One pass of values_events_on, its vids from base + 1, its values named
+ * by tag: a version in collection c, indexed as store_put does. */
+static void values_events_pass(struct store *s, const struct store_collection *c, int64_t base,
+                               const char *tag, const char *marking)
+{
+	struct tix_error err;
+	struct store_taxii_filter f;
+	struct stix_meta m, md;
+	struct hits_out o;
+	char id[64], lid[64], dom[64], late[64], body[512], want[128], out[64], sql[128];
+	const char *ids[] = {id, NULL}, *v2[] = {V2, NULL};
+	size_t removed = 0;
+
+	snprintf(id, sizeof(id), "indicator--gone-%s", tag);
+	snprintf(lid, sizeof(lid), "indicator--late-%s", tag);
+	snprintf(dom, sizeof(dom), "gone-%s.example", tag);
+	snprintf(late, sizeof(late), "late-%s.example", tag);
+	memset(&m, 0, sizeof(m));
+	m.id = id;
+	m.type = "indicator";
+	/* two versions of one indicator in c, each with the domain and an address */
+	for (int v = 1; v <= 2; v++) {
+		snprintf(
+		        body, sizeof(body),
+		        "{\"type\":\"indicator\",\"pattern_type\":\"stix\",\"name\":\"Gone %s\","
+		        "\"pattern\":\"[domain-name:value = '%s'] OR [ipv4-addr:value = '10.%d.0.1']\"}",
+		        tag, dom, (int)(base / 100));
+		put_version(s, base + v, id, "indicator", V1, v == 1 ? V1 : V2, base * 10 + v, body,
+		            c->key, base * 10 + v);
+		snprintf(m.created, sizeof(m.created), "%s", V1);
+		snprintf(m.modified, sizeof(m.modified), "%s", v == 1 ? V1 : V2);
+		m.version = m.modified;
+		if (store__index_version(s, base + v, &m, body, strlen(body), &err) != TIX_OK)
+			fail_msg("indexing %s: %s", id, err.msg);
+	}
+	snprintf(want, sizeof(want), "%lld indicator %s 1;", (long long)base + 2, id);
+	assert_string_equal(find_text(s, dom, 77, 0, NULL, &o), want);
+	/* the latest version leaves (a TAXII delete): the first is the latest
+	 * again, for its values and its address; the deleted one's text goes */
+	memset(&f, 0, sizeof(f));
+	f.collection = c;
+	f.ids = ids;
+	f.versions = v2;
+	assert_int_equal(store_taxii_delete(s, &f, &removed, &err), TIX_OK);
+	assert_int_equal(removed, 1);
+	snprintf(want, sizeof(want), "%lld indicator %s 1;", (long long)base + 1, id);
+	assert_string_equal(find_text(s, dom, 77, 0, NULL, &o), want);
+	snprintf(sql, sizeof(sql), "10.%d.0.1", (int)(base / 100));
+	assert_string_equal(find_text(s, sql, 77, 0, NULL, &o), want);
+	snprintf(want, sizeof(want), "%lld indicator - 1;", (long long)base + 1);
+	assert_string_equal(find_text(s, dom, 77, 1, NULL, &o), want);
+	assert_string_equal(text_rows(s, base + 2, out, sizeof(out)), "0\n");
+	assert_string_equal(text_rows(s, base + 1, out, sizeof(out)), "1\n");
+
+	/* a version whose marking is not known yet: its value rows' audience
+	 * says so, until the marking-definition arrives */
+	snprintf(body, sizeof(body),
+	         "{\"type\":\"indicator\",\"pattern_type\":\"stix\",\"object_marking_refs\":"
+	         "[\"%s\"],\"pattern\":\"[domain-name:value = '%s']\"}",
+	         marking, late);
+	put_version(s, base + 3, lid, "indicator", V1, V1, base * 10 + 3, body, c->key,
+	            base * 10 + 3);
+	snprintf(sql, sizeof(sql), "UPDATE objects SET tlp_flags = 2 WHERE vid = %lld",
+	         (long long)base + 3);
+	exec_on(s, sql);
+	m.id = lid;
+	snprintf(m.modified, sizeof(m.modified), "%s", V1);
+	m.version = m.modified;
+	if (store__index_version(s, base + 3, &m, body, strlen(body), &err) != TIX_OK)
+		fail_msg("indexing %s: %s", lid, err.msg);
+	snprintf(want, sizeof(want), "%lld 2;", (long long)base + 3);
+	assert_string_equal(find_with(s, late, 77, 1, NULL, flags_cb, &o), want);
+	put_version(s, base + 4, marking, "marking-definition", V1, V1, base * 10 + 4, "{}", 0, 0);
+	memset(&md, 0, sizeof(md));
+	md.id = marking;
+	md.type = "marking-definition";
+	snprintf(md.created, sizeof(md.created), "%s", V1);
+	assert_int_equal(store__record_owner(s, &md, "acme", &err), TIX_OK);
+	snprintf(want, sizeof(want), "%lld 0;", (long long)base + 3);
+	assert_string_equal(find_with(s, late, 77, 1, NULL, flags_cb, &o), want);
+	assert_string_equal(find_with(s, late, 77, 0, NULL, flags_cb, &o), want);
+}
+
+/* The value index's events, done in C on both engines where SQLite had
+ * triggers (migration 22): after a TAXII delete of an object's latest
+ * version, the one before is the latest again and the deleted version's
+ * text row is gone; after a late marking-definition, the value rows carry
+ * the version's new audience. Once in the main level, once staged. */
+static void values_events_on(struct store *s)
+{
+	struct store_collection c;
+	struct tix_error err;
+	char out[64], sql[160];
+
+	assert_int_equal(store_collection_create(s, "ev", NULL, &c, &err), TIX_OK);
+	exec_on(s, "INSERT INTO orgs (okey, name, created) VALUES (77, 'reader-org', 0)");
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO collection_grants (ckey, okey, can_read, can_write)"
+	         " VALUES (%lld, 77, 1, 0)",
+	         (long long)c.key);
+	exec_on(s, sql);
+	values_events_pass(s, &c, 100, "main", LATE_MARKING);
+	assert_string_equal(levels(s, out, sizeof(out)), "2 0\n");
+	assert_int_equal(setenv("TIX_VALUE_STAGE", "0,100", 1), 0);
+	values_events_pass(s, &c, 200, "staged",
+	                   "marking-definition--0c3f9e2a-55b8-4d3e-9d0e-3c8d1f1c0a78");
+	assert_int_equal(unsetenv("TIX_VALUE_STAGE"), 0);
+	assert_string_equal(levels(s, out, sizeof(out)), "2 2\n");
+}
+
+/* The ids api_search answers for text (or a label alone), sorted (the
+ * ranking differs by engine: bm25, ts_rank), as "id;id;", or its error. */
+static const char *search_ids(struct store *s, const char *text, const char *label,
+                              const char *type, char *out, size_t size)
+{
+	struct api_reader r;
+	struct api_query q;
+	struct tix_error err;
+	json_t *res = NULL;
+	const json_t *hit;
+	const char *ids[16];
+	size_t i, n = 0, len = 0;
+
+	api_reader_operator(&r);
+	memset(&q, 0, sizeof(q));
+	q.q = text;
+	q.label = label;
+	q.limit = 10;
+	q.min_score = -1;
+	if (type) {
+		q.types[0] = type;
+		q.ntypes = 1;
+	}
+	memset(&err, 0, sizeof(err));
+	out[0] = '\0';
+	if (api_search(s, &r, &q, &res, &err) != TIX_OK) {
+		snprintf(out, size, "error: %s", err.msg);
+		return out;
+	}
+	json_array_foreach (json_object_get(res, "results"), i, hit)
+		if (n < 16)
+			ids[n++] = json_string_value(json_object_get(hit, "id"));
+	for (size_t a = 1; a < n; a++)
+		for (size_t b = a; b > 0 && strcmp(ids[b - 1], ids[b]) > 0; b--) {
+			const char *t = ids[b];
+
+			ids[b] = ids[b - 1];
+			ids[b - 1] = t;
+		}
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(out + len, size - len, "%s;", ids[i]);
+	assert_true(len < size);
+	json_decref(res);
+	return out;
+}
+
+/* The text search (tix search, GET /api/v1/search) on both engines: FTS5
+ * on SQLite, the tsvector and the mapped tsquery on PostgreSQL give the
+ * same objects for prefixes, several words (all of them), any case, words
+ * inside dotted names and hyphens, a label's words as a phrase in the
+ * labels only, a type; the latest version only; hostile input refused
+ * with a reason, the store untouched. */
+static void text_search_on(struct store *s)
+{
+	struct store_text_query tq;
+	struct hits_out o;
+	struct tix_error err;
+	char out[256], *big;
+	int more;
+
+	index_version(s, 1, "indicator--t1", "indicator", V1,
+	              "{\"type\":\"indicator\",\"name\":\"Evil host\",\"description\":"
+	              "\"Spear-phishing from evil.example.com\",\"labels\":[\"big botnet\"]}");
+	index_version(s, 2, "malware--t2", "malware", V1,
+	              "{\"type\":\"malware\",\"name\":\"Credential stealer\",\"description\":"
+	              "\"steals credentials and cookies\",\"labels\":[\"botnet\"]}");
+	index_version(s, 3, "report--t3", "report", V1,
+	              "{\"type\":\"report\",\"name\":\"Weekly\",\"description\":"
+	              "\"a big botnet again\",\"labels\":[\"botnet\", \"big\"]}");
+	index_version(s, 4, "indicator--t1", "indicator", V2,
+	              "{\"type\":\"indicator\",\"name\":\"Evil host again\",\"description\":"
+	              "\"Spear-phishing from evil.example.com\",\"labels\":[\"big botnet\"]}");
+	assert_string_equal(search_ids(s, "evil", NULL, NULL, out, sizeof(out)), "indicator--t1;");
+	assert_string_equal(search_ids(s, "EVIL Host", NULL, NULL, out, sizeof(out)),
+	                    "indicator--t1;");
+	assert_string_equal(search_ids(s, "cred", NULL, NULL, out, sizeof(out)), "malware--t2;");
+	assert_string_equal(search_ids(s, "cookie steal", NULL, NULL, out, sizeof(out)),
+	                    "malware--t2;");
+	assert_string_equal(search_ids(s, "exam", NULL, NULL, out, sizeof(out)), "indicator--t1;");
+	assert_string_equal(search_ids(s, "phishing spear", NULL, NULL, out, sizeof(out)),
+	                    "indicator--t1;");
+	assert_string_equal(search_ids(s, "big botnet", NULL, NULL, out, sizeof(out)),
+	                    "indicator--t1;report--t3;");
+	assert_string_equal(search_ids(s, "botnet", NULL, NULL, out, sizeof(out)),
+	                    "indicator--t1;malware--t2;report--t3;");
+	assert_string_equal(search_ids(s, "botnet", NULL, "malware", out, sizeof(out)),
+	                    "malware--t2;");
+	assert_string_equal(search_ids(s, "again", NULL, NULL, out, sizeof(out)),
+	                    "indicator--t1;report--t3;");
+	assert_string_equal(search_ids(s, "zzz", NULL, NULL, out, sizeof(out)), "");
+	/* a label alone: its words one after the other in the labels (and
+	 * then the label itself, search.c) */
+	assert_string_equal(search_ids(s, NULL, "big botnet", NULL, out, sizeof(out)),
+	                    "indicator--t1;");
+	assert_string_equal(search_ids(s, NULL, "botnet", NULL, out, sizeof(out)),
+	                    "malware--t2;report--t3;");
+	/* FTS syntax and SQL in the words are words, nothing more */
+	assert_string_equal(search_ids(s, "evil OR zzz", NULL, NULL, out, sizeof(out)), "");
+	assert_string_equal(search_ids(s, "name:evil", NULL, NULL, out, sizeof(out)), "");
+	assert_string_equal(search_ids(s, "\"evil*\" (host", NULL, NULL, out, sizeof(out)),
+	                    "indicator--t1;");
+	assert_string_equal(
+	        search_ids(s, "x'); DROP TABLE objects; --", NULL, NULL, out, sizeof(out)), "");
+	assert_string_equal(search_ids(s, "\\' OR 1=1 --", NULL, NULL, out, sizeof(out)), "");
+	assert_string_equal(search_ids(s, "*:* & !", NULL, NULL, out, sizeof(out)),
+	                    "error: no word to search for");
+	big = malloc(1 << 20);
+	assert_non_null(big);
+	memset(big, 'a', (1 << 20) - 1);
+	big[(1 << 20) - 1] = '\0';
+	assert_string_equal(search_ids(s, big, NULL, NULL, out, sizeof(out)),
+	                    "error: longer than 1024 bytes");
+	free(big);
+	assert_string_equal(search_ids(s, "evil", NULL, NULL, out, sizeof(out)), "indicator--t1;");
+
+	/* the store's own expression: a word itself, not a prefix */
+	memset(&tq, 0, sizeof(tq));
+	tq.match = "\"credential\"";
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(store_text_search(s, &tq, hit_cb, &o, &more, &err), TIX_OK);
+	assert_string_equal(o.text, "2 malware malware--t2 0;");
+	tq.match = "cookie";
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(store_text_search(s, &tq, hit_cb, &o, &more, &err), TIX_OK);
+	assert_string_equal(o.text, "");
+	/* PostgreSQL maps those expressions only; anything else is refused */
+	if (s->pg) {
+		static const char *const refused[] = {"evil OR host",
+		                                      "name : \"evil\"",
+		                                      "\"ev'il\"*",
+		                                      "(evil)",
+		                                      "NEAR(evil host)",
+		                                      "\"evil\"* ; DROP TABLE objects",
+		                                      ""};
+
+		for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+			tq.match = refused[i];
+			assert_int_equal(store_text_search(s, &tq, hit_cb, &o, &more, &err),
+			                 TIX_EINVAL);
+		}
+		rows_text(store__engine(s), "SELECT CAST(count(*) AS TEXT) FROM objects", out,
+		          sizeof(out));
+		assert_string_equal(out, "4\n");
+	}
+}
+
 #define ON_BOTH(fn)                                                                                \
 	static void test_##fn(void **state)                                                        \
 	{                                                                                          \
@@ -3014,6 +3296,8 @@ ON_BOTH(core)
 ON_BOTH(stamps)
 ON_BOTH(audience)
 ON_BOTH(values_staged)
+ON_BOTH(values_events)
+ON_BOTH(text_search)
 
 /* The store's PostgreSQL connection terminated by the server (as a
  * restart does): the call on it fails, store_lost says why, store_reconnect
@@ -3110,6 +3394,8 @@ int main(void)
 	        T(test_audience),
 	        T(test_values_staged),
 	        T(test_reconnect),
+	        T(test_values_events),
+	        T(test_text_search),
 	};
 	const char *skip = getenv("TIX_TEST_PG_SKIP");
 
