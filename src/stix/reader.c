@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "stix/stix.h"
+#include "stix/stix_int.h"
 
 struct stix_reader {
 	const char *data;
@@ -69,7 +70,13 @@ static json_t *parse_at(struct stix_reader *r, size_t *pos, int depth_left, stru
 	json_error_t je;
 	json_t *v;
 	char msg[256];
+	size_t used;
 
+	if ((v = stix__json_fast_object(r->data + *pos, r->len - *pos, depth_left, &used)) !=
+	    NULL) {
+		*pos += used;
+		return v;
+	}
 	v = json_loadb(r->data + *pos, r->len - *pos,
 	               JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, &je);
 	if (v == NULL) {
