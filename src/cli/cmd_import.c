@@ -417,16 +417,22 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 			e = store_link(s, &meta, o->org, collp, rawlen > 0 ? &src : NULL, &added,
 			               &err);
 		} else {
+			/* bytes already compact are stored as they are (they live
+			 * until the file is done) */
+			int as_sent = had_id && rawlen > 0 && stix_reader_compact(r);
+
 			tix_buf_reset(&body);
-			if ((had_id && rawlen > 0 ? stix_json_minify(raw, rawlen, &body)
+			if (!as_sent &&
+			    (had_id && rawlen > 0 ? stix_json_minify(raw, rawlen, &body)
 			                          : stix_json_dump(obj, &body)) != TIX_OK) {
 				json_decref(obj);
 				tix_error_set(&err, TIX_ENOMEM, name, "out of memory");
 				cli_print_error("import", &err);
 				goto out;
 			}
-			e = store_put(s, &meta, tix_buf_str(&body), tix_buf_len(&body), o->org,
-			              collp, rawlen > 0 ? &src : NULL, &added, &err);
+			e = store_put(s, &meta, as_sent ? raw : tix_buf_str(&body),
+			              as_sent ? rawlen : tix_buf_len(&body), o->org, collp,
+			              rawlen > 0 ? &src : NULL, &added, &err);
 			if (e == TIX_OK && added) {
 				if (tix_buf_len(&ids) == 0)
 					tix_buf_addc(&ids, '\n');

@@ -134,14 +134,19 @@ struct fast {
 	const char *p, *end;
 	char *buf; /* unescaped strings */
 	size_t cap;
+	int spaced; /* white space seen between tokens */
 };
 
 static json_t *fast_value(struct fast *f, int depth_left);
 
 static void fast_ws(struct fast *f)
 {
-	while (f->p < f->end && (*f->p == ' ' || *f->p == '\n' || *f->p == '\r' || *f->p == '\t'))
-		f->p++;
+	const char *p = f->p;
+
+	while (p < f->end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+		p++;
+	f->spaced |= p != f->p;
+	f->p = p;
 }
 
 /* The string at f->p (its opening quote): its bytes in *s and *len, in
@@ -339,16 +344,20 @@ static json_t *fast_value(struct fast *f, int depth_left)
 	}
 }
 
-json_t *stix__json_fast_object(const char *data, size_t len, int depth_left, size_t *used)
+json_t *stix__json_fast_object(const char *data, size_t len, int depth_left, size_t *used,
+                               int *compact)
 {
-	struct fast f = {data, data + len, NULL, 0};
+	struct fast f = {data, data + len, NULL, 0, 0};
 	json_t *v = NULL;
 
 	fast_ws(&f);
+	f.spaced = 0; /* before the object: not part of it */
 	if (f.p < f.end && *f.p == '{')
 		v = fast_value(&f, depth_left);
 	free(f.buf);
-	if (v != NULL)
+	if (v != NULL) {
 		*used = (size_t)(f.p - data);
+		*compact = !f.spaced;
+	}
 	return v;
 }

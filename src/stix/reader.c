@@ -21,6 +21,7 @@ struct stix_reader {
 	int done;
 	int base_depth;   /* nesting levels above each element */
 	int has_cur;      /* an element has been peeked at and not taken */
+	int compact;      /* the element parsed last has no white space between tokens */
 	size_t cur_start; /* its first byte */
 	size_t cur_end;   /* one past its last byte, or 0 when not scanned */
 	json_t *single;   /* the DOC_OBJECT value, until handed out */
@@ -72,11 +73,12 @@ static json_t *parse_at(struct stix_reader *r, size_t *pos, int depth_left, stru
 	char msg[256];
 	size_t used;
 
-	if ((v = stix__json_fast_object(r->data + *pos, r->len - *pos, depth_left, &used)) !=
-	    NULL) {
+	if ((v = stix__json_fast_object(r->data + *pos, r->len - *pos, depth_left, &used,
+	                                &r->compact)) != NULL) {
 		*pos += used;
 		return v;
 	}
+	r->compact = 0;
 	v = json_loadb(r->data + *pos, r->len - *pos,
 	               JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, &je);
 	if (v == NULL) {
@@ -472,6 +474,11 @@ enum tix_err stix_reader_skip_len(struct stix_reader *r, size_t len, struct tix_
 		return tix_error_set(err, TIX_EINVAL, r->source, "skip_len: no such element");
 	r->index++;
 	return advance(r, r->pos + len, err);
+}
+
+int stix_reader_compact(const struct stix_reader *r)
+{
+	return r->compact;
 }
 
 enum tix_err stix_reader_take(struct stix_reader *r, json_t **obj, struct tix_error *err)

@@ -527,13 +527,16 @@ static void test_json_parse_depth_and_errors(void **state)
 static int fast_same_as_jansson(const char *doc, int depth_left)
 {
 	size_t len = strlen(doc), used = 0;
-	json_t *fast = stix__json_fast_object(doc, len, depth_left, &used);
+	int compact = -1;
+	json_t *fast = stix__json_fast_object(doc, len, depth_left, &used, &compact);
 	json_error_t je;
 	json_t *slow = json_loadb(
 	        doc, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, &je);
 
 	if (fast != NULL) {
 		char *a, *b;
+		struct tix_buf m;
+		size_t start;
 
 		assert_non_null(slow);
 		assert_true(stix_json_depth(slow, depth_left) <= depth_left);
@@ -544,6 +547,14 @@ static int fast_same_as_jansson(const char *doc, int depth_left)
 		free(a);
 		free(b);
 		assert_int_equal(used, (size_t)je.position);
+		/* compact: the object's bytes are what minifying them gives */
+		start = strspn(doc, " \t\r\n");
+		tix_buf_init(&m, TIX_BUF_UNLIMITED);
+		assert_int_equal(stix_json_minify(doc + start, used - start, &m), TIX_OK);
+		assert_int_equal(compact,
+		                 tix_buf_len(&m) == used - start &&
+		                         memcmp(tix_buf_str(&m), doc + start, used - start) == 0);
+		tix_buf_release(&m);
 	}
 	json_decref(fast);
 	json_decref(slow);
