@@ -237,6 +237,41 @@ static void test_malformed_element_reports_line(void **state)
 	assert_non_null(strstr(res.err.msg, "malformed JSON"));
 }
 
+/* Bytes the caller released (and wiped, as tix import's madvise does) are
+ * not read again: a later error still says its line and column. */
+static void test_released_bytes_keep_error_positions(void **state)
+{
+	static const char text[] =
+	        "{\"type\": \"bundle\", \"id\": \"" BUNDLE_ID "\", \"objects\": [\n"
+	        "  {\"type\": \"indicator\", \"id\": \"" IND_ID "\"},\n"
+	        "  {\"type\": \"identity\", \"id\": \"" IDT_ID "\"},\n"
+	        "  {\"type\": \"malware\" \"id\": \"" MAL_ID "\"}\n"
+	        "]}\n";
+	char doc[sizeof(text)];
+	struct stix_reader *r = NULL;
+	struct tix_error err;
+	json_t *obj;
+	const char *path;
+	size_t upto;
+
+	(void)state;
+	memcpy(doc, text, sizeof(text));
+	tix_error_clear(&err);
+	assert_int_equal(stix_reader_open(doc, sizeof(text) - 1, "test.json", &r, &err), TIX_OK);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(stix_reader_next(r, &obj, &path, &err), TIX_OK);
+		assert_non_null(obj);
+		json_decref(obj);
+	}
+	upto = stix_reader_offset(r);
+	stix_reader_release(r, upto);
+	memset(doc, 0, upto);
+	assert_int_not_equal(stix_reader_next(r, &obj, &path, &err), TIX_OK);
+	assert_null(obj);
+	assert_string_equal(err.where, "test.json:4:26"); /* as without the release */
+	stix_reader_close(r);
+}
+
 static void test_malformed_array_element_reports_line(void **state)
 {
 	static const char doc[] = "[\n"
@@ -762,6 +797,7 @@ int main(void)
 	        cmocka_unit_test(test_empty_bundles_and_arrays_yield_nothing),
 	        cmocka_unit_test(test_leading_bom_accepted),
 	        cmocka_unit_test(test_malformed_element_reports_line),
+	        cmocka_unit_test(test_released_bytes_keep_error_positions),
 	        cmocka_unit_test(test_malformed_array_element_reports_line),
 	        cmocka_unit_test(test_missing_comma_between_elements),
 	        cmocka_unit_test(test_single_object_error_line_counts_leading_lines),
