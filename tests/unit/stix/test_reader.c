@@ -598,12 +598,14 @@ static int fast_same_as_jansson(const char *doc, int depth_left)
 
 static void test_fast_parse_matches_jansson(void **state)
 {
+	static const char indicator[] =
+	        "{\"type\":\"indicator\",\"id\":\"" IND_ID "\",\"confidence\":85,"
+	        "\"labels\":[\"a\",\"b\"],\"revoked\":false,\"x\":true,\"y\":null}";
 	/* taken by the fast path */
 	static const char *const taken[] = {
 	        "{}",
 	        " \r\n\t{ } trailing",
-	        "{\"type\":\"indicator\",\"id\":\"" IND_ID "\",\"confidence\":85,"
-	        "\"labels\":[\"a\",\"b\"],\"revoked\":false,\"x\":true,\"y\":null}",
+	        indicator,
 	        "{ \"z\" : 1 , \"a\" : [ 1 , -2 , 0 , -0 , 123456789012345678 ] , \"m\" : { } }",
 	        "{\"s\":\"q\\\"b\\\\s\\/n\\nr\\rt\\tb\\bf\\f\",\"e\":\"\",\"k\":[[],[{}]]}",
 	        "{\"a\":{\"b\":{\"c\":[\"d\"]}}},{\"next\":1}",
