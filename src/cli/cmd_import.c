@@ -4,8 +4,10 @@
  * not at all (unless --skip-invalid asks to keep the valid part).
  */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,16 +20,23 @@
 
 #define DEFAULT_MAX_SIZE ((size_t)1 << 30)
 #define MAX_REPORTED     50 /* invalid objects described in full per file */
-/* The page cache while one file is imported: half the file's size (a
- * stored object's random-key index entries take about half its bytes),
- * between the store's usual 16 MiB and 1 GiB, so peak memory stays
- * under twice the file's size. */
+/* The page cache while one file is imported: half the file's size, and
+ * half of what the import has given back of the file's bytes so far
+ * (release_read), between the store's usual 16 MiB and 1 GiB. A stored
+ * object's entries in the random-key indexes (id, owner, source digest,
+ * modified, values) take about 0.6 of its bytes: with half the file alone
+ * a 1M-object file missed the cache on most inserts near its end, each miss
+ * a read back through a WAL as large as the file. Memory stays within the
+ * file plus half of it (as before), as every byte given back pays for the
+ * half byte of cache that replaces it. */
 #define IMPORT_CACHE_KIB_MIN STORE_CACHE_KIB
 #define IMPORT_CACHE_KIB_MAX (1024 * 1024)
+/* The file's bytes already imported are given back this many at a time. */
+#define RELEASE_STEP ((size_t)8 << 20)
 
-static int import_cache_kib(size_t len)
+static int import_cache_kib(size_t len, size_t released)
 {
-	size_t kib = len / 2 / 1024;
+	size_t kib = len / 2 / 1024 + released / 2 / 1024;
 
 	return kib < IMPORT_CACHE_KIB_MIN   ? IMPORT_CACHE_KIB_MIN
 	       : kib > IMPORT_CACHE_KIB_MAX ? IMPORT_CACHE_KIB_MAX
@@ -222,6 +231,27 @@ static enum tix_err convert_input(struct import_opts *o, const char *name, const
 	return TIX_OK;
 }
 
+/* Gives the pages of data the reader has gone past back to the system
+ * (every RELEASE_STEP bytes), and half of them to the page cache
+ * (import_cache_kib). Called between objects, when nothing refers to the
+ * bytes behind. */
+static void release_read(struct store *s, struct stix_reader *r, char *data, size_t len,
+                         size_t *released)
+{
+	size_t upto = stix_reader_offset(r);
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), from, to;
+
+	if (upto < *released + RELEASE_STEP || page == 0)
+		return;
+	stix_reader_release(r, upto);
+	from = ((uintptr_t)data + *released + page - 1) / page * page;
+	to = ((uintptr_t)data + upto) / page * page;
+	if (to > from)
+		madvise((void *)from, to - from, MADV_DONTNEED); /* zeros, if ever read */
+	*released = upto;
+	store_set_cache_kib(s, import_cache_kib(len, upto), NULL);
+}
+
 /* Imports one file. Returns an exit code. */
 static int import_file(struct store *s, struct import_opts *o, const char *file,
                        struct import_counts *total)
@@ -235,7 +265,7 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 	struct tix_error err;
 	struct tix_buf body, ids; /* ids: "\nID\nID\n", the versions added, for the audit log */
 	char *data = NULL;
-	size_t len;
+	size_t len, released = 0;
 	int rc = EXIT_SYSTEM, in_tx = 0, progress = isatty(2) && !o->quiet;
 	double started = now_seconds(), last_progress = started;
 	enum tix_err e;
@@ -265,7 +295,7 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 	 * owner, source digest, values) must stay in the page cache until the
 	 * commit, or every insert reads its page back through a WAL that grows
 	 * with the file (bench/ingest: 1M objects, docs/store.md). */
-	if (store_set_cache_kib(s, import_cache_kib(len), &err) != TIX_OK) {
+	if (store_set_cache_kib(s, import_cache_kib(len, 0), &err) != TIX_OK) {
 		cli_print_error("import", &err);
 		goto out;
 	}
@@ -291,6 +321,7 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 		int64_t vid;
 		int added, had_id;
 
+		release_read(s, r, data, len, &released);
 		if ((e = stix_reader_peek(r, &raw, &rawlen, &path, &err)) != TIX_OK)
 			goto bad_document;
 		if (raw == NULL)
@@ -417,16 +448,22 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 			e = store_link(s, &meta, o->org, collp, rawlen > 0 ? &src : NULL, &added,
 			               &err);
 		} else {
+			/* bytes already compact are stored as they are (they live
+			 * until the file is done) */
+			int as_sent = had_id && rawlen > 0 && stix_reader_compact(r);
+
 			tix_buf_reset(&body);
-			if ((had_id && rawlen > 0 ? stix_json_minify(raw, rawlen, &body)
+			if (!as_sent &&
+			    (had_id && rawlen > 0 ? stix_json_minify(raw, rawlen, &body)
 			                          : stix_json_dump(obj, &body)) != TIX_OK) {
 				json_decref(obj);
 				tix_error_set(&err, TIX_ENOMEM, name, "out of memory");
 				cli_print_error("import", &err);
 				goto out;
 			}
-			e = store_put(s, &meta, tix_buf_str(&body), tix_buf_len(&body), o->org,
-			              collp, rawlen > 0 ? &src : NULL, &added, &err);
+			e = store_put(s, &meta, as_sent ? raw : tix_buf_str(&body),
+			              as_sent ? rawlen : tix_buf_len(&body), o->org, collp,
+			              rawlen > 0 ? &src : NULL, &added, &err);
 			if (e == TIX_OK && added) {
 				if (tix_buf_len(&ids) == 0)
 					tix_buf_addc(&ids, '\n');

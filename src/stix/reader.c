@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "stix/stix.h"
+#include "stix/stix_int.h"
 
 struct stix_reader {
 	const char *data;
@@ -18,11 +19,14 @@ struct stix_reader {
 	size_t pos;   /* next array element, or end */
 	size_t index; /* index of the next element */
 	int done;
-	int base_depth;   /* nesting levels above each element */
-	int has_cur;      /* an element has been peeked at and not taken */
-	size_t cur_start; /* its first byte */
-	size_t cur_end;   /* one past its last byte, or 0 when not scanned */
-	json_t *single;   /* the DOC_OBJECT value, until handed out */
+	int base_depth;        /* nesting levels above each element */
+	int has_cur;           /* an element has been peeked at and not taken */
+	int compact;           /* the element parsed last has no white space between tokens */
+	size_t rel_off;        /* the bytes before it the caller released (stix_reader_release) */
+	int rel_line, rel_col; /* the line and column at rel_off */
+	size_t cur_start;      /* its first byte */
+	size_t cur_end;        /* one past its last byte, or 0 when not scanned */
+	json_t *single;        /* the DOC_OBJECT value, until handed out */
 	char path[48];
 };
 
@@ -33,16 +37,15 @@ static size_t skip_ws(const char *d, size_t len, size_t pos)
 	return pos;
 }
 
-/* Line and column (1-based, columns in characters) of byte offset `off`. */
-static void line_col(const char *d, size_t len, size_t off, int *line, int *col)
+/* Line and column (1-based, columns in characters) of byte offset `off`,
+ * counted on from byte `from` at *line and *col. */
+static void line_col(const char *d, size_t len, size_t from, size_t off, int *line, int *col)
 {
 	size_t i;
 
-	*line = 1;
-	*col = 1;
 	if (off > len)
 		off = len;
-	for (i = 0; i < off; i++) {
+	for (i = from; i < off; i++) {
 		if (d[i] == '\n') {
 			(*line)++;
 			*col = 1;
@@ -58,7 +61,13 @@ static enum tix_err fail_at(struct stix_reader *r, size_t off, struct tix_error 
 	char where[160];
 	int line, col;
 
-	line_col(r->data, r->len, off, &line, &col);
+	line = 1;
+	col = 1;
+	if (off >= r->rel_off) { /* released bytes are never read again */
+		line = r->rel_line;
+		col = r->rel_col;
+		line_col(r->data, r->len, r->rel_off, off, &line, &col);
+	}
 	snprintf(where, sizeof(where), "%s:%d:%d", r->source, line, col);
 	return tix_error_set(err, code, where, "%s", what);
 }
@@ -69,7 +78,14 @@ static json_t *parse_at(struct stix_reader *r, size_t *pos, int depth_left, stru
 	json_error_t je;
 	json_t *v;
 	char msg[256];
+	size_t used;
 
+	if ((v = stix__json_fast_object(r->data + *pos, r->len - *pos, depth_left, &used,
+	                                &r->compact)) != NULL) {
+		*pos += used;
+		return v;
+	}
+	r->compact = 0;
 	v = json_loadb(r->data + *pos, r->len - *pos,
 	               JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, &je);
 	if (v == NULL) {
@@ -262,6 +278,7 @@ enum tix_err stix_reader_open(const char *data, size_t len, const char *source,
 		return tix_error_set(err, TIX_ENOMEM, source, "out of memory");
 	r->data = data;
 	r->len = len;
+	r->rel_line = r->rel_col = 1;
 	r->source = source ? source : "<input>";
 	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
 		r->pos = 3; /* a UTF-8 byte-order mark, which RFC 8259 lets us ignore */
@@ -465,6 +482,21 @@ enum tix_err stix_reader_skip_len(struct stix_reader *r, size_t len, struct tix_
 		return tix_error_set(err, TIX_EINVAL, r->source, "skip_len: no such element");
 	r->index++;
 	return advance(r, r->pos + len, err);
+}
+
+void stix_reader_release(struct stix_reader *r, size_t upto)
+{
+	if (upto > r->pos)
+		upto = r->pos;
+	if (upto <= r->rel_off)
+		return;
+	line_col(r->data, r->len, r->rel_off, upto, &r->rel_line, &r->rel_col);
+	r->rel_off = upto;
+}
+
+int stix_reader_compact(const struct stix_reader *r)
+{
+	return r->compact;
 }
 
 enum tix_err stix_reader_take(struct stix_reader *r, json_t **obj, struct tix_error *err)

@@ -65,6 +65,14 @@ enum tix_err stix_reader_peek(struct stix_reader *r, const char **raw, size_t *r
                               const char **path, struct tix_error *err);
 enum tix_err stix_reader_take(struct stix_reader *r, json_t **obj, struct tix_error *err);
 enum tix_err stix_reader_skip(struct stix_reader *r, struct tix_error *err);
+/* 1 when the object take gave last has no white space between its tokens:
+ * its bytes (peek's) are then its compact form already (what
+ * stix_json_minify would make of them); 0 when not, or not known. */
+int stix_reader_compact(const struct stix_reader *r);
+/* The caller gives back the document's first upto bytes (at most the
+ * offset): the reader never reads them again, and errors still say their
+ * line and column. */
+void stix_reader_release(struct stix_reader *r, size_t upto);
 /* For callers that find an element's end themselves while reading it:
  * head gives the next element's first byte and the bytes left in the
  * document (*raw NULL at the end), without looking for its end; skip_len

@@ -273,14 +273,15 @@ int store_id_stored(struct store *s, const char *id)
 	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1;
 }
 
-enum tix_err store__record_owner(struct store *s, const struct stix_meta *m, const char *owner,
-                                 struct tix_error *err)
+/* The owner's row of m->id when it has none; *inserted says whether it
+ * was written. */
+static enum tix_err insert_owner(struct store *s, const struct stix_meta *m, const char *owner,
+                                 int *inserted, struct tix_error *err)
 {
 	struct db_stmt *st;
 	enum tix_err e = TIX_OK;
 
-	if (store__is_observable(m))
-		return TIX_OK;
+	*inserted = 0;
 	if ((st = store__stmt(s,
 	                      "INSERT INTO object_owners (id, owner_org, created, created_by_ref)"
 	                      " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO NOTHING",
@@ -294,10 +295,43 @@ enum tix_err store__record_owner(struct store *s, const struct stix_meta *m, con
 		db_bind_text(st, 4, m->created_by_ref, -1);
 	if (db_step(st) != DB_DONE)
 		e = store__fail(s, err, "recording an object's owner");
+	else
+		*inserted = db_changes(store__engine(s)) == 1;
 	db_reset(st);
-	if (e == TIX_OK && strcmp(m->type, "marking-definition") == 0)
-		e = reresolve(s, m->id, err);
 	return e;
+}
+
+enum tix_err store__claim_write(struct store *s, const struct stix_meta *m, const char *owner,
+                                int new_version, int *claimed, struct tix_error *err)
+{
+	enum tix_err e;
+
+	*claimed = 0;
+	/* Only a new version may make an owner, and only one the clock allows
+	 * (refused: the full check gives the reason, owner's first). */
+	if (store__is_observable(m) || !new_version || check_clock(s, m, NULL) != TIX_OK)
+		return store__check_write(s, m, owner, new_version, err);
+	if ((e = insert_owner(s, m, owner, claimed, err)) != TIX_OK || *claimed)
+		return e; /* a new id: nobody else's, no earlier version to agree with */
+	return store__check_write(s, m, owner, new_version, err);
+}
+
+enum tix_err store__owner_claimed(struct store *s, const struct stix_meta *m, struct tix_error *err)
+{
+	return strcmp(m->type, "marking-definition") == 0 ? reresolve(s, m->id, err) : TIX_OK;
+}
+
+enum tix_err store__record_owner(struct store *s, const struct stix_meta *m, const char *owner,
+                                 struct tix_error *err)
+{
+	enum tix_err e;
+	int inserted;
+
+	if (store__is_observable(m))
+		return TIX_OK;
+	if ((e = insert_owner(s, m, owner, &inserted, err)) != TIX_OK)
+		return e;
+	return store__owner_claimed(s, m, err);
 }
 
 enum tix_err store_unknown_markings(struct store *s, int64_t *versions, struct tix_error *err)

@@ -942,13 +942,14 @@ enum tix_err store_put_from(struct store *s, const struct stix_meta *m, const ch
 	int64_t vid, stamp;
 	enum tix_err e = TIX_OK;
 	enum db_rc rc;
+	int claimed = 0; /* the owner's row is written (store__claim_write) */
 
 	*added = 0;
 	if (!s->in_tx)
 		return tix_error_set(err, TIX_ESTORE, "store", "store_put outside a transaction");
 	if ((e = check_owner_name(owner_org, err)) != TIX_OK ||
-	    (e = store__check_write(s, m, owner_org, version_is_new(s, m, owner_org), err)) !=
-	            TIX_OK)
+	    (e = store__claim_write(s, m, owner_org, version_is_new(s, m, owner_org), &claimed,
+	                            err)) != TIX_OK)
 		return e;
 	if ((e = next_stamp(s, &stamp, err)) != TIX_OK)
 		return e;
@@ -989,7 +990,8 @@ enum tix_err store_put_from(struct store *s, const struct stix_meta *m, const ch
 	free(recipients);
 	if (rc == DB_ROW) {
 		*added = 1;
-		if ((e = store__record_owner(s, m, owner_org, err)) != TIX_OK ||
+		if ((e = claimed ? store__owner_claimed(s, m, err)
+		                 : store__record_owner(s, m, owner_org, err)) != TIX_OK ||
 		    (e = store__index_version(s, vid, m, body, body_len, err)) != TIX_OK ||
 		    (e = store__index_refs(s, vid, m, body, body_len, err)) != TIX_OK)
 			return e;

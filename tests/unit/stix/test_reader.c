@@ -16,6 +16,7 @@
 
 #include "core/core.h"
 #include "stix/stix.h"
+#include "stix/stix_int.h"
 
 #define BUNDLE_ID "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d"
 #define IND_ID    "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
@@ -234,6 +235,41 @@ static void test_malformed_element_reports_line(void **state)
 	if (where_line(&res.err) != 3)
 		fail_msg("where is '%s', wanted test.json:3:COLUMN", res.err.where);
 	assert_non_null(strstr(res.err.msg, "malformed JSON"));
+}
+
+/* Bytes the caller released (and wiped, as tix import's madvise does) are
+ * not read again: a later error still says its line and column. */
+static void test_released_bytes_keep_error_positions(void **state)
+{
+	static const char text[] =
+	        "{\"type\": \"bundle\", \"id\": \"" BUNDLE_ID "\", \"objects\": [\n"
+	        "  {\"type\": \"indicator\", \"id\": \"" IND_ID "\"},\n"
+	        "  {\"type\": \"identity\", \"id\": \"" IDT_ID "\"},\n"
+	        "  {\"type\": \"malware\" \"id\": \"" MAL_ID "\"}\n"
+	        "]}\n";
+	char doc[sizeof(text)];
+	struct stix_reader *r = NULL;
+	struct tix_error err;
+	json_t *obj;
+	const char *path;
+	size_t upto;
+
+	(void)state;
+	memcpy(doc, text, sizeof(text));
+	tix_error_clear(&err);
+	assert_int_equal(stix_reader_open(doc, sizeof(text) - 1, "test.json", &r, &err), TIX_OK);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(stix_reader_next(r, &obj, &path, &err), TIX_OK);
+		assert_non_null(obj);
+		json_decref(obj);
+	}
+	upto = stix_reader_offset(r);
+	stix_reader_release(r, upto);
+	memset(doc, 0, upto);
+	assert_int_not_equal(stix_reader_next(r, &obj, &path, &err), TIX_OK);
+	assert_null(obj);
+	assert_string_equal(err.where, "test.json:4:26"); /* as without the release */
+	stix_reader_close(r);
 }
 
 static void test_malformed_array_element_reports_line(void **state)
@@ -518,6 +554,143 @@ static void test_json_parse_depth_and_errors(void **state)
 	assert_int_equal(strncmp(err.where, "mem:2:", 6), 0);
 }
 
+/* ---- the fast path of parsing an object (json.c) ------------------------ */
+
+/* What the fast path gives for doc must be what jansson gives: the same
+ * value, keys in the same order, the same bytes taken; or nothing, and the
+ * reader asks jansson. Returns whether the fast path took it. */
+static int fast_same_as_jansson(const char *doc, int depth_left)
+{
+	size_t len = strlen(doc), used = 0;
+	int compact = -1;
+	json_t *fast = stix__json_fast_object(doc, len, depth_left, &used, &compact);
+	json_error_t je;
+	json_t *slow = json_loadb(
+	        doc, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, &je);
+
+	if (fast != NULL) {
+		char *a, *b;
+		struct tix_buf m;
+		size_t start;
+
+		assert_non_null(slow);
+		assert_true(stix_json_depth(slow, depth_left) <= depth_left);
+		assert_true(json_equal(fast, slow));
+		a = json_dumps(fast, JSON_COMPACT | JSON_ENCODE_ANY);
+		b = json_dumps(slow, JSON_COMPACT | JSON_ENCODE_ANY);
+		assert_string_equal(a, b); /* the key order too */
+		free(a);
+		free(b);
+		assert_int_equal(used, (size_t)je.position);
+		/* compact: the object's bytes are what minifying them gives */
+		start = strspn(doc, " \t\r\n");
+		tix_buf_init(&m, TIX_BUF_UNLIMITED);
+		assert_int_equal(stix_json_minify(doc + start, used - start, &m), TIX_OK);
+		assert_int_equal(compact,
+		                 tix_buf_len(&m) == used - start &&
+		                         memcmp(tix_buf_str(&m), doc + start, used - start) == 0);
+		tix_buf_release(&m);
+	}
+	json_decref(fast);
+	json_decref(slow);
+	return fast != NULL;
+}
+
+static void test_fast_parse_matches_jansson(void **state)
+{
+	static const char indicator[] =
+	        "{\"type\":\"indicator\",\"id\":\"" IND_ID "\",\"confidence\":85,"
+	        "\"labels\":[\"a\",\"b\"],\"revoked\":false,\"x\":true,\"y\":null}";
+	/* taken by the fast path */
+	static const char *const taken[] = {
+	        "{}",
+	        " \r\n\t{ } trailing",
+	        indicator,
+	        "{ \"z\" : 1 , \"a\" : [ 1 , -2 , 0 , -0 , 123456789012345678 ] , \"m\" : { } }",
+	        "{\"s\":\"q\\\"b\\\\s\\/n\\nr\\rt\\tb\\bf\\f\",\"e\":\"\",\"k\":[[],[{}]]}",
+	        "{\"a\":{\"b\":{\"c\":[\"d\"]}}},{\"next\":1}",
+	        "{\"del\":\"\x7f\"}",
+	};
+	/* left to jansson: what it gives (a value or an error) stands */
+	static const char *const left[] = {
+	        "{\"r\":1.5}",
+	        "{\"r\":1e3}",
+	        "{\"r\":-1E-3}",
+	        "{\"big\":1234567890123456789}",
+	        "{\"u\":\"\\u00e9\"}",
+	        "{\"u\":\"caf\xc3\xa9\"}",
+	        "{\"bad\":\"\xff\"}",
+	        "{\"a\":1,\"a\":2}",
+	        "{\"k\\n\":1}",
+	        "{\"a\":01}",
+	        "{\"a\":-}",
+	        "{\"a\":truex}",
+	        "{\"a\":tru}",
+	        "{\"a\":[1,]}",
+	        "{\"a\":1,}",
+	        "{\"a\" 1}",
+	        "{\"a\":\"x",
+	        "{\"a\":1",
+	        "{\"c\":\"\x01\"}",
+	        "{\"c\":\"a\tb\"}",
+	        "{\"e\":\"\\x\"}",
+	        "[1]",
+	        "\"s\"",
+	        "",
+	        "{\"a\":[1 2]}",
+	        "{1:2}",
+	};
+	char deep[300];
+	int i;
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(taken) / sizeof(taken[0]); k++)
+		assert_true(fast_same_as_jansson(taken[k], STIX_MAX_DEPTH));
+	for (size_t k = 0; k < sizeof(left) / sizeof(left[0]); k++)
+		assert_false(fast_same_as_jansson(left[k], STIX_MAX_DEPTH));
+	/* depth as stix_json_depth counts it: {"a":[[...]]} with 10 arrays is
+	 * 12 levels */
+	i = snprintf(deep, sizeof(deep), "{\"a\":");
+	for (int d = 0; d < 10; d++)
+		deep[i++] = '[';
+	deep[i++] = '1';
+	for (int d = 0; d < 10; d++)
+		deep[i++] = ']';
+	deep[i++] = '}';
+	deep[i] = '\0';
+	assert_true(fast_same_as_jansson(deep, 12));
+	assert_false(fast_same_as_jansson(deep, 11));
+}
+
+/* Objects with bytes changed at random (a fixed sequence): wherever the
+ * fast path takes one, it agrees with jansson. */
+static void test_fast_parse_mutations_match_jansson(void **state)
+{
+	static const char base[] =
+	        "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"" IND_ID "\","
+	        "\"created\":\"2024-01-02T03:04:05.678Z\",\"confidence\":70,\"labels\":"
+	        "[\"malicious-activity\",\"a\\\"b\"],\"kill_chain_phases\":[{\"kill_chain_name\":"
+	        "\"lockheed\",\"phase_name\":\"recon\"}],\"revoked\":false,\"x_n\":null,"
+	        "\"x_i\":-12,\"pattern\":\"[ipv4-addr:value = '198.51.100.1']\"}";
+	static const char alphabet[] = "{}[]\":,\\ \t\n0123456789-.eE+tfnulrsa\x01\x7f\x80\xc3";
+	uint64_t x = 0x9E3779B97F4A7C15ULL;
+	char doc[sizeof(base)];
+	size_t taken = 0;
+
+	(void)state;
+	for (int round = 0; round < 20000; round++) {
+		memcpy(doc, base, sizeof(base));
+		for (int k = 0; k < 1 + round % 3; k++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			doc[x % (sizeof(base) - 1)] = alphabet[(x >> 32) % (sizeof(alphabet) - 1)];
+		}
+		taken += (size_t)fast_same_as_jansson(doc, STIX_MAX_DEPTH);
+	}
+	assert_true(taken > 0);
+}
+
 /* ---- envelopes and elements -------------------------------------------- */
 
 static void test_bundle_id_required_and_checked(void **state)
@@ -626,6 +799,7 @@ int main(void)
 	        cmocka_unit_test(test_empty_bundles_and_arrays_yield_nothing),
 	        cmocka_unit_test(test_leading_bom_accepted),
 	        cmocka_unit_test(test_malformed_element_reports_line),
+	        cmocka_unit_test(test_released_bytes_keep_error_positions),
 	        cmocka_unit_test(test_malformed_array_element_reports_line),
 	        cmocka_unit_test(test_missing_comma_between_elements),
 	        cmocka_unit_test(test_single_object_error_line_counts_leading_lines),
@@ -637,6 +811,8 @@ int main(void)
 	        cmocka_unit_test(test_trailing_garbage_rejected),
 	        cmocka_unit_test(test_depth_limit),
 	        cmocka_unit_test(test_json_parse_depth_and_errors),
+	        cmocka_unit_test(test_fast_parse_matches_jansson),
+	        cmocka_unit_test(test_fast_parse_mutations_match_jansson),
 	        cmocka_unit_test(test_bundle_id_required_and_checked),
 	        cmocka_unit_test(test_bundle_objects_must_be_array),
 	        cmocka_unit_test(test_non_object_element_reported_with_path),
