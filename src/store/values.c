@@ -650,8 +650,8 @@ enum tix_err store__values_resync(struct store *s, struct tix_error *err)
 	        "UPDATE value_stage SET latest = 1 WHERE latest = 0" NEWEST_DOOMED,
 	        "UPDATE value_ip SET latest = 1 WHERE latest = 0" NEWEST_DOOMED,
 	        /* FTS5's rows have no foreign key (PostgreSQL's go by theirs) */
-	        "DELETE FROM text_index WHERE rowid IN (SELECT d.vid FROM doomed d"
-	        " WHERE NOT EXISTS (SELECT 1 FROM objects o WHERE o.vid = d.vid))"};
+	        ("DELETE FROM text_index WHERE rowid IN (SELECT d.vid FROM doomed d"
+	         " WHERE NOT EXISTS (SELECT 1 FROM objects o WHERE o.vid = d.vid))")};
 #undef NEWEST_DOOMED
 
 	return run_each(s, latest, s->pg ? 3 : 4, 0, 0, "marking the latest values again", err);
