@@ -5,6 +5,7 @@
  * row counts and BLAKE2b digests over an engine-independent row encoding.
  */
 #include <sodium.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,16 +106,17 @@ static enum tix_err load_catalog(struct db *db, struct copy_catalog *c, const ch
 		return db_error(db, err, "reading the tables");
 	while ((rc = db_step(st)) == DB_ROW) {
 		const char *tn = db_column_text(st, 0, NULL), *cn = db_column_text(st, 1, NULL);
-		struct copy_table *t = c->n ? &c->t[c->n - 1] : NULL;
+		struct copy_table *t;
 
-		if (t == NULL || tn == NULL || strcmp(t->name, tn) != 0) {
+		if (c->n == 0 || tn == NULL || strcmp(c->t[c->n - 1].name, tn) != 0) {
 			if (c->n == COPY_MAX_TABLES)
 				goto too_many;
-			t = &c->t[c->n++];
-			memset(t, 0, sizeof(*t));
-			if (take_name(t->name, tn) != 0)
+			memset(&c->t[c->n], 0, sizeof(c->t[c->n]));
+			if (take_name(c->t[c->n].name, tn) != 0)
 				goto bad_name;
+			c->n++;
 		}
+		t = &c->t[c->n - 1];
 		if (t->ncols == COPY_MAX_COLS)
 			goto too_many;
 		if (take_name(t->col[t->ncols].name, cn) != 0)
@@ -218,10 +220,15 @@ static enum tix_err copy_order(struct copy_catalog *c, int *order, struct tix_er
 }
 
 /* Appends to a fixed buffer; -1 when it is full. */
-static int put(char *buf, size_t *n, const char *fmt, const char *a, const char *b)
+static int put(char *buf, size_t *n, const char *fmt, ...) TIX_PRINTF(3, 4);
+static int put(char *buf, size_t *n, const char *fmt, ...)
 {
-	int w = snprintf(buf + *n, COPY_SQL - *n, fmt, a, b);
+	va_list ap;
+	int w;
 
+	va_start(ap, fmt);
+	w = vsnprintf(buf + *n, COPY_SQL - *n, fmt, ap);
+	va_end(ap);
 	if (w < 0 || (size_t)w >= COPY_SQL - *n)
 		return -1;
 	*n += (size_t)w;
@@ -242,7 +249,7 @@ static int select_sql(const struct copy_table *t, const struct copy_table *here,
 		         e == DB_SQLITE ? "rowid" : "vid");
 		return 0;
 	}
-	if (put(buf, &n, "SELECT ", "", "") != 0)
+	if (put(buf, &n, "SELECT ") != 0)
 		return -1;
 	for (int i = 0; i < t->ncols; i++)
 		if (put(buf, &n, "%s\"%s\"", i ? ", " : "", t->col[i].name) != 0)
@@ -280,19 +287,19 @@ static int insert_sql(const struct copy_table *t, enum db_engine e, char *buf)
 		        e == DB_SQLITE ? "rowid" : "vid");
 		return 0;
 	}
-	if (put(buf, &n, "INSERT INTO \"%s\" (", t->name, "") != 0)
+	if (put(buf, &n, "INSERT INTO \"%s\" (", t->name) != 0)
 		return -1;
 	for (int i = 0; i < t->ncols; i++)
 		if (put(buf, &n, "%s\"%s\"", i ? ", " : "", t->col[i].name) != 0)
 			return -1;
-	if (put(buf, &n, ") VALUES (", "", "") != 0)
+	if (put(buf, &n, ") VALUES (") != 0)
 		return -1;
 	for (int i = 0; i < t->ncols; i++) {
 		snprintf(num, sizeof(num), "?%d", i + 1);
 		if (put(buf, &n, "%s%s", i ? ", " : "", num) != 0)
 			return -1;
 	}
-	return put(buf, &n, ")", "", "");
+	return put(buf, &n, ")");
 }
 
 size_t store__copy_encode(enum db_type type, int64_t i, double d, size_t len, unsigned char *out)
