@@ -2,7 +2,7 @@
  * tests/unit/store/test_copy.c — tix migrate's copy (src/store/copy.c): the
  * canonical encoding of a value in a table's digest (the same bytes from
  * either engine), a copy between two SQLite stores, a target that is not
- * empty refused.
+ * empty refused, a copy that differs rolled back.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -84,6 +84,34 @@ static void test_copy_between_sqlite_stores(void **state)
 	store_close(to);
 }
 
+/* A target that changes what it is given (here a trigger of its own): the
+ * digests differ, the copy fails and is rolled back. */
+static void test_a_copy_that_differs_is_rolled_back(void **state)
+{
+	struct fixture *f = *state;
+	struct tix_error err;
+	struct store *to;
+	struct store_org o;
+	struct seen seen = {0, 0, 0};
+	char path[200];
+
+	assert_int_equal(store_org_add(f->s, "acme", "", &err), TIX_OK);
+	snprintf(path, sizeof(path), "%s/copy.db", f->dir);
+	to = store_open(path, NULL, &err);
+	assert_non_null(to);
+	assert_int_equal(db_exec(store__engine(to),
+	                         "CREATE TRIGGER changed AFTER INSERT ON orgs BEGIN"
+	                         " UPDATE orgs SET country = 'XX' WHERE okey = new.okey; END",
+	                         NULL),
+	                 DB_OK);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(store_copy(f->s, to, count, &seen, &err), TIX_ESTORE);
+	assert_non_null(strstr(err.msg, "table orgs differs"));
+	assert_int_equal(seen.differ, 1);
+	assert_int_equal(store_org_get(to, "acme", &o, &err), TIX_ENOTFOUND);
+	store_close(to);
+}
+
 static int setup(void **state)
 {
 	return test_store_setup(state, "copy");
@@ -94,6 +122,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_encoding_is_tag_and_big_endian),
 	        cmocka_unit_test_setup_teardown(test_copy_between_sqlite_stores, setup,
+	                                        test_store_teardown),
+	        cmocka_unit_test_setup_teardown(test_a_copy_that_differs_is_rolled_back, setup,
 	                                        test_store_teardown),
 	};
 
