@@ -95,6 +95,7 @@ int cmd_backup(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_verify_store(int argc, char **argv);
+int cmd_migrate(int argc, char **argv); /* cmd_migrate.c */
 /* constituency routing (cmd_constituent.c, cmd_route.c) */
 int cmd_constituent(int argc, char **argv);
 int cmd_route(int argc, char **argv);

@@ -27,6 +27,7 @@ static const struct {
         {"config", cmd_config, "check the configuration file and print the effective settings"},
         {"backup", cmd_backup, "write a consistent copy of the store (also while serving)"},
         {"restore", cmd_restore, "put the store back from a backup"},
+        {"migrate", cmd_migrate, "copy the store into an empty one on PostgreSQL or SQLite"},
         {"request", cmd_request,
          "cross-border preservation requests between 24/7 contact points; the directory"},
         {"verify-store", cmd_verify_store,

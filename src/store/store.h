@@ -659,6 +659,27 @@ enum tix_err store_check_report(struct store *s, int (*cb)(void *, const char *p
 /* 1 when the store holds a node secret, 0 when not, -1 on an error. */
 int store_has_node_secret(struct store *s);
 
+/* ---- tix migrate: a store copied to another engine (src/store/copy.c) ---- */
+
+/* One table of a copy: its rows and the BLAKE2b-256 digest of its rows in
+ * key order (the canonical encoding of store__copy_encode), read from the
+ * source and read back from the target. */
+struct store_copy_table {
+	const char *name;
+	int64_t rows_source, rows_target;
+	unsigned char digest_source[32], digest_target[32];
+};
+/* Copies every table of src into dst, which must be empty (meta aside) and
+ * at the same schema version: one read snapshot of src, one transaction on
+ * dst, committed only when every table's count and digest read back from
+ * dst equal src's (cb gets each table, then). The full-text table is copied
+ * as its texts (PostgreSQL's tsvector is generated from them). TIX_EEXIST
+ * for a target that is not empty, TIX_EINVAL for schemas that differ,
+ * TIX_ESTORE for a copy that differs (rolled back) or a store error. */
+enum tix_err store_copy(struct store *src, struct store *dst,
+                        int (*cb)(void *arg, const struct store_copy_table *t), void *arg,
+                        struct tix_error *err);
+
 /* ---- correlation: the value index, sightings, text (src/store/values.c, issue 15) ---- */
 
 /* Every stored version's observable values (src/values extracts them),

@@ -300,4 +300,11 @@ extern const char store__sql_user_get[];
 extern const char store__sql_apikey_get[];
 extern const char store__sql_coll_access[];
 
+/* copy.c: a value's canonical encoding in a table's digest (the same on
+ * both engines): a tag (0 NULL, 1 integer, 2 float, 3 text, 4 blob) and 8
+ * bytes big-endian (the integer, the IEEE 754 bits of the float, the
+ * length of the text or blob, whose bytes follow; NULL: the tag alone).
+ * Writes the head into out (9 bytes) and returns its length. */
+size_t store__copy_encode(enum db_type type, int64_t i, double d, size_t len, unsigned char *out);
+
 #endif

@@ -7,7 +7,10 @@ object seen once), two `tix serve` on one database (what one stores the
 other serves, its answer cache invalidated across processes), a wrong
 password (exit 3, libpq's message, no password printed), a schema from a
 newer tix (refused naming both versions), and PostgreSQL stopped under a
-load (503s, then the server connects again; every acknowledged write kept).
+load (503s, then the server connects again; every acknowledged write kept),
+and `tix migrate` from SQLite to PostgreSQL and back to a new SQLite file
+(the same rows and digests, exports, audit chain and API keys; a target
+that is not empty refused; a wrong password exit 3).
 
 The servers run under the sharing policy, as a node does: the audience index
 that TAXII listings read for every principal is written from C on both
@@ -343,6 +346,105 @@ def a_schema_from_a_newer_tix_is_refused_naming_both_versions(w):
             assert w.password not in text
     finally:
         psql(w.url, "UPDATE meta SET value = '%d' WHERE key = 'schema_version'" % mine)
+
+
+# ---- tix migrate ---------------------------------------------------------------------------
+
+def migrate_table_lines(out):
+    """TABLE SOURCE-ROWS TARGET-ROWS DIGEST lines of tix migrate, by table."""
+    rows = {}
+    for line in out.splitlines():
+        f = line.split()
+        assert len(f) == 4 and re.fullmatch(r"[0-9a-f]{64}", f[3]), line
+        assert f[1] == f[2], line
+        rows[f[0]] = (int(f[1]), f[3])
+    return rows
+
+
+def export_body(db):
+    """tix export --all-versions without its bundle's id (new each time)."""
+    out = t.tix_ok("export", "--db", db, "--all-versions")
+    head, rest = out.split("\n", 1)
+    assert head.startswith('{"type":"bundle","id":"bundle--'), head[:80]
+    return rest
+
+
+@test
+def migrate_sqlite_to_postgresql_and_back_keeps_every_table(w):
+    d = os.path.join(w.dir, "migrate")
+    os.makedirs(d)
+    src, back = os.path.join(d, "src.db"), os.path.join(d, "back.db")
+    schema = "mig%d" % os.getpid()
+    psql(w.url, "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s" % (schema, schema))
+    pg = w.url + ("&" if "?" in w.url else "?") + "options=-csearch_path%%3D%s" % schema
+    try:
+        t.tix_ok("admin", "org", "add", "acme", "--country", "GB", "--db", src)
+        t.tix_ok("admin", "org", "add", "globex", "--db", src)
+        for i in range(4):
+            t.tix_ok("admin", "user", "add", "u%d" % i, "--org", "acme", "--role", "admin",
+                     "--db", src)
+        out = t.tix_ok("admin", "key", "add", "--user", "u0", "--db", src)
+        key = re.findall(r"^\s*(tix_\S+)\s*$", out, re.M)[0]
+        out = t.tix_ok("admin", "collection", "add", "work", "--read", "acme", "--write", "acme",
+                       "--db", src)
+        cid = re.search(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", out).group(0)
+        t.tix_ok("import", "--db", src, "--collection", "sample", t.SAMPLE)
+        mine = [t.indicator(name="migrated %d" % i, description="über ünïcode %d" % i)
+                for i in range(300)]
+        bundle = os.path.join(d, "mine.json")
+        with open(bundle, "w") as f:
+            json.dump({"type": "bundle", "id": "bundle--" + mine[0]["id"][11:],
+                       "objects": mine}, f)
+        t.tix_ok("import", "--db", src, "--collection", "work", bundle)
+
+        # SQLite -> PostgreSQL
+        r = t.tix("migrate", "--db", src, "--to", pg)
+        err = r.stderr.decode()
+        assert r.returncode == 0, err
+        assert w.password not in r.stdout.decode() + err
+        there = migrate_table_lines(r.stdout.decode())
+        for table in ("objects", "collection_objects", "users", "api_keys", "audit", "meta",
+                      "text_index", "value_index"):
+            assert there[table][0] > 0, (table, there.get(table))
+        assert there["objects"][0] == len(w.sample) + len(mine), there["objects"]
+        # PostgreSQL -> a new SQLite file: the same rows, the same digests
+        r = t.tix("migrate", "--db", pg, "--to", back)
+        assert r.returncode == 0, r.stderr.decode()
+        assert migrate_table_lines(r.stdout.decode()) == there
+        body = export_body(src)
+        assert export_body(pg) == body
+        assert export_body(back) == body
+        for db in (pg, back):
+            v = t.tix("audit", "verify", "--db", db)
+            assert v.returncode == 0 and b"audit log intact" in v.stdout, (db, v.stdout, v.stderr)
+
+        # The API key authenticates against the PostgreSQL copy; it writes on.
+        srv = t.Server(pg, w.dir, "migrated").start()
+        w.servers.append(srv)
+        c = t.Client(srv, t.bearer(key))
+        t.expect(c.get("/taxii2/"), 200)
+        got = t.expect(c.get(t.objects_path(cid, mine[7]["id"])), 200).json()["objects"]
+        assert [t.canon(o) for o in got] == [t.canon(mine[7])]
+        t.expect(t.Client(srv, t.bearer(key[:-2] + "xx")).get("/taxii2/"), 401)
+        srv.stop()
+        t.tix_ok("admin", "user", "add", "after", "--org", "acme", "--role", "reader", "--db", pg)
+        t.tix_ok("admin", "key", "add", "--user", "after", "--db", pg)
+
+        # A target that is not empty is refused and left as it was.
+        r = t.tix("migrate", "--db", src, "--to", pg)
+        assert r.returncode == 1, (r.returncode, r.stderr)
+        assert b"is not empty" in r.stderr, r.stderr
+        assert export_body(pg) == body
+        # A wrong password: exit 3, the password never shown.
+        wrong = "Wr0ngSecret" + w.password[:6]
+        r = t.tix("migrate", "--db", src, "--to", pg.replace(":" + w.password + "@",
+                                                             ":" + wrong + "@"))
+        text = (r.stdout + r.stderr).decode()
+        assert r.returncode == 3, (r.returncode, text)
+        assert "password authentication failed" in text, text
+        assert wrong not in text and w.password not in text, text
+    finally:
+        psql(w.url, "DROP SCHEMA IF EXISTS %s CASCADE" % schema)
 
 
 def main():
