@@ -204,11 +204,15 @@ static enum tix_err check_cursor(struct run *r, struct tix_error *err)
 /* One transaction takes the pages already fetched, up to this many objects:
  * never waiting on the network inside it. */
 #define SYNC_TX_OBJECTS 20000
-/* The write-ahead log's bound during a pull (store_set_wal_pages; 64 MiB
- * of 4 KiB pages): a checkpoint every few transactions rather than at each
- * commit. bench/sync: 64 fsyncs for 100,000 objects at 5,000 a commit and
- * SQLite's default, 10 with these two. */
+/* During a pull: the write-ahead log's bound (store_set_wal_pages; 64 MiB
+ * of 4 KiB pages), a checkpoint every few transactions rather than at each
+ * commit; and the page cache (64 MiB), so that a transaction's pages stay
+ * in memory until its commit instead of spilling into the log. bench/sync,
+ * 100,000 objects: 321,000 pwrite, 170,000 pread and 67 fsync calls at
+ * 5,000 objects a commit with the defaults, 126,000, 37,000 and 10 with
+ * these three. Both are set back after the pull. */
 #define SYNC_WAL_PAGES 16384
+#define SYNC_CACHE_KIB 65536
 
 /* One fetched page, or the error that ended the walk, handed from the
  * fetching thread to the storing one. */
@@ -617,18 +621,23 @@ static enum tix_err pull_pages(struct run *r, int *done, struct tix_error *err)
 	return e;
 }
 
-/* The walk with the write-ahead log's bound raised (SYNC_WAL_PAGES) and
- * set back after: a bound on this handle only (its own under tix serve
- * --sync: cli_sync_loop opens it). */
+/* The walk with the write-ahead log's bound and the page cache raised
+ * (SYNC_WAL_PAGES, SYNC_CACHE_KIB) and set back after: settings of this
+ * handle only (its own under tix serve --sync: cli_sync_loop opens it). */
 static enum tix_err pull(struct run *r, int *done, struct tix_error *err)
 {
 	enum tix_err e;
 
 	*done = 0;
-	if ((e = store_set_wal_pages(r->s, SYNC_WAL_PAGES, err)) != TIX_OK)
-		return e;
+	if ((e = store_set_wal_pages(r->s, SYNC_WAL_PAGES, err)) != TIX_OK ||
+	    (e = store_set_cache_kib(r->s, SYNC_CACHE_KIB, err)) != TIX_OK)
+		goto out;
 	e = pull_pages(r, done, err);
-	if (store_set_wal_pages(r->s, STORE_WAL_PAGES, e == TIX_OK ? err : NULL) != TIX_OK &&
+out:
+	/* set back whatever happened; a failure to is the run's error only
+	 * when it had none */
+	if ((store_set_cache_kib(r->s, STORE_CACHE_KIB, e == TIX_OK ? err : NULL) != TIX_OK ||
+	     store_set_wal_pages(r->s, STORE_WAL_PAGES, e == TIX_OK ? err : NULL) != TIX_OK) &&
 	    e == TIX_OK)
 		e = TIX_ESTORE;
 	return e;
