@@ -241,6 +241,9 @@ struct fetcher {
 	size_t head, count;
 	int ended; /* the thread pushed its last item */
 	int quit;  /* the storing side stopped: fetch no more */
+	/* pages stored, handed back for the fetching thread to free */
+	struct fetched trash[SYNC_AHEAD];
+	size_t ntrash;
 };
 
 static void fetched_release(struct fetched *it)
@@ -306,6 +309,37 @@ static int fetcher_pop(struct fetcher *f, struct fetched *out)
 	return more;
 }
 
+/* Hands a stored page back to the fetching thread, which frees it (a
+ * page's thousand parsed objects are a twentieth of the storing thread's
+ * time); frees it here when that thread has ended or is behind. */
+static void fetcher_discard(struct fetcher *f, struct fetched *it)
+{
+	pthread_mutex_lock(&f->mu);
+	if (!f->ended && f->ntrash < SYNC_AHEAD) {
+		f->trash[f->ntrash++] = *it;
+		pthread_mutex_unlock(&f->mu);
+		return;
+	}
+	pthread_mutex_unlock(&f->mu);
+	fetched_release(it);
+}
+
+/* Frees the pages handed back (the fetching thread, and the storing one
+ * once that has ended). */
+static void fetcher_empty_trash(struct fetcher *f)
+{
+	struct fetched t[SYNC_AHEAD];
+	size_t n;
+
+	pthread_mutex_lock(&f->mu);
+	n = f->ntrash;
+	memcpy(t, f->trash, n * sizeof(t[0]));
+	f->ntrash = 0;
+	pthread_mutex_unlock(&f->mu);
+	for (size_t i = 0; i < n; i++)
+		fetched_release(&t[i]);
+}
+
 /* Whether a page is already waiting (without waiting for one). */
 static int fetcher_ready(struct fetcher *f)
 {
@@ -340,6 +374,7 @@ static void *fetch_pages(void *arg)
 		size_t n;
 		char *esc;
 
+		fetcher_empty_trash(f);
 		memset(&it, 0, sizeof(it));
 		tix_error_clear(err);
 		if (r->cfg->stop && *r->cfg->stop) {
@@ -480,6 +515,7 @@ static void *fetch_pages(void *arg)
 	f->ended = 1;
 	pthread_cond_broadcast(&f->cv);
 	pthread_mutex_unlock(&f->mu);
+	fetcher_empty_trash(f); /* what came back before ended was set */
 	sync_seen_release(&seen);
 	stix_problems_release(&probs);
 	tix_buf_release(&url);
@@ -584,10 +620,10 @@ static enum tix_err pull_pages(struct run *r, int *done, struct tix_error *err)
 		next.objects_in += (int64_t)n;
 		tx_objects += n;
 		tx_pages++;
-		fetched_release(&it);
 		snprintf(next.pull_after, sizeof(next.pull_after), "%s", it.pull_after);
 		snprintf(next.pull_base, sizeof(next.pull_base), "%s", it.pull_base);
 		snprintf(next.pull_next, sizeof(next.pull_next), "%s", it.pull_next);
+		fetcher_discard(&f, &it);
 		/* A page already fetched joins this transaction: the store is
 		 * never kept locked while the network is waited on. */
 		if (tx_objects < SYNC_TX_OBJECTS && fetcher_ready(&f))
@@ -611,6 +647,7 @@ static enum tix_err pull_pages(struct run *r, int *done, struct tix_error *err)
 	pthread_cond_broadcast(&f.cv);
 	pthread_mutex_unlock(&f.mu);
 	pthread_join(thread, NULL);
+	fetcher_empty_trash(&f);
 	while (f.count > 0) { /* fetched but not stored */
 		fetcher_pop(&f, &it);
 		if (it.e == TIX_OK)
