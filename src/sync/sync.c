@@ -201,6 +201,9 @@ static enum tix_err check_cursor(struct run *r, struct tix_error *err)
 #define SYNC_EMPTY_PAGES_MAX 1000
 /* Pages fetched ahead of the one being stored (each at most max_page_bytes). */
 #define SYNC_AHEAD 2
+/* Stored pages waiting for the fetching thread to free them: with the
+ * pages ahead and the one being stored, at most four in memory. */
+#define SYNC_TRASH 1
 /* One transaction takes the pages already fetched, up to this many objects:
  * never waiting on the network inside it. */
 #define SYNC_TX_OBJECTS 20000
@@ -241,8 +244,8 @@ struct fetcher {
 	size_t head, count;
 	int ended; /* the thread pushed its last item */
 	int quit;  /* the storing side stopped: fetch no more */
-	/* pages stored, handed back for the fetching thread to free */
-	struct fetched trash[SYNC_AHEAD];
+	/* a page stored, handed back for the fetching thread to free */
+	struct fetched trash[SYNC_TRASH];
 	size_t ntrash;
 };
 
@@ -277,8 +280,17 @@ static enum tix_err prepare_page(const struct run *r, struct fetched *it,
 static int fetcher_push(struct fetcher *f, struct fetched *it)
 {
 	pthread_mutex_lock(&f->mu);
-	while (f->count == SYNC_AHEAD && !f->quit)
+	while (f->count == SYNC_AHEAD && !f->quit) {
+		if (f->ntrash > 0) { /* a page came back while waiting: free it */
+			struct fetched t = f->trash[--f->ntrash];
+
+			pthread_mutex_unlock(&f->mu);
+			fetched_release(&t);
+			pthread_mutex_lock(&f->mu);
+			continue;
+		}
 		pthread_cond_wait(&f->cv, &f->mu);
+	}
 	if (f->quit) {
 		pthread_mutex_unlock(&f->mu);
 		if (it->e == TIX_OK)
@@ -315,8 +327,9 @@ static int fetcher_pop(struct fetcher *f, struct fetched *out)
 static void fetcher_discard(struct fetcher *f, struct fetched *it)
 {
 	pthread_mutex_lock(&f->mu);
-	if (!f->ended && f->ntrash < SYNC_AHEAD) {
+	if (!f->ended && f->ntrash < SYNC_TRASH) {
 		f->trash[f->ntrash++] = *it;
+		pthread_cond_broadcast(&f->cv);
 		pthread_mutex_unlock(&f->mu);
 		return;
 	}
@@ -328,7 +341,7 @@ static void fetcher_discard(struct fetcher *f, struct fetched *it)
  * once that has ended). */
 static void fetcher_empty_trash(struct fetcher *f)
 {
-	struct fetched t[SYNC_AHEAD];
+	struct fetched t[SYNC_TRASH];
 	size_t n;
 
 	pthread_mutex_lock(&f->mu);
