@@ -9,8 +9,12 @@
 # the curl baseline (added_after the last page it saw). Prints medians and
 # the ratios: tix/curl (time, bytes) and incremental/full bytes (goal
 # <= 0.02). Exit 0 whatever the goal says (a benchmark is not a test).
+# With BASE=/path/to/an/older/tix, each round also pulls into another fresh
+# node with that binary (alternated with this one: first in odd rounds,
+# second in even), and the new/old time ratio is printed too.
 #
-# Environment: COUNT (100000), ROUNDS (3), BUILD_DIR (build-bench), KEEP=1.
+# Environment: COUNT (100000), ROUNDS (3), BUILD_DIR (build-bench), KEEP=1,
+# BASE (none).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -104,20 +108,36 @@ curl_walk() { # added_after ("" for all)
 	echo "$secs $bytes $last_seen"
 }
 
+node_b() { # tix db: a fresh node B with peer a
+	"$1" admin org add org-b --db "$2" >/dev/null
+	"$1" admin collection add feed --read org-b --write org-b --db "$2" >/dev/null
+	echo "$KEY" | "$1" peer add a --url "$URL" --remote-collection "$CID" --local-collection feed \
+		--key-stdin --direction pull --org org-a --db "$2" 2>/dev/null
+}
+base_pull() { # round: the BASE binary pulls into a fresh node; prints its seconds
+	local db="$WORK/base$1.db" t0 t1
+	node_b "$BASE" "$db"
+	t0=$(now)
+	"$BASE" sync --once --db "$db" 2>"$WORK/base$1.err" || die "BASE sync failed: $(cat "$WORK/base$1.err")"
+	t1=$(now)
+	rm -f "$db" "$db-wal" "$db-shm"
+	echo "$t1 - $t0" | bc -l
+}
+
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 peer_bytes() { "$TIX" peer status --json --db "$1" | python3 -c 'import json,sys; p=json.load(sys.stdin)[0]; print(p["bytes_in"] + p["bytes_out"])'; }
 
 : > "$WORK/results"
 for r in $(seq "$ROUNDS"); do
 	B="$WORK/b$r.db"
-	"$TIX" admin org add org-b --db "$B" >/dev/null
-	"$TIX" admin collection add feed --read org-b --write org-b --db "$B" >/dev/null
-	echo "$KEY" | "$TIX" peer add a --url "$URL" --remote-collection "$CID" --local-collection feed \
-		--key-stdin --direction pull --org org-a --db "$B" 2>/dev/null
+	node_b "$TIX" "$B"
+	base_t=0
+	if [ -n "${BASE:-}" ] && [ $((r % 2)) = 1 ]; then base_t=$(base_pull "$r"); fi
 	t0=$(now)
 	"$TIX" sync --once --db "$B" 2>"$WORK/sync$r.err" || die "sync failed: $(cat "$WORK/sync$r.err")"
 	t1=$(now)
 	full_t=$(echo "$t1 - $t0" | bc -l)
+	if [ -n "${BASE:-}" ] && [ $((r % 2)) = 0 ]; then base_t=$(base_pull "$r"); fi
 	full_b=$(peer_bytes "$B")
 	read -r cfull_t cfull_b last < <(curl_walk "")
 	# 1% of the objects get a new version on A.
@@ -129,7 +149,7 @@ for r in $(seq "$ROUNDS"); do
 	inc_t=$(echo "$t1 - $t0" | bc -l)
 	inc_b=$(( $(peer_bytes "$B") - full_b ))
 	read -r cinc_t cinc_b _ < <(curl_walk "$last")
-	echo "$full_t $full_b $cfull_t $cfull_b $inc_t $inc_b $cinc_t $cinc_b" | tee -a "$WORK/results"
+	echo "$full_t $full_b $cfull_t $cfull_b $inc_t $inc_b $cinc_t $cinc_b $base_t" | tee -a "$WORK/results"
 done
 
 col() { awk -v c="$1" '{print $c}' "$WORK/results" | median; }
@@ -143,6 +163,13 @@ printf '%-34s %12.2f %14d\n' "tix sync, 1% changed" "$IT" "$IB"
 printf '%-34s %12.2f %14d\n' "curl paging, 1% changed" "$CIT" "$CIB"
 echo
 printf 'tix/curl full: time %.2f, bytes %.3f\n' "$(echo "$FT / $CFT" | bc -l)" "$(echo "$FB / $CFB" | bc -l)"
+printf 'speed of tix sync / curl paging, full: %.3f (goal >= 0.25)\n' "$(echo "$CFT / $FT" | bc -l)"
+if [ -n "${BASE:-}" ]; then
+	BT=$(col 9)
+	printf '%-34s %12.2f\n' "BASE sync, full" "$BT"
+	printf 'tix/BASE full time: %.3f (per round:%s)\n' "$(echo "$FT / $BT" | bc -l)" \
+		"$(awk '{printf " %.3f", $1 / $9}' "$WORK/results")"
+fi
 RATIO=$(echo "$IB / $FB" | bc -l)
 printf 'incremental/full bytes: %.4f (goal <= 0.02): %s\n' "$RATIO" \
 	"$(echo "$RATIO <= 0.02" | bc -l | sed 's/1/PASS/;s/0/FAIL/')"

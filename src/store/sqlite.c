@@ -343,6 +343,16 @@ enum tix_err store_set_cache_kib(struct store *s, int kib, struct tix_error *err
 	return store__exec(s, sql, err);
 }
 
+enum tix_err store_set_wal_pages(struct store *s, int pages, struct tix_error *err)
+{
+	char sql[64];
+
+	if (s->pg)
+		return TIX_OK;
+	snprintf(sql, sizeof(sql), "PRAGMA wal_autocheckpoint = %d", pages > 0 ? pages : 1);
+	return store__exec(s, sql, err);
+}
+
 int store_schema_version(void)
 {
 	return NMIGRATIONS;

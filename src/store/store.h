@@ -275,6 +275,14 @@ uint64_t store_data_version(struct store *s);
  * the same whatever the store's size; a large import needs more (cmd_import). */
 #define STORE_CACHE_KIB 16384
 enum tix_err store_set_cache_kib(struct store *s, int kib, struct tix_error *err);
+/* How many pages the write-ahead log may hold before a commit copies them
+ * into the database file (a checkpoint, two fsyncs): STORE_WAL_PAGES when
+ * opened (SQLite's default). A long run of commits (a federation pull)
+ * checkpoints less often with more, and the copies of pages rewritten by
+ * several commits coalesce; the log then grows to about that many pages.
+ * Nothing on PostgreSQL. */
+#define STORE_WAL_PAGES 1000
+enum tix_err store_set_wal_pages(struct store *s, int pages, struct tix_error *err);
 
 /* Status resources of POST requests, kept for later GETs for a week
  * (older ones are dropped as new ones are saved). */

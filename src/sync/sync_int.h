@@ -60,9 +60,27 @@ void sync__take_bytes(struct run *r);
 /* An HTTP answer that is not the one expected, as an error with an excerpt
  * of the body. */
 enum tix_err sync__http_refused(struct sync_http *h, const char *url, struct tix_error *err);
-/* Stores one received object as a local write would (validated, owned by
- * the peer's organisation, recorded as received from the peer); call inside
- * a transaction. 1 stored, 0 known, -1 rejected, -2 on a store error. */
+/* One received object made ready to store: validated, its metadata read
+ * (borrowed from the object, which must outlive it) and its text. */
+struct sync_prep {
+	int ok; /* 0: invalid, refused (and logged) */
+	struct stix_meta meta;
+	size_t off, len; /* its text in the buffer sync__prepare appended it to */
+};
+
+/* The half of storing an object that needs no store, so it can run beside
+ * the storing thread: SCO id, validation as a local write's (patterns
+ * included when configured), metadata, and the compact text appended to
+ * bodies. 0 ready, -1 invalid (logged), -2 out of memory. */
+int sync__prepare(const struct run *r, json_t *obj, size_t i, struct stix_problems *probs,
+                  struct tix_buf *bodies, struct sync_prep *out);
+/* The other half, inside a transaction: the version stored (owned by the
+ * peer's organisation, recorded as received from it) or, when held
+ * already, only linked to the collection. 1 stored, 0 known, -1 refused by
+ * the write rules (logged), -2 on a store error (err set). */
+int sync__store(struct run *r, const struct sync_prep *p, const char *body, struct tix_error *err);
+/* Both, one after the other; call inside a transaction. 1 stored, 0
+ * known, -1 rejected, -2 on a store error. */
 int sync__ingest(struct run *r, json_t *obj, size_t i, struct stix_problems *probs,
                  struct tix_buf *body, struct tix_error *err);
 /* The pull of a MISP feed peer (feed.c): manifest.json, hashes.csv, then
