@@ -7,7 +7,11 @@ object seen once), two `tix serve` on one database (what one stores the
 other serves, its answer cache invalidated across processes), a wrong
 password (exit 3, libpq's message, no password printed), a schema from a
 newer tix (refused naming both versions), and PostgreSQL stopped under a
-load (503s, then the server connects again; every acknowledged write kept).
+load (503s, then the server connects again; every acknowledged write kept);
+and a hub of three servers on one database: concurrent writers to all three
+and pagers following each next token on another server (every object seen
+once, none missed), status resources and a removed key across servers, the
+limit of failed attempts per process, and one audit chain after the load.
 
 The servers run under the sharing policy, as a node does: the audience index
 that TAXII listings read for every principal is written from C on both
@@ -343,6 +347,124 @@ def a_schema_from_a_newer_tix_is_refused_naming_both_versions(w):
             assert w.password not in text
     finally:
         psql(w.url, "UPDATE meta SET value = '%d' WHERE key = 'schema_version'" % mine)
+
+
+# ---- a hub: three servers on one database (issue 18, Deliver 4) ---------------------------
+
+@test
+def three_servers_share_paging_status_caches_and_one_audit_chain(w):
+    """Three `tix serve` on one database with concurrent writers POSTing to
+    all three and pagers that follow each `next` token on the next server
+    (the tokens are MACed with the node secret, the same for all three)."""
+    srvs = [w.server("hub%d" % i) for i in range(3)]
+    cs = [w.client(s) for s in srvs]
+    first = [t.indicator() for _ in range(120)]
+    for i in range(0, len(first), 40):
+        t.post_ok(cs[i // 40], w.cid, first[i:i + 40])
+    acked, statuses, errors, lock = [], [], [], threading.Lock()
+
+    def writer(i):
+        try:
+            for _ in range(12):
+                batch = [t.indicator() for _ in range(10)]
+                st = t.post_ok(cs[i], w.cid, batch)
+                with lock:
+                    acked.append((time.monotonic(), batch))
+                    statuses.append((i, st))
+        except Exception as e:  # reported below
+            errors.append(e)
+
+    def pager(i, out):
+        try:
+            seen, nxt, page = [], None, 0
+            while True:
+                params = [("limit", 20)] + ([("next", nxt)] if nxt else [])
+                began = time.monotonic()
+                r = t.expect(cs[(i + page) % 3].get(t.objects_path(w.cid), params), 200)
+                j = r.json()
+                seen += [o["id"] for o in j.get("objects", [])]
+                page += 1
+                if not j.get("more"):
+                    break
+                nxt = j["next"]
+            out.append((seen, began, page))
+        except Exception as e:  # reported below
+            errors.append(e)
+
+    results = [[] for _ in range(3)]
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(3)] + \
+        [threading.Thread(target=pager, args=(i, results[i])) for i in range(3)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors, errors
+    every = {o["id"] for o in first} | {o["id"] for _, b in acked for o in b}
+    for seen, last_page_began, pages in (r[0] for r in results):
+        assert pages >= 6, pages
+        assert len(seen) == len(set(seen)), "a pager was served an object twice"
+        # every object acknowledged before the pager asked for its last page
+        want = {o["id"] for o in first} | \
+            {o["id"] for at, b in acked if at < last_page_began for o in b}
+        missing = want - set(seen)
+        assert not missing, "a pager missed %d objects" % len(missing)
+        assert set(seen) <= every
+    # Afterwards, each server lists every object, once.
+    for c in cs:
+        final, _ = t.page_all(c, t.objects_path(w.cid), limit=1000)
+        ids = [o["id"] for o in final]
+        assert len(ids) == len(set(ids)) and every <= set(ids), (len(ids), len(every))
+    # The status of a POST on one server, from the two others.
+    for i, st in statuses[::5]:
+        for k in (1, 2):
+            got = t.expect(cs[(i + k) % 3].get("/api1/status/%s/" % st["id"]), 200).json()
+            assert got == st, (got, st)
+    # The chain of audit entries the three appended to stayed one chain.
+    r = t.tix("audit", "verify", "--db", w.url)
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    for s in srvs:
+        s.stop()
+
+
+@test
+def a_key_removed_is_refused_at_once_by_all_three_servers(w):
+    srvs = [w.server("rev%d" % i) for i in range(3)]
+    out = t.tix_ok("admin", "key", "add", "--user", "root", "--db", w.url)
+    key = re.findall(r"^\s*(tix_\S+)\s*$", out, re.M)[0]
+    cs = [t.Client(s, t.bearer(key)) for s in srvs]
+    for _ in range(2):  # each server has the key in its caches
+        for c in cs:
+            t.expect(c.get(t.objects_path(w.cid), [("limit", 1)]), 200)
+    t.tix_ok("admin", "key", "remove", key[4:16], "--db", w.url)
+    for c in cs:
+        t.expect_error(c.get(t.objects_path(w.cid), [("limit", 1)]), 401)
+    for c in srvs:
+        t.expect(w.client(c).get(t.objects_path(w.cid), [("limit", 1)]), 200)
+    for s in srvs:
+        s.stop()
+
+
+@test
+def failed_attempts_are_limited_per_server_process(w):
+    """The limit of failed attempts is each process's own (docs/accounts.md):
+    every server refuses 127.0.0.1 after its own 10 failures, and a lockout
+    on one does not reach the others, whose limits still hold."""
+    srvs = [w.server("lim%d" % i) for i in range(3)]
+    path = t.objects_path(w.cid)
+    for n, s in enumerate(srvs):
+        c = t.Client(s, t.basic("root", "a wrong password"))
+        got = []
+        for _ in range(40):
+            got.append(c.get(path).status)
+            if got[-1] == 429:
+                break
+            assert got[-1] == 401, got
+        assert got[-1] == 429 and len(got) == 11, got
+        t.expect_error(w.client(s).get(path), 429)  # the address, even with a right key
+        for other in srvs[n + 1:]:
+            t.expect(w.client(other).get(path, [("limit", 1)]), 200)
+    for s in srvs:
+        s.stop()
 
 
 def main():
