@@ -467,6 +467,58 @@ def failed_attempts_are_limited_per_server_process(w):
         s.stop()
 
 
+def audit_seq(w):
+    r = subprocess.run(["psql", "-X", "-At", "-d", w.url, "-c", "SELECT coalesce(max(seq), 0) FROM audit"],
+                       capture_output=True, timeout=t.TIMEOUT)
+    assert r.returncode == 0, r.stderr
+    return int(r.stdout)
+
+
+def cache_hits(srv):
+    r = t.Client(srv).get("/metrics", accept=None)
+    assert r.status == 200, r
+    return int(re.search(rb'^tix_taxii_cache_answers_total\{result="hit"\} (\d+)$', r.body,
+                         re.M).group(1))
+
+
+@test
+def the_audit_entries_of_reads_leave_the_answer_caches_of_all_servers_valid(w):
+    """Every TAXII GET is audited (a commit by the server's audit writer); on
+    PostgreSQL that commit must not move the data version that the answer
+    caches of all servers on the database compare, or no cache ever hits."""
+    # one worker thread each: the answer cache is per thread
+    a, b = w.server("cache-a", ["--threads", "1"]), w.server("cache-b", ["--threads", "1"])
+    cs = [w.client(a), w.client(b)]
+    path, params = t.objects_path(w.cid), [("limit", 10)]
+    t.post_ok(cs[1], w.cid, [t.indicator() for _ in range(3)])  # a read of none is not audited
+
+    def get_and_wait_for_its_audit_entry(c):
+        before = audit_seq(w)
+        r = t.expect(c.get(path, params), 200)
+        deadline = time.monotonic() + 30
+        while audit_seq(w) == before:
+            assert time.monotonic() < deadline, "the read was never audited"
+            time.sleep(0.05)
+        return r.body
+
+    first = [get_and_wait_for_its_audit_entry(c) for c in cs]  # fills both caches
+    assert first[0] == first[1]
+    hits = [cache_hits(a), cache_hits(b)]
+    for _ in range(2):
+        for c in cs:
+            assert get_and_wait_for_its_audit_entry(c) == first[0]
+    assert [cache_hits(a) - hits[0], cache_hits(b) - hits[1]] == [2, 2], \
+        "the audit entries of reads emptied the answer caches"
+    # A write still reaches both at once.
+    o = t.indicator()
+    t.post_ok(cs[0], w.cid, [o])
+    for c in cs:
+        got = t.expect(c.get(path, [("limit", 1000)]), 200).json()["objects"]
+        assert o["id"] in {x["id"] for x in got}
+    a.stop()
+    b.stop()
+
+
 def main():
     if "TIX_TEST_PG_URL" not in os.environ and "TIX_TEST_PG_SKIP" not in os.environ:
         os.execvp("sh", ["sh", PG_SH, "run", sys.executable] + sys.argv)
