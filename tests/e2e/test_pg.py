@@ -349,6 +349,13 @@ def a_schema_from_a_newer_tix_is_refused_naming_both_versions(w):
         psql(w.url, "UPDATE meta SET value = '%d' WHERE key = 'schema_version'" % mine)
 
 
+def new_collection(w, title):
+    """A collection of the test's own (w.cid holds the earlier tests' objects)."""
+    out = t.tix_ok("admin", "collection", "add", title, "--read", "acme", "--write", "acme",
+                   "--db", w.url)
+    return re.search(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", out).group(0)
+
+
 # ---- a hub: three servers on one database (issue 18, Deliver 4) ---------------------------
 
 @test
@@ -356,18 +363,19 @@ def three_servers_share_paging_status_caches_and_one_audit_chain(w):
     """Three `tix serve` on one database with concurrent writers POSTing to
     all three and pagers that follow each `next` token on the next server
     (the tokens are MACed with the node secret, the same for all three)."""
+    cid = new_collection(w, "hub")
     srvs = [w.server("hub%d" % i) for i in range(3)]
     cs = [w.client(s) for s in srvs]
     first = [t.indicator() for _ in range(120)]
     for i in range(0, len(first), 40):
-        t.post_ok(cs[i // 40], w.cid, first[i:i + 40])
+        t.post_ok(cs[i // 40], cid, first[i:i + 40])
     acked, statuses, errors, lock = [], [], [], threading.Lock()
 
     def writer(i):
         try:
             for _ in range(12):
                 batch = [t.indicator() for _ in range(10)]
-                st = t.post_ok(cs[i], w.cid, batch)
+                st = t.post_ok(cs[i], cid, batch)
                 with lock:
                     acked.append((time.monotonic(), batch))
                     statuses.append((i, st))
@@ -380,7 +388,7 @@ def three_servers_share_paging_status_caches_and_one_audit_chain(w):
             while True:
                 params = [("limit", 20)] + ([("next", nxt)] if nxt else [])
                 began = time.monotonic()
-                r = t.expect(cs[(i + page) % 3].get(t.objects_path(w.cid), params), 200)
+                r = t.expect(cs[(i + page) % 3].get(t.objects_path(cid), params), 200)
                 j = r.json()
                 seen += [o["id"] for o in j.get("objects", [])]
                 page += 1
@@ -411,7 +419,7 @@ def three_servers_share_paging_status_caches_and_one_audit_chain(w):
         assert set(seen) <= every
     # Afterwards, each server lists every object, once.
     for c in cs:
-        final, _ = t.page_all(c, t.objects_path(w.cid), limit=1000)
+        final, _ = t.page_all(c, t.objects_path(cid), limit=1000)
         ids = [o["id"] for o in final]
         assert len(ids) == len(set(ids)) and every <= set(ids), (len(ids), len(every))
     # The status of a POST on one server, from the two others.
@@ -489,8 +497,9 @@ def the_audit_entries_of_reads_leave_the_answer_caches_of_all_servers_valid(w):
     # one worker thread each: the answer cache is per thread
     a, b = w.server("cache-a", ["--threads", "1"]), w.server("cache-b", ["--threads", "1"])
     cs = [w.client(a), w.client(b)]
-    path, params = t.objects_path(w.cid), [("limit", 10)]
-    t.post_ok(cs[1], w.cid, [t.indicator() for _ in range(3)])  # a read of none is not audited
+    cid = new_collection(w, "cached")
+    path, params = t.objects_path(cid), [("limit", 10)]
+    t.post_ok(cs[1], cid, [t.indicator() for _ in range(3)])  # a read of none is not audited
 
     def get_and_wait_for_its_audit_entry(c):
         before = audit_seq(w)
@@ -511,7 +520,7 @@ def the_audit_entries_of_reads_leave_the_answer_caches_of_all_servers_valid(w):
         "the audit entries of reads emptied the answer caches"
     # A write still reaches both at once.
     o = t.indicator()
-    t.post_ok(cs[0], w.cid, [o])
+    t.post_ok(cs[0], cid, [o])
     for c in cs:
         got = t.expect(c.get(path, [("limit", 1000)]), 200).json()["objects"]
         assert o["id"] in {x["id"] for x in got}
@@ -538,9 +547,7 @@ def a_page_for_a_reader_reads_a_chunk_per_audience_key_not_the_collection(w):
              "--db", w.url)
     out = t.tix_ok("admin", "key", "add", "--user", "ana", "--db", w.url)
     key = re.findall(r"^\s*(tix_\S+)\s*$", out, re.M)[0]
-    out = t.tix_ok("admin", "collection", "add", "big", "--read", "acme", "--write", "acme",
-                   "--db", w.url)
-    cid = re.search(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", out).group(0)
+    cid = new_collection(w, "big")
     srv = w.server("chunk")
     root, ana = w.client(srv), t.Client(srv, t.bearer(key))
     for _ in range(4):
