@@ -121,7 +121,7 @@ setup() {
 
 # ---- import ----------------------------------------------------------------
 echo "== import of $COUNT indicators into an empty store ($ROUNDS rounds, interleaved)"
-for r in $(seq 1 "$ROUNDS"); do
+for _ in $(seq 1 "$ROUNDS"); do
 	for e in sqlite pg; do
 		db="$(fresh $e)"
 		setup "$db"
@@ -167,7 +167,10 @@ load() {
 	local kind=$1 cid=$2 key=$3 n=$4 c i=0 wpids="" t0 t1 tx0 pg0 tx1 pg1 hz
 	c=$((CONNS / n))
 	hz=$(getconf CLK_TCK)
+	# the lists of pids are meant to split
+	# shellcheck disable=SC2086
 	tx0=$(cpu_sum $SERVERS)
+	# shellcheck disable=SC2046
 	pg0=$(cpu_sum $(pg_pids))
 	t0=$(date +%s.%N)
 	for p in $PORTS; do
@@ -183,7 +186,9 @@ load() {
 	for p in $wpids; do wt=$((wt + $(ticks "$p"))); done
 	for p in $wpids; do wait "$p"; done
 	t1=$(date +%s.%N)
+	# shellcheck disable=SC2086
 	tx1=$(cpu_sum $SERVERS)
+	# shellcheck disable=SC2046
 	pg1=$(cpu_sum $(pg_pids))
 	awk -v tx=$((tx1 - tx0)) -v pg=$((pg1 - pg0)) -v wt=$wt -v hz="$hz" -v d="$(echo "$t1 - $t0" | bc -l)" \
 		'/^RESULT/ {r += $2; e += $5 + $6} END {printf "%.1f %d %.0f %.0f %.0f\n", r, e,
@@ -209,7 +214,7 @@ rate() { awk -v n="$1" '$1 == n {print $2}' "$WORK/results" | median; }
 # ---- one server per engine -------------------------------------------------
 echo "== GET objects?limit=100 and POST, one server, $ROUNDS rounds of ${DURATION}s, $CONNS connections"
 echo "   load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-for r in $(seq 1 "$ROUNDS"); do
+for _ in $(seq 1 "$ROUNDS"); do
 	for e in sqlite pg; do
 		if [ $e = sqlite ]; then db=$SQLITE cid=$SCID key=$SKEY; else db=$URL cid=$PCID key=$PKEY; fi
 		PORTS=""; serve "$db"; run "get-$e-cached" get "$cid" "$key" 1; stop_servers
@@ -223,7 +228,7 @@ done
 
 # ---- 1, 2 and 3 servers on one PostgreSQL database -------------------------
 echo "== 1, 2 and 3 servers on the PostgreSQL database, one wrk per server, $CONNS connections in all"
-for r in $(seq 1 "$ROUNDS"); do
+for _ in $(seq 1 "$ROUNDS"); do
 	for n in 1 2 3; do
 		PORTS=""
 		for _ in $(seq 1 $n); do serve "$URL" --cache 0; done
