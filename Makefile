@@ -17,7 +17,7 @@ ARM64 := build-arm64
 
 .PHONY: all deps deps-test build build-asan run run-pg test install deb test-deb \
         bench-ingest bench-taxii bench-pattern bench-policy bench-match bench-sync bench-sparse \
-        bench-formats bench-feeds bench-export bench-route bench-correlate bench-ui bench-scale \
+        bench-formats bench-feeds bench-export bench-route bench-correlate bench-ui bench-scale bench-pg \
         deps-arm64 build-arm64 test-arm64 test-arm64-quick \
         test-sync-long test-link bench-footprint fuzz fuzz-ci lint soak format clean
 
@@ -226,6 +226,11 @@ bench-route: deps
 bench-scale: deps
 	@sh tools/deps.sh bench
 	@bash bench/scale/run.sh
+
+# PostgreSQL against SQLite (import, TAXII GET cached and not, POST), and GET
+# and POST with 1, 2 and 3 servers on one PostgreSQL database (issue 18).
+bench-pg: deps
+	@bash bench/pg/run.sh
 
 # Every libFuzzer target (each fuzz/fuzz_*.c) for FUZZ_SECONDS each (ASan +
 # UBSan, clang), JOBS at a time, on a scratch copy of its seed corpus with

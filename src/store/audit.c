@@ -355,7 +355,7 @@ static enum tix_err append(struct store *s, const struct store_audit_entry *entr
 	e = write_head(s, seq, hash, err);
 out:
 	if (own_tx)
-		e = store__write_end(s, e, err);
+		e = store__write_end_audit(s, e, err);
 	if (e != TIX_OK && recent)
 		memset(recent, 0, RECENT * sizeof(*recent)); /* may name entries not kept */
 	return e;
@@ -713,7 +713,7 @@ static enum tix_err ids_finish(struct store *s, struct store_audit_ids *w, struc
 	}
 	if (own_tx) {
 		s->in_tx = 0;
-		e = store__write_end(s, e, err);
+		e = store__write_end_audit(s, e, err);
 	}
 out:
 	if (e != TIX_OK && recent)

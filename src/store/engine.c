@@ -112,7 +112,7 @@ enum tix_err store__write_begin(struct store *s, struct tix_error *err)
 	                                   : store__fail(s, err, "beginning a transaction");
 }
 
-enum tix_err store__write_end(struct store *s, enum tix_err e, struct tix_error *err)
+static enum tix_err write_end(struct store *s, enum tix_err e, int move, struct tix_error *err)
 {
 	if (s->pg == NULL) {
 		if (e == TIX_OK && (e = store__exec(s, "COMMIT", err)) == TIX_OK)
@@ -121,9 +121,9 @@ enum tix_err store__write_end(struct store *s, enum tix_err e, struct tix_error 
 		return e;
 	}
 	if (e == TIX_OK) {
-		struct db_stmt *st = db_cached(s->pg, PG_DATA_VERSION_BUMP, NULL);
+		struct db_stmt *st = move ? db_cached(s->pg, PG_DATA_VERSION_BUMP, NULL) : NULL;
 
-		if (st == NULL || db_step(st) != DB_DONE)
+		if (move && (st == NULL || db_step(st) != DB_DONE))
 			e = store__fail(s, err, "moving the data version");
 		else if (db_commit(s->pg) == DB_OK) {
 			s->own_commits++;
@@ -133,6 +133,16 @@ enum tix_err store__write_end(struct store *s, enum tix_err e, struct tix_error 
 	}
 	db_rollback(s->pg);
 	return e;
+}
+
+enum tix_err store__write_end(struct store *s, enum tix_err e, struct tix_error *err)
+{
+	return write_end(s, e, 1, err);
+}
+
+enum tix_err store__write_end_audit(struct store *s, enum tix_err e, struct tix_error *err)
+{
+	return write_end(s, e, 0, err);
 }
 
 uint64_t store__pg_data_version(struct store *s)

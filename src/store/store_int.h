@@ -97,6 +97,13 @@ struct db_stmt *store__held(struct store *s, int which, struct tix_error *err);
  * move the meta row 'data_version' too, which other handles read). */
 enum tix_err store__write_begin(struct store *s, struct tix_error *err);
 enum tix_err store__write_end(struct store *s, enum tix_err e, struct tix_error *err);
+/* store__write_end for a transaction that changed only the audit log (an
+ * append in a transaction of its own): on PostgreSQL it does not move the
+ * meta row 'data_version', which no cache needs for the audit log, so that
+ * the audit entries of reads (one per TAXII GET) do not empty the answer
+ * caches of every server on the database. (SQLite's PRAGMA data_version,
+ * not tix's to move, leaves such commits to store_audit_queue_data_version.) */
+enum tix_err store__write_end_audit(struct store *s, enum tix_err e, struct tix_error *err);
 
 /* The migration list (sqlite.c), one entry per schema version for both
  * engines. pg NULL: not yet on PostgreSQL. step: C run after the SQL, on

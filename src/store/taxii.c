@@ -153,12 +153,12 @@ static enum tix_err prepare(struct store *s, struct tix_buf *sql, struct tix_buf
  * column of every row to do the same). The positions of the cursor and
  * chunk binds are recorded so the next chunk rebinds them. */
 struct source {
-	int after[STORE_READER_KEYS + 1], chunk[1];
+	int after[STORE_READER_KEYS + 1], chunk[STORE_READER_KEYS + 1];
 	int nafter, nchunk;
 };
 
 static void source_sql(const struct store_taxii_filter *f, char keys[][160], size_t nkeys,
-                       struct tix_buf *sql, struct binds *b, struct source *src)
+                       int is_pg, struct tix_buf *sql, struct binds *b, struct source *src)
 {
 	if (f->ids && f->ids[0]) {
 		/* CROSS JOIN and "+": find the few versions of the ids by id and
@@ -174,8 +174,14 @@ static void source_sql(const struct store_taxii_filter *f, char keys[][160], siz
 		in_list(sql, b, "o.id", f->ids);
 		tix_buf_adds(sql, " ORDER BY m.date_added + 0 LIMIT ?");
 	} else if (f->reader) {
+		/* PostgreSQL 15 plans a UNION ALL under ORDER BY as an Append
+		 * and a sort of every row of every range (a MergeAppend of set
+		 * operations is PostgreSQL 17's): each range is limited to the
+		 * chunk itself, in its own parentheses (which SQLite's compound
+		 * SELECT does not take), so a page reads a chunk per key. */
 		for (size_t i = 0; i < nkeys; i++) {
 			tix_buf_adds(sql, i ? " UNION ALL " : "");
+			tix_buf_adds(sql, is_pg ? "(" : "");
 			tix_buf_adds(
 			        sql,
 			        "SELECT date_added, ckey, vid, superseded FROM collection_audience"
@@ -184,6 +190,11 @@ static void source_sql(const struct store_taxii_filter *f, char keys[][160], siz
 			bind_text(b, keys[i]);
 			src->after[src->nafter++] = b->n;
 			bind_num(b, 0);
+			if (is_pg) {
+				tix_buf_adds(sql, " ORDER BY date_added LIMIT ?)");
+				src->chunk[src->nchunk++] = b->n;
+				bind_num(b, 0);
+			}
 		}
 		tix_buf_adds(sql, " ORDER BY 1 LIMIT ?");
 	} else {
@@ -241,7 +252,7 @@ enum tix_err store_taxii_select(struct store *s, const struct store_taxii_filter
 	if ((e = filter_conditions(f, 0, &sql, b, err)) != TIX_OK)
 		goto out;
 	tix_buf_adds(&sql, ") FROM (");
-	source_sql(f, keys, nkeys, &sql, b, &src);
+	source_sql(f, keys, nkeys, is_pg, &sql, b, &src);
 	/* The candidates' order is the page's: CROSS JOIN keeps them the outer
 	 * loop, so no sort (which would copy every body) is needed; the loop
 	 * below checks that the order holds. PostgreSQL promises no order

@@ -8,9 +8,13 @@ other serves, its answer cache invalidated across processes), a wrong
 password (exit 3, libpq's message, no password printed), a schema from a
 newer tix (refused naming both versions), and PostgreSQL stopped under a
 load (503s, then the server connects again; every acknowledged write kept),
-and `tix migrate` from SQLite to PostgreSQL and back to a new SQLite file
+`tix migrate` from SQLite to PostgreSQL and back to a new SQLite file
 (the same rows and digests, exports, audit chain and API keys; a target
-that is not empty refused; a wrong password exit 3).
+that is not empty refused; a wrong password exit 3), and a hub of three
+servers on one database: concurrent writers to all three and pagers
+following each next token on another server (every object seen once, none
+missed), status resources and a removed key across servers, the limit of
+failed attempts per process, and one audit chain after the load.
 
 The servers run under the sharing policy, as a node does: the audience index
 that TAXII listings read for every principal is written from C on both
@@ -445,6 +449,226 @@ def migrate_sqlite_to_postgresql_and_back_keeps_every_table(w):
         assert wrong not in text and w.password not in text, text
     finally:
         psql(w.url, "DROP SCHEMA IF EXISTS %s CASCADE" % schema)
+
+
+def new_collection(w, title):
+    """A collection of the test's own (w.cid holds the earlier tests' objects)."""
+    out = t.tix_ok("admin", "collection", "add", title, "--read", "acme", "--write", "acme",
+                   "--db", w.url)
+    return re.search(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", out).group(0)
+
+
+# ---- a hub: three servers on one database (issue 18, Deliver 4) ---------------------------
+
+@test
+def three_servers_share_paging_status_caches_and_one_audit_chain(w):
+    """Three `tix serve` on one database with concurrent writers POSTing to
+    all three and pagers that follow each `next` token on the next server
+    (the tokens are MACed with the node secret, the same for all three)."""
+    cid = new_collection(w, "hub")
+    srvs = [w.server("hub%d" % i) for i in range(3)]
+    cs = [w.client(s) for s in srvs]
+    first = [t.indicator() for _ in range(120)]
+    for i in range(0, len(first), 40):
+        t.post_ok(cs[i // 40], cid, first[i:i + 40])
+    acked, statuses, errors, lock = [], [], [], threading.Lock()
+
+    def writer(i):
+        try:
+            for _ in range(12):
+                batch = [t.indicator() for _ in range(10)]
+                st = t.post_ok(cs[i], cid, batch)
+                with lock:
+                    acked.append((time.monotonic(), batch))
+                    statuses.append((i, st))
+        except Exception as e:  # reported below
+            errors.append(e)
+
+    def pager(i, out):
+        try:
+            seen, nxt, page = [], None, 0
+            while True:
+                params = [("limit", 20)] + ([("next", nxt)] if nxt else [])
+                began = time.monotonic()
+                r = t.expect(cs[(i + page) % 3].get(t.objects_path(cid), params), 200)
+                j = r.json()
+                seen += [o["id"] for o in j.get("objects", [])]
+                page += 1
+                if not j.get("more"):
+                    break
+                nxt = j["next"]
+            out.append((seen, began, page))
+        except Exception as e:  # reported below
+            errors.append(e)
+
+    results = [[] for _ in range(3)]
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(3)] + \
+        [threading.Thread(target=pager, args=(i, results[i])) for i in range(3)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors, errors
+    every = {o["id"] for o in first} | {o["id"] for _, b in acked for o in b}
+    for seen, last_page_began, pages in (r[0] for r in results):
+        assert pages >= 6, pages
+        assert len(seen) == len(set(seen)), "a pager was served an object twice"
+        # every object acknowledged before the pager asked for its last page
+        want = {o["id"] for o in first} | \
+            {o["id"] for at, b in acked if at < last_page_began for o in b}
+        missing = want - set(seen)
+        assert not missing, "a pager missed %d objects" % len(missing)
+        assert set(seen) <= every
+    # Afterwards, each server lists every object, once.
+    for c in cs:
+        final, _ = t.page_all(c, t.objects_path(cid), limit=1000)
+        ids = [o["id"] for o in final]
+        assert len(ids) == len(set(ids)) and every <= set(ids), (len(ids), len(every))
+    # The status of a POST on one server, from the two others.
+    for i, st in statuses[::5]:
+        for k in (1, 2):
+            got = t.expect(cs[(i + k) % 3].get("/api1/status/%s/" % st["id"]), 200).json()
+            assert got == st, (got, st)
+    # The chain of audit entries the three appended to stayed one chain.
+    r = t.tix("audit", "verify", "--db", w.url)
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    for s in srvs:
+        s.stop()
+
+
+@test
+def a_key_removed_is_refused_at_once_by_all_three_servers(w):
+    srvs = [w.server("rev%d" % i) for i in range(3)]
+    out = t.tix_ok("admin", "key", "add", "--user", "root", "--db", w.url)
+    key = re.findall(r"^\s*(tix_\S+)\s*$", out, re.M)[0]
+    cs = [t.Client(s, t.bearer(key)) for s in srvs]
+    for _ in range(2):  # each server has the key in its caches
+        for c in cs:
+            t.expect(c.get(t.objects_path(w.cid), [("limit", 1)]), 200)
+    t.tix_ok("admin", "key", "remove", key[4:16], "--db", w.url)
+    for c in cs:
+        t.expect_error(c.get(t.objects_path(w.cid), [("limit", 1)]), 401)
+    for c in srvs:
+        t.expect(w.client(c).get(t.objects_path(w.cid), [("limit", 1)]), 200)
+    for s in srvs:
+        s.stop()
+
+
+@test
+def failed_attempts_are_limited_per_server_process(w):
+    """The limit of failed attempts is each process's own (docs/accounts.md):
+    every server refuses 127.0.0.1 after its own 10 failures, and a lockout
+    on one does not reach the others, whose limits still hold."""
+    srvs = [w.server("lim%d" % i) for i in range(3)]
+    path = t.objects_path(w.cid)
+    for n, s in enumerate(srvs):
+        c = t.Client(s, t.basic("root", "a wrong password"))
+        got = []
+        for _ in range(40):
+            got.append(c.get(path).status)
+            if got[-1] == 429:
+                break
+            assert got[-1] == 401, got
+        assert got[-1] == 429 and len(got) == 11, got
+        t.expect_error(w.client(s).get(path), 429)  # the address, even with a right key
+        for other in srvs[n + 1:]:
+            t.expect(w.client(other).get(path, [("limit", 1)]), 200)
+    for s in srvs:
+        s.stop()
+
+
+def audit_seq(w):
+    r = subprocess.run(["psql", "-X", "-At", "-d", w.url, "-c", "SELECT coalesce(max(seq), 0) FROM audit"],
+                       capture_output=True, timeout=t.TIMEOUT)
+    assert r.returncode == 0, r.stderr
+    return int(r.stdout)
+
+
+def cache_hits(srv):
+    r = t.Client(srv).get("/metrics", accept=None)
+    assert r.status == 200, r
+    return int(re.search(rb'^tix_taxii_cache_answers_total\{result="hit"\} (\d+)$', r.body,
+                         re.M).group(1))
+
+
+@test
+def the_audit_entries_of_reads_leave_the_answer_caches_of_all_servers_valid(w):
+    """Every TAXII GET is audited (a commit by the server's audit writer); on
+    PostgreSQL that commit must not move the data version that the answer
+    caches of all servers on the database compare, or no cache ever hits."""
+    # one worker thread each: the answer cache is per thread
+    a, b = w.server("cache-a", ["--threads", "1"]), w.server("cache-b", ["--threads", "1"])
+    cs = [w.client(a), w.client(b)]
+    cid = new_collection(w, "cached")
+    path, params = t.objects_path(cid), [("limit", 10)]
+    t.post_ok(cs[1], cid, [t.indicator() for _ in range(3)])  # a read of none is not audited
+
+    def get_and_wait_for_its_audit_entry(c):
+        before = audit_seq(w)
+        r = t.expect(c.get(path, params), 200)
+        deadline = time.monotonic() + 30
+        while audit_seq(w) == before:
+            assert time.monotonic() < deadline, "the read was never audited"
+            time.sleep(0.05)
+        return r.body
+
+    first = [get_and_wait_for_its_audit_entry(c) for c in cs]  # fills both caches
+    assert first[0] == first[1]
+    hits = [cache_hits(a), cache_hits(b)]
+    for _ in range(2):
+        for c in cs:
+            assert get_and_wait_for_its_audit_entry(c) == first[0]
+    assert [cache_hits(a) - hits[0], cache_hits(b) - hits[1]] == [2, 2], \
+        "the audit entries of reads emptied the answer caches"
+    # A write still reaches both at once.
+    o = t.indicator()
+    t.post_ok(cs[0], cid, [o])
+    for c in cs:
+        got = t.expect(c.get(path, [("limit", 1000)]), 200).json()["objects"]
+        assert o["id"] in {x["id"] for x in got}
+    a.stop()
+    b.stop()
+
+
+def audience_rows_read(w):
+    r = subprocess.run(["psql", "-X", "-At", "-d", w.url, "-c",
+                        "SELECT coalesce(idx_tup_fetch, 0) + coalesce(seq_tup_read, 0) FROM"
+                        " pg_stat_user_tables WHERE relname = 'collection_audience'"],
+                       capture_output=True, timeout=t.TIMEOUT)
+    assert r.returncode == 0, r.stderr
+    return int(r.stdout)
+
+
+@test
+def a_page_for_a_reader_reads_a_chunk_per_audience_key_not_the_collection(w):
+    """An analyst's page walks the audience index: one range per key the
+    reader has, merged on date_added. PostgreSQL 15 sorts a UNION ALL
+    under ORDER BY whole, so each range must be limited to the page itself,
+    or every page reads every row of the collection."""
+    t.tix_ok("admin", "user", "add", "ana", "--org", "acme", "--role", "analyst",
+             "--db", w.url)
+    out = t.tix_ok("admin", "key", "add", "--user", "ana", "--db", w.url)
+    key = re.findall(r"^\s*(tix_\S+)\s*$", out, re.M)[0]
+    cid = new_collection(w, "big")
+    srv = w.server("chunk")
+    root, ana = w.client(srv), t.Client(srv, t.bearer(key))
+    for _ in range(4):
+        t.post_ok(root, cid, [t.indicator() for _ in range(600)])
+    t.expect(ana.get(t.objects_path(cid), [("limit", 10)]), 200)  # connects, prepares
+    before, deadline = audience_rows_read(w), time.monotonic() + 30
+    pages = 0
+    # PostgreSQL publishes a backend's counts at most once a second: page on
+    # until they have moved
+    while audience_rows_read(w) == before:
+        assert time.monotonic() < deadline, "PostgreSQL's counts never moved"
+        got = t.expect(ana.get(t.objects_path(cid), [("limit", 10)]), 200).json()
+        assert len(got["objects"]) == 10 and got["more"], got
+        pages += 1
+        time.sleep(0.2)
+    read = audience_rows_read(w) - before
+    assert read <= 200 * pages, "%d audience rows read for %d pages of 10 (2,400 objects)" % (
+        read, pages)
+    srv.stop()
 
 
 def main():
