@@ -128,6 +128,7 @@ SUITES := \
 	asan:tests/e2e/test_taxii.py \
 	asan:tests/cli/run_tests.py \
 	release:tests/e2e/test_crash.py \
+	release:tests/e2e/test_crash_pg.py \
 	make:lint \
 	asan:tests/e2e/test_sync.py \
 	asan:tests/e2e/test_ops.py \
