@@ -147,6 +147,7 @@ SUITES := \
 	release:tests/e2e/test_taxii.py \
 	release:tests/e2e/test_taxii_pg.py \
 	release:tests/e2e/test_sync.py \
+	release:tests/e2e/test_sync_pg.py \
 	release:tests/e2e/test_ops.py \
 	release:tests/e2e/test_policy.py \
 	release:tests/e2e/test_policy_pg.py \
