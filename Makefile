@@ -128,6 +128,7 @@ SUITES := \
 	asan:tests/e2e/test_taxii.py \
 	asan:tests/cli/run_tests.py \
 	release:tests/e2e/test_crash.py \
+	release:tests/e2e/test_crash_pg.py \
 	make:lint \
 	asan:tests/e2e/test_sync.py \
 	asan:tests/e2e/test_ops.py \
@@ -146,8 +147,10 @@ SUITES := \
 	release:tests/e2e/test_taxii.py \
 	release:tests/e2e/test_taxii_pg.py \
 	release:tests/e2e/test_sync.py \
+	release:tests/e2e/test_sync_pg.py \
 	release:tests/e2e/test_ops.py \
 	release:tests/e2e/test_policy.py \
+	release:tests/e2e/test_policy_pg.py \
 	release:tests/e2e/test_ownership.py \
 	release:tests/e2e/test_abuse.py \
 	release:tests/e2e/test_misp_feed.py \

@@ -9,6 +9,10 @@ and the audit log (who has seen an object; `tix audit verify` before and
 after tampering).
 
     TIX=build-asan/tix python3 tests/e2e/test_policy.py [TEST_NAME...]
+
+TIX_TEST_DB, when set, is the world's store instead of a new file: an empty
+database, e.g. a PostgreSQL URL (issue 18; test_policy_pg.py). There the
+audit log is tampered with in place through `psql`, and restored after.
 """
 
 import json
@@ -17,6 +21,7 @@ import re
 import secrets
 import shutil
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -91,7 +96,7 @@ EXPECTED = {
 class World:
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="tix-policy-")
-        self.db = os.path.join(self.dir, "tix.db")
+        self.db = os.environ.get("TIX_TEST_DB") or os.path.join(self.dir, "tix.db")
         for org in ("cert", "bank", "telco", "police", "hub"):
             tix_ok("admin", "org", "add", org, "--country", "KE", "--sector", "finance",
                    "--db", self.db)
@@ -332,25 +337,41 @@ def the_audit_log_knows_who_has_seen_an_object(w):
     assert "intact" in tix_ok("audit", "verify", "--db", w.db)
 
 
+def psql(url, sql):
+    r = subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", "-X", url, "-c", sql],
+                       capture_output=True, timeout=60)
+    assert r.returncode == 0, (sql, r.stderr)
+
+
 @test
 def tampering_with_the_audit_log_is_detected(w):
+    on_pg = re.match(r"postgres(ql)?://", w.db)
     copy = os.path.join(w.dir, "tampered.db")
     for kind, sql in (("edit", "UPDATE audit SET actor = 'someone' WHERE seq = 3"),
                       ("delete", "DELETE FROM audit WHERE seq = 4"),
                       ("reorder", "UPDATE audit SET seq = -1 WHERE seq = 2;"
                                   "UPDATE audit SET seq = 2 WHERE seq = 3;"
                                   "UPDATE audit SET seq = 3 WHERE seq = -1")):
-        db = sqlite3.connect(w.db)
-        backup = sqlite3.connect(copy)
-        db.backup(backup)
-        db.close()
-        backup.executescript(sql)
-        backup.commit()
-        backup.close()
+        if on_pg:  # no file to copy: tamper in place, put the log back after
+            psql(w.db, "CREATE TABLE audit_saved AS SELECT * FROM audit;" + sql)
+            copy = w.db
+        else:
+            db = sqlite3.connect(w.db)
+            backup = sqlite3.connect(copy)
+            db.backup(backup)
+            db.close()
+            backup.executescript(sql)
+            backup.commit()
+            backup.close()
         r = tix("audit", "verify", "--db", copy)
         assert r.returncode == 1, (kind, r.returncode, r.stdout, r.stderr)
         assert b"BROKEN at entry" in r.stderr, (kind, r.stderr)
-        os.unlink(copy)
+        if on_pg:
+            psql(w.db, "DELETE FROM audit; INSERT INTO audit SELECT * FROM audit_saved;"
+                       "DROP TABLE audit_saved")
+            assert "intact" in tix_ok("audit", "verify", "--db", w.db)
+        else:
+            os.unlink(copy)
 
 
 @test

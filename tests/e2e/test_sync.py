@@ -12,6 +12,11 @@ answers by at its next request.
 
     TIX=build/tix python3 tests/e2e/test_sync.py [TEST_NAME...]
     SYNC_OBJECTS=100000 ...   (the default is 5000; `make test-sync-long`)
+
+TIX_TEST_DB, when set, is the store of the node named TIX_TEST_DB_NODE
+(default b, the puller in most tests) instead of a new file: a PostgreSQL
+URL (issue 18; test_sync_pg.py), emptied (its public schema dropped) when
+that node is made; the other nodes keep SQLite files.
 """
 
 import gzip
@@ -67,6 +72,35 @@ EXT = "extension-definition--da5a1e8b-49f4-5041-b48e-c59de73ab482"
 TESTS = []
 
 
+PG_URL = os.environ.get("TIX_TEST_DB")
+PG_NODE = os.environ.get("TIX_TEST_DB_NODE", "b")
+
+
+def psql(url, sql, *params):
+    """Rows of sql (with ? placeholders for params) on a PostgreSQL URL."""
+    args = ["psql", "-X", "-A", "-t", "-q", "-F", "\x1f", "-R", "\x1e", "-v", "ON_ERROR_STOP=1"]
+    for i, v in enumerate(params):
+        args += ["-v", "p%d=%s" % (i, v)]
+        sql = sql.replace("?", ":'p%d'" % i, 1)
+    # On stdin: psql interpolates the variables there, not in -c.
+    r = subprocess.run(args + [url], input=(sql + ";\n").encode(), capture_output=True,
+                       timeout=120)
+    assert r.returncode == 0, "psql: %s" % r.stderr[-1000:]
+    out = r.stdout.decode().strip("\n")
+    return [tuple(rec.split("\x1f")) for rec in out.split("\x1e") if rec.strip("\n")]
+
+
+def rows(db, sql, *params):
+    """Rows of a read-only query on a node's store, either engine (values as text on PG)."""
+    if re.match(r"postgres(ql)?://", db):
+        return psql(db, sql, *params)
+    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=30)
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()
+
+
 def test(fn):
     TESTS.append(fn)
     return fn
@@ -101,6 +135,9 @@ class Node:
         self.dir = os.path.join(root, name)
         os.makedirs(self.dir)
         self.db = os.path.join(self.dir, "tix.db")
+        if PG_URL and name == PG_NODE:
+            self.db = PG_URL
+            psql(PG_URL, "DROP SCHEMA public CASCADE; CREATE SCHEMA public")
         self.orgs = set()
         self.ensure_org(self.org)
         out = tix_ok("admin", "collection", "add", "feed", "--read", self.org, "--write",
@@ -154,17 +191,13 @@ class Node:
         return {p["name"]: p for p in json.loads(out)}
 
     def ids(self):
-        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True, timeout=30)
-        try:
-            rows = con.execute("SELECT o.id, count(*) FROM objects o JOIN collection_objects m"
-                               " ON m.vid = o.vid JOIN collections c ON c.ckey = m.ckey"
-                               " WHERE c.title = 'feed' GROUP BY o.id").fetchall()
-        finally:
-            con.close()
-        dup = [i for i, n in rows if n != 1]
+        found = rows(self.db, "SELECT o.id, count(*) FROM objects o JOIN collection_objects m"
+                     " ON m.vid = o.vid JOIN collections c ON c.ckey = m.ckey"
+                     " WHERE c.title = 'feed' GROUP BY o.id")
+        dup = [i for i, n in found if int(n) != 1]
         assert not dup, "%s holds %d objects in several versions: %s" % (
             self.name, len(dup), dup[:3])
-        return {i for i, _ in rows}
+        return {i for i, _ in found}
 
     def close(self):
         self.server.stop()
@@ -277,15 +310,11 @@ def two_nodes_converge_both_ways(w):
     assert st["pull_after"] and st["bytes_in"] > 0 and st["bytes_out"] > 0, st
     quiet_round([a, b])
     # A new version on one side reaches the other, as a second version.
-    con = sqlite3.connect(a.db)
-    body = json.loads(con.execute("SELECT body FROM objects LIMIT 1").fetchone()[0])
-    con.close()
+    body = json.loads(rows(a.db, "SELECT body FROM objects LIMIT 1")[0][0])
     body["modified"] = "2025-01-01T00:00:00.000Z"
     a.load([body])
     converge([a, b])
-    con = sqlite3.connect("file:%s?mode=ro" % b.db, uri=True)
-    n = con.execute("SELECT count(*) FROM objects WHERE id = ?", (body["id"],)).fetchone()[0]
-    con.close()
+    n = int(rows(b.db, "SELECT count(*) FROM objects WHERE id = ?", body["id"])[0][0])
     assert n == 2, n
 
 
@@ -375,15 +404,10 @@ def refused_versions_wait_in_the_outbox_and_only_they_are_sent_again(w):
 
 def bodies(node):
     """id -> the bodies of feed's versions on node, as stored."""
-    con = sqlite3.connect("file:%s?mode=ro" % node.db, uri=True, timeout=30)
-    try:
-        rows = con.execute("SELECT o.id, o.body FROM objects o JOIN collection_objects m"
-                           " ON m.vid = o.vid JOIN collections c ON c.ckey = m.ckey"
-                           " WHERE c.title = 'feed'").fetchall()
-    finally:
-        con.close()
     out = {}
-    for i, body in rows:
+    for i, body in rows(node.db, "SELECT o.id, o.body FROM objects o JOIN collection_objects m"
+                        " ON m.vid = o.vid JOIN collections c ON c.ckey = m.ckey"
+                        " WHERE c.title = 'feed'"):
         out.setdefault(i, []).append(json.loads(body))
     return out
 

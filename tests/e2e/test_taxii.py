@@ -421,10 +421,11 @@ class World:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def small_store(workdir):
-    """A store of its own: one organisation, one analyst with a key, one
-    collection it may read and write. Returns (db, key, collection id)."""
-    db = os.path.join(workdir, "small.db")
+def small_store(workdir, db=None):
+    """A store of its own (a new file in workdir, or db: an empty database):
+    one organisation, one analyst with a key, one collection it may read and
+    write. Returns (db, key, collection id)."""
+    db = db or os.path.join(workdir, "small.db")
     tix_ok("admin", "org", "add", "solo", "--db", db)
     tix_ok("admin", "user", "add", "writer", "--org", "solo", "--role", "analyst",
            "--password-stdin", "--db", db, stdin=b"correct horse battery staple\n")
