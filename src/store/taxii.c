@@ -179,9 +179,13 @@ static void source_sql(const struct store_taxii_filter *f, char keys[][160], siz
 		 * operations is PostgreSQL 17's): each range is limited to the
 		 * chunk itself, in its own parentheses (which SQLite's compound
 		 * SELECT does not take), so a page reads a chunk per key. */
+		/* One key is no compound: PostgreSQL refuses a parenthesised
+		 * SELECT's ORDER BY beside the outer one, and needs neither. */
+		int limit_each = is_pg && nkeys > 1;
+
 		for (size_t i = 0; i < nkeys; i++) {
 			tix_buf_adds(sql, i ? " UNION ALL " : "");
-			tix_buf_adds(sql, is_pg ? "(" : "");
+			tix_buf_adds(sql, limit_each ? "(" : "");
 			tix_buf_adds(
 			        sql,
 			        "SELECT date_added, ckey, vid, superseded FROM collection_audience"
@@ -190,7 +194,7 @@ static void source_sql(const struct store_taxii_filter *f, char keys[][160], siz
 			bind_text(b, keys[i]);
 			src->after[src->nafter++] = b->n;
 			bind_num(b, 0);
-			if (is_pg) {
+			if (limit_each) {
 				tix_buf_adds(sql, " ORDER BY date_added LIMIT ?)");
 				src->chunk[src->nchunk++] = b->n;
 				bind_num(b, 0);
