@@ -12,23 +12,9 @@ non-root user.
     TIX=build/tix python3 tests/e2e/test_sync_pg.py [TEST_NAME...]
 """
 
-import os
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-PG_SH = os.path.join(HERE, "..", "..", "tools", "pg.sh")
-
-
-def main():
-    if "TIX_TEST_PG_URL" not in os.environ and "TIX_TEST_PG_SKIP" not in os.environ:
-        os.execvp("sh", ["sh", PG_SH, "run", sys.executable] + sys.argv)
-    if os.environ.get("TIX_TEST_PG_SKIP"):
-        print("SKIPPED: no PostgreSQL: %s" % os.environ["TIX_TEST_PG_SKIP"])
-        return 77
-    os.environ["TIX_TEST_DB"] = os.environ["TIX_TEST_PG_URL"]
-    os.environ.setdefault("SYNC_OBJECTS", "1000")
-    os.execv(sys.executable, [sys.executable, os.path.join(HERE, "test_sync.py")] + sys.argv[1:])
-
+from on_pg import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run("test_sync.py", {"SYNC_OBJECTS": "1000"}))
