@@ -10,7 +10,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,20 +99,10 @@ static int coll_titles(void *arg, const struct store_collection_info *c)
 	return ns->n == 16;
 }
 
-/* Count of rows a query gives, read with sqlite directly. */
-static int count(const char *path, const char *sql)
+/* What a query of one number gives, read behind the store's back. */
+static int count(const struct fixture *f, const char *sql)
 {
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	int n = -1;
-
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return n;
+	return (int)test_store_int(f, sql, NULL);
 }
 
 /* ---- roles --------------------------------------------------------------- */
@@ -179,7 +168,7 @@ static void test_org_errors(void **state)
 	assert_int_equal(store_org_add(f->s, "x", "DEU", &err), TIX_EINVAL);
 	assert_int_equal(store_org_add(f->s, "x", "1A", &err), TIX_EINVAL);
 	/* Nothing of the refused ones was stored. */
-	assert_int_equal(count(f->path, "SELECT count(*) FROM orgs"), 1);
+	assert_int_equal(count(f, "SELECT count(*) FROM orgs"), 1);
 }
 
 /* ---- users ---------------------------------------------------------------- */
@@ -238,7 +227,7 @@ static void test_user_errors(void **state)
 	assert_int_equal(store_user_add(f->s, "bob", "acme", (enum store_role)9, NULL, &err),
 	                 TIX_EINVAL);
 	assert_int_equal(store_user_remove(f->s, "bob", &err), TIX_ENOTFOUND);
-	assert_int_equal(count(f->path, "SELECT count(*) FROM users"), 1);
+	assert_int_equal(count(f, "SELECT count(*) FROM users"), 1);
 }
 
 /* ---- API keys --------------------------------------------------------------- */
@@ -296,7 +285,7 @@ static void test_apikey_errors(void **state)
 	assert_int_equal(store_apikey_add(f->s, "nobody", "dddddddddddd", h, &err), TIX_ENOTFOUND);
 	assert_string_equal(err.msg, "no user 'nobody'");
 	assert_int_equal(store_apikey_add(f->s, "alice", "", h, &err), TIX_EINVAL);
-	assert_int_equal(count(f->path, "SELECT count(*) FROM api_keys"), 1);
+	assert_int_equal(count(f, "SELECT count(*) FROM api_keys"), 1);
 }
 
 static void test_user_removal_takes_its_keys(void **state)
@@ -335,7 +324,7 @@ static void test_org_removal_cascades(void **state)
 	OK(store_org_remove(f->s, "acme", E));
 	assert_int_equal(store_user_get(f->s, "alice", &u, &err), TIX_ENOTFOUND);
 	assert_int_equal(store_apikey_get(f->s, "aaaaaaaaaaaa", &k, &err), TIX_ENOTFOUND);
-	assert_int_equal(count(f->path, "SELECT count(*) FROM collection_grants"), 1);
+	assert_int_equal(count(f, "SELECT count(*) FROM collection_grants"), 1);
 	/* What belongs to others stays, and so does the collection. */
 	OK(store_user_get(f->s, "olga", &u, E));
 	OK(store_apikey_get(f->s, "oooooooooooo", &k, E));
@@ -360,20 +349,17 @@ static void test_node_secret_stable_across_reopen(void **state)
 	memset(b, 0, sizeof(b));
 	OK(store_node_secret(f->s, b, E));
 	assert_memory_equal(a, b, sizeof(a));
-	assert_int_equal(count(f->path, "SELECT length(value) FROM meta WHERE key = 'node_secret'"),
-	                 64);
+	assert_int_equal(count(f, "SELECT length(value) FROM meta WHERE key = 'node_secret'"), 64);
 }
 
 static void test_node_secret_differs_between_stores(void **state)
 {
 	struct fixture *f = *state;
 	unsigned char a[32], b[32];
-	char path[160];
 	struct store *other;
 	struct tix_error err;
 
-	snprintf(path, sizeof(path), "%s/other.db", f->dir);
-	other = store_open(path, NULL, &err);
+	other = store_open(test_store_other(f), NULL, &err);
 	assert_non_null(other);
 	OK(store_node_secret(f->s, a, E));
 	OK(store_node_secret(other, b, E));
@@ -408,7 +394,7 @@ static void test_collection_create_and_errors(void **state)
 	assert_int_equal(store_collection_create(f->s, "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", NULL,
 	                                         &found, &err),
 	                 TIX_EINVAL);
-	assert_int_equal(count(f->path, "SELECT count(*) FROM collections"), 1);
+	assert_int_equal(count(f, "SELECT count(*) FROM collections"), 1);
 }
 
 static void test_grants(void **state)
@@ -455,7 +441,7 @@ static void test_grants(void **state)
 	OK(store_collection_grant(f->s, &c, "acme", 0, 0, E));
 	OK(store_collection_access(f->s, &c, acme.key, &r, &w, E));
 	assert_int_equal(r + w, 0);
-	assert_int_equal(count(f->path, "SELECT count(*) FROM collection_grants"), 0);
+	assert_int_equal(count(f, "SELECT count(*) FROM collection_grants"), 0);
 
 	assert_int_equal(store_collection_grant(f->s, &c, "nope", 1, 1, &err), TIX_ENOTFOUND);
 	assert_string_equal(err.msg, "no organisation 'nope'");
@@ -491,9 +477,9 @@ static void test_collection_remove_keeps_objects(void **state)
 
 	OK(store_collection_remove(f->s, c.id, E)); /* by id */
 	assert_int_equal(store_collection_get(f->s, "feed", 0, &c, &err), TIX_ENOTFOUND);
-	assert_int_equal(count(f->path, "SELECT count(*) FROM collection_objects"), 0);
-	assert_int_equal(count(f->path, "SELECT count(*) FROM collection_grants"), 0);
-	assert_int_equal(count(f->path, "SELECT count(*) FROM objects"), 1);
+	assert_int_equal(count(f, "SELECT count(*) FROM collection_objects"), 0);
+	assert_int_equal(count(f, "SELECT count(*) FROM collection_grants"), 0);
+	assert_int_equal(count(f, "SELECT count(*) FROM objects"), 1);
 	assert_int_equal(store_collection_remove(f->s, "feed", &err), TIX_ENOTFOUND);
 	assert_string_equal(err.msg, "no collection 'feed'");
 }

@@ -10,7 +10,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,15 +29,6 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	return test_store_teardown(state);
-}
-
-static void raw(const char *path, const char *sql)
-{
-	sqlite3 *db;
-
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
 }
 
 static void id_of(int i, char out[64])
@@ -190,9 +180,15 @@ static void a_failure_half_way_leaves_no_part(void **state)
 
 	assert_int_equal(export_ids(f->s, 3, &err), TIX_OK); /* one entry before */
 	store_close(f->s);
-	raw(f->path, "CREATE TRIGGER fail_part_3 BEFORE INSERT ON audit"
-	             " WHEN NEW.detail LIKE '%(part 3 of %' BEGIN"
-	             " SELECT RAISE(ABORT, 'the disk is full'); END;");
+	test_store_exec(f,
+	                "CREATE TRIGGER fail_part_3 BEFORE INSERT ON audit"
+	                " WHEN NEW.detail LIKE '%(part 3 of %' BEGIN"
+	                " SELECT RAISE(ABORT, 'the disk is full'); END;",
+	                "CREATE FUNCTION fail_part_3() RETURNS trigger LANGUAGE plpgsql AS $$"
+	                " BEGIN IF NEW.detail LIKE '%(part 3 of %' THEN"
+	                " RAISE EXCEPTION 'the disk is full'; END IF; RETURN NEW; END $$;"
+	                "CREATE TRIGGER fail_part_3 BEFORE INSERT ON audit"
+	                " FOR EACH ROW EXECUTE FUNCTION fail_part_3();");
 	assert_non_null(f->s = store_open(f->path, NULL, &err));
 	assert_int_not_equal(export_ids(f->s, 4 * PART, &err), TIX_OK);
 	assert_non_null(strstr(err.msg, "the disk is full"));
@@ -201,7 +197,8 @@ static void a_failure_half_way_leaves_no_part(void **state)
 	assert_int_equal(list(f->s, id).entries, 0);
 	assert_int_equal(verified(f->s), 1);
 	store_close(f->s);
-	raw(f->path, "DROP TRIGGER fail_part_3");
+	test_store_exec(f, "DROP TRIGGER fail_part_3",
+	                "DROP TRIGGER fail_part_3 ON audit; DROP FUNCTION fail_part_3()");
 	assert_non_null(f->s = store_open(f->path, NULL, &err));
 	assert_int_equal(export_ids(f->s, 2 * PART, &err), TIX_OK);
 	assert_int_equal(verified(f->s), 3);

@@ -1,7 +1,8 @@
 /*
  * tests/unit/store/test_copy.c — tix migrate's copy (src/store/copy.c): the
  * canonical encoding of a value in a table's digest (the same bytes from
- * either engine), a copy between two SQLite stores, a target that is not
+ * either engine), a copy between two stores of the engine the tests run on
+ * (two SQLite files; two schemas on PostgreSQL), a target that is not
  * empty refused, a copy that differs rolled back.
  */
 #include <setjmp.h>
@@ -58,19 +59,17 @@ static int count(void *arg, const struct store_copy_table *t)
 	return 0;
 }
 
-static void test_copy_between_sqlite_stores(void **state)
+static void test_copy_between_stores(void **state)
 {
 	struct fixture *f = *state;
 	struct tix_error err;
 	struct store *to;
 	struct store_org o;
 	struct seen seen = {0, 0, 0};
-	char path[200];
 
 	assert_int_equal(store_org_add(f->s, "acme", "", &err), TIX_OK);
 	assert_int_equal(store_org_add(f->s, "globex", "", &err), TIX_OK);
-	snprintf(path, sizeof(path), "%s/copy.db", f->dir);
-	to = store_open(path, NULL, &err);
+	to = store_open(test_store_other(f), NULL, &err); /* on the same engine */
 	assert_non_null(to);
 	assert_int_equal(store_copy(f->s, to, count, &seen, &err), TIX_OK);
 	assert_true(seen.tables > 30);
@@ -93,16 +92,18 @@ static void test_a_copy_that_differs_is_rolled_back(void **state)
 	struct store *to;
 	struct store_org o;
 	struct seen seen = {0, 0, 0};
-	char path[200];
 
 	assert_int_equal(store_org_add(f->s, "acme", "", &err), TIX_OK);
-	snprintf(path, sizeof(path), "%s/copy.db", f->dir);
-	to = store_open(path, NULL, &err);
+	to = store_open(test_store_other(f), NULL, &err); /* on the same engine */
 	assert_non_null(to);
 	assert_int_equal(db_exec(store__engine(to),
 	                         "CREATE TRIGGER changed AFTER INSERT ON orgs BEGIN"
 	                         " UPDATE orgs SET country = 'XX' WHERE okey = new.okey; END",
-	                         NULL),
+	                         "CREATE FUNCTION changed() RETURNS trigger LANGUAGE plpgsql AS $$"
+	                         " BEGIN UPDATE orgs SET country = 'XX' WHERE okey = NEW.okey;"
+	                         " RETURN NULL; END $$;"
+	                         "CREATE TRIGGER changed AFTER INSERT ON orgs"
+	                         " FOR EACH ROW EXECUTE FUNCTION changed()"),
 	                 DB_OK);
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(store_copy(f->s, to, count, &seen, &err), TIX_ESTORE);
@@ -121,7 +122,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_encoding_is_tag_and_big_endian),
-	        cmocka_unit_test_setup_teardown(test_copy_between_sqlite_stores, setup,
+	        cmocka_unit_test_setup_teardown(test_copy_between_stores, setup,
 	                                        test_store_teardown),
 	        cmocka_unit_test_setup_teardown(test_a_copy_that_differs_is_rolled_back, setup,
 	                                        test_store_teardown),

@@ -11,7 +11,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include "../tmpdir.h"
 #include "core/core.h"
 #include "stix/stix.h"
+#include "store/db.h"
 #include "store/store.h"
 
 #define RED   "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
@@ -53,8 +53,6 @@ static void put_json(struct store *s, const char *text, const char *owner)
 	assert_int_equal(store_commit(s, &err), TIX_OK);
 	json_decref(v);
 }
-
-static void raw(const char *path, const char *sql);
 
 struct seen {
 	int tlp;
@@ -206,10 +204,14 @@ static void sharing_groups_and_settings(void **state)
 	"DROP TABLE ownership_conflicts; DROP TABLE object_owners;"                                \
 	"DROP INDEX objects_unknown_marking;"
 
+static void raw(const struct fixture *f, const char *sql);
+
 static void migration_4_resolves_versions_stored_before(void **state)
 {
 	struct fixture *f = *state;
 	struct seen w;
+
+	test_store_sqlite_only(f, TEST_NO_OLD_PG_SCHEMA);
 
 	put_json(f->s,
 	         "{\"type\":\"marking-definition\",\"spec_version\":\"2.1\",\"id\":\"" STMT "\","
@@ -228,7 +230,7 @@ static void migration_4_resolves_versions_stored_before(void **state)
 	         "cert");
 	put_json(f->s, IND("4", "", ""), "cert");
 	store_close(f->s);
-	raw(f->path,
+	raw(f,
 	    /* back to schema 3: without migrations 9 to 13, migration 8's table and column, 7's
 	       index, 6's and 5's tables, then 4's */
 	    UNDO_MIGRATIONS_21_TO_6
@@ -273,6 +275,8 @@ static void migration_18_indexes_relationships_stored_before(void **state)
 	char sql[512];
 	int n = 0;
 
+	test_store_sqlite_only(f, TEST_NO_OLD_PG_SCHEMA);
+
 #define REL(n, src, tgt)                                                                           \
 	"{\"type\":\"relationship\",\"spec_version\":\"2.1\",\"id\":\"relationship--"              \
 	"00000000-0000-4000-8000-00000000000" n "\",\"created\":\"2024-01-01T00:00:00Z\","         \
@@ -290,7 +294,7 @@ static void migration_18_indexes_relationships_stored_before(void **state)
 	                           " DELETE FROM meta WHERE key = 'sightings_version';"
 	                           " PRAGMA user_version = %d;",
 	         17);
-	raw(f->path, sql);
+	raw(f, sql);
 	f->s = store_open(f->path, NULL, NULL);
 	assert_non_null(f->s);
 	assert_int_equal(store_relationships_of(f->s, ID("1"), 0, count_hit, &n, &err), TIX_OK);
@@ -335,13 +339,9 @@ static int64_t verify(struct store *s, enum tix_err want)
 	return want == TIX_OK ? entries : bad;
 }
 
-static void raw(const char *path, const char *sql)
+static void raw(const struct fixture *f, const char *sql)
 {
-	sqlite3 *db;
-
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	test_store_exec(f, sql, NULL);
 }
 
 static int count_cb(void *arg, int64_t seq, const struct store_audit_entry *e)
@@ -375,7 +375,7 @@ static void an_edited_entry_is_found(void **state)
 
 	log_entries(f->s, 20);
 	store_close(f->s);
-	raw(f->path, "UPDATE audit SET actor = 'nobody' WHERE seq = 7");
+	raw(f, "UPDATE audit SET actor = 'nobody' WHERE seq = 7");
 	f->s = store_open(f->path, NULL, NULL);
 	assert_int_equal(verify(f->s, TIX_EINVAL), 7);
 }
@@ -386,7 +386,7 @@ static void a_deleted_entry_is_found(void **state)
 
 	log_entries(f->s, 20);
 	store_close(f->s);
-	raw(f->path, "DELETE FROM audit WHERE seq = 12");
+	raw(f, "DELETE FROM audit WHERE seq = 12");
 	f->s = store_open(f->path, NULL, NULL);
 	assert_int_equal(verify(f->s, TIX_EINVAL), 12);
 }
@@ -398,8 +398,8 @@ static void renumbered_or_reordered_entries_are_found(void **state)
 	log_entries(f->s, 20);
 	store_close(f->s);
 	/* swap the contents of entries 4 and 5 */
-	raw(f->path, "UPDATE audit SET seq = -4 WHERE seq = 4; UPDATE audit SET seq = 4 WHERE "
-	             "seq = 5; UPDATE audit SET seq = 5 WHERE seq = -4;");
+	raw(f, "UPDATE audit SET seq = -4 WHERE seq = 4; UPDATE audit SET seq = 4 WHERE "
+	       "seq = 5; UPDATE audit SET seq = 5 WHERE seq = -4;");
 	f->s = store_open(f->path, NULL, NULL);
 	assert_int_equal(verify(f->s, TIX_EINVAL), 4);
 }
@@ -410,7 +410,7 @@ static void entries_cut_off_the_end_are_found(void **state)
 
 	log_entries(f->s, 20);
 	store_close(f->s);
-	raw(f->path, "DELETE FROM audit WHERE seq > 17");
+	raw(f, "DELETE FROM audit WHERE seq > 17");
 	f->s = store_open(f->path, NULL, NULL);
 	assert_int_equal(verify(f->s, TIX_EINVAL), 18);
 }
@@ -421,7 +421,8 @@ static void a_rewritten_hash_is_found(void **state)
 
 	log_entries(f->s, 5);
 	store_close(f->s);
-	raw(f->path, "UPDATE audit SET hash = zeroblob(32) WHERE seq = 3");
+	test_store_exec(f, "UPDATE audit SET hash = zeroblob(32) WHERE seq = 3",
+	                "UPDATE audit SET hash = decode(repeat('00', 32), 'hex') WHERE seq = 3");
 	f->s = store_open(f->path, NULL, NULL);
 	assert_int_equal(verify(f->s, TIX_EINVAL), 3);
 }
@@ -594,6 +595,8 @@ static void migration_6_brings_old_stores_under_the_rules(void **state)
 	int64_t unknown = -1;
 	int n = 0, added = 0;
 
+	test_store_sqlite_only(f, TEST_NO_OLD_PG_SCHEMA);
+
 	put_json(f->s, IND("1", "", ""), "cert");
 	put_json(f->s,
 	         "{\"type\":\"marking-definition\",\"spec_version\":\"2.1\",\"id\":\"" STMT "\","
@@ -609,7 +612,7 @@ static void migration_6_brings_old_stores_under_the_rules(void **state)
 	         "cert");
 	assert_int_equal(try_put(f->s, IP(""), "cert", &added, &err), TIX_OK);
 	store_close(f->s);
-	raw(f->path,
+	raw(f,
 	    /* back to schema 5: what migration 6 added and changed, and what a
 	     * schema 5 store allowed (another organisation's version of cert's
 	     * object; markings judged when the objects came), after what
@@ -703,29 +706,29 @@ static void pages_of(struct store *s, const char *title, char out[1024])
 	}
 }
 
-static void audience_rows(const char *path, char out[4096])
+static void audience_rows(const struct fixture *f, char out[4096])
 {
-	sqlite3 *db;
-	sqlite3_stmt *st;
+	struct tix_error err;
+	struct db_stmt *st;
+	struct db *db;
 	size_t n = 0;
 
 	out[0] = '\0';
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db,
-	                                    "SELECT ckey, key, date_added, vid, superseded FROM"
-	                                    " collection_audience ORDER BY date_added, key",
-	                                    -1, &st, NULL),
-	                 SQLITE_OK);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		n += (size_t)snprintf(out + n, 4096 - n, "%lld %s %lld %lld %lld\n",
-		                      (long long)sqlite3_column_int64(st, 0),
-		                      (const char *)sqlite3_column_text(st, 1),
-		                      (long long)sqlite3_column_int64(st, 2),
-		                      (long long)sqlite3_column_int64(st, 3),
-		                      (long long)sqlite3_column_int64(st, 4));
+	assert_non_null(db = db_open(f->path, 0, &err));
+	assert_int_equal(db_prepare(db,
+	                            "SELECT ckey, key, date_added, vid, superseded FROM"
+	                            " collection_audience ORDER BY date_added, key",
+	                            NULL, &st),
+	                 DB_OK);
+	while (db_step(st) == DB_ROW)
+		n += (size_t)snprintf(
+		        out + n, 4096 - n, "%lld %s %lld %lld %lld\n",
+		        (long long)db_column_int64(st, 0), db_column_text(st, 1, NULL),
+		        (long long)db_column_int64(st, 2), (long long)db_column_int64(st, 3),
+		        (long long)db_column_int64(st, 4));
 	assert_true(n < 4096);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+	db_finalize(st);
+	db_close(db);
 }
 
 /* A store from before the audience index was written from C (its table
@@ -738,6 +741,8 @@ static void old_audience_index_is_made_again_on_upgrade(void **state)
 	struct store_collection c;
 	struct tix_error err;
 	char rows[4096], rows2[4096], pages[1024], pages2[1024], sql[1024];
+
+	test_store_sqlite_only(f, TEST_NO_OLD_PG_SCHEMA);
 
 	assert_int_equal(store_collection_create(f->s, "shared", NULL, &c, &err), TIX_OK);
 	put_in(f->s, &c,
@@ -755,7 +760,7 @@ static void old_audience_index_is_made_again_on_upgrade(void **state)
 	put_in(f->s, &c, IND_AT("2024-02-01T00:00:00Z", ""), "cert");
 	pages_of(f->s, "shared", pages);
 	store_close(f->s);
-	audience_rows(f->path, rows);
+	audience_rows(f, rows);
 	assert_non_null(strstr(rows, " org:police "));
 	assert_non_null(strstr(rows, " unset-group "));
 	assert_non_null(strstr(rows, " clear "));
@@ -772,13 +777,13 @@ static void old_audience_index_is_made_again_on_upgrade(void **state)
 	         "INSERT INTO collection_audience VALUES (1, 'all', 1, 1, 0);"
 	         "PRAGMA user_version = %d;",
 	         19);
-	raw(f->path, sql);
+	raw(f, sql);
 	f->s = store_open(f->path, NULL, NULL);
 	assert_non_null(f->s);
 	pages_of(f->s, "shared", pages2);
 	assert_string_equal(pages2, pages);
 	store_close(f->s);
-	audience_rows(f->path, rows2);
+	audience_rows(f, rows2);
 	assert_string_equal(rows2, rows);
 	f->s = store_open(f->path, NULL, NULL);
 	assert_non_null(f->s);

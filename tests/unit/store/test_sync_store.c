@@ -12,35 +12,19 @@
 
 #include <cmocka.h>
 
-#include "../tmpdir.h"
+#include "../store_fixture.h"
 #include "store/store.h"
 
-struct fixture {
-	char dir[256], path[300];
-	struct store *s;
-};
-
+/* One store for the group: the cases follow each other (the first sender
+ * is the one the case before recorded). */
 static int setup(void **state)
 {
-	static struct fixture f;
-	struct tix_error err;
-
-	memset(&f, 0, sizeof(f));
-	if (test_tmpdir_make("sync", f.dir, sizeof(f.dir), f.path, sizeof(f.path)) != 0)
-		return -1;
-	if ((f.s = store_open(f.path, NULL, &err)) == NULL)
-		return -1;
-	*state = &f;
-	return 0;
+	return test_store_setup(state, "sync");
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	store_close(f->s);
-	test_tmpdir_remove(f->dir);
-	return 0;
+	return test_store_teardown(state);
 }
 
 static void add_peer(struct store *s, const char *name, const char *org)

@@ -14,43 +14,24 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../tmpdir.h"
+#include "../store_fixture.h"
 #include "core/core.h"
 #include "stix/stix.h"
 #include "store/store.h"
 #include "values/values.h"
 
-struct fixture {
-	char dir[64];
-	char path[128];
-	struct store *s;
-};
-
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (f == NULL ||
-	    test_tmpdir_make("values", f->dir, sizeof(f->dir), f->path, sizeof(f->path)) != 0)
-		return -1;
-	f->s = store_open(f->path, NULL, NULL);
-	*state = f;
-	return f->s ? 0 : -1;
+	return test_store_setup(state, "values");
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	store_close(f->s);
-	test_tmpdir_remove(f->dir);
-	free(f);
-	return 0;
+	return test_store_teardown(state);
 }
 
 #define IND(n) "indicator--0000000" n "-1111-4111-8111-111111111111"
@@ -267,38 +248,35 @@ static void test_value_rows_follow_versions_and_late_markings(void **state)
 static void test_migration_16_indexes_the_versions_stored_before(void **state)
 {
 	struct fixture *fx = *state;
-	sqlite3 *db;
+
+	test_store_sqlite_only(fx, TEST_NO_OLD_PG_SCHEMA);
 
 	put_ind(fx->s, IND("9"), "2026-01-01T00:00:00.000Z",
 	        "[domain-name:value = 'upgrade.example'] OR [ipv4-addr:value = '192.0.2.9']",
 	        "bank", 1);
 	store_close(fx->s);
-	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
-	assert_int_equal(
-	        sqlite3_exec(
-	                db,
-	                "ALTER TABLE collection_audience DROP COLUMN vid;"
-	                "ALTER TABLE collection_audience DROP COLUMN superseded;"
-	                "CREATE TRIGGER collection_audience_add AFTER INSERT ON collection_objects"
-	                " BEGIN SELECT 1; END;"
-	                "CREATE TRIGGER collection_audience_change AFTER UPDATE OF tlp ON objects"
-	                " BEGIN SELECT 1; END;"
-	                "DROP TABLE value_stage;"
-	                /* migration 22 dropped 21's and 16's triggers, and 10's */
-	                "CREATE TRIGGER objects_text_gone AFTER DELETE ON objects BEGIN"
-	                " DELETE FROM text_index WHERE rowid = old.vid; END;"
-	                "DROP TABLE value_audiences; DROP TABLE value_index; DROP TABLE value_ip;"
-	                "CREATE TABLE value_index (vkey INTEGER NOT NULL, vid INTEGER NOT NULL"
-	                " REFERENCES objects (vid) ON DELETE CASCADE, PRIMARY KEY (vkey, vid))"
-	                " WITHOUT ROWID; CREATE INDEX value_index_vid ON value_index (vid);"
-	                "CREATE TABLE value_ip (net BLOB NOT NULL, plen INTEGER NOT NULL,"
-	                " vid INTEGER NOT NULL REFERENCES objects (vid) ON DELETE CASCADE,"
-	                " PRIMARY KEY (net, plen, vid)) WITHOUT ROWID;"
-	                "CREATE INDEX value_ip_vid ON value_ip (vid);"
-	                "DELETE FROM meta WHERE key = 'sightings_version'; PRAGMA user_version = 15;",
-	                NULL, NULL, NULL),
-	        SQLITE_OK);
-	sqlite3_close(db);
+	test_store_exec(
+	        fx,
+	        "ALTER TABLE collection_audience DROP COLUMN vid;"
+	        "ALTER TABLE collection_audience DROP COLUMN superseded;"
+	        "CREATE TRIGGER collection_audience_add AFTER INSERT ON collection_objects"
+	        " BEGIN SELECT 1; END;"
+	        "CREATE TRIGGER collection_audience_change AFTER UPDATE OF tlp ON objects"
+	        " BEGIN SELECT 1; END;"
+	        "DROP TABLE value_stage;"
+	        /* migration 22 dropped 21's and 16's triggers, and 10's */
+	        "CREATE TRIGGER objects_text_gone AFTER DELETE ON objects BEGIN"
+	        " DELETE FROM text_index WHERE rowid = old.vid; END;"
+	        "DROP TABLE value_audiences; DROP TABLE value_index; DROP TABLE value_ip;"
+	        "CREATE TABLE value_index (vkey INTEGER NOT NULL, vid INTEGER NOT NULL"
+	        " REFERENCES objects (vid) ON DELETE CASCADE, PRIMARY KEY (vkey, vid))"
+	        " WITHOUT ROWID; CREATE INDEX value_index_vid ON value_index (vid);"
+	        "CREATE TABLE value_ip (net BLOB NOT NULL, plen INTEGER NOT NULL,"
+	        " vid INTEGER NOT NULL REFERENCES objects (vid) ON DELETE CASCADE,"
+	        " PRIMARY KEY (net, plen, vid)) WITHOUT ROWID;"
+	        "CREATE INDEX value_ip_vid ON value_ip (vid);"
+	        "DELETE FROM meta WHERE key = 'sightings_version'; PRAGMA user_version = 15;",
+	        NULL);
 	fx->s = store_open(fx->path, NULL, NULL);
 	assert_non_null(fx->s);
 	assert_int_equal(find(fx->s, "upgrade.example").n, 1);
