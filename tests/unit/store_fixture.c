@@ -20,32 +20,62 @@
 #include "store_fixture.h"
 #include "tmpdir.h"
 
-/* The PostgreSQL database the tests run on, or NULL for SQLite. */
+/* Skips the whole run (ctest's SKIP_RETURN_CODE): it was meant for
+ * PostgreSQL, which cannot run here; never run on SQLite in its place. */
+static void skip_run(const char *why)
+{
+	fprintf(stderr, "store tests on PostgreSQL skipped: %s\n", why);
+	exit(77);
+}
+
+/* The PostgreSQL database the tests run on, or NULL for SQLite:
+ * TIX_TEST_STORE_URL, else TIX_TEST_PG_URL (tools/pg.sh run), else the
+ * url file of the server in TIX_TEST_PG_DIR (the one the *_pg ctest runs
+ * share, tests/unit/store/pg_server.sh), read once. */
 static const char *pg_base(void)
 {
+	static char from_dir[1024];
 	const char *url = getenv("TIX_TEST_STORE_URL");
+	const char *dir = getenv("TIX_TEST_PG_DIR");
+	char file[512], why[512];
+	FILE *fp;
 
 	if (url == NULL || url[0] == '\0')
 		url = getenv("TIX_TEST_PG_URL");
-	return url && url[0] ? url : NULL;
+	if (url && url[0])
+		return url;
+	if (getenv("TIX_TEST_PG_SKIP"))
+		skip_run(getenv("TIX_TEST_PG_SKIP"));
+	if (dir == NULL || dir[0] == '\0')
+		return NULL;
+	if (from_dir[0])
+		return from_dir;
+	snprintf(file, sizeof(file), "%s/skip", dir);
+	if ((fp = fopen(file, "r")) != NULL) {
+		if (fgets(why, sizeof(why), fp) == NULL)
+			snprintf(why, sizeof(why), "%s", file);
+		fclose(fp);
+		skip_run(why);
+	}
+	snprintf(file, sizeof(file), "%s/url", dir);
+	if ((fp = fopen(file, "r")) == NULL) {
+		fprintf(stderr, "store tests: no PostgreSQL URL in %s\n", file);
+		exit(1);
+	}
+	if (fgets(from_dir, sizeof(from_dir), fp) == NULL)
+		from_dir[0] = '\0';
+	fclose(fp);
+	if (from_dir[0] == '\0') {
+		fprintf(stderr, "store tests: %s is empty\n", file);
+		exit(1);
+	}
+	from_dir[strcspn(from_dir, "\r\n")] = '\0';
+	return from_dir;
 }
 
 int test_store_on_pg(void)
 {
-	const char *want = getenv("TIX_TEST_STORE_ENGINE");
-	const char *skip = getenv("TIX_TEST_PG_SKIP");
-
-	if (pg_base() != NULL)
-		return 1;
-	/* A run meant for PostgreSQL (tests/CMakeLists.txt) where tools/pg.sh
-	 * could not start one: skipped (ctest's SKIP_RETURN_CODE), never run
-	 * on SQLite in its place. */
-	if (want && strcmp(want, "postgresql") == 0) {
-		fprintf(stderr, "store tests on PostgreSQL skipped: %s\n",
-		        skip ? skip : "no TIX_TEST_STORE_URL or TIX_TEST_PG_URL");
-		exit(77);
-	}
-	return 0;
+	return pg_base() != NULL;
 }
 
 /* Runs sql on the base database (schemas made and dropped). */
