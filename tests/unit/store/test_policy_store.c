@@ -204,8 +204,6 @@ static void sharing_groups_and_settings(void **state)
 	"DROP TABLE ownership_conflicts; DROP TABLE object_owners;"                                \
 	"DROP INDEX objects_unknown_marking;"
 
-static void raw(const struct fixture *f, const char *sql);
-
 static void migration_4_resolves_versions_stored_before(void **state)
 {
 	struct fixture *f = *state;
@@ -230,17 +228,19 @@ static void migration_4_resolves_versions_stored_before(void **state)
 	         "cert");
 	put_json(f->s, IND("4", "", ""), "cert");
 	store_close(f->s);
-	raw(f,
-	    /* back to schema 3: without migrations 9 to 13, migration 8's table and column, 7's
-	       index, 6's and 5's tables, then 4's */
-	    UNDO_MIGRATIONS_21_TO_6
-	    "DROP TABLE peer_outbox; DROP TABLE peer_state; DROP TABLE peers;"
-	    "DROP TABLE audit; DROP TABLE sharing_group_members; DROP TABLE sharing_groups;"
-	    "ALTER TABLE objects DROP COLUMN tlp; ALTER TABLE objects DROP COLUMN tlp_flags;"
-	    "ALTER TABLE objects DROP COLUMN sharing_group;"
-	    "ALTER TABLE objects DROP COLUMN recipients;"
-	    "ALTER TABLE objects DROP COLUMN origin_node; ALTER TABLE orgs DROP COLUMN sector;"
-	    "PRAGMA user_version = 3;");
+	test_store_exec(
+	        f,
+	        /* back to schema 3: without migrations 9 to 13, migration 8's table and column, 7's
+	           index, 6's and 5's tables, then 4's */
+	        UNDO_MIGRATIONS_21_TO_6
+	        "DROP TABLE peer_outbox; DROP TABLE peer_state; DROP TABLE peers;"
+	        "DROP TABLE audit; DROP TABLE sharing_group_members; DROP TABLE sharing_groups;"
+	        "ALTER TABLE objects DROP COLUMN tlp; ALTER TABLE objects DROP COLUMN tlp_flags;"
+	        "ALTER TABLE objects DROP COLUMN sharing_group;"
+	        "ALTER TABLE objects DROP COLUMN recipients;"
+	        "ALTER TABLE objects DROP COLUMN origin_node; ALTER TABLE orgs DROP COLUMN sector;"
+	        "PRAGMA user_version = 3;",
+	        NULL);
 	f->s = store_open(f->path, NULL, NULL);
 	assert_non_null(f->s);
 	w = audience(f->s, ID("1"));
@@ -294,7 +294,7 @@ static void migration_18_indexes_relationships_stored_before(void **state)
 	                           " DELETE FROM meta WHERE key = 'sightings_version';"
 	                           " PRAGMA user_version = %d;",
 	         17);
-	raw(f, sql);
+	test_store_exec(f, sql, NULL);
 	f->s = store_open(f->path, NULL, NULL);
 	assert_non_null(f->s);
 	assert_int_equal(store_relationships_of(f->s, ID("1"), 0, count_hit, &n, &err), TIX_OK);
@@ -339,11 +339,6 @@ static int64_t verify(struct store *s, enum tix_err want)
 	return want == TIX_OK ? entries : bad;
 }
 
-static void raw(const struct fixture *f, const char *sql)
-{
-	test_store_exec(f, sql, NULL);
-}
-
 static int count_cb(void *arg, int64_t seq, const struct store_audit_entry *e)
 {
 	(void)seq;
@@ -375,7 +370,7 @@ static void an_edited_entry_is_found(void **state)
 
 	log_entries(f->s, 20);
 	store_close(f->s);
-	raw(f, "UPDATE audit SET actor = 'nobody' WHERE seq = 7");
+	test_store_exec(f, "UPDATE audit SET actor = 'nobody' WHERE seq = 7", NULL);
 	f->s = store_open(f->path, NULL, NULL);
 	assert_int_equal(verify(f->s, TIX_EINVAL), 7);
 }
@@ -386,7 +381,7 @@ static void a_deleted_entry_is_found(void **state)
 
 	log_entries(f->s, 20);
 	store_close(f->s);
-	raw(f, "DELETE FROM audit WHERE seq = 12");
+	test_store_exec(f, "DELETE FROM audit WHERE seq = 12", NULL);
 	f->s = store_open(f->path, NULL, NULL);
 	assert_int_equal(verify(f->s, TIX_EINVAL), 12);
 }
@@ -398,8 +393,10 @@ static void renumbered_or_reordered_entries_are_found(void **state)
 	log_entries(f->s, 20);
 	store_close(f->s);
 	/* swap the contents of entries 4 and 5 */
-	raw(f, "UPDATE audit SET seq = -4 WHERE seq = 4; UPDATE audit SET seq = 4 WHERE "
-	       "seq = 5; UPDATE audit SET seq = 5 WHERE seq = -4;");
+	test_store_exec(f,
+	                "UPDATE audit SET seq = -4 WHERE seq = 4; UPDATE audit SET seq = 4 WHERE "
+	                "seq = 5; UPDATE audit SET seq = 5 WHERE seq = -4;",
+	                NULL);
 	f->s = store_open(f->path, NULL, NULL);
 	assert_int_equal(verify(f->s, TIX_EINVAL), 4);
 }
@@ -410,7 +407,7 @@ static void entries_cut_off_the_end_are_found(void **state)
 
 	log_entries(f->s, 20);
 	store_close(f->s);
-	raw(f, "DELETE FROM audit WHERE seq > 17");
+	test_store_exec(f, "DELETE FROM audit WHERE seq > 17", NULL);
 	f->s = store_open(f->path, NULL, NULL);
 	assert_int_equal(verify(f->s, TIX_EINVAL), 18);
 }
@@ -612,22 +609,24 @@ static void migration_6_brings_old_stores_under_the_rules(void **state)
 	         "cert");
 	assert_int_equal(try_put(f->s, IP(""), "cert", &added, &err), TIX_OK);
 	store_close(f->s);
-	raw(f,
-	    /* back to schema 5: what migration 6 added and changed, and what a
-	     * schema 5 store allowed (another organisation's version of cert's
-	     * object; markings judged when the objects came), after what
-	     * migrations 7 to 13 added */
-	    "ALTER TABLE peer_state DROP COLUMN errors;" UNDO_MIGRATIONS_21_TO_6
-	    "UPDATE objects SET modified = '' WHERE modified LIKE '#%';"
-	    "UPDATE objects SET tlp_flags = tlp_flags & 7;"
-	    "UPDATE objects SET tlp_flags = tlp_flags | 2 WHERE id = '" ID(
-	            "2") "';"
-	                 "INSERT INTO objects (id, type, spec_version, created, modified, version, date_added,"
-	                 " owner_org, body) SELECT id, type, spec_version, created,"
-	                 " '2024-03-01T00:00:00.000000000Z', '2024-03-01T00:00:00Z', date_added + 1000000,"
-	                 " 'bank', body FROM objects WHERE id = '" ID(
-	                         "1") "';"
-	                              "PRAGMA user_version = 5;");
+	test_store_exec(
+	        f,
+	        /* back to schema 5: what migration 6 added and changed, and what a
+	         * schema 5 store allowed (another organisation's version of cert's
+	         * object; markings judged when the objects came), after what
+	         * migrations 7 to 13 added */
+	        "ALTER TABLE peer_state DROP COLUMN errors;" UNDO_MIGRATIONS_21_TO_6
+	        "UPDATE objects SET modified = '' WHERE modified LIKE '#%';"
+	        "UPDATE objects SET tlp_flags = tlp_flags & 7;"
+	        "UPDATE objects SET tlp_flags = tlp_flags | 2 WHERE id = '" ID(
+	                "2") "';"
+	                     "INSERT INTO objects (id, type, spec_version, created, modified, version, date_added,"
+	                     " owner_org, body) SELECT id, type, spec_version, created,"
+	                     " '2024-03-01T00:00:00.000000000Z', '2024-03-01T00:00:00Z', date_added + 1000000,"
+	                     " 'bank', body FROM objects WHERE id = '" ID(
+	                             "1") "';"
+	                                  "PRAGMA user_version = 5;",
+	        NULL);
 	f->s = store_open(f->path, NULL, &err);
 	assert_non_null(f->s);
 	assert_int_equal(store_ownership_conflicts(f->s, conflict_seen, &n, &err), TIX_OK);
@@ -777,7 +776,7 @@ static void old_audience_index_is_made_again_on_upgrade(void **state)
 	         "INSERT INTO collection_audience VALUES (1, 'all', 1, 1, 0);"
 	         "PRAGMA user_version = %d;",
 	         19);
-	raw(f, sql);
+	test_store_exec(f, sql, NULL);
 	f->s = store_open(f->path, NULL, NULL);
 	assert_non_null(f->s);
 	pages_of(f->s, "shared", pages2);
