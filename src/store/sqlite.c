@@ -1013,7 +1013,8 @@ enum tix_err store_put_from(struct store *s, const struct stix_meta *m, const ch
 	free(recipients);
 	if (rc == DB_ROW) {
 		*added = 1;
-		if ((e = claimed ? store__owner_claimed(s, m, err)
+		if ((e = store__pg_version_added(s, err)) != TIX_OK ||
+		    (e = claimed ? store__owner_claimed(s, m, err)
 		                 : store__record_owner(s, m, owner_org, err)) != TIX_OK ||
 		    (e = store__index_version(s, vid, m, body, body_len, err)) != TIX_OK ||
 		    (e = store__index_refs(s, vid, m, body, body_len, err)) != TIX_OK)
