@@ -161,6 +161,66 @@ uint64_t store__pg_data_version(struct store *s)
 	return v;
 }
 
+/* PostgreSQL plans a statement from the statistics ANALYZE left, and a
+ * handle's prepared statements keep their plan until those change. Tables
+ * that the statistics call empty (a new database, or one whose only rows
+ * were rolled back and vacuumed: pullers killed in their first
+ * transaction) then get plans that scan whole tables per row as they fill
+ * inside one transaction, which no autovacuum sees: a 5,000-object pull ran
+ * for minutes, one superseding UPDATE nested scans of objects over every
+ * membership (issue 18). So a handle that has stored at least as many
+ * versions as the statistics count (PG_STATS_FLOOR at least) analyses the
+ * tables a version is written to, inside its transaction (ANALYZE counts
+ * the transaction's own rows, and every plan over them is made again): at
+ * most a few times a run, the table doubling in between, and never for a
+ * small write to a large store. The write holds the date_added lock, so two
+ * handles never analyse at once. */
+#define PG_STATS_FLOOR 32
+#define PG_RELTUPLES                                                                               \
+	"SELECT CAST(reltuples AS BIGINT) FROM pg_class WHERE oid = CAST('objects' AS regclass)"
+#define PG_ANALYZE                                                                                 \
+	"ANALYZE objects, collection_objects, collection_audience, object_owners, value_index,"    \
+	" value_ip, value_stage, text_index, object_refs_index, sighting_index, source_digests"
+
+static enum tix_err pg_reltuples(struct store *s, int64_t *n, struct tix_error *err)
+{
+	struct db_stmt *st = db_cached(s->pg, PG_RELTUPLES, NULL);
+	enum db_rc rc = st ? db_step(st) : DB_ERROR;
+
+	if (rc != DB_ROW) {
+		if (st)
+			db_reset(st);
+		return store__fail(s, err, "reading the table statistics");
+	}
+	*n = db_column_int64(st, 0);
+	db_reset(st);
+	return TIX_OK;
+}
+
+enum tix_err store__pg_version_added(struct store *s, struct tix_error *err)
+{
+	int64_t known;
+	enum tix_err e;
+
+	if (s->pg == NULL)
+		return TIX_OK;
+	if (s->pg_stats_check_at == 0)
+		s->pg_stats_check_at = PG_STATS_FLOOR;
+	if (++s->pg_added < s->pg_stats_check_at)
+		return TIX_OK;
+	if ((e = pg_reltuples(s, &known, err)) != TIX_OK)
+		return e;
+	if (known <= s->pg_added) {
+		if (db_exec(s->pg, "", PG_ANALYZE) != DB_OK)
+			return store__fail(s, err, "analysing the tables");
+		if ((e = pg_reltuples(s, &known, err)) != TIX_OK)
+			return e;
+		s->pg_added = 0;
+	}
+	s->pg_stats_check_at = s->pg_added + (known > PG_STATS_FLOOR ? known : PG_STATS_FLOOR);
+	return TIX_OK;
+}
+
 int store_is_postgres(const struct store *s)
 {
 	return s->pg != NULL;

@@ -247,10 +247,23 @@ const char *const store__held_sql[ST_COUNT] = {
         [ST_DATA_VERSION] = "PRAGMA data_version",
 };
 
+/* A version by its key on PostgreSQL: only the (id, modified) unique index
+ * may serve it. A plain `modified = ?2` is an index condition of
+ * objects_modified too, and a plan made while the table had no statistics
+ * (a new database; a pull's one transaction, which no ANALYZE sees) took
+ * that index, as cheap as the unique one when the table is empty: every
+ * lookup then read every version sharing the modified time (a feed's whole
+ * bundle often does), so a 5,000-object pull slowed quadratically. `IS
+ * TRUE` keeps the comparison a filter on the unique index's entries of the
+ * id (an index-only scan). */
+#define PG_VERSION_BY_KEY "FROM objects WHERE id = ?1 AND (modified = ?2) IS TRUE"
+
 /* PostgreSQL's texts of those that differ (NULL: the same text): SQLite's
  * `IS` is PostgreSQL's `IS NOT DISTINCT FROM`, which SQLite reads only from
  * 3.39 (tix needs 3.35). */
 const char *const store__held_pg_sql[ST_COUNT] = {
+        [ST_HAS] = "SELECT 1 " PG_VERSION_BY_KEY,
+        [ST_VID] = "SELECT vid " PG_VERSION_BY_KEY,
         [ST_INSERT] = SQL_INSERT_VERSION " RETURNING vid",
         [ST_FIND_SOURCE] = ("SELECT d.vid FROM source_digests d JOIN objects o ON o.vid = d.vid"
                             " LEFT JOIN object_owners w ON w.id = o.id WHERE d.digest = ?1"
@@ -1000,7 +1013,8 @@ enum tix_err store_put_from(struct store *s, const struct stix_meta *m, const ch
 	free(recipients);
 	if (rc == DB_ROW) {
 		*added = 1;
-		if ((e = claimed ? store__owner_claimed(s, m, err)
+		if ((e = store__pg_version_added(s, err)) != TIX_OK ||
+		    (e = claimed ? store__owner_claimed(s, m, err)
 		                 : store__record_owner(s, m, owner_org, err)) != TIX_OK ||
 		    (e = store__index_version(s, vid, m, body, body_len, err)) != TIX_OK ||
 		    (e = store__index_refs(s, vid, m, body, body_len, err)) != TIX_OK)

@@ -72,6 +72,9 @@ struct store {
 	 * db.h connection and statement cache; db is NULL then. */
 	struct db *pg;
 	uint64_t pg_dv_misses; /* store__pg_data_version's failed reads */
+	/* store__pg_version_added: versions this handle stored since its
+	 * statistics were last found fresh, and when to look again */
+	int64_t pg_added, pg_stats_check_at;
 };
 
 /* ---- the engine layer (db.h; docs/architecture.md, "Two engines") ----
@@ -84,6 +87,7 @@ struct db_stmt *store__stmt(struct store *s, const char *sqlite, const char *pg,
  * commits are mixed in: the meta row 'data_version' (31 bits), which every
  * commit of store__write_end moves, on any connection. */
 uint64_t store__pg_data_version(struct store *s);
+enum tix_err store__pg_version_added(struct store *s, struct tix_error *err);
 /* The connection under s, for db_changes and db_errmsg. */
 struct db *store__engine(struct store *s);
 /* TIX_ESTORE "what: the engine's message" (after a failed db_step). */
