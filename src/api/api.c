@@ -88,7 +88,8 @@ struct policy_object api_policy_object(const struct store_value_hit *h)
 	                              h->aud.owner_org,
 	                              h->aud.sharing_group,
 	                              h->aud.recipients,
-	                              h->aud.origin_node == NULL};
+	                              h->aud.origin_node == NULL,
+	                              NULL};
 }
 
 int api_may_read(const struct api_reader *r, const struct store_value_hit *h)
