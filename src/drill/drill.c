@@ -369,7 +369,7 @@ enum tix_err drill_load(const struct drill_ctx *c, const char *text, size_t len,
 	for (char *p = d.id; *p; p++)
 		if (*p >= 'A' && *p <= 'F')
 			*p = (char)(*p - 'A' + 'a');
-	if ((e = store_drill_get(c->s, d.id, &old, NULL)) == TIX_OK) {
+	if (store_drill_get(c->s, d.id, &old, NULL) == TIX_OK) {
 		store_drill_release(&old);
 		json_decref(sc);
 		return tix_error_set(err, TIX_EEXIST, "exercise.uuid",

@@ -106,11 +106,12 @@ void stix_tlp_resolve(const json_t *obj, struct stix_meta *m)
 const char *stix_exercise_of(const char *body, size_t len, char *out, size_t size)
 {
 	static const char key[] = "\"" STIX_TIX_EXERCISE "\"";
-	const char *end = body + len, *p = body;
+	const char *end, *p = body;
 	size_t n = 0;
 
 	if (body == NULL || size == 0)
 		return NULL;
+	end = body + len;
 	while (p + sizeof(key) - 1 <= end) {
 		const char *hit = memchr(p, '"', (size_t)(end - p));
 

@@ -60,19 +60,9 @@ static void copy(char *dst, size_t size, const char *src)
 
 enum tix_err store_drill_add(struct store *s, const struct store_drill *d, struct tix_error *err)
 {
-	struct store_drill old;
 	struct db_stmt *st;
 	enum tix_err e;
 
-	if ((e = store_drill_get(s, d->id, &old, NULL)) == TIX_OK) {
-		store_drill_release(&old);
-		return tix_error_set(err, TIX_EEXIST, d->id,
-		                     "an exercise with this id was loaded before (%s); give the "
-		                     "scenario a new exercise.uuid",
-		                     old.state);
-	}
-	if (e != TIX_ENOTFOUND)
-		return store_drill_get(s, d->id, &old, err);
 	st = store__stmt(s,
 	                 "INSERT INTO drill_exercises (" DRILL_COLS ")"
 	                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",

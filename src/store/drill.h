@@ -16,7 +16,8 @@ struct store_drill {
 	int64_t scheduled_us, started_us, paused_at_us, paused_total_us, purged_us, created_us;
 };
 
-/* Stores a new exercise; TIX_EEXIST (with the reason) when its id was loaded before. */
+/* Stores a new exercise (its id loaded before: a store error; callers
+ * look first, drill_load says why). */
 enum tix_err store_drill_add(struct store *s, const struct store_drill *d, struct tix_error *err);
 /* TIX_ENOTFOUND when there is none. */
 enum tix_err store_drill_get(struct store *s, const char *id, struct store_drill *out,
