@@ -4,7 +4,8 @@ node and three teams' nodes on loopback under a test clock (TIX_NOW). Bad
 scenarios are refused with the reason before anything is stored; the inject
 goes out on time into the exercise collection; exercise objects stay out of
 every production path (export, feeds, matcher, search, correlation, TAXII,
-sync) unless the exercise is asked for; the teams pull the injects over
+sync pull and push) unless the exercise is asked for; a paused clock stands
+still; the teams pull the injects over
 TAXII, scan the logs `tix drill logs` wrote for them and report their
 sightings back over TAXII; the scoreboard says who detected, who was late,
 who missed; purge removes the exercise and keeps the audit log.
@@ -197,10 +198,17 @@ def drill(root):
     refused(bad, "team 'delta' is not in exercise.x_tix_teams")
     r = org.tix_run("drill", "status", sc["exercise"]["uuid"], now=T0)
     assert r.returncode != 0 and "no exercise" in r.stderr, r.stderr
-    # the starter loads
+    # the starter loads; its clock pauses and resumes (its inject: +600 s)
     starter = os.path.join(root, "starter.json")
     org.tix("drill", "new", "--out", starter, now=T0)
-    assert org.tix("drill", "load", starter, now=T0).split()[-1]
+    sid = org.tix("drill", "load", starter, now=T0).split()[-1]
+    org.tix("drill", "start", sid, "--now", now=T0)
+    org.tix("drill", "pause", sid, now=T0 + 100)
+    assert "published" not in org.tix("drill", "status", sid, now=T0 + 700)
+    st = org.tix("drill", "start", sid, now=T0 + 1000)  # 900 s paused
+    assert "due %s" % iso(T0 + 1500) in st, st
+    assert "published" not in org.tix("drill", "status", sid, now=T0 + 1499)
+    assert "published %s" % iso(T0 + 1500) in org.tix("drill", "status", sid, now=T0 + 1500)
 
     # --- load, start on schedule; a reused id refused ---------------------------
     p = write(os.path.join(root, "scenario.json"), sc)
@@ -286,6 +294,35 @@ def drill(root):
                 args[1:1] = ["--exercise", xid]
             r = node.tix_run(*args, env_extra={"TIX_API_KEY": keys[t]})
             assert r.returncode == (1 if t == "charlie" else 0), (t, r.stderr[-1500:])
+
+        # --- federation pushes no drill data: alpha's own exercise sighting
+        # (recorded locally) stays home, its production indicator goes
+        alpha = teams["alpha"]
+        org.tix("admin", "collection", "grant", "shared", "--org", "alpha", "--read", "--write")
+        alpha.tix("admin", "collection", "add", "home")
+        # control is in home's community: AMBER (the sighting's default) may go
+        alpha.tix("admin", "collection", "grant", "home", "--org", "control", "--read")
+        alpha.tix("import", "--collection", "home",
+                  write(os.path.join(root, "alpha-prod.json"), {
+                      "type": "indicator", "spec_version": "2.1",
+                      "id": "indicator--6b0c3a53-9f3c-4f3e-8a43-3b3a1d2e00a1",
+                      "created": "2026-01-02T00:00:00.000Z",
+                      "modified": "2026-01-02T00:00:00.000Z", "name": "alpha's own",
+                      "pattern": "[domain-name:value = 'alpha.example']",
+                      "pattern_type": "stix", "valid_from": "2026-01-02T00:00:00Z",
+                      "object_marking_refs": [
+                          "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"]}))
+        alpha.tix("match", "--exercise", xid, "--sightings", "--sensor", "alpha-local",
+                  "--collection", "home", os.path.join(alpha.dir, "drill.log"))
+        local = ids(alpha.tix("export", "--exercise", xid, "--type", "sighting"))
+        assert len(local) == 1, local
+        alpha.tix("peer", "add", "control-shared", "--url", url, "--remote-collection", shared,
+                  "--local-collection", "home", "--key-stdin", "--direction", "push",
+                  "--org", "control", stdin=keys["alpha-a"] + "\n")
+        alpha.tix("sync", "--once")
+        arrived = ids(org.tix("export", "--exercise", xid, "--collection", "shared"))
+        assert "indicator--6b0c3a53-9f3c-4f3e-8a43-3b3a1d2e00a1" in arrived, arrived
+        assert not (local & arrived), arrived
 
         # --- the scoreboard ----------------------------------------------------------
         csvp, svgp = os.path.join(root, "score.csv"), os.path.join(root, "score.svg")
