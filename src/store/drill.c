@@ -25,10 +25,7 @@ const char store__schema_drill[] = "CREATE TABLE drill_exercises ("
                                    "  exercise TEXT NOT NULL,"
                                    "  inject TEXT NOT NULL,"
                                    "  at INTEGER NOT NULL,"
-                                   "  PRIMARY KEY (exercise, inject));"
-                                   /* versions written before: flagged as exercise data */
-                                   "UPDATE objects SET tlp_flags = tlp_flags | 16"
-                                   " WHERE json_type(body, '$.x_tix_exercise') = 'text';";
+                                   "  PRIMARY KEY (exercise, inject));";
 
 /* The same on PostgreSQL (docs/architecture.md, "Two engines"). */
 const char store__pg_schema_drill[] = "CREATE TABLE drill_exercises ("

@@ -267,6 +267,9 @@ def drill(root):
         assert b"drill.example" not in r.body, r
         got = {o["id"] for o in c.get(base % excoll).json().get("objects", [])}
         assert drill_ind in got and stray not in got, got
+        # the exercise's collection is the HTTP way to ask for it: its feed too
+        r = c.get("/feeds/%s/rpz" % excoll, accept=None)
+        assert r.status == 200 and b"c2.drill.example" in r.body, r
         r = c.get("/api/v1/search", params=[("q", "c2.drill.example")])
         assert b"indicator--" not in r.body, r.body[:300]
 
