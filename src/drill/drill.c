@@ -185,7 +185,7 @@ static enum tix_err check_expect(const json_t *x, const json_t *payload, const j
 static enum tix_err check_exercise(const json_t *ex, int64_t now_us, struct tix_error *err)
 {
 	struct tix_uuid u;
-	const json_t *t;
+	const json_t *t, *v;
 	size_t i;
 	enum tix_err e;
 
@@ -212,8 +212,8 @@ static enum tix_err check_exercise(const json_t *ex, int64_t now_us, struct tix_
 	if (t && !json_is_array(t))
 		return tix_error_set(err, TIX_EINVAL, "exercise.x_tix_teams",
 		                     "an array of team (organisation) names");
-	json_array_foreach (t, i, ex) {
-		const char *n = json_string_value(ex);
+	json_array_foreach (t, i, v) {
+		const char *n = json_string_value(v);
 
 		if (n == NULL || n[0] == '\0' || strpbrk(n, "\n,\"") != NULL)
 			return tix_error_set(err, TIX_EINVAL, "exercise.x_tix_teams",
@@ -227,7 +227,7 @@ json_t *drill_parse(const char *text, size_t len, int64_t now_us, struct tix_err
 	json_t *sc = stix_json_parse(text, len, "scenario", err);
 	const json_t *flow, *payloads, *injects, *v, *teams;
 	double last = -1;
-	size_t i;
+	size_t i, expects = 0;
 	char where[96];
 
 	if (sc == NULL)
@@ -287,6 +287,11 @@ json_t *drill_parse(const char *text, size_t len, int64_t now_us, struct tix_err
 			        err, TIX_EINVAL, where,
 			        "action_payload_resource_uuid '%s' names no inject_payloads entry",
 			        p);
+			goto bad;
+		}
+		if (json_object_get(v, "x_tix_expect") && ++expects > DRILL_MAX_EXPECT) {
+			tix_error_set(err, TIX_EINVAL, where,
+			              "more than %d injects with x_tix_expect", DRILL_MAX_EXPECT);
 			goto bad;
 		}
 		if (json_object_get(v, "x_tix_expect") &&

@@ -14,6 +14,7 @@
 #include "store/drill.h"
 
 #define DRILL_EXTENSION_DEFAULT_WINDOW 3600 /* seconds, when x_tix_expect names none */
+#define DRILL_MAX_EXPECT               256  /* expected detections per scenario */
 
 /* What every call needs: the store, the clock (µs; TIX_NOW in tests) and
  * who runs it (for the audit log). */

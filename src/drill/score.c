@@ -71,8 +71,6 @@ static size_t expectations(const struct drill_ctx *c, const struct drill_run *r,
 	return n;
 }
 
-#define MAX_EXPECT 256
-
 /* ---- logs ------------------------------------------------------------------ */
 
 static void line(FILE *out, const char *kind, const char *value, int64_t at_us, unsigned n)
@@ -108,7 +106,7 @@ enum tix_err drill_logs(const struct drill_ctx *c, const char *id, const char *t
                         int64_t delay_us, FILE *out, struct tix_error *err)
 {
 	struct drill_run r;
-	struct expect *x = calloc(MAX_EXPECT, sizeof(*x));
+	struct expect *x = calloc(DRILL_MAX_EXPECT, sizeof(*x));
 	size_t n, k = 0;
 	enum tix_err e;
 
@@ -124,7 +122,7 @@ enum tix_err drill_logs(const struct drill_ctx *c, const char *id, const char *t
 		return tix_error_set(err, TIX_EUSAGE, id,
 		                     "the exercise has not started: its times are not known yet");
 	}
-	n = expectations(c, &r, x, MAX_EXPECT);
+	n = expectations(c, &r, x, DRILL_MAX_EXPECT);
 	for (size_t i = 0; i < n; i++) {
 		int64_t at = x[i].at_us + delay_us;
 
@@ -259,7 +257,7 @@ enum tix_err drill_score(const struct drill_ctx *c, const char *id, FILE *out, F
 	static const char *const types[] = {"sighting", NULL};
 	struct store_query q = {types, NULL, NULL, 0, 0};
 	struct drill_run r;
-	struct expect *x = calloc(MAX_EXPECT, sizeof(*x));
+	struct expect *x = calloc(DRILL_MAX_EXPECT, sizeof(*x));
 	struct collect cs = {0};
 	const json_t *teams, *t;
 	int64_t t0 = 0, t1 = 0;
@@ -272,7 +270,7 @@ enum tix_err drill_score(const struct drill_ctx *c, const char *id, FILE *out, F
 		free(x);
 		return e;
 	}
-	n = expectations(c, &r, x, MAX_EXPECT);
+	n = expectations(c, &r, x, DRILL_MAX_EXPECT);
 	cs.x = x;
 	cs.nx = n;
 	if ((e = store_query(c->s, &q, collect_row, &cs, err)) == TIX_OK && cs.oom)
@@ -286,7 +284,7 @@ enum tix_err drill_score(const struct drill_ctx *c, const char *id, FILE *out, F
 	        "report_s");
 	if (csv)
 		fprintf(csv, "team,inject,indicator,inject_at,window_s,result,first_seen,reported,"
-		             "time_to_detect_s,time_to_report_s\n");
+		             "time_to_detect_s,time_to_report_s,false_detections\n");
 	for (i = 0; i < n; i++) {
 		if (x[i].at_us && (t0 == 0 || x[i].at_us < t0))
 			t0 = x[i].at_us;
@@ -324,8 +322,9 @@ enum tix_err drill_score(const struct drill_ctx *c, const char *id, FILE *out, F
 			if (cl.detect_us)
 				sum_detect += cl.detect_us - x[i].at_us;
 			if (csv)
-				fprintf(csv, "%s,%s,%s,%s,%lld,%s,%s,%s,%s,%s\n", team, x[i].inject,
-				        x[i].indicator, x[i].at_us ? iso(x[i].at_us, 0, w) : "",
+				fprintf(csv, "%s,%s,%s,%s,%lld,%s,%s,%s,%s,%s,\n", team,
+				        x[i].inject, x[i].indicator,
+				        x[i].at_us ? iso(x[i].at_us, 0, w) : "",
 				        (long long)(x[i].window_us / US), cl.status,
 				        cl.detect_us ? iso(cl.detect_us, 0, a) : "",
 				        cl.report_us ? iso(cl.report_us, 0, b) : "", ds, rs);
@@ -359,7 +358,7 @@ enum tix_err drill_score(const struct drill_ctx *c, const char *id, FILE *out, F
 			fprintf(out, "%-16s mean time to detect %lld s\n", team,
 			        (long long)(sum_detect / (detected + late) / US));
 		if (csv && false_hits)
-			fprintf(csv, "%s,,,,,false,,,%d,\n", team, false_hits);
+			fprintf(csv, "%s,,,,,false,,,,,%d\n", team, false_hits);
 	}
 	if (svg)
 		fprintf(svg, "</svg>\n");

@@ -327,6 +327,21 @@ def drill(root):
         assert "indicator--6b0c3a53-9f3c-4f3e-8a43-3b3a1d2e00a1" in arrived, arrived
         assert not (local & arrived), arrived
 
+        # a sighting charlie dates before the inject: a false detection
+        ident = "identity--0c0c0c0c-0000-4000-8000-0000000000cc"
+        r = Client(srv, "Bearer " + keys["charlie"]).request(
+            "POST", "/api1/collections/%s/objects/" % excoll, body={"objects": [
+                {"type": "identity", "spec_version": "2.1", "id": ident,
+                 "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+                 "name": "charlie-guess", "identity_class": "system"},
+                {"type": "sighting", "spec_version": "2.1",
+                 "id": "sighting--0c0c0c0c-0000-4000-8000-0000000000c1",
+                 "created": iso(DUE - 600)[:19] + ".000Z",
+                 "modified": iso(DUE - 600)[:19] + ".000Z",
+                 "first_seen": iso(DUE - 600)[:19] + ".000Z", "sighting_of_ref": drill_ind,
+                 "where_sighted_refs": [ident], "x_tix_exercise": xid}]})
+        assert r.status == 202 and r.json()["success_count"] == 2, r
+
         # --- the scoreboard ----------------------------------------------------------
         csvp, svgp = os.path.join(root, "score.csv"), os.path.join(root, "score.svg")
         table = org.tix("drill", "score", xid, "--csv", csvp, "--svg", svgp, now=DUE + 1800)
@@ -337,6 +352,9 @@ def drill(root):
         assert rows["bravo"]["result"] == "late", table
         assert rows["bravo"]["time_to_detect_s"] == str(WINDOW + 300), table
         assert rows["charlie"]["result"] == "missed", table
+        false = {r["team"]: r["false_detections"] for r in csv.DictReader(open(csvp))
+                 if r["result"] == "false"}
+        assert false == {"charlie": "1"}, false
         assert "alpha" in table and "missed 1" in table, table
         svg = open(svgp).read()
         assert svg.startswith("<svg") and "missed" in svg and "late" in svg, svg[:400]
