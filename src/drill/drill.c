@@ -343,17 +343,6 @@ bad:
 
 /* ---- loading ----------------------------------------------------------------- */
 
-static void audit(const struct drill_ctx *c, const char *action, const char *ids,
-                  const char *detail)
-{
-	struct store_audit_entry ae = {
-	        c->now_us,      action, c->actor ? c->actor : "operator", c->org ? c->org : "",
-	        ids ? ids : "", detail};
-	struct tix_error err;
-
-	(void)store_audit_append(c->s, &ae, 1, &err);
-}
-
 enum tix_err drill_load(const struct drill_ctx *c, const char *text, size_t len, char out[64],
                         struct tix_error *err)
 {
@@ -410,8 +399,13 @@ enum tix_err drill_load(const struct drill_ctx *c, const char *text, size_t len,
 	e = store_drill_add(c->s, &d, err);
 	snprintf(detail, sizeof(detail), "drill load %s (%s) collection %s", d.id, d.name,
 	         d.collection);
-	if (e == TIX_OK)
-		audit(c, "write", "", detail);
+	if (e == TIX_OK) {
+		struct store_audit_entry ae = {
+		        c->now_us, "write", c->actor ? c->actor : "operator", c->org ? c->org : "",
+		        "",        detail};
+
+		e = store_audit_append(c->s, &ae, 1, err);
+	}
 	if (e == TIX_OK)
 		e = store_commit(c->s, err);
 	else
