@@ -198,6 +198,7 @@ def drill(root):
     refused(bad, "team 'delta' is not in exercise.x_tix_teams")
     r = org.tix_run("drill", "status", sc["exercise"]["uuid"], now=T0)
     assert r.returncode != 0 and "no exercise" in r.stderr, r.stderr
+    assert "exercise" not in org.tix("admin", "collection", "list")  # nothing stored
     # the starter loads; its clock pauses and resumes (its inject: +600 s)
     starter = os.path.join(root, "starter.json")
     org.tix("drill", "new", "--out", starter, now=T0)
