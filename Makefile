@@ -141,6 +141,7 @@ SUITES := \
 	asan:tests/e2e/test_feeds.py \
 	asan:tests/e2e/test_route.py \
 	asan:tests/e2e/test_request.py \
+	asan:tests/e2e/test_drill.py \
 	asan:tests/e2e/test_console.py \
 	asan:tests/e2e/test_pg.py \
 	release:tests/cli/run_tests.py \

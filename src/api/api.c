@@ -88,7 +88,8 @@ struct policy_object api_policy_object(const struct store_value_hit *h)
 	                              h->aud.owner_org,
 	                              h->aud.sharing_group,
 	                              h->aud.recipients,
-	                              h->aud.origin_node == NULL};
+	                              h->aud.origin_node == NULL,
+	                              NULL};
 }
 
 int api_may_read(const struct api_reader *r, const struct store_value_hit *h)
@@ -97,7 +98,7 @@ int api_may_read(const struct api_reader *r, const struct store_value_hit *h)
 	struct policy_object o = api_policy_object(h);
 
 	if (r->operator)
-		return 1;
+		return policy_exercise_admits(r->pp.exercise, &o); /* drill data: docs/drill.md */
 	p = r->pp;
 	p.collection_reader = r->reads_all_collections || h->collection_reader;
 	return policy_may_read(&r->node, &p, &o);

@@ -38,7 +38,8 @@ struct api_reader {
 	char org[128];
 };
 
-/* The operator's view (no policy). */
+/* The operator's view (no policy but drill isolation: no exercise's
+ * objects, as their exercise is not known from a value hit). */
 void api_reader_operator(struct api_reader *r);
 /* The view of an analyst of org (`--as-org`): TIX_ENOTFOUND for no such
  * organisation. */

@@ -99,6 +99,8 @@ int cmd_migrate(int argc, char **argv); /* cmd_migrate.c */
 /* constituency routing (cmd_constituent.c, cmd_route.c) */
 int cmd_constituent(int argc, char **argv);
 int cmd_route(int argc, char **argv);
+/* cyber drills (cmd_drill.c) */
+int cmd_drill(int argc, char **argv);
 /* preservation requests (cmd_request.c) */
 int cmd_request(int argc, char **argv);
 

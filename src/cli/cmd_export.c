@@ -26,7 +26,7 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "usage: tix export [--db PATH] [--type T]... [--added-after TIMESTAMP]\n"
 	        "                  [--collection NAME|ID] [--all-versions]\n"
-	        "                  [--as-org ORG | --for-peer ORG | --public]\n\n"
+	        "                  [--as-org ORG | --for-peer ORG | --public] [--exercise ID]\n\n"
 	        "Writes a STIX 2.1 bundle to standard output: the latest version of each\n"
 	        "object, in the order the node added them.\n\n"
 	        "  --type T          only objects of type T (repeatable); a T that is not a\n"
@@ -34,6 +34,8 @@ static void usage(FILE *f)
 	        "  --added-after TS  only versions added after TS (RFC 3339, e.g.\n"
 	        "                    2026-01-01T00:00:00Z; in a collection, added to it)\n"
 	        "  --collection C    only objects of collection C (title or id)\n"
+	        "  --exercise ID     drill exercise ID's objects too (left out otherwise;\n"
+	        "                    docs/drill.md)\n"
 	        "  --all-versions    every stored version, not only the latest\n"
 	        "  --as-org ORG      only what ORG may read under the sharing policy (its\n"
 	        "                    sharing groups; with --collection, its grant there\n"
@@ -86,6 +88,7 @@ struct export_state {
 	int failed;
 	int filtered; /* --as-org, --for-peer or --public */
 	int for_peer;
+	const char *exercise; /* --exercise: that drill exercise's objects too */
 	struct policy_node node;
 	struct policy_principal who;
 	/* The exported ids for the audit log, kept in bounded parts
@@ -230,19 +233,25 @@ static int write_row(void *arg, const struct store_row *row)
 	struct export_state *x = arg;
 	const char *body = row->body;
 	size_t len = row->body_len;
+	char ex[64];
+	struct policy_object o = {row->type,
+	                          row->aud.tlp,
+	                          row->aud.tlp_flags,
+	                          row->aud.owner_org,
+	                          row->aud.sharing_group,
+	                          row->aud.recipients,
+	                          row->aud.origin_node == NULL,
+	                          NULL};
 
+	if (row->aud.tlp_flags & STIX_TLPF_EXERCISE)
+		o.exercise = stix_exercise_of(row->body, row->body_len, ex, sizeof(ex));
+	/* Drill data only for who asked for its exercise (docs/drill.md). */
+	if (!policy_exercise_admits(x->exercise, &o))
+		return 0;
 	if (x->filtered) {
-		struct policy_object o = {row->type,
-		                          row->aud.tlp,
-		                          row->aud.tlp_flags,
-		                          row->aud.owner_org,
-		                          row->aud.sharing_group,
-		                          row->aud.recipients,
-		                          row->aud.origin_node == NULL};
-
 		if (x->for_peer) {
 			struct policy_peer peer = {x->who.org, x->who.groups,
-			                           x->who.collection_reader};
+			                           x->who.collection_reader, x->exercise};
 
 			if (!policy_may_forward(&x->node, &peer, &o))
 				return 0;
@@ -637,6 +646,7 @@ int cmd_export(int argc, char **argv)
 	        {"set-name", required_argument, NULL, 1006},
 	        {"source", required_argument, NULL, 1007},
 	        {"report", no_argument, NULL, 1008},
+	        {"exercise", required_argument, NULL, 1010},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -696,6 +706,7 @@ int cmd_export(int argc, char **argv)
 			break;
 		}
 		case 'c': collection = optarg; break;
+		case 1010: x.exercise = optarg; break;
 		case 'v':
 			q.all_versions = 1;
 			x.include_inactive = 1; /* the history: every version as it was */
@@ -904,6 +915,7 @@ int cmd_export(int argc, char **argv)
 		x.for_peer = for_peer;
 		x.who.role = POLICY_ANALYST;
 		x.who.org = as_org;
+		x.who.exercise = x.exercise;
 		x.who.groups = groups;
 		if (collection && store_org_get(s, as_org, &org, &err) == TIX_OK &&
 		    store_collection_access(s, &coll, org.key, &can_read, &can_write, &err) !=

@@ -39,7 +39,7 @@ static void usage(FILE *f)
 	        "                 [--warninglists DIR|FILE]... [--no-warninglists] [--list-flagged]\n"
 	        "                 [--index-out FILE] [--sightings [--sensor NAME] [--collection C]]\n"
 	        "                 [--report URL] [--min-score S] [--stats-file FILE]\n"
-	        "                 [--quiet] [--max-line N] FILE...|-\n\n"
+	        "                 [--quiet] [--max-line N] [--exercise ID] FILE...|-\n\n"
 	        "Finds the values of active STIX indicators (not revoked, inside valid_from /\n"
 	        "valid_until, pattern_type stix) in logs: plain text, JSON lines (Suricata\n"
 	        "eve.json, Zeek JSON) and Zeek TSV; files, globs, gzip files and stdin (-).\n"
@@ -70,6 +70,8 @@ static void usage(FILE *f)
 	        "  --min-score S        from a store: leave out indicators whose decay score\n"
 	        "                       (0-100, docs/decay.md) is below S; indicators `tix\n"
 	        "                       expire` marked are always left out\n"
+	        "  --exercise ID        drill exercise ID's indicators too (left out otherwise),\n"
+	        "                       its sightings marked as that exercise's (docs/drill.md)\n"
 	        "  --collection C       store the sightings (and the sensor) in collection C, so\n"
 	        "                       TAXII serves them\n"
 	        "  --report URL         post the sightings to the TAXII 2.1 collection at URL\n"
@@ -259,6 +261,7 @@ struct build {
 	double min_score; /* < 0: none */
 	struct values_decay_model model;
 	struct api_reader reader;
+	const char *exercise; /* --exercise: that drill exercise's indicators too */
 	struct tix_error err;
 	int oom;
 };
@@ -312,7 +315,14 @@ static int build_row(void *arg, const struct store_row *row)
 	struct build *bd = arg;
 	int other;
 	enum match_add r;
+	struct policy_object o = {row->type, row->aud.tlp, row->aud.tlp_flags, NULL, NULL, NULL,
+	                          1,         NULL};
+	char ex[64];
 
+	if (row->aud.tlp_flags & STIX_TLPF_EXERCISE)
+		o.exercise = stix_exercise_of(row->body, row->body_len, ex, sizeof(ex));
+	if (!policy_exercise_admits(bd->exercise, &o))
+		return 0; /* drill data, for who asks for its exercise (docs/drill.md) */
 	if ((bd->expired.n || bd->min_score >= 0) && decayed(bd, row)) {
 		bd->seen++;
 		bd->decayed++;
@@ -917,20 +927,26 @@ static int each_group(const struct sight_log *sl, int (*fn)(void *, const struct
 	return 0;
 }
 
+/* --exercise: the drill exercise the sightings belong to (docs/drill.md). */
+static const char *sighting_exercise;
+
 static json_t *sighting_object(const char *sid, const char *ind_id, const char *ident,
                                const char *created, const char *modified, int64_t count,
                                int64_t first_us, int64_t last_us)
 {
 	char first[32], last[32];
+	json_t *o;
 
 	iso(first_us, first);
 	iso(last_us, last);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:[s], s:s}", "type",
-	                 "sighting", "spec_version", "2.1", "id", sid, "created", created,
-	                 "modified", modified, "first_seen", first, "last_seen", last,
-	                 "sighting_of_ref", ind_id, "count",
-	                 (json_int_t)(count > 999999999 ? 999999999 : count), "where_sighted_refs",
-	                 ident, "created_by_ref", ident);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:[s], s:s}", "type",
+	              "sighting", "spec_version", "2.1", "id", sid, "created", created, "modified",
+	              modified, "first_seen", first, "last_seen", last, "sighting_of_ref", ind_id,
+	              "count", (json_int_t)(count > 999999999 ? 999999999 : count),
+	              "where_sighted_refs", ident, "created_by_ref", ident);
+	if (o && sighting_exercise)
+		json_object_set_new(o, STIX_TIX_EXERCISE, json_string(sighting_exercise));
+	return o;
 }
 
 /* --report: the sightings of this run alone (the node reported to keeps
@@ -1259,6 +1275,7 @@ int cmd_match(int argc, char **argv)
 	        {"quiet", no_argument, NULL, 'q'},
 	        {"max-line", required_argument, NULL, 'm'},
 	        {"stats-file", required_argument, NULL, 'T'},
+	        {"exercise", required_argument, NULL, 'X'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -1324,6 +1341,7 @@ int cmd_match(int argc, char **argv)
 		case 'S': sightings = 1; break;
 		case 'n': sensor = optarg; break;
 		case 'c': collection = optarg; break;
+		case 'X': sighting_exercise = optarg; break;
 		case 'M': {
 			char *end;
 
@@ -1433,6 +1451,7 @@ int cmd_match(int argc, char **argv)
 			}
 			bd.s = s;
 			bd.min_score = min_score;
+			bd.exercise = sighting_exercise;
 			api_reader_operator(&bd.reader);
 			if (cli_decay_model(&bd.model) != 0 ||
 			    store_expired_set_load(s, &bd.expired, &err) != TIX_OK ||

@@ -28,6 +28,8 @@ static const struct {
         {"backup", cmd_backup, "write a consistent copy of the store (also while serving)"},
         {"restore", cmd_restore, "put the store back from a backup"},
         {"migrate", cmd_migrate, "copy the store into an empty one on PostgreSQL or SQLite"},
+        {"drill", cmd_drill,
+         "cyber drills: scenarios, timed injects kept out of production, scoreboards"},
         {"request", cmd_request,
          "cross-border preservation requests between 24/7 contact points; the directory"},
         {"verify-store", cmd_verify_store,

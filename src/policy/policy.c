@@ -82,9 +82,18 @@ static int audience_has(const char *org, const char *const *groups, int collecti
 	}
 }
 
+int policy_exercise_admits(const char *asked, const struct policy_object *o)
+{
+	if (!(o->flags & STIX_TLPF_EXERCISE))
+		return 1;
+	return asked != NULL && o->exercise != NULL && strcmp(asked, o->exercise) == 0;
+}
+
 int policy_may_read_level(const struct policy_node *n, const struct policy_principal *p,
                           const struct policy_object *o, int tlp)
 {
+	if (!policy_exercise_admits(p->exercise, o))
+		return 0;
 	if (p->role == POLICY_ANONYMOUS || !has_org(p->org))
 		return tlp == STIX_TLP_CLEAR && n->anonymous_read;
 	if (p->role == POLICY_SENSOR && (o->type == NULL || strcmp(o->type, "indicator") != 0))
@@ -169,6 +178,8 @@ int policy_may_forward(const struct policy_node *n, const struct policy_peer *pe
 {
 	unsigned levels = granular_levels(o);
 
+	if (!policy_exercise_admits(peer->exercise, o))
+		return 0;
 	if (!may_forward_level(peer, o, policy_effective_tlp(n, o)))
 		return 0;
 	for (int l = STIX_TLP_CLEAR; l <= STIX_TLP_RED; l++)

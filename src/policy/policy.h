@@ -44,6 +44,7 @@ struct policy_principal {
 	const char *org;           /* NULL or "" for anonymous */
 	const char *const *groups; /* sharing groups naming org; NULL-terminated or NULL */
 	int collection_reader;     /* org is granted read on the object's collection */
+	const char *exercise;      /* the drill exercise asked for (--exercise), or NULL */
 };
 
 /* What the store recorded about a version when it was written. */
@@ -55,6 +56,8 @@ struct policy_object {
 	const char *group;      /* sharing group (AMBER), or NULL */
 	const char *recipients; /* "\norg\norg\n" (RED), or NULL */
 	int local;              /* written on this node (not received from a peer) */
+	const char *exercise;   /* x_tix_exercise of a version flagged STIX_TLPF_EXERCISE
+	                         * (stix_exercise_of), or NULL */
 };
 
 /* The peer a node would push to (issue 8): its organisation and the
@@ -63,7 +66,16 @@ struct policy_peer {
 	const char *org;
 	const char *const *groups;
 	int collection_reader; /* org is granted read on the collection pushed from */
+	const char *exercise;  /* the drill exercise being pushed, or NULL */
 };
+
+/* Drill isolation (docs/drill.md): 1 when a reader who asked for exercise
+ * asked (NULL: production, no exercise) may see o. Objects of an exercise
+ * (flagged STIX_TLPF_EXERCISE) are seen only by who asked for that very
+ * exercise; production objects by everyone. policy_may_read and
+ * policy_may_forward decide this first; the operator's own paths (tix
+ * export, tix match, feeds) ask it directly. */
+int policy_exercise_admits(const char *asked, const struct policy_object *o);
 
 /* The TLP that governs the object: its own, the node default when it has
  * none, and never less than AMBER+STRICT when a marking is unknown. */

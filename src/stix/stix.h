@@ -173,8 +173,9 @@ enum stix_tlp {
 
 enum {
 	STIX_TLPF_CONTRADICTORY = 1, /* several different TLP levels: the most restrictive holds */
-	STIX_TLPF_UNKNOWN = 2,  /* a marking the node cannot interpret: AMBER+STRICT at least */
-	STIX_TLPF_GRANULAR = 4, /* has granular_markings */
+	STIX_TLPF_UNKNOWN = 2,   /* a marking the node cannot interpret: AMBER+STRICT at least */
+	STIX_TLPF_GRANULAR = 4,  /* has granular_markings */
+	STIX_TLPF_EXERCISE = 16, /* drill data: has x_tix_exercise (docs/drill.md) */
 };
 /* The TLP levels the object's granular markings use (a marking that is not
  * a TLP id counts as AMBER+STRICT; language markings are not counted),
@@ -187,6 +188,7 @@ enum {
 #define STIX_TIX_POLICY_EXT    "extension-definition--da5a1e8b-49f4-5041-b48e-c59de73ab482"
 #define STIX_TIX_RECIPIENTS    "tix_recipients"    /* list of organisation names (RED) */
 #define STIX_TIX_SHARING_GROUP "tix_sharing_group" /* sharing group name (AMBER) */
+#define STIX_TIX_EXERCISE      "x_tix_exercise"    /* the exercise a drill object belongs to */
 
 /* The TLP level a marking-definition id stands for (TLP 2.0 ids and the
  * TLP 1.0 ids of STIX 2.1 section 7.2.1.4), or STIX_TLP_UNSET. */
@@ -202,6 +204,10 @@ int stix_tlp_parse(const char *name);
  * from obj (stix_meta_get calls it). Marking refs that are not TLP ids are
  * left for the store to judge (it knows which definitions it holds). */
 void stix_tlp_resolve(const json_t *obj, struct stix_meta *m);
+/* The x_tix_exercise of a stored body (JSON text) into out (NUL-terminated,
+ * cut to size); returns out, or NULL when the body names none. Cheap: for
+ * the versions flagged STIX_TLPF_EXERCISE only. */
+const char *stix_exercise_of(const char *body, size_t len, char *out, size_t size);
 
 /* Fills m from a validated object. */
 enum tix_err stix_meta_get(const json_t *obj, struct stix_meta *m, struct tix_error *err);

@@ -96,7 +96,49 @@ void stix_tlp_resolve(const json_t *obj, struct stix_meta *m)
 		}
 		m->tlp_flags |= STIX_TLPF_GRANULAR;
 	}
+	if (json_is_string(json_object_get(obj, STIX_TIX_EXERCISE)))
+		m->tlp_flags |= STIX_TLPF_EXERCISE;
 	m->sharing_group = json_string_value(json_object_get(obj, STIX_TIX_SHARING_GROUP));
 	v = json_object_get(obj, STIX_TIX_RECIPIENTS);
 	m->recipients = json_is_array(v) ? v : NULL;
+}
+
+const char *stix_exercise_of(const char *body, size_t len, char *out, size_t size)
+{
+	static const char key[] = "\"" STIX_TIX_EXERCISE "\"";
+	const char *end, *p = body;
+	size_t n = 0;
+
+	if (body == NULL || size == 0)
+		return NULL;
+	end = body + len;
+	while (p + sizeof(key) - 1 <= end) {
+		const char *hit = memchr(p, '"', (size_t)(end - p));
+
+		if (hit == NULL || hit + sizeof(key) - 1 > end)
+			return NULL;
+		if (memcmp(hit, key, sizeof(key) - 1) != 0) {
+			p = hit + 1;
+			continue;
+		}
+		p = hit + sizeof(key) - 1;
+		while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
+			p++;
+		if (p >= end || *p != ':') {
+			continue; /* a value that reads "x_tix_exercise", not the key */
+		}
+		p++;
+		while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
+			p++;
+		if (p >= end || *p != '"')
+			return NULL;
+		for (p++; p < end && *p != '"' && *p != '\\'; p++)
+			if (n + 1 < size)
+				out[n++] = *p;
+		if (p >= end || *p != '"' || n == 0)
+			return NULL;
+		out[n] = '\0';
+		return out;
+	}
+	return NULL;
 }

@@ -210,6 +210,9 @@ const struct store_migration store__migrations[] = {
         /* 21 -> 22: the value index's triggers done in C on both engines
          * (src/store/values.c); a PostgreSQL store's index rebuilt */
         {store__schema_values_c, store__pg_schema_values_c, step_values_rebuild_pg},
+        /* 22 -> 23: cyber drills' exercises and published injects
+         * (src/store/drill.c) */
+        {store__schema_drill, store__pg_schema_drill, NULL},
 };
 
 #define NMIGRATIONS ((int)(sizeof(store__migrations) / sizeof(store__migrations[0])))

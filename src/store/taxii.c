@@ -310,6 +310,10 @@ enum tix_err store_taxii_select(struct store *s, const struct store_taxii_filter
 			}
 			examined++;
 			last = row.date_added;
+			/* drill data: the filter reads its exercise from the body
+			 * (policy_exercise_admits, docs/drill.md) */
+			if (row.aud.tlp_flags & STIX_TLPF_EXERCISE)
+				row.body = db_column_text(st, 5, &row.body_len);
 			if (db_column_int64(st, 12) == 0 ||
 			    (f->keep && !f->keep(f->keep_arg, &row)))
 				continue;

@@ -741,7 +741,8 @@ static int may_send(struct run *r, const struct store_row *row)
 	                          row->aud.owner_org,
 	                          row->aud.sharing_group,
 	                          row->aud.recipients,
-	                          row->aud.origin_node == NULL};
+	                          row->aud.origin_node == NULL,
+	                          NULL};
 
 	if (row->aud.origin_node && strcmp(row->aud.origin_node, r->peer.name) == 0)
 		return 0; /* never back to the peer it came from */

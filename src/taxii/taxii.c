@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/drill.h"
 #include "taxii/taxii.h"
 #include "formats/formats.h"
 
@@ -396,6 +397,9 @@ struct access {
 	 * writes is recorded as received from that peer, and what was
 	 * received from it is not listed back to it (federation, docs/sync.md). */
 	char peer[64];
+	/* The drill exercise whose collection this is, or "": its readers ask
+	 * for that exercise, and read only its objects (docs/drill.md). */
+	char exercise[64];
 };
 
 static enum policy_role policy_role_of(const struct auth_principal *who)
@@ -424,7 +428,10 @@ static int add_group(void *arg, const char *group)
 	return 0;
 }
 
-static struct policy_object policy_object_of(const char *type, const struct store_audience *aud)
+/* The object's facts; its exercise read from body when it is drill data
+ * (ex holds it: 64 bytes). */
+static struct policy_object policy_object_of(const char *type, const struct store_audience *aud,
+                                             const char *body, size_t body_len, char *ex)
 {
 	struct policy_object o = {type,
 	                          aud->tlp,
@@ -432,7 +439,11 @@ static struct policy_object policy_object_of(const char *type, const struct stor
 	                          aud->owner_org,
 	                          aud->sharing_group,
 	                          aud->recipients,
-	                          aud->origin_node == NULL};
+	                          aud->origin_node == NULL,
+	                          NULL};
+
+	if ((aud->tlp_flags & STIX_TLPF_EXERCISE) && body)
+		o.exercise = stix_exercise_of(body, body_len, ex, 64);
 	return o;
 }
 
@@ -488,6 +499,7 @@ static void access_copy(struct access *to, const struct access *from,
 	to->groups[to->ngroups] = NULL;
 	to->pp.groups = to->groups;
 	to->pp.org = req->who ? req->who->org : NULL;
+	to->pp.exercise = to->exercise[0] ? to->exercise : NULL;
 }
 
 static struct access_memo *access_memo_find(const struct taxii_request *req, const struct store *s,
@@ -544,6 +556,7 @@ static int find_collection(const struct taxii_request *req, struct store *s, con
 	}
 	a->can_read = a->can_write = 0;
 	a->peer[0] = '\0';
+	a->exercise[0] = '\0';
 	a->ngroups = 0;
 	a->groups[0] = NULL;
 	memset(&a->pp, 0, sizeof(a->pp));
@@ -552,6 +565,8 @@ static int find_collection(const struct taxii_request *req, struct store *s, con
 	e = store_collection_get(s, cid, 0, &a->coll, &err);
 	if (e == TIX_OK && strcmp(a->coll.id, cid) != 0)
 		e = TIX_ENOTFOUND; /* found by title: TAXII names collections by id */
+	if (e == TIX_OK && store_drill_of_collection(s, a->coll.id, a->exercise, &err) == TIX_OK)
+		a->pp.exercise = a->exercise;
 	if (e == TIX_OK && req->who == NULL) {
 		/* Anonymous (only when the node allows it): CLEAR objects of any
 		 * collection, nothing else (the policy filters every row). */
@@ -708,7 +723,8 @@ static size_t item_bytes(enum listing kind, const struct store_taxii_row *r)
 static int keep_row(void *arg, const struct store_taxii_row *r)
 {
 	struct page *p = arg;
-	struct policy_object o = policy_object_of(r->type, &r->aud);
+	char ex[64];
+	struct policy_object o = policy_object_of(r->type, &r->aud, r->body, r->body_len, ex);
 
 	if (!policy_may_read(&p->cfg->policy, &p->a->pp, &o))
 		return 0;
@@ -717,7 +733,7 @@ static int keep_row(void *arg, const struct store_taxii_row *r)
 	 * not their origin), and a peer's own objects are never echoed back. */
 	if (p->a->peer[0]) {
 		struct policy_peer peer = {p->a->pp.org, p->a->pp.groups,
-		                           p->a->pp.collection_reader};
+		                           p->a->pp.collection_reader, p->a->pp.exercise};
 
 		if (r->aud.origin_node && strcmp(r->aud.origin_node, p->a->peer) == 0)
 			return 0;
@@ -896,7 +912,8 @@ struct del_scan {
 static int scan_delete(void *arg, const struct store_taxii_row *r)
 {
 	struct del_scan *d = arg;
-	struct policy_object o = policy_object_of(r->type, &r->aud);
+	char ex[64];
+	struct policy_object o = policy_object_of(r->type, &r->aud, r->body, r->body_len, ex);
 	struct tix_time t;
 	char canon[32];
 
@@ -1323,7 +1340,9 @@ struct status_look {
 static int status_look_row(void *arg, const struct store_row *row)
 {
 	struct status_look *l = arg;
-	struct policy_object o = policy_object_of(row->type, &row->aud);
+	char ex[64];
+	struct policy_object o =
+	        policy_object_of(row->type, &row->aud, row->body, row->body_len, ex);
 	int same = l->canon[0] ? strcmp(row->modified, l->canon) == 0 : row->modified[0] == '#';
 
 	if (same && policy_may_read(l->node, l->pp, &o)) {
@@ -1347,7 +1366,7 @@ static void status_for_admin(const struct taxii_config *cfg, const struct taxii_
 	a.groups[0] = NULL;
 	if (store_org_groups(s, req->who->org, add_group, &a, &err) != TIX_OK)
 		a.groups[0] = NULL;
-	pp = (struct policy_principal){POLICY_ADMIN, req->who->org, a.groups, 1};
+	pp = (struct policy_principal){POLICY_ADMIN, req->who->org, a.groups, 1, NULL};
 	for (size_t k = 0; k < sizeof(lists) / sizeof(lists[0]); k++) {
 		json_t *list = json_object_get(status, lists[k]), *kept = json_array(), *e;
 		size_t i;

@@ -23,18 +23,18 @@ static const char *const bank_groups[] = {"banks", NULL};
 static const char *const no_groups[] = {NULL};
 
 /* A principal as a compound literal, to pass by address. */
-#define WHO(r, org, groups, reader) (&(struct policy_principal){r, org, groups, reader})
+#define WHO(r, org, groups, reader) (&(struct policy_principal){r, org, groups, reader, NULL})
 
 static struct policy_principal who(enum policy_role r, const char *org, const char *const *groups,
                                    int reader)
 {
-	struct policy_principal p = {r, org, groups, reader};
+	struct policy_principal p = {r, org, groups, reader, NULL};
 	return p;
 }
 
 static struct policy_object obj(int tlp, const char *owner)
 {
-	struct policy_object o = {"indicator", tlp, 0, owner, NULL, NULL, 1};
+	struct policy_object o = {"indicator", tlp, 0, owner, NULL, NULL, 1, NULL};
 	return o;
 }
 
@@ -169,7 +169,8 @@ static void sensors_read_indicators_and_write_sightings(void **state)
 static void forwarding_keeps_red_and_amber_strict_home(void **state)
 {
 	struct policy_object o = obj(STIX_TLP_RED, "cert");
-	struct policy_peer bank = {"bank", bank_groups, 1}, cert = {"cert", no_groups, 0};
+	struct policy_peer bank = {"bank", bank_groups, 1, NULL},
+	                   cert = {"cert", no_groups, 0, NULL};
 
 	(void)state;
 	assert_false(policy_may_forward(&node, &bank, &o));
@@ -197,7 +198,7 @@ static void forwarding_keeps_red_and_amber_strict_home(void **state)
 static void granular_markings_withhold_the_whole_object(void **state)
 {
 	struct policy_object o = obj(STIX_TLP_GREEN, "cert");
-	struct policy_peer bank = {"bank", no_groups, 1};
+	struct policy_peer bank = {"bank", no_groups, 1, NULL};
 
 	(void)state;
 	o.flags = STIX_TLPF_GRANULAR | STIX_TLPF_GRANULAR_LEVEL(STIX_TLP_CLEAR);
@@ -330,10 +331,11 @@ static void random_objects_and_principals_never_read_what_the_rules_forbid(void 
 		        next_rand() % 6 == 0 ? NULL : orgs[next_rand() % 5],
 		        next_rand() % 2 ? NULL : groupnames[next_rand() % 3],
 		        recipient_lists[next_rand() % 4],
-		        (int)(next_rand() % 2)};
+		        (int)(next_rand() % 2),
+		        NULL};
 		struct policy_principal p = {(enum policy_role)(next_rand() % 5),
 		                             orgs[next_rand() % 5], groupsets[next_rand() % 4],
-		                             (int)(next_rand() % 2)};
+		                             (int)(next_rand() % 2), NULL};
 		int got, want, eff, writer;
 
 		if (o.tlp == 5)
@@ -390,9 +392,42 @@ static void random_objects_and_principals_never_read_what_the_rules_forbid(void 
 	assert_true(deletes > 5000 && deletes < 100000);
 }
 
+/* Drill data (docs/drill.md): an exercise's objects reach only who asked
+ * for that exercise, whatever their TLP; production objects reach everyone
+ * as before. */
+static void exercise_objects_only_for_their_exercise(void **state)
+{
+	struct policy_object o = obj(STIX_TLP_CLEAR, "cert");
+	struct policy_object prod = obj(STIX_TLP_CLEAR, "cert");
+	struct policy_principal p = who(POLICY_ANALYST, "bank", no_groups, 1);
+	struct policy_peer peer = {"bank", no_groups, 1, NULL};
+
+	(void)state;
+	o.flags |= STIX_TLPF_EXERCISE;
+	o.exercise = "11111111-1111-4111-8111-111111111111";
+	assert_false(policy_may_read(&open_node, &p, &o));
+	assert_false(policy_may_forward(&node, &peer, &o));
+	assert_true(policy_may_read(&open_node, &p, &prod));
+	p.exercise = "22222222-2222-4222-8222-222222222222";
+	peer.exercise = p.exercise;
+	assert_false(policy_may_read(&open_node, &p, &o));
+	assert_false(policy_may_forward(&node, &peer, &o));
+	p.exercise = o.exercise;
+	peer.exercise = o.exercise;
+	assert_true(policy_may_read(&open_node, &p, &o));
+	assert_true(policy_may_forward(&node, &peer, &o));
+	assert_true(policy_may_read(&open_node, &p, &prod));
+	/* flagged, but its exercise unknown to the caller: withheld */
+	o.exercise = NULL;
+	assert_false(policy_may_read(&open_node, &p, &o));
+	assert_false(policy_exercise_admits(NULL, &o));
+	assert_true(policy_exercise_admits(NULL, &prod));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(exercise_objects_only_for_their_exercise),
 	        cmocka_unit_test(clear_is_for_everyone_anonymous_only_when_enabled),
 	        cmocka_unit_test(green_is_for_the_collection_community),
 	        cmocka_unit_test(amber_goes_to_the_sharing_group_or_the_collection),

@@ -179,7 +179,9 @@ static void sharing_groups_and_settings(void **state)
  * start from, so a new migration adds its drops here once. */
 /* Migration 21: value_index's staging level (values.c); its triggers, and
  * those of migrations 16 and 10, went in migration 22 (nothing to undo). */
-#define UNDO_MIGRATION_21 "DROP TABLE value_stage;"
+/* Migration 23's tables (drills): every undo below goes back before 23 too. */
+#define UNDO_MIGRATION_23 "DROP TABLE drill_published; DROP TABLE drill_exercises;"
+#define UNDO_MIGRATION_21 UNDO_MIGRATION_23 "DROP TABLE value_stage;"
 /* Migration 18 only adds rows to object_refs_index (the two ends of
  * relationships): dropped with it below. */
 #define UNDO_MIGRATIONS_21_TO_6                                                                    \

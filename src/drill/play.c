@@ -1,0 +1,439 @@
+/*
+ * drill/play.c — an exercise played on its clock: start, pause, and the
+ * injects published when due (on every `tix drill` call, docs/drill.md)
+ * into the exercise collection, each object with the exercise's
+ * marking-definition and x_tix_exercise; status; purge.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "drill/drill_int.h"
+
+#define US 1000000LL
+
+enum tix_err drill__open(const struct drill_ctx *c, const char *id, struct drill_run *r,
+                         struct tix_error *err)
+{
+	enum tix_err e;
+
+	memset(r, 0, sizeof(*r));
+	if ((e = store_drill_get(c->s, id, &r->d, err)) != TIX_OK)
+		return e;
+	r->sc = stix_json_parse(r->d.scenario, strlen(r->d.scenario), "scenario", err);
+	if (r->sc == NULL) {
+		store_drill_release(&r->d);
+		return err ? err->code : TIX_ESTORE;
+	}
+	return TIX_OK;
+}
+
+void drill__close(struct drill_run *r)
+{
+	json_decref(r->sc);
+	store_drill_release(&r->d);
+}
+
+static void ns_of(const struct drill_run *r, struct tix_uuid *ns)
+{
+	if (tix_uuid_parse(r->d.id, ns) != TIX_OK)
+		memset(ns, 0, sizeof(*ns));
+}
+
+void drill__object_id(const struct drill_run *r, const char *scenario_id, char out[128])
+{
+	const char *dd = strstr(scenario_id, "--");
+	struct tix_uuid ns, u;
+	char us[37];
+
+	ns_of(r, &ns);
+	tix_uuid_v5(&ns, scenario_id, strlen(scenario_id), &u);
+	tix_uuid_format(&u, us);
+	snprintf(out, 128, "%.*s--%s", dd ? (int)(dd - scenario_id) : 0, scenario_id, us);
+}
+
+static void marking_id(const struct drill_run *r, char out[128])
+{
+	drill__object_id(r, "marking-definition--exercise", out);
+}
+
+struct pub_find {
+	const char *inject;
+	int64_t at;
+};
+
+static int find_pub(void *arg, const char *inject, int64_t at)
+{
+	struct pub_find *f = arg;
+
+	if (strcmp(inject, f->inject) == 0) {
+		f->at = at;
+		return 1;
+	}
+	return 0;
+}
+
+int64_t drill__published_at(const struct drill_ctx *c, const struct drill_run *r,
+                            const char *inject)
+{
+	struct pub_find f = {inject, 0};
+
+	if (store_drill_published_list(c->s, r->d.id, find_pub, &f, NULL) != TIX_OK)
+		return 0;
+	return f.at;
+}
+
+/* Is s an id of an object of the scenario's STIX payloads? */
+static int scenario_id(const json_t *sc, const char *s)
+{
+	const json_t *p, *o;
+	size_t i, j;
+
+	if (s == NULL || strstr(s, "--") == NULL)
+		return 0;
+	json_array_foreach (json_object_get(sc, "inject_payloads"), i, p)
+		json_array_foreach (json_object_get(json_object_get(p, "parameters"), "objects"), j,
+		                    o)
+			if (drill__str(o, "id") && strcmp(drill__str(o, "id"), s) == 0)
+				return 1;
+	return 0;
+}
+
+/* Every reference to an object of the scenario renamed to its id in this exercise. */
+static void rename_refs(const struct drill_run *r, json_t *v)
+{
+	const char *k;
+	json_t *x;
+	size_t i;
+	char id[128];
+
+	if (json_is_object(v)) {
+		json_object_foreach (v, k, x) {
+			if (json_is_string(x) && scenario_id(r->sc, json_string_value(x))) {
+				drill__object_id(r, json_string_value(x), id);
+				json_object_set_new(v, k, json_string(id));
+			} else {
+				rename_refs(r, x);
+			}
+		}
+	} else if (json_is_array(v)) {
+		json_array_foreach (v, i, x) {
+			if (json_is_string(x) && scenario_id(r->sc, json_string_value(x))) {
+				drill__object_id(r, json_string_value(x), id);
+				json_array_set_new(v, i, json_string(id));
+			} else {
+				rename_refs(r, x);
+			}
+		}
+	}
+}
+
+static enum tix_err put(const struct drill_ctx *c, const struct store_collection *col, json_t *v,
+                        struct tix_buf *ids, struct tix_error *err)
+{
+	struct stix_meta meta;
+	struct tix_buf body;
+	enum tix_err e;
+	int added = 0;
+
+	if ((e = stix_meta_get(v, &meta, err)) != TIX_OK)
+		return e;
+	tix_buf_init(&body, TIX_BUF_UNLIMITED);
+	if (stix_json_dump(v, &body) != TIX_OK) {
+		tix_buf_release(&body);
+		return tix_error_set(err, TIX_ENOMEM, meta.id, "out of memory");
+	}
+	e = store_put(c->s, &meta, tix_buf_str(&body), tix_buf_len(&body), c->org, col, NULL,
+	              &added, err);
+	if (e == TIX_OK)
+		tix_buf_addf(ids, "%s\n", meta.id);
+	tix_buf_release(&body);
+	return e;
+}
+
+static json_t *marking(const struct drill_run *r, const char *created)
+{
+	char id[128], statement[400];
+
+	marking_id(r, id);
+	snprintf(statement, sizeof(statement),
+	         "EXERCISE %s (%.200s): drill data, not for production", r->d.id, r->d.name);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s}, s:s}", "type",
+	                 "marking-definition", "spec_version", "2.1", "id", id, "created", created,
+	                 "name", "tix exercise", "definition_type", "statement", "definition",
+	                 "statement", statement, STIX_TIX_EXERCISE, r->d.id);
+}
+
+/* One inject out: the marking (first time), then its payload's objects. */
+static enum tix_err publish(const struct drill_ctx *c, struct drill_run *r, const json_t *inject,
+                            int64_t due_us, struct tix_error *err)
+{
+	const json_t *payload = drill__find(json_object_get(r->sc, "inject_payloads"),
+	                                    drill__str(inject, "action_payload_resource_uuid"));
+	const json_t *o;
+	struct store_collection col;
+	struct tix_time t;
+	struct tix_buf ids;
+	char when[32], mid[128], id[128], detail[256];
+	enum tix_err e;
+	size_t i;
+	json_t *m;
+
+	if ((e = store_collection_get(c->s, r->d.collection, 0, &col, err)) != TIX_OK)
+		return e;
+	tix_time_from_us(r->d.started_us, &t);
+	tix_time_format(&t, 3, when);
+	tix_buf_init(&ids, TIX_BUF_UNLIMITED);
+	tix_buf_addc(&ids, '\n');
+	m = marking(r, when);
+	e = m ? put(c, &col, m, &ids, err)
+	      : tix_error_set(err, TIX_ENOMEM, "drill", "out of memory");
+	json_decref(m);
+	marking_id(r, mid);
+	tix_time_from_us(due_us, &t);
+	tix_time_format(&t, 3, when);
+	if (payload && strcmp(drill__str(payload, "type"), "x-tix-stix") == 0)
+		json_array_foreach (
+		        json_object_get(json_object_get(payload, "parameters"), "objects"), i, o) {
+			json_t *v = json_deep_copy(o);
+			json_t *refs;
+
+			if (e != TIX_OK || v == NULL)
+				break;
+			rename_refs(r, v);
+			drill__object_id(r, drill__str(o, "id"), id);
+			json_object_set_new(v, "id", json_string(id));
+			if (json_object_get(v, "created"))
+				json_object_set_new(v, "created", json_string(when));
+			if (json_object_get(v, "modified"))
+				json_object_set_new(v, "modified", json_string(when));
+			refs = json_object_get(v, "object_marking_refs");
+			if (!json_is_array(refs)) {
+				refs = json_array();
+				json_object_set_new(v, "object_marking_refs", refs);
+			}
+			json_array_append_new(refs, json_string(mid));
+			json_object_set_new(v, STIX_TIX_EXERCISE, json_string(r->d.id));
+			e = put(c, &col, v, &ids, err);
+			json_decref(v);
+		}
+	if (e == TIX_OK)
+		e = store_drill_published_add(c->s, r->d.id, drill__str(inject, "uuid"), due_us,
+		                              err);
+	if (e == TIX_OK) {
+		struct store_audit_entry ae;
+
+		snprintf(detail, sizeof(detail), "drill %s inject %s (%.100s) due %s", r->d.id,
+		         drill__str(inject, "uuid"),
+		         drill__str(inject, "name") ? drill__str(inject, "name") : "", when);
+		ae = (struct store_audit_entry){c->now_us,
+		                                "write",
+		                                c->actor ? c->actor : "operator",
+		                                c->org ? c->org : "",
+		                                tix_buf_str(&ids),
+		                                detail};
+		e = store_audit_append(c->s, &ae, 1, err);
+	}
+	tix_buf_release(&ids);
+	return e;
+}
+
+/* The exercise's clock: µs since its start, pauses left out. */
+static int64_t elapsed(const struct drill_ctx *c, const struct store_drill *d)
+{
+	int64_t now = strcmp(d->state, "paused") == 0 ? d->paused_at_us : c->now_us;
+
+	return now - d->started_us - d->paused_total_us;
+}
+
+enum tix_err drill_tick(const struct drill_ctx *c, const char *id, size_t *n, struct tix_error *err)
+{
+	struct drill_run r;
+	const json_t *step;
+	enum tix_err e;
+	size_t i;
+
+	*n = 0;
+	if ((e = drill__open(c, id, &r, err)) != TIX_OK)
+		return e;
+	if (strcmp(r.d.state, "running") != 0 && strcmp(r.d.state, "paused") != 0) {
+		drill__close(&r);
+		return TIX_OK;
+	}
+	if ((e = store_begin(c->s, err)) != TIX_OK) {
+		drill__close(&r);
+		return e;
+	}
+	json_array_foreach (json_object_get(r.sc, "inject_flow"), i, step) {
+		int64_t at = (int64_t)(drill__at(step) * (double)US);
+		const char *iu = drill__str(step, "inject_uuid");
+
+		if (at > elapsed(c, &r.d))
+			break; /* in time order: the rest are later */
+		if (drill__published_at(c, &r, iu))
+			continue;
+		e = publish(c, &r, drill__find(json_object_get(r.sc, "injects"), iu),
+		            r.d.started_us + r.d.paused_total_us + at, err);
+		if (e != TIX_OK)
+			break;
+		(*n)++;
+	}
+	if (e == TIX_OK)
+		e = store_commit(c->s, err);
+	else
+		store_rollback(c->s);
+	drill__close(&r);
+	return e;
+}
+
+static enum tix_err save(const struct drill_ctx *c, const struct store_drill *d, const char *detail,
+                         struct tix_error *err)
+{
+	struct store_audit_entry ae = {
+	        c->now_us, "write", c->actor ? c->actor : "operator", c->org ? c->org : "",
+	        "",        detail};
+	enum tix_err e;
+
+	if ((e = store_begin(c->s, err)) != TIX_OK)
+		return e;
+	e = store_drill_update(c->s, d, err);
+	if (e == TIX_OK)
+		e = store_audit_append(c->s, &ae, 1, err);
+	if (e == TIX_OK)
+		return store_commit(c->s, err);
+	store_rollback(c->s);
+	return e;
+}
+
+enum tix_err drill_start(const struct drill_ctx *c, const char *id, int at_now,
+                         struct tix_error *err)
+{
+	struct store_drill d;
+	char detail[160];
+	enum tix_err e;
+
+	if ((e = store_drill_get(c->s, id, &d, err)) != TIX_OK)
+		return e;
+	if (strcmp(d.state, "paused") == 0) {
+		d.paused_total_us += c->now_us - d.paused_at_us;
+		d.paused_at_us = 0;
+	} else if (strcmp(d.state, "loaded") == 0) {
+		if (!at_now && d.scheduled_us == 0)
+			e = tix_error_set(
+			        err, TIX_EUSAGE, id,
+			        "the scenario names no exercise.x_tix_start: start it --now");
+		else if (!at_now && d.scheduled_us < c->now_us)
+			e = tix_error_set(err, TIX_EUSAGE, id,
+			                  "its scheduled start has passed: start it --now");
+		d.started_us = at_now ? c->now_us : d.scheduled_us;
+	} else {
+		e = tix_error_set(err, TIX_EUSAGE, id, "the exercise is %s", d.state);
+	}
+	snprintf(d.state, sizeof(d.state), "running");
+	snprintf(detail, sizeof(detail), "drill start %s", id);
+	if (e == TIX_OK)
+		e = save(c, &d, detail, err);
+	store_drill_release(&d);
+	return e;
+}
+
+enum tix_err drill_pause(const struct drill_ctx *c, const char *id, struct tix_error *err)
+{
+	struct store_drill d;
+	char detail[160];
+	enum tix_err e;
+
+	if ((e = store_drill_get(c->s, id, &d, err)) != TIX_OK)
+		return e;
+	if (strcmp(d.state, "running") != 0)
+		e = tix_error_set(err, TIX_EUSAGE, id, "the exercise is %s, not running", d.state);
+	d.paused_at_us = c->now_us;
+	snprintf(d.state, sizeof(d.state), "paused");
+	snprintf(detail, sizeof(detail), "drill pause %s", id);
+	if (e == TIX_OK)
+		e = save(c, &d, detail, err);
+	store_drill_release(&d);
+	return e;
+}
+
+static char *iso(int64_t us, char out[32])
+{
+	struct tix_time t;
+
+	tix_time_from_us(us, &t);
+	return tix_time_format(&t, 0, out);
+}
+
+enum tix_err drill_status(const struct drill_ctx *c, const char *id, FILE *out,
+                          struct tix_error *err)
+{
+	struct drill_run r;
+	const json_t *step;
+	enum tix_err e;
+	size_t i;
+	char t[32];
+
+	if ((e = drill__open(c, id, &r, err)) != TIX_OK)
+		return e;
+	fprintf(out, "exercise %s  %s  %s\ncollection %s\n", r.d.id, r.d.name, r.d.state,
+	        r.d.collection);
+	if (r.d.started_us)
+		fprintf(out, "started %s\n", iso(r.d.started_us, t));
+	else if (r.d.scheduled_us)
+		fprintf(out, "scheduled %s\n", iso(r.d.scheduled_us, t));
+	json_array_foreach (json_object_get(r.sc, "inject_flow"), i, step) {
+		const char *iu = drill__str(step, "inject_uuid");
+		const json_t *inj = drill__find(json_object_get(r.sc, "injects"), iu);
+		int64_t pub = drill__published_at(c, &r, iu);
+		int64_t at = (int64_t)(drill__at(step) * (double)US);
+
+		if (pub)
+			fprintf(out, "  +%6llds  published %s  %s\n", (long long)(at / US),
+			        iso(pub, t),
+			        drill__str(inj, "name") ? drill__str(inj, "name") : iu);
+		else if (r.d.started_us)
+			fprintf(out, "  +%6llds  due %s  %s\n", (long long)(at / US),
+			        iso(r.d.started_us + r.d.paused_total_us + at, t),
+			        drill__str(inj, "name") ? drill__str(inj, "name") : iu);
+		else
+			fprintf(out, "  +%6llds  pending  %s\n", (long long)(at / US),
+			        drill__str(inj, "name") ? drill__str(inj, "name") : iu);
+	}
+	drill__close(&r);
+	return TIX_OK;
+}
+
+enum tix_err drill_purge(const struct drill_ctx *c, const char *id, size_t *removed,
+                         struct tix_error *err)
+{
+	struct store_drill d;
+	struct store_collection col;
+	struct store_taxii_filter f;
+	struct store_audit_entry ae;
+	char detail[200];
+	enum tix_err e;
+
+	*removed = 0;
+	if ((e = store_drill_get(c->s, id, &d, err)) != TIX_OK)
+		return e;
+	snprintf(detail, sizeof(detail), "drill purge %s: every object of the exercise removed",
+	         id);
+	ae = (struct store_audit_entry){
+	        c->now_us, "delete", c->actor ? c->actor : "operator", c->org ? c->org : "",
+	        "",        detail};
+	if ((e = store_collection_get(c->s, d.collection, 0, &col, err)) == TIX_OK) {
+		memset(&f, 0, sizeof(f));
+		f.collection = &col;
+		f.version_all = 1;
+		f.audit = &ae;
+		e = store_taxii_delete(c->s, &f, removed, err);
+	} else if (e == TIX_ENOTFOUND) {
+		e = TIX_OK; /* the collection was removed by hand */
+	}
+	if (e == TIX_OK) {
+		snprintf(d.state, sizeof(d.state), "purged");
+		d.purged_us = c->now_us;
+		e = save(c, &d, detail, err);
+	}
+	store_drill_release(&d);
+	return e;
+}
