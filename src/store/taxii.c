@@ -267,9 +267,13 @@ enum tix_err store_taxii_select(struct store *s, const struct store_taxii_filter
 		tix_buf_adds(&pg, " ORDER BY m.date_added");
 	}
 	/* A chunk a little larger than a page: with a policy filter, some rows
-	 * examined are not handed out. */
+	 * examined are not handed out. SQLite steps lazily, so the margin costs
+	 * only the rows it reads; PostgreSQL computes and sends the whole chunk,
+	 * every body: by audience keys the candidates are already the reader's
+	 * (the policy drops few), so there a page and one row, and the loop
+	 * reads another chunk in the rare case the page is not full. */
 	chunk = f->limit > 0 ? (int64_t)f->limit + 1 : -1;
-	if (chunk > 0 && f->keep)
+	if (chunk > 0 && f->keep && !(is_pg && by_audience))
 		chunk = chunk + chunk / 2 + 16;
 	for (;;) {
 		int64_t got = 0, want = chunk, last = after;
