@@ -92,7 +92,8 @@ enum db_rc db__pg_reconnect(struct db *db)
 {
 	PQreset(db->pg);
 	db->pg_ending = 0;
-	db->gen++; /* the server forgot every prepared statement */
+	db->pg_begin_read = 0; /* the transaction went with the connection */
+	db->gen++;             /* the server forgot every prepared statement */
 	if (PQstatus(db->pg) != CONNECTION_OK)
 		return db__fail(db, DB_LOST, "%s", PQerrorMessage(db->pg));
 	return DB_OK;
@@ -110,12 +111,50 @@ int db__pg_alive(struct db *db)
 	return !db->pg_ending && PQstatus(db->pg) == CONNECTION_OK;
 }
 
+#define BEGIN_READ "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+
+/* Sends the BEGIN of a read transaction that no statement took along. */
+static enum db_rc send_begin(struct db *db)
+{
+	if (!db->pg_begin_read)
+		return DB_OK;
+	db->pg_begin_read = 0;
+	return db__pg_exec(db, BEGIN_READ);
+}
+
+/* A write transaction begins at once. A read transaction's BEGIN waits
+ * for its first statement and goes with it in one round trip (a pipeline,
+ * in step_begun): REPEATABLE READ takes its snapshot at the first
+ * statement, not at BEGIN, so what the transaction reads is the same. A
+ * read that runs no statement costs no round trip. */
+enum db_rc db__pg_begin(struct db *db, int write)
+{
+	if (write || db__pg_in_transaction(db))
+		return db__pg_exec(db, write ? "BEGIN" : BEGIN_READ);
+	db->pg_begin_read = 1;
+	db->txn++; /* as db__pg_exec counts a transaction that began */
+	return DB_OK;
+}
+
+/* COMMIT or ROLLBACK; of a read transaction whose BEGIN was never sent,
+ * nothing to send. */
+enum db_rc db__pg_end(struct db *db, const char *sql)
+{
+	if (db->pg_begin_read) {
+		db->pg_begin_read = 0;
+		db->txn++;
+		return DB_OK;
+	}
+	return db__pg_exec(db, sql);
+}
+
 enum db_rc db__pg_exec(struct db *db, const char *sql)
 {
+	enum db_rc sent = send_begin(db);
 	int idle = PQtransactionStatus(db->pg) == PQTRANS_IDLE;
 	PGresult *r = PQexec(db->pg, sql);
 	ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-	enum db_rc rc = DB_OK;
+	enum db_rc rc = sent;
 
 	/* A transaction began or ended: the cursors of paged reads declared
 	 * in the one before are gone (close_cursor). */
@@ -129,7 +168,7 @@ enum db_rc db__pg_exec(struct db *db, const char *sql)
 
 int db__pg_in_transaction(struct db *db)
 {
-	return PQtransactionStatus(db->pg) != PQTRANS_IDLE;
+	return db->pg_begin_read || PQtransactionStatus(db->pg) != PQTRANS_IDLE;
 }
 
 /* Prepares st on the server under a fresh name. */
@@ -282,8 +321,51 @@ static int is_write(const char *status)
 	       strncmp(status, "DELETE", 6) == 0 || strncmp(status, "MERGE", 5) == 0;
 }
 
+/* The BEGIN of a read transaction and st's execution in one pipeline:
+ * one round trip. NULL when the pipeline could not be sent; a failed
+ * BEGIN is the result (the statement was not run). */
+static PGresult *execute_begun(struct db_stmt *st)
+{
+	PGconn *pg = st->db->pg;
+	PGresult *begin = NULL, *res = NULL, *r;
+
+	st->db->pg_begin_read = 0;
+	if (!PQenterPipelineMode(pg))
+		return NULL;
+	if (PQsendQueryParams(pg, BEGIN_READ, 0, NULL, NULL, NULL, NULL, 0) &&
+	    PQsendQueryPrepared(pg, st->name, st->nparams, st->values, st->lengths, st->formats,
+	                        0) &&
+	    PQpipelineSync(pg)) {
+		/* BEGIN's result, its end (NULL), the statement's, its end, the
+		 * sync; a connection lost on the way ends the results early. */
+		for (int i = 0; i < 8 && PQstatus(pg) == CONNECTION_OK; i++) {
+			if ((r = PQgetResult(pg)) == NULL)
+				continue;
+			if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+				PQclear(r);
+				break;
+			}
+			if (begin == NULL)
+				begin = r;
+			else if (res == NULL)
+				res = r;
+			else
+				PQclear(r);
+		}
+	}
+	(void)PQexitPipelineMode(pg);
+	if (begin && PQresultStatus(begin) != PGRES_COMMAND_OK) {
+		PQclear(res);
+		return begin;
+	}
+	PQclear(begin);
+	return res;
+}
+
 static PGresult *execute(struct db_stmt *st)
 {
+	if (st->db->pg_begin_read)
+		return execute_begun(st);
 	return PQexecPrepared(st->db->pg, st->name, st->nparams, st->values, st->lengths,
 	                      st->formats, 0);
 }
@@ -299,14 +381,16 @@ static void count_rows(struct db *db, int n)
 static enum db_rc declare_cursor(struct db_stmt *st)
 {
 	struct db *db = st->db;
+	enum db_rc rc = send_begin(db);
 	int hold = PQtransactionStatus(db->pg) == PQTRANS_IDLE;
 	size_t n = strlen(st->pgsql) + 80;
 	char *sql = malloc(n);
 	PGresult *r;
-	enum db_rc rc = DB_OK;
 
-	if (sql == NULL)
-		return db__fail(db, DB_NOMEM, "out of memory");
+	if (rc != DB_OK || sql == NULL) {
+		free(sql);
+		return rc != DB_OK ? rc : db__fail(db, DB_NOMEM, "out of memory");
+	}
 	snprintf(st->cursor_name, sizeof(st->cursor_name), "tixc%llu",
 	         (unsigned long long)++db->names);
 	snprintf(sql, n, "DECLARE %s NO SCROLL CURSOR %sFOR %s", st->cursor_name,
