@@ -64,6 +64,8 @@ struct db {
 	uint64_t gen;      /* PostgreSQL: bumped by each reconnect */
 	int pg_ending;     /* PostgreSQL: the server sent FATAL while idle (db_alive) */
 	int pg_begin_read; /* PostgreSQL: a read transaction begun, its BEGIN not sent yet */
+	int pg_read;       /* PostgreSQL: the transaction open is a read transaction */
+	int pg_commit_out; /* PostgreSQL: a read's COMMIT sent, its result not read yet */
 	uint64_t names;    /* PostgreSQL: statements named so far */
 	int64_t changes;   /* PostgreSQL: db_changes */
 	uint64_t txn;      /* PostgreSQL: bumped when a transaction begins or ends */

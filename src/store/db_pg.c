@@ -92,15 +92,18 @@ enum db_rc db__pg_reconnect(struct db *db)
 {
 	PQreset(db->pg);
 	db->pg_ending = 0;
-	db->pg_begin_read = 0; /* the transaction went with the connection */
-	db->gen++;             /* the server forgot every prepared statement */
+	db->pg_begin_read = db->pg_read = db->pg_commit_out = 0; /* gone with the connection */
+	db->gen++; /* the server forgot every prepared statement */
 	if (PQstatus(db->pg) != CONNECTION_OK)
 		return db__fail(db, DB_LOST, "%s", PQerrorMessage(db->pg));
 	return DB_OK;
 }
 
+static void settle(struct db *db);
+
 int db__pg_alive(struct db *db)
 {
+	settle(db);
 	/* libpq's socket is non-blocking: this reads only what has come and
 	 * never waits. A server ending the connection sends a FATAL message
 	 * (PQisBusy hands it to quiet, as the connection is idle), then the
@@ -112,6 +115,21 @@ int db__pg_alive(struct db *db)
 }
 
 #define BEGIN_READ "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+
+/* Reads the result of a read transaction's COMMIT sent by db__pg_end,
+ * before the connection is used again. A read-only transaction has
+ * nothing to lose: a COMMIT that failed means a lost connection, which
+ * the next call finds. */
+static void settle(struct db *db)
+{
+	PGresult *r;
+
+	if (!db->pg_commit_out)
+		return;
+	db->pg_commit_out = 0;
+	while ((r = PQgetResult(db->pg)) != NULL)
+		PQclear(r);
+}
 
 /* Sends the BEGIN of a read transaction that no statement took along. */
 static enum db_rc send_begin(struct db *db)
@@ -131,7 +149,7 @@ enum db_rc db__pg_begin(struct db *db, int write)
 {
 	if (write || db__pg_in_transaction(db))
 		return db__pg_exec(db, write ? "BEGIN" : BEGIN_READ);
-	db->pg_begin_read = 1;
+	db->pg_begin_read = db->pg_read = 1;
 	db->txn++; /* as db__pg_exec counts a transaction that began */
 	return DB_OK;
 }
@@ -140,8 +158,21 @@ enum db_rc db__pg_begin(struct db *db, int write)
  * nothing to send. */
 enum db_rc db__pg_end(struct db *db, const char *sql)
 {
+	int read = db->pg_read;
+
+	db->pg_read = 0;
 	if (db->pg_begin_read) {
 		db->pg_begin_read = 0;
+		db->txn++;
+		return DB_OK;
+	}
+	/* A read's COMMIT is sent and not waited for: the server ends the
+	 * transaction at once, and its answer is read at the connection's
+	 * next use (settle), while the caller answers its client. */
+	settle(db);
+	if (read && strcmp(sql, "COMMIT") == 0 && PQtransactionStatus(db->pg) == PQTRANS_INTRANS &&
+	    PQsendQuery(db->pg, sql)) {
+		db->pg_commit_out = 1;
 		db->txn++;
 		return DB_OK;
 	}
@@ -150,7 +181,7 @@ enum db_rc db__pg_end(struct db *db, const char *sql)
 
 enum db_rc db__pg_exec(struct db *db, const char *sql)
 {
-	enum db_rc sent = send_begin(db);
+	enum db_rc sent = (settle(db), send_begin(db));
 	int idle = PQtransactionStatus(db->pg) == PQTRANS_IDLE;
 	PGresult *r = PQexec(db->pg, sql);
 	ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
@@ -168,6 +199,7 @@ enum db_rc db__pg_exec(struct db *db, const char *sql)
 
 int db__pg_in_transaction(struct db *db)
 {
+	settle(db);
 	return db->pg_begin_read || PQtransactionStatus(db->pg) != PQTRANS_IDLE;
 }
 
@@ -178,6 +210,7 @@ static enum db_rc server_prepare(struct db_stmt *st)
 	PGresult *r;
 	enum db_rc rc = DB_OK;
 
+	settle(db);
 	snprintf(st->name, sizeof(st->name), "tix%llu", (unsigned long long)++db->names);
 	r = PQprepare(db->pg, st->name, st->pgsql, 0, NULL);
 	if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK)
@@ -226,6 +259,7 @@ static void close_cursor(struct db_stmt *st)
 	if (!st->cursor)
 		return;
 	st->cursor = 0;
+	settle(db);
 	t = PQtransactionStatus(db->pg);
 	if (st->cursor_gen == db->gen && PQstatus(db->pg) == CONNECTION_OK &&
 	    (st->hold ? t == PQTRANS_IDLE || t == PQTRANS_INTRANS
@@ -255,6 +289,7 @@ void db__pg_finalize(struct db_stmt *st)
 	struct db *db = st->db;
 
 	db__pg_reset(st);
+	settle(db);
 	/* On a live connection the server's statement goes too (not when the
 	 * connection closes anyway, or was lost: its statements went with it). */
 	if (st->gen != 0 && st->gen == db->gen && PQstatus(db->pg) == CONNECTION_OK) {
@@ -364,6 +399,7 @@ static PGresult *execute_begun(struct db_stmt *st)
 
 static PGresult *execute(struct db_stmt *st)
 {
+	settle(st->db);
 	if (st->db->pg_begin_read)
 		return execute_begun(st);
 	return PQexecPrepared(st->db->pg, st->name, st->nparams, st->values, st->lengths,
@@ -381,7 +417,7 @@ static void count_rows(struct db *db, int n)
 static enum db_rc declare_cursor(struct db_stmt *st)
 {
 	struct db *db = st->db;
-	enum db_rc rc = send_begin(db);
+	enum db_rc rc = (settle(db), send_begin(db));
 	int hold = PQtransactionStatus(db->pg) == PQTRANS_IDLE;
 	size_t n = strlen(st->pgsql) + 80;
 	char *sql = malloc(n);
@@ -440,6 +476,7 @@ static enum db_rc paged_step(struct db_stmt *st)
 	}
 	PQclear(st->res);
 	st->res = NULL;
+	settle(db);
 	snprintf(sql, sizeof(sql), "FETCH FORWARD %d FROM %s", DB_PAGE_ROWS, st->cursor_name);
 	r = PQexec(db->pg, sql);
 	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
