@@ -414,8 +414,24 @@ enum tix_err store_audit_verify(struct store *s, int64_t *entries, int64_t *bad_
 	return store_audit_verify_anchor(s, 0, NULL, entries, bad_seq, err);
 }
 
+static enum tix_err verify_anchor(struct store *s, int64_t anchor_seq, const char *anchor_hex,
+                                  int64_t *entries, int64_t *bad_seq, struct tix_error *err);
+
+/* The head and the log are read in one snapshot: servers appending
+ * meanwhile (a hub on PostgreSQL) neither cut nor lengthen the log that
+ * is checked against its head. */
 enum tix_err store_audit_verify_anchor(struct store *s, int64_t anchor_seq, const char *anchor_hex,
                                        int64_t *entries, int64_t *bad_seq, struct tix_error *err)
+{
+	int begun = store_read_begin(s);
+	enum tix_err e = verify_anchor(s, anchor_seq, anchor_hex, entries, bad_seq, err);
+
+	store_read_end(s, begun);
+	return e;
+}
+
+static enum tix_err verify_anchor(struct store *s, int64_t anchor_seq, const char *anchor_hex,
+                                  int64_t *entries, int64_t *bad_seq, struct tix_error *err)
 {
 	unsigned char hash[HASH_BYTES] = {0}, head_hash[HASH_BYTES], calc[HASH_BYTES];
 	struct db_stmt *st = NULL;

@@ -267,18 +267,21 @@ enum db_rc db_exec(struct db *db, const char *sqlite, const char *pg)
 enum db_rc db_begin(struct db *db, int write)
 {
 	if (db->engine == DB_POSTGRES)
-		return db__pg_exec(db, write ? "BEGIN"
-		                             : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+		return db__pg_begin(db, write);
 	return db__sqlite_exec(db, write ? "BEGIN IMMEDIATE" : "BEGIN");
 }
 
 enum db_rc db_commit(struct db *db)
 {
+	if (db->engine == DB_POSTGRES)
+		return db__pg_end(db, "COMMIT");
 	return db_exec(db, "COMMIT", NULL);
 }
 
 enum db_rc db_rollback(struct db *db)
 {
+	if (db->engine == DB_POSTGRES)
+		return db__pg_end(db, "ROLLBACK");
 	return db_exec(db, "ROLLBACK", NULL);
 }
 

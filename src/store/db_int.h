@@ -63,6 +63,9 @@ struct db {
 	char *secrets[4];  /* the password(s) of a URL, as written and decoded */
 	uint64_t gen;      /* PostgreSQL: bumped by each reconnect */
 	int pg_ending;     /* PostgreSQL: the server sent FATAL while idle (db_alive) */
+	int pg_begin_read; /* PostgreSQL: a read transaction begun, its BEGIN not sent yet */
+	int pg_read;       /* PostgreSQL: the transaction open is a read transaction */
+	int pg_commit_out; /* PostgreSQL: a read's COMMIT sent, its result not read yet */
 	uint64_t names;    /* PostgreSQL: statements named so far */
 	int64_t changes;   /* PostgreSQL: db_changes */
 	uint64_t txn;      /* PostgreSQL: bumped when a transaction begins or ends */
@@ -91,6 +94,8 @@ void db__pg_close(struct db *db);
 enum db_rc db__pg_reconnect(struct db *db);
 int db__pg_alive(struct db *db);
 enum db_rc db__pg_exec(struct db *db, const char *sql);
+enum db_rc db__pg_begin(struct db *db, int write);
+enum db_rc db__pg_end(struct db *db, const char *sql);
 int db__pg_in_transaction(struct db *db);
 enum db_rc db__pg_prepare(struct db_stmt *st, const char *sql);
 void db__pg_finalize(struct db_stmt *st);

@@ -92,14 +92,18 @@ enum db_rc db__pg_reconnect(struct db *db)
 {
 	PQreset(db->pg);
 	db->pg_ending = 0;
+	db->pg_begin_read = db->pg_read = db->pg_commit_out = 0; /* gone with the connection */
 	db->gen++; /* the server forgot every prepared statement */
 	if (PQstatus(db->pg) != CONNECTION_OK)
 		return db__fail(db, DB_LOST, "%s", PQerrorMessage(db->pg));
 	return DB_OK;
 }
 
+static void settle(struct db *db);
+
 int db__pg_alive(struct db *db)
 {
+	settle(db);
 	/* libpq's socket is non-blocking: this reads only what has come and
 	 * never waits. A server ending the connection sends a FATAL message
 	 * (PQisBusy hands it to quiet, as the connection is idle), then the
@@ -110,12 +114,78 @@ int db__pg_alive(struct db *db)
 	return !db->pg_ending && PQstatus(db->pg) == CONNECTION_OK;
 }
 
+#define BEGIN_READ "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+
+/* Reads the result of a read transaction's COMMIT sent by db__pg_end,
+ * before the connection is used again. A read-only transaction has
+ * nothing to lose: a COMMIT that failed means a lost connection, which
+ * the next call finds. */
+static void settle(struct db *db)
+{
+	PGresult *r;
+
+	if (!db->pg_commit_out)
+		return;
+	db->pg_commit_out = 0;
+	while ((r = PQgetResult(db->pg)) != NULL)
+		PQclear(r);
+}
+
+/* Sends the BEGIN of a read transaction that no statement took along. */
+static enum db_rc send_begin(struct db *db)
+{
+	if (!db->pg_begin_read)
+		return DB_OK;
+	db->pg_begin_read = 0;
+	return db__pg_exec(db, BEGIN_READ);
+}
+
+/* A write transaction begins at once. A read transaction's BEGIN waits
+ * for its first statement and goes with it in one round trip (a pipeline,
+ * in step_begun): REPEATABLE READ takes its snapshot at the first
+ * statement, not at BEGIN, so what the transaction reads is the same. A
+ * read that runs no statement costs no round trip. */
+enum db_rc db__pg_begin(struct db *db, int write)
+{
+	if (write || db__pg_in_transaction(db))
+		return db__pg_exec(db, write ? "BEGIN" : BEGIN_READ);
+	db->pg_begin_read = db->pg_read = 1;
+	db->txn++; /* as db__pg_exec counts a transaction that began */
+	return DB_OK;
+}
+
+/* COMMIT or ROLLBACK; of a read transaction whose BEGIN was never sent,
+ * nothing to send. */
+enum db_rc db__pg_end(struct db *db, const char *sql)
+{
+	int read = db->pg_read;
+
+	db->pg_read = 0;
+	if (db->pg_begin_read) {
+		db->pg_begin_read = 0;
+		db->txn++;
+		return DB_OK;
+	}
+	/* A read's COMMIT is sent and not waited for: the server ends the
+	 * transaction at once, and its answer is read at the connection's
+	 * next use (settle), while the caller answers its client. */
+	settle(db);
+	if (read && strcmp(sql, "COMMIT") == 0 && PQtransactionStatus(db->pg) == PQTRANS_INTRANS &&
+	    PQsendQuery(db->pg, sql)) {
+		db->pg_commit_out = 1;
+		db->txn++;
+		return DB_OK;
+	}
+	return db__pg_exec(db, sql);
+}
+
 enum db_rc db__pg_exec(struct db *db, const char *sql)
 {
+	enum db_rc sent = (settle(db), send_begin(db));
 	int idle = PQtransactionStatus(db->pg) == PQTRANS_IDLE;
 	PGresult *r = PQexec(db->pg, sql);
 	ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-	enum db_rc rc = DB_OK;
+	enum db_rc rc = sent;
 
 	/* A transaction began or ended: the cursors of paged reads declared
 	 * in the one before are gone (close_cursor). */
@@ -129,7 +199,8 @@ enum db_rc db__pg_exec(struct db *db, const char *sql)
 
 int db__pg_in_transaction(struct db *db)
 {
-	return PQtransactionStatus(db->pg) != PQTRANS_IDLE;
+	settle(db);
+	return db->pg_begin_read || PQtransactionStatus(db->pg) != PQTRANS_IDLE;
 }
 
 /* Prepares st on the server under a fresh name. */
@@ -139,6 +210,7 @@ static enum db_rc server_prepare(struct db_stmt *st)
 	PGresult *r;
 	enum db_rc rc = DB_OK;
 
+	settle(db);
 	snprintf(st->name, sizeof(st->name), "tix%llu", (unsigned long long)++db->names);
 	r = PQprepare(db->pg, st->name, st->pgsql, 0, NULL);
 	if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK)
@@ -187,6 +259,7 @@ static void close_cursor(struct db_stmt *st)
 	if (!st->cursor)
 		return;
 	st->cursor = 0;
+	settle(db);
 	t = PQtransactionStatus(db->pg);
 	if (st->cursor_gen == db->gen && PQstatus(db->pg) == CONNECTION_OK &&
 	    (st->hold ? t == PQTRANS_IDLE || t == PQTRANS_INTRANS
@@ -216,6 +289,7 @@ void db__pg_finalize(struct db_stmt *st)
 	struct db *db = st->db;
 
 	db__pg_reset(st);
+	settle(db);
 	/* On a live connection the server's statement goes too (not when the
 	 * connection closes anyway, or was lost: its statements went with it). */
 	if (st->gen != 0 && st->gen == db->gen && PQstatus(db->pg) == CONNECTION_OK) {
@@ -282,8 +356,52 @@ static int is_write(const char *status)
 	       strncmp(status, "DELETE", 6) == 0 || strncmp(status, "MERGE", 5) == 0;
 }
 
+/* The BEGIN of a read transaction and st's execution in one pipeline:
+ * one round trip. NULL when the pipeline could not be sent; a failed
+ * BEGIN is the result (the statement was not run). */
+static PGresult *execute_begun(struct db_stmt *st)
+{
+	PGconn *pg = st->db->pg;
+	PGresult *begin = NULL, *res = NULL, *r;
+
+	st->db->pg_begin_read = 0;
+	if (!PQenterPipelineMode(pg))
+		return NULL;
+	if (PQsendQueryParams(pg, BEGIN_READ, 0, NULL, NULL, NULL, NULL, 0) &&
+	    PQsendQueryPrepared(pg, st->name, st->nparams, st->values, st->lengths, st->formats,
+	                        0) &&
+	    PQpipelineSync(pg)) {
+		/* BEGIN's result, its end (NULL), the statement's, its end, the
+		 * sync; a connection lost on the way ends the results early. */
+		for (int i = 0; i < 8 && PQstatus(pg) == CONNECTION_OK; i++) {
+			if ((r = PQgetResult(pg)) == NULL)
+				continue;
+			if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+				PQclear(r);
+				break;
+			}
+			if (begin == NULL)
+				begin = r;
+			else if (res == NULL)
+				res = r;
+			else
+				PQclear(r);
+		}
+	}
+	(void)PQexitPipelineMode(pg);
+	if (begin && PQresultStatus(begin) != PGRES_COMMAND_OK) {
+		PQclear(res);
+		return begin;
+	}
+	PQclear(begin);
+	return res;
+}
+
 static PGresult *execute(struct db_stmt *st)
 {
+	settle(st->db);
+	if (st->db->pg_begin_read)
+		return execute_begun(st);
 	return PQexecPrepared(st->db->pg, st->name, st->nparams, st->values, st->lengths,
 	                      st->formats, 0);
 }
@@ -299,14 +417,16 @@ static void count_rows(struct db *db, int n)
 static enum db_rc declare_cursor(struct db_stmt *st)
 {
 	struct db *db = st->db;
+	enum db_rc rc = (settle(db), send_begin(db));
 	int hold = PQtransactionStatus(db->pg) == PQTRANS_IDLE;
 	size_t n = strlen(st->pgsql) + 80;
 	char *sql = malloc(n);
 	PGresult *r;
-	enum db_rc rc = DB_OK;
 
-	if (sql == NULL)
-		return db__fail(db, DB_NOMEM, "out of memory");
+	if (rc != DB_OK || sql == NULL) {
+		free(sql);
+		return rc != DB_OK ? rc : db__fail(db, DB_NOMEM, "out of memory");
+	}
 	snprintf(st->cursor_name, sizeof(st->cursor_name), "tixc%llu",
 	         (unsigned long long)++db->names);
 	snprintf(sql, n, "DECLARE %s NO SCROLL CURSOR %sFOR %s", st->cursor_name,
@@ -356,6 +476,7 @@ static enum db_rc paged_step(struct db_stmt *st)
 	}
 	PQclear(st->res);
 	st->res = NULL;
+	settle(db);
 	snprintf(sql, sizeof(sql), "FETCH FORWARD %d FROM %s", DB_PAGE_ROWS, st->cursor_name);
 	r = PQexec(db->pg, sql);
 	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {

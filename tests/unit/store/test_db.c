@@ -489,6 +489,80 @@ static void test_pg_terminated_connection(void **state)
 	assert_int_equal(db_column_int64(st, 0), 0);
 }
 
+/* A read transaction's BEGIN goes with its first statement (one round
+ * trip): what it reads is still one snapshot, taken at that statement; a
+ * first statement that fails leaves the transaction to roll back; one
+ * with no statement ends cleanly; a connection lost under the first
+ * statement is DB_LOST, and a reconnect leaves no transaction open. */
+static void test_pg_read_transaction(void **state)
+{
+	struct fixture *f = *state;
+	struct tix_error err;
+	struct db *other = db_open(pg_url, 0, &err);
+	struct db_stmt *st;
+	int64_t pid;
+
+	assert_non_null(other);
+	assert_int_equal(db_begin(f->db, 0), DB_OK);
+	assert_int_equal(db_in_transaction(f->db), 1);
+	assert_int_equal(db_exec(other, "INSERT INTO t (k) VALUES (1)", NULL), DB_OK);
+	assert_int_equal(count_rows(f->db, "t"), 1); /* the snapshot is taken here */
+	assert_int_equal(db_exec(other, "INSERT INTO t (k) VALUES (2)", NULL), DB_OK);
+	assert_int_equal(count_rows(f->db, "t"), 1);
+	assert_int_equal(db_commit(f->db), DB_OK);
+	assert_int_equal(db_in_transaction(f->db), 0);
+	assert_int_equal(count_rows(f->db, "t"), 2);
+
+	/* Read-only: a write in it is refused, and the rollback ends it. */
+	assert_int_equal(db_begin(f->db, 0), DB_OK);
+	st = db_cached(f->db, "INSERT INTO t (k) VALUES (3)", NULL);
+	assert_non_null(st);
+	assert_int_equal(db_step(st), DB_ERROR);
+	assert_non_null(strstr(db_errmsg(f->db), "read-only"));
+	assert_int_equal(db_in_transaction(f->db), 1);
+	assert_int_equal(db_rollback(f->db), DB_OK);
+	assert_int_equal(db_in_transaction(f->db), 0);
+	assert_int_equal(count_rows(f->db, "t"), 2);
+
+	/* No statement: nothing to end, and a write transaction follows. */
+	assert_int_equal(db_begin(f->db, 0), DB_OK);
+	assert_int_equal(db_commit(f->db), DB_OK);
+	assert_int_equal(db_in_transaction(f->db), 0);
+	assert_int_equal(db_begin(f->db, 1), DB_OK);
+	assert_int_equal(db_exec(f->db, "INSERT INTO t (k) VALUES (4)", NULL), DB_OK);
+	assert_int_equal(db_commit(f->db), DB_OK);
+	assert_int_equal(count_rows(other, "t"), 3);
+
+	/* A paged read first: its cursor is the transaction's. */
+	assert_int_equal(db_begin(f->db, 0), DB_OK);
+	st = db_cached(f->db, "SELECT k FROM t ORDER BY k", NULL);
+	db_set_paged(st, 1);
+	assert_int_equal(db_step(st), DB_ROW);
+	assert_int_equal(db_column_int64(st, 0), 1);
+	db_reset(st);
+	assert_int_equal(db_commit(f->db), DB_OK);
+
+	/* The connection lost under the first statement (prepared before). */
+	pid = backend_pid(f->db);
+	st = db_cached(f->db, "SELECT count(*) FROM t", NULL);
+	assert_int_equal(db_step(st), DB_ROW);
+	db_reset(st);
+	assert_int_equal(db_begin(f->db, 0), DB_OK);
+	st = db_cached(other, "SELECT pg_terminate_backend(CAST(?1 AS integer))", NULL);
+	db_bind_int64(st, 1, pid);
+	assert_int_equal(db_step(st), DB_ROW);
+	db_reset(st);
+	st = db_cached(f->db, "SELECT count(*) FROM t", NULL);
+	assert_int_equal(db_step(st), DB_LOST);
+	assert_int_equal(db_reconnect(f->db), DB_OK);
+	assert_int_equal(db_in_transaction(f->db), 0);
+	st = db_cached(f->db, "SELECT count(*) FROM t", NULL);
+	assert_int_equal(db_step(st), DB_ROW);
+	assert_int_equal(db_column_int64(st, 0), 3);
+	db_reset(st);
+	db_close(other);
+}
+
 /* tools/pg.sh ctl DIR stop|start, for the test's own server. */
 static void pg_ctl(const char *what)
 {
@@ -583,6 +657,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_pg_refuses_what_sqlite_takes, setup_pg,
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_pg_terminated_connection, setup_pg, teardown),
+	        cmocka_unit_test_setup_teardown(test_pg_read_transaction, setup_pg, teardown),
 	        cmocka_unit_test_setup_teardown(test_pg_server_stopped, setup_pg, teardown),
 	};
 	const char *skip = getenv("TIX_TEST_PG_SKIP");
