@@ -210,6 +210,10 @@ const struct store_migration store__migrations[] = {
         /* 21 -> 22: the value index's triggers done in C on both engines
          * (src/store/values.c); a PostgreSQL store's index rebuilt */
         {store__schema_values_c, store__pg_schema_values_c, step_values_rebuild_pg},
+        /* 22 -> 23: migration 24 (issue 24; drill's 23 goes before it at
+         * merge): the resource library's search index and block list
+         * (src/store/library.c) */
+        {store__schema_library, store__pg_schema_library, NULL},
 };
 
 #define NMIGRATIONS ((int)(sizeof(store__migrations) / sizeof(store__migrations[0])))

@@ -247,6 +247,8 @@ enum tix_err store__sightings_collection_moved(struct store *s, int64_t ckey,
                                                struct tix_error *err);
 /* Migration 13 (issue 20): contact points' signing keys (request.c). */
 extern const char store__schema_request[];
+/* Migration 24: the resource library's index and block list (library.c). */
+extern const char store__schema_library[], store__pg_schema_library[];
 /* Migration 14 (issue 17): the console's sessions (sessions.c). */
 extern const char store__schema_sessions[];
 /* Migration 15: the refs index and objects by day (reports.c). */
