@@ -141,6 +141,7 @@ SUITES := \
 	asan:tests/e2e/test_feeds.py \
 	asan:tests/e2e/test_route.py \
 	asan:tests/e2e/test_request.py \
+	asan:tests/e2e/test_library.py \
 	asan:tests/e2e/test_console.py \
 	asan:tests/e2e/test_pg.py \
 	release:tests/cli/run_tests.py \
@@ -158,6 +159,7 @@ SUITES := \
 	release:tests/e2e/test_feeds.py \
 	release:tests/e2e/test_route.py \
 	release:tests/e2e/test_request.py \
+	release:tests/e2e/test_library.py \
 	release:tests/e2e/test_console.py \
 	release:tests/e2e/test_pg.py
 test: deps-test deps-arm64 build build-asan

@@ -719,7 +719,8 @@ json_t *library_resource_make(const struct library_ctx *c, const json_t *in,
 		tlp = strcmp(m, TLP_GREEN_ID) == 0 ? "green" : "clear";
 	}
 	if (json_string_value(json_object_get(o, "tlp")))
-		tlp = json_string_value(json_object_get(o, "tlp"));
+		tlp = strcmp(json_string_value(json_object_get(o, "tlp")), "green") == 0 ? "green"
+		                                                                         : "clear";
 	json_object_del(o, "tlp");
 	if (json_object_size(tr))
 		json_object_set(o, "translations", tr);

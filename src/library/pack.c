@@ -134,18 +134,24 @@ static void page(struct tix_buf *b, const json_t *results, const json_t *carried
 			tix_buf_adds(b, "</p>");
 		}
 		tix_buf_adds(b, "<p class=\"m\">");
-		esc(b, str(r, "publisher"));
-		tix_buf_adds(b, " · ");
-		esc_list(b, json_object_get(r, "in_language"));
-		tix_buf_adds(b, " · ");
-		esc_list(b, json_object_get(r, "country"));
-		tix_buf_adds(b, " · ");
-		esc_list(b, json_object_get(r, "audience"));
-		tix_buf_adds(b, " · ");
-		esc_list(b, json_object_get(r, "topics"));
-		if (str(r, "license")) {
-			tix_buf_adds(b, " · ");
-			esc(b, str(r, "license"));
+		{
+			static const char *const meta[] = {"publisher", "in_language", "country",
+			                                   "audience",  "topics",      "license",
+			                                   NULL};
+			int any = 0;
+
+			for (int k2 = 0; meta[k2]; k2++) {
+				const json_t *m = json_object_get(r, meta[k2]);
+
+				if (m == NULL)
+					continue;
+				if (any++)
+					tix_buf_adds(b, " · ");
+				if (json_is_array(m))
+					esc_list(b, m);
+				else
+					esc(b, json_string_value(m));
+			}
 		}
 		tix_buf_adds(b, "</p>");
 		if (str(r, "url")) {
