@@ -422,9 +422,19 @@ static int check_field(const struct field *f, const json_t *v, json_t *out, cons
 				        s);
 			s = strcmp(buf, "green") == 0 ? "green" : "clear";
 		}
-		if (*s == '\0')
-			return 0;
-		json_object_set_new(out, f->stix, json_string(s));
+		{
+			/* surrounding white space dropped; nothing left: not given */
+			size_t n = strlen(s);
+
+			while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' ||
+			             s[n - 1] == '\r'))
+				n--;
+			while (n && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'))
+				s++, n--;
+			if (n == 0)
+				return 0;
+			json_object_set_new(out, f->stix, json_stringn(s, n));
+		}
 		return 0;
 	} else {
 		json_t *items = items_of(v), *checked = json_array();
@@ -1005,7 +1015,7 @@ enum tix_err library_review(const struct library_ctx *c, const char *id, const c
                             const char *comment, char review_id[128], struct tix_error *err)
 {
 	const char *where = id, *why = NULL;
-	json_t *res = stored(c->s, id), *o;
+	json_t *res, *o;
 	struct tix_buf idb;
 	char st[32];
 	enum tix_err e;
@@ -1013,6 +1023,7 @@ enum tix_err library_review(const struct library_ctx *c, const char *id, const c
 	if (c->org == NULL || !*c->org)
 		return tix_error_set(err, TIX_EUSAGE, id,
 		                     "a review is an organisation's: give --org ORG");
+	res = stored(c->s, id);
 	if (res == NULL || strcmp(type_of(res), LIBRARY_TYPE) != 0) {
 		json_decref(res);
 		return tix_error_set(err, TIX_ENOTFOUND, id, "no such resource");

@@ -353,7 +353,8 @@ enum tix_err library_search(struct store *s, const struct library_query *q, json
 		e = tix_error_set(err, TIX_ENOMEM, "search", "out of memory");
 	if (e != TIX_OK)
 		goto out;
-	qsort(x.hits, x.n, sizeof(*x.hits), by_score);
+	if (x.n > 1)
+		qsort(x.hits, x.n, sizeof(*x.hits), by_score);
 	results = json_array();
 	if (q->facets)
 		facets = json_pack("{s:{}, s:{}, s:{}, s:{}, s:{}}", "audience", "language",
