@@ -152,6 +152,7 @@ SUITES := \
 	release:tests/e2e/test_ops.py \
 	release:tests/e2e/test_policy.py \
 	release:tests/e2e/test_policy_pg.py \
+	release:tests/e2e/test_library_pg.py \
 	release:tests/e2e/test_ownership.py \
 	release:tests/e2e/test_abuse.py \
 	release:tests/e2e/test_misp_feed.py \
