@@ -863,14 +863,9 @@ out:
 
 /* ---- writing --------------------------------------------------------------- */
 
-struct blocklist {
-	char **hosts;
-	size_t n, cap;
-};
-
 static void add_blocked(void *arg, const char *host, const char *reason)
 {
-	struct blocklist *b = arg;
+	struct library_blocklist *b = arg;
 
 	(void)reason;
 	if (b->n == b->cap) {
@@ -886,9 +881,16 @@ static void add_blocked(void *arg, const char *host, const char *reason)
 		b->n++;
 }
 
-static int is_blocked(void *arg, const char *host)
+enum tix_err library_blocklist_load(struct store *s, struct library_blocklist *b,
+                                    struct tix_error *err)
 {
-	const struct blocklist *b = arg;
+	*b = (struct library_blocklist){0};
+	return store_library_blocked(s, add_blocked, b, err);
+}
+
+int library_blocked(void *arg, const char *host)
+{
+	const struct library_blocklist *b = arg;
 
 	for (size_t i = 0; i < b->n; i++)
 		if (library_host_matches(host, b->hosts[i]))
@@ -896,11 +898,12 @@ static int is_blocked(void *arg, const char *host)
 	return 0;
 }
 
-static void blocklist_free(struct blocklist *b)
+void library_blocklist_free(struct library_blocklist *b)
 {
 	for (size_t i = 0; i < b->n; i++)
 		free(b->hosts[i]);
 	free(b->hosts);
+	*b = (struct library_blocklist){0};
 }
 
 static enum tix_err store_one(const struct library_ctx *c, const json_t *v, struct tix_buf *ids,
@@ -953,7 +956,7 @@ static enum tix_err audit_write(const struct library_ctx *c, const char *ids, co
 enum tix_err library_put(const struct library_ctx *c, const json_t *inputs, json_t *ids,
                          size_t *bad, struct tix_error *err)
 {
-	struct blocklist bl = {0};
+	struct library_blocklist bl = {0};
 	json_t *made = json_array();
 	struct tix_buf idb;
 	enum tix_err e = TIX_OK;
@@ -962,14 +965,14 @@ enum tix_err library_put(const struct library_ctx *c, const json_t *inputs, json
 
 	tix_buf_init(&idb, TIX_BUF_UNLIMITED);
 	tix_buf_addc(&idb, '\n');
-	if ((e = store_library_blocked(c->s, add_blocked, &bl, err)) != TIX_OK)
+	if ((e = library_blocklist_load(c->s, &bl, err)) != TIX_OK)
 		goto out;
 	json_array_foreach (inputs, i, in) {
 		json_t *copy = json_deep_copy(in), *o;
 		json_int_t line = json_integer_value(json_object_get(in, "__line"));
 
 		json_object_del(copy, "__line");
-		o = library_resource_make(c, copy, is_blocked, &bl, err);
+		o = library_resource_make(c, copy, library_blocked, &bl, err);
 		json_decref(copy);
 		if (o == NULL) {
 			if (line) {
@@ -1005,7 +1008,7 @@ enum tix_err library_put(const struct library_ctx *c, const json_t *inputs, json
 		json_array_foreach (made, i, in)
 			json_array_append(ids, json_object_get(in, "id"));
 out:
-	blocklist_free(&bl);
+	library_blocklist_free(&bl);
 	json_decref(made);
 	tix_buf_release(&idb);
 	return e;

@@ -49,6 +49,17 @@ json_t *library_resource_make(const struct library_ctx *c, const json_t *in,
                               int (*blocked)(void *, const char *host), void *barg,
                               struct tix_error *err);
 
+/* The node's block list, loaded (library_blocklist_free it), and its test
+ * (the blocked argument of library_resource_make). */
+struct library_blocklist {
+	char **hosts;
+	size_t n, cap;
+};
+enum tix_err library_blocklist_load(struct store *s, struct library_blocklist *b,
+                                    struct tix_error *err);
+int library_blocked(void *blocklist, const char *host);
+void library_blocklist_free(struct library_blocklist *b);
+
 /* The host of an http(s) URL, lowercased, into host; 0, or -1 with *why. */
 int library_url_host(const char *url, char *host, size_t size, const char **why);
 /* 1 when host is blocked by an entry (the entry itself or a name under it). */

@@ -174,9 +174,15 @@ static int collect_new(void *arg, const struct store_row *row)
 	return 0;
 }
 
+/* A resource that came by another way (sync, TAXII, tix import) is
+ * indexed only when it passes the checks every resource written here
+ * passes (its host not blocked); a version that does not takes its
+ * object out of the index. */
 static enum tix_err refresh(struct store *s, struct tix_error *err)
 {
 	const char *types[2] = {LIBRARY_TYPE, NULL};
+	const struct library_ctx c = {NULL, NULL, NULL, 0, NULL};
+	struct library_blocklist bl;
 	struct store_query q = {0};
 	json_t *rows = json_array(), *r;
 	size_t i, removed = 0;
@@ -189,23 +195,34 @@ static enum tix_err refresh(struct store *s, struct tix_error *err)
 	q.added_after = since;
 	if ((e = store_query(s, &q, collect_new, rows, err)) != TIX_OK)
 		goto out;
-	if ((e = store_begin(s, err)) != TIX_OK)
+	if ((e = library_blocklist_load(s, &bl, err)) != TIX_OK)
 		goto out;
+	if ((e = store_begin(s, err)) != TIX_OK) {
+		library_blocklist_free(&bl);
+		goto out;
+	}
 	json_array_foreach (rows, i, r) {
 		const char *body = json_string_value(json_object_get(r, "body"));
-		json_t *o = json_loads(body, 0, NULL);
-		char *words = o ? library_words(o) : NULL;
+		const char *id = json_string_value(json_object_get(r, "id"));
+		json_t *o = json_loads(body, 0, NULL), *checked;
+		struct tix_error why;
+		char *words;
 
+		checked = o ? library_resource_make(&c, o, library_blocked, &bl, &why) : NULL;
+		words = checked ? library_words(o) : NULL;
 		if (words)
 			e = store_library_put(
-			        s, json_string_value(json_object_get(r, "id")),
-			        (int64_t)json_integer_value(json_object_get(r, "added")), body,
-			        words, err);
+			        s, id, (int64_t)json_integer_value(json_object_get(r, "added")),
+			        body, words, err);
+		else
+			e = store_library_remove(s, id, err);
 		free(words);
+		json_decref(checked);
 		json_decref(o);
 		if (e != TIX_OK)
 			break;
 	}
+	library_blocklist_free(&bl);
 	if (e == TIX_OK)
 		e = store_library_prune(s, &removed, err);
 	if (e == TIX_OK)

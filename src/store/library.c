@@ -141,6 +141,33 @@ enum tix_err store_library_put(struct store *s, const char *id, int64_t date_add
 	return fts_set(s, lkey, words, err);
 }
 
+enum tix_err store_library_remove(struct store *s, const char *id, struct tix_error *err)
+{
+	struct db_stmt *st;
+	int64_t lkey = 0;
+	enum tix_err e;
+	enum db_rc rc;
+
+	if ((st = store__stmt(s, SQL_LKEY, NULL, err)) == NULL)
+		return err ? err->code : TIX_ESTORE;
+	db_bind_text(st, 1, id, -1);
+	rc = db_step(st);
+	if (rc == DB_ROW)
+		lkey = db_column_int64(st, 0);
+	db_reset(st);
+	db_clear_bindings(st);
+	if (rc == DB_DONE)
+		return TIX_OK;
+	if (rc != DB_ROW)
+		return store__fail(s, err, "reading a resource's index row");
+	if ((e = fts_set(s, lkey, NULL, err)) != TIX_OK)
+		return e;
+	if ((st = store__stmt(s, "DELETE FROM library_index WHERE lkey = ?1", NULL, err)) == NULL)
+		return err ? err->code : TIX_ESTORE;
+	db_bind_int64(st, 1, lkey);
+	return run(s, st, "removing a resource from the index", err);
+}
+
 enum tix_err store_library_prune(struct store *s, size_t *removed, struct tix_error *err)
 {
 	struct db_stmt *st;

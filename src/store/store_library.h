@@ -24,6 +24,8 @@ enum tix_err store_library_indexed(struct store *s, int64_t *added, struct tix_e
 /* Sets the index row of id (inside store_begin/commit). */
 enum tix_err store_library_put(struct store *s, const char *id, int64_t date_added,
                                const char *body, const char *words, struct tix_error *err);
+/* Removes the row of id (none: nothing to do; inside a transaction). */
+enum tix_err store_library_remove(struct store *s, const char *id, struct tix_error *err);
 /* Removes the rows of ids the store no longer holds (inside a transaction). */
 enum tix_err store_library_prune(struct store *s, size_t *removed, struct tix_error *err);
 /* SQLite: makes the FTS5 tables again when they do not hold every row of

@@ -122,11 +122,13 @@ class World:
         self.db = PG_DB if ON_PG else os.path.join(self.dir, "tix.db")
         for org, cc in (("cert", "KE"), ("school", "TH"), ("other", "BR")):
             ok("admin", "org", "add", org, "--country", cc, "--db", self.db)
-        ok("admin", "collection", "add", "library", "--read", "cert,school", "--write", "cert",
-           "--db", self.db)
+        out = ok("admin", "collection", "add", "library", "--read", "cert,school", "--write",
+                 "cert", "--db", self.db)
+        self.cid = re.search(r"[0-9a-f-]{36}", out).group(0)
         self.keys = {}
-        for name, org in (("ana", "school"), ("bob", "other")):
-            ok("admin", "user", "add", name, "--org", org, "--role", "reader", "--db", self.db)
+        for name, org, role in (("ana", "school", "reader"), ("bob", "other", "reader"),
+                                ("carl", "cert", "analyst")):
+            ok("admin", "user", "add", name, "--org", org, "--role", role, "--db", self.db)
             out = ok("admin", "key", "add", "--user", name, "--db", self.db)
             self.keys[name] = re.findall(r"^\s*(tix_\S+)\s*$", out, re.M)[0]
         path = os.path.join(self.dir, "library.csv")
@@ -341,6 +343,31 @@ def the_offline_pack_searches_in_chromium_with_the_network_off(w):
     fails = [line for line in text.splitlines() if line.startswith("FAIL")]
     assert r.returncode == 0 and not fails and text.count("ok ") >= len(words) + 3, (
         fails, r.stderr.decode(errors="replace")[-2000:])
+
+
+@test
+def resources_that_come_over_taxii_are_found_when_they_pass_the_checks(w):
+    """TAXII is the route sync and peers use: a resource stored that way is
+    indexed at the next search, unless it fails a resource's checks."""
+    ext = {"extension-definition--06277f08-518c-5d26-ba8f-bc645a41e1b6":
+           {"extension_type": "new-sdo"}}
+
+    def resource(n, **fields):
+        o = {"type": "x-tix-resource", "spec_version": "2.1",
+             "id": "x-tix-resource--00000000-0000-4000-8000-00000000000%d" % n,
+             "created": "2026-12-01T00:00:00.000Z", "modified": "2026-12-01T00:00:00.000Z",
+             "object_marking_refs": [GREEN], "extensions": ext}
+        o.update(fields)
+        return o
+    ok("library", "block", "peer-blocked.example", db=w.db)
+    objs = [resource(1, title="Kujilinda mtandaoni: mwongozo wa walimu", in_language=["sw"]),
+            resource(2, title="Mwongozo hatari", description="<script>alert(1)</script>"),
+            resource(3, title="Mwongozo mbaya", url="https://x.peer-blocked.example/")]
+    r = w.client("carl").post("/api1/collections/%s/objects/" % w.cid, {"objects": objs})
+    assert r.status == 202 and r.json()["success_count"] == 3, (r.status, r.body)
+    status, got = api(w, "ana", q="mwongozo")
+    assert status == 200 and titles(got) == ["Kujilinda mtandaoni: mwongozo wa walimu"], got
+    assert titles(search(w.db, "mwongozo")) == ["Kujilinda mtandaoni: mwongozo wa walimu"]
 
 
 def main():
