@@ -393,10 +393,13 @@ static int check_field(const struct field *f, const json_t *v, json_t *out, cons
 		} else if (!text_ok(s, &why)) {
 			return FAIL("%s: %s", f->stix, why);
 		} else if (f->kind == K_AGES) {
-			int a = -1, b = -1, n = 0;
+			char *e1 = NULL, *e2 = NULL;
+			long a = isdigit((unsigned char)s[0]) ? strtol(s, &e1, 10) : -1;
+			long b = a >= 0 && *e1 == '-' && isdigit((unsigned char)e1[1])
+			                 ? strtol(e1 + 1, &e2, 10)
+			                 : -1;
 
-			if (sscanf(s, "%d-%d%n", &a, &b, &n) != 2 || s[n] != '\0' || a < 0 ||
-			    b < a || b > 120)
+			if (a < 0 || b < a || b > 120 || *e2 != '\0')
 				return FAIL("age_range: '%s': give it as FROM-TO in years (8-12)",
 				            s);
 		} else if (f->kind == K_REVIEW) {
