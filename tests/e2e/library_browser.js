@@ -1,7 +1,9 @@
 // tests/e2e/library_browser.js — the browser half of tests/e2e/test_library.py:
 // playwright-core drives Debian's chromium (headless) over an offline pack
 // (tix library pack) opened from file:// with the network off. Reads
-// {chromium, index, words: [[word, title], ...], total} as JSON from argv[2];
+// {chromium, index, words: [[word, title], ...], total} as JSON from argv[2]
+// (with "console": {url, user, password, total, educators}, the console's
+// #/library page on the real server instead);
 // prints one "ok NAME" or "FAIL NAME: why" line per check.
 'use strict';
 
@@ -15,6 +17,46 @@ async function main() {
     executablePath: world.chromium, headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-extensions'],
   });
+  let failed = 0;
+  const check = async (name, fn) => {
+    try { await fn(); console.log('ok ' + name); } catch (e) { failed++; console.log('FAIL ' + name + ': ' + e.message); }
+  };
+  if (world.console) {
+    // the console's library page (#/library) on the real server, signed in
+    const c = world.console;
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    await page.goto(c.url + '/ui/');
+    await page.waitForSelector('#username');
+    await page.fill('#username', c.user);
+    await page.fill('#password', c.password);
+    await page.click('form.signin button[type=submit]');
+    await page.waitForSelector('body[data-ready="1"] #nav:not([hidden])', { timeout: 20000 });
+    for (const [word, title] of world.words) {
+      await check('console_finds ' + word, async () => {
+        await page.goto(c.url + '/ui/#/library?q=' + encodeURIComponent(word));
+        await page.waitForSelector('#library-total', { timeout: 20000 });
+        const got = await page.evaluate(() => [...document.querySelectorAll('.library-title')].map((e) => e.textContent));
+        if (got.length !== 1 || got[0] !== title) throw new Error(JSON.stringify(got) + ' for ' + word);
+      });
+    }
+    await check('console_facets_filter', async () => {
+      await page.goto(c.url + '/ui/#/library');
+      await page.waitForSelector('#library-total', { timeout: 20000 });
+      const total = await page.textContent('#library-total');
+      if (total !== c.total + ' resource(s)') throw new Error(total);
+      await page.click('section[data-facet="audience"] a:text-is("educators (' + c.educators + ')")');
+      await page.waitForFunction((n) => {
+        const t = document.querySelector('#library-total');
+        return t && t.textContent === n + ' resource(s)';
+      }, c.educators, { timeout: 20000 }).catch(() => {});
+      const after = await page.textContent('#library-total');
+      if (after !== c.educators + ' resource(s)') throw new Error('after the facet: ' + after);
+    });
+    await ctx.close();
+    await browser.close();
+    process.exit(failed ? 1 : 0);
+  }
   const context = await browser.newContext({ offline: true });
   const page = await context.newPage();
   const requests = [];
@@ -22,10 +64,6 @@ async function main() {
   page.on('request', (r) => requests.push(r.url()));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(String(e)));
-  let failed = 0;
-  const check = async (name, fn) => {
-    try { await fn(); console.log('ok ' + name); } catch (e) { failed++; console.log('FAIL ' + name + ': ' + e.message); }
-  };
   await page.goto('file://' + world.index);
   const visible = () => page.evaluate(() =>
     [...document.querySelectorAll('li.r')].filter((li) => !li.hidden).map((li) => li.querySelector('h2').textContent));

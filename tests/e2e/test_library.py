@@ -131,6 +131,9 @@ class World:
             ok("admin", "user", "add", name, "--org", org, "--role", role, "--db", self.db)
             out = ok("admin", "key", "add", "--user", name, "--db", self.db)
             self.keys[name] = re.findall(r"^\s*(tix_\S+)\s*$", out, re.M)[0]
+        self.password = "pw-dora-%s" % os.urandom(4).hex()
+        ok("admin", "user", "add", "dora", "--org", "school", "--role", "reader",
+           "--password-stdin", "--db", self.db, stdin=self.password + "\n")
         path = os.path.join(self.dir, "library.csv")
         write_csv(path, RESOURCES)
         ids = ok("library", "import", path, "--org", "cert", db=self.db).split()
@@ -368,6 +371,30 @@ def resources_that_come_over_taxii_are_found_when_they_pass_the_checks(w):
     status, got = api(w, "ana", q="mwongozo")
     assert status == 200 and titles(got) == ["Kujilinda mtandaoni: mwongozo wa walimu"], got
     assert titles(search(w.db, "mwongozo")) == ["Kujilinda mtandaoni: mwongozo wa walimu"]
+
+
+@test
+def the_console_page_searches_the_library(w):
+    assert os.path.exists(CHROMIUM), "no %s (sh tools/deps.sh test installs chromium)" % CHROMIUM
+    ensure_playwright()
+    words = [[word, r["title"]] for r in RESOURCES for word in r["find"][:1]]
+    if ON_PG:
+        words = words[1:]  # no diacritics folded there
+    edu = [r for r in RESOURCES if "educators" in r["audience"].split(";")]
+    world = {"chromium": CHROMIUM, "words": words,
+             "console": {"url": "http://127.0.0.1:%d" % w.server.port, "user": "dora",
+                         "password": w.password, "total": len(RESOURCES) + 1,
+                         "educators": len(edu)}}
+    path = os.path.join(w.dir, "console.json")
+    with open(path, "w") as f:
+        json.dump(world, f)
+    r = subprocess.run(["node", os.path.join(ROOT, "tests", "e2e", "library_browser.js"), path],
+                       cwd=ROOT, capture_output=True, timeout=300)
+    text = r.stdout.decode(errors="replace")
+    print(text, end="")
+    fails = [line for line in text.splitlines() if line.startswith("FAIL")]
+    assert r.returncode == 0 and not fails and text.count("ok ") == len(words) + 1, (
+        fails, r.stderr.decode(errors="replace")[-2000:])
 
 
 def main():
