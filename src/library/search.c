@@ -188,6 +188,7 @@ static enum tix_err refresh(struct store *s, struct tix_error *err)
 	size_t i, removed = 0;
 	enum tix_err e;
 	int64_t since = 0;
+	int needs = 0;
 
 	if ((e = store_library_indexed(s, &since, err)) != TIX_OK)
 		goto out;
@@ -195,6 +196,10 @@ static enum tix_err refresh(struct store *s, struct tix_error *err)
 	q.added_after = since;
 	if ((e = store_query(s, &q, collect_new, rows, err)) != TIX_OK)
 		goto out;
+	if ((e = store_library_needs(s, &needs, err)) != TIX_OK)
+		goto out;
+	if (json_array_size(rows) == 0 && !needs)
+		goto out; /* nothing to do: no write (the answer caches stay valid) */
 	if ((e = library_blocklist_load(s, &bl, err)) != TIX_OK)
 		goto out;
 	if ((e = store_begin(s, err)) != TIX_OK) {
@@ -210,12 +215,10 @@ static enum tix_err refresh(struct store *s, struct tix_error *err)
 
 		checked = o ? library_resource_make(&c, o, library_blocked, &bl, &why) : NULL;
 		words = checked ? library_words(o) : NULL;
-		if (words)
-			e = store_library_put(
-			        s, id, (int64_t)json_integer_value(json_object_get(r, "added")),
-			        body, words, err);
-		else
-			e = store_library_remove(s, id, err);
+		/* not listed: recorded as seen (so it is not read again), no words */
+		e = store_library_put(s, id,
+		                      (int64_t)json_integer_value(json_object_get(r, "added")),
+		                      words ? body : "", words ? words : "", err);
 		free(words);
 		json_decref(checked);
 		json_decref(o);

@@ -138,34 +138,7 @@ enum tix_err store_library_put(struct store *s, const char *id, int64_t date_add
 	db_clear_bindings(st);
 	if (rc != DB_ROW)
 		return store__fail(s, err, "reading a resource's index row");
-	return fts_set(s, lkey, words, err);
-}
-
-enum tix_err store_library_remove(struct store *s, const char *id, struct tix_error *err)
-{
-	struct db_stmt *st;
-	int64_t lkey = 0;
-	enum tix_err e;
-	enum db_rc rc;
-
-	if ((st = store__stmt(s, SQL_LKEY, NULL, err)) == NULL)
-		return err ? err->code : TIX_ESTORE;
-	db_bind_text(st, 1, id, -1);
-	rc = db_step(st);
-	if (rc == DB_ROW)
-		lkey = db_column_int64(st, 0);
-	db_reset(st);
-	db_clear_bindings(st);
-	if (rc == DB_DONE)
-		return TIX_OK;
-	if (rc != DB_ROW)
-		return store__fail(s, err, "reading a resource's index row");
-	if ((e = fts_set(s, lkey, NULL, err)) != TIX_OK)
-		return e;
-	if ((st = store__stmt(s, "DELETE FROM library_index WHERE lkey = ?1", NULL, err)) == NULL)
-		return err ? err->code : TIX_ESTORE;
-	db_bind_int64(st, 1, lkey);
-	return run(s, st, "removing a resource from the index", err);
+	return fts_set(s, lkey, *body ? words : NULL, err);
 }
 
 enum tix_err store_library_prune(struct store *s, size_t *removed, struct tix_error *err)
@@ -203,6 +176,27 @@ enum tix_err store_library_prune(struct store *s, size_t *removed, struct tix_er
 	return e;
 }
 
+enum tix_err store_library_needs(struct store *s, int *needs, struct tix_error *err)
+{
+	struct db_stmt *st =
+	        store__stmt(s,
+	                    "SELECT (SELECT count(*) FROM library_index l WHERE NOT EXISTS"
+	                    " (SELECT 1 FROM objects o WHERE o.id = l.id)),"
+	                    " (SELECT count(*) FROM library_index WHERE body <> '') -"
+	                    " (SELECT count(*) FROM text_index_library)",
+	                    "SELECT (SELECT count(*) FROM library_index l WHERE NOT EXISTS"
+	                    " (SELECT 1 FROM objects o WHERE o.id = l.id)), 0",
+	                    err);
+	enum db_rc rc;
+
+	if (st == NULL)
+		return err ? err->code : TIX_ESTORE;
+	rc = db_step(st);
+	*needs = rc == DB_ROW && (db_column_int64(st, 0) != 0 || db_column_int64(st, 1) != 0);
+	db_reset(st);
+	return rc == DB_ROW ? TIX_OK : store__fail(s, err, "reading the library index");
+}
+
 enum tix_err store_library_fts_check(struct store *s, struct tix_error *err)
 {
 	struct db_stmt *st;
@@ -213,7 +207,7 @@ enum tix_err store_library_fts_check(struct store *s, struct tix_error *err)
 	if (s->pg)
 		return TIX_OK;
 	if ((st = store__stmt(s,
-	                      "SELECT (SELECT count(*) FROM library_index),"
+	                      "SELECT (SELECT count(*) FROM library_index WHERE body <> ''),"
 	                      " (SELECT count(*) FROM text_index_library)",
 	                      NULL, err)) == NULL)
 		return err ? err->code : TIX_ESTORE;
@@ -230,9 +224,9 @@ enum tix_err store_library_fts_check(struct store *s, struct tix_error *err)
 	{
 		static const char *const fill[] = {
 		        "INSERT INTO text_index_library (rowid, words)"
-		        " SELECT lkey, words FROM library_index",
+		        " SELECT lkey, words FROM library_index WHERE body <> ''",
 		        "INSERT INTO text_index_library_tri (rowid, words)"
-		        " SELECT lkey, words FROM library_index",
+		        " SELECT lkey, words FROM library_index WHERE body <> ''",
 		        "DELETE FROM text_index_library", "DELETE FROM text_index_library_tri"};
 
 		for (int i = 2; i < 4 && e == TIX_OK; i++)
@@ -269,7 +263,7 @@ static void expression(struct store *s, const char *const *terms, int prefix, st
 
 #define COLS "SELECT l.id, l.body, l.words, "
 static const char *const sqlite_search[4] = {
-        COLS "0 FROM library_index l ORDER BY l.id",
+        COLS "0 FROM library_index l WHERE l.body <> '' ORDER BY l.id",
         COLS "w.r FROM library_index l JOIN (SELECT rowid AS k, bm25(text_index_library) AS r"
              " FROM text_index_library WHERE text_index_library MATCH ?1) w ON w.k = l.lkey"
              " ORDER BY 4, l.id",
@@ -282,7 +276,7 @@ static const char *const sqlite_search[4] = {
              " bm25(text_index_library_tri) AS r FROM text_index_library_tri WHERE"
              " text_index_library_tri MATCH ?2) t ON t.k = l.lkey ORDER BY 4, l.id"};
 static const char *const pg_search[2] = {
-        COLS "0 FROM library_index l ORDER BY l.id",
+        COLS "0 FROM library_index l WHERE l.body <> '' ORDER BY l.id",
         COLS "-ts_rank(to_tsvector('simple', l.words), to_tsquery('simple', ?1))"
              " FROM library_index l WHERE to_tsvector('simple', l.words) @@"
              " to_tsquery('simple', ?1) ORDER BY 4, l.id"};

@@ -21,13 +21,15 @@ typedef int (*store_library_cb)(void *arg, const struct store_library_row *r);
 
 /* The newest date_added (µs) indexed, 0 for none. */
 enum tix_err store_library_indexed(struct store *s, int64_t *added, struct tix_error *err);
-/* Sets the index row of id (inside store_begin/commit). */
+/* Sets the index row of id (inside store_begin/commit); body "" (and
+ * words "") records a version seen but not listed (it failed the checks). */
 enum tix_err store_library_put(struct store *s, const char *id, int64_t date_added,
                                const char *body, const char *words, struct tix_error *err);
-/* Removes the row of id (none: nothing to do; inside a transaction). */
-enum tix_err store_library_remove(struct store *s, const char *id, struct tix_error *err);
 /* Removes the rows of ids the store no longer holds (inside a transaction). */
 enum tix_err store_library_prune(struct store *s, size_t *removed, struct tix_error *err);
+/* *needs 1 when the index holds ids the store no longer holds, or (SQLite)
+ * FTS5 rows are missing: then prune and fts_check have work to do. */
+enum tix_err store_library_needs(struct store *s, int *needs, struct tix_error *err);
 /* SQLite: makes the FTS5 tables again when they do not hold every row of
  * library_index (a store copied by tix migrate; inside a transaction). */
 enum tix_err store_library_fts_check(struct store *s, struct tix_error *err);
