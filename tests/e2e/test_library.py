@@ -397,6 +397,26 @@ def the_console_page_searches_the_library(w):
         fails, r.stderr.decode(errors="replace")[-2000:])
 
 
+@test
+def resources_travel_over_sync(w):
+    """A ministry's node pulls the library from the CERT's over TAXII (tix
+    sync): the resources it may read are found there by the same words."""
+    db = os.path.join(w.dir, "ministry.db")
+    ok("admin", "org", "add", "cert", "--db", db)
+    out = ok("admin", "collection", "add", "library", "--db", db)
+    local = re.search(r"[0-9a-f-]{36}", out).group(0)
+    ok("peer", "add", "cert-node", "--url", "http://127.0.0.1:%d/taxii2/" % w.server.port,
+       "--remote-collection", w.cid, "--local-collection", local, "--key-stdin",
+       "--direction", "pull", "--org", "cert", "--db", db, stdin=w.keys["ana"] + "\n")
+    ok("sync", "--once", "--db", db)
+    for r in RESOURCES:
+        word = r.get("find_pg", r["find"])[0] if ON_PG else r["find"][0]
+        assert titles(search(db, word)) == [r["title"]], word
+    # the GREEN bench book came too (school reads the collection)
+    got = search(db, "--facets")
+    assert got["facets"]["audience"].get("judges") == 1, got["facets"]
+
+
 def main():
     if not os.path.exists(TIX):
         print("tix binary not found at %s (set TIX)" % TIX)
