@@ -287,8 +287,17 @@ int library_url_host(const char *url, char *host, size_t size, const char **why)
 		return *why = "has no host", -1;
 	if (n >= size)
 		return *why = "has a host too long", -1;
-	for (size_t i = 0; i < n; i++)
-		host[i] = (char)tolower((unsigned char)p[i]);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)p[i];
+
+		/* as the block list compares it: no percent-encoding, no other
+		 * characters a browser would map to these (IDNs as xn--) */
+		if (!isalnum(ch) && ch != '-' && ch != '.' && ch != ':')
+			return *why = "has a host of other characters than letters, digits, '-' and "
+			              "'.' (write a non-ASCII name as xn--)",
+			       -1;
+		host[i] = (char)tolower(ch);
+	}
 	host[n] = '\0';
 	return 0;
 }

@@ -103,6 +103,8 @@ static void bad_fields_are_refused_with_the_reason(void **state)
 	refused("{\"title\":\"A\",\"url\":\"file:///etc/passwd\"}", "only http://");
 	refused("{\"title\":\"A\",\"url\":\"https://\"}", "no host");
 	refused("{\"title\":\"A\",\"url\":\"https://a.example/<x>\"}", "angle bracket");
+	refused("{\"title\":\"A\",\"url\":\"https://bad%2eexample/\"}", "xn--");
+	refused("{\"title\":\"A\",\"url\":\"https://b\u00e4d.example/\"}", "xn--");
 	refused("{\"title\":\"A\",\"tlp\":\"amber\"}", "clear or green");
 	refused("{\"title\":\"A\",\"colour\":\"red\"}", "'colour' is not a field");
 	refused("{\"title\":\"A\",\"file\":\"../x\"}", "plain file name");
