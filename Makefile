@@ -142,6 +142,7 @@ SUITES := \
 	asan:tests/e2e/test_route.py \
 	asan:tests/e2e/test_request.py \
 	asan:tests/e2e/test_drill.py \
+	asan:tests/e2e/test_library.py \
 	asan:tests/e2e/test_console.py \
 	asan:tests/e2e/test_pg.py \
 	release:tests/cli/run_tests.py \
@@ -152,6 +153,7 @@ SUITES := \
 	release:tests/e2e/test_ops.py \
 	release:tests/e2e/test_policy.py \
 	release:tests/e2e/test_policy_pg.py \
+	release:tests/e2e/test_library_pg.py \
 	release:tests/e2e/test_ownership.py \
 	release:tests/e2e/test_abuse.py \
 	release:tests/e2e/test_misp_feed.py \
@@ -159,6 +161,7 @@ SUITES := \
 	release:tests/e2e/test_feeds.py \
 	release:tests/e2e/test_route.py \
 	release:tests/e2e/test_request.py \
+	release:tests/e2e/test_library.py \
 	release:tests/e2e/test_console.py \
 	release:tests/e2e/test_pg.py
 test: deps-test deps-arm64 build build-asan

@@ -1,5 +1,5 @@
 /* web/app.js — the tix analyst console: one page, routes in the URL's hash
- * (#/, #/search?q=, #/object/ID), data from this node's /api/v1 and
+ * (#/, #/search?q=, #/library?q=, #/object/ID), data from this node's /api/v1 and
  * /ui/session only. Every piece of data is put in the page as text
  * (textContent, createTextNode): never as markup; a link is made only for an
  * http(s) URL, checked after parsing. */
@@ -287,6 +287,61 @@
       if (res.results.length) {
         out.appendChild(table(['Object', 'Type', 'Organisation', 'TLP', 'Match', 'Modified'], res.results.map(function (r) {
           return [objectLink(r.id, r.name || r.id), r.type, r.org || '', tlpBadge(r.tlp), r.match, r.modified || ''];
+        })));
+      }
+    }, function (e) { clear(out); out.appendChild(el('p', { cls: 'form-error', text: 'Search failed: ' + e.message })); });
+  }
+
+  /* ---- the resource library (docs/library.md) ------------------------------------ */
+
+  function libraryPage(params) {
+    var keys = ['q', 'audience', 'lang', 'country', 'topic'];
+    var labels = { q: 'Words', audience: 'Audience', lang: 'Language', country: 'Country', topic: 'Topic' };
+    var inputs = {};
+    keys.forEach(function (k) {
+      inputs[k] = el('input', { id: 'lib-' + k, name: k, type: k === 'q' ? 'search' : 'text', value: params.get(k) || '' });
+    });
+    var form = el('form', { cls: 'search', role: 'search' },
+      keys.map(function (k) { return el('div', { cls: 'field' }, el('label', { for: 'lib-' + k, text: labels[k] }), inputs[k]); }),
+      el('button', { type: 'submit', text: 'Search' }));
+    var query = {};
+    keys.forEach(function (k) { query[k] = params.get(k) || ''; });
+    function goWith(over) {
+      var p = {};
+      keys.forEach(function (k) { p[k] = over && over[k] !== undefined ? over[k] : inputs[k].value.trim(); });
+      location.hash = '#/library?' + q(p);
+    }
+    form.addEventListener('submit', function (ev) { ev.preventDefault(); goWith(); });
+    var out = el('div', { id: 'library-results', 'aria-live': 'polite' });
+    main.appendChild(el('h1', { text: 'Resource library' }));
+    main.appendChild(form);
+    main.appendChild(out);
+    inputs.q.focus();
+    out.textContent = 'Searching…';
+    var ask = { facets: '1' };
+    keys.forEach(function (k) { if (query[k]) ask[k] = query[k]; });
+    var facetParam = { audience: 'audience', language: 'lang', country: 'country', topic: 'topic' };
+    return api('GET', '/api/v1/library/search?' + q(ask)).then(function (res) {
+      clear(out);
+      out.appendChild(el('p', { id: 'library-total', text: res.total + ' resource(s)' }));
+      var facets = el('div', { cls: 'facets' });
+      Object.keys(res.facets || {}).forEach(function (name) {
+        var f = res.facets[name];
+        var items = Object.keys(f).map(function (v) {
+          var label = v + ' (' + f[v] + ')';
+          if (!facetParam[name]) return el('li', { text: label });
+          var over = {};
+          over[facetParam[name]] = v;
+          return el('li', null, el('a', { href: '#', text: label, onclick: function (ev) { ev.preventDefault(); goWith(over); } }));
+        });
+        if (items.length) facets.appendChild(el('section', { cls: 'card facet', 'data-facet': name }, el('h2', { text: name }), el('ul', null, items)));
+      });
+      out.appendChild(facets);
+      if (res.results.length) {
+        out.appendChild(table(['Title', 'Languages', 'Countries', 'Audience', 'Topics', 'Licence', 'Link'], res.results.map(function (r) {
+          return [el('span', { cls: 'library-title', lang: (r.in_language || [])[0] || '', text: r.title || r.id }),
+            (r.in_language || []).join(', '), (r.country || []).join(', '), (r.audience || []).join(', '),
+            (r.topics || []).join(', '), r.license || '', r.url ? safeLink(r.url) : ''];
         })));
       }
     }, function (e) { clear(out); out.appendChild(el('p', { cls: 'form-error', text: 'Search failed: ' + e.message })); });
@@ -787,6 +842,8 @@
       done = Promise.resolve();
     } else if (path === '/search') {
       done = searchPage(params);
+    } else if (path === '/library') {
+      done = libraryPage(params);
     } else if (path === '/new') {
       done = newIndicatorPage();
     } else if (path === '/import') {

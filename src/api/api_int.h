@@ -18,6 +18,10 @@ void api_answer_json(struct api_response *resp, const json_t *v);
 void api_search_answer(struct store *s, const struct api_reader *r, const struct api_query *q,
                        struct api_response *resp);
 
+/* GET /api/v1/library/search (library.c). */
+void api_library_answer(struct store *s, const struct api_reader *r, const struct api_request *req,
+                        struct api_response *resp);
+
 /* GET /api/v1/summary and /api/v1/objects/{id} (overview.c). */
 void api_summary_answer(struct store *s, const struct api_reader *r, struct api_response *resp);
 void api_object_answer(struct store *s, const struct api_reader *r, const char *id,

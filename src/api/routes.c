@@ -350,6 +350,10 @@ void api_handle(struct store *s, const struct api_request *req, struct api_respo
 		api_summary_answer(s, &r, resp);
 		return;
 	}
+	if (strcmp(path, "library/search") == 0) {
+		api_library_answer(s, &r, req, resp);
+		return;
+	}
 	if (api_query_parse(req->params, req->nparams, &q, &err) != TIX_OK) {
 		char msg[300];
 

@@ -103,6 +103,8 @@ int cmd_route(int argc, char **argv);
 int cmd_drill(int argc, char **argv);
 /* preservation requests (cmd_request.c) */
 int cmd_request(int argc, char **argv);
+/* the resource library (cmd_library.c) */
+int cmd_library(int argc, char **argv);
 
 struct sync_config;
 /* Runs every peer (or only `only`) on its interval until *cfg->stop is

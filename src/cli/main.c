@@ -32,6 +32,8 @@ static const struct {
          "cyber drills: scenarios, timed injects kept out of production, scoreboards"},
         {"request", cmd_request,
          "cross-border preservation requests between 24/7 contact points; the directory"},
+        {"library", cmd_library,
+         "the resource library: add, import, search in every script, offline packs"},
         {"verify-store", cmd_verify_store,
          "check the store: integrity, schema, the audit log's hash chain"},
         {"correlate", cmd_correlate,

@@ -213,6 +213,9 @@ const struct store_migration store__migrations[] = {
         /* 22 -> 23: cyber drills' exercises and published injects
          * (src/store/drill.c) */
         {store__schema_drill, store__pg_schema_drill, NULL},
+        /* 23 -> 24: the resource library's search index and block list
+         * (src/store/library.c) */
+        {store__schema_library, store__pg_schema_library, NULL},
 };
 
 #define NMIGRATIONS ((int)(sizeof(store__migrations) / sizeof(store__migrations[0])))

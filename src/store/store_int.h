@@ -253,6 +253,8 @@ enum tix_err store__sightings_collection_moved(struct store *s, int64_t ckey,
 extern const char store__schema_request[];
 /* Migration 23 (issue 23): cyber drills (drill.c). */
 extern const char store__schema_drill[], store__pg_schema_drill[];
+/* Migration 24: the resource library's index and block list (library.c). */
+extern const char store__schema_library[], store__pg_schema_library[];
 /* Migration 14 (issue 17): the console's sessions (sessions.c). */
 extern const char store__schema_sessions[];
 /* Migration 15: the refs index and objects by day (reports.c). */

@@ -182,9 +182,14 @@ static void sharing_groups_and_settings(void **state)
 /* Migration 23's tables (drills): every undo below goes back before 23 too. */
 #define UNDO_MIGRATION_23 "DROP TABLE drill_published; DROP TABLE drill_exercises;"
 #define UNDO_MIGRATION_21 UNDO_MIGRATION_23 "DROP TABLE value_stage;"
+/* Migration 24: the resource library's index and block list (library.c). */
+#define UNDO_MIGRATION_24                                                                          \
+	"DROP TABLE library_index; DROP TABLE text_index_library;"                                 \
+	"DROP TABLE text_index_library_tri; DROP TABLE library_blocked;"
 /* Migration 18 only adds rows to object_refs_index (the two ends of
  * relationships): dropped with it below. */
 #define UNDO_MIGRATIONS_21_TO_6                                                                    \
+	UNDO_MIGRATION_24                                                                          \
 	UNDO_MIGRATION_21                                                                          \
 	"DELETE FROM meta WHERE key = 'sightings_version';"                                        \
 	"DROP TABLE value_audiences;"                                                              \
@@ -291,10 +296,11 @@ static void migration_18_indexes_relationships_stored_before(void **state)
 	/* back to before migration 18 (17: nothing after it changed these rows): its rows
 	 * gone, 19's counter and 20's table */
 	snprintf(sql, sizeof(sql),
-	         UNDO_MIGRATION_21 "DELETE FROM object_refs_index WHERE vid IN (SELECT vid FROM"
-	                           " objects WHERE type = 'relationship');"
-	                           " DELETE FROM meta WHERE key = 'sightings_version';"
-	                           " PRAGMA user_version = %d;",
+	         UNDO_MIGRATION_24 UNDO_MIGRATION_21
+	         "DELETE FROM object_refs_index WHERE vid IN (SELECT vid FROM"
+	         " objects WHERE type = 'relationship');"
+	         " DELETE FROM meta WHERE key = 'sightings_version';"
+	         " PRAGMA user_version = %d;",
 	         17);
 	test_store_exec(f, sql, NULL);
 	f->s = store_open(f->path, NULL, NULL);
@@ -768,7 +774,7 @@ static void old_audience_index_is_made_again_on_upgrade(void **state)
 	/* The schema before migration 20 (19): the previous audience table, its
 	 * rows stale, and migration 21's staging level undone. */
 	snprintf(sql, sizeof(sql),
-	         UNDO_MIGRATION_21
+	         UNDO_MIGRATION_24 UNDO_MIGRATION_21
 	         "DROP TABLE collection_audience;"
 	         "CREATE TABLE collection_audience (ckey INTEGER NOT NULL, key TEXT NOT NULL,"
 	         " date_added INTEGER NOT NULL, vid INTEGER NOT NULL DEFAULT 0,"

@@ -265,6 +265,9 @@ static void test_migration_16_indexes_the_versions_stored_before(void **state)
 	        " BEGIN SELECT 1; END;"
 	        "DROP TABLE value_stage;"
 	        "DROP TABLE drill_published; DROP TABLE drill_exercises;" /* 23 */
+        /* migration 24's library tables */
+        "DROP TABLE library_index; DROP TABLE text_index_library;"
+        "DROP TABLE text_index_library_tri; DROP TABLE library_blocked;"
 	        /* migration 22 dropped 21's and 16's triggers, and 10's */
 	        "CREATE TRIGGER objects_text_gone AFTER DELETE ON objects BEGIN"
 	        " DELETE FROM text_index WHERE rowid = old.vid; END;"

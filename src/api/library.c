@@ -1,0 +1,90 @@
+/*
+ * api/library.c — GET /api/v1/library/search: the resource library's
+ * search (src/library) over the JSON API, each resource through the
+ * sharing policy as every other answer of the API, with the same
+ * authentication; the resources it reveals go to the audit log.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api_int.h"
+#include "library/library.h"
+
+struct reading {
+	struct store *s;
+	const struct api_reader *r;
+};
+
+static int may_read(void *arg, const char *id)
+{
+	const struct reading *x = arg;
+	struct tix_error err;
+
+	return x->r->operator|| api_object_readable(x->s, x->r, id, &err) == TIX_OK;
+}
+
+void api_library_answer(struct store *s, const struct api_reader *r, const struct api_request *req,
+                        struct api_response *resp)
+{
+	struct library_query q = {0};
+	struct reading x = {s, r};
+	struct tix_error err;
+	json_t *out = NULL;
+	const json_t *res;
+	enum tix_err e;
+	size_t i;
+
+	tix_error_clear(&err);
+	for (i = 0; i < req->nparams; i++) {
+		const char *k = req->params[i].key, *v = req->params[i].value;
+
+		if (strcmp(k, "q") == 0)
+			q.text = v;
+		else if (strcmp(k, "audience") == 0)
+			q.audience = v;
+		else if (strcmp(k, "lang") == 0)
+			q.lang = v;
+		else if (strcmp(k, "country") == 0)
+			q.country = v;
+		else if (strcmp(k, "topic") == 0)
+			q.topic = v;
+		else if (strcmp(k, "license") == 0)
+			q.license = v;
+		else if (strcmp(k, "facets") == 0)
+			q.facets = strcmp(v, "0") != 0 && strcmp(v, "false") != 0;
+		else if (strcmp(k, "limit") == 0) {
+			char *end = NULL;
+			unsigned long n = strtoul(v, &end, 10);
+
+			if (end == v || *end || n == 0 || n > 1000) {
+				api_answer_error(resp, 400, "Bad request", "limit: 1 to 1000");
+				return;
+			}
+			q.limit = n;
+		} else {
+			api_answer_error(resp, 400, "Bad request",
+			                 "unknown parameter (q, audience, lang, country, topic, "
+			                 "license, facets, limit)");
+			return;
+		}
+	}
+	q.may_read = may_read;
+	q.arg = &x;
+	e = library_search(s, &q, &out, &err);
+	if (e == TIX_EINVAL) {
+		api_answer_error(resp, 400, "Bad request", err.msg);
+		return;
+	}
+	if (e != TIX_OK) {
+		api_answer_error(resp, 500, "Internal error", err.msg);
+		return;
+	}
+	json_array_foreach (json_object_get(out, "results"), i, res) {
+		if (tix_buf_len(&resp->audit_ids) == 0)
+			tix_buf_addc(&resp->audit_ids, '\n');
+		tix_buf_adds(&resp->audit_ids, json_string_value(json_object_get(res, "id")));
+		tix_buf_addc(&resp->audit_ids, '\n');
+	}
+	api_answer_json(resp, out);
+	json_decref(out);
+}
