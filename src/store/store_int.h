@@ -156,17 +156,20 @@ void store__load_write_rules(struct store *s);
  * modified too far ahead when new_version) otherwise. */
 enum tix_err store__check_write(struct store *s, const struct stix_meta *m, const char *owner,
                                 int new_version, struct tix_error *err);
-/* store__check_write for a version about to be stored, the owner's row
- * written at once when m->id has none: a new id costs one statement (the
- * insert finds no owner), not a lookup and an insert. *claimed: the row was
- * written here. Nothing is written when the answer is TIX_EDENIED. */
-enum tix_err store__claim_write(struct store *s, const struct stix_meta *m, const char *owner,
-                                int new_version, int *claimed, struct tix_error *err);
+/* For a version about to be stored, before anything says whether it is
+ * new: the owner's row written at once when m->id has none and m may make
+ * one (not an observable, modified within the clock's skew). *claimed: the
+ * row was written here, so m->id had no version: m is new, its only one,
+ * nobody else's, with no earlier version to agree with, and needs no other
+ * check. Not claimed: the caller asks whether m is new and calls
+ * store__check_write. */
+enum tix_err store__claim_owner(struct store *s, const struct stix_meta *m, const char *owner,
+                                int *claimed, struct tix_error *err);
 /* After a new version was stored: the first one of an id makes its owner;
  * a marking-definition re-resolves the versions that refer to it. */
 enum tix_err store__record_owner(struct store *s, const struct stix_meta *m, const char *owner,
                                  struct tix_error *err);
-/* store__record_owner after store__claim_write wrote the owner's row: only
+/* store__record_owner after store__claim_owner wrote the owner's row: only
  * the re-resolving is left. */
 enum tix_err store__owner_claimed(struct store *s, const struct stix_meta *m,
                                   struct tix_error *err);
