@@ -966,6 +966,7 @@ enum tix_err store_put_from(struct store *s, const struct stix_meta *m, const ch
 	enum tix_err e = TIX_OK;
 	enum db_rc rc;
 	int claimed = 0; /* the owner's row is written (store__claim_owner) */
+	int only;        /* the one version of its id that versions concern */
 
 	*added = 0;
 	if (!s->in_tx)
@@ -982,6 +983,7 @@ enum tix_err store_put_from(struct store *s, const struct stix_meta *m, const ch
 		if ((e = store__check_write(s, m, owner_org, 1, err)) != TIX_OK)
 			return e;
 	}
+	only = claimed || store__is_observable(m);
 	if ((e = next_stamp(s, &stamp, err)) != TIX_OK)
 		return e;
 	if ((st = store__held(s, ST_INSERT, err)) == NULL)
@@ -1023,14 +1025,13 @@ enum tix_err store_put_from(struct store *s, const struct stix_meta *m, const ch
 		*added = 1;
 		if ((e = claimed ? store__owner_claimed(s, m, err)
 		                 : store__record_owner(s, m, owner_org, err)) != TIX_OK ||
-		    (e = store__index_version(s, vid, m, body, body_len, err)) != TIX_OK ||
+		    (e = store__index_version(s, vid, m, body, body_len, only, err)) != TIX_OK ||
 		    (e = store__index_refs(s, vid, m, body, body_len, err)) != TIX_OK)
 			return e;
 		/* a new sighting moved the sightings' counter as it was indexed;
 		 * a claimed id's version and an observable's copy have no
-		 * other version that `superseded` could concern */
-		return link_version(s, vid, collection, src, 0, claimed || store__is_observable(m),
-		                    added, err);
+		 * other version that `latest` or `superseded` could concern */
+		return link_version(s, vid, collection, src, 0, only, added, err);
 	}
 	s->last_stamp--; /* the stamp was not used; hand it out again */
 	return put_linked(s, m, owner_org, collection, src, added, err);

@@ -224,9 +224,12 @@ enum tix_err store__values_resync(struct store *s, struct tix_error *err);
 /* Version vid's audience columns changed (a late marking): its value rows
  * get the audience key of its columns now. */
 enum tix_err store__values_audience_changed(struct store *s, int64_t vid, struct tix_error *err);
-/* Indexes the values, sighting and text of version vid (values.c). */
+/* Indexes the values, sighting and text of version vid (values.c). only:
+ * vid is the one version of its id (its first, or an observable's copy),
+ * so it is the latest and no older one's values change. */
 enum tix_err store__index_version(struct store *s, int64_t vid, const struct stix_meta *m,
-                                  const char *body, size_t body_len, struct tix_error *err);
+                                  const char *body, size_t body_len, int only,
+                                  struct tix_error *err);
 /* The named feeds of `tix feed` (feeds.c). */
 extern const char store__schema_named_feeds[];
 /* Migration 19: the sightings' counter (meta 'sightings_version', read by

@@ -230,12 +230,15 @@ static struct stage_conf stage_conf(void)
 	".owner_org) || ',' || quote_nullable(" o ".sharing_group) || ',' || quote_nullable(" o    \
 	".recipients) || ',' || quote_nullable(" o ".origin_node)"
 #define PG_SIG_O PG_AUDIENCE_SIG("o")
-/* A version's (?1) audience key and whether it is the latest (1 or 0). */
-#define AUDIENCE_OF(sig)                                                                           \
-	"SELECT a.akey, CASE WHEN substr(o.modified, 1, 1) = '#' OR NOT EXISTS"                    \
-	" (SELECT 1 FROM objects o2 WHERE o2.id = o.id AND o2.modified >"                          \
-	" o.modified) THEN 1 ELSE 0 END FROM objects o JOIN value_audiences a ON a.sig = " sig     \
+/* A version's (?1) audience key and whether it is the latest (1 or 0):
+ * the expression `latest`, LATEST_O or "1" for its id's only version. */
+#define AUDIENCE_OF(sig, latest)                                                                   \
+	"SELECT a.akey, " latest " FROM objects o JOIN value_audiences a ON a.sig = " sig          \
 	" WHERE o.vid = ?1"
+#define LATEST_O                                                                                   \
+	"CASE WHEN substr(o.modified, 1, 1) = '#' OR NOT EXISTS"                                   \
+	" (SELECT 1 FROM objects o2 WHERE o2.id = o.id AND o2.modified >"                          \
+	" o.modified) THEN 1 ELSE 0 END"
 
 struct indexing {
 	struct store *s;
@@ -247,6 +250,7 @@ struct indexing {
 	int latest;
 	int sighting; /* a row of sighting_index was written */
 	int stage;    /* its values go to value_stage, not value_index */
+	int only;     /* the one version of its id: the latest */
 };
 
 /* x->aud and x->latest of x->vid, the audience row added when new. */
@@ -255,7 +259,10 @@ static enum tix_err version_audience(struct indexing *x)
 	struct db_stmt *st;
 
 	for (int pass = 0; pass < 2; pass++) {
-		st = store__stmt(x->s, AUDIENCE_OF(SIG_O), AUDIENCE_OF(PG_SIG_O), x->err);
+		st = x->only ? store__stmt(x->s, AUDIENCE_OF(SIG_O, "1"),
+		                           AUDIENCE_OF(PG_SIG_O, "1"), x->err)
+		             : store__stmt(x->s, AUDIENCE_OF(SIG_O, LATEST_O),
+		                           AUDIENCE_OF(PG_SIG_O, LATEST_O), x->err);
 		if (st == NULL)
 			return x->err ? x->err->code : TIX_ESTORE;
 		db_bind_int64(st, 1, x->vid);
@@ -591,15 +598,16 @@ static enum tix_err stage_exists(struct store *s, int *yes, struct tix_error *er
 }
 
 enum tix_err store__index_version(struct store *s, int64_t vid, const struct stix_meta *m,
-                                  const char *body, size_t body_len, struct tix_error *err)
+                                  const char *body, size_t body_len, int only,
+                                  struct tix_error *err)
 {
 	struct stage_conf c = stage_conf();
-	struct indexing x = {s, vid, 0, 0, TIX_OK, err, 0, 0, 0, vid >= c.from};
+	struct indexing x = {s, vid, 0, 0, TIX_OK, err, 0, 0, 0, vid >= c.from, only};
 	json_t *own = NULL;
 	const json_t *obj = m->object;
 	enum tix_err e;
 
-	if (!store__is_observable(m) && (e = older_not_latest(s, m, err)) != TIX_OK)
+	if (!only && !store__is_observable(m) && (e = older_not_latest(s, m, err)) != TIX_OK)
 		return e;
 
 	if (obj == NULL) {
@@ -663,7 +671,7 @@ enum tix_err store__values_audience_changed(struct store *s, int64_t vid, struct
 	        "UPDATE value_index SET aud = ?2 WHERE vid = ?1 AND aud <> ?2",
 	        "UPDATE value_stage SET aud = ?2 WHERE vid = ?1 AND aud <> ?2",
 	        "UPDATE value_ip SET aud = ?2 WHERE vid = ?1 AND aud <> ?2"};
-	struct indexing x = {s, vid, 0, 0, TIX_OK, err, 0, 0, 0, 0};
+	struct indexing x = {s, vid, 0, 0, TIX_OK, err, 0, 0, 0, 0, 0};
 	enum tix_err e;
 
 	/* the audience row of its columns now, added when new */
@@ -702,7 +710,7 @@ enum tix_err store__values_rebuild(struct store *s, struct store_reindex_counts 
 	db_set_paged(st, 1); /* every object */
 	while ((rc = db_step(st)) == DB_ROW) {
 		int64_t vid = db_column_int64(st, 0);
-		struct indexing x = {s, vid, 0, 0, TIX_OK, err, 0, 0, 0, vid >= sc.from};
+		struct indexing x = {s, vid, 0, 0, TIX_OK, err, 0, 0, 0, vid >= sc.from, 0};
 		size_t len;
 		const char *body = db_column_text(st, 1, &len);
 		json_t *obj = body ? json_loadb(body, len, 0, NULL) : NULL;

@@ -1918,7 +1918,7 @@ static void index_version(struct store *s, int64_t vid, const char *id, const ch
 	snprintf(m.created, sizeof(m.created), "%s", modified);
 	snprintf(m.modified, sizeof(m.modified), "%s", modified);
 	m.version = m.modified;
-	if (store__index_version(s, vid, &m, body, strlen(body), &err) != TIX_OK)
+	if (store__index_version(s, vid, &m, body, strlen(body), 0, &err) != TIX_OK)
 		fail_msg("indexing %s: %s", id, err.msg);
 }
 
@@ -3068,7 +3068,7 @@ static void values_events_pass(struct store *s, const struct store_collection *c
 		snprintf(m.created, sizeof(m.created), "%s", V1);
 		snprintf(m.modified, sizeof(m.modified), "%s", v == 1 ? V1 : V2);
 		m.version = m.modified;
-		if (store__index_version(s, base + v, &m, body, strlen(body), &err) != TIX_OK)
+		if (store__index_version(s, base + v, &m, body, strlen(body), 0, &err) != TIX_OK)
 			fail_msg("indexing %s: %s", id, err.msg);
 	}
 	snprintf(want, sizeof(want), "%lld indicator %s 1;", (long long)base + 2, id);
@@ -3104,7 +3104,7 @@ static void values_events_pass(struct store *s, const struct store_collection *c
 	m.id = lid;
 	snprintf(m.modified, sizeof(m.modified), "%s", V1);
 	m.version = m.modified;
-	if (store__index_version(s, base + 3, &m, body, strlen(body), &err) != TIX_OK)
+	if (store__index_version(s, base + 3, &m, body, strlen(body), 0, &err) != TIX_OK)
 		fail_msg("indexing %s: %s", lid, err.msg);
 	snprintf(want, sizeof(want), "%lld 2;", (long long)base + 3);
 	assert_string_equal(find_with(s, late, 77, 1, NULL, flags_cb, &o), want);
