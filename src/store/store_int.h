@@ -72,6 +72,10 @@ struct store {
 	 * db.h connection and statement cache; db is NULL then. */
 	struct db *pg;
 	uint64_t pg_dv_misses; /* store__pg_data_version's failed reads */
+	/* values.c: value rows this handle staged since it last counted
+	 * value_stage, how many more before it counts again, and the bound
+	 * that count was for */
+	int64_t stage_own, stage_wait, stage_bound;
 };
 
 /* ---- the engine layer (db.h; docs/architecture.md, "Two engines") ----

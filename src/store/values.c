@@ -193,7 +193,8 @@ const char store__pg_schema_values_c[] =
 /* When a version's values go to the staging level, and when it is merged:
  * versions from vid STAGE_FROM on (a smaller store writes the main level
  * directly: its tree is small enough), merged once STAGE_BOUND rows are
- * staged, counted every STAGE_BOUND / 256 versions (1 to 256).
+ * staged, counted as stage_check says (at most every STAGE_BOUND / 256
+ * rows a handle stages, 1 to 256).
  * TIX_VALUE_STAGE="FROM,BOUND" sets both (tests: a tiny bound). */
 #define STAGE_FROM  32768
 #define STAGE_BOUND 65536
@@ -551,15 +552,21 @@ static enum tix_err stage_merge(struct store *s, struct tix_error *err)
 	return TIX_OK;
 }
 
-/* After version vid was staged: every c->every versions, merges when the
- * staging level holds c->bound rows or more (counted no further). */
-static enum tix_err stage_check(struct store *s, int64_t vid, const struct stage_conf *c,
+/* After a version staged `staged` rows: counts the staging level, and
+ * merges it when it holds c->bound rows or more (counted no further), once
+ * this handle has staged half the rows the last count left to the bound
+ * (at least c->every): a count reads up to c->bound rows, so it is not
+ * made for every few versions. Other handles' rows are counted as they
+ * make their own counts. */
+static enum tix_err stage_check(struct store *s, size_t staged, const struct stage_conf *c,
                                 struct tix_error *err)
 {
 	struct db_stmt *st;
+	enum tix_err e = TIX_OK;
 	int64_t n = 0;
 
-	if (vid % c->every != 0)
+	s->stage_own += (int64_t)staged;
+	if (s->stage_own < s->stage_wait && s->stage_bound == c->bound)
 		return TIX_OK;
 	st = store__stmt(s, "SELECT count(*) FROM (SELECT 1 FROM value_stage LIMIT ?1) t", NULL,
 	                 err);
@@ -572,7 +579,14 @@ static enum tix_err stage_check(struct store *s, int64_t vid, const struct stage
 	}
 	n = db_column_int64(st, 0);
 	db_reset(st);
-	return n >= c->bound ? stage_merge(s, err) : TIX_OK;
+	if (n >= c->bound) {
+		e = stage_merge(s, err);
+		n = 0;
+	}
+	s->stage_own = 0;
+	s->stage_bound = c->bound;
+	s->stage_wait = (c->bound - n) / 2 > c->every ? (c->bound - n) / 2 : c->every;
+	return e;
 }
 
 /* Whether the store has migration 21's staging level (*yes): a PostgreSQL
@@ -622,7 +636,7 @@ enum tix_err store__index_version(struct store *s, int64_t vid, const struct sti
 	if (e == TIX_OK && x.sighting)
 		e = store__sightings_moved(s, err);
 	if (e == TIX_OK && x.stage)
-		e = stage_check(s, vid, &c, err);
+		e = stage_check(s, x.values, &c, err);
 	return e;
 }
 
@@ -721,7 +735,7 @@ enum tix_err store__values_rebuild(struct store *s, struct store_reindex_counts 
 		e = index_object(&x, obj);
 		json_decref(obj);
 		if (e == TIX_OK && x.stage)
-			e = stage_check(s, vid, &sc, err);
+			e = stage_check(s, x.values, &sc, err);
 		if (e != TIX_OK) {
 			db_finalize(st);
 			return e;
