@@ -319,7 +319,7 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 		struct stix_meta meta;
 		struct store_source src;
 		int64_t vid;
-		int added, had_id;
+		int added, had_id, as_sent;
 
 		release_read(s, r, data, len, &released);
 		if ((e = stix_reader_peek(r, &raw, &rawlen, &path, &err)) != TIX_OK)
@@ -442,16 +442,16 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 			c.unchanged++;
 			continue;
 		}
-		if (store_has_version(s, &meta, o->org) == 1) {
-			/* Stored before in other bytes: remember these bytes too,
-			 * and the collection, without serialising anything. */
+		/* bytes already compact are stored as they are (they live until
+		 * the file is done); others are serialised, so a version stored
+		 * before in other bytes is looked for first, and only these bytes
+		 * and the collection are remembered. Compact bytes go straight to
+		 * store_put, which finds a stored version itself. */
+		as_sent = had_id && rawlen > 0 && stix_reader_compact(r);
+		if (!as_sent && store_has_version(s, &meta, o->org) == 1) {
 			e = store_link(s, &meta, o->org, collp, rawlen > 0 ? &src : NULL, &added,
 			               &err);
 		} else {
-			/* bytes already compact are stored as they are (they live
-			 * until the file is done) */
-			int as_sent = had_id && rawlen > 0 && stix_reader_compact(r);
-
 			tix_buf_reset(&body);
 			if (!as_sent &&
 			    (had_id && rawlen > 0 ? stix_json_minify(raw, rawlen, &body)
@@ -464,7 +464,7 @@ static int import_file(struct store *s, struct import_opts *o, const char *file,
 			e = store_put(s, &meta, as_sent ? raw : tix_buf_str(&body),
 			              as_sent ? rawlen : tix_buf_len(&body), o->org, collp,
 			              rawlen > 0 ? &src : NULL, &added, &err);
-			if (e == TIX_OK && added) {
+			if (e == TIX_OK && added == 1) {
 				if (tix_buf_len(&ids) == 0)
 					tix_buf_addc(&ids, '\n');
 				tix_buf_adds(&ids, meta.id);

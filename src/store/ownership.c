@@ -301,19 +301,15 @@ static enum tix_err insert_owner(struct store *s, const struct stix_meta *m, con
 	return e;
 }
 
-enum tix_err store__claim_write(struct store *s, const struct stix_meta *m, const char *owner,
-                                int new_version, int *claimed, struct tix_error *err)
+enum tix_err store__claim_owner(struct store *s, const struct stix_meta *m, const char *owner,
+                                int *claimed, struct tix_error *err)
 {
-	enum tix_err e;
-
 	*claimed = 0;
 	/* Only a new version may make an owner, and only one the clock allows
-	 * (refused: the full check gives the reason, owner's first). */
-	if (store__is_observable(m) || !new_version || check_clock(s, m, NULL) != TIX_OK)
-		return store__check_write(s, m, owner, new_version, err);
-	if ((e = insert_owner(s, m, owner, claimed, err)) != TIX_OK || *claimed)
-		return e; /* a new id: nobody else's, no earlier version to agree with */
-	return store__check_write(s, m, owner, new_version, err);
+	 * (refused: store__check_write gives the reason, owner's first). */
+	if (store__is_observable(m) || check_clock(s, m, NULL) != TIX_OK)
+		return TIX_OK;
+	return insert_owner(s, m, owner, claimed, err);
 }
 
 enum tix_err store__owner_claimed(struct store *s, const struct stix_meta *m, struct tix_error *err)

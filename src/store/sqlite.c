@@ -912,13 +912,13 @@ enum tix_err store_collection_get(struct store *s, const char *name_or_id, int c
 }
 
 static enum tix_err add_member(struct store *s, const struct store_collection *c, int64_t vid,
-                               int sighting, int *added, struct tix_error *err);
+                               int sighting, int only, int *added, struct tix_error *err);
 
 /* Records the source digest of version vid and adds it to a collection;
- * sighting as add_member's. */
+ * sighting and only as add_member's. */
 static enum tix_err link_version(struct store *s, int64_t vid,
                                  const struct store_collection *collection,
-                                 const struct store_source *src, int sighting, int *added,
+                                 const struct store_source *src, int sighting, int only, int *added,
                                  struct tix_error *err)
 {
 	struct db_stmt *st;
@@ -937,7 +937,7 @@ static enum tix_err link_version(struct store *s, int64_t vid,
 			return e;
 	}
 	if (collection) {
-		e = add_member(s, collection, vid, sighting, &member_added, err);
+		e = add_member(s, collection, vid, sighting, only, &member_added, err);
 		*added |= member_added;
 	}
 	return e;
@@ -960,6 +960,19 @@ static enum tix_err check_owner_name(const char *owner_org, struct tix_error *er
 	return TIX_OK;
 }
 
+/* store_put's path for a version stored before: store_link, *added
+ * STORE_LINKED when it joined the collection. */
+static enum tix_err put_linked(struct store *s, const struct stix_meta *m, const char *owner_org,
+                               const struct store_collection *collection,
+                               const struct store_source *src, int *added, struct tix_error *err)
+{
+	enum tix_err e = store_link(s, m, owner_org, collection, src, added, err);
+
+	if (*added)
+		*added = STORE_LINKED;
+	return e;
+}
+
 enum tix_err store_put_from(struct store *s, const struct stix_meta *m, const char *body,
                             size_t body_len, const char *owner_org, const char *origin_node,
                             const struct store_collection *collection,
@@ -971,15 +984,25 @@ enum tix_err store_put_from(struct store *s, const struct stix_meta *m, const ch
 	int64_t vid, stamp;
 	enum tix_err e = TIX_OK;
 	enum db_rc rc;
-	int claimed = 0; /* the owner's row is written (store__claim_write) */
+	int claimed = 0; /* the owner's row is written (store__claim_owner) */
+	int only;        /* the one version of its id that versions concern */
 
 	*added = 0;
 	if (!s->in_tx)
 		return tix_error_set(err, TIX_ESTORE, "store", "store_put outside a transaction");
 	if ((e = check_owner_name(owner_org, err)) != TIX_OK ||
-	    (e = store__claim_write(s, m, owner_org, version_is_new(s, m, owner_org), &claimed,
-	                            err)) != TIX_OK)
+	    (e = store__claim_owner(s, m, owner_org, &claimed, err)) != TIX_OK)
 		return e;
+	/* A claimed id is new: no version of it to look for. Otherwise the
+	 * probe (or the caller's, kept) says; an observable's copy is looked
+	 * for by the insert's own conflict. */
+	if (!claimed && !store__is_observable(m)) {
+		if (!version_is_new(s, m, owner_org))
+			return put_linked(s, m, owner_org, collection, src, added, err);
+		if ((e = store__check_write(s, m, owner_org, 1, err)) != TIX_OK)
+			return e;
+	}
+	only = claimed || store__is_observable(m);
 	if ((e = next_stamp(s, &stamp, err)) != TIX_OK)
 		return e;
 	if ((st = store__held(s, ST_INSERT, err)) == NULL)
@@ -1022,14 +1045,16 @@ enum tix_err store_put_from(struct store *s, const struct stix_meta *m, const ch
 		if ((e = store__pg_version_added(s, err)) != TIX_OK ||
 		    (e = claimed ? store__owner_claimed(s, m, err)
 		                 : store__record_owner(s, m, owner_org, err)) != TIX_OK ||
-		    (e = store__index_version(s, vid, m, body, body_len, err)) != TIX_OK ||
+		    (e = store__index_version(s, vid, m, body, body_len, only, err)) != TIX_OK ||
 		    (e = store__index_refs(s, vid, m, body, body_len, err)) != TIX_OK)
 			return e;
-		/* a new sighting moved the sightings' counter as it was indexed */
-		return link_version(s, vid, collection, src, 0, added, err);
+		/* a new sighting moved the sightings' counter as it was indexed;
+		 * a claimed id's version and an observable's copy have no
+		 * other version that `latest` or `superseded` could concern */
+		return link_version(s, vid, collection, src, 0, only, added, err);
 	}
 	s->last_stamp--; /* the stamp was not used; hand it out again */
-	return store_link(s, m, owner_org, collection, src, added, err);
+	return put_linked(s, m, owner_org, collection, src, added, err);
 }
 
 enum tix_err store_link(struct store *s, const struct stix_meta *m, const char *owner_org,
@@ -1060,7 +1085,7 @@ enum tix_err store_link(struct store *s, const struct stix_meta *m, const char *
 	db_reset(st);
 	/* a sighting stored before, now in one more collection: readers of
 	 * that collection may count it */
-	return link_version(s, vid, collection, src, m->type && strcmp(m->type, "sighting") == 0,
+	return link_version(s, vid, collection, src, m->type && strcmp(m->type, "sighting") == 0, 0,
 	                    added, err);
 }
 
@@ -1089,14 +1114,16 @@ int store_find_source(struct store *s, const struct store_source *src, const cha
 enum tix_err store_collection_add(struct store *s, const struct store_collection *c, int64_t vid,
                                   int *added, struct tix_error *err)
 {
-	return add_member(s, c, vid, -1, added, err);
+	return add_member(s, c, vid, -1, 0, added, err);
 }
 
 /* Adds vid to c. When it joined, the sightings' counter moves if it is a
  * sighting: sighting 1 (it is), 0 (it is not, or its write moved the
- * counter already), -1 (not known: sighting_index says). */
+ * counter already), -1 (not known: sighting_index says). only: vid is the
+ * one version of its id that `superseded` concerns (its id's first, or an
+ * observable's copy), so no membership's `superseded` changes. */
 static enum tix_err add_member(struct store *s, const struct store_collection *c, int64_t vid,
-                               int sighting, int *added, struct tix_error *err)
+                               int sighting, int only, int *added, struct tix_error *err)
 {
 	struct db_stmt *st;
 	enum tix_err e = TIX_OK;
@@ -1120,7 +1147,7 @@ static enum tix_err add_member(struct store *s, const struct store_collection *c
 	else
 		s->last_stamp--;
 	db_reset(st);
-	if (e == TIX_OK && *added && (e = store__audience_added(s, stamp, err)) == TIX_OK)
+	if (e == TIX_OK && *added && (e = store__audience_added(s, stamp, err)) == TIX_OK && !only)
 		e = store__mark_superseded(s, c->key, vid, err);
 	if (e == TIX_OK && *added && sighting)
 		e = sighting > 0 ? store__sightings_moved(s, err)

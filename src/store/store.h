@@ -108,7 +108,12 @@ enum tix_err store_collection_add(struct store *s, const struct store_collection
  * nothing. An observable is kept once per owner, with its own body. When collection is not NULL the
  * version is added to it. src, when not NULL, records the bytes the object
  * arrived as (see store_find_source). *added is set to 1 when a new version was stored,
- * 0 when it was already there (nothing changes then, not even date_added). */
+ * STORE_LINKED when it was stored before and only joined collection (as
+ * by store_link), 0 when it was already there (nothing changes then, not
+ * even date_added). The version is not looked for first when m->id is new
+ * (the owner's row written is the proof), so a caller need not ask
+ * store_has_version unless it saves serialising the body. */
+#define STORE_LINKED 2
 enum tix_err store_put(struct store *s, const struct stix_meta *meta, const char *body,
                        size_t body_len, const char *owner_org,
                        const struct store_collection *collection, const struct store_source *src,

@@ -75,6 +75,10 @@ struct store {
 	/* store__pg_version_added: versions this handle stored since its
 	 * statistics were last found fresh, and when to look again */
 	int64_t pg_added, pg_stats_check_at;
+	/* values.c: value rows this handle staged since it last counted
+	 * value_stage, how many more before it counts again, and the bound
+	 * that count was for */
+	int64_t stage_own, stage_wait, stage_bound;
 };
 
 /* ---- the engine layer (db.h; docs/architecture.md, "Two engines") ----
@@ -160,17 +164,20 @@ void store__load_write_rules(struct store *s);
  * modified too far ahead when new_version) otherwise. */
 enum tix_err store__check_write(struct store *s, const struct stix_meta *m, const char *owner,
                                 int new_version, struct tix_error *err);
-/* store__check_write for a version about to be stored, the owner's row
- * written at once when m->id has none: a new id costs one statement (the
- * insert finds no owner), not a lookup and an insert. *claimed: the row was
- * written here. Nothing is written when the answer is TIX_EDENIED. */
-enum tix_err store__claim_write(struct store *s, const struct stix_meta *m, const char *owner,
-                                int new_version, int *claimed, struct tix_error *err);
+/* For a version about to be stored, before anything says whether it is
+ * new: the owner's row written at once when m->id has none and m may make
+ * one (not an observable, modified within the clock's skew). *claimed: the
+ * row was written here, so m->id had no version: m is new, its only one,
+ * nobody else's, with no earlier version to agree with, and needs no other
+ * check. Not claimed: the caller asks whether m is new and calls
+ * store__check_write. */
+enum tix_err store__claim_owner(struct store *s, const struct stix_meta *m, const char *owner,
+                                int *claimed, struct tix_error *err);
 /* After a new version was stored: the first one of an id makes its owner;
  * a marking-definition re-resolves the versions that refer to it. */
 enum tix_err store__record_owner(struct store *s, const struct stix_meta *m, const char *owner,
                                  struct tix_error *err);
-/* store__record_owner after store__claim_write wrote the owner's row: only
+/* store__record_owner after store__claim_owner wrote the owner's row: only
  * the re-resolving is left. */
 enum tix_err store__owner_claimed(struct store *s, const struct stix_meta *m,
                                   struct tix_error *err);
@@ -225,9 +232,12 @@ enum tix_err store__values_resync(struct store *s, struct tix_error *err);
 /* Version vid's audience columns changed (a late marking): its value rows
  * get the audience key of its columns now. */
 enum tix_err store__values_audience_changed(struct store *s, int64_t vid, struct tix_error *err);
-/* Indexes the values, sighting and text of version vid (values.c). */
+/* Indexes the values, sighting and text of version vid (values.c). only:
+ * vid is the one version of its id (its first, or an observable's copy),
+ * so it is the latest and no older one's values change. */
 enum tix_err store__index_version(struct store *s, int64_t vid, const struct stix_meta *m,
-                                  const char *body, size_t body_len, struct tix_error *err);
+                                  const char *body, size_t body_len, int only,
+                                  struct tix_error *err);
 /* The named feeds of `tix feed` (feeds.c). */
 extern const char store__schema_named_feeds[];
 /* Migration 19: the sightings' counter (meta 'sightings_version', read by

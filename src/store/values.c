@@ -193,7 +193,8 @@ const char store__pg_schema_values_c[] =
 /* When a version's values go to the staging level, and when it is merged:
  * versions from vid STAGE_FROM on (a smaller store writes the main level
  * directly: its tree is small enough), merged once STAGE_BOUND rows are
- * staged, counted every STAGE_BOUND / 256 versions (1 to 256).
+ * staged, counted as stage_check says (at most every STAGE_BOUND / 256
+ * rows a handle stages, 1 to 256).
  * TIX_VALUE_STAGE="FROM,BOUND" sets both (tests: a tiny bound). */
 #define STAGE_FROM  32768
 #define STAGE_BOUND 65536
@@ -230,12 +231,15 @@ static struct stage_conf stage_conf(void)
 	".owner_org) || ',' || quote_nullable(" o ".sharing_group) || ',' || quote_nullable(" o    \
 	".recipients) || ',' || quote_nullable(" o ".origin_node)"
 #define PG_SIG_O PG_AUDIENCE_SIG("o")
-/* A version's (?1) audience key and whether it is the latest (1 or 0). */
-#define AUDIENCE_OF(sig)                                                                           \
-	"SELECT a.akey, CASE WHEN substr(o.modified, 1, 1) = '#' OR NOT EXISTS"                    \
-	" (SELECT 1 FROM objects o2 WHERE o2.id = o.id AND o2.modified >"                          \
-	" o.modified) THEN 1 ELSE 0 END FROM objects o JOIN value_audiences a ON a.sig = " sig     \
+/* A version's (?1) audience key and whether it is the latest (1 or 0):
+ * the expression `latest`, LATEST_O or "1" for its id's only version. */
+#define AUDIENCE_OF(sig, latest)                                                                   \
+	"SELECT a.akey, " latest " FROM objects o JOIN value_audiences a ON a.sig = " sig          \
 	" WHERE o.vid = ?1"
+#define LATEST_O                                                                                   \
+	"CASE WHEN substr(o.modified, 1, 1) = '#' OR NOT EXISTS"                                   \
+	" (SELECT 1 FROM objects o2 WHERE o2.id = o.id AND o2.modified >"                          \
+	" o.modified) THEN 1 ELSE 0 END"
 
 struct indexing {
 	struct store *s;
@@ -247,6 +251,7 @@ struct indexing {
 	int latest;
 	int sighting; /* a row of sighting_index was written */
 	int stage;    /* its values go to value_stage, not value_index */
+	int only;     /* the one version of its id: the latest */
 };
 
 /* x->aud and x->latest of x->vid, the audience row added when new. */
@@ -255,7 +260,10 @@ static enum tix_err version_audience(struct indexing *x)
 	struct db_stmt *st;
 
 	for (int pass = 0; pass < 2; pass++) {
-		st = store__stmt(x->s, AUDIENCE_OF(SIG_O), AUDIENCE_OF(PG_SIG_O), x->err);
+		st = x->only ? store__stmt(x->s, AUDIENCE_OF(SIG_O, "1"),
+		                           AUDIENCE_OF(PG_SIG_O, "1"), x->err)
+		             : store__stmt(x->s, AUDIENCE_OF(SIG_O, LATEST_O),
+		                           AUDIENCE_OF(PG_SIG_O, LATEST_O), x->err);
 		if (st == NULL)
 			return x->err ? x->err->code : TIX_ESTORE;
 		db_bind_int64(st, 1, x->vid);
@@ -544,15 +552,21 @@ static enum tix_err stage_merge(struct store *s, struct tix_error *err)
 	return TIX_OK;
 }
 
-/* After version vid was staged: every c->every versions, merges when the
- * staging level holds c->bound rows or more (counted no further). */
-static enum tix_err stage_check(struct store *s, int64_t vid, const struct stage_conf *c,
+/* After a version staged `staged` rows: counts the staging level, and
+ * merges it when it holds c->bound rows or more (counted no further), once
+ * this handle has staged half the rows the last count left to the bound
+ * (at least c->every): a count reads up to c->bound rows, so it is not
+ * made for every few versions. Other handles' rows are counted as they
+ * make their own counts. */
+static enum tix_err stage_check(struct store *s, size_t staged, const struct stage_conf *c,
                                 struct tix_error *err)
 {
 	struct db_stmt *st;
+	enum tix_err e = TIX_OK;
 	int64_t n = 0;
 
-	if (vid % c->every != 0)
+	s->stage_own += (int64_t)staged;
+	if (s->stage_own < s->stage_wait && s->stage_bound == c->bound)
 		return TIX_OK;
 	st = store__stmt(s, "SELECT count(*) FROM (SELECT 1 FROM value_stage LIMIT ?1) t", NULL,
 	                 err);
@@ -565,7 +579,14 @@ static enum tix_err stage_check(struct store *s, int64_t vid, const struct stage
 	}
 	n = db_column_int64(st, 0);
 	db_reset(st);
-	return n >= c->bound ? stage_merge(s, err) : TIX_OK;
+	if (n >= c->bound) {
+		e = stage_merge(s, err);
+		n = 0;
+	}
+	s->stage_own = 0;
+	s->stage_bound = c->bound;
+	s->stage_wait = (c->bound - n) / 2 > c->every ? (c->bound - n) / 2 : c->every;
+	return e;
 }
 
 /* Whether the store has migration 21's staging level (*yes): a PostgreSQL
@@ -591,15 +612,16 @@ static enum tix_err stage_exists(struct store *s, int *yes, struct tix_error *er
 }
 
 enum tix_err store__index_version(struct store *s, int64_t vid, const struct stix_meta *m,
-                                  const char *body, size_t body_len, struct tix_error *err)
+                                  const char *body, size_t body_len, int only,
+                                  struct tix_error *err)
 {
 	struct stage_conf c = stage_conf();
-	struct indexing x = {s, vid, 0, 0, TIX_OK, err, 0, 0, 0, vid >= c.from};
+	struct indexing x = {s, vid, 0, 0, TIX_OK, err, 0, 0, 0, vid >= c.from, only};
 	json_t *own = NULL;
 	const json_t *obj = m->object;
 	enum tix_err e;
 
-	if (!store__is_observable(m) && (e = older_not_latest(s, m, err)) != TIX_OK)
+	if (!only && !store__is_observable(m) && (e = older_not_latest(s, m, err)) != TIX_OK)
 		return e;
 
 	if (obj == NULL) {
@@ -614,7 +636,7 @@ enum tix_err store__index_version(struct store *s, int64_t vid, const struct sti
 	if (e == TIX_OK && x.sighting)
 		e = store__sightings_moved(s, err);
 	if (e == TIX_OK && x.stage)
-		e = stage_check(s, vid, &c, err);
+		e = stage_check(s, x.values, &c, err);
 	return e;
 }
 
@@ -663,7 +685,7 @@ enum tix_err store__values_audience_changed(struct store *s, int64_t vid, struct
 	        "UPDATE value_index SET aud = ?2 WHERE vid = ?1 AND aud <> ?2",
 	        "UPDATE value_stage SET aud = ?2 WHERE vid = ?1 AND aud <> ?2",
 	        "UPDATE value_ip SET aud = ?2 WHERE vid = ?1 AND aud <> ?2"};
-	struct indexing x = {s, vid, 0, 0, TIX_OK, err, 0, 0, 0, 0};
+	struct indexing x = {s, vid, 0, 0, TIX_OK, err, 0, 0, 0, 0, 0};
 	enum tix_err e;
 
 	/* the audience row of its columns now, added when new */
@@ -702,7 +724,7 @@ enum tix_err store__values_rebuild(struct store *s, struct store_reindex_counts 
 	db_set_paged(st, 1); /* every object */
 	while ((rc = db_step(st)) == DB_ROW) {
 		int64_t vid = db_column_int64(st, 0);
-		struct indexing x = {s, vid, 0, 0, TIX_OK, err, 0, 0, 0, vid >= sc.from};
+		struct indexing x = {s, vid, 0, 0, TIX_OK, err, 0, 0, 0, vid >= sc.from, 0};
 		size_t len;
 		const char *body = db_column_text(st, 1, &len);
 		json_t *obj = body ? json_loadb(body, len, 0, NULL) : NULL;
@@ -713,7 +735,7 @@ enum tix_err store__values_rebuild(struct store *s, struct store_reindex_counts 
 		e = index_object(&x, obj);
 		json_decref(obj);
 		if (e == TIX_OK && x.stage)
-			e = stage_check(s, vid, &sc, err);
+			e = stage_check(s, x.values, &sc, err);
 		if (e != TIX_OK) {
 			db_finalize(st);
 			return e;

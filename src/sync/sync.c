@@ -148,22 +148,17 @@ int sync__store(struct run *r, const struct sync_prep *p, const char *body, stru
 	int added = 0;
 	enum tix_err e;
 
-	if (store_has_version(r->s, &p->meta, owner) == 1) {
-		e = store_link(r->s, &p->meta, owner, &r->coll, NULL, &added, err);
-	} else {
-		e = store_put_from(r->s, &p->meta, body, p->len, owner, r->peer.name, &r->coll,
-		                   NULL, &added, err);
-		if (e == TIX_OK && added)
-			return 1;
-		added = 0;
-	}
+	/* the body is serialised already: store_put_from finds a stored
+	 * version itself (then only links it) */
+	e = store_put_from(r->s, &p->meta, body, p->len, owner, r->peer.name, &r->coll, NULL,
+	                   &added, err);
 	if (e == TIX_EDENIED) {
 		/* The write rules hold for peers too: refused and counted. */
 		tix_log_warn("sync: peer %s: rejected %s: %s", r->peer.name, err->where, err->msg);
 		tix_error_clear(err);
 		return -1;
 	}
-	return e != TIX_OK ? -2 : 0;
+	return e != TIX_OK ? -2 : added == 1;
 }
 
 int sync__ingest(struct run *r, json_t *obj, size_t i, struct stix_problems *probs,

@@ -337,15 +337,17 @@ def a_puller_killed_ten_times_converges_without_duplicates(w):
         a.load([obj(CLEAR, N + k * 1000 + i) for i in range(N // 20)])
         total += N // 20
         before = pages_served()
-        p = subprocess.Popen([TIX, "sync", "--once", "--page-size", "10", "--db", b.db],
+        p = subprocess.Popen([TIX, "sync", "--once", "--page-size", "5", "--db", b.db],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         # Killed inside its walk: once a has served this run a page, a few ms
         # later. (A fixed delay missed the walks on a loaded machine, where
-        # starting the puller can take longer than its walk: CI, ASan.)
+        # starting the puller can take longer than its walk: CI, ASan. Pages
+        # of 5 and at most 80 ms: once a page is stored in well under a
+        # millisecond, a walk of 25 pages of 10 ended inside 150 ms.)
         deadline = time.monotonic() + 60
         while pages_served() == before and p.poll() is None and time.monotonic() < deadline:
             time.sleep(0.002)
-        time.sleep(rnd.uniform(0, 0.15))
+        time.sleep(rnd.uniform(0, 0.08))
         inside += p.poll() is None and pages_served() > before
         p.send_signal(signal.SIGKILL)
         p.wait()

@@ -1918,7 +1918,7 @@ static void index_version(struct store *s, int64_t vid, const char *id, const ch
 	snprintf(m.created, sizeof(m.created), "%s", modified);
 	snprintf(m.modified, sizeof(m.modified), "%s", modified);
 	m.version = m.modified;
-	if (store__index_version(s, vid, &m, body, strlen(body), &err) != TIX_OK)
+	if (store__index_version(s, vid, &m, body, strlen(body), 0, &err) != TIX_OK)
 		fail_msg("indexing %s: %s", id, err.msg);
 }
 
@@ -2378,6 +2378,27 @@ static void core_on(struct store *s)
 	assert_string_equal(stats_text(s), "indicator 1 2;tool 1 1;intel 2;");
 	snprintf(text, sizeof(text), "%s", listing(s, &(struct store_query){0}, NULL));
 	assert_string_equal(text, "indicator--1 " V2 ";tool--3 " V1 ";");
+
+	/* store_put of versions stored before, into another collection: only
+	 * linked (STORE_LINKED, no new version), the older one superseded
+	 * there by the newer; a new id's first version, then an older one
+	 * that arrives after it: stored, and the first stays the latest */
+	assert_int_equal(store_collection_get(s, "more", 1, &again, &err), TIX_OK);
+	assert_int_equal(store_begin(s, &err), TIX_OK);
+	assert_int_equal(store_version(s, "indicator--1", V2, "acme", &again, NULL), STORE_LINKED);
+	assert_int_equal(store_version(s, "indicator--1", V2, "acme", &again, NULL), 0);
+	assert_int_equal(store_version(s, "indicator--1", V1, "acme", &again, NULL), STORE_LINKED);
+	assert_int_equal(store_version(s, "tool--4", V2, "acme", &again, NULL), 1);
+	assert_int_equal(store_version(s, "tool--4", V1, "acme", &again, NULL), 1);
+	assert_int_equal(store_version(s, "tool--4", V1, "acme", &again, NULL), 0);
+	assert_int_equal(store_commit(s, &err), TIX_OK);
+	memset(&q, 0, sizeof(q));
+	q.collection = &again;
+	assert_string_equal(listing(s, &q, NULL), "indicator--1 " V2 ";tool--4 " V2 ";");
+	q.all_versions = 1;
+	assert_string_equal(listing(s, &q, NULL), "indicator--1 " V2 ";indicator--1 " V1
+	                                          ";tool--4 " V2 ";tool--4 " V1 ";");
+	assert_string_equal(stats_text(s), "indicator 1 2;tool 2 3;intel 2;more 2;");
 }
 
 /* Two handles (two servers on one database) writing at once while a third
@@ -3047,7 +3068,7 @@ static void values_events_pass(struct store *s, const struct store_collection *c
 		snprintf(m.created, sizeof(m.created), "%s", V1);
 		snprintf(m.modified, sizeof(m.modified), "%s", v == 1 ? V1 : V2);
 		m.version = m.modified;
-		if (store__index_version(s, base + v, &m, body, strlen(body), &err) != TIX_OK)
+		if (store__index_version(s, base + v, &m, body, strlen(body), 0, &err) != TIX_OK)
 			fail_msg("indexing %s: %s", id, err.msg);
 	}
 	snprintf(want, sizeof(want), "%lld indicator %s 1;", (long long)base + 2, id);
@@ -3083,7 +3104,7 @@ static void values_events_pass(struct store *s, const struct store_collection *c
 	m.id = lid;
 	snprintf(m.modified, sizeof(m.modified), "%s", V1);
 	m.version = m.modified;
-	if (store__index_version(s, base + 3, &m, body, strlen(body), &err) != TIX_OK)
+	if (store__index_version(s, base + 3, &m, body, strlen(body), 0, &err) != TIX_OK)
 		fail_msg("indexing %s: %s", lid, err.msg);
 	snprintf(want, sizeof(want), "%lld 2;", (long long)base + 3);
 	assert_string_equal(find_with(s, late, 77, 1, NULL, flags_cb, &o), want);

@@ -39,7 +39,7 @@ static int teardown(void **state)
 /* Writes text as owner, into c when given (its source digest recorded
  * when digest), in a transaction of its own, committed or rolled back:
  * stored when new, linked to c when stored before (store_put does both).
- * Returns store_put's *added. */
+ * Returns store_put's *added (STORE_LINKED: linked to c only). */
 static int write_as(struct store *s, const char *text, const char *owner,
                     const struct store_collection *c, int digest, int commit)
 {
@@ -442,7 +442,7 @@ static void test_sightings_version_moves_with_sightings_only(void **state)
 
 	/* unrelated writes: an indicator, in a collection and then another */
 	assert_int_equal(write_as(fx->s, INDICATOR_8, "bank", &a, 1, 1), 1);
-	assert_int_equal(write_as(fx->s, INDICATOR_8, "bank", &b, 1, 1), 1);
+	assert_int_equal(write_as(fx->s, INDICATOR_8, "bank", &b, 1, 1), STORE_LINKED);
 	assert_int_equal(add_by_digest(fx->s, INDICATOR_8, &d), 1);
 	assert_int_equal(sightings_version(other), v);
 	/* a sighting rolled back: nothing committed, nothing moves */
@@ -458,7 +458,7 @@ static void test_sightings_version_moves_with_sightings_only(void **state)
 	assert_int_equal(sightings_version(other), v);
 	/* the same version into a second collection, no new version: its
 	 * readers count it now */
-	assert_int_equal(write_as(fx->s, SIGHTING_1, "bank", &b, 1, 1), 1);
+	assert_int_equal(write_as(fx->s, SIGHTING_1, "bank", &b, 1, 1), STORE_LINKED);
 	assert_true(sightings_version(other) > v);
 	v = sightings_version(other);
 	/* and into a third by its source digest (tix import's path) */
