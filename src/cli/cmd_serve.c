@@ -674,7 +674,21 @@ int cmd_serve(int argc, char **argv)
 		                "are NOT enforced (benchmark mode)\n");
 		cfg.policy_off = 1;
 	}
-	if ((cfg.audit = store_audit_queue_open(o.db, &err)) == NULL) {
+	/* The audit writer's thread starts with SIGTERM and SIGINT blocked too:
+	 * the server's sigwait takes them, and one delivered to that thread
+	 * killed the server (exit -15 in test_taxii). The main thread takes
+	 * them as before until it listens. */
+	{
+		sigset_t stop, was;
+
+		sigemptyset(&stop);
+		sigaddset(&stop, SIGTERM);
+		sigaddset(&stop, SIGINT);
+		pthread_sigmask(SIG_BLOCK, &stop, &was);
+		cfg.audit = store_audit_queue_open(o.db, &err);
+		pthread_sigmask(SIG_SETMASK, &was, NULL);
+	}
+	if (cfg.audit == NULL) {
 		cli_print_error("serve", &err);
 		goto out;
 	}

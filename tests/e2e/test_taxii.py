@@ -1639,6 +1639,31 @@ def plain_http_is_refused_off_loopback_and_bad_options_are_usage_errors(w):
 
 
 @test
+def only_the_waiting_thread_can_take_a_sigterm(w):
+    # A SIGTERM the kernel hands to a thread that does not block it kills the
+    # server instead of stopping it (the audit writer did: exit -15 now and
+    # then). Every thread of a listening server but the one in sigwait must
+    # block SIGTERM and SIGINT.
+    d = os.path.join(w.dir, "sigmask")
+    os.mkdir(d)
+    db, key, cid = small_store(d)
+    srv = Server(db, d, "sigmask").start()
+    try:
+        expect(Client(srv, bearer(key)).get(objects_path(cid)), 200)
+        open_to = []
+        tasks = "/proc/%d/task" % srv.proc.pid
+        for tid in os.listdir(tasks):
+            with open(os.path.join(tasks, tid, "status")) as f:
+                blk = int(re.search(r"^SigBlk:\s*([0-9a-f]+)", f.read(), re.M).group(1), 16)
+            if not (blk >> (signal.SIGTERM - 1)) & 1 or not (blk >> (signal.SIGINT - 1)) & 1:
+                open_to.append(tid)
+        assert len(open_to) <= 1, "threads not blocking SIGTERM/SIGINT: %s of %d" % (
+            open_to, len(os.listdir(tasks)))
+    finally:
+        srv.stop()
+
+
+@test
 def sigterm_during_posts_keeps_every_acknowledged_object(w):
     d = os.path.join(w.dir, "sigterm")
     os.mkdir(d)
