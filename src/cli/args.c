@@ -100,6 +100,24 @@ void cli_print_error(const char *cmd, const struct tix_error *err)
 	        tix_error_str(err, buf, sizeof(buf)));
 }
 
+int cli_clock_now(const char *cmd, int64_t *now_us)
+{
+	const char *s = getenv("TIX_NOW");
+	struct tix_time t;
+	struct tix_error err;
+
+	if (s && *s) {
+		if (tix_time_parse(s, &t, &err) != TIX_OK) {
+			fprintf(stderr, "tix %s: TIX_NOW: '%s': %s\n", cmd, s, err.msg);
+			return -1;
+		}
+	} else {
+		tix_time_now(&t);
+	}
+	*now_us = tix_time_to_us(&t);
+	return 0;
+}
+
 int cli_parse_size(const char *s, size_t *out)
 {
 	char *end;

@@ -59,6 +59,11 @@ enum tix_err cli_read_input(const char *path, size_t max, char **data, size_t *l
 /* Parses sizes such as "16M", "1G", "4096". Returns 0 on success. */
 int cli_parse_size(const char *s, size_t *out);
 
+/* The workflows' clock in µs since the epoch: TIX_NOW (an RFC 3339
+ * timestamp) when set, for tests and drills, else the system's. -1 (said on
+ * stderr as "tix CMD: TIX_NOW: …") when TIX_NOW is not a timestamp. */
+int cli_clock_now(const char *cmd, int64_t *now_us);
+
 /* The node's sharing-policy settings from the store (default TLP AMBER,
  * no anonymous reading unless set with `tix admin node set`). 0, or -1
  * with a message when a stored setting is invalid. */

@@ -74,25 +74,6 @@ static int parse(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-/* The clock: TIX_NOW (an RFC 3339 timestamp) when set, for tests. */
-static int clock_now(int64_t *now)
-{
-	const char *s = getenv("TIX_NOW");
-	struct tix_time t;
-	struct tix_error err;
-
-	if (s && *s) {
-		if (tix_time_parse(s, &t, &err) != TIX_OK) {
-			fprintf(stderr, "tix drill: TIX_NOW: '%s': %s\n", s, err.msg);
-			return -1;
-		}
-	} else {
-		tix_time_now(&t);
-	}
-	*now = tix_time_to_us(&t);
-	return 0;
-}
-
 static int fail(struct tix_error *err)
 {
 	cli_print_error("drill", err);
@@ -215,7 +196,7 @@ int cmd_drill(int argc, char **argv)
 	}
 	if (optind < argc - 1)
 		arg = argv[1 + optind];
-	if (clock_now(&c.now_us) != 0)
+	if (cli_clock_now("drill", &c.now_us) != 0)
 		return EXIT_USAGE;
 	if (strcmp(cmd, "new") == 0)
 		return do_new(&c, &o);

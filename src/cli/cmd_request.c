@@ -104,25 +104,6 @@ static int parse(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-/* The clock: TIX_NOW (an RFC 3339 timestamp) when set, for tests. */
-static int clock_now(int64_t *now)
-{
-	const char *s = getenv("TIX_NOW");
-	struct tix_time t;
-	struct tix_error err;
-
-	if (s && *s) {
-		if (tix_time_parse(s, &t, &err) != TIX_OK) {
-			fprintf(stderr, "tix request: TIX_NOW: '%s': %s\n", s, err.msg);
-			return -1;
-		}
-	} else {
-		tix_time_now(&t);
-	}
-	*now = tix_time_to_us(&t);
-	return 0;
-}
-
 static char *iso(int64_t us, char out[32])
 {
 	struct tix_time t;
@@ -634,7 +615,7 @@ int cmd_request(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (clock_now(&c.now_us) != 0)
+	if (cli_clock_now("request", &c.now_us) != 0)
 		return EXIT_USAGE;
 	c.actor = who && *who ? who : "operator";
 	/* Reading (inbox, show, verify, directory) never creates a store or
