@@ -101,6 +101,9 @@ int cmd_constituent(int argc, char **argv);
 int cmd_route(int argc, char **argv);
 /* cyber drills (cmd_drill.c) */
 int cmd_drill(int argc, char **argv);
+/* The drills' clock in µs: TIX_NOW when set (tests), else now; -1 when
+ * TIX_NOW is no timestamp (said on stderr). */
+int cli_drill_now(int64_t *now);
 /* preservation requests (cmd_request.c) */
 int cmd_request(int argc, char **argv);
 /* the resource library (cmd_library.c) */

@@ -22,8 +22,8 @@ static void usage(FILE *f)
 	        "  start ID [--now]          start (now, or at exercise.x_tix_start); resumes\n"
 	        "                            a paused exercise\n"
 	        "  pause ID | status ID      pause the clock | the exercise and its injects\n"
-	        "  tick ID                   publish the injects that are due (any command on\n"
-	        "                            the exercise does this first)\n"
+	        "  tick ID                   publish the injects that are due (tix serve and\n"
+	        "                            any command on the exercise do this too)\n"
 	        "  logs ID --team NAME --out FILE [--delay SECONDS]\n"
 	        "                            the team's proxy/DNS/eve lines, values planted\n"
 	        "  score ID [--csv F] [--svg F]  the scoreboard per team\n"
@@ -75,7 +75,7 @@ static int parse(int argc, char **argv, struct opts *o)
 }
 
 /* The clock: TIX_NOW (an RFC 3339 timestamp) when set, for tests. */
-static int clock_now(int64_t *now)
+int cli_drill_now(int64_t *now)
 {
 	const char *s = getenv("TIX_NOW");
 	struct tix_time t;
@@ -215,7 +215,7 @@ int cmd_drill(int argc, char **argv)
 	}
 	if (optind < argc - 1)
 		arg = argv[1 + optind];
-	if (clock_now(&c.now_us) != 0)
+	if (cli_drill_now(&c.now_us) != 0)
 		return EXIT_USAGE;
 	if (strcmp(cmd, "new") == 0)
 		return do_new(&c, &o);

@@ -47,6 +47,9 @@ enum tix_err drill_pause(const struct drill_ctx *c, const char *id, struct tix_e
 enum tix_err drill_tick(const struct drill_ctx *c, const char *id, size_t *n,
                         struct tix_error *err);
 
+/* drill_tick on every running exercise (the clock of `tix serve`). */
+enum tix_err drill_tick_all(const struct drill_ctx *c, size_t *n, struct tix_error *err);
+
 /* The exercise's state and each inject's time and whether it went out. */
 enum tix_err drill_status(const struct drill_ctx *c, const char *id, FILE *out,
                           struct tix_error *err);
