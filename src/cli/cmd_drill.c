@@ -183,7 +183,7 @@ static int on_exercise(struct drill_ctx *c, const struct opts *o, const char *cm
 
 		if ((o->csv && csv == NULL) || (o->svg && svg == NULL))
 			rc = EXIT_SYSTEM;
-		else if (drill_score(c, id, stdout, csv, svg, &err) != TIX_OK)
+		else if (drill_score(c, id, stdout, csv, svg, NULL, &err) != TIX_OK)
 			rc = fail(&err);
 		rc = close_out(csv, o->csv, rc);
 		rc = close_out(svg, o->svg, rc);

@@ -64,8 +64,10 @@ enum tix_err drill_purge(const struct drill_ctx *c, const char *id, size_t *remo
 enum tix_err drill_logs(const struct drill_ctx *c, const char *id, const char *team,
                         int64_t delay_us, FILE *out, struct tix_error *err);
 
-/* The scoreboard: a table to out, and a CSV and an SVG when not NULL. */
+/* The scoreboard: a table to out, and a CSV, an SVG and into the object
+ * js (exercise, name, state, teams[]: per team its counts and injects[])
+ * when not NULL. */
 enum tix_err drill_score(const struct drill_ctx *c, const char *id, FILE *out, FILE *csv, FILE *svg,
-                         struct tix_error *err);
+                         json_t *js, struct tix_error *err);
 
 #endif
