@@ -357,6 +357,22 @@ def drill(root):
                  if r["result"] == "false"}
         assert false == {"charlie": "1"}, false
         assert "alpha" in table and "missed 1" in table, table
+        # the same scoreboard over the JSON API, for the node's admins only
+        org.tix("admin", "org", "add", "control")
+        ada = Client(srv, "Bearer " + org.key("ada", "control", "admin"))
+        r = Client(srv, "Bearer " + keys["alpha-a"]).get("/api/v1/drills/%s/score" % xid,
+                                                          accept=None)
+        assert r.status == 403, r
+        js = {t["team"]: t for t in ada.get("/api/v1/drills/%s/score" % xid,
+                                            accept=None).json()["teams"]}
+        for t in ("alpha", "bravo", "charlie"):
+            got = js[t]["injects"][0]
+            assert got["result"] == rows[t]["result"], (t, got, table)
+            assert str(got["time_to_detect_s"] if got["time_to_detect_s"] is not None
+                       else "-") == rows[t]["time_to_detect_s"], (t, got, table)
+        assert [js[t]["false_detections"] for t in ("alpha", "bravo", "charlie")] == \
+            [0, 0, 1], js
+        assert js["alpha"]["mean_time_to_detect_s"] == 120, js
         svg = open(svgp).read()
         assert svg.startswith("<svg") and "missed" in svg and "late" in svg, svg[:400]
         # sightings of the exercise stay out of production on the organiser too
