@@ -249,6 +249,22 @@ static int64_t elapsed(const struct drill_ctx *c, const struct store_drill *d)
 	return now - d->started_us - d->paused_total_us;
 }
 
+/* Whether an inject is due and not yet published: without one, no write
+ * transaction (the server asks every second). */
+static int any_due(const struct drill_ctx *c, const struct drill_run *r)
+{
+	const json_t *step;
+	size_t i;
+
+	json_array_foreach (json_object_get(r->sc, "inject_flow"), i, step) {
+		if ((int64_t)(drill__at(step) * (double)US) > elapsed(c, &r->d))
+			return 0;
+		if (!drill__published_at(c, r, drill__str(step, "inject_uuid")))
+			return 1;
+	}
+	return 0;
+}
+
 enum tix_err drill_tick(const struct drill_ctx *c, const char *id, size_t *n, struct tix_error *err)
 {
 	struct drill_run r;
@@ -259,7 +275,8 @@ enum tix_err drill_tick(const struct drill_ctx *c, const char *id, size_t *n, st
 	*n = 0;
 	if ((e = drill__open(c, id, &r, err)) != TIX_OK)
 		return e;
-	if (strcmp(r.d.state, "running") != 0 && strcmp(r.d.state, "paused") != 0) {
+	if ((strcmp(r.d.state, "running") != 0 && strcmp(r.d.state, "paused") != 0) ||
+	    !any_due(c, &r)) {
 		drill__close(&r);
 		return TIX_OK;
 	}
