@@ -1,5 +1,5 @@
 /* web/app.js — the tix analyst console: one page, routes in the URL's hash
- * (#/, #/search?q=, #/library?q=, #/object/ID), data from this node's /api/v1 and
+ * (#/, #/search?q=, #/library?q=, #/object/ID, #/drills), data from this node's /api/v1 and
  * /ui/session only. Every piece of data is put in the page as text
  * (textContent, createTextNode): never as markup; a link is made only for an
  * http(s) URL, checked after parsing. */
@@ -826,6 +826,40 @@
 
   /* ---- routing -------------------------------------------------------------------- */
 
+  function secs(v) { return v === null || v === undefined ? '—' : v + ' s'; }
+
+  /* #/drills: each exercise's scoreboard (GET /api/v1/drills/{id}/score). */
+  function drillsPage() {
+    main.appendChild(el('h1', { text: 'Drills' }));
+    return adminGet('/api/v1/drills').then(function (a) {
+      if (!a.drills.length) { main.appendChild(el('p', { text: 'No drill: load one with tix drill load.' })); return; }
+      return Promise.all(a.drills.map(function (d) {
+        return api('GET', '/api/v1/drills/' + encodeURIComponent(d.id) + '/score');
+      })).then(function (scores) {
+        scores.forEach(function (sc, i) {
+          var d = a.drills[i];
+          var sum = table(['Team', 'Detected', 'Late', 'Missed', 'False detections', 'Mean time to detect'], sc.teams.map(function (t) {
+            return [text(t.team), String(t.detected), String(t.late), String(t.missed), String(t.false_detections), secs(t.mean_time_to_detect_s)];
+          }));
+          sum.className += ' drill-teams';
+          var rows = [];
+          sc.teams.forEach(function (t) {
+            t.injects.forEach(function (x) {
+              rows.push([text(t.team), text(x.name), el('span', { cls: x.result === 'detected' ? 'ok' : 'form-error', text: x.result }),
+                secs(x.time_to_detect_s), secs(x.time_to_report_s), text(x.inject_at)]);
+            });
+          });
+          var det = table(['Team', 'Inject', 'Result', 'Time to detect', 'Time to report', 'Inject at'], rows);
+          det.className += ' drill-injects';
+          var sec = el('section', { cls: 'card wide drill', 'data-drill': d.id },
+            el('h2', null, text(d.name), el('span', { cls: 'meta', text: ' ' + d.state + (d.started ? ', started ' + d.started : '') })),
+            el('p', { cls: 'meta' }, el('code', { cls: 'value', text: d.id })), sum, det);
+          main.appendChild(sec);
+        });
+      });
+    });
+  }
+
   function route() {
     var h = location.hash || '#/';
     var qs = h.indexOf('?');
@@ -854,6 +888,8 @@
       done = adminPeersPage();
     } else if (path === '/admin/audit') {
       done = adminAuditPage(params);
+    } else if (path === '/drills') {
+      done = drillsPage();
     } else if (path.slice(0, 8) === '/object/') {
       var id = null;
       try { id = decodeURIComponent(path.slice(8)); } catch (e) { id = null; }

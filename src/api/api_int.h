@@ -46,6 +46,11 @@ void api_me_answer(const struct api_reader *r, const struct auth_principal *who,
 void api_pattern_check_answer(const char *body, size_t len, struct api_response *resp);
 void api_import_answer(const struct api_request *req, struct api_response *resp);
 
+/* GET /api/v1/drills and /api/v1/drills/{id}/score (drills.c); rest is
+ * the path after "drills". 403 for any but the admin role. */
+void api_drills_answer(struct store *s, const struct api_request *req, const char *rest,
+                       struct api_response *resp);
+
 /* An If-None-Match list (weak tags compare too, "*" matches all) that
  * holds etag: shared by the feeds and the console's files (feeds.c). */
 int api_none_match(const char *if_none_match, const char *etag);

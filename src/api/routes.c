@@ -350,6 +350,10 @@ void api_handle(struct store *s, const struct api_request *req, struct api_respo
 		api_summary_answer(s, &r, resp);
 		return;
 	}
+	if (strncmp(path, "drills", 6) == 0 && (path[6] == '\0' || path[6] == '/')) {
+		api_drills_answer(s, req, path + 6, resp);
+		return;
+	}
 	if (strcmp(path, "library/search") == 0) {
 		api_library_answer(s, &r, req, resp);
 		return;

@@ -22,8 +22,8 @@ static void usage(FILE *f)
 	        "  start ID [--now]          start (now, or at exercise.x_tix_start); resumes\n"
 	        "                            a paused exercise\n"
 	        "  pause ID | status ID      pause the clock | the exercise and its injects\n"
-	        "  tick ID                   publish the injects that are due (any command on\n"
-	        "                            the exercise does this first)\n"
+	        "  tick ID                   publish the injects that are due (tix serve and\n"
+	        "                            any command on the exercise do this too)\n"
 	        "  logs ID --team NAME --out FILE [--delay SECONDS]\n"
 	        "                            the team's proxy/DNS/eve lines, values planted\n"
 	        "  score ID [--csv F] [--svg F]  the scoreboard per team\n"
@@ -164,7 +164,7 @@ static int on_exercise(struct drill_ctx *c, const struct opts *o, const char *cm
 
 		if ((o->csv && csv == NULL) || (o->svg && svg == NULL))
 			rc = EXIT_SYSTEM;
-		else if (drill_score(c, id, stdout, csv, svg, &err) != TIX_OK)
+		else if (drill_score(c, id, stdout, csv, svg, NULL, &err) != TIX_OK)
 			rc = fail(&err);
 		rc = close_out(csv, o->csv, rc);
 		rc = close_out(svg, o->svg, rc);

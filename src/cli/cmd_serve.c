@@ -15,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "conf/conf.h"
+#include "drill/drill.h"
 #include "http/http.h"
 #include "match/match.h"
 #include "pattern/pattern.h"
@@ -122,7 +123,37 @@ struct serve_sync {
 	volatile sig_atomic_t stop;
 	pthread_t thread;
 	int started;
+	int enabled; /* --sync */
+	/* The drills' clock (docs/drill.md): due injects of running
+	 * exercises published every second. */
+	pthread_t drill_thread;
+	int drill_started;
 };
+
+static void *drill_thread(void *arg)
+{
+	struct serve_sync *ss = arg;
+	struct drill_ctx c = {NULL, 0, "tix serve", NULL};
+	struct tix_error err;
+	size_t n;
+
+	if ((c.s = cli_open_store(ss->db)) == NULL)
+		return NULL;
+	while (!ss->stop) {
+		if (cli_clock_now("serve", &c.now_us) != 0)
+			break;
+		tix_error_clear(&err);
+		if (drill_tick_all(&c, &n, &err) != TIX_OK)
+			tix_log_error("drill: %s: %s", err.where, err.msg);
+		else if (n > 0)
+			fprintf(stderr, "tix serve: drill: published %zu inject%s\n", n,
+			        n == 1 ? "" : "s");
+		for (int i = 0; i < 10 && !ss->stop; i++)
+			usleep(100000);
+	}
+	store_close(c.s);
+	return NULL;
+}
 
 static void *sync_thread(void *arg)
 {
@@ -478,11 +509,15 @@ static void on_listening(void *arg, const char *url)
 	struct serve_sync *ss = arg;
 
 	fprintf(stderr, "tix serve: TAXII 2.1 at %s/taxii2/ (API root %s/api1/)\n", url, url);
-	if (ss && pthread_create(&ss->thread, NULL, sync_thread, ss) == 0) {
+	if (pthread_create(&ss->drill_thread, NULL, drill_thread, ss) == 0)
+		ss->drill_started = 1;
+	else
+		fprintf(stderr, "tix serve: could not start the drills' clock\n");
+	if (ss->enabled && pthread_create(&ss->thread, NULL, sync_thread, ss) == 0) {
 		ss->started = 1;
 		fprintf(stderr,
 		        "tix serve: syncing with peers (tix peer list) on their intervals\n");
-	} else if (ss) {
+	} else if (ss->enabled) {
 		fprintf(stderr, "tix serve: could not start the sync thread\n");
 	}
 }
@@ -729,9 +764,11 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	hopts.metrics_key_set = o.metrics && o.metrics_key_file[0];
 	memset(&ss, 0, sizeof(ss));
+	ss.db = o.db;
+	hopts.arg = &ss;
 	if (o.sync) {
 		sync_global_init();
-		ss.db = o.db;
+		ss.enabled = 1;
 		sync_config_init(&ss.cfg);
 		ss.cfg.check_pattern = pattern_check;
 		ss.cfg.policy = cfg.policy;
@@ -740,7 +777,6 @@ int cmd_serve(int argc, char **argv)
 		/* A node on a thin link bounds what it asks of its peers as it
 		 * bounds its own answers. */
 		ss.cfg.page_bytes = o.page_bytes;
-		hopts.arg = &ss;
 	}
 	/* SIGHUP: the configuration is read again (serve_reload). */
 	rl.cur = o;
@@ -760,12 +796,13 @@ int cmd_serve(int argc, char **argv)
 	}
 	hopts.api_limits = &api_lim;
 	e = http_serve(&hopts, &cfg, auth, &err);
-	if (ss.started) {
-		/* SIGTERM: the thread stops between requests (a page in
-		 * progress is either committed or not at all). */
-		ss.stop = 1;
+	/* SIGTERM: the threads stop between requests (a page in progress, an
+	 * exercise's tick, is either committed or not at all). */
+	ss.stop = 1;
+	if (ss.started)
 		pthread_join(ss.thread, NULL);
-	}
+	if (ss.drill_started)
+		pthread_join(ss.drill_thread, NULL);
 	if (e != TIX_OK) {
 		cli_print_error("serve", &err);
 		rc = err.code == TIX_EUSAGE ? EXIT_USAGE : EXIT_SYSTEM;

@@ -47,6 +47,9 @@ enum tix_err drill_pause(const struct drill_ctx *c, const char *id, struct tix_e
 enum tix_err drill_tick(const struct drill_ctx *c, const char *id, size_t *n,
                         struct tix_error *err);
 
+/* drill_tick on every running exercise (the clock of `tix serve`). */
+enum tix_err drill_tick_all(const struct drill_ctx *c, size_t *n, struct tix_error *err);
+
 /* The exercise's state and each inject's time and whether it went out. */
 enum tix_err drill_status(const struct drill_ctx *c, const char *id, FILE *out,
                           struct tix_error *err);
@@ -61,8 +64,10 @@ enum tix_err drill_purge(const struct drill_ctx *c, const char *id, size_t *remo
 enum tix_err drill_logs(const struct drill_ctx *c, const char *id, const char *team,
                         int64_t delay_us, FILE *out, struct tix_error *err);
 
-/* The scoreboard: a table to out, and a CSV and an SVG when not NULL. */
+/* The scoreboard: a table to out, and a CSV, an SVG and into the object
+ * js (exercise, name, state, teams[]: per team its counts and injects[])
+ * when not NULL. */
 enum tix_err drill_score(const struct drill_ctx *c, const char *id, FILE *out, FILE *csv, FILE *svg,
-                         struct tix_error *err);
+                         json_t *js, struct tix_error *err);
 
 #endif

@@ -1,8 +1,8 @@
 /*
- * drill/play.c — an exercise played on its clock: start, pause, and the
- * injects published when due (on every `tix drill` call, docs/drill.md)
- * into the exercise collection, each object with the exercise's
- * marking-definition and x_tix_exercise; status; purge.
+ * drill/play.c — an exercise played on its clock: start, pause, the injects
+ * published when due (by `tix serve` and every `tix drill` call) into the
+ * exercise collection with the exercise's marking and x_tix_exercise;
+ * status; purge (docs/drill.md).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -163,9 +163,12 @@ static json_t *marking(const struct drill_run *r, const char *created)
 	                 "statement", statement, STIX_TIX_EXERCISE, r->d.id);
 }
 
-/* One inject out: the marking (first time), then its payload's objects. */
+/* One inject out: the marking (first time), then its payload's objects.
+ * The record that it went out comes first: when another transaction (a
+ * `tix drill` command beside the server's clock) recorded it already,
+ * *added is 0 and nothing is published twice. */
 static enum tix_err publish(const struct drill_ctx *c, struct drill_run *r, const json_t *inject,
-                            int64_t due_us, struct tix_error *err)
+                            int64_t due_us, int *added, struct tix_error *err)
 {
 	const json_t *payload = drill__find(json_object_get(r->sc, "inject_payloads"),
 	                                    drill__str(inject, "action_payload_resource_uuid"));
@@ -178,6 +181,10 @@ static enum tix_err publish(const struct drill_ctx *c, struct drill_run *r, cons
 	size_t i;
 	json_t *m;
 
+	if ((e = store_drill_published_add(c->s, r->d.id, drill__str(inject, "uuid"), due_us, added,
+	                                   err)) != TIX_OK ||
+	    !*added)
+		return e;
 	if ((e = store_collection_get(c->s, r->d.collection, 0, &col, err)) != TIX_OK)
 		return e;
 	tix_time_from_us(r->d.started_us, &t);
@@ -216,9 +223,6 @@ static enum tix_err publish(const struct drill_ctx *c, struct drill_run *r, cons
 			e = put(c, &col, v, &ids, err);
 			json_decref(v);
 		}
-	if (e == TIX_OK)
-		e = store_drill_published_add(c->s, r->d.id, drill__str(inject, "uuid"), due_us,
-		                              err);
 	if (e == TIX_OK) {
 		struct store_audit_entry ae;
 
@@ -245,6 +249,22 @@ static int64_t elapsed(const struct drill_ctx *c, const struct store_drill *d)
 	return now - d->started_us - d->paused_total_us;
 }
 
+/* Whether an inject is due and not yet published: without one, no write
+ * transaction (the server asks every second). */
+static int any_due(const struct drill_ctx *c, const struct drill_run *r)
+{
+	const json_t *step;
+	size_t i;
+
+	json_array_foreach (json_object_get(r->sc, "inject_flow"), i, step) {
+		if ((int64_t)(drill__at(step) * (double)US) > elapsed(c, &r->d))
+			return 0;
+		if (!drill__published_at(c, r, drill__str(step, "inject_uuid")))
+			return 1;
+	}
+	return 0;
+}
+
 enum tix_err drill_tick(const struct drill_ctx *c, const char *id, size_t *n, struct tix_error *err)
 {
 	struct drill_run r;
@@ -255,7 +275,8 @@ enum tix_err drill_tick(const struct drill_ctx *c, const char *id, size_t *n, st
 	*n = 0;
 	if ((e = drill__open(c, id, &r, err)) != TIX_OK)
 		return e;
-	if (strcmp(r.d.state, "running") != 0 && strcmp(r.d.state, "paused") != 0) {
+	if ((strcmp(r.d.state, "running") != 0 && strcmp(r.d.state, "paused") != 0) ||
+	    !any_due(c, &r)) {
 		drill__close(&r);
 		return TIX_OK;
 	}
@@ -266,22 +287,63 @@ enum tix_err drill_tick(const struct drill_ctx *c, const char *id, size_t *n, st
 	json_array_foreach (json_object_get(r.sc, "inject_flow"), i, step) {
 		int64_t at = (int64_t)(drill__at(step) * (double)US);
 		const char *iu = drill__str(step, "inject_uuid");
+		int added = 0;
 
 		if (at > elapsed(c, &r.d))
 			break; /* in time order: the rest are later */
 		if (drill__published_at(c, &r, iu))
 			continue;
 		e = publish(c, &r, drill__find(json_object_get(r.sc, "injects"), iu),
-		            r.d.started_us + r.d.paused_total_us + at, err);
+		            r.d.started_us + r.d.paused_total_us + at, &added, err);
 		if (e != TIX_OK)
 			break;
-		(*n)++;
+		*n += added ? 1u : 0u;
 	}
 	if (e == TIX_OK)
 		e = store_commit(c->s, err);
 	else
 		store_rollback(c->s);
 	drill__close(&r);
+	return e;
+}
+
+struct tick_all {
+	char (*ids)[64];
+	size_t n, cap;
+};
+
+static int running_id(void *arg, const struct store_drill *d)
+{
+	struct tick_all *t = arg;
+
+	if (strcmp(d->state, "running") != 0)
+		return 0;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 8;
+		char(*ids)[64] = realloc(t->ids, cap * sizeof(*ids));
+
+		if (ids == NULL)
+			return 1;
+		t->ids = ids;
+		t->cap = cap;
+	}
+	memcpy(t->ids[t->n++], d->id, 64);
+	return 0;
+}
+
+enum tix_err drill_tick_all(const struct drill_ctx *c, size_t *n, struct tix_error *err)
+{
+	struct tick_all t = {NULL, 0, 0};
+	enum tix_err e;
+	size_t i, one;
+
+	*n = 0;
+	e = store_drill_list(c->s, running_id, &t, err);
+	for (i = 0; e == TIX_OK && i < t.n; i++) {
+		e = drill_tick(c, t.ids[i], &one, err);
+		*n += one;
+	}
+	free(t.ids);
 	return e;
 }
 

@@ -2,7 +2,8 @@
  * drill/score.c — a drill's logs and its scoreboard: per team, log lines
  * (proxy, DNS, Suricata eve) with each expected value planted at its
  * inject's time, and, from the sightings that came back, time to detect,
- * time to report, missed and false detections against each window.
+ * time to report, missed and false detections against each window (a
+ * table, CSV, SVG, and JSON for the console).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -252,7 +253,7 @@ static void secs(char *buf, size_t n, int64_t from, int64_t to)
 }
 
 enum tix_err drill_score(const struct drill_ctx *c, const char *id, FILE *out, FILE *csv, FILE *svg,
-                         struct tix_error *err)
+                         json_t *js, struct tix_error *err)
 {
 	static const char *const types[] = {"sighting", NULL};
 	struct store_query q = {types, NULL, NULL, 0, 0};
@@ -279,9 +280,17 @@ enum tix_err drill_score(const struct drill_ctx *c, const char *id, FILE *out, F
 		goto out;
 	teams = json_object_get(json_object_get(r.sc, "exercise"), "x_tix_teams");
 	nteams = json_array_size(teams);
-	fprintf(out, "exercise %s  %s  %s\n", r.d.id, r.d.name, r.d.state);
-	fprintf(out, "%-16s %-28s %-9s %8s %8s\n", "team", "inject", "result", "detect_s",
-	        "report_s");
+	if (js) {
+		json_object_set_new(js, "exercise", json_string(r.d.id));
+		json_object_set_new(js, "name", json_string(r.d.name));
+		json_object_set_new(js, "state", json_string(r.d.state));
+		json_object_set_new(js, "teams", json_array());
+	}
+	if (out)
+		fprintf(out, "exercise %s  %s  %s\n", r.d.id, r.d.name, r.d.state);
+	if (out)
+		fprintf(out, "%-16s %-28s %-9s %8s %8s\n", "team", "inject", "result", "detect_s",
+		        "report_s");
 	if (csv)
 		fprintf(csv, "team,inject,indicator,inject_at,window_s,result,first_seen,reported,"
 		             "time_to_detect_s,time_to_report_s,false_detections\n");
@@ -302,6 +311,7 @@ enum tix_err drill_score(const struct drill_ctx *c, const char *id, FILE *out, F
 		const char *team = json_string_value(t);
 		int false_hits = 0, detected = 0, late = 0, missed = 0;
 		int64_t sum_detect = 0;
+		json_t *jt = js ? json_array() : NULL;
 
 		if (svg)
 			fprintf(svg, "<text x=\"10\" y=\"%zu\">%s</text>\n", 45 + k * 40, team);
@@ -314,13 +324,37 @@ enum tix_err drill_score(const struct drill_ctx *c, const char *id, FILE *out, F
 				continue;
 			secs(ds, sizeof(ds), x[i].at_us, cl.detect_us);
 			secs(rs, sizeof(rs), x[i].at_us, cl.report_us);
-			fprintf(out, "%-16s %-28.28s %-9s %8s %8s\n", team, x[i].name, cl.status,
-			        ds, rs);
+			if (out)
+				fprintf(out, "%-16s %-28.28s %-9s %8s %8s\n", team, x[i].name,
+				        cl.status, ds, rs);
 			detected += strcmp(cl.status, "detected") == 0;
 			late += strcmp(cl.status, "late") == 0;
 			missed += strcmp(cl.status, "missed") == 0;
 			if (cl.detect_us)
 				sum_detect += cl.detect_us - x[i].at_us;
+			if (jt)
+				json_array_append_new(
+				        jt,
+				        json_pack(
+				                "{s:s, s:s, s:s, s:s, s:I, s:s, s:s?, s:s?, s:o, s:o}",
+				                "inject", x[i].inject, "name", x[i].name,
+				                "indicator", x[i].indicator, "inject_at",
+				                x[i].at_us ? iso(x[i].at_us, 0, w) : "", "window_s",
+				                (json_int_t)(x[i].window_us / US), "result",
+				                cl.status, "first_seen",
+				                cl.detect_us ? iso(cl.detect_us, 0, a) : NULL,
+				                "reported",
+				                cl.report_us ? iso(cl.report_us, 0, b) : NULL,
+				                "time_to_detect_s",
+				                cl.detect_us
+				                        ? json_integer((cl.detect_us - x[i].at_us) /
+				                                       US)
+				                        : json_null(),
+				                "time_to_report_s",
+				                cl.report_us
+				                        ? json_integer((cl.report_us - x[i].at_us) /
+				                                       US)
+				                        : json_null()));
 			if (csv)
 				fprintf(csv, "%s,%s,%s,%s,%lld,%s,%s,%s,%s,%s,\n", team,
 				        x[i].inject, x[i].indicator,
@@ -352,13 +386,24 @@ enum tix_err drill_score(const struct drill_ctx *c, const char *id, FILE *out, F
 					        x0 + 2, 45 + k * 40, x[i].name);
 			}
 		}
-		fprintf(out, "%-16s detected %d, late %d, missed %d, false %d\n", team, detected,
-		        late, missed, false_hits);
-		if (detected + late)
+		if (out)
+			fprintf(out, "%-16s detected %d, late %d, missed %d, false %d\n", team,
+			        detected, late, missed, false_hits);
+		if (out && detected + late)
 			fprintf(out, "%-16s mean time to detect %lld s\n", team,
 			        (long long)(sum_detect / (detected + late) / US));
 		if (csv && false_hits)
 			fprintf(csv, "%s,,,,,false,,,,,%d\n", team, false_hits);
+		if (jt)
+			json_array_append_new(
+			        json_object_get(js, "teams"),
+			        json_pack("{s:s, s:i, s:i, s:i, s:i, s:o, s:o}", "team", team,
+			                  "detected", detected, "late", late, "missed", missed,
+			                  "false_detections", false_hits, "mean_time_to_detect_s",
+			                  detected + late ? json_integer(sum_detect /
+			                                                 (detected + late) / US)
+			                                  : json_null(),
+			                  "injects", jt));
 	}
 	if (svg)
 		fprintf(svg, "</svg>\n");

@@ -182,7 +182,7 @@ enum tix_err store_drill_update(struct store *s, const struct store_drill *d, st
 }
 
 enum tix_err store_drill_published_add(struct store *s, const char *exercise, const char *inject,
-                                       int64_t at_us, struct tix_error *err)
+                                       int64_t at_us, int *added, struct tix_error *err)
 {
 	struct db_stmt *st = store__stmt(s,
 	                                 "INSERT INTO drill_published (exercise, inject, at)"
@@ -196,6 +196,8 @@ enum tix_err store_drill_published_add(struct store *s, const char *exercise, co
 	db_bind_text(st, 2, inject, -1);
 	db_bind_int64(st, 3, at_us);
 	e = db_step(st) == DB_DONE ? TIX_OK : store__fail(s, err, "recording a published inject");
+	if (added)
+		*added = e == TIX_OK && db_changes(store__engine(s)) > 0;
 	db_reset(st);
 	db_clear_bindings(st);
 	return e;
@@ -220,6 +222,36 @@ enum tix_err store_drill_published_list(struct store *s, const char *exercise,
 			break;
 	if (rc != DB_ROW && rc != DB_DONE)
 		e = store__fail(s, err, "listing published injects");
+	db_reset(st);
+	db_clear_bindings(st);
+	return e;
+}
+
+enum tix_err store_drill_list(struct store *s, int (*cb)(void *, const struct store_drill *),
+                              void *arg, struct tix_error *err)
+{
+	struct db_stmt *st = store__stmt(s,
+	                                 "SELECT " DRILL_COLS " FROM drill_exercises"
+	                                 " WHERE state <> 'purged' ORDER BY created, id",
+	                                 NULL, err);
+	struct store_drill d;
+	enum tix_err e = TIX_OK;
+	enum db_rc rc = DB_DONE;
+	int stop = 0;
+
+	if (st == NULL)
+		return err ? err->code : TIX_ESTORE;
+	while (!stop && (rc = db_step(st)) == DB_ROW) {
+		from_row(st, &d);
+		if (d.scenario == NULL) {
+			e = tix_error_set(err, TIX_ENOMEM, "drill", "out of memory");
+			break;
+		}
+		stop = cb(arg, &d);
+		store_drill_release(&d);
+	}
+	if (e == TIX_OK && !stop && rc != DB_DONE)
+		e = store__fail(s, err, "listing exercises");
 	db_reset(st);
 	db_clear_bindings(st);
 	return e;

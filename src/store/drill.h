@@ -30,12 +30,16 @@ enum tix_err store_drill_update(struct store *s, const struct store_drill *d,
  * (err untouched) when it is no exercise collection. */
 enum tix_err store_drill_of_collection(struct store *s, const char *collection_id, char out[64],
                                        struct tix_error *err);
-/* Records that inject was published at at_us (once). */
+/* Records that inject was published at at_us (once): *added (when not
+ * NULL) 0 when it was recorded already, by another transaction. */
 enum tix_err store_drill_published_add(struct store *s, const char *exercise, const char *inject,
-                                       int64_t at_us, struct tix_error *err);
+                                       int64_t at_us, int *added, struct tix_error *err);
 /* Each published inject in time order; cb returns non-zero to stop. */
 enum tix_err store_drill_published_list(struct store *s, const char *exercise,
                                         int (*cb)(void *, const char *, int64_t), void *arg,
                                         struct tix_error *err);
+/* Each exercise not purged, oldest first; cb returns non-zero to stop. */
+enum tix_err store_drill_list(struct store *s, int (*cb)(void *, const struct store_drill *),
+                              void *arg, struct tix_error *err);
 
 #endif

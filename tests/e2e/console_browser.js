@@ -321,7 +321,7 @@ async function main() {
 
   check('admin_pages_are_refused_to_an_analyst', async () => {
     assert(await page.$eval('#nav-admin', (e) => e.hidden), 'an analyst sees the admin links');
-    for (const h of ['#/admin/collections', '#/admin/peers', '#/admin/audit?object=' + encodeURIComponent(world.ids.shared_cert)]) {
+    for (const h of ['#/admin/collections', '#/admin/peers', '#/admin/audit?object=' + encodeURIComponent(world.ids.shared_cert), '#/drills']) {
       await page.goto(base + '/ui/' + h);
       await ready(page);
       const err = await page.textContent('#error');
@@ -361,10 +361,21 @@ async function main() {
     const who = await p.$$eval('#audit-who tbody tr', (trs) => trs.map((t) => Array.from(t.cells).map((c) => c.textContent)));
     assert(who.some((r) => r[0] === 'ana' && r[2] === 'read') && who.some((r) => r[0] === 'bob' && r[2] === 'read'), 'who: ' + JSON.stringify(who));
     await shot(p, 'admin-audit');
+    // The drills' scoreboard: per team, the inject each missed.
+    assert(await p.$('#nav-admin a[href="#/drills"]'), 'no Drills link for an admin');
+    await p.goto(base + '/ui/#/drills');
+    await ready(p);
+    const sec = await p.$('section[data-drill="' + world.drill + '"]');
+    assert(sec && (await sec.textContent()).includes('Regional drill'), 'no drill on #/drills');
+    const teams = await p.$$eval('section[data-drill] table.drill-teams tbody tr', (trs) => trs.map((t) => Array.from(t.cells).map((c) => c.textContent)));
+    assert(JSON.stringify(teams.map((r) => [r[0], r[3], r[4]])) === JSON.stringify([['alpha', '1', '0'], ['bravo', '1', '0'], ['charlie', '1', '0']]), 'teams: ' + JSON.stringify(teams));
+    const inj = await p.$$eval('section[data-drill] table.drill-injects tbody tr', (trs) => trs.map((t) => Array.from(t.cells).map((c) => c.textContent)));
+    assert(inj.length === 3 && inj.every((r) => r[1] === 'C2 beacon' && r[2] === 'missed' && r[3] === '—'), 'injects: ' + JSON.stringify(inj));
+    await shot(p, 'drills');
     // axe-core on the three, as the admin sees them.
     const axe = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
     const found = [];
-    for (const h of ['#/admin/collections', '#/admin/peers', '#/admin/audit?object=' + encodeURIComponent(world.ids.shared_cert)]) {
+    for (const h of ['#/admin/collections', '#/admin/peers', '#/admin/audit?object=' + encodeURIComponent(world.ids.shared_cert), '#/drills']) {
       await p.goto(base + '/ui/' + h);
       await ready(p);
       await p.evaluate(axe);

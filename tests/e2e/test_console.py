@@ -29,6 +29,7 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_drill  # noqa: E402
 from test_taxii import (ROOT, TIX, Client, Server, bearer, expect, indicator,  # noqa: E402
                         make_certificates, new_id, objects_path, raw_exchange, run_world_tests,
                         tix_ok)
@@ -92,6 +93,14 @@ class World:
                "--direction", "pull", "--org", "bank", "--db", self.db, stdin=b"tix_k\n")
         subprocess.run([TIX, "sync", "--peer", "regional-hub", "--once", "--attempts", "1",
                         "--timeout", "2", "--db", self.db], capture_output=True, timeout=60)
+        # A drill (tix drill, docs/drill.md) whose inject is out: its
+        # scoreboard on #/drills (no team reported: each missed it).
+        sc = test_drill.scenario()
+        self.drill = sc["exercise"]["uuid"]
+        p = test_drill.write(os.path.join(self.dir, "drill.json"), sc)
+        test_drill.ok("drill", "load", p, "--db", self.db, now=test_drill.T0)
+        test_drill.ok("drill", "start", self.drill, "--db", self.db, now=test_drill.T0)
+        test_drill.ok("drill", "tick", self.drill, "--db", self.db, now=test_drill.DUE)
         self.server = Server(self.db, self.dir, "console").start()
         self.url = "http://127.0.0.1:%d" % self.server.port
         try:
@@ -446,6 +455,28 @@ def admin_pages_answer_admins_only(w):
     assert ada.get("/api/v1/admin/nothing", accept=None).status == 404
 
 
+@test
+def drill_scoreboards_answer_admins_only(w):
+    for user in ("ana", "bob"):
+        c = Client(w.server, bearer(w.keys[user]))
+        for path in ("/api/v1/drills", "/api/v1/drills/%s/score" % w.drill):
+            r = c.get(path, accept=None)
+            assert r.status == 403 and "admin" in r.json()["description"], (user, path, r)
+    ada = Client(w.server, bearer(w.keys["ada"]))
+    d = ada.get("/api/v1/drills", accept=None).json()["drills"]
+    assert [(x["id"], x["name"], x["state"]) for x in d] == [
+        (w.drill, "Regional drill", "running")], d
+    sc = ada.get("/api/v1/drills/%s/score" % w.drill, accept=None).json()
+    assert [t["team"] for t in sc["teams"]] == ["alpha", "bravo", "charlie"], sc
+    for t in sc["teams"]:
+        assert (t["detected"], t["missed"], t["false_detections"]) == (0, 1, 0), t
+        assert [(x["name"], x["result"], x["time_to_detect_s"]) for x in t["injects"]] == [
+            ("C2 beacon", "missed", None)], t
+    for path in ("/api/v1/drills/%s/score" % "11111111-2222-4333-8444-555555555555",
+                 "/api/v1/drills/%s" % w.drill, "/api/v1/drills/%s/scores" % w.drill):
+        assert ada.get(path, accept=None).status == 404, path
+
+
 def browser_world(w):
     return {"url": w.url, "chromium": CHROMIUM, "shots": SHOTS,
             "users": {"ana": {"name": "ana", "password": w.passwords["ana"]},
@@ -454,7 +485,7 @@ def browser_world(w):
             "peer_url": PEER_URL, "ids": w.ids, "rels": w.rels, "expect": w.expect, "shared_value": SHARED, "red_value": RED_VALUE,
             "red_words": RED_WORDS, "hostile": w.hostile, "objects_path": objects_path(w.cid),
             "new_object": indicator(name="posted from the console", object_marking_refs=[GREEN]),
-            "collection": w.cid,
+            "collection": w.cid, "drill": w.drill,
             "new_indicator": {"name": "Typed in the console <b>form</b>",
                               "bad_pattern": "[domain-name:value = 'typed.example'",
                               "pattern": "[domain-name:value = 'typed-in-console.example']",

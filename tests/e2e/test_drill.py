@@ -357,6 +357,22 @@ def drill(root):
                  if r["result"] == "false"}
         assert false == {"charlie": "1"}, false
         assert "alpha" in table and "missed 1" in table, table
+        # the same scoreboard over the JSON API, for the node's admins only
+        org.tix("admin", "org", "add", "control")
+        ada = Client(srv, "Bearer " + org.key("ada", "control", "admin"))
+        r = Client(srv, "Bearer " + keys["alpha-a"]).get("/api/v1/drills/%s/score" % xid,
+                                                          accept=None)
+        assert r.status == 403, r
+        js = {t["team"]: t for t in ada.get("/api/v1/drills/%s/score" % xid,
+                                            accept=None).json()["teams"]}
+        for t in ("alpha", "bravo", "charlie"):
+            got = js[t]["injects"][0]
+            assert got["result"] == rows[t]["result"], (t, got, table)
+            assert str(got["time_to_detect_s"] if got["time_to_detect_s"] is not None
+                       else "-") == rows[t]["time_to_detect_s"], (t, got, table)
+        assert [js[t]["false_detections"] for t in ("alpha", "bravo", "charlie")] == \
+            [0, 0, 1], js
+        assert js["alpha"]["mean_time_to_detect_s"] == 120, js
         svg = open(svgp).read()
         assert svg.startswith("<svg") and "missed" in svg and "late" in svg, svg[:400]
         # sightings of the exercise stay out of production on the organiser too
@@ -375,16 +391,66 @@ def drill(root):
     org.tix("audit", "verify")
 
 
+def served_clock(root):
+    """A running `tix serve` publishes the due injects of running exercises
+    by itself (no `tix drill` command), not those of a paused one, and a
+    `tix drill tick` beside it publishes nothing twice."""
+    org = Node(root, "clock")
+    org.tix("admin", "org", "add", "alpha")
+    key = org.key("analyst-alpha", "alpha", "analyst")
+    sc = scenario()
+    sc["exercise"]["uuid"] = xid = "5a1d9c1e-6a0b-4c8e-9d51-0c0ffee00024"
+    xcoll = re.search(r"collection ([0-9a-f-]{36})", org.tix(
+        "drill", "start", org.tix("drill", "load", write(os.path.join(root, "x.json"), sc),
+                                  now=T0).split()[-1], now=T0)).group(1)
+    sc["exercise"]["uuid"] = pid = "5a1d9c1e-6a0b-4c8e-9d51-0c0ffee00025"
+    sc["exercise"]["name"] = "Paused drill"
+    org.tix("drill", "load", write(os.path.join(root, "p.json"), sc), now=T0)
+    pcoll = re.search(r"collection ([0-9a-f-]{36})",
+                      org.tix("drill", "start", pid, "--now", now=T0)).group(1)
+    org.tix("drill", "pause", pid, now=T0 + 10)  # its inject would be due at T0 + 300
+
+    def indicators(coll, c):
+        r = c.get("/api1/collections/%s/objects/" % coll)
+        assert r.status == 200, r
+        return [o for o in r.json().get("objects", []) if o["type"] == "indicator"]
+
+    os.environ["TIX_NOW"] = iso(DUE)  # the server's clock; run() leaves it out
+    try:
+        srv = Server(org.db, org.dir, "clock").start()
+    finally:
+        del os.environ["TIX_NOW"]
+    try:
+        c = Client(srv, "Bearer " + key)
+        deadline = time.monotonic() + TIMEOUT
+        while not indicators(xcoll, c):
+            assert time.monotonic() < deadline, "no inject published by the server: %s" % (
+                srv.stderr()[-2000:])
+            time.sleep(0.2)
+        got = indicators(xcoll, c)
+        assert len(got) == 1 and got[0]["created"].startswith(iso(DUE)[:19]), got
+        r = run("drill", "tick", xid, "--db", org.db, now=DUE)
+        assert r.returncode == 0 and "published" not in r.stderr, r.stderr
+        assert not indicators(pcoll, c)  # paused: its clock stands still
+    finally:
+        srv.stop()
+    audit = org.tix("audit", "show")
+    assert audit.count("drill %s inject 0b7f2d1e-0000-4000-8000-000000000002" % xid) == 1, \
+        audit[-2000:]
+    assert "drill %s inject 0b7f2d1e-0000-4000-8000-000000000002" % pid not in audit
+
+
 def main():
     root = tempfile.mkdtemp(prefix="tix-drill-")
-    t0 = time.monotonic()
-    try:
-        drill(root)
-    except Exception:
-        print("FAIL drill\n%s" % traceback.format_exc())
-        print("     (kept %s)" % root)
-        sys.exit(1)
-    print("ok   drill (%.1f s)" % (time.monotonic() - t0))
+    for name, fn in (("drill", drill), ("served_clock", served_clock)):
+        t0 = time.monotonic()
+        try:
+            fn(os.path.join(root, name))
+        except Exception:
+            print("FAIL %s\n%s" % (name, traceback.format_exc()))
+            print("     (kept %s)" % root)
+            sys.exit(1)
+        print("ok   %s (%.1f s)" % (name, time.monotonic() - t0))
     shutil.rmtree(root, ignore_errors=True)
     print("all drill tests passed")
 
