@@ -898,6 +898,7 @@
       done = dashboardPage();
     }
     Promise.resolve(done).catch(function (e) { showError(e.message); }).then(function () {
+      document.body.setAttribute('data-routed', h);
       document.body.setAttribute('data-ready', '1');
       if (document.activeElement === document.body) main.focus({ preventScroll: true });
     });

@@ -19,8 +19,13 @@ function check(name, fn) { checks.push({ name, fn }); }
 
 function assert(cond, msg) { if (!cond) throw new Error(msg); }
 
+// Waits until the page has finished drawing the address it now shows: after
+// a click that changes the hash, data-ready is still "1" from the page before
+// until hashchange fires, so data-routed (the hash last drawn) must match too.
 async function ready(page) {
   await page.waitForSelector('body[data-ready="1"]', { timeout: 20000 });
+  await until(page, () => document.body.getAttribute('data-ready') === '1'
+    && document.body.getAttribute('data-routed') === (location.hash || '#/'), 'the page to draw ' + page.url());
 }
 
 // Polls fn in the page until it is true (not Playwright's own polling wait,
