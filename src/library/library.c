@@ -921,28 +921,15 @@ void library_blocklist_free(struct library_blocklist *b)
 static enum tix_err store_one(const struct library_ctx *c, const json_t *v, struct tix_buf *ids,
                               struct tix_error *err)
 {
-	struct stix_validate_opts vopts = {0, NULL};
-	struct stix_problems probs;
 	struct stix_meta meta;
 	struct tix_buf body;
 	enum tix_err e;
 	int added = 0;
 	const char *id = json_string_value(json_object_get(v, "id"));
 
-	stix_problems_init(&probs);
-	if (stix_validate(v, json_string_value(json_object_get(v, "type")), &vopts, &probs) > 0) {
-		e = tix_error_set(err, TIX_EINVAL, id, "not valid STIX: %s",
-		                  probs.count ? probs.msgs[0] : "invalid");
-		stix_problems_release(&probs);
-		return e;
-	}
-	stix_problems_release(&probs);
-	if ((e = stix_meta_get(v, &meta, err)) != TIX_OK)
-		return e;
-	tix_buf_init(&body, TIX_BUF_UNLIMITED);
-	if (stix_json_dump(v, &body) != TIX_OK) {
+	if ((e = stix_prepare_write(v, &meta, &body, err)) != TIX_OK) {
 		tix_buf_release(&body);
-		return tix_error_set(err, TIX_ENOMEM, id, "out of memory");
+		return e;
 	}
 	e = store_put(c->s, &meta, tix_buf_str(&body), tix_buf_len(&body), c->org, c->collection,
 	              NULL, &added, err);

@@ -129,27 +129,16 @@ enum tix_err request__put(const struct request_ctx *c, const json_t *v, const ch
                           const char *detail, const unsigned char *pk, const unsigned char *sk,
                           struct tix_error *err)
 {
-	struct stix_validate_opts vopts = {0, NULL};
-	struct stix_problems probs;
 	struct stix_meta meta;
 	struct tix_buf body, ids;
 	struct store_audit_entry ae;
 	enum tix_err e;
 	int added = 0;
 
-	stix_problems_init(&probs);
-	if (stix_validate(v, request__str(v, "type"), &vopts, &probs) > 0) {
-		e = tix_error_set(err, TIX_EINVAL, request__str(v, "id"), "not valid STIX: %s",
-		                  probs.count ? probs.msgs[0] : "invalid");
-		stix_problems_release(&probs);
-		return e;
-	}
-	stix_problems_release(&probs);
-	if ((e = stix_meta_get(v, &meta, err)) != TIX_OK)
-		return e;
-	tix_buf_init(&body, TIX_BUF_UNLIMITED);
 	tix_buf_init(&ids, TIX_BUF_UNLIMITED);
-	if (stix_json_dump(v, &body) != TIX_OK || tix_buf_addf(&ids, "\n%s\n", meta.id) != TIX_OK) {
+	if ((e = stix_prepare_write(v, &meta, &body, err)) != TIX_OK)
+		goto out;
+	if (tix_buf_addf(&ids, "\n%s\n", meta.id) != TIX_OK) {
 		e = tix_error_set(err, TIX_ENOMEM, meta.id, "out of memory");
 		goto out;
 	}

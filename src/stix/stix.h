@@ -212,4 +212,11 @@ const char *stix_exercise_of(const char *body, size_t len, char *out, size_t siz
 /* Fills m from a validated object. */
 enum tix_err stix_meta_get(const json_t *obj, struct stix_meta *m, struct tix_error *err);
 
+/* What a writer does before store_put with an object it made or was given:
+ * validates v (MUST rules, patterns unchecked), fills m from it and dumps it
+ * to body (initialised here; the caller releases it, also on error). m
+ * points into v, which must outlive it. TIX_EINVAL names the first problem. */
+enum tix_err stix_prepare_write(const json_t *v, struct stix_meta *m, struct tix_buf *body,
+                                struct tix_error *err);
+
 #endif

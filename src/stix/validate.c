@@ -1670,3 +1670,27 @@ size_t stix_validate(const json_t *obj, const char *path, const struct stix_vali
 {
 	return validate_object(obj, VP(NULL, path ? path : ""), opts, out);
 }
+
+enum tix_err stix_prepare_write(const json_t *v, struct stix_meta *m, struct tix_buf *body,
+                                struct tix_error *err)
+{
+	struct stix_validate_opts vopts = {0, NULL};
+	struct stix_problems probs;
+	const char *id = json_string_value(json_object_get(v, "id"));
+	enum tix_err e;
+
+	tix_buf_init(body, TIX_BUF_UNLIMITED);
+	stix_problems_init(&probs);
+	if (stix_validate(v, json_string_value(json_object_get(v, "type")), &vopts, &probs) > 0) {
+		e = tix_error_set(err, TIX_EINVAL, id, "not valid STIX: %s",
+		                  probs.count ? probs.msgs[0] : "invalid");
+		stix_problems_release(&probs);
+		return e;
+	}
+	stix_problems_release(&probs);
+	if ((e = stix_meta_get(v, m, err)) != TIX_OK)
+		return e;
+	if (stix_json_dump(v, body) != TIX_OK)
+		return tix_error_set(err, TIX_ENOMEM, id, "out of memory");
+	return TIX_OK;
+}
