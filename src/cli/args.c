@@ -100,6 +100,18 @@ void cli_print_error(const char *cmd, const struct tix_error *err)
 	        tix_error_str(err, buf, sizeof(buf)));
 }
 
+int cli_verb_operand(const char *tool, int argc, char **argv, const char **operand)
+{
+	*operand = NULL;
+	if (optind + 1 < argc) {
+		fprintf(stderr, "tix %s %s: one argument at most\n", tool, argv[0]);
+		return -1;
+	}
+	if (optind < argc)
+		*operand = argv[optind];
+	return 0;
+}
+
 int cli_clock_now(const char *cmd, int64_t *now_us)
 {
 	const char *s = getenv("TIX_NOW");

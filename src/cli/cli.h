@@ -59,6 +59,11 @@ enum tix_err cli_read_input(const char *path, size_t max, char **data, size_t *l
 /* Parses sizes such as "16M", "1G", "4096". Returns 0 on success. */
 int cli_parse_size(const char *s, size_t *out);
 
+/* After cli_getopt over a verb's argv (argv[0] the verb): its operand in
+ * *operand (NULL when none), or -1 (said on stderr as "tix TOOL VERB: one
+ * argument at most") when more than one is left. */
+int cli_verb_operand(const char *tool, int argc, char **argv, const char **operand);
+
 /* The workflows' clock in µs since the epoch: TIX_NOW (an RFC 3339
  * timestamp) when set, for tests and drills, else the system's. -1 (said on
  * stderr as "tix CMD: TIX_NOW: …") when TIX_NOW is not a timestamp. */

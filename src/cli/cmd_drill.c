@@ -190,12 +190,8 @@ int cmd_drill(int argc, char **argv)
 	cmd = argv[1];
 	if ((rc = parse(argc - 1, argv + 1, &o)) != 0)
 		return rc > 0 ? 0 : EXIT_USAGE;
-	if (optind + 1 < argc - 1) {
-		fprintf(stderr, "tix drill %s: one argument at most\n", cmd);
+	if (cli_verb_operand("drill", argc - 1, argv + 1, &arg) != 0)
 		return EXIT_USAGE;
-	}
-	if (optind < argc - 1)
-		arg = argv[1 + optind];
 	if (cli_clock_now("drill", &c.now_us) != 0)
 		return EXIT_USAGE;
 	if (strcmp(cmd, "new") == 0)

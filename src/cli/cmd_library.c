@@ -402,12 +402,8 @@ int cmd_library(int argc, char **argv)
 	cmd = argv[1];
 	if ((rc = parse(argc - 1, argv + 1, &o)) != 0)
 		return rc > 0 ? 0 : EXIT_USAGE;
-	if (optind + 1 < argc - 1) {
-		fprintf(stderr, "tix library %s: one argument at most\n", cmd);
+	if (cli_verb_operand("library", argc - 1, argv + 1, &arg) != 0)
 		return EXIT_USAGE;
-	}
-	if (optind < argc - 1)
-		arg = argv[1 + optind];
 	snprintf(name, sizeof(name), "library %s", cmd);
 	if (strcmp(cmd, "extension") == 0) {
 		json_t *x = library_extension_definitions();

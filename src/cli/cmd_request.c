@@ -591,12 +591,8 @@ int cmd_request(int argc, char **argv)
 	cmd = argv[1];
 	if ((rc = parse(argc - 1, argv + 1, &o)) != 0)
 		return rc > 0 ? 0 : EXIT_USAGE;
-	if (optind + 1 < argc - 1) {
-		fprintf(stderr, "tix request %s: one argument at most\n", cmd);
+	if (cli_verb_operand("request", argc - 1, argv + 1, &arg) != 0)
 		return EXIT_USAGE;
-	}
-	if (optind < argc - 1)
-		arg = argv[1 + optind];
 	if (strcmp(cmd, "extension") == 0) {
 		json_t *x = request_extension_definitions();
 

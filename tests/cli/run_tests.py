@@ -400,6 +400,20 @@ def exit_codes_and_help(env):
 
 
 @test
+def workflow_verbs_take_one_operand_at_most(env):
+    # `tix drill status A B` once could have meant two exercises; each of the
+    # workflows' verbs takes one operand and refuses a second (exit 2, the
+    # store as it was), naming the tool and the verb.
+    assert env.tix("admin", "org", "list").returncode == 0
+    before = env.snapshot()
+    for tool, verb in (("drill", "status"), ("library", "show"), ("request", "verify")):
+        r = subprocess.run([TIX, tool, verb, "--db", env.db, "a", "b"], capture_output=True, timeout=60)
+        assert r.returncode == 2, (tool, r.returncode, r.stderr)
+        assert ("tix %s %s: one argument at most" % (tool, verb)).encode() in r.stderr, r.stderr
+    assert env.snapshot() == before
+
+
+@test
 def tix_db_environment_variable_is_the_default_store(env):
     db = env.path("from-env.db")
     r = subprocess.run([TIX, "import", env.write("a.json", [ident(1)])], capture_output=True,
