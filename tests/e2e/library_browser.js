@@ -12,6 +12,22 @@ const { chromium } = require('playwright-core');
 
 const world = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 
+// Waits until the console has drawn the address the page shows (app.js sets
+// data-routed to the hash it drew): after a goto that changes only the hash,
+// the page before's #library-total is still there until hashchange fires.
+// Polled with page.evaluate: the console's CSP refuses Playwright's own
+// waitForFunction (it evaluates a string).
+async function drawn(page) {
+  const end = Date.now() + 20000;
+  for (;;) {
+    const ok = await page.evaluate(() => document.body.getAttribute('data-ready') === '1'
+      && document.body.getAttribute('data-routed') === (location.hash || '#/')).catch(() => false);
+    if (ok) return;
+    if (Date.now() > end) throw new Error('timed out waiting for ' + page.url());
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function main() {
   const browser = await chromium.launch({
     executablePath: world.chromium, headless: true,
@@ -35,21 +51,18 @@ async function main() {
     for (const [word, title] of world.words) {
       await check('console_finds ' + word, async () => {
         await page.goto(c.url + '/ui/#/library?q=' + encodeURIComponent(word));
-        await page.waitForSelector('#library-total', { timeout: 20000 });
+        await drawn(page);
         const got = await page.evaluate(() => [...document.querySelectorAll('.library-title')].map((e) => e.textContent));
         if (got.length !== 1 || got[0] !== title) throw new Error(JSON.stringify(got) + ' for ' + word);
       });
     }
     await check('console_facets_filter', async () => {
       await page.goto(c.url + '/ui/#/library');
-      await page.waitForSelector('#library-total', { timeout: 20000 });
+      await drawn(page);
       const total = await page.textContent('#library-total');
       if (total !== c.total + ' resource(s)') throw new Error(total);
       await page.click('section[data-facet="audience"] a:text-is("educators (' + c.educators + ')")');
-      await page.waitForFunction((n) => {
-        const t = document.querySelector('#library-total');
-        return t && t.textContent === n + ' resource(s)';
-      }, c.educators, { timeout: 20000 }).catch(() => {});
+      await drawn(page);
       const after = await page.textContent('#library-total');
       if (after !== c.educators + ' resource(s)') throw new Error('after the facet: ' + after);
     });
