@@ -73,8 +73,13 @@ struct store {
 	struct db *pg;
 	uint64_t pg_dv_misses; /* store__pg_data_version's failed reads */
 	/* store__pg_version_added: versions this handle stored since its
-	 * statistics were last found fresh, and when to look again */
-	int64_t pg_added, pg_stats_check_at;
+	 * statistics were last found fresh, and when to look again; both as
+	 * they were at the write transaction's BEGIN (a rollback puts them
+	 * back: its versions are gone); write transactions begun, and the one
+	 * whose ANALYZE gave up on a table another session held (none again
+	 * before the next) */
+	int64_t pg_added, pg_stats_check_at, pg_added_begun, pg_check_begun;
+	uint64_t pg_writes, pg_analyse_put_off;
 	/* values.c: value rows this handle staged since it last counted
 	 * value_stage, how many more before it counts again, and the bound
 	 * that count was for */

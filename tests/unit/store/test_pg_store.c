@@ -3382,6 +3382,135 @@ static void test_reconnect(void **state)
 	assert_int_equal(store_reconnect(f->sq, &err), TIX_OK);
 }
 
+/* ---- ANALYZE and another session's lock ---------------------------------- */
+
+#define HELD_VERSIONS 40 /* past PG_STATS_FLOOR (32): the write analyses */
+
+/* Another session holding a lock that ANALYZE waits for (SHARE UPDATE
+ * EXCLUSIVE on objects: what another ANALYZE, a VACUUM or a CREATE INDEX
+ * CONCURRENTLY holds), until it sees the write's versions committed or
+ * ten seconds have passed (the old writer waited for it that long). */
+struct holder {
+	struct db *db;
+	int64_t seen; /* versions of objects committed, at the last look */
+	int saw_write;
+};
+
+static int64_t count_objects(struct db *db)
+{
+	struct db_stmt *st = db_cached(db, "SELECT count(*) FROM objects", NULL);
+	int64_t n = -1;
+
+	if (st && db_step(st) == DB_ROW)
+		n = db_column_int64(st, 0);
+	if (st)
+		db_reset(st);
+	return n;
+}
+
+static void *hold_lock(void *arg)
+{
+	struct holder *h = arg;
+	struct timespec now, end, pause = {0, 10 * 1000000L};
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += 10;
+	do {
+		h->seen = count_objects(h->db);
+		if (h->seen >= HELD_VERSIONS) {
+			h->saw_write = 1;
+			break;
+		}
+		nanosleep(&pause, NULL);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while (now.tv_sec < end.tv_sec ||
+	         (now.tv_sec == end.tv_sec && now.tv_nsec < end.tv_nsec));
+	db_exec(h->db, "COMMIT", NULL); /* the lock goes */
+	return NULL;
+}
+
+/* What pg_class says of objects' rows (-1: never analysed). */
+static int64_t objects_reltuples(struct db *db)
+{
+	struct db_stmt *st = db_cached(
+	        db, "SELECT CAST(reltuples AS BIGINT) FROM pg_class WHERE relname = 'objects'",
+	        NULL);
+	int64_t n = -2;
+
+	if (st && db_step(st) == DB_ROW)
+		n = db_column_int64(st, 0);
+	if (st)
+		db_reset(st);
+	return n;
+}
+
+/* A write that reaches its ANALYZE while another session holds a lock
+ * ANALYZE conflicts with commits at once, without its ANALYZE, and the
+ * holder keeps its lock meanwhile: the holder sees the versions committed
+ * before it lets go. The next write transaction analyses. */
+static void test_analyse_gives_up_on_a_held_table(void **state)
+{
+	struct fixture *f = *state;
+	struct store_collection c;
+	struct tix_error err;
+	struct holder h;
+	pthread_t t;
+	char id[64];
+
+	assert_int_equal(store_collection_get(f->pg, "held", 1, &c, &err), TIX_OK);
+	memset(&h, 0, sizeof(h));
+	h.db = db_open(pg_url, 0, &err);
+	assert_non_null(h.db);
+	assert_int_equal(
+	        db_exec(h.db, "BEGIN; LOCK TABLE objects IN SHARE UPDATE EXCLUSIVE MODE", NULL),
+	        DB_OK);
+	assert_int_equal(pthread_create(&t, NULL, hold_lock, &h), 0);
+	assert_int_equal(store_begin(f->pg, &err), TIX_OK);
+	for (int i = 0; i < HELD_VERSIONS; i++) {
+		snprintf(id, sizeof(id), "indicator--held-%d", i);
+		assert_int_equal(store_version(f->pg, id, V1, "acme", &c, NULL), 1);
+	}
+	if (store_commit(f->pg, &err) != TIX_OK)
+		fail_msg("commit: %s", err.msg);
+	pthread_join(t, NULL);
+	if (!h.saw_write)
+		fail_msg("the write committed only once the lock was let go (the holder saw %lld "
+		         "versions in 10 s)",
+		         (long long)h.seen);
+	assert_int_equal(count_objects(h.db), HELD_VERSIONS);
+	assert_true(objects_reltuples(h.db) < HELD_VERSIONS); /* not analysed */
+
+	/* the lock gone, the next write transaction analyses them */
+	assert_int_equal(store_begin(f->pg, &err), TIX_OK);
+	assert_int_equal(store_version(f->pg, "indicator--held-last", V1, "acme", &c, NULL), 1);
+	assert_int_equal(store_commit(f->pg, &err), TIX_OK);
+	assert_int_equal(objects_reltuples(h.db), HELD_VERSIONS + 1);
+	db_close(h.db);
+}
+
+/* The versions a rolled-back transaction stored are not counted towards the
+ * next ANALYZE: 31 rolled back, then one committed, is not the 32 that
+ * analyse a new database's tables. */
+static void test_analyse_counts_only_committed_versions(void **state)
+{
+	struct fixture *f = *state;
+	struct store_collection c;
+	struct tix_error err;
+	char id[64];
+
+	assert_int_equal(store_collection_get(f->pg, "undone", 1, &c, &err), TIX_OK);
+	assert_int_equal(store_begin(f->pg, &err), TIX_OK);
+	for (int i = 0; i < 31; i++) {
+		snprintf(id, sizeof(id), "indicator--undone-%d", i);
+		assert_int_equal(store_version(f->pg, id, V1, "acme", &c, NULL), 1);
+	}
+	store_rollback(f->pg);
+	assert_int_equal(store_begin(f->pg, &err), TIX_OK);
+	assert_int_equal(store_version(f->pg, "indicator--kept", V1, "acme", &c, NULL), 1);
+	assert_int_equal(store_commit(f->pg, &err), TIX_OK);
+	assert_int_equal(objects_reltuples(store__engine(f->pg)), -1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -3417,6 +3546,8 @@ int main(void)
 	        T(test_reconnect),
 	        T(test_values_events),
 	        T(test_text_search),
+	        T(test_analyse_gives_up_on_a_held_table),
+	        T(test_analyse_counts_only_committed_versions),
 	};
 	const char *skip = getenv("TIX_TEST_PG_SKIP");
 
