@@ -80,10 +80,10 @@ struct store {
 	 * before the next) */
 	int64_t pg_added, pg_stats_check_at, pg_added_begun, pg_check_begun;
 	uint64_t pg_writes, pg_analyse_put_off;
-	/* values.c: value rows this handle staged since it last counted
-	 * value_stage, how many more before it counts again, and the bound
-	 * that count was for */
-	int64_t stage_own, stage_wait, stage_bound;
+	/* values.c: the value rows every handle of the process had staged
+	 * when this one last counted value_stage, how many more before it
+	 * counts again, and the bound that count was for */
+	int64_t stage_mark, stage_wait, stage_bound;
 };
 
 /* ---- the engine layer (db.h; docs/architecture.md, "Two engines") ----
