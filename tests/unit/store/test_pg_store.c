@@ -552,6 +552,7 @@ static void ownership_on(struct store *s)
 	struct stix_meta m, md;
 	char created[64];
 	int64_t n = -1;
+	int claimed = -2;
 
 	memset(&m, 0, sizeof(m));
 	m.id = "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f";
@@ -562,8 +563,11 @@ static void ownership_on(struct store *s)
 	m.created_by_ref = "identity--0c4ea3ba-f0d2-4b17-a1bf-1c0b9a0e6f02";
 	assert_int_equal(store_id_stored(s, m.id), 0);
 	assert_int_equal(store__check_write(s, &m, "acme", 1, &err), TIX_OK);
-	assert_int_equal(store__record_owner(s, &m, "acme", &err), TIX_OK);
-	assert_int_equal(store__record_owner(s, &m, "beta", &err), TIX_OK); /* kept: acme's */
+	assert_int_equal(store__claim_owner(s, &m, "acme", &claimed, &err), TIX_OK);
+	assert_int_equal(claimed, 1);
+	assert_int_equal(store__claim_owner(s, &m, "beta", &claimed, &err), TIX_OK);
+	assert_int_equal(claimed, 0); /* kept: acme's */
+	assert_int_equal(store__record_owner(s, &m, "beta", claimed, &err), TIX_OK);
 	assert_int_equal(store_id_stored(s, m.id), 1);
 	assert_int_equal(store__check_write(s, &m, "acme", 1, &err), TIX_OK);
 	assert_int_equal(store__check_write(s, &m, "beta", 1, &err), TIX_EDENIED);
@@ -580,9 +584,16 @@ static void ownership_on(struct store *s)
 	snprintf(md.created, sizeof(md.created), "2024-01-01T00:00:00.000000000Z");
 	snprintf(md.modified, sizeof(md.modified), "2024-01-01T00:00:00.000000000Z");
 	md.version = "2024-01-01T00:00:00.000Z";
-	assert_int_equal(store__record_owner(s, &md, "acme", &err), TIX_OK);
+	assert_int_equal(store__record_owner(s, &md, "acme", 1, &err), TIX_OK);
 	assert_int_equal(store_unknown_markings(s, &n, &err), TIX_OK);
 	assert_int_equal(n, 0);
+	/* a claim the clock refused, allowed by the time the version was
+	 * stored: the owner's row is written with the version */
+	m.id = "indicator--5b0c8a57-6a2e-4f7e-9d55-3b1f4c2a9e10";
+	assert_int_equal(store_id_stored(s, m.id), 0);
+	assert_int_equal(store__record_owner(s, &m, "acme", -1, &err), TIX_OK);
+	assert_int_equal(store_id_stored(s, m.id), 1);
+	assert_int_equal(store__check_write(s, &m, "beta", 1, &err), TIX_EDENIED);
 }
 
 static int agg_cb(void *arg, const struct store_route_agg *a)
@@ -2879,7 +2890,7 @@ static void audience_on(struct store *s)
 	md.id = LATE_MARKING;
 	md.type = "marking-definition";
 	snprintf(md.created, sizeof(md.created), "%s", V1);
-	assert_int_equal(store__record_owner(s, &md, "acme", &err), TIX_OK);
+	assert_int_equal(store__record_owner(s, &md, "acme", 1, &err), TIX_OK);
 	rows_text(store__engine(s), AUDIENCE_ROWS, out, sizeof(out));
 	assert_string_equal(out, "3001 all 0\n3001 org:acme 0\n");
 	assert_string_equal(read_as_beta(s, &c), "indicator--x;");
@@ -3113,7 +3124,7 @@ static void values_events_pass(struct store *s, const struct store_collection *c
 	md.id = marking;
 	md.type = "marking-definition";
 	snprintf(md.created, sizeof(md.created), "%s", V1);
-	assert_int_equal(store__record_owner(s, &md, "acme", &err), TIX_OK);
+	assert_int_equal(store__record_owner(s, &md, "acme", 1, &err), TIX_OK);
 	snprintf(want, sizeof(want), "%lld 0;", (long long)base + 3);
 	assert_string_equal(find_with(s, late, 77, 1, NULL, flags_cb, &o), want);
 	assert_string_equal(find_with(s, late, 77, 0, NULL, flags_cb, &o), want);
