@@ -256,12 +256,16 @@ const char *const store__held_sql[ST_COUNT] = {
 /* A version by its key on PostgreSQL: only the (id, modified) unique index
  * may serve it. A plain `modified = ?2` is an index condition of
  * objects_modified too, and a plan made while the table had no statistics
- * (a new database; a pull's one transaction, which no ANALYZE sees) took
- * that index, as cheap as the unique one when the table is empty: every
- * lookup then read every version sharing the modified time (a feed's whole
- * bundle often does), so a 5,000-object pull slowed quadratically. `IS
- * TRUE` keeps the comparison a filter on the unique index's entries of the
- * id (an index-only scan). */
+ * (a new database; the first versions of a pull's one transaction, before
+ * store__pg_version_added analyses them inside it) took that index, as
+ * cheap as the unique one when the table is empty: every lookup then read
+ * every version sharing the modified time (a feed's whole bundle often
+ * does), so a 5,000-object pull slowed quadratically. `IS TRUE` is no index
+ * condition, so whatever the statistics say the lookup is by id, the
+ * comparison a filter on the unique index's entries of the id: for ST_HAS,
+ * which reads only those two columns, an index-only scan (where the
+ * visibility map lets it); ST_VID reads the matching row's vid from the
+ * table. */
 #define PG_VERSION_BY_KEY "FROM objects WHERE id = ?1 AND (modified = ?2) IS TRUE"
 
 /* PostgreSQL's texts of those that differ (NULL: the same text): SQLite's
