@@ -4,6 +4,7 @@
  * them through db.h views; a store on PostgreSQL (store_open of a URL) has
  * a db.h connection and its cache; transactions and the data version.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,8 +109,20 @@ enum tix_err store__write_begin(struct store *s, struct tix_error *err)
 {
 	if (s->pg == NULL)
 		return store__exec(s, "BEGIN IMMEDIATE", err);
-	return db_begin(s->pg, 1) == DB_OK ? TIX_OK
-	                                   : store__fail(s, err, "beginning a transaction");
+	if (db_begin(s->pg, 1) != DB_OK)
+		return store__fail(s, err, "beginning a transaction");
+	s->pg_writes++;
+	s->pg_added_begun = s->pg_added;
+	s->pg_check_begun = s->pg_stats_check_at;
+	return TIX_OK;
+}
+
+/* A write transaction on PostgreSQL ended without its commit: the versions
+ * it stored are not in the tables, nor what its ANALYZE found of them. */
+static void pg_write_undone(struct store *s)
+{
+	s->pg_added = s->pg_added_begun;
+	s->pg_stats_check_at = s->pg_check_begun;
 }
 
 static enum tix_err write_end(struct store *s, enum tix_err e, int move, struct tix_error *err)
@@ -132,6 +145,7 @@ static enum tix_err write_end(struct store *s, enum tix_err e, int move, struct 
 			e = store__fail(s, err, "committing");
 	}
 	db_rollback(s->pg);
+	pg_write_undone(s);
 	return e;
 }
 
@@ -174,13 +188,27 @@ uint64_t store__pg_data_version(struct store *s)
  * the transaction's own rows, and every plan over them is made again): at
  * most a few times a run, the table doubling in between, and never for a
  * small write to a large store. The write holds the date_added lock, so two
- * handles never analyse at once. */
-#define PG_STATS_FLOOR 32
+ * handles never analyse at once.
+ *
+ * ANALYZE waits for a lock on each table that conflicts with another
+ * session's ANALYZE, VACUUM, CREATE INDEX or LOCK TABLE: waiting there
+ * would hold up the write (and the date_added lock every other writer
+ * waits for) for as long as that session keeps it. So it waits
+ * PG_ANALYSE_WAIT at most, in a savepoint: on a lock not had in time the
+ * savepoint is rolled back, the write goes on with the plans it has, and
+ * the next write transaction tries again (its first version). */
+#define PG_STATS_FLOOR  32
+#define PG_ANALYSE_WAIT "100ms"
 #define PG_RELTUPLES                                                                               \
 	"SELECT CAST(reltuples AS BIGINT) FROM pg_class WHERE oid = CAST('objects' AS regclass)"
 #define PG_ANALYZE                                                                                 \
 	"ANALYZE objects, collection_objects, collection_audience, object_owners, value_index,"    \
 	" value_ip, value_stage, text_index, object_refs_index, sighting_index, source_digests"
+/* The transaction's lock_timeout, and PG_ANALYSE_WAIT for the savepoint */
+#define PG_ANALYSE_LOCK_WAIT                                                                       \
+	"SELECT current_setting('lock_timeout'), set_config('lock_timeout', '" PG_ANALYSE_WAIT     \
+	"', true)"
+#define PG_LOCK_WAIT_BACK "SELECT set_config('lock_timeout', ?1, true)"
 
 static enum tix_err pg_reltuples(struct store *s, int64_t *n, struct tix_error *err)
 {
@@ -197,22 +225,66 @@ static enum tix_err pg_reltuples(struct store *s, int64_t *n, struct tix_error *
 	return TIX_OK;
 }
 
+/* ANALYZE in a savepoint, waiting PG_ANALYSE_WAIT at most for each table's
+ * lock: *analysed 0 when a lock was not had in time (nothing analysed). */
+static enum tix_err pg_analyse(struct store *s, int *analysed, struct tix_error *err)
+{
+	struct db_stmt *st;
+	char was[64];
+	enum db_rc rc;
+
+	*analysed = 0;
+	if (db_exec(s->pg, "SAVEPOINT tix_analyse", NULL) != DB_OK)
+		return store__fail(s, err, "analysing the tables");
+	st = db_cached(s->pg, PG_ANALYSE_LOCK_WAIT, NULL);
+	if (st == NULL || db_step(st) != DB_ROW) {
+		if (st)
+			db_reset(st);
+		return store__fail(s, err, "analysing the tables");
+	}
+	snprintf(was, sizeof(was), "%s", db_column_text(st, 0, NULL));
+	db_reset(st);
+	rc = db_exec(s->pg, PG_ANALYZE, NULL);
+	if (rc == DB_BUSY) /* lock_timeout (or a deadlock): given up */
+		return db_exec(s->pg, "ROLLBACK TO SAVEPOINT tix_analyse; RELEASE tix_analyse",
+		               NULL) == DB_OK
+		               ? TIX_OK
+		               : store__fail(s, err, "giving up analysing the tables");
+	if (rc != DB_OK)
+		return store__fail(s, err, "analysing the tables");
+	/* the rest of the transaction waits for locks as it did before */
+	if ((st = db_cached(s->pg, PG_LOCK_WAIT_BACK, NULL)) == NULL)
+		return store__fail(s, err, "analysing the tables");
+	db_bind_text(st, 1, was, -1);
+	rc = db_step(st);
+	db_reset(st);
+	if (rc != DB_ROW || db_exec(s->pg, "RELEASE tix_analyse", NULL) != DB_OK)
+		return store__fail(s, err, "analysing the tables");
+	*analysed = 1;
+	return TIX_OK;
+}
+
 enum tix_err store__pg_version_added(struct store *s, struct tix_error *err)
 {
 	int64_t known;
 	enum tix_err e;
+	int analysed;
 
 	if (s->pg == NULL)
 		return TIX_OK;
 	if (s->pg_stats_check_at == 0)
 		s->pg_stats_check_at = PG_STATS_FLOOR;
-	if (++s->pg_added < s->pg_stats_check_at)
+	if (++s->pg_added < s->pg_stats_check_at || s->pg_analyse_put_off == s->pg_writes)
 		return TIX_OK;
 	if ((e = pg_reltuples(s, &known, err)) != TIX_OK)
 		return e;
 	if (known <= s->pg_added) {
-		if (db_exec(s->pg, "", PG_ANALYZE) != DB_OK)
-			return store__fail(s, err, "analysing the tables");
+		if ((e = pg_analyse(s, &analysed, err)) != TIX_OK)
+			return e;
+		if (!analysed) { /* looked at again in the next transaction */
+			s->pg_analyse_put_off = s->pg_writes;
+			return TIX_OK;
+		}
 		if ((e = pg_reltuples(s, &known, err)) != TIX_OK)
 			return e;
 		s->pg_added = 0;
@@ -244,6 +316,7 @@ enum tix_err store_reconnect(struct store *s, struct tix_error *err)
 	if (s->in_tx) {
 		s->in_tx = 0;
 		s->last_stamp = s->saved_stamp;
+		pg_write_undone(s);
 	}
 	if (db_reconnect(s->pg) != DB_OK)
 		return tix_error_set(err, TIX_ESTORE, "store", "the database is unavailable: %s",

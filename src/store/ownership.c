@@ -304,30 +304,32 @@ static enum tix_err insert_owner(struct store *s, const struct stix_meta *m, con
 enum tix_err store__claim_owner(struct store *s, const struct stix_meta *m, const char *owner,
                                 int *claimed, struct tix_error *err)
 {
+	int inserted = 0;
+	enum tix_err e;
+
 	*claimed = 0;
+	if (store__is_observable(m))
+		return TIX_OK;
 	/* Only a new version may make an owner, and only one the clock allows
 	 * (refused: store__check_write gives the reason, owner's first). */
-	if (store__is_observable(m) || check_clock(s, m, NULL) != TIX_OK)
+	if (check_clock(s, m, NULL) != TIX_OK) {
+		*claimed = -1;
 		return TIX_OK;
-	return insert_owner(s, m, owner, claimed, err);
-}
-
-enum tix_err store__owner_claimed(struct store *s, const struct stix_meta *m, struct tix_error *err)
-{
-	return strcmp(m->type, "marking-definition") == 0 ? reresolve(s, m->id, err) : TIX_OK;
+	}
+	e = insert_owner(s, m, owner, &inserted, err);
+	*claimed = inserted;
+	return e;
 }
 
 enum tix_err store__record_owner(struct store *s, const struct stix_meta *m, const char *owner,
-                                 struct tix_error *err)
+                                 int claimed, struct tix_error *err)
 {
 	enum tix_err e;
 	int inserted;
 
-	if (store__is_observable(m))
-		return TIX_OK;
-	if ((e = insert_owner(s, m, owner, &inserted, err)) != TIX_OK)
+	if (claimed < 0 && (e = insert_owner(s, m, owner, &inserted, err)) != TIX_OK)
 		return e;
-	return store__owner_claimed(s, m, err);
+	return strcmp(m->type, "marking-definition") == 0 ? reresolve(s, m->id, err) : TIX_OK;
 }
 
 enum tix_err store_unknown_markings(struct store *s, int64_t *versions, struct tix_error *err)

@@ -256,12 +256,16 @@ const char *const store__held_sql[ST_COUNT] = {
 /* A version by its key on PostgreSQL: only the (id, modified) unique index
  * may serve it. A plain `modified = ?2` is an index condition of
  * objects_modified too, and a plan made while the table had no statistics
- * (a new database; a pull's one transaction, which no ANALYZE sees) took
- * that index, as cheap as the unique one when the table is empty: every
- * lookup then read every version sharing the modified time (a feed's whole
- * bundle often does), so a 5,000-object pull slowed quadratically. `IS
- * TRUE` keeps the comparison a filter on the unique index's entries of the
- * id (an index-only scan). */
+ * (a new database; the first versions of a pull's one transaction, before
+ * store__pg_version_added analyses them inside it) took that index, as
+ * cheap as the unique one when the table is empty: every lookup then read
+ * every version sharing the modified time (a feed's whole bundle often
+ * does), so a 5,000-object pull slowed quadratically. `IS TRUE` is no index
+ * condition, so whatever the statistics say the lookup is by id, the
+ * comparison a filter on the unique index's entries of the id: for ST_HAS,
+ * which reads only those two columns, an index-only scan (where the
+ * visibility map lets it); ST_VID reads the matching row's vid from the
+ * table. */
 #define PG_VERSION_BY_KEY "FROM objects WHERE id = ?1 AND (modified = ?2) IS TRUE"
 
 /* PostgreSQL's texts of those that differ (NULL: the same text): SQLite's
@@ -984,7 +988,7 @@ enum tix_err store_put_from(struct store *s, const struct stix_meta *m, const ch
 	int64_t vid, stamp;
 	enum tix_err e = TIX_OK;
 	enum db_rc rc;
-	int claimed = 0; /* the owner's row is written (store__claim_owner) */
+	int claimed = 0; /* 1: the owner's row is written (store__claim_owner) */
 	int only;        /* the one version of its id that versions concern */
 
 	*added = 0;
@@ -996,13 +1000,13 @@ enum tix_err store_put_from(struct store *s, const struct stix_meta *m, const ch
 	/* A claimed id is new: no version of it to look for. Otherwise the
 	 * probe (or the caller's, kept) says; an observable's copy is looked
 	 * for by the insert's own conflict. */
-	if (!claimed && !store__is_observable(m)) {
+	if (claimed <= 0 && !store__is_observable(m)) {
 		if (!version_is_new(s, m, owner_org))
 			return put_linked(s, m, owner_org, collection, src, added, err);
 		if ((e = store__check_write(s, m, owner_org, 1, err)) != TIX_OK)
 			return e;
 	}
-	only = claimed || store__is_observable(m);
+	only = claimed > 0 || store__is_observable(m);
 	if ((e = next_stamp(s, &stamp, err)) != TIX_OK)
 		return e;
 	if ((st = store__held(s, ST_INSERT, err)) == NULL)
@@ -1043,8 +1047,7 @@ enum tix_err store_put_from(struct store *s, const struct stix_meta *m, const ch
 	if (rc == DB_ROW) {
 		*added = 1;
 		if ((e = store__pg_version_added(s, err)) != TIX_OK ||
-		    (e = claimed ? store__owner_claimed(s, m, err)
-		                 : store__record_owner(s, m, owner_org, err)) != TIX_OK ||
+		    (e = store__record_owner(s, m, owner_org, claimed, err)) != TIX_OK ||
 		    (e = store__index_version(s, vid, m, body, body_len, only, err)) != TIX_OK ||
 		    (e = store__index_refs(s, vid, m, body, body_len, err)) != TIX_OK)
 			return e;

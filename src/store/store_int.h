@@ -73,12 +73,17 @@ struct store {
 	struct db *pg;
 	uint64_t pg_dv_misses; /* store__pg_data_version's failed reads */
 	/* store__pg_version_added: versions this handle stored since its
-	 * statistics were last found fresh, and when to look again */
-	int64_t pg_added, pg_stats_check_at;
-	/* values.c: value rows this handle staged since it last counted
-	 * value_stage, how many more before it counts again, and the bound
-	 * that count was for */
-	int64_t stage_own, stage_wait, stage_bound;
+	 * statistics were last found fresh, and when to look again; both as
+	 * they were at the write transaction's BEGIN (a rollback puts them
+	 * back: its versions are gone); write transactions begun, and the one
+	 * whose ANALYZE gave up on a table another session held (none again
+	 * before the next) */
+	int64_t pg_added, pg_stats_check_at, pg_added_begun, pg_check_begun;
+	uint64_t pg_writes, pg_analyse_put_off;
+	/* values.c: the value rows every handle of the process had staged
+	 * when this one last counted value_stage, how many more before it
+	 * counts again, and the bound that count was for */
+	int64_t stage_mark, stage_wait, stage_bound;
 };
 
 /* ---- the engine layer (db.h; docs/architecture.md, "Two engines") ----
@@ -166,21 +171,20 @@ enum tix_err store__check_write(struct store *s, const struct stix_meta *m, cons
                                 int new_version, struct tix_error *err);
 /* For a version about to be stored, before anything says whether it is
  * new: the owner's row written at once when m->id has none and m may make
- * one (not an observable, modified within the clock's skew). *claimed: the
- * row was written here, so m->id had no version: m is new, its only one,
- * nobody else's, with no earlier version to agree with, and needs no other
- * check. Not claimed: the caller asks whether m is new and calls
- * store__check_write. */
+ * one (not an observable, modified within the clock's skew). *claimed 1:
+ * the row was written here, so m->id had no version: m is new, its only
+ * one, nobody else's, with no earlier version to agree with, and needs no
+ * other check. 0: m->id has its owner's row already (or m is an
+ * observable, which has none); -1: not tried, the clock refused m just now.
+ * Not 1: the caller asks whether m is new and calls store__check_write. */
 enum tix_err store__claim_owner(struct store *s, const struct stix_meta *m, const char *owner,
                                 int *claimed, struct tix_error *err);
-/* After a new version was stored: the first one of an id makes its owner;
- * a marking-definition re-resolves the versions that refer to it. */
+/* After a new version was stored, with store__claim_owner's *claimed: the
+ * owner's row, the only time it is written, when the claim was not tried
+ * (the clock, since moved on, allowed m to store__check_write); a
+ * marking-definition re-resolves the versions that refer to it. */
 enum tix_err store__record_owner(struct store *s, const struct stix_meta *m, const char *owner,
-                                 struct tix_error *err);
-/* store__record_owner after store__claim_owner wrote the owner's row: only
- * the re-resolving is left. */
-enum tix_err store__owner_claimed(struct store *s, const struct stix_meta *m,
-                                  struct tix_error *err);
+                                 int claimed, struct tix_error *err);
 
 /* Creates path with mode 0600 (whatever the umask) when it does not exist;
  * with exclusive, an existing path is an error (TIX_EEXIST). */

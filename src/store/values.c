@@ -11,6 +11,7 @@
  * On the engine layer (db.h), one text for both engines where they agree;
  * the text search is FTS5 on SQLite, a tsvector on PostgreSQL (store_text_search).
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -552,21 +553,24 @@ static enum tix_err stage_merge(struct store *s, struct tix_error *err)
 	return TIX_OK;
 }
 
+/* The value rows every handle of the process staged: the store's pace.
+ * With one handle per server thread, a handle waiting for its own rows
+ * alone let the staging level grow by a wait per handle between counts. */
+static _Atomic int64_t staged_rows;
+
 /* After a version staged `staged` rows: counts the staging level, and
  * merges it when it holds c->bound rows or more (counted no further), once
- * this handle has staged half the rows the last count left to the bound
- * (at least c->every): a count reads up to c->bound rows, so it is not
- * made for every few versions. Other handles' rows are counted as they
- * make their own counts. */
+ * the handles of the process have staged, since this handle last counted,
+ * half the rows that count left to the bound (at least c->every): a count
+ * reads up to c->bound rows, so it is not made for every few versions. */
 static enum tix_err stage_check(struct store *s, size_t staged, const struct stage_conf *c,
                                 struct tix_error *err)
 {
 	struct db_stmt *st;
 	enum tix_err e = TIX_OK;
-	int64_t n = 0;
+	int64_t n = 0, all = atomic_fetch_add(&staged_rows, (int64_t)staged) + (int64_t)staged;
 
-	s->stage_own += (int64_t)staged;
-	if (s->stage_own < s->stage_wait && s->stage_bound == c->bound)
+	if (all - s->stage_mark < s->stage_wait && s->stage_bound == c->bound)
 		return TIX_OK;
 	st = store__stmt(s, "SELECT count(*) FROM (SELECT 1 FROM value_stage LIMIT ?1) t", NULL,
 	                 err);
@@ -583,7 +587,7 @@ static enum tix_err stage_check(struct store *s, size_t staged, const struct sta
 		e = stage_merge(s, err);
 		n = 0;
 	}
-	s->stage_own = 0;
+	s->stage_mark = all;
 	s->stage_bound = c->bound;
 	s->stage_wait = (c->bound - n) / 2 > c->every ? (c->bound - n) / 2 : c->every;
 	return e;

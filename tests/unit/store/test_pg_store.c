@@ -552,6 +552,7 @@ static void ownership_on(struct store *s)
 	struct stix_meta m, md;
 	char created[64];
 	int64_t n = -1;
+	int claimed = -2;
 
 	memset(&m, 0, sizeof(m));
 	m.id = "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f";
@@ -562,8 +563,11 @@ static void ownership_on(struct store *s)
 	m.created_by_ref = "identity--0c4ea3ba-f0d2-4b17-a1bf-1c0b9a0e6f02";
 	assert_int_equal(store_id_stored(s, m.id), 0);
 	assert_int_equal(store__check_write(s, &m, "acme", 1, &err), TIX_OK);
-	assert_int_equal(store__record_owner(s, &m, "acme", &err), TIX_OK);
-	assert_int_equal(store__record_owner(s, &m, "beta", &err), TIX_OK); /* kept: acme's */
+	assert_int_equal(store__claim_owner(s, &m, "acme", &claimed, &err), TIX_OK);
+	assert_int_equal(claimed, 1);
+	assert_int_equal(store__claim_owner(s, &m, "beta", &claimed, &err), TIX_OK);
+	assert_int_equal(claimed, 0); /* kept: acme's */
+	assert_int_equal(store__record_owner(s, &m, "beta", claimed, &err), TIX_OK);
 	assert_int_equal(store_id_stored(s, m.id), 1);
 	assert_int_equal(store__check_write(s, &m, "acme", 1, &err), TIX_OK);
 	assert_int_equal(store__check_write(s, &m, "beta", 1, &err), TIX_EDENIED);
@@ -580,9 +584,16 @@ static void ownership_on(struct store *s)
 	snprintf(md.created, sizeof(md.created), "2024-01-01T00:00:00.000000000Z");
 	snprintf(md.modified, sizeof(md.modified), "2024-01-01T00:00:00.000000000Z");
 	md.version = "2024-01-01T00:00:00.000Z";
-	assert_int_equal(store__record_owner(s, &md, "acme", &err), TIX_OK);
+	assert_int_equal(store__record_owner(s, &md, "acme", 1, &err), TIX_OK);
 	assert_int_equal(store_unknown_markings(s, &n, &err), TIX_OK);
 	assert_int_equal(n, 0);
+	/* a claim the clock refused, allowed by the time the version was
+	 * stored: the owner's row is written with the version */
+	m.id = "indicator--5b0c8a57-6a2e-4f7e-9d55-3b1f4c2a9e10";
+	assert_int_equal(store_id_stored(s, m.id), 0);
+	assert_int_equal(store__record_owner(s, &m, "acme", -1, &err), TIX_OK);
+	assert_int_equal(store_id_stored(s, m.id), 1);
+	assert_int_equal(store__check_write(s, &m, "beta", 1, &err), TIX_EDENIED);
 }
 
 static int agg_cb(void *arg, const struct store_route_agg *a)
@@ -2879,7 +2890,7 @@ static void audience_on(struct store *s)
 	md.id = LATE_MARKING;
 	md.type = "marking-definition";
 	snprintf(md.created, sizeof(md.created), "%s", V1);
-	assert_int_equal(store__record_owner(s, &md, "acme", &err), TIX_OK);
+	assert_int_equal(store__record_owner(s, &md, "acme", 1, &err), TIX_OK);
 	rows_text(store__engine(s), AUDIENCE_ROWS, out, sizeof(out));
 	assert_string_equal(out, "3001 all 0\n3001 org:acme 0\n");
 	assert_string_equal(read_as_beta(s, &c), "indicator--x;");
@@ -3113,7 +3124,7 @@ static void values_events_pass(struct store *s, const struct store_collection *c
 	md.id = marking;
 	md.type = "marking-definition";
 	snprintf(md.created, sizeof(md.created), "%s", V1);
-	assert_int_equal(store__record_owner(s, &md, "acme", &err), TIX_OK);
+	assert_int_equal(store__record_owner(s, &md, "acme", 1, &err), TIX_OK);
 	snprintf(want, sizeof(want), "%lld 0;", (long long)base + 3);
 	assert_string_equal(find_with(s, late, 77, 1, NULL, flags_cb, &o), want);
 	assert_string_equal(find_with(s, late, 77, 0, NULL, flags_cb, &o), want);
@@ -3382,6 +3393,135 @@ static void test_reconnect(void **state)
 	assert_int_equal(store_reconnect(f->sq, &err), TIX_OK);
 }
 
+/* ---- ANALYZE and another session's lock ---------------------------------- */
+
+#define HELD_VERSIONS 40 /* past PG_STATS_FLOOR (32): the write analyses */
+
+/* Another session holding a lock that ANALYZE waits for (SHARE UPDATE
+ * EXCLUSIVE on objects: what another ANALYZE, a VACUUM or a CREATE INDEX
+ * CONCURRENTLY holds), until it sees the write's versions committed or
+ * ten seconds have passed (the old writer waited for it that long). */
+struct holder {
+	struct db *db;
+	int64_t seen; /* versions of objects committed, at the last look */
+	int saw_write;
+};
+
+static int64_t count_objects(struct db *db)
+{
+	struct db_stmt *st = db_cached(db, "SELECT count(*) FROM objects", NULL);
+	int64_t n = -1;
+
+	if (st && db_step(st) == DB_ROW)
+		n = db_column_int64(st, 0);
+	if (st)
+		db_reset(st);
+	return n;
+}
+
+static void *hold_lock(void *arg)
+{
+	struct holder *h = arg;
+	struct timespec now, end, pause = {0, 10 * 1000000L};
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += 10;
+	do {
+		h->seen = count_objects(h->db);
+		if (h->seen >= HELD_VERSIONS) {
+			h->saw_write = 1;
+			break;
+		}
+		nanosleep(&pause, NULL);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while (now.tv_sec < end.tv_sec ||
+	         (now.tv_sec == end.tv_sec && now.tv_nsec < end.tv_nsec));
+	db_exec(h->db, "COMMIT", NULL); /* the lock goes */
+	return NULL;
+}
+
+/* What pg_class says of objects' rows (-1: never analysed). */
+static int64_t objects_reltuples(struct db *db)
+{
+	struct db_stmt *st = db_cached(
+	        db, "SELECT CAST(reltuples AS BIGINT) FROM pg_class WHERE relname = 'objects'",
+	        NULL);
+	int64_t n = -2;
+
+	if (st && db_step(st) == DB_ROW)
+		n = db_column_int64(st, 0);
+	if (st)
+		db_reset(st);
+	return n;
+}
+
+/* A write that reaches its ANALYZE while another session holds a lock
+ * ANALYZE conflicts with commits at once, without its ANALYZE, and the
+ * holder keeps its lock meanwhile: the holder sees the versions committed
+ * before it lets go. The next write transaction analyses. */
+static void test_analyse_gives_up_on_a_held_table(void **state)
+{
+	struct fixture *f = *state;
+	struct store_collection c;
+	struct tix_error err;
+	struct holder h;
+	pthread_t t;
+	char id[64];
+
+	assert_int_equal(store_collection_get(f->pg, "held", 1, &c, &err), TIX_OK);
+	memset(&h, 0, sizeof(h));
+	h.db = db_open(pg_url, 0, &err);
+	assert_non_null(h.db);
+	assert_int_equal(
+	        db_exec(h.db, "BEGIN; LOCK TABLE objects IN SHARE UPDATE EXCLUSIVE MODE", NULL),
+	        DB_OK);
+	assert_int_equal(pthread_create(&t, NULL, hold_lock, &h), 0);
+	assert_int_equal(store_begin(f->pg, &err), TIX_OK);
+	for (int i = 0; i < HELD_VERSIONS; i++) {
+		snprintf(id, sizeof(id), "indicator--held-%d", i);
+		assert_int_equal(store_version(f->pg, id, V1, "acme", &c, NULL), 1);
+	}
+	if (store_commit(f->pg, &err) != TIX_OK)
+		fail_msg("commit: %s", err.msg);
+	pthread_join(t, NULL);
+	if (!h.saw_write)
+		fail_msg("the write committed only once the lock was let go (the holder saw %lld "
+		         "versions in 10 s)",
+		         (long long)h.seen);
+	assert_int_equal(count_objects(h.db), HELD_VERSIONS);
+	assert_true(objects_reltuples(h.db) < HELD_VERSIONS); /* not analysed */
+
+	/* the lock gone, the next write transaction analyses them */
+	assert_int_equal(store_begin(f->pg, &err), TIX_OK);
+	assert_int_equal(store_version(f->pg, "indicator--held-last", V1, "acme", &c, NULL), 1);
+	assert_int_equal(store_commit(f->pg, &err), TIX_OK);
+	assert_int_equal(objects_reltuples(h.db), HELD_VERSIONS + 1);
+	db_close(h.db);
+}
+
+/* The versions a rolled-back transaction stored are not counted towards the
+ * next ANALYZE: 31 rolled back, then one committed, is not the 32 that
+ * analyse a new database's tables. */
+static void test_analyse_counts_only_committed_versions(void **state)
+{
+	struct fixture *f = *state;
+	struct store_collection c;
+	struct tix_error err;
+	char id[64];
+
+	assert_int_equal(store_collection_get(f->pg, "undone", 1, &c, &err), TIX_OK);
+	assert_int_equal(store_begin(f->pg, &err), TIX_OK);
+	for (int i = 0; i < 31; i++) {
+		snprintf(id, sizeof(id), "indicator--undone-%d", i);
+		assert_int_equal(store_version(f->pg, id, V1, "acme", &c, NULL), 1);
+	}
+	store_rollback(f->pg);
+	assert_int_equal(store_begin(f->pg, &err), TIX_OK);
+	assert_int_equal(store_version(f->pg, "indicator--kept", V1, "acme", &c, NULL), 1);
+	assert_int_equal(store_commit(f->pg, &err), TIX_OK);
+	assert_int_equal(objects_reltuples(store__engine(f->pg)), -1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -3417,6 +3557,8 @@ int main(void)
 	        T(test_reconnect),
 	        T(test_values_events),
 	        T(test_text_search),
+	        T(test_analyse_gives_up_on_a_held_table),
+	        T(test_analyse_counts_only_committed_versions),
 	};
 	const char *skip = getenv("TIX_TEST_PG_SKIP");
 

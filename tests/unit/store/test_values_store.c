@@ -265,9 +265,9 @@ static void test_migration_16_indexes_the_versions_stored_before(void **state)
 	        " BEGIN SELECT 1; END;"
 	        "DROP TABLE value_stage;"
 	        "DROP TABLE drill_published; DROP TABLE drill_exercises;" /* 23 */
-        /* migration 24's library tables */
-        "DROP TABLE library_index; DROP TABLE text_index_library;"
-        "DROP TABLE text_index_library_tri; DROP TABLE library_blocked;"
+	        /* migration 24's library tables */
+	        "DROP TABLE library_index; DROP TABLE text_index_library;"
+	        "DROP TABLE text_index_library_tri; DROP TABLE library_blocked;"
 	        /* migration 22 dropped 21's and 16's triggers, and 10's */
 	        "CREATE TRIGGER objects_text_gone AFTER DELETE ON objects BEGIN"
 	        " DELETE FROM text_index WHERE rowid = old.vid; END;"
@@ -488,6 +488,47 @@ static void test_sightings_version_moves_with_sightings_only(void **state)
 	store_close(other);
 }
 
+/* The staging level with one handle per server thread: it is counted at
+ * the store's pace, so with 8 handles writing in turn it stays near its
+ * bound (64) and is merged there, never holding many times the bound. */
+#define STAGE_HANDLES 8
+static void test_stage_stays_bounded_with_many_handles(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *h[STAGE_HANDLES];
+	struct tix_error err;
+	const char *was = getenv("TIX_VALUE_STAGE");
+	char keep[64], id[128], pattern[64];
+	int64_t most = 0, n;
+	struct found f;
+
+	snprintf(keep, sizeof(keep), "%s", was ? was : "");
+	assert_int_equal(setenv("TIX_VALUE_STAGE", "0,64", 1), 0);
+	for (int i = 0; i < STAGE_HANDLES; i++)
+		assert_non_null(h[i] = store_open(fx->path, NULL, &err));
+	for (int v = 0; v < 400; v++) {
+		snprintf(id, sizeof(id), "indicator--%08d-2222-4222-8222-222222222222", v);
+		snprintf(pattern, sizeof(pattern), "[domain-name:value = 'h%d.example.com']", v);
+		put_ind(h[v % STAGE_HANDLES], id, "2026-01-01T00:00:00.000Z", pattern, "bank", 1);
+		n = test_store_int(fx, "SELECT count(*) FROM value_stage", NULL);
+		if (n > most)
+			most = n;
+	}
+	for (int i = 0; i < STAGE_HANDLES; i++)
+		store_close(h[i]);
+	if (was)
+		setenv("TIX_VALUE_STAGE", keep, 1);
+	else
+		unsetenv("TIX_VALUE_STAGE");
+	printf("    staged at most %lld rows (bound 64, %d handles)\n", (long long)most,
+	       STAGE_HANDLES);
+	assert_true(most >= 32); /* it was staged */
+	assert_true(most <= 64 + 64 / 2);
+	f = find(fx->s, "h399.example.com"); /* the last one, found */
+	assert_int_equal(f.n, 1);
+	assert_true(has(&f, "indicator--00000399-2222-4222-8222-222222222222"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -504,6 +545,8 @@ int main(void)
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_sightings_version_moves_with_sightings_only,
 	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_stage_stays_bounded_with_many_handles, setup,
+	                                        teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
