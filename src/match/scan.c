@@ -847,7 +847,11 @@ static void tokenize(struct match_scanner *s, const struct tokctx *t, const char
 				}
 			}
 			any |= acc;
-			if (p - q >= 4) {
+			/* a piece under 32 bytes without '.' or '@' yields nothing
+			 * unless it may be an IPv6 address (':' and hex digits only):
+			 * piece_classes would drop it, so it is not noted */
+			if (p - q >= 4 && (p - q >= 32 || (acc & (C_DOT | C_AT)) ||
+			                   ((acc & C_COLON) && !(acc & C_NOTV6)))) {
 				if (np < MAX_SPAN_PIECES)
 					pc[np++] = (struct piece_at){
 					        q, (size_t)(p - q),
