@@ -188,31 +188,39 @@ int values_hex_hash(const char *s, size_t n, unsigned char out[64])
 	return (int)(n / 2);
 }
 
-/* Four decimal octets 0..255 of one to three digits. */
+/* Four decimal octets 0..255 of one to three digits. Octet by octet, with
+ * the digits unrolled: the matcher parses every dotted number of a log. */
 int values_parse_ip4(const char *s, size_t n, uint32_t *addr)
 {
+	const unsigned char *p = (const unsigned char *)s, *e = p + n;
 	uint32_t a = 0;
-	unsigned part = 0, digits = 0, dots = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '.') {
-			if (digits == 0 || ++dots > 3)
-				return -1;
-			a = a << 8 | part;
-			part = digits = 0;
-		} else if (s[i] >= '0' && s[i] <= '9') {
-			if (++digits > 3)
-				return -1;
-			part = part * 10 + (unsigned)(s[i] - '0');
-			if (part > 255)
-				return -1;
-		} else {
+	for (int k = 0; k < 4; k++) {
+		unsigned v, d;
+
+		if (p >= e || (v = (unsigned)*p - '0') > 9)
 			return -1;
+		p++;
+		if (p < e && (d = (unsigned)*p - '0') <= 9) {
+			v = v * 10 + d;
+			p++;
+			if (p < e && (d = (unsigned)*p - '0') <= 9) {
+				v = v * 10 + d;
+				p++;
+				if (v > 255)
+					return -1;
+			}
+		}
+		a = a << 8 | v;
+		if (k < 3) {
+			if (p >= e || *p != '.')
+				return -1;
+			p++;
 		}
 	}
-	if (dots != 3 || digits == 0)
+	if (p != e)
 		return -1;
-	*addr = a << 8 | part;
+	*addr = a;
 	return 0;
 }
 
