@@ -102,7 +102,8 @@ int values_norm_email(const char *s, size_t n, char *out)
  * and host lowercased, a trailing dot of the host, the default port of
  * http (80) and https (443) and the fragment dropped, an empty path made
  * "/". Everything else is kept byte for byte. */
-int values_norm_url(const char *s, size_t n, char *out, size_t cap)
+int values_norm_url_host(const char *s, size_t n, char *out, size_t cap, size_t *host_at,
+                         size_t *host_len)
 {
 	size_t i = 0, o = 0, auth, host, hend, port = 0, pstart, end = n;
 	const char *hash = memchr(s, '#', n);
@@ -152,6 +153,8 @@ int values_norm_url(const char *s, size_t n, char *out, size_t cap)
 			hl--;
 		if (hl == host)
 			return -1;
+		*host_at = o; /* = host: the scheme and user information keep their length */
+		*host_len = hl - host;
 		for (size_t k = host; k < hl; k++)
 			out[o++] = (char)tolower((unsigned char)s[k]);
 	}
@@ -171,6 +174,13 @@ int values_norm_url(const char *s, size_t n, char *out, size_t cap)
 	memcpy(out + o, s + pstart, end - pstart);
 	o += end - pstart;
 	return (int)o;
+}
+
+int values_norm_url(const char *s, size_t n, char *out, size_t cap)
+{
+	size_t at, len;
+
+	return values_norm_url_host(s, n, out, cap, &at, &len);
 }
 
 int values_hex_hash(const char *s, size_t n, unsigned char out[64])
