@@ -670,53 +670,37 @@ static void url(struct match_scanner *s, const struct tokctx *t, const char *p, 
 {
 	char norm[4096];
 	int k;
-	const char *h, *e;
+	size_t ho, hl;
+	const char *h;
 
 	while (n > 0 && (p[n - 1] == '.' || p[n - 1] == ':'))
 		n--;
-	if (n >= sizeof(norm) || (k = values_norm_url(p, n, norm, sizeof(norm))) <= 0)
+	if (n >= sizeof(norm) ||
+	    (k = values_norm_url_host(p, n, norm, sizeof(norm), &ho, &hl)) <= 0)
 		return;
 	emit_str(s, t, p, norm, (size_t)k, MK_URL);
 	/* and the host, as a domain or an address */
-	h = strstr(norm, "://") + 3;
-	e = h + strcspn(h, "/?");
-	for (const char *q = h; q < e; q++)
-		if (*q == '@')
-			h = q + 1;
+	h = norm + ho;
 	if (*h == '[') {
-		const char *rb = memchr(h, ']', (size_t)(e - h));
 		unsigned char a6[16];
 
-		if (rb && values_parse_ip6(h + 1, (size_t)(rb - h - 1), a6) == 0 &&
-		    s->x->h->n_cidr6)
-			emit_ip6(s, t, p, h + 1, (size_t)(rb - h - 1), a6);
+		if (hl >= 2 && values_parse_ip6(h + 1, hl - 2, a6) == 0 && s->x->h->n_cidr6)
+			emit_ip6(s, t, p, h + 1, hl - 2, a6);
 		return;
 	}
 	{
-		const char *colon = memchr(h, ':', (size_t)(e - h));
-		size_t hl = colon ? (size_t)(colon - h) : (size_t)(e - h);
 		unsigned all = 0xffff, any = 0;
 		struct tokctx th = *t;
-		const char *oh = p, *oe = p + n;
 
 		for (size_t i = 0; i < hl; i++) {
 			all &= cls[(unsigned char)h[i]];
 			any |= cls[(unsigned char)h[i]];
 		}
 		/* h points into norm: the host's offset is where it starts in the
-		 * line, after "://" and any user part */
-		for (const char *q = p; q + 3 <= oe; q++)
-			if (q[0] == ':' && q[1] == '/' && q[2] == '/') {
-				oh = q + 3;
-				break;
-			}
-		for (const char *q = oh; q < oe && *q != '/' && *q != '?' && *q != '#'; q++)
-			if (*q == '@')
-				oh = q + 1;
+		 * line, ho bytes after the scheme's first letter */
 		th.line_start = h;
-		th.base = t->base + (uint64_t)(oh - t->line_start);
-		if (hl)
-			classify(s, &th, h, hl, all, any);
+		th.base = t->base + (uint64_t)(p + ho - t->line_start);
+		classify(s, &th, h, hl, all, any);
 	}
 }
 
@@ -847,7 +831,11 @@ static void tokenize(struct match_scanner *s, const struct tokctx *t, const char
 				}
 			}
 			any |= acc;
-			if (p - q >= 4) {
+			/* a piece under 32 bytes without '.' or '@' yields nothing
+			 * unless it may be an IPv6 address (':' and hex digits only):
+			 * piece_classes would drop it, so it is not noted */
+			if (p - q >= 4 && (p - q >= 32 || (acc & (C_DOT | C_AT)) ||
+			                   ((acc & C_COLON) && !(acc & C_NOTV6)))) {
 				if (np < MAX_SPAN_PIECES)
 					pc[np++] = (struct piece_at){
 					        q, (size_t)(p - q),

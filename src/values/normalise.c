@@ -102,7 +102,8 @@ int values_norm_email(const char *s, size_t n, char *out)
  * and host lowercased, a trailing dot of the host, the default port of
  * http (80) and https (443) and the fragment dropped, an empty path made
  * "/". Everything else is kept byte for byte. */
-int values_norm_url(const char *s, size_t n, char *out, size_t cap)
+int values_norm_url_host(const char *s, size_t n, char *out, size_t cap, size_t *host_at,
+                         size_t *host_len)
 {
 	size_t i = 0, o = 0, auth, host, hend, port = 0, pstart, end = n;
 	const char *hash = memchr(s, '#', n);
@@ -152,6 +153,8 @@ int values_norm_url(const char *s, size_t n, char *out, size_t cap)
 			hl--;
 		if (hl == host)
 			return -1;
+		*host_at = o; /* = host: the scheme and user information keep their length */
+		*host_len = hl - host;
 		for (size_t k = host; k < hl; k++)
 			out[o++] = (char)tolower((unsigned char)s[k]);
 	}
@@ -173,6 +176,13 @@ int values_norm_url(const char *s, size_t n, char *out, size_t cap)
 	return (int)o;
 }
 
+int values_norm_url(const char *s, size_t n, char *out, size_t cap)
+{
+	size_t at, len;
+
+	return values_norm_url_host(s, n, out, cap, &at, &len);
+}
+
 int values_hex_hash(const char *s, size_t n, unsigned char out[64])
 {
 	if (n != 32 && n != 40 && n != 64 && n != 128)
@@ -188,31 +198,39 @@ int values_hex_hash(const char *s, size_t n, unsigned char out[64])
 	return (int)(n / 2);
 }
 
-/* Four decimal octets 0..255 of one to three digits. */
+/* Four decimal octets 0..255 of one to three digits. Octet by octet, with
+ * the digits unrolled: the matcher parses every dotted number of a log. */
 int values_parse_ip4(const char *s, size_t n, uint32_t *addr)
 {
+	const unsigned char *p = (const unsigned char *)s, *e = p + n;
 	uint32_t a = 0;
-	unsigned part = 0, digits = 0, dots = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '.') {
-			if (digits == 0 || ++dots > 3)
-				return -1;
-			a = a << 8 | part;
-			part = digits = 0;
-		} else if (s[i] >= '0' && s[i] <= '9') {
-			if (++digits > 3)
-				return -1;
-			part = part * 10 + (unsigned)(s[i] - '0');
-			if (part > 255)
-				return -1;
-		} else {
+	for (int k = 0; k < 4; k++) {
+		unsigned v, d;
+
+		if (p >= e || (v = (unsigned)*p - '0') > 9)
 			return -1;
+		p++;
+		if (p < e && (d = (unsigned)*p - '0') <= 9) {
+			v = v * 10 + d;
+			p++;
+			if (p < e && (d = (unsigned)*p - '0') <= 9) {
+				v = v * 10 + d;
+				p++;
+				if (v > 255)
+					return -1;
+			}
+		}
+		a = a << 8 | v;
+		if (k < 3) {
+			if (p >= e || *p != '.')
+				return -1;
+			p++;
 		}
 	}
-	if (dots != 3 || digits == 0)
+	if (p != e)
 		return -1;
-	*addr = a << 8 | part;
+	*addr = a;
 	return 0;
 }
 

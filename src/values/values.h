@@ -24,6 +24,11 @@ int values_norm_email(const char *s, size_t n, char *out);
 /* scheme://host[:port]/path?query with scheme and host lowercased and the
  * default port dropped; cap is the size of out. */
 int values_norm_url(const char *s, size_t n, char *out, size_t cap);
+/* values_norm_url, also saying where the host is in out: *host_at, its
+ * offset (the same in s: what comes before it keeps its length), and
+ * *host_len, its length without the port (an IPv6 literal with brackets). */
+int values_norm_url_host(const char *s, size_t n, char *out, size_t cap, size_t *host_at,
+                         size_t *host_len);
 /* A hex MD5/SHA-1/SHA-256/SHA-512 digest: its bytes in out, the count
  * returned (16, 20, 32 or 64). */
 int values_hex_hash(const char *s, size_t n, unsigned char out[64]);

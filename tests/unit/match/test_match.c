@@ -753,6 +753,20 @@ static void test_url_host_offset(void **state)
 		if (strcmp(f.text, want) != 0)
 			fail_msg("expected %s, got %s", want, f.text);
 	}
+	/* an IPv6 literal as a URL's host: '[' and ']' end spans, so the
+	 * address is read as a piece of its own and reported where it starts */
+	{
+		static const char v6[] = "x\nGET http://u:p@[2001:DB8:BAD::5]:8080/p?q x\n";
+
+		snprintf(want, sizeof(want), "2@%zu:6:2001:db8:bad::5:-\n",
+		         (size_t)(strstr(v6, "2001") - v6));
+		for (int ref = 0; ref < 2; ref++) {
+			match__reference_tokenizer = ref;
+			scan_all(x, MATCH_FORMAT_TEXT, 0, v6, strlen(v6), &f, &st);
+			if (strcmp(f.text, want) != 0)
+				fail_msg("expected %s, got %s", want, f.text);
+		}
+	}
 	match__reference_tokenizer = 0;
 	match_index_free(x);
 }

@@ -134,6 +134,33 @@ static void test_malformed_values_refused(void **state)
 	assert_int_equal(g.refused, 1); /* absurd length */
 }
 
+/* The dotted quad the matcher reads in logs: four octets 0..255 of one to
+ * three digits, nothing before or after; what is refused stays refused. */
+static void test_ip4_octets(void **state)
+{
+	static const char *const bad[] = {
+	        "",          "1.2.3",     "1.2.3.4.5",  "1..2.3",     ".1.2.3",     "1.2.3.",
+	        "256.1.1.1", "1.2.3.256", "1.2.3.999",  "0001.2.3.4", "1.2.3.0001", "1.2.3.4x",
+	        "1.2.3.-4",  "1.2.3.4 ",  "1.2.3.4/24", "a.b.c.d",    "1.2.3.4."};
+	uint32_t a = 0;
+
+	(void)state;
+	assert_int_equal(values_parse_ip4("1.2.3.4", 7, &a), 0);
+	assert_int_equal(a, 0x01020304u);
+	assert_int_equal(values_parse_ip4("255.255.255.255", 15, &a), 0);
+	assert_int_equal(a, 0xffffffffu);
+	assert_int_equal(values_parse_ip4("010.000.0.00", 12, &a), 0); /* leading zeros: decimal */
+	assert_int_equal(a, 0x0a000000u);
+	assert_int_equal(values_parse_ip4("10.1.2.34:80", 9, &a),
+	                 0); /* the length given, no more */
+	assert_int_equal(a, 0x0a010222u);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		a = 7;
+		assert_int_equal(values_parse_ip4(bad[i], strlen(bad[i]), &a), -1);
+		assert_int_equal(a, 7); /* untouched */
+	}
+}
+
 static void test_classify_what_a_user_asks(void **state)
 {
 	struct values_item v;
@@ -207,6 +234,7 @@ int main(void)
 	        cmocka_unit_test(test_negated_and_unindexable_atoms_give_nothing),
 	        cmocka_unit_test(test_scos_and_hosts),
 	        cmocka_unit_test(test_malformed_values_refused),
+	        cmocka_unit_test(test_ip4_octets),
 	        cmocka_unit_test(test_classify_what_a_user_asks),
 	        cmocka_unit_test(test_keys_differ_by_kind),
 	        cmocka_unit_test(test_decay_against_hand_computed_values),
