@@ -47,7 +47,10 @@ enum tix_err drill_pause(const struct drill_ctx *c, const char *id, struct tix_e
 enum tix_err drill_tick(const struct drill_ctx *c, const char *id, size_t *n,
                         struct tix_error *err);
 
-/* drill_tick on every running exercise (the clock of `tix serve`). */
+/* drill_tick on every running exercise (the clock of `tix serve`), each on
+ * its own: an exercise that fails is logged (tix_log_error, naming it) and
+ * the others are still ticked; an error only when the exercises cannot be
+ * listed. */
 enum tix_err drill_tick_all(const struct drill_ctx *c, size_t *n, struct tix_error *err);
 
 /* The exercise's state and each inject's time and whether it went out. */

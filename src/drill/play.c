@@ -339,9 +339,17 @@ enum tix_err drill_tick_all(const struct drill_ctx *c, size_t *n, struct tix_err
 
 	*n = 0;
 	e = store_drill_list(c->s, running_id, &t, err);
+	/* Each exercise on its own: one that cannot publish (its collection
+	 * removed by hand, a store error) is reported and the others go on. */
 	for (i = 0; e == TIX_OK && i < t.n; i++) {
-		e = drill_tick(c, t.ids[i], &one, err);
-		*n += one;
+		struct tix_error one_err;
+
+		tix_error_clear(&one_err);
+		if (drill_tick(c, t.ids[i], &one, &one_err) != TIX_OK)
+			tix_log_error("drill: exercise %s: %s: %s", t.ids[i], one_err.where,
+			              one_err.msg);
+		else
+			*n += one;
 	}
 	free(t.ids);
 	return e;

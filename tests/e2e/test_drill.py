@@ -440,9 +440,49 @@ def served_clock(root):
     assert "drill %s inject 0b7f2d1e-0000-4000-8000-000000000002" % pid not in audit
 
 
+def one_bad_exercise(root):
+    """The server's clock ticks each running exercise on its own: one that
+    cannot publish (its collection removed by hand) is reported, naming it,
+    and the others still publish."""
+    org = Node(root, "bad")
+    org.tix("admin", "org", "add", "alpha")
+    key = org.key("analyst-alpha", "alpha", "analyst")
+    sc = scenario()
+    # listed first (same load time, smaller id): its failure came first
+    sc["exercise"]["uuid"] = bad = "5a1d9c1e-6a0b-4c8e-9d51-0c0ffee00031"
+    org.tix("drill", "load", write(os.path.join(root, "b.json"), sc), now=T0)
+    bcoll = re.search(r"collection ([0-9a-f-]{36})",
+                      org.tix("drill", "start", bad, now=T0)).group(1)
+    sc["exercise"]["uuid"] = good = "5a1d9c1e-6a0b-4c8e-9d51-0c0ffee00032"
+    sc["exercise"]["name"] = "Good drill"
+    org.tix("drill", "load", write(os.path.join(root, "g.json"), sc), now=T0)
+    gcoll = re.search(r"collection ([0-9a-f-]{36})",
+                      org.tix("drill", "start", good, now=T0)).group(1)
+    org.tix("admin", "collection", "remove", bcoll)
+    os.environ["TIX_NOW"] = iso(DUE)
+    try:
+        srv = Server(org.db, org.dir, "bad").start()
+    finally:
+        del os.environ["TIX_NOW"]
+    try:
+        # two reports of the bad one: the clock went round the exercises
+        # after the first at least once
+        deadline = time.monotonic() + TIMEOUT
+        while srv.stderr().count("exercise %s" % bad) < 2:
+            assert time.monotonic() < deadline, srv.stderr()[-2000:]
+            time.sleep(0.2)
+        r = Client(srv, "Bearer " + key).get("/api1/collections/%s/objects/" % gcoll)
+        assert r.status == 200, r
+        got = [o for o in r.json().get("objects", []) if o["type"] == "indicator"]
+        assert len(got) == 1, (got, srv.stderr()[-2000:])
+    finally:
+        srv.stop()
+
+
 def main():
     root = tempfile.mkdtemp(prefix="tix-drill-")
-    for name, fn in (("drill", drill), ("served_clock", served_clock)):
+    for name, fn in (("drill", drill), ("served_clock", served_clock),
+                     ("one_bad_exercise", one_bad_exercise)):
         t0 = time.monotonic()
         try:
             fn(os.path.join(root, name))
