@@ -160,9 +160,12 @@ static enum tix_err check_expect(const json_t *x, const json_t *payload, const j
 		                     "value: the observable planted in the logs (no spaces)");
 	if (drill__str(x, "kind") == NULL || !in_list(kinds, drill__str(x, "kind")))
 		return tix_error_set(err, TIX_EINVAL, path, "kind: domain, ipv4 or url");
-	if (json_object_get(x, "window") && (!json_is_integer(json_object_get(x, "window")) ||
-	                                     json_integer_value(json_object_get(x, "window")) <= 0))
-		return tix_error_set(err, TIX_EINVAL, path, "window: seconds, more than 0");
+	if (json_object_get(x, "window") &&
+	    (!json_is_integer(json_object_get(x, "window")) ||
+	     json_integer_value(json_object_get(x, "window")) <= 0 ||
+	     json_integer_value(json_object_get(x, "window")) > DRILL_MAX_OFFSET))
+		return tix_error_set(err, TIX_EINVAL, path,
+		                     "window: whole seconds, 1 to %d (366 days)", DRILL_MAX_OFFSET);
 	if (!json_is_array(json_object_get(x, "teams")) ||
 	    json_array_size(json_object_get(x, "teams")) == 0)
 		return tix_error_set(err, TIX_EINVAL, path,
@@ -319,9 +322,12 @@ json_t *drill_parse(const char *text, size_t len, int64_t now_us, struct tix_err
 				goto bad;
 			t = json_object_get(json_object_get(v, "timing"), "triggered_at");
 			if (t && !json_is_null(t) &&
-			    (!json_is_number(t) || json_number_value(t) < 0)) {
+			    (!json_is_number(t) || !(json_number_value(t) >= 0) ||
+			     json_number_value(t) > DRILL_MAX_OFFSET)) {
 				tix_error_set(err, TIX_EINVAL, where,
-				              "triggered_at: seconds after the start, or null");
+				              "triggered_at: seconds after the start, 0 to %d (366 "
+				              "days), or null",
+				              DRILL_MAX_OFFSET);
 				goto bad;
 			}
 		}

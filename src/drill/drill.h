@@ -15,6 +15,9 @@
 
 #define DRILL_EXTENSION_DEFAULT_WINDOW 3600 /* seconds, when x_tix_expect names none */
 #define DRILL_MAX_EXPECT               256  /* expected detections per scenario */
+/* The longest triggered_at and window a scenario may give (seconds): a
+ * year's drill, and every time computed from them fits in µs. */
+#define DRILL_MAX_OFFSET (366 * 86400)
 
 /* What every call needs: the store, the clock (µs; TIX_NOW in tests) and
  * who runs it (for the audit log). */

@@ -193,6 +193,17 @@ def drill(root):
     bad = copy.deepcopy(sc)
     bad["exercise"]["x_tix_start"] = iso(T0 - 60)
     refused(bad, "the schedule is in the past")
+    # offsets that would overflow the µs clock (UBSan aborts the old code's
+    # score and status) are refused at load, saying where and the bound
+    bad = copy.deepcopy(sc)
+    bad["inject_flow"][1]["timing"]["triggered_at"] = 2 ** 63 - 1
+    refused(bad, "inject_flow[1].timing: triggered_at: seconds after the start, 0 to 31622400")
+    bad = copy.deepcopy(sc)
+    bad["inject_flow"][1]["timing"]["triggered_at"] = 1e300
+    refused(bad, "0 to 31622400 (366 days)")
+    bad = copy.deepcopy(sc)
+    bad["injects"][1]["x_tix_expect"]["window"] = 2 ** 62
+    refused(bad, "injects[1].x_tix_expect: window: whole seconds, 1 to 31622400")
     bad = copy.deepcopy(sc)
     bad["injects"][1]["x_tix_expect"]["teams"] = ["delta"]
     refused(bad, "team 'delta' is not in exercise.x_tix_teams")
