@@ -4,10 +4,12 @@
  * played: its timed STIX injects published, on the drill's clock, into the
  * exercise collection, each marked as exercise data; purged whole after.
  */
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "drill/drill_int.h"
+#include "values/values.h"
 
 /* ---- the scenario's shape ---------------------------------------------------- */
 
@@ -134,6 +136,43 @@ static int has_object(const json_t *payload, const char *id)
 	return 0;
 }
 
+/* s is a UUID ("8-4-4-4-12" hex digits). */
+static int is_uuid(const char *s)
+{
+	struct tix_uuid u;
+
+	return s && strlen(s) == 36 && tix_uuid_parse(s, &u) == TIX_OK;
+}
+
+/* s is a STIX id of type: "type--" and a UUID. */
+static int is_stix_id(const char *s, const char *type)
+{
+	size_t n = strlen(type);
+
+	return s && strncmp(s, type, n) == 0 && strncmp(s + n, "--", 2) == 0 && is_uuid(s + n + 2);
+}
+
+/* The planted value is one of its kind, as the matcher reads it: a domain
+ * or URL its normaliser accepts, an IPv4 address inet_pton reads. */
+static int value_of_kind(const char *kind, const char *v)
+{
+	size_t n = strlen(v);
+	char *buf = malloc(2 * n + 64);
+	struct in_addr a;
+	int ok = 0;
+
+	if (buf == NULL)
+		return 0;
+	if (strcmp(kind, "domain") == 0)
+		ok = values_norm_domain(v, n, buf) >= 0;
+	else if (strcmp(kind, "url") == 0)
+		ok = values_norm_url(v, n, buf, 2 * n + 64) >= 0;
+	else if (strcmp(kind, "ipv4") == 0)
+		ok = inet_pton(AF_INET, v, &a) == 1;
+	free(buf);
+	return ok;
+}
+
 static enum tix_err check_expect(const json_t *x, const json_t *payload, const json_t *teams,
                                  const char *where, struct tix_error *err)
 {
@@ -150,6 +189,9 @@ static enum tix_err check_expect(const json_t *x, const json_t *payload, const j
 	            0)
 		return tix_error_set(err, TIX_EINVAL, path,
 		                     "expected detections need an x-tix-stix payload");
+	if (!is_stix_id(drill__str(x, "indicator"), "indicator"))
+		return tix_error_set(err, TIX_EINVAL, path,
+		                     "indicator: a STIX indicator id (indicator--UUID)");
 	if (!has_object(payload, drill__str(x, "indicator")))
 		return tix_error_set(err, TIX_EINVAL, path,
 		                     "indicator '%s' is not among the payload's objects",
@@ -160,6 +202,9 @@ static enum tix_err check_expect(const json_t *x, const json_t *payload, const j
 		                     "value: the observable planted in the logs (no spaces)");
 	if (drill__str(x, "kind") == NULL || !in_list(kinds, drill__str(x, "kind")))
 		return tix_error_set(err, TIX_EINVAL, path, "kind: domain, ipv4 or url");
+	if (!value_of_kind(drill__str(x, "kind"), drill__str(x, "value")))
+		return tix_error_set(err, TIX_EINVAL, path, "value '%s' is not a valid %s",
+		                     drill__str(x, "value"), drill__str(x, "kind"));
 	if (json_object_get(x, "window") &&
 	    (!json_is_integer(json_object_get(x, "window")) ||
 	     json_integer_value(json_object_get(x, "window")) <= 0 ||
@@ -187,14 +232,13 @@ static enum tix_err check_expect(const json_t *x, const json_t *payload, const j
 
 static enum tix_err check_exercise(const json_t *ex, int64_t now_us, struct tix_error *err)
 {
-	struct tix_uuid u;
 	const json_t *t, *v;
 	size_t i;
 	enum tix_err e;
 
 	if ((e = known_keys(ex, exercise_keys, "exercise", err)) != TIX_OK)
 		return e;
-	if (drill__str(ex, "uuid") == NULL || tix_uuid_parse(drill__str(ex, "uuid"), &u) != TIX_OK)
+	if (!is_uuid(drill__str(ex, "uuid")))
 		return tix_error_set(err, TIX_EINVAL, "exercise.uuid", "not a UUID");
 	if (drill__str(ex, "name") == NULL || drill__str(ex, "name")[0] == '\0')
 		return tix_error_set(err, TIX_EINVAL, "exercise.name", "missing");
@@ -217,10 +261,15 @@ static enum tix_err check_exercise(const json_t *ex, int64_t now_us, struct tix_
 		                     "an array of team (organisation) names");
 	json_array_foreach (t, i, v) {
 		const char *n = json_string_value(v);
+		int ctl = 0;
 
-		if (n == NULL || n[0] == '\0' || strpbrk(n, "\n,\"") != NULL)
+		for (const unsigned char *p = (const unsigned char *)n; p && *p; p++)
+			ctl |= *p < 0x20 || *p == 0x7f;
+		/* organisation names, as tix admin org add takes them */
+		if (n == NULL || n[0] == '\0' || strlen(n) > 127 || ctl || strchr(n, ',') != NULL)
 			return tix_error_set(err, TIX_EINVAL, "exercise.x_tix_teams",
-			                     "team names are non-empty strings");
+			                     "team names are organisation names: 1 to 127 bytes, "
+			                     "no control characters, no ','");
 	}
 	return TIX_OK;
 }
@@ -257,8 +306,9 @@ json_t *drill_parse(const char *text, size_t len, int64_t now_us, struct tix_err
 		snprintf(where, sizeof(where), "inject_payloads[%zu]", i);
 		if (known_keys(v, payload_keys, where, err) != TIX_OK)
 			goto bad;
-		if (drill__str(v, "uuid") == NULL || drill__str(v, "type") == NULL) {
-			tix_error_set(err, TIX_EINVAL, where, "a payload has a uuid and a type");
+		if (!is_uuid(drill__str(v, "uuid")) || drill__str(v, "type") == NULL) {
+			tix_error_set(err, TIX_EINVAL, where,
+			              "a payload has a uuid (a UUID) and a type");
 			goto bad;
 		}
 		if (drill__find(payloads, drill__str(v, "uuid")) != v) {
@@ -278,9 +328,10 @@ json_t *drill_parse(const char *text, size_t len, int64_t now_us, struct tix_err
 		snprintf(where, sizeof(where), "injects[%zu]", i);
 		if (known_keys(v, inject_keys, where, err) != TIX_OK)
 			goto bad;
-		if (drill__str(v, "uuid") == NULL ||
+		if (!is_uuid(drill__str(v, "uuid")) ||
 		    drill__find(injects, drill__str(v, "uuid")) != v) {
-			tix_error_set(err, TIX_EINVAL, where, "an inject has a uuid of its own");
+			tix_error_set(err, TIX_EINVAL, where,
+			              "an inject has a uuid of its own (a UUID, used once)");
 			goto bad;
 		}
 		p = drill__str(v, "action_payload_resource_uuid");
@@ -356,6 +407,7 @@ enum tix_err drill_load(const struct drill_ctx *c, const char *text, size_t len,
 	const json_t *ex, *teams, *t;
 	struct store_drill d, old;
 	struct store_collection col;
+	struct tix_uuid u;
 	struct tix_time start;
 	char title[256], detail[320];
 	enum tix_err e;
@@ -365,10 +417,12 @@ enum tix_err drill_load(const struct drill_ctx *c, const char *text, size_t len,
 		return err ? err->code : TIX_EINVAL;
 	ex = json_object_get(sc, "exercise");
 	memset(&d, 0, sizeof(d));
-	snprintf(d.id, sizeof(d.id), "%s", drill__str(ex, "uuid"));
-	for (char *p = d.id; *p; p++)
-		if (*p >= 'A' && *p <= 'F')
-			*p = (char)(*p - 'A' + 'a');
+	/* its canonical (lowercase) form; drill_parse checked it is a UUID */
+	if (tix_uuid_parse(drill__str(ex, "uuid"), &u) != TIX_OK) {
+		json_decref(sc);
+		return tix_error_set(err, TIX_EINVAL, "exercise.uuid", "not a UUID");
+	}
+	tix_uuid_format(&u, d.id);
 	if (store_drill_get(c->s, d.id, &old, NULL) == TIX_OK) {
 		store_drill_release(&old);
 		json_decref(sc);

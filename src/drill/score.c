@@ -244,6 +244,26 @@ static void judge(const struct collect *cs, const struct expect *x, const char *
 		out->status = out->detect_us <= x->at_us + x->window_us ? "detected" : "late";
 }
 
+/* One CSV row (RFC 4180): team, inject and indicator come from the
+ * scenario and are quoted as need be; the rest are tix's own numbers,
+ * times and words. */
+static void csv_row(FILE *csv, const char *team, const char *inject, const char *indicator,
+                    const char *rest)
+{
+	struct tix_buf b;
+
+	tix_buf_init(&b, TIX_BUF_UNLIMITED);
+	tix_buf_add_csv(&b, team);
+	tix_buf_addc(&b, ',');
+	tix_buf_add_csv(&b, inject);
+	tix_buf_addc(&b, ',');
+	tix_buf_add_csv(&b, indicator);
+	tix_buf_adds(&b, rest);
+	tix_buf_addc(&b, '\n');
+	fwrite(tix_buf_str(&b), 1, tix_buf_len(&b), csv);
+	tix_buf_release(&b);
+}
+
 static void secs(char *buf, size_t n, int64_t from, int64_t to)
 {
 	if (to == 0)
@@ -260,6 +280,7 @@ enum tix_err drill_score(const struct drill_ctx *c, const char *id, FILE *out, F
 	struct drill_run r;
 	struct expect *x = calloc(DRILL_MAX_EXPECT, sizeof(*x));
 	struct collect cs = {0};
+	struct tix_buf sv;
 	const json_t *teams, *t;
 	int64_t t0 = 0, t1 = 0;
 	size_t n, i, k, nteams;
@@ -300,21 +321,22 @@ enum tix_err drill_score(const struct drill_ctx *c, const char *id, FILE *out, F
 		if (x[i].at_us + x[i].window_us > t1)
 			t1 = x[i].at_us + x[i].window_us;
 	}
-	if (svg) {
-		fprintf(svg,
-		        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"820\" height=\"%zu\" "
-		        "font-family=\"sans-serif\" font-size=\"12\">\n"
-		        "<title>tix drill %s: scoreboard timeline</title>\n",
-		        60 + nteams * 40, r.d.id);
-	}
+	/* The SVG is written whole at the end; names go in escaped. */
+	tix_buf_init(&sv, TIX_BUF_UNLIMITED);
+	tix_buf_addf(&sv,
+	             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"820\" height=\"%zu\" "
+	             "font-family=\"sans-serif\" font-size=\"12\">\n"
+	             "<title>tix drill %s: scoreboard timeline</title>\n",
+	             60 + nteams * 40, r.d.id);
 	json_array_foreach (teams, k, t) {
 		const char *team = json_string_value(t);
 		int false_hits = 0, detected = 0, late = 0, missed = 0;
 		int64_t sum_detect = 0;
 		json_t *jt = js ? json_array() : NULL;
 
-		if (svg)
-			fprintf(svg, "<text x=\"10\" y=\"%zu\">%s</text>\n", 45 + k * 40, team);
+		tix_buf_addf(&sv, "<text x=\"10\" y=\"%zu\">", 45 + k * 40);
+		tix_buf_add_xml(&sv, team);
+		tix_buf_adds(&sv, "</text>\n");
 		for (i = 0; i < n; i++) {
 			struct cell cl;
 			char ds[32], rs[32], a[32], b[32], w[32];
@@ -355,35 +377,47 @@ enum tix_err drill_score(const struct drill_ctx *c, const char *id, FILE *out, F
 				                        ? json_integer((cl.report_us - x[i].at_us) /
 				                                       US)
 				                        : json_null()));
-			if (csv)
-				fprintf(csv, "%s,%s,%s,%s,%lld,%s,%s,%s,%s,%s,\n", team,
-				        x[i].inject, x[i].indicator,
-				        x[i].at_us ? iso(x[i].at_us, 0, w) : "",
-				        (long long)(x[i].window_us / US), cl.status,
-				        cl.detect_us ? iso(cl.detect_us, 0, a) : "",
-				        cl.report_us ? iso(cl.report_us, 0, b) : "", ds, rs);
-			if (svg && t1 > t0) {
+			if (csv) {
+				char rest[256];
+
+				snprintf(rest, sizeof(rest), ",%s,%lld,%s,%s,%s,%s,%s,",
+				         x[i].at_us ? iso(x[i].at_us, 0, w) : "",
+				         (long long)(x[i].window_us / US), cl.status,
+				         cl.detect_us ? iso(cl.detect_us, 0, a) : "",
+				         cl.report_us ? iso(cl.report_us, 0, b) : "", ds, rs);
+				csv_row(csv, team, x[i].inject, x[i].indicator, rest);
+			}
+			if (t1 > t0) {
 				double sx = 700.0 / (double)(t1 - t0);
 				double x0 = 110 + (double)(x[i].at_us - t0) * sx;
 				double xw = (double)x[i].window_us * sx;
 
-				fprintf(svg,
+				tix_buf_addf(
+				        &sv,
 				        "<rect x=\"%.1f\" y=\"%zu\" width=\"%.1f\" height=\"16\" "
-				        "fill=\"#dde8f5\"><title>%s window</title></rect>\n",
-				        x0, 32 + k * 40, xw, x[i].name);
+				        "fill=\"#dde8f5\"><title>",
+				        x0, 32 + k * 40, xw);
+				tix_buf_add_xml(&sv, x[i].name);
+				tix_buf_adds(&sv, " window</title></rect>\n");
 				if (cl.detect_us)
-					fprintf(svg,
-					        "<circle cx=\"%.1f\" cy=\"%zu\" r=\"5\" fill=\"%s\">"
-					        "<title>%s: %s after %s s</title></circle>\n",
-					        110 + (double)(cl.detect_us - t0) * sx, 40 + k * 40,
-					        strcmp(cl.status, "late") == 0 ? "#d08000"
-					                                       : "#2a8a2a",
-					        x[i].name, cl.status, ds);
+					tix_buf_addf(&sv,
+					             "<circle cx=\"%.1f\" cy=\"%zu\" r=\"5\" "
+					             "fill=\"%s\"><title>",
+					             110 + (double)(cl.detect_us - t0) * sx,
+					             40 + k * 40,
+					             strcmp(cl.status, "late") == 0 ? "#d08000"
+					                                            : "#2a8a2a");
 				else
-					fprintf(svg,
-					        "<text x=\"%.1f\" y=\"%zu\" fill=\"#b00000\">missed"
-					        "<title>%s</title></text>\n",
-					        x0 + 2, 45 + k * 40, x[i].name);
+					tix_buf_addf(&sv,
+					             "<text x=\"%.1f\" y=\"%zu\" "
+					             "fill=\"#b00000\">missed<title>",
+					             x0 + 2, 45 + k * 40);
+				tix_buf_add_xml(&sv, x[i].name);
+				if (cl.detect_us)
+					tix_buf_addf(&sv, ": %s after %s s</title></circle>\n",
+					             cl.status, ds);
+				else
+					tix_buf_adds(&sv, "</title></text>\n");
 			}
 		}
 		if (out)
@@ -392,8 +426,12 @@ enum tix_err drill_score(const struct drill_ctx *c, const char *id, FILE *out, F
 		if (out && detected + late)
 			fprintf(out, "%-16s mean time to detect %lld s\n", team,
 			        (long long)(sum_detect / (detected + late) / US));
-		if (csv && false_hits)
-			fprintf(csv, "%s,,,,,false,,,,,%d\n", team, false_hits);
+		if (csv && false_hits) {
+			char rest[64];
+
+			snprintf(rest, sizeof(rest), ",,,false,,,,,%d", false_hits);
+			csv_row(csv, team, "", "", rest);
+		}
 		if (jt)
 			json_array_append_new(
 			        json_object_get(js, "teams"),
@@ -405,8 +443,10 @@ enum tix_err drill_score(const struct drill_ctx *c, const char *id, FILE *out, F
 			                                  : json_null(),
 			                  "injects", jt));
 	}
+	tix_buf_adds(&sv, "</svg>\n");
 	if (svg)
-		fprintf(svg, "</svg>\n");
+		fwrite(tix_buf_str(&sv), 1, tix_buf_len(&sv), svg);
+	tix_buf_release(&sv);
 out:
 	free(cs.v);
 	free(x);

@@ -204,6 +204,21 @@ def drill(root):
     bad = copy.deepcopy(sc)
     bad["injects"][1]["x_tix_expect"]["window"] = 2 ** 62
     refused(bad, "injects[1].x_tix_expect: window: whole seconds, 1 to 31622400")
+    # ids are UUIDs / STIX ids, planted values are values of their kind
+    bad = copy.deepcopy(sc)
+    bad["injects"][0]["uuid"] = "briefing"
+    refused(bad, "injects[0]: an inject has a uuid of its own (a UUID")
+    bad = copy.deepcopy(sc)
+    bad["inject_payloads"][0]["uuid"] = "brief,ing"
+    refused(bad, "inject_payloads[0]: a payload has a uuid (a UUID)")
+    bad = copy.deepcopy(sc)
+    bad["injects"][1]["x_tix_expect"]["indicator"] = "indicator--c2"
+    refused(bad, "indicator: a STIX indicator id (indicator--UUID)")
+    for kind, value in (("ipv4", "999.1.2.3"), ("domain", "localhost"),
+                        ("url", "c2.drill.example")):
+        bad = copy.deepcopy(sc)
+        bad["injects"][1]["x_tix_expect"].update(kind=kind, value=value)
+        refused(bad, "value '%s' is not a valid %s" % (value, kind))
     bad = copy.deepcopy(sc)
     bad["injects"][1]["x_tix_expect"]["teams"] = ["delta"]
     refused(bad, "team 'delta' is not in exercise.x_tix_teams")
@@ -451,6 +466,32 @@ def served_clock(root):
     assert "drill %s inject 0b7f2d1e-0000-4000-8000-000000000002" % pid not in audit
 
 
+def outputs_escaped(root):
+    """Team and inject names are markup-escaped in the SVG and quoted per
+    RFC 4180 in the CSV."""
+    import xml.etree.ElementTree as ET
+    org = Node(root, "esc")
+    sc = scenario()
+    team = 'Blue "Team" <&> \'red\''
+    sc["exercise"]["x_tix_teams"] = ["alpha", team]
+    sc["injects"][1]["name"] = "<C2 & beacon>"
+    sc["injects"][1]["x_tix_expect"]["teams"] = ["alpha", team]
+    xid = org.tix("drill", "load", write(os.path.join(root, "e.json"), sc), now=T0).split()[-1]
+    org.tix("drill", "start", xid, now=T0)
+    csvp, svgp = os.path.join(root, "score.csv"), os.path.join(root, "score.svg")
+    org.tix("drill", "score", xid, "--csv", csvp, "--svg", svgp, now=DUE + 60)
+    with open(csvp, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["team"] for r in rows] == ["alpha", team], rows
+    assert all(r["result"] == "missed" for r in rows), rows
+    assert '"Blue ""Team"" <&> \'red\'"' in open(csvp).read()
+    svg = ET.parse(svgp).getroot()  # well-formed XML
+    texts = ["".join(e.itertext()) for e in svg.iter("{http://www.w3.org/2000/svg}text")]
+    assert team in texts, texts
+    titles = [e.text for e in svg.iter("{http://www.w3.org/2000/svg}title")]
+    assert "<C2 & beacon> window" in titles, titles
+
+
 def one_bad_exercise(root):
     """The server's clock ticks each running exercise on its own: one that
     cannot publish (its collection removed by hand) is reported, naming it,
@@ -493,7 +534,8 @@ def one_bad_exercise(root):
 def main():
     root = tempfile.mkdtemp(prefix="tix-drill-")
     for name, fn in (("drill", drill), ("served_clock", served_clock),
-                     ("one_bad_exercise", one_bad_exercise)):
+                     ("one_bad_exercise", one_bad_exercise),
+                     ("outputs_escaped", outputs_escaped)):
         t0 = time.monotonic()
         try:
             fn(os.path.join(root, name))
