@@ -284,6 +284,21 @@ enum tix_err drill_tick(const struct drill_ctx *c, const char *id, size_t *n, st
 		drill__close(&r);
 		return e;
 	}
+	/* The state again, now that the store is ours: a purge or pause that
+	 * committed since it was read stops this tick. */
+	{
+		struct store_drill now;
+
+		if ((e = store_drill_get(c->s, id, &now, err)) != TIX_OK ||
+		    strcmp(now.state, r.d.state) != 0 ||
+		    now.paused_total_us != r.d.paused_total_us) {
+			store_drill_release(&now);
+			store_rollback(c->s);
+			drill__close(&r);
+			return e;
+		}
+		store_drill_release(&now);
+	}
 	json_array_foreach (json_object_get(r.sc, "inject_flow"), i, step) {
 		int64_t at = (int64_t)(drill__at(step) * (double)US);
 		const char *iu = drill__str(step, "inject_uuid");
@@ -483,27 +498,43 @@ enum tix_err drill_purge(const struct drill_ctx *c, const char *id, size_t *remo
 	enum tix_err e;
 
 	*removed = 0;
-	if ((e = store_drill_get(c->s, id, &d, err)) != TIX_OK)
+	/* One transaction: the objects go, the exercise is marked purged and
+	 * one audit entry says so, together; a clock (tix serve) ticking
+	 * beside it reads the state again in its own transaction and publishes
+	 * nothing into a purged exercise. */
+	if ((e = store_begin(c->s, err)) != TIX_OK)
 		return e;
-	snprintf(detail, sizeof(detail), "drill purge %s: every object of the exercise removed",
-	         id);
-	ae = (struct store_audit_entry){
-	        c->now_us, "delete", c->actor ? c->actor : "operator", c->org ? c->org : "",
-	        "",        detail};
+	if ((e = store_drill_get(c->s, id, &d, err)) != TIX_OK) {
+		store_rollback(c->s);
+		return e;
+	}
 	if ((e = store_collection_get(c->s, d.collection, 0, &col, err)) == TIX_OK) {
 		memset(&f, 0, sizeof(f));
 		f.collection = &col;
 		f.version_all = 1;
-		f.audit = &ae;
 		e = store_taxii_delete(c->s, &f, removed, err);
 	} else if (e == TIX_ENOTFOUND) {
 		e = TIX_OK; /* the collection was removed by hand */
 	}
+	snprintf(detail, sizeof(detail),
+	         "drill purge %s: every object of the exercise removed (%zu versions)", id,
+	         *removed);
+	ae = (struct store_audit_entry){
+	        c->now_us, "delete", c->actor ? c->actor : "operator", c->org ? c->org : "",
+	        "",        detail};
 	if (e == TIX_OK) {
 		snprintf(d.state, sizeof(d.state), "purged");
 		d.purged_us = c->now_us;
-		e = save(c, &d, detail, err);
+		e = store_drill_update(c->s, &d, err);
 	}
+	if (e == TIX_OK)
+		e = store_audit_append(c->s, &ae, 1, err);
+	if (e == TIX_OK)
+		e = store_commit(c->s, err);
+	else
+		store_rollback(c->s);
+	if (e != TIX_OK)
+		*removed = 0;
 	store_drill_release(&d);
 	return e;
 }

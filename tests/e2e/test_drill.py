@@ -147,6 +147,10 @@ class Node:
         return re.findall(r"^\s*(tix_\S+)\s*$", out, re.M)[0]
 
 
+def audit_entries(node):
+    return [line for line in node.tix("audit", "show").splitlines() if line.strip()]
+
+
 def ids(bundle_text):
     return {o["id"] for o in json.loads(bundle_text)["objects"]}
 
@@ -407,13 +411,18 @@ def drill(root):
     finally:
         srv.stop()
 
-    # --- purge: the objects gone, the audit log kept -------------------------------
+    # --- purge: the objects gone, production kept, one audit entry ----------------
+    before = audit_entries(org)
     out = org.tix("drill", "purge", xid, now=DUE + 3600)
     assert "purged" in out, out
+    after = audit_entries(org)
+    assert len(after) == len(before) + 1 and "drill purge %s" % xid in after[-1], after[-3:]
     held = ids(org.tix("export", "--exercise", xid))
     assert drill_ind not in held and not any(i.startswith("sighting--") for i in held), held
+    assert prod in held and stray in held, held  # production (and the stray) survive
+    assert prod in ids(org.tix("export")), "production object purged"
     audit = org.tix("audit", "show")
-    assert "drill purge %s" % xid in audit and "drill load %s" % xid in audit, audit[-2000:]
+    assert "drill load %s" % xid in audit, audit[-2000:]
     org.tix("audit", "verify")
 
 
@@ -464,6 +473,15 @@ def served_clock(root):
     assert audit.count("drill %s inject 0b7f2d1e-0000-4000-8000-000000000002" % xid) == 1, \
         audit[-2000:]
     assert "drill %s inject 0b7f2d1e-0000-4000-8000-000000000002" % pid not in audit
+    # purging the paused exercise publishes nothing first: one audit entry,
+    # the purge's, and nothing of it left to publish afterwards
+    before = audit_entries(org)
+    org.tix("drill", "purge", pid, now=DUE + 600)
+    after = audit_entries(org)
+    assert len(after) == len(before) + 1 and "drill purge %s" % pid in after[-1], after[-3:]
+    r = run("drill", "tick", pid, "--db", org.db, now=DUE + 900)
+    assert r.returncode == 0 and "published" not in r.stderr, r.stderr
+    assert len(audit_entries(org)) == len(after)
 
 
 def outputs_escaped(root):
