@@ -409,7 +409,7 @@ enum tix_err drill_load(const struct drill_ctx *c, const char *text, size_t len,
 	struct store_collection col;
 	struct tix_uuid u;
 	struct tix_time start;
-	char title[256], detail[320];
+	char title[256], detail[320], where[64];
 	enum tix_err e;
 	size_t i;
 
@@ -423,14 +423,6 @@ enum tix_err drill_load(const struct drill_ctx *c, const char *text, size_t len,
 		return tix_error_set(err, TIX_EINVAL, "exercise.uuid", "not a UUID");
 	}
 	tix_uuid_format(&u, d.id);
-	if (store_drill_get(c->s, d.id, &old, NULL) == TIX_OK) {
-		store_drill_release(&old);
-		json_decref(sc);
-		return tix_error_set(err, TIX_EEXIST, "exercise.uuid",
-		                     "exercise %s was loaded before; a new exercise needs a new "
-		                     "uuid",
-		                     d.id);
-	}
 	snprintf(d.name, sizeof(d.name), "%s", drill__str(ex, "name"));
 	snprintf(d.state, sizeof(d.state), "loaded");
 	if (drill__str(ex, "x_tix_start") &&
@@ -439,22 +431,49 @@ enum tix_err drill_load(const struct drill_ctx *c, const char *text, size_t len,
 	d.created_us = c->now_us;
 	d.scenario = (char *)text;
 	snprintf(title, sizeof(title), "exercise %.8s %.200s", d.id, d.name);
-	if ((e = store_collection_get(c->s, title, 0, &col, NULL)) == TIX_OK ||
-	    (e = store_collection_create(c->s, title, "drill data (tix drill, docs/drill.md)", &col,
-	                                 err)) != TIX_OK) {
-		json_decref(sc);
-		if (e == TIX_OK)
-			return tix_error_set(err, TIX_EEXIST, title, "a collection has this title");
-		return e;
-	}
-	snprintf(d.collection, sizeof(d.collection), "%s", col.id);
-	/* The teams read the injects and write their sightings back. */
-	teams = json_object_get(ex, "x_tix_teams");
-	json_array_foreach (teams, i, t)
-		(void)store_collection_grant(c->s, &col, json_string_value(t), 1, 1, NULL);
+	/* All or nothing: the collection, its grants, the exercise and the
+	 * audit entry in one transaction. */
 	if ((e = store_begin(c->s, err)) != TIX_OK) {
 		json_decref(sc);
 		return e;
+	}
+	if (store_drill_get(c->s, d.id, &old, NULL) == TIX_OK) {
+		store_drill_release(&old);
+		e = tix_error_set(err, TIX_EEXIST, "exercise.uuid",
+		                  "exercise %s was loaded before; a new exercise needs a new uuid",
+		                  d.id);
+		goto out;
+	}
+	if ((e = store_collection_get(c->s, title, 0, &col, NULL)) == TIX_OK) {
+		e = tix_error_set(err, TIX_EEXIST, title, "a collection has this title");
+		goto out;
+	}
+	if ((e = store_collection_create(c->s, title, "drill data (tix drill, docs/drill.md)", &col,
+	                                 err)) != TIX_OK)
+		goto out;
+	snprintf(d.collection, sizeof(d.collection), "%s", col.id);
+	/* The teams read the injects and write their sightings back: each
+	 * organisation of the node among them is granted both. */
+	teams = json_object_get(ex, "x_tix_teams");
+	json_array_foreach (teams, i, t) {
+		struct store_org o;
+		const char *team = json_string_value(t);
+
+		if ((e = store_org_get(c->s, team, &o, err)) == TIX_ENOTFOUND) {
+			e = TIX_OK; /* not an organisation here (docs/drill.md) */
+			continue;
+		}
+		if (e == TIX_OK)
+			e = store_collection_grant(c->s, &col, team, 1, 1, err);
+		if (e != TIX_OK) {
+			char why[256];
+
+			snprintf(why, sizeof(why), "%s", err ? err->msg : "failed");
+			snprintf(where, sizeof(where), "exercise.x_tix_teams[%zu]", i);
+			tix_error_set(err, e, where,
+			              "granting team '%s' the exercise collection: %s", team, why);
+			goto out;
+		}
 	}
 	e = store_drill_add(c->s, &d, err);
 	snprintf(detail, sizeof(detail), "drill load %s (%s) collection %s", d.id, d.name,
@@ -466,6 +485,7 @@ enum tix_err drill_load(const struct drill_ctx *c, const char *text, size_t len,
 
 		e = store_audit_append(c->s, &ae, 1, err);
 	}
+out:
 	if (e == TIX_OK)
 		e = store_commit(c->s, err);
 	else

@@ -391,6 +391,8 @@ struct store_collection_info {
 	int can_read, can_write; /* for the org asked about (see list) */
 };
 
+/* store_collection_create and _grant run in their own transaction, or
+ * inside store_begin/commit in the caller's (which commits or rolls back). */
 enum tix_err store_collection_create(struct store *s, const char *title, const char *description,
                                      struct store_collection *out, struct tix_error *err);
 /* Sets what org may do with a collection (replacing an earlier grant). */

@@ -484,6 +484,37 @@ def served_clock(root):
     assert len(audit_entries(org)) == len(after)
 
 
+def load_all_or_nothing(root):
+    """A load that fails midway (the exercise row or a team's grant refused
+    by the store) leaves no collection and no audit entry behind; grant
+    failures are not ignored."""
+    import sqlite3
+    org = Node(root, "aon")
+    org.tix("admin", "org", "add", "alpha")
+    p = write(os.path.join(root, "s.json"), scenario())
+    org.tix("admin", "collection", "list")  # the store exists
+    before = audit_entries(org)
+    for table, why in (("drill_exercises", "storing an exercise"),
+                       ("collection_grants", "granting team 'alpha'")):
+        db = sqlite3.connect(org.db)
+        db.execute("CREATE TRIGGER refuse BEFORE INSERT ON %s"
+                   " BEGIN SELECT RAISE(ABORT, 'refused by the test'); END" % table)
+        db.commit()
+        db.close()
+        r = org.tix_run("drill", "load", p, now=T0)
+        assert r.returncode != 0 and why in r.stderr, (table, r.stderr)
+        assert "exercise" not in org.tix("admin", "collection", "list"), table
+        db = sqlite3.connect(org.db)
+        db.execute("DROP TRIGGER refuse")
+        db.commit()
+        db.close()
+    assert [e for e in audit_entries(org) if "drill load" in e] == [], audit_entries(org)
+    # and the same file loads once the store takes it
+    xid = org.tix("drill", "load", p, now=T0).split()[-1]
+    assert "exercise %s" % xid[:8] in org.tix("admin", "collection", "list")
+    assert len(audit_entries(org)) >= len(before) + 1
+
+
 def outputs_escaped(root):
     """Team and inject names are markup-escaped in the SVG and quoted per
     RFC 4180 in the CSV."""
@@ -553,7 +584,8 @@ def main():
     root = tempfile.mkdtemp(prefix="tix-drill-")
     for name, fn in (("drill", drill), ("served_clock", served_clock),
                      ("one_bad_exercise", one_bad_exercise),
-                     ("outputs_escaped", outputs_escaped)):
+                     ("outputs_escaped", outputs_escaped),
+                     ("load_all_or_nothing", load_all_or_nothing)):
         t0 = time.monotonic()
         try:
             fn(os.path.join(root, name))
