@@ -275,8 +275,6 @@ static void secs(char *buf, size_t n, int64_t from, int64_t to)
 enum tix_err drill_score(const struct drill_ctx *c, const char *id, FILE *out, FILE *csv, FILE *svg,
                          json_t *js, struct tix_error *err)
 {
-	static const char *const types[] = {"sighting", NULL};
-	struct store_query q = {types, NULL, NULL, 0, 0};
 	struct drill_run r;
 	struct expect *x = calloc(DRILL_MAX_EXPECT, sizeof(*x));
 	struct collect cs = {0};
@@ -295,7 +293,16 @@ enum tix_err drill_score(const struct drill_ctx *c, const char *id, FILE *out, F
 	n = expectations(c, &r, x, DRILL_MAX_EXPECT);
 	cs.x = x;
 	cs.nx = n;
-	if ((e = store_query(c->s, &q, collect_row, &cs, err)) == TIX_OK && cs.oom)
+	/* Only the sightings of each expected indicator (the store's index of
+	 * sighting_of_ref), each indicator once. */
+	for (i = 0; e == TIX_OK && i < n; i++) {
+		for (k = 0; k < i && strcmp(x[k].indicator, x[i].indicator) != 0; k++)
+			;
+		if (k == i)
+			e = store_referrers(c->s, NULL, x[i].indicator, "sighting", collect_row,
+			                    &cs, err);
+	}
+	if (e == TIX_OK && cs.oom)
 		e = tix_error_set(err, TIX_ENOMEM, "drill", "out of memory");
 	if (e != TIX_OK)
 		goto out;
