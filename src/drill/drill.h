@@ -54,7 +54,15 @@ enum tix_err drill_tick(const struct drill_ctx *c, const char *id, size_t *n,
  * its own: an exercise that fails is logged (tix_log_error, naming it) and
  * the others are still ticked; an error only when the exercises cannot be
  * listed. */
-enum tix_err drill_tick_all(const struct drill_ctx *c, size_t *n, struct tix_error *err);
+/* What the clock remembers between ticks: the running exercises whose
+ * injects have all gone out (they are not read again). Zeroed to start. */
+struct drill_clock {
+	char (*done)[64];
+	size_t n, cap;
+};
+enum tix_err drill_tick_all(const struct drill_ctx *c, struct drill_clock *clock, size_t *n,
+                            struct tix_error *err);
+void drill_clock_release(struct drill_clock *clock);
 
 /* The exercise's state and each inject's time and whether it went out. */
 enum tix_err drill_status(const struct drill_ctx *c, const char *id, FILE *out,

@@ -58,7 +58,7 @@ static size_t expectations(const struct drill_ctx *c, const struct drill_run *r,
 		e->kind = drill__str(x, "kind");
 		e->value = drill__str(x, "value");
 		drill__object_id(r, drill__str(x, "indicator"), e->indicator);
-		e->at_us = drill__published_at(c, r, e->inject);
+		e->at_us = drill__published_at(r, e->inject);
 		if (e->at_us == 0 && r->d.started_us)
 			e->at_us = r->d.started_us + r->d.paused_total_us +
 			           (int64_t)(drill__at(step) * (double)US);
