@@ -161,6 +161,8 @@ int64_t tix_days_from_civil(int64_t y, unsigned m, unsigned d);
 void tix_time_now(struct tix_time *t);
 int64_t tix_time_to_us(const struct tix_time *t);
 void tix_time_from_us(int64_t us, struct tix_time *t);
+/* µs since the epoch formatted as tix_time_format does. Returns out. */
+char *tix_time_format_us(int64_t us, int digits, char out[32]);
 
 /* ---- UUIDs and hashing ----------------------------------------------- */
 

@@ -500,7 +500,6 @@ json_t *drill_starter(int64_t now_us)
 {
 	struct tix_uuid u;
 	char ex[37], inj[37], pay[37], ind[37], start[32], created[32];
-	struct tix_time t;
 	json_t *sc;
 
 	tix_uuid_v4(&u);
@@ -511,10 +510,8 @@ json_t *drill_starter(int64_t now_us)
 	tix_uuid_format(&u, pay);
 	tix_uuid_v4(&u);
 	tix_uuid_format(&u, ind);
-	tix_time_from_us(now_us + 3600 * (int64_t)1000000, &t);
-	tix_time_format(&t, 0, start);
-	tix_time_from_us(now_us, &t);
-	tix_time_format(&t, 3, created);
+	tix_time_format_us(now_us + 3600 * (int64_t)1000000, 0, start);
+	tix_time_format_us(now_us, 3, created);
 	sc = json_pack(
 	        "{s:{s:s, s:s, s:s, s:s, s:[s], s:s, s:s, s:s, s:s, s:[s,s]},"
 	        " s:[{s:s, s:s, s:{s:i}}],"

@@ -197,7 +197,6 @@ static enum tix_err publish(const struct drill_ctx *c, struct drill_run *r, cons
 	                                    drill__str(inject, "action_payload_resource_uuid"));
 	const json_t *o;
 	struct store_collection col;
-	struct tix_time t;
 	struct tix_buf ids;
 	char when[32], mid[128], id[128], detail[256];
 	enum tix_err e;
@@ -210,8 +209,7 @@ static enum tix_err publish(const struct drill_ctx *c, struct drill_run *r, cons
 		return e;
 	if ((e = store_collection_get(c->s, r->d.collection, 0, &col, err)) != TIX_OK)
 		return e;
-	tix_time_from_us(r->d.started_us, &t);
-	tix_time_format(&t, 3, when);
+	tix_time_format_us(r->d.started_us, 3, when);
 	tix_buf_init(&ids, TIX_BUF_UNLIMITED);
 	tix_buf_addc(&ids, '\n');
 	m = marking(r, when);
@@ -219,8 +217,7 @@ static enum tix_err publish(const struct drill_ctx *c, struct drill_run *r, cons
 	      : tix_error_set(err, TIX_ENOMEM, "drill", "out of memory");
 	json_decref(m);
 	marking_id(r, mid);
-	tix_time_from_us(due_us, &t);
-	tix_time_format(&t, 3, when);
+	tix_time_format_us(due_us, 3, when);
 	if (payload && strcmp(drill__str(payload, "type"), "x-tix-stix") == 0)
 		json_array_foreach (
 		        json_object_get(json_object_get(payload, "parameters"), "objects"), i, o) {
@@ -513,14 +510,6 @@ enum tix_err drill_pause(const struct drill_ctx *c, const char *id, struct tix_e
 	return e;
 }
 
-static char *iso(int64_t us, char out[32])
-{
-	struct tix_time t;
-
-	tix_time_from_us(us, &t);
-	return tix_time_format(&t, 0, out);
-}
-
 enum tix_err drill_status(const struct drill_ctx *c, const char *id, FILE *out,
                           struct tix_error *err)
 {
@@ -535,9 +524,9 @@ enum tix_err drill_status(const struct drill_ctx *c, const char *id, FILE *out,
 	fprintf(out, "exercise %s  %s  %s\ncollection %s\n", r.d.id, r.d.name, r.d.state,
 	        r.d.collection);
 	if (r.d.started_us)
-		fprintf(out, "started %s\n", iso(r.d.started_us, t));
+		fprintf(out, "started %s\n", tix_time_format_us(r.d.started_us, 0, t));
 	else if (r.d.scheduled_us)
-		fprintf(out, "scheduled %s\n", iso(r.d.scheduled_us, t));
+		fprintf(out, "scheduled %s\n", tix_time_format_us(r.d.scheduled_us, 0, t));
 	json_array_foreach (json_object_get(r.sc, "inject_flow"), i, step) {
 		const char *iu = drill__str(step, "inject_uuid");
 		const json_t *inj = drill__find(json_object_get(r.sc, "injects"), iu);
@@ -546,11 +535,11 @@ enum tix_err drill_status(const struct drill_ctx *c, const char *id, FILE *out,
 
 		if (pub)
 			fprintf(out, "  +%6llds  published %s  %s\n", (long long)(at / US),
-			        iso(pub, t),
+			        tix_time_format_us(pub, 0, t),
 			        drill__str(inj, "name") ? drill__str(inj, "name") : iu);
 		else if (r.d.started_us)
 			fprintf(out, "  +%6llds  due %s  %s\n", (long long)(at / US),
-			        iso(r.d.started_us + r.d.paused_total_us + at, t),
+			        tix_time_format_us(r.d.started_us + r.d.paused_total_us + at, 0, t),
 			        drill__str(inj, "name") ? drill__str(inj, "name") : iu);
 		else
 			fprintf(out, "  +%6llds  pending  %s\n", (long long)(at / US),

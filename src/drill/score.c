@@ -12,14 +12,6 @@
 
 #define US 1000000LL
 
-static char *iso(int64_t us, int digits, char out[32])
-{
-	struct tix_time t;
-
-	tix_time_from_us(us, &t);
-	return tix_time_format(&t, digits, out);
-}
-
 /* Each expectation of the scenario, in flow order, with its inject's time. */
 struct expect {
 	const char *inject, *name, *kind, *value;
@@ -78,7 +70,7 @@ static void line(FILE *out, const char *kind, const char *value, int64_t at_us, 
 {
 	char t[32];
 
-	iso(at_us, 3, t);
+	tix_time_format_us(at_us, 3, t);
 	if (strcmp(kind, "url") == 0)
 		fprintf(out,
 		        "%s proxy[812]: 10.20.%u.%u TCP_MISS/200 %u GET %s - HIER_DIRECT/203.0.113.%u "
@@ -368,12 +360,17 @@ enum tix_err drill_score(const struct drill_ctx *c, const char *id, FILE *out, F
 				                "{s:s, s:s, s:s, s:s, s:I, s:s, s:s?, s:s?, s:o, s:o}",
 				                "inject", x[i].inject, "name", x[i].name,
 				                "indicator", x[i].indicator, "inject_at",
-				                x[i].at_us ? iso(x[i].at_us, 0, w) : "", "window_s",
-				                (json_int_t)(x[i].window_us / US), "result",
-				                cl.status, "first_seen",
-				                cl.detect_us ? iso(cl.detect_us, 0, a) : NULL,
+				                x[i].at_us ? tix_time_format_us(x[i].at_us, 0, w)
+				                           : "",
+				                "window_s", (json_int_t)(x[i].window_us / US),
+				                "result", cl.status, "first_seen",
+				                cl.detect_us
+				                        ? tix_time_format_us(cl.detect_us, 0, a)
+				                        : NULL,
 				                "reported",
-				                cl.report_us ? iso(cl.report_us, 0, b) : NULL,
+				                cl.report_us
+				                        ? tix_time_format_us(cl.report_us, 0, b)
+				                        : NULL,
 				                "time_to_detect_s",
 				                cl.detect_us
 				                        ? json_integer((cl.detect_us - x[i].at_us) /
@@ -388,10 +385,11 @@ enum tix_err drill_score(const struct drill_ctx *c, const char *id, FILE *out, F
 				char rest[256];
 
 				snprintf(rest, sizeof(rest), ",%s,%lld,%s,%s,%s,%s,%s,",
-				         x[i].at_us ? iso(x[i].at_us, 0, w) : "",
+				         x[i].at_us ? tix_time_format_us(x[i].at_us, 0, w) : "",
 				         (long long)(x[i].window_us / US), cl.status,
-				         cl.detect_us ? iso(cl.detect_us, 0, a) : "",
-				         cl.report_us ? iso(cl.report_us, 0, b) : "", ds, rs);
+				         cl.detect_us ? tix_time_format_us(cl.detect_us, 0, a) : "",
+				         cl.report_us ? tix_time_format_us(cl.report_us, 0, b) : "",
+				         ds, rs);
 				csv_row(csv, team, x[i].inject, x[i].indicator, rest);
 			}
 			if (t1 > t0) {
