@@ -84,8 +84,11 @@ const json_t *drill__find(const json_t *list, const char *uuid)
 double drill__at(const json_t *flow_step)
 {
 	const json_t *t = json_object_get(json_object_get(flow_step, "timing"), "triggered_at");
+	double v = json_is_number(t) ? json_number_value(t) : 0.0;
 
-	return json_is_number(t) ? json_number_value(t) : 0.0;
+	/* drill_parse refuses more; a scenario an older tix stored may hold
+	 * more, and the µs clock must not overflow on it */
+	return v >= 0 ? (v <= DRILL_MAX_OFFSET ? v : DRILL_MAX_OFFSET) : 0.0;
 }
 
 static enum tix_err check_objects(const json_t *objs, const char *where, struct tix_error *err)

@@ -42,6 +42,7 @@ static size_t expectations(const struct drill_ctx *c, const struct drill_run *r,
 		                                drill__str(step, "inject_uuid"));
 		const json_t *x = json_object_get(inj, "x_tix_expect");
 		struct expect *e = &out[n];
+		int64_t w;
 
 		if (x == NULL || n >= max)
 			continue;
@@ -54,10 +55,11 @@ static size_t expectations(const struct drill_ctx *c, const struct drill_run *r,
 		if (e->at_us == 0 && r->d.started_us)
 			e->at_us = r->d.started_us + r->d.paused_total_us +
 			           (int64_t)(drill__at(step) * (double)US);
-		e->window_us = (json_is_integer(json_object_get(x, "window"))
-		                        ? (int64_t)json_integer_value(json_object_get(x, "window"))
-		                        : DRILL_EXTENSION_DEFAULT_WINDOW) *
-		               US;
+		w = json_is_integer(json_object_get(x, "window"))
+		            ? (int64_t)json_integer_value(json_object_get(x, "window"))
+		            : DRILL_EXTENSION_DEFAULT_WINDOW;
+		/* bounded as drill_parse bounds it (a scenario an older tix stored) */
+		e->window_us = (w < 1 ? 1 : w > DRILL_MAX_OFFSET ? DRILL_MAX_OFFSET : w) * US;
 		e->teams = json_object_get(x, "teams");
 		n++;
 	}

@@ -515,6 +515,25 @@ def load_all_or_nothing(root):
     assert len(audit_entries(org)) >= len(before) + 1
 
 
+def stored_offsets_bounded(root):
+    """A scenario an older tix stored with offsets beyond today's bounds
+    (written into the store here) is played and scored without the µs clock
+    overflowing (UBSan aborted the old code's score)."""
+    import sqlite3
+    org = Node(root, "old")
+    sc = scenario()
+    xid = org.tix("drill", "load", write(os.path.join(root, "s.json"), sc), now=T0).split()[-1]
+    sc["inject_flow"][1]["timing"]["triggered_at"] = 1e300
+    sc["injects"][1]["x_tix_expect"]["window"] = 2 ** 62
+    db = sqlite3.connect(org.db)
+    db.execute("UPDATE drill_exercises SET scenario = ? WHERE id = ?", (json.dumps(sc), xid))
+    db.commit()
+    db.close()
+    org.tix("drill", "start", xid, now=T0)
+    assert "missed" in org.tix("drill", "score", xid, now=DUE)
+    assert "C2 beacon" in org.tix("drill", "status", xid, now=DUE)
+
+
 def outputs_escaped(root):
     """Team and inject names are markup-escaped in the SVG and quoted per
     RFC 4180 in the CSV."""
@@ -585,7 +604,8 @@ def main():
     for name, fn in (("drill", drill), ("served_clock", served_clock),
                      ("one_bad_exercise", one_bad_exercise),
                      ("outputs_escaped", outputs_escaped),
-                     ("load_all_or_nothing", load_all_or_nothing)):
+                     ("load_all_or_nothing", load_all_or_nothing),
+                     ("stored_offsets_bounded", stored_offsets_bounded)):
         t0 = time.monotonic()
         try:
             fn(os.path.join(root, name))
