@@ -447,7 +447,7 @@ enum tix_err drill_load(const struct drill_ctx *c, const char *text, size_t len,
 		                  d.id);
 		goto out;
 	}
-	if ((e = store_collection_get(c->s, title, 0, &col, NULL)) == TIX_OK) {
+	if (store_collection_get(c->s, title, 0, &col, NULL) == TIX_OK) {
 		e = tix_error_set(err, TIX_EEXIST, title, "a collection has this title");
 		goto out;
 	}
@@ -462,12 +462,11 @@ enum tix_err drill_load(const struct drill_ctx *c, const char *text, size_t len,
 		struct store_org o;
 		const char *team = json_string_value(t);
 
-		if ((e = store_org_get(c->s, team, &o, err)) == TIX_ENOTFOUND) {
-			e = TIX_OK; /* not an organisation here (docs/drill.md) */
-			continue;
-		}
-		if (e == TIX_OK)
-			e = store_collection_grant(c->s, &col, team, 1, 1, err);
+		enum tix_err found = store_org_get(c->s, team, &o, err);
+
+		if (found == TIX_ENOTFOUND)
+			continue; /* not an organisation here (docs/drill.md) */
+		e = found == TIX_OK ? store_collection_grant(c->s, &col, team, 1, 1, err) : found;
 		if (e != TIX_OK) {
 			char why[256];
 

@@ -95,7 +95,7 @@ static void marking_id(const struct drill_run *r, char out[128])
 
 int64_t drill__published_at(const struct drill_run *r, const char *inject)
 {
-	struct drill_pub key;
+	struct drill_pub key = {"", 0};
 	const struct drill_pub *p;
 
 	if (inject == NULL || r->npub == 0)
