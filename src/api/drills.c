@@ -12,13 +12,10 @@ static int add_drill(void *arg, const struct store_drill *d)
 {
 	json_t *list = arg;
 	char when[32];
-	struct tix_time t;
 
 	when[0] = '\0';
-	if (d->started_us) {
-		tix_time_from_us(d->started_us, &t);
-		tix_time_format(&t, 0, when);
-	}
+	if (d->started_us)
+		tix_time_format_us(d->started_us, 0, when);
 	json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:s?}", "id", d->id, "name",
 	                                      d->name, "state", d->state, "collection",
 	                                      d->collection, "started", when[0] ? when : NULL));

@@ -134,6 +134,7 @@ static void *drill_thread(void *arg)
 {
 	struct serve_sync *ss = arg;
 	struct drill_ctx c = {NULL, 0, "tix serve", NULL};
+	struct drill_clock clock = {NULL, 0, 0};
 	struct tix_error err;
 	size_t n;
 
@@ -143,7 +144,7 @@ static void *drill_thread(void *arg)
 		if (cli_clock_now("serve", &c.now_us) != 0)
 			break;
 		tix_error_clear(&err);
-		if (drill_tick_all(&c, &n, &err) != TIX_OK)
+		if (drill_tick_all(&c, &clock, &n, &err) != TIX_OK)
 			tix_log_error("drill: %s: %s", err.where, err.msg);
 		else if (n > 0)
 			fprintf(stderr, "tix serve: drill: published %zu inject%s\n", n,
@@ -151,6 +152,7 @@ static void *drill_thread(void *arg)
 		for (int i = 0; i < 10 && !ss->stop; i++)
 			usleep(100000);
 	}
+	drill_clock_release(&clock);
 	store_close(c.s);
 	return NULL;
 }

@@ -137,6 +137,49 @@ enum tix_err tix_buf_add_json_string(struct tix_buf *b, const char *s)
 	return e == TIX_OK ? tix_buf_addc(b, '"') : e;
 }
 
+enum tix_err tix_buf_add_xml(struct tix_buf *b, const char *s)
+{
+	enum tix_err e = TIX_OK;
+
+	for (; e == TIX_OK && s && *s; s++) {
+		switch (*s) {
+		case '<': e = tix_buf_adds(b, "&lt;"); break;
+		case '>': e = tix_buf_adds(b, "&gt;"); break;
+		case '&': e = tix_buf_adds(b, "&amp;"); break;
+		case '"': e = tix_buf_adds(b, "&quot;"); break;
+		case '\'': e = tix_buf_adds(b, "&#39;"); break;
+		default: e = tix_buf_addc(b, *s);
+		}
+	}
+	return e;
+}
+
+/* RFC 4180: a field with a comma, quote or line break is quoted, its
+ * quotes doubled. */
+static enum tix_err csv_quoted(struct tix_buf *b, const char *prefix, const char *v)
+{
+	enum tix_err e = tix_buf_addc(b, '"');
+
+	if (e == TIX_OK)
+		e = tix_buf_adds(b, prefix);
+	for (; e == TIX_OK && *v; v++)
+		e = *v == '"' ? tix_buf_add(b, "\"\"", 2) : tix_buf_addc(b, *v);
+	return e == TIX_OK ? tix_buf_addc(b, '"') : e;
+}
+
+enum tix_err tix_buf_add_csv(struct tix_buf *b, const char *v)
+{
+	if (v == NULL)
+		v = "";
+	/* A value a spreadsheet would read as a formula (an account such as
+	 * "=cmd|..." reported by a partner) is written as text. */
+	if (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@')
+		return csv_quoted(b, "'", v);
+	if (strpbrk(v, ",\"\r\n") == NULL && v[0] != ' ')
+		return tix_buf_adds(b, v);
+	return csv_quoted(b, "", v);
+}
+
 char *tix_buf_space(struct tix_buf *b, size_t want)
 {
 	if (buf_grow(b, want) != TIX_OK)

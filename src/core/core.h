@@ -89,6 +89,13 @@ enum tix_err tix_buf_addf(struct tix_buf *b, const char *fmt, ...) TIX_PRINTF(2,
 enum tix_err tix_buf_vaddf(struct tix_buf *b, const char *fmt, va_list ap);
 /* Appends s as a JSON string literal (quotes and escapes included). */
 enum tix_err tix_buf_add_json_string(struct tix_buf *b, const char *s);
+/* Appends s as HTML/XML text and attribute values: < > & " ' escaped
+ * (NULL: nothing). */
+enum tix_err tix_buf_add_xml(struct tix_buf *b, const char *s);
+/* Appends v as one CSV field (RFC 4180: quoted when it holds a comma, a
+ * quote or a line break, or starts with a space; a value a spreadsheet
+ * would read as a formula, starting = + - @, quoted with a ' before it). */
+enum tix_err tix_buf_add_csv(struct tix_buf *b, const char *v);
 static inline const char *tix_buf_str(const struct tix_buf *b)
 {
 	return b->data ? b->data : "";
@@ -154,6 +161,8 @@ int64_t tix_days_from_civil(int64_t y, unsigned m, unsigned d);
 void tix_time_now(struct tix_time *t);
 int64_t tix_time_to_us(const struct tix_time *t);
 void tix_time_from_us(int64_t us, struct tix_time *t);
+/* µs since the epoch formatted as tix_time_format does. Returns out. */
+char *tix_time_format_us(int64_t us, int digits, char out[32]);
 
 /* ---- UUIDs and hashing ----------------------------------------------- */
 

@@ -227,3 +227,11 @@ void tix_time_from_us(int64_t us, struct tix_time *t)
 	t->nsec = (int32_t)(r * 1000);
 	t->digits = 6;
 }
+
+char *tix_time_format_us(int64_t us, int digits, char out[32])
+{
+	struct tix_time t;
+
+	tix_time_from_us(us, &t);
+	return tix_time_format(&t, digits, out);
+}

@@ -4,10 +4,12 @@
  * played: its timed STIX injects published, on the drill's clock, into the
  * exercise collection, each marked as exercise data; purged whole after.
  */
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "drill/drill_int.h"
+#include "values/values.h"
 
 /* ---- the scenario's shape ---------------------------------------------------- */
 
@@ -82,8 +84,11 @@ const json_t *drill__find(const json_t *list, const char *uuid)
 double drill__at(const json_t *flow_step)
 {
 	const json_t *t = json_object_get(json_object_get(flow_step, "timing"), "triggered_at");
+	double v = json_is_number(t) ? json_number_value(t) : 0.0;
 
-	return json_is_number(t) ? json_number_value(t) : 0.0;
+	/* drill_parse refuses more; a scenario an older tix stored may hold
+	 * more, and the µs clock must not overflow on it */
+	return v >= 0 ? (v <= DRILL_MAX_OFFSET ? v : DRILL_MAX_OFFSET) : 0.0;
 }
 
 static enum tix_err check_objects(const json_t *objs, const char *where, struct tix_error *err)
@@ -134,6 +139,43 @@ static int has_object(const json_t *payload, const char *id)
 	return 0;
 }
 
+/* s is a UUID ("8-4-4-4-12" hex digits). */
+static int is_uuid(const char *s)
+{
+	struct tix_uuid u;
+
+	return s && strlen(s) == 36 && tix_uuid_parse(s, &u) == TIX_OK;
+}
+
+/* s is a STIX id of type: "type--" and a UUID. */
+static int is_stix_id(const char *s, const char *type)
+{
+	size_t n = strlen(type);
+
+	return s && strncmp(s, type, n) == 0 && strncmp(s + n, "--", 2) == 0 && is_uuid(s + n + 2);
+}
+
+/* The planted value is one of its kind, as the matcher reads it: a domain
+ * or URL its normaliser accepts, an IPv4 address inet_pton reads. */
+static int value_of_kind(const char *kind, const char *v)
+{
+	size_t n = strlen(v);
+	char *buf = malloc(2 * n + 64);
+	struct in_addr a;
+	int ok = 0;
+
+	if (buf == NULL)
+		return 0;
+	if (strcmp(kind, "domain") == 0)
+		ok = values_norm_domain(v, n, buf) >= 0;
+	else if (strcmp(kind, "url") == 0)
+		ok = values_norm_url(v, n, buf, 2 * n + 64) >= 0;
+	else if (strcmp(kind, "ipv4") == 0)
+		ok = inet_pton(AF_INET, v, &a) == 1;
+	free(buf);
+	return ok;
+}
+
 static enum tix_err check_expect(const json_t *x, const json_t *payload, const json_t *teams,
                                  const char *where, struct tix_error *err)
 {
@@ -150,6 +192,9 @@ static enum tix_err check_expect(const json_t *x, const json_t *payload, const j
 	            0)
 		return tix_error_set(err, TIX_EINVAL, path,
 		                     "expected detections need an x-tix-stix payload");
+	if (!is_stix_id(drill__str(x, "indicator"), "indicator"))
+		return tix_error_set(err, TIX_EINVAL, path,
+		                     "indicator: a STIX indicator id (indicator--UUID)");
 	if (!has_object(payload, drill__str(x, "indicator")))
 		return tix_error_set(err, TIX_EINVAL, path,
 		                     "indicator '%s' is not among the payload's objects",
@@ -160,9 +205,15 @@ static enum tix_err check_expect(const json_t *x, const json_t *payload, const j
 		                     "value: the observable planted in the logs (no spaces)");
 	if (drill__str(x, "kind") == NULL || !in_list(kinds, drill__str(x, "kind")))
 		return tix_error_set(err, TIX_EINVAL, path, "kind: domain, ipv4 or url");
-	if (json_object_get(x, "window") && (!json_is_integer(json_object_get(x, "window")) ||
-	                                     json_integer_value(json_object_get(x, "window")) <= 0))
-		return tix_error_set(err, TIX_EINVAL, path, "window: seconds, more than 0");
+	if (!value_of_kind(drill__str(x, "kind"), drill__str(x, "value")))
+		return tix_error_set(err, TIX_EINVAL, path, "value '%s' is not a valid %s",
+		                     drill__str(x, "value"), drill__str(x, "kind"));
+	if (json_object_get(x, "window") &&
+	    (!json_is_integer(json_object_get(x, "window")) ||
+	     json_integer_value(json_object_get(x, "window")) <= 0 ||
+	     json_integer_value(json_object_get(x, "window")) > DRILL_MAX_OFFSET))
+		return tix_error_set(err, TIX_EINVAL, path,
+		                     "window: whole seconds, 1 to %d (366 days)", DRILL_MAX_OFFSET);
 	if (!json_is_array(json_object_get(x, "teams")) ||
 	    json_array_size(json_object_get(x, "teams")) == 0)
 		return tix_error_set(err, TIX_EINVAL, path,
@@ -184,14 +235,13 @@ static enum tix_err check_expect(const json_t *x, const json_t *payload, const j
 
 static enum tix_err check_exercise(const json_t *ex, int64_t now_us, struct tix_error *err)
 {
-	struct tix_uuid u;
 	const json_t *t, *v;
 	size_t i;
 	enum tix_err e;
 
 	if ((e = known_keys(ex, exercise_keys, "exercise", err)) != TIX_OK)
 		return e;
-	if (drill__str(ex, "uuid") == NULL || tix_uuid_parse(drill__str(ex, "uuid"), &u) != TIX_OK)
+	if (!is_uuid(drill__str(ex, "uuid")))
 		return tix_error_set(err, TIX_EINVAL, "exercise.uuid", "not a UUID");
 	if (drill__str(ex, "name") == NULL || drill__str(ex, "name")[0] == '\0')
 		return tix_error_set(err, TIX_EINVAL, "exercise.name", "missing");
@@ -214,10 +264,15 @@ static enum tix_err check_exercise(const json_t *ex, int64_t now_us, struct tix_
 		                     "an array of team (organisation) names");
 	json_array_foreach (t, i, v) {
 		const char *n = json_string_value(v);
+		int ctl = 0;
 
-		if (n == NULL || n[0] == '\0' || strpbrk(n, "\n,\"") != NULL)
+		for (const unsigned char *p = (const unsigned char *)n; p && *p; p++)
+			ctl |= *p < 0x20 || *p == 0x7f;
+		/* organisation names, as tix admin org add takes them */
+		if (n == NULL || n[0] == '\0' || strlen(n) > 127 || ctl || strchr(n, ',') != NULL)
 			return tix_error_set(err, TIX_EINVAL, "exercise.x_tix_teams",
-			                     "team names are non-empty strings");
+			                     "team names are organisation names: 1 to 127 bytes, "
+			                     "no control characters, no ','");
 	}
 	return TIX_OK;
 }
@@ -254,8 +309,9 @@ json_t *drill_parse(const char *text, size_t len, int64_t now_us, struct tix_err
 		snprintf(where, sizeof(where), "inject_payloads[%zu]", i);
 		if (known_keys(v, payload_keys, where, err) != TIX_OK)
 			goto bad;
-		if (drill__str(v, "uuid") == NULL || drill__str(v, "type") == NULL) {
-			tix_error_set(err, TIX_EINVAL, where, "a payload has a uuid and a type");
+		if (!is_uuid(drill__str(v, "uuid")) || drill__str(v, "type") == NULL) {
+			tix_error_set(err, TIX_EINVAL, where,
+			              "a payload has a uuid (a UUID) and a type");
 			goto bad;
 		}
 		if (drill__find(payloads, drill__str(v, "uuid")) != v) {
@@ -275,9 +331,10 @@ json_t *drill_parse(const char *text, size_t len, int64_t now_us, struct tix_err
 		snprintf(where, sizeof(where), "injects[%zu]", i);
 		if (known_keys(v, inject_keys, where, err) != TIX_OK)
 			goto bad;
-		if (drill__str(v, "uuid") == NULL ||
+		if (!is_uuid(drill__str(v, "uuid")) ||
 		    drill__find(injects, drill__str(v, "uuid")) != v) {
-			tix_error_set(err, TIX_EINVAL, where, "an inject has a uuid of its own");
+			tix_error_set(err, TIX_EINVAL, where,
+			              "an inject has a uuid of its own (a UUID, used once)");
 			goto bad;
 		}
 		p = drill__str(v, "action_payload_resource_uuid");
@@ -319,9 +376,12 @@ json_t *drill_parse(const char *text, size_t len, int64_t now_us, struct tix_err
 				goto bad;
 			t = json_object_get(json_object_get(v, "timing"), "triggered_at");
 			if (t && !json_is_null(t) &&
-			    (!json_is_number(t) || json_number_value(t) < 0)) {
+			    (!json_is_number(t) || !(json_number_value(t) >= 0) ||
+			     json_number_value(t) > DRILL_MAX_OFFSET)) {
 				tix_error_set(err, TIX_EINVAL, where,
-				              "triggered_at: seconds after the start, or null");
+				              "triggered_at: seconds after the start, 0 to %d (366 "
+				              "days), or null",
+				              DRILL_MAX_OFFSET);
 				goto bad;
 			}
 		}
@@ -350,8 +410,9 @@ enum tix_err drill_load(const struct drill_ctx *c, const char *text, size_t len,
 	const json_t *ex, *teams, *t;
 	struct store_drill d, old;
 	struct store_collection col;
+	struct tix_uuid u;
 	struct tix_time start;
-	char title[256], detail[320];
+	char title[256], detail[320], where[64];
 	enum tix_err e;
 	size_t i;
 
@@ -359,18 +420,12 @@ enum tix_err drill_load(const struct drill_ctx *c, const char *text, size_t len,
 		return err ? err->code : TIX_EINVAL;
 	ex = json_object_get(sc, "exercise");
 	memset(&d, 0, sizeof(d));
-	snprintf(d.id, sizeof(d.id), "%s", drill__str(ex, "uuid"));
-	for (char *p = d.id; *p; p++)
-		if (*p >= 'A' && *p <= 'F')
-			*p = (char)(*p - 'A' + 'a');
-	if (store_drill_get(c->s, d.id, &old, NULL) == TIX_OK) {
-		store_drill_release(&old);
+	/* its canonical (lowercase) form; drill_parse checked it is a UUID */
+	if (tix_uuid_parse(drill__str(ex, "uuid"), &u) != TIX_OK) {
 		json_decref(sc);
-		return tix_error_set(err, TIX_EEXIST, "exercise.uuid",
-		                     "exercise %s was loaded before; a new exercise needs a new "
-		                     "uuid",
-		                     d.id);
+		return tix_error_set(err, TIX_EINVAL, "exercise.uuid", "not a UUID");
 	}
+	tix_uuid_format(&u, d.id);
 	snprintf(d.name, sizeof(d.name), "%s", drill__str(ex, "name"));
 	snprintf(d.state, sizeof(d.state), "loaded");
 	if (drill__str(ex, "x_tix_start") &&
@@ -379,22 +434,48 @@ enum tix_err drill_load(const struct drill_ctx *c, const char *text, size_t len,
 	d.created_us = c->now_us;
 	d.scenario = (char *)text;
 	snprintf(title, sizeof(title), "exercise %.8s %.200s", d.id, d.name);
-	if ((e = store_collection_get(c->s, title, 0, &col, NULL)) == TIX_OK ||
-	    (e = store_collection_create(c->s, title, "drill data (tix drill, docs/drill.md)", &col,
-	                                 err)) != TIX_OK) {
-		json_decref(sc);
-		if (e == TIX_OK)
-			return tix_error_set(err, TIX_EEXIST, title, "a collection has this title");
-		return e;
-	}
-	snprintf(d.collection, sizeof(d.collection), "%s", col.id);
-	/* The teams read the injects and write their sightings back. */
-	teams = json_object_get(ex, "x_tix_teams");
-	json_array_foreach (teams, i, t)
-		(void)store_collection_grant(c->s, &col, json_string_value(t), 1, 1, NULL);
+	/* All or nothing: the collection, its grants, the exercise and the
+	 * audit entry in one transaction. */
 	if ((e = store_begin(c->s, err)) != TIX_OK) {
 		json_decref(sc);
 		return e;
+	}
+	if (store_drill_get(c->s, d.id, &old, NULL) == TIX_OK) {
+		store_drill_release(&old);
+		e = tix_error_set(err, TIX_EEXIST, "exercise.uuid",
+		                  "exercise %s was loaded before; a new exercise needs a new uuid",
+		                  d.id);
+		goto out;
+	}
+	if (store_collection_get(c->s, title, 0, &col, NULL) == TIX_OK) {
+		e = tix_error_set(err, TIX_EEXIST, title, "a collection has this title");
+		goto out;
+	}
+	if ((e = store_collection_create(c->s, title, "drill data (tix drill, docs/drill.md)", &col,
+	                                 err)) != TIX_OK)
+		goto out;
+	snprintf(d.collection, sizeof(d.collection), "%s", col.id);
+	/* The teams read the injects and write their sightings back: each
+	 * organisation of the node among them is granted both. */
+	teams = json_object_get(ex, "x_tix_teams");
+	json_array_foreach (teams, i, t) {
+		struct store_org o;
+		const char *team = json_string_value(t);
+
+		enum tix_err found = store_org_get(c->s, team, &o, err);
+
+		if (found == TIX_ENOTFOUND)
+			continue; /* not an organisation here (docs/drill.md) */
+		e = found == TIX_OK ? store_collection_grant(c->s, &col, team, 1, 1, err) : found;
+		if (e != TIX_OK) {
+			char why[256];
+
+			snprintf(why, sizeof(why), "%s", err ? err->msg : "failed");
+			snprintf(where, sizeof(where), "exercise.x_tix_teams[%zu]", i);
+			tix_error_set(err, e, where,
+			              "granting team '%s' the exercise collection: %s", team, why);
+			goto out;
+		}
 	}
 	e = store_drill_add(c->s, &d, err);
 	snprintf(detail, sizeof(detail), "drill load %s (%s) collection %s", d.id, d.name,
@@ -406,6 +487,7 @@ enum tix_err drill_load(const struct drill_ctx *c, const char *text, size_t len,
 
 		e = store_audit_append(c->s, &ae, 1, err);
 	}
+out:
 	if (e == TIX_OK)
 		e = store_commit(c->s, err);
 	else
@@ -420,7 +502,6 @@ json_t *drill_starter(int64_t now_us)
 {
 	struct tix_uuid u;
 	char ex[37], inj[37], pay[37], ind[37], start[32], created[32];
-	struct tix_time t;
 	json_t *sc;
 
 	tix_uuid_v4(&u);
@@ -431,10 +512,8 @@ json_t *drill_starter(int64_t now_us)
 	tix_uuid_format(&u, pay);
 	tix_uuid_v4(&u);
 	tix_uuid_format(&u, ind);
-	tix_time_from_us(now_us + 3600 * (int64_t)1000000, &t);
-	tix_time_format(&t, 0, start);
-	tix_time_from_us(now_us, &t);
-	tix_time_format(&t, 3, created);
+	tix_time_format_us(now_us + 3600 * (int64_t)1000000, 0, start);
+	tix_time_format_us(now_us, 3, created);
 	sc = json_pack(
 	        "{s:{s:s, s:s, s:s, s:s, s:[s], s:s, s:s, s:s, s:s, s:[s,s]},"
 	        " s:[{s:s, s:s, s:{s:i}}],"

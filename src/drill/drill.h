@@ -15,6 +15,9 @@
 
 #define DRILL_EXTENSION_DEFAULT_WINDOW 3600 /* seconds, when x_tix_expect names none */
 #define DRILL_MAX_EXPECT               256  /* expected detections per scenario */
+/* The longest triggered_at and window a scenario may give (seconds): a
+ * year's drill, and every time computed from them fits in µs. */
+#define DRILL_MAX_OFFSET (366 * 86400)
 
 /* What every call needs: the store, the clock (µs; TIX_NOW in tests) and
  * who runs it (for the audit log). */
@@ -47,8 +50,19 @@ enum tix_err drill_pause(const struct drill_ctx *c, const char *id, struct tix_e
 enum tix_err drill_tick(const struct drill_ctx *c, const char *id, size_t *n,
                         struct tix_error *err);
 
-/* drill_tick on every running exercise (the clock of `tix serve`). */
-enum tix_err drill_tick_all(const struct drill_ctx *c, size_t *n, struct tix_error *err);
+/* drill_tick on every running exercise (the clock of `tix serve`), each on
+ * its own: an exercise that fails is logged (tix_log_error, naming it) and
+ * the others are still ticked; an error only when the exercises cannot be
+ * listed. */
+/* What the clock remembers between ticks: the running exercises whose
+ * injects have all gone out (they are not read again). Zeroed to start. */
+struct drill_clock {
+	char (*done)[64];
+	size_t n, cap;
+};
+enum tix_err drill_tick_all(const struct drill_ctx *c, struct drill_clock *clock, size_t *n,
+                            struct tix_error *err);
+void drill_clock_release(struct drill_clock *clock);
 
 /* The exercise's state and each inject's time and whether it went out. */
 enum tix_err drill_status(const struct drill_ctx *c, const char *id, FILE *out,

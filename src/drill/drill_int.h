@@ -13,10 +13,19 @@ const json_t *drill__find(const json_t *list, const char *uuid);
 /* A flow step's timing.triggered_at (seconds; null or none: 0). */
 double drill__at(const json_t *flow_step);
 
-/* A loaded exercise and its scenario parsed. */
+/* An inject that went out, and when. */
+struct drill_pub {
+	char inject[64];
+	int64_t at;
+};
+
+/* A loaded exercise, its scenario parsed, and its published injects (read
+ * once, sorted by inject). */
 struct drill_run {
 	struct store_drill d;
 	json_t *sc;
+	struct drill_pub *pub;
+	size_t npub, cappub;
 };
 enum tix_err drill__open(const struct drill_ctx *c, const char *id, struct drill_run *r,
                          struct tix_error *err);
@@ -24,8 +33,8 @@ void drill__close(struct drill_run *r);
 /* The id an object of the scenario gets in this exercise (type--UUIDv5 of
  * the exercise and the scenario's id), into out. */
 void drill__object_id(const struct drill_run *r, const char *scenario_id, char out[128]);
-/* When each inject was published (µs), or 0: not yet. */
-int64_t drill__published_at(const struct drill_ctx *c, const struct drill_run *r,
-                            const char *inject);
+/* When the inject was published (µs), or 0: not yet (as drill__open read
+ * it). */
+int64_t drill__published_at(const struct drill_run *r, const char *inject);
 
 #endif

@@ -11,6 +11,31 @@
 
 #define US 1000000LL
 
+static int add_pub(void *arg, const char *inject, int64_t at)
+{
+	struct drill_run *r = arg;
+
+	if (r->npub == r->cappub) {
+		size_t cap = r->cappub ? 2 * r->cappub : 16;
+		struct drill_pub *p = realloc(r->pub, cap * sizeof(*p));
+
+		if (p == NULL) {
+			r->npub = SIZE_MAX; /* out of memory: drill__open says so */
+			return 1;
+		}
+		r->pub = p;
+		r->cappub = cap;
+	}
+	snprintf(r->pub[r->npub].inject, sizeof(r->pub[r->npub].inject), "%s", inject);
+	r->pub[r->npub++].at = at;
+	return 0;
+}
+
+static int cmp_pub(const void *a, const void *b)
+{
+	return strcmp(((const struct drill_pub *)a)->inject, ((const struct drill_pub *)b)->inject);
+}
+
 enum tix_err drill__open(const struct drill_ctx *c, const char *id, struct drill_run *r,
                          struct tix_error *err)
 {
@@ -24,6 +49,15 @@ enum tix_err drill__open(const struct drill_ctx *c, const char *id, struct drill
 		store_drill_release(&r->d);
 		return err ? err->code : TIX_ESTORE;
 	}
+	if ((e = store_drill_published_list(c->s, r->d.id, add_pub, r, err)) == TIX_OK &&
+	    r->npub == SIZE_MAX)
+		e = tix_error_set(err, TIX_ENOMEM, id, "out of memory");
+	if (e != TIX_OK) {
+		drill__close(r);
+		return e;
+	}
+	if (r->npub > 1)
+		qsort(r->pub, r->npub, sizeof(*r->pub), cmp_pub);
 	return TIX_OK;
 }
 
@@ -31,6 +65,9 @@ void drill__close(struct drill_run *r)
 {
 	json_decref(r->sc);
 	store_drill_release(&r->d);
+	free(r->pub);
+	r->sc = NULL;
+	r->pub = NULL;
 }
 
 static void ns_of(const struct drill_run *r, struct tix_uuid *ns)
@@ -56,30 +93,16 @@ static void marking_id(const struct drill_run *r, char out[128])
 	drill__object_id(r, "marking-definition--exercise", out);
 }
 
-struct pub_find {
-	const char *inject;
-	int64_t at;
-};
-
-static int find_pub(void *arg, const char *inject, int64_t at)
+int64_t drill__published_at(const struct drill_run *r, const char *inject)
 {
-	struct pub_find *f = arg;
+	struct drill_pub key = {"", 0};
+	const struct drill_pub *p;
 
-	if (strcmp(inject, f->inject) == 0) {
-		f->at = at;
-		return 1;
-	}
-	return 0;
-}
-
-int64_t drill__published_at(const struct drill_ctx *c, const struct drill_run *r,
-                            const char *inject)
-{
-	struct pub_find f = {inject, 0};
-
-	if (store_drill_published_list(c->s, r->d.id, find_pub, &f, NULL) != TIX_OK)
+	if (inject == NULL || r->npub == 0)
 		return 0;
-	return f.at;
+	snprintf(key.inject, sizeof(key.inject), "%s", inject);
+	p = bsearch(&key, r->pub, r->npub, sizeof(*r->pub), cmp_pub);
+	return p ? p->at : 0;
 }
 
 /* Is s an id of an object of the scenario's STIX payloads? */
@@ -174,7 +197,6 @@ static enum tix_err publish(const struct drill_ctx *c, struct drill_run *r, cons
 	                                    drill__str(inject, "action_payload_resource_uuid"));
 	const json_t *o;
 	struct store_collection col;
-	struct tix_time t;
 	struct tix_buf ids;
 	char when[32], mid[128], id[128], detail[256];
 	enum tix_err e;
@@ -187,8 +209,7 @@ static enum tix_err publish(const struct drill_ctx *c, struct drill_run *r, cons
 		return e;
 	if ((e = store_collection_get(c->s, r->d.collection, 0, &col, err)) != TIX_OK)
 		return e;
-	tix_time_from_us(r->d.started_us, &t);
-	tix_time_format(&t, 3, when);
+	tix_time_format_us(r->d.started_us, 3, when);
 	tix_buf_init(&ids, TIX_BUF_UNLIMITED);
 	tix_buf_addc(&ids, '\n');
 	m = marking(r, when);
@@ -196,8 +217,7 @@ static enum tix_err publish(const struct drill_ctx *c, struct drill_run *r, cons
 	      : tix_error_set(err, TIX_ENOMEM, "drill", "out of memory");
 	json_decref(m);
 	marking_id(r, mid);
-	tix_time_from_us(due_us, &t);
-	tix_time_format(&t, 3, when);
+	tix_time_format_us(due_us, 3, when);
 	if (payload && strcmp(drill__str(payload, "type"), "x-tix-stix") == 0)
 		json_array_foreach (
 		        json_object_get(json_object_get(payload, "parameters"), "objects"), i, o) {
@@ -259,13 +279,28 @@ static int any_due(const struct drill_ctx *c, const struct drill_run *r)
 	json_array_foreach (json_object_get(r->sc, "inject_flow"), i, step) {
 		if ((int64_t)(drill__at(step) * (double)US) > elapsed(c, &r->d))
 			return 0;
-		if (!drill__published_at(c, r, drill__str(step, "inject_uuid")))
+		if (!drill__published_at(r, drill__str(step, "inject_uuid")))
 			return 1;
 	}
 	return 0;
 }
 
-enum tix_err drill_tick(const struct drill_ctx *c, const char *id, size_t *n, struct tix_error *err)
+/* Every flow step's inject out (as drill__open read them). */
+static int all_published(const struct drill_run *r)
+{
+	const json_t *step;
+	size_t i;
+
+	json_array_foreach (json_object_get(r->sc, "inject_flow"), i, step)
+		if (!drill__published_at(r, drill__str(step, "inject_uuid")))
+			return 0;
+	return 1;
+}
+
+/* drill_tick; *finished (when not NULL) set to 1 when the exercise is
+ * running and every inject of it had gone out already. */
+static enum tix_err tick(const struct drill_ctx *c, const char *id, size_t *n, int *finished,
+                         struct tix_error *err)
 {
 	struct drill_run r;
 	const json_t *step;
@@ -275,6 +310,8 @@ enum tix_err drill_tick(const struct drill_ctx *c, const char *id, size_t *n, st
 	*n = 0;
 	if ((e = drill__open(c, id, &r, err)) != TIX_OK)
 		return e;
+	if (finished)
+		*finished = strcmp(r.d.state, "running") == 0 && all_published(&r);
 	if ((strcmp(r.d.state, "running") != 0 && strcmp(r.d.state, "paused") != 0) ||
 	    !any_due(c, &r)) {
 		drill__close(&r);
@@ -284,6 +321,21 @@ enum tix_err drill_tick(const struct drill_ctx *c, const char *id, size_t *n, st
 		drill__close(&r);
 		return e;
 	}
+	/* The state again, now that the store is ours: a purge or pause that
+	 * committed since it was read stops this tick. */
+	{
+		struct store_drill now;
+
+		if ((e = store_drill_get(c->s, id, &now, err)) != TIX_OK ||
+		    strcmp(now.state, r.d.state) != 0 ||
+		    now.paused_total_us != r.d.paused_total_us) {
+			store_drill_release(&now);
+			store_rollback(c->s);
+			drill__close(&r);
+			return e;
+		}
+		store_drill_release(&now);
+	}
 	json_array_foreach (json_object_get(r.sc, "inject_flow"), i, step) {
 		int64_t at = (int64_t)(drill__at(step) * (double)US);
 		const char *iu = drill__str(step, "inject_uuid");
@@ -291,7 +343,7 @@ enum tix_err drill_tick(const struct drill_ctx *c, const char *id, size_t *n, st
 
 		if (at > elapsed(c, &r.d))
 			break; /* in time order: the rest are later */
-		if (drill__published_at(c, &r, iu))
+		if (drill__published_at(&r, iu))
 			continue;
 		e = publish(c, &r, drill__find(json_object_get(r.sc, "injects"), iu),
 		            r.d.started_us + r.d.paused_total_us + at, &added, err);
@@ -307,43 +359,84 @@ enum tix_err drill_tick(const struct drill_ctx *c, const char *id, size_t *n, st
 	return e;
 }
 
-struct tick_all {
-	char (*ids)[64];
-	size_t n, cap;
-};
-
-static int running_id(void *arg, const struct store_drill *d)
+enum tix_err drill_tick(const struct drill_ctx *c, const char *id, size_t *n, struct tix_error *err)
 {
-	struct tick_all *t = arg;
+	return tick(c, id, n, NULL, err);
+}
 
-	if (strcmp(d->state, "running") != 0)
-		return 0;
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? 2 * t->cap : 8;
-		char(*ids)[64] = realloc(t->ids, cap * sizeof(*ids));
+static int ids_add(struct drill_clock *l, const char *id)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 8;
+		char(*ids)[64] = realloc(l->done, cap * sizeof(*ids));
 
 		if (ids == NULL)
 			return 1;
-		t->ids = ids;
-		t->cap = cap;
+		l->done = ids;
+		l->cap = cap;
 	}
-	memcpy(t->ids[t->n++], d->id, 64);
+	snprintf(l->done[l->n++], 64, "%s", id);
 	return 0;
 }
 
-enum tix_err drill_tick_all(const struct drill_ctx *c, size_t *n, struct tix_error *err)
+static int ids_has(const struct drill_clock *l, const char *id)
 {
-	struct tick_all t = {NULL, 0, 0};
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->done[i], id) == 0)
+			return 1;
+	return 0;
+}
+
+static int running_id(void *arg, const char *id)
+{
+	return ids_add(arg, id);
+}
+
+void drill_clock_release(struct drill_clock *clock)
+{
+	free(clock->done);
+	memset(clock, 0, sizeof(*clock));
+}
+
+enum tix_err drill_tick_all(const struct drill_ctx *c, struct drill_clock *clock, size_t *n,
+                            struct tix_error *err)
+{
+	struct drill_clock running = {NULL, 0, 0}, done = {NULL, 0, 0};
 	enum tix_err e;
 	size_t i, one;
 
 	*n = 0;
-	e = store_drill_list(c->s, running_id, &t, err);
-	for (i = 0; e == TIX_OK && i < t.n; i++) {
-		e = drill_tick(c, t.ids[i], &one, err);
-		*n += one;
+	/* The ids of the running exercises only; those whose injects have all
+	 * gone out (the clock remembers them) are not read again. */
+	e = store_drill_running(c->s, running_id, &running, err);
+	/* Each exercise on its own: one that cannot publish (its collection
+	 * removed by hand, a store error) is reported and the others go on. */
+	for (i = 0; e == TIX_OK && i < running.n; i++) {
+		struct tix_error one_err;
+		int finished = 0;
+
+		if (clock && ids_has(clock, running.done[i])) {
+			ids_add(&done, running.done[i]);
+			continue;
+		}
+		tix_error_clear(&one_err);
+		if (tick(c, running.done[i], &one, &finished, &one_err) != TIX_OK)
+			tix_log_error("drill: exercise %s: %s: %s", running.done[i], one_err.where,
+			              one_err.msg);
+		else
+			*n += one;
+		if (finished)
+			ids_add(&done, running.done[i]);
 	}
-	free(t.ids);
+	/* what is remembered: the finished among the running (a purged one
+	 * leaves the list) */
+	if (clock && e == TIX_OK) {
+		drill_clock_release(clock);
+		*clock = done;
+	} else {
+		drill_clock_release(&done);
+	}
+	drill_clock_release(&running);
 	return e;
 }
 
@@ -417,14 +510,6 @@ enum tix_err drill_pause(const struct drill_ctx *c, const char *id, struct tix_e
 	return e;
 }
 
-static char *iso(int64_t us, char out[32])
-{
-	struct tix_time t;
-
-	tix_time_from_us(us, &t);
-	return tix_time_format(&t, 0, out);
-}
-
 enum tix_err drill_status(const struct drill_ctx *c, const char *id, FILE *out,
                           struct tix_error *err)
 {
@@ -439,22 +524,22 @@ enum tix_err drill_status(const struct drill_ctx *c, const char *id, FILE *out,
 	fprintf(out, "exercise %s  %s  %s\ncollection %s\n", r.d.id, r.d.name, r.d.state,
 	        r.d.collection);
 	if (r.d.started_us)
-		fprintf(out, "started %s\n", iso(r.d.started_us, t));
+		fprintf(out, "started %s\n", tix_time_format_us(r.d.started_us, 0, t));
 	else if (r.d.scheduled_us)
-		fprintf(out, "scheduled %s\n", iso(r.d.scheduled_us, t));
+		fprintf(out, "scheduled %s\n", tix_time_format_us(r.d.scheduled_us, 0, t));
 	json_array_foreach (json_object_get(r.sc, "inject_flow"), i, step) {
 		const char *iu = drill__str(step, "inject_uuid");
 		const json_t *inj = drill__find(json_object_get(r.sc, "injects"), iu);
-		int64_t pub = drill__published_at(c, &r, iu);
+		int64_t pub = drill__published_at(&r, iu);
 		int64_t at = (int64_t)(drill__at(step) * (double)US);
 
 		if (pub)
 			fprintf(out, "  +%6llds  published %s  %s\n", (long long)(at / US),
-			        iso(pub, t),
+			        tix_time_format_us(pub, 0, t),
 			        drill__str(inj, "name") ? drill__str(inj, "name") : iu);
 		else if (r.d.started_us)
 			fprintf(out, "  +%6llds  due %s  %s\n", (long long)(at / US),
-			        iso(r.d.started_us + r.d.paused_total_us + at, t),
+			        tix_time_format_us(r.d.started_us + r.d.paused_total_us + at, 0, t),
 			        drill__str(inj, "name") ? drill__str(inj, "name") : iu);
 		else
 			fprintf(out, "  +%6llds  pending  %s\n", (long long)(at / US),
@@ -475,27 +560,43 @@ enum tix_err drill_purge(const struct drill_ctx *c, const char *id, size_t *remo
 	enum tix_err e;
 
 	*removed = 0;
-	if ((e = store_drill_get(c->s, id, &d, err)) != TIX_OK)
+	/* One transaction: the objects go, the exercise is marked purged and
+	 * one audit entry says so, together; a clock (tix serve) ticking
+	 * beside it reads the state again in its own transaction and publishes
+	 * nothing into a purged exercise. */
+	if ((e = store_begin(c->s, err)) != TIX_OK)
 		return e;
-	snprintf(detail, sizeof(detail), "drill purge %s: every object of the exercise removed",
-	         id);
-	ae = (struct store_audit_entry){
-	        c->now_us, "delete", c->actor ? c->actor : "operator", c->org ? c->org : "",
-	        "",        detail};
+	if ((e = store_drill_get(c->s, id, &d, err)) != TIX_OK) {
+		store_rollback(c->s);
+		return e;
+	}
 	if ((e = store_collection_get(c->s, d.collection, 0, &col, err)) == TIX_OK) {
 		memset(&f, 0, sizeof(f));
 		f.collection = &col;
 		f.version_all = 1;
-		f.audit = &ae;
 		e = store_taxii_delete(c->s, &f, removed, err);
 	} else if (e == TIX_ENOTFOUND) {
 		e = TIX_OK; /* the collection was removed by hand */
 	}
+	snprintf(detail, sizeof(detail),
+	         "drill purge %s: every object of the exercise removed (%zu versions)", id,
+	         *removed);
+	ae = (struct store_audit_entry){
+	        c->now_us, "delete", c->actor ? c->actor : "operator", c->org ? c->org : "",
+	        "",        detail};
 	if (e == TIX_OK) {
 		snprintf(d.state, sizeof(d.state), "purged");
 		d.purged_us = c->now_us;
-		e = save(c, &d, detail, err);
+		e = store_drill_update(c->s, &d, err);
 	}
+	if (e == TIX_OK)
+		e = store_audit_append(c->s, &ae, 1, err);
+	if (e == TIX_OK)
+		e = store_commit(c->s, err);
+	else
+		store_rollback(c->s);
+	if (e != TIX_OK)
+		*removed = 0;
 	store_drill_release(&d);
 	return e;
 }

@@ -12,14 +12,6 @@
 
 #define US 1000000LL
 
-static char *iso(int64_t us, int digits, char out[32])
-{
-	struct tix_time t;
-
-	tix_time_from_us(us, &t);
-	return tix_time_format(&t, digits, out);
-}
-
 /* Each expectation of the scenario, in flow order, with its inject's time. */
 struct expect {
 	const char *inject, *name, *kind, *value;
@@ -50,6 +42,7 @@ static size_t expectations(const struct drill_ctx *c, const struct drill_run *r,
 		                                drill__str(step, "inject_uuid"));
 		const json_t *x = json_object_get(inj, "x_tix_expect");
 		struct expect *e = &out[n];
+		int64_t w;
 
 		if (x == NULL || n >= max)
 			continue;
@@ -58,14 +51,15 @@ static size_t expectations(const struct drill_ctx *c, const struct drill_run *r,
 		e->kind = drill__str(x, "kind");
 		e->value = drill__str(x, "value");
 		drill__object_id(r, drill__str(x, "indicator"), e->indicator);
-		e->at_us = drill__published_at(c, r, e->inject);
+		e->at_us = drill__published_at(r, e->inject);
 		if (e->at_us == 0 && r->d.started_us)
 			e->at_us = r->d.started_us + r->d.paused_total_us +
 			           (int64_t)(drill__at(step) * (double)US);
-		e->window_us = (json_is_integer(json_object_get(x, "window"))
-		                        ? (int64_t)json_integer_value(json_object_get(x, "window"))
-		                        : DRILL_EXTENSION_DEFAULT_WINDOW) *
-		               US;
+		w = json_is_integer(json_object_get(x, "window"))
+		            ? (int64_t)json_integer_value(json_object_get(x, "window"))
+		            : DRILL_EXTENSION_DEFAULT_WINDOW;
+		/* bounded as drill_parse bounds it (a scenario an older tix stored) */
+		e->window_us = (w < 1 ? 1 : w > DRILL_MAX_OFFSET ? DRILL_MAX_OFFSET : w) * US;
 		e->teams = json_object_get(x, "teams");
 		n++;
 	}
@@ -78,7 +72,7 @@ static void line(FILE *out, const char *kind, const char *value, int64_t at_us, 
 {
 	char t[32];
 
-	iso(at_us, 3, t);
+	tix_time_format_us(at_us, 3, t);
 	if (strcmp(kind, "url") == 0)
 		fprintf(out,
 		        "%s proxy[812]: 10.20.%u.%u TCP_MISS/200 %u GET %s - HIER_DIRECT/203.0.113.%u "
@@ -244,6 +238,26 @@ static void judge(const struct collect *cs, const struct expect *x, const char *
 		out->status = out->detect_us <= x->at_us + x->window_us ? "detected" : "late";
 }
 
+/* One CSV row (RFC 4180): team, inject and indicator come from the
+ * scenario and are quoted as need be; the rest are tix's own numbers,
+ * times and words. */
+static void csv_row(FILE *csv, const char *team, const char *inject, const char *indicator,
+                    const char *rest)
+{
+	struct tix_buf b;
+
+	tix_buf_init(&b, TIX_BUF_UNLIMITED);
+	tix_buf_add_csv(&b, team);
+	tix_buf_addc(&b, ',');
+	tix_buf_add_csv(&b, inject);
+	tix_buf_addc(&b, ',');
+	tix_buf_add_csv(&b, indicator);
+	tix_buf_adds(&b, rest);
+	tix_buf_addc(&b, '\n');
+	fwrite(tix_buf_str(&b), 1, tix_buf_len(&b), csv);
+	tix_buf_release(&b);
+}
+
 static void secs(char *buf, size_t n, int64_t from, int64_t to)
 {
 	if (to == 0)
@@ -255,11 +269,10 @@ static void secs(char *buf, size_t n, int64_t from, int64_t to)
 enum tix_err drill_score(const struct drill_ctx *c, const char *id, FILE *out, FILE *csv, FILE *svg,
                          json_t *js, struct tix_error *err)
 {
-	static const char *const types[] = {"sighting", NULL};
-	struct store_query q = {types, NULL, NULL, 0, 0};
 	struct drill_run r;
 	struct expect *x = calloc(DRILL_MAX_EXPECT, sizeof(*x));
 	struct collect cs = {0};
+	struct tix_buf sv;
 	const json_t *teams, *t;
 	int64_t t0 = 0, t1 = 0;
 	size_t n, i, k, nteams;
@@ -274,7 +287,16 @@ enum tix_err drill_score(const struct drill_ctx *c, const char *id, FILE *out, F
 	n = expectations(c, &r, x, DRILL_MAX_EXPECT);
 	cs.x = x;
 	cs.nx = n;
-	if ((e = store_query(c->s, &q, collect_row, &cs, err)) == TIX_OK && cs.oom)
+	/* Only the sightings of each expected indicator (the store's index of
+	 * sighting_of_ref), each indicator once. */
+	for (i = 0; e == TIX_OK && i < n; i++) {
+		for (k = 0; k < i && strcmp(x[k].indicator, x[i].indicator) != 0; k++)
+			;
+		if (k == i)
+			e = store_referrers(c->s, NULL, x[i].indicator, "sighting", collect_row,
+			                    &cs, err);
+	}
+	if (e == TIX_OK && cs.oom)
 		e = tix_error_set(err, TIX_ENOMEM, "drill", "out of memory");
 	if (e != TIX_OK)
 		goto out;
@@ -300,21 +322,22 @@ enum tix_err drill_score(const struct drill_ctx *c, const char *id, FILE *out, F
 		if (x[i].at_us + x[i].window_us > t1)
 			t1 = x[i].at_us + x[i].window_us;
 	}
-	if (svg) {
-		fprintf(svg,
-		        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"820\" height=\"%zu\" "
-		        "font-family=\"sans-serif\" font-size=\"12\">\n"
-		        "<title>tix drill %s: scoreboard timeline</title>\n",
-		        60 + nteams * 40, r.d.id);
-	}
+	/* The SVG is written whole at the end; names go in escaped. */
+	tix_buf_init(&sv, TIX_BUF_UNLIMITED);
+	tix_buf_addf(&sv,
+	             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"820\" height=\"%zu\" "
+	             "font-family=\"sans-serif\" font-size=\"12\">\n"
+	             "<title>tix drill %s: scoreboard timeline</title>\n",
+	             60 + nteams * 40, r.d.id);
 	json_array_foreach (teams, k, t) {
 		const char *team = json_string_value(t);
 		int false_hits = 0, detected = 0, late = 0, missed = 0;
 		int64_t sum_detect = 0;
 		json_t *jt = js ? json_array() : NULL;
 
-		if (svg)
-			fprintf(svg, "<text x=\"10\" y=\"%zu\">%s</text>\n", 45 + k * 40, team);
+		tix_buf_addf(&sv, "<text x=\"10\" y=\"%zu\">", 45 + k * 40);
+		tix_buf_add_xml(&sv, team);
+		tix_buf_adds(&sv, "</text>\n");
 		for (i = 0; i < n; i++) {
 			struct cell cl;
 			char ds[32], rs[32], a[32], b[32], w[32];
@@ -339,12 +362,17 @@ enum tix_err drill_score(const struct drill_ctx *c, const char *id, FILE *out, F
 				                "{s:s, s:s, s:s, s:s, s:I, s:s, s:s?, s:s?, s:o, s:o}",
 				                "inject", x[i].inject, "name", x[i].name,
 				                "indicator", x[i].indicator, "inject_at",
-				                x[i].at_us ? iso(x[i].at_us, 0, w) : "", "window_s",
-				                (json_int_t)(x[i].window_us / US), "result",
-				                cl.status, "first_seen",
-				                cl.detect_us ? iso(cl.detect_us, 0, a) : NULL,
+				                x[i].at_us ? tix_time_format_us(x[i].at_us, 0, w)
+				                           : "",
+				                "window_s", (json_int_t)(x[i].window_us / US),
+				                "result", cl.status, "first_seen",
+				                cl.detect_us
+				                        ? tix_time_format_us(cl.detect_us, 0, a)
+				                        : NULL,
 				                "reported",
-				                cl.report_us ? iso(cl.report_us, 0, b) : NULL,
+				                cl.report_us
+				                        ? tix_time_format_us(cl.report_us, 0, b)
+				                        : NULL,
 				                "time_to_detect_s",
 				                cl.detect_us
 				                        ? json_integer((cl.detect_us - x[i].at_us) /
@@ -355,35 +383,48 @@ enum tix_err drill_score(const struct drill_ctx *c, const char *id, FILE *out, F
 				                        ? json_integer((cl.report_us - x[i].at_us) /
 				                                       US)
 				                        : json_null()));
-			if (csv)
-				fprintf(csv, "%s,%s,%s,%s,%lld,%s,%s,%s,%s,%s,\n", team,
-				        x[i].inject, x[i].indicator,
-				        x[i].at_us ? iso(x[i].at_us, 0, w) : "",
-				        (long long)(x[i].window_us / US), cl.status,
-				        cl.detect_us ? iso(cl.detect_us, 0, a) : "",
-				        cl.report_us ? iso(cl.report_us, 0, b) : "", ds, rs);
-			if (svg && t1 > t0) {
+			if (csv) {
+				char rest[256];
+
+				snprintf(rest, sizeof(rest), ",%s,%lld,%s,%s,%s,%s,%s,",
+				         x[i].at_us ? tix_time_format_us(x[i].at_us, 0, w) : "",
+				         (long long)(x[i].window_us / US), cl.status,
+				         cl.detect_us ? tix_time_format_us(cl.detect_us, 0, a) : "",
+				         cl.report_us ? tix_time_format_us(cl.report_us, 0, b) : "",
+				         ds, rs);
+				csv_row(csv, team, x[i].inject, x[i].indicator, rest);
+			}
+			if (t1 > t0) {
 				double sx = 700.0 / (double)(t1 - t0);
 				double x0 = 110 + (double)(x[i].at_us - t0) * sx;
 				double xw = (double)x[i].window_us * sx;
 
-				fprintf(svg,
+				tix_buf_addf(
+				        &sv,
 				        "<rect x=\"%.1f\" y=\"%zu\" width=\"%.1f\" height=\"16\" "
-				        "fill=\"#dde8f5\"><title>%s window</title></rect>\n",
-				        x0, 32 + k * 40, xw, x[i].name);
+				        "fill=\"#dde8f5\"><title>",
+				        x0, 32 + k * 40, xw);
+				tix_buf_add_xml(&sv, x[i].name);
+				tix_buf_adds(&sv, " window</title></rect>\n");
 				if (cl.detect_us)
-					fprintf(svg,
-					        "<circle cx=\"%.1f\" cy=\"%zu\" r=\"5\" fill=\"%s\">"
-					        "<title>%s: %s after %s s</title></circle>\n",
-					        110 + (double)(cl.detect_us - t0) * sx, 40 + k * 40,
-					        strcmp(cl.status, "late") == 0 ? "#d08000"
-					                                       : "#2a8a2a",
-					        x[i].name, cl.status, ds);
+					tix_buf_addf(&sv,
+					             "<circle cx=\"%.1f\" cy=\"%zu\" r=\"5\" "
+					             "fill=\"%s\"><title>",
+					             110 + (double)(cl.detect_us - t0) * sx,
+					             40 + k * 40,
+					             strcmp(cl.status, "late") == 0 ? "#d08000"
+					                                            : "#2a8a2a");
 				else
-					fprintf(svg,
-					        "<text x=\"%.1f\" y=\"%zu\" fill=\"#b00000\">missed"
-					        "<title>%s</title></text>\n",
-					        x0 + 2, 45 + k * 40, x[i].name);
+					tix_buf_addf(&sv,
+					             "<text x=\"%.1f\" y=\"%zu\" "
+					             "fill=\"#b00000\">missed<title>",
+					             x0 + 2, 45 + k * 40);
+				tix_buf_add_xml(&sv, x[i].name);
+				if (cl.detect_us)
+					tix_buf_addf(&sv, ": %s after %s s</title></circle>\n",
+					             cl.status, ds);
+				else
+					tix_buf_adds(&sv, "</title></text>\n");
 			}
 		}
 		if (out)
@@ -392,8 +433,12 @@ enum tix_err drill_score(const struct drill_ctx *c, const char *id, FILE *out, F
 		if (out && detected + late)
 			fprintf(out, "%-16s mean time to detect %lld s\n", team,
 			        (long long)(sum_detect / (detected + late) / US));
-		if (csv && false_hits)
-			fprintf(csv, "%s,,,,,false,,,,,%d\n", team, false_hits);
+		if (csv && false_hits) {
+			char rest[64];
+
+			snprintf(rest, sizeof(rest), ",,,false,,,,,%d", false_hits);
+			csv_row(csv, team, "", "", rest);
+		}
 		if (jt)
 			json_array_append_new(
 			        json_object_get(js, "teams"),
@@ -405,8 +450,10 @@ enum tix_err drill_score(const struct drill_ctx *c, const char *id, FILE *out, F
 			                                  : json_null(),
 			                  "injects", jt));
 	}
+	tix_buf_adds(&sv, "</svg>\n");
 	if (svg)
-		fprintf(svg, "</svg>\n");
+		fwrite(tix_buf_str(&sv), 1, tix_buf_len(&sv), svg);
+	tix_buf_release(&sv);
 out:
 	free(cs.v);
 	free(x);

@@ -32,16 +32,7 @@ int library_license_copies(const char *l)
 /* Text as HTML text (and attribute values): every markup character escaped. */
 static void esc(struct tix_buf *b, const char *s)
 {
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '<': tix_buf_adds(b, "&lt;"); break;
-		case '>': tix_buf_adds(b, "&gt;"); break;
-		case '&': tix_buf_adds(b, "&amp;"); break;
-		case '"': tix_buf_adds(b, "&quot;"); break;
-		case '\'': tix_buf_adds(b, "&#39;"); break;
-		default: tix_buf_addc(b, *s);
-		}
-	}
+	tix_buf_add_xml(b, s);
 }
 
 static void esc_list(struct tix_buf *b, const json_t *v)

@@ -104,35 +104,6 @@ json_t *route_report_stix(const struct route_event *ev, const struct route_match
 
 /* ---- digests ---------------------------------------------------------------- */
 
-static void csv_field(struct tix_buf *out, const char *v)
-{
-	if (v == NULL)
-		v = "";
-	/* A value a spreadsheet would read as a formula (an account such as
-	 * "=cmd|..." reported by a partner) is written as text. */
-	if (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@') {
-		tix_buf_adds(out, "\"'");
-		for (; *v; v++) {
-			if (*v == '"')
-				tix_buf_addc(out, '"');
-			tix_buf_addc(out, *v);
-		}
-		tix_buf_addc(out, '"');
-		return;
-	}
-	if (strpbrk(v, ",\"\r\n") == NULL && v[0] != ' ') {
-		tix_buf_adds(out, v);
-		return;
-	}
-	tix_buf_addc(out, '"');
-	for (; *v; v++) {
-		if (*v == '"')
-			tix_buf_addc(out, '"');
-		tix_buf_addc(out, *v);
-	}
-	tix_buf_addc(out, '"');
-}
-
 void route_digest_csv_header(struct tix_buf *out)
 {
 	tix_buf_adds(out, "day,address,classification.taxonomy,classification.type,source.asn,"
@@ -145,18 +116,18 @@ void route_digest_csv_row(struct tix_buf *out, const struct store_route_agg *a)
 
 	time_text(a->first, first);
 	time_text(a->last, last);
-	csv_field(out, a->day);
+	tix_buf_add_csv(out, a->day);
 	tix_buf_addc(out, ',');
-	csv_field(out, a->address);
+	tix_buf_add_csv(out, a->address);
 	tix_buf_addc(out, ',');
-	csv_field(out, a->taxonomy);
+	tix_buf_add_csv(out, a->taxonomy);
 	tix_buf_addc(out, ',');
-	csv_field(out, a->type);
+	tix_buf_add_csv(out, a->type);
 	tix_buf_addc(out, ',');
 	if (a->asn > 0)
 		tix_buf_addf(out, "%lld", (long long)a->asn);
 	tix_buf_addf(out, ",%lld,%s,%s,", (long long)a->count, first, last);
-	csv_field(out, a->feeds);
+	tix_buf_add_csv(out, a->feeds);
 	tix_buf_adds(out, "\r\n");
 }
 

@@ -150,6 +150,19 @@ static enum tix_err tx_end(struct store *s, enum tix_err e, struct tix_error *er
 	return store__write_end(s, e, err);
 }
 
+/* Collections and grants may also change inside store_begin/commit (a
+ * drill's load creates its collection, grants and exercise together): they
+ * then join the caller's transaction, which commits or rolls back. */
+static enum tix_err coll_tx_begin(struct store *s, struct tix_error *err)
+{
+	return s->in_tx ? TIX_OK : store__write_begin(s, err);
+}
+
+static enum tix_err coll_tx_end(struct store *s, enum tix_err e, struct tix_error *err)
+{
+	return s->in_tx ? e : store__write_end(s, e, err);
+}
+
 /* Names are what operators type and what the TAXII server shows: 1 to 127
  * bytes without control characters, and none of the bytes in `forbidden`
  * (a user name cannot hold the ':' that ends it in HTTP Basic; an
@@ -720,7 +733,7 @@ enum tix_err store_collection_create(struct store *s, const char *title, const c
 	if (tix_uuid_v4(&u) != TIX_OK)
 		return tix_error_set(err, TIX_EIO, "", "no randomness for a collection id");
 	tix_uuid_format(&u, id);
-	if ((e = tx_begin(s, err)) != TIX_OK)
+	if ((e = coll_tx_begin(s, err)) != TIX_OK)
 		return e;
 	if ((e = prepare(s,
 	                 "INSERT INTO collections (id, title, description, created)"
@@ -741,7 +754,7 @@ enum tix_err store_collection_create(struct store *s, const char *title, const c
 	snprintf(out->title, sizeof(out->title), "%s", title);
 out:
 	db_finalize(st);
-	if ((e = tx_end(s, e, err)) != TIX_OK)
+	if ((e = coll_tx_end(s, e, err)) != TIX_OK)
 		memset(out, 0, sizeof(*out));
 	return e;
 }
@@ -755,7 +768,7 @@ enum tix_err store_collection_grant(struct store *s, const struct store_collecti
 	enum tix_err e;
 	enum db_rc rc;
 
-	if ((e = tx_begin(s, err)) != TIX_OK)
+	if ((e = coll_tx_begin(s, err)) != TIX_OK)
 		return e;
 	if ((e = org_key(s, org, &okey, err)) != TIX_OK)
 		goto out;
@@ -792,7 +805,7 @@ enum tix_err store_collection_grant(struct store *s, const struct store_collecti
 		e = store__sightings_collection_moved(s, c->key, err);
 out:
 	db_finalize(st);
-	return tx_end(s, e, err);
+	return coll_tx_end(s, e, err);
 }
 
 enum tix_err store_collection_access(struct store *s, const struct store_collection *c,

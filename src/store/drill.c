@@ -256,3 +256,25 @@ enum tix_err store_drill_list(struct store *s, int (*cb)(void *, const struct st
 	db_clear_bindings(st);
 	return e;
 }
+
+enum tix_err store_drill_running(struct store *s, int (*cb)(void *, const char *id), void *arg,
+                                 struct tix_error *err)
+{
+	struct db_stmt *st = store__stmt(s,
+	                                 "SELECT id FROM drill_exercises WHERE state = 'running'"
+	                                 " ORDER BY created, id",
+	                                 NULL, err);
+	enum tix_err e = TIX_OK;
+	enum db_rc rc;
+
+	if (st == NULL)
+		return err ? err->code : TIX_ESTORE;
+	while ((rc = db_step(st)) == DB_ROW)
+		if (cb(arg, db_column_text(st, 0, NULL) ? db_column_text(st, 0, NULL) : ""))
+			break;
+	if (rc != DB_ROW && rc != DB_DONE)
+		e = store__fail(s, err, "listing running exercises");
+	db_reset(st);
+	db_clear_bindings(st);
+	return e;
+}

@@ -38,6 +38,10 @@ enum tix_err store_drill_published_add(struct store *s, const char *exercise, co
 enum tix_err store_drill_published_list(struct store *s, const char *exercise,
                                         int (*cb)(void *, const char *, int64_t), void *arg,
                                         struct tix_error *err);
+/* The id of each running exercise, oldest first (the serve clock's
+ * per-second question: ids only, no scenario); cb returns non-zero to stop. */
+enum tix_err store_drill_running(struct store *s, int (*cb)(void *, const char *id), void *arg,
+                                 struct tix_error *err);
 /* Each exercise not purged, oldest first; cb returns non-zero to stop. */
 enum tix_err store_drill_list(struct store *s, int (*cb)(void *, const struct store_drill *),
                               void *arg, struct tix_error *err);

@@ -260,7 +260,9 @@ enum tix_err store_taxii_select(struct store *s, const struct store_taxii_filter
                                 int (*cb)(void *, const struct store_taxii_row *), void *arg,
                                 int *more, struct tix_error *err);
 /* Removes the selected versions from the collection (limit is ignored);
- * versions left in no collection are deleted from the store. */
+ * versions left in no collection are deleted from the store. In its own
+ * transaction, or inside store_begin/commit in the caller's (which then
+ * commits or rolls back). */
 enum tix_err store_taxii_delete(struct store *s, const struct store_taxii_filter *f,
                                 size_t *removed, struct tix_error *err);
 
@@ -389,6 +391,8 @@ struct store_collection_info {
 	int can_read, can_write; /* for the org asked about (see list) */
 };
 
+/* store_collection_create and _grant run in their own transaction, or
+ * inside store_begin/commit in the caller's (which commits or rolls back). */
 enum tix_err store_collection_create(struct store *s, const char *title, const char *description,
                                      struct store_collection *out, struct tix_error *err);
 /* Sets what org may do with a collection (replacing an earlier grant). */

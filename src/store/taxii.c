@@ -406,13 +406,14 @@ enum tix_err store_taxii_delete(struct store *s, const struct store_taxii_filter
 	struct tix_buf sql;
 	struct binds *b = calloc(1, sizeof(*b));
 	struct db_stmt *st = NULL;
+	int joined = s->in_tx; /* inside store_begin/commit: the caller's transaction */
 	enum tix_err e;
 
 	*removed = 0;
 	if (b == NULL)
 		return tix_error_set(err, TIX_ENOMEM, "store", "out of memory");
 	tix_buf_init(&sql, 1 << 16);
-	if ((e = store__write_begin(s, err)) != TIX_OK)
+	if (!joined && (e = store__write_begin(s, err)) != TIX_OK)
 		goto out_free;
 	/* The versions to remove, found with the same filter as a GET. Two
 	 * texts: SQLite's rowid key is "INTEGER PRIMARY KEY" only, and
@@ -490,13 +491,17 @@ enum tix_err store_taxii_delete(struct store *s, const struct store_taxii_filter
 		 * store_audit_append that a transaction is open.) */
 		s->in_tx = 1;
 		e = store_audit_append(s, f->audit, 1, err);
-		s->in_tx = 0;
+		s->in_tx = joined;
 	}
 end:
 	if (st)
 		db_reset(st);
-	if ((e = store__write_end(s, e, err)) != TIX_OK)
+	if (joined) {
+		if (e != TIX_OK)
+			*removed = 0; /* the caller rolls its transaction back */
+	} else if ((e = store__write_end(s, e, err)) != TIX_OK) {
 		*removed = 0;
+	}
 out_free:
 	tix_buf_release(&sql);
 	free(b);

@@ -147,6 +147,10 @@ class Node:
         return re.findall(r"^\s*(tix_\S+)\s*$", out, re.M)[0]
 
 
+def audit_entries(node):
+    return [line for line in node.tix("audit", "show").splitlines() if line.strip()]
+
+
 def ids(bundle_text):
     return {o["id"] for o in json.loads(bundle_text)["objects"]}
 
@@ -193,6 +197,32 @@ def drill(root):
     bad = copy.deepcopy(sc)
     bad["exercise"]["x_tix_start"] = iso(T0 - 60)
     refused(bad, "the schedule is in the past")
+    # offsets that would overflow the µs clock (UBSan aborts the old code's
+    # score and status) are refused at load, saying where and the bound
+    bad = copy.deepcopy(sc)
+    bad["inject_flow"][1]["timing"]["triggered_at"] = 2 ** 63 - 1
+    refused(bad, "inject_flow[1].timing: triggered_at: seconds after the start, 0 to 31622400")
+    bad = copy.deepcopy(sc)
+    bad["inject_flow"][1]["timing"]["triggered_at"] = 1e300
+    refused(bad, "0 to 31622400 (366 days)")
+    bad = copy.deepcopy(sc)
+    bad["injects"][1]["x_tix_expect"]["window"] = 2 ** 62
+    refused(bad, "injects[1].x_tix_expect: window: whole seconds, 1 to 31622400")
+    # ids are UUIDs / STIX ids, planted values are values of their kind
+    bad = copy.deepcopy(sc)
+    bad["injects"][0]["uuid"] = "briefing"
+    refused(bad, "injects[0]: an inject has a uuid of its own (a UUID")
+    bad = copy.deepcopy(sc)
+    bad["inject_payloads"][0]["uuid"] = "brief,ing"
+    refused(bad, "inject_payloads[0]: a payload has a uuid (a UUID)")
+    bad = copy.deepcopy(sc)
+    bad["injects"][1]["x_tix_expect"]["indicator"] = "indicator--c2"
+    refused(bad, "indicator: a STIX indicator id (indicator--UUID)")
+    for kind, value in (("ipv4", "999.1.2.3"), ("domain", "localhost"),
+                        ("url", "c2.drill.example")):
+        bad = copy.deepcopy(sc)
+        bad["injects"][1]["x_tix_expect"].update(kind=kind, value=value)
+        refused(bad, "value '%s' is not a valid %s" % (value, kind))
     bad = copy.deepcopy(sc)
     bad["injects"][1]["x_tix_expect"]["teams"] = ["delta"]
     refused(bad, "team 'delta' is not in exercise.x_tix_teams")
@@ -381,13 +411,18 @@ def drill(root):
     finally:
         srv.stop()
 
-    # --- purge: the objects gone, the audit log kept -------------------------------
+    # --- purge: the objects gone, production kept, one audit entry ----------------
+    before = audit_entries(org)
     out = org.tix("drill", "purge", xid, now=DUE + 3600)
     assert "purged" in out, out
+    after = audit_entries(org)
+    assert len(after) == len(before) + 1 and "drill purge %s" % xid in after[-1], after[-3:]
     held = ids(org.tix("export", "--exercise", xid))
     assert drill_ind not in held and not any(i.startswith("sighting--") for i in held), held
+    assert prod in held and stray in held, held  # production (and the stray) survive
+    assert prod in ids(org.tix("export")), "production object purged"
     audit = org.tix("audit", "show")
-    assert "drill purge %s" % xid in audit and "drill load %s" % xid in audit, audit[-2000:]
+    assert "drill load %s" % xid in audit, audit[-2000:]
     org.tix("audit", "verify")
 
 
@@ -438,11 +473,139 @@ def served_clock(root):
     assert audit.count("drill %s inject 0b7f2d1e-0000-4000-8000-000000000002" % xid) == 1, \
         audit[-2000:]
     assert "drill %s inject 0b7f2d1e-0000-4000-8000-000000000002" % pid not in audit
+    # purging the paused exercise publishes nothing first: one audit entry,
+    # the purge's, and nothing of it left to publish afterwards
+    before = audit_entries(org)
+    org.tix("drill", "purge", pid, now=DUE + 600)
+    after = audit_entries(org)
+    assert len(after) == len(before) + 1 and "drill purge %s" % pid in after[-1], after[-3:]
+    r = run("drill", "tick", pid, "--db", org.db, now=DUE + 900)
+    assert r.returncode == 0 and "published" not in r.stderr, r.stderr
+    assert len(audit_entries(org)) == len(after)
+
+
+def load_all_or_nothing(root):
+    """A load that fails midway (the exercise row or a team's grant refused
+    by the store) leaves no collection and no audit entry behind; grant
+    failures are not ignored."""
+    import sqlite3
+    org = Node(root, "aon")
+    org.tix("admin", "org", "add", "alpha")
+    p = write(os.path.join(root, "s.json"), scenario())
+    org.tix("admin", "collection", "list")  # the store exists
+    before = audit_entries(org)
+    for table, why in (("drill_exercises", "storing an exercise"),
+                       ("collection_grants", "granting team 'alpha'")):
+        db = sqlite3.connect(org.db)
+        db.execute("CREATE TRIGGER refuse BEFORE INSERT ON %s"
+                   " BEGIN SELECT RAISE(ABORT, 'refused by the test'); END" % table)
+        db.commit()
+        db.close()
+        r = org.tix_run("drill", "load", p, now=T0)
+        assert r.returncode != 0 and why in r.stderr, (table, r.stderr)
+        assert "exercise" not in org.tix("admin", "collection", "list"), table
+        db = sqlite3.connect(org.db)
+        db.execute("DROP TRIGGER refuse")
+        db.commit()
+        db.close()
+    assert [e for e in audit_entries(org) if "drill load" in e] == [], audit_entries(org)
+    # and the same file loads once the store takes it
+    xid = org.tix("drill", "load", p, now=T0).split()[-1]
+    assert "exercise %s" % xid[:8] in org.tix("admin", "collection", "list")
+    assert len(audit_entries(org)) >= len(before) + 1
+
+
+def stored_offsets_bounded(root):
+    """A scenario an older tix stored with offsets beyond today's bounds
+    (written into the store here) is played and scored without the µs clock
+    overflowing (UBSan aborted the old code's score)."""
+    import sqlite3
+    org = Node(root, "old")
+    sc = scenario()
+    xid = org.tix("drill", "load", write(os.path.join(root, "s.json"), sc), now=T0).split()[-1]
+    sc["inject_flow"][1]["timing"]["triggered_at"] = 1e300
+    sc["injects"][1]["x_tix_expect"]["window"] = 2 ** 62
+    db = sqlite3.connect(org.db)
+    db.execute("UPDATE drill_exercises SET scenario = ? WHERE id = ?", (json.dumps(sc), xid))
+    db.commit()
+    db.close()
+    org.tix("drill", "start", xid, now=T0)
+    assert "missed" in org.tix("drill", "score", xid, now=DUE)
+    assert "C2 beacon" in org.tix("drill", "status", xid, now=DUE)
+
+
+def outputs_escaped(root):
+    """Team and inject names are markup-escaped in the SVG and quoted per
+    RFC 4180 in the CSV."""
+    import xml.etree.ElementTree as ET
+    org = Node(root, "esc")
+    sc = scenario()
+    team = 'Blue "Team" <&> \'red\''
+    sc["exercise"]["x_tix_teams"] = ["alpha", team]
+    sc["injects"][1]["name"] = "<C2 & beacon>"
+    sc["injects"][1]["x_tix_expect"]["teams"] = ["alpha", team]
+    xid = org.tix("drill", "load", write(os.path.join(root, "e.json"), sc), now=T0).split()[-1]
+    org.tix("drill", "start", xid, now=T0)
+    csvp, svgp = os.path.join(root, "score.csv"), os.path.join(root, "score.svg")
+    org.tix("drill", "score", xid, "--csv", csvp, "--svg", svgp, now=DUE + 60)
+    with open(csvp, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["team"] for r in rows] == ["alpha", team], rows
+    assert all(r["result"] == "missed" for r in rows), rows
+    assert '"Blue ""Team"" <&> \'red\'"' in open(csvp).read()
+    svg = ET.parse(svgp).getroot()  # well-formed XML
+    texts = ["".join(e.itertext()) for e in svg.iter("{http://www.w3.org/2000/svg}text")]
+    assert team in texts, texts
+    titles = [e.text for e in svg.iter("{http://www.w3.org/2000/svg}title")]
+    assert "<C2 & beacon> window" in titles, titles
+
+
+def one_bad_exercise(root):
+    """The server's clock ticks each running exercise on its own: one that
+    cannot publish (its collection removed by hand) is reported, naming it,
+    and the others still publish."""
+    org = Node(root, "bad")
+    org.tix("admin", "org", "add", "alpha")
+    key = org.key("analyst-alpha", "alpha", "analyst")
+    sc = scenario()
+    # listed first (same load time, smaller id): its failure came first
+    sc["exercise"]["uuid"] = bad = "5a1d9c1e-6a0b-4c8e-9d51-0c0ffee00031"
+    org.tix("drill", "load", write(os.path.join(root, "b.json"), sc), now=T0)
+    bcoll = re.search(r"collection ([0-9a-f-]{36})",
+                      org.tix("drill", "start", bad, now=T0)).group(1)
+    sc["exercise"]["uuid"] = good = "5a1d9c1e-6a0b-4c8e-9d51-0c0ffee00032"
+    sc["exercise"]["name"] = "Good drill"
+    org.tix("drill", "load", write(os.path.join(root, "g.json"), sc), now=T0)
+    gcoll = re.search(r"collection ([0-9a-f-]{36})",
+                      org.tix("drill", "start", good, now=T0)).group(1)
+    org.tix("admin", "collection", "remove", bcoll)
+    os.environ["TIX_NOW"] = iso(DUE)
+    try:
+        srv = Server(org.db, org.dir, "bad").start()
+    finally:
+        del os.environ["TIX_NOW"]
+    try:
+        # two reports of the bad one: the clock went round the exercises
+        # after the first at least once
+        deadline = time.monotonic() + TIMEOUT
+        while srv.stderr().count("exercise %s" % bad) < 2:
+            assert time.monotonic() < deadline, srv.stderr()[-2000:]
+            time.sleep(0.2)
+        r = Client(srv, "Bearer " + key).get("/api1/collections/%s/objects/" % gcoll)
+        assert r.status == 200, r
+        got = [o for o in r.json().get("objects", []) if o["type"] == "indicator"]
+        assert len(got) == 1, (got, srv.stderr()[-2000:])
+    finally:
+        srv.stop()
 
 
 def main():
     root = tempfile.mkdtemp(prefix="tix-drill-")
-    for name, fn in (("drill", drill), ("served_clock", served_clock)):
+    for name, fn in (("drill", drill), ("served_clock", served_clock),
+                     ("one_bad_exercise", one_bad_exercise),
+                     ("outputs_escaped", outputs_escaped),
+                     ("load_all_or_nothing", load_all_or_nothing),
+                     ("stored_offsets_bounded", stored_offsets_bounded)):
         t0 = time.monotonic()
         try:
             fn(os.path.join(root, name))

@@ -270,6 +270,18 @@ static void test_before_1970(void **state)
 	assert_string_equal(tix_time_canonical(&t, out), "9999-12-31T23:59:59.999999999Z");
 }
 
+static void test_format_us(void **state)
+{
+	char out[32];
+
+	(void)state;
+	assert_string_equal(tix_time_format_us(1000000LL * 86400 + 123456, 0, out),
+	                    "1970-01-02T00:00:00Z");
+	assert_string_equal(tix_time_format_us(1000000LL * 86400 + 123456, 3, out),
+	                    "1970-01-02T00:00:00.123Z");
+	assert_string_equal(tix_time_format_us(-1, 6, out), "1969-12-31T23:59:59.999999Z");
+}
+
 static void test_now_is_plausible(void **state)
 {
 	struct tix_time now, y2020;
@@ -285,6 +297,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_parse_whole_seconds),
+	        cmocka_unit_test(test_format_us),
 	        cmocka_unit_test(test_millisecond_round_trip),
 	        cmocka_unit_test(test_microsecond_round_trip),
 	        cmocka_unit_test(test_nanosecond_and_canonical_form),
