@@ -115,7 +115,8 @@ int library_terms(const char *text, char **words, size_t *nw, char **nospace, si
 
 /* Writes DIR/index.html (the resources of q, their search built in, no
  * network), DIR/resources.json (a STIX bundle) and DIR/files/NAME for each
- * resource whose file is in files_dir and whose licence allows copies. */
+ * resource whose file is in files_dir (a regular file, not a link) and whose
+ * licence allows copies; never through a symbolic link inside DIR. */
 enum tix_err library_pack(struct store *s, const struct library_query *q, const char *dir,
                           const char *files_dir, size_t *count, size_t *files,
                           struct tix_error *err);

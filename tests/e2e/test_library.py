@@ -319,6 +319,47 @@ def a_pack_round_trips_and_carries_what_the_licence_allows(w):
     refused("library", "unpack", bad, db=os.path.join(w.dir, "three.db"), why="HTML markup")
 
 
+@test
+def a_pack_writes_nothing_through_a_link(w):
+    """--out over an old directory (one unpacked from elsewhere, say) whose
+    index.html, resources.json or files/ are symbolic links: refused, the
+    files they point to untouched; a link in --files is not carried."""
+    victim = os.path.join(w.dir, "victim.txt")
+    elsewhere = os.path.join(w.dir, "elsewhere")
+    os.makedirs(elsewhere, exist_ok=True)
+    for member in ("index.html", "resources.json"):
+        with open(victim, "w") as f:
+            f.write("keep me")
+        out = os.path.join(w.dir, "linked-" + member)
+        os.makedirs(out)
+        os.symlink(victim, os.path.join(out, member))
+        if member == "resources.json":  # index.html is written first: a real file here
+            with open(os.path.join(out, "index.html"), "w") as f:
+                f.write("old")
+        refused("library", "pack", "--out", out, db=w.db, why="is a symbolic link")
+        with open(victim) as f:
+            assert f.read() == "keep me", member
+    files = os.path.join(w.dir, "files-linked")
+    os.makedirs(files)
+    with open(os.path.join(files, "suraksha.pdf"), "w") as f:
+        f.write("%PDF-1.4 suraksha")
+    out = os.path.join(w.dir, "linked-files")
+    os.makedirs(out)
+    os.symlink(elsewhere, os.path.join(out, "files"))
+    refused("library", "pack", "--files", files, "--out", out, db=w.db, why="is a symbolic link")
+    assert os.listdir(elsewhere) == []
+    # a file of --files that is a link to something else is not carried
+    secret = os.path.join(w.dir, "secret.txt")
+    with open(secret, "w") as f:
+        f.write("not for a pack")
+    os.remove(os.path.join(files, "suraksha.pdf"))
+    os.symlink(secret, os.path.join(files, "suraksha.pdf"))
+    out = os.path.join(w.dir, "pack-no-links")
+    said = ok("library", "pack", "--files", files, "--out", out, db=w.db)
+    assert "and 0 files" in said, said
+    assert not os.path.exists(os.path.join(out, "files", "suraksha.pdf"))
+
+
 def ensure_playwright():
     if not os.path.exists(os.path.join(ROOT, "node_modules", "playwright-core", "package.json")):
         r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
