@@ -120,7 +120,8 @@ int library_terms(const char *text, char **words, size_t *nw, char **nospace, si
 enum tix_err library_pack(struct store *s, const struct library_query *q, const char *dir,
                           const char *files_dir, size_t *count, size_t *files,
                           struct tix_error *err);
-/* Loads DIR/resources.json (checked as every other resource). */
+/* Loads DIR/resources.json (checked as every other resource): a regular
+ * file, not a link, of at most LIBRARY_MAX_INPUT bytes. */
 enum tix_err library_unpack(const struct library_ctx *c, const char *dir, size_t *count,
                             struct tix_error *err);
 /* 1 when a licence lets a pack carry copies (Creative Commons, public domain). */

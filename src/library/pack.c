@@ -366,12 +366,63 @@ out:
 	return e;
 }
 
+/* DIR/resources.json into *data: a regular file inside the pack (not a
+ * link: it could name any file), at most LIBRARY_MAX_INPUT bytes. */
+static enum tix_err read_bundle(const char *path, char **data, size_t *len, struct tix_error *err)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	struct tix_buf b;
+	char buf[65536];
+	ssize_t n;
+
+	if (fd < 0 && errno == ELOOP)
+		return tix_error_set(err, TIX_EINVAL, path,
+		                     "is a symbolic link; a pack's resources.json is a file of "
+		                     "its own directory");
+	if (fd < 0)
+		return tix_error_set(err, TIX_EIO, path, "%s", strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return tix_error_set(err, TIX_EINVAL, path, "is not a regular file");
+	}
+	if ((unsigned long long)st.st_size > LIBRARY_MAX_INPUT) {
+		close(fd);
+		return tix_error_set(err, TIX_EINVAL, path, "larger than %u MiB",
+		                     LIBRARY_MAX_INPUT >> 20);
+	}
+	tix_buf_init(&b, LIBRARY_MAX_INPUT);
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			tix_error_set(err, TIX_EIO, path, "%s", strerror(errno));
+			break;
+		}
+		if (tix_buf_add(&b, buf, (size_t)n) != TIX_OK) {
+			n = -1;
+			tix_error_set(err, TIX_EINVAL, path, "larger than %u MiB",
+			              LIBRARY_MAX_INPUT >> 20);
+			break;
+		}
+	}
+	close(fd);
+	if (n < 0) {
+		tix_buf_release(&b);
+		return err->code;
+	}
+	*data = tix_buf_detach(&b, len);
+	return TIX_OK;
+}
+
 enum tix_err library_unpack(const struct library_ctx *c, const char *dir, size_t *count,
                             struct tix_error *err)
 {
 	struct tix_buf path;
-	json_t *bundle, *in = json_array();
+	json_t *bundle = NULL, *in = json_array();
 	json_error_t je;
+	char *data = NULL;
+	size_t len = 0;
 	enum tix_err e;
 	size_t i, bad = 0;
 	const json_t *o;
@@ -379,7 +430,9 @@ enum tix_err library_unpack(const struct library_ctx *c, const char *dir, size_t
 	*count = 0;
 	tix_buf_init(&path, 4096);
 	tix_buf_addf(&path, "%s/resources.json", dir);
-	bundle = json_load_file(tix_buf_str(&path), JSON_REJECT_DUPLICATES, &je);
+	if ((e = read_bundle(tix_buf_str(&path), &data, &len, err)) != TIX_OK)
+		goto out;
+	bundle = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
 	if (bundle == NULL) {
 		e = tix_error_set(err, TIX_EINVAL, tix_buf_str(&path), "%s (line %d)", je.text,
 		                  je.line);
@@ -396,6 +449,7 @@ enum tix_err library_unpack(const struct library_ctx *c, const char *dir, size_t
 	if (e == TIX_OK)
 		*count = json_array_size(in);
 out:
+	free(data);
 	json_decref(bundle);
 	json_decref(in);
 	tix_buf_release(&path);

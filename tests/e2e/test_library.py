@@ -360,6 +360,35 @@ def a_pack_writes_nothing_through_a_link(w):
     assert not os.path.exists(os.path.join(out, "files", "suraksha.pdf"))
 
 
+@test
+def unpack_reads_only_the_packs_own_bounded_resources_json(w):
+    """A pack whose resources.json is a link (to a good bundle elsewhere, or
+    to any file) or is larger than 64 MiB: refused with the reason, nothing
+    written, and nothing of the linked file shown."""
+    good = os.path.join(w.dir, "pack-good")
+    ok("library", "pack", "--lang", "th", "--out", good, db=w.db)
+    db = os.path.join(w.dir, "unpack-links.db")
+    linked = os.path.join(w.dir, "pack-linked")
+    os.makedirs(linked)
+    os.symlink(os.path.join(good, "resources.json"), os.path.join(linked, "resources.json"))
+    refused("library", "unpack", linked, db=db, why="is a symbolic link")
+    secret = os.path.join(w.dir, "secret-words.txt")
+    with open(secret, "w") as f:
+        f.write("hunter2 is the password\n")
+    linked2 = os.path.join(w.dir, "pack-linked2")
+    os.makedirs(linked2)
+    os.symlink(secret, os.path.join(linked2, "resources.json"))
+    said = refused("library", "unpack", linked2, db=db, why="is a symbolic link")
+    assert "hunter2" not in said, said
+    big = os.path.join(w.dir, "pack-big")
+    os.makedirs(big)
+    with open(os.path.join(big, "resources.json"), "wb") as f:
+        f.truncate((64 << 20) + 1)
+    refused("library", "unpack", big, db=db, why="larger than 64 MiB")
+    assert "0 resources" in ok("library", "list", db=db)
+    assert "unpacked 1 resource" in ok("library", "unpack", good, db=db)
+
+
 def ensure_playwright():
     if not os.path.exists(os.path.join(ROOT, "node_modules", "playwright-core", "package.json")):
         r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
