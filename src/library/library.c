@@ -969,7 +969,7 @@ enum tix_err library_put(const struct library_ctx *c, const json_t *inputs, json
                          size_t *bad, struct tix_error *err)
 {
 	struct library_blocklist bl = {0};
-	json_t *made = json_array();
+	json_t *made = json_array(), *seen = json_object();
 	struct tix_buf idb;
 	enum tix_err e = TIX_OK;
 	const json_t *in;
@@ -999,6 +999,37 @@ enum tix_err library_put(const struct library_ctx *c, const json_t *inputs, json
 			e = err->code;
 			goto out;
 		}
+		{
+			/* one version per resource and write: a second one with the
+			 * same id (two rows of one URL, a pack naming an object twice)
+			 * would be dropped or disagree with the first */
+			const char *id = json_string_value(json_object_get(o, "id"));
+			const json_t *first = json_object_get(seen, id);
+
+			if (first) {
+				json_int_t at = json_integer_value(first);
+
+				if (line)
+					tix_error_set(
+					        err, TIX_EINVAL, id,
+					        "line %lld: the same resource as line %lld (one "
+					        "id: the same url, or title when there is none); "
+					        "give each once",
+					        (long long)line, (long long)at);
+				else
+					tix_error_set(err, TIX_EINVAL, id,
+					              "resource %zu: the same id as resource %lld; "
+					              "give each once",
+					              i + 1, (long long)at);
+				json_decref(o);
+				if (bad)
+					*bad = i;
+				e = TIX_EINVAL;
+				goto out;
+			}
+			json_object_set_new(seen, id,
+			                    json_integer(line ? line : (json_int_t)i + 1));
+		}
 		json_array_append_new(made, o);
 	}
 	if ((e = store_begin(c->s, err)) != TIX_OK)
@@ -1021,6 +1052,7 @@ enum tix_err library_put(const struct library_ctx *c, const json_t *inputs, json
 			json_array_append(ids, json_object_get(in, "id"));
 out:
 	library_blocklist_free(&bl);
+	json_decref(seen);
 	json_decref(made);
 	tix_buf_release(&idb);
 	return e;

@@ -389,6 +389,35 @@ def unpack_reads_only_the_packs_own_bounded_resources_json(w):
     assert "unpacked 1 resource" in ok("library", "unpack", good, db=db)
 
 
+@test
+def a_write_naming_one_resource_twice_is_refused(w):
+    """A pack whose resources.json holds one id twice (the second changed),
+    or a CSV with two rows of one URL: refused, naming both, nothing
+    written (before, the second was silently dropped and the count lied)."""
+    good = os.path.join(w.dir, "pack-dup-src")
+    ok("library", "pack", "--lang", "th", "--out", good, db=w.db)
+    with open(os.path.join(good, "resources.json"), encoding="utf-8") as f:
+        bundle = json.load(f)
+    res = [o for o in bundle["objects"] if o["type"] == "x-tix-resource"]
+    again = dict(res[0], title="Another title under the same id")
+    bundle["objects"].append(again)
+    dup = os.path.join(w.dir, "pack-dup")
+    os.makedirs(dup)
+    with open(os.path.join(dup, "resources.json"), "w", encoding="utf-8") as f:
+        json.dump(bundle, f)
+    db = os.path.join(w.dir, "dup.db")
+    refused("library", "unpack", dup, db=db, why="resource 2: the same id as resource 1")
+    assert "0 resources" in ok("library", "list", db=db)
+    path = os.path.join(w.dir, "dup.csv")
+    write_csv(path, [
+        {"title": "One", "url": "https://one.example/", "inLanguage": "en"},
+        {"title": "Two", "url": "https://two.example/", "inLanguage": "en"},
+        {"title": "One again", "url": "https://one.example/", "inLanguage": "fr"},
+    ])
+    refused("library", "import", path, db=db, why="line 4: the same resource as line 2")
+    assert "0 resources" in ok("library", "list", db=db)
+
+
 def ensure_playwright():
     if not os.path.exists(os.path.join(ROOT, "node_modules", "playwright-core", "package.json")):
         r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
