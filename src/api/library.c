@@ -4,6 +4,7 @@
  * sharing policy as every other answer of the API, with the same
  * authentication; the resources it reveals go to the audit log.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,7 +73,11 @@ void api_library_answer(struct store *s, const struct api_reader *r, const struc
 	q.arg = &x;
 	e = library_search(s, &q, &out, &err);
 	if (e == TIX_EINVAL) {
-		api_answer_error(resp, 400, "Bad request", err.msg);
+		char msg[400];
+
+		/* the parameter, and why (never its value: it may not be UTF-8) */
+		snprintf(msg, sizeof(msg), "%s: %s", err.where, err.msg);
+		api_answer_error(resp, 400, "Bad request", msg);
 		return;
 	}
 	if (e != TIX_OK) {

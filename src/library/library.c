@@ -313,6 +313,37 @@ int library_host_matches(const char *host, const char *entry)
 	return h == e || host[h - e - 1] == '.';
 }
 
+enum tix_err library_query_check(const struct library_query *q, struct tix_error *err)
+{
+	char buf[128];
+	const char *why = NULL;
+
+	if (q->text && !formats_utf8_ok(q->text, strlen(q->text)))
+		return tix_error_set(err, TIX_EINVAL, "query", "not UTF-8");
+	if (q->audience &&
+	    (!formats_utf8_ok(q->audience, strlen(q->audience)) || strlen(q->audience) >= 64 ||
+	     (slug(q->audience, buf, sizeof(buf)), !in_list(audiences, buf))))
+		return tix_error_set(err, TIX_EINVAL, "audience",
+		                     "one of children, parents, educators, industry, "
+		                     "policy-makers, police, prosecutors, judges, cert-staff");
+	if (q->lang && !lang_ok(q->lang, buf, sizeof(buf)))
+		return tix_error_set(err, TIX_EINVAL, "lang",
+		                     "not a BCP 47 language tag (en, pt-BR, sr-Latn, zh-Hant)");
+	if (q->country && !country_ok(q->country, buf))
+		return tix_error_set(err, TIX_EINVAL, "country",
+		                     "not an ISO 3166-1 alpha-2 country code (KE, BR, TH)");
+	if (q->topic && (!formats_utf8_ok(q->topic, strlen(q->topic)) || strlen(q->topic) >= 64 ||
+	                 (slug(q->topic, buf, sizeof(buf)),
+	                  !in_list(topics, buf) && !(strncmp(buf, "x-", 2) == 0 && slug_ok(buf)))))
+		return tix_error_set(err, TIX_EINVAL, "topic",
+		                     "not in the topic list (docs/library.md) nor a topic of "
+		                     "one's own (x-...)");
+	if (q->license && (!text_ok(q->license, &why) || strlen(q->license) > 256))
+		return tix_error_set(err, TIX_EINVAL, "license", "%s",
+		                     why ? why : "longer than 256 bytes");
+	return TIX_OK;
+}
+
 /* ---- the object ----------------------------------------------------------- */
 
 static int fail_at(struct tix_error *err, const char *where, const char *fmt, ...) TIX_PRINTF(3, 4);

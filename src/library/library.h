@@ -99,6 +99,11 @@ struct library_query {
 	void *arg;
 };
 
+/* Checks a query's text and filters as the fields are checked (UTF-8; an
+ * audience and a topic of the lists, a BCP 47 language, an assigned
+ * country code, a licence of plain text): TIX_EINVAL naming the filter in
+ * err->where (the value is not repeated). library_search calls it. */
+enum tix_err library_query_check(const struct library_query *q, struct tix_error *err);
 /* Brings the index up to date with the resources the store holds, then
  * searches: {"results": [...], "total": N, "more": bool, "facets": {...}
  * (when asked)}, best first. TIX_EINVAL for a query with no word. */

@@ -276,6 +276,30 @@ def the_json_api_searches_under_the_policy(w):
     assert api(w, "ana", q="!!!")[0] == 400
 
 
+@test
+def the_json_api_refuses_bad_filters_with_a_json_error(w):
+    """Filters checked as the fields are: a filter that is not UTF-8, an
+    unknown audience or topic, a malformed language, an unassigned country:
+    400 with a JSON error naming the parameter (before: 200 and nothing
+    found, as if the library held no such resource)."""
+    c = w.client("ana")
+    for params, name in (([("lang", b"\xff")], "lang"), ([("q", b"caf\xe9")], "query"),
+                         ([("audience", b"\xc3")], "audience"),
+                         ([("audience", "aliens")], "audience"),
+                         ([("topic", "nope")], "topic"), ([("lang", "12")], "lang"),
+                         ([("lang", "e" * 300)], "lang"), ([("country", "ZZ")], "country"),
+                         ([("license", b"CC\x01")], "license")):
+        r = c.get("/api/v1/library/search", params, accept="application/json")
+        assert r.status == 400, (params, r.status, r.body[:200])
+        err = r.json()
+        assert err["description"].startswith(name + ":"), (params, err)
+    # good filters still answer, and the CLI refuses the same way
+    status, got = api(w, "ana", lang="th", country="th", audience="Educators",
+                      topic="cyberbullying")
+    assert status == 200 and titles(got) == [RESOURCES[4]["title"]], got
+    refused("library", "search", "--country", "ZZ", db=w.db, why="country: not an ISO 3166-1")
+
+
 def export_objects(db):
     b = json.loads(ok("library", "export", db=db))
     return sorted((o for o in b["objects"] if o["type"] == "x-tix-resource"),
