@@ -300,6 +300,25 @@ def the_json_api_refuses_bad_filters_with_a_json_error(w):
     refused("library", "search", "--country", "ZZ", db=w.db, why="country: not an ISO 3166-1")
 
 
+@test
+def the_json_api_takes_each_parameter_once(w):
+    """As every other query of the API: a parameter given twice is 400
+    "NAME: given twice" (before, the last one won silently: lang=th&lang=ar
+    searched Arabic), and limit is digits only."""
+    c = w.client("ana")
+    for params in ([("lang", "th"), ("lang", "ar")], [("q", "ครู"), ("q", "bench")],
+                   [("facets", "1"), ("facets", "0")], [("limit", "5"), ("limit", "7")],
+                   [("topic", "grooming"), ("topic", "privacy")]):
+        r = c.get("/api/v1/library/search", params, accept="application/json")
+        assert r.status == 400, (params, r.status, r.body[:200])
+        assert r.json()["description"] == params[0][0] + ": given twice", r.json()
+    for v in ("+5", " 5", "5x", "0", "1001"):
+        r = c.get("/api/v1/library/search", [("limit", v)], accept="application/json")
+        assert r.status == 400 and r.json()["description"] == "limit: 1 to 1000", (v, r.body)
+    status, got = api(w, "ana", limit="1", facets="1")
+    assert status == 200 and len(got["results"]) == 1 and got["more"], got
+
+
 def export_objects(db):
     b = json.loads(ok("library", "export", db=db))
     return sorted((o for o in b["objects"] if o["type"] == "x-tix-resource"),
