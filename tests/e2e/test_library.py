@@ -461,6 +461,29 @@ def a_write_naming_one_resource_twice_is_refused(w):
     assert "0 resources" in ok("library", "list", db=db)
 
 
+@test
+def a_host_blocked_later_takes_its_resources_out(w):
+    """tix library block HOST after resources linking to it were written:
+    they leave the search (the CLI's, as the API's: one library_search) and
+    the packs at once; unblocked, they come back (before, only new writes
+    were checked). Its own store: the world's counts stay as they are."""
+    db = os.path.join(w.dir, "block-later.db")
+    rid = ok("library", "add", "--title", "Zanzibar helpline leaflet", "--url",
+             "https://leaflets.later-bad.example/z", "--lang", "sw", db=db).split()[0]
+    ok("library", "add", "--title", "Zanzibar school guide", "--url",
+       "https://good.example/z", "--lang", "sw", db=db)
+    assert len(search(db, "zanzibar")["results"]) == 2
+    ok("library", "block", "later-bad.example", db=db)
+    assert titles(search(db, "zanzibar")) == ["Zanzibar school guide"]
+    out = os.path.join(w.dir, "pack-after-block")
+    assert "packed 1 resource" in ok("library", "pack", "--lang", "sw", "--out", out, db=db)
+    with open(os.path.join(out, "index.html"), encoding="utf-8") as f:
+        assert "later-bad.example" not in f.read()
+    ok("library", "unblock", "later-bad.example", db=db)
+    assert rid in [r["id"] for r in search(db, "zanzibar")["results"]]
+    assert len(search(db, "zanzibar")["results"]) == 2
+
+
 def ensure_playwright():
     if not os.path.exists(os.path.join(ROOT, "node_modules", "playwright-core", "package.json")):
         r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
