@@ -1,7 +1,8 @@
 /*
  * fuzz/fuzz_library.c — libFuzzer target for the resource library's
  * parsers: CSV rows, each made a resource (every field's check), the input
- * as an object form, and the search query's terms.
+ * as an object form, the search query's terms and its filters (the API's
+ * parameters).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -48,6 +49,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(text, data, size);
 		text[size] = '\0';
 		(void)library_terms(text, w, &nw, n, &nn, 16, buf, sizeof(buf), &why);
+		{
+			/* the input as each search filter (the API's parameters) */
+			struct library_query q = {0};
+
+			q.text = text;
+			(void)library_query_check(&q, &err);
+			q.text = NULL;
+			q.audience = text;
+			(void)library_query_check(&q, &err);
+			q.audience = NULL;
+			q.lang = text;
+			(void)library_query_check(&q, &err);
+			q.lang = NULL;
+			q.country = text;
+			(void)library_query_check(&q, &err);
+			q.country = NULL;
+			q.topic = text;
+			(void)library_query_check(&q, &err);
+			q.topic = NULL;
+			q.license = text;
+			(void)library_query_check(&q, &err);
+		}
 		free(text);
 	}
 	return 0;

@@ -4,6 +4,7 @@
  * sharing policy as every other answer of the API, with the same
  * authentication; the resources it reveals go to the audit log.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,7 @@ void api_library_answer(struct store *s, const struct api_reader *r, const struc
 {
 	struct library_query q = {0};
 	struct reading x = {s, r};
+	int seen_facets = 0;
 	struct tix_error err;
 	json_t *out = NULL;
 	const json_t *res;
@@ -37,42 +39,61 @@ void api_library_answer(struct store *s, const struct api_reader *r, const struc
 	tix_error_clear(&err);
 	for (i = 0; i < req->nparams; i++) {
 		const char *k = req->params[i].key, *v = req->params[i].value;
+		const char **one = NULL, *facets = NULL, *limit = NULL;
+		char msg[128];
 
 		if (strcmp(k, "q") == 0)
-			q.text = v;
+			one = &q.text;
 		else if (strcmp(k, "audience") == 0)
-			q.audience = v;
+			one = &q.audience;
 		else if (strcmp(k, "lang") == 0)
-			q.lang = v;
+			one = &q.lang;
 		else if (strcmp(k, "country") == 0)
-			q.country = v;
+			one = &q.country;
 		else if (strcmp(k, "topic") == 0)
-			q.topic = v;
+			one = &q.topic;
 		else if (strcmp(k, "license") == 0)
-			q.license = v;
+			one = &q.license;
 		else if (strcmp(k, "facets") == 0)
-			q.facets = strcmp(v, "0") != 0 && strcmp(v, "false") != 0;
-		else if (strcmp(k, "limit") == 0) {
-			char *end = NULL;
-			unsigned long n = strtoul(v, &end, 10);
-
-			if (end == v || *end || n == 0 || n > 1000) {
-				api_answer_error(resp, 400, "Bad request", "limit: 1 to 1000");
-				return;
-			}
-			q.limit = n;
-		} else {
+			one = &facets;
+		else if (strcmp(k, "limit") == 0)
+			one = &limit;
+		if (one == NULL) {
 			api_answer_error(resp, 400, "Bad request",
 			                 "unknown parameter (q, audience, lang, country, topic, "
 			                 "license, facets, limit)");
 			return;
+		}
+		/* as every query of the API (routes.c): each parameter once */
+		if (*one != NULL || (one == &facets && seen_facets) || (one == &limit && q.limit)) {
+			snprintf(msg, sizeof(msg), "%s: given twice", k);
+			api_answer_error(resp, 400, "Bad request", msg);
+			return;
+		}
+		*one = v;
+		if (facets) {
+			seen_facets = 1;
+			q.facets = strcmp(v, "0") != 0 && strcmp(v, "false") != 0;
+		} else if (limit) {
+			char *end = NULL;
+			unsigned long n = strtoul(v, &end, 10);
+
+			if (v[0] < '0' || v[0] > '9' || *end || n == 0 || n > 1000) {
+				api_answer_error(resp, 400, "Bad request", "limit: 1 to 1000");
+				return;
+			}
+			q.limit = n;
 		}
 	}
 	q.may_read = may_read;
 	q.arg = &x;
 	e = library_search(s, &q, &out, &err);
 	if (e == TIX_EINVAL) {
-		api_answer_error(resp, 400, "Bad request", err.msg);
+		char msg[400];
+
+		/* the parameter, and why (never its value: it may not be UTF-8) */
+		snprintf(msg, sizeof(msg), "%s: %s", err.where, err.msg);
+		api_answer_error(resp, 400, "Bad request", msg);
 		return;
 	}
 	if (e != TIX_OK) {

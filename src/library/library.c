@@ -313,6 +313,37 @@ int library_host_matches(const char *host, const char *entry)
 	return h == e || host[h - e - 1] == '.';
 }
 
+enum tix_err library_query_check(const struct library_query *q, struct tix_error *err)
+{
+	char buf[128];
+	const char *why = NULL;
+
+	if (q->text && !formats_utf8_ok(q->text, strlen(q->text)))
+		return tix_error_set(err, TIX_EINVAL, "query", "not UTF-8");
+	if (q->audience &&
+	    (!formats_utf8_ok(q->audience, strlen(q->audience)) || strlen(q->audience) >= 64 ||
+	     (slug(q->audience, buf, sizeof(buf)), !in_list(audiences, buf))))
+		return tix_error_set(err, TIX_EINVAL, "audience",
+		                     "one of children, parents, educators, industry, "
+		                     "policy-makers, police, prosecutors, judges, cert-staff");
+	if (q->lang && !lang_ok(q->lang, buf, sizeof(buf)))
+		return tix_error_set(err, TIX_EINVAL, "lang",
+		                     "not a BCP 47 language tag (en, pt-BR, sr-Latn, zh-Hant)");
+	if (q->country && !country_ok(q->country, buf))
+		return tix_error_set(err, TIX_EINVAL, "country",
+		                     "not an ISO 3166-1 alpha-2 country code (KE, BR, TH)");
+	if (q->topic && (!formats_utf8_ok(q->topic, strlen(q->topic)) || strlen(q->topic) >= 64 ||
+	                 (slug(q->topic, buf, sizeof(buf)),
+	                  !in_list(topics, buf) && !(strncmp(buf, "x-", 2) == 0 && slug_ok(buf)))))
+		return tix_error_set(err, TIX_EINVAL, "topic",
+		                     "not in the topic list (docs/library.md) nor a topic of "
+		                     "one's own (x-...)");
+	if (q->license && (!text_ok(q->license, &why) || strlen(q->license) > 256))
+		return tix_error_set(err, TIX_EINVAL, "license", "%s",
+		                     why ? why : "longer than 256 bytes");
+	return TIX_OK;
+}
+
 /* ---- the object ----------------------------------------------------------- */
 
 static int fail_at(struct tix_error *err, const char *where, const char *fmt, ...) TIX_PRINTF(3, 4);
@@ -956,7 +987,7 @@ enum tix_err library_put(const struct library_ctx *c, const json_t *inputs, json
                          size_t *bad, struct tix_error *err)
 {
 	struct library_blocklist bl = {0};
-	json_t *made = json_array();
+	json_t *made = json_array(), *seen = json_object();
 	struct tix_buf idb;
 	enum tix_err e = TIX_OK;
 	const json_t *in;
@@ -986,6 +1017,37 @@ enum tix_err library_put(const struct library_ctx *c, const json_t *inputs, json
 			e = err->code;
 			goto out;
 		}
+		{
+			/* one version per resource and write: a second one with the
+			 * same id (two rows of one URL, a pack naming an object twice)
+			 * would be dropped or disagree with the first */
+			const char *id = json_string_value(json_object_get(o, "id"));
+			const json_t *first = json_object_get(seen, id);
+
+			if (first) {
+				json_int_t at = json_integer_value(first);
+
+				if (line)
+					tix_error_set(
+					        err, TIX_EINVAL, id,
+					        "line %lld: the same resource as line %lld (one "
+					        "id: the same url, or title when there is none); "
+					        "give each once",
+					        (long long)line, (long long)at);
+				else
+					tix_error_set(err, TIX_EINVAL, id,
+					              "resource %zu: the same id as resource %lld; "
+					              "give each once",
+					              i + 1, (long long)at);
+				json_decref(o);
+				if (bad)
+					*bad = i;
+				e = TIX_EINVAL;
+				goto out;
+			}
+			json_object_set_new(seen, id,
+			                    json_integer(line ? line : (json_int_t)i + 1));
+		}
 		json_array_append_new(made, o);
 	}
 	if ((e = store_begin(c->s, err)) != TIX_OK)
@@ -1008,6 +1070,7 @@ enum tix_err library_put(const struct library_ctx *c, const json_t *inputs, json
 			json_array_append(ids, json_object_get(in, "id"));
 out:
 	library_blocklist_free(&bl);
+	json_decref(seen);
 	json_decref(made);
 	tix_buf_release(&idb);
 	return e;

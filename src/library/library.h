@@ -99,6 +99,11 @@ struct library_query {
 	void *arg;
 };
 
+/* Checks a query's text and filters as the fields are checked (UTF-8; an
+ * audience and a topic of the lists, a BCP 47 language, an assigned
+ * country code, a licence of plain text): TIX_EINVAL naming the filter in
+ * err->where (the value is not repeated). library_search calls it. */
+enum tix_err library_query_check(const struct library_query *q, struct tix_error *err);
 /* Brings the index up to date with the resources the store holds, then
  * searches: {"results": [...], "total": N, "more": bool, "facets": {...}
  * (when asked)}, best first. TIX_EINVAL for a query with no word. */
@@ -115,11 +120,13 @@ int library_terms(const char *text, char **words, size_t *nw, char **nospace, si
 
 /* Writes DIR/index.html (the resources of q, their search built in, no
  * network), DIR/resources.json (a STIX bundle) and DIR/files/NAME for each
- * resource whose file is in files_dir and whose licence allows copies. */
+ * resource whose file is in files_dir (a regular file, not a link) and whose
+ * licence allows copies; never through a symbolic link inside DIR. */
 enum tix_err library_pack(struct store *s, const struct library_query *q, const char *dir,
                           const char *files_dir, size_t *count, size_t *files,
                           struct tix_error *err);
-/* Loads DIR/resources.json (checked as every other resource). */
+/* Loads DIR/resources.json (checked as every other resource): a regular
+ * file, not a link, of at most LIBRARY_MAX_INPUT bytes. */
 enum tix_err library_unpack(const struct library_ctx *c, const char *dir, size_t *count,
                             struct tix_error *err);
 /* 1 when a licence lets a pack carry copies (Creative Commons, public domain). */

@@ -5,12 +5,14 @@
  * resources, and the files their licence lets a pack carry; and loading one.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "library/library.h"
 #include "stix/stix.h"
@@ -166,52 +168,116 @@ static void page(struct tix_buf *b, const json_t *results, const json_t *carried
 	tix_buf_adds(b, "</script>\n</body>\n</html>\n");
 }
 
+/* A file of the pack, created or emptied: never through a symbolic link
+ * (O_NOFOLLOW) nor into anything but a regular file, so that a pack written
+ * over an old directory (one unpacked from elsewhere, say) writes nothing
+ * outside it. The descriptor, or -1 with err set. */
+static int open_member(const char *path, struct tix_error *err)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+	              0644);
+	struct stat st;
+
+	if (fd < 0 && errno == ELOOP)
+		return tix_error_set(err, TIX_EIO, path,
+		                     "is a symbolic link; a pack writes no file through a link "
+		                     "(remove it, or pack into a new directory)"),
+		       -1;
+	if (fd < 0)
+		return tix_error_set(err, TIX_EIO, path, "%s", strerror(errno)), -1;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return tix_error_set(err, TIX_EIO, path, "is not a regular file"), -1;
+	}
+	return fd;
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 static enum tix_err write_file(const char *path, const char *data, size_t len,
                                struct tix_error *err)
 {
-	FILE *f = fopen(path, "wb");
+	int fd = open_member(path, err);
 
-	if (f == NULL)
-		return tix_error_set(err, TIX_EIO, path, "%s", strerror(errno));
-	if (fwrite(data, 1, len, f) != len) {
-		fclose(f);
-		return tix_error_set(err, TIX_EIO, path, "writing: %s", strerror(errno));
+	if (fd < 0)
+		return err->code;
+	if (write_all(fd, data, len) != 0) {
+		tix_error_set(err, TIX_EIO, path, "writing: %s", strerror(errno));
+		close(fd);
+		return TIX_EIO;
 	}
-	if (fclose(f) != 0)
+	if (close(fd) != 0)
 		return tix_error_set(err, TIX_EIO, path, "writing: %s", strerror(errno));
 	return TIX_OK;
 }
 
-static int copy_file(const char *from, const char *to)
+/* Copies a regular file of the --files directory into the pack; a name
+ * there that is a link (it may point anywhere) or not a regular file is
+ * not carried. 0; 1 when not carried; -1 with err set. */
+static int copy_file(const char *from, const char *to, struct tix_error *err)
 {
-	FILE *in = fopen(from, "rb"), *out;
+	int in = open(from, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), out;
 	char buf[65536];
-	size_t n;
-	int rc = 0;
+	struct stat st;
+	ssize_t n;
 
-	if (in == NULL)
-		return -1;
-	if ((out = fopen(to, "wb")) == NULL) {
-		fclose(in);
+	if (in < 0)
+		return 1;
+	if (fstat(in, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(in);
+		return 1;
+	}
+	if ((out = open_member(to, err)) < 0) {
+		close(in);
 		return -1;
 	}
-	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-		if (fwrite(buf, 1, n, out) != n) {
-			rc = -1;
-			break;
+	while ((n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || write_all(out, buf, (size_t)n) != 0) {
+			tix_error_set(err, TIX_EIO, to, "copying %s: %s", from, strerror(errno));
+			close(in);
+			close(out);
+			return -1;
 		}
-	if (ferror(in))
-		rc = -1;
-	fclose(in);
-	if (fclose(out) != 0)
-		rc = -1;
-	return rc;
+	}
+	close(in);
+	if (close(out) != 0)
+		return tix_error_set(err, TIX_EIO, to, "writing: %s", strerror(errno)), -1;
+	return 0;
 }
 
-static enum tix_err make_dir(const char *path, struct tix_error *err)
+/* A directory of the pack: made, or there already as a directory (not a
+ * link to one). */
+static enum tix_err make_dir(const char *path, int member, struct tix_error *err)
 {
-	if (mkdir(path, 0755) != 0 && errno != EEXIST)
+	struct stat st;
+
+	if (mkdir(path, 0755) == 0)
+		return TIX_OK;
+	if (errno != EEXIST)
 		return tix_error_set(err, TIX_EIO, path, "%s", strerror(errno));
+	if ((member ? lstat(path, &st) : stat(path, &st)) != 0)
+		return tix_error_set(err, TIX_EIO, path, "%s", strerror(errno));
+	if (S_ISLNK(st.st_mode))
+		return tix_error_set(err, TIX_EIO, path,
+		                     "is a symbolic link; a pack writes no file through a link "
+		                     "(remove it, or pack into a new directory)");
+	if (!S_ISDIR(st.st_mode))
+		return tix_error_set(err, TIX_EIO, path, "is not a directory");
 	return TIX_OK;
 }
 
@@ -238,7 +304,7 @@ enum tix_err library_pack(struct store *s, const struct library_query *q, const 
 	if ((e = library_search(s, &all, &found, err)) != TIX_OK)
 		goto out;
 	results = json_object_get(found, "results");
-	if ((e = make_dir(dir, err)) != TIX_OK)
+	if ((e = make_dir(dir, 0, err)) != TIX_OK)
 		goto out;
 	json_array_foreach (results, i, r) {
 		const char *file = str(r, "file");
@@ -247,14 +313,18 @@ enum tix_err library_pack(struct store *s, const struct library_query *q, const 
 			continue;
 		tix_buf_reset(&path);
 		tix_buf_addf(&path, "%s/files", dir);
-		if ((e = make_dir(tix_buf_str(&path), err)) != TIX_OK)
+		if ((e = make_dir(tix_buf_str(&path), 1, err)) != TIX_OK)
 			goto out;
 		tix_buf_addf(&path, "/%s", file);
 		tix_buf_reset(&from);
 		tix_buf_addf(&from, "%s/%s", files_dir, file);
-		if (copy_file(tix_buf_str(&from), tix_buf_str(&path)) == 0) {
+		switch (copy_file(tix_buf_str(&from), tix_buf_str(&path), err)) {
+		case 0:
 			json_object_set_new(carried, file, json_true());
 			(*files)++;
+			break;
+		case 1: break;
+		default: e = err->code; goto out;
 		}
 	}
 	page(&b, results, carried);
@@ -287,12 +357,63 @@ out:
 	return e;
 }
 
+/* DIR/resources.json into *data: a regular file inside the pack (not a
+ * link: it could name any file), at most LIBRARY_MAX_INPUT bytes. */
+static enum tix_err read_bundle(const char *path, char **data, size_t *len, struct tix_error *err)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	struct tix_buf b;
+	char buf[65536];
+	ssize_t n;
+
+	if (fd < 0 && errno == ELOOP)
+		return tix_error_set(err, TIX_EINVAL, path,
+		                     "is a symbolic link; a pack's resources.json is a file of "
+		                     "its own directory");
+	if (fd < 0)
+		return tix_error_set(err, TIX_EIO, path, "%s", strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return tix_error_set(err, TIX_EINVAL, path, "is not a regular file");
+	}
+	if ((unsigned long long)st.st_size > LIBRARY_MAX_INPUT) {
+		close(fd);
+		return tix_error_set(err, TIX_EINVAL, path, "larger than %u MiB",
+		                     LIBRARY_MAX_INPUT >> 20);
+	}
+	tix_buf_init(&b, LIBRARY_MAX_INPUT);
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			tix_error_set(err, TIX_EIO, path, "%s", strerror(errno));
+			break;
+		}
+		if (tix_buf_add(&b, buf, (size_t)n) != TIX_OK) {
+			n = -1;
+			tix_error_set(err, TIX_EINVAL, path, "larger than %u MiB",
+			              LIBRARY_MAX_INPUT >> 20);
+			break;
+		}
+	}
+	close(fd);
+	if (n < 0) {
+		tix_buf_release(&b);
+		return err->code;
+	}
+	*data = tix_buf_detach(&b, len);
+	return TIX_OK;
+}
+
 enum tix_err library_unpack(const struct library_ctx *c, const char *dir, size_t *count,
                             struct tix_error *err)
 {
 	struct tix_buf path;
-	json_t *bundle, *in = json_array();
+	json_t *bundle = NULL, *in = json_array();
 	json_error_t je;
+	char *data = NULL;
+	size_t len = 0;
 	enum tix_err e;
 	size_t i, bad = 0;
 	const json_t *o;
@@ -300,7 +421,9 @@ enum tix_err library_unpack(const struct library_ctx *c, const char *dir, size_t
 	*count = 0;
 	tix_buf_init(&path, 4096);
 	tix_buf_addf(&path, "%s/resources.json", dir);
-	bundle = json_load_file(tix_buf_str(&path), JSON_REJECT_DUPLICATES, &je);
+	if ((e = read_bundle(tix_buf_str(&path), &data, &len, err)) != TIX_OK)
+		goto out;
+	bundle = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
 	if (bundle == NULL) {
 		e = tix_error_set(err, TIX_EINVAL, tix_buf_str(&path), "%s (line %d)", je.text,
 		                  je.line);
@@ -317,6 +440,7 @@ enum tix_err library_unpack(const struct library_ctx *c, const char *dir, size_t
 	if (e == TIX_OK)
 		*count = json_array_size(in);
 out:
+	free(data);
 	json_decref(bundle);
 	json_decref(in);
 	tix_buf_release(&path);

@@ -353,6 +353,8 @@ enum tix_err library_search(struct store *s, const struct library_query *q, json
 	enum tix_err e;
 
 	words[0] = ns[0] = NULL;
+	if ((e = library_query_check(q, err)) != TIX_OK)
+		return e;
 	if (q->text && *q->text) {
 		if (library_terms(q->text, words, &nw, ns, &nn, MAX_TERMS, buf, sizeof(buf), &why) <
 		    0)

@@ -356,6 +356,27 @@ enum tix_err store_library_block(struct store *s, const char *host, const char *
 		store_rollback(s);
 		return e;
 	}
+	/* every resource is checked against the new list at the next search
+	 * (src/library/search.c refresh): one linking to a host blocked now
+	 * leaves the search and the packs, one refused for a host unblocked
+	 * now comes in */
+	{
+		static const char *const clear[] = {"DELETE FROM library_index",
+		                                    "DELETE FROM text_index_library",
+		                                    "DELETE FROM text_index_library_tri"};
+
+		for (int i = 0; i < (s->pg ? 1 : 3) && e == TIX_OK; i++) {
+			if ((st = store__stmt(s, clear[i], NULL, err)) == NULL) {
+				store_rollback(s);
+				return err ? err->code : TIX_ESTORE;
+			}
+			e = run(s, st, "emptying the library index", err);
+		}
+		if (e != TIX_OK) {
+			store_rollback(s);
+			return e;
+		}
+	}
 	return store_commit(s, err);
 }
 

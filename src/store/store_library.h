@@ -41,7 +41,9 @@ enum tix_err store_library_fts_check(struct store *s, struct tix_error *err);
  * first; with neither, every resource by id. cb returns non-zero to stop. */
 enum tix_err store_library_search(struct store *s, const char *const *words, const char *const *tri,
                                   store_library_cb cb, void *arg, struct tix_error *err);
-/* The block list of URL hosts: add (add 1) or remove a host. */
+/* The block list of URL hosts: add (add 1) or remove a host; the index is
+ * emptied in the same transaction, so that the next search checks every
+ * resource against the new list. */
 enum tix_err store_library_block(struct store *s, const char *host, const char *reason,
                                  int64_t now_us, int add, struct tix_error *err);
 enum tix_err store_library_blocked(struct store *s, void (*cb)(void *, const char *, const char *),

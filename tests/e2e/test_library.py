@@ -276,6 +276,49 @@ def the_json_api_searches_under_the_policy(w):
     assert api(w, "ana", q="!!!")[0] == 400
 
 
+@test
+def the_json_api_refuses_bad_filters_with_a_json_error(w):
+    """Filters checked as the fields are: a filter that is not UTF-8, an
+    unknown audience or topic, a malformed language, an unassigned country:
+    400 with a JSON error naming the parameter (before: 200 and nothing
+    found, as if the library held no such resource)."""
+    c = w.client("ana")
+    for params, name in (([("lang", b"\xff")], "lang"), ([("q", b"caf\xe9")], "query"),
+                         ([("audience", b"\xc3")], "audience"),
+                         ([("audience", "aliens")], "audience"),
+                         ([("topic", "nope")], "topic"), ([("lang", "12")], "lang"),
+                         ([("lang", "e" * 300)], "lang"), ([("country", "ZZ")], "country"),
+                         ([("license", b"CC\x01")], "license")):
+        r = c.get("/api/v1/library/search", params, accept="application/json")
+        assert r.status == 400, (params, r.status, r.body[:200])
+        err = r.json()
+        assert err["description"].startswith(name + ":"), (params, err)
+    # good filters still answer, and the CLI refuses the same way
+    status, got = api(w, "ana", lang="th", country="th", audience="Educators",
+                      topic="cyberbullying")
+    assert status == 200 and titles(got) == [RESOURCES[4]["title"]], got
+    refused("library", "search", "--country", "ZZ", db=w.db, why="country: not an ISO 3166-1")
+
+
+@test
+def the_json_api_takes_each_parameter_once(w):
+    """As every other query of the API: a parameter given twice is 400
+    "NAME: given twice" (before, the last one won silently: lang=th&lang=ar
+    searched Arabic), and limit is digits only."""
+    c = w.client("ana")
+    for params in ([("lang", "th"), ("lang", "ar")], [("q", "ครู"), ("q", "bench")],
+                   [("facets", "1"), ("facets", "0")], [("limit", "5"), ("limit", "7")],
+                   [("topic", "grooming"), ("topic", "privacy")]):
+        r = c.get("/api/v1/library/search", params, accept="application/json")
+        assert r.status == 400, (params, r.status, r.body[:200])
+        assert r.json()["description"] == params[0][0] + ": given twice", r.json()
+    for v in ("+5", " 5", "5x", "0", "1001"):
+        r = c.get("/api/v1/library/search", [("limit", v)], accept="application/json")
+        assert r.status == 400 and r.json()["description"] == "limit: 1 to 1000", (v, r.body)
+    status, got = api(w, "ana", limit="1", facets="1")
+    assert status == 200 and len(got["results"]) == 1 and got["more"], got
+
+
 def export_objects(db):
     b = json.loads(ok("library", "export", db=db))
     return sorted((o for o in b["objects"] if o["type"] == "x-tix-resource"),
@@ -317,6 +360,128 @@ def a_pack_round_trips_and_carries_what_the_licence_allows(w):
     with open(os.path.join(bad, "resources.json"), "w") as f:
         json.dump(bundle, f)
     refused("library", "unpack", bad, db=os.path.join(w.dir, "three.db"), why="HTML markup")
+
+
+@test
+def a_pack_writes_nothing_through_a_link(w):
+    """--out over an old directory (one unpacked from elsewhere, say) whose
+    index.html, resources.json or files/ are symbolic links: refused, the
+    files they point to untouched; a link in --files is not carried."""
+    victim = os.path.join(w.dir, "victim.txt")
+    elsewhere = os.path.join(w.dir, "elsewhere")
+    os.makedirs(elsewhere, exist_ok=True)
+    for member in ("index.html", "resources.json"):
+        with open(victim, "w") as f:
+            f.write("keep me")
+        out = os.path.join(w.dir, "linked-" + member)
+        os.makedirs(out)
+        os.symlink(victim, os.path.join(out, member))
+        if member == "resources.json":  # index.html is written first: a real file here
+            with open(os.path.join(out, "index.html"), "w") as f:
+                f.write("old")
+        refused("library", "pack", "--out", out, db=w.db, why="is a symbolic link")
+        with open(victim) as f:
+            assert f.read() == "keep me", member
+    files = os.path.join(w.dir, "files-linked")
+    os.makedirs(files)
+    with open(os.path.join(files, "suraksha.pdf"), "w") as f:
+        f.write("%PDF-1.4 suraksha")
+    out = os.path.join(w.dir, "linked-files")
+    os.makedirs(out)
+    os.symlink(elsewhere, os.path.join(out, "files"))
+    refused("library", "pack", "--files", files, "--out", out, db=w.db, why="is a symbolic link")
+    assert os.listdir(elsewhere) == []
+    # a file of --files that is a link to something else is not carried
+    secret = os.path.join(w.dir, "secret.txt")
+    with open(secret, "w") as f:
+        f.write("not for a pack")
+    os.remove(os.path.join(files, "suraksha.pdf"))
+    os.symlink(secret, os.path.join(files, "suraksha.pdf"))
+    out = os.path.join(w.dir, "pack-no-links")
+    said = ok("library", "pack", "--files", files, "--out", out, db=w.db)
+    assert "and 0 files" in said, said
+    assert not os.path.exists(os.path.join(out, "files", "suraksha.pdf"))
+
+
+@test
+def unpack_reads_only_the_packs_own_bounded_resources_json(w):
+    """A pack whose resources.json is a link (to a good bundle elsewhere, or
+    to any file) or is larger than 64 MiB: refused with the reason, nothing
+    written, and nothing of the linked file shown."""
+    good = os.path.join(w.dir, "pack-good")
+    ok("library", "pack", "--lang", "th", "--out", good, db=w.db)
+    db = os.path.join(w.dir, "unpack-links.db")
+    linked = os.path.join(w.dir, "pack-linked")
+    os.makedirs(linked)
+    os.symlink(os.path.join(good, "resources.json"), os.path.join(linked, "resources.json"))
+    refused("library", "unpack", linked, db=db, why="is a symbolic link")
+    secret = os.path.join(w.dir, "secret-words.txt")
+    with open(secret, "w") as f:
+        f.write("hunter2 is the password\n")
+    linked2 = os.path.join(w.dir, "pack-linked2")
+    os.makedirs(linked2)
+    os.symlink(secret, os.path.join(linked2, "resources.json"))
+    said = refused("library", "unpack", linked2, db=db, why="is a symbolic link")
+    assert "hunter2" not in said, said
+    big = os.path.join(w.dir, "pack-big")
+    os.makedirs(big)
+    with open(os.path.join(big, "resources.json"), "wb") as f:
+        f.truncate((64 << 20) + 1)
+    refused("library", "unpack", big, db=db, why="larger than 64 MiB")
+    assert "0 resources" in ok("library", "list", db=db)
+    assert "unpacked 1 resource" in ok("library", "unpack", good, db=db)
+
+
+@test
+def a_write_naming_one_resource_twice_is_refused(w):
+    """A pack whose resources.json holds one id twice (the second changed),
+    or a CSV with two rows of one URL: refused, naming both, nothing
+    written (before, the second was silently dropped and the count lied)."""
+    good = os.path.join(w.dir, "pack-dup-src")
+    ok("library", "pack", "--lang", "th", "--out", good, db=w.db)
+    with open(os.path.join(good, "resources.json"), encoding="utf-8") as f:
+        bundle = json.load(f)
+    res = [o for o in bundle["objects"] if o["type"] == "x-tix-resource"]
+    again = dict(res[0], title="Another title under the same id")
+    bundle["objects"].append(again)
+    dup = os.path.join(w.dir, "pack-dup")
+    os.makedirs(dup)
+    with open(os.path.join(dup, "resources.json"), "w", encoding="utf-8") as f:
+        json.dump(bundle, f)
+    db = os.path.join(w.dir, "dup.db")
+    refused("library", "unpack", dup, db=db, why="resource 2: the same id as resource 1")
+    assert "0 resources" in ok("library", "list", db=db)
+    path = os.path.join(w.dir, "dup.csv")
+    write_csv(path, [
+        {"title": "One", "url": "https://one.example/", "inLanguage": "en"},
+        {"title": "Two", "url": "https://two.example/", "inLanguage": "en"},
+        {"title": "One again", "url": "https://one.example/", "inLanguage": "fr"},
+    ])
+    refused("library", "import", path, db=db, why="line 4: the same resource as line 2")
+    assert "0 resources" in ok("library", "list", db=db)
+
+
+@test
+def a_host_blocked_later_takes_its_resources_out(w):
+    """tix library block HOST after resources linking to it were written:
+    they leave the search (the CLI's, as the API's: one library_search) and
+    the packs at once; unblocked, they come back (before, only new writes
+    were checked). Its own store: the world's counts stay as they are."""
+    db = os.path.join(w.dir, "block-later.db")
+    rid = ok("library", "add", "--title", "Zanzibar helpline leaflet", "--url",
+             "https://leaflets.later-bad.example/z", "--lang", "sw", db=db).split()[0]
+    ok("library", "add", "--title", "Zanzibar school guide", "--url",
+       "https://good.example/z", "--lang", "sw", db=db)
+    assert len(search(db, "zanzibar")["results"]) == 2
+    ok("library", "block", "later-bad.example", db=db)
+    assert titles(search(db, "zanzibar")) == ["Zanzibar school guide"]
+    out = os.path.join(w.dir, "pack-after-block")
+    assert "packed 1 resource" in ok("library", "pack", "--lang", "sw", "--out", out, db=db)
+    with open(os.path.join(out, "index.html"), encoding="utf-8") as f:
+        assert "later-bad.example" not in f.read()
+    ok("library", "unblock", "later-bad.example", db=db)
+    assert rid in [r["id"] for r in search(db, "zanzibar")["results"]]
+    assert len(search(db, "zanzibar")["results"]) == 2
 
 
 def ensure_playwright():
