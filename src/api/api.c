@@ -533,21 +533,13 @@ struct sighting_agg {
 	struct api_sighting_sum t;
 };
 
-static void time_text(int64_t us, char out[32])
-{
-	struct tix_time t;
-
-	tix_time_from_us(us, &t);
-	tix_time_format(&t, 3, out);
-}
-
 static void bump(json_t *map, const char *key, int64_t count, int64_t first, int64_t last)
 {
 	json_t *e = json_object_get(map, key);
 	char f[32], l[32];
 
-	time_text(first, f);
-	time_text(last, l);
+	tix_time_format_us(first, 3, f);
+	tix_time_format_us(last, 3, l);
 	if (e == NULL) {
 		json_object_set_new(map, key,
 		                    json_pack("{s:I, s:s, s:s, s:I, s:I}", "count",
@@ -574,8 +566,8 @@ static int add_sighting(void *arg, const struct store_sighting_row *row)
 
 	if (!api_may_read(a->r, &row->hit))
 		return 0;
-	time_text(row->first_seen, f);
-	time_text(row->last_seen, l);
+	tix_time_format_us(row->first_seen, 3, f);
+	tix_time_format_us(row->last_seen, 3, l);
 	json_array_append_new(a->list,
 	                      json_pack("{s:s, s:o, s:s, s:I, s:s, s:s}", "id", row->hit.id, "org",
 	                                row->hit.aud.owner_org ? json_string(row->hit.aud.owner_org)
@@ -620,8 +612,8 @@ enum tix_err api_sightings(struct store *s, const struct api_reader *r, const ch
 	if (a.t.count > 0) {
 		char f[32], l[32];
 
-		time_text(a.t.first, f);
-		time_text(a.t.last, l);
+		tix_time_format_us(a.t.first, 3, f);
+		tix_time_format_us(a.t.last, 3, l);
 		json_object_set_new(agg, "first_seen", json_string(f));
 		json_object_set_new(agg, "last_seen", json_string(l));
 	}

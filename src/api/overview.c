@@ -136,14 +136,6 @@ static int newest_first(const void *a, const void *b)
 	return x->date_added < y->date_added ? 1 : x->date_added > y->date_added ? -1 : 0;
 }
 
-static void time_text(int64_t us, char out[40])
-{
-	struct tix_time t;
-
-	tix_time_from_us(us, &t);
-	tix_time_format(&t, 3, out);
-}
-
 void api_summary_answer(struct store *s, const struct api_reader *r, struct api_response *resp)
 {
 	struct summing x;
@@ -172,7 +164,7 @@ void api_summary_answer(struct store *s, const struct api_reader *r, struct api_
 		char when[40];
 		json_t *o;
 
-		time_text(x.recent[i].date_added, when);
+		tix_time_format_us(x.recent[i].date_added, 3, when);
 		o = json_pack("{s:s, s:s, s:s, s:s}", "id", x.recent[i].id, "type",
 		              x.recent[i].type, "tlp", x.recent[i].tlp, "date_added", when);
 		if (x.recent[i].org[0])
@@ -219,7 +211,7 @@ static int on_version(void *arg, const struct store_value_hit *h)
 		return 0;
 	if ((body = json_loadb(h->body, h->body_len, 0, NULL)) == NULL)
 		return 0;
-	time_text(h->date_added, when);
+	tix_time_format_us(h->date_added, 3, when);
 	f->out = json_pack(
 	        "{s:o, s:s, s:s, s:o, s:o}", "object", body, "tlp", tlp_of(f->r, h), "date_added",
 	        when, "org", h->aud.owner_org ? json_string(h->aud.owner_org) : json_null(),
@@ -381,7 +373,7 @@ static int on_any_version(void *arg, const struct store_value_hit *h)
 
 	if (!api_may_read(x->r, h))
 		return 0;
-	time_text(h->date_added, when);
+	tix_time_format_us(h->date_added, 3, when);
 	/* stored in canonical form (nanoseconds): shown as STIX writes it */
 	snprintf(modified, sizeof(modified), "%s", h->modified);
 	if (tix_time_parse(h->modified, &t, NULL) == TIX_OK)

@@ -831,14 +831,6 @@ static int scan_path(struct run *r, const char *path, int threads, int follow, s
 
 /* ---- sightings ------------------------------------------------------------- */
 
-static void iso(int64_t us, char out[32])
-{
-	struct tix_time t;
-
-	tix_time_from_us(us, &t);
-	tix_time_format(&t, 3, out);
-}
-
 static enum tix_err put_object(struct store *s, json_t *obj, const struct store_collection *coll,
                                struct tix_error *err)
 {
@@ -898,7 +890,7 @@ static void sighting_id(const char *indicator, const char *ident, int64_t day, c
 	struct tix_uuid u;
 	char us[37], name[200], date[32];
 
-	iso(day * 86400000000LL, date);
+	tix_time_format_us(day * 86400000000LL, 3, date);
 	snprintf(name, sizeof(name), "tix-sighting:%s|%s|%.10s", indicator, ident, date);
 	tix_uuid_v5(&sighting_ns, name, strlen(name), &u);
 	snprintf(out, 64, "sighting--%s", tix_uuid_format(&u, us));
@@ -937,8 +929,8 @@ static json_t *sighting_object(const char *sid, const char *ind_id, const char *
 	char first[32], last[32];
 	json_t *o;
 
-	iso(first_us, first);
-	iso(last_us, last);
+	tix_time_format_us(first_us, 3, first);
+	tix_time_format_us(last_us, 3, last);
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:[s], s:s}", "type",
 	              "sighting", "spec_version", "2.1", "id", sid, "created", created, "modified",
 	              modified, "first_seen", first, "last_seen", last, "sighting_of_ref", ind_id,
@@ -1067,7 +1059,7 @@ static int store_group(void *arg, const struct group *g)
 		if (mod <= ss.modified_us)
 			mod = ss.modified_us + 1000; /* a new version is later than the last */
 	}
-	iso(mod, modified);
+	tix_time_format_us(mod, 3, modified);
 	snprintf(created, sizeof(created), "%s", ss.found && ss.created[0] ? ss.created : modified);
 	o = sighting_object(sid, ind.id, b->ident, created, modified, fresh, first, last);
 	if (o == NULL) {
@@ -1223,7 +1215,7 @@ static int write_sightings(const struct match_index *x, struct sight_log *sl, co
 		int rc;
 
 		b.ident = ident;
-		iso(now_us(), b.now);
+		tix_time_format_us(now_us(), 3, b.now);
 		b.objs = json_array();
 		if (id_obj == NULL || b.objs == NULL ||
 		    json_array_append_new(b.objs, id_obj) != 0 ||

@@ -104,14 +104,6 @@ static int parse(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-static char *iso(int64_t us, char out[32])
-{
-	struct tix_time t;
-
-	tix_time_from_us(us, &t);
-	return tix_time_format(&t, 3, out);
-}
-
 static void print_status_line(const struct request_status *st)
 {
 	char t[32];
@@ -120,7 +112,7 @@ static void print_status_line(const struct request_status *st)
 	       st->requesting_org, st->requesting_country, st->requested_org,
 	       st->requested_country);
 	if (st->preserve_until_us)
-		printf("  preserved until %s", iso(st->preserve_until_us, t));
+		printf("  preserved until %s", tix_time_format_us(st->preserve_until_us, 3, t));
 	if (st->turn[0])
 		printf("  turn: %s", st->turn);
 	if (!st->verified)
@@ -143,14 +135,16 @@ static json_t *status_json(const struct request_status *st)
 	if (st->turn[0])
 		json_object_set_new(j, "turn", json_string(st->turn));
 	if (st->sent_us)
-		json_object_set_new(j, "sent", json_string(iso(st->sent_us, a)));
+		json_object_set_new(j, "sent", json_string(tix_time_format_us(st->sent_us, 3, a)));
 	if (st->acknowledged_us)
-		json_object_set_new(j, "acknowledged", json_string(iso(st->acknowledged_us, b)));
+		json_object_set_new(j, "acknowledged",
+		                    json_string(tix_time_format_us(st->acknowledged_us, 3, b)));
 	if (st->executed_us)
-		json_object_set_new(j, "executed", json_string(iso(st->executed_us, c)));
+		json_object_set_new(j, "executed",
+		                    json_string(tix_time_format_us(st->executed_us, 3, c)));
 	if (st->preserve_until_us)
 		json_object_set_new(j, "preserve_until",
-		                    json_string(iso(st->preserve_until_us, d)));
+		                    json_string(tix_time_format_us(st->preserve_until_us, 3, d)));
 	if (st->next_country[0])
 		json_object_set_new(j, "next_country", json_string(st->next_country));
 	if (st->mla_reference[0])

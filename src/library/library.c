@@ -595,14 +595,6 @@ static int add_translation(json_t *tr, const char *lang, const char *key, const 
 	return 0;
 }
 
-static char *iso(int64_t us, char out[32])
-{
-	struct tix_time t;
-
-	tix_time_from_us(us, &t);
-	return tix_time_format(&t, 3, out);
-}
-
 struct latest {
 	json_t *obj;
 };
@@ -663,7 +655,7 @@ static int finish(const struct library_ctx *c, json_t *o, const char *type, cons
 		return json_decref(old), FAIL("created: not a timestamp");
 	if (modified && tix_time_parse(modified, &tt, NULL) != TIX_OK)
 		return json_decref(old), FAIL("modified: not a timestamp");
-	iso(c->now_us, now);
+	tix_time_format_us(c->now_us, 3, now);
 	if (old && json_object_get(old, "created"))
 		created = json_string_value(json_object_get(old, "created"));
 	if (!modified) {
@@ -674,7 +666,7 @@ static int finish(const struct library_ctx *c, json_t *o, const char *type, cons
 			const char *om = json_string_value(json_object_get(old, "modified"));
 
 			if (tix_time_parse(om, &tt, NULL) == TIX_OK)
-				modified = iso(tix_time_to_us(&tt) + 1000, t);
+				modified = tix_time_format_us(tix_time_to_us(&tt) + 1000, 3, t);
 		}
 	}
 	json_object_set_new(o, "type", json_string(type));

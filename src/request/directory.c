@@ -202,7 +202,7 @@ enum tix_err request_directory_key_ok(const struct request_ctx *c, const char *o
 			return TIX_OK;
 		}
 		snprintf(t, sizeof(t), "%s", "");
-		request__iso(until, t);
+		tix_time_format_us(until, 3, t);
 	}
 	json_decref(vs);
 	if (seen)
@@ -255,7 +255,7 @@ static enum tix_err put_entry(const struct request_ctx *c, const char *org, cons
 		                     "the clock is before the entry's last version");
 	if (base && at == last)
 		at += 1000;
-	request__iso(at, now);
+	tix_time_format_us(at, 3, now);
 	contact_id(org, id);
 	snprintf(info, sizeof(info),
 	         "24/7 contact point (Budapest Convention Art. 35), %s; hours: %s",

@@ -22,14 +22,6 @@ const char *request__str(const json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
-char *request__iso(int64_t us, char out[32])
-{
-	struct tix_time t;
-
-	tix_time_from_us(us, &t);
-	return tix_time_format(&t, 3, out);
-}
-
 int64_t request__us(const char *s)
 {
 	struct tix_time t;
@@ -773,7 +765,7 @@ static enum tix_err walk(const struct request_ctx *c, const json_t *vs, const js
 		if (preserving(state) && at >= st->preserve_until_us &&
 		    strcmp(action, "mla-linked") != 0)
 			FAIL("%s after the preservation ended (%s)", action,
-			     request__iso(st->preserve_until_us, (char[32]){0}));
+			     tix_time_format_us(st->preserve_until_us, 3, (char[32]){0}));
 		if (!request__str(tr, "state") ||
 		    strcmp(request__str(tr, "state"), r->to ? r->to : state) != 0)
 			FAIL("its state is not %s", r->to ? r->to : state);
@@ -818,7 +810,7 @@ static enum tix_err walk(const struct request_ctx *c, const json_t *vs, const js
 
 			if (pus == NULL || request__us(pus) != st->preserve_until_us)
 				FAIL("preserve_until must be %s",
-				     request__iso(st->preserve_until_us, (char[32]){0}));
+				     tix_time_format_us(st->preserve_until_us, 3, (char[32]){0}));
 		}
 		if (r->to)
 			state = r->to;
@@ -997,7 +989,8 @@ static int64_t transition_time(const struct request_ctx *c, int64_t last_us, str
 	if (c->now_us < last_us) {
 		tix_error_set(err, TIX_EINVAL, "clock",
 		              "the clock (%s) is before the request's last transition (%s)",
-		              request__iso(c->now_us, a), request__iso(last_us, b));
+		              tix_time_format_us(c->now_us, 3, a),
+		              tix_time_format_us(last_us, 3, b));
 		return -1;
 	}
 	/* Millisecond timestamps: two transitions in one millisecond are one
@@ -1107,7 +1100,7 @@ enum tix_err request_new(const struct request_ctx *c, const json_t *tmpl, const 
 		goto out;
 	}
 	snprintf(id_out, 128, REQUEST_TYPE "--%s", tix_uuid_format(&u, us));
-	request__iso(at, now);
+	tix_time_format_us(at, 3, now);
 	v = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s+}", "type", REQUEST_TYPE, "spec_version",
 	              "2.1", "id", id_out, "created", now, "modified", now, "name",
 	              "Preservation request ",
@@ -1191,7 +1184,7 @@ enum tix_err request_act(const struct request_ctx *c, const char *id, const char
 		e = tix_error_set(err, TIX_EINVAL, id,
 		                  "refused: the preservation ended on %s (expired); an expired "
 		                  "request is not acted on",
-		                  request__iso(cur.preserve_until_us, now));
+		                  tix_time_format_us(cur.preserve_until_us, 3, now));
 		goto out;
 	}
 	if (!rule_allows(r, cur.chain_state)) {
@@ -1204,7 +1197,7 @@ enum tix_err request_act(const struct request_ctx *c, const char *id, const char
 		e = TIX_EINVAL;
 		goto out;
 	}
-	request__iso(at, now);
+	tix_time_format_us(at, 3, now);
 	/* The acting party's own object: its latest version, or a new response. */
 	response_id(id, rid);
 	json_array_foreach (vs, i, x)
@@ -1311,7 +1304,7 @@ enum tix_err request_act(const struct request_ctx *c, const char *id, const char
 		 * is the clock's reading, not a transition). */
 		if (preserving(r->to ? r->to : cur.chain_state))
 			json_object_set_new(tr, "preserve_until",
-			                    json_string(request__iso(until, pu)));
+			                    json_string(tix_time_format_us(until, 3, pu)));
 	}
 	snprintf(detail, sizeof(detail), "tix request %s %s --as %s", verb, id, as_org);
 	e = commit_transition(c, vs, owners, v, tr, as_org, detail, st, err);
@@ -1486,7 +1479,7 @@ size_t request_reminders(const struct request_status *st, const char *org, int64
 			        line, sizeof(line),
 			        "reminder: %s waits for your acknowledgement since %s (tix request ack "
 			        "%s --as %s)",
-			        st->id, request__iso(st->sent_us, t), st->id, org);
+			        st->id, tix_time_format_us(st->sent_us, 3, t), st->id, org);
 			cb(arg, line), n++;
 		} else if (now_us - st->sent_us >= REQUEST_ACK_DUE_US) {
 			snprintf(line, sizeof(line),
@@ -1500,9 +1493,9 @@ size_t request_reminders(const struct request_status *st, const char *org, int64
 
 		snprintf(line, sizeof(line),
 		         "reminder: %s: preservation ends %s, in %lld day%s%s%s%s", st->id,
-		         request__iso(st->preserve_until_us, t), days, days == 1 ? "" : "s",
-		         requester ? " (tix request extend " : "", requester ? st->id : "",
-		         requester ? ")" : "");
+		         tix_time_format_us(st->preserve_until_us, 3, t), days,
+		         days == 1 ? "" : "s", requester ? " (tix request extend " : "",
+		         requester ? st->id : "", requester ? ")" : "");
 		cb(arg, line), n++;
 	}
 	return n;

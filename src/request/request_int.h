@@ -10,8 +10,6 @@
 
 /* A string member of o, or NULL. */
 const char *request__str(const json_t *o, const char *key);
-/* us as an RFC 3339 timestamp with milliseconds. */
-char *request__iso(int64_t us, char out[32]);
 /* The timestamp s in µs, or -1 when it is not one. */
 int64_t request__us(const char *s);
 /* The versions of one object id the store holds (any collection) as a new

@@ -32,21 +32,13 @@ const char *route_report_extension(void)
 	       "[\"marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487\"]}]";
 }
 
-static void time_text(int64_t us, char out[32])
-{
-	struct tix_time t;
-
-	tix_time_from_us(us, &t);
-	tix_time_format(&t, 3, out);
-}
-
 json_t *route_report_stix(const struct route_event *ev, const struct route_match *m)
 {
 	json_t *o = json_object(), *ext = json_object(), *fields = json_object();
 	char when[32], obs[32], group[160], by[120];
 
-	time_text(ev->time_source, when);
-	time_text(ev->time_observation, obs);
+	tix_time_format_us(ev->time_source, 3, when);
+	tix_time_format_us(ev->time_observation, 3, obs);
 	route_group_of(m->owner->org, group, sizeof(group));
 	{
 		char what[80];
@@ -114,8 +106,8 @@ void route_digest_csv_row(struct tix_buf *out, const struct store_route_agg *a)
 {
 	char first[32], last[32];
 
-	time_text(a->first, first);
-	time_text(a->last, last);
+	tix_time_format_us(a->first, 3, first);
+	tix_time_format_us(a->last, 3, last);
 	tix_buf_add_csv(out, a->day);
 	tix_buf_addc(out, ',');
 	tix_buf_add_csv(out, a->address);
@@ -175,7 +167,7 @@ static void day_text(int64_t us, char out[32])
 {
 	char t[32];
 
-	time_text(us, t);
+	tix_time_format_us(us, 3, t);
 	snprintf(out, 32, "%.10s %.5s", t, t + 11);
 }
 

@@ -64,14 +64,6 @@ static void set_json(struct taxii_response *resp, int status, json_t *v)
 	resp->status = status;
 }
 
-static void format_us(int64_t us, char out[32])
-{
-	struct tix_time t;
-
-	tix_time_from_us(us, &t);
-	tix_time_format(&t, 6, out);
-}
-
 /* ---- content negotiation ------------------------------------------------- */
 
 /* Does one media range of an Accept header (or a Content-Type) name TAXII
@@ -773,7 +765,7 @@ static int page_row(void *arg, const struct store_taxii_row *r)
 	switch (p->kind) {
 	case L_OBJECTS: add_body(p, r); break;
 	case L_MANIFEST:
-		format_us(r->date_added, ts);
+		tix_time_format_us(r->date_added, 6, ts);
 		tix_buf_adds(p->out, "{\"id\":");
 		tix_buf_add_json_string(p->out, r->id);
 		tix_buf_addf(p->out, ",\"date_added\":\"%s\",\"version\":", ts);
@@ -893,8 +885,8 @@ static void listing(const struct taxii_config *cfg, const struct taxii_request *
 		tix_buf_replace(&resp->body, 0, head_len, head, strlen(head));
 	}
 	tix_buf_adds(&resp->body, "]}");
-	format_us(p.first, resp->date_added_first);
-	format_us(p.last, resp->date_added_last);
+	tix_time_format_us(p.first, 6, resp->date_added_first);
+	tix_time_format_us(p.last, 6, resp->date_added_last);
 out:
 	tix_arena_release(&arena);
 }
