@@ -3,6 +3,7 @@
  * fields and their checks (docs/library.md), the STIX object made of them,
  * CSV rows, the one write path (validation, ownership, audit) and reviews.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -246,10 +247,51 @@ static int slug_ok(const char *s)
 	return 1;
 }
 
+/* 1 when the last label of host is a number as a browser reads one (the
+ * WHATWG URL standard's "ends in a number": decimal digits, or 0x and hex
+ * digits), so that the browser takes the whole host for an IPv4 address. */
+static int ends_in_a_number(const char *host)
+{
+	const char *last = strrchr(host, '.');
+
+	last = last ? last + 1 : host;
+	if (last[0] == '0' && (last[1] == 'x' || last[1] == 'X'))
+		return strspn(last + 2, "0123456789abcdefABCDEF") == strlen(last + 2);
+	return *last && strspn(last, "0123456789") == strlen(last);
+}
+
+/* An address host in the one form the block list compares: IPv6 as
+ * inet_ntop writes it; IPv4 only as four decimal numbers, since a browser
+ * also reads 0x7f000001, 2130706433, 127.1 or 0177.0.0.1 as 127.0.0.1 and
+ * such a spelling would pass an entry it does not equal. 0, or -1. */
+static int address_host(char *host, size_t size, int v6, const char **why)
+{
+	unsigned char a[16];
+	char canon[INET6_ADDRSTRLEN];
+
+	if (v6) {
+		if (inet_pton(AF_INET6, host, a) != 1 ||
+		    !inet_ntop(AF_INET6, a, canon, sizeof(canon)))
+			return *why = "has a host in [ ] that is not an IPv6 address", -1;
+	} else if (!ends_in_a_number(host)) {
+		return 0;
+	} else if (inet_pton(AF_INET, host, a) != 1 ||
+	           !inet_ntop(AF_INET, a, canon, sizeof(canon)) || strcmp(canon, host) != 0) {
+		return *why = "has a host that a browser reads as an IPv4 address but that is not "
+		              "written as four decimal numbers (write it as a.b.c.d)",
+		       -1;
+	}
+	if (strlen(canon) >= size)
+		return *why = "has a host too long", -1;
+	memcpy(host, canon, strlen(canon) + 1);
+	return 0;
+}
+
 int library_url_host(const char *url, char *host, size_t size, const char **why)
 {
 	const char *p, *end, *at;
 	size_t n;
+	int v6 = 0;
 
 	if (strncasecmp(url, "https://", 8) == 0)
 		p = url + 8;
@@ -276,6 +318,7 @@ int library_url_host(const char *url, char *host, size_t size, const char **why)
 			return *why = "has an unclosed [ in its host", -1;
 		n = (size_t)(rb - p - 1);
 		p++;
+		v6 = 1;
 	} else {
 		const char *colon = memchr(p, ':', (size_t)(end - p));
 
@@ -299,7 +342,7 @@ int library_url_host(const char *url, char *host, size_t size, const char **why)
 		host[i] = (char)tolower(ch);
 	}
 	host[n] = '\0';
-	return 0;
+	return address_host(host, size, v6, why);
 }
 
 int library_host_matches(const char *host, const char *entry)

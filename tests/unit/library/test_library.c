@@ -155,6 +155,35 @@ static void hosts_and_the_block_list(void **state)
 	json_decref(in);
 }
 
+/* A browser reads 0x7f000001, 2130706433, 127.1 and 0177.0.0.1 all as
+ * 127.0.0.1: such a host is refused (it would pass a block of 127.0.0.1),
+ * a dotted quad kept, an IPv6 address compared in one form. */
+static void address_hosts_in_one_form(void **state)
+{
+	static const char *const refused_hosts[] = {
+	        "http://0x7f000001/", "http://2130706433/", "http://127.1/",
+	        "http://0177.0.0.1/", "http://127.0.0.01/", "http://evil.example.0x10/",
+	        "http://256.1.1.1/",  "http://[not:v6]/",
+	};
+	char host[256];
+	const char *why = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(refused_hosts) / sizeof(refused_hosts[0]); i++) {
+		why = NULL;
+		assert_int_equal(library_url_host(refused_hosts[i], host, sizeof(host), &why), -1);
+		assert_non_null(why);
+	}
+	assert_int_equal(library_url_host("http://127.0.0.1:8080/x", host, sizeof(host), &why), 0);
+	assert_string_equal(host, "127.0.0.1");
+	assert_int_equal(library_url_host("http://[2001:DB8:0:0::1]/", host, sizeof(host), &why),
+	                 0);
+	assert_string_equal(host, "2001:db8::1");
+	/* a name whose last label has letters is a name, digits elsewhere or not */
+	assert_int_equal(library_url_host("http://1.2.3.example/", host, sizeof(host), &why), 0);
+	assert_string_equal(host, "1.2.3.example");
+}
+
 static void csv_rows_take_a_header_and_lists(void **state)
 {
 	static const char text[] = "\xef\xbb\xbftitle,inLanguage,topic,title@fr\r\n"
@@ -255,6 +284,7 @@ int main(void)
 	        cmocka_unit_test(fields_are_checked_and_normalised),
 	        cmocka_unit_test(bad_fields_are_refused_with_the_reason),
 	        cmocka_unit_test(hosts_and_the_block_list),
+	        cmocka_unit_test(address_hosts_in_one_form),
 	        cmocka_unit_test(csv_rows_take_a_header_and_lists),
 	        cmocka_unit_test(terms_split_by_script),
 	        cmocka_unit_test(stored_resources_are_found_and_a_refused_list_stores_nothing),
