@@ -16,7 +16,7 @@ import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-TIX = os.environ.get("TIX", os.path.join(ROOT, "build", "tix"))
+TIX = os.path.abspath(os.environ.get("TIX", os.path.join(ROOT, "build", "tix")))
 SHARED = os.environ.get("TIX_SHARED", os.path.join(ROOT, "..", "shared"))
 CORPUS = os.path.join(SHARED, "corpora", "stix")
 SAMPLE = os.path.join(ROOT, "data", "sample.json")

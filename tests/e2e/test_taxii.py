@@ -40,7 +40,7 @@ import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-TIX = os.environ.get("TIX", os.path.join(ROOT, "build", "tix"))
+TIX = os.path.abspath(os.environ.get("TIX", os.path.join(ROOT, "build", "tix")))
 SAMPLE = os.path.join(ROOT, "data", "sample.json")
 
 TAXII = "application/taxii+json;version=2.1"
