@@ -134,7 +134,7 @@ static void *drill_thread(void *arg)
 {
 	struct serve_sync *ss = arg;
 	struct drill_ctx c = {NULL, 0, "tix serve", NULL};
-	struct drill_clock clock = {NULL, 0, 0};
+	struct drill_clock clock = {{NULL, 0, 0}, {NULL, 0, 0}};
 	struct tix_error err;
 	size_t n;
 

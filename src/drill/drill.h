@@ -54,11 +54,16 @@ enum tix_err drill_tick(const struct drill_ctx *c, const char *id, size_t *n,
  * its own: an exercise that fails is logged (tix_log_error, naming it) and
  * the others are still ticked; an error only when the exercises cannot be
  * listed. */
-/* What the clock remembers between ticks: the running exercises whose
- * injects have all gone out (they are not read again). Zeroed to start. */
-struct drill_clock {
-	char (*done)[64];
+struct drill_ids {
+	char (*id)[64];
 	size_t n, cap;
+};
+/* What the clock remembers between ticks: the running exercises whose
+ * injects have all gone out (they are not read again), and those whose
+ * last tick failed (logged when they begin to fail and when they publish
+ * again, not once a second). Zeroed to start. */
+struct drill_clock {
+	struct drill_ids done, failing;
 };
 enum tix_err drill_tick_all(const struct drill_ctx *c, struct drill_clock *clock, size_t *n,
                             struct tix_error *err);

@@ -364,27 +364,33 @@ enum tix_err drill_tick(const struct drill_ctx *c, const char *id, size_t *n, st
 	return tick(c, id, n, NULL, err);
 }
 
-static int ids_add(struct drill_clock *l, const char *id)
+static int ids_add(struct drill_ids *l, const char *id)
 {
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? 2 * l->cap : 8;
-		char(*ids)[64] = realloc(l->done, cap * sizeof(*ids));
+		char(*ids)[64] = realloc(l->id, cap * sizeof(*ids));
 
 		if (ids == NULL)
 			return 1;
-		l->done = ids;
+		l->id = ids;
 		l->cap = cap;
 	}
-	snprintf(l->done[l->n++], 64, "%s", id);
+	snprintf(l->id[l->n++], 64, "%s", id);
 	return 0;
 }
 
-static int ids_has(const struct drill_clock *l, const char *id)
+static int ids_has(const struct drill_ids *l, const char *id)
 {
 	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->done[i], id) == 0)
+		if (strcmp(l->id[i], id) == 0)
 			return 1;
 	return 0;
+}
+
+static void ids_release(struct drill_ids *l)
+{
+	free(l->id);
+	memset(l, 0, sizeof(*l));
 }
 
 static int running_id(void *arg, const char *id)
@@ -394,14 +400,14 @@ static int running_id(void *arg, const char *id)
 
 void drill_clock_release(struct drill_clock *clock)
 {
-	free(clock->done);
-	memset(clock, 0, sizeof(*clock));
+	ids_release(&clock->done);
+	ids_release(&clock->failing);
 }
 
 enum tix_err drill_tick_all(const struct drill_ctx *c, struct drill_clock *clock, size_t *n,
                             struct tix_error *err)
 {
-	struct drill_clock running = {NULL, 0, 0}, done = {NULL, 0, 0};
+	struct drill_ids running = {0}, done = {0}, failing = {0};
 	enum tix_err e;
 	size_t i, one;
 
@@ -412,31 +418,40 @@ enum tix_err drill_tick_all(const struct drill_ctx *c, struct drill_clock *clock
 	/* Each exercise on its own: one that cannot publish (its collection
 	 * removed by hand, a store error) is reported and the others go on. */
 	for (i = 0; e == TIX_OK && i < running.n; i++) {
+		const char *id = running.id[i];
 		struct tix_error one_err;
-		int finished = 0;
+		int finished = 0, failed_before = clock && ids_has(&clock->failing, id);
 
-		if (clock && ids_has(clock, running.done[i])) {
-			ids_add(&done, running.done[i]);
+		if (clock && ids_has(&clock->done, id)) {
+			ids_add(&done, id);
 			continue;
 		}
 		tix_error_clear(&one_err);
-		if (tick(c, running.done[i], &one, &finished, &one_err) != TIX_OK)
-			tix_log_error("drill: exercise %s: %s: %s", running.done[i], one_err.where,
-			              one_err.msg);
-		else
+		if (tick(c, id, &one, &finished, &one_err) != TIX_OK) {
+			if (!failed_before)
+				tix_log_error(
+				        "drill: exercise %s: %s: %s (said again when it publishes)",
+				        id, one_err.where, one_err.msg);
+			ids_add(&failing, id);
+		} else {
+			if (failed_before)
+				tix_log_error("drill: exercise %s: publishing again", id);
 			*n += one;
+		}
 		if (finished)
-			ids_add(&done, running.done[i]);
+			ids_add(&done, id);
 	}
-	/* what is remembered: the finished among the running (a purged one
-	 * leaves the list) */
+	/* what is remembered: the finished and the failing among the running
+	 * (a purged or paused one leaves the lists) */
 	if (clock && e == TIX_OK) {
 		drill_clock_release(clock);
-		*clock = done;
+		clock->done = done;
+		clock->failing = failing;
 	} else {
-		drill_clock_release(&done);
+		ids_release(&done);
+		ids_release(&failing);
 	}
-	drill_clock_release(&running);
+	ids_release(&running);
 	return e;
 }
 
