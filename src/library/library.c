@@ -266,12 +266,17 @@ static int ends_in_a_number(const char *host)
  * such a spelling would pass an entry it does not equal. 0, or -1. */
 static int address_host(char *host, size_t size, int v6, const char **why)
 {
+	static const unsigned char v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	unsigned char a[16];
 	char canon[INET6_ADDRSTRLEN];
 
 	if (v6) {
-		if (inet_pton(AF_INET6, host, a) != 1 ||
-		    !inet_ntop(AF_INET6, a, canon, sizeof(canon)))
+		if (inet_pton(AF_INET6, host, a) != 1)
+			return *why = "has a host in [ ] that is not an IPv6 address", -1;
+		/* ::ffff:a.b.c.d is a.b.c.d to a browser: compared as that */
+		if (memcmp(a, v4_mapped, sizeof(v4_mapped)) == 0
+		            ? !inet_ntop(AF_INET, a + 12, canon, sizeof(canon))
+		            : !inet_ntop(AF_INET6, a, canon, sizeof(canon)))
 			return *why = "has a host in [ ] that is not an IPv6 address", -1;
 	} else if (!ends_in_a_number(host)) {
 		return 0;

@@ -179,6 +179,12 @@ static void address_hosts_in_one_form(void **state)
 	assert_int_equal(library_url_host("http://[2001:DB8:0:0::1]/", host, sizeof(host), &why),
 	                 0);
 	assert_string_equal(host, "2001:db8::1");
+	/* an IPv4-mapped address is the IPv4 address to a browser */
+	assert_int_equal(library_url_host("http://[::ffff:127.0.0.1]/", host, sizeof(host), &why),
+	                 0);
+	assert_string_equal(host, "127.0.0.1");
+	assert_int_equal(library_url_host("http://[::FFFF:7f00:1]/", host, sizeof(host), &why), 0);
+	assert_string_equal(host, "127.0.0.1");
 	/* a name whose last label has letters is a name, digits elsewhere or not */
 	assert_int_equal(library_url_host("http://1.2.3.example/", host, sizeof(host), &why), 0);
 	assert_string_equal(host, "1.2.3.example");
